@@ -1,0 +1,53 @@
+import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { CairnError } from '../errors.js';
+
+const IV_SIZE = 16;
+const TAG_SIZE = 16;
+
+/**
+ * An encryption key as PBS uses it: AES-256-GCM with a 16-byte IV, chunk digests keyed with id_key
+ * (PBKDF2-SHA256(key, "_id_key", 10)), and HMAC-SHA256 manifest signatures (spec 2.5, 11).
+ */
+export class CryptConfig {
+  readonly idKey: Buffer;
+  private readonly key: Buffer;
+
+  constructor(key: Uint8Array) {
+    if (key.length !== 32) throw new CairnError('INVALID_ARGUMENT', `encryption key must be 32 bytes, got ${key.length}`);
+    this.key = Buffer.from(key);
+    this.idKey = pbkdf2Sync(this.key, '_id_key', 10, 32, 'sha256');
+  }
+
+  /** The content address of an encrypted chunk: SHA-256(plaintext || id_key). */
+  digest(data: Uint8Array): Buffer {
+    return createHash('sha256').update(data).update(this.idKey).digest();
+  }
+
+  /** SHA-256(SHA-256("Proxmox Backup Encryption Key Fingerprint") || id_key), as colon-separated hex. */
+  fingerprint(): string {
+    const input = createHash('sha256').update('Proxmox Backup Encryption Key Fingerprint').digest();
+    const fp = createHash('sha256').update(input).update(this.idKey).digest();
+    return [...fp].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  }
+
+  hmac(data: Uint8Array | string): Buffer {
+    return createHmac('sha256', this.idKey).update(data).digest();
+  }
+
+  /** Returns IV, tag and ciphertext. `iv` is only passed by tests that reproduce the spec's vectors. */
+  encrypt(plain: Uint8Array, iv: Uint8Array = randomBytes(IV_SIZE)): { iv: Buffer; tag: Buffer; ciphertext: Buffer } {
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_SIZE });
+    const ciphertext = Buffer.concat([cipher.update(plain), cipher.final()]);
+    return { iv: Buffer.from(iv), tag: cipher.getAuthTag(), ciphertext };
+  }
+
+  decrypt(iv: Uint8Array, tag: Uint8Array, ciphertext: Uint8Array): Buffer {
+    const decipher = createDecipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_SIZE });
+    decipher.setAuthTag(tag);
+    try {
+      return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+    } catch (err) {
+      throw new CairnError('CORRUPT', 'decryption failed: wrong key or corrupt data', { cause: err });
+    }
+  }
+}

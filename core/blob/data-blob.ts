@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { constants as zc, crc32, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import { CairnError } from '../errors.js';
+import type { CryptConfig } from './crypt-config.js';
+import { COMPRESSED_BLOB_MAGIC, ENCR_COMPR_BLOB_MAGIC, ENCRYPTED_BLOB_MAGIC, UNCOMPRESSED_BLOB_MAGIC } from './magic.js';
+
+/** Largest payload a blob may carry (PBS's MAX_BLOB_SIZE). */
+export const MAX_BLOB_SIZE = 128 * 1024 * 1024;
+export const PLAIN_HEADER_SIZE = 12;
+export const ENCRYPTED_HEADER_SIZE = 44;
+
+export type BlobKind = 'uncompressed' | 'compressed' | 'encrypted' | 'encrypted-compressed';
+
+const MAGICS: ReadonlyArray<[BlobKind, Buffer]> = [
+  ['uncompressed', UNCOMPRESSED_BLOB_MAGIC],
+  ['compressed', COMPRESSED_BLOB_MAGIC],
+  ['encrypted', ENCRYPTED_BLOB_MAGIC],
+  ['encrypted-compressed', ENCR_COMPR_BLOB_MAGIC],
+];
+
+export interface EncodeOptions {
+  /** Try zstd level 1; the compressed form is kept only when it is not larger than the input. */
+  compress: boolean;
+  /** Encrypt with this key (AES-256-GCM); the digest must then be the keyed one. */
+  crypt?: CryptConfig;
+}
+
+export interface DecodeOptions {
+  crypt?: CryptConfig;
+  /** Check the plaintext against this digest (SHA-256, or the keyed digest for encrypted blobs). */
+  digest?: Uint8Array;
+  /** Check the plaintext length (unencrypted blobs, as PBS's verify_unencrypted). */
+  length?: number;
+  /** Names the blob in error messages (a chunk digest or a file path). */
+  what?: string;
+}
+
+/** Which of the four blob formats `raw` claims to be, or undefined for an unknown magic. */
+export function blobKind(raw: Uint8Array): BlobKind | undefined {
+  if (raw.length < 8) return undefined;
+  const head = Buffer.from(raw.buffer, raw.byteOffset, 8);
+  for (const [kind, magic] of MAGICS) if (head.equals(magic)) return kind;
+  return undefined;
+}
+
+export function isEncryptedKind(kind: BlobKind): boolean {
+  return kind === 'encrypted' || kind === 'encrypted-compressed';
+}
+
+function zstd1(data: Uint8Array): Buffer {
+  return zstdCompressSync(data, { params: { [zc.ZSTD_c_compressionLevel]: 1 } });
+}
+
+function assemble(magic: Buffer, prefix: Uint8Array[], payload: Uint8Array): Buffer {
+  const headerSize = 12 + prefix.reduce((n, p) => n + p.length, 0);
+  const out = Buffer.allocUnsafe(headerSize + payload.length);
+  magic.copy(out, 0);
+  out.writeUInt32LE(crc32(payload), 8);
+  let at = 12;
+  for (const p of prefix) {
+    out.set(p, at);
+    at += p.length;
+  }
+  out.set(payload, at);
+  return out;
+}
+
+/** Encodes data as a PBS DataBlob (spec 2.3). */
+export function encodeBlob(data: Uint8Array, options: EncodeOptions): Buffer {
+  if (data.length > MAX_BLOB_SIZE) {
+    throw new CairnError('INVALID_ARGUMENT', `blob payload of ${data.length} bytes exceeds the ${MAX_BLOB_SIZE} byte limit`);
+  }
+  let payload: Uint8Array = data;
+  let compressed = false;
+  if (options.compress && data.length > 0) {
+    const z = zstd1(data);
+    if (z.length <= data.length) {
+      payload = z;
+      compressed = true;
+    }
+  }
+  if (options.crypt) {
+    const { iv, tag, ciphertext } = options.crypt.encrypt(payload);
+    return assemble(compressed ? ENCR_COMPR_BLOB_MAGIC : ENCRYPTED_BLOB_MAGIC, [iv, tag], ciphertext);
+  }
+  return assemble(compressed ? COMPRESSED_BLOB_MAGIC : UNCOMPRESSED_BLOB_MAGIC, [], payload);
+}
+
+/** Encrypts with a given IV: only for reproducing the spec's test vectors. */
+export function encodeEncryptedBlobWithIv(data: Uint8Array, crypt: CryptConfig, iv: Uint8Array): Buffer {
+  const { tag, ciphertext } = crypt.encrypt(data, iv);
+  return assemble(ENCRYPTED_BLOB_MAGIC, [iv, tag], ciphertext);
+}
+
+/** Checks magic, size and CRC; returns the kind and header size. Does not decode. */
+export function checkBlob(raw: Uint8Array, what = 'blob'): { kind: BlobKind; headerSize: number } {
+  const kind = blobKind(raw);
+  if (!kind) {
+    throw new CairnError('CORRUPT', raw.length < 8 ? `${what}: truncated (${raw.length} bytes, no blob header)`
+      : `${what}: unknown blob magic ${Buffer.from(raw.subarray(0, 8)).toString('hex')}`);
+  }
+  const headerSize = isEncryptedKind(kind) ? ENCRYPTED_HEADER_SIZE : PLAIN_HEADER_SIZE;
+  if (raw.length < headerSize) {
+    throw new CairnError('CORRUPT', `${what}: truncated (${raw.length} bytes, header needs ${headerSize})`);
+  }
+  const stored = Buffer.from(raw.buffer, raw.byteOffset, raw.length).readUInt32LE(8);
+  const actual = crc32(raw.subarray(headerSize));
+  if (stored !== actual) {
+    throw new CairnError('CORRUPT', `${what}: CRC mismatch (stored ${hex32(stored)}, computed ${hex32(actual)})`);
+  }
+  return { kind, headerSize };
+}
+
+function hex32(n: number): string {
+  return n.toString(16).padStart(8, '0');
+}
+
+/** Decodes a DataBlob: checks magic and CRC, decrypts, decompresses, then the optional digest and length. */
+export function decodeBlob(raw: Uint8Array, options: DecodeOptions = {}): Buffer {
+  const what = options.what ?? 'blob';
+  const { kind, headerSize } = checkBlob(raw, what);
+  let payload: Buffer = Buffer.from(raw.buffer, raw.byteOffset + headerSize, raw.length - headerSize);
+  if (isEncryptedKind(kind)) {
+    if (!options.crypt) throw new CairnError('INVALID_ARGUMENT', `${what}: encrypted, but no key was given`);
+    payload = options.crypt.decrypt(raw.subarray(12, 28), raw.subarray(28, 44), payload);
+  }
+  let plain: Buffer = payload;
+  if (kind === 'compressed' || kind === 'encrypted-compressed') {
+    try {
+      plain = zstdDecompressSync(payload, { maxOutputLength: MAX_BLOB_SIZE });
+    } catch (err) {
+      throw new CairnError('CORRUPT', `${what}: zstd payload does not decode (${(err as Error).message})`, { cause: err });
+    }
+  } else if (plain === payload && !isEncryptedKind(kind)) {
+    plain = Buffer.from(payload); // detach from the caller's buffer
+  }
+  if (options.length !== undefined && !isEncryptedKind(kind) && plain.length !== options.length) {
+    throw new CairnError('CORRUPT', `${what}: decoded length ${plain.length} differs from the expected ${options.length}`);
+  }
+  if (options.digest) {
+    const actual = options.crypt && isEncryptedKind(kind) ? options.crypt.digest(plain)
+      : createHash('sha256').update(plain).digest();
+    if (!actual.equals(options.digest)) {
+      throw new CairnError('CORRUPT', `${what}: digest mismatch (content hashes to ${actual.toString('hex')})`);
+    }
+  }
+  return plain;
+}

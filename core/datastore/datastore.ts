@@ -1,0 +1,293 @@
+import { userInfo } from 'node:os';
+import {
+  existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync, type Dirent,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import {
+  assertBackupId, assertBackupType, BACKUP_TYPES, formatBackupTime, groupPath, isBackupTimeString,
+  isValidBackupId, parseBackupTime, snapshotPath, type BackupGroupRef, type SnapshotRef,
+} from '../backup/backup-names.js';
+import { decodeManifest, MANIFEST_NAME, type Manifest } from '../backup/manifest.js';
+import { ChunkStore } from '../chunk-store/chunk-store.js';
+import { CairnError, errnoCode, ioError } from '../errors.js';
+import { writeFileAtomicSync } from '../fs/atomic-write.js';
+import { silentLogger, type Logger } from '../log.js';
+import { CONFIG_FILE, newConfig, readConfig, writeConfig, type DatastoreConfig, type DatastoreOptions } from './datastore-config.js';
+import { SnapshotReader } from './snapshot-reader.js';
+import { SnapshotWriter } from './snapshot-writer.js';
+
+export const OWNER_FILE = 'owner';
+export const NOTES_FILE = 'notes';
+export const PROTECTED_MARKER = '.protected';
+const ARCHIVE_FILE = /^(.*\.([fd]idx|blob))$/;
+
+export interface GroupInfo extends BackupGroupRef {
+  path: string;
+  owner?: string;
+  snapshotCount: number;
+  /** Time of the newest finished snapshot. */
+  lastBackup?: number;
+}
+
+export interface SnapshotInfo extends SnapshotRef {
+  path: string;
+  /** Has a manifest: every archive is complete. */
+  finished: boolean;
+  protected: boolean;
+  /** Archive files present in the directory (indexes and blobs, not tmp files). */
+  files: string[];
+}
+
+/**
+ * A datastore: the chunk store plus the backup tree `type/id/<time>/` (spec 1, 5). Listing reads the
+ * directories as they are; nothing is cached, so several processes may use one store.
+ */
+export class Datastore {
+  private constructor(readonly root: string, readonly config: DatastoreConfig, readonly chunks: ChunkStore,
+    readonly log: Logger) {}
+
+  /** Creates a datastore (all 65536 chunk directories, with progress) in an empty or missing directory. */
+  static async create(root: string, options: DatastoreOptions & {
+    log?: Logger; onProgress?: (done: number, total: number) => void; signal?: AbortSignal;
+  } = {}): Promise<Datastore> {
+    const abs = resolve(root);
+    const config = newConfig(options);
+    if (existsSync(join(abs, CONFIG_FILE))) throw new CairnError('ALREADY_EXISTS', `${abs} is already a Cairn datastore`);
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(abs);
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === 'ENOTDIR') throw new CairnError('INVALID_ARGUMENT', `${abs} exists and is not a directory`);
+      if (code !== 'ENOENT') throw ioError('read', abs, err);
+    }
+    // A directory with only what an interrupted create leaves behind may be resumed; anything else is refused.
+    const foreign = entries.filter((e) => e !== '.chunks' && e !== '.lock');
+    if (foreign.length > 0) {
+      throw new CairnError('ALREADY_EXISTS', `${abs} is not empty (found ${foreign.slice(0, 3).join(', ')}); choose an empty or new folder`);
+    }
+    try {
+      mkdirSync(abs, { recursive: true, mode: 0o755 });
+      writeFileSync(join(abs, '.lock'), '', { flag: 'a', mode: 0o644 });
+    } catch (err) {
+      throw ioError('create datastore at', abs, err);
+    }
+    const log = options.log ?? silentLogger;
+    const chunks = await ChunkStore.create(abs, { syncLevel: config.syncLevel, log, onProgress: options.onProgress, signal: options.signal });
+    writeConfig(abs, config);
+    return new Datastore(abs, config, chunks, log);
+  }
+
+  static open(root: string, options: { log?: Logger } = {}): Datastore {
+    const abs = resolve(root);
+    if (!existsSync(abs)) throw new CairnError('NOT_FOUND', `datastore ${abs} does not exist`);
+    const config = readConfig(abs);
+    const log = options.log ?? silentLogger;
+    return new Datastore(abs, config, ChunkStore.open(abs, { syncLevel: config.syncLevel, log }), log);
+  }
+
+  groupDir(group: BackupGroupRef): string {
+    return join(this.root, assertBackupType(group.type), assertBackupId(group.id));
+  }
+
+  snapshotDir(ref: SnapshotRef): string {
+    return join(this.groupDir(ref), formatBackupTime(ref.time));
+  }
+
+  listGroups(): GroupInfo[] {
+    const groups: GroupInfo[] = [];
+    for (const type of BACKUP_TYPES) {
+      for (const id of listDirs(join(this.root, type))) {
+        if (!isValidBackupId(id)) continue;
+        const group = { type, id };
+        const snapshots = this.listSnapshots(group);
+        const finished = snapshots.filter((s) => s.finished);
+        groups.push({
+          type, id, path: groupPath(group), owner: this.readOwner(group), snapshotCount: snapshots.length,
+          lastBackup: finished.length > 0 ? finished[finished.length - 1]!.time : undefined,
+        });
+      }
+    }
+    return groups;
+  }
+
+  /** Snapshots of a group, oldest first. Unfinished ones (no manifest) are listed with finished = false. */
+  listSnapshots(group: BackupGroupRef): SnapshotInfo[] {
+    const snapshots: SnapshotInfo[] = [];
+    for (const name of listDirs(this.groupDir(group))) {
+      if (!isBackupTimeString(name)) continue;
+      let time: number;
+      try {
+        time = parseBackupTime(name);
+      } catch {
+        continue;
+      }
+      const names = listNames(join(this.groupDir(group), name));
+      if (names === undefined) continue; // removed while we listed
+      snapshots.push({
+        type: group.type, id: group.id, time, path: `${groupPath(group)}/${name}`,
+        finished: names.includes(MANIFEST_NAME),
+        protected: names.includes(PROTECTED_MARKER),
+        files: names.filter((n) => ARCHIVE_FILE.test(n) && n !== MANIFEST_NAME).sort(),
+      });
+    }
+    return snapshots.sort((a, b) => a.time - b.time);
+  }
+
+  snapshotInfo(ref: SnapshotRef): SnapshotInfo {
+    const info = this.listSnapshots(ref).find((s) => s.time === ref.time);
+    if (!info) throw new CairnError('NOT_FOUND', `snapshot ${snapshotPath(ref)} does not exist in ${this.root}`);
+    return info;
+  }
+
+  readManifest(ref: SnapshotRef): Manifest {
+    const path = join(this.snapshotDir(ref), MANIFEST_NAME);
+    let raw: Buffer;
+    try {
+      raw = readFileSync(path);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') {
+        const exists = existsSync(this.snapshotDir(ref));
+        throw new CairnError('NOT_FOUND', exists ? `snapshot ${snapshotPath(ref)} is unfinished (no manifest)`
+          : `snapshot ${snapshotPath(ref)} does not exist in ${this.root}`);
+      }
+      throw ioError('read', path, err);
+    }
+    const manifest = decodeManifest(raw, path);
+    if (manifest['backup-type'] !== ref.type || manifest['backup-id'] !== ref.id || manifest['backup-time'] !== ref.time) {
+      throw new CairnError('CORRUPT', `${path}: manifest names a different snapshot`);
+    }
+    return manifest;
+  }
+
+  openSnapshot(ref: SnapshotRef): SnapshotReader {
+    return new SnapshotReader(ref, this.snapshotDir(ref), this.readManifest(ref), this.chunks);
+  }
+
+  /** The newest finished snapshot of a group, if any. */
+  latestSnapshot(group: BackupGroupRef): SnapshotInfo | undefined {
+    return this.listSnapshots(group).filter((s) => s.finished).at(-1);
+  }
+
+  /**
+   * Starts a snapshot: creates the group (and its owner file) if needed, then the snapshot directory, whose
+   * time is strictly after every existing snapshot of the group.
+   */
+  beginSnapshot(group: BackupGroupRef, options: { time?: number; owner?: string } = {}): SnapshotWriter {
+    const dir = this.groupDir(group);
+    try {
+      mkdirSync(join(this.root, group.type), { recursive: true });
+      mkdirSync(dir);
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw ioError('create backup group', dir, err);
+    }
+    const ownerPath = join(dir, OWNER_FILE);
+    if (!existsSync(ownerPath)) {
+      try {
+        writeFileSync(ownerPath, `${options.owner ?? defaultOwner()}\n`, { flag: 'wx' });
+      } catch (err) {
+        if (errnoCode(err) !== 'EEXIST') throw ioError('write', ownerPath, err);
+      }
+    }
+    const newest = this.listSnapshots(group).at(-1)?.time ?? 0;
+    let time = options.time ?? Math.max(Math.floor(Date.now() / 1000), newest + 1);
+    if (options.time !== undefined && time <= newest) {
+      throw new CairnError('ALREADY_EXISTS', `snapshot time ${formatBackupTime(time)} is not after the group's newest ${formatBackupTime(newest)}`);
+    }
+    for (;;) {
+      const ref = { type: group.type, id: group.id, time };
+      const snapDir = this.snapshotDir(ref);
+      try {
+        mkdirSync(snapDir);
+        return new SnapshotWriter(ref, snapDir, this.chunks);
+      } catch (err) {
+        // Another writer took this second: take the next one, unless the caller asked for this time.
+        if (errnoCode(err) !== 'EEXIST' || options.time !== undefined) throw ioError('create snapshot', snapDir, err);
+        time++;
+      }
+    }
+  }
+
+  readOwner(group: BackupGroupRef): string | undefined {
+    try {
+      return readFileSync(join(this.groupDir(group), OWNER_FILE), 'utf8').trim();
+    } catch {
+      return undefined;
+    }
+  }
+
+  readGroupNotes(group: BackupGroupRef): string {
+    try {
+      return readFileSync(join(this.groupDir(group), NOTES_FILE), 'utf8');
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return '';
+      throw ioError('read notes of', groupPath(group), err);
+    }
+  }
+
+  writeGroupNotes(group: BackupGroupRef, notes: string): void {
+    if (!existsSync(this.groupDir(group))) throw new CairnError('NOT_FOUND', `group ${groupPath(group)} does not exist`);
+    writeFileAtomicSync(join(this.groupDir(group), NOTES_FILE), notes);
+  }
+
+  isProtected(ref: SnapshotRef): boolean {
+    return existsSync(join(this.snapshotDir(ref), PROTECTED_MARKER));
+  }
+
+  setProtected(ref: SnapshotRef, value: boolean): void {
+    const marker = join(this.snapshotDir(ref), PROTECTED_MARKER);
+    if (!existsSync(this.snapshotDir(ref))) throw new CairnError('NOT_FOUND', `snapshot ${snapshotPath(ref)} does not exist`);
+    try {
+      if (value) writeFileSync(marker, '');
+      else unlinkSync(marker);
+    } catch (err) {
+      if (!value && errnoCode(err) === 'ENOENT') return;
+      throw ioError(value ? 'protect' : 'unprotect', snapshotPath(ref), err);
+    }
+  }
+
+  /** Removes an empty group directory (after its last snapshot went); a group with snapshots is kept. */
+  removeGroupIfEmpty(group: BackupGroupRef): boolean {
+    if (this.listSnapshots(group).length > 0) return false;
+    const dir = this.groupDir(group);
+    for (const f of [OWNER_FILE, NOTES_FILE]) {
+      try { unlinkSync(join(dir, f)); } catch { /* absent */ }
+    }
+    try {
+      rmdirSync(dir);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function defaultOwner(): string {
+  try {
+    return `${userInfo().username}@local`;
+  } catch {
+    return 'user@local';
+  }
+}
+
+function listDirs(dir: string): string[] {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT' || code === 'ENOTDIR') return [];
+    throw ioError('list', dir, err);
+  }
+  return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+}
+
+function listNames(dir: string): string[] | undefined {
+  try {
+    return readdirSync(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw ioError('list', dir, err);
+  }
+}
+

@@ -1,0 +1,87 @@
+import { closeSync, ftruncateSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { SnapshotRef } from '../backup/backup-names.js';
+import { sha256 } from '../chunk-store/digest.js';
+import type { Datastore } from '../datastore/datastore.js';
+import { CairnError, ioError } from '../errors.js';
+import { tmpSiblingPath, writeAllSync } from '../fs/atomic-write.js';
+import { throwIfCancelled } from '../jobs/cancel.js';
+import { RateMeter, throttle, yieldToEventLoop } from '../jobs/rate-meter.js';
+import { pickImageArchive } from './image-archive.js';
+import type { ImageTransferProgress } from './image-backup.js';
+
+export interface ImageRestoreOptions {
+  archiveName?: string;
+  overwrite?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (progress: ImageTransferProgress) => void;
+  progressIntervalMs?: number;
+}
+
+export interface ImageRestoreResult {
+  target: string;
+  archive: string;
+  size: number;
+  chunks: number;
+}
+
+/**
+ * Restores an image archive to a file, byte-identical: every chunk's CRC, digest and length is checked.
+ * Written to a sibling tmp file and renamed over the target at the end; runs of zero chunks become holes.
+ */
+export async function restoreImage(store: Datastore, ref: SnapshotRef, target: string, options: ImageRestoreOptions = {}):
+  Promise<ImageRestoreResult> {
+  const reader = store.openSnapshot(ref);
+  const archive = pickImageArchive(reader.manifest, options.archiveName);
+  const index = reader.openIndex(archive);
+  const dest = resolve(target);
+  const existing = statSync(dest, { throwIfNoEntry: false });
+  if (existing && !options.overwrite) throw new CairnError('ALREADY_EXISTS', `${dest} already exists (pass --overwrite to replace it)`);
+  if (existing && !existing.isFile()) throw new CairnError('INVALID_ARGUMENT', `${dest} exists and is not a regular file`);
+
+  const tmp = tmpSiblingPath(dest);
+  let fd: number | undefined;
+  const zeroDigests = new Map<number, string>();
+  const meter = new RateMeter(index.size);
+  const progress: ImageTransferProgress = {
+    bytesDone: 0, bytesTotal: index.size, chunks: 0, newChunks: 0, newBytes: 0, dedupBytes: 0, rate: 0, elapsedMs: 0,
+  };
+  const report = throttle((p: ImageTransferProgress) => options.onProgress?.({ ...p }), options.progressIntervalMs ?? 100);
+  try {
+    fd = openSync(tmp, 'wx', 0o644);
+    for (let i = 0; i < index.chunkCount; i++) {
+      throwIfCancelled(options.signal, 'image restore');
+      const start = index.chunkStart(i);
+      const length = index.chunkEnd(i) - start;
+      const digest = index.digest(i).toString('hex');
+      let zero = zeroDigests.get(length);
+      if (zero === undefined) {
+        zero = sha256(Buffer.alloc(length)).toString('hex');
+        zeroDigests.set(length, zero);
+      }
+      if (digest !== zero) {
+        const data = reader.chunks.readChunk(digest, { length });
+        try {
+          writeAllSync(fd, data, start);
+        } catch (err) {
+          throw ioError('write', dest, err);
+        }
+      }
+      progress.chunks++;
+      progress.bytesDone = start + length;
+      Object.assign(progress, meter.sample(progress.bytesDone));
+      report.push(progress);
+      await yieldToEventLoop();
+    }
+    ftruncateSync(fd, index.size);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, dest);
+    report.flush(progress);
+    return { target: dest, archive, size: index.size, chunks: index.chunkCount };
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* not created */ }
+    throw err;
+  }
+}

@@ -1,0 +1,31 @@
+import type { CryptConfig } from '../blob/crypt-config.js';
+import type { ChunkStore } from '../chunk-store/chunk-store.js';
+import { CairnError } from '../errors.js';
+import { DynamicIndexReader } from './dynamic-index.js';
+import { FixedIndexReader } from './fixed-index.js';
+import type { ChunkIndex } from './index-format.js';
+
+/** Opens a `.fidx` or `.didx` by its extension. */
+export function openIndex(path: string): ChunkIndex {
+  if (path.endsWith('.fidx')) return new FixedIndexReader(path);
+  if (path.endsWith('.didx')) return new DynamicIndexReader(path);
+  throw new CairnError('INVALID_NAME', `${path} is not an index file (.fidx or .didx)`);
+}
+
+/**
+ * Streams the bytes [start, end) of an archive: each chunk is read, its CRC and digest checked, and the
+ * needed slice yielded. Chunks are decoded one at a time, so memory stays at one chunk.
+ */
+export function* readIndexRange(store: ChunkStore, index: ChunkIndex, start = 0, end = index.size,
+  options: { crypt?: CryptConfig } = {}): Generator<Buffer> {
+  if (start < 0 || end > index.size || start > end) {
+    throw new CairnError('INVALID_ARGUMENT', `range [${start}, ${end}) outside the archive's ${index.size} bytes`);
+  }
+  if (start === end) return;
+  for (let i = index.chunkAt(start); i < index.chunkCount && index.chunkStart(i) < end; i++) {
+    const chunkStart = index.chunkStart(i);
+    const length = index.chunkEnd(i) - chunkStart;
+    const data = store.readChunk(index.digest(i), { crypt: options.crypt, length });
+    yield data.subarray(Math.max(0, start - chunkStart), Math.min(length, end - chunkStart));
+  }
+}

@@ -1,0 +1,62 @@
+/** No ETA before this much time has passed: early rates are noise (start-up, cold caches). */
+export const ETA_DELAY_MS = 3000;
+const WINDOW_MS = 5000;
+
+export interface RateSample {
+  /** Bytes per second over the last few seconds. */
+  rate: number;
+  /** Seconds left at that rate, once there is enough history. */
+  etaSeconds?: number;
+  elapsedMs: number;
+}
+
+/** Rate over a sliding window and an ETA from it. `now` is injectable for tests. */
+export class RateMeter {
+  private readonly start: number;
+  private readonly samples: { t: number; done: number }[] = [];
+
+  constructor(private total: number, private readonly now: () => number = () => performance.now()) {
+    this.start = now();
+    this.samples.push({ t: this.start, done: 0 });
+  }
+
+  setTotal(total: number): void {
+    this.total = total;
+  }
+
+  sample(done: number): RateSample {
+    const t = this.now();
+    this.samples.push({ t, done });
+    while (this.samples.length > 2 && t - this.samples[0]!.t > WINDOW_MS) this.samples.shift();
+    const first = this.samples[0]!;
+    const dt = (t - first.t) / 1000;
+    const rate = dt > 0 ? Math.max(0, (done - first.done) / dt) : 0;
+    const elapsedMs = t - this.start;
+    const etaSeconds = elapsedMs >= ETA_DELAY_MS && rate > 0 ? Math.max(0, (this.total - done) / rate) : undefined;
+    return { rate, etaSeconds, elapsedMs };
+  }
+}
+
+/** Calls `emit` at most every `intervalMs`; `flush` always emits (the final state is never dropped). */
+export function throttle<T>(emit: (value: T) => void, intervalMs: number, now: () => number = () => performance.now()):
+  { push(value: T): void; flush(value: T): void } {
+  let last = -Infinity;
+  return {
+    push(value: T) {
+      const t = now();
+      if (t - last >= intervalMs) {
+        last = t;
+        emit(value);
+      }
+    },
+    flush(value: T) {
+      last = now();
+      emit(value);
+    },
+  };
+}
+
+/** Lets pending I/O callbacks, timers and abort signals run between slices of synchronous work. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
