@@ -1,0 +1,255 @@
+import { CairnError } from '../errors.js';
+
+/**
+ * Cairn's folder archive (documented in docs/FORMAT.md). A snapshot of a folder holds two streams, each
+ * chunked and listed in a dynamic index:
+ *  - the payload stream (`folder.data.didx`): file contents, referenced by (offset, size);
+ *  - the metadata stream (`folder.meta.didx`): one record per directory, written after its children, so a
+ *    directory entry can point at its child's record; a trailer at the end points at the root.
+ * Listing one directory reads only the chunks holding its record, never file contents or the whole tree.
+ */
+export const META_ARCHIVE = 'folder.meta.didx';
+export const DATA_ARCHIVE = 'folder.data.didx';
+
+export enum EntryKind {
+  File = 1,
+  Directory = 2,
+  Symlink = 3,
+  Hardlink = 4,
+}
+
+export type EntryKindName = 'file' | 'directory' | 'symlink' | 'hardlink';
+
+export function kindName(kind: EntryKind): EntryKindName {
+  return kind === EntryKind.File ? 'file' : kind === EntryKind.Directory ? 'directory' : kind === EntryKind.Symlink ? 'symlink' : 'hardlink';
+}
+
+interface EntryBase {
+  /** The name as the filesystem gave it: bytes, since not every name is valid UTF-8. */
+  name: Buffer;
+  /** Permission bits (st_mode & 0o7777). */
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeNs: bigint;
+}
+
+export interface FileEntry extends EntryBase {
+  kind: EntryKind.File | EntryKind.Hardlink;
+  size: number;
+  /** Offset of the content in the payload stream. */
+  payloadOffset: number;
+  /** SHA-256 of the content. */
+  digest: Buffer;
+  /** Change detection for the next backup: inode and ctime as they were when read. */
+  ino: bigint;
+  ctimeNs: bigint;
+  /** Hardlinks only: the path (from the archive root, '/'-separated) of the first link, a regular file entry. */
+  linkTarget?: Buffer;
+}
+
+export interface DirectoryEntry extends EntryBase {
+  kind: EntryKind.Directory;
+  /** Where this directory's own record lies in the metadata stream. */
+  recordOffset: number;
+  recordLength: number;
+}
+
+export interface SymlinkEntry extends EntryBase {
+  kind: EntryKind.Symlink;
+  target: Buffer;
+}
+
+export type ArchiveEntry = FileEntry | DirectoryEntry | SymlinkEntry;
+
+const RECORD_MAGIC = 0x31524443; // "CDR1"
+const TRAILER_MAGIC = Buffer.from('CAIRNMT1');
+/** u32 root entry length + 4 × u64 stats + 8-byte magic. */
+export const TRAILER_FIXED_SIZE = 4 + 32 + 8;
+const MAX_NAME = 0xffff;
+
+export interface ArchiveStats {
+  files: number;
+  directories: number;
+  symlinks: number;
+  hardlinks: number;
+  /** Logical bytes of file contents. */
+  bytes: number;
+  /** Entries that could not be backed up (vanished, unreadable, special files). */
+  skipped: number;
+}
+
+/** A growable little-endian writer. */
+class ByteWriter {
+  private buf = Buffer.allocUnsafe(4096);
+  length = 0;
+
+  private ensure(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.length + n) size *= 2;
+    const grown = Buffer.allocUnsafe(size);
+    this.buf.copy(grown, 0, 0, this.length);
+    this.buf = grown;
+  }
+
+  u8(v: number): void { this.ensure(1); this.buf.writeUInt8(v, this.length); this.length += 1; }
+  u16(v: number): void { this.ensure(2); this.buf.writeUInt16LE(v, this.length); this.length += 2; }
+  u32(v: number): void { this.ensure(4); this.buf.writeUInt32LE(v >>> 0, this.length); this.length += 4; }
+  u64(v: number | bigint): void { this.ensure(8); this.buf.writeBigUInt64LE(BigInt(v), this.length); this.length += 8; }
+  i64(v: bigint): void { this.ensure(8); this.buf.writeBigInt64LE(v, this.length); this.length += 8; }
+  bytes(b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.length); this.length += b.length; }
+  shortBytes(b: Uint8Array, what: string): void {
+    if (b.length > MAX_NAME) throw new CairnError('INVALID_NAME', `${what} of ${b.length} bytes is too long`);
+    this.u16(b.length);
+    this.bytes(b);
+  }
+  result(): Buffer { return this.buf.subarray(0, this.length); }
+}
+
+class ByteReader {
+  pos = 0;
+  constructor(private readonly buf: Buffer, private readonly what: string) {}
+  private need(n: number): void {
+    if (this.pos + n > this.buf.length) throw new CairnError('CORRUPT', `${this.what}: record truncated`);
+  }
+  u8(): number { this.need(1); return this.buf.readUInt8(this.pos++); }
+  u16(): number { this.need(2); const v = this.buf.readUInt16LE(this.pos); this.pos += 2; return v; }
+  u32(): number { this.need(4); const v = this.buf.readUInt32LE(this.pos); this.pos += 4; return v; }
+  u64(): bigint { this.need(8); const v = this.buf.readBigUInt64LE(this.pos); this.pos += 8; return v; }
+  num(): number {
+    const v = this.u64();
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new CairnError('CORRUPT', `${this.what}: number out of range`);
+    return Number(v);
+  }
+  i64(): bigint { this.need(8); const v = this.buf.readBigInt64LE(this.pos); this.pos += 8; return v; }
+  bytes(n: number): Buffer { this.need(n); const v = Buffer.from(this.buf.subarray(this.pos, this.pos + n)); this.pos += n; return v; }
+  shortBytes(): Buffer { return this.bytes(this.u16()); }
+  get done(): boolean { return this.pos === this.buf.length; }
+}
+
+/** A name may not be empty, '.', '..', or hold '/' or NUL: restore relies on this to stay inside its target. */
+export function isSafeName(name: Uint8Array): boolean {
+  if (name.length === 0 || name.length > 4095) return false;
+  if (name.length === 1 && name[0] === 0x2e) return false;
+  if (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e) return false;
+  return !name.includes(0x2f) && !name.includes(0);
+}
+
+function writeEntry(w: ByteWriter, e: ArchiveEntry): void {
+  w.u8(e.kind);
+  w.shortBytes(e.name, 'name');
+  w.u32(e.mode);
+  w.u32(e.uid);
+  w.u32(e.gid);
+  w.i64(e.mtimeNs);
+  switch (e.kind) {
+    case EntryKind.File:
+    case EntryKind.Hardlink:
+      w.u64(e.size);
+      w.u64(e.payloadOffset);
+      w.bytes(e.digest);
+      w.u64(e.ino);
+      w.i64(e.ctimeNs);
+      if (e.kind === EntryKind.Hardlink) w.shortBytes(e.linkTarget ?? Buffer.alloc(0), 'hardlink target');
+      break;
+    case EntryKind.Directory:
+      w.u64(e.recordOffset);
+      w.u32(e.recordLength);
+      break;
+    case EntryKind.Symlink:
+      w.shortBytes(e.target, 'symlink target');
+      break;
+  }
+}
+
+function readEntry(r: ByteReader, what: string): ArchiveEntry {
+  const kind = r.u8();
+  const name = r.shortBytes();
+  const base = { name, mode: r.u32(), uid: r.u32(), gid: r.u32(), mtimeNs: r.i64() };
+  switch (kind) {
+    case EntryKind.File:
+    case EntryKind.Hardlink: {
+      const e: FileEntry = { ...base, kind, size: r.num(), payloadOffset: r.num(), digest: r.bytes(32), ino: r.u64(), ctimeNs: r.i64() };
+      if (kind === EntryKind.Hardlink) e.linkTarget = r.shortBytes();
+      return e;
+    }
+    case EntryKind.Directory:
+      return { ...base, kind, recordOffset: r.num(), recordLength: r.u32() };
+    case EntryKind.Symlink:
+      return { ...base, kind, target: r.shortBytes() };
+    default:
+      throw new CairnError('CORRUPT', `${what}: unknown entry kind ${kind}`);
+  }
+}
+
+/** Encodes a directory record: the entries sorted by name bytes (so lookups can binary-search). */
+export function encodeDirectoryRecord(entries: ArchiveEntry[]): Buffer {
+  const w = new ByteWriter();
+  w.u32(RECORD_MAGIC);
+  w.u32(entries.length);
+  for (const e of entries) writeEntry(w, e);
+  return Buffer.from(w.result());
+}
+
+/** Decodes and validates a record: safe, unique, sorted names. */
+export function decodeDirectoryRecord(buf: Buffer, what: string): ArchiveEntry[] {
+  const r = new ByteReader(buf, what);
+  if (r.u32() !== RECORD_MAGIC) throw new CairnError('CORRUPT', `${what}: not a directory record`);
+  const count = r.u32();
+  const entries: ArchiveEntry[] = [];
+  for (let i = 0; i < count; i++) {
+    const e = readEntry(r, what);
+    if (!isSafeName(e.name)) throw new CairnError('CORRUPT', `${what}: unsafe entry name ${JSON.stringify(e.name.toString())}`);
+    const prev = entries[entries.length - 1];
+    if (prev && Buffer.compare(prev.name, e.name) >= 0) throw new CairnError('CORRUPT', `${what}: entries not sorted or duplicated`);
+    entries.push(e);
+  }
+  if (!r.done) throw new CairnError('CORRUPT', `${what}: trailing bytes after the record`);
+  return entries;
+}
+
+/** The metadata stream's trailer: the root directory's entry and the archive's totals. */
+export function encodeTrailer(root: DirectoryEntry, stats: ArchiveStats): Buffer {
+  const w = new ByteWriter();
+  writeEntry(w, root);
+  const rootLength = w.length;
+  w.u32(rootLength);
+  w.u64(stats.files);
+  w.u64(stats.directories);
+  w.u64(stats.bytes);
+  w.u64(stats.skipped);
+  w.bytes(TRAILER_MAGIC);
+  return Buffer.from(w.result());
+}
+
+/** Parses the trailer's fixed tail; returns the root entry's length (it precedes the tail). */
+export function decodeTrailerTail(tail: Buffer, what: string): { rootLength: number; stats: Omit<ArchiveStats, 'symlinks' | 'hardlinks'> } {
+  if (tail.length !== TRAILER_FIXED_SIZE || !tail.subarray(TRAILER_FIXED_SIZE - 8).equals(TRAILER_MAGIC)) {
+    throw new CairnError('CORRUPT', `${what}: no folder archive trailer`);
+  }
+  const r = new ByteReader(tail, what);
+  const rootLength = r.u32();
+  return { rootLength, stats: { files: r.num(), directories: r.num(), bytes: r.num(), skipped: r.num() } };
+}
+
+export function decodeRootEntry(buf: Buffer, what: string): DirectoryEntry {
+  const r = new ByteReader(buf, what);
+  const e = readEntry(r, what);
+  if (e.kind !== EntryKind.Directory || !r.done) throw new CairnError('CORRUPT', `${what}: trailer does not hold a directory`);
+  return e;
+}
+
+/** Binary search by name bytes in a sorted record. */
+export function findEntry(entries: ArchiveEntry[], name: Uint8Array): ArchiveEntry | undefined {
+  let lo = 0;
+  let hi = entries.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = Buffer.compare(entries[mid]!.name, name);
+    if (c === 0) return entries[mid];
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
+}

@@ -1,0 +1,324 @@
+import { createHash } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { assertBackupId, snapshotPath, toBackupId, type SnapshotRef } from '../backup/backup-names.js';
+import { chunkerParams, MiB } from '../chunker/chunker-params.js';
+import type { Datastore, SnapshotInfo } from '../datastore/datastore.js';
+import { CairnError, errnoCode, isCairnError } from '../errors.js';
+import { throwIfCancelled } from '../jobs/cancel.js';
+import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
+import { MemoryLogger, type Logger } from '../log.js';
+import type { DynamicIndexReader } from '../index/dynamic-index.js';
+import {
+  DATA_ARCHIVE, encodeDirectoryRecord, encodeTrailer, EntryKind, findEntry, META_ARCHIVE, type ArchiveEntry,
+  type ArchiveStats, type DirectoryEntry, type FileEntry,
+} from './archive-format.js';
+import { ChunkReuser } from './chunk-reuse.js';
+import { ChunkSink } from './chunk-sink.js';
+import { ExcludeRules } from './excludes.js';
+import { FolderArchiveReader } from './folder-reader.js';
+import { scanSource, type SourceNode } from './source-scan.js';
+import { ArchiveStreamWriter } from './stream-writer.js';
+
+/** Average chunk size of the payload stream: small enough that a change rewrites little (docs/FORMAT.md). */
+export const FOLDER_CHUNK_SIZE = 1 * MiB;
+/** The metadata stream changes a little every backup: small chunks keep that cheap and browsing quick. */
+export const META_CHUNK_SIZE = 64 * 1024;
+const READ_BLOCK = 4 * MiB;
+const EMPTY_DIGEST = createHash('sha256').digest();
+
+export interface FolderBackupProgress extends RateSample {
+  phase: 'scanning' | 'backing-up' | 'finishing';
+  filesTotal: number;
+  bytesTotal: number;
+  filesDone: number;
+  /** Bytes read plus bytes reused as unchanged. */
+  bytesDone: number;
+  bytesRead: number;
+  /** Bytes of unchanged files, taken from the base snapshot without reading them. */
+  bytesReused: number;
+  chunks: number;
+  newChunks: number;
+  /** Encoded bytes newly written to the store. */
+  newBytes: number;
+  /** Bytes read whose chunks the store already had. */
+  dedupBytes: number;
+  currentPath: string;
+}
+
+export interface FolderBackupResult extends FolderBackupProgress {
+  snapshot: SnapshotRef;
+  path: string;
+  base?: string;
+  stats: ArchiveStats;
+  excluded: number;
+  warnings: string[];
+}
+
+export interface FolderBackupOptions {
+  id?: string;
+  excludes?: readonly string[];
+  /** Average payload chunk size (power of two, 64 KiB to 4 MiB). */
+  chunkSize?: number;
+  signal?: AbortSignal;
+  log?: Logger;
+  onProgress?: (progress: FolderBackupProgress) => void;
+  progressIntervalMs?: number;
+}
+
+/** The group's newest finished snapshot whose verify did not fail and that holds a folder archive. */
+export function chooseBase(store: Datastore, snapshots: SnapshotInfo[], log: Logger): FolderArchiveReader | undefined {
+  for (const info of [...snapshots].reverse()) {
+    if (!info.finished) continue;
+    try {
+      const snap = store.openSnapshot(info);
+      if (snap.manifest.unprotected.verify_state?.state === 'failed') return undefined;
+      if (!FolderArchiveReader.hasFolderArchive(snap.manifest.files.map((f) => f.filename))) return undefined;
+      return new FolderArchiveReader(snap);
+    } catch (err) {
+      log.warn(`not using ${info.path} as the base: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Backs up a folder as a snapshot of `host/<id>`: a metadata stream and a payload stream, both chunked and
+ * deduplicated. Files unchanged since the base snapshot (size, mtime, inode and ctime) are not read: their
+ * chunks are reused. A failure or cancel removes the snapshot; chunks already written stay for GC.
+ */
+export async function backupFolder(store: Datastore, source: string, options: FolderBackupOptions = {}): Promise<FolderBackupResult> {
+  const root = resolve(source);
+  const id = options.id !== undefined ? assertBackupId(options.id) : toBackupId(basename(root));
+  if (!id) throw new CairnError('INVALID_NAME', `cannot derive a backup id from ${root}; choose one`);
+  const group = { type: 'host' as const, id };
+  const memoryLog = new MemoryLogger();
+  const log: Logger = {
+    info: (m) => { memoryLog.info(m); options.log?.info(m); },
+    warn: (m) => { memoryLog.warn(m); options.log?.warn(m); },
+  };
+  const progress: FolderBackupProgress = {
+    phase: 'scanning', filesTotal: 0, bytesTotal: 0, filesDone: 0, bytesDone: 0, bytesRead: 0, bytesReused: 0, chunks: 0,
+    newChunks: 0, newBytes: 0, dedupBytes: 0, currentPath: '', rate: 0, elapsedMs: 0,
+  };
+  const report = throttle((p: FolderBackupProgress) => options.onProgress?.({ ...p }), options.progressIntervalMs ?? 100);
+
+  const scan = await scanSource(root, {
+    excludes: ExcludeRules.fromPatterns(options.excludes ?? []), log, signal: options.signal,
+    onProgress: (t) => report.push({ ...progress, filesTotal: t.files, bytesTotal: t.bytes }),
+  });
+  throwIfCancelled(options.signal, 'backup');
+  progress.filesTotal = scan.totals.files;
+  progress.bytesTotal = scan.totals.bytes;
+  progress.phase = 'backing-up';
+  const meter = new RateMeter(progress.bytesTotal);
+
+  const base = chooseBase(store, store.listSnapshots(group), log);
+  const snapshot = store.beginSnapshot(group);
+  const payloadAvg = options.chunkSize ?? FOLDER_CHUNK_SIZE;
+  const largeFile = chunkerParams(payloadAvg).min;
+  const stats: ArchiveStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, skipped: scan.totals.skipped };
+  try {
+    const sink = new ChunkSink(store.chunks, store.config.compression === 'zstd');
+    const dataIndex = snapshot.createDynamicIndex(DATA_ARCHIVE);
+    const metaIndex = snapshot.createDynamicIndex(META_ARCHIVE);
+    const data = new ArchiveStreamWriter(dataIndex, sink, payloadAvg);
+    const meta = new ArchiveStreamWriter(metaIndex, sink, META_CHUNK_SIZE);
+    const reuser = base ? new ChunkReuser(base.dataIndex, data, store.chunks) : undefined;
+    const block = Buffer.allocUnsafe(READ_BLOCK);
+    const hardlinks = new Map<string, FileEntry & { relBytes: Buffer }>();
+    const rootPathLength = Buffer.byteLength(root);
+    let lastYield = performance.now();
+
+    const tick = async (path: string): Promise<void> => {
+      progress.currentPath = path;
+      Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
+      progress.dedupBytes = sink.counters.dedupBytes;
+      report.push(progress);
+      if (performance.now() - lastYield > 50) {
+        throwIfCancelled(options.signal, 'backup');
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
+    };
+
+    const readFile = (node: SourceNode, baseEntry: FileEntry | undefined): FileEntry | undefined => {
+      let fd: number;
+      try {
+        fd = openSync(node.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+      } catch (err) {
+        log.warn(`skipped ${node.rel}: ${errnoCode(err) === 'ENOENT' ? 'it vanished during the backup' : (err as Error).message}`);
+        stats.skipped++;
+        return undefined;
+      }
+      try {
+        const before = fstatSync(fd, { bigint: true });
+        if (!before.isFile()) {
+          log.warn(`skipped ${node.rel}: no longer a regular file`);
+          stats.skipped++;
+          return undefined;
+        }
+        const size = Number(before.size);
+        const large = size >= largeFile;
+        if (large) data.forceCut();
+        const payloadOffset = data.offset;
+        const tail = large && baseEntry && base && baseEntry.size < size ? oldTailChunk(base.dataIndex, baseEntry) : undefined;
+        const hash = createHash('sha256');
+        let pos = 0;
+        while (pos < size) {
+          let want = Math.min(READ_BLOCK, size - pos);
+          if (tail && pos < tail.oldSize) want = Math.min(want, tail.oldSize - pos);
+          const got = readSync(fd, block, 0, want, pos);
+          if (got === 0) break;
+          const bytes = block.subarray(0, got);
+          data.write(bytes);
+          hash.update(bytes);
+          pos += got;
+          progress.bytesRead += got;
+          progress.bytesDone += got;
+          // An append keeps the old last chunk: cut where the old file ended if that chunk is intact.
+          if (tail && pos === tail.oldSize && data.pendingEquals(tail.length, tail.digest)) data.forceCut();
+        }
+        if (large) data.forceCut();
+        const after = fstatSync(fd, { bigint: true });
+        let ctimeNs = before.ctimeNs;
+        if (after.mtimeNs !== before.mtimeNs || after.size !== before.size || pos !== size) {
+          log.warn(`${node.rel} changed while it was read; the snapshot holds ${pos} bytes of it`);
+          ctimeNs = -1n; // never equal: the next backup reads it again
+        }
+        return {
+          kind: EntryKind.File, name: node.name, mode: Number(before.mode) & 0o7777, uid: Number(before.uid), gid: Number(before.gid),
+          mtimeNs: before.mtimeNs, size: pos, payloadOffset, digest: hash.digest(), ino: before.ino, ctimeNs,
+        };
+      } catch (err) {
+        if (isCairnError(err)) throw err;
+        log.warn(`skipped ${node.rel}: ${(err as Error).message}`);
+        stats.skipped++;
+        return undefined;
+      } finally {
+        closeSync(fd);
+      }
+    };
+
+    const processFile = (node: SourceNode, baseEntry: ArchiveEntry | undefined): FileEntry | undefined => {
+      const st = node.stat;
+      const linkKey = st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
+      const first = linkKey ? hardlinks.get(linkKey) : undefined;
+      if (first) {
+        stats.hardlinks++;
+        return { ...first, kind: EntryKind.Hardlink, name: node.name, linkTarget: first.relBytes };
+      }
+      const baseFile = baseEntry && (baseEntry.kind === EntryKind.File || baseEntry.kind === EntryKind.Hardlink) ? baseEntry : undefined;
+      let entry: FileEntry | undefined;
+      if (baseFile && baseFile.size === st.size && baseFile.mtimeNs === st.mtimeNs && baseFile.ino === st.ino && baseFile.ctimeNs === st.ctimeNs) {
+        const offset = st.size === 0 ? 0 : reuser?.reuse(baseFile.payloadOffset, st.size);
+        if (offset !== undefined) {
+          entry = {
+            kind: EntryKind.File, name: node.name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs, size: st.size,
+            payloadOffset: offset, digest: baseFile.digest, ino: st.ino, ctimeNs: st.ctimeNs,
+          };
+          progress.bytesReused += st.size;
+          progress.bytesDone += st.size;
+        }
+      }
+      entry ??= st.size === 0 && !baseFile ? emptyFile(node) : readFile(node, baseFile);
+      if (!entry) return undefined;
+      stats.files++;
+      stats.bytes += entry.size;
+      if (linkKey) hardlinks.set(linkKey, { ...entry, relBytes: node.path.subarray(rootPathLength + 1) });
+      return entry;
+    };
+
+    const processDirectory = async (node: SourceNode, baseDir: DirectoryEntry | undefined): Promise<DirectoryEntry> => {
+      let baseEntries: ArchiveEntry[] | undefined;
+      if (baseDir && base) {
+        try {
+          baseEntries = base.readDirectory(baseDir);
+        } catch (err) {
+          log.warn(`base snapshot unreadable at ${node.rel || '.'}: ${(err as Error).message}; reading everything below it`);
+        }
+      }
+      const entries: ArchiveEntry[] = [];
+      for (const child of node.children ?? []) {
+        const baseEntry = baseEntries ? findEntry(baseEntries, child.name) : undefined;
+        if (child.kind === 'directory') {
+          entries.push(await processDirectory(child, baseEntry?.kind === EntryKind.Directory ? baseEntry : undefined));
+          continue;
+        }
+        if (child.kind === 'symlink') {
+          try {
+            const target = readlinkSync(child.path, { encoding: 'buffer' });
+            entries.push({ kind: EntryKind.Symlink, name: child.name, mode: child.stat.mode & 0o7777, uid: child.stat.uid,
+              gid: child.stat.gid, mtimeNs: child.stat.mtimeNs, target });
+            stats.symlinks++;
+          } catch (err) {
+            log.warn(`skipped ${child.rel}: ${(err as Error).message}`);
+            stats.skipped++;
+          }
+          continue;
+        }
+        const entry = processFile(child, baseEntry);
+        if (entry) entries.push(entry);
+        progress.filesDone++;
+        await tick(child.rel);
+      }
+      stats.directories++;
+      const record = encodeDirectoryRecord(entries);
+      const recordOffset = meta.offset;
+      meta.write(record);
+      return {
+        kind: EntryKind.Directory, name: node.name, mode: node.stat.mode & 0o7777, uid: node.stat.uid, gid: node.stat.gid,
+        mtimeNs: node.stat.mtimeNs, recordOffset, recordLength: record.length,
+      };
+    };
+
+    const rootEntry = await processDirectory(scan.root, base?.root);
+    throwIfCancelled(options.signal, 'backup');
+    progress.phase = 'finishing';
+    report.push(progress);
+    meta.write(encodeTrailer(rootEntry, stats));
+    data.finish();
+    meta.finish();
+    snapshot.closeIndex(dataIndex);
+    snapshot.closeIndex(metaIndex);
+    const warnings = memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message);
+    if (warnings.length > 0) snapshot.addBlob('backup-log.blob', Buffer.from(`${warnings.join('\n')}\n`));
+    Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
+    const counters = sink.counters;
+    snapshot.finish({
+      chunk_upload_stats: { count: counters.newChunks, size: counters.chunks, compressed_size: counters.newBytes, duplicates: counters.chunks - counters.newChunks },
+      'cairn-backup': {
+        kind: 'folder', source: root, base: base?.snapshot.path, ...stats, excluded: scan.totals.excluded,
+        bytesRead: progress.bytesRead, bytesReused: progress.bytesReused, newBytes: counters.newBytes, newChunks: counters.newChunks,
+        dedupBytes: counters.dedupBytes, durationMs: Math.round(progress.elapsedMs),
+      },
+    });
+    progress.currentPath = '';
+    report.flush(progress);
+    return {
+      ...progress, snapshot: snapshot.ref, path: snapshotPath(snapshot.ref), base: base?.snapshot.path, stats,
+      excluded: scan.totals.excluded, warnings,
+    };
+  } catch (err) {
+    snapshot.abort();
+    throw err;
+  }
+}
+
+function emptyFile(node: SourceNode): FileEntry {
+  const st = node.stat;
+  return {
+    kind: EntryKind.File, name: node.name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs, size: 0,
+    payloadOffset: 0, digest: EMPTY_DIGEST, ino: st.ino, ctimeNs: st.ctimeNs,
+  };
+}
+
+/** The base's last chunk of a file, if it belongs to that file alone (large files end on a boundary). */
+function oldTailChunk(index: DynamicIndexReader, entry: FileEntry): { oldSize: number; length: number; digest: Buffer } | undefined {
+  if (entry.size === 0 || entry.payloadOffset + entry.size > index.size) return undefined;
+  const end = entry.payloadOffset + entry.size;
+  const k = index.chunkAt(end - 1);
+  if (index.chunkEnd(k) !== end || index.chunkStart(k) < entry.payloadOffset) return undefined;
+  return { oldSize: entry.size, length: end - index.chunkStart(k), digest: index.digest(k) };
+}

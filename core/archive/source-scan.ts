@@ -1,0 +1,153 @@
+import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import { CairnError, errnoCode } from '../errors.js';
+import type { Logger } from '../log.js';
+import { throwIfCancelled } from '../jobs/cancel.js';
+import { yieldToEventLoop } from '../jobs/rate-meter.js';
+import { isSafeName } from './archive-format.js';
+import type { ExcludeRules } from './excludes.js';
+
+export type SourceKind = 'file' | 'directory' | 'symlink';
+
+/** What the backup needs of an lstat, kept compact (a tree may hold 100,000s of these). */
+export interface SourceStat {
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  ino: bigint;
+  dev: bigint;
+  nlink: number;
+}
+
+export interface SourceNode {
+  name: Buffer;
+  path: Buffer;
+  /** Path from the root, '/'-separated, decoded for display and exclude matching. */
+  rel: string;
+  kind: SourceKind;
+  stat: SourceStat;
+  /** Directories: children sorted by name bytes. */
+  children?: SourceNode[];
+}
+
+export interface ScanTotals {
+  files: number;
+  directories: number;
+  symlinks: number;
+  bytes: number;
+  skipped: number;
+  excluded: number;
+  excludedBytes: number;
+}
+
+export interface ScanOptions {
+  excludes: ExcludeRules;
+  log: Logger;
+  signal?: AbortSignal;
+  onProgress?: (totals: ScanTotals) => void;
+  /** Called for each excluded entry (the exclude preview). */
+  onExcluded?: (rel: string, isDirectory: boolean, bytes: number) => void;
+}
+
+const SLASH = Buffer.from('/');
+
+export function compactStat(st: BigIntStats): SourceStat {
+  return {
+    mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeNs: st.mtimeNs,
+    ctimeNs: st.ctimeNs, ino: st.ino, dev: st.dev, nlink: Number(st.nlink),
+  };
+}
+
+function kindOf(st: BigIntStats): SourceKind | undefined {
+  return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : undefined;
+}
+
+function describeSpecial(st: BigIntStats): string {
+  return st.isSocket() ? 'socket' : st.isFIFO() ? 'FIFO' : st.isBlockDevice() ? 'block device' : st.isCharacterDevice() ? 'character device' : 'special file';
+}
+
+/**
+ * Walks the source once before the backup: totals for progress and ETA, excludes applied, and the stats kept
+ * so the backup pass knows which files are unchanged without asking the filesystem again. Entries that
+ * vanish or cannot be read are logged and counted as skipped; sockets, FIFOs and devices are skipped too.
+ */
+export async function scanSource(root: string, options: ScanOptions): Promise<{ root: SourceNode; totals: ScanTotals }> {
+  const totals: ScanTotals = { files: 0, directories: 0, symlinks: 0, bytes: 0, skipped: 0, excluded: 0, excludedBytes: 0 };
+  let rootStat: BigIntStats;
+  try {
+    rootStat = lstatSync(root, { bigint: true });
+  } catch (err) {
+    throw new CairnError(errnoCode(err) === 'ENOENT' ? 'NOT_FOUND' : 'IO', `cannot back up ${root}: ${(err as Error).message}`);
+  }
+  if (!rootStat.isDirectory()) throw new CairnError('INVALID_ARGUMENT', `${root} is not a folder`);
+  const rootNode: SourceNode = { name: Buffer.alloc(0), path: Buffer.from(root), rel: '', kind: 'directory', stat: compactStat(rootStat) };
+  totals.directories++;
+  let lastYield = performance.now();
+
+  const walk = async (dir: SourceNode, rules: ExcludeRules): Promise<void> => {
+    let names: Buffer[];
+    try {
+      names = readdirSync(dir.path, { encoding: 'buffer' });
+    } catch (err) {
+      options.log.warn(`skipped folder ${dir.rel || '.'}: ${(err as Error).message}`);
+      totals.skipped++;
+      dir.children = [];
+      return;
+    }
+    names.sort(Buffer.compare);
+    const inner = rules.enter(dir.path, dir.rel, (m) => options.log.warn(m));
+    const children: SourceNode[] = [];
+    for (const name of names) {
+      const path = Buffer.concat([dir.path, SLASH, name]);
+      const rel = dir.rel ? `${dir.rel}/${name.toString()}` : name.toString();
+      if (!isSafeName(name)) {
+        options.log.warn(`skipped ${rel}: the name cannot be stored`);
+        totals.skipped++;
+        continue;
+      }
+      let st: BigIntStats;
+      try {
+        st = lstatSync(path, { bigint: true });
+      } catch (err) {
+        options.log.warn(`skipped ${rel}: ${errnoCode(err) === 'ENOENT' ? 'it vanished during the backup' : (err as Error).message}`);
+        totals.skipped++;
+        continue;
+      }
+      const kind = kindOf(st);
+      if (!kind) {
+        options.log.warn(`skipped ${rel}: a ${describeSpecial(st)} cannot be backed up`);
+        totals.skipped++;
+        continue;
+      }
+      if (inner.isExcluded(rel, kind === 'directory')) {
+        totals.excluded++;
+        if (kind === 'file') totals.excludedBytes += Number(st.size);
+        options.onExcluded?.(rel, kind === 'directory', kind === 'file' ? Number(st.size) : 0);
+        continue;
+      }
+      const node: SourceNode = { name, path, rel, kind, stat: compactStat(st) };
+      children.push(node);
+      if (kind === 'file') {
+        totals.files++;
+        totals.bytes += node.stat.size;
+      } else if (kind === 'symlink') totals.symlinks++;
+      else totals.directories++;
+    }
+    dir.children = children;
+    for (const child of children) {
+      if (child.kind !== 'directory') continue;
+      if (performance.now() - lastYield > 50) {
+        throwIfCancelled(options.signal, 'backup');
+        options.onProgress?.({ ...totals });
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
+      await walk(child, inner);
+    }
+  };
+  await walk(rootNode, options.excludes);
+  options.onProgress?.({ ...totals });
+  return { root: rootNode, totals };
+}

@@ -1,0 +1,50 @@
+import type { ChunkStore } from '../chunk-store/chunk-store.js';
+import { CairnError } from '../errors.js';
+import type { ChunkIndex } from '../index/index-format.js';
+
+/**
+ * Random reads from an archive stream with a small cache of decoded chunks: browsing reads many small
+ * records from the same few chunks, and restoring small files reads many files from one chunk.
+ * Every chunk is verified (CRC, digest, length) when it is first decoded.
+ */
+export class CachedStreamReader {
+  private readonly cache = new Map<number, Buffer>();
+
+  constructor(private readonly chunks: ChunkStore, readonly index: ChunkIndex, private readonly capacity = 8) {}
+
+  private chunk(i: number): Buffer {
+    const hit = this.cache.get(i);
+    if (hit) {
+      this.cache.delete(i);
+      this.cache.set(i, hit);
+      return hit;
+    }
+    const start = this.index.chunkStart(i);
+    const data = this.chunks.readChunk(this.index.digest(i), { length: this.index.chunkEnd(i) - start });
+    this.cache.set(i, data);
+    if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
+    return data;
+  }
+
+  /** Yields the bytes [offset, offset + length) chunk slice by chunk slice. */
+  *slices(offset: number, length: number): Generator<Buffer> {
+    if (offset < 0 || length < 0 || offset + length > this.index.size) {
+      throw new CairnError('CORRUPT', `${this.index.path}: range [${offset}, ${offset + length}) outside the stream's ${this.index.size} bytes`);
+    }
+    let pos = offset;
+    const end = offset + length;
+    while (pos < end) {
+      const i = this.index.chunkAt(pos);
+      const start = this.index.chunkStart(i);
+      const data = this.chunk(i);
+      const slice = data.subarray(pos - start, Math.min(data.length, end - start));
+      yield slice;
+      pos += slice.length;
+    }
+  }
+
+  read(offset: number, length: number): Buffer {
+    const parts = [...this.slices(offset, length)];
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts, length);
+  }
+}
