@@ -63,6 +63,7 @@ function validateManifest(value: unknown, what: string): Manifest {
   const bad = (why: string): never => { throw new CairnError('CORRUPT', `${what}: invalid manifest (${why})`); };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) bad('not an object');
   const m = value as Record<string, unknown>;
+  if (typeof m['backup-type'] !== 'string' || typeof m['backup-id'] !== 'string') bad('backup-type or backup-id is not a string');
   try {
     assertBackupType(String(m['backup-type']));
     assertBackupId(String(m['backup-id']));
@@ -74,6 +75,7 @@ function validateManifest(value: unknown, what: string): Manifest {
   for (const f of m.files as unknown[]) {
     const file = f as Record<string, unknown>;
     if (typeof file !== 'object' || file === null) bad('a file entry is not an object');
+    if (typeof file.filename !== 'string') bad('a file entry has no filename');
     try {
       assertArchiveFileName(String(file.filename));
     } catch (err) {

@@ -4,7 +4,7 @@ import {
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { blobKind, decodeBlob, isEncryptedKind } from '../blob/data-blob.js';
+import { blobKind, decodeBlob, isEncryptedKind, type BlobKind } from '../blob/data-blob.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
 import { CairnError, errnoCode, ioError } from '../errors.js';
 import { fsyncDirectory, tmpSiblingPath, writeAllSync } from '../fs/atomic-write.js';
@@ -140,7 +140,7 @@ export class ChunkStore {
     const st = lstatSync(path, { throwIfNoEntry: false });
     if (st) {
       if (!st.isFile()) throw new CairnError('CORRUPT', `chunk path ${path} exists but is not a regular file`);
-      if (st.size === blob.length || (st.size > 0 && this.keepExisting(path, st.size, blob.length, isEncryptedKind(kind)))) {
+      if (st.size === blob.length || (st.size > 0 && this.keepExisting(path, st.size, blob.length, kind))) {
         if (this.touch(digest)) return { duplicate: true, written: 0 };
         // Swept between our stat and touch: write it anew.
       } else if (st.size === 0) {
@@ -152,8 +152,8 @@ export class ChunkStore {
   }
 
   /** Spec 1.2 for sizes that differ: the smaller plain copy wins; an encrypted chunk never replaces a plain one. */
-  private keepExisting(path: string, existingSize: number, newSize: number, newEncrypted: boolean): boolean {
-    if (!newEncrypted) return existingSize < newSize;
+  private keepExisting(path: string, existingSize: number, newSize: number, newKind: BlobKind): boolean {
+    if (!isEncryptedKind(newKind)) return existingSize < newSize;
     const head = Buffer.alloc(8);
     const fd = openSync(path, 'r');
     try {
@@ -165,7 +165,7 @@ export class ChunkStore {
     if (existingKind && !isEncryptedKind(existingKind)) {
       throw new CairnError('CORRUPT', `refusing to replace unencrypted chunk ${path} with an encrypted one`);
     }
-    if (existingKind === 'encrypted' && newSize !== existingSize) {
+    if (existingKind === 'encrypted' && newKind === 'encrypted') {
       throw new CairnError('CORRUPT', `encrypted chunk ${path} differs in size from a new uncompressed copy; one is invalid`);
     }
     return true;

@@ -1,6 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { formatBackupTime, parseGroupPath, parseSnapshotPath, assertBackupType } from '../backup/backup-names.js';
+import { formatBackupTime, parseGroupPath, parseSnapshotPath, assertBackupType, type SnapshotRef } from '../backup/backup-names.js';
+import { EntryKind } from '../archive/archive-format.js';
+import { entryInfo } from '../archive/entry-info.js';
+import { previewExcludes } from '../archive/exclude-preview.js';
+import { backupFolder } from '../archive/folder-backup.js';
+import { FolderArchiveReader } from '../archive/folder-reader.js';
+import { restoreFolder } from '../archive/folder-restore.js';
+import { diffSnapshots } from '../archive/snapshot-diff.js';
 import { isValidChunkSize } from '../chunker/chunker-params.js';
 import { Datastore } from '../datastore/datastore.js';
 import type { Compression } from '../datastore/datastore-config.js';
@@ -20,6 +27,16 @@ Commands:
                                    back up one large file (a disk image) as <name>.img.fidx
   restore-image <store> <snapshot> --to <file> [--archive NAME] [--overwrite]
                                    restore an image archive byte for byte
+  backup <store> <dir> [--id ID] [--exclude PATTERN]...
+                                   back up a folder (incremental: unchanged files are not read)
+  ls <store> <snapshot> [path]     list a folder of a snapshot
+  cat <store> <snapshot> <path>    write one file of a snapshot to stdout
+  restore <store> <snapshot> [path] --to <dir> [--overwrite]
+                                   restore a snapshot, a folder of it (its contents) or one file
+  diff <store> <snapshot-a> <snapshot-b>
+                                   what was added, removed and changed between two snapshots
+  excludes <dir> [--exclude PATTERN]...
+                                   preview what the patterns and .cairnignore files exclude
   groups <store>                   list backup groups
   snapshots <store> [group]        list snapshots (of one group, e.g. host/docs)
 
@@ -27,7 +44,8 @@ Options:
   --json      machine-readable output on stdout
   --help      this text
 
-A snapshot is written type/id/time, e.g. host/disk/2026-11-24T10:00:00Z.`;
+A snapshot is written type/id/time, e.g. host/docs/2026-11-24T10:00:00Z; a group (host/docs) means its newest
+finished snapshot. Exclude patterns use .gitignore syntax, relative to the backed-up folder.`;
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -40,6 +58,7 @@ const OPTIONS = {
   sync: { type: 'string' },
   to: { type: 'string' },
   overwrite: { type: 'boolean' },
+  exclude: { type: 'string', multiple: true },
 } satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
@@ -66,6 +85,17 @@ function chunkSizeOption(values: Values): number | undefined {
 
 function print(values: Values, json: unknown, human: string): void {
   process.stdout.write(values.json ? `${JSON.stringify(json, null, 2)}\n` : `${human}\n`);
+}
+
+/** A snapshot path, or a group path meaning the group's newest finished snapshot. */
+function snapshotArg(store: Datastore, text: string): SnapshotRef {
+  if (text.split('/').length === 2) {
+    const group = parseGroupPath(text);
+    const latest = store.latestSnapshot(group);
+    if (!latest) throw new CairnError('NOT_FOUND', `group ${text} has no finished snapshot`);
+    return latest;
+  }
+  return parseSnapshotPath(text);
 }
 
 function when(time: number): string {
@@ -140,6 +170,80 @@ async function main(argv: string[]): Promise<number> {
       const rows = [['SNAPSHOT', 'STATE', 'FILES'], ...snapshots.map((s) => [
         s.path, `${s.finished ? 'finished' : 'unfinished'}${s.protected ? ', protected' : ''}`, s.files.join(' ')])];
       print(values, snapshots, snapshots.length === 0 ? 'No snapshots.' : table(rows));
+      return 0;
+    }
+    case 'backup': {
+      const store = Datastore.open(need(args, 0, '<store>'));
+      const dir = need(args, 1, '<dir>');
+      const result = await backupFolder(store, dir, {
+        id: values.id, excludes: values.exclude, chunkSize: chunkSizeOption(values), signal: abort.signal,
+        log: { info: () => {}, warn: (m) => { progress.done(); if (!values.json) process.stderr.write(`warning: ${m}\n`); } },
+        onProgress: (p) => progress.update({
+          done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds,
+          label: p.phase === 'scanning' ? `scanning: ${p.filesTotal} files` : `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}`,
+        }),
+      });
+      progress.done();
+      const seconds = Math.max(result.elapsedMs / 1000, 1e-3);
+      print(values, result, `Backed up ${result.stats.files} files (${formatBytes(result.stats.bytes)}) to ${result.path} in ${formatDuration(seconds)}`
+        + `\n  read ${formatBytes(result.bytesRead)}, reused ${formatBytes(result.bytesReused)} unchanged${result.base ? ` from ${result.base}` : ''}`
+        + `\n  new data ${formatBytes(result.newBytes)} in ${result.newChunks} chunks, ${formatBytes(result.dedupBytes)} deduplicated`
+        + (result.stats.skipped > 0 ? `\n  ${result.stats.skipped} entries skipped (see warnings)` : '')
+        + (result.excluded > 0 ? `\n  ${result.excluded} entries excluded` : ''));
+      return 0;
+    }
+    case 'ls': {
+      const store = Datastore.open(need(args, 0, '<store>'));
+      const reader = new FolderArchiveReader(store.openSnapshot(snapshotArg(store, need(args, 1, '<snapshot>'))));
+      const entries = reader.list(args[2] ?? '').map(entryInfo);
+      const rows = entries.map((e) => [e.kind === 'directory' ? 'd' : e.kind === 'symlink' ? 'l' : e.kind === 'hardlink' ? 'h' : '-',
+        e.mode, e.kind === 'directory' ? '' : formatBytes(e.size), e.mtime.slice(0, 19).replace('T', ' '),
+        `${e.name}${e.kind === 'directory' ? '/' : ''}${e.target ? ` -> ${e.target}` : ''}`]);
+      print(values, entries, rows.length === 0 ? '(empty folder)' : table(rows));
+      return 0;
+    }
+    case 'cat': {
+      const store = Datastore.open(need(args, 0, '<store>'));
+      const reader = new FolderArchiveReader(store.openSnapshot(snapshotArg(store, need(args, 1, '<snapshot>'))));
+      const path = need(args, 2, '<path>');
+      const entry = reader.get(path);
+      if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink) throw new CairnError('INVALID_ARGUMENT', `${path} is not a file`);
+      for (const slice of reader.fileContent(entry)) {
+        if (!process.stdout.write(slice)) await new Promise((r) => process.stdout.once('drain', r));
+      }
+      return 0;
+    }
+    case 'restore': {
+      const store = Datastore.open(need(args, 0, '<store>'));
+      const ref = snapshotArg(store, need(args, 1, '<snapshot>'));
+      if (values.to === undefined) throw new UsageError('missing --to <dir>');
+      const result = await restoreFolder(store, ref, values.to, {
+        path: args[2], overwrite: values.overwrite, signal: abort.signal,
+        log: { info: () => {}, warn: (m) => { progress.done(); if (!values.json) process.stderr.write(`warning: ${m}\n`); } },
+        onProgress: (p) => progress.update({ done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds,
+          label: `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}` }),
+      });
+      progress.done();
+      print(values, result, `Restored ${result.filesDone} files (${formatBytes(result.bytesDone)}) to ${result.target}`
+        + (result.conflicts > 0 ? `; kept ${result.conflicts} existing files (use --overwrite to replace them)` : ''));
+      return 0;
+    }
+    case 'diff': {
+      const store = Datastore.open(need(args, 0, '<store>'));
+      const diff = diffSnapshots(store, snapshotArg(store, need(args, 1, '<snapshot-a>')), snapshotArg(store, need(args, 2, '<snapshot-b>')));
+      const sign = { added: '+', removed: '-', changed: 'M' } as const;
+      const lines = diff.entries.map((e) => `${sign[e.change]} ${e.path}${e.kind === 'directory' ? '/' : ''}`
+        + (e.change === 'changed' ? `  (${e.what?.join(', ')}${e.sizeBefore !== e.sizeAfter ? `: ${formatBytes(e.sizeBefore ?? 0)} -> ${formatBytes(e.sizeAfter ?? 0)}` : ''})`
+          : `  ${formatBytes(e.sizeAfter ?? e.sizeBefore ?? 0)}`));
+      lines.push(`${diff.added} added, ${diff.removed} removed, ${diff.changed} changed; +${formatBytes(diff.bytesAdded)} -${formatBytes(diff.bytesRemoved)}`);
+      print(values, diff, lines.join('\n'));
+      return 0;
+    }
+    case 'excludes': {
+      const preview = await previewExcludes(need(args, 0, '<dir>'), values.exclude ?? [], { signal: abort.signal });
+      const lines = preview.paths.map((p) => `${p.path}${p.isDirectory ? '/' : ''}`);
+      lines.push(`${preview.excluded} entries excluded (${formatBytes(preview.excludedBytes)} of files); ${preview.files} files (${formatBytes(preview.bytes)}) would be backed up`);
+      print(values, preview, lines.join('\n'));
       return 0;
     }
     default:

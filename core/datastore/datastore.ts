@@ -12,6 +12,7 @@ import { ChunkStore } from '../chunk-store/chunk-store.js';
 import { CairnError, errnoCode, ioError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { silentLogger, type Logger } from '../log.js';
+import { acquireExclusiveLock, type HeldLock } from '../locks/process-lock.js';
 import { CONFIG_FILE, newConfig, readConfig, writeConfig, type DatastoreConfig, type DatastoreOptions } from './datastore-config.js';
 import { SnapshotReader } from './snapshot-reader.js';
 import { SnapshotWriter } from './snapshot-writer.js';
@@ -208,6 +209,11 @@ export class Datastore {
     }
   }
 
+  /** One backup per group at a time, across processes (the app, the CLI, a second app instance). */
+  lockGroup(group: BackupGroupRef, purpose = `backup of ${groupPath(group)}`): HeldLock {
+    return acquireExclusiveLock(this.root, `group.${assertBackupType(group.type)}.${assertBackupId(group.id)}`, purpose, this.log);
+  }
+
   readOwner(group: BackupGroupRef): string | undefined {
     try {
       return readFileSync(join(this.groupDir(group), OWNER_FILE), 'utf8').trim();
@@ -250,6 +256,8 @@ export class Datastore {
   removeGroupIfEmpty(group: BackupGroupRef): boolean {
     if (this.listSnapshots(group).length > 0) return false;
     const dir = this.groupDir(group);
+    // Only owner and notes may be left: anything else means the group is not ours to remove.
+    if ((listNames(dir) ?? []).some((n) => n !== OWNER_FILE && n !== NOTES_FILE)) return false;
     for (const f of [OWNER_FILE, NOTES_FILE]) {
       try { unlinkSync(join(dir, f)); } catch { /* absent */ }
     }

@@ -6,7 +6,7 @@ import { assertValidChunkSize } from '../chunker/chunker-params.js';
 import { sha256 } from '../chunk-store/digest.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError, ioError } from '../errors.js';
-import { throwIfCancelled } from '../jobs/cancel.js';
+import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
 import { imageArchiveName } from './image-archive.js';
 
@@ -60,6 +60,17 @@ export async function backupImage(store: Datastore, file: string, options: Image
   const id = options.id !== undefined ? assertBackupId(options.id) : toBackupId(basename(source, extname(source)));
   if (!id) throw new CairnError('INVALID_NAME', `cannot derive a backup id from ${source}; pass one with --id`);
   const archive = imageArchiveName(source, options.archiveName);
+  const group = { type: options.type ?? 'host', id };
+  const lock = store.lockGroup(group);
+  try {
+    return await runImageBackup(store, source, group, archive, chunkSize, { ...options, signal: anySignal(options.signal, lock.signal) });
+  } finally {
+    lock.release();
+  }
+}
+
+async function runImageBackup(store: Datastore, source: string, group: { type: BackupType; id: string }, archive: string,
+  chunkSize: number, options: ImageBackupOptions): Promise<ImageBackupResult> {
   const compress = store.config.compression === 'zstd';
 
   let fd: number;
@@ -72,7 +83,7 @@ export async function backupImage(store: Datastore, file: string, options: Image
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) throw new CairnError('INVALID_ARGUMENT', `${source} is not a regular file`);
-      return { st, snapshot: store.beginSnapshot({ type: options.type ?? 'host', id }) };
+      return { st, snapshot: store.beginSnapshot(group) };
     } catch (err) {
       closeSync(fd);
       throw err;

@@ -23,6 +23,9 @@ export interface IndexCloseResult {
  */
 export class FixedIndexWriter {
   private digests: Buffer;
+  /** Which positions were set, so close() can tell a hole (an all-zero digest) from a chunk. */
+  private present = new Uint8Array(128);
+  private filled = 0;
   private count = 0;
   private size = 0;
   private sizeFixed = false;
@@ -39,21 +42,29 @@ export class FixedIndexWriter {
     if (this.closed) throw new Error('fixed index writer already closed');
     if (offset % this.chunkSize !== 0) throw new CairnError('INVALID_ARGUMENT', `chunk offset ${offset} is not aligned to ${this.chunkSize}`);
     if (length <= 0 || length > this.chunkSize) throw new CairnError('INVALID_ARGUMENT', `chunk length ${length} out of range`);
+    if (digest.length !== DIGEST_SIZE) throw new CairnError('INVALID_ARGUMENT', 'digest must be 32 bytes');
     const end = offset + length;
     if (length < this.chunkSize) {
-      if (this.sizeFixed && end !== this.size) throw new CairnError('INVALID_ARGUMENT', 'only the last chunk may be short');
+      // Chunks may come in any order: a short one must end exactly where the archive ends, at or after every chunk so far.
+      if (this.sizeFixed ? end !== this.size : end < this.size) throw new CairnError('INVALID_ARGUMENT', 'only the last chunk may be short');
       this.sizeFixed = true;
     } else if (this.sizeFixed && end > this.size) {
       throw new CairnError('INVALID_ARGUMENT', `chunk at ${offset} lies beyond the short last chunk`);
     }
-    if (digest.length !== DIGEST_SIZE) throw new CairnError('INVALID_ARGUMENT', 'digest must be 32 bytes');
     const i = offset / this.chunkSize;
     while ((i + 1) * DIGEST_SIZE > this.digests.length) {
       const grown = Buffer.alloc(this.digests.length * 2);
       this.digests.copy(grown);
       this.digests = grown;
+      const present = new Uint8Array(this.present.length * 2);
+      present.set(this.present);
+      this.present = present;
     }
     this.digests.set(digest, i * DIGEST_SIZE);
+    if (!this.present[i]) {
+      this.present[i] = 1;
+      this.filled++;
+    }
     this.count = Math.max(this.count, i + 1);
     this.size = Math.max(this.size, end);
   }
@@ -63,7 +74,7 @@ export class FixedIndexWriter {
     if (this.closed) throw new Error('fixed index writer already closed');
     this.closed = true;
     const expected = Math.ceil(this.size / this.chunkSize);
-    if (expected !== this.count) throw new CairnError('INVALID_ARGUMENT', 'fixed index has gaps');
+    if (expected !== this.count || this.filled !== this.count) throw new CairnError('INVALID_ARGUMENT', 'fixed index has gaps');
     const entries = this.digests.subarray(0, this.count * DIGEST_SIZE);
     const csum = createHash('sha256').update(entries).digest();
     const header = newHeader(FIXED_INDEX_MAGIC);
@@ -98,10 +109,12 @@ export class FixedIndexReader implements ChunkIndex {
   constructor(readonly path: string) {
     const { file, entries } = readIndexFile(path, FIXED_INDEX_MAGIC, 'fixed index (.fidx)');
     this.size = Number(file.readBigUInt64LE(SIZE_OFFSET));
-    this.chunkSize = Number(file.readBigUInt64LE(CHUNK_SIZE_OFFSET));
+    const rawChunkSize = file.readBigUInt64LE(CHUNK_SIZE_OFFSET);
+    this.chunkSize = Number(rawChunkSize);
     this.ctime = Number(file.readBigInt64LE(24));
-    if (this.chunkSize <= 0 || (this.chunkSize & (this.chunkSize - 1)) !== 0 || !Number.isSafeInteger(this.chunkSize)) {
-      throw new CairnError('CORRUPT', `${path}: chunk size ${this.chunkSize} is not a power of two`);
+    // BigInt: Number's & works on 32 bits and would pass e.g. 2^32 + 2^16.
+    if (rawChunkSize === 0n || (rawChunkSize & (rawChunkSize - 1n)) !== 0n || !Number.isSafeInteger(this.chunkSize)) {
+      throw new CairnError('CORRUPT', `${path}: chunk size ${rawChunkSize} is not a power of two`);
     }
     this.chunkCount = Math.ceil(this.size / this.chunkSize);
     if (entries.length !== this.chunkCount * DIGEST_SIZE) {

@@ -1,0 +1,106 @@
+import { mkdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import lockfile from 'proper-lockfile';
+import { CairnError, errnoCode } from '../errors.js';
+import { writeFileAtomicSync } from '../fs/atomic-write.js';
+import type { Logger } from '../log.js';
+
+/** One setting for every process: proper-lockfile cannot tell two holders apart if they differ (guide 5.1). */
+export const LOCK_STALE_MS = 10_000;
+export const LOCK_UPDATE_MS = 2_000;
+/** Locks live in the store, hidden so the GC's index walk skips them. */
+export const LOCKS_DIR = '.locks';
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  /** What holds it: "backup of host/docs", "garbage collection", … */
+  purpose: string;
+  startedAt: string;
+}
+
+export interface HeldLock {
+  readonly holder: LockHolder;
+  /** Aborted if the lock is lost (its directory vanished or went stale, e.g. after a long sleep). */
+  readonly signal: AbortSignal;
+  release(): void;
+}
+
+function describe(h: LockHolder): string {
+  const time = new Date(h.startedAt);
+  const at = Number.isNaN(time.getTime()) ? h.startedAt : time.toLocaleString();
+  return `${h.purpose} started ${at} by pid ${h.pid}${h.host !== hostname() ? ` on ${h.host}` : ''}`;
+}
+
+function readHolder(path: string): LockHolder | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+  } catch {
+    return undefined;
+  }
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return errnoCode(err) === 'EPERM';
+  }
+}
+
+/**
+ * An exclusive lock between processes (proper-lockfile's mkdir lock, kept fresh by a timer). A holder that
+ * crashed is recognised and its lock taken over with a log line: at once when it ran on this host and its pid
+ * is gone, otherwise once the lock is stale. A live holder's lock is never broken; the error names it.
+ */
+export function acquireExclusiveLock(storeRoot: string, name: string, purpose: string, log?: Logger): HeldLock {
+  const dir = join(storeRoot, LOCKS_DIR);
+  mkdirSync(dir, { recursive: true });
+  const target = join(dir, name);
+  const lockDir = `${target}.lock`;
+  const holderPath = `${target}.holder.json`;
+  const previous = readHolder(holderPath);
+  const controller = new AbortController();
+  const options = {
+    realpath: false, stale: LOCK_STALE_MS, update: LOCK_UPDATE_MS,
+    onCompromised: (err: Error) => {
+      log?.warn(`lost the lock for ${purpose}: ${err.message}`);
+      controller.abort(new CairnError('LOCKED', `lost the lock for ${purpose}: ${err.message}`));
+    },
+  };
+  let release: () => void;
+  try {
+    release = lockfile.lockSync(target, options);
+  } catch (err) {
+    if (errnoCode(err) !== 'ELOCKED') throw new CairnError('IO', `cannot lock ${target}: ${(err as Error).message}`, { cause: err });
+    const holder = readHolder(holderPath);
+    if (holder && holder.host === hostname() && holder.pid !== process.pid && !processIsAlive(holder.pid)) {
+      log?.warn(`taking over the lock of ${describe(holder)}: that process is gone`);
+      try { rmdirSync(lockDir); } catch { /* someone else was quicker */ }
+      return acquireExclusiveLock(storeRoot, name, purpose, log);
+    }
+    throw new CairnError('LOCKED', holder ? `busy: ${describe(holder)}` : `busy: ${purpose} is locked by another process`);
+  }
+  if (previous && previous.pid !== process.pid) {
+    log?.info(`took over a stale lock left by ${describe(previous)}`);
+  }
+  const holder: LockHolder = { pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString() };
+  writeFileAtomicSync(holderPath, JSON.stringify(holder));
+  let released = false;
+  return {
+    holder,
+    signal: controller.signal,
+    release() {
+      if (released) return;
+      released = true;
+      try { unlinkSync(holderPath); } catch { /* already gone */ }
+      try {
+        release();
+      } catch {
+        // Compromised or already removed: nothing left to release.
+      }
+    },
+  };
+}
