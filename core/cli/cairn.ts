@@ -251,6 +251,12 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that goes away (`cairn ls … | head`) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
   progress.done();
   if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
