@@ -5,7 +5,7 @@ import { assertBackupId, snapshotPath, toBackupId, type SnapshotRef } from '../b
 import { chunkerParams, MiB } from '../chunker/chunker-params.js';
 import type { Datastore, SnapshotInfo } from '../datastore/datastore.js';
 import { CairnError, errnoCode, isCairnError } from '../errors.js';
-import { throwIfCancelled } from '../jobs/cancel.js';
+import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import type { DynamicIndexReader } from '../index/dynamic-index.js';
@@ -93,6 +93,16 @@ export async function backupFolder(store: Datastore, source: string, options: Fo
   const id = options.id !== undefined ? assertBackupId(options.id) : toBackupId(basename(root));
   if (!id) throw new CairnError('INVALID_NAME', `cannot derive a backup id from ${root}; choose one`);
   const group = { type: 'host' as const, id };
+  const lock = store.lockGroup(group);
+  try {
+    return await runFolderBackup(store, root, group, { ...options, signal: anySignal(options.signal, lock.signal) });
+  } finally {
+    lock.release();
+  }
+}
+
+async function runFolderBackup(store: Datastore, root: string, group: { type: 'host'; id: string },
+  options: FolderBackupOptions): Promise<FolderBackupResult> {
   const memoryLog = new MemoryLogger();
   const log: Logger = {
     info: (m) => { memoryLog.info(m); options.log?.info(m); },
