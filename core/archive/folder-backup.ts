@@ -14,7 +14,7 @@ import {
   type ArchiveStats, type DirectoryEntry, type FileEntry,
 } from './archive-format.js';
 import { ChunkReuser } from './chunk-reuse.js';
-import { ChunkSink } from './chunk-sink.js';
+import { openChunkTarget } from '../chunk-store/chunk-target.js';
 import { ExcludeRules } from './excludes.js';
 import { FolderArchiveReader } from './folder-reader.js';
 import { scanSource, type SourceNode } from './source-scan.js';
@@ -64,7 +64,12 @@ export interface FolderBackupOptions {
   log?: Logger;
   onProgress?: (progress: FolderBackupProgress) => void;
   progressIntervalMs?: number;
+  /** Worker threads that hash, compress and store chunks (0: the job's own thread). */
+  workers?: number;
 }
+
+/** Chunks in flight to the writers before the reader waits. */
+const MAX_QUEUED_CHUNKS = 16;
 
 /** The group's newest finished snapshot whose verify did not fail and that holds a folder archive. */
 export function chooseBase(store: Datastore, snapshots: SnapshotInfo[], log: Logger): FolderArchiveReader | undefined {
@@ -129,8 +134,8 @@ async function runFolderBackup(store: Datastore, root: string, group: { type: 'h
   const payloadAvg = options.chunkSize ?? FOLDER_CHUNK_SIZE;
   const largeFile = chunkerParams(payloadAvg).min;
   const stats: ArchiveStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, skipped: scan.totals.skipped };
+  const sink = openChunkTarget(store.chunks, store.config.compression === 'zstd', chunkerParams(payloadAvg).max, options.workers ?? 2);
   try {
-    const sink = new ChunkSink(store.chunks, store.config.compression === 'zstd');
     const dataIndex = snapshot.createDynamicIndex(DATA_ARCHIVE);
     const metaIndex = snapshot.createDynamicIndex(META_ARCHIVE);
     const data = new ArchiveStreamWriter(dataIndex, sink, payloadAvg);
@@ -153,7 +158,7 @@ async function runFolderBackup(store: Datastore, root: string, group: { type: 'h
       }
     };
 
-    const readFile = (node: SourceNode, baseEntry: FileEntry | undefined): FileEntry | undefined => {
+    const readFile = async (node: SourceNode, baseEntry: FileEntry | undefined): Promise<FileEntry | undefined> => {
       let fd: number;
       try {
         fd = openSync(node.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
@@ -184,6 +189,7 @@ async function runFolderBackup(store: Datastore, root: string, group: { type: 'h
           const bytes = block.subarray(0, got);
           data.write(bytes);
           hash.update(bytes);
+          await data.drain(MAX_QUEUED_CHUNKS);
           pos += got;
           progress.bytesRead += got;
           progress.bytesDone += got;
@@ -211,7 +217,7 @@ async function runFolderBackup(store: Datastore, root: string, group: { type: 'h
       }
     };
 
-    const processFile = (node: SourceNode, baseEntry: ArchiveEntry | undefined): FileEntry | undefined => {
+    const processFile = async (node: SourceNode, baseEntry: ArchiveEntry | undefined): Promise<FileEntry | undefined> => {
       const st = node.stat;
       const linkKey = st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
       const first = linkKey ? hardlinks.get(linkKey) : undefined;
@@ -232,7 +238,7 @@ async function runFolderBackup(store: Datastore, root: string, group: { type: 'h
           progress.bytesDone += st.size;
         }
       }
-      entry ??= st.size === 0 && !baseFile ? emptyFile(node) : readFile(node, baseFile);
+      entry ??= st.size === 0 && !baseFile ? emptyFile(node) : await readFile(node, baseFile);
       if (!entry) return undefined;
       stats.files++;
       stats.bytes += entry.size;
@@ -268,7 +274,7 @@ async function runFolderBackup(store: Datastore, root: string, group: { type: 'h
           }
           continue;
         }
-        const entry = processFile(child, baseEntry);
+        const entry = await processFile(child, baseEntry);
         if (entry) entries.push(entry);
         progress.filesDone++;
         await tick(child.rel);
@@ -288,8 +294,8 @@ async function runFolderBackup(store: Datastore, root: string, group: { type: 'h
     progress.phase = 'finishing';
     report.push(progress);
     meta.write(encodeTrailer(rootEntry, stats));
-    data.finish();
-    meta.finish();
+    await data.finish();
+    await meta.finish();
     snapshot.closeIndex(dataIndex);
     snapshot.closeIndex(metaIndex);
     const warnings = memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message);
@@ -313,6 +319,8 @@ async function runFolderBackup(store: Datastore, root: string, group: { type: 'h
   } catch (err) {
     snapshot.abort();
     throw err;
+  } finally {
+    await sink.close();
   }
 }
 

@@ -1,20 +1,29 @@
 import { Chunker } from '../chunker/chunker.js';
+import type { ChunkTarget } from '../chunk-store/chunk-writer-pool.js';
 import { sha256 } from '../chunk-store/digest.js';
 import type { DynamicIndexWriter } from '../index/dynamic-index.js';
-import type { ChunkSink } from './chunk-sink.js';
+
+interface QueuedChunk {
+  length: number;
+  digest?: Buffer;
+  error?: unknown;
+  done?: Promise<void>;
+}
 
 /**
  * One chunked archive stream (the folder's payload or metadata): bytes go through the content-defined chunker
- * into the chunk store and the dynamic index. Callers can also force a cut (so a large file starts and ends on
- * chunk boundaries) and inject chunks that are already stored (reused, unchanged data; nothing is read).
+ * to the chunk target and into the dynamic index, in stream order even when chunks are stored out of order.
+ * Callers can also force a cut (so a large file starts and ends on chunk boundaries) and inject chunks that
+ * are already stored (reused, unchanged data; nothing is read).
  */
 export class ArchiveStreamWriter {
   private readonly chunker: Chunker;
-  private pending: Buffer;
+  private readonly pending: Buffer;
   private pendingLength = 0;
   private position = 0;
+  private readonly queue: QueuedChunk[] = [];
 
-  constructor(private readonly index: DynamicIndexWriter, private readonly sink: ChunkSink, avgChunkSize: number) {
+  constructor(private readonly index: DynamicIndexWriter, private readonly target: ChunkTarget, avgChunkSize: number) {
     this.chunker = new Chunker(avgChunkSize);
     this.pending = Buffer.allocUnsafe(this.chunker.params.max);
   }
@@ -65,13 +74,23 @@ export class ArchiveStreamWriter {
   /** Appends an already stored chunk by reference, after ending the current chunk. */
   inject(digest: Uint8Array, length: number): void {
     this.forceCut();
-    this.index.add(length, digest);
+    this.queue.push({ length, digest: Buffer.from(digest) });
     this.position += length;
+    this.flushReady();
   }
 
-  /** Flushes the last chunk. The caller closes the index (through its snapshot writer). */
-  finish(): void {
+  /** Waits until at most `maxQueued` chunks are still being stored (bounds memory and work in flight). */
+  async drain(maxQueued = 0): Promise<void> {
+    while (this.queue.length > maxQueued) {
+      await this.queue[0]!.done;
+      this.flushReady();
+    }
+  }
+
+  /** Flushes the last chunk and waits for every chunk to be stored and indexed. */
+  async finish(): Promise<void> {
     this.forceCut();
+    await this.drain(0);
   }
 
   private appendPending(data: Uint8Array): void {
@@ -81,7 +100,25 @@ export class ArchiveStreamWriter {
   }
 
   private emit(data: Uint8Array): void {
-    const stored = this.sink.put(data);
-    this.index.add(stored.length, stored.digest);
+    const stored = this.target.put(data);
+    if (stored instanceof Promise) {
+      const item: QueuedChunk = { length: data.length };
+      item.done = stored.then((s) => { item.digest = s.digest; }, (err: unknown) => { item.error = err; });
+      this.queue.push(item);
+    } else {
+      this.queue.push({ length: stored.length, digest: stored.digest });
+    }
+    this.flushReady();
+  }
+
+  /** Moves finished chunks from the head of the queue into the index, in order. */
+  private flushReady(): void {
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      if (head.error !== undefined) throw head.error;
+      if (!head.digest) return;
+      this.index.add(head.length, head.digest);
+      this.queue.shift();
+    }
   }
 }

@@ -1,29 +1,13 @@
 import { encodeBlob } from '../blob/data-blob.js';
-import type { ChunkStore } from '../chunk-store/chunk-store.js';
-import { sha256 } from '../chunk-store/digest.js';
-
-/** What storing one chunk did. */
-export interface StoredChunk {
-  digest: Buffer;
-  length: number;
-  /** Encoded bytes newly written (0 when the store had the chunk). */
-  written: number;
-}
-
-export interface ChunkCounters {
-  chunks: number;
-  newChunks: number;
-  /** Encoded bytes written to the store. */
-  newBytes: number;
-  /** Logical bytes of chunks the store already had. */
-  dedupBytes: number;
-}
+import type { ChunkStore } from './chunk-store.js';
+import type { ChunkCounters, ChunkTarget, StoredChunk } from './chunk-writer-pool.js';
+import { sha256 } from './digest.js';
 
 /**
- * Hashes a chunk and stores it unless present: a present chunk is only touched, so unchanged data costs
- * one SHA-256 and one utimes, no compression and no write.
+ * Stores chunks on the calling thread: hash, and unless the store has the chunk (then it is only touched),
+ * compress and insert. For small jobs and tests; big jobs use ChunkWriterPool.
  */
-export class ChunkSink {
+export class InlineChunkWriter implements ChunkTarget {
   readonly counters: ChunkCounters = { chunks: 0, newChunks: 0, newBytes: 0, dedupBytes: 0 };
 
   constructor(private readonly chunks: ChunkStore, private readonly compress: boolean) {}
@@ -43,4 +27,6 @@ export class ChunkSink {
     }
     return { digest, length: data.length, written: result.written };
   }
+
+  async close(): Promise<void> {}
 }

@@ -1,0 +1,8 @@
+import type { ChunkStore } from './chunk-store.js';
+import { ChunkWriterPool, type ChunkTarget } from './chunk-writer-pool.js';
+import { InlineChunkWriter } from './inline-chunk-writer.js';
+
+/** Worker threads for a job's chunk writing; 0 stores on the job's own thread. */
+export function openChunkTarget(store: ChunkStore, compress: boolean, maxChunkSize: number, workers = 2): ChunkTarget {
+  return workers > 0 ? new ChunkWriterPool(store, compress, maxChunkSize, workers) : new InlineChunkWriter(store, compress);
+}

@@ -1,0 +1,126 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { CairnError, type CairnErrorCode } from '../errors.js';
+import type { ChunkStore } from './chunk-store.js';
+import type { ChunkRequest, ChunkResponse, ChunkWriterWorkerData } from './chunk-writer-worker.js';
+
+export interface StoredChunk {
+  digest: Buffer;
+  length: number;
+  /** Encoded bytes newly written (0 when the store had the chunk). */
+  written: number;
+}
+
+export interface ChunkCounters {
+  chunks: number;
+  newChunks: number;
+  newBytes: number;
+  /** Logical bytes of chunks the store already had. */
+  dedupBytes: number;
+}
+
+/** Where chunks go: stored at once on this thread, or handed to worker threads. */
+export interface ChunkTarget {
+  readonly counters: ChunkCounters;
+  put(data: Uint8Array): StoredChunk | Promise<StoredChunk>;
+  close(): Promise<void>;
+}
+
+/**
+ * The worker script, compiled: workers run JavaScript, so when this module is loaded from its TypeScript
+ * source (under the test runner) the build output under dist/ is used.
+ */
+function workerUrl(): URL {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return new URL('./chunk-writer-worker.js', import.meta.url);
+  const compiled = here.replace(/([\\/])core([\\/])chunk-store([\\/])[^\\/]+\.ts$/, '$1dist$1core$2chunk-store$3chunk-writer-worker.js');
+  if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run npm run build`);
+  return pathToFileURL(compiled);
+}
+
+interface Pending {
+  resolve(chunk: StoredChunk): void;
+  reject(err: Error): void;
+  length: number;
+  worker: number;
+}
+
+/**
+ * Hashes, compresses and stores chunks on worker threads (one per core by default), while the job thread
+ * reads and chunks. Each chunk is copied into a reused buffer that travels to the worker and back, so no
+ * fresh memory is touched per chunk. Results come back as promises; callers keep index order themselves.
+ */
+export class ChunkWriterPool implements ChunkTarget {
+  readonly counters: ChunkCounters = { chunks: 0, newChunks: 0, newBytes: 0, dedupBytes: 0 };
+  private readonly workers: Worker[];
+  private readonly inFlight: number[];
+  private readonly pending = new Map<number, Pending>();
+  private readonly free: ArrayBuffer[] = [];
+  private nextId = 0;
+  private failure: Error | undefined;
+
+  constructor(store: ChunkStore, compress: boolean, private readonly bufferSize: number, workers = 2) {
+    const data: ChunkWriterWorkerData = { root: store.base, syncLevel: store.syncLevel, compress };
+    const url = workerUrl();
+    this.workers = Array.from({ length: workers }, (_, i) => {
+      const worker = new Worker(url, { workerData: data });
+      worker.on('message', (res: ChunkResponse) => this.onResponse(res));
+      worker.on('error', (err) => this.fail(err));
+      worker.on('exit', (code) => { if (code !== 0) this.fail(new Error(`chunk writer ${i} exited with code ${code}`)); });
+      return worker;
+    });
+    this.inFlight = this.workers.map(() => 0);
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  put(data: Uint8Array): Promise<StoredChunk> {
+    if (this.failure) return Promise.reject(this.failure);
+    const buffer = data.length <= this.bufferSize ? (this.free.pop() ?? new ArrayBuffer(this.bufferSize)) : new ArrayBuffer(data.length);
+    new Uint8Array(buffer).set(data);
+    let worker = 0;
+    for (let i = 1; i < this.workers.length; i++) if (this.inFlight[i]! < this.inFlight[worker]!) worker = i;
+    const id = this.nextId++;
+    this.inFlight[worker]!++;
+    return new Promise<StoredChunk>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, length: data.length, worker });
+      const request: ChunkRequest = { id, buffer, length: data.length };
+      this.workers[worker]!.postMessage(request, [buffer]);
+    });
+  }
+
+  private onResponse(res: ChunkResponse): void {
+    const p = this.pending.get(res.id);
+    if (!p) return;
+    this.pending.delete(res.id);
+    this.inFlight[p.worker]!--;
+    if (res.buffer.byteLength === this.bufferSize) this.free.push(res.buffer);
+    if ('error' in res) {
+      const err = new CairnError((res.error.code as CairnErrorCode | undefined) ?? 'IO', res.error.message);
+      this.fail(err);
+      p.reject(err);
+      return;
+    }
+    this.counters.chunks++;
+    if (res.written > 0) {
+      this.counters.newChunks++;
+      this.counters.newBytes += res.written;
+    } else {
+      this.counters.dedupBytes += p.length;
+    }
+    p.resolve({ digest: Buffer.from(res.digest), length: p.length, written: res.written });
+  }
+
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
