@@ -1,21 +1,20 @@
-import { createHash } from 'node:crypto';
-import {
-  closeSync, constants, fchmodSync, futimesSync, linkSync, lchownSync, lstatSync, lutimesSync, mkdirSync, openSync,
-  renameSync, symlinkSync, unlinkSync, utimesSync, chmodSync,
-} from 'node:fs';
+import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { SnapshotRef } from '../backup/backup-names.js';
 import type { Datastore } from '../datastore/datastore.js';
-import { CairnError, errnoCode, ioError, isCairnError } from '../errors.js';
-import { tmpSiblingPath, writeAllSync } from '../fs/atomic-write.js';
+import { CairnError, errnoCode, ioError, type CairnErrorCode } from '../errors.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
 import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
+import { workerScriptUrl } from '../jobs/worker-url.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import { EntryKind, isSafeName, type ArchiveEntry, type DirectoryEntry, type FileEntry } from './archive-format.js';
+import { isRoot, nsToSeconds, restoreFile, type FileRestoreJob } from './file-writer.js';
 import { FolderArchiveReader, splitArchivePath } from './folder-reader.js';
+import type { RestoreWorkerData, RestoreWorkerMessage } from './restore-worker.js';
 
 export interface FolderRestoreProgress extends RateSample {
-  phase: 'counting' | 'restoring';
+  phase: 'restoring';
   filesTotal: number;
   bytesTotal: number;
   filesDone: number;
@@ -38,29 +37,18 @@ export interface FolderRestoreOptions {
   log?: Logger;
   onProgress?: (progress: FolderRestoreProgress) => void;
   progressIntervalMs?: number;
+  /** Worker threads writing files (0: all on the job's thread). */
+  workers?: number;
 }
 
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-
-function seconds(ns: bigint): number {
-  return Number(ns) / 1e9;
-}
-
-/** Counts what a restore will write, from the metadata only. */
-function countTree(reader: FolderArchiveReader, entry: ArchiveEntry, totals: { files: number; bytes: number }): void {
-  if (entry.kind === EntryKind.Directory) {
-    for (const child of reader.readDirectory(entry)) countTree(reader, child, totals);
-  } else if (entry.kind === EntryKind.File || entry.kind === EntryKind.Hardlink) {
-    totals.files++;
-    totals.bytes += entry.size;
-  }
-}
+/** Below this many files, threads cost more than they save. */
+const MIN_FILES_FOR_WORKERS = 64;
 
 /**
  * Restores a snapshot, a folder of it or one file into `target`. Contents are checked (every chunk, and each
  * file's SHA-256), modes and mtimes restored, symlinks and hardlinks recreated. Nothing is written outside the
- * target: names are validated, and no folder on the way may be a symlink. Each file is written to a tmp
- * sibling and renamed, so a cancelled restore leaves no torn file.
+ * target: names are validated, and no folder on the way may be a symlink. Files are written to tmp siblings
+ * and renamed, by worker threads in payload order; folders first, their attributes last.
  */
 export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: string, options: FolderRestoreOptions = {}):
   Promise<FolderRestoreResult> {
@@ -71,18 +59,10 @@ export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: 
     info: (m) => { memoryLog.info(m); options.log?.info(m); },
     warn: (m) => { memoryLog.warn(m); options.log?.warn(m); },
   };
-  const totals = { files: 0, bytes: 0 };
-  countTree(reader, selected, totals);
-  const progress: FolderRestoreProgress = {
-    phase: 'restoring', filesTotal: totals.files, bytesTotal: totals.bytes, filesDone: 0, bytesDone: 0, currentPath: '', rate: 0, elapsedMs: 0,
-  };
-  const meter = new RateMeter(totals.bytes);
-  const report = throttle((p: FolderRestoreProgress) => options.onProgress?.({ ...p }), options.progressIntervalMs ?? 100);
   const dest = resolve(target);
-  let conflicts = 0;
-  let lastYield = performance.now();
-  /** Archive path of each restored regular file → where it was written, for hardlinks. */
-  const restoredFiles = new Map<string, string>();
+  const files: FileRestoreJob[] = [];
+  const hardlinks: { entry: FileEntry; path: string; archivePath: string }[] = [];
+  const folders: { entry: DirectoryEntry; path: string }[] = [];
 
   const ensureRealDirectory = (path: string, create: boolean): void => {
     try {
@@ -96,116 +76,188 @@ export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: 
     if (!st.isDirectory()) throw new CairnError('PATH_NOT_ALLOWED', `cannot restore into ${path}: it is not a folder`);
   };
 
-  const existing = (path: string): boolean => {
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    if (!st) return false;
-    if (st.isDirectory()) throw new CairnError('ALREADY_EXISTS', `cannot restore ${path}: a folder is in the way`);
-    if (!options.overwrite) {
-      conflicts++;
-      log.warn(`kept existing ${path} (not overwriting)`);
-      return true;
-    }
-    return false;
-  };
+  const job = (entry: FileEntry, path: string, archivePath: string): FileRestoreJob => ({
+    path, archivePath, size: entry.size, payloadOffset: entry.payloadOffset, digest: entry.digest, mode: entry.mode, uid: entry.uid,
+    gid: entry.gid, mtimeNs: entry.mtimeNs,
+  });
 
-  const writeFile = (path: string, entry: FileEntry): void => {
-    const tmp = tmpSiblingPath(path);
-    let fd: number | undefined;
-    try {
-      fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
-      const hash = createHash('sha256');
-      let at = 0;
-      for (const slice of reader.fileContent(entry)) {
-        writeAllSync(fd, slice, at);
-        hash.update(slice);
-        at += slice.length;
-        progress.bytesDone += slice.length;
-      }
-      if (!hash.digest().equals(entry.digest)) throw new CairnError('CORRUPT', `${path}: restored content does not match the snapshot's checksum`);
-      fchmodSync(fd, entry.mode);
-      futimesSync(fd, seconds(entry.mtimeNs), seconds(entry.mtimeNs));
-      closeSync(fd);
-      fd = undefined;
-      if (isRoot) lchownSync(tmp, entry.uid, entry.gid);
-      renameSync(tmp, path);
-    } catch (err) {
-      if (fd !== undefined) closeSync(fd);
-      try { unlinkSync(tmp); } catch { /* not created */ }
-      throw isCairnError(err) ? err : ioError('restore', path, err);
-    }
-  };
-
-  const restoreEntry = async (entry: ArchiveEntry, path: string, archivePath: string): Promise<void> => {
+  // 1. Folders and symlinks now; files and hardlinks collected.
+  let conflicts = 0;
+  let lastYield = performance.now();
+  const plan = async (entry: ArchiveEntry, path: string, archivePath: string): Promise<void> => {
     if (!isSafeName(entry.name)) throw new CairnError('CORRUPT', `unsafe name in the archive at ${archivePath}`);
+    if (performance.now() - lastYield > 50) {
+      throwIfCancelled(options.signal, 'restore');
+      await yieldToEventLoop();
+      lastYield = performance.now();
+    }
     switch (entry.kind) {
       case EntryKind.Directory:
         ensureRealDirectory(path, true);
-        await restoreChildren(entry, path, archivePath);
+        await planChildren(entry, path, archivePath);
         return;
-      case EntryKind.Symlink:
-        if (existing(path)) return;
+      case EntryKind.Symlink: {
+        const st = lstatSync(path, { throwIfNoEntry: false });
+        if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', `cannot restore ${path}: a folder is in the way`);
+        if (st && !options.overwrite) {
+          conflicts++;
+          log.warn(`kept existing ${path} (not overwriting)`);
+          return;
+        }
         try {
-          if (options.overwrite) try { unlinkSync(path); } catch { /* absent */ }
+          if (st) unlinkSync(path);
           symlinkSync(entry.target, path);
-          lutimesSync(path, seconds(entry.mtimeNs), seconds(entry.mtimeNs));
+          lutimesSync(path, nsToSeconds(entry.mtimeNs), nsToSeconds(entry.mtimeNs));
           if (isRoot) lchownSync(path, entry.uid, entry.gid);
         } catch (err) {
           throw ioError('create symlink', path, err);
         }
         return;
-      case EntryKind.Hardlink:
-      case EntryKind.File: {
-        progress.currentPath = archivePath;
-        if (!existing(path)) {
-          const linked = entry.kind === EntryKind.Hardlink ? restoredFiles.get(entry.linkTarget?.toString('latin1') ?? '') : undefined;
-          if (linked) {
-            if (options.overwrite) try { unlinkSync(path); } catch { /* absent */ }
-            try {
-              linkSync(linked, path);
-            } catch (err) {
-              throw ioError('create hardlink', path, err);
-            }
-            progress.bytesDone += entry.size;
-          } else {
-            writeFile(path, entry);
-            restoredFiles.set(Buffer.from(archivePath).toString('latin1'), path);
-          }
-        }
-        progress.filesDone++;
-        Object.assign(progress, meter.sample(progress.bytesDone));
-        report.push(progress);
-        if (performance.now() - lastYield > 50) {
-          throwIfCancelled(options.signal, 'restore');
-          await yieldToEventLoop();
-          lastYield = performance.now();
-        }
-        return;
       }
+      case EntryKind.Hardlink:
+        hardlinks.push({ entry, path, archivePath });
+        return;
+      case EntryKind.File:
+        files.push(job(entry, path, archivePath));
+        return;
     }
   };
-
-  const restoreChildren = async (dir: DirectoryEntry, path: string, archivePath: string): Promise<void> => {
+  const planChildren = async (dir: DirectoryEntry, path: string, archivePath: string): Promise<void> => {
     for (const child of reader.readDirectory(dir)) {
       const name = child.name.toString();
-      await restoreEntry(child, join(path, name), archivePath ? `${archivePath}/${name}` : name);
+      await plan(child, join(path, name), archivePath ? `${archivePath}/${name}` : name);
     }
-    // Folder metadata last: a read-only folder would refuse its own children, and writes change mtimes.
-    try {
-      chmodSync(path, dir.mode);
-      utimesSync(path, seconds(dir.mtimeNs), seconds(dir.mtimeNs));
-      if (isRoot) lchownSync(path, dir.uid, dir.gid);
-    } catch (err) {
-      log.warn(`cannot set the attributes of ${path}: ${(err as Error).message}`);
-    }
+    folders.push({ entry: dir, path });
   };
 
   const selectedPath = splitArchivePath(options.path ?? '').map((n) => n.toString()).join('/');
   mkdirSync(dest, { recursive: true });
   ensureRealDirectory(dest, false);
-  if (selected.kind === EntryKind.Directory) await restoreChildren(selected, dest, selectedPath);
-  else await restoreEntry(selected, join(dest, selected.name.toString()), selectedPath);
+  if (selected.kind === EntryKind.Directory) await planChildren(selected, dest, selectedPath);
+  else await plan(selected, join(dest, selected.name.toString()), selectedPath);
+
+  // 2. Files, by worker threads (or here, for a few).
+  const bytesTotal = files.reduce((n, f) => n + f.size, 0) + hardlinks.reduce((n, h) => n + h.entry.size, 0);
+  const progress: FolderRestoreProgress = {
+    phase: 'restoring', filesTotal: files.length + hardlinks.length, bytesTotal, filesDone: 0, bytesDone: 0, currentPath: '', rate: 0,
+    elapsedMs: 0,
+  };
+  const meter = new RateMeter(bytesTotal);
+  const report = throttle((p: FolderRestoreProgress) => options.onProgress?.({ ...p }), options.progressIntervalMs ?? 100);
+  const advance = (filesDone: number, bytes: number, path?: string): void => {
+    progress.filesDone += filesDone;
+    progress.bytesDone += bytes;
+    if (path !== undefined) progress.currentPath = path;
+    Object.assign(progress, meter.sample(progress.bytesDone));
+    report.push(progress);
+  };
+  files.sort((a, b) => a.payloadOffset - b.payloadOffset);
+  const existing = options.overwrite ? 'overwrite' : 'keep';
+  const workers = Math.min(options.workers ?? 2, files.length >= MIN_FILES_FOR_WORKERS ? 8 : 0);
+  const restored = new Map<string, string>();
+  const kept: string[] = [];
+  if (workers > 0) {
+    const results = await runRestoreWorkers(store.root, ref, existing, partition(files, workers), options.signal, advance);
+    for (const r of results) {
+      for (const p of r.restored) restored.set(p, '');
+      kept.push(...r.kept);
+    }
+  } else {
+    for (const f of files) {
+      throwIfCancelled(options.signal, 'restore');
+      const wrote = restoreFile(f, reader.data.slices(f.payloadOffset, f.size), existing, (n) => advance(0, n, f.archivePath));
+      if (wrote) restored.set(f.archivePath, '');
+      else kept.push(f.archivePath);
+      advance(1, 0);
+      await yieldToEventLoop();
+    }
+  }
+  const pathOf = new Map(files.map((f) => [f.archivePath, f.path]));
+  for (const p of kept) {
+    conflicts++;
+    log.warn(`kept existing ${pathOf.get(p)} (not overwriting)`);
+  }
+
+  // 3. Hardlinks to files restored here; otherwise (target outside the selection) a copy.
+  for (const h of hardlinks) {
+    throwIfCancelled(options.signal, 'restore');
+    const targetArchivePath = h.entry.linkTarget?.toString() ?? '';
+    const linked = restored.has(targetArchivePath) ? pathOf.get(targetArchivePath) : undefined;
+    const st = lstatSync(h.path, { throwIfNoEntry: false });
+    if (st && !options.overwrite) {
+      conflicts++;
+      log.warn(`kept existing ${h.path} (not overwriting)`);
+    } else if (linked) {
+      try {
+        if (st) unlinkSync(h.path);
+        linkSync(linked, h.path);
+      } catch (err) {
+        throw ioError('create hardlink', h.path, err);
+      }
+    } else {
+      restoreFile(job(h.entry, h.path, h.archivePath), reader.data.slices(h.entry.payloadOffset, h.entry.size), existing, () => {});
+    }
+    advance(1, h.entry.size);
+  }
+
+  // 4. Folder attributes last: a read-only folder would refuse its children, and writing changes mtimes.
+  for (const { entry, path } of folders) {
+    try {
+      chmodSync(path, entry.mode);
+      utimesSync(path, nsToSeconds(entry.mtimeNs), nsToSeconds(entry.mtimeNs));
+      if (isRoot) lchownSync(path, entry.uid, entry.gid);
+    } catch (err) {
+      log.warn(`cannot set the attributes of ${path}: ${(err as Error).message}`);
+    }
+  }
   Object.assign(progress, meter.sample(progress.bytesDone));
   progress.currentPath = '';
   report.flush(progress);
   return { ...progress, target: dest, conflicts, warnings: memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message) };
+}
+
+/** Contiguous runs of the payload-ordered files, balanced by bytes, one per worker. */
+function partition(files: FileRestoreJob[], parts: number): FileRestoreJob[][] {
+  const total = files.reduce((n, f) => n + f.size, 0) || 1;
+  const out: FileRestoreJob[][] = Array.from({ length: parts }, () => []);
+  let acc = 0;
+  for (const f of files) {
+    const i = Math.min(parts - 1, Math.floor((acc / total) * parts));
+    out[i]!.push(f);
+    acc += f.size;
+  }
+  return out.filter((p) => p.length > 0);
+}
+
+async function runRestoreWorkers(root: string, snapshot: SnapshotRef, existing: 'keep' | 'overwrite', shares: FileRestoreJob[][],
+  signal: AbortSignal | undefined, advance: (files: number, bytes: number) => void): Promise<{ restored: string[]; kept: string[] }[]> {
+  const cancel = new SharedArrayBuffer(4);
+  const flag = new Int32Array(cancel);
+  const stop = (): void => { Atomics.store(flag, 0, 1); };
+  signal?.addEventListener('abort', stop, { once: true });
+  const url = workerScriptUrl(import.meta.url, './restore-worker.js');
+  try {
+    return await Promise.all(shares.map((jobs) => new Promise<{ restored: string[]; kept: string[] }>((resolvePromise, reject) => {
+      const data: RestoreWorkerData = { root, snapshot, existing, jobs, cancel };
+      const worker = new Worker(url, { workerData: data });
+      let settled = false;
+      worker.on('message', (m: RestoreWorkerMessage) => {
+        if (m.type === 'progress') advance(m.files, m.bytes);
+        else if (m.type === 'done') { settled = true; resolvePromise({ restored: m.restored, kept: m.kept }); }
+        else {
+          settled = true;
+          stop();
+          reject(new CairnError((m.code as CairnErrorCode | undefined) ?? 'IO', m.message));
+        }
+      });
+      worker.on('error', (err) => { stop(); reject(err); });
+      worker.on('exit', (code) => { if (!settled) reject(new Error(`restore worker exited with code ${code}`)); });
+    })));
+  } catch (err) {
+    stop();
+    if (signal?.aborted) throwIfCancelled(signal, 'restore');
+    throw err;
+  } finally {
+    signal?.removeEventListener('abort', stop);
+  }
 }

@@ -1,7 +1,6 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CairnError, type CairnErrorCode } from '../errors.js';
+import { workerScriptUrl } from '../jobs/worker-url.js';
 import type { ChunkStore } from './chunk-store.js';
 import type { ChunkRequest, ChunkResponse, ChunkWriterWorkerData } from './chunk-writer-worker.js';
 
@@ -27,18 +26,6 @@ export interface ChunkTarget {
   close(): Promise<void>;
 }
 
-/**
- * The worker script, compiled: workers run JavaScript, so when this module is loaded from its TypeScript
- * source (under the test runner) the build output under dist/ is used.
- */
-function workerUrl(): URL {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return new URL('./chunk-writer-worker.js', import.meta.url);
-  const compiled = here.replace(/([\\/])core([\\/])chunk-store([\\/])[^\\/]+\.ts$/, '$1dist$1core$2chunk-store$3chunk-writer-worker.js');
-  if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run npm run build`);
-  return pathToFileURL(compiled);
-}
-
 interface Pending {
   resolve(chunk: StoredChunk): void;
   reject(err: Error): void;
@@ -62,7 +49,7 @@ export class ChunkWriterPool implements ChunkTarget {
 
   constructor(store: ChunkStore, compress: boolean, private readonly bufferSize: number, workers = 2) {
     const data: ChunkWriterWorkerData = { root: store.base, syncLevel: store.syncLevel, compress };
-    const url = workerUrl();
+    const url = workerScriptUrl(import.meta.url, './chunk-writer-worker.js');
     this.workers = Array.from({ length: workers }, (_, i) => {
       const worker = new Worker(url, { workerData: data });
       worker.on('message', (res: ChunkResponse) => this.onResponse(res));

@@ -11,6 +11,7 @@ import { Datastore } from '../../core/datastore/datastore.js';
 import { backupImage } from '../../core/image/image-backup.js';
 import { restoreImage } from '../../core/image/image-restore.js';
 import { pseudoRandomBytes, textBytes } from '../support/data.js';
+import { folderBench } from './folder-bench.js';
 import { measure, measureCommand } from './measure.js';
 
 const results: { name: string; mbps: number; note?: string }[] = [];
@@ -88,3 +89,4 @@ console.log(`Cairn benchmark: node ${process.version}, ${process.platform}/${pro
 await chunkerAndHash();
 await blobEncode();
 await imageBackup();
+if (!process.env.CAIRN_BENCH_SKIP_FOLDER) await folderBench();

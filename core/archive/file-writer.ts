@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { closeSync, constants, fchmodSync, futimesSync, lchownSync, lstatSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { CairnError, ioError, isCairnError } from '../errors.js';
+import { tmpSiblingPath, writeAllSync } from '../fs/atomic-write.js';
+
+export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+export function nsToSeconds(ns: bigint): number {
+  return Number(ns) / 1e9;
+}
+
+/** What restoring one regular file needs, in a form that crosses to a worker thread. */
+export interface FileRestoreJob {
+  path: string;
+  archivePath: string;
+  size: number;
+  payloadOffset: number;
+  digest: Uint8Array;
+  mode: number;
+  uid: number;
+  gid: number;
+  mtimeNs: bigint;
+}
+
+export type ExistingPolicy = 'keep' | 'overwrite';
+
+/**
+ * Writes one restored file: to a tmp sibling (O_EXCL, never following a symlink), checking the content's
+ * SHA-256, then mode, times and (as root) owner, and a rename into place. Returns false when an existing file
+ * was kept. `content` yields the file's bytes (every chunk already verified by the reader).
+ */
+export function restoreFile(job: FileRestoreJob, content: Iterable<Uint8Array>, existing: ExistingPolicy,
+  onBytes: (n: number) => void): boolean {
+  const st = lstatSync(job.path, { throwIfNoEntry: false });
+  if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', `cannot restore ${job.path}: a folder is in the way`);
+  if (st && existing === 'keep') return false;
+  const tmp = tmpSiblingPath(job.path);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+    const hash = createHash('sha256');
+    let at = 0;
+    for (const slice of content) {
+      writeAllSync(fd, slice, at);
+      hash.update(slice);
+      at += slice.length;
+      onBytes(slice.length);
+    }
+    if (!hash.digest().equals(job.digest)) {
+      throw new CairnError('CORRUPT', `${job.archivePath}: restored content does not match the snapshot's checksum`);
+    }
+    fchmodSync(fd, job.mode);
+    futimesSync(fd, nsToSeconds(job.mtimeNs), nsToSeconds(job.mtimeNs));
+    closeSync(fd);
+    fd = undefined;
+    if (isRoot) lchownSync(tmp, job.uid, job.gid);
+    renameSync(tmp, job.path);
+    return true;
+  } catch (err) {
+    if (fd !== undefined) closeSync(fd);
+    try { unlinkSync(tmp); } catch { /* not created */ }
+    throw isCairnError(err) ? err : ioError('restore', job.path, err);
+  }
+}

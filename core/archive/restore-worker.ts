@@ -1,0 +1,50 @@
+// Worker thread of a folder restore: writes its share of the files, in payload order.
+import { parentPort, workerData } from 'node:worker_threads';
+import { Datastore } from '../datastore/datastore.js';
+import type { SnapshotRef } from '../backup/backup-names.js';
+import { isCairnError } from '../errors.js';
+import { FolderArchiveReader } from './folder-reader.js';
+import { restoreFile, type ExistingPolicy, type FileRestoreJob } from './file-writer.js';
+
+export interface RestoreWorkerData {
+  root: string;
+  snapshot: SnapshotRef;
+  existing: ExistingPolicy;
+  jobs: FileRestoreJob[];
+  /** Int32 flag set to 1 by the job thread to cancel. */
+  cancel: SharedArrayBuffer;
+}
+
+export type RestoreWorkerMessage =
+  | { type: 'progress'; files: number; bytes: number }
+  | { type: 'done'; restored: string[]; kept: string[] }
+  | { type: 'error'; message: string; code?: string };
+
+const { root, snapshot, existing, jobs, cancel } = workerData as RestoreWorkerData;
+const cancelled = new Int32Array(cancel);
+
+try {
+  const reader = new FolderArchiveReader(Datastore.open(root).openSnapshot(snapshot));
+  const restored: string[] = [];
+  const kept: string[] = [];
+  let files = 0;
+  let bytes = 0;
+  let last = performance.now();
+  for (const job of jobs) {
+    if (Atomics.load(cancelled, 0) === 1) throw Object.assign(new Error('restore cancelled'), { code: 'CANCELLED' });
+    const wrote = restoreFile(job, reader.data.slices(job.payloadOffset, job.size), existing, (n) => { bytes += n; });
+    (wrote ? restored : kept).push(job.archivePath);
+    files++;
+    if (performance.now() - last > 50) {
+      parentPort!.postMessage({ type: 'progress', files, bytes } satisfies RestoreWorkerMessage);
+      files = 0;
+      bytes = 0;
+      last = performance.now();
+    }
+  }
+  parentPort!.postMessage({ type: 'progress', files, bytes } satisfies RestoreWorkerMessage);
+  parentPort!.postMessage({ type: 'done', restored, kept } satisfies RestoreWorkerMessage);
+} catch (err) {
+  const e = err as Error & { code?: string };
+  parentPort!.postMessage({ type: 'error', message: e.message, code: isCairnError(err) ? err.code : e.code } satisfies RestoreWorkerMessage);
+}

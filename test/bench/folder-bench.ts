@@ -1,0 +1,109 @@
+// Folder backups side by side with restic and borg (when installed) on the shared dataset, in one run.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface Tool {
+  name: string;
+  note: string;
+  init(repo: string): void;
+  backup(repo: string, source: string, n: number): void;
+  restore(repo: string, target: string, n: number): void;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../../..');
+const cairnCli = join(repoRoot, 'dist/core/cli/cairn.js');
+const generator = resolve(repoRoot, '../shared/bench/gen-dataset.js');
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): void {
+  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr?.toString().slice(-500)}`);
+}
+
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+function duBytes(path: string): number {
+  return Number(execFileSync('du', ['-sb', path]).toString().split('\t')[0]);
+}
+
+function timed(fn: () => void): number {
+  const t = performance.now();
+  fn();
+  return (performance.now() - t) / 1000;
+}
+
+const restic = { RESTIC_PASSWORD: 'cairn-bench', RESTIC_CACHE_DIR: join(tmpdir(), 'cairn-bench-restic-cache') };
+
+const tools: Tool[] = [
+  {
+    name: 'cairn', note: 'zstd level 1, no encryption',
+    init: (repo) => run(process.execPath, [cairnCli, 'init', repo, '--sync', 'none']),
+    backup: (repo, source) => run(process.execPath, [cairnCli, 'backup', repo, source, '--id', 'bench']),
+    restore: (repo, target) => run(process.execPath, [cairnCli, 'restore', repo, 'host/bench', '--to', target]),
+  },
+  {
+    name: 'restic', note: 'zstd auto (repository v2), AES encryption (cannot be turned off)',
+    init: (repo) => run('restic', ['init', '--repo', repo], restic),
+    backup: (repo, source) => run('restic', ['--repo', repo, 'backup', '.'], restic, source),
+    restore: (repo, target) => run('restic', ['--repo', repo, 'restore', 'latest', '--target', target], restic),
+  },
+  {
+    name: 'borg', note: 'lz4 (its default), no encryption',
+    init: (repo) => run('borg', ['init', '--encryption', 'none', repo], { BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes' }),
+    backup: (repo, source, n) => run('borg', ['create', `${repo}::b${n}`, '.'], {}, source),
+    restore: (repo, target, n) => run('borg', ['extract', `${repo}::b${n}`], {}, target),
+  },
+];
+
+export async function folderBench(): Promise<void> {
+  if (!existsSync(generator)) {
+    console.log(`\n(folder benchmark skipped: ${generator} not found)`);
+    return;
+  }
+  const scale = process.env.CAIRN_BENCH_SCALE ?? '1';
+  const dir = mkdtempSync(join(tmpdir(), 'cairn-bench-folder-'));
+  const available = tools.filter((t) => t.name === 'cairn' || has(t.name));
+  try {
+    const source = join(dir, 'data');
+    run(process.execPath, [generator, 'generate', source, '--scale', scale]);
+    const bytes = duBytes(source);
+    console.log(`\n== Folder backup of the shared dataset (scale ${scale}, ${(bytes / 1e6).toFixed(0)} MB, hot cache), one run each ==`);
+    for (const t of available) console.log(`  ${t.name}: ${t.note}`);
+    if (available.length === 1) console.log('  (restic and borg not installed: apt-get install restic borgbackup)');
+    const rows = new Map<string, Record<string, number>>();
+    for (const t of available) {
+      const repo = join(dir, `repo-${t.name}`);
+      t.init(repo);
+      rows.set(t.name, { first: timed(() => t.backup(repo, source, 1)), unchanged: timed(() => t.backup(repo, source, 2)) });
+    }
+    run(process.execPath, [generator, 'modify', source]);
+    for (const t of available) {
+      const repo = join(dir, `repo-${t.name}`);
+      const before = duBytes(repo);
+      const r = rows.get(t.name)!;
+      r.modified = timed(() => t.backup(repo, source, 3));
+      r.addedMB = (duBytes(repo) - before) / 1e6;
+      const target = join(dir, `restore-${t.name}`);
+      mkdirSync(target);
+      r.restore = timed(() => t.restore(repo, target, 3));
+      rmSync(target, { recursive: true, force: true });
+    }
+    const peers = [...rows.entries()].filter(([n]) => n !== 'cairn').map(([, r]) => r);
+    const best = (key: string) => (peers.length ? Math.min(...peers.map((r) => r[key]!)) : NaN);
+    const fmt = (s: number) => `${s.toFixed(2)} s (${(bytes / s / 1e6).toFixed(0)} MB/s)`;
+    console.log(`${'step'.padEnd(22)}${available.map((t) => t.name.padEnd(24)).join('')}cairn / best peer`);
+    for (const [key, label] of [['first', 'first backup'], ['unchanged', 'unchanged re-backup'], ['modified', 'backup after modify'],
+      ['restore', 'full restore']] as const) {
+      console.log(`${label.padEnd(22)}${available.map((t) => fmt(rows.get(t.name)![key]!).padEnd(24)).join('')}${(rows.get('cairn')![key]! / best(key)).toFixed(2)}`);
+    }
+    console.log(`${'added by modify'.padEnd(22)}${available.map((t) => `${rows.get(t.name)!.addedMB!.toFixed(1)} MB`.padEnd(24)).join('')}${(rows.get('cairn')!.addedMB! / best('addedMB')).toFixed(2)}`);
+    console.log(`unchanged re-backup / first backup (cairn): ${(rows.get('cairn')!.unchanged! / rows.get('cairn')!.first! * 100).toFixed(1)}%`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
