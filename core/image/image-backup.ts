@@ -1,9 +1,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
-import { encodeBlob } from '../blob/data-blob.js';
 import { assertBackupId, snapshotPath, toBackupId, type BackupType, type SnapshotRef } from '../backup/backup-names.js';
 import { assertValidChunkSize } from '../chunker/chunker-params.js';
-import { sha256 } from '../chunk-store/digest.js';
+import { openChunkTarget } from '../chunk-store/chunk-target.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError, ioError } from '../errors.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
@@ -29,7 +28,12 @@ export interface ImageBackupOptions {
   signal?: AbortSignal;
   onProgress?: (progress: ImageTransferProgress) => void;
   progressIntervalMs?: number;
+  /** Worker threads that hash, compress and store chunks (0: the job's own thread). */
+  workers?: number;
 }
+
+/** Chunks being stored at once (each holds a chunk-sized buffer). */
+const MAX_IN_FLIGHT = 6;
 
 export interface ImageBackupResult extends ImageTransferProgress {
   snapshot: SnapshotRef;
@@ -96,9 +100,11 @@ async function runImageBackup(store: Datastore, source: string, group: { type: B
   };
   const meter = new RateMeter(size);
   const report = throttle((p: ImageTransferProgress) => options.onProgress?.({ ...p }), options.progressIntervalMs ?? 100);
+  const target = openChunkTarget(store.chunks, compress, chunkSize, options.workers ?? 2);
   try {
     const index = snapshot.createFixedIndex(archive, chunkSize);
     const buffer = Buffer.allocUnsafe(chunkSize);
+    const inFlight = new Set<Promise<void>>();
     for (let offset = 0; offset < size; offset += chunkSize) {
       throwIfCancelled(options.signal, 'image backup');
       const want = Math.min(chunkSize, size - offset);
@@ -109,25 +115,24 @@ async function runImageBackup(store: Datastore, source: string, group: { type: B
         throw ioError('read', source, err);
       }
       if (got !== want) throw new CairnError('IO', `${source} shrank during the backup (read ${offset + got} of ${size} bytes)`);
-      const data = buffer.subarray(0, got);
-      const digest = sha256(data);
-      if (store.chunks.markIfPresent(digest)) {
-        progress.dedupBytes += got;
-      } else {
-        const result = store.chunks.insert(digest, encodeBlob(data, { compress }));
-        if (result.duplicate) progress.dedupBytes += got;
-        else {
-          progress.newChunks++;
-          progress.newBytes += result.written;
-        }
-      }
-      index.set(offset, got, digest);
-      progress.chunks++;
-      progress.bytesDone = offset + got;
-      Object.assign(progress, meter.sample(progress.bytesDone));
-      report.push(progress);
+      const at = offset;
+      // The fixed index takes digests in any order, so chunks may finish out of order.
+      const done = Promise.resolve(target.put(buffer.subarray(0, got))).then((stored) => {
+        index.set(at, got, stored.digest);
+        progress.chunks++;
+        progress.bytesDone += got;
+        Object.assign(progress, meter.sample(progress.bytesDone));
+        progress.newChunks = target.counters.newChunks;
+        progress.newBytes = target.counters.newBytes;
+        progress.dedupBytes = target.counters.dedupBytes;
+        report.push(progress);
+      });
+      inFlight.add(done);
+      done.finally(() => inFlight.delete(done)).catch(() => { /* reported through Promise.race below */ });
+      while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
       await yieldToEventLoop();
     }
+    await Promise.all(inFlight);
     throwIfCancelled(options.signal, 'image backup');
     snapshot.closeIndex(index);
     snapshot.finish({
@@ -142,5 +147,6 @@ async function runImageBackup(store: Datastore, source: string, group: { type: B
     throw err;
   } finally {
     closeSync(fd);
+    await target.close();
   }
 }
