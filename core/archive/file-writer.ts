@@ -1,12 +1,19 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { closeSync, constants, fchmodSync, futimesSync, lchownSync, lstatSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { CairnError, ioError, isCairnError } from '../errors.js';
-import { tmpSiblingPath, writeAllSync } from '../fs/atomic-write.js';
+import { writeAllSync } from '../fs/atomic-write.js';
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
-export function nsToSeconds(ns: bigint): number {
-  return Number(ns) / 1e9;
+/** A time for utimes: seconds for times after 1970 (sub-ms precision), a Date before (Node reads negative numbers as "now"). */
+export function nsToTime(ns: bigint): number | Date {
+  return ns >= 0n ? Number(ns) / 1e9 : new Date(Number((ns - 999_999n) / 1_000_000n)); // floor, not toward zero
+}
+
+/** A short tmp name beside the target: a long file name plus a suffix could exceed the 255-byte name limit. */
+export function restoreTmpPath(path: string): string {
+  return join(dirname(path), `.cairn-${randomBytes(6).toString('hex')}.tmp`);
 }
 
 /** What restoring one regular file needs, in a form that crosses to a worker thread. */
@@ -34,7 +41,7 @@ export function restoreFile(job: FileRestoreJob, content: Iterable<Uint8Array>, 
   const st = lstatSync(job.path, { throwIfNoEntry: false });
   if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', `cannot restore ${job.path}: a folder is in the way`);
   if (st && existing === 'keep') return false;
-  const tmp = tmpSiblingPath(job.path);
+  const tmp = restoreTmpPath(job.path);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
@@ -50,7 +57,7 @@ export function restoreFile(job: FileRestoreJob, content: Iterable<Uint8Array>, 
       throw new CairnError('CORRUPT', `${job.archivePath}: restored content does not match the snapshot's checksum`);
     }
     fchmodSync(fd, job.mode);
-    futimesSync(fd, nsToSeconds(job.mtimeNs), nsToSeconds(job.mtimeNs));
+    futimesSync(fd, nsToTime(job.mtimeNs), nsToTime(job.mtimeNs));
     closeSync(fd);
     fd = undefined;
     if (isRoot) lchownSync(tmp, job.uid, job.gid);

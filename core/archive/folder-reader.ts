@@ -52,6 +52,13 @@ export class FolderArchiveReader {
     if (cached) return cached;
     const what = `${this.snapshot.path}/${META_ARCHIVE} at ${dir.recordOffset}`;
     const entries = decodeDirectoryRecord(this.meta.read(dir.recordOffset, dir.recordLength), what);
+    // Records are written children first, so a child's record must end before its parent's starts; this
+    // also makes a crafted cycle impossible to follow.
+    for (const e of entries) {
+      if (e.kind === EntryKind.Directory && e.recordOffset + e.recordLength > dir.recordOffset) {
+        throw new CairnError('CORRUPT', `${what}: folder ${JSON.stringify(e.name.toString())} points forward (a cycle?)`);
+      }
+    }
     if (this.records.size >= 256) this.records.clear();
     this.records.set(dir.recordOffset, entries);
     return entries;

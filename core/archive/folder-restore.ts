@@ -9,7 +9,7 @@ import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/
 import { workerScriptUrl } from '../jobs/worker-url.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import { EntryKind, isSafeName, type ArchiveEntry, type DirectoryEntry, type FileEntry } from './archive-format.js';
-import { isRoot, nsToSeconds, restoreFile, type FileRestoreJob } from './file-writer.js';
+import { isRoot, nsToTime, restoreFile, type FileRestoreJob } from './file-writer.js';
 import { FolderArchiveReader, splitArchivePath } from './folder-reader.js';
 import type { RestoreWorkerData, RestoreWorkerMessage } from './restore-worker.js';
 
@@ -107,7 +107,7 @@ export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: 
         try {
           if (st) unlinkSync(path);
           symlinkSync(entry.target, path);
-          lutimesSync(path, nsToSeconds(entry.mtimeNs), nsToSeconds(entry.mtimeNs));
+          lutimesSync(path, nsToTime(entry.mtimeNs), nsToTime(entry.mtimeNs));
           if (isRoot) lchownSync(path, entry.uid, entry.gid);
         } catch (err) {
           throw ioError('create symlink', path, err);
@@ -204,7 +204,7 @@ export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: 
   for (const { entry, path } of folders) {
     try {
       chmodSync(path, entry.mode);
-      utimesSync(path, nsToSeconds(entry.mtimeNs), nsToSeconds(entry.mtimeNs));
+      utimesSync(path, nsToTime(entry.mtimeNs), nsToTime(entry.mtimeNs));
       if (isRoot) lchownSync(path, entry.uid, entry.gid);
     } catch (err) {
       log.warn(`cannot set the attributes of ${path}: ${(err as Error).message}`);

@@ -85,6 +85,8 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
   const rootNode: SourceNode = { name: Buffer.alloc(0), path: Buffer.from(root), rel: '', kind: 'directory', stat: compactStat(rootStat) };
   totals.directories++;
   let lastYield = performance.now();
+  /** Hardlinked inodes already counted: their content is stored (and read) once. */
+  const linked = new Set<string>();
 
   const walk = async (dir: SourceNode, rules: ExcludeRules): Promise<void> => {
     let names: Buffer[];
@@ -131,7 +133,9 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
       children.push(node);
       if (kind === 'file') {
         totals.files++;
-        totals.bytes += node.stat.size;
+        const key = node.stat.nlink > 1 ? `${node.stat.dev}:${node.stat.ino}` : undefined;
+        if (!key || !linked.has(key)) totals.bytes += node.stat.size;
+        if (key) linked.add(key);
       } else if (kind === 'symlink') totals.symlinks++;
       else totals.directories++;
     }

@@ -1,0 +1,717 @@
+import { createHash } from 'node:crypto';
+import {
+  appendFileSync, chmodSync, linkSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync,
+  rmSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EntryKind, type ArchiveEntry, type FileEntry } from '../core/archive/archive-format.js';
+import { entryInfo } from '../core/archive/entry-info.js';
+import { previewExcludes } from '../core/archive/exclude-preview.js';
+import { backupFolder, FOLDER_CHUNK_SIZE, type FolderBackupProgress, type FolderBackupResult } from '../core/archive/folder-backup.js';
+import { FolderArchiveReader } from '../core/archive/folder-reader.js';
+import { restoreFolder } from '../core/archive/folder-restore.js';
+import { diffSnapshots, type DiffEntry } from '../core/archive/snapshot-diff.js';
+import type { SnapshotRef } from '../core/backup/backup-names.js';
+import { encodeManifest, MANIFEST_NAME } from '../core/backup/manifest.js';
+import { chunkerParams } from '../core/chunker/chunker-params.js';
+import { Datastore } from '../core/datastore/datastore.js';
+import { writeFileAtomicSync } from '../core/fs/atomic-write.js';
+import type { ChunkIndex } from '../core/index/index-format.js';
+import { MemoryLogger } from '../core/log.js';
+import { pseudoRandomBytes, textBytes } from './support/data.js';
+import { expectCode, isRoot, storeTempRoot, useDatastore } from './support/folder-store.js';
+import { useLockHolders } from './support/processes.js';
+import { buildRichTree, ODD_NAMES } from './support/rich-tree.js';
+import { expectSameTree, mkfifo, put, readTree, removeTree, stampTimes, tmpFiles, useScratch } from './support/tree.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+function reader(store: Datastore, ref: SnapshotRef): FolderArchiveReader {
+  return new FolderArchiveReader(store.openSnapshot(ref));
+}
+
+/** Every entry of an archive, by '/'-separated path. */
+function archiveEntries(r: FolderArchiveReader): Map<string, ArchiveEntry> {
+  const out = new Map<string, ArchiveEntry>();
+  const walk = (dir: ArchiveEntry, prefix: string): void => {
+    if (dir.kind !== EntryKind.Directory) return;
+    for (const e of r.readDirectory(dir)) {
+      const path = prefix + e.name.toString();
+      out.set(path, e);
+      walk(e, `${path}/`);
+    }
+  };
+  walk(r.root, '');
+  return out;
+}
+
+function fileContent(r: FolderArchiveReader, path: string): Buffer {
+  const e = r.get(path);
+  if (e.kind !== EntryKind.File && e.kind !== EntryKind.Hardlink) throw new Error(`${path} is not a file`);
+  return Buffer.concat([...r.fileContent(e)]);
+}
+
+function digests(index: ChunkIndex): string[] {
+  return Array.from({ length: index.chunkCount }, (_, i) => index.digest(i).toString('hex'));
+}
+
+/** Content bytes of the regular files below root, each hardlinked inode once: what stats.bytes counts. */
+function sourceBytes(root: string): number {
+  const seen = new Set<bigint>();
+  let total = 0;
+  for (const e of readTree(root).values()) {
+    if (e.kind !== 'file' || seen.has(e.ino)) continue;
+    seen.add(e.ino);
+    total += e.size;
+  }
+  return total;
+}
+
+describe('folder backup and restore round trip', () => {
+  const ctx = useDatastore();
+  const scratch = useScratch();
+
+  it('restores every kind of entry exactly: contents, modes, ns mtimes, owners, symlinks, hardlinks, odd names', async () => {
+    const base = scratch('rich');
+    const tree = buildRichTree(base);
+    const source = readTree(tree.root);
+    // The source really has sub-microsecond mtimes, so "within 1 µs" is a real check.
+    expect([...source.values()].some((e) => e.mtimeNs % 1000n !== 0n)).toBe(true);
+    expect(readdirSync(join(tree.root, 'names')).sort()).toEqual([...ODD_NAMES].sort()); // NFC and NFD 'ü' are two files
+
+    const result = await backupFolder(ctx.store, tree.root, { id: 'rich' });
+    expect(result.stats).toEqual(tree.expected);
+    expect(result.path).toMatch(/^host\/rich\/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(result.base).toBeUndefined();
+    expect(result.warnings).toContainEqual(expect.stringMatching(/special\/pipe.*FIFO/));
+    if (!isRoot) expect(result.warnings).toContainEqual(expect.stringContaining('special/unreadable.bin'));
+    expect(result.warnings).toHaveLength(tree.skipped.length);
+    expect(ctx.store.snapshotInfo(result.snapshot)).toMatchObject({ finished: true, files: ['folder.data.didx', 'folder.meta.didx', 'backup-log.blob'].sort() });
+
+    const r = reader(ctx.store, result.snapshot);
+    expect(r.stats).toEqual({ files: tree.expected.files, directories: tree.expected.directories, bytes: tree.expected.bytes, skipped: tree.expected.skipped });
+    const entries = archiveEntries(r);
+    // Symlinks are stored, never followed: nothing of the folder they point into is in the archive.
+    for (const path of entries.keys()) expect(path).not.toMatch(/outside\.txt$/);
+    for (const link of ['links/abs-outside-dir', 'links/rel-outside-dir', 'links/loop', 'links/dangling', 'links/to-deep']) {
+      expect(entries.get(link)?.kind, link).toBe(EntryKind.Symlink);
+    }
+    expect(r.lookup('links/abs-outside-dir/secret-outside.txt')).toBeUndefined();
+    expect(entryInfo(r.get('links/abs-outside-dir')).target).toBe(tree.outside);
+    // Hardlinks point at the first link (in name order) by archive path.
+    expect(entries.get('hard/a.bin')?.kind).toBe(EntryKind.File);
+    for (const link of ['hard/b.bin', 'hard-too/c.bin']) {
+      expect(entryInfo(entries.get(link)!)).toMatchObject({ kind: 'hardlink', target: 'hard/a.bin', size: 100_000 });
+    }
+    expect(entryInfo(entries.get('hard/y.txt')!)).toMatchObject({ kind: 'hardlink', target: 'hard/x.txt' });
+    // Every entry's mtime is kept to the nanosecond, and its mode bits.
+    for (const [path, e] of entries) {
+      const st = source.get(path)!;
+      expect(e.mtimeNs, path).toBe(st.mtimeNs);
+      if (e.kind !== EntryKind.Symlink) expect(e.mode.toString(8), path).toBe(st.mode.toString(8));
+    }
+    expect(entries.has(tree.fifo)).toBe(false);
+    expect(entries.has(tree.unreadable)).toBe(isRoot);
+
+    const target = join(base, 'restored');
+    const restored = await restoreFolder(ctx.store, result.snapshot, target);
+    expect(restored).toMatchObject({ target, conflicts: 0, warnings: [], filesTotal: tree.expected.files + tree.expected.hardlinks });
+    expect(restored.filesDone).toBe(restored.filesTotal);
+    expect(restored.bytesDone).toBe(restored.bytesTotal);
+    expectSameTree(tree.root, target, { skip: tree.skipped, owners: isRoot });
+    if (isRoot) expect(statSync(join(target, 'owned.txt'))).toMatchObject({ uid: 4321, gid: 8765 });
+    expect(readFileSync(join(target, 'names/\u00fc.txt'), 'utf8')).toContain('"\u00fc.txt"');
+    expect(readFileSync(join(target, 'names/u\u0308.txt'), 'utf8')).toContain('"u\u0308.txt"');
+    expect(readFileSync(join(target, tree.deepPath, 'leaf.txt'), 'utf8')).toBe('at the bottom of a long path');
+    expect(readdirSync(tree.outside).sort()).toEqual(['secret-outside.txt', 'sub']);
+  });
+
+  it('skips a FIFO with a warning and still finishes; an unreadable file is skipped unless running as root', async () => {
+    const src = scratch('special');
+    put(src, 'a.txt', 'a');
+    mkfifo(join(src, 'fifo'));
+    put(src, 'locked.bin', 'locked', 0o000);
+    const result = await backupFolder(ctx.store, src, { id: 'special' });
+    expect(result.stats.skipped).toBe(isRoot ? 1 : 2);
+    expect(result.stats.files).toBe(isRoot ? 2 : 1);
+    expect(result.warnings.some((w) => w.includes('fifo') && w.includes('FIFO'))).toBe(true);
+    const names = reader(ctx.store, result.snapshot).list('').map((e) => e.name.toString());
+    expect(names).toEqual(isRoot ? ['a.txt', 'locked.bin'] : ['a.txt']);
+    if (isRoot) expect(fileContent(reader(ctx.store, result.snapshot), 'locked.bin').toString()).toBe('locked');
+  });
+
+  // BUG (core/archive/folder-restore.ts): restore turns each name into a JS string (`child.name.toString()`),
+  // so a name that is not valid UTF-8 (stored as its bytes by the backup) is restored as U+FFFD, and two such
+  // names that differ only in their invalid bytes collide (the second one is "kept existing").
+  it.fails('restores names that are not valid UTF-8 under their own bytes', async () => {
+    const src = scratch('latin1');
+    const names = [Buffer.from([0x78, 0xff]), Buffer.from([0x78, 0xfe]), Buffer.from('caf\xe9', 'latin1')];
+    for (const [i, name] of names.entries()) writeFileSync(Buffer.concat([Buffer.from(`${src}/`), name]), `file ${i}`);
+    const result = await backupFolder(ctx.store, src, { id: 'latin1' });
+    expect(result.stats.files).toBe(3);
+    const stored = reader(ctx.store, result.snapshot).list('').map((e) => e.name.toString('hex')).sort();
+    expect(stored).toEqual(names.map((n) => n.toString('hex')).sort()); // the archive has the exact bytes
+    const target = scratch('latin1-restored');
+    const restored = await restoreFolder(ctx.store, result.snapshot, target);
+    expect(readdirSync(target, { encoding: 'buffer' }).map((n) => n.toString('hex')).sort()).toEqual(stored);
+    expect(restored.conflicts).toBe(0);
+  });
+
+  // BUG (core/fs/atomic-write.ts tmpSiblingPath, used by the file restore): a file is written to
+  // `<name>.tmp_XXXXXX` first, 11 bytes longer than its name, so a file whose name is 245..255 bytes long
+  // (legal, and backed up fine) cannot be restored: ENAMETOOLONG, the restore fails with IO.
+  it('restores a file whose name is 255 bytes long', async () => {
+    const src = scratch('longname');
+    const name = `${'n'.repeat(251)}.txt`;
+    put(src, name, 'long name');
+    const result = await backupFolder(ctx.store, src, { id: 'longname' });
+    expect(result.stats.files).toBe(1);
+    const target = scratch('longname-restored');
+    await restoreFolder(ctx.store, result.snapshot, target);
+    expect(readFileSync(join(target, name), 'utf8')).toBe('long name');
+  });
+
+  // BUG (core/archive/file-writer.ts nsToSeconds + Node's utimes): mtimes are passed as Number seconds, and
+  // Node treats a negative number as "now", so a pre-1970 mtime (kept exactly in the archive, i64 ns) is
+  // restored as the time of the restore.
+  it('restores mtimes before 1970', async () => {
+    const src = scratch('old');
+    const path = put(src, 'old.txt', 'from the sixties');
+    const when = new Date('1960-06-15T12:00:00.123Z');
+    utimesSync(path, when, when);
+    const before = statSync(path, { bigint: true }).mtimeNs;
+    expect(before).toBeLessThan(0n);
+    const result = await backupFolder(ctx.store, src, { id: 'old' });
+    expect(reader(ctx.store, result.snapshot).get('old.txt').mtimeNs).toBe(before);
+    const target = scratch('old-restored');
+    await restoreFolder(ctx.store, result.snapshot, target);
+    const after = statSync(join(target, 'old.txt'), { bigint: true }).mtimeNs;
+    expect(after - before <= 1000n && before - after <= 1000n, `restored mtime ${after}, expected ${before}`).toBe(true);
+  });
+});
+
+describe('incremental folder backups', () => {
+  const ctx = useDatastore();
+  const scratch = useScratch();
+  let src = '';
+  let previous: FolderBackupResult | undefined;
+
+  beforeAll(async () => {
+    src = mkdtempSync(join(tmpdir(), 'cairn-incremental-'));
+    put(src, 'big.bin', pseudoRandomBytes(8 * MiB, 'inc-big'));
+    put(src, 'mid.bin', pseudoRandomBytes(3 * MiB, 'inc-mid'));
+    for (let i = 0; i < 30; i++) put(src, `docs/file-${String(i).padStart(2, '0')}.txt`, textBytes(1000 + 37 * i, i + 1));
+    put(src, 'nested/a/b/c.txt', 'nested');
+    put(src, 'nested/a/d.bin', pseudoRandomBytes(20_000, 'inc-d'));
+    put(src, 'hard/one.txt', textBytes(3000, 99));
+    linkSync(join(src, 'hard/one.txt'), join(src, 'hard/two.txt'));
+    symlinkSync('docs/file-00.txt', join(src, 'link'));
+    previous = await backupFolder(ctx.store, src, { id: 'inc' });
+  });
+  afterAll(() => {
+    if (src) removeTree(src);
+  });
+
+  /** Backs up the source again; checks the base is the previous snapshot and a restore equals the source. */
+  async function backupAndVerify(): Promise<FolderBackupResult> {
+    const before = previous!;
+    const result = await backupFolder(ctx.store, src, { id: 'inc' });
+    previous = result;
+    expect(result.base).toBe(before.path);
+    expect(result.stats.bytes).toBe(sourceBytes(src));
+    const target = scratch('inc-restored');
+    await restoreFolder(ctx.store, result.snapshot, target);
+    expectSameTree(src, target);
+    return result;
+  }
+
+  const size = (rel: string): number => statSync(join(src, rel)).size;
+
+  it('backs up the tree the first time by reading everything', () => {
+    expect(previous).toMatchObject({ base: undefined, bytesRead: sourceBytes(src), bytesReused: 0 });
+    expect(previous!.stats).toMatchObject({ files: 35, hardlinks: 1, symlinks: 1, directories: 6, skipped: 0 });
+  });
+
+  it('does not read an unchanged tree again: 0 bytes read, every byte reused, no new data chunk', async () => {
+    const before = previous!;
+    const result = await backupAndVerify();
+    expect(result.bytesRead).toBe(0);
+    expect(result.bytesReused).toBe(sourceBytes(src));
+    expect(result.bytesDone).toBe(result.bytesReused);
+    expect(result.stats).toEqual(before.stats);
+    const oldData = new Set(digests(reader(ctx.store, before.snapshot).dataIndex));
+    const newData = reader(ctx.store, result.snapshot);
+    expect(digests(newData.dataIndex).filter((d) => !oldData.has(d))).toEqual([]);
+    expect(newData.dataIndex.size).toBe(reader(ctx.store, before.snapshot).dataIndex.size);
+    // Whatever was written is metadata.
+    expect(result.newChunks).toBeLessThanOrEqual(newData.meta.index.chunkCount);
+  });
+
+  it('appending to a large file writes about the appended bytes: the old chunks are kept', async () => {
+    const appended = 100 * KiB;
+    appendFileSync(join(src, 'big.bin'), pseudoRandomBytes(appended, 'inc-append'));
+    const result = await backupAndVerify();
+    expect(result.bytesRead).toBe(size('big.bin'));
+    expect(result.bytesReused).toBe(sourceBytes(src) - size('big.bin'));
+    expect(result.newBytes).toBeGreaterThanOrEqual(appended); // random data does not compress
+    expect(result.newBytes).toBeLessThan(appended + 64 * KiB);
+  });
+
+  it('inserting into the middle of a large file writes far less than the file', async () => {
+    const old = readFileSync(join(src, 'big.bin'));
+    const insert = pseudoRandomBytes(1000, 'inc-insert');
+    writeFileSync(join(src, 'big.bin'), Buffer.concat([old.subarray(0, 4 * MiB), insert, old.subarray(4 * MiB)]));
+    const result = await backupAndVerify();
+    expect(result.bytesRead).toBe(old.length + insert.length);
+    expect(result.newBytes).toBeGreaterThanOrEqual(insert.length);
+    expect(result.newBytes).toBeLessThan(size('big.bin') / 2);
+  });
+
+  it('truncating a large file rewrites at most the chunk at the cut', async () => {
+    truncateSync(join(src, 'big.bin'), 5 * MiB);
+    const result = await backupAndVerify();
+    expect(result.bytesRead).toBe(5 * MiB);
+    expect(result.newBytes).toBeLessThan(chunkerParams(FOLDER_CHUNK_SIZE).max + 64 * KiB);
+  });
+
+  it('a renamed file is read again but its content deduplicates', async () => {
+    renameSync(join(src, 'mid.bin'), join(src, 'renamed.bin'));
+    const result = await backupAndVerify();
+    expect(result.bytesRead).toBe(3 * MiB);
+    expect(result.dedupBytes).toBeGreaterThanOrEqual(3 * MiB);
+    expect(result.newBytes).toBeLessThan(64 * KiB);
+    expect(reader(ctx.store, result.snapshot).lookup('mid.bin')).toBeUndefined();
+  });
+
+  it('deleted files and folders are gone from the next snapshot, nothing is read', async () => {
+    const before = previous!;
+    unlinkSync(join(src, 'docs/file-07.txt'));
+    rmSync(join(src, 'nested'), { recursive: true });
+    const result = await backupAndVerify();
+    expect(result.bytesRead).toBe(0);
+    expect(result.stats.files).toBe(before.stats.files - 3);
+    expect(result.stats.directories).toBe(before.stats.directories - 3);
+    const r = reader(ctx.store, result.snapshot);
+    expect(r.lookup('docs/file-07.txt')).toBeUndefined();
+    expect(r.lookup('nested')).toBeUndefined();
+  });
+
+  it('a touched file (mtime only) is read again, and its content deduplicates', async () => {
+    const t = new Date('2030-01-02T03:04:05.678Z');
+    utimesSync(join(src, 'docs/file-03.txt'), t, t);
+    utimesSync(join(src, 'big.bin'), t, t);
+    const result = await backupAndVerify();
+    expect(result.bytesRead).toBe(size('docs/file-03.txt') + size('big.bin'));
+    expect(result.newBytes).toBeLessThan(64 * KiB);
+    expect(reader(ctx.store, result.snapshot).get('big.bin').mtimeNs).toBe(statSync(join(src, 'big.bin'), { bigint: true }).mtimeNs);
+  });
+
+  it('added files are read and written; nothing else is read', async () => {
+    put(src, 'added/new.bin', pseudoRandomBytes(500 * KiB, 'inc-added'));
+    put(src, 'docs/new.txt', 'a new note');
+    const result = await backupAndVerify();
+    const added = 500 * KiB + 'a new note'.length;
+    expect(result.bytesRead).toBe(added);
+    expect(result.newBytes).toBeGreaterThanOrEqual(500 * KiB);
+    expect(result.newBytes).toBeLessThan(added + 64 * KiB);
+  });
+
+  it('does not use a snapshot whose verification failed as the base', async () => {
+    const failed = previous!;
+    const manifest = ctx.store.readManifest(failed.snapshot);
+    manifest.unprotected.verify_state = { upid: 'x', state: 'failed' };
+    writeFileAtomicSync(join(ctx.store.snapshotDir(failed.snapshot), MANIFEST_NAME), encodeManifest(manifest));
+    expect(ctx.store.readManifest(failed.snapshot).unprotected.verify_state?.state).toBe('failed');
+
+    const full = await backupFolder(ctx.store, src, { id: 'inc' });
+    previous = full;
+    expect(full.base).toBeUndefined();
+    expect(full.bytesRead).toBe(sourceBytes(src));
+    expect(full.bytesReused).toBe(0);
+    // The next one builds on the good snapshot again.
+    const next = await backupAndVerify();
+    expect(next.base).toBe(full.path);
+    expect(next.bytesRead).toBe(0);
+  });
+});
+
+describe('browsing a folder snapshot', () => {
+  const ctx = useDatastore();
+  let src = '';
+  let ref: SnapshotRef | undefined;
+
+  beforeAll(async () => {
+    src = mkdtempSync(join(tmpdir(), 'cairn-browse-'));
+    put(src, 'top.txt', 'top');
+    put(src, 'a/b/c.txt', textBytes(4321, 5), 0o640);
+    linkSync(join(src, 'a/b/c.txt'), join(src, 'a/b/hl.txt'));
+    mkdirSync(join(src, 'a/b/d'));
+    put(src, 'a/x.bin', pseudoRandomBytes(300 * KiB, 'browse-x'));
+    symlinkSync('b/c.txt', join(src, 'a/link'));
+    stampTimes(src);
+    ref = (await backupFolder(ctx.store, src, { id: 'browse' })).snapshot;
+  });
+  afterAll(() => {
+    if (src) removeTree(src);
+  });
+
+  it('lists folders by path, sorted by name', () => {
+    const r = reader(ctx.store, ref!);
+    expect(r.list('').map((e) => [e.name.toString(), e.kind])).toEqual([['a', EntryKind.Directory], ['top.txt', EntryKind.File]]);
+    const ab = r.list('a/b').map((e) => [e.name.toString(), e.kind]);
+    expect(ab).toEqual([['c.txt', EntryKind.File], ['d', EntryKind.Directory], ['hl.txt', EntryKind.Hardlink]]);
+    expect(r.list('/a/b/').map((e) => e.name.toString())).toEqual(['c.txt', 'd', 'hl.txt']);
+    expect(r.list('a/b/d')).toEqual([]);
+    expect(r.list('a').map((e) => e.name.toString())).toEqual(['b', 'link', 'x.bin']);
+  });
+
+  it('looks up paths: missing ones are undefined, get() fails with NOT_FOUND, bad paths are refused', async () => {
+    const r = reader(ctx.store, ref!);
+    expect(r.lookup('a/b/c.txt')?.kind).toBe(EntryKind.File);
+    expect(r.lookup('')).toBe(r.root);
+    expect(r.lookup('a/b/missing.txt')).toBeUndefined();
+    expect(r.lookup('nope/deeper')).toBeUndefined();
+    expect(r.lookup('a/b/c.txt/inside-a-file')).toBeUndefined();
+    expect(r.lookup('a/link/c.txt')).toBeUndefined(); // a symlink is not followed in the archive either
+    await expectCode(() => r.get('a/b/missing.txt'), 'NOT_FOUND', /"a\/b\/missing\.txt" is not in snapshot host\/browse\//);
+    await expectCode(() => r.list('a/b/c.txt'), 'INVALID_ARGUMENT', /is not a directory/);
+    await expectCode(() => r.get('a/../top.txt'), 'INVALID_NAME');
+    await expectCode(() => r.list('./a'), 'INVALID_NAME');
+  });
+
+  it('reads file contents equal to the source, hardlinks included', () => {
+    const r = reader(ctx.store, ref!);
+    for (const path of ['a/x.bin', 'a/b/c.txt', 'a/b/hl.txt', 'top.txt']) {
+      expect(fileContent(r, path).equals(readFileSync(join(src, path))), path).toBe(true);
+    }
+  });
+
+  it('describes entries with entryInfo', () => {
+    const r = reader(ctx.store, ref!);
+    const st = statSync(join(src, 'a/b/c.txt'), { bigint: true });
+    const sha = createHash('sha256').update(readFileSync(join(src, 'a/b/c.txt'))).digest('hex');
+    expect(entryInfo(r.get('a/b/c.txt'))).toEqual({
+      name: 'c.txt', kind: 'file', size: 4321, mode: '640', mtimeNs: String(st.mtimeNs),
+      mtime: new Date(Number(st.mtimeNs / 1_000_000n)).toISOString(), digest: sha,
+    });
+    expect(entryInfo(r.get('a/b/hl.txt'))).toMatchObject({ name: 'hl.txt', kind: 'hardlink', size: 4321, target: 'a/b/c.txt', digest: sha });
+    const dir = entryInfo(r.get('a/b/d'));
+    expect(dir).toMatchObject({ name: 'd', kind: 'directory', size: 0, mode: (statSync(join(src, 'a/b/d')).mode & 0o7777).toString(8) });
+    expect(dir.digest).toBeUndefined();
+    expect(dir.target).toBeUndefined();
+    const link = entryInfo(r.get('a/link'));
+    expect(link).toMatchObject({ name: 'link', kind: 'symlink', size: 0, target: 'b/c.txt', mtimeNs: String(lstatSync(join(src, 'a/link'), { bigint: true }).mtimeNs) });
+  });
+});
+
+describe('browsing a large folder snapshot reads only metadata', () => {
+  const ctx = useDatastore();
+  let src = '';
+  let ref: SnapshotRef | undefined;
+  const folder = (i: number): string => `d-${String(i).padStart(3, '0')}`;
+  const file = (j: number): string => `f-${String(j).padStart(3, '0')}.txt`;
+  const body = (i: number, j: number): string => `folder ${i} file ${j} ${'.'.repeat((i * 7 + j) % 50)}\n`;
+
+  beforeAll(async () => {
+    // 20,000 creates take ~5 s on this VM's ext4 /tmp and ~0.2 s on tmpfs: same code paths, so use the tmpfs.
+    src = mkdtempSync(join(storeTempRoot(), 'cairn-large-'));
+    for (let i = 0; i < 200; i++) {
+      mkdirSync(join(src, folder(i)));
+      for (let j = 0; j < 100; j++) writeFileSync(join(src, folder(i), file(j)), body(i, j));
+    }
+    const result = await backupFolder(ctx.store, src, { id: 'large' });
+    expect(result.stats).toMatchObject({ files: 20_000, directories: 201 });
+    ref = result.snapshot;
+  });
+  afterAll(() => {
+    if (src) removeTree(src);
+  });
+
+  it('lists folders and looks up files with every data chunk deleted; reading a file then fails naming the chunk', async () => {
+    const r0 = reader(ctx.store, ref!);
+    const meta = new Set(digests(r0.meta.index));
+    const data = digests(r0.dataIndex).filter((d) => !meta.has(d));
+    expect(data.length).toBeGreaterThan(0);
+    for (const d of data) rmSync(ctx.store.chunks.chunkPath(d));
+
+    const r = reader(ctx.store, ref!);
+    const listed = r.list(folder(123));
+    expect(listed.map((e) => e.name.toString())).toEqual(Array.from({ length: 100 }, (_, j) => file(j)));
+    expect(listed.map((e) => (e as FileEntry).size)).toEqual(Array.from({ length: 100 }, (_, j) => Buffer.byteLength(body(123, j))));
+    expect(r.list('').length).toBe(200);
+    const entry = r.get(`${folder(7)}/${file(42)}`) as FileEntry;
+    expect(entryInfo(entry)).toMatchObject({ name: file(42), kind: 'file', size: Buffer.byteLength(body(7, 42)) });
+    expect(entryInfo(entry).digest).toBe(createHash('sha256').update(body(7, 42)).digest('hex'));
+    expect(r.lookup(`${folder(7)}/missing.txt`)).toBeUndefined();
+
+    const chunk = r.dataIndex.digest(r.dataIndex.chunkAt(entry.payloadOffset)).toString('hex');
+    await expectCode(() => Buffer.concat([...r.fileContent(entry)]), 'NOT_FOUND', new RegExp(`chunk ${chunk} is missing`));
+  });
+
+  it('opening the snapshot and listing one folder needs only the chunks holding the trailer and those records', async () => {
+    const r0 = reader(ctx.store, ref!);
+    const index = r0.meta.index;
+    const chunksOf = (start: number, length: number): number[] => {
+      const out: number[] = [];
+      for (let k = index.chunkAt(start); k <= index.chunkAt(start + length - 1); k++) out.push(k);
+      return out;
+    };
+    const first = r0.get(folder(0));
+    const middle = r0.get(folder(100));
+    if (first.kind !== EntryKind.Directory || middle.kind !== EntryKind.Directory) throw new Error('not folders');
+    const needed = new Set([
+      ...chunksOf(index.size - 1024, 1024), // the trailer and the root entry before it
+      ...chunksOf(r0.root.recordOffset, r0.root.recordLength),
+      ...chunksOf(first.recordOffset, first.recordLength),
+    ]);
+    const middleChunks = chunksOf(middle.recordOffset, middle.recordLength);
+    expect(index.chunkCount).toBeGreaterThan(needed.size + middleChunks.length);
+    expect(middleChunks.some((k) => needed.has(k))).toBe(false);
+    const keep = new Set([...needed].map((k) => index.digest(k).toString('hex')));
+    for (let k = 0; k < index.chunkCount; k++) {
+      const d = index.digest(k).toString('hex');
+      if (!keep.has(d)) rmSync(ctx.store.chunks.chunkPath(d), { force: true });
+    }
+
+    const r = reader(ctx.store, ref!);
+    expect(r.list(folder(0)).map((e) => e.name.toString())).toEqual(Array.from({ length: 100 }, (_, j) => file(j)));
+    expect(r.lookup(`${folder(0)}/${file(99)}`)?.kind).toBe(EntryKind.File);
+    await expectCode(() => r.list(folder(100)), 'NOT_FOUND', /is missing from the datastore/);
+  });
+});
+
+describe('snapshot diff', () => {
+  const ctx = useDatastore();
+  const scratch = useScratch();
+
+  it('reports added, removed and changed entries (content, mode, mtime, target) with sizes; identical snapshots differ in nothing', async () => {
+    const src = scratch('diff');
+    put(src, 'same.txt', 'unchanged');
+    put(src, 'content.txt', 'old content');
+    put(src, 'mode.txt', 'mode', 0o644);
+    put(src, 'touched.txt', 'touched');
+    put(src, 'both.txt', 'both');
+    put(src, 'removed.txt', 'gone soon');
+    put(src, 'removed-dir/a.bin', pseudoRandomBytes(1000, 'diff-a'));
+    put(src, 'removed-dir/sub/b.bin', pseudoRandomBytes(2000, 'diff-b'));
+    put(src, 'dir-mode/x.txt', 'x');
+    put(src, 'kept-dir/y.txt', 'y');
+    symlinkSync('same.txt', join(src, 'link'));
+    stampTimes(src);
+    // Whole seconds for the entries that change but must keep their mtime (Node sets times as doubles).
+    const pinned = 1_400_000_000;
+    utimesSync(join(src, 'content.txt'), pinned, pinned);
+    lutimesSync(join(src, 'link'), pinned, pinned);
+    const v1 = await backupFolder(ctx.store, src, { id: 'diff' });
+
+    writeFileSync(join(src, 'content.txt'), 'new, longer content');
+    utimesSync(join(src, 'content.txt'), pinned, pinned); // same mtime, new content
+    chmodSync(join(src, 'mode.txt'), 0o600);
+    utimesSync(join(src, 'touched.txt'), new Date('2031-01-01'), new Date('2031-01-01'));
+    writeFileSync(join(src, 'both.txt'), 'both changed');
+    utimesSync(join(src, 'both.txt'), new Date('2031-01-02'), new Date('2031-01-02'));
+    unlinkSync(join(src, 'removed.txt'));
+    rmSync(join(src, 'removed-dir'), { recursive: true });
+    chmodSync(join(src, 'dir-mode'), 0o700);
+    unlinkSync(join(src, 'link'));
+    symlinkSync('content.txt', join(src, 'link'));
+    lutimesSync(join(src, 'link'), pinned, pinned);
+    put(src, 'added.txt', 'x'.repeat(1234));
+    put(src, 'added-dir/p.txt', 'p'.repeat(10));
+    put(src, 'added-dir/deeper/q.txt', 'q'.repeat(20));
+    const v2 = await backupFolder(ctx.store, src, { id: 'diff' });
+
+    const diff = diffSnapshots(ctx.store, v1.snapshot, v2.snapshot);
+    expect(diff.from).toBe(v1.path);
+    expect(diff.to).toBe(v2.path);
+    const expected: DiffEntry[] = [
+      { path: 'added-dir', change: 'added', kind: 'directory', sizeAfter: 30 },
+      { path: 'added.txt', change: 'added', kind: 'file', sizeAfter: 1234 },
+      { path: 'both.txt', change: 'changed', kind: 'file', sizeBefore: 4, sizeAfter: 12, what: ['content', 'mtime'] },
+      { path: 'content.txt', change: 'changed', kind: 'file', sizeBefore: 11, sizeAfter: 19, what: ['content'] },
+      { path: 'dir-mode', change: 'changed', kind: 'directory', what: ['mode'] },
+      { path: 'link', change: 'changed', kind: 'symlink', sizeBefore: 0, sizeAfter: 0, what: ['target'] },
+      { path: 'mode.txt', change: 'changed', kind: 'file', sizeBefore: 4, sizeAfter: 4, what: ['mode'] },
+      { path: 'removed-dir', change: 'removed', kind: 'directory', sizeBefore: 3000 },
+      { path: 'removed.txt', change: 'removed', kind: 'file', sizeBefore: 9 },
+      { path: 'touched.txt', change: 'changed', kind: 'file', sizeBefore: 7, sizeAfter: 7, what: ['mtime'] },
+    ];
+    const strip = (e: DiffEntry): DiffEntry => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)) as unknown as DiffEntry;
+    expect([...diff.entries].map(strip).sort((a, b) => (a.path < b.path ? -1 : 1))).toEqual(expected.map(strip));
+    expect(diff).toMatchObject({ added: 2, removed: 2, changed: 6, bytesAdded: 1234 + 30 + 8 + 8, bytesRemoved: 3000 + 9 });
+
+    // Backwards, what was added is removed.
+    const back = diffSnapshots(ctx.store, v2.snapshot, v1.snapshot);
+    expect(back).toMatchObject({ added: 2, removed: 2, changed: 6, bytesAdded: 3000 + 9, bytesRemoved: 1234 + 30 + 8 + 8 });
+    expect(back.entries.filter((e) => e.change === 'added').map((e) => e.path).sort()).toEqual(['removed-dir', 'removed.txt']);
+
+    // A kind change (file to folder) is reported as such.
+    rmSync(join(src, 'same.txt'));
+    put(src, 'same.txt/now-a-folder.txt', 'f');
+    const v3 = await backupFolder(ctx.store, src, { id: 'diff' });
+    const kind = diffSnapshots(ctx.store, v2.snapshot, v3.snapshot);
+    expect(kind.entries).toEqual([expect.objectContaining({ path: 'same.txt', change: 'changed', kind: 'directory', what: ['kind'] })]);
+
+    // Identical snapshots: nothing.
+    const v4 = await backupFolder(ctx.store, src, { id: 'diff' });
+    for (const [a, b] of [[v3, v4], [v4, v4], [v1, v1]] as const) {
+      expect(diffSnapshots(ctx.store, a.snapshot, b.snapshot)).toMatchObject({ entries: [], added: 0, removed: 0, changed: 0, bytesAdded: 0, bytesRemoved: 0 });
+    }
+  });
+});
+
+describe('excludes', () => {
+  const ctx = useDatastore();
+  const scratch = useScratch();
+
+  it('applies job patterns and .cairnignore files with gitignore semantics; the preview lists exactly what the backup leaves out', async () => {
+    const src = scratch('excl');
+    const files: Record<string, string> = {
+      'a.log': 'log', 'keep.log': 'kept by !keep.log', 'notes.txt': 'notes', 'top-only.tmp': 'anchored', 'sub/top-only.tmp': 'not anchored here',
+      'build/out.bin': 'build output', 'build/keep.log': 'inside an excluded folder', 'build/.cairnignore': '!*\n',
+      'src/build': 'a file named build', 'src/main.c': 'int main;', 'src/debug.log': 'log',
+      'sub/.cairnignore': '!debug.log\n/local-only.txt\n', 'sub/debug.log': 're-included', 'sub/other.log': 'log',
+      'sub/local-only.txt': 'excluded by the anchored pattern', 'sub/deeper/local-only.txt': 'kept', 'sub/deeper/x.log': 'log',
+      'sub2/.cairnignore': '*.txt\nkeep.log\n', 'sub2/n.txt': 'txt', 'sub2/keep.log': 'excluded by the deeper file',
+      'sub2/deep/.cairnignore': '!keep.txt\n', 'sub2/deep/keep.txt': 're-included', 'sub2/deep/m.txt': 'txt', 'sub2/deep/z.bin': 'kept',
+    };
+    for (const [rel, text] of Object.entries(files)) put(src, rel, text);
+    mkfifo(join(src, 'build/pipe')); // never seen: the excluded folder is not entered
+    const patterns = ['*.log', 'build/', '!keep.log', '/top-only.tmp'];
+
+    const preview = await previewExcludes(src, patterns);
+    const result = await backupFolder(ctx.store, src, { id: 'excl', excludes: patterns });
+    const excluded = ['a.log', 'build', 'src/debug.log', 'sub/local-only.txt', 'sub/other.log', 'sub/deeper/x.log', 'sub2/keep.log',
+      'sub2/n.txt', 'sub2/deep/m.txt', 'top-only.tmp'];
+    expect(preview.paths.map((p) => p.path).sort()).toEqual([...excluded].sort());
+    expect(result.excluded).toBe(excluded.length);
+    expect(result.stats.skipped).toBe(0);
+    expect(result.warnings).toEqual([]);
+
+    const target = scratch('excl-restored');
+    await restoreFolder(ctx.store, result.snapshot, target);
+    const before = readTree(src);
+    const after = readTree(target);
+    const leftOut = [...before.keys()].filter((p) => !after.has(p) && after.has(p.split('/').slice(0, -1).join('/')));
+    expect(preview.paths.map((p) => p.path).sort()).toEqual(leftOut.sort());
+    for (const p of preview.paths) {
+      expect(p.isDirectory, p.path).toBe(before.get(p.path)!.kind === 'directory');
+      if (!p.isDirectory) expect(p.bytes, p.path).toBe(before.get(p.path)!.size);
+    }
+    expect(preview).toMatchObject({ excluded: excluded.length, files: result.stats.files, bytes: result.stats.bytes, truncated: false });
+    expect(preview.excludedBytes).toBe(preview.paths.reduce((n, p) => n + p.bytes, 0));
+    expect(after.has('build')).toBe(false);
+    expect(readFileSync(join(target, 'sub/debug.log'), 'utf8')).toBe('re-included');
+    expect(readFileSync(join(target, 'sub2/deep/keep.txt'), 'utf8')).toBe('re-included');
+    expect(readFileSync(join(target, 'src/build'), 'utf8')).toBe('a file named build');
+
+    const limited = await previewExcludes(src, patterns, { limit: 3 });
+    expect(limited).toMatchObject({ excluded: excluded.length, truncated: true });
+    expect(limited.paths).toHaveLength(3);
+  });
+});
+
+describe('folder backup jobs: cancel, progress, locks', () => {
+  const ctx = useDatastore();
+  const scratch = useScratch();
+  const lockHolder = useLockHolders();
+
+  function jobTree(label: string): string {
+    const src = scratch(label);
+    for (let i = 0; i < 24; i++) put(src, `part-${i % 4}/file-${String(i).padStart(2, '0')}.bin`, pseudoRandomBytes(150 * KiB + i * 1000, `${label}-${i}`));
+    put(src, 'big.bin', pseudoRandomBytes(2 * MiB, `${label}-big`));
+    return src;
+  }
+
+  it('cancels a backup on its first progress event: CANCELLED, no snapshot, no tmp files; the next backup works', async () => {
+    const src = jobTree('cancel');
+    const ac = new AbortController();
+    const events: FolderBackupProgress[] = [];
+    await expectCode(backupFolder(ctx.store, src, {
+      id: 'cancel', signal: ac.signal, progressIntervalMs: 0,
+      onProgress: (p) => {
+        events.push(p);
+        if (p.phase !== 'backing-up' || ac.signal.aborted) return;
+        ac.abort();
+        // A slow disk: the job checks for a cancel every 50 ms of work, so make this file take that long and
+        // the cancel is noticed before the next file (without the wait, the final check still cancels).
+        const until = performance.now() + 60;
+        while (performance.now() < until) { /* busy */ }
+      },
+    }), 'CANCELLED', /backup cancelled/);
+    const abortedAt = events.findIndex((e) => e.phase === 'backing-up');
+    expect(abortedAt).toBeGreaterThanOrEqual(0);
+    expect(events.filter((e) => e.phase === 'backing-up').length).toBeLessThan(events[abortedAt]!.filesTotal);
+    const group = { type: 'host', id: 'cancel' } as const;
+    expect(ctx.store.listSnapshots(group)).toEqual([]);
+    expect(readdirSync(ctx.store.groupDir(group))).toEqual(['owner']);
+    expect(tmpFiles(ctx.store.groupDir(group))).toEqual([]);
+
+    const done = await backupFolder(ctx.store, src, { id: 'cancel' });
+    expect(ctx.store.snapshotInfo(done.snapshot).finished).toBe(true);
+    expect(done.base).toBeUndefined();
+  });
+
+  it('reports progress: scanning, then backing up with the pre-scan totals, bytesDone rising to bytesTotal', async () => {
+    const src = jobTree('progress');
+    const files = [...readTree(src).values()].filter((e) => e.kind === 'file');
+    const bytes = files.reduce((n, e) => n + e.size, 0);
+    for (const run of ['first', 'incremental']) {
+      const events: FolderBackupProgress[] = [];
+      const result = await backupFolder(ctx.store, src, { id: 'progress', progressIntervalMs: 0, onProgress: (p) => events.push(p) });
+      const phases = events.map((e) => e.phase).filter((p, i, all) => p !== all[i - 1]);
+      expect(phases, run).toEqual(['scanning', 'backing-up', 'finishing']);
+      const working = events.filter((e) => e.phase !== 'scanning');
+      for (const e of working) expect([e.filesTotal, e.bytesTotal], run).toEqual([files.length, bytes]);
+      for (let i = 1; i < events.length; i++) {
+        expect(events[i]!.bytesDone).toBeGreaterThanOrEqual(events[i - 1]!.bytesDone);
+        expect(events[i]!.filesDone).toBeGreaterThanOrEqual(events[i - 1]!.filesDone);
+      }
+      expect(events.filter((e) => e.phase === 'backing-up').length, run).toBeGreaterThanOrEqual(files.length);
+      expect(events.at(-1), run).toMatchObject({ bytesDone: bytes, bytesTotal: bytes, filesDone: files.length });
+      expect(result).toMatchObject({ bytesDone: bytes, bytesTotal: bytes, filesDone: files.length, filesTotal: files.length });
+      expect(result.bytesRead + result.bytesReused).toBe(bytes);
+    }
+  });
+
+  // BUG (core/archive/folder-backup.ts processFile): the pre-scan counts a hardlinked file's bytes once per link in
+  // bytesTotal, but the backup adds them to bytesDone only for the first link, so with hardlinks the progress never
+  // reaches 100 % (here it ends at 2/3: 300 of 450 KiB).
+  it('progress reaches bytesTotal at the end when the tree has hardlinks', async () => {
+    const src = scratch('progress-links');
+    put(src, 'a.bin', pseudoRandomBytes(150 * KiB, 'links-a'));
+    linkSync(join(src, 'a.bin'), join(src, 'b.bin'));
+    put(src, 'c.bin', pseudoRandomBytes(150 * KiB, 'links-c'));
+    const events: FolderBackupProgress[] = [];
+    const result = await backupFolder(ctx.store, src, { id: 'progress-links', progressIntervalMs: 0, onProgress: (p) => events.push(p) });
+    expect(result.stats).toMatchObject({ files: 2, hardlinks: 1 });
+    expect(events.at(-1)!.bytesDone).toBe(events.at(-1)!.bytesTotal);
+  });
+
+  it('refuses a backup while another process holds the group lock (LOCKED, naming the holder), and takes over once it is killed', async () => {
+    const src = jobTree('locked');
+    const holder = await lockHolder(ctx.root, 'locked');
+    expect(holder.purpose).toBe('backup of host/locked');
+    expect(holder.pid).not.toBe(process.pid);
+
+    const e = await expectCode(backupFolder(ctx.store, src, { id: 'locked' }), 'LOCKED', /backup of host\/locked/);
+    expect(e.message).toContain(`pid ${holder.pid}`);
+    expect(ctx.store.listSnapshots({ type: 'host', id: 'locked' })).toEqual([]);
+    // Another group is not affected.
+    const other = await backupFolder(ctx.store, src, { id: 'not-locked' });
+    expect(ctx.store.snapshotInfo(other.snapshot).finished).toBe(true);
+
+    await holder.kill();
+    const log = new MemoryLogger();
+    const store = Datastore.open(ctx.root, { log });
+    const result = await backupFolder(store, src, { id: 'locked' });
+    expect(store.snapshotInfo(result.snapshot).finished).toBe(true);
+    expect(log.lines).toContainEqual({ level: 'warn', message: expect.stringMatching(new RegExp(`taking over the lock of backup of host/locked .*pid ${holder.pid}.*gone`)) });
+    // And the lock was released: a third backup does not wait or fail.
+    const again = await backupFolder(ctx.store, src, { id: 'locked' });
+    expect(again.base).toBe(result.path);
+  });
+});
