@@ -25,4 +25,16 @@ export default tseslint.config(
       }],
     },
   },
+  {
+    // renderer/ runs in a sandboxed page: no Node built-ins, no core internals (it talks to the host through IPC).
+    files: ['renderer/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads', 'electron'], message: 'renderer/ must not use Node or Electron directly.' },
+          { group: ['**/core/**'], message: 'renderer/ reaches core/ only through the typed IPC contract.' },
+        ],
+      }],
+    },
+  },
 );
