@@ -160,9 +160,9 @@ describe('folder backup and restore round trip', () => {
     expect(restored.conflicts).toBe(0);
   });
 
-  // BUG (core/fs/atomic-write.ts tmpSiblingPath, used by the file restore): a file is written to
-  // `<name>.tmp_XXXXXX` first, 11 bytes longer than its name, so a file whose name is 245..255 bytes long
-  // (legal, and backed up fine) cannot be restored: ENAMETOOLONG, the restore fails with IO.
+  // Regression test for a bug these tests found: the restore wrote each file to `<name>.tmp_XXXXXX` first, 11 bytes
+  // longer than its name, so a file whose name is 245..255 bytes long (legal, and backed up fine) could not be
+  // restored (ENAMETOOLONG, IO). Fixed in core/archive/file-writer.ts (restoreTmpPath: a short tmp name).
   it('restores a file whose name is 255 bytes long', async () => {
     const src = scratch('longname');
     const name = `${'n'.repeat(251)}.txt`;
@@ -174,9 +174,9 @@ describe('folder backup and restore round trip', () => {
     expect(readFileSync(join(target, name), 'utf8')).toBe('long name');
   });
 
-  // BUG (core/archive/file-writer.ts nsToSeconds + Node's utimes): mtimes are passed as Number seconds, and
-  // Node treats a negative number as "now", so a pre-1970 mtime (kept exactly in the archive, i64 ns) is
-  // restored as the time of the restore.
+  // Regression test for a bug these tests found: mtimes were passed to utimes as Number seconds, and Node reads a
+  // negative number as "now", so a pre-1970 mtime (kept exactly in the archive, i64 ns) was restored as the time of
+  // the restore. Fixed in core/archive/file-writer.ts (nsToTime: a Date before 1970).
   it('restores mtimes before 1970', async () => {
     const src = scratch('old');
     const path = put(src, 'old.txt', 'from the sixties');
@@ -187,6 +187,23 @@ describe('folder backup and restore round trip', () => {
     const result = await backupFolder(ctx.store, src, { id: 'old' });
     expect(reader(ctx.store, result.snapshot).get('old.txt').mtimeNs).toBe(before);
     const target = scratch('old-restored');
+    await restoreFolder(ctx.store, result.snapshot, target);
+    const after = statSync(join(target, 'old.txt'), { bigint: true }).mtimeNs;
+    expect(after - before <= 1000n && before - after <= 1000n, `restored mtime ${after}, expected ${before}`).toBe(true);
+  });
+
+  // BUG (core/archive/file-writer.ts nsToTime): a pre-1970 mtime is restored through a Date, which holds whole
+  // milliseconds, so one with a sub-millisecond part comes back up to 1 ms off instead of within 1 µs. (Node's utimes
+  // takes a numeric string such as '-301233599.876543211' at full precision; a negative number means "now".)
+  it.fails('restores a pre-1970 mtime with a sub-millisecond part to within 1 µs', async () => {
+    const src = scratch('old-fine');
+    const path = put(src, 'old.txt', 'from the sixties, precisely');
+    utimesSync(path, '-301233599.876543211', '-301233599.876543211');
+    const before = statSync(path, { bigint: true }).mtimeNs;
+    expect(before < -301233599876000000n && before > -301233599877000000n, `source mtime ${before}`).toBe(true);
+    const result = await backupFolder(ctx.store, src, { id: 'old-fine' });
+    expect(reader(ctx.store, result.snapshot).get('old.txt').mtimeNs).toBe(before);
+    const target = scratch('old-fine-restored');
     await restoreFolder(ctx.store, result.snapshot, target);
     const after = statSync(join(target, 'old.txt'), { bigint: true }).mtimeNs;
     expect(after - before <= 1000n && before - after <= 1000n, `restored mtime ${after}, expected ${before}`).toBe(true);
@@ -677,9 +694,9 @@ describe('folder backup jobs: cancel, progress, locks', () => {
     }
   });
 
-  // BUG (core/archive/folder-backup.ts processFile): the pre-scan counts a hardlinked file's bytes once per link in
-  // bytesTotal, but the backup adds them to bytesDone only for the first link, so with hardlinks the progress never
-  // reaches 100 % (here it ends at 2/3: 300 of 450 KiB).
+  // Regression test for a bug these tests found: the pre-scan counted a hardlinked file's bytes once per link in
+  // bytesTotal, but the backup added them to bytesDone only for the first link, so with hardlinks the progress never
+  // reached 100 % (here it ended at 2/3: 300 of 450 KiB). Fixed in core/archive/source-scan.ts.
   it('progress reaches bytesTotal at the end when the tree has hardlinks', async () => {
     const src = scratch('progress-links');
     put(src, 'a.bin', pseudoRandomBytes(150 * KiB, 'links-a'));

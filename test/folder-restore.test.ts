@@ -336,10 +336,10 @@ describe('crafted archives', () => {
     expect(readdirSync(w.target)).toEqual([]);
   });
 
-  // BUG (core/archive/archive-format.ts / folder-reader.ts): nothing checks that a directory entry points at a
-  // record written before its parent's, so a crafted archive whose folder points back at its own record is a
-  // cycle: restore recurses until it fails with a stack overflow (RangeError) or ENAMETOOLONG (IO), after
-  // creating hundreds of nested folders, and diff overflows the stack, instead of refusing it as CORRUPT.
+  // Regression test for a bug these tests found: nothing checked that a folder entry points at a record written
+  // before its parent's, so a crafted archive whose folder points back at its own record was a cycle: restore
+  // recursed until it failed with RangeError (stack overflow) or IO (ENAMETOOLONG, after creating ~800 nested
+  // folders), and diff overflowed the stack. Fixed in core/archive/folder-reader.ts (readDirectory).
   it('refuses a directory cycle as CORRUPT', async () => {
     const w = workspace();
     const ref = craftRaw(ctx.store, `crafted-${++n}`, (meta) => {

@@ -147,6 +147,7 @@ async function runFolderBackup(store: Datastore, root: string, group: { type: 'h
     let lastYield = performance.now();
 
     const tick = async (path: string): Promise<void> => {
+      throwIfCancelled(options.signal, 'backup');
       progress.currentPath = path;
       Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
       progress.dedupBytes = sink.counters.dedupBytes;

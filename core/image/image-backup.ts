@@ -125,7 +125,8 @@ async function runImageBackup(store: Datastore, source: string, group: { type: B
         progress.newChunks = target.counters.newChunks;
         progress.newBytes = target.counters.newBytes;
         progress.dedupBytes = target.counters.dedupBytes;
-        report.push(progress);
+        // Chunks still in flight after a cancel finish quietly: no progress after the user said stop.
+        if (!options.signal?.aborted) report.push(progress);
       });
       inFlight.add(done);
       done.finally(() => inFlight.delete(done)).catch(() => { /* reported through Promise.race below */ });
