@@ -192,10 +192,9 @@ describe('folder backup and restore round trip', () => {
     expect(after - before <= 1000n && before - after <= 1000n, `restored mtime ${after}, expected ${before}`).toBe(true);
   });
 
-  // BUG (core/archive/file-writer.ts nsToTime): a pre-1970 mtime is restored through a Date, which holds whole
-  // milliseconds, so one with a sub-millisecond part comes back up to 1 ms off instead of within 1 µs. (Node's utimes
-  // takes a numeric string such as '-301233599.876543211' at full precision; a negative number means "now".)
-  it.fails('restores a pre-1970 mtime with a sub-millisecond part to within 1 µs', async () => {
+  // Regression test: a pre-1970 mtime went through a Date (whole milliseconds); nsToTime now passes utimes a
+  // numeric string such as '-301233599.876543211', which keeps full precision (a negative number means "now").
+  it('restores a pre-1970 mtime with a sub-millisecond part to within 1 µs', async () => {
     const src = scratch('old-fine');
     const path = put(src, 'old.txt', 'from the sixties, precisely');
     utimesSync(path, '-301233599.876543211', '-301233599.876543211');

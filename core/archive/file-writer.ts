@@ -6,9 +6,14 @@ import { writeAllSync } from '../fs/atomic-write.js';
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
-/** A time for utimes: seconds for times after 1970 (sub-ms precision), a Date before (Node reads negative numbers as "now"). */
-export function nsToTime(ns: bigint): number | Date {
-  return ns >= 0n ? Number(ns) / 1e9 : new Date(Number((ns - 999_999n) / 1_000_000n)); // floor, not toward zero
+/**
+ * A time for utimes, to sub-microsecond precision: seconds as a number after 1970, and before it as a numeric
+ * string (Node reads a negative number as "now", and a Date holds only milliseconds).
+ */
+export function nsToTime(ns: bigint): number | string {
+  if (ns >= 0n) return Number(ns) / 1e9;
+  const abs = -ns;
+  return `-${abs / 1_000_000_000n}.${(abs % 1_000_000_000n).toString().padStart(9, '0')}`;
 }
 
 /** A short tmp name beside the target: a long file name plus a suffix could exceed the 255-byte name limit. */
