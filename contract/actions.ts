@@ -1,0 +1,71 @@
+import type { JobSpec, JobState } from './jobs.js';
+import type {
+  AppInfo, DiffResult, EntryRow, ExcludePreviewResult, FolderListing, GroupRef, GroupRow, SnapshotRef, SnapshotRow,
+  StoreSummary,
+} from './model.js';
+import type { Result } from './errors.js';
+
+/** Every request → response the renderer can make. The channel name is the key; each has a named API method. */
+export interface Actions {
+  'app.info': { req: Record<string, never>; res: AppInfo };
+  'stores.recent': { req: Record<string, never>; res: string[] };
+  'stores.forget-recent': { req: { path: string }; res: string[] };
+  'store.open': { req: { path: string }; res: StoreSummary };
+  'groups.list': { req: { store: string }; res: GroupRow[] };
+  'group.set-notes': { req: { store: string; group: GroupRef; notes: string }; res: GroupRow };
+  'snapshots.list': { req: { store: string; group: GroupRef }; res: SnapshotRow[] };
+  'snapshot.set-protected': { req: { store: string; snapshot: SnapshotRef; protected: boolean }; res: SnapshotRow };
+  'snapshot.browse': { req: { store: string; snapshot: SnapshotRef; path: string }; res: EntryRow[] };
+  'snapshot.diff': { req: { store: string; from: SnapshotRef; to: SnapshotRef }; res: DiffResult };
+  'excludes.preview': { req: { source: string; patterns: string[] }; res: ExcludePreviewResult };
+  'jobs.start': { req: JobSpec; res: JobState };
+  'jobs.cancel': { req: { jobId: string }; res: JobState };
+  'jobs.list': { req: Record<string, never>; res: JobState[] };
+  'fs.list': { req: { path?: string }; res: FolderListing };
+  'dialog.pick-folder': { req: { title: string; defaultPath?: string }; res: string | null };
+  'dialog.save-file': { req: { store: string; snapshot: SnapshotRef; path: string }; res: JobState | null };
+}
+
+export type ActionName = keyof Actions;
+export type ActionRequest<K extends ActionName> = Actions[K]['req'];
+export type ActionResponse<K extends ActionName> = Actions[K]['res'];
+
+/** The named API methods and the channel each one calls: the preload and the web transport build from this. */
+export const API_METHODS = {
+  getAppInfo: 'app.info',
+  recentStores: 'stores.recent',
+  forgetRecentStore: 'stores.forget-recent',
+  openStore: 'store.open',
+  listGroups: 'groups.list',
+  setGroupNotes: 'group.set-notes',
+  listSnapshots: 'snapshots.list',
+  setProtected: 'snapshot.set-protected',
+  browseSnapshot: 'snapshot.browse',
+  diffSnapshots: 'snapshot.diff',
+  previewExcludes: 'excludes.preview',
+  startJob: 'jobs.start',
+  cancelJob: 'jobs.cancel',
+  listJobs: 'jobs.list',
+  listFolder: 'fs.list',
+  pickFolder: 'dialog.pick-folder',
+  saveFile: 'dialog.save-file',
+} as const satisfies Record<string, ActionName>;
+
+export type ApiMethod = keyof typeof API_METHODS;
+
+/** Every action has exactly one method (checked at compile time below). */
+type MissingMethods = Exclude<ActionName, (typeof API_METHODS)[ApiMethod]>;
+const _allActionsHaveMethods: MissingMethods extends never ? true : MissingMethods = true;
+void _allActionsHaveMethods;
+
+export const ACTION_NAMES = Object.values(API_METHODS) as ActionName[];
+
+/** The Electron IPC channel of an action; main accepts no other names. */
+export function ipcChannel(action: ActionName): string {
+  return `cairn:${action}`;
+}
+
+/** The raw bridge: one function per method, answering with a Result (what the preload and web transport give). */
+export type RawApi = {
+  [M in ApiMethod]: (req: ActionRequest<(typeof API_METHODS)[M]>) => Promise<Result<ActionResponse<(typeof API_METHODS)[M]>>>;
+};

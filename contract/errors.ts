@@ -1,0 +1,33 @@
+/**
+ * Error codes the renderer acts on. The host maps core's CairnError codes onto these; anything unexpected is
+ * INTERNAL with its message, never swallowed.
+ */
+export const APP_ERROR_CODES = [
+  'BAD_REQUEST', // the payload failed validation
+  'STORE_MISSING', // no datastore at that path
+  'STORE_LOCKED', // a lock is held by another job or process
+  'INVALID_NAME',
+  'INVALID_ARGUMENT',
+  'PATH_NOT_ALLOWED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'CORRUPT',
+  'CANCELLED',
+  'IO',
+  'NOT_AVAILABLE', // this host cannot do that (a native dialog in browser mode)
+  'INTERNAL',
+] as const;
+
+export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
+
+export interface AppErrorInfo {
+  code: AppErrorCode;
+  message: string;
+}
+
+/** How every action answers: errors travel as data, because Electron's invoke keeps only an error's message. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: AppErrorInfo };
+
+export function isAppErrorCode(code: string): code is AppErrorCode {
+  return (APP_ERROR_CODES as readonly string[]).includes(code);
+}

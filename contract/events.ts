@@ -1,0 +1,34 @@
+import type { JobState } from './jobs.js';
+
+/** What the host pushes to the renderer. */
+export interface HostEvents {
+  /** Throttled to about 10 per second per job. */
+  'job.progress': JobState;
+  /** The final state, always sent, once. */
+  'job.done': JobState;
+  /** Groups or snapshots of a store changed (a backup finished, a snapshot was protected). */
+  'store.changed': { store: string };
+}
+
+export type HostEventName = keyof HostEvents;
+
+export const HOST_EVENT_NAMES = ['job.progress', 'job.done', 'store.changed'] as const satisfies readonly HostEventName[];
+
+export type Unsubscribe = () => void;
+
+/** Subscriptions as the preload and the web transport give them: each returns its unsubscribe function. */
+export interface EventSubscriptions {
+  onJobProgress(listener: (job: JobState) => void): Unsubscribe;
+  onJobDone(listener: (job: JobState) => void): Unsubscribe;
+  onStoreChanged(listener: (event: HostEvents['store.changed']) => void): Unsubscribe;
+}
+
+export const EVENT_METHODS = {
+  onJobProgress: 'job.progress',
+  onJobDone: 'job.done',
+  onStoreChanged: 'store.changed',
+} as const satisfies Record<keyof EventSubscriptions, HostEventName>;
+
+export function ipcEventChannel(event: HostEventName): string {
+  return `cairn-event:${event}`;
+}

@@ -1,0 +1,58 @@
+import type { Compression, SnapshotRef } from './model.js';
+
+/** What the renderer asks the job engine to run. Every job runs off the host's main thread. */
+export type JobSpec =
+  | { kind: 'create-store'; path: string; chunkSize: number; compression: Compression }
+  | { kind: 'backup'; store: string; source: string; id: string; excludes: string[] }
+  | { kind: 'restore'; store: string; snapshot: SnapshotRef; paths: string[]; target: string; overwrite: boolean }
+  | { kind: 'export-file'; store: string; snapshot: SnapshotRef; path: string; target: string };
+
+export type JobKind = JobSpec['kind'];
+
+export type JobStatus = 'running' | 'done' | 'failed' | 'cancelled';
+
+/** Progress of the job's current phase; fields a kind does not have are left out. */
+export interface JobProgress {
+  phase: string;
+  filesDone?: number;
+  filesTotal?: number;
+  bytesDone?: number;
+  bytesTotal?: number;
+  /** Generic counters for phases counted in items (chunk directories, index files, prefixes). */
+  done?: number;
+  total?: number;
+  /** Bytes per second over the last seconds. */
+  rate?: number;
+  /** Only once the rate means something (after a few seconds). */
+  etaSeconds?: number;
+  currentPath?: string;
+  bytesRead?: number;
+  bytesReused?: number;
+  newBytes?: number;
+  dedupBytes?: number;
+}
+
+export interface JobLogLine {
+  time: number;
+  level: 'info' | 'warn' | 'error';
+  message: string;
+}
+
+export interface JobState {
+  id: string;
+  kind: JobKind;
+  /** One line a user recognises: "Backup of /home/ann/Documents". */
+  title: string;
+  /** The datastore the job works on (for create-store, the new store). */
+  store: string;
+  status: JobStatus;
+  startedAt: number;
+  endedAt?: number;
+  progress: JobProgress;
+  /** A one-line summary of the result, when done. */
+  summary?: string;
+  /** The kind's result fields, when done (snapshot path, counts). */
+  result?: Record<string, string | number | boolean | undefined>;
+  error?: { code: string; message: string };
+  log: JobLogLine[];
+}

@@ -1,0 +1,123 @@
+/**
+ * The data the host hands the renderer. Plain JSON shapes only (they cross IPC and HTTP), no Node or DOM types.
+ */
+
+export type BackupType = 'ct' | 'host' | 'vm';
+
+export interface GroupRef {
+  type: BackupType;
+  id: string;
+}
+
+export interface SnapshotRef extends GroupRef {
+  /** Backup time, epoch seconds (UTC). */
+  time: number;
+}
+
+export type Compression = 'zstd' | 'none';
+
+export interface AppInfo {
+  host: 'electron' | 'web';
+  version: string;
+  platform: string;
+  homeDir: string;
+  /** The host can show native folder and save dialogs (Electron); otherwise the in-app folder browser is used. */
+  nativeDialogs: boolean;
+  /** Dropped folders' paths are known (Electron's webUtils); a browser cannot tell them. */
+  dropPaths: boolean;
+  /** Maintenance jobs core provides in this build (GC, prune, verify arrive with issue #4). */
+  maintenance: { gc: boolean; prune: boolean; verify: boolean; forget: boolean };
+}
+
+export interface StoreSummary {
+  path: string;
+  chunkSize: number;
+  compression: Compression;
+  syncLevel: string;
+  created: string;
+  groups: number;
+}
+
+export interface GroupRow extends GroupRef {
+  /** `type/id` */
+  path: string;
+  owner?: string;
+  snapshotCount: number;
+  /** Epoch seconds of the newest finished snapshot. */
+  lastBackup?: number;
+  /** Content bytes of the newest finished snapshot. */
+  lastSize?: number;
+  notes: string;
+}
+
+export interface SnapshotRow extends SnapshotRef {
+  /** `type/id/time` */
+  path: string;
+  finished: boolean;
+  protected: boolean;
+  kind: 'folder' | 'image' | 'other';
+  archives: string[];
+  /** Content bytes (files' sizes for folders, the image size for images). */
+  size?: number;
+  files?: number;
+  /** Bytes newly written to the chunk store by this backup (encoded). */
+  newBytes?: number;
+  /** Bytes read whose chunks the store already had. */
+  dedupBytes?: number;
+  /** Bytes of unchanged files reused from the previous snapshot without reading them. */
+  reusedBytes?: number;
+  verifyState?: 'ok' | 'failed';
+  notes?: string;
+}
+
+export type EntryKindName = 'file' | 'directory' | 'symlink' | 'hardlink';
+
+export interface EntryRow {
+  name: string;
+  /** Archive path from the snapshot's root, e.g. `docs/report.txt`. */
+  path: string;
+  kind: EntryKindName;
+  size: number;
+  /** Permission bits as octal text. */
+  mode: string;
+  mtime: string;
+  target?: string;
+  digest?: string;
+}
+
+export interface DiffRow {
+  path: string;
+  change: 'added' | 'removed' | 'changed';
+  kind: EntryKindName;
+  sizeBefore?: number;
+  sizeAfter?: number;
+  what?: string[];
+}
+
+export interface DiffResult {
+  from: string;
+  to: string;
+  entries: DiffRow[];
+  added: number;
+  removed: number;
+  changed: number;
+  bytesAdded: number;
+  bytesRemoved: number;
+}
+
+export interface ExcludePreviewResult {
+  paths: { path: string; isDirectory: boolean; bytes: number }[];
+  excluded: number;
+  excludedBytes: number;
+  files: number;
+  bytes: number;
+  truncated: boolean;
+}
+
+export interface FolderListing {
+  path: string;
+  parent?: string;
+  folders: { name: string; path: string }[];
+  /** Files in the folder (not listed, counted so the user recognises the place). */
+  fileCount: number;
+}

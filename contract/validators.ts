@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import type { ActionName, ActionRequest } from './actions.js';
+
+/**
+ * Payload validators, run by the host on every request before a handler sees it. Strict objects: unknown keys
+ * are refused too, so a renderer cannot smuggle options a handler does not expect.
+ */
+
+const text = (max: number) => z.string().max(max).refine((s) => !s.includes('\0'), 'must not contain NUL');
+const path = text(4096).min(1);
+const backupType = z.enum(['ct', 'host', 'vm']);
+const group = z.strictObject({ type: backupType, id: text(128).min(1) });
+const snapshot = z.strictObject({ type: backupType, id: text(128).min(1), time: z.number().int().positive() });
+const archivePath = text(4096);
+const empty = z.strictObject({});
+
+const jobSpec = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('create-store'), path,
+    chunkSize: z.number().int().min(64 * 1024).max(4 * 1024 * 1024),
+    compression: z.enum(['zstd', 'none']),
+  }),
+  z.strictObject({ kind: z.literal('backup'), store: path, source: path, id: text(128).min(1), excludes: z.array(text(1024)).max(1000) }),
+  z.strictObject({
+    kind: z.literal('restore'), store: path, snapshot, paths: z.array(archivePath).min(1).max(10_000), target: path,
+    overwrite: z.boolean(),
+  }),
+  z.strictObject({ kind: z.literal('export-file'), store: path, snapshot, path: archivePath.min(1), target: path }),
+]);
+
+export const requestValidators = {
+  'app.info': empty,
+  'stores.recent': empty,
+  'stores.forget-recent': z.strictObject({ path }),
+  'store.open': z.strictObject({ path }),
+  'groups.list': z.strictObject({ store: path }),
+  'group.set-notes': z.strictObject({ store: path, group, notes: text(64 * 1024) }),
+  'snapshots.list': z.strictObject({ store: path, group }),
+  'snapshot.set-protected': z.strictObject({ store: path, snapshot, protected: z.boolean() }),
+  'snapshot.browse': z.strictObject({ store: path, snapshot, path: archivePath }),
+  'snapshot.diff': z.strictObject({ store: path, from: snapshot, to: snapshot }),
+  'excludes.preview': z.strictObject({ source: path, patterns: z.array(text(1024)).max(1000) }),
+  'jobs.start': jobSpec,
+  'jobs.cancel': z.strictObject({ jobId: text(64).min(1) }),
+  'jobs.list': empty,
+  'fs.list': z.strictObject({ path: path.optional() }),
+  'dialog.pick-folder': z.strictObject({ title: text(200), defaultPath: path.optional() }),
+  'dialog.save-file': z.strictObject({ store: path, snapshot, path: archivePath.min(1) }),
+} satisfies { [K in ActionName]: z.ZodType<ActionRequest<K>> };
+
+export type ValidationResult<K extends ActionName> = { ok: true; value: ActionRequest<K> } | { ok: false; message: string };
+
+/** Checks a payload against its action's validator; the message names the first bad field. */
+export function validateRequest<K extends ActionName>(action: K, payload: unknown): ValidationResult<K> {
+  const validator = requestValidators[action] as z.ZodType<ActionRequest<K>> | undefined;
+  if (!validator) return { ok: false, message: `unknown action ${JSON.stringify(action)}` };
+  const parsed = validator.safeParse(payload ?? {});
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issue = parsed.error.issues[0];
+  const where = issue && issue.path.length > 0 ? issue.path.join('.') : 'request';
+  return { ok: false, message: `invalid ${action} request: ${where}: ${issue?.message ?? 'invalid'}` };
+}
+
+export function isActionName(name: string): name is ActionName {
+  return Object.hasOwn(requestValidators, name);
+}

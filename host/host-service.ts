@@ -1,0 +1,179 @@
+import { basename } from 'node:path';
+import { homedir } from 'node:os';
+import { type ActionName, type ActionRequest, type ActionResponse } from '../contract/actions.js';
+import type { Result } from '../contract/errors.js';
+import type { HostEventName, HostEvents } from '../contract/events.js';
+import type { JobSpec, JobState } from '../contract/jobs.js';
+import type { AppInfo } from '../contract/model.js';
+import { validateRequest } from '../contract/validators.js';
+import { assertBackupId, snapshotPath } from '../core/backup/backup-names.js';
+import { AppError, toAppError } from './app-errors.js';
+import { listFolder } from './folder-listing.js';
+import { JobEngine, type JobEngineOptions } from './job-engine.js';
+import { defaultAllowedRoots, isInside, PathPolicy } from './path-policy.js';
+import { RecentStores } from './recent-stores.js';
+import { browseSnapshot, openStore, snapshotDiff, SnapshotViews, storeSummary } from './store-views.js';
+import { previewExcludes } from '../core/archive/exclude-preview.js';
+
+/** What differs between hosts: native dialogs exist in Electron only. */
+export interface HostPlatform {
+  host: AppInfo['host'];
+  pickFolder?(title: string, defaultPath?: string): Promise<string | null>;
+  pickSaveFile?(suggestedName: string): Promise<string | null>;
+}
+
+export interface HostServiceOptions {
+  platform: HostPlatform;
+  /** Where recent stores are remembered. */
+  dataDir: string;
+  allowedRoots?: string[];
+  version?: string;
+  jobs?: JobEngineOptions;
+}
+
+type Handlers = { [K in ActionName]: (req: ActionRequest<K>) => ActionResponse<K> | Promise<ActionResponse<K>> };
+type Listener = <K extends HostEventName>(event: K, payload: HostEvents[K]) => void;
+
+/**
+ * The one service both hosts expose: every action's handler, validated requests, typed errors, and the job
+ * engine's events. Electron main wires it to ipcMain, browser mode to HTTP; neither adds behaviour of its own.
+ */
+export class HostService {
+  readonly policy: PathPolicy;
+  readonly engine: JobEngine;
+  private readonly recent: RecentStores;
+  private readonly views = new SnapshotViews();
+  private readonly listeners = new Set<Listener>();
+  private readonly handlers: Handlers;
+
+  constructor(private readonly options: HostServiceOptions) {
+    this.policy = new PathPolicy(options.allowedRoots ?? defaultAllowedRoots());
+    this.recent = new RecentStores(options.dataDir);
+    this.engine = new JobEngine((event, payload) => this.onEngineEvent(event, payload), options.jobs);
+    this.handlers = this.createHandlers();
+  }
+
+  /** Validates and runs one action; never throws. */
+  async handle(action: string, payload: unknown): Promise<Result<unknown>> {
+    const valid = validateRequest(action as ActionName, payload);
+    if (!valid.ok) return { ok: false, error: { code: 'BAD_REQUEST', message: valid.message } };
+    try {
+      const handler = this.handlers[action as ActionName] as (req: unknown) => unknown;
+      return { ok: true, value: await handler(valid.value) };
+    } catch (err) {
+      return { ok: false, error: toAppError(err) };
+    }
+  }
+
+  /** The action names this service answers (every action of the contract). */
+  get actions(): ActionName[] {
+    return Object.keys(this.handlers) as ActionName[];
+  }
+
+  subscribe(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Cancels running jobs and waits for them to clean up. */
+  async shutdown(): Promise<JobState[]> {
+    return this.engine.cancelAll();
+  }
+
+  private emit<K extends HostEventName>(event: K, payload: HostEvents[K]): void {
+    for (const listener of this.listeners) listener(event, payload);
+  }
+
+  private onEngineEvent<K extends HostEventName>(event: K, payload: HostEvents[K]): void {
+    this.emit(event, payload);
+    if (event !== 'job.done') return;
+    const job = payload as JobState;
+    if (job.kind === 'backup') this.emit('store.changed', { store: job.store });
+    if (job.kind === 'create-store' && job.status === 'done') this.recent.add(job.store);
+  }
+
+  private store(path: string) {
+    return openStore(this.policy.check(path, 'datastore'));
+  }
+
+  private startJob(spec: JobSpec): JobState {
+    switch (spec.kind) {
+      case 'create-store': {
+        const path = this.policy.check(spec.path, 'datastore folder');
+        return this.engine.start({ ...spec, path }, `Create datastore ${path}`, path);
+      }
+      case 'backup': {
+        const store = this.store(spec.store).root;
+        const source = this.policy.check(spec.source, 'folder to back up');
+        assertBackupId(spec.id);
+        if (isInside(store, source)) {
+          throw new AppError('PATH_NOT_ALLOWED', `the datastore ${store} is inside ${source}: a backup would copy the store into itself`);
+        }
+        return this.engine.start({ ...spec, store, source }, `Backup of ${source}`, store);
+      }
+      case 'restore': {
+        const store = this.store(spec.store).root;
+        const target = this.policy.check(spec.target, 'restore target');
+        if (isInside(target, store)) throw new AppError('PATH_NOT_ALLOWED', `cannot restore into the datastore ${store}`);
+        const what = spec.paths.length === 1 ? (spec.paths[0] || 'everything') : `${spec.paths.length} items`;
+        return this.engine.start({ ...spec, store, target }, `Restore ${what} of ${snapshotPath(spec.snapshot)} to ${target}`, store);
+      }
+      case 'export-file': {
+        const store = this.store(spec.store).root;
+        const target = this.policy.check(spec.target, 'file to save');
+        if (isInside(target, store)) throw new AppError('PATH_NOT_ALLOWED', `cannot save into the datastore ${store}`);
+        return this.engine.start({ ...spec, store, target }, `Save ${spec.path} of ${snapshotPath(spec.snapshot)}`, store);
+      }
+    }
+  }
+
+  private createHandlers(): Handlers {
+    const { platform } = this.options;
+    return {
+      'app.info': () => ({
+        host: platform.host, version: this.options.version ?? '0.0.0', platform: process.platform, homeDir: homedir(),
+        nativeDialogs: platform.pickFolder !== undefined, dropPaths: platform.host === 'electron',
+        maintenance: { gc: false, prune: false, verify: false, forget: false },
+      }),
+      'stores.recent': () => this.recent.list(),
+      'stores.forget-recent': ({ path }) => this.recent.remove(path),
+      'store.open': ({ path }) => {
+        const summary = storeSummary(this.store(path));
+        this.recent.add(summary.path);
+        return summary;
+      },
+      'groups.list': ({ store }) => this.views.groupRows(this.store(store)),
+      'group.set-notes': ({ store, group, notes }) => {
+        const ds = this.store(store);
+        ds.writeGroupNotes(group, notes);
+        this.emit('store.changed', { store: ds.root });
+        return this.views.groupRow(ds, group);
+      },
+      'snapshots.list': ({ store, group }) => this.views.snapshotRows(this.store(store), group),
+      'snapshot.set-protected': ({ store, snapshot, protected: value }) => {
+        const ds = this.store(store);
+        ds.setProtected(snapshot, value);
+        this.emit('store.changed', { store: ds.root });
+        return this.views.snapshotRow(ds, snapshot);
+      },
+      'snapshot.browse': ({ store, snapshot, path }) => browseSnapshot(this.store(store), snapshot, path),
+      'snapshot.diff': ({ store, from, to }) => snapshotDiff(this.store(store), from, to),
+      'excludes.preview': ({ source, patterns }) => previewExcludes(this.policy.check(source, 'folder to back up'), patterns, { limit: 500 }),
+      'jobs.start': (spec) => this.startJob(spec),
+      'jobs.cancel': ({ jobId }) => this.engine.cancel(jobId),
+      'jobs.list': () => this.engine.list(),
+      'fs.list': ({ path }) => listFolder(this.policy, path ?? homedir()),
+      'dialog.pick-folder': async ({ title, defaultPath }) => {
+        if (!platform.pickFolder) throw new AppError('NOT_AVAILABLE', 'no native folder dialog in browser mode: use the folder browser');
+        const picked = await platform.pickFolder(title, defaultPath);
+        return picked === null ? null : this.policy.check(picked, 'chosen folder');
+      },
+      'dialog.save-file': async ({ store, snapshot, path }) => {
+        if (!platform.pickSaveFile) throw new AppError('NOT_AVAILABLE', 'no native save dialog in browser mode: use the download link');
+        const target = await platform.pickSaveFile(basename(path));
+        return target === null ? null : this.startJob({ kind: 'export-file', store, snapshot, path, target });
+      },
+    };
+  }
+}
+

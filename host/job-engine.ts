@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { HostEvents } from '../contract/events.js';
+import type { JobLogLine, JobSpec, JobState } from '../contract/jobs.js';
+import { AppError } from './app-errors.js';
+import type { EngineToWorker, WorkerToEngine } from './job-messages.js';
+import { ProgressThrottle } from './progress-throttle.js';
+
+export type EmitEvent = <K extends keyof HostEvents>(event: K, payload: HostEvents[K]) => void;
+
+export interface JobEngineOptions {
+  /** About 10 progress events a second per job. */
+  progressIntervalMs?: number;
+  /** Finished jobs kept for the tasks panel. */
+  keepFinished?: number;
+  workerUrl?: URL;
+}
+
+const MAX_LOG_LINES = 1000;
+
+interface RunningJob {
+  state: JobState;
+  worker: Worker;
+  throttle: ProgressThrottle<JobState>;
+  done: Promise<JobState>;
+}
+
+/** The compiled worker next to this module (under the test runner, this module is TypeScript: use dist/). */
+export function jobWorkerUrl(): URL {
+  const url = new URL('./job-worker.js', import.meta.url);
+  if (import.meta.url.endsWith('.js')) return url;
+  const compiled = fileURLToPath(url).replace(/([\\/])host([\\/])job-worker\.js$/, '$1dist$1host$2job-worker.js');
+  if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run npm run build`);
+  return pathToFileURL(compiled);
+}
+
+/**
+ * Runs jobs on worker threads, keeps their state and logs, and pushes throttled progress and a final state.
+ * The host's own thread never does a job's work, so it stays free to answer the UI.
+ */
+export class JobEngine {
+  private readonly running = new Map<string, RunningJob>();
+  private readonly finished: JobState[] = [];
+  private readonly progressIntervalMs: number;
+  private readonly keepFinished: number;
+
+  constructor(private readonly emit: EmitEvent, private readonly options: JobEngineOptions = {}) {
+    this.progressIntervalMs = options.progressIntervalMs ?? 100;
+    this.keepFinished = options.keepFinished ?? 200;
+  }
+
+  start(spec: JobSpec, title: string, store: string): JobState {
+    const state: JobState = {
+      id: randomUUID(), kind: spec.kind, title, store, status: 'running', startedAt: Date.now(), progress: { phase: 'starting' }, log: [],
+    };
+    const worker = new Worker(this.options.workerUrl ?? jobWorkerUrl(), { workerData: spec });
+    const throttle = new ProgressThrottle<JobState>((s) => this.emit('job.progress', snapshot(s)), this.progressIntervalMs);
+    let settle!: (s: JobState) => void;
+    const done = new Promise<JobState>((resolve) => { settle = resolve; });
+    const job: RunningJob = { state, worker, throttle, done };
+    this.running.set(state.id, job);
+
+    const finish = (update: Partial<JobState>): void => {
+      if (state.status !== 'running') return;
+      Object.assign(state, update, { endedAt: Date.now() });
+      throttle.cancel();
+      this.running.delete(state.id);
+      this.finished.unshift(state);
+      this.finished.splice(this.keepFinished);
+      this.emit('job.done', snapshot(state));
+      settle(snapshot(state));
+    };
+    worker.on('message', (message: WorkerToEngine) => {
+      switch (message.type) {
+        case 'progress':
+          state.progress = message.progress;
+          throttle.push(state);
+          return;
+        case 'log':
+          addLog(state, message.level, message.message);
+          return;
+        case 'done':
+          addLog(state, 'info', message.summary);
+          finish({ status: 'done', summary: message.summary, result: message.result });
+          return;
+        case 'failed': {
+          const cancelled = message.error.code === 'CANCELLED';
+          addLog(state, cancelled ? 'info' : 'error', message.error.message);
+          finish(cancelled ? { status: 'cancelled', summary: 'Cancelled' } : { status: 'failed', error: message.error });
+        }
+      }
+    });
+    worker.on('error', (err) => {
+      addLog(state, 'error', err.message);
+      finish({ status: 'failed', error: { code: 'INTERNAL', message: err.message } });
+    });
+    worker.on('exit', (code) => {
+      finish({ status: 'failed', error: { code: 'INTERNAL', message: `the job stopped unexpectedly (worker exit code ${code})` } });
+    });
+    this.emit('job.progress', snapshot(state));
+    return snapshot(state);
+  }
+
+  cancel(jobId: string): JobState {
+    const job = this.running.get(jobId);
+    if (!job) {
+      const past = this.finished.find((j) => j.id === jobId);
+      if (past) return snapshot(past);
+      throw new AppError('NOT_FOUND', `no job ${jobId}`);
+    }
+    addLog(job.state, 'info', 'cancel requested');
+    job.worker.postMessage({ type: 'cancel' } satisfies EngineToWorker);
+    return snapshot(job.state);
+  }
+
+  list(): JobState[] {
+    return [...[...this.running.values()].map((j) => snapshot(j.state)), ...this.finished.map(snapshot)];
+  }
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** Resolves with the job's final state. */
+  whenDone(jobId: string): Promise<JobState> {
+    const job = this.running.get(jobId);
+    if (job) return job.done;
+    const past = this.finished.find((j) => j.id === jobId);
+    if (past) return Promise.resolve(snapshot(past));
+    return Promise.reject(new AppError('NOT_FOUND', `no job ${jobId}`));
+  }
+
+  /** Cancels every running job and waits until each has cleaned up (quitting the app). */
+  async cancelAll(): Promise<JobState[]> {
+    const jobs = [...this.running.values()];
+    for (const job of jobs) this.cancel(job.state.id);
+    return Promise.all(jobs.map((j) => j.done));
+  }
+}
+
+function addLog(state: JobState, level: JobLogLine['level'], message: string): void {
+  state.log.push({ time: Date.now(), level, message });
+  if (state.log.length > MAX_LOG_LINES) state.log.splice(0, state.log.length - MAX_LOG_LINES);
+}
+
+/** A copy safe to hand out: later changes to the live state must not show through. */
+function snapshot(state: JobState): JobState {
+  return { ...state, progress: { ...state.progress }, log: [...state.log], result: state.result && { ...state.result } };
+}

@@ -1,0 +1,117 @@
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { JobProgress, JobSpec } from '../contract/jobs.js';
+import { EntryKind } from '../core/archive/archive-format.js';
+import { backupFolder } from '../core/archive/folder-backup.js';
+import { FolderArchiveReader } from '../core/archive/folder-reader.js';
+import { restoreFolder } from '../core/archive/folder-restore.js';
+import { snapshotPath } from '../core/backup/backup-names.js';
+import { formatBytes, formatDuration } from '../core/cli/format.js';
+import { Datastore } from '../core/datastore/datastore.js';
+import { CairnError, ioError } from '../core/errors.js';
+import { throwIfCancelled } from '../core/jobs/cancel.js';
+import type { Logger } from '../core/log.js';
+
+export interface JobContext {
+  signal: AbortSignal;
+  onProgress(progress: JobProgress): void;
+  log: Logger;
+}
+
+export interface JobOutcome {
+  summary: string;
+  result: Record<string, string | number | boolean | undefined>;
+}
+
+/** Core reports progress at most this often; the engine throttles again on its side. */
+const PROGRESS_INTERVAL_MS = 100;
+
+/** Runs one job with core's functions. Called on a worker thread by the engine (or inline in tests). */
+export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome> {
+  switch (spec.kind) {
+    case 'create-store': {
+      const store = await Datastore.create(spec.path, {
+        chunkSize: spec.chunkSize, compression: spec.compression, signal: ctx.signal, log: ctx.log,
+        onProgress: (done, total) => ctx.onProgress({ phase: 'creating chunk folders', done, total }),
+      });
+      return { summary: `Created datastore ${store.root}`, result: { path: store.root } };
+    }
+    case 'backup': {
+      const store = Datastore.open(spec.store, { log: ctx.log });
+      const r = await backupFolder(store, spec.source, {
+        id: spec.id, excludes: spec.excludes, signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
+        onProgress: (p) => ctx.onProgress({
+          phase: p.phase, filesDone: p.filesDone, filesTotal: p.filesTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal,
+          rate: p.rate, etaSeconds: p.etaSeconds, currentPath: p.currentPath, bytesRead: p.bytesRead,
+          bytesReused: p.bytesReused, newBytes: p.newBytes, dedupBytes: p.dedupBytes,
+        }),
+      });
+      return {
+        summary: `Backed up ${r.stats.files} files (${formatBytes(r.stats.bytes)}) to ${r.path} in ${formatDuration(r.elapsedMs / 1000)}: `
+          + `${formatBytes(r.newBytes)} new, ${formatBytes(r.dedupBytes)} deduplicated, ${formatBytes(r.bytesReused)} unchanged`,
+        result: {
+          snapshot: r.path, files: r.stats.files, bytes: r.stats.bytes, newBytes: r.newBytes, dedupBytes: r.dedupBytes,
+          reusedBytes: r.bytesReused, excluded: r.excluded, warnings: r.warnings.length, base: r.base,
+        },
+      };
+    }
+    case 'restore': {
+      const store = Datastore.open(spec.store, { log: ctx.log });
+      const reader = new FolderArchiveReader(store.openSnapshot(spec.snapshot));
+      let files = 0;
+      let bytes = 0;
+      let conflicts = 0;
+      for (const [i, path] of spec.paths.entries()) {
+        throwIfCancelled(ctx.signal, 'restore');
+        const entry = reader.get(path);
+        // A selected folder arrives under its own name; the snapshot's root and files go straight into the target.
+        const into = entry.kind === EntryKind.Directory && path !== '' ? join(spec.target, entry.name.toString()) : spec.target;
+        const phase = spec.paths.length > 1 ? `restoring ${i + 1} of ${spec.paths.length}` : 'restoring';
+        const r = await restoreFolder(store, spec.snapshot, into, {
+          path, overwrite: spec.overwrite, signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
+          onProgress: (p) => ctx.onProgress({
+            phase, filesDone: p.filesDone, filesTotal: p.filesTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal,
+            rate: p.rate, etaSeconds: p.etaSeconds, currentPath: p.currentPath,
+          }),
+        });
+        files += r.filesDone;
+        bytes += r.bytesDone;
+        conflicts += r.conflicts;
+      }
+      return {
+        summary: `Restored ${files} files (${formatBytes(bytes)}) to ${spec.target}`
+          + (conflicts > 0 ? `; kept ${conflicts} existing files` : ''),
+        result: { target: spec.target, files, bytes, conflicts },
+      };
+    }
+    case 'export-file': {
+      const store = Datastore.open(spec.store, { log: ctx.log });
+      const reader = new FolderArchiveReader(store.openSnapshot(spec.snapshot));
+      const entry = reader.get(spec.path);
+      if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink) {
+        throw new CairnError('INVALID_ARGUMENT', `${spec.path} is not a file`);
+      }
+      const tmp = join(dirname(spec.target), `.${basename(spec.target)}.cairn-tmp`);
+      let done = 0;
+      const fd = openSync(tmp, 'w', 0o600);
+      try {
+        for (const slice of reader.fileContent(entry)) {
+          throwIfCancelled(ctx.signal, 'save');
+          writeSync(fd, slice);
+          done += slice.length;
+          ctx.onProgress({ phase: 'saving', bytesDone: done, bytesTotal: entry.size, currentPath: spec.path });
+        }
+        closeSync(fd);
+        renameSync(tmp, spec.target);
+      } catch (err) {
+        try { closeSync(fd); } catch { /* closed already */ }
+        rmSync(tmp, { force: true });
+        throw err instanceof CairnError ? err : ioError('write', spec.target, err);
+      }
+      return {
+        summary: `Saved ${spec.path} (${formatBytes(entry.size)}) from ${snapshotPath(spec.snapshot)} to ${spec.target}`,
+        result: { target: spec.target, bytes: entry.size },
+      };
+    }
+  }
+}

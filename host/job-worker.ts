@@ -1,0 +1,27 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import type { JobSpec } from '../contract/jobs.js';
+import { toAppError } from './app-errors.js';
+import { runJob } from './job-runners.js';
+import type { WorkerToEngine, EngineToWorker } from './job-messages.js';
+
+/** One job on its own thread: the host's event loop only relays messages. */
+const port = parentPort;
+if (!port) throw new Error('job-worker.js must run as a worker thread');
+const controller = new AbortController();
+const post = (message: WorkerToEngine): void => port.postMessage(message);
+
+port.on('message', (message: EngineToWorker) => {
+  if (message.type === 'cancel') controller.abort();
+});
+
+runJob(workerData as JobSpec, {
+  signal: controller.signal,
+  onProgress: (progress) => post({ type: 'progress', progress }),
+  log: {
+    info: (message) => post({ type: 'log', level: 'info', message }),
+    warn: (message) => post({ type: 'log', level: 'warn', message }),
+  },
+}).then(
+  (outcome) => post({ type: 'done', ...outcome }),
+  (err: unknown) => post({ type: 'failed', error: toAppError(err) }),
+).finally(() => port.close());

@@ -1,0 +1,138 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DiffResult, EntryRow, GroupRef, GroupRow, SnapshotRef, SnapshotRow, StoreSummary } from '../contract/model.js';
+import { entryInfo } from '../core/archive/entry-info.js';
+import { FolderArchiveReader } from '../core/archive/folder-reader.js';
+import { diffSnapshots } from '../core/archive/snapshot-diff.js';
+import { MANIFEST_NAME, type Manifest } from '../core/backup/manifest.js';
+import { Datastore, type SnapshotInfo } from '../core/datastore/datastore.js';
+import { CONFIG_FILE } from '../core/datastore/datastore-config.js';
+import { CairnError, isCairnError } from '../core/errors.js';
+import { AppError } from './app-errors.js';
+
+/** Opens a store for one request; a path without a store is STORE_MISSING, so the UI can offer to create one. */
+export function openStore(path: string): Datastore {
+  try {
+    return Datastore.open(path);
+  } catch (err) {
+    if (isCairnError(err, 'NOT_FOUND') || isCairnError(err, 'NOT_A_DATASTORE')) {
+      throw new AppError('STORE_MISSING', `no Cairn datastore at ${path} (${CONFIG_FILE} not found)`);
+    }
+    throw err;
+  }
+}
+
+export function storeSummary(store: Datastore): StoreSummary {
+  return {
+    path: store.root, chunkSize: store.config.chunkSize, compression: store.config.compression,
+    syncLevel: store.config.syncLevel, created: store.config.created, groups: store.listGroups().length,
+  };
+}
+
+type ManifestSummary = Pick<SnapshotRow, 'kind' | 'size' | 'files' | 'newBytes' | 'dedupBytes' | 'reusedBytes' | 'verifyState' | 'notes'>;
+
+/**
+ * What the snapshot table shows from each manifest. Manifests are read once and cached by path and mtime, so a
+ * group of 10,000 snapshots lists quickly the second time; a changed manifest (verify, notes) is read again.
+ */
+export class SnapshotViews {
+  private readonly cache = new Map<string, { mtimeMs: number; summary: ManifestSummary }>();
+
+  groupRows(store: Datastore): GroupRow[] {
+    return store.listGroups().map((g) => {
+      const latest = g.lastBackup === undefined ? undefined : this.summary(store, { type: g.type, id: g.id, time: g.lastBackup });
+      return {
+        type: g.type, id: g.id, path: g.path, owner: g.owner, snapshotCount: g.snapshotCount, lastBackup: g.lastBackup,
+        lastSize: latest?.size, notes: store.readGroupNotes(g),
+      };
+    });
+  }
+
+  groupRow(store: Datastore, group: GroupRef): GroupRow {
+    const row = this.groupRows(store).find((g) => g.type === group.type && g.id === group.id);
+    if (!row) throw new CairnError('NOT_FOUND', `group ${group.type}/${group.id} does not exist`);
+    return row;
+  }
+
+  snapshotRows(store: Datastore, group: GroupRef): SnapshotRow[] {
+    return store.listSnapshots(group).map((s) => this.row(store, s));
+  }
+
+  snapshotRow(store: Datastore, ref: SnapshotRef): SnapshotRow {
+    return this.row(store, store.snapshotInfo(ref));
+  }
+
+  private row(store: Datastore, s: SnapshotInfo): SnapshotRow {
+    const summary: ManifestSummary = s.finished ? this.summary(store, s) : { kind: kindOf(s.files) };
+    return {
+      type: s.type, id: s.id, time: s.time, path: s.path, finished: s.finished, protected: s.protected, archives: s.files,
+      ...summary,
+    };
+  }
+
+  private summary(store: Datastore, ref: SnapshotRef): ManifestSummary {
+    const file = join(store.snapshotDir(ref), MANIFEST_NAME);
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(file).mtimeMs;
+    } catch {
+      return { kind: 'other' };
+    }
+    const cached = this.cache.get(file);
+    if (cached && cached.mtimeMs === mtimeMs) return cached.summary;
+    let summary: ManifestSummary;
+    try {
+      summary = summarize(store.readManifest(ref));
+    } catch (err) {
+      if (!isCairnError(err)) throw err;
+      summary = { kind: 'other', notes: `unreadable manifest: ${err.message}` };
+    }
+    this.cache.set(file, { mtimeMs, summary });
+    return summary;
+  }
+}
+
+function kindOf(files: readonly string[]): SnapshotRow['kind'] {
+  if (FolderArchiveReader.hasFolderArchive(files)) return 'folder';
+  return files.some((f) => f.endsWith('.img.fidx')) ? 'image' : 'other';
+}
+
+function num(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function summarize(m: Manifest): ManifestSummary {
+  const u = m.unprotected;
+  const folder = typeof u['cairn-backup'] === 'object' && u['cairn-backup'] !== null ? u['cairn-backup'] as Record<string, unknown> : undefined;
+  const stats = u.chunk_upload_stats;
+  const image = m.files.find((f) => f.filename.endsWith('.img.fidx'));
+  const kind = kindOf(m.files.map((f) => f.filename));
+  return {
+    kind,
+    size: folder ? num(folder.bytes) : image?.size,
+    files: folder ? num(folder.files) : undefined,
+    newBytes: folder ? num(folder.newBytes) : stats?.compressed_size,
+    dedupBytes: folder ? num(folder.dedupBytes) : stats && image ? Math.max(0, image.size - stats.size) : undefined,
+    reusedBytes: folder ? num(folder.bytesReused) : undefined,
+    verifyState: u.verify_state?.state,
+    notes: typeof u.notes === 'string' ? u.notes : undefined,
+  };
+}
+
+/** One folder of a snapshot, for the lazy tree. */
+export function browseSnapshot(store: Datastore, ref: SnapshotRef, path: string): EntryRow[] {
+  const reader = new FolderArchiveReader(store.openSnapshot(ref));
+  const prefix = path.split('/').filter((p) => p.length > 0).join('/');
+  return reader.list(prefix).map((e) => {
+    const info = entryInfo(e);
+    return { ...info, path: prefix === '' ? info.name : `${prefix}/${info.name}` };
+  });
+}
+
+/** Diff rows are capped: the counts and byte totals stay exact. */
+export const MAX_DIFF_ROWS = 50_000;
+
+export function snapshotDiff(store: Datastore, from: SnapshotRef, to: SnapshotRef): DiffResult {
+  const diff = diffSnapshots(store, from, to);
+  return { ...diff, entries: diff.entries.slice(0, MAX_DIFF_ROWS).map((e) => ({ ...e, what: e.what ? [...e.what] : undefined })) };
+}

@@ -1,0 +1,182 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Result } from '../../contract/errors.js';
+import type { HostEventName, HostEvents } from '../../contract/events.js';
+import type { JobState } from '../../contract/jobs.js';
+import type { EntryRow, GroupRow, SnapshotRow, StoreSummary } from '../../contract/model.js';
+import { HostService } from '../../host/host-service.js';
+import { Datastore } from '../../core/datastore/datastore.js';
+import { pseudoRandomBytes } from '../support/data.js';
+import { storeTempRoot } from '../support/folder-store.js';
+
+/** The service as a host wires it, on a real datastore in a tmpfs folder. */
+function setup() {
+  const base = mkdtempSync(join(storeTempRoot(), 'cairn-host-test-'));
+  const events: { event: HostEventName; payload: unknown; at: number }[] = [];
+  const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base] });
+  service.subscribe((event, payload) => events.push({ event, payload, at: performance.now() }));
+  return { base, service, events };
+}
+
+async function call<T>(service: HostService, action: string, payload: unknown): Promise<T> {
+  const r = await service.handle(action, payload) as Result<T>;
+  if (!r.ok) throw new Error(`${action}: ${r.error.code}: ${r.error.message}`);
+  return r.value;
+}
+
+async function failure(service: HostService, action: string, payload: unknown) {
+  const r = await service.handle(action, payload);
+  expect(r.ok, `${action} should fail`).toBe(false);
+  return (r as Extract<Result<unknown>, { ok: false }>).error;
+}
+
+async function runJob(service: HostService, spec: unknown): Promise<JobState> {
+  const job = await call<JobState>(service, 'jobs.start', spec);
+  return service.engine.whenDone(job.id);
+}
+
+describe('HostService on a real datastore', () => {
+  const ctx = setup();
+  const storePath = join(ctx.base, 'store');
+  const source = join(ctx.base, 'Documents');
+
+  beforeAll(async () => {
+    mkdirSync(join(source, 'reports', '2026'), { recursive: true });
+    writeFileSync(join(source, 'notes.txt'), 'remember the milk\n');
+    writeFileSync(join(source, 'reports', '2026', 'q1.bin'), pseudoRandomBytes(3 * 1024 * 1024, 'q1'));
+    writeFileSync(join(source, 'reports', 'draft.tmp'), 'scratch');
+    const created = await runJob(ctx.service, { kind: 'create-store', path: storePath, chunkSize: 1024 * 1024, compression: 'zstd' });
+    expect(created.status, created.error?.message).toBe('done');
+  });
+  afterAll(() => rmSync(ctx.base, { recursive: true, force: true }));
+
+  it('creates a store with progress and remembers it', async () => {
+    const summary = await call<StoreSummary>(ctx.service, 'store.open', { path: storePath });
+    expect(summary).toMatchObject({ path: storePath, chunkSize: 1024 * 1024, compression: 'zstd', groups: 0 });
+    expect(await call<string[]>(ctx.service, 'stores.recent', {})).toEqual([storePath]);
+    const progress = ctx.events.filter((e) => e.event === 'job.progress').map((e) => e.payload as JobState)
+      .filter((j) => j.kind === 'create-store');
+    expect(progress.some((j) => j.progress.total === 65536)).toBe(true);
+  });
+
+  it('backs up a folder, lists group and snapshot, browses, restores a file byte for byte', async () => {
+    const job = await runJob(ctx.service, { kind: 'backup', store: storePath, source, id: 'Documents', excludes: ['*.tmp'] });
+    expect(job.status, job.error?.message).toBe('done');
+    expect(job.result?.files).toBe(2);
+    expect(ctx.events.some((e) => e.event === 'store.changed' && (e.payload as HostEvents['store.changed']).store === storePath)).toBe(true);
+
+    const groups = await call<GroupRow[]>(ctx.service, 'groups.list', { store: storePath });
+    expect(groups).toHaveLength(1);
+    expect(groups[0]).toMatchObject({ type: 'host', id: 'Documents', snapshotCount: 1, lastSize: 3 * 1024 * 1024 + 18 });
+
+    const snapshots = await call<SnapshotRow[]>(ctx.service, 'snapshots.list', { store: storePath, group: { type: 'host', id: 'Documents' } });
+    expect(snapshots).toHaveLength(1);
+    const snap = snapshots[0]!;
+    expect(snap).toMatchObject({ finished: true, kind: 'folder', files: 2, size: 3 * 1024 * 1024 + 18, protected: false });
+    expect(snap.newBytes).toBeGreaterThan(3 * 1024 * 1024 * 0.9);
+
+    const ref = { type: snap.type, id: snap.id, time: snap.time };
+    const top = await call<EntryRow[]>(ctx.service, 'snapshot.browse', { store: storePath, snapshot: ref, path: '' });
+    expect(top.map((e) => [e.name, e.kind])).toEqual([['notes.txt', 'file'], ['reports', 'directory']]);
+    const inner = await call<EntryRow[]>(ctx.service, 'snapshot.browse', { store: storePath, snapshot: ref, path: 'reports/2026' });
+    expect(inner).toMatchObject([{ name: 'q1.bin', path: 'reports/2026/q1.bin', size: 3 * 1024 * 1024 }]);
+
+    const target = join(ctx.base, 'restored');
+    const restore = await runJob(ctx.service, { kind: 'restore', store: storePath, snapshot: ref, paths: ['reports/2026/q1.bin', 'reports'], target, overwrite: false });
+    expect(restore.status, restore.error?.message).toBe('done');
+    expect(readFileSync(join(target, 'q1.bin')).equals(readFileSync(join(source, 'reports', '2026', 'q1.bin')))).toBe(true);
+    expect(readFileSync(join(target, 'reports', '2026', 'q1.bin')).equals(readFileSync(join(source, 'reports', '2026', 'q1.bin')))).toBe(true);
+
+    const saved = join(ctx.base, 'saved-notes.txt');
+    const exported = await runJob(ctx.service, { kind: 'export-file', store: storePath, snapshot: ref, path: 'notes.txt', target: saved });
+    expect(exported.status, exported.error?.message).toBe('done');
+    expect(readFileSync(saved, 'utf8')).toBe('remember the milk\n');
+
+    const prot = await call<SnapshotRow>(ctx.service, 'snapshot.set-protected', { store: storePath, snapshot: ref, protected: true });
+    expect(prot.protected).toBe(true);
+    const noted = await call<GroupRow>(ctx.service, 'group.set-notes', { store: storePath, group: { type: 'host', id: 'Documents' }, notes: 'weekly' });
+    expect(noted.notes).toBe('weekly');
+  });
+
+  it('diffs two snapshots', async () => {
+    writeFileSync(join(source, 'notes.txt'), 'remember the milk and bread\n');
+    writeFileSync(join(source, 'new.txt'), 'new');
+    const job = await runJob(ctx.service, { kind: 'backup', store: storePath, source, id: 'Documents', excludes: ['*.tmp'] });
+    expect(job.status, job.error?.message).toBe('done');
+    const [a, b] = await call<SnapshotRow[]>(ctx.service, 'snapshots.list', { store: storePath, group: { type: 'host', id: 'Documents' } });
+    const diff = await call<{ entries: { path: string; change: string }[] }>(ctx.service, 'snapshot.diff',
+      { store: storePath, from: { type: 'host', id: 'Documents', time: a!.time }, to: { type: 'host', id: 'Documents', time: b!.time } });
+    expect(diff.entries.map((e) => [e.path, e.change])).toEqual([['new.txt', 'added'], ['notes.txt', 'changed']]);
+    expect(b!.reusedBytes).toBe(3 * 1024 * 1024);
+  });
+
+  it('previews excludes', async () => {
+    const preview = await call<{ paths: { path: string }[]; excluded: number }>(ctx.service, 'excludes.preview', { source, patterns: ['*.tmp'] });
+    expect(preview.paths.map((p) => p.path)).toEqual(['reports/draft.tmp']);
+  });
+
+  it('lists folders for the folder browser, inside the allowed roots only', async () => {
+    const listing = await call<{ folders: { name: string }[]; parent?: string }>(ctx.service, 'fs.list', { path: source });
+    expect(listing.folders.map((f) => f.name)).toEqual(['reports']);
+    expect(listing.parent).toBe(ctx.base);
+    expect((await failure(ctx.service, 'fs.list', { path: '/etc' })).code).toBe('PATH_NOT_ALLOWED');
+  });
+
+  it('answers errors with typed codes', async () => {
+    expect((await failure(ctx.service, 'store.open', { path: join(ctx.base, 'nothing') })).code).toBe('STORE_MISSING');
+    expect((await failure(ctx.service, 'store.open', { path: '/etc' })).code).toBe('PATH_NOT_ALLOWED');
+    expect((await failure(ctx.service, 'store.open', { path: 'relative/store' })).code).toBe('PATH_NOT_ALLOWED');
+    expect((await failure(ctx.service, 'store.open', { path: 42 })).code).toBe('BAD_REQUEST');
+    expect((await failure(ctx.service, 'store.open', { path: storePath, extra: true })).code).toBe('BAD_REQUEST');
+    expect((await failure(ctx.service, 'no.such.action', {})).code).toBe('BAD_REQUEST');
+    expect((await failure(ctx.service, 'jobs.start', { kind: 'backup', store: storePath, source, id: '../evil', excludes: [] })).code).toBe('INVALID_NAME');
+    expect((await failure(ctx.service, 'jobs.start', { kind: 'backup', store: storePath, source: ctx.base, id: 'all', excludes: [] })).code).toBe('PATH_NOT_ALLOWED');
+    expect((await failure(ctx.service, 'jobs.start', { kind: 'restore', store: storePath, snapshot: { type: 'host', id: 'Documents', time: 1 }, paths: [''], target: join(storePath, 'x'), overwrite: false })).code).toBe('PATH_NOT_ALLOWED');
+    expect((await failure(ctx.service, 'dialog.pick-folder', { title: 'x' })).code).toBe('NOT_AVAILABLE');
+    expect((await failure(ctx.service, 'jobs.cancel', { jobId: 'nope' })).code).toBe('NOT_FOUND');
+  });
+
+  it('reports a group held by another backup as STORE_LOCKED', async () => {
+    const lock = Datastore.open(storePath).lockGroup({ type: 'host', id: 'Documents' });
+    try {
+      const job = await runJob(ctx.service, { kind: 'backup', store: storePath, source, id: 'Documents', excludes: [] });
+      expect(job.status).toBe('failed');
+      expect(job.error?.code).toBe('STORE_LOCKED');
+      expect(job.log.at(-1)?.level).toBe('error');
+    } finally {
+      lock.release();
+    }
+  });
+
+  it('cancels a running backup and throttles its progress to about 10 per second', async () => {
+    const big = join(ctx.base, 'big');
+    mkdirSync(big);
+    for (let i = 0; i < 40; i++) writeFileSync(join(big, `f${i}.bin`), pseudoRandomBytes(2 * 1024 * 1024, `big${i}`));
+    const before = ctx.events.length;
+    const job = await call<JobState>(ctx.service, 'jobs.start', { kind: 'backup', store: storePath, source: big, id: 'big', excludes: [] });
+    // Let it run past the scan, then cancel.
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        if (ctx.events.slice(before).some((e) => ((e.payload as JobState).progress?.filesDone ?? 0) > 2)) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 10);
+    });
+    await call(ctx.service, 'jobs.cancel', { jobId: job.id });
+    const final = await ctx.service.engine.whenDone(job.id);
+    expect(final.status).toBe('cancelled');
+    const mine = ctx.events.slice(before).filter((e) => (e.payload as JobState).id === job.id);
+    const progress = mine.filter((e) => e.event === 'job.progress');
+    for (let i = 2; i < progress.length; i++) {
+      // The first event is the "starting" state; after that, at least ~100 ms between pushes.
+      expect(progress[i]!.at - progress[i - 1]!.at).toBeGreaterThanOrEqual(90);
+    }
+    expect(mine.at(-1)!.event).toBe('job.done');
+    expect(mine.filter((e) => e.event === 'job.done')).toHaveLength(1);
+    // The cancelled snapshot was removed: the group has no snapshot.
+    const snaps = await call<SnapshotRow[]>(ctx.service, 'snapshots.list', { store: storePath, group: { type: 'host', id: 'big' } });
+    expect(snaps).toEqual([]);
+  });
+});
