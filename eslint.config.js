@@ -26,8 +26,24 @@ export default tseslint.config(
     },
   },
   {
+    files: ['renderer/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
+    // contract/ is imported by main, preload and renderer alike: types and validators, nothing host-specific.
+    files: ['contract/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['node:*', 'fs', 'path', 'os', 'electron', 'react', 'react-dom'], message: 'contract/ must run everywhere: no Node, Electron or UI imports.' },
+          { group: ['**/core/**', '**/host/**', '**/renderer/**', '**/electron/**', '**/web/**'], message: 'contract/ depends on nothing of the app.' },
+        ],
+      }],
+    },
+  },
+  {
     // renderer/ runs in a sandboxed page: no Node built-ins, no core internals (it talks to the host through IPC).
-    files: ['renderer/**/*.{ts,tsx}'],
+    files: ['renderer/src/**/*.{ts,tsx}'],
     rules: {
       'no-restricted-imports': ['error', {
         patterns: [

@@ -32,3 +32,9 @@ export const EVENT_METHODS = {
 export function ipcEventChannel(event: HostEventName): string {
   return `cairn-event:${event}`;
 }
+
+/** What the Electron preload puts on `window.cairn`: the named methods, the subscriptions, and dropped paths. */
+export interface PreloadExtras {
+  /** The filesystem path of a dropped File (Electron's webUtils); '' when it has none. */
+  getPathForFile(file: object): string;
+}

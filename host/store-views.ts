@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DiffResult, EntryRow, GroupRef, GroupRow, SnapshotRef, SnapshotRow, StoreSummary } from '../contract/model.js';
+import { EntryKind } from '../core/archive/archive-format.js';
 import { entryInfo } from '../core/archive/entry-info.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { diffSnapshots } from '../core/archive/snapshot-diff.js';
@@ -135,4 +136,12 @@ export const MAX_DIFF_ROWS = 50_000;
 export function snapshotDiff(store: Datastore, from: SnapshotRef, to: SnapshotRef): DiffResult {
   const diff = diffSnapshots(store, from, to);
   return { ...diff, entries: diff.entries.slice(0, MAX_DIFF_ROWS).map((e) => ({ ...e, what: e.what ? [...e.what] : undefined })) };
+}
+
+/** One file of a snapshot as a stream of verified slices (the browser's download). */
+export function openSnapshotFile(store: Datastore, ref: SnapshotRef, path: string): { name: string; size: number; slices: Generator<Buffer> } {
+  const reader = new FolderArchiveReader(store.openSnapshot(ref));
+  const entry = reader.get(path);
+  if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink) throw new CairnError('INVALID_ARGUMENT', `${path} is not a file`);
+  return { name: entry.name.toString(), size: entry.size, slices: reader.fileContent(entry) };
 }

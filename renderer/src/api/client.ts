@@ -1,0 +1,60 @@
+import { API_METHODS, type ActionRequest, type ActionResponse, type ApiMethod, type RawApi } from '../../../contract/actions.js';
+import type { AppErrorCode, AppErrorInfo } from '../../../contract/errors.js';
+import type { EventSubscriptions } from '../../../contract/events.js';
+import type { SnapshotRef } from '../../../contract/model.js';
+
+/** An action's typed failure, as the UI shows and branches on it. */
+export class ApiError extends Error {
+  readonly code: AppErrorCode;
+
+  constructor(info: AppErrorInfo) {
+    super(info.message);
+    this.name = 'ApiError';
+    this.code = info.code;
+  }
+
+  get info(): AppErrorInfo {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function errorInfo(err: unknown): AppErrorInfo {
+  if (err instanceof ApiError) return err.info;
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+type Methods = {
+  [M in ApiMethod]: (req: ActionRequest<(typeof API_METHODS)[M]>) => Promise<ActionResponse<(typeof API_METHODS)[M]>>;
+};
+
+/** What a transport (the Electron preload, or HTTP in browser mode) provides. */
+export interface Transport extends EventSubscriptions {
+  raw: RawApi;
+  /** A dropped folder's path, when the host can tell it. */
+  pathOfDroppedFile(file: File): string | undefined;
+  /** A URL the browser can download one file from (browser mode); undefined where a save dialog is used. */
+  downloadUrl(store: string, snapshot: SnapshotRef, path: string): string | undefined;
+}
+
+/** The renderer's API: every action as a method that resolves with its value or throws ApiError. */
+export type CairnClient = Methods & EventSubscriptions & Pick<Transport, 'pathOfDroppedFile' | 'downloadUrl'>;
+
+export function createClient(transport: Transport): CairnClient {
+  const methods = {} as Record<ApiMethod, (req: unknown) => Promise<unknown>>;
+  for (const method of Object.keys(API_METHODS) as ApiMethod[]) {
+    const call = transport.raw[method] as (req: unknown) => Promise<{ ok: true; value: unknown } | { ok: false; error: AppErrorInfo }>;
+    methods[method] = async (req) => {
+      const result = await call(req);
+      if (!result.ok) throw new ApiError(result.error);
+      return result.value;
+    };
+  }
+  return {
+    ...(methods as unknown as Methods),
+    onJobProgress: (l) => transport.onJobProgress(l),
+    onJobDone: (l) => transport.onJobDone(l),
+    onStoreChanged: (l) => transport.onStoreChanged(l),
+    pathOfDroppedFile: (f) => transport.pathOfDroppedFile(f),
+    downloadUrl: (s, snap, p) => transport.downloadUrl(s, snap, p),
+  };
+}

@@ -1,0 +1,62 @@
+import { useState, type DragEvent } from 'react';
+import { useApp, useAppShallow } from '../state/use-app.js';
+import { BackupDialog } from './BackupDialog.js';
+import { ErrorNote } from './ErrorNote.js';
+import { FolderBrowser } from './FolderBrowser.js';
+import { GroupsList } from './GroupsList.js';
+import { SnapshotBrowser } from './SnapshotBrowser.js';
+import { SnapshotsTable } from './SnapshotsTable.js';
+import { StorePicker } from './StorePicker.js';
+import { TasksPanel } from './TasksPanel.js';
+import { formatBytes } from '../format.js';
+
+/** The window: header with the open store, then groups | snapshots (or the browser) | tasks. Drop a folder anywhere. */
+export function App() {
+  const { store, startupError, info, backupDraft, closeStore } = useAppShallow((s) => ({
+    store: s.store, startupError: s.startupError, info: s.info, backupDraft: s.backupDraft, closeStore: s.closeStore,
+  }));
+  const browsing = useApp((s) => (s.browsing ? s.snapshots.find((r) => r.path === s.browsing) : undefined));
+  const client = useApp((s) => s.client);
+  const openBackupDialog = useApp((s) => s.openBackupDialog);
+  const [dragging, setDragging] = useState(false);
+
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    setDragging(false);
+    const file = e.dataTransfer.files[0];
+    if (!file || !store) return;
+    openBackupDialog(client.pathOfDroppedFile(file) ?? '', file.name);
+  };
+
+  return (
+    <div className={`app${dragging ? ' dragging' : ''}`}
+      onDragOver={(e) => { if (store) { e.preventDefault(); setDragging(true); } }}
+      onDragLeave={(e) => { if (e.currentTarget === e.target) setDragging(false); }}
+      onDrop={onDrop}>
+      <header className="app-header">
+        <h1>Cairn</h1>
+        {store && (
+          <div className="store-info">
+            <span className="mono" title={store.path}>{store.path}</span>
+            <span className="muted small">chunks {formatBytes(store.chunkSize)} · {store.compression}</span>
+            <button type="button" onClick={closeStore}>Switch datastore</button>
+          </div>
+        )}
+        {info && <span className="muted small host-mode">{info.host === 'web' ? 'browser mode' : 'desktop'} · v{info.version}</span>}
+      </header>
+      <ErrorNote error={startupError} />
+      <div className="app-body">
+        {!store ? <StorePicker /> : (
+          <main className="store-view" aria-label="Datastore">
+            <GroupsList />
+            {browsing ? <SnapshotBrowser key={browsing.path} snapshot={browsing} /> : <SnapshotsTable />}
+          </main>
+        )}
+        <TasksPanel />
+      </div>
+      {dragging && <div className="drop-hint" aria-hidden="true">Drop a folder to back it up</div>}
+      {backupDraft && <BackupDialog key={`${backupDraft.source}|${backupDraft.droppedName ?? ''}`} />}
+      <FolderBrowser />
+    </div>
+  );
+}

@@ -1,0 +1,91 @@
+import { useEffect, useState } from 'react';
+import type { AppErrorInfo } from '../../../contract/errors.js';
+import type { ExcludePreviewResult } from '../../../contract/model.js';
+import { errorInfo } from '../api/client.js';
+import { baseName, formatBytes, formatCount, toBackupId } from '../format.js';
+import { useApp, useAppShallow } from '../state/use-app.js';
+import { ErrorNote } from './ErrorNote.js';
+import { Modal } from './Modal.js';
+import { PathField } from './PathField.js';
+
+/** Back up a folder: its path (from a drop, typed or picked), the group id, and excludes with a preview. */
+export function BackupDialog() {
+  const { draft, close, startJob, store, client, jobError, canDropPaths } = useAppShallow((s) => ({
+    draft: s.backupDraft, close: s.closeBackupDialog, startJob: s.startJob, store: s.store?.path, client: s.client, jobError: s.jobError,
+    canDropPaths: s.info?.dropPaths ?? false,
+  }));
+  const groups = useApp((s) => s.groups);
+  const [source, setSource] = useState(draft?.source ?? '');
+  const [id, setId] = useState(toBackupId(draft?.droppedName ?? baseName(draft?.source ?? '')));
+  const [idTouched, setIdTouched] = useState(false);
+  const [excludes, setExcludes] = useState('');
+  const [preview, setPreview] = useState<ExcludePreviewResult>();
+  const [previewError, setPreviewError] = useState<AppErrorInfo>();
+  const [previewing, setPreviewing] = useState(false);
+
+  useEffect(() => { if (!idTouched) setId(toBackupId(baseName(source) || draft?.droppedName || '')); }, [source, idTouched, draft?.droppedName]);
+
+  if (!draft || !store) return null;
+  const patterns = excludes.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const existing = groups.some((g) => g.type === 'host' && g.id === id);
+
+  const runPreview = async () => {
+    setPreviewing(true);
+    try {
+      setPreview(await client.previewExcludes({ source, patterns }));
+      setPreviewError(undefined);
+    } catch (err) {
+      setPreview(undefined);
+      setPreviewError(errorInfo(err));
+    } finally {
+      setPreviewing(false);
+    }
+  };
+
+  return (
+    <Modal title="Back up a folder" onClose={close} wide>
+      <form onSubmit={async (e) => {
+        e.preventDefault();
+        const job = await startJob({ kind: 'backup', store, source, id, excludes: patterns });
+        if (job) close();
+      }}>
+        {draft.droppedName && !draft.source && !canDropPaths && (
+          <p className="note">You dropped “{draft.droppedName}”. A browser cannot tell where it is on disk: type its path or choose it with Browse….</p>
+        )}
+        <PathField label="Folder to back up" name="backup-source" value={source} onChange={setSource} pickTitle="Folder to back up" />
+        <div className="field">
+          <label htmlFor="backup-id">Backup group id</label>
+          <input id="backup-id" type="text" value={id} onChange={(e) => { setId(e.target.value); setIdTouched(true); }} spellCheck={false} />
+          <span className="muted small">{existing ? `Adds a snapshot to host/${id}; unchanged files are not read again.` : `Creates the group host/${id}.`}</span>
+        </div>
+        <div className="field">
+          <label htmlFor="backup-excludes">Exclude (one .gitignore pattern per line)</label>
+          <textarea id="backup-excludes" rows={4} value={excludes} placeholder={'*.tmp\nnode_modules/\n.cache/'} spellCheck={false}
+            onChange={(e) => { setExcludes(e.target.value); setPreview(undefined); }} />
+          <span className="muted small">A .cairnignore file in any folder adds rules for that folder and below.</span>
+        </div>
+        <button type="button" onClick={() => void runPreview()} disabled={source.trim() === '' || previewing}>
+          {previewing ? 'Scanning…' : 'Preview what is excluded'}
+        </button>
+        <ErrorNote error={previewError} />
+        {preview && (
+          <div className="preview" aria-label="Exclude preview">
+            <p><strong>{formatCount(preview.files)} files ({formatBytes(preview.bytes)})</strong> would be backed up;
+              {' '}{formatCount(preview.excluded)} entries ({formatBytes(preview.excludedBytes)}) excluded.</p>
+            {preview.paths.length > 0 && (
+              <ul className="preview-list">
+                {preview.paths.map((p) => <li key={p.path}>{p.path}{p.isDirectory ? '/' : ''} <span className="muted">{formatBytes(p.bytes)}</span></li>)}
+                {preview.truncated && <li className="muted">…and more</li>}
+              </ul>
+            )}
+          </div>
+        )}
+        <ErrorNote error={jobError} />
+        <footer className="modal-footer">
+          <button type="button" onClick={close}>Cancel</button>
+          <button type="submit" className="primary" disabled={source.trim() === '' || id === ''}>Start backup</button>
+        </footer>
+      </form>
+    </Modal>
+  );
+}

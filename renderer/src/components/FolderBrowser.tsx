@@ -1,0 +1,59 @@
+import { useEffect, useState } from 'react';
+import type { AppErrorInfo } from '../../../contract/errors.js';
+import type { FolderListing } from '../../../contract/model.js';
+import { errorInfo } from '../api/client.js';
+import { useApp } from '../state/use-app.js';
+import { ErrorNote } from './ErrorNote.js';
+import { Modal } from './Modal.js';
+
+/** Browser mode's folder chooser: the host lists folders (a web page cannot see the disk). */
+export function FolderBrowser() {
+  const request = useApp((s) => s.folderRequest);
+  const client = useApp((s) => s.client);
+  const [listing, setListing] = useState<FolderListing>();
+  const [error, setError] = useState<AppErrorInfo>();
+  const [typed, setTyped] = useState('');
+
+  const go = async (path?: string) => {
+    try {
+      const next = await client.listFolder(path ? { path } : {});
+      setListing(next);
+      setTyped(next.path);
+      setError(undefined);
+    } catch (err) {
+      setError(errorInfo(err));
+    }
+  };
+  useEffect(() => {
+    if (request) void go(request.startPath || undefined);
+  }, [request]); // only when a new request opens the browser
+
+  if (!request) return null;
+  return (
+    <Modal title={request.title} onClose={() => request.resolve(null)}>
+      <form className="row" onSubmit={(e) => { e.preventDefault(); void go(typed); }}>
+        <label className="grow">Folder <input type="text" value={typed} onChange={(e) => setTyped(e.target.value)} spellCheck={false} /></label>
+        <button type="submit">Go</button>
+      </form>
+      <ErrorNote error={error} />
+      {listing && (
+        <>
+          <ul className="folder-list" aria-label={`Folders in ${listing.path}`}>
+            {listing.parent && <li><button type="button" className="link" onClick={() => void go(listing.parent)}>⬑ Parent folder</button></li>}
+            {listing.folders.map((f) => (
+              <li key={f.path}><button type="button" className="link" onClick={() => void go(f.path)}>{f.name}/</button></li>
+            ))}
+            {listing.folders.length === 0 && <li className="muted">No subfolders.</li>}
+          </ul>
+          <p className="muted">{listing.fileCount} files in this folder.</p>
+        </>
+      )}
+      <footer className="modal-footer">
+        <button type="button" onClick={() => request.resolve(null)}>Cancel</button>
+        <button type="button" className="primary" disabled={!listing} onClick={() => listing && request.resolve(listing.path)}>
+          Choose this folder
+        </button>
+      </footer>
+    </Modal>
+  );
+}

@@ -1,0 +1,212 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { AppErrorInfo } from '../../../contract/errors.js';
+import type { EntryRow, SnapshotRef, SnapshotRow } from '../../../contract/model.js';
+import { errorInfo } from '../api/client.js';
+import { formatBytes, formatTime } from '../format.js';
+import { useApp, useAppShallow } from '../state/use-app.js';
+import { DiffView } from './DiffView.js';
+import { ErrorNote } from './ErrorNote.js';
+import { RestoreDialog } from './RestoreDialog.js';
+
+const ROW_HEIGHT = 30;
+
+interface TreeLine {
+  entry: EntryRow;
+  depth: number;
+}
+
+function refOf(row: SnapshotRow): SnapshotRef {
+  return { type: row.type, id: row.id, time: row.time };
+}
+
+/**
+ * A folder snapshot as a lazy tree: a folder's entries are fetched when it is opened, the visible lines are
+ * virtualized (a folder of 100,000 files scrolls like one of 100). Select entries to restore them; a file
+ * can be downloaded; the snapshot can be compared with another one of its group.
+ */
+export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
+  const { client, store, snapshots, browse, info } = useAppShallow((s) => ({
+    client: s.client, store: s.store!.path, snapshots: s.snapshots, browse: s.browse, info: s.info,
+  }));
+  const startJob = useApp((s) => s.startJob);
+  const [children, setChildren] = useState<Map<string, EntryRow[]>>(new Map());
+  const [expanded, setExpanded] = useState<Set<string>>(new Set());
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [active, setActive] = useState<EntryRow>();
+  const [error, setError] = useState<AppErrorInfo>();
+  const [restoring, setRestoring] = useState(false);
+  const [compareWith, setCompareWith] = useState<string>('');
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const ref = refOf(snapshot);
+
+  const load = useCallback(async (path: string) => {
+    try {
+      const entries = await client.browseSnapshot({ store, snapshot: ref, path });
+      setChildren((m) => new Map(m).set(path, entries));
+      setError(undefined);
+    } catch (err) {
+      setError(errorInfo(err));
+    }
+  }, [client, store, snapshot.path]); // the snapshot by path: a new row object for the same snapshot is no reason to reload
+
+  useEffect(() => { void load(''); }, [load]);
+
+  const toggle = (entry: EntryRow) => {
+    const next = new Set(expanded);
+    if (next.has(entry.path)) next.delete(entry.path);
+    else {
+      next.add(entry.path);
+      if (!children.has(entry.path)) void load(entry.path);
+    }
+    setExpanded(next);
+  };
+
+  const lines = useMemo(() => {
+    const out: TreeLine[] = [];
+    const walk = (path: string, depth: number) => {
+      for (const entry of children.get(path) ?? []) {
+        out.push({ entry, depth });
+        if (entry.kind === 'directory' && expanded.has(entry.path)) walk(entry.path, depth + 1);
+      }
+    };
+    walk('', 0);
+    return out;
+  }, [children, expanded]);
+
+  const virtualizer = useVirtualizer({
+    count: lines.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 15,
+    getItemKey: (i) => lines[i]!.entry.path,
+  });
+
+  const moveFocus = (index: number) => {
+    const i = Math.max(0, Math.min(lines.length - 1, index));
+    const line = lines[i];
+    if (!line) return;
+    setActive(line.entry);
+    virtualizer.scrollToIndex(i);
+    requestAnimationFrame(() => scrollRef.current?.querySelector<HTMLElement>(`[data-path="${CSS.escape(line.entry.path)}"]`)?.focus());
+  };
+
+  const toggleSelected = (path: string) => {
+    const next = new Set(selected);
+    if (next.has(path)) next.delete(path);
+    else next.add(path);
+    setSelected(next);
+  };
+
+  const download = async (entry: EntryRow) => {
+    const url = client.downloadUrl(store, ref, entry.path);
+    if (url) {
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = entry.name;
+      a.click();
+      return;
+    }
+    try {
+      await client.saveFile({ store, snapshot: ref, path: entry.path });
+    } catch (err) {
+      setError(errorInfo(err));
+    }
+  };
+
+  const others = snapshots.filter((s) => s.path !== snapshot.path && s.finished && s.kind === 'folder');
+  const compareRow = others.find((s) => s.path === compareWith);
+  const activeIndex = active ? lines.findIndex((l) => l.entry.path === active.path) : -1;
+
+  return (
+    <section className="browser" aria-labelledby="browser-title">
+      <div className="pane-header">
+        <button type="button" onClick={() => browse(undefined)}>← Snapshots</button>
+        <h2 id="browser-title">{snapshot.path}</h2>
+        <span className="muted">{formatTime(snapshot.time)}</span>
+      </div>
+      <div className="toolbar" role="toolbar" aria-label="Snapshot actions">
+        <button type="button" className="primary" disabled={selected.size === 0} onClick={() => setRestoring(true)}>
+          Restore selected ({selected.size})…
+        </button>
+        <button type="button" onClick={() => { setSelected(new Set(['']));  setRestoring(true); }}>Restore everything…</button>
+        <button type="button" disabled={!active || (active.kind !== 'file' && active.kind !== 'hardlink')}
+          onClick={() => active && void download(active)}>{info?.nativeDialogs ? 'Save file as…' : 'Download file'}</button>
+        <label>Compare with{' '}
+          <select value={compareWith} onChange={(e) => setCompareWith(e.target.value)}>
+            <option value="">(choose a snapshot)</option>
+            {others.map((s) => <option key={s.path} value={s.path}>{formatTime(s.time)}</option>)}
+          </select>
+        </label>
+      </div>
+      <ErrorNote error={error} onDismiss={() => setError(undefined)} />
+      {compareRow ? (
+        <DiffView store={store} from={compareRow.time < snapshot.time ? compareRow : snapshot} to={compareRow.time < snapshot.time ? snapshot : compareRow}
+          onClose={() => setCompareWith('')} />
+      ) : (
+        <div className="browser-body">
+          <div ref={scrollRef} className="tree" role="tree" aria-label={`Files in ${snapshot.path}`} aria-multiselectable="true">
+            <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+              {virtualizer.getVirtualItems().map((item) => {
+                const { entry, depth } = lines[item.index]!;
+                const isDir = entry.kind === 'directory';
+                const isOpen = expanded.has(entry.path);
+                return (
+                  <div key={item.key} role="treeitem" aria-level={depth + 1} aria-expanded={isDir ? isOpen : undefined}
+                    aria-selected={selected.has(entry.path)} data-path={entry.path}
+                    tabIndex={item.index === Math.max(activeIndex, 0) ? 0 : -1}
+                    className={`tree-row${active?.path === entry.path ? ' active' : ''}`}
+                    style={{ transform: `translateY(${item.start}px)`, paddingLeft: 8 + depth * 18 }}
+                    onClick={() => setActive(entry)}
+                    onDoubleClick={() => isDir && toggle(entry)}
+                    onKeyDown={(e) => {
+                      if (e.target !== e.currentTarget) return;
+                      if (e.key === 'ArrowDown') { e.preventDefault(); moveFocus(item.index + 1); }
+                      else if (e.key === 'ArrowUp') { e.preventDefault(); moveFocus(item.index - 1); }
+                      else if (e.key === 'ArrowRight' && isDir && !isOpen) toggle(entry);
+                      else if (e.key === 'ArrowLeft' && isDir && isOpen) toggle(entry);
+                      else if (e.key === 'Enter') { if (isDir) toggle(entry); else setActive(entry); }
+                      else if (e.key === ' ') { e.preventDefault(); toggleSelected(entry.path); }
+                    }}>
+                    {isDir
+                      ? <button type="button" className="twisty" tabIndex={-1} aria-label={`${isOpen ? 'Close' : 'Open'} ${entry.name}`} onClick={(e) => { e.stopPropagation(); toggle(entry); }}>{isOpen ? '▾' : '▸'}</button>
+                      : <span className="twisty" />}
+                    <input type="checkbox" tabIndex={-1} checked={selected.has(entry.path)} onChange={() => toggleSelected(entry.path)}
+                      onClick={(e) => e.stopPropagation()} aria-label={`Select ${entry.path}`} />
+                    <span className="tree-name">{entry.name}{isDir ? '/' : ''}{entry.kind === 'symlink' ? ` → ${entry.target ?? ''}` : ''}</span>
+                    <span className="tree-size muted">{isDir ? '' : formatBytes(entry.size)}</span>
+                  </div>
+                );
+              })}
+            </div>
+            {children.get('')?.length === 0 && <p className="muted">This snapshot is empty.</p>}
+          </div>
+          <EntryDetails entry={active} onDownload={download} />
+        </div>
+      )}
+      {restoring && (
+        <RestoreDialog paths={[...selected]} onClose={() => setRestoring(false)} onRestore={async (target, overwrite) => {
+          const job = await startJob({ kind: 'restore', store, snapshot: ref, paths: [...selected], target, overwrite });
+          if (job) setRestoring(false);
+        }} />
+      )}
+    </section>
+  );
+}
+
+function EntryDetails({ entry, onDownload }: { entry: EntryRow | undefined; onDownload: (e: EntryRow) => Promise<void> }) {
+  if (!entry) return <aside className="details muted" aria-label="Details">Choose a file or folder to see its details.</aside>;
+  const isFile = entry.kind === 'file' || entry.kind === 'hardlink';
+  return (
+    <aside className="details" aria-label="Details">
+      <h3>{entry.name}</h3>
+      <dl>
+        <dt>Path</dt><dd>{entry.path}</dd>
+        <dt>Kind</dt><dd>{entry.kind}</dd>
+        {isFile && <><dt>Size</dt><dd>{formatBytes(entry.size)} ({entry.size.toLocaleString('en-US')} bytes)</dd></>}
+        <dt>Modified</dt><dd>{entry.mtime.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</dd>
+        <dt>Permissions</dt><dd>{entry.mode}</dd>
+        {entry.target && <><dt>Target</dt><dd>{entry.target}</dd></>}
+        {entry.digest && <><dt>SHA-256</dt><dd className="mono">{entry.digest}</dd></>}
+      </dl>
+      {isFile && <button type="button" onClick={() => void onDownload(entry)}>Download this file</button>}
+    </aside>
+  );
+}

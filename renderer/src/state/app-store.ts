@@ -1,0 +1,247 @@
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { AppErrorInfo } from '../../../contract/errors.js';
+import type { JobSpec, JobState } from '../../../contract/jobs.js';
+import type { AppInfo, GroupRef, GroupRow, SnapshotRow, StoreSummary } from '../../../contract/model.js';
+import { errorInfo, type CairnClient } from '../api/client.js';
+
+/** A question to the user that resolves with a folder, asked by the in-app folder browser (browser mode). */
+export interface FolderRequest {
+  title: string;
+  startPath?: string;
+  resolve(path: string | null): void;
+}
+
+export interface AppState {
+  client: CairnClient;
+  info?: AppInfo;
+  startupError?: AppErrorInfo;
+
+  recent: string[];
+  store?: StoreSummary;
+  storeError?: AppErrorInfo;
+
+  groups: GroupRow[];
+  groupsError?: AppErrorInfo;
+  selectedGroup?: string;
+
+  snapshots: SnapshotRow[];
+  snapshotsError?: AppErrorInfo;
+  snapshotsLoading: boolean;
+  /** The snapshot open in the browser, by path. */
+  browsing?: string;
+
+  jobs: Record<string, JobState>;
+  /** Job ids, newest first. */
+  jobOrder: string[];
+  jobError?: AppErrorInfo;
+
+  /** The backup dialog, opened by a drop or the button. */
+  backupDraft?: { source: string; droppedName?: string };
+  folderRequest?: FolderRequest;
+
+  init(): Promise<void>;
+  openStore(path: string): Promise<boolean>;
+  closeStore(): void;
+  forgetRecent(path: string): Promise<void>;
+  refreshGroups(): Promise<void>;
+  selectGroup(path: string | undefined): Promise<void>;
+  refreshSnapshots(): Promise<void>;
+  browse(snapshotPath: string | undefined): void;
+  startJob(spec: JobSpec): Promise<JobState | undefined>;
+  cancelJob(jobId: string): Promise<void>;
+  applyJob(job: JobState): void;
+  onStoreChanged(store: string): Promise<void>;
+  setProtected(row: SnapshotRow, value: boolean): Promise<void>;
+  setGroupNotes(group: GroupRow, notes: string): Promise<void>;
+  openBackupDialog(source?: string, droppedName?: string): void;
+  closeBackupDialog(): void;
+  pickFolder(title: string, startPath?: string): Promise<string | null>;
+  clearJobError(): void;
+}
+
+export type AppStore = StoreApi<AppState>;
+
+function groupRef(path: string): GroupRef {
+  const [type, id] = path.split('/') as [GroupRef['type'], string];
+  return { type, id };
+}
+
+/**
+ * The renderer's state: one zustand store per window, its actions calling the host through the client. Big
+ * lists (folder trees, diffs) stay in their views; the store keeps what several views share.
+ */
+export function createAppStore(client: CairnClient): AppStore {
+  return createStore<AppState>()((set, get) => ({
+    client,
+    recent: [],
+    groups: [],
+    snapshots: [],
+    snapshotsLoading: false,
+    jobs: {},
+    jobOrder: [],
+
+    async init() {
+      try {
+        const [info, recent, jobs] = await Promise.all([client.getAppInfo({}), client.recentStores({}), client.listJobs({})]);
+        set({ info, recent });
+        for (const job of [...jobs].reverse()) get().applyJob(job);
+      } catch (err) {
+        set({ startupError: errorInfo(err) });
+      }
+    },
+
+    async openStore(path) {
+      set({ storeError: undefined });
+      try {
+        const store = await client.openStore({ path });
+        set({ store, groups: [], selectedGroup: undefined, snapshots: [], browsing: undefined, recent: await client.recentStores({}) });
+        await get().refreshGroups();
+        return true;
+      } catch (err) {
+        set({ storeError: errorInfo(err) });
+        return false;
+      }
+    },
+
+    closeStore() {
+      set({ store: undefined, groups: [], selectedGroup: undefined, snapshots: [], browsing: undefined });
+    },
+
+    async forgetRecent(path) {
+      set({ recent: await client.forgetRecentStore({ path }) });
+    },
+
+    async refreshGroups() {
+      const store = get().store;
+      if (!store) return;
+      try {
+        const groups = await client.listGroups({ store: store.path });
+        set({ groups, groupsError: undefined });
+        const selected = get().selectedGroup;
+        if (selected === undefined || !groups.some((g) => g.path === selected)) {
+          await get().selectGroup(groups[0]?.path);
+        }
+      } catch (err) {
+        set({ groupsError: errorInfo(err) });
+      }
+    },
+
+    async selectGroup(path) {
+      set({ selectedGroup: path, snapshots: [], browsing: undefined, snapshotsError: undefined });
+      await get().refreshSnapshots();
+    },
+
+    async refreshSnapshots() {
+      const { store, selectedGroup } = get();
+      if (!store || selectedGroup === undefined) return;
+      set({ snapshotsLoading: true });
+      try {
+        const snapshots = await client.listSnapshots({ store: store.path, group: groupRef(selectedGroup) });
+        // A late answer for a group no longer selected is dropped.
+        if (get().selectedGroup === selectedGroup) set({ snapshots, snapshotsError: undefined });
+      } catch (err) {
+        set({ snapshotsError: errorInfo(err) });
+      } finally {
+        set({ snapshotsLoading: false });
+      }
+    },
+
+    browse(snapshotPath) {
+      set({ browsing: snapshotPath });
+    },
+
+    async startJob(spec) {
+      set({ jobError: undefined });
+      try {
+        const job = await client.startJob(spec);
+        get().applyJob(job);
+        return job;
+      } catch (err) {
+        set({ jobError: errorInfo(err) });
+        return undefined;
+      }
+    },
+
+    async cancelJob(jobId) {
+      try {
+        get().applyJob(await client.cancelJob({ jobId }));
+      } catch (err) {
+        set({ jobError: errorInfo(err) });
+      }
+    },
+
+    applyJob(job) {
+      const { jobs, jobOrder } = get();
+      const known = jobs[job.id];
+      // Events may arrive out of order with a start's answer: a finished state is never replaced by a running one.
+      if (known && known.status !== 'running' && job.status === 'running') return;
+      set({ jobs: { ...jobs, [job.id]: job }, jobOrder: known ? jobOrder : [job.id, ...jobOrder] });
+      if (job.kind === 'create-store' && job.status === 'done' && known?.status === 'running') void get().openStore(job.store);
+    },
+
+    async onStoreChanged(store) {
+      if (get().store?.path !== store) return;
+      await get().refreshGroups();
+      await get().refreshSnapshots();
+    },
+
+    async setProtected(row, value) {
+      const store = get().store;
+      if (!store) return;
+      try {
+        const updated = await client.setProtected({ store: store.path, snapshot: { type: row.type, id: row.id, time: row.time }, protected: value });
+        set({ snapshots: get().snapshots.map((s) => (s.path === updated.path ? updated : s)), snapshotsError: undefined });
+      } catch (err) {
+        set({ snapshotsError: errorInfo(err) });
+      }
+    },
+
+    async setGroupNotes(group, notes) {
+      const store = get().store;
+      if (!store) return;
+      try {
+        const updated = await client.setGroupNotes({ store: store.path, group: { type: group.type, id: group.id }, notes });
+        set({ groups: get().groups.map((g) => (g.path === updated.path ? updated : g)), groupsError: undefined });
+      } catch (err) {
+        set({ groupsError: errorInfo(err) });
+      }
+    },
+
+    openBackupDialog(source = '', droppedName) {
+      set({ backupDraft: { source, droppedName } });
+    },
+
+    closeBackupDialog() {
+      set({ backupDraft: undefined });
+    },
+
+    async pickFolder(title, startPath) {
+      if (get().info?.nativeDialogs) {
+        try {
+          return await client.pickFolder({ title, defaultPath: startPath || undefined });
+        } catch (err) {
+          set({ jobError: errorInfo(err) });
+          return null;
+        }
+      }
+      return new Promise((resolve) => {
+        set({ folderRequest: { title, startPath, resolve: (path) => { set({ folderRequest: undefined }); resolve(path); } } });
+      });
+    },
+
+    clearJobError() {
+      set({ jobError: undefined });
+    },
+  }));
+}
+
+/** Subscribes the store to the host's pushes; returns one function that undoes all of it. */
+export function connectEvents(store: AppStore): () => void {
+  const { client } = store.getState();
+  const offs = [
+    client.onJobProgress((job) => store.getState().applyJob(job)),
+    client.onJobDone((job) => store.getState().applyJob(job)),
+    client.onStoreChanged((e) => void store.getState().onStoreChanged(e.store)),
+  ];
+  return () => { for (const off of offs) off(); };
+}

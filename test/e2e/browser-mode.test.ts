@@ -1,0 +1,207 @@
+import { request } from 'node:http';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Datastore } from '../../core/datastore/datastore.js';
+import { encodeManifest, MANIFEST_NAME, newManifest } from '../../core/backup/manifest.js';
+import { launchChromium, screenshotPath, startWebHost, type WebHost } from '../support/browser.js';
+import { pseudoRandomBytes } from '../support/data.js';
+import { storeTempRoot } from '../support/folder-store.js';
+
+/** Raw HTTP, so the Host and Origin headers can be anything a hostile page or rebinding DNS would send. */
+function httpStatus(port: number, path: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('browser mode, end to end in Chromium on a real datastore', () => {
+  let base: string;
+  let host: WebHost;
+  let context: BrowserContext;
+  let closeBrowser: () => Promise<void>;
+  let page: Page;
+  const q1 = pseudoRandomBytes(2 * 1024 * 1024 + 123, 'e2e-q1');
+
+  beforeAll(async () => {
+    base = mkdtempSync(join(storeTempRoot(), 'cairn-e2e-'));
+    const source = join(base, 'Documents');
+    mkdirSync(join(source, 'reports', '2026'), { recursive: true });
+    writeFileSync(join(source, 'notes.txt'), 'remember the milk\n');
+    writeFileSync(join(source, 'reports', '2026', 'q1.bin'), q1);
+    writeFileSync(join(source, 'reports', 'draft.tmp'), 'scratch');
+    for (let i = 0; i < 30; i++) writeFileSync(join(source, `letter-${String(i).padStart(2, '0')}.txt`), `letter ${i}\n`.repeat(i + 1));
+    host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data')]);
+    ({ context, close: closeBrowser } = await launchChromium());
+    page = await context.newPage();
+    page.on('pageerror', (err) => { throw err; });
+  }, 60_000);
+
+  afterAll(async () => {
+    await closeBrowser?.();
+    const code = await host?.stop();
+    expect(code, host?.output()).toBe(0);
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  it('refuses a wrong token, a foreign Host and a foreign Origin', async () => {
+    const port = Number(new URL(host.origin).port);
+    const hostHeader = `127.0.0.1:${port}`;
+    expect(await httpStatus(port, '/?token=wrong', { Host: hostHeader })).toBe(403);
+    expect(await httpStatus(port, '/', { Host: hostHeader })).toBe(403);
+    expect(await httpStatus(port, `/?token=${host.token}`, { Host: hostHeader })).toBe(200);
+    expect(await httpStatus(port, `/?token=${host.token}`, { Host: 'evil.example:80' })).toBe(421);
+    const post = (token: string, origin: string) => httpStatus(port, '/api/jobs.list',
+      { Host: hostHeader, Origin: origin, Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, 'POST', '{}');
+    expect(await post('wrong', host.origin)).toBe(403);
+    expect(await post(host.token, 'http://evil.example')).toBe(403);
+    expect(await post(host.token, host.origin)).toBe(200);
+    expect(await httpStatus(port, '/api/events?token=wrong', { Host: hostHeader })).toBe(403);
+    expect(await httpStatus(port, '/assets/../../package.json', { Host: hostHeader })).toBe(404);
+
+    const denied = await context.newPage();
+    const response = await denied.goto(`${host.origin}/?token=not-the-token`);
+    expect(response?.status()).toBe(403);
+    expect(await denied.textContent('body')).toContain('needs the token');
+    await denied.close();
+  });
+
+  it('creates a store, backs up a folder by path, browses, restores a file and downloads one', async () => {
+    await page.goto(host.url);
+    await page.getByRole('heading', { name: 'Create a datastore' }).waitFor();
+    await page.screenshot({ path: screenshotPath('1-start') });
+
+    // Create a datastore (a job with progress), which then opens.
+    const storePath = join(base, 'store');
+    await page.getByLabel('New datastore folder (empty or new)').fill(storePath);
+    await page.getByLabel('Chunk size').selectOption('1024');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await page.locator('.store-info', { hasText: storePath }).waitFor({ timeout: 30_000 });
+    expect(await page.locator('[data-job-kind="create-store"]').getAttribute('data-status')).toBe('done');
+    expect(Datastore.open(storePath).config.chunkSize).toBe(1024 * 1024);
+
+    // Back up the folder, typed as a path, with an exclude previewed first.
+    await page.getByRole('button', { name: 'Back up a folder…' }).click();
+    await page.getByLabel('Folder to back up').fill(join(base, 'Documents'));
+    expect(await page.getByLabel('Backup group id').inputValue()).toBe('Documents');
+    await page.getByLabel('Exclude (one .gitignore pattern per line)').fill('*.tmp');
+    await page.getByRole('button', { name: 'Preview what is excluded' }).click();
+    const preview = page.getByLabel('Exclude preview');
+    await preview.waitFor();
+    expect(await preview.textContent()).toContain('reports/draft.tmp');
+    expect(await preview.textContent()).toContain('32 files');
+    await page.screenshot({ path: screenshotPath('2-backup-dialog') });
+    await page.getByRole('button', { name: 'Start backup' }).click();
+
+    const backupCard = page.locator('[data-job-kind="backup"]').first();
+    await backupCard.and(page.locator('[data-status="done"]')).waitFor({ timeout: 30_000 });
+    expect(await backupCard.textContent()).toContain('Backed up 32 files');
+
+    // The group and its snapshot appear.
+    await page.getByRole('option', { name: /Documents/ }).waitFor();
+    const row = page.locator('[role="grid"] [data-snapshot^="host/Documents/"]');
+    await row.waitFor();
+    expect(await row.locator('[role="gridcell"]').nth(2).textContent()).toBe('32');
+    await page.screenshot({ path: screenshotPath('3-snapshots') });
+
+    // Browse into reports/2026, see the file's details.
+    await row.getByRole('button', { name: /Browse snapshot/ }).click();
+    await page.getByRole('treeitem', { name: /reports/ }).first().waitFor();
+    await page.getByRole('button', { name: 'Open reports' }).click();
+    await page.getByRole('button', { name: 'Open 2026' }).click();
+    const fileItem = page.locator('[role="treeitem"][data-path="reports/2026/q1.bin"]');
+    await fileItem.click();
+    const details = page.getByLabel('Details');
+    expect(await details.textContent()).toContain((2 * 1024 * 1024 + 123).toLocaleString('en-US'));
+    await page.screenshot({ path: screenshotPath('4-browser') });
+
+    // Restore just that file into a new folder, then compare bytes.
+    await fileItem.getByRole('checkbox').check();
+    await page.getByRole('button', { name: 'Restore selected (1)…' }).click();
+    const target = join(base, 'restored');
+    await page.getByLabel('Restore into folder').fill(target);
+    await page.getByRole('button', { name: 'Restore', exact: true }).click();
+    await page.locator('[data-job-kind="restore"][data-status="done"]').waitFor({ timeout: 30_000 });
+    expect(readFileSync(join(target, 'q1.bin')).equals(q1)).toBe(true);
+
+    // Download the same file through the browser.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download file' }).click()]);
+    const saved = join(base, 'downloaded.bin');
+    await download.saveAs(saved);
+    expect(download.suggestedFilename()).toBe('q1.bin');
+    expect(readFileSync(saved).equals(q1)).toBe(true);
+  });
+
+  it('shows what changed between two snapshots', async () => {
+    writeFileSync(join(base, 'Documents', 'notes.txt'), 'remember the milk and the bread\n');
+    writeFileSync(join(base, 'Documents', 'reports', 'summary.txt'), 'new summary');
+    await page.getByRole('button', { name: '← Snapshots' }).click();
+    await page.getByRole('button', { name: 'Back up a folder…' }).click();
+    await page.getByLabel('Folder to back up').fill(join(base, 'Documents'));
+    await page.getByLabel('Exclude (one .gitignore pattern per line)').fill('*.tmp');
+    await page.getByRole('button', { name: 'Start backup' }).click();
+    await expect.poll(() => page.locator('[role="grid"] [data-snapshot^="host/Documents/"]').count(), { timeout: 30_000 }).toBe(2);
+    await page.locator('[role="grid"] [data-snapshot^="host/Documents/"]').first().getByRole('button', { name: /Browse/ }).click();
+    const compare = page.getByLabel('Compare with');
+    await compare.selectOption({ index: 1 });
+    const list = page.getByRole('list', { name: 'Changed entries' });
+    await list.waitFor();
+    expect(await page.locator('.diff-summary').textContent()).toMatch(/^1 added, 0 removed, 1 changed/);
+    expect(await list.textContent()).toContain('reports/summary.txt');
+    expect(await list.textContent()).toContain('notes.txt');
+    await page.screenshot({ path: screenshotPath('5-diff') });
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.getByRole('button', { name: 'Close comparison' }).click();
+    await page.screenshot({ path: screenshotPath('6-dark') });
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('scrolls 10,000 snapshots with only a screenful in the page', async () => {
+    const store = Datastore.open(join(base, 'store'));
+    const group = { type: 'host' as const, id: 'many' };
+    const start = 1_700_000_000;
+    // Manifests written directly: beginSnapshot lists the group each time (quadratic here) and syncs each one.
+    mkdirSync(store.groupDir(group), { recursive: true });
+    for (let i = 0; i < 10_000; i++) {
+      const ref = { ...group, time: start + i * 3600 };
+      mkdirSync(store.snapshotDir(ref));
+      const manifest = newManifest(ref);
+      manifest.unprotected['cairn-backup'] = { kind: 'folder', files: i, bytes: i * 1000, newBytes: 10, dedupBytes: i };
+      writeFileSync(join(store.snapshotDir(ref), MANIFEST_NAME), encodeManifest(manifest));
+    }
+    await page.getByRole('button', { name: '← Snapshots' }).click();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByRole('option', { name: /many/ }).click();
+    await page.getByText('10,000 snapshots').waitFor({ timeout: 30_000 });
+    const rendered = await page.locator('[role="grid"] [data-snapshot]').count();
+    expect(rendered).toBeGreaterThan(5);
+    expect(rendered).toBeLessThan(80);
+    // Scroll through the whole list, a screen per frame, timing the frames.
+    const frames = await page.evaluate(async () => {
+      const el = document.querySelector<HTMLElement>('[data-testid="snapshot-scroll"]')!;
+      const times: number[] = [];
+      let last = performance.now();
+      while (el.scrollTop + el.clientHeight < el.scrollHeight - 1) {
+        el.scrollTop += el.clientHeight;
+        await new Promise((r) => requestAnimationFrame(r));
+        const now = performance.now();
+        times.push(now - last);
+        last = now;
+      }
+      return times.sort((a, b) => a - b);
+    });
+    const p95 = frames[Math.floor(frames.length * 0.95)]!;
+    console.log(`10,000 snapshots: ${frames.length} frames scrolled, frame p50 ${frames[Math.floor(frames.length / 2)]!.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms`);
+    expect(p95).toBeLessThan(200);
+    // The oldest snapshot is the last row, reached by scrolling.
+    await page.locator(`[data-snapshot="host/many/2023-11-14T22:13:20Z"]`).waitFor();
+    expect(await page.locator('[role="grid"] [data-snapshot]').count()).toBeLessThan(80);
+    await page.screenshot({ path: screenshotPath('7-many-snapshots') });
+  }, 120_000);
+});

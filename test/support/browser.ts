@@ -1,0 +1,70 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+
+export const CHROMIUM = process.env.CAIRN_CHROMIUM ?? '/usr/bin/chromium';
+export const SCREENSHOTS = resolve(import.meta.dirname, '..', '..', 'test-artifacts', 'screenshots');
+const WEB_MAIN = resolve(import.meta.dirname, '..', '..', 'dist', 'web', 'main.js');
+
+/** Debian's Chromium, headless, with a fresh profile (its --user-data-dir) that is removed on close. */
+export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  const profile = mkdtempSync(join(tmpdir(), 'cairn-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync'],
+    viewport: { width: 1360, height: 820 },
+    colorScheme: 'light',
+    acceptDownloads: true,
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface WebHost {
+  url: string;
+  origin: string;
+  token: string;
+  process: ChildProcess;
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+/** `node dist/web/main.js` as `npm run web` starts it, on a free port, with the URL read from its output. */
+export async function startWebHost(args: string[]): Promise<WebHost> {
+  const child = spawn(process.execPath, [WEB_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL from the web host:\n${out}`)), 20_000);
+    const check = () => {
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(out);
+      if (m) { clearTimeout(timer); resolveUrl(m[1]!); }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`web host exited (${code}):\n${out}`)); });
+  });
+  const parsed = new URL(url);
+  return {
+    url, origin: parsed.origin, token: parsed.searchParams.get('token')!, process: child, output: () => out,
+    stop: () => new Promise((resolveExit) => {
+      if (child.exitCode !== null) return resolveExit(child.exitCode);
+      child.once('exit', (code) => resolveExit(code));
+      child.kill('SIGINT');
+    }),
+  };
+}
+
+export function screenshotPath(name: string): string {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return join(SCREENSHOTS, `${name}.png`);
+}

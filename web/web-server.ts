@@ -1,0 +1,197 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HOST_EVENT_NAMES } from '../contract/events.js';
+import { isActionName, validateRequest } from '../contract/validators.js';
+import { toAppError } from '../host/app-errors.js';
+import type { HostService } from '../host/host-service.js';
+import { CONTENT_SECURITY_POLICY, contentType, resolveRendererFile } from '../host/renderer-files.js';
+import { openSnapshotFile, openStore } from '../host/store-views.js';
+
+export interface WebServerOptions {
+  service: HostService;
+  /** The built renderer (dist/renderer). */
+  rendererDir: string;
+  /** 0 (default): a free port. */
+  port?: number;
+  token?: string;
+}
+
+export interface WebServer {
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 1024 * 1024;
+const KEEPALIVE_MS = 15_000;
+
+/**
+ * Browser mode: the renderer and the host service over HTTP on the loopback interface. A random token in the
+ * URL is required for the page and every API call; the Host header must name the loopback address (no DNS
+ * rebinding) and a request's Origin, when sent, must be ours (no other site may call in).
+ */
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const token = options.token ?? randomBytes(24).toString('base64url');
+  const tokenBytes = Buffer.from(token);
+  const streams = new Set<ServerResponse>();
+  let port = 0;
+
+  const tokenMatches = (candidate: string | null | undefined): boolean => {
+    if (!candidate) return false;
+    const bytes = Buffer.from(candidate);
+    return bytes.length === tokenBytes.length && timingSafeEqual(bytes, tokenBytes);
+  };
+  const ourOrigins = (): string[] => [`http://127.0.0.1:${port}`, `http://localhost:${port}`];
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (!res.headersSent) sendJson(res, 500, { ok: false, error: toAppError(err) });
+      else res.destroy();
+    });
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    if (!ourOrigins().map((o) => o.slice('http://'.length)).includes(req.headers.host ?? '')) {
+      return sendText(res, 421, 'Cairn answers only on its loopback address.');
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && !ourOrigins().includes(origin)) return sendText(res, 403, 'Cross-origin requests are refused.');
+    const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
+
+    if (url.pathname.startsWith('/api/')) {
+      res.setHeader('Cache-Control', 'no-store');
+      const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (!tokenMatches(bearer ?? url.searchParams.get('token'))) return sendJson(res, 403, { ok: false, error: { code: 'BAD_REQUEST', message: 'wrong or missing token' } });
+      if (url.pathname === '/api/events' && req.method === 'GET') return openEventStream(res);
+      if (url.pathname === '/api/download' && req.method === 'GET') return download(url, res);
+      const action = url.pathname.slice('/api/'.length);
+      if (req.method !== 'POST' || !isActionName(action)) return sendJson(res, 404, { ok: false, error: { code: 'BAD_REQUEST', message: `no action ${action}` } });
+      if (origin === undefined) return sendText(res, 403, 'Actions need an Origin header.');
+      if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return sendText(res, 415, 'Actions take JSON.');
+      let payload: unknown;
+      try {
+        payload = JSON.parse(await readBody(req));
+      } catch (err) {
+        return sendJson(res, 400, { ok: false, error: { code: 'BAD_REQUEST', message: err instanceof Error ? err.message : 'bad body' } });
+      }
+      return sendJson(res, 200, await options.service.handle(action, payload));
+    }
+
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed.');
+    const file = resolveRendererFile(options.rendererDir, url.pathname);
+    if (!file) return sendText(res, 404, 'Not found.');
+    // The page itself needs the token; its scripts and styles are the same for everyone.
+    if (file.endsWith('index.html') && !tokenMatches(url.searchParams.get('token'))) {
+      return sendText(res, 403, 'This address needs the token that `npm run web` printed (…/?token=…).');
+    }
+    let size: number;
+    try {
+      const st = statSync(file);
+      if (!st.isFile()) return sendText(res, 404, 'Not found.');
+      size = st.size;
+    } catch {
+      return sendText(res, 404, 'Not found.');
+    }
+    res.writeHead(200, {
+      'Content-Type': contentType(file), 'Content-Length': size, 'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+      'Cache-Control': file.endsWith('index.html') ? 'no-store' : 'max-age=3600',
+    });
+    if (req.method === 'HEAD') return void res.end();
+    createReadStream(file).pipe(res);
+  };
+
+  const openEventStream = (res: ServerResponse): void => {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
+    res.write(': connected\n\n');
+    streams.add(res);
+    res.on('close', () => streams.delete(res));
+  };
+
+  const download = async (url: URL, res: ServerResponse): Promise<void> => {
+    const p = url.searchParams;
+    const valid = validateRequest('dialog.save-file', {
+      store: p.get('store'), path: p.get('path'),
+      snapshot: { type: p.get('type'), id: p.get('id'), time: Number(p.get('time')) },
+    });
+    if (!valid.ok) return sendJson(res, 400, { ok: false, error: { code: 'BAD_REQUEST', message: valid.message } });
+    let file;
+    try {
+      const store = openStore(options.service.policy.check(valid.value.store, 'datastore'));
+      file = openSnapshotFile(store, valid.value.snapshot, valid.value.path);
+    } catch (err) {
+      return sendJson(res, 404, { ok: false, error: toAppError(err) });
+    }
+    res.writeHead(200, {
+      'Content-Type': 'application/octet-stream', 'Content-Length': file.size,
+      'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
+    });
+    try {
+      for (const slice of file.slices) {
+        if (res.destroyed) return;
+        if (!res.write(slice)) await new Promise((resolve) => res.once('drain', resolve));
+      }
+      res.end();
+    } catch {
+      res.destroy(); // a chunk failed verification: cut the download short rather than send wrong bytes
+    }
+  };
+
+  const unsubscribe = options.service.subscribe((event, payload) => {
+    if (!HOST_EVENT_NAMES.includes(event)) return;
+    const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
+    for (const stream of streams) stream.write(frame);
+  });
+  const keepalive = setInterval(() => { for (const s of streams) s.write(': keepalive\n\n'); }, KEEPALIVE_MS);
+  keepalive.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`, port, token,
+    close: async () => {
+      unsubscribe();
+      clearInterval(keepalive);
+      for (const s of streams) s.end();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on('data', (part: Buffer) => {
+      size += part.length;
+      if (size > MAX_BODY) {
+        reject(new Error('request body too large'));
+        req.destroy();
+        return;
+      }
+      parts.push(part);
+    });
+    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
