@@ -3,6 +3,7 @@ import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync } fro
 import { basename, resolve } from 'node:path';
 import { assertBackupId, snapshotPath, toBackupId, type SnapshotRef } from '../backup/backup-names.js';
 import { chunkerParams, MiB } from '../chunker/chunker-params.js';
+import type { BackupSession } from '../datastore/backup-session.js';
 import type { Datastore, SnapshotInfo } from '../datastore/datastore.js';
 import { CairnError, errnoCode, isCairnError } from '../errors.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
@@ -98,16 +99,17 @@ export async function backupFolder(store: Datastore, source: string, options: Fo
   const id = options.id !== undefined ? assertBackupId(options.id) : toBackupId(basename(root));
   if (!id) throw new CairnError('INVALID_NAME', `cannot derive a backup id from ${root}; choose one`);
   const group = { type: 'host' as const, id };
-  const lock = store.lockGroup(group);
+  const session = store.startBackup(group);
   try {
-    return await runFolderBackup(store, root, group, { ...options, signal: anySignal(options.signal, lock.signal) });
+    return await runFolderBackup(store, root, session, { ...options, signal: anySignal(options.signal, session.signal) });
   } finally {
-    lock.release();
+    session.release();
   }
 }
 
-async function runFolderBackup(store: Datastore, root: string, group: { type: 'host'; id: string },
+async function runFolderBackup(store: Datastore, root: string, session: BackupSession,
   options: FolderBackupOptions): Promise<FolderBackupResult> {
+  const group = session.group;
   const memoryLog = new MemoryLogger();
   const log: Logger = {
     info: (m) => { memoryLog.info(m); options.log?.info(m); },
@@ -129,8 +131,12 @@ async function runFolderBackup(store: Datastore, root: string, group: { type: 'h
   progress.phase = 'backing-up';
   const meter = new RateMeter(progress.bytesTotal);
 
-  const base = chooseBase(store, store.listSnapshots(group), log);
-  const snapshot = store.beginSnapshot(group);
+  let base = chooseBase(store, store.listSnapshots(group), log);
+  if (base && !session.holdSnapshot(base.snapshot.ref, true)) {
+    log.warn(`${base.snapshot.path} was forgotten as the backup started; backing up without a base`);
+    base = undefined;
+  }
+  const snapshot = store.beginSnapshot(group, { session });
   const payloadAvg = options.chunkSize ?? FOLDER_CHUNK_SIZE;
   const largeFile = chunkerParams(payloadAvg).min;
   const stats: ArchiveStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, skipped: scan.totals.skipped };

@@ -72,8 +72,8 @@ export function useLockHolders(): (storeRoot: string, id: string) => Promise<Loc
     const datastoreUrl = pathToFileURL(resolve(DIST, 'core', 'datastore', 'datastore.js')).href;
     const script = `
       const { Datastore } = await import(${JSON.stringify(datastoreUrl)});
-      const lock = Datastore.open(${JSON.stringify(storeRoot)}).lockGroup({ type: 'host', id: ${JSON.stringify(id)} });
-      process.stdout.write(JSON.stringify({ pid: process.pid, purpose: lock.holder.purpose }) + '\\n');
+      const lock = Datastore.open(${JSON.stringify(storeRoot)}).startBackup({ type: 'host', id: ${JSON.stringify(id)} });
+      process.stdout.write(JSON.stringify({ pid: process.pid, purpose: lock.purpose }) + '\\n');
       setInterval(() => {}, 1 << 30);
     `;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
