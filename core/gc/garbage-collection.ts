@@ -10,7 +10,7 @@ import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { throttle, yieldToEventLoop } from '../jobs/rate-meter.js';
 import { acquireExclusiveLock } from '../locks/process-lock.js';
 import { MemoryLogger, type Logger } from '../log.js';
-import { FORGOTTEN_PREFIX } from '../prune/forget.js';
+import { FORGOTTEN_PREFIX, forgetSnapshot } from '../prune/forget.js';
 import { writeGcStatus, type GcStatus } from './gc-status.js';
 import { checkExplicitStamps, type StampCheck } from './stamp-check.js';
 
@@ -101,7 +101,8 @@ async function runGc(store: Datastore, options: GcOptions): Promise<GcResult> {
   const status: GcStatus = {
     startedAt: new Date(started).toISOString(), durationMs: 0, cutoff: new Date(cutoff).toISOString(), stampCheck: stamps.detail,
     writersAtStart: writers.length, indexFileCount: 0, indexDataBytes: 0, diskChunks: 0, diskBytes: 0, removedChunks: 0,
-    removedBytes: 0, pendingChunks: 0, pendingBytes: 0, removedBad: 0, stillBad: 0, removedTmp: 0, missingChunks: 0,
+    removedBytes: 0, pendingChunks: 0, pendingBytes: 0, removedBad: 0, stillBad: 0, removedTmp: 0, removedUnfinished: 0, keptOnSecondLook: 0,
+    missingChunks: 0,
     cacheStats: { hits: 0, misses: 0 }, dedupFactor: 1, completed: false,
   };
 
@@ -182,6 +183,7 @@ async function runGc(store: Datastore, options: GcOptions): Promise<GcResult> {
   if (strays > 0) log.warn(`found ${strays} index file(s) outside the expected layout`);
   if (status.missingChunks > MAX_MISSING_WARNINGS) log.warn(`${status.missingChunks} chunks are missing in all; run verify to see which snapshots they affect`);
   report.flush(progress);
+  throwIfCancelled(signal, 'garbage collection');
 
   // ---- Phase 2: sweep ----
   log.info('GC phase 2: sweeping unused chunks');
@@ -189,6 +191,7 @@ async function runGc(store: Datastore, options: GcOptions): Promise<GcResult> {
   report.flush(progress);
   const chunksDir = store.chunks.chunksDir;
   for (let p = 0; p < PREFIX_DIR_COUNT; p++) {
+    throwIfCancelled(signal, 'garbage collection');
     const dir = join(chunksDir, prefixDirName(p));
     let names: string[];
     try {
@@ -208,6 +211,7 @@ async function runGc(store: Datastore, options: GcOptions): Promise<GcResult> {
     report.push(progress);
     await pace();
   }
+  status.removedUnfinished = removeAbandonedSnapshots(store, cutoff, log);
   for (const path of found.leftovers) {
     const st = lstatSync(path, { throwIfNoEntry: false });
     if (!st || st.mtimeMs >= cutoff) continue;
@@ -300,12 +304,36 @@ function sweepEntry(path: string, name: string, cutoff: number, markedSince: num
   if (second.mtimeMs >= cutoff) {
     if (existsSync(chunkPath)) unlinkOrThrow(parked);
     else renameSync(parked, chunkPath);
+    status.keptOnSecondLook++;
     countKept(status, second.size, true);
     return;
   }
   unlinkOrThrow(parked);
   status.removedChunks++;
   status.removedBytes += second.size;
+}
+
+/**
+ * Unfinished snapshots that no backup holds and that are older than the cutoff were left by a backup that
+ * crashed (a live backup holds its snapshot from the moment it creates it, after its lease started).
+ */
+function removeAbandonedSnapshots(store: Datastore, cutoff: number, log: Logger): number {
+  let removed = 0;
+  for (const group of listGroups(store.root)) {
+    for (const snap of store.listSnapshots(group)) {
+      if (snap.finished) continue;
+      const st = lstatSync(store.snapshotDir(snap), { throwIfNoEntry: false });
+      if (!st || st.mtimeMs >= cutoff) continue;
+      try {
+        forgetSnapshot(store, snap, { unfinishedOnly: true });
+        removed++;
+        log.info(`removed ${snap.path}, left unfinished by a backup that stopped`);
+      } catch (err) {
+        if (!isCairnError(err, 'LOCKED') && !isCairnError(err, 'NOT_FOUND')) throw err;
+      }
+    }
+  }
+  return removed;
 }
 
 function countKept(status: GcStatus, size: number, inUse: boolean): void {

@@ -27,6 +27,10 @@ export interface GcStatus {
   stillBad: number;
   /** Crash leftovers removed: chunk and index tmp files, interrupted forgets. */
   removedTmp: number;
+  /** Unfinished snapshots left by backups that crashed. */
+  removedUnfinished: number;
+  /** Sweep candidates a writer touched between the sweep's two looks, and so kept. */
+  keptOnSecondLook: number;
   missingChunks: number;
   cacheStats: { hits: number; misses: number };
   dedupFactor: number;

@@ -12,11 +12,12 @@ export const FORGOTTEN_PREFIX = '.forgotten-';
  * Removes one snapshot (spec 6.3): alone with it (a running backup holding it as base or writing it, or a
  * restore reading it, makes this fail naming the holder), never a protected one. Its chunks stay for GC.
  */
-export function forgetSnapshot(store: Datastore, ref: SnapshotRef): void {
+export function forgetSnapshot(store: Datastore, ref: SnapshotRef, options: { unfinishedOnly?: boolean } = {}): void {
   const path = snapshotPath(ref);
   const lock = store.lockSnapshotExclusive(ref, `forget of ${path}`);
   try {
     const info = store.snapshotInfo(ref);
+    if (options.unfinishedOnly && info.finished) return;
     if (info.protected) throw new CairnError('PROTECTED', `snapshot ${path} is protected; unprotect it first`);
     const dir = store.snapshotDir(ref);
     const doomed = join(store.groupDir(ref), `${FORGOTTEN_PREFIX}${ref.time}-${randomBytes(4).toString('hex')}`);
