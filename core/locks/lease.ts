@@ -116,19 +116,23 @@ export function listLiveLeases(storeRoot: string, resource?: string, log?: Logge
   for (const base of targets) {
     const target = join(dir, base);
     const info = readLease(`${target}.json`);
-    const locked = isFreshlyLocked(target);
-    if (locked) {
+    const here = info !== undefined && info.host === hostname();
+    // On this host the process table is the truth: a dead pid's lease is dead at once, a live one's is
+    // live even when its refresh lags (a suspended or stalled process keeps its claims).
+    if (here && info.pid !== process.pid) {
+      if (processIsAlive(info.pid)) live.push(info);
+      else removeDeadLease(target, info, log);
+      continue;
+    }
+    if (isFreshlyLocked(target)) {
       // A lock whose record is not written yet belongs to a holder that started a moment ago.
       live.push(info ?? placeholderLease(base));
       continue;
     }
-    if (info && info.host === hostname() && processIsAlive(info.pid) && info.pid !== process.pid) {
+    if (here && statSync(`${target}.lock`, { throwIfNoEntry: false })) {
+      // Our own lease with a lagging refresh (a long synchronous stretch): still ours, still live.
       live.push(info);
       continue;
-    }
-    if (info && info.pid === process.pid && info.host === hostname()) {
-      // Our own lease with a lagging refresh (a long synchronous stretch): still ours, still live.
-      if (statSync(`${target}.lock`, { throwIfNoEntry: false })) { live.push(info); continue; }
     }
     removeDeadLease(target, info, log);
   }

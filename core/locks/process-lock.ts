@@ -133,10 +133,9 @@ export function exclusiveLockHolder(storeRoot: string, name: string): LockHolder
     locked = false;
   }
   const holder = readHolder(`${target}.holder.json`);
-  if (!locked) {
-    // Stale by time, yet its process still runs here (suspended, or a long stall): still held.
-    if (holder && holder.host === hostname() && processIsAlive(holder.pid) && existsSync(`${target}.lock`)) return holder;
-    return undefined;
+  if (holder && holder.host === hostname() && holder.pid !== process.pid) {
+    return processIsAlive(holder.pid) && existsSync(`${target}.lock`) ? holder : undefined;
   }
+  if (!locked) return undefined;
   return holder ?? { pid: 0, host: '?', purpose: `${name} (starting)`, startedAt: new Date().toISOString() };
 }
