@@ -1,10 +1,10 @@
 import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { SnapshotRef } from '../backup/backup-names.js';
+import { snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError, errnoCode, ioError, type CairnErrorCode } from '../errors.js';
-import { throwIfCancelled } from '../jobs/cancel.js';
+import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
 import { workerScriptUrl } from '../jobs/worker-url.js';
 import { MemoryLogger, type Logger } from '../log.js';
@@ -52,6 +52,16 @@ const MIN_FILES_FOR_WORKERS = 64;
  */
 export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: string, options: FolderRestoreOptions = {}):
   Promise<FolderRestoreResult> {
+  // Held for the whole restore: the snapshot cannot be forgotten (or pruned) under it.
+  const lock = store.lockSnapshotShared(ref, `restore of ${snapshotPath(ref)}`);
+  try {
+    return await runRestore(store, ref, target, { ...options, signal: anySignal(options.signal, lock.signal) });
+  } finally {
+    lock.release();
+  }
+}
+
+async function runRestore(store: Datastore, ref: SnapshotRef, target: string, options: FolderRestoreOptions): Promise<FolderRestoreResult> {
   const reader = new FolderArchiveReader(store.openSnapshot(ref));
   const selected = reader.get(options.path ?? '');
   const memoryLog = new MemoryLogger();

@@ -45,7 +45,7 @@ function leasesDir(storeRoot: string): string {
 export function acquireLease(storeRoot: string, resource: string, kind: LeaseKind, purpose: string, log?: Logger): HeldLease {
   const dir = leasesDir(storeRoot);
   mkdirSync(dir, { recursive: true });
-  const id = `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_')}-${process.pid}-${randomBytes(6).toString('hex')}`;
+  const id = `${safeHost()}-${process.pid}-${randomBytes(6).toString('hex')}`;
   const target = join(dir, `${resource}@${id}`);
   const info: LeaseInfo = { resource, kind, id, pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString() };
   const controller = new AbortController();
@@ -115,8 +115,9 @@ export function listLiveLeases(storeRoot: string, resource?: string, log?: Logge
   const live: LeaseInfo[] = [];
   for (const base of targets) {
     const target = join(dir, base);
-    const info = readLease(`${target}.json`);
-    const here = info !== undefined && info.host === hostname();
+    // A lock without its record yet: the holder is known by the pid in the lease id.
+    const info = readLease(`${target}.json`) ?? placeholderLease(base);
+    const here = info.host === hostname();
     // On this host the process table is the truth: a dead pid's lease is dead at once, a live one's is
     // live even when its refresh lags (a suspended or stalled process keeps its claims).
     if (here && info.pid !== process.pid) {
@@ -126,7 +127,7 @@ export function listLiveLeases(storeRoot: string, resource?: string, log?: Logge
     }
     if (isFreshlyLocked(target)) {
       // A lock whose record is not written yet belongs to a holder that started a moment ago.
-      live.push(info ?? placeholderLease(base));
+      live.push(info);
       continue;
     }
     if (here && statSync(`${target}.lock`, { throwIfNoEntry: false })) {
@@ -147,11 +148,17 @@ function isFreshlyLocked(target: string): boolean {
   }
 }
 
+function safeHost(): string {
+  return hostname().replace(/[^A-Za-z0-9_.]/g, '_');
+}
+
+/** What a lease id (`<host>-<pid>-<random>`) tells of a holder whose record is not written (yet). */
 function placeholderLease(base: string): LeaseInfo {
   const at = base.lastIndexOf('@');
   const id = base.slice(at + 1);
-  const pid = Number(/-(\d+)-[0-9a-f]+$/.exec(id)?.[1] ?? 0);
-  return { resource: base.slice(0, at), kind: 'writer', id, pid, host: '?', purpose: 'a job that is just starting', startedAt: new Date().toISOString() };
+  const m = /^(.*)-(\d+)-[0-9a-f]+$/.exec(id);
+  const host = m?.[1] === safeHost() ? hostname() : (m?.[1] ?? '?');
+  return { resource: base.slice(0, at), kind: 'writer', id, pid: Number(m?.[2] ?? 0), host, purpose: 'a job that is just starting', startedAt: new Date().toISOString() };
 }
 
 function removeDeadLease(target: string, info: LeaseInfo | undefined, log?: Logger): void {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -88,24 +88,35 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
       controller.abort(new CairnError('LOCKED', `lost the lock for ${purpose}: ${err.message}`));
     },
   };
+  // Who we are goes to a file of our own before the lock is taken and is renamed into place after: a
+  // process killed in between is still known by its pid, so its lock can be taken over at once.
+  const holder: LockHolder = { pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString() };
+  const ownPath = `${target}.holder.${process.pid}.json`;
+  writeFileAtomicSync(ownPath, JSON.stringify(holder));
   let release: () => void;
   try {
     release = lockfile.lockSync(target, options);
   } catch (err) {
+    try { unlinkSync(ownPath); } catch { /* gone */ }
     if (errnoCode(err) !== 'ELOCKED') throw new CairnError('IO', `cannot lock ${target}: ${(err as Error).message}`, { cause: err });
-    const holder = readHolder(holderPath);
-    if (holder && holder.host === hostname() && holder.pid !== process.pid && !processIsAlive(holder.pid)) {
-      log?.warn(`taking over the lock of ${describeHolder(holder)}: that process is gone`);
+    const current = readHolder(holderPath);
+    const candidates = current ? [current] : pendingHolders(dir, name);
+    const gone = candidates.length > 0 && candidates.every((h) => h.host === hostname() && h.pid !== process.pid && !processIsAlive(h.pid));
+    if (gone) {
+      log?.warn(`taking over the lock of ${describeHolder(candidates[0]!)}: that process is gone`);
       try { rmdirSync(lockDir); } catch { /* someone else was quicker */ }
+      for (const h of candidates) {
+        try { unlinkSync(`${target}.holder.${h.pid}.json`); } catch { /* gone */ }
+      }
       return tryExclusiveLock(storeRoot, name, purpose, log);
     }
-    throw new CairnError('LOCKED', holder ? `busy: ${describeHolder(holder)}` : `busy: ${purpose} is locked by another process`);
+    const shown = current ?? candidates[0];
+    throw new CairnError('LOCKED', shown ? `busy: ${describeHolder(shown)}` : `busy: ${purpose} is locked by another process`);
   }
   if (previous && previous.pid !== process.pid) {
     log?.info(`took over a stale lock left by ${describeHolder(previous)}`);
   }
-  const holder: LockHolder = { pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString() };
-  writeFileAtomicSync(holderPath, JSON.stringify(holder));
+  renameSync(ownPath, holderPath);
   let released = false;
   return {
     holder,
@@ -121,6 +132,18 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
       }
     },
   };
+}
+
+/** Holders that were taking this lock when they stopped (their own file was not renamed into place yet). */
+function pendingHolders(dir: string, name: string): LockHolder[] {
+  const prefix = `${name}.holder.`;
+  const out: LockHolder[] = [];
+  for (const file of readdirSync(dir)) {
+    if (!file.startsWith(prefix) || !/^\d+\.json$/.test(file.slice(prefix.length))) continue;
+    const h = readHolder(join(dir, file));
+    if (h) out.push(h);
+  }
+  return out;
 }
 
 /** Who holds an exclusive lock, if anyone live does (a crashed holder's lock counts as free). */
