@@ -25,9 +25,9 @@ export interface HeldLease {
   /** Aborted if the lease is lost (its lock vanished or went stale, e.g. after the process was suspended). */
   readonly signal: AbortSignal;
   /**
-   * Throws unless the lease is held and fresh enough that nobody can have judged it stale: called right
-   * before a writer publishes its manifest, so a writer that was frozen past the stale time never publishes
-   * a snapshot whose chunks a GC may have swept meanwhile.
+   * Throws unless the lease is still in place: called right before a writer publishes its manifest, so a
+   * writer that was frozen until its lease was judged dead never publishes a snapshot whose chunks a GC may
+   * have swept meanwhile.
    */
   assertHeld(): void;
   release(): void;
@@ -68,9 +68,10 @@ export function acquireLease(storeRoot: string, resource: string, kind: LeaseKin
     signal: controller.signal,
     assertHeld() {
       if (controller.signal.aborted) throw controller.signal.reason as Error;
-      const st = statSync(`${target}.lock`, { throwIfNoEntry: false });
-      const fresh = st !== undefined && Date.now() - st.mtimeMs < LOCK_STALE_MS / 2;
-      if (!fresh || readLease(`${target}.json`)?.id !== id) {
+      // Whoever judges a lease dead removes it on the spot (listLiveLeases), before acting on that judgement:
+      // so if ours is still in place, nobody has counted us out.
+      const lockThere = statSync(`${target}.lock`, { throwIfNoEntry: false }) !== undefined;
+      if (!lockThere || readLease(`${target}.json`)?.id !== id) {
         throw new CairnError('LOCKED', `the lease of ${purpose} was lost (the process was stalled for too long); run it again`);
       }
     },
