@@ -1,6 +1,6 @@
 import {
   closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync,
-  statSync, unlinkSync, utimesSync,
+  statSync, unlinkSync, utimesSync, type Dirent,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -211,18 +211,21 @@ export class ChunkStore {
     });
   }
 
-  /** Every file in the chunk directories that is a chunk, a `.bad` copy or a crash leftover, prefix by prefix. */
+  /** Every regular file in the chunk directories that is a chunk, a `.bad` copy or a crash leftover, prefix by prefix. */
   *iterate(options: { onPrefix?: (done: number) => void } = {}): Generator<ChunkFileEntry> {
     for (let i = 0; i < PREFIX_DIR_COUNT; i++) {
       const dir = join(this.chunksDir, prefixDirName(i));
-      let names: string[];
+      let dirents: Dirent[];
       try {
-        names = readdirSync(dir);
+        dirents = readdirSync(dir, { withFileTypes: true });
       } catch (err) {
         if (errnoCode(err) === 'ENOENT') continue;
         throw ioError('list chunk directory', dir, err);
       }
-      for (const name of names) {
+      for (const dirent of dirents) {
+        // Only regular files are chunks: a folder or symlink with a chunk's name is not one.
+        if (!dirent.isFile()) continue;
+        const name = dirent.name;
         const kind: ChunkFileKind | undefined = isHexDigest(name) ? 'chunk' : BAD_NAME.test(name) ? 'bad'
           : TMP_NAME.test(name) ? 'tmp' : undefined;
         if (kind) yield { kind, digest: name.slice(0, 64), name, path: join(dir, name) };
@@ -236,7 +239,7 @@ export class ChunkStore {
     for (const entry of this.iterate()) {
       if (entry.kind === 'chunk') {
         const st = lstatSync(entry.path, { throwIfNoEntry: false });
-        if (!st) continue;
+        if (!st?.isFile()) continue;
         stats.chunks++;
         stats.bytes += st.size;
       } else {
