@@ -17,6 +17,7 @@ import type { SnapshotRef } from '../core/backup/backup-names.js';
 import { encodeManifest, MANIFEST_NAME } from '../core/backup/manifest.js';
 import { chunkerParams } from '../core/chunker/chunker-params.js';
 import { Datastore } from '../core/datastore/datastore.js';
+import { backupImage } from '../core/image/image-backup.js';
 import { writeFileAtomicSync } from '../core/fs/atomic-write.js';
 import type { ChunkIndex } from '../core/index/index-format.js';
 import { MemoryLogger } from '../core/log.js';
@@ -379,19 +380,47 @@ describe('incremental folder backups', () => {
     expect(result.newBytes).toBeLessThan(added + 64 * KiB);
   });
 
-  it('does not use a snapshot whose verification failed as the base', async () => {
-    const failed = previous!;
-    const manifest = ctx.store.readManifest(failed.snapshot);
+  const markFailed = (ref: SnapshotRef): void => {
+    const manifest = ctx.store.readManifest(ref);
     manifest.unprotected.verify_state = { upid: 'x', state: 'failed' };
-    writeFileAtomicSync(join(ctx.store.snapshotDir(failed.snapshot), MANIFEST_NAME), encodeManifest(manifest));
-    expect(ctx.store.readManifest(failed.snapshot).unprotected.verify_state?.state).toBe('failed');
+    writeFileAtomicSync(join(ctx.store.snapshotDir(ref), MANIFEST_NAME), encodeManifest(manifest));
+    expect(ctx.store.readManifest(ref).unprotected.verify_state?.state).toBe('failed');
+  };
 
+  it('passes over a newest snapshot whose verification failed for the next older one that did not', async () => {
+    const group = { type: 'host' as const, id: 'inc' };
+    const finished = ctx.store.listSnapshots(group).filter((s) => s.finished);
+    const failed = previous!;
+    expect(finished.at(-1)!.path).toBe(failed.path);
+    const older = finished.at(-2)!;
+    markFailed(failed.snapshot);
+    const result = await backupFolder(ctx.store, src, { id: 'inc' });
+    previous = result;
+    expect(result.base).toBe(older.path);
+    // Only the files added since the older snapshot (by the previous test) are read; the rest is reused from it.
+    expect(result.bytesRead).toBe(500 * KiB + 'a new note'.length);
+    expect(result.bytesReused).toBe(sourceBytes(src) - result.bytesRead);
+    const target = scratch('inc-restored');
+    await restoreFolder(ctx.store, result.snapshot, target);
+    expectSameTree(src, target);
+
+    // A newest snapshot that holds no folder archive (an image backup into the same group) is passed over too.
+    const image = put(scratch('inc-image'), 'disk.img', pseudoRandomBytes(100 * KiB, 'inc-image'));
+    await backupImage(ctx.store, image, { id: 'inc', type: 'host' });
+    expect(ctx.store.listSnapshots(group).at(-1)!.files).toEqual(['disk.img.fidx']);
+    const afterImage = await backupFolder(ctx.store, src, { id: 'inc' });
+    expect(afterImage.base).toBe(result.path);
+    expect(afterImage.bytesRead).toBe(0);
+    previous = afterImage;
+  });
+
+  it('uses no base when every finished snapshot failed verification, and builds on the new one next time', async () => {
+    for (const s of ctx.store.listSnapshots({ type: 'host', id: 'inc' })) if (s.finished) markFailed(s);
     const full = await backupFolder(ctx.store, src, { id: 'inc' });
     previous = full;
     expect(full.base).toBeUndefined();
     expect(full.bytesRead).toBe(sourceBytes(src));
     expect(full.bytesReused).toBe(0);
-    // The next one builds on the good snapshot again.
     const next = await backupAndVerify();
     expect(next.base).toBe(full.path);
     expect(next.bytesRead).toBe(0);
