@@ -669,6 +669,10 @@ describe('excludes', () => {
     };
     for (const [rel, text] of Object.entries(files)) put(src, rel, text);
     mkfifo(join(src, 'build/pipe')); // never seen: the excluded folder is not entered
+    // Inside the excluded folder: a second link to a file (its bytes count once) and symlinks (never followed).
+    linkSync(join(src, 'build/out.bin'), join(src, 'build/out-again.bin'));
+    symlinkSync(join(src, 'notes.txt'), join(src, 'build/to-notes'));
+    symlinkSync(src, join(src, 'build/to-root'));
     const patterns = ['*.log', 'build/', '!keep.log', '/top-only.tmp'];
 
     const preview = await previewExcludes(src, patterns);
@@ -690,6 +694,9 @@ describe('excludes', () => {
       expect(p.isDirectory, p.path).toBe(before.get(p.path)!.kind === 'directory');
       if (!p.isDirectory) expect(p.bytes, p.path).toBe(before.get(p.path)!.size);
     }
+    // An excluded folder counts the files below it.
+    expect(preview.paths.find((p) => p.path === 'build')?.bytes).toBe(
+      ['build/out.bin', 'build/keep.log', 'build/.cairnignore'].reduce((n, rel) => n + files[rel]!.length, 0));
     expect(preview).toMatchObject({ excluded: excluded.length, files: result.stats.files, bytes: result.stats.bytes, truncated: false });
     expect(preview.excludedBytes).toBe(preview.paths.reduce((n, p) => n + p.bytes, 0));
     expect(after.has('build')).toBe(false);
