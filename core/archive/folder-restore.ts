@@ -52,6 +52,11 @@ const MIN_FILES_FOR_WORKERS = 64;
  * file's SHA-256), modes and mtimes restored, symlinks and hardlinks recreated. Nothing is written outside the
  * target: names are validated, and no folder on the way may be a symlink. Files are written to tmp siblings
  * and renamed, by worker threads in payload order; folders first, their attributes last.
+ *
+ * Cancelling: until the last file and hardlink are written, a cancel stops the restore at the next file and
+ * it fails with CANCELLED (files already written stay, no tmp file is left, folder attributes are not set).
+ * A cancel that arrives after that changes nothing: everything is there, so the folder attributes are set
+ * and the restore reports success.
  */
 export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: string, options: FolderRestoreOptions = {}):
   Promise<FolderRestoreResult> {
@@ -143,7 +148,8 @@ export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: 
   if (selected.entry.kind === EntryKind.Directory) await planChildren(selected.entry, destBytes, selectedPath);
   else await plan(selected.entry, Buffer.concat([destBytes, SLASH, selected.entry.name]), selectedPath);
 
-  // 2. Files, by worker threads (or here, for a few).
+  // 2. Files, by worker threads (or here, for a few). A cancel during planning stops the restore here.
+  throwIfCancelled(options.signal, 'restore');
   const bytesTotal = files.reduce((n, f) => n + f.size, 0) + hardlinks.reduce((n, h) => n + h.entry.size, 0);
   const progress: FolderRestoreProgress = {
     phase: 'restoring', filesTotal: files.length + hardlinks.length, bytesTotal, filesDone: 0, bytesDone: 0, currentPath: '', rate: 0,
@@ -245,6 +251,7 @@ async function runRestoreWorkers(root: string, snapshot: SnapshotRef, existing: 
   const flag = new Int32Array(cancel);
   const stop = (): void => { Atomics.store(flag, 0, 1); };
   signal?.addEventListener('abort', stop, { once: true });
+  if (signal?.aborted) stop(); // its abort event has passed
   const url = workerScriptUrl(import.meta.url, './restore-worker.js');
   let outcomes: WorkerOutcome[];
   try {
