@@ -72,18 +72,20 @@ export interface FolderBackupOptions {
 /** Chunks in flight to the writers before the reader waits. */
 const MAX_QUEUED_CHUNKS = 16;
 
-/** The group's newest finished snapshot whose verify did not fail and that holds a folder archive. */
+/**
+ * The group's newest finished snapshot whose verify did not fail and that holds a folder archive. Newer ones
+ * that fail these tests (or cannot be opened, which is logged) are passed over for the next older one.
+ */
 export function chooseBase(store: Datastore, snapshots: SnapshotInfo[], log: Logger): FolderArchiveReader | undefined {
   for (const info of [...snapshots].reverse()) {
     if (!info.finished) continue;
     try {
       const snap = store.openSnapshot(info);
-      if (snap.manifest.unprotected.verify_state?.state === 'failed') return undefined;
-      if (!FolderArchiveReader.hasFolderArchive(snap.manifest.files.map((f) => f.filename))) return undefined;
+      if (snap.manifest.unprotected.verify_state?.state === 'failed') continue;
+      if (!FolderArchiveReader.hasFolderArchive(snap.manifest.files.map((f) => f.filename))) continue;
       return new FolderArchiveReader(snap);
     } catch (err) {
       log.warn(`not using ${info.path} as the base: ${(err as Error).message}`);
-      return undefined;
     }
   }
   return undefined;

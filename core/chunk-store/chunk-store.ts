@@ -1,6 +1,6 @@
 import {
   closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync,
-  statSync, unlinkSync, utimesSync,
+  statSync, unlinkSync, utimesSync, type Dirent,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -132,6 +132,8 @@ export class ChunkStore {
    * so the caller can skip compressing and writing it; otherwise the caller writes it.
    */
   markIfPresent(digest: Uint8Array | string): boolean {
+    const st = lstatSync(this.chunkPath(digest), { throwIfNoEntry: false });
+    if (!st || !st.isFile() || st.size === 0) return false;
     return this.touch(digest);
   }
 
@@ -240,18 +242,21 @@ export class ChunkStore {
     }
   }
 
-  /** Every file in the chunk directories that is a chunk, a `.bad` copy or a crash leftover, prefix by prefix. */
+  /** Every regular file in the chunk directories that is a chunk, a `.bad` copy or a crash leftover, prefix by prefix. */
   *iterate(options: { onPrefix?: (done: number) => void } = {}): Generator<ChunkFileEntry> {
     for (let i = 0; i < PREFIX_DIR_COUNT; i++) {
       const dir = join(this.chunksDir, prefixDirName(i));
-      let names: string[];
+      let dirents: Dirent[];
       try {
-        names = readdirSync(dir);
+        dirents = readdirSync(dir, { withFileTypes: true });
       } catch (err) {
         if (errnoCode(err) === 'ENOENT') continue;
         throw ioError('list chunk directory', dir, err);
       }
-      for (const name of names) {
+      for (const dirent of dirents) {
+        // Only regular files are chunks: a folder or symlink with a chunk's name is not one.
+        if (!dirent.isFile()) continue;
+        const name = dirent.name;
         const kind: ChunkFileKind | undefined = isHexDigest(name) ? 'chunk' : BAD_NAME.test(name) ? 'bad'
           : TMP_NAME.test(name) ? 'tmp' : PARKED_NAME.test(name) ? 'parked' : undefined;
         if (kind) yield { kind, digest: name.slice(0, 64), name, path: join(dir, name) };
@@ -265,7 +270,7 @@ export class ChunkStore {
     for (const entry of this.iterate()) {
       if (entry.kind === 'chunk') {
         const st = lstatSync(entry.path, { throwIfNoEntry: false });
-        if (!st) continue;
+        if (!st?.isFile()) continue;
         stats.chunks++;
         stats.bytes += st.size;
       } else {
