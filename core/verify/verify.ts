@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkBlob, decodeBlob } from '../blob/data-blob.js';
+import { checkBlob, decodeBlob, isEncryptedKind } from '../blob/data-blob.js';
 import { snapshotPath, type BackupGroupRef, type SnapshotRef } from '../backup/backup-names.js';
 import { DigestSet } from '../chunk-store/digest-set.js';
 import type { Datastore, SnapshotInfo } from '../datastore/datastore.js';
@@ -68,7 +68,8 @@ export async function verify(store: Datastore, target: VerifyTarget, options: Ve
   const verified = new DigestSet();
   const corrupt = new Map<string, string>();
   const missing = new Set<string>();
-  const bytesTotal = snapshots.reduce((sum, s) => sum + manifestBytes(store, s), 0);
+  const sizes = snapshots.map((s) => manifestBytes(store, s));
+  const bytesTotal = sizes.reduce((sum, n) => sum + n, 0);
   const progress: VerifyProgress = {
     snapshotsDone: 0, snapshotsTotal: snapshots.length, bytesDone: 0, bytesTotal, chunksChecked: 0, corruptChunks: 0,
     currentSnapshot: '', rate: 0, elapsedMs: 0,
@@ -78,8 +79,14 @@ export async function verify(store: Datastore, target: VerifyTarget, options: Ve
   let lastYield = performance.now();
   const results: SnapshotVerifyResult[] = [];
 
-  for (const info of snapshots) {
+  for (const [n, info] of snapshots.entries()) {
     throwIfCancelled(options.signal, 'verify');
+    // Every snapshot ends at its share of bytesTotal, also when it is skipped or its manifest is unreadable.
+    const bytesAfter = progress.bytesDone + sizes[n]!;
+    const snapshotDone = (): void => {
+      progress.snapshotsDone++;
+      progress.bytesDone = bytesAfter;
+    };
     progress.currentSnapshot = info.path;
     report.push({ ...progress, ...meter.sample(progress.bytesDone) });
     const result: SnapshotVerifyResult = { snapshot: info.path, state: 'ok', problems: [] };
@@ -90,6 +97,7 @@ export async function verify(store: Datastore, target: VerifyTarget, options: Ve
     } catch (err) {
       if (!isCairnError(err, 'LOCKED')) throw err;
       Object.assign(result, { state: 'skipped', note: (err as Error).message });
+      snapshotDone();
       continue;
     }
     try {
@@ -135,7 +143,7 @@ export async function verify(store: Datastore, target: VerifyTarget, options: Ve
           if (verified.has(digest)) continue;
           const hex = digest.toString('hex');
           const known = corrupt.get(hex);
-          const message = known ?? checkChunk(store, hex, length, file['crypt-mode'] !== 'none', missing);
+          const message = known ?? checkChunk(store, hex, length, file['crypt-mode'] === 'encrypt', missing);
           if (message === undefined) {
             verified.add(digest);
           } else {
@@ -146,7 +154,7 @@ export async function verify(store: Datastore, target: VerifyTarget, options: Ve
             }
             bad.push({ chunk: hex, start: index.chunkStart(i), end: index.chunkEnd(i), message });
           }
-          progress.chunksChecked++;
+          if (known === undefined) progress.chunksChecked++;
           if (performance.now() - lastYield > 50) {
             report.push({ ...progress, ...meter.sample(progress.bytesDone) });
             await yieldToEventLoop();
@@ -166,8 +174,8 @@ export async function verify(store: Datastore, target: VerifyTarget, options: Ve
       }
     } finally {
       lock.release();
+      snapshotDone();
     }
-    progress.snapshotsDone++;
   }
   progress.currentSnapshot = '';
   const final = { ...progress, ...meter.sample(progress.bytesDone) };
@@ -223,9 +231,13 @@ function checkChunk(store: Datastore, hex: string, length: number, encrypted: bo
     return (err as Error).message;
   }
   try {
-    // Without the key an encrypted chunk can only be checked by its CRC (spec 9.2).
-    if (encrypted) checkBlob(raw, `chunk ${hex}`);
-    else decodeBlob(raw, { digest: Buffer.from(hex, 'hex'), length, what: `chunk ${hex}` });
+    // Load (magic, CRC), then the crypt mode: sign-only archives have plain chunks, and a chunk of the other mode is
+    // an error but is not moved aside for that alone. Without the key an encrypted chunk is checked by its CRC only.
+    const { kind } = checkBlob(raw, `chunk ${hex}`);
+    if (isEncryptedKind(kind) !== encrypted) {
+      return `chunk ${hex} is ${encrypted ? 'not encrypted, but its archive is' : 'encrypted, but its archive is not'}`;
+    }
+    if (!encrypted) decodeBlob(raw, { digest: Buffer.from(hex, 'hex'), length, what: `chunk ${hex}` });
     return undefined;
   } catch (err) {
     const moved = store.chunks.renameCorrupt(hex);
