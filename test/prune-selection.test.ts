@@ -1,21 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CairnError } from '../core/errors.js';
 import {
   computePrune, keepsSomething, selectionKey, validateKeepOptions, type KeepOptions, type KeepRule, type PruneCandidate,
 } from '../core/prune/prune-selection.js';
+import { expectCode } from './support/folder-store.js';
+import { usePinnedTimeZone } from './support/timezone.js';
 
 // Every expected value below was derived by hand from the rules in spec section 8 and a calendar (cross-checked
 // with GNU `date +%G/%V` and `TZ=Europe/Berlin date`), never by running the code under test.
 
-/** Bucket keys use the process's local zone: pin it so the expectations hold on any machine. */
-const savedTz = process.env.TZ;
-beforeEach(() => {
-  process.env.TZ = 'UTC';
-});
-afterEach(() => {
-  if (savedTz === undefined) delete process.env.TZ;
-  else process.env.TZ = savedTz;
-});
+usePinnedTimeZone('UTC');
 
 interface Snap extends PruneCandidate {
   name: string;
@@ -35,18 +29,6 @@ function run(snaps: Snap[], options: KeepOptions): string[] {
 
 function reasons(snaps: Snap[], options: KeepOptions): Record<string, string> {
   return Object.fromEntries(computePrune(snaps, options).map((d) => [d.snapshot.name, d.reason]));
-}
-
-/** Runs `fn`, which must throw a CairnError with `code`; returns it for further checks. */
-function caught(fn: () => unknown, code: string): CairnError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(CairnError);
-    expect((err as CairnError).code).toBe(code);
-    return err as CairnError;
-  }
-  throw new Error('expected a CairnError, but nothing was thrown');
 }
 
 /** Oldest first: the input order must not matter (step 1 sorts newest first). */
@@ -112,15 +94,15 @@ describe('validateKeepOptions / keepsSomething', () => {
     expect(keepsSomething({ keepLast: 0, keepMonthly: 2 })).toBe(true);
   });
 
-  it('rejects negative and non-integer values, naming the option', () => {
+  it('rejects negative and non-integer values, naming the option', async () => {
     const bad: [KeepOptions, string][] = [
       [{ keepLast: -1 }, 'keep-last'], [{ keepHourly: 1.5 }, 'keep-hourly'], [{ keepDaily: Number.NaN }, 'keep-daily'],
       [{ keepWeekly: Infinity }, 'keep-weekly'], [{ keepMonthly: -0.5 }, 'keep-monthly'],
       [{ keepDaily: 2, keepYearly: '3' as unknown as number }, 'keep-yearly'],
     ];
     for (const [o, name] of bad) {
-      expect(caught(() => validateKeepOptions(o), 'INVALID_ARGUMENT').message).toContain(name);
-      caught(() => computePrune([snap('a', '2026-01-01T00:00:00Z')], o), 'INVALID_ARGUMENT');
+      await expectCode(() => validateKeepOptions(o), 'INVALID_ARGUMENT', new RegExp(name));
+      await expectCode(() => computePrune([snap('a', '2026-01-01T00:00:00Z')], o), 'INVALID_ARGUMENT');
     }
   });
 });

@@ -1,8 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backupFolder } from '../core/archive/folder-backup.js';
 import { snapshotPath, type BackupGroupRef, type SnapshotRef } from '../core/backup/backup-names.js';
 import type { Datastore, SnapshotInfo } from '../core/datastore/datastore.js';
@@ -12,19 +9,12 @@ import { pruneGroup, type PruneOutcome } from '../core/prune/prune.js';
 import { verify } from '../core/verify/verify.js';
 import { pseudoRandomBytes } from './support/data.js';
 import { expectCode, useDatastore } from './support/folder-store.js';
+import { useChildScripts } from './support/processes.js';
+import { usePinnedTimeZone } from './support/timezone.js';
 import { put, useScratch } from './support/tree.js';
 
-const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 
-/** Bucket keys of the keep rules use the process's local zone: pin it so the day buckets below hold anywhere. */
-const savedTz = process.env.TZ;
-beforeEach(() => {
-  process.env.TZ = 'UTC';
-});
-afterEach(() => {
-  if (savedTz === undefined) delete process.env.TZ;
-  else process.env.TZ = savedTz;
-});
+usePinnedTimeZone('UTC');
 
 interface Child {
   pid: number;
@@ -33,44 +23,21 @@ interface Child {
 }
 
 /**
- * Another process that opens the store through the built code (dist/), runs `body` with `store` in scope
- * (taking some lock) and stays alive holding it until killed, as the app or a second CLI would. Killed after each test.
+ * Another process that opens the store through the built code, runs `body` with `store` in scope (taking some
+ * lock) and stays alive holding it until killed, as the app or a second CLI would. Killed after each test.
  */
 function useChildren(): (storeRoot: string, body: string) => Promise<Child> {
-  const children: ChildProcess[] = [];
-  const kill = (child: ChildProcess): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-    const gone = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill('SIGKILL');
-    return gone;
-  };
-  afterEach(async () => {
-    for (const child of children.splice(0)) await kill(child);
-  });
-  return (storeRoot, body) => new Promise<Child>((resolvePromise, reject) => {
-    const datastoreUrl = pathToFileURL(resolve(DIST, 'core', 'datastore', 'datastore.js')).href;
-    const script = `
-      const { Datastore } = await import(${JSON.stringify(datastoreUrl)});
+  const start = useChildScripts();
+  return async (storeRoot, body) => {
+    const h = await start(`
+      const { Datastore } = await load('core/datastore/datastore.js');
       const store = Datastore.open(${JSON.stringify(storeRoot)});
       ${body}
-      process.stdout.write(JSON.stringify({ pid: process.pid }) + '\\n');
+      ready({});
       setInterval(() => {}, 1 << 30);
-    `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    let err = '';
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
-    child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`child exited early (${code}): ${err}`)));
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      const { pid } = JSON.parse(out.slice(0, nl)) as { pid: number };
-      resolvePromise({ pid, kill: () => kill(child) });
-    });
-  });
+    `);
+    return { pid: h.pid, kill: h.kill };
+  };
 }
 
 const HOUR = 3600;
