@@ -11,6 +11,7 @@ export type CairnErrorCode =
   | 'CORRUPT'
   | 'PATH_NOT_ALLOWED'
   | 'LOCKED'
+  | 'PROTECTED'
   | 'CANCELLED'
   | 'IO';
 

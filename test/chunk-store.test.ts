@@ -1,6 +1,6 @@
 import {
   accessSync, constants, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync,
-  unlinkSync, utimesSync, writeFileSync,
+  symlinkSync, unlinkSync, utimesSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -208,6 +208,14 @@ describe('ChunkStore.create, open and iterate', () => {
     for (const name of [`${bad}.10.bad`, `${bad}.bad`, `${bad}.using`, bad.toUpperCase(), bad.slice(1), 'notes.txt', `${bad}tmp_x`]) {
       writeFileSync(join(dirOf(bad), name), 'ignored');
     }
+    // Chunk names on things that are not regular files: a folder (with a file inside) and a symlink. Ignored too.
+    const dirNamed = sha256(Buffer.from('a folder')).toString('hex');
+    const linkNamed = sha256(Buffer.from('a symlink')).toString('hex');
+    mkdirSync(join(dirOf(dirNamed), dirNamed));
+    writeFileSync(join(dirOf(dirNamed), dirNamed, 'inside'), 'x'.repeat(1000));
+    mkdirSync(join(dirOf(dirNamed), `${dirNamed}.0.bad`));
+    mkdirSync(join(dirOf(dirNamed), `${dirNamed}.tmp_Zz9yXw`));
+    symlinkSync(store.chunkPath(a.digest), join(dirOf(linkNamed), linkNamed));
     const prefixes: number[] = [];
     const entries = [...store.iterate({ onPrefix: (done) => prefixes.push(done) })];
     const expected = [
@@ -226,13 +234,13 @@ describe('ChunkStore.create, open and iterate', () => {
     expect(prefixes[0]).toBe(1);
     expect(prefixes.at(-1)).toBe(65536);
 
-    expect(store.stats()).toEqual({ chunks: 2, bytes: a.compressed.length + b.uncompressed.length, bad: 2, tmp: 1 });
+    expect(store.stats()).toEqual({ chunks: 2, bytes: a.compressed.length + b.uncompressed.length, bad: 2, tmp: 1, parked: 0 });
 
     // A missing prefix directory is skipped, not an error.
     const gone = dirOf(a.hex);
     rmSync(gone, { recursive: true });
     try {
-      expect(store.stats()).toEqual({ chunks: 1, bytes: b.uncompressed.length, bad: 2, tmp: 1 });
+      expect(store.stats()).toEqual({ chunks: 1, bytes: b.uncompressed.length, bad: 2, tmp: 1, parked: 0 });
     } finally {
       mkdirSync(gone, { mode: 0o750 });
     }

@@ -17,6 +17,7 @@ import type { SnapshotRef } from '../core/backup/backup-names.js';
 import { encodeManifest, MANIFEST_NAME } from '../core/backup/manifest.js';
 import { chunkerParams } from '../core/chunker/chunker-params.js';
 import { Datastore } from '../core/datastore/datastore.js';
+import { backupImage } from '../core/image/image-backup.js';
 import { writeFileAtomicSync } from '../core/fs/atomic-write.js';
 import type { ChunkIndex } from '../core/index/index-format.js';
 import { MemoryLogger } from '../core/log.js';
@@ -143,21 +144,65 @@ describe('folder backup and restore round trip', () => {
     if (isRoot) expect(fileContent(reader(ctx.store, result.snapshot), 'locked.bin').toString()).toBe('locked');
   });
 
-  // BUG (core/archive/folder-restore.ts): restore turns each name into a JS string (`child.name.toString()`),
-  // so a name that is not valid UTF-8 (stored as its bytes by the backup) is restored as U+FFFD, and two such
-  // names that differ only in their invalid bytes collide (the second one is "kept existing").
-  it.fails('restores names that are not valid UTF-8 under their own bytes', async () => {
+  // Regression test for a bug these tests found: restore turned each name into a JS string (`child.name.toString()`),
+  // so a name that is not valid UTF-8 (stored as its bytes by the backup) was restored as U+FFFD, and two such names
+  // that differ only in their invalid bytes collided (the second one was "kept existing"). Fixed in
+  // core/archive/folder-restore.ts and file-writer.ts (paths as bytes); names.ts shows such names with \xHH escapes.
+  it('restores names that are not valid UTF-8 under their own bytes, and shows and finds them by an escaped form', async () => {
     const src = scratch('latin1');
-    const names = [Buffer.from([0x78, 0xff]), Buffer.from([0x78, 0xfe]), Buffer.from('caf\xe9', 'latin1')];
-    for (const [i, name] of names.entries()) writeFileSync(Buffer.concat([Buffer.from(`${src}/`), name]), `file ${i}`);
+    const at = (...names: Buffer[]): Buffer => Buffer.concat([Buffer.from(src), ...names.flatMap((n) => [Buffer.from('/'), n])]);
+    const xff = Buffer.from([0x78, 0xff]);
+    const xfe = Buffer.from([0x78, 0xfe]);
+    const cafe = Buffer.from('caf\xe9', 'latin1');
+    const slash = Buffer.concat([Buffer.from('back\\slash'), Buffer.from([0xc3])]); // a backslash, and a cut-off 'é'
+    const dir = Buffer.from([0x64, 0xff]);
+    const inner = Buffer.from([0x69, 0x6e, 0xfe, 0x2e, 0x74]);
+    for (const [i, name] of [xfe, cafe, slash].entries()) writeFileSync(at(name), `file ${i}`);
+    mkdirSync(at(dir));
+    writeFileSync(at(dir, inner), 'inside');
+    writeFileSync(at(dir, Buffer.from('first')), 'linked');
+    linkSync(at(dir, Buffer.from('first')), at(xff)); // the hardlink entry is x\xff, its first link d\xff/first
+    // Enough files for the restore to use its worker threads (the partial restore below runs without them).
+    const many = Buffer.from([0x6d, 0xe9]);
+    mkdirSync(at(many));
+    for (let i = 0; i < 64; i++) writeFileSync(at(many, Buffer.from([0x66, 0x80 + i])), `many ${i}`);
+    stampTimes(src);
     const result = await backupFolder(ctx.store, src, { id: 'latin1' });
-    expect(result.stats.files).toBe(3);
-    const stored = reader(ctx.store, result.snapshot).list('').map((e) => e.name.toString('hex')).sort();
-    expect(stored).toEqual(names.map((n) => n.toString('hex')).sort()); // the archive has the exact bytes
+    expect(result.stats).toMatchObject({ files: 69, hardlinks: 1, skipped: 0 });
+    const r = reader(ctx.store, result.snapshot);
+    const top = [xfe, cafe, slash, dir, xff, many];
+    expect(r.list('').map((e) => e.name.toString('hex')).sort()).toEqual(top.map((n) => n.toString('hex')).sort()); // exact bytes
+
+    // Restored under the same bytes: every name, content, the hardlink as a hardlink, times and modes.
     const target = scratch('latin1-restored');
     const restored = await restoreFolder(ctx.store, result.snapshot, target);
-    expect(readdirSync(target, { encoding: 'buffer' }).map((n) => n.toString('hex')).sort()).toEqual(stored);
-    expect(restored.conflicts).toBe(0);
+    expect(readdirSync(target, { encoding: 'buffer' }).map((n) => n.toString('hex')).sort()).toEqual(top.map((n) => n.toString('hex')).sort());
+    expect(restored).toMatchObject({ conflicts: 0, filesDone: 70, warnings: [] });
+    expectSameTree(src, target);
+    expect(readFileSync(Buffer.concat([Buffer.from(`${target}/`), dir, Buffer.from('/'), inner]), 'utf8')).toBe('inside');
+
+    // Shown with \xHH for the bytes that are not UTF-8 (and \\ for a backslash in such a name), exact bytes in nameHex.
+    expect(r.list('').map((e) => entryInfo(e)).map((e) => [e.name, e.nameHex]).sort()).toEqual([
+      ['back\\\\slash\\xc3', slash.toString('hex')], ['caf\\xe9', cafe.toString('hex')], ['d\\xff', dir.toString('hex')],
+      ['m\\xe9', many.toString('hex')], ['x\\xfe', xfe.toString('hex')], ['x\\xff', xff.toString('hex')],
+    ]);
+    expect(entryInfo(r.get([xff]))).toMatchObject({ kind: 'hardlink', target: 'd\\xff/first' });
+    // That form finds them again (and so does the exact bytes' path); restore of a folder by it.
+    expect(r.get('d\\xff/in\\xfe.t').name.equals(inner)).toBe(true);
+    expect(r.get([dir, inner]).name.equals(inner)).toBe(true);
+    expect(r.get('back\\\\slash\\xc3').name.equals(slash)).toBe(true);
+    expect(r.lookup('x\\xfd')).toBeUndefined();
+    expect(r.lookup('caf\\xE9')?.name.equals(cafe)).toBe(true);
+    const part = scratch('latin1-part');
+    await restoreFolder(ctx.store, result.snapshot, part, { path: 'd\\xff' });
+    expect(readdirSync(part, { encoding: 'buffer' }).map((n) => n.toString('hex')).sort()).toEqual([Buffer.from('first'), inner].map((n) => n.toString('hex')).sort());
+
+    // A diff names them the same way.
+    rmSync(at(xfe));
+    writeFileSync(at(cafe), 'changed content');
+    const next = await backupFolder(ctx.store, src, { id: 'latin1' });
+    const diff = diffSnapshots(ctx.store, result.snapshot, next.snapshot);
+    expect(diff.entries.map((e) => [e.change, e.path])).toEqual([['changed', 'caf\\xe9'], ['removed', 'x\\xfe']]);
   });
 
   // Regression test for a bug these tests found: the restore wrote each file to `<name>.tmp_XXXXXX` first, 11 bytes
@@ -335,19 +380,47 @@ describe('incremental folder backups', () => {
     expect(result.newBytes).toBeLessThan(added + 64 * KiB);
   });
 
-  it('does not use a snapshot whose verification failed as the base', async () => {
-    const failed = previous!;
-    const manifest = ctx.store.readManifest(failed.snapshot);
+  const markFailed = (ref: SnapshotRef): void => {
+    const manifest = ctx.store.readManifest(ref);
     manifest.unprotected.verify_state = { upid: 'x', state: 'failed' };
-    writeFileAtomicSync(join(ctx.store.snapshotDir(failed.snapshot), MANIFEST_NAME), encodeManifest(manifest));
-    expect(ctx.store.readManifest(failed.snapshot).unprotected.verify_state?.state).toBe('failed');
+    writeFileAtomicSync(join(ctx.store.snapshotDir(ref), MANIFEST_NAME), encodeManifest(manifest));
+    expect(ctx.store.readManifest(ref).unprotected.verify_state?.state).toBe('failed');
+  };
 
+  it('passes over a newest snapshot whose verification failed for the next older one that did not', async () => {
+    const group = { type: 'host' as const, id: 'inc' };
+    const finished = ctx.store.listSnapshots(group).filter((s) => s.finished);
+    const failed = previous!;
+    expect(finished.at(-1)!.path).toBe(failed.path);
+    const older = finished.at(-2)!;
+    markFailed(failed.snapshot);
+    const result = await backupFolder(ctx.store, src, { id: 'inc' });
+    previous = result;
+    expect(result.base).toBe(older.path);
+    // Only the files added since the older snapshot (by the previous test) are read; the rest is reused from it.
+    expect(result.bytesRead).toBe(500 * KiB + 'a new note'.length);
+    expect(result.bytesReused).toBe(sourceBytes(src) - result.bytesRead);
+    const target = scratch('inc-restored');
+    await restoreFolder(ctx.store, result.snapshot, target);
+    expectSameTree(src, target);
+
+    // A newest snapshot that holds no folder archive (an image backup into the same group) is passed over too.
+    const image = put(scratch('inc-image'), 'disk.img', pseudoRandomBytes(100 * KiB, 'inc-image'));
+    await backupImage(ctx.store, image, { id: 'inc', type: 'host' });
+    expect(ctx.store.listSnapshots(group).at(-1)!.files).toEqual(['disk.img.fidx']);
+    const afterImage = await backupFolder(ctx.store, src, { id: 'inc' });
+    expect(afterImage.base).toBe(result.path);
+    expect(afterImage.bytesRead).toBe(0);
+    previous = afterImage;
+  });
+
+  it('uses no base when every finished snapshot failed verification, and builds on the new one next time', async () => {
+    for (const s of ctx.store.listSnapshots({ type: 'host', id: 'inc' })) if (s.finished) markFailed(s);
     const full = await backupFolder(ctx.store, src, { id: 'inc' });
     previous = full;
     expect(full.base).toBeUndefined();
     expect(full.bytesRead).toBe(sourceBytes(src));
     expect(full.bytesReused).toBe(0);
-    // The next one builds on the good snapshot again.
     const next = await backupAndVerify();
     expect(next.base).toBe(full.path);
     expect(next.bytesRead).toBe(0);
@@ -596,6 +669,10 @@ describe('excludes', () => {
     };
     for (const [rel, text] of Object.entries(files)) put(src, rel, text);
     mkfifo(join(src, 'build/pipe')); // never seen: the excluded folder is not entered
+    // Inside the excluded folder: a second link to a file (its bytes count once) and symlinks (never followed).
+    linkSync(join(src, 'build/out.bin'), join(src, 'build/out-again.bin'));
+    symlinkSync(join(src, 'notes.txt'), join(src, 'build/to-notes'));
+    symlinkSync(src, join(src, 'build/to-root'));
     const patterns = ['*.log', 'build/', '!keep.log', '/top-only.tmp'];
 
     const preview = await previewExcludes(src, patterns);
@@ -617,6 +694,9 @@ describe('excludes', () => {
       expect(p.isDirectory, p.path).toBe(before.get(p.path)!.kind === 'directory');
       if (!p.isDirectory) expect(p.bytes, p.path).toBe(before.get(p.path)!.size);
     }
+    // An excluded folder counts the files below it.
+    expect(preview.paths.find((p) => p.path === 'build')?.bytes).toBe(
+      ['build/out.bin', 'build/keep.log', 'build/.cairnignore'].reduce((n, rel) => n + files[rel]!.length, 0));
     expect(preview).toMatchObject({ excluded: excluded.length, files: result.stats.files, bytes: result.stats.bytes, truncated: false });
     expect(preview.excludedBytes).toBe(preview.paths.reduce((n, p) => n + p.bytes, 0));
     expect(after.has('build')).toBe(false);

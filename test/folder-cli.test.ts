@@ -194,8 +194,10 @@ describe('cairn CLI: folder backups', () => {
       const lines = r.stdout.trimEnd().split('\n');
       expect(lines.slice(0, -1).sort()).toEqual(['app.log', 'build/', 'docs/sub/']);
       const preview = await previewExcludes(src, ['*.log', 'build/']);
-      expect(preview).toMatchObject({ excluded: 3, excludedBytes: 3 });
-      expect(lines.at(-1)).toBe(`3 entries excluded (3 B of files); ${preview.files} files (${formatBytes(preview.bytes)}) would be backed up`);
+      // app.log, and the files in the excluded folders build/ and docs/sub/.
+      const leftOut = 'log'.length + 'object'.length + 'deep'.length;
+      expect(preview).toMatchObject({ excluded: 3, excludedBytes: leftOut });
+      expect(lines.at(-1)).toBe(`3 entries excluded (${leftOut} B of files); ${preview.files} files (${formatBytes(preview.bytes)}) would be backed up`);
       const json = await cairn(['excludes', src, ...excludes, '--json']);
       expect(JSON.parse(json.stdout)).toEqual(preview);
       const none = await cairn(['excludes', src, '--json']);
@@ -203,6 +205,26 @@ describe('cairn CLI: folder backups', () => {
     } finally {
       unlinkSync(join(src, 'docs/.cairnignore'));
     }
+  });
+
+  it('ls, cat and restore show a name that is not valid UTF-8 with \\xHH escapes and take that form back', async () => {
+    const dir = scratch('cli-latin1');
+    const name = Buffer.from('caf\xe9.txt', 'latin1');
+    writeFileSync(Buffer.concat([Buffer.from(`${dir}/`), name]), 'latin-1 name');
+    writeFileSync(join(dir, 'caf\u00e9.txt'), 'utf-8 name');
+    expect((await cairn(['backup', store, dir, '--id', 'latin1'])).code).toBe(0);
+    const ls = await cairn(['ls', store, 'host/latin1']);
+    expect(ls.code, ls.stderr).toBe(0);
+    expect(ls.stdout.trimEnd().split('\n').map((l) => l.split(/\s+/).at(-1))).toEqual(['caf\u00e9.txt', 'caf\\xe9.txt']); // by name bytes: c3 a9 < e9
+    const json = await cairn(['ls', store, 'host/latin1', '--json']);
+    expect((JSON.parse(json.stdout) as { name: string; nameHex?: string }[]).map((e) => [e.name, e.nameHex]))
+      .toEqual([['caf\u00e9.txt', undefined], ['caf\\xe9.txt', name.toString('hex')]]);
+    expect((await cairn(['cat', store, 'host/latin1', 'caf\\xe9.txt'])).stdout).toBe('latin-1 name');
+    expect((await cairn(['cat', store, 'host/latin1', 'caf\u00e9.txt'])).stdout).toBe('utf-8 name');
+    const out = scratch('cli-latin1-out');
+    const r = await cairn(['restore', store, 'host/latin1', 'caf\\xe9.txt', '--to', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(out, { encoding: 'buffer' })).toEqual([name]);
   });
 
   it('reports errors as one line "cairn: error: ..." with exit code 1 and no stack trace', async () => {

@@ -178,6 +178,45 @@ describe('restoring part of a snapshot, and existing files', () => {
     const written = [...readTree(target).values()].filter((e) => e.kind === 'file').length;
     expect(written).toBeLessThan(5);
   });
+
+  // When a cancel counts: until the last file and hardlink are written it stops the restore (CANCELLED); after that
+  // the restore is complete, so it finishes (folder attributes) and reports success.
+  it('a cancel that arrives before the restore starts writing stops it: CANCELLED, no file written', async () => {
+    const target = scratch('cancel-early');
+    const ac = new AbortController();
+    ac.abort();
+    await expectCode(restoreFolder(ctx.store, ref!, target, { path: 'many', signal: ac.signal }), 'CANCELLED', /restore cancelled/);
+    expect([...readTree(target).values()].filter((e) => e.kind === 'file')).toEqual([]);
+  });
+
+  it('a cancel after the workers wrote every file but before the hardlinks were made: CANCELLED, the link missing', async () => {
+    const target = scratch('cancel-before-links');
+    const ac = new AbortController();
+    const seen: FolderRestoreProgress[] = [];
+    await expectCode(restoreFolder(ctx.store, ref!, target, {
+      path: 'many', signal: ac.signal, progressIntervalMs: 0,
+      onProgress: (p) => {
+        seen.push(p);
+        if (p.filesDone === 100) ac.abort(); // 100 files (written by the workers) of 101 entries: the hardlink is left
+      },
+    }), 'CANCELLED', /restore cancelled/);
+    expect(seen.at(-1)).toMatchObject({ filesTotal: 101, filesDone: 100 });
+    expect(existsSync(join(target, 'z-link.txt'))).toBe(false);
+    expect(readdirSync(target)).toHaveLength(100);
+    expect(tmpFiles(target)).toEqual([]);
+  });
+
+  it('a cancel once every file and hardlink is written changes nothing: success, the tree complete with its attributes', async () => {
+    const target = scratch('cancel-late');
+    const ac = new AbortController();
+    const result = await restoreFolder(ctx.store, ref!, target, {
+      path: 'many', signal: ac.signal, progressIntervalMs: 0,
+      onProgress: (p) => { if (p.filesDone === p.filesTotal) ac.abort(); },
+    });
+    expect(ac.signal.aborted).toBe(true);
+    expect(result).toMatchObject({ filesTotal: 101, filesDone: 101, conflicts: 0 });
+    expectSameTree(join(src, 'many'), target);
+  });
 });
 
 describe('restoring damaged snapshots', () => {

@@ -343,6 +343,11 @@ describe('index writers', () => {
     expectCairnError(() => w.set(0, 0, HELLO), 'INVALID_ARGUMENT', /length 0 out of range/);
     expectCairnError(() => w.set(0, cs + 1, HELLO), 'INVALID_ARGUMENT', /length 65537 out of range/);
     expectCairnError(() => w.set(0, 10, HELLO.subarray(1)), 'INVALID_ARGUMENT', /32 bytes/);
+    // Offsets before 0 (even aligned ones) or not whole numbers, and fractional lengths: a clear error, not a RangeError.
+    for (const offset of [-cs, -1, 0.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) {
+      expectCairnError(() => w.set(offset, cs, HELLO), 'INVALID_ARGUMENT', /is not a whole number of bytes from 0 up/);
+    }
+    expectCairnError(() => w.set(0, 10.5, HELLO), 'INVALID_ARGUMENT', /length 10.5 out of range/);
     // The rejected calls left no trace: a full first chunk and a short last one still work.
     w.set(0, cs, HELLO);
     w.set(cs, 10, WORLD);

@@ -1,4 +1,5 @@
 import { CairnError } from '../errors.js';
+import { displayName } from './names.js';
 
 /**
  * Cairn's folder archive (documented in docs/FORMAT.md). A snapshot of a folder holds two streams, each
@@ -200,7 +201,7 @@ export function decodeDirectoryRecord(buf: Buffer, what: string): ArchiveEntry[]
   const entries: ArchiveEntry[] = [];
   for (let i = 0; i < count; i++) {
     const e = readEntry(r, what);
-    if (!isSafeName(e.name)) throw new CairnError('CORRUPT', `${what}: unsafe entry name ${JSON.stringify(e.name.toString())}`);
+    if (!isSafeName(e.name)) throw new CairnError('CORRUPT', `${what}: unsafe entry name ${JSON.stringify(displayName(e.name))}`);
     const prev = entries[entries.length - 1];
     if (prev && Buffer.compare(prev.name, e.name) >= 0) throw new CairnError('CORRUPT', `${what}: entries not sorted or duplicated`);
     entries.push(e);

@@ -1,12 +1,19 @@
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
+import { throwIfCancelled } from '../jobs/cancel.js';
+import { yieldToEventLoop } from '../jobs/rate-meter.js';
 import { MemoryLogger } from '../log.js';
 import { ExcludeRules } from './excludes.js';
 import { scanSource } from './source-scan.js';
 
 export interface ExcludePreview {
-  /** Excluded paths (a folder stands for everything below it), at most `limit` of them. */
+  /**
+   * Excluded paths (a folder stands for everything below it), at most `limit` of them; `bytes` is a file's size
+   * or the content bytes of everything below a folder.
+   */
   paths: { path: string; isDirectory: boolean; bytes: number }[];
   excluded: number;
+  /** Content bytes left out: excluded files and the files below excluded folders (a file with several links once). */
   excludedBytes: number;
   /** What would be backed up. */
   files: number;
@@ -14,17 +21,77 @@ export interface ExcludePreview {
   truncated: boolean;
 }
 
+const SLASH = Buffer.from('/');
+
+/** A regular file's size, or 0 when it has several links and one of them was counted already. */
+function fileBytes(st: Stats, seen: Set<string>): number {
+  if (st.nlink > 1) {
+    const key = `${st.dev}:${st.ino}`;
+    if (seen.has(key)) return 0;
+    seen.add(key);
+  }
+  return st.size;
+}
+
+/**
+ * The content bytes of the regular files below `root`, never following symlinks (fileBytes: a file with
+ * several links once). Entries that cannot be read are passed over.
+ */
+async function folderBytes(root: Buffer, seen: Set<string>, signal: AbortSignal | undefined): Promise<number> {
+  let total = 0;
+  const stack = [root];
+  let lastYield = performance.now();
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    let names: Buffer[];
+    try {
+      names = readdirSync(dir, { encoding: 'buffer' });
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const path = Buffer.concat([dir, SLASH, name]);
+      const st = lstatSync(path, { throwIfNoEntry: false });
+      if (st?.isDirectory()) stack.push(path);
+      else if (st?.isFile()) total += fileBytes(st, seen);
+    }
+    if (performance.now() - lastYield > 50) {
+      throwIfCancelled(signal, 'exclude preview');
+      await yieldToEventLoop();
+      lastYield = performance.now();
+    }
+  }
+  return total;
+}
+
 /** What a set of patterns (plus the `.cairnignore` files in the tree) would exclude from a backup of `root`. */
 export async function previewExcludes(root: string, patterns: readonly string[], options: { limit?: number; signal?: AbortSignal } = {}):
   Promise<ExcludePreview> {
   const limit = options.limit ?? 1000;
   const paths: ExcludePreview['paths'] = [];
+  const folders: { path: Buffer; shown?: ExcludePreview['paths'][number] }[] = [];
+  const seen = new Set<string>();
+  let excludedBytes = 0;
   const { totals } = await scanSource(resolve(root), {
     excludes: ExcludeRules.fromPatterns(patterns), log: new MemoryLogger(), signal: options.signal,
-    onExcluded: (path, isDirectory, bytes) => { if (paths.length < limit) paths.push({ path, isDirectory, bytes }); },
+    onExcluded: (path, isDirectory, bytes, abs) => {
+      const shown = paths.length < limit ? { path, isDirectory, bytes } : undefined;
+      if (shown) paths.push(shown);
+      if (isDirectory) folders.push({ path: abs, shown });
+      else {
+        const st = lstatSync(abs, { throwIfNoEntry: false });
+        if (st?.isFile()) excludedBytes += fileBytes(st, seen);
+      }
+    },
   });
+  // The backup never enters an excluded folder; the preview does, to tell what it holds.
+  for (const folder of folders) {
+    const bytes = await folderBytes(folder.path, seen, options.signal);
+    if (folder.shown) folder.shown.bytes = bytes;
+    excludedBytes += bytes;
+  }
   return {
-    paths, excluded: totals.excluded, excludedBytes: totals.excludedBytes, files: totals.files, bytes: totals.bytes,
+    paths, excluded: totals.excluded, excludedBytes, files: totals.files, bytes: totals.bytes,
     truncated: totals.excluded > paths.length,
   };
 }

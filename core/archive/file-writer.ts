@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { closeSync, constants, fchmodSync, futimesSync, lchownSync, lstatSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { CairnError, ioError, isCairnError } from '../errors.js';
 import { writeAllSync } from '../fs/atomic-write.js';
+import { asFsPath, displayName } from './names.js';
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -16,14 +17,23 @@ export function nsToTime(ns: bigint): number | string {
   return `-${abs / 1_000_000_000n}.${(abs % 1_000_000_000n).toString().padStart(9, '0')}`;
 }
 
-/** A short tmp name beside the target: a long file name plus a suffix could exceed the 255-byte name limit. */
-export function restoreTmpPath(path: string): string {
-  return join(dirname(path), `.cairn-${randomBytes(6).toString('hex')}.tmp`);
+/**
+ * A short tmp name beside the target: a long file name plus a suffix could exceed the 255-byte name limit.
+ * `path` is absolute; as bytes (a name that is not valid UTF-8) the tmp path is bytes too.
+ */
+export function restoreTmpPath(path: string | Buffer): string | Buffer {
+  const name = `.cairn-${randomBytes(6).toString('hex')}.tmp`;
+  if (typeof path === 'string') return join(dirname(path), name);
+  return Buffer.concat([path.subarray(0, path.lastIndexOf(0x2f) + 1), Buffer.from(name)]);
 }
 
 /** What restoring one regular file needs, in a form that crosses to a worker thread. */
 export interface FileRestoreJob {
-  path: string;
+  /** The job's number in its restore (workers report which ones they wrote). */
+  id: number;
+  /** Where to write: text, or the exact bytes when they are not valid UTF-8 (names.ts, fsPath). */
+  path: string | Uint8Array;
+  /** The path in the archive, as shown (names.ts, displayName). */
   archivePath: string;
   size: number;
   payloadOffset: number;
@@ -43,10 +53,11 @@ export type ExistingPolicy = 'keep' | 'overwrite';
  */
 export function restoreFile(job: FileRestoreJob, content: Iterable<Uint8Array>, existing: ExistingPolicy,
   onBytes: (n: number) => void): boolean {
-  const st = lstatSync(job.path, { throwIfNoEntry: false });
-  if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', `cannot restore ${job.path}: a folder is in the way`);
+  const path = asFsPath(job.path);
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', `cannot restore ${displayName(path)}: a folder is in the way`);
   if (st && existing === 'keep') return false;
-  const tmp = restoreTmpPath(job.path);
+  const tmp = restoreTmpPath(path);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
@@ -66,11 +77,11 @@ export function restoreFile(job: FileRestoreJob, content: Iterable<Uint8Array>, 
     closeSync(fd);
     fd = undefined;
     if (isRoot) lchownSync(tmp, job.uid, job.gid);
-    renameSync(tmp, job.path);
+    renameSync(tmp, path);
     return true;
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     try { unlinkSync(tmp); } catch { /* not created */ }
-    throw isCairnError(err) ? err : ioError('restore', job.path, err);
+    throw isCairnError(err) ? err : ioError('restore', displayName(path), err);
   }
 }

@@ -3,6 +3,7 @@ import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync } fro
 import { basename, resolve } from 'node:path';
 import { assertBackupId, snapshotPath, toBackupId, type SnapshotRef } from '../backup/backup-names.js';
 import { chunkerParams, MiB } from '../chunker/chunker-params.js';
+import type { BackupSession } from '../datastore/backup-session.js';
 import type { Datastore, SnapshotInfo } from '../datastore/datastore.js';
 import { CairnError, errnoCode, isCairnError } from '../errors.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
@@ -71,18 +72,20 @@ export interface FolderBackupOptions {
 /** Chunks in flight to the writers before the reader waits. */
 const MAX_QUEUED_CHUNKS = 16;
 
-/** The group's newest finished snapshot whose verify did not fail and that holds a folder archive. */
+/**
+ * The group's newest finished snapshot whose verify did not fail and that holds a folder archive. Newer ones
+ * that fail these tests (or cannot be opened, which is logged) are passed over for the next older one.
+ */
 export function chooseBase(store: Datastore, snapshots: SnapshotInfo[], log: Logger): FolderArchiveReader | undefined {
   for (const info of [...snapshots].reverse()) {
     if (!info.finished) continue;
     try {
       const snap = store.openSnapshot(info);
-      if (snap.manifest.unprotected.verify_state?.state === 'failed') return undefined;
-      if (!FolderArchiveReader.hasFolderArchive(snap.manifest.files.map((f) => f.filename))) return undefined;
+      if (snap.manifest.unprotected.verify_state?.state === 'failed') continue;
+      if (!FolderArchiveReader.hasFolderArchive(snap.manifest.files.map((f) => f.filename))) continue;
       return new FolderArchiveReader(snap);
     } catch (err) {
       log.warn(`not using ${info.path} as the base: ${(err as Error).message}`);
-      return undefined;
     }
   }
   return undefined;
@@ -98,16 +101,17 @@ export async function backupFolder(store: Datastore, source: string, options: Fo
   const id = options.id !== undefined ? assertBackupId(options.id) : toBackupId(basename(root));
   if (!id) throw new CairnError('INVALID_NAME', `cannot derive a backup id from ${root}; choose one`);
   const group = { type: 'host' as const, id };
-  const lock = store.lockGroup(group);
+  const session = store.startBackup(group);
   try {
-    return await runFolderBackup(store, root, group, { ...options, signal: anySignal(options.signal, lock.signal) });
+    return await runFolderBackup(store, root, session, { ...options, signal: anySignal(options.signal, session.signal) });
   } finally {
-    lock.release();
+    session.release();
   }
 }
 
-async function runFolderBackup(store: Datastore, root: string, group: { type: 'host'; id: string },
+async function runFolderBackup(store: Datastore, root: string, session: BackupSession,
   options: FolderBackupOptions): Promise<FolderBackupResult> {
+  const group = session.group;
   const memoryLog = new MemoryLogger();
   const log: Logger = {
     info: (m) => { memoryLog.info(m); options.log?.info(m); },
@@ -129,8 +133,12 @@ async function runFolderBackup(store: Datastore, root: string, group: { type: 'h
   progress.phase = 'backing-up';
   const meter = new RateMeter(progress.bytesTotal);
 
-  const base = chooseBase(store, store.listSnapshots(group), log);
-  const snapshot = store.beginSnapshot(group);
+  let base = chooseBase(store, store.listSnapshots(group), log);
+  if (base && !session.holdSnapshot(base.snapshot.ref, true)) {
+    log.warn(`${base.snapshot.path} was forgotten as the backup started; backing up without a base`);
+    base = undefined;
+  }
+  const snapshot = store.beginSnapshot(group, { session });
   const payloadAvg = options.chunkSize ?? FOLDER_CHUNK_SIZE;
   const largeFile = chunkerParams(payloadAvg).min;
   const stats: ArchiveStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, skipped: scan.totals.skipped };

@@ -5,6 +5,7 @@ import {
   DATA_ARCHIVE, decodeDirectoryRecord, decodeRootEntry, decodeTrailerTail, EntryKind, findEntry, META_ARCHIVE,
   TRAILER_FIXED_SIZE, type ArchiveEntry, type ArchiveStats, type DirectoryEntry, type FileEntry,
 } from './archive-format.js';
+import { displayName, parseEscapedName } from './names.js';
 import { CachedStreamReader } from './stream-reader.js';
 
 /** Splits an archive path ("a/b/c", "/a/b", "" for the root) into name bytes; refuses "." and "..". */
@@ -14,6 +15,10 @@ export function splitArchivePath(path: string): Buffer[] {
     if (p === '.' || p === '..') throw new CairnError('INVALID_NAME', `invalid path ${JSON.stringify(path)}: '.' and '..' are not allowed`);
   }
   return parts.map((p) => Buffer.from(p));
+}
+
+function shownPath(path: string | readonly Uint8Array[]): string {
+  return typeof path === 'string' ? path : path.map(displayName).join('/');
 }
 
 /** A folder snapshot opened for browsing and reading: only the records and chunks asked for are read. */
@@ -56,7 +61,7 @@ export class FolderArchiveReader {
     // also makes a crafted cycle impossible to follow.
     for (const e of entries) {
       if (e.kind === EntryKind.Directory && e.recordOffset + e.recordLength > dir.recordOffset) {
-        throw new CairnError('CORRUPT', `${what}: folder ${JSON.stringify(e.name.toString())} points forward (a cycle?)`);
+        throw new CairnError('CORRUPT', `${what}: folder ${JSON.stringify(displayName(e.name))} points forward (a cycle?)`);
       }
     }
     if (this.records.size >= 256) this.records.clear();
@@ -64,28 +69,47 @@ export class FolderArchiveReader {
     return entries;
   }
 
-  /** The entry at a path, or undefined. The root is "" (or "/"). */
-  lookup(path: string): ArchiveEntry | undefined {
+  /**
+   * The entry at a path and the exact names on the way to it, or undefined. The root is "" (or "/"). A name
+   * that is not valid UTF-8 can be given as `displayName` shows it (`caf\xe9`); the name as typed wins.
+   */
+  resolve(path: string | readonly Uint8Array[]): { entry: ArchiveEntry; names: Buffer[] } | undefined {
     let entry: ArchiveEntry = this.root;
-    for (const name of splitArchivePath(path)) {
+    const names: Buffer[] = [];
+    const parts = typeof path === 'string' ? splitArchivePath(path) : path.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+    for (const name of parts) {
       if (entry.kind !== EntryKind.Directory) return undefined;
-      const child = findEntry(this.readDirectory(entry), name);
+      const entries = this.readDirectory(entry);
+      let child = findEntry(entries, name);
+      const escaped = child || typeof path !== 'string' ? undefined : parseEscapedName(name.toString());
+      if (escaped) child = findEntry(entries, escaped);
       if (!child) return undefined;
       entry = child;
+      names.push(child.name);
     }
-    return entry;
+    return { entry, names };
+  }
+
+  /** The entry at a path (a string as `resolve` takes it, or exact name bytes), or undefined. */
+  lookup(path: string | readonly Uint8Array[]): ArchiveEntry | undefined {
+    return this.resolve(path)?.entry;
   }
 
   /** Like lookup, with a clear error when the path is not there. */
-  get(path: string): ArchiveEntry {
-    const entry = this.lookup(path);
-    if (!entry) throw new CairnError('NOT_FOUND', `${JSON.stringify(path)} is not in snapshot ${this.snapshot.path}`);
-    return entry;
+  get(path: string | readonly Uint8Array[]): ArchiveEntry {
+    return this.locate(path).entry;
   }
 
-  list(path: string): ArchiveEntry[] {
+  /** Like resolve, with a clear error when the path is not there. */
+  locate(path: string | readonly Uint8Array[]): { entry: ArchiveEntry; names: Buffer[] } {
+    const found = this.resolve(path);
+    if (!found) throw new CairnError('NOT_FOUND', `${JSON.stringify(shownPath(path))} is not in snapshot ${this.snapshot.path}`);
+    return found;
+  }
+
+  list(path: string | readonly Uint8Array[]): ArchiveEntry[] {
     const entry = this.get(path);
-    if (entry.kind !== EntryKind.Directory) throw new CairnError('INVALID_ARGUMENT', `${JSON.stringify(path)} is not a directory`);
+    if (entry.kind !== EntryKind.Directory) throw new CairnError('INVALID_ARGUMENT', `${JSON.stringify(shownPath(path))} is not a directory`);
     return this.readDirectory(entry);
   }
 

@@ -1,16 +1,17 @@
 import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { SnapshotRef } from '../backup/backup-names.js';
+import { snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import type { Datastore } from '../datastore/datastore.js';
-import { CairnError, errnoCode, ioError, type CairnErrorCode } from '../errors.js';
-import { throwIfCancelled } from '../jobs/cancel.js';
+import { CairnError, errnoCode, ioError, isCairnError, type CairnErrorCode } from '../errors.js';
+import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
 import { workerScriptUrl } from '../jobs/worker-url.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import { EntryKind, isSafeName, type ArchiveEntry, type DirectoryEntry, type FileEntry } from './archive-format.js';
 import { isRoot, nsToTime, restoreFile, type FileRestoreJob } from './file-writer.js';
-import { FolderArchiveReader, splitArchivePath } from './folder-reader.js';
+import { FolderArchiveReader } from './folder-reader.js';
+import { asFsPath, displayName, fsPath } from './names.js';
 import type { RestoreWorkerData, RestoreWorkerMessage } from './restore-worker.js';
 
 export interface FolderRestoreProgress extends RateSample {
@@ -41,6 +42,8 @@ export interface FolderRestoreOptions {
   workers?: number;
 }
 
+const SLASH = Buffer.from('/');
+
 /** Below this many files, threads cost more than they save. */
 const MIN_FILES_FOR_WORKERS = 64;
 
@@ -49,43 +52,61 @@ const MIN_FILES_FOR_WORKERS = 64;
  * file's SHA-256), modes and mtimes restored, symlinks and hardlinks recreated. Nothing is written outside the
  * target: names are validated, and no folder on the way may be a symlink. Files are written to tmp siblings
  * and renamed, by worker threads in payload order; folders first, their attributes last.
+ *
+ * Cancelling: until the last file and hardlink are written, a cancel stops the restore at the next file and
+ * it fails with CANCELLED (files already written stay, no tmp file is left, folder attributes are not set).
+ * A cancel that arrives after that changes nothing: everything is there, so the folder attributes are set
+ * and the restore reports success.
  */
 export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: string, options: FolderRestoreOptions = {}):
   Promise<FolderRestoreResult> {
+  // Held for the whole restore: the snapshot cannot be forgotten (or pruned) under it.
+  const lock = store.lockSnapshotShared(ref, `restore of ${snapshotPath(ref)}`);
+  try {
+    return await runRestore(store, ref, target, { ...options, signal: anySignal(options.signal, lock.signal) });
+  } finally {
+    lock.release();
+  }
+}
+
+async function runRestore(store: Datastore, ref: SnapshotRef, target: string, options: FolderRestoreOptions): Promise<FolderRestoreResult> {
   const reader = new FolderArchiveReader(store.openSnapshot(ref));
-  const selected = reader.get(options.path ?? '');
+  const selected = reader.locate(options.path ?? '');
   const memoryLog = new MemoryLogger();
   const log: Logger = {
     info: (m) => { memoryLog.info(m); options.log?.info(m); },
     warn: (m) => { memoryLog.warn(m); options.log?.warn(m); },
   };
   const dest = resolve(target);
+  // Paths are bytes from here on: names that are not valid UTF-8 are written under their exact bytes.
   const files: FileRestoreJob[] = [];
-  const hardlinks: { entry: FileEntry; path: string; archivePath: string }[] = [];
-  const folders: { entry: DirectoryEntry; path: string }[] = [];
+  /** The archive path of each file (bytes, as latin1 text), for hardlinks to find their first link. */
+  const fileKeys: string[] = [];
+  const hardlinks: { entry: FileEntry; path: Buffer; archivePath: Buffer }[] = [];
+  const folders: { entry: DirectoryEntry; path: Buffer }[] = [];
 
-  const ensureRealDirectory = (path: string, create: boolean): void => {
+  const ensureRealDirectory = (path: Buffer, create: boolean): void => {
     try {
       if (create) mkdirSync(path, { mode: 0o700 });
     } catch (err) {
-      if (errnoCode(err) !== 'EEXIST') throw ioError('create folder', path, err);
+      if (errnoCode(err) !== 'EEXIST') throw ioError('create folder', displayName(path), err);
     }
     const st = lstatSync(path, { throwIfNoEntry: false });
-    if (!st) throw new CairnError('NOT_FOUND', `cannot restore into ${path}: it does not exist`);
-    if (st.isSymbolicLink()) throw new CairnError('PATH_NOT_ALLOWED', `refusing to restore through ${path}: it is a symlink`);
-    if (!st.isDirectory()) throw new CairnError('PATH_NOT_ALLOWED', `cannot restore into ${path}: it is not a folder`);
+    if (!st) throw new CairnError('NOT_FOUND', `cannot restore into ${displayName(path)}: it does not exist`);
+    if (st.isSymbolicLink()) throw new CairnError('PATH_NOT_ALLOWED', `refusing to restore through ${displayName(path)}: it is a symlink`);
+    if (!st.isDirectory()) throw new CairnError('PATH_NOT_ALLOWED', `cannot restore into ${displayName(path)}: it is not a folder`);
   };
 
-  const job = (entry: FileEntry, path: string, archivePath: string): FileRestoreJob => ({
-    path, archivePath, size: entry.size, payloadOffset: entry.payloadOffset, digest: entry.digest, mode: entry.mode, uid: entry.uid,
-    gid: entry.gid, mtimeNs: entry.mtimeNs,
+  const job = (entry: FileEntry, path: Buffer, archivePath: Buffer, id: number): FileRestoreJob => ({
+    id, path: fsPath(path), archivePath: displayName(archivePath), size: entry.size, payloadOffset: entry.payloadOffset, digest: entry.digest,
+    mode: entry.mode, uid: entry.uid, gid: entry.gid, mtimeNs: entry.mtimeNs,
   });
 
   // 1. Folders and symlinks now; files and hardlinks collected.
   let conflicts = 0;
   let lastYield = performance.now();
-  const plan = async (entry: ArchiveEntry, path: string, archivePath: string): Promise<void> => {
-    if (!isSafeName(entry.name)) throw new CairnError('CORRUPT', `unsafe name in the archive at ${archivePath}`);
+  const plan = async (entry: ArchiveEntry, path: Buffer, archivePath: Buffer): Promise<void> => {
+    if (!isSafeName(entry.name)) throw new CairnError('CORRUPT', `unsafe name in the archive at ${displayName(archivePath)}`);
     if (performance.now() - lastYield > 50) {
       throwIfCancelled(options.signal, 'restore');
       await yieldToEventLoop();
@@ -98,10 +119,10 @@ export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: 
         return;
       case EntryKind.Symlink: {
         const st = lstatSync(path, { throwIfNoEntry: false });
-        if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', `cannot restore ${path}: a folder is in the way`);
+        if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', `cannot restore ${displayName(path)}: a folder is in the way`);
         if (st && !options.overwrite) {
           conflicts++;
-          log.warn(`kept existing ${path} (not overwriting)`);
+          log.warn(`kept existing ${displayName(path)} (not overwriting)`);
           return;
         }
         try {
@@ -110,7 +131,7 @@ export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: 
           lutimesSync(path, nsToTime(entry.mtimeNs), nsToTime(entry.mtimeNs));
           if (isRoot) lchownSync(path, entry.uid, entry.gid);
         } catch (err) {
-          throw ioError('create symlink', path, err);
+          throw ioError('create symlink', displayName(path), err);
         }
         return;
       }
@@ -118,25 +139,27 @@ export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: 
         hardlinks.push({ entry, path, archivePath });
         return;
       case EntryKind.File:
-        files.push(job(entry, path, archivePath));
+        files.push(job(entry, path, archivePath, files.length));
+        fileKeys.push(archivePath.toString('latin1'));
         return;
     }
   };
-  const planChildren = async (dir: DirectoryEntry, path: string, archivePath: string): Promise<void> => {
+  const planChildren = async (dir: DirectoryEntry, path: Buffer, archivePath: Buffer): Promise<void> => {
     for (const child of reader.readDirectory(dir)) {
-      const name = child.name.toString();
-      await plan(child, join(path, name), archivePath ? `${archivePath}/${name}` : name);
+      await plan(child, Buffer.concat([path, SLASH, child.name]), archivePath.length > 0 ? Buffer.concat([archivePath, SLASH, child.name]) : child.name);
     }
     folders.push({ entry: dir, path });
   };
 
-  const selectedPath = splitArchivePath(options.path ?? '').map((n) => n.toString()).join('/');
+  const selectedPath = Buffer.concat(selected.names.flatMap((n, i) => (i > 0 ? [SLASH, n] : [n])));
   mkdirSync(dest, { recursive: true });
-  ensureRealDirectory(dest, false);
-  if (selected.kind === EntryKind.Directory) await planChildren(selected, dest, selectedPath);
-  else await plan(selected, join(dest, selected.name.toString()), selectedPath);
+  const destBytes = Buffer.from(dest);
+  ensureRealDirectory(destBytes, false);
+  if (selected.entry.kind === EntryKind.Directory) await planChildren(selected.entry, destBytes, selectedPath);
+  else await plan(selected.entry, Buffer.concat([destBytes, SLASH, selected.entry.name]), selectedPath);
 
-  // 2. Files, by worker threads (or here, for a few).
+  // 2. Files, by worker threads (or here, for a few). A cancel during planning stops the restore here.
+  throwIfCancelled(options.signal, 'restore');
   const bytesTotal = files.reduce((n, f) => n + f.size, 0) + hardlinks.reduce((n, h) => n + h.entry.size, 0);
   const progress: FolderRestoreProgress = {
     phase: 'restoring', filesTotal: files.length + hardlinks.length, bytesTotal, filesDone: 0, bytesDone: 0, currentPath: '', rate: 0,
@@ -151,55 +174,52 @@ export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: 
     Object.assign(progress, meter.sample(progress.bytesDone));
     report.push(progress);
   };
+  const byId = files.slice(); // job.id is its position here
   files.sort((a, b) => a.payloadOffset - b.payloadOffset);
   const existing = options.overwrite ? 'overwrite' : 'keep';
   const workers = Math.min(options.workers ?? 2, files.length >= MIN_FILES_FOR_WORKERS ? 8 : 0);
-  const restored = new Map<string, string>();
-  const kept: string[] = [];
+  const wrote = new Uint8Array(files.length);
   if (workers > 0) {
-    const results = await runRestoreWorkers(store.root, ref, existing, partition(files, workers), options.signal, advance);
-    for (const r of results) {
-      for (const p of r.restored) restored.set(p, '');
-      kept.push(...r.kept);
-    }
+    for (const id of await runRestoreWorkers(store.root, ref, existing, partition(files, workers), options.signal, advance)) wrote[id] = 1;
   } else {
     for (const f of files) {
       throwIfCancelled(options.signal, 'restore');
-      const wrote = restoreFile(f, reader.data.slices(f.payloadOffset, f.size), existing, (n) => advance(0, n, f.archivePath));
-      if (wrote) restored.set(f.archivePath, '');
-      else kept.push(f.archivePath);
+      if (restoreFile(f, reader.data.slices(f.payloadOffset, f.size), existing, (n) => advance(0, n, f.archivePath))) wrote[f.id] = 1;
       advance(1, 0);
       await yieldToEventLoop();
     }
   }
-  const pathOf = new Map(files.map((f) => [f.archivePath, f.path]));
-  for (const p of kept) {
+  for (const f of byId) {
+    if (wrote[f.id]) continue;
     conflicts++;
-    log.warn(`kept existing ${pathOf.get(p)} (not overwriting)`);
+    log.warn(`kept existing ${displayName(f.path)} (not overwriting)`);
   }
 
-  // 3. Hardlinks to files restored here; otherwise (target outside the selection) a copy.
+  // 3. Hardlinks to files restored here; otherwise (target outside the selection, or kept) a copy.
+  const idOfKey = hardlinks.length > 0 ? new Map(fileKeys.map((key, id) => [key, id])) : undefined;
   for (const h of hardlinks) {
     throwIfCancelled(options.signal, 'restore');
-    const targetArchivePath = h.entry.linkTarget?.toString() ?? '';
-    const linked = restored.has(targetArchivePath) ? pathOf.get(targetArchivePath) : undefined;
+    const id = h.entry.linkTarget ? idOfKey?.get(h.entry.linkTarget.toString('latin1')) : undefined;
+    const linked = id !== undefined && wrote[id] ? asFsPath(byId[id]!.path) : undefined;
     const st = lstatSync(h.path, { throwIfNoEntry: false });
     if (st && !options.overwrite) {
       conflicts++;
-      log.warn(`kept existing ${h.path} (not overwriting)`);
-    } else if (linked) {
+      log.warn(`kept existing ${displayName(h.path)} (not overwriting)`);
+    } else if (linked !== undefined) {
       try {
         if (st) unlinkSync(h.path);
         linkSync(linked, h.path);
       } catch (err) {
-        throw ioError('create hardlink', h.path, err);
+        throw ioError('create hardlink', displayName(h.path), err);
       }
     } else {
-      restoreFile(job(h.entry, h.path, h.archivePath), reader.data.slices(h.entry.payloadOffset, h.entry.size), existing, () => {});
+      restoreFile(job(h.entry, h.path, h.archivePath, -1), reader.data.slices(h.entry.payloadOffset, h.entry.size), existing, () => {});
     }
     advance(1, h.entry.size);
   }
 
+  // Every file and hardlink is written: the restore is complete. A cancel from here on changes nothing; the
+  // folders' attributes (quick) are still set, and the restore reports success.
   // 4. Folder attributes last: a read-only folder would refuse its children, and writing changes mtimes.
   for (const { entry, path } of folders) {
     try {
@@ -207,7 +227,7 @@ export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: 
       utimesSync(path, nsToTime(entry.mtimeNs), nsToTime(entry.mtimeNs));
       if (isRoot) lchownSync(path, entry.uid, entry.gid);
     } catch (err) {
-      log.warn(`cannot set the attributes of ${path}: ${(err as Error).message}`);
+      log.warn(`cannot set the attributes of ${displayName(path)}: ${(err as Error).message}`);
     }
   }
   Object.assign(progress, meter.sample(progress.bytesDone));
@@ -229,35 +249,58 @@ function partition(files: FileRestoreJob[], parts: number): FileRestoreJob[][] {
   return out.filter((p) => p.length > 0);
 }
 
+type WorkerOutcome = { restored: number[] } | { error: Error };
+
+/**
+ * Runs the workers, one per share, and returns the ids of the files they wrote. Waits until every worker has
+ * stopped, also when one fails or the job is cancelled, so nothing is written after this returns or throws.
+ */
 async function runRestoreWorkers(root: string, snapshot: SnapshotRef, existing: 'keep' | 'overwrite', shares: FileRestoreJob[][],
-  signal: AbortSignal | undefined, advance: (files: number, bytes: number) => void): Promise<{ restored: string[]; kept: string[] }[]> {
+  signal: AbortSignal | undefined, advance: (files: number, bytes: number) => void): Promise<number[]> {
   const cancel = new SharedArrayBuffer(4);
   const flag = new Int32Array(cancel);
   const stop = (): void => { Atomics.store(flag, 0, 1); };
   signal?.addEventListener('abort', stop, { once: true });
+  if (signal?.aborted) stop(); // its abort event has passed
   const url = workerScriptUrl(import.meta.url, './restore-worker.js');
+  let outcomes: WorkerOutcome[];
   try {
-    return await Promise.all(shares.map((jobs) => new Promise<{ restored: string[]; kept: string[] }>((resolvePromise, reject) => {
+    outcomes = await Promise.all(shares.map((jobs) => new Promise<WorkerOutcome>((resolvePromise) => {
       const data: RestoreWorkerData = { root, snapshot, existing, jobs, cancel };
       const worker = new Worker(url, { workerData: data });
-      let settled = false;
+      let outcome: WorkerOutcome | undefined;
+      let exited = false;
+      const settle = (): void => { if (outcome && exited) resolvePromise(outcome); };
       worker.on('message', (m: RestoreWorkerMessage) => {
-        if (m.type === 'progress') advance(m.files, m.bytes);
-        else if (m.type === 'done') { settled = true; resolvePromise({ restored: m.restored, kept: m.kept }); }
-        else {
-          settled = true;
-          stop();
-          reject(new CairnError((m.code as CairnErrorCode | undefined) ?? 'IO', m.message));
+        if (m.type === 'progress') {
+          advance(m.files, m.bytes);
+          return;
         }
+        if (m.type === 'done') outcome ??= { restored: m.restored };
+        else {
+          outcome ??= { error: new CairnError((m.code as CairnErrorCode | undefined) ?? 'IO', m.message) };
+          stop();
+        }
+        settle();
       });
-      worker.on('error', (err) => { stop(); reject(err); });
-      worker.on('exit', (code) => { if (!settled) reject(new Error(`restore worker exited with code ${code}`)); });
+      worker.on('error', (err) => {
+        outcome ??= { error: err };
+        stop();
+      });
+      worker.on('exit', (code) => {
+        exited = true;
+        outcome ??= { error: new Error(`restore worker exited with code ${code}`) };
+        settle();
+      });
     })));
-  } catch (err) {
-    stop();
-    if (signal?.aborted) throwIfCancelled(signal, 'restore');
-    throw err;
   } finally {
     signal?.removeEventListener('abort', stop);
   }
+  const errors = outcomes.flatMap((o) => ('error' in o ? [o.error] : []));
+  if (errors.length > 0) {
+    if (signal?.aborted) throwIfCancelled(signal, 'restore');
+    // One worker's failure stops the others (they report CANCELLED): report the failure itself.
+    throw errors.find((e) => !(isCairnError(e) && e.code === 'CANCELLED')) ?? errors[0]!;
+  }
+  return outcomes.flatMap((o) => ('restored' in o ? o.restored : []));
 }

@@ -17,7 +17,8 @@ export interface RestoreWorkerData {
 
 export type RestoreWorkerMessage =
   | { type: 'progress'; files: number; bytes: number }
-  | { type: 'done'; restored: string[]; kept: string[] }
+  /** The ids of the files written (the others were kept: they existed and overwrite was not asked for). */
+  | { type: 'done'; restored: number[] }
   | { type: 'error'; message: string; code?: string };
 
 const { root, snapshot, existing, jobs, cancel } = workerData as RestoreWorkerData;
@@ -25,15 +26,13 @@ const cancelled = new Int32Array(cancel);
 
 try {
   const reader = new FolderArchiveReader(Datastore.open(root).openSnapshot(snapshot));
-  const restored: string[] = [];
-  const kept: string[] = [];
+  const restored: number[] = [];
   let files = 0;
   let bytes = 0;
   let last = performance.now();
   for (const job of jobs) {
     if (Atomics.load(cancelled, 0) === 1) throw Object.assign(new Error('restore cancelled'), { code: 'CANCELLED' });
-    const wrote = restoreFile(job, reader.data.slices(job.payloadOffset, job.size), existing, (n) => { bytes += n; });
-    (wrote ? restored : kept).push(job.archivePath);
+    if (restoreFile(job, reader.data.slices(job.payloadOffset, job.size), existing, (n) => { bytes += n; })) restored.push(job.id);
     files++;
     if (performance.now() - last > 50) {
       parentPort!.postMessage({ type: 'progress', files, bytes } satisfies RestoreWorkerMessage);
@@ -43,7 +42,7 @@ try {
     }
   }
   parentPort!.postMessage({ type: 'progress', files, bytes } satisfies RestoreWorkerMessage);
-  parentPort!.postMessage({ type: 'done', restored, kept } satisfies RestoreWorkerMessage);
+  parentPort!.postMessage({ type: 'done', restored } satisfies RestoreWorkerMessage);
 } catch (err) {
   const e = err as Error & { code?: string };
   parentPort!.postMessage({ type: 'error', message: e.message, code: isCairnError(err) ? err.code : e.code } satisfies RestoreWorkerMessage);

@@ -2,8 +2,10 @@ import type { SnapshotRef } from '../backup/backup-names.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { EntryKind, kindName, type ArchiveEntry, type DirectoryEntry, type EntryKindName } from './archive-format.js';
 import { FolderArchiveReader } from './folder-reader.js';
+import { displayName } from './names.js';
 
 export interface DiffEntry {
+  /** '/'-separated, names as `displayName` shows them (a path `ls`, `cat` and restore accept). */
   path: string;
   change: 'added' | 'removed' | 'changed';
   kind: EntryKindName;
@@ -68,7 +70,7 @@ export function diffSnapshots(store: Datastore, from: SnapshotRef, to: SnapshotR
       const y = eb[j];
       const c = x && y ? Buffer.compare(x.name, y.name) : x ? -1 : 1;
       const entry = c <= 0 ? x! : y!;
-      const path = prefix + entry.name.toString();
+      const path = prefix + displayName(entry.name);
       if (c < 0) {
         const size = contentSize(a, x!);
         result.entries.push({ path, change: 'removed', kind: kindName(x!.kind), sizeBefore: size });

@@ -47,8 +47,8 @@ export interface ScanOptions {
   log: Logger;
   signal?: AbortSignal;
   onProgress?: (totals: ScanTotals) => void;
-  /** Called for each excluded entry (the exclude preview). */
-  onExcluded?: (rel: string, isDirectory: boolean, bytes: number) => void;
+  /** Called for each excluded entry (the exclude preview); `bytes` is a file's size (0 for a folder, not entered). */
+  onExcluded?: (rel: string, isDirectory: boolean, bytes: number, path: Buffer) => void;
 }
 
 const SLASH = Buffer.from('/');
@@ -126,7 +126,7 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
       if (inner.isExcluded(rel, kind === 'directory')) {
         totals.excluded++;
         if (kind === 'file') totals.excludedBytes += Number(st.size);
-        options.onExcluded?.(rel, kind === 'directory', kind === 'file' ? Number(st.size) : 0);
+        options.onExcluded?.(rel, kind === 'directory', kind === 'file' ? Number(st.size) : 0, path);
         continue;
       }
       const node: SourceNode = { name, path, rel, kind, stat: compactStat(st) };

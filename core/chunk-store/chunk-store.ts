@@ -1,6 +1,6 @@
 import {
   closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync,
-  statSync, unlinkSync, utimesSync,
+  statSync, unlinkSync, utimesSync, type Dirent,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -24,7 +24,7 @@ export interface InsertResult {
   written: number;
 }
 
-export type ChunkFileKind = 'chunk' | 'bad' | 'tmp';
+export type ChunkFileKind = 'chunk' | 'bad' | 'tmp' | 'parked';
 
 export interface ChunkFileEntry {
   kind: ChunkFileKind;
@@ -39,9 +39,13 @@ export interface ChunkStoreStats {
   bytes: number;
   bad: number;
   tmp: number;
+  parked: number;
 }
 
 const BAD_NAME = /^[0-9a-f]{64}\.[0-9]\.bad$/;
+/** A sweep candidate renamed aside while GC takes its second look (docs/GC.md). */
+export const GC_PARKED_SUFFIX = '.gc';
+const PARKED_NAME = /^[0-9a-f]{64}\.gc$/;
 const TMP_NAME = /^[0-9a-f]{64}\.tmp_/;
 
 export function prefixDirName(i: number): string {
@@ -102,28 +106,33 @@ export class ChunkStore {
   }
 
   /**
-   * Marks a chunk as in use: sets its timestamps to now. Returns false if it does not exist. Both atime and
-   * mtime are set, so the mark survives filesystems that keep only one of them (FAT keeps no access time).
+   * Marks a chunk as in use: sets its timestamps to now, then checks the file is still there. Returns false
+   * if it is not. Both atime and mtime are set, so the mark survives filesystems that keep only one of them
+   * (FAT keeps no access time); GC reads mtime.
+   *
+   * The stat after the touch is half of the cross-process GC protocol (docs/GC.md): the sweep renames a
+   * candidate away, re-reads its stamp and only then deletes it. If our stat still finds the file, the
+   * sweep's rename came after our touch, so its second look sees the fresh stamp and puts the chunk back.
    */
   touch(digest: Uint8Array | string): boolean {
+    const path = this.chunkPath(digest);
     const now = new Date();
     try {
-      utimesSync(this.chunkPath(digest), now, now);
-      return true;
+      utimesSync(path, now, now);
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return false;
-      throw ioError('touch chunk', this.chunkPath(digest), err);
+      throw ioError('touch chunk', path, err);
     }
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    return st !== undefined && st.isFile() && st.size > 0;
   }
 
   /**
    * The writer's fast path: if a non-empty chunk with this digest is present, touch it and return true,
-   * so the caller can skip compressing and writing it. A chunk deleted between the stat and the touch
-   * makes the touch fail with ENOENT, and the caller then writes it (the cross-process GC protocol).
+   * so the caller can skip compressing and writing it; otherwise the caller writes it.
    */
   markIfPresent(digest: Uint8Array | string): boolean {
-    const path = this.chunkPath(digest);
-    const st = statSync(path, { throwIfNoEntry: false });
+    const st = lstatSync(this.chunkPath(digest), { throwIfNoEntry: false });
     if (!st || !st.isFile() || st.size === 0) return false;
     return this.touch(digest);
   }
@@ -197,6 +206,9 @@ export class ChunkStore {
       return readFileSync(path);
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') {
+        // A GC that died between renaming a candidate away and its second look leaves it here until the next GC.
+        const parked = readIfExists(`${path}${GC_PARKED_SUFFIX}`);
+        if (parked) return parked;
         throw new CairnError('NOT_FOUND', `chunk ${digestHex(digest)} is missing from the datastore (${path})`);
       }
       throw ioError('read chunk', path, err);
@@ -211,20 +223,42 @@ export class ChunkStore {
     });
   }
 
-  /** Every file in the chunk directories that is a chunk, a `.bad` copy or a crash leftover, prefix by prefix. */
+  /**
+   * Moves a corrupt chunk aside as `<hex>.<N>.bad` (spec 9.2): N is the first free 0..9, and 9 is reused.
+   * The next backup that produces this chunk then writes it anew. Returns the new path, or undefined if the
+   * chunk was already gone.
+   */
+  renameCorrupt(digest: Uint8Array | string): string | undefined {
+    const path = this.chunkPath(digest);
+    let n = 0;
+    while (n < 9 && lstatSync(`${path}.${n}.bad`, { throwIfNoEntry: false })) n++;
+    const bad = `${path}.${n}.bad`;
+    try {
+      renameSync(path, bad);
+      return bad;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      throw ioError('move aside corrupt chunk', path, err);
+    }
+  }
+
+  /** Every regular file in the chunk directories that is a chunk, a `.bad` copy or a crash leftover, prefix by prefix. */
   *iterate(options: { onPrefix?: (done: number) => void } = {}): Generator<ChunkFileEntry> {
     for (let i = 0; i < PREFIX_DIR_COUNT; i++) {
       const dir = join(this.chunksDir, prefixDirName(i));
-      let names: string[];
+      let dirents: Dirent[];
       try {
-        names = readdirSync(dir);
+        dirents = readdirSync(dir, { withFileTypes: true });
       } catch (err) {
         if (errnoCode(err) === 'ENOENT') continue;
         throw ioError('list chunk directory', dir, err);
       }
-      for (const name of names) {
+      for (const dirent of dirents) {
+        // Only regular files are chunks: a folder or symlink with a chunk's name is not one.
+        if (!dirent.isFile()) continue;
+        const name = dirent.name;
         const kind: ChunkFileKind | undefined = isHexDigest(name) ? 'chunk' : BAD_NAME.test(name) ? 'bad'
-          : TMP_NAME.test(name) ? 'tmp' : undefined;
+          : TMP_NAME.test(name) ? 'tmp' : PARKED_NAME.test(name) ? 'parked' : undefined;
         if (kind) yield { kind, digest: name.slice(0, 64), name, path: join(dir, name) };
       }
       options.onPrefix?.(i + 1);
@@ -232,11 +266,11 @@ export class ChunkStore {
   }
 
   stats(): ChunkStoreStats {
-    const stats: ChunkStoreStats = { chunks: 0, bytes: 0, bad: 0, tmp: 0 };
+    const stats: ChunkStoreStats = { chunks: 0, bytes: 0, bad: 0, tmp: 0, parked: 0 };
     for (const entry of this.iterate()) {
       if (entry.kind === 'chunk') {
         const st = lstatSync(entry.path, { throwIfNoEntry: false });
-        if (!st) continue;
+        if (!st?.isFile()) continue;
         stats.chunks++;
         stats.bytes += st.size;
       } else {
@@ -256,5 +290,13 @@ export class ChunkStore {
     } catch (err) {
       throw ioError('sync the filesystem of', this.base, err);
     }
+  }
+}
+
+function readIfExists(path: string): Buffer | undefined {
+  try {
+    return readFileSync(path);
+  } catch {
+    return undefined;
   }
 }

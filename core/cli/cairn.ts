@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { formatBackupTime, parseGroupPath, parseSnapshotPath, assertBackupType, type SnapshotRef } from '../backup/backup-names.js';
+import { formatBackupTime, parseGroupPath, parseSnapshotPath, assertBackupType } from '../backup/backup-names.js';
 import { EntryKind } from '../archive/archive-format.js';
 import { entryInfo } from '../archive/entry-info.js';
 import { previewExcludes } from '../archive/exclude-preview.js';
@@ -16,6 +16,7 @@ import { CairnError } from '../errors.js';
 import { backupImage } from '../image/image-backup.js';
 import { restoreImage } from '../image/image-restore.js';
 import { formatBytes, formatDuration, formatRate, parseSize, table } from './format.js';
+import { need, snapshotArg, STORE_COMMAND_OPTIONS, STORE_COMMANDS, UsageError } from './store-commands.js';
 import { TtyProgress } from './tty-progress.js';
 
 const USAGE = `Usage: cairn <command> [options]
@@ -40,12 +41,28 @@ Commands:
   groups <store>                   list backup groups
   snapshots <store> [group]        list snapshots (of one group, e.g. host/docs)
 
+Maintenance:
+  status <store>                   size, backups, last garbage collection, running GC and backups
+  verify <store> [group|snapshot]  check snapshots and their chunks (all by default); exit code 1 if any failed
+  prune <store> <group> [--keep-last N] [--keep-hourly N] [--keep-daily N] [--keep-weekly N]
+        [--keep-monthly N] [--keep-yearly N] [--dry-run]
+                                   remove the snapshots no keep rule selects (--dry-run: only show them)
+  forget <store> <snapshot>        remove one snapshot (type/id/time; not a protected one)
+  delete-group <store> <group>     remove every snapshot of a group that is not protected, then the group
+  protect <store> <snapshot>       keep a snapshot from prune and forget
+  unprotect <store> <snapshot>     allow prune and forget to remove it again
+  notes <store> <snapshot> [--set TEXT]
+                                   show or set (--set '' clears) a snapshot's notes
+  gc <store>                       garbage collection: delete chunks that no snapshot uses any more
+
 Options:
   --json      machine-readable output on stdout
   --help      this text
 
 A snapshot is written type/id/time, e.g. host/docs/2026-11-24T10:00:00Z; a group (host/docs) means its newest
-finished snapshot. Exclude patterns use .gitignore syntax, relative to the backed-up folder.`;
+finished snapshot (forget needs the full path; verify and prune take the whole group). Forget, prune and
+delete-group only remove snapshots: gc frees the space of chunks no snapshot uses.
+Exclude patterns use .gitignore syntax, relative to the backed-up folder.`;
 
 const OPTIONS = {
   json: { type: 'boolean' },
@@ -59,20 +76,13 @@ const OPTIONS = {
   to: { type: 'string' },
   overwrite: { type: 'boolean' },
   exclude: { type: 'string', multiple: true },
+  ...STORE_COMMAND_OPTIONS,
 } satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
-class UsageError extends Error {}
-
 /** The job's progress line, cleared before an error is printed. */
 let progress = new TtyProgress(process.stderr, false);
-
-function need(positionals: string[], index: number, what: string): string {
-  const v = positionals[index];
-  if (v === undefined) throw new UsageError(`missing ${what}`);
-  return v;
-}
 
 function chunkSizeOption(values: Values): number | undefined {
   if (values['chunk-size'] === undefined) return undefined;
@@ -85,17 +95,6 @@ function chunkSizeOption(values: Values): number | undefined {
 
 function print(values: Values, json: unknown, human: string): void {
   process.stdout.write(values.json ? `${JSON.stringify(json, null, 2)}\n` : `${human}\n`);
-}
-
-/** A snapshot path, or a group path meaning the group's newest finished snapshot. */
-function snapshotArg(store: Datastore, text: string): SnapshotRef {
-  if (text.split('/').length === 2) {
-    const group = parseGroupPath(text);
-    const latest = store.latestSnapshot(group);
-    if (!latest) throw new CairnError('NOT_FOUND', `group ${text} has no finished snapshot`);
-    return latest;
-  }
-  return parseSnapshotPath(text);
 }
 
 function when(time: number): string {
@@ -246,8 +245,15 @@ async function main(argv: string[]): Promise<number> {
       print(values, preview, lines.join('\n'));
       return 0;
     }
-    default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    default: {
+      const run = STORE_COMMANDS.get(command);
+      if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+      return run(args, {
+        values, signal: abort.signal, progress,
+        print: (json, human) => print(values, json, human),
+        warn: (m) => { progress.done(); if (!values.json) process.stderr.write(`warning: ${m}\n`); },
+      });
+    }
   }
 }
 

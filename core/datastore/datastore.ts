@@ -7,12 +7,15 @@ import {
   assertBackupId, assertBackupType, BACKUP_TYPES, formatBackupTime, groupPath, isBackupTimeString,
   isValidBackupId, parseBackupTime, snapshotPath, type BackupGroupRef, type SnapshotRef,
 } from '../backup/backup-names.js';
-import { decodeManifest, MANIFEST_NAME, type Manifest } from '../backup/manifest.js';
+import { decodeManifest, encodeManifest, MANIFEST_NAME, type Manifest, type ManifestUnprotected } from '../backup/manifest.js';
 import { ChunkStore } from '../chunk-store/chunk-store.js';
 import { CairnError, errnoCode, ioError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { silentLogger, type Logger } from '../log.js';
+import { listLiveLeases, type HeldLease, type LeaseInfo } from '../locks/lease.js';
 import { acquireExclusiveLock, type HeldLock } from '../locks/process-lock.js';
+import { acquireExclusiveResourceLock, acquireSharedLock } from '../locks/shared-lock.js';
+import { BackupSession, groupLockName, snapshotLockName } from './backup-session.js';
 import { CONFIG_FILE, newConfig, readConfig, writeConfig, type DatastoreConfig, type DatastoreOptions } from './datastore-config.js';
 import { SnapshotReader } from './snapshot-reader.js';
 import { SnapshotWriter } from './snapshot-writer.js';
@@ -174,7 +177,7 @@ export class Datastore {
    * Starts a snapshot: creates the group (and its owner file) if needed, then the snapshot directory, whose
    * time is strictly after every existing snapshot of the group.
    */
-  beginSnapshot(group: BackupGroupRef, options: { time?: number; owner?: string } = {}): SnapshotWriter {
+  beginSnapshot(group: BackupGroupRef, options: { time?: number; owner?: string; session?: BackupSession } = {}): SnapshotWriter {
     const dir = this.groupDir(group);
     try {
       mkdirSync(join(this.root, group.type), { recursive: true });
@@ -200,7 +203,13 @@ export class Datastore {
       const snapDir = this.snapshotDir(ref);
       try {
         mkdirSync(snapDir);
-        return new SnapshotWriter(ref, snapDir, this.chunks);
+        try {
+          options.session?.holdSnapshot(ref, false);
+        } catch (err) {
+          rmdirSync(snapDir);
+          throw err;
+        }
+        return new SnapshotWriter(ref, snapDir, this.chunks, options.session);
       } catch (err) {
         // Another writer took this second: take the next one, unless the caller asked for this time.
         if (errnoCode(err) !== 'EEXIST' || options.time !== undefined) throw ioError('create snapshot', snapDir, err);
@@ -209,9 +218,62 @@ export class Datastore {
     }
   }
 
-  /** One backup per group at a time, across processes (the app, the CLI, a second app instance). */
-  lockGroup(group: BackupGroupRef, purpose = `backup of ${groupPath(group)}`): HeldLock {
-    return acquireExclusiveLock(this.root, `group.${assertBackupType(group.type)}.${assertBackupId(group.id)}`, purpose, this.log);
+  /**
+   * Starts a backup's locks: the group exclusively (one backup per group, across processes) and a writer
+   * lease for GC. The caller holds its base with `session.holdSnapshot` and releases the session at the end.
+   */
+  startBackup(group: BackupGroupRef, purpose = `backup of ${groupPath(group)}`): BackupSession {
+    assertBackupType(group.type);
+    assertBackupId(group.id);
+    return BackupSession.start(this.root, group, this.log, purpose);
+  }
+
+  /** The group alone, exclusively (deleting a group). */
+  lockGroup(group: BackupGroupRef, purpose: string): HeldLock {
+    return acquireExclusiveLock(this.root, groupLockName({ type: assertBackupType(group.type), id: assertBackupId(group.id) }), purpose, this.log);
+  }
+
+  /** Readers of a snapshot (restore, browse, verify): any number, but no forget meanwhile. */
+  lockSnapshotShared(ref: SnapshotRef, purpose: string): HeldLease {
+    return acquireSharedLock(this.root, snapshotLockName(this.checkedRef(ref)), purpose, this.log);
+  }
+
+  /** Forget and prune: alone with the snapshot; fails (naming the holder) while a backup or reader holds it. */
+  lockSnapshotExclusive(ref: SnapshotRef, purpose: string): HeldLock {
+    return acquireExclusiveResourceLock(this.root, snapshotLockName(this.checkedRef(ref)), purpose, this.log);
+  }
+
+  /** Backups and other chunk writers that run now, in any process. */
+  liveWriters(): LeaseInfo[] {
+    return listLiveLeases(this.root, 'writer', this.log);
+  }
+
+  private checkedRef(ref: SnapshotRef): SnapshotRef {
+    assertBackupType(ref.type);
+    assertBackupId(ref.id);
+    formatBackupTime(ref.time);
+    return ref;
+  }
+
+  /**
+   * Changes the unsigned part of a finished snapshot's manifest (verify state, notes) under the manifest
+   * lock, with an atomic replace; the archive list and anything signed are left as they are.
+   */
+  updateManifest(ref: SnapshotRef, change: (unprotected: ManifestUnprotected) => void): Manifest {
+    const lock = acquireExclusiveLock(this.root, `manifest.${snapshotLockName(this.checkedRef(ref))}`, `manifest update of ${snapshotPath(ref)}`,
+      this.log, { waitMs: 5_000 });
+    try {
+      const manifest = this.readManifest(ref);
+      change(manifest.unprotected);
+      writeFileAtomicSync(join(this.snapshotDir(ref), MANIFEST_NAME), encodeManifest(manifest), { fsync: this.config.syncLevel !== 'none' });
+      return manifest;
+    } finally {
+      lock.release();
+    }
+  }
+
+  setSnapshotNotes(ref: SnapshotRef, notes: string): void {
+    this.updateManifest(ref, (u) => { u.notes = notes; });
   }
 
   readOwner(group: BackupGroupRef): string | undefined {

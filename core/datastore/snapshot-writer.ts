@@ -24,7 +24,9 @@ export class SnapshotWriter {
   private readonly open = new Map<string, OpenIndex>();
   private state: 'writing' | 'finished' | 'aborted' = 'writing';
 
-  constructor(readonly ref: SnapshotRef, readonly dir: string, private readonly chunks: ChunkStore) {
+  /** `guard` (the backup's locks) is checked right before the manifest makes the snapshot visible. */
+  constructor(readonly ref: SnapshotRef, readonly dir: string, private readonly chunks: ChunkStore,
+    private readonly guard?: { assertHeld(): void }) {
     this.manifest = newManifest(ref);
   }
 
@@ -84,6 +86,7 @@ export class SnapshotWriter {
     try {
       this.manifest.unprotected = { ...unprotected };
       this.chunks.syncFilesystem();
+      this.guard?.assertHeld();
       writeFileAtomicSync(join(this.dir, MANIFEST_NAME), encodeManifest(this.manifest), { fsync: this.chunks.syncLevel === 'file' });
       this.state = 'finished';
       return this.manifest;

@@ -3,6 +3,7 @@ import { basename, extname, resolve } from 'node:path';
 import { assertBackupId, snapshotPath, toBackupId, type BackupType, type SnapshotRef } from '../backup/backup-names.js';
 import { assertValidChunkSize } from '../chunker/chunker-params.js';
 import { openChunkTarget } from '../chunk-store/chunk-target.js';
+import type { BackupSession } from '../datastore/backup-session.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError, ioError } from '../errors.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
@@ -65,16 +66,17 @@ export async function backupImage(store: Datastore, file: string, options: Image
   if (!id) throw new CairnError('INVALID_NAME', `cannot derive a backup id from ${source}; pass one with --id`);
   const archive = imageArchiveName(source, options.archiveName);
   const group = { type: options.type ?? 'host', id };
-  const lock = store.lockGroup(group);
+  const session = store.startBackup(group);
   try {
-    return await runImageBackup(store, source, group, archive, chunkSize, { ...options, signal: anySignal(options.signal, lock.signal) });
+    return await runImageBackup(store, source, session, archive, chunkSize, { ...options, signal: anySignal(options.signal, session.signal) });
   } finally {
-    lock.release();
+    session.release();
   }
 }
 
-async function runImageBackup(store: Datastore, source: string, group: { type: BackupType; id: string }, archive: string,
+async function runImageBackup(store: Datastore, source: string, session: BackupSession, archive: string,
   chunkSize: number, options: ImageBackupOptions): Promise<ImageBackupResult> {
+  const group = session.group;
   const compress = store.config.compression === 'zstd';
 
   let fd: number;
@@ -87,7 +89,7 @@ async function runImageBackup(store: Datastore, source: string, group: { type: B
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) throw new CairnError('INVALID_ARGUMENT', `${source} is not a regular file`);
-      return { st, snapshot: store.beginSnapshot(group) };
+      return { st, snapshot: store.beginSnapshot(group, { session }) };
     } catch (err) {
       closeSync(fd);
       throw err;

@@ -40,8 +40,11 @@ export class FixedIndexWriter {
   /** Records the chunk covering [offset, offset + length). */
   set(offset: number, length: number, digest: Uint8Array): void {
     if (this.closed) throw new Error('fixed index writer already closed');
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new CairnError('INVALID_ARGUMENT', `chunk offset ${offset} is not a whole number of bytes from 0 up`);
+    }
     if (offset % this.chunkSize !== 0) throw new CairnError('INVALID_ARGUMENT', `chunk offset ${offset} is not aligned to ${this.chunkSize}`);
-    if (length <= 0 || length > this.chunkSize) throw new CairnError('INVALID_ARGUMENT', `chunk length ${length} out of range`);
+    if (!Number.isInteger(length) || length <= 0 || length > this.chunkSize) throw new CairnError('INVALID_ARGUMENT', `chunk length ${length} out of range`);
     if (digest.length !== DIGEST_SIZE) throw new CairnError('INVALID_ARGUMENT', 'digest must be 32 bytes');
     const end = offset + length;
     if (length < this.chunkSize) {

@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
-import { CairnError, errnoCode } from '../errors.js';
+import { CairnError, errnoCode, isCairnError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import type { Logger } from '../log.js';
 
@@ -27,7 +27,7 @@ export interface HeldLock {
   release(): void;
 }
 
-function describe(h: LockHolder): string {
+export function describeHolder(h: LockHolder): string {
   const time = new Date(h.startedAt);
   const at = Number.isNaN(time.getTime()) ? h.startedAt : time.toLocaleString();
   return `${h.purpose} started ${at} by pid ${h.pid}${h.host !== hostname() ? ` on ${h.host}` : ''}`;
@@ -41,7 +41,7 @@ function readHolder(path: string): LockHolder | undefined {
   }
 }
 
-function processIsAlive(pid: number): boolean {
+export function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -55,7 +55,25 @@ function processIsAlive(pid: number): boolean {
  * crashed is recognised and its lock taken over with a log line: at once when it ran on this host and its pid
  * is gone, otherwise once the lock is stale. A live holder's lock is never broken; the error names it.
  */
-export function acquireExclusiveLock(storeRoot: string, name: string, purpose: string, log?: Logger): HeldLock {
+export function acquireExclusiveLock(storeRoot: string, name: string, purpose: string, log?: Logger,
+  options: { waitMs?: number } = {}): HeldLock {
+  const deadline = Date.now() + (options.waitMs ?? 0);
+  for (;;) {
+    try {
+      return tryExclusiveLock(storeRoot, name, purpose, log);
+    } catch (err) {
+      if (!isCairnError(err, 'LOCKED') || Date.now() >= deadline) throw err;
+      sleepSync(20);
+    }
+  }
+}
+
+/** Blocks the thread briefly: only for the short waits on a gate lock, which are held for microseconds. */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?: Logger): HeldLock {
   const dir = join(storeRoot, LOCKS_DIR);
   mkdirSync(dir, { recursive: true });
   const target = join(dir, name);
@@ -70,24 +88,35 @@ export function acquireExclusiveLock(storeRoot: string, name: string, purpose: s
       controller.abort(new CairnError('LOCKED', `lost the lock for ${purpose}: ${err.message}`));
     },
   };
+  // Who we are goes to a file of our own before the lock is taken and is renamed into place after: a
+  // process killed in between is still known by its pid, so its lock can be taken over at once.
+  const holder: LockHolder = { pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString() };
+  const ownPath = `${target}.holder.${process.pid}.json`;
+  writeFileAtomicSync(ownPath, JSON.stringify(holder));
   let release: () => void;
   try {
     release = lockfile.lockSync(target, options);
   } catch (err) {
+    try { unlinkSync(ownPath); } catch { /* gone */ }
     if (errnoCode(err) !== 'ELOCKED') throw new CairnError('IO', `cannot lock ${target}: ${(err as Error).message}`, { cause: err });
-    const holder = readHolder(holderPath);
-    if (holder && holder.host === hostname() && holder.pid !== process.pid && !processIsAlive(holder.pid)) {
-      log?.warn(`taking over the lock of ${describe(holder)}: that process is gone`);
+    const current = readHolder(holderPath);
+    const candidates = current ? [current] : pendingHolders(dir, name);
+    const gone = candidates.length > 0 && candidates.every((h) => h.host === hostname() && h.pid !== process.pid && !processIsAlive(h.pid));
+    if (gone) {
+      log?.warn(`taking over the lock of ${describeHolder(candidates[0]!)}: that process is gone`);
       try { rmdirSync(lockDir); } catch { /* someone else was quicker */ }
-      return acquireExclusiveLock(storeRoot, name, purpose, log);
+      for (const h of candidates) {
+        try { unlinkSync(`${target}.holder.${h.pid}.json`); } catch { /* gone */ }
+      }
+      return tryExclusiveLock(storeRoot, name, purpose, log);
     }
-    throw new CairnError('LOCKED', holder ? `busy: ${describe(holder)}` : `busy: ${purpose} is locked by another process`);
+    const shown = current ?? candidates[0];
+    throw new CairnError('LOCKED', shown ? `busy: ${describeHolder(shown)}` : `busy: ${purpose} is locked by another process`);
   }
   if (previous && previous.pid !== process.pid) {
-    log?.info(`took over a stale lock left by ${describe(previous)}`);
+    log?.info(`took over a stale lock left by ${describeHolder(previous)}`);
   }
-  const holder: LockHolder = { pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString() };
-  writeFileAtomicSync(holderPath, JSON.stringify(holder));
+  renameSync(ownPath, holderPath);
   let released = false;
   return {
     holder,
@@ -103,4 +132,33 @@ export function acquireExclusiveLock(storeRoot: string, name: string, purpose: s
       }
     },
   };
+}
+
+/** Holders that were taking this lock when they stopped (their own file was not renamed into place yet). */
+function pendingHolders(dir: string, name: string): LockHolder[] {
+  const prefix = `${name}.holder.`;
+  const out: LockHolder[] = [];
+  for (const file of readdirSync(dir)) {
+    if (!file.startsWith(prefix) || !/^\d+\.json$/.test(file.slice(prefix.length))) continue;
+    const h = readHolder(join(dir, file));
+    if (h) out.push(h);
+  }
+  return out;
+}
+
+/** Who holds an exclusive lock, if anyone live does (a crashed holder's lock counts as free). */
+export function exclusiveLockHolder(storeRoot: string, name: string): LockHolder | undefined {
+  const target = join(storeRoot, LOCKS_DIR, name);
+  let locked: boolean;
+  try {
+    locked = lockfile.checkSync(target, { realpath: false, stale: LOCK_STALE_MS });
+  } catch {
+    locked = false;
+  }
+  const holder = readHolder(`${target}.holder.json`);
+  if (holder && holder.host === hostname() && holder.pid !== process.pid) {
+    return processIsAlive(holder.pid) && existsSync(`${target}.lock`) ? holder : undefined;
+  }
+  if (!locked) return undefined;
+  return holder ?? { pid: 0, host: '?', purpose: `${name} (starting)`, startedAt: new Date().toISOString() };
 }

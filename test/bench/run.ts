@@ -12,6 +12,7 @@ import { backupImage } from '../../core/image/image-backup.js';
 import { restoreImage } from '../../core/image/image-restore.js';
 import { pseudoRandomBytes, textBytes } from '../support/data.js';
 import { folderBench } from './folder-bench.js';
+import { gcMemoryBench } from './gc-memory.js';
 import { measure, measureCommand } from './measure.js';
 
 const results: { name: string; mbps: number; note?: string }[] = [];
@@ -90,3 +91,4 @@ await chunkerAndHash();
 await blobEncode();
 await imageBackup();
 if (!process.env.CAIRN_BENCH_SKIP_FOLDER) await folderBench();
+if (!process.env.CAIRN_BENCH_SKIP_GC) await gcMemoryBench();

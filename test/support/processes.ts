@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterEach, expect } from 'vitest';
 
 const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
@@ -45,19 +45,25 @@ export function expectCliError(r: CliResult, pattern: RegExp): void {
   expect(r.stderr).toMatch(pattern);
 }
 
-export interface LockHolder {
+export interface ChildHandle<T = unknown> {
   pid: number;
-  purpose: string;
+  /** What the child passed to ready(). */
+  message: T;
   child: ChildProcess;
+  /** Everything the child printed after ready(), one JSON value per line. */
+  lines: unknown[];
   /** SIGKILL, then wait until the process is gone (and reaped). */
   kill(): Promise<void>;
+  /** Resolves with the exit code once the child ends by itself. */
+  exited: Promise<number | null>;
 }
 
 /**
- * A second process that takes the group lock of `host/<id>` through the built datastore and keeps it until
- * killed, as a running backup in another process (the app, a second CLI) would. Killed after each test.
+ * Runs `body` (an ES module body) in a separate Node process. It may `await load('core/…/x.js')` to import a
+ * built module and must call `ready(value)` once set up; later `emit(value)` lines arrive in `lines`.
+ * Children still alive after the test are killed.
  */
-export function useLockHolders(): (storeRoot: string, id: string) => Promise<LockHolder> {
+export function useChildScripts(): <T = unknown>(body: string) => Promise<ChildHandle<T>> {
   const children: ChildProcess[] = [];
   afterEach(async () => {
     for (const child of children.splice(0)) {
@@ -68,35 +74,69 @@ export function useLockHolders(): (storeRoot: string, id: string) => Promise<Loc
       }
     }
   });
-  return (storeRoot, id) => new Promise<LockHolder>((resolvePromise, reject) => {
-    const datastoreUrl = pathToFileURL(resolve(DIST, 'core', 'datastore', 'datastore.js')).href;
+  return <T,>(body: string) => new Promise<ChildHandle<T>>((resolvePromise, reject) => {
     const script = `
-      const { Datastore } = await import(${JSON.stringify(datastoreUrl)});
-      const lock = Datastore.open(${JSON.stringify(storeRoot)}).lockGroup({ type: 'host', id: ${JSON.stringify(id)} });
-      process.stdout.write(JSON.stringify({ pid: process.pid, purpose: lock.holder.purpose }) + '\\n');
-      setInterval(() => {}, 1 << 30);
+      const { pathToFileURL } = await import('node:url');
+      const load = (rel) => import(pathToFileURL(${JSON.stringify(DIST)} + '/' + rel).href);
+      const emit = (value) => process.stdout.write(JSON.stringify(value) + '\\n');
+      const ready = emit;
+      ${body}
     `;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let out = '';
     let err = '';
+    let handle: ChildHandle<T> | undefined;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
     child.on('error', reject);
-    child.on('exit', (code) => reject(new Error(`lock holder exited early (${code}): ${err}`)));
+    child.on('exit', (code) => { if (!handle) reject(new Error(`child exited before ready (${code}): ${err}`)); });
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
-      const nl = out.indexOf('\n');
-      if (nl < 0) return;
-      const { pid, purpose } = JSON.parse(out.slice(0, nl)) as { pid: number; purpose: string };
-      resolvePromise({
-        pid, purpose, child,
-        kill: () => {
-          if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-          const gone = new Promise<void>((r) => child.once('exit', () => r()));
-          child.kill('SIGKILL');
-          return gone;
-        },
-      });
+      for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+        const value = JSON.parse(out.slice(0, nl)) as unknown;
+        out = out.slice(nl + 1);
+        if (handle) {
+          handle.lines.push(value);
+          continue;
+        }
+        handle = {
+          pid: child.pid!, message: value as T, child, lines: [], exited,
+          kill: () => {
+            if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+            const gone = new Promise<void>((r) => child.once('exit', () => r()));
+            child.kill('SIGKILL');
+            return gone;
+          },
+        };
+        resolvePromise(handle);
+      }
     });
   });
+}
+
+export interface LockHolder {
+  pid: number;
+  purpose: string;
+  child: ChildProcess;
+  /** SIGKILL, then wait until the process is gone (and reaped). */
+  kill(): Promise<void>;
+}
+
+/**
+ * A second process that starts a backup session of `host/<id>` (group lock and writer lease) through the
+ * built datastore and keeps it until killed, as a running backup in another process (the app, a second
+ * CLI) would. Killed after each test.
+ */
+export function useLockHolders(): (storeRoot: string, id: string) => Promise<LockHolder> {
+  const start = useChildScripts();
+  return async (storeRoot, id) => {
+    const h = await start<{ purpose: string }>(`
+      const { Datastore } = await load('core/datastore/datastore.js');
+      const lock = Datastore.open(${JSON.stringify(storeRoot)}).startBackup({ type: 'host', id: ${JSON.stringify(id)} });
+      ready({ purpose: lock.purpose });
+      setInterval(() => {}, 1 << 30);
+    `);
+    return { pid: h.pid, purpose: h.message.purpose, child: h.child, kill: h.kill };
+  };
 }

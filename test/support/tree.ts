@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import {
   chmodSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync,
@@ -19,23 +20,35 @@ export interface TreeEntry {
   ino: bigint;
   nlink: number;
   target?: Buffer;
+  /** Where the entry is, as bytes (names need not be valid UTF-8). */
+  path: Buffer;
 }
 
-/** Every entry below `root` (lstat, never following symlinks), keyed by '/'-separated path; the root is ''. */
+/** A name as a key of readTree: itself when it is valid UTF-8, else `hex:` and its bytes in hex. */
+export function treeKey(name: Buffer): string {
+  return isUtf8(name) ? name.toString() : `hex:${name.toString('hex')}`;
+}
+
+/**
+ * Every entry below `root` (lstat, never following symlinks), keyed by '/'-separated path (names as treeKey
+ * gives them); the root is ''.
+ */
 export function readTree(root: string): Map<string, TreeEntry> {
   const out = new Map<string, TreeEntry>();
-  const visit = (path: string, rel: string): void => {
+  const visit = (path: Buffer, rel: string): void => {
     const st = lstatSync(path, { bigint: true });
     const kind: TreeKind = st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'other';
     out.set(rel, {
       kind, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeNs: st.mtimeNs,
-      ino: st.ino, nlink: Number(st.nlink), target: kind === 'symlink' ? readlinkSync(path, { encoding: 'buffer' }) : undefined,
+      ino: st.ino, nlink: Number(st.nlink), target: kind === 'symlink' ? readlinkSync(path, { encoding: 'buffer' }) : undefined, path,
     });
     if (kind === 'directory') {
-      for (const name of readdirSync(path)) visit(join(path, name), rel ? `${rel}/${name}` : name);
+      for (const name of readdirSync(path, { encoding: 'buffer' })) {
+        visit(Buffer.concat([path, Buffer.from('/'), name]), rel ? `${rel}/${treeKey(name)}` : treeKey(name));
+      }
     }
   };
-  visit(root, '');
+  visit(Buffer.from(root), '');
   return out;
 }
 
@@ -69,7 +82,7 @@ export function expectSameTree(src: string, dst: string, options: CompareOptions
     if (options.owners) expect([y.uid, y.gid], what).toEqual([x.uid, x.gid]);
     if (x.kind === 'file') {
       expect(y.size, what).toBe(x.size);
-      const same = readFileSync(join(src, rel)).equals(readFileSync(join(dst, rel)));
+      const same = readFileSync(x.path).equals(readFileSync(y.path));
       expect(same, `${what}: content differs`).toBe(true);
       if (x.nlink > 1) groups.set(x.ino, [...(groups.get(x.ino) ?? []), rel]);
     }
@@ -116,11 +129,11 @@ export function useScratch(): (label?: string) => string {
   };
 }
 
-/** Paths below `dir` whose name marks a temporary file (atomic writes, open indexes). */
+/** Paths below `dir` whose name marks a temporary file (atomic writes, open indexes, files being restored). */
 export function tmpFiles(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (/\.tmp_/.test(e.name)) out.push(join(e.parentPath, e.name));
+    if (/\.tmp_/.test(e.name) || /^\.cairn-[0-9a-f]{12}\.tmp$/.test(e.name)) out.push(join(e.parentPath, e.name));
   }
   return out;
 }
@@ -147,10 +160,9 @@ export function oddTime(base: number, i: number): number {
 export function stampTimes(root: string, base = 1_500_000_000): void {
   const entries = [...readTree(root).entries()].sort(([a], [b]) => b.split('/').length - a.split('/').length || (a < b ? 1 : -1));
   let i = 0;
-  for (const [rel, e] of entries) {
+  for (const [, e] of entries) {
     const t = oddTime(base, i++);
-    const path = rel ? join(root, rel) : root;
-    if (e.kind === 'symlink') lutimesSync(path, t, t);
-    else if (e.kind !== 'other') utimesSync(path, t, t);
+    if (e.kind === 'symlink') lutimesSync(e.path, t, t);
+    else if (e.kind !== 'other') utimesSync(e.path, t, t);
   }
 }

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomicSync } from '../fs/atomic-write.js';
+import type { Logger } from '../log.js';
+
+export const GC_STATUS_FILE = '.gc-status';
+
+/** PBS's GarbageCollectionStatus counters (spec 7.4), plus what Cairn adds to explain a run. */
+export interface GcStatus {
+  startedAt: string;
+  durationMs: number;
+  /** Unused chunks stamped before this were deleted. */
+  cutoff: string;
+  stampCheck: string;
+  writersAtStart: number;
+  indexFileCount: number;
+  /** Logical bytes of every index: the data the store holds before deduplication. */
+  indexDataBytes: number;
+  diskChunks: number;
+  diskBytes: number;
+  removedChunks: number;
+  removedBytes: number;
+  /** Unused chunks too new to delete in this run (a running backup's, or inside the safety margin). */
+  pendingChunks: number;
+  pendingBytes: number;
+  removedBad: number;
+  stillBad: number;
+  /** Crash leftovers removed: chunk and index tmp files, interrupted forgets. */
+  removedTmp: number;
+  /** Unfinished snapshots left by backups that crashed. */
+  removedUnfinished: number;
+  /** Sweep candidates a writer touched between the sweep's two looks, and so kept. */
+  keptOnSecondLook: number;
+  missingChunks: number;
+  cacheStats: { hits: number; misses: number };
+  dedupFactor: number;
+  completed: boolean;
+}
+
+/** Saved with an atomic replace; a failure to save is logged, not fatal (the run itself succeeded). */
+export function writeGcStatus(root: string, status: GcStatus, log: Logger): void {
+  try {
+    writeFileAtomicSync(join(root, GC_STATUS_FILE), `${JSON.stringify(status, null, 2)}\n`);
+  } catch (err) {
+    log.warn(`could not save ${GC_STATUS_FILE}: ${(err as Error).message}`);
+  }
+}
+
+export function readGcStatus(root: string): GcStatus | undefined {
+  try {
+    return JSON.parse(readFileSync(join(root, GC_STATUS_FILE), 'utf8')) as GcStatus;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,42 @@
+import { closeSync, lstatSync, openSync, unlinkSync, utimesSync } from 'node:fs';
+import { join } from 'node:path';
+import { ioError } from '../errors.js';
+
+export interface StampCheck {
+  /** Explicit timestamp updates stick on this filesystem: GC may trust chunk stamps down to `granularityMs`. */
+  ok: boolean;
+  /** How coarse the filesystem keeps mtimes (1 ms on ext4/APFS/NTFS as set from JS, 2000 on FAT). */
+  granularityMs: number;
+  detail: string;
+}
+
+const PROBE = '.gc-stamp-probe';
+
+/**
+ * PBS checks that atime updates stick before it trusts them (spec 7.1); Cairn marks with mtime set
+ * explicitly, and checks the same way: set a stamp in the past, read it back, set "now", read it back.
+ */
+export function checkExplicitStamps(chunksDir: string): StampCheck {
+  const path = join(chunksDir, PROBE);
+  try {
+    closeSync(openSync(path, 'w'));
+    const past = new Date(Math.floor(Date.now() / 1000) * 1000 - 3_600_000 + 1_357);
+    utimesSync(path, past, past);
+    const back = lstatSync(path).mtimeMs;
+    const granularityMs = Math.abs(back - past.getTime()) < 1 ? 1 : Math.abs(back - past.getTime()) <= 1_000 ? 1_000 : 2_000;
+    if (Math.abs(back - past.getTime()) > 2_000) {
+      return { ok: false, granularityMs, detail: `a stamp set to ${past.toISOString()} read back as ${new Date(back).toISOString()}` };
+    }
+    const now = new Date();
+    utimesSync(path, now, now);
+    const fresh = lstatSync(path).mtimeMs;
+    if (fresh < now.getTime() - granularityMs) {
+      return { ok: false, granularityMs, detail: `a stamp set to now read back as ${new Date(fresh).toISOString()}` };
+    }
+    return { ok: true, granularityMs, detail: `explicit stamps stick (granularity ${granularityMs} ms)` };
+  } catch (err) {
+    throw ioError('test timestamp updates in', chunksDir, err);
+  } finally {
+    try { unlinkSync(path); } catch { /* not created */ }
+  }
+}

@@ -1,0 +1,97 @@
+import { mkdirSync, readdirSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { acquireLease, LEASES_DIR, listLiveLeases } from '../core/locks/lease.js';
+import { LOCKS_DIR } from '../core/locks/process-lock.js';
+import { acquireExclusiveResourceLock, acquireSharedLock } from '../core/locks/shared-lock.js';
+import { MemoryLogger } from '../core/log.js';
+import { expectCode } from './support/folder-store.js';
+import { useChildScripts } from './support/processes.js';
+import { useScratch } from './support/tree.js';
+
+describe('cross-process locks', () => {
+  const scratch = useScratch();
+  const start = useChildScripts();
+
+  function holdInChild(root: string, code: string): ReturnType<typeof start> {
+    return start(`
+      const { acquireSharedLock, acquireExclusiveResourceLock } = await load('core/locks/shared-lock.js');
+      const { acquireLease } = await load('core/locks/lease.js');
+      const root = ${JSON.stringify(root)};
+      const held = ${code};
+      ready({ pid: process.pid });
+      setInterval(() => {}, 1 << 30);
+    `);
+  }
+
+  it('a lease in another process is live while it runs and is removed with a log line once it is killed', async () => {
+    const root = scratch();
+    const child = await holdInChild(root, `acquireLease(root, 'writer', 'writer', 'backup of host/docs')`);
+    const live = listLiveLeases(root, 'writer');
+    expect(live).toHaveLength(1);
+    expect(live[0]).toMatchObject({ pid: child.pid, purpose: 'backup of host/docs', kind: 'writer' });
+    expect(Date.parse(live[0]!.startedAt)).toBeLessThanOrEqual(Date.now());
+    await child.kill();
+    const log = new MemoryLogger();
+    expect(listLiveLeases(root, 'writer', log)).toEqual([]);
+    expect(log.lines.some((l) => l.level === 'warn' && l.message.includes(`pid ${child.pid}`))).toBe(true);
+    expect(readdirSync(join(root, LOCKS_DIR, LEASES_DIR))).toEqual([]);
+  });
+
+  it('shared holders coexist; an exclusive taker is refused naming a holder, and succeeds once they are gone', async () => {
+    const root = scratch();
+    const a = await holdInChild(root, `acquireSharedLock(root, 'snap.host.docs.1', 'restore of host/docs')`);
+    const mine = acquireSharedLock(root, 'snap.host.docs.1', 'browse of host/docs');
+    await expectCode(() => acquireExclusiveResourceLock(root, 'snap.host.docs.1', 'forget'), 'LOCKED',
+      new RegExp(`busy: (restore|browse) of host/docs started .* by pid (${a.pid}|${process.pid})`));
+    mine.release();
+    await expectCode(() => acquireExclusiveResourceLock(root, 'snap.host.docs.1', 'forget'), 'LOCKED', new RegExp(`pid ${a.pid}`));
+    await a.kill();
+    const excl = acquireExclusiveResourceLock(root, 'snap.host.docs.1', 'forget');
+    // Another resource is independent.
+    acquireSharedLock(root, 'snap.host.docs.2', 'restore').release();
+    excl.release();
+  });
+
+  it('an exclusive holder in another process refuses shared takers until it dies', async () => {
+    const root = scratch();
+    const holder = await holdInChild(root, `acquireExclusiveResourceLock(root, 'snap.host.x.5', 'forget of host/x')`);
+    await expectCode(() => acquireSharedLock(root, 'snap.host.x.5', 'restore'), 'LOCKED', new RegExp(`forget of host/x started .* by pid ${holder.pid}`));
+    await holder.kill();
+    acquireSharedLock(root, 'snap.host.x.5', 'restore').release();
+  });
+
+  it('a lease of another host is live while fresh and dead once stale', () => {
+    const root = scratch();
+    const dir = join(root, LOCKS_DIR, LEASES_DIR);
+    mkdirSync(dir, { recursive: true });
+    const lease = (id: string, ageMs: number): void => {
+      const target = join(dir, `writer@${id}`);
+      mkdirSync(`${target}.lock`);
+      writeFileSync(`${target}.json`, JSON.stringify({ resource: 'writer', kind: 'writer', id, pid: 1, host: 'elsewhere', purpose: 'backup on elsewhere', startedAt: new Date().toISOString() }));
+      const t = new Date(Date.now() - ageMs);
+      utimesSync(`${target}.lock`, t, t);
+    };
+    lease('fresh', 0);
+    lease('stale', 60_000);
+    const live = listLiveLeases(root, 'writer');
+    expect(live.map((l) => l.id)).toEqual(['fresh']);
+    expect(readdirSync(dir).sort()).toEqual(['writer@fresh.json', 'writer@fresh.lock']);
+  });
+
+  it('a holder whose lease was taken away learns it: the signal fires and assertHeld throws', async () => {
+    const root = scratch();
+    const lease = acquireLease(root, 'writer', 'writer', 'backup of host/y');
+    expect(() => lease.assertHeld()).not.toThrow();
+    const lockDir = join(root, LOCKS_DIR, LEASES_DIR, `writer@${lease.info.id}.lock`);
+    rmdirSync(lockDir);
+    expect(() => lease.assertHeld()).toThrow(/lease of backup of host\/y was lost/);
+    // proper-lockfile notices at its next refresh (every 2 s).
+    await new Promise<void>((resolve) => {
+      if (lease.signal.aborted) resolve();
+      lease.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    expect(String(lease.signal.reason)).toMatch(/lost the lease/);
+    lease.release();
+  });
+});
