@@ -1,7 +1,7 @@
 import type { JobSpec, JobState } from './jobs.js';
 import type {
-  AppInfo, DiffResult, EntryRow, ExcludePreviewResult, FolderListing, GroupRef, GroupRow, SnapshotRef, SnapshotRow,
-  StoreSummary,
+  AppInfo, DiffResult, EntryRow, ExcludePreviewResult, FolderListing, GcSummary, GroupRef, GroupRow, KeepOptions, PruneRow,
+  SnapshotRef, SnapshotRow, StoreSummary,
 } from './model.js';
 import type { Result } from './errors.js';
 
@@ -15,6 +15,11 @@ export interface Actions {
   'group.set-notes': { req: { store: string; group: GroupRef; notes: string }; res: GroupRow };
   'snapshots.list': { req: { store: string; group: GroupRef }; res: SnapshotRow[] };
   'snapshot.set-protected': { req: { store: string; snapshot: SnapshotRef; protected: boolean }; res: SnapshotRow };
+  'snapshot.set-notes': { req: { store: string; snapshot: SnapshotRef; notes: string }; res: SnapshotRow };
+  'snapshot.forget': { req: { store: string; snapshot: SnapshotRef }; res: null };
+  /** dryRun: the simulator (nothing removed); otherwise the snapshots marked "remove" are forgotten. */
+  'group.prune': { req: { store: string; group: GroupRef; keep: KeepOptions; dryRun: boolean }; res: PruneRow[] };
+  'store.gc-status': { req: { store: string }; res: GcSummary | null };
   'snapshot.browse': { req: { store: string; snapshot: SnapshotRef; path: string }; res: EntryRow[] };
   'snapshot.diff': { req: { store: string; from: SnapshotRef; to: SnapshotRef }; res: DiffResult };
   'excludes.preview': { req: { source: string; patterns: string[] }; res: ExcludePreviewResult };
@@ -40,6 +45,10 @@ export const API_METHODS = {
   setGroupNotes: 'group.set-notes',
   listSnapshots: 'snapshots.list',
   setProtected: 'snapshot.set-protected',
+  setSnapshotNotes: 'snapshot.set-notes',
+  forgetSnapshot: 'snapshot.forget',
+  pruneGroup: 'group.prune',
+  gcStatus: 'store.gc-status',
   browseSnapshot: 'snapshot.browse',
   diffSnapshots: 'snapshot.diff',
   previewExcludes: 'excludes.preview',

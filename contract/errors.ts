@@ -6,6 +6,7 @@ export const APP_ERROR_CODES = [
   'BAD_REQUEST', // the payload failed validation
   'STORE_MISSING', // no datastore at that path
   'STORE_LOCKED', // a lock is held by another job or process
+  'PROTECTED', // a protected snapshot cannot be forgotten
   'INVALID_NAME',
   'INVALID_ARGUMENT',
   'PATH_NOT_ALLOWED',

@@ -1,11 +1,14 @@
-import type { Compression, SnapshotRef } from './model.js';
+import type { Compression, GroupRef, SnapshotRef } from './model.js';
 
 /** What the renderer asks the job engine to run. Every job runs off the host's main thread. */
 export type JobSpec =
   | { kind: 'create-store'; path: string; chunkSize: number; compression: Compression }
   | { kind: 'backup'; store: string; source: string; id: string; excludes: string[] }
   | { kind: 'restore'; store: string; snapshot: SnapshotRef; paths: string[]; target: string; overwrite: boolean }
-  | { kind: 'export-file'; store: string; snapshot: SnapshotRef; path: string; target: string };
+  | { kind: 'export-file'; store: string; snapshot: SnapshotRef; path: string; target: string }
+  | { kind: 'gc'; store: string }
+  /** One snapshot, one group, or (neither given) every snapshot of the store. */
+  | { kind: 'verify'; store: string; snapshot?: SnapshotRef; group?: GroupRef };
 
 export type JobKind = JobSpec['kind'];
 
@@ -30,6 +33,20 @@ export interface JobProgress {
   bytesReused?: number;
   newBytes?: number;
   dedupBytes?: number;
+  /** GC's mark phase: index files marked of all, and chunk stamps set. */
+  indexFilesDone?: number;
+  indexFilesTotal?: number;
+  chunksMarked?: number;
+  /** GC's sweep phase: chunk prefix folders swept of 65,536, and what went. */
+  prefixesDone?: number;
+  prefixesTotal?: number;
+  removedChunks?: number;
+  removedBytes?: number;
+  pendingBytes?: number;
+  /** Verify: snapshots checked, and bad chunks found. */
+  snapshotsDone?: number;
+  snapshotsTotal?: number;
+  corruptChunks?: number;
 }
 
 export interface JobLogLine {

@@ -25,7 +25,7 @@ export interface AppInfo {
   nativeDialogs: boolean;
   /** Dropped folders' paths are known (Electron's webUtils); a browser cannot tell them. */
   dropPaths: boolean;
-  /** Maintenance jobs core provides in this build (GC, prune, verify arrive with issue #4). */
+  /** Maintenance this build provides (all of it since core's GC, prune and verify landed). */
   maintenance: { gc: boolean; prune: boolean; verify: boolean; forget: boolean };
 }
 
@@ -120,4 +120,44 @@ export interface FolderListing {
   folders: { name: string; path: string }[];
   /** Files in the folder (not listed, counted so the user recognises the place). */
   fileCount: number;
+}
+
+/** The last garbage collection's counters (PBS's GarbageCollectionStatus, as core saves it). */
+export interface GcSummary {
+  startedAt: string;
+  durationMs: number;
+  removedChunks: number;
+  removedBytes: number;
+  /** Unused chunks too recent to remove in that run. */
+  pendingChunks: number;
+  pendingBytes: number;
+  /** Chunks in use after the run. */
+  diskChunks: number;
+  diskBytes: number;
+  indexFileCount: number;
+  indexDataBytes: number;
+  dedupFactor: number;
+  missingChunks: number;
+  completed: boolean;
+}
+
+/** PBS's keep rules; 0 or missing means unset. */
+export interface KeepOptions {
+  keepLast?: number;
+  keepHourly?: number;
+  keepDaily?: number;
+  keepWeekly?: number;
+  keepMonthly?: number;
+  keepYearly?: number;
+}
+
+/** Prune's decision for one snapshot, and (for a real run) what happened to it. */
+export interface PruneRow {
+  path: string;
+  time: number;
+  protected: boolean;
+  mark: 'keep' | 'keep-protected' | 'keep-partial' | 'remove';
+  reason: string;
+  outcome: 'kept' | 'removed' | 'would-remove' | 'failed';
+  error?: string;
 }

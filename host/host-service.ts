@@ -14,6 +14,10 @@ import { defaultAllowedRoots, isInside, PathPolicy } from './path-policy.js';
 import { RecentStores } from './recent-stores.js';
 import { browseSnapshot, openStore, snapshotDiff, SnapshotViews, storeSummary } from './store-views.js';
 import { previewExcludes } from '../core/archive/exclude-preview.js';
+import { readGcStatus } from '../core/gc/gc-status.js';
+import { forgetSnapshot } from '../core/prune/forget.js';
+import { pruneGroup } from '../core/prune/prune.js';
+import { formatBackupTime } from '../core/backup/backup-names.js';
 
 /** What differs between hosts: native dialogs exist in Electron only. */
 export interface HostPlatform {
@@ -88,7 +92,7 @@ export class HostService {
     this.emit(event, payload);
     if (event !== 'job.done') return;
     const job = payload as JobState;
-    if (job.kind === 'backup') this.emit('store.changed', { store: job.store });
+    if (job.kind === 'backup' || job.kind === 'gc' || job.kind === 'verify') this.emit('store.changed', { store: job.store });
     if (job.kind === 'create-store' && job.status === 'done') this.recent.add(job.store);
   }
 
@@ -118,6 +122,15 @@ export class HostService {
         const what = spec.paths.length === 1 ? (spec.paths[0] || 'everything') : `${spec.paths.length} items`;
         return this.engine.start({ ...spec, store, target }, `Restore ${what} of ${snapshotPath(spec.snapshot)} to ${target}`, store);
       }
+      case 'gc': {
+        const store = this.store(spec.store).root;
+        return this.engine.start({ ...spec, store }, `Garbage collection of ${store}`, store);
+      }
+      case 'verify': {
+        const store = this.store(spec.store).root;
+        const what = spec.snapshot ? snapshotPath(spec.snapshot) : spec.group ? `${spec.group.type}/${spec.group.id}` : 'every snapshot';
+        return this.engine.start({ ...spec, store }, `Verify ${what}`, store);
+      }
       case 'export-file': {
         const store = this.store(spec.store).root;
         const target = this.policy.check(spec.target, 'file to save');
@@ -133,7 +146,7 @@ export class HostService {
       'app.info': () => ({
         host: platform.host, version: this.options.version ?? '0.0.0', platform: process.platform, homeDir: homedir(),
         nativeDialogs: platform.pickFolder !== undefined, dropPaths: platform.host === 'electron',
-        maintenance: { gc: false, prune: false, verify: false, forget: false },
+        maintenance: { gc: true, prune: true, verify: true, forget: true },
       }),
       'stores.recent': () => this.recent.list(),
       'stores.forget-recent': ({ path }) => this.recent.remove(path),
@@ -155,6 +168,37 @@ export class HostService {
         ds.setProtected(snapshot, value);
         this.emit('store.changed', { store: ds.root });
         return this.views.snapshotRow(ds, snapshot);
+      },
+      'snapshot.set-notes': ({ store, snapshot, notes }) => {
+        const ds = this.store(store);
+        ds.setSnapshotNotes(snapshot, notes);
+        this.emit('store.changed', { store: ds.root });
+        return this.views.snapshotRow(ds, snapshot);
+      },
+      'snapshot.forget': ({ store, snapshot }) => {
+        const ds = this.store(store);
+        forgetSnapshot(ds, snapshot);
+        this.emit('store.changed', { store: ds.root });
+        return null;
+      },
+      'group.prune': ({ store, group, keep, dryRun }) => {
+        const ds = this.store(store);
+        const outcomes = pruneGroup(ds, group, keep, { dryRun, log: ds.log });
+        if (!dryRun) this.emit('store.changed', { store: ds.root });
+        return outcomes.map((o) => ({
+          path: `${group.type}/${group.id}/${formatBackupTime(o.snapshot.time)}`, time: o.snapshot.time, protected: o.snapshot.protected,
+          mark: o.mark, reason: o.reason, outcome: o.outcome, error: o.error,
+        }));
+      },
+      'store.gc-status': ({ store }) => {
+        const status = readGcStatus(this.store(store).root);
+        if (!status) return null;
+        return {
+          startedAt: status.startedAt, durationMs: status.durationMs, removedChunks: status.removedChunks, removedBytes: status.removedBytes,
+          pendingChunks: status.pendingChunks, pendingBytes: status.pendingBytes, diskChunks: status.diskChunks, diskBytes: status.diskBytes,
+          indexFileCount: status.indexFileCount, indexDataBytes: status.indexDataBytes, dedupFactor: status.dedupFactor,
+          missingChunks: status.missingChunks, completed: status.completed,
+        };
       },
       'snapshot.browse': ({ store, snapshot, path }) => browseSnapshot(this.store(store), snapshot, path),
       'snapshot.diff': ({ store, from, to }) => snapshotDiff(this.store(store), from, to),

@@ -8,6 +8,8 @@ import { restoreFolder } from '../core/archive/folder-restore.js';
 import { snapshotPath } from '../core/backup/backup-names.js';
 import { formatBytes, formatDuration } from '../core/cli/format.js';
 import { Datastore } from '../core/datastore/datastore.js';
+import { collectGarbage } from '../core/gc/garbage-collection.js';
+import { verify, type VerifyTarget } from '../core/verify/verify.js';
 import { CairnError, ioError } from '../core/errors.js';
 import { throwIfCancelled } from '../core/jobs/cancel.js';
 import type { Logger } from '../core/log.js';
@@ -82,6 +84,49 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
         summary: `Restored ${files} files (${formatBytes(bytes)}) to ${spec.target}`
           + (conflicts > 0 ? `; kept ${conflicts} existing files` : ''),
         result: { target: spec.target, files, bytes, conflicts },
+      };
+    }
+    case 'gc': {
+      const store = Datastore.open(spec.store, { log: ctx.log });
+      const r = await collectGarbage(store, {
+        signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
+        onProgress: (p) => ctx.onProgress({
+          phase: p.phase, indexFilesDone: p.indexFilesDone, indexFilesTotal: p.indexFilesTotal, chunksMarked: p.chunksMarked,
+          prefixesDone: p.prefixesDone, prefixesTotal: p.prefixesTotal, removedChunks: p.removedChunks, removedBytes: p.removedBytes,
+          pendingBytes: p.pendingBytes,
+        }),
+      });
+      return {
+        summary: `Freed ${formatBytes(r.removedBytes)} (${r.removedChunks} chunks); ${formatBytes(r.pendingBytes)} pending, `
+          + `${formatBytes(r.diskBytes)} in use, dedup ${r.dedupFactor.toFixed(2)}×, in ${formatDuration(r.durationMs / 1000)}`,
+        result: {
+          removedChunks: r.removedChunks, removedBytes: r.removedBytes, pendingChunks: r.pendingChunks, pendingBytes: r.pendingBytes,
+          diskChunks: r.diskChunks, diskBytes: r.diskBytes, indexFileCount: r.indexFileCount, indexDataBytes: r.indexDataBytes,
+          dedupFactor: r.dedupFactor, durationMs: r.durationMs, missingChunks: r.missingChunks, warnings: r.warnings.length,
+        },
+      };
+    }
+    case 'verify': {
+      const store = Datastore.open(spec.store, { log: ctx.log });
+      const target: VerifyTarget = spec.snapshot ? { snapshot: spec.snapshot } : spec.group ? { group: spec.group } : { store: true };
+      const r = await verify(store, target, {
+        signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
+        onProgress: (p) => ctx.onProgress({
+          phase: 'verifying', snapshotsDone: p.snapshotsDone, snapshotsTotal: p.snapshotsTotal, bytesDone: p.bytesDone,
+          bytesTotal: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, corruptChunks: p.corruptChunks, currentPath: p.currentSnapshot,
+        }),
+      });
+      const failed = r.snapshots.filter((s) => s.state === 'failed');
+      for (const s of failed) {
+        for (const problem of s.problems) ctx.log.warn(`${s.snapshot} ${problem.archive}: ${problem.message}${problem.affects?.length ? ` (affects ${problem.affects.join(', ')})` : ''}`);
+      }
+      const skipped = r.snapshots.filter((s) => s.state === 'skipped').length;
+      return {
+        summary: r.snapshots.length === 0 ? 'Nothing to verify: no finished snapshots'
+          : `${r.snapshots.length - failed.length - skipped} of ${r.snapshots.length} snapshots ok`
+            + (failed.length > 0 ? `, ${failed.length} FAILED` : '') + (skipped > 0 ? `, ${skipped} skipped (in use)` : '')
+            + `; ${r.chunksChecked} chunks checked`,
+        result: { ok: r.ok, snapshots: r.snapshots.length, failed: failed.length, skipped, chunksChecked: r.chunksChecked, missingChunks: r.missingChunks },
       };
     }
     case 'export-file': {

@@ -138,7 +138,7 @@ describe('HostService on a real datastore', () => {
   });
 
   it('reports a group held by another backup as STORE_LOCKED', async () => {
-    const lock = Datastore.open(storePath).lockGroup({ type: 'host', id: 'Documents' });
+    const lock = Datastore.open(storePath).lockGroup({ type: 'host', id: 'Documents' }, 'a test holding the group');
     try {
       const job = await runJob(ctx.service, { kind: 'backup', store: storePath, source, id: 'Documents', excludes: [] });
       expect(job.status).toBe('failed');
@@ -178,5 +178,53 @@ describe('HostService on a real datastore', () => {
     // The cancelled snapshot was removed: the group has no snapshot.
     const snaps = await call<SnapshotRow[]>(ctx.service, 'snapshots.list', { store: storePath, group: { type: 'host', id: 'big' } });
     expect(snaps).toEqual([]);
+  });
+
+  it('verifies, keeps notes, simulates and runs prune, forgets, and collects garbage with both phases reported', async () => {
+    const group = { type: 'host', id: 'Documents' };
+    const list = () => call<SnapshotRow[]>(ctx.service, 'snapshots.list', { store: storePath, group });
+    const [first, second] = await list();
+    const ref = (row: SnapshotRow) => ({ type: row.type, id: row.id, time: row.time });
+
+    const verified = await runJob(ctx.service, { kind: 'verify', store: storePath, group });
+    expect(verified.status, verified.error?.message).toBe('done');
+    expect(verified.result).toMatchObject({ ok: true, snapshots: 2, failed: 0 });
+    expect((await list()).map((r) => r.verifyState)).toEqual(['ok', 'ok']);
+
+    const noted = await call<SnapshotRow>(ctx.service, 'snapshot.set-notes', { store: storePath, snapshot: ref(second!), notes: 'after the edit' });
+    expect(noted.notes).toBe('after the edit');
+
+    // The first snapshot is protected (an earlier test): forget refuses, prune keeps it.
+    expect((await failure(ctx.service, 'snapshot.forget', { store: storePath, snapshot: ref(first!) })).code).toBe('PROTECTED');
+    const simulated = await call<{ path: string; mark: string; outcome: string }[]>(ctx.service, 'group.prune',
+      { store: storePath, group, keep: { keepLast: 1 }, dryRun: true });
+    expect(simulated.map((r) => [r.path, r.mark, r.outcome])).toEqual([[second!.path, 'keep', 'kept'], [first!.path, 'keep-protected', 'kept']]);
+
+    await call(ctx.service, 'snapshot.set-protected', { store: storePath, snapshot: ref(first!), protected: false });
+    const dry = await call<{ outcome: string }[]>(ctx.service, 'group.prune', { store: storePath, group, keep: { keepLast: 1 }, dryRun: true });
+    expect(dry.map((r) => r.outcome)).toEqual(['kept', 'would-remove']);
+    expect(await list()).toHaveLength(2);
+    await call(ctx.service, 'snapshot.forget', { store: storePath, snapshot: ref(first!) });
+    expect((await list()).map((r) => r.path)).toEqual([second!.path]);
+
+    // Chunks only the forgotten snapshot used must be older than GC's safety margin to go.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const before = ctx.events.length;
+    const gc = await runJob(ctx.service, { kind: 'gc', store: storePath });
+    expect(gc.status, gc.error?.message).toBe('done');
+    expect(Number(gc.result?.removedBytes)).toBeGreaterThan(0);
+    const phases = new Set(ctx.events.slice(before).filter((e) => e.event === 'job.progress' && (e.payload as JobState).id === gc.id)
+      .map((e) => (e.payload as JobState).progress.phase));
+    expect(phases).toContain('mark');
+    expect(phases).toContain('sweep');
+    expect(gc.progress.prefixesDone).toBe(65536);
+    const status = await call<{ removedBytes: number; completed: boolean } | null>(ctx.service, 'store.gc-status', { store: storePath });
+    expect(status).toMatchObject({ removedBytes: gc.result?.removedBytes, completed: true });
+
+    // What is left still restores.
+    const target = join(ctx.base, 'after-gc');
+    const restore = await runJob(ctx.service, { kind: 'restore', store: storePath, snapshot: ref(second!), paths: [''], target, overwrite: false });
+    expect(restore.status, restore.error?.message).toBe('done');
+    expect(readFileSync(join(target, 'notes.txt'), 'utf8')).toBe('remember the milk and bread\n');
   });
 });
