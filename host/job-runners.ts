@@ -97,7 +97,7 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
         }),
       });
       return {
-        summary: `Freed ${formatBytes(r.removedBytes)} (${r.removedChunks} chunks); ${formatBytes(r.pendingBytes)} pending, `
+        summary: `Freed ${formatBytes(r.removedBytes)} (${r.removedChunks} chunk${r.removedChunks === 1 ? '' : 's'}); ${formatBytes(r.pendingBytes)} pending, `
           + `${formatBytes(r.diskBytes)} in use, dedup ${r.dedupFactor.toFixed(2)}×, in ${formatDuration(r.durationMs / 1000)}`,
         result: {
           removedChunks: r.removedChunks, removedBytes: r.removedBytes, pendingChunks: r.pendingChunks, pendingBytes: r.pendingBytes,

@@ -111,7 +111,8 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await page.screenshot({ path: screenshotPath('3-snapshots') });
 
     // Browse into reports/2026, see the file's details.
-    await row.getByRole('button', { name: /Browse snapshot/ }).click();
+    await row.click();
+    await page.getByRole('toolbar', { name: 'Snapshot actions' }).getByRole('button', { name: 'Browse' }).click();
     await page.getByRole('treeitem', { name: /reports/ }).first().waitFor();
     await page.getByRole('button', { name: 'Open reports' }).click();
     await page.getByRole('button', { name: 'Open 2026' }).click();
@@ -147,7 +148,7 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await page.getByLabel('Exclude (one .gitignore pattern per line)').fill('*.tmp');
     await page.getByRole('button', { name: 'Start backup' }).click();
     await expect.poll(() => page.locator('[role="grid"] [data-snapshot^="host/Documents/"]').count(), { timeout: 30_000 }).toBe(2);
-    await page.locator('[role="grid"] [data-snapshot^="host/Documents/"]').first().getByRole('button', { name: /Browse/ }).click();
+    await page.locator('[role="grid"] [data-snapshot^="host/Documents/"]').first().dblclick();
     const compare = page.getByLabel('Compare with');
     await compare.selectOption({ index: 1 });
     const list = page.getByRole('list', { name: 'Changed entries' });
@@ -204,4 +205,56 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     expect(await page.locator('[role="grid"] [data-snapshot]').count()).toBeLessThan(80);
     await page.screenshot({ path: screenshotPath('7-many-snapshots') });
   }, 120_000);
+
+  it('simulates a prune of 10,000 snapshots without removing any', async () => {
+    await page.getByRole('button', { name: 'Prune…' }).click();
+    await page.getByLabel('Keep last').fill('3');
+    await page.getByRole('button', { name: 'Simulate' }).click();
+    await page.getByRole('list', { name: 'Prune simulation' }).waitFor();
+    // Hourly snapshots over ~14 months: keep last 3, daily 7, weekly 4, monthly 6 (the defaults) select 3 + 7 + 4 + 6 minus overlaps.
+    const text = await page.getByText(/snapshots would be removed/).textContent();
+    const [, removed, total] = /(\d+) of (\d+) snapshots would be removed/.exec(text ?? '')!;
+    expect(Number(total)).toBe(10_000);
+    expect(Number(removed)).toBeGreaterThan(9_970);
+    await page.screenshot({ path: screenshotPath('8-prune-simulator') });
+    await page.getByRole('button', { name: 'Close', exact: true }).click();
+    expect(Datastore.open(join(base, 'store')).listSnapshots({ type: 'host', id: 'many' })).toHaveLength(10_000);
+  });
+
+  it('forgets a snapshot, then one click runs GC: mark and sweep progress, then the freed bytes', async () => {
+    await page.getByRole('option', { name: /Documents/ }).click();
+    const rows = page.locator('[role="grid"] [data-snapshot^="host/Documents/"]');
+    await expect.poll(() => rows.count()).toBe(2);
+    const oldest = await rows.nth(1).getAttribute('data-snapshot');
+    await rows.nth(1).click();
+    await page.getByRole('button', { name: 'Forget…' }).click();
+    await page.getByRole('button', { name: 'Forget snapshot' }).click();
+    await expect.poll(() => rows.count()).toBe(1);
+    expect(await rows.first().getAttribute('data-snapshot')).not.toBe(oldest);
+
+    // Watch the same event stream the app uses, to see both phases go by.
+    await page.evaluate((token) => {
+      const phases: string[] = [];
+      (window as unknown as { gcPhases: string[] }).gcPhases = phases;
+      const source = new EventSource(`/api/events?token=${token}`);
+      source.addEventListener('job.progress', (e) => {
+        const job = JSON.parse((e as MessageEvent<string>).data) as { kind: string; progress: { phase: string } };
+        if (job.kind === 'gc' && phases.at(-1) !== job.progress.phase) phases.push(job.progress.phase);
+      });
+      return new Promise((resolve) => source.addEventListener('open', resolve));
+    }, host.token);
+    await page.getByRole('button', { name: 'Run garbage collection' }).click();
+    const card = page.locator('[data-job-kind="gc"]');
+    await card.and(page.locator('[data-status="done"]')).waitFor({ timeout: 60_000 });
+    const phases = await page.evaluate(() => (window as unknown as { gcPhases: string[] }).gcPhases);
+    expect(phases).toContain('mark');
+    expect(phases).toContain('sweep');
+    expect(phases.indexOf('mark')).toBeLessThan(phases.indexOf('sweep'));
+    expect(await card.getByRole('progressbar', { name: 'Sweep phase' }).getAttribute('aria-valuenow')).toBe('100');
+    expect(await card.textContent()).toContain('65,536 / 65,536 chunk folders');
+    const freed = await card.getByLabel('Garbage collection result').locator('dd').first().textContent();
+    expect(freed).not.toMatch(/^0 B/);
+    await page.getByLabel('Last garbage collection').getByText(/freed/).waitFor();
+    await page.screenshot({ path: screenshotPath('9-gc') });
+  }, 90_000);
 });

@@ -6,6 +6,7 @@ import { FolderBrowser } from './FolderBrowser.js';
 import { GroupsList } from './GroupsList.js';
 import { SnapshotBrowser } from './SnapshotBrowser.js';
 import { SnapshotsTable } from './SnapshotsTable.js';
+import { StoreBar } from './StoreBar.js';
 import { StorePicker } from './StorePicker.js';
 import { TasksPanel } from './TasksPanel.js';
 import { formatBytes } from '../format.js';
@@ -48,8 +49,11 @@ export function App() {
       <div className="app-body">
         {!store ? <StorePicker /> : (
           <main className="store-view" aria-label="Datastore">
-            <GroupsList />
-            {browsing ? <SnapshotBrowser key={browsing.path} snapshot={browsing} /> : <SnapshotsTable />}
+            <StoreBar />
+            <div className="store-panes">
+              <GroupsList />
+              {browsing ? <SnapshotBrowser key={browsing.path} snapshot={browsing} /> : <SnapshotsTable />}
+            </div>
           </main>
         )}
         <TasksPanel />

@@ -1,14 +1,64 @@
 import { memo, useState } from 'react';
 import type { JobState } from '../../../contract/jobs.js';
-import { formatBytes, formatCount, formatDuration, formatRate } from '../format.js';
+import { formatBytes, formatCount, formatDuration, formatRate, plural } from '../format.js';
 
 /** The fraction done of a job, from bytes where it has them, else from its counter; undefined while unknown. */
 export function jobFraction(job: JobState): number | undefined {
   const p = job.progress;
   if (job.status === 'done') return 1;
+  if (p.prefixesTotal !== undefined) return p.phase === 'sweep' ? 0.5 + 0.5 * (p.prefixesDone ?? 0) / p.prefixesTotal : 0.5 * phaseFraction(p.indexFilesDone, p.indexFilesTotal);
   if (p.bytesTotal) return Math.min(1, (p.bytesDone ?? 0) / p.bytesTotal);
   if (p.total) return Math.min(1, (p.done ?? 0) / p.total);
   return undefined;
+}
+
+function phaseFraction(done: number | undefined, total: number | undefined): number {
+  return total ? Math.min(1, (done ?? 0) / total) : 0;
+}
+
+function Bar({ label, fraction }: { label: string; fraction: number }) {
+  const percent = Math.floor(fraction * 100);
+  return (
+    <div className="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
+      <div className="progress-fill" style={{ width: `${percent}%` }} />
+    </div>
+  );
+}
+
+/** GC's two phases, each with its own bar and counters; shown while it runs and kept after it ends. */
+function GcPhases({ job }: { job: JobState }) {
+  const p = job.progress;
+  const sweeping = p.phase === 'sweep' || job.status === 'done';
+  const markFraction = sweeping ? 1 : phaseFraction(p.indexFilesDone, p.indexFilesTotal);
+  return (
+    <div className="gc-phases">
+      <div className="gc-phase" data-phase="mark">
+        <span className="small">Mark: {formatCount(p.indexFilesDone)} / {formatCount(p.indexFilesTotal)} index files · {formatCount(p.chunksMarked)} chunks marked</span>
+        <Bar label="Mark phase" fraction={markFraction} />
+      </div>
+      <div className="gc-phase" data-phase="sweep">
+        <span className="small">Sweep: {formatCount(sweeping ? p.prefixesDone : 0)} / {formatCount(p.prefixesTotal ?? 65536)} chunk folders
+          {' '}· {plural(p.removedChunks ?? 0, 'chunk')} removed ({formatBytes(p.removedBytes ?? 0)} freed)</span>
+        <Bar label="Sweep phase" fraction={sweeping ? phaseFraction(p.prefixesDone, p.prefixesTotal) : 0} />
+      </div>
+    </div>
+  );
+}
+
+function GcResult({ job }: { job: JobState }) {
+  const r = job.result ?? {};
+  const rows: [string, string][] = [
+    ['Freed', `${formatBytes(Number(r.removedBytes))} (${plural(Number(r.removedChunks), 'chunk')})`],
+    ['Pending', `${formatBytes(Number(r.pendingBytes))} (${plural(Number(r.pendingChunks), 'chunk')}, too recent to remove)`],
+    ['In use', `${formatBytes(Number(r.diskBytes))} (${plural(Number(r.diskChunks), 'chunk')})`],
+    ['Dedup factor', `${Number(r.dedupFactor).toFixed(2)}×`],
+    ['Duration', formatDuration(Number(r.durationMs) / 1000)],
+  ];
+  return (
+    <dl className="gc-result" aria-label="Garbage collection result">
+      {rows.map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}
+    </dl>
+  );
 }
 
 const STATUS_TEXT = { running: 'Running', done: 'Done', failed: 'Failed', cancelled: 'Cancelled' } as const;
@@ -25,18 +75,22 @@ export const JobCard = memo(function JobCard({ job, onCancel }: { job: JobState;
         <strong>{job.title}</strong>
         <span className={`status ${job.status}`}>{STATUS_TEXT[job.status]}{job.status === 'running' ? ` · ${p.phase}` : ''}</span>
       </header>
+      {job.kind === 'gc' && job.status !== 'failed' && <GcPhases job={job} />}
+      {job.kind === 'gc' && job.status === 'done' && <GcResult job={job} />}
       {job.status === 'running' && (
         <>
-          <div className="progress" role="progressbar" aria-label={`${job.title} progress`} aria-valuemin={0} aria-valuemax={100}
+          {job.kind !== 'gc' && <div className="progress" role="progressbar" aria-label={`${job.title} progress`} aria-valuemin={0} aria-valuemax={100}
             aria-valuenow={percent} aria-valuetext={percent === undefined ? p.phase : `${percent}%`}>
             <div className="progress-fill" style={{ width: `${percent ?? 0}%` }} />
-          </div>
+          </div>}
           <div className="job-counters">
             {p.filesTotal !== undefined && <span>{formatCount(p.filesDone)} / {formatCount(p.filesTotal)} files</span>}
             {p.bytesTotal !== undefined && <span>{formatBytes(p.bytesDone)} / {formatBytes(p.bytesTotal)}</span>}
             {p.total !== undefined && <span>{formatCount(p.done)} / {formatCount(p.total)}</span>}
+            {p.snapshotsTotal !== undefined && <span>{formatCount(p.snapshotsDone)} / {formatCount(p.snapshotsTotal)} snapshots</span>}
+            {(p.corruptChunks ?? 0) > 0 && <span className="warn">{formatCount(p.corruptChunks)} bad chunks</span>}
             {p.rate !== undefined && <span>{formatRate(p.rate)}</span>}
-            <span>{p.etaSeconds !== undefined ? `about ${formatDuration(p.etaSeconds)} left` : 'estimating time left…'}</span>
+            {job.kind !== 'gc' && <span>{p.etaSeconds !== undefined ? `about ${formatDuration(p.etaSeconds)} left` : 'estimating time left…'}</span>}
             {p.newBytes !== undefined && <span>{formatBytes(p.newBytes)} new · {formatBytes((p.dedupBytes ?? 0) + (p.bytesReused ?? 0))} deduplicated</span>}
           </div>
           {p.currentPath && <div className="current-file ellipsis" title={p.currentPath}>{p.currentPath}</div>}

@@ -14,7 +14,7 @@ export function Modal({ title, onClose, children, wide }: { title: string; onClo
       onCancel={(e) => { e.preventDefault(); onClose(); }}>
       <header className="modal-header">
         <h2 id={titleId}>{title}</h2>
-        <button type="button" className="link" onClick={onClose} aria-label="Close">✕</button>
+        <button type="button" className="link" onClick={onClose} aria-label="Close dialog">✕</button>
       </header>
       {children}
     </dialog>

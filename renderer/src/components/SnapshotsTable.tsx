@@ -5,17 +5,19 @@ import { formatBytes, formatCount, formatTime } from '../format.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { GroupNotes } from './GroupNotes.js';
-import { MaintenanceBar } from './MaintenanceBar.js';
+import { PruneDialog } from './PruneDialog.js';
+import { SnapshotActions } from './SnapshotActions.js';
 
 const ROW_HEIGHT = 36;
-const COLUMNS = ['Time', 'Size', 'Files', 'New', 'Deduplicated', 'Verify', 'Protected', 'Notes', ''];
+const COLUMNS = ['Time', 'Size', 'Files', 'New', 'Deduplicated', 'Verify', 'Protected', 'Notes'];
 
 /** The selected group's snapshots, newest first. Virtualized: 10,000 rows cost what 30 do. */
 export function SnapshotsTable() {
-  const { snapshots, error, loading, group, browse, setProtected } = useAppShallow((s) => ({
+  const { snapshots, error, loading, group, browse, setProtected, store, startJob } = useAppShallow((s) => ({
     snapshots: s.snapshots, error: s.snapshotsError, loading: s.snapshotsLoading, group: s.selectedGroup, browse: s.browse,
-    setProtected: s.setProtected,
+    setProtected: s.setProtected, store: s.store!.path, startJob: s.startJob,
   }));
+  const [pruning, setPruning] = useState(false);
   const groupRow = useApp((s) => s.groups.find((g) => g.path === s.selectedGroup));
   const rows = useMemo(() => [...snapshots].reverse(), [snapshots]);
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -38,10 +40,15 @@ export function SnapshotsTable() {
       <div className="pane-header">
         <h2 id="snapshots-title">Snapshots of {group}</h2>
         <span className="muted">{loading ? 'loading…' : `${formatCount(rows.length)} snapshots`}</span>
+        <span className="grow" />
+        <button type="button" disabled={!groupRow} onClick={() => setPruning(true)}>Prune…</button>
+        <button type="button" disabled={!groupRow}
+          onClick={() => groupRow && void startJob({ kind: 'verify', store, group: { type: groupRow.type, id: groupRow.id } })}>Verify group</button>
       </div>
       {groupRow && <GroupNotes group={groupRow} />}
-      <MaintenanceBar />
+      <SnapshotActions row={rows[focused]} />
       <ErrorNote error={error} />
+      {pruning && groupRow && <PruneDialog group={groupRow} onClose={() => setPruning(false)} />}
       <div role="grid" aria-label={`Snapshots of ${group}`} aria-rowcount={rows.length + 1} className="grid snapshot-grid">
         <div role="row" aria-rowindex={1} className="grid-row grid-head">
           {COLUMNS.map((c, i) => <span key={i} role="columnheader">{c}</span>)}
@@ -50,7 +57,7 @@ export function SnapshotsTable() {
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
             {virtualizer.getVirtualItems().map((item) => (
               <SnapshotLine key={item.key} row={rows[item.index]!} index={item.index} top={item.start} focused={item.index === focused}
-                onBrowse={browse} onProtect={setProtected}
+                onBrowse={browse} onProtect={setProtected} onFocus={() => setFocused(item.index)}
                 onKey={(key) => {
                   if (key === 'ArrowDown') focusRow(item.index + 1);
                   else if (key === 'ArrowUp') focusRow(item.index - 1);
@@ -67,14 +74,15 @@ export function SnapshotsTable() {
   );
 }
 
-const SnapshotLine = memo(function SnapshotLine({ row, index, top, focused, onBrowse, onProtect, onKey }: {
+const SnapshotLine = memo(function SnapshotLine({ row, index, top, focused, onBrowse, onProtect, onKey, onFocus }: {
   row: SnapshotRow; index: number; top: number; focused: boolean; onBrowse: (path: string) => void;
-  onProtect: (row: SnapshotRow, value: boolean) => Promise<void>; onKey: (key: string) => void;
+  onProtect: (row: SnapshotRow, value: boolean) => Promise<void>; onKey: (key: string) => void; onFocus: () => void;
 }) {
   const canBrowse = row.finished && row.kind === 'folder';
   return (
-    <div role="row" aria-rowindex={index + 2} tabIndex={focused ? 0 : -1} className="grid-row" style={{ transform: `translateY(${top}px)` }}
-      data-snapshot={row.path}
+    <div role="row" aria-rowindex={index + 2} aria-selected={focused} tabIndex={focused ? 0 : -1} className={`grid-row${focused ? ' selected' : ''}`}
+      style={{ transform: `translateY(${top}px)` }} data-snapshot={row.path} onFocus={onFocus} onClick={onFocus}
+      onDoubleClick={() => canBrowse && onBrowse(row.path)}
       onKeyDown={(e) => {
         if (e.target !== e.currentTarget) return;
         if (e.key === 'Enter' && canBrowse) onBrowse(row.path);
@@ -91,9 +99,6 @@ const SnapshotLine = memo(function SnapshotLine({ row, index, top, focused, onBr
           aria-label={`Protect snapshot ${row.path}`} />{row.protected ? ' protected' : ''}</label>
       </span>
       <span role="gridcell" className="ellipsis" title={row.notes}>{row.notes ?? ''}</span>
-      <span role="gridcell">
-        <button type="button" disabled={!canBrowse} onClick={() => onBrowse(row.path)} aria-label={`Browse snapshot ${row.path}`}>Browse</button>
-      </span>
     </div>
   );
 });

@@ -1,7 +1,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { JobSpec, JobState } from '../../../contract/jobs.js';
-import type { AppInfo, GroupRef, GroupRow, SnapshotRow, StoreSummary } from '../../../contract/model.js';
+import type { AppInfo, GcSummary, GroupRef, GroupRow, SnapshotRow, StoreSummary } from '../../../contract/model.js';
 import { errorInfo, type CairnClient } from '../api/client.js';
 
 /** A question to the user that resolves with a folder, asked by the in-app folder browser (browser mode). */
@@ -19,6 +19,8 @@ export interface AppState {
   recent: string[];
   store?: StoreSummary;
   storeError?: AppErrorInfo;
+  /** The last garbage collection's result, if the store has had one. */
+  gcStatus?: GcSummary;
 
   groups: GroupRow[];
   groupsError?: AppErrorInfo;
@@ -53,6 +55,9 @@ export interface AppState {
   onStoreChanged(store: string): Promise<void>;
   setProtected(row: SnapshotRow, value: boolean): Promise<void>;
   setGroupNotes(group: GroupRow, notes: string): Promise<void>;
+  setSnapshotNotes(row: SnapshotRow, notes: string): Promise<boolean>;
+  forgetSnapshot(row: SnapshotRow): Promise<boolean>;
+  refreshGcStatus(): Promise<void>;
   openBackupDialog(source?: string, droppedName?: string): void;
   closeBackupDialog(): void;
   pickFolder(title: string, startPath?: string): Promise<string | null>;
@@ -94,8 +99,8 @@ export function createAppStore(client: CairnClient): AppStore {
       set({ storeError: undefined });
       try {
         const store = await client.openStore({ path });
-        set({ store, groups: [], selectedGroup: undefined, snapshots: [], browsing: undefined, recent: await client.recentStores({}) });
-        await get().refreshGroups();
+        set({ store, groups: [], selectedGroup: undefined, snapshots: [], browsing: undefined, gcStatus: undefined, recent: await client.recentStores({}) });
+        await Promise.all([get().refreshGroups(), get().refreshGcStatus()]);
         return true;
       } catch (err) {
         set({ storeError: errorInfo(err) });
@@ -181,8 +186,44 @@ export function createAppStore(client: CairnClient): AppStore {
 
     async onStoreChanged(store) {
       if (get().store?.path !== store) return;
-      await get().refreshGroups();
+      await Promise.all([get().refreshGroups(), get().refreshGcStatus()]);
       await get().refreshSnapshots();
+    },
+
+    async refreshGcStatus() {
+      const store = get().store;
+      if (!store) return;
+      try {
+        set({ gcStatus: (await client.gcStatus({ store: store.path })) ?? undefined });
+      } catch {
+        set({ gcStatus: undefined }); // the summary is informative only; GC itself reports its errors on its job card
+      }
+    },
+
+    async setSnapshotNotes(row, notes) {
+      const store = get().store;
+      if (!store) return false;
+      try {
+        const updated = await client.setSnapshotNotes({ store: store.path, snapshot: { type: row.type, id: row.id, time: row.time }, notes });
+        set({ snapshots: get().snapshots.map((s) => (s.path === updated.path ? updated : s)), snapshotsError: undefined });
+        return true;
+      } catch (err) {
+        set({ snapshotsError: errorInfo(err) });
+        return false;
+      }
+    },
+
+    async forgetSnapshot(row) {
+      const store = get().store;
+      if (!store) return false;
+      try {
+        await client.forgetSnapshot({ store: store.path, snapshot: { type: row.type, id: row.id, time: row.time } });
+        set({ snapshots: get().snapshots.filter((s) => s.path !== row.path), snapshotsError: undefined });
+        return true;
+      } catch (err) {
+        set({ snapshotsError: errorInfo(err) });
+        return false;
+      }
     },
 
     async setProtected(row, value) {
