@@ -1,0 +1,3 @@
+import { startCairnApp } from './cairn-app.js';
+
+startCairnApp();

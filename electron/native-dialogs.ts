@@ -1,0 +1,22 @@
+import type { BrowserWindow, Dialog } from 'electron';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { HostPlatform } from '../host/host-service.js';
+
+/** Native folder and save pickers for the host service (browser mode has its in-app folder browser instead). */
+export function nativeDialogs(dialog: Dialog, window: () => BrowserWindow | undefined): Required<Pick<HostPlatform, 'pickFolder' | 'pickSaveFile'>> {
+  return {
+    async pickFolder(title, defaultPath) {
+      const options = { title, defaultPath: defaultPath ?? homedir(), properties: ['openDirectory', 'createDirectory'] as ('openDirectory' | 'createDirectory')[] };
+      const win = window();
+      const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+      return result.canceled ? null : (result.filePaths[0] ?? null);
+    },
+    async pickSaveFile(suggestedName) {
+      const options = { title: 'Save file from snapshot', defaultPath: join(homedir(), suggestedName) };
+      const win = window();
+      const result = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
+      return result.canceled || !result.filePath ? null : result.filePath;
+    },
+  };
+}
