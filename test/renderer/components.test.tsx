@@ -1,0 +1,131 @@
+// @vitest-environment happy-dom
+import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import type { ReactNode } from 'react';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { JobState } from '../../contract/jobs.js';
+import { createClient } from '../../renderer/src/api/client.js';
+import { App } from '../../renderer/src/components/App.js';
+import { ErrorNote } from '../../renderer/src/components/ErrorNote.js';
+import { JobCard } from '../../renderer/src/components/JobCard.js';
+import { createAppStore, type AppStore } from '../../renderer/src/state/app-store.js';
+import { AppStoreContext } from '../../renderer/src/state/use-app.js';
+import { fail, FakeTransport } from '../support/fake-transport.js';
+
+const STORE = { path: '/home/ann/store', chunkSize: 4 << 20, compression: 'zstd' as const, syncLevel: 'filesystem', created: 'x', groups: 0 };
+
+function job(extra: Partial<JobState>): JobState {
+  return { id: 'j1', kind: 'backup', title: 'Backup of /home/ann/docs', store: STORE.path, status: 'running', startedAt: 0, progress: { phase: 'backing-up' }, log: [], ...extra };
+}
+
+let host: FakeTransport;
+let store: AppStore;
+const wrap = (ui: ReactNode) => render(<AppStoreContext.Provider value={store}>{ui}</AppStoreContext.Provider>);
+
+beforeEach(async () => {
+  // happy-dom's <dialog> may lack the modal methods; the browser has them (the e2e test uses the real ones).
+  HTMLDialogElement.prototype.showModal ??= function showModal(this: HTMLDialogElement) { this.setAttribute('open', ''); };
+  HTMLDialogElement.prototype.close ??= function close(this: HTMLDialogElement) { this.removeAttribute('open'); };
+  host = new FakeTransport();
+  host.answers.getAppInfo = () => ({ host: 'web', version: '0.1.0', platform: 'linux', homeDir: '/home/ann', nativeDialogs: false, dropPaths: false, maintenance: { gc: true, prune: true, verify: true, forget: true } });
+  host.answers.recentStores = () => [];
+  host.answers.listJobs = () => [];
+  host.answers.openStore = () => STORE;
+  host.answers.listGroups = () => [];
+  host.answers.gcStatus = () => null;
+  store = createAppStore(createClient(host));
+  await store.getState().init();
+});
+afterEach(cleanup);
+
+describe('JobCard', () => {
+  it('shows a running backup: bar, files, bytes, rate, ETA, current file, cancel', () => {
+    const onCancel = vi.fn();
+    render(<JobCard job={job({ progress: { phase: 'backing-up', filesDone: 1, filesTotal: 2, bytesDone: 512 * 1024, bytesTotal: 1024 * 1024, rate: 2 * 1024 * 1024, etaSeconds: 100, currentPath: 'reports/q1.bin' } })} onCancel={onCancel} />);
+    const bar = screen.getByRole('progressbar');
+    expect(bar.getAttribute('aria-valuenow')).toBe('50');
+    expect(screen.getByText('1 / 2 files')).toBeTruthy();
+    expect(screen.getByText('512 KiB / 1.00 MiB')).toBeTruthy();
+    expect(screen.getByText('2.00 MiB/s')).toBeTruthy();
+    expect(screen.getByText('about 1 min 40 s left')).toBeTruthy();
+    expect(screen.getByText('reports/q1.bin')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    expect(onCancel).toHaveBeenCalledWith('j1');
+  });
+
+  it('gives no ETA until the job has one, and shows a failure with its code and log', () => {
+    const { rerender } = render(<JobCard job={job({ progress: { phase: 'scanning', filesTotal: 10 } })} onCancel={() => {}} />);
+    expect(screen.getByText('estimating time left…')).toBeTruthy();
+    rerender(<JobCard job={job({ status: 'failed', error: { code: 'STORE_LOCKED', message: 'busy: backup of host/docs by pid 4711' }, log: [{ time: 0, level: 'error', message: 'busy' }] })} onCancel={() => {}} />);
+    const alert = screen.getByRole('alert');
+    expect(alert.getAttribute('data-code')).toBe('STORE_LOCKED');
+    expect(alert.textContent).toContain('pid 4711');
+    expect(screen.queryByRole('button', { name: 'Cancel' })).toBeNull();
+    fireEvent.click(screen.getByRole('button', { name: 'Show log (1)' }));
+    expect(screen.getByText(/error: busy/)).toBeTruthy();
+  });
+
+  it('shows GC as two phases with their own bars, then the result', () => {
+    const { rerender } = render(<JobCard job={job({ kind: 'gc', title: 'GC', progress: { phase: 'mark', indexFilesDone: 3, indexFilesTotal: 4, chunksMarked: 120, prefixesTotal: 65536 } })} onCancel={() => {}} />);
+    expect(screen.getByRole('progressbar', { name: 'Mark phase' }).getAttribute('aria-valuenow')).toBe('75');
+    expect(screen.getByRole('progressbar', { name: 'Sweep phase' }).getAttribute('aria-valuenow')).toBe('0');
+    expect(screen.getByText(/120 chunks marked/)).toBeTruthy();
+    rerender(<JobCard job={job({ kind: 'gc', title: 'GC', progress: { phase: 'sweep', indexFilesDone: 4, indexFilesTotal: 4, prefixesDone: 16384, prefixesTotal: 65536, removedChunks: 2, removedBytes: 2048 } })} onCancel={() => {}} />);
+    expect(screen.getByRole('progressbar', { name: 'Mark phase' }).getAttribute('aria-valuenow')).toBe('100');
+    expect(screen.getByRole('progressbar', { name: 'Sweep phase' }).getAttribute('aria-valuenow')).toBe('25');
+    expect(screen.getByText(/2 chunks removed \(2.00 KiB freed\)/)).toBeTruthy();
+    rerender(<JobCard job={job({ kind: 'gc', title: 'GC', status: 'done', progress: { phase: 'sweep', prefixesDone: 65536, prefixesTotal: 65536 }, result: { removedBytes: 4096, removedChunks: 1, pendingBytes: 0, pendingChunks: 0, diskBytes: 1 << 20, diskChunks: 3, dedupFactor: 2.5, durationMs: 1500 } })} onCancel={() => {}} />);
+    const result = within(screen.getByLabelText('Garbage collection result'));
+    expect(result.getByText('4.00 KiB (1 chunk)')).toBeTruthy();
+    expect(result.getByText('2.50×')).toBeTruthy();
+  });
+});
+
+describe('ErrorNote', () => {
+  it('says what to do for the codes the user can act on', () => {
+    render(<ErrorNote error={{ code: 'STORE_LOCKED', message: 'busy' }} />);
+    expect(screen.getByRole('alert').textContent).toContain('Wait for it to finish');
+  });
+});
+
+describe('the app', () => {
+  it('creates a store with the chosen chunk size and compression', async () => {
+    host.answers.startJob = (spec: unknown) => job({ kind: 'create-store', ...(spec as object) });
+    wrap(<App />);
+    fireEvent.change(screen.getByLabelText('New datastore folder (empty or new)'), { target: { value: '/home/ann/new-store' } });
+    fireEvent.change(screen.getByLabelText('Chunk size'), { target: { value: '1024' } });
+    fireEvent.change(screen.getByLabelText('Compression'), { target: { value: 'none' } });
+    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Create' })); });
+    expect(host.called('startJob')).toEqual([{ kind: 'create-store', path: '/home/ann/new-store', chunkSize: 1024 * 1024, compression: 'none' }]);
+  });
+
+  it('turns a dropped folder into the backup dialog, previews excludes, and starts the backup', async () => {
+    await store.getState().openStore(STORE.path);
+    wrap(<App />);
+    const file = new File([''], 'My Docs');
+    await act(async () => { fireEvent.drop(document.querySelector('.app')!, { dataTransfer: { files: [file] } }); });
+    // A browser cannot tell the dropped folder's path: the dialog says so and asks for it.
+    expect(screen.getByText(/You dropped “My Docs”/)).toBeTruthy();
+    expect((screen.getByLabelText('Backup group id') as HTMLInputElement).value).toBe('My-Docs');
+    fireEvent.change(screen.getByLabelText('Folder to back up'), { target: { value: '/home/ann/My Docs' } });
+    fireEvent.change(screen.getByLabelText('Exclude (one .gitignore pattern per line)'), { target: { value: '*.tmp\n\nnode_modules/\n' } });
+    host.answers.previewExcludes = () => ({ paths: [{ path: 'a.tmp', isDirectory: false, bytes: 10 }], excluded: 1, excludedBytes: 10, files: 5, bytes: 5000, truncated: false });
+    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Preview what is excluded' })); });
+    expect(host.called('previewExcludes')).toEqual([{ source: '/home/ann/My Docs', patterns: ['*.tmp', 'node_modules/'] }]);
+    expect(screen.getByLabelText('Exclude preview').textContent).toContain('a.tmp');
+    host.answers.startJob = () => job({});
+    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Start backup' })); });
+    expect(host.called('startJob')).toEqual([{ kind: 'backup', store: STORE.path, source: '/home/ann/My Docs', id: 'My-Docs', excludes: ['*.tmp', 'node_modules/'] }]);
+    expect(screen.queryByRole('button', { name: 'Start backup' })).toBeNull();
+    expect(screen.getByRole('article', { name: 'Backup of /home/ann/docs' })).toBeTruthy();
+  });
+
+  it('keeps the dialog open and shows the error where a backup was refused', async () => {
+    await store.getState().openStore(STORE.path);
+    store.getState().openBackupDialog('/etc');
+    wrap(<App />);
+    host.answers.startJob = () => fail('PATH_NOT_ALLOWED', 'folder to back up /etc is outside the folders Cairn may use');
+    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Start backup' })); });
+    expect(screen.getByRole('button', { name: 'Start backup' })).toBeTruthy();
+    expect(screen.getByRole('alert').getAttribute('data-code')).toBe('PATH_NOT_ALLOWED');
+  });
+});
