@@ -13,6 +13,7 @@ import { restoreImage } from '../../core/image/image-restore.js';
 import { pseudoRandomBytes, textBytes } from '../support/data.js';
 import { folderBench } from './folder-bench.js';
 import { gcMemoryBench } from './gc-memory.js';
+import { appResponsivenessBench } from './app-responsiveness.js';
 import { measure, measureCommand } from './measure.js';
 
 const results: { name: string; mbps: number; note?: string }[] = [];
@@ -92,3 +93,4 @@ await blobEncode();
 await imageBackup();
 if (!process.env.CAIRN_BENCH_SKIP_FOLDER) await folderBench();
 if (!process.env.CAIRN_BENCH_SKIP_GC) await gcMemoryBench();
+if (!process.env.CAIRN_BENCH_SKIP_APP) await appResponsivenessBench();
