@@ -81,8 +81,8 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
         conflicts += r.conflicts;
       }
       return {
-        summary: `Restored ${files} files (${formatBytes(bytes)}) to ${spec.target}`
-          + (conflicts > 0 ? `; kept ${conflicts} existing files` : ''),
+        summary: `Restored ${files} file${files === 1 ? '' : 's'} (${formatBytes(bytes)}) to ${spec.target}`
+          + (conflicts > 0 ? `; kept ${conflicts} existing file${conflicts === 1 ? '' : 's'}` : ''),
         result: { target: spec.target, files, bytes, conflicts },
       };
     }
