@@ -17,8 +17,8 @@ export interface Actions {
   'snapshot.set-protected': { req: { store: string; snapshot: SnapshotRef; protected: boolean }; res: SnapshotRow };
   'snapshot.set-notes': { req: { store: string; snapshot: SnapshotRef; notes: string }; res: SnapshotRow };
   'snapshot.forget': { req: { store: string; snapshot: SnapshotRef }; res: null };
-  /** dryRun: the simulator (nothing removed); otherwise the snapshots marked "remove" are forgotten. */
-  'group.prune': { req: { store: string; group: GroupRef; keep: KeepOptions; dryRun: boolean }; res: PruneRow[] };
+  /** The prune simulator: every snapshot's keep/remove and why; nothing is removed (the prune job does that). */
+  'group.prune-simulate': { req: { store: string; group: GroupRef; keep: KeepOptions }; res: PruneRow[] };
   'store.gc-status': { req: { store: string }; res: GcSummary | null };
   'snapshot.browse': { req: { store: string; snapshot: SnapshotRef; path: string }; res: EntryRow[] };
   'snapshot.diff': { req: { store: string; from: SnapshotRef; to: SnapshotRef }; res: DiffResult };
@@ -47,7 +47,7 @@ export const API_METHODS = {
   setProtected: 'snapshot.set-protected',
   setSnapshotNotes: 'snapshot.set-notes',
   forgetSnapshot: 'snapshot.forget',
-  pruneGroup: 'group.prune',
+  simulatePrune: 'group.prune-simulate',
   gcStatus: 'store.gc-status',
   browseSnapshot: 'snapshot.browse',
   diffSnapshots: 'snapshot.diff',

@@ -1,4 +1,4 @@
-import type { Compression, GroupRef, SnapshotRef } from './model.js';
+import type { Compression, GroupRef, KeepOptions, SnapshotRef } from './model.js';
 
 /** What the renderer asks the job engine to run. Every job runs off the host's main thread. */
 export type JobSpec =
@@ -7,6 +7,8 @@ export type JobSpec =
   | { kind: 'restore'; store: string; snapshot: SnapshotRef; paths: string[]; target: string; overwrite: boolean }
   | { kind: 'export-file'; store: string; snapshot: SnapshotRef; path: string; target: string }
   | { kind: 'gc'; store: string }
+  /** Forgets what the keep rules do not keep (the dry run, the simulator, is the group.prune action). */
+  | { kind: 'prune'; store: string; group: GroupRef; keep: KeepOptions }
   /** One snapshot, one group, or (neither given) every snapshot of the store. */
   | { kind: 'verify'; store: string; snapshot?: SnapshotRef; group?: GroupRef };
 

@@ -13,6 +13,7 @@ const group = z.strictObject({ type: backupType, id: text(128).min(1) });
 const snapshot = z.strictObject({ type: backupType, id: text(128).min(1), time: z.number().int().positive() });
 const archivePath = text(4096);
 const empty = z.strictObject({});
+
 const keepCount = z.number().int().min(0).max(1_000_000).optional();
 const keepOptions = z.strictObject({
   keepLast: keepCount, keepHourly: keepCount, keepDaily: keepCount, keepWeekly: keepCount, keepMonthly: keepCount, keepYearly: keepCount,
@@ -31,6 +32,7 @@ const jobSpec = z.discriminatedUnion('kind', [
   }),
   z.strictObject({ kind: z.literal('export-file'), store: path, snapshot, path: archivePath.min(1), target: path }),
   z.strictObject({ kind: z.literal('gc'), store: path }),
+  z.strictObject({ kind: z.literal('prune'), store: path, group, keep: keepOptions }),
   z.strictObject({ kind: z.literal('verify'), store: path, snapshot: snapshot.optional(), group: group.optional() }),
 ]);
 
@@ -45,7 +47,7 @@ export const requestValidators = {
   'snapshot.set-protected': z.strictObject({ store: path, snapshot, protected: z.boolean() }),
   'snapshot.set-notes': z.strictObject({ store: path, snapshot, notes: text(64 * 1024) }),
   'snapshot.forget': z.strictObject({ store: path, snapshot }),
-  'group.prune': z.strictObject({ store: path, group, keep: keepOptions, dryRun: z.boolean() }),
+  'group.prune-simulate': z.strictObject({ store: path, group, keep: keepOptions }),
   'store.gc-status': z.strictObject({ store: path }),
   'snapshot.browse': z.strictObject({ store: path, snapshot, path: archivePath }),
   'snapshot.diff': z.strictObject({ store: path, from: snapshot, to: snapshot }),

@@ -17,6 +17,7 @@ import { previewExcludes } from '../core/archive/exclude-preview.js';
 import { readGcStatus } from '../core/gc/gc-status.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
 import { pruneGroup } from '../core/prune/prune.js';
+import { validateKeepOptions } from '../core/prune/prune-selection.js';
 import { formatBackupTime } from '../core/backup/backup-names.js';
 
 /** What differs between hosts: native dialogs exist in Electron only. */
@@ -92,7 +93,7 @@ export class HostService {
     this.emit(event, payload);
     if (event !== 'job.done') return;
     const job = payload as JobState;
-    if (job.kind === 'backup' || job.kind === 'gc' || job.kind === 'verify') this.emit('store.changed', { store: job.store });
+    if (job.kind === 'backup' || job.kind === 'gc' || job.kind === 'verify' || job.kind === 'prune') this.emit('store.changed', { store: job.store });
     if (job.kind === 'create-store' && job.status === 'done') this.recent.add(job.store);
   }
 
@@ -125,6 +126,11 @@ export class HostService {
       case 'gc': {
         const store = this.store(spec.store).root;
         return this.engine.start({ ...spec, store }, `Garbage collection of ${store}`, store);
+      }
+      case 'prune': {
+        const store = this.store(spec.store).root;
+        validateKeepOptions(spec.keep);
+        return this.engine.start({ ...spec, store }, `Prune ${spec.group.type}/${spec.group.id}`, store);
       }
       case 'verify': {
         const store = this.store(spec.store).root;
@@ -181,10 +187,8 @@ export class HostService {
         this.emit('store.changed', { store: ds.root });
         return null;
       },
-      'group.prune': ({ store, group, keep, dryRun }) => {
-        const ds = this.store(store);
-        const outcomes = pruneGroup(ds, group, keep, { dryRun, log: ds.log });
-        if (!dryRun) this.emit('store.changed', { store: ds.root });
+      'group.prune-simulate': ({ store, group, keep }) => {
+        const outcomes = pruneGroup(this.store(store), group, keep, { dryRun: true });
         return outcomes.map((o) => ({
           path: `${group.type}/${group.id}/${formatBackupTime(o.snapshot.time)}`, time: o.snapshot.time, protected: o.snapshot.protected,
           mark: o.mark, reason: o.reason, outcome: o.outcome, error: o.error,

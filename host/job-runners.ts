@@ -9,6 +9,8 @@ import { snapshotPath } from '../core/backup/backup-names.js';
 import { formatBytes, formatDuration } from '../core/cli/format.js';
 import { Datastore } from '../core/datastore/datastore.js';
 import { collectGarbage } from '../core/gc/garbage-collection.js';
+import { computePrune } from '../core/prune/prune-selection.js';
+import { pruneGroup } from '../core/prune/prune.js';
 import { verify, type VerifyTarget } from '../core/verify/verify.js';
 import { CairnError, ioError } from '../core/errors.js';
 import { throwIfCancelled } from '../core/jobs/cancel.js';
@@ -104,6 +106,25 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
           diskChunks: r.diskChunks, diskBytes: r.diskBytes, indexFileCount: r.indexFileCount, indexDataBytes: r.indexDataBytes,
           dedupFactor: r.dedupFactor, durationMs: r.durationMs, missingChunks: r.missingChunks, warnings: r.warnings.length,
         },
+      };
+    }
+    case 'prune': {
+      const store = Datastore.open(spec.store, { log: ctx.log });
+      const total = computePrune(store.listSnapshots(spec.group), spec.keep).filter((d) => d.mark === 'remove').length;
+      let done = 0;
+      ctx.onProgress({ phase: 'pruning', done, total });
+      // Core logs one line per snapshot it removed (info) or could not remove (warn): each is one step done.
+      const counting = {
+        info: (m: string) => { ctx.log.info(m); ctx.onProgress({ phase: 'pruning', done: ++done, total }); },
+        warn: (m: string) => { ctx.log.warn(m); ctx.onProgress({ phase: 'pruning', done: ++done, total }); },
+      };
+      const outcomes = pruneGroup(store, spec.group, spec.keep, { log: counting });
+      const removed = outcomes.filter((o) => o.outcome === 'removed').length;
+      const failed = outcomes.filter((o) => o.outcome === 'failed').length;
+      return {
+        summary: `Removed ${removed} of ${outcomes.length} snapshots of ${spec.group.type}/${spec.group.id}`
+          + (failed > 0 ? `; ${failed} could not be removed (in use, see the log)` : '') + '. Run garbage collection to free their data.',
+        result: { removed, failed, kept: outcomes.length - removed - failed },
       };
     }
     case 'verify': {

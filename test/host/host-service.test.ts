@@ -196,16 +196,26 @@ describe('HostService on a real datastore', () => {
 
     // The first snapshot is protected (an earlier test): forget refuses, prune keeps it.
     expect((await failure(ctx.service, 'snapshot.forget', { store: storePath, snapshot: ref(first!) })).code).toBe('PROTECTED');
-    const simulated = await call<{ path: string; mark: string; outcome: string }[]>(ctx.service, 'group.prune',
-      { store: storePath, group, keep: { keepLast: 1 }, dryRun: true });
+    const simulated = await call<{ path: string; mark: string; outcome: string }[]>(ctx.service, 'group.prune-simulate',
+      { store: storePath, group, keep: { keepLast: 1 } });
     expect(simulated.map((r) => [r.path, r.mark, r.outcome])).toEqual([[second!.path, 'keep', 'kept'], [first!.path, 'keep-protected', 'kept']]);
 
     await call(ctx.service, 'snapshot.set-protected', { store: storePath, snapshot: ref(first!), protected: false });
-    const dry = await call<{ outcome: string }[]>(ctx.service, 'group.prune', { store: storePath, group, keep: { keepLast: 1 }, dryRun: true });
+    const dry = await call<{ outcome: string }[]>(ctx.service, 'group.prune-simulate', { store: storePath, group, keep: { keepLast: 1 } });
     expect(dry.map((r) => r.outcome)).toEqual(['kept', 'would-remove']);
     expect(await list()).toHaveLength(2);
+    expect((await failure(ctx.service, 'jobs.start', { kind: 'prune', store: storePath, group, keep: { keepLast: -1 } })).code).toBe('BAD_REQUEST');
+    // A third snapshot to prune as a job; the first one is forgotten by hand.
+    await runJob(ctx.service, { kind: 'backup', store: storePath, source, id: 'Documents', excludes: ['*.tmp'] });
     await call(ctx.service, 'snapshot.forget', { store: storePath, snapshot: ref(first!) });
-    expect((await list()).map((r) => r.path)).toEqual([second!.path]);
+    expect((await list()).map((r) => r.path)).toHaveLength(2);
+    const pruned = await runJob(ctx.service, { kind: 'prune', store: storePath, group, keep: { keepLast: 1 } });
+    expect(pruned.status, pruned.error?.message).toBe('done');
+    expect(pruned.result).toMatchObject({ removed: 1, failed: 0, kept: 1 });
+    expect(pruned.progress).toMatchObject({ done: 1, total: 1 });
+    const [remaining] = await list();
+    expect((await list())).toHaveLength(1);
+    expect(remaining!.time).toBeGreaterThan(second!.time);
 
     // Chunks only the forgotten snapshot used must be older than GC's safety margin to go.
     await new Promise((resolve) => setTimeout(resolve, 2500));
@@ -223,7 +233,7 @@ describe('HostService on a real datastore', () => {
 
     // What is left still restores.
     const target = join(ctx.base, 'after-gc');
-    const restore = await runJob(ctx.service, { kind: 'restore', store: storePath, snapshot: ref(second!), paths: [''], target, overwrite: false });
+    const restore = await runJob(ctx.service, { kind: 'restore', store: storePath, snapshot: ref(remaining!), paths: [''], target, overwrite: false });
     expect(restore.status, restore.error?.message).toBe('done');
     expect(readFileSync(join(target, 'notes.txt'), 'utf8')).toBe('remember the milk and bread\n');
   });

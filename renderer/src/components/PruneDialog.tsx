@@ -15,30 +15,35 @@ const RULES: [keyof KeepOptions, string][] = [
 /** Prune with a simulator: every snapshot's keep/remove and why, before anything is removed. */
 export function PruneDialog({ group, onClose }: { group: GroupRow; onClose: () => void }) {
   const { client, store } = useAppShallow((s) => ({ client: s.client, store: s.store!.path }));
-  const onStoreChanged = useApp((s) => s.onStoreChanged);
+  const startJob = useApp((s) => s.startJob);
+  const [jobId, setJobId] = useState<string>();
+  const job = useApp((s) => (jobId ? s.jobs[jobId] : undefined));
+  const jobError = useApp((s) => s.jobError);
   const [keep, setKeep] = useState<Record<keyof KeepOptions, string>>({ keepLast: '3', keepHourly: '', keepDaily: '7', keepWeekly: '4', keepMonthly: '6', keepYearly: '' });
   const [rows, setRows] = useState<PruneRow[]>();
-  const [ran, setRan] = useState(false);
   const [error, setError] = useState<AppErrorInfo>();
   const scrollRef = useRef<HTMLDivElement>(null);
   const virtualizer = useVirtualizer({ count: rows?.length ?? 0, getScrollElement: () => scrollRef.current, estimateSize: () => 28, overscan: 10 });
 
   const options = (): KeepOptions => Object.fromEntries(RULES.flatMap(([k]) => (keep[k].trim() === '' ? [] : [[k, Number(keep[k])]])));
-  const run = async (dryRun: boolean) => {
+  const simulate = async () => {
     try {
-      setRows(await client.pruneGroup({ store, group: { type: group.type, id: group.id }, keep: options(), dryRun }));
-      setRan(!dryRun);
+      setRows(await client.simulatePrune({ store, group: { type: group.type, id: group.id }, keep: options() }));
       setError(undefined);
-      if (!dryRun) await onStoreChanged(store);
     } catch (err) {
       setError(errorInfo(err));
     }
+  };
+  // The real prune is a job (off the host's main thread); its card in Tasks has the log.
+  const prune = async () => {
+    const started = await startJob({ kind: 'prune', store, group: { type: group.type, id: group.id }, keep: options() });
+    if (started) setJobId(started.id);
   };
   const removing = rows?.filter((r) => r.outcome === 'would-remove').length ?? 0;
 
   return (
     <Modal title={`Prune ${group.path}`} onClose={onClose} wide>
-      <form className="row" onSubmit={(e) => { e.preventDefault(); void run(true); }}>
+      <form className="row" onSubmit={(e) => { e.preventDefault(); void simulate(); }}>
         {RULES.map(([key, label]) => (
           <label key={key} className="keep-field">{label}
             <input type="number" min={0} value={keep[key]} onChange={(e) => { setKeep({ ...keep, [key]: e.target.value }); setRows(undefined); }} />
@@ -46,11 +51,11 @@ export function PruneDialog({ group, onClose }: { group: GroupRow; onClose: () =
         ))}
         <button type="submit">Simulate</button>
       </form>
-      <ErrorNote error={error} />
+      <ErrorNote error={error ?? jobError} />
       {rows && (
         <>
-          <p aria-live="polite">{ran
-            ? `Removed ${rows.filter((r) => r.outcome === 'removed').length} snapshots; ${rows.filter((r) => r.outcome === 'failed').length} could not be removed.`
+          <p aria-live="polite">{job
+            ? (job.status === 'running' ? `Pruning… ${job.progress.done ?? 0} of ${job.progress.total ?? removing} removed` : job.summary ?? job.error?.message)
             : `${removing} of ${rows.length} snapshots would be removed. Nothing has been removed yet.`}</p>
           <div ref={scrollRef} className="prune-list" role="list" aria-label="Prune simulation">
             <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
@@ -70,7 +75,7 @@ export function PruneDialog({ group, onClose }: { group: GroupRow; onClose: () =
       )}
       <footer className="modal-footer">
         <button type="button" onClick={onClose}>Close</button>
-        <button type="button" className="danger" disabled={!rows || ran || removing === 0} onClick={() => void run(false)}>
+        <button type="button" className="danger" disabled={!rows || job !== undefined || removing === 0} onClick={() => void prune()}>
           Prune {removing} snapshot{removing === 1 ? '' : 's'}
         </button>
       </footer>
