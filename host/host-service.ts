@@ -12,13 +12,11 @@ import { listFolder } from './folder-listing.js';
 import { JobEngine, type JobEngineOptions } from './job-engine.js';
 import { defaultAllowedRoots, isInside, PathPolicy } from './path-policy.js';
 import { RecentStores } from './recent-stores.js';
-import { browseSnapshot, openStore, snapshotDiff, SnapshotViews, storeSummary } from './store-views.js';
-import { previewExcludes } from '../core/archive/exclude-preview.js';
+import { QueryRunner } from './query-runner.js';
+import { openStore, SnapshotViews, storeSummary } from './store-views.js';
 import { readGcStatus } from '../core/gc/gc-status.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
-import { pruneGroup } from '../core/prune/prune.js';
 import { validateKeepOptions } from '../core/prune/prune-selection.js';
-import { formatBackupTime } from '../core/backup/backup-names.js';
 
 /** What differs between hosts: native dialogs exist in Electron only. */
 export interface HostPlatform {
@@ -48,6 +46,7 @@ export class HostService {
   readonly engine: JobEngine;
   private readonly recent: RecentStores;
   private readonly views = new SnapshotViews();
+  private readonly queries = new QueryRunner();
   private readonly listeners = new Set<Listener>();
   private readonly handlers: Handlers;
 
@@ -82,7 +81,9 @@ export class HostService {
 
   /** Cancels running jobs and waits for them to clean up. */
   async shutdown(): Promise<JobState[]> {
-    return this.engine.cancelAll();
+    const jobs = await this.engine.cancelAll();
+    await this.queries.close();
+    return jobs;
   }
 
   private emit<K extends HostEventName>(event: K, payload: HostEvents[K]): void {
@@ -99,6 +100,11 @@ export class HostService {
 
   private store(path: string) {
     return openStore(this.policy.check(path, 'datastore'));
+  }
+
+  /** The checked path of an existing store, for queries that open it in the worker. */
+  private storePath(path: string): string {
+    return this.store(path).root;
   }
 
   private startJob(spec: JobSpec): JobState {
@@ -161,14 +167,14 @@ export class HostService {
         this.recent.add(summary.path);
         return summary;
       },
-      'groups.list': ({ store }) => this.views.groupRows(this.store(store)),
+      'groups.list': ({ store }) => this.queries.run('groups.list', { store: this.storePath(store) }),
       'group.set-notes': ({ store, group, notes }) => {
         const ds = this.store(store);
         ds.writeGroupNotes(group, notes);
         this.emit('store.changed', { store: ds.root });
         return this.views.groupRow(ds, group);
       },
-      'snapshots.list': ({ store, group }) => this.views.snapshotRows(this.store(store), group),
+      'snapshots.list': ({ store, group }) => this.queries.run('snapshots.list', { store: this.storePath(store), group }),
       'snapshot.set-protected': ({ store, snapshot, protected: value }) => {
         const ds = this.store(store);
         ds.setProtected(snapshot, value);
@@ -187,13 +193,7 @@ export class HostService {
         this.emit('store.changed', { store: ds.root });
         return null;
       },
-      'group.prune-simulate': ({ store, group, keep }) => {
-        const outcomes = pruneGroup(this.store(store), group, keep, { dryRun: true });
-        return outcomes.map((o) => ({
-          path: `${group.type}/${group.id}/${formatBackupTime(o.snapshot.time)}`, time: o.snapshot.time, protected: o.snapshot.protected,
-          mark: o.mark, reason: o.reason, outcome: o.outcome, error: o.error,
-        }));
-      },
+      'group.prune-simulate': ({ store, group, keep }) => this.queries.run('group.prune-simulate', { store: this.storePath(store), group, keep }),
       'store.gc-status': ({ store }) => {
         const status = readGcStatus(this.store(store).root);
         if (!status) return null;
@@ -204,9 +204,9 @@ export class HostService {
           missingChunks: status.missingChunks, completed: status.completed,
         };
       },
-      'snapshot.browse': ({ store, snapshot, path }) => browseSnapshot(this.store(store), snapshot, path),
-      'snapshot.diff': ({ store, from, to }) => snapshotDiff(this.store(store), from, to),
-      'excludes.preview': ({ source, patterns }) => previewExcludes(this.policy.check(source, 'folder to back up'), patterns, { limit: 500 }),
+      'snapshot.browse': ({ store, snapshot, path }) => this.queries.run('snapshot.browse', { store: this.storePath(store), snapshot, path }),
+      'snapshot.diff': ({ store, from, to }) => this.queries.run('snapshot.diff', { store: this.storePath(store), from, to }),
+      'excludes.preview': ({ source, patterns }) => this.queries.run('excludes.preview', { source: this.policy.check(source, 'folder to back up'), patterns }),
       'jobs.start': (spec) => this.startJob(spec),
       'jobs.cancel': ({ jobId }) => this.engine.cancel(jobId),
       'jobs.list': () => this.engine.list(),

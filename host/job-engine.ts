@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { HostEvents } from '../contract/events.js';
 import type { JobLogLine, JobSpec, JobState } from '../contract/jobs.js';
 import { AppError } from './app-errors.js';
 import type { EngineToWorker, WorkerToEngine } from './job-messages.js';
 import { ProgressThrottle } from './progress-throttle.js';
+import { hostWorkerUrl } from './worker-url.js';
 
 export type EmitEvent = <K extends keyof HostEvents>(event: K, payload: HostEvents[K]) => void;
 
@@ -25,15 +24,6 @@ interface RunningJob {
   worker: Worker;
   throttle: ProgressThrottle<JobState>;
   done: Promise<JobState>;
-}
-
-/** The compiled worker next to this module (under the test runner, this module is TypeScript: use dist/). */
-export function jobWorkerUrl(): URL {
-  const url = new URL('./job-worker.js', import.meta.url);
-  if (import.meta.url.endsWith('.js')) return url;
-  const compiled = fileURLToPath(url).replace(/([\\/])host([\\/])job-worker\.js$/, '$1dist$1host$2job-worker.js');
-  if (!existsSync(compiled)) throw new Error(`${compiled} is missing: run npm run build`);
-  return pathToFileURL(compiled);
 }
 
 /**
@@ -55,7 +45,7 @@ export class JobEngine {
     const state: JobState = {
       id: randomUUID(), kind: spec.kind, title, store, status: 'running', startedAt: Date.now(), progress: { phase: 'starting' }, log: [],
     };
-    const worker = new Worker(this.options.workerUrl ?? jobWorkerUrl(), { workerData: spec });
+    const worker = new Worker(this.options.workerUrl ?? hostWorkerUrl('job-worker.js'), { workerData: spec });
     const throttle = new ProgressThrottle<JobState>((s) => this.emit('job.progress', snapshot(s)), this.progressIntervalMs);
     let settle!: (s: JobState) => void;
     const done = new Promise<JobState>((resolve) => { settle = resolve; });

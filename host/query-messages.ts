@@ -1,0 +1,10 @@
+import type { AppErrorInfo } from '../contract/errors.js';
+
+/** Between the service and its query worker. */
+export interface QueryRequest {
+  id: number;
+  action: string;
+  req: unknown;
+}
+
+export type QueryReply = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: AppErrorInfo };

@@ -1,0 +1,20 @@
+import { parentPort } from 'node:worker_threads';
+import { toAppError } from './app-errors.js';
+import { createQueries, type QueryAction } from './queries.js';
+import type { QueryReply, QueryRequest } from './query-messages.js';
+
+/** Answers the service's read-only queries, one at a time, off the host's main thread. */
+const port = parentPort;
+if (!port) throw new Error('query-worker.js must run as a worker thread');
+const queries = createQueries();
+
+port.on('message', async ({ id, action, req }: QueryRequest) => {
+  let reply: QueryReply;
+  try {
+    const run = queries[action as QueryAction] as (r: unknown) => unknown;
+    reply = { id, ok: true, value: await run(req) };
+  } catch (err) {
+    reply = { id, ok: false, error: toAppError(err) };
+  }
+  port.postMessage(reply);
+});
