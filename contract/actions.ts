@@ -1,6 +1,6 @@
 import type { JobSpec, JobState } from './jobs.js';
 import type {
-  AppInfo, DiffResult, EntryRow, ExcludePreviewResult, FolderListing, GcSummary, GroupRef, GroupRow, KeepOptions, PruneRow,
+  AppInfo, DiffResult, ExcludePreviewResult, FolderListing, FolderPage, GcSummary, GroupRef, GroupRow, KeepOptions, PruneRow,
   SnapshotRef, SnapshotRow, StoreSummary,
 } from './model.js';
 import type { Result } from './errors.js';
@@ -20,7 +20,8 @@ export interface Actions {
   /** The prune simulator: every snapshot's keep/remove and why; nothing is removed (the prune job does that). */
   'group.prune-simulate': { req: { store: string; group: GroupRef; keep: KeepOptions }; res: PruneRow[] };
   'store.gc-status': { req: { store: string }; res: GcSummary | null };
-  'snapshot.browse': { req: { store: string; snapshot: SnapshotRef; path: string }; res: EntryRow[] };
+  /** A page of one folder of a snapshot (a folder may hold 100,000 entries: the tree asks for more as it scrolls). */
+  'snapshot.browse': { req: { store: string; snapshot: SnapshotRef; path: string; offset?: number; limit?: number }; res: FolderPage };
   'snapshot.diff': { req: { store: string; from: SnapshotRef; to: SnapshotRef }; res: DiffResult };
   'excludes.preview': { req: { source: string; patterns: string[] }; res: ExcludePreviewResult };
   'jobs.start': { req: JobSpec; res: JobState };

@@ -85,6 +85,13 @@ export interface EntryRow {
   digest?: string;
 }
 
+/** One page of a folder's entries (sorted by name), and how many it has in all. */
+export interface FolderPage {
+  entries: EntryRow[];
+  offset: number;
+  total: number;
+}
+
 export interface DiffRow {
   path: string;
   change: 'added' | 'removed' | 'changed';

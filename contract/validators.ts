@@ -13,6 +13,8 @@ const group = z.strictObject({ type: backupType, id: text(128).min(1) });
 const snapshot = z.strictObject({ type: backupType, id: text(128).min(1), time: z.number().int().positive() });
 const archivePath = text(4096);
 const empty = z.strictObject({});
+/** The most entries of a folder one browse request returns. */
+export const MAX_PAGE = 5000;
 
 const keepCount = z.number().int().min(0).max(1_000_000).optional();
 const keepOptions = z.strictObject({
@@ -49,7 +51,9 @@ export const requestValidators = {
   'snapshot.forget': z.strictObject({ store: path, snapshot }),
   'group.prune-simulate': z.strictObject({ store: path, group, keep: keepOptions }),
   'store.gc-status': z.strictObject({ store: path }),
-  'snapshot.browse': z.strictObject({ store: path, snapshot, path: archivePath }),
+  'snapshot.browse': z.strictObject({
+    store: path, snapshot, path: archivePath, offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(MAX_PAGE).optional(),
+  }),
   'snapshot.diff': z.strictObject({ store: path, from: snapshot, to: snapshot }),
   'excludes.preview': z.strictObject({ source: path, patterns: z.array(text(1024)).max(1000) }),
   'jobs.start': jobSpec,

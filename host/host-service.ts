@@ -204,7 +204,7 @@ export class HostService {
           missingChunks: status.missingChunks, completed: status.completed,
         };
       },
-      'snapshot.browse': ({ store, snapshot, path }) => this.queries.run('snapshot.browse', { store: this.storePath(store), snapshot, path }),
+      'snapshot.browse': (req) => this.queries.run('snapshot.browse', { ...req, store: this.storePath(req.store) }),
       'snapshot.diff': ({ store, from, to }) => this.queries.run('snapshot.diff', { store: this.storePath(store), from, to }),
       'excludes.preview': ({ source, patterns }) => this.queries.run('excludes.preview', { source: this.policy.check(source, 'folder to back up'), patterns }),
       'jobs.start': (spec) => this.startJob(spec),

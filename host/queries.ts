@@ -2,7 +2,13 @@ import type { ActionRequest, ActionResponse } from '../contract/actions.js';
 import { previewExcludes } from '../core/archive/exclude-preview.js';
 import { formatBackupTime } from '../core/backup/backup-names.js';
 import { pruneGroup } from '../core/prune/prune.js';
-import { browseSnapshot, openStore, snapshotDiff, SnapshotViews } from './store-views.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { FolderArchiveReader } from '../core/archive/folder-reader.js';
+import { MANIFEST_NAME } from '../core/backup/manifest.js';
+import { CairnError } from '../core/errors.js';
+import type { SnapshotRef } from '../contract/model.js';
+import { browseFolder, openStore, snapshotDiff, SnapshotViews } from './store-views.js';
 
 /**
  * The read-only actions that may take long (listing 10,000 snapshots, a folder of 100,000 files, a diff, a
@@ -17,10 +23,27 @@ export type Queries = { [K in QueryAction]: (req: ActionRequest<K>) => ActionRes
 export function createQueries(): Queries {
   // One cache of manifest summaries for the worker's life: listing a big group again reads only what changed.
   const views = new SnapshotViews();
+  // Open snapshots, so paging through a big folder decodes its record once (the reader caches records).
+  const readers = new Map<string, FolderArchiveReader>();
+  const reader = (store: string, ref: SnapshotRef): FolderArchiveReader => {
+    const ds = openStore(store);
+    const key = `${ds.root}\0${ref.type}/${ref.id}/${ref.time}`;
+    const cached = readers.get(key);
+    // Forgotten since: say so rather than answer from the cache.
+    if (cached && !existsSync(join(ds.snapshotDir(ref), MANIFEST_NAME))) {
+      readers.delete(key);
+      throw new CairnError('NOT_FOUND', `snapshot ${ref.type}/${ref.id}/${ref.time} is gone`);
+    }
+    if (cached) return cached;
+    const opened = new FolderArchiveReader(ds.openSnapshot(ref));
+    readers.set(key, opened);
+    if (readers.size > 4) readers.delete(readers.keys().next().value!);
+    return opened;
+  };
   return {
     'groups.list': ({ store }) => views.groupRows(openStore(store)),
     'snapshots.list': ({ store, group }) => views.snapshotRows(openStore(store), group),
-    'snapshot.browse': ({ store, snapshot, path }) => browseSnapshot(openStore(store), snapshot, path),
+    'snapshot.browse': ({ store, snapshot, path, offset, limit }) => browseFolder(reader(store, snapshot), path, offset, limit),
     'snapshot.diff': ({ store, from, to }) => snapshotDiff(openStore(store), from, to),
     'excludes.preview': ({ source, patterns }) => previewExcludes(source, patterns, { limit: 500 }),
     'group.prune-simulate': ({ store, group, keep }) => pruneGroup(openStore(store), group, keep, { dryRun: true }).map((o) => ({

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DiffResult, EntryRow, GroupRef, GroupRow, SnapshotRef, SnapshotRow, StoreSummary } from '../contract/model.js';
+import type { DiffResult, FolderPage, GroupRef, GroupRow, SnapshotRef, SnapshotRow, StoreSummary } from '../contract/model.js';
 import { EntryKind } from '../core/archive/archive-format.js';
 import { entryInfo } from '../core/archive/entry-info.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
@@ -120,14 +120,18 @@ function summarize(m: Manifest): ManifestSummary {
   };
 }
 
-/** One folder of a snapshot, for the lazy tree. */
-export function browseSnapshot(store: Datastore, ref: SnapshotRef, path: string): EntryRow[] {
-  const reader = new FolderArchiveReader(store.openSnapshot(ref));
+/** The tree's page size when a request names none. */
+export const DEFAULT_PAGE = 2000;
+
+/** A page of one folder of a snapshot, for the lazy tree. Only the page's entries are converted. */
+export function browseFolder(reader: FolderArchiveReader, path: string, offset = 0, limit = DEFAULT_PAGE): FolderPage {
   const prefix = path.split('/').filter((p) => p.length > 0).join('/');
-  return reader.list(prefix).map((e) => {
+  const all = reader.list(prefix);
+  const entries = all.slice(offset, offset + limit).map((e) => {
     const info = entryInfo(e);
     return { ...info, path: prefix === '' ? info.name : `${prefix}/${info.name}` };
   });
+  return { entries, offset, total: all.length };
 }
 
 /** Diff rows are capped: the counts and byte totals stay exact. */

@@ -221,6 +221,41 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     expect(Datastore.open(join(base, 'store')).listSnapshots({ type: 'host', id: 'many' })).toHaveLength(10_000);
   });
 
+  it('browses a folder of 100,000 files, page by page, to its last file', async () => {
+    const folder = join(base, 'Big', 'many');
+    mkdirSync(folder, { recursive: true });
+    for (let i = 0; i < 100_000; i++) writeFileSync(join(folder, `file-${String(i).padStart(6, '0')}.txt`), `${i}`);
+    await page.getByRole('button', { name: 'Back up a folder…' }).click();
+    await page.getByLabel('Folder to back up').fill(join(base, 'Big'));
+    await page.getByRole('button', { name: 'Start backup' }).click();
+    await page.locator('[data-job-kind="backup"][data-status="done"]', { hasText: 'Backed up 100000 files' }).waitFor({ timeout: 60_000 });
+    await page.getByRole('option', { name: /Big/ }).click();
+    await page.locator('[role="grid"] [data-snapshot^="host/Big/"]').dblclick();
+    const started = performance.now();
+    await page.getByRole('button', { name: 'Open many' }).click();
+    await page.locator('[data-path="many/file-000000.txt"]').waitFor();
+    const firstPageMs = performance.now() - started;
+    expect(await page.locator('[role="treeitem"]').count()).toBeLessThan(100);
+    // Scroll to the end again and again: each time the next page loads, until the last file is there.
+    const pages = await page.evaluate(async () => {
+      const tree = document.querySelector<HTMLElement>('[role="tree"]')!;
+      let scrolls = 0;
+      while (!document.querySelector('[data-path="many/file-099999.txt"]') && scrolls < 500) {
+        tree.scrollTop = tree.scrollHeight;
+        scrolls++;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return scrolls;
+    });
+    const allMs = performance.now() - started;
+    console.log(`100,000 files: first page in ${firstPageMs.toFixed(0)} ms, all ${(allMs / 1000).toFixed(1)} s (${pages} scrolls to the end)`);
+    await page.locator('[data-path="many/file-099999.txt"]').click();
+    expect(await page.getByLabel('Details').textContent()).toContain('many/file-099999.txt');
+    expect(await page.locator('[role="treeitem"]').count()).toBeLessThan(100);
+    await page.screenshot({ path: screenshotPath('9-hundred-thousand-files') });
+    await page.getByRole('button', { name: '← Snapshots' }).click();
+  }, 120_000);
+
   it('forgets a snapshot, then one click runs GC: mark and sweep progress, then the freed bytes', async () => {
     await page.getByRole('option', { name: /Documents/ }).click();
     const rows = page.locator('[role="grid"] [data-snapshot^="host/Documents/"]');
@@ -255,6 +290,6 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     const freed = await card.getByLabel('Garbage collection result').locator('dd').first().textContent();
     expect(freed).not.toMatch(/^0 B/);
     await page.getByLabel('Last garbage collection').getByText(/freed/).waitFor();
-    await page.screenshot({ path: screenshotPath('9-gc') });
+    await page.screenshot({ path: screenshotPath('10-gc') });
   }, 90_000);
 });

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../contract/errors.js';
 import type { HostEventName, HostEvents } from '../../contract/events.js';
 import type { JobState } from '../../contract/jobs.js';
-import type { EntryRow, GroupRow, SnapshotRow, StoreSummary } from '../../contract/model.js';
+import type { FolderPage, GroupRow, SnapshotRow, StoreSummary } from '../../contract/model.js';
 import { HostService } from '../../host/host-service.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { pseudoRandomBytes } from '../support/data.js';
@@ -77,10 +77,15 @@ describe('HostService on a real datastore', () => {
     expect(snap.newBytes).toBeGreaterThan(3 * 1024 * 1024 * 0.9);
 
     const ref = { type: snap.type, id: snap.id, time: snap.time };
-    const top = await call<EntryRow[]>(ctx.service, 'snapshot.browse', { store: storePath, snapshot: ref, path: '' });
-    expect(top.map((e) => [e.name, e.kind])).toEqual([['notes.txt', 'file'], ['reports', 'directory']]);
-    const inner = await call<EntryRow[]>(ctx.service, 'snapshot.browse', { store: storePath, snapshot: ref, path: 'reports/2026' });
-    expect(inner).toMatchObject([{ name: 'q1.bin', path: 'reports/2026/q1.bin', size: 3 * 1024 * 1024 }]);
+    const top = await call<FolderPage>(ctx.service, 'snapshot.browse', { store: storePath, snapshot: ref, path: '' });
+    expect(top.entries.map((e) => [e.name, e.kind])).toEqual([['notes.txt', 'file'], ['reports', 'directory']]);
+    expect(top.total).toBe(2);
+    const inner = await call<FolderPage>(ctx.service, 'snapshot.browse', { store: storePath, snapshot: ref, path: 'reports/2026' });
+    expect(inner.entries).toMatchObject([{ name: 'q1.bin', path: 'reports/2026/q1.bin', size: 3 * 1024 * 1024 }]);
+    const second = await call<FolderPage>(ctx.service, 'snapshot.browse', { store: storePath, snapshot: ref, path: '', offset: 1, limit: 1 });
+    expect(second).toMatchObject({ offset: 1, total: 2, entries: [{ name: 'reports' }] });
+    expect((await failure(ctx.service, 'snapshot.browse', { store: storePath, snapshot: ref, path: '', limit: 100_000 })).code).toBe('BAD_REQUEST');
+    expect((await failure(ctx.service, 'snapshot.browse', { store: storePath, snapshot: ref, path: '../..' })).code).toBe('INVALID_NAME');
 
     const target = join(ctx.base, 'restored');
     const restore = await runJob(ctx.service, { kind: 'restore', store: storePath, snapshot: ref, paths: ['reports/2026/q1.bin', 'reports'], target, overwrite: false });

@@ -11,10 +11,15 @@ import { RestoreDialog } from './RestoreDialog.js';
 
 const ROW_HEIGHT = 30;
 
-interface TreeLine {
-  entry: EntryRow;
-  depth: number;
+/** A visible line: an entry, or the end of a folder whose next page is not loaded yet. */
+type TreeLine = { kind: 'entry'; entry: EntryRow; depth: number } | { kind: 'more'; folder: string; depth: number; loaded: number; total: number };
+
+interface LoadedFolder {
+  entries: EntryRow[];
+  total: number;
 }
+
+const PAGE = 2000;
 
 function refOf(row: SnapshotRow): SnapshotRef {
   return { type: row.type, id: row.id, time: row.time };
@@ -30,7 +35,8 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
     client: s.client, store: s.store!.path, snapshots: s.snapshots, browse: s.browse, info: s.info,
   }));
   const startJob = useApp((s) => s.startJob);
-  const [children, setChildren] = useState<Map<string, EntryRow[]>>(new Map());
+  const [children, setChildren] = useState<Map<string, LoadedFolder>>(new Map());
+  const inFlight = useRef(new Set<string>());
   const [expanded, setExpanded] = useState<Set<string>>(new Set());
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [active, setActive] = useState<EntryRow>();
@@ -40,24 +46,34 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
   const scrollRef = useRef<HTMLDivElement>(null);
   const ref = refOf(snapshot);
 
-  const load = useCallback(async (path: string) => {
+  /** Loads a folder's next page (its first when none is loaded); one request per folder at a time. */
+  const load = useCallback(async (path: string, offset: number) => {
+    const key = `${path}\0${offset}`;
+    if (inFlight.current.has(key)) return;
+    inFlight.current.add(key);
     try {
-      const entries = await client.browseSnapshot({ store, snapshot: ref, path });
-      setChildren((m) => new Map(m).set(path, entries));
+      const page = await client.browseSnapshot({ store, snapshot: ref, path, offset, limit: PAGE });
+      setChildren((m) => {
+        const known = m.get(path)?.entries ?? [];
+        if (known.length !== offset) return m; // an answer that no longer fits (reloaded meanwhile)
+        return new Map(m).set(path, { entries: [...known, ...page.entries], total: page.total });
+      });
       setError(undefined);
     } catch (err) {
       setError(errorInfo(err));
+    } finally {
+      inFlight.current.delete(key);
     }
   }, [client, store, snapshot.path]); // the snapshot by path: a new row object for the same snapshot is no reason to reload
 
-  useEffect(() => { void load(''); }, [load]);
+  useEffect(() => { void load('', 0); }, [load]);
 
   const toggle = (entry: EntryRow) => {
     const next = new Set(expanded);
     if (next.has(entry.path)) next.delete(entry.path);
     else {
       next.add(entry.path);
-      if (!children.has(entry.path)) void load(entry.path);
+      if (!children.has(entry.path)) void load(entry.path, 0);
     }
     setExpanded(next);
   };
@@ -65,10 +81,13 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
   const lines = useMemo(() => {
     const out: TreeLine[] = [];
     const walk = (path: string, depth: number) => {
-      for (const entry of children.get(path) ?? []) {
-        out.push({ entry, depth });
+      const folder = children.get(path);
+      if (!folder) return;
+      for (const entry of folder.entries) {
+        out.push({ kind: 'entry', entry, depth });
         if (entry.kind === 'directory' && expanded.has(entry.path)) walk(entry.path, depth + 1);
       }
+      if (folder.entries.length < folder.total) out.push({ kind: 'more', folder: path, depth, loaded: folder.entries.length, total: folder.total });
     };
     walk('', 0);
     return out;
@@ -76,13 +95,14 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
 
   const virtualizer = useVirtualizer({
     count: lines.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 15,
-    getItemKey: (i) => lines[i]!.entry.path,
+    getItemKey: (i) => { const line = lines[i]!; return line.kind === 'entry' ? line.entry.path : `${line.folder}\0more`; },
   });
 
   const moveFocus = (index: number) => {
-    const i = Math.max(0, Math.min(lines.length - 1, index));
+    let i = Math.max(0, Math.min(lines.length - 1, index));
+    if (lines[i]?.kind === 'more') i = index > i ? i - 1 : Math.max(0, i - 1);
     const line = lines[i];
-    if (!line) return;
+    if (!line || line.kind !== 'entry') return;
     setActive(line.entry);
     virtualizer.scrollToIndex(i);
     requestAnimationFrame(() => scrollRef.current?.querySelector<HTMLElement>(`[data-path="${CSS.escape(line.entry.path)}"]`)?.focus());
@@ -113,7 +133,7 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
 
   const others = snapshots.filter((s) => s.path !== snapshot.path && s.finished && s.kind === 'folder');
   const compareRow = others.find((s) => s.path === compareWith);
-  const activeIndex = active ? lines.findIndex((l) => l.entry.path === active.path) : -1;
+  const activeIndex = active ? lines.findIndex((l) => l.kind === 'entry' && l.entry.path === active.path) : -1;
 
   return (
     <section className="browser" aria-labelledby="browser-title">
@@ -145,7 +165,12 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
           <div ref={scrollRef} className="tree" role="tree" aria-label={`Files in ${snapshot.path}`} aria-multiselectable="true">
             <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
               {virtualizer.getVirtualItems().map((item) => {
-                const { entry, depth } = lines[item.index]!;
+                const line = lines[item.index]!;
+                if (line.kind === 'more') {
+                  return <MoreEntries key={item.key} top={item.start} depth={line.depth} loaded={line.loaded} total={line.total}
+                    onVisible={() => void load(line.folder, line.loaded)} />;
+                }
+                const { entry, depth } = line;
                 const isDir = entry.kind === 'directory';
                 const isOpen = expanded.has(entry.path);
                 return (
@@ -160,6 +185,8 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
                       if (e.target !== e.currentTarget) return;
                       if (e.key === 'ArrowDown') { e.preventDefault(); moveFocus(item.index + 1); }
                       else if (e.key === 'ArrowUp') { e.preventDefault(); moveFocus(item.index - 1); }
+                      else if (e.key === 'Home') { e.preventDefault(); moveFocus(0); }
+                      else if (e.key === 'End') { e.preventDefault(); moveFocus(lines.length - 1); }
                       else if (e.key === 'ArrowRight' && isDir && !isOpen) toggle(entry);
                       else if (e.key === 'ArrowLeft' && isDir && isOpen) toggle(entry);
                       else if (e.key === 'Enter') { if (isDir) toggle(entry); else setActive(entry); }
@@ -176,7 +203,7 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
                 );
               })}
             </div>
-            {children.get('')?.length === 0 && <p className="muted">This snapshot is empty.</p>}
+            {children.get('')?.total === 0 && <p className="muted">This snapshot is empty.</p>}
           </div>
           <EntryDetails entry={active} onDownload={download} />
         </div>
@@ -188,6 +215,16 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
         }} />
       )}
     </section>
+  );
+}
+
+/** The end of what is loaded of a big folder: shown means scrolled to, which loads the next page. */
+function MoreEntries({ top, depth, loaded, total, onVisible }: { top: number; depth: number; loaded: number; total: number; onVisible: () => void }) {
+  useEffect(() => { onVisible(); }, [loaded]); // once per page: `loaded` grows when the page arrives
+  return (
+    <div className="tree-row muted" role="treeitem" aria-level={depth + 1} aria-busy="true" style={{ transform: `translateY(${top}px)`, paddingLeft: 30 + depth * 18 }}>
+      loading… ({loaded.toLocaleString('en-US')} of {total.toLocaleString('en-US')} shown)
+    </div>
   );
 }
 
