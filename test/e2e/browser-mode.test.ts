@@ -28,6 +28,7 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
   let closeBrowser: () => Promise<void>;
   let page: Page;
   const q1 = pseudoRandomBytes(2 * 1024 * 1024 + 123, 'e2e-q1');
+  const consoleErrors: string[] = [];
 
   beforeAll(async () => {
     base = mkdtempSync(join(storeTempRoot(), 'cairn-e2e-'));
@@ -40,7 +41,9 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data')]);
     ({ context, close: closeBrowser } = await launchChromium());
     page = await context.newPage();
-    page.on('pageerror', (err) => { throw err; });
+    page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
+    // CSP violations and React warnings land here: the app must not produce any.
+    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`); });
   }, 60_000);
 
   afterAll(async () => {
@@ -202,6 +205,16 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     expect(p95).toBeLessThan(200);
     // The oldest snapshot is the last row, reached by scrolling.
     await page.locator(`[data-snapshot="host/many/2023-11-14T22:13:20Z"]`).waitFor();
+    // The keyboard reaches both ends of the table too.
+    await page.locator('[data-testid="snapshot-scroll"]').evaluate((el) => { el.scrollTop = 0; });
+    await page.locator('[role="grid"] [data-snapshot]').first().click();
+    await page.keyboard.press('End');
+    await page.locator('[data-snapshot="host/many/2023-11-14T22:13:20Z"][aria-selected="true"]').waitFor();
+    await page.keyboard.press('Home');
+    await page.locator('[data-snapshot="host/many/2025-01-04T13:13:20Z"][aria-selected="true"]').waitFor();
+    await page.keyboard.press('ArrowDown');
+    await page.locator('[data-snapshot="host/many/2025-01-04T12:13:20Z"][aria-selected="true"]').waitFor();
+    expect(await page.getByRole('toolbar', { name: 'Snapshot actions' }).textContent()).toContain('2025-01-04');
     expect(await page.locator('[role="grid"] [data-snapshot]').count()).toBeLessThan(80);
     await page.screenshot({ path: screenshotPath('7-many-snapshots') });
   }, 120_000);
@@ -292,4 +305,8 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await page.getByLabel('Last garbage collection').getByText(/freed/).waitFor();
     await page.screenshot({ path: screenshotPath('10-gc') });
   }, 90_000);
+
+  it('logged no errors or warnings in the page (CSP violations, React)', () => {
+    expect(consoleErrors).toEqual([]);
+  });
 });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACTION_NAMES } from '../../contract/actions.js';
@@ -168,6 +168,27 @@ describe('the Electron main process (mocked electron, real host service and data
     expect(maxLag).toBeLessThan(200);
     const changed = win.webContents.send.mock.calls.filter((c) => c[0] === 'cairn-event:store.changed');
     expect(changed.at(-1)?.[1]).toEqual({ store: storePath });
+  });
+
+  it('picks folders and saves a file from a snapshot through the native dialogs', async () => {
+    dialog.showOpenDialog.mockResolvedValueOnce({ canceled: false, filePaths: [source] });
+    expect(await value('dialog.pick-folder', { title: 'Folder to back up' })).toBe(source);
+    expect(dialog.showOpenDialog).toHaveBeenLastCalledWith(win, expect.objectContaining({ title: 'Folder to back up', properties: ['openDirectory', 'createDirectory'] }));
+    dialog.showOpenDialog.mockResolvedValueOnce({ canceled: true, filePaths: [] });
+    expect(await value('dialog.pick-folder', { title: 'x' })).toBeNull();
+    // A folder picked outside the allowed places is still refused.
+    dialog.showOpenDialog.mockResolvedValueOnce({ canceled: false, filePaths: ['/etc'] });
+    expect(await invoke('dialog.pick-folder', { title: 'x' })).toMatchObject({ ok: false, error: { code: 'PATH_NOT_ALLOWED' } });
+
+    const [snap] = Datastore.open(storePath).listSnapshots({ type: 'host', id: 'photos' });
+    const target = join(base, 'saved-p3.raw');
+    dialog.showSaveDialog.mockResolvedValueOnce({ canceled: false, filePath: target });
+    const job = await value<JobState>('dialog.save-file', { store: storePath, snapshot: { type: 'host', id: 'photos', time: snap!.time }, path: 'p3.raw' });
+    expect(dialog.showSaveDialog).toHaveBeenLastCalledWith(win, expect.objectContaining({ defaultPath: expect.stringMatching(/p3\.raw$/) }));
+    await vi.waitFor(() => expect(sends(win, 'cairn-event:job.done', job.id)).toHaveLength(1), { timeout: 20_000 });
+    expect(readFileSync(target).equals(readFileSync(join(source, 'p3.raw')))).toBe(true);
+    dialog.showSaveDialog.mockResolvedValueOnce({ canceled: true, filePath: '' });
+    expect(await value('dialog.save-file', { store: storePath, snapshot: { type: 'host', id: 'photos', time: snap!.time }, path: 'p3.raw' })).toBeNull();
   });
 
   it('asks before quitting during a job, then cancels it cleanly and quits', async () => {
