@@ -10,8 +10,8 @@ import {
   COMPRESSED_BLOB_MAGIC, DYNAMIC_INDEX_MAGIC, ENCR_COMPR_BLOB_MAGIC, ENCRYPTED_BLOB_MAGIC, FIXED_INDEX_MAGIC,
   UNCOMPRESSED_BLOB_MAGIC,
 } from '../core/blob/magic.js';
-import { CairnError, type CairnErrorCode } from '../core/errors.js';
 import { pseudoRandomBytes, textBytes } from './support/data.js';
+import { expectCairnError } from './support/errors.js';
 
 const hex = (s: string) => Buffer.from(s.replaceAll(' ', ''), 'hex');
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest();
@@ -28,21 +28,6 @@ function flip(buf: Buffer, at: number, mask = 0x01): void {
 function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
   expect({ length: actual.length, sha256: sha256(actual).toString('hex') })
     .toEqual({ length: expected.length, sha256: sha256(expected).toString('hex') });
-}
-
-/** Runs fn and checks it throws a CairnError with this code and a message matching `message`. */
-function expectCairnError(fn: () => unknown, code: CairnErrorCode, message: RegExp): CairnError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, 'expected a CairnError to be thrown').toBeInstanceOf(CairnError);
-  const err = caught as CairnError;
-  expect(err.code).toBe(code);
-  expect(err.message).toMatch(message);
-  return err;
 }
 
 describe('blob magics (spec 2.1)', () => {

@@ -1,45 +1,21 @@
 import {
-  accessSync, constants, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync,
+  existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync,
   symlinkSync, unlinkSync, utimesSync, writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptConfig } from '../core/blob/crypt-config.js';
 import { blobKind, encodeBlob } from '../core/blob/data-blob.js';
 import { ChunkStore, PREFIX_DIR_COUNT, prefixDirName, SYNC_LEVELS } from '../core/chunk-store/chunk-store.js';
 import { digestHex, DIGEST_SIZE, isHexDigest, sha256 } from '../core/chunk-store/digest.js';
-import { CairnError, type CairnErrorCode } from '../core/errors.js';
+import { CairnError } from '../core/errors.js';
 import { MemoryLogger } from '../core/log.js';
 import { pseudoRandomBytes, textBytes } from './support/data.js';
 import { useTempDirs } from './support/temp.js';
+import { expectCairnError } from './support/errors.js';
+import { storeTempRoot } from './support/folder-store.js';
 
-/** Runs fn and checks it throws a CairnError with this code and a message matching `message`. */
-function expectCairnError(fn: () => unknown, code: CairnErrorCode, message: RegExp): CairnError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, 'expected a CairnError to be thrown').toBeInstanceOf(CairnError);
-  const err = caught as CairnError;
-  expect(err.code).toBe(code);
-  expect(err.message).toMatch(message);
-  return err;
-}
 
-/**
- * Where the stores live. Creating a store is 65,536 mkdirs: on this VM's ext4 /tmp that takes ~11 s (and
- * ~5 s to remove), on a tmpfs well under a second. The code paths are the same, so prefer /dev/shm.
- */
-function storeTempRoot(): string {
-  try {
-    accessSync('/dev/shm', constants.W_OK);
-    if (statSync('/dev/shm').isDirectory()) return '/dev/shm';
-  } catch { /* no tmpfs: use the ordinary temp dir */ }
-  return tmpdir();
-}
 
 /** One store per describe block: created in beforeAll, removed in afterAll. */
 function useStore(create: (base: string) => Promise<ChunkStore> = (base) => ChunkStore.create(base)) {

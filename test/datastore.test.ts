@@ -14,6 +14,7 @@ import { CairnError } from '../core/errors.js';
 import { DynamicIndexWriter } from '../core/index/dynamic-index.js';
 import { pseudoRandomBytes, textBytes } from './support/data.js';
 import { useTempDirs } from './support/temp.js';
+import { expectCode } from './support/errors.js';
 
 const CHUNK = 64 * 1024;
 
@@ -69,19 +70,6 @@ function useSharedStore(): { store: () => Datastore; observed: () => CreateObser
   return { store: () => need(store), observed: () => need(observed) };
 }
 
-async function expectCode(promiseOrFn: Promise<unknown> | (() => unknown), code: string, pattern?: RegExp): Promise<CairnError> {
-  let error: unknown;
-  try {
-    await (typeof promiseOrFn === 'function' ? promiseOrFn() : promiseOrFn);
-  } catch (err) {
-    error = err;
-  }
-  expect(error, `expected a CairnError ${code}`).toBeInstanceOf(CairnError);
-  const e = error as CairnError;
-  expect(e.code, e.message).toBe(code);
-  if (pattern) expect(e.message).toMatch(pattern);
-  return e;
-}
 
 /** Every path under `dir`, relative, recursively. */
 function walk(dir: string, prefix = ''): string[] {

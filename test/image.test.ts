@@ -5,29 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../core/backup/manifest.js';
 import { sha256 } from '../core/chunk-store/digest.js';
 import { Datastore } from '../core/datastore/datastore.js';
-import { CairnError } from '../core/errors.js';
 import { imageArchiveName, pickImageArchive } from '../core/image/image-archive.js';
 import { backupImage, type ImageTransferProgress } from '../core/image/image-backup.js';
 import { restoreImage } from '../core/image/image-restore.js';
 import { FixedIndexReader } from '../core/index/fixed-index.js';
 import { pseudoRandomBytes, textBytes } from './support/data.js';
 import { useTempDirs } from './support/temp.js';
+import { expectCode } from './support/errors.js';
 
 const CHUNK = 64 * 1024;
 
-async function expectCode(promise: Promise<unknown> | (() => unknown), code: string, pattern?: RegExp): Promise<CairnError> {
-  let error: unknown;
-  try {
-    await (typeof promise === 'function' ? promise() : promise);
-  } catch (err) {
-    error = err;
-  }
-  expect(error, `expected a CairnError ${code}`).toBeInstanceOf(CairnError);
-  const e = error as CairnError;
-  expect(e.code, e.message).toBe(code);
-  if (pattern) expect(e.message).toMatch(pattern);
-  return e;
-}
 
 /** Names in `dir` that look like temporary files (atomic-write siblings or open index writers). */
 function tmpFiles(dir: string): string[] {

@@ -1,21 +1,22 @@
 import { createHash } from 'node:crypto';
 import {
-  accessSync, constants, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
+  existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptConfig } from '../core/blob/crypt-config.js';
 import { encodeBlob } from '../core/blob/data-blob.js';
 import { DYNAMIC_INDEX_MAGIC, FIXED_INDEX_MAGIC } from '../core/blob/magic.js';
 import { ChunkStore } from '../core/chunk-store/chunk-store.js';
-import { CairnError, type CairnErrorCode } from '../core/errors.js';
+import type { CairnErrorCode } from '../core/errors.js';
 import { DYNAMIC_ENTRY_SIZE, DynamicIndexReader, DynamicIndexWriter } from '../core/index/dynamic-index.js';
 import { FixedIndexReader, FixedIndexWriter } from '../core/index/fixed-index.js';
 import { CSUM_OFFSET, INDEX_HEADER_SIZE, indexTmpPath, type ChunkIndex } from '../core/index/index-format.js';
 import { openIndex, readIndexRange } from '../core/index/index-reader.js';
 import { pseudoRandomBytes, textBytes } from './support/data.js';
 import { useTempDirs } from './support/temp.js';
+import { expectCairnError } from './support/errors.js';
+import { storeTempRoot } from './support/folder-store.js';
 
 const KiB = 1024;
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest();
@@ -26,21 +27,6 @@ const WORLD = sha256('world');
 function flip(buf: Buffer, at: number, mask = 0x01): void {
   const i = at < 0 ? buf.length + at : at;
   buf.writeUInt8(buf.readUInt8(i) ^ mask, i);
-}
-
-/** Runs fn and checks it throws a CairnError with this code and a message matching `message`. */
-function expectCairnError(fn: () => unknown, code: CairnErrorCode, message: RegExp): CairnError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, 'expected a CairnError to be thrown').toBeInstanceOf(CairnError);
-  const err = caught as CairnError;
-  expect(err.code).toBe(code);
-  expect(err.message).toMatch(message);
-  return err;
 }
 
 function escape(s: string): string {
@@ -122,13 +108,6 @@ function withCsum(file: Buffer): Buffer {
  * Where the chunk store lives. Creating one is 65,536 mkdirs: on this VM's ext4 /tmp that takes ~11 s (and
  * ~5 s to remove), on a tmpfs well under a second. The code paths are the same, so prefer /dev/shm.
  */
-function storeTempRoot(): string {
-  try {
-    accessSync('/dev/shm', constants.W_OK);
-    if (statSync('/dev/shm').isDirectory()) return '/dev/shm';
-  } catch { /* no tmpfs: use the ordinary temp dir */ }
-  return tmpdir();
-}
 
 describe('index test vectors and layout (spec 3, Appendix A.2)', () => {
   const tmp = useTempDirs();

@@ -1,6 +1,6 @@
 // Folder backups side by side with restic and borg (when installed) on the shared dataset, in one run.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +11,8 @@ interface Tool {
   init(repo: string): void;
   backup(repo: string, source: string, n: number): void;
   restore(repo: string, target: string, n: number): void;
-  /** Drop the first of the three backups and free its space. */
-  forgetFirstAndCollect(repo: string): void;
+  /** Drop all but the newest of the three backups and free the space only they used. */
+  forgetOldAndCollect(repo: string): void;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -47,8 +47,8 @@ const tools: Tool[] = [
     init: (repo) => run(process.execPath, [cairnCli, 'init', repo, '--sync', 'none']),
     backup: (repo, source) => run(process.execPath, [cairnCli, 'backup', repo, source, '--id', 'bench']),
     restore: (repo, target) => run(process.execPath, [cairnCli, 'restore', repo, 'host/bench', '--to', target]),
-    forgetFirstAndCollect: (repo) => {
-      run(process.execPath, [cairnCli, 'forget', repo, firstSnapshot(repo)]);
+    forgetOldAndCollect: (repo) => {
+      run(process.execPath, [cairnCli, 'prune', repo, 'host/bench', '--keep-last', '1']);
       run(process.execPath, [cairnCli, 'gc', repo]);
     },
   },
@@ -57,25 +57,19 @@ const tools: Tool[] = [
     init: (repo) => run('restic', ['init', '--repo', repo], restic),
     backup: (repo, source) => run('restic', ['--repo', repo, 'backup', '.'], restic, source),
     restore: (repo, target) => run('restic', ['--repo', repo, 'restore', 'latest', '--target', target], restic),
-    forgetFirstAndCollect: (repo) => run('restic', ['--repo', repo, 'forget', '--keep-last', '2', '--prune'], restic),
+    forgetOldAndCollect: (repo) => run('restic', ['--repo', repo, 'forget', '--keep-last', '1', '--prune'], restic),
   },
   {
     name: 'borg', note: 'lz4 (its default), no encryption',
     init: (repo) => run('borg', ['init', '--encryption', 'none', repo], { BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes' }),
     backup: (repo, source, n) => run('borg', ['create', `${repo}::b${n}`, '.'], {}, source),
     restore: (repo, target, n) => run('borg', ['extract', `${repo}::b${n}`], {}, target),
-    forgetFirstAndCollect: (repo) => {
-      run('borg', ['prune', '--keep-last', '2', repo]);
+    forgetOldAndCollect: (repo) => {
+      run('borg', ['prune', '--keep-last', '1', repo]);
       run('borg', ['compact', repo]);
     },
   },
 ];
-
-/** The oldest snapshot of the bench group (read from the store's layout: `host/bench/<time>`). */
-function firstSnapshot(repo: string): string {
-  const times = readdirSync(join(repo, 'host', 'bench')).filter((n) => /^\d{4}-/.test(n)).sort();
-  return `host/bench/${times[0]}`;
-}
 
 export async function folderBench(): Promise<void> {
   if (!existsSync(generator)) {
@@ -110,7 +104,7 @@ export async function folderBench(): Promise<void> {
       r.restore = timed(() => t.restore(repo, target, 3));
       rmSync(target, { recursive: true, force: true });
       const beforeGc = duBytes(repo);
-      r.gc = timed(() => t.forgetFirstAndCollect(repo));
+      r.gc = timed(() => t.forgetOldAndCollect(repo));
       r.freedMB = (beforeGc - duBytes(repo)) / 1e6;
     }
     const peers = [...rows.entries()].filter(([n]) => n !== 'cairn').map(([, r]) => r);
@@ -118,12 +112,12 @@ export async function folderBench(): Promise<void> {
     const fmt = (s: number) => `${s.toFixed(2)} s (${(bytes / s / 1e6).toFixed(0)} MB/s)`;
     console.log(`${'step'.padEnd(22)}${available.map((t) => t.name.padEnd(24)).join('')}cairn / best peer`);
     for (const [key, label] of [['first', 'first backup'], ['unchanged', 'unchanged re-backup'], ['modified', 'backup after modify'],
-      ['restore', 'full restore'], ['gc', 'forget first + GC']] as const) {
+      ['restore', 'full restore'], ['gc', 'prune to 1 + GC']] as const) {
       console.log(`${label.padEnd(22)}${available.map((t) => fmt(rows.get(t.name)![key]!).padEnd(24)).join('')}${(rows.get('cairn')![key]! / best(key)).toFixed(2)}`);
     }
     console.log(`${'added by modify'.padEnd(22)}${available.map((t) => `${rows.get(t.name)!.addedMB!.toFixed(1)} MB`.padEnd(24)).join('')}${(rows.get('cairn')!.addedMB! / best('addedMB')).toFixed(2)}`);
-    console.log(`${'freed by forget + GC'.padEnd(22)}${available.map((t) => `${rows.get(t.name)!.freedMB!.toFixed(1)} MB`.padEnd(24)).join('')}`);
-    console.log('  (GC: cairn forget + cairn gc; restic forget --keep-last 2 --prune; borg prune --keep-last 2 && borg compact)');
+    console.log(`${'freed by prune + GC'.padEnd(22)}${available.map((t) => `${rows.get(t.name)!.freedMB!.toFixed(1)} MB`.padEnd(24)).join('')}`);
+    console.log('  (cairn prune --keep-last 1 && cairn gc; restic forget --keep-last 1 --prune; borg prune --keep-last 1 && borg compact)');
     console.log(`unchanged re-backup / first backup (cairn): ${(rows.get('cairn')!.unchanged! / rows.get('cairn')!.first! * 100).toFixed(1)}%`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
