@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { createClient } from './api/client.js';
 import { pickTransport } from './api/pick-transport.js';
 import { App } from './components/App.js';
+import { ErrorBoundary } from './components/ErrorBoundary.js';
 import { connectEvents, createAppStore } from './state/app-store.js';
 import { AppStoreContext } from './state/use-app.js';
 
@@ -13,9 +14,11 @@ try {
   void store.getState().init();
   createRoot(root).render(
     <StrictMode>
-      <AppStoreContext.Provider value={store}>
-        <App />
-      </AppStoreContext.Provider>
+      <ErrorBoundary>
+        <AppStoreContext.Provider value={store}>
+          <App />
+        </AppStoreContext.Provider>
+      </ErrorBoundary>
     </StrictMode>,
   );
 } catch (err) {

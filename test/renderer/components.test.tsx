@@ -119,6 +119,15 @@ describe('the app', () => {
     expect(screen.getByRole('article', { name: 'Backup of /home/ann/docs' })).toBeTruthy();
   });
 
+  it('takes a drop before any store is open, and says to open one first', async () => {
+    wrap(<App />);
+    // The browser's default (open the dropped item, leaving the app) is prevented.
+    expect(fireEvent.dragOver(document.querySelector('.app')!)).toBe(false);
+    await act(async () => { fireEvent.drop(document.querySelector('.app')!, { dataTransfer: { files: [new File([''], 'Photos')] } }); });
+    expect(screen.getByRole('alert').textContent).toContain('To back up “Photos”, open or create a datastore first');
+    expect(screen.queryByRole('button', { name: 'Start backup' })).toBeNull();
+  });
+
   it('keeps the dialog open and shows the error where a backup was refused', async () => {
     await store.getState().openStore(STORE.path);
     store.getState().openBackupDialog('/etc');

@@ -19,19 +19,25 @@ export function App() {
   const browsing = useApp((s) => (s.browsing ? s.snapshots.find((r) => r.path === s.browsing) : undefined));
   const client = useApp((s) => s.client);
   const openBackupDialog = useApp((s) => s.openBackupDialog);
+  const noStoreForDrop = useApp((s) => s.noStoreForDrop);
   const [dragging, setDragging] = useState(false);
 
+  // Drops are always taken: left to the browser, a dropped folder would navigate away from the app.
   const onDrop = (e: DragEvent) => {
     e.preventDefault();
     setDragging(false);
     const file = e.dataTransfer.files[0];
-    if (!file || !store) return;
+    if (!file) return;
+    if (!store) {
+      noStoreForDrop(file.name);
+      return;
+    }
     openBackupDialog(client.pathOfDroppedFile(file) ?? '', file.name);
   };
 
   return (
     <div className={`app${dragging ? ' dragging' : ''}`}
-      onDragOver={(e) => { if (store) { e.preventDefault(); setDragging(true); } }}
+      onDragOver={(e) => { e.preventDefault(); if (store) setDragging(true); }}
       onDragLeave={(e) => { if (e.currentTarget === e.target) setDragging(false); }}
       onDrop={onDrop}>
       <header className="app-header">

@@ -59,6 +59,8 @@ export interface AppState {
   forgetSnapshot(row: SnapshotRow): Promise<boolean>;
   refreshGcStatus(): Promise<void>;
   openBackupDialog(source?: string, droppedName?: string): void;
+  /** A folder was dropped before any store was open: say what to do first. */
+  noStoreForDrop(droppedName: string): void;
   closeBackupDialog(): void;
   pickFolder(title: string, startPath?: string): Promise<string | null>;
   clearJobError(): void;
@@ -250,6 +252,10 @@ export function createAppStore(client: CairnClient): AppStore {
 
     openBackupDialog(source = '', droppedName) {
       set({ backupDraft: { source, droppedName } });
+    },
+
+    noStoreForDrop(droppedName) {
+      set({ storeError: { code: 'INVALID_ARGUMENT', message: `To back up “${droppedName}”, open or create a datastore first, then drop it on the window again.` } });
     },
 
     closeBackupDialog() {
