@@ -21,6 +21,8 @@ export function startCairnApp(): void {
     return;
   }
   registerAppScheme(protocol);
+  // Tests (and portable setups) keep the app's data, e.g. recent stores, in a folder of their own.
+  if (process.env.CAIRN_USER_DATA) app.setPath('userData', process.env.CAIRN_USER_DATA);
 
   let window: electron.BrowserWindow | undefined;
   // The app's folder (the asar when packaged): package.json, dist/.

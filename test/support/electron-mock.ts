@@ -43,6 +43,7 @@ export const app = {
   getPath: vi.fn(() => userData),
   getName: vi.fn(() => 'Cairn'),
   getAppPath: vi.fn(() => resolve(import.meta.dirname, '..', '..')),
+  setPath: vi.fn(),
   whenReady: vi.fn(() => Promise.resolve()),
 };
 
