@@ -304,6 +304,20 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     expect(freed).not.toMatch(/^0 B/);
     await page.getByLabel('Last garbage collection').getByText(/freed/).waitFor();
     await page.screenshot({ path: screenshotPath('10-gc') });
+
+    // What is left verifies, takes a note, and once protected cannot be forgotten.
+    const left = rows.first();
+    await page.getByRole('button', { name: 'Verify group' }).click();
+    await page.locator('[data-job-kind="verify"][data-status="done"]').waitFor({ timeout: 30_000 });
+    await expect.poll(() => left.locator('[role="gridcell"]').nth(5).textContent()).toBe('✔ ok');
+    await left.click();
+    await page.getByRole('button', { name: 'Notes…' }).click();
+    await page.getByLabel('Notes', { exact: true }).fill('before the move');
+    await page.getByRole('button', { name: 'Save notes' }).click();
+    await expect.poll(() => left.locator('[role="gridcell"]').nth(7).textContent()).toBe('before the move');
+    await left.getByRole('checkbox').check();
+    await expect.poll(() => page.getByRole('button', { name: 'Forget…' }).isDisabled()).toBe(true);
+    await expect.poll(() => Datastore.open(join(base, 'store')).listSnapshots({ type: 'host', id: 'Documents' })[0]!.protected).toBe(true);
   }, 90_000);
 
   it('logged no errors or warnings in the page (CSP violations, React)', () => {

@@ -119,6 +119,26 @@ describe('the renderer store', () => {
     expect(store.getState().snapshots.map((r) => r.time)).toEqual([100]);
   });
 
+  it('shows protection at once, and puts it back when the host refuses', async () => {
+    await store.getState().openStore(STORE.path);
+    const row = store.getState().snapshots[0]!;
+    let answer!: (ok: boolean) => void;
+    host.answers.setProtected = () => new Promise((resolve, reject) => {
+      answer = (ok) => (ok ? resolve({ ...row, protected: true }) : reject(new Error('disk full')));
+    });
+    const first = store.getState().setProtected(row, true);
+    expect(store.getState().snapshots[0]!.protected).toBe(true);
+    answer(true);
+    await first;
+    expect(store.getState().snapshots[0]!.protected).toBe(true);
+    const second = store.getState().setProtected(store.getState().snapshots[0]!, false);
+    expect(store.getState().snapshots[0]!.protected).toBe(false);
+    answer(false);
+    await second;
+    expect(store.getState().snapshots[0]!.protected).toBe(true);
+    expect(store.getState().snapshotsError?.message).toContain('disk full');
+  });
+
   it('asks the in-app folder browser for a folder in browser mode', async () => {
     await store.getState().init();
     const answer = store.getState().pickFolder('Folder to back up', '/home/ann');

@@ -231,10 +231,14 @@ export function createAppStore(client: CairnClient): AppStore {
     async setProtected(row, value) {
       const store = get().store;
       if (!store) return;
+      const replace = (next: SnapshotRow) => set({ snapshots: get().snapshots.map((s) => (s.path === next.path ? next : s)) });
+      // Shown at once; put back if the host refuses.
+      replace({ ...row, protected: value });
       try {
-        const updated = await client.setProtected({ store: store.path, snapshot: { type: row.type, id: row.id, time: row.time }, protected: value });
-        set({ snapshots: get().snapshots.map((s) => (s.path === updated.path ? updated : s)), snapshotsError: undefined });
+        replace(await client.setProtected({ store: store.path, snapshot: { type: row.type, id: row.id, time: row.time }, protected: value }));
+        set({ snapshotsError: undefined });
       } catch (err) {
+        replace(row);
         set({ snapshotsError: errorInfo(err) });
       }
     },
