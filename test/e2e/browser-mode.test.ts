@@ -91,7 +91,16 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
 
     // Back up the folder, typed as a path, with an exclude previewed first.
     await page.getByRole('button', { name: 'Back up a folder…' }).click();
-    await page.getByLabel('Folder to back up').fill(join(base, 'Documents'));
+    // Browser mode chooses folders with the host's folder browser: go to the base folder, then into Documents.
+    await page.getByRole('button', { name: 'Browse…' }).click();
+    const browser = page.getByRole('dialog', { name: 'Folder to back up' });
+    await browser.getByLabel('Folder', { exact: true }).fill(base);
+    await browser.getByRole('button', { name: 'Go' }).click();
+    await browser.getByRole('button', { name: 'Documents/' }).click();
+    await browser.getByText('31 files in this folder.').waitFor();
+    await page.screenshot({ path: screenshotPath('2-folder-browser') });
+    await browser.getByRole('button', { name: 'Choose this folder' }).click();
+    expect(await page.getByLabel('Folder to back up').inputValue()).toBe(join(base, 'Documents'));
     expect(await page.getByLabel('Backup group id').inputValue()).toBe('Documents');
     await page.getByLabel('Exclude (one .gitignore pattern per line)').fill('*.tmp');
     await page.getByRole('button', { name: 'Preview what is excluded' }).click();
@@ -99,7 +108,7 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await preview.waitFor();
     expect(await preview.textContent()).toContain('reports/draft.tmp');
     expect(await preview.textContent()).toContain('32 files');
-    await page.screenshot({ path: screenshotPath('2-backup-dialog') });
+    await page.screenshot({ path: screenshotPath('3-backup-dialog') });
     await page.getByRole('button', { name: 'Start backup' }).click();
 
     const backupCard = page.locator('[data-job-kind="backup"]').first();
@@ -111,7 +120,7 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     const row = page.locator('[role="grid"] [data-snapshot^="host/Documents/"]');
     await row.waitFor();
     expect(await row.locator('[role="gridcell"]').nth(2).textContent()).toBe('32');
-    await page.screenshot({ path: screenshotPath('3-snapshots') });
+    await page.screenshot({ path: screenshotPath('4-snapshots') });
 
     // Browse into reports/2026, see the file's details.
     await row.click();
@@ -123,7 +132,7 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await fileItem.click();
     const details = page.getByLabel('Details');
     expect(await details.textContent()).toContain((2 * 1024 * 1024 + 123).toLocaleString('en-US'));
-    await page.screenshot({ path: screenshotPath('4-browser') });
+    await page.screenshot({ path: screenshotPath('5-browser') });
 
     // Restore just that file into a new folder, then compare bytes.
     await fileItem.getByRole('checkbox').check();
@@ -159,10 +168,10 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     expect(await page.locator('.diff-summary').textContent()).toMatch(/^1 added, 0 removed, 1 changed/);
     expect(await list.textContent()).toContain('reports/summary.txt');
     expect(await list.textContent()).toContain('notes.txt');
-    await page.screenshot({ path: screenshotPath('5-diff') });
+    await page.screenshot({ path: screenshotPath('6-diff') });
     await page.emulateMedia({ colorScheme: 'dark' });
     await page.getByRole('button', { name: 'Close comparison' }).click();
-    await page.screenshot({ path: screenshotPath('6-dark') });
+    await page.screenshot({ path: screenshotPath('7-dark') });
     await page.emulateMedia({ colorScheme: 'light' });
   });
 
@@ -216,7 +225,7 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await page.locator('[data-snapshot="host/many/2025-01-04T12:13:20Z"][aria-selected="true"]').waitFor();
     expect(await page.getByRole('toolbar', { name: 'Snapshot actions' }).textContent()).toContain('2025-01-04');
     expect(await page.locator('[role="grid"] [data-snapshot]').count()).toBeLessThan(80);
-    await page.screenshot({ path: screenshotPath('7-many-snapshots') });
+    await page.screenshot({ path: screenshotPath('8-many-snapshots') });
   }, 120_000);
 
   it('simulates a prune of 10,000 snapshots without removing any', async () => {
@@ -229,7 +238,7 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     const [, removed, total] = /(\d+) of (\d+) snapshots would be removed/.exec(text ?? '')!;
     expect(Number(total)).toBe(10_000);
     expect(Number(removed)).toBeGreaterThan(9_970);
-    await page.screenshot({ path: screenshotPath('8-prune-simulator') });
+    await page.screenshot({ path: screenshotPath('9-prune-simulator') });
     await page.getByRole('button', { name: 'Close', exact: true }).click();
     expect(Datastore.open(join(base, 'store')).listSnapshots({ type: 'host', id: 'many' })).toHaveLength(10_000);
   });
@@ -265,7 +274,7 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await page.locator('[data-path="many/file-099999.txt"]').click();
     expect(await page.getByLabel('Details').textContent()).toContain('many/file-099999.txt');
     expect(await page.locator('[role="treeitem"]').count()).toBeLessThan(100);
-    await page.screenshot({ path: screenshotPath('9-hundred-thousand-files') });
+    await page.screenshot({ path: screenshotPath('10-hundred-thousand-files') });
     await page.getByRole('button', { name: '← Snapshots' }).click();
   }, 120_000);
 
@@ -303,7 +312,7 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     const freed = await card.getByLabel('Garbage collection result').locator('dd').first().textContent();
     expect(freed).not.toMatch(/^0 B/);
     await page.getByLabel('Last garbage collection').getByText(/freed/).waitFor();
-    await page.screenshot({ path: screenshotPath('10-gc') });
+    await page.screenshot({ path: screenshotPath('11-gc') });
 
     // What is left verifies, takes a note, and once protected cannot be forgotten.
     const left = rows.first();
