@@ -28,7 +28,3 @@ export interface AppErrorInfo {
 
 /** How every action answers: errors travel as data, because Electron's invoke keeps only an error's message. */
 export type Result<T> = { ok: true; value: T } | { ok: false; error: AppErrorInfo };
-
-export function isAppErrorCode(code: string): code is AppErrorCode {
-  return (APP_ERROR_CODES as readonly string[]).includes(code);
-}

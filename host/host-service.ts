@@ -69,11 +69,6 @@ export class HostService {
     }
   }
 
-  /** The action names this service answers (every action of the contract). */
-  get actions(): ActionName[] {
-    return Object.keys(this.handlers) as ActionName[];
-  }
-
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

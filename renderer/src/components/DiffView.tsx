@@ -34,7 +34,8 @@ export function DiffView({ store, from, to, onClose }: { store: string; from: Sn
       {!diff && !error && <p className="muted">Comparing…</p>}
       {diff && (
         <>
-          <p className="diff-summary">{diff.added} added, {diff.removed} removed, {diff.changed} changed · +{formatBytes(diff.bytesAdded)} −{formatBytes(diff.bytesRemoved)}</p>
+          <p className="diff-summary">{diff.added} added, {diff.removed} removed, {diff.changed} changed · +{formatBytes(diff.bytesAdded)} −{formatBytes(diff.bytesRemoved)}
+            {entries.length < diff.added + diff.removed + diff.changed && <span className="muted"> (the first {entries.length.toLocaleString('en-US')} are listed)</span>}</p>
           <div ref={scrollRef} className="diff-list" role="list" aria-label="Changed entries">
             <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
               {virtualizer.getVirtualItems().map((item) => {
