@@ -68,8 +68,9 @@ export type ValidationResult<K extends ActionName> = { ok: true; value: ActionRe
 
 /** Checks a payload against its action's validator; the message names the first bad field. */
 export function validateRequest<K extends ActionName>(action: K, payload: unknown): ValidationResult<K> {
-  const validator = requestValidators[action] as z.ZodType<ActionRequest<K>> | undefined;
-  if (!validator) return { ok: false, message: `unknown action ${JSON.stringify(action)}` };
+  // Own keys only: "constructor" or "__proto__" are not actions.
+  if (!isActionName(action)) return { ok: false, message: `unknown action ${JSON.stringify(action)}` };
+  const validator = requestValidators[action] as z.ZodType<ActionRequest<K>>;
   const parsed = validator.safeParse(payload ?? {});
   if (parsed.success) return { ok: true, value: parsed.data };
   const issue = parsed.error.issues[0];

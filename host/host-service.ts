@@ -1,12 +1,15 @@
 import { basename } from 'node:path';
 import { homedir } from 'node:os';
-import { type ActionName, type ActionRequest, type ActionResponse } from '../contract/actions.js';
+import type { ActionName, ActionRequest, ActionResponse } from '../contract/actions.js';
 import type { Result } from '../contract/errors.js';
 import type { HostEventName, HostEvents } from '../contract/events.js';
 import type { JobSpec, JobState } from '../contract/jobs.js';
 import type { AppInfo } from '../contract/model.js';
 import { validateRequest } from '../contract/validators.js';
 import { assertBackupId, snapshotPath } from '../core/backup/backup-names.js';
+import { readGcStatus } from '../core/gc/gc-status.js';
+import { forgetSnapshot } from '../core/prune/forget.js';
+import { validateKeepOptions } from '../core/prune/prune-selection.js';
 import { AppError, toAppError } from './app-errors.js';
 import { listFolder } from './folder-listing.js';
 import { JobEngine, type JobEngineOptions } from './job-engine.js';
@@ -14,9 +17,6 @@ import { defaultAllowedRoots, isInside, PathPolicy } from './path-policy.js';
 import { RecentStores } from './recent-stores.js';
 import { QueryRunner } from './query-runner.js';
 import { openStore, SnapshotViews, storeSummary } from './store-views.js';
-import { readGcStatus } from '../core/gc/gc-status.js';
-import { forgetSnapshot } from '../core/prune/forget.js';
-import { validateKeepOptions } from '../core/prune/prune-selection.js';
 
 /** What differs between hosts: native dialogs exist in Electron only. */
 export interface HostPlatform {

@@ -135,6 +135,8 @@ describe('HostService on a real datastore', () => {
     expect((await failure(ctx.service, 'store.open', { path: 42 })).code).toBe('BAD_REQUEST');
     expect((await failure(ctx.service, 'store.open', { path: storePath, extra: true })).code).toBe('BAD_REQUEST');
     expect((await failure(ctx.service, 'no.such.action', {})).code).toBe('BAD_REQUEST');
+    expect((await failure(ctx.service, 'constructor', {})).code).toBe('BAD_REQUEST');
+    expect((await failure(ctx.service, '__proto__', {})).code).toBe('BAD_REQUEST');
     expect((await failure(ctx.service, 'jobs.start', { kind: 'backup', store: storePath, source, id: '../evil', excludes: [] })).code).toBe('INVALID_NAME');
     expect((await failure(ctx.service, 'jobs.start', { kind: 'backup', store: storePath, source: ctx.base, id: 'all', excludes: [] })).code).toBe('PATH_NOT_ALLOWED');
     expect((await failure(ctx.service, 'jobs.start', { kind: 'restore', store: storePath, snapshot: { type: 'host', id: 'Documents', time: 1 }, paths: [''], target: join(storePath, 'x'), overwrite: false })).code).toBe('PATH_NOT_ALLOWED');
