@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import type { JobState } from '../../contract/jobs.js';
 import type { GroupRow, SnapshotRow, StoreSummary } from '../../contract/model.js';
 import { ApiError, createClient } from '../../renderer/src/api/client.js';
@@ -90,6 +90,18 @@ describe('the renderer store', () => {
     await new Promise((r) => setTimeout(r, 0));
     expect(store.getState().groups[0]?.snapshotCount).toBe(3);
     expect(store.getState().snapshots).toHaveLength(3);
+  });
+
+  it('after a break in the event stream, fetches the jobs and the open store again', async () => {
+    await store.getState().openStore(STORE.path);
+    host.answers.startJob = () => job('b2', 'running');
+    await store.getState().startJob({ kind: 'backup', store: STORE.path, source: '/home/ann/docs', id: 'docs', excludes: [] });
+    // The job finished while the stream was down: its done event never arrived.
+    host.answers.listJobs = () => [job('b2', 'done', { summary: 'Backed up' })];
+    host.answers.listGroups = () => [group('docs', 3)];
+    host.reconnect();
+    await vi.waitFor(() => expect(store.getState().jobs.b2?.status).toBe('done'));
+    await vi.waitFor(() => expect(store.getState().groups[0]?.snapshotCount).toBe(3));
   });
 
   it('opens the new store when its create job finishes', async () => {

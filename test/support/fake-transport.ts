@@ -51,6 +51,11 @@ export class FakeTransport implements Transport {
   onJobProgress = (l: (p: HostEvents['job.progress']) => void) => this.on('job.progress', l as (payload: never) => void);
   onJobDone = (l: (p: HostEvents['job.done']) => void) => this.on('job.done', l as (payload: never) => void);
   onStoreChanged = (l: (p: HostEvents['store.changed']) => void) => this.on('store.changed', l as (payload: never) => void);
+  private readonly reconnectListeners = new Set<() => void>();
+  onReconnect = (l: () => void) => { this.reconnectListeners.add(l); return () => { this.reconnectListeners.delete(l); }; };
+  reconnect(): void {
+    for (const l of this.reconnectListeners) l();
+  }
   pathOfDroppedFile = () => undefined;
   downloadUrl = () => undefined;
 }

@@ -34,10 +34,14 @@ export interface Transport extends EventSubscriptions {
   pathOfDroppedFile(file: File): string | undefined;
   /** A URL the browser can download one file from (browser mode); undefined where a save dialog is used. */
   downloadUrl(store: string, snapshot: SnapshotRef, path: string): string | undefined;
+  /** The event stream came back after a break (browser mode): events may have been missed meanwhile. */
+  onReconnect?(listener: () => void): () => void;
 }
 
 /** The renderer's API: every action as a method that resolves with its value or throws ApiError. */
-export type CairnClient = Methods & EventSubscriptions & Pick<Transport, 'pathOfDroppedFile' | 'downloadUrl'>;
+export type CairnClient = Methods & EventSubscriptions & Pick<Transport, 'pathOfDroppedFile' | 'downloadUrl'> & {
+  onReconnect(listener: () => void): () => void;
+};
 
 export function createClient(transport: Transport): CairnClient {
   const methods = {} as Record<ApiMethod, (req: unknown) => Promise<unknown>>;
@@ -56,5 +60,7 @@ export function createClient(transport: Transport): CairnClient {
     onStoreChanged: (l) => transport.onStoreChanged(l),
     pathOfDroppedFile: (f) => transport.pathOfDroppedFile(f),
     downloadUrl: (s, snap, p) => transport.downloadUrl(s, snap, p),
+    // IPC does not drop events; only the web transport reconnects.
+    onReconnect: (l) => transport.onReconnect?.(l) ?? (() => {}),
   };
 }

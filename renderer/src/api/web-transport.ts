@@ -28,10 +28,16 @@ export function createWebTransport(token: string, base = ''): Transport {
   }
 
   const listeners = new Map<HostEventName, Set<(payload: never) => void>>();
+  const reconnectListeners = new Set<() => void>();
   let source: EventSource | undefined;
+  let opened = 0;
   const subscribe = <K extends HostEventName>(event: K, listener: (payload: HostEvents[K]) => void): (() => void) => {
     if (!source) {
       source = new EventSource(`${base}/api/events?token=${encodeURIComponent(token)}`);
+      // EventSource reconnects by itself after a break (sleep, a network hiccup); what happened meanwhile is fetched anew.
+      source.addEventListener('open', () => {
+        if (++opened > 1) for (const l of reconnectListeners) l();
+      });
       for (const name of ['job.progress', 'job.done', 'store.changed'] as const) {
         source.addEventListener(name, (e) => {
           const payload = JSON.parse((e as MessageEvent<string>).data) as never;
@@ -50,6 +56,10 @@ export function createWebTransport(token: string, base = ''): Transport {
     onJobProgress: (l) => subscribe('job.progress', l),
     onJobDone: (l) => subscribe('job.done', l),
     onStoreChanged: (l) => subscribe('store.changed', l),
+    onReconnect: (l) => {
+      reconnectListeners.add(l);
+      return () => reconnectListeners.delete(l);
+    },
     pathOfDroppedFile: () => undefined,
     downloadUrl: (store, snapshot, path) => {
       const q = new URLSearchParams({ token, store, type: snapshot.type, id: snapshot.id, time: String(snapshot.time), path });

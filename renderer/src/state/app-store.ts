@@ -64,6 +64,8 @@ export interface AppState {
   closeBackupDialog(): void;
   pickFolder(title: string, startPath?: string): Promise<string | null>;
   clearJobError(): void;
+  /** After a break in the event stream: jobs, groups and snapshots as the host has them now. */
+  resync(): Promise<void>;
 }
 
 export type AppStore = StoreApi<AppState>;
@@ -283,6 +285,16 @@ export function createAppStore(client: CairnClient): AppStore {
     clearJobError() {
       set({ jobError: undefined });
     },
+
+    async resync() {
+      try {
+        for (const job of await client.listJobs({})) get().applyJob(job);
+      } catch {
+        return; // the host is still away; the next reconnect tries again
+      }
+      const store = get().store;
+      if (store) await get().onStoreChanged(store.path);
+    },
   }));
 }
 
@@ -293,6 +305,7 @@ export function connectEvents(store: AppStore): () => void {
     client.onJobProgress((job) => store.getState().applyJob(job)),
     client.onJobDone((job) => store.getState().applyJob(job)),
     client.onStoreChanged((e) => void store.getState().onStoreChanged(e.store)),
+    client.onReconnect(() => void store.getState().resync()),
   ];
   return () => { for (const off of offs) off(); };
 }
