@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { ExcludePreviewResult } from '../../../contract/model.js';
 import { errorInfo } from '../api/client.js';
@@ -16,14 +16,13 @@ export function BackupDialog() {
   }));
   const groups = useApp((s) => s.groups);
   const [source, setSource] = useState(draft?.source ?? '');
-  const [id, setId] = useState(toBackupId(draft?.droppedName ?? baseName(draft?.source ?? '')));
-  const [idTouched, setIdTouched] = useState(false);
+  // The id follows the folder's name until the user types one of their own.
+  const [typedId, setTypedId] = useState<string>();
+  const id = typedId ?? toBackupId(baseName(source) || draft?.droppedName || '');
   const [excludes, setExcludes] = useState('');
   const [preview, setPreview] = useState<ExcludePreviewResult>();
   const [previewError, setPreviewError] = useState<AppErrorInfo>();
   const [previewing, setPreviewing] = useState(false);
-
-  useEffect(() => { if (!idTouched) setId(toBackupId(baseName(source) || draft?.droppedName || '')); }, [source, idTouched, draft?.droppedName]);
 
   if (!draft || !store) return null;
   const patterns = excludes.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
@@ -55,7 +54,7 @@ export function BackupDialog() {
         <PathField label="Folder to back up" name="backup-source" value={source} onChange={setSource} pickTitle="Folder to back up" />
         <div className="field">
           <label htmlFor="backup-id">Backup group id</label>
-          <input id="backup-id" type="text" value={id} onChange={(e) => { setId(e.target.value); setIdTouched(true); }} spellCheck={false} />
+          <input id="backup-id" type="text" value={id} onChange={(e) => setTypedId(e.target.value)} spellCheck={false} />
           <span className="muted small">{existing ? `Adds a snapshot to host/${id}; unchanged files are not read again.` : `Creates the group host/${id}.`}</span>
         </div>
         <div className="field">
