@@ -100,8 +100,9 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await browser.getByText('31 files in this folder.').waitFor();
     await page.screenshot({ path: screenshotPath('2-folder-browser') });
     await browser.getByRole('button', { name: 'Choose this folder' }).click();
-    expect(await page.getByLabel('Folder to back up').inputValue()).toBe(join(base, 'Documents'));
-    expect(await page.getByLabel('Backup group id').inputValue()).toBe('Documents');
+    // The chosen path arrives asynchronously (the picker's promise), so wait for it rather than read at once.
+    await expect.poll(() => page.getByLabel('Folder to back up').inputValue()).toBe(join(base, 'Documents'));
+    await expect.poll(() => page.getByLabel('Backup group id').inputValue()).toBe('Documents');
     await page.getByLabel('Exclude (one .gitignore pattern per line)').fill('*.tmp');
     await page.getByRole('button', { name: 'Preview what is excluded' }).click();
     const preview = page.getByLabel('Exclude preview');
