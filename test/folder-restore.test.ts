@@ -5,7 +5,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeDirectoryRecord, EntryKind, type DirectoryEntry } from '../core/archive/archive-format.js';
+import { chunkListDigest, encodeDirectoryRecord, EntryKind, type DirectoryEntry } from '../core/archive/archive-format.js';
 import { backupFolder } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { restoreFolder, type FolderRestoreProgress } from '../core/archive/folder-restore.js';
@@ -373,6 +373,57 @@ describe('crafted archives', () => {
     const bad = craftRaw(ctx.store, `crafted-${++n}`, fileAt(0, 14, sha256(Buffer.from('other content!'))));
     await expectCode(restoreFolder(ctx.store, bad, w.target), 'CORRUPT', /does not match the snapshot's checksum/);
     expect(readdirSync(w.target)).toEqual([]);
+  });
+
+  describe('files at or above the chunk-digest threshold', () => {
+    // The crafted payload stream is cut every 64 KiB; a 128 KiB file at offset 0 lies on its first two chunks.
+    const big = pseudoRandomBytes(128 * KiB, 'crafted-big');
+    const chunkDigests = [sha256(big.subarray(0, 64 * KiB)), sha256(big.subarray(64 * KiB))];
+    const withFile = (payloadOffset: number, digest: Buffer, before?: Buffer) => (meta: StreamBuilder, data: StreamBuilder): DirectoryEntry => {
+      if (before) data.write(before);
+      data.write(big);
+      const record = encodeDirectoryRecord([{
+        kind: EntryKind.File, name: Buffer.from('big.bin'), mode: 0o644, uid: 0, gid: 0, mtimeNs: 0n, size: big.length, payloadOffset, digest,
+        ino: 0n, ctimeNs: 0n,
+      }]);
+      return { kind: EntryKind.Directory, name: Buffer.alloc(0), mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n, recordOffset: meta.write(record), recordLength: record.length };
+    };
+
+    it('restores one whose digest is made from its chunks\' digests', async () => {
+      const w = workspace();
+      const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, chunkListDigest(chunkDigests)), { chunkDigestMin: 100 * KiB });
+      expect(new FolderArchiveReader(ctx.store.openSnapshot(ref)).chunkDigestMin).toBe(100 * KiB);
+      await restoreFolder(ctx.store, ref, w.target);
+      expect(readFileSync(join(w.target, 'big.bin')).equals(big)).toBe(true);
+    });
+
+    it('refuses one whose digest is not made from its chunks (the content\'s SHA-256, say) as CORRUPT, writing nothing', async () => {
+      const w = workspace();
+      const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, sha256(big)), { chunkDigestMin: 100 * KiB });
+      await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT', /big\.bin: its chunks do not match the snapshot's checksum/);
+      expect(readdirSync(w.target)).toEqual([]);
+      // Below the threshold the same entry is an ordinary file checked by its content: it restores.
+      const small = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, sha256(big)), { chunkDigestMin: 128 * KiB + 1 });
+      await restoreFolder(ctx.store, small, w.target);
+      expect(readFileSync(join(w.target, 'big.bin')).equals(big)).toBe(true);
+    });
+
+    it('refuses one that does not lie on whole chunks as CORRUPT', async () => {
+      const w = workspace();
+      const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(10, chunkListDigest(chunkDigests), Buffer.alloc(10)), { chunkDigestMin: 100 * KiB });
+      await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT', /the file at \[10, 131082\) does not lie on whole chunks/);
+      expect(readdirSync(w.target)).toEqual([]);
+    });
+
+    it('reads archives with the first trailer (no threshold): every digest is of the content', async () => {
+      const w = workspace();
+      const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, sha256(big)), { firstTrailer: true });
+      const reader = new FolderArchiveReader(ctx.store.openSnapshot(ref));
+      expect(reader.chunkDigestMin).toBe(0);
+      expect(reader.list('').map((e) => e.name.toString())).toEqual(['big.bin']);
+      await restoreFolder(ctx.store, ref, w.target);
+      expect(readFileSync(join(w.target, 'big.bin')).equals(big)).toBe(true);
+    });
   });
 
   // Regression test for a bug these tests found: nothing checked that a folder entry points at a record written

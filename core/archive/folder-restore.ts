@@ -174,7 +174,8 @@ export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: 
   } else {
     for (const f of files) {
       throwIfCancelled(options.signal, 'restore');
-      if (restoreFile(f, reader.data.slices(f.payloadOffset, f.size), existing, (n) => advance(0, n, f.archivePath))) wrote[f.id] = 1;
+      const content = reader.data.slices(f.payloadOffset, f.size);
+      if (restoreFile(f, content, existing, (n) => advance(0, n, f.archivePath), reader.chunkDigestOf(f.payloadOffset, f.size))) wrote[f.id] = 1;
       advance(1, 0);
       await yieldToEventLoop();
     }
@@ -203,7 +204,8 @@ export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: 
         throw ioError('create hardlink', displayName(h.path), err);
       }
     } else {
-      restoreFile(job(h.entry, h.path, h.archivePath, -1), reader.data.slices(h.entry.payloadOffset, h.entry.size), existing, () => {});
+      const { payloadOffset, size } = h.entry;
+      restoreFile(job(h.entry, h.path, h.archivePath, -1), reader.data.slices(payloadOffset, size), existing, () => {}, reader.chunkDigestOf(payloadOffset, size));
     }
     advance(1, h.entry.size);
   }

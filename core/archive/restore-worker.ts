@@ -32,7 +32,8 @@ try {
   let last = performance.now();
   for (const job of jobs) {
     if (Atomics.load(cancelled, 0) === 1) throw Object.assign(new Error('restore cancelled'), { code: 'CANCELLED' });
-    if (restoreFile(job, reader.data.slices(job.payloadOffset, job.size), existing, (n) => { bytes += n; })) restored.push(job.id);
+    const content = reader.data.slices(job.payloadOffset, job.size);
+    if (restoreFile(job, content, existing, (n) => { bytes += n; }, reader.chunkDigestOf(job.payloadOffset, job.size))) restored.push(job.id);
     files++;
     if (performance.now() - last > 50) {
       parentPort!.postMessage({ type: 'progress', files, bytes } satisfies RestoreWorkerMessage);
