@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunkListDigest, encodeDirectoryRecord, EntryKind, type DirectoryEntry } from '../core/archive/archive-format.js';
 import { backupFolder } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
-import { restoreFolder, type FolderRestoreProgress } from '../core/archive/folder-restore.js';
+import { batchStarts, restoreFolder, type FolderRestoreProgress } from '../core/archive/folder-restore.js';
 import { diffSnapshots } from '../core/archive/snapshot-diff.js';
 import type { SnapshotRef } from '../core/backup/backup-names.js';
 import { sha256 } from '../core/chunk-store/digest.js';
@@ -18,6 +18,7 @@ import { expectCode, useDatastore } from './support/folder-store.js';
 import { expectSameTree, put, readTree, removeTree, stampTimes, tmpFiles, useScratch } from './support/tree.js';
 
 const KiB = 1024;
+const MiB = 1024 * KiB;
 
 describe('restoring part of a snapshot, and existing files', () => {
   const ctx = useDatastore();
@@ -63,6 +64,34 @@ describe('restoring part of a snapshot, and existing files', () => {
     const result = await restoreFolder(ctx.store, ref!, target, { path: 'many' });
     expectSameTree(join(src, 'many'), target);
     expect(result).toMatchObject({ filesTotal: 101, filesDone: 101, conflicts: 0 });
+    expect(tmpFiles(target)).toEqual([]);
+  });
+
+  it('splits the files into batches the workers take in turn: in payload order, each file once, at most 4 MiB or 1024 files', () => {
+    const sizes = [0, 0, 5, 4 * MiB, 1, ...Array.from({ length: 2500 }, (_, i) => i % 7), 3 * MiB, 2 * MiB, 10];
+    const starts = batchStarts(sizes.map((size) => ({ size })));
+    expect(starts[0]).toBe(0);
+    expect(starts.at(-1)).toBe(sizes.length);
+    for (let b = 0; b + 1 < starts.length; b++) {
+      const batch = sizes.slice(starts[b], starts[b + 1]);
+      expect(batch.length).toBeGreaterThan(0);
+      expect(batch.length).toBeLessThanOrEqual(1024);
+      // A batch closes as soon as it reaches a limit, so without its last file it is under both.
+      expect(batch.slice(0, -1).reduce((n, x) => n + x, 0)).toBeLessThan(4 * MiB);
+      if (b + 2 < starts.length) expect(batch.length === 1024 || batch.reduce((n, x) => n + x, 0) >= 4 * MiB).toBe(true);
+    }
+    expect(batchStarts([])).toEqual([0]);
+  });
+
+  it('restores a folder of several batches with both workers, exactly', async () => {
+    const work = scratch('batches-src');
+    for (let i = 0; i < 80; i++) put(work, `d${i % 3}/f-${String(i).padStart(2, '0')}.bin`, pseudoRandomBytes(i % 10 === 0 ? 2 * 1024 * KiB : 3000 + i, `batch-${i}`));
+    stampTimes(work);
+    const result = await backupFolder(ctx.store, work, { id: 'batches' });
+    const target = scratch('batches');
+    const restored = await restoreFolder(ctx.store, result.snapshot, target);
+    expect(restored).toMatchObject({ filesTotal: 80, filesDone: 80, conflicts: 0 });
+    expectSameTree(work, target);
     expect(tmpFiles(target)).toEqual([]);
   });
 
