@@ -15,6 +15,7 @@ import {
 } from './archive-format.js';
 import { ChunkReuser } from './chunk-reuse.js';
 import { openChunkTarget } from '../chunk-store/chunk-target.js';
+import { InlineChunkWriter } from '../chunk-store/inline-chunk-writer.js';
 import { ExcludeRules } from './excludes.js';
 import { FolderArchiveReader } from './folder-reader.js';
 import { RecordQueue } from './record-queue.js';
@@ -150,7 +151,9 @@ async function runFolderBackup(store: Datastore, root: string, group: { type: 'h
     const dataIndex = snapshot.createDynamicIndex(DATA_ARCHIVE);
     const metaIndex = snapshot.createDynamicIndex(META_ARCHIVE);
     const data = new ArchiveStreamWriter(dataIndex, sink, payloadAvg);
-    const meta = new ArchiveStreamWriter(metaIndex, sink, META_CHUNK_SIZE);
+    // The metadata stream is small: stored on this thread, so a backup of an unchanged tree starts no worker.
+    const meta = new ArchiveStreamWriter(metaIndex, new InlineChunkWriter(store.chunks, store.config.compression === 'zstd', sink.counters),
+      META_CHUNK_SIZE);
     const records = new RecordQueue(meta, data);
     const reuser = base ? new ChunkReuser(base.dataIndex, data, store.chunks) : undefined;
     const block = Buffer.allocUnsafe(READ_BLOCK);

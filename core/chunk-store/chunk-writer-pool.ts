@@ -44,8 +44,8 @@ interface Pending {
  */
 export class ChunkWriterPool implements ChunkTarget {
   readonly counters: ChunkCounters = { chunks: 0, newChunks: 0, newBytes: 0, dedupBytes: 0 };
-  private readonly workers: Worker[];
-  private readonly inFlight: number[];
+  private readonly workers: Worker[] = [];
+  private readonly inFlight: number[] = [];
   private readonly pending = new Map<number, Pending>();
   private slots = 0;
   private readonly slotViews: Uint8Array[] = [];
@@ -53,17 +53,23 @@ export class ChunkWriterPool implements ChunkTarget {
   private nextId = 0;
   private failure: Error | undefined;
 
-  constructor(store: ChunkStore, compress: boolean, private readonly bufferSize: number, workers = 2) {
-    const data: ChunkWriterWorkerData = { root: store.base, syncLevel: store.syncLevel, compress };
+  private readonly workerData: ChunkWriterWorkerData;
+
+  /** The worker threads start with the first chunk: a backup that stores none (nothing changed) needs none. */
+  constructor(store: ChunkStore, compress: boolean, private readonly bufferSize: number, private readonly workerCount = 2) {
+    this.workerData = { root: store.base, syncLevel: store.syncLevel, compress };
+  }
+
+  private startWorkers(): void {
     const url = workerScriptUrl(import.meta.url, './chunk-writer-worker.js');
-    this.workers = Array.from({ length: workers }, (_, i) => {
-      const worker = new Worker(url, { workerData: data });
+    for (let i = 0; i < this.workerCount; i++) {
+      const worker = new Worker(url, { workerData: this.workerData });
       worker.on('message', (res: ChunkResponse) => this.onResponse(res));
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', (code) => { if (code !== 0) this.fail(new Error(`chunk writer ${i} exited with code ${code}`)); });
-      return worker;
-    });
-    this.inFlight = this.workers.map(() => 0);
+      this.workers.push(worker);
+      this.inFlight.push(0);
+    }
   }
 
   get size(): number {
@@ -72,6 +78,7 @@ export class ChunkWriterPool implements ChunkTarget {
 
   put(data: Uint8Array): Promise<StoredChunk> {
     if (this.failure) return Promise.reject(this.failure);
+    if (this.workers.length === 0) this.startWorkers();
     let worker = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.inFlight[i]! < this.inFlight[worker]!) worker = i;
     const id = this.nextId++;
