@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptConfig } from '../core/blob/crypt-config.js';
 import { blobKind, encodeBlob } from '../core/blob/data-blob.js';
 import { ChunkStore, PREFIX_DIR_COUNT, prefixDirName, SYNC_LEVELS } from '../core/chunk-store/chunk-store.js';
+import { ChunkWriterPool } from '../core/chunk-store/chunk-writer-pool.js';
 import { digestHex, DIGEST_SIZE, isHexDigest, sha256 } from '../core/chunk-store/digest.js';
 import { CairnError } from '../core/errors.js';
 import { MemoryLogger } from '../core/log.js';
@@ -450,6 +451,34 @@ describe('ChunkStore insert, touch and read', () => {
     expect(filesFor(store, c.hex)).toEqual([c.hex]);
     expect(store.readChunk(c.digest)).toEqual(c.data);
     store.syncFilesystem(); // not the 'filesystem' level: nothing to do
+  });
+
+  it('ChunkWriterPool stores chunks through reused shared slots, and a chunk larger than a slot on its own', async () => {
+    const slot = 64 * 1024;
+    const pool = new ChunkWriterPool(ctx.store, true, slot, 2);
+    try {
+      // Many more chunks than slots in flight at once, of every size up to a slot, compressible or not; then bigger.
+      const chunks = Array.from({ length: 40 }, (_, i) => (i % 2 === 0
+        ? pseudoRandomBytes(1 + ((i * 7919) % slot), `pool-${i}`) : Buffer.alloc(1 + ((i * 104729) % slot), i)));
+      chunks.push(pseudoRandomBytes(slot, 'pool-full'), pseudoRandomBytes(slot + 1, 'pool-big'), pseudoRandomBytes(3 * slot, 'pool-bigger'));
+      const batch = async (list: Buffer[]): Promise<void> => {
+        const stored = await Promise.all(list.map((c) => pool.put(c)));
+        stored.forEach((s, i) => {
+          expect(s.digest.equals(sha256(list[i]!)), `chunk ${i}`).toBe(true);
+          expect(s.length).toBe(list[i]!.length);
+          expect(ctx.store.readChunk(s.digest, { length: list[i]!.length }).equals(list[i]!), `chunk ${i}`).toBe(true);
+        });
+      };
+      await batch(chunks);
+      // Slots come back: a second round reuses them, and every chunk is now a duplicate.
+      const before = { ...pool.counters };
+      await batch(chunks.slice().reverse());
+      expect(pool.counters.newChunks).toBe(before.newChunks);
+      expect(pool.counters.chunks).toBe(2 * chunks.length);
+      expect(pool.counters.dedupBytes - before.dedupBytes).toBe(chunks.reduce((n, c) => n + c.length, 0));
+    } finally {
+      await pool.close();
+    }
   });
 
   it.runIf(process.platform === 'linux')("sync level 'filesystem' runs a filesystem sync and reports when it fails", () => {

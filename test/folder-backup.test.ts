@@ -205,6 +205,70 @@ describe('folder backup and restore round trip', () => {
     expect(diff.entries.map((e) => [e.change, e.path])).toEqual([['changed', 'caf\\xe9'], ['removed', 'x\\xfe']]);
   });
 
+  it("stores a large file's digest as the digest of its chunks' digests, a small file's as its content's SHA-256", async () => {
+    const src = scratch('digests');
+    const min = chunkerParams(FOLDER_CHUNK_SIZE).min;
+    put(src, 'a/big.bin', pseudoRandomBytes(3 * MiB + 123, 'digest-big')); // the last entry of its folder
+    put(src, 'a/0-small.txt', textBytes(1000, 3));
+    put(src, 'b/at-threshold.bin', pseudoRandomBytes(min, 'digest-edge'));
+    put(src, 'b/below.bin', pseudoRandomBytes(min - 1, 'digest-below'));
+    put(src, 'b/text.txt', textBytes(2 * MiB, 4));
+    mkdirSync(join(src, 'c'));
+    linkSync(join(src, 'a/big.bin'), join(src, 'c/link.bin'));
+    const paths = ['a/0-small.txt', 'a/big.bin', 'b/at-threshold.bin', 'b/below.bin', 'b/text.txt', 'c/link.bin'];
+    const archives: FolderArchiveReader[] = [];
+    for (const workers of [2, 0]) {
+      const result = await backupFolder(ctx.store, src, { id: `digests-${workers}`, workers });
+      const r = reader(ctx.store, result.snapshot);
+      archives.push(r);
+      expect(r.chunkDigestMin).toBe(min);
+      for (const path of paths) {
+        const e = r.get(path) as FileEntry;
+        const content = readFileSync(join(src, path));
+        if (content.length < min) {
+          expect(e.digest.equals(createHash('sha256').update(content).digest()), path).toBe(true);
+          continue;
+        }
+        // On whole chunks; the digest is SHA-256 over the SHA-256 of each chunk's bytes, in order.
+        const index = r.dataIndex;
+        const first = index.chunkAt(e.payloadOffset);
+        const last = index.chunkAt(e.payloadOffset + e.size - 1);
+        expect([index.chunkStart(first), index.chunkEnd(last)], path).toEqual([e.payloadOffset, e.payloadOffset + e.size]);
+        const outer = createHash('sha256');
+        for (let i = first; i <= last; i++) {
+          outer.update(createHash('sha256').update(content.subarray(index.chunkStart(i) - e.payloadOffset, index.chunkEnd(i) - e.payloadOffset)).digest());
+        }
+        expect(e.digest.toString('hex'), path).toBe(outer.digest('hex'));
+        expect(r.chunkDigestOf(e.payloadOffset, e.size)?.equals(e.digest), path).toBe(true);
+      }
+      const target = scratch('digests-restored');
+      await restoreFolder(ctx.store, result.snapshot, target, { workers });
+      expectSameTree(src, target);
+    }
+    // The worker threads and the job's own thread write the same archive.
+    expect(digests(archives[0]!.dataIndex)).toEqual(digests(archives[1]!.dataIndex));
+    expect(digests(archives[0]!.meta.index)).toEqual(digests(archives[1]!.meta.index));
+  });
+
+  it('does not take a base stored with another chunk size (its large-file digests use another threshold)', async () => {
+    const src = scratch('chunk-size');
+    put(src, 'big.bin', pseudoRandomBytes(600 * KiB, 'chunk-size-big'));
+    put(src, 'small.txt', 'small');
+    const first = await backupFolder(ctx.store, src, { id: 'chunk-size' });
+    const log = new MemoryLogger();
+    const other = await backupFolder(ctx.store, src, { id: 'chunk-size', chunkSize: 256 * KiB, log });
+    expect(other).toMatchObject({ base: undefined, bytesRead: sourceBytes(src), bytesReused: 0 });
+    expect(log.lines).toContainEqual({ level: 'info', message: `not using ${first.path} as the base: stored with another chunk size or archive version` });
+    expect(reader(ctx.store, other.snapshot).chunkDigestMin).toBe(64 * KiB);
+    const again = await backupFolder(ctx.store, src, { id: 'chunk-size', chunkSize: 256 * KiB });
+    expect(again).toMatchObject({ base: other.path, bytesRead: 0 });
+    expect((reader(ctx.store, again.snapshot).get('big.bin') as FileEntry).digest)
+      .toEqual((reader(ctx.store, other.snapshot).get('big.bin') as FileEntry).digest);
+    const target = scratch('chunk-size-restored');
+    await restoreFolder(ctx.store, again.snapshot, target);
+    expectSameTree(src, target);
+  });
+
   // Regression test for a bug these tests found: the restore wrote each file to `<name>.tmp_XXXXXX` first, 11 bytes
   // longer than its name, so a file whose name is 245..255 bytes long (legal, and backed up fine) could not be
   // restored (ENAMETOOLONG, IO). Fixed in core/archive/file-writer.ts (restoreTmpPath: a short tmp name).

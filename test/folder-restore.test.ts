@@ -5,10 +5,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeDirectoryRecord, EntryKind, type DirectoryEntry } from '../core/archive/archive-format.js';
+import { chunkListDigest, encodeDirectoryRecord, EntryKind, type DirectoryEntry } from '../core/archive/archive-format.js';
 import { backupFolder } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
-import { restoreFolder, type FolderRestoreProgress } from '../core/archive/folder-restore.js';
+import { batchStarts, restoreFolder, type FolderRestoreProgress } from '../core/archive/folder-restore.js';
 import { diffSnapshots } from '../core/archive/snapshot-diff.js';
 import type { SnapshotRef } from '../core/backup/backup-names.js';
 import { sha256 } from '../core/chunk-store/digest.js';
@@ -18,6 +18,7 @@ import { expectCode, useDatastore } from './support/folder-store.js';
 import { expectSameTree, put, readTree, removeTree, stampTimes, tmpFiles, useScratch } from './support/tree.js';
 
 const KiB = 1024;
+const MiB = 1024 * KiB;
 
 describe('restoring part of a snapshot, and existing files', () => {
   const ctx = useDatastore();
@@ -63,6 +64,34 @@ describe('restoring part of a snapshot, and existing files', () => {
     const result = await restoreFolder(ctx.store, ref!, target, { path: 'many' });
     expectSameTree(join(src, 'many'), target);
     expect(result).toMatchObject({ filesTotal: 101, filesDone: 101, conflicts: 0 });
+    expect(tmpFiles(target)).toEqual([]);
+  });
+
+  it('splits the files into batches the workers take in turn: in payload order, each file once, at most 4 MiB or 1024 files', () => {
+    const sizes = [0, 0, 5, 4 * MiB, 1, ...Array.from({ length: 2500 }, (_, i) => i % 7), 3 * MiB, 2 * MiB, 10];
+    const starts = batchStarts(sizes.map((size) => ({ size })));
+    expect(starts[0]).toBe(0);
+    expect(starts.at(-1)).toBe(sizes.length);
+    for (let b = 0; b + 1 < starts.length; b++) {
+      const batch = sizes.slice(starts[b], starts[b + 1]);
+      expect(batch.length).toBeGreaterThan(0);
+      expect(batch.length).toBeLessThanOrEqual(1024);
+      // A batch closes as soon as it reaches a limit, so without its last file it is under both.
+      expect(batch.slice(0, -1).reduce((n, x) => n + x, 0)).toBeLessThan(4 * MiB);
+      if (b + 2 < starts.length) expect(batch.length === 1024 || batch.reduce((n, x) => n + x, 0) >= 4 * MiB).toBe(true);
+    }
+    expect(batchStarts([])).toEqual([0]);
+  });
+
+  it('restores a folder of several batches with both workers, exactly', async () => {
+    const work = scratch('batches-src');
+    for (let i = 0; i < 80; i++) put(work, `d${i % 3}/f-${String(i).padStart(2, '0')}.bin`, pseudoRandomBytes(i % 10 === 0 ? 2 * 1024 * KiB : 3000 + i, `batch-${i}`));
+    stampTimes(work);
+    const result = await backupFolder(ctx.store, work, { id: 'batches' });
+    const target = scratch('batches');
+    const restored = await restoreFolder(ctx.store, result.snapshot, target);
+    expect(restored).toMatchObject({ filesTotal: 80, filesDone: 80, conflicts: 0 });
+    expectSameTree(work, target);
     expect(tmpFiles(target)).toEqual([]);
   });
 
@@ -373,6 +402,57 @@ describe('crafted archives', () => {
     const bad = craftRaw(ctx.store, `crafted-${++n}`, fileAt(0, 14, sha256(Buffer.from('other content!'))));
     await expectCode(restoreFolder(ctx.store, bad, w.target), 'CORRUPT', /does not match the snapshot's checksum/);
     expect(readdirSync(w.target)).toEqual([]);
+  });
+
+  describe('files at or above the chunk-digest threshold', () => {
+    // The crafted payload stream is cut every 64 KiB; a 128 KiB file at offset 0 lies on its first two chunks.
+    const big = pseudoRandomBytes(128 * KiB, 'crafted-big');
+    const chunkDigests = [sha256(big.subarray(0, 64 * KiB)), sha256(big.subarray(64 * KiB))];
+    const withFile = (payloadOffset: number, digest: Buffer, before?: Buffer) => (meta: StreamBuilder, data: StreamBuilder): DirectoryEntry => {
+      if (before) data.write(before);
+      data.write(big);
+      const record = encodeDirectoryRecord([{
+        kind: EntryKind.File, name: Buffer.from('big.bin'), mode: 0o644, uid: 0, gid: 0, mtimeNs: 0n, size: big.length, payloadOffset, digest,
+        ino: 0n, ctimeNs: 0n,
+      }]);
+      return { kind: EntryKind.Directory, name: Buffer.alloc(0), mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n, recordOffset: meta.write(record), recordLength: record.length };
+    };
+
+    it('restores one whose digest is made from its chunks\' digests', async () => {
+      const w = workspace();
+      const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, chunkListDigest(chunkDigests)), { chunkDigestMin: 100 * KiB });
+      expect(new FolderArchiveReader(ctx.store.openSnapshot(ref)).chunkDigestMin).toBe(100 * KiB);
+      await restoreFolder(ctx.store, ref, w.target);
+      expect(readFileSync(join(w.target, 'big.bin')).equals(big)).toBe(true);
+    });
+
+    it('refuses one whose digest is not made from its chunks (the content\'s SHA-256, say) as CORRUPT, writing nothing', async () => {
+      const w = workspace();
+      const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, sha256(big)), { chunkDigestMin: 100 * KiB });
+      await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT', /big\.bin: its chunks do not match the snapshot's checksum/);
+      expect(readdirSync(w.target)).toEqual([]);
+      // Below the threshold the same entry is an ordinary file checked by its content: it restores.
+      const small = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, sha256(big)), { chunkDigestMin: 128 * KiB + 1 });
+      await restoreFolder(ctx.store, small, w.target);
+      expect(readFileSync(join(w.target, 'big.bin')).equals(big)).toBe(true);
+    });
+
+    it('refuses one that does not lie on whole chunks as CORRUPT', async () => {
+      const w = workspace();
+      const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(10, chunkListDigest(chunkDigests), Buffer.alloc(10)), { chunkDigestMin: 100 * KiB });
+      await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT', /the file at \[10, 131082\) does not lie on whole chunks/);
+      expect(readdirSync(w.target)).toEqual([]);
+    });
+
+    it('reads archives with the first trailer (no threshold): every digest is of the content', async () => {
+      const w = workspace();
+      const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, sha256(big)), { firstTrailer: true });
+      const reader = new FolderArchiveReader(ctx.store.openSnapshot(ref));
+      expect(reader.chunkDigestMin).toBe(0);
+      expect(reader.list('').map((e) => e.name.toString())).toEqual(['big.bin']);
+      await restoreFolder(ctx.store, ref, w.target);
+      expect(readFileSync(join(w.target, 'big.bin')).equals(big)).toBe(true);
+    });
   });
 
   // Regression test for a bug these tests found: nothing checked that a folder entry points at a record written

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { CairnError } from '../errors.js';
 import { displayName } from './names.js';
 
@@ -40,7 +41,10 @@ export interface FileEntry extends EntryBase {
   size: number;
   /** Offset of the content in the payload stream. */
   payloadOffset: number;
-  /** SHA-256 of the content. */
+  /**
+   * SHA-256 of the content; for a file of at least the archive's chunk-digest threshold, SHA-256 over the
+   * digests of the payload chunks it lies on (docs/FORMAT.md).
+   */
   digest: Buffer;
   /** Change detection for the next backup: inode and ctime as they were when read. */
   ino: bigint;
@@ -64,9 +68,13 @@ export interface SymlinkEntry extends EntryBase {
 export type ArchiveEntry = FileEntry | DirectoryEntry | SymlinkEntry;
 
 const RECORD_MAGIC = 0x31524443; // "CDR1"
-const TRAILER_MAGIC = Buffer.from('CAIRNMT1');
+/** The first trailer: no chunk-digest threshold (every file digest is of the content). Still read. */
+const TRAILER_MAGIC_V1 = Buffer.from('CAIRNMT1');
+const TRAILER_MAGIC = Buffer.from('CAIRNMT2');
 /** u32 root entry length + 4 × u64 stats + 8-byte magic. */
-export const TRAILER_FIXED_SIZE = 4 + 32 + 8;
+const TRAILER_FIXED_SIZE_V1 = 4 + 32 + 8;
+/** u32 root entry length + 4 × u64 stats + u64 chunk-digest threshold + 8-byte magic. */
+export const TRAILER_FIXED_SIZE = 4 + 32 + 8 + 8;
 const MAX_NAME = 0xffff;
 
 export interface ArchiveStats {
@@ -210,8 +218,12 @@ export function decodeDirectoryRecord(buf: Buffer, what: string): ArchiveEntry[]
   return entries;
 }
 
-/** The metadata stream's trailer: the root directory's entry and the archive's totals. */
-export function encodeTrailer(root: DirectoryEntry, stats: ArchiveStats): Buffer {
+/**
+ * The metadata stream's trailer: the root directory's entry, the archive's totals, and the chunk-digest
+ * threshold: files of at least that many bytes lie on whole payload chunks and their digest is made from
+ * those chunks' digests (`chunkListDigest`); 0 means every file digest is the SHA-256 of its content.
+ */
+export function encodeTrailer(root: DirectoryEntry, stats: ArchiveStats, chunkDigestMin: number): Buffer {
   const w = new ByteWriter();
   writeEntry(w, root);
   const rootLength = w.length;
@@ -220,18 +232,38 @@ export function encodeTrailer(root: DirectoryEntry, stats: ArchiveStats): Buffer
   w.u64(stats.directories);
   w.u64(stats.bytes);
   w.u64(stats.skipped);
+  w.u64(chunkDigestMin);
   w.bytes(TRAILER_MAGIC);
   return Buffer.from(w.result());
 }
 
-/** Parses the trailer's fixed tail; returns the root entry's length (it precedes the tail). */
-export function decodeTrailerTail(tail: Buffer, what: string): { rootLength: number; stats: Omit<ArchiveStats, 'symlinks' | 'hardlinks'> } {
-  if (tail.length !== TRAILER_FIXED_SIZE || !tail.subarray(TRAILER_FIXED_SIZE - 8).equals(TRAILER_MAGIC)) {
-    throw new CairnError('CORRUPT', `${what}: no folder archive trailer`);
-  }
-  const r = new ByteReader(tail, what);
+export interface TrailerTail {
+  /** Length of the root entry, which precedes the tail. */
+  rootLength: number;
+  /** Length of the tail itself (it depends on the trailer's version). */
+  tailLength: number;
+  stats: Omit<ArchiveStats, 'symlinks' | 'hardlinks'>;
+  /** See encodeTrailer; 0 for the first trailer version. */
+  chunkDigestMin: number;
+}
+
+/** Parses the trailer's fixed tail from the last TRAILER_FIXED_SIZE bytes of the stream (or all, if shorter). */
+export function decodeTrailerTail(end: Buffer, what: string): TrailerTail {
+  const magic = end.subarray(end.length - 8);
+  const v1 = magic.equals(TRAILER_MAGIC_V1);
+  const tailLength = v1 ? TRAILER_FIXED_SIZE_V1 : TRAILER_FIXED_SIZE;
+  if (end.length < tailLength || (!v1 && !magic.equals(TRAILER_MAGIC))) throw new CairnError('CORRUPT', `${what}: no folder archive trailer`);
+  const r = new ByteReader(end.subarray(end.length - tailLength), what);
   const rootLength = r.u32();
-  return { rootLength, stats: { files: r.num(), directories: r.num(), bytes: r.num(), skipped: r.num() } };
+  const stats = { files: r.num(), directories: r.num(), bytes: r.num(), skipped: r.num() };
+  return { rootLength, tailLength, stats, chunkDigestMin: v1 ? 0 : r.num() };
+}
+
+/** The digest of a file that lies on whole payload chunks: SHA-256 over those chunks' digests, in order. */
+export function chunkListDigest(digests: Iterable<Uint8Array>): Buffer {
+  const hash = createHash('sha256');
+  for (const d of digests) hash.update(d);
+  return hash.digest();
 }
 
 export function decodeRootEntry(buf: Buffer, what: string): DirectoryEntry {

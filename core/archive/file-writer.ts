@@ -47,29 +47,34 @@ export interface FileRestoreJob {
 export type ExistingPolicy = 'keep' | 'overwrite';
 
 /**
- * Writes one restored file: to a tmp sibling (O_EXCL, never following a symlink), checking the content's
- * SHA-256, then mode, times and (as root) owner, and a rename into place. Returns false when an existing file
- * was kept. `content` yields the file's bytes (every chunk already verified by the reader).
+ * Writes one restored file: to a tmp sibling (O_EXCL, never following a symlink), checking it against the
+ * snapshot's digest, then mode, times and (as root) owner, and a rename into place. Returns false when an
+ * existing file was kept. `content` yields the file's bytes (every chunk verified by the reader as it is read).
+ * `chunkDigest` is what FolderArchiveReader.chunkDigestOf gives: for a file made of whole chunks, the digest
+ * made from theirs, checked before anything is written; otherwise the content's SHA-256 is checked.
  */
 export function restoreFile(job: FileRestoreJob, content: Iterable<Uint8Array>, existing: ExistingPolicy,
-  onBytes: (n: number) => void): boolean {
+  onBytes: (n: number) => void, chunkDigest?: Uint8Array): boolean {
   const path = asFsPath(job.path);
   const st = lstatSync(path, { throwIfNoEntry: false });
   if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', `cannot restore ${displayName(path)}: a folder is in the way`);
   if (st && existing === 'keep') return false;
+  if (chunkDigest && !Buffer.from(chunkDigest).equals(job.digest)) {
+    throw new CairnError('CORRUPT', `${job.archivePath}: its chunks do not match the snapshot's checksum`);
+  }
   const tmp = restoreTmpPath(path);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
-    const hash = createHash('sha256');
+    const hash = chunkDigest ? undefined : createHash('sha256');
     let at = 0;
     for (const slice of content) {
       writeAllSync(fd, slice, at);
-      hash.update(slice);
+      hash?.update(slice);
       at += slice.length;
       onBytes(slice.length);
     }
-    if (!hash.digest().equals(job.digest)) {
+    if (hash && !hash.digest().equals(job.digest)) {
       throw new CairnError('CORRUPT', `${job.archivePath}: restored content does not match the snapshot's checksum`);
     }
     fchmodSync(fd, job.mode);

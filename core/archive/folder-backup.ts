@@ -11,13 +11,15 @@ import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/
 import { MemoryLogger, type Logger } from '../log.js';
 import type { DynamicIndexReader } from '../index/dynamic-index.js';
 import {
-  DATA_ARCHIVE, encodeDirectoryRecord, encodeTrailer, EntryKind, findEntry, META_ARCHIVE, type ArchiveEntry,
+  DATA_ARCHIVE, encodeTrailer, EntryKind, findEntry, META_ARCHIVE, type ArchiveEntry,
   type ArchiveStats, type DirectoryEntry, type FileEntry,
 } from './archive-format.js';
 import { ChunkReuser } from './chunk-reuse.js';
 import { openChunkTarget } from '../chunk-store/chunk-target.js';
+import { InlineChunkWriter } from '../chunk-store/inline-chunk-writer.js';
 import { ExcludeRules } from './excludes.js';
 import { FolderArchiveReader } from './folder-reader.js';
+import { RecordQueue } from './record-queue.js';
 import { scanSource, type SourceNode } from './source-scan.js';
 import { ArchiveStreamWriter } from './stream-writer.js';
 
@@ -74,16 +76,23 @@ const MAX_QUEUED_CHUNKS = 16;
 
 /**
  * The group's newest finished snapshot whose verify did not fail and that holds a folder archive. Newer ones
- * that fail these tests (or cannot be opened, which is logged) are passed over for the next older one.
+ * that fail these tests (or cannot be opened, which is logged) are passed over for the next older one. An
+ * archive whose chunk-digest threshold is not `chunkDigestMin` (another chunk size, or the first archive
+ * format) is passed over too: the digests of its files could not be taken over as they are.
  */
-export function chooseBase(store: Datastore, snapshots: SnapshotInfo[], log: Logger): FolderArchiveReader | undefined {
+export function chooseBase(store: Datastore, snapshots: SnapshotInfo[], log: Logger, chunkDigestMin: number): FolderArchiveReader | undefined {
   for (const info of [...snapshots].reverse()) {
     if (!info.finished) continue;
     try {
       const snap = store.openSnapshot(info);
       if (snap.manifest.unprotected.verify_state?.state === 'failed') continue;
       if (!FolderArchiveReader.hasFolderArchive(snap.manifest.files.map((f) => f.filename))) continue;
-      return new FolderArchiveReader(snap);
+      const reader = new FolderArchiveReader(snap);
+      if (reader.chunkDigestMin !== chunkDigestMin) {
+        log.info(`not using ${info.path} as the base: stored with another chunk size or archive version`);
+        continue;
+      }
+      return reader;
     } catch (err) {
       log.warn(`not using ${info.path} as the base: ${(err as Error).message}`);
     }
@@ -133,26 +142,32 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
   progress.phase = 'backing-up';
   const meter = new RateMeter(progress.bytesTotal);
 
-  let base = chooseBase(store, store.listSnapshots(group), log);
+  const payloadAvg = options.chunkSize ?? FOLDER_CHUNK_SIZE;
+  /** Files this large start and end on chunk boundaries, and their digest is made from their chunks' (FORMAT.md). */
+  const largeFile = chunkerParams(payloadAvg).min;
+  let base = chooseBase(store, store.listSnapshots(group), log, largeFile);
   if (base && !session.holdSnapshot(base.snapshot.ref, true)) {
     log.warn(`${base.snapshot.path} was forgotten as the backup started; backing up without a base`);
     base = undefined;
   }
   const snapshot = store.beginSnapshot(group, { session });
-  const payloadAvg = options.chunkSize ?? FOLDER_CHUNK_SIZE;
-  const largeFile = chunkerParams(payloadAvg).min;
   const stats: ArchiveStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, skipped: scan.totals.skipped };
   const sink = openChunkTarget(store.chunks, store.config.compression === 'zstd', chunkerParams(payloadAvg).max, options.workers ?? 2);
   try {
     const dataIndex = snapshot.createDynamicIndex(DATA_ARCHIVE);
     const metaIndex = snapshot.createDynamicIndex(META_ARCHIVE);
     const data = new ArchiveStreamWriter(dataIndex, sink, payloadAvg);
-    const meta = new ArchiveStreamWriter(metaIndex, sink, META_CHUNK_SIZE);
+    // The metadata stream is small: stored on this thread, so a backup of an unchanged tree starts no worker.
+    const meta = new ArchiveStreamWriter(metaIndex, new InlineChunkWriter(store.chunks, store.config.compression === 'zstd', sink.counters),
+      META_CHUNK_SIZE);
+    const records = new RecordQueue(meta, data);
     const reuser = base ? new ChunkReuser(base.dataIndex, data, store.chunks) : undefined;
     const block = Buffer.allocUnsafe(READ_BLOCK);
     const hardlinks = new Map<string, FileEntry & { relBytes: Buffer }>();
     const rootPathLength = Buffer.byteLength(root);
     let lastYield = performance.now();
+    /** A digest run of the payload stream is open for the file being read. */
+    let runOpen = false;
 
     const tick = async (path: string): Promise<void> => {
       throwIfCancelled(options.signal, 'backup');
@@ -185,7 +200,14 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
         }
         const size = Number(before.size);
         const large = size >= largeFile;
-        if (large) data.forceCut();
+        // A large file's digest comes from its chunks' digests (the chunk writers hash every byte anyway);
+        // the job thread hashes only small files, and a large file's first bytes in case it shrinks meanwhile.
+        const chunkDigest = large ? Buffer.alloc(32) : undefined;
+        if (chunkDigest) {
+          data.forceCut();
+          data.beginDigestRun(chunkDigest);
+          runOpen = true;
+        }
         const payloadOffset = data.offset;
         const tail = large && baseEntry && base && baseEntry.size < size ? oldTailChunk(base.dataIndex, baseEntry) : undefined;
         const hash = createHash('sha256');
@@ -197,15 +219,27 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
           if (got === 0) break;
           const bytes = block.subarray(0, got);
           data.write(bytes);
-          hash.update(bytes);
+          if (!large) hash.update(bytes);
+          else if (pos < largeFile) hash.update(bytes.subarray(0, largeFile - pos));
           await data.drain(MAX_QUEUED_CHUNKS);
+          records.flush();
           pos += got;
           progress.bytesRead += got;
           progress.bytesDone += got;
           // An append keeps the old last chunk: cut where the old file ended if that chunk is intact.
           if (tail && pos === tail.oldSize && data.pendingEquals(tail.length, tail.digest)) data.forceCut();
         }
-        if (large) data.forceCut();
+        let digest: Buffer;
+        if (chunkDigest) {
+          data.forceCut();
+          // Shrunk below the threshold while read: the job thread hashed all of it.
+          if (pos >= largeFile) data.endDigestRun();
+          else data.dropDigestRun();
+          runOpen = false;
+          digest = pos >= largeFile ? chunkDigest : hash.digest();
+        } else {
+          digest = hash.digest();
+        }
         const after = fstatSync(fd, { bigint: true });
         let ctimeNs = before.ctimeNs;
         if (after.mtimeNs !== before.mtimeNs || after.size !== before.size || pos !== size) {
@@ -214,9 +248,11 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
         }
         return {
           kind: EntryKind.File, name: node.name, mode: Number(before.mode) & 0o7777, uid: Number(before.uid), gid: Number(before.gid),
-          mtimeNs: before.mtimeNs, size: pos, payloadOffset, digest: hash.digest(), ino: before.ino, ctimeNs,
+          mtimeNs: before.mtimeNs, size: pos, payloadOffset, digest, ino: before.ino, ctimeNs,
         };
       } catch (err) {
+        if (runOpen) data.dropDigestRun();
+        runOpen = false;
         if (isCairnError(err)) throw err;
         log.warn(`skipped ${node.rel}: ${(err as Error).message}`);
         stats.skipped++;
@@ -289,12 +325,10 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
         await tick(child.rel);
       }
       stats.directories++;
-      const record = encodeDirectoryRecord(entries);
-      const recordOffset = meta.offset;
-      meta.write(record);
+      const { recordOffset, recordLength } = records.add(entries);
       return {
         kind: EntryKind.Directory, name: node.name, mode: node.stat.mode & 0o7777, uid: node.stat.uid, gid: node.stat.gid,
-        mtimeNs: node.stat.mtimeNs, recordOffset, recordLength: record.length,
+        mtimeNs: node.stat.mtimeNs, recordOffset, recordLength,
       };
     };
 
@@ -302,8 +336,10 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
     throwIfCancelled(options.signal, 'backup');
     progress.phase = 'finishing';
     report.push(progress);
-    meta.write(encodeTrailer(rootEntry, stats));
     await data.finish();
+    records.flush();
+    if (records.size > 0) throw new Error('folder records still wait for file digests after the payload stream finished');
+    meta.write(encodeTrailer(rootEntry, stats, largeFile));
     await meta.finish();
     snapshot.closeIndex(dataIndex);
     snapshot.closeIndex(metaIndex);

@@ -2,7 +2,7 @@ import type { SnapshotReader } from '../datastore/snapshot-reader.js';
 import { CairnError } from '../errors.js';
 import type { DynamicIndexReader } from '../index/dynamic-index.js';
 import {
-  DATA_ARCHIVE, decodeDirectoryRecord, decodeRootEntry, decodeTrailerTail, EntryKind, findEntry, META_ARCHIVE,
+  chunkListDigest, DATA_ARCHIVE, decodeDirectoryRecord, decodeRootEntry, decodeTrailerTail, EntryKind, findEntry, META_ARCHIVE,
   TRAILER_FIXED_SIZE, type ArchiveEntry, type ArchiveStats, type DirectoryEntry, type FileEntry,
 } from './archive-format.js';
 import { displayName, parseEscapedName } from './names.js';
@@ -27,6 +27,8 @@ export class FolderArchiveReader {
   readonly data: CachedStreamReader;
   readonly root: DirectoryEntry;
   readonly stats: Omit<ArchiveStats, 'symlinks' | 'hardlinks'>;
+  /** Files of at least this many bytes have a digest made from their chunks' digests; 0: none (FORMAT.md). */
+  readonly chunkDigestMin: number;
   private readonly records = new Map<number, ArchiveEntry[]>();
 
   constructor(readonly snapshot: SnapshotReader) {
@@ -35,12 +37,14 @@ export class FolderArchiveReader {
     this.meta = new CachedStreamReader(snapshot.chunks, metaIndex, 16);
     this.data = new CachedStreamReader(snapshot.chunks, dataIndex, 4);
     const what = `${snapshot.path}/${META_ARCHIVE}`;
-    if (metaIndex.size < TRAILER_FIXED_SIZE) throw new CairnError('CORRUPT', `${what}: too short for a folder archive`);
-    const tail = decodeTrailerTail(this.meta.read(metaIndex.size - TRAILER_FIXED_SIZE, TRAILER_FIXED_SIZE), what);
-    const rootStart = metaIndex.size - TRAILER_FIXED_SIZE - tail.rootLength;
+    if (metaIndex.size < 8) throw new CairnError('CORRUPT', `${what}: too short for a folder archive`);
+    const endLength = Math.min(metaIndex.size, TRAILER_FIXED_SIZE);
+    const tail = decodeTrailerTail(this.meta.read(metaIndex.size - endLength, endLength), what);
+    const rootStart = metaIndex.size - tail.tailLength - tail.rootLength;
     if (rootStart < 0) throw new CairnError('CORRUPT', `${what}: bad trailer`);
     this.root = decodeRootEntry(this.meta.read(rootStart, tail.rootLength), what);
     this.stats = tail.stats;
+    this.chunkDigestMin = tail.chunkDigestMin;
   }
 
   static hasFolderArchive(files: readonly string[]): boolean {
@@ -111,6 +115,26 @@ export class FolderArchiveReader {
     const entry = this.get(path);
     if (entry.kind !== EntryKind.Directory) throw new CairnError('INVALID_ARGUMENT', `${JSON.stringify(shownPath(path))} is not a directory`);
     return this.readDirectory(entry);
+  }
+
+  /**
+   * For a file of at least the chunk-digest threshold, the digest its entry must have: made from the digests of
+   * the payload chunks it lies on (reading those chunks checks each against its digest). Undefined for a
+   * smaller file, whose entry holds the SHA-256 of its content. CORRUPT if such a file is not on whole chunks.
+   */
+  chunkDigestOf(payloadOffset: number, size: number): Buffer | undefined {
+    if (this.chunkDigestMin === 0 || size < this.chunkDigestMin) return undefined;
+    const index = this.dataIndex;
+    const end = payloadOffset + size;
+    if (payloadOffset < 0 || end > index.size) {
+      throw new CairnError('CORRUPT', `${index.path}: range [${payloadOffset}, ${end}) outside the stream's ${index.size} bytes`);
+    }
+    const first = index.chunkAt(payloadOffset);
+    const last = index.chunkAt(end - 1);
+    if (index.chunkStart(first) !== payloadOffset || index.chunkEnd(last) !== end) {
+      throw new CairnError('CORRUPT', `${index.path}: the file at [${payloadOffset}, ${end}) does not lie on whole chunks`);
+    }
+    return chunkListDigest(Array.from({ length: last - first + 1 }, (_, i) => index.digest(first + i)));
   }
 
   /** The content of a file (or hardlink), slice by slice, every chunk verified. */

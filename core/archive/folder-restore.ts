@@ -180,11 +180,12 @@ async function runRestore(store: Datastore, ref: SnapshotRef, target: string, op
   const workers = Math.min(options.workers ?? 2, files.length >= MIN_FILES_FOR_WORKERS ? 8 : 0);
   const wrote = new Uint8Array(files.length);
   if (workers > 0) {
-    for (const id of await runRestoreWorkers(store.root, ref, existing, partition(files, workers), options.signal, advance)) wrote[id] = 1;
+    for (const id of await runRestoreWorkers(store.root, ref, existing, files, workers, options.signal, advance)) wrote[id] = 1;
   } else {
     for (const f of files) {
       throwIfCancelled(options.signal, 'restore');
-      if (restoreFile(f, reader.data.slices(f.payloadOffset, f.size), existing, (n) => advance(0, n, f.archivePath))) wrote[f.id] = 1;
+      const content = reader.data.slices(f.payloadOffset, f.size);
+      if (restoreFile(f, content, existing, (n) => advance(0, n, f.archivePath), reader.chunkDigestOf(f.payloadOffset, f.size))) wrote[f.id] = 1;
       advance(1, 0);
       await yieldToEventLoop();
     }
@@ -213,7 +214,8 @@ async function runRestore(store: Datastore, ref: SnapshotRef, target: string, op
         throw ioError('create hardlink', displayName(h.path), err);
       }
     } else {
-      restoreFile(job(h.entry, h.path, h.archivePath, -1), reader.data.slices(h.entry.payloadOffset, h.entry.size), existing, () => {});
+      const { payloadOffset, size } = h.entry;
+      restoreFile(job(h.entry, h.path, h.archivePath, -1), reader.data.slices(payloadOffset, size), existing, () => {}, reader.chunkDigestOf(payloadOffset, size));
     }
     advance(1, h.entry.size);
   }
@@ -236,37 +238,56 @@ async function runRestore(store: Datastore, ref: SnapshotRef, target: string, op
   return { ...progress, target: dest, conflicts, warnings: memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message) };
 }
 
-/** Contiguous runs of the payload-ordered files, balanced by bytes, one per worker. */
-function partition(files: FileRestoreJob[], parts: number): FileRestoreJob[][] {
-  const total = files.reduce((n, f) => n + f.size, 0) || 1;
-  const out: FileRestoreJob[][] = Array.from({ length: parts }, () => []);
-  let acc = 0;
-  for (const f of files) {
-    const i = Math.min(parts - 1, Math.floor((acc / total) * parts));
-    out[i]!.push(f);
-    acc += f.size;
+/**
+ * A batch ends after this many bytes or files: small enough to share the work, big enough that the workers
+ * seldom decode the same chunk, or create files in the same folder at once (which makes them wait on each other).
+ */
+const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_FILES = 1024;
+
+/**
+ * Where each batch of the payload-ordered files starts (and, last, where the files end). Workers take batches
+ * one at a time, so the work stays shared however it is made: creating 20,000 small files costs as much as
+ * writing a gigabyte, and a split by bytes left one worker with all the small files.
+ */
+export function batchStarts(files: readonly { size: number }[]): number[] {
+  const starts = [0];
+  let bytes = 0;
+  let count = 0;
+  for (let i = 0; i < files.length; i++) {
+    bytes += files[i]!.size;
+    count++;
+    if (bytes >= BATCH_BYTES || count >= BATCH_FILES) {
+      starts.push(i + 1);
+      bytes = 0;
+      count = 0;
+    }
   }
-  return out.filter((p) => p.length > 0);
+  if (starts.at(-1) !== files.length) starts.push(files.length);
+  return starts;
 }
 
 type WorkerOutcome = { restored: number[] } | { error: Error };
 
 /**
- * Runs the workers, one per share, and returns the ids of the files they wrote. Waits until every worker has
- * stopped, also when one fails or the job is cancelled, so nothing is written after this returns or throws.
+ * Runs the workers, which take batches of the files in turn, and returns the ids of the files they wrote. Waits
+ * until every worker has stopped, also when one fails or the job is cancelled, so nothing is written after this
+ * returns or throws.
  */
-async function runRestoreWorkers(root: string, snapshot: SnapshotRef, existing: 'keep' | 'overwrite', shares: FileRestoreJob[][],
-  signal: AbortSignal | undefined, advance: (files: number, bytes: number) => void): Promise<number[]> {
-  const cancel = new SharedArrayBuffer(4);
-  const flag = new Int32Array(cancel);
+async function runRestoreWorkers(root: string, snapshot: SnapshotRef, existing: 'keep' | 'overwrite', jobs: FileRestoreJob[],
+  workers: number, signal: AbortSignal | undefined, advance: (files: number, bytes: number) => void): Promise<number[]> {
+  const batches = batchStarts(jobs);
+  const shared = new SharedArrayBuffer(8);
+  const flag = new Int32Array(shared);
   const stop = (): void => { Atomics.store(flag, 0, 1); };
   signal?.addEventListener('abort', stop, { once: true });
   if (signal?.aborted) stop(); // its abort event has passed
   const url = workerScriptUrl(import.meta.url, './restore-worker.js');
   let outcomes: WorkerOutcome[];
   try {
-    outcomes = await Promise.all(shares.map((jobs) => new Promise<WorkerOutcome>((resolvePromise) => {
-      const data: RestoreWorkerData = { root, snapshot, existing, jobs, cancel };
+    const count = Math.min(workers, batches.length - 1);
+    outcomes = await Promise.all(Array.from({ length: count }, () => new Promise<WorkerOutcome>((resolvePromise) => {
+      const data: RestoreWorkerData = { root, snapshot, existing, jobs, batches, shared };
       const worker = new Worker(url, { workerData: data });
       let outcome: WorkerOutcome | undefined;
       let exited = false;

@@ -1,4 +1,4 @@
-// Worker thread of a folder restore: writes its share of the files, in payload order.
+// Worker thread of a folder restore: takes batches of the files (in payload order) until none are left.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Datastore } from '../datastore/datastore.js';
 import type { SnapshotRef } from '../backup/backup-names.js';
@@ -11,8 +11,10 @@ export interface RestoreWorkerData {
   snapshot: SnapshotRef;
   existing: ExistingPolicy;
   jobs: FileRestoreJob[];
-  /** Int32 flag set to 1 by the job thread to cancel. */
-  cancel: SharedArrayBuffer;
+  /** Where each batch of `jobs` starts; the last number is jobs.length. */
+  batches: number[];
+  /** Two Int32s: [0] set to 1 by the job thread to cancel; [1] the next batch to take, shared by the workers. */
+  shared: SharedArrayBuffer;
 }
 
 export type RestoreWorkerMessage =
@@ -21,8 +23,8 @@ export type RestoreWorkerMessage =
   | { type: 'done'; restored: number[] }
   | { type: 'error'; message: string; code?: string };
 
-const { root, snapshot, existing, jobs, cancel } = workerData as RestoreWorkerData;
-const cancelled = new Int32Array(cancel);
+const { root, snapshot, existing, jobs, batches, shared } = workerData as RestoreWorkerData;
+const flags = new Int32Array(shared);
 
 try {
   const reader = new FolderArchiveReader(Datastore.open(root).openSnapshot(snapshot));
@@ -30,15 +32,19 @@ try {
   let files = 0;
   let bytes = 0;
   let last = performance.now();
-  for (const job of jobs) {
-    if (Atomics.load(cancelled, 0) === 1) throw Object.assign(new Error('restore cancelled'), { code: 'CANCELLED' });
-    if (restoreFile(job, reader.data.slices(job.payloadOffset, job.size), existing, (n) => { bytes += n; })) restored.push(job.id);
-    files++;
-    if (performance.now() - last > 50) {
-      parentPort!.postMessage({ type: 'progress', files, bytes } satisfies RestoreWorkerMessage);
-      files = 0;
-      bytes = 0;
-      last = performance.now();
+  for (let batch = Atomics.add(flags, 1, 1); batch < batches.length - 1; batch = Atomics.add(flags, 1, 1)) {
+    for (let i = batches[batch]!; i < batches[batch + 1]!; i++) {
+      if (Atomics.load(flags, 0) === 1) throw Object.assign(new Error('restore cancelled'), { code: 'CANCELLED' });
+      const job = jobs[i]!;
+      const content = reader.data.slices(job.payloadOffset, job.size);
+      if (restoreFile(job, content, existing, (n) => { bytes += n; }, reader.chunkDigestOf(job.payloadOffset, job.size))) restored.push(job.id);
+      files++;
+      if (performance.now() - last > 50) {
+        parentPort!.postMessage({ type: 'progress', files, bytes } satisfies RestoreWorkerMessage);
+        files = 0;
+        bytes = 0;
+        last = performance.now();
+      }
     }
   }
   parentPort!.postMessage({ type: 'progress', files, bytes } satisfies RestoreWorkerMessage);

@@ -1,3 +1,4 @@
+import { createHash, type Hash } from 'node:crypto';
 import { Chunker } from '../chunker/chunker.js';
 import type { ChunkTarget } from '../chunk-store/chunk-writer-pool.js';
 import { sha256 } from '../chunk-store/digest.js';
@@ -8,6 +9,16 @@ interface QueuedChunk {
   digest?: Buffer;
   error?: unknown;
   done?: Promise<void>;
+}
+
+/** A run of whole chunks whose digest list is being hashed as the chunks reach the index. */
+interface DigestRun {
+  start: number;
+  /** Set when the run is complete. */
+  end?: number;
+  hash: Hash;
+  /** Receives the digest. */
+  target: Buffer;
 }
 
 /**
@@ -22,6 +33,9 @@ export class ArchiveStreamWriter {
   private pendingLength = 0;
   private position = 0;
   private readonly queue: QueuedChunk[] = [];
+  /** Stream offset up to which chunks are in the index. */
+  private indexed = 0;
+  private readonly runs: DigestRun[] = [];
 
   constructor(private readonly index: DynamicIndexWriter, private readonly target: ChunkTarget, avgChunkSize: number) {
     this.chunker = new Chunker(avgChunkSize);
@@ -69,6 +83,41 @@ export class ArchiveStreamWriter {
    */
   pendingEquals(length: number, digest: Uint8Array): boolean {
     return this.pendingLength === length && sha256(this.pending.subarray(0, length)).equals(digest);
+  }
+
+  /** Bytes of the stream whose chunks are in the index (the rest are still being stored). */
+  get indexedOffset(): number {
+    return this.indexed;
+  }
+
+  /** Where the last digest run ends: once indexedOffset reaches it, every run's digest has been delivered. */
+  get digestsDoneAt(): number {
+    const last = this.runs.at(-1);
+    return last ? (last.end ?? Number.POSITIVE_INFINITY) : 0;
+  }
+
+  /**
+   * Starts a run of whole chunks here (call right after forceCut): when it is ended and all its chunks are
+   * indexed, `target` receives chunkListDigest of their digests (docs/FORMAT.md). One run is open at a time.
+   */
+  beginDigestRun(target: Buffer): void {
+    if (this.pendingLength !== 0) throw new Error('a digest run must start on a chunk boundary');
+    if (this.runs.at(-1)?.end === undefined && this.runs.length > 0) throw new Error('a digest run is already open');
+    this.runs.push({ start: this.position, hash: createHash('sha256'), target });
+  }
+
+  /** Ends the open run here (call right after forceCut). */
+  endDigestRun(): void {
+    const run = this.runs.at(-1);
+    if (!run || run.end !== undefined) throw new Error('no digest run is open');
+    if (this.pendingLength !== 0) throw new Error('a digest run must end on a chunk boundary');
+    run.end = this.position;
+    this.finishRuns();
+  }
+
+  /** Forgets the open run (its file was not stored after all). */
+  dropDigestRun(): void {
+    if (this.runs.at(-1)?.end === undefined) this.runs.pop();
   }
 
   /** Appends an already stored chunk by reference, after ending the current chunk. */
@@ -119,6 +168,23 @@ export class ArchiveStreamWriter {
       if (!head.digest) return;
       this.index.add(head.length, head.digest);
       this.queue.shift();
+      const run = this.runs[0];
+      if (run && this.indexed >= run.start) {
+        if (run.end !== undefined && this.indexed + head.length > run.end) throw new Error('a chunk crosses the end of a digest run');
+        run.hash.update(head.digest);
+      } else if (run && this.indexed + head.length > run.start) {
+        throw new Error('a chunk crosses the start of a digest run');
+      }
+      this.indexed += head.length;
+      this.finishRuns();
+    }
+  }
+
+  /** Delivers the digests of the complete runs whose chunks are all indexed. */
+  private finishRuns(): void {
+    while (this.runs.length > 0 && this.runs[0]!.end !== undefined && this.indexed >= this.runs[0]!.end) {
+      const run = this.runs.shift()!;
+      run.hash.digest().copy(run.target);
     }
   }
 }

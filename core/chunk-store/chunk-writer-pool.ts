@@ -31,33 +31,45 @@ interface Pending {
   reject(err: Error): void;
   length: number;
   worker: number;
+  /** The shared slot holding the chunk, free again once the worker answers. */
+  slot?: number;
 }
 
 /**
  * Hashes, compresses and stores chunks on worker threads (one per core by default), while the job thread
- * reads and chunks. Each chunk is copied into a reused buffer that travels to the worker and back, so no
- * fresh memory is touched per chunk. Results come back as promises; callers keep index order themselves.
+ * reads and chunks. Each chunk is copied into a slot: a reused SharedArrayBuffer that every worker knows, so
+ * a request carries only numbers, no fresh memory is touched per chunk, and no buffer changes hands (moving
+ * ArrayBuffers between threads made V8 count them as new external memory and collect garbage far more
+ * often). Results come back as promises; callers keep index order themselves.
  */
 export class ChunkWriterPool implements ChunkTarget {
   readonly counters: ChunkCounters = { chunks: 0, newChunks: 0, newBytes: 0, dedupBytes: 0 };
-  private readonly workers: Worker[];
-  private readonly inFlight: number[];
+  private readonly workers: Worker[] = [];
+  private readonly inFlight: number[] = [];
   private readonly pending = new Map<number, Pending>();
-  private readonly free: ArrayBuffer[] = [];
+  private slots = 0;
+  private readonly slotViews: Uint8Array[] = [];
+  private readonly freeSlots: number[] = [];
   private nextId = 0;
   private failure: Error | undefined;
 
-  constructor(store: ChunkStore, compress: boolean, private readonly bufferSize: number, workers = 2) {
-    const data: ChunkWriterWorkerData = { root: store.base, syncLevel: store.syncLevel, compress };
+  private readonly workerData: ChunkWriterWorkerData;
+
+  /** The worker threads start with the first chunk: a backup that stores none (nothing changed) needs none. */
+  constructor(store: ChunkStore, compress: boolean, private readonly bufferSize: number, private readonly workerCount = 2) {
+    this.workerData = { root: store.base, syncLevel: store.syncLevel, compress };
+  }
+
+  private startWorkers(): void {
     const url = workerScriptUrl(import.meta.url, './chunk-writer-worker.js');
-    this.workers = Array.from({ length: workers }, (_, i) => {
-      const worker = new Worker(url, { workerData: data });
+    for (let i = 0; i < this.workerCount; i++) {
+      const worker = new Worker(url, { workerData: this.workerData });
       worker.on('message', (res: ChunkResponse) => this.onResponse(res));
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', (code) => { if (code !== 0) this.fail(new Error(`chunk writer ${i} exited with code ${code}`)); });
-      return worker;
-    });
-    this.inFlight = this.workers.map(() => 0);
+      this.workers.push(worker);
+      this.inFlight.push(0);
+    }
   }
 
   get size(): number {
@@ -66,17 +78,39 @@ export class ChunkWriterPool implements ChunkTarget {
 
   put(data: Uint8Array): Promise<StoredChunk> {
     if (this.failure) return Promise.reject(this.failure);
-    const buffer = data.length <= this.bufferSize ? (this.free.pop() ?? new ArrayBuffer(this.bufferSize)) : new ArrayBuffer(data.length);
-    new Uint8Array(buffer).set(data);
+    if (this.workers.length === 0) this.startWorkers();
     let worker = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.inFlight[i]! < this.inFlight[worker]!) worker = i;
     const id = this.nextId++;
     this.inFlight[worker]!++;
+    let slot: number | undefined;
+    let request: ChunkRequest;
+    let transfer: ArrayBuffer[] = [];
+    if (data.length <= this.bufferSize) {
+      slot = this.freeSlots.pop() ?? this.newSlot();
+      this.slotViews[slot]!.set(data);
+      request = { type: 'chunk', id, slot, length: data.length };
+    } else {
+      // Larger than any slot (not made by the chunkers): a copy of its own, handed over.
+      const copy = new Uint8Array(data.length);
+      copy.set(data);
+      request = { type: 'chunk', id, buffer: copy.buffer, length: data.length };
+      transfer = [copy.buffer];
+    }
     return new Promise<StoredChunk>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, length: data.length, worker });
-      const request: ChunkRequest = { id, buffer, length: data.length };
-      this.workers[worker]!.postMessage(request, [buffer]);
+      this.pending.set(id, { resolve, reject, length: data.length, worker, slot });
+      this.workers[worker]!.postMessage(request, transfer);
     });
+  }
+
+  /** A new shared slot, announced to every worker before any request names it. */
+  private newSlot(): number {
+    const slot = this.slots++;
+    const buffer = new SharedArrayBuffer(this.bufferSize);
+    this.slotViews.push(new Uint8Array(buffer));
+    const message: ChunkRequest = { type: 'slot', slot, buffer };
+    for (const w of this.workers) w.postMessage(message);
+    return slot;
   }
 
   private onResponse(res: ChunkResponse): void {
@@ -84,7 +118,7 @@ export class ChunkWriterPool implements ChunkTarget {
     if (!p) return;
     this.pending.delete(res.id);
     this.inFlight[p.worker]!--;
-    if (res.buffer.byteLength === this.bufferSize) this.free.push(res.buffer);
+    if (p.slot !== undefined) this.freeSlots.push(p.slot);
     if ('error' in res) {
       const err = new CairnError((res.error.code as CairnErrorCode | undefined) ?? 'IO', res.error.message);
       this.fail(err);

@@ -10,22 +10,28 @@ export interface ChunkWriterWorkerData {
   compress: boolean;
 }
 
-export interface ChunkRequest {
-  id: number;
-  buffer: ArrayBuffer;
-  length: number;
-}
+/** A shared slot (sent once), or a chunk to store: in a slot, or (rarely) in a buffer of its own. */
+export type ChunkRequest =
+  | { type: 'slot'; slot: number; buffer: SharedArrayBuffer }
+  | { type: 'chunk'; id: number; length: number; slot: number }
+  | { type: 'chunk'; id: number; length: number; buffer: ArrayBuffer };
 
 export type ChunkResponse =
-  | { id: number; buffer: ArrayBuffer; digest: Uint8Array; written: number; duplicate: boolean }
-  | { id: number; buffer: ArrayBuffer; error: { message: string; code?: string } };
+  | { id: number; digest: Uint8Array; written: number; duplicate: boolean }
+  | { id: number; error: { message: string; code?: string } };
 
 const { root, syncLevel, compress } = workerData as ChunkWriterWorkerData;
 const store = ChunkStore.open(root, { syncLevel });
 
+const slots: SharedArrayBuffer[] = [];
+
 parentPort!.on('message', (req: ChunkRequest) => {
-  const data = new Uint8Array(req.buffer, 0, req.length);
+  if (req.type === 'slot') {
+    slots[req.slot] = req.buffer;
+    return;
+  }
   try {
+    const data = new Uint8Array('slot' in req ? slots[req.slot]! : req.buffer, 0, req.length);
     const digest = sha256(data);
     let written = 0;
     let duplicate = true;
@@ -34,10 +40,9 @@ parentPort!.on('message', (req: ChunkRequest) => {
       written = result.written;
       duplicate = result.duplicate;
     }
-    const response: ChunkResponse = { id: req.id, buffer: req.buffer, digest, written, duplicate };
-    parentPort!.postMessage(response, [req.buffer]);
+    parentPort!.postMessage({ id: req.id, digest, written, duplicate } satisfies ChunkResponse);
   } catch (err) {
     const e = err as Error & { code?: string };
-    parentPort!.postMessage({ id: req.id, buffer: req.buffer, error: { message: e.message, code: e.code } } satisfies ChunkResponse, [req.buffer]);
+    parentPort!.postMessage({ id: req.id, error: { message: e.message, code: e.code } } satisfies ChunkResponse);
   }
 });

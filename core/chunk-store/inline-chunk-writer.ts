@@ -5,12 +5,12 @@ import { sha256 } from './digest.js';
 
 /**
  * Stores chunks on the calling thread: hash, and unless the store has the chunk (then it is only touched),
- * compress and insert. For small jobs and tests; big jobs use ChunkWriterPool.
+ * compress and insert. For small jobs, tests and a folder backup's metadata stream; big jobs use ChunkWriterPool.
  */
 export class InlineChunkWriter implements ChunkTarget {
-  readonly counters: ChunkCounters = { chunks: 0, newChunks: 0, newBytes: 0, dedupBytes: 0 };
-
-  constructor(private readonly chunks: ChunkStore, private readonly compress: boolean) {}
+  /** `counters` may be shared with another target, so that a job's totals add up in one place. */
+  constructor(private readonly chunks: ChunkStore, private readonly compress: boolean,
+    readonly counters: ChunkCounters = { chunks: 0, newChunks: 0, newBytes: 0, dedupBytes: 0 }) {}
 
   put(data: Uint8Array): StoredChunk {
     const digest = sha256(data);

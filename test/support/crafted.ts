@@ -52,14 +52,24 @@ function bytes(v: string | Buffer): Buffer {
   return typeof v === 'string' ? Buffer.from(v) : v;
 }
 
-/** Writes a snapshot of `host/<id>` whose streams `build` produced; `build` returns the root directory entry. */
-export function craftRaw(store: Datastore, id: string, build: (meta: StreamBuilder, data: StreamBuilder) => DirectoryEntry): SnapshotRef {
+/**
+ * Writes a snapshot of `host/<id>` whose streams `build` produced; `build` returns the root directory entry.
+ * `options.chunkDigestMin` goes into the trailer; `options.firstTrailer` writes the first trailer version instead
+ * (CAIRNMT1, which has no threshold).
+ */
+export function craftRaw(store: Datastore, id: string, build: (meta: StreamBuilder, data: StreamBuilder) => DirectoryEntry,
+  options: { chunkDigestMin?: number; firstTrailer?: boolean } = {}): SnapshotRef {
   const snapshot = store.beginSnapshot({ type: 'host', id });
   try {
     const meta = new StreamBuilder();
     const data = new StreamBuilder();
     const root = build(meta, data);
-    meta.write(encodeTrailer(root, { files: 0, directories: 1, symlinks: 0, hardlinks: 0, bytes: data.offset, skipped: 0 }));
+    // By default chunk-digest threshold 0: every file digest is the SHA-256 of its content.
+    const trailer = encodeTrailer(root, { files: 0, directories: 1, symlinks: 0, hardlinks: 0, bytes: data.offset, skipped: 0 },
+      options.chunkDigestMin ?? 0);
+    // CAIRNMT1: the same without the u64 threshold before the magic.
+    meta.write(options.firstTrailer
+      ? Buffer.concat([trailer.subarray(0, trailer.length - 16), Buffer.from('CAIRNMT1')]) : trailer);
     const dataIndex = snapshot.createDynamicIndex(DATA_ARCHIVE);
     const metaIndex = snapshot.createDynamicIndex(META_ARCHIVE);
     data.store(store, dataIndex);
