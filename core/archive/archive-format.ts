@@ -105,7 +105,17 @@ class ByteWriter {
   u8(v: number): void { this.ensure(1); this.buf.writeUInt8(v, this.length); this.length += 1; }
   u16(v: number): void { this.ensure(2); this.buf.writeUInt16LE(v, this.length); this.length += 2; }
   u32(v: number): void { this.ensure(4); this.buf.writeUInt32LE(v >>> 0, this.length); this.length += 4; }
-  u64(v: number | bigint): void { this.ensure(8); this.buf.writeBigUInt64LE(BigInt(v), this.length); this.length += 8; }
+  u64(v: number | bigint): void {
+    this.ensure(8);
+    if (typeof v === 'number') {
+      // Two u32 halves: a BigInt per number is the slowest part of encoding a big tree.
+      this.buf.writeUInt32LE(v % 0x1_0000_0000, this.length);
+      this.buf.writeUInt32LE(Math.floor(v / 0x1_0000_0000), this.length + 4);
+    } else {
+      this.buf.writeBigUInt64LE(v, this.length);
+    }
+    this.length += 8;
+  }
   i64(v: bigint): void { this.ensure(8); this.buf.writeBigInt64LE(v, this.length); this.length += 8; }
   bytes(b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.length); this.length += b.length; }
   shortBytes(b: Uint8Array, what: string): void {
@@ -127,9 +137,12 @@ class ByteReader {
   u32(): number { this.need(4); const v = this.buf.readUInt32LE(this.pos); this.pos += 4; return v; }
   u64(): bigint { this.need(8); const v = this.buf.readBigUInt64LE(this.pos); this.pos += 8; return v; }
   num(): number {
-    const v = this.u64();
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new CairnError('CORRUPT', `${this.what}: number out of range`);
-    return Number(v);
+    this.need(8);
+    const lo = this.buf.readUInt32LE(this.pos);
+    const hi = this.buf.readUInt32LE(this.pos + 4);
+    this.pos += 8;
+    if (hi >= 0x20_0000) throw new CairnError('CORRUPT', `${this.what}: number out of range`);
+    return hi * 0x1_0000_0000 + lo;
   }
   i64(): bigint { this.need(8); const v = this.buf.readBigInt64LE(this.pos); this.pos += 8; return v; }
   bytes(n: number): Buffer { this.need(n); const v = Buffer.from(this.buf.subarray(this.pos, this.pos + n)); this.pos += n; return v; }

@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
 import { yieldToEventLoop } from '../jobs/rate-meter.js';
 import { isSafeName } from './archive-format.js';
-import type { ExcludeRules } from './excludes.js';
+import { IGNORE_FILE, type ExcludeRules } from './excludes.js';
 
 export type SourceKind = 'file' | 'directory' | 'symlink';
 
@@ -52,6 +52,7 @@ export interface ScanOptions {
 }
 
 const SLASH = Buffer.from('/');
+const IGNORE_FILE_NAME = Buffer.from(IGNORE_FILE);
 
 export function compactStat(st: BigIntStats): SourceStat {
   return {
@@ -99,7 +100,8 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
       return;
     }
     names.sort(Buffer.compare);
-    const inner = rules.enter(dir.path, dir.rel, (m) => options.log.warn(m));
+    // Only a folder that lists the ignore file is asked for it: a failed read per folder costs an exception each.
+    const inner = names.some((n) => n.equals(IGNORE_FILE_NAME)) ? rules.enter(dir.path, dir.rel, (m) => options.log.warn(m)) : rules;
     const children: SourceNode[] = [];
     for (const name of names) {
       const path = Buffer.concat([dir.path, SLASH, name]);
