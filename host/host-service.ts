@@ -15,6 +15,7 @@ import { listFolder } from './folder-listing.js';
 import { JobEngine, type JobEngineOptions } from './job-engine.js';
 import { defaultAllowedRoots, isInside, PathPolicy } from './path-policy.js';
 import { RecentStores } from './recent-stores.js';
+import { StoreWatcher } from './store-watcher.js';
 import { QueryRunner } from './query-runner.js';
 import { openStore, SnapshotViews, storeSummary } from './store-views.js';
 
@@ -32,6 +33,8 @@ export interface HostServiceOptions {
   allowedRoots?: string[];
   version?: string;
   jobs?: JobEngineOptions;
+  /** How often the open store is checked for changes by other processes (default 2 s). */
+  storePollMs?: number;
 }
 
 type Handlers = { [K in ActionName]: (req: ActionRequest<K>) => ActionResponse<K> | Promise<ActionResponse<K>> };
@@ -49,12 +52,14 @@ export class HostService {
   private readonly queries = new QueryRunner();
   private readonly listeners = new Set<Listener>();
   private readonly handlers: Handlers;
+  private readonly watcher: StoreWatcher;
 
   constructor(private readonly options: HostServiceOptions) {
     this.policy = new PathPolicy(options.allowedRoots ?? defaultAllowedRoots());
     this.recent = new RecentStores(options.dataDir);
     this.engine = new JobEngine((event, payload) => this.onEngineEvent(event, payload), options.jobs);
     this.handlers = this.createHandlers();
+    this.watcher = new StoreWatcher((store) => this.emit('store.changed', { store }), options.storePollMs);
   }
 
   /** Validates and runs one action; never throws. */
@@ -76,12 +81,14 @@ export class HostService {
 
   /** Cancels running jobs and waits for them to clean up. */
   async shutdown(): Promise<JobState[]> {
+    this.watcher.stop();
     const jobs = await this.engine.cancelAll();
     await this.queries.close();
     return jobs;
   }
 
   private emit<K extends HostEventName>(event: K, payload: HostEvents[K]): void {
+    if (event === 'store.changed') this.watcher.settle((payload as HostEvents['store.changed']).store);
     for (const listener of this.listeners) listener(event, payload);
   }
 
@@ -160,6 +167,7 @@ export class HostService {
       'store.open': ({ path }) => {
         const summary = storeSummary(this.store(path));
         this.recent.add(summary.path);
+        this.watcher.watch(summary.path);
         return summary;
       },
       'groups.list': ({ store }) => this.queries.run('groups.list', { store: this.storePath(store) }),

@@ -9,12 +9,13 @@ import { HostService } from '../../host/host-service.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { pseudoRandomBytes } from '../support/data.js';
 import { storeTempRoot } from '../support/folder-store.js';
+import { cairn } from '../support/processes.js';
 
 /** The service as a host wires it, on a real datastore in a tmpfs folder. */
-function setup() {
+function setup(storePollMs?: number) {
   const base = mkdtempSync(join(storeTempRoot(), 'cairn-host-test-'));
   const events: { event: HostEventName; payload: unknown; at: number }[] = [];
-  const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base] });
+  const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base], storePollMs });
   service.subscribe((event, payload) => events.push({ event, payload, at: performance.now() }));
   return { base, service, events };
 }
@@ -243,5 +244,43 @@ describe('HostService on a real datastore', () => {
     const restore = await runJob(ctx.service, { kind: 'restore', store: storePath, snapshot: ref(remaining!), paths: [''], target, overwrite: false });
     expect(restore.status, restore.error?.message).toBe('done');
     expect(readFileSync(join(target, 'notes.txt'), 'utf8')).toBe('remember the milk and bread\n');
+  });
+});
+
+describe('HostService: changes made by other processes', () => {
+  const ctx = setup(150);
+  const storePath = join(ctx.base, 'store');
+  afterAll(async () => {
+    await ctx.service.shutdown();
+    rmSync(ctx.base, { recursive: true, force: true });
+  });
+
+  it('announces a backup and a forget done by the CLI in another process, and is quiet while nothing changes', async () => {
+    const created = await runJob(ctx.service, { kind: 'create-store', path: storePath, chunkSize: 1024 * 1024, compression: 'zstd' });
+    expect(created.status).toBe('done');
+    await call<StoreSummary>(ctx.service, 'store.open', { path: storePath });
+    const changes = () => ctx.events.filter((e) => e.event === 'store.changed' && (e.payload as HostEvents['store.changed']).store === storePath).length;
+    const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    await settle(500);
+    const quiet = changes();
+    await settle(600);
+    expect(changes(), 'no change, no event').toBe(quiet);
+
+    const src = join(ctx.base, 'src');
+    mkdirSync(src);
+    writeFileSync(join(src, 'a.txt'), 'from the command line\n');
+    const backup = await cairn(['backup', storePath, src, '--id', 'cli']);
+    expect(backup.code, backup.stderr).toBe(0);
+    await settle(600);
+    expect(changes()).toBeGreaterThan(quiet);
+    const groups = await call<GroupRow[]>(ctx.service, 'groups.list', { store: storePath });
+    expect(groups.map((g) => g.id)).toContain('cli');
+
+    const afterBackup = changes();
+    const snapshots = Datastore.open(storePath).listSnapshots({ type: 'host', id: 'cli' });
+    const forget = await cairn(['forget', storePath, snapshots[0]!.path]);
+    expect(forget.code, forget.stderr).toBe(0);
+    await settle(600);
+    expect(changes()).toBeGreaterThan(afterBackup);
   });
 });
