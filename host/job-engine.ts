@@ -32,6 +32,8 @@ interface RunningJob {
  */
 export class JobEngine {
   private readonly running = new Map<string, RunningJob>();
+  /** Worker threads not yet exited, finished jobs' too: quitting waits for them (see cancelAll). */
+  private readonly exits = new Set<Promise<void>>();
   private readonly finished: JobState[] = [];
   private readonly progressIntervalMs: number;
   private readonly keepFinished: number;
@@ -86,9 +88,14 @@ export class JobEngine {
       addLog(state, 'error', err.message);
       finish({ status: 'failed', error: { code: 'INTERNAL', message: err.message } });
     });
-    worker.on('exit', (code) => {
-      finish({ status: 'failed', error: { code: 'INTERNAL', message: `the job stopped unexpectedly (worker exit code ${code})` } });
+    const exited = new Promise<void>((resolve) => {
+      worker.on('exit', (code) => {
+        finish({ status: 'failed', error: { code: 'INTERNAL', message: `the job stopped unexpectedly (worker exit code ${code})` } });
+        resolve();
+      });
     });
+    this.exits.add(exited);
+    void exited.then(() => this.exits.delete(exited));
     this.emit('job.progress', snapshot(state));
     return snapshot(state);
   }
@@ -126,7 +133,11 @@ export class JobEngine {
   async cancelAll(): Promise<JobState[]> {
     const jobs = [...this.running.values()];
     for (const job of jobs) this.cancel(job.state.id);
-    return Promise.all(jobs.map((j) => j.done));
+    const states = await Promise.all(jobs.map((j) => j.done));
+    // A job reports its end before its thread (and the chunk writer threads inside it) has exited; a process
+    // that exits while threads still wind down can crash, so quitting waits for them too.
+    await Promise.all([...this.exits]);
+    return states;
   }
 }
 
