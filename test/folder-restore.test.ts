@@ -14,7 +14,8 @@ import type { SnapshotRef } from '../core/backup/backup-names.js';
 import { sha256 } from '../core/chunk-store/digest.js';
 import { craftRaw, craftSnapshot, type CraftNode, type StreamBuilder } from './support/crafted.js';
 import { pseudoRandomBytes, textBytes } from './support/data.js';
-import { expectCode, useDatastore } from './support/folder-store.js';
+import { useDatastore } from './support/folder-store.js';
+import { expectCode } from './support/errors.js';
 import { expectSameTree, put, readTree, removeTree, stampTimes, tmpFiles, useScratch } from './support/tree.js';
 
 const KiB = 1024;

@@ -8,7 +8,8 @@ import { collectGarbage, type GcProgress } from '../core/gc/garbage-collection.j
 import { readGcStatus } from '../core/gc/gc-status.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
 import { pseudoRandomBytes } from './support/data.js';
-import { expectCode, useDatastore } from './support/folder-store.js';
+import { useDatastore } from './support/folder-store.js';
+import { expectCode } from './support/errors.js';
 import { ageChunkStore, chunkDirNames, chunksOnDisk, snapshotDigests } from './support/store-files.js';
 import { put, useScratch } from './support/tree.js';
 

@@ -5,7 +5,7 @@ import { acquireLease, LEASES_DIR, listLiveLeases } from '../core/locks/lease.js
 import { LOCKS_DIR } from '../core/locks/process-lock.js';
 import { acquireExclusiveResourceLock, acquireSharedLock } from '../core/locks/shared-lock.js';
 import { MemoryLogger } from '../core/log.js';
-import { expectCode } from './support/folder-store.js';
+import { expectCode } from './support/errors.js';
 import { useChildScripts } from './support/processes.js';
 import { useScratch } from './support/tree.js';
 

@@ -3,7 +3,7 @@ import { CairnError } from '../core/errors.js';
 import {
   computePrune, keepsSomething, selectionKey, validateKeepOptions, type KeepOptions, type KeepRule, type PruneCandidate,
 } from '../core/prune/prune-selection.js';
-import { expectCode } from './support/folder-store.js';
+import { expectCode } from './support/errors.js';
 import { usePinnedTimeZone } from './support/timezone.js';
 
 // Every expected value below was derived by hand from the rules in spec section 8 and a calendar (cross-checked

@@ -8,7 +8,8 @@ import { deleteGroup, forgetSnapshot, FORGOTTEN_PREFIX } from '../core/prune/for
 import { pruneGroup, type PruneOutcome } from '../core/prune/prune.js';
 import { verify } from '../core/verify/verify.js';
 import { pseudoRandomBytes } from './support/data.js';
-import { expectCode, useDatastore } from './support/folder-store.js';
+import { useDatastore } from './support/folder-store.js';
+import { expectCode } from './support/errors.js';
 import { useChildScripts } from './support/processes.js';
 import { usePinnedTimeZone } from './support/timezone.js';
 import { put, useScratch } from './support/tree.js';

@@ -14,7 +14,8 @@ import { backupImage } from '../core/image/image-backup.js';
 import { openIndex } from '../core/index/index-reader.js';
 import { verify, type VerifyProgress, type VerifyResult } from '../core/verify/verify.js';
 import { pseudoRandomBytes, textBytes } from './support/data.js';
-import { expectCode, useDatastore } from './support/folder-store.js';
+import { useDatastore } from './support/folder-store.js';
+import { expectCode } from './support/errors.js';
 import { mkfifo, put, useScratch } from './support/tree.js';
 
 const KiB = 1024;

@@ -48,6 +48,11 @@ export const GC_PARKED_SUFFIX = '.gc';
 const PARKED_NAME = /^[0-9a-f]{64}\.gc$/;
 const TMP_NAME = /^[0-9a-f]{64}\.tmp_/;
 
+/** What a name in a prefix directory is: a chunk, a `.bad` copy, a crash leftover, a parked sweep candidate, or none of ours. */
+export function chunkFileKind(name: string): ChunkFileKind | undefined {
+  return isHexDigest(name) ? 'chunk' : BAD_NAME.test(name) ? 'bad' : TMP_NAME.test(name) ? 'tmp' : PARKED_NAME.test(name) ? 'parked' : undefined;
+}
+
 export function prefixDirName(i: number): string {
   return i.toString(16).padStart(4, '0');
 }
@@ -257,8 +262,7 @@ export class ChunkStore {
         // Only regular files are chunks: a folder or symlink with a chunk's name is not one.
         if (!dirent.isFile()) continue;
         const name = dirent.name;
-        const kind: ChunkFileKind | undefined = isHexDigest(name) ? 'chunk' : BAD_NAME.test(name) ? 'bad'
-          : TMP_NAME.test(name) ? 'tmp' : PARKED_NAME.test(name) ? 'parked' : undefined;
+        const kind = chunkFileKind(name);
         if (kind) yield { kind, digest: name.slice(0, 64), name, path: join(dir, name) };
       }
       options.onPrefix?.(i + 1);

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { groupPath, snapshotPath, type BackupGroupRef, type SnapshotRef } from '../backup/backup-names.js';
+import { formatBackupTime, groupPath, type BackupGroupRef, type SnapshotRef } from '../backup/backup-names.js';
 import { MANIFEST_NAME } from '../backup/manifest.js';
 import { anySignal } from '../jobs/cancel.js';
 import type { Logger } from '../log.js';
@@ -59,11 +59,10 @@ export class BackupSession {
     this.held.push(lock);
     this.signalFrom(lock);
     if (!requireFinished) return true;
-    const dir = join(this.root, ref.type, ref.id);
-    return existsSync(join(dir, snapshotPath(ref).split('/').at(-1)!, MANIFEST_NAME));
+    return existsSync(join(this.root, ref.type, ref.id, formatBackupTime(ref.time), MANIFEST_NAME));
   }
 
-  /** Called right before the manifest is written: every lock still held and fresh. */
+  /** Called right before the manifest is written: the lease still in place, no lock lost. */
   assertHeld(): void {
     this.lease.assertHeld();
     if (this.signal.aborted) throw this.signal.reason as Error;

@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, readdirSync, renameSync, rmSync, unlinkSync, utimesSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { BACKUP_TYPES, groupPath, isValidBackupId, type BackupGroupRef } from '../backup/backup-names.js';
-import { GC_PARKED_SUFFIX, PREFIX_DIR_COUNT, prefixDirName } from '../chunk-store/chunk-store.js';
+import { chunkFileKind, GC_PARKED_SUFFIX, PREFIX_DIR_COUNT, prefixDirName } from '../chunk-store/chunk-store.js';
 import { DigestSet } from '../chunk-store/digest-set.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError, errnoCode, ioError, isCairnError } from '../errors.js';
@@ -245,10 +245,6 @@ function recoverMissing(store: Datastore, digest: Buffer): boolean {
   return false;
 }
 
-const CHUNK_NAME = /^[0-9a-f]{64}$/;
-const BAD_NAME = /^[0-9a-f]{64}\.[0-9]\.bad$/;
-const PARKED_NAME = /^[0-9a-f]{64}\.gc$/;
-const TMP_NAME = /^[0-9a-f]{64}\.tmp_/;
 
 /**
  * One directory entry of the sweep. A chunk to delete is first renamed aside, then looked at again: a
@@ -257,12 +253,12 @@ const TMP_NAME = /^[0-9a-f]{64}\.tmp_/;
  * the rename finds no file and writes the chunk anew. Either way no chunk a writer counts on is lost.
  */
 function sweepEntry(path: string, name: string, cutoff: number, markedSince: number, status: GcStatus): void {
-  const isChunk = CHUNK_NAME.test(name);
-  const isParked = !isChunk && PARKED_NAME.test(name);
-  if (!isChunk && !isParked && !BAD_NAME.test(name) && !TMP_NAME.test(name)) return;
+  const kind = chunkFileKind(name);
+  if (!kind) return;
   const st = lstatSync(path, { throwIfNoEntry: false });
   if (!st?.isFile()) return;
-  if (BAD_NAME.test(name)) {
+  const isParked = kind === 'parked';
+  if (kind === 'bad') {
     if (st.mtimeMs < cutoff) {
       unlinkOrThrow(path);
       status.removedBad++;
@@ -272,7 +268,7 @@ function sweepEntry(path: string, name: string, cutoff: number, markedSince: num
     }
     return;
   }
-  if (TMP_NAME.test(name)) {
+  if (kind === 'tmp') {
     // A live writer's tmp file is younger than the cutoff; an older one is a crash leftover.
     if (st.mtimeMs < cutoff) {
       unlinkOrThrow(path);

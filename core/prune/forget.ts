@@ -13,6 +13,12 @@ export const FORGOTTEN_PREFIX = '.forgotten-';
  * restore reading it, makes this fail naming the holder), never a protected one. Its chunks stay for GC.
  */
 export function forgetSnapshot(store: Datastore, ref: SnapshotRef, options: { unfinishedOnly?: boolean } = {}): void {
+  removeSnapshot(store, ref, options);
+  removeGroupIfUnused(store, ref);
+}
+
+/** The removal itself, for callers that deal with the group afterwards (delete group holds its lock already). */
+function removeSnapshot(store: Datastore, ref: SnapshotRef, options: { unfinishedOnly?: boolean }): void {
   const path = snapshotPath(ref);
   const lock = store.lockSnapshotExclusive(ref, `forget of ${path}`);
   try {
@@ -31,7 +37,6 @@ export function forgetSnapshot(store: Datastore, ref: SnapshotRef, options: { un
   } finally {
     lock.release();
   }
-  removeGroupIfUnused(store, ref);
 }
 
 /** Removes every snapshot of a group that is not protected, then the group if it is empty. */
@@ -45,7 +50,7 @@ export function deleteGroup(store: Datastore, group: BackupGroupRef): { removed:
         kept++;
         continue;
       }
-      forgetSnapshot(store, snap);
+      removeSnapshot(store, snap, {});
       removed++;
     }
     store.removeGroupIfEmpty(group);

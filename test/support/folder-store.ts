@@ -41,7 +41,4 @@ export function useDatastore(): { readonly store: Datastore; readonly root: stri
 
 /** Awaits `run` and checks it fails with a CairnError of this code (and a message matching `pattern`). */
 
-/** Kept here too for the suites that import it with the store helpers. */
-export { expectCode } from './errors.js';
-
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
