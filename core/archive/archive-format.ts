@@ -124,6 +124,10 @@ class ByteWriter {
     this.bytes(b);
   }
   result(): Buffer { return this.buf.subarray(0, this.length); }
+  reset(): void {
+    this.length = 0;
+    if (this.buf.length > 1 << 20) this.buf = Buffer.allocUnsafe(4096); // don't keep one huge folder's buffer
+  }
 }
 
 class ByteReader {
@@ -145,7 +149,8 @@ class ByteReader {
     return hi * 0x1_0000_0000 + lo;
   }
   i64(): bigint { this.need(8); const v = this.buf.readBigInt64LE(this.pos); this.pos += 8; return v; }
-  bytes(n: number): Buffer { this.need(n); const v = Buffer.from(this.buf.subarray(this.pos, this.pos + n)); this.pos += n; return v; }
+  /** A view, not a copy: decoded names and digests share the record's memory (copying them was most of decoding). */
+  bytes(n: number): Buffer { this.need(n); const v = this.buf.subarray(this.pos, this.pos + n); this.pos += n; return v; }
   shortBytes(): Buffer { return this.bytes(this.u16()); }
   get done(): boolean { return this.pos === this.buf.length; }
 }
@@ -205,9 +210,13 @@ function readEntry(r: ByteReader, what: string): ArchiveEntry {
   }
 }
 
+/** One writer reused for every record: a fresh, growing buffer per folder was a large part of encoding a tree. */
+const recordWriter = new ByteWriter();
+
 /** Encodes a directory record: the entries sorted by name bytes (so lookups can binary-search). */
 export function encodeDirectoryRecord(entries: ArchiveEntry[]): Buffer {
-  const w = new ByteWriter();
+  const w = recordWriter;
+  w.reset();
   w.u32(RECORD_MAGIC);
   w.u32(entries.length);
   for (const e of entries) writeEntry(w, e);

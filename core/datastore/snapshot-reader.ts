@@ -11,10 +11,11 @@ import { openIndex, readIndexRange } from '../index/index-reader.js';
 
 /** A finished snapshot opened for reading: every archive is checked against the manifest before use. */
 export class SnapshotReader {
-  constructor(readonly ref: SnapshotRef, readonly dir: string, readonly manifest: Manifest, readonly chunks: ChunkStore) {}
+  /** `type/id/time`: computed once, since messages and cache keys ask for it often. */
+  readonly path: string;
 
-  get path(): string {
-    return snapshotPath(this.ref);
+  constructor(readonly ref: SnapshotRef, readonly dir: string, readonly manifest: Manifest, readonly chunks: ChunkStore) {
+    this.path = snapshotPath(ref);
   }
 
   file(name: string): ManifestFile {
