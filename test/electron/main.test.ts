@@ -9,7 +9,7 @@ import { startCairnApp } from '../../electron/cairn-app.js';
 import { electronBinary } from '../../electron/launch.js';
 import { APP_ENTRY } from '../../electron/security.js';
 import { pseudoRandomBytes } from '../support/data.js';
-import { app, dialog, FakeBrowserWindow, ipcHandlers, ipcMain, Menu, protocol, session, userData } from '../support/electron-mock.js';
+import { app, dialog, FakeBrowserWindow, ipcHandlers, ipcMain, Menu, protocol, session, userDataPath } from '../support/electron-mock.js';
 import { storeTempRoot } from '../support/folder-store.js';
 
 vi.mock('electron', async () => (await import('../support/electron-mock.js')).electronMock);
@@ -68,7 +68,7 @@ describe('the Electron main process (mocked electron, real host service and data
   afterAll(() => {
     delete process.env.CAIRN_ALLOWED_ROOTS;
     rmSync(base, { recursive: true, force: true });
-    rmSync(userData, { recursive: true, force: true });
+    rmSync(userDataPath(), { recursive: true, force: true });
   });
 
   it('takes the single-instance lock, registers app:// as privileged, and denies every permission', () => {

@@ -33,14 +33,19 @@ export class FakeBrowserWindow extends EventEmitter {
 }
 
 const appEvents = new EventEmitter();
-export const userData = mkdtempSync(join(tmpdir(), 'cairn-electron-userdata-'));
+let userDataDir: string | undefined;
+/** The fake app's userData folder, made when first asked for: a test file that never asks leaves nothing behind. */
+export function userDataPath(): string {
+  userDataDir ??= mkdtempSync(join(tmpdir(), 'cairn-electron-userdata-'));
+  return userDataDir;
+}
 
 export const app = {
   on: vi.fn((event: string, listener: (...args: unknown[]) => void) => { appEvents.on(event, listener); return app; }),
   emit: (event: string, ...args: unknown[]) => appEvents.emit(event, ...args),
   requestSingleInstanceLock: vi.fn(() => true),
   quit: vi.fn(),
-  getPath: vi.fn(() => userData),
+  getPath: vi.fn(() => userDataPath()),
   getName: vi.fn(() => 'Cairn'),
   getAppPath: vi.fn(() => resolve(import.meta.dirname, '..', '..')),
   setPath: vi.fn(),
