@@ -1,7 +1,9 @@
-import { existsSync, mkdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backupFolder } from '../core/archive/folder-backup.js';
+import { FolderArchiveReader } from '../core/archive/folder-reader.js';
+import { restoreFolder } from '../core/archive/folder-restore.js';
 import { encodeBlob } from '../core/blob/data-blob.js';
 import { sha256 } from '../core/chunk-store/digest.js';
 import { collectGarbage, type GcProgress } from '../core/gc/garbage-collection.js';
@@ -11,7 +13,7 @@ import { pseudoRandomBytes } from './support/data.js';
 import { useDatastore } from './support/folder-store.js';
 import { expectCode } from './support/errors.js';
 import { ageChunkStore, chunkDirNames, chunksOnDisk, snapshotDigests } from './support/store-files.js';
-import { put, useScratch } from './support/tree.js';
+import { expectSameTree, put, useScratch } from './support/tree.js';
 
 const HOUR = 3_600_000;
 
@@ -52,6 +54,34 @@ describe('garbage collection', () => {
     expect(result.dedupFactor).toBeGreaterThan(0);
     expect(readGcStatus(store.root)?.removedChunks).toBe(result.removedChunks);
     for (const d of keep) expect(() => store.chunks.readChunk(d)).not.toThrow();
+  });
+
+  it("an unchanged backup does not restamp its base's chunks; GC keeps them by marking the snapshots", async () => {
+    const store = ds.store;
+    const src = scratch();
+    put(src, 'a.bin', pseudoRandomBytes(3_000_000, 'restamp-a'));
+    put(src, 'b.bin', pseudoRandomBytes(2_000_000, 'restamp-b'));
+    put(src, 'small.txt', 'small');
+    const first = await backupFolder(store, src, { id: 'restamp' });
+    const data = new FolderArchiveReader(store.openSnapshot(first.snapshot)).dataIndex;
+    const dataDigests = Array.from({ length: data.chunkCount }, (_, i) => data.digest(i).toString('hex'));
+    expect(dataDigests.length).toBeGreaterThan(2);
+    ageChunkStore(store, 3 * HOUR);
+    const stamp = (d: string): number => statSync(store.chunks.chunkPath(d)).mtimeMs;
+    const before = new Map(dataDigests.map((d) => [d, stamp(d)]));
+
+    const second = await backupFolder(store, src, { id: 'restamp' });
+    expect(second).toMatchObject({ bytesRead: 0, base: first.path });
+    for (const d of dataDigests) expect(stamp(d), `chunk ${d} reused from the base`).toBe(before.get(d));
+
+    // Only the new snapshot references them now, and their stamps are far older than any cutoff.
+    forgetSnapshot(store, first.snapshot);
+    await collectGarbage(store);
+    const onDisk = chunksOnDisk(store);
+    for (const d of snapshotDigests(store, store.snapshotInfo(second.snapshot))) expect(onDisk.has(d), `chunk ${d}`).toBe(true);
+    const target = scratch();
+    await restoreFolder(store, second.snapshot, target);
+    expectSameTree(src, target);
   });
 
   it('keeps chunks of a running backup that has no index yet (pending), and frees them once it is gone', async () => {

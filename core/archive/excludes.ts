@@ -45,6 +45,11 @@ export class ExcludeRules {
     return new ExcludeRules([...this.rules, { base: dirRel, matcher: newMatcher().add(text) }]);
   }
 
+  /** No pattern applies here: nothing can be excluded. */
+  get empty(): boolean {
+    return this.rules.length === 0;
+  }
+
   /** Whether the entry at `rel` (from the root, '/'-separated) is excluded. */
   isExcluded(rel: string, isDirectory: boolean): boolean {
     for (let i = this.rules.length - 1; i >= 0; i--) {

@@ -11,7 +11,7 @@ import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/
 import { MemoryLogger, type Logger } from '../log.js';
 import type { DynamicIndexReader } from '../index/dynamic-index.js';
 import {
-  DATA_ARCHIVE, encodeTrailer, EntryKind, findEntry, META_ARCHIVE, type ArchiveEntry,
+  DATA_ARCHIVE, encodeTrailer, EntryKind, META_ARCHIVE, type ArchiveEntry,
   type ArchiveStats, type DirectoryEntry, type FileEntry,
 } from './archive-format.js';
 import { ChunkReuser } from './chunk-reuse.js';
@@ -320,8 +320,13 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
         }
       }
       const entries: ArchiveEntry[] = [];
+      // Both lists are sorted by name bytes: one cursor through the base finds every match.
+      const baseList = baseEntries ?? [];
+      let cursor = 0;
       for (const child of node.children ?? []) {
-        const baseEntry = baseEntries ? findEntry(baseEntries, child.name) : undefined;
+        let order = 1;
+        while (cursor < baseList.length && (order = Buffer.compare(baseList[cursor]!.name, child.name)) < 0) cursor++;
+        const baseEntry = cursor < baseList.length && order === 0 ? baseList[cursor] : undefined;
         if (child.kind === 'directory') {
           entries.push(await processDirectory(child, baseEntry?.kind === EntryKind.Directory ? baseEntry : undefined));
           continue;

@@ -22,14 +22,31 @@ export interface SourceStat {
 }
 
 export interface SourceNode {
-  name: Buffer;
-  path: Buffer;
+  readonly name: Buffer;
+  readonly path: Buffer;
   /** Path from the root, '/'-separated, decoded for display and exclude matching. */
-  rel: string;
-  kind: SourceKind;
-  stat: SourceStat;
+  readonly rel: string;
+  readonly kind: SourceKind;
+  readonly stat: SourceStat;
   /** Directories: children sorted by name bytes. */
   children?: SourceNode[];
+}
+
+/** A scanned entry; its display path is made when first asked for (most never are: no excludes, no warnings). */
+class ScannedNode implements SourceNode {
+  children?: SourceNode[];
+  private relPath: string | undefined;
+
+  constructor(readonly name: Buffer, readonly path: Buffer, readonly kind: SourceKind, readonly stat: SourceStat,
+    private readonly parent: SourceNode) {}
+
+  get rel(): string {
+    if (this.relPath === undefined) {
+      const parentRel = this.parent.rel;
+      this.relPath = parentRel ? `${parentRel}/${this.name.toString()}` : this.name.toString();
+    }
+    return this.relPath;
+  }
 }
 
 export interface ScanTotals {
@@ -103,11 +120,11 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
     // Only a folder that lists the ignore file is asked for it: a failed read per folder costs an exception each.
     const inner = names.some((n) => n.equals(IGNORE_FILE_NAME)) ? rules.enter(dir.path, dir.rel, (m) => options.log.warn(m)) : rules;
     const children: SourceNode[] = [];
+    const relOf = (name: Buffer): string => (dir.rel ? `${dir.rel}/${name.toString()}` : name.toString());
     for (const name of names) {
       const path = Buffer.concat([dir.path, SLASH, name]);
-      const rel = dir.rel ? `${dir.rel}/${name.toString()}` : name.toString();
       if (!isSafeName(name)) {
-        options.log.warn(`skipped ${rel}: the name cannot be stored`);
+        options.log.warn(`skipped ${relOf(name)}: the name cannot be stored`);
         totals.skipped++;
         continue;
       }
@@ -115,23 +132,26 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
       try {
         st = lstatSync(path, { bigint: true });
       } catch (err) {
-        options.log.warn(`skipped ${rel}: ${errnoCode(err) === 'ENOENT' ? 'it vanished during the backup' : (err as Error).message}`);
+        options.log.warn(`skipped ${relOf(name)}: ${errnoCode(err) === 'ENOENT' ? 'it vanished during the backup' : (err as Error).message}`);
         totals.skipped++;
         continue;
       }
       const kind = kindOf(st);
       if (!kind) {
-        options.log.warn(`skipped ${rel}: a ${describeSpecial(st)} cannot be backed up`);
+        options.log.warn(`skipped ${relOf(name)}: a ${describeSpecial(st)} cannot be backed up`);
         totals.skipped++;
         continue;
       }
-      if (inner.isExcluded(rel, kind === 'directory')) {
-        totals.excluded++;
-        if (kind === 'file') totals.excludedBytes += Number(st.size);
-        options.onExcluded?.(rel, kind === 'directory', kind === 'file' ? Number(st.size) : 0, path);
-        continue;
+      if (!inner.empty) {
+        const rel = relOf(name);
+        if (inner.isExcluded(rel, kind === 'directory')) {
+          totals.excluded++;
+          if (kind === 'file') totals.excludedBytes += Number(st.size);
+          options.onExcluded?.(rel, kind === 'directory', kind === 'file' ? Number(st.size) : 0, path);
+          continue;
+        }
       }
-      const node: SourceNode = { name, path, rel, kind, stat: compactStat(st) };
+      const node = new ScannedNode(name, path, kind, compactStat(st), dir);
       children.push(node);
       if (kind === 'file') {
         totals.files++;
