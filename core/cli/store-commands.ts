@@ -3,19 +3,18 @@ import type { ParseArgsConfig } from 'node:util';
 import { groupPath, parseGroupPath, parseSnapshotPath, snapshotPath, type BackupGroupRef, type SnapshotRef } from '../backup/backup-names.js';
 import { Datastore } from '../datastore/datastore.js';
 import { CairnError } from '../errors.js';
-import { collectGarbage, type GcResult } from '../gc/garbage-collection.js';
+import type { GcResult } from '../gc/garbage-collection.js';
 import { readGcStatus } from '../gc/gc-status.js';
 import { exclusiveLockHolder } from '../locks/process-lock.js';
-import { deleteGroup, forgetSnapshot } from '../prune/forget.js';
-import { pruneGroup } from '../prune/prune.js';
 import type { KeepOptions } from '../prune/prune-selection.js';
-import { verify, type VerifyResult, type VerifyTarget } from '../verify/verify.js';
+import type { VerifyResult, VerifyTarget } from '../verify/verify.js';
 import { formatAgo, formatBytes, formatDuration, table } from './format.js';
 import type { TtyProgress } from './tty-progress.js';
 
 /**
  * The store maintenance commands: gc, prune, forget, delete-group, protect, unprotect, notes, verify, status.
  * Each opens the store, runs one core job and prints its result (a report, or the result object with --json).
+ * A command's job module is loaded when it runs, so the other commands do not pay for loading it.
  */
 
 /** A wrong command line: exit code 2 and a pointer to --help. */
@@ -92,6 +91,7 @@ function indent(rows: string[][], prefix = '  '): string {
 
 const gc: Command = async (args, ctx) => {
   const store = Datastore.open(need(args, 0, '<store>'));
+  const { collectGarbage } = await import('../gc/garbage-collection.js');
   const result = await collectGarbage(store, {
     signal: ctx.signal,
     log: { info: () => {}, warn: ctx.warn },
@@ -149,6 +149,7 @@ const prune: Command = async (args, ctx) => {
   const keep = keepOptions(ctx.values);
   const group = existingGroup(store, text);
   const dryRun = ctx.values['dry-run'] === true;
+  const { pruneGroup } = await import('../prune/prune.js');
   const outcomes = pruneGroup(store, group, keep, { dryRun, log: { info: () => {}, warn: () => {} } });
   const count = (o: string): number => outcomes.filter((d) => d.outcome === o).length;
   const removed = count(dryRun ? 'would-remove' : 'removed');
@@ -176,6 +177,7 @@ const forget: Command = async (args, ctx) => {
     throw new CairnError('INVALID_ARGUMENT', `forget needs a snapshot (type/id/time), not the group ${text}; cairn delete-group removes a whole group`);
   }
   const ref = parseSnapshotPath(text);
+  const { forgetSnapshot } = await import('../prune/forget.js');
   forgetSnapshot(store, ref);
   const path = snapshotPath(ref);
   ctx.print({ snapshot: path, forgotten: true }, `Forgot ${path}. Run 'cairn gc' to free the space of chunks no other snapshot uses.`);
@@ -186,6 +188,7 @@ const deleteGroupCommand: Command = async (args, ctx) => {
   const store = Datastore.open(need(args, 0, '<store>'));
   const text = need(args, 1, '<group>');
   const group = existingGroup(store, text);
+  const { deleteGroup } = await import('../prune/forget.js');
   const { removed, kept } = deleteGroup(store, group);
   ctx.print({ group: groupPath(group), removed, kept }, kept === 0
     ? `Deleted group ${text} (${plural(removed, 'snapshot')} removed). Run 'cairn gc' to free the space of its chunks.`
@@ -235,6 +238,7 @@ function verifyTarget(store: Datastore, text: string | undefined): VerifyTarget 
 const verifyCommand: Command = async (args, ctx) => {
   const store = Datastore.open(need(args, 0, '<store>'));
   const target = verifyTarget(store, args[1]);
+  const { verify } = await import('../verify/verify.js');
   const result = await verify(store, target, {
     signal: ctx.signal,
     onProgress: (p) => ctx.progress.update({
