@@ -75,6 +75,14 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await denied.close();
   });
 
+  it('declares its icon, so the browser finds it instead of asking for a missing /favicon.ico', async () => {
+    await page.goto(host.url);
+    const href = await page.locator('link[rel="icon"]').getAttribute('href');
+    expect(href).toMatch(/\.svg$/);
+    const port = Number(new URL(host.origin).port);
+    expect(await httpStatus(port, new URL(href!, host.url).pathname, { Host: `127.0.0.1:${port}` })).toBe(200);
+  });
+
   it('creates a store, backs up a folder by path, browses, restores a file and downloads one', async () => {
     await page.goto(host.url);
     await page.getByRole('heading', { name: 'Create a datastore' }).waitFor();
