@@ -31,14 +31,14 @@ export class ChunkReuser {
     }
     // Extend the run when nothing was written since it ended and the file continues it.
     if (run && first >= run.first && first <= run.last + 1 && this.writer.offset === run.newEnd && this.writer.pendingBytes === 0) {
-      if (!this.allPresent(run.last + 1, last)) return undefined;
+      if (!this.touchAll(run.last + 1, last)) return undefined;
       for (let i = run.last + 1; i <= last; i++) this.injectBase(i);
       run.last = last;
       run.newEnd = this.writer.offset;
       this.reusedBytes += size;
       return run.newStart + offset - this.base.chunkStart(run.first);
     }
-    if (!this.allPresent(first, last)) return undefined;
+    if (!this.touchAll(first, last)) return undefined;
     this.writer.forceCut();
     const newStart = this.writer.offset;
     for (let i = first; i <= last; i++) this.injectBase(i);
@@ -47,13 +47,9 @@ export class ChunkReuser {
     return newStart + offset - this.base.chunkStart(first);
   }
 
-  /**
-   * Whether the chunks are still there (verify may have moved a bad one aside). They are not restamped: they
-   * are the base snapshot's, which the backup holds, so every GC marks them (docs/GC.md). Restamping cost a
-   * metadata write per chunk, which made an unchanged backup's time grow with the data's size.
-   */
-  private allPresent(first: number, last: number): boolean {
-    for (let i = first; i <= last; i++) if (!this.chunks.isPresent(this.base.digest(i))) return false;
+  /** Marks the chunks in use (and proves they are still there). */
+  private touchAll(first: number, last: number): boolean {
+    for (let i = first; i <= last; i++) if (!this.chunks.touch(this.base.digest(i))) return false;
     return true;
   }
 

@@ -141,10 +141,7 @@ export class ChunkStore {
     return this.isPresent(digest) && this.touch(digest);
   }
 
-  /**
-   * Whether a non-empty chunk file with this digest is in place, without marking it. Enough for a chunk the
-   * caller's base snapshot references: GC marks that snapshot's chunks itself (docs/GC.md).
-   */
+  /** Whether a non-empty chunk file with this digest is in place (it is not marked: see touch). */
   isPresent(digest: Uint8Array | string): boolean {
     const st = lstatSync(this.chunkPath(digest), { throwIfNoEntry: false });
     return st !== undefined && st.isFile() && st.size > 0;
