@@ -8,6 +8,7 @@ import { encodeBlob } from '../core/blob/data-blob.js';
 import { sha256 } from '../core/chunk-store/digest.js';
 import { collectGarbage, type GcProgress } from '../core/gc/garbage-collection.js';
 import { readGcStatus } from '../core/gc/gc-status.js';
+import { PROTECTED_MARKER } from '../core/datastore/datastore.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
 import { pseudoRandomBytes } from './support/data.js';
 import { useDatastore } from './support/folder-store.js';
@@ -161,6 +162,28 @@ describe('garbage collection', () => {
     expect(result.removedUnfinished).toBe(1);
     expect(store.snapshotInfo(snap.snapshot).finished).toBe(true);
     rmSync(freshTmp);
+  });
+
+  it('refuses to protect an unfinished snapshot; one protected by an older version is kept with a warning, and GC completes', async () => {
+    const store = ds.store;
+    const src = scratch();
+    put(src, 'x.bin', pseudoRandomBytes(100_000, 'protected-unfinished'));
+    const snap = await backupFolder(store, src, { id: 'protected-unfinished' });
+    const abandoned = { ...snap.snapshot, time: Date.parse('2002-02-02T00:00:00Z') / 1000 };
+    const dir = store.snapshotDir(abandoned);
+    mkdirSync(dir);
+    expectCode(() => store.setProtected(abandoned, true), 'INVALID_ARGUMENT', /not finished/);
+    writeFileSync(join(dir, PROTECTED_MARKER), '');
+    const past = new Date(Date.now() - HOUR);
+    utimesSync(dir, past, past);
+
+    const warnings: string[] = [];
+    const result = await collectGarbage(store, { log: { info: () => {}, warn: (m) => warnings.push(m) } });
+    expect(result.completed).toBe(true);
+    expect(existsSync(dir)).toBe(true);
+    expect(warnings.join('\n')).toMatch(/kept .*2002-02-02T00:00:00Z.*protected/);
+    expect(readGcStatus(store.root)?.completed).toBe(true);
+    rmSync(dir, { recursive: true });
   });
 
   it('puts back a chunk a killed GC left parked, when an index still needs it', async () => {

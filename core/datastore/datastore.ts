@@ -305,6 +305,11 @@ export class Datastore {
   setProtected(ref: SnapshotRef, value: boolean): void {
     const marker = join(this.snapshotDir(ref), PROTECTED_MARKER);
     if (!existsSync(this.snapshotDir(ref))) throw new CairnError('NOT_FOUND', `snapshot ${snapshotPath(ref)} does not exist`);
+    // An unfinished snapshot is a running backup's or a crashed one's: protecting it would only keep GC from
+    // cleaning it up.
+    if (value && !this.snapshotInfo(ref).finished) {
+      throw new CairnError('INVALID_ARGUMENT', `snapshot ${snapshotPath(ref)} is not finished; only finished snapshots can be protected`);
+    }
     try {
       if (value) writeFileSync(marker, '');
       else unlinkSync(marker);

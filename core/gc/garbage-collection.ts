@@ -325,7 +325,9 @@ function removeAbandonedSnapshots(store: Datastore, cutoff: number, log: Logger)
         removed++;
         log.info(`removed ${snap.path}, left unfinished by a backup that stopped`);
       } catch (err) {
-        if (!isCairnError(err, 'LOCKED') && !isCairnError(err, 'NOT_FOUND')) throw err;
+        // Protected by an older Cairn, which let unfinished snapshots be protected: kept, and GC goes on.
+        if (isCairnError(err, 'PROTECTED')) log.warn(`kept ${snap.path}: left unfinished by a backup that stopped, but protected; unprotect it to let GC remove it`);
+        else if (!isCairnError(err, 'LOCKED') && !isCairnError(err, 'NOT_FOUND')) throw err;
       }
     }
   }
