@@ -1,4 +1,6 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireLease, LEASES_DIR, listLiveLeases } from '../core/locks/lease.js';
@@ -6,7 +8,7 @@ import { LOCKS_DIR } from '../core/locks/process-lock.js';
 import { acquireExclusiveResourceLock, acquireSharedLock } from '../core/locks/shared-lock.js';
 import { MemoryLogger } from '../core/log.js';
 import { expectCode } from './support/errors.js';
-import { useChildScripts } from './support/processes.js';
+import { DIST, useChildScripts } from './support/processes.js';
 import { useScratch } from './support/tree.js';
 
 describe('cross-process locks', () => {
@@ -59,6 +61,61 @@ describe('cross-process locks', () => {
     await expectCode(() => acquireSharedLock(root, 'snap.host.x.5', 'restore'), 'LOCKED', new RegExp(`forget of host/x started .* by pid ${holder.pid}`));
     await holder.kill();
     acquireSharedLock(root, 'snap.host.x.5', 'restore').release();
+  });
+
+  it("when several processes find a crashed holder's lock at once, exactly one takes it over", async () => {
+    for (let trial = 0; trial < 3; trial++) {
+      const root = scratch();
+      const dir = join(root, LOCKS_DIR);
+      mkdirSync(join(dir, 'gc.lock'), { recursive: true });
+      const dead = spawnSync(process.execPath, ['-e', '']).pid;
+      writeFileSync(join(dir, 'gc.holder.json'), JSON.stringify({ pid: dead, host: hostname(), purpose: 'crashed gc', startedAt: new Date().toISOString() }));
+      const startAt = Date.now() + 2000;
+      const takers = await Promise.all(Array.from({ length: 4 }, () => start<object>(`
+        const { acquireExclusiveLock } = await load('core/locks/process-lock.js');
+        ready({});
+        while (Date.now() < ${startAt}) { /* line up with the others */ }
+        try {
+          const lock = acquireExclusiveLock(${JSON.stringify(root)}, 'gc', 'gc ' + process.pid);
+          await new Promise((r) => setTimeout(r, 1000));
+          lock.release();
+          emit({ got: true });
+        } catch (err) {
+          emit({ got: false, code: err.code });
+        }
+        process.exit(0);
+      `)));
+      await Promise.all(takers.map((t) => t.exited));
+      const results = takers.map((t) => t.lines[0] as { got: boolean; code?: string });
+      expect(results.filter((r) => r.got), `trial ${trial}: ${JSON.stringify(results)}`).toHaveLength(1);
+      expect(results.filter((r) => !r.got).map((r) => r.code)).toEqual(['LOCKED', 'LOCKED', 'LOCKED']);
+    }
+  });
+
+  it('threads of one process (the app runs jobs as threads) take and release one lock in turn without errors', async () => {
+    const root = scratch();
+    const child = await start<{ results: { ok: number; errors: string[] }[]; left: string[] }>(`
+      const { Worker } = await import('node:worker_threads');
+      const { readdirSync } = await import('node:fs');
+      const lockModule = pathToFileURL(${JSON.stringify(join(DIST, 'core', 'locks', 'process-lock.js'))}).href;
+      const body = \`
+        const { parentPort, workerData } = await import('node:worker_threads');
+        const { acquireExclusiveLock } = await import(workerData.lockModule);
+        let ok = 0; const errors = [];
+        for (let i = 0; i < 150; i++) {
+          try { acquireExclusiveLock(workerData.root, 'gate', 'thread', undefined, { waitMs: 5000 }).release(); ok++; }
+          catch (err) { errors.push(String(err.message).slice(0, 120)); }
+        }
+        parentPort.postMessage({ ok, errors });
+      \`;
+      const workers = [0, 1, 2].map(() => new Worker(body, { eval: true, workerData: { root: ${JSON.stringify(root)}, lockModule } }));
+      const results = await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
+      ready({ results, left: readdirSync(${JSON.stringify(join(root, LOCKS_DIR))}) });
+      process.exit(0);
+    `);
+    expect(child.message.results.map((r) => r.errors)).toEqual([[], [], []]);
+    expect(child.message.results.map((r) => r.ok)).toEqual([150, 150, 150]);
+    expect(child.message.left).toEqual([]);
   });
 
   it('a lease of another host is live while fresh and dead once stale', () => {

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, unlinkSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -73,11 +74,10 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?: Logger): HeldLock {
+function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?: Logger, takingOver = false): HeldLock {
   const dir = join(storeRoot, LOCKS_DIR);
   mkdirSync(dir, { recursive: true });
   const target = join(dir, name);
-  const lockDir = `${target}.lock`;
   const holderPath = `${target}.holder.json`;
   const previous = readHolder(holderPath);
   const controller = new AbortController();
@@ -89,9 +89,10 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
     },
   };
   // Who we are goes to a file of our own before the lock is taken and is renamed into place after: a
-  // process killed in between is still known by its pid, so its lock can be taken over at once.
+  // process killed in between is still known by its pid, so its lock can be taken over at once. The name is
+  // unique per attempt, since the app's job threads share one pid.
   const holder: LockHolder = { pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString() };
-  const ownPath = `${target}.holder.${process.pid}.json`;
+  const ownPath = `${target}.holder.${process.pid}-${randomBytes(6).toString('hex')}.json`;
   writeFileAtomicSync(ownPath, JSON.stringify(holder));
   let release: () => void;
   try {
@@ -99,24 +100,23 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
   } catch (err) {
     try { unlinkSync(ownPath); } catch { /* gone */ }
     if (errnoCode(err) !== 'ELOCKED') throw new CairnError('IO', `cannot lock ${target}: ${(err as Error).message}`, { cause: err });
-    const current = readHolder(holderPath);
-    const candidates = current ? [current] : pendingHolders(dir, name);
-    const gone = candidates.length > 0 && candidates.every((h) => h.host === hostname() && h.pid !== process.pid && !processIsAlive(h.pid));
-    if (gone) {
-      log?.warn(`taking over the lock of ${describeHolder(candidates[0]!)}: that process is gone`);
-      try { rmdirSync(lockDir); } catch { /* someone else was quicker */ }
-      for (const h of candidates) {
-        try { unlinkSync(`${target}.holder.${h.pid}.json`); } catch { /* gone */ }
-      }
-      return tryExclusiveLock(storeRoot, name, purpose, log);
+    if (!takingOver) {
+      const taken = takeOverFromDeadHolders(dir, name, log, () => tryExclusiveLock(storeRoot, name, purpose, log, true));
+      if (taken) return taken;
     }
-    const shown = current ?? candidates[0];
+    const holders = knownHolders(dir, name);
+    const shown = holders.find((h) => h.path === holderPath)?.holder ?? holders[0]?.holder;
     throw new CairnError('LOCKED', shown ? `busy: ${describeHolder(shown)}` : `busy: ${purpose} is locked by another process`);
   }
   if (previous && previous.pid !== process.pid) {
     log?.info(`took over a stale lock left by ${describeHolder(previous)}`);
   }
-  renameSync(ownPath, holderPath);
+  try {
+    renameSync(ownPath, holderPath);
+  } catch (err) {
+    try { release(); } catch { /* gone */ }
+    throw new CairnError('IO', `cannot record the holder of ${target}: ${(err as Error).message}`, { cause: err });
+  }
   let released = false;
   return {
     holder,
@@ -124,7 +124,11 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
     release() {
       if (released) return;
       released = true;
-      try { unlinkSync(holderPath); } catch { /* already gone */ }
+      // Only our own record: if the lock was lost meanwhile, the file may name its new holder.
+      const recorded = readHolder(holderPath);
+      if (recorded && recorded.pid === holder.pid && recorded.startedAt === holder.startedAt && recorded.purpose === holder.purpose) {
+        try { unlinkSync(holderPath); } catch { /* already gone */ }
+      }
       try {
         release();
       } catch {
@@ -134,14 +138,60 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
   };
 }
 
-/** Holders that were taking this lock when they stopped (their own file was not renamed into place yet). */
-function pendingHolders(dir: string, name: string): LockHolder[] {
+/**
+ * Takes over a lock whose every known holder is a process on this host that is gone. Takers go one at a time
+ * (a `.takeover` file), and the lock is retaken before the next taker may look: otherwise a second taker,
+ * still seeing the dead holder, would remove the first one's fresh lock and both would hold it.
+ */
+function takeOverFromDeadHolders(dir: string, name: string, log: Logger | undefined, relock: () => HeldLock): HeldLock | undefined {
+  const target = join(dir, name);
+  const takeover = `${target}.takeover`;
+  if (!claimTakeover(takeover)) return undefined;
+  try {
+    const holders = knownHolders(dir, name);
+    const gone = holders.length > 0 && holders.every(({ holder: h }) => h.host === hostname() && h.pid !== process.pid && !processIsAlive(h.pid));
+    if (!gone) return undefined;
+    log?.warn(`taking over the lock of ${describeHolder(holders[0]!.holder)}: that process is gone`);
+    try { rmdirSync(`${target}.lock`); } catch { /* already gone */ }
+    for (const { path } of holders) {
+      if (path !== `${target}.holder.json`) try { unlinkSync(path); } catch { /* gone */ }
+    }
+    return relock();
+  } catch (err) {
+    if (isCairnError(err, 'LOCKED')) return undefined; // someone else took it first, fairly
+    throw err;
+  } finally {
+    try { unlinkSync(takeover); } catch { /* gone */ }
+  }
+}
+
+/** Claims the right to take over a lock; false if a live process is doing it. A dead claimant's claim is removed. */
+function claimTakeover(path: string): boolean {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname() }), { flag: 'wx' });
+      return true;
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw new CairnError('IO', `cannot claim ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    const claimant = readHolder(path);
+    const age = Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+    const dead = claimant ? claimant.host === hostname() && claimant.pid !== process.pid && !processIsAlive(claimant.pid) : age > LOCK_STALE_MS;
+    if (!dead && age <= LOCK_STALE_MS) return false;
+    try { unlinkSync(path); } catch { /* gone */ }
+  }
+  return false;
+}
+
+/** The lock's recorded holder and the holders that were taking it (their own file not yet renamed into place). */
+function knownHolders(dir: string, name: string): { holder: LockHolder; path: string }[] {
+  const out: { holder: LockHolder; path: string }[] = [];
   const prefix = `${name}.holder.`;
-  const out: LockHolder[] = [];
   for (const file of readdirSync(dir)) {
-    if (!file.startsWith(prefix) || !/^\d+\.json$/.test(file.slice(prefix.length))) continue;
-    const h = readHolder(join(dir, file));
-    if (h) out.push(h);
+    if (!file.startsWith(prefix) || !/^(json|\d+(-[0-9a-f]+)?\.json)$/.test(file.slice(prefix.length))) continue;
+    const path = join(dir, file);
+    const holder = readHolder(path);
+    if (holder) out.push({ holder, path });
   }
   return out;
 }

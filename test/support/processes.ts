@@ -4,7 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, expect } from 'vitest';
 
-const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
+/** The built project: child processes and worker threads load the compiled modules from here. */
+export const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
 export const CLI = resolve(DIST, 'core', 'cli', 'cairn.js');
 
 export interface CliResult {
