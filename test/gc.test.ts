@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backupFolder } from '../core/archive/folder-backup.js';
@@ -8,6 +8,7 @@ import { encodeBlob } from '../core/blob/data-blob.js';
 import { sha256 } from '../core/chunk-store/digest.js';
 import { collectGarbage, type GcProgress } from '../core/gc/garbage-collection.js';
 import { readGcStatus } from '../core/gc/gc-status.js';
+import { checkExplicitStamps } from '../core/gc/stamp-check.js';
 import { PROTECTED_MARKER } from '../core/datastore/datastore.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
 import { pseudoRandomBytes } from './support/data.js';
@@ -184,6 +185,19 @@ describe('garbage collection', () => {
     expect(warnings.join('\n')).toMatch(/kept .*2002-02-02T00:00:00Z.*protected/);
     expect(readGcStatus(store.root)?.completed).toBe(true);
     rmSync(dir, { recursive: true });
+  });
+
+  it("measures how far the store's filesystem clock is behind this computer's (a NAS), so new chunks are kept that much longer", () => {
+    const dir = scratch();
+    const same = checkExplicitStamps(dir);
+    expect(same).toMatchObject({ ok: true, clockLagMs: 0 });
+    // This computer a minute ahead is the filesystem a minute behind: a new file's stamp is a minute "old".
+    const ahead = checkExplicitStamps(dir, () => Date.now() + 60_000);
+    expect(ahead.ok).toBe(true);
+    expect(ahead.clockLagMs).toBeGreaterThan(59_000);
+    expect(ahead.clockLagMs).toBeLessThan(61_000);
+    expect(ahead.detail).toMatch(/clock is 60\.\d s behind/);
+    expect(readdirSync(dir)).toEqual([]);
   });
 
   it('puts back a chunk a killed GC left parked, when an index still needs it', async () => {

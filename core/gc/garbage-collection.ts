@@ -90,11 +90,13 @@ async function runGc(store: Datastore, options: GcOptions): Promise<GcResult> {
   const writers = store.liveWriters();
   const oldestWriter = Math.min(started, ...writers.map((w) => Date.parse(w.startedAt)).filter((t) => Number.isFinite(t)));
   const stamps: StampCheck = checkExplicitStamps(store.chunks.chunksDir);
+  // New chunks carry the filesystem's time, which may lag ours (a NAS): the cutoff moves back by that lag.
   const cutoff = stamps.ok
-    ? oldestWriter - GC_SAFETY_MARGIN_MS - stamps.granularityMs
-    : Math.min(started - GC_FALLBACK_GRACE_MS, oldestWriter - 300_000);
+    ? oldestWriter - GC_SAFETY_MARGIN_MS - stamps.granularityMs - stamps.clockLagMs
+    : Math.min(started - GC_FALLBACK_GRACE_MS, oldestWriter - 300_000) - stamps.clockLagMs;
   /** Stamps at or after this were set by this run's mark (or by a writer since): in use. */
   const markedSince = started - stamps.granularityMs;
+  if (stamps.clockLagMs > 0) log.warn(`the store's filesystem clock is ${Math.round(stamps.clockLagMs / 1000)} s behind this computer's: unused chunks are kept that much longer`);
   if (!stamps.ok) log.warn(`timestamps set by Cairn do not stick on this filesystem (${stamps.detail}): unused chunks are kept for 24 hours and reported as pending`);
   log.info(`GC started; ${writers.length} backup(s) running; deleting unused chunks older than ${new Date(cutoff).toISOString()}`);
 
