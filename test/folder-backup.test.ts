@@ -273,6 +273,21 @@ describe('folder backup and restore round trip', () => {
   // Regression test for a bug these tests found: the restore wrote each file to `<name>.tmp_XXXXXX` first, 11 bytes
   // longer than its name, so a file whose name is 245..255 bytes long (legal, and backed up fine) could not be
   // restored (ENAMETOOLONG, IO). Fixed in core/archive/file-writer.ts (restoreTmpPath: a short tmp name).
+  it('restores setuid, setgid and sticky bits (the owner is set before the mode: a chown clears them)', async () => {
+    const src = scratch('special-bits');
+    put(src, 'suid.bin', 'x');
+    put(src, 'sgid.bin', 'y');
+    put(src, 'shared/inside.txt', 'z');
+    chmodSync(join(src, 'suid.bin'), 0o4755);
+    chmodSync(join(src, 'sgid.bin'), 0o2750);
+    chmodSync(join(src, 'shared'), 0o3775);
+    const result = await backupFolder(ctx.store, src, { id: 'special-bits' });
+    const target = scratch('special-bits-restored');
+    await restoreFolder(ctx.store, result.snapshot, target);
+    const mode = (rel: string): number => statSync(join(target, rel)).mode & 0o7777;
+    expect([mode('suid.bin'), mode('sgid.bin'), mode('shared')]).toEqual([0o4755, 0o2750, 0o3775]);
+  });
+
   it('restores a file whose name is 255 bytes long', async () => {
     const src = scratch('longname');
     const name = `${'n'.repeat(251)}.txt`;

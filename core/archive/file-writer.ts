@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { closeSync, constants, fchmodSync, futimesSync, lchownSync, lstatSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { CairnError, ioError, isCairnError } from '../errors.js';
 import { writeAllSync } from '../fs/atomic-write.js';
 import { asFsPath, displayName } from './names.js';
@@ -77,11 +77,12 @@ export function restoreFile(job: FileRestoreJob, content: Iterable<Uint8Array>, 
     if (hash && !hash.digest().equals(job.digest)) {
       throw new CairnError('CORRUPT', `${job.archivePath}: restored content does not match the snapshot's checksum`);
     }
+    // Owner first: on Linux a chown clears the setuid and setgid bits, even for root.
+    if (isRoot) fchownSync(fd, job.uid, job.gid);
     fchmodSync(fd, job.mode);
     futimesSync(fd, nsToTime(job.mtimeNs), nsToTime(job.mtimeNs));
     closeSync(fd);
     fd = undefined;
-    if (isRoot) lchownSync(tmp, job.uid, job.gid);
     renameSync(tmp, path);
     return true;
   } catch (err) {

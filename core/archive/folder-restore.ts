@@ -225,9 +225,9 @@ async function runRestore(store: Datastore, ref: SnapshotRef, target: string, op
   // 4. Folder attributes last: a read-only folder would refuse its children, and writing changes mtimes.
   for (const { entry, path } of folders) {
     try {
+      if (isRoot) lchownSync(path, entry.uid, entry.gid); // before the mode: a chown may clear setgid
       chmodSync(path, entry.mode);
       utimesSync(path, nsToTime(entry.mtimeNs), nsToTime(entry.mtimeNs));
-      if (isRoot) lchownSync(path, entry.uid, entry.gid);
     } catch (err) {
       log.warn(`cannot set the attributes of ${displayName(path)}: ${(err as Error).message}`);
     }
