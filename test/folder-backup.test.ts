@@ -24,7 +24,7 @@ import { MemoryLogger } from '../core/log.js';
 import { pseudoRandomBytes, textBytes } from './support/data.js';
 import { isRoot, storeTempRoot, useDatastore } from './support/folder-store.js';
 import { expectCode } from './support/errors.js';
-import { useLockHolders } from './support/processes.js';
+import { useChildScripts, useLockHolders } from './support/processes.js';
 import { buildRichTree, ODD_NAMES } from './support/rich-tree.js';
 import { expectSameTree, mkfifo, put, readTree, removeTree, stampTimes, tmpFiles, useScratch } from './support/tree.js';
 
@@ -794,6 +794,7 @@ describe('folder backup jobs: cancel, progress, locks', () => {
   const ctx = useDatastore();
   const scratch = useScratch();
   const lockHolder = useLockHolders();
+  const startChild = useChildScripts();
 
   function jobTree(label: string): string {
     const src = scratch(label);
@@ -801,6 +802,34 @@ describe('folder backup jobs: cancel, progress, locks', () => {
     put(src, 'big.bin', pseudoRandomBytes(2 * MiB, `${label}-big`));
     return src;
   }
+
+  it('skips a file replaced by a FIFO after the scan instead of waiting on it forever', async () => {
+    const src = scratch('fifo-swap');
+    put(src, 'a.txt', 'a');
+    put(src, 'swapped', 'a regular file when scanned');
+    // In a child process: were the open to block, it would freeze the thread, and the test could only kill it.
+    const child = await startChild<{ skipped: number; warnings: string[] }>(`
+      const { unlinkSync } = await import('node:fs');
+      const { execFileSync } = await import('node:child_process');
+      const { Datastore } = await load('core/datastore/datastore.js');
+      const { backupFolder } = await load('core/archive/folder-backup.js');
+      const src = ${JSON.stringify(src)};
+      const store = Datastore.open(${JSON.stringify(ctx.store.root)});
+      let swapped = false;
+      const result = await backupFolder(store, src, { id: 'fifo-swap', workers: 0, progressIntervalMs: 0, onProgress: (p) => {
+        if (p.phase !== 'scanning' || swapped) return;
+        swapped = true;
+        unlinkSync(src + '/swapped');
+        execFileSync('mkfifo', [src + '/swapped']);
+      } });
+      ready({ skipped: result.stats.skipped, warnings: result.warnings });
+    `);
+    const outcome = await Promise.race([child.exited.then(() => 'exited'), new Promise((r) => setTimeout(() => r('hung'), 30_000))]);
+    if (outcome === 'hung') await child.kill();
+    expect(outcome).toBe('exited');
+    expect(child.message.skipped).toBe(1);
+    expect(child.message.warnings).toContainEqual(expect.stringMatching(/swapped: no longer a regular file/));
+  }, 60_000);
 
   it('cancels a backup on its first progress event: CANCELLED, no snapshot, no tmp files; the next backup works', async () => {
     const src = jobTree('cancel');

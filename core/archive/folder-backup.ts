@@ -196,7 +196,9 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
     const readFile = async (node: SourceNode, baseEntry: FileEntry | undefined): Promise<FileEntry | undefined> => {
       let fd: number;
       try {
-        fd = openSync(node.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+        // Non-blocking: were the file replaced by a FIFO since the scan, opening it would wait for a writer
+        // forever (and freeze this thread); the fstat below then skips it. Reads of a regular file still block.
+        fd = openSync(node.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
       } catch (err) {
         log.warn(`skipped ${node.rel}: ${errnoCode(err) === 'ENOENT' ? 'it vanished during the backup' : (err as Error).message}`);
         stats.skipped++;
