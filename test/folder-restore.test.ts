@@ -94,6 +94,10 @@ describe('restoring part of a snapshot, and existing files', () => {
     expect(restored).toMatchObject({ filesTotal: 80, filesDone: 80, conflicts: 0 });
     expectSameTree(work, target);
     expect(tmpFiles(target)).toEqual([]);
+    // Again into the same folder: every file is kept, and progress still reaches the total.
+    const again = await restoreFolder(ctx.store, result.snapshot, target);
+    expect(again).toMatchObject({ filesDone: 80, conflicts: 80, bytesDone: again.bytesTotal });
+    expect(again.bytesTotal).toBeGreaterThan(0);
   });
 
   it('restores one file into the target, with its mode and mtime', async () => {
@@ -136,6 +140,7 @@ describe('restoring part of a snapshot, and existing files', () => {
 
     const kept = await restoreFolder(ctx.store, ref!, target, { path: 'docs/sub' });
     expect(kept.conflicts).toBe(3);
+    expect(kept.bytesDone).toBe(kept.bytesTotal);
     expect(kept.warnings.filter((w) => w.startsWith('kept existing'))).toHaveLength(3);
     expect(readFileSync(join(target, 'a.txt'), 'utf8')).toBe('my own a');
     expect(readFileSync(join(target, 'deeper/c.txt'), 'utf8')).toBe('my own c');

@@ -186,6 +186,7 @@ async function runRestore(store: Datastore, ref: SnapshotRef, target: string, op
       throwIfCancelled(options.signal, 'restore');
       const content = reader.data.slices(f.payloadOffset, f.size);
       if (restoreFile(f, content, existing, (n) => advance(0, n, f.archivePath), reader.chunkDigestOf(f.payloadOffset, f.size))) wrote[f.id] = 1;
+      else advance(0, f.size); // kept: its bytes count as done, so progress reaches the total
       advance(1, 0);
       await yieldToEventLoop();
     }

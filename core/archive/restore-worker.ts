@@ -38,6 +38,7 @@ try {
       const job = jobs[i]!;
       const content = reader.data.slices(job.payloadOffset, job.size);
       if (restoreFile(job, content, existing, (n) => { bytes += n; }, reader.chunkDigestOf(job.payloadOffset, job.size))) restored.push(job.id);
+      else bytes += job.size; // kept: counts as done, so progress reaches the total
       files++;
       if (performance.now() - last > 50) {
         parentPort!.postMessage({ type: 'progress', files, bytes } satisfies RestoreWorkerMessage);
