@@ -831,6 +831,29 @@ describe('folder backup jobs: cancel, progress, locks', () => {
     expect(child.message.warnings).toContainEqual(expect.stringMatching(/swapped: no longer a regular file/));
   }, 60_000);
 
+  it('does not read through a folder replaced by a symlink after the scan', async () => {
+    const work = scratch('dir-swap');
+    const src = join(work, 'src');
+    put(src, 'd/f.txt', 'inside the source');
+    put(src, 'd/g.txt', 'also inside');
+    put(work, 'outside/f.txt', 'SECRET OUTSIDE THE SOURCE');
+    let swapped = false;
+    const result = await backupFolder(ctx.store, src, { id: 'dir-swap', progressIntervalMs: 0, onProgress: (p) => {
+      if (p.phase !== 'scanning' || swapped) return;
+      swapped = true;
+      renameSync(join(src, 'd'), join(work, 'd-moved'));
+      symlinkSync(join(work, 'outside'), join(src, 'd'));
+    } });
+    expect(swapped).toBe(true);
+    expect(result.warnings).toContainEqual(expect.stringMatching(/folder d was replaced or moved during the backup/));
+    expect(result.stats.skipped).toBe(2);
+    const snap = reader(ctx.store, result.snapshot);
+    expect(snap.list('d').map((e) => e.name.toString())).toEqual([]);
+    const target = scratch('dir-swap-restored');
+    await restoreFolder(ctx.store, result.snapshot, target);
+    expect(readdirSync(join(target, 'd'))).toEqual([]);
+  });
+
   it('cancels a backup on its first progress event: CANCELLED, no snapshot, no tmp files; the next backup works', async () => {
     const src = jobTree('cancel');
     const ac = new AbortController();

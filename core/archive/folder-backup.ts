@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, openSync, readlinkSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { assertBackupId, snapshotPath, toBackupId, type SnapshotRef } from '../backup/backup-names.js';
 import { chunkerParams, MiB } from '../chunker/chunker-params.js';
@@ -299,13 +299,17 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       }, linkKey);
     };
 
-    const processFile = async (node: SourceNode, baseEntry: ArchiveEntry | undefined): Promise<FileEntry | undefined> => {
+    const processFile = async (node: SourceNode, baseEntry: ArchiveEntry | undefined, folderIntact: () => boolean): Promise<FileEntry | undefined> => {
       const st = node.stat;
       const linkKey = st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
       const first = linkKey ? hardlinks.get(linkKey) : undefined;
       if (first) {
         stats.hardlinks++;
         return { ...first, kind: EntryKind.Hardlink, name: node.name, linkTarget: first.relBytes };
+      }
+      if (!folderIntact()) {
+        stats.skipped++;
+        return undefined;
       }
       const baseFile = baseEntry && (baseEntry.kind === EntryKind.File || baseEntry.kind === EntryKind.Hardlink) ? baseEntry : undefined;
       const entry = st.size === 0 && !baseFile ? emptyFile(node) : await readFile(node, baseFile);
@@ -321,6 +325,17 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
           log.warn(`base snapshot unreadable at ${node.rel || '.'}: ${(err as Error).message}; reading everything below it`);
         }
       }
+      // Before anything in this folder is read: is it still the folder the scan listed? Were it replaced by a
+      // symlink since, reading "its" files would read wherever that points. Asked once, and only if needed.
+      let intact: boolean | undefined;
+      const folderIntact = (): boolean => {
+        if (intact === undefined) {
+          const now = lstatSync(node.path, { bigint: true, throwIfNoEntry: false });
+          intact = now !== undefined && now.isDirectory() && now.ino === node.stat.ino && now.dev === node.stat.dev;
+          if (!intact) log.warn(`folder ${node.rel || '.'} was replaced or moved during the backup; its changed entries are skipped`);
+        }
+        return intact;
+      };
       const entries: ArchiveEntry[] = [];
       // Both lists are sorted by name bytes: one cursor through the base finds every match.
       const baseList = baseEntries ?? [];
@@ -334,6 +349,10 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
           continue;
         }
         if (child.kind === 'symlink') {
+          if (!folderIntact()) {
+            stats.skipped++;
+            continue;
+          }
           try {
             const target = readlinkSync(child.path, { encoding: 'buffer' });
             entries.push({ kind: EntryKind.Symlink, name: child.name, mode: child.stat.mode & 0o7777, uid: child.stat.uid,
@@ -345,7 +364,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
           }
           continue;
         }
-        const entry = reuseUnchanged(child, baseEntry) ?? await processFile(child, baseEntry);
+        const entry = reuseUnchanged(child, baseEntry) ?? await processFile(child, baseEntry, folderIntact);
         if (entry) entries.push(entry);
         progress.filesDone++;
         const pause = tick(child.rel);
