@@ -717,12 +717,17 @@ describe('snapshot diff', () => {
     expect(back).toMatchObject({ added: 2, removed: 2, changed: 6, bytesAdded: 3000 + 9, bytesRemoved: 1234 + 30 + 8 + 8 });
     expect(back.entries.filter((e) => e.change === 'added').map((e) => e.path).sort()).toEqual(['removed-dir', 'removed.txt']);
 
-    // A kind change (file to folder) is reported as such.
+    // A file that became a folder: the file removed and the folder added, each with its size.
+    const fileSize = statSync(join(src, 'same.txt')).size;
     rmSync(join(src, 'same.txt'));
-    put(src, 'same.txt/now-a-folder.txt', 'f');
+    put(src, 'same.txt/now-a-folder.txt', 'folder content');
     const v3 = await backupFolder(ctx.store, src, { id: 'diff' });
     const kind = diffSnapshots(ctx.store, v2.snapshot, v3.snapshot);
-    expect(kind.entries).toEqual([expect.objectContaining({ path: 'same.txt', change: 'changed', kind: 'directory', what: ['kind'] })]);
+    expect(kind.entries).toEqual([
+      { path: 'same.txt', change: 'removed', kind: 'file', sizeBefore: fileSize },
+      { path: 'same.txt', change: 'added', kind: 'directory', sizeAfter: 14 },
+    ]);
+    expect(kind).toMatchObject({ added: 1, removed: 1, changed: 0, bytesAdded: 14, bytesRemoved: fileSize });
 
     // Identical snapshots: nothing.
     const v4 = await backupFolder(ctx.store, src, { id: 'diff' });

@@ -71,17 +71,29 @@ export function diffSnapshots(store: Datastore, from: SnapshotRef, to: SnapshotR
       const c = x && y ? Buffer.compare(x.name, y.name) : x ? -1 : 1;
       const entry = c <= 0 ? x! : y!;
       const path = prefix + displayName(entry.name);
-      if (c < 0) {
-        const size = contentSize(a, x!);
-        result.entries.push({ path, change: 'removed', kind: kindName(x!.kind), sizeBefore: size });
+      const removed = (e: ArchiveEntry): void => {
+        const size = contentSize(a, e);
+        result.entries.push({ path, change: 'removed', kind: kindName(e.kind), sizeBefore: size });
         result.removed++;
         result.bytesRemoved += size;
-        i++;
-      } else if (c > 0) {
-        const size = contentSize(b, y!);
-        result.entries.push({ path, change: 'added', kind: kindName(y!.kind), sizeAfter: size });
+      };
+      const added = (e: ArchiveEntry): void => {
+        const size = contentSize(b, e);
+        result.entries.push({ path, change: 'added', kind: kindName(e.kind), sizeAfter: size });
         result.added++;
         result.bytesAdded += size;
+      };
+      if (c < 0) {
+        removed(x!);
+        i++;
+      } else if (c > 0) {
+        added(y!);
+        j++;
+      } else if ((x!.kind === EntryKind.Directory) !== (y!.kind === EntryKind.Directory)) {
+        // A file became a folder or the other way round: two different things under one name, with their sizes.
+        removed(x!);
+        added(y!);
+        i++;
         j++;
       } else {
         const what = differences(x!, y!)!;
