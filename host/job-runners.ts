@@ -78,8 +78,8 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
             rate: p.rate, etaSeconds: p.etaSeconds, currentPath: p.currentPath,
           }),
         });
-        files += r.filesDone;
-        bytes += r.bytesDone;
+        files += r.filesDone - r.filesKept;
+        bytes += r.bytesDone - r.bytesKept;
         conflicts += r.conflicts;
       }
       return {

@@ -152,7 +152,7 @@ describe('cairn CLI: folder backups', () => {
     writeFileSync(join(sub, 'out/deep.txt'), 'mine');
     const kept = await cairn(['restore', store, 'host/docs', 'docs/sub/deep.txt', '--to', join(sub, 'out')]);
     expect(kept.code, kept.stderr).toBe(0);
-    expect(kept.stdout).toBe(`Restored 1 files (0 B) to ${join(sub, 'out')}; kept 1 existing files (use --overwrite to replace them)\n`);
+    expect(kept.stdout).toBe(`Restored 0 files (0 B) to ${join(sub, 'out')}; kept 1 existing files (use --overwrite to replace them)\n`);
     expect(kept.stderr).toBe(`warning: kept existing ${join(sub, 'out/deep.txt')} (not overwriting)\n`);
     expect(readFileSync(join(sub, 'out/deep.txt'), 'utf8')).toBe('mine');
     const over = await cairn(['restore', store, 'host/docs', 'docs/sub/deep.txt', '--to', join(sub, 'out'), '--overwrite']);

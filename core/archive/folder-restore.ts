@@ -25,8 +25,11 @@ export interface FolderRestoreProgress extends RateSample {
 
 export interface FolderRestoreResult extends FolderRestoreProgress {
   target: string;
-  /** Existing files left alone because overwrite was not asked for. */
+  /** Existing files, hardlinks and symlinks left alone because overwrite was not asked for. */
   conflicts: number;
+  /** Of filesDone and bytesDone: the files (and hardlinks) kept as they were, not written. */
+  filesKept: number;
+  bytesKept: number;
   warnings: string[];
 }
 
@@ -104,6 +107,8 @@ async function runRestore(store: Datastore, ref: SnapshotRef, target: string, op
 
   // 1. Folders and symlinks now; files and hardlinks collected.
   let conflicts = 0;
+  let filesKept = 0;
+  let bytesKept = 0;
   let lastYield = performance.now();
   const plan = async (entry: ArchiveEntry, path: Buffer, archivePath: Buffer): Promise<void> => {
     if (!isSafeName(entry.name)) throw new CairnError('CORRUPT', `unsafe name in the archive at ${displayName(archivePath)}`);
@@ -194,6 +199,8 @@ async function runRestore(store: Datastore, ref: SnapshotRef, target: string, op
   for (const f of byId) {
     if (wrote[f.id]) continue;
     conflicts++;
+    filesKept++;
+    bytesKept += f.size;
     log.warn(`kept existing ${displayName(f.path)} (not overwriting)`);
   }
 
@@ -206,6 +213,8 @@ async function runRestore(store: Datastore, ref: SnapshotRef, target: string, op
     const st = lstatSync(h.path, { throwIfNoEntry: false });
     if (st && !options.overwrite) {
       conflicts++;
+      filesKept++;
+      bytesKept += h.entry.size;
       log.warn(`kept existing ${displayName(h.path)} (not overwriting)`);
     } else if (linked !== undefined) {
       try {
@@ -236,7 +245,7 @@ async function runRestore(store: Datastore, ref: SnapshotRef, target: string, op
   Object.assign(progress, meter.sample(progress.bytesDone));
   progress.currentPath = '';
   report.flush(progress);
-  return { ...progress, target: dest, conflicts, warnings: memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message) };
+  return { ...progress, target: dest, conflicts, filesKept, bytesKept, warnings: memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message) };
 }
 
 /**

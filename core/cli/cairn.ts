@@ -223,7 +223,7 @@ async function main(argv: string[]): Promise<number> {
           label: `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}` }),
       });
       progress.done();
-      print(values, result, `Restored ${result.filesDone} files (${formatBytes(result.bytesDone)}) to ${result.target}`
+      print(values, result, `Restored ${result.filesDone - result.filesKept} files (${formatBytes(result.bytesDone - result.bytesKept)}) to ${result.target}`
         + (result.conflicts > 0 ? `; kept ${result.conflicts} existing files (use --overwrite to replace them)` : ''));
       return 0;
     }
