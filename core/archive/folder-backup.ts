@@ -20,7 +20,7 @@ import { InlineChunkWriter } from '../chunk-store/inline-chunk-writer.js';
 import { ExcludeRules } from './excludes.js';
 import { FolderArchiveReader } from './folder-reader.js';
 import { RecordQueue } from './record-queue.js';
-import { scanSource, type SourceNode } from './source-scan.js';
+import { hardlinkKey, scanSource, type SourceNode } from './source-scan.js';
 import { ArchiveStreamWriter } from './stream-writer.js';
 
 /** Average chunk size of the payload stream: small enough that a change rewrites little (docs/FORMAT.md). */
@@ -287,7 +287,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       const st = node.stat;
       if (!baseEntry || (baseEntry.kind !== EntryKind.File && baseEntry.kind !== EntryKind.Hardlink)) return undefined;
       if (baseEntry.size !== st.size || baseEntry.mtimeNs !== st.mtimeNs || baseEntry.ino !== st.ino || baseEntry.ctimeNs !== st.ctimeNs) return undefined;
-      const linkKey = st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
+      const linkKey = hardlinkKey(st);
       if (linkKey && hardlinks.has(linkKey)) return undefined; // a later link of a file already stored
       const offset = st.size === 0 ? 0 : reuser?.reuse(baseEntry.payloadOffset, st.size);
       if (offset === undefined) return undefined;
@@ -301,7 +301,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
 
     const processFile = async (node: SourceNode, baseEntry: ArchiveEntry | undefined, folderIntact: () => boolean): Promise<FileEntry | undefined> => {
       const st = node.stat;
-      const linkKey = st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
+      const linkKey = hardlinkKey(st);
       const first = linkKey ? hardlinks.get(linkKey) : undefined;
       if (first) {
         stats.hardlinks++;

@@ -32,6 +32,16 @@ export interface SourceNode {
   children?: SourceNode[];
 }
 
+/** The key under which the links of one inode meet (undefined for a file with a single link). */
+export function hardlinkKey(st: SourceStat): string | undefined {
+  return st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
+}
+
+/** The display path of `name` inside the folder at `parentRel` ('' for the root). */
+function childRel(parentRel: string, name: Buffer): string {
+  return parentRel ? `${parentRel}/${name.toString()}` : name.toString();
+}
+
 /** A scanned entry; its display path is made when first asked for (most never are: no excludes, no warnings). */
 class ScannedNode implements SourceNode {
   children?: SourceNode[];
@@ -41,11 +51,7 @@ class ScannedNode implements SourceNode {
     private readonly parent: SourceNode) {}
 
   get rel(): string {
-    if (this.relPath === undefined) {
-      const parentRel = this.parent.rel;
-      this.relPath = parentRel ? `${parentRel}/${this.name.toString()}` : this.name.toString();
-    }
-    return this.relPath;
+    return (this.relPath ??= childRel(this.parent.rel, this.name));
   }
 }
 
@@ -120,7 +126,7 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
     // Only a folder that lists the ignore file is asked for it: a failed read per folder costs an exception each.
     const inner = names.some((n) => n.equals(IGNORE_FILE_NAME)) ? rules.enter(dir.path, dir.rel, (m) => options.log.warn(m)) : rules;
     const children: SourceNode[] = [];
-    const relOf = (name: Buffer): string => (dir.rel ? `${dir.rel}/${name.toString()}` : name.toString());
+    const relOf = (name: Buffer): string => childRel(dir.rel, name);
     for (const name of names) {
       const path = Buffer.concat([dir.path, SLASH, name]);
       if (!isSafeName(name)) {
@@ -155,7 +161,7 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
       children.push(node);
       if (kind === 'file') {
         totals.files++;
-        const key = node.stat.nlink > 1 ? `${node.stat.dev}:${node.stat.ino}` : undefined;
+        const key = hardlinkKey(node.stat);
         if (!key || !linked.has(key)) totals.bytes += node.stat.size;
         if (key) linked.add(key);
       } else if (kind === 'symlink') totals.symlinks++;

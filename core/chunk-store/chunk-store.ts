@@ -138,13 +138,9 @@ export class ChunkStore {
    * so the caller can skip compressing and writing it; otherwise the caller writes it.
    */
   markIfPresent(digest: Uint8Array | string): boolean {
-    return this.isPresent(digest) && this.touch(digest);
-  }
-
-  /** Whether a non-empty chunk file with this digest is in place (it is not marked: see touch). */
-  isPresent(digest: Uint8Array | string): boolean {
     const st = lstatSync(this.chunkPath(digest), { throwIfNoEntry: false });
-    return st !== undefined && st.isFile() && st.size > 0;
+    if (!st || !st.isFile() || st.size === 0) return false;
+    return this.touch(digest);
   }
 
   exists(digest: Uint8Array | string): boolean {
