@@ -6,6 +6,7 @@ import type { JobState } from '../../contract/jobs.js';
 import { createClient } from '../../renderer/src/api/client.js';
 import { App } from '../../renderer/src/components/App.js';
 import { ErrorNote } from '../../renderer/src/components/ErrorNote.js';
+import { FolderBrowser } from '../../renderer/src/components/FolderBrowser.js';
 import { JobCard } from '../../renderer/src/components/JobCard.js';
 import { createAppStore, type AppStore } from '../../renderer/src/state/app-store.js';
 import { AppStoreContext } from '../../renderer/src/state/use-app.js';
@@ -136,5 +137,25 @@ describe('the app', () => {
     await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Start backup' })); });
     expect(screen.getByRole('button', { name: 'Start backup' })).toBeTruthy();
     expect(screen.getByRole('alert').getAttribute('data-code')).toBe('PATH_NOT_ALLOWED');
+  });
+});
+
+describe('FolderBrowser', () => {
+  it('shows the folder the user went to, even when the listing asked for on open answers after it', async () => {
+    let answerFirst: (listing: unknown) => void = () => {};
+    host.answers.listFolder = (req: { path?: string }) => (req.path === '/home/ann/photos'
+      ? { path: '/home/ann/photos', parent: '/home/ann', folders: [{ name: '2024', path: '/home/ann/photos/2024' }], fileCount: 3 }
+      : new Promise((resolve) => { answerFirst = resolve; }));
+    wrap(<FolderBrowser />);
+    act(() => { void store.getState().pickFolder('Folder to back up'); });
+    const dialog = await screen.findByRole('dialog');
+    fireEvent.change(within(dialog).getByLabelText('Folder'), { target: { value: '/home/ann/photos' } });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Go' }));
+    await within(dialog).findByRole('button', { name: '2024/' });
+    // The home listing asked for on open comes last: it must not replace where the user went.
+    await act(async () => { answerFirst({ path: '/home/ann', folders: [{ name: 'docs', path: '/home/ann/docs' }], fileCount: 9 }); });
+    expect(within(dialog).getByRole('button', { name: '2024/' })).toBeTruthy();
+    expect(within(dialog).queryByRole('button', { name: 'docs/' })).toBeNull();
+    expect((within(dialog).getByLabelText('Folder') as HTMLInputElement).value).toBe('/home/ann/photos');
   });
 });

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { FolderListing } from '../../../contract/model.js';
 import { errorInfo } from '../api/client.js';
@@ -14,14 +14,18 @@ export function FolderBrowser() {
   const [error, setError] = useState<AppErrorInfo>();
   const [typed, setTyped] = useState('');
 
+  // Only the newest listing counts: the first one (asked for on open) may answer after the user already went on.
+  const latest = useRef(0);
   const go = async (path?: string) => {
+    const asked = ++latest.current;
     try {
       const next = await client.listFolder(path ? { path } : {});
+      if (asked !== latest.current) return;
       setListing(next);
       setTyped(next.path);
       setError(undefined);
     } catch (err) {
-      setError(errorInfo(err));
+      if (asked === latest.current) setError(errorInfo(err));
     }
   };
   useEffect(() => {
