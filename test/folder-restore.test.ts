@@ -481,4 +481,24 @@ describe('crafted archives', () => {
     await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT');
     expectNothingOutside(w);
   });
+
+  it('refuses a current-layout folder entry that points before the start of the metadata or payload stream as CORRUPT', async () => {
+    const w = workspace();
+    const craft = (place: { recordOffset: number; payloadBase: number }, child: { recordOffset: number; payloadBase: number }) =>
+      (meta: StreamBuilder): DirectoryEntry => {
+        // Encoded as if it lay at `place`, but written at the start of the stream: its distances reach past offset 0.
+        const record = encodeDirectoryRecord([{
+          kind: EntryKind.Directory, name: Buffer.from('sub'), mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n, recordLength: 8, ...child,
+        }], place);
+        return { kind: EntryKind.Directory, name: Buffer.alloc(0), mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n, recordOffset: meta.write(record),
+          recordLength: record.length, payloadBase: 0 };
+      };
+    for (const build of [craft({ recordOffset: 100, payloadBase: 0 }, { recordOffset: 0, payloadBase: 0 }),
+      craft({ recordOffset: 0, payloadBase: 1000 }, { recordOffset: 0, payloadBase: 0 })]) {
+      const ref = craftRaw(ctx.store, `crafted-${++n}`, build);
+      expect(() => new FolderArchiveReader(ctx.store.openSnapshot(ref)).list('')).toThrow(/points outside the metadata or payload stream/);
+      await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT');
+      expectNothingOutside(w);
+    }
+  });
 });

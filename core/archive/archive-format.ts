@@ -58,6 +58,22 @@ export interface DirectoryEntry extends EntryBase {
   /** Where this directory's own record lies in the metadata stream. */
   recordOffset: number;
   recordLength: number;
+  /**
+   * Where the content of this directory's subtree starts in the payload stream: the offset its record's file
+   * offsets are relative to (version 2 records). Undefined when writing a subtree without content; 0 in the
+   * first record version, whose offsets are absolute.
+   */
+  payloadBase?: number;
+}
+
+/**
+ * Where a record lies: its offset in the metadata stream and its directory's payload base. A version 2 record
+ * stores its offsets relative to these, so a folder whose subtree did not change keeps a byte-identical record
+ * however much the content before it grew or shrank, and its metadata chunks deduplicate.
+ */
+export interface RecordPlace {
+  recordOffset: number;
+  payloadBase: number;
 }
 
 export interface SymlinkEntry extends EntryBase {
@@ -67,10 +83,16 @@ export interface SymlinkEntry extends EntryBase {
 
 export type ArchiveEntry = FileEntry | DirectoryEntry | SymlinkEntry;
 
-const RECORD_MAGIC = 0x31524443; // "CDR1"
+/** Version 1 records ("CDR1") hold absolute offsets; still read, and written only by tests. */
+const RECORD_MAGIC_V1 = 0x31524443;
+/** Version 2 records ("CDR2") hold offsets relative to their RecordPlace. */
+const RECORD_MAGIC = 0x32524443;
 /** The first trailer: no chunk-digest threshold (every file digest is of the content). Still read. */
 const TRAILER_MAGIC_V1 = Buffer.from('CAIRNMT1');
-const TRAILER_MAGIC = Buffer.from('CAIRNMT2');
+/** The second trailer: a threshold, and the root entry's offsets absolute. Still read. */
+const TRAILER_MAGIC_V2 = Buffer.from('CAIRNMT2');
+/** The current trailer: as the second, with the root entry in the version 2 layout (relative offsets). */
+const TRAILER_MAGIC = Buffer.from('CAIRNMT3');
 /** u32 root entry length + 4 × u64 stats + 8-byte magic. */
 const TRAILER_FIXED_SIZE_V1 = 4 + 32 + 8;
 /** u32 root entry length + 4 × u64 stats + u64 chunk-digest threshold + 8-byte magic. */
@@ -117,6 +139,14 @@ class ByteWriter {
     this.length += 8;
   }
   i64(v: bigint): void { this.ensure(8); this.buf.writeBigInt64LE(v, this.length); this.length += 8; }
+  /** A signed safe integer as i64, in two halves (no BigInt). */
+  int(v: number): void {
+    this.ensure(8);
+    const hi = Math.floor(v / 0x1_0000_0000);
+    this.buf.writeUInt32LE(v - hi * 0x1_0000_0000, this.length);
+    this.buf.writeInt32LE(hi, this.length + 4);
+    this.length += 8;
+  }
   bytes(b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.length); this.length += b.length; }
   shortBytes(b: Uint8Array, what: string): void {
     if (b.length > MAX_NAME) throw new CairnError('INVALID_NAME', `${what} of ${b.length} bytes is too long`);
@@ -149,6 +179,15 @@ class ByteReader {
     return hi * 0x1_0000_0000 + lo;
   }
   i64(): bigint { this.need(8); const v = this.buf.readBigInt64LE(this.pos); this.pos += 8; return v; }
+  /** A signed i64 that must be a safe integer. */
+  int(): number {
+    this.need(8);
+    const lo = this.buf.readUInt32LE(this.pos);
+    const hi = this.buf.readInt32LE(this.pos + 4);
+    this.pos += 8;
+    if (hi >= 0x20_0000 || hi < -0x20_0000) throw new CairnError('CORRUPT', `${this.what}: number out of range`);
+    return hi * 0x1_0000_0000 + lo;
+  }
   /** A view, not a copy: decoded names and digests share the record's memory (copying them was most of decoding). */
   bytes(n: number): Buffer { this.need(n); const v = this.buf.subarray(this.pos, this.pos + n); this.pos += n; return v; }
   shortBytes(): Buffer { return this.bytes(this.u16()); }
@@ -163,7 +202,13 @@ export function isSafeName(name: Uint8Array): boolean {
   return !name.includes(0x2f) && !name.includes(0);
 }
 
-function writeEntry(w: ByteWriter, e: ArchiveEntry): void {
+/**
+ * Writes one entry. With a place (version 2), a file's payload offset is stored relative to its folder's
+ * payload base (0 for an empty file), and a folder's record offset as the distance back from the record
+ * holding it and its payload base relative to that record's. A hardlink's offset stays absolute: its content
+ * is its first link's, anywhere in the stream. Without a place (version 1) every offset is absolute.
+ */
+function writeEntry(w: ByteWriter, e: ArchiveEntry, place: RecordPlace | undefined): void {
   w.u8(e.kind);
   w.shortBytes(e.name, 'name');
   w.u32(e.mode);
@@ -174,15 +219,23 @@ function writeEntry(w: ByteWriter, e: ArchiveEntry): void {
     case EntryKind.File:
     case EntryKind.Hardlink:
       w.u64(e.size);
-      w.u64(e.payloadOffset);
+      if (place && e.kind === EntryKind.File) w.int(e.size > 0 ? e.payloadOffset - place.payloadBase : 0);
+      else w.u64(e.payloadOffset);
       w.bytes(e.digest);
       w.u64(e.ino);
       w.i64(e.ctimeNs);
       if (e.kind === EntryKind.Hardlink) w.shortBytes(e.linkTarget ?? Buffer.alloc(0), 'hardlink target');
       break;
     case EntryKind.Directory:
-      w.u64(e.recordOffset);
-      w.u32(e.recordLength);
+      if (place) {
+        if (e.recordOffset > place.recordOffset) throw new Error(`folder record at ${e.recordOffset} after its parent's at ${place.recordOffset}`);
+        w.u64(place.recordOffset - e.recordOffset);
+        w.u32(e.recordLength);
+        w.int(e.payloadBase === undefined ? 0 : e.payloadBase - place.payloadBase);
+      } else {
+        w.u64(e.recordOffset);
+        w.u32(e.recordLength);
+      }
       break;
     case EntryKind.Symlink:
       w.shortBytes(e.target, 'symlink target');
@@ -190,19 +243,37 @@ function writeEntry(w: ByteWriter, e: ArchiveEntry): void {
   }
 }
 
-function readEntry(r: ByteReader, what: string): ArchiveEntry {
+/** Reads one entry; offsets come back absolute whatever the version (see writeEntry). */
+function readEntry(r: ByteReader, what: string, place: RecordPlace | undefined): ArchiveEntry {
   const kind = r.u8();
   const name = r.shortBytes();
   const base = { name, mode: r.u32(), uid: r.u32(), gid: r.u32(), mtimeNs: r.i64() };
   switch (kind) {
     case EntryKind.File:
     case EntryKind.Hardlink: {
-      const e: FileEntry = { ...base, kind, size: r.num(), payloadOffset: r.num(), digest: r.bytes(32), ino: r.u64(), ctimeNs: r.i64() };
+      const size = r.num();
+      let payloadOffset: number;
+      if (place && kind === EntryKind.File) {
+        const relative = r.int();
+        payloadOffset = size > 0 ? place.payloadBase + relative : 0;
+        if (payloadOffset < 0) throw new CairnError('CORRUPT', `${what}: file ${JSON.stringify(displayName(name))} starts before the payload stream`);
+      } else {
+        payloadOffset = r.num();
+      }
+      const e: FileEntry = { ...base, kind, size, payloadOffset, digest: r.bytes(32), ino: r.u64(), ctimeNs: r.i64() };
       if (kind === EntryKind.Hardlink) e.linkTarget = r.shortBytes();
       return e;
     }
-    case EntryKind.Directory:
-      return { ...base, kind, recordOffset: r.num(), recordLength: r.u32() };
+    case EntryKind.Directory: {
+      if (!place) return { ...base, kind, recordOffset: r.num(), recordLength: r.u32(), payloadBase: 0 };
+      const distance = r.num();
+      const recordLength = r.u32();
+      const payloadBase = place.payloadBase + r.int();
+      if (distance > place.recordOffset || payloadBase < 0) {
+        throw new CairnError('CORRUPT', `${what}: folder ${JSON.stringify(displayName(name))} points outside the metadata or payload stream`);
+      }
+      return { ...base, kind, recordOffset: place.recordOffset - distance, recordLength, payloadBase };
+    }
     case EntryKind.Symlink:
       return { ...base, kind, target: r.shortBytes() };
     default:
@@ -213,24 +284,33 @@ function readEntry(r: ByteReader, what: string): ArchiveEntry {
 /** One writer reused for every record: a fresh, growing buffer per folder was a large part of encoding a tree. */
 const recordWriter = new ByteWriter();
 
-/** Encodes a directory record: the entries sorted by name bytes (so lookups can binary-search). */
-export function encodeDirectoryRecord(entries: ArchiveEntry[]): Buffer {
+/**
+ * Encodes a directory record, the entries sorted by name bytes (so lookups can binary-search), in the version 2
+ * layout relative to `place`; without a place, in the first layout (absolute offsets; tests write it to prove
+ * readers still read it).
+ */
+export function encodeDirectoryRecord(entries: ArchiveEntry[], place?: RecordPlace): Buffer {
   const w = recordWriter;
   w.reset();
-  w.u32(RECORD_MAGIC);
+  w.u32(place ? RECORD_MAGIC : RECORD_MAGIC_V1);
   w.u32(entries.length);
-  for (const e of entries) writeEntry(w, e);
+  for (const e of entries) writeEntry(w, e, place);
   return Buffer.from(w.result());
 }
 
-/** Decodes and validates a record: safe, unique, sorted names. */
-export function decodeDirectoryRecord(buf: Buffer, what: string): ArchiveEntry[] {
+/**
+ * Decodes and validates a record found at `place` (either version; the magic tells): safe, unique, sorted
+ * names, and offsets made absolute.
+ */
+export function decodeDirectoryRecord(buf: Buffer, what: string, place: RecordPlace): ArchiveEntry[] {
   const r = new ByteReader(buf, what);
-  if (r.u32() !== RECORD_MAGIC) throw new CairnError('CORRUPT', `${what}: not a directory record`);
+  const magic = r.u32();
+  if (magic !== RECORD_MAGIC && magic !== RECORD_MAGIC_V1) throw new CairnError('CORRUPT', `${what}: not a directory record`);
+  const relativeTo = magic === RECORD_MAGIC ? place : undefined;
   const count = r.u32();
   const entries: ArchiveEntry[] = [];
   for (let i = 0; i < count; i++) {
-    const e = readEntry(r, what);
+    const e = readEntry(r, what, relativeTo);
     if (!isSafeName(e.name)) throw new CairnError('CORRUPT', `${what}: unsafe entry name ${JSON.stringify(displayName(e.name))}`);
     const prev = entries[entries.length - 1];
     if (prev && Buffer.compare(prev.name, e.name) >= 0) throw new CairnError('CORRUPT', `${what}: entries not sorted or duplicated`);
@@ -244,10 +324,12 @@ export function decodeDirectoryRecord(buf: Buffer, what: string): ArchiveEntry[]
  * The metadata stream's trailer: the root directory's entry, the archive's totals, and the chunk-digest
  * threshold: files of at least that many bytes lie on whole payload chunks and their digest is made from
  * those chunks' digests (`chunkListDigest`); 0 means every file digest is the SHA-256 of its content.
+ * `at` is where the trailer starts in the metadata stream: the root entry's record offset is stored as the
+ * distance back from there. Without it, the second trailer version (absolute offsets; tests write it).
  */
-export function encodeTrailer(root: DirectoryEntry, stats: ArchiveStats, chunkDigestMin: number): Buffer {
+export function encodeTrailer(root: DirectoryEntry, stats: ArchiveStats, chunkDigestMin: number, at?: number): Buffer {
   const w = new ByteWriter();
-  writeEntry(w, root);
+  writeEntry(w, root, at === undefined ? undefined : { recordOffset: at, payloadBase: 0 });
   const rootLength = w.length;
   w.u32(rootLength);
   w.u64(stats.files);
@@ -255,7 +337,7 @@ export function encodeTrailer(root: DirectoryEntry, stats: ArchiveStats, chunkDi
   w.u64(stats.bytes);
   w.u64(stats.skipped);
   w.u64(chunkDigestMin);
-  w.bytes(TRAILER_MAGIC);
+  w.bytes(at === undefined ? TRAILER_MAGIC_V2 : TRAILER_MAGIC);
   return Buffer.from(w.result());
 }
 
@@ -267,18 +349,21 @@ export interface TrailerTail {
   stats: Omit<ArchiveStats, 'symlinks' | 'hardlinks'>;
   /** See encodeTrailer; 0 for the first trailer version. */
   chunkDigestMin: number;
+  /** The root entry is in the version 2 layout (relative to where the trailer starts). */
+  relativeRoot: boolean;
 }
 
 /** Parses the trailer's fixed tail from the last TRAILER_FIXED_SIZE bytes of the stream (or all, if shorter). */
 export function decodeTrailerTail(end: Buffer, what: string): TrailerTail {
   const magic = end.subarray(end.length - 8);
   const v1 = magic.equals(TRAILER_MAGIC_V1);
+  const relativeRoot = magic.equals(TRAILER_MAGIC);
   const tailLength = v1 ? TRAILER_FIXED_SIZE_V1 : TRAILER_FIXED_SIZE;
-  if (end.length < tailLength || (!v1 && !magic.equals(TRAILER_MAGIC))) throw new CairnError('CORRUPT', `${what}: no folder archive trailer`);
+  if (end.length < tailLength || (!v1 && !relativeRoot && !magic.equals(TRAILER_MAGIC_V2))) throw new CairnError('CORRUPT', `${what}: no folder archive trailer`);
   const r = new ByteReader(end.subarray(end.length - tailLength), what);
   const rootLength = r.u32();
   const stats = { files: r.num(), directories: r.num(), bytes: r.num(), skipped: r.num() };
-  return { rootLength, tailLength, stats, chunkDigestMin: v1 ? 0 : r.num() };
+  return { rootLength, tailLength, stats, chunkDigestMin: v1 ? 0 : r.num(), relativeRoot };
 }
 
 /** The digest of a file that lies on whole payload chunks: SHA-256 over those chunks' digests, in order. */
@@ -288,9 +373,10 @@ export function chunkListDigest(digests: Iterable<Uint8Array>): Buffer {
   return hash.digest();
 }
 
-export function decodeRootEntry(buf: Buffer, what: string): DirectoryEntry {
+/** The trailer's root entry; `at` (where the trailer starts) for the current version, whose offsets are relative. */
+export function decodeRootEntry(buf: Buffer, what: string, at: number | undefined): DirectoryEntry {
   const r = new ByteReader(buf, what);
-  const e = readEntry(r, what);
+  const e = readEntry(r, what, at === undefined ? undefined : { recordOffset: at, payloadBase: 0 });
   if (e.kind !== EntryKind.Directory || !r.done) throw new CairnError('CORRUPT', `${what}: trailer does not hold a directory`);
   return e;
 }

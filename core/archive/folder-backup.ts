@@ -371,10 +371,11 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
         if (pause) await pause;
       }
       stats.directories++;
-      const { recordOffset, recordLength } = records.add(entries);
+      const payloadBase = contentStart(entries);
+      const { recordOffset, recordLength } = records.add(entries, payloadBase ?? 0);
       return {
         kind: EntryKind.Directory, name: node.name, mode: node.stat.mode & 0o7777, uid: node.stat.uid, gid: node.stat.gid,
-        mtimeNs: node.stat.mtimeNs, recordOffset, recordLength,
+        mtimeNs: node.stat.mtimeNs, recordOffset, recordLength, payloadBase,
       };
     };
 
@@ -385,7 +386,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
     await data.finish();
     records.flush();
     if (records.size > 0) throw new Error('folder records still wait for file digests after the payload stream finished');
-    meta.write(encodeTrailer(rootEntry, stats, largeFile));
+    meta.write(encodeTrailer(rootEntry, stats, largeFile, meta.offset));
     await meta.finish();
     snapshot.closeIndex(dataIndex);
     snapshot.closeIndex(metaIndex);
@@ -413,6 +414,18 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
   } finally {
     await sink.close();
   }
+}
+
+/**
+ * A folder's payload base: where the first content of its subtree lies (undefined if it has none). Its record
+ * stores offsets relative to it, so the record stays the same while only content before the folder changes.
+ */
+function contentStart(entries: readonly ArchiveEntry[]): number | undefined {
+  for (const e of entries) {
+    if (e.kind === EntryKind.File && e.size > 0) return e.payloadOffset;
+    if (e.kind === EntryKind.Directory && e.payloadBase !== undefined) return e.payloadBase;
+  }
+  return undefined;
 }
 
 function emptyFile(node: SourceNode): FileEntry {

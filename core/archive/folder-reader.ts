@@ -42,7 +42,7 @@ export class FolderArchiveReader {
     const tail = decodeTrailerTail(this.meta.read(metaIndex.size - endLength, endLength), what);
     const rootStart = metaIndex.size - tail.tailLength - tail.rootLength;
     if (rootStart < 0) throw new CairnError('CORRUPT', `${what}: bad trailer`);
-    this.root = decodeRootEntry(this.meta.read(rootStart, tail.rootLength), what);
+    this.root = decodeRootEntry(this.meta.read(rootStart, tail.rootLength), what, tail.relativeRoot ? rootStart : undefined);
     this.stats = tail.stats;
     this.chunkDigestMin = tail.chunkDigestMin;
   }
@@ -60,7 +60,8 @@ export class FolderArchiveReader {
     const cached = this.records.get(dir.recordOffset);
     if (cached) return cached;
     const what = `${this.snapshot.path}/${META_ARCHIVE} at ${dir.recordOffset}`;
-    const entries = decodeDirectoryRecord(this.meta.read(dir.recordOffset, dir.recordLength), what);
+    const entries = decodeDirectoryRecord(this.meta.read(dir.recordOffset, dir.recordLength), what,
+      { recordOffset: dir.recordOffset, payloadBase: dir.payloadBase ?? 0 });
     // Records are written children first, so a child's record must end before its parent's starts; this
     // also makes a crafted cycle impossible to follow.
     for (const e of entries) {

@@ -1,4 +1,4 @@
-import { encodeDirectoryRecord, type ArchiveEntry } from './archive-format.js';
+import { encodeDirectoryRecord, type ArchiveEntry, type RecordPlace } from './archive-format.js';
 import type { ArchiveStreamWriter } from './stream-writer.js';
 
 /**
@@ -9,7 +9,7 @@ import type { ArchiveStreamWriter } from './stream-writer.js';
  * at once, and records are written in the order they were queued.
  */
 export class RecordQueue {
-  private readonly queue: { entries: ArchiveEntry[]; length: number; readyAt: number }[] = [];
+  private readonly queue: { entries: ArchiveEntry[]; place: RecordPlace; length: number; readyAt: number }[] = [];
   private queuedBytes = 0;
 
   constructor(private readonly meta: ArchiveStreamWriter, private readonly data: ArchiveStreamWriter) {}
@@ -23,18 +23,22 @@ export class RecordQueue {
     return this.queue.length;
   }
 
-  /** Queues a folder's record (written now if nothing waits); returns where it lies in the metadata stream. */
-  add(entries: ArchiveEntry[]): { recordOffset: number; recordLength: number } {
-    const recordOffset = this.offset;
+  /**
+   * Queues a folder's record (written now if nothing waits); returns where it lies in the metadata stream.
+   * `payloadBase` is where the folder's content starts in the payload stream (0 if it has none).
+   */
+  add(entries: ArchiveEntry[], payloadBase: number): { recordOffset: number; recordLength: number } {
+    const place = { recordOffset: this.offset, payloadBase };
+    const recordOffset = place.recordOffset;
     const readyAt = this.data.digestsDoneAt;
     if (this.queue.length === 0 && this.data.indexedOffset >= readyAt) {
-      const record = encodeDirectoryRecord(entries);
+      const record = encodeDirectoryRecord(entries, place);
       this.meta.write(record);
       return { recordOffset, recordLength: record.length };
     }
     // Encoded now for its length; encoded again once the digests are in (entries share their digest buffers).
-    const recordLength = encodeDirectoryRecord(entries).length;
-    this.queue.push({ entries, length: recordLength, readyAt });
+    const recordLength = encodeDirectoryRecord(entries, place).length;
+    this.queue.push({ entries, place, length: recordLength, readyAt });
     this.queuedBytes += recordLength;
     return { recordOffset, recordLength };
   }
@@ -42,8 +46,8 @@ export class RecordQueue {
   /** Writes the queued records whose digests are known, in order. */
   flush(): void {
     while (this.queue.length > 0 && this.data.indexedOffset >= this.queue[0]!.readyAt) {
-      const { entries, length } = this.queue.shift()!;
-      const record = encodeDirectoryRecord(entries);
+      const { entries, place, length } = this.queue.shift()!;
+      const record = encodeDirectoryRecord(entries, place);
       if (record.length !== length) throw new Error(`folder record changed length while queued (${length} -> ${record.length})`);
       this.meta.write(record);
       this.queuedBytes -= length;

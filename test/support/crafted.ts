@@ -66,8 +66,8 @@ export function craftRaw(store: Datastore, id: string, build: (meta: StreamBuild
     const root = build(meta, data);
     // By default chunk-digest threshold 0: every file digest is the SHA-256 of its content.
     const trailer = encodeTrailer(root, { files: 0, directories: 1, symlinks: 0, hardlinks: 0, bytes: data.offset, skipped: 0 },
-      options.chunkDigestMin ?? 0);
-    // CAIRNMT1: the same without the u64 threshold before the magic.
+      options.chunkDigestMin ?? 0, options.firstTrailer ? undefined : meta.offset);
+    // CAIRNMT1: the second version (absolute root offsets) without the u64 threshold before the magic.
     meta.write(options.firstTrailer
       ? Buffer.concat([trailer.subarray(0, trailer.length - 16), Buffer.from('CAIRNMT1')]) : trailer);
     const dataIndex = snapshot.createDynamicIndex(DATA_ARCHIVE);
@@ -106,7 +106,8 @@ export function craftDirectory(meta: StreamBuilder, data: StreamBuilder, name: B
       }
     }
   });
-  const record = encodeDirectoryRecord(entries);
+  // The current record layout, with payload base 0: file offsets relative to it are the absolute ones.
+  const record = encodeDirectoryRecord(entries, { recordOffset: meta.offset, payloadBase: 0 });
   const recordOffset = meta.write(record);
   return { kind: EntryKind.Directory, name, mode, ...base, recordOffset, recordLength: record.length };
 }
