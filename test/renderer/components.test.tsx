@@ -158,4 +158,35 @@ describe('FolderBrowser', () => {
     expect(within(dialog).queryByRole('button', { name: 'docs/' })).toBeNull();
     expect((within(dialog).getByLabelText('Folder') as HTMLInputElement).value).toBe('/home/ann/photos');
   });
+
+  it('keeps what the user typed when the listing asked for on open answers before they press Go', async () => {
+    let answerFirst: (listing: unknown) => void = () => {};
+    host.answers.listFolder = (req: { path?: string }) => (req.path === '/home/ann/photos'
+      ? { path: '/home/ann/photos', parent: '/home/ann', folders: [{ name: '2024', path: '/home/ann/photos/2024' }], fileCount: 3 }
+      : new Promise((resolve) => { answerFirst = resolve; }));
+    wrap(<FolderBrowser />);
+    act(() => { void store.getState().pickFolder('Folder to back up'); });
+    const dialog = await screen.findByRole('dialog');
+    const field = within(dialog).getByLabelText('Folder') as HTMLInputElement;
+    fireEvent.change(field, { target: { value: '/home/ann/photos' } });
+    // The home listing arrives while the typed path waits for Go: it is shown, but the typed path stays.
+    await act(async () => { answerFirst({ path: '/home/ann', folders: [{ name: 'docs', path: '/home/ann/docs' }], fileCount: 9 }); });
+    await within(dialog).findByRole('button', { name: 'docs/' });
+    expect(field.value).toBe('/home/ann/photos');
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Go' }));
+    await within(dialog).findByRole('button', { name: '2024/' });
+    expect(field.value).toBe('/home/ann/photos');
+  });
+  it('does not change the field while the cursor is in it, so a listing that lands mid-typing cannot mix into the text', async () => {
+    let answerFirst: (listing: unknown) => void = () => {};
+    host.answers.listFolder = () => new Promise((resolve) => { answerFirst = resolve; });
+    wrap(<FolderBrowser />);
+    act(() => { void store.getState().pickFolder('Folder to back up'); });
+    const dialog = await screen.findByRole('dialog');
+    const field = within(dialog).getByLabelText('Folder') as HTMLInputElement;
+    act(() => field.focus());
+    await act(async () => { answerFirst({ path: '/home/ann', folders: [{ name: 'docs', path: '/home/ann/docs' }], fileCount: 9 }); });
+    await within(dialog).findByRole('button', { name: 'docs/' });
+    expect(field.value).toBe('');
+  });
 });

@@ -13,16 +13,25 @@ export function FolderBrowser() {
   const [listing, setListing] = useState<FolderListing>();
   const [error, setError] = useState<AppErrorInfo>();
   const [typed, setTyped] = useState('');
+  const typedNow = useRef('');
+  const field = useRef<HTMLInputElement>(null);
+  const type = (text: string) => {
+    typedNow.current = text;
+    setTyped(text);
+  };
 
   // Only the newest listing counts: the first one (asked for on open) may answer after the user already went on.
   const latest = useRef(0);
   const go = async (path?: string) => {
     const asked = ++latest.current;
+    const typedWhenAsked = typedNow.current;
     try {
       const next = await client.listFolder(path ? { path } : {});
       if (asked !== latest.current) return;
       setListing(next);
-      setTyped(next.path);
+      // The field shows where the listing is, unless the user typed in it while the listing was on its way or is
+      // in it now: text replaced under the cursor mixes with what they type next ("/home/ann" + "/data").
+      if (typedNow.current === typedWhenAsked && document.activeElement !== field.current) type(next.path);
       setError(undefined);
     } catch (err) {
       if (asked === latest.current) setError(errorInfo(err));
@@ -36,7 +45,7 @@ export function FolderBrowser() {
   return (
     <Modal title={request.title} onClose={() => request.resolve(null)}>
       <form className="row" onSubmit={(e) => { e.preventDefault(); void go(typed); }}>
-        <label className="grow">Folder <input type="text" value={typed} onChange={(e) => setTyped(e.target.value)} spellCheck={false} /></label>
+        <label className="grow">Folder <input ref={field} type="text" value={typed} onChange={(e) => type(e.target.value)} spellCheck={false} /></label>
         <button type="submit">Go</button>
       </form>
       <ErrorNote error={error} />
