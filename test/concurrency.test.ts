@@ -92,8 +92,10 @@ describe('concurrency: backups, GC and prune in separate processes', () => {
     for (let round = 0; round < 4; round++) {
       ageChunkStore(store, 3_600_000);
       const stop = join(work, `stop-${round}`);
+      const go = join(work, `go-${round}`);
       // The writer walks the chunks in the sweep's order, over and over, touching each (or writing it again if
-      // the sweep got there first), so the two meet at many chunks.
+      // the sweep got there first), so the two meet at many chunks. It starts when the sweep does: started
+      // earlier, it could touch every chunk before the sweep looks at one, and there would be no race.
       const writer = await startChild<{ ready: true }>(`
         const { Datastore } = await load('core/datastore/datastore.js');
         const { encodeBlob } = await load('core/blob/data-blob.js');
@@ -107,6 +109,7 @@ describe('concurrency: backups, GC and prune in separate processes', () => {
           return { hex: Buffer.from(sha256(data)).toString('hex'), data };
         }).sort((a, b) => a.hex.localeCompare(b.hex));
         ready({ ready: true });
+        while (!existsSync(${JSON.stringify(go)})) await new Promise((r) => setTimeout(r, 1));
         let rewritten = 0;
         while (!existsSync(${JSON.stringify(stop)})) {
           for (const { hex, data } of items) {
@@ -118,7 +121,7 @@ describe('concurrency: backups, GC and prune in separate processes', () => {
         emit({ rewritten });
         process.exit(0);
       `);
-      const gc = await collectGarbage(store);
+      const gc = await collectGarbage(store, { onProgress: (p) => { if (p.phase === 'sweep' && !existsSync(go)) writeFileSync(go, ''); } });
       writeFileSync(stop, '');
       expect(await writer.exited).toBe(0);
       const report = writer.lines[0] as { rewritten: number };
