@@ -6,7 +6,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EntryKind, type ArchiveEntry, type FileEntry } from '../core/archive/archive-format.js';
+import { encodeDirectoryRecord, EntryKind, type ArchiveEntry, type DirectoryEntry, type FileEntry } from '../core/archive/archive-format.js';
 import { entryInfo } from '../core/archive/entry-info.js';
 import { previewExcludes } from '../core/archive/exclude-preview.js';
 import { backupFolder, FOLDER_CHUNK_SIZE, type FolderBackupProgress, type FolderBackupResult } from '../core/archive/folder-backup.js';
@@ -21,6 +21,7 @@ import { backupImage } from '../core/image/image-backup.js';
 import { writeFileAtomicSync } from '../core/fs/atomic-write.js';
 import type { ChunkIndex } from '../core/index/index-format.js';
 import { MemoryLogger } from '../core/log.js';
+import { craftRaw } from './support/crafted.js';
 import { pseudoRandomBytes, textBytes } from './support/data.js';
 import { isRoot, storeTempRoot, useDatastore } from './support/folder-store.js';
 import { expectCode } from './support/errors.js';
@@ -552,6 +553,49 @@ describe('metadata of an incremental backup', () => {
       expect(fileContent(after, `${folder(31)}/sub/deep.txt`).toString()).toBe('deep 31\n');
       expect(diffSnapshots(ctx.store, first.snapshot, second.snapshot).entries.map((e) => `${e.change} ${e.path}`))
         .toEqual([`changed ${folder(0)}/f-5.txt`]);
+    } finally {
+      removeTree(src);
+    }
+  });
+  it('a base written in the first record layout (absolute offsets, as earlier versions of Cairn wrote) is used: nothing is read again', async () => {
+    const src = mkdtempSync(join(storeTempRoot(), 'cairn-v1-base-'));
+    try {
+      // Small files only: the copy below cuts the payload anew, which a large file's chunk-list digest would notice.
+      for (let i = 0; i < 20; i++) put(src, `docs/d-${i % 4}/note-${i}.txt`, textBytes(500 + 97 * i, i + 3));
+      put(src, 'empty.txt', '');
+      mkdirSync(join(src, 'empty-folder'));
+      put(src, 'links/one.txt', textBytes(3000, 42));
+      linkSync(join(src, 'links/one.txt'), join(src, 'links/two.txt'));
+      symlinkSync('docs/d-0/note-0.txt', join(src, 'shortcut'));
+      const current = await backupFolder(ctx.store, src, { id: 'v1-base' });
+      const r = reader(ctx.store, current.snapshot);
+
+      // The same snapshot again, its records and trailer in the first layout, the payload copied byte for byte.
+      const oldLayout = craftRaw(ctx.store, 'v1-base', (meta, data) => {
+        data.write(r.data.read(0, r.dataIndex.size));
+        const rewrite = (dir: DirectoryEntry): DirectoryEntry => {
+          const entries = r.readDirectory(dir).map((e) => (e.kind === EntryKind.Directory ? rewrite(e) : e));
+          const record = encodeDirectoryRecord(entries);
+          expect(record.subarray(0, 4).toString('latin1')).toBe('CDR1');
+          return { ...dir, recordOffset: meta.write(record), recordLength: record.length, payloadBase: 0 };
+        };
+        return rewrite(r.root);
+      }, { chunkDigestMin: r.chunkDigestMin, secondTrailer: true });
+      const old = reader(ctx.store, oldLayout);
+      expect(old.meta.read(old.meta.index.size - 8, 8).toString('latin1')).toBe('CAIRNMT2');
+      expect(fileContent(old, 'docs/d-3/note-19.txt').equals(textBytes(500 + 97 * 19, 22))).toBe(true);
+
+      const next = await backupFolder(ctx.store, src, { id: 'v1-base' });
+      expect(next.base).toBe(old.snapshot.path);
+      expect(next.bytesRead).toBe(0);
+      expect(next.bytesReused).toBe(sourceBytes(src));
+      const target = mkdtempSync(join(storeTempRoot(), 'cairn-v1-restored-'));
+      try {
+        await restoreFolder(ctx.store, next.snapshot, join(target, 'out'));
+        expectSameTree(src, join(target, 'out'));
+      } finally {
+        removeTree(target);
+      }
     } finally {
       removeTree(src);
     }

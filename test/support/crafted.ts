@@ -55,10 +55,10 @@ function bytes(v: string | Buffer): Buffer {
 /**
  * Writes a snapshot of `host/<id>` whose streams `build` produced; `build` returns the root directory entry.
  * `options.chunkDigestMin` goes into the trailer; `options.firstTrailer` writes the first trailer version instead
- * (CAIRNMT1, which has no threshold).
+ * (CAIRNMT1, which has no threshold), `options.secondTrailer` the second (CAIRNMT2: the root entry's offsets absolute).
  */
 export function craftRaw(store: Datastore, id: string, build: (meta: StreamBuilder, data: StreamBuilder) => DirectoryEntry,
-  options: { chunkDigestMin?: number; firstTrailer?: boolean } = {}): SnapshotRef {
+  options: { chunkDigestMin?: number; firstTrailer?: boolean; secondTrailer?: boolean } = {}): SnapshotRef {
   const snapshot = store.beginSnapshot({ type: 'host', id });
   try {
     const meta = new StreamBuilder();
@@ -66,7 +66,7 @@ export function craftRaw(store: Datastore, id: string, build: (meta: StreamBuild
     const root = build(meta, data);
     // By default chunk-digest threshold 0: every file digest is the SHA-256 of its content.
     const trailer = encodeTrailer(root, { files: 0, directories: 1, symlinks: 0, hardlinks: 0, bytes: data.offset, skipped: 0 },
-      options.chunkDigestMin ?? 0, options.firstTrailer ? undefined : meta.offset);
+      options.chunkDigestMin ?? 0, options.firstTrailer || options.secondTrailer ? undefined : meta.offset);
     // CAIRNMT1: the second version (absolute root offsets) without the u64 threshold before the magic.
     meta.write(options.firstTrailer
       ? Buffer.concat([trailer.subarray(0, trailer.length - 16), Buffer.from('CAIRNMT1')]) : trailer);
