@@ -28,8 +28,8 @@ export class RecordQueue {
    * `payloadBase` is where the folder's content starts in the payload stream (0 if it has none).
    */
   add(entries: ArchiveEntry[], payloadBase: number): { recordOffset: number; recordLength: number } {
-    const place = { recordOffset: this.offset, payloadBase };
-    const recordOffset = place.recordOffset;
+    const recordOffset = this.offset;
+    const place = { recordOffset, payloadBase };
     const readyAt = this.data.digestsDoneAt;
     if (this.queue.length === 0 && this.data.indexedOffset >= readyAt) {
       const record = encodeDirectoryRecord(entries, place);

@@ -141,51 +141,52 @@ describe('the app', () => {
 });
 
 describe('FolderBrowser', () => {
-  it('shows the folder the user went to, even when the listing asked for on open answers after it', async () => {
-    let answerFirst: (listing: unknown) => void = () => {};
-    host.answers.listFolder = (req: { path?: string }) => (req.path === '/home/ann/photos'
-      ? { path: '/home/ann/photos', parent: '/home/ann', folders: [{ name: '2024', path: '/home/ann/photos/2024' }], fileCount: 3 }
-      : new Promise((resolve) => { answerFirst = resolve; }));
+  const photos = { path: '/home/ann/photos', parent: '/home/ann', folders: [{ name: '2024', path: '/home/ann/photos/2024' }], fileCount: 3 };
+  const home = { path: '/home/ann', folders: [{ name: 'docs', path: '/home/ann/docs' }], fileCount: 9 };
+
+  /**
+   * Opens the browser; the home listing it asks for on open waits until `answerHome` is called, while
+   * /home/ann/photos answers at once.
+   */
+  async function openWithHomePending() {
+    let answer: (listing: unknown) => void = () => {};
+    host.answers.listFolder = (req: { path?: string }) => (req.path === photos.path ? photos : new Promise((resolve) => { answer = resolve; }));
     wrap(<FolderBrowser />);
     act(() => { void store.getState().pickFolder('Folder to back up'); });
     const dialog = await screen.findByRole('dialog');
-    fireEvent.change(within(dialog).getByLabelText('Folder'), { target: { value: '/home/ann/photos' } });
+    const field = within(dialog).getByLabelText('Folder') as HTMLInputElement;
+    const answerHome = () => act(async () => { answer(home); });
+    return { dialog, field, answerHome };
+  }
+
+  it('shows the folder the user went to, even when the listing asked for on open answers after it', async () => {
+    const { dialog, field, answerHome } = await openWithHomePending();
+    fireEvent.change(field, { target: { value: photos.path } });
     fireEvent.click(within(dialog).getByRole('button', { name: 'Go' }));
     await within(dialog).findByRole('button', { name: '2024/' });
     // The home listing asked for on open comes last: it must not replace where the user went.
-    await act(async () => { answerFirst({ path: '/home/ann', folders: [{ name: 'docs', path: '/home/ann/docs' }], fileCount: 9 }); });
+    await answerHome();
     expect(within(dialog).getByRole('button', { name: '2024/' })).toBeTruthy();
     expect(within(dialog).queryByRole('button', { name: 'docs/' })).toBeNull();
-    expect((within(dialog).getByLabelText('Folder') as HTMLInputElement).value).toBe('/home/ann/photos');
+    expect(field.value).toBe(photos.path);
   });
 
   it('keeps what the user typed when the listing asked for on open answers before they press Go', async () => {
-    let answerFirst: (listing: unknown) => void = () => {};
-    host.answers.listFolder = (req: { path?: string }) => (req.path === '/home/ann/photos'
-      ? { path: '/home/ann/photos', parent: '/home/ann', folders: [{ name: '2024', path: '/home/ann/photos/2024' }], fileCount: 3 }
-      : new Promise((resolve) => { answerFirst = resolve; }));
-    wrap(<FolderBrowser />);
-    act(() => { void store.getState().pickFolder('Folder to back up'); });
-    const dialog = await screen.findByRole('dialog');
-    const field = within(dialog).getByLabelText('Folder') as HTMLInputElement;
-    fireEvent.change(field, { target: { value: '/home/ann/photos' } });
+    const { dialog, field, answerHome } = await openWithHomePending();
+    fireEvent.change(field, { target: { value: photos.path } });
     // The home listing arrives while the typed path waits for Go: it is shown, but the typed path stays.
-    await act(async () => { answerFirst({ path: '/home/ann', folders: [{ name: 'docs', path: '/home/ann/docs' }], fileCount: 9 }); });
+    await answerHome();
     await within(dialog).findByRole('button', { name: 'docs/' });
-    expect(field.value).toBe('/home/ann/photos');
+    expect(field.value).toBe(photos.path);
     fireEvent.click(within(dialog).getByRole('button', { name: 'Go' }));
     await within(dialog).findByRole('button', { name: '2024/' });
-    expect(field.value).toBe('/home/ann/photos');
+    expect(field.value).toBe(photos.path);
   });
+
   it('does not change the field while the cursor is in it, so a listing that lands mid-typing cannot mix into the text', async () => {
-    let answerFirst: (listing: unknown) => void = () => {};
-    host.answers.listFolder = () => new Promise((resolve) => { answerFirst = resolve; });
-    wrap(<FolderBrowser />);
-    act(() => { void store.getState().pickFolder('Folder to back up'); });
-    const dialog = await screen.findByRole('dialog');
-    const field = within(dialog).getByLabelText('Folder') as HTMLInputElement;
+    const { dialog, field, answerHome } = await openWithHomePending();
     act(() => field.focus());
-    await act(async () => { answerFirst({ path: '/home/ann', folders: [{ name: 'docs', path: '/home/ann/docs' }], fileCount: 9 }); });
+    await answerHome();
     await within(dialog).findByRole('button', { name: 'docs/' });
     expect(field.value).toBe('');
   });
