@@ -481,6 +481,17 @@ describe('ChunkStore insert, touch and read', () => {
     }
   });
 
+  it('ChunkWriterPool.close lets the workers finish the chunks they were given (not cut off mid-write or mid-compression)', async () => {
+    const pool = new ChunkWriterPool(ctx.store, true, 256 * 1024, 2);
+    // Compressible, so the workers are inside zstd when close() comes; nobody waits for the answers first.
+    const chunks = Array.from({ length: 24 }, (_, i) => textBytes(200 * 1024, 1000 + i));
+    const stored = chunks.map((c) => pool.put(c));
+    await pool.close();
+    const results = await Promise.allSettled(stored);
+    expect(results.map((r) => r.status)).toEqual(chunks.map(() => 'fulfilled'));
+    for (const c of chunks) expect(ctx.store.readChunk(sha256(c), { length: c.length }).equals(c)).toBe(true);
+  });
+
   it.runIf(process.platform === 'linux')("sync level 'filesystem' runs a filesystem sync and reports when it fails", () => {
     expect(ctx.store.syncLevel).toBe('filesystem');
     expect(() => ctx.store.syncFilesystem()).not.toThrow();

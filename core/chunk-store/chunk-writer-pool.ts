@@ -26,6 +26,9 @@ export interface ChunkTarget {
   close(): Promise<void>;
 }
 
+/** How long close() waits for a worker to finish its queue (a few chunks, normally milliseconds). */
+const CLOSE_TIMEOUT_MS = 30_000;
+
 interface Pending {
   resolve(chunk: StoredChunk): void;
   reject(err: Error): void;
@@ -45,6 +48,8 @@ interface Pending {
 export class ChunkWriterPool implements ChunkTarget {
   readonly counters: ChunkCounters = { chunks: 0, newChunks: 0, newBytes: 0, dedupBytes: 0 };
   private readonly workers: Worker[] = [];
+  /** Settles when each worker has exited (for whatever reason). */
+  private readonly exits: Promise<void>[] = [];
   private readonly inFlight: number[] = [];
   private readonly pending = new Map<number, Pending>();
   private slots = 0;
@@ -66,7 +71,10 @@ export class ChunkWriterPool implements ChunkTarget {
       const worker = new Worker(url, { workerData: this.workerData });
       worker.on('message', (res: ChunkResponse) => this.onResponse(res));
       worker.on('error', (err) => this.fail(err));
-      worker.on('exit', (code) => { if (code !== 0) this.fail(new Error(`chunk writer ${i} exited with code ${code}`)); });
+      this.exits.push(new Promise((resolve) => worker.on('exit', (code) => {
+        if (code !== 0) this.fail(new Error(`chunk writer ${i} exited with code ${code}`));
+        resolve();
+      })));
       this.workers.push(worker);
       this.inFlight.push(0);
     }
@@ -141,7 +149,18 @@ export class ChunkWriterPool implements ChunkTarget {
     this.pending.clear();
   }
 
+  /**
+   * Lets each worker finish the chunks it was given, then exit. Not `terminate()`: a worker stopped inside
+   * zstd compression aborts the whole process as Node tears the thread down ("close before init", Node 24),
+   * and a chunk being written would be cut off. A worker that does not exit in time is terminated anyway.
+   */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    await Promise.all(this.workers.map(async (w, i) => {
+      w.postMessage({ type: 'close' } satisfies ChunkRequest);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), CLOSE_TIMEOUT_MS); });
+      if (await Promise.race([this.exits[i]!, late]) === 'late') await w.terminate();
+      clearTimeout(timer);
+    }));
   }
 }

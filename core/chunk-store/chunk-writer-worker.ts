@@ -10,8 +10,12 @@ export interface ChunkWriterWorkerData {
   compress: boolean;
 }
 
-/** A shared slot (sent once), or a chunk to store: in a slot, or (rarely) in a buffer of its own. */
+/**
+ * A shared slot (sent once), a chunk to store (in a slot, or rarely in a buffer of its own), or the end: the
+ * worker finishes what it was given and exits.
+ */
 export type ChunkRequest =
+  | { type: 'close' }
   | { type: 'slot'; slot: number; buffer: SharedArrayBuffer }
   | { type: 'chunk'; id: number; length: number; slot: number }
   | { type: 'chunk'; id: number; length: number; buffer: ArrayBuffer };
@@ -26,6 +30,10 @@ const store = ChunkStore.open(root, { syncLevel });
 const slots: SharedArrayBuffer[] = [];
 
 parentPort!.on('message', (req: ChunkRequest) => {
+  if (req.type === 'close') {
+    parentPort!.close();
+    return;
+  }
   if (req.type === 'slot') {
     slots[req.slot] = req.buffer;
     return;
