@@ -278,7 +278,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
     const countFile = (node: SourceNode, entry: FileEntry, linkKey: string | undefined): FileEntry => {
       stats.files++;
       stats.bytes += entry.size;
-      if (linkKey) hardlinks.set(linkKey, { ...entry, relBytes: node.path.subarray(rootPathLength + 1) });
+      if (linkKey) hardlinks.set(linkKey, { ...entry, relBytes: Buffer.from(node.path).subarray(rootPathLength + 1) });
       return entry;
     };
 

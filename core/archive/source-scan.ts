@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import { constants, lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { CairnError, errnoCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
@@ -23,7 +23,11 @@ export interface SourceStat {
 
 export interface SourceNode {
   readonly name: Buffer;
-  readonly path: Buffer;
+  /**
+   * Where the entry is on disk: a string while every name on the way is ASCII (Node passes it on as the same
+   * bytes, and strings cost less than a Buffer per entry), else the exact bytes.
+   */
+  readonly path: string | Buffer;
   /** Path from the root, '/'-separated, decoded for display and exclude matching. */
   readonly rel: string;
   readonly kind: SourceKind;
@@ -42,12 +46,22 @@ function childRel(parentRel: string, name: Buffer): string {
   return parentRel ? `${parentRel}/${name.toString()}` : name.toString();
 }
 
+const SLASH = Buffer.from('/');
+/** A byte above 0x7f in a latin1 string (every character of one is a byte). */
+const NON_ASCII = /[\u0080-\u00ff]/;
+
+/** The path of the entry `name` (its bytes as a latin1 string) in the folder at `dir`. */
+function childPath(dir: string | Buffer, name: string): string | Buffer {
+  if (typeof dir === 'string' && !NON_ASCII.test(name)) return `${dir}/${name}`;
+  return Buffer.concat([typeof dir === 'string' ? Buffer.from(dir) : dir, SLASH, Buffer.from(name, 'latin1')]);
+}
+
 /** A scanned entry; its display path is made when first asked for (most never are: no excludes, no warnings). */
 class ScannedNode implements SourceNode {
   children?: SourceNode[];
   private relPath: string | undefined;
 
-  constructor(readonly name: Buffer, readonly path: Buffer, readonly kind: SourceKind, readonly stat: SourceStat,
+  constructor(readonly name: Buffer, readonly path: string | Buffer, readonly kind: SourceKind, readonly stat: SourceStat,
     private readonly parent: SourceNode) {}
 
   get rel(): string {
@@ -74,8 +88,6 @@ export interface ScanOptions {
   onExcluded?: (rel: string, isDirectory: boolean, bytes: number, path: Buffer) => void;
 }
 
-const SLASH = Buffer.from('/');
-const IGNORE_FILE_NAME = Buffer.from(IGNORE_FILE);
 
 export function compactStat(st: BigIntStats): SourceStat {
   return {
@@ -84,8 +96,12 @@ export function compactStat(st: BigIntStats): SourceStat {
   };
 }
 
-function kindOf(st: BigIntStats): SourceKind | undefined {
-  return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : undefined;
+const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } = constants;
+
+/** From the mode as a number: BigIntStats' isFile() and the like do BigInt arithmetic on every call. */
+function kindOf(mode: number): SourceKind | undefined {
+  const type = mode & S_IFMT;
+  return type === S_IFREG ? 'file' : type === S_IFDIR ? 'directory' : type === S_IFLNK ? 'symlink' : undefined;
 }
 
 function describeSpecial(st: BigIntStats): string {
@@ -106,29 +122,32 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
     throw new CairnError(errnoCode(err) === 'ENOENT' ? 'NOT_FOUND' : 'IO', `cannot back up ${root}: ${(err as Error).message}`);
   }
   if (!rootStat.isDirectory()) throw new CairnError('INVALID_ARGUMENT', `${root} is not a folder`);
-  const rootNode: SourceNode = { name: Buffer.alloc(0), path: Buffer.from(root), rel: '', kind: 'directory', stat: compactStat(rootStat) };
+  const rootNode: SourceNode = { name: Buffer.alloc(0), path: root, rel: '', kind: 'directory', stat: compactStat(rootStat) };
   totals.directories++;
   let lastYield = performance.now();
   /** Hardlinked inodes already counted: their content is stored (and read) once. */
   const linked = new Set<string>();
 
   const walk = async (dir: SourceNode, rules: ExcludeRules): Promise<void> => {
-    let names: Buffer[];
+    // Names as latin1 strings, one character per byte: exact for any name, and sorted by the default string
+    // order, which is then byte order. A Buffer per name (each with its own memory) kept the GC busy.
+    let names: string[];
     try {
-      names = readdirSync(dir.path, { encoding: 'buffer' });
+      names = readdirSync(dir.path, { encoding: 'latin1' });
     } catch (err) {
       options.log.warn(`skipped folder ${dir.rel || '.'}: ${(err as Error).message}`);
       totals.skipped++;
       dir.children = [];
       return;
     }
-    names.sort(Buffer.compare);
+    names.sort();
     // Only a folder that lists the ignore file is asked for it: a failed read per folder costs an exception each.
-    const inner = names.some((n) => n.equals(IGNORE_FILE_NAME)) ? rules.enter(dir.path, dir.rel, (m) => options.log.warn(m)) : rules;
+    const inner = names.includes(IGNORE_FILE) ? rules.enter(dir.path, dir.rel, (m) => options.log.warn(m)) : rules;
     const children: SourceNode[] = [];
     const relOf = (name: Buffer): string => childRel(dir.rel, name);
-    for (const name of names) {
-      const path = Buffer.concat([dir.path, SLASH, name]);
+    for (const latin1 of names) {
+      const name = Buffer.from(latin1, 'latin1');
+      const path = childPath(dir.path, latin1);
       if (!isSafeName(name)) {
         options.log.warn(`skipped ${relOf(name)}: the name cannot be stored`);
         totals.skipped++;
@@ -142,7 +161,7 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
         totals.skipped++;
         continue;
       }
-      const kind = kindOf(st);
+      const kind = kindOf(Number(st.mode));
       if (!kind) {
         options.log.warn(`skipped ${relOf(name)}: a ${describeSpecial(st)} cannot be backed up`);
         totals.skipped++;
@@ -153,7 +172,7 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
         if (inner.isExcluded(rel, kind === 'directory')) {
           totals.excluded++;
           if (kind === 'file') totals.excludedBytes += Number(st.size);
-          options.onExcluded?.(rel, kind === 'directory', kind === 'file' ? Number(st.size) : 0, path);
+          options.onExcluded?.(rel, kind === 'directory', kind === 'file' ? Number(st.size) : 0, typeof path === 'string' ? Buffer.from(path) : path);
           continue;
         }
       }
