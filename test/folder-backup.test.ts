@@ -557,6 +557,77 @@ describe('metadata of an incremental backup', () => {
       removeTree(src);
     }
   });
+  it("an unchanged folder's record is written again as it was; a change in or below a folder is still recorded", async () => {
+    const src = mkdtempSync(join(storeTempRoot(), 'cairn-unchanged-'));
+    try {
+      put(src, 'a/b/c/deep.txt', textBytes(4000, 1));
+      put(src, 'a/b/c/large.bin', pseudoRandomBytes(MiB, 'unchanged-large'));
+      put(src, 'a/b/other.txt', textBytes(3000, 2));
+      put(src, 'a/empty.txt', '');
+      put(src, 'x/y.txt', textBytes(2000, 3));
+      utimesSync(join(src, 'x/y.txt'), 1_600_000_000, 1_600_000_000);
+      put(src, 'x/big.bin', pseudoRandomBytes(2 * MiB, 'unchanged-big'));
+      put(src, 'links/target-1', 'one');
+      put(src, 'links/target-2', 'two');
+      symlinkSync('target-1', join(src, 'links/link'));
+      lutimesSync(join(src, 'links/link'), 1_700_000_000, 1_700_000_000);
+      mkdirSync(join(src, 'p/m/inner'), { recursive: true });
+      const first = await backupFolder(ctx.store, src, { id: 'unchanged' });
+      const folders = first.stats.directories;
+      expect(folders).toBe(9);
+      const size = (rel: string): number => statSync(join(src, rel)).size;
+
+      // Nothing changed: every record is copied, so the metadata stream is the same chunks in the same order.
+      const second = await backupFolder(ctx.store, src, { id: 'unchanged' });
+      expect(second).toMatchObject({ base: first.path, bytesRead: 0, foldersUnchanged: folders });
+      expect(digests(reader(ctx.store, second.snapshot).meta.index)).toEqual(digests(reader(ctx.store, first.snapshot).meta.index));
+
+      // A symlink pointing elsewhere with the same mtime (only its target tells), a folder's mode, a deep file,
+      // and a file rewritten with the same size and mtime (only its ctime tells).
+      unlinkSync(join(src, 'links/link'));
+      symlinkSync('target-2', join(src, 'links/link'));
+      lutimesSync(join(src, 'links/link'), 1_700_000_000, 1_700_000_000);
+      chmodSync(join(src, 'p/m'), 0o700);
+      appendFileSync(join(src, 'a/b/c/deep.txt'), 'more\n');
+      // Its record waits for the chunk writers' digests, and the copied records after it wait in line behind it.
+      appendFileSync(join(src, 'a/b/c/large.bin'), pseudoRandomBytes(64 * KiB, 'unchanged-large-more'));
+      writeFileSync(join(src, 'x/y.txt'), textBytes(2000, 4));
+      utimesSync(join(src, 'x/y.txt'), 1_600_000_000, 1_600_000_000);
+      const third = await backupFolder(ctx.store, src, { id: 'unchanged' });
+      // Changed: links (its entry), p (m's mode), the root (links' mtime), x and a/b/c (their file) and a/b (other.txt
+      // moved after the grown file). a keeps its record: its offsets are relative, and b's record kept its length.
+      expect(third).toMatchObject({ bytesRead: size('a/b/c/deep.txt') + size('a/b/c/large.bin') + 2000, foldersUnchanged: folders - 6 });
+      const r = reader(ctx.store, third.snapshot);
+      expect(r.get('links/link')).toMatchObject({ kind: EntryKind.Symlink, target: Buffer.from('target-2') });
+      expect(r.get('p/m').mode).toBe(0o700);
+      expect(fileContent(r, 'a/b/c/deep.txt').toString()).toBe(`${textBytes(4000, 1).toString()}more\n`);
+      expect(fileContent(r, 'x/y.txt').equals(textBytes(2000, 4))).toBe(true);
+      const target = mkdtempSync(join(storeTempRoot(), 'cairn-unchanged-restored-'));
+      try {
+        await restoreFolder(ctx.store, third.snapshot, join(target, 'out'));
+        expectSameTree(src, join(target, 'out'));
+      } finally {
+        removeTree(target);
+      }
+
+      // A base chunk gone from the store: the files on it are read again, and the folders around them encoded anew.
+      const onChunk = r.dataIndex.chunkAt((r.get('x/y.txt') as FileEntry).payloadOffset);
+      rmSync(ctx.store.chunks.chunkPath(r.dataIndex.digest(onChunk)));
+      const fourth = await backupFolder(ctx.store, src, { id: 'unchanged' });
+      expect(fourth.bytesRead).toBeGreaterThanOrEqual(statSync(join(src, 'x/y.txt')).size);
+      expect(fourth.foldersUnchanged).toBeLessThan(folders);
+      const again = mkdtempSync(join(storeTempRoot(), 'cairn-unchanged-restored-'));
+      try {
+        await restoreFolder(ctx.store, fourth.snapshot, join(again, 'out'));
+        expectSameTree(src, join(again, 'out'));
+      } finally {
+        removeTree(again);
+      }
+    } finally {
+      removeTree(src);
+    }
+  });
+
   it('a base written in the first record layout (absolute offsets, as earlier versions of Cairn wrote) is used: nothing is read again', async () => {
     const src = mkdtempSync(join(storeTempRoot(), 'cairn-v1-base-'));
     try {

@@ -194,6 +194,11 @@ class ByteReader {
   get done(): boolean { return this.pos === this.buf.length; }
 }
 
+/** Whether a record is in the current layout (version 2), the one a backup writes. */
+export function isCurrentRecord(record: Buffer): boolean {
+  return record.length >= 4 && record.readUInt32LE(0) === RECORD_MAGIC;
+}
+
 /** A name may not be empty, '.', '..', or hold '/' or NUL: restore relies on this to stay inside its target. */
 export function isSafeName(name: Uint8Array): boolean {
   if (name.length === 0 || name.length > 4095) return false;

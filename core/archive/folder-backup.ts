@@ -19,6 +19,7 @@ import { openChunkTarget } from '../chunk-store/chunk-target.js';
 import { InlineChunkWriter } from '../chunk-store/inline-chunk-writer.js';
 import { ExcludeRules } from './excludes.js';
 import { FolderArchiveReader } from './folder-reader.js';
+import { matchRecord, type RecordMatch } from './record-match.js';
 import { RecordQueue } from './record-queue.js';
 import { hardlinkKey, scanSource, type SourceNode } from './source-scan.js';
 import { ArchiveStreamWriter } from './stream-writer.js';
@@ -55,6 +56,8 @@ export interface FolderBackupResult extends FolderBackupProgress {
   base?: string;
   stats: ArchiveStats;
   excluded: number;
+  /** Folders with nothing changed in them or below: their record was written again as the base had it. */
+  foldersUnchanged: number;
   warnings: string[];
 }
 
@@ -169,6 +172,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
     let lastYield = performance.now();
     /** A digest run of the payload stream is open for the file being read. */
     let runOpen = false;
+    let foldersUnchanged = 0;
 
     let ticks = 0;
     let bytesAtTick = 0;
@@ -316,7 +320,149 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       return entry ? countFile(node, entry, linkKey) : undefined;
     };
 
+    /**
+     * Before anything in a folder is read: is it still the folder the scan listed? Were it replaced by a symlink
+     * since, reading "its" files would read wherever that points. Asked once per folder, and only if needed.
+     */
+    const intactCheck = (node: SourceNode): (() => boolean) => {
+      let intact: boolean | undefined;
+      return () => {
+        if (intact === undefined) {
+          const now = lstatSync(node.path, { bigint: true, throwIfNoEntry: false });
+          intact = now !== undefined && now.isDirectory() && now.ino === node.stat.ino && now.dev === node.stat.dev;
+          if (!intact) log.warn(`folder ${node.rel || '.'} was replaced or moved during the backup; its changed entries are skipped`);
+        }
+        return intact;
+      };
+    };
+
+    /** A symlink's target, or undefined (logged, counted as skipped) if it cannot be read. */
+    const readTarget = (node: SourceNode, folderIntact: () => boolean): Buffer | undefined => {
+      if (!folderIntact()) {
+        stats.skipped++;
+        return undefined;
+      }
+      try {
+        return readlinkSync(node.path, { encoding: 'buffer' });
+      } catch (err) {
+        log.warn(`skipped ${node.rel}: ${(err as Error).message}`);
+        stats.skipped++;
+        return undefined;
+      }
+    };
+
+    const directoryEntry = (node: SourceNode, record: { recordOffset: number; recordLength: number }, payloadBase: number | undefined): DirectoryEntry => ({
+      kind: EntryKind.Directory, name: node.name, mode: node.stat.mode & 0o7777, uid: node.stat.uid, gid: node.stat.gid,
+      mtimeNs: node.stat.mtimeNs, ...record, payloadBase,
+    });
+
+    /** The base record of a folder if every entry in it is unchanged (see matchRecord), else undefined. */
+    const matchBase = (node: SourceNode, baseDir: DirectoryEntry, folderIntact: () => boolean): RecordMatch | undefined => {
+      let raw: Buffer;
+      try {
+        raw = base!.meta.read(baseDir.recordOffset, baseDir.recordLength);
+      } catch {
+        return undefined; // the usual path reads it again and says what is wrong
+      }
+      const place = { recordOffset: baseDir.recordOffset, payloadBase: baseDir.payloadBase ?? 0 };
+      // A symlink's target is read only here when it matches; on the usual path it is read again.
+      return matchRecord(raw, place, node.children ?? [], (link) => {
+        if (!folderIntact()) return undefined;
+        try {
+          return readlinkSync(link.path, { encoding: 'buffer' });
+        } catch {
+          return undefined;
+        }
+      });
+    };
+
+    /**
+     * A folder whose base record matches every entry: files take their chunks from the base, subfolders are
+     * backed up in turn, and if the new record would be byte for byte the base's (its offsets are relative,
+     * so it is unless something below changed), the base's bytes are written as they are. Nothing is decoded
+     * or encoded: on an unchanged tree that was most of the backup's work.
+     */
+    const copyDirectory = async (node: SourceNode, baseDir: DirectoryEntry, match: RecordMatch, folderIntact: () => boolean): Promise<DirectoryEntry> => {
+      const children = node.children ?? [];
+      const newOffsets: number[] = new Array<number>(children.length).fill(0);
+      const folders: (DirectoryEntry | undefined)[] = new Array<DirectoryEntry | undefined>(children.length);
+      /** Files whose base chunks were gone, read again (undefined: skipped). */
+      const reread = new Map<number, FileEntry | undefined>();
+      let payloadBase: number | undefined;
+      for (let i = 0; i < children.length; i++) {
+        const child = children[i]!;
+        if (child.kind === 'directory') {
+          const entry = await processDirectory(child, match.baseFolders[i]);
+          folders[i] = entry;
+          payloadBase ??= entry.payloadBase;
+          continue;
+        }
+        if (child.kind === 'symlink') {
+          stats.symlinks++;
+          continue;
+        }
+        const size = child.stat.size;
+        const offset = size === 0 ? 0 : reuser!.reuse(match.baseOffsets[i]!, size);
+        if (offset === undefined) {
+          const entry = await processFile(child, undefined, folderIntact);
+          reread.set(i, entry);
+          if (entry && entry.size > 0) payloadBase ??= entry.payloadOffset;
+        } else {
+          newOffsets[i] = offset;
+          if (size > 0) payloadBase ??= offset;
+          progress.bytesReused += size;
+          progress.bytesDone += size;
+          stats.files++;
+          stats.bytes += size;
+        }
+        progress.filesDone++;
+        const pause = tick(child);
+        if (pause) await pause;
+      }
+      stats.directories++;
+
+      const recordOffset = records.offset;
+      let same = reread.size === 0;
+      for (let i = 0; same && i < children.length; i++) {
+        const folder = folders[i];
+        if (folder) {
+          same = recordOffset - folder.recordOffset === match.distance[i] && folder.recordLength === match.length[i]
+            && (folder.payloadBase === undefined ? 0 : folder.payloadBase - payloadBase!) === match.relative[i];
+        } else if (children[i]!.kind === 'file' && children[i]!.stat.size > 0) {
+          same = newOffsets[i]! - payloadBase! === match.relative[i];
+        }
+      }
+      if (same) {
+        foldersUnchanged++;
+        return directoryEntry(node, records.addEncoded(match.raw), payloadBase);
+      }
+
+      // Something below moved: encode the record, taking the digests of unchanged files from the base.
+      const baseEntries = base!.readDirectory(baseDir);
+      const entries: ArchiveEntry[] = [];
+      for (let i = 0; i < children.length; i++) {
+        const child = children[i]!;
+        const st = child.stat;
+        const was = baseEntries[i]!;
+        if (child.kind === 'directory') entries.push(folders[i]!);
+        else if (was.kind === EntryKind.Symlink) entries.push({ ...was, name: child.name });
+        else if (reread.has(i)) {
+          const entry = reread.get(i);
+          if (entry) entries.push(entry);
+        } else if (was.kind === EntryKind.File) {
+          entries.push({
+            kind: EntryKind.File, name: child.name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs, size: st.size,
+            payloadOffset: newOffsets[i]!, digest: was.digest, ino: st.ino, ctimeNs: st.ctimeNs,
+          });
+        }
+      }
+      return directoryEntry(node, records.add(entries, payloadBase ?? 0), payloadBase);
+    };
+
     const processDirectory = async (node: SourceNode, baseDir: DirectoryEntry | undefined): Promise<DirectoryEntry> => {
+      const folderIntact = intactCheck(node);
+      const match = baseDir && base && reuser ? matchBase(node, baseDir, folderIntact) : undefined;
+      if (match && baseDir) return copyDirectory(node, baseDir, match, folderIntact);
       let baseEntries: ArchiveEntry[] | undefined;
       if (baseDir && base) {
         try {
@@ -325,17 +471,6 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
           log.warn(`base snapshot unreadable at ${node.rel || '.'}: ${(err as Error).message}; reading everything below it`);
         }
       }
-      // Before anything in this folder is read: is it still the folder the scan listed? Were it replaced by a
-      // symlink since, reading "its" files would read wherever that points. Asked once, and only if needed.
-      let intact: boolean | undefined;
-      const folderIntact = (): boolean => {
-        if (intact === undefined) {
-          const now = lstatSync(node.path, { bigint: true, throwIfNoEntry: false });
-          intact = now !== undefined && now.isDirectory() && now.ino === node.stat.ino && now.dev === node.stat.dev;
-          if (!intact) log.warn(`folder ${node.rel || '.'} was replaced or moved during the backup; its changed entries are skipped`);
-        }
-        return intact;
-      };
       const entries: ArchiveEntry[] = [];
       // Both lists are sorted by name bytes: one cursor through the base finds every match.
       const baseList = baseEntries ?? [];
@@ -349,18 +484,11 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
           continue;
         }
         if (child.kind === 'symlink') {
-          if (!folderIntact()) {
-            stats.skipped++;
-            continue;
-          }
-          try {
-            const target = readlinkSync(child.path, { encoding: 'buffer' });
+          const target = readTarget(child, folderIntact);
+          if (target) {
             entries.push({ kind: EntryKind.Symlink, name: child.name, mode: child.stat.mode & 0o7777, uid: child.stat.uid,
               gid: child.stat.gid, mtimeNs: child.stat.mtimeNs, target });
             stats.symlinks++;
-          } catch (err) {
-            log.warn(`skipped ${child.rel}: ${(err as Error).message}`);
-            stats.skipped++;
           }
           continue;
         }
@@ -372,11 +500,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       }
       stats.directories++;
       const payloadBase = contentStart(entries);
-      const { recordOffset, recordLength } = records.add(entries, payloadBase ?? 0);
-      return {
-        kind: EntryKind.Directory, name: node.name, mode: node.stat.mode & 0o7777, uid: node.stat.uid, gid: node.stat.gid,
-        mtimeNs: node.stat.mtimeNs, recordOffset, recordLength, payloadBase,
-      };
+      return directoryEntry(node, records.add(entries, payloadBase ?? 0), payloadBase);
     };
 
     const rootEntry = await processDirectory(scan.root, base?.root);
@@ -398,7 +522,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       chunk_upload_stats: { count: counters.newChunks, size: counters.chunks, compressed_size: counters.newBytes, duplicates: counters.chunks - counters.newChunks },
       'cairn-backup': {
         kind: 'folder', source: root, base: base?.snapshot.path, ...stats, excluded: scan.totals.excluded,
-        bytesRead: progress.bytesRead, bytesReused: progress.bytesReused, newBytes: counters.newBytes, newChunks: counters.newChunks,
+        foldersUnchanged, bytesRead: progress.bytesRead, bytesReused: progress.bytesReused, newBytes: counters.newBytes, newChunks: counters.newChunks,
         dedupBytes: counters.dedupBytes, durationMs: Math.round(progress.elapsedMs),
       },
     });
@@ -406,7 +530,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
     report.flush(progress);
     return {
       ...progress, snapshot: snapshot.ref, path: snapshotPath(snapshot.ref), base: base?.snapshot.path, stats,
-      excluded: scan.totals.excluded, warnings,
+      excluded: scan.totals.excluded, foldersUnchanged, warnings,
     };
   } catch (err) {
     snapshot.abort();

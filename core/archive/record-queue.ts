@@ -1,6 +1,9 @@
 import { encodeDirectoryRecord, type ArchiveEntry, type RecordPlace } from './archive-format.js';
 import type { ArchiveStreamWriter } from './stream-writer.js';
 
+/** A record waiting: to be encoded from its entries once their digests are in, or already encoded. */
+type QueuedRecord = ({ entries: ArchiveEntry[]; place: RecordPlace } | { bytes: Buffer }) & { length: number; readyAt: number };
+
 /**
  * The folder records of a backup on their way into the metadata stream. A large file's digest is made from its
  * chunks' digests, which arrive from the chunk writers a little later (ArchiveStreamWriter digest runs), so a
@@ -9,7 +12,7 @@ import type { ArchiveStreamWriter } from './stream-writer.js';
  * at once, and records are written in the order they were queued.
  */
 export class RecordQueue {
-  private readonly queue: { entries: ArchiveEntry[]; place: RecordPlace; length: number; readyAt: number }[] = [];
+  private readonly queue: QueuedRecord[] = [];
   private queuedBytes = 0;
 
   constructor(private readonly meta: ArchiveStreamWriter, private readonly data: ArchiveStreamWriter) {}
@@ -43,11 +46,26 @@ export class RecordQueue {
     return { recordOffset, recordLength };
   }
 
+  /**
+   * Queues a record that is already encoded for its place (a base record whose folder did not change): it
+   * waits only for the records queued before it.
+   */
+  addEncoded(bytes: Buffer): { recordOffset: number; recordLength: number } {
+    const recordOffset = this.offset;
+    if (this.queue.length === 0) this.meta.write(bytes);
+    else {
+      this.queue.push({ bytes, length: bytes.length, readyAt: 0 });
+      this.queuedBytes += bytes.length;
+    }
+    return { recordOffset, recordLength: bytes.length };
+  }
+
   /** Writes the queued records whose digests are known, in order. */
   flush(): void {
     while (this.queue.length > 0 && this.data.indexedOffset >= this.queue[0]!.readyAt) {
-      const { entries, place, length } = this.queue.shift()!;
-      const record = encodeDirectoryRecord(entries, place);
+      const next = this.queue.shift()!;
+      const record = 'bytes' in next ? next.bytes : encodeDirectoryRecord(next.entries, next.place);
+      const length = next.length;
       if (record.length !== length) throw new Error(`folder record changed length while queued (${length} -> ${record.length})`);
       this.meta.write(record);
       this.queuedBytes -= length;

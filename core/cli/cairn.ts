@@ -184,7 +184,8 @@ async function main(argv: string[]): Promise<number> {
       progress.done();
       const seconds = Math.max(result.elapsedMs / 1000, 1e-3);
       print(values, result, `Backed up ${result.stats.files} files (${formatBytes(result.stats.bytes)}) to ${result.path} in ${formatDuration(seconds)}`
-        + `\n  read ${formatBytes(result.bytesRead)}, reused ${formatBytes(result.bytesReused)} unchanged${result.base ? ` from ${result.base}` : ''}`
+        + `\n  read ${formatBytes(result.bytesRead)}, reused ${formatBytes(result.bytesReused)} unchanged`
+        + (result.base ? ` from ${result.base} (${result.foldersUnchanged} of ${result.stats.directories} folders unchanged)` : '')
         + `\n  new data ${formatBytes(result.newBytes)} in ${result.newChunks} chunks, ${formatBytes(result.dedupBytes)} deduplicated`
         + (result.stats.skipped > 0 ? `\n  ${result.stats.skipped} entries skipped (see warnings)` : '')
         + (result.excluded > 0 ? `\n  ${result.excluded} entries excluded` : ''));

@@ -1,0 +1,97 @@
+import { EntryKind, isCurrentRecord, type DirectoryEntry, type RecordPlace } from './archive-format.js';
+import type { SourceNode } from './source-scan.js';
+
+/**
+ * What a base record says of a folder whose entries all match the folder on disk: enough to reuse the files'
+ * chunks, recurse into the subfolders, and check at the end that the new record would be byte for byte the
+ * same (then the base record's bytes are written as they are: nothing decoded, nothing encoded).
+ */
+export interface RecordMatch {
+  /** The base record's bytes. */
+  readonly raw: Buffer;
+  /** Files: the content's offset in the base payload stream (absolute). */
+  readonly baseOffsets: readonly number[];
+  /** Folders: their entry in the base (absolute offsets), to be matched in turn. */
+  readonly baseFolders: readonly (DirectoryEntry | undefined)[];
+  /** As stored: a file's payload offset relative to the folder's payload base, a folder's payload base likewise. */
+  readonly relative: readonly number[];
+  /** Folders, as stored: the distance back from this record to theirs, and their record's length. */
+  readonly distance: readonly number[];
+  readonly length: readonly number[];
+}
+
+/** Reads the signed 64-bit integer at `pos` as a number, or undefined if it is not a safe integer. */
+function readInt(raw: Buffer, pos: number): number | undefined {
+  const hi = raw.readInt32LE(pos + 4);
+  if (hi >= 0x20_0000 || hi < -0x20_0000) return undefined;
+  return hi * 0x1_0000_0000 + raw.readUInt32LE(pos);
+}
+
+/**
+ * Compares a version 2 folder record (found at `place` in the base) with the folder's entries as scanned, in
+ * place. Returns undefined unless every entry matches: the same names in the same order, the same kinds,
+ * modes, owners and mtimes, files with the same size, inode and ctime (a file with several links never
+ * matches: its first link decides where its content is), symlinks with the same target (`linkTarget` reads
+ * it; undefined if it cannot). A record that does not parse cleanly never matches either: the caller's
+ * usual path reads it and reports what is wrong.
+ */
+export function matchRecord(raw: Buffer, place: RecordPlace, children: readonly SourceNode[],
+  linkTarget: (node: SourceNode) => Buffer | undefined): RecordMatch | undefined {
+  if (raw.length < 8 || !isCurrentRecord(raw) || raw.readUInt32LE(4) !== children.length) return undefined;
+  const count = children.length;
+  const baseOffsets: number[] = new Array<number>(count).fill(0);
+  const baseFolders: (DirectoryEntry | undefined)[] = new Array<DirectoryEntry | undefined>(count);
+  const relative: number[] = new Array<number>(count).fill(0);
+  const distance: number[] = new Array<number>(count).fill(0);
+  const length: number[] = new Array<number>(count).fill(0);
+  let pos = 8;
+  for (let i = 0; i < count; i++) {
+    const child = children[i]!;
+    const st = child.stat;
+    const nameLength = child.name.length;
+    // kind, name length and name, mode, uid, gid, mtime: the fields every entry starts with.
+    if (pos + 3 + nameLength + 20 > raw.length) return undefined;
+    const kind = raw[pos]!;
+    if (raw.readUInt16LE(pos + 1) !== nameLength || raw.compare(child.name, 0, nameLength, pos + 3, pos + 3 + nameLength) !== 0) return undefined;
+    pos += 3 + nameLength;
+    if (raw.readUInt32LE(pos) !== (st.mode & 0o7777) || raw.readUInt32LE(pos + 4) !== st.uid || raw.readUInt32LE(pos + 8) !== st.gid
+      || raw.readBigInt64LE(pos + 12) !== st.mtimeNs) return undefined;
+    pos += 20;
+    if (child.kind === 'file') {
+      // size, relative offset, digest, inode, ctime
+      if (kind !== EntryKind.File || st.nlink !== 1 || pos + 64 > raw.length) return undefined;
+      if (readInt(raw, pos) !== st.size || raw.readBigUInt64LE(pos + 48) !== st.ino || raw.readBigInt64LE(pos + 56) !== st.ctimeNs) return undefined;
+      const rel = readInt(raw, pos + 8);
+      if (rel === undefined) return undefined;
+      const offset = st.size > 0 ? place.payloadBase + rel : 0;
+      if (offset < 0) return undefined;
+      baseOffsets[i] = offset;
+      relative[i] = rel;
+      pos += 64;
+    } else if (child.kind === 'directory') {
+      // distance back to its record, the record's length, relative payload base
+      if (kind !== EntryKind.Directory || pos + 20 > raw.length) return undefined;
+      const back = readInt(raw, pos);
+      const recordLength = raw.readUInt32LE(pos + 8);
+      const rel = readInt(raw, pos + 12);
+      // A child's record ends before its parent's starts (records are written children first).
+      if (back === undefined || rel === undefined || back < recordLength || back > place.recordOffset || place.payloadBase + rel < 0) return undefined;
+      baseFolders[i] = {
+        kind: EntryKind.Directory, name: child.name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs,
+        recordOffset: place.recordOffset - back, recordLength, payloadBase: place.payloadBase + rel,
+      };
+      distance[i] = back;
+      length[i] = recordLength;
+      relative[i] = rel;
+      pos += 20;
+    } else {
+      if (kind !== EntryKind.Symlink || pos + 2 > raw.length) return undefined;
+      const targetLength = raw.readUInt16LE(pos);
+      if (pos + 2 + targetLength > raw.length) return undefined;
+      const target = linkTarget(child);
+      if (!target || target.length !== targetLength || raw.compare(target, 0, targetLength, pos + 2, pos + 2 + targetLength) !== 0) return undefined;
+      pos += 2 + targetLength;
+    }
+  }
+  return pos === raw.length ? { raw, baseOffsets, baseFolders, relative, distance, length } : undefined;
+}
