@@ -199,9 +199,13 @@ export function isCurrentRecord(record: Buffer): boolean {
   return record.length >= 4 && record.readUInt32LE(0) === RECORD_MAGIC;
 }
 
-/** A name may not be empty, '.', '..', or hold '/' or NUL: restore relies on this to stay inside its target. */
-export function isSafeName(name: Uint8Array): boolean {
+/**
+ * A name may not be empty, '.', '..', or hold '/' or NUL: restore relies on this to stay inside its target.
+ * The name's bytes, or a latin1 string of them (a character a byte).
+ */
+export function isSafeName(name: Uint8Array | string): boolean {
   if (name.length === 0 || name.length > 4095) return false;
+  if (typeof name === 'string') return name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
   if (name.length === 1 && name[0] === 0x2e) return false;
   if (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e) return false;
   return !name.includes(0x2f) && !name.includes(0);

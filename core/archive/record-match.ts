@@ -48,12 +48,15 @@ export function matchRecord(raw: Buffer, place: RecordPlace, children: readonly 
   for (let i = 0; i < count; i++) {
     const child = children[i]!;
     const st = child.stat;
-    const nameLength = child.name.length;
+    const name = child.nameLatin1;
+    const nameLength = name.length;
     // kind, name length and name, mode, uid, gid, mtime: the fields every entry starts with.
     if (pos + 3 + nameLength + 20 > raw.length) return undefined;
     const kind = raw[pos]!;
-    if (raw.readUInt16LE(pos + 1) !== nameLength || raw.compare(child.name, 0, nameLength, pos + 3, pos + 3 + nameLength) !== 0) return undefined;
-    pos += 3 + nameLength;
+    if (raw.readUInt16LE(pos + 1) !== nameLength) return undefined;
+    pos += 3;
+    for (let k = 0; k < nameLength; k++) if (raw[pos + k] !== name.charCodeAt(k)) return undefined;
+    pos += nameLength;
     if (raw.readUInt32LE(pos) !== (st.mode & 0o7777) || raw.readUInt32LE(pos + 4) !== st.uid || raw.readUInt32LE(pos + 8) !== st.gid
       || raw.readBigInt64LE(pos + 12) !== st.mtimeNs) return undefined;
     pos += 20;

@@ -23,6 +23,8 @@ export interface SourceStat {
 
 export interface SourceNode {
   readonly name: Buffer;
+  /** The name's bytes as a latin1 string (a character a byte): compared without making the Buffer. */
+  readonly nameLatin1: string;
   /**
    * Where the entry is on disk: a string while every name on the way is ASCII (Node passes it on as the same
    * bytes, and strings cost less than a Buffer per entry), else the exact bytes.
@@ -56,13 +58,21 @@ function childPath(dir: string | Buffer, name: string): string | Buffer {
   return Buffer.concat([typeof dir === 'string' ? Buffer.from(dir) : dir, SLASH, Buffer.from(name, 'latin1')]);
 }
 
-/** A scanned entry; its display path is made when first asked for (most never are: no excludes, no warnings). */
+/**
+ * A scanned entry. Its name's Buffer and display path are made when first asked for: an unchanged file's never
+ * are (its folder's base record is compared with nameLatin1), and a Buffer per entry kept the GC busy.
+ */
 class ScannedNode implements SourceNode {
   children?: SourceNode[];
   private relPath: string | undefined;
+  private nameBytes: Buffer | undefined;
 
-  constructor(readonly name: Buffer, readonly path: string | Buffer, readonly kind: SourceKind, readonly stat: SourceStat,
+  constructor(readonly nameLatin1: string, readonly path: string | Buffer, readonly kind: SourceKind, readonly stat: SourceStat,
     private readonly parent: SourceNode) {}
+
+  get name(): Buffer {
+    return (this.nameBytes ??= Buffer.from(this.nameLatin1, 'latin1'));
+  }
 
   get rel(): string {
     return (this.relPath ??= childRel(this.parent.rel, this.name));
@@ -122,7 +132,7 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
     throw new CairnError(errnoCode(err) === 'ENOENT' ? 'NOT_FOUND' : 'IO', `cannot back up ${root}: ${(err as Error).message}`);
   }
   if (!rootStat.isDirectory()) throw new CairnError('INVALID_ARGUMENT', `${root} is not a folder`);
-  const rootNode: SourceNode = { name: Buffer.alloc(0), path: root, rel: '', kind: 'directory', stat: compactStat(rootStat) };
+  const rootNode: SourceNode = { name: Buffer.alloc(0), nameLatin1: '', path: root, rel: '', kind: 'directory', stat: compactStat(rootStat) };
   totals.directories++;
   let lastYield = performance.now();
   /** Hardlinked inodes already counted: their content is stored (and read) once. */
@@ -144,10 +154,9 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
     // Only a folder that lists the ignore file is asked for it: a failed read per folder costs an exception each.
     const inner = names.includes(IGNORE_FILE) ? rules.enter(dir.path, dir.rel, (m) => options.log.warn(m)) : rules;
     const children: SourceNode[] = [];
-    const relOf = (name: Buffer): string => childRel(dir.rel, name);
-    for (const latin1 of names) {
-      const name = Buffer.from(latin1, 'latin1');
-      const path = childPath(dir.path, latin1);
+    const relOf = (name: string): string => childRel(dir.rel, Buffer.from(name, 'latin1'));
+    for (const name of names) {
+      const path = childPath(dir.path, name);
       if (!isSafeName(name)) {
         options.log.warn(`skipped ${relOf(name)}: the name cannot be stored`);
         totals.skipped++;
