@@ -57,6 +57,17 @@ function fileContent(r: FolderArchiveReader, path: string): Buffer {
   return Buffer.concat([...r.fileContent(e)]);
 }
 
+/** Restores a snapshot into a new folder and checks it equals the source. */
+async function expectRestoresExactly(store: Datastore, snapshot: SnapshotRef, src: string): Promise<void> {
+  const target = mkdtempSync(join(storeTempRoot(), 'cairn-restored-'));
+  try {
+    await restoreFolder(store, snapshot, join(target, 'out'));
+    expectSameTree(src, join(target, 'out'));
+  } finally {
+    removeTree(target);
+  }
+}
+
 function digests(index: ChunkIndex): string[] {
   return Array.from({ length: index.chunkCount }, (_, i) => index.digest(i).toString('hex'));
 }
@@ -602,13 +613,7 @@ describe('metadata of an incremental backup', () => {
       expect(r.get('p/m').mode).toBe(0o700);
       expect(fileContent(r, 'a/b/c/deep.txt').toString()).toBe(`${textBytes(4000, 1).toString()}more\n`);
       expect(fileContent(r, 'x/y.txt').equals(textBytes(2000, 4))).toBe(true);
-      const target = mkdtempSync(join(storeTempRoot(), 'cairn-unchanged-restored-'));
-      try {
-        await restoreFolder(ctx.store, third.snapshot, join(target, 'out'));
-        expectSameTree(src, join(target, 'out'));
-      } finally {
-        removeTree(target);
-      }
+      await expectRestoresExactly(ctx.store, third.snapshot, src);
 
       // A base chunk gone from the store: the files on it are read again, and the folders around them encoded anew.
       const onChunk = r.dataIndex.chunkAt((r.get('x/y.txt') as FileEntry).payloadOffset);
@@ -616,13 +621,7 @@ describe('metadata of an incremental backup', () => {
       const fourth = await backupFolder(ctx.store, src, { id: 'unchanged' });
       expect(fourth.bytesRead).toBeGreaterThanOrEqual(statSync(join(src, 'x/y.txt')).size);
       expect(fourth.foldersUnchanged).toBeLessThan(folders);
-      const again = mkdtempSync(join(storeTempRoot(), 'cairn-unchanged-restored-'));
-      try {
-        await restoreFolder(ctx.store, fourth.snapshot, join(again, 'out'));
-        expectSameTree(src, join(again, 'out'));
-      } finally {
-        removeTree(again);
-      }
+      await expectRestoresExactly(ctx.store, fourth.snapshot, src);
     } finally {
       removeTree(src);
     }
@@ -660,13 +659,7 @@ describe('metadata of an incremental backup', () => {
       expect(next.base).toBe(old.snapshot.path);
       expect(next.bytesRead).toBe(0);
       expect(next.bytesReused).toBe(sourceBytes(src));
-      const target = mkdtempSync(join(storeTempRoot(), 'cairn-v1-restored-'));
-      try {
-        await restoreFolder(ctx.store, next.snapshot, join(target, 'out'));
-        expectSameTree(src, join(target, 'out'));
-      } finally {
-        removeTree(target);
-      }
+      await expectRestoresExactly(ctx.store, next.snapshot, src);
     } finally {
       removeTree(src);
     }
