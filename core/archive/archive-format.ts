@@ -160,6 +160,13 @@ class ByteWriter {
   }
 }
 
+/** The signed 64-bit integer at `pos`, in two halves (no BigInt), or undefined if it is not a safe integer. */
+export function readSafeInt64(buf: Buffer, pos: number): number | undefined {
+  const hi = buf.readInt32LE(pos + 4);
+  if (hi >= 0x20_0000 || hi < -0x20_0000) return undefined;
+  return hi * 0x1_0000_0000 + buf.readUInt32LE(pos);
+}
+
 class ByteReader {
   pos = 0;
   constructor(private readonly buf: Buffer, private readonly what: string) {}
@@ -182,11 +189,10 @@ class ByteReader {
   /** A signed i64 that must be a safe integer. */
   int(): number {
     this.need(8);
-    const lo = this.buf.readUInt32LE(this.pos);
-    const hi = this.buf.readInt32LE(this.pos + 4);
+    const v = readSafeInt64(this.buf, this.pos);
     this.pos += 8;
-    if (hi >= 0x20_0000 || hi < -0x20_0000) throw new CairnError('CORRUPT', `${this.what}: number out of range`);
-    return hi * 0x1_0000_0000 + lo;
+    if (v === undefined) throw new CairnError('CORRUPT', `${this.what}: number out of range`);
+    return v;
   }
   /** A view, not a copy: decoded names and digests share the record's memory (copying them was most of decoding). */
   bytes(n: number): Buffer { this.need(n); const v = this.buf.subarray(this.pos, this.pos + n); this.pos += n; return v; }

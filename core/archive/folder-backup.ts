@@ -297,10 +297,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       if (offset === undefined) return undefined;
       progress.bytesReused += st.size;
       progress.bytesDone += st.size;
-      return countFile(node, {
-        kind: EntryKind.File, name: node.name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs, size: st.size,
-        payloadOffset: offset, digest: baseEntry.digest, ino: st.ino, ctimeNs: st.ctimeNs,
-      }, linkKey);
+      return countFile(node, scannedFile(node, offset, baseEntry.digest), linkKey);
     };
 
     const processFile = async (node: SourceNode, baseEntry: ArchiveEntry | undefined, folderIntact: () => boolean): Promise<FileEntry | undefined> => {
@@ -316,7 +313,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
         return undefined;
       }
       const baseFile = baseEntry && (baseEntry.kind === EntryKind.File || baseEntry.kind === EntryKind.Hardlink) ? baseEntry : undefined;
-      const entry = st.size === 0 && !baseFile ? emptyFile(node) : await readFile(node, baseFile);
+      const entry = st.size === 0 && !baseFile ? scannedFile(node, 0, EMPTY_DIGEST) : await readFile(node, baseFile);
       return entry ? countFile(node, entry, linkKey) : undefined;
     };
 
@@ -442,7 +439,6 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       const entries: ArchiveEntry[] = [];
       for (let i = 0; i < children.length; i++) {
         const child = children[i]!;
-        const st = child.stat;
         const was = baseEntries[i]!;
         if (child.kind === 'directory') entries.push(folders[i]!);
         else if (was.kind === EntryKind.Symlink) entries.push({ ...was, name: child.name });
@@ -450,10 +446,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
           const entry = reread.get(i);
           if (entry) entries.push(entry);
         } else if (was.kind === EntryKind.File) {
-          entries.push({
-            kind: EntryKind.File, name: child.name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs, size: st.size,
-            payloadOffset: newOffsets[i]!, digest: was.digest, ino: st.ino, ctimeNs: st.ctimeNs,
-          });
+          entries.push(scannedFile(child, newOffsets[i]!, was.digest));
         }
       }
       return directoryEntry(node, records.add(entries, payloadBase ?? 0), payloadBase);
@@ -461,8 +454,10 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
 
     const processDirectory = async (node: SourceNode, baseDir: DirectoryEntry | undefined): Promise<DirectoryEntry> => {
       const folderIntact = intactCheck(node);
-      const match = baseDir && base && reuser ? matchBase(node, baseDir, folderIntact) : undefined;
-      if (match && baseDir) return copyDirectory(node, baseDir, match, folderIntact);
+      if (baseDir && base && reuser) {
+        const match = matchBase(node, baseDir, folderIntact);
+        if (match) return copyDirectory(node, baseDir, match, folderIntact);
+      }
       let baseEntries: ArchiveEntry[] | undefined;
       if (baseDir && base) {
         try {
@@ -552,11 +547,12 @@ function contentStart(entries: readonly ArchiveEntry[]): number | undefined {
   return undefined;
 }
 
-function emptyFile(node: SourceNode): FileEntry {
+/** A file's entry as the scan saw it, its content at `payloadOffset` with `digest` (unchanged, or empty). */
+function scannedFile(node: SourceNode, payloadOffset: number, digest: Buffer): FileEntry {
   const st = node.stat;
   return {
-    kind: EntryKind.File, name: node.name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs, size: 0,
-    payloadOffset: 0, digest: EMPTY_DIGEST, ino: st.ino, ctimeNs: st.ctimeNs,
+    kind: EntryKind.File, name: node.name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs, size: st.size,
+    payloadOffset, digest, ino: st.ino, ctimeNs: st.ctimeNs,
   };
 }
 

@@ -1,4 +1,4 @@
-import { EntryKind, isCurrentRecord, type DirectoryEntry, type RecordPlace } from './archive-format.js';
+import { EntryKind, isCurrentRecord, readSafeInt64 as readInt, type DirectoryEntry, type RecordPlace } from './archive-format.js';
 import type { SourceNode } from './source-scan.js';
 
 /**
@@ -18,13 +18,6 @@ export interface RecordMatch {
   /** Folders, as stored: the distance back from this record to theirs, and their record's length. */
   readonly distance: readonly number[];
   readonly length: readonly number[];
-}
-
-/** Reads the signed 64-bit integer at `pos` as a number, or undefined if it is not a safe integer. */
-function readInt(raw: Buffer, pos: number): number | undefined {
-  const hi = raw.readInt32LE(pos + 4);
-  if (hi >= 0x20_0000 || hi < -0x20_0000) return undefined;
-  return hi * 0x1_0000_0000 + raw.readUInt32LE(pos);
 }
 
 /**

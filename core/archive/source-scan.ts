@@ -98,7 +98,6 @@ export interface ScanOptions {
   onExcluded?: (rel: string, isDirectory: boolean, bytes: number, path: Buffer) => void;
 }
 
-
 export function compactStat(st: BigIntStats): SourceStat {
   return {
     mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeNs: st.mtimeNs,
