@@ -12,6 +12,7 @@ import { previewExcludes } from '../core/archive/exclude-preview.js';
 import { backupFolder, FOLDER_CHUNK_SIZE, type FolderBackupProgress, type FolderBackupResult } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { restoreFolder } from '../core/archive/folder-restore.js';
+import { LISTING_SETTLE_MS } from '../core/archive/source-scan.js';
 import { diffSnapshots, type DiffEntry } from '../core/archive/snapshot-diff.js';
 import type { SnapshotRef } from '../core/backup/backup-names.js';
 import { encodeManifest, MANIFEST_NAME } from '../core/backup/manifest.js';
@@ -627,7 +628,63 @@ describe('metadata of an incremental backup', () => {
     }
   });
 
-  it('a base written in the first record layout (absolute offsets, as earlier versions of Cairn wrote) is used: nothing is read again', async () => {
+  it('takes the names of a folder unchanged since the base from its record; an entry added, removed or renamed is still seen', async () => {
+    const src = mkdtempSync(join(storeTempRoot(), 'cairn-listing-'));
+    try {
+      put(src, 'a/one.txt', textBytes(1000, 1));
+      put(src, 'a/b/two.txt', textBytes(2000, 2));
+      put(src, 'c/kept.txt', textBytes(300, 3));
+      put(src, 'c/left-out.tmp', textBytes(400, 4));
+      put(src, 'd/three.txt', textBytes(500, 5));
+      put(src, 'd/four.txt', textBytes(600, 6));
+      mkdirSync(join(src, 'e'));
+      // Whole seconds, so the folders' mtimes can be set back exactly after a change.
+      for (const dir of ['a', 'a/b', 'd']) utimesSync(join(src, dir), 1_600_000_000, 1_600_000_000);
+      const folders = 6;
+      const excludes = ['*.tmp'];
+      const backup = () => backupFolder(ctx.store, src, { id: 'listing', excludes });
+
+      // Folders changed moments ago could change again under the same ctime: their names are read next time too.
+      await backup();
+      expect((await backup()).foldersListedFromBase).toBe(0);
+
+      await new Promise((resolve) => setTimeout(resolve, LISTING_SETTLE_MS + 200));
+      expect((await backup()).foldersListedFromBase).toBe(0); // its base recorded no settled folder
+      // Every settled folder but c, where an entry was left out: its record does not list everything.
+      const settled = await backup();
+      expect(settled).toMatchObject({ foldersListedFromBase: folders - 1, bytesRead: 0, foldersUnchanged: folders });
+
+      // An entry added, one removed, one renamed, each folder's mtime set back: only the ctime tells.
+      const keepMtime = (rel: string, change: () => void): void => {
+        change();
+        utimesSync(join(src, rel), 1_600_000_000, 1_600_000_000);
+        expect(lstatSync(join(src, rel), { bigint: true }).mtimeNs).toBe(1_600_000_000_000_000_000n);
+      };
+      keepMtime('a/b', () => put(src, 'a/b/added.txt', 'added'));
+      keepMtime('d', () => unlinkSync(join(src, 'd/four.txt')));
+      keepMtime('a', () => renameSync(join(src, 'a/one.txt'), join(src, 'a/renamed.txt')));
+      const changed = await backup();
+      // The root and e are unchanged; a, a/b and d changed; c was never trusted.
+      expect(changed.foldersListedFromBase).toBe(2);
+      const r = reader(ctx.store, changed.snapshot);
+      expect(r.list('a').map((e) => e.name.toString())).toEqual(['b', 'renamed.txt']);
+      expect(r.list('a/b').map((e) => e.name.toString())).toEqual(['added.txt', 'two.txt']);
+      expect(r.list('d').map((e) => e.name.toString())).toEqual(['three.txt']);
+
+      // Without the exclude, c is read and its file is backed up.
+      excludes.length = 0;
+      const all = await backup();
+      expect(all.excluded).toBe(0);
+      await expectRestoresExactly(ctx.store, all.snapshot, src);
+    } finally {
+      removeTree(src);
+    }
+  });
+
+  it.each([
+    [1, 'absolute offsets', 'CDR1', 2, 'CAIRNMT2'],
+    [2, 'relative offsets, no folder inodes', 'CDR2', 3, 'CAIRNMT3'],
+  ] as const)('a base written in record layout %i (%s, as earlier versions of Cairn wrote) is used: nothing is read again', async (version, _, magic, trailer, trailerMagic) => {
     const src = mkdtempSync(join(storeTempRoot(), 'cairn-v1-base-'));
     try {
       // Small files only: the copy below cuts the payload anew, which a large file's chunk-list digest would notice.
@@ -637,25 +694,26 @@ describe('metadata of an incremental backup', () => {
       put(src, 'links/one.txt', textBytes(3000, 42));
       linkSync(join(src, 'links/one.txt'), join(src, 'links/two.txt'));
       symlinkSync('docs/d-0/note-0.txt', join(src, 'shortcut'));
-      const current = await backupFolder(ctx.store, src, { id: 'v1-base' });
+      const current = await backupFolder(ctx.store, src, { id: `v${version}-base` });
       const r = reader(ctx.store, current.snapshot);
 
-      // The same snapshot again, its records and trailer in the first layout, the payload copied byte for byte.
-      const oldLayout = craftRaw(ctx.store, 'v1-base', (meta, data) => {
+      // The same snapshot again, its records and trailer in the old layout, the payload copied byte for byte.
+      const oldLayout = craftRaw(ctx.store, `v${version}-base`, (meta, data) => {
         data.write(r.data.read(0, r.dataIndex.size));
         const rewrite = (dir: DirectoryEntry): DirectoryEntry => {
           const entries = r.readDirectory(dir).map((e) => (e.kind === EntryKind.Directory ? rewrite(e) : e));
-          const record = encodeDirectoryRecord(entries);
-          expect(record.subarray(0, 4).toString('latin1')).toBe('CDR1');
-          return { ...dir, recordOffset: meta.write(record), recordLength: record.length, payloadBase: 0 };
+          const place = version === 1 ? undefined : { recordOffset: meta.offset, payloadBase: dir.payloadBase ?? 0 };
+          const record = encodeDirectoryRecord(entries, place, version);
+          expect(record.subarray(0, 4).toString('latin1')).toBe(magic);
+          return { ...dir, recordOffset: meta.write(record), recordLength: record.length, payloadBase: version === 1 ? 0 : dir.payloadBase };
         };
         return rewrite(r.root);
-      }, { chunkDigestMin: r.chunkDigestMin, secondTrailer: true });
+      }, { chunkDigestMin: r.chunkDigestMin, trailer });
       const old = reader(ctx.store, oldLayout);
-      expect(old.meta.read(old.meta.index.size - 8, 8).toString('latin1')).toBe('CAIRNMT2');
+      expect(old.meta.read(old.meta.index.size - 8, 8).toString('latin1')).toBe(trailerMagic);
       expect(fileContent(old, 'docs/d-3/note-19.txt').equals(textBytes(500 + 97 * 19, 22))).toBe(true);
 
-      const next = await backupFolder(ctx.store, src, { id: 'v1-base' });
+      const next = await backupFolder(ctx.store, src, { id: `v${version}-base` });
       expect(next.base).toBe(old.snapshot.path);
       expect(next.bytesRead).toBe(0);
       expect(next.bytesReused).toBe(sourceBytes(src));

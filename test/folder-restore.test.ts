@@ -452,7 +452,7 @@ describe('crafted archives', () => {
 
     it('reads archives with the first trailer (no threshold): every digest is of the content', async () => {
       const w = workspace();
-      const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, sha256(big)), { firstTrailer: true });
+      const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, sha256(big)), { trailer: 1 });
       const reader = new FolderArchiveReader(ctx.store.openSnapshot(ref));
       expect(reader.chunkDigestMin).toBe(0);
       expect(reader.list('').map((e) => e.name.toString())).toEqual(['big.bin']);

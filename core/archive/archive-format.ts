@@ -64,7 +64,18 @@ export interface DirectoryEntry extends EntryBase {
    * first record version, whose offsets are absolute.
    */
   payloadBase?: number;
+  /**
+   * Version 3 records: the folder's inode and ctime when its entries were listed, so that the next backup may
+   * take its names from this record instead of reading the folder again (docs/FORMAT.md). A ctime of
+   * UNTRUSTED_LISTING says the record does not list everything in the folder (entries were excluded or
+   * skipped) or the folder changed too close to the backup to tell a later change apart.
+   */
+  ino?: bigint;
+  ctimeNs?: bigint;
 }
+
+/** A folder's ctime in its entry that no folder has: its record may not stand in for reading the folder. */
+export const UNTRUSTED_LISTING = -1n;
 
 /**
  * Where a record lies: its offset in the metadata stream and its directory's payload base. A version 2 record
@@ -83,16 +94,22 @@ export interface SymlinkEntry extends EntryBase {
 
 export type ArchiveEntry = FileEntry | DirectoryEntry | SymlinkEntry;
 
-/** Version 1 records ("CDR1") hold absolute offsets; still read, and written only by tests. */
-const RECORD_MAGIC_V1 = 0x31524443;
-/** Version 2 records ("CDR2") hold offsets relative to their RecordPlace. */
-const RECORD_MAGIC = 0x32524443;
+/**
+ * Record layouts: 1 ("CDR1") holds absolute offsets; 2 ("CDR2") offsets relative to the record's RecordPlace;
+ * 3 ("CDR3"), the current one, adds each folder's inode and ctime. The earlier ones are still read, and written
+ * only by tests.
+ */
+export type RecordVersion = 1 | 2 | 3;
+export const RECORD_VERSION: RecordVersion = 3;
+const RECORD_MAGICS: Record<RecordVersion, number> = { 1: 0x31524443, 2: 0x32524443, 3: 0x33524443 };
 /** The first trailer: no chunk-digest threshold (every file digest is of the content). Still read. */
 const TRAILER_MAGIC_V1 = Buffer.from('CAIRNMT1');
 /** The second trailer: a threshold, and the root entry's offsets absolute. Still read. */
 const TRAILER_MAGIC_V2 = Buffer.from('CAIRNMT2');
-/** The current trailer: as the second, with the root entry in the version 2 layout (relative offsets). */
-const TRAILER_MAGIC = Buffer.from('CAIRNMT3');
+/** The third trailer: as the second, with the root entry in the version 2 layout (relative offsets). Still read. */
+const TRAILER_MAGIC_V3 = Buffer.from('CAIRNMT3');
+/** The current trailer: as the third, with the root entry in the version 3 layout. */
+const TRAILER_MAGIC = Buffer.from('CAIRNMT4');
 /** u32 root entry length + 4 × u64 stats + 8-byte magic. */
 const TRAILER_FIXED_SIZE_V1 = 4 + 32 + 8;
 /** u32 root entry length + 4 × u64 stats + u64 chunk-digest threshold + 8-byte magic. */
@@ -200,9 +217,13 @@ class ByteReader {
   get done(): boolean { return this.pos === this.buf.length; }
 }
 
-/** Whether a record is in the current layout (version 2), the one a backup writes. */
+/** Whether a record is in the current layout (version 3), the one a backup writes. */
 export function isCurrentRecord(record: Buffer): boolean {
-  return record.length >= 4 && record.readUInt32LE(0) === RECORD_MAGIC;
+  return record.length >= 4 && record.readUInt32LE(0) === RECORD_MAGICS[RECORD_VERSION];
+}
+
+function recordVersion(magic: number): RecordVersion | undefined {
+  return magic === RECORD_MAGICS[3] ? 3 : magic === RECORD_MAGICS[2] ? 2 : magic === RECORD_MAGICS[1] ? 1 : undefined;
 }
 
 /**
@@ -218,12 +239,13 @@ export function isSafeName(name: Uint8Array | string): boolean {
 }
 
 /**
- * Writes one entry. With a place (version 2), a file's payload offset is stored relative to its folder's
+ * Writes one entry. From version 2 (with a place), a file's payload offset is stored relative to its folder's
  * payload base (0 for an empty file), and a folder's record offset as the distance back from the record
  * holding it and its payload base relative to that record's. A hardlink's offset stays absolute: its content
- * is its first link's, anywhere in the stream. Without a place (version 1) every offset is absolute.
+ * is its first link's, anywhere in the stream. In version 1 (no place) every offset is absolute. Version 3
+ * adds a folder's inode and ctime.
  */
-function writeEntry(w: ByteWriter, e: ArchiveEntry, place: RecordPlace | undefined): void {
+function writeEntry(w: ByteWriter, e: ArchiveEntry, place: RecordPlace | undefined, version: RecordVersion): void {
   w.u8(e.kind);
   w.shortBytes(e.name, 'name');
   w.u32(e.mode);
@@ -247,6 +269,10 @@ function writeEntry(w: ByteWriter, e: ArchiveEntry, place: RecordPlace | undefin
         w.u64(place.recordOffset - e.recordOffset);
         w.u32(e.recordLength);
         w.int(e.payloadBase === undefined ? 0 : e.payloadBase - place.payloadBase);
+        if (version >= 3) {
+          w.u64(e.ino ?? 0n);
+          w.i64(e.ctimeNs ?? UNTRUSTED_LISTING);
+        }
       } else {
         w.u64(e.recordOffset);
         w.u32(e.recordLength);
@@ -259,7 +285,7 @@ function writeEntry(w: ByteWriter, e: ArchiveEntry, place: RecordPlace | undefin
 }
 
 /** Reads one entry; offsets come back absolute whatever the version (see writeEntry). */
-function readEntry(r: ByteReader, what: string, place: RecordPlace | undefined): ArchiveEntry {
+function readEntry(r: ByteReader, what: string, place: RecordPlace | undefined, version: RecordVersion): ArchiveEntry {
   const kind = r.u8();
   const name = r.shortBytes();
   const base = { name, mode: r.u32(), uid: r.u32(), gid: r.u32(), mtimeNs: r.i64() };
@@ -287,7 +313,12 @@ function readEntry(r: ByteReader, what: string, place: RecordPlace | undefined):
       if (distance > place.recordOffset || payloadBase < 0) {
         throw new CairnError('CORRUPT', `${what}: folder ${JSON.stringify(displayName(name))} points outside the metadata or payload stream`);
       }
-      return { ...base, kind, recordOffset: place.recordOffset - distance, recordLength, payloadBase };
+      const e: DirectoryEntry = { ...base, kind, recordOffset: place.recordOffset - distance, recordLength, payloadBase };
+      if (version >= 3) {
+        e.ino = r.u64();
+        e.ctimeNs = r.i64();
+      }
+      return e;
     }
     case EntryKind.Symlink:
       return { ...base, kind, target: r.shortBytes() };
@@ -300,16 +331,17 @@ function readEntry(r: ByteReader, what: string, place: RecordPlace | undefined):
 const recordWriter = new ByteWriter();
 
 /**
- * Encodes a directory record, the entries sorted by name bytes (so lookups can binary-search), in the version 2
- * layout relative to `place`; without a place, in the first layout (absolute offsets; tests write it to prove
- * readers still read it).
+ * Encodes a directory record, the entries sorted by name bytes (so lookups can binary-search), in the current
+ * layout relative to `place`. Tests write the earlier layouts to prove readers still read them: version 1 takes
+ * no place (its offsets are absolute).
  */
-export function encodeDirectoryRecord(entries: ArchiveEntry[], place?: RecordPlace): Buffer {
+export function encodeDirectoryRecord(entries: ArchiveEntry[], place?: RecordPlace, version: RecordVersion = place ? RECORD_VERSION : 1): Buffer {
+  if ((version === 1) !== (place === undefined)) throw new Error(`a version ${version} record ${place ? 'has no' : 'needs a'} place`);
   const w = recordWriter;
   w.reset();
-  w.u32(place ? RECORD_MAGIC : RECORD_MAGIC_V1);
+  w.u32(RECORD_MAGICS[version]);
   w.u32(entries.length);
-  for (const e of entries) writeEntry(w, e, place);
+  for (const e of entries) writeEntry(w, e, place, version);
   return Buffer.from(w.result());
 }
 
@@ -319,13 +351,13 @@ export function encodeDirectoryRecord(entries: ArchiveEntry[], place?: RecordPla
  */
 export function decodeDirectoryRecord(buf: Buffer, what: string, place: RecordPlace): ArchiveEntry[] {
   const r = new ByteReader(buf, what);
-  const magic = r.u32();
-  if (magic !== RECORD_MAGIC && magic !== RECORD_MAGIC_V1) throw new CairnError('CORRUPT', `${what}: not a directory record`);
-  const relativeTo = magic === RECORD_MAGIC ? place : undefined;
+  const version = recordVersion(r.u32());
+  if (version === undefined) throw new CairnError('CORRUPT', `${what}: not a directory record`);
+  const relativeTo = version >= 2 ? place : undefined;
   const count = r.u32();
   const entries: ArchiveEntry[] = [];
   for (let i = 0; i < count; i++) {
-    const e = readEntry(r, what, relativeTo);
+    const e = readEntry(r, what, relativeTo, version);
     if (!isSafeName(e.name)) throw new CairnError('CORRUPT', `${what}: unsafe entry name ${JSON.stringify(displayName(e.name))}`);
     const prev = entries[entries.length - 1];
     if (prev && Buffer.compare(prev.name, e.name) >= 0) throw new CairnError('CORRUPT', `${what}: entries not sorted or duplicated`);
@@ -340,11 +372,14 @@ export function decodeDirectoryRecord(buf: Buffer, what: string, place: RecordPl
  * threshold: files of at least that many bytes lie on whole payload chunks and their digest is made from
  * those chunks' digests (`chunkListDigest`); 0 means every file digest is the SHA-256 of its content.
  * `at` is where the trailer starts in the metadata stream: the root entry's record offset is stored as the
- * distance back from there. Without it, the second trailer version (absolute offsets; tests write it).
+ * distance back from there, in the layout of `rootVersion`. Tests write the earlier trailers: the second
+ * (no `at`: absolute offsets) and the third (`rootVersion` 2).
  */
-export function encodeTrailer(root: DirectoryEntry, stats: ArchiveStats, chunkDigestMin: number, at?: number): Buffer {
+export function encodeTrailer(root: DirectoryEntry, stats: ArchiveStats, chunkDigestMin: number, at?: number,
+  rootVersion: RecordVersion = at === undefined ? 1 : RECORD_VERSION): Buffer {
+  if ((rootVersion === 1) !== (at === undefined)) throw new Error(`a version ${rootVersion} root entry ${at === undefined ? 'needs' : 'takes no'} offset`);
   const w = new ByteWriter();
-  writeEntry(w, root, at === undefined ? undefined : { recordOffset: at, payloadBase: 0 });
+  writeEntry(w, root, at === undefined ? undefined : { recordOffset: at, payloadBase: 0 }, rootVersion);
   const rootLength = w.length;
   w.u32(rootLength);
   w.u64(stats.files);
@@ -352,7 +387,7 @@ export function encodeTrailer(root: DirectoryEntry, stats: ArchiveStats, chunkDi
   w.u64(stats.bytes);
   w.u64(stats.skipped);
   w.u64(chunkDigestMin);
-  w.bytes(at === undefined ? TRAILER_MAGIC_V2 : TRAILER_MAGIC);
+  w.bytes(rootVersion === 1 ? TRAILER_MAGIC_V2 : rootVersion === 2 ? TRAILER_MAGIC_V3 : TRAILER_MAGIC);
   return Buffer.from(w.result());
 }
 
@@ -364,21 +399,22 @@ export interface TrailerTail {
   stats: Omit<ArchiveStats, 'symlinks' | 'hardlinks'>;
   /** See encodeTrailer; 0 for the first trailer version. */
   chunkDigestMin: number;
-  /** The root entry is in the version 2 layout (relative to where the trailer starts). */
-  relativeRoot: boolean;
+  /** The root entry's layout: from version 2, relative to where the trailer starts. */
+  rootVersion: RecordVersion;
 }
 
 /** Parses the trailer's fixed tail from the last TRAILER_FIXED_SIZE bytes of the stream (or all, if shorter). */
 export function decodeTrailerTail(end: Buffer, what: string): TrailerTail {
   const magic = end.subarray(end.length - 8);
   const v1 = magic.equals(TRAILER_MAGIC_V1);
-  const relativeRoot = magic.equals(TRAILER_MAGIC);
+  const rootVersion: RecordVersion | undefined = magic.equals(TRAILER_MAGIC) ? 3 : magic.equals(TRAILER_MAGIC_V3) ? 2
+    : v1 || magic.equals(TRAILER_MAGIC_V2) ? 1 : undefined;
   const tailLength = v1 ? TRAILER_FIXED_SIZE_V1 : TRAILER_FIXED_SIZE;
-  if (end.length < tailLength || (!v1 && !relativeRoot && !magic.equals(TRAILER_MAGIC_V2))) throw new CairnError('CORRUPT', `${what}: no folder archive trailer`);
+  if (end.length < tailLength || rootVersion === undefined) throw new CairnError('CORRUPT', `${what}: no folder archive trailer`);
   const r = new ByteReader(end.subarray(end.length - tailLength), what);
   const rootLength = r.u32();
   const stats = { files: r.num(), directories: r.num(), bytes: r.num(), skipped: r.num() };
-  return { rootLength, tailLength, stats, chunkDigestMin: v1 ? 0 : r.num(), relativeRoot };
+  return { rootLength, tailLength, stats, chunkDigestMin: v1 ? 0 : r.num(), rootVersion };
 }
 
 /** The digest of a file that lies on whole payload chunks: SHA-256 over those chunks' digests, in order. */
@@ -388,10 +424,10 @@ export function chunkListDigest(digests: Iterable<Uint8Array>): Buffer {
   return hash.digest();
 }
 
-/** The trailer's root entry; `at` (where the trailer starts) for the current version, whose offsets are relative. */
-export function decodeRootEntry(buf: Buffer, what: string, at: number | undefined): DirectoryEntry {
+/** The trailer's root entry; `at` is where the trailer starts (from version 2 the offsets are relative to it). */
+export function decodeRootEntry(buf: Buffer, what: string, at: number, version: RecordVersion): DirectoryEntry {
   const r = new ByteReader(buf, what);
-  const e = readEntry(r, what, at === undefined ? undefined : { recordOffset: at, payloadBase: 0 });
+  const e = readEntry(r, what, version === 1 ? undefined : { recordOffset: at, payloadBase: 0 }, version);
   if (e.kind !== EntryKind.Directory || !r.done) throw new CairnError('CORRUPT', `${what}: trailer does not hold a directory`);
   return e;
 }

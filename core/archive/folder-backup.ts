@@ -11,9 +11,10 @@ import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/
 import { MemoryLogger, type Logger } from '../log.js';
 import type { DynamicIndexReader } from '../index/dynamic-index.js';
 import {
-  DATA_ARCHIVE, encodeTrailer, EntryKind, META_ARCHIVE, type ArchiveEntry,
+  DATA_ARCHIVE, encodeTrailer, EntryKind, META_ARCHIVE, UNTRUSTED_LISTING, type ArchiveEntry,
   type ArchiveStats, type DirectoryEntry, type FileEntry,
 } from './archive-format.js';
+import { BaseListings } from './base-listing.js';
 import { ChunkReuser } from './chunk-reuse.js';
 import { openChunkTarget } from '../chunk-store/chunk-target.js';
 import { InlineChunkWriter } from '../chunk-store/inline-chunk-writer.js';
@@ -58,6 +59,8 @@ export interface FolderBackupResult extends FolderBackupProgress {
   excluded: number;
   /** Folders with nothing changed in them or below: their record was written again as the base had it. */
   foldersUnchanged: number;
+  /** Folders whose names the scan took from the base's record instead of reading the folder (BaseListings). */
+  foldersListedFromBase: number;
   warnings: string[];
 }
 
@@ -136,8 +139,19 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
   };
   const report = throttle((p: FolderBackupProgress) => options.onProgress?.({ ...p }), options.progressIntervalMs ?? 100);
 
+  const payloadAvg = options.chunkSize ?? FOLDER_CHUNK_SIZE;
+  /** Files this large start and end on chunk boundaries, and their digest is made from their chunks' (FORMAT.md). */
+  const largeFile = chunkerParams(payloadAvg).min;
+  // The base first: the scan takes the names of folders unchanged since then from its records.
+  let base = chooseBase(store, store.listSnapshots(group), log, largeFile);
+  if (base && !session.holdSnapshot(base.snapshot.ref, true)) {
+    log.warn(`${base.snapshot.path} was forgotten as the backup started; backing up without a base`);
+    base = undefined;
+  }
+  const baseListings = base ? new BaseListings(base) : undefined;
+
   const scan = await scanSource(root, {
-    excludes: ExcludeRules.fromPatterns(options.excludes ?? []), log, signal: options.signal,
+    excludes: ExcludeRules.fromPatterns(options.excludes ?? []), log, signal: options.signal, base: baseListings,
     onProgress: (t) => report.push({ ...progress, filesTotal: t.files, bytesTotal: t.bytes }),
   });
   throwIfCancelled(options.signal, 'backup');
@@ -145,15 +159,6 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
   progress.bytesTotal = scan.totals.bytes;
   progress.phase = 'backing-up';
   const meter = new RateMeter(progress.bytesTotal);
-
-  const payloadAvg = options.chunkSize ?? FOLDER_CHUNK_SIZE;
-  /** Files this large start and end on chunk boundaries, and their digest is made from their chunks' (FORMAT.md). */
-  const largeFile = chunkerParams(payloadAvg).min;
-  let base = chooseBase(store, store.listSnapshots(group), log, largeFile);
-  if (base && !session.holdSnapshot(base.snapshot.ref, true)) {
-    log.warn(`${base.snapshot.path} was forgotten as the backup started; backing up without a base`);
-    base = undefined;
-  }
   const snapshot = store.beginSnapshot(group, { session });
   const stats: ArchiveStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, skipped: scan.totals.skipped };
   const sink = openChunkTarget(store.chunks, store.config.compression === 'zstd', chunkerParams(payloadAvg).max, options.workers ?? 2);
@@ -350,14 +355,14 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
 
     const directoryEntry = (node: SourceNode, record: { recordOffset: number; recordLength: number }, payloadBase: number | undefined): DirectoryEntry => ({
       kind: EntryKind.Directory, name: node.name, mode: node.stat.mode & 0o7777, uid: node.stat.uid, gid: node.stat.gid,
-      mtimeNs: node.stat.mtimeNs, ...record, payloadBase,
+      mtimeNs: node.stat.mtimeNs, ...record, payloadBase, ino: node.stat.ino, ctimeNs: node.listingCtimeNs ?? UNTRUSTED_LISTING,
     });
 
     /** The base record of a folder if every entry in it is unchanged (see matchRecord), else undefined. */
     const matchBase = (node: SourceNode, baseDir: DirectoryEntry, folderIntact: () => boolean): RecordMatch | undefined => {
       let raw: Buffer;
       try {
-        raw = base!.meta.read(baseDir.recordOffset, baseDir.recordLength);
+        raw = baseListings!.take(baseDir);
       } catch {
         return undefined; // the usual path reads it again and says what is wrong
       }
@@ -525,7 +530,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
     report.flush(progress);
     return {
       ...progress, snapshot: snapshot.ref, path: snapshotPath(snapshot.ref), base: base?.snapshot.path, stats,
-      excluded: scan.totals.excluded, foldersUnchanged, warnings,
+      excluded: scan.totals.excluded, foldersUnchanged, foldersListedFromBase: scan.totals.listedFromBase, warnings,
     };
   } catch (err) {
     snapshot.abort();

@@ -42,7 +42,7 @@ export class FolderArchiveReader {
     const tail = decodeTrailerTail(this.meta.read(metaIndex.size - endLength, endLength), what);
     const rootStart = metaIndex.size - tail.tailLength - tail.rootLength;
     if (rootStart < 0) throw new CairnError('CORRUPT', `${what}: bad trailer`);
-    this.root = decodeRootEntry(this.meta.read(rootStart, tail.rootLength), what, tail.relativeRoot ? rootStart : undefined);
+    this.root = decodeRootEntry(this.meta.read(rootStart, tail.rootLength), what, rootStart, tail.rootVersion);
     this.stats = tail.stats;
     this.chunkDigestMin = tail.chunkDigestMin;
   }

@@ -1,4 +1,6 @@
-import { EntryKind, isCurrentRecord, readSafeInt64 as readInt, type DirectoryEntry, type RecordPlace } from './archive-format.js';
+import {
+  EntryKind, isCurrentRecord, readSafeInt64 as readInt, UNTRUSTED_LISTING, type DirectoryEntry, type RecordPlace,
+} from './archive-format.js';
 import type { SourceNode } from './source-scan.js';
 
 /**
@@ -21,11 +23,12 @@ export interface RecordMatch {
 }
 
 /**
- * Compares a version 2 folder record (found at `place` in the base) with the folder's entries as scanned, in
- * place. Returns undefined unless every entry matches: the same names in the same order, the same kinds,
- * modes, owners and mtimes, files with the same size, inode and ctime (a file with several links never
- * matches: its first link decides where its content is), symlinks with the same target (`linkTarget` reads
- * it; undefined if it cannot). A record that does not parse cleanly never matches either: the caller's
+ * Compares a folder record in the current layout (found at `place` in the base) with the folder's entries as
+ * scanned, in place. Returns undefined unless every entry matches: the same names in the same order, the same
+ * kinds, modes, owners and mtimes, files with the same size, inode and ctime (a file with several links never
+ * matches: its first link decides where its content is), folders with the same inode and listing ctime (what
+ * this backup will write for them: SourceNode.listingCtimeNs), symlinks with the same target (`linkTarget` reads it;
+ * undefined if it cannot). A record that does not parse cleanly never matches either: the caller's
  * usual path reads it and reports what is wrong.
  */
 export function matchRecord(raw: Buffer, place: RecordPlace, children: readonly SourceNode[],
@@ -65,8 +68,9 @@ export function matchRecord(raw: Buffer, place: RecordPlace, children: readonly 
       relative[i] = rel;
       pos += 64;
     } else if (child.kind === 'directory') {
-      // distance back to its record, the record's length, relative payload base
-      if (kind !== EntryKind.Directory || pos + 20 > raw.length) return undefined;
+      // distance back to its record, the record's length, relative payload base, inode, listing ctime
+      if (kind !== EntryKind.Directory || pos + 36 > raw.length) return undefined;
+      if (raw.readBigUInt64LE(pos + 20) !== st.ino || raw.readBigInt64LE(pos + 28) !== (child.listingCtimeNs ?? UNTRUSTED_LISTING)) return undefined;
       const back = readInt(raw, pos);
       const recordLength = raw.readUInt32LE(pos + 8);
       const rel = readInt(raw, pos + 12);
@@ -74,12 +78,13 @@ export function matchRecord(raw: Buffer, place: RecordPlace, children: readonly 
       if (back === undefined || rel === undefined || back < recordLength || back > place.recordOffset || place.payloadBase + rel < 0) return undefined;
       baseFolders[i] = {
         kind: EntryKind.Directory, name: child.name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs,
-        recordOffset: place.recordOffset - back, recordLength, payloadBase: place.payloadBase + rel,
+        recordOffset: place.recordOffset - back, recordLength, payloadBase: place.payloadBase + rel, ino: st.ino,
+        ctimeNs: child.listingCtimeNs ?? UNTRUSTED_LISTING,
       };
       distance[i] = back;
       length[i] = recordLength;
       relative[i] = rel;
-      pos += 20;
+      pos += 36;
     } else {
       if (kind !== EntryKind.Symlink || pos + 2 > raw.length) return undefined;
       const targetLength = raw.readUInt16LE(pos);

@@ -3,7 +3,8 @@ import { CairnError, errnoCode } from '../errors.js';
 import type { Logger } from '../log.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
 import { yieldToEventLoop } from '../jobs/rate-meter.js';
-import { isSafeName } from './archive-format.js';
+import { isSafeName, UNTRUSTED_LISTING } from './archive-format.js';
+import { BaseListings, type BaseFolder } from './base-listing.js';
 import { IGNORE_FILE, type ExcludeRules } from './excludes.js';
 
 export type SourceKind = 'file' | 'directory' | 'symlink';
@@ -36,7 +37,20 @@ export interface SourceNode {
   readonly stat: SourceStat;
   /** Directories: children sorted by name bytes. */
   children?: SourceNode[];
+  /**
+   * Directories: the ctime their entry records (docs/FORMAT.md), so that the next backup may take their names
+   * from this backup's record: UNTRUSTED_LISTING unless every entry was backed up and the folder had settled
+   * (its ctime at least LISTING_SETTLE_MS before the scan began).
+   */
+  listingCtimeNs?: bigint;
 }
+
+/**
+ * How long before a scan a folder's ctime must lie for its record to stand in for listing it next time. A
+ * change right after the listing could otherwise keep the same ctime: timestamps come from a clock that ticks
+ * every few milliseconds, and some filesystems keep them to 2 seconds.
+ */
+export const LISTING_SETTLE_MS = 3000;
 
 /** The key under which the links of one inode meet (undefined for a file with a single link). */
 export function hardlinkKey(st: SourceStat): string | undefined {
@@ -64,6 +78,7 @@ function childPath(dir: string | Buffer, name: string): string | Buffer {
  */
 class ScannedNode implements SourceNode {
   children?: SourceNode[];
+  listingCtimeNs?: bigint;
   private relPath: string | undefined;
   private nameBytes: Buffer | undefined;
 
@@ -87,6 +102,8 @@ export interface ScanTotals {
   skipped: number;
   excluded: number;
   excludedBytes: number;
+  /** Folders whose names were taken from the base's records instead of being read (BaseListings). */
+  listedFromBase: number;
 }
 
 export interface ScanOptions {
@@ -96,6 +113,8 @@ export interface ScanOptions {
   onProgress?: (totals: ScanTotals) => void;
   /** Called for each excluded entry (the exclude preview); `bytes` is a file's size (0 for a folder, not entered). */
   onExcluded?: (rel: string, isDirectory: boolean, bytes: number, path: Buffer) => void;
+  /** The backup's base: folders unchanged since it was taken are not read again. */
+  base?: BaseListings;
 }
 
 export function compactStat(st: BigIntStats): SourceStat {
@@ -123,7 +142,9 @@ function describeSpecial(st: BigIntStats): string {
  * vanish or cannot be read are logged and counted as skipped; sockets, FIFOs and devices are skipped too.
  */
 export async function scanSource(root: string, options: ScanOptions): Promise<{ root: SourceNode; totals: ScanTotals }> {
-  const totals: ScanTotals = { files: 0, directories: 0, symlinks: 0, bytes: 0, skipped: 0, excluded: 0, excludedBytes: 0 };
+  const totals: ScanTotals = { files: 0, directories: 0, symlinks: 0, bytes: 0, skipped: 0, excluded: 0, excludedBytes: 0, listedFromBase: 0 };
+  const settledBefore = BigInt(Date.now() - LISTING_SETTLE_MS) * 1_000_000n;
+  const base = options.base;
   let rootStat: BigIntStats;
   try {
     rootStat = lstatSync(root, { bigint: true });
@@ -137,19 +158,27 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
   /** Hardlinked inodes already counted: their content is stored (and read) once. */
   const linked = new Set<string>();
 
-  const walk = async (dir: SourceNode, rules: ExcludeRules): Promise<void> => {
+  const walk = async (dir: SourceNode, rules: ExcludeRules, baseFolder: BaseFolder | undefined): Promise<void> => {
+    const baseRecord = baseFolder && base?.read(baseFolder);
     // Names as latin1 strings, one character per byte: exact for any name, and sorted by the default string
     // order, which is then byte order. A Buffer per name (each with its own memory) kept the GC busy.
-    let names: string[];
-    try {
-      names = readdirSync(dir.path, { encoding: 'latin1' });
-    } catch (err) {
-      options.log.warn(`skipped folder ${dir.rel || '.'}: ${(err as Error).message}`);
-      totals.skipped++;
-      dir.children = [];
-      return;
+    let names: readonly string[];
+    if (baseRecord && BaseListings.stillListed(baseFolder!, dir.stat)) {
+      names = baseRecord.names;
+      totals.listedFromBase++;
+    } else {
+      try {
+        names = readdirSync(dir.path, { encoding: 'latin1' }).sort();
+      } catch (err) {
+        options.log.warn(`skipped folder ${dir.rel || '.'}: ${(err as Error).message}`);
+        totals.skipped++;
+        dir.children = [];
+        dir.listingCtimeNs = UNTRUSTED_LISTING;
+        return;
+      }
     }
-    names.sort();
+    /** Every entry is backed up: the record will list the folder completely. */
+    let complete = true;
     // Only a folder that lists the ignore file is asked for it: a failed read per folder costs an exception each.
     const inner = names.includes(IGNORE_FILE) ? rules.enter(dir.path, dir.rel, (m) => options.log.warn(m)) : rules;
     const children: SourceNode[] = [];
@@ -159,6 +188,7 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
       if (!isSafeName(name)) {
         options.log.warn(`skipped ${relOf(name)}: the name cannot be stored`);
         totals.skipped++;
+        complete = false;
         continue;
       }
       let st: BigIntStats;
@@ -167,12 +197,14 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
       } catch (err) {
         options.log.warn(`skipped ${relOf(name)}: ${errnoCode(err) === 'ENOENT' ? 'it vanished during the backup' : (err as Error).message}`);
         totals.skipped++;
+        complete = false;
         continue;
       }
       const kind = kindOf(Number(st.mode));
       if (!kind) {
         options.log.warn(`skipped ${relOf(name)}: a ${describeSpecial(st)} cannot be backed up`);
         totals.skipped++;
+        complete = false;
         continue;
       }
       if (!inner.empty) {
@@ -181,6 +213,7 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
           totals.excluded++;
           if (kind === 'file') totals.excludedBytes += Number(st.size);
           options.onExcluded?.(rel, kind === 'directory', kind === 'file' ? Number(st.size) : 0, typeof path === 'string' ? Buffer.from(path) : path);
+          complete = false;
           continue;
         }
       }
@@ -195,6 +228,7 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
       else totals.directories++;
     }
     dir.children = children;
+    dir.listingCtimeNs = complete && dir.stat.ctimeNs < settledBefore ? dir.stat.ctimeNs : UNTRUSTED_LISTING;
     for (const child of children) {
       if (child.kind !== 'directory') continue;
       if (performance.now() - lastYield > 50) {
@@ -203,10 +237,10 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
         await yieldToEventLoop();
         lastYield = performance.now();
       }
-      await walk(child, inner);
+      await walk(child, inner, baseRecord?.folders.get(child.nameLatin1));
     }
   };
-  await walk(rootNode, options.excludes);
+  await walk(rootNode, options.excludes, base?.root);
   options.onProgress?.({ ...totals });
   return { root: rootNode, totals };
 }

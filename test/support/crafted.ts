@@ -54,11 +54,12 @@ function bytes(v: string | Buffer): Buffer {
 
 /**
  * Writes a snapshot of `host/<id>` whose streams `build` produced; `build` returns the root directory entry.
- * `options.chunkDigestMin` goes into the trailer; `options.firstTrailer` writes the first trailer version instead
- * (CAIRNMT1, which has no threshold), `options.secondTrailer` the second (CAIRNMT2: the root entry's offsets absolute).
+ * `options.chunkDigestMin` goes into the trailer; `options.trailer` writes an earlier trailer version instead of
+ * the current one: 1 (CAIRNMT1, which has no threshold), 2 (CAIRNMT2: the root entry's offsets absolute) or 3
+ * (CAIRNMT3: the root entry in the version 2 record layout).
  */
 export function craftRaw(store: Datastore, id: string, build: (meta: StreamBuilder, data: StreamBuilder) => DirectoryEntry,
-  options: { chunkDigestMin?: number; firstTrailer?: boolean; secondTrailer?: boolean } = {}): SnapshotRef {
+  options: { chunkDigestMin?: number; trailer?: 1 | 2 | 3 } = {}): SnapshotRef {
   const snapshot = store.beginSnapshot({ type: 'host', id });
   try {
     const meta = new StreamBuilder();
@@ -66,9 +67,9 @@ export function craftRaw(store: Datastore, id: string, build: (meta: StreamBuild
     const root = build(meta, data);
     // By default chunk-digest threshold 0: every file digest is the SHA-256 of its content.
     const trailer = encodeTrailer(root, { files: 0, directories: 1, symlinks: 0, hardlinks: 0, bytes: data.offset, skipped: 0 },
-      options.chunkDigestMin ?? 0, options.firstTrailer || options.secondTrailer ? undefined : meta.offset);
+      options.chunkDigestMin ?? 0, options.trailer === 1 || options.trailer === 2 ? undefined : meta.offset, options.trailer === 3 ? 2 : undefined);
     // CAIRNMT1: the second version (absolute root offsets) without the u64 threshold before the magic.
-    meta.write(options.firstTrailer
+    meta.write(options.trailer === 1
       ? Buffer.concat([trailer.subarray(0, trailer.length - 16), Buffer.from('CAIRNMT1')]) : trailer);
     const dataIndex = snapshot.createDynamicIndex(DATA_ARCHIVE);
     const metaIndex = snapshot.createDynamicIndex(META_ARCHIVE);
