@@ -6,13 +6,16 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeDirectoryRecord, EntryKind, type ArchiveEntry, type DirectoryEntry, type FileEntry } from '../core/archive/archive-format.js';
+import {
+  encodeDirectoryRecord, EntryKind, UNTRUSTED_LISTING, type ArchiveEntry, type DirectoryEntry, type FileEntry,
+} from '../core/archive/archive-format.js';
 import { entryInfo } from '../core/archive/entry-info.js';
 import { previewExcludes } from '../core/archive/exclude-preview.js';
 import { backupFolder, FOLDER_CHUNK_SIZE, type FolderBackupProgress, type FolderBackupResult } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { restoreFolder } from '../core/archive/folder-restore.js';
-import { LISTING_SETTLE_MS } from '../core/archive/source-scan.js';
+import { listingSettleMs, scanSource, type SourceNode } from '../core/archive/source-scan.js';
+import { ExcludeRules } from '../core/archive/excludes.js';
 import { diffSnapshots, type DiffEntry } from '../core/archive/snapshot-diff.js';
 import type { SnapshotRef } from '../core/backup/backup-names.js';
 import { encodeManifest, MANIFEST_NAME } from '../core/backup/manifest.js';
@@ -28,7 +31,7 @@ import { isRoot, storeTempRoot, useDatastore } from './support/folder-store.js';
 import { expectCode } from './support/errors.js';
 import { useChildScripts, useLockHolders } from './support/processes.js';
 import { buildRichTree, ODD_NAMES } from './support/rich-tree.js';
-import { expectSameTree, mkfifo, put, readTree, removeTree, stampTimes, tmpFiles, useScratch } from './support/tree.js';
+import { expectSameTree, mkfifo, put, readTree, removeTree, settleFolders, stampTimes, tmpFiles, useScratch } from './support/tree.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -231,6 +234,7 @@ describe('folder backup and restore round trip', () => {
     linkSync(join(src, 'a/big.bin'), join(src, 'c/link.bin'));
     const paths = ['a/0-small.txt', 'a/big.bin', 'b/at-threshold.bin', 'b/below.bin', 'b/text.txt', 'c/link.bin'];
     const archives: FolderArchiveReader[] = [];
+    await settleFolders(src); // both backups record the same listing ctimes
     for (const workers of [2, 0]) {
       const result = await backupFolder(ctx.store, src, { id: `digests-${workers}`, workers });
       const r = reader(ctx.store, result.snapshot);
@@ -536,6 +540,7 @@ describe('metadata of an incremental backup', () => {
         for (let j = 0; j < 100; j++) writeFileSync(join(src, folder(i), `f-${j}.txt`), body(i, j));
         writeFileSync(join(src, folder(i), 'sub', 'deep.txt'), `deep ${i}\n`);
       }
+      await settleFolders(src); // else the first backup records listings the second would find settled
       const first = await backupFolder(ctx.store, src, { id: 'meta', chunkSize: 64 * KiB });
       appendFileSync(join(src, folder(0), 'f-5.txt'), 'grown by a line\n');
       const second = await backupFolder(ctx.store, src, { id: 'meta', chunkSize: 64 * KiB });
@@ -584,6 +589,7 @@ describe('metadata of an incremental backup', () => {
       symlinkSync('target-1', join(src, 'links/link'));
       lutimesSync(join(src, 'links/link'), 1_700_000_000, 1_700_000_000);
       mkdirSync(join(src, 'p/m/inner'), { recursive: true });
+      await settleFolders(src);
       const first = await backupFolder(ctx.store, src, { id: 'unchanged' });
       const folders = first.stats.directories;
       expect(folders).toBe(9);
@@ -628,6 +634,30 @@ describe('metadata of an incremental backup', () => {
     }
   });
 
+  it("does not let a folder's record stand in for listing it while the folder's ctime is too recent to tell a later change apart", async () => {
+    const src = mkdtempSync(join(storeTempRoot(), 'cairn-settle-'));
+    try {
+      put(src, 'a/one.txt', 'one');
+      put(src, 'c/kept.txt', 'kept');
+      put(src, 'c/left-out.tmp', 'left out');
+      const ctimeNs = (rel: string): bigint => lstatSync(join(src, rel), { bigint: true }).ctimeNs;
+      // This filesystem keeps nanoseconds (a part below the millisecond): 100 ms; whole seconds would take 3 s.
+      expect(listingSettleMs(ctimeNs('a'))).toBe(100);
+      expect(listingSettleMs(1_700_000_000_000_000_000n)).toBe(3000);
+      const newest = Number([ctimeNs(''), ctimeNs('a'), ctimeNs('c')].reduce((x, y) => (x > y ? x : y)) / 1_000_000n);
+      const scan = (startedAtMs: number) => scanSource(src, { excludes: ExcludeRules.fromPatterns(['*.tmp']), log: new MemoryLogger(), startedAtMs });
+      const folder = (root: SourceNode, name: string): SourceNode => root.children!.find((c) => c.nameLatin1 === name)!;
+
+      const early = (await scan(newest + 50)).root;
+      expect([early, folder(early, 'a'), folder(early, 'c')].map((n) => n.listingCtimeNs)).toEqual([UNTRUSTED_LISTING, UNTRUSTED_LISTING, UNTRUSTED_LISTING]);
+      const settled = (await scan(newest + 150)).root;
+      // c left an entry out: its record never stands in for it.
+      expect([settled, folder(settled, 'a'), folder(settled, 'c')].map((n) => n.listingCtimeNs)).toEqual([ctimeNs(''), ctimeNs('a'), UNTRUSTED_LISTING]);
+    } finally {
+      removeTree(src);
+    }
+  });
+
   it('takes the names of a folder unchanged since the base from its record; an entry added, removed or renamed is still seen', async () => {
     const src = mkdtempSync(join(storeTempRoot(), 'cairn-listing-'));
     try {
@@ -644,12 +674,8 @@ describe('metadata of an incremental backup', () => {
       const excludes = ['*.tmp'];
       const backup = () => backupFolder(ctx.store, src, { id: 'listing', excludes });
 
-      // Folders changed moments ago could change again under the same ctime: their names are read next time too.
-      await backup();
-      expect((await backup()).foldersListedFromBase).toBe(0);
-
-      await new Promise((resolve) => setTimeout(resolve, LISTING_SETTLE_MS + 200));
-      expect((await backup()).foldersListedFromBase).toBe(0); // its base recorded no settled folder
+      await settleFolders(src);
+      expect((await backup()).foldersListedFromBase).toBe(0); // no base
       // Every settled folder but c, where an entry was left out: its record does not list everything.
       const settled = await backup();
       expect(settled).toMatchObject({ foldersListedFromBase: folders - 1, bytesRead: 0, foldersUnchanged: folders });

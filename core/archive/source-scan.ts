@@ -40,17 +40,20 @@ export interface SourceNode {
   /**
    * Directories: the ctime their entry records (docs/FORMAT.md), so that the next backup may take their names
    * from this backup's record: UNTRUSTED_LISTING unless every entry was backed up and the folder had settled
-   * (its ctime at least LISTING_SETTLE_MS before the scan began).
+   * (listingSettleMs).
    */
   listingCtimeNs?: bigint;
 }
 
 /**
  * How long before a scan a folder's ctime must lie for its record to stand in for listing it next time. A
- * change right after the listing could otherwise keep the same ctime: timestamps come from a clock that ticks
- * every few milliseconds, and some filesystems keep them to 2 seconds.
+ * change right after the listing could otherwise keep the same ctime. Filesystems that keep timestamps to the
+ * nanosecond (ext4, XFS, btrfs, tmpfs, APFS, NTFS) blur them only by the kernel clock's tick, a few
+ * milliseconds; a ctime with a part below the millisecond shows one. Others keep whole seconds, or 2 (FAT).
  */
-export const LISTING_SETTLE_MS = 3000;
+export function listingSettleMs(ctimeNs: bigint): number {
+  return ctimeNs % 1_000_000n !== 0n ? 100 : 3000;
+}
 
 /** The key under which the links of one inode meet (undefined for a file with a single link). */
 export function hardlinkKey(st: SourceStat): string | undefined {
@@ -115,6 +118,8 @@ export interface ScanOptions {
   onExcluded?: (rel: string, isDirectory: boolean, bytes: number, path: Buffer) => void;
   /** The backup's base: folders unchanged since it was taken are not read again. */
   base?: BaseListings;
+  /** When the scan began (ms since the epoch; default now): folders changed shortly before have not settled. */
+  startedAtMs?: number;
 }
 
 export function compactStat(st: BigIntStats): SourceStat {
@@ -143,7 +148,7 @@ function describeSpecial(st: BigIntStats): string {
  */
 export async function scanSource(root: string, options: ScanOptions): Promise<{ root: SourceNode; totals: ScanTotals }> {
   const totals: ScanTotals = { files: 0, directories: 0, symlinks: 0, bytes: 0, skipped: 0, excluded: 0, excludedBytes: 0, listedFromBase: 0 };
-  const settledBefore = BigInt(Date.now() - LISTING_SETTLE_MS) * 1_000_000n;
+  const scanStartNs = BigInt(options.startedAtMs ?? Date.now()) * 1_000_000n;
   const base = options.base;
   let rootStat: BigIntStats;
   try {
@@ -228,7 +233,8 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
       else totals.directories++;
     }
     dir.children = children;
-    dir.listingCtimeNs = complete && dir.stat.ctimeNs < settledBefore ? dir.stat.ctimeNs : UNTRUSTED_LISTING;
+    const settled = dir.stat.ctimeNs < scanStartNs - BigInt(listingSettleMs(dir.stat.ctimeNs)) * 1_000_000n;
+    dir.listingCtimeNs = complete && settled ? dir.stat.ctimeNs : UNTRUSTED_LISTING;
     for (const child of children) {
       if (child.kind !== 'directory') continue;
       if (performance.now() - lastYield > 50) {

@@ -7,6 +7,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, expect } from 'vitest';
+import { listingSettleMs } from '../../core/archive/source-scan.js';
 
 export type TreeKind = 'file' | 'directory' | 'symlink' | 'other';
 
@@ -50,6 +51,21 @@ export function readTree(root: string): Map<string, TreeEntry> {
   };
   visit(Buffer.from(root), '');
   return out;
+}
+
+/**
+ * Waits until every folder under `root` has settled (listingSettleMs): from then on, backups of the tree record
+ * the same listing ctimes whenever they run, so their metadata can be compared byte for byte.
+ */
+export async function settleFolders(root: string): Promise<void> {
+  let until = 0;
+  for (const e of readTree(root).values()) {
+    if (e.kind !== 'directory') continue;
+    const ctimeNs = lstatSync(e.path, { bigint: true }).ctimeNs;
+    until = Math.max(until, Number(ctimeNs / 1_000_000n) + listingSettleMs(ctimeNs) + 20);
+  }
+  const wait = until - Date.now();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
 }
 
 export interface CompareOptions {
