@@ -217,6 +217,39 @@ class ByteReader {
   get done(): boolean { return this.pos === this.buf.length; }
 }
 
+/**
+ * Sizes in the current record layout after an entry's name, for code that reads records in place: the fields
+ * every entry has (mode, uid, gid, mtime), then a file's own (size, offset, digest, inode, ctime) and a
+ * folder's (distance, length, payload base, inode, listing ctime).
+ */
+export const ENTRY_COMMON_SIZE = 20;
+export const FILE_FIELDS_SIZE = 64;
+export const FOLDER_FIELDS_SIZE = 36;
+
+/** A folder entry's own fields as the current layout stores them: offsets relative to the record's place. */
+export interface StoredFolderFields {
+  distance: number;
+  recordLength: number;
+  relativeBase: number;
+  ino: bigint;
+  ctimeNs: bigint;
+}
+
+/**
+ * A current-layout folder entry's own fields at `pos`, read in place; undefined if they are cut off or point
+ * where no child's record can be: a child's record ends before its parent's starts (records are written
+ * children first), and no payload base lies before the stream.
+ */
+export function readFolderFields(raw: Buffer, pos: number, place: RecordPlace): StoredFolderFields | undefined {
+  if (pos + FOLDER_FIELDS_SIZE > raw.length) return undefined;
+  const distance = readSafeInt64(raw, pos);
+  const recordLength = raw.readUInt32LE(pos + 8);
+  const relativeBase = readSafeInt64(raw, pos + 12);
+  if (distance === undefined || relativeBase === undefined || distance < recordLength || distance > place.recordOffset
+    || place.payloadBase + relativeBase < 0) return undefined;
+  return { distance, recordLength, relativeBase, ino: raw.readBigUInt64LE(pos + 20), ctimeNs: raw.readBigInt64LE(pos + 28) };
+}
+
 /** Whether a record is in the current layout (version 3), the one a backup writes. */
 export function isCurrentRecord(record: Buffer): boolean {
   return record.length >= 4 && record.readUInt32LE(0) === RECORD_MAGICS[RECORD_VERSION];

@@ -1,4 +1,7 @@
-import { EntryKind, isCurrentRecord, readSafeInt64 as readInt, UNTRUSTED_LISTING, type DirectoryEntry } from './archive-format.js';
+import {
+  ENTRY_COMMON_SIZE, EntryKind, FILE_FIELDS_SIZE, FOLDER_FIELDS_SIZE, isCurrentRecord, readFolderFields, UNTRUSTED_LISTING,
+  type DirectoryEntry, type RecordPlace,
+} from './archive-format.js';
 import type { FolderArchiveReader } from './folder-reader.js';
 import type { SourceStat } from './source-scan.js';
 
@@ -75,13 +78,8 @@ export class BaseListings {
   }
 }
 
-/** Sizes in the current record layout (docs/FORMAT.md) after an entry's name. */
-const COMMON = 20; // mode, uid, gid, mtime
-const FILE_TAIL = 64; // size, offset, digest, inode, ctime
-const FOLDER_TAIL = 36; // distance, length, payload base, inode, ctime
-
 /** The names and subfolders of a current-layout record at `place`; undefined if it is not one or is malformed. */
-function readListing(raw: Buffer, place: { recordOffset: number; payloadBase: number }): BaseRecordListing | undefined {
+function readListing(raw: Buffer, place: RecordPlace): BaseRecordListing | undefined {
   if (raw.length < 8 || !isCurrentRecord(raw)) return undefined;
   const count = raw.readUInt32LE(4);
   if (count > raw.length) return undefined;
@@ -94,32 +92,28 @@ function readListing(raw: Buffer, place: { recordOffset: number; payloadBase: nu
     const kind = raw[pos]!;
     const nameLength = raw.readUInt16LE(pos + 1);
     pos += 3;
-    if (pos + nameLength + COMMON > raw.length) return undefined;
+    if (pos + nameLength + ENTRY_COMMON_SIZE > raw.length) return undefined;
     const name = raw.toString('latin1', pos, pos + nameLength);
     // Sorted and unique, as every record is: latin1 strings compare as their bytes do.
     if (i > 0 && !(previous < name)) return undefined;
     previous = name;
     pos += nameLength;
     const mtimeNs = raw.readBigInt64LE(pos + 12);
-    pos += COMMON;
+    pos += ENTRY_COMMON_SIZE;
     if (kind === EntryKind.File || kind === EntryKind.Hardlink) {
-      pos += FILE_TAIL;
+      pos += FILE_FIELDS_SIZE;
       if (kind === EntryKind.Hardlink) {
         if (pos + 2 > raw.length) return undefined;
         pos += 2 + raw.readUInt16LE(pos);
       }
     } else if (kind === EntryKind.Directory) {
-      if (pos + FOLDER_TAIL > raw.length) return undefined;
-      const back = readInt(raw, pos);
-      const recordLength = raw.readUInt32LE(pos + 8);
-      const rel = readInt(raw, pos + 12);
-      // A child's record ends before its parent's starts (records are written children first).
-      if (back === undefined || rel === undefined || back < recordLength || back > place.recordOffset || place.payloadBase + rel < 0) return undefined;
+      const folder = readFolderFields(raw, pos, place);
+      if (!folder) return undefined;
       folders.set(name, {
-        recordOffset: place.recordOffset - back, recordLength, payloadBase: place.payloadBase + rel, mtimeNs,
-        ino: raw.readBigUInt64LE(pos + 20), ctimeNs: raw.readBigInt64LE(pos + 28),
+        recordOffset: place.recordOffset - folder.distance, recordLength: folder.recordLength,
+        payloadBase: place.payloadBase + folder.relativeBase, mtimeNs, ino: folder.ino, ctimeNs: folder.ctimeNs,
       });
-      pos += FOLDER_TAIL;
+      pos += FOLDER_FIELDS_SIZE;
     } else if (kind === EntryKind.Symlink) {
       if (pos + 2 > raw.length) return undefined;
       pos += 2 + raw.readUInt16LE(pos);

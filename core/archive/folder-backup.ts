@@ -358,14 +358,8 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       mtimeNs: node.stat.mtimeNs, ...record, payloadBase, ino: node.stat.ino, ctimeNs: node.listingCtimeNs ?? UNTRUSTED_LISTING,
     });
 
-    /** The base record of a folder if every entry in it is unchanged (see matchRecord), else undefined. */
-    const matchBase = (node: SourceNode, baseDir: DirectoryEntry, folderIntact: () => boolean): RecordMatch | undefined => {
-      let raw: Buffer;
-      try {
-        raw = baseListings!.take(baseDir);
-      } catch {
-        return undefined; // the usual path reads it again and says what is wrong
-      }
+    /** The base record of a folder (`raw`) if every entry in it is unchanged (see matchRecord), else undefined. */
+    const matchBase = (node: SourceNode, raw: Buffer, baseDir: DirectoryEntry, folderIntact: () => boolean): RecordMatch | undefined => {
       const place = { recordOffset: baseDir.recordOffset, payloadBase: baseDir.payloadBase ?? 0 };
       // A symlink's target is read only here when it matches; on the usual path it is read again.
       return matchRecord(raw, place, node.children ?? [], (link) => {
@@ -440,7 +434,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       }
 
       // Something below moved: encode the record, taking the digests of unchanged files from the base.
-      const baseEntries = base!.readDirectory(baseDir);
+      const baseEntries = base!.readDirectory(baseDir, match.raw);
       const entries: ArchiveEntry[] = [];
       for (let i = 0; i < children.length; i++) {
         const child = children[i]!;
@@ -459,14 +453,21 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
 
     const processDirectory = async (node: SourceNode, baseDir: DirectoryEntry | undefined): Promise<DirectoryEntry> => {
       const folderIntact = intactCheck(node);
-      if (baseDir && base && reuser) {
-        const match = matchBase(node, baseDir, folderIntact);
+      /** The base record's bytes, read once: compared in place, and decoded only if that fails. */
+      let raw: Buffer | undefined;
+      if (baseDir && baseListings && reuser) {
+        try {
+          raw = baseListings.take(baseDir);
+        } catch {
+          // read again below, which says what is wrong
+        }
+        const match = raw && matchBase(node, raw, baseDir, folderIntact);
         if (match) return copyDirectory(node, baseDir, match, folderIntact);
       }
       let baseEntries: ArchiveEntry[] | undefined;
       if (baseDir && base) {
         try {
-          baseEntries = base.readDirectory(baseDir);
+          baseEntries = base.readDirectory(baseDir, raw);
         } catch (err) {
           log.warn(`base snapshot unreadable at ${node.rel || '.'}: ${(err as Error).message}; reading everything below it`);
         }

@@ -55,12 +55,12 @@ export class FolderArchiveReader {
     return this.data.index as DynamicIndexReader;
   }
 
-  /** The children of a directory, sorted by name bytes. */
-  readDirectory(dir: DirectoryEntry): ArchiveEntry[] {
+  /** The children of a directory, sorted by name bytes; `raw` is its record's bytes if the caller has read them. */
+  readDirectory(dir: DirectoryEntry, raw?: Buffer): ArchiveEntry[] {
     const cached = this.records.get(dir.recordOffset);
     if (cached) return cached;
     const what = `${this.snapshot.path}/${META_ARCHIVE} at ${dir.recordOffset}`;
-    const entries = decodeDirectoryRecord(this.meta.read(dir.recordOffset, dir.recordLength), what,
+    const entries = decodeDirectoryRecord(raw ?? this.meta.read(dir.recordOffset, dir.recordLength), what,
       { recordOffset: dir.recordOffset, payloadBase: dir.payloadBase ?? 0 });
     // Records are written children first, so a child's record must end before its parent's starts; this
     // also makes a crafted cycle impossible to follow.

@@ -1,5 +1,6 @@
 import {
-  EntryKind, isCurrentRecord, readSafeInt64 as readInt, UNTRUSTED_LISTING, type DirectoryEntry, type RecordPlace,
+  ENTRY_COMMON_SIZE, EntryKind, FILE_FIELDS_SIZE, FOLDER_FIELDS_SIZE, isCurrentRecord, readFolderFields, readSafeInt64 as readInt,
+  UNTRUSTED_LISTING, type DirectoryEntry, type RecordPlace,
 } from './archive-format.js';
 import type { SourceNode } from './source-scan.js';
 
@@ -47,7 +48,7 @@ export function matchRecord(raw: Buffer, place: RecordPlace, children: readonly 
     const name = child.nameLatin1;
     const nameLength = name.length;
     // kind, name length and name, mode, uid, gid, mtime: the fields every entry starts with.
-    if (pos + 3 + nameLength + 20 > raw.length) return undefined;
+    if (pos + 3 + nameLength + ENTRY_COMMON_SIZE > raw.length) return undefined;
     const kind = raw[pos]!;
     if (raw.readUInt16LE(pos + 1) !== nameLength) return undefined;
     pos += 3;
@@ -55,10 +56,10 @@ export function matchRecord(raw: Buffer, place: RecordPlace, children: readonly 
     pos += nameLength;
     if (raw.readUInt32LE(pos) !== (st.mode & 0o7777) || raw.readUInt32LE(pos + 4) !== st.uid || raw.readUInt32LE(pos + 8) !== st.gid
       || raw.readBigInt64LE(pos + 12) !== st.mtimeNs) return undefined;
-    pos += 20;
+    pos += ENTRY_COMMON_SIZE;
     if (child.kind === 'file') {
       // size, relative offset, digest, inode, ctime
-      if (kind !== EntryKind.File || st.nlink !== 1 || pos + 64 > raw.length) return undefined;
+      if (kind !== EntryKind.File || st.nlink !== 1 || pos + FILE_FIELDS_SIZE > raw.length) return undefined;
       if (readInt(raw, pos) !== st.size || raw.readBigUInt64LE(pos + 48) !== st.ino || raw.readBigInt64LE(pos + 56) !== st.ctimeNs) return undefined;
       const rel = readInt(raw, pos + 8);
       if (rel === undefined) return undefined;
@@ -66,25 +67,20 @@ export function matchRecord(raw: Buffer, place: RecordPlace, children: readonly 
       if (offset < 0) return undefined;
       baseOffsets[i] = offset;
       relative[i] = rel;
-      pos += 64;
+      pos += FILE_FIELDS_SIZE;
     } else if (child.kind === 'directory') {
-      // distance back to its record, the record's length, relative payload base, inode, listing ctime
-      if (kind !== EntryKind.Directory || pos + 36 > raw.length) return undefined;
-      if (raw.readBigUInt64LE(pos + 20) !== st.ino || raw.readBigInt64LE(pos + 28) !== (child.listingCtimeNs ?? UNTRUSTED_LISTING)) return undefined;
-      const back = readInt(raw, pos);
-      const recordLength = raw.readUInt32LE(pos + 8);
-      const rel = readInt(raw, pos + 12);
-      // A child's record ends before its parent's starts (records are written children first).
-      if (back === undefined || rel === undefined || back < recordLength || back > place.recordOffset || place.payloadBase + rel < 0) return undefined;
+      const listingCtimeNs = child.listingCtimeNs ?? UNTRUSTED_LISTING;
+      const folder = kind === EntryKind.Directory ? readFolderFields(raw, pos, place) : undefined;
+      if (!folder || folder.ino !== st.ino || folder.ctimeNs !== listingCtimeNs) return undefined;
       baseFolders[i] = {
         kind: EntryKind.Directory, name: child.name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs,
-        recordOffset: place.recordOffset - back, recordLength, payloadBase: place.payloadBase + rel, ino: st.ino,
-        ctimeNs: child.listingCtimeNs ?? UNTRUSTED_LISTING,
+        recordOffset: place.recordOffset - folder.distance, recordLength: folder.recordLength,
+        payloadBase: place.payloadBase + folder.relativeBase, ino: st.ino, ctimeNs: listingCtimeNs,
       };
-      distance[i] = back;
-      length[i] = recordLength;
-      relative[i] = rel;
-      pos += 36;
+      distance[i] = folder.distance;
+      length[i] = folder.recordLength;
+      relative[i] = folder.relativeBase;
+      pos += FOLDER_FIELDS_SIZE;
     } else {
       if (kind !== EntryKind.Symlink || pos + 2 > raw.length) return undefined;
       const targetLength = raw.readUInt16LE(pos);
