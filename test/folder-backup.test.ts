@@ -13,12 +13,13 @@ import { entryInfo } from '../core/archive/entry-info.js';
 import { previewExcludes } from '../core/archive/exclude-preview.js';
 import { backupFolder, FOLDER_CHUNK_SIZE, type FolderBackupProgress, type FolderBackupResult } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
+import { METADATA_IN_USE, metadataInUse } from '../core/archive/metadata-append.js';
 import { restoreFolder } from '../core/archive/folder-restore.js';
 import { listingSettleMs, scanSource, type SourceNode } from '../core/archive/source-scan.js';
 import { ExcludeRules } from '../core/archive/excludes.js';
 import { diffSnapshots, type DiffEntry } from '../core/archive/snapshot-diff.js';
 import type { SnapshotRef } from '../core/backup/backup-names.js';
-import { encodeManifest, MANIFEST_NAME } from '../core/backup/manifest.js';
+import { encodeManifest, MANIFEST_NAME, newManifest, type Manifest } from '../core/backup/manifest.js';
 import { chunkerParams } from '../core/chunker/chunker-params.js';
 import { Datastore } from '../core/datastore/datastore.js';
 import { backupImage } from '../core/image/image-backup.js';
@@ -574,7 +575,7 @@ describe('metadata of an incremental backup', () => {
       removeTree(src);
     }
   });
-  it("an unchanged folder's record is written again as it was; a change in or below a folder is still recorded", async () => {
+  it("an unchanged folder keeps its record where the base has it; a change in or below a folder is still recorded", async () => {
     const src = mkdtempSync(join(storeTempRoot(), 'cairn-unchanged-'));
     try {
       put(src, 'a/b/c/deep.txt', textBytes(4000, 1));
@@ -595,9 +596,9 @@ describe('metadata of an incremental backup', () => {
       expect(folders).toBe(9);
       const size = (rel: string): number => statSync(join(src, rel)).size;
 
-      // Nothing changed: every record is copied, so the metadata stream is the same chunks in the same order.
+      // Nothing changed: every record stands, so the metadata stream is the same chunks in the same order.
       const second = await backupFolder(ctx.store, src, { id: 'unchanged' });
-      expect(second).toMatchObject({ base: first.path, bytesRead: 0, foldersUnchanged: folders });
+      expect(second).toMatchObject({ base: first.path, bytesRead: 0, foldersUnchanged: folders, metadataAppended: true, newChunks: 0 });
       expect(digests(reader(ctx.store, second.snapshot).meta.index)).toEqual(digests(reader(ctx.store, first.snapshot).meta.index));
 
       // A symlink pointing elsewhere with the same mtime (only its target tells), a folder's mode, a deep file,
@@ -612,10 +613,15 @@ describe('metadata of an incremental backup', () => {
       writeFileSync(join(src, 'x/y.txt'), textBytes(2000, 4));
       utimesSync(join(src, 'x/y.txt'), 1_600_000_000, 1_600_000_000);
       const third = await backupFolder(ctx.store, src, { id: 'unchanged' });
-      // Changed: links (its entry), p (m's mode), the root (links' mtime), x and a/b/c (their file) and a/b (other.txt
-      // moved after the grown file). a keeps its record: its offsets are relative, and b's record kept its length.
-      expect(third).toMatchObject({ bytesRead: size('a/b/c/deep.txt') + size('a/b/c/large.bin') + 2000, foldersUnchanged: folders - 6 });
+      // Changed: links (its entry), p (m's mode), the root (links' mtime), x and a/b/c (their file), a/b (other.txt
+      // moved after the grown file) and a (b's record was written after the base's stream). p/m and p/m/inner
+      // did not change: their records are where the base has them, and the stream begins as the base's.
+      expect(third).toMatchObject({ bytesRead: size('a/b/c/deep.txt') + size('a/b/c/large.bin') + 2000, foldersUnchanged: folders - 7, metadataAppended: true });
       const r = reader(ctx.store, third.snapshot);
+      const before = reader(ctx.store, second.snapshot);
+      expect(digests(r.meta.index).slice(0, before.meta.index.chunkCount)).toEqual(digests(before.meta.index));
+      expect((r.get('p/m/inner') as DirectoryEntry).recordOffset).toBe((before.get('p/m/inner') as DirectoryEntry).recordOffset);
+      expect((r.get('p') as DirectoryEntry).recordOffset).toBeGreaterThanOrEqual(before.meta.index.size);
       expect(r.get('links/link')).toMatchObject({ kind: EntryKind.Symlink, target: Buffer.from('target-2') });
       expect(r.get('p/m').mode).toBe(0o700);
       expect(fileContent(r, 'a/b/c/deep.txt').toString()).toBe(`${textBytes(4000, 1).toString()}more\n`);
@@ -741,12 +747,125 @@ describe('metadata of an incremental backup', () => {
 
       const next = await backupFolder(ctx.store, src, { id: `v${version}-base` });
       expect(next.base).toBe(old.snapshot.path);
+      expect(next.metadataAppended).toBe(false); // its records could not stand as they are
       expect(next.bytesRead).toBe(0);
       expect(next.bytesReused).toBe(sourceBytes(src));
       await expectRestoresExactly(ctx.store, next.snapshot, src);
     } finally {
       removeTree(src);
     }
+  });
+});
+
+describe('metadata appended to the base', () => {
+  const ctx = useDatastore();
+  /** 20 groups of 10 folders of 20 files: ~0.5 MB of records, in 8 or more metadata chunks. */
+  const leaf = (g: number, f: number): string => `group-${String(g).padStart(2, '0')}/folder-${f}`;
+  const makeTree = (src: string): void => {
+    for (let g = 0; g < 20; g++) {
+      for (let f = 0; f < 10; f++) for (let i = 0; i < 20; i++) put(src, `${leaf(g, f)}/file-${i}.txt`, `${g}/${f}/${i}\n`);
+    }
+  };
+  const newChunkBytes = (before: ChunkIndex, after: ChunkIndex): number => {
+    const old = new Set(digests(before));
+    let bytes = 0;
+    for (let i = 0; i < after.chunkCount; i++) if (!old.has(after.digest(i).toString('hex'))) bytes += after.chunkEnd(i) - after.chunkStart(i);
+    return bytes;
+  };
+  const inUseNote = (ref: SnapshotRef): unknown => (ctx.store.openSnapshot(ref).manifest.unprotected['cairn-backup'] as Record<string, unknown>)[METADATA_IN_USE];
+  /** Every folder's record, and the trailer: the bytes of the metadata stream the archive uses. */
+  const bytesInUse = (r: FolderArchiveReader): number => {
+    let bytes = r.metaIndex.size - r.trailerOffset + r.root.recordLength;
+    const walk = (dir: DirectoryEntry): void => {
+      for (const e of r.readDirectory(dir)) if (e.kind === EntryKind.Directory) { bytes += e.recordLength; walk(e); }
+    };
+    walk(r.root);
+    return bytes;
+  };
+
+  it("scattered edits write only the changed folders' records and their parents', after the base's stream", async () => {
+    const src = mkdtempSync(join(storeTempRoot(), 'cairn-append-'));
+    try {
+      makeTree(src);
+      await settleFolders(src);
+      const first = await backupFolder(ctx.store, src, { id: 'scattered' });
+      // One file in every tenth folder, all over the tree: each metadata chunk held one of those folders' records.
+      const edited = Array.from({ length: 20 }, (_, g) => `${leaf(g, (g * 7) % 10)}/file-${g}.txt`);
+      for (const rel of edited) appendFileSync(join(src, rel), 'edited\n');
+      const second = await backupFolder(ctx.store, src, { id: 'scattered' });
+      expect(second).toMatchObject({ metadataAppended: true, foldersUnchanged: 200 - 20 });
+
+      const before = reader(ctx.store, first.snapshot);
+      const after = reader(ctx.store, second.snapshot);
+      expect(before.metaIndex.chunkCount).toBeGreaterThanOrEqual(6);
+      expect(digests(after.metaIndex).slice(0, before.metaIndex.chunkCount)).toEqual(digests(before.metaIndex));
+      // 20 folders, their 20 groups and the root: about a tenth of the records, all of them new chunks.
+      const written = newChunkBytes(before.metaIndex, after.metaIndex);
+      expect(written).toBe(after.metaIndex.size - before.metaIndex.size);
+      expect(written).toBeLessThan(before.metaIndex.size / 5);
+      expect(inUseNote(second.snapshot)).toBe(bytesInUse(after));
+      expect(diffSnapshots(ctx.store, first.snapshot, second.snapshot).entries.map((e) => e.path)).toEqual([...edited].sort());
+      await expectRestoresExactly(ctx.store, second.snapshot, src);
+    } finally {
+      removeTree(src);
+    }
+  });
+
+  it("writes the stream afresh once the base's unused bytes outweigh those in use, so it never grows past three times them", async () => {
+    const src = mkdtempSync(join(storeTempRoot(), 'cairn-compact-'));
+    try {
+      makeTree(src);
+      const first = await backupFolder(ctx.store, src, { id: 'compact' });
+      // A stream written afresh holds nothing unused.
+      expect(first.metadataAppended).toBe(false);
+      expect(inUseNote(first.snapshot)).toBe(reader(ctx.store, first.snapshot).metaIndex.size);
+      const appended: boolean[] = [];
+      for (let round = 1; round <= 6; round++) {
+        // Every folder changes: each appended backup leaves all of the base's records unused.
+        for (let g = 0; g < 20; g++) for (let f = 0; f < 10; f++) appendFileSync(join(src, leaf(g, f), 'file-0.txt'), `${round}\n`);
+        const result = await backupFolder(ctx.store, src, { id: 'compact' });
+        const r = reader(ctx.store, result.snapshot);
+        const inUse = bytesInUse(r);
+        expect(inUseNote(result.snapshot)).toBe(inUse);
+        expect(r.metaIndex.size).toBeLessThanOrEqual(3 * inUse);
+        if (!result.metadataAppended) expect(r.metaIndex.size).toBe(inUse);
+        appended.push(result.metadataAppended);
+        if (round === 6) await expectRestoresExactly(ctx.store, result.snapshot, src);
+      }
+      // Appended while at least half of the base was in use: twice, then afresh, and so on.
+      expect(appended).toEqual([true, true, false, true, true, false]);
+    } finally {
+      removeTree(src);
+    }
+  });
+
+  it("writes the stream afresh when a chunk of the base's metadata is gone, and backs up what it could not compare", async () => {
+    const src = mkdtempSync(join(storeTempRoot(), 'cairn-gone-'));
+    try {
+      makeTree(src);
+      await settleFolders(src);
+      const first = await backupFolder(ctx.store, src, { id: 'gone' });
+      const index = reader(ctx.store, first.snapshot).metaIndex;
+      rmSync(ctx.store.chunks.chunkPath(index.digest(0)));
+      const log = new MemoryLogger();
+      const second = await backupFolder(ctx.store, src, { id: 'gone', log });
+      expect(second.metadataAppended).toBe(false);
+      expect(second.base).toBe(first.path);
+      expect(second.bytesRead).toBeGreaterThan(0); // the folders whose records were on the missing chunk
+      expect(log.lines.some((l) => l.level === 'warn' && l.message.includes('base snapshot unreadable'))).toBe(true);
+      expect(inUseNote(second.snapshot)).toBe(reader(ctx.store, second.snapshot).metaIndex.size);
+      await expectRestoresExactly(ctx.store, second.snapshot, src);
+    } finally {
+      removeTree(src);
+    }
+  });
+
+  it('takes a manifest note of the bytes in use only when it is a byte count', () => {
+    const manifest = (note: unknown): Manifest => ({ ...newManifest({ type: 'host', id: 'x', time: 0 }), unprotected: { 'cairn-backup': note } });
+    expect(metadataInUse(manifest({ [METADATA_IN_USE]: 1234 }))).toBe(1234);
+    for (const bad of [-1, 1.5, '1234', null]) expect(metadataInUse(manifest({ [METADATA_IN_USE]: bad }))).toBeUndefined();
+    expect(metadataInUse(manifest(undefined))).toBeUndefined();
+    expect(metadataInUse(manifest('text'))).toBeUndefined();
   });
 });
 

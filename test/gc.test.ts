@@ -85,6 +85,29 @@ describe('garbage collection', () => {
     expectSameTree(src, target);
   });
 
+  it("keeps the base's metadata chunks an appended snapshot begins with after the base is forgotten", async () => {
+    const store = ds.store;
+    const src = scratch();
+    for (let i = 0; i < 300; i++) put(src, `d-${i % 30}/f-${i}.txt`, `file ${i}\n`);
+    put(src, 'd-7/big.bin', pseudoRandomBytes(2_000_000, 'appended-v1'));
+    const first = await backupFolder(store, src, { id: 'appended' });
+    put(src, 'd-7/big.bin', pseudoRandomBytes(2_000_000, 'appended-v2'));
+    const second = await backupFolder(store, src, { id: 'appended' });
+    expect(second.metadataAppended).toBe(true);
+    const baseMeta = new FolderArchiveReader(store.openSnapshot(first.snapshot)).metaIndex;
+    const kept = Array.from({ length: baseMeta.chunkCount }, (_, i) => baseMeta.digest(i).toString('hex'));
+
+    forgetSnapshot(store, first.snapshot);
+    ageChunkStore(store, 3 * HOUR);
+    const result = await collectGarbage(store);
+    expect(result.removedBytes).toBeGreaterThan(1_500_000); // the old big.bin
+    const onDisk = chunksOnDisk(store);
+    for (const d of kept) expect(onDisk.has(d), `base metadata chunk ${d}`).toBe(true);
+    const target = scratch();
+    await restoreFolder(store, second.snapshot, target);
+    expectSameTree(src, target);
+  });
+
   it('keeps chunks of a running backup that has no index yet (pending), and frees them once it is gone', async () => {
     const store = ds.store;
     ageChunkStore(store, HOUR);

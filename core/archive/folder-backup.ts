@@ -20,6 +20,7 @@ import { openChunkTarget } from '../chunk-store/chunk-target.js';
 import { InlineChunkWriter } from '../chunk-store/inline-chunk-writer.js';
 import { ExcludeRules } from './excludes.js';
 import { FolderArchiveReader } from './folder-reader.js';
+import { appendToBase, baseTrailerStands, METADATA_IN_USE } from './metadata-append.js';
 import { matchRecord, type RecordMatch } from './record-match.js';
 import { RecordQueue } from './record-queue.js';
 import { hardlinkKey, scanSource, type SourceNode } from './source-scan.js';
@@ -57,8 +58,13 @@ export interface FolderBackupResult extends FolderBackupProgress {
   base?: string;
   stats: ArchiveStats;
   excluded: number;
-  /** Folders with nothing changed in them or below: their record was written again as the base had it. */
+  /** Folders with nothing changed in them or below: their record is the base's, byte for byte. */
   foldersUnchanged: number;
+  /**
+   * The metadata stream begins as the base's: the records of unchanged folders are where the base has them,
+   * and only the others were written (metadata-append.ts).
+   */
+  metadataAppended: boolean;
   /** Folders whose names the scan took from the base's record instead of reading the folder (BaseListings). */
   foldersListedFromBase: number;
   warnings: string[];
@@ -169,6 +175,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
     // The metadata stream is small: stored on this thread, so a backup of an unchanged tree starts no worker.
     const meta = new ArchiveStreamWriter(metaIndex, new InlineChunkWriter(store.chunks, store.config.compression === 'zstd', sink.counters),
       META_CHUNK_SIZE);
+    const metadataAppended = base !== undefined && appendToBase(base, meta, store.chunks);
     const records = new RecordQueue(meta, data);
     const reuser = base ? new ChunkReuser(base.dataIndex, data, store.chunks) : undefined;
     const block = Buffer.allocUnsafe(READ_BLOCK);
@@ -178,6 +185,8 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
     /** A digest run of the payload stream is open for the file being read. */
     let runOpen = false;
     let foldersUnchanged = 0;
+    /** The bytes of every folder's record, wherever it lies: with the trailer, what the stream uses. */
+    let recordBytes = 0;
 
     let ticks = 0;
     let bytesAtTick = 0;
@@ -353,10 +362,13 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       }
     };
 
-    const directoryEntry = (node: SourceNode, record: { recordOffset: number; recordLength: number }, payloadBase: number | undefined): DirectoryEntry => ({
-      kind: EntryKind.Directory, name: node.name, mode: node.stat.mode & 0o7777, uid: node.stat.uid, gid: node.stat.gid,
-      mtimeNs: node.stat.mtimeNs, ...record, payloadBase, ino: node.stat.ino, ctimeNs: node.listingCtimeNs ?? UNTRUSTED_LISTING,
-    });
+    const directoryEntry = (node: SourceNode, record: { recordOffset: number; recordLength: number }, payloadBase: number | undefined): DirectoryEntry => {
+      recordBytes += record.recordLength;
+      return {
+        kind: EntryKind.Directory, name: node.name, mode: node.stat.mode & 0o7777, uid: node.stat.uid, gid: node.stat.gid,
+        mtimeNs: node.stat.mtimeNs, ...record, payloadBase, ino: node.stat.ino, ctimeNs: node.listingCtimeNs ?? UNTRUSTED_LISTING,
+      };
+    };
 
     /** The base record of a folder (`raw`) if every entry in it is unchanged (see matchRecord), else undefined. */
     const matchBase = (node: SourceNode, raw: Buffer, baseDir: DirectoryEntry, folderIntact: () => boolean): RecordMatch | undefined => {
@@ -375,8 +387,9 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
     /**
      * A folder whose base record matches every entry: files take their chunks from the base, subfolders are
      * backed up in turn, and if the new record would be byte for byte the base's (its offsets are relative,
-     * so it is unless something below changed), the base's bytes are written as they are. Nothing is decoded
-     * or encoded: on an unchanged tree that was most of the backup's work.
+     * so it is unless something below changed), the base's record stands: where the base has it when the
+     * metadata stream was appended to the base's, else its bytes are written again as they are. Nothing is
+     * decoded or encoded: on an unchanged tree that was most of the backup's work.
      */
     const copyDirectory = async (node: SourceNode, baseDir: DirectoryEntry, match: RecordMatch, folderIntact: () => boolean): Promise<DirectoryEntry> => {
       const children = node.children ?? [];
@@ -417,7 +430,8 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       }
       stats.directories++;
 
-      const recordOffset = records.offset;
+      // Appended to the base, a record that stands stays where the base has it: so must its subfolders' records.
+      const recordOffset = metadataAppended ? baseDir.recordOffset : records.offset;
       let same = reread.size === 0;
       for (let i = 0; same && i < children.length; i++) {
         const folder = folders[i];
@@ -430,7 +444,8 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       }
       if (same) {
         foldersUnchanged++;
-        return directoryEntry(node, records.addEncoded(match.raw), payloadBase);
+        const record = metadataAppended ? { recordOffset, recordLength: match.raw.length } : records.addEncoded(match.raw);
+        return directoryEntry(node, record, payloadBase);
       }
 
       // Something below moved: encode the record, taking the digests of unchanged files from the base.
@@ -511,7 +526,15 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
     await data.finish();
     records.flush();
     if (records.size > 0) throw new Error('folder records still wait for file digests after the payload stream finished');
-    meta.write(encodeTrailer(rootEntry, stats, largeFile, meta.offset));
+    const trailerAt = (at: number): Buffer => encodeTrailer(rootEntry, stats, largeFile, at);
+    let metadataInUse = recordBytes;
+    if (metadataAppended && meta.offset === base!.metaIndex.size && baseTrailerStands(base!, trailerAt)) {
+      metadataInUse += base!.metaIndex.size - base!.trailerOffset; // nothing changed: the stream is the base's
+    } else {
+      const trailer = trailerAt(meta.offset);
+      meta.write(trailer);
+      metadataInUse += trailer.length;
+    }
     await meta.finish();
     snapshot.closeIndex(dataIndex);
     snapshot.closeIndex(metaIndex);
@@ -523,15 +546,15 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       chunk_upload_stats: { count: counters.newChunks, size: counters.chunks, compressed_size: counters.newBytes, duplicates: counters.chunks - counters.newChunks },
       'cairn-backup': {
         kind: 'folder', source: root, base: base?.snapshot.path, ...stats, excluded: scan.totals.excluded,
-        foldersUnchanged, bytesRead: progress.bytesRead, bytesReused: progress.bytesReused, newBytes: counters.newBytes, newChunks: counters.newChunks,
-        dedupBytes: counters.dedupBytes, durationMs: Math.round(progress.elapsedMs),
+        foldersUnchanged, [METADATA_IN_USE]: metadataInUse, bytesRead: progress.bytesRead, bytesReused: progress.bytesReused,
+        newBytes: counters.newBytes, newChunks: counters.newChunks, dedupBytes: counters.dedupBytes, durationMs: Math.round(progress.elapsedMs),
       },
     });
     progress.currentPath = '';
     report.flush(progress);
     return {
       ...progress, snapshot: snapshot.ref, path: snapshotPath(snapshot.ref), base: base?.snapshot.path, stats,
-      excluded: scan.totals.excluded, foldersUnchanged, foldersListedFromBase: scan.totals.listedFromBase, warnings,
+      excluded: scan.totals.excluded, foldersUnchanged, foldersListedFromBase: scan.totals.listedFromBase, metadataAppended, warnings,
     };
   } catch (err) {
     snapshot.abort();

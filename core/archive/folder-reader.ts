@@ -3,7 +3,7 @@ import { CairnError } from '../errors.js';
 import type { DynamicIndexReader } from '../index/dynamic-index.js';
 import {
   chunkListDigest, DATA_ARCHIVE, decodeDirectoryRecord, decodeRootEntry, decodeTrailerTail, EntryKind, findEntry, META_ARCHIVE,
-  TRAILER_FIXED_SIZE, type ArchiveEntry, type ArchiveStats, type DirectoryEntry, type FileEntry,
+  TRAILER_FIXED_SIZE, type ArchiveEntry, type ArchiveStats, type DirectoryEntry, type FileEntry, type RecordVersion,
 } from './archive-format.js';
 import { displayName, parseEscapedName } from './names.js';
 import { CachedStreamReader } from './stream-reader.js';
@@ -29,6 +29,10 @@ export class FolderArchiveReader {
   readonly stats: Omit<ArchiveStats, 'symlinks' | 'hardlinks'>;
   /** Files of at least this many bytes have a digest made from their chunks' digests; 0: none (FORMAT.md). */
   readonly chunkDigestMin: number;
+  /** Where the trailer starts in the metadata stream. */
+  readonly trailerOffset: number;
+  /** The layout of the trailer's root entry, and so of every record a backup may keep as it is. */
+  readonly recordVersion: RecordVersion;
   private readonly records = new Map<number, ArchiveEntry[]>();
 
   constructor(readonly snapshot: SnapshotReader) {
@@ -45,6 +49,8 @@ export class FolderArchiveReader {
     this.root = decodeRootEntry(this.meta.read(rootStart, tail.rootLength), what, rootStart, tail.rootVersion);
     this.stats = tail.stats;
     this.chunkDigestMin = tail.chunkDigestMin;
+    this.trailerOffset = rootStart;
+    this.recordVersion = tail.rootVersion;
   }
 
   static hasFolderArchive(files: readonly string[]): boolean {
@@ -53,6 +59,10 @@ export class FolderArchiveReader {
 
   get dataIndex(): DynamicIndexReader {
     return this.data.index as DynamicIndexReader;
+  }
+
+  get metaIndex(): DynamicIndexReader {
+    return this.meta.index as DynamicIndexReader;
   }
 
   /** The children of a directory, sorted by name bytes; `raw` is its record's bytes if the caller has read them. */

@@ -34,7 +34,8 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     base = mkdtempSync(join(storeTempRoot(), 'cairn-e2e-'));
     const source = join(base, 'Documents');
     mkdirSync(join(source, 'reports', '2026'), { recursive: true });
-    writeFileSync(join(source, 'notes.txt'), 'remember the milk\n');
+    // Large enough for chunks of its own: rewritten later, they are what GC frees once the first snapshot goes.
+    writeFileSync(join(source, 'notes.txt'), 'remember the milk\n'.repeat(20_000));
     writeFileSync(join(source, 'reports', '2026', 'q1.bin'), q1);
     writeFileSync(join(source, 'reports', 'draft.tmp'), 'scratch');
     for (let i = 0; i < 30; i++) writeFileSync(join(source, `letter-${String(i).padStart(2, '0')}.txt`), `letter ${i}\n`.repeat(i + 1));
