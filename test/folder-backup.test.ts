@@ -4,7 +4,7 @@ import {
   rmSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   encodeDirectoryRecord, EntryKind, UNTRUSTED_LISTING, type ArchiveEntry, type DirectoryEntry, type FileEntry,
@@ -759,11 +759,12 @@ describe('metadata of an incremental backup', () => {
 
 describe('metadata appended to the base', () => {
   const ctx = useDatastore();
-  /** 20 groups of 10 folders of 20 files: ~0.5 MB of records, in 8 or more metadata chunks. */
+  const scratch = useScratch();
+  /** 20 groups of 10 folders of 30 files: ~0.6 MB of records, so at least 3 metadata chunks (at most 256 KiB each). */
   const leaf = (g: number, f: number): string => `group-${String(g).padStart(2, '0')}/folder-${f}`;
   const makeTree = (src: string): void => {
     for (let g = 0; g < 20; g++) {
-      for (let f = 0; f < 10; f++) for (let i = 0; i < 20; i++) put(src, `${leaf(g, f)}/file-${i}.txt`, `${g}/${f}/${i}\n`);
+      for (let f = 0; f < 10; f++) for (let i = 0; i < 30; i++) put(src, `${leaf(g, f)}/file-${i}.txt`, `${g}/${f}/${i}\n`);
     }
   };
   const newChunkBytes = (before: ChunkIndex, after: ChunkIndex): number => {
@@ -784,80 +785,71 @@ describe('metadata appended to the base', () => {
   };
 
   it("scattered edits write only the changed folders' records and their parents', after the base's stream", async () => {
-    const src = mkdtempSync(join(storeTempRoot(), 'cairn-append-'));
-    try {
-      makeTree(src);
-      await settleFolders(src);
-      const first = await backupFolder(ctx.store, src, { id: 'scattered' });
-      // One file in every tenth folder, all over the tree: each metadata chunk held one of those folders' records.
-      const edited = Array.from({ length: 20 }, (_, g) => `${leaf(g, (g * 7) % 10)}/file-${g}.txt`);
-      for (const rel of edited) appendFileSync(join(src, rel), 'edited\n');
-      const second = await backupFolder(ctx.store, src, { id: 'scattered' });
-      expect(second).toMatchObject({ metadataAppended: true, foldersUnchanged: 200 - 20 });
+    const src = scratch('append');
+    makeTree(src);
+    await settleFolders(src);
+    const first = await backupFolder(ctx.store, src, { id: 'scattered' });
+    // One file in every tenth folder, all over the tree: each metadata chunk held one of those folders' records.
+    const edited = Array.from({ length: 20 }, (_, g) => `${leaf(g, (g * 7) % 10)}/file-${g}.txt`);
+    for (const rel of edited) appendFileSync(join(src, rel), 'edited\n');
+    const second = await backupFolder(ctx.store, src, { id: 'scattered' });
+    expect(second).toMatchObject({ metadataAppended: true, foldersUnchanged: 200 - 20 });
 
-      const before = reader(ctx.store, first.snapshot);
-      const after = reader(ctx.store, second.snapshot);
-      expect(before.metaIndex.chunkCount).toBeGreaterThanOrEqual(6);
-      expect(digests(after.metaIndex).slice(0, before.metaIndex.chunkCount)).toEqual(digests(before.metaIndex));
-      // 20 folders, their 20 groups and the root: about a tenth of the records, all of them new chunks.
-      const written = newChunkBytes(before.metaIndex, after.metaIndex);
-      expect(written).toBe(after.metaIndex.size - before.metaIndex.size);
-      expect(written).toBeLessThan(before.metaIndex.size / 5);
-      expect(inUseNote(second.snapshot)).toBe(bytesInUse(after));
-      expect(diffSnapshots(ctx.store, first.snapshot, second.snapshot).entries.map((e) => e.path)).toEqual([...edited].sort());
-      await expectRestoresExactly(ctx.store, second.snapshot, src);
-    } finally {
-      removeTree(src);
-    }
+    const before = reader(ctx.store, first.snapshot);
+    const after = reader(ctx.store, second.snapshot);
+    // Written in place, the change would have rewritten most metadata chunks: most hold an edited folder's record.
+    const hit = new Set(edited.map((rel) => before.metaIndex.chunkAt((before.get(dirname(rel)) as DirectoryEntry).recordOffset)));
+    expect(before.metaIndex.chunkCount).toBeGreaterThanOrEqual(3);
+    expect(hit.size).toBeGreaterThan(before.metaIndex.chunkCount / 2);
+    expect(digests(after.metaIndex).slice(0, before.metaIndex.chunkCount)).toEqual(digests(before.metaIndex));
+    // 20 folders, their 20 groups and the root: about a tenth of the records, all of them new chunks.
+    const written = newChunkBytes(before.metaIndex, after.metaIndex);
+    expect(written).toBe(after.metaIndex.size - before.metaIndex.size);
+    expect(written).toBeLessThan(before.metaIndex.size / 5);
+    expect(inUseNote(second.snapshot)).toBe(bytesInUse(after));
+    expect(diffSnapshots(ctx.store, first.snapshot, second.snapshot).entries.map((e) => e.path)).toEqual([...edited].sort());
+    await expectRestoresExactly(ctx.store, second.snapshot, src);
   });
 
   it("writes the stream afresh once the base's unused bytes outweigh those in use, so it never grows past three times them", async () => {
-    const src = mkdtempSync(join(storeTempRoot(), 'cairn-compact-'));
-    try {
-      makeTree(src);
-      const first = await backupFolder(ctx.store, src, { id: 'compact' });
-      // A stream written afresh holds nothing unused.
-      expect(first.metadataAppended).toBe(false);
-      expect(inUseNote(first.snapshot)).toBe(reader(ctx.store, first.snapshot).metaIndex.size);
-      const appended: boolean[] = [];
-      for (let round = 1; round <= 6; round++) {
-        // Every folder changes: each appended backup leaves all of the base's records unused.
-        for (let g = 0; g < 20; g++) for (let f = 0; f < 10; f++) appendFileSync(join(src, leaf(g, f), 'file-0.txt'), `${round}\n`);
-        const result = await backupFolder(ctx.store, src, { id: 'compact' });
-        const r = reader(ctx.store, result.snapshot);
-        const inUse = bytesInUse(r);
-        expect(inUseNote(result.snapshot)).toBe(inUse);
-        expect(r.metaIndex.size).toBeLessThanOrEqual(3 * inUse);
-        if (!result.metadataAppended) expect(r.metaIndex.size).toBe(inUse);
-        appended.push(result.metadataAppended);
-        if (round === 6) await expectRestoresExactly(ctx.store, result.snapshot, src);
-      }
-      // Appended while at least half of the base was in use: twice, then afresh, and so on.
-      expect(appended).toEqual([true, true, false, true, true, false]);
-    } finally {
-      removeTree(src);
+    const src = scratch('compact');
+    makeTree(src);
+    const first = await backupFolder(ctx.store, src, { id: 'compact' });
+    // A stream written afresh holds nothing unused.
+    expect(first.metadataAppended).toBe(false);
+    expect(inUseNote(first.snapshot)).toBe(reader(ctx.store, first.snapshot).metaIndex.size);
+    const appended: boolean[] = [];
+    for (let round = 1; round <= 6; round++) {
+      // Every folder changes: each appended backup leaves all of the base's records unused.
+      for (let g = 0; g < 20; g++) for (let f = 0; f < 10; f++) appendFileSync(join(src, leaf(g, f), 'file-0.txt'), `${round}\n`);
+      const result = await backupFolder(ctx.store, src, { id: 'compact' });
+      const r = reader(ctx.store, result.snapshot);
+      const inUse = bytesInUse(r);
+      expect(inUseNote(result.snapshot)).toBe(inUse);
+      expect(r.metaIndex.size).toBeLessThanOrEqual(3 * inUse);
+      if (!result.metadataAppended) expect(r.metaIndex.size).toBe(inUse);
+      appended.push(result.metadataAppended);
+      if (round === 6) await expectRestoresExactly(ctx.store, result.snapshot, src);
     }
+    // Appended while at least half of the base was in use: twice, then afresh, and so on.
+    expect(appended).toEqual([true, true, false, true, true, false]);
   });
 
   it("writes the stream afresh when a chunk of the base's metadata is gone, and backs up what it could not compare", async () => {
-    const src = mkdtempSync(join(storeTempRoot(), 'cairn-gone-'));
-    try {
-      makeTree(src);
-      await settleFolders(src);
-      const first = await backupFolder(ctx.store, src, { id: 'gone' });
-      const index = reader(ctx.store, first.snapshot).metaIndex;
-      rmSync(ctx.store.chunks.chunkPath(index.digest(0)));
-      const log = new MemoryLogger();
-      const second = await backupFolder(ctx.store, src, { id: 'gone', log });
-      expect(second.metadataAppended).toBe(false);
-      expect(second.base).toBe(first.path);
-      expect(second.bytesRead).toBeGreaterThan(0); // the folders whose records were on the missing chunk
-      expect(log.lines.some((l) => l.level === 'warn' && l.message.includes('base snapshot unreadable'))).toBe(true);
-      expect(inUseNote(second.snapshot)).toBe(reader(ctx.store, second.snapshot).metaIndex.size);
-      await expectRestoresExactly(ctx.store, second.snapshot, src);
-    } finally {
-      removeTree(src);
-    }
+    const src = scratch('gone');
+    makeTree(src);
+    await settleFolders(src);
+    const first = await backupFolder(ctx.store, src, { id: 'gone' });
+    const index = reader(ctx.store, first.snapshot).metaIndex;
+    rmSync(ctx.store.chunks.chunkPath(index.digest(0)));
+    const log = new MemoryLogger();
+    const second = await backupFolder(ctx.store, src, { id: 'gone', log });
+    expect(second.metadataAppended).toBe(false);
+    expect(second.base).toBe(first.path);
+    expect(second.bytesRead).toBeGreaterThan(0); // the folders whose records were on the missing chunk
+    expect(log.lines.some((l) => l.level === 'warn' && l.message.includes('base snapshot unreadable'))).toBe(true);
+    expect(inUseNote(second.snapshot)).toBe(reader(ctx.store, second.snapshot).metaIndex.size);
+    await expectRestoresExactly(ctx.store, second.snapshot, src);
   });
 
   it('takes a manifest note of the bytes in use only when it is a byte count', () => {
