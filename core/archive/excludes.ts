@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import ignore, { type Ignore } from 'ignore';
 import { errnoCode } from '../errors.js';
+import { readRegularText } from '../fs/regular-file.js';
 
 export const IGNORE_FILE = '.cairnignore';
 
@@ -36,7 +36,7 @@ export class ExcludeRules {
     let text: string;
     try {
       const file = typeof dirPath === 'string' ? `${dirPath}/${IGNORE_FILE}` : Buffer.concat([dirPath, Buffer.from(`/${IGNORE_FILE}`)]);
-      text = readFileSync(file, 'utf8');
+      text = readRegularText(file, 1024 * 1024, { followSymlink: true });
     } catch (err) {
       const code = errnoCode(err);
       if (code !== 'ENOENT' && code !== 'ENOTDIR') onError?.(`cannot read ${dirRel ? `${dirRel}/` : ''}${IGNORE_FILE}: ${(err as Error).message}`);

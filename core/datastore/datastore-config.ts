@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertValidChunkSize, DEFAULT_CHUNK_SIZE, isValidChunkSize } from '../chunker/chunker-params.js';
 import { SYNC_LEVELS, type SyncLevel } from '../chunk-store/chunk-store.js';
 import { CairnError, errnoCode, ioError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
+import { readRegularText } from '../fs/regular-file.js';
 
 /** Hidden, so the GC's index walk (which skips dot entries) never looks at it. */
 export const CONFIG_FILE = '.cairn-store.json';
@@ -49,8 +49,9 @@ export function readConfig(root: string): DatastoreConfig {
   const path = join(root, CONFIG_FILE);
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularText(path, 1024 * 1024);
   } catch (err) {
+    if (err instanceof CairnError) throw err;
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       throw new CairnError('NOT_A_DATASTORE', `${root} is not a Cairn datastore (no ${CONFIG_FILE}); create one with 'cairn init'`);

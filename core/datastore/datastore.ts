@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import {
-  existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, unlinkSync, writeFileSync, type Dirent,
+  existsSync, mkdirSync, readdirSync, rmdirSync, unlinkSync, writeFileSync, type Dirent,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
@@ -11,6 +11,7 @@ import { decodeManifest, encodeManifest, MANIFEST_NAME, type Manifest, type Mani
 import { ChunkStore } from '../chunk-store/chunk-store.js';
 import { CairnError, errnoCode, ioError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
+import { MAX_JSON_FILE_BYTES, readRegularFile, readRegularText } from '../fs/regular-file.js';
 import { silentLogger, type Logger } from '../log.js';
 import { listLiveLeases, type HeldLease, type LeaseInfo } from '../locks/lease.js';
 import { acquireExclusiveLock, type HeldLock } from '../locks/process-lock.js';
@@ -148,8 +149,9 @@ export class Datastore {
     const path = join(this.snapshotDir(ref), MANIFEST_NAME);
     let raw: Buffer;
     try {
-      raw = readFileSync(path);
+      raw = readRegularFile(path, MAX_JSON_FILE_BYTES);
     } catch (err) {
+      if (err instanceof CairnError) throw err;
       if (errnoCode(err) === 'ENOENT') {
         const exists = existsSync(this.snapshotDir(ref));
         throw new CairnError('NOT_FOUND', exists ? `snapshot ${snapshotPath(ref)} is unfinished (no manifest)`
@@ -278,7 +280,7 @@ export class Datastore {
 
   readOwner(group: BackupGroupRef): string | undefined {
     try {
-      return readFileSync(join(this.groupDir(group), OWNER_FILE), 'utf8').trim();
+      return readRegularText(join(this.groupDir(group), OWNER_FILE), 64 * 1024).trim();
     } catch {
       return undefined;
     }
@@ -286,7 +288,7 @@ export class Datastore {
 
   readGroupNotes(group: BackupGroupRef): string {
     try {
-      return readFileSync(join(this.groupDir(group), NOTES_FILE), 'utf8');
+      return readRegularText(join(this.groupDir(group), NOTES_FILE));
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return '';
       throw ioError('read notes of', groupPath(group), err);

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeBlob } from '../blob/data-blob.js';
 import { snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import type { Manifest, ManifestFile } from '../backup/manifest.js';
 import type { ChunkStore } from '../chunk-store/chunk-store.js';
 import { CairnError, ioError } from '../errors.js';
+import { readRegularFile } from '../fs/regular-file.js';
 import type { ChunkIndex } from '../index/index-format.js';
 import { openIndex, readIndexRange } from '../index/index-reader.js';
 
@@ -45,8 +45,9 @@ export class SnapshotReader {
     const path = join(this.dir, name);
     let raw: Buffer;
     try {
-      raw = readFileSync(path);
+      raw = readRegularFile(path, file.size);
     } catch (err) {
+      if (err instanceof CairnError) throw err;
       throw ioError('read', path, err);
     }
     if (raw.length !== file.size || createHash('sha256').update(raw).digest('hex') !== file.csum) {

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
+import { readRegularText } from '../fs/regular-file.js';
 import type { Logger } from '../log.js';
 
 export const GC_STATUS_FILE = '.gc-status';
@@ -48,7 +48,7 @@ export function writeGcStatus(root: string, status: GcStatus, log: Logger): void
 
 export function readGcStatus(root: string): GcStatus | undefined {
   try {
-    return JSON.parse(readFileSync(join(root, GC_STATUS_FILE), 'utf8')) as GcStatus;
+    return JSON.parse(readRegularText(join(root, GC_STATUS_FILE), 1024 * 1024)) as GcStatus;
   } catch {
     return undefined;
   }

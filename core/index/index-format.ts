@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { CairnError, ioError } from '../errors.js';
+import { MAX_INDEX_FILE_BYTES, readRegularFile } from '../fs/regular-file.js';
 
 /** Both index formats start with one 4096-byte page of header (spec 3). */
 export const INDEX_HEADER_SIZE = 4096;
@@ -36,8 +36,9 @@ export function newHeader(magic: Buffer, ctime = Math.floor(Date.now() / 1000)):
 export function readIndexFile(path: string, magic: Buffer, kindName: string): { file: Buffer; entries: Buffer } {
   let file: Buffer;
   try {
-    file = readFileSync(path);
+    file = readRegularFile(path, MAX_INDEX_FILE_BYTES);
   } catch (err) {
+    if (err instanceof CairnError) throw err;
     throw ioError('read index', path, err);
   }
   if (file.length < INDEX_HEADER_SIZE) {

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { CairnError, errnoCode } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
+import { readRegularText } from '../fs/regular-file.js';
 import type { Logger } from '../log.js';
 import { describeHolder, LOCK_STALE_MS, LOCK_UPDATE_MS, LOCKS_DIR, processIsAlive, type LockHolder } from './process-lock.js';
 
@@ -86,7 +87,7 @@ export function acquireLease(storeRoot: string, resource: string, kind: LeaseKin
 
 function readLease(path: string): LeaseInfo | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as LeaseInfo;
+    return JSON.parse(readRegularText(path, 64 * 1024)) as LeaseInfo;
   } catch {
     return undefined;
   }

@@ -15,22 +15,27 @@ export interface CliResult {
   out: Buffer;
   stdout: string;
   stderr: string;
+  /** Killed (SIGKILL) because it ran longer than the timeout given. */
+  timedOut: boolean;
 }
 
-/** Runs the built CLI as a child process with the Node that runs the tests. */
-export function cairn(args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
-  const env = { ...process.env };
+/** Runs the built CLI as a child process with the Node that runs the tests; `timeoutMs` kills one that hangs. */
+export function cairn(args: string[], options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  const env = { ...process.env, ...options.env };
   delete env.CAIRN_DEBUG;
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? tmpdir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let timedOut = false;
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, options.timeoutMs);
     const out: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
     child.on('error', reject);
     child.on('close', (code, signal) => {
+      clearTimeout(timer);
       const bytes = Buffer.concat(out);
-      resolvePromise({ code, signal, out: bytes, stdout: bytes.toString('utf8'), stderr });
+      resolvePromise({ code, signal, out: bytes, stdout: bytes.toString('utf8'), stderr, timedOut });
     });
   });
 }
