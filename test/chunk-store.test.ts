@@ -15,6 +15,7 @@ import { pseudoRandomBytes, textBytes } from './support/data.js';
 import { useTempDirs } from './support/temp.js';
 import { expectCairnError } from './support/errors.js';
 import { storeTempRoot } from './support/folder-store.js';
+import { mkfifo } from './support/tree.js';
 
 
 
@@ -352,16 +353,57 @@ describe('ChunkStore insert, touch and read', () => {
     expect(store.readChunk(digest, { crypt })).toEqual(data);
   });
 
-  it('fails when something other than a regular file sits at the chunk path', () => {
-    const { store } = ctx;
-    const c = plainChunk(17);
-    const path = store.chunkPath(c.digest);
-    mkdirSync(path);
-    expectCairnError(() => store.insert(c.digest, c.compressed), 'CORRUPT', new RegExp(`chunk path ${path} exists but is not a regular file`));
-    expect(statSync(path).isDirectory()).toBe(true);
-    expect(store.exists(c.digest)).toBe(false);
-    expect(store.markIfPresent(c.digest)).toBe(false);
-    expect(filesFor(store, c.hex)).toEqual([c.hex]);
+  it('moves aside whatever other than a regular file sits at a chunk path, never following it, and writes the chunk', () => {
+    const log = new MemoryLogger();
+    const store = ChunkStore.open(ctx.base, { log });
+    const outside = join(ctx.base, 'outside.txt');
+    writeFileSync(outside, 'not a chunk');
+    utimesSync(outside, OLD, OLD);
+    const planted: [string, (path: string) => void][] = [
+      ['a folder', (path) => mkdirSync(path)],
+      ['a FIFO', (path) => mkfifo(path)],
+      ['a symlink out of the store', (path) => symlinkSync(outside, path)],
+    ];
+    for (const [k, [what, plant]] of planted.entries()) {
+      const c = plainChunk(70 + k);
+      const path = store.chunkPath(c.digest);
+      plant(path);
+      expect(store.exists(c.digest), what).toBe(false);
+      expect(store.markIfPresent(c.digest, c.data.length), what).toBe(false);
+      expect(store.insert(c.digest, c.compressed), what).toEqual({ duplicate: false, written: c.compressed.length });
+      expect(store.readChunk(c.digest), what).toEqual(c.data);
+      expect(filesFor(store, c.hex).sort(), what).toEqual([c.hex, `${c.hex}.0.bad`]);
+      expect(log.lines.at(-1)?.message, what).toMatch(/was not a regular file; moved it aside to [0-9a-f]{64}\.0\.bad and wrote the chunk anew/);
+    }
+    expectOld(outside);
+    expect(readFileSync(outside, 'utf8')).toBe('not a chunk');
+  });
+
+  it('a writer with the data in hand reuses only a sound copy: a damaged one is moved aside and written anew', () => {
+    const log = new MemoryLogger();
+    const store = ChunkStore.open(ctx.base, { log });
+    const damages: [string, (blob: Buffer) => Buffer][] = [
+      ['a flipped bit (same size)', (blob) => { const b = Buffer.from(blob); flip(b, -7, 0x10); return b; }],
+      ['a truncation', (blob) => blob.subarray(0, blob.length - 100)],
+      ['no blob header', () => Buffer.from('garbage')],
+    ];
+    for (const [k, [what, damage]] of damages.entries()) {
+      const c = plainChunk(80 + k);
+      const path = store.chunkPath(c.digest);
+      writeFileSync(path, damage(c.compressed));
+      utimesSync(path, OLD, OLD);
+      expect(store.markIfPresent(c.digest, c.data.length), what).toBe(false);
+      expect(filesFor(store, c.hex), what).toEqual([`${c.hex}.0.bad`]);
+      expect(log.lines.at(-1)?.message, what).toMatch(/moved it aside to [0-9a-f]{64}\.0\.bad and wrote the chunk anew/);
+      expect(store.insert(c.digest, c.compressed).written, what).toBe(c.compressed.length);
+      expect(store.readChunk(c.digest), what).toEqual(c.data);
+      // A sound copy is reused as it is: touched, not read again or rewritten.
+      const before = ino(path);
+      const t0 = Date.now();
+      expect(store.markIfPresent(c.digest, c.data.length), what).toBe(true);
+      expect(ino(path)).toBe(before);
+      expectRecentlyTouched(path, t0);
+    }
   });
 
   it('refuses to insert bytes that are not a blob', () => {

@@ -167,13 +167,13 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
   const meter = new RateMeter(progress.bytesTotal);
   const snapshot = store.beginSnapshot(group, { session });
   const stats: ArchiveStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, skipped: scan.totals.skipped };
-  const sink = openChunkTarget(store.chunks, store.config.compression === 'zstd', chunkerParams(payloadAvg).max, options.workers ?? 2);
+  const sink = openChunkTarget(store.chunks, store.config.compression === 'zstd', chunkerParams(payloadAvg).max, options.workers ?? 2, log);
   try {
     const dataIndex = snapshot.createDynamicIndex(DATA_ARCHIVE);
     const metaIndex = snapshot.createDynamicIndex(META_ARCHIVE);
     const data = new ArchiveStreamWriter(dataIndex, sink, payloadAvg);
     // The metadata stream is small: stored on this thread, so a backup of an unchanged tree starts no worker.
-    const meta = new ArchiveStreamWriter(metaIndex, new InlineChunkWriter(store.chunks, store.config.compression === 'zstd', sink.counters),
+    const meta = new ArchiveStreamWriter(metaIndex, new InlineChunkWriter(store.chunks, store.config.compression === 'zstd', sink.counters, log),
       META_CHUNK_SIZE);
     const metadataAppended = base !== undefined && appendToBase(base, meta, store.chunks);
     const records = new RecordQueue(meta, data);

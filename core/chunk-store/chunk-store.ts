@@ -1,17 +1,20 @@
 import {
-  closeSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync,
-  statSync, unlinkSync, utimesSync, type Dirent,
+  closeSync, fsyncSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readSync, renameSync,
+  statSync, unlinkSync, type Dirent,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, sep } from 'node:path';
-import { blobKind, decodeBlob, isEncryptedKind, type BlobKind } from '../blob/data-blob.js';
+import { blobKind, checkBlob, decodeBlob, ENCRYPTED_HEADER_SIZE, isEncryptedKind, MAX_BLOB_SIZE, type BlobKind } from '../blob/data-blob.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
-import { CairnError, errnoCode, ioError } from '../errors.js';
+import { CairnError, errnoCode, ioError, isCairnError } from '../errors.js';
 import { fsyncDirectory, tmpSiblingPath, writeAllSync } from '../fs/atomic-write.js';
+import { openRegularFile, readRegularFile } from '../fs/regular-file.js';
 import { silentLogger, type Logger } from '../log.js';
 import { digestHex, isHexDigest } from './digest.js';
 
 export const PREFIX_DIR_COUNT = 65536;
+/** The largest file a chunk can be: the largest payload plus the largest blob header. */
+export const MAX_CHUNK_FILE_BYTES = MAX_BLOB_SIZE + ENCRYPTED_HEADER_SIZE;
 
 /** PBS's sync levels (spec 1.2): fsync nothing, every chunk file and its directory, or the filesystem once per backup. */
 export type SyncLevel = 'none' | 'file' | 'filesystem';
@@ -65,7 +68,7 @@ export function prefixDirName(i: number): string {
 export class ChunkStore {
   readonly chunksDir: string;
 
-  private constructor(readonly base: string, readonly syncLevel: SyncLevel, private readonly log: Logger) {
+  private constructor(readonly base: string, readonly syncLevel: SyncLevel, readonly log: Logger) {
     this.chunksDir = join(base, '.chunks');
   }
 
@@ -124,7 +127,8 @@ export class ChunkStore {
     const path = this.chunkPath(digest);
     const now = Date.now() / 1000; // seconds, as utimes takes them (a Date costs a conversion per call)
     try {
-      utimesSync(path, now, now);
+      // lutimes: a symlink planted in the store gets its own stamp changed, never its target's.
+      lutimesSync(path, now, now);
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') return false;
       throw ioError('touch chunk', path, err);
@@ -134,17 +138,35 @@ export class ChunkStore {
   }
 
   /**
-   * The writer's fast path: if a non-empty chunk with this digest is present, touch it and return true,
-   * so the caller can skip compressing and writing it; otherwise the caller writes it.
+   * The writer's fast path, for a chunk whose data it has in hand (`length` bytes): if a sound copy is present,
+   * touch it and return true, so the caller can skip compressing and writing it; otherwise the caller writes
+   * it. Sound means a regular file whose blob header and CRC check out (a sequential read, no decoding): a
+   * copy damaged on disk (a flipped bit, a truncation) is moved aside as `.bad` and written anew, so no new
+   * snapshot starts out referring to damage.
    */
-  markIfPresent(digest: Uint8Array | string): boolean {
-    const st = lstatSync(this.chunkPath(digest), { throwIfNoEntry: false });
-    if (!st || !st.isFile() || st.size === 0) return false;
+  markIfPresent(digest: Uint8Array | string, length?: number, log: Logger = this.log): boolean {
+    const path = this.chunkPath(digest);
+    let raw: Buffer;
+    try {
+      raw = this.readRaw(digest, length);
+    } catch (err) {
+      // Missing, or not a regular file (insert moves that aside): either way the caller writes the chunk.
+      if (isCairnError(err, 'NOT_FOUND') || isCairnError(err, 'CORRUPT')) return false;
+      throw err;
+    }
+    if (raw.length === 0) return false;
+    try {
+      checkBlob(raw, `chunk ${path}`);
+    } catch (err) {
+      const moved = this.renameCorrupt(digest);
+      log.warn(`${(err as Error).message}; moved it aside${moved ? ` to ${moved.split(sep).at(-1)}` : ''} and wrote the chunk anew`);
+      return false;
+    }
     return this.touch(digest);
   }
 
   exists(digest: Uint8Array | string): boolean {
-    return statSync(this.chunkPath(digest), { throwIfNoEntry: false })?.isFile() ?? false;
+    return lstatSync(this.chunkPath(digest), { throwIfNoEntry: false })?.isFile() ?? false;
   }
 
   /** Inserts an encoded chunk unless an acceptable copy exists (the size rules of spec 1.2). */
@@ -153,8 +175,11 @@ export class ChunkStore {
     const kind = blobKind(blob);
     if (!kind) throw new CairnError('INVALID_ARGUMENT', `refusing to insert chunk ${digestHex(digest)}: not a blob`);
     const st = lstatSync(path, { throwIfNoEntry: false });
-    if (st) {
-      if (!st.isFile()) throw new CairnError('CORRUPT', `chunk path ${path} exists but is not a regular file`);
+    if (st && !st.isFile()) {
+      // Not ours (a planted symlink or FIFO, a folder): moved aside like a damaged chunk, never followed.
+      const moved = this.renameCorrupt(digest);
+      this.log.warn(`chunk ${path} was not a regular file; moved it aside${moved ? ` to ${moved.split(sep).at(-1)}` : ''} and wrote the chunk anew`);
+    } else if (st) {
       if (st.size === blob.length || (st.size > 0 && this.keepExisting(path, st.size, blob.length, kind))) {
         if (this.touch(digest)) return { duplicate: true, written: 0 };
         // Swept between our stat and touch: write it anew.
@@ -170,7 +195,7 @@ export class ChunkStore {
   private keepExisting(path: string, existingSize: number, newSize: number, newKind: BlobKind): boolean {
     if (!isEncryptedKind(newKind)) return existingSize < newSize;
     const head = Buffer.alloc(8);
-    const fd = openSync(path, 'r');
+    const { fd } = openRegularFile(path);
     try {
       readSync(fd, head, 0, 8, 0);
     } finally {
@@ -205,18 +230,23 @@ export class ChunkStore {
     if (fsync) fsyncDirectory(join(path, '..'));
   }
 
-  /** The raw encoded blob of a chunk. */
-  readRaw(digest: Uint8Array | string): Buffer {
+  /**
+   * The raw encoded blob of a chunk. `length`, the chunk's size as an index gives it, bounds what is read: a
+   * blob is never longer than its payload plus a header.
+   */
+  readRaw(digest: Uint8Array | string, length?: number): Buffer {
     const path = this.chunkPath(digest);
+    const maxBytes = length === undefined ? MAX_CHUNK_FILE_BYTES : Math.min(MAX_CHUNK_FILE_BYTES, length + ENCRYPTED_HEADER_SIZE);
     try {
-      return readFileSync(path);
+      return readRegularFile(path, maxBytes);
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') {
         // A GC that died between renaming a candidate away and its second look leaves it here until the next GC.
-        const parked = readIfExists(`${path}${GC_PARKED_SUFFIX}`);
+        const parked = readIfExists(`${path}${GC_PARKED_SUFFIX}`, maxBytes);
         if (parked) return parked;
         throw new CairnError('NOT_FOUND', `chunk ${digestHex(digest)} is missing from the datastore (${path})`);
       }
+      if (err instanceof CairnError) throw err;
       throw ioError('read chunk', path, err);
     }
   }
@@ -224,7 +254,7 @@ export class ChunkStore {
   /** Reads a chunk and checks everything: CRC, decoding, digest and (if given) length. */
   readChunk(digest: Uint8Array | string, options: { crypt?: CryptConfig; length?: number } = {}): Buffer {
     const hex = digestHex(digest);
-    return decodeBlob(this.readRaw(hex), {
+    return decodeBlob(this.readRaw(hex, options.length), {
       digest: Buffer.from(hex, 'hex'), crypt: options.crypt, length: options.length, what: `chunk ${hex}`,
     });
   }
@@ -298,10 +328,11 @@ export class ChunkStore {
   }
 }
 
-function readIfExists(path: string): Buffer | undefined {
+function readIfExists(path: string, maxBytes: number): Buffer | undefined {
   try {
-    return readFileSync(path);
-  } catch {
-    return undefined;
+    return readRegularFile(path, maxBytes);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return undefined;
+    throw err;
   }
 }

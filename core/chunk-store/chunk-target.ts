@@ -1,8 +1,9 @@
 import type { ChunkStore } from './chunk-store.js';
 import { ChunkWriterPool, type ChunkTarget } from './chunk-writer-pool.js';
 import { InlineChunkWriter } from './inline-chunk-writer.js';
+import type { Logger } from '../log.js';
 
 /** Worker threads for a job's chunk writing; 0 stores on the job's own thread. */
-export function openChunkTarget(store: ChunkStore, compress: boolean, maxChunkSize: number, workers = 2): ChunkTarget {
-  return workers > 0 ? new ChunkWriterPool(store, compress, maxChunkSize, workers) : new InlineChunkWriter(store, compress);
+export function openChunkTarget(store: ChunkStore, compress: boolean, maxChunkSize: number, workers = 2, log?: Logger): ChunkTarget {
+  return workers > 0 ? new ChunkWriterPool(store, compress, maxChunkSize, workers, log) : new InlineChunkWriter(store, compress, undefined, log);
 }

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { CairnError, type CairnErrorCode } from '../errors.js';
 import { workerScriptUrl } from '../jobs/worker-url.js';
+import type { Logger } from '../log.js';
 import type { ChunkStore } from './chunk-store.js';
 import type { ChunkRequest, ChunkResponse, ChunkWriterWorkerData } from './chunk-writer-worker.js';
 
@@ -61,8 +62,12 @@ export class ChunkWriterPool implements ChunkTarget {
   private readonly workerData: ChunkWriterWorkerData;
 
   /** The worker threads start with the first chunk: a backup that stores none (nothing changed) needs none. */
-  constructor(store: ChunkStore, compress: boolean, private readonly bufferSize: number, private readonly workerCount = 2) {
+  private readonly log: Logger;
+
+  /** `log` gets what the workers' stores log (a damaged copy moved aside). */
+  constructor(store: ChunkStore, compress: boolean, private readonly bufferSize: number, private readonly workerCount = 2, log?: Logger) {
     this.workerData = { root: store.base, syncLevel: store.syncLevel, compress };
+    this.log = log ?? store.log;
   }
 
   private startWorkers(): void {
@@ -133,6 +138,7 @@ export class ChunkWriterPool implements ChunkTarget {
       p.reject(err);
       return;
     }
+    for (const warning of res.warnings ?? []) this.log.warn(warning);
     this.counters.chunks++;
     if (res.written > 0) {
       this.counters.newChunks++;

@@ -21,11 +21,13 @@ export type ChunkRequest =
   | { type: 'chunk'; id: number; length: number; buffer: ArrayBuffer };
 
 export type ChunkResponse =
-  | { id: number; digest: Uint8Array; written: number; duplicate: boolean }
+  /** `warnings`: what the store logged while storing it (a damaged copy moved aside). */
+  | { id: number; digest: Uint8Array; written: number; duplicate: boolean; warnings?: string[] }
   | { id: number; error: { message: string; code?: string } };
 
 const { root, syncLevel, compress } = workerData as ChunkWriterWorkerData;
-const store = ChunkStore.open(root, { syncLevel });
+const warnings: string[] = [];
+const store = ChunkStore.open(root, { syncLevel, log: { info: () => {}, warn: (m) => { warnings.push(m); } } });
 
 const slots: SharedArrayBuffer[] = [];
 
@@ -43,12 +45,12 @@ parentPort!.on('message', (req: ChunkRequest) => {
     const digest = sha256(data);
     let written = 0;
     let duplicate = true;
-    if (!store.markIfPresent(digest)) {
+    if (!store.markIfPresent(digest, data.length)) {
       const result = store.insert(digest, encodeBlob(data, { compress }));
       written = result.written;
       duplicate = result.duplicate;
     }
-    parentPort!.postMessage({ id: req.id, digest, written, duplicate } satisfies ChunkResponse);
+    parentPort!.postMessage({ id: req.id, digest, written, duplicate, warnings: warnings.length > 0 ? warnings.splice(0) : undefined } satisfies ChunkResponse);
   } catch (err) {
     const e = err as Error & { code?: string };
     parentPort!.postMessage({ id: req.id, error: { message: e.message, code: e.code } } satisfies ChunkResponse);

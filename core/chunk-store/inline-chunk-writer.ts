@@ -2,6 +2,7 @@ import { encodeBlob } from '../blob/data-blob.js';
 import type { ChunkStore } from './chunk-store.js';
 import type { ChunkCounters, ChunkTarget, StoredChunk } from './chunk-writer-pool.js';
 import { sha256 } from './digest.js';
+import type { Logger } from '../log.js';
 
 /**
  * Stores chunks on the calling thread: hash, and unless the store has the chunk (then it is only touched),
@@ -10,12 +11,12 @@ import { sha256 } from './digest.js';
 export class InlineChunkWriter implements ChunkTarget {
   /** `counters` may be shared with another target, so that a job's totals add up in one place. */
   constructor(private readonly chunks: ChunkStore, private readonly compress: boolean,
-    readonly counters: ChunkCounters = { chunks: 0, newChunks: 0, newBytes: 0, dedupBytes: 0 }) {}
+    readonly counters: ChunkCounters = { chunks: 0, newChunks: 0, newBytes: 0, dedupBytes: 0 }, private readonly log: Logger = chunks.log) {}
 
   put(data: Uint8Array): StoredChunk {
     const digest = sha256(data);
     this.counters.chunks++;
-    if (this.chunks.markIfPresent(digest)) {
+    if (this.chunks.markIfPresent(digest, data.length, this.log)) {
       this.counters.dedupBytes += data.length;
       return { digest, length: data.length, written: 0 };
     }

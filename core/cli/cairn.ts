@@ -132,6 +132,7 @@ async function main(argv: string[]): Promise<number> {
       const result = await backupImage(store, file, {
         id: values.id, type: values.type === undefined ? undefined : assertBackupType(values.type), archiveName: values.archive,
         chunkSize: chunkSizeOption(values), signal: abort.signal,
+        log: { info: () => {}, warn: (m) => { progress.done(); if (!values.json) process.stderr.write(`warning: ${m}\n`); } },
         onProgress: (p) => progress.update({ done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds }),
       });
       progress.done();

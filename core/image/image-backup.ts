@@ -8,6 +8,7 @@ import type { Datastore } from '../datastore/datastore.js';
 import { CairnError, ioError } from '../errors.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
+import type { Logger } from '../log.js';
 import { imageArchiveName } from './image-archive.js';
 
 export interface ImageTransferProgress extends RateSample {
@@ -31,6 +32,8 @@ export interface ImageBackupOptions {
   progressIntervalMs?: number;
   /** Worker threads that hash, compress and store chunks (0: the job's own thread). */
   workers?: number;
+  /** Warnings (a damaged chunk copy moved aside and written anew). */
+  log?: Logger;
 }
 
 /** Chunks being stored at once (each holds a chunk-sized buffer). */
@@ -102,7 +105,7 @@ async function runImageBackup(store: Datastore, source: string, session: BackupS
   };
   const meter = new RateMeter(size);
   const report = throttle((p: ImageTransferProgress) => options.onProgress?.({ ...p }), options.progressIntervalMs ?? 100);
-  const target = openChunkTarget(store.chunks, compress, chunkSize, options.workers ?? 2);
+  const target = openChunkTarget(store.chunks, compress, chunkSize, options.workers ?? 2, options.log);
   try {
     const index = snapshot.createFixedIndex(archive, chunkSize);
     const buffer = Buffer.allocUnsafe(chunkSize);
