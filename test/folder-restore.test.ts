@@ -12,6 +12,7 @@ import { batchStarts, restoreFolder, type FolderRestoreProgress } from '../core/
 import { diffSnapshots } from '../core/archive/snapshot-diff.js';
 import type { SnapshotRef } from '../core/backup/backup-names.js';
 import { sha256 } from '../core/chunk-store/digest.js';
+import { verify } from '../core/verify/verify.js';
 import { craftRaw, craftSnapshot, type CraftNode, type StreamBuilder } from './support/crafted.js';
 import { pseudoRandomBytes, textBytes } from './support/data.js';
 import { useDatastore } from './support/folder-store.js';
@@ -319,6 +320,14 @@ describe('crafted archives', () => {
     expect(readdirSync(w.outside)).toEqual([]);
   }
 
+  /** Verify judges a crafted snapshot as restore does: failed where restore refuses it, ok where it restores. */
+  async function expectVerify(ref: SnapshotRef, state: 'ok' | 'failed', pattern?: RegExp): Promise<void> {
+    const result = await verify(ctx.store, { snapshot: ref });
+    const snap = result.snapshots[0]!;
+    expect(snap.state, JSON.stringify(snap.problems)).toBe(state);
+    if (pattern) expect(snap.problems.map((p) => p.message).join('\n')).toMatch(pattern);
+  }
+
   const pwned: CraftNode = { kind: 'file', name: 'pwned', content: 'written where it must not be' };
   const unsafe: [string, CraftNode[]][] = [
     ['a folder named ..', [{ kind: 'dir', name: '..', children: [pwned] }]],
@@ -348,6 +357,7 @@ describe('crafted archives', () => {
         expectNothingOutside(w);
       }
       expect(readdirSync(w.target)).toEqual([]);
+      await expectVerify(ref, 'failed', /its listing cannot be restored: .*(unsafe entry name|not sorted or duplicated)/);
     });
   }
 
@@ -359,6 +369,7 @@ describe('crafted archives', () => {
     await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT');
     expectNothingOutside(w);
     expect(tmpFiles(w.work)).toEqual([]);
+    await expectVerify(ref, 'failed', /^\/ok: its listing cannot be restored: .*unsafe entry name/m);
   });
 
   it('never links a hardlink entry to a file outside the target: it gets its own content', async () => {
@@ -376,6 +387,7 @@ describe('crafted archives', () => {
     expect(statSync(join(w.target, 'abs')).ino).not.toBe(st.ino);
     expect(readFileSync(victim, 'utf8')).toBe('outside');
     expect(readdirSync(w.outside)).toEqual(['victim.txt']);
+    await expectVerify(ref, 'ok');
   });
 
   it('restores a crafted symlink to outside as a symlink, and a later restore cannot write through it', async () => {
@@ -404,10 +416,13 @@ describe('crafted archives', () => {
     await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT', /outside the stream/);
     expectNothingOutside(w);
     expect(readdirSync(w.target)).toEqual([]);
+    await expectVerify(ref, 'failed', /^\/f: its content \[7, 107\) lies outside the payload stream's 14 bytes$/m);
 
     const bad = craftRaw(ctx.store, `crafted-${++n}`, fileAt(0, 14, sha256(Buffer.from('other content!'))));
     await expectCode(restoreFolder(ctx.store, bad, w.target), 'CORRUPT', /does not match the snapshot's checksum/);
     expect(readdirSync(w.target)).toEqual([]);
+    await expectVerify(bad, 'failed', /^\/f: its content does not match the SHA-256 the snapshot records for it$/m);
+    await expectVerify(craftRaw(ctx.store, `crafted-${++n}`, fileAt(0, 14, sha256(Buffer.from('actual content')))), 'ok');
   });
 
   describe('files at or above the chunk-digest threshold', () => {
@@ -430,6 +445,7 @@ describe('crafted archives', () => {
       expect(new FolderArchiveReader(ctx.store.openSnapshot(ref)).chunkDigestMin).toBe(100 * KiB);
       await restoreFolder(ctx.store, ref, w.target);
       expect(readFileSync(join(w.target, 'big.bin')).equals(big)).toBe(true);
+      await expectVerify(ref, 'ok');
     });
 
     it('refuses one whose digest is not made from its chunks (the content\'s SHA-256, say) as CORRUPT, writing nothing', async () => {
@@ -437,10 +453,12 @@ describe('crafted archives', () => {
       const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, sha256(big)), { chunkDigestMin: 100 * KiB });
       await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT', /big\.bin: its chunks do not match the snapshot's checksum/);
       expect(readdirSync(w.target)).toEqual([]);
+      await expectVerify(ref, 'failed', /^\/big\.bin: its chunks do not make the digest the snapshot records for it$/m);
       // Below the threshold the same entry is an ordinary file checked by its content: it restores.
       const small = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, sha256(big)), { chunkDigestMin: 128 * KiB + 1 });
       await restoreFolder(ctx.store, small, w.target);
       expect(readFileSync(join(w.target, 'big.bin')).equals(big)).toBe(true);
+      await expectVerify(small, 'ok');
     });
 
     it('refuses one that does not lie on whole chunks as CORRUPT', async () => {
@@ -448,6 +466,7 @@ describe('crafted archives', () => {
       const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(10, chunkListDigest(chunkDigests), Buffer.alloc(10)), { chunkDigestMin: 100 * KiB });
       await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT', /the file at \[10, 131082\) does not lie on whole chunks/);
       expect(readdirSync(w.target)).toEqual([]);
+      await expectVerify(ref, 'failed', /the file at \[10, 131082\) does not lie on whole chunks/);
     });
 
     it('reads archives with the first trailer (no threshold): every digest is of the content', async () => {
@@ -480,6 +499,7 @@ describe('crafted archives', () => {
     await expectCode(() => diffSnapshots(ctx.store, ref, ref), 'CORRUPT');
     await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT');
     expectNothingOutside(w);
+    await expectVerify(ref, 'failed', /points forward \(a cycle\?\)/);
   });
 
   it('refuses a current-layout folder entry that points before the start of the metadata or payload stream as CORRUPT', async () => {
@@ -499,6 +519,7 @@ describe('crafted archives', () => {
       expect(() => new FolderArchiveReader(ctx.store.openSnapshot(ref)).list('')).toThrow(/points outside the metadata or payload stream/);
       await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT');
       expectNothingOutside(w);
+      await expectVerify(ref, 'failed', /points outside the metadata or payload stream/);
     }
   });
 });

@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DATA_ARCHIVE, EntryKind, META_ARCHIVE } from '../core/archive/archive-format.js';
 import { backupFolder, type FolderBackupResult } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
+import { restoreFolder } from '../core/archive/folder-restore.js';
 import type { BackupGroupRef, SnapshotRef } from '../core/backup/backup-names.js';
 import { encodeManifest, MANIFEST_NAME, type CryptMode } from '../core/backup/manifest.js';
 import { CryptConfig } from '../core/blob/crypt-config.js';
@@ -337,6 +339,85 @@ describe('verify: clean snapshots and corrupt, truncated or missing chunks', () 
     expect(i.problems).toEqual([expect.objectContaining({ snapshot: indexCase.path, archive: DATA_ARCHIVE })]);
     expect(i.problems[0]!.message).toMatch(/checksum mismatch/);
     expect(verifyState(ctx.store, indexCase.snapshot)).toBe('failed');
+  });
+});
+
+describe('verify judges a chunk only by evidence about the chunk, and a backup never reuses a damaged copy', () => {
+  const ctx = useDatastore();
+  const scratch = useScratch();
+
+  /** Rewrites a .didx with entry 0 ending one byte earlier (every length after it still adds up) and a csum that fits. */
+  function shiftFirstCut(path: string): void {
+    const bytes = readFileSync(path);
+    const end = bytes.readBigUInt64LE(4096);
+    bytes.writeBigUInt64LE(end - 1n, 4096);
+    createHash('sha256').update(bytes.subarray(4096)).digest().copy(bytes, 32);
+    writeFileSync(path, bytes);
+  }
+
+  it('an index that gives wrong lengths fails its own snapshot; the healthy chunks it names stay, and a snapshot sharing them verifies ok', async () => {
+    const src = sourceTree(scratch('shared'), 'shared-lengths');
+    const damaged = await backupFolder(ctx.store, src, { id: 'damaged-index' });
+    const healthy = await backupFolder(ctx.store, src, { id: 'healthy' });
+    const first = digestsOf(ctx.store, damaged.snapshot, DATA_ARCHIVE)[0]!;
+    expect(digestsOf(ctx.store, healthy.snapshot, DATA_ARCHIVE)).toContain(first);
+    shiftFirstCut(indexPath(ctx.store, damaged.snapshot, DATA_ARCHIVE));
+
+    const result = await verify(ctx.store, { store: true });
+    const byPath = new Map(result.snapshots.map((r) => [r.snapshot, r]));
+    expect(byPath.get(healthy.path)).toEqual({ snapshot: healthy.path, state: 'ok', problems: [] });
+    const bad = byPath.get(damaged.path)!;
+    expect(bad.state).toBe('failed');
+    expect(bad.problems.map((p) => p.message).join('\n')).toMatch(/index differs from the manifest/);
+    expect(bad.problems.map((p) => p.message).join('\n')).toMatch(new RegExp(`the index is damaged: entry 0 gives chunk ${first} \\d+ bytes, but it holds \\d+`));
+    expect(bad.problems.every((p) => p.chunk === undefined), JSON.stringify(bad.problems)).toBe(true);
+    expect(result.corruptChunks).toBe(0);
+    expect(existsSync(ctx.store.chunks.chunkPath(first))).toBe(true);
+    expect(badCopies(ctx.store.chunks.chunkPath(first))).toEqual([]);
+    // Either order of the two snapshots gives the same verdicts.
+    expect(only(await verify(ctx.store, { snapshot: healthy.snapshot })).state).toBe('ok');
+    expect(only(await verify(ctx.store, { snapshot: damaged.snapshot })).state).toBe('failed');
+  });
+
+  it('a fresh backup of data whose chunks are damaged on disk (a flipped bit, a truncation) writes them anew and verifies ok', async () => {
+    const src = sourceTree(scratch('orig'), 'damaged-on-disk');
+    const orig = await backupFolder(ctx.store, src, { id: 'orig' });
+    const flipped = chunkOfFile(ctx.store, orig.snapshot, 'docs/big.bin');
+    const truncated = chunkOfFile(ctx.store, orig.snapshot, 'photos/pic.bin');
+    const size = statSync(flipped.path).size;
+    flipByte(flipped.path, size - 5);
+    expect(statSync(flipped.path).size).toBe(size);
+    truncateSync(truncated.path, Math.floor(statSync(truncated.path).size / 2));
+
+    const warnings: string[] = [];
+    const fresh = await backupFolder(ctx.store, src, { id: 'fresh', log: { info: () => {}, warn: (m) => warnings.push(m) } });
+    expect(warnings.filter((w) => /moved it aside to [0-9a-f]{64}\.0\.bad and wrote the chunk anew/.test(w))).toHaveLength(2);
+    expect(fresh.newChunks).toBeGreaterThanOrEqual(2);
+    expect(only(await verify(ctx.store, { snapshot: fresh.snapshot }))).toEqual({ snapshot: fresh.path, state: 'ok', problems: [] });
+    const out = scratch('out');
+    await restoreFolder(ctx.store, fresh.snapshot, out);
+    expect(readFileSync(join(out, 'docs/big.bin')).equals(readFileSync(join(src, 'docs/big.bin')))).toBe(true);
+    expect(readFileSync(join(out, 'photos/pic.bin')).equals(readFileSync(join(src, 'photos/pic.bin')))).toBe(true);
+    // The older snapshot shared the chunks: it is whole again too.
+    expect(only(await verify(ctx.store, { snapshot: orig.snapshot })).state).toBe('ok');
+  });
+
+  it('a manifest that lists no archives, or half a folder archive, fails verify as restore refuses it', async () => {
+    const r = await backupFolder(ctx.store, sourceTree(scratch('empty-manifest'), 'empty-manifest'), { id: 'empty-manifest' });
+    const path = join(ctx.store.snapshotDir(r.snapshot), MANIFEST_NAME);
+    const manifest = ctx.store.readManifest(r.snapshot);
+    const full = manifest.files;
+    writeFileAtomicSync(path, encodeManifest({ ...manifest, files: [] }));
+    await expectCode(restoreFolder(ctx.store, r.snapshot, scratch('t1')), 'NOT_FOUND', /has no archive/);
+    const none = only(await verify(ctx.store, { snapshot: r.snapshot }));
+    expect(none.state).toBe('failed');
+    expect(none.problems).toEqual([expect.objectContaining({ archive: MANIFEST_NAME, message: 'the manifest lists no archives: there is nothing to restore' })]);
+
+    writeFileAtomicSync(path, encodeManifest({ ...manifest, files: full.filter((f) => f.filename !== DATA_ARCHIVE) }));
+    await expectCode(restoreFolder(ctx.store, r.snapshot, scratch('t2')), 'NOT_FOUND', /has no archive/);
+    const half = only(await verify(ctx.store, { snapshot: r.snapshot }));
+    expect(half.state).toBe('failed');
+    expect(half.problems[0]!.message).toMatch(/a folder snapshot needs both folder\.meta\.didx and folder\.data\.didx/);
   });
 });
 

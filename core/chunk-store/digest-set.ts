@@ -8,13 +8,16 @@ export class DigestSet {
   private readonly used: Uint8Array;
   private readonly mask: number;
   private readonly limit: number;
+  /** A number kept with each digest (verify keeps a chunk's decoded length), if asked for. */
+  private readonly values: Uint32Array | undefined;
   size = 0;
 
   /** `capacityLog2` slots of 32 bytes each: the default 2^20 is 32 MiB and holds 750,000 digests. */
-  constructor(capacityLog2 = 20) {
+  constructor(capacityLog2 = 20, options: { withValues?: boolean } = {}) {
     const capacity = 2 ** capacityLog2;
     this.slots = new Uint8Array(capacity * 32);
     this.used = new Uint8Array(capacity);
+    this.values = options.withValues ? new Uint32Array(capacity) : undefined;
     this.mask = capacity - 1;
     this.limit = Math.floor(capacity * 0.75);
   }
@@ -27,13 +30,20 @@ export class DigestSet {
     return this.find(digest) >= 0;
   }
 
+  /** The value kept with a digest (0 if none was given), or undefined if the digest is not in the set. */
+  valueOf(digest: Uint8Array): number | undefined {
+    const i = this.find(digest);
+    return i < 0 ? undefined : (this.values?.[i] ?? 0);
+  }
+
   /** Adds a digest; returns false if it was already there or the set is full (then nothing is added). */
-  add(digest: Uint8Array): boolean {
+  add(digest: Uint8Array, value = 0): boolean {
     let i = this.hash(digest);
     for (;;) {
       if (!this.used[i]) {
         if (this.full) return false;
         this.slots.set(digest.subarray(0, 32), i * 32);
+        if (this.values) this.values[i] = value;
         this.used[i] = 1;
         this.size++;
         return true;

@@ -1,17 +1,22 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkBlob, decodeBlob, isEncryptedKind } from '../blob/data-blob.js';
+import { DATA_ARCHIVE, META_ARCHIVE } from '../archive/archive-format.js';
+import { FolderArchiveReader } from '../archive/folder-reader.js';
+import { checkBlob, decodeBlob } from '../blob/data-blob.js';
 import { snapshotPath, type BackupGroupRef, type SnapshotRef } from '../backup/backup-names.js';
+import type { Manifest, ManifestFile } from '../backup/manifest.js';
 import { DigestSet } from '../chunk-store/digest-set.js';
 import type { Datastore, SnapshotInfo } from '../datastore/datastore.js';
 import { errnoCode, isCairnError } from '../errors.js';
+import { readRegularFile } from '../fs/regular-file.js';
 import { openIndex } from '../index/index-reader.js';
 import type { ChunkIndex } from '../index/index-format.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
 import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
 import type { Logger } from '../log.js';
 import { filesInPayloadRanges } from './affected-files.js';
+import { checkChunk, type ChunkVerdict } from './chunk-check.js';
+import { checkFolderStructure } from './folder-structure.js';
 
 export interface VerifyProblem {
   snapshot: string;
@@ -59,128 +64,203 @@ export type VerifyTarget = { snapshot: SnapshotRef } | { group: BackupGroupRef }
 
 /**
  * Verifies snapshots (spec 9): each manifest's blobs and indexes against their sizes and checksums, then
- * every chunk (CRC, decode, SHA-256, length), each chunk once per job. A corrupt chunk is renamed
- * `<hex>.<N>.bad` so the next backup that has its data writes it again. The result is written to each
- * manifest as `verify_state`; a failed snapshot is never a backup base.
+ * every chunk (CRC, decode, SHA-256), each chunk once per job, and a folder snapshot's structure the way
+ * restore reads it. A chunk is judged only by evidence about itself: a corrupt one is renamed `<hex>.<N>.bad`
+ * so the next backup that has its data writes it again; a length that differs from what its index says is
+ * the index's fault. The result is written to each manifest as `verify_state`; a failed snapshot is never a
+ * backup base.
  */
 export async function verify(store: Datastore, target: VerifyTarget, options: VerifyOptions = {}): Promise<VerifyResult> {
-  const snapshots = selectSnapshots(store, target);
-  const verified = new DigestSet();
-  const corrupt = new Map<string, string>();
-  const missing = new Set<string>();
-  const sizes = snapshots.map((s) => manifestBytes(store, s));
-  const bytesTotal = sizes.reduce((sum, n) => sum + n, 0);
-  const progress: VerifyProgress = {
-    snapshotsDone: 0, snapshotsTotal: snapshots.length, bytesDone: 0, bytesTotal, chunksChecked: 0, corruptChunks: 0,
-    currentSnapshot: '', rate: 0, elapsedMs: 0,
-  };
-  const meter = new RateMeter(bytesTotal);
-  const report = throttle((p: VerifyProgress) => options.onProgress?.({ ...p }), options.progressIntervalMs ?? 100);
-  let lastYield = performance.now();
-  const results: SnapshotVerifyResult[] = [];
+  return new VerifyJob(store, selectSnapshots(store, target), options).run();
+}
 
-  for (const [n, info] of snapshots.entries()) {
-    throwIfCancelled(options.signal, 'verify');
-    // Every snapshot ends at its share of bytesTotal, also when it is skipped or its manifest is unreadable.
-    const bytesAfter = progress.bytesDone + sizes[n]!;
-    const snapshotDone = (): void => {
-      progress.snapshotsDone++;
-      progress.bytesDone = bytesAfter;
+interface BadChunk {
+  chunk: string;
+  start: number;
+  end: number;
+  message: string;
+}
+
+class VerifyJob {
+  /** Chunks found sound in this job, each with its decoded length (0 for an encrypted one: unknown without the key). */
+  private readonly verified = new DigestSet(20, { withValues: true });
+  private readonly corrupt = new Map<string, string>();
+  private readonly missing = new Set<string>();
+  /** Small files whose content matched their digest (folder-structure.ts, contentKey). */
+  private readonly checkedFiles = new DigestSet(18);
+  private readonly sizes: number[];
+  private readonly progress: VerifyProgress;
+  private readonly meter: RateMeter;
+  private readonly report: ReturnType<typeof throttle<VerifyProgress>>;
+  private lastYield = performance.now();
+
+  constructor(private readonly store: Datastore, private readonly snapshots: SnapshotInfo[], private readonly options: VerifyOptions) {
+    this.sizes = snapshots.map((s) => manifestBytes(store, s));
+    const bytesTotal = this.sizes.reduce((sum, n) => sum + n, 0);
+    this.progress = {
+      snapshotsDone: 0, snapshotsTotal: snapshots.length, bytesDone: 0, bytesTotal, chunksChecked: 0, corruptChunks: 0,
+      currentSnapshot: '', rate: 0, elapsedMs: 0,
     };
-    progress.currentSnapshot = info.path;
-    report.push({ ...progress, ...meter.sample(progress.bytesDone) });
+    this.meter = new RateMeter(bytesTotal);
+    this.report = throttle((p: VerifyProgress) => options.onProgress?.({ ...p }), options.progressIntervalMs ?? 100);
+  }
+
+  async run(): Promise<VerifyResult> {
+    const results: SnapshotVerifyResult[] = [];
+    for (const [n, info] of this.snapshots.entries()) {
+      throwIfCancelled(this.options.signal, 'verify');
+      // Every snapshot ends at its share of bytesTotal, also when it is skipped or its manifest is unreadable.
+      const bytesAfter = this.progress.bytesDone + this.sizes[n]!;
+      this.progress.currentSnapshot = info.path;
+      this.pushProgress();
+      try {
+        results.push(await this.verifySnapshot(info));
+      } finally {
+        this.progress.snapshotsDone++;
+        this.progress.bytesDone = bytesAfter;
+      }
+    }
+    this.progress.currentSnapshot = '';
+    const final = { ...this.progress, ...this.meter.sample(this.progress.bytesDone) };
+    this.report.flush(final);
+    return { ...final, ok: results.every((r) => r.state !== 'failed'), snapshots: results, missingChunks: this.missing.size };
+  }
+
+  private async verifySnapshot(info: SnapshotInfo): Promise<SnapshotVerifyResult> {
     const result: SnapshotVerifyResult = { snapshot: info.path, state: 'ok', problems: [] };
-    results.push(result);
     let lock;
     try {
-      lock = store.lockSnapshotShared(info, `verify of ${info.path}`);
+      lock = this.store.lockSnapshotShared(info, `verify of ${info.path}`);
     } catch (err) {
       if (!isCairnError(err, 'LOCKED')) throw err;
-      Object.assign(result, { state: 'skipped', note: (err as Error).message });
-      snapshotDone();
-      continue;
+      return { ...result, state: 'skipped', note: (err as Error).message };
     }
     try {
-      let manifest;
+      let manifest: Manifest;
       try {
-        manifest = store.readManifest(info);
+        manifest = this.store.readManifest(info);
       } catch (err) {
-        if (isCairnError(err, 'NOT_FOUND')) {
-          Object.assign(result, { state: 'skipped', note: 'forgotten while verify ran' });
-          continue;
-        }
+        if (isCairnError(err, 'NOT_FOUND')) return { ...result, state: 'skipped', note: 'forgotten while verify ran' };
         result.problems.push({ snapshot: info.path, archive: 'index.json.blob', message: (err as Error).message });
-        result.state = 'failed';
-        continue;
+        return { ...result, state: 'failed' }; // no manifest to record the outcome in
       }
-      const dir = store.snapshotDir(info);
-      for (const file of manifest.files) {
-        const problem = (message: string, extra: Partial<VerifyProblem> = {}): void => {
-          result.problems.push({ snapshot: info.path, archive: file.filename, message, ...extra });
-        };
-        const path = join(dir, file.filename);
-        if (file.filename.endsWith('.blob')) {
-          progress.bytesDone += file.size;
-          checkBlobFile(path, file.size, file.csum, problem);
-          continue;
-        }
-        let index: ChunkIndex;
-        try {
-          index = openIndex(path);
-        } catch (err) {
-          problem((err as Error).message);
-          progress.bytesDone += file.size;
-          continue;
-        }
-        if (index.csum.toString('hex') !== file.csum || index.size !== file.size) {
-          problem(`${path}: index differs from the manifest (checksum or size)`);
-        }
-        const bad: { chunk: string; start: number; end: number; message: string }[] = [];
-        for (let i = 0; i < index.chunkCount; i++) {
-          const digest = index.digest(i);
-          const length = index.chunkEnd(i) - index.chunkStart(i);
-          progress.bytesDone += length;
-          if (verified.has(digest)) continue;
-          const hex = digest.toString('hex');
-          const known = corrupt.get(hex);
-          const message = known ?? checkChunk(store, hex, length, file['crypt-mode'] === 'encrypt', missing);
-          if (message === undefined) {
-            verified.add(digest);
-          } else {
-            if (!known) {
-              corrupt.set(hex, message);
-              progress.corruptChunks++;
-              options.log?.warn(`${info.path}/${file.filename}: ${message}`);
-            }
-            bad.push({ chunk: hex, start: index.chunkStart(i), end: index.chunkEnd(i), message });
-          }
-          if (known === undefined) progress.chunksChecked++;
-          if (performance.now() - lastYield > 50) {
-            report.push({ ...progress, ...meter.sample(progress.bytesDone) });
-            await yieldToEventLoop();
-            lastYield = performance.now();
-            throwIfCancelled(options.signal, 'verify');
-          }
-        }
-        const affected = bad.length > 0 ? describeAffected(store, info, file.filename, bad) : [];
-        bad.forEach((b, k) => problem(b.message, { chunk: b.chunk, affects: affected[k] }));
-      }
-      if (result.problems.length > 0) result.state = 'failed';
-      const state = result.state === 'failed' ? 'failed' : 'ok';
-      try {
-        store.updateManifest(info, (u) => { u.verify_state = { upid: `cairn-verify:${new Date().toISOString()}`, state }; });
-      } catch (err) {
-        if (!isCairnError(err, 'NOT_FOUND')) throw err;
-      }
+      await this.checkArchives(info, manifest, result.problems);
+      return this.finish(info, result);
     } finally {
       lock.release();
-      snapshotDone();
     }
   }
-  progress.currentSnapshot = '';
-  const final = { ...progress, ...meter.sample(progress.bytesDone) };
-  report.flush(final);
-  return { ...final, ok: results.every((r) => r.state !== 'failed'), snapshots: results, missingChunks: missing.size };
+
+  /** Records the outcome in the manifest (a snapshot forgotten meanwhile has none to write to). */
+  private finish(info: SnapshotInfo, result: SnapshotVerifyResult): SnapshotVerifyResult {
+    if (result.problems.length > 0) result.state = 'failed';
+    const state = result.state === 'failed' ? 'failed' : 'ok';
+    try {
+      this.store.updateManifest(info, (u) => { u.verify_state = { upid: `cairn-verify:${new Date().toISOString()}`, state }; });
+    } catch (err) {
+      if (!isCairnError(err, 'NOT_FOUND')) throw err;
+    }
+    return result;
+  }
+
+  private async checkArchives(info: SnapshotInfo, manifest: Manifest, problems: VerifyProblem[]): Promise<void> {
+    const problem = (archive: string, message: string, extra: Partial<VerifyProblem> = {}): void => {
+      problems.push({ snapshot: info.path, archive, message, ...extra });
+    };
+    if (manifest.files.length === 0) {
+      problem('index.json.blob', 'the manifest lists no archives: there is nothing to restore');
+      return;
+    }
+    const names = manifest.files.map((f) => f.filename);
+    if (names.includes(META_ARCHIVE) !== names.includes(DATA_ARCHIVE)) {
+      problem('index.json.blob', `a folder snapshot needs both ${META_ARCHIVE} and ${DATA_ARCHIVE}; the manifest lists one of them`);
+    }
+    const dir = this.store.snapshotDir(info);
+    let indexesIntact = true;
+    for (const file of manifest.files) {
+      const path = join(dir, file.filename);
+      if (file.filename.endsWith('.blob')) {
+        this.progress.bytesDone += file.size;
+        checkBlobFile(path, file, (m) => problem(file.filename, m));
+        continue;
+      }
+      const before = problems.length;
+      await this.checkIndex(info, path, file, (m, extra) => problem(file.filename, m, extra));
+      if (problems.length > before) indexesIntact = false;
+    }
+    // The structure only means something once every chunk and index it is read from is sound.
+    if (indexesIntact && problems.length === 0 && FolderArchiveReader.hasFolderArchive(names)) {
+      const found = await checkFolderStructure(this.store.openSnapshot(info), { checkedFiles: this.checkedFiles, pace: () => this.pace() });
+      for (const p of found) problem(META_ARCHIVE, `${p.path}: ${p.message}`, { affects: [p.path] });
+    }
+  }
+
+  private async checkIndex(info: SnapshotInfo, path: string, file: ManifestFile,
+    problem: (message: string, extra?: Partial<VerifyProblem>) => void): Promise<void> {
+    let index: ChunkIndex;
+    try {
+      index = openIndex(path);
+    } catch (err) {
+      problem((err as Error).message);
+      this.progress.bytesDone += file.size;
+      return;
+    }
+    if (index.csum.toString('hex') !== file.csum || index.size !== file.size) {
+      problem(`${path}: index differs from the manifest (checksum or size)`);
+    }
+    const bad: BadChunk[] = [];
+    const wrongLengths: string[] = [];
+    for (let i = 0; i < index.chunkCount; i++) {
+      const digest = index.digest(i);
+      const length = index.chunkEnd(i) - index.chunkStart(i);
+      this.progress.bytesDone += length;
+      const verdict = this.judge(digest, file['crypt-mode'] === 'encrypt', `${info.path}/${file.filename}`);
+      if (verdict.ok) {
+        if (verdict.length > 0 && verdict.length !== length && wrongLengths.length < 10) {
+          wrongLengths.push(`entry ${i} gives chunk ${digest.toString('hex')} ${length} bytes, but it holds ${verdict.length}`);
+        }
+      } else {
+        bad.push({ chunk: digest.toString('hex'), start: index.chunkStart(i), end: index.chunkEnd(i), message: verdict.message });
+      }
+      await this.pace();
+    }
+    if (wrongLengths.length > 0) problem(`${path}: the index is damaged: ${wrongLengths.join('; ')}`);
+    const affected = bad.length > 0 ? describeAffected(this.store, info, file.filename, bad) : [];
+    bad.forEach((b, k) => problem(b.message, { chunk: b.chunk, affects: affected[k] }));
+  }
+
+  /** A chunk's verdict, from this job's memory or by checking it (once per job). */
+  private judge(digest: Buffer, encrypted: boolean, where: string): ChunkVerdict {
+    const length = this.verified.valueOf(digest);
+    if (length !== undefined) return { ok: true, length };
+    const hex = digest.toString('hex');
+    const known = this.corrupt.get(hex);
+    if (known !== undefined) return { ok: false, message: known };
+    const verdict = checkChunk(this.store.chunks, hex, encrypted);
+    this.progress.chunksChecked++;
+    if (verdict.ok) {
+      this.verified.add(digest, verdict.length);
+    } else {
+      this.corrupt.set(hex, verdict.message);
+      if (verdict.missing) this.missing.add(hex);
+      this.progress.corruptChunks++;
+      this.options.log?.warn(`${where}: ${verdict.message}`);
+    }
+    return verdict;
+  }
+
+  /** Progress out and a look at the cancel signal, every 50 ms. */
+  private async pace(): Promise<void> {
+    if (performance.now() - this.lastYield <= 50) return;
+    this.pushProgress();
+    await yieldToEventLoop();
+    this.lastYield = performance.now();
+    throwIfCancelled(this.options.signal, 'verify');
+  }
+
+  private pushProgress(): void {
+    this.report.push({ ...this.progress, ...this.meter.sample(this.progress.bytesDone) });
+  }
 }
 
 function selectSnapshots(store: Datastore, target: VerifyTarget): SnapshotInfo[] {
@@ -198,16 +278,16 @@ function manifestBytes(store: Datastore, info: SnapshotInfo): number {
   }
 }
 
-function checkBlobFile(path: string, size: number, csum: string, problem: (m: string) => void): void {
+function checkBlobFile(path: string, file: ManifestFile, problem: (m: string) => void): void {
   let raw: Buffer;
   try {
-    raw = readFileSync(path);
+    raw = readRegularFile(path, Math.max(file.size, 0));
   } catch (err) {
     problem(errnoCode(err) === 'ENOENT' ? `${path} is missing` : `${path}: ${(err as Error).message}`);
     return;
   }
-  if (raw.length !== size) problem(`${path}: ${raw.length} bytes, the manifest says ${size}`);
-  else if (createHash('sha256').update(raw).digest('hex') !== csum) problem(`${path}: checksum differs from the manifest's`);
+  if (raw.length !== file.size) problem(`${path}: ${raw.length} bytes, the manifest says ${file.size}`);
+  else if (createHash('sha256').update(raw).digest('hex') !== file.csum) problem(`${path}: checksum differs from the manifest's`);
   else {
     try {
       const { kind } = checkBlob(raw, path);
@@ -218,35 +298,7 @@ function checkBlobFile(path: string, size: number, csum: string, problem: (m: st
   }
 }
 
-/** undefined if the chunk is good; otherwise what is wrong (a corrupt one is moved aside as `.bad`). */
-function checkChunk(store: Datastore, hex: string, length: number, encrypted: boolean, missing: Set<string>): string | undefined {
-  let raw: Buffer;
-  try {
-    raw = store.chunks.readRaw(hex);
-  } catch (err) {
-    if (isCairnError(err, 'NOT_FOUND')) {
-      missing.add(hex);
-      return `chunk ${hex} is missing`;
-    }
-    return (err as Error).message;
-  }
-  try {
-    // Load (magic, CRC), then the crypt mode: sign-only archives have plain chunks, and a chunk of the other mode is
-    // an error but is not moved aside for that alone. Without the key an encrypted chunk is checked by its CRC only.
-    const { kind } = checkBlob(raw, `chunk ${hex}`);
-    if (isEncryptedKind(kind) !== encrypted) {
-      return `chunk ${hex} is ${encrypted ? 'not encrypted, but its archive is' : 'encrypted, but its archive is not'}`;
-    }
-    if (!encrypted) decodeBlob(raw, { digest: Buffer.from(hex, 'hex'), length, what: `chunk ${hex}` });
-    return undefined;
-  } catch (err) {
-    const moved = store.chunks.renameCorrupt(hex);
-    return `${(err as Error).message}${moved ? `; moved aside to ${moved.split('/').at(-1)}` : ''}`;
-  }
-}
-
-function describeAffected(store: Datastore, info: SnapshotInfo, archive: string,
-  bad: { start: number; end: number }[]): (string[] | undefined)[] {
+function describeAffected(store: Datastore, info: SnapshotInfo, archive: string, bad: { start: number; end: number }[]): (string[] | undefined)[] {
   try {
     return filesInPayloadRanges(store, info, archive, bad);
   } catch {
