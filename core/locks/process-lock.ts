@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { CairnError, errnoCode, isCairnError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
+import { readRegularText } from '../fs/regular-file.js';
 import type { Logger } from '../log.js';
 
 /** One setting for every process: proper-lockfile cannot tell two holders apart if they differ (guide 5.1). */
@@ -36,7 +37,7 @@ export function describeHolder(h: LockHolder): string {
 
 function readHolder(path: string): LockHolder | undefined {
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+    return JSON.parse(readRegularText(path, 64 * 1024)) as LockHolder;
   } catch {
     return undefined;
   }
@@ -148,9 +149,8 @@ function takeOverFromDeadHolders(dir: string, name: string, log: Logger | undefi
   const takeover = `${target}.takeover`;
   if (!claimTakeover(takeover)) return undefined;
   try {
-    const holders = knownHolders(dir, name);
-    const gone = holders.length > 0 && holders.every(({ holder: h }) => h.host === hostname() && h.pid !== process.pid && !processIsAlive(h.pid));
-    if (!gone) return undefined;
+    const holders = deadHoldersOnly(dir, name);
+    if (!holders) return undefined;
     log?.warn(`taking over the lock of ${describeHolder(holders[0]!.holder)}: that process is gone`);
     try { rmdirSync(`${target}.lock`); } catch { /* already gone */ }
     for (const { path } of holders) {
@@ -162,6 +162,22 @@ function takeOverFromDeadHolders(dir: string, name: string, log: Logger | undefi
     throw err;
   } finally {
     try { unlinkSync(takeover); } catch { /* gone */ }
+  }
+}
+
+/**
+ * The known holders if every one is a process on this host that is gone, else undefined. A live process's own
+ * holder file may be a taker that failed and is about to remove it: such files are waited out briefly, the
+ * recorded holder's is not.
+ */
+function deadHoldersOnly(dir: string, name: string): { holder: LockHolder; path: string }[] | undefined {
+  const recorded = join(dir, `${name}.holder.json`);
+  for (let attempt = 0; ; attempt++) {
+    const holders = knownHolders(dir, name);
+    const live = holders.filter(({ holder: h }) => h.host !== hostname() || h.pid === process.pid || processIsAlive(h.pid));
+    if (holders.length > 0 && live.length === 0) return holders;
+    if (holders.length === 0 || live.some((h) => h.path === recorded) || attempt >= 10) return undefined;
+    sleepSync(20);
   }
 }
 
