@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { backupFolder } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { restoreFolder } from '../core/archive/folder-restore.js';
@@ -9,6 +9,7 @@ import { sha256 } from '../core/chunk-store/digest.js';
 import { collectGarbage, type GcProgress } from '../core/gc/garbage-collection.js';
 import { readGcStatus } from '../core/gc/gc-status.js';
 import { checkExplicitStamps } from '../core/gc/stamp-check.js';
+import { StoreClock } from '../core/fs/store-clock.js';
 import { PROTECTED_MARKER } from '../core/datastore/datastore.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
 import { pseudoRandomBytes } from './support/data.js';
@@ -210,16 +211,31 @@ describe('garbage collection', () => {
     rmSync(dir, { recursive: true });
   });
 
-  it("measures how far the store's filesystem clock is behind this computer's (a NAS), so new chunks are kept that much longer", () => {
+  it("reads the store's clock by the stamp a new file gets, whatever this process's clock says, and leaves nothing behind", () => {
     const dir = scratch();
-    const same = checkExplicitStamps(dir);
-    expect(same).toMatchObject({ ok: true, clockLagMs: 0 });
-    // This computer a minute ahead is the filesystem a minute behind: a new file's stamp is a minute "old".
-    const ahead = checkExplicitStamps(dir, () => Date.now() + 60_000);
-    expect(ahead.ok).toBe(true);
-    expect(ahead.clockLagMs).toBeGreaterThan(59_000);
-    expect(ahead.clockLagMs).toBeLessThan(61_000);
-    expect(ahead.detail).toMatch(/clock is 60\.\d s behind/);
+    const clock = new StoreClock(dir);
+    const fileStamp = (): number => {
+      writeFileSync(join(dir, 'probe'), '');
+      const t = statSync(join(dir, 'probe')).mtimeMs;
+      unlinkSync(join(dir, 'probe'));
+      return t;
+    };
+    const before = fileStamp();
+    expect(clock.now()).toBeGreaterThanOrEqual(before - 5);
+    expect(Math.abs(clock.offsetMs())).toBeLessThan(50);
+    // This process an hour ahead (the clock of another computer): the store's time is still the filesystem's.
+    const realNow = Date.now.bind(Date);
+    const spy = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + 3_600_000);
+    try {
+      const skewed = new StoreClock(dir);
+      const at = skewed.now();
+      expect(at).toBeGreaterThanOrEqual(fileStamp() - 50);
+      expect(at).toBeLessThanOrEqual(fileStamp() + 50);
+      expect(skewed.offsetMs()).toBeLessThan(-3_599_000);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(checkExplicitStamps(dir, () => clock.now())).toMatchObject({ ok: true, granularityMs: 1 });
     expect(readdirSync(dir)).toEqual([]);
   });
 

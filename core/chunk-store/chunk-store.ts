@@ -9,6 +9,7 @@ import type { CryptConfig } from '../blob/crypt-config.js';
 import { CairnError, errnoCode, ioError, isCairnError } from '../errors.js';
 import { fsyncDirectory, tmpSiblingPath, writeAllSync } from '../fs/atomic-write.js';
 import { openRegularFile, readRegularFile } from '../fs/regular-file.js';
+import { storeClock, type StoreClock } from '../fs/store-clock.js';
 import { silentLogger, type Logger } from '../log.js';
 import { digestHex, isHexDigest } from './digest.js';
 
@@ -68,8 +69,12 @@ export function prefixDirName(i: number): string {
 export class ChunkStore {
   readonly chunksDir: string;
 
+  /** Stamps come from the store's clock, so that GC can compare them with its cutoff whoever set them (store-clock.ts). */
+  readonly clock: StoreClock;
+
   private constructor(readonly base: string, readonly syncLevel: SyncLevel, readonly log: Logger) {
     this.chunksDir = join(base, '.chunks');
+    this.clock = storeClock(base);
   }
 
   /** Creates `.chunks` and all 65536 prefix directories; resumes a creation that was interrupted. */
@@ -115,9 +120,9 @@ export class ChunkStore {
   }
 
   /**
-   * Marks a chunk as in use: sets its timestamps to now, then checks the file is still there. Returns false
-   * if it is not. Both atime and mtime are set, so the mark survives filesystems that keep only one of them
-   * (FAT keeps no access time); GC reads mtime.
+   * Marks a chunk as in use: sets its timestamps to now by the store's clock, then checks the file is still
+   * there. Returns false if it is not. Both atime and mtime are set, so the mark survives filesystems that
+   * keep only one of them (FAT keeps no access time); GC reads mtime.
    *
    * The stat after the touch is half of the cross-process GC protocol (docs/GC.md): the sweep renames a
    * candidate away, re-reads its stamp and only then deletes it. If our stat still finds the file, the
@@ -125,7 +130,7 @@ export class ChunkStore {
    */
   touch(digest: Uint8Array | string): boolean {
     const path = this.chunkPath(digest);
-    const now = Date.now() / 1000; // seconds, as utimes takes them (a Date costs a conversion per call)
+    const now = this.clock.now() / 1000; // seconds, as utimes takes them (a Date costs a conversion per call)
     try {
       // lutimes: a symlink planted in the store gets its own stamp changed, never its target's.
       lutimesSync(path, now, now);

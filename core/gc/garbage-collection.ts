@@ -5,6 +5,7 @@ import { chunkFileKind, GC_PARKED_SUFFIX, PREFIX_DIR_COUNT, prefixDirName } from
 import { DigestSet } from '../chunk-store/digest-set.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError, errnoCode, ioError, isCairnError } from '../errors.js';
+import { CLOCK_PROBE_PREFIX } from '../fs/store-clock.js';
 import { openIndex } from '../index/index-reader.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { throttle, yieldToEventLoop } from '../jobs/rate-meter.js';
@@ -69,7 +70,11 @@ async function runGc(store: Datastore, options: GcOptions): Promise<GcResult> {
     info: (m) => { memoryLog.info(m); options.log?.info(m); },
     warn: (m) => { memoryLog.warn(m); options.log?.warn(m); },
   };
-  const started = Date.now();
+  // Every time GC compares is the store's (store-clock.ts): chunk stamps, writers' registrations, its own start.
+  const clock = store.chunks.clock;
+  clock.measure();
+  const started = clock.now();
+  const startedLocal = Date.now();
   const t0 = performance.now();
   const signal = options.signal;
   const progress: GcProgress = {
@@ -86,22 +91,25 @@ async function runGc(store: Datastore, options: GcOptions): Promise<GcResult> {
     throwIfCancelled(signal, 'garbage collection');
   };
 
-  // Writers register before they touch any chunk, so the oldest live one bounds what GC may delete.
+  // Writers register before they touch any chunk, so the oldest live one bounds what GC may delete. Its
+  // registration is the stamp its lease record got (the store's clock); one still starting counts as now.
   const writers = store.liveWriters();
-  const oldestWriter = Math.min(started, ...writers.map((w) => Date.parse(w.startedAt)).filter((t) => Number.isFinite(t)));
-  const stamps: StampCheck = checkExplicitStamps(store.chunks.chunksDir);
-  // New chunks carry the filesystem's time, which may lag ours (a NAS): the cutoff moves back by that lag.
+  const oldestWriter = Math.min(started, ...writers.map((w) => w.registeredAtMs ?? started));
+  const stamps: StampCheck = checkExplicitStamps(store.chunks.chunksDir, () => clock.now());
   const cutoff = stamps.ok
-    ? oldestWriter - GC_SAFETY_MARGIN_MS - stamps.granularityMs - stamps.clockLagMs
-    : Math.min(started - GC_FALLBACK_GRACE_MS, oldestWriter - 300_000) - stamps.clockLagMs;
+    ? oldestWriter - GC_SAFETY_MARGIN_MS - stamps.granularityMs
+    : Math.min(started - GC_FALLBACK_GRACE_MS, oldestWriter - 300_000);
   /** Stamps at or after this were set by this run's mark (or by a writer since): in use. */
   const markedSince = started - stamps.granularityMs;
-  if (stamps.clockLagMs > 0) log.warn(`the store's filesystem clock is ${Math.round(stamps.clockLagMs / 1000)} s behind this computer's: unused chunks are kept that much longer`);
+  const offset = started - startedLocal;
+  if (Math.abs(offset) > GC_SAFETY_MARGIN_MS) {
+    log.info(`the store's clock is ${Math.round(Math.abs(offset) / 1000)} s ${offset > 0 ? 'ahead of' : 'behind'} this computer's; GC goes by the store's`);
+  }
   if (!stamps.ok) log.warn(`timestamps set by Cairn do not stick on this filesystem (${stamps.detail}): unused chunks are kept for 24 hours and reported as pending`);
-  log.info(`GC started; ${writers.length} backup(s) running; deleting unused chunks older than ${new Date(cutoff).toISOString()}`);
+  log.info(`GC started; ${writers.length} backup(s) running; deleting unused chunks stamped before ${new Date(cutoff).toISOString()} (the store's clock)`);
 
   const status: GcStatus = {
-    startedAt: new Date(started).toISOString(), durationMs: 0, cutoff: new Date(cutoff).toISOString(), stampCheck: stamps.detail,
+    startedAt: new Date(startedLocal).toISOString(), durationMs: 0, cutoff: new Date(cutoff).toISOString(), stampCheck: stamps.detail,
     writersAtStart: writers.length, indexFileCount: 0, indexDataBytes: 0, diskChunks: 0, diskBytes: 0, removedChunks: 0,
     removedBytes: 0, pendingChunks: 0, pendingBytes: 0, removedBad: 0, stillBad: 0, removedTmp: 0, removedUnfinished: 0, keptOnSecondLook: 0,
     missingChunks: 0,
@@ -389,7 +397,8 @@ function findIndexFiles(root: string, log: Logger): { indexes: Set<string>; left
     for (const entry of readDir(dir)) {
       const path = join(dir, entry.name);
       if (entry.name.startsWith('.')) {
-        if (entry.name.startsWith(FORGOTTEN_PREFIX) || (depth >= 3 && TMP_LEFTOVER.test(entry.name))) leftovers.push(path);
+        if (entry.name.startsWith(FORGOTTEN_PREFIX) || (depth >= 3 && TMP_LEFTOVER.test(entry.name))
+          || (depth === 0 && entry.name.startsWith(CLOCK_PROBE_PREFIX))) leftovers.push(path);
         continue;
       }
       if (entry.isDirectory()) {

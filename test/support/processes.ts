@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -65,11 +66,11 @@ export interface ChildHandle<T = unknown> {
 }
 
 /**
- * Runs `body` (an ES module body) in a separate Node process. It may `await load('core/…/x.js')` to import a
- * built module and must call `ready(value)` once set up; later `emit(value)` lines arrive in `lines`.
- * Children still alive after the test are killed.
+ * Runs `body` (an ES module body) in a separate Node process (with `options.env` added to the environment). It
+ * may `await load('core/…/x.js')` to import a built module and must call `ready(value)` once set up; later
+ * `emit(value)` lines arrive in `lines`. Children still alive after the test are killed.
  */
-export function useChildScripts(): <T = unknown>(body: string) => Promise<ChildHandle<T>> {
+export function useChildScripts(): <T = unknown>(body: string, options?: { env?: NodeJS.ProcessEnv }) => Promise<ChildHandle<T>> {
   const children: ChildProcess[] = [];
   afterEach(async () => {
     for (const child of children.splice(0)) {
@@ -80,7 +81,7 @@ export function useChildScripts(): <T = unknown>(body: string) => Promise<ChildH
       }
     }
   });
-  return <T,>(body: string) => new Promise<ChildHandle<T>>((resolvePromise, reject) => {
+  return <T,>(body: string, options: { env?: NodeJS.ProcessEnv } = {}) => new Promise<ChildHandle<T>>((resolvePromise, reject) => {
     const script = `
       const { pathToFileURL } = await import('node:url');
       const load = (rel) => import(pathToFileURL(${JSON.stringify(DIST)} + '/' + rel).href);
@@ -88,7 +89,7 @@ export function useChildScripts(): <T = unknown>(body: string) => Promise<ChildH
       const ready = emit;
       ${body}
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     children.push(child);
     let out = '';
     let err = '';
@@ -145,4 +146,18 @@ export function useLockHolders(): (storeRoot: string, id: string) => Promise<Loc
     `);
     return { pid: h.pid, purpose: h.message.purpose, child: h.child, kill: h.kill };
   };
+}
+
+const FAKETIME_LIBS = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
+  '/usr/lib/faketime/libfaketime.so.1'];
+
+/**
+ * The environment that runs a process with its clock moved by `offset` (libfaketime's syntax: '-3s', '+1h'), as
+ * another computer's clock would be. Only the process's clock moves: files it creates get the filesystem's own
+ * stamps, as on a store shared over the network. Debian's faketime package; .ci/run installs it.
+ */
+export function skewedClock(offset: string): NodeJS.ProcessEnv {
+  const lib = FAKETIME_LIBS.find((p) => existsSync(p));
+  if (!lib) throw new Error(`libfaketime is not installed (apt-get install faketime); looked in ${FAKETIME_LIBS.join(', ')}`);
+  return { LD_PRELOAD: lib, FAKETIME: offset };
 }
