@@ -4,11 +4,11 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { acquireLease, LEASES_DIR, listLiveLeases } from '../core/locks/lease.js';
-import { LOCKS_DIR } from '../core/locks/process-lock.js';
+import { acquireExclusiveLock, LOCKS_DIR } from '../core/locks/process-lock.js';
 import { acquireExclusiveResourceLock, acquireSharedLock } from '../core/locks/shared-lock.js';
 import { MemoryLogger } from '../core/log.js';
 import { expectCode } from './support/errors.js';
-import { DIST, useChildScripts } from './support/processes.js';
+import { DIST, skewedClock, useChildScripts } from './support/processes.js';
 import { useScratch } from './support/tree.js';
 
 describe('cross-process locks', () => {
@@ -134,6 +134,61 @@ describe('cross-process locks', () => {
     const live = listLiveLeases(root, 'writer');
     expect(live.map((l) => l.id)).toEqual(['fresh']);
     expect(readdirSync(dir).sort()).toEqual(['writer@fresh.json', 'writer@fresh.lock']);
+  });
+
+  it('a live holder on this computer keeps its lock and its lease however long it is stopped (SIGSTOP, Ctrl-Z)', async () => {
+    const root = scratch();
+    const holder = await start(`
+      const { acquireExclusiveLock } = await load('core/locks/process-lock.js');
+      const { acquireLease } = await load('core/locks/lease.js');
+      const root = ${JSON.stringify(root)};
+      const lock = acquireExclusiveLock(root, 'group.host.x', 'backup of host/x');
+      const lease = acquireLease(root, 'writer', 'writer', 'backup of host/x');
+      ready({});
+      setInterval(() => { if (lock.signal.aborted || lease.signal.aborted) { emit({ lost: true }); process.exit(3); } }, 100);
+    `);
+    process.kill(holder.pid, 'SIGSTOP');
+    try {
+      await new Promise((r) => setTimeout(r, 12_500)); // past the 10 s a refresh may be late
+      await expectCode(() => acquireExclusiveLock(root, 'group.host.x', 'backup of host/x'), 'LOCKED', new RegExp(`by pid ${holder.pid}`));
+      expect(listLiveLeases(root, 'writer').map((l) => l.pid)).toEqual([holder.pid]);
+    } finally {
+      process.kill(holder.pid, 'SIGCONT');
+    }
+    await new Promise((r) => setTimeout(r, 2_500)); // its next refresh finds its own stamp
+    expect(holder.lines).toEqual([]);
+    await holder.kill();
+    acquireExclusiveLock(root, 'group.host.x', 'backup of host/x').release();
+  });
+
+  it('a holder on another computer whose clock is an hour behind keeps its lock and lease while it refreshes them', async () => {
+    const root = scratch();
+    const holder = await start(`
+      const { readFileSync, writeFileSync } = await import('node:fs');
+      const { acquireExclusiveLock } = await load('core/locks/process-lock.js');
+      const { acquireLease } = await load('core/locks/lease.js');
+      const root = ${JSON.stringify(root)};
+      const lock = acquireExclusiveLock(root, 'gc', 'garbage collection');
+      const lease = acquireLease(root, 'writer', 'writer', 'backup of host/far');
+      // As if this ran on another computer: only its refresh stamps tell the others it is alive.
+      for (const file of [root + '/.locks/gc.holder.json', root + '/.locks/leases/writer@' + lease.info.id + '.json']) {
+        writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8')), host: 'far-away' }));
+      }
+      ready({ id: lease.info.id });
+      setInterval(() => { if (lock.signal.aborted || lease.signal.aborted) { emit({ lost: true }); process.exit(3); } }, 100);
+    `, { env: skewedClock('-1h') });
+    await new Promise((r) => setTimeout(r, 4_500)); // two refreshes, stamped by its clock an hour ago before the fix
+    await expectCode(() => acquireExclusiveLock(root, 'gc', 'garbage collection'), 'LOCKED', /garbage collection started .* on far-away/);
+    expect(listLiveLeases(root, 'writer').map((l) => l.host)).toEqual(['far-away']);
+    expect(holder.lines).toEqual([]);
+    await holder.kill();
+    // Once its stamps are 10 s old by the store's clock, it is gone: both are taken over.
+    const old = new Date(Date.now() - 11_000);
+    for (const dir of [join(root, LOCKS_DIR, 'gc.lock'), join(root, LOCKS_DIR, LEASES_DIR, `writer@${(holder.message as { id: string }).id}.lock`)]) {
+      utimesSync(dir, old, old);
+    }
+    expect(listLiveLeases(root, 'writer')).toEqual([]);
+    acquireExclusiveLock(root, 'gc', 'garbage collection').release();
   });
 
   it('a holder whose lease was taken away learns it: the signal fires and assertHeld throws', async () => {

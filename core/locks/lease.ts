@@ -7,7 +7,9 @@ import { CairnError, errnoCode } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { readRegularText } from '../fs/regular-file.js';
 import type { Logger } from '../log.js';
-import { describeHolder, LOCK_STALE_MS, LOCK_UPDATE_MS, LOCKS_DIR, processIsAlive, type LockHolder } from './process-lock.js';
+import { storeClock } from '../fs/store-clock.js';
+import { LOCK_UPDATE_MS, PROPER_LOCKFILE_NEVER_STALE, storeTimeFs } from './lock-clock.js';
+import { describeHolder, holderIsLive, LOCKS_DIR, type LockHolder } from './process-lock.js';
 
 /** Leases live apart from the exclusive locks: `.locks/leases/<resource>@<lease id>` (+ `.lock` dir, `.json` meta). */
 export const LEASES_DIR = 'leases';
@@ -19,6 +21,11 @@ export interface LeaseInfo extends LockHolder {
   resource: string;
   kind: LeaseKind;
   id: string;
+  /**
+   * When the lease was taken by the store's clock: the stamp its record got when it was written (not part of
+   * the record). Undefined for a lease whose record is not written yet.
+   */
+  registeredAtMs?: number;
 }
 
 export interface HeldLease {
@@ -53,7 +60,7 @@ export function acquireLease(storeRoot: string, resource: string, kind: LeaseKin
   let release: () => void;
   try {
     release = lockfile.lockSync(target, {
-      realpath: false, stale: LOCK_STALE_MS, update: LOCK_UPDATE_MS,
+      realpath: false, stale: PROPER_LOCKFILE_NEVER_STALE, update: LOCK_UPDATE_MS, fs: storeTimeFs(storeClock(storeRoot)),
       onCompromised: (err: Error) => {
         log?.warn(`lost the lease of ${purpose}: ${err.message}`);
         controller.abort(new CairnError('LOCKED', `lost the lease of ${purpose}: ${err.message}`));
@@ -87,16 +94,19 @@ export function acquireLease(storeRoot: string, resource: string, kind: LeaseKin
 
 function readLease(path: string): LeaseInfo | undefined {
   try {
-    return JSON.parse(readRegularText(path, 64 * 1024)) as LeaseInfo;
+    const info = JSON.parse(readRegularText(path, 64 * 1024)) as LeaseInfo;
+    const st = statSync(path, { throwIfNoEntry: false });
+    return st ? { ...info, registeredAtMs: st.mtimeMs } : info;
   } catch {
     return undefined;
   }
 }
 
 /**
- * The live leases (of one resource, or all). A lease is live while its lock is fresh, or while its holder's
- * process still runs on this host (a suspended process keeps its claims). Dead ones are removed, with a log
- * line, so that a holder that comes back finds its lease gone and aborts.
+ * The live leases (of one resource, or all). A lease is live while its holder's process still runs on this
+ * host (a suspended process keeps its claims), or while a holder elsewhere refreshes its lock (judged by the
+ * store's clock). Dead ones are removed, with a log line, so that a holder that comes back finds its lease
+ * gone and aborts.
  */
 export function listLiveLeases(storeRoot: string, resource?: string, log?: Logger): LeaseInfo[] {
   const dir = leasesDir(storeRoot);
@@ -114,40 +124,22 @@ export function listLiveLeases(storeRoot: string, resource?: string, log?: Logge
     const m = /^(.+@[^@]+?)\.(json|lock)$/.exec(name);
     if (m) targets.add(m[1]!);
   }
+  const clock = storeClock(storeRoot);
   const live: LeaseInfo[] = [];
   for (const base of targets) {
     const target = join(dir, base);
+    const lockDir = `${target}.lock`;
     // A lock without its record yet: the holder is known by the pid in the lease id.
-    const info = readLease(`${target}.json`) ?? placeholderLease(base);
-    const here = info.host === hostname();
-    // On this host the process table is the truth: a dead pid's lease is dead at once, a live one's is
-    // live even when its refresh lags (a suspended or stalled process keeps its claims).
-    if (here && info.pid !== process.pid) {
-      if (processIsAlive(info.pid)) live.push(info);
-      else removeDeadLease(target, info, log);
-      continue;
-    }
-    if (isFreshlyLocked(target)) {
-      // A lock whose record is not written yet belongs to a holder that started a moment ago.
-      live.push(info);
-      continue;
-    }
-    if (here && statSync(`${target}.lock`, { throwIfNoEntry: false })) {
-      // Our own lease with a lagging refresh (a long synchronous stretch): still ours, still live.
-      live.push(info);
-      continue;
-    }
-    removeDeadLease(target, info, log);
+    const record = readLease(`${target}.json`);
+    const info = record ?? placeholderLease(base);
+    // On this host the process table is the truth: a dead pid's lease is dead at once, a live one's is live
+    // even when its refresh lags (a suspended or stalled process keeps its claims). A record without its lock
+    // is a leftover of a release.
+    const hasLock = statSync(lockDir, { throwIfNoEntry: false }) !== undefined;
+    if (hasLock && holderIsLive(info, lockDir, clock)) live.push(info);
+    else removeDeadLease(target, info, log);
   }
   return live;
-}
-
-function isFreshlyLocked(target: string): boolean {
-  try {
-    return lockfile.checkSync(target, { realpath: false, stale: LOCK_STALE_MS });
-  } catch {
-    return false;
-  }
 }
 
 function safeHost(): string {

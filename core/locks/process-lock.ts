@@ -6,11 +6,11 @@ import lockfile from 'proper-lockfile';
 import { CairnError, errnoCode, isCairnError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { readRegularText } from '../fs/regular-file.js';
+import { storeClock, type StoreClock } from '../fs/store-clock.js';
+import { LOCK_STALE_MS, LOCK_UPDATE_MS, lockIsFresh, PROPER_LOCKFILE_NEVER_STALE, storeTimeFs } from './lock-clock.js';
 import type { Logger } from '../log.js';
 
-/** One setting for every process: proper-lockfile cannot tell two holders apart if they differ (guide 5.1). */
-export const LOCK_STALE_MS = 10_000;
-export const LOCK_UPDATE_MS = 2_000;
+export { LOCK_STALE_MS, LOCK_UPDATE_MS } from './lock-clock.js';
 /** Locks live in the store, hidden so the GC's index walk skips them. */
 export const LOCKS_DIR = '.locks';
 
@@ -55,7 +55,8 @@ export function processIsAlive(pid: number): boolean {
 /**
  * An exclusive lock between processes (proper-lockfile's mkdir lock, kept fresh by a timer). A holder that
  * crashed is recognised and its lock taken over with a log line: at once when it ran on this host and its pid
- * is gone, otherwise once the lock is stale. A live holder's lock is never broken; the error names it.
+ * is gone; a holder on another computer once its refresh is 10 s old by the store's clock. A live holder on
+ * this computer keeps its lock however long it is stopped; the error names it.
  */
 export function acquireExclusiveLock(storeRoot: string, name: string, purpose: string, log?: Logger,
   options: { waitMs?: number } = {}): HeldLock {
@@ -82,8 +83,9 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
   const holderPath = `${target}.holder.json`;
   const previous = readHolder(holderPath);
   const controller = new AbortController();
+  const clock = storeClock(storeRoot);
   const options = {
-    realpath: false, stale: LOCK_STALE_MS, update: LOCK_UPDATE_MS,
+    realpath: false, stale: PROPER_LOCKFILE_NEVER_STALE, update: LOCK_UPDATE_MS, fs: storeTimeFs(clock),
     onCompromised: (err: Error) => {
       log?.warn(`lost the lock for ${purpose}: ${err.message}`);
       controller.abort(new CairnError('LOCKED', `lost the lock for ${purpose}: ${err.message}`));
@@ -102,7 +104,7 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
     try { unlinkSync(ownPath); } catch { /* gone */ }
     if (errnoCode(err) !== 'ELOCKED') throw new CairnError('IO', `cannot lock ${target}: ${(err as Error).message}`, { cause: err });
     if (!takingOver) {
-      const taken = takeOverFromDeadHolders(dir, name, log, () => tryExclusiveLock(storeRoot, name, purpose, log, true));
+      const taken = takeOverFromDeadHolders(dir, name, clock, log, () => tryExclusiveLock(storeRoot, name, purpose, log, true));
       if (taken) return taken;
     }
     const holders = knownHolders(dir, name);
@@ -144,14 +146,15 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
  * (a `.takeover` file), and the lock is retaken before the next taker may look: otherwise a second taker,
  * still seeing the dead holder, would remove the first one's fresh lock and both would hold it.
  */
-function takeOverFromDeadHolders(dir: string, name: string, log: Logger | undefined, relock: () => HeldLock): HeldLock | undefined {
+function takeOverFromDeadHolders(dir: string, name: string, clock: StoreClock, log: Logger | undefined, relock: () => HeldLock): HeldLock | undefined {
   const target = join(dir, name);
   const takeover = `${target}.takeover`;
-  if (!claimTakeover(takeover)) return undefined;
+  if (!claimTakeover(takeover, clock)) return undefined;
   try {
-    const holders = deadHoldersOnly(dir, name);
+    const holders = deadHoldersOnly(dir, name, clock);
     if (!holders) return undefined;
-    log?.warn(`taking over the lock of ${describeHolder(holders[0]!.holder)}: that process is gone`);
+    const elsewhere = holders[0]!.holder.host !== hostname();
+    log?.warn(`taking over the lock of ${describeHolder(holders[0]!.holder)}: ${elsewhere ? 'it has not been refreshed for 10 s' : 'that process is gone'}`);
     try { rmdirSync(`${target}.lock`); } catch { /* already gone */ }
     for (const { path } of holders) {
       if (path !== `${target}.holder.json`) try { unlinkSync(path); } catch { /* gone */ }
@@ -166,23 +169,30 @@ function takeOverFromDeadHolders(dir: string, name: string, log: Logger | undefi
 }
 
 /**
- * The known holders if every one is a process on this host that is gone, else undefined. A live process's own
- * holder file may be a taker that failed and is about to remove it: such files are waited out briefly, the
- * recorded holder's is not.
+ * The known holders if every one is gone, else undefined: a process on this host whose pid is gone, or one on
+ * another computer whose lock has not been refreshed for 10 s. A live process's own holder file may be a
+ * taker that failed and is about to remove it: such files are waited out briefly, the recorded holder's is not.
  */
-function deadHoldersOnly(dir: string, name: string): { holder: LockHolder; path: string }[] | undefined {
+function deadHoldersOnly(dir: string, name: string, clock: StoreClock): { holder: LockHolder; path: string }[] | undefined {
   const recorded = join(dir, `${name}.holder.json`);
+  const lockDir = join(dir, `${name}.lock`);
   for (let attempt = 0; ; attempt++) {
     const holders = knownHolders(dir, name);
-    const live = holders.filter(({ holder: h }) => h.host !== hostname() || h.pid === process.pid || processIsAlive(h.pid));
+    const live = holders.filter(({ holder }) => holderIsLive(holder, lockDir, clock));
     if (holders.length > 0 && live.length === 0) return holders;
     if (holders.length === 0 || live.some((h) => h.path === recorded) || attempt >= 10) return undefined;
     sleepSync(20);
   }
 }
 
+/** A lock's holder is live while its process runs (on this host) or while its lock is refreshed (elsewhere). */
+export function holderIsLive(holder: LockHolder, lockDir: string, clock: StoreClock): boolean {
+  if (holder.host !== hostname()) return lockIsFresh(lockDir, clock);
+  return holder.pid === process.pid || processIsAlive(holder.pid);
+}
+
 /** Claims the right to take over a lock; false if a live process is doing it. A dead claimant's claim is removed. */
-function claimTakeover(path: string): boolean {
+function claimTakeover(path: string, clock: StoreClock): boolean {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname() }), { flag: 'wx' });
@@ -191,7 +201,7 @@ function claimTakeover(path: string): boolean {
       if (errnoCode(err) !== 'EEXIST') throw new CairnError('IO', `cannot claim ${path}: ${(err as Error).message}`, { cause: err });
     }
     const claimant = readHolder(path);
-    const age = Date.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+    const age = clock.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0);
     const dead = claimant ? claimant.host === hostname() && claimant.pid !== process.pid && !processIsAlive(claimant.pid) : age > LOCK_STALE_MS;
     if (!dead && age <= LOCK_STALE_MS) return false;
     try { unlinkSync(path); } catch { /* gone */ }
@@ -215,16 +225,11 @@ function knownHolders(dir: string, name: string): { holder: LockHolder; path: st
 /** Who holds an exclusive lock, if anyone live does (a crashed holder's lock counts as free). */
 export function exclusiveLockHolder(storeRoot: string, name: string): LockHolder | undefined {
   const target = join(storeRoot, LOCKS_DIR, name);
-  let locked: boolean;
-  try {
-    locked = lockfile.checkSync(target, { realpath: false, stale: LOCK_STALE_MS });
-  } catch {
-    locked = false;
-  }
+  const lockDir = `${target}.lock`;
+  if (!existsSync(lockDir)) return undefined;
+  const clock = storeClock(storeRoot);
   const holder = readHolder(`${target}.holder.json`);
-  if (holder && holder.host === hostname() && holder.pid !== process.pid) {
-    return processIsAlive(holder.pid) && existsSync(`${target}.lock`) ? holder : undefined;
-  }
-  if (!locked) return undefined;
-  return holder ?? { pid: 0, host: '?', purpose: `${name} (starting)`, startedAt: new Date().toISOString() };
+  if (holder) return holderIsLive(holder, lockDir, clock) ? holder : undefined;
+  // A lock without its record: a holder that is just starting, or one that died before writing it.
+  return lockIsFresh(lockDir, clock) ? { pid: 0, host: '?', purpose: `${name} (starting)`, startedAt: new Date().toISOString() } : undefined;
 }
