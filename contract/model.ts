@@ -163,7 +163,7 @@ export interface PruneRow {
   path: string;
   time: number;
   protected: boolean;
-  mark: 'keep' | 'keep-protected' | 'keep-partial' | 'remove';
+  mark: 'keep' | 'keep-protected' | 'keep-partial' | 'keep-future' | 'remove';
   reason: string;
   outcome: 'kept' | 'removed' | 'would-remove' | 'failed';
   error?: string;

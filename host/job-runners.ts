@@ -110,7 +110,7 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
     }
     case 'prune': {
       const store = Datastore.open(spec.store, { log: ctx.log });
-      const total = computePrune(store.listSnapshots(spec.group), spec.keep).filter((d) => d.mark === 'remove').length;
+      const total = computePrune(store.listSnapshots(spec.group), spec.keep, store.chunks.clock.now() / 1000).filter((d) => d.mark === 'remove').length;
       let done = 0;
       ctx.onProgress({ phase: 'pruning', done, total });
       // Core logs one line per snapshot it removed (info) or could not remove (warn): each is one step done.

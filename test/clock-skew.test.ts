@@ -10,6 +10,7 @@ import { pseudoRandomBytes } from './support/data.js';
 import { useDatastore } from './support/folder-store.js';
 import { cairn, skewedClock, useChildScripts } from './support/processes.js';
 import { ageChunkStore } from './support/store-files.js';
+import { craftSnapshot } from './support/crafted.js';
 import { expectSameTree, put, useScratch } from './support/tree.js';
 
 const DAY = 86_400_000;
@@ -152,5 +153,32 @@ describe('GC with writers whose clocks disagree with its own, by seconds or hour
     expect(child.message.stamp - child.message.now).toBeGreaterThan(3_599_000);
     expect(Math.abs(child.message.stamp - Date.now())).toBeLessThan(10_000);
     expect(existsSync(join(scratch('probe'), 'f'))).toBe(false);
+  });
+
+  it('a backup whose clock is a year ahead is named by the store\'s clock, with a warning', async () => {
+    const src = tree(scratch('year-ahead'), 'year-ahead', 2);
+    const backup = await cairn(['backup', ds.root, src, '--id', 'year-ahead', '--json'], { env: skewedClock('+365d') });
+    expect(backup.code, backup.stderr).toBe(0);
+    const result = JSON.parse(backup.stdout) as { path: string; warnings: string[] };
+    expect(result.warnings.join('\n')).toMatch(/this computer's clock is 365 days ahead of the store's; the snapshot is named by the store's clock/);
+    const time = Date.parse(result.path.split('/')[2]!);
+    expect(Math.abs(time - Date.now())).toBeLessThan(60_000);
+  });
+
+  it('a group whose newest snapshot is dated a year ahead: the next backups are named by the real time, and prune keeps them apart', async () => {
+    const group = { type: 'host' as const, id: 'poisoned' };
+    const yearAhead = Math.floor(Date.now() / 1000) + 365 * 86_400;
+    craftSnapshot(ds.store, group.id, [{ kind: 'file', name: 'a', content: 'from the future' }], { time: yearAhead });
+    const src = tree(scratch('poisoned'), 'poisoned', 2);
+    const backup = await cairn(['backup', ds.root, src, '--id', group.id, '--json']);
+    expect(backup.code, backup.stderr).toBe(0);
+    const result = JSON.parse(backup.stdout) as { path: string; warnings: string[] };
+    expect(result.warnings.join('\n')).toMatch(/the group's newest snapshot is dated .*, 365 days in the future .*; this snapshot is named by the real time/);
+    const path = result.path;
+    expect(Math.abs(Date.parse(path.split('/')[2]!) - Date.now())).toBeLessThan(60_000);
+    const prune = await cairn(['prune', ds.root, 'host/poisoned', '--keep-last', '1', '--json']);
+    expect(prune.code, prune.stderr).toBe(0);
+    const marks = (JSON.parse(prune.stdout) as { snapshots: { snapshot: { path: string }; mark: string }[] }).snapshots.map((o) => [o.snapshot.path, o.mark]);
+    expect(marks).toEqual([[expect.stringMatching(/^host\/poisoned\//), 'keep-future'], [path, 'keep']]);
   });
 });

@@ -354,3 +354,37 @@ describe('computePrune: local time zone', () => {
     expect(selectionKey('last', t)).toBe('2021-01-04T03:00:00Z');
   });
 });
+
+describe('snapshots dated in the future (named by a clock that was ahead)', () => {
+  const now = Date.parse('2026-12-01T12:00:00Z') / 1000;
+  const at = (name: string, iso: string, flags = ''): Snap => snap(name, iso, flags);
+  // A backup taken once with the clock a year ahead, then daily backups named by the real time around it.
+  const group = [
+    at('future', '2027-12-01T10:00:00Z'),
+    at('d1', '2026-11-28T09:00:00Z'), at('d2', '2026-11-29T09:00:00Z'), at('d3', '2026-11-30T09:00:00Z'),
+    at('d4a', '2026-12-01T08:00:00Z'), at('d4b', '2026-12-01T11:00:00Z'),
+  ];
+
+  it('are kept, and take no place in the rules: keep-last and keep-daily go by the real days', () => {
+    const decisions = computePrune(group, { keepLast: 1, keepDaily: 3 }, now);
+    expect(decisions.map((d) => [d.snapshot.name, d.mark, d.rule].filter(Boolean).join(' '))).toEqual([
+      'future keep-future', 'd4b keep last', 'd4a remove', 'd3 keep daily', 'd2 keep daily', 'd1 keep daily',
+    ]);
+    expect(decisions[0]!.reason).toBe('dated in the future (2027-12-01T10:00:00Z): named by a clock that was ahead; kept until that time');
+    // Without "now" (as PBS does it) the future snapshot uses up keep-last and is one of keep-daily's days.
+    expect(run(group, { keepLast: 1, keepDaily: 3 })).toEqual([
+      'future keep last', 'd4b keep daily', 'd4a remove', 'd3 keep daily', 'd2 keep daily', 'd1 remove',
+    ]);
+  });
+
+  it('a little ahead (another computer\'s clock, within 5 minutes) is not "the future"', () => {
+    const soon = [at('soon', '2026-12-01T12:04:00Z'), at('earlier', '2026-12-01T11:00:00Z')];
+    expect(computePrune(soon, { keepLast: 1 }, now).map((d) => d.mark)).toEqual(['keep', 'remove']);
+  });
+
+  it('do not keep an older unfinished snapshot from being the newest one (a backup still running)', () => {
+    const running = [at('future', '2027-12-01T10:00:00Z'), at('running', '2026-12-01T11:59:00Z', 'u'), at('old', '2026-11-01T00:00:00Z')];
+    expect(computePrune(running, { keepLast: 1 }, now).map((d) => `${d.snapshot.name} ${d.mark}`))
+      .toEqual(['future keep-future', 'running keep-partial', 'old keep']);
+  });
+});

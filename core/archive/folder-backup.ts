@@ -165,7 +165,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
   progress.bytesTotal = scan.totals.bytes;
   progress.phase = 'backing-up';
   const meter = new RateMeter(progress.bytesTotal);
-  const snapshot = store.beginSnapshot(group, { session });
+  const snapshot = store.beginSnapshot(group, { session, log });
   const stats: ArchiveStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, skipped: scan.totals.skipped };
   const sink = openChunkTarget(store.chunks, store.config.compression === 'zstd', chunkerParams(payloadAvg).max, options.workers ?? 2, log);
   try {

@@ -19,6 +19,7 @@ import { acquireExclusiveResourceLock, acquireSharedLock } from '../locks/shared
 import { BackupSession, groupLockName, snapshotLockName } from './backup-session.js';
 import { CONFIG_FILE, newConfig, readConfig, writeConfig, type DatastoreConfig, type DatastoreOptions } from './datastore-config.js';
 import { SnapshotReader } from './snapshot-reader.js';
+import { chooseSnapshotTime } from './snapshot-time.js';
 import { SnapshotWriter } from './snapshot-writer.js';
 
 export const OWNER_FILE = 'owner';
@@ -176,10 +177,11 @@ export class Datastore {
   }
 
   /**
-   * Starts a snapshot: creates the group (and its owner file) if needed, then the snapshot directory, whose
-   * time is strictly after every existing snapshot of the group.
+   * Starts a snapshot: creates the group (and its owner file) if needed, then the snapshot directory, named by
+   * chooseSnapshotTime (after the group's newest, unless that is dated in the future) or by `options.time`,
+   * which must be after the newest.
    */
-  beginSnapshot(group: BackupGroupRef, options: { time?: number; owner?: string; session?: BackupSession } = {}): SnapshotWriter {
+  beginSnapshot(group: BackupGroupRef, options: { time?: number; owner?: string; session?: BackupSession; log?: Logger } = {}): SnapshotWriter {
     const dir = this.groupDir(group);
     try {
       mkdirSync(join(this.root, group.type), { recursive: true });
@@ -195,9 +197,9 @@ export class Datastore {
         if (errnoCode(err) !== 'EEXIST') throw ioError('write', ownerPath, err);
       }
     }
-    const newest = this.listSnapshots(group).at(-1)?.time ?? 0;
-    let time = options.time ?? Math.max(Math.floor(Date.now() / 1000), newest + 1);
-    if (options.time !== undefined && time <= newest) {
+    const newest = this.listSnapshots(group).at(-1)?.time;
+    let time = options.time ?? chooseSnapshotTime(newest, Date.now(), this.chunks.clock.now(), options.log ?? this.log);
+    if (options.time !== undefined && newest !== undefined && time <= newest) {
       throw new CairnError('ALREADY_EXISTS', `snapshot time ${formatBackupTime(time)} is not after the group's newest ${formatBackupTime(newest)}`);
     }
     for (;;) {

@@ -92,7 +92,7 @@ async function runImageBackup(store: Datastore, source: string, session: BackupS
     try {
       const st = fstatSync(fd);
       if (!st.isFile()) throw new CairnError('INVALID_ARGUMENT', `${source} is not a regular file`);
-      return { st, snapshot: store.beginSnapshot(group, { session }) };
+      return { st, snapshot: store.beginSnapshot(group, { session, log: options.log }) };
     } catch (err) {
       closeSync(fd);
       throw err;

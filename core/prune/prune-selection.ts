@@ -1,6 +1,7 @@
 /**
  * Which snapshots of one backup group prune keeps: PBS's `compute_prune_info` (spec section 8), followed to the letter
- * so that a Cairn datastore pruned by Cairn or by PBS ends up the same. Pure: no I/O, no clock.
+ * so that a Cairn datastore pruned by Cairn or by PBS ends up the same, with one addition: a snapshot dated in the
+ * future is kept and left out of the rules (below). Pure: no I/O; the time is the caller's.
  */
 import { formatBackupTime } from '../backup/backup-names.js';
 import { CairnError } from '../errors.js';
@@ -14,7 +15,10 @@ export interface KeepOptions {
   keepYearly?: number;
 }
 
-export type PruneMark = 'keep' | 'keep-protected' | 'keep-partial' | 'remove';
+export type PruneMark = 'keep' | 'keep-protected' | 'keep-partial' | 'keep-future' | 'remove';
+
+/** A snapshot dated more than this after "now" was named by a clock that was ahead. */
+export const FUTURE_MARGIN_SECONDS = 300;
 export type KeepRule = 'last' | 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly';
 
 export interface PruneCandidate {
@@ -119,20 +123,28 @@ function markSelections(list: readonly PruneCandidate[], marks: (Marked | undefi
   }
 }
 
-/** Decisions, newest first. */
-export function computePrune<T extends PruneCandidate>(snapshots: readonly T[], options: KeepOptions): PruneDecision<T>[] {
+/**
+ * Decisions, newest first. `now` (epoch seconds, the store's clock) finds snapshots dated in the future: named by a
+ * clock that was ahead, they are kept, and they take no place in the keep rules, so they can neither use up
+ * keep-last nor put snapshots of distinct real days into one bucket.
+ */
+export function computePrune<T extends PruneCandidate>(snapshots: readonly T[], options: KeepOptions, now?: number): PruneDecision<T>[] {
   validateKeepOptions(options);
   const list = [...snapshots].sort((a, b) => b.time - a.time);
+  const isFuture = (s: PruneCandidate): boolean => now !== undefined && s.time > now + FUTURE_MARGIN_SECONDS;
   if (!keepsSomething(options)) {
     return list.map((snapshot) => (snapshot.protected
       ? { snapshot, mark: 'keep-protected', reason: 'protected' }
       : { snapshot, mark: 'keep', reason: 'no keep option given: keeping everything' }));
   }
 
-  const marks: (Marked | undefined)[] = list.map(() => undefined);
+  const marks: (Marked | undefined)[] = list.map((s): Marked | undefined => (isFuture(s)
+    ? { mark: 'keep-future', reason: `dated in the future (${formatBackupTime(s.time)}): named by a clock that was ahead; kept until that time` }
+    : undefined));
   // Only an unfinished snapshot newer than every finished one may be a backup still running: keep that one only.
   let keepUnfinished = true;
   list.forEach((s, i) => {
+    if (marks[i]) return;
     if (!s.finished) {
       marks[i] = keepUnfinished
         ? { mark: 'keep-partial', reason: 'newest unfinished backup (may still be running)' }

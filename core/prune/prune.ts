@@ -19,7 +19,7 @@ export interface PruneOutcome extends PruneDecision<SnapshotInfo> {
 export function pruneGroup(store: Datastore, group: BackupGroupRef, keep: KeepOptions,
   options: { dryRun?: boolean; log?: Logger } = {}): PruneOutcome[] {
   validateKeepOptions(keep);
-  const decisions = computePrune(store.listSnapshots(group), keep);
+  const decisions = computePrune(store.listSnapshots(group), keep, store.chunks.clock.now() / 1000);
   const outcomes: PruneOutcome[] = decisions.map((d) => ({ ...d, outcome: d.mark === 'remove' ? (options.dryRun ? 'would-remove' : 'removed') : 'kept' }));
   if (options.dryRun) return outcomes;
   for (const outcome of [...outcomes].reverse()) {

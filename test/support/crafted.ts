@@ -56,11 +56,11 @@ function bytes(v: string | Buffer): Buffer {
  * Writes a snapshot of `host/<id>` whose streams `build` produced; `build` returns the root directory entry.
  * `options.chunkDigestMin` goes into the trailer; `options.trailer` writes an earlier trailer version instead of
  * the current one: 1 (CAIRNMT1, which has no threshold), 2 (CAIRNMT2: the root entry's offsets absolute) or 3
- * (CAIRNMT3: the root entry in the version 2 record layout).
+ * (CAIRNMT3: the root entry in the version 2 record layout). `options.time` names the snapshot (epoch seconds).
  */
 export function craftRaw(store: Datastore, id: string, build: (meta: StreamBuilder, data: StreamBuilder) => DirectoryEntry,
-  options: { chunkDigestMin?: number; trailer?: 1 | 2 | 3 } = {}): SnapshotRef {
-  const snapshot = store.beginSnapshot({ type: 'host', id });
+  options: { chunkDigestMin?: number; trailer?: 1 | 2 | 3; time?: number } = {}): SnapshotRef {
+  const snapshot = store.beginSnapshot({ type: 'host', id }, { time: options.time });
   try {
     const meta = new StreamBuilder();
     const data = new StreamBuilder();
@@ -114,6 +114,6 @@ export function craftDirectory(meta: StreamBuilder, data: StreamBuilder, name: B
 }
 
 /** A snapshot whose root holds `children` exactly as given. */
-export function craftSnapshot(store: Datastore, id: string, children: CraftNode[]): SnapshotRef {
-  return craftRaw(store, id, (meta, data) => craftDirectory(meta, data, Buffer.alloc(0), children));
+export function craftSnapshot(store: Datastore, id: string, children: CraftNode[], options: { time?: number } = {}): SnapshotRef {
+  return craftRaw(store, id, (meta, data) => craftDirectory(meta, data, Buffer.alloc(0), children), options);
 }
