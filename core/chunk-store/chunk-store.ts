@@ -3,11 +3,12 @@ import {
   statSync, unlinkSync, type Dirent,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { join, sep } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { blobKind, checkBlob, decodeBlob, ENCRYPTED_HEADER_SIZE, isEncryptedKind, MAX_BLOB_SIZE, type BlobKind } from '../blob/data-blob.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
 import { CairnError, errnoCode, ioError, isCairnError } from '../errors.js';
 import { fsyncDirectory, tmpSiblingPath, writeAllSync } from '../fs/atomic-write.js';
+import { isRealDirectory } from '../fs/inside-root.js';
 import { openRegularFile, readRegularFile } from '../fs/regular-file.js';
 import { storeClock, type StoreClock } from '../fs/store-clock.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -267,10 +268,12 @@ export class ChunkStore {
   /**
    * Moves a corrupt chunk aside as `<hex>.<N>.bad` (spec 9.2): N is the first free 0..9, and 9 is reused.
    * The next backup that produces this chunk then writes it anew. Returns the new path, or undefined if the
-   * chunk was already gone.
+   * chunk was already gone (or its prefix folder is a symlink, which is never followed).
    */
   renameCorrupt(digest: Uint8Array | string): string | undefined {
     const path = this.chunkPath(digest);
+    // A prefix folder that is a symlink leads outside the store: nothing there is Cairn's to move.
+    if (!isRealDirectory(dirname(path))) return undefined;
     let n = 0;
     while (n < 9 && lstatSync(`${path}.${n}.bad`, { throwIfNoEntry: false })) n++;
     const bad = `${path}.${n}.bad`;

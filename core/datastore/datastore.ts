@@ -1,6 +1,6 @@
 import { userInfo } from 'node:os';
 import {
-  existsSync, mkdirSync, readdirSync, rmdirSync, unlinkSync, writeFileSync, type Dirent,
+  existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync, writeFileSync, type Dirent,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
@@ -11,6 +11,7 @@ import { decodeManifest, encodeManifest, MANIFEST_NAME, type Manifest, type Mani
 import { ChunkStore } from '../chunk-store/chunk-store.js';
 import { CairnError, errnoCode, ioError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
+import { isReachedWithoutSymlink } from '../fs/inside-root.js';
 import { MAX_JSON_FILE_BYTES, readRegularFile, readRegularText } from '../fs/regular-file.js';
 import { silentLogger, type Logger } from '../log.js';
 import { listLiveLeases, type HeldLease, type LeaseInfo } from '../locks/lease.js';
@@ -103,7 +104,7 @@ export class Datastore {
   listGroups(): GroupInfo[] {
     const groups: GroupInfo[] = [];
     for (const type of BACKUP_TYPES) {
-      for (const id of listDirs(join(this.root, type))) {
+      for (const id of listLayoutDirs(join(this.root, type))) {
         if (!isValidBackupId(id)) continue;
         const group = { type, id };
         const snapshots = this.listSnapshots(group);
@@ -120,7 +121,7 @@ export class Datastore {
   /** Snapshots of a group, oldest first. Unfinished ones (no manifest) are listed with finished = false. */
   listSnapshots(group: BackupGroupRef): SnapshotInfo[] {
     const snapshots: SnapshotInfo[] = [];
-    for (const name of listDirs(this.groupDir(group))) {
+    for (const name of listLayoutDirs(this.groupDir(group))) {
       if (!isBackupTimeString(name)) continue;
       let time: number;
       try {
@@ -327,6 +328,7 @@ export class Datastore {
   removeGroupIfEmpty(group: BackupGroupRef): boolean {
     if (this.listSnapshots(group).length > 0) return false;
     const dir = this.groupDir(group);
+    if (!isReachedWithoutSymlink(this.root, dir)) return false;
     // Only owner and notes may be left: anything else means the group is not ours to remove.
     if ((listNames(dir) ?? []).some((n) => n !== OWNER_FILE && n !== NOTES_FILE)) return false;
     for (const f of [OWNER_FILE, NOTES_FILE]) {
@@ -349,7 +351,13 @@ function defaultOwner(): string {
   }
 }
 
-function listDirs(dir: string): string[] {
+/**
+ * The folders in one of the store's own folders (a type folder, a group): none if that folder is a symlink, and
+ * only real folders in it, never symlinks to folders. A store's layout holds no symlinks; one planted there is
+ * not followed (GC and forget say so when they meet it).
+ */
+function listLayoutDirs(dir: string): string[] {
+  if (lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) return [];
   let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });

@@ -32,6 +32,8 @@ export interface GcStatus {
   /** Sweep candidates a writer touched between the sweep's two looks, and so kept. */
   keptOnSecondLook: number;
   missingChunks: number;
+  /** Index files nobody can read (damaged, not regular files): passed over, their chunks not kept for them. */
+  unreadableIndexes: number;
   cacheStats: { hits: number; misses: number };
   dedupFactor: number;
   completed: boolean;

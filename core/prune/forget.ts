@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { groupPath, snapshotPath, type BackupGroupRef, type SnapshotRef } from '../backup/backup-names.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError, errnoCode, ioError } from '../errors.js';
+import { assertReachedWithoutSymlink } from '../fs/inside-root.js';
 
 /** A snapshot being removed is first renamed to this hidden prefix: it vanishes at once, and GC cleans up a removal a crash interrupted. */
 export const FORGOTTEN_PREFIX = '.forgotten-';
@@ -26,6 +27,7 @@ function removeSnapshot(store: Datastore, ref: SnapshotRef, options: { unfinishe
     if (options.unfinishedOnly && info.finished) return;
     if (info.protected) throw new CairnError('PROTECTED', `snapshot ${path} is protected; unprotect it first`);
     const dir = store.snapshotDir(ref);
+    assertReachedWithoutSymlink(store.root, dir, `forget snapshot ${path} at`);
     const doomed = join(store.groupDir(ref), `${FORGOTTEN_PREFIX}${ref.time}-${randomBytes(4).toString('hex')}`);
     try {
       renameSync(dir, doomed);

@@ -1,0 +1,127 @@
+import { existsSync, lstatSync, readdirSync, renameSync, unlinkSync, type Dirent } from 'node:fs';
+import { join } from 'node:path';
+import { chunkFileKind, GC_PARKED_SUFFIX, PREFIX_DIR_COUNT, prefixDirName } from '../chunk-store/chunk-store.js';
+import { errnoCode, ioError } from '../errors.js';
+import type { GcStatus } from './gc-status.js';
+
+/** What the sweep goes by: stamps older than `cutoff` are unused; at or after `markedSince`, marked by this run. */
+export interface SweepLimits {
+  cutoff: number;
+  markedSince: number;
+}
+
+/**
+ * Which of the 65,536 prefix folders the sweep may enter: real folders only. One listing of `.chunks` tells;
+ * a prefix that is a symlink (planted, or a damaged store) is named in `refused`, and nothing behind it is
+ * deleted.
+ */
+export function sweepablePrefixes(chunksDir: string): { real: Uint8Array; refused: string[] } {
+  const real = new Uint8Array(PREFIX_DIR_COUNT);
+  const refused: string[] = [];
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(chunksDir, { withFileTypes: true });
+  } catch (err) {
+    throw ioError('list', chunksDir, err);
+  }
+  for (const entry of entries) {
+    if (!/^[0-9a-f]{4}$/.test(entry.name)) continue;
+    if (entry.isDirectory()) real[Number.parseInt(entry.name, 16)] = 1;
+    else if (entry.isSymbolicLink()) refused.push(join(chunksDir, entry.name));
+  }
+  return { real, refused };
+}
+
+/** Sweeps one prefix folder; the status counts what was removed, kept and pending. */
+export function sweepPrefix(chunksDir: string, prefix: number, limits: SweepLimits, status: GcStatus): void {
+  const dir = join(chunksDir, prefixDirName(prefix));
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+    throw ioError('list chunk directory', dir, err);
+  }
+  for (const name of names) sweepEntry(join(dir, name), name, limits, status);
+}
+
+/**
+ * One directory entry of the sweep. A chunk to delete is first renamed aside, then looked at again: a
+ * writer that touched it before the rename left a fresh stamp (its touch is followed by a stat that sees
+ * the file, so the touch landed before the rename), and the chunk goes back; a writer that comes after
+ * the rename finds no file and writes the chunk anew. Either way no chunk a writer counts on is lost.
+ */
+function sweepEntry(path: string, name: string, { cutoff, markedSince }: SweepLimits, status: GcStatus): void {
+  const kind = chunkFileKind(name);
+  if (!kind) return;
+  const st = lstatSync(path, { throwIfNoEntry: false });
+  if (!st?.isFile()) return;
+  if (kind === 'bad') {
+    if (st.mtimeMs < cutoff) {
+      unlinkOrThrow(path);
+      status.removedBad++;
+      status.removedBytes += st.size;
+    } else {
+      status.stillBad++;
+    }
+    return;
+  }
+  if (kind === 'tmp') {
+    // A live writer's tmp file is younger than the cutoff; an older one is a crash leftover.
+    if (st.mtimeMs < cutoff) {
+      unlinkOrThrow(path);
+      status.removedTmp++;
+    }
+    return;
+  }
+  const isParked = kind === 'parked';
+  const chunkPath = isParked ? path.slice(0, -GC_PARKED_SUFFIX.length) : path;
+  if (st.mtimeMs >= cutoff) {
+    if (isParked) {
+      // Left by a GC that died after a writer refreshed it: put it back unless a new copy exists.
+      if (existsSync(chunkPath)) unlinkOrThrow(path);
+      else renameSync(path, chunkPath);
+    }
+    countKept(status, st.size, st.mtimeMs >= markedSince);
+    return;
+  }
+  const parked = isParked ? path : `${path}${GC_PARKED_SUFFIX}`;
+  if (!isParked) {
+    try {
+      renameSync(path, parked);
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return;
+      throw ioError('move aside chunk', path, err);
+    }
+  }
+  const second = lstatSync(parked, { throwIfNoEntry: false });
+  if (!second) return;
+  if (second.mtimeMs >= cutoff) {
+    if (existsSync(chunkPath)) unlinkOrThrow(parked);
+    else renameSync(parked, chunkPath);
+    status.keptOnSecondLook++;
+    countKept(status, second.size, true);
+    return;
+  }
+  unlinkOrThrow(parked);
+  status.removedChunks++;
+  status.removedBytes += second.size;
+}
+
+function countKept(status: GcStatus, size: number, inUse: boolean): void {
+  if (inUse) {
+    status.diskChunks++;
+    status.diskBytes += size;
+  } else {
+    status.pendingChunks++;
+    status.pendingBytes += size;
+  }
+}
+
+export function unlinkOrThrow(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw ioError('delete', path, err);
+  }
+}
