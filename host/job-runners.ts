@@ -65,6 +65,7 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
       let files = 0;
       let bytes = 0;
       let conflicts = 0;
+      let failed = 0;
       for (const [i, path] of spec.paths.entries()) {
         throwIfCancelled(ctx.signal, 'restore');
         const entry = reader.get(path);
@@ -78,9 +79,14 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
             rate: p.rate, etaSeconds: p.etaSeconds, currentPath: p.currentPath,
           }),
         });
-        files += r.filesDone - r.filesKept;
-        bytes += r.bytesDone - r.bytesKept;
+        files += r.filesRestored;
+        bytes += r.bytesRestored;
         conflicts += r.conflicts;
+        failed += r.failedCount;
+      }
+      if (failed > 0) {
+        throw new CairnError('IO', `restored ${files} file${files === 1 ? '' : 's'} (${formatBytes(bytes)}) to ${spec.target}, but ${failed} `
+          + `${failed === 1 ? 'entry' : 'entries'} could not be restored (see the log)`);
       }
       return {
         summary: `Restored ${files} file${files === 1 ? '' : 's'} (${formatBytes(bytes)}) to ${spec.target}`

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chunkListDigest, encodeDirectoryRecord, EntryKind, type DirectoryEntry } from '../core/archive/archive-format.js';
 import { backupFolder } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
-import { batchStarts, restoreFolder, type FolderRestoreProgress } from '../core/archive/folder-restore.js';
+import { batchStarts, restoreFolder, type FolderRestoreProgress, type FolderRestoreResult } from '../core/archive/folder-restore.js';
 import { diffSnapshots } from '../core/archive/snapshot-diff.js';
 import type { SnapshotRef } from '../core/backup/backup-names.js';
 import { sha256 } from '../core/chunk-store/digest.js';
@@ -21,6 +21,14 @@ import { expectSameTree, put, readTree, removeTree, stampTimes, tmpFiles, useScr
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
+
+
+/** The restore finished, and exactly these entries were not restored, each for a reason matching its pattern. */
+function expectFailed(result: FolderRestoreResult, expected: [string, RegExp][]): void {
+  expect(result.failed.map((f) => f.path).sort(), JSON.stringify(result.failed)).toEqual(expected.map(([p]) => p).sort());
+  for (const [path, pattern] of expected) expect(result.failed.find((f) => f.path === path)!.message).toMatch(pattern);
+  expect(result.failedCount).toBe(expected.length);
+}
 
 describe('restoring part of a snapshot, and existing files', () => {
   const ctx = useDatastore();
@@ -164,16 +172,20 @@ describe('restoring part of a snapshot, and existing files', () => {
     expect(tmpFiles(work)).toEqual([]);
   });
 
-  it('refuses a folder in the way of a file, and a file in the way of a folder', async () => {
+  it('a folder in the way of a file, or a file in the way of a folder, is named as not restored; the rest is restored', async () => {
     const target = scratch('in-the-way');
     mkdirSync(join(target, 'b.bin'));
-    await expectCode(restoreFolder(ctx.store, ref!, target, { path: 'docs/sub', overwrite: true }), 'ALREADY_EXISTS', /b\.bin: a folder is in the way/);
+    const first = await restoreFolder(ctx.store, ref!, target, { path: 'docs/sub', overwrite: true });
+    expectFailed(first, [['/docs/sub/b.bin', /b\.bin: a folder is in the way/]]);
     expect(readdirSync(join(target, 'b.bin'))).toEqual([]);
+    expect(readFileSync(join(target, 'a.txt')).equals(readFileSync(join(src, 'docs/sub/a.txt')))).toBe(true);
 
     const other = scratch('in-the-way-2');
     writeFileSync(join(other, 'deeper'), 'a file where a folder goes');
-    await expectCode(restoreFolder(ctx.store, ref!, other, { path: 'docs/sub', overwrite: true }), 'PATH_NOT_ALLOWED', /deeper: it is not a folder/);
+    const second = await restoreFolder(ctx.store, ref!, other, { path: 'docs/sub', overwrite: true });
+    expectFailed(second, [['/docs/sub/deeper', /deeper: it is not a folder; nothing in it was restored/]]);
     expect(readFileSync(join(other, 'deeper'), 'utf8')).toBe('a file where a folder goes');
+    expect(readFileSync(join(other, 'b.bin')).equals(readFileSync(join(src, 'docs/sub/b.bin')))).toBe(true);
   });
 
   it('refuses to restore through a symlinked folder in the target, or into a symlinked target', async () => {
@@ -184,9 +196,11 @@ describe('restoring part of a snapshot, and existing files', () => {
     mkdirSync(target);
     symlinkSync(outside, join(target, 'deeper'));
     for (const overwrite of [false, true]) {
-      await expectCode(restoreFolder(ctx.store, ref!, target, { path: 'docs/sub', overwrite }), 'PATH_NOT_ALLOWED', /deeper: it is a symlink/);
+      const result = await restoreFolder(ctx.store, ref!, target, { path: 'docs/sub', overwrite });
+      expectFailed(result, [['/docs/sub/deeper', /refusing to restore through .*deeper: it is a symlink; nothing in it was restored/]]);
       expect(readdirSync(outside)).toEqual([]);
       expect(lstatSync(join(target, 'deeper')).isSymbolicLink()).toBe(true);
+      expect(existsSync(join(target, 'a.txt'))).toBe(true);
     }
     const linkedTarget = join(work, 'linked-target');
     symlinkSync(outside, linkedTarget);
@@ -267,7 +281,7 @@ describe('restoring damaged snapshots', () => {
     return { ref: (await backupFolder(ctx.store, src, { id })).snapshot, data };
   }
 
-  it('fails with CORRUPT on a damaged data chunk, naming it, leaving no torn file', async () => {
+  it('goes past a damaged data chunk: the file on it is named with the chunk and left out, no torn file, the rest restored', async () => {
     const { ref } = await oneBigFile('corrupt');
     const reader = new FolderArchiveReader(ctx.store.openSnapshot(ref));
     const entry = reader.get('x.bin');
@@ -279,25 +293,30 @@ describe('restoring damaged snapshots', () => {
     writeFileSync(path, raw);
 
     const target = scratch('corrupt-target');
-    const e = await expectCode(restoreFolder(ctx.store, ref, target), 'CORRUPT');
-    expect(e.message).toContain(digest.toString('hex'));
+    const result = await restoreFolder(ctx.store, ref, target);
+    expectFailed(result, [['/x.bin', new RegExp(digest.toString('hex'))]]);
     expect(existsSync(join(target, 'x.bin'))).toBe(false);
     expect(tmpFiles(target)).toEqual([]);
-    // The other file is intact and can be restored alone.
-    await restoreFolder(ctx.store, ref, target, { path: 'small.txt' });
+    // The other file is intact: restored in the same run.
     expect(readFileSync(join(target, 'small.txt'), 'utf8')).toBe('small file of corrupt');
+    expect(result.filesRestored).toBe(1);
   });
 
-  it('fails with NOT_FOUND on a missing data chunk', async () => {
+  it('goes past a missing data chunk, naming the file and the chunk', async () => {
     const { ref, data } = await oneBigFile('missing');
     const reader = new FolderArchiveReader(ctx.store.openSnapshot(ref));
-    const digest = reader.dataIndex.digest(0);
-    expect(reader.dataIndex.chunkEnd(0)).toBeLessThanOrEqual(data.length);
+    const entry = reader.get('x.bin');
+    if (entry.kind !== EntryKind.File) throw new Error('x.bin is not a file');
+    const first = reader.dataIndex.chunkAt(entry.payloadOffset);
+    const digest = reader.dataIndex.digest(first);
+    expect(reader.dataIndex.chunkEnd(first) - reader.dataIndex.chunkStart(first)).toBeLessThanOrEqual(data.length);
     ctx.store.chunks.readChunk(digest); // it is there now
     rmSync(ctx.store.chunks.chunkPath(digest));
     const target = scratch('missing-target');
-    await expectCode(restoreFolder(ctx.store, ref, target), 'NOT_FOUND', new RegExp(`chunk ${digest.toString('hex')} is missing`));
+    const result = await restoreFolder(ctx.store, ref, target);
+    expectFailed(result, [['/x.bin', new RegExp(`chunk ${digest.toString('hex')} is missing`)]]);
     expect(existsSync(join(target, 'x.bin'))).toBe(false);
+    expect(readFileSync(join(target, 'small.txt'), 'utf8')).toBe('small file of missing');
     expect(tmpFiles(target)).toEqual([]);
   });
 });
@@ -345,7 +364,7 @@ describe('crafted archives', () => {
     ['two files of the same name', [{ kind: 'file', name: 'same', content: '1' }, { kind: 'file', name: 'same', content: '2' }]],
   ];
   for (const [label, children] of unsafe) {
-    it(`refuses ${label} as CORRUPT and writes nothing outside the target`, async () => {
+    it(`refuses ${label} as CORRUPT (the folder's listing is not restored) and writes nothing outside the target`, async () => {
       const w = workspace();
       // The symlink case points at the real outside folder, so a followed link would show there.
       const nodes = children.map((c) => (c.kind === 'symlink' ? { ...c, target: w.outside } : c));
@@ -353,7 +372,7 @@ describe('crafted archives', () => {
       const reader = new FolderArchiveReader(ctx.store.openSnapshot(ref));
       await expectCode(() => reader.list(''), 'CORRUPT', /unsafe entry name|not sorted or duplicated/);
       for (const overwrite of [false, true]) {
-        await expectCode(restoreFolder(ctx.store, ref, w.target, { overwrite }), 'CORRUPT');
+        expectFailed(await restoreFolder(ctx.store, ref, w.target, { overwrite }), [['/', /its listing cannot be restored: .*(unsafe entry name|not sorted or duplicated)/]]);
         expectNothingOutside(w);
       }
       expect(readdirSync(w.target)).toEqual([]);
@@ -366,7 +385,7 @@ describe('crafted archives', () => {
     const ref = craftSnapshot(ctx.store, `crafted-${++n}`, [
       { kind: 'dir', name: 'ok', children: [{ kind: 'dir', name: '..', children: [{ kind: 'dir', name: '..', children: [pwned] }] }] },
     ]);
-    await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT');
+    expectFailed(await restoreFolder(ctx.store, ref, w.target), [['/ok', /its listing cannot be restored: .*unsafe entry name/]]);
     expectNothingOutside(w);
     expect(tmpFiles(w.work)).toEqual([]);
     await expectVerify(ref, 'failed', /^\/ok: its listing cannot be restored: .*unsafe entry name/m);
@@ -397,12 +416,12 @@ describe('crafted archives', () => {
     expect(readlinkSync(join(w.target, 'link'))).toBe(w.outside);
     const second = craftSnapshot(ctx.store, 'crafted-two-step', [{ kind: 'dir', name: 'link', children: [pwned] }]);
     for (const overwrite of [false, true]) {
-      await expectCode(restoreFolder(ctx.store, second, w.target, { overwrite }), 'PATH_NOT_ALLOWED', /link: it is a symlink/);
+      expectFailed(await restoreFolder(ctx.store, second, w.target, { overwrite }), [['/link', /link: it is a symlink/]]);
       expectNothingOutside(w);
     }
   });
 
-  it('refuses a file whose content lies outside the payload stream, or whose checksum is wrong, as CORRUPT', async () => {
+  it('does not restore a file whose content lies outside the payload stream, or whose checksum is wrong', async () => {
     const w = workspace();
     const fileAt = (payloadOffset: number, size: number, digest: Buffer) => (meta: StreamBuilder, data: StreamBuilder): DirectoryEntry => {
       if (data.offset === 0) data.write(Buffer.from('actual content'));
@@ -413,13 +432,13 @@ describe('crafted archives', () => {
     };
     // 14 bytes of payload; the file claims 100 bytes from offset 7.
     const ref = craftRaw(ctx.store, `crafted-${++n}`, fileAt(7, 100, sha256(Buffer.from('x'))));
-    await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT', /outside the stream/);
+    expectFailed(await restoreFolder(ctx.store, ref, w.target), [['/f', /outside the stream/]]);
     expectNothingOutside(w);
     expect(readdirSync(w.target)).toEqual([]);
     await expectVerify(ref, 'failed', /^\/f: its content \[7, 107\) lies outside the payload stream's 14 bytes$/m);
 
     const bad = craftRaw(ctx.store, `crafted-${++n}`, fileAt(0, 14, sha256(Buffer.from('other content!'))));
-    await expectCode(restoreFolder(ctx.store, bad, w.target), 'CORRUPT', /does not match the snapshot's checksum/);
+    expectFailed(await restoreFolder(ctx.store, bad, w.target), [['/f', /does not match the snapshot's checksum/]]);
     expect(readdirSync(w.target)).toEqual([]);
     await expectVerify(bad, 'failed', /^\/f: its content does not match the SHA-256 the snapshot records for it$/m);
     await expectVerify(craftRaw(ctx.store, `crafted-${++n}`, fileAt(0, 14, sha256(Buffer.from('actual content')))), 'ok');
@@ -451,7 +470,7 @@ describe('crafted archives', () => {
     it('refuses one whose digest is not made from its chunks (the content\'s SHA-256, say) as CORRUPT, writing nothing', async () => {
       const w = workspace();
       const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, sha256(big)), { chunkDigestMin: 100 * KiB });
-      await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT', /big\.bin: its chunks do not match the snapshot's checksum/);
+      expectFailed(await restoreFolder(ctx.store, ref, w.target), [['/big.bin', /big\.bin: its chunks do not match the snapshot's checksum/]]);
       expect(readdirSync(w.target)).toEqual([]);
       await expectVerify(ref, 'failed', /^\/big\.bin: its chunks do not make the digest the snapshot records for it$/m);
       // Below the threshold the same entry is an ordinary file checked by its content: it restores.
@@ -464,7 +483,7 @@ describe('crafted archives', () => {
     it('refuses one that does not lie on whole chunks as CORRUPT', async () => {
       const w = workspace();
       const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(10, chunkListDigest(chunkDigests), Buffer.alloc(10)), { chunkDigestMin: 100 * KiB });
-      await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT', /the file at \[10, 131082\) does not lie on whole chunks/);
+      expectFailed(await restoreFolder(ctx.store, ref, w.target), [['/big.bin', /the file at \[10, 131082\) does not lie on whole chunks/]]);
       expect(readdirSync(w.target)).toEqual([]);
       await expectVerify(ref, 'failed', /the file at \[10, 131082\) does not lie on whole chunks/);
     });
@@ -497,7 +516,7 @@ describe('crafted archives', () => {
     // A folder whose record does not lie before its parent's is refused as soon as it is listed.
     expect(() => new FolderArchiveReader(ctx.store.openSnapshot(ref)).list('')).toThrow(/points forward/);
     await expectCode(() => diffSnapshots(ctx.store, ref, ref), 'CORRUPT');
-    await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT');
+    expectFailed(await restoreFolder(ctx.store, ref, w.target), [['/', /points forward \(a cycle\?\)/]]);
     expectNothingOutside(w);
     await expectVerify(ref, 'failed', /points forward \(a cycle\?\)/);
   });
@@ -517,7 +536,7 @@ describe('crafted archives', () => {
       craft({ recordOffset: 0, payloadBase: 1000 }, { recordOffset: 0, payloadBase: 0 })]) {
       const ref = craftRaw(ctx.store, `crafted-${++n}`, build);
       expect(() => new FolderArchiveReader(ctx.store.openSnapshot(ref)).list('')).toThrow(/points outside the metadata or payload stream/);
-      await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT');
+      expectFailed(await restoreFolder(ctx.store, ref, w.target), [['/', /points outside the metadata or payload stream/]]);
       expectNothingOutside(w);
       await expectVerify(ref, 'failed', /points outside the metadata or payload stream/);
     }

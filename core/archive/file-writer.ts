@@ -1,38 +1,60 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { CairnError, ioError, isCairnError } from '../errors.js';
 import { writeAllSync } from '../fs/atomic-write.js';
-import { asFsPath, displayName } from './names.js';
+import type { HeldDirectories } from '../fs/held-directories.js';
+import { ownedTmpName } from '../fs/owned-tmp.js';
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
-/**
- * A time for utimes, to sub-microsecond precision: seconds as a number after 1970, and before it as a numeric
- * string (Node reads a negative number as "now", and a Date holds only milliseconds).
- */
-export function nsToTime(ns: bigint): number | string {
-  if (ns >= 0n) return Number(ns) / 1e9;
-  const abs = -ns;
-  return `-${abs / 1_000_000_000n}.${(abs % 1_000_000_000n).toString().padStart(9, '0')}`;
+const f64 = new Float64Array(1);
+const bits = new BigInt64Array(f64.buffer);
+
+/** The double next to `d` (up or down). */
+function nextDouble(d: number, step: 1 | -1): number {
+  f64[0] = d;
+  bits[0]! += BigInt(step);
+  return f64[0];
+}
+
+/** What libuv makes of a time in seconds: whole seconds, and nanoseconds truncated from the fraction. */
+function asNanoseconds(seconds: number): bigint {
+  const whole = Math.trunc(seconds);
+  return BigInt(whole) * 1_000_000_000n + BigInt(Math.trunc((seconds - whole) * 1e9));
 }
 
 /**
- * A short tmp name beside the target: a long file name plus a suffix could exceed the 255-byte name limit.
- * `path` is absolute; as bytes (a name that is not valid UTF-8) the tmp path is bytes too.
+ * A time for utimes, as close to `ns` as Node lets a file's time be set. Node takes a double of seconds, which
+ * holds today's times only to 2^-22 s (238 ns); of the doubles around the time, the one libuv turns into the
+ * nearest nanosecond is taken, so a restored time is off by at most 120 ns (it was up to 245 ns). Before 1970
+ * a numeric string (Node reads a negative number as "now").
  */
-export function restoreTmpPath(path: string | Buffer): string | Buffer {
-  const name = `.cairn-${randomBytes(6).toString('hex')}.tmp`;
-  if (typeof path === 'string') return join(dirname(path), name);
-  return Buffer.concat([path.subarray(0, path.lastIndexOf(0x2f) + 1), Buffer.from(name)]);
+export function nsToTime(ns: bigint): number | string {
+  if (ns < 0n) {
+    const abs = -ns;
+    return `-${abs / 1_000_000_000n}.${(abs % 1_000_000_000n).toString().padStart(9, '0')}`;
+  }
+  const near = Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
+  let best = near;
+  let bestError = -1n;
+  for (const candidate of [near > 0 ? nextDouble(near, -1) : near, near, nextDouble(near, 1)]) {
+    const diff = asNanoseconds(candidate) - ns;
+    const error = diff < 0n ? -diff : diff;
+    if (bestError < 0n || error < bestError) {
+      best = candidate;
+      bestError = error;
+    }
+  }
+  return best;
 }
 
 /** What restoring one regular file needs, in a form that crosses to a worker thread. */
 export interface FileRestoreJob {
   /** The job's number in its restore (workers report which ones they wrote). */
   id: number;
-  /** Where to write: text, or the exact bytes when they are not valid UTF-8 (names.ts, fsPath). */
-  path: string | Uint8Array;
+  /** The folder it goes into (HeldDirectories' number) and its name there. */
+  dir: number;
+  name: Uint8Array;
   /** The path in the archive, as shown (names.ts, displayName). */
   archivePath: string;
   size: number;
@@ -47,22 +69,22 @@ export interface FileRestoreJob {
 export type ExistingPolicy = 'keep' | 'overwrite';
 
 /**
- * Writes one restored file: to a tmp sibling (O_EXCL, never following a symlink), checking it against the
- * snapshot's digest, then mode, times and (as root) owner, and a rename into place. Returns false when an
- * existing file was kept. `content` yields the file's bytes (every chunk verified by the reader as it is read).
+ * Writes one restored file into its held folder: to a tmp sibling (O_EXCL, never following a symlink, named
+ * after this process so a later run can remove it if this one is killed), checking it against the snapshot's
+ * digest, then mode, times and (as root) owner, and a rename into place. Returns false when an existing file
+ * was kept. `content` yields the file's bytes (every chunk verified by the reader as it is read).
  * `chunkDigest` is what FolderArchiveReader.chunkDigestOf gives: for a file made of whole chunks, the digest
  * made from theirs, checked before anything is written; otherwise the content's SHA-256 is checked.
  */
-export function restoreFile(job: FileRestoreJob, content: Iterable<Uint8Array>, existing: ExistingPolicy,
+export function restoreFile(job: FileRestoreJob, dirs: HeldDirectories, content: Iterable<Uint8Array>, existing: ExistingPolicy,
   onBytes: (n: number) => void, chunkDigest?: Uint8Array): boolean {
-  const path = asFsPath(job.path);
+  const [tmp, path] = dirs.pathsIn([job.dir, ownedTmpName()], [job.dir, job.name]);
   const st = lstatSync(path, { throwIfNoEntry: false });
-  if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', `cannot restore ${displayName(path)}: a folder is in the way`);
+  if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', `cannot restore ${job.archivePath}: a folder is in the way`);
   if (st && existing === 'keep') return false;
   if (chunkDigest && !Buffer.from(chunkDigest).equals(job.digest)) {
     throw new CairnError('CORRUPT', `${job.archivePath}: its chunks do not match the snapshot's checksum`);
   }
-  const tmp = restoreTmpPath(path);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
@@ -88,6 +110,6 @@ export function restoreFile(job: FileRestoreJob, content: Iterable<Uint8Array>, 
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     try { unlinkSync(tmp); } catch { /* not created */ }
-    throw isCairnError(err) ? err : ioError('restore', displayName(path), err);
+    throw isCairnError(err) ? err : ioError('restore', job.archivePath, err);
   }
 }

@@ -1,17 +1,19 @@
-import { chmodSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, symlinkSync, unlinkSync, utimesSync } from 'node:fs';
+import { fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import type { Datastore } from '../datastore/datastore.js';
-import { CairnError, errnoCode, ioError, isCairnError, type CairnErrorCode } from '../errors.js';
+import { CairnError, ioError, isCairnError, type CairnErrorCode } from '../errors.js';
+import { HeldDirectories } from '../fs/held-directories.js';
+import { removeDeadProcessTmps } from '../fs/owned-tmp.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
 import { workerScriptUrl } from '../jobs/worker-url.js';
 import { MemoryLogger, type Logger } from '../log.js';
-import { EntryKind, isSafeName, type ArchiveEntry, type DirectoryEntry, type FileEntry } from './archive-format.js';
-import { isRoot, nsToTime, restoreFile, type FileRestoreJob } from './file-writer.js';
+import { EntryKind, isSafeName, type ArchiveEntry, type DirectoryEntry, type FileEntry, type SymlinkEntry } from './archive-format.js';
+import { isRoot, nsToTime, restoreFile, type ExistingPolicy, type FileRestoreJob } from './file-writer.js';
 import { FolderArchiveReader } from './folder-reader.js';
-import { asFsPath, displayName, fsPath } from './names.js';
+import { displayName } from './names.js';
 import type { RestoreWorkerData, RestoreWorkerMessage } from './restore-worker.js';
 
 export interface FolderRestoreProgress extends RateSample {
@@ -23,6 +25,13 @@ export interface FolderRestoreProgress extends RateSample {
   currentPath: string;
 }
 
+/** An entry that could not be restored (and, for a folder, nothing in it), and why. */
+export interface RestoreFailure {
+  /** The path in the snapshot, as shown ('/' for the root). */
+  path: string;
+  message: string;
+}
+
 export interface FolderRestoreResult extends FolderRestoreProgress {
   target: string;
   /** Existing files, hardlinks and symlinks left alone because overwrite was not asked for. */
@@ -30,6 +39,12 @@ export interface FolderRestoreResult extends FolderRestoreProgress {
   /** Of filesDone and bytesDone: the files (and hardlinks) kept as they were, not written. */
   filesKept: number;
   bytesKept: number;
+  /** Files and hardlinks written, and their bytes. */
+  filesRestored: number;
+  bytesRestored: number;
+  /** What could not be restored (the first 1000; `failedCount` counts them all); everything else was. */
+  failed: RestoreFailure[];
+  failedCount: number;
   warnings: string[];
 }
 
@@ -45,16 +60,19 @@ export interface FolderRestoreOptions {
   workers?: number;
 }
 
-const SLASH = Buffer.from('/');
-
 /** Below this many files, threads cost more than they save. */
 const MIN_FILES_FOR_WORKERS = 64;
+const MAX_FAILURES_LISTED = 1000;
 
 /**
  * Restores a snapshot, a folder of it or one file into `target`. Contents are checked (every chunk, and each
  * file's SHA-256), modes and mtimes restored, symlinks and hardlinks recreated. Nothing is written outside the
- * target: names are validated, and no folder on the way may be a symlink. Files are written to tmp siblings
+ * target: names are validated, and every write goes into a folder this restore created or found, reached from
+ * its parent's descriptor, never through a symlink (fs/held-directories.ts). Files are written to tmp siblings
  * and renamed, by worker threads in payload order; folders first, their attributes last.
+ *
+ * An entry that cannot be restored (a symlink or a file in a folder's place, a name the filesystem refuses, a
+ * damaged chunk) is listed in `failed` with why, and the restore goes on with the rest.
  *
  * Cancelling: until the last file and hardlink are written, a cancel stops the restore at the next file and
  * it fails with CANCELLED (files already written stay, no tmp file is left, folder attributes are not set).
@@ -66,186 +84,301 @@ export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: 
   // Held for the whole restore: the snapshot cannot be forgotten (or pruned) under it.
   const lock = store.lockSnapshotShared(ref, `restore of ${snapshotPath(ref)}`);
   try {
-    return await runRestore(store, ref, target, { ...options, signal: anySignal(options.signal, lock.signal) });
+    return await new FolderRestore(store, ref, resolve(target), { ...options, signal: anySignal(options.signal, lock.signal) }).run();
   } finally {
     lock.release();
   }
 }
 
-async function runRestore(store: Datastore, ref: SnapshotRef, target: string, options: FolderRestoreOptions): Promise<FolderRestoreResult> {
-  const reader = new FolderArchiveReader(store.openSnapshot(ref));
-  const selected = reader.locate(options.path ?? '');
-  const memoryLog = new MemoryLogger();
-  const log: Logger = {
-    info: (m) => { memoryLog.info(m); options.log?.info(m); },
-    warn: (m) => { memoryLog.warn(m); options.log?.warn(m); },
-  };
-  const dest = resolve(target);
-  // Paths are bytes from here on: names that are not valid UTF-8 are written under their exact bytes.
-  const files: FileRestoreJob[] = [];
-  /** The archive path of each file (bytes, as latin1 text), for hardlinks to find their first link. */
-  const fileKeys: string[] = [];
-  const hardlinks: { entry: FileEntry; path: Buffer; archivePath: Buffer }[] = [];
-  const folders: { entry: DirectoryEntry; path: Buffer }[] = [];
+interface PlannedHardlink {
+  entry: FileEntry;
+  dir: number;
+  archivePath: string;
+}
 
-  const ensureRealDirectory = (path: Buffer, create: boolean): void => {
-    try {
-      if (create) mkdirSync(path, { mode: 0o700 });
-    } catch (err) {
-      if (errnoCode(err) !== 'EEXIST') throw ioError('create folder', displayName(path), err);
+class FolderRestore {
+  private readonly reader: FolderArchiveReader;
+  private readonly memoryLog = new MemoryLogger();
+  private readonly log: Logger;
+  private readonly existing: ExistingPolicy;
+  private dirs!: HeldDirectories;
+  private readonly files: FileRestoreJob[] = [];
+  /** The archive path of each file as shown (displayName is one to one), for hardlinks to find their first link. */
+  private readonly fileKeys: string[] = [];
+  private readonly hardlinks: PlannedHardlink[] = [];
+  private readonly folders: { entry: DirectoryEntry; dir: number }[] = [];
+  private readonly failed: RestoreFailure[] = [];
+  private failedCount = 0;
+  private conflicts = 0;
+  private filesKept = 0;
+  private bytesKept = 0;
+  private filesRestored = 0;
+  private bytesRestored = 0;
+  private lastYield = performance.now();
+  private progress!: FolderRestoreProgress;
+  private meter!: RateMeter;
+  private report!: ReturnType<typeof throttle<FolderRestoreProgress>>;
+
+  constructor(store: Datastore, ref: SnapshotRef, private readonly dest: string, private readonly options: FolderRestoreOptions) {
+    this.reader = new FolderArchiveReader(store.openSnapshot(ref));
+    this.log = {
+      info: (m) => { this.memoryLog.info(m); options.log?.info(m); },
+      warn: (m) => { this.memoryLog.warn(m); options.log?.warn(m); },
+    };
+    this.existing = options.overwrite ? 'overwrite' : 'keep';
+  }
+
+  async run(): Promise<FolderRestoreResult> {
+    const selected = this.reader.locate(this.options.path ?? '');
+    if (lstatSync(this.dest, { throwIfNoEntry: false })?.isSymbolicLink()) {
+      throw new CairnError('PATH_NOT_ALLOWED', `refusing to restore into ${this.dest}: it is a symlink (give the folder it leads to instead)`);
     }
-    const st = lstatSync(path, { throwIfNoEntry: false });
-    if (!st) throw new CairnError('NOT_FOUND', `cannot restore into ${displayName(path)}: it does not exist`);
-    if (st.isSymbolicLink()) throw new CairnError('PATH_NOT_ALLOWED', `refusing to restore through ${displayName(path)}: it is a symlink`);
-    if (!st.isDirectory()) throw new CairnError('PATH_NOT_ALLOWED', `cannot restore into ${displayName(path)}: it is not a folder`);
-  };
+    try {
+      mkdirSync(this.dest, { recursive: true });
+    } catch (err) {
+      throw ioError('create the restore target', this.dest, err);
+    }
+    this.dirs = new HeldDirectories(this.dest);
+    try {
+      const selectedPath = `/${selected.names.map(displayName).join('/')}`;
+      if (selected.entry.kind === EntryKind.Directory) await this.planChildren(selected.entry, 0, selected.names.length > 0 ? selectedPath : '');
+      else await this.planEntry(selected.entry, 0, selectedPath);
+      throwIfCancelled(this.options.signal, 'restore');
+      this.startProgress();
+      const wrote = await this.writeFiles();
+      this.linkHardlinks(wrote);
+      // Every file and hardlink is written: the restore is complete. A cancel from here on changes nothing;
+      // the folders' attributes (quick) are still set, and the restore reports success.
+      this.applyFolderAttributes();
+      return this.result();
+    } finally {
+      this.dirs.close();
+    }
+  }
 
-  const job = (entry: FileEntry, path: Buffer, archivePath: Buffer, id: number): FileRestoreJob => ({
-    id, path: fsPath(path), archivePath: displayName(archivePath), size: entry.size, payloadOffset: entry.payloadOffset, digest: entry.digest,
-    mode: entry.mode, uid: entry.uid, gid: entry.gid, mtimeNs: entry.mtimeNs,
-  });
+  private fail(path: string, err: unknown): void {
+    if (isCairnError(err, 'CANCELLED')) throw err;
+    this.failedCount++;
+    const message = (err as Error).message;
+    if (this.failed.length < MAX_FAILURES_LISTED) this.failed.push({ path: path || '/', message });
+    this.log.warn(`not restored: ${path || '/'}: ${message}`);
+  }
 
-  // 1. Folders and symlinks now; files and hardlinks collected.
-  let conflicts = 0;
-  let filesKept = 0;
-  let bytesKept = 0;
-  let lastYield = performance.now();
-  const plan = async (entry: ArchiveEntry, path: Buffer, archivePath: Buffer): Promise<void> => {
-    if (!isSafeName(entry.name)) throw new CairnError('CORRUPT', `unsafe name in the archive at ${displayName(archivePath)}`);
-    if (performance.now() - lastYield > 50) {
-      throwIfCancelled(options.signal, 'restore');
+  // ---- 1. Folders and symlinks now; files and hardlinks collected. ----
+
+  private async planEntry(entry: ArchiveEntry, dir: number, archivePath: string): Promise<void> {
+    if (performance.now() - this.lastYield > 50) {
+      throwIfCancelled(this.options.signal, 'restore');
       await yieldToEventLoop();
-      lastYield = performance.now();
+      this.lastYield = performance.now();
+    }
+    if (!isSafeName(entry.name)) {
+      this.fail(archivePath, new CairnError('CORRUPT', 'unsafe name in the archive'));
+      return;
     }
     switch (entry.kind) {
-      case EntryKind.Directory:
-        ensureRealDirectory(path, true);
-        await planChildren(entry, path, archivePath);
-        return;
-      case EntryKind.Symlink: {
-        const st = lstatSync(path, { throwIfNoEntry: false });
-        if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', `cannot restore ${displayName(path)}: a folder is in the way`);
-        if (st && !options.overwrite) {
-          conflicts++;
-          log.warn(`kept existing ${displayName(path)} (not overwriting)`);
+      case EntryKind.Directory: {
+        let child;
+        try {
+          child = this.dirs.makeChild(dir, entry.name);
+        } catch (err) {
+          this.fail(archivePath, new CairnError(isCairnError(err) ? err.code : 'IO', `${(err as Error).message}; nothing in it was restored`));
           return;
         }
-        try {
-          if (st) unlinkSync(path);
-          symlinkSync(entry.target, path);
-          lutimesSync(path, nsToTime(entry.mtimeNs), nsToTime(entry.mtimeNs));
-          if (isRoot) lchownSync(path, entry.uid, entry.gid);
-        } catch (err) {
-          throw ioError('create symlink', displayName(path), err);
-        }
+        // A restore killed in this folder before left its tmp files: gone now that their process is.
+        if (child.existed) removeDeadProcessTmps(this.dirs.pathIn(child.dir, '.'), (name) => this.dirs.pathIn(child.dir, name));
+        await this.planChildren(entry, child.dir, archivePath);
         return;
       }
+      case EntryKind.Symlink:
+        this.createSymlink(entry, dir, archivePath);
+        return;
       case EntryKind.Hardlink:
-        hardlinks.push({ entry, path, archivePath });
+        this.hardlinks.push({ entry, dir, archivePath });
         return;
       case EntryKind.File:
-        files.push(job(entry, path, archivePath, files.length));
-        fileKeys.push(archivePath.toString('latin1'));
+        this.files.push({
+          id: this.files.length, dir, name: entry.name, archivePath, size: entry.size, payloadOffset: entry.payloadOffset, digest: entry.digest,
+          mode: entry.mode, uid: entry.uid, gid: entry.gid, mtimeNs: entry.mtimeNs,
+        });
+        this.fileKeys.push(archivePath);
         return;
     }
-  };
-  const planChildren = async (dir: DirectoryEntry, path: Buffer, archivePath: Buffer): Promise<void> => {
-    for (const child of reader.readDirectory(dir)) {
-      await plan(child, Buffer.concat([path, SLASH, child.name]), archivePath.length > 0 ? Buffer.concat([archivePath, SLASH, child.name]) : child.name);
+  }
+
+  private async planChildren(entry: DirectoryEntry, dir: number, archivePath: string): Promise<void> {
+    let children: ArchiveEntry[];
+    try {
+      children = this.reader.readDirectory(entry);
+    } catch (err) {
+      this.fail(archivePath, new CairnError('CORRUPT', `its listing cannot be restored: ${(err as Error).message}`));
+      children = [];
     }
-    folders.push({ entry: dir, path });
-  };
+    for (const child of children) await this.planEntry(child, dir, `${archivePath}/${displayName(child.name)}`);
+    this.folders.push({ entry, dir });
+  }
 
-  const selectedPath = Buffer.concat(selected.names.flatMap((n, i) => (i > 0 ? [SLASH, n] : [n])));
-  mkdirSync(dest, { recursive: true });
-  const destBytes = Buffer.from(dest);
-  ensureRealDirectory(destBytes, false);
-  if (selected.entry.kind === EntryKind.Directory) await planChildren(selected.entry, destBytes, selectedPath);
-  else await plan(selected.entry, Buffer.concat([destBytes, SLASH, selected.entry.name]), selectedPath);
+  private createSymlink(entry: SymlinkEntry, dir: number, archivePath: string): void {
+    try {
+      const path = this.dirs.pathIn(dir, entry.name);
+      const st = lstatSync(path, { throwIfNoEntry: false });
+      if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', 'a folder is in the way');
+      if (st && !this.options.overwrite) {
+        this.conflicts++;
+        this.log.warn(`kept existing ${this.dirs.shown(dir)}/${displayName(entry.name)} (not overwriting)`);
+        return;
+      }
+      if (st) unlinkSync(path);
+      symlinkSync(entry.target, path);
+      lutimesSync(path, nsToTime(entry.mtimeNs), nsToTime(entry.mtimeNs));
+      if (isRoot) lchownSync(path, entry.uid, entry.gid);
+    } catch (err) {
+      this.fail(archivePath, isCairnError(err) ? err : ioError('create symlink', archivePath, err));
+    }
+  }
 
-  // 2. Files, by worker threads (or here, for a few). A cancel during planning stops the restore here.
-  throwIfCancelled(options.signal, 'restore');
-  const bytesTotal = files.reduce((n, f) => n + f.size, 0) + hardlinks.reduce((n, h) => n + h.entry.size, 0);
-  const progress: FolderRestoreProgress = {
-    phase: 'restoring', filesTotal: files.length + hardlinks.length, bytesTotal, filesDone: 0, bytesDone: 0, currentPath: '', rate: 0,
-    elapsedMs: 0,
-  };
-  const meter = new RateMeter(bytesTotal);
-  const report = throttle((p: FolderRestoreProgress) => options.onProgress?.({ ...p }), options.progressIntervalMs ?? 100);
-  const advance = (filesDone: number, bytes: number, path?: string): void => {
+  // ---- 2. Files, by worker threads (or here, for a few). ----
+
+  private startProgress(): void {
+    const bytesTotal = this.files.reduce((n, f) => n + f.size, 0) + this.hardlinks.reduce((n, h) => n + h.entry.size, 0);
+    this.progress = {
+      phase: 'restoring', filesTotal: this.files.length + this.hardlinks.length, bytesTotal, filesDone: 0, bytesDone: 0, currentPath: '',
+      rate: 0, elapsedMs: 0,
+    };
+    this.meter = new RateMeter(bytesTotal);
+    this.report = throttle((p: FolderRestoreProgress) => this.options.onProgress?.({ ...p }), this.options.progressIntervalMs ?? 100);
+  }
+
+  private advance(filesDone: number, bytes: number, path?: string): void {
+    const { progress } = this;
     progress.filesDone += filesDone;
     progress.bytesDone += bytes;
     if (path !== undefined) progress.currentPath = path;
-    Object.assign(progress, meter.sample(progress.bytesDone));
-    report.push(progress);
-  };
-  const byId = files.slice(); // job.id is its position here
-  files.sort((a, b) => a.payloadOffset - b.payloadOffset);
-  const existing = options.overwrite ? 'overwrite' : 'keep';
-  const workers = Math.min(options.workers ?? 2, files.length >= MIN_FILES_FOR_WORKERS ? 8 : 0);
-  const wrote = new Uint8Array(files.length);
-  if (workers > 0) {
-    for (const id of await runRestoreWorkers(store.root, ref, existing, files, workers, options.signal, advance)) wrote[id] = 1;
-  } else {
-    for (const f of files) {
-      throwIfCancelled(options.signal, 'restore');
-      const content = reader.data.slices(f.payloadOffset, f.size);
-      if (restoreFile(f, content, existing, (n) => advance(0, n, f.archivePath), reader.chunkDigestOf(f.payloadOffset, f.size))) wrote[f.id] = 1;
-      else advance(0, f.size); // kept: its bytes count as done, so progress reaches the total
-      advance(1, 0);
-      await yieldToEventLoop();
-    }
-  }
-  for (const f of byId) {
-    if (wrote[f.id]) continue;
-    conflicts++;
-    filesKept++;
-    bytesKept += f.size;
-    log.warn(`kept existing ${displayName(f.path)} (not overwriting)`);
+    Object.assign(progress, this.meter.sample(progress.bytesDone));
+    this.report.push(progress);
   }
 
-  // 3. Hardlinks to files restored here; otherwise (target outside the selection, or kept) a copy.
-  const idOfKey = hardlinks.length > 0 ? new Map(fileKeys.map((key, id) => [key, id])) : undefined;
-  for (const h of hardlinks) {
-    throwIfCancelled(options.signal, 'restore');
-    const id = h.entry.linkTarget ? idOfKey?.get(h.entry.linkTarget.toString('latin1')) : undefined;
-    const linked = id !== undefined && wrote[id] ? asFsPath(byId[id]!.path) : undefined;
-    const st = lstatSync(h.path, { throwIfNoEntry: false });
-    if (st && !options.overwrite) {
-      conflicts++;
-      filesKept++;
-      bytesKept += h.entry.size;
-      log.warn(`kept existing ${displayName(h.path)} (not overwriting)`);
-    } else if (linked !== undefined) {
-      try {
-        if (st) unlinkSync(h.path);
-        linkSync(linked, h.path);
-      } catch (err) {
-        throw ioError('create hardlink', displayName(h.path), err);
+  /** Which files were written (by id); kept and failed ones are counted here. */
+  private async writeFiles(): Promise<Uint8Array> {
+    const inOrder = [...this.files].sort((a, b) => a.payloadOffset - b.payloadOffset);
+    const workers = Math.min(this.options.workers ?? 2, inOrder.length >= MIN_FILES_FOR_WORKERS ? 8 : 0);
+    const wrote = new Uint8Array(this.files.length);
+    const failedIds = new Set<number>();
+    if (workers > 0) {
+      const outcome = await runRestoreWorkers({
+        root: this.reader.snapshot.chunks.base, snapshot: this.reader.snapshot.ref, existing: this.existing, jobs: inOrder,
+        dirs: { rootPath: this.dest, records: this.dirs.records },
+      }, workers, this.options.signal, (files, bytes) => this.advance(files, bytes));
+      for (const id of outcome.restored) wrote[id] = 1;
+      for (const { id, message } of outcome.failed) {
+        failedIds.add(id);
+        this.fail(this.files[id]!.archivePath, new CairnError('IO', message));
       }
     } else {
-      const { payloadOffset, size } = h.entry;
-      restoreFile(job(h.entry, h.path, h.archivePath, -1), reader.data.slices(payloadOffset, size), existing, () => {}, reader.chunkDigestOf(payloadOffset, size));
+      for (const f of inOrder) await this.writeFileHere(f, wrote, failedIds);
     }
-    advance(1, h.entry.size);
+    for (const f of this.files) {
+      if (wrote[f.id]) {
+        this.filesRestored++;
+        this.bytesRestored += f.size;
+      }
+      if (wrote[f.id] || failedIds.has(f.id)) continue;
+      this.conflicts++;
+      this.filesKept++;
+      this.bytesKept += f.size;
+      this.log.warn(`kept existing ${this.dirs.shown(f.dir)}/${displayName(f.name)} (not overwriting)`);
+    }
+    return wrote;
   }
 
-  // Every file and hardlink is written: the restore is complete. A cancel from here on changes nothing; the
-  // folders' attributes (quick) are still set, and the restore reports success.
-  // 4. Folder attributes last: a read-only folder would refuse its children, and writing changes mtimes.
-  for (const { entry, path } of folders) {
+  private async writeFileHere(f: FileRestoreJob, wrote: Uint8Array, failedIds: Set<number>): Promise<void> {
+    throwIfCancelled(this.options.signal, 'restore');
+    let written = 0;
     try {
-      if (isRoot) lchownSync(path, entry.uid, entry.gid); // before the mode: a chown may clear setgid
-      chmodSync(path, entry.mode);
-      utimesSync(path, nsToTime(entry.mtimeNs), nsToTime(entry.mtimeNs));
+      const content = this.reader.data.slices(f.payloadOffset, f.size);
+      const chunkDigest = this.reader.chunkDigestOf(f.payloadOffset, f.size);
+      if (restoreFile(f, this.dirs, content, this.existing, (n) => { written += n; this.advance(0, n, f.archivePath); }, chunkDigest)) wrote[f.id] = 1;
+      else this.advance(0, f.size); // kept: its bytes count as done, so progress reaches the total
     } catch (err) {
-      log.warn(`cannot set the attributes of ${displayName(path)}: ${(err as Error).message}`);
+      failedIds.add(f.id);
+      this.fail(f.archivePath, err);
+      this.advance(0, f.size - written);
+    }
+    this.advance(1, 0);
+    await yieldToEventLoop();
+  }
+
+  // ---- 3. Hardlinks to files restored here; otherwise (target outside the selection, or kept) a copy. ----
+
+  private linkHardlinks(wrote: Uint8Array): void {
+    const idOfKey = this.hardlinks.length > 0 ? new Map(this.fileKeys.map((key, id) => [key, id])) : undefined;
+    for (const h of this.hardlinks) {
+      throwIfCancelled(this.options.signal, 'restore');
+      try {
+        if (this.restoreHardlink(h, idOfKey, wrote)) {
+          this.filesRestored++;
+          this.bytesRestored += h.entry.size;
+        }
+      } catch (err) {
+        this.fail(h.archivePath, isCairnError(err) ? err : ioError('create hardlink', h.archivePath, err));
+      }
+      this.advance(1, h.entry.size);
     }
   }
-  Object.assign(progress, meter.sample(progress.bytesDone));
-  progress.currentPath = '';
-  report.flush(progress);
-  return { ...progress, target: dest, conflicts, filesKept, bytesKept, warnings: memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message) };
+
+  /** False when an existing file was kept. */
+  private restoreHardlink(h: PlannedHardlink, idOfKey: Map<string, number> | undefined, wrote: Uint8Array): boolean {
+    const target = h.entry.linkTarget ? idOfKey?.get(`/${displayName(h.entry.linkTarget)}`) : undefined;
+    const linked = target !== undefined && wrote[target] ? this.files[target]! : undefined;
+    const path = this.dirs.pathIn(h.dir, h.entry.name);
+    const st = lstatSync(path, { throwIfNoEntry: false });
+    if (st && !this.options.overwrite) {
+      this.conflicts++;
+      this.filesKept++;
+      this.bytesKept += h.entry.size;
+      this.log.warn(`kept existing ${this.dirs.shown(h.dir)}/${displayName(h.entry.name)} (not overwriting)`);
+      return false;
+    }
+    if (linked) {
+      const [from, to] = this.dirs.pathsIn([linked.dir, linked.name], [h.dir, h.entry.name]);
+      if (st) unlinkSync(to);
+      linkSync(from, to);
+      return true;
+    }
+    const { payloadOffset, size } = h.entry;
+    const job: FileRestoreJob = {
+      id: -1, dir: h.dir, name: h.entry.name, archivePath: h.archivePath, size, payloadOffset, digest: h.entry.digest,
+      mode: h.entry.mode, uid: h.entry.uid, gid: h.entry.gid, mtimeNs: h.entry.mtimeNs,
+    };
+    return restoreFile(job, this.dirs, this.reader.data.slices(payloadOffset, size), this.existing, () => {}, this.reader.chunkDigestOf(payloadOffset, size));
+  }
+
+  // ---- 4. Folder attributes last: a read-only folder would refuse its children, and writing changes mtimes. ----
+
+  private applyFolderAttributes(): void {
+    for (const { entry, dir } of this.folders) {
+      try {
+        const fd = this.dirs.fd(dir);
+        if (isRoot) fchownSync(fd, entry.uid, entry.gid); // before the mode: a chown may clear setgid
+        fchmodSync(fd, entry.mode);
+        futimesSync(fd, nsToTime(entry.mtimeNs), nsToTime(entry.mtimeNs));
+      } catch (err) {
+        this.log.warn(`cannot set the attributes of ${this.dirs.shown(dir)}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private result(): FolderRestoreResult {
+    const { progress } = this;
+    Object.assign(progress, this.meter.sample(progress.bytesDone));
+    progress.currentPath = '';
+    this.report.flush(progress);
+    return {
+      ...progress, target: this.dest, conflicts: this.conflicts, filesKept: this.filesKept, bytesKept: this.bytesKept,
+      filesRestored: this.filesRestored, bytesRestored: this.bytesRestored, failed: this.failed, failedCount: this.failedCount,
+      warnings: this.memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message),
+    };
+  }
 }
 
 /**
@@ -277,16 +410,16 @@ export function batchStarts(files: readonly { size: number }[]): number[] {
   return starts;
 }
 
-type WorkerOutcome = { restored: number[] } | { error: Error };
+type WorkerOutcome = { restored: number[]; failed: { id: number; message: string }[] } | { error: Error };
 
 /**
- * Runs the workers, which take batches of the files in turn, and returns the ids of the files they wrote. Waits
- * until every worker has stopped, also when one fails or the job is cancelled, so nothing is written after this
- * returns or throws.
+ * Runs the workers, which take batches of the files in turn, and returns the ids of the files they wrote and
+ * of those they could not. Waits until every worker has stopped, also when one fails or the job is cancelled,
+ * so nothing is written after this returns or throws.
  */
-async function runRestoreWorkers(root: string, snapshot: SnapshotRef, existing: 'keep' | 'overwrite', jobs: FileRestoreJob[],
-  workers: number, signal: AbortSignal | undefined, advance: (files: number, bytes: number) => void): Promise<number[]> {
-  const batches = batchStarts(jobs);
+async function runRestoreWorkers(work: Omit<RestoreWorkerData, 'batches' | 'shared'>, workers: number, signal: AbortSignal | undefined,
+  advance: (files: number, bytes: number) => void): Promise<{ restored: number[]; failed: { id: number; message: string }[] }> {
+  const batches = batchStarts(work.jobs);
   const shared = new SharedArrayBuffer(8);
   const flag = new Int32Array(shared);
   const stop = (): void => { Atomics.store(flag, 0, 1); };
@@ -297,7 +430,7 @@ async function runRestoreWorkers(root: string, snapshot: SnapshotRef, existing: 
   try {
     const count = Math.min(workers, batches.length - 1);
     outcomes = await Promise.all(Array.from({ length: count }, () => new Promise<WorkerOutcome>((resolvePromise) => {
-      const data: RestoreWorkerData = { root, snapshot, existing, jobs, batches, shared };
+      const data: RestoreWorkerData = { ...work, batches, shared };
       const worker = new Worker(url, { workerData: data });
       let outcome: WorkerOutcome | undefined;
       let exited = false;
@@ -307,7 +440,7 @@ async function runRestoreWorkers(root: string, snapshot: SnapshotRef, existing: 
           advance(m.files, m.bytes);
           return;
         }
-        if (m.type === 'done') outcome ??= { restored: m.restored };
+        if (m.type === 'done') outcome ??= { restored: m.restored, failed: m.failed };
         else {
           outcome ??= { error: new CairnError((m.code as CairnErrorCode | undefined) ?? 'IO', m.message) };
           stop();
@@ -333,5 +466,9 @@ async function runRestoreWorkers(root: string, snapshot: SnapshotRef, existing: 
     // One worker's failure stops the others (they report CANCELLED): report the failure itself.
     throw errors.find((e) => !(isCairnError(e) && e.code === 'CANCELLED')) ?? errors[0]!;
   }
-  return outcomes.flatMap((o) => ('restored' in o ? o.restored : []));
+  return {
+    restored: outcomes.flatMap((o) => ('restored' in o ? o.restored : [])),
+    failed: outcomes.flatMap((o) => ('failed' in o ? o.failed : [])),
+  };
 }
+

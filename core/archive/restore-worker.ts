@@ -3,6 +3,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Datastore } from '../datastore/datastore.js';
 import type { SnapshotRef } from '../backup/backup-names.js';
 import { isCairnError } from '../errors.js';
+import { HeldDirectories, type HeldDirectory } from '../fs/held-directories.js';
 import { FolderArchiveReader } from './folder-reader.js';
 import { restoreFile, type ExistingPolicy, type FileRestoreJob } from './file-writer.js';
 
@@ -11,6 +12,8 @@ export interface RestoreWorkerData {
   snapshot: SnapshotRef;
   existing: ExistingPolicy;
   jobs: FileRestoreJob[];
+  /** The folders the restore planned: reached here from the root's descriptor as on the job's thread. */
+  dirs: { rootPath: string; records: HeldDirectory[] };
   /** Where each batch of `jobs` starts; the last number is jobs.length. */
   batches: number[];
   /** Two Int32s: [0] set to 1 by the job thread to cancel; [1] the next batch to take, shared by the workers. */
@@ -19,37 +22,61 @@ export interface RestoreWorkerData {
 
 export type RestoreWorkerMessage =
   | { type: 'progress'; files: number; bytes: number }
-  /** The ids of the files written (the others were kept: they existed and overwrite was not asked for). */
-  | { type: 'done'; restored: number[] }
+  /** The ids of the files written, and of those that could not be (the others were kept: overwrite was not asked for). */
+  | { type: 'done'; restored: number[]; failed: { id: number; message: string }[] }
   | { type: 'error'; message: string; code?: string };
 
-const { root, snapshot, existing, jobs, batches, shared } = workerData as RestoreWorkerData;
+const { root, snapshot, existing, jobs, dirs: planned, batches, shared } = workerData as RestoreWorkerData;
 const flags = new Int32Array(shared);
 
-try {
-  const reader = new FolderArchiveReader(Datastore.open(root).openSnapshot(snapshot));
-  const restored: number[] = [];
-  let files = 0;
-  let bytes = 0;
-  let last = performance.now();
-  for (let batch = Atomics.add(flags, 1, 1); batch < batches.length - 1; batch = Atomics.add(flags, 1, 1)) {
-    for (let i = batches[batch]!; i < batches[batch + 1]!; i++) {
-      if (Atomics.load(flags, 0) === 1) throw Object.assign(new Error('restore cancelled'), { code: 'CANCELLED' });
-      const job = jobs[i]!;
-      const content = reader.data.slices(job.payloadOffset, job.size);
-      if (restoreFile(job, content, existing, (n) => { bytes += n; }, reader.chunkDigestOf(job.payloadOffset, job.size))) restored.push(job.id);
-      else bytes += job.size; // kept: counts as done, so progress reaches the total
-      files++;
-      if (performance.now() - last > 50) {
-        parentPort!.postMessage({ type: 'progress', files, bytes } satisfies RestoreWorkerMessage);
-        files = 0;
-        bytes = 0;
-        last = performance.now();
+class Batches {
+  private readonly reader = new FolderArchiveReader(Datastore.open(root).openSnapshot(snapshot));
+  private readonly dirs = new HeldDirectories(planned.rootPath, planned.records);
+  readonly restored: number[] = [];
+  readonly failed: { id: number; message: string }[] = [];
+  private files = 0;
+  private bytes = 0;
+  private last = performance.now();
+
+  run(): void {
+    try {
+      for (let batch = Atomics.add(flags, 1, 1); batch < batches.length - 1; batch = Atomics.add(flags, 1, 1)) {
+        for (let i = batches[batch]!; i < batches[batch + 1]!; i++) this.restore(jobs[i]!);
       }
+      this.flush();
+    } finally {
+      this.dirs.close();
     }
   }
-  parentPort!.postMessage({ type: 'progress', files, bytes } satisfies RestoreWorkerMessage);
-  parentPort!.postMessage({ type: 'done', restored } satisfies RestoreWorkerMessage);
+
+  private restore(job: FileRestoreJob): void {
+    if (Atomics.load(flags, 0) === 1) throw Object.assign(new Error('restore cancelled'), { code: 'CANCELLED' });
+    let written = 0;
+    try {
+      const content = this.reader.data.slices(job.payloadOffset, job.size);
+      const chunkDigest = this.reader.chunkDigestOf(job.payloadOffset, job.size);
+      if (restoreFile(job, this.dirs, content, existing, (n) => { written += n; this.bytes += n; }, chunkDigest)) this.restored.push(job.id);
+      else this.bytes += job.size; // kept: counts as done, so progress reaches the total
+    } catch (err) {
+      this.failed.push({ id: job.id, message: (err as Error).message });
+      this.bytes += job.size - written;
+    }
+    this.files++;
+    if (performance.now() - this.last > 50) this.flush();
+  }
+
+  private flush(): void {
+    parentPort!.postMessage({ type: 'progress', files: this.files, bytes: this.bytes } satisfies RestoreWorkerMessage);
+    this.files = 0;
+    this.bytes = 0;
+    this.last = performance.now();
+  }
+}
+
+try {
+  const work = new Batches();
+  work.run();
+  parentPort!.postMessage({ type: 'done', restored: work.restored, failed: work.failed } satisfies RestoreWorkerMessage);
 } catch (err) {
   const e = err as Error & { code?: string };
   parentPort!.postMessage({ type: 'error', message: e.message, code: isCairnError(err) ? err.code : e.code } satisfies RestoreWorkerMessage);

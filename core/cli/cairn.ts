@@ -225,8 +225,12 @@ async function main(argv: string[]): Promise<number> {
           label: `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}` }),
       });
       progress.done();
-      print(values, result, `Restored ${result.filesDone - result.filesKept} files (${formatBytes(result.bytesDone - result.bytesKept)}) to ${result.target}`
+      print(values, result, `Restored ${result.filesRestored} files (${formatBytes(result.bytesRestored)}) to ${result.target}`
         + (result.conflicts > 0 ? `; kept ${result.conflicts} existing files (use --overwrite to replace them)` : ''));
+      if (result.failedCount > 0) {
+        throw new CairnError('IO', `${result.failedCount} ${result.failedCount === 1 ? 'entry' : 'entries'} of the snapshot could not be restored `
+          + `(listed above as 'not restored'); everything else was`);
+      }
       return 0;
     }
     case 'diff': {

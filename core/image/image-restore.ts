@@ -1,10 +1,11 @@
-import { closeSync, ftruncateSync, openSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { resolve } from 'node:path';
-import type { SnapshotRef } from '../backup/backup-names.js';
+import { closeSync, constants, ftruncateSync, lstatSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import { sha256 } from '../chunk-store/digest.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError, ioError } from '../errors.js';
-import { tmpSiblingPath, writeAllSync } from '../fs/atomic-write.js';
+import { writeAllSync } from '../fs/atomic-write.js';
+import { ownedTmpName, removeDeadProcessTmps } from '../fs/owned-tmp.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
 import { RateMeter, throttle, yieldToEventLoop } from '../jobs/rate-meter.js';
 import { pickImageArchive } from './image-archive.js';
@@ -28,18 +29,32 @@ export interface ImageRestoreResult {
 /**
  * Restores an image archive to a file, byte-identical: every chunk's CRC, digest and length is checked.
  * Written to a sibling tmp file and renamed over the target at the end; runs of zero chunks become holes.
+ * The tmp file is named after this process, and a restore removes those that killed restores left beside the
+ * target. The snapshot is held against forget and prune meanwhile.
  */
 export async function restoreImage(store: Datastore, ref: SnapshotRef, target: string, options: ImageRestoreOptions = {}):
   Promise<ImageRestoreResult> {
+  const lock = store.lockSnapshotShared(ref, `restore of ${snapshotPath(ref)}`);
+  try {
+    return await writeImage(store, ref, target, options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function writeImage(store: Datastore, ref: SnapshotRef, target: string, options: ImageRestoreOptions): Promise<ImageRestoreResult> {
   const reader = store.openSnapshot(ref);
   const archive = pickImageArchive(reader.manifest, options.archiveName);
   const index = reader.openIndex(archive);
   const dest = resolve(target);
-  const existing = statSync(dest, { throwIfNoEntry: false });
+  const existing = lstatSync(dest, { throwIfNoEntry: false });
+  if (existing?.isSymbolicLink()) throw new CairnError('PATH_NOT_ALLOWED', `refusing to restore onto ${dest}: it is a symlink`);
   if (existing && !options.overwrite) throw new CairnError('ALREADY_EXISTS', `${dest} already exists (pass --overwrite to replace it)`);
   if (existing && !existing.isFile()) throw new CairnError('INVALID_ARGUMENT', `${dest} exists and is not a regular file`);
+  const folder = dirname(dest);
+  removeDeadProcessTmps(folder, (name) => join(folder, name));
 
-  const tmp = tmpSiblingPath(dest);
+  const tmp = join(folder, ownedTmpName());
   let fd: number | undefined;
   const zeroDigests = new Map<number, string>();
   const meter = new RateMeter(index.size);
@@ -48,7 +63,7 @@ export async function restoreImage(store: Datastore, ref: SnapshotRef, target: s
   };
   const report = throttle((p: ImageTransferProgress) => options.onProgress?.({ ...p }), options.progressIntervalMs ?? 100);
   try {
-    fd = openSync(tmp, 'wx', 0o644);
+    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o644);
     for (let i = 0; i < index.chunkCount; i++) {
       throwIfCancelled(options.signal, 'image restore');
       const start = index.chunkStart(i);

@@ -149,7 +149,7 @@ export function useScratch(): (label?: string) => string {
 export function tmpFiles(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (/\.tmp_/.test(e.name) || /^\.cairn-[0-9a-f]{12}\.tmp$/.test(e.name)) out.push(join(e.parentPath, e.name));
+    if (/\.tmp_/.test(e.name) || /^\.cairn-([A-Za-z0-9]+-\d+-)?[0-9a-f]{12}\.tmp$/.test(e.name)) out.push(join(e.parentPath, e.name));
   }
   return out;
 }
