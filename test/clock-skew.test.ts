@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { backupFolder } from '../core/archive/folder-backup.js';
 import { restoreFolder } from '../core/archive/folder-restore.js';
 import { collectGarbage } from '../core/gc/garbage-collection.js';
@@ -8,7 +8,7 @@ import { forgetSnapshot } from '../core/prune/forget.js';
 import { verify } from '../core/verify/verify.js';
 import { pseudoRandomBytes } from './support/data.js';
 import { useDatastore } from './support/folder-store.js';
-import { cairn, skewedClock, useChildScripts } from './support/processes.js';
+import { cairn, removeFaketimeLeftovers, skewedClock, useChildScripts } from './support/processes.js';
 import { ageChunkStore } from './support/store-files.js';
 import { craftSnapshot } from './support/crafted.js';
 import { expectSameTree, put, useScratch } from './support/tree.js';
@@ -32,6 +32,7 @@ describe('GC with writers whose clocks disagree with its own, by seconds or hour
   const scratch = useScratch();
   const start = useChildScripts();
   let n = 0;
+  afterAll(removeFaketimeLeftovers);
 
   /**
    * Orphaned chunks a new backup will reuse: a tree backed up, its snapshot forgotten, and every stamp a day

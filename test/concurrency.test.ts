@@ -94,7 +94,7 @@ describe('concurrency: backups, GC and prune in separate processes', () => {
       const stop = join(work, `stop-${round}`);
       const go = join(work, `go-${round}`);
       // The writer walks the chunks in the sweep's order, over and over, touching each (or writing it again if
-      // the sweep got there first), so the two meet at many chunks. It starts when the sweep does: started
+      // the sweep got there first), so the two meet at many chunks. It starts once the sweep has begun: started
       // earlier, it could touch every chunk before the sweep looks at one, and there would be no race.
       const writer = await startChild<{ ready: true }>(`
         const { Datastore } = await load('core/datastore/datastore.js');
@@ -121,7 +121,8 @@ describe('concurrency: backups, GC and prune in separate processes', () => {
         emit({ rewritten });
         process.exit(0);
       `);
-      const gc = await collectGarbage(store, { onProgress: (p) => { if (p.phase === 'sweep' && !existsSync(go)) writeFileSync(go, ''); } });
+      // Once the sweep is under way: the writer, faster, catches up with it and they meet from then on.
+      const gc = await collectGarbage(store, { onProgress: (p) => { if (p.phase === 'sweep' && p.prefixesDone > 0 && !existsSync(go)) writeFileSync(go, ''); } });
       writeFileSync(stop, '');
       expect(await writer.exited).toBe(0);
       const report = writer.lines[0] as { rewritten: number };

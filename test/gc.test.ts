@@ -14,6 +14,9 @@ import { PROTECTED_MARKER } from '../core/datastore/datastore.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
 import { pseudoRandomBytes } from './support/data.js';
 import { useDatastore } from './support/folder-store.js';
+import { useChildScripts } from './support/processes.js';
+import { LEASES_DIR } from '../core/locks/lease.js';
+import { LOCKS_DIR } from '../core/locks/process-lock.js';
 import { expectCode } from './support/errors.js';
 import { ageChunkStore, chunkDirNames, chunksOnDisk, snapshotDigests } from './support/store-files.js';
 import { expectSameTree, put, useScratch } from './support/tree.js';
@@ -287,5 +290,36 @@ describe('garbage collection', () => {
     const first = collectGarbage(store);
     await expectCode(collectGarbage(store), 'LOCKED', /garbage collection started .* by pid/);
     await first;
+  });
+});
+
+describe('GC removes what killed processes left in .locks', () => {
+  const ds = useDatastore();
+  const start = useChildScripts();
+
+  it('leases of killed readers, locks of killed forgets and their holder records go; a live holder\'s stay', async () => {
+    const dead = await start(`
+      const { acquireSharedLock, acquireExclusiveResourceLock } = await load('core/locks/shared-lock.js');
+      const root = ${JSON.stringify(ds.root)};
+      acquireSharedLock(root, 'snap.host.a.1700000000', 'restore of host/a');
+      acquireSharedLock(root, 'snap.host.a.1700000001', 'restore of host/a');
+      acquireExclusiveResourceLock(root, 'snap.host.b.1700000000', 'forget of host/b');
+      ready({});
+      setInterval(() => {}, 1 << 30);
+    `);
+    const live = await start(`
+      const { acquireSharedLock } = await load('core/locks/shared-lock.js');
+      acquireSharedLock(${JSON.stringify(ds.root)}, 'snap.host.c.1700000000', 'restore of host/c');
+      ready({});
+      setInterval(() => {}, 1 << 30);
+    `);
+    await dead.kill();
+    const locks = join(ds.root, LOCKS_DIR);
+    expect(readdirSync(join(locks, LEASES_DIR)).length).toBe(6);
+    const result = await collectGarbage(ds.store);
+    expect(result.completed).toBe(true);
+    expect(readdirSync(join(locks, LEASES_DIR)).sort()).toEqual([expect.stringMatching(/^snap\.host\.c\.1700000000@.*\.json$/), expect.stringMatching(/^snap\.host\.c\.1700000000@.*\.lock$/)]);
+    expect(readdirSync(locks).filter((n) => n.includes('host.b'))).toEqual([]);
+    await live.kill();
   });
 });

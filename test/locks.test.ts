@@ -2,18 +2,19 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { acquireLease, LEASES_DIR, listLiveLeases } from '../core/locks/lease.js';
 import { acquireExclusiveLock, LOCKS_DIR } from '../core/locks/process-lock.js';
 import { acquireExclusiveResourceLock, acquireSharedLock } from '../core/locks/shared-lock.js';
 import { MemoryLogger } from '../core/log.js';
 import { expectCode } from './support/errors.js';
-import { DIST, skewedClock, useChildScripts } from './support/processes.js';
+import { DIST, removeFaketimeLeftovers, skewedClock, useChildScripts } from './support/processes.js';
 import { useScratch } from './support/tree.js';
 
 describe('cross-process locks', () => {
   const scratch = useScratch();
   const start = useChildScripts();
+  afterAll(removeFaketimeLeftovers);
 
   function holdInChild(root: string, code: string): ReturnType<typeof start> {
     return start(`

@@ -11,6 +11,7 @@ import { openIndex } from '../index/index-reader.js';
 import type { ChunkIndex } from '../index/index-format.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { throttle, yieldToEventLoop } from '../jobs/rate-meter.js';
+import { removeDeadLocks } from '../locks/lock-cleanup.js';
 import { acquireExclusiveLock } from '../locks/process-lock.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import { forgetSnapshot } from '../prune/forget.js';
@@ -106,6 +107,8 @@ class GarbageCollection {
 
   /** The cutoff, from the store's clock and the writers running now (docs/GC.md). */
   private start(): void {
+    const cleaned = removeDeadLocks(this.store.root, this.log);
+    if (cleaned.leases + cleaned.locks > 0) this.log.info(`removed ${cleaned.leases} lease file(s) and ${cleaned.locks} lock(s) that stopped processes left`);
     this.clock.measure();
     const started = this.clock.now();
     const startedLocal = Date.now();
@@ -268,10 +271,10 @@ class GarbageCollection {
 
   private async sweep(): Promise<void> {
     this.log.info('GC phase 2: sweeping unused chunks');
-    this.progress.phase = 'sweep';
-    this.report.flush(this.progress);
     const chunksDir = this.store.chunks.chunksDir;
     const { real, refused } = sweepablePrefixes(chunksDir);
+    this.progress.phase = 'sweep';
+    this.report.flush(this.progress);
     for (const path of refused.slice(0, MAX_WARNINGS_OF_A_KIND)) {
       this.log.warn(`did not sweep ${path}: it is a symlink, and GC never follows a symlink inside a datastore; nothing behind it was deleted`);
     }

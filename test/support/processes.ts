@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -160,4 +160,26 @@ export function skewedClock(offset: string): NodeJS.ProcessEnv {
   const lib = FAKETIME_LIBS.find((p) => existsSync(p));
   if (!lib) throw new Error(`libfaketime is not installed (apt-get install faketime); looked in ${FAKETIME_LIBS.join(', ')}`);
   return { LD_PRELOAD: lib, FAKETIME: offset };
+}
+
+/**
+ * libfaketime keeps a shared-memory segment per process in /dev/shm and removes it at exit; a process killed with
+ * SIGKILL leaves it behind. Removes those whose process is gone.
+ */
+export function removeFaketimeLeftovers(): void {
+  let names: string[];
+  try {
+    names = readdirSync('/dev/shm');
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const m = /^(?:sem\.)?faketime_(?:shm|sem)_(\d+)$/.exec(name);
+    if (!m) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch {
+      rmSync(`/dev/shm/${name}`, { force: true });
+    }
+  }
 }
