@@ -275,8 +275,11 @@ describe('cairn CLI: store maintenance (gc, prune, forget, protect, notes, verif
     expect(lines[0]).toMatch(new RegExp(`^FAILED\\s+${escape(s)}$`));
     expect(lines[1]).toMatch(new RegExp(`^ {2}${escape(DATA_ARCHIVE)}: chunk ${hex}: CRC mismatch .*moved aside to ${hex}\\.0\\.bad$`));
     expect(lines[2]).toBe('    affected: /precious.bin');
-    expect(lines.at(-1)).toMatch(/^FAILED: verified 1 snapshot .*: 0 ok, 1 failed; 1 bad chunk moved aside$/);
+    expect(lines.at(-1)).toMatch(/^FAILED: verified 1 snapshot .*: 0 ok, 1 failed; 1 damaged chunk$/);
 
+    // Moved aside, the chunk is missing now: said as missing, not as damaged or moved aside.
+    const text = await cairn(['verify', root, 'host/vf']);
+    expect(text.stdout.trimEnd().split('\n').at(-1)).toMatch(/^FAILED: verified 1 snapshot .*: 0 ok, 1 failed; 1 chunk missing$/);
     const again = await cairn(['verify', root, 'host/vf', '--json']);
     expect(again.code).toBe(1);
     expect(again.stderr).toBe('cairn: error: verification failed: 1 of 1 snapshot has problems\n');

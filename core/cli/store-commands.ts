@@ -269,7 +269,7 @@ function verifyReport(r: VerifyResult): string {
   const skipped = count('skipped');
   lines.push(`${failed > 0 ? 'FAILED: ' : 'OK: '}verified ${plural(r.snapshots.length, 'snapshot')} (${formatBytes(r.bytesDone)}, `
     + `${plural(r.chunksChecked, 'chunk')}) in ${formatDuration(r.elapsedMs / 1000)}: ${count('ok')} ok, ${failed} failed`
-    + `${skipped > 0 ? `, ${skipped} skipped` : ''}${r.corruptChunks > 0 ? `; ${plural(r.corruptChunks, 'bad chunk')} moved aside` : ''}`
+    + `${skipped > 0 ? `, ${skipped} skipped` : ''}${r.corruptChunks > 0 ? `; ${plural(r.corruptChunks, 'damaged chunk')}` : ''}`
     + `${r.missingChunks > 0 ? `; ${plural(r.missingChunks, 'chunk')} missing` : ''}`);
   return lines.join('\n');
 }

@@ -357,7 +357,7 @@ function defaultOwner(): string {
  * not followed (GC and forget say so when they meet it).
  */
 function listLayoutDirs(dir: string): string[] {
-  if (lstatSync(dir, { throwIfNoEntry: false })?.isSymbolicLink()) return [];
+  if (isSymlink(dir)) return [];
   let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
@@ -367,6 +367,14 @@ function listLayoutDirs(dir: string): string[] {
     throw ioError('list', dir, err);
   }
   return entries.filter((e) => e.isDirectory()).map((e) => e.name);
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+  } catch {
+    return false; // ENOTDIR and the like: nothing to list there anyway
+  }
 }
 
 function listNames(dir: string): string[] | undefined {

@@ -43,6 +43,7 @@ export interface VerifyProgress extends RateSample {
   bytesDone: number;
   bytesTotal: number;
   chunksChecked: number;
+  /** Chunks found damaged (missing ones are counted in the result's missingChunks). */
   corruptChunks: number;
   currentSnapshot: string;
 }
@@ -243,7 +244,7 @@ class VerifyJob {
     } else {
       this.corrupt.set(hex, verdict.message);
       if (verdict.missing) this.missing.add(hex);
-      this.progress.corruptChunks++;
+      else this.progress.corruptChunks++;
       this.options.log?.warn(`${where}: ${verdict.message}`);
     }
     return verdict;
