@@ -176,7 +176,7 @@ describe('Datastore.open', () => {
 describe('a datastore', () => {
   const { store, observed } = useSharedStore();
 
-  it('is created by resuming an interrupted create: .cairn-store.json, an empty .lock and all 65536 .chunks directories', async () => {
+  it('is created by resuming an interrupted create: .cairn-store.json, an empty .lock, all 65536 .chunks directories and the 1 MiB reserve', async () => {
     const seen = observed();
     // What the interrupted create left behind: only .lock and a partial .chunks, which is not yet a datastore.
     expect(seen.interruptedEntries).toEqual(['.chunks', '.lock']);
@@ -187,7 +187,8 @@ describe('a datastore', () => {
     expect(seen.progress.at(-1)).toEqual([65536, 65536]);
 
     const root = store().root;
-    expect(readdirSync(root).filter((e) => e.startsWith('.')).sort()).toEqual(['.cairn-store.json', '.chunks', '.lock']);
+    expect(readdirSync(root).filter((e) => e.startsWith('.')).sort()).toEqual(['.cairn-reserve', '.cairn-store.json', '.chunks', '.lock']);
+    expect(statSync(join(root, '.cairn-reserve')).size).toBe(1024 * 1024);
     expect(statSync(join(root, '.lock')).size).toBe(0);
     const prefixes = readdirSync(join(root, '.chunks'));
     expect(prefixes.length).toBe(65536);

@@ -11,6 +11,7 @@ import type { Compression } from '../datastore/datastore-config.js';
 import type { SyncLevel } from '../chunk-store/chunk-store.js';
 import { CairnError } from '../errors.js';
 import { formatBytes, formatDuration, formatRate, parseSize, table } from './format.js';
+import { openStore } from './open-store.js';
 import { need, snapshotArg, STORE_COMMAND_OPTIONS, STORE_COMMANDS, UsageError } from './store-commands.js';
 import { TtyProgress } from './tty-progress.js';
 
@@ -126,7 +127,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'backup-image': {
-      const store = Datastore.open(need(args, 0, '<store>'));
+      const store = openStore(need(args, 0, '<store>'));
       const file = need(args, 1, '<file>');
       const { backupImage } = await import('../image/image-backup.js');
       const result = await backupImage(store, file, {
@@ -142,7 +143,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'restore-image': {
-      const store = Datastore.open(need(args, 0, '<store>'));
+      const store = openStore(need(args, 0, '<store>'));
       const ref = parseSnapshotPath(need(args, 1, '<snapshot>'));
       if (values.to === undefined) throw new UsageError('missing --to <file>');
       const { restoreImage } = await import('../image/image-restore.js');
@@ -155,7 +156,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'groups': {
-      const store = Datastore.open(need(args, 0, '<store>'));
+      const store = openStore(need(args, 0, '<store>'));
       const groups = store.listGroups();
       const rows = [['GROUP', 'SNAPSHOTS', 'LAST BACKUP', 'OWNER'],
         ...groups.map((g) => [g.path, String(g.snapshotCount), g.lastBackup ? when(g.lastBackup) : '-', g.owner ?? '-'])];
@@ -163,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'snapshots': {
-      const store = Datastore.open(need(args, 0, '<store>'));
+      const store = openStore(need(args, 0, '<store>'));
       const groups = args[1] !== undefined ? [parseGroupPath(args[1])] : store.listGroups();
       const snapshots = groups.flatMap((g) => store.listSnapshots(g));
       const rows = [['SNAPSHOT', 'STATE', 'FILES'], ...snapshots.map((s) => [
@@ -172,7 +173,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'backup': {
-      const store = Datastore.open(need(args, 0, '<store>'));
+      const store = openStore(need(args, 0, '<store>'));
       const dir = need(args, 1, '<dir>');
       const result = await backupFolder(store, dir, {
         id: values.id, excludes: values.exclude, chunkSize: chunkSizeOption(values), signal: abort.signal,
@@ -193,7 +194,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'ls': {
-      const store = Datastore.open(need(args, 0, '<store>'));
+      const store = openStore(need(args, 0, '<store>'));
       const reader = new FolderArchiveReader(store.openSnapshot(snapshotArg(store, need(args, 1, '<snapshot>'))));
       const entries = reader.list(args[2] ?? '').map(entryInfo);
       const rows = entries.map((e) => [e.kind === 'directory' ? 'd' : e.kind === 'symlink' ? 'l' : e.kind === 'hardlink' ? 'h' : '-',
@@ -203,7 +204,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'cat': {
-      const store = Datastore.open(need(args, 0, '<store>'));
+      const store = openStore(need(args, 0, '<store>'));
       const reader = new FolderArchiveReader(store.openSnapshot(snapshotArg(store, need(args, 1, '<snapshot>'))));
       const path = need(args, 2, '<path>');
       const entry = reader.get(path);
@@ -214,7 +215,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'restore': {
-      const store = Datastore.open(need(args, 0, '<store>'));
+      const store = openStore(need(args, 0, '<store>'));
       const ref = snapshotArg(store, need(args, 1, '<snapshot>'));
       if (values.to === undefined) throw new UsageError('missing --to <dir>');
       const { restoreFolder } = await import('../archive/folder-restore.js');
@@ -234,7 +235,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'diff': {
-      const store = Datastore.open(need(args, 0, '<store>'));
+      const store = openStore(need(args, 0, '<store>'));
       const { diffSnapshots } = await import('../archive/snapshot-diff.js');
       const diff = diffSnapshots(store, snapshotArg(store, need(args, 1, '<snapshot-a>')), snapshotArg(store, need(args, 2, '<snapshot-b>')));
       const sign = { added: '+', removed: '-', changed: 'M' } as const;

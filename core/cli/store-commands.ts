@@ -9,6 +9,7 @@ import { exclusiveLockHolder } from '../locks/process-lock.js';
 import type { KeepOptions } from '../prune/prune-selection.js';
 import type { VerifyResult, VerifyTarget } from '../verify/verify.js';
 import { formatAgo, formatBytes, formatDuration, table } from './format.js';
+import { openStore } from './open-store.js';
 import type { TtyProgress } from './tty-progress.js';
 
 /**
@@ -90,7 +91,7 @@ function indent(rows: string[][], prefix = '  '): string {
 // ---- gc ----
 
 const gc: Command = async (args, ctx) => {
-  const store = Datastore.open(need(args, 0, '<store>'));
+  const store = openStore(need(args, 0, '<store>'));
   const { collectGarbage } = await import('../gc/garbage-collection.js');
   const result = await collectGarbage(store, {
     signal: ctx.signal,
@@ -144,7 +145,7 @@ function keepOptions(values: StoreCommandValues): KeepOptions {
 }
 
 const prune: Command = async (args, ctx) => {
-  const store = Datastore.open(need(args, 0, '<store>'));
+  const store = openStore(need(args, 0, '<store>'));
   const text = need(args, 1, '<group>');
   const keep = keepOptions(ctx.values);
   const group = existingGroup(store, text);
@@ -171,7 +172,7 @@ const prune: Command = async (args, ctx) => {
 // ---- forget, delete-group ----
 
 const forget: Command = async (args, ctx) => {
-  const store = Datastore.open(need(args, 0, '<store>'));
+  const store = openStore(need(args, 0, '<store>'));
   const text = need(args, 1, '<snapshot>');
   if (text.split('/').length === 2) {
     throw new CairnError('INVALID_ARGUMENT', `forget needs a snapshot (type/id/time), not the group ${text}; cairn delete-group removes a whole group`);
@@ -185,7 +186,7 @@ const forget: Command = async (args, ctx) => {
 };
 
 const deleteGroupCommand: Command = async (args, ctx) => {
-  const store = Datastore.open(need(args, 0, '<store>'));
+  const store = openStore(need(args, 0, '<store>'));
   const text = need(args, 1, '<group>');
   const group = existingGroup(store, text);
   const { deleteGroup } = await import('../prune/forget.js');
@@ -200,7 +201,7 @@ const deleteGroupCommand: Command = async (args, ctx) => {
 
 function protection(value: boolean): Command {
   return async (args, ctx) => {
-    const store = Datastore.open(need(args, 0, '<store>'));
+    const store = openStore(need(args, 0, '<store>'));
     const ref = snapshotArg(store, need(args, 1, '<snapshot>'));
     store.setProtected(ref, value);
     const path = snapshotPath(ref);
@@ -211,7 +212,7 @@ function protection(value: boolean): Command {
 }
 
 const notes: Command = async (args, ctx) => {
-  const store = Datastore.open(need(args, 0, '<store>'));
+  const store = openStore(need(args, 0, '<store>'));
   const ref = snapshotArg(store, need(args, 1, '<snapshot>'));
   const path = snapshotPath(ref);
   const text = ctx.values.set;
@@ -236,7 +237,7 @@ function verifyTarget(store: Datastore, text: string | undefined): VerifyTarget 
 }
 
 const verifyCommand: Command = async (args, ctx) => {
-  const store = Datastore.open(need(args, 0, '<store>'));
+  const store = openStore(need(args, 0, '<store>'));
   const target = verifyTarget(store, args[1]);
   const { verify } = await import('../verify/verify.js');
   const result = await verify(store, target, {
@@ -277,7 +278,7 @@ function verifyReport(r: VerifyResult): string {
 // ---- status ----
 
 const status: Command = async (args, ctx) => {
-  const store = Datastore.open(need(args, 0, '<store>'));
+  const store = openStore(need(args, 0, '<store>'));
   const chunks = store.chunks.stats();
   const groups = store.listGroups();
   const snapshots = groups.flatMap((g) => store.listSnapshots(g));

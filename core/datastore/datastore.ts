@@ -21,6 +21,7 @@ import { BackupSession, groupLockName, snapshotLockName } from './backup-session
 import { CONFIG_FILE, newConfig, readConfig, writeConfig, type DatastoreConfig, type DatastoreOptions } from './datastore-config.js';
 import { SnapshotReader } from './snapshot-reader.js';
 import { chooseSnapshotTime } from './snapshot-time.js';
+import { makeReserve, RESERVE_FILE, withReserve } from './space-reserve.js';
 import { SnapshotWriter } from './snapshot-writer.js';
 
 export const OWNER_FILE = 'owner';
@@ -69,7 +70,7 @@ export class Datastore {
       if (code !== 'ENOENT') throw ioError('read', abs, err);
     }
     // A directory with only what an interrupted create leaves behind may be resumed; anything else is refused.
-    const foreign = entries.filter((e) => e !== '.chunks' && e !== '.lock');
+    const foreign = entries.filter((e) => e !== '.chunks' && e !== '.lock' && e !== RESERVE_FILE);
     if (foreign.length > 0) {
       throw new CairnError('ALREADY_EXISTS', `${abs} is not empty (found ${foreign.slice(0, 3).join(', ')}); choose an empty or new folder`);
     }
@@ -81,6 +82,7 @@ export class Datastore {
     }
     const log = options.log ?? silentLogger;
     const chunks = await ChunkStore.create(abs, { syncLevel: config.syncLevel, log, onProgress: options.onProgress, signal: options.signal });
+    makeReserve(abs);
     writeConfig(abs, config);
     return new Datastore(abs, config, chunks, log);
   }
@@ -233,9 +235,10 @@ export class Datastore {
     return BackupSession.start(this.root, group, this.log, purpose);
   }
 
-  /** The group alone, exclusively (deleting a group). */
+  /** The group alone, exclusively (deleting a group); on a full disk from the store's reserve. */
   lockGroup(group: BackupGroupRef, purpose: string): HeldLock {
-    return acquireExclusiveLock(this.root, groupLockName({ type: assertBackupType(group.type), id: assertBackupId(group.id) }), purpose, this.log);
+    const name = groupLockName({ type: assertBackupType(group.type), id: assertBackupId(group.id) });
+    return withReserve(this.root, this.log, () => acquireExclusiveLock(this.root, name, purpose, this.log));
   }
 
   /** Readers of a snapshot (restore, browse, verify): any number, but no forget meanwhile. */
@@ -243,9 +246,13 @@ export class Datastore {
     return acquireSharedLock(this.root, snapshotLockName(this.checkedRef(ref)), purpose, this.log);
   }
 
-  /** Forget and prune: alone with the snapshot; fails (naming the holder) while a backup or reader holds it. */
+  /**
+   * Forget and prune: alone with the snapshot; fails (naming the holder) while a backup or reader holds it. On a
+   * full disk the locks are taken from the store's reserve (space-reserve.ts): freeing space must work then.
+   */
   lockSnapshotExclusive(ref: SnapshotRef, purpose: string): HeldLock {
-    return acquireExclusiveResourceLock(this.root, snapshotLockName(this.checkedRef(ref)), purpose, this.log);
+    const name = snapshotLockName(this.checkedRef(ref));
+    return withReserve(this.root, this.log, () => acquireExclusiveResourceLock(this.root, name, purpose, this.log));
   }
 
   /** Backups and other chunk writers that run now, in any process. */

@@ -15,6 +15,7 @@ import { removeDeadLocks } from '../locks/lock-cleanup.js';
 import { acquireExclusiveLock } from '../locks/process-lock.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import { forgetSnapshot } from '../prune/forget.js';
+import { makeReserve, RESERVE_FILE, withReserve } from '../datastore/space-reserve.js';
 import { writeGcStatus, type GcStatus } from './gc-status.js';
 import { checkExplicitStamps } from './stamp-check.js';
 import { listGroups, walkStore, type StoreWalk } from './store-walk.js';
@@ -61,7 +62,8 @@ export type GcResult = GcStatus & { warnings: string[] };
  * the store's clock.
  */
 export async function collectGarbage(store: Datastore, options: GcOptions = {}): Promise<GcResult> {
-  const lock = acquireExclusiveLock(store.root, 'gc', 'garbage collection', store.log);
+  // On a full disk the lock is taken from the store's reserve, which GC makes again once it has freed room.
+  const lock = withReserve(store.root, options.log, () => acquireExclusiveLock(store.root, 'gc', 'garbage collection', store.log));
   try {
     return await new GarbageCollection(store, { ...options, signal: anySignal(options.signal, lock.signal) }).run();
   } finally {
@@ -336,6 +338,7 @@ class GarbageCollection {
     status.completed = true;
     this.log.info(`GC done: removed ${status.removedChunks} chunks (${status.removedBytes} bytes), ${status.pendingChunks} pending, ${status.diskChunks} in use`);
     writeGcStatus(this.store.root, status, this.log);
+    if (makeReserve(this.store.root)) this.log.info(`made the store's reserve of 1 MiB again (${RESERVE_FILE})`);
     return { ...status, warnings: this.memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message) };
   }
 

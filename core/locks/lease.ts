@@ -69,7 +69,12 @@ export function acquireLease(storeRoot: string, resource: string, kind: LeaseKin
   } catch (err) {
     throw new CairnError('IO', `cannot take a lease in ${dir}: ${(err as Error).message}`, { cause: err });
   }
-  writeFileAtomicSync(`${target}.json`, JSON.stringify(info));
+  try {
+    writeFileAtomicSync(`${target}.json`, JSON.stringify(info));
+  } catch (err) {
+    try { release(); } catch { /* gone */ }
+    throw err;
+  }
   let released = false;
   return {
     info,
