@@ -1,5 +1,5 @@
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, constants, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { JobProgress, JobSpec } from '../contract/jobs.js';
 import { EntryKind } from '../core/archive/archive-format.js';
 import { backupFolder } from '../core/archive/folder-backup.js';
@@ -13,6 +13,7 @@ import { computePrune } from '../core/prune/prune-selection.js';
 import { pruneGroup } from '../core/prune/prune.js';
 import { verify, type VerifyTarget } from '../core/verify/verify.js';
 import { CairnError, ioError } from '../core/errors.js';
+import { ownedTmpName, removeDeadProcessTmps } from '../core/fs/owned-tmp.js';
 import { throwIfCancelled } from '../core/jobs/cancel.js';
 import type { Logger } from '../core/log.js';
 
@@ -163,9 +164,17 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
       if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink) {
         throw new CairnError('INVALID_ARGUMENT', `${spec.path} is not a file`);
       }
-      const tmp = join(dirname(spec.target), `.${basename(spec.target)}.cairn-tmp`);
+      // Created exclusively under a name nobody can plant a symlink at in advance, and never followed.
+      const folder = dirname(spec.target);
+      removeDeadProcessTmps(folder, (name) => join(folder, name));
+      const tmp = join(folder, ownedTmpName());
       let done = 0;
-      const fd = openSync(tmp, 'w', 0o600);
+      let fd: number;
+      try {
+        fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+      } catch (err) {
+        throw ioError('write', spec.target, err);
+      }
       try {
         for (const slice of reader.fileContent(entry)) {
           throwIfCancelled(ctx.signal, 'save');

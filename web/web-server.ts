@@ -55,6 +55,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Frame-Options', 'DENY'); // beside CSP frame-ancestors, for browsers that know only this one
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     if (!ourOrigins().map((o) => o.slice('http://'.length)).includes(req.headers.host ?? '')) {
@@ -73,11 +74,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       const action = url.pathname.slice('/api/'.length);
       if (req.method !== 'POST' || !isActionName(action)) return sendJson(res, 404, { ok: false, error: { code: 'BAD_REQUEST', message: `no action ${action}` } });
       if (origin === undefined) return sendText(res, 403, 'Actions need an Origin header.');
-      if (!(req.headers['content-type'] ?? '').startsWith('application/json')) return sendText(res, 415, 'Actions take JSON.');
+      if (!isJsonContentType(req.headers['content-type'])) return sendText(res, 415, 'Actions take JSON (Content-Type: application/json).');
+      if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) return refuseLargeBody(req, res);
       let payload: unknown;
       try {
         payload = JSON.parse(await readBody(req));
       } catch (err) {
+        if (err instanceof BodyTooLarge) return refuseLargeBody(req, res);
         return sendJson(res, 400, { ok: false, error: { code: 'BAD_REQUEST', message: err instanceof Error ? err.message : 'bad body' } });
       }
       return sendJson(res, 200, await options.service.handle(action, payload));
@@ -167,6 +170,21 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   };
 }
 
+/** `application/json`, exactly (any case), with no parameter but a UTF-8 charset. */
+function isJsonContentType(header: string | undefined): boolean {
+  const [type, ...params] = (header ?? '').split(';').map((p) => p.trim().toLowerCase());
+  return type === 'application/json' && params.every((p) => p === 'charset=utf-8');
+}
+
+class BodyTooLarge extends Error {}
+
+/** 413, said before the connection is closed (the rest of the body is not read). */
+function refuseLargeBody(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('Connection', 'close');
+  res.on('finish', () => req.socket.destroy());
+  sendText(res, 413, `Request bodies are limited to ${MAX_BODY} bytes.`);
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
@@ -174,8 +192,9 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on('data', (part: Buffer) => {
       size += part.length;
       if (size > MAX_BODY) {
-        reject(new Error('request body too large'));
-        req.destroy();
+        req.removeAllListeners('data');
+        req.pause();
+        reject(new BodyTooLarge('request body too large'));
         return;
       }
       parts.push(part);

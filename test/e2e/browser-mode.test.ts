@@ -68,6 +68,21 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     expect(await post(host.token, host.origin)).toBe(200);
     expect(await httpStatus(port, '/api/events?token=wrong', { Host: hostHeader })).toBe(403);
     expect(await httpStatus(port, '/assets/../../package.json', { Host: hostHeader })).toBe(404);
+    // JSON exactly: a look-alike type is refused; an oversized body gets 413, not a reset.
+    const postAs = (type: string, body = '{}') => httpStatus(port, '/api/jobs.list',
+      { Host: hostHeader, Origin: host.origin, Authorization: `Bearer ${host.token}`, 'Content-Type': type }, 'POST', body);
+    expect(await postAs('application/json; charset=utf-8')).toBe(200);
+    expect(await postAs('application/jsonx')).toBe(415);
+    expect(await postAs('application/json-patch+json')).toBe(415);
+    expect(await postAs('application/json; charset=latin1')).toBe(415);
+    expect(await postAs('application/json', `{"pad":"${'x'.repeat(2 * 1024 * 1024)}"}`)).toBe(413);
+    const headers = await new Promise<Record<string, unknown>>((resolveHeaders, reject) => {
+      request({ host: '127.0.0.1', port, path: `/?token=${host.token}`, headers: { Host: hostHeader } }, (res) => {
+        res.resume();
+        resolveHeaders(res.headers);
+      }).on('error', reject).end();
+    });
+    expect(headers['x-frame-options']).toBe('DENY');
 
     const denied = await context.newPage();
     const response = await denied.goto(`${host.origin}/?token=not-the-token`);

@@ -1,4 +1,6 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../contract/errors.js';
@@ -95,9 +97,18 @@ describe('HostService on a real datastore', () => {
     expect(readFileSync(join(target, 'reports', '2026', 'q1.bin')).equals(readFileSync(join(source, 'reports', '2026', 'q1.bin')))).toBe(true);
 
     const saved = join(ctx.base, 'saved-notes.txt');
+    // A symlink planted where the save's tmp file used to go (a predictable name) must not be written through;
+    // a tmp file a killed save left is removed.
+    const victim = join(ctx.base, 'victim.txt');
+    writeFileSync(victim, 'not to be touched');
+    symlinkSync(victim, join(ctx.base, '.saved-notes.txt.cairn-tmp'));
+    const leftover = join(ctx.base, `.cairn-${hostname().replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}-${spawnSync(process.execPath, ['-e', '']).pid}-0123456789ab.tmp`);
+    writeFileSync(leftover, 'left by a killed save');
     const exported = await runJob(ctx.service, { kind: 'export-file', store: storePath, snapshot: ref, path: 'notes.txt', target: saved });
     expect(exported.status, exported.error?.message).toBe('done');
     expect(readFileSync(saved, 'utf8')).toBe('remember the milk\n');
+    expect(readFileSync(victim, 'utf8')).toBe('not to be touched');
+    expect(existsSync(leftover)).toBe(false);
 
     const prot = await call<SnapshotRow>(ctx.service, 'snapshot.set-protected', { store: storePath, snapshot: ref, protected: true });
     expect(prot.protected).toBe(true);
