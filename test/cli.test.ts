@@ -193,6 +193,11 @@ describe('cairn CLI', () => {
     const r = await cairn(['restore-image', store, snapshot, '--to', target, '--overwrite']);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(target).equals(data)).toBe(true);
+    // A group where a snapshot is expected means its newest finished snapshot, as for every command.
+    const group = snapshot.split('/').slice(0, 2).join('/');
+    const byGroup = await cairn(['restore-image', store, group, '--to', join(dir, 'by-group.img')]);
+    expect(byGroup.code, byGroup.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'by-group.img')).equals(data)).toBe(true);
   });
 
   it('reports errors as one line with exit code 1 and no stack trace', async () => {
@@ -210,7 +215,7 @@ describe('cairn CLI', () => {
       /snapshot host\/disk\/2020-01-01T00:00:00Z does not exist/);
     expectError(await cairn(['restore-image', store, 'host/disk/yesterday', '--to', to]), /invalid snapshot time "yesterday"/);
     expectError(await cairn(['restore-image', store, 'host/../2020-01-01T00:00:00Z', '--to', to]), /invalid backup id "\.\."/);
-    expectError(await cairn(['restore-image', store, 'host/disk', '--to', to]), /invalid snapshot "host\/disk"/);
+    expectError(await cairn(['restore-image', store, 'host/nothing', '--to', to]), /group host\/nothing has no finished snapshot/);
     expectError(await cairn(['restore-image', store, 'pc/disk/2020-01-01T00:00:00Z', '--to', to]), /invalid backup type "pc"/);
     expectError(await cairn(['snapshots', store, 'host/a/b']), /invalid group "host\/a\/b"/);
     expect(existsSync(to)).toBe(false);

@@ -8,6 +8,7 @@ import type { Datastore, SnapshotInfo } from '../datastore/datastore.js';
 import { CairnError, errnoCode, isCairnError } from '../errors.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
+import { isSameOrInside } from '../fs/inside-root.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import type { DynamicIndexReader } from '../index/dynamic-index.js';
 import {
@@ -122,6 +123,9 @@ export async function backupFolder(store: Datastore, source: string, options: Fo
   const root = resolve(source);
   const id = options.id !== undefined ? assertBackupId(options.id) : toBackupId(basename(root));
   if (!id) throw new CairnError('INVALID_NAME', `cannot derive a backup id from ${root}; choose one`);
+  if (isSameOrInside(root, store.root)) {
+    throw new CairnError('PATH_NOT_ALLOWED', `the datastore ${store.root} is inside ${root}: a backup would copy the store into itself; back up a folder beside it`);
+  }
   const group = { type: 'host' as const, id };
   const session = store.startBackup(group);
   try {

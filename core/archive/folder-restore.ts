@@ -1,10 +1,12 @@
-import { fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, mkdirSync, symlinkSync, unlinkSync } from 'node:fs';
+import { fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, symlinkSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError, ioError, isCairnError, type CairnErrorCode } from '../errors.js';
 import { HeldDirectories } from '../fs/held-directories.js';
+import { assertRestoreTarget } from '../fs/inside-root.js';
+import { makeDirectories } from '../fs/make-directories.js';
 import { removeDeadProcessTmps } from '../fs/owned-tmp.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
@@ -81,6 +83,7 @@ const MAX_FAILURES_LISTED = 1000;
  */
 export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: string, options: FolderRestoreOptions = {}):
   Promise<FolderRestoreResult> {
+  assertRestoreTarget(store.root, target);
   // Held for the whole restore: the snapshot cannot be forgotten (or pruned) under it.
   const lock = store.lockSnapshotShared(ref, `restore of ${snapshotPath(ref)}`);
   try {
@@ -130,11 +133,11 @@ class FolderRestore {
 
   async run(): Promise<FolderRestoreResult> {
     const selected = this.reader.locate(this.options.path ?? '');
-    if (lstatSync(this.dest, { throwIfNoEntry: false })?.isSymbolicLink()) {
+    if (lstatOrThrow(this.dest)?.isSymbolicLink()) {
       throw new CairnError('PATH_NOT_ALLOWED', `refusing to restore into ${this.dest}: it is a symlink (give the folder it leads to instead)`);
     }
     try {
-      mkdirSync(this.dest, { recursive: true });
+      makeDirectories(this.dest);
     } catch (err) {
       throw ioError('create the restore target', this.dest, err);
     }
@@ -378,6 +381,14 @@ class FolderRestore {
       filesRestored: this.filesRestored, bytesRestored: this.bytesRestored, failed: this.failed, failedCount: this.failedCount,
       warnings: this.memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message),
     };
+  }
+}
+
+function lstatOrThrow(path: string): ReturnType<typeof lstatSync> {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch (err) {
+    throw ioError('restore into', path, err);
   }
 }
 

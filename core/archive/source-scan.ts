@@ -1,5 +1,5 @@
 import { constants, lstatSync, readdirSync, type BigIntStats } from 'node:fs';
-import { CairnError, errnoCode } from '../errors.js';
+import { CairnError, errnoCode, ioError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
 import { yieldToEventLoop } from '../jobs/rate-meter.js';
@@ -154,7 +154,7 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
   try {
     rootStat = lstatSync(root, { bigint: true });
   } catch (err) {
-    throw new CairnError(errnoCode(err) === 'ENOENT' ? 'NOT_FOUND' : 'IO', `cannot back up ${root}: ${(err as Error).message}`);
+    throw ioError('back up', root, err);
   }
   if (!rootStat.isDirectory()) throw new CairnError('INVALID_ARGUMENT', `${root} is not a folder`);
   const rootNode: SourceNode = { name: Buffer.alloc(0), nameLatin1: '', path: root, rel: '', kind: 'directory', stat: compactStat(rootStat) };
@@ -175,6 +175,8 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
       try {
         names = readdirSync(dir.path, { encoding: 'latin1' }).sort();
       } catch (err) {
+        // The folder asked for itself: a snapshot with nothing in it would look like a backup and be none.
+        if (dir === rootNode) throw ioError('back up', root, err);
         options.log.warn(`skipped folder ${dir.rel || '.'}: ${(err as Error).message}`);
         totals.skipped++;
         dir.children = [];

@@ -9,6 +9,7 @@ import type { CryptConfig } from '../blob/crypt-config.js';
 import { CairnError, errnoCode, ioError, isCairnError } from '../errors.js';
 import { fsyncDirectory, tmpSiblingPath, writeAllSync } from '../fs/atomic-write.js';
 import { isRealDirectory } from '../fs/inside-root.js';
+import { makeDirectories } from '../fs/make-directories.js';
 import { openRegularFile, readRegularFile } from '../fs/regular-file.js';
 import { storeClock, type StoreClock } from '../fs/store-clock.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -84,7 +85,7 @@ export class ChunkStore {
   } = {}): Promise<ChunkStore> {
     const store = new ChunkStore(base, options.syncLevel ?? 'filesystem', options.log ?? silentLogger);
     try {
-      mkdirSync(store.chunksDir, { recursive: true, mode: 0o750 });
+      makeDirectories(store.chunksDir, 0o750);
       for (let i = 0; i < PREFIX_DIR_COUNT; i++) {
         try {
           mkdirSync(join(store.chunksDir, prefixDirName(i)), { mode: 0o750 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { formatBackupTime, parseGroupPath, parseSnapshotPath, assertBackupType } from '../backup/backup-names.js';
+import { formatBackupTime, parseGroupPath, assertBackupType } from '../backup/backup-names.js';
 import { EntryKind } from '../archive/archive-format.js';
 import { entryInfo } from '../archive/entry-info.js';
 import { backupFolder } from '../archive/folder-backup.js';
@@ -144,7 +144,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'restore-image': {
       const store = openStore(need(args, 0, '<store>'));
-      const ref = parseSnapshotPath(need(args, 1, '<snapshot>'));
+      const ref = snapshotArg(store, need(args, 1, '<snapshot>'));
       if (values.to === undefined) throw new UsageError('missing --to <file>');
       const { restoreImage } = await import('../image/image-restore.js');
       const result = await restoreImage(store, ref, values.to, {

@@ -12,6 +12,7 @@ import { ChunkStore } from '../chunk-store/chunk-store.js';
 import { CairnError, errnoCode, ioError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { isReachedWithoutSymlink } from '../fs/inside-root.js';
+import { makeDirectories } from '../fs/make-directories.js';
 import { MAX_JSON_FILE_BYTES, readRegularFile, readRegularText } from '../fs/regular-file.js';
 import { silentLogger, type Logger } from '../log.js';
 import { listLiveLeases, type HeldLease, type LeaseInfo } from '../locks/lease.js';
@@ -75,9 +76,10 @@ export class Datastore {
       throw new CairnError('ALREADY_EXISTS', `${abs} is not empty (found ${foreign.slice(0, 3).join(', ')}); choose an empty or new folder`);
     }
     try {
-      mkdirSync(abs, { recursive: true, mode: 0o755 });
+      makeDirectories(abs);
       writeFileSync(join(abs, '.lock'), '', { flag: 'a', mode: 0o644 });
     } catch (err) {
+      if (err instanceof CairnError) throw err;
       throw ioError('create datastore at', abs, err);
     }
     const log = options.log ?? silentLogger;

@@ -1,5 +1,5 @@
 import { lstatSync, realpathSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { CairnError } from '../errors.js';
 
 /**
@@ -27,4 +27,34 @@ export function assertReachedWithoutSymlink(root: string, path: string, action: 
 /** Whether `path` is a real folder (not a symlink to one). */
 export function isRealDirectory(path: string): boolean {
   return lstatSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+/** The real path of `path`, also when its last parts do not exist yet (those are taken as they are). */
+export function realPathOf(path: string): string {
+  const rest: string[] = [];
+  let at = resolve(path);
+  for (;;) {
+    try {
+      return join(realpathSync(at), ...rest);
+    } catch {
+      const parent = dirname(at);
+      if (parent === at) return resolve(path);
+      rest.unshift(basename(at));
+      at = parent;
+    }
+  }
+}
+
+/** Whether `inner` is `outer` or lies inside it, by real paths (symlinks on the way resolved). */
+export function isSameOrInside(outer: string, inner: string): boolean {
+  const rel = relative(realPathOf(outer), realPathOf(inner));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+/** A restore goes to a place that is named, and never into the store itself. */
+export function assertRestoreTarget(storeRoot: string, target: string): void {
+  if (target.trim() === '') throw new CairnError('INVALID_ARGUMENT', 'the restore target is empty: name a folder to restore into');
+  if (isSameOrInside(storeRoot, target)) {
+    throw new CairnError('PATH_NOT_ALLOWED', `cannot restore into ${resolve(target)}: it is inside the datastore ${storeRoot}`);
+  }
 }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { z } from 'zod';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { readRegularText } from '../fs/regular-file.js';
 import type { Logger } from '../log.js';
@@ -48,9 +49,25 @@ export function writeGcStatus(root: string, status: GcStatus, log: Logger): void
   }
 }
 
+const count = z.number().finite().nonnegative();
+/** What a reader of `.gc-status` relies on; counters a newer Cairn adds are allowed, a file of another shape is not. */
+const GcStatusSchema = z.looseObject({
+  startedAt: z.string(), durationMs: count, cutoff: z.string(), stampCheck: z.string(), writersAtStart: count,
+  indexFileCount: count, indexDataBytes: count, diskChunks: count, diskBytes: count, removedChunks: count, removedBytes: count,
+  pendingChunks: count, pendingBytes: count, removedBad: count, stillBad: count, removedTmp: count, removedUnfinished: count,
+  keptOnSecondLook: count, missingChunks: count, unreadableIndexes: count.default(0),
+  cacheStats: z.object({ hits: count, misses: count }), dedupFactor: z.number().finite(), completed: z.boolean(),
+});
+
+/**
+ * The last GC's status, validated: undefined when there is none, or when the file is not one Cairn wrote (PBS
+ * keeps its own in kebab-case, a damaged file is not JSON) — a status that cannot be read is no status, never a
+ * crash of whoever shows it.
+ */
 export function readGcStatus(root: string): GcStatus | undefined {
   try {
-    return JSON.parse(readRegularText(join(root, GC_STATUS_FILE), 1024 * 1024)) as GcStatus;
+    const parsed = GcStatusSchema.safeParse(JSON.parse(readRegularText(join(root, GC_STATUS_FILE), 1024 * 1024)));
+    return parsed.success ? (parsed.data as GcStatus) : undefined;
   } catch {
     return undefined;
   }

@@ -5,6 +5,7 @@ import { sha256 } from '../chunk-store/digest.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError, ioError } from '../errors.js';
 import { writeAllSync } from '../fs/atomic-write.js';
+import { assertRestoreTarget } from '../fs/inside-root.js';
 import { ownedTmpName, removeDeadProcessTmps } from '../fs/owned-tmp.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
 import { RateMeter, throttle, yieldToEventLoop } from '../jobs/rate-meter.js';
@@ -34,6 +35,7 @@ export interface ImageRestoreResult {
  */
 export async function restoreImage(store: Datastore, ref: SnapshotRef, target: string, options: ImageRestoreOptions = {}):
   Promise<ImageRestoreResult> {
+  assertRestoreTarget(store.root, target);
   const lock = store.lockSnapshotShared(ref, `restore of ${snapshotPath(ref)}`);
   try {
     return await writeImage(store, ref, target, options);

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { readdirSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { CairnError, errnoCode } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
+import { makeDirectories } from '../fs/make-directories.js';
 import { readRegularText } from '../fs/regular-file.js';
 import type { Logger } from '../log.js';
 import { storeClock } from '../fs/store-clock.js';
@@ -52,7 +53,7 @@ function leasesDir(storeRoot: string): string {
  */
 export function acquireLease(storeRoot: string, resource: string, kind: LeaseKind, purpose: string, log?: Logger): HeldLease {
   const dir = leasesDir(storeRoot);
-  mkdirSync(dir, { recursive: true });
+  makeDirectories(dir);
   const id = `${safeHost()}-${process.pid}-${randomBytes(6).toString('hex')}`;
   const target = join(dir, `${resource}@${id}`);
   const info: LeaseInfo = { resource, kind, id, pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString() };

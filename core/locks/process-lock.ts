@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { CairnError, errnoCode, isCairnError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
+import { makeDirectories } from '../fs/make-directories.js';
 import { readRegularText } from '../fs/regular-file.js';
 import { storeClock, type StoreClock } from '../fs/store-clock.js';
 import { LOCK_STALE_MS, LOCK_UPDATE_MS, lockIsFresh, PROPER_LOCKFILE_NEVER_STALE, storeTimeFs } from './lock-clock.js';
@@ -78,7 +79,7 @@ function sleepSync(ms: number): void {
 
 function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?: Logger, takingOver = false): HeldLock {
   const dir = join(storeRoot, LOCKS_DIR);
-  mkdirSync(dir, { recursive: true });
+  makeDirectories(dir);
   const target = join(dir, name);
   const holderPath = `${target}.holder.json`;
   const previous = readHolder(holderPath);

@@ -1,0 +1,93 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { storeTempRoot } from './support/folder-store.js';
+import { cairn, CLI, expectCliError } from './support/processes.js';
+import { put } from './support/tree.js';
+
+/** Mistakes and odd places a CLI user runs into: each is refused with a clear line, quickly, changing nothing. */
+describe('cairn refuses what would hang, hide data or write where it must not', () => {
+  let base = '';
+  let store = '';
+  let src = '';
+
+  beforeAll(async () => {
+    base = mkdtempSync(join(storeTempRoot(), 'cairn-refusals-'));
+    store = join(base, 'store');
+    src = join(base, 'src');
+    put(src, 'a.txt', 'a');
+    expect((await cairn(['init', store, '--sync', 'none'])).code).toBe(0);
+    expect((await cairn(['backup', store, src, '--id', 'src'])).code).toBe(0);
+  });
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+  it('init where mkdir can never succeed (/proc) ends at once with a clear error (it spun at 100% CPU)', async () => {
+    const r = await cairn(['init', '/proc/cairn-store'], { timeoutMs: 15_000 });
+    expect(r.timedOut).toBe(false);
+    expectCliError(r, /cannot make the folder \/proc\/cairn-store: the filesystem there does not allow it/);
+  });
+
+  it('a backup whose folder cannot be read fails and leaves no snapshot (it made an empty one)', () => {
+    const unreadable = join(base, 'unreadable');
+    put(unreadable, 'secret.txt', 'cannot be listed');
+    chmodSync(unreadable, 0o000);
+    // As root every folder can be read: run the backup as an ordinary user, with a store of its own.
+    const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    const own = join(base, 'nobody-store');
+    const run = (args: string[]) => spawnSync(asRoot ? 'runuser' : process.execPath,
+      asRoot ? ['-u', 'nobody', '--', process.execPath, CLI, ...args] : [CLI, ...args], { encoding: 'utf8', cwd: '/' });
+    if (asRoot) chmodSync(base, 0o777);
+    expect(run(['init', own, '--sync', 'none']).status).toBe(0);
+    const r = run(['backup', own, unreadable, '--id', 'unreadable']);
+    chmodSync(unreadable, 0o755);
+    expect(r.status, r.stdout).toBe(1);
+    expect(r.stderr).toMatch(/^cairn: error: cannot back up .*unreadable: permission denied\n$/);
+    expect(readdirSync(own).includes('host') ? readdirSync(join(own, 'host')) : []).toEqual([]);
+  });
+
+  it('restore --to an empty path, or into the store, and a backup of the store itself or of a folder holding it', async () => {
+    expectCliError(await cairn(['restore', store, 'host/src', '--to', '']), /the restore target is empty: name a folder to restore into/);
+    expectCliError(await cairn(['restore', store, 'host/src', '--to', join(store, 'x')]), /cannot restore into .*\/store\/x: it is inside the datastore/);
+    expectCliError(await cairn(['restore-image', store, 'host/src', '--to', join(store, 'x.img')]), /it is inside the datastore/);
+    expect(existsSync(join(store, 'x'))).toBe(false);
+    expectCliError(await cairn(['backup', store, store]), /the datastore .* is inside .*: a backup would copy the store into itself/);
+    expectCliError(await cairn(['backup', store, base, '--id', 'base']), /the datastore .* is inside .*: a backup would copy the store into itself/);
+    // Through a symlink too: the real paths are compared.
+    symlinkSync(store, join(base, 'store-link'));
+    expectCliError(await cairn(['restore', store, 'host/src', '--to', join(base, 'store-link', 'y')]), /it is inside the datastore/);
+    expect(readdirSync(join(store, 'host'))).toEqual(['src']);
+  });
+
+  it('says what is wrong in words, not raw errno texts', async () => {
+    // A file where the store keeps its locks.
+    const other = join(base, 'other');
+    expect((await cairn(['init', other, '--sync', 'none'])).code).toBe(0);
+    rmSync(join(other, '.locks'), { recursive: true, force: true });
+    writeFileSync(join(other, '.locks'), 'not a folder');
+    const gc = await cairn(['gc', other]);
+    expectCliError(gc, /\.locks exists and is not a folder/);
+    expect(gc.stderr).not.toMatch(/EEXIST|ENOTDIR/);
+    // A restore onto a dangling symlink.
+    const dangling = join(base, 'dangling');
+    symlinkSync(join(base, 'nowhere'), dangling);
+    const r = await cairn(['restore', store, 'host/src', '--to', dangling]);
+    expectCliError(r, /refusing to restore into .*dangling: it is a symlink/);
+    expect(r.stderr).not.toMatch(/ENOENT|INTERNAL/);
+    // A name the filesystem refuses.
+    const long = join(base, 'x'.repeat(300));
+    const tooLong = await cairn(['restore', store, 'host/src', '--to', long]);
+    expectCliError(tooLong, /the name or the path is too long for the filesystem/);
+    expect(tooLong.stderr).not.toMatch(/ENAMETOOLONG/);
+  });
+
+  it('a .gc-status Cairn did not write (PBS keeps its own, in kebab-case) is no status, not a crash', async () => {
+    writeFileSync(join(store, '.gc-status'), JSON.stringify({ 'index-file-count': 3, 'disk-bytes': 7, 'removed-chunks': 1 }));
+    const r = await cairn(['status', store, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as { gc: { last: unknown } }).gc.last).toBeNull();
+    const text = await cairn(['status', store]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stderr).toBe('');
+  });
+});
