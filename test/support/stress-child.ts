@@ -1,7 +1,6 @@
 // A process of the concurrency and crash tests (test/concurrency.test.ts): backs up a changing tree, runs GC in
 // a loop, or prunes in a loop, against one store shared with other such processes.
 // Usage: node stress-child.js <role> <json options>
-import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { backupFolder } from '../../core/archive/folder-backup.js';
@@ -10,21 +9,11 @@ import { isCairnError } from '../../core/errors.js';
 import { collectGarbage } from '../../core/gc/garbage-collection.js';
 import { pruneGroup } from '../../core/prune/prune.js';
 import { pseudoRandomBytes } from './data.js';
+import { seededRandom } from './random.js';
 import { treeHashes, type SnapshotRecord, type StressOptions } from './stress-records.js';
 
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A small deterministic PRNG, so a failing run can be repeated from its seed. */
-function rng(seed: string): () => number {
-  let state = createHash('sha256').update(seed).digest().readUInt32LE(0) || 1;
-  return () => {
-    state ^= state << 13; state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5; state >>>= 0;
-    return state / 2 ** 32;
-  };
-}
 
 function mutate(src: string, round: number, random: () => number, seed: string): void {
   mkdirSync(join(src, 'sub'), { recursive: true });
@@ -50,7 +39,7 @@ async function main(): Promise<void> {
   const stop = (): boolean => options.stopFile !== undefined && existsSync(options.stopFile);
   const counters = { runs: 0, removedChunks: 0, removedSnapshots: 0, failures: 0, keptOnSecondLook: 0 };
   if (role === 'backup') {
-    const random = rng(options.seed ?? options.id!);
+    const random = seededRandom(options.seed ?? options.id!);
     for (let round = 0; round < (options.rounds ?? 1); round++) {
       mutate(options.src!, round, random, options.seed ?? '');
       const files = treeHashes(options.src!);
@@ -69,7 +58,7 @@ async function main(): Promise<void> {
   } else if (role === 'prune') {
     while (!stop()) {
       for (const group of store.listGroups()) {
-        for (const outcome of pruneGroup(store, group, { keepLast: 2 })) {
+        for (const outcome of pruneGroup(store, group, { keepLast: options.keepLast ?? 2 })) {
           if (outcome.outcome === 'failed') counters.failures++;
           if (outcome.outcome === 'removed') counters.removedSnapshots++;
         }

@@ -12,6 +12,8 @@ export interface StressOptions {
   records?: string;
   /** gc / prune: loop until this file exists (or forever, until killed). */
   stopFile?: string;
+  /** prune: how many snapshots of each group it keeps (default 2). */
+  keepLast?: number;
 }
 
 /** What a finished backup held: every file's SHA-256 at the time it was backed up. */
