@@ -35,11 +35,12 @@ export class FolderArchiveReader {
   readonly recordVersion: RecordVersion;
   private readonly records = new Map<number, ArchiveEntry[]>();
 
-  constructor(readonly snapshot: SnapshotReader) {
+  /** `onChunkVerified` hears of every chunk read and found sound (see CachedStreamReader). */
+  constructor(readonly snapshot: SnapshotReader, options: { onChunkVerified?: (digest: Buffer, length: number) => void } = {}) {
     const metaIndex = snapshot.openIndex(META_ARCHIVE);
     const dataIndex = snapshot.openIndex(DATA_ARCHIVE);
-    this.meta = new CachedStreamReader(snapshot.chunks, metaIndex, 16);
-    this.data = new CachedStreamReader(snapshot.chunks, dataIndex, 4);
+    this.meta = new CachedStreamReader(snapshot.chunks, metaIndex, 16, options.onChunkVerified);
+    this.data = new CachedStreamReader(snapshot.chunks, dataIndex, 4, options.onChunkVerified);
     const what = `${snapshot.path}/${META_ARCHIVE}`;
     if (metaIndex.size < 8) throw new CairnError('CORRUPT', `${what}: too short for a folder archive`);
     const endLength = Math.min(metaIndex.size, TRAILER_FIXED_SIZE);

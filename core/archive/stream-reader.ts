@@ -10,7 +10,9 @@ import type { ChunkIndex } from '../index/index-format.js';
 export class CachedStreamReader {
   private readonly cache = new Map<number, Buffer>();
 
-  constructor(private readonly chunks: ChunkStore, readonly index: ChunkIndex, private readonly capacity = 8) {}
+  /** `onVerified` hears of every chunk found sound (verify counts it, so its chunk pass need not decode it again). */
+  constructor(private readonly chunks: ChunkStore, readonly index: ChunkIndex, private readonly capacity = 8,
+    private readonly onVerified?: (digest: Buffer, length: number) => void) {}
 
   private chunk(i: number): Buffer {
     const hit = this.cache.get(i);
@@ -20,7 +22,9 @@ export class CachedStreamReader {
       return hit;
     }
     const start = this.index.chunkStart(i);
-    const data = this.chunks.readChunk(this.index.digest(i), { length: this.index.chunkEnd(i) - start });
+    const digest = this.index.digest(i);
+    const data = this.chunks.readChunk(digest, { length: this.index.chunkEnd(i) - start });
+    this.onVerified?.(digest, data.length);
     this.cache.set(i, data);
     if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
     return data;

@@ -16,6 +16,8 @@ export interface StructureCheckOptions {
   checkedFiles: DigestSet;
   /** Called between files and folders: verify yields to the event loop there and checks for a cancel. */
   pace: () => Promise<void>;
+  /** Every chunk this check read and found sound, with its length: verify's chunk pass need not decode it again. */
+  onChunkVerified?: (digest: Buffer, length: number) => void;
   maxProblems?: number;
 }
 
@@ -38,7 +40,7 @@ class FolderStructureCheck {
 
   async run(): Promise<StructureProblem[]> {
     try {
-      this.reader = new FolderArchiveReader(this.snapshot);
+      this.reader = new FolderArchiveReader(this.snapshot, { onChunkVerified: this.options.onChunkVerified });
     } catch (err) {
       this.report('/', `${META_ARCHIVE}: the folder listing cannot be read: ${(err as Error).message}`);
       return this.problems;

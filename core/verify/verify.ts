@@ -176,8 +176,28 @@ class VerifyJob {
     if (names.includes(META_ARCHIVE) !== names.includes(DATA_ARCHIVE)) {
       problem('index.json.blob', `a folder snapshot needs both ${META_ARCHIVE} and ${DATA_ARCHIVE}; the manifest lists one of them`);
     }
+    const indexes = this.openIndexes(info, manifest, problem);
+    // The structure first: the chunks it reads (the listing, small files' content) are checked as it reads them,
+    // and the chunk pass then skips them. Its findings only mean something once every chunk is sound.
+    // (An encrypted archive cannot be read without its key: its chunks are checked by their CRC alone.)
+    const readable = manifest.files.every((f) => f['crypt-mode'] !== 'encrypt');
+    const structure = problems.length === 0 && readable && FolderArchiveReader.hasFolderArchive(names)
+      ? await checkFolderStructure(this.store.openSnapshot(info), {
+        checkedFiles: this.checkedFiles, pace: () => this.pace(), onChunkVerified: (digest, length) => this.noteVerified(digest, length),
+      })
+      : [];
+    const before = problems.length;
+    for (const { index, file, path } of indexes) {
+      await this.checkChunks(info, path, file, index, (m, extra) => problem(file.filename, m, extra));
+    }
+    if (problems.length === before) for (const p of structure) problem(META_ARCHIVE, `${p.path}: ${p.message}`, { affects: [p.path] });
+  }
+
+  /** Checks the blobs, and opens the indexes (each against the manifest); returns the indexes that open. */
+  private openIndexes(info: SnapshotInfo, manifest: Manifest, problem: (archive: string, message: string) => void):
+    { index: ChunkIndex; file: ManifestFile; path: string }[] {
     const dir = this.store.snapshotDir(info);
-    let indexesIntact = true;
+    const out: { index: ChunkIndex; file: ManifestFile; path: string }[] = [];
     for (const file of manifest.files) {
       const path = join(dir, file.filename);
       if (file.filename.endsWith('.blob')) {
@@ -185,30 +205,29 @@ class VerifyJob {
         checkBlobFile(path, file, (m) => problem(file.filename, m));
         continue;
       }
-      const before = problems.length;
-      await this.checkIndex(info, path, file, (m, extra) => problem(file.filename, m, extra));
-      if (problems.length > before) indexesIntact = false;
+      try {
+        const index = openIndex(path);
+        if (index.csum.toString('hex') !== file.csum || index.size !== file.size) {
+          problem(file.filename, `${path}: index differs from the manifest (checksum or size)`);
+        }
+        out.push({ index, file, path });
+      } catch (err) {
+        problem(file.filename, (err as Error).message);
+        this.progress.bytesDone += file.size;
+      }
     }
-    // The structure only means something once every chunk and index it is read from is sound.
-    if (indexesIntact && problems.length === 0 && FolderArchiveReader.hasFolderArchive(names)) {
-      const found = await checkFolderStructure(this.store.openSnapshot(info), { checkedFiles: this.checkedFiles, pace: () => this.pace() });
-      for (const p of found) problem(META_ARCHIVE, `${p.path}: ${p.message}`, { affects: [p.path] });
-    }
+    return out;
   }
 
-  private async checkIndex(info: SnapshotInfo, path: string, file: ManifestFile,
+  /** A chunk the structure check read and found sound: known good for the rest of this job. */
+  private noteVerified(digest: Buffer, length: number): void {
+    if (this.verified.valueOf(digest) !== undefined) return;
+    this.verified.add(digest, length);
+    this.progress.chunksChecked++;
+  }
+
+  private async checkChunks(info: SnapshotInfo, path: string, file: ManifestFile, index: ChunkIndex,
     problem: (message: string, extra?: Partial<VerifyProblem>) => void): Promise<void> {
-    let index: ChunkIndex;
-    try {
-      index = openIndex(path);
-    } catch (err) {
-      problem((err as Error).message);
-      this.progress.bytesDone += file.size;
-      return;
-    }
-    if (index.csum.toString('hex') !== file.csum || index.size !== file.size) {
-      problem(`${path}: index differs from the manifest (checksum or size)`);
-    }
     const bad: BadChunk[] = [];
     const wrongLengths: string[] = [];
     for (let i = 0; i < index.chunkCount; i++) {
