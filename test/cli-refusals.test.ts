@@ -81,6 +81,38 @@ describe('cairn refuses what would hang, hide data or write where it must not', 
     expect(tooLong.stderr).not.toMatch(/ENAMETOOLONG/);
   });
 
+  it('each command takes only its own options: a foreign one is a usage error (exit 2) and changes nothing', async () => {
+    const listing = (): string => (readdirSync(store, { recursive: true }) as string[]).sort().join('\n');
+    const before = listing();
+    const snapshot = `host/src/${readdirSync(join(store, 'host', 'src')).find((n) => n.endsWith('Z'))}`;
+    const foreign: string[][] = [
+      ['delete-group', store, 'host/src', '--keep-last', '1'], ['forget', store, snapshot, '--overwrite'],
+      ['gc', store, '--overwrite', '--to', '/x'], ['prune', store, 'host/src', '--keep-last', '1', '--to', '/x'],
+      ['verify', store, '--dry-run'], ['status', store, '--id', 'x'], ['snapshots', store, '--exclude', 'x'],
+      ['groups', store, '--set', 'x'], ['protect', store, snapshot, '--dry-run'], ['unprotect', store, snapshot, '--overwrite'],
+      ['notes', store, snapshot, '--set', 'x', '--dry-run'], ['ls', store, 'host/src', '--to', '/x'], ['cat', store, 'host/src', 'a.txt', '--id', 'x'],
+      ['diff', store, 'host/src', 'host/src', '--overwrite'], ['restore', store, 'host/src', '--to', join(base, 'r'), '--dry-run'],
+      ['backup', store, src, '--overwrite'], ['backup-image', store, join(src, 'a.txt'), '--exclude', 'x'],
+      ['restore-image', store, 'host/src', '--to', join(base, 'i.img'), '--id', 'x'], ['init', join(base, 'new'), '--to', '/x'],
+      ['excludes', src, '--keep-daily', '1'],
+    ];
+    for (const args of foreign) {
+      const r = await cairn(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, args.join(' ')).toMatch(new RegExp(`^cairn: ${args[0]} takes no --`));
+      expect(r.stdout).toBe('');
+    }
+    expect(listing()).toBe(before);
+    expect(existsSync(join(base, 'new'))).toBe(false);
+    // forget and delete-group have a real --dry-run: they say what would go, and nothing goes.
+    const dry = await cairn(['delete-group', store, 'host/src', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/would remove +host\/src\/.*\nDry run: would remove 1 snapshot of host\/src; nothing was removed\./);
+    const dryForget = await cairn(['forget', store, snapshot, '--dry-run', '--json']);
+    expect(JSON.parse(dryForget.stdout)).toEqual({ snapshot, forgotten: false, dryRun: true });
+    expect(listing()).toBe(before);
+  });
+
   it('a .gc-status Cairn did not write (PBS keeps its own, in kebab-case) is no status, not a crash', async () => {
     writeFileSync(join(store, '.gc-status'), JSON.stringify({ 'index-file-count': 3, 'disk-bytes': 7, 'removed-chunks': 1 }));
     const r = await cairn(['status', store, '--json']);

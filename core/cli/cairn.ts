@@ -24,7 +24,7 @@ Commands:
                                    back up one large file (a disk image) as <name>.img.fidx
   restore-image <store> <snapshot> --to <file> [--archive NAME] [--overwrite]
                                    restore an image archive byte for byte
-  backup <store> <dir> [--id ID] [--exclude PATTERN]...
+  backup <store> <dir> [--id ID] [--exclude PATTERN]... [--chunk-size 1M]
                                    back up a folder (incremental: unchanged files are not read)
   ls <store> <snapshot> [path]     list a folder of a snapshot
   cat <store> <snapshot> <path>    write one file of a snapshot to stdout
@@ -43,8 +43,10 @@ Maintenance:
   prune <store> <group> [--keep-last N] [--keep-hourly N] [--keep-daily N] [--keep-weekly N]
         [--keep-monthly N] [--keep-yearly N] [--dry-run]
                                    remove the snapshots no keep rule selects (--dry-run: only show them)
-  forget <store> <snapshot>        remove one snapshot (type/id/time; not a protected one)
-  delete-group <store> <group>     remove every snapshot of a group that is not protected, then the group
+  forget <store> <snapshot> [--dry-run]
+                                   remove one snapshot (type/id/time; not a protected one)
+  delete-group <store> <group> [--dry-run]
+                                   remove every snapshot of a group that is not protected, then the group
   protect <store> <snapshot>       keep a snapshot from prune and forget
   unprotect <store> <snapshot>     allow prune and forget to remove it again
   notes <store> <snapshot> [--set TEXT]
@@ -54,6 +56,7 @@ Maintenance:
 Options:
   --json      machine-readable output on stdout
   --help      this text
+Every command takes --json and --help and only the options shown with it; any other is refused (exit code 2).
 
 A snapshot is written type/id/time, e.g. host/docs/2026-11-24T10:00:00Z; a group (host/docs) means its newest
 finished snapshot (forget needs the full path; verify and prune take the whole group). Forget, prune and
@@ -76,6 +79,32 @@ const OPTIONS = {
 } satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+type OptionName = keyof typeof OPTIONS;
+
+/** The options each command takes, besides --json and --help: any other is a usage error, and nothing is done. */
+const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
+  init: ['chunk-size', 'compression', 'sync'],
+  'backup-image': ['id', 'type', 'archive', 'chunk-size'],
+  'restore-image': ['to', 'archive', 'overwrite'],
+  backup: ['id', 'exclude', 'chunk-size'],
+  ls: [], cat: [], diff: [], groups: [], snapshots: [], status: [], verify: [], gc: [], protect: [], unprotect: [],
+  restore: ['to', 'overwrite'],
+  excludes: ['exclude'],
+  prune: ['keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'dry-run'],
+  forget: ['dry-run'],
+  'delete-group': ['dry-run'],
+  notes: ['set'],
+};
+
+/** Refuses an unknown command, and an option the command does not take (it would be ignored: a --dry-run that deletes). */
+function checkOptions(command: string, values: Values): void {
+  const allowed = COMMAND_OPTIONS[command];
+  if (!allowed) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  for (const [name, value] of Object.entries(values)) {
+    if (value === undefined || name === 'json' || name === 'help' || allowed.includes(name as OptionName)) continue;
+    throw new UsageError(`${command} takes no --${name}${allowed.length > 0 ? ` (it takes ${allowed.map((o) => `--${o}`).join(', ')})` : ''}`);
+  }
+}
 
 /** The job's progress line, cleared before an error is printed. */
 let progress = new TtyProgress(process.stderr, false);
@@ -106,6 +135,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined && !values.help ? 2 : 0;
   }
+  checkOptions(command, values);
   progress = new TtyProgress(process.stderr, values.json ? false : undefined);
   // Ctrl-C cancels the job cleanly (the partial snapshot is removed) instead of killing it mid-write.
   const abort = new AbortController();

@@ -178,9 +178,15 @@ const forget: Command = async (args, ctx) => {
     throw new CairnError('INVALID_ARGUMENT', `forget needs a snapshot (type/id/time), not the group ${text}; cairn delete-group removes a whole group`);
   }
   const ref = parseSnapshotPath(text);
+  const path = snapshotPath(ref);
+  if (ctx.values['dry-run']) {
+    const info = store.snapshotInfo(ref);
+    if (info.protected) throw new CairnError('PROTECTED', `snapshot ${path} is protected; unprotect it first`);
+    ctx.print({ snapshot: path, forgotten: false, dryRun: true }, `Dry run: would forget ${path}; nothing was removed.`);
+    return 0;
+  }
   const { forgetSnapshot } = await import('../prune/forget.js');
   forgetSnapshot(store, ref);
-  const path = snapshotPath(ref);
   ctx.print({ snapshot: path, forgotten: true }, `Forgot ${path}. Run 'cairn gc' to free the space of chunks no other snapshot uses.`);
   return 0;
 };
@@ -189,6 +195,14 @@ const deleteGroupCommand: Command = async (args, ctx) => {
   const store = openStore(need(args, 0, '<store>'));
   const text = need(args, 1, '<group>');
   const group = existingGroup(store, text);
+  if (ctx.values['dry-run']) {
+    const snapshots = store.listSnapshots(group);
+    const kept = snapshots.filter((s) => s.protected).length;
+    const rows = snapshots.map((s) => [s.protected ? 'keep' : 'would remove', s.path, s.protected ? 'protected' : '']);
+    ctx.print({ group: groupPath(group), dryRun: true, removed: snapshots.length - kept, kept, snapshots: snapshots.map((s) => s.path) },
+      `${table(rows)}\nDry run: would remove ${plural(snapshots.length - kept, 'snapshot')} of ${text}${kept > 0 ? `, keep ${kept} protected` : ''}; nothing was removed.`);
+    return 0;
+  }
   const { deleteGroup } = await import('../prune/forget.js');
   const { removed, kept } = deleteGroup(store, group);
   ctx.print({ group: groupPath(group), removed, kept }, kept === 0
