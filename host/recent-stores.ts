@@ -1,5 +1,7 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../core/fs/atomic-write.js';
+import { makeDirectories } from '../core/fs/make-directories.js';
 
 const MAX_RECENT = 10;
 
@@ -30,8 +32,8 @@ export class RecentStores {
 
   private save(paths: string[]): string[] {
     const list = paths.slice(0, MAX_RECENT);
-    mkdirSync(join(this.file, '..'), { recursive: true });
-    writeFileSync(this.file, `${JSON.stringify(list, null, 2)}\n`);
+    makeDirectories(join(this.file, '..'));
+    writeFileAtomicSync(this.file, `${JSON.stringify(list, null, 2)}\n`);
     return list;
   }
 }

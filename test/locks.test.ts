@@ -192,6 +192,21 @@ describe('cross-process locks', () => {
     acquireExclusiveLock(root, 'gc', 'garbage collection').release();
   });
 
+  it('a lease or holder record of another shape names no holder: its lock is judged by its refresh alone', () => {
+    const root = scratch();
+    const dir = join(root, LOCKS_DIR, LEASES_DIR);
+    mkdirSync(dir, { recursive: true });
+    for (const [id, record] of [['odd', { pid: 'seven', host: 7 }], ['empty', {}], ['text', 'not json']] as const) {
+      const target = join(dir, `writer@elsewhere-1-${id}`);
+      mkdirSync(`${target}.lock`);
+      writeFileSync(`${target}.json`, typeof record === 'string' ? record : JSON.stringify(record));
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(`${target}.lock`, old, old);
+    }
+    expect(listLiveLeases(root, 'writer')).toEqual([]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   it('a holder whose lease was taken away learns it: the signal fires and assertHeld throws', async () => {
     const root = scratch();
     const lease = acquireLease(root, 'writer', 'writer', 'backup of host/y');

@@ -74,6 +74,19 @@ describe('manifest encoding', () => {
     expect(decodeManifest(encodeBlob(Buffer.from(JSON.stringify(old)), { compress: false }), WHAT)['backup-id']).toBe('web');
   });
 
+  it('uses notes and a verify state only of the right shape (the unprotected part is not signed); keeps the rest', () => {
+    const base = {
+      'backup-type': 'host', 'backup-id': 'docs', 'backup-time': 1500000000,
+      files: [{ filename: 'folder.meta.didx', size: 1, csum: '00'.repeat(32) }],
+    };
+    const odd = decodeManifest(blobOf({ ...base, unprotected: { notes: 5, verify_state: 'ok', 'chunk-upload-stats': { count: 1 } } }), WHAT);
+    expect(odd.unprotected).toEqual({ 'chunk-upload-stats': { count: 1 } });
+    const wrongState = decodeManifest(blobOf({ ...base, unprotected: { verify_state: { state: 'maybe', upid: 'x' } } }), WHAT);
+    expect(wrongState.unprotected.verify_state).toBeUndefined();
+    const good = decodeManifest(blobOf({ ...base, unprotected: { notes: 'n', verify_state: { state: 'failed', upid: 'x' } } }), WHAT);
+    expect(good.unprotected).toEqual({ notes: 'n', verify_state: { state: 'failed', upid: 'x' } });
+  });
+
   it('rejects corrupt blobs and invalid manifests with CORRUPT, naming the file', () => {
     const good = encodeManifest(sampleManifest());
     const flipped = Buffer.from(good);

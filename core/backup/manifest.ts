@@ -88,6 +88,14 @@ function validateManifest(value: unknown, what: string): Manifest {
   }
   if (m.unprotected === undefined || m.unprotected === null) m.unprotected = {};
   if (typeof m.unprotected !== 'object' || Array.isArray(m.unprotected)) bad('unprotected is not an object');
+  // What Cairn reads of the unprotected part (not signed, not needed to restore) is used only when it has the
+  // right shape: notes that are not text, or a verify state that is none, count as absent.
+  const u = m.unprotected as Record<string, unknown>;
+  if (u.notes !== undefined && typeof u.notes !== 'string') delete u.notes;
+  const state = u.verify_state as Record<string, unknown> | undefined;
+  if (state !== undefined && (typeof state !== 'object' || state === null || !['ok', 'failed'].includes(String(state.state)))) {
+    delete u.verify_state;
+  }
   return m as unknown as Manifest;
 }
 

@@ -10,7 +10,7 @@ import { readRegularText } from '../fs/regular-file.js';
 import type { Logger } from '../log.js';
 import { storeClock } from '../fs/store-clock.js';
 import { LOCK_UPDATE_MS, PROPER_LOCKFILE_NEVER_STALE, storeTimeFs } from './lock-clock.js';
-import { describeHolder, holderIsLive, LOCKS_DIR, type LockHolder } from './process-lock.js';
+import { asLockHolder, describeHolder, holderIsLive, LOCKS_DIR, type LockHolder } from './process-lock.js';
 
 /** Leases live apart from the exclusive locks: `.locks/leases/<resource>@<lease id>` (+ `.lock` dir, `.json` meta). */
 export const LEASES_DIR = 'leases';
@@ -100,7 +100,8 @@ export function acquireLease(storeRoot: string, resource: string, kind: LeaseKin
 
 function readLease(path: string): LeaseInfo | undefined {
   try {
-    const info = JSON.parse(readRegularText(path, 64 * 1024)) as LeaseInfo;
+    const info = asLockHolder<LeaseInfo>(JSON.parse(readRegularText(path, 64 * 1024)));
+    if (!info || typeof info.id !== 'string' || typeof info.resource !== 'string') return undefined;
     const st = statSync(path, { throwIfNoEntry: false });
     return st ? { ...info, registeredAtMs: st.mtimeMs } : info;
   } catch {

@@ -38,10 +38,18 @@ export function describeHolder(h: LockHolder): string {
 
 function readHolder(path: string): LockHolder | undefined {
   try {
-    return JSON.parse(readRegularText(path, 64 * 1024)) as LockHolder;
+    return asLockHolder(JSON.parse(readRegularText(path, 64 * 1024)));
   } catch {
     return undefined;
   }
+}
+
+/** A lock or lease record as Cairn writes it, or undefined (a damaged or foreign file names no holder). */
+export function asLockHolder<T extends LockHolder>(value: unknown): T | undefined {
+  const v = value as Partial<LockHolder> | null;
+  const ok = typeof v === 'object' && v !== null && Number.isSafeInteger(v.pid) && (v.pid ?? 0) > 0
+    && typeof v.host === 'string' && typeof v.purpose === 'string' && typeof v.startedAt === 'string';
+  return ok ? (v as T) : undefined;
 }
 
 export function processIsAlive(pid: number): boolean {
