@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads';
 import type { HostEvents } from '../contract/events.js';
 import type { JobLogLine, JobSpec, JobState } from '../contract/jobs.js';
 import { AppError } from './app-errors.js';
-import type { EngineToWorker, WorkerToEngine } from './job-messages.js';
+import { exitedThreadTable, markThreadExited } from '../core/locks/lock-owner.js';
+import type { EngineToWorker, JobWorkerData, WorkerToEngine } from './job-messages.js';
 import { ProgressThrottle } from './progress-throttle.js';
 import { hostWorkerUrl } from './worker-url.js';
 
@@ -47,7 +48,9 @@ export class JobEngine {
     const state: JobState = {
       id: randomUUID(), kind: spec.kind, title, store, status: 'running', startedAt: Date.now(), progress: { phase: 'starting' }, log: [],
     };
-    const worker = new Worker(this.options.workerUrl ?? hostWorkerUrl('job-worker.js'), { workerData: spec });
+    const workerData: JobWorkerData = { spec, exitedThreads: exitedThreadTable() };
+    const worker = new Worker(this.options.workerUrl ?? hostWorkerUrl('job-worker.js'), { workerData });
+    const thread = worker.threadId;
     const throttle = new ProgressThrottle<JobState>((s) => this.emit('job.progress', snapshot(s)), this.progressIntervalMs);
     let settle!: (s: JobState) => void;
     const done = new Promise<JobState>((resolve) => { settle = resolve; });
@@ -55,6 +58,9 @@ export class JobEngine {
     this.running.set(state.id, job);
 
     const finish = (update: Partial<JobState>): void => {
+      // The job's work is over (its runner released what it took, or failed to because its store vanished):
+      // locks it left on disk are leftovers from now on, before anyone hears that it ended.
+      markThreadExited(thread);
       if (state.status !== 'running') return;
       Object.assign(state, update, { endedAt: Date.now() });
       throttle.cancel();

@@ -1,5 +1,12 @@
 import type { AppErrorInfo } from '../contract/errors.js';
-import type { JobProgress } from '../contract/jobs.js';
+import type { JobProgress, JobSpec } from '../contract/jobs.js';
+
+/** What a job's worker thread starts with. */
+export interface JobWorkerData {
+  spec: JobSpec;
+  /** The process's table of exited threads, so locks a failed job left on disk are known as leftovers. */
+  exitedThreads: SharedArrayBuffer;
+}
 
 /** Messages between the job engine and a job's worker thread. */
 export type WorkerToEngine =

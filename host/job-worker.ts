@@ -1,8 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { JobSpec } from '../contract/jobs.js';
 import { toAppError } from './app-errors.js';
 import { runJob } from './job-runners.js';
-import type { WorkerToEngine, EngineToWorker } from './job-messages.js';
+import { useExitedThreadTable } from '../core/locks/lock-owner.js';
+import type { EngineToWorker, JobWorkerData, WorkerToEngine } from './job-messages.js';
 
 /** One job on its own thread: the host's event loop only relays messages. */
 const port = parentPort;
@@ -14,7 +14,10 @@ port.on('message', (message: EngineToWorker) => {
   if (message.type === 'cancel') controller.abort();
 });
 
-runJob(workerData as JobSpec, {
+const { spec, exitedThreads } = workerData as JobWorkerData;
+useExitedThreadTable(exitedThreads);
+
+runJob(spec, {
   signal: controller.signal,
   onProgress: (progress) => post({ type: 'progress', progress }),
   log: {

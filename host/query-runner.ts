@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { ActionRequest, ActionResponse } from '../contract/actions.js';
+import { exitedThreadTable, markThreadExited } from '../core/locks/lock-owner.js';
 import { AppError } from './app-errors.js';
 import type { QueryAction } from './queries.js';
 import type { QueryReply, QueryRequest } from './query-messages.js';
@@ -32,7 +33,8 @@ export class QueryRunner {
   }
 
   private start(): Worker {
-    const worker = new Worker(hostWorkerUrl('query-worker.js'));
+    const worker = new Worker(hostWorkerUrl('query-worker.js'), { workerData: { exitedThreads: exitedThreadTable() } });
+    const thread = worker.threadId;
     worker.on('message', (reply: QueryReply) => {
       const waiter = this.pending.get(reply.id);
       if (!waiter) return;
@@ -50,7 +52,10 @@ export class QueryRunner {
       }
     };
     worker.on('error', (err) => fail(`the query worker failed: ${err.message}`));
-    worker.on('exit', (code) => fail(`the query worker stopped (exit code ${code})`));
+    worker.on('exit', (code) => {
+      markThreadExited(thread);
+      fail(`the query worker stopped (exit code ${code})`);
+    });
     this.worker = worker;
     return worker;
   }

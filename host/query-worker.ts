@@ -1,4 +1,5 @@
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { useExitedThreadTable } from '../core/locks/lock-owner.js';
 import { toAppError } from './app-errors.js';
 import { createQueries, type QueryAction } from './queries.js';
 import type { QueryReply, QueryRequest } from './query-messages.js';
@@ -6,6 +7,7 @@ import type { QueryReply, QueryRequest } from './query-messages.js';
 /** Answers the service's read-only queries, one at a time, off the host's main thread. */
 const port = parentPort;
 if (!port) throw new Error('query-worker.js must run as a worker thread');
+useExitedThreadTable((workerData as { exitedThreads: SharedArrayBuffer }).exitedThreads);
 const queries = createQueries();
 
 port.on('message', async ({ id, action, req }: QueryRequest) => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -117,6 +117,25 @@ describe('cross-process locks', () => {
     expect(child.message.results.map((r) => r.errors)).toEqual([[], [], []]);
     expect(child.message.results.map((r) => r.ok)).toEqual([150, 150, 150]);
     expect(child.message.left).toEqual([]);
+  });
+
+  it('a lock or lease this process failed to release (its store was away) is a leftover, not a live holder', () => {
+    const root = join(scratch(), 'store');
+    mkdirSync(root);
+    const lock = acquireExclusiveLock(root, 'group', 'backup of host/docs');
+    const lease = acquireLease(root, 'writer', 'writer', 'backup of host/docs');
+    renameSync(root, `${root}.unplugged`);
+    lock.release();
+    lease.release();
+    renameSync(`${root}.unplugged`, root);
+    // Both are still on disk, recorded with this live pid; neither may keep the resource busy.
+    expect(readdirSync(join(root, LOCKS_DIR))).toContain('group.lock');
+    expect(listLiveLeases(root, 'writer')).toEqual([]);
+    acquireExclusiveLock(root, 'group', 'forget of host/docs').release();
+    // A lock this thread does hold stays its own.
+    const held = acquireExclusiveLock(root, 'group', 'backup of host/docs');
+    expectCode(() => acquireExclusiveLock(root, 'group', 'forget of host/docs'), 'LOCKED');
+    held.release();
   });
 
   it('a lease of another host is live while fresh and dead once stale', () => {

@@ -10,6 +10,7 @@ import { readRegularText } from '../fs/regular-file.js';
 import type { Logger } from '../log.js';
 import { storeClock } from '../fs/store-clock.js';
 import { LOCK_UPDATE_MS, PROPER_LOCKFILE_NEVER_STALE, storeTimeFs } from './lock-clock.js';
+import { newLockOwner, ownerReleased } from './lock-owner.js';
 import { asLockHolder, describeHolder, holderIsLive, LOCKS_DIR, type LockHolder } from './process-lock.js';
 
 /** Leases live apart from the exclusive locks: `.locks/leases/<resource>@<lease id>` (+ `.lock` dir, `.json` meta). */
@@ -56,7 +57,8 @@ export function acquireLease(storeRoot: string, resource: string, kind: LeaseKin
   makeDirectories(dir);
   const id = `${safeHost()}-${process.pid}-${randomBytes(6).toString('hex')}`;
   const target = join(dir, `${resource}@${id}`);
-  const info: LeaseInfo = { resource, kind, id, pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString() };
+  const owner = newLockOwner();
+  const info: LeaseInfo = { resource, kind, id, pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString(), ...owner };
   const controller = new AbortController();
   let release: () => void;
   try {
@@ -68,11 +70,13 @@ export function acquireLease(storeRoot: string, resource: string, kind: LeaseKin
       },
     });
   } catch (err) {
+    ownerReleased(owner);
     throw new CairnError('IO', `cannot take a lease in ${dir}: ${(err as Error).message}`, { cause: err });
   }
   try {
     writeFileAtomicSync(`${target}.json`, JSON.stringify(info));
   } catch (err) {
+    ownerReleased(owner);
     try { release(); } catch { /* gone */ }
     throw err;
   }
@@ -92,6 +96,7 @@ export function acquireLease(storeRoot: string, resource: string, kind: LeaseKin
     release() {
       if (released) return;
       released = true;
+      ownerReleased(owner);
       try { unlinkSync(`${target}.json`); } catch { /* already gone */ }
       try { release(); } catch { /* compromised or already removed */ }
     },

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { readRegularText } from '../fs/regular-file.js';
 import type { Logger } from '../log.js';
 import { LEASES_DIR, listLiveLeases } from './lease.js';
-import { acquireExclusiveLock, exclusiveLockHolder, LOCKS_DIR, processIsAlive } from './process-lock.js';
+import { ownerInThisProcessIsLive } from './lock-owner.js';
+import { acquireExclusiveLock, asLockHolder, exclusiveLockHolder, LOCKS_DIR, processIsAlive } from './process-lock.js';
 
 const PENDING_HOLDER = /^(.+)\.holder\.(\d+)-[0-9a-f]+\.json$/;
 
@@ -37,11 +38,12 @@ export function removeDeadLocks(storeRoot: string, log?: Logger): { leases: numb
   return { leases, locks };
 }
 
-/** A holder record of a process on this computer that is gone (another computer's are its own to clean). */
+/** A holder record of a process or thread on this computer that is gone (another computer's are its own to clean). */
 function isDeadHere(path: string, pid: number): boolean {
   try {
-    const holder = JSON.parse(readRegularText(path, 64 * 1024)) as { host?: unknown };
-    return holder.host === hostname() && !processIsAlive(pid);
+    const holder = asLockHolder(JSON.parse(readRegularText(path, 64 * 1024)));
+    if (holder?.host !== hostname()) return false;
+    return pid === process.pid ? !ownerInThisProcessIsLive(holder) : !processIsAlive(pid);
   } catch {
     return false;
   }

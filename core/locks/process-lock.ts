@@ -10,12 +10,13 @@ import { readRegularText } from '../fs/regular-file.js';
 import { storeClock, type StoreClock } from '../fs/store-clock.js';
 import { LOCK_STALE_MS, LOCK_UPDATE_MS, lockIsFresh, PROPER_LOCKFILE_NEVER_STALE, storeTimeFs } from './lock-clock.js';
 import type { Logger } from '../log.js';
+import { newLockOwner, ownerInThisProcessIsLive, ownerReleased, type LockOwner } from './lock-owner.js';
 
 export { LOCK_STALE_MS, LOCK_UPDATE_MS } from './lock-clock.js';
 /** Locks live in the store, hidden so the GC's index walk skips them. */
 export const LOCKS_DIR = '.locks';
 
-export interface LockHolder {
+export interface LockHolder extends Partial<LockOwner> {
   pid: number;
   host: string;
   /** What holds it: "backup of host/docs", "garbage collection", … */
@@ -48,7 +49,8 @@ function readHolder(path: string): LockHolder | undefined {
 export function asLockHolder<T extends LockHolder>(value: unknown): T | undefined {
   const v = value as Partial<LockHolder> | null;
   const ok = typeof v === 'object' && v !== null && Number.isSafeInteger(v.pid) && (v.pid ?? 0) > 0
-    && typeof v.host === 'string' && typeof v.purpose === 'string' && typeof v.startedAt === 'string';
+    && typeof v.host === 'string' && typeof v.purpose === 'string' && typeof v.startedAt === 'string'
+    && (v.thread === undefined || Number.isSafeInteger(v.thread)) && (v.token === undefined || typeof v.token === 'string');
   return ok ? (v as T) : undefined;
 }
 
@@ -103,13 +105,20 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
   // Who we are goes to a file of our own before the lock is taken and is renamed into place after: a
   // process killed in between is still known by its pid, so its lock can be taken over at once. The name is
   // unique per attempt, since the app's job threads share one pid.
-  const holder: LockHolder = { pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString() };
+  const owner = newLockOwner();
+  const holder: LockHolder = { pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString(), ...owner };
   const ownPath = `${target}.holder.${process.pid}-${randomBytes(6).toString('hex')}.json`;
-  writeFileAtomicSync(ownPath, JSON.stringify(holder));
+  try {
+    writeFileAtomicSync(ownPath, JSON.stringify(holder));
+  } catch (err) {
+    ownerReleased(owner);
+    throw err;
+  }
   let release: () => void;
   try {
     release = lockfile.lockSync(target, options);
   } catch (err) {
+    ownerReleased(owner);
     try { unlinkSync(ownPath); } catch { /* gone */ }
     if (errnoCode(err) !== 'ELOCKED') throw new CairnError('IO', `cannot lock ${target}: ${(err as Error).message}`, { cause: err });
     if (!takingOver) {
@@ -126,6 +135,7 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
   try {
     renameSync(ownPath, holderPath);
   } catch (err) {
+    ownerReleased(owner);
     try { release(); } catch { /* gone */ }
     throw new CairnError('IO', `cannot record the holder of ${target}: ${(err as Error).message}`, { cause: err });
   }
@@ -136,9 +146,12 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
     release() {
       if (released) return;
       released = true;
+      // Whatever happens below (the store may be gone), this thread no longer holds it: a lock left on disk is
+      // then a leftover that the next taker may remove.
+      ownerReleased(owner);
       // Only our own record: if the lock was lost meanwhile, the file may name its new holder.
       const recorded = readHolder(holderPath);
-      if (recorded && recorded.pid === holder.pid && recorded.startedAt === holder.startedAt && recorded.purpose === holder.purpose) {
+      if (recorded && recorded.token === holder.token) {
         try { unlinkSync(holderPath); } catch { /* already gone */ }
       }
       try {
@@ -194,10 +207,13 @@ function deadHoldersOnly(dir: string, name: string, clock: StoreClock): { holder
   }
 }
 
-/** A lock's holder is live while its process runs (on this host) or while its lock is refreshed (elsewhere). */
+/**
+ * A lock's holder is live while its process runs (on this host; in this process, while its thread holds it) or
+ * while its lock is refreshed (elsewhere).
+ */
 export function holderIsLive(holder: LockHolder, lockDir: string, clock: StoreClock): boolean {
   if (holder.host !== hostname()) return lockIsFresh(lockDir, clock);
-  return holder.pid === process.pid || processIsAlive(holder.pid);
+  return holder.pid === process.pid ? ownerInThisProcessIsLive(holder) : processIsAlive(holder.pid);
 }
 
 /** Claims the right to take over a lock; false if a live process is doing it. A dead claimant's claim is removed. */
