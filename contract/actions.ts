@@ -1,7 +1,7 @@
 import type { JobSpec, JobState } from './jobs.js';
 import type {
   AppInfo, DiffResult, ExcludePreviewResult, FolderListing, FolderPage, GcSummary, GroupRef, GroupRow, KeepOptions, PruneRow,
-  SnapshotRef, SnapshotRow, StoreSummary,
+  SnapshotRef, SnapshotRow, SourceCheck, StoreSummary,
 } from './model.js';
 import type { Result } from './errors.js';
 
@@ -24,6 +24,8 @@ export interface Actions {
   'snapshot.browse': { req: { store: string; snapshot: SnapshotRef; path: string; offset?: number; limit?: number }; res: FolderPage };
   'snapshot.diff': { req: { store: string; from: SnapshotRef; to: SnapshotRef }; res: DiffResult };
   'excludes.preview': { req: { source: string; patterns: string[] }; res: ExcludePreviewResult };
+  /** Before a backup: whether the group `host/<id>` may take this folder (it records the source it backs up). */
+  'backup.check-source': { req: { store: string; source: string; id: string }; res: SourceCheck };
   'jobs.start': { req: JobSpec; res: JobState };
   'jobs.cancel': { req: { jobId: string }; res: JobState };
   'jobs.list': { req: Record<string, never>; res: JobState[] };
@@ -53,6 +55,7 @@ export const API_METHODS = {
   browseSnapshot: 'snapshot.browse',
   diffSnapshots: 'snapshot.diff',
   previewExcludes: 'excludes.preview',
+  checkBackupSource: 'backup.check-source',
   startJob: 'jobs.start',
   cancelJob: 'jobs.cancel',
   listJobs: 'jobs.list',

@@ -14,6 +14,7 @@ export const APP_ERROR_CODES = [
   'ALREADY_EXISTS',
   'CORRUPT',
   'CANCELLED',
+  'SOURCE_MISMATCH', // a backup of another folder into a group that records its own
   'IO',
   'NOT_AVAILABLE', // this host cannot do that (a native dialog in browser mode)
   'INTERNAL',

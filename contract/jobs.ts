@@ -3,7 +3,8 @@ import type { Compression, GroupRef, KeepOptions, SnapshotRef } from './model.js
 /** What the renderer asks the job engine to run. Every job runs off the host's main thread. */
 export type JobSpec =
   | { kind: 'create-store'; path: string; chunkSize: number; compression: Compression }
-  | { kind: 'backup'; store: string; source: string; id: string; excludes: string[] }
+  /** `allowOtherSource`: the user confirmed that the group's recorded source moved to `source`. */
+  | { kind: 'backup'; store: string; source: string; id: string; excludes: string[]; allowOtherSource?: boolean }
   | { kind: 'restore'; store: string; snapshot: SnapshotRef; paths: string[]; target: string; overwrite: boolean }
   | { kind: 'export-file'; store: string; snapshot: SnapshotRef; path: string; target: string }
   | { kind: 'gc'; store: string }

@@ -42,6 +42,8 @@ export interface GroupRow extends GroupRef {
   /** `type/id` */
   path: string;
   owner?: string;
+  /** What its backups are made from ("/home/ann/Code/project", "… on laptop"); absent for an older group. */
+  source?: string;
   snapshotCount: number;
   /** Epoch seconds of the newest finished snapshot. */
   lastBackup?: number;
@@ -110,6 +112,16 @@ export interface DiffResult {
   changed: number;
   bytesAdded: number;
   bytesRemoved: number;
+}
+
+/** Whether a folder may be backed up into a group: a group records its source and refuses another. */
+export interface SourceCheck {
+  /** The group does not exist yet, records this folder, or records none (an older group). */
+  matches: boolean;
+  /** What the group records, if it records another source. */
+  recorded?: string;
+  /** An id of its own for this folder, if it does not match. */
+  suggestedId?: string;
 }
 
 export interface ExcludePreviewResult {

@@ -27,7 +27,10 @@ const jobSpec = z.discriminatedUnion('kind', [
     chunkSize: z.number().int().min(64 * 1024).max(4 * 1024 * 1024),
     compression: z.enum(['zstd', 'none']),
   }),
-  z.strictObject({ kind: z.literal('backup'), store: path, source: path, id: text(128).min(1), excludes: z.array(text(1024)).max(1000) }),
+  z.strictObject({
+    kind: z.literal('backup'), store: path, source: path, id: text(128).min(1), excludes: z.array(text(1024)).max(1000),
+    allowOtherSource: z.boolean().optional(),
+  }),
   z.strictObject({
     kind: z.literal('restore'), store: path, snapshot, paths: z.array(archivePath).min(1).max(10_000), target: path,
     overwrite: z.boolean(),
@@ -56,6 +59,7 @@ export const requestValidators = {
   }),
   'snapshot.diff': z.strictObject({ store: path, from: snapshot, to: snapshot }),
   'excludes.preview': z.strictObject({ source: path, patterns: z.array(text(1024)).max(1000) }),
+  'backup.check-source': z.strictObject({ store: path, source: path, id: text(128).min(1) }),
   'jobs.start': jobSpec,
   'jobs.cancel': z.strictObject({ jobId: text(64).min(1) }),
   'jobs.list': empty,

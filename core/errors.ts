@@ -13,6 +13,8 @@ export type CairnErrorCode =
   | 'LOCKED'
   | 'PROTECTED'
   | 'CANCELLED'
+  /** A backup of one source into a group that records another (group-source.ts). */
+  | 'SOURCE_MISMATCH'
   | 'IO';
 
 export class CairnError extends Error {

@@ -12,6 +12,7 @@ const FROM_CORE: Record<CairnErrorCode, AppErrorCode> = {
   LOCKED: 'STORE_LOCKED',
   PROTECTED: 'PROTECTED',
   CANCELLED: 'CANCELLED',
+  SOURCE_MISMATCH: 'SOURCE_MISMATCH',
   IO: 'IO',
 };
 

@@ -4,9 +4,11 @@ import type { ActionName, ActionRequest, ActionResponse } from '../contract/acti
 import type { Result } from '../contract/errors.js';
 import type { HostEventName, HostEvents } from '../contract/events.js';
 import type { JobSpec, JobState } from '../contract/jobs.js';
-import type { AppInfo } from '../contract/model.js';
+import type { AppInfo, SourceCheck } from '../contract/model.js';
 import { validateRequest } from '../contract/validators.js';
 import { assertBackupId, snapshotPath } from '../core/backup/backup-names.js';
+import { describeSource } from '../core/datastore/group-source.js';
+import { isCairnError } from '../core/errors.js';
 import { readGcStatus } from '../core/gc/gc-status.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
 import { validateKeepOptions } from '../core/prune/prune-selection.js';
@@ -109,6 +111,21 @@ export class HostService {
     return this.store(path).root;
   }
 
+  /** Whether `host/<id>` may take `source`: the same check the backup makes, asked before it starts. */
+  private checkBackupSource(storePath: string, sourcePath: string, id: string): SourceCheck {
+    const store = this.store(storePath);
+    const source = this.policy.check(sourcePath, 'folder to back up');
+    const group = { type: 'host' as const, id: assertBackupId(id) };
+    try {
+      store.assertGroupSource(group, [source]);
+      return { matches: true };
+    } catch (err) {
+      if (!isCairnError(err, 'SOURCE_MISMATCH')) throw err;
+      const recorded = store.groupSource(group);
+      return { matches: false, recorded: recorded && describeSource(recorded), suggestedId: store.suggestGroupId(group, source) };
+    }
+  }
+
   private startJob(spec: JobSpec): JobState {
     switch (spec.kind) {
       case 'create-store': {
@@ -122,6 +139,8 @@ export class HostService {
         if (isInside(store, source)) {
           throw new AppError('PATH_NOT_ALLOWED', `the datastore ${store} is inside ${source}: a backup would copy the store into itself`);
         }
+        // Refused here already, so the dialog can offer the choice; the backup checks again under its lock.
+        if (!spec.allowOtherSource) this.store(spec.store).assertGroupSource({ type: 'host', id: spec.id }, [source]);
         return this.engine.start({ ...spec, store, source }, `Backup of ${source}`, store);
       }
       case 'restore': {
@@ -209,6 +228,7 @@ export class HostService {
       },
       'snapshot.browse': (req) => this.queries.run('snapshot.browse', { ...req, store: this.storePath(req.store) }),
       'snapshot.diff': ({ store, from, to }) => this.queries.run('snapshot.diff', { store: this.storePath(store), from, to }),
+      'backup.check-source': ({ store, source, id }) => this.checkBackupSource(store, source, id),
       'excludes.preview': ({ source, patterns }) => this.queries.run('excludes.preview', { source: this.policy.check(source, 'folder to back up'), patterns }),
       'jobs.start': (spec) => this.startJob(spec),
       'jobs.cancel': ({ jobId }) => this.engine.cancel(jobId),

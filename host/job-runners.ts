@@ -44,7 +44,7 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
     case 'backup': {
       const store = Datastore.open(spec.store, { log: ctx.log });
       const r = await backupFolder(store, spec.source, {
-        id: spec.id, excludes: spec.excludes, signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
+        id: spec.id, excludes: spec.excludes, allowOtherSource: spec.allowOtherSource, signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
         onProgress: (p) => ctx.onProgress({
           phase: p.phase, filesDone: p.filesDone, filesTotal: p.filesTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal,
           rate: p.rate, etaSeconds: p.etaSeconds, currentPath: p.currentPath, bytesRead: p.bytesRead,

@@ -8,6 +8,7 @@ import { diffSnapshots } from '../core/archive/snapshot-diff.js';
 import { MANIFEST_NAME, type Manifest } from '../core/backup/manifest.js';
 import { Datastore, type SnapshotInfo } from '../core/datastore/datastore.js';
 import { CONFIG_FILE } from '../core/datastore/datastore-config.js';
+import { describeSource } from '../core/datastore/group-source.js';
 import { CairnError, isCairnError } from '../core/errors.js';
 import { AppError } from './app-errors.js';
 
@@ -43,7 +44,7 @@ export class SnapshotViews {
     return store.listGroups().map((g) => {
       const latest = g.lastBackup === undefined ? undefined : this.summary(store, { type: g.type, id: g.id, time: g.lastBackup });
       return {
-        type: g.type, id: g.id, path: g.path, owner: g.owner, snapshotCount: g.snapshotCount, lastBackup: g.lastBackup,
+        type: g.type, id: g.id, path: g.path, owner: g.owner, source: g.source && describeSource(g.source), snapshotCount: g.snapshotCount, lastBackup: g.lastBackup,
         lastSize: latest?.size, notes: store.readGroupNotes(g),
       };
     });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,9 +123,10 @@ describe('cairn CLI', () => {
     const groups = await cairn(['groups', store]);
     expect(groups.code).toBe(0);
     const lines = groups.stdout.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^GROUP\s+SNAPSHOTS\s+LAST BACKUP\s+OWNER$/);
+    expect(lines[0]).toMatch(/^GROUP\s+SNAPSHOTS\s+LAST BACKUP\s+OWNER\s+SOURCE$/);
     const owner = `${userInfo().username}@local`;
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^host/disk\\s+1\\s+${escape(snapshot.slice('host/disk/'.length))}\\s+${escape(owner)}$`)));
+    const source = escape(realpathSync(file));
+    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^host/disk\\s+1\\s+${escape(snapshot.slice('host/disk/'.length))}\\s+${escape(owner)}\\s+${source}$`)));
 
     const groupsJson = await cairn(['groups', store, '--json']);
     expect(groupsJson.code).toBe(0);

@@ -504,9 +504,9 @@ describe('incremental folder backups', () => {
 
     // A newest snapshot that holds no folder archive (an image backup into the same group) is passed over too.
     const image = put(scratch('inc-image'), 'disk.img', pseudoRandomBytes(100 * KiB, 'inc-image'));
-    await backupImage(ctx.store, image, { id: 'inc', type: 'host' });
+    await backupImage(ctx.store, image, { id: 'inc', type: 'host', allowOtherSource: true });
     expect(ctx.store.listSnapshots(group).at(-1)!.files).toEqual(['disk.img.fidx']);
-    const afterImage = await backupFolder(ctx.store, src, { id: 'inc' });
+    const afterImage = await backupFolder(ctx.store, src, { id: 'inc', allowOtherSource: true });
     expect(afterImage.base).toBe(result.path);
     expect(afterImage.bytesRead).toBe(0);
     previous = afterImage;

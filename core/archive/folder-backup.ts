@@ -74,6 +74,8 @@ export interface FolderBackupResult extends FolderBackupProgress {
 export interface FolderBackupOptions {
   id?: string;
   excludes?: readonly string[];
+  /** Back up into a group that records another source (the folder moved); else that is refused. */
+  allowOtherSource?: boolean;
   /** Average payload chunk size (power of two, 64 KiB to 4 MiB). */
   chunkSize?: number;
   signal?: AbortSignal;
@@ -129,7 +131,10 @@ export async function backupFolder(store: Datastore, source: string, options: Fo
   const group = { type: 'host' as const, id };
   const session = store.startBackup(group);
   try {
-    return await runFolderBackup(store, root, session, { ...options, signal: anySignal(options.signal, session.signal) });
+    store.assertGroupSource(group, [root], options.allowOtherSource);
+    const result = await runFolderBackup(store, root, session, { ...options, signal: anySignal(options.signal, session.signal) });
+    store.recordGroupSource(group, [root], options.log);
+    return result;
   } finally {
     session.release();
   }

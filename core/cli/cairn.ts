@@ -4,6 +4,7 @@ import { formatBackupTime, parseGroupPath, assertBackupType } from '../backup/ba
 import { EntryKind } from '../archive/archive-format.js';
 import { entryInfo } from '../archive/entry-info.js';
 import { backupFolder } from '../archive/folder-backup.js';
+import { describeSource } from '../datastore/group-source.js';
 import { FolderArchiveReader } from '../archive/folder-reader.js';
 import { isValidChunkSize } from '../chunker/chunker-params.js';
 import { Datastore } from '../datastore/datastore.js';
@@ -21,10 +22,10 @@ Commands:
   init <store> [--chunk-size 4M] [--compression zstd|none] [--sync none|file|filesystem]
                                    create a datastore in an empty or new folder
   backup-image <store> <file> [--id ID] [--type host|vm|ct] [--archive NAME] [--chunk-size 4M]
-                                   back up one large file (a disk image) as <name>.img.fidx
+        [--allow-other-source]     back up one large file (a disk image) as <name>.img.fidx
   restore-image <store> <snapshot> --to <file> [--archive NAME] [--overwrite]
                                    restore an image archive byte for byte
-  backup <store> <dir> [--id ID] [--exclude PATTERN]... [--chunk-size 1M]
+  backup <store> <dir> [--id ID] [--exclude PATTERN]... [--chunk-size 1M] [--allow-other-source]
                                    back up a folder (incremental: unchanged files are not read)
   ls <store> <snapshot> [path]     list a folder of a snapshot
   cat <store> <snapshot> <path>    write one file of a snapshot to stdout
@@ -61,6 +62,8 @@ Every command takes --json and --help and only the options shown with it; any ot
 A snapshot is written type/id/time, e.g. host/docs/2026-11-24T10:00:00Z; a group (host/docs) means its newest
 finished snapshot (forget needs the full path; verify and prune take the whole group). Forget, prune and
 delete-group only remove snapshots: gc frees the space of chunks no snapshot uses.
+A group records the folder (or image) it backs up: a backup of another one into it is refused unless
+--allow-other-source says it is the same data, moved.
 Exclude patterns use .gitignore syntax, relative to the backed-up folder.`;
 
 const OPTIONS = {
@@ -74,6 +77,7 @@ const OPTIONS = {
   sync: { type: 'string' },
   to: { type: 'string' },
   overwrite: { type: 'boolean' },
+  'allow-other-source': { type: 'boolean' },
   exclude: { type: 'string', multiple: true },
   ...STORE_COMMAND_OPTIONS,
 } satisfies ParseArgsConfig['options'];
@@ -84,9 +88,9 @@ type OptionName = keyof typeof OPTIONS;
 /** The options each command takes, besides --json and --help: any other is a usage error, and nothing is done. */
 const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   init: ['chunk-size', 'compression', 'sync'],
-  'backup-image': ['id', 'type', 'archive', 'chunk-size'],
+  'backup-image': ['id', 'type', 'archive', 'chunk-size', 'allow-other-source'],
   'restore-image': ['to', 'archive', 'overwrite'],
-  backup: ['id', 'exclude', 'chunk-size'],
+  backup: ['id', 'exclude', 'chunk-size', 'allow-other-source'],
   ls: [], cat: [], diff: [], groups: [], snapshots: [], status: [], verify: [], gc: [], protect: [], unprotect: [],
   restore: ['to', 'overwrite'],
   excludes: ['exclude'],
@@ -162,7 +166,7 @@ async function main(argv: string[]): Promise<number> {
       const { backupImage } = await import('../image/image-backup.js');
       const result = await backupImage(store, file, {
         id: values.id, type: values.type === undefined ? undefined : assertBackupType(values.type), archiveName: values.archive,
-        chunkSize: chunkSizeOption(values), signal: abort.signal,
+        chunkSize: chunkSizeOption(values), allowOtherSource: values['allow-other-source'], signal: abort.signal,
         log: { info: () => {}, warn: (m) => { progress.done(); if (!values.json) process.stderr.write(`warning: ${m}\n`); } },
         onProgress: (p) => progress.update({ done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds }),
       });
@@ -188,8 +192,9 @@ async function main(argv: string[]): Promise<number> {
     case 'groups': {
       const store = openStore(need(args, 0, '<store>'));
       const groups = store.listGroups();
-      const rows = [['GROUP', 'SNAPSHOTS', 'LAST BACKUP', 'OWNER'],
-        ...groups.map((g) => [g.path, String(g.snapshotCount), g.lastBackup ? when(g.lastBackup) : '-', g.owner ?? '-'])];
+      const rows = [['GROUP', 'SNAPSHOTS', 'LAST BACKUP', 'OWNER', 'SOURCE'],
+        ...groups.map((g) => [g.path, String(g.snapshotCount), g.lastBackup ? when(g.lastBackup) : '-', g.owner ?? '-',
+          g.source ? describeSource(g.source) : '-'])];
       print(values, groups, groups.length === 0 ? 'No backup groups yet.' : table(rows));
       return 0;
     }
@@ -206,7 +211,8 @@ async function main(argv: string[]): Promise<number> {
       const store = openStore(need(args, 0, '<store>'));
       const dir = need(args, 1, '<dir>');
       const result = await backupFolder(store, dir, {
-        id: values.id, excludes: values.exclude, chunkSize: chunkSizeOption(values), signal: abort.signal,
+        id: values.id, excludes: values.exclude, chunkSize: chunkSizeOption(values), allowOtherSource: values['allow-other-source'],
+        signal: abort.signal,
         log: { info: () => {}, warn: (m) => { progress.done(); if (!values.json) process.stderr.write(`warning: ${m}\n`); } },
         onProgress: (p) => progress.update({
           done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds,

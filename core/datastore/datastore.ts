@@ -19,6 +19,7 @@ import { listLiveLeases, type HeldLease, type LeaseInfo } from '../locks/lease.j
 import { acquireExclusiveLock, type HeldLock } from '../locks/process-lock.js';
 import { acquireExclusiveResourceLock, acquireSharedLock } from '../locks/shared-lock.js';
 import { BackupSession, groupLockName, snapshotLockName } from './backup-session.js';
+import { assertSourceMatches, readGroupSource, recordGroupSource, SOURCE_FILE, sourceOnThisHost, suggestGroupId, type GroupSource } from './group-source.js';
 import { CONFIG_FILE, newConfig, readConfig, writeConfig, type DatastoreConfig, type DatastoreOptions } from './datastore-config.js';
 import { SnapshotReader } from './snapshot-reader.js';
 import { chooseSnapshotTime } from './snapshot-time.js';
@@ -33,6 +34,8 @@ const ARCHIVE_FILE = /^(.*\.([fd]idx|blob))$/;
 export interface GroupInfo extends BackupGroupRef {
   path: string;
   owner?: string;
+  /** What its backups were made from; undefined for a group made before sources were recorded. */
+  source?: GroupSource;
   snapshotCount: number;
   /** Time of the newest finished snapshot. */
   lastBackup?: number;
@@ -114,7 +117,7 @@ export class Datastore {
         const snapshots = this.listSnapshots(group);
         const finished = snapshots.filter((s) => s.finished);
         groups.push({
-          type, id, path: groupPath(group), owner: this.readOwner(group), snapshotCount: snapshots.length,
+          type, id, path: groupPath(group), owner: this.readOwner(group), source: this.groupSource(group), snapshotCount: snapshots.length,
           lastBackup: finished.length > 0 ? finished[finished.length - 1]!.time : undefined,
         });
       }
@@ -237,6 +240,33 @@ export class Datastore {
     return BackupSession.start(this.root, group, this.log, purpose);
   }
 
+  /**
+   * Refuses a backup of `paths` (resolved) into a group that records another source, unless `allowOtherSource`;
+   * called under the backup's group lock, before anything is read.
+   */
+  assertGroupSource(group: BackupGroupRef, paths: string[], allowOtherSource = false): void {
+    assertSourceMatches(this.groupDir(group), group, sourceOnThisHost(paths), allowOtherSource);
+  }
+
+  /** Records `paths` as the group's source once a backup of them finished. */
+  recordGroupSource(group: BackupGroupRef, paths: string[], log: Logger = this.log): void {
+    recordGroupSource(this.groupDir(group), group, sourceOnThisHost(paths), log);
+  }
+
+  /** The recorded source of a group (undefined if none or unreadable: listings do not fail on it). */
+  groupSource(group: BackupGroupRef): GroupSource | undefined {
+    try {
+      return readGroupSource(this.groupDir(group));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** An id of its own for another source whose name derives `id`. */
+  suggestGroupId(group: BackupGroupRef, sourcePath: string): string {
+    return suggestGroupId(join(this.root, group.type), group.id, sourcePath);
+  }
+
   /** The group alone, exclusively (deleting a group); on a full disk from the store's reserve. */
   lockGroup(group: BackupGroupRef, purpose: string): HeldLock {
     const name = groupLockName({ type: assertBackupType(group.type), id: assertBackupId(group.id) });
@@ -338,9 +368,10 @@ export class Datastore {
     if (this.listSnapshots(group).length > 0) return false;
     const dir = this.groupDir(group);
     if (!isReachedWithoutSymlink(this.root, dir)) return false;
-    // Only owner and notes may be left: anything else means the group is not ours to remove.
-    if ((listNames(dir) ?? []).some((n) => n !== OWNER_FILE && n !== NOTES_FILE)) return false;
-    for (const f of [OWNER_FILE, NOTES_FILE]) {
+    // Only owner, notes and source may be left: anything else means the group is not ours to remove.
+    const ownFiles = [OWNER_FILE, NOTES_FILE, SOURCE_FILE];
+    if ((listNames(dir) ?? []).some((n) => !ownFiles.includes(n))) return false;
+    for (const f of ownFiles) {
       try { unlinkSync(join(dir, f)); } catch { /* absent */ }
     }
     try {

@@ -26,6 +26,8 @@ export interface ImageBackupOptions {
   id?: string;
   type?: BackupType;
   archiveName?: string;
+  /** Back up into a group that records another source (the image moved); else that is refused. */
+  allowOtherSource?: boolean;
   chunkSize?: number;
   signal?: AbortSignal;
   onProgress?: (progress: ImageTransferProgress) => void;
@@ -71,7 +73,10 @@ export async function backupImage(store: Datastore, file: string, options: Image
   const group = { type: options.type ?? 'host', id };
   const session = store.startBackup(group);
   try {
-    return await runImageBackup(store, source, session, archive, chunkSize, { ...options, signal: anySignal(options.signal, session.signal) });
+    store.assertGroupSource(group, [source], options.allowOtherSource);
+    const result = await runImageBackup(store, source, session, archive, chunkSize, { ...options, signal: anySignal(options.signal, session.signal) });
+    store.recordGroupSource(group, [source], options.log);
+    return result;
   } finally {
     session.release();
   }

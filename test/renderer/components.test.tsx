@@ -113,8 +113,10 @@ describe('the app', () => {
     await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Preview what is excluded' })); });
     expect(host.called('previewExcludes')).toEqual([{ source: '/home/ann/My Docs', patterns: ['*.tmp', 'node_modules/'] }]);
     expect(screen.getByLabelText('Exclude preview').textContent).toContain('a.tmp');
+    host.answers.checkBackupSource = () => ({ matches: true });
     host.answers.startJob = () => job({});
     await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Start backup' })); });
+    expect(host.called('checkBackupSource')).toEqual([{ store: STORE.path, source: '/home/ann/My Docs', id: 'My-Docs' }]);
     expect(host.called('startJob')).toEqual([{ kind: 'backup', store: STORE.path, source: '/home/ann/My Docs', id: 'My-Docs', excludes: ['*.tmp', 'node_modules/'] }]);
     expect(screen.queryByRole('button', { name: 'Start backup' })).toBeNull();
     expect(screen.getByRole('article', { name: 'Backup of /home/ann/docs' })).toBeTruthy();
@@ -133,10 +135,39 @@ describe('the app', () => {
     await store.getState().openStore(STORE.path);
     store.getState().openBackupDialog('/etc');
     wrap(<App />);
-    host.answers.startJob = () => fail('PATH_NOT_ALLOWED', 'folder to back up /etc is outside the folders Cairn may use');
+    host.answers.checkBackupSource = () => fail('PATH_NOT_ALLOWED', 'folder to back up /etc is outside the folders Cairn may use');
     await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Start backup' })); });
     expect(screen.getByRole('button', { name: 'Start backup' })).toBeTruthy();
     expect(screen.getByRole('alert').getAttribute('data-code')).toBe('PATH_NOT_ALLOWED');
+    expect(host.called('startJob')).toEqual([]);
+  });
+
+  it('asks before backing up another folder into a group that records its own, and offers a group of its own', async () => {
+    await store.getState().openStore(STORE.path);
+    store.getState().openBackupDialog('/home/ann/other/project');
+    wrap(<App />);
+    host.answers.checkBackupSource = () => ({ matches: false, recorded: '/home/ann/Code/project', suggestedId: 'other-project' });
+    host.answers.startJob = () => job({});
+    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Start backup' })); });
+    expect(host.called('startJob')).toEqual([]);
+    expect(screen.getByRole('alert').textContent).toContain('host/project already holds backups of /home/ann/Code/project');
+    // Its own group: the id changes, and that backup starts without asking again.
+    host.answers.checkBackupSource = () => ({ matches: true });
+    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Use a group of its own: host/other-project' })); });
+    expect((screen.getByLabelText('Backup group id') as HTMLInputElement).value).toBe('other-project');
+    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Start backup' })); });
+    expect(host.called('startJob')).toEqual([{ kind: 'backup', store: STORE.path, source: '/home/ann/other/project', id: 'other-project', excludes: [] }]);
+  });
+
+  it('backs up into the group anyway once the user says the folder moved', async () => {
+    await store.getState().openStore(STORE.path);
+    store.getState().openBackupDialog('/home/ann/other/project');
+    wrap(<App />);
+    host.answers.checkBackupSource = () => ({ matches: false, recorded: '/home/ann/Code/project', suggestedId: 'other-project' });
+    host.answers.startJob = () => job({});
+    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Start backup' })); });
+    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Back up into host/project anyway' })); });
+    expect(host.called('startJob')).toEqual([{ kind: 'backup', store: STORE.path, source: '/home/ann/other/project', id: 'project', excludes: [], allowOtherSource: true }]);
   });
 });
 
