@@ -15,7 +15,17 @@ export type JobSpec =
 
 export type JobKind = JobSpec['kind'];
 
-export type JobStatus = 'running' | 'done' | 'failed' | 'cancelled';
+/**
+ * `attention`: the job ran to its end but found what the user must act on (a verify that found damage, a restore
+ * that left damaged files out); its `problems` name them and `advice` says what to do.
+ */
+export type JobStatus = 'running' | 'done' | 'attention' | 'failed' | 'cancelled';
+
+/** One thing a job found wrong: the file or snapshot, and why. */
+export interface JobProblem {
+  path: string;
+  message: string;
+}
 
 /** Progress of the job's current phase; fields a kind does not have are left out. */
 export interface JobProgress {
@@ -73,6 +83,10 @@ export interface JobState {
   summary?: string;
   /** The kind's result fields, when done (snapshot path, counts). */
   result?: Record<string, string | number | boolean | undefined>;
+  /** With status `attention`: what was wrong (the first 200; `problemCount` counts them all), and the repair. */
+  problems?: JobProblem[];
+  problemCount?: number;
+  advice?: string;
   error?: { code: string; message: string };
   log: JobLogLine[];
 }

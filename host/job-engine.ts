@@ -79,10 +79,15 @@ export class JobEngine {
         case 'log':
           addLog(state, message.level, message.message);
           return;
-        case 'done':
-          addLog(state, 'info', message.summary);
-          finish({ status: 'done', summary: message.summary, result: message.result });
+        case 'done': {
+          const attention = (message.problemCount ?? 0) > 0;
+          addLog(state, attention ? 'warn' : 'info', message.summary);
+          finish({
+            status: attention ? 'attention' : 'done', summary: message.summary, result: message.result,
+            ...(attention ? { problems: message.problems, problemCount: message.problemCount, advice: message.advice } : {}),
+          });
           return;
+        }
         case 'failed': {
           const cancelled = message.error.code === 'CANCELLED';
           addLog(state, cancelled ? 'info' : 'error', message.error.message);

@@ -1,5 +1,5 @@
 import type { AppErrorInfo } from '../contract/errors.js';
-import type { JobProgress, JobSpec } from '../contract/jobs.js';
+import type { JobProblem, JobProgress, JobSpec } from '../contract/jobs.js';
 
 /** What a job's worker thread starts with. */
 export interface JobWorkerData {
@@ -12,7 +12,10 @@ export interface JobWorkerData {
 export type WorkerToEngine =
   | { type: 'progress'; progress: JobProgress }
   | { type: 'log'; level: 'info' | 'warn'; message: string }
-  | { type: 'done'; summary: string; result: Record<string, string | number | boolean | undefined> }
+  | {
+    type: 'done'; summary: string; result: Record<string, string | number | boolean | undefined>;
+    problems?: JobProblem[]; problemCount?: number; advice?: string;
+  }
   | { type: 'failed'; error: AppErrorInfo };
 
 export type EngineToWorker = { type: 'cancel' };

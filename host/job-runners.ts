@@ -1,13 +1,14 @@
 import { closeSync, constants, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { JobProgress, JobSpec } from '../contract/jobs.js';
+import type { JobProblem, JobProgress, JobSpec } from '../contract/jobs.js';
 import { EntryKind } from '../core/archive/archive-format.js';
 import { backupFolder } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { restoreFolder } from '../core/archive/folder-restore.js';
-import { snapshotPath } from '../core/backup/backup-names.js';
-import { formatBytes, formatDuration } from '../core/cli/format.js';
+import { parseGroupPath, snapshotPath } from '../core/backup/backup-names.js';
+import { formatBytes, formatDuration, plural } from '../core/cli/format.js';
 import { Datastore } from '../core/datastore/datastore.js';
+import { describeSource } from '../core/datastore/group-source.js';
 import { collectGarbage } from '../core/gc/garbage-collection.js';
 import { computePrune } from '../core/prune/prune-selection.js';
 import { pruneGroup } from '../core/prune/prune.js';
@@ -26,7 +27,14 @@ export interface JobContext {
 export interface JobOutcome {
   summary: string;
   result: Record<string, string | number | boolean | undefined>;
+  /** What the user must act on: the job is then shown as needing attention, not as done. */
+  problems?: JobProblem[];
+  problemCount?: number;
+  advice?: string;
 }
+
+/** Problems a job card lists; the count says how many there were in all. */
+const MAX_PROBLEMS = 200;
 
 /** Core reports progress at most this often; the engine throttles again on its side. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -60,41 +68,8 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
         },
       };
     }
-    case 'restore': {
-      const store = Datastore.open(spec.store, { log: ctx.log });
-      const reader = new FolderArchiveReader(store.openSnapshot(spec.snapshot));
-      let files = 0;
-      let bytes = 0;
-      let conflicts = 0;
-      let failed = 0;
-      for (const [i, path] of spec.paths.entries()) {
-        throwIfCancelled(ctx.signal, 'restore');
-        const entry = reader.get(path);
-        // A selected folder arrives under its own name; the snapshot's root and files go straight into the target.
-        const into = entry.kind === EntryKind.Directory && path !== '' ? join(spec.target, entry.name.toString()) : spec.target;
-        const phase = spec.paths.length > 1 ? `restoring ${i + 1} of ${spec.paths.length}` : 'restoring';
-        const r = await restoreFolder(store, spec.snapshot, into, {
-          path, overwrite: spec.overwrite, signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
-          onProgress: (p) => ctx.onProgress({
-            phase, filesDone: p.filesDone, filesTotal: p.filesTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal,
-            rate: p.rate, etaSeconds: p.etaSeconds, currentPath: p.currentPath,
-          }),
-        });
-        files += r.filesRestored;
-        bytes += r.bytesRestored;
-        conflicts += r.conflicts;
-        failed += r.failedCount;
-      }
-      if (failed > 0) {
-        throw new CairnError('IO', `restored ${files} file${files === 1 ? '' : 's'} (${formatBytes(bytes)}) to ${spec.target}, but ${failed} `
-          + `${failed === 1 ? 'entry' : 'entries'} could not be restored (see the log)`);
-      }
-      return {
-        summary: `Restored ${files} file${files === 1 ? '' : 's'} (${formatBytes(bytes)}) to ${spec.target}`
-          + (conflicts > 0 ? `; kept ${conflicts} existing file${conflicts === 1 ? '' : 's'}` : ''),
-        result: { target: spec.target, files, bytes, conflicts },
-      };
-    }
+    case 'restore':
+      return runRestoreJob(spec, ctx);
     case 'gc': {
       const store = Datastore.open(spec.store, { log: ctx.log });
       const r = await collectGarbage(store, {
@@ -134,29 +109,8 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
         result: { removed, failed, kept: outcomes.length - removed - failed },
       };
     }
-    case 'verify': {
-      const store = Datastore.open(spec.store, { log: ctx.log });
-      const target: VerifyTarget = spec.snapshot ? { snapshot: spec.snapshot } : spec.group ? { group: spec.group } : { store: true };
-      const r = await verify(store, target, {
-        signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
-        onProgress: (p) => ctx.onProgress({
-          phase: 'verifying', snapshotsDone: p.snapshotsDone, snapshotsTotal: p.snapshotsTotal, bytesDone: p.bytesDone,
-          bytesTotal: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, corruptChunks: p.corruptChunks, currentPath: p.currentSnapshot,
-        }),
-      });
-      const failed = r.snapshots.filter((s) => s.state === 'failed');
-      for (const s of failed) {
-        for (const problem of s.problems) ctx.log.warn(`${s.snapshot} ${problem.archive}: ${problem.message}${problem.affects?.length ? ` (affects ${problem.affects.join(', ')})` : ''}`);
-      }
-      const skipped = r.snapshots.filter((s) => s.state === 'skipped').length;
-      return {
-        summary: r.snapshots.length === 0 ? 'Nothing to verify: no finished snapshots'
-          : `${r.snapshots.length - failed.length - skipped} of ${r.snapshots.length} snapshots ok`
-            + (failed.length > 0 ? `, ${failed.length} FAILED` : '') + (skipped > 0 ? `, ${skipped} skipped (in use)` : '')
-            + `; ${r.chunksChecked} chunks checked`,
-        result: { ok: r.ok, snapshots: r.snapshots.length, failed: failed.length, skipped, chunksChecked: r.chunksChecked, missingChunks: r.missingChunks },
-      };
-    }
+    case 'verify':
+      return runVerifyJob(spec, ctx);
     case 'export-file': {
       const store = Datastore.open(spec.store, { log: ctx.log });
       const reader = new FolderArchiveReader(store.openSnapshot(spec.snapshot));
@@ -195,4 +149,83 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
       };
     }
   }
+}
+
+type Spec<K extends JobSpec['kind']> = Extract<JobSpec, { kind: K }>;
+
+/** Restores each selected path; what could not be restored is named, the rest is restored (status attention). */
+async function runRestoreJob(spec: Spec<'restore'>, ctx: JobContext): Promise<JobOutcome> {
+  const store = Datastore.open(spec.store, { log: ctx.log });
+  const reader = new FolderArchiveReader(store.openSnapshot(spec.snapshot));
+  const totals = { files: 0, bytes: 0, conflicts: 0, failed: 0 };
+  const problems: JobProblem[] = [];
+  for (const [i, path] of spec.paths.entries()) {
+    throwIfCancelled(ctx.signal, 'restore');
+    const entry = reader.get(path);
+    // A selected folder arrives under its own name; the snapshot's root and files go straight into the target.
+    const into = entry.kind === EntryKind.Directory && path !== '' ? join(spec.target, entry.name.toString()) : spec.target;
+    const phase = spec.paths.length > 1 ? `restoring ${i + 1} of ${spec.paths.length}` : 'restoring';
+    const r = await restoreFolder(store, spec.snapshot, into, {
+      path, overwrite: spec.overwrite, signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
+      onProgress: (p) => ctx.onProgress({
+        phase, filesDone: p.filesDone, filesTotal: p.filesTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal,
+        rate: p.rate, etaSeconds: p.etaSeconds, currentPath: p.currentPath,
+      }),
+    });
+    totals.files += r.filesRestored;
+    totals.bytes += r.bytesRestored;
+    totals.conflicts += r.conflicts;
+    totals.failed += r.failedCount;
+    problems.push(...r.failed.slice(0, MAX_PROBLEMS - problems.length));
+  }
+  const { files, bytes, conflicts, failed } = totals;
+  const restored = files === 0 ? 'Nothing was restored' : `Restored ${plural(files, 'file')} (${formatBytes(bytes)}) to ${spec.target}`;
+  const kept = conflicts > 0 ? `; kept ${plural(conflicts, 'existing file')}${files === 0 ? ' (choose “Replace existing files” to overwrite them)' : ''}` : '';
+  const result = { target: spec.target, files, bytes, conflicts, failed };
+  if (failed === 0) return { summary: restored + kept, result };
+  const source = store.groupSource(spec.snapshot);
+  return {
+    summary: `${restored}${kept}; ${plural(failed, 'entry', 'entries')} of ${snapshotPath(spec.snapshot)} could not be restored`,
+    result, problems, problemCount: failed,
+    advice: `The entries named here were left out; everything else was restored. `
+      + `Verify the store to find every damaged chunk${source ? `, then back up ${describeSource(source)} again: a backup writes damaged or missing chunks anew while the files are still there` : ''}.`,
+  };
+}
+
+/** Verifies; a snapshot found damaged makes the job one that needs attention, naming the files and the repair. */
+async function runVerifyJob(spec: Spec<'verify'>, ctx: JobContext): Promise<JobOutcome> {
+  const store = Datastore.open(spec.store, { log: ctx.log });
+  const target: VerifyTarget = spec.snapshot ? { snapshot: spec.snapshot } : spec.group ? { group: spec.group } : { store: true };
+  const r = await verify(store, target, {
+    signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
+    onProgress: (p) => ctx.onProgress({
+      phase: 'verifying', snapshotsDone: p.snapshotsDone, snapshotsTotal: p.snapshotsTotal, bytesDone: p.bytesDone,
+      bytesTotal: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, corruptChunks: p.corruptChunks, currentPath: p.currentSnapshot,
+    }),
+  });
+  const failed = r.snapshots.filter((s) => s.state === 'failed');
+  const problems = failed.flatMap((s) => s.problems).map((p) => ({
+    path: `${p.snapshot}${p.affects?.length ? `: ${p.affects.join(', ')}` : ` (${p.archive})`}`, message: p.message,
+  }));
+  for (const p of problems) ctx.log.warn(`${p.path}: ${p.message}`);
+  const skipped = r.snapshots.filter((s) => s.state === 'skipped').length;
+  const summary = r.snapshots.length === 0 ? 'Nothing to verify: no finished snapshots'
+    : `${r.snapshots.length - failed.length - skipped} of ${plural(r.snapshots.length, 'snapshot')} ok`
+      + (failed.length > 0 ? `, ${failed.length} damaged` : '') + (skipped > 0 ? `, ${skipped} skipped (in use)` : '')
+      + `; ${plural(r.chunksChecked, 'chunk')} checked`;
+  const result = { ok: r.ok, snapshots: r.snapshots.length, failed: failed.length, skipped, chunksChecked: r.chunksChecked, missingChunks: r.missingChunks };
+  if (failed.length === 0) return { summary, result };
+  return { summary, result, problems: problems.slice(0, MAX_PROBLEMS), problemCount: problems.length, advice: repairAdvice(store, failed.map((s) => s.snapshot)) };
+}
+
+/** How to repair damaged snapshots: back up each group's source again (it writes bad chunks anew), then verify. */
+function repairAdvice(store: Datastore, snapshots: string[]): string {
+  const groups = [...new Set(snapshots.map((s) => s.split('/').slice(0, 2).join('/')))];
+  const sources = groups.map((g) => {
+    const source = store.groupSource(parseGroupPath(g));
+    return source ? `${describeSource(source)} (${g})` : g;
+  });
+  return `Back up ${sources.join(', ')} again: a backup writes damaged and missing chunks anew while the files are still `
+    + 'there (verify moved the bad copies aside). Then verify again. A snapshot whose files are gone from the source stays '
+    + 'damaged; forget it if its other files are not needed.';
 }

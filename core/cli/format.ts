@@ -47,3 +47,8 @@ export function formatAgo(ms: number): string {
   const days = Math.floor(s / 86400);
   return `${days} day${days === 1 ? '' : 's'} ago`;
 }
+
+/** "1 file", "3 files", "2 entries" (with the plural given where adding "s" is wrong). */
+export function plural(n: number, word: string, pluralWord = `${word}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? word : pluralWord}`;
+}

@@ -65,6 +65,20 @@ describe('JobCard', () => {
     expect(screen.getByText(/error: busy/)).toBeTruthy();
   });
 
+  it('shows a verify that found damage as needing attention, with the damaged files and what to do', () => {
+    const problems = Array.from({ length: 60 }, (_, i) => ({ path: `host/docs/2026-12-01T10:00:00Z: /f${i}.bin`, message: `chunk ab${i} is damaged` }));
+    render(<JobCard job={job({
+      kind: 'verify', title: 'Verify host/docs', status: 'attention', summary: '0 of 1 snapshot ok, 1 damaged', problems, problemCount: 75,
+      advice: 'Back up /home/ann/docs (host/docs) again', progress: { phase: 'verifying' },
+    })} onCancel={() => {}} />);
+    expect(screen.getByText('Needs attention')).toBeTruthy();
+    const list = screen.getByRole('alert', { name: 'Problems found' });
+    expect(list.textContent).toContain('host/docs/2026-12-01T10:00:00Z: /f0.bin');
+    expect(list.textContent).toContain('…and 25 more (see the log)');
+    expect(list.textContent).toContain('What to do: Back up /home/ann/docs (host/docs) again');
+    expect(screen.queryByText('Done')).toBeNull();
+  });
+
   it('shows GC as two phases with their own bars, then the result', () => {
     const { rerender } = render(<JobCard job={job({ kind: 'gc', title: 'GC', progress: { phase: 'mark', indexFilesDone: 3, indexFilesTotal: 4, chunksMarked: 120, prefixesTotal: 65536 } })} onCancel={() => {}} />);
     expect(screen.getByRole('progressbar', { name: 'Mark phase' }).getAttribute('aria-valuenow')).toBe('75');

@@ -61,7 +61,25 @@ function GcResult({ job }: { job: JobState }) {
   );
 }
 
-const STATUS_TEXT = { running: 'Running', done: 'Done', failed: 'Failed', cancelled: 'Cancelled' } as const;
+const STATUS_TEXT: Record<JobState['status'], string> = {
+  running: 'Running', done: 'Done', attention: 'Needs attention', failed: 'Failed', cancelled: 'Cancelled',
+};
+
+/** What a job that needs attention found (damaged files, by snapshot), and how to repair it. */
+function Problems({ job }: { job: JobState }) {
+  const problems = job.problems ?? [];
+  const more = (job.problemCount ?? problems.length) - problems.length;
+  return (
+    <div className="job-problems" role="alert" aria-label="Problems found">
+      <ul>
+        {problems.slice(0, 50).map((p, i) => <li key={i}><span className="problem-path">{p.path}</span> <span className="muted">{p.message}</span></li>)}
+        {problems.length > 50 && <li className="muted">…and {formatCount(problems.length - 50 + Math.max(0, more))} more (see the log)</li>}
+        {problems.length <= 50 && more > 0 && <li className="muted">…and {formatCount(more)} more</li>}
+      </ul>
+      {job.advice && <p className="advice"><strong>What to do:</strong> {job.advice}</p>}
+    </div>
+  );
+}
 
 /** One job: progress bar, counters, rate, ETA, current file; cancel while it runs; result, error and log after. */
 export const JobCard = memo(function JobCard({ job, onCancel }: { job: JobState; onCancel: (id: string) => void }) {
@@ -98,6 +116,7 @@ export const JobCard = memo(function JobCard({ job, onCancel }: { job: JobState;
         </>
       )}
       {job.summary && job.status !== 'running' && <p className="job-summary">{job.summary}</p>}
+      {job.status === 'attention' && <Problems job={job} />}
       {job.error && <p className="error-note" role="alert" data-code={job.error.code}>{job.error.message}</p>}
       {job.log.length > 0 && (
         <>

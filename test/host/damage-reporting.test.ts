@@ -1,0 +1,84 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Result } from '../../contract/errors.js';
+import type { JobState } from '../../contract/jobs.js';
+import type { SnapshotRow } from '../../contract/model.js';
+import { Datastore } from '../../core/datastore/datastore.js';
+import { HostService } from '../../host/host-service.js';
+import { pseudoRandomBytes } from '../support/data.js';
+import { storeTempRoot } from '../support/folder-store.js';
+import { listRecursive } from '../support/store-files.js';
+
+/**
+ * A job that found damage is not a green "Done": a verify that found a damaged chunk, and a restore that had to
+ * leave a damaged file out, end as "attention", name the files, and say how to repair.
+ */
+describe('the app reports damage as damage', () => {
+  const base = mkdtempSync(join(storeTempRoot(), 'cairn-damage-'));
+  const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base] });
+  const store = join(base, 'store');
+  const source = join(base, 'Documents');
+  const group = { type: 'host' as const, id: 'Documents' };
+  let snapshot = { ...group, time: 0 };
+
+  async function run(spec: unknown): Promise<JobState> {
+    const r = await service.handle('jobs.start', spec) as Result<JobState>;
+    if (!r.ok) throw new Error(r.error.message);
+    return service.engine.whenDone(r.value.id);
+  }
+
+  beforeAll(async () => {
+    mkdirSync(source, { recursive: true });
+    writeFileSync(join(source, 'a.txt'), 'before the damage');
+    writeFileSync(join(source, 'big.bin'), pseudoRandomBytes(3 * 1024 * 1024, 'damage'));
+    writeFileSync(join(source, 'z.txt'), 'after the damage');
+    expect((await run({ kind: 'create-store', path: store, chunkSize: 1024 * 1024, compression: 'zstd' })).status).toBe('done');
+    expect((await run({ kind: 'backup', store, source, id: 'Documents', excludes: [] })).status).toBe('done');
+    snapshot = { ...group, time: Datastore.open(store).latestSnapshot(group)!.time };
+    // The largest chunk holds a part of big.bin (random data does not compress; the small files share a tiny one).
+    const chunks = listRecursive(join(store, '.chunks')).filter((p) => /[0-9a-f]{64}$/.test(p));
+    const largest = chunks.map((p) => join(store, '.chunks', p)).sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+    const bytes = readFileSync(largest);
+    bytes[bytes.length >> 1]! ^= 0xff;
+    writeFileSync(largest, bytes);
+  });
+  afterAll(async () => {
+    await service.shutdown();
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it('a verify that finds a damaged chunk needs attention, names the file and says to back up the folder again', async () => {
+    const job = await run({ kind: 'verify', store, snapshot });
+    expect(job.status).toBe('attention');
+    expect(job.summary).toMatch(/0 of 1 snapshot ok, 1 damaged/);
+    expect(job.problemCount).toBe(1);
+    expect(job.problems![0]!.path).toMatch(/^host\/Documents\/.+: \/big\.bin$/);
+    expect(job.advice).toContain(`Back up ${source} (host/Documents) again`);
+    const rows = await service.handle('snapshots.list', { store, group }) as Result<SnapshotRow[]>;
+    expect(rows.ok && rows.value[0]!.verifyState).toBe('failed');
+  });
+
+  it('a restore past a damaged chunk restores the rest, names the damaged file, and needs attention', async () => {
+    const target = join(base, 'restored');
+    mkdirSync(target);
+    const job = await run({ kind: 'restore', store, snapshot, paths: [''], target, overwrite: false });
+    expect(job.status).toBe('attention');
+    expect(job.summary).toMatch(/^Restored 2 files .*; 1 entry of host\/Documents\/.+ could not be restored$/);
+    expect(job.problems).toEqual([{ path: '/big.bin', message: expect.stringMatching(/chunk [0-9a-f]+/) }]);
+    expect(job.advice).toContain(`back up ${source} again`);
+    expect(readFileSync(join(target, 'a.txt'), 'utf8')).toBe('before the damage');
+    expect(readFileSync(join(target, 'z.txt'), 'utf8')).toBe('after the damage');
+  });
+
+  it('a restore of a whole snapshot with no damage is done', async () => {
+    writeFileSync(join(source, 'big.bin'), 'small now');
+    expect((await run({ kind: 'backup', store, source, id: 'Documents', excludes: [] })).status).toBe('done');
+    const latest = Datastore.open(store).latestSnapshot(group)!;
+    const target = join(base, 'restored-clean');
+    mkdirSync(target);
+    const job = await run({ kind: 'restore', store, snapshot: { ...group, time: latest.time }, paths: [''], target, overwrite: false });
+    expect(job.status).toBe('done');
+    expect(job.problems).toBeUndefined();
+  });
+});
