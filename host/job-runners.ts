@@ -1,4 +1,4 @@
-import { closeSync, constants, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { JobProblem, JobProgress, JobSpec } from '../contract/jobs.js';
 import { EntryKind } from '../core/archive/archive-format.js';
@@ -14,7 +14,9 @@ import { computePrune } from '../core/prune/prune-selection.js';
 import { pruneGroup } from '../core/prune/prune.js';
 import { verify, type VerifyTarget } from '../core/verify/verify.js';
 import { CairnError, ioError } from '../core/errors.js';
+import { writeAllSync } from '../core/fs/atomic-write.js';
 import { ownedTmpName, removeDeadProcessTmps } from '../core/fs/owned-tmp.js';
+import { yieldToEventLoop } from '../core/jobs/rate-meter.js';
 import { throwIfCancelled } from '../core/jobs/cancel.js';
 import type { Logger } from '../core/log.js';
 
@@ -111,43 +113,8 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
     }
     case 'verify':
       return runVerifyJob(spec, ctx);
-    case 'export-file': {
-      const store = Datastore.open(spec.store, { log: ctx.log });
-      const reader = new FolderArchiveReader(store.openSnapshot(spec.snapshot));
-      const entry = reader.get(spec.path);
-      if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink) {
-        throw new CairnError('INVALID_ARGUMENT', `${spec.path} is not a file`);
-      }
-      // Created exclusively under a name nobody can plant a symlink at in advance, and never followed.
-      const folder = dirname(spec.target);
-      removeDeadProcessTmps(folder, (name) => join(folder, name));
-      const tmp = join(folder, ownedTmpName());
-      let done = 0;
-      let fd: number;
-      try {
-        fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
-      } catch (err) {
-        throw ioError('write', spec.target, err);
-      }
-      try {
-        for (const slice of reader.fileContent(entry)) {
-          throwIfCancelled(ctx.signal, 'save');
-          writeSync(fd, slice);
-          done += slice.length;
-          ctx.onProgress({ phase: 'saving', bytesDone: done, bytesTotal: entry.size, currentPath: spec.path });
-        }
-        closeSync(fd);
-        renameSync(tmp, spec.target);
-      } catch (err) {
-        try { closeSync(fd); } catch { /* closed already */ }
-        rmSync(tmp, { force: true });
-        throw err instanceof CairnError ? err : ioError('write', spec.target, err);
-      }
-      return {
-        summary: `Saved ${spec.path} (${formatBytes(entry.size)}) from ${snapshotPath(spec.snapshot)} to ${spec.target}`,
-        result: { target: spec.target, bytes: entry.size },
-      };
-    }
+    case 'export-file':
+      return runExportJob(spec, ctx);
   }
 }
 
@@ -228,4 +195,50 @@ function repairAdvice(store: Datastore, snapshots: string[]): string {
   return `Back up ${sources.join(', ')} again: a backup writes damaged and missing chunks anew while the files are still `
     + 'there (verify moved the bad copies aside). Then verify again. A snapshot whose files are gone from the source stays '
     + 'damaged; forget it if its other files are not needed.';
+}
+
+/**
+ * Saves one file of a snapshot: created exclusively under a name nobody can plant a symlink at in advance, never
+ * followed, renamed into place once whole. The event loop is let in every 50 ms, so a cancel stops it at once.
+ */
+async function runExportJob(spec: Spec<'export-file'>, ctx: JobContext): Promise<JobOutcome> {
+  const store = Datastore.open(spec.store, { log: ctx.log });
+  const reader = new FolderArchiveReader(store.openSnapshot(spec.snapshot));
+  const entry = reader.get(spec.path);
+  if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink) {
+    throw new CairnError('INVALID_ARGUMENT', `${spec.path} is not a file`);
+  }
+  const folder = dirname(spec.target);
+  removeDeadProcessTmps(folder, (name) => join(folder, name));
+  const tmp = join(folder, ownedTmpName());
+  let fd: number;
+  try {
+    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+  } catch (err) {
+    throw ioError('write', spec.target, err);
+  }
+  try {
+    let done = 0;
+    let lastYield = performance.now();
+    for (const slice of reader.fileContent(entry)) {
+      writeAllSync(fd, slice, done);
+      done += slice.length;
+      ctx.onProgress({ phase: 'saving', bytesDone: done, bytesTotal: entry.size, currentPath: spec.path });
+      if (performance.now() - lastYield > 50) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
+      throwIfCancelled(ctx.signal, 'save');
+    }
+    closeSync(fd);
+    renameSync(tmp, spec.target);
+  } catch (err) {
+    try { closeSync(fd); } catch { /* closed already */ }
+    rmSync(tmp, { force: true });
+    throw err instanceof CairnError ? err : ioError('write', spec.target, err);
+  }
+  return {
+    summary: `Saved ${spec.path} (${formatBytes(entry.size)}) from ${snapshotPath(spec.snapshot)} to ${spec.target}`,
+    result: { target: spec.target, bytes: entry.size },
+  };
 }

@@ -3,6 +3,7 @@ import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync, o
 import { CairnError, ioError, isCairnError } from '../errors.js';
 import { writeAllSync } from '../fs/atomic-write.js';
 import type { HeldDirectories } from '../fs/held-directories.js';
+import { yieldToEventLoop } from '../jobs/rate-meter.js';
 import { ownedTmpName } from '../fs/owned-tmp.js';
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -75,9 +76,44 @@ export type ExistingPolicy = 'keep' | 'overwrite';
  * was kept. `content` yields the file's bytes (every chunk verified by the reader as it is read).
  * `chunkDigest` is what FolderArchiveReader.chunkDigestOf gives: for a file made of whole chunks, the digest
  * made from theirs, checked before anything is written; otherwise the content's SHA-256 is checked.
+ * `shouldStop` is asked after every slice (a worker's shared cancel flag): a cancel stops inside a large file.
  */
 export function restoreFile(job: FileRestoreJob, dirs: HeldDirectories, content: Iterable<Uint8Array>, existing: ExistingPolicy,
-  onBytes: (n: number) => void, chunkDigest?: Uint8Array): boolean {
+  onBytes: (n: number) => void, chunkDigest?: Uint8Array, shouldStop?: () => boolean): boolean {
+  const steps = writeRestoredFile(job, dirs, content, existing, onBytes, chunkDigest);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (shouldStop?.()) steps.throw(cancelled());
+  }
+}
+
+/**
+ * restoreFile for the job's own thread: it lets the event loop in every 50 ms, so progress goes out and a
+ * cancel arrives while a large file is written, and stops within one slice of it.
+ */
+export async function restoreFileYielding(job: FileRestoreJob, dirs: HeldDirectories, content: Iterable<Uint8Array>,
+  existing: ExistingPolicy, onBytes: (n: number) => void, chunkDigest: Uint8Array | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+  const steps = writeRestoredFile(job, dirs, content, existing, onBytes, chunkDigest);
+  let lastYield = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (performance.now() - lastYield > 50) {
+      await yieldToEventLoop();
+      lastYield = performance.now();
+    }
+    if (signal?.aborted) steps.throw(cancelled());
+  }
+}
+
+function cancelled(): CairnError {
+  return new CairnError('CANCELLED', 'restore cancelled');
+}
+
+/** The steps of restoreFile: it pauses after each slice written, and a cancel thrown in there removes the tmp file. */
+function* writeRestoredFile(job: FileRestoreJob, dirs: HeldDirectories, content: Iterable<Uint8Array>, existing: ExistingPolicy,
+  onBytes: (n: number) => void, chunkDigest?: Uint8Array): Generator<void, boolean> {
   const [tmp, path] = dirs.pathsIn([job.dir, ownedTmpName()], [job.dir, job.name]);
   const st = lstatSync(path, { throwIfNoEntry: false });
   if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', `cannot restore ${job.archivePath}: a folder is in the way`);
@@ -95,6 +131,7 @@ export function restoreFile(job: FileRestoreJob, dirs: HeldDirectories, content:
       hash?.update(slice);
       at += slice.length;
       onBytes(slice.length);
+      yield;
     }
     if (hash && !hash.digest().equals(job.digest)) {
       throw new CairnError('CORRUPT', `${job.archivePath}: restored content does not match the snapshot's checksum`);

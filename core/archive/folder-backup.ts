@@ -177,6 +177,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
   const snapshot = store.beginSnapshot(group, { session, log });
   const stats: ArchiveStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, skipped: scan.totals.skipped };
   const sink = openChunkTarget(store.chunks, store.config.compression === 'zstd', chunkerParams(payloadAvg).max, options.workers ?? 2, log);
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
   try {
     const dataIndex = snapshot.createDynamicIndex(DATA_ARCHIVE);
     const metaIndex = snapshot.createDynamicIndex(META_ARCHIVE);
@@ -206,11 +207,32 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
      * for every file.
      */
     const everyFile = options.progressIntervalMs === 0;
+    // Progress (rate, ETA) goes on while the thread waits for the chunk writers, e.g. inside a large file.
+    heartbeat = everyFile ? undefined : setInterval(() => {
+      Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
+      report.push(progress);
+    }, options.progressIntervalMs ?? 100);
     const tick = (file: SourceNode): Promise<void> | undefined => {
       throwIfCancelled(options.signal, 'backup');
       if (!everyFile && (++ticks & 31) !== 0 && progress.bytesDone - bytesAtTick < MiB) return undefined;
       bytesAtTick = progress.bytesDone;
       progress.currentPath = file.rel; // made only here: building every file's display path cost ~10 ms a tree
+      Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
+      report.push(progress);
+      if (performance.now() - lastYield <= 50) return undefined;
+      return yieldToEventLoop().then(() => {
+        throwIfCancelled(options.signal, 'backup');
+        lastYield = performance.now();
+      });
+    };
+
+    /**
+     * While a large file is read: progress with it as the current file (tick reports between files only), a
+     * cancel seen within one block, and the event loop let in every 50 ms so the cancel message can arrive.
+     */
+    const tickInFile = (node: SourceNode): Promise<void> | undefined => {
+      throwIfCancelled(options.signal, 'backup');
+      progress.currentPath = node.rel;
       Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
       report.push(progress);
       if (performance.now() - lastYield <= 50) return undefined;
@@ -249,6 +271,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
           runOpen = true;
         }
         const payloadOffset = data.offset;
+        if (large) await tickInFile(node);
         const tail = large && baseEntry && base && baseEntry.size < size ? oldTailChunk(base.dataIndex, baseEntry) : undefined;
         const hash = createHash('sha256');
         let pos = 0;
@@ -266,6 +289,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
           pos += got;
           progress.bytesRead += got;
           progress.bytesDone += got;
+          if (large) await tickInFile(node);
           // An append keeps the old last chunk: cut where the old file ended if that chunk is intact.
           if (tail && pos === tail.oldSize && data.pendingEquals(tail.length, tail.digest)) data.forceCut();
         }
@@ -569,6 +593,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
     snapshot.abort();
     throw err;
   } finally {
+    clearInterval(heartbeat);
     await sink.close();
   }
 }

@@ -13,7 +13,7 @@ import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/
 import { workerScriptUrl } from '../jobs/worker-url.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import { EntryKind, isSafeName, type ArchiveEntry, type DirectoryEntry, type FileEntry, type SymlinkEntry } from './archive-format.js';
-import { isRoot, nsToTime, restoreFile, type ExistingPolicy, type FileRestoreJob } from './file-writer.js';
+import { isRoot, nsToTime, restoreFile, restoreFileYielding, type ExistingPolicy, type FileRestoreJob } from './file-writer.js';
 import { FolderArchiveReader } from './folder-reader.js';
 import { displayName } from './names.js';
 import type { RestoreWorkerData, RestoreWorkerMessage } from './restore-worker.js';
@@ -300,9 +300,11 @@ class FolderRestore {
     try {
       const content = this.reader.data.slices(f.payloadOffset, f.size);
       const chunkDigest = this.reader.chunkDigestOf(f.payloadOffset, f.size);
-      if (restoreFile(f, this.dirs, content, this.existing, (n) => { written += n; this.advance(0, n, f.archivePath); }, chunkDigest)) wrote[f.id] = 1;
+      const onBytes = (n: number): void => { written += n; this.advance(0, n, f.archivePath); };
+      if (await restoreFileYielding(f, this.dirs, content, this.existing, onBytes, chunkDigest, this.options.signal)) wrote[f.id] = 1;
       else this.advance(0, f.size); // kept: its bytes count as done, so progress reaches the total
     } catch (err) {
+      if (isCairnError(err, 'CANCELLED')) throw err;
       failedIds.add(f.id);
       this.fail(f.archivePath, err);
       this.advance(0, f.size - written);

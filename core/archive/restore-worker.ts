@@ -28,6 +28,8 @@ export type RestoreWorkerMessage =
 
 const { root, snapshot, existing, jobs, dirs: planned, batches, shared } = workerData as RestoreWorkerData;
 const flags = new Int32Array(shared);
+/** Set by the job's thread on a cancel (or another worker's failure): asked before each file and after each slice. */
+const stopped = (): boolean => Atomics.load(flags, 0) === 1;
 
 class Batches {
   private readonly reader = new FolderArchiveReader(Datastore.open(root).openSnapshot(snapshot));
@@ -50,14 +52,16 @@ class Batches {
   }
 
   private restore(job: FileRestoreJob): void {
-    if (Atomics.load(flags, 0) === 1) throw Object.assign(new Error('restore cancelled'), { code: 'CANCELLED' });
+    if (stopped()) throw Object.assign(new Error('restore cancelled'), { code: 'CANCELLED' });
     let written = 0;
     try {
       const content = this.reader.data.slices(job.payloadOffset, job.size);
       const chunkDigest = this.reader.chunkDigestOf(job.payloadOffset, job.size);
-      if (restoreFile(job, this.dirs, content, existing, (n) => { written += n; this.bytes += n; }, chunkDigest)) this.restored.push(job.id);
+      const onBytes = (n: number): void => { written += n; this.bytes += n; if (performance.now() - this.last > 50) this.flush(); };
+      if (restoreFile(job, this.dirs, content, existing, onBytes, chunkDigest, stopped)) this.restored.push(job.id);
       else this.bytes += job.size; // kept: counts as done, so progress reaches the total
     } catch (err) {
+      if (isCairnError(err, 'CANCELLED')) throw err;
       this.failed.push({ id: job.id, message: (err as Error).message });
       this.bytes += job.size - written;
     }

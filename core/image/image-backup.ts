@@ -115,6 +115,7 @@ async function runImageBackup(store: Datastore, source: string, session: BackupS
     const index = snapshot.createFixedIndex(archive, chunkSize);
     const buffer = Buffer.allocUnsafe(chunkSize);
     const inFlight = new Set<Promise<void>>();
+    report.flush(progress); // the bar appears at once, before the first chunk is stored
     for (let offset = 0; offset < size; offset += chunkSize) {
       throwIfCancelled(options.signal, 'image backup');
       const want = Math.min(chunkSize, size - offset);
