@@ -16,6 +16,7 @@ import { AppError, toAppError } from './app-errors.js';
 import { listFolder } from './folder-listing.js';
 import { JobEngine, type JobEngineOptions } from './job-engine.js';
 import { defaultAllowedRoots, isInside, PathPolicy } from './path-policy.js';
+import { JobHistory } from './job-history.js';
 import { RecentStores } from './recent-stores.js';
 import { StoreWatcher } from './store-watcher.js';
 import { QueryRunner } from './query-runner.js';
@@ -30,7 +31,7 @@ export interface HostPlatform {
 
 export interface HostServiceOptions {
   platform: HostPlatform;
-  /** Where recent stores are remembered. */
+  /** Where recent stores and the finished jobs are remembered. */
   dataDir: string;
   allowedRoots?: string[];
   version?: string;
@@ -59,7 +60,8 @@ export class HostService {
   constructor(private readonly options: HostServiceOptions) {
     this.policy = new PathPolicy(options.allowedRoots ?? defaultAllowedRoots());
     this.recent = new RecentStores(options.dataDir);
-    this.engine = new JobEngine((event, payload) => this.onEngineEvent(event, payload), options.jobs);
+    this.engine = new JobEngine((event, payload) => this.onEngineEvent(event, payload),
+      { history: new JobHistory(options.dataDir), ...options.jobs });
     this.handlers = this.createHandlers();
     this.watcher = new StoreWatcher((store) => this.emit('store.changed', { store }), options.storePollMs);
   }

@@ -16,6 +16,8 @@ export interface JobEngineOptions {
   /** Finished jobs kept for the tasks panel. */
   keepFinished?: number;
   workerUrl?: URL;
+  /** Where finished jobs are kept across restarts (JobHistory). */
+  history?: { load(): JobState[]; save(finished: readonly JobState[]): void; flush(): void };
 }
 
 const MAX_LOG_LINES = 1000;
@@ -42,6 +44,7 @@ export class JobEngine {
   constructor(private readonly emit: EmitEvent, private readonly options: JobEngineOptions = {}) {
     this.progressIntervalMs = options.progressIntervalMs ?? 100;
     this.keepFinished = options.keepFinished ?? 200;
+    this.finished.push(...(options.history?.load() ?? []).slice(0, this.keepFinished));
   }
 
   start(spec: JobSpec, title: string, store: string): JobState {
@@ -67,6 +70,7 @@ export class JobEngine {
       this.running.delete(state.id);
       this.finished.unshift(state);
       this.finished.splice(this.keepFinished);
+      this.options.history?.save(this.finished);
       this.emit('job.done', snapshot(state));
       settle(snapshot(state));
     };
@@ -148,6 +152,7 @@ export class JobEngine {
     // A job reports its end before its thread (and the chunk writer threads inside it) has exited; a process
     // that exits while threads still wind down can crash, so quitting waits for them too.
     await Promise.all([...this.exits]);
+    this.options.history?.flush();
     return states;
   }
 }

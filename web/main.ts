@@ -6,31 +6,53 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HostService } from '../host/host-service.js';
 import { defaultAllowedRoots } from '../host/path-policy.js';
-import { startWebServer } from './web-server.js';
+import { startWebServer, type WebServer } from './web-server.js';
+import { loadWebSession, saveWebSession } from './web-session.js';
 
 /**
  * `npm run web`: the app in a browser. Serves the built renderer and the host service on 127.0.0.1; the
- * printed URL carries the session's token.
+ * printed URL carries the session's key, which (like the port) stays the same across restarts (web-session.ts).
  */
 const { values } = parseArgs({
   options: {
     port: { type: 'string' },
     allow: { type: 'string', multiple: true },
     'data-dir': { type: 'string' },
+    'new-key': { type: 'boolean' },
   },
 });
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+const dataDir = values['data-dir'] ?? process.env.CAIRN_DATA_DIR ?? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'cairn');
+const session = loadWebSession(dataDir, { newKey: values['new-key'] });
 const service = new HostService({
   platform: { host: 'web' },
-  dataDir: values['data-dir'] ?? process.env.CAIRN_DATA_DIR ?? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'cairn'),
+  dataDir,
   allowedRoots: [...defaultAllowedRoots(), ...(values.allow ?? [])],
   version: pkg.version,
 });
-const server = await startWebServer({ service, rendererDir: join(root, 'dist', 'renderer'), port: values.port ? Number(values.port) : 0 });
-process.stdout.write(`Cairn is running in browser mode. Open this address (it holds this session's key):\n\n  ${server.url}\n\n`
+const server = await startOnPort(values.port ? Number(values.port) : undefined);
+saveWebSession(dataDir, { token: server.token, port: server.port });
+process.stdout.write(`Cairn is running in browser mode. Open this address (it holds your key; it stays valid when the host restarts,\n`
+  + `until you start it with --new-key):\n\n  ${server.url}\n\n`
   + `Cairn may use folders under: ${service.policy.roots.join(', ')}\nPress Ctrl-C to stop (running jobs are cancelled cleanly).\n`);
+
+/**
+ * The port asked for, else the one of the last run (so an open page finds the host again after a restart), else
+ * any free one.
+ */
+async function startOnPort(asked: number | undefined): Promise<WebServer> {
+  const options = { service, rendererDir: join(root, 'dist', 'renderer'), token: session.token };
+  if (asked !== undefined || session.port === undefined) return startWebServer({ ...options, port: asked ?? 0 });
+  try {
+    return await startWebServer({ ...options, port: session.port });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    process.stdout.write(`Port ${session.port} of the last run is taken; pages open at its address must use the new one.\n`);
+    return startWebServer({ ...options, port: 0 });
+  }
+}
 
 let stopping = false;
 const stop = async (): Promise<void> => {

@@ -153,10 +153,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const keepalive = setInterval(() => { for (const s of streams) s.write(': keepalive\n\n'); }, KEEPALIVE_MS);
   keepalive.unref();
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+  } catch (err) {
+    unsubscribe();
+    clearInterval(keepalive);
+    throw err;
+  }
   port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/?token=${token}`, port, token,

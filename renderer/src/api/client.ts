@@ -36,11 +36,17 @@ export interface Transport extends EventSubscriptions {
   downloadUrl(store: string, snapshot: SnapshotRef, path: string): string | undefined;
   /** The event stream came back after a break (browser mode): events may have been missed meanwhile. */
   onReconnect?(listener: () => void): () => void;
+  /** Whether the host answers (browser mode; the desktop app's host cannot go away from under its window). */
+  onConnection?(listener: (state: ConnectionState) => void): () => void;
 }
 
 /** The renderer's API: every action as a method that resolves with its value or throws ApiError. */
+/** `lost`: the host does not answer (stopped, restarting); `refused`: it answers but not to this page's key. */
+export type ConnectionState = 'connected' | 'lost' | 'refused';
+
 export type CairnClient = Methods & EventSubscriptions & Pick<Transport, 'pathOfDroppedFile' | 'downloadUrl'> & {
   onReconnect(listener: () => void): () => void;
+  onConnection(listener: (state: ConnectionState) => void): () => void;
 };
 
 export function createClient(transport: Transport): CairnClient {
@@ -62,5 +68,6 @@ export function createClient(transport: Transport): CairnClient {
     downloadUrl: (s, snap, p) => transport.downloadUrl(s, snap, p),
     // IPC does not drop events; only the web transport reconnects.
     onReconnect: (l) => transport.onReconnect?.(l) ?? (() => {}),
+    onConnection: (l) => transport.onConnection?.(l) ?? (() => {}),
   };
 }

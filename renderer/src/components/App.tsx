@@ -1,6 +1,7 @@
 import { useState, type DragEvent } from 'react';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { BackupDialog } from './BackupDialog.js';
+import { ConnectionBanner } from './ConnectionBanner.js';
 import { ErrorNote } from './ErrorNote.js';
 import { FolderBrowser } from './FolderBrowser.js';
 import { GroupsList } from './GroupsList.js';
@@ -51,6 +52,7 @@ export function App() {
         )}
         {info && <span className="muted small host-mode">{info.host === 'web' ? 'browser mode' : 'desktop'} · v{info.version}</span>}
       </header>
+      <ConnectionBanner />
       <ErrorNote error={startupError} />
       <div className="app-body">
         {!store ? <StorePicker /> : (
