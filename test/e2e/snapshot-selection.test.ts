@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startWebHost, type WebHost } from '../support/browser.js';
+import { launchChromium, screenshotPath, startWebHost, type WebHost } from '../support/browser.js';
 import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
 
@@ -38,6 +38,7 @@ describe('what the snapshot actions act on, end to end in Chromium', () => {
     await page.getByRole('button', { name: 'Open', exact: true }).click();
     await rows().first().waitFor({ timeout: 20_000 });
   };
+  const snapshotPaths = () => rows().evaluateAll((els) => els.map((e) => e.getAttribute('data-snapshot')!));
 
   beforeAll(async () => {
     base = mkdtempSync(join(storeTempRoot(), 'cairn-e2e-selection-'));
@@ -98,5 +99,54 @@ describe('what the snapshot actions act on, end to end in Chromium', () => {
     expect(readdirSync(one)).toEqual(['.bashrc']);
     expect(readFileSync(join(one, '.bashrc'), 'utf8')).toBe('alias ll="ls -l"\n');
     await page.getByRole('button', { name: '← Snapshots' }).click();
+  });
+
+  const selectedPaths = () => page.locator('[role="grid"] [aria-selected="true"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-snapshot')));
+
+  /** Browse, Verify and Forget… each act on `snapshot`, and the table shows it as the selected one. */
+  async function expectActionsOn(snapshot: string) {
+    expect(await selectedPaths()).toEqual([snapshot]);
+    const actions = page.getByRole('toolbar', { name: 'Snapshot actions' });
+    await actions.getByRole('button', { name: 'Forget…' }).click();
+    const forget = page.getByRole('dialog', { name: 'Forget snapshot?' });
+    expect(await forget.textContent()).toContain(snapshot);
+    await forget.getByRole('button', { name: 'Keep it' }).click();
+    const verifyCards = page.getByRole('article', { name: `Verify ${snapshot}`, exact: true });
+    const verifiedBefore = await verifyCards.count();
+    await actions.getByRole('button', { name: 'Verify', exact: true }).click();
+    await expect.poll(() => verifyCards.count()).toBe(verifiedBefore + 1);
+    await actions.getByRole('button', { name: 'Browse', exact: true }).click();
+    expect(await page.locator('#browser-title').textContent()).toBe(snapshot);
+    await page.getByRole('button', { name: '← Snapshots' }).click();
+  }
+
+  it('keeps the selected snapshot, and what Browse, Verify and Forget act on, while a new backup arrives and one above it is forgotten', async () => {
+    await openStore();
+    await expect.poll(() => rows().count()).toBe(3);
+    const chosen = (await snapshotPaths())[1]!;
+    await rows().nth(1).click();
+
+    // A backup made outside the app (the CLI) arrives by the live update: a new row on top.
+    await backUp();
+    await expect.poll(() => rows().count(), { timeout: 20_000 }).toBe(4);
+    await page.screenshot({ path: screenshotPath('selection-after-new-backup') });
+    await expectActionsOn(chosen);
+
+    // The newest one is forgotten elsewhere: a row above the selected one goes.
+    const newest = (await snapshotPaths())[0]!;
+    await run(['forget', storePath, newest]);
+    await expect.poll(() => rows().count(), { timeout: 20_000 }).toBe(3);
+    await expectActionsOn(chosen);
+  });
+
+  it('after forgetting the selected snapshot, no other one becomes the target of the next Forget', async () => {
+    await openStore();
+    const [newest, ...others] = await snapshotPaths();
+    await page.locator(`[data-snapshot="${newest}"]`).click();
+    await page.getByRole('button', { name: 'Forget…' }).click();
+    await page.getByRole('button', { name: 'Forget snapshot' }).click();
+    await expect.poll(() => snapshotPaths()).toEqual(others);
+    expect(await selectedPaths()).toEqual([]);
+    await page.getByText('Choose a snapshot in the table to act on it.').waitFor();
   });
 });
