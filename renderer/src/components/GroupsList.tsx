@@ -1,5 +1,5 @@
 import { useApp, useAppShallow } from '../state/use-app.js';
-import { formatBytes, formatTime } from '../format.js';
+import { formatBytes, formatTime, plural } from '../format.js';
 import { ErrorNote } from './ErrorNote.js';
 
 /** Backup groups of the open store; choosing one shows its snapshots. */
@@ -27,9 +27,8 @@ export function GroupsList() {
             onClick={() => void selectGroup(g.path)}
             onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); void selectGroup(g.path); } }}>
             <span className="group-name"><span className="badge">{g.type}</span> {g.id}</span>
-            <span className="group-meta">
-              {g.snapshotCount} snapshot{g.snapshotCount === 1 ? '' : 's'} · last {formatTime(g.lastBackup)} · {formatBytes(g.lastSize)}
-            </span>
+            <span className="group-meta">{plural(g.snapshotCount, 'snapshot')} · {formatBytes(g.lastSize)}</span>
+            <span className="group-meta">last <span className="nowrap">{formatTime(g.lastBackup)}</span></span>
           </li>
         ))}
       </ul>

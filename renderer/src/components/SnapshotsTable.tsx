@@ -9,6 +9,8 @@ import { PruneDialog } from './PruneDialog.js';
 import { SnapshotActions } from './SnapshotActions.js';
 
 const ROW_HEIGHT = 36;
+/** The header row scrolls sideways with the rows (it is inside their scroll box) and stays on top (sticky). */
+const HEAD_HEIGHT = ROW_HEIGHT;
 const COLUMNS = ['Time', 'Size', 'Files', 'New', 'Deduplicated', 'Verify', 'Protected', 'Notes'];
 const MOVES: Record<string, (index: number, last: number) => number> = {
   ArrowDown: (i) => i + 1, ArrowUp: (i) => i - 1, PageDown: (i) => i + 10, PageUp: (i) => i - 10, Home: () => 0, End: (_, last) => last,
@@ -27,7 +29,7 @@ export function SnapshotsTable() {
   const selectedIndex = rows.findIndex((r) => r.path === selected);
   const virtualizer = useVirtualizer({
     count: rows.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 10,
-    getItemKey: (i) => rows[i]!.path,
+    getItemKey: (i) => rows[i]!.path, scrollMargin: HEAD_HEIGHT, scrollPaddingStart: HEAD_HEIGHT,
   });
 
   // Keys move the selection from the row they were pressed on, found by its path.
@@ -56,13 +58,13 @@ export function SnapshotsTable() {
       <ErrorNote error={error} />
       {pruning && groupRow && <PruneDialog group={groupRow} onClose={() => setPruning(false)} />}
       <div role="grid" aria-label={`Snapshots of ${group}`} aria-rowcount={rows.length + 1} className="grid snapshot-grid">
-        <div role="row" aria-rowindex={1} className="grid-row grid-head">
-          {COLUMNS.map((c, i) => <span key={i} role="columnheader">{c}</span>)}
-        </div>
         <div ref={scrollRef} className="grid-body" data-testid="snapshot-scroll">
+          <div role="row" aria-rowindex={1} className="grid-row grid-head">
+            {COLUMNS.map((c, i) => <span key={i} role="columnheader">{c}</span>)}
+          </div>
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
             {virtualizer.getVirtualItems().map((item) => (
-              <SnapshotLine key={item.key} row={rows[item.index]!} index={item.index} top={item.start} selected={item.index === selectedIndex}
+              <SnapshotLine key={item.key} row={rows[item.index]!} index={item.index} top={item.start - HEAD_HEIGHT} selected={item.index === selectedIndex}
                 tabbable={item.index === Math.max(selectedIndex, 0)} onBrowse={browse} onProtect={setProtected} onSelect={selectSnapshot} onKey={onKey} />
             ))}
           </div>
