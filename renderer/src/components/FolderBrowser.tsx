@@ -38,14 +38,17 @@ export function FolderBrowser() {
     }
   };
   useEffect(() => {
-    if (request) void go(request.startPath || undefined);
+    if (!request) return;
+    // The field opens with focus in it, so no listing will fill it: it starts at the folder asked for instead.
+    type(request.startPath ?? '');
+    void go(request.startPath || undefined);
   }, [request]); // only when a new request opens the browser
 
   if (!request) return null;
   return (
     <Modal title={request.title} onClose={() => request.resolve(null)}>
       <form className="row" onSubmit={(e) => { e.preventDefault(); void go(typed); }}>
-        <label className="grow">Folder <input ref={field} type="text" value={typed} onChange={(e) => type(e.target.value)} spellCheck={false} /></label>
+        <label className="grow">Folder <input ref={field} type="text" value={typed} placeholder={listing?.path} onChange={(e) => type(e.target.value)} spellCheck={false} /></label>
         <button type="submit">Go</button>
       </form>
       <ErrorNote error={error} />
