@@ -131,6 +131,33 @@ describe('the renderer store', () => {
     expect(store.getState().snapshots.map((r) => r.time)).toEqual([100]);
   });
 
+  it('keeps the chosen snapshot by its path while backups arrive and others go; once it is gone, none is chosen', async () => {
+    await store.getState().openStore(STORE.path);
+    const chosen = snapshot('docs', 100);
+    store.getState().selectSnapshot(chosen.path);
+    host.answers.listSnapshots = () => [snapshot('docs', 100), snapshot('docs', 200), snapshot('docs', 300)];
+    await store.getState().onStoreChanged(STORE.path);
+    expect(store.getState().selectedSnapshot).toBe(chosen.path);
+    host.answers.listSnapshots = () => [snapshot('docs', 100), snapshot('docs', 300)];
+    await store.getState().onStoreChanged(STORE.path);
+    expect(store.getState().selectedSnapshot).toBe(chosen.path);
+
+    host.answers.forgetSnapshot = () => null;
+    expect(await store.getState().forgetSnapshot(chosen)).toBe(true);
+    expect(store.getState().selectedSnapshot).toBeUndefined();
+    store.getState().selectSnapshot(snapshot('docs', 300).path);
+    host.answers.listSnapshots = () => [];
+    await store.getState().onStoreChanged(STORE.path);
+    expect(store.getState().selectedSnapshot).toBeUndefined();
+  });
+
+  it('chooses no snapshot of another group', async () => {
+    await store.getState().openStore(STORE.path);
+    store.getState().selectSnapshot(snapshot('docs', 200).path);
+    await store.getState().selectGroup('host/photos');
+    expect(store.getState().selectedSnapshot).toBeUndefined();
+  });
+
   it('shows protection at once, and puts it back when the host refuses', async () => {
     await store.getState().openStore(STORE.path);
     const row = store.getState().snapshots[0]!;

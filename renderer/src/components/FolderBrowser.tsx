@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { FolderListing } from '../../../contract/model.js';
 import { errorInfo } from '../api/client.js';
+import { plural } from '../format.js';
 import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
@@ -38,14 +39,17 @@ export function FolderBrowser() {
     }
   };
   useEffect(() => {
-    if (request) void go(request.startPath || undefined);
+    if (!request) return;
+    // The field opens with focus in it, so no listing will fill it: it starts at the folder asked for instead.
+    type(request.startPath ?? '');
+    void go(request.startPath || undefined);
   }, [request]); // only when a new request opens the browser
 
   if (!request) return null;
   return (
     <Modal title={request.title} onClose={() => request.resolve(null)}>
       <form className="row" onSubmit={(e) => { e.preventDefault(); void go(typed); }}>
-        <label className="grow">Folder <input ref={field} type="text" value={typed} onChange={(e) => type(e.target.value)} spellCheck={false} /></label>
+        <label className="grow">Folder <input ref={field} type="text" value={typed} placeholder={listing?.path} onChange={(e) => type(e.target.value)} spellCheck={false} /></label>
         <button type="submit">Go</button>
       </form>
       <ErrorNote error={error} />
@@ -58,7 +62,7 @@ export function FolderBrowser() {
             ))}
             {listing.folders.length === 0 && <li className="muted">No subfolders.</li>}
           </ul>
-          <p className="muted">{listing.fileCount} files in this folder.</p>
+          <p className="muted">{plural(listing.fileCount, 'file')} in this folder.</p>
         </>
       )}
       <footer className="modal-footer">

@@ -1,20 +1,40 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 
-/** A modal dialog on the native <dialog> element: focus is trapped by the browser, Escape closes it. */
+const FIELDS = ['input', 'select', 'textarea'].map((tag) => `${tag}:not([disabled]):not([type=hidden])`).join(', ');
+
+/**
+ * Where focus goes when a dialog opens: its first field, so typing lands there at once; in a question without
+ * fields, its first answer (dialogs put the safe one first). Never the ✕, where typed text is lost.
+ */
+function initialFocus(dialog: HTMLDialogElement): HTMLElement | null {
+  return dialog.querySelector<HTMLElement>(FIELDS) ?? dialog.querySelector<HTMLElement>('button:not([disabled]):not(.modal-close)');
+}
+
+/**
+ * A modal dialog on the native <dialog> element: the browser traps focus and Escape closes it. Focus starts in
+ * the dialog's first field and goes back to what had it (the button that opened the dialog) when it closes.
+ */
 export function Modal({ title, onClose, children, wide }: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {
     const dialog = ref.current;
-    if (dialog && !dialog.open) dialog.showModal();
-    return () => dialog?.close();
+    if (!dialog) return;
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+    if (!dialog.open) dialog.showModal();
+    initialFocus(dialog)?.focus();
+    return () => {
+      dialog.close();
+      // React removes the dialog before this runs, so the browser's own return of focus does not happen.
+      if (opener?.isConnected) opener.focus();
+    };
   }, []);
   return (
     <dialog ref={ref} className={wide ? 'modal wide' : 'modal'} aria-labelledby={titleId}
       onCancel={(e) => { e.preventDefault(); onClose(); }}>
       <header className="modal-header">
         <h2 id={titleId}>{title}</h2>
-        <button type="button" className="link" onClick={onClose} aria-label="Close dialog">✕</button>
+        <button type="button" className="link modal-close" onClick={onClose} aria-label="Close dialog">✕</button>
       </header>
       {children}
     </dialog>

@@ -1,12 +1,37 @@
 import { useState } from 'react';
+import { plural } from '../format.js';
 import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
 import { PathField } from './PathField.js';
 
-/** Where to restore the chosen entries, and whether existing files may be replaced. */
-export function RestoreDialog({ paths, onClose, onRestore }: {
-  paths: string[]; onClose: () => void; onRestore: (target: string, overwrite: boolean) => Promise<void>;
+/**
+ * What a restore is asked for: the whole snapshot, or the paths the user ticked (as they were when the dialog
+ * opened). "Everything" is its own request, never an entry of the selection, so it cannot linger in the ticks.
+ */
+export type RestoreRequest = { what: 'everything' } | { what: 'selected'; paths: string[] };
+
+/** The archive paths a restore job gets: '' is the snapshot's root. */
+export function restorePaths(request: RestoreRequest): string[] {
+  return request.what === 'everything' ? [''] : request.paths;
+}
+
+const LISTED = 8;
+
+function RestoreScope({ request }: { request: RestoreRequest }) {
+  if (request.what === 'everything') return <p>Everything in this snapshot will be restored into the folder below.</p>;
+  const { paths } = request;
+  return (
+    <>
+      <p>{plural(paths.length, 'selected item')} will be restored into the folder below. Folders arrive under their own names.</p>
+      <ul className="small muted">{paths.slice(0, LISTED).map((p) => <li key={p}>{p}</li>)}{paths.length > LISTED && <li>…</li>}</ul>
+    </>
+  );
+}
+
+/** Where to restore, and whether existing files may be replaced. */
+export function RestoreDialog({ request, onClose, onRestore }: {
+  request: RestoreRequest; onClose: () => void; onRestore: (target: string, overwrite: boolean) => Promise<void>;
 }) {
   const home = useApp((s) => s.info?.homeDir ?? '');
   const jobError = useApp((s) => s.jobError);
@@ -15,9 +40,7 @@ export function RestoreDialog({ paths, onClose, onRestore }: {
   return (
     <Modal title="Restore" onClose={onClose}>
       <form onSubmit={(e) => { e.preventDefault(); void onRestore(target, overwrite); }}>
-        <p>{paths.length === 1 && paths[0] === '' ? 'Everything in this snapshot' : `${paths.length} selected item${paths.length === 1 ? '' : 's'}`}
-          {' '}will be restored into the folder below. Folders arrive under their own names.</p>
-        <ul className="small muted">{paths.slice(0, 8).map((p) => <li key={p}>{p || '(the whole snapshot)'}</li>)}{paths.length > 8 && <li>…</li>}</ul>
+        <RestoreScope request={request} />
         <PathField label="Restore into folder" name="restore-target" value={target} onChange={setTarget} pickTitle="Restore into" />
         <label className="inline"><input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Replace existing files</label>
         <ErrorNote error={jobError} />

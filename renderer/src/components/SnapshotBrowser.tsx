@@ -7,7 +7,7 @@ import { formatBytes, formatTime } from '../format.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { DiffView } from './DiffView.js';
 import { ErrorNote } from './ErrorNote.js';
-import { RestoreDialog } from './RestoreDialog.js';
+import { RestoreDialog, restorePaths, type RestoreRequest } from './RestoreDialog.js';
 
 const ROW_HEIGHT = 30;
 
@@ -41,7 +41,7 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [active, setActive] = useState<EntryRow>();
   const [error, setError] = useState<AppErrorInfo>();
-  const [restoring, setRestoring] = useState(false);
+  const [restoring, setRestoring] = useState<RestoreRequest>();
   const [compareWith, setCompareWith] = useState<string>('');
   const scrollRef = useRef<HTMLDivElement>(null);
   const ref = refOf(snapshot);
@@ -143,10 +143,10 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
         <span className="muted">{formatTime(snapshot.time)}</span>
       </div>
       <div className="toolbar" role="toolbar" aria-label="Snapshot actions">
-        <button type="button" className="primary" disabled={selected.size === 0} onClick={() => setRestoring(true)}>
+        <button type="button" className="primary" disabled={selected.size === 0} onClick={() => setRestoring({ what: 'selected', paths: [...selected] })}>
           Restore selected ({selected.size})…
         </button>
-        <button type="button" onClick={() => { setSelected(new Set(['']));  setRestoring(true); }}>Restore everything…</button>
+        <button type="button" onClick={() => setRestoring({ what: 'everything' })}>Restore everything…</button>
         <button type="button" disabled={!active || (active.kind !== 'file' && active.kind !== 'hardlink')}
           onClick={() => active && void download(active)}>{info?.nativeDialogs ? 'Save file as…' : 'Download file'}</button>
         <label>Compare with{' '}
@@ -209,9 +209,9 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
         </div>
       )}
       {restoring && (
-        <RestoreDialog paths={[...selected]} onClose={() => setRestoring(false)} onRestore={async (target, overwrite) => {
-          const job = await startJob({ kind: 'restore', store, snapshot: ref, paths: [...selected], target, overwrite });
-          if (job) setRestoring(false);
+        <RestoreDialog request={restoring} onClose={() => setRestoring(undefined)} onRestore={async (target, overwrite) => {
+          const job = await startJob({ kind: 'restore', store, snapshot: ref, paths: restorePaths(restoring), target, overwrite });
+          if (job) setRestoring(undefined);
         }} />
       )}
     </section>

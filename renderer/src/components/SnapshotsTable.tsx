@@ -1,71 +1,70 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useMemo, useRef, useState } from 'react';
 import type { SnapshotRow } from '../../../contract/model.js';
-import { formatBytes, formatCount, formatTime } from '../format.js';
+import { formatBytes, formatCount, formatTime, plural } from '../format.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
+import { movedIndex } from './list-keys.js';
 import { GroupNotes } from './GroupNotes.js';
 import { PruneDialog } from './PruneDialog.js';
 import { SnapshotActions } from './SnapshotActions.js';
 
 const ROW_HEIGHT = 36;
+/** The header row scrolls sideways with the rows (it is inside their scroll box) and stays on top (sticky). */
+const HEAD_HEIGHT = ROW_HEIGHT;
 const COLUMNS = ['Time', 'Size', 'Files', 'New', 'Deduplicated', 'Verify', 'Protected', 'Notes'];
 
 /** The selected group's snapshots, newest first. Virtualized: 10,000 rows cost what 30 do. */
 export function SnapshotsTable() {
-  const { snapshots, error, loading, group, browse, setProtected, store, startJob } = useAppShallow((s) => ({
+  const { snapshots, error, loading, group, browse, setProtected, store, startJob, selected, selectSnapshot } = useAppShallow((s) => ({
     snapshots: s.snapshots, error: s.snapshotsError, loading: s.snapshotsLoading, group: s.selectedGroup, browse: s.browse,
-    setProtected: s.setProtected, store: s.store!.path, startJob: s.startJob,
+    setProtected: s.setProtected, store: s.store!.path, startJob: s.startJob, selected: s.selectedSnapshot, selectSnapshot: s.selectSnapshot,
   }));
   const [pruning, setPruning] = useState(false);
   const groupRow = useApp((s) => s.groups.find((g) => g.path === s.selectedGroup));
   const rows = useMemo(() => [...snapshots].reverse(), [snapshots]);
   const scrollRef = useRef<HTMLDivElement>(null);
-  const [focused, setFocused] = useState(0);
+  const selectedIndex = rows.findIndex((r) => r.path === selected);
   const virtualizer = useVirtualizer({
     count: rows.length, getScrollElement: () => scrollRef.current, estimateSize: () => ROW_HEIGHT, overscan: 10,
-    getItemKey: (i) => rows[i]!.path,
+    getItemKey: (i) => rows[i]!.path, scrollMargin: HEAD_HEIGHT, scrollPaddingStart: HEAD_HEIGHT,
   });
 
-  const focusRow = (index: number) => {
-    const i = Math.max(0, Math.min(rows.length - 1, index));
-    setFocused(i);
-    virtualizer.scrollToIndex(i);
-    requestAnimationFrame(() => scrollRef.current?.querySelector<HTMLElement>(`[aria-rowindex="${i + 2}"]`)?.focus());
-  };
+  // Keys move the selection from the row they were pressed on, found by its path.
+  const onKey = useCallback((path: string, key: string): boolean => {
+    const to = movedIndex(key, rows.findIndex((r) => r.path === path), rows.length);
+    if (to === undefined) return false;
+    const target = rows[to]!;
+    selectSnapshot(target.path);
+    virtualizer.scrollToIndex(to);
+    requestAnimationFrame(() => scrollRef.current?.querySelector<HTMLElement>(`[data-snapshot="${CSS.escape(target.path)}"]`)?.focus());
+    return true;
+  }, [rows, selectSnapshot, virtualizer]);
 
   if (group === undefined) return <section className="snapshots"><p className="muted">Choose a backup group.</p></section>;
   return (
     <section className="snapshots" aria-labelledby="snapshots-title">
       <div className="pane-header">
         <h2 id="snapshots-title">Snapshots of {group}</h2>
-        <span className="muted">{loading ? 'loading…' : `${formatCount(rows.length)} snapshots`}</span>
+        <span className="muted">{loading ? 'loading…' : plural(rows.length, 'snapshot')}</span>
         <span className="grow" />
         <button type="button" disabled={!groupRow} onClick={() => setPruning(true)}>Prune…</button>
         <button type="button" disabled={!groupRow}
           onClick={() => groupRow && void startJob({ kind: 'verify', store, group: { type: groupRow.type, id: groupRow.id } })}>Verify group</button>
       </div>
       {groupRow && <GroupNotes group={groupRow} />}
-      <SnapshotActions row={rows[focused]} />
+      <SnapshotActions row={rows[selectedIndex]} />
       <ErrorNote error={error} />
       {pruning && groupRow && <PruneDialog group={groupRow} onClose={() => setPruning(false)} />}
       <div role="grid" aria-label={`Snapshots of ${group}`} aria-rowcount={rows.length + 1} className="grid snapshot-grid">
-        <div role="row" aria-rowindex={1} className="grid-row grid-head">
-          {COLUMNS.map((c, i) => <span key={i} role="columnheader">{c}</span>)}
-        </div>
         <div ref={scrollRef} className="grid-body" data-testid="snapshot-scroll">
+          <div role="row" aria-rowindex={1} className="grid-row grid-head">
+            {COLUMNS.map((c, i) => <span key={i} role="columnheader">{c}</span>)}
+          </div>
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
             {virtualizer.getVirtualItems().map((item) => (
-              <SnapshotLine key={item.key} row={rows[item.index]!} index={item.index} top={item.start} focused={item.index === focused}
-                onBrowse={browse} onProtect={setProtected} onFocus={() => setFocused(item.index)}
-                onKey={(key) => {
-                  if (key === 'ArrowDown') focusRow(item.index + 1);
-                  else if (key === 'ArrowUp') focusRow(item.index - 1);
-                  else if (key === 'Home') focusRow(0);
-                  else if (key === 'End') focusRow(rows.length - 1);
-                  else if (key === 'PageDown') focusRow(item.index + 10);
-                  else if (key === 'PageUp') focusRow(item.index - 10);
-                }} />
+              <SnapshotLine key={item.key} row={rows[item.index]!} index={item.index} top={item.start - HEAD_HEIGHT} selected={item.index === selectedIndex}
+                tabbable={item.index === Math.max(selectedIndex, 0)} onBrowse={browse} onProtect={setProtected} onSelect={selectSnapshot} onKey={onKey} />
             ))}
           </div>
         </div>
@@ -74,19 +73,19 @@ export function SnapshotsTable() {
   );
 }
 
-const SnapshotLine = memo(function SnapshotLine({ row, index, top, focused, onBrowse, onProtect, onKey, onFocus }: {
-  row: SnapshotRow; index: number; top: number; focused: boolean; onBrowse: (path: string) => void;
-  onProtect: (row: SnapshotRow, value: boolean) => Promise<void>; onKey: (key: string) => void; onFocus: () => void;
+const SnapshotLine = memo(function SnapshotLine({ row, index, top, selected, tabbable, onBrowse, onProtect, onSelect, onKey }: {
+  row: SnapshotRow; index: number; top: number; selected: boolean; tabbable: boolean; onBrowse: (path: string) => void;
+  onProtect: (row: SnapshotRow, value: boolean) => Promise<void>; onSelect: (path: string) => void; onKey: (path: string, key: string) => boolean;
 }) {
   const canBrowse = row.finished && row.kind === 'folder';
   return (
-    <div role="row" aria-rowindex={index + 2} aria-selected={focused} tabIndex={focused ? 0 : -1} className={`grid-row${focused ? ' selected' : ''}`}
-      style={{ transform: `translateY(${top}px)` }} data-snapshot={row.path} onFocus={onFocus} onClick={onFocus}
+    <div role="row" aria-rowindex={index + 2} aria-selected={selected} tabIndex={tabbable ? 0 : -1} className={`grid-row${selected ? ' selected' : ''}`}
+      style={{ transform: `translateY(${top}px)` }} data-snapshot={row.path} onFocus={() => onSelect(row.path)} onClick={() => onSelect(row.path)}
       onDoubleClick={() => canBrowse && onBrowse(row.path)}
       onKeyDown={(e) => {
         if (e.target !== e.currentTarget) return;
         if (e.key === 'Enter' && canBrowse) onBrowse(row.path);
-        else if (['ArrowDown', 'ArrowUp', 'Home', 'End', 'PageDown', 'PageUp'].includes(e.key)) { e.preventDefault(); onKey(e.key); }
+        else if (onKey(row.path, e.key)) e.preventDefault();
       }}>
       <span role="gridcell">{formatTime(row.time)}{!row.finished && <em className="warn"> unfinished</em>}</span>
       <span role="gridcell">{formatBytes(row.size)}</span>

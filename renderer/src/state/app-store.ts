@@ -29,6 +29,11 @@ export interface AppState {
   snapshots: SnapshotRow[];
   snapshotsError?: AppErrorInfo;
   snapshotsLoading: boolean;
+  /**
+   * The snapshot chosen in the table, by path (group and time): never by row number, which moves when a
+   * backup arrives or a snapshot goes. Unset when that snapshot is gone.
+   */
+  selectedSnapshot?: string;
   /** The snapshot open in the browser, by path. */
   browsing?: string;
 
@@ -48,6 +53,7 @@ export interface AppState {
   refreshGroups(): Promise<void>;
   selectGroup(path: string | undefined): Promise<void>;
   refreshSnapshots(): Promise<void>;
+  selectSnapshot(path: string | undefined): void;
   browse(snapshotPath: string | undefined): void;
   startJob(spec: JobSpec): Promise<JobState | undefined>;
   cancelJob(jobId: string): Promise<void>;
@@ -69,6 +75,12 @@ export interface AppState {
 }
 
 export type AppStore = StoreApi<AppState>;
+
+/** The snapshot choices that still name a snapshot of the list; a gone one is dropped, never moved to a neighbour. */
+function stillListed(state: Pick<AppState, 'selectedSnapshot' | 'browsing'>, snapshots: SnapshotRow[]): Pick<AppState, 'selectedSnapshot' | 'browsing'> {
+  const listed = (path: string | undefined) => (path !== undefined && snapshots.some((s) => s.path === path) ? path : undefined);
+  return { selectedSnapshot: listed(state.selectedSnapshot), browsing: listed(state.browsing) };
+}
 
 function groupRef(path: string): GroupRef {
   const [type, id] = path.split('/') as [GroupRef['type'], string];
@@ -103,7 +115,7 @@ export function createAppStore(client: CairnClient): AppStore {
       set({ storeError: undefined });
       try {
         const store = await client.openStore({ path });
-        set({ store, groups: [], selectedGroup: undefined, snapshots: [], browsing: undefined, gcStatus: undefined, recent: await client.recentStores({}) });
+        set({ store, groups: [], selectedGroup: undefined, snapshots: [], selectedSnapshot: undefined, browsing: undefined, gcStatus: undefined, recent: await client.recentStores({}) });
         await Promise.all([get().refreshGroups(), get().refreshGcStatus()]);
         return true;
       } catch (err) {
@@ -113,7 +125,7 @@ export function createAppStore(client: CairnClient): AppStore {
     },
 
     closeStore() {
-      set({ store: undefined, groups: [], selectedGroup: undefined, snapshots: [], browsing: undefined });
+      set({ store: undefined, groups: [], selectedGroup: undefined, snapshots: [], selectedSnapshot: undefined, browsing: undefined });
     },
 
     async forgetRecent(path) {
@@ -136,7 +148,7 @@ export function createAppStore(client: CairnClient): AppStore {
     },
 
     async selectGroup(path) {
-      set({ selectedGroup: path, snapshots: [], browsing: undefined, snapshotsError: undefined });
+      set({ selectedGroup: path, snapshots: [], selectedSnapshot: undefined, browsing: undefined, snapshotsError: undefined });
       await get().refreshSnapshots();
     },
 
@@ -147,12 +159,16 @@ export function createAppStore(client: CairnClient): AppStore {
       try {
         const snapshots = await client.listSnapshots({ store: store.path, group: groupRef(selectedGroup) });
         // A late answer for a group no longer selected is dropped.
-        if (get().selectedGroup === selectedGroup) set({ snapshots, snapshotsError: undefined });
+        if (get().selectedGroup === selectedGroup) set({ snapshots, ...stillListed(get(), snapshots), snapshotsError: undefined });
       } catch (err) {
         set({ snapshotsError: errorInfo(err) });
       } finally {
         set({ snapshotsLoading: false });
       }
+    },
+
+    selectSnapshot(path) {
+      set({ selectedSnapshot: path });
     },
 
     browse(snapshotPath) {
@@ -222,7 +238,8 @@ export function createAppStore(client: CairnClient): AppStore {
       if (!store) return false;
       try {
         await client.forgetSnapshot({ store: store.path, snapshot: { type: row.type, id: row.id, time: row.time } });
-        set({ snapshots: get().snapshots.filter((s) => s.path !== row.path), snapshotsError: undefined });
+        const snapshots = get().snapshots.filter((s) => s.path !== row.path);
+        set({ snapshots, ...stillListed(get(), snapshots), snapshotsError: undefined });
         return true;
       } catch (err) {
         set({ snapshotsError: errorInfo(err) });
