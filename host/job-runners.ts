@@ -62,7 +62,7 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
         }),
       });
       return {
-        summary: `Backed up ${r.stats.files} files (${formatBytes(r.stats.bytes)}) to ${r.path} in ${formatDuration(r.elapsedMs / 1000)}: `
+        summary: `Backed up ${plural(r.stats.files, 'file')} (${formatBytes(r.stats.bytes)}) to ${r.path} in ${formatDuration(r.elapsedMs / 1000)}: `
           + `${formatBytes(r.newBytes)} new, ${formatBytes(r.dedupBytes)} deduplicated, ${formatBytes(r.bytesReused)} unchanged`,
         result: {
           snapshot: r.path, files: r.stats.files, bytes: r.stats.bytes, newBytes: r.newBytes, dedupBytes: r.dedupBytes,

@@ -5,7 +5,8 @@ import { EntryKind } from '../core/archive/archive-format.js';
 import { entryInfo } from '../core/archive/entry-info.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { diffSnapshots } from '../core/archive/snapshot-diff.js';
-import { MANIFEST_NAME, type Manifest } from '../core/backup/manifest.js';
+import { MANIFEST_NAME } from '../core/backup/manifest.js';
+import { snapshotKind, summarizeManifest } from '../core/backup/manifest-summary.js';
 import { Datastore, type SnapshotInfo } from '../core/datastore/datastore.js';
 import { CONFIG_FILE } from '../core/datastore/datastore-config.js';
 import { describeSource } from '../core/datastore/group-source.js';
@@ -65,7 +66,7 @@ export class SnapshotViews {
   }
 
   private row(store: Datastore, s: SnapshotInfo): SnapshotRow {
-    const summary: ManifestSummary = s.finished ? this.summary(store, s) : { kind: kindOf(s.files) };
+    const summary: ManifestSummary = s.finished ? this.summary(store, s) : { kind: snapshotKind(s.files) };
     return {
       type: s.type, id: s.id, time: s.time, path: s.path, finished: s.finished, protected: s.protected, archives: s.files,
       ...summary,
@@ -84,7 +85,7 @@ export class SnapshotViews {
     if (cached && cached.mtimeMs === mtimeMs) return cached.summary;
     let summary: ManifestSummary;
     try {
-      summary = summarize(store.readManifest(ref));
+      summary = summarizeManifest(store.readManifest(ref));
     } catch (err) {
       if (!isCairnError(err)) throw err;
       summary = { kind: 'other', notes: `unreadable manifest: ${err.message}` };
@@ -92,33 +93,6 @@ export class SnapshotViews {
     this.cache.set(file, { mtimeMs, summary });
     return summary;
   }
-}
-
-function kindOf(files: readonly string[]): SnapshotRow['kind'] {
-  if (FolderArchiveReader.hasFolderArchive(files)) return 'folder';
-  return files.some((f) => f.endsWith('.img.fidx')) ? 'image' : 'other';
-}
-
-function num(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
-
-function summarize(m: Manifest): ManifestSummary {
-  const u = m.unprotected;
-  const folder = typeof u['cairn-backup'] === 'object' && u['cairn-backup'] !== null ? u['cairn-backup'] as Record<string, unknown> : undefined;
-  const stats = u.chunk_upload_stats;
-  const image = m.files.find((f) => f.filename.endsWith('.img.fidx'));
-  const kind = kindOf(m.files.map((f) => f.filename));
-  return {
-    kind,
-    size: folder ? num(folder.bytes) : image?.size,
-    files: folder ? num(folder.files) : undefined,
-    newBytes: folder ? num(folder.newBytes) : stats?.compressed_size,
-    dedupBytes: folder ? num(folder.dedupBytes) : stats && image ? Math.max(0, image.size - stats.size) : undefined,
-    reusedBytes: folder ? num(folder.bytesReused) : undefined,
-    verifyState: u.verify_state?.state,
-    notes: typeof u.notes === 'string' ? u.notes : undefined,
-  };
 }
 
 /** The tree's page size when a request names none. */

@@ -4,6 +4,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatBytes } from '../core/cli/format.js';
 import { pseudoRandomBytes, textBytes } from './support/data.js';
 import { useTempDirs } from './support/temp.js';
 
@@ -136,13 +137,13 @@ describe('cairn CLI', () => {
     const snapshots = await cairn(['snapshots', store, 'host/disk']);
     expect(snapshots.code).toBe(0);
     expect(snapshots.stdout.trimEnd().split('\n')).toEqual([
-      expect.stringMatching(/^SNAPSHOT\s+STATE\s+FILES$/),
-      expect.stringMatching(new RegExp(`^${escape(snapshot)}\\s+finished\\s+disk\\.img\\.fidx$`)),
+      expect.stringMatching(/^SNAPSHOT\s+STATE\s+SIZE\s+FILES\s+VERIFY\s+ARCHIVES$/),
+      expect.stringMatching(new RegExp(`^${escape(snapshot)}\\s+finished\\s+${escape(formatBytes(data.length))}\\s+-\\s+not verified\\s+disk\\.img\\.fidx$`)),
     ]);
     const snapshotsJson = await cairn(['snapshots', store, 'host/disk', '--json']);
     expect(snapshotsJson.code).toBe(0);
     expect(JSON.parse(snapshotsJson.stdout)).toEqual([expect.objectContaining({
-      type: 'host', id: 'disk', path: snapshot, finished: true, protected: false, files: ['disk.img.fidx'],
+      type: 'host', id: 'disk', path: snapshot, finished: true, protected: false, files: ['disk.img.fidx'], kind: 'image', size: data.length,
     })]);
     const all = await cairn(['snapshots', store, '--json']);
     expect((JSON.parse(all.stdout) as { path: string }[]).map((s) => s.path)).toContain(snapshot);

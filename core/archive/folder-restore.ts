@@ -47,6 +47,8 @@ export interface FolderRestoreResult extends FolderRestoreProgress {
   /** What could not be restored (the first 1000; `failedCount` counts them all); everything else was. */
   failed: RestoreFailure[];
   failedCount: number;
+  /** The existing paths kept (the first 1000; `conflicts` counts them all): a count to show, not a warning each. */
+  keptPaths: string[];
   warnings: string[];
 }
 
@@ -111,6 +113,7 @@ class FolderRestore {
   private readonly hardlinks: PlannedHardlink[] = [];
   private readonly folders: { entry: DirectoryEntry; dir: number }[] = [];
   private readonly failed: RestoreFailure[] = [];
+  private readonly keptPaths: string[] = [];
   private failedCount = 0;
   private conflicts = 0;
   private filesKept = 0;
@@ -228,7 +231,7 @@ class FolderRestore {
       if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', 'a folder is in the way');
       if (st && !this.options.overwrite) {
         this.conflicts++;
-        this.log.warn(`kept existing ${this.dirs.shown(dir)}/${displayName(entry.name)} (not overwriting)`);
+        this.keep(`${this.dirs.shown(dir)}/${displayName(entry.name)}`);
         return;
       }
       if (st) unlinkSync(path);
@@ -289,7 +292,7 @@ class FolderRestore {
       this.conflicts++;
       this.filesKept++;
       this.bytesKept += f.size;
-      this.log.warn(`kept existing ${this.dirs.shown(f.dir)}/${displayName(f.name)} (not overwriting)`);
+      this.keep(`${this.dirs.shown(f.dir)}/${displayName(f.name)}`);
     }
     return wrote;
   }
@@ -341,7 +344,7 @@ class FolderRestore {
       this.conflicts++;
       this.filesKept++;
       this.bytesKept += h.entry.size;
-      this.log.warn(`kept existing ${this.dirs.shown(h.dir)}/${displayName(h.entry.name)} (not overwriting)`);
+      this.keep(`${this.dirs.shown(h.dir)}/${displayName(h.entry.name)}`);
       return false;
     }
     if (linked) {
@@ -373,6 +376,12 @@ class FolderRestore {
     }
   }
 
+  /** An existing entry left alone (overwrite was not asked for): listed and logged, not warned about one by one. */
+  private keep(path: string): void {
+    if (this.keptPaths.length < MAX_FAILURES_LISTED) this.keptPaths.push(path);
+    this.log.info(`kept existing ${path} (not overwriting)`);
+  }
+
   private result(): FolderRestoreResult {
     const { progress } = this;
     Object.assign(progress, this.meter.sample(progress.bytesDone));
@@ -381,6 +390,7 @@ class FolderRestore {
     return {
       ...progress, target: this.dest, conflicts: this.conflicts, filesKept: this.filesKept, bytesKept: this.bytesKept,
       filesRestored: this.filesRestored, bytesRestored: this.bytesRestored, failed: this.failed, failedCount: this.failedCount,
+      keptPaths: this.keptPaths,
       warnings: this.memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message),
     };
   }

@@ -5,13 +5,15 @@ import { EntryKind } from '../archive/archive-format.js';
 import { entryInfo } from '../archive/entry-info.js';
 import { backupFolder } from '../archive/folder-backup.js';
 import { describeSource } from '../datastore/group-source.js';
+import { summarizeManifest, type SnapshotSummary } from '../backup/manifest-summary.js';
+import type { SnapshotInfo } from '../datastore/datastore.js';
 import { FolderArchiveReader } from '../archive/folder-reader.js';
 import { isValidChunkSize } from '../chunker/chunker-params.js';
 import { Datastore } from '../datastore/datastore.js';
 import type { Compression } from '../datastore/datastore-config.js';
 import type { SyncLevel } from '../chunk-store/chunk-store.js';
 import { CairnError } from '../errors.js';
-import { formatBytes, formatDuration, formatRate, parseSize, table } from './format.js';
+import { formatBytes, formatDuration, formatRate, parseSize, plural, table } from './format.js';
 import { openStore } from './open-store.js';
 import { need, snapshotArg, STORE_COMMAND_OPTIONS, STORE_COMMANDS, UsageError } from './store-commands.js';
 import { TtyProgress } from './tty-progress.js';
@@ -201,9 +203,10 @@ async function main(argv: string[]): Promise<number> {
     case 'snapshots': {
       const store = openStore(need(args, 0, '<store>'));
       const groups = args[1] !== undefined ? [parseGroupPath(args[1])] : store.listGroups();
-      const snapshots = groups.flatMap((g) => store.listSnapshots(g));
-      const rows = [['SNAPSHOT', 'STATE', 'FILES'], ...snapshots.map((s) => [
-        s.path, `${s.finished ? 'finished' : 'unfinished'}${s.protected ? ', protected' : ''}`, s.files.join(' ')])];
+      const snapshots = groups.flatMap((g) => store.listSnapshots(g)).map((s) => ({ ...s, ...summaryOf(store, s) }));
+      const rows = [['SNAPSHOT', 'STATE', 'SIZE', 'FILES', 'VERIFY', 'ARCHIVES'], ...snapshots.map((s) => [
+        s.path, `${s.finished ? 'finished' : 'unfinished'}${s.protected ? ', protected' : ''}`, s.size === undefined ? '-' : formatBytes(s.size),
+        s.fileCount === undefined ? '-' : String(s.fileCount), s.verifyState ?? (s.finished ? 'not verified' : '-'), s.files.join(' ')])];
       print(values, snapshots, snapshots.length === 0 ? 'No snapshots.' : table(rows));
       return 0;
     }
@@ -221,12 +224,12 @@ async function main(argv: string[]): Promise<number> {
       });
       progress.done();
       const seconds = Math.max(result.elapsedMs / 1000, 1e-3);
-      print(values, result, `Backed up ${result.stats.files} files (${formatBytes(result.stats.bytes)}) to ${result.path} in ${formatDuration(seconds)}`
+      print(values, result, `Backed up ${plural(result.stats.files, 'file')} (${formatBytes(result.stats.bytes)}) to ${result.path} in ${formatDuration(seconds)}`
         + `\n  read ${formatBytes(result.bytesRead)}, reused ${formatBytes(result.bytesReused)} unchanged`
         + (result.base ? ` from ${result.base} (${result.foldersUnchanged} of ${result.stats.directories} folders unchanged)` : '')
         + `\n  new data ${formatBytes(result.newBytes)} in ${result.newChunks} chunks, ${formatBytes(result.dedupBytes)} deduplicated`
-        + (result.stats.skipped > 0 ? `\n  ${result.stats.skipped} entries skipped (see warnings)` : '')
-        + (result.excluded > 0 ? `\n  ${result.excluded} entries excluded` : ''));
+        + (result.stats.skipped > 0 ? `\n  ${plural(result.stats.skipped, 'entry', 'entries')} skipped (see warnings)` : '')
+        + (result.excluded > 0 ? `\n  ${plural(result.excluded, 'entry', 'entries')} excluded` : ''));
       return 0;
     }
     case 'ls': {
@@ -262,8 +265,8 @@ async function main(argv: string[]): Promise<number> {
           label: `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}` }),
       });
       progress.done();
-      print(values, result, `Restored ${result.filesRestored} files (${formatBytes(result.bytesRestored)}) to ${result.target}`
-        + (result.conflicts > 0 ? `; kept ${result.conflicts} existing files (use --overwrite to replace them)` : ''));
+      print(values, result, `Restored ${plural(result.filesRestored, 'file')} (${formatBytes(result.bytesRestored)}) to ${result.target}`
+        + (result.conflicts > 0 ? `; kept ${plural(result.conflicts, 'existing file')} (use --overwrite to replace ${result.conflicts === 1 ? 'it' : 'them'})` : ''));
       if (result.failedCount > 0) {
         throw new CairnError('IO', `${result.failedCount} ${result.failedCount === 1 ? 'entry' : 'entries'} of the snapshot could not be restored `
           + `(listed above as 'not restored'); everything else was`);
@@ -320,3 +323,19 @@ main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: u
   if (process.env.CAIRN_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   process.exitCode = err instanceof CairnError && err.code === 'CANCELLED' ? 130 : 1;
 });
+
+type ListedSummary = Omit<SnapshotSummary, 'files'> & { fileCount?: number };
+
+/**
+ * A snapshot's kind, size, file count and verify state from its manifest, for `snapshots` (its `files` stay the
+ * archive names, as they were). An unreadable manifest shows no figures, and why in notes.
+ */
+function summaryOf(store: Datastore, s: SnapshotInfo): ListedSummary {
+  if (!s.finished) return { kind: 'other' };
+  try {
+    const { files, ...rest } = summarizeManifest(store.readManifest(s));
+    return { ...rest, fileCount: files };
+  } catch (err) {
+    return { kind: 'other', notes: `unreadable manifest: ${(err as Error).message}` };
+  }
+}

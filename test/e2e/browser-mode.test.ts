@@ -276,7 +276,7 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await page.getByRole('button', { name: 'Back up a folder…' }).click();
     await page.getByLabel('Folder to back up').fill(join(base, 'Big'));
     await page.getByRole('button', { name: 'Start backup' }).click();
-    await page.locator('[data-job-kind="backup"][data-status="done"]', { hasText: 'Backed up 100000 files' }).waitFor({ timeout: 60_000 });
+    await page.locator('[data-job-kind="backup"][data-status="done"]', { hasText: 'Backed up 100,000 files' }).waitFor({ timeout: 60_000 });
     await page.getByRole('option', { name: /Big/ }).click();
     await page.locator('[role="grid"] [data-snapshot^="host/Big/"]').dblclick();
     const started = performance.now();
