@@ -6,7 +6,7 @@ import { launchChromium, startWebHost, type WebHost } from '../support/browser.j
 import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
 
-/** The keyboard alone gets the work done: dialogs take what is typed and give focus back. */
+/** The keyboard alone gets the work done: dialogs take what is typed and give focus back, lists move with the arrows. */
 describe('keyboard use, end to end in Chromium', () => {
   let base: string;
   let storePath: string;
@@ -89,5 +89,24 @@ describe('keyboard use, end to end in Chromium', () => {
     expect(await page.getByRole('dialog').locator('textarea').inputValue()).toBe('typed at once');
     await page.keyboard.press('Escape');
     expect(await isFocused(notes)).toBe(true);
+  });
+
+  it('the group list moves with Up, Down, Home and End, like the tables', async () => {
+    await openStore();
+    const groups = page.getByRole('listbox', { name: 'Backup groups' });
+    const selected = () => groups.locator('[aria-selected="true"]').textContent();
+    await groups.getByRole('option', { name: /alpha/ }).click();
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(selected).toMatch(/beta/);
+    expect(await isFocused(groups.getByRole('option', { name: /beta/ }))).toBe(true);
+    await page.getByRole('heading', { name: 'Snapshots of host/beta' }).waitFor();
+    await page.keyboard.press('End');
+    await expect.poll(selected).toMatch(/gamma/);
+    await page.keyboard.press('ArrowUp');
+    await expect.poll(selected).toMatch(/beta/);
+    await page.keyboard.press('Home');
+    await expect.poll(selected).toMatch(/alpha/);
+    // One stop for Tab: the selected group, not every group in turn.
+    expect(await groups.locator('[tabindex="0"]').count()).toBe(1);
   });
 });

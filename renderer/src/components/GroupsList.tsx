@@ -1,6 +1,8 @@
+import { useRef, type KeyboardEvent } from 'react';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { formatBytes, formatTime, plural } from '../format.js';
 import { ErrorNote } from './ErrorNote.js';
+import { movedIndex } from './list-keys.js';
 
 /** Backup groups of the open store; choosing one shows its snapshots. */
 export function GroupsList() {
@@ -9,6 +11,19 @@ export function GroupsList() {
   }));
   const openBackupDialog = useApp((s) => s.openBackupDialog);
   const refreshGroups = useApp((s) => s.refreshGroups);
+  const listRef = useRef<HTMLUListElement>(null);
+  const selectedIndex = groups.findIndex((g) => g.path === selected);
+
+  // Like the tables: the arrows, Home and End move the selection, and focus with it (one Tab stop, the selected group).
+  const onKeyDown = (e: KeyboardEvent, index: number) => {
+    const to = e.key === 'Enter' || e.key === ' ' ? index : movedIndex(e.key, index, groups.length);
+    if (to === undefined) return;
+    e.preventDefault();
+    const group = groups[to]!;
+    void selectGroup(group.path);
+    listRef.current?.querySelector<HTMLElement>(`[data-group="${CSS.escape(group.path)}"]`)?.focus();
+  };
+
   return (
     <nav className="groups" aria-labelledby="groups-title">
       <div className="pane-header">
@@ -20,12 +35,11 @@ export function GroupsList() {
       </div>
       <ErrorNote error={error} />
       {groups.length === 0 && !error && <p className="muted">No backups yet. Drop a folder on this window, or use “Back up a folder…”.</p>}
-      <ul role="listbox" aria-label="Backup groups" className="group-list">
-        {groups.map((g) => (
-          <li key={g.path} role="option" aria-selected={g.path === selected} tabIndex={0}
-            className={g.path === selected ? 'selected' : undefined}
-            onClick={() => void selectGroup(g.path)}
-            onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); void selectGroup(g.path); } }}>
+      <ul ref={listRef} role="listbox" aria-label="Backup groups" className="group-list">
+        {groups.map((g, i) => (
+          <li key={g.path} role="option" aria-selected={i === selectedIndex} tabIndex={i === Math.max(selectedIndex, 0) ? 0 : -1}
+            data-group={g.path} className={i === selectedIndex ? 'selected' : undefined}
+            onClick={() => void selectGroup(g.path)} onKeyDown={(e) => onKeyDown(e, i)}>
             <span className="group-name"><span className="badge">{g.type}</span> {g.id}</span>
             <span className="group-meta">{plural(g.snapshotCount, 'snapshot')} · {formatBytes(g.lastSize)}</span>
             <span className="group-meta">last <span className="nowrap">{formatTime(g.lastBackup)}</span></span>

@@ -5,6 +5,7 @@ import { formatBytes, formatCount, formatTime } from '../format.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { GroupNotes } from './GroupNotes.js';
+import { movedIndex } from './list-keys.js';
 import { PruneDialog } from './PruneDialog.js';
 import { SnapshotActions } from './SnapshotActions.js';
 
@@ -12,9 +13,6 @@ const ROW_HEIGHT = 36;
 /** The header row scrolls sideways with the rows (it is inside their scroll box) and stays on top (sticky). */
 const HEAD_HEIGHT = ROW_HEIGHT;
 const COLUMNS = ['Time', 'Size', 'Files', 'New', 'Deduplicated', 'Verify', 'Protected', 'Notes'];
-const MOVES: Record<string, (index: number, last: number) => number> = {
-  ArrowDown: (i) => i + 1, ArrowUp: (i) => i - 1, PageDown: (i) => i + 10, PageUp: (i) => i - 10, Home: () => 0, End: (_, last) => last,
-};
 
 /** The selected group's snapshots, newest first. Virtualized: 10,000 rows cost what 30 do. */
 export function SnapshotsTable() {
@@ -33,13 +31,14 @@ export function SnapshotsTable() {
   });
 
   // Keys move the selection from the row they were pressed on, found by its path.
-  const onKey = useCallback((path: string, key: string) => {
-    const from = rows.findIndex((r) => r.path === path);
-    const target = rows[Math.max(0, Math.min(rows.length - 1, MOVES[key]!(from, rows.length - 1)))];
-    if (!target) return;
+  const onKey = useCallback((path: string, key: string): boolean => {
+    const to = movedIndex(key, rows.findIndex((r) => r.path === path), rows.length);
+    if (to === undefined) return false;
+    const target = rows[to]!;
     selectSnapshot(target.path);
-    virtualizer.scrollToIndex(rows.indexOf(target));
+    virtualizer.scrollToIndex(to);
     requestAnimationFrame(() => scrollRef.current?.querySelector<HTMLElement>(`[data-snapshot="${CSS.escape(target.path)}"]`)?.focus());
+    return true;
   }, [rows, selectSnapshot, virtualizer]);
 
   if (group === undefined) return <section className="snapshots"><p className="muted">Choose a backup group.</p></section>;
@@ -76,7 +75,7 @@ export function SnapshotsTable() {
 
 const SnapshotLine = memo(function SnapshotLine({ row, index, top, selected, tabbable, onBrowse, onProtect, onSelect, onKey }: {
   row: SnapshotRow; index: number; top: number; selected: boolean; tabbable: boolean; onBrowse: (path: string) => void;
-  onProtect: (row: SnapshotRow, value: boolean) => Promise<void>; onSelect: (path: string) => void; onKey: (path: string, key: string) => void;
+  onProtect: (row: SnapshotRow, value: boolean) => Promise<void>; onSelect: (path: string) => void; onKey: (path: string, key: string) => boolean;
 }) {
   const canBrowse = row.finished && row.kind === 'folder';
   return (
@@ -86,7 +85,7 @@ const SnapshotLine = memo(function SnapshotLine({ row, index, top, selected, tab
       onKeyDown={(e) => {
         if (e.target !== e.currentTarget) return;
         if (e.key === 'Enter' && canBrowse) onBrowse(row.path);
-        else if (Object.hasOwn(MOVES, e.key)) { e.preventDefault(); onKey(row.path, e.key); }
+        else if (onKey(row.path, e.key)) e.preventDefault();
       }}>
       <span role="gridcell">{formatTime(row.time)}{!row.finished && <em className="warn"> unfinished</em>}</span>
       <span role="gridcell">{formatBytes(row.size)}</span>
