@@ -261,7 +261,7 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await page.getByRole('list', { name: 'Prune simulation' }).waitFor();
     // Hourly snapshots over ~14 months: keep last 3, daily 7, weekly 4, monthly 6 (the defaults) select 3 + 7 + 4 + 6 minus overlaps.
     const text = await page.getByText(/snapshots would be removed/).textContent();
-    const [, removed, total] = /(\d+) of (\d+) snapshots would be removed/.exec(text ?? '')!;
+    const [, removed, total] = /([\d,]+) of ([\d,]+) snapshots would be removed/.exec(text ?? '')!.map((n) => n.replaceAll(',', ''));
     expect(Number(total)).toBe(10_000);
     expect(Number(removed)).toBeGreaterThan(9_970);
     await page.screenshot({ path: screenshotPath('9-prune-simulator') });

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { FolderListing } from '../../../contract/model.js';
 import { errorInfo } from '../api/client.js';
+import { plural } from '../format.js';
 import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
@@ -61,7 +62,7 @@ export function FolderBrowser() {
             ))}
             {listing.folders.length === 0 && <li className="muted">No subfolders.</li>}
           </ul>
-          <p className="muted">{listing.fileCount} files in this folder.</p>
+          <p className="muted">{plural(listing.fileCount, 'file')} in this folder.</p>
         </>
       )}
       <footer className="modal-footer">

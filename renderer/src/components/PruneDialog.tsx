@@ -3,7 +3,7 @@ import { useRef, useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { GroupRow, KeepOptions, PruneRow } from '../../../contract/model.js';
 import { errorInfo } from '../api/client.js';
-import { formatTime } from '../format.js';
+import { formatCount, formatTime, plural } from '../format.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
@@ -55,8 +55,8 @@ export function PruneDialog({ group, onClose }: { group: GroupRow; onClose: () =
       {rows && (
         <>
           <p aria-live="polite">{job
-            ? (job.status === 'running' ? `Pruning… ${job.progress.done ?? 0} of ${job.progress.total ?? removing} removed` : job.summary ?? job.error?.message)
-            : `${removing} of ${rows.length} snapshots would be removed. Nothing has been removed yet.`}</p>
+            ? (job.status === 'running' ? `Pruning… ${formatCount(job.progress.done ?? 0)} of ${formatCount(job.progress.total ?? removing)} removed` : job.summary ?? job.error?.message)
+            : `${formatCount(removing)} of ${plural(rows.length, 'snapshot')} would be removed. Nothing has been removed yet.`}</p>
           <div ref={scrollRef} className="prune-list" role="list" aria-label="Prune simulation">
             <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
               {virtualizer.getVirtualItems().map((item) => {
@@ -76,7 +76,7 @@ export function PruneDialog({ group, onClose }: { group: GroupRow; onClose: () =
       <footer className="modal-footer">
         <button type="button" onClick={onClose}>Close</button>
         <button type="button" className="danger" disabled={!rows || job !== undefined || removing === 0} onClick={() => void prune()}>
-          Prune {removing} snapshot{removing === 1 ? '' : 's'}
+          Prune {plural(removing, 'snapshot')}
         </button>
       </footer>
     </Modal>

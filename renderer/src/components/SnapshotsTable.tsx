@@ -1,7 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useMemo, useRef, useState } from 'react';
 import type { SnapshotRow } from '../../../contract/model.js';
-import { formatBytes, formatCount, formatTime } from '../format.js';
+import { formatBytes, formatCount, formatTime, plural } from '../format.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { GroupNotes } from './GroupNotes.js';
@@ -46,7 +46,7 @@ export function SnapshotsTable() {
     <section className="snapshots" aria-labelledby="snapshots-title">
       <div className="pane-header">
         <h2 id="snapshots-title">Snapshots of {group}</h2>
-        <span className="muted">{loading ? 'loading…' : `${formatCount(rows.length)} snapshots`}</span>
+        <span className="muted">{loading ? 'loading…' : plural(rows.length, 'snapshot')}</span>
         <span className="grow" />
         <button type="button" disabled={!groupRow} onClick={() => setPruning(true)}>Prune…</button>
         <button type="button" disabled={!groupRow}
