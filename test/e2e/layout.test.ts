@@ -9,6 +9,8 @@ import { cairn } from '../support/processes.js';
 
 const DEEP = ['.config', 'deep', 'nested', 'folder', 'structure', 'with', 'long', 'names'];
 const DEEP_FILE = 'a-rather-long-file-name-for-testing.txt';
+// No hyphen or space to break at: names like this must still wrap, not run under the next panel.
+const LONG_ID = 'SummerHolidayPhotosFromItaly2026';
 
 /**
  * Everything the user can act on or read, under `root`, that cannot be reached: after scrolling it into view
@@ -20,7 +22,8 @@ const DEEP_FILE = 'a-rather-long-file-name-for-testing.txt';
 function unreachable(root: string): string[] {
   const problems: string[] = [];
   const label = (el: Element | null) => (el ? `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(' ').join('.')}` : ''} "${(el.textContent ?? '').trim().slice(0, 40)}"` : 'nothing');
-  const selector = ['button', 'select', 'input', 'textarea', '[role=columnheader]', '[role=gridcell]', '[role=option]', '.tree-name', 'h2', 'h3']
+  const selector = ['button', 'select', 'input', 'textarea', '[role=columnheader]', '[role=gridcell]', '[role=option] > *', '.tree-name', 'h2', 'h3',
+    '.job-card header > *', '.job-card p']
     .map((s) => `${root} ${s}`).join(', ');
   for (const el of document.querySelectorAll<HTMLElement>(selector)) {
     if (!el.checkVisibility({ visibilityProperty: true })) continue;
@@ -86,14 +89,14 @@ describe('the window is usable from 1024×700 to 1920×1080, in Chromium', () =>
     mkdirSync(join(home, ...DEEP), { recursive: true });
     writeFileSync(join(home, ...DEEP, DEEP_FILE), 'deep\n');
     for (let i = 0; i < 20; i++) writeFileSync(join(home, `file-${i}.txt`), `${i}\n`);
-    mkdirSync(join(base, 'photos'));
-    writeFileSync(join(base, 'photos', 'img.jpg'), 'jpeg');
+    mkdirSync(join(base, LONG_ID));
+    writeFileSync(join(base, LONG_ID, 'img.jpg'), 'jpeg');
     await run(['init', storePath]);
     for (let i = 0; i < 3; i++) {
       await sleep(1100); // snapshot times are whole seconds
       await run(['backup', storePath, home, '--id', 'home']);
     }
-    await run(['backup', storePath, join(base, 'photos'), '--id', 'photos']);
+    await run(['backup', storePath, join(base, LONG_ID), '--id', LONG_ID]);
     const [oldest] = (JSON.parse(await run(['snapshots', storePath, 'host/home', '--json'])) as { path: string }[]);
     await run(['notes', storePath, oldest!.path, '--set', 'before moving the photos to the new disk']);
     host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data')]);
@@ -118,12 +121,18 @@ describe('the window is usable from 1024×700 to 1920×1080, in Chromium', () =>
 
       await page.getByLabel('Datastore folder', { exact: true }).fill(storePath);
       await page.getByRole('button', { name: 'Open', exact: true }).click();
+      await page.getByRole('option', { name: /home/ }).click();
       const rows = page.locator('[role="grid"] [data-snapshot]');
       await rows.nth(2).waitFor({ timeout: 20_000 });
-      // A finished job in Tasks: its card is part of the layout too (jobs outlive a reload).
+      // Finished jobs in Tasks, one titled with a long path: their cards are part of the layout too (jobs outlive a reload).
       if (await page.locator('[data-job-kind="verify"]').count() === 0) {
         await page.getByRole('button', { name: 'Verify group' }).click();
         await page.locator('[data-job-kind="verify"][data-status="done"]').waitFor({ timeout: 30_000 });
+        await page.getByRole('button', { name: 'Back up a folder…' }).click();
+        await page.getByLabel('Folder to back up').fill(join(base, LONG_ID));
+        await page.getByLabel('Backup group id').fill(LONG_ID);
+        await page.getByRole('button', { name: 'Start backup' }).click();
+        await page.locator('[data-job-kind="backup"][data-status="done"]').waitFor({ timeout: 30_000 });
       }
       await rows.nth(2).click();
       await page.screenshot({ path: screenshotPath(`layout-${size}-snapshots`) });

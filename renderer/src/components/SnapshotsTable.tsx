@@ -6,6 +6,7 @@ import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { movedIndex } from './list-keys.js';
 import { GroupNotes } from './GroupNotes.js';
+import { movedIndex } from './list-keys.js';
 import { PruneDialog } from './PruneDialog.js';
 import { SnapshotActions } from './SnapshotActions.js';
 
