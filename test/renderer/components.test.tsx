@@ -210,31 +210,6 @@ describe('counts in words', () => {
   });
 });
 
-describe('counts in words', () => {
-  const one = { type: 'host' as const, id: 'docs', time: 100, path: 'host/docs/1970-01-01T00:01:40Z', finished: true, protected: false, kind: 'folder' as const, archives: [] };
-
-  it('says "1 snapshot" in the group list and the table, and "0 of 1 snapshot" in the prune simulation', async () => {
-    host.answers.listGroups = () => [{ type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 1, notes: '' }];
-    host.answers.listSnapshots = () => [one];
-    host.answers.simulatePrune = () => [{ path: one.path, time: one.time, protected: false, mark: 'keep', outcome: 'kept', reason: 'keep-last 1' }];
-    await store.getState().openStore(STORE.path);
-    wrap(<App />);
-    expect(screen.getByRole('option').textContent).toMatch(/^host docs1 snapshot · /);
-    expect(within(screen.getByRole('region', { name: 'Snapshots of host/docs' })).getByText('1 snapshot')).toBeTruthy();
-    fireEvent.click(screen.getByRole('button', { name: 'Prune…' }));
-    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Simulate' })); });
-    expect(screen.getByText('0 of 1 snapshot would be removed. Nothing has been removed yet.')).toBeTruthy();
-    expect(screen.getByRole('button', { name: 'Prune 0 snapshots' })).toBeTruthy();
-  });
-
-  it('says "1 file in this folder" in the folder browser', async () => {
-    host.answers.listFolder = () => ({ path: '/home/ann', folders: [], fileCount: 1 });
-    wrap(<FolderBrowser />);
-    await act(async () => { void store.getState().pickFolder('Folder to back up'); });
-    expect(await screen.findByText('1 file in this folder.')).toBeTruthy();
-  });
-});
-
 describe('FolderBrowser', () => {
   const photos = { path: '/home/ann/photos', parent: '/home/ann', folders: [{ name: '2024', path: '/home/ann/photos/2024' }], fileCount: 3 };
   const home = { path: '/home/ann', folders: [{ name: 'docs', path: '/home/ann/docs' }], fileCount: 9 };

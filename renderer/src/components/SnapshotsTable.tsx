@@ -4,7 +4,6 @@ import type { SnapshotRow } from '../../../contract/model.js';
 import { formatBytes, formatCount, formatTime, plural } from '../format.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
-import { movedIndex } from './list-keys.js';
 import { GroupNotes } from './GroupNotes.js';
 import { movedIndex } from './list-keys.js';
 import { PruneDialog } from './PruneDialog.js';
