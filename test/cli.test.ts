@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -179,8 +180,24 @@ describe('cairn CLI', () => {
     const out = join(restoreDir, 'out.raw');
     const restored = await cairn(['restore-image', store, String(result.path), '--to', out, '--archive', 'drive0', '--json']);
     expect(restored.code, restored.stderr).toBe(0);
-    expect(JSON.parse(restored.stdout)).toEqual({ target: out, archive: 'drive0.img.fidx', size: data.length, chunks: 3 });
+    expect(JSON.parse(restored.stdout)).toEqual({ target: out, written: out, archive: 'drive0.img.fidx', size: data.length, chunks: 3, damaged: [] });
     expect(readFileSync(out).equals(data)).toBe(true);
+
+    // A damaged chunk: its range is named, the image is not written, and --keep-damaged keeps the rest.
+    const firstChunk = createHash('sha256').update(data.subarray(0, 65536)).digest('hex');
+    const victim = join(store, '.chunks', firstChunk.slice(0, 4), firstChunk);
+    const raw = readFileSync(victim);
+    raw[raw.length - 7]! ^= 0xff;
+    writeFileSync(victim, raw);
+    const damagedOut = join(restoreDir, 'damaged.raw');
+    const damaged = await cairn(['restore-image', store, String(result.path), '--to', damagedOut, '--archive', 'drive0']);
+    expect(damaged.code).toBe(1);
+    expect(damaged.stderr).toMatch(/^damaged: bytes \d+-\d+: chunk [0-9a-f]{64}: .*\ncairn: error: 1 range of drive0\.img\.fidx could not be read .*was not written \(--keep-damaged/);
+    expect(existsSync(damagedOut)).toBe(false);
+    const keep = await cairn(['restore-image', store, String(result.path), '--to', damagedOut, '--archive', 'drive0', '--keep-damaged']);
+    expect(keep.code).toBe(1);
+    expect(keep.stderr).toContain(`the rest is in ${damagedOut}.damaged`);
+    expect(readFileSync(`${damagedOut}.damaged`).length).toBe(data.length);
   });
 
   it('refuses to restore over an existing file unless --overwrite is given', async () => {

@@ -90,7 +90,7 @@ describe('image backup and restore', () => {
       expect(index).toMatchObject({ size, chunkSize: CHUNK, chunkCount: Math.ceil(size / CHUNK) });
       const target = join(tmp(), 'restored.img');
       const restored = await restoreImage(store(), result.snapshot, target);
-      expect(restored).toEqual({ target, archive: `${label}.img.fidx`, size, chunks: Math.ceil(size / CHUNK) });
+      expect(restored).toEqual({ target, written: target, archive: `${label}.img.fidx`, size, chunks: Math.ceil(size / CHUNK), damaged: [] });
       expect(readFileSync(target).equals(data)).toBe(true);
     });
   }
@@ -206,7 +206,7 @@ describe('image backup and restore', () => {
     await expectCode(restoreImage(store(), result.snapshot, target, { archiveName: 'other' }), 'NOT_FOUND', /no image archive other/);
   });
 
-  it('fails with CORRUPT on a damaged chunk, leaving neither the target nor a tmp file', async () => {
+  it('names a damaged chunk by its digest, leaving neither the target nor a tmp file', async () => {
     const data = pseudoRandomBytes(3 * CHUNK, 'corrupt');
     const result = await backupImage(store(), sourceFile('corrupt.img', data));
     const chunkPath = store().chunks.chunkPath(sha256(data.subarray(CHUNK, 2 * CHUNK)));
@@ -216,17 +216,20 @@ describe('image backup and restore', () => {
 
     const dir = tmp();
     const target = join(dir, 'restored.img');
-    const e = await expectCode(restoreImage(store(), result.snapshot, target), 'CORRUPT');
-    expect(e.message).toContain(sha256(data.subarray(CHUNK, 2 * CHUNK)).toString('hex'));
+    const r = await restoreImage(store(), result.snapshot, target);
+    expect(r.damaged).toHaveLength(1);
+    expect(r.damaged[0]!.message).toContain(sha256(data.subarray(CHUNK, 2 * CHUNK)).toString('hex'));
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it('reports a missing chunk as NOT_FOUND, leaving no target', async () => {
+  it('names a missing chunk, leaving no target', async () => {
     const data = pseudoRandomBytes(2 * CHUNK, 'missing-chunk');
     const result = await backupImage(store(), sourceFile('missing.img', data));
     rmSync(store().chunks.chunkPath(sha256(data.subarray(CHUNK))));
     const dir = tmp();
-    await expectCode(restoreImage(store(), result.snapshot, join(dir, 'out.img')), 'NOT_FOUND', /is missing from the datastore/);
+    const r = await restoreImage(store(), result.snapshot, join(dir, 'out.img'));
+    expect(r.damaged.map((d) => [d.start, d.end])).toEqual([[CHUNK, 2 * CHUNK]]);
+    expect(r.damaged[0]!.message).toMatch(/is missing from the datastore/);
     expect(readdirSync(dir)).toEqual([]);
   });
 
@@ -302,5 +305,32 @@ describe('image backup and restore', () => {
     writer.abort();
     await expectCode(restoreImage(store(), writer.ref, join(dir, 'x.img')), 'NOT_FOUND', /does not exist/);
     expect(readdirSync(dir)).toEqual([]);
+  });
+  it('restores past damaged and missing chunks: names every damaged range, writes no image, keeps the rest on request', async () => {
+    const data = pseudoRandomBytes(6 * CHUNK, 'damaged-image');
+    const file = sourceFile('damaged.img', data);
+    const result = await backupImage(store(), file, { id: 'damaged', allowOtherSource: true });
+    const index = new FixedIndexReader(join(store().snapshotDir(result.snapshot), result.archive));
+    const digest = (i: number) => index.digest(i).toString('hex');
+    const flipped = readFileSync(store().chunks.chunkPath(digest(1)));
+    flipped[flipped.length - 5]! ^= 0xff;
+    writeFileSync(store().chunks.chunkPath(digest(1)), flipped);
+    rmSync(store().chunks.chunkPath(digest(4)));
+
+    const dir = tmp();
+    const target = join(dir, 'out.img');
+    const r = await restoreImage(store(), result.snapshot, target);
+    expect(r.damaged.map((d) => [d.start, d.end, d.chunk])).toEqual([[CHUNK, 2 * CHUNK, digest(1)], [4 * CHUNK, 5 * CHUNK, digest(4)]]);
+    expect(r.written).toBeUndefined();
+    expect(readdirSync(dir)).toEqual([]);
+
+    const kept = await restoreImage(store(), result.snapshot, target, { keepDamaged: true });
+    expect(kept.written).toBe(`${target}.damaged`);
+    const bytes = readFileSync(`${target}.damaged`);
+    const expected = Buffer.from(data);
+    expected.fill(0, CHUNK, 2 * CHUNK);
+    expected.fill(0, 4 * CHUNK, 5 * CHUNK);
+    expect(bytes.equals(expected)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['out.img.damaged']);
   });
 });

@@ -25,8 +25,9 @@ Commands:
                                    create a datastore in an empty or new folder
   backup-image <store> <file> [--id ID] [--type host|vm|ct] [--archive NAME] [--chunk-size 4M]
         [--allow-other-source]     back up one large file (a disk image) as <name>.img.fidx
-  restore-image <store> <snapshot> --to <file> [--archive NAME] [--overwrite]
-                                   restore an image archive byte for byte
+  restore-image <store> <snapshot> --to <file> [--archive NAME] [--overwrite] [--keep-damaged]
+                                   restore an image archive byte for byte (damaged ranges are named;
+                                   --keep-damaged keeps the readable rest as <file>.damaged)
   backup <store> <dir> [--id ID] [--exclude PATTERN]... [--chunk-size 1M] [--allow-other-source]
                                    back up a folder (incremental: unchanged files are not read)
   ls <store> <snapshot> [path]     list a folder of a snapshot
@@ -80,6 +81,7 @@ const OPTIONS = {
   to: { type: 'string' },
   overwrite: { type: 'boolean' },
   'allow-other-source': { type: 'boolean' },
+  'keep-damaged': { type: 'boolean' },
   exclude: { type: 'string', multiple: true },
   ...STORE_COMMAND_OPTIONS,
 } satisfies ParseArgsConfig['options'];
@@ -91,7 +93,7 @@ type OptionName = keyof typeof OPTIONS;
 const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   init: ['chunk-size', 'compression', 'sync'],
   'backup-image': ['id', 'type', 'archive', 'chunk-size', 'allow-other-source'],
-  'restore-image': ['to', 'archive', 'overwrite'],
+  'restore-image': ['to', 'archive', 'overwrite', 'keep-damaged'],
   backup: ['id', 'exclude', 'chunk-size', 'allow-other-source'],
   ls: [], cat: [], diff: [], groups: [], snapshots: [], status: [], verify: [], gc: [], protect: [], unprotect: [],
   restore: ['to', 'overwrite'],
@@ -184,12 +186,18 @@ async function main(argv: string[]): Promise<number> {
       if (values.to === undefined) throw new UsageError('missing --to <file>');
       const { restoreImage } = await import('../image/image-restore.js');
       const result = await restoreImage(store, ref, values.to, {
-        archiveName: values.archive, overwrite: values.overwrite, signal: abort.signal,
+        archiveName: values.archive, overwrite: values.overwrite, keepDamaged: values['keep-damaged'], signal: abort.signal,
         onProgress: (p) => progress.update({ done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds }),
       });
       progress.done();
-      print(values, result, `Restored ${result.archive} (${formatBytes(result.size)}) to ${result.target}`);
-      return 0;
+      if (result.damaged.length === 0) {
+        print(values, result, `Restored ${result.archive} (${formatBytes(result.size)}) to ${result.target}`);
+        return 0;
+      }
+      if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      else for (const d of result.damaged) process.stderr.write(`damaged: bytes ${d.start}-${d.end - 1}: ${d.message}\n`);
+      throw new CairnError('CORRUPT', `${plural(result.damaged.length, 'range')} of ${result.archive} could not be read (listed above); `
+        + (result.written ? `the rest is in ${result.written}, the damaged ranges as zeros` : `${result.target} was not written (--keep-damaged keeps the rest as ${result.target}.damaged)`));
     }
     case 'groups': {
       const store = openStore(need(args, 0, '<store>'));

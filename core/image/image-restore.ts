@@ -3,7 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import { sha256 } from '../chunk-store/digest.js';
 import type { Datastore } from '../datastore/datastore.js';
-import { CairnError, ioError } from '../errors.js';
+import { CairnError, ioError, isCairnError } from '../errors.js';
 import { writeAllSync } from '../fs/atomic-write.js';
 import { assertRestoreTarget } from '../fs/inside-root.js';
 import { ownedTmpName, removeDeadProcessTmps } from '../fs/owned-tmp.js';
@@ -15,23 +15,39 @@ import type { ImageTransferProgress } from './image-backup.js';
 export interface ImageRestoreOptions {
   archiveName?: string;
   overwrite?: boolean;
+  /** With damaged chunks: keep what could be read as `<target>.damaged` (damaged ranges left as zeros). */
+  keepDamaged?: boolean;
   signal?: AbortSignal;
   onProgress?: (progress: ImageTransferProgress) => void;
   progressIntervalMs?: number;
 }
 
+/** A range of the image that could not be restored: its chunk is damaged or missing. */
+export interface DamagedRange {
+  start: number;
+  end: number;
+  chunk: string;
+  message: string;
+}
+
 export interface ImageRestoreResult {
+  /** Where the image went: the target, or `<target>.damaged` (keepDamaged), or nowhere (damaged, not kept). */
   target: string;
+  written?: string;
   archive: string;
   size: number;
   chunks: number;
+  /** Every damaged range, in order: an image with any is not restored to the target. */
+  damaged: DamagedRange[];
 }
 
 /**
  * Restores an image archive to a file, byte-identical: every chunk's CRC, digest and length is checked.
  * Written to a sibling tmp file and renamed over the target at the end; runs of zero chunks become holes.
  * The tmp file is named after this process, and a restore removes those that killed restores left beside the
- * target. The snapshot is held against forget and prune meanwhile.
+ * target. The snapshot is held against forget and prune meanwhile. A damaged or missing chunk does not stop it:
+ * every such range is named, and the image is then not put in place (it would not be the one backed up),
+ * unless `keepDamaged` asks for the readable rest as `<target>.damaged`.
  */
 export async function restoreImage(store: Datastore, ref: SnapshotRef, target: string, options: ImageRestoreOptions = {}):
   Promise<ImageRestoreResult> {
@@ -59,6 +75,7 @@ async function writeImage(store: Datastore, ref: SnapshotRef, target: string, op
   const tmp = join(folder, ownedTmpName());
   let fd: number | undefined;
   const zeroDigests = new Map<number, string>();
+  const damaged: DamagedRange[] = [];
   const meter = new RateMeter(index.size);
   const progress: ImageTransferProgress = {
     bytesDone: 0, bytesTotal: index.size, chunks: 0, newChunks: 0, newBytes: 0, dedupBytes: 0, rate: 0, elapsedMs: 0,
@@ -76,8 +93,8 @@ async function writeImage(store: Datastore, ref: SnapshotRef, target: string, op
         zero = sha256(Buffer.alloc(length)).toString('hex');
         zeroDigests.set(length, zero);
       }
-      if (digest !== zero) {
-        const data = reader.chunks.readChunk(digest, { length });
+      const data = digest === zero ? undefined : readOrNote(() => reader.chunks.readChunk(digest, { length }), { start, end: start + length, chunk: digest }, damaged);
+      if (data) {
         try {
           writeAllSync(fd, data, start);
         } catch (err) {
@@ -93,12 +110,25 @@ async function writeImage(store: Datastore, ref: SnapshotRef, target: string, op
     ftruncateSync(fd, index.size);
     closeSync(fd);
     fd = undefined;
-    renameSync(tmp, dest);
     report.flush(progress);
-    return { target: dest, archive, size: index.size, chunks: index.chunkCount };
+    const written = damaged.length === 0 ? dest : options.keepDamaged ? `${dest}.damaged` : undefined;
+    if (written) renameSync(tmp, written);
+    else unlinkSync(tmp);
+    return { target: dest, written, archive, size: index.size, chunks: index.chunkCount, damaged };
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     try { unlinkSync(tmp); } catch { /* not created */ }
     throw err;
+  }
+}
+
+/** A chunk's bytes, or undefined with its range noted if it is damaged or missing (other errors stop the restore). */
+function readOrNote(read: () => Buffer, range: Omit<DamagedRange, 'message'>, damaged: DamagedRange[]): Buffer | undefined {
+  try {
+    return read();
+  } catch (err) {
+    if (!isCairnError(err, 'CORRUPT') && !isCairnError(err, 'NOT_FOUND')) throw err;
+    damaged.push({ ...range, message: err.message });
+    return undefined;
   }
 }
