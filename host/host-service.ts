@@ -4,7 +4,8 @@ import type { ActionName, ActionRequest, ActionResponse } from '../contract/acti
 import type { Result } from '../contract/errors.js';
 import type { HostEventName, HostEvents } from '../contract/events.js';
 import type { JobSpec, JobState } from '../contract/jobs.js';
-import type { AppInfo, SourceCheck } from '../contract/model.js';
+import type { AppInfo, SnapshotRef, SourceCheck } from '../contract/model.js';
+import { formatBytes } from '../core/cli/format.js';
 import { validateRequest } from '../contract/validators.js';
 import { assertBackupId, snapshotPath } from '../core/backup/backup-names.js';
 import { describeSource } from '../core/datastore/group-source.js';
@@ -102,6 +103,23 @@ export class HostService {
     const job = payload as JobState;
     if (job.kind === 'backup' || job.kind === 'gc' || job.kind === 'verify' || job.kind === 'prune') this.emit('store.changed', { store: job.store });
     if (job.kind === 'create-store' && job.status === 'done') this.recent.add(job.store);
+  }
+
+  /**
+   * How a browser download ended, for the tasks panel: a download cut short by a damaged chunk shows as a failed
+   * task naming the chunk (the browser itself only says "failed").
+   */
+  reportDownload(store: string, snapshot: SnapshotRef, path: string, outcome: { bytes: number } | { error: unknown }): void {
+    const title = `Download of ${path} from ${snapshotPath(snapshot)}`;
+    const times = { startedAt: Date.now(), endedAt: Date.now() };
+    if ('error' in outcome) {
+      const error = toAppError(outcome.error);
+      this.engine.recordFinished({ kind: 'export-file', title, store, status: 'failed', ...times, error: {
+        code: error.code, message: `${error.message}. The download was cut short; nothing else of the snapshot is affected (verify the store to see what else the chunk holds).`,
+      } });
+    } else {
+      this.engine.recordFinished({ kind: 'export-file', title, store, status: 'done', ...times, summary: `Downloaded ${path} (${formatBytes(outcome.bytes)})` });
+    }
   }
 
   private store(path: string) {

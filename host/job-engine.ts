@@ -115,6 +115,21 @@ export class JobEngine {
     return snapshot(state);
   }
 
+  /**
+   * Adds work done outside a worker (a browser download the web server streamed) to the finished jobs, so the
+   * tasks panel shows how it ended, a failure with its reason.
+   */
+  recordFinished(done: Omit<JobState, 'id' | 'log' | 'progress'> & { progress?: JobState['progress'] }): JobState {
+    const state: JobState = { id: randomUUID(), progress: { phase: done.status }, log: [], ...done };
+    if (state.error) addLog(state, 'error', state.error.message);
+    else if (state.summary) addLog(state, 'info', state.summary);
+    this.finished.unshift(state);
+    this.finished.splice(this.keepFinished);
+    this.options.history?.save(this.finished);
+    this.emit('job.done', snapshot(state));
+    return snapshot(state);
+  }
+
   cancel(jobId: string): JobState {
     const job = this.running.get(jobId);
     if (!job) {

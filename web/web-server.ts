@@ -134,14 +134,17 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       'Content-Type': 'application/octet-stream', 'Content-Length': file.size,
       'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
     });
+    const { store, snapshot, path } = valid.value;
     try {
       for (const slice of file.slices) {
         if (res.destroyed) return;
         if (!res.write(slice)) await new Promise((resolve) => res.once('drain', resolve));
       }
       res.end();
-    } catch {
+      options.service.reportDownload(store, snapshot, path, { bytes: file.size });
+    } catch (err) {
       res.destroy(); // a chunk failed verification: cut the download short rather than send wrong bytes
+      options.service.reportDownload(store, snapshot, path, { error: err });
     }
   };
 
