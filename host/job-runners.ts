@@ -192,9 +192,8 @@ function repairAdvice(store: Datastore, snapshots: string[]): string {
     const source = store.groupSource(parseGroupPath(g));
     return source ? `${describeSource(source)} (${g})` : g;
   });
-  return `Back up ${sources.join(', ')} again: a backup writes damaged and missing chunks anew while the files are still `
-    + 'there (verify moved the bad copies aside). Then verify again. A snapshot whose files are gone from the source stays '
-    + 'damaged; forget it if its other files are not needed.';
+  return `Back up ${sources.join(', ')} again: that writes the damaged and missing chunks anew while the files are still `
+    + 'there. Then verify again.';
 }
 
 /**
