@@ -212,10 +212,8 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
       report.push(progress);
     }, options.progressIntervalMs ?? 100);
-    const tick = (file: SourceNode): Promise<void> | undefined => {
-      throwIfCancelled(options.signal, 'backup');
-      if (!everyFile && (++ticks & 31) !== 0 && progress.bytesDone - bytesAtTick < MiB) return undefined;
-      bytesAtTick = progress.bytesDone;
+    /** Progress with `file` as the current one, and every 50 ms a turn of the event loop (a cancel arrives so). */
+    const reportAt = (file: SourceNode): Promise<void> | undefined => {
       progress.currentPath = file.rel; // made only here: building every file's display path cost ~10 ms a tree
       Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
       report.push(progress);
@@ -225,21 +223,16 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
         lastYield = performance.now();
       });
     };
-
-    /**
-     * While a large file is read: progress with it as the current file (tick reports between files only), a
-     * cancel seen within one block, and the event loop let in every 50 ms so the cancel message can arrive.
-     */
+    const tick = (file: SourceNode): Promise<void> | undefined => {
+      throwIfCancelled(options.signal, 'backup');
+      if (!everyFile && (++ticks & 31) !== 0 && progress.bytesDone - bytesAtTick < MiB) return undefined;
+      bytesAtTick = progress.bytesDone;
+      return reportAt(file);
+    };
+    /** While a large file is read, after every block: tick reports between files only, and a cancel waited for it. */
     const tickInFile = (node: SourceNode): Promise<void> | undefined => {
       throwIfCancelled(options.signal, 'backup');
-      progress.currentPath = node.rel;
-      Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
-      report.push(progress);
-      if (performance.now() - lastYield <= 50) return undefined;
-      return yieldToEventLoop().then(() => {
-        throwIfCancelled(options.signal, 'backup');
-        lastYield = performance.now();
-      });
+      return reportAt(node);
     };
 
     const readFile = async (node: SourceNode, baseEntry: FileEntry | undefined): Promise<FileEntry | undefined> => {
