@@ -5,7 +5,8 @@ export type JobSpec =
   | { kind: 'create-store'; path: string; chunkSize: number; compression: Compression }
   /** `allowOtherSource`: the user confirmed that the group's recorded source moved to `source`. */
   | { kind: 'backup'; store: string; source: string; id: string; excludes: string[]; allowOtherSource?: boolean }
-  | { kind: 'restore'; store: string; snapshot: SnapshotRef; paths: string[]; target: string; overwrite: boolean }
+  /** `keepDamaged`: a file with a damaged chunk is also written as `<name>.damaged` (its readable rest). */
+  | { kind: 'restore'; store: string; snapshot: SnapshotRef; paths: string[]; target: string; overwrite: boolean; keepDamaged?: boolean }
   | { kind: 'export-file'; store: string; snapshot: SnapshotRef; path: string; target: string }
   | { kind: 'gc'; store: string }
   /** Forgets what the keep rules do not keep (the dry run, the simulator, is the group.prune action). */

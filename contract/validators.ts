@@ -33,7 +33,7 @@ const jobSpec = z.discriminatedUnion('kind', [
   }),
   z.strictObject({
     kind: z.literal('restore'), store: path, snapshot, paths: z.array(archivePath).min(1).max(10_000), target: path,
-    overwrite: z.boolean(),
+    overwrite: z.boolean(), keepDamaged: z.boolean().optional(),
   }),
   z.strictObject({ kind: z.literal('export-file'), store: path, snapshot, path: archivePath.min(1), target: path }),
   z.strictObject({ kind: z.literal('gc'), store: path }),

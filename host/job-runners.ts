@@ -133,7 +133,7 @@ async function runRestoreJob(spec: Spec<'restore'>, ctx: JobContext): Promise<Jo
     const into = entry.kind === EntryKind.Directory && path !== '' ? join(spec.target, entry.name.toString()) : spec.target;
     const phase = spec.paths.length > 1 ? `restoring ${i + 1} of ${spec.paths.length}` : 'restoring';
     const r = await restoreFolder(store, spec.snapshot, into, {
-      path, overwrite: spec.overwrite, signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
+      path, overwrite: spec.overwrite, keepDamaged: spec.keepDamaged, signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
       onProgress: (p) => ctx.onProgress({
         phase, filesDone: p.filesDone, filesTotal: p.filesTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal,
         rate: p.rate, etaSeconds: p.etaSeconds, currentPath: p.currentPath,

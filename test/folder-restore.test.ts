@@ -320,6 +320,40 @@ describe('restoring damaged snapshots', () => {
     expect(readFileSync(join(target, 'small.txt'), 'utf8')).toBe('small file of missing');
     expect(tmpFiles(target)).toEqual([]);
   });
+  it('keeps a damaged file\'s readable rest as <name>.damaged only when asked, on the job\'s thread and in the workers', async () => {
+    const src = scratch('keep');
+    const data = pseudoRandomBytes(3 * 1024 * KiB, 'damaged-keep');
+    put(src, 'x.bin', data);
+    put(src, 'small.txt', 'small file of keep');
+    // 100 small files more take a restore with workers onto the worker threads.
+    for (let n = 0; n < 100; n++) put(src, `more/${n}.txt`, `file ${n}`);
+    const ref = (await backupFolder(ctx.store, src, { id: 'keep' })).snapshot;
+    const reader = new FolderArchiveReader(ctx.store.openSnapshot(ref));
+    const entry = reader.get('x.bin');
+    if (entry.kind !== EntryKind.File) throw new Error('x.bin is not a file');
+    const i = reader.dataIndex.chunkAt(entry.payloadOffset + (entry.size >> 1));
+    const from = reader.dataIndex.chunkStart(i) - entry.payloadOffset;
+    const to = reader.dataIndex.chunkEnd(i) - entry.payloadOffset;
+    const path = ctx.store.chunks.chunkPath(reader.dataIndex.digest(i));
+    const raw = readFileSync(path);
+    raw[raw.length >> 1]! ^= 0x01;
+    writeFileSync(path, raw);
+    const expected = Buffer.from(data);
+    expected.fill(0, from, to);
+
+    for (const workers of [0, 2]) {
+      const target = scratch(`keep-target-${workers}`);
+      const result = await restoreFolder(ctx.store, ref, target, { keepDamaged: true, workers });
+      expectFailed(result, [['/x.bin', /the readable rest is in \/x\.bin\.damaged \(1 damaged chunk as zeros\)/]]);
+      expect(existsSync(join(target, 'x.bin'))).toBe(false);
+      expect(readFileSync(join(target, 'x.bin.damaged')).equals(expected)).toBe(true);
+      expect(readFileSync(join(target, 'small.txt'), 'utf8')).toBe('small file of keep');
+      expect(tmpFiles(target)).toEqual([]);
+    }
+    const plain = scratch('keep-target-plain');
+    await restoreFolder(ctx.store, ref, plain);
+    expect(readdirSync(plain).sort()).toEqual(['more', 'small.txt']);
+  });
 });
 
 describe('crafted archives', () => {

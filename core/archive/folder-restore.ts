@@ -13,6 +13,7 @@ import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/
 import { workerScriptUrl } from '../jobs/worker-url.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import { EntryKind, isSafeName, type ArchiveEntry, type DirectoryEntry, type FileEntry, type SymlinkEntry } from './archive-format.js';
+import { isChunkDamage, keepDamagedCopy } from './damaged-copy.js';
 import { isRoot, nsToTime, restoreFile, restoreFileYielding, type ExistingPolicy, type FileRestoreJob } from './file-writer.js';
 import { FolderArchiveReader } from './folder-reader.js';
 import { displayName } from './names.js';
@@ -56,6 +57,8 @@ export interface FolderRestoreOptions {
   /** What to restore: '' (everything), a folder (its contents go into the target) or a file. */
   path?: string;
   overwrite?: boolean;
+  /** A file with a damaged chunk is still named as not restored; its readable rest is kept as `<name>.damaged`. */
+  keepDamaged?: boolean;
   signal?: AbortSignal;
   log?: Logger;
   onProgress?: (progress: FolderRestoreProgress) => void;
@@ -162,10 +165,10 @@ class FolderRestore {
     }
   }
 
-  private fail(path: string, err: unknown): void {
+  private fail(path: string, err: unknown, note = ''): void {
     if (isCairnError(err, 'CANCELLED')) throw err;
     this.failedCount++;
-    const message = (err as Error).message;
+    const message = (err as Error).message + note;
     if (this.failed.length < MAX_FAILURES_LISTED) this.failed.push({ path: path || '/', message });
     this.log.warn(`not restored: ${path || '/'}: ${message}`);
   }
@@ -273,6 +276,7 @@ class FolderRestore {
     if (workers > 0) {
       const outcome = await runRestoreWorkers({
         root: this.reader.snapshot.chunks.base, snapshot: this.reader.snapshot.ref, existing: this.existing, jobs: inOrder,
+        keepDamaged: this.options.keepDamaged ?? false,
         dirs: { rootPath: this.dest, records: this.dirs.records },
       }, workers, this.options.signal, (files, bytes) => this.advance(files, bytes));
       for (const id of outcome.restored) wrote[id] = 1;
@@ -309,7 +313,8 @@ class FolderRestore {
     } catch (err) {
       if (isCairnError(err, 'CANCELLED')) throw err;
       failedIds.add(f.id);
-      this.fail(f.archivePath, err);
+      const note = this.options.keepDamaged && isChunkDamage(err) ? keepDamagedCopy(f, this.dirs, this.reader, this.existing) : '';
+      this.fail(f.archivePath, err, note);
       this.advance(0, f.size - written);
     }
     this.advance(1, 0);

@@ -5,12 +5,15 @@ import type { SnapshotRef } from '../backup/backup-names.js';
 import { isCairnError } from '../errors.js';
 import { HeldDirectories, type HeldDirectory } from '../fs/held-directories.js';
 import { FolderArchiveReader } from './folder-reader.js';
+import { isChunkDamage, keepDamagedCopy } from './damaged-copy.js';
 import { restoreFile, type ExistingPolicy, type FileRestoreJob } from './file-writer.js';
 
 export interface RestoreWorkerData {
   root: string;
   snapshot: SnapshotRef;
   existing: ExistingPolicy;
+  /** Keep a damaged file's readable rest as `<name>.damaged` (FolderRestoreOptions.keepDamaged). */
+  keepDamaged: boolean;
   jobs: FileRestoreJob[];
   /** The folders the restore planned: reached here from the root's descriptor as on the job's thread. */
   dirs: { rootPath: string; records: HeldDirectory[] };
@@ -26,7 +29,7 @@ export type RestoreWorkerMessage =
   | { type: 'done'; restored: number[]; failed: { id: number; message: string }[] }
   | { type: 'error'; message: string; code?: string };
 
-const { root, snapshot, existing, jobs, dirs: planned, batches, shared } = workerData as RestoreWorkerData;
+const { root, snapshot, existing, keepDamaged, jobs, dirs: planned, batches, shared } = workerData as RestoreWorkerData;
 const flags = new Int32Array(shared);
 /** Set by the job's thread on a cancel (or another worker's failure): asked before each file and after each slice. */
 const stopped = (): boolean => Atomics.load(flags, 0) === 1;
@@ -62,7 +65,8 @@ class Batches {
       else this.bytes += job.size; // kept: counts as done, so progress reaches the total
     } catch (err) {
       if (isCairnError(err, 'CANCELLED')) throw err;
-      this.failed.push({ id: job.id, message: (err as Error).message });
+      const note = keepDamaged && isChunkDamage(err) ? keepDamagedCopy(job, this.dirs, this.reader, existing) : '';
+      this.failed.push({ id: job.id, message: (err as Error).message + note });
       this.bytes += job.size - written;
     }
     this.files++;

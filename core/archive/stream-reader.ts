@@ -1,5 +1,5 @@
 import type { ChunkStore } from '../chunk-store/chunk-store.js';
-import { CairnError } from '../errors.js';
+import { CairnError, isCairnError } from '../errors.js';
 import type { ChunkIndex } from '../index/index-format.js';
 
 /**
@@ -30,8 +30,11 @@ export class CachedStreamReader {
     return data;
   }
 
-  /** Yields the bytes [offset, offset + length) chunk slice by chunk slice. */
-  *slices(offset: number, length: number): Generator<Buffer> {
+  /**
+   * Yields the bytes [offset, offset + length) chunk slice by chunk slice. With `onDamaged`, a damaged or missing
+   * chunk is told there and its part yielded as zeros (a `.damaged` copy); without, it throws.
+   */
+  *slices(offset: number, length: number, onDamaged?: (chunk: string, message: string) => void): Generator<Buffer> {
     if (offset < 0 || length < 0 || offset + length > this.index.size) {
       throw new CairnError('CORRUPT', `${this.index.path}: range [${offset}, ${offset + length}) outside the stream's ${this.index.size} bytes`);
     }
@@ -40,10 +43,20 @@ export class CachedStreamReader {
     while (pos < end) {
       const i = this.index.chunkAt(pos);
       const start = this.index.chunkStart(i);
-      const data = this.chunk(i);
+      const data = onDamaged ? this.chunkOrZeros(i, onDamaged) : this.chunk(i);
       const slice = data.subarray(pos - start, Math.min(data.length, end - start));
       yield slice;
       pos += slice.length;
+    }
+  }
+
+  private chunkOrZeros(i: number, onDamaged: (chunk: string, message: string) => void): Buffer {
+    try {
+      return this.chunk(i);
+    } catch (err) {
+      if (!isCairnError(err, 'CORRUPT') && !isCairnError(err, 'NOT_FOUND')) throw err;
+      onDamaged(this.index.digest(i).toString('hex'), err.message);
+      return Buffer.alloc(this.index.chunkEnd(i) - this.index.chunkStart(i));
     }
   }
 

@@ -32,8 +32,10 @@ Commands:
                                    back up a folder (incremental: unchanged files are not read)
   ls <store> <snapshot> [path]     list a folder of a snapshot
   cat <store> <snapshot> <path>    write one file of a snapshot to stdout
-  restore <store> <snapshot> [path] --to <dir> [--overwrite]
-                                   restore a snapshot, a folder of it (its contents) or one file
+  restore <store> <snapshot> [path] --to <dir> [--overwrite] [--keep-damaged]
+                                   restore a snapshot, a folder of it (its contents) or one file; a file
+                                   with a damaged chunk is named and left out (--keep-damaged: its readable
+                                   rest is kept as <name>.damaged)
   diff <store> <snapshot-a> <snapshot-b>
                                    what was added, removed and changed between two snapshots
   excludes <dir> [--exclude PATTERN]...
@@ -96,7 +98,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'restore-image': ['to', 'archive', 'overwrite', 'keep-damaged'],
   backup: ['id', 'exclude', 'chunk-size', 'allow-other-source'],
   ls: [], cat: [], diff: [], groups: [], snapshots: [], status: [], verify: [], gc: [], protect: [], unprotect: [],
-  restore: ['to', 'overwrite'],
+  restore: ['to', 'overwrite', 'keep-damaged'],
   excludes: ['exclude'],
   prune: ['keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'dry-run'],
   forget: ['dry-run'],
@@ -267,7 +269,7 @@ async function main(argv: string[]): Promise<number> {
       if (values.to === undefined) throw new UsageError('missing --to <dir>');
       const { restoreFolder } = await import('../archive/folder-restore.js');
       const result = await restoreFolder(store, ref, values.to, {
-        path: args[2], overwrite: values.overwrite, signal: abort.signal,
+        path: args[2], overwrite: values.overwrite, keepDamaged: values['keep-damaged'], signal: abort.signal,
         log: { info: () => {}, warn: (m) => { progress.done(); if (!values.json) process.stderr.write(`warning: ${m}\n`); } },
         onProgress: (p) => progress.update({ done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds,
           label: `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}` }),

@@ -8,6 +8,7 @@ import { App } from '../../renderer/src/components/App.js';
 import { ErrorNote } from '../../renderer/src/components/ErrorNote.js';
 import { FolderBrowser } from '../../renderer/src/components/FolderBrowser.js';
 import { JobCard } from '../../renderer/src/components/JobCard.js';
+import { RestoreDialog } from '../../renderer/src/components/RestoreDialog.js';
 import { createAppStore, type AppStore } from '../../renderer/src/state/app-store.js';
 import { AppStoreContext } from '../../renderer/src/state/use-app.js';
 import { fail, FakeTransport } from '../support/fake-transport.js';
@@ -259,5 +260,18 @@ describe('FolderBrowser', () => {
     await answerHome();
     await within(dialog).findByRole('button', { name: 'docs/' });
     expect(field.value).toBe('');
+  });
+});
+
+describe('RestoreDialog', () => {
+  it('asks for a damaged file\'s readable rest only when the box is ticked', async () => {
+    const onRestore = vi.fn(async () => {});
+    wrap(<RestoreDialog request={{ what: 'everything' }} onClose={() => {}} onRestore={onRestore} />);
+    fireEvent.change(screen.getByLabelText('Restore into folder'), { target: { value: '/home/ann/back' } });
+    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Restore' })); });
+    expect(onRestore).toHaveBeenLastCalledWith('/home/ann/back', false, false);
+    fireEvent.click(screen.getByLabelText(/Keep what can be read of a damaged file/));
+    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Restore' })); });
+    expect(onRestore).toHaveBeenLastCalledWith('/home/ann/back', false, true);
   });
 });

@@ -31,18 +31,22 @@ function RestoreScope({ request }: { request: RestoreRequest }) {
 
 /** Where to restore, and whether existing files may be replaced. */
 export function RestoreDialog({ request, onClose, onRestore }: {
-  request: RestoreRequest; onClose: () => void; onRestore: (target: string, overwrite: boolean) => Promise<void>;
+  request: RestoreRequest; onClose: () => void; onRestore: (target: string, overwrite: boolean, keepDamaged: boolean) => Promise<void>;
 }) {
   const home = useApp((s) => s.info?.homeDir ?? '');
   const jobError = useApp((s) => s.jobError);
   const [target, setTarget] = useState(`${home}/Restored`);
   const [overwrite, setOverwrite] = useState(false);
+  const [keepDamaged, setKeepDamaged] = useState(false);
   return (
     <Modal title="Restore" onClose={onClose}>
-      <form onSubmit={(e) => { e.preventDefault(); void onRestore(target, overwrite); }}>
+      <form onSubmit={(e) => { e.preventDefault(); void onRestore(target, overwrite, keepDamaged); }}>
         <RestoreScope request={request} />
         <PathField label="Restore into folder" name="restore-target" value={target} onChange={setTarget} pickTitle="Restore into" />
         <label className="inline"><input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Replace existing files</label>
+        <label className="inline"><input type="checkbox" checked={keepDamaged} onChange={(e) => setKeepDamaged(e.target.checked)} />
+          {' '}Keep what can be read of a damaged file, as <span className="mono">name.damaged</span></label>
+        <p className="muted small">A file with a damaged chunk is never restored under its own name; it is listed on the task.</p>
         <ErrorNote error={jobError} />
         <footer className="modal-footer">
           <button type="button" onClick={onClose}>Cancel</button>

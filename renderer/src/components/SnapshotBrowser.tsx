@@ -209,8 +209,10 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
         </div>
       )}
       {restoring && (
-        <RestoreDialog request={restoring} onClose={() => setRestoring(undefined)} onRestore={async (target, overwrite) => {
-          const job = await startJob({ kind: 'restore', store, snapshot: ref, paths: restorePaths(restoring), target, overwrite });
+        <RestoreDialog request={restoring} onClose={() => setRestoring(undefined)} onRestore={async (target, overwrite, keepDamaged) => {
+          const job = await startJob({
+            kind: 'restore', store, snapshot: ref, paths: restorePaths(restoring), target, overwrite, ...(keepDamaged ? { keepDamaged } : {}),
+          });
           if (job) setRestoring(undefined);
         }} />
       )}
