@@ -1,10 +1,11 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, renameSync, rmdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireLease, LEASES_DIR, listLiveLeases } from '../core/locks/lease.js';
 import { acquireExclusiveLock, LOCKS_DIR } from '../core/locks/process-lock.js';
+import { processStartTime } from '../core/locks/process-start.js';
 import { acquireExclusiveResourceLock, acquireSharedLock } from '../core/locks/shared-lock.js';
 import { MemoryLogger } from '../core/log.js';
 import { expectCode } from './support/errors.js';
@@ -136,6 +137,30 @@ describe('cross-process locks', () => {
     const held = acquireExclusiveLock(root, 'group', 'backup of host/docs');
     expectCode(() => acquireExclusiveLock(root, 'group', 'forget of host/docs'), 'LOCKED');
     held.release();
+  });
+
+  it('a holder whose pid now names another process (pids are handed out again) is dead; with its start time, live', async () => {
+    const root = scratch();
+    // A live process of someone else: its pid is what a killed holder's pid can become on a busy machine.
+    const other = spawn('sleep', ['30']);
+    await new Promise((r) => other.once('spawn', r));
+    try {
+      const pid = other.pid!;
+      const started = processStartTime(pid)!;
+      expect(started).toBeGreaterThan(0);
+      const dir = join(root, LOCKS_DIR);
+      mkdirSync(join(dir, 'group.lock'), { recursive: true });
+      const record = (pstart: number) => writeFileSync(join(dir, 'group.holder.json'),
+        JSON.stringify({ pid, pstart, host: hostname(), purpose: 'backup of host/docs', startedAt: new Date().toISOString() }));
+      record(started);
+      expectCode(() => acquireExclusiveLock(root, 'group', 'forget of host/docs'), 'LOCKED');
+      record(started - 1); // the holder that wrote this started earlier: it is gone, its pid was reused
+      const log = new MemoryLogger();
+      acquireExclusiveLock(root, 'group', 'forget of host/docs', log).release();
+      expect(log.lines.some((l) => l.message.includes(`taking over the lock of backup of host/docs`))).toBe(true);
+    } finally {
+      other.kill('SIGKILL');
+    }
   });
 
   it('a lease of another host is live while fresh and dead once stale', () => {

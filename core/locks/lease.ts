@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { storeClock } from '../fs/store-clock.js';
 import { LOCK_UPDATE_MS, PROPER_LOCKFILE_NEVER_STALE, storeTimeFs } from './lock-clock.js';
 import { newLockOwner, ownerReleased } from './lock-owner.js';
+import { OWN_START_TIME } from './process-start.js';
 import { asLockHolder, describeHolder, holderIsLive, LOCKS_DIR, type LockHolder } from './process-lock.js';
 
 /** Leases live apart from the exclusive locks: `.locks/leases/<resource>@<lease id>` (+ `.lock` dir, `.json` meta). */
@@ -58,7 +59,9 @@ export function acquireLease(storeRoot: string, resource: string, kind: LeaseKin
   const id = `${safeHost()}-${process.pid}-${randomBytes(6).toString('hex')}`;
   const target = join(dir, `${resource}@${id}`);
   const owner = newLockOwner();
-  const info: LeaseInfo = { resource, kind, id, pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString(), ...owner };
+  const info: LeaseInfo = {
+    resource, kind, id, pid: process.pid, pstart: OWN_START_TIME, host: hostname(), purpose, startedAt: new Date().toISOString(), ...owner,
+  };
   const controller = new AbortController();
   let release: () => void;
   try {

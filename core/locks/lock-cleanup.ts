@@ -43,7 +43,7 @@ function isDeadHere(path: string, pid: number): boolean {
   try {
     const holder = asLockHolder(JSON.parse(readRegularText(path, 64 * 1024)));
     if (holder?.host !== hostname()) return false;
-    return pid === process.pid ? !ownerInThisProcessIsLive(holder) : !processIsAlive(pid);
+    return pid === process.pid ? !ownerInThisProcessIsLive(holder) : !processIsAlive(pid, holder.pstart);
   } catch {
     return false;
   }

@@ -11,6 +11,7 @@ import { storeClock, type StoreClock } from '../fs/store-clock.js';
 import { LOCK_STALE_MS, LOCK_UPDATE_MS, lockIsFresh, PROPER_LOCKFILE_NEVER_STALE, storeTimeFs } from './lock-clock.js';
 import type { Logger } from '../log.js';
 import { newLockOwner, ownerInThisProcessIsLive, ownerReleased, type LockOwner } from './lock-owner.js';
+import { OWN_START_TIME, processIsAlive } from './process-start.js';
 
 export { LOCK_STALE_MS, LOCK_UPDATE_MS } from './lock-clock.js';
 /** Locks live in the store, hidden so the GC's index walk skips them. */
@@ -18,6 +19,8 @@ export const LOCKS_DIR = '.locks';
 
 export interface LockHolder extends Partial<LockOwner> {
   pid: number;
+  /** The process's start time (process-start.ts): a later process with the same pid is not the holder. */
+  pstart?: number;
   host: string;
   /** What holds it: "backup of host/docs", "garbage collection", … */
   purpose: string;
@@ -50,18 +53,12 @@ export function asLockHolder<T extends LockHolder>(value: unknown): T | undefine
   const v = value as Partial<LockHolder> | null;
   const ok = typeof v === 'object' && v !== null && Number.isSafeInteger(v.pid) && (v.pid ?? 0) > 0
     && typeof v.host === 'string' && typeof v.purpose === 'string' && typeof v.startedAt === 'string'
-    && (v.thread === undefined || Number.isSafeInteger(v.thread)) && (v.token === undefined || typeof v.token === 'string');
+    && (v.thread === undefined || Number.isSafeInteger(v.thread)) && (v.token === undefined || typeof v.token === 'string')
+    && (v.pstart === undefined || Number.isSafeInteger(v.pstart));
   return ok ? (v as T) : undefined;
 }
 
-export function processIsAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return errnoCode(err) === 'EPERM';
-  }
-}
+export { processIsAlive } from './process-start.js';
 
 /**
  * An exclusive lock between processes (proper-lockfile's mkdir lock, kept fresh by a timer). A holder that
@@ -106,7 +103,7 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
   // process killed in between is still known by its pid, so its lock can be taken over at once. The name is
   // unique per attempt, since the app's job threads share one pid.
   const owner = newLockOwner();
-  const holder: LockHolder = { pid: process.pid, host: hostname(), purpose, startedAt: new Date().toISOString(), ...owner };
+  const holder: LockHolder = { pid: process.pid, pstart: OWN_START_TIME, host: hostname(), purpose, startedAt: new Date().toISOString(), ...owner };
   const ownPath = `${target}.holder.${process.pid}-${randomBytes(6).toString('hex')}.json`;
   try {
     writeFileAtomicSync(ownPath, JSON.stringify(holder));
@@ -213,25 +210,36 @@ function deadHoldersOnly(dir: string, name: string, clock: StoreClock): { holder
  */
 export function holderIsLive(holder: LockHolder, lockDir: string, clock: StoreClock): boolean {
   if (holder.host !== hostname()) return lockIsFresh(lockDir, clock);
-  return holder.pid === process.pid ? ownerInThisProcessIsLive(holder) : processIsAlive(holder.pid);
+  return holder.pid === process.pid ? ownerInThisProcessIsLive(holder) : processIsAlive(holder.pid, holder.pstart);
 }
 
 /** Claims the right to take over a lock; false if a live process is doing it. A dead claimant's claim is removed. */
 function claimTakeover(path: string, clock: StoreClock): boolean {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(path, JSON.stringify({ pid: process.pid, host: hostname() }), { flag: 'wx' });
+      writeFileSync(path, JSON.stringify({ pid: process.pid, pstart: OWN_START_TIME, host: hostname() }), { flag: 'wx' });
       return true;
     } catch (err) {
       if (errnoCode(err) !== 'EEXIST') throw new CairnError('IO', `cannot claim ${path}: ${(err as Error).message}`, { cause: err });
     }
-    const claimant = readHolder(path);
+    const claimant = readClaim(path);
     const age = clock.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-    const dead = claimant ? claimant.host === hostname() && claimant.pid !== process.pid && !processIsAlive(claimant.pid) : age > LOCK_STALE_MS;
+    const dead = claimant ? claimant.host === hostname() && claimant.pid !== process.pid && !processIsAlive(claimant.pid, claimant.pstart) : age > LOCK_STALE_MS;
     if (!dead && age <= LOCK_STALE_MS) return false;
     try { unlinkSync(path); } catch { /* gone */ }
   }
   return false;
+}
+
+/** Who claimed a takeover (`{pid, pstart, host}`), or undefined for a file of another shape. */
+function readClaim(path: string): { pid: number; pstart?: number; host: string } | undefined {
+  try {
+    const v = JSON.parse(readRegularText(path, 64 * 1024)) as { pid?: unknown; pstart?: unknown; host?: unknown };
+    if (!Number.isSafeInteger(v.pid) || typeof v.host !== 'string') return undefined;
+    return { pid: v.pid as number, pstart: Number.isSafeInteger(v.pstart) ? v.pstart as number : undefined, host: v.host };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The lock's recorded holder and the holders that were taking it (their own file not yet renamed into place). */
