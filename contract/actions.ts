@@ -24,8 +24,8 @@ export interface Actions {
   'snapshot.browse': { req: { store: string; snapshot: SnapshotRef; path: string; offset?: number; limit?: number }; res: FolderPage };
   'snapshot.diff': { req: { store: string; from: SnapshotRef; to: SnapshotRef }; res: DiffResult };
   'excludes.preview': { req: { source: string; patterns: string[] }; res: ExcludePreviewResult };
-  /** Before a backup: whether the group `host/<id>` may take this folder (it records the source it backs up). */
-  'backup.check-source': { req: { store: string; source: string; id: string }; res: SourceCheck };
+  /** Before a backup: whether the group `host/<id>` may take this folder or image (it records the source it backs up). */
+  'backup.check-source': { req: { store: string; source: string; id: string; kind?: 'folder' | 'image' }; res: SourceCheck };
   'jobs.start': { req: JobSpec; res: JobState };
   'jobs.cancel': { req: { jobId: string }; res: JobState };
   'jobs.list': { req: Record<string, never>; res: JobState[] };

@@ -35,6 +35,13 @@ const jobSpec = z.discriminatedUnion('kind', [
     kind: z.literal('restore'), store: path, snapshot, paths: z.array(archivePath).min(1).max(10_000), target: path,
     overwrite: z.boolean(),
   }),
+  z.strictObject({
+    kind: z.literal('backup-image'), store: path, source: path, id: text(128).min(1), allowOtherSource: z.boolean().optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('restore-image'), store: path, snapshot, target: path, overwrite: z.boolean(), keepDamaged: z.boolean(),
+    archive: text(255).min(1).optional(),
+  }),
   z.strictObject({ kind: z.literal('export-file'), store: path, snapshot, path: archivePath.min(1), target: path }),
   z.strictObject({ kind: z.literal('gc'), store: path }),
   z.strictObject({ kind: z.literal('prune'), store: path, group, keep: keepOptions }),
@@ -59,7 +66,7 @@ export const requestValidators = {
   }),
   'snapshot.diff': z.strictObject({ store: path, from: snapshot, to: snapshot }),
   'excludes.preview': z.strictObject({ source: path, patterns: z.array(text(1024)).max(1000) }),
-  'backup.check-source': z.strictObject({ store: path, source: path, id: text(128).min(1) }),
+  'backup.check-source': z.strictObject({ store: path, source: path, id: text(128).min(1), kind: z.enum(['folder', 'image']).optional() }),
   'jobs.start': jobSpec,
   'jobs.cancel': z.strictObject({ jobId: text(64).min(1) }),
   'jobs.list': empty,

@@ -1,9 +1,10 @@
+import { lstatSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { homedir } from 'node:os';
 import type { ActionName, ActionRequest, ActionResponse } from '../contract/actions.js';
 import type { Result } from '../contract/errors.js';
 import type { HostEventName, HostEvents } from '../contract/events.js';
-import type { JobSpec, JobState } from '../contract/jobs.js';
+import type { JobKind, JobSpec, JobState } from '../contract/jobs.js';
 import type { AppInfo, SourceCheck } from '../contract/model.js';
 import { validateRequest } from '../contract/validators.js';
 import { assertBackupId, snapshotPath } from '../core/backup/backup-names.js';
@@ -38,6 +39,17 @@ export interface HostServiceOptions {
   jobs?: JobEngineOptions;
   /** How often the open store is checked for changes by other processes (default 2 s). */
   storePollMs?: number;
+}
+
+/** Jobs after which the store's listings change (a snapshot added or removed, verify states, GC status). */
+const CHANGES_STORE: ReadonlySet<JobKind> = new Set(['backup', 'backup-image', 'gc', 'verify', 'prune']);
+
+/** A disk image must be a regular file: a folder is backed up with the folder backup. */
+function assertRegularFile(path: string): void {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) throw new AppError('NOT_FOUND', `${path} does not exist`);
+  if (st.isDirectory()) throw new AppError('INVALID_ARGUMENT', `${path} is a folder: back it up with “Back up a folder…”`);
+  if (!st.isFile()) throw new AppError('INVALID_ARGUMENT', `${path} is not a regular file`);
 }
 
 type Handlers = { [K in ActionName]: (req: ActionRequest<K>) => ActionResponse<K> | Promise<ActionResponse<K>> };
@@ -100,7 +112,7 @@ export class HostService {
     this.emit(event, payload);
     if (event !== 'job.done') return;
     const job = payload as JobState;
-    if (job.kind === 'backup' || job.kind === 'gc' || job.kind === 'verify' || job.kind === 'prune') this.emit('store.changed', { store: job.store });
+    if (CHANGES_STORE.has(job.kind)) this.emit('store.changed', { store: job.store });
     if (job.kind === 'create-store' && job.status === 'done') this.recent.add(job.store);
   }
 
@@ -113,10 +125,10 @@ export class HostService {
     return this.store(path).root;
   }
 
-  /** Whether `host/<id>` may take `source`: the same check the backup makes, asked before it starts. */
-  private checkBackupSource(storePath: string, sourcePath: string, id: string): SourceCheck {
+  /** Whether `host/<id>` may take `source` (a folder, or an image file): the same check the backup makes, asked before it starts. */
+  private checkBackupSource(storePath: string, sourcePath: string, id: string, kind: 'folder' | 'image' = 'folder'): SourceCheck {
     const store = this.store(storePath);
-    const source = this.policy.check(sourcePath, 'folder to back up');
+    const source = this.policy.check(sourcePath, kind === 'image' ? 'disk image to back up' : 'folder to back up');
     const group = { type: 'host' as const, id: assertBackupId(id) };
     try {
       store.assertGroupSource(group, [source]);
@@ -152,6 +164,10 @@ export class HostService {
         const what = spec.paths.length === 1 ? (spec.paths[0] || 'everything') : `${spec.paths.length} items`;
         return this.engine.start({ ...spec, store, target }, `Restore ${what} of ${snapshotPath(spec.snapshot)} to ${target}`, store);
       }
+      case 'backup-image':
+        return this.startImageBackup(spec);
+      case 'restore-image':
+        return this.startImageRestore(spec);
       case 'gc': {
         const store = this.store(spec.store).root;
         return this.engine.start({ ...spec, store }, `Garbage collection of ${store}`, store);
@@ -173,6 +189,28 @@ export class HostService {
         return this.engine.start({ ...spec, store, target }, `Save ${spec.path} of ${snapshotPath(spec.snapshot)}`, store);
       }
     }
+  }
+
+  /** An image backup: a regular file outside the store, and a group that records it (or the user's consent). */
+  private startImageBackup(spec: Extract<JobSpec, { kind: 'backup-image' }>): JobState {
+    const store = this.store(spec.store).root;
+    const source = this.policy.check(spec.source, 'disk image to back up');
+    assertBackupId(spec.id);
+    if (isInside(source, store)) throw new AppError('PATH_NOT_ALLOWED', `${source} is inside the datastore ${store}`);
+    assertRegularFile(source);
+    if (!spec.allowOtherSource) this.store(spec.store).assertGroupSource({ type: 'host', id: spec.id }, [source]);
+    return this.engine.start({ ...spec, store, source }, `Image backup of ${source}`, store);
+  }
+
+  /** An image restore to a file outside the store; an existing file is replaced only when the user said so. */
+  private startImageRestore(spec: Extract<JobSpec, { kind: 'restore-image' }>): JobState {
+    const store = this.store(spec.store).root;
+    const target = this.policy.check(spec.target, 'file to restore the image to');
+    if (isInside(target, store)) throw new AppError('PATH_NOT_ALLOWED', `cannot restore into the datastore ${store}`);
+    const existing = lstatSync(target, { throwIfNoEntry: false });
+    if (existing?.isDirectory()) throw new AppError('INVALID_ARGUMENT', `${target} is a folder: give the name of the image file to write`);
+    if (existing && !spec.overwrite) throw new AppError('ALREADY_EXISTS', `${target} already exists: choose another name, or replace it`);
+    return this.engine.start({ ...spec, store, target }, `Restore image ${snapshotPath(spec.snapshot)} to ${target}`, store);
   }
 
   private createHandlers(): Handlers {
@@ -230,7 +268,7 @@ export class HostService {
       },
       'snapshot.browse': (req) => this.queries.run('snapshot.browse', { ...req, store: this.storePath(req.store) }),
       'snapshot.diff': ({ store, from, to }) => this.queries.run('snapshot.diff', { store: this.storePath(store), from, to }),
-      'backup.check-source': ({ store, source, id }) => this.checkBackupSource(store, source, id),
+      'backup.check-source': ({ store, source, id, kind }) => this.checkBackupSource(store, source, id, kind),
       'excludes.preview': ({ source, patterns }) => this.queries.run('excludes.preview', { source: this.policy.check(source, 'folder to back up'), patterns }),
       'jobs.start': (spec) => this.startJob(spec),
       'jobs.cancel': ({ jobId }) => this.engine.cancel(jobId),
