@@ -29,9 +29,13 @@ export interface Actions {
   'jobs.start': { req: JobSpec; res: JobState };
   'jobs.cancel': { req: { jobId: string }; res: JobState };
   'jobs.list': { req: Record<string, never>; res: JobState[] };
-  'fs.list': { req: { path?: string }; res: FolderListing };
+  'fs.list': { req: { path?: string; files?: boolean }; res: FolderListing };
   'dialog.pick-folder': { req: { title: string; defaultPath?: string }; res: string | null };
+  /** The native open dialog for one file (a disk image to back up); Electron only. */
+  'dialog.pick-file': { req: { title: string; defaultPath?: string }; res: string | null };
   'dialog.save-file': { req: { store: string; snapshot: SnapshotRef; path: string }; res: JobState | null };
+  /** The native save dialog, then a restore of the snapshot's image to the chosen file; Electron only. */
+  'dialog.save-image': { req: { store: string; snapshot: SnapshotRef; archive?: string }; res: JobState | null };
 }
 
 export type ActionName = keyof Actions;
@@ -61,7 +65,9 @@ export const API_METHODS = {
   listJobs: 'jobs.list',
   listFolder: 'fs.list',
   pickFolder: 'dialog.pick-folder',
+  pickFile: 'dialog.pick-file',
   saveFile: 'dialog.save-file',
+  saveImage: 'dialog.save-image',
 } as const satisfies Record<string, ActionName>;
 
 export type ApiMethod = keyof typeof API_METHODS;

@@ -70,9 +70,11 @@ export const requestValidators = {
   'jobs.start': jobSpec,
   'jobs.cancel': z.strictObject({ jobId: text(64).min(1) }),
   'jobs.list': empty,
-  'fs.list': z.strictObject({ path: path.optional() }),
+  'fs.list': z.strictObject({ path: path.optional(), files: z.boolean().optional() }),
   'dialog.pick-folder': z.strictObject({ title: text(200), defaultPath: path.optional() }),
+  'dialog.pick-file': z.strictObject({ title: text(200), defaultPath: path.optional() }),
   'dialog.save-file': z.strictObject({ store: path, snapshot, path: archivePath.min(1) }),
+  'dialog.save-image': z.strictObject({ store: path, snapshot, archive: text(255).min(1).optional() }),
 } satisfies { [K in ActionName]: z.ZodType<ActionRequest<K>> };
 
 export type ValidationResult<K extends ActionName> = { ok: true; value: ActionRequest<K> } | { ok: false; message: string };

@@ -6,11 +6,13 @@ import type { Result } from '../contract/errors.js';
 import type { HostEventName, HostEvents } from '../contract/events.js';
 import type { JobKind, JobSpec, JobState } from '../contract/jobs.js';
 import type { AppInfo, SourceCheck } from '../contract/model.js';
+import { imageFileName } from '../contract/image-file-name.js';
 import { validateRequest } from '../contract/validators.js';
 import { assertBackupId, snapshotPath } from '../core/backup/backup-names.js';
 import { describeSource } from '../core/datastore/group-source.js';
 import { isCairnError } from '../core/errors.js';
 import { readGcStatus } from '../core/gc/gc-status.js';
+import { pickImageArchive } from '../core/image/image-archive.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
 import { validateKeepOptions } from '../core/prune/prune-selection.js';
 import { AppError, toAppError } from './app-errors.js';
@@ -27,7 +29,8 @@ import { openStore, SnapshotViews, storeSummary } from './store-views.js';
 export interface HostPlatform {
   host: AppInfo['host'];
   pickFolder?(title: string, defaultPath?: string): Promise<string | null>;
-  pickSaveFile?(suggestedName: string): Promise<string | null>;
+  pickFile?(title: string, defaultPath?: string): Promise<string | null>;
+  pickSaveFile?(suggestedName: string, title?: string): Promise<string | null>;
 }
 
 export interface HostServiceOptions {
@@ -273,11 +276,23 @@ export class HostService {
       'jobs.start': (spec) => this.startJob(spec),
       'jobs.cancel': ({ jobId }) => this.engine.cancel(jobId),
       'jobs.list': () => this.engine.list(),
-      'fs.list': ({ path }) => listFolder(this.policy, path ?? homedir()),
+      'fs.list': ({ path, files }) => listFolder(this.policy, path ?? homedir(), files),
       'dialog.pick-folder': async ({ title, defaultPath }) => {
         if (!platform.pickFolder) throw new AppError('NOT_AVAILABLE', 'no native folder dialog in browser mode: use the folder browser');
         const picked = await platform.pickFolder(title, defaultPath);
         return picked === null ? null : this.policy.check(picked, 'chosen folder');
+      },
+      'dialog.pick-file': async ({ title, defaultPath }) => {
+        if (!platform.pickFile) throw new AppError('NOT_AVAILABLE', 'no native file dialog in browser mode: use the file browser');
+        const picked = await platform.pickFile(title, defaultPath);
+        return picked === null ? null : this.policy.check(picked, 'chosen file');
+      },
+      'dialog.save-image': async ({ store, snapshot, archive }) => {
+        if (!platform.pickSaveFile) throw new AppError('NOT_AVAILABLE', 'no native save dialog in browser mode: use “Restore image…”');
+        const name = imageFileName(pickImageArchive(this.store(store).readManifest(snapshot), archive));
+        const target = await platform.pickSaveFile(name, 'Save disk image from snapshot');
+        // The save dialog has asked before replacing a file.
+        return target === null ? null : this.startJob({ kind: 'restore-image', store, snapshot, target, archive, overwrite: true, keepDamaged: false });
       },
       'dialog.save-file': async ({ store, snapshot, path }) => {
         if (!platform.pickSaveFile) throw new AppError('NOT_AVAILABLE', 'no native save dialog in browser mode: use the download link');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppErrorInfo, Result } from '../../contract/errors.js';
 import type { JobState } from '../../contract/jobs.js';
-import type { GroupRow, SnapshotRow, SourceCheck } from '../../contract/model.js';
+import type { FolderListing, GroupRow, SnapshotRow, SourceCheck } from '../../contract/model.js';
 import { snapshotPath } from '../../core/backup/backup-names.js';
 import { formatBytes } from '../../core/cli/format.js';
 import { Datastore } from '../../core/datastore/datastore.js';
@@ -101,6 +101,29 @@ describe('disk image backup and restore through the host', () => {
     writeFileSync(target, 'replaced by the restore');
     expect((await run({ kind: 'restore-image', store, snapshot, target, overwrite: true, keepDamaged: false })).status).toBe('done');
     expect(readFileSync(target).equals(bytes)).toBe(true);
+  });
+
+  it('lists files for the in-app file chooser, and the native save dialog restores to the file chosen there', async () => {
+    const listing = await call<FolderListing>('fs.list', { path: image, files: true });
+    expect(listing.ok && listing.value).toMatchObject({ path: base, files: [{ name: 'disk.img', path: image, size: bytes.length }], filesTruncated: false });
+    const folders = await call<FolderListing>('fs.list', { path: base });
+    expect(folders.ok && folders.value.files).toBeUndefined();
+
+    const asked: string[] = [];
+    const desktop = new HostService({
+      platform: { host: 'electron', pickSaveFile: async (name) => { asked.push(name); return join(base, 'saved', name); } },
+      dataDir: join(base, 'desktop-data'), allowedRoots: [base],
+    });
+    try {
+      const started = await desktop.handle('dialog.save-image', { store, snapshot }) as Result<JobState>;
+      if (!started.ok) throw new Error(started.error.message);
+      expect((await desktop.engine.whenDone(started.value.id)).status).toBe('done');
+      expect(asked).toEqual(['disk.img']);
+      expect(readFileSync(join(base, 'saved', 'disk.img')).equals(bytes)).toBe(true);
+    } finally {
+      await desktop.shutdown();
+    }
+    expect((await refused('dialog.save-image', { store, snapshot })).code).toBe('NOT_AVAILABLE');
   });
 
   it('a restore past a damaged chunk needs attention, names the damaged byte range and leaves no image in place', async () => {
