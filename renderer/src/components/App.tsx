@@ -5,6 +5,7 @@ import { ConnectionBanner } from './ConnectionBanner.js';
 import { ErrorNote } from './ErrorNote.js';
 import { FolderBrowser } from './FolderBrowser.js';
 import { GroupsList } from './GroupsList.js';
+import { ImageBackupDialog } from './ImageBackupDialog.js';
 import { SnapshotBrowser } from './SnapshotBrowser.js';
 import { SnapshotsTable } from './SnapshotsTable.js';
 import { StoreBar } from './StoreBar.js';
@@ -67,7 +68,8 @@ export function App() {
         <TasksPanel />
       </div>
       {dragging && <div className="drop-hint" aria-hidden="true">Drop a folder to back it up</div>}
-      {backupDraft && <BackupDialog key={`${backupDraft.source}|${backupDraft.droppedName ?? ''}`} />}
+      {backupDraft?.kind === 'folder' && <BackupDialog key={`${backupDraft.source}|${backupDraft.droppedName ?? ''}`} />}
+      {backupDraft?.kind === 'image' && <ImageBackupDialog />}
       <FolderBrowser />
     </div>
   );

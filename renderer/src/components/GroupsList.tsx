@@ -10,6 +10,7 @@ export function GroupsList() {
     groups: s.groups, selected: s.selectedGroup, error: s.groupsError, selectGroup: s.selectGroup,
   }));
   const openBackupDialog = useApp((s) => s.openBackupDialog);
+  const openImageBackupDialog = useApp((s) => s.openImageBackupDialog);
   const refreshGroups = useApp((s) => s.refreshGroups);
   const listRef = useRef<HTMLUListElement>(null);
   const selectedIndex = groups.findIndex((g) => g.path === selected);
@@ -32,6 +33,7 @@ export function GroupsList() {
           <button type="button" onClick={() => void refreshGroups()} title="Read the store again (backups made elsewhere, by the CLI)">Refresh</button>
         </div>
         <button type="button" className="primary" onClick={() => openBackupDialog()}>Back up a folder…</button>
+        <button type="button" onClick={openImageBackupDialog}>Back up a disk image…</button>
       </div>
       <ErrorNote error={error} />
       {groups.length === 0 && !error && <p className="muted">No backups yet. Drop a folder on this window, or use “Back up a folder…”.</p>}

@@ -4,11 +4,20 @@ import type { JobSpec, JobState } from '../../../contract/jobs.js';
 import type { AppInfo, GcSummary, GroupRef, GroupRow, SnapshotRow, StoreSummary } from '../../../contract/model.js';
 import { errorInfo, type CairnClient } from '../api/client.js';
 
-/** A question to the user that resolves with a folder, asked by the in-app folder browser (browser mode). */
+/** A question to the user that resolves with a folder (or a file), asked by the in-app folder browser (browser mode). */
 export interface FolderRequest {
   title: string;
   startPath?: string;
+  /** 'file': the browser lists files too and answers with the one chosen (a disk image to back up). */
+  mode: 'folder' | 'file';
   resolve(path: string | null): void;
+}
+
+/** The backup dialog's start: a folder (from a drop or the button) or a disk image. */
+export interface BackupDraft {
+  kind: 'folder' | 'image';
+  source: string;
+  droppedName?: string;
 }
 
 export interface AppState {
@@ -42,8 +51,8 @@ export interface AppState {
   jobOrder: string[];
   jobError?: AppErrorInfo;
 
-  /** The backup dialog, opened by a drop or the button. */
-  backupDraft?: { source: string; droppedName?: string };
+  /** The backup dialog, opened by a drop or a button. */
+  backupDraft?: BackupDraft;
   folderRequest?: FolderRequest;
 
   init(): Promise<void>;
@@ -65,10 +74,12 @@ export interface AppState {
   forgetSnapshot(row: SnapshotRow): Promise<boolean>;
   refreshGcStatus(): Promise<void>;
   openBackupDialog(source?: string, droppedName?: string): void;
+  openImageBackupDialog(): void;
   /** A folder was dropped before any store was open: say what to do first. */
   noStoreForDrop(droppedName: string): void;
   closeBackupDialog(): void;
   pickFolder(title: string, startPath?: string): Promise<string | null>;
+  pickFile(title: string, startPath?: string): Promise<string | null>;
   clearJobError(): void;
   /** After a break in the event stream: jobs, groups and snapshots as the host has them now. */
   resync(): Promise<void>;
@@ -91,6 +102,25 @@ function groupRef(path: string): GroupRef {
  * The renderer's state: one zustand store per window, its actions calling the host through the client. Big
  * lists (folder trees, diffs) stay in their views; the store keeps what several views share.
  */
+type SetState = StoreApi<AppState>['setState'];
+
+/** Asks for a folder or a file: with the native dialog where the host has one (Electron), else the in-app browser. */
+async function pickPath(get: () => AppState, set: SetState, mode: FolderRequest['mode'], title: string, startPath?: string): Promise<string | null> {
+  const { client, info } = get();
+  if (info?.nativeDialogs) {
+    try {
+      const defaultPath = startPath || undefined;
+      return await (mode === 'file' ? client.pickFile({ title, defaultPath }) : client.pickFolder({ title, defaultPath }));
+    } catch (err) {
+      set({ jobError: errorInfo(err) });
+      return null;
+    }
+  }
+  return new Promise((resolve) => {
+    set({ folderRequest: { title, startPath, mode, resolve: (path) => { set({ folderRequest: undefined }); resolve(path); } } });
+  });
+}
+
 export function createAppStore(client: CairnClient): AppStore {
   return createStore<AppState>()((set, get) => ({
     client,
@@ -274,7 +304,11 @@ export function createAppStore(client: CairnClient): AppStore {
     },
 
     openBackupDialog(source = '', droppedName) {
-      set({ backupDraft: { source, droppedName } });
+      set({ backupDraft: { kind: 'folder', source, droppedName } });
+    },
+
+    openImageBackupDialog() {
+      set({ backupDraft: { kind: 'image', source: '' } });
     },
 
     noStoreForDrop(droppedName) {
@@ -286,17 +320,11 @@ export function createAppStore(client: CairnClient): AppStore {
     },
 
     async pickFolder(title, startPath) {
-      if (get().info?.nativeDialogs) {
-        try {
-          return await client.pickFolder({ title, defaultPath: startPath || undefined });
-        } catch (err) {
-          set({ jobError: errorInfo(err) });
-          return null;
-        }
-      }
-      return new Promise((resolve) => {
-        set({ folderRequest: { title, startPath, resolve: (path) => { set({ folderRequest: undefined }); resolve(path); } } });
-      });
+      return pickPath(get, set, 'folder', title, startPath);
+    },
+
+    async pickFile(title, startPath) {
+      return pickPath(get, set, 'file', title, startPath);
     },
 
     clearJobError() {
