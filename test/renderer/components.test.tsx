@@ -79,6 +79,22 @@ describe('JobCard', () => {
     expect(screen.queryByText('Done')).toBeNull();
   });
 
+  it('names each phase in words, in the status line and on a bar that has no percentage yet', () => {
+    const { rerender } = render(<JobCard job={job({ progress: { phase: 'backing-up', bytesDone: 1, bytesTotal: 4 } })} onCancel={() => {}} />);
+    expect(screen.getByText('Running · backing up')).toBeTruthy();
+    rerender(<JobCard job={job({ progress: { phase: 'scanning' } })} onCancel={() => {}} />);
+    expect(screen.getByText('Running · scanning')).toBeTruthy();
+    expect(screen.getByRole('progressbar').getAttribute('aria-valuetext')).toBe('scanning');
+    rerender(<JobCard job={job({ progress: { phase: 'finishing' } })} onCancel={() => {}} />);
+    expect(screen.getByRole('progressbar').getAttribute('aria-valuetext')).toBe('finishing');
+    rerender(<JobCard job={job({ progress: { phase: 'restoring 1 of 3' } })} onCancel={() => {}} />);
+    expect(screen.getByText('Running · restoring 1 of 3')).toBeTruthy();
+    rerender(<JobCard job={job({ kind: 'gc', title: 'GC', progress: { phase: 'mark', indexFilesTotal: 2, prefixesTotal: 65536 } })} onCancel={() => {}} />);
+    expect(screen.getByText('Running · marking chunks in use')).toBeTruthy();
+    rerender(<JobCard job={job({ kind: 'gc', title: 'GC', progress: { phase: 'sweep', indexFilesTotal: 2, prefixesTotal: 65536 } })} onCancel={() => {}} />);
+    expect(screen.getByText('Running · removing unused chunks')).toBeTruthy();
+  });
+
   it('shows GC as two phases with their own bars, then the result', () => {
     const { rerender } = render(<JobCard job={job({ kind: 'gc', title: 'GC', progress: { phase: 'mark', indexFilesDone: 3, indexFilesTotal: 4, chunksMarked: 120, prefixesTotal: 65536 } })} onCancel={() => {}} />);
     expect(screen.getByRole('progressbar', { name: 'Mark phase' }).getAttribute('aria-valuenow')).toBe('75');
