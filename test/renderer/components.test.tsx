@@ -8,7 +8,7 @@ import { App } from '../../renderer/src/components/App.js';
 import { ErrorNote } from '../../renderer/src/components/ErrorNote.js';
 import { FolderBrowser } from '../../renderer/src/components/FolderBrowser.js';
 import { JobCard } from '../../renderer/src/components/JobCard.js';
-import { createAppStore, type AppStore } from '../../renderer/src/state/app-store.js';
+import { connectEvents, createAppStore, type AppStore } from '../../renderer/src/state/app-store.js';
 import { AppStoreContext } from '../../renderer/src/state/use-app.js';
 import { fail, FakeTransport } from '../support/fake-transport.js';
 
@@ -198,6 +198,54 @@ describe('the app', () => {
     await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Start backup' })); });
     await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Back up into host/project anyway' })); });
     expect(host.called('startJob')).toEqual([{ kind: 'backup', store: STORE.path, source: '/home/ann/other/project', id: 'project', excludes: [], allowOtherSource: true }]);
+  });
+});
+
+describe('a store that went missing while open', () => {
+  const docs = { type: 'host' as const, id: 'docs', path: 'host/docs', snapshotCount: 0, notes: '' };
+
+  it('says it is missing (not that a store should be made there), disables GC, Verify and Back up, and recovers on Try again', async () => {
+    host.answers.listGroups = () => [docs];
+    host.answers.listSnapshots = () => [];
+    await store.getState().openStore(STORE.path);
+    connectEvents(store);
+    wrap(<App />);
+    // The drive is unplugged: the host's poll announces a change, and every read now finds no store.
+    const gone = () => fail('STORE_MISSING', `no Cairn datastore at ${STORE.path} (cairn.json not found)`);
+    host.answers.listGroups = gone;
+    host.answers.listSnapshots = gone;
+    host.answers.openStore = gone;
+    await act(async () => { host.push('store.changed', { store: STORE.path }); });
+
+    const alert = screen.getByRole('alert', { name: 'Datastore missing' });
+    expect(alert.textContent).toContain(`The datastore ${STORE.path} is missing`);
+    expect(alert.textContent).toMatch(/drive .*unplugged.*moved or deleted/);
+    expect(document.body.textContent).not.toMatch(/create a new datastore there/i);
+    expect(screen.getAllByRole('alert')).toHaveLength(1); // the panes do not each repeat it
+    for (const name of ['Run garbage collection', 'Verify all snapshots', 'Back up a folder…', 'Back up a disk image…', 'Verify group', 'Prune…']) {
+      expect((screen.getByRole('button', { name }) as HTMLButtonElement).disabled, name).toBe(true);
+    }
+    await act(async () => { fireEvent.click(within(alert).getByRole('button', { name: 'Try again' })); });
+    expect(screen.getByRole('alert', { name: 'Datastore missing' })).toBeTruthy();
+
+    // Plugged in again.
+    host.answers.openStore = () => STORE;
+    host.answers.listGroups = () => [docs];
+    host.answers.listSnapshots = () => [];
+    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Try again' })); });
+    expect(screen.queryByRole('alert', { name: 'Datastore missing' })).toBeNull();
+    expect((screen.getByRole('button', { name: 'Run garbage collection' }) as HTMLButtonElement).disabled).toBe(false);
+    expect((screen.getByRole('button', { name: 'Back up a folder…' }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('offers to choose another store', async () => {
+    await store.getState().openStore(STORE.path);
+    host.answers.listGroups = () => fail('STORE_MISSING', 'no Cairn datastore');
+    await store.getState().refreshGroups();
+    wrap(<App />);
+    fireEvent.click(screen.getByRole('button', { name: 'Choose another datastore' }));
+    expect(screen.getByRole('heading', { name: 'Open a datastore' })).toBeTruthy();
+    expect(screen.queryByRole('alert')).toBeNull();
   });
 });
 

@@ -9,6 +9,7 @@ import { ImageBackupDialog } from './ImageBackupDialog.js';
 import { SnapshotBrowser } from './SnapshotBrowser.js';
 import { SnapshotsTable } from './SnapshotsTable.js';
 import { StoreBar } from './StoreBar.js';
+import { StoreMissing } from './StoreMissing.js';
 import { StorePicker } from './StorePicker.js';
 import { TasksPanel } from './TasksPanel.js';
 import { formatBytes } from '../format.js';
@@ -58,6 +59,7 @@ export function App() {
       <div className="app-body">
         {!store ? <StorePicker /> : (
           <main className="store-view" aria-label="Datastore">
+            <StoreMissing />
             <StoreBar />
             <div className="store-panes">
               <GroupsList />

@@ -11,6 +11,7 @@ export function GroupsList() {
   }));
   const openBackupDialog = useApp((s) => s.openBackupDialog);
   const openImageBackupDialog = useApp((s) => s.openImageBackupDialog);
+  const missing = useApp((s) => s.storeMissing !== undefined);
   const refreshGroups = useApp((s) => s.refreshGroups);
   const listRef = useRef<HTMLUListElement>(null);
   const selectedIndex = groups.findIndex((g) => g.path === selected);
@@ -32,8 +33,8 @@ export function GroupsList() {
           <h2 id="groups-title" className="grow">Backup groups</h2>
           <button type="button" onClick={() => void refreshGroups()} title="Read the store again (backups made elsewhere, by the CLI)">Refresh</button>
         </div>
-        <button type="button" className="primary" onClick={() => openBackupDialog()}>Back up a folder…</button>
-        <button type="button" onClick={openImageBackupDialog}>Back up a disk image…</button>
+        <button type="button" className="primary" disabled={missing} onClick={() => openBackupDialog()}>Back up a folder…</button>
+        <button type="button" disabled={missing} onClick={openImageBackupDialog}>Back up a disk image…</button>
       </div>
       <ErrorNote error={error} />
       {groups.length === 0 && !error && <p className="muted">No backups yet. Drop a folder on this window, or use “Back up a folder…”.</p>}

@@ -15,6 +15,7 @@ export function SnapshotActions({ row }: { row: SnapshotRow | undefined }) {
   const startJob = useApp((s) => s.startJob);
   const setSnapshotNotes = useApp((s) => s.setSnapshotNotes);
   const forgetSnapshot = useApp((s) => s.forgetSnapshot);
+  const missing = useApp((s) => s.storeMissing !== undefined);
   const [dialog, setDialog] = useState<Dialog>();
   const [notes, setNotes] = useState('');
   if (!row) return <div className="toolbar muted small">Choose a snapshot in the table to act on it.</div>;
@@ -23,7 +24,7 @@ export function SnapshotActions({ row }: { row: SnapshotRow | undefined }) {
     <div className="toolbar" role="toolbar" aria-label="Snapshot actions">
       <span className="small">Snapshot {formatTime(row.time)}:</span>
       {row.kind === 'image' ? <ImageActions row={row} restore={() => setDialog('restore-image')} /> : <BrowseAction row={row} />}
-      <button type="button" disabled={!row.finished} onClick={() => void startJob({ kind: 'verify', store, snapshot: ref })}>Verify</button>
+      <button type="button" disabled={!row.finished || missing} onClick={() => void startJob({ kind: 'verify', store, snapshot: ref })}>Verify</button>
       <button type="button" disabled={!row.finished} onClick={() => { setNotes(row.notes ?? ''); setDialog('notes'); }}>Notes…</button>
       <button type="button" className="danger" disabled={row.protected} title={row.protected ? 'Protected snapshots cannot be forgotten' : undefined}
         onClick={() => setDialog('forget')}>Forget…</button>

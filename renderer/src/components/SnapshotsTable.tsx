@@ -21,7 +21,7 @@ export function SnapshotsTable() {
     setProtected: s.setProtected, store: s.store!.path, startJob: s.startJob, selected: s.selectedSnapshot, selectSnapshot: s.selectSnapshot,
   }));
   const [pruning, setPruning] = useState(false);
-  const groupRow = useApp((s) => s.groups.find((g) => g.path === s.selectedGroup));
+  const groupRow = useApp((s) => (s.storeMissing ? undefined : s.groups.find((g) => g.path === s.selectedGroup)));
   const rows = useMemo(() => [...snapshots].reverse(), [snapshots]);
   const scrollRef = useRef<HTMLDivElement>(null);
   const selectedIndex = rows.findIndex((r) => r.path === selected);

@@ -8,13 +8,14 @@ import { useApp, useAppShallow } from '../state/use-app.js';
 export function StoreBar() {
   const { store, gc, startJob, jobs } = useAppShallow((s) => ({ store: s.store!, gc: s.gcStatus, startJob: s.startJob, jobs: s.jobs }));
   const jobOrder = useApp((s) => s.jobOrder);
+  const missing = useApp((s) => s.storeMissing !== undefined);
   const running = (kind: string) => jobOrder.some((id) => jobs[id]?.kind === kind && jobs[id]?.status === 'running' && jobs[id]?.store === store.path);
   return (
     <div className="store-bar" role="group" aria-label="Datastore maintenance">
-      <button type="button" className="primary" disabled={running('gc')} onClick={() => void startJob({ kind: 'gc', store: store.path })}>
+      <button type="button" className="primary" disabled={missing || running('gc')} onClick={() => void startJob({ kind: 'gc', store: store.path })}>
         {running('gc') ? 'Garbage collection running…' : 'Run garbage collection'}
       </button>
-      <button type="button" disabled={running('verify')} onClick={() => void startJob({ kind: 'verify', store: store.path })}>Verify all snapshots</button>
+      <button type="button" disabled={missing || running('verify')} onClick={() => void startJob({ kind: 'verify', store: store.path })}>Verify all snapshots</button>
       <span className="muted small" aria-label="Last garbage collection">
         {gc ? `Last GC ${gc.startedAt.slice(0, 16).replace('T', ' ')}: freed ${formatBytes(gc.removedBytes)}, ${formatBytes(gc.pendingBytes)} pending, `
           + `${formatBytes(gc.diskBytes)} in use, dedup ${gc.dedupFactor.toFixed(2)}×, took ${formatDuration(gc.durationMs / 1000)}`

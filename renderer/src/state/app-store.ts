@@ -28,6 +28,11 @@ export interface AppState {
   recent: string[];
   store?: StoreSummary;
   storeError?: AppErrorInfo;
+  /**
+   * Set when the open store is gone (STORE_MISSING: an unplugged drive, a moved or deleted folder). The whole
+   * view says so once, instead of each pane showing its own error; cleared when it answers again.
+   */
+  storeMissing?: AppErrorInfo;
   /** The last garbage collection's result, if the store has had one. */
   gcStatus?: GcSummary;
 
@@ -58,6 +63,8 @@ export interface AppState {
   init(): Promise<void>;
   openStore(path: string): Promise<boolean>;
   closeStore(): void;
+  /** Asks for the missing store again (the drive plugged back in). */
+  retryStore(): Promise<void>;
   forgetRecent(path: string): Promise<void>;
   refreshGroups(): Promise<void>;
   selectGroup(path: string | undefined): Promise<void>;
@@ -91,6 +98,12 @@ export type AppStore = StoreApi<AppState>;
 function stillListed(state: Pick<AppState, 'selectedSnapshot' | 'browsing'>, snapshots: SnapshotRow[]): Pick<AppState, 'selectedSnapshot' | 'browsing'> {
   const listed = (path: string | undefined) => (path !== undefined && snapshots.some((s) => s.path === path) ? path : undefined);
   return { selectedSnapshot: listed(state.selectedSnapshot), browsing: listed(state.browsing) };
+}
+
+/** A pane's error, unless it says the open store is gone: that is the whole view's state, not the pane's. */
+function paneError(key: 'groupsError' | 'snapshotsError', err: unknown): Partial<AppState> {
+  const info = errorInfo(err);
+  return info.code === 'STORE_MISSING' ? { storeMissing: info } : { [key]: info };
 }
 
 function groupRef(path: string): GroupRef {
@@ -145,7 +158,7 @@ export function createAppStore(client: CairnClient): AppStore {
       set({ storeError: undefined });
       try {
         const store = await client.openStore({ path });
-        set({ store, groups: [], selectedGroup: undefined, snapshots: [], selectedSnapshot: undefined, browsing: undefined, gcStatus: undefined, recent: await client.recentStores({}) });
+        set({ store, storeMissing: undefined, groups: [], selectedGroup: undefined, snapshots: [], selectedSnapshot: undefined, browsing: undefined, gcStatus: undefined, recent: await client.recentStores({}) });
         await Promise.all([get().refreshGroups(), get().refreshGcStatus()]);
         return true;
       } catch (err) {
@@ -155,7 +168,19 @@ export function createAppStore(client: CairnClient): AppStore {
     },
 
     closeStore() {
-      set({ store: undefined, groups: [], selectedGroup: undefined, snapshots: [], selectedSnapshot: undefined, browsing: undefined });
+      set({ store: undefined, storeMissing: undefined, groups: [], selectedGroup: undefined, snapshots: [], selectedSnapshot: undefined, browsing: undefined });
+    },
+
+    async retryStore() {
+      const store = get().store;
+      if (!store) return;
+      try {
+        set({ store: await client.openStore({ path: store.path }), storeMissing: undefined });
+      } catch (err) {
+        set({ storeMissing: errorInfo(err) });
+        return;
+      }
+      await get().onStoreChanged(store.path);
     },
 
     async forgetRecent(path) {
@@ -167,13 +192,13 @@ export function createAppStore(client: CairnClient): AppStore {
       if (!store) return;
       try {
         const groups = await client.listGroups({ store: store.path });
-        set({ groups, groupsError: undefined });
+        set({ groups, groupsError: undefined, storeMissing: undefined });
         const selected = get().selectedGroup;
         if (selected === undefined || !groups.some((g) => g.path === selected)) {
           await get().selectGroup(groups[0]?.path);
         }
       } catch (err) {
-        set({ groupsError: errorInfo(err) });
+        set(paneError('groupsError', err));
       }
     },
 
@@ -191,7 +216,7 @@ export function createAppStore(client: CairnClient): AppStore {
         // A late answer for a group no longer selected is dropped.
         if (get().selectedGroup === selectedGroup) set({ snapshots, ...stillListed(get(), snapshots), snapshotsError: undefined });
       } catch (err) {
-        set({ snapshotsError: errorInfo(err) });
+        set(paneError('snapshotsError', err));
       } finally {
         set({ snapshotsLoading: false });
       }
@@ -212,7 +237,10 @@ export function createAppStore(client: CairnClient): AppStore {
         get().applyJob(job);
         return job;
       } catch (err) {
-        set({ jobError: errorInfo(err) });
+        // Shown where the job was asked for (a dialog); a store gone from under the view is its state too.
+        const info = errorInfo(err);
+        const gone = info.code === 'STORE_MISSING' && spec.kind !== 'create-store' && spec.store === get().store?.path;
+        set({ jobError: info, ...(gone ? { storeMissing: info } : {}) });
         return undefined;
       }
     },
@@ -258,7 +286,7 @@ export function createAppStore(client: CairnClient): AppStore {
         set({ snapshots: get().snapshots.map((s) => (s.path === updated.path ? updated : s)), snapshotsError: undefined });
         return true;
       } catch (err) {
-        set({ snapshotsError: errorInfo(err) });
+        set(paneError('snapshotsError', err));
         return false;
       }
     },
@@ -272,7 +300,7 @@ export function createAppStore(client: CairnClient): AppStore {
         set({ snapshots, ...stillListed(get(), snapshots), snapshotsError: undefined });
         return true;
       } catch (err) {
-        set({ snapshotsError: errorInfo(err) });
+        set(paneError('snapshotsError', err));
         return false;
       }
     },
@@ -288,7 +316,7 @@ export function createAppStore(client: CairnClient): AppStore {
         set({ snapshotsError: undefined });
       } catch (err) {
         replace(row);
-        set({ snapshotsError: errorInfo(err) });
+        set(paneError('snapshotsError', err));
       }
     },
 
@@ -299,7 +327,7 @@ export function createAppStore(client: CairnClient): AppStore {
         const updated = await client.setGroupNotes({ store: store.path, group: { type: group.type, id: group.id }, notes });
         set({ groups: get().groups.map((g) => (g.path === updated.path ? updated : g)), groupsError: undefined });
       } catch (err) {
-        set({ groupsError: errorInfo(err) });
+        set(paneError('groupsError', err));
       }
     },
 
