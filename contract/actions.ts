@@ -1,7 +1,7 @@
 import type { JobSpec, JobState } from './jobs.js';
 import type {
   AppInfo, DiffResult, ExcludePreviewResult, FolderListing, FolderPage, GcSummary, GroupRef, GroupRow, KeepOptions, PruneRow,
-  SnapshotRef, SnapshotRow, SourceCheck, StoreSummary,
+  SnapshotRef, SnapshotRow, SourceCheck, StoreSummary, StoreUsage,
 } from './model.js';
 import type { Result } from './errors.js';
 
@@ -20,6 +20,8 @@ export interface Actions {
   /** The prune simulator: every snapshot's keep/remove and why; nothing is removed (the prune job does that). */
   'group.prune-simulate': { req: { store: string; group: GroupRef; keep: KeepOptions }; res: PruneRow[] };
   'store.gc-status': { req: { store: string }; res: GcSummary | null };
+  /** The chunks on disk, counted now (a scan of the chunk folders, on a worker of its own: it may take seconds). */
+  'store.usage': { req: { store: string }; res: StoreUsage };
   /** A page of one folder of a snapshot (a folder may hold 100,000 entries: the tree asks for more as it scrolls). */
   'snapshot.browse': { req: { store: string; snapshot: SnapshotRef; path: string; offset?: number; limit?: number }; res: FolderPage };
   'snapshot.diff': { req: { store: string; from: SnapshotRef; to: SnapshotRef }; res: DiffResult };
@@ -56,6 +58,7 @@ export const API_METHODS = {
   forgetSnapshot: 'snapshot.forget',
   simulatePrune: 'group.prune-simulate',
   gcStatus: 'store.gc-status',
+  storeUsage: 'store.usage',
   browseSnapshot: 'snapshot.browse',
   diffSnapshots: 'snapshot.diff',
   previewExcludes: 'excludes.preview',

@@ -145,6 +145,12 @@ export interface FolderListing {
   filesTruncated?: boolean;
 }
 
+/** What the store holds on disk now: its chunk files (compressed), shared by every snapshot. */
+export interface StoreUsage {
+  chunks: number;
+  bytes: number;
+}
+
 /** The last garbage collection's counters (PBS's GarbageCollectionStatus, as core saves it). */
 export interface GcSummary {
   startedAt: string;

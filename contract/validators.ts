@@ -61,6 +61,7 @@ export const requestValidators = {
   'snapshot.forget': z.strictObject({ store: path, snapshot }),
   'group.prune-simulate': z.strictObject({ store: path, group, keep: keepOptions }),
   'store.gc-status': z.strictObject({ store: path }),
+  'store.usage': z.strictObject({ store: path }),
   'snapshot.browse': z.strictObject({
     store: path, snapshot, path: archivePath, offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(MAX_PAGE).optional(),
   }),

@@ -68,6 +68,8 @@ export class HostService {
   private readonly recent: RecentStores;
   private readonly views = new SnapshotViews();
   private readonly queries = new QueryRunner();
+  /** Scans of every chunk folder get a worker of their own, so they never hold up a listing or a browse. */
+  private readonly scans = new QueryRunner();
   private readonly listeners = new Set<Listener>();
   private readonly handlers: Handlers;
   private readonly watcher: StoreWatcher;
@@ -102,7 +104,7 @@ export class HostService {
   async shutdown(): Promise<JobState[]> {
     this.watcher.stop();
     const jobs = await this.engine.cancelAll();
-    await this.queries.close();
+    await Promise.all([this.queries.close(), this.scans.close()]);
     return jobs;
   }
 
@@ -269,6 +271,7 @@ export class HostService {
           missingChunks: status.missingChunks, completed: status.completed,
         };
       },
+      'store.usage': ({ store }) => this.scans.run('store.usage', { store: this.storePath(store) }),
       'snapshot.browse': (req) => this.queries.run('snapshot.browse', { ...req, store: this.storePath(req.store) }),
       'snapshot.diff': ({ store, from, to }) => this.queries.run('snapshot.diff', { store: this.storePath(store), from, to }),
       'backup.check-source': ({ store, source, id, kind }) => this.checkBackupSource(store, source, id, kind),

@@ -79,6 +79,14 @@ describe('disk image backup and restore through the host', () => {
     expect((await run({ kind: 'backup-image', store, source: image, id: 'disk', allowOtherSource: true })).status).toBe('done');
   });
 
+  it('counts the chunks the store holds on disk, on a worker of its own', async () => {
+    const usage = await call<{ chunks: number; bytes: number }>('store.usage', { store });
+    const stats = Datastore.open(store).chunks.stats();
+    expect(usage).toEqual({ ok: true, value: { chunks: stats.chunks, bytes: stats.bytes } });
+    expect(stats.chunks).toBeGreaterThan(5);
+    expect((await refused('store.usage', { store: join(base, 'nothing') })).code).toBe('STORE_MISSING');
+  });
+
   it('refuses what is not an image file, and paths outside the allowed folders, before a job starts', async () => {
     expect((await refused('jobs.start', { kind: 'backup-image', store, source: base, id: 'x' })).code).toBe('INVALID_ARGUMENT');
     expect((await refused('jobs.start', { kind: 'backup-image', store, source: '/etc/hostname', id: 'x' })).code).toBe('PATH_NOT_ALLOWED');

@@ -201,6 +201,24 @@ describe('the app', () => {
   });
 });
 
+describe('sizes with their meaning', () => {
+  it('explains New and Deduplicated in the table, and shows the chunks the store holds on disk', async () => {
+    host.answers.listGroups = () => [{ type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 1, notes: '' }];
+    host.answers.listSnapshots = () => [{ type: 'host', id: 'docs', time: 100, path: 'host/docs/1970-01-01T00:01:40Z', finished: true, protected: false, kind: 'folder', archives: [], newBytes: 2048, dedupBytes: 1024 }];
+    host.answers.storeUsage = () => ({ chunks: 1234, bytes: 5 * 1024 * 1024 * 1024 });
+    await store.getState().openStore(STORE.path);
+    wrap(<App />);
+    const head = (name: string) => screen.getByRole('columnheader', { name });
+    expect(head('New').getAttribute('title')).toBe('Bytes this backup added to the store, compressed');
+    expect(head('Deduplicated').getAttribute('title')).toMatch(/^Bytes the store had already/);
+    const legend = screen.getByLabelText('What the sizes mean');
+    expect(legend.textContent).toContain('New: bytes this backup added to the store, compressed.');
+    expect(legend.textContent).toContain('Deduplicated: bytes the store had already (shared chunks, unchanged files), not written again.');
+    expect(screen.getByLabelText('Datastore size').textContent).toBe('Store size: 5.00 GiB in 1,234 chunks on disk');
+    expect(host.called('storeUsage')).toEqual([{ store: STORE.path }]);
+  });
+});
+
 describe('a store that went missing while open', () => {
   const docs = { type: 'host' as const, id: 'docs', path: 'host/docs', snapshotCount: 0, notes: '' };
 

@@ -12,7 +12,13 @@ import { SnapshotActions } from './SnapshotActions.js';
 const ROW_HEIGHT = 36;
 /** The header row scrolls sideways with the rows (it is inside their scroll box) and stays on top (sticky). */
 const HEAD_HEIGHT = ROW_HEIGHT;
-const COLUMNS = ['Time', 'Size', 'Files', 'New', 'Deduplicated', 'Verify', 'Protected', 'Notes'];
+/** What the size columns count, as their tooltips and the legend under the table say. */
+const NEW_MEANS = 'Bytes this backup added to the store, compressed';
+const DEDUP_MEANS = 'Bytes the store had already (shared chunks, unchanged files), not written again';
+const COLUMNS: [string, string?][] = [
+  ['Time'], ['Size', 'The content backed up: the files of a folder, or the whole image'], ['Files'], ['New', NEW_MEANS], ['Deduplicated', DEDUP_MEANS],
+  ['Verify'], ['Protected'], ['Notes'],
+];
 
 /** The selected group's snapshots, newest first. Virtualized: 10,000 rows cost what 30 do. */
 export function SnapshotsTable() {
@@ -59,7 +65,7 @@ export function SnapshotsTable() {
       <div role="grid" aria-label={`Snapshots of ${group}`} aria-rowcount={rows.length + 1} className="grid snapshot-grid">
         <div ref={scrollRef} className="grid-body" data-testid="snapshot-scroll">
           <div role="row" aria-rowindex={1} className="grid-row grid-head">
-            {COLUMNS.map((c, i) => <span key={i} role="columnheader">{c}</span>)}
+            {COLUMNS.map(([name, means]) => <span key={name} role="columnheader" title={means} className={means ? 'explained' : undefined}>{name}</span>)}
           </div>
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
             {virtualizer.getVirtualItems().map((item) => (
@@ -69,6 +75,7 @@ export function SnapshotsTable() {
           </div>
         </div>
       </div>
+      <p className="muted small legend" aria-label="What the sizes mean">New: {NEW_MEANS.toLowerCase()}. Deduplicated: {DEDUP_MEANS.toLowerCase()}.</p>
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { JobSpec, JobState } from '../../../contract/jobs.js';
-import type { AppInfo, GcSummary, GroupRef, GroupRow, SnapshotRow, StoreSummary } from '../../../contract/model.js';
+import type { AppInfo, GcSummary, GroupRef, GroupRow, SnapshotRow, StoreSummary, StoreUsage } from '../../../contract/model.js';
 import { errorInfo, type CairnClient } from '../api/client.js';
 
 /** A question to the user that resolves with a folder (or a file), asked by the in-app folder browser (browser mode). */
@@ -35,6 +35,8 @@ export interface AppState {
   storeMissing?: AppErrorInfo;
   /** The last garbage collection's result, if the store has had one. */
   gcStatus?: GcSummary;
+  /** The chunks the store holds on disk, as last counted (a scan: it arrives after the store opened). */
+  storeUsage?: StoreUsage;
 
   groups: GroupRow[];
   groupsError?: AppErrorInfo;
@@ -80,6 +82,8 @@ export interface AppState {
   setSnapshotNotes(row: SnapshotRow, notes: string): Promise<boolean>;
   forgetSnapshot(row: SnapshotRow): Promise<boolean>;
   refreshGcStatus(): Promise<void>;
+  /** Counts the chunks on disk again; while a count runs, one more follows it (never several queued). */
+  refreshUsage(): Promise<void>;
   openBackupDialog(source?: string, droppedName?: string): void;
   openImageBackupDialog(): void;
   /** A folder was dropped before any store was open: say what to do first. */
@@ -135,6 +139,7 @@ async function pickPath(get: () => AppState, set: SetState, mode: FolderRequest[
 }
 
 export function createAppStore(client: CairnClient): AppStore {
+  const usageScan = { running: false, again: false };
   return createStore<AppState>()((set, get) => ({
     client,
     recent: [],
@@ -158,7 +163,8 @@ export function createAppStore(client: CairnClient): AppStore {
       set({ storeError: undefined });
       try {
         const store = await client.openStore({ path });
-        set({ store, storeMissing: undefined, groups: [], selectedGroup: undefined, snapshots: [], selectedSnapshot: undefined, browsing: undefined, gcStatus: undefined, recent: await client.recentStores({}) });
+        set({ store, storeMissing: undefined, groups: [], selectedGroup: undefined, snapshots: [], selectedSnapshot: undefined, browsing: undefined, gcStatus: undefined, storeUsage: undefined, recent: await client.recentStores({}) });
+        void get().refreshUsage();
         await Promise.all([get().refreshGroups(), get().refreshGcStatus()]);
         return true;
       } catch (err) {
@@ -264,6 +270,7 @@ export function createAppStore(client: CairnClient): AppStore {
 
     async onStoreChanged(store) {
       if (get().store?.path !== store) return;
+      void get().refreshUsage();
       await Promise.all([get().refreshGroups(), get().refreshGcStatus()]);
       await get().refreshSnapshots();
     },
@@ -275,6 +282,29 @@ export function createAppStore(client: CairnClient): AppStore {
         set({ gcStatus: (await client.gcStatus({ store: store.path })) ?? undefined });
       } catch {
         set({ gcStatus: undefined }); // the summary is informative only; GC itself reports its errors on its job card
+      }
+    },
+
+    async refreshUsage() {
+      if (usageScan.running) {
+        usageScan.again = true;
+        return;
+      }
+      usageScan.running = true;
+      try {
+        do {
+          usageScan.again = false;
+          const store = get().store;
+          if (!store) return;
+          try {
+            const usage = await client.storeUsage({ store: store.path });
+            if (get().store?.path === store.path) set({ storeUsage: usage });
+          } catch {
+            if (get().store?.path === store.path) set({ storeUsage: undefined }); // informative only; a missing store says so elsewhere
+          }
+        } while (usageScan.again);
+      } finally {
+        usageScan.running = false;
       }
     },
 
