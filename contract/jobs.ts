@@ -17,6 +17,8 @@ export type JobSpec =
   | { kind: 'gc'; store: string }
   /** Forgets what the keep rules do not keep (the dry run, the simulator, is the group.prune action). */
   | { kind: 'prune'; store: string; group: GroupRef; keep: KeepOptions }
+  /** Removes a group's snapshots but the protected ones, and the group once it is empty (an empty one at once). */
+  | { kind: 'delete-group'; store: string; group: GroupRef }
   /** One snapshot, one group, or (neither given) every snapshot of the store. */
   | { kind: 'verify'; store: string; snapshot?: SnapshotRef; group?: GroupRef };
 

@@ -45,6 +45,7 @@ const jobSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('export-file'), store: path, snapshot, path: archivePath.min(1), target: path }),
   z.strictObject({ kind: z.literal('gc'), store: path }),
   z.strictObject({ kind: z.literal('prune'), store: path, group, keep: keepOptions }),
+  z.strictObject({ kind: z.literal('delete-group'), store: path, group }),
   z.strictObject({ kind: z.literal('verify'), store: path, snapshot: snapshot.optional(), group: group.optional() }),
 ]);
 

@@ -45,7 +45,7 @@ export interface HostServiceOptions {
 }
 
 /** Jobs after which the store's listings change (a snapshot added or removed, verify states, GC status). */
-const CHANGES_STORE: ReadonlySet<JobKind> = new Set(['backup', 'backup-image', 'gc', 'verify', 'prune']);
+const CHANGES_STORE: ReadonlySet<JobKind> = new Set(['backup', 'backup-image', 'gc', 'verify', 'prune', 'delete-group']);
 
 /** A disk image must be a regular file: a folder is backed up with the folder backup. */
 function assertRegularFile(path: string): void {
@@ -181,6 +181,14 @@ export class HostService {
         const store = this.store(spec.store).root;
         validateKeepOptions(spec.keep);
         return this.engine.start({ ...spec, store }, `Prune ${spec.group.type}/${spec.group.id}`, store);
+      }
+      case 'delete-group': {
+        const ds = this.store(spec.store);
+        const group = { type: spec.group.type, id: assertBackupId(spec.group.id) };
+        if (!ds.listGroups().some((g) => g.type === group.type && g.id === group.id)) {
+          throw new AppError('NOT_FOUND', `group ${group.type}/${group.id} does not exist in ${ds.root}`);
+        }
+        return this.engine.start({ ...spec, store: ds.root }, `Delete group ${group.type}/${group.id}`, ds.root);
       }
       case 'verify': {
         const store = this.store(spec.store).root;

@@ -5,13 +5,14 @@ import { EntryKind } from '../core/archive/archive-format.js';
 import { backupFolder } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { restoreFolder } from '../core/archive/folder-restore.js';
-import { parseGroupPath, snapshotPath } from '../core/backup/backup-names.js';
+import { groupPath, parseGroupPath, snapshotPath } from '../core/backup/backup-names.js';
 import { formatBytes, formatDuration, plural } from '../core/cli/format.js';
 import { Datastore } from '../core/datastore/datastore.js';
 import { describeSource } from '../core/datastore/group-source.js';
 import { collectGarbage } from '../core/gc/garbage-collection.js';
 import { backupImage } from '../core/image/image-backup.js';
 import { restoreImage } from '../core/image/image-restore.js';
+import { deleteGroup } from '../core/prune/forget.js';
 import { computePrune } from '../core/prune/prune-selection.js';
 import { pruneGroup } from '../core/prune/prune.js';
 import { verify, type VerifyTarget } from '../core/verify/verify.js';
@@ -117,6 +118,8 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
         result: { removed, failed, kept: outcomes.length - removed - failed },
       };
     }
+    case 'delete-group':
+      return runDeleteGroupJob(spec, ctx);
     case 'verify':
       return runVerifyJob(spec, ctx);
     case 'export-file':
@@ -214,6 +217,25 @@ async function runImageRestoreJob(spec: Spec<'restore-image'>, ctx: JobContext):
       + `${source ? `, then back up ${describeSource(source)} again: a backup writes damaged or missing chunks anew while the image is still there` : ''}.`
       + (r.written ? '' : ' To get what can be read, restore again with “Keep what can be read”: the damaged ranges are zeros in <file>.damaged.'),
   };
+}
+
+/** Deletes a group: its snapshots one by one (counted on the card), the protected ones kept and said so. */
+function runDeleteGroupJob(spec: Spec<'delete-group'>, ctx: JobContext): JobOutcome {
+  const store = Datastore.open(spec.store, { log: ctx.log });
+  const name = groupPath(spec.group);
+  const total = store.listSnapshots(spec.group).filter((s) => !s.protected).length;
+  ctx.onProgress({ phase: 'deleting snapshots', done: 0, total });
+  const { removed, kept } = deleteGroup(store, spec.group, { onRemoved: (done) => ctx.onProgress({ phase: 'deleting snapshots', done, total }) });
+  const result = { removed, kept };
+  if (kept > 0) {
+    return {
+      summary: `Removed ${plural(removed, 'snapshot')} of ${name}; kept ${plural(kept, 'protected snapshot')}, and the group with ${kept === 1 ? 'it' : 'them'} `
+        + `(unprotect ${kept === 1 ? 'it' : 'them'} to delete the group)`,
+      result,
+    };
+  }
+  if (removed === 0) return { summary: `Deleted the empty group ${name}`, result };
+  return { summary: `Deleted group ${name} (${plural(removed, 'snapshot')} removed). Run garbage collection to free the space of its chunks.`, result };
 }
 
 /** Verifies; a snapshot found damaged makes the job one that needs attention, naming the files and the repair. */
