@@ -201,6 +201,49 @@ describe('the app', () => {
   });
 });
 
+describe('deleting a group', () => {
+  const snap = (time: number, prot = false) => ({ type: 'host' as const, id: 'docs', time, path: `host/docs/${time}`, finished: true, protected: prot, kind: 'folder' as const, archives: [] });
+
+  it('marks an empty group (a cancelled first backup) and offers to delete it', async () => {
+    host.answers.listGroups = () => [
+      { type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 1, notes: '', lastBackup: 100 },
+      { type: 'host', id: 'photos', path: 'host/photos', snapshotCount: 0, notes: '' },
+    ];
+    host.answers.listSnapshots = ({ group }: { group: { id: string } }) => (group.id === 'docs' ? [snap(100)] : []);
+    await store.getState().openStore(STORE.path);
+    wrap(<App />);
+    const empty = screen.getByRole('option', { name: /photos/ });
+    expect(empty.textContent).toContain('empty: no snapshots');
+    expect(empty.className).toContain('empty');
+    await act(async () => { fireEvent.click(empty); });
+    const pane = screen.getByRole('region', { name: 'Snapshots of host/photos' });
+    expect(within(pane).getByText(/This group has no snapshots/).textContent).toContain('a first backup that was cancelled or failed');
+    fireEvent.click(within(pane).getAllByRole('button', { name: 'Delete group…' })[0]!);
+    const dialog = screen.getByRole('dialog', { name: 'Delete group host/photos?' });
+    expect(dialog.textContent).toContain('host/photos has no snapshots; deleting it removes the empty group.');
+    host.answers.startJob = () => job({ kind: 'delete-group', title: 'Delete group host/photos' });
+    await act(async () => { fireEvent.click(within(dialog).getByRole('button', { name: 'Delete group' })); });
+    expect(host.called('startJob')).toEqual([{ kind: 'delete-group', store: STORE.path, group: { type: 'host', id: 'photos' } }]);
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('says how many snapshots go and that protected ones stay, with "Keep it" first', async () => {
+    host.answers.listGroups = () => [{ type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 4, notes: '', lastBackup: 400 }];
+    host.answers.listSnapshots = () => [snap(100, true), snap(200), snap(300), snap(400)];
+    await store.getState().openStore(STORE.path);
+    wrap(<App />);
+    fireEvent.click(screen.getByRole('button', { name: 'Delete group…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Delete group host/docs?' });
+    expect(dialog.textContent).toContain('3 snapshots of host/docs are removed now; 1 protected snapshot stays, and the group with it.');
+    expect(dialog.textContent).toContain('garbage collection');
+    const buttons = within(dialog).getAllByRole('button').filter((b) => !b.classList.contains('modal-close'));
+    expect(buttons.map((b) => b.textContent)).toEqual(['Keep it', 'Delete group']);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Keep it' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(host.called('startJob')).toEqual([]);
+  });
+});
+
 describe('sizes with their meaning', () => {
   it('explains New and Deduplicated in the table, and shows the chunks the store holds on disk', async () => {
     host.answers.listGroups = () => [{ type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 1, notes: '' }];

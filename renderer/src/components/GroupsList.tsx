@@ -41,11 +41,15 @@ export function GroupsList() {
       <ul ref={listRef} role="listbox" aria-label="Backup groups" className="group-list">
         {groups.map((g, i) => (
           <li key={g.path} role="option" aria-selected={i === selectedIndex} tabIndex={i === Math.max(selectedIndex, 0) ? 0 : -1}
-            data-group={g.path} className={i === selectedIndex ? 'selected' : undefined}
+            data-group={g.path} className={[i === selectedIndex ? 'selected' : '', g.snapshotCount === 0 ? 'empty' : ''].join(' ').trim() || undefined}
             onClick={() => void selectGroup(g.path)} onKeyDown={(e) => onKeyDown(e, i)}>
             <span className="group-name"><span className="badge">{g.type}</span> {g.id}</span>
-            <span className="group-meta">{plural(g.snapshotCount, 'snapshot')} · {formatBytes(g.lastSize)}</span>
-            <span className="group-meta">last <span className="nowrap">{formatTime(g.lastBackup)}</span></span>
+            {g.snapshotCount === 0 ? <span className="group-meta warn">empty: no snapshots</span> : (
+              <>
+                <span className="group-meta">{plural(g.snapshotCount, 'snapshot')} · {formatBytes(g.lastSize)}</span>
+                <span className="group-meta">last <span className="nowrap">{formatTime(g.lastBackup)}</span></span>
+              </>
+            )}
           </li>
         ))}
       </ul>

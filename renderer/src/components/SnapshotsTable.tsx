@@ -3,6 +3,7 @@ import { memo, useCallback, useMemo, useRef, useState } from 'react';
 import type { SnapshotRow } from '../../../contract/model.js';
 import { formatBytes, formatCount, formatTime, plural } from '../format.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
+import { DeleteGroupDialog } from './DeleteGroupDialog.js';
 import { ErrorNote } from './ErrorNote.js';
 import { GroupNotes } from './GroupNotes.js';
 import { movedIndex } from './list-keys.js';
@@ -26,7 +27,7 @@ export function SnapshotsTable() {
     snapshots: s.snapshots, error: s.snapshotsError, loading: s.snapshotsLoading, group: s.selectedGroup, browse: s.browse,
     setProtected: s.setProtected, store: s.store!.path, startJob: s.startJob, selected: s.selectedSnapshot, selectSnapshot: s.selectSnapshot,
   }));
-  const [pruning, setPruning] = useState(false);
+  const [dialog, setDialog] = useState<'prune' | 'delete'>();
   const groupRow = useApp((s) => (s.storeMissing ? undefined : s.groups.find((g) => g.path === s.selectedGroup)));
   const rows = useMemo(() => [...snapshots].reverse(), [snapshots]);
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -54,14 +55,20 @@ export function SnapshotsTable() {
         <h2 id="snapshots-title">Snapshots of {group}</h2>
         <span className="muted">{loading ? 'loading…' : plural(rows.length, 'snapshot')}</span>
         <span className="grow" />
-        <button type="button" disabled={!groupRow} onClick={() => setPruning(true)}>Prune…</button>
+        <button type="button" disabled={!groupRow} onClick={() => setDialog('prune')}>Prune…</button>
         <button type="button" disabled={!groupRow}
           onClick={() => groupRow && void startJob({ kind: 'verify', store, group: { type: groupRow.type, id: groupRow.id } })}>Verify group</button>
+        <button type="button" className="danger" disabled={!groupRow} onClick={() => setDialog('delete')}>Delete group…</button>
       </div>
       {groupRow && <GroupNotes group={groupRow} />}
+      {groupRow?.snapshotCount === 0 && (
+        <p className="note">This group has no snapshots: a first backup that was cancelled or failed leaves one behind.{' '}
+          <button type="button" className="danger" onClick={() => setDialog('delete')}>Delete group…</button></p>
+      )}
       <SnapshotActions row={rows[selectedIndex]} />
       <ErrorNote error={error} />
-      {pruning && groupRow && <PruneDialog group={groupRow} onClose={() => setPruning(false)} />}
+      {dialog === 'prune' && groupRow && <PruneDialog group={groupRow} onClose={() => setDialog(undefined)} />}
+      {dialog === 'delete' && groupRow && <DeleteGroupDialog group={groupRow} onClose={() => setDialog(undefined)} />}
       <div role="grid" aria-label={`Snapshots of ${group}`} aria-rowcount={rows.length + 1} className="grid snapshot-grid">
         <div ref={scrollRef} className="grid-body" data-testid="snapshot-scroll">
           <div role="row" aria-rowindex={1} className="grid-row grid-head">
