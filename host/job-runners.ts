@@ -1,5 +1,6 @@
 import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { imageFileName } from '../contract/image-file-name.js';
 import type { JobProblem, JobProgress, JobSpec } from '../contract/jobs.js';
 import { EntryKind } from '../core/archive/archive-format.js';
 import { backupFolder } from '../core/archive/folder-backup.js';
@@ -201,8 +202,9 @@ async function runImageRestoreJob(spec: Spec<'restore-image'>, ctx: JobContext):
     onProgress: (p) => ctx.onProgress({ phase: 'restoring', bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, currentPath: spec.target }),
   });
   const result = { target: r.target, written: r.written, archive: r.archive, bytes: r.size, chunks: r.chunks, damaged: r.damaged.length };
+  const image = imageFileName(r.archive);
   if (r.damaged.length === 0) {
-    return { summary: `Restored the image ${r.archive} (${formatBytes(r.size)}) of ${snapshotPath(spec.snapshot)} to ${r.target}`, result };
+    return { summary: `Restored the image ${image} (${formatBytes(r.size)}) of ${snapshotPath(spec.snapshot)} to ${r.target}`, result };
   }
   const problems = r.damaged.map((d) => ({ path: `bytes ${d.start.toLocaleString('en-US')}–${(d.end - 1).toLocaleString('en-US')} (${formatBytes(d.end - d.start)})`, message: d.message }));
   for (const p of problems) ctx.log.warn(`${p.path}: ${p.message}`);
@@ -210,8 +212,8 @@ async function runImageRestoreJob(spec: Spec<'restore-image'>, ctx: JobContext):
   const source = store.groupSource(spec.snapshot);
   return {
     summary: r.written
-      ? `Restored the readable rest of ${r.archive} to ${r.written}: ${ranges} ${r.damaged.length === 1 ? 'is' : 'are'} zeros there`
-      : `The image was not restored: ${ranges} of ${r.archive} could not be read, so ${r.target} would not be the image backed up`,
+      ? `Restored the readable rest of the image ${image} to ${r.written}: ${ranges} ${r.damaged.length === 1 ? 'is' : 'are'} zeros there`
+      : `The image was not restored: ${ranges} of ${image} could not be read, so ${r.target} would not be the image backed up`,
     result, problems: problems.slice(0, MAX_PROBLEMS), problemCount: problems.length,
     advice: `The byte ranges named here are in damaged or missing chunks. Verify the store to find every damaged chunk`
       + `${source ? `, then back up ${describeSource(source)} again: a backup writes damaged or missing chunks anew while the image is still there` : ''}.`

@@ -102,7 +102,7 @@ describe('disk image backup and restore through the host', () => {
     const target = join(base, 'Restored', 'disk.img');
     const job = await run({ kind: 'restore-image', store, snapshot, target, overwrite: false, keepDamaged: false });
     expect(job.status, job.error?.message).toBe('done');
-    expect(job.summary).toBe(`Restored the image disk.img.fidx (${formatBytes(bytes.length)}) of ${snapshotPath(snapshot)} to ${target}`);
+    expect(job.summary).toBe(`Restored the image disk.img (${formatBytes(bytes.length)}) of ${snapshotPath(snapshot)} to ${target}`);
     expect(readFileSync(target).equals(bytes)).toBe(true);
     const again = await refused('jobs.start', { kind: 'restore-image', store, snapshot, target, overwrite: false, keepDamaged: false });
     expect(again).toMatchObject({ code: 'ALREADY_EXISTS', message: expect.stringContaining(target) });
@@ -148,14 +148,14 @@ describe('disk image backup and restore through the host', () => {
     expect(job.status).toBe('attention');
     expect(job.problemCount).toBe(1);
     expect(job.problems).toEqual([{ path: 'bytes 65,536–131,071 (64.0 KiB)', message: expect.stringContaining(digest) }]);
-    expect(job.summary).toBe(`The image was not restored: 1 damaged range of disk.img.fidx could not be read, so ${target} would not be the image backed up`);
+    expect(job.summary).toBe(`The image was not restored: 1 damaged range of disk.img could not be read, so ${target} would not be the image backed up`);
     expect(job.advice).toContain(`back up ${image} again`);
     expect(job.advice).toContain('Keep what can be read');
     expect(existsSync(target)).toBe(false);
 
     const kept = await run({ kind: 'restore-image', store, snapshot, target, overwrite: false, keepDamaged: true });
     expect(kept.status).toBe('attention');
-    expect(kept.summary).toBe(`Restored the readable rest of disk.img.fidx to ${target}.damaged: 1 damaged range is zeros there`);
+    expect(kept.summary).toBe(`Restored the readable rest of the image disk.img to ${target}.damaged: 1 damaged range is zeros there`);
     const rest = readFileSync(`${target}.damaged`);
     expect(rest.subarray(0, CHUNK).equals(bytes.subarray(0, CHUNK))).toBe(true);
     expect(rest.subarray(CHUNK, 2 * CHUNK).equals(Buffer.alloc(CHUNK))).toBe(true);

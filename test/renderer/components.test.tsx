@@ -242,6 +242,15 @@ describe('deleting a group', () => {
     expect(screen.queryByRole('dialog')).toBeNull();
     expect(host.called('startJob')).toEqual([]);
   });
+
+  it('says "1 snapshot … is removed now, and the group with it"', async () => {
+    host.answers.listGroups = () => [{ type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 1, notes: '', lastBackup: 100 }];
+    host.answers.listSnapshots = () => [snap(100)];
+    await store.getState().openStore(STORE.path);
+    wrap(<App />);
+    fireEvent.click(screen.getByRole('button', { name: 'Delete group…' }));
+    expect(screen.getByRole('dialog').textContent).toContain('1 snapshot of host/docs is removed now, and the group with it.');
+  });
 });
 
 describe('sizes with their meaning', () => {
@@ -283,6 +292,9 @@ describe('a store that went missing while open', () => {
     expect(alert.textContent).toMatch(/drive .*unplugged.*moved or deleted/);
     expect(document.body.textContent).not.toMatch(/create a new datastore there/i);
     expect(screen.getAllByRole('alert')).toHaveLength(1); // the panes do not each repeat it
+    // Unknown while it is gone: not "counting…", not "no GC has run".
+    expect(screen.queryByLabelText('Datastore size')).toBeNull();
+    expect(screen.queryByLabelText('Last garbage collection')).toBeNull();
     for (const name of ['Run garbage collection', 'Verify all snapshots', 'Back up a folder…', 'Back up a disk image…', 'Verify group', 'Prune…']) {
       expect((screen.getByRole('button', { name }) as HTMLButtonElement).disabled, name).toBe(true);
     }
@@ -307,6 +319,27 @@ describe('a store that went missing while open', () => {
     fireEvent.click(screen.getByRole('button', { name: 'Choose another datastore' }));
     expect(screen.getByRole('heading', { name: 'Open a datastore' })).toBeTruthy();
     expect(screen.queryByRole('alert')).toBeNull();
+  });
+});
+
+describe('backing up a disk image', () => {
+  it('takes the id from the file name, asks about another image in the group, and starts an image backup', async () => {
+    await store.getState().openStore(STORE.path);
+    wrap(<App />);
+    fireEvent.click(screen.getByRole('button', { name: 'Back up a disk image…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Back up a disk image' });
+    expect(dialog.textContent).toContain('Taken from the file\'s name');
+    fireEvent.change(within(dialog).getByLabelText('Disk image file'), { target: { value: '/home/ann/vm/disk.qcow2' } });
+    expect((within(dialog).getByLabelText('Backup group id') as HTMLInputElement).value).toBe('disk');
+    host.answers.checkBackupSource = () => ({ matches: false, recorded: '/home/ann/old/disk.qcow2', suggestedId: 'vm-disk' });
+    host.answers.startJob = () => job({ kind: 'backup-image' });
+    await act(async () => { fireEvent.click(within(dialog).getByRole('button', { name: 'Start image backup' })); });
+    expect(host.called('checkBackupSource')).toEqual([{ store: STORE.path, source: '/home/ann/vm/disk.qcow2', id: 'disk', kind: 'image' }]);
+    expect(within(dialog).getByRole('alert').textContent).toContain('host/disk already holds backups of /home/ann/old/disk.qcow2.');
+    expect(within(dialog).getByRole('alert').textContent).toContain('would mix two images in one group');
+    await act(async () => { fireEvent.click(within(dialog).getByRole('button', { name: 'Back up into host/disk anyway' })); });
+    expect(host.called('startJob')).toEqual([{ kind: 'backup-image', store: STORE.path, source: '/home/ann/vm/disk.qcow2', id: 'disk', allowOtherSource: true }]);
+    expect(screen.queryByRole('dialog')).toBeNull();
   });
 });
 

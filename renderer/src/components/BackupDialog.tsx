@@ -60,7 +60,7 @@ export function BackupDialog() {
         <div className="field">
           <label htmlFor="backup-id">Backup group id</label>
           <input id="backup-id" type="text" value={id} onChange={(e) => setTypedId(e.target.value)} spellCheck={false} />
-          <span className="muted small">{existing ? `Adds a snapshot to host/${id}; unchanged files are not read again.` : `Creates the group host/${id}.`}</span>
+          <span className="muted small">{id === '' ? `Taken from the folder's name; letters, digits, “_”, “.” and “-”.` : existing ? `Adds a snapshot to host/${id}; unchanged files are not read again.` : `Creates the group host/${id}.`}</span>
         </div>
         <div className="field">
           <label htmlFor="backup-excludes">Exclude (one .gitignore pattern per line)</label>

@@ -17,7 +17,7 @@ function consequence(group: GroupRow, rows: SnapshotRow[]): string {
   const removed = snapshots.length - kept;
   const goes = `${plural(removed, 'snapshot')} of ${group.path} ${removed === 1 ? 'is' : 'are'} removed now`;
   const freed = ' Their data is freed by the next garbage collection, unless other snapshots share it.';
-  if (kept === 0) return `${goes}, and the group with them.${freed}`;
+  if (kept === 0) return `${goes}, and the group with ${removed === 1 ? 'it' : 'them'}.${freed}`;
   return `${goes}; ${plural(kept, 'protected snapshot')} ${kept === 1 ? 'stays' : 'stay'}, and the group with ${kept === 1 ? 'it' : 'them'}.${removed > 0 ? freed : ''}`;
 }
 

@@ -41,7 +41,7 @@ export function ImageBackupDialog() {
         <div className="field">
           <label htmlFor="image-id">Backup group id</label>
           <input id="image-id" type="text" value={id} onChange={(e) => setTypedId(e.target.value)} spellCheck={false} />
-          <span className="muted small">{existing ? `Adds a snapshot to host/${id}.` : `Creates the group host/${id}.`}</span>
+          <span className="muted small">{id === '' ? `Taken from the file's name; letters, digits, “_”, “.” and “-”.` : existing ? `Adds a snapshot to host/${id}.` : `Creates the group host/${id}.`}</span>
         </div>
         {mismatch
           ? <SourceMismatchNote check={mismatch} id={id} what="image" chooseId={(other) => { setTypedId(other); sourceCheck.clear(); }} />

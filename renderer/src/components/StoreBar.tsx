@@ -16,12 +16,15 @@ export function StoreBar() {
         {running('gc') ? 'Garbage collection running…' : 'Run garbage collection'}
       </button>
       <button type="button" disabled={missing || running('verify')} onClick={() => void startJob({ kind: 'verify', store: store.path })}>Verify all snapshots</button>
-      <StoreSize />
-      <span className="muted small" aria-label="Last garbage collection">
-        {gc ? `Last GC ${gc.startedAt.slice(0, 16).replace('T', ' ')}: freed ${formatBytes(gc.removedBytes)}, ${formatBytes(gc.pendingBytes)} pending, `
-          + `${formatBytes(gc.diskBytes)} in use, dedup ${gc.dedupFactor.toFixed(2)}×, took ${formatDuration(gc.durationMs / 1000)}`
-          : 'No garbage collection has run on this store yet.'}
-      </span>
+      {/* A missing store's size and last GC are not known: nothing is shown rather than "never" or "counting". */}
+      {!missing && <StoreSize />}
+      {!missing && (
+        <span className="muted small" aria-label="Last garbage collection">
+          {gc ? `Last GC ${gc.startedAt.slice(0, 16).replace('T', ' ')}: freed ${formatBytes(gc.removedBytes)}, ${formatBytes(gc.pendingBytes)} pending, `
+            + `${formatBytes(gc.diskBytes)} in use, dedup ${gc.dedupFactor.toFixed(2)}×, took ${formatDuration(gc.durationMs / 1000)}`
+            : 'No garbage collection has run on this store yet.'}
+        </span>
+      )}
     </div>
   );
 }
@@ -29,10 +32,11 @@ export function StoreBar() {
 /** What the store takes on disk now: its chunks, shared by every snapshot (forgotten ones' stay until a GC). */
 function StoreSize() {
   const usage = useApp((s) => s.storeUsage);
+  const counting = useApp((s) => s.storeUsageCounting);
   return (
     <span className="small store-size" aria-label="Datastore size"
       title="The chunk files the store holds now, compressed and shared by all its snapshots. Chunks of forgotten snapshots stay until garbage collection removes them.">
-      {usage ? `Store size: ${formatBytes(usage.bytes)} in ${plural(usage.chunks, 'chunk')} on disk` : 'Store size: counting…'}
+      {usage ? `Store size: ${formatBytes(usage.bytes)} in ${plural(usage.chunks, 'chunk')} on disk${counting ? ' (recounting…)' : ''}` : 'Store size: counting…'}
     </span>
   );
 }

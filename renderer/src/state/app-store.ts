@@ -37,6 +37,8 @@ export interface AppState {
   gcStatus?: GcSummary;
   /** The chunks the store holds on disk, as last counted (a scan: it arrives after the store opened). */
   storeUsage?: StoreUsage;
+  /** A count of the chunks runs now (the shown size may be behind). */
+  storeUsageCounting: boolean;
 
   groups: GroupRow[];
   groupsError?: AppErrorInfo;
@@ -146,6 +148,7 @@ export function createAppStore(client: CairnClient): AppStore {
     groups: [],
     snapshots: [],
     snapshotsLoading: false,
+    storeUsageCounting: false,
     jobs: {},
     jobOrder: [],
 
@@ -291,6 +294,7 @@ export function createAppStore(client: CairnClient): AppStore {
         return;
       }
       usageScan.running = true;
+      set({ storeUsageCounting: true });
       try {
         do {
           usageScan.again = false;
@@ -305,6 +309,7 @@ export function createAppStore(client: CairnClient): AppStore {
         } while (usageScan.again);
       } finally {
         usageScan.running = false;
+        set({ storeUsageCounting: false });
       }
     },
 
