@@ -53,7 +53,8 @@ export function deleteGroup(store: Datastore, group: BackupGroupRef, options: { 
         continue;
       }
       removeSnapshot(store, snap, {});
-      options.onRemoved?.(++removed);
+      removed++;
+      options.onRemoved?.(removed);
     }
     store.removeGroupIfEmpty(group);
   } finally {
