@@ -1,7 +1,7 @@
 import type { JobSpec, JobState } from './jobs.js';
 import type {
   AppInfo, DiffResult, ExcludePreviewResult, FolderListing, FolderPage, GcSummary, GroupRef, GroupRow, KeepOptions, PruneRow,
-  SnapshotRef, SnapshotRow, SourceCheck, StoreSummary,
+  SnapshotRef, SnapshotRow, SourceCheck, StoreSummary, StoreUsage,
 } from './model.js';
 import type { Result } from './errors.js';
 
@@ -20,18 +20,24 @@ export interface Actions {
   /** The prune simulator: every snapshot's keep/remove and why; nothing is removed (the prune job does that). */
   'group.prune-simulate': { req: { store: string; group: GroupRef; keep: KeepOptions }; res: PruneRow[] };
   'store.gc-status': { req: { store: string }; res: GcSummary | null };
+  /** The chunks on disk, counted now (a scan of the chunk folders, on a worker of its own: it may take seconds). */
+  'store.usage': { req: { store: string }; res: StoreUsage };
   /** A page of one folder of a snapshot (a folder may hold 100,000 entries: the tree asks for more as it scrolls). */
   'snapshot.browse': { req: { store: string; snapshot: SnapshotRef; path: string; offset?: number; limit?: number }; res: FolderPage };
   'snapshot.diff': { req: { store: string; from: SnapshotRef; to: SnapshotRef }; res: DiffResult };
   'excludes.preview': { req: { source: string; patterns: string[] }; res: ExcludePreviewResult };
-  /** Before a backup: whether the group `host/<id>` may take this folder (it records the source it backs up). */
-  'backup.check-source': { req: { store: string; source: string; id: string }; res: SourceCheck };
+  /** Before a backup: whether the group `host/<id>` may take this folder or image (it records the source it backs up). */
+  'backup.check-source': { req: { store: string; source: string; id: string; kind?: 'folder' | 'image' }; res: SourceCheck };
   'jobs.start': { req: JobSpec; res: JobState };
   'jobs.cancel': { req: { jobId: string }; res: JobState };
   'jobs.list': { req: Record<string, never>; res: JobState[] };
-  'fs.list': { req: { path?: string }; res: FolderListing };
+  'fs.list': { req: { path?: string; files?: boolean }; res: FolderListing };
   'dialog.pick-folder': { req: { title: string; defaultPath?: string }; res: string | null };
+  /** The native open dialog for one file (a disk image to back up); Electron only. */
+  'dialog.pick-file': { req: { title: string; defaultPath?: string }; res: string | null };
   'dialog.save-file': { req: { store: string; snapshot: SnapshotRef; path: string }; res: JobState | null };
+  /** The native save dialog, then a restore of the snapshot's image to the chosen file; Electron only. */
+  'dialog.save-image': { req: { store: string; snapshot: SnapshotRef; archive?: string }; res: JobState | null };
 }
 
 export type ActionName = keyof Actions;
@@ -52,6 +58,7 @@ export const API_METHODS = {
   forgetSnapshot: 'snapshot.forget',
   simulatePrune: 'group.prune-simulate',
   gcStatus: 'store.gc-status',
+  storeUsage: 'store.usage',
   browseSnapshot: 'snapshot.browse',
   diffSnapshots: 'snapshot.diff',
   previewExcludes: 'excludes.preview',
@@ -61,7 +68,9 @@ export const API_METHODS = {
   listJobs: 'jobs.list',
   listFolder: 'fs.list',
   pickFolder: 'dialog.pick-folder',
+  pickFile: 'dialog.pick-file',
   saveFile: 'dialog.save-file',
+  saveImage: 'dialog.save-image',
 } as const satisfies Record<string, ActionName>;
 
 export type ApiMethod = keyof typeof API_METHODS;

@@ -137,8 +137,18 @@ export interface FolderListing {
   path: string;
   parent?: string;
   folders: { name: string; path: string }[];
-  /** Files in the folder (not listed, counted so the user recognises the place). */
+  /** Files in the folder (counted so the user recognises the place). */
   fileCount: number;
+  /** The files themselves, by name, when the request asked for them (choosing a disk image); at most MAX_LISTED_FILES. */
+  files?: { name: string; path: string; size: number }[];
+  /** More files than listed (hidden ones are not listed, nor counted here). */
+  filesTruncated?: boolean;
+}
+
+/** What the store holds on disk now: its chunk files (compressed), shared by every snapshot. */
+export interface StoreUsage {
+  chunks: number;
+  bytes: number;
 }
 
 /** The last garbage collection's counters (PBS's GarbageCollectionStatus, as core saves it). */

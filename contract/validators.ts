@@ -35,9 +35,17 @@ const jobSpec = z.discriminatedUnion('kind', [
     kind: z.literal('restore'), store: path, snapshot, paths: z.array(archivePath).min(1).max(10_000), target: path,
     overwrite: z.boolean(), keepDamaged: z.boolean().optional(),
   }),
+  z.strictObject({
+    kind: z.literal('backup-image'), store: path, source: path, id: text(128).min(1), allowOtherSource: z.boolean().optional(),
+  }),
+  z.strictObject({
+    kind: z.literal('restore-image'), store: path, snapshot, target: path, overwrite: z.boolean(), keepDamaged: z.boolean(),
+    archive: text(255).min(1).optional(),
+  }),
   z.strictObject({ kind: z.literal('export-file'), store: path, snapshot, path: archivePath.min(1), target: path }),
   z.strictObject({ kind: z.literal('gc'), store: path }),
   z.strictObject({ kind: z.literal('prune'), store: path, group, keep: keepOptions }),
+  z.strictObject({ kind: z.literal('delete-group'), store: path, group }),
   z.strictObject({ kind: z.literal('verify'), store: path, snapshot: snapshot.optional(), group: group.optional() }),
 ]);
 
@@ -54,18 +62,21 @@ export const requestValidators = {
   'snapshot.forget': z.strictObject({ store: path, snapshot }),
   'group.prune-simulate': z.strictObject({ store: path, group, keep: keepOptions }),
   'store.gc-status': z.strictObject({ store: path }),
+  'store.usage': z.strictObject({ store: path }),
   'snapshot.browse': z.strictObject({
     store: path, snapshot, path: archivePath, offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(MAX_PAGE).optional(),
   }),
   'snapshot.diff': z.strictObject({ store: path, from: snapshot, to: snapshot }),
   'excludes.preview': z.strictObject({ source: path, patterns: z.array(text(1024)).max(1000) }),
-  'backup.check-source': z.strictObject({ store: path, source: path, id: text(128).min(1) }),
+  'backup.check-source': z.strictObject({ store: path, source: path, id: text(128).min(1), kind: z.enum(['folder', 'image']).optional() }),
   'jobs.start': jobSpec,
   'jobs.cancel': z.strictObject({ jobId: text(64).min(1) }),
   'jobs.list': empty,
-  'fs.list': z.strictObject({ path: path.optional() }),
+  'fs.list': z.strictObject({ path: path.optional(), files: z.boolean().optional() }),
   'dialog.pick-folder': z.strictObject({ title: text(200), defaultPath: path.optional() }),
+  'dialog.pick-file': z.strictObject({ title: text(200), defaultPath: path.optional() }),
   'dialog.save-file': z.strictObject({ store: path, snapshot, path: archivePath.min(1) }),
+  'dialog.save-image': z.strictObject({ store: path, snapshot, archive: text(255).min(1).optional() }),
 } satisfies { [K in ActionName]: z.ZodType<ActionRequest<K>> };
 
 export type ValidationResult<K extends ActionName> = { ok: true; value: ActionRequest<K> } | { ok: false; message: string };

@@ -1,16 +1,19 @@
+import { lstatSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { homedir } from 'node:os';
 import type { ActionName, ActionRequest, ActionResponse } from '../contract/actions.js';
 import type { Result } from '../contract/errors.js';
 import type { HostEventName, HostEvents } from '../contract/events.js';
-import type { JobSpec, JobState } from '../contract/jobs.js';
+import type { JobKind, JobSpec, JobState } from '../contract/jobs.js';
 import type { AppInfo, SnapshotRef, SourceCheck } from '../contract/model.js';
+import { imageFileName } from '../contract/image-file-name.js';
 import { formatBytes } from '../core/cli/format.js';
 import { validateRequest } from '../contract/validators.js';
 import { assertBackupId, snapshotPath } from '../core/backup/backup-names.js';
 import { describeSource } from '../core/datastore/group-source.js';
 import { isCairnError } from '../core/errors.js';
 import { readGcStatus } from '../core/gc/gc-status.js';
+import { pickImageArchive } from '../core/image/image-archive.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
 import { validateKeepOptions } from '../core/prune/prune-selection.js';
 import { AppError, toAppError } from './app-errors.js';
@@ -27,7 +30,8 @@ import { openStore, SnapshotViews, storeSummary } from './store-views.js';
 export interface HostPlatform {
   host: AppInfo['host'];
   pickFolder?(title: string, defaultPath?: string): Promise<string | null>;
-  pickSaveFile?(suggestedName: string): Promise<string | null>;
+  pickFile?(title: string, defaultPath?: string): Promise<string | null>;
+  pickSaveFile?(suggestedName: string, title?: string): Promise<string | null>;
 }
 
 export interface HostServiceOptions {
@@ -39,6 +43,17 @@ export interface HostServiceOptions {
   jobs?: JobEngineOptions;
   /** How often the open store is checked for changes by other processes (default 2 s). */
   storePollMs?: number;
+}
+
+/** Jobs after which the store's listings change (a snapshot added or removed, verify states, GC status). */
+const CHANGES_STORE: ReadonlySet<JobKind> = new Set(['backup', 'backup-image', 'gc', 'verify', 'prune', 'delete-group']);
+
+/** A disk image must be a regular file: a folder is backed up with the folder backup. */
+function assertRegularFile(path: string): void {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (!st) throw new AppError('NOT_FOUND', `${path} does not exist`);
+  if (st.isDirectory()) throw new AppError('INVALID_ARGUMENT', `${path} is a folder: back it up with “Back up a folder…”`);
+  if (!st.isFile()) throw new AppError('INVALID_ARGUMENT', `${path} is not a regular file`);
 }
 
 type Handlers = { [K in ActionName]: (req: ActionRequest<K>) => ActionResponse<K> | Promise<ActionResponse<K>> };
@@ -54,6 +69,8 @@ export class HostService {
   private readonly recent: RecentStores;
   private readonly views = new SnapshotViews();
   private readonly queries = new QueryRunner();
+  /** Scans of every chunk folder get a worker of their own, so they never hold up a listing or a browse. */
+  private readonly scans = new QueryRunner();
   private readonly listeners = new Set<Listener>();
   private readonly handlers: Handlers;
   private readonly watcher: StoreWatcher;
@@ -88,7 +105,7 @@ export class HostService {
   async shutdown(): Promise<JobState[]> {
     this.watcher.stop();
     const jobs = await this.engine.cancelAll();
-    await this.queries.close();
+    await Promise.all([this.queries.close(), this.scans.close()]);
     return jobs;
   }
 
@@ -101,7 +118,7 @@ export class HostService {
     this.emit(event, payload);
     if (event !== 'job.done') return;
     const job = payload as JobState;
-    if (job.kind === 'backup' || job.kind === 'gc' || job.kind === 'verify' || job.kind === 'prune') this.emit('store.changed', { store: job.store });
+    if (CHANGES_STORE.has(job.kind)) this.emit('store.changed', { store: job.store });
     if (job.kind === 'create-store' && job.status === 'done') this.recent.add(job.store);
   }
 
@@ -131,10 +148,10 @@ export class HostService {
     return this.store(path).root;
   }
 
-  /** Whether `host/<id>` may take `source`: the same check the backup makes, asked before it starts. */
-  private checkBackupSource(storePath: string, sourcePath: string, id: string): SourceCheck {
+  /** Whether `host/<id>` may take `source` (a folder, or an image file): the same check the backup makes, asked before it starts. */
+  private checkBackupSource(storePath: string, sourcePath: string, id: string, kind: 'folder' | 'image' = 'folder'): SourceCheck {
     const store = this.store(storePath);
-    const source = this.policy.check(sourcePath, 'folder to back up');
+    const source = this.policy.check(sourcePath, kind === 'image' ? 'disk image to back up' : 'folder to back up');
     const group = { type: 'host' as const, id: assertBackupId(id) };
     try {
       store.assertGroupSource(group, [source]);
@@ -170,6 +187,10 @@ export class HostService {
         const what = spec.paths.length === 1 ? (spec.paths[0] || 'everything') : `${spec.paths.length} items`;
         return this.engine.start({ ...spec, store, target }, `Restore ${what} of ${snapshotPath(spec.snapshot)} to ${target}`, store);
       }
+      case 'backup-image':
+        return this.startImageBackup(spec);
+      case 'restore-image':
+        return this.startImageRestore(spec);
       case 'gc': {
         const store = this.store(spec.store).root;
         return this.engine.start({ ...spec, store }, `Garbage collection of ${store}`, store);
@@ -178,6 +199,14 @@ export class HostService {
         const store = this.store(spec.store).root;
         validateKeepOptions(spec.keep);
         return this.engine.start({ ...spec, store }, `Prune ${spec.group.type}/${spec.group.id}`, store);
+      }
+      case 'delete-group': {
+        const ds = this.store(spec.store);
+        const group = { type: spec.group.type, id: assertBackupId(spec.group.id) };
+        if (!ds.listGroups().some((g) => g.type === group.type && g.id === group.id)) {
+          throw new AppError('NOT_FOUND', `group ${group.type}/${group.id} does not exist in ${ds.root}`);
+        }
+        return this.engine.start({ ...spec, store: ds.root }, `Delete group ${group.type}/${group.id}`, ds.root);
       }
       case 'verify': {
         const store = this.store(spec.store).root;
@@ -191,6 +220,28 @@ export class HostService {
         return this.engine.start({ ...spec, store, target }, `Save ${spec.path} of ${snapshotPath(spec.snapshot)}`, store);
       }
     }
+  }
+
+  /** An image backup: a regular file outside the store, and a group that records it (or the user's consent). */
+  private startImageBackup(spec: Extract<JobSpec, { kind: 'backup-image' }>): JobState {
+    const store = this.store(spec.store).root;
+    const source = this.policy.check(spec.source, 'disk image to back up');
+    assertBackupId(spec.id);
+    if (isInside(source, store)) throw new AppError('PATH_NOT_ALLOWED', `${source} is inside the datastore ${store}`);
+    assertRegularFile(source);
+    if (!spec.allowOtherSource) this.store(spec.store).assertGroupSource({ type: 'host', id: spec.id }, [source]);
+    return this.engine.start({ ...spec, store, source }, `Image backup of ${source}`, store);
+  }
+
+  /** An image restore to a file outside the store; an existing file is replaced only when the user said so. */
+  private startImageRestore(spec: Extract<JobSpec, { kind: 'restore-image' }>): JobState {
+    const store = this.store(spec.store).root;
+    const target = this.policy.check(spec.target, 'file to restore the image to');
+    if (isInside(target, store)) throw new AppError('PATH_NOT_ALLOWED', `cannot restore into the datastore ${store}`);
+    const existing = lstatSync(target, { throwIfNoEntry: false });
+    if (existing?.isDirectory()) throw new AppError('INVALID_ARGUMENT', `${target} is a folder: give the name of the image file to write`);
+    if (existing && !spec.overwrite) throw new AppError('ALREADY_EXISTS', `${target} already exists: choose another name, or replace it`);
+    return this.engine.start({ ...spec, store, target }, `Restore image ${snapshotPath(spec.snapshot)} to ${target}`, store);
   }
 
   private createHandlers(): Handlers {
@@ -246,18 +297,31 @@ export class HostService {
           missingChunks: status.missingChunks, completed: status.completed,
         };
       },
+      'store.usage': ({ store }) => this.scans.run('store.usage', { store: this.storePath(store) }),
       'snapshot.browse': (req) => this.queries.run('snapshot.browse', { ...req, store: this.storePath(req.store) }),
       'snapshot.diff': ({ store, from, to }) => this.queries.run('snapshot.diff', { store: this.storePath(store), from, to }),
-      'backup.check-source': ({ store, source, id }) => this.checkBackupSource(store, source, id),
+      'backup.check-source': ({ store, source, id, kind }) => this.checkBackupSource(store, source, id, kind),
       'excludes.preview': ({ source, patterns }) => this.queries.run('excludes.preview', { source: this.policy.check(source, 'folder to back up'), patterns }),
       'jobs.start': (spec) => this.startJob(spec),
       'jobs.cancel': ({ jobId }) => this.engine.cancel(jobId),
       'jobs.list': () => this.engine.list(),
-      'fs.list': ({ path }) => listFolder(this.policy, path ?? homedir()),
+      'fs.list': ({ path, files }) => listFolder(this.policy, path ?? homedir(), files),
       'dialog.pick-folder': async ({ title, defaultPath }) => {
         if (!platform.pickFolder) throw new AppError('NOT_AVAILABLE', 'no native folder dialog in browser mode: use the folder browser');
         const picked = await platform.pickFolder(title, defaultPath);
         return picked === null ? null : this.policy.check(picked, 'chosen folder');
+      },
+      'dialog.pick-file': async ({ title, defaultPath }) => {
+        if (!platform.pickFile) throw new AppError('NOT_AVAILABLE', 'no native file dialog in browser mode: use the file browser');
+        const picked = await platform.pickFile(title, defaultPath);
+        return picked === null ? null : this.policy.check(picked, 'chosen file');
+      },
+      'dialog.save-image': async ({ store, snapshot, archive }) => {
+        if (!platform.pickSaveFile) throw new AppError('NOT_AVAILABLE', 'no native save dialog in browser mode: use “Restore image…”');
+        const name = imageFileName(pickImageArchive(this.store(store).readManifest(snapshot), archive));
+        const target = await platform.pickSaveFile(name, 'Save disk image from snapshot');
+        // The save dialog has asked before replacing a file.
+        return target === null ? null : this.startJob({ kind: 'restore-image', store, snapshot, target, archive, overwrite: true, keepDamaged: false });
       },
       'dialog.save-file': async ({ store, snapshot, path }) => {
         if (!platform.pickSaveFile) throw new AppError('NOT_AVAILABLE', 'no native save dialog in browser mode: use the download link');

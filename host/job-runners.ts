@@ -1,15 +1,19 @@
-import { closeSync, constants, openSync, renameSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { imageFileName } from '../contract/image-file-name.js';
 import type { JobProblem, JobProgress, JobSpec } from '../contract/jobs.js';
 import { EntryKind } from '../core/archive/archive-format.js';
 import { backupFolder } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { restoreFolder } from '../core/archive/folder-restore.js';
-import { parseGroupPath, snapshotPath } from '../core/backup/backup-names.js';
+import { groupPath, parseGroupPath, snapshotPath } from '../core/backup/backup-names.js';
 import { formatBytes, formatDuration, plural } from '../core/cli/format.js';
 import { Datastore } from '../core/datastore/datastore.js';
 import { describeSource } from '../core/datastore/group-source.js';
 import { collectGarbage } from '../core/gc/garbage-collection.js';
+import { backupImage } from '../core/image/image-backup.js';
+import { restoreImage } from '../core/image/image-restore.js';
+import { deleteGroup } from '../core/prune/forget.js';
 import { computePrune } from '../core/prune/prune-selection.js';
 import { pruneGroup } from '../core/prune/prune.js';
 import { verify, type VerifyTarget } from '../core/verify/verify.js';
@@ -72,6 +76,10 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
     }
     case 'restore':
       return runRestoreJob(spec, ctx);
+    case 'backup-image':
+      return runImageBackupJob(spec, ctx);
+    case 'restore-image':
+      return runImageRestoreJob(spec, ctx);
     case 'gc': {
       const store = Datastore.open(spec.store, { log: ctx.log });
       const r = await collectGarbage(store, {
@@ -111,6 +119,8 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
         result: { removed, failed, kept: outcomes.length - removed - failed },
       };
     }
+    case 'delete-group':
+      return runDeleteGroupJob(spec, ctx);
     case 'verify':
       return runVerifyJob(spec, ctx);
     case 'export-file':
@@ -157,6 +167,77 @@ async function runRestoreJob(spec: Spec<'restore'>, ctx: JobContext): Promise<Jo
     advice: `The entries named here were left out; everything else was restored. `
       + `Verify the store to find every damaged chunk${source ? `, then back up ${describeSource(source)} again: a backup writes damaged or missing chunks anew while the files are still there` : ''}.`,
   };
+}
+
+/** Backs up one disk image; its bytes, rate and what was new show on the job card as a folder backup's do. */
+async function runImageBackupJob(spec: Spec<'backup-image'>, ctx: JobContext): Promise<JobOutcome> {
+  const store = Datastore.open(spec.store, { log: ctx.log });
+  const r = await backupImage(store, spec.source, {
+    id: spec.id, allowOtherSource: spec.allowOtherSource, signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
+    onProgress: (p) => ctx.onProgress({
+      phase: 'backing-up', bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds,
+      newBytes: p.newBytes, dedupBytes: p.dedupBytes, currentPath: spec.source,
+    }),
+  });
+  return {
+    summary: `Backed up the image ${basename(spec.source)} (${formatBytes(r.bytesTotal)}) to ${r.path} in ${formatDuration(r.elapsedMs / 1000)}: `
+      + `${formatBytes(r.newBytes)} new, ${formatBytes(r.dedupBytes)} deduplicated`,
+    result: { snapshot: r.path, archive: r.archive, bytes: r.bytesTotal, chunks: r.chunks, newBytes: r.newBytes, dedupBytes: r.dedupBytes },
+  };
+}
+
+/**
+ * Restores an image to a file (its folder is made if need be). Damaged chunks do not stop it: each damaged
+ * byte range is named, and the job needs attention, since the file would not be the image that was backed up.
+ */
+async function runImageRestoreJob(spec: Spec<'restore-image'>, ctx: JobContext): Promise<JobOutcome> {
+  const store = Datastore.open(spec.store, { log: ctx.log });
+  try {
+    mkdirSync(dirname(spec.target), { recursive: true });
+  } catch (err) {
+    throw ioError('create the folder of', spec.target, err);
+  }
+  const r = await restoreImage(store, spec.snapshot, spec.target, {
+    archiveName: spec.archive, overwrite: spec.overwrite, keepDamaged: spec.keepDamaged, signal: ctx.signal, progressIntervalMs: PROGRESS_INTERVAL_MS,
+    onProgress: (p) => ctx.onProgress({ phase: 'restoring', bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, currentPath: spec.target }),
+  });
+  const result = { target: r.target, written: r.written, archive: r.archive, bytes: r.size, chunks: r.chunks, damaged: r.damaged.length };
+  const image = imageFileName(r.archive);
+  if (r.damaged.length === 0) {
+    return { summary: `Restored the image ${image} (${formatBytes(r.size)}) of ${snapshotPath(spec.snapshot)} to ${r.target}`, result };
+  }
+  const problems = r.damaged.map((d) => ({ path: `bytes ${d.start.toLocaleString('en-US')}–${(d.end - 1).toLocaleString('en-US')} (${formatBytes(d.end - d.start)})`, message: d.message }));
+  for (const p of problems) ctx.log.warn(`${p.path}: ${p.message}`);
+  const ranges = plural(r.damaged.length, 'damaged range');
+  const source = store.groupSource(spec.snapshot);
+  return {
+    summary: r.written
+      ? `Restored the readable rest of the image ${image} to ${r.written}: ${ranges} ${r.damaged.length === 1 ? 'is' : 'are'} zeros there`
+      : `The image was not restored: ${ranges} of ${image} could not be read, so ${r.target} would not be the image backed up`,
+    result, problems: problems.slice(0, MAX_PROBLEMS), problemCount: problems.length,
+    advice: `The byte ranges named here are in damaged or missing chunks. Verify the store to find every damaged chunk`
+      + `${source ? `, then back up ${describeSource(source)} again: a backup writes damaged or missing chunks anew while the image is still there` : ''}.`
+      + (r.written ? '' : ' To get what can be read, restore again with “Keep what can be read”: the damaged ranges are zeros in <file>.damaged.'),
+  };
+}
+
+/** Deletes a group: its snapshots one by one (counted on the card), the protected ones kept and said so. */
+function runDeleteGroupJob(spec: Spec<'delete-group'>, ctx: JobContext): JobOutcome {
+  const store = Datastore.open(spec.store, { log: ctx.log });
+  const name = groupPath(spec.group);
+  const total = store.listSnapshots(spec.group).filter((s) => !s.protected).length;
+  ctx.onProgress({ phase: 'deleting snapshots', done: 0, total });
+  const { removed, kept } = deleteGroup(store, spec.group, { onRemoved: (done) => ctx.onProgress({ phase: 'deleting snapshots', done, total }) });
+  const result = { removed, kept };
+  if (kept > 0) {
+    return {
+      summary: `Removed ${plural(removed, 'snapshot')} of ${name}; kept ${plural(kept, 'protected snapshot')}, and the group with ${kept === 1 ? 'it' : 'them'} `
+        + `(unprotect ${kept === 1 ? 'it' : 'them'} to delete the group)`,
+      result,
+    };
+  }
+  if (removed === 0) return { summary: `Deleted the empty group ${name}`, result };
+  return { summary: `Deleted group ${name} (${plural(removed, 'snapshot')} removed). Run garbage collection to free the space of its chunks.`, result };
 }
 
 /** Verifies; a snapshot found damaged makes the job one that needs attention, naming the files and the repair. */

@@ -41,8 +41,8 @@ function removeSnapshot(store: Datastore, ref: SnapshotRef, options: { unfinishe
   }
 }
 
-/** Removes every snapshot of a group that is not protected, then the group if it is empty. */
-export function deleteGroup(store: Datastore, group: BackupGroupRef): { removed: number; kept: number } {
+/** Removes every snapshot of a group that is not protected, then the group if it is empty. `onRemoved` counts them as they go. */
+export function deleteGroup(store: Datastore, group: BackupGroupRef, options: { onRemoved?: (removed: number) => void } = {}): { removed: number; kept: number } {
   const lock = store.lockGroup(group, `deletion of ${groupPath(group)}`);
   let removed = 0;
   let kept = 0;
@@ -54,6 +54,7 @@ export function deleteGroup(store: Datastore, group: BackupGroupRef): { removed:
       }
       removeSnapshot(store, snap, {});
       removed++;
+      options.onRemoved?.(removed);
     }
     store.removeGroupIfEmpty(group);
   } finally {

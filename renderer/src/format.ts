@@ -49,3 +49,9 @@ export function toBackupId(name: string): string {
 export function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
   return `${formatCount(n)} ${n === 1 ? singular : pluralForm}`;
 }
+
+/** A file name in a folder, with the folder's own separator ("C:\\Restored" + "disk.img" on Windows). */
+export function joinPath(folder: string, name: string): string {
+  const sep = folder.includes('\\') && !folder.includes('/') ? '\\' : '/';
+  return `${folder.replace(/[\\/]+$/, '')}${sep}${name}`;
+}

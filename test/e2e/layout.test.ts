@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Datastore } from '../../core/datastore/datastore.js';
 import { launchChromium, screenshotPath, startWebHost, type WebHost } from '../support/browser.js';
 import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
@@ -97,6 +98,10 @@ describe('the window is usable from 1024×700 to 1920×1080, in Chromium', () =>
       await run(['backup', storePath, home, '--id', 'home']);
     }
     await run(['backup', storePath, join(base, LONG_ID), '--id', LONG_ID]);
+    writeFileSync(join(base, 'disk.img'), Buffer.alloc(256 * 1024, 7));
+    await run(['backup-image', storePath, join(base, 'disk.img'), '--id', 'disk']);
+    // What a cancelled first backup leaves: a group without snapshots.
+    Datastore.open(storePath).beginSnapshot({ type: 'host', id: 'cancelled' }).abort();
     const [oldest] = (JSON.parse(await run(['snapshots', storePath, 'host/home', '--json'])) as { path: string }[]);
     await run(['notes', storePath, oldest!.path, '--set', 'before moving the photos to the new disk']);
     host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data')]);
@@ -152,6 +157,26 @@ describe('the window is usable from 1024×700 to 1920×1080, in Chromium', () =>
       await page.getByRole('button', { name: 'Restore everything…' }).click();
       await expectReachable('dialog[open]', `${size} restore dialog`);
       await page.keyboard.press('Escape');
+      await page.getByRole('button', { name: '← Snapshots' }).click();
+
+      await page.getByRole('button', { name: 'Delete group…' }).click();
+      await expectReachable('dialog[open]', `${size} delete group dialog`);
+      await page.keyboard.press('Escape');
+      await page.getByRole('button', { name: 'Back up a disk image…' }).click();
+      await expectReachable('dialog[open]', `${size} image backup dialog`);
+      await page.keyboard.press('Escape');
+
+      // An image snapshot's actions and restore dialog, and an empty group with its note.
+      await page.getByRole('option', { name: /disk/ }).click();
+      await page.locator('[role="grid"] [data-snapshot^="host/disk/"]').click();
+      await page.screenshot({ path: screenshotPath(`layout-${size}-image`) });
+      await expectReachable('.app', `${size} image snapshot`);
+      await page.getByRole('button', { name: 'Restore image…' }).click();
+      await expectReachable('dialog[open]', `${size} image restore dialog`);
+      await page.keyboard.press('Escape');
+      await page.getByRole('option', { name: /cancelled/ }).click();
+      await page.getByText('This group has no snapshots').waitFor();
+      await expectReachable('.app', `${size} empty group`);
     });
   }
 });

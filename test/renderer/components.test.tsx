@@ -9,7 +9,7 @@ import { ErrorNote } from '../../renderer/src/components/ErrorNote.js';
 import { FolderBrowser } from '../../renderer/src/components/FolderBrowser.js';
 import { JobCard } from '../../renderer/src/components/JobCard.js';
 import { RestoreDialog } from '../../renderer/src/components/RestoreDialog.js';
-import { createAppStore, type AppStore } from '../../renderer/src/state/app-store.js';
+import { connectEvents, createAppStore, type AppStore } from '../../renderer/src/state/app-store.js';
 import { AppStoreContext } from '../../renderer/src/state/use-app.js';
 import { fail, FakeTransport } from '../support/fake-transport.js';
 
@@ -78,6 +78,22 @@ describe('JobCard', () => {
     expect(list.textContent).toContain('…and 25 more (see the log)');
     expect(list.textContent).toContain('What to do: Back up /home/ann/docs (host/docs) again');
     expect(screen.queryByText('Done')).toBeNull();
+  });
+
+  it('names each phase in words, in the status line and on a bar that has no percentage yet', () => {
+    const { rerender } = render(<JobCard job={job({ progress: { phase: 'backing-up', bytesDone: 1, bytesTotal: 4 } })} onCancel={() => {}} />);
+    expect(screen.getByText('Running · backing up')).toBeTruthy();
+    rerender(<JobCard job={job({ progress: { phase: 'scanning' } })} onCancel={() => {}} />);
+    expect(screen.getByText('Running · scanning')).toBeTruthy();
+    expect(screen.getByRole('progressbar').getAttribute('aria-valuetext')).toBe('scanning');
+    rerender(<JobCard job={job({ progress: { phase: 'finishing' } })} onCancel={() => {}} />);
+    expect(screen.getByRole('progressbar').getAttribute('aria-valuetext')).toBe('finishing');
+    rerender(<JobCard job={job({ progress: { phase: 'restoring 1 of 3' } })} onCancel={() => {}} />);
+    expect(screen.getByText('Running · restoring 1 of 3')).toBeTruthy();
+    rerender(<JobCard job={job({ kind: 'gc', title: 'GC', progress: { phase: 'mark', indexFilesTotal: 2, prefixesTotal: 65536 } })} onCancel={() => {}} />);
+    expect(screen.getByText('Running · marking chunks in use')).toBeTruthy();
+    rerender(<JobCard job={job({ kind: 'gc', title: 'GC', progress: { phase: 'sweep', indexFilesTotal: 2, prefixesTotal: 65536 } })} onCancel={() => {}} />);
+    expect(screen.getByText('Running · removing unused chunks')).toBeTruthy();
   });
 
   it('shows GC as two phases with their own bars, then the result', () => {
@@ -183,6 +199,148 @@ describe('the app', () => {
     await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Start backup' })); });
     await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Back up into host/project anyway' })); });
     expect(host.called('startJob')).toEqual([{ kind: 'backup', store: STORE.path, source: '/home/ann/other/project', id: 'project', excludes: [], allowOtherSource: true }]);
+  });
+});
+
+describe('deleting a group', () => {
+  const snap = (time: number, prot = false) => ({ type: 'host' as const, id: 'docs', time, path: `host/docs/${time}`, finished: true, protected: prot, kind: 'folder' as const, archives: [] });
+
+  it('marks an empty group (a cancelled first backup) and offers to delete it', async () => {
+    host.answers.listGroups = () => [
+      { type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 1, notes: '', lastBackup: 100 },
+      { type: 'host', id: 'photos', path: 'host/photos', snapshotCount: 0, notes: '' },
+    ];
+    host.answers.listSnapshots = ({ group }: { group: { id: string } }) => (group.id === 'docs' ? [snap(100)] : []);
+    await store.getState().openStore(STORE.path);
+    wrap(<App />);
+    const empty = screen.getByRole('option', { name: /photos/ });
+    expect(empty.textContent).toContain('empty: no snapshots');
+    expect(empty.className).toContain('empty');
+    await act(async () => { fireEvent.click(empty); });
+    const pane = screen.getByRole('region', { name: 'Snapshots of host/photos' });
+    expect(within(pane).getByText(/This group has no snapshots/).textContent).toContain('a first backup that was cancelled or failed');
+    fireEvent.click(within(pane).getAllByRole('button', { name: 'Delete group…' })[0]!);
+    const dialog = screen.getByRole('dialog', { name: 'Delete group host/photos?' });
+    expect(dialog.textContent).toContain('host/photos has no snapshots; deleting it removes the empty group.');
+    host.answers.startJob = () => job({ kind: 'delete-group', title: 'Delete group host/photos' });
+    await act(async () => { fireEvent.click(within(dialog).getByRole('button', { name: 'Delete group' })); });
+    expect(host.called('startJob')).toEqual([{ kind: 'delete-group', store: STORE.path, group: { type: 'host', id: 'photos' } }]);
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('says how many snapshots go and that protected ones stay, with "Keep it" first', async () => {
+    host.answers.listGroups = () => [{ type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 4, notes: '', lastBackup: 400 }];
+    host.answers.listSnapshots = () => [snap(100, true), snap(200), snap(300), snap(400)];
+    await store.getState().openStore(STORE.path);
+    wrap(<App />);
+    fireEvent.click(screen.getByRole('button', { name: 'Delete group…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Delete group host/docs?' });
+    expect(dialog.textContent).toContain('3 snapshots of host/docs are removed now; 1 protected snapshot stays, and the group with it.');
+    expect(dialog.textContent).toContain('garbage collection');
+    const buttons = within(dialog).getAllByRole('button').filter((b) => !b.classList.contains('modal-close'));
+    expect(buttons.map((b) => b.textContent)).toEqual(['Keep it', 'Delete group']);
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Keep it' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(host.called('startJob')).toEqual([]);
+  });
+
+  it('says "1 snapshot … is removed now, and the group with it"', async () => {
+    host.answers.listGroups = () => [{ type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 1, notes: '', lastBackup: 100 }];
+    host.answers.listSnapshots = () => [snap(100)];
+    await store.getState().openStore(STORE.path);
+    wrap(<App />);
+    fireEvent.click(screen.getByRole('button', { name: 'Delete group…' }));
+    expect(screen.getByRole('dialog').textContent).toContain('1 snapshot of host/docs is removed now, and the group with it.');
+  });
+});
+
+describe('sizes with their meaning', () => {
+  it('explains New and Deduplicated in the table, and shows the chunks the store holds on disk', async () => {
+    host.answers.listGroups = () => [{ type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 1, notes: '' }];
+    host.answers.listSnapshots = () => [{ type: 'host', id: 'docs', time: 100, path: 'host/docs/1970-01-01T00:01:40Z', finished: true, protected: false, kind: 'folder', archives: [], newBytes: 2048, dedupBytes: 1024 }];
+    host.answers.storeUsage = () => ({ chunks: 1234, bytes: 5 * 1024 * 1024 * 1024 });
+    await store.getState().openStore(STORE.path);
+    wrap(<App />);
+    const head = (name: string) => screen.getByRole('columnheader', { name });
+    expect(head('New').getAttribute('title')).toBe('Bytes this backup added to the store, compressed');
+    expect(head('Deduplicated').getAttribute('title')).toMatch(/^Bytes the store had already/);
+    const legend = screen.getByLabelText('What the sizes mean');
+    expect(legend.textContent).toContain('New: bytes this backup added to the store, compressed.');
+    expect(legend.textContent).toContain('Deduplicated: bytes the store had already (shared chunks, unchanged files), not written again.');
+    expect(screen.getByLabelText('Datastore size').textContent).toBe('Store size: 5.00 GiB in 1,234 chunks on disk');
+    expect(host.called('storeUsage')).toEqual([{ store: STORE.path }]);
+  });
+});
+
+describe('a store that went missing while open', () => {
+  const docs = { type: 'host' as const, id: 'docs', path: 'host/docs', snapshotCount: 0, notes: '' };
+
+  it('says it is missing (not that a store should be made there), disables GC, Verify and Back up, and recovers on Try again', async () => {
+    host.answers.listGroups = () => [docs];
+    host.answers.listSnapshots = () => [];
+    await store.getState().openStore(STORE.path);
+    connectEvents(store);
+    wrap(<App />);
+    // The drive is unplugged: the host's poll announces a change, and every read now finds no store.
+    const gone = () => fail('STORE_MISSING', `no Cairn datastore at ${STORE.path} (cairn.json not found)`);
+    host.answers.listGroups = gone;
+    host.answers.listSnapshots = gone;
+    host.answers.openStore = gone;
+    await act(async () => { host.push('store.changed', { store: STORE.path }); });
+
+    const alert = screen.getByRole('alert', { name: 'Datastore missing' });
+    expect(alert.textContent).toContain(`The datastore ${STORE.path} is missing`);
+    expect(alert.textContent).toMatch(/drive .*unplugged.*moved or deleted/);
+    expect(document.body.textContent).not.toMatch(/create a new datastore there/i);
+    expect(screen.getAllByRole('alert')).toHaveLength(1); // the panes do not each repeat it
+    // Unknown while it is gone: not "counting…", not "no GC has run".
+    expect(screen.queryByLabelText('Datastore size')).toBeNull();
+    expect(screen.queryByLabelText('Last garbage collection')).toBeNull();
+    for (const name of ['Run garbage collection', 'Verify all snapshots', 'Back up a folder…', 'Back up a disk image…', 'Verify group', 'Prune…']) {
+      expect((screen.getByRole('button', { name }) as HTMLButtonElement).disabled, name).toBe(true);
+    }
+    await act(async () => { fireEvent.click(within(alert).getByRole('button', { name: 'Try again' })); });
+    expect(screen.getByRole('alert', { name: 'Datastore missing' })).toBeTruthy();
+
+    // Plugged in again.
+    host.answers.openStore = () => STORE;
+    host.answers.listGroups = () => [docs];
+    host.answers.listSnapshots = () => [];
+    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Try again' })); });
+    expect(screen.queryByRole('alert', { name: 'Datastore missing' })).toBeNull();
+    expect((screen.getByRole('button', { name: 'Run garbage collection' }) as HTMLButtonElement).disabled).toBe(false);
+    expect((screen.getByRole('button', { name: 'Back up a folder…' }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it('offers to choose another store', async () => {
+    await store.getState().openStore(STORE.path);
+    host.answers.listGroups = () => fail('STORE_MISSING', 'no Cairn datastore');
+    await store.getState().refreshGroups();
+    wrap(<App />);
+    fireEvent.click(screen.getByRole('button', { name: 'Choose another datastore' }));
+    expect(screen.getByRole('heading', { name: 'Open a datastore' })).toBeTruthy();
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+});
+
+describe('backing up a disk image', () => {
+  it('takes the id from the file name, asks about another image in the group, and starts an image backup', async () => {
+    await store.getState().openStore(STORE.path);
+    wrap(<App />);
+    fireEvent.click(screen.getByRole('button', { name: 'Back up a disk image…' }));
+    const dialog = screen.getByRole('dialog', { name: 'Back up a disk image' });
+    expect(dialog.textContent).toContain('Taken from the file\'s name');
+    fireEvent.change(within(dialog).getByLabelText('Disk image file'), { target: { value: '/home/ann/vm/disk.qcow2' } });
+    expect((within(dialog).getByLabelText('Backup group id') as HTMLInputElement).value).toBe('disk');
+    host.answers.checkBackupSource = () => ({ matches: false, recorded: '/home/ann/old/disk.qcow2', suggestedId: 'vm-disk' });
+    host.answers.startJob = () => job({ kind: 'backup-image' });
+    await act(async () => { fireEvent.click(within(dialog).getByRole('button', { name: 'Start image backup' })); });
+    expect(host.called('checkBackupSource')).toEqual([{ store: STORE.path, source: '/home/ann/vm/disk.qcow2', id: 'disk', kind: 'image' }]);
+    expect(within(dialog).getByRole('alert').textContent).toContain('host/disk already holds backups of /home/ann/old/disk.qcow2.');
+    expect(within(dialog).getByRole('alert').textContent).toContain('would mix two images in one group');
+    await act(async () => { fireEvent.click(within(dialog).getByRole('button', { name: 'Back up into host/disk anyway' })); });
+    expect(host.called('startJob')).toEqual([{ kind: 'backup-image', store: STORE.path, source: '/home/ann/vm/disk.qcow2', id: 'disk', allowOtherSource: true }]);
+    expect(screen.queryByRole('dialog')).toBeNull();
   });
 });
 

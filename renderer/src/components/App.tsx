@@ -5,9 +5,11 @@ import { ConnectionBanner } from './ConnectionBanner.js';
 import { ErrorNote } from './ErrorNote.js';
 import { FolderBrowser } from './FolderBrowser.js';
 import { GroupsList } from './GroupsList.js';
+import { ImageBackupDialog } from './ImageBackupDialog.js';
 import { SnapshotBrowser } from './SnapshotBrowser.js';
 import { SnapshotsTable } from './SnapshotsTable.js';
 import { StoreBar } from './StoreBar.js';
+import { StoreMissing } from './StoreMissing.js';
 import { StorePicker } from './StorePicker.js';
 import { TasksPanel } from './TasksPanel.js';
 import { formatBytes } from '../format.js';
@@ -57,6 +59,7 @@ export function App() {
       <div className="app-body">
         {!store ? <StorePicker /> : (
           <main className="store-view" aria-label="Datastore">
+            <StoreMissing />
             <StoreBar />
             <div className="store-panes">
               <GroupsList />
@@ -67,7 +70,8 @@ export function App() {
         <TasksPanel />
       </div>
       {dragging && <div className="drop-hint" aria-hidden="true">Drop a folder to back it up</div>}
-      {backupDraft && <BackupDialog key={`${backupDraft.source}|${backupDraft.droppedName ?? ''}`} />}
+      {backupDraft?.kind === 'folder' && <BackupDialog key={`${backupDraft.source}|${backupDraft.droppedName ?? ''}`} />}
+      {backupDraft?.kind === 'image' && <ImageBackupDialog />}
       <FolderBrowser />
     </div>
   );

@@ -1,12 +1,13 @@
 import { useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
-import type { ExcludePreviewResult, SourceCheck } from '../../../contract/model.js';
+import type { ExcludePreviewResult } from '../../../contract/model.js';
 import { errorInfo } from '../api/client.js';
 import { baseName, formatBytes, formatCount, toBackupId } from '../format.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
 import { PathField } from './PathField.js';
+import { SourceMismatchNote, useSourceConfirmation } from './SourceCheck.js';
 
 /** Back up a folder: its path (from a drop, typed or picked), the group id, and excludes with a preview. */
 export function BackupDialog() {
@@ -23,9 +24,8 @@ export function BackupDialog() {
   const [preview, setPreview] = useState<ExcludePreviewResult>();
   const [previewError, setPreviewError] = useState<AppErrorInfo>();
   const [previewing, setPreviewing] = useState(false);
-  // Set when the group records another folder: the backup waits for the user's choice.
-  const [mismatch, setMismatch] = useState<SourceCheck & { id: string; source: string }>();
-  const [submitError, setSubmitError] = useState<AppErrorInfo>();
+  const sourceCheck = useSourceConfirmation('folder');
+  const mismatch = sourceCheck.pending(id, source);
 
   if (!draft || !store) return null;
   const patterns = excludes.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
@@ -48,21 +48,9 @@ export function BackupDialog() {
     <Modal title="Back up a folder" onClose={close} wide>
       <form onSubmit={async (e) => {
         e.preventDefault();
-        const confirmed = mismatch !== undefined && mismatch.id === id && mismatch.source === source;
-        if (!confirmed) {
-          try {
-            const check = await client.checkBackupSource({ store, source, id });
-            setSubmitError(undefined);
-            if (!check.matches) {
-              setMismatch({ ...check, id, source });
-              return;
-            }
-          } catch (err) {
-            setSubmitError(errorInfo(err));
-            return;
-          }
-        }
-        const job = await startJob({ kind: 'backup', store, source, id, excludes: patterns, allowOtherSource: confirmed || undefined });
+        const go = await sourceCheck.mayStart(store, source, id);
+        if (!go) return;
+        const job = await startJob({ kind: 'backup', store, source, id, excludes: patterns, ...go });
         if (job) close();
       }}>
         {draft.droppedName && !draft.source && !canDropPaths && (
@@ -72,7 +60,7 @@ export function BackupDialog() {
         <div className="field">
           <label htmlFor="backup-id">Backup group id</label>
           <input id="backup-id" type="text" value={id} onChange={(e) => setTypedId(e.target.value)} spellCheck={false} />
-          <span className="muted small">{existing ? `Adds a snapshot to host/${id}; unchanged files are not read again.` : `Creates the group host/${id}.`}</span>
+          <span className="muted small">{id === '' ? `Taken from the folder's name; letters, digits, “_”, “.” and “-”.` : existing ? `Adds a snapshot to host/${id}; unchanged files are not read again.` : `Creates the group host/${id}.`}</span>
         </div>
         <div className="field">
           <label htmlFor="backup-excludes">Exclude (one .gitignore pattern per line)</label>
@@ -96,31 +84,16 @@ export function BackupDialog() {
             )}
           </div>
         )}
-        {mismatch && mismatch.id === id && mismatch.source === source
-          ? <SourceMismatchNote check={mismatch} id={id} chooseId={(other) => { setTypedId(other); setMismatch(undefined); }} />
-          : <ErrorNote error={submitError ?? jobError} />}
+        {mismatch
+          ? <SourceMismatchNote check={mismatch} id={id} what="folder" chooseId={(other) => { setTypedId(other); sourceCheck.clear(); }} />
+          : <ErrorNote error={sourceCheck.error ?? jobError} />}
         <footer className="modal-footer">
           <button type="button" onClick={close}>Cancel</button>
           <button type="submit" className="primary" disabled={source.trim() === '' || id === ''}>
-            {mismatch && mismatch.id === id && mismatch.source === source ? `Back up into host/${id} anyway` : 'Start backup'}
+            {mismatch ? `Back up into host/${id} anyway` : 'Start backup'}
           </button>
         </footer>
       </form>
     </Modal>
-  );
-}
-
-/** Another folder of the same name would share a group: say what the group holds, offer one of its own. */
-function SourceMismatchNote({ check, id, chooseId }: { check: SourceCheck; id: string; chooseId(id: string): void }) {
-  return (
-    <div className="error-note" role="alert">
-      <p><strong>host/{id} already holds backups of {check.recorded ?? 'another folder'}.</strong> Backing up this folder
-        there would mix two folders in one group, and pruning would treat them as one: a keep-last rule could delete
-        the other folder&apos;s only backup.</p>
-      {check.suggestedId && (
-        <button type="button" className="primary" onClick={() => chooseId(check.suggestedId!)}>Use a group of its own: host/{check.suggestedId}</button>
-      )}
-      <p className="muted small">If it is the same folder, moved or renamed, “Back up into host/{id} anyway” makes the group record the new place.</p>
-    </div>
   );
 }

@@ -1,7 +1,8 @@
 import type { AppErrorInfo } from '../../../contract/errors.js';
 
 const HINTS: Partial<Record<AppErrorInfo['code'], string>> = {
-  STORE_MISSING: 'Check the path, or create a new datastore there.',
+  // Never "create one there": the path of an unplugged drive is an empty mount point on the system disk.
+  STORE_MISSING: 'Check the path: is the drive plugged in, or was the folder moved?',
   STORE_LOCKED: 'Another job or program is using this. Wait for it to finish, then try again.',
   PATH_NOT_ALLOWED: 'Choose a folder inside your home folder or on removable media.',
   INVALID_NAME: 'Use letters, digits, "_", "." and "-".',

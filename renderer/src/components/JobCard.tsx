@@ -1,6 +1,7 @@
 import { memo, useState } from 'react';
 import type { JobState } from '../../../contract/jobs.js';
 import { formatBytes, formatCount, formatDuration, formatRate, plural } from '../format.js';
+import { phaseText } from '../job-phase.js';
 
 /** The fraction done of a job, from bytes where it has them, else from its counter; undefined while unknown. */
 export function jobFraction(job: JobState): number | undefined {
@@ -91,14 +92,14 @@ export const JobCard = memo(function JobCard({ job, onCancel }: { job: JobState;
     <article className={`job-card ${job.status}`} aria-label={job.title} data-job-kind={job.kind} data-status={job.status}>
       <header>
         <strong>{job.title}</strong>
-        <span className={`status ${job.status}`}>{STATUS_TEXT[job.status]}{job.status === 'running' ? ` · ${p.phase}` : ''}</span>
+        <span className={`status ${job.status}`}>{STATUS_TEXT[job.status]}{job.status === 'running' ? ` · ${phaseText(p.phase)}` : ''}</span>
       </header>
       {job.kind === 'gc' && job.status !== 'failed' && <GcPhases job={job} />}
       {job.kind === 'gc' && job.status === 'done' && <GcResult job={job} />}
       {job.status === 'running' && (
         <>
           {job.kind !== 'gc' && <div className="progress" role="progressbar" aria-label={`${job.title} progress`} aria-valuemin={0} aria-valuemax={100}
-            aria-valuenow={percent} aria-valuetext={percent === undefined ? p.phase : `${percent}%`}>
+            aria-valuenow={percent} aria-valuetext={percent === undefined ? phaseText(p.phase) : `${percent}%`}>
             <div className="progress-fill" style={{ width: `${percent ?? 0}%` }} />
           </div>}
           <div className="job-counters">

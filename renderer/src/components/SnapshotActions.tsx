@@ -1,28 +1,35 @@
 import { useState } from 'react';
 import type { SnapshotRow } from '../../../contract/model.js';
+import { errorInfo } from '../api/client.js';
 import { formatTime } from '../format.js';
 import { useApp } from '../state/use-app.js';
+import { ErrorNote } from './ErrorNote.js';
+import { ImageRestoreDialog, imageArchives } from './ImageRestoreDialog.js';
 import { Modal } from './Modal.js';
 
-/** What can be done with the snapshot chosen in the table: browse, verify, notes, forget. */
+type Dialog = 'notes' | 'forget' | 'restore-image';
+
+/** What can be done with the snapshot chosen in the table: browse (a folder) or restore (an image), verify, notes, forget. */
 export function SnapshotActions({ row }: { row: SnapshotRow | undefined }) {
   const store = useApp((s) => s.store!.path);
-  const browse = useApp((s) => s.browse);
   const startJob = useApp((s) => s.startJob);
   const setSnapshotNotes = useApp((s) => s.setSnapshotNotes);
   const forgetSnapshot = useApp((s) => s.forgetSnapshot);
-  const [dialog, setDialog] = useState<'notes' | 'forget'>();
+  const missing = useApp((s) => s.storeMissing !== undefined);
+  const [dialog, setDialog] = useState<Dialog>();
   const [notes, setNotes] = useState('');
   if (!row) return <div className="toolbar muted small">Choose a snapshot in the table to act on it.</div>;
   const ref = { type: row.type, id: row.id, time: row.time };
   return (
     <div className="toolbar" role="toolbar" aria-label="Snapshot actions">
       <span className="small">Snapshot {formatTime(row.time)}:</span>
-      <button type="button" disabled={!row.finished || row.kind !== 'folder'} onClick={() => browse(row.path)}>Browse</button>
-      <button type="button" disabled={!row.finished} onClick={() => void startJob({ kind: 'verify', store, snapshot: ref })}>Verify</button>
+      {row.kind === 'image' ? <ImageActions row={row} restore={() => setDialog('restore-image')} /> : <BrowseAction row={row} />}
+      <button type="button" disabled={!row.finished || missing} onClick={() => void startJob({ kind: 'verify', store, snapshot: ref })}>Verify</button>
       <button type="button" disabled={!row.finished} onClick={() => { setNotes(row.notes ?? ''); setDialog('notes'); }}>Notes…</button>
       <button type="button" className="danger" disabled={row.protected} title={row.protected ? 'Protected snapshots cannot be forgotten' : undefined}
         onClick={() => setDialog('forget')}>Forget…</button>
+      {row.kind === 'image' && <span className="muted small" id="image-hint">A disk image has no files to browse: restore it to a file.</span>}
+      {dialog === 'restore-image' && <ImageRestoreDialog row={row} onClose={() => setDialog(undefined)} />}
       {dialog === 'notes' && (
         <Modal title={`Notes for ${row.path}`} onClose={() => setDialog(undefined)}>
           <form onSubmit={async (e) => { e.preventDefault(); if (await setSnapshotNotes(row, notes)) setDialog(undefined); }}>
@@ -47,5 +54,38 @@ export function SnapshotActions({ row }: { row: SnapshotRow | undefined }) {
         </Modal>
       )}
     </div>
+  );
+}
+
+/** A folder snapshot opens in the browser; one Cairn cannot read as a folder says why it cannot. */
+function BrowseAction({ row }: { row: SnapshotRow }) {
+  const browse = useApp((s) => s.browse);
+  const why = !row.finished ? 'An unfinished snapshot cannot be browsed' : row.kind !== 'folder' ? 'This snapshot has no folder archive to browse' : undefined;
+  return <button type="button" disabled={why !== undefined} title={why} onClick={() => browse(row.path)}>Browse</button>;
+}
+
+/** An image has no files: it is restored (or, with a native save dialog, saved) to one file. */
+function ImageActions({ row, restore }: { row: SnapshotRow; restore: () => void }) {
+  const store = useApp((s) => s.store!.path);
+  const client = useApp((s) => s.client);
+  const applyJob = useApp((s) => s.applyJob);
+  const nativeDialogs = useApp((s) => s.info?.nativeDialogs ?? false);
+  const [error, setError] = useState<ReturnType<typeof errorInfo>>();
+  const archives = imageArchives(row);
+  const saveAs = async () => {
+    try {
+      const job = await client.saveImage({ store, snapshot: { type: row.type, id: row.id, time: row.time }, ...(archives.length > 1 ? { archive: archives[0] } : {}) });
+      if (job) applyJob(job);
+      setError(undefined);
+    } catch (err) {
+      setError(errorInfo(err));
+    }
+  };
+  return (
+    <>
+      <button type="button" className="primary" disabled={!row.finished} aria-describedby="image-hint" onClick={restore}>Restore image…</button>
+      {nativeDialogs && <button type="button" disabled={!row.finished} aria-describedby="image-hint" onClick={() => void saveAs()}>Save image as…</button>}
+      <ErrorNote error={error} onDismiss={() => setError(undefined)} />
+    </>
   );
 }

@@ -3,6 +3,7 @@ import { memo, useCallback, useMemo, useRef, useState } from 'react';
 import type { SnapshotRow } from '../../../contract/model.js';
 import { formatBytes, formatCount, formatTime, plural } from '../format.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
+import { DeleteGroupDialog } from './DeleteGroupDialog.js';
 import { ErrorNote } from './ErrorNote.js';
 import { GroupNotes } from './GroupNotes.js';
 import { movedIndex } from './list-keys.js';
@@ -12,7 +13,13 @@ import { SnapshotActions } from './SnapshotActions.js';
 const ROW_HEIGHT = 36;
 /** The header row scrolls sideways with the rows (it is inside their scroll box) and stays on top (sticky). */
 const HEAD_HEIGHT = ROW_HEIGHT;
-const COLUMNS = ['Time', 'Size', 'Files', 'New', 'Deduplicated', 'Verify', 'Protected', 'Notes'];
+/** What the size columns count, as their tooltips and the legend under the table say. */
+const NEW_MEANS = 'Bytes this backup added to the store, compressed';
+const DEDUP_MEANS = 'Bytes the store had already (shared chunks, unchanged files), not written again';
+const COLUMNS: [string, string?][] = [
+  ['Time'], ['Size', 'The content backed up: the files of a folder, or the whole image'], ['Files'], ['New', NEW_MEANS], ['Deduplicated', DEDUP_MEANS],
+  ['Verify'], ['Protected'], ['Notes'],
+];
 
 /** The selected group's snapshots, newest first. Virtualized: 10,000 rows cost what 30 do. */
 export function SnapshotsTable() {
@@ -20,8 +27,8 @@ export function SnapshotsTable() {
     snapshots: s.snapshots, error: s.snapshotsError, loading: s.snapshotsLoading, group: s.selectedGroup, browse: s.browse,
     setProtected: s.setProtected, store: s.store!.path, startJob: s.startJob, selected: s.selectedSnapshot, selectSnapshot: s.selectSnapshot,
   }));
-  const [pruning, setPruning] = useState(false);
-  const groupRow = useApp((s) => s.groups.find((g) => g.path === s.selectedGroup));
+  const [dialog, setDialog] = useState<'prune' | 'delete'>();
+  const groupRow = useApp((s) => (s.storeMissing ? undefined : s.groups.find((g) => g.path === s.selectedGroup)));
   const rows = useMemo(() => [...snapshots].reverse(), [snapshots]);
   const scrollRef = useRef<HTMLDivElement>(null);
   const selectedIndex = rows.findIndex((r) => r.path === selected);
@@ -48,18 +55,24 @@ export function SnapshotsTable() {
         <h2 id="snapshots-title">Snapshots of {group}</h2>
         <span className="muted">{loading ? 'loading…' : plural(rows.length, 'snapshot')}</span>
         <span className="grow" />
-        <button type="button" disabled={!groupRow} onClick={() => setPruning(true)}>Prune…</button>
+        <button type="button" disabled={!groupRow} onClick={() => setDialog('prune')}>Prune…</button>
         <button type="button" disabled={!groupRow}
           onClick={() => groupRow && void startJob({ kind: 'verify', store, group: { type: groupRow.type, id: groupRow.id } })}>Verify group</button>
+        <button type="button" className="danger" disabled={!groupRow} onClick={() => setDialog('delete')}>Delete group…</button>
       </div>
       {groupRow && <GroupNotes group={groupRow} />}
+      {groupRow?.snapshotCount === 0 && (
+        <p className="note">This group has no snapshots: a first backup that was cancelled or failed leaves one behind.{' '}
+          <button type="button" className="danger" onClick={() => setDialog('delete')}>Delete group…</button></p>
+      )}
       <SnapshotActions row={rows[selectedIndex]} />
       <ErrorNote error={error} />
-      {pruning && groupRow && <PruneDialog group={groupRow} onClose={() => setPruning(false)} />}
+      {dialog === 'prune' && groupRow && <PruneDialog group={groupRow} onClose={() => setDialog(undefined)} />}
+      {dialog === 'delete' && groupRow && <DeleteGroupDialog group={groupRow} onClose={() => setDialog(undefined)} />}
       <div role="grid" aria-label={`Snapshots of ${group}`} aria-rowcount={rows.length + 1} className="grid snapshot-grid">
         <div ref={scrollRef} className="grid-body" data-testid="snapshot-scroll">
           <div role="row" aria-rowindex={1} className="grid-row grid-head">
-            {COLUMNS.map((c, i) => <span key={i} role="columnheader">{c}</span>)}
+            {COLUMNS.map(([name, means]) => <span key={name} role="columnheader" title={means} className={means ? 'explained' : undefined}>{name}</span>)}
           </div>
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
             {virtualizer.getVirtualItems().map((item) => (
@@ -69,6 +82,7 @@ export function SnapshotsTable() {
           </div>
         </div>
       </div>
+      <p className="muted small legend" aria-label="What the sizes mean">New: {NEW_MEANS.toLowerCase()}. Deduplicated: {DEDUP_MEANS.toLowerCase()}.</p>
     </section>
   );
 }

@@ -1,14 +1,23 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { JobSpec, JobState } from '../../../contract/jobs.js';
-import type { AppInfo, GcSummary, GroupRef, GroupRow, SnapshotRow, StoreSummary } from '../../../contract/model.js';
+import type { AppInfo, GcSummary, GroupRef, GroupRow, SnapshotRow, StoreSummary, StoreUsage } from '../../../contract/model.js';
 import { errorInfo, type CairnClient } from '../api/client.js';
 
-/** A question to the user that resolves with a folder, asked by the in-app folder browser (browser mode). */
+/** A question to the user that resolves with a folder (or a file), asked by the in-app folder browser (browser mode). */
 export interface FolderRequest {
   title: string;
   startPath?: string;
+  /** 'file': the browser lists files too and answers with the one chosen (a disk image to back up). */
+  mode: 'folder' | 'file';
   resolve(path: string | null): void;
+}
+
+/** The backup dialog's start: a folder (from a drop or the button) or a disk image. */
+export interface BackupDraft {
+  kind: 'folder' | 'image';
+  source: string;
+  droppedName?: string;
 }
 
 export interface AppState {
@@ -19,8 +28,17 @@ export interface AppState {
   recent: string[];
   store?: StoreSummary;
   storeError?: AppErrorInfo;
+  /**
+   * Set when the open store is gone (STORE_MISSING: an unplugged drive, a moved or deleted folder). The whole
+   * view says so once, instead of each pane showing its own error; cleared when it answers again.
+   */
+  storeMissing?: AppErrorInfo;
   /** The last garbage collection's result, if the store has had one. */
   gcStatus?: GcSummary;
+  /** The chunks the store holds on disk, as last counted (a scan: it arrives after the store opened). */
+  storeUsage?: StoreUsage;
+  /** A count of the chunks runs now (the shown size may be behind). */
+  storeUsageCounting: boolean;
 
   groups: GroupRow[];
   groupsError?: AppErrorInfo;
@@ -42,13 +60,15 @@ export interface AppState {
   jobOrder: string[];
   jobError?: AppErrorInfo;
 
-  /** The backup dialog, opened by a drop or the button. */
-  backupDraft?: { source: string; droppedName?: string };
+  /** The backup dialog, opened by a drop or a button. */
+  backupDraft?: BackupDraft;
   folderRequest?: FolderRequest;
 
   init(): Promise<void>;
   openStore(path: string): Promise<boolean>;
   closeStore(): void;
+  /** Asks for the missing store again (the drive plugged back in). */
+  retryStore(): Promise<void>;
   forgetRecent(path: string): Promise<void>;
   refreshGroups(): Promise<void>;
   selectGroup(path: string | undefined): Promise<void>;
@@ -64,11 +84,15 @@ export interface AppState {
   setSnapshotNotes(row: SnapshotRow, notes: string): Promise<boolean>;
   forgetSnapshot(row: SnapshotRow): Promise<boolean>;
   refreshGcStatus(): Promise<void>;
+  /** Counts the chunks on disk again; while a count runs, one more follows it (never several queued). */
+  refreshUsage(): Promise<void>;
   openBackupDialog(source?: string, droppedName?: string): void;
+  openImageBackupDialog(): void;
   /** A folder was dropped before any store was open: say what to do first. */
   noStoreForDrop(droppedName: string): void;
   closeBackupDialog(): void;
   pickFolder(title: string, startPath?: string): Promise<string | null>;
+  pickFile(title: string, startPath?: string): Promise<string | null>;
   clearJobError(): void;
   /** After a break in the event stream: jobs, groups and snapshots as the host has them now. */
   resync(): Promise<void>;
@@ -82,6 +106,12 @@ function stillListed(state: Pick<AppState, 'selectedSnapshot' | 'browsing'>, sna
   return { selectedSnapshot: listed(state.selectedSnapshot), browsing: listed(state.browsing) };
 }
 
+/** A pane's error, unless it says the open store is gone: that is the whole view's state, not the pane's. */
+function paneError(key: 'groupsError' | 'snapshotsError', err: unknown): Partial<AppState> {
+  const info = errorInfo(err);
+  return info.code === 'STORE_MISSING' ? { storeMissing: info } : { [key]: info };
+}
+
 function groupRef(path: string): GroupRef {
   const [type, id] = path.split('/') as [GroupRef['type'], string];
   return { type, id };
@@ -91,13 +121,34 @@ function groupRef(path: string): GroupRef {
  * The renderer's state: one zustand store per window, its actions calling the host through the client. Big
  * lists (folder trees, diffs) stay in their views; the store keeps what several views share.
  */
+type SetState = StoreApi<AppState>['setState'];
+
+/** Asks for a folder or a file: with the native dialog where the host has one (Electron), else the in-app browser. */
+async function pickPath(get: () => AppState, set: SetState, mode: FolderRequest['mode'], title: string, startPath?: string): Promise<string | null> {
+  const { client, info } = get();
+  if (info?.nativeDialogs) {
+    try {
+      const defaultPath = startPath || undefined;
+      return await (mode === 'file' ? client.pickFile({ title, defaultPath }) : client.pickFolder({ title, defaultPath }));
+    } catch (err) {
+      set({ jobError: errorInfo(err) });
+      return null;
+    }
+  }
+  return new Promise((resolve) => {
+    set({ folderRequest: { title, startPath, mode, resolve: (path) => { set({ folderRequest: undefined }); resolve(path); } } });
+  });
+}
+
 export function createAppStore(client: CairnClient): AppStore {
+  const usageScan = { running: false, again: false };
   return createStore<AppState>()((set, get) => ({
     client,
     recent: [],
     groups: [],
     snapshots: [],
     snapshotsLoading: false,
+    storeUsageCounting: false,
     jobs: {},
     jobOrder: [],
 
@@ -115,7 +166,8 @@ export function createAppStore(client: CairnClient): AppStore {
       set({ storeError: undefined });
       try {
         const store = await client.openStore({ path });
-        set({ store, groups: [], selectedGroup: undefined, snapshots: [], selectedSnapshot: undefined, browsing: undefined, gcStatus: undefined, recent: await client.recentStores({}) });
+        set({ store, storeMissing: undefined, groups: [], selectedGroup: undefined, snapshots: [], selectedSnapshot: undefined, browsing: undefined, gcStatus: undefined, storeUsage: undefined, recent: await client.recentStores({}) });
+        void get().refreshUsage();
         await Promise.all([get().refreshGroups(), get().refreshGcStatus()]);
         return true;
       } catch (err) {
@@ -125,7 +177,19 @@ export function createAppStore(client: CairnClient): AppStore {
     },
 
     closeStore() {
-      set({ store: undefined, groups: [], selectedGroup: undefined, snapshots: [], selectedSnapshot: undefined, browsing: undefined });
+      set({ store: undefined, storeMissing: undefined, groups: [], selectedGroup: undefined, snapshots: [], selectedSnapshot: undefined, browsing: undefined });
+    },
+
+    async retryStore() {
+      const store = get().store;
+      if (!store) return;
+      try {
+        set({ store: await client.openStore({ path: store.path }), storeMissing: undefined });
+      } catch (err) {
+        set({ storeMissing: errorInfo(err) });
+        return;
+      }
+      await get().onStoreChanged(store.path);
     },
 
     async forgetRecent(path) {
@@ -137,13 +201,13 @@ export function createAppStore(client: CairnClient): AppStore {
       if (!store) return;
       try {
         const groups = await client.listGroups({ store: store.path });
-        set({ groups, groupsError: undefined });
+        set({ groups, groupsError: undefined, storeMissing: undefined });
         const selected = get().selectedGroup;
         if (selected === undefined || !groups.some((g) => g.path === selected)) {
           await get().selectGroup(groups[0]?.path);
         }
       } catch (err) {
-        set({ groupsError: errorInfo(err) });
+        set(paneError('groupsError', err));
       }
     },
 
@@ -161,7 +225,7 @@ export function createAppStore(client: CairnClient): AppStore {
         // A late answer for a group no longer selected is dropped.
         if (get().selectedGroup === selectedGroup) set({ snapshots, ...stillListed(get(), snapshots), snapshotsError: undefined });
       } catch (err) {
-        set({ snapshotsError: errorInfo(err) });
+        set(paneError('snapshotsError', err));
       } finally {
         set({ snapshotsLoading: false });
       }
@@ -182,7 +246,10 @@ export function createAppStore(client: CairnClient): AppStore {
         get().applyJob(job);
         return job;
       } catch (err) {
-        set({ jobError: errorInfo(err) });
+        // Shown where the job was asked for (a dialog); a store gone from under the view is its state too.
+        const info = errorInfo(err);
+        const gone = info.code === 'STORE_MISSING' && spec.kind !== 'create-store' && spec.store === get().store?.path;
+        set({ jobError: info, ...(gone ? { storeMissing: info } : {}) });
         return undefined;
       }
     },
@@ -206,6 +273,7 @@ export function createAppStore(client: CairnClient): AppStore {
 
     async onStoreChanged(store) {
       if (get().store?.path !== store) return;
+      void get().refreshUsage();
       await Promise.all([get().refreshGroups(), get().refreshGcStatus()]);
       await get().refreshSnapshots();
     },
@@ -220,6 +288,31 @@ export function createAppStore(client: CairnClient): AppStore {
       }
     },
 
+    async refreshUsage() {
+      if (usageScan.running) {
+        usageScan.again = true;
+        return;
+      }
+      usageScan.running = true;
+      set({ storeUsageCounting: true });
+      try {
+        do {
+          usageScan.again = false;
+          const store = get().store;
+          if (!store) return;
+          try {
+            const usage = await client.storeUsage({ store: store.path });
+            if (get().store?.path === store.path) set({ storeUsage: usage });
+          } catch {
+            if (get().store?.path === store.path) set({ storeUsage: undefined }); // informative only; a missing store says so elsewhere
+          }
+        } while (usageScan.again);
+      } finally {
+        usageScan.running = false;
+        set({ storeUsageCounting: false });
+      }
+    },
+
     async setSnapshotNotes(row, notes) {
       const store = get().store;
       if (!store) return false;
@@ -228,7 +321,7 @@ export function createAppStore(client: CairnClient): AppStore {
         set({ snapshots: get().snapshots.map((s) => (s.path === updated.path ? updated : s)), snapshotsError: undefined });
         return true;
       } catch (err) {
-        set({ snapshotsError: errorInfo(err) });
+        set(paneError('snapshotsError', err));
         return false;
       }
     },
@@ -242,7 +335,7 @@ export function createAppStore(client: CairnClient): AppStore {
         set({ snapshots, ...stillListed(get(), snapshots), snapshotsError: undefined });
         return true;
       } catch (err) {
-        set({ snapshotsError: errorInfo(err) });
+        set(paneError('snapshotsError', err));
         return false;
       }
     },
@@ -258,7 +351,7 @@ export function createAppStore(client: CairnClient): AppStore {
         set({ snapshotsError: undefined });
       } catch (err) {
         replace(row);
-        set({ snapshotsError: errorInfo(err) });
+        set(paneError('snapshotsError', err));
       }
     },
 
@@ -269,12 +362,16 @@ export function createAppStore(client: CairnClient): AppStore {
         const updated = await client.setGroupNotes({ store: store.path, group: { type: group.type, id: group.id }, notes });
         set({ groups: get().groups.map((g) => (g.path === updated.path ? updated : g)), groupsError: undefined });
       } catch (err) {
-        set({ groupsError: errorInfo(err) });
+        set(paneError('groupsError', err));
       }
     },
 
     openBackupDialog(source = '', droppedName) {
-      set({ backupDraft: { source, droppedName } });
+      set({ backupDraft: { kind: 'folder', source, droppedName } });
+    },
+
+    openImageBackupDialog() {
+      set({ backupDraft: { kind: 'image', source: '' } });
     },
 
     noStoreForDrop(droppedName) {
@@ -286,17 +383,11 @@ export function createAppStore(client: CairnClient): AppStore {
     },
 
     async pickFolder(title, startPath) {
-      if (get().info?.nativeDialogs) {
-        try {
-          return await client.pickFolder({ title, defaultPath: startPath || undefined });
-        } catch (err) {
-          set({ jobError: errorInfo(err) });
-          return null;
-        }
-      }
-      return new Promise((resolve) => {
-        set({ folderRequest: { title, startPath, resolve: (path) => { set({ folderRequest: undefined }); resolve(path); } } });
-      });
+      return pickPath(get, set, 'folder', title, startPath);
+    },
+
+    async pickFile(title, startPath) {
+      return pickPath(get, set, 'file', title, startPath);
     },
 
     clearJobError() {
