@@ -31,7 +31,10 @@ export interface Actions {
   'jobs.start': { req: JobSpec; res: JobState };
   'jobs.cancel': { req: { jobId: string }; res: JobState };
   'jobs.list': { req: Record<string, never>; res: JobState[] };
-  'fs.list': { req: { path?: string; files?: boolean }; res: FolderListing };
+  /** `hidden`: list folders (and files) whose names start with a dot too. */
+  'fs.list': { req: { path?: string; files?: boolean; hidden?: boolean }; res: FolderListing };
+  /** A new folder `name` in `parent` (the folder browser's "New folder"); answers with its listing. */
+  'fs.make-folder': { req: { parent: string; name: string; files?: boolean }; res: FolderListing };
   'dialog.pick-folder': { req: { title: string; defaultPath?: string }; res: string | null };
   /** The native open dialog for one file (a disk image to back up); Electron only. */
   'dialog.pick-file': { req: { title: string; defaultPath?: string }; res: string | null };
@@ -67,6 +70,7 @@ export const API_METHODS = {
   cancelJob: 'jobs.cancel',
   listJobs: 'jobs.list',
   listFolder: 'fs.list',
+  makeFolder: 'fs.make-folder',
   pickFolder: 'dialog.pick-folder',
   pickFile: 'dialog.pick-file',
   saveFile: 'dialog.save-file',

@@ -143,6 +143,8 @@ export interface FolderListing {
   files?: { name: string; path: string; size: number }[];
   /** More files than listed (hidden ones are not listed, nor counted here). */
   filesTruncated?: boolean;
+  /** The places Cairn may use (allowed roots that exist), to jump to. */
+  places?: { name: string; path: string }[];
 }
 
 /** What the store holds on disk now: its chunk files (compressed), shared by every snapshot. */

@@ -17,7 +17,7 @@ import { pickImageArchive } from '../core/image/image-archive.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
 import { validateKeepOptions } from '../core/prune/prune-selection.js';
 import { AppError, toAppError } from './app-errors.js';
-import { listFolder } from './folder-listing.js';
+import { listFolder, makeFolder } from './folder-listing.js';
 import { JobEngine, type JobEngineOptions } from './job-engine.js';
 import { defaultAllowedRoots, isInside, PathPolicy } from './path-policy.js';
 import { JobHistory } from './job-history.js';
@@ -305,7 +305,8 @@ export class HostService {
       'jobs.start': (spec) => this.startJob(spec),
       'jobs.cancel': ({ jobId }) => this.engine.cancel(jobId),
       'jobs.list': () => this.engine.list(),
-      'fs.list': ({ path, files }) => listFolder(this.policy, path ?? homedir(), files),
+      'fs.list': ({ path, files, hidden }) => listFolder(this.policy, path ?? homedir(), files, hidden),
+      'fs.make-folder': ({ parent, name, files }) => makeFolder(this.policy, parent, name, files),
       'dialog.pick-folder': async ({ title, defaultPath }) => {
         if (!platform.pickFolder) throw new AppError('NOT_AVAILABLE', 'no native folder dialog in browser mode: use the folder browser');
         const picked = await platform.pickFolder(title, defaultPath);

@@ -18,6 +18,7 @@ export function FolderBrowser() {
   const [error, setError] = useState<AppErrorInfo>();
   const [typed, setTyped] = useState('');
   const [chosenFile, setChosenFile] = useState<string>();
+  const [hidden, setHidden] = useState(false);
   const typedNow = useRef('');
   const field = useRef<HTMLInputElement>(null);
   const wantsFile = request?.mode === 'file';
@@ -28,12 +29,15 @@ export function FolderBrowser() {
 
   // Only the newest listing counts: the first one (asked for on open) may answer after the user already went on.
   const latest = useRef(0);
-  const go = async (path?: string) => {
+  const go = async (path?: string, showHidden = hidden, make?: string) => {
     const asked = ++latest.current;
     const typedWhenAsked = typedNow.current;
     try {
-      const next = await client.listFolder({ ...(path ? { path } : {}), ...(wantsFile ? { files: true } : {}) });
-      if (asked !== latest.current) return;
+      const files = wantsFile ? { files: true } : {};
+      const next = make !== undefined && path
+        ? await client.makeFolder({ parent: path, name: make, ...files })
+        : await client.listFolder({ ...(path ? { path } : {}), ...files, ...(showHidden ? { hidden: true } : {}) });
+      if (asked !== latest.current) return false;
       setListing(next);
       // A file asked for by its path (the field's value when the browser opened) is chosen in its folder.
       setChosenFile((chosen) => next.files?.find((f) => f.path === path || f.path === chosen)?.path);
@@ -41,8 +45,10 @@ export function FolderBrowser() {
       // in it now: text replaced under the cursor mixes with what they type next ("/home/ann" + "/data").
       if (typedNow.current === typedWhenAsked && document.activeElement !== field.current) type(next.path);
       setError(undefined);
+      return true;
     } catch (err) {
       if (asked === latest.current) setError(errorInfo(err));
+      return false;
     }
   };
   useEffect(() => {
@@ -60,6 +66,11 @@ export function FolderBrowser() {
         <label className="grow">Folder <input ref={field} type="text" value={typed} placeholder={listing?.path} onChange={(e) => type(e.target.value)} spellCheck={false} /></label>
         <button type="submit">Go</button>
       </form>
+      {listing && (
+        <Places listing={listing} hidden={hidden} go={(p) => void go(p)}
+          showHidden={(show) => { setHidden(show); void go(listing.path, show); }}
+          makeFolder={(name) => go(listing.path, hidden, name)} />
+      )}
       <ErrorNote error={error} />
       {listing && <Entries listing={listing} wantsFile={wantsFile} chosenFile={chosenFile} go={(p) => void go(p)}
         chooseFile={setChosenFile} answer={request.resolve} />}
@@ -99,5 +110,42 @@ function Entries({ listing, wantsFile, chosenFile, go, chooseFile, answer }: {
       <p className="muted">{plural(listing.fileCount, 'file')} in this folder.
         {wantsFile && listing.filesTruncated && ` The first ${formatCount(files.length)} are listed; type a file's path in the dialog to choose another.`}</p>
     </>
+  );
+}
+
+/** Jumps to the places Cairn may use, shows hidden folders, and makes a new folder where the listing is. */
+function Places({ listing, hidden, go, showHidden, makeFolder }: {
+  listing: FolderListing; hidden: boolean; go: (path: string) => void; showHidden: (show: boolean) => void;
+  /** Resolves with whether it worked: on a refusal the name stays, with the error shown. */
+  makeFolder: (name: string) => Promise<boolean>;
+}) {
+  const [naming, setNaming] = useState<string>();
+  return (
+    <div className="folder-places">
+      <nav aria-label="Places" className="row wrap">
+        <span className="muted small">Places:</span>
+        {(listing.places ?? []).map((p) => (
+          <button key={p.path} type="button" className={`link${listing.path === p.path ? ' strong' : ''}`} title={p.path} onClick={() => go(p.path)}>{p.path}</button>
+        ))}
+      </nav>
+      <div className="row wrap">
+        <label className="inline"><input type="checkbox" checked={hidden} onChange={(e) => showHidden(e.target.checked)} /> Show hidden folders</label>
+        {naming === undefined
+          ? <button type="button" onClick={() => setNaming('')}>New folder…</button>
+          : (
+            <span className="row">
+              <label>New folder in {listing.path}{' '}
+                <input type="text" autoFocus value={naming} onChange={(e) => setNaming(e.target.value)} spellCheck={false}
+                  onKeyDown={(e) => {
+                    if (e.key === 'Enter') { e.preventDefault(); void makeFolder(naming).then((ok) => ok && setNaming(undefined)); }
+                    if (e.key === 'Escape') { e.stopPropagation(); setNaming(undefined); }
+                  }} />
+              </label>
+              <button type="button" disabled={naming.trim() === ''} onClick={() => void makeFolder(naming).then((ok) => ok && setNaming(undefined))}>Create</button>
+              <button type="button" aria-label="Cancel the new folder" onClick={() => setNaming(undefined)}>Cancel</button>
+            </span>
+          )}
+      </div>
+    </div>
   );
 }
