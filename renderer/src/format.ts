@@ -31,6 +31,17 @@ export function formatTime(epochSeconds: number | undefined): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
+/** A moment within today's work (a log line), local and 24-hour like formatTime: "21:03:07". */
+export function formatClock(epochMs: number): string {
+  return formatTime(epochMs / 1000).slice(11);
+}
+
+/** An ISO date-time (a file's mtime, GC's start) as formatTime shows times: local, to the second. */
+export function formatIsoTime(iso: string): string {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : formatTime(ms / 1000);
+}
+
 export function formatCount(n: number | undefined): string {
   return n === undefined ? '–' : n.toLocaleString('en-US');
 }

@@ -1,6 +1,6 @@
 import { memo, useState } from 'react';
 import type { JobState } from '../../../contract/jobs.js';
-import { formatBytes, formatCount, formatDuration, formatRate, plural } from '../format.js';
+import { formatBytes, formatClock, formatCount, formatDuration, formatRate, plural } from '../format.js';
 import { phaseText } from '../job-phase.js';
 
 /** The fraction done of a job, from bytes where it has them, else from its counter; undefined while unknown. */
@@ -126,7 +126,7 @@ export const JobCard = memo(function JobCard({ job, onCancel }: { job: JobState;
           </button>
           {showLog && (
             <ol className="job-log">
-              {job.log.map((l, i) => <li key={i} className={l.level}>{new Date(l.time).toLocaleTimeString()} {l.level === 'info' ? '' : `${l.level}: `}{l.message}</li>)}
+              {job.log.map((l, i) => <li key={i} className={l.level}>{formatClock(l.time)} {l.level === 'info' ? '' : `${l.level}: `}{l.message}</li>)}
             </ol>
           )}
         </>

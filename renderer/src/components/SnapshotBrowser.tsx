@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { EntryRow, SnapshotRef, SnapshotRow } from '../../../contract/model.js';
 import { errorInfo } from '../api/client.js';
-import { formatBytes, formatTime } from '../format.js';
+import { formatBytes, formatIsoTime, formatTime } from '../format.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { DiffView } from './DiffView.js';
 import { ErrorNote } from './ErrorNote.js';
@@ -240,7 +240,7 @@ function EntryDetails({ entry, onDownload }: { entry: EntryRow | undefined; onDo
         <dt>Path</dt><dd>{entry.path}</dd>
         <dt>Kind</dt><dd>{entry.kind}</dd>
         {isFile && <><dt>Size</dt><dd>{formatBytes(entry.size)} ({entry.size.toLocaleString('en-US')} bytes)</dd></>}
-        <dt>Modified</dt><dd>{entry.mtime.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}</dd>
+        <dt>Modified</dt><dd>{formatIsoTime(entry.mtime)}</dd>
         <dt>Permissions</dt><dd>{entry.mode}</dd>
         {entry.target && <><dt>Target</dt><dd>{entry.target}</dd></>}
         {entry.digest && <><dt>SHA-256</dt><dd className="mono">{entry.digest}</dd></>}

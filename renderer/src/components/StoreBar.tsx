@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration, plural } from '../format.js';
+import { formatBytes, formatDuration, formatIsoTime, plural } from '../format.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 
 /**
@@ -20,7 +20,7 @@ export function StoreBar() {
       {!missing && <StoreSize />}
       {!missing && (
         <span className="muted small" aria-label="Last garbage collection">
-          {gc ? `Last GC ${gc.startedAt.slice(0, 16).replace('T', ' ')}: freed ${formatBytes(gc.removedBytes)}, ${formatBytes(gc.pendingBytes)} pending, `
+          {gc ? `Last GC ${formatIsoTime(gc.startedAt)}: freed ${formatBytes(gc.removedBytes)}, ${formatBytes(gc.pendingBytes)} pending, `
             + `${formatBytes(gc.diskBytes)} in use, dedup ${gc.dedupFactor.toFixed(2)}×, took ${formatDuration(gc.durationMs / 1000)}`
             : 'No garbage collection has run on this store yet.'}
         </span>
