@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Datastore } from '../../core/datastore/datastore.js';
-import { launchChromium, screenshotPath, startWebHost, type WebHost } from '../support/browser.js';
+import { openAppInBrowser, screenshotPath, type AppInBrowser, type WebHost } from '../support/browser.js';
 import { pseudoRandomBytes } from '../support/data.js';
 import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
@@ -18,9 +18,8 @@ const CHUNK = 64 * 1024;
 describe('disk images in the app, end to end in Chromium', () => {
   let base: string;
   let storePath: string;
+  let app: AppInBrowser | undefined;
   let host: WebHost;
-  let context: BrowserContext;
-  let closeBrowser: () => Promise<void>;
   let page: Page;
   const bytes = Buffer.concat([pseudoRandomBytes(12 * CHUNK + 999, 'e2e-image'), Buffer.alloc(4 * CHUNK)]);
   const consoleErrors: string[] = [];
@@ -33,17 +32,15 @@ describe('disk images in the app, end to end in Chromium', () => {
     writeFileSync(join(base, 'images', 'readme.txt'), 'not an image');
     const init = await cairn(['init', storePath, '--chunk-size', '64K']);
     expect(init.code, init.stderr).toBe(0);
-    host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data')]);
-    ({ context, close: closeBrowser } = await launchChromium());
-    page = await context.newPage();
+    app = await openAppInBrowser(base);
+    ({ host, page } = app);
     page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
     page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`); });
   }, 60_000);
 
   afterAll(async () => {
-    await closeBrowser?.();
-    const code = await host?.stop();
-    expect(code, host?.output()).toBe(0);
+    const code = await app?.close();
+    expect(code, app?.host.output()).toBe(0);
     if (base) rmSync(base, { recursive: true, force: true });
   });
 

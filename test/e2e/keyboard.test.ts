@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, startWebHost, type WebHost } from '../support/browser.js';
+import { openAppInBrowser, type AppInBrowser, type WebHost } from '../support/browser.js';
 import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
 
@@ -10,9 +10,8 @@ import { cairn } from '../support/processes.js';
 describe('keyboard use, end to end in Chromium', () => {
   let base: string;
   let storePath: string;
+  let app: AppInBrowser | undefined;
   let host: WebHost;
-  let context: BrowserContext;
-  let closeBrowser: () => Promise<void>;
   let page: Page;
 
   const run = async (args: string[]) => {
@@ -37,15 +36,13 @@ describe('keyboard use, end to end in Chromium', () => {
       writeFileSync(join(base, id, 'file.txt'), id);
       await run(['backup', storePath, join(base, id), '--id', id]);
     }
-    host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data')]);
-    ({ context, close: closeBrowser } = await launchChromium());
-    page = await context.newPage();
+    app = await openAppInBrowser(base);
+    ({ host, page } = app);
   }, 60_000);
 
   afterAll(async () => {
-    await closeBrowser?.();
-    const code = await host?.stop();
-    expect(code, host?.output()).toBe(0);
+    const code = await app?.close();
+    expect(code, app?.host.output()).toBe(0);
     if (base) rmSync(base, { recursive: true, force: true });
   });
 

@@ -1,10 +1,10 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Datastore } from '../../core/datastore/datastore.js';
-import { launchChromium, screenshotPath, startWebHost, type WebHost } from '../support/browser.js';
+import { openAppInBrowser, screenshotPath, type AppInBrowser, type WebHost } from '../support/browser.js';
 import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
 
@@ -68,9 +68,8 @@ function panelProblems(): string[] {
 describe('the window is usable from 1024×700 to 1920×1080, in Chromium', () => {
   let base: string;
   let storePath: string;
+  let app: AppInBrowser | undefined;
   let host: WebHost;
-  let context: BrowserContext;
-  let closeBrowser: () => Promise<void>;
   let page: Page;
 
   const run = async (args: string[]) => {
@@ -104,15 +103,13 @@ describe('the window is usable from 1024×700 to 1920×1080, in Chromium', () =>
     Datastore.open(storePath).beginSnapshot({ type: 'host', id: 'cancelled' }).abort();
     const [oldest] = (JSON.parse(await run(['snapshots', storePath, 'host/home', '--json'])) as { path: string }[]);
     await run(['notes', storePath, oldest!.path, '--set', 'before moving the photos to the new disk']);
-    host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data')]);
-    ({ context, close: closeBrowser } = await launchChromium());
-    page = await context.newPage();
+    app = await openAppInBrowser(base);
+    ({ host, page } = app);
   }, 60_000);
 
   afterAll(async () => {
-    await closeBrowser?.();
-    const code = await host?.stop();
-    expect(code, host?.output()).toBe(0);
+    const code = await app?.close();
+    expect(code, app?.host.output()).toBe(0);
     if (base) rmSync(base, { recursive: true, force: true });
   });
 

@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, screenshotPath, startWebHost, type WebHost } from '../support/browser.js';
+import { openAppInBrowser, screenshotPath, type AppInBrowser, type WebHost } from '../support/browser.js';
 import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
 
@@ -15,9 +15,8 @@ describe('what the snapshot actions act on, end to end in Chromium', () => {
   let base: string;
   let storePath: string;
   let source: string;
+  let app: AppInBrowser | undefined;
   let host: WebHost;
-  let context: BrowserContext;
-  let closeBrowser: () => Promise<void>;
   let page: Page;
 
   const run = async (args: string[]) => {
@@ -50,15 +49,13 @@ describe('what the snapshot actions act on, end to end in Chromium', () => {
     writeFileSync(join(source, 'docs', 'a.txt'), 'a\n');
     await run(['init', storePath]);
     for (let i = 0; i < 3; i++) await backUp();
-    host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data')]);
-    ({ context, close: closeBrowser } = await launchChromium());
-    page = await context.newPage();
+    app = await openAppInBrowser(base);
+    ({ host, page } = app);
   }, 60_000);
 
   afterAll(async () => {
-    await closeBrowser?.();
-    const code = await host?.stop();
-    expect(code, host?.output()).toBe(0);
+    const code = await app?.close();
+    expect(code, app?.host.output()).toBe(0);
     if (base) rmSync(base, { recursive: true, force: true });
   });
 

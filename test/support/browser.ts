@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CAIRN_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = resolve(import.meta.dirname, '..', '..', 'test-artifacts', 'screenshots');
@@ -67,4 +67,26 @@ export async function startWebHost(args: string[]): Promise<WebHost> {
 export function screenshotPath(name: string): string {
   mkdirSync(SCREENSHOTS, { recursive: true });
   return join(SCREENSHOTS, `${name}.png`);
+}
+
+export interface AppInBrowser {
+  host: WebHost;
+  context: BrowserContext;
+  page: Page;
+  /** Closes the browser and stops the host; its exit code (0: it stopped cleanly). */
+  close(): Promise<number | null>;
+}
+
+/** The app as a user opens it: browser mode on `base` (allowed, its data folder inside) and one Chromium page. */
+export async function openAppInBrowser(base: string, extraArgs: string[] = []): Promise<AppInBrowser> {
+  const host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data'), ...extraArgs]);
+  const browser = await launchChromium();
+  const page = await browser.context.newPage();
+  return {
+    host, context: browser.context, page,
+    close: async () => {
+      await browser.close();
+      return host.stop();
+    },
+  };
 }
