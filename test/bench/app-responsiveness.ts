@@ -11,7 +11,7 @@ import { HostService } from '../../host/host-service.js';
 import { storeTempRoot } from '../support/folder-store.js';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
-const generator = resolve(repoRoot, '../shared/bench/gen-dataset.js');
+const generator = resolve(repoRoot, 'test/bench/gen-dataset.cjs');
 
 interface LoopStats { p50: number; p99: number; max: number; seconds: number }
 

@@ -18,7 +18,7 @@ interface Tool {
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../..');
 const cairnCli = join(repoRoot, 'dist/core/cli/cairn.js');
-const generator = resolve(repoRoot, '../shared/bench/gen-dataset.js');
+const generator = resolve(repoRoot, 'test/bench/gen-dataset.cjs');
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): void {
   const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
