@@ -5,7 +5,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { encodeManifest, MANIFEST_NAME, newManifest } from '../../core/backup/manifest.js';
-import { launchChromium, screenshotPath, startWebHost, type WebHost } from '../support/browser.js';
+import { launchChromium, openSnapshotRow, screenshotPath, startWebHost, type WebHost } from '../support/browser.js';
 import { pseudoRandomBytes } from '../support/data.js';
 import { storeTempRoot } from '../support/folder-store.js';
 
@@ -185,7 +185,7 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await page.getByLabel('Exclude (one .gitignore pattern per line)').fill('*.tmp');
     await page.getByRole('button', { name: 'Start backup' }).click();
     await expect.poll(() => page.locator('[role="grid"] [data-snapshot^="host/Documents/"]').count(), { timeout: 30_000 }).toBe(2);
-    await page.locator('[role="grid"] [data-snapshot^="host/Documents/"]').first().dblclick();
+    await openSnapshotRow(page, page.locator('[role="grid"] [data-snapshot^="host/Documents/"]').first());
     const compare = page.getByLabel('Compare with');
     await compare.selectOption({ index: 1 });
     const list = page.getByRole('list', { name: 'Changed entries' });
@@ -278,7 +278,7 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await page.getByRole('button', { name: 'Start backup' }).click();
     await page.locator('[data-job-kind="backup"][data-status="done"]', { hasText: 'Backed up 100,000 files' }).waitFor({ timeout: 60_000 });
     await page.getByRole('option', { name: /Big/ }).click();
-    await page.locator('[role="grid"] [data-snapshot^="host/Big/"]').dblclick();
+    await openSnapshotRow(page, page.locator('[role="grid"] [data-snapshot^="host/Big/"]'));
     const started = performance.now();
     await page.getByRole('button', { name: 'Open many' }).click();
     await page.locator('[data-path="many/file-000000.txt"]').waitFor();

@@ -58,7 +58,7 @@ describe('disk images in the app, end to end in Chromium', () => {
     await picker.getByRole('button', { name: /^laptop-disk\.img/ }).click();
     await picker.getByRole('button', { name: 'Choose this file' }).click();
     await expect.poll(() => dialog.getByLabel('Disk image file').inputValue()).toBe(join(base, 'images', 'laptop-disk.img'));
-    expect(await dialog.getByLabel('Backup group id').inputValue()).toBe('laptop-disk');
+    await expect.poll(() => dialog.getByLabel('Backup group id').inputValue()).toBe('laptop-disk');
     await page.screenshot({ path: screenshotPath('image-1-backup-dialog') });
     await dialog.getByRole('button', { name: 'Start image backup' }).click();
 
@@ -69,15 +69,15 @@ describe('disk images in the app, end to end in Chromium', () => {
     const row = page.locator('[role="grid"] [data-snapshot^="host/laptop-disk/"]');
     await row.click();
     const actions = page.getByRole('toolbar', { name: 'Snapshot actions' });
-    // An image has no files: no dead Browse button, but a restore and the reason.
+    // An image has no files: no dead Browse button, but a restore and the reason (once the row is selected).
+    await actions.getByText('A disk image has no files to browse').waitFor();
     expect(await actions.getByRole('button', { name: 'Browse' }).count()).toBe(0);
-    expect(await actions.textContent()).toContain('A disk image has no files to browse');
     await page.screenshot({ path: screenshotPath('image-2-snapshot-actions') });
 
     await actions.getByRole('button', { name: 'Restore image…' }).click();
     const restore = page.getByRole('dialog', { name: 'Restore image' });
     await restore.getByLabel('Into folder').fill(join(base, 'restored'));
-    expect(await restore.getByLabel('File name').inputValue()).toBe('laptop-disk.img');
+    await expect.poll(() => restore.getByLabel('File name').inputValue()).toBe('laptop-disk.img');
     await page.screenshot({ path: screenshotPath('image-3-restore-dialog') });
     await restore.getByRole('button', { name: 'Restore image', exact: true }).click();
     await page.locator('[data-job-kind="restore-image"][data-status="done"]').waitFor({ timeout: 30_000 });

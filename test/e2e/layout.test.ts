@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Datastore } from '../../core/datastore/datastore.js';
-import { openAppInBrowser, screenshotPath, type AppInBrowser, type WebHost } from '../support/browser.js';
+import { type AppInBrowser, openAppInBrowser, openSnapshotRow, screenshotPath, type WebHost } from '../support/browser.js';
 import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
 
@@ -145,7 +145,7 @@ describe('the window is usable from 1024×700 to 1920×1080, in Chromium', () =>
       await expectReachable('dialog[open]', `${size} backup dialog`);
       await page.keyboard.press('Escape');
 
-      await rows.first().dblclick();
+      await openSnapshotRow(page, rows.first());
       for (const folder of DEEP) await page.getByRole('button', { name: `Open ${folder}`, exact: true }).click();
       await page.locator(`[data-path="${DEEP.join('/')}/${DEEP_FILE}"]`).click();
       await page.screenshot({ path: screenshotPath(`layout-${size}-browser`) });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openAppInBrowser, screenshotPath, type AppInBrowser, type WebHost } from '../support/browser.js';
+import { type AppInBrowser, openAppInBrowser, openSnapshotRow, screenshotPath, type WebHost } from '../support/browser.js';
 import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
 
@@ -61,7 +61,7 @@ describe('what the snapshot actions act on, end to end in Chromium', () => {
 
   it('"Restore everything…" leaves the ticked items as they were, cancelled or done, and a later restore of the ticks restores only them', async () => {
     await openStore();
-    await rows().first().dblclick();
+    await openSnapshotRow(page, rows().first());
     const tick = (path: string) => page.getByRole('checkbox', { name: `Select ${path}` });
     await tick('.bashrc').check();
     await tick('notes.txt').check();

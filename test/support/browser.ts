@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CAIRN_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = resolve(import.meta.dirname, '..', '..', 'test-artifacts', 'screenshots');
@@ -89,4 +89,21 @@ export async function openAppInBrowser(base: string, extraArgs: string[] = []): 
       return host.stop();
     },
   };
+}
+
+/**
+ * Opens a snapshot from its row by double-clicking it, as a user does, and again if the browser did not open: a
+ * double click that lands while the table moves (a live update re-laying the page) is lost, and a user clicks again.
+ */
+export async function openSnapshotRow(page: Page, row: Locator): Promise<void> {
+  const back = page.getByRole('button', { name: '← Snapshots' });
+  for (let attempt = 1; ; attempt++) {
+    await row.dblclick();
+    try {
+      await back.waitFor({ timeout: 5_000 });
+      return;
+    } catch (err) {
+      if (attempt >= 3 || await back.isVisible()) throw err;
+    }
+  }
 }
