@@ -68,11 +68,7 @@ export class JobEngine {
       Object.assign(state, update, { endedAt: Date.now() });
       throttle.cancel();
       this.running.delete(state.id);
-      this.finished.unshift(state);
-      this.finished.splice(this.keepFinished);
-      this.options.history?.save(this.finished);
-      this.emit('job.done', snapshot(state));
-      settle(snapshot(state));
+      settle(this.addFinished(state));
     };
     worker.on('message', (message: WorkerToEngine) => {
       switch (message.type) {
@@ -123,6 +119,11 @@ export class JobEngine {
     const state: JobState = { id: randomUUID(), progress: { phase: done.status }, log: [], ...done };
     if (state.error) addLog(state, 'error', state.error.message);
     else if (state.summary) addLog(state, 'info', state.summary);
+    return this.addFinished(state);
+  }
+
+  /** A job that ended joins the finished ones (kept across restarts) and is announced; returns its copy. */
+  private addFinished(state: JobState): JobState {
     this.finished.unshift(state);
     this.finished.splice(this.keepFinished);
     this.options.history?.save(this.finished);

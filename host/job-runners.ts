@@ -6,7 +6,7 @@ import { EntryKind } from '../core/archive/archive-format.js';
 import { backupFolder } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { restoreFolder } from '../core/archive/folder-restore.js';
-import { groupPath, parseGroupPath, snapshotPath } from '../core/backup/backup-names.js';
+import { groupPath, parseSnapshotPath, snapshotPath, type BackupGroupRef } from '../core/backup/backup-names.js';
 import { formatBytes, formatDuration, plural } from '../core/cli/format.js';
 import { Datastore } from '../core/datastore/datastore.js';
 import { describeSource } from '../core/datastore/group-source.js';
@@ -20,7 +20,7 @@ import { verify, type VerifyTarget } from '../core/verify/verify.js';
 import { CairnError, ioError } from '../core/errors.js';
 import { writeAllSync } from '../core/fs/atomic-write.js';
 import { ownedTmpName, removeDeadProcessTmps } from '../core/fs/owned-tmp.js';
-import { yieldToEventLoop } from '../core/jobs/rate-meter.js';
+import { EventLoopTurns } from '../core/jobs/rate-meter.js';
 import { throwIfCancelled } from '../core/jobs/cancel.js';
 import type { Logger } from '../core/log.js';
 
@@ -160,12 +160,11 @@ async function runRestoreJob(spec: Spec<'restore'>, ctx: JobContext): Promise<Jo
   const kept = conflicts > 0 ? `; kept ${plural(conflicts, 'existing file')}${files === 0 ? ' (choose “Replace existing files” to overwrite them)' : ''}` : '';
   const result = { target: spec.target, files, bytes, conflicts, failed };
   if (failed === 0) return { summary: restored + kept, result };
-  const source = store.groupSource(spec.snapshot);
   return {
     summary: `${restored}${kept}; ${plural(failed, 'entry', 'entries')} of ${snapshotPath(spec.snapshot)} could not be restored`,
     result, problems, problemCount: failed,
-    advice: `The entries named here were left out; everything else was restored. `
-      + `Verify the store to find every damaged chunk${source ? `, then back up ${describeSource(source)} again: a backup writes damaged or missing chunks anew while the files are still there` : ''}.`,
+    advice: `The entries named here were left out; everything else was restored. Verify the store to find every damaged chunk, `
+      + `then ${backUpAgain(store, [spec.snapshot], 'files')}.`,
   };
 }
 
@@ -209,14 +208,13 @@ async function runImageRestoreJob(spec: Spec<'restore-image'>, ctx: JobContext):
   const problems = r.damaged.map((d) => ({ path: `bytes ${d.start.toLocaleString('en-US')}–${(d.end - 1).toLocaleString('en-US')} (${formatBytes(d.end - d.start)})`, message: d.message }));
   for (const p of problems) ctx.log.warn(`${p.path}: ${p.message}`);
   const ranges = plural(r.damaged.length, 'damaged range');
-  const source = store.groupSource(spec.snapshot);
   return {
     summary: r.written
       ? `Restored the readable rest of the image ${image} to ${r.written}: ${ranges} ${r.damaged.length === 1 ? 'is' : 'are'} zeros there`
       : `The image was not restored: ${ranges} of ${image} could not be read, so ${r.target} would not be the image backed up`,
     result, problems: problems.slice(0, MAX_PROBLEMS), problemCount: problems.length,
-    advice: `The byte ranges named here are in damaged or missing chunks. Verify the store to find every damaged chunk`
-      + `${source ? `, then back up ${describeSource(source)} again: a backup writes damaged or missing chunks anew while the image is still there` : ''}.`
+    advice: `The byte ranges named here are in damaged or missing chunks. Verify the store to find every damaged chunk, `
+      + `then ${backUpAgain(store, [spec.snapshot], 'image')}.`
       + (r.written ? '' : ' To get what can be read, restore again with “Keep what can be read”: the damaged ranges are zeros in <file>.damaged.'),
   };
 }
@@ -263,18 +261,25 @@ async function runVerifyJob(spec: Spec<'verify'>, ctx: JobContext): Promise<JobO
       + `; ${plural(r.chunksChecked, 'chunk')} checked`;
   const result = { ok: r.ok, snapshots: r.snapshots.length, failed: failed.length, skipped, chunksChecked: r.chunksChecked, missingChunks: r.missingChunks };
   if (failed.length === 0) return { summary, result };
-  return { summary, result, problems: problems.slice(0, MAX_PROBLEMS), problemCount: problems.length, advice: repairAdvice(store, failed.map((s) => s.snapshot)) };
+  const groups = failed.map((s) => parseSnapshotPath(s.snapshot));
+  const advice = `${capitalized(backUpAgain(store, groups, 'files'))}. Then verify again.`;
+  return { summary, result, problems: problems.slice(0, MAX_PROBLEMS), problemCount: problems.length, advice };
 }
 
-/** How to repair damaged snapshots: back up each group's source again (it writes bad chunks anew), then verify. */
-function repairAdvice(store: Datastore, snapshots: string[]): string {
-  const groups = [...new Set(snapshots.map((s) => s.split('/').slice(0, 2).join('/')))];
-  const sources = groups.map((g) => {
-    const source = store.groupSource(parseGroupPath(g));
-    return source ? `${describeSource(source)} (${g})` : g;
+/**
+ * The repair for damaged or missing chunks, one phrase for every job that finds them: back up each group's
+ * recorded source again ("/home/ann/docs (host/docs)"), which writes those chunks anew while the data is there.
+ */
+function backUpAgain(store: Datastore, groups: readonly BackupGroupRef[], data: 'files' | 'image'): string {
+  const names = [...new Map(groups.map((g) => [groupPath(g), g] as const))].map(([path, group]) => {
+    const source = store.groupSource(group);
+    return source ? `${describeSource(source)} (${path})` : path;
   });
-  return `Back up ${sources.join(', ')} again: that writes the damaged and missing chunks anew while the files are still `
-    + 'there. Then verify again.';
+  return `back up ${names.join(', ')} again: that writes the damaged and missing chunks anew while the ${data} ${data === 'files' ? 'are' : 'is'} still there`;
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /**
@@ -299,15 +304,12 @@ async function runExportJob(spec: Spec<'export-file'>, ctx: JobContext): Promise
   }
   try {
     let done = 0;
-    let lastYield = performance.now();
+    const turns = new EventLoopTurns();
     for (const slice of reader.fileContent(entry)) {
       writeAllSync(fd, slice, done);
       done += slice.length;
       ctx.onProgress({ phase: 'saving', bytesDone: done, bytesTotal: entry.size, currentPath: spec.path });
-      if (performance.now() - lastYield > 50) {
-        await yieldToEventLoop();
-        lastYield = performance.now();
-      }
+      await turns.due();
       throwIfCancelled(ctx.signal, 'save');
     }
     closeSync(fd);

@@ -3,7 +3,7 @@ import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync, o
 import { CairnError, ioError, isCairnError } from '../errors.js';
 import { writeAllSync } from '../fs/atomic-write.js';
 import type { HeldDirectories } from '../fs/held-directories.js';
-import { yieldToEventLoop } from '../jobs/rate-meter.js';
+import { EventLoopTurns } from '../jobs/rate-meter.js';
 import { ownedTmpName } from '../fs/owned-tmp.js';
 
 export const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -97,14 +97,11 @@ export function restoreFile(job: FileRestoreJob, dirs: HeldDirectories, content:
 export async function restoreFileYielding(job: FileRestoreJob, dirs: HeldDirectories, content: Iterable<Uint8Array>,
   existing: ExistingPolicy, onBytes: (n: number) => void, chunkDigest: Uint8Array | undefined, signal: AbortSignal | undefined): Promise<boolean> {
   const steps = writeRestoredFile(job, dirs, content, existing, onBytes, chunkDigest);
-  let lastYield = performance.now();
+  const turns = new EventLoopTurns();
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
-    if (performance.now() - lastYield > 50) {
-      await yieldToEventLoop();
-      lastYield = performance.now();
-    }
+    await turns.due();
     if (signal?.aborted) steps.throw(cancelled());
   }
 }

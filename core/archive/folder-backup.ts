@@ -7,7 +7,7 @@ import type { BackupSession } from '../datastore/backup-session.js';
 import type { Datastore, SnapshotInfo } from '../datastore/datastore.js';
 import { CairnError, errnoCode, isCairnError } from '../errors.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
-import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
+import { EventLoopTurns, RateMeter, throttle, type RateSample } from '../jobs/rate-meter.js';
 import { isSameOrInside } from '../fs/inside-root.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import type { DynamicIndexReader } from '../index/dynamic-index.js';
@@ -191,7 +191,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
     const block = Buffer.allocUnsafe(READ_BLOCK);
     const hardlinks = new Map<string, FileEntry & { relBytes: Buffer }>();
     const rootPathLength = Buffer.byteLength(root);
-    let lastYield = performance.now();
+    const turns = new EventLoopTurns();
     /** A digest run of the payload stream is open for the file being read. */
     let runOpen = false;
     let foldersUnchanged = 0;
@@ -217,11 +217,7 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       progress.currentPath = file.rel; // made only here: building every file's display path cost ~10 ms a tree
       Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
       report.push(progress);
-      if (performance.now() - lastYield <= 50) return undefined;
-      return yieldToEventLoop().then(() => {
-        throwIfCancelled(options.signal, 'backup');
-        lastYield = performance.now();
-      });
+      return turns.due()?.then(() => throwIfCancelled(options.signal, 'backup'));
     };
     const tick = (file: SourceNode): Promise<void> | undefined => {
       throwIfCancelled(options.signal, 'backup');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { errnoCode } from '../errors.js';
+import { processIsAlive } from '../locks/process-start.js';
 
 /**
  * Temporary files Cairn writes outside a store (a restored file before its rename, a saved download) are named
@@ -21,13 +21,7 @@ export function isDeadProcessTmp(name: string): boolean {
   const m = OWNED_TMP.exec(name);
   if (!m || m[1] !== HOST_TAG) return false;
   const pid = Number(m[2]);
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return false;
-  } catch (err) {
-    return errnoCode(err) !== 'EPERM';
-  }
+  return pid !== process.pid && !processIsAlive(pid);
 }
 
 /**

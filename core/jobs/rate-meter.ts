@@ -60,3 +60,18 @@ export function throttle<T>(emit: (value: T) => void, intervalMs: number, now: (
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * A turn of the event loop at most every `everyMs` during long synchronous work (progress goes out, a cancel
+ * comes in). `due()` returns a promise only when it is time, so a hot loop pays no await in between.
+ */
+export class EventLoopTurns {
+  private last = performance.now();
+
+  constructor(private readonly everyMs = 50) {}
+
+  due(): Promise<void> | undefined {
+    if (performance.now() - this.last <= this.everyMs) return undefined;
+    return yieldToEventLoop().then(() => { this.last = performance.now(); });
+  }
+}

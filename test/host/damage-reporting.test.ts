@@ -66,7 +66,7 @@ describe('the app reports damage as damage', () => {
     expect(job.status).toBe('attention');
     expect(job.summary).toMatch(/^Restored 2 files .*; 1 entry of host\/Documents\/.+ could not be restored$/);
     expect(job.problems).toEqual([{ path: '/big.bin', message: expect.stringMatching(/chunk [0-9a-f]+/) }]);
-    expect(job.advice).toContain(`back up ${source} again`);
+    expect(job.advice).toContain(`back up ${source} (host/Documents) again`);
     expect(readFileSync(join(target, 'a.txt'), 'utf8')).toBe('before the damage');
     expect(readFileSync(join(target, 'z.txt'), 'utf8')).toBe('after the damage');
   });

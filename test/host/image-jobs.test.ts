@@ -149,7 +149,7 @@ describe('disk image backup and restore through the host', () => {
     expect(job.problemCount).toBe(1);
     expect(job.problems).toEqual([{ path: 'bytes 65,536–131,071 (64.0 KiB)', message: expect.stringContaining(digest) }]);
     expect(job.summary).toBe(`The image was not restored: 1 damaged range of disk.img could not be read, so ${target} would not be the image backed up`);
-    expect(job.advice).toContain(`back up ${image} again`);
+    expect(job.advice).toContain(`back up ${image} (host/disk) again`);
     expect(job.advice).toContain('Keep what can be read');
     expect(existsSync(target)).toBe(false);
 
