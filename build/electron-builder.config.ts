@@ -13,7 +13,12 @@ const config: Configuration = {
   // into the renderer by Vite, so their packages are left out.
   files: [
     'package.json',
-    'dist/core/**/*.js', 'dist/contract/**/*.js', 'dist/host/**/*.js', 'dist/web/**/*.js', 'dist/electron/**/*.{js,cjs}', 'dist/renderer/**',
+    'dist/core/**/*.js',
+    'dist/contract/**/*.js',
+    'dist/host/**/*.js',
+    'dist/web/**/*.js',
+    'dist/electron/**/*.{js,cjs}',
+    'dist/renderer/**',
     '!node_modules/{react,react-dom,zustand,scheduler,@tanstack}/**',
   ],
   asar: true,

@@ -10,11 +10,15 @@ import { chromium } from 'playwright-core';
 const here = new URL('.', import.meta.url).pathname;
 const profile = mkdtempSync(join(tmpdir(), 'cairn-icon-'));
 const context = await chromium.launchPersistentContext(profile, {
-  executablePath: process.env.CAIRN_CHROMIUM ?? '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu'], viewport: { width: 1024, height: 1024 },
+  executablePath: process.env.CAIRN_CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu'],
+  viewport: { width: 1024, height: 1024 },
 });
 const page = await context.newPage();
-await page.setContent(`<html><body style="margin:0;background:transparent">${readFileSync(join(here, 'icon.svg'), 'utf8')}</body></html>`);
+await page.setContent(
+  `<html><body style="margin:0;background:transparent">${readFileSync(join(here, 'icon.svg'), 'utf8')}</body></html>`,
+);
 await page.locator('svg').screenshot({ path: join(here, 'icon.png'), omitBackground: true });
 await context.close();
 rmSync(profile, { recursive: true, force: true });

@@ -1,7 +1,20 @@
 import type { JobSpec, JobState } from './jobs.js';
 import type {
-  AppInfo, DiffResult, ExcludePreviewResult, FolderListing, FolderPage, GcSummary, GroupRef, GroupRow, KeepOptions, PruneRow,
-  SnapshotRef, SnapshotRow, SourceCheck, StoreSummary, StoreUsage,
+  AppInfo,
+  DiffResult,
+  ExcludePreviewResult,
+  FolderListing,
+  FolderPage,
+  GcSummary,
+  GroupRef,
+  GroupRow,
+  KeepOptions,
+  PruneRow,
+  SnapshotRef,
+  SnapshotRow,
+  SourceCheck,
+  StoreSummary,
+  StoreUsage,
 } from './model.js';
 import type { Result } from './errors.js';
 
@@ -23,11 +36,17 @@ export interface Actions {
   /** The chunks on disk, counted now (a scan of the chunk folders, on a worker of its own: it may take seconds). */
   'store.usage': { req: { store: string }; res: StoreUsage };
   /** A page of one folder of a snapshot (a folder may hold 100,000 entries: the tree asks for more as it scrolls). */
-  'snapshot.browse': { req: { store: string; snapshot: SnapshotRef; path: string; offset?: number; limit?: number }; res: FolderPage };
+  'snapshot.browse': {
+    req: { store: string; snapshot: SnapshotRef; path: string; offset?: number; limit?: number };
+    res: FolderPage;
+  };
   'snapshot.diff': { req: { store: string; from: SnapshotRef; to: SnapshotRef }; res: DiffResult };
   'excludes.preview': { req: { source: string; patterns: string[] }; res: ExcludePreviewResult };
   /** Before a backup: whether the group `host/<id>` may take this folder or image (it records the source it backs up). */
-  'backup.check-source': { req: { store: string; source: string; id: string; kind?: 'folder' | 'image' }; res: SourceCheck };
+  'backup.check-source': {
+    req: { store: string; source: string; id: string; kind?: 'folder' | 'image' };
+    res: SourceCheck;
+  };
   'jobs.start': { req: JobSpec; res: JobState };
   'jobs.cancel': { req: { jobId: string }; res: JobState };
   'jobs.list': { req: Record<string, never>; res: JobState[] };
@@ -93,5 +112,7 @@ export function ipcChannel(action: ActionName): string {
 
 /** The raw bridge: one function per method, answering with a Result (what the preload and web transport give). */
 export type RawApi = {
-  [M in ApiMethod]: (req: ActionRequest<(typeof API_METHODS)[M]>) => Promise<Result<ActionResponse<(typeof API_METHODS)[M]>>>;
+  [M in ApiMethod]: (
+    req: ActionRequest<(typeof API_METHODS)[M]>,
+  ) => Promise<Result<ActionResponse<(typeof API_METHODS)[M]>>>;
 };

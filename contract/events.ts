@@ -12,7 +12,11 @@ export interface HostEvents {
 
 export type HostEventName = keyof HostEvents;
 
-export const HOST_EVENT_NAMES = ['job.progress', 'job.done', 'store.changed'] as const satisfies readonly HostEventName[];
+export const HOST_EVENT_NAMES = [
+  'job.progress',
+  'job.done',
+  'store.changed',
+] as const satisfies readonly HostEventName[];
 
 export type Unsubscribe = () => void;
 

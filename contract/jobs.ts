@@ -6,14 +6,30 @@ export type JobSpec =
   /** `allowOtherSource`: the user confirmed that the group's recorded source moved to `source`. */
   | { kind: 'backup'; store: string; source: string; id: string; excludes: string[]; allowOtherSource?: boolean }
   /** `keepDamaged`: a file with a damaged chunk is also written as `<name>.damaged` (its readable rest). */
-  | { kind: 'restore'; store: string; snapshot: SnapshotRef; paths: string[]; target: string; overwrite: boolean; keepDamaged?: boolean }
+  | {
+      kind: 'restore';
+      store: string;
+      snapshot: SnapshotRef;
+      paths: string[];
+      target: string;
+      overwrite: boolean;
+      keepDamaged?: boolean;
+    }
   /** One large file (a disk image) into `host/<id>`, which records it as its source like a folder backup. */
   | { kind: 'backup-image'; store: string; source: string; id: string; allowOtherSource?: boolean }
   /**
    * An image snapshot back to the file `target`, byte for byte. With damaged chunks nothing is put in place,
    * unless `keepDamaged` keeps the readable rest as `<target>.damaged`; `archive` names one of several images.
    */
-  | { kind: 'restore-image'; store: string; snapshot: SnapshotRef; target: string; overwrite: boolean; keepDamaged: boolean; archive?: string }
+  | {
+      kind: 'restore-image';
+      store: string;
+      snapshot: SnapshotRef;
+      target: string;
+      overwrite: boolean;
+      keepDamaged: boolean;
+      archive?: string;
+    }
   | { kind: 'export-file'; store: string; snapshot: SnapshotRef; path: string; target: string }
   | { kind: 'gc'; store: string }
   /** Forgets what the keep rules do not keep (the dry run, the simulator, is the group.prune action). */

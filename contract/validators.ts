@@ -6,7 +6,11 @@ import type { ActionName, ActionRequest } from './actions.js';
  * are refused too, so a renderer cannot smuggle options a handler does not expect.
  */
 
-const text = (max: number) => z.string().max(max).refine((s) => !s.includes('\0'), 'must not contain NUL');
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !s.includes('\0'), 'must not contain NUL');
 const path = text(4096).min(1);
 const backupType = z.enum(['ct', 'host', 'vm']);
 const group = z.strictObject({ type: backupType, id: text(128).min(1) });
@@ -18,28 +22,56 @@ export const MAX_PAGE = 5000;
 
 const keepCount = z.number().int().min(0).max(1_000_000).optional();
 const keepOptions = z.strictObject({
-  keepLast: keepCount, keepHourly: keepCount, keepDaily: keepCount, keepWeekly: keepCount, keepMonthly: keepCount, keepYearly: keepCount,
+  keepLast: keepCount,
+  keepHourly: keepCount,
+  keepDaily: keepCount,
+  keepWeekly: keepCount,
+  keepMonthly: keepCount,
+  keepYearly: keepCount,
 });
 
 const jobSpec = z.discriminatedUnion('kind', [
   z.strictObject({
-    kind: z.literal('create-store'), path,
-    chunkSize: z.number().int().min(64 * 1024).max(4 * 1024 * 1024),
+    kind: z.literal('create-store'),
+    path,
+    chunkSize: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(4 * 1024 * 1024),
     compression: z.enum(['zstd', 'none']),
   }),
   z.strictObject({
-    kind: z.literal('backup'), store: path, source: path, id: text(128).min(1), excludes: z.array(text(1024)).max(1000),
+    kind: z.literal('backup'),
+    store: path,
+    source: path,
+    id: text(128).min(1),
+    excludes: z.array(text(1024)).max(1000),
     allowOtherSource: z.boolean().optional(),
   }),
   z.strictObject({
-    kind: z.literal('restore'), store: path, snapshot, paths: z.array(archivePath).min(1).max(10_000), target: path,
-    overwrite: z.boolean(), keepDamaged: z.boolean().optional(),
+    kind: z.literal('restore'),
+    store: path,
+    snapshot,
+    paths: z.array(archivePath).min(1).max(10_000),
+    target: path,
+    overwrite: z.boolean(),
+    keepDamaged: z.boolean().optional(),
   }),
   z.strictObject({
-    kind: z.literal('backup-image'), store: path, source: path, id: text(128).min(1), allowOtherSource: z.boolean().optional(),
+    kind: z.literal('backup-image'),
+    store: path,
+    source: path,
+    id: text(128).min(1),
+    allowOtherSource: z.boolean().optional(),
   }),
   z.strictObject({
-    kind: z.literal('restore-image'), store: path, snapshot, target: path, overwrite: z.boolean(), keepDamaged: z.boolean(),
+    kind: z.literal('restore-image'),
+    store: path,
+    snapshot,
+    target: path,
+    overwrite: z.boolean(),
+    keepDamaged: z.boolean(),
     archive: text(255).min(1).optional(),
   }),
   z.strictObject({ kind: z.literal('export-file'), store: path, snapshot, path: archivePath.min(1), target: path }),
@@ -64,11 +96,20 @@ export const requestValidators = {
   'store.gc-status': z.strictObject({ store: path }),
   'store.usage': z.strictObject({ store: path }),
   'snapshot.browse': z.strictObject({
-    store: path, snapshot, path: archivePath, offset: z.number().int().min(0).optional(), limit: z.number().int().min(1).max(MAX_PAGE).optional(),
+    store: path,
+    snapshot,
+    path: archivePath,
+    offset: z.number().int().min(0).optional(),
+    limit: z.number().int().min(1).max(MAX_PAGE).optional(),
   }),
   'snapshot.diff': z.strictObject({ store: path, from: snapshot, to: snapshot }),
   'excludes.preview': z.strictObject({ source: path, patterns: z.array(text(1024)).max(1000) }),
-  'backup.check-source': z.strictObject({ store: path, source: path, id: text(128).min(1), kind: z.enum(['folder', 'image']).optional() }),
+  'backup.check-source': z.strictObject({
+    store: path,
+    source: path,
+    id: text(128).min(1),
+    kind: z.enum(['folder', 'image']).optional(),
+  }),
   'jobs.start': jobSpec,
   'jobs.cancel': z.strictObject({ jobId: text(64).min(1) }),
   'jobs.list': empty,
@@ -80,7 +121,8 @@ export const requestValidators = {
   'dialog.save-image': z.strictObject({ store: path, snapshot, archive: text(255).min(1).optional() }),
 } satisfies { [K in ActionName]: z.ZodType<ActionRequest<K>> };
 
-export type ValidationResult<K extends ActionName> = { ok: true; value: ActionRequest<K> } | { ok: false; message: string };
+export type ValidationResult<K extends ActionName> =
+  { ok: true; value: ActionRequest<K> } | { ok: false; message: string };
 
 /** Checks a payload against its action's validator; the message names the first bad field. */
 export function validateRequest<K extends ActionName>(action: K, payload: unknown): ValidationResult<K> {

@@ -33,24 +33,40 @@ export function isCairnError(err: unknown, code?: CairnErrorCode): err is CairnE
 
 /** The errno code of a Node fs error, if any. */
 export function errnoCode(err: unknown): string | undefined {
-  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string'
+    ? err.code
+    : undefined;
 }
 
 /** What the common errno codes mean, in words (the raw texts repeat the path and name the syscall). */
 const ERRNO_WORDS: Record<string, string> = {
-  ENOSPC: 'no space left on device', EDQUOT: 'the disk quota is used up', EACCES: 'permission denied', EPERM: 'permission denied',
-  ENOENT: 'no such file or folder', EEXIST: 'something of that name exists already', ENOTDIR: 'a part of the path is not a folder',
-  EISDIR: 'it is a folder', ENOTEMPTY: 'the folder is not empty', ENAMETOOLONG: 'the name or the path is too long for the filesystem',
-  EROFS: 'the filesystem is read-only', ELOOP: 'too many symlinks (or a symlink where none may be)', EBUSY: 'it is busy',
-  EIO: 'input/output error (the disk may be failing)', EMFILE: 'too many open files', ENFILE: 'too many open files',
-  EXDEV: 'it is on another filesystem', EINVAL: 'the filesystem does not allow it',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'the disk quota is used up',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  ENOENT: 'no such file or folder',
+  EEXIST: 'something of that name exists already',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'it is a folder',
+  ENOTEMPTY: 'the folder is not empty',
+  ENAMETOOLONG: 'the name or the path is too long for the filesystem',
+  EROFS: 'the filesystem is read-only',
+  ELOOP: 'too many symlinks (or a symlink where none may be)',
+  EBUSY: 'it is busy',
+  EIO: 'input/output error (the disk may be failing)',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files',
+  EXDEV: 'it is on another filesystem',
+  EINVAL: 'the filesystem does not allow it',
 };
 
 /** Wraps an fs error into a CairnError whose message names what we were doing and the path. */
 export function ioError(action: string, path: string, err: unknown): CairnError {
   const code = errnoCode(err);
   const detail = (code && ERRNO_WORDS[code]) ?? (err instanceof Error ? err.message : String(err));
-  return new CairnError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `cannot ${action} ${shortenPath(path)}: ${detail}`, { cause: err });
+  return new CairnError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `cannot ${action} ${shortenPath(path)}: ${detail}`, {
+    cause: err,
+  });
 }
 
 /** A path for a one-line message: a very long one shows its start and its end. */

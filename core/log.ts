@@ -9,6 +9,10 @@ export const silentLogger: Logger = { info() {}, warn() {} };
 /** Keeps every line; jobs attach these to their result. */
 export class MemoryLogger implements Logger {
   readonly lines: { level: 'info' | 'warn'; message: string }[] = [];
-  info(message: string): void { this.lines.push({ level: 'info', message }); }
-  warn(message: string): void { this.lines.push({ level: 'warn', message }); }
+  info(message: string): void {
+    this.lines.push({ level: 'info', message });
+  }
+  warn(message: string): void {
+    this.lines.push({ level: 'warn', message });
+  }
 }

@@ -5,7 +5,9 @@ import { APP_HOST, APP_SCHEME } from './security.js';
 
 /** Must run before the app is ready: app:// behaves like https (secure, standard, fetch allowed). */
 export function registerAppScheme(protocol: Protocol): void {
-  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+  protocol.registerSchemesAsPrivileged([
+    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
+  ]);
 }
 
 /** Serves the built renderer under app://cairn/: GET only, never a file outside the renderer folder. */
@@ -18,7 +20,11 @@ export async function serveRendererFile(rendererDir: string, request: Request): 
   try {
     const body = await readFile(file);
     return new Response(body, {
-      headers: { 'Content-Type': contentType(file), 'Content-Security-Policy': CONTENT_SECURITY_POLICY, 'X-Content-Type-Options': 'nosniff' },
+      headers: {
+        'Content-Type': contentType(file),
+        'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+        'X-Content-Type-Options': 'nosniff',
+      },
     });
   } catch {
     return new Response('Not found', { status: 404 });

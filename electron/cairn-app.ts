@@ -48,16 +48,30 @@ export function startCairnApp(): void {
 
   const createWindow = () => {
     window = new BrowserWindow({
-      width: 1280, height: 820, minWidth: 900, minHeight: 560, show: false, title: 'Cairn',
+      width: 1280,
+      height: 820,
+      minWidth: 900,
+      minHeight: 560,
+      show: false,
+      title: 'Cairn',
       webPreferences: {
         preload: join(root, 'dist', 'electron', 'preload.cjs'),
-        contextIsolation: true, sandbox: true, nodeIntegration: false, nodeIntegrationInWorker: false, nodeIntegrationInSubFrames: false,
-        webSecurity: true, allowRunningInsecureContent: false, spellcheck: false,
+        contextIsolation: true,
+        sandbox: true,
+        nodeIntegration: false,
+        nodeIntegrationInWorker: false,
+        nodeIntegrationInSubFrames: false,
+        webSecurity: true,
+        allowRunningInsecureContent: false,
+        spellcheck: false,
       },
     });
     const stopForwarding = forwardEvents(service, window.webContents);
     window.once('ready-to-show', () => window?.show());
-    window.on('closed', () => { stopForwarding(); window = undefined; });
+    window.on('closed', () => {
+      stopForwarding();
+      window = undefined;
+    });
     void window.loadURL(APP_ENTRY);
   };
 
@@ -67,6 +81,8 @@ export function startCairnApp(): void {
     registerIpcHandlers(ipcMain, service);
     Menu.setApplicationMenu(Menu.buildFromTemplate(appMenuTemplate(process.platform, app.getName())));
     createWindow();
-    app.on('activate', () => { if (!window) createWindow(); });
+    app.on('activate', () => {
+      if (!window) createWindow();
+    });
   });
 }

@@ -13,12 +13,20 @@ export function registerIpcHandlers(ipcMain: IpcMain, service: HostService): () 
   for (const action of ACTION_NAMES) {
     ipcMain.handle(ipcChannel(action), async (event, payload: unknown): Promise<Result<unknown>> => {
       if (!isTrustedSender(event)) {
-        return { ok: false, error: { code: 'BAD_REQUEST', message: `refused ${action} from ${event.senderFrame?.url ?? 'an unknown frame'}` } };
+        return {
+          ok: false,
+          error: {
+            code: 'BAD_REQUEST',
+            message: `refused ${action} from ${event.senderFrame?.url ?? 'an unknown frame'}`,
+          },
+        };
       }
       return service.handle(action, payload);
     });
   }
-  return () => { for (const action of ACTION_NAMES) ipcMain.removeHandler(ipcChannel(action)); };
+  return () => {
+    for (const action of ACTION_NAMES) ipcMain.removeHandler(ipcChannel(action));
+  };
 }
 
 /** Pushes the service's events (progress already throttled by the job engine) to one window. */

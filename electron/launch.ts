@@ -17,7 +17,9 @@ export function electronBinary(root = ROOT, env: NodeJS.ProcessEnv = process.env
   const executable = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : undefined;
   const candidate = env.ELECTRON_OVERRIDE_DIST_PATH
     ? join(env.ELECTRON_OVERRIDE_DIST_PATH, executable ?? 'electron')
-    : executable ? join(pkg, 'dist', executable) : undefined;
+    : executable
+      ? join(pkg, 'dist', executable)
+      : undefined;
   return candidate && existsSync(candidate) ? candidate : undefined;
 }
 
@@ -27,9 +29,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const child = spawn(binary, [ROOT, ...process.argv.slice(2)], { stdio: 'inherit' });
     child.on('exit', (code) => process.exit(code ?? 0));
   } else {
-    process.stdout.write('Electron\'s binary is not installed here (it is downloaded on first use, and this machine cannot fetch it),\n'
-      + 'so Cairn starts in browser mode: the same app, served on 127.0.0.1 to your browser.\n'
-      + 'To get the desktop window, run `npx install-electron` on a machine with internet access, then `npm start` again.\n\n');
+    process.stdout.write(
+      "Electron's binary is not installed here (it is downloaded on first use, and this machine cannot fetch it),\n" +
+        'so Cairn starts in browser mode: the same app, served on 127.0.0.1 to your browser.\n' +
+        'To get the desktop window, run `npx install-electron` on a machine with internet access, then `npm start` again.\n\n',
+    );
     await import('../web/main.js');
   }
 }

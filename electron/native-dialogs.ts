@@ -4,10 +4,17 @@ import { join } from 'node:path';
 import type { HostPlatform } from '../host/host-service.js';
 
 /** Native folder, file and save pickers for the host service (browser mode has its in-app folder browser instead). */
-export function nativeDialogs(dialog: Dialog, window: () => BrowserWindow | undefined): Required<Pick<HostPlatform, 'pickFolder' | 'pickFile' | 'pickSaveFile'>> {
+export function nativeDialogs(
+  dialog: Dialog,
+  window: () => BrowserWindow | undefined,
+): Required<Pick<HostPlatform, 'pickFolder' | 'pickFile' | 'pickSaveFile'>> {
   return {
     async pickFolder(title, defaultPath) {
-      const options = { title, defaultPath: defaultPath ?? homedir(), properties: ['openDirectory', 'createDirectory'] as ('openDirectory' | 'createDirectory')[] };
+      const options = {
+        title,
+        defaultPath: defaultPath ?? homedir(),
+        properties: ['openDirectory', 'createDirectory'] as ('openDirectory' | 'createDirectory')[],
+      };
       const win = window();
       const result = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
       return result.canceled ? null : (result.filePaths[0] ?? null);

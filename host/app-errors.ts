@@ -18,7 +18,10 @@ const FROM_CORE: Record<CairnErrorCode, AppErrorCode> = {
 
 /** An error a handler throws on purpose with an app-level code (STORE_MISSING, NOT_AVAILABLE, …). */
 export class AppError extends Error {
-  constructor(readonly code: AppErrorCode, message: string) {
+  constructor(
+    readonly code: AppErrorCode,
+    message: string,
+  ) {
     super(message);
     this.name = 'AppError';
   }

@@ -22,17 +22,32 @@ export function listFolder(policy: PathPolicy, path: string, withFiles = false, 
     throw ioError('list', dir, err);
   }
   const folders = entries
-    .filter((e) => (hidden || !e.name.startsWith('.')) && (e.isDirectory() || (e.isSymbolicLink() && isDirectory(join(dir, e.name)))))
+    .filter(
+      (e) =>
+        (hidden || !e.name.startsWith('.')) &&
+        (e.isDirectory() || (e.isSymbolicLink() && isDirectory(join(dir, e.name)))),
+    )
     .map((e) => ({ name: e.name, path: join(dir, e.name) }))
     .sort((a, b) => a.name.localeCompare(b.name));
   const parent = dirname(dir);
   const files = entries.filter((e) => e.isFile());
   const listing: FolderListing = {
-    path: dir, parent: parent !== dir && policy.isAllowed(parent) ? parent : undefined, folders, fileCount: files.length, places: places(policy),
+    path: dir,
+    parent: parent !== dir && policy.isAllowed(parent) ? parent : undefined,
+    folders,
+    fileCount: files.length,
+    places: places(policy),
   };
   if (!withFiles) return listing;
-  const visible = files.map((e) => e.name).filter((n) => hidden || !n.startsWith('.')).sort((a, b) => a.localeCompare(b));
-  return { ...listing, files: visible.slice(0, MAX_LISTED_FILES).map((name) => fileRow(dir, name)), filesTruncated: visible.length > MAX_LISTED_FILES };
+  const visible = files
+    .map((e) => e.name)
+    .filter((n) => hidden || !n.startsWith('.'))
+    .sort((a, b) => a.localeCompare(b));
+  return {
+    ...listing,
+    files: visible.slice(0, MAX_LISTED_FILES).map((name) => fileRow(dir, name)),
+    filesTruncated: visible.length > MAX_LISTED_FILES,
+  };
 }
 
 /** The allowed roots that exist, to jump to: the home folder, drives under /media and /mnt, the temp folder, … */

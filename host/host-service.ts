@@ -46,13 +46,21 @@ export interface HostServiceOptions {
 }
 
 /** Jobs after which the store's listings change (a snapshot added or removed, verify states, GC status). */
-const CHANGES_STORE: ReadonlySet<JobKind> = new Set(['backup', 'backup-image', 'gc', 'verify', 'prune', 'delete-group']);
+const CHANGES_STORE: ReadonlySet<JobKind> = new Set([
+  'backup',
+  'backup-image',
+  'gc',
+  'verify',
+  'prune',
+  'delete-group',
+]);
 
 /** A disk image must be a regular file: a folder is backed up with the folder backup. */
 function assertRegularFile(path: string): void {
   const st = statSync(path, { throwIfNoEntry: false });
   if (!st) throw new AppError('NOT_FOUND', `${path} does not exist`);
-  if (st.isDirectory()) throw new AppError('INVALID_ARGUMENT', `${path} is a folder: back it up with “Back up a folder…”`);
+  if (st.isDirectory())
+    throw new AppError('INVALID_ARGUMENT', `${path} is a folder: back it up with “Back up a folder…”`);
   if (!st.isFile()) throw new AppError('INVALID_ARGUMENT', `${path} is not a regular file`);
 }
 
@@ -78,8 +86,10 @@ export class HostService {
   constructor(private readonly options: HostServiceOptions) {
     this.policy = new PathPolicy(options.allowedRoots ?? defaultAllowedRoots());
     this.recent = new RecentStores(options.dataDir);
-    this.engine = new JobEngine((event, payload) => this.onEngineEvent(event, payload),
-      { history: new JobHistory(options.dataDir), ...options.jobs });
+    this.engine = new JobEngine((event, payload) => this.onEngineEvent(event, payload), {
+      history: new JobHistory(options.dataDir),
+      ...options.jobs,
+    });
     this.handlers = this.createHandlers();
     this.watcher = new StoreWatcher((store) => this.emit('store.changed', { store }), options.storePollMs);
   }
@@ -126,16 +136,36 @@ export class HostService {
    * How a browser download ended, for the tasks panel: a download cut short by a damaged chunk shows as a failed
    * task naming the chunk (the browser itself only says "failed").
    */
-  reportDownload(store: string, snapshot: SnapshotRef, path: string, outcome: { bytes: number } | { error: unknown }): void {
+  reportDownload(
+    store: string,
+    snapshot: SnapshotRef,
+    path: string,
+    outcome: { bytes: number } | { error: unknown },
+  ): void {
     const title = `Download of ${path} from ${snapshotPath(snapshot)}`;
     const times = { startedAt: Date.now(), endedAt: Date.now() };
     if ('error' in outcome) {
       const error = toAppError(outcome.error);
-      this.engine.recordFinished({ kind: 'export-file', title, store, status: 'failed', ...times, error: {
-        code: error.code, message: `${error.message}. The download was cut short; nothing else of the snapshot is affected (verify the store to see what else the chunk holds).`,
-      } });
+      this.engine.recordFinished({
+        kind: 'export-file',
+        title,
+        store,
+        status: 'failed',
+        ...times,
+        error: {
+          code: error.code,
+          message: `${error.message}. The download was cut short; nothing else of the snapshot is affected (verify the store to see what else the chunk holds).`,
+        },
+      });
     } else {
-      this.engine.recordFinished({ kind: 'export-file', title, store, status: 'done', ...times, summary: `Downloaded ${path} (${formatBytes(outcome.bytes)})` });
+      this.engine.recordFinished({
+        kind: 'export-file',
+        title,
+        store,
+        status: 'done',
+        ...times,
+        summary: `Downloaded ${path} (${formatBytes(outcome.bytes)})`,
+      });
     }
   }
 
@@ -149,7 +179,12 @@ export class HostService {
   }
 
   /** Whether `host/<id>` may take `source` (a folder, or an image file): the same check the backup makes, asked before it starts. */
-  private checkBackupSource(storePath: string, sourcePath: string, id: string, kind: 'folder' | 'image' = 'folder'): SourceCheck {
+  private checkBackupSource(
+    storePath: string,
+    sourcePath: string,
+    id: string,
+    kind: 'folder' | 'image' = 'folder',
+  ): SourceCheck {
     const store = this.store(storePath);
     const source = this.policy.check(sourcePath, kind === 'image' ? 'disk image to back up' : 'folder to back up');
     const group = { type: 'host' as const, id: assertBackupId(id) };
@@ -159,7 +194,11 @@ export class HostService {
     } catch (err) {
       if (!isCairnError(err, 'SOURCE_MISMATCH')) throw err;
       const recorded = store.groupSource(group);
-      return { matches: false, recorded: recorded && describeSource(recorded), suggestedId: store.suggestGroupId(group, source) };
+      return {
+        matches: false,
+        recorded: recorded && describeSource(recorded),
+        suggestedId: store.suggestGroupId(group, source),
+      };
     }
   }
 
@@ -174,7 +213,10 @@ export class HostService {
         const source = this.policy.check(spec.source, 'folder to back up');
         assertBackupId(spec.id);
         if (isInside(store, source)) {
-          throw new AppError('PATH_NOT_ALLOWED', `the datastore ${store} is inside ${source}: a backup would copy the store into itself`);
+          throw new AppError(
+            'PATH_NOT_ALLOWED',
+            `the datastore ${store} is inside ${source}: a backup would copy the store into itself`,
+          );
         }
         // Refused here already, so the dialog can offer the choice; the backup checks again under its lock.
         if (!spec.allowOtherSource) this.store(spec.store).assertGroupSource({ type: 'host', id: spec.id }, [source]);
@@ -183,9 +225,14 @@ export class HostService {
       case 'restore': {
         const store = this.store(spec.store).root;
         const target = this.policy.check(spec.target, 'restore target');
-        if (isInside(target, store)) throw new AppError('PATH_NOT_ALLOWED', `cannot restore into the datastore ${store}`);
-        const what = spec.paths.length === 1 ? (spec.paths[0] || 'everything') : `${spec.paths.length} items`;
-        return this.engine.start({ ...spec, store, target }, `Restore ${what} of ${snapshotPath(spec.snapshot)} to ${target}`, store);
+        if (isInside(target, store))
+          throw new AppError('PATH_NOT_ALLOWED', `cannot restore into the datastore ${store}`);
+        const what = spec.paths.length === 1 ? spec.paths[0] || 'everything' : `${spec.paths.length} items`;
+        return this.engine.start(
+          { ...spec, store, target },
+          `Restore ${what} of ${snapshotPath(spec.snapshot)} to ${target}`,
+          store,
+        );
       }
       case 'backup-image':
         return this.startImageBackup(spec);
@@ -210,14 +257,22 @@ export class HostService {
       }
       case 'verify': {
         const store = this.store(spec.store).root;
-        const what = spec.snapshot ? snapshotPath(spec.snapshot) : spec.group ? `${spec.group.type}/${spec.group.id}` : 'every snapshot';
+        const what = spec.snapshot
+          ? snapshotPath(spec.snapshot)
+          : spec.group
+            ? `${spec.group.type}/${spec.group.id}`
+            : 'every snapshot';
         return this.engine.start({ ...spec, store }, `Verify ${what}`, store);
       }
       case 'export-file': {
         const store = this.store(spec.store).root;
         const target = this.policy.check(spec.target, 'file to save');
         if (isInside(target, store)) throw new AppError('PATH_NOT_ALLOWED', `cannot save into the datastore ${store}`);
-        return this.engine.start({ ...spec, store, target }, `Save ${spec.path} of ${snapshotPath(spec.snapshot)}`, store);
+        return this.engine.start(
+          { ...spec, store, target },
+          `Save ${spec.path} of ${snapshotPath(spec.snapshot)}`,
+          store,
+        );
       }
     }
   }
@@ -239,17 +294,27 @@ export class HostService {
     const target = this.policy.check(spec.target, 'file to restore the image to');
     if (isInside(target, store)) throw new AppError('PATH_NOT_ALLOWED', `cannot restore into the datastore ${store}`);
     const existing = lstatSync(target, { throwIfNoEntry: false });
-    if (existing?.isDirectory()) throw new AppError('INVALID_ARGUMENT', `${target} is a folder: give the name of the image file to write`);
-    if (existing && !spec.overwrite) throw new AppError('ALREADY_EXISTS', `${target} already exists: choose another name, or replace it`);
-    return this.engine.start({ ...spec, store, target }, `Restore image ${snapshotPath(spec.snapshot)} to ${target}`, store);
+    if (existing?.isDirectory())
+      throw new AppError('INVALID_ARGUMENT', `${target} is a folder: give the name of the image file to write`);
+    if (existing && !spec.overwrite)
+      throw new AppError('ALREADY_EXISTS', `${target} already exists: choose another name, or replace it`);
+    return this.engine.start(
+      { ...spec, store, target },
+      `Restore image ${snapshotPath(spec.snapshot)} to ${target}`,
+      store,
+    );
   }
 
   private createHandlers(): Handlers {
     const { platform } = this.options;
     return {
       'app.info': () => ({
-        host: platform.host, version: this.options.version ?? '0.0.0', platform: process.platform, homeDir: homedir(),
-        nativeDialogs: platform.pickFolder !== undefined, dropPaths: platform.host === 'electron',
+        host: platform.host,
+        version: this.options.version ?? '0.0.0',
+        platform: process.platform,
+        homeDir: homedir(),
+        nativeDialogs: platform.pickFolder !== undefined,
+        dropPaths: platform.host === 'electron',
         maintenance: { gc: true, prune: true, verify: true, forget: true },
       }),
       'stores.recent': () => this.recent.list(),
@@ -267,7 +332,8 @@ export class HostService {
         this.emit('store.changed', { store: ds.root });
         return this.views.groupRow(ds, group);
       },
-      'snapshots.list': ({ store, group }) => this.queries.run('snapshots.list', { store: this.storePath(store), group }),
+      'snapshots.list': ({ store, group }) =>
+        this.queries.run('snapshots.list', { store: this.storePath(store), group }),
       'snapshot.set-protected': ({ store, snapshot, protected: value }) => {
         const ds = this.store(store);
         ds.setProtected(snapshot, value);
@@ -286,50 +352,75 @@ export class HostService {
         this.emit('store.changed', { store: ds.root });
         return null;
       },
-      'group.prune-simulate': ({ store, group, keep }) => this.queries.run('group.prune-simulate', { store: this.storePath(store), group, keep }),
+      'group.prune-simulate': ({ store, group, keep }) =>
+        this.queries.run('group.prune-simulate', { store: this.storePath(store), group, keep }),
       'store.gc-status': ({ store }) => {
         const status = readGcStatus(this.store(store).root);
         if (!status) return null;
         return {
-          startedAt: status.startedAt, durationMs: status.durationMs, removedChunks: status.removedChunks, removedBytes: status.removedBytes,
-          pendingChunks: status.pendingChunks, pendingBytes: status.pendingBytes, diskChunks: status.diskChunks, diskBytes: status.diskBytes,
-          indexFileCount: status.indexFileCount, indexDataBytes: status.indexDataBytes, dedupFactor: status.dedupFactor,
-          missingChunks: status.missingChunks, completed: status.completed,
+          startedAt: status.startedAt,
+          durationMs: status.durationMs,
+          removedChunks: status.removedChunks,
+          removedBytes: status.removedBytes,
+          pendingChunks: status.pendingChunks,
+          pendingBytes: status.pendingBytes,
+          diskChunks: status.diskChunks,
+          diskBytes: status.diskBytes,
+          indexFileCount: status.indexFileCount,
+          indexDataBytes: status.indexDataBytes,
+          dedupFactor: status.dedupFactor,
+          missingChunks: status.missingChunks,
+          completed: status.completed,
         };
       },
       'store.usage': ({ store }) => this.scans.run('store.usage', { store: this.storePath(store) }),
       'snapshot.browse': (req) => this.queries.run('snapshot.browse', { ...req, store: this.storePath(req.store) }),
-      'snapshot.diff': ({ store, from, to }) => this.queries.run('snapshot.diff', { store: this.storePath(store), from, to }),
+      'snapshot.diff': ({ store, from, to }) =>
+        this.queries.run('snapshot.diff', { store: this.storePath(store), from, to }),
       'backup.check-source': ({ store, source, id, kind }) => this.checkBackupSource(store, source, id, kind),
-      'excludes.preview': ({ source, patterns }) => this.queries.run('excludes.preview', { source: this.policy.check(source, 'folder to back up'), patterns }),
+      'excludes.preview': ({ source, patterns }) =>
+        this.queries.run('excludes.preview', { source: this.policy.check(source, 'folder to back up'), patterns }),
       'jobs.start': (spec) => this.startJob(spec),
       'jobs.cancel': ({ jobId }) => this.engine.cancel(jobId),
       'jobs.list': () => this.engine.list(),
       'fs.list': ({ path, files, hidden }) => listFolder(this.policy, path ?? homedir(), files, hidden),
       'fs.make-folder': ({ parent, name, files }) => makeFolder(this.policy, parent, name, files),
       'dialog.pick-folder': async ({ title, defaultPath }) => {
-        if (!platform.pickFolder) throw new AppError('NOT_AVAILABLE', 'no native folder dialog in browser mode: use the folder browser');
+        if (!platform.pickFolder)
+          throw new AppError('NOT_AVAILABLE', 'no native folder dialog in browser mode: use the folder browser');
         const picked = await platform.pickFolder(title, defaultPath);
         return picked === null ? null : this.policy.check(picked, 'chosen folder');
       },
       'dialog.pick-file': async ({ title, defaultPath }) => {
-        if (!platform.pickFile) throw new AppError('NOT_AVAILABLE', 'no native file dialog in browser mode: use the file browser');
+        if (!platform.pickFile)
+          throw new AppError('NOT_AVAILABLE', 'no native file dialog in browser mode: use the file browser');
         const picked = await platform.pickFile(title, defaultPath);
         return picked === null ? null : this.policy.check(picked, 'chosen file');
       },
       'dialog.save-image': async ({ store, snapshot, archive }) => {
-        if (!platform.pickSaveFile) throw new AppError('NOT_AVAILABLE', 'no native save dialog in browser mode: use “Restore image…”');
+        if (!platform.pickSaveFile)
+          throw new AppError('NOT_AVAILABLE', 'no native save dialog in browser mode: use “Restore image…”');
         const name = imageFileName(pickImageArchive(this.store(store).readManifest(snapshot), archive));
         const target = await platform.pickSaveFile(name, 'Save disk image from snapshot');
         // The save dialog has asked before replacing a file.
-        return target === null ? null : this.startJob({ kind: 'restore-image', store, snapshot, target, archive, overwrite: true, keepDamaged: false });
+        return target === null
+          ? null
+          : this.startJob({
+              kind: 'restore-image',
+              store,
+              snapshot,
+              target,
+              archive,
+              overwrite: true,
+              keepDamaged: false,
+            });
       },
       'dialog.save-file': async ({ store, snapshot, path }) => {
-        if (!platform.pickSaveFile) throw new AppError('NOT_AVAILABLE', 'no native save dialog in browser mode: use the download link');
+        if (!platform.pickSaveFile)
+          throw new AppError('NOT_AVAILABLE', 'no native save dialog in browser mode: use the download link');
         const target = await platform.pickSaveFile(basename(path));
         return target === null ? null : this.startJob({ kind: 'export-file', store, snapshot, path, target });
       },
     };
   }
 }
-

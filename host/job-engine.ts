@@ -41,7 +41,10 @@ export class JobEngine {
   private readonly progressIntervalMs: number;
   private readonly keepFinished: number;
 
-  constructor(private readonly emit: EmitEvent, private readonly options: JobEngineOptions = {}) {
+  constructor(
+    private readonly emit: EmitEvent,
+    private readonly options: JobEngineOptions = {},
+  ) {
     this.progressIntervalMs = options.progressIntervalMs ?? 100;
     this.keepFinished = options.keepFinished ?? 200;
     this.finished.push(...(options.history?.load() ?? []).slice(0, this.keepFinished));
@@ -49,14 +52,26 @@ export class JobEngine {
 
   start(spec: JobSpec, title: string, store: string): JobState {
     const state: JobState = {
-      id: randomUUID(), kind: spec.kind, title, store, status: 'running', startedAt: Date.now(), progress: { phase: 'starting' }, log: [],
+      id: randomUUID(),
+      kind: spec.kind,
+      title,
+      store,
+      status: 'running',
+      startedAt: Date.now(),
+      progress: { phase: 'starting' },
+      log: [],
     };
     const workerData: JobWorkerData = { spec, exitedThreads: exitedThreadTable() };
     const worker = new Worker(this.options.workerUrl ?? hostWorkerUrl('job-worker.js'), { workerData });
     const thread = worker.threadId;
-    const throttle = new ProgressThrottle<JobState>((s) => this.emit('job.progress', snapshot(s)), this.progressIntervalMs);
+    const throttle = new ProgressThrottle<JobState>(
+      (s) => this.emit('job.progress', snapshot(s)),
+      this.progressIntervalMs,
+    );
     let settle!: (s: JobState) => void;
-    const done = new Promise<JobState>((resolve) => { settle = resolve; });
+    const done = new Promise<JobState>((resolve) => {
+      settle = resolve;
+    });
     const job: RunningJob = { state, worker, throttle, done };
     this.running.set(state.id, job);
 
@@ -83,15 +98,21 @@ export class JobEngine {
           const attention = (message.problemCount ?? 0) > 0;
           addLog(state, attention ? 'warn' : 'info', message.summary);
           finish({
-            status: attention ? 'attention' : 'done', summary: message.summary, result: message.result,
-            ...(attention ? { problems: message.problems, problemCount: message.problemCount, advice: message.advice } : {}),
+            status: attention ? 'attention' : 'done',
+            summary: message.summary,
+            result: message.result,
+            ...(attention
+              ? { problems: message.problems, problemCount: message.problemCount, advice: message.advice }
+              : {}),
           });
           return;
         }
         case 'failed': {
           const cancelled = message.error.code === 'CANCELLED';
           addLog(state, cancelled ? 'info' : 'error', message.error.message);
-          finish(cancelled ? { status: 'cancelled', summary: 'Cancelled' } : { status: 'failed', error: message.error });
+          finish(
+            cancelled ? { status: 'cancelled', summary: 'Cancelled' } : { status: 'failed', error: message.error },
+          );
         }
       }
     });
@@ -101,7 +122,10 @@ export class JobEngine {
     });
     const exited = new Promise<void>((resolve) => {
       worker.on('exit', (code) => {
-        finish({ status: 'failed', error: { code: 'INTERNAL', message: `the job stopped unexpectedly (worker exit code ${code})` } });
+        finish({
+          status: 'failed',
+          error: { code: 'INTERNAL', message: `the job stopped unexpectedly (worker exit code ${code})` },
+        });
         resolve();
       });
     });
@@ -180,5 +204,10 @@ function addLog(state: JobState, level: JobLogLine['level'], message: string): v
 
 /** A copy safe to hand out: later changes to the live state must not show through. */
 function snapshot(state: JobState): JobState {
-  return { ...state, progress: { ...state.progress }, log: [...state.log], result: state.result && { ...state.result } };
+  return {
+    ...state,
+    progress: { ...state.progress },
+    log: [...state.log],
+    result: state.result && { ...state.result },
+  };
 }

@@ -11,13 +11,19 @@ const SAVE_DELAY_MS = 500;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]).optional();
 const JobRecord = z.object({
-  id: z.string(), kind: z.string(), title: z.string(), store: z.string(),
+  id: z.string(),
+  kind: z.string(),
+  title: z.string(),
+  store: z.string(),
   status: z.enum(['done', 'attention', 'failed', 'cancelled']),
-  startedAt: z.number(), endedAt: z.number().optional(),
+  startedAt: z.number(),
+  endedAt: z.number().optional(),
   progress: z.object({ phase: z.string() }).passthrough(),
-  summary: z.string().optional(), result: z.record(z.string(), scalar).optional(),
+  summary: z.string().optional(),
+  result: z.record(z.string(), scalar).optional(),
   problems: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-  problemCount: z.number().optional(), advice: z.string().optional(),
+  problemCount: z.number().optional(),
+  advice: z.string().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   log: z.array(z.object({ time: z.number(), level: z.enum(['info', 'warn', 'error']), message: z.string() })),
 });

@@ -13,9 +13,13 @@ export type WorkerToEngine =
   | { type: 'progress'; progress: JobProgress }
   | { type: 'log'; level: 'info' | 'warn'; message: string }
   | {
-    type: 'done'; summary: string; result: Record<string, string | number | boolean | undefined>;
-    problems?: JobProblem[]; problemCount?: number; advice?: string;
-  }
+      type: 'done';
+      summary: string;
+      result: Record<string, string | number | boolean | undefined>;
+      problems?: JobProblem[];
+      problemCount?: number;
+      advice?: string;
+    }
   | { type: 'failed'; error: AppErrorInfo };
 
 export type EngineToWorker = { type: 'cancel' };

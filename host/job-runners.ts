@@ -50,7 +50,10 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
   switch (spec.kind) {
     case 'create-store': {
       const store = await Datastore.create(spec.path, {
-        chunkSize: spec.chunkSize, compression: spec.compression, signal: ctx.signal, log: ctx.log,
+        chunkSize: spec.chunkSize,
+        compression: spec.compression,
+        signal: ctx.signal,
+        log: ctx.log,
         onProgress: (done, total) => ctx.onProgress({ phase: 'creating chunk folders', done, total }),
       });
       return { summary: `Created datastore ${store.root}`, result: { path: store.root } };
@@ -58,19 +61,42 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
     case 'backup': {
       const store = Datastore.open(spec.store, { log: ctx.log });
       const r = await backupFolder(store, spec.source, {
-        id: spec.id, excludes: spec.excludes, allowOtherSource: spec.allowOtherSource, signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
-        onProgress: (p) => ctx.onProgress({
-          phase: p.phase, filesDone: p.filesDone, filesTotal: p.filesTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal,
-          rate: p.rate, etaSeconds: p.etaSeconds, currentPath: p.currentPath, bytesRead: p.bytesRead,
-          bytesReused: p.bytesReused, newBytes: p.newBytes, dedupBytes: p.dedupBytes,
-        }),
+        id: spec.id,
+        excludes: spec.excludes,
+        allowOtherSource: spec.allowOtherSource,
+        signal: ctx.signal,
+        log: ctx.log,
+        progressIntervalMs: PROGRESS_INTERVAL_MS,
+        onProgress: (p) =>
+          ctx.onProgress({
+            phase: p.phase,
+            filesDone: p.filesDone,
+            filesTotal: p.filesTotal,
+            bytesDone: p.bytesDone,
+            bytesTotal: p.bytesTotal,
+            rate: p.rate,
+            etaSeconds: p.etaSeconds,
+            currentPath: p.currentPath,
+            bytesRead: p.bytesRead,
+            bytesReused: p.bytesReused,
+            newBytes: p.newBytes,
+            dedupBytes: p.dedupBytes,
+          }),
       });
       return {
-        summary: `Backed up ${plural(r.stats.files, 'file')} (${formatBytes(r.stats.bytes)}) to ${r.path} in ${formatDuration(r.elapsedMs / 1000)}: `
-          + `${formatBytes(r.newBytes)} new, ${formatBytes(r.dedupBytes)} deduplicated, ${formatBytes(r.bytesReused)} unchanged`,
+        summary:
+          `Backed up ${plural(r.stats.files, 'file')} (${formatBytes(r.stats.bytes)}) to ${r.path} in ${formatDuration(r.elapsedMs / 1000)}: ` +
+          `${formatBytes(r.newBytes)} new, ${formatBytes(r.dedupBytes)} deduplicated, ${formatBytes(r.bytesReused)} unchanged`,
         result: {
-          snapshot: r.path, files: r.stats.files, bytes: r.stats.bytes, newBytes: r.newBytes, dedupBytes: r.dedupBytes,
-          reusedBytes: r.bytesReused, excluded: r.excluded, warnings: r.warnings.length, base: r.base,
+          snapshot: r.path,
+          files: r.stats.files,
+          bytes: r.stats.bytes,
+          newBytes: r.newBytes,
+          dedupBytes: r.dedupBytes,
+          reusedBytes: r.bytesReused,
+          excluded: r.excluded,
+          warnings: r.warnings.length,
+          base: r.base,
         },
       };
     }
@@ -83,39 +109,68 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
     case 'gc': {
       const store = Datastore.open(spec.store, { log: ctx.log });
       const r = await collectGarbage(store, {
-        signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
-        onProgress: (p) => ctx.onProgress({
-          phase: p.phase, indexFilesDone: p.indexFilesDone, indexFilesTotal: p.indexFilesTotal, chunksMarked: p.chunksMarked,
-          prefixesDone: p.prefixesDone, prefixesTotal: p.prefixesTotal, removedChunks: p.removedChunks, removedBytes: p.removedBytes,
-          pendingBytes: p.pendingBytes,
-        }),
+        signal: ctx.signal,
+        log: ctx.log,
+        progressIntervalMs: PROGRESS_INTERVAL_MS,
+        onProgress: (p) =>
+          ctx.onProgress({
+            phase: p.phase,
+            indexFilesDone: p.indexFilesDone,
+            indexFilesTotal: p.indexFilesTotal,
+            chunksMarked: p.chunksMarked,
+            prefixesDone: p.prefixesDone,
+            prefixesTotal: p.prefixesTotal,
+            removedChunks: p.removedChunks,
+            removedBytes: p.removedBytes,
+            pendingBytes: p.pendingBytes,
+          }),
       });
       return {
-        summary: `Freed ${formatBytes(r.removedBytes)} (${r.removedChunks} chunk${r.removedChunks === 1 ? '' : 's'}); ${formatBytes(r.pendingBytes)} pending, `
-          + `${formatBytes(r.diskBytes)} in use, dedup ${r.dedupFactor.toFixed(2)}×, in ${formatDuration(r.durationMs / 1000)}`,
+        summary:
+          `Freed ${formatBytes(r.removedBytes)} (${r.removedChunks} chunk${r.removedChunks === 1 ? '' : 's'}); ${formatBytes(r.pendingBytes)} pending, ` +
+          `${formatBytes(r.diskBytes)} in use, dedup ${r.dedupFactor.toFixed(2)}×, in ${formatDuration(r.durationMs / 1000)}`,
         result: {
-          removedChunks: r.removedChunks, removedBytes: r.removedBytes, pendingChunks: r.pendingChunks, pendingBytes: r.pendingBytes,
-          diskChunks: r.diskChunks, diskBytes: r.diskBytes, indexFileCount: r.indexFileCount, indexDataBytes: r.indexDataBytes,
-          dedupFactor: r.dedupFactor, durationMs: r.durationMs, missingChunks: r.missingChunks, warnings: r.warnings.length,
+          removedChunks: r.removedChunks,
+          removedBytes: r.removedBytes,
+          pendingChunks: r.pendingChunks,
+          pendingBytes: r.pendingBytes,
+          diskChunks: r.diskChunks,
+          diskBytes: r.diskBytes,
+          indexFileCount: r.indexFileCount,
+          indexDataBytes: r.indexDataBytes,
+          dedupFactor: r.dedupFactor,
+          durationMs: r.durationMs,
+          missingChunks: r.missingChunks,
+          warnings: r.warnings.length,
         },
       };
     }
     case 'prune': {
       const store = Datastore.open(spec.store, { log: ctx.log });
-      const total = computePrune(store.listSnapshots(spec.group), spec.keep, store.chunks.clock.now() / 1000).filter((d) => d.mark === 'remove').length;
+      const total = computePrune(store.listSnapshots(spec.group), spec.keep, store.chunks.clock.now() / 1000).filter(
+        (d) => d.mark === 'remove',
+      ).length;
       let done = 0;
       ctx.onProgress({ phase: 'pruning', done, total });
       // Core logs one line per snapshot it removed (info) or could not remove (warn): each is one step done.
       const counting = {
-        info: (m: string) => { ctx.log.info(m); ctx.onProgress({ phase: 'pruning', done: ++done, total }); },
-        warn: (m: string) => { ctx.log.warn(m); ctx.onProgress({ phase: 'pruning', done: ++done, total }); },
+        info: (m: string) => {
+          ctx.log.info(m);
+          ctx.onProgress({ phase: 'pruning', done: ++done, total });
+        },
+        warn: (m: string) => {
+          ctx.log.warn(m);
+          ctx.onProgress({ phase: 'pruning', done: ++done, total });
+        },
       };
       const outcomes = pruneGroup(store, spec.group, spec.keep, { log: counting });
       const removed = outcomes.filter((o) => o.outcome === 'removed').length;
       const failed = outcomes.filter((o) => o.outcome === 'failed').length;
       return {
-        summary: `Removed ${removed} of ${outcomes.length} snapshots of ${spec.group.type}/${spec.group.id}`
-          + (failed > 0 ? `; ${failed} could not be removed (in use, see the log)` : '') + '. Run garbage collection to free their data.',
+        summary:
+          `Removed ${removed} of ${outcomes.length} snapshots of ${spec.group.type}/${spec.group.id}` +
+          (failed > 0 ? `; ${failed} could not be removed (in use, see the log)` : '') +
+          '. Run garbage collection to free their data.',
         result: { removed, failed, kept: outcomes.length - removed - failed },
       };
     }
@@ -140,14 +195,27 @@ async function runRestoreJob(spec: Spec<'restore'>, ctx: JobContext): Promise<Jo
     throwIfCancelled(ctx.signal, 'restore');
     const entry = reader.get(path);
     // A selected folder arrives under its own name; the snapshot's root and files go straight into the target.
-    const into = entry.kind === EntryKind.Directory && path !== '' ? join(spec.target, entry.name.toString()) : spec.target;
+    const into =
+      entry.kind === EntryKind.Directory && path !== '' ? join(spec.target, entry.name.toString()) : spec.target;
     const phase = spec.paths.length > 1 ? `restoring ${i + 1} of ${spec.paths.length}` : 'restoring';
     const r = await restoreFolder(store, spec.snapshot, into, {
-      path, overwrite: spec.overwrite, keepDamaged: spec.keepDamaged, signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
-      onProgress: (p) => ctx.onProgress({
-        phase, filesDone: p.filesDone, filesTotal: p.filesTotal, bytesDone: p.bytesDone, bytesTotal: p.bytesTotal,
-        rate: p.rate, etaSeconds: p.etaSeconds, currentPath: p.currentPath,
-      }),
+      path,
+      overwrite: spec.overwrite,
+      keepDamaged: spec.keepDamaged,
+      signal: ctx.signal,
+      log: ctx.log,
+      progressIntervalMs: PROGRESS_INTERVAL_MS,
+      onProgress: (p) =>
+        ctx.onProgress({
+          phase,
+          filesDone: p.filesDone,
+          filesTotal: p.filesTotal,
+          bytesDone: p.bytesDone,
+          bytesTotal: p.bytesTotal,
+          rate: p.rate,
+          etaSeconds: p.etaSeconds,
+          currentPath: p.currentPath,
+        }),
     });
     totals.files += r.filesRestored;
     totals.bytes += r.bytesRestored;
@@ -156,15 +224,24 @@ async function runRestoreJob(spec: Spec<'restore'>, ctx: JobContext): Promise<Jo
     problems.push(...r.failed.slice(0, MAX_PROBLEMS - problems.length));
   }
   const { files, bytes, conflicts, failed } = totals;
-  const restored = files === 0 ? 'Nothing was restored' : `Restored ${plural(files, 'file')} (${formatBytes(bytes)}) to ${spec.target}`;
-  const kept = conflicts > 0 ? `; kept ${plural(conflicts, 'existing file')}${files === 0 ? ' (choose “Replace existing files” to overwrite them)' : ''}` : '';
+  const restored =
+    files === 0
+      ? 'Nothing was restored'
+      : `Restored ${plural(files, 'file')} (${formatBytes(bytes)}) to ${spec.target}`;
+  const kept =
+    conflicts > 0
+      ? `; kept ${plural(conflicts, 'existing file')}${files === 0 ? ' (choose “Replace existing files” to overwrite them)' : ''}`
+      : '';
   const result = { target: spec.target, files, bytes, conflicts, failed };
   if (failed === 0) return { summary: restored + kept, result };
   return {
     summary: `${restored}${kept}; ${plural(failed, 'entry', 'entries')} of ${snapshotPath(spec.snapshot)} could not be restored`,
-    result, problems, problemCount: failed,
-    advice: `The entries named here were left out; everything else was restored. Verify the store to find every damaged chunk, `
-      + `then ${backUpAgain(store, [spec.snapshot], 'files')}.`,
+    result,
+    problems,
+    problemCount: failed,
+    advice:
+      `The entries named here were left out; everything else was restored. Verify the store to find every damaged chunk, ` +
+      `then ${backUpAgain(store, [spec.snapshot], 'files')}.`,
   };
 }
 
@@ -172,16 +249,35 @@ async function runRestoreJob(spec: Spec<'restore'>, ctx: JobContext): Promise<Jo
 async function runImageBackupJob(spec: Spec<'backup-image'>, ctx: JobContext): Promise<JobOutcome> {
   const store = Datastore.open(spec.store, { log: ctx.log });
   const r = await backupImage(store, spec.source, {
-    id: spec.id, allowOtherSource: spec.allowOtherSource, signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
-    onProgress: (p) => ctx.onProgress({
-      phase: 'backing-up', bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds,
-      newBytes: p.newBytes, dedupBytes: p.dedupBytes, currentPath: spec.source,
-    }),
+    id: spec.id,
+    allowOtherSource: spec.allowOtherSource,
+    signal: ctx.signal,
+    log: ctx.log,
+    progressIntervalMs: PROGRESS_INTERVAL_MS,
+    onProgress: (p) =>
+      ctx.onProgress({
+        phase: 'backing-up',
+        bytesDone: p.bytesDone,
+        bytesTotal: p.bytesTotal,
+        rate: p.rate,
+        etaSeconds: p.etaSeconds,
+        newBytes: p.newBytes,
+        dedupBytes: p.dedupBytes,
+        currentPath: spec.source,
+      }),
   });
   return {
-    summary: `Backed up the image ${basename(spec.source)} (${formatBytes(r.bytesTotal)}) to ${r.path} in ${formatDuration(r.elapsedMs / 1000)}: `
-      + `${formatBytes(r.newBytes)} new, ${formatBytes(r.dedupBytes)} deduplicated`,
-    result: { snapshot: r.path, archive: r.archive, bytes: r.bytesTotal, chunks: r.chunks, newBytes: r.newBytes, dedupBytes: r.dedupBytes },
+    summary:
+      `Backed up the image ${basename(spec.source)} (${formatBytes(r.bytesTotal)}) to ${r.path} in ${formatDuration(r.elapsedMs / 1000)}: ` +
+      `${formatBytes(r.newBytes)} new, ${formatBytes(r.dedupBytes)} deduplicated`,
+    result: {
+      snapshot: r.path,
+      archive: r.archive,
+      bytes: r.bytesTotal,
+      chunks: r.chunks,
+      newBytes: r.newBytes,
+      dedupBytes: r.dedupBytes,
+    },
   };
 }
 
@@ -197,25 +293,55 @@ async function runImageRestoreJob(spec: Spec<'restore-image'>, ctx: JobContext):
     throw ioError('create the folder of', spec.target, err);
   }
   const r = await restoreImage(store, spec.snapshot, spec.target, {
-    archiveName: spec.archive, overwrite: spec.overwrite, keepDamaged: spec.keepDamaged, signal: ctx.signal, progressIntervalMs: PROGRESS_INTERVAL_MS,
-    onProgress: (p) => ctx.onProgress({ phase: 'restoring', bytesDone: p.bytesDone, bytesTotal: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, currentPath: spec.target }),
+    archiveName: spec.archive,
+    overwrite: spec.overwrite,
+    keepDamaged: spec.keepDamaged,
+    signal: ctx.signal,
+    progressIntervalMs: PROGRESS_INTERVAL_MS,
+    onProgress: (p) =>
+      ctx.onProgress({
+        phase: 'restoring',
+        bytesDone: p.bytesDone,
+        bytesTotal: p.bytesTotal,
+        rate: p.rate,
+        etaSeconds: p.etaSeconds,
+        currentPath: spec.target,
+      }),
   });
-  const result = { target: r.target, written: r.written, archive: r.archive, bytes: r.size, chunks: r.chunks, damaged: r.damaged.length };
+  const result = {
+    target: r.target,
+    written: r.written,
+    archive: r.archive,
+    bytes: r.size,
+    chunks: r.chunks,
+    damaged: r.damaged.length,
+  };
   const image = imageFileName(r.archive);
   if (r.damaged.length === 0) {
-    return { summary: `Restored the image ${image} (${formatBytes(r.size)}) of ${snapshotPath(spec.snapshot)} to ${r.target}`, result };
+    return {
+      summary: `Restored the image ${image} (${formatBytes(r.size)}) of ${snapshotPath(spec.snapshot)} to ${r.target}`,
+      result,
+    };
   }
-  const problems = r.damaged.map((d) => ({ path: `bytes ${d.start.toLocaleString('en-US')}–${(d.end - 1).toLocaleString('en-US')} (${formatBytes(d.end - d.start)})`, message: d.message }));
+  const problems = r.damaged.map((d) => ({
+    path: `bytes ${d.start.toLocaleString('en-US')}–${(d.end - 1).toLocaleString('en-US')} (${formatBytes(d.end - d.start)})`,
+    message: d.message,
+  }));
   for (const p of problems) ctx.log.warn(`${p.path}: ${p.message}`);
   const ranges = plural(r.damaged.length, 'damaged range');
   return {
     summary: r.written
       ? `Restored the readable rest of the image ${image} to ${r.written}: ${ranges} ${r.damaged.length === 1 ? 'is' : 'are'} zeros there`
       : `The image was not restored: ${ranges} of ${image} could not be read, so ${r.target} would not be the image backed up`,
-    result, problems: problems.slice(0, MAX_PROBLEMS), problemCount: problems.length,
-    advice: `The byte ranges named here are in damaged or missing chunks. Verify the store to find every damaged chunk, `
-      + `then ${backUpAgain(store, [spec.snapshot], 'image')}.`
-      + (r.written ? '' : ' To get what can be read, restore again with “Keep what can be read”: the damaged ranges are zeros in <file>.damaged.'),
+    result,
+    problems: problems.slice(0, MAX_PROBLEMS),
+    problemCount: problems.length,
+    advice:
+      `The byte ranges named here are in damaged or missing chunks. Verify the store to find every damaged chunk, ` +
+      `then ${backUpAgain(store, [spec.snapshot], 'image')}.` +
+      (r.written
+        ? ''
+        : ' To get what can be read, restore again with “Keep what can be read”: the damaged ranges are zeros in <file>.damaged.'),
   };
 }
 
@@ -225,41 +351,74 @@ function runDeleteGroupJob(spec: Spec<'delete-group'>, ctx: JobContext): JobOutc
   const name = groupPath(spec.group);
   const total = store.listSnapshots(spec.group).filter((s) => !s.protected).length;
   ctx.onProgress({ phase: 'deleting snapshots', done: 0, total });
-  const { removed, kept } = deleteGroup(store, spec.group, { onRemoved: (done) => ctx.onProgress({ phase: 'deleting snapshots', done, total }) });
+  const { removed, kept } = deleteGroup(store, spec.group, {
+    onRemoved: (done) => ctx.onProgress({ phase: 'deleting snapshots', done, total }),
+  });
   const result = { removed, kept };
   if (kept > 0) {
     return {
-      summary: `Removed ${plural(removed, 'snapshot')} of ${name}; kept ${plural(kept, 'protected snapshot')}, and the group with ${kept === 1 ? 'it' : 'them'} `
-        + `(unprotect ${kept === 1 ? 'it' : 'them'} to delete the group)`,
+      summary:
+        `Removed ${plural(removed, 'snapshot')} of ${name}; kept ${plural(kept, 'protected snapshot')}, and the group with ${kept === 1 ? 'it' : 'them'} ` +
+        `(unprotect ${kept === 1 ? 'it' : 'them'} to delete the group)`,
       result,
     };
   }
   if (removed === 0) return { summary: `Deleted the empty group ${name}`, result };
-  return { summary: `Deleted group ${name} (${plural(removed, 'snapshot')} removed). Run garbage collection to free the space of its chunks.`, result };
+  return {
+    summary: `Deleted group ${name} (${plural(removed, 'snapshot')} removed). Run garbage collection to free the space of its chunks.`,
+    result,
+  };
 }
 
 /** Verifies; a snapshot found damaged makes the job one that needs attention, naming the files and the repair. */
 async function runVerifyJob(spec: Spec<'verify'>, ctx: JobContext): Promise<JobOutcome> {
   const store = Datastore.open(spec.store, { log: ctx.log });
-  const target: VerifyTarget = spec.snapshot ? { snapshot: spec.snapshot } : spec.group ? { group: spec.group } : { store: true };
+  const target: VerifyTarget = spec.snapshot
+    ? { snapshot: spec.snapshot }
+    : spec.group
+      ? { group: spec.group }
+      : { store: true };
   const r = await verify(store, target, {
-    signal: ctx.signal, log: ctx.log, progressIntervalMs: PROGRESS_INTERVAL_MS,
-    onProgress: (p) => ctx.onProgress({
-      phase: 'verifying', snapshotsDone: p.snapshotsDone, snapshotsTotal: p.snapshotsTotal, bytesDone: p.bytesDone,
-      bytesTotal: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, corruptChunks: p.corruptChunks, currentPath: p.currentSnapshot,
-    }),
+    signal: ctx.signal,
+    log: ctx.log,
+    progressIntervalMs: PROGRESS_INTERVAL_MS,
+    onProgress: (p) =>
+      ctx.onProgress({
+        phase: 'verifying',
+        snapshotsDone: p.snapshotsDone,
+        snapshotsTotal: p.snapshotsTotal,
+        bytesDone: p.bytesDone,
+        bytesTotal: p.bytesTotal,
+        rate: p.rate,
+        etaSeconds: p.etaSeconds,
+        corruptChunks: p.corruptChunks,
+        currentPath: p.currentSnapshot,
+      }),
   });
   const failed = r.snapshots.filter((s) => s.state === 'failed');
-  const problems = failed.flatMap((s) => s.problems).map((p) => ({
-    path: `${p.snapshot}${p.affects?.length ? `: ${p.affects.join(', ')}` : ` (${p.archive})`}`, message: p.message,
-  }));
+  const problems = failed
+    .flatMap((s) => s.problems)
+    .map((p) => ({
+      path: `${p.snapshot}${p.affects?.length ? `: ${p.affects.join(', ')}` : ` (${p.archive})`}`,
+      message: p.message,
+    }));
   for (const p of problems) ctx.log.warn(`${p.path}: ${p.message}`);
   const skipped = r.snapshots.filter((s) => s.state === 'skipped').length;
-  const summary = r.snapshots.length === 0 ? 'Nothing to verify: no finished snapshots'
-    : `${r.snapshots.length - failed.length - skipped} of ${plural(r.snapshots.length, 'snapshot')} ok`
-      + (failed.length > 0 ? `, ${failed.length} damaged` : '') + (skipped > 0 ? `, ${skipped} skipped (in use)` : '')
-      + `; ${plural(r.chunksChecked, 'chunk')} checked`;
-  const result = { ok: r.ok, snapshots: r.snapshots.length, failed: failed.length, skipped, chunksChecked: r.chunksChecked, missingChunks: r.missingChunks };
+  const summary =
+    r.snapshots.length === 0
+      ? 'Nothing to verify: no finished snapshots'
+      : `${r.snapshots.length - failed.length - skipped} of ${plural(r.snapshots.length, 'snapshot')} ok` +
+        (failed.length > 0 ? `, ${failed.length} damaged` : '') +
+        (skipped > 0 ? `, ${skipped} skipped (in use)` : '') +
+        `; ${plural(r.chunksChecked, 'chunk')} checked`;
+  const result = {
+    ok: r.ok,
+    snapshots: r.snapshots.length,
+    failed: failed.length,
+    skipped,
+    chunksChecked: r.chunksChecked,
+    missingChunks: r.missingChunks,
+  };
   if (failed.length === 0) return { summary, result };
   const groups = failed.map((s) => parseSnapshotPath(s.snapshot));
   const advice = `${capitalized(backUpAgain(store, groups, 'files'))}. Then verify again.`;
@@ -315,7 +474,11 @@ async function runExportJob(spec: Spec<'export-file'>, ctx: JobContext): Promise
     closeSync(fd);
     renameSync(tmp, spec.target);
   } catch (err) {
-    try { closeSync(fd); } catch { /* closed already */ }
+    try {
+      closeSync(fd);
+    } catch {
+      /* closed already */
+    }
     rmSync(tmp, { force: true });
     throw err instanceof CairnError ? err : ioError('write', spec.target, err);
   }

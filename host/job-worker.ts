@@ -24,7 +24,9 @@ runJob(spec, {
     info: (message) => post({ type: 'log', level: 'info', message }),
     warn: (message) => post({ type: 'log', level: 'warn', message }),
   },
-}).then(
-  (outcome) => post({ type: 'done', ...outcome }),
-  (err: unknown) => post({ type: 'failed', error: toAppError(err) }),
-).finally(() => port.close());
+})
+  .then(
+    (outcome) => post({ type: 'done', ...outcome }),
+    (err: unknown) => post({ type: 'failed', error: toAppError(err) }),
+  )
+  .finally(() => port.close());

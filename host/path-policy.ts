@@ -26,7 +26,10 @@ export class PathPolicy {
     if (!isAbsolute(expanded)) throw new AppError('PATH_NOT_ALLOWED', `${what} must be an absolute path: ${path}`);
     const real = resolveExisting(resolve(expanded));
     if (!this.roots.some((root) => isInside(real, root))) {
-      throw new AppError('PATH_NOT_ALLOWED', `${what} ${path} is outside the folders Cairn may use (${this.roots.join(', ')})`);
+      throw new AppError(
+        'PATH_NOT_ALLOWED',
+        `${what} ${path} is outside the folders Cairn may use (${this.roots.join(', ')})`,
+      );
     }
     return real;
   }

@@ -7,8 +7,11 @@ export class ProgressThrottle<T> {
   private pending: T | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly emit: (value: T) => void, private readonly intervalMs: number,
-    private readonly now: () => number = () => performance.now()) {}
+  constructor(
+    private readonly emit: (value: T) => void,
+    private readonly intervalMs: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
 
   push(value: T): void {
     const wait = this.last + this.intervalMs - this.now();
@@ -18,13 +21,16 @@ export class ProgressThrottle<T> {
       return;
     }
     this.pending = value;
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      const value = this.pending as T;
-      this.pending = undefined;
-      this.last = this.now();
-      this.emit(value);
-    }, Math.max(0, wait));
+    this.timer ??= setTimeout(
+      () => {
+        this.timer = undefined;
+        const value = this.pending as T;
+        this.pending = undefined;
+        this.last = this.now();
+        this.emit(value);
+      },
+      Math.max(0, wait),
+    );
   }
 
   /** Drops anything pending and emits `value` now. */

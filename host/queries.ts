@@ -15,7 +15,15 @@ import { browseFolder, openStore, snapshotDiff, SnapshotViews } from './store-vi
  * scan of the folder to back up). They run in the query worker, never on the host's main thread. Paths in
  * requests were checked by the service before they got here.
  */
-export const QUERY_ACTIONS = ['groups.list', 'snapshots.list', 'snapshot.browse', 'snapshot.diff', 'excludes.preview', 'group.prune-simulate', 'store.usage'] as const;
+export const QUERY_ACTIONS = [
+  'groups.list',
+  'snapshots.list',
+  'snapshot.browse',
+  'snapshot.diff',
+  'excludes.preview',
+  'group.prune-simulate',
+  'store.usage',
+] as const;
 export type QueryAction = (typeof QUERY_ACTIONS)[number];
 
 export type Queries = { [K in QueryAction]: (req: ActionRequest<K>) => ActionResponse<K> | Promise<ActionResponse<K>> };
@@ -43,16 +51,23 @@ export function createQueries(): Queries {
   return {
     'groups.list': ({ store }) => views.groupRows(openStore(store)),
     'snapshots.list': ({ store, group }) => views.snapshotRows(openStore(store), group),
-    'snapshot.browse': ({ store, snapshot, path, offset, limit }) => browseFolder(reader(store, snapshot), path, offset, limit),
+    'snapshot.browse': ({ store, snapshot, path, offset, limit }) =>
+      browseFolder(reader(store, snapshot), path, offset, limit),
     'snapshot.diff': ({ store, from, to }) => snapshotDiff(openStore(store), from, to),
     'excludes.preview': ({ source, patterns }) => previewExcludes(source, patterns, { limit: 500 }),
     'store.usage': ({ store }) => {
       const { chunks, bytes } = openStore(store).chunks.stats();
       return { chunks, bytes };
     },
-    'group.prune-simulate': ({ store, group, keep }) => pruneGroup(openStore(store), group, keep, { dryRun: true }).map((o) => ({
-      path: `${group.type}/${group.id}/${formatBackupTime(o.snapshot.time)}`, time: o.snapshot.time, protected: o.snapshot.protected,
-      mark: o.mark, reason: o.reason, outcome: o.outcome, error: o.error,
-    })),
+    'group.prune-simulate': ({ store, group, keep }) =>
+      pruneGroup(openStore(store), group, keep, { dryRun: true }).map((o) => ({
+        path: `${group.type}/${group.id}/${formatBackupTime(o.snapshot.time)}`,
+        time: o.snapshot.time,
+        protected: o.snapshot.protected,
+        mark: o.mark,
+        reason: o.reason,
+        outcome: o.outcome,
+        error: o.error,
+      })),
   };
 }

@@ -1,6 +1,14 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DiffResult, FolderPage, GroupRef, GroupRow, SnapshotRef, SnapshotRow, StoreSummary } from '../contract/model.js';
+import type {
+  DiffResult,
+  FolderPage,
+  GroupRef,
+  GroupRow,
+  SnapshotRef,
+  SnapshotRow,
+  StoreSummary,
+} from '../contract/model.js';
 import { EntryKind } from '../core/archive/archive-format.js';
 import { entryInfo } from '../core/archive/entry-info.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
@@ -27,12 +35,19 @@ export function openStore(path: string): Datastore {
 
 export function storeSummary(store: Datastore): StoreSummary {
   return {
-    path: store.root, chunkSize: store.config.chunkSize, compression: store.config.compression,
-    syncLevel: store.config.syncLevel, created: store.config.created, groups: store.listGroups().length,
+    path: store.root,
+    chunkSize: store.config.chunkSize,
+    compression: store.config.compression,
+    syncLevel: store.config.syncLevel,
+    created: store.config.created,
+    groups: store.listGroups().length,
   };
 }
 
-type ManifestSummary = Pick<SnapshotRow, 'kind' | 'size' | 'files' | 'newBytes' | 'dedupBytes' | 'reusedBytes' | 'verifyState' | 'notes'>;
+type ManifestSummary = Pick<
+  SnapshotRow,
+  'kind' | 'size' | 'files' | 'newBytes' | 'dedupBytes' | 'reusedBytes' | 'verifyState' | 'notes'
+>;
 
 /**
  * What the snapshot table shows from each manifest. Manifests are read once and cached by path and mtime, so a
@@ -43,10 +58,18 @@ export class SnapshotViews {
 
   groupRows(store: Datastore): GroupRow[] {
     return store.listGroups().map((g) => {
-      const latest = g.lastBackup === undefined ? undefined : this.summary(store, { type: g.type, id: g.id, time: g.lastBackup });
+      const latest =
+        g.lastBackup === undefined ? undefined : this.summary(store, { type: g.type, id: g.id, time: g.lastBackup });
       return {
-        type: g.type, id: g.id, path: g.path, owner: g.owner, source: g.source && describeSource(g.source), snapshotCount: g.snapshotCount, lastBackup: g.lastBackup,
-        lastSize: latest?.size, notes: store.readGroupNotes(g),
+        type: g.type,
+        id: g.id,
+        path: g.path,
+        owner: g.owner,
+        source: g.source && describeSource(g.source),
+        snapshotCount: g.snapshotCount,
+        lastBackup: g.lastBackup,
+        lastSize: latest?.size,
+        notes: store.readGroupNotes(g),
       };
     });
   }
@@ -68,7 +91,13 @@ export class SnapshotViews {
   private row(store: Datastore, s: SnapshotInfo): SnapshotRow {
     const summary: ManifestSummary = s.finished ? this.summary(store, s) : { kind: snapshotKind(s.files) };
     return {
-      type: s.type, id: s.id, time: s.time, path: s.path, finished: s.finished, protected: s.protected, archives: s.files,
+      type: s.type,
+      id: s.id,
+      time: s.time,
+      path: s.path,
+      finished: s.finished,
+      protected: s.protected,
+      archives: s.files,
       ...summary,
     };
   }
@@ -100,7 +129,10 @@ export const DEFAULT_PAGE = 2000;
 
 /** A page of one folder of a snapshot, for the lazy tree. Only the page's entries are converted. */
 export function browseFolder(reader: FolderArchiveReader, path: string, offset = 0, limit = DEFAULT_PAGE): FolderPage {
-  const prefix = path.split('/').filter((p) => p.length > 0).join('/');
+  const prefix = path
+    .split('/')
+    .filter((p) => p.length > 0)
+    .join('/');
   const all = reader.list(prefix);
   const entries = all.slice(offset, offset + limit).map((e) => {
     const info = entryInfo(e);
@@ -114,13 +146,21 @@ export const MAX_DIFF_ROWS = 50_000;
 
 export function snapshotDiff(store: Datastore, from: SnapshotRef, to: SnapshotRef): DiffResult {
   const diff = diffSnapshots(store, from, to);
-  return { ...diff, entries: diff.entries.slice(0, MAX_DIFF_ROWS).map((e) => ({ ...e, what: e.what ? [...e.what] : undefined })) };
+  return {
+    ...diff,
+    entries: diff.entries.slice(0, MAX_DIFF_ROWS).map((e) => ({ ...e, what: e.what ? [...e.what] : undefined })),
+  };
 }
 
 /** One file of a snapshot as a stream of verified slices (the browser's download). */
-export function openSnapshotFile(store: Datastore, ref: SnapshotRef, path: string): { name: string; size: number; slices: Generator<Buffer> } {
+export function openSnapshotFile(
+  store: Datastore,
+  ref: SnapshotRef,
+  path: string,
+): { name: string; size: number; slices: Generator<Buffer> } {
   const reader = new FolderArchiveReader(store.openSnapshot(ref));
   const entry = reader.get(path);
-  if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink) throw new CairnError('INVALID_ARGUMENT', `${path} is not a file`);
+  if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink)
+    throw new CairnError('INVALID_ARGUMENT', `${path} is not a file`);
   return { name: entry.name.toString(), size: entry.size, slices: reader.fileContent(entry) };
 }

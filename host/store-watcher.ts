@@ -16,7 +16,10 @@ export class StoreWatcher {
   private readonly fingerprints = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly onChange: (store: string) => void, private readonly intervalMs = STORE_POLL_MS) {}
+  constructor(
+    private readonly onChange: (store: string) => void,
+    private readonly intervalMs = STORE_POLL_MS,
+  ) {}
 
   /** Watches one store (the one the user has open); a second call switches to another. */
   watch(store: string): void {
@@ -55,7 +58,9 @@ function mtime(path: string): number {
 
 function subdirs(path: string): string[] {
   try {
-    return readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name);
+    return readdirSync(path, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name);
   } catch {
     return [];
   }

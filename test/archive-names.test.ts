@@ -26,7 +26,9 @@ describe('names that are not valid UTF-8: shown with escapes, found again by the
     const shown = new Map<string, string>();
     let invalid = 0;
     for (let i = 0; i + 8 <= noise.length; i += 8) {
-      const name = Buffer.from(Array.from(noise.subarray(i, i + 1 + (noise[i]! % 7)), (b) => alphabet[b % alphabet.length]!));
+      const name = Buffer.from(
+        Array.from(noise.subarray(i, i + 1 + (noise[i]! % 7)), (b) => alphabet[b % alphabet.length]!),
+      );
       const text = displayName(name);
       const other = shown.get(text);
       if (other !== undefined) expect(other, text).toBe(name.toString('hex'));

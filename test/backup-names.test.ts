@@ -1,7 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
-  assertArchiveFileName, assertBackupId, assertBackupType, BACKUP_TYPES, formatBackupTime, groupPath, isArchiveFileName,
-  isBackupTimeString, isBackupType, isValidBackupId, parseBackupTime, parseGroupPath, parseSnapshotPath, snapshotPath,
+  assertArchiveFileName,
+  assertBackupId,
+  assertBackupType,
+  BACKUP_TYPES,
+  formatBackupTime,
+  groupPath,
+  isArchiveFileName,
+  isBackupTimeString,
+  isBackupType,
+  isValidBackupId,
+  parseBackupTime,
+  parseGroupPath,
+  parseSnapshotPath,
+  snapshotPath,
   toBackupId,
 } from '../core/backup/backup-names.js';
 import { CairnError } from '../core/errors.js';
@@ -34,14 +46,44 @@ describe('backup types', () => {
 
 describe('backup ids', () => {
   it('accepts SAFE_ID names', () => {
-    for (const id of ['a', 'Z', '0', '_', 'docs', 'My-Documents', 'vm_100', 'host.example.com', 'a..b', 'a-', 'a.', '_x', '9-9']) {
+    for (const id of [
+      'a',
+      'Z',
+      '0',
+      '_',
+      'docs',
+      'My-Documents',
+      'vm_100',
+      'host.example.com',
+      'a..b',
+      'a-',
+      'a.',
+      '_x',
+      '9-9',
+    ]) {
       expect(isValidBackupId(id), id).toBe(true);
       expect(assertBackupId(id)).toBe(id);
     }
   });
 
   it('rejects anything else, naming the id in the error', () => {
-    const bad = ['', '.', '..', '.x', '-x', 'a/b', 'a\\b', 'a b', 'café', 'ドキュメント', 'a:b', 'a\nb', 'a\0b', '*', 'a+b'];
+    const bad = [
+      '',
+      '.',
+      '..',
+      '.x',
+      '-x',
+      'a/b',
+      'a\\b',
+      'a b',
+      'café',
+      'ドキュメント',
+      'a:b',
+      'a\nb',
+      'a\0b',
+      '*',
+      'a+b',
+    ];
     for (const id of bad) {
       expect(isValidBackupId(id), JSON.stringify(id)).toBe(false);
       expect(caught(() => assertBackupId(id), 'INVALID_NAME').message).toContain(JSON.stringify(id));
@@ -85,7 +127,9 @@ describe('backup times', () => {
     expect(formatBackupTime(1593179765)).toBe('2020-06-26T13:56:05Z');
     expect(parseBackupTime('2020-06-26T13:56:05Z')).toBe(1593179765);
     expect(formatBackupTime(1)).toBe('1970-01-01T00:00:01Z');
-    for (const t of [1, 59, 951782400, 1709164800 /* 2024-02-29 */, 1717597476, 2147483648, 253402300799 /* 9999-12-31T23:59:59Z */]) {
+    for (const t of [
+      1, 59, 951782400, 1709164800 /* 2024-02-29 */, 1717597476, 2147483648, 253402300799 /* 9999-12-31T23:59:59Z */,
+    ]) {
       const s = formatBackupTime(t);
       expect(s).toMatch(/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z$/);
       expect(isBackupTimeString(s)).toBe(true);
@@ -95,7 +139,8 @@ describe('backup times', () => {
   });
 
   it('refuse to format times that are not whole seconds after the epoch or beyond year 9999', () => {
-    for (const t of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60]) caught(() => formatBackupTime(t), 'INVALID_NAME');
+    for (const t of [0, -1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60])
+      caught(() => formatBackupTime(t), 'INVALID_NAME');
     caught(() => formatBackupTime(253402300800), 'INVALID_NAME');
   });
 
@@ -137,16 +182,38 @@ describe('group and snapshot paths', () => {
   });
 
   it('reject bad group paths', () => {
-    for (const s of ['', 'host', 'host/', '/docs', 'host/docs/', 'host/docs/extra', 'host/..', 'host/.', '../docs', 'HOST/docs',
-      'file/docs', 'host/a b', 'host//docs']) {
+    for (const s of [
+      '',
+      'host',
+      'host/',
+      '/docs',
+      'host/docs/',
+      'host/docs/extra',
+      'host/..',
+      'host/.',
+      '../docs',
+      'HOST/docs',
+      'file/docs',
+      'host/a b',
+      'host//docs',
+    ]) {
       caught(() => parseGroupPath(s), 'INVALID_NAME');
     }
   });
 
   it('reject bad snapshot paths', () => {
-    for (const s of ['host/docs', 'host/docs/2024-06-05T14:24:36Z/extra', 'host/../2024-06-05T14:24:36Z',
-      '../docs/2024-06-05T14:24:36Z', 'host/docs/..', 'host/docs/2024-06-05T14:24:36', 'host/docs/2024-02-30T00:00:00Z',
-      'host/docs/2024-06-05T14:24:36Z/', '/host/docs/2024-06-05T14:24:36Z', 'x/docs/2024-06-05T14:24:36Z']) {
+    for (const s of [
+      'host/docs',
+      'host/docs/2024-06-05T14:24:36Z/extra',
+      'host/../2024-06-05T14:24:36Z',
+      '../docs/2024-06-05T14:24:36Z',
+      'host/docs/..',
+      'host/docs/2024-06-05T14:24:36',
+      'host/docs/2024-02-30T00:00:00Z',
+      'host/docs/2024-06-05T14:24:36Z/',
+      '/host/docs/2024-06-05T14:24:36Z',
+      'x/docs/2024-06-05T14:24:36Z',
+    ]) {
       caught(() => parseSnapshotPath(s), 'INVALID_NAME');
     }
   });
@@ -154,13 +221,33 @@ describe('group and snapshot paths', () => {
 
 describe('archive names', () => {
   it('are SAFE_ID names ending in .fidx, .didx or .blob, other than the manifest', () => {
-    for (const name of ['disk.img.fidx', 'root.pxar.didx', 'catalog.pcat1.didx', 'qemu-server.conf.blob', 'client.log.blob',
-      'a.fidx', '_x.blob']) {
+    for (const name of [
+      'disk.img.fidx',
+      'root.pxar.didx',
+      'catalog.pcat1.didx',
+      'qemu-server.conf.blob',
+      'client.log.blob',
+      'a.fidx',
+      '_x.blob',
+    ]) {
       expect(isArchiveFileName(name), name).toBe(true);
       expect(assertArchiveFileName(name)).toBe(name);
     }
-    for (const name of ['index.json.blob', 'disk.img', 'x.txt', '.fidx', '.x.blob', '-x.didx', '../x.didx', 'a/b.fidx',
-      'x.tmp_fidx', 'x.fidx.tmp_abc123', 'é.blob', '', `${'a'.repeat(196)}.blob`]) {
+    for (const name of [
+      'index.json.blob',
+      'disk.img',
+      'x.txt',
+      '.fidx',
+      '.x.blob',
+      '-x.didx',
+      '../x.didx',
+      'a/b.fidx',
+      'x.tmp_fidx',
+      'x.fidx.tmp_abc123',
+      'é.blob',
+      '',
+      `${'a'.repeat(196)}.blob`,
+    ]) {
       expect(isArchiveFileName(name), name).toBe(false);
       expect(caught(() => assertArchiveFileName(name), 'INVALID_NAME').message).toContain(JSON.stringify(name));
     }

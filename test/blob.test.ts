@@ -3,11 +3,21 @@ import { crc32, zstdCompressSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { CryptConfig } from '../core/blob/crypt-config.js';
 import {
-  blobKind, checkBlob, decodeBlob, encodeBlob, encodeEncryptedBlobWithIv, ENCRYPTED_HEADER_SIZE, MAX_BLOB_SIZE,
+  blobKind,
+  checkBlob,
+  decodeBlob,
+  encodeBlob,
+  encodeEncryptedBlobWithIv,
+  ENCRYPTED_HEADER_SIZE,
+  MAX_BLOB_SIZE,
   PLAIN_HEADER_SIZE,
 } from '../core/blob/data-blob.js';
 import {
-  COMPRESSED_BLOB_MAGIC, DYNAMIC_INDEX_MAGIC, ENCR_COMPR_BLOB_MAGIC, ENCRYPTED_BLOB_MAGIC, FIXED_INDEX_MAGIC,
+  COMPRESSED_BLOB_MAGIC,
+  DYNAMIC_INDEX_MAGIC,
+  ENCR_COMPR_BLOB_MAGIC,
+  ENCRYPTED_BLOB_MAGIC,
+  FIXED_INDEX_MAGIC,
   UNCOMPRESSED_BLOB_MAGIC,
 } from '../core/blob/magic.js';
 import { pseudoRandomBytes, textBytes } from './support/data.js';
@@ -26,8 +36,10 @@ function flip(buf: Buffer, at: number, mask = 0x01): void {
 
 /** Byte equality that stays fast (and readable on failure) for large buffers: compares length and SHA-256. */
 function expectSameBytes(actual: Uint8Array, expected: Uint8Array): void {
-  expect({ length: actual.length, sha256: sha256(actual).toString('hex') })
-    .toEqual({ length: expected.length, sha256: sha256(expected).toString('hex') });
+  expect({ length: actual.length, sha256: sha256(actual).toString('hex') }).toEqual({
+    length: expected.length,
+    sha256: sha256(expected).toString('hex'),
+  });
 }
 
 describe('blob magics (spec 2.1)', () => {
@@ -75,25 +87,31 @@ describe('blob test vectors (spec Appendix A.1, 11.2)', () => {
     expect(sha256(HELLO).toString('hex')).toBe('2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
     const crypt = new CryptConfig(SPEC_KEY);
     expect(crypt.idKey.toString('hex')).toBe('7c2c013efd07f3b25717a485263343cd4d292a4b65c200bb3b18ea227abe225c');
-    expect(crypt.digest(HELLO).toString('hex')).toBe('e34178a27b992c4a218599bf7f43ed50bc464a03d624d9092306fe2ed74d557e');
+    expect(crypt.digest(HELLO).toString('hex')).toBe(
+      'e34178a27b992c4a218599bf7f43ed50bc464a03d624d9092306fe2ed74d557e',
+    );
   });
 
   it('encrypts "hello" with IV 00..0f to the spec bytes and decodes it back', () => {
     const crypt = new CryptConfig(SPEC_KEY);
     const iv = Buffer.from(Array.from({ length: 16 }, (_, i) => i));
     const blob = encodeEncryptedBlobWithIv(HELLO, crypt, iv);
-    expect(blob.toString('hex')).toBe(hex(
-      '7b6785be222d4cf0 784eea93 000102030405060708090a0b0c0d0e0f 0c84c431837297c0b19e77e5608162ea 0f09cc1a56',
-    ).toString('hex'));
+    expect(blob.toString('hex')).toBe(
+      hex(
+        '7b6785be222d4cf0 784eea93 000102030405060708090a0b0c0d0e0f 0c84c431837297c0b19e77e5608162ea 0f09cc1a56',
+      ).toString('hex'),
+    );
     expect(blob.length).toBe(ENCRYPTED_HEADER_SIZE + 5);
     expect(decodeBlob(blob, { crypt, digest: crypt.digest(HELLO) })).toEqual(HELLO);
   });
 
   it('gives the spec key fingerprint', () => {
-    expect(sha256('Proxmox Backup Encryption Key Fingerprint').toString('hex'))
-      .toBe('6ed0ef77471fff4d55c7a8fe4a9db62161407f134c725ddf30992d25ec45ed26');
-    expect(new CryptConfig(SPEC_KEY).fingerprint())
-      .toBe('0e:ab:d4:46:0b:6e:b9:ca:34:50:23:de:e2:b7:78:c7:90:e5:4a:16:83:b9:65:9c:0a:57:ae:19:90:90:15:9b');
+    expect(sha256('Proxmox Backup Encryption Key Fingerprint').toString('hex')).toBe(
+      '6ed0ef77471fff4d55c7a8fe4a9db62161407f134c725ddf30992d25ec45ed26',
+    );
+    expect(new CryptConfig(SPEC_KEY).fingerprint()).toBe(
+      '0e:ab:d4:46:0b:6e:b9:ca:34:50:23:de:e2:b7:78:c7:90:e5:4a:16:83:b9:65:9c:0a:57:ae:19:90:90:15:9b',
+    );
   });
 
   it('signs with HMAC-SHA256 keyed by id_key, and rejects keys that are not 32 bytes', () => {
@@ -160,7 +178,12 @@ describe('blob round trips', () => {
 
   it('empty payloads round-trip in every mode', () => {
     const empty = Buffer.alloc(0);
-    for (const options of [{ compress: false }, { compress: true }, { compress: false, crypt }, { compress: true, crypt }]) {
+    for (const options of [
+      { compress: false },
+      { compress: true },
+      { compress: false, crypt },
+      { compress: true, crypt },
+    ]) {
       const blob = encodeBlob(empty, options);
       expect(blob.length).toBe(options.crypt ? ENCRYPTED_HEADER_SIZE : PLAIN_HEADER_SIZE);
       expect(blob.readUInt32LE(8)).toBe(0);
@@ -185,12 +208,20 @@ describe('blob round trips', () => {
     expect(blobKind(blob)).toBe('compressed');
     expect(decodeBlob(blob, { length: MAX_BLOB_SIZE }).length).toBe(MAX_BLOB_SIZE);
     const tooBig = Buffer.alloc(MAX_BLOB_SIZE + 1);
-    expectCairnError(() => encodeBlob(tooBig, { compress: false }), 'INVALID_ARGUMENT', /134217729 bytes exceeds the 134217728/);
+    expectCairnError(
+      () => encodeBlob(tooBig, { compress: false }),
+      'INVALID_ARGUMENT',
+      /134217729 bytes exceeds the 134217728/,
+    );
     // A compressed blob that would inflate beyond the limit is refused on decode, not allocated.
     const z = zstdCompressSync(tooBig);
     const bomb = Buffer.concat([COMPRESSED_BLOB_MAGIC, Buffer.alloc(4), z]);
     bomb.writeUInt32LE(crc32(z), 8);
-    expectCairnError(() => decodeBlob(bomb, { what: 'bomb.blob' }), 'CORRUPT', /^bomb\.blob: zstd payload does not decode/);
+    expectCairnError(
+      () => decodeBlob(bomb, { what: 'bomb.blob' }),
+      'CORRUPT',
+      /^bomb\.blob: zstd payload does not decode/,
+    );
   });
 });
 
@@ -201,18 +232,33 @@ describe('blob decode errors', () => {
   it('rejects an unknown magic, naming the blob and the bytes', () => {
     const blob = encodeBlob(data, { compress: true });
     flip(blob, 0, 0xff);
-    expectCairnError(() => decodeBlob(blob, { what: 'chunk abc' }), 'CORRUPT', /^chunk abc: unknown blob magic ceb958426fb6a37f/);
+    expectCairnError(
+      () => decodeBlob(blob, { what: 'chunk abc' }),
+      'CORRUPT',
+      /^chunk abc: unknown blob magic ceb958426fb6a37f/,
+    );
     expectCairnError(() => decodeBlob(Buffer.alloc(20)), 'CORRUPT', /^blob: unknown blob magic 0000000000000000/);
   });
 
   it('rejects a blob shorter than its header', () => {
     expectCairnError(() => decodeBlob(Buffer.alloc(0)), 'CORRUPT', /truncated \(0 bytes, no blob header\)/);
-    expectCairnError(() => decodeBlob(UNCOMPRESSED_BLOB_MAGIC.subarray(0, 7)), 'CORRUPT', /truncated \(7 bytes, no blob header\)/);
+    expectCairnError(
+      () => decodeBlob(UNCOMPRESSED_BLOB_MAGIC.subarray(0, 7)),
+      'CORRUPT',
+      /truncated \(7 bytes, no blob header\)/,
+    );
     const plain = encodeBlob(HELLO, { compress: false });
-    expectCairnError(() => decodeBlob(plain.subarray(0, 11), { what: 'x.blob' }), 'CORRUPT',
-      /^x\.blob: truncated \(11 bytes, header needs 12\)/);
+    expectCairnError(
+      () => decodeBlob(plain.subarray(0, 11), { what: 'x.blob' }),
+      'CORRUPT',
+      /^x\.blob: truncated \(11 bytes, header needs 12\)/,
+    );
     const encrypted = encodeBlob(HELLO, { compress: false, crypt });
-    expectCairnError(() => decodeBlob(encrypted.subarray(0, 43), { crypt }), 'CORRUPT', /truncated \(43 bytes, header needs 44\)/);
+    expectCairnError(
+      () => decodeBlob(encrypted.subarray(0, 43), { crypt }),
+      'CORRUPT',
+      /truncated \(43 bytes, header needs 44\)/,
+    );
   });
 
   it('detects a flipped payload byte by its CRC', () => {
@@ -220,7 +266,11 @@ describe('blob decode errors', () => {
       const blob = encodeBlob(data, options);
       const stored = blob.readUInt32LE(8);
       flip(blob, -100, 0x01);
-      const err = expectCairnError(() => decodeBlob(blob, { crypt, what: 'chunk 1234' }), 'CORRUPT', /^chunk 1234: CRC mismatch/);
+      const err = expectCairnError(
+        () => decodeBlob(blob, { crypt, what: 'chunk 1234' }),
+        'CORRUPT',
+        /^chunk 1234: CRC mismatch/,
+      );
       expect(err.message).toContain(`stored ${stored.toString(16).padStart(8, '0')}`);
       expect(() => checkBlob(blob)).toThrow(/CRC mismatch/);
     }
@@ -235,10 +285,16 @@ describe('blob decode errors', () => {
   it('detects a digest mismatch and a length mismatch after decoding', () => {
     const blob = encodeBlob(data, { compress: true });
     const wrong = sha256('something else');
-    expectCairnError(() => decodeBlob(blob, { digest: wrong, what: 'chunk ff' }), 'CORRUPT',
-      new RegExp(`^chunk ff: digest mismatch \\(content hashes to ${sha256(data).toString('hex')}\\)`));
-    expectCairnError(() => decodeBlob(blob, { length: data.length + 1 }), 'CORRUPT',
-      new RegExp(`decoded length ${data.length} differs from the expected ${data.length + 1}`));
+    expectCairnError(
+      () => decodeBlob(blob, { digest: wrong, what: 'chunk ff' }),
+      'CORRUPT',
+      new RegExp(`^chunk ff: digest mismatch \\(content hashes to ${sha256(data).toString('hex')}\\)`),
+    );
+    expectCairnError(
+      () => decodeBlob(blob, { length: data.length + 1 }),
+      'CORRUPT',
+      new RegExp(`decoded length ${data.length} differs from the expected ${data.length + 1}`),
+    );
     expectSameBytes(decodeBlob(blob, { length: data.length, digest: sha256(data) }), data);
   });
 
@@ -247,7 +303,11 @@ describe('blob decode errors', () => {
     const blob = Buffer.concat([COMPRESSED_BLOB_MAGIC, Buffer.alloc(4), garbage]);
     blob.writeUInt32LE(crc32(garbage), 8);
     expect(checkBlob(blob).kind).toBe('compressed');
-    expectCairnError(() => decodeBlob(blob, { what: 'index.json.blob' }), 'CORRUPT', /^index\.json\.blob: zstd payload does not decode/);
+    expectCairnError(
+      () => decodeBlob(blob, { what: 'index.json.blob' }),
+      'CORRUPT',
+      /^index\.json\.blob: zstd payload does not decode/,
+    );
     // A truncated zstd frame (CRC recomputed) is just as invalid.
     const good = encodeBlob(data, { compress: true });
     const cut = Buffer.from(good.subarray(0, good.length - 10));
@@ -258,9 +318,17 @@ describe('blob decode errors', () => {
   it('refuses to decode an encrypted blob without a key, and fails clearly with the wrong key', () => {
     for (const compress of [false, true]) {
       const blob = encodeBlob(data, { compress, crypt });
-      expectCairnError(() => decodeBlob(blob, { what: 'chunk 77' }), 'INVALID_ARGUMENT', /^chunk 77: encrypted, but no key was given/);
+      expectCairnError(
+        () => decodeBlob(blob, { what: 'chunk 77' }),
+        'INVALID_ARGUMENT',
+        /^chunk 77: encrypted, but no key was given/,
+      );
       const other = new CryptConfig(pseudoRandomBytes(32, 'other-key'));
-      expectCairnError(() => decodeBlob(blob, { crypt: other }), 'CORRUPT', /decryption failed: wrong key or corrupt data/);
+      expectCairnError(
+        () => decodeBlob(blob, { crypt: other }),
+        'CORRUPT',
+        /decryption failed: wrong key or corrupt data/,
+      );
     }
   });
 

@@ -1,6 +1,16 @@
 import {
-  existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync,
-  symlinkSync, unlinkSync, utimesSync, writeFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,8 +26,6 @@ import { useTempDirs } from './support/temp.js';
 import { expectCairnError } from './support/errors.js';
 import { storeTempRoot } from './support/folder-store.js';
 import { mkfifo } from './support/tree.js';
-
-
 
 /** One store per describe block: created in beforeAll, removed in afterAll. */
 function useStore(create: (base: string) => Promise<ChunkStore> = (base) => ChunkStore.create(base)) {
@@ -48,8 +56,11 @@ function plainChunk(seed: number) {
   const data = textBytes(20_000 + seed, seed);
   const digest = sha256(data);
   return {
-    data, digest, hex: digest.toString('hex'),
-    uncompressed: encodeBlob(data, { compress: false }), compressed: encodeBlob(data, { compress: true }),
+    data,
+    digest,
+    hex: digest.toString('hex'),
+    uncompressed: encodeBlob(data, { compress: false }),
+    compressed: encodeBlob(data, { compress: true }),
   };
 }
 
@@ -72,7 +83,9 @@ function expectOld(path: string): void {
 
 /** Names in the chunk's prefix directory that belong to this digest (the chunk and any leftovers). */
 function filesFor(store: ChunkStore, hex: string): string[] {
-  return readdirSync(join(store.chunksDir, hex.slice(0, 4))).filter((n) => n.startsWith(hex)).sort();
+  return readdirSync(join(store.chunksDir, hex.slice(0, 4)))
+    .filter((n) => n.startsWith(hex))
+    .sort();
 }
 
 describe('chunk digests', () => {
@@ -80,8 +93,9 @@ describe('chunk digests', () => {
     const d = sha256(Buffer.from('hello'));
     expect(d.length).toBe(DIGEST_SIZE);
     expect(digestHex(d)).toBe('2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
-    expect(digestHex('2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824'))
-      .toBe('2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
+    expect(digestHex('2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824')).toBe(
+      '2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824',
+    );
     // A view into a larger buffer: only its own 32 bytes count.
     const framed = Buffer.concat([Buffer.from([0xaa, 0xbb]), d, Buffer.from([0xcc])]);
     expect(digestHex(new Uint8Array(framed.buffer, framed.byteOffset + 2, 32))).toBe(d.toString('hex'));
@@ -90,7 +104,15 @@ describe('chunk digests', () => {
   it('rejects anything that is not a digest', () => {
     const good = 'a'.repeat(64);
     expect(isHexDigest(good)).toBe(true);
-    for (const bad of ['A'.repeat(64), 'a'.repeat(63), 'a'.repeat(65), `${'a'.repeat(63)}g`, '', `${good}\n`, ` ${'a'.repeat(63)}`]) {
+    for (const bad of [
+      'A'.repeat(64),
+      'a'.repeat(63),
+      'a'.repeat(65),
+      `${'a'.repeat(63)}g`,
+      '',
+      `${good}\n`,
+      ` ${'a'.repeat(63)}`,
+    ]) {
       expect(isHexDigest(bad)).toBe(false);
       expectCairnError(() => digestHex(bad), 'INVALID_ARGUMENT', /not a SHA-256 digest/);
     }
@@ -113,7 +135,10 @@ describe('ChunkStore.create, open and iterate', () => {
         firstRun.push(done);
         if (done >= 16384) controller.abort();
       },
-    }).then(() => undefined, (err: unknown) => err);
+    }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
     dirsAfterCancel = readdirSync(join(base, '.chunks')).length;
     writeFileSync(join(base, '.chunks', '0001', 'keep-me'), 'left by the first run');
     return ChunkStore.create(base, { syncLevel: 'none', onProgress: (done, total) => progress.push([done, total]) });
@@ -164,7 +189,10 @@ describe('ChunkStore.create, open and iterate', () => {
   it('create fails with an IO error naming .chunks when it cannot be made', async () => {
     const base = tmp();
     writeFileSync(join(base, '.chunks'), 'a file in the way');
-    const err = await ChunkStore.create(base).then(() => undefined, (e: unknown) => e);
+    const err = await ChunkStore.create(base).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(CairnError);
     expect((err as CairnError).code).toBe('IO');
     expect((err as CairnError).message).toContain(join(base, '.chunks'));
@@ -183,7 +211,15 @@ describe('ChunkStore.create, open and iterate', () => {
     writeFileSync(join(dirOf(bad), `${bad}.9.bad`), 'x'.repeat(10));
     writeFileSync(join(dirOf(leftover), `${leftover}.tmp_Ab3dEf`), 'partial');
     // Names that are none of the three: ignored.
-    for (const name of [`${bad}.10.bad`, `${bad}.bad`, `${bad}.using`, bad.toUpperCase(), bad.slice(1), 'notes.txt', `${bad}tmp_x`]) {
+    for (const name of [
+      `${bad}.10.bad`,
+      `${bad}.bad`,
+      `${bad}.using`,
+      bad.toUpperCase(),
+      bad.slice(1),
+      'notes.txt',
+      `${bad}tmp_x`,
+    ]) {
       writeFileSync(join(dirOf(bad), name), 'ignored');
     }
     // Chunk names on things that are not regular files: a folder (with a file inside) and a symlink. Ignored too.
@@ -212,7 +248,13 @@ describe('ChunkStore.create, open and iterate', () => {
     expect(prefixes[0]).toBe(1);
     expect(prefixes.at(-1)).toBe(65536);
 
-    expect(store.stats()).toEqual({ chunks: 2, bytes: a.compressed.length + b.uncompressed.length, bad: 2, tmp: 1, parked: 0 });
+    expect(store.stats()).toEqual({
+      chunks: 2,
+      bytes: a.compressed.length + b.uncompressed.length,
+      bad: 2,
+      tmp: 1,
+      parked: 0,
+    });
 
     // A missing prefix directory is skipped, not an error.
     const gone = dirOf(a.hex);
@@ -313,10 +355,16 @@ describe('ChunkStore insert, touch and read', () => {
     const c = plainChunk(15);
     for (const existing of [c.uncompressed, c.compressed]) {
       writeFileSync(store.chunkPath(c.digest), existing);
-      for (const incoming of [encodeBlob(c.data, { compress: false, crypt }), encodeBlob(c.data, { compress: true, crypt })]) {
+      for (const incoming of [
+        encodeBlob(c.data, { compress: false, crypt }),
+        encodeBlob(c.data, { compress: true, crypt }),
+      ]) {
         expect(incoming.length).not.toBe(existing.length);
-        expectCairnError(() => store.insert(c.digest, incoming), 'CORRUPT',
-          new RegExp(`refusing to replace unencrypted chunk .*${c.hex} with an encrypted one`));
+        expectCairnError(
+          () => store.insert(c.digest, incoming),
+          'CORRUPT',
+          new RegExp(`refusing to replace unencrypted chunk .*${c.hex} with an encrypted one`),
+        );
         expect(readFileSync(store.chunkPath(c.digest))).toEqual(existing);
       }
     }
@@ -334,7 +382,11 @@ describe('ChunkStore insert, touch and read', () => {
     const otherPlainEnc = encodeBlob(Buffer.concat([data, Buffer.from('!')]), { compress: false, crypt });
 
     store.insert(digest, plainEnc);
-    expectCairnError(() => store.insert(digest, otherPlainEnc), 'CORRUPT', /differs in size from a new uncompressed copy/);
+    expectCairnError(
+      () => store.insert(digest, otherPlainEnc),
+      'CORRUPT',
+      /differs in size from a new uncompressed copy/,
+    );
     expect(readFileSync(path)).toEqual(plainEnc);
 
     // Compression involved (a zstd version could explain the size): keep the first, touch it.
@@ -373,7 +425,9 @@ describe('ChunkStore insert, touch and read', () => {
       expect(store.insert(c.digest, c.compressed), what).toEqual({ duplicate: false, written: c.compressed.length });
       expect(store.readChunk(c.digest), what).toEqual(c.data);
       expect(filesFor(store, c.hex).sort(), what).toEqual([c.hex, `${c.hex}.0.bad`]);
-      expect(log.lines.at(-1)?.message, what).toMatch(/was not a regular file; moved it aside to [0-9a-f]{64}\.0\.bad and wrote the chunk anew/);
+      expect(log.lines.at(-1)?.message, what).toMatch(
+        /was not a regular file; moved it aside to [0-9a-f]{64}\.0\.bad and wrote the chunk anew/,
+      );
     }
     expectOld(outside);
     expect(readFileSync(outside, 'utf8')).toBe('not a chunk');
@@ -383,7 +437,14 @@ describe('ChunkStore insert, touch and read', () => {
     const log = new MemoryLogger();
     const store = ChunkStore.open(ctx.base, { log });
     const damages: [string, (blob: Buffer) => Buffer][] = [
-      ['a flipped bit (same size)', (blob) => { const b = Buffer.from(blob); flip(b, -7, 0x10); return b; }],
+      [
+        'a flipped bit (same size)',
+        (blob) => {
+          const b = Buffer.from(blob);
+          flip(b, -7, 0x10);
+          return b;
+        },
+      ],
       ['a truncation', (blob) => blob.subarray(0, blob.length - 100)],
       ['no blob header', () => Buffer.from('garbage')],
     ];
@@ -394,7 +455,9 @@ describe('ChunkStore insert, touch and read', () => {
       utimesSync(path, OLD, OLD);
       expect(store.markIfPresent(c.digest, c.data.length), what).toBe(false);
       expect(filesFor(store, c.hex), what).toEqual([`${c.hex}.0.bad`]);
-      expect(log.lines.at(-1)?.message, what).toMatch(/moved it aside to [0-9a-f]{64}\.0\.bad and wrote the chunk anew/);
+      expect(log.lines.at(-1)?.message, what).toMatch(
+        /moved it aside to [0-9a-f]{64}\.0\.bad and wrote the chunk anew/,
+      );
       expect(store.insert(c.digest, c.compressed).written, what).toBe(c.compressed.length);
       expect(store.readChunk(c.digest), what).toEqual(c.data);
       // A sound copy is reused as it is: touched, not read again or rewritten.
@@ -410,7 +473,11 @@ describe('ChunkStore insert, touch and read', () => {
     const { store } = ctx;
     const data = Buffer.from('just some bytes, no magic');
     const digest = sha256(data);
-    expectCairnError(() => store.insert(digest, data), 'INVALID_ARGUMENT', new RegExp(`chunk ${digest.toString('hex')}: not a blob`));
+    expectCairnError(
+      () => store.insert(digest, data),
+      'INVALID_ARGUMENT',
+      new RegExp(`chunk ${digest.toString('hex')}: not a blob`),
+    );
     expect(store.exists(digest)).toBe(false);
     expect(filesFor(store, digest.toString('hex'))).toEqual([]);
   });
@@ -452,8 +519,11 @@ describe('ChunkStore insert, touch and read', () => {
     expect(store.readChunk(c.digest)).toEqual(c.data);
     expect(store.readChunk(c.hex, { length: c.data.length })).toEqual(c.data);
     expect(store.readRaw(c.digest)).toEqual(c.compressed);
-    expectCairnError(() => store.readChunk(c.digest, { length: c.data.length - 1 }), 'CORRUPT',
-      new RegExp(`^chunk ${c.hex}: decoded length`));
+    expectCairnError(
+      () => store.readChunk(c.digest, { length: c.data.length - 1 }),
+      'CORRUPT',
+      new RegExp(`^chunk ${c.hex}: decoded length`),
+    );
 
     // One flipped byte in the stored file.
     const path = store.chunkPath(c.digest);
@@ -465,10 +535,18 @@ describe('ChunkStore insert, touch and read', () => {
     // A valid blob stored under someone else's digest.
     const other = plainChunk(21);
     writeFileSync(store.chunkPath(other.digest), c.compressed);
-    expectCairnError(() => store.readChunk(other.digest), 'CORRUPT', new RegExp(`^chunk ${other.hex}: digest mismatch`));
+    expectCairnError(
+      () => store.readChunk(other.digest),
+      'CORRUPT',
+      new RegExp(`^chunk ${other.hex}: digest mismatch`),
+    );
 
     unlinkSync(path);
-    expectCairnError(() => store.readChunk(c.digest), 'NOT_FOUND', new RegExp(`^chunk ${c.hex} is missing from the datastore`));
+    expectCairnError(
+      () => store.readChunk(c.digest),
+      'NOT_FOUND',
+      new RegExp(`^chunk ${c.hex} is missing from the datastore`),
+    );
     expectCairnError(() => store.readRaw(c.hex), 'NOT_FOUND', new RegExp(c.hex));
   });
 
@@ -500,9 +578,16 @@ describe('ChunkStore insert, touch and read', () => {
     const pool = new ChunkWriterPool(ctx.store, true, slot, 2);
     try {
       // Many more chunks than slots in flight at once, of every size up to a slot, compressible or not; then bigger.
-      const chunks = Array.from({ length: 40 }, (_, i) => (i % 2 === 0
-        ? pseudoRandomBytes(1 + ((i * 7919) % slot), `pool-${i}`) : Buffer.alloc(1 + ((i * 104729) % slot), i)));
-      chunks.push(pseudoRandomBytes(slot, 'pool-full'), pseudoRandomBytes(slot + 1, 'pool-big'), pseudoRandomBytes(3 * slot, 'pool-bigger'));
+      const chunks = Array.from({ length: 40 }, (_, i) =>
+        i % 2 === 0
+          ? pseudoRandomBytes(1 + ((i * 7919) % slot), `pool-${i}`)
+          : Buffer.alloc(1 + ((i * 104729) % slot), i),
+      );
+      chunks.push(
+        pseudoRandomBytes(slot, 'pool-full'),
+        pseudoRandomBytes(slot + 1, 'pool-big'),
+        pseudoRandomBytes(3 * slot, 'pool-bigger'),
+      );
       const batch = async (list: Buffer[]): Promise<void> => {
         const stored = await Promise.all(list.map((c) => pool.put(c)));
         stored.forEach((s, i) => {
@@ -534,16 +619,19 @@ describe('ChunkStore insert, touch and read', () => {
     for (const c of chunks) expect(ctx.store.readChunk(sha256(c), { length: c.length }).equals(c)).toBe(true);
   });
 
-  it.runIf(process.platform === 'linux')("sync level 'filesystem' runs a filesystem sync and reports when it fails", () => {
-    expect(ctx.store.syncLevel).toBe('filesystem');
-    expect(() => ctx.store.syncFilesystem()).not.toThrow();
-    // The sync really runs: on a store whose directory has vanished it fails, naming the directory.
-    const base = tmp();
-    mkdirSync(join(base, '.chunks'));
-    const store = ChunkStore.open(base, { syncLevel: 'filesystem' });
-    const none = ChunkStore.open(base, { syncLevel: 'none' });
-    rmSync(base, { recursive: true });
-    expectCairnError(() => store.syncFilesystem(), 'IO', new RegExp(`cannot sync the filesystem of ${base}`));
-    expect(() => none.syncFilesystem()).not.toThrow();
-  });
+  it.runIf(process.platform === 'linux')(
+    "sync level 'filesystem' runs a filesystem sync and reports when it fails",
+    () => {
+      expect(ctx.store.syncLevel).toBe('filesystem');
+      expect(() => ctx.store.syncFilesystem()).not.toThrow();
+      // The sync really runs: on a store whose directory has vanished it fails, naming the directory.
+      const base = tmp();
+      mkdirSync(join(base, '.chunks'));
+      const store = ChunkStore.open(base, { syncLevel: 'filesystem' });
+      const none = ChunkStore.open(base, { syncLevel: 'none' });
+      rmSync(base, { recursive: true });
+      expectCairnError(() => store.syncFilesystem(), 'IO', new RegExp(`cannot sync the filesystem of ${base}`));
+      expect(() => none.syncFilesystem()).not.toThrow();
+    },
+  );
 });

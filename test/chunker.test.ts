@@ -32,8 +32,15 @@ describe('buzhash chunker', () => {
   });
 
   it('derives PBS parameters and rejects invalid average sizes', () => {
-    expect(chunkerParams(4 * MiB)).toEqual({ avg: 4 * MiB, min: MiB, max: 16 * MiB, mask: 8 * MiB - 1, threshold: 8 * MiB - 3 });
-    for (const bad of [0, 32 * KiB, 100 * KiB, 8 * MiB, 65537]) expect(() => new Chunker(bad)).toThrow(/invalid chunk size/);
+    expect(chunkerParams(4 * MiB)).toEqual({
+      avg: 4 * MiB,
+      min: MiB,
+      max: 16 * MiB,
+      mask: 8 * MiB - 1,
+      threshold: 8 * MiB - 3,
+    });
+    for (const bad of [0, 32 * KiB, 100 * KiB, 8 * MiB, 65537])
+      expect(() => new Chunker(bad)).toThrow(/invalid chunk size/);
   });
 
   for (const avg of [64 * KiB, 256 * KiB, MiB, 4 * MiB]) {
@@ -50,7 +57,10 @@ describe('buzhash chunker', () => {
     const data = pseudoRandomBytes(6 * MiB, 'splits');
     const whole = new Chunker(avg).scan(data);
     let x = 12345;
-    const rnd = (n: number) => { x = (x * 1103515245 + 12345) & 0x7fffffff; return x % n; };
+    const rnd = (n: number) => {
+      x = (x * 1103515245 + 12345) & 0x7fffffff;
+      return x % n;
+    };
     for (let round = 0; round < 5; round++) {
       const splits: number[] = [];
       for (let at = 0; at < data.length;) {
@@ -87,7 +97,13 @@ describe('buzhash chunker', () => {
     const edited = Buffer.concat([data.subarray(0, 4 * MiB), Buffer.from('inserted bytes'), data.subarray(4 * MiB)]);
     const chunks = (buf: Buffer) => {
       const cuts = new Chunker(avg).scan(buf);
-      return new Set(cuts.map((c, i) => createHash('sha256').update(buf.subarray(i === 0 ? 0 : cuts[i - 1], c)).digest('hex')));
+      return new Set(
+        cuts.map((c, i) =>
+          createHash('sha256')
+            .update(buf.subarray(i === 0 ? 0 : cuts[i - 1], c))
+            .digest('hex'),
+        ),
+      );
     };
     const before = chunks(data);
     const after = chunks(edited);

@@ -35,8 +35,12 @@ describe('cairn refuses what would hang, hide data or write where it must not', 
     // As root every folder can be read: run the backup as an ordinary user, with a store of its own.
     const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
     const own = join(base, 'nobody-store');
-    const run = (args: string[]) => spawnSync(asRoot ? 'runuser' : process.execPath,
-      asRoot ? ['-u', 'nobody', '--', process.execPath, CLI, ...args] : [CLI, ...args], { encoding: 'utf8', cwd: '/' });
+    const run = (args: string[]) =>
+      spawnSync(
+        asRoot ? 'runuser' : process.execPath,
+        asRoot ? ['-u', 'nobody', '--', process.execPath, CLI, ...args] : [CLI, ...args],
+        { encoding: 'utf8', cwd: '/' },
+      );
     if (asRoot) chmodSync(base, 0o777);
     expect(run(['init', own, '--sync', 'none']).status).toBe(0);
     const r = run(['backup', own, unreadable, '--id', 'unreadable']);
@@ -47,15 +51,33 @@ describe('cairn refuses what would hang, hide data or write where it must not', 
   });
 
   it('restore --to an empty path, or into the store, and a backup of the store itself or of a folder holding it', async () => {
-    expectCliError(await cairn(['restore', store, 'host/src', '--to', '']), /the restore target is empty: name a folder to restore into/);
-    expectCliError(await cairn(['restore', store, 'host/src', '--to', join(store, 'x')]), /cannot restore into .*\/store\/x: it is inside the datastore/);
-    expectCliError(await cairn(['restore-image', store, 'host/src', '--to', join(store, 'x.img')]), /it is inside the datastore/);
+    expectCliError(
+      await cairn(['restore', store, 'host/src', '--to', '']),
+      /the restore target is empty: name a folder to restore into/,
+    );
+    expectCliError(
+      await cairn(['restore', store, 'host/src', '--to', join(store, 'x')]),
+      /cannot restore into .*\/store\/x: it is inside the datastore/,
+    );
+    expectCliError(
+      await cairn(['restore-image', store, 'host/src', '--to', join(store, 'x.img')]),
+      /it is inside the datastore/,
+    );
     expect(existsSync(join(store, 'x'))).toBe(false);
-    expectCliError(await cairn(['backup', store, store]), /the datastore .* is inside .*: a backup would copy the store into itself/);
-    expectCliError(await cairn(['backup', store, base, '--id', 'base']), /the datastore .* is inside .*: a backup would copy the store into itself/);
+    expectCliError(
+      await cairn(['backup', store, store]),
+      /the datastore .* is inside .*: a backup would copy the store into itself/,
+    );
+    expectCliError(
+      await cairn(['backup', store, base, '--id', 'base']),
+      /the datastore .* is inside .*: a backup would copy the store into itself/,
+    );
     // Through a symlink too: the real paths are compared.
     symlinkSync(store, join(base, 'store-link'));
-    expectCliError(await cairn(['restore', store, 'host/src', '--to', join(base, 'store-link', 'y')]), /it is inside the datastore/);
+    expectCliError(
+      await cairn(['restore', store, 'host/src', '--to', join(base, 'store-link', 'y')]),
+      /it is inside the datastore/,
+    );
     expect(readdirSync(join(store, 'host'))).toEqual(['src']);
   });
 
@@ -86,14 +108,25 @@ describe('cairn refuses what would hang, hide data or write where it must not', 
     const before = listing();
     const snapshot = `host/src/${readdirSync(join(store, 'host', 'src')).find((n) => n.endsWith('Z'))}`;
     const foreign: string[][] = [
-      ['delete-group', store, 'host/src', '--keep-last', '1'], ['forget', store, snapshot, '--overwrite'],
-      ['gc', store, '--overwrite', '--to', '/x'], ['prune', store, 'host/src', '--keep-last', '1', '--to', '/x'],
-      ['verify', store, '--dry-run'], ['status', store, '--id', 'x'], ['snapshots', store, '--exclude', 'x'],
-      ['groups', store, '--set', 'x'], ['protect', store, snapshot, '--dry-run'], ['unprotect', store, snapshot, '--overwrite'],
-      ['notes', store, snapshot, '--set', 'x', '--dry-run'], ['ls', store, 'host/src', '--to', '/x'], ['cat', store, 'host/src', 'a.txt', '--id', 'x'],
-      ['diff', store, 'host/src', 'host/src', '--overwrite'], ['restore', store, 'host/src', '--to', join(base, 'r'), '--dry-run'],
-      ['backup', store, src, '--overwrite'], ['backup-image', store, join(src, 'a.txt'), '--exclude', 'x'],
-      ['restore-image', store, 'host/src', '--to', join(base, 'i.img'), '--id', 'x'], ['init', join(base, 'new'), '--to', '/x'],
+      ['delete-group', store, 'host/src', '--keep-last', '1'],
+      ['forget', store, snapshot, '--overwrite'],
+      ['gc', store, '--overwrite', '--to', '/x'],
+      ['prune', store, 'host/src', '--keep-last', '1', '--to', '/x'],
+      ['verify', store, '--dry-run'],
+      ['status', store, '--id', 'x'],
+      ['snapshots', store, '--exclude', 'x'],
+      ['groups', store, '--set', 'x'],
+      ['protect', store, snapshot, '--dry-run'],
+      ['unprotect', store, snapshot, '--overwrite'],
+      ['notes', store, snapshot, '--set', 'x', '--dry-run'],
+      ['ls', store, 'host/src', '--to', '/x'],
+      ['cat', store, 'host/src', 'a.txt', '--id', 'x'],
+      ['diff', store, 'host/src', 'host/src', '--overwrite'],
+      ['restore', store, 'host/src', '--to', join(base, 'r'), '--dry-run'],
+      ['backup', store, src, '--overwrite'],
+      ['backup-image', store, join(src, 'a.txt'), '--exclude', 'x'],
+      ['restore-image', store, 'host/src', '--to', join(base, 'i.img'), '--id', 'x'],
+      ['init', join(base, 'new'), '--to', '/x'],
       ['excludes', src, '--keep-daily', '1'],
     ];
     for (const args of foreign) {
@@ -107,14 +140,19 @@ describe('cairn refuses what would hang, hide data or write where it must not', 
     // forget and delete-group have a real --dry-run: they say what would go, and nothing goes.
     const dry = await cairn(['delete-group', store, 'host/src', '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toMatch(/would remove +host\/src\/.*\nDry run: would remove 1 snapshot of host\/src; nothing was removed\./);
+    expect(dry.stdout).toMatch(
+      /would remove +host\/src\/.*\nDry run: would remove 1 snapshot of host\/src; nothing was removed\./,
+    );
     const dryForget = await cairn(['forget', store, snapshot, '--dry-run', '--json']);
     expect(JSON.parse(dryForget.stdout)).toEqual({ snapshot, forgotten: false, dryRun: true });
     expect(listing()).toBe(before);
   });
 
   it('a .gc-status Cairn did not write (PBS keeps its own, in kebab-case) is no status, not a crash', async () => {
-    writeFileSync(join(store, '.gc-status'), JSON.stringify({ 'index-file-count': 3, 'disk-bytes': 7, 'removed-chunks': 1 }));
+    writeFileSync(
+      join(store, '.gc-status'),
+      JSON.stringify({ 'index-file-count': 3, 'disk-bytes': 7, 'removed-chunks': 1 }),
+    );
     const r = await cairn(['status', store, '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect((JSON.parse(r.stdout) as { gc: { last: unknown } }).gc.last).toBeNull();

@@ -24,11 +24,19 @@ function cairn(args: string[], options: { cwd?: string } = {}): Promise<RunResul
   const env = { ...process.env };
   delete env.CAIRN_DEBUG;
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? tmpdir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd ?? tmpdir(),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
   });
@@ -77,7 +85,11 @@ describe('cairn CLI', () => {
   });
 
   /** Backs up `data` as `<dir>/<name>` with extra options; returns the snapshot path printed. */
-  async function backup(name: string, data: Buffer, extra: string[] = []): Promise<{ file: string; snapshot: string; run: RunResult }> {
+  async function backup(
+    name: string,
+    data: Buffer,
+    extra: string[] = [],
+  ): Promise<{ file: string; snapshot: string; run: RunResult }> {
     const file = join(tmp(), name);
     writeFileSync(file, data);
     const run = await cairn(['backup-image', store, file, ...extra]);
@@ -94,7 +106,13 @@ describe('cairn CLI', () => {
     expect(r.stdout).toBe(`Created datastore ${store} (chunk size 64.0 KiB, compression zstd, sync filesystem)\n`);
     expect(r.stderr).toBe('');
     const config = JSON.parse(readFileSync(join(store, '.cairn-store.json'), 'utf8')) as Record<string, unknown>;
-    expect(config).toMatchObject({ format: 'cairn-datastore', version: 1, chunkSize: 65536, compression: 'zstd', syncLevel: 'filesystem' });
+    expect(config).toMatchObject({
+      format: 'cairn-datastore',
+      version: 1,
+      chunkSize: 65536,
+      compression: 'zstd',
+      syncLevel: 'filesystem',
+    });
     expect(readdirSync(join(store, '.chunks')).length).toBe(65536);
   });
 
@@ -118,7 +136,11 @@ describe('cairn CLI', () => {
   it('backs up an image, lists groups and snapshots, and restores it byte for byte', async () => {
     const data = Buffer.concat([pseudoRandomBytes(3 * 65536 + 100, 'cli'), Buffer.alloc(65536), textBytes(20000, 8)]);
     const { file, snapshot, run } = await backup('disk.img', data);
-    expect(run.stdout).toMatch(new RegExp(`^Backed up ${escape(file)} to ${escape(snapshot)}/disk\\.img\\.fidx: .*, 5 of 5 chunks new .*deduplicated\\n$`));
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^Backed up ${escape(file)} to ${escape(snapshot)}/disk\\.img\\.fidx: .*, 5 of 5 chunks new .*deduplicated\\n$`,
+      ),
+    );
     expect(snapshot.startsWith('host/disk/')).toBe(true);
     expect(run.stderr).toBe('');
 
@@ -128,31 +150,54 @@ describe('cairn CLI', () => {
     expect(lines[0]).toMatch(/^GROUP\s+SNAPSHOTS\s+LAST BACKUP\s+OWNER\s+SOURCE$/);
     const owner = `${userInfo().username}@local`;
     const source = escape(realpathSync(file));
-    expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^host/disk\\s+1\\s+${escape(snapshot.slice('host/disk/'.length))}\\s+${escape(owner)}\\s+${source}$`)));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^host/disk\\s+1\\s+${escape(snapshot.slice('host/disk/'.length))}\\s+${escape(owner)}\\s+${source}$`,
+        ),
+      ),
+    );
 
     const groupsJson = await cairn(['groups', store, '--json']);
     expect(groupsJson.code).toBe(0);
     const parsedGroups = JSON.parse(groupsJson.stdout) as Record<string, unknown>[];
-    expect(parsedGroups).toContainEqual(expect.objectContaining({ type: 'host', id: 'disk', path: 'host/disk', snapshotCount: 1, owner }));
+    expect(parsedGroups).toContainEqual(
+      expect.objectContaining({ type: 'host', id: 'disk', path: 'host/disk', snapshotCount: 1, owner }),
+    );
 
     const snapshots = await cairn(['snapshots', store, 'host/disk']);
     expect(snapshots.code).toBe(0);
     expect(snapshots.stdout.trimEnd().split('\n')).toEqual([
       expect.stringMatching(/^SNAPSHOT\s+STATE\s+SIZE\s+FILES\s+VERIFY\s+ARCHIVES$/),
-      expect.stringMatching(new RegExp(`^${escape(snapshot)}\\s+finished\\s+${escape(formatBytes(data.length))}\\s+-\\s+not verified\\s+disk\\.img\\.fidx$`)),
+      expect.stringMatching(
+        new RegExp(
+          `^${escape(snapshot)}\\s+finished\\s+${escape(formatBytes(data.length))}\\s+-\\s+not verified\\s+disk\\.img\\.fidx$`,
+        ),
+      ),
     ]);
     const snapshotsJson = await cairn(['snapshots', store, 'host/disk', '--json']);
     expect(snapshotsJson.code).toBe(0);
-    expect(JSON.parse(snapshotsJson.stdout)).toEqual([expect.objectContaining({
-      type: 'host', id: 'disk', path: snapshot, finished: true, protected: false, files: ['disk.img.fidx'], kind: 'image', size: data.length,
-    })]);
+    expect(JSON.parse(snapshotsJson.stdout)).toEqual([
+      expect.objectContaining({
+        type: 'host',
+        id: 'disk',
+        path: snapshot,
+        finished: true,
+        protected: false,
+        files: ['disk.img.fidx'],
+        kind: 'image',
+        size: data.length,
+      }),
+    ]);
     const all = await cairn(['snapshots', store, '--json']);
     expect((JSON.parse(all.stdout) as { path: string }[]).map((s) => s.path)).toContain(snapshot);
 
     const outDir = tmp();
     const restored = await cairn(['restore-image', store, snapshot, '--to', 'restored.img'], { cwd: outDir });
     expect(restored.code, restored.stderr).toBe(0);
-    expect(restored.stdout).toMatch(new RegExp(`^Restored disk\\.img\\.fidx \\(.+\\) to ${escape(join(outDir, 'restored.img'))}\\n$`));
+    expect(restored.stdout).toMatch(
+      new RegExp(`^Restored disk\\.img\\.fidx \\(.+\\) to ${escape(join(outDir, 'restored.img'))}\\n$`),
+    );
     const bytes = readFileSync(join(outDir, 'restored.img'));
     expect(bytes.length).toBe(data.length);
     expect(bytes.equals(data)).toBe(true);
@@ -167,20 +212,45 @@ describe('cairn CLI', () => {
     const again = await cairn(['backup-image', store, first.file, '--id', 'vm-7', '--archive', 'drive0', '--json']);
     expect(again.code, again.stderr).toBe(0);
     const result = JSON.parse(again.stdout) as Record<string, unknown>;
-    expect(result).toMatchObject({ archive: 'drive0.img.fidx', bytesDone: data.length, chunks: 3, newChunks: 0, dedupBytes: data.length });
+    expect(result).toMatchObject({
+      archive: 'drive0.img.fidx',
+      bytesDone: data.length,
+      chunks: 3,
+      newChunks: 0,
+      dedupBytes: data.length,
+    });
     expect(result.snapshot).toMatchObject({ type: 'host', id: 'vm-7' });
     expect(String(result.path)).toMatch(/^host\/vm-7\//);
     expect(String(result.path) > first.snapshot).toBe(true);
 
     const typed = await cairn(['backup-image', store, first.file, '--type', 'vm', '--id', '100', '--json']);
     expect(typed.code, typed.stderr).toBe(0);
-    expect(JSON.parse(typed.stdout)).toMatchObject({ archive: 'vmdisk.raw.img.fidx', snapshot: { type: 'vm', id: '100' } });
+    expect(JSON.parse(typed.stdout)).toMatchObject({
+      archive: 'vmdisk.raw.img.fidx',
+      snapshot: { type: 'vm', id: '100' },
+    });
 
     const restoreDir = tmp();
     const out = join(restoreDir, 'out.raw');
-    const restored = await cairn(['restore-image', store, String(result.path), '--to', out, '--archive', 'drive0', '--json']);
+    const restored = await cairn([
+      'restore-image',
+      store,
+      String(result.path),
+      '--to',
+      out,
+      '--archive',
+      'drive0',
+      '--json',
+    ]);
     expect(restored.code, restored.stderr).toBe(0);
-    expect(JSON.parse(restored.stdout)).toEqual({ target: out, written: out, archive: 'drive0.img.fidx', size: data.length, chunks: 3, damaged: [] });
+    expect(JSON.parse(restored.stdout)).toEqual({
+      target: out,
+      written: out,
+      archive: 'drive0.img.fidx',
+      size: data.length,
+      chunks: 3,
+      damaged: [],
+    });
     expect(readFileSync(out).equals(data)).toBe(true);
 
     // A damaged chunk: its range is named, the image is not written, and --keep-damaged keeps the rest.
@@ -190,11 +260,30 @@ describe('cairn CLI', () => {
     raw[raw.length - 7]! ^= 0xff;
     writeFileSync(victim, raw);
     const damagedOut = join(restoreDir, 'damaged.raw');
-    const damaged = await cairn(['restore-image', store, String(result.path), '--to', damagedOut, '--archive', 'drive0']);
+    const damaged = await cairn([
+      'restore-image',
+      store,
+      String(result.path),
+      '--to',
+      damagedOut,
+      '--archive',
+      'drive0',
+    ]);
     expect(damaged.code).toBe(1);
-    expect(damaged.stderr).toMatch(/^damaged: bytes \d+-\d+: chunk [0-9a-f]{64}: .*\ncairn: error: 1 range of drive0\.img\.fidx could not be read .*was not written \(--keep-damaged/);
+    expect(damaged.stderr).toMatch(
+      /^damaged: bytes \d+-\d+: chunk [0-9a-f]{64}: .*\ncairn: error: 1 range of drive0\.img\.fidx could not be read .*was not written \(--keep-damaged/,
+    );
     expect(existsSync(damagedOut)).toBe(false);
-    const keep = await cairn(['restore-image', store, String(result.path), '--to', damagedOut, '--archive', 'drive0', '--keep-damaged']);
+    const keep = await cairn([
+      'restore-image',
+      store,
+      String(result.path),
+      '--to',
+      damagedOut,
+      '--archive',
+      'drive0',
+      '--keep-damaged',
+    ]);
     expect(keep.code).toBe(1);
     expect(keep.stderr).toContain(`the rest is in ${damagedOut}.damaged`);
     expect(readFileSync(`${damagedOut}.damaged`).length).toBe(data.length);
@@ -206,7 +295,10 @@ describe('cairn CLI', () => {
     const dir = tmp();
     const target = join(dir, 'notes.img');
     writeFileSync(target, 'keep me');
-    expectError(await cairn(['restore-image', store, snapshot, '--to', target]), new RegExp(`${escape(target)} already exists \\(pass --overwrite`));
+    expectError(
+      await cairn(['restore-image', store, snapshot, '--to', target]),
+      new RegExp(`${escape(target)} already exists \\(pass --overwrite`),
+    );
     expect(readFileSync(target, 'utf8')).toBe('keep me');
     expect(readdirSync(dir)).toEqual(['notes.img']);
     const r = await cairn(['restore-image', store, snapshot, '--to', target, '--overwrite']);
@@ -230,19 +322,39 @@ describe('cairn CLI', () => {
     expectError(await cairn(['groups', missingStore]), new RegExp(`datastore ${escape(missingStore)} does not exist`));
 
     const to = join(tmp(), 'out.img');
-    expectError(await cairn(['restore-image', store, 'host/disk/2020-01-01T00:00:00Z', '--to', to]),
-      /snapshot host\/disk\/2020-01-01T00:00:00Z does not exist/);
-    expectError(await cairn(['restore-image', store, 'host/disk/yesterday', '--to', to]), /invalid snapshot time "yesterday"/);
-    expectError(await cairn(['restore-image', store, 'host/../2020-01-01T00:00:00Z', '--to', to]), /invalid backup id "\.\."/);
-    expectError(await cairn(['restore-image', store, 'host/nothing', '--to', to]), /group host\/nothing has no finished snapshot/);
-    expectError(await cairn(['restore-image', store, 'pc/disk/2020-01-01T00:00:00Z', '--to', to]), /invalid backup type "pc"/);
+    expectError(
+      await cairn(['restore-image', store, 'host/disk/2020-01-01T00:00:00Z', '--to', to]),
+      /snapshot host\/disk\/2020-01-01T00:00:00Z does not exist/,
+    );
+    expectError(
+      await cairn(['restore-image', store, 'host/disk/yesterday', '--to', to]),
+      /invalid snapshot time "yesterday"/,
+    );
+    expectError(
+      await cairn(['restore-image', store, 'host/../2020-01-01T00:00:00Z', '--to', to]),
+      /invalid backup id "\.\."/,
+    );
+    expectError(
+      await cairn(['restore-image', store, 'host/nothing', '--to', to]),
+      /group host\/nothing has no finished snapshot/,
+    );
+    expectError(
+      await cairn(['restore-image', store, 'pc/disk/2020-01-01T00:00:00Z', '--to', to]),
+      /invalid backup type "pc"/,
+    );
     expectError(await cairn(['snapshots', store, 'host/a/b']), /invalid group "host\/a\/b"/);
     expect(existsSync(to)).toBe(false);
 
     expectError(await cairn(['backup-image', store, join(plain, 'missing.img')]), /cannot open .*missing\.img/);
     expectError(await cairn(['backup-image', store, plain]), /is not a regular file/);
-    expectError(await cairn(['backup-image', store, join(plain, 'file.txt'), '--type', 'pc']), /invalid backup type "pc"/);
-    expectError(await cairn(['backup-image', store, join(plain, 'file.txt'), '--chunk-size', '100K']), /invalid --chunk-size 100K/);
+    expectError(
+      await cairn(['backup-image', store, join(plain, 'file.txt'), '--type', 'pc']),
+      /invalid backup type "pc"/,
+    );
+    expectError(
+      await cairn(['backup-image', store, join(plain, 'file.txt'), '--chunk-size', '100K']),
+      /invalid --chunk-size 100K/,
+    );
     const groups = JSON.parse((await cairn(['groups', store, '--json'])).stdout) as { id: string }[];
     expect(groups.map((g) => g.id)).not.toContain('file');
   });
@@ -266,7 +378,8 @@ describe('cairn CLI', () => {
       const r = await cairn(args);
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/^Usage: cairn <command> \[options\]/);
-      for (const command of ['init', 'backup-image', 'restore-image', 'groups', 'snapshots']) expect(r.stdout).toContain(`  ${command} `);
+      for (const command of ['init', 'backup-image', 'restore-image', 'groups', 'snapshots'])
+        expect(r.stdout).toContain(`  ${command} `);
       expect(r.stderr).toBe('');
     }
   });

@@ -56,7 +56,8 @@ describe('GC with writers whose clocks disagree with its own, by seconds or hour
    * the stamps it sets keep its chunks.
    */
   async function pausedGc(go: string, env: NodeJS.ProcessEnv = {}) {
-    return start<{ paused: boolean }>(`
+    return start<{ paused: boolean }>(
+      `
       const { existsSync } = await import('node:fs');
       const { Datastore } = await load('core/datastore/datastore.js');
       const { collectGarbage } = await load('core/gc/garbage-collection.js');
@@ -70,14 +71,18 @@ describe('GC with writers whose clocks disagree with its own, by seconds or hour
       } });
       emit({ removedChunks: result.removedChunks, missingChunks: result.missingChunks, writersAtStart: result.writersAtStart });
       process.exit(0);
-    `, { env });
+    `,
+      { env },
+    );
   }
 
   async function expectWhole(snapshotPath: string, src: string): Promise<void> {
     const [type, id, time] = snapshotPath.split('/');
     const ref = { type: type as 'host', id: id!, time: Date.parse(time!) / 1000 };
     const result = await verify(ds.store, { snapshot: ref });
-    expect(result.snapshots[0], JSON.stringify(result.snapshots[0]?.problems.slice(0, 3))).toMatchObject({ state: 'ok' });
+    expect(result.snapshots[0], JSON.stringify(result.snapshots[0]?.problems.slice(0, 3))).toMatchObject({
+      state: 'ok',
+    });
     const out = scratch('out');
     await restoreFolder(ds.store, ref, out);
     expectSameTree(src, out);
@@ -117,7 +122,8 @@ describe('GC with writers whose clocks disagree with its own, by seconds or hour
     it(`a backup whose clock is ${skew} off, running when GC starts, keeps the chunks it wrote before`, async () => {
       const src = tree(scratch(`running-${skew}`), `running-${skew}`, 24);
       const go = join(scratch('go'), 'go');
-      const writer = await start<{ paused: boolean }>(`
+      const writer = await start<{ paused: boolean }>(
+        `
         const { existsSync } = await import('node:fs');
         const { Datastore } = await load('core/datastore/datastore.js');
         const { backupFolder } = await load('core/archive/folder-backup.js');
@@ -132,7 +138,9 @@ describe('GC with writers whose clocks disagree with its own, by seconds or hour
           } });
         emit({ path: result.path });
         process.exit(0);
-      `, { env: skewedClock(skew) });
+      `,
+        { env: skewedClock(skew) },
+      );
       // Half the tree's chunks are written; GC starts well past its margin after them.
       await new Promise((r) => setTimeout(r, 3_500));
       const result = await collectGarbage(ds.store);
@@ -143,25 +151,30 @@ describe('GC with writers whose clocks disagree with its own, by seconds or hour
     });
   }
 
-  it('libfaketime moves a child\'s clock and nothing else', async () => {
-    const child = await start<{ now: number; stamp: number }>(`
+  it("libfaketime moves a child's clock and nothing else", async () => {
+    const child = await start<{ now: number; stamp: number }>(
+      `
       const { writeFileSync, statSync, unlinkSync } = await import('node:fs');
       const path = ${JSON.stringify(join(scratch('probe'), 'f'))};
       writeFileSync(path, '');
       ready({ now: Date.now(), stamp: statSync(path).mtimeMs });
       unlinkSync(path);
-    `, { env: skewedClock('-1h') });
+    `,
+      { env: skewedClock('-1h') },
+    );
     expect(child.message.stamp - child.message.now).toBeGreaterThan(3_599_000);
     expect(Math.abs(child.message.stamp - Date.now())).toBeLessThan(10_000);
     expect(existsSync(join(scratch('probe'), 'f'))).toBe(false);
   });
 
-  it('a backup whose clock is a year ahead is named by the store\'s clock, with a warning', async () => {
+  it("a backup whose clock is a year ahead is named by the store's clock, with a warning", async () => {
     const src = tree(scratch('year-ahead'), 'year-ahead', 2);
     const backup = await cairn(['backup', ds.root, src, '--id', 'year-ahead', '--json'], { env: skewedClock('+365d') });
     expect(backup.code, backup.stderr).toBe(0);
     const result = JSON.parse(backup.stdout) as { path: string; warnings: string[] };
-    expect(result.warnings.join('\n')).toMatch(/this computer's clock is 365 days ahead of the store's; the snapshot is named by the store's clock/);
+    expect(result.warnings.join('\n')).toMatch(
+      /this computer's clock is 365 days ahead of the store's; the snapshot is named by the store's clock/,
+    );
     const time = Date.parse(result.path.split('/')[2]!);
     expect(Math.abs(time - Date.now())).toBeLessThan(60_000);
   });
@@ -174,12 +187,19 @@ describe('GC with writers whose clocks disagree with its own, by seconds or hour
     const backup = await cairn(['backup', ds.root, src, '--id', group.id, '--json']);
     expect(backup.code, backup.stderr).toBe(0);
     const result = JSON.parse(backup.stdout) as { path: string; warnings: string[] };
-    expect(result.warnings.join('\n')).toMatch(/the group's newest snapshot is dated .*, 365 days in the future .*; this snapshot is named by the real time/);
+    expect(result.warnings.join('\n')).toMatch(
+      /the group's newest snapshot is dated .*, 365 days in the future .*; this snapshot is named by the real time/,
+    );
     const path = result.path;
     expect(Math.abs(Date.parse(path.split('/')[2]!) - Date.now())).toBeLessThan(60_000);
     const prune = await cairn(['prune', ds.root, 'host/poisoned', '--keep-last', '1', '--json']);
     expect(prune.code, prune.stderr).toBe(0);
-    const marks = (JSON.parse(prune.stdout) as { snapshots: { snapshot: { path: string }; mark: string }[] }).snapshots.map((o) => [o.snapshot.path, o.mark]);
-    expect(marks).toEqual([[expect.stringMatching(/^host\/poisoned\//), 'keep-future'], [path, 'keep']]);
+    const marks = (
+      JSON.parse(prune.stdout) as { snapshots: { snapshot: { path: string }; mark: string }[] }
+    ).snapshots.map((o) => [o.snapshot.path, o.mark]);
+    expect(marks).toEqual([
+      [expect.stringMatching(/^host\/poisoned\//), 'keep-future'],
+      [path, 'keep'],
+    ]);
   });
 });

@@ -37,9 +37,15 @@ function run(role: string, options: StressOptions): Run {
   running.push(child);
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  const done = new Promise<Awaited<Run['done']>>((r) => child.once('close', (code, signal) => r({ code, signal, stdout, stderr })));
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const done = new Promise<Awaited<Run['done']>>((r) =>
+    child.once('close', (code, signal) => r({ code, signal, stdout, stderr })),
+  );
   return { child, done };
 }
 
@@ -55,9 +61,16 @@ function readRecords(dir: string): Map<string, SnapshotRecord> {
 }
 
 /** Every finished snapshot verifies, and each one with a record restores to exactly the recorded files. */
-async function checkEverySnapshot(store: Datastore, records: Map<string, SnapshotRecord>, scratch: () => string): Promise<number> {
+async function checkEverySnapshot(
+  store: Datastore,
+  records: Map<string, SnapshotRecord>,
+  scratch: () => string,
+): Promise<number> {
   const result = await verify(store, { store: true });
-  expect(result.snapshots.filter((s) => s.state !== 'ok'), JSON.stringify(result.snapshots.filter((s) => s.state !== 'ok'))).toEqual([]);
+  expect(
+    result.snapshots.filter((s) => s.state !== 'ok'),
+    JSON.stringify(result.snapshots.filter((s) => s.state !== 'ok')),
+  ).toEqual([]);
   let restored = 0;
   for (const group of store.listGroups()) {
     for (const snap of store.listSnapshots(group).filter((s) => s.finished)) {
@@ -122,7 +135,11 @@ describe('concurrency: backups, GC and prune in separate processes', () => {
         process.exit(0);
       `);
       // Once the sweep is under way: the writer, faster, catches up with it and they meet from then on.
-      const gc = await collectGarbage(store, { onProgress: (p) => { if (p.phase === 'sweep' && p.prefixesDone > 0 && !existsSync(go)) writeFileSync(go, ''); } });
+      const gc = await collectGarbage(store, {
+        onProgress: (p) => {
+          if (p.phase === 'sweep' && p.prefixesDone > 0 && !existsSync(go)) writeFileSync(go, '');
+        },
+      });
       writeFileSync(stop, '');
       expect(await writer.exited).toBe(0);
       const report = writer.lines[0] as { rewritten: number };
@@ -132,7 +149,9 @@ describe('concurrency: backups, GC and prune in separate processes', () => {
       // Every chunk the writer counted on is there and whole.
       for (const { hex } of blobs) expect(() => store.chunks.readChunk(hex), hex).not.toThrow();
     }
-    console.log(`race: 4 rounds × ${count} chunks: sweep removed ${removed} (the writer wrote ${rewritten} again), ${rescued} kept on the second look, none lost`);
+    console.log(
+      `race: 4 rounds × ${count} chunks: sweep removed ${removed} (the writer wrote ${rewritten} again), ${rescued} kept on the second look, none lost`,
+    );
     expect(removed + rescued).toBeGreaterThan(0);
   });
 
@@ -142,7 +161,14 @@ describe('concurrency: backups, GC and prune in separate processes', () => {
     const backups = ['alpha', 'beta', 'gamma'].map((id) => {
       const src = join(work, id);
       mkdirSync(src);
-      return run('backup', { store: ds.root, src, id, rounds: 25, seed: `stress-${id}`, records: join(work, `${id}.jsonl`) });
+      return run('backup', {
+        store: ds.root,
+        src,
+        id,
+        rounds: 25,
+        seed: `stress-${id}`,
+        records: join(work, `${id}.jsonl`),
+      });
     });
     const gc = run('gc', { store: ds.root, stopFile });
     const prune = run('prune', { store: ds.root, stopFile });
@@ -163,7 +189,9 @@ describe('concurrency: backups, GC and prune in separate processes', () => {
     expect(final.missingChunks).toBe(0);
     const restored = await checkEverySnapshot(store, readRecords(work), scratch);
     expect(restored).toBeGreaterThanOrEqual(6);
-    console.log(`concurrency: 3×25 backups, ${gcCounters.runs} GC runs (removed ${gcCounters.removedChunks} chunks, ${gcCounters.keptOnSecondLook} kept on second look), ${pruneCounters.runs} prune rounds (${pruneCounters.removedSnapshots} snapshots removed), ${restored} snapshots restored byte-identical`);
+    console.log(
+      `concurrency: 3×25 backups, ${gcCounters.runs} GC runs (removed ${gcCounters.removedChunks} chunks, ${gcCounters.keptOnSecondLook} kept on second look), ${pruneCounters.runs} prune rounds (${pruneCounters.removedSnapshots} snapshots removed), ${restored} snapshots restored byte-identical`,
+    );
   });
 
   it('kill -9 of backups, GCs and prunes at random moments: the store opens, locks are taken over, finished snapshots are whole, GC cleans up', async () => {
@@ -171,14 +199,26 @@ describe('concurrency: backups, GC and prune in separate processes', () => {
     const src = join(work, 'src');
     mkdirSync(src);
     // A few finished snapshots to protect.
-    const seedRun = run('backup', { store: ds.root, src, id: 'crash', rounds: 3, seed: 'crash-seed', records: join(work, 'seed.jsonl') });
+    const seedRun = run('backup', {
+      store: ds.root,
+      src,
+      id: 'crash',
+      rounds: 3,
+      seed: 'crash-seed',
+      records: join(work, 'seed.jsonl'),
+    });
     expect((await seedRun.done).code).toBe(0);
     const roles = ['backup', 'gc', 'prune'] as const;
     let kills = 0;
     for (let i = 0; i < 18; i++) {
       const role = roles[i % 3]!;
       const child = run(role, {
-        store: ds.root, src, id: 'crash', rounds: 50, seed: `crash-${i}`, records: join(work, `killed-${i}.jsonl`),
+        store: ds.root,
+        src,
+        id: 'crash',
+        rounds: 50,
+        seed: `crash-${i}`,
+        records: join(work, `killed-${i}.jsonl`),
       });
       await new Promise((r) => setTimeout(r, 150 + Math.floor(Math.random() * 1200)));
       if (child.child.exitCode === null) {
@@ -191,7 +231,14 @@ describe('concurrency: backups, GC and prune in separate processes', () => {
     expect(kills).toBeGreaterThanOrEqual(12);
     const store = Datastore.open(ds.root);
     // The killed backup's group lock and lease are taken over at once: a new backup runs.
-    const after = run('backup', { store: ds.root, src, id: 'crash', rounds: 1, seed: 'after', records: join(work, 'after.jsonl') });
+    const after = run('backup', {
+      store: ds.root,
+      src,
+      id: 'crash',
+      rounds: 1,
+      seed: 'after',
+      records: join(work, 'after.jsonl'),
+    });
     const afterEnd = await after.done;
     expect(afterEnd.code, afterEnd.stderr).toBe(0);
     const restored = await checkEverySnapshot(store, readRecords(work), scratch);
@@ -209,6 +256,8 @@ describe('concurrency: backups, GC and prune in separate processes', () => {
     }
     const leases = join(ds.root, LOCKS_DIR, LEASES_DIR);
     expect(existsSync(leases) ? store.liveWriters() : []).toEqual([]);
-    console.log(`crash: ${kills} processes killed with SIGKILL; ${restored} snapshots restored byte-identical; final GC removed ${gc.removedTmp} leftovers and ${gc.removedUnfinished} unfinished snapshots`);
+    console.log(
+      `crash: ${kills} processes killed with SIGKILL; ${restored} snapshots restored byte-identical; final GC removed ${gc.removedTmp} leftovers and ${gc.removedUnfinished} unfinished snapshots`,
+    );
   });
 });

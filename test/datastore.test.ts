@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,7 +52,12 @@ function useSharedStore(): { store: () => Datastore; observed: () => CreateObser
     const ac = new AbortController();
     let cancelError: unknown;
     try {
-      await Datastore.create(root, { chunkSize: CHUNK, syncLevel: 'none', signal: ac.signal, onProgress: () => ac.abort() });
+      await Datastore.create(root, {
+        chunkSize: CHUNK,
+        syncLevel: 'none',
+        signal: ac.signal,
+        onProgress: () => ac.abort(),
+      });
     } catch (err) {
       cancelError = err;
     }
@@ -57,7 +71,11 @@ function useSharedStore(): { store: () => Datastore; observed: () => CreateObser
       openError = err;
     }
     const progress: [number, number][] = [];
-    store = await Datastore.create(root, { chunkSize: CHUNK, syncLevel: 'none', onProgress: (done, total) => progress.push([done, total]) });
+    store = await Datastore.create(root, {
+      chunkSize: CHUNK,
+      syncLevel: 'none',
+      onProgress: (done, total) => progress.push([done, total]),
+    });
     observed = { interruptedEntries, interruptedPrefixes, openError, progress };
   });
   afterAll(() => {
@@ -70,7 +88,6 @@ function useSharedStore(): { store: () => Datastore; observed: () => CreateObser
   return { store: () => need(store), observed: () => need(observed) };
 }
 
-
 /** Every path under `dir`, relative, recursively. */
 function walk(dir: string, prefix = ''): string[] {
   const out: string[] = [];
@@ -82,8 +99,12 @@ function walk(dir: string, prefix = ''): string[] {
 }
 
 /** Stores `pieces` as chunks and writes a .didx of them plus a blob, then finishes the snapshot. */
-function writeSnapshot(store: Datastore, group: BackupGroupRef, pieces: Buffer[], options: { time?: number } = {}):
-  { ref: SnapshotRef; data: Buffer; blob: Buffer } {
+function writeSnapshot(
+  store: Datastore,
+  group: BackupGroupRef,
+  pieces: Buffer[],
+  options: { time?: number } = {},
+): { ref: SnapshotRef; data: Buffer; blob: Buffer } {
   const writer = store.beginSnapshot(group, options);
   const index = writer.createDynamicIndex('data.didx');
   for (const piece of pieces) {
@@ -102,13 +123,23 @@ describe('Datastore.create', () => {
   const tmp = useTempDirs();
 
   it('defaults to 4 MiB chunks, zstd and the filesystem sync level', () => {
-    expect(newConfig({})).toMatchObject({ format: 'cairn-datastore', version: 1, chunkSize: 4 * 1024 * 1024, compression: 'zstd', syncLevel: 'filesystem' });
+    expect(newConfig({})).toMatchObject({
+      format: 'cairn-datastore',
+      version: 1,
+      chunkSize: 4 * 1024 * 1024,
+      compression: 'zstd',
+      syncLevel: 'filesystem',
+    });
   });
 
   it('refuses a non-empty folder and deletes nothing', async () => {
     const root = tmp();
     writeFileSync(join(root, 'photo.jpg'), 'not a datastore');
-    await expectCode(Datastore.create(root, { chunkSize: CHUNK, syncLevel: 'none' }), 'ALREADY_EXISTS', /not empty \(found photo\.jpg\)/);
+    await expectCode(
+      Datastore.create(root, { chunkSize: CHUNK, syncLevel: 'none' }),
+      'ALREADY_EXISTS',
+      /not empty \(found photo\.jpg\)/,
+    );
     expect(readdirSync(root)).toEqual(['photo.jpg']);
     expect(readFileSync(join(root, 'photo.jpg'), 'utf8')).toBe('not a datastore');
   });
@@ -122,10 +153,22 @@ describe('Datastore.create', () => {
 
   it('rejects invalid options before touching the disk', async () => {
     const root = join(tmp(), 'store');
-    await expectCode(Datastore.create(root, { chunkSize: 3 * 1024 * 1024 }), 'INVALID_ARGUMENT', /invalid chunk size 3145728/);
+    await expectCode(
+      Datastore.create(root, { chunkSize: 3 * 1024 * 1024 }),
+      'INVALID_ARGUMENT',
+      /invalid chunk size 3145728/,
+    );
     await expectCode(Datastore.create(root, { chunkSize: 32 * 1024 }), 'INVALID_ARGUMENT', /invalid chunk size/);
-    await expectCode(Datastore.create(root, { compression: 'lz4' as Compression }), 'INVALID_ARGUMENT', /invalid compression "lz4"/);
-    await expectCode(Datastore.create(root, { syncLevel: 'x' as SyncLevel }), 'INVALID_ARGUMENT', /invalid sync level "x"/);
+    await expectCode(
+      Datastore.create(root, { compression: 'lz4' as Compression }),
+      'INVALID_ARGUMENT',
+      /invalid compression "lz4"/,
+    );
+    await expectCode(
+      Datastore.create(root, { syncLevel: 'x' as SyncLevel }),
+      'INVALID_ARGUMENT',
+      /invalid sync level "x"/,
+    );
     expect(existsSync(root)).toBe(false);
   });
 });
@@ -187,19 +230,32 @@ describe('a datastore', () => {
     expect(seen.progress.at(-1)).toEqual([65536, 65536]);
 
     const root = store().root;
-    expect(readdirSync(root).filter((e) => e.startsWith('.')).sort()).toEqual(['.cairn-reserve', '.cairn-store.json', '.chunks', '.lock']);
+    expect(
+      readdirSync(root)
+        .filter((e) => e.startsWith('.'))
+        .sort(),
+    ).toEqual(['.cairn-reserve', '.cairn-store.json', '.chunks', '.lock']);
     expect(statSync(join(root, '.cairn-reserve')).size).toBe(1024 * 1024);
     expect(statSync(join(root, '.lock')).size).toBe(0);
     const prefixes = readdirSync(join(root, '.chunks'));
     expect(prefixes.length).toBe(65536);
     expect(new Set(prefixes).size).toBe(65536);
     expect(prefixes.every((p) => /^[0-9a-f]{4}$/.test(p))).toBe(true);
-    expect(statSync(join(root, '.chunks', '0000')).isDirectory() && statSync(join(root, '.chunks', 'ffff')).isDirectory()).toBe(true);
+    expect(
+      statSync(join(root, '.chunks', '0000')).isDirectory() && statSync(join(root, '.chunks', 'ffff')).isDirectory(),
+    ).toBe(true);
 
     const text = readFileSync(join(root, CONFIG_FILE), 'utf8');
     expect(text.endsWith('}\n')).toBe(true);
     const config = JSON.parse(text) as Record<string, unknown>;
-    expect(config).toEqual({ format: 'cairn-datastore', version: 1, chunkSize: CHUNK, compression: 'zstd', syncLevel: 'none', created: config.created });
+    expect(config).toEqual({
+      format: 'cairn-datastore',
+      version: 1,
+      chunkSize: CHUNK,
+      compression: 'zstd',
+      syncLevel: 'none',
+      created: config.created,
+    });
     expect(Number.isNaN(Date.parse(String(config.created)))).toBe(false);
     expect(store().config).toEqual(config);
     expect(Datastore.open(root).config).toEqual(config);
@@ -211,7 +267,11 @@ describe('a datastore', () => {
     const { ref } = writeSnapshot(s, { type: 'host', id: 'keep' }, [textBytes(3000, 9)]);
     const configBefore = readFileSync(join(s.root, CONFIG_FILE));
     const manifestBefore = readFileSync(join(s.snapshotDir(ref), MANIFEST_NAME));
-    await expectCode(Datastore.create(s.root, { chunkSize: CHUNK, syncLevel: 'none' }), 'ALREADY_EXISTS', /already a Cairn datastore/);
+    await expectCode(
+      Datastore.create(s.root, { chunkSize: CHUNK, syncLevel: 'none' }),
+      'ALREADY_EXISTS',
+      /already a Cairn datastore/,
+    );
     expect(readFileSync(join(s.root, CONFIG_FILE)).equals(configBefore)).toBe(true);
     expect(readFileSync(join(s.snapshotDir(ref), MANIFEST_NAME)).equals(manifestBefore)).toBe(true);
     expect(readdirSync(join(s.root, '.chunks')).length).toBe(65536);
@@ -249,20 +309,52 @@ describe('a datastore', () => {
     // The manifest on disk lists both archives with their sizes and checksums.
     const onDisk = decodeManifest(readFileSync(join(writer.dir, MANIFEST_NAME)), 'manifest');
     expect(onDisk).toEqual(manifest);
-    expect(onDisk).toMatchObject({ 'backup-type': 'host', 'backup-id': 'docs', 'backup-time': writer.ref.time, unprotected: { notes: 'first backup' } });
+    expect(onDisk).toMatchObject({
+      'backup-type': 'host',
+      'backup-id': 'docs',
+      'backup-time': writer.ref.time,
+      unprotected: { notes: 'first backup' },
+    });
     const didx = readFileSync(join(writer.dir, 'data.didx'));
     const rawBlob = readFileSync(join(writer.dir, 'meta.json.blob'));
     expect(onDisk.files).toEqual([
-      { filename: 'data.didx', 'crypt-mode': 'none', size: 120_000, csum: createHash('sha256').update(didx.subarray(4096)).digest('hex') },
-      { filename: 'meta.json.blob', 'crypt-mode': 'none', size: rawBlob.length, csum: createHash('sha256').update(rawBlob).digest('hex') },
+      {
+        filename: 'data.didx',
+        'crypt-mode': 'none',
+        size: 120_000,
+        csum: createHash('sha256').update(didx.subarray(4096)).digest('hex'),
+      },
+      {
+        filename: 'meta.json.blob',
+        'crypt-mode': 'none',
+        size: rawBlob.length,
+        csum: createHash('sha256').update(rawBlob).digest('hex'),
+      },
     ]);
     expect(didx.subarray(32, 64).toString('hex')).toBe(onDisk.files[0]!.csum);
 
     const groups = s.listGroups().filter((g) => g.id === 'docs');
-    expect(groups).toEqual([{ type: 'host', id: 'docs', path: 'host/docs', owner: `${userInfo().username}@local`, snapshotCount: 1, lastBackup: writer.ref.time }]);
-    expect(s.listSnapshots(group)).toEqual([{
-      type: 'host', id: 'docs', time: writer.ref.time, path: writer.path, finished: true, protected: false, files: ['data.didx', 'meta.json.blob'],
-    }]);
+    expect(groups).toEqual([
+      {
+        type: 'host',
+        id: 'docs',
+        path: 'host/docs',
+        owner: `${userInfo().username}@local`,
+        snapshotCount: 1,
+        lastBackup: writer.ref.time,
+      },
+    ]);
+    expect(s.listSnapshots(group)).toEqual([
+      {
+        type: 'host',
+        id: 'docs',
+        time: writer.ref.time,
+        path: writer.path,
+        finished: true,
+        protected: false,
+        files: ['data.didx', 'meta.json.blob'],
+      },
+    ]);
     expect(s.latestSnapshot(group)?.time).toBe(writer.ref.time);
 
     // Read back through a fresh handle: the archive and the blob are intact.
@@ -270,9 +362,15 @@ describe('a datastore', () => {
     const opened = reader.openIndex('data.didx');
     expect(opened.size).toBe(120_000);
     expect(Buffer.concat([...reader.readRange(opened)]).equals(Buffer.concat(pieces))).toBe(true);
-    expect(Buffer.concat([...reader.readRange(opened, 39_990, 40_010)]).equals(Buffer.concat(pieces).subarray(39_990, 40_010))).toBe(true);
+    expect(
+      Buffer.concat([...reader.readRange(opened, 39_990, 40_010)]).equals(
+        Buffer.concat(pieces).subarray(39_990, 40_010),
+      ),
+    ).toBe(true);
     expect(reader.readBlob('meta.json.blob').equals(blob)).toBe(true);
-    expect(() => reader.openIndex('nope.didx')).toThrow(/has no archive nope\.didx \(it has: data\.didx, meta\.json\.blob\)/);
+    expect(() => reader.openIndex('nope.didx')).toThrow(
+      /has no archive nope\.didx \(it has: data\.didx, meta\.json\.blob\)/,
+    );
   });
 
   it('shows a snapshot without finish as unfinished; readManifest says so', async () => {
@@ -281,7 +379,10 @@ describe('a datastore', () => {
     const done = writeSnapshot(s, group, [textBytes(1000, 101)]);
     const writer = s.beginSnapshot(group);
     writer.addBlob('qemu-server.conf.blob', Buffer.from('memory: 512\n'));
-    expect(s.listSnapshots(group).map((x) => [x.time, x.finished])).toEqual([[done.ref.time, true], [writer.ref.time, false]]);
+    expect(s.listSnapshots(group).map((x) => [x.time, x.finished])).toEqual([
+      [done.ref.time, true],
+      [writer.ref.time, false],
+    ]);
     expect(s.snapshotInfo(writer.ref).files).toEqual(['qemu-server.conf.blob']);
     await expectCode(() => s.readManifest(writer.ref), 'NOT_FOUND', /unfinished/);
     await expectCode(() => s.openSnapshot(writer.ref), 'NOT_FOUND', /unfinished/);
@@ -351,7 +452,12 @@ describe('a datastore', () => {
     expect(s.listSnapshots(group).length).toBe(2);
     const later = s.beginSnapshot(group, { time: b.ref.time + 100 });
     expect(later.ref.time).toBe(b.ref.time + 100);
-    expect(readdirSync(s.groupDir(group)).sort()).toEqual([a.dir, b.dir, later.dir].map((d) => d.slice(-20)).concat('owner').sort());
+    expect(readdirSync(s.groupDir(group)).sort()).toEqual(
+      [a.dir, b.dir, later.dir]
+        .map((d) => d.slice(-20))
+        .concat('owner')
+        .sort(),
+    );
     const next = s.beginSnapshot(group);
     expect(next.ref.time).toBe(b.ref.time + 101);
     for (const w of [a, b, later, next]) w.abort();
@@ -396,7 +502,11 @@ describe('a datastore', () => {
     s.setProtected(ref, true);
     expect(s.isProtected(ref)).toBe(true);
     expect(statSync(join(s.snapshotDir(ref), '.protected')).size).toBe(0);
-    expect(s.snapshotInfo(ref)).toMatchObject({ protected: true, finished: true, files: ['data.didx', 'meta.conf.blob'] });
+    expect(s.snapshotInfo(ref)).toMatchObject({
+      protected: true,
+      finished: true,
+      files: ['data.didx', 'meta.conf.blob'],
+    });
     s.setProtected(ref, true);
     s.setProtected(ref, false);
     expect(s.isProtected(ref)).toBe(false);
@@ -437,7 +547,11 @@ describe('a datastore', () => {
     const replacement = new DynamicIndexWriter(didxPath);
     replacement.add(50_000, sha256(Buffer.from('something else')));
     replacement.close();
-    await expectCode(() => s.openSnapshot(one.ref).openIndex('data.didx'), 'CORRUPT', /data\.didx: index checksum differs from the manifest's/);
+    await expectCode(
+      () => s.openSnapshot(one.ref).openIndex('data.didx'),
+      'CORRUPT',
+      /data\.didx: index checksum differs from the manifest's/,
+    );
     // The same index with one changed byte in an entry fails its own checksum.
     const flipped = readFileSync(didxPath);
     flipped[4096 + 20]! ^= 1;
@@ -448,24 +562,55 @@ describe('a datastore', () => {
     const two = writeSnapshot(s, group, pieces);
     const manifestPath = join(s.snapshotDir(two.ref), MANIFEST_NAME);
     const original = readFileSync(manifestPath);
-    expect(Buffer.concat([...s.openSnapshot(two.ref).readRange(s.openSnapshot(two.ref).openIndex('data.didx'))]).equals(two.data)).toBe(true);
+    expect(
+      Buffer.concat([...s.openSnapshot(two.ref).readRange(s.openSnapshot(two.ref).openIndex('data.didx'))]).equals(
+        two.data,
+      ),
+    ).toBe(true);
     const m = decodeManifest(original, 'm');
-    writeFileSync(manifestPath, encodeManifest({ ...m, files: m.files.map((f) => (f.filename === 'data.didx' ? { ...f, csum: 'ee'.repeat(32) } : f)) }));
+    writeFileSync(
+      manifestPath,
+      encodeManifest({
+        ...m,
+        files: m.files.map((f) => (f.filename === 'data.didx' ? { ...f, csum: 'ee'.repeat(32) } : f)),
+      }),
+    );
     await expectCode(() => s.openSnapshot(two.ref).openIndex('data.didx'), 'CORRUPT', /checksum differs/);
-    writeFileSync(manifestPath, encodeManifest({ ...m, files: m.files.map((f) => (f.filename === 'data.didx' ? { ...f, size: f.size + 1 } : f)) }));
-    await expectCode(() => s.openSnapshot(two.ref).openIndex('data.didx'), 'CORRUPT', /archive size 50000 differs from the manifest's 50001/);
+    writeFileSync(
+      manifestPath,
+      encodeManifest({
+        ...m,
+        files: m.files.map((f) => (f.filename === 'data.didx' ? { ...f, size: f.size + 1 } : f)),
+      }),
+    );
+    await expectCode(
+      () => s.openSnapshot(two.ref).openIndex('data.didx'),
+      'CORRUPT',
+      /archive size 50000 differs from the manifest's 50001/,
+    );
     writeFileSync(manifestPath, encodeManifest({ ...m, 'backup-time': m['backup-time'] + 1 }));
     await expectCode(() => s.openSnapshot(two.ref), 'CORRUPT', /manifest names a different snapshot/);
     const corrupt = Buffer.from(original);
     corrupt[corrupt.length - 1]! ^= 0xff;
     writeFileSync(manifestPath, corrupt);
-    await expectCode(() => s.readManifest(two.ref), 'CORRUPT', new RegExp(`${manifestPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: CRC mismatch`));
+    await expectCode(
+      () => s.readManifest(two.ref),
+      'CORRUPT',
+      new RegExp(`${manifestPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: CRC mismatch`),
+    );
     writeFileSync(manifestPath, original);
     expect(s.openSnapshot(two.ref).openIndex('data.didx').size).toBe(50_000);
 
     // A blob replaced by another valid blob.
-    writeFileSync(join(s.snapshotDir(two.ref), 'meta.conf.blob'), encodeBlob(Buffer.from('other config\n'), { compress: true }));
-    await expectCode(() => s.openSnapshot(two.ref).readBlob('meta.conf.blob'), 'CORRUPT', /blob differs from the manifest/);
+    writeFileSync(
+      join(s.snapshotDir(two.ref), 'meta.conf.blob'),
+      encodeBlob(Buffer.from('other config\n'), { compress: true }),
+    );
+    await expectCode(
+      () => s.openSnapshot(two.ref).readBlob('meta.conf.blob'),
+      'CORRUPT',
+      /blob differs from the manifest/,
+    );
   });
 });
 
@@ -484,30 +629,48 @@ describe('listing', () => {
     writer.finish();
 
     writeFileSync(join(root, 'host'), 'a file named like a type');
-    for (const d of ['vm/.hidden', 'vm/-dash', 'vm/bad id', 'vm/x/not-a-time', 'vm/good/2024-02-30T00:00:00Z',
-      'vm/good/2024-01-01T00:00:00', 'ns/a', 'other/thing', 'ct']) {
+    for (const d of [
+      'vm/.hidden',
+      'vm/-dash',
+      'vm/bad id',
+      'vm/x/not-a-time',
+      'vm/good/2024-02-30T00:00:00Z',
+      'vm/good/2024-01-01T00:00:00',
+      'ns/a',
+      'other/thing',
+      'ct',
+    ]) {
       mkdirSync(join(root, d), { recursive: true });
     }
     writeFileSync(join(root, 'vm/good/2025-01-01T00:00:00Z'), 'a file named like a time');
     writeFileSync(join(root, 'vm/stray-file'), '');
     const snap = join(root, 'vm/good/2024-01-01T00:00:00Z');
-    for (const f of ['root.pxar.tmp_didx', 'meta.blob.tmp_Ab3dEf', 'readme.txt', 'client.log.blob', '.protected']) writeFileSync(join(snap, f), '');
+    for (const f of ['root.pxar.tmp_didx', 'meta.blob.tmp_Ab3dEf', 'readme.txt', 'client.log.blob', '.protected'])
+      writeFileSync(join(snap, f), '');
 
     const groups = store.listGroups();
     expect(groups.map((g) => g.path)).toEqual(['vm/good', 'vm/x']);
     expect(groups[0]).toMatchObject({ snapshotCount: 1, lastBackup: 1704067200 });
     expect(groups[1]).toMatchObject({ snapshotCount: 0, lastBackup: undefined, owner: undefined });
-    expect(store.listSnapshots(good)).toEqual([{
-      type: 'vm', id: 'good', time: 1704067200, path: 'vm/good/2024-01-01T00:00:00Z', finished: true, protected: true,
-      files: ['client.log.blob', 'qemu-server.conf.blob'],
-    }]);
+    expect(store.listSnapshots(good)).toEqual([
+      {
+        type: 'vm',
+        id: 'good',
+        time: 1704067200,
+        path: 'vm/good/2024-01-01T00:00:00Z',
+        finished: true,
+        protected: true,
+        files: ['client.log.blob', 'qemu-server.conf.blob'],
+      },
+    ]);
     expect(store.listSnapshots({ type: 'host', id: 'anything' })).toEqual([]);
     expect(store.listSnapshots({ type: 'ct', id: 'missing' })).toEqual([]);
     await expectCode(() => store.listSnapshots({ type: 'vm', id: '..' }), 'INVALID_NAME');
 
     // The same junk under host/ once it is a directory.
     rmSync(join(root, 'host'));
-    for (const d of ['host/.hidden', 'host/x/not-a-time', 'host/x/.2024-01-01T00:00:00Z']) mkdirSync(join(root, d), { recursive: true });
+    for (const d of ['host/.hidden', 'host/x/not-a-time', 'host/x/.2024-01-01T00:00:00Z'])
+      mkdirSync(join(root, d), { recursive: true });
     expect(store.listGroups().map((g) => `${g.path}:${g.snapshotCount}`)).toEqual(['host/x:0', 'vm/good:1', 'vm/x:0']);
   });
 });

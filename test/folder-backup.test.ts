@@ -1,17 +1,42 @@
 import { createHash } from 'node:crypto';
 import {
-  appendFileSync, chmodSync, linkSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync,
-  rmSync, statSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync,
+  appendFileSync,
+  chmodSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  encodeDirectoryRecord, EntryKind, UNTRUSTED_LISTING, type ArchiveEntry, type DirectoryEntry, type FileEntry,
+  encodeDirectoryRecord,
+  EntryKind,
+  UNTRUSTED_LISTING,
+  type ArchiveEntry,
+  type DirectoryEntry,
+  type FileEntry,
 } from '../core/archive/archive-format.js';
 import { entryInfo } from '../core/archive/entry-info.js';
 import { previewExcludes } from '../core/archive/exclude-preview.js';
-import { backupFolder, FOLDER_CHUNK_SIZE, type FolderBackupProgress, type FolderBackupResult } from '../core/archive/folder-backup.js';
+import {
+  backupFolder,
+  FOLDER_CHUNK_SIZE,
+  type FolderBackupProgress,
+  type FolderBackupResult,
+} from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { METADATA_IN_USE, metadataInUse } from '../core/archive/metadata-append.js';
 import { restoreFolder } from '../core/archive/folder-restore.js';
@@ -32,7 +57,17 @@ import { isRoot, storeTempRoot, useDatastore } from './support/folder-store.js';
 import { expectCode } from './support/errors.js';
 import { useChildScripts, useLockHolders } from './support/processes.js';
 import { buildRichTree, ODD_NAMES } from './support/rich-tree.js';
-import { expectSameTree, mkfifo, put, readTree, removeTree, settleFolders, stampTimes, tmpFiles, useScratch } from './support/tree.js';
+import {
+  expectSameTree,
+  mkfifo,
+  put,
+  readTree,
+  removeTree,
+  settleFolders,
+  stampTimes,
+  tmpFiles,
+  useScratch,
+} from './support/tree.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -108,14 +143,28 @@ describe('folder backup and restore round trip', () => {
     expect(result.warnings).toContainEqual(expect.stringMatching(/special\/pipe.*FIFO/));
     if (!isRoot) expect(result.warnings).toContainEqual(expect.stringContaining('special/unreadable.bin'));
     expect(result.warnings).toHaveLength(tree.skipped.length);
-    expect(ctx.store.snapshotInfo(result.snapshot)).toMatchObject({ finished: true, files: ['folder.data.didx', 'folder.meta.didx', 'backup-log.blob'].sort() });
+    expect(ctx.store.snapshotInfo(result.snapshot)).toMatchObject({
+      finished: true,
+      files: ['folder.data.didx', 'folder.meta.didx', 'backup-log.blob'].sort(),
+    });
 
     const r = reader(ctx.store, result.snapshot);
-    expect(r.stats).toEqual({ files: tree.expected.files, directories: tree.expected.directories, bytes: tree.expected.bytes, skipped: tree.expected.skipped });
+    expect(r.stats).toEqual({
+      files: tree.expected.files,
+      directories: tree.expected.directories,
+      bytes: tree.expected.bytes,
+      skipped: tree.expected.skipped,
+    });
     const entries = archiveEntries(r);
     // Symlinks are stored, never followed: nothing of the folder they point into is in the archive.
     for (const path of entries.keys()) expect(path).not.toMatch(/outside\.txt$/);
-    for (const link of ['links/abs-outside-dir', 'links/rel-outside-dir', 'links/loop', 'links/dangling', 'links/to-deep']) {
+    for (const link of [
+      'links/abs-outside-dir',
+      'links/rel-outside-dir',
+      'links/loop',
+      'links/dangling',
+      'links/to-deep',
+    ]) {
       expect(entries.get(link)?.kind, link).toBe(EntryKind.Symlink);
     }
     expect(r.lookup('links/abs-outside-dir/secret-outside.txt')).toBeUndefined();
@@ -137,7 +186,12 @@ describe('folder backup and restore round trip', () => {
 
     const target = join(base, 'restored');
     const restored = await restoreFolder(ctx.store, result.snapshot, target);
-    expect(restored).toMatchObject({ target, conflicts: 0, warnings: [], filesTotal: tree.expected.files + tree.expected.hardlinks });
+    expect(restored).toMatchObject({
+      target,
+      conflicts: 0,
+      warnings: [],
+      filesTotal: tree.expected.files + tree.expected.hardlinks,
+    });
     expect(restored.filesDone).toBe(restored.filesTotal);
     expect(restored.bytesDone).toBe(restored.bytesTotal);
     expectSameTree(tree.root, target, { skip: tree.skipped, owners: isRoot });
@@ -157,7 +211,9 @@ describe('folder backup and restore round trip', () => {
     expect(result.stats.skipped).toBe(isRoot ? 1 : 2);
     expect(result.stats.files).toBe(isRoot ? 2 : 1);
     expect(result.warnings.some((w) => w.includes('fifo') && w.includes('FIFO'))).toBe(true);
-    const names = reader(ctx.store, result.snapshot).list('').map((e) => e.name.toString());
+    const names = reader(ctx.store, result.snapshot)
+      .list('')
+      .map((e) => e.name.toString());
     expect(names).toEqual(isRoot ? ['a.txt', 'locked.bin'] : ['a.txt']);
     if (isRoot) expect(fileContent(reader(ctx.store, result.snapshot), 'locked.bin').toString()).toBe('locked');
   });
@@ -168,7 +224,8 @@ describe('folder backup and restore round trip', () => {
   // core/archive/folder-restore.ts and file-writer.ts (paths as bytes); names.ts shows such names with \xHH escapes.
   it('restores names that are not valid UTF-8 under their own bytes, and shows and finds them by an escaped form', async () => {
     const src = scratch('latin1');
-    const at = (...names: Buffer[]): Buffer => Buffer.concat([Buffer.from(src), ...names.flatMap((n) => [Buffer.from('/'), n])]);
+    const at = (...names: Buffer[]): Buffer =>
+      Buffer.concat([Buffer.from(src), ...names.flatMap((n) => [Buffer.from('/'), n])]);
     const xff = Buffer.from([0x78, 0xff]);
     const xfe = Buffer.from([0x78, 0xfe]);
     const cafe = Buffer.from('caf\xe9', 'latin1');
@@ -189,20 +246,41 @@ describe('folder backup and restore round trip', () => {
     expect(result.stats).toMatchObject({ files: 69, hardlinks: 1, skipped: 0 });
     const r = reader(ctx.store, result.snapshot);
     const top = [xfe, cafe, slash, dir, xff, many];
-    expect(r.list('').map((e) => e.name.toString('hex')).sort()).toEqual(top.map((n) => n.toString('hex')).sort()); // exact bytes
+    expect(
+      r
+        .list('')
+        .map((e) => e.name.toString('hex'))
+        .sort(),
+    ).toEqual(top.map((n) => n.toString('hex')).sort()); // exact bytes
 
     // Restored under the same bytes: every name, content, the hardlink as a hardlink, times and modes.
     const target = scratch('latin1-restored');
     const restored = await restoreFolder(ctx.store, result.snapshot, target);
-    expect(readdirSync(target, { encoding: 'buffer' }).map((n) => n.toString('hex')).sort()).toEqual(top.map((n) => n.toString('hex')).sort());
+    expect(
+      readdirSync(target, { encoding: 'buffer' })
+        .map((n) => n.toString('hex'))
+        .sort(),
+    ).toEqual(top.map((n) => n.toString('hex')).sort());
     expect(restored).toMatchObject({ conflicts: 0, filesDone: 70, warnings: [] });
     expectSameTree(src, target);
-    expect(readFileSync(Buffer.concat([Buffer.from(`${target}/`), dir, Buffer.from('/'), inner]), 'utf8')).toBe('inside');
+    expect(readFileSync(Buffer.concat([Buffer.from(`${target}/`), dir, Buffer.from('/'), inner]), 'utf8')).toBe(
+      'inside',
+    );
 
     // Shown with \xHH for the bytes that are not UTF-8 (and \\ for a backslash in such a name), exact bytes in nameHex.
-    expect(r.list('').map((e) => entryInfo(e)).map((e) => [e.name, e.nameHex]).sort()).toEqual([
-      ['back\\\\slash\\xc3', slash.toString('hex')], ['caf\\xe9', cafe.toString('hex')], ['d\\xff', dir.toString('hex')],
-      ['m\\xe9', many.toString('hex')], ['x\\xfe', xfe.toString('hex')], ['x\\xff', xff.toString('hex')],
+    expect(
+      r
+        .list('')
+        .map((e) => entryInfo(e))
+        .map((e) => [e.name, e.nameHex])
+        .sort(),
+    ).toEqual([
+      ['back\\\\slash\\xc3', slash.toString('hex')],
+      ['caf\\xe9', cafe.toString('hex')],
+      ['d\\xff', dir.toString('hex')],
+      ['m\\xe9', many.toString('hex')],
+      ['x\\xfe', xfe.toString('hex')],
+      ['x\\xff', xff.toString('hex')],
     ]);
     expect(entryInfo(r.get([xff]))).toMatchObject({ kind: 'hardlink', target: 'd\\xff/first' });
     // That form finds them again (and so does the exact bytes' path); restore of a folder by it.
@@ -213,14 +291,21 @@ describe('folder backup and restore round trip', () => {
     expect(r.lookup('caf\\xE9')?.name.equals(cafe)).toBe(true);
     const part = scratch('latin1-part');
     await restoreFolder(ctx.store, result.snapshot, part, { path: 'd\\xff' });
-    expect(readdirSync(part, { encoding: 'buffer' }).map((n) => n.toString('hex')).sort()).toEqual([Buffer.from('first'), inner].map((n) => n.toString('hex')).sort());
+    expect(
+      readdirSync(part, { encoding: 'buffer' })
+        .map((n) => n.toString('hex'))
+        .sort(),
+    ).toEqual([Buffer.from('first'), inner].map((n) => n.toString('hex')).sort());
 
     // A diff names them the same way.
     rmSync(at(xfe));
     writeFileSync(at(cafe), 'changed content');
     const next = await backupFolder(ctx.store, src, { id: 'latin1' });
     const diff = diffSnapshots(ctx.store, result.snapshot, next.snapshot);
-    expect(diff.entries.map((e) => [e.change, e.path])).toEqual([['changed', 'caf\\xe9'], ['removed', 'x\\xfe']]);
+    expect(diff.entries.map((e) => [e.change, e.path])).toEqual([
+      ['changed', 'caf\\xe9'],
+      ['removed', 'x\\xfe'],
+    ]);
   });
 
   it("stores a large file's digest as the digest of its chunks' digests, a small file's as its content's SHA-256", async () => {
@@ -252,10 +337,17 @@ describe('folder backup and restore round trip', () => {
         const index = r.dataIndex;
         const first = index.chunkAt(e.payloadOffset);
         const last = index.chunkAt(e.payloadOffset + e.size - 1);
-        expect([index.chunkStart(first), index.chunkEnd(last)], path).toEqual([e.payloadOffset, e.payloadOffset + e.size]);
+        expect([index.chunkStart(first), index.chunkEnd(last)], path).toEqual([
+          e.payloadOffset,
+          e.payloadOffset + e.size,
+        ]);
         const outer = createHash('sha256');
         for (let i = first; i <= last; i++) {
-          outer.update(createHash('sha256').update(content.subarray(index.chunkStart(i) - e.payloadOffset, index.chunkEnd(i) - e.payloadOffset)).digest());
+          outer.update(
+            createHash('sha256')
+              .update(content.subarray(index.chunkStart(i) - e.payloadOffset, index.chunkEnd(i) - e.payloadOffset))
+              .digest(),
+          );
         }
         expect(e.digest.toString('hex'), path).toBe(outer.digest('hex'));
         expect(r.chunkDigestOf(e.payloadOffset, e.size)?.equals(e.digest), path).toBe(true);
@@ -277,12 +369,16 @@ describe('folder backup and restore round trip', () => {
     const log = new MemoryLogger();
     const other = await backupFolder(ctx.store, src, { id: 'chunk-size', chunkSize: 256 * KiB, log });
     expect(other).toMatchObject({ base: undefined, bytesRead: sourceBytes(src), bytesReused: 0 });
-    expect(log.lines).toContainEqual({ level: 'info', message: `not using ${first.path} as the base: stored with another chunk size or archive version` });
+    expect(log.lines).toContainEqual({
+      level: 'info',
+      message: `not using ${first.path} as the base: stored with another chunk size or archive version`,
+    });
     expect(reader(ctx.store, other.snapshot).chunkDigestMin).toBe(64 * KiB);
     const again = await backupFolder(ctx.store, src, { id: 'chunk-size', chunkSize: 256 * KiB });
     expect(again).toMatchObject({ base: other.path, bytesRead: 0 });
-    expect((reader(ctx.store, again.snapshot).get('big.bin') as FileEntry).digest)
-      .toEqual((reader(ctx.store, other.snapshot).get('big.bin') as FileEntry).digest);
+    expect((reader(ctx.store, again.snapshot).get('big.bin') as FileEntry).digest).toEqual(
+      (reader(ctx.store, other.snapshot).get('big.bin') as FileEntry).digest,
+    );
     const target = scratch('chunk-size-restored');
     await restoreFolder(ctx.store, again.snapshot, target);
     expectSameTree(src, target);
@@ -332,7 +428,9 @@ describe('folder backup and restore round trip', () => {
     const target = scratch('old-restored');
     await restoreFolder(ctx.store, result.snapshot, target);
     const after = statSync(join(target, 'old.txt'), { bigint: true }).mtimeNs;
-    expect(after - before <= 1000n && before - after <= 1000n, `restored mtime ${after}, expected ${before}`).toBe(true);
+    expect(after - before <= 1000n && before - after <= 1000n, `restored mtime ${after}, expected ${before}`).toBe(
+      true,
+    );
   });
 
   // Regression test: a pre-1970 mtime went through a Date (whole milliseconds); nsToTime now passes utimes a
@@ -348,7 +446,9 @@ describe('folder backup and restore round trip', () => {
     const target = scratch('old-fine-restored');
     await restoreFolder(ctx.store, result.snapshot, target);
     const after = statSync(join(target, 'old.txt'), { bigint: true }).mtimeNs;
-    expect(after - before <= 1000n && before - after <= 1000n, `restored mtime ${after}, expected ${before}`).toBe(true);
+    expect(after - before <= 1000n && before - after <= 1000n, `restored mtime ${after}, expected ${before}`).toBe(
+      true,
+    );
   });
 });
 
@@ -362,7 +462,8 @@ describe('incremental folder backups', () => {
     src = mkdtempSync(join(tmpdir(), 'cairn-incremental-'));
     put(src, 'big.bin', pseudoRandomBytes(8 * MiB, 'inc-big'));
     put(src, 'mid.bin', pseudoRandomBytes(3 * MiB, 'inc-mid'));
-    for (let i = 0; i < 30; i++) put(src, `docs/file-${String(i).padStart(2, '0')}.txt`, textBytes(1000 + 37 * i, i + 1));
+    for (let i = 0; i < 30; i++)
+      put(src, `docs/file-${String(i).padStart(2, '0')}.txt`, textBytes(1000 + 37 * i, i + 1));
     put(src, 'nested/a/b/c.txt', 'nested');
     put(src, 'nested/a/d.bin', pseudoRandomBytes(20_000, 'inc-d'));
     put(src, 'hard/one.txt', textBytes(3000, 99));
@@ -465,7 +566,9 @@ describe('incremental folder backups', () => {
     const result = await backupAndVerify();
     expect(result.bytesRead).toBe(size('docs/file-03.txt') + size('big.bin'));
     expect(result.newBytes).toBeLessThan(64 * KiB);
-    expect(reader(ctx.store, result.snapshot).get('big.bin').mtimeNs).toBe(statSync(join(src, 'big.bin'), { bigint: true }).mtimeNs);
+    expect(reader(ctx.store, result.snapshot).get('big.bin').mtimeNs).toBe(
+      statSync(join(src, 'big.bin'), { bigint: true }).mtimeNs,
+    );
   });
 
   it('added files are read and written; nothing else is read', async () => {
@@ -554,8 +657,11 @@ describe('metadata of an incremental backup', () => {
         if (dir.kind !== EntryKind.Directory) throw new Error(`${path} is not a folder`);
         return r.meta.read(dir.recordOffset, dir.recordLength);
       };
-      const changedRecords = Array.from({ length: 100 }, (_, i) => folder(i))
-        .filter((f) => !recordOf(before, f).equals(recordOf(after, f)) || !recordOf(before, `${f}/sub`).equals(recordOf(after, `${f}/sub`)));
+      const changedRecords = Array.from({ length: 100 }, (_, i) => folder(i)).filter(
+        (f) =>
+          !recordOf(before, f).equals(recordOf(after, f)) ||
+          !recordOf(before, `${f}/sub`).equals(recordOf(after, `${f}/sub`)),
+      );
       // The changed folder, and at most one more: the folder whose files straddle the end of the injected run
       // the new bytes interrupted (files after the break moved; files before it did not).
       expect(changedRecords[0]).toBe(folder(0));
@@ -569,13 +675,14 @@ describe('metadata of an incremental backup', () => {
       expect(fileContent(after, `${folder(0)}/f-5.txt`).toString()).toBe(`${body(0, 5)}grown by a line\n`);
       expect(fileContent(after, `${folder(99)}/f-99.txt`).toString()).toBe(body(99, 99));
       expect(fileContent(after, `${folder(31)}/sub/deep.txt`).toString()).toBe('deep 31\n');
-      expect(diffSnapshots(ctx.store, first.snapshot, second.snapshot).entries.map((e) => `${e.change} ${e.path}`))
-        .toEqual([`changed ${folder(0)}/f-5.txt`]);
+      expect(
+        diffSnapshots(ctx.store, first.snapshot, second.snapshot).entries.map((e) => `${e.change} ${e.path}`),
+      ).toEqual([`changed ${folder(0)}/f-5.txt`]);
     } finally {
       removeTree(src);
     }
   });
-  it("an unchanged folder keeps its record where the base has it; a change in or below a folder is still recorded", async () => {
+  it('an unchanged folder keeps its record where the base has it; a change in or below a folder is still recorded', async () => {
     const src = mkdtempSync(join(storeTempRoot(), 'cairn-unchanged-'));
     try {
       put(src, 'a/b/c/deep.txt', textBytes(4000, 1));
@@ -598,8 +705,16 @@ describe('metadata of an incremental backup', () => {
 
       // Nothing changed: every record stands, so the metadata stream is the same chunks in the same order.
       const second = await backupFolder(ctx.store, src, { id: 'unchanged' });
-      expect(second).toMatchObject({ base: first.path, bytesRead: 0, foldersUnchanged: folders, metadataAppended: true, newChunks: 0 });
-      expect(digests(reader(ctx.store, second.snapshot).meta.index)).toEqual(digests(reader(ctx.store, first.snapshot).meta.index));
+      expect(second).toMatchObject({
+        base: first.path,
+        bytesRead: 0,
+        foldersUnchanged: folders,
+        metadataAppended: true,
+        newChunks: 0,
+      });
+      expect(digests(reader(ctx.store, second.snapshot).meta.index)).toEqual(
+        digests(reader(ctx.store, first.snapshot).meta.index),
+      );
 
       // A symlink pointing elsewhere with the same mtime (only its target tells), a folder's mode, a deep file,
       // and a file rewritten with the same size and mtime (only its ctime tells).
@@ -616,11 +731,17 @@ describe('metadata of an incremental backup', () => {
       // Changed: links (its entry), p (m's mode), the root (links' mtime), x and a/b/c (their file), a/b (other.txt
       // moved after the grown file) and a (b's record was written after the base's stream). p/m and p/m/inner
       // did not change: their records are where the base has them, and the stream begins as the base's.
-      expect(third).toMatchObject({ bytesRead: size('a/b/c/deep.txt') + size('a/b/c/large.bin') + 2000, foldersUnchanged: folders - 7, metadataAppended: true });
+      expect(third).toMatchObject({
+        bytesRead: size('a/b/c/deep.txt') + size('a/b/c/large.bin') + 2000,
+        foldersUnchanged: folders - 7,
+        metadataAppended: true,
+      });
       const r = reader(ctx.store, third.snapshot);
       const before = reader(ctx.store, second.snapshot);
       expect(digests(r.meta.index).slice(0, before.meta.index.chunkCount)).toEqual(digests(before.meta.index));
-      expect((r.get('p/m/inner') as DirectoryEntry).recordOffset).toBe((before.get('p/m/inner') as DirectoryEntry).recordOffset);
+      expect((r.get('p/m/inner') as DirectoryEntry).recordOffset).toBe(
+        (before.get('p/m/inner') as DirectoryEntry).recordOffset,
+      );
       expect((r.get('p') as DirectoryEntry).recordOffset).toBeGreaterThanOrEqual(before.meta.index.size);
       expect(r.get('links/link')).toMatchObject({ kind: EntryKind.Symlink, target: Buffer.from('target-2') });
       expect(r.get('p/m').mode).toBe(0o700);
@@ -651,14 +772,23 @@ describe('metadata of an incremental backup', () => {
       expect(listingSettleMs(ctimeNs('a'))).toBe(100);
       expect(listingSettleMs(1_700_000_000_000_000_000n)).toBe(3000);
       const newest = Number([ctimeNs(''), ctimeNs('a'), ctimeNs('c')].reduce((x, y) => (x > y ? x : y)) / 1_000_000n);
-      const scan = (startedAtMs: number) => scanSource(src, { excludes: ExcludeRules.fromPatterns(['*.tmp']), log: new MemoryLogger(), startedAtMs });
+      const scan = (startedAtMs: number) =>
+        scanSource(src, { excludes: ExcludeRules.fromPatterns(['*.tmp']), log: new MemoryLogger(), startedAtMs });
       const folder = (root: SourceNode, name: string): SourceNode => root.children!.find((c) => c.nameLatin1 === name)!;
 
       const early = (await scan(newest + 50)).root;
-      expect([early, folder(early, 'a'), folder(early, 'c')].map((n) => n.listingCtimeNs)).toEqual([UNTRUSTED_LISTING, UNTRUSTED_LISTING, UNTRUSTED_LISTING]);
+      expect([early, folder(early, 'a'), folder(early, 'c')].map((n) => n.listingCtimeNs)).toEqual([
+        UNTRUSTED_LISTING,
+        UNTRUSTED_LISTING,
+        UNTRUSTED_LISTING,
+      ]);
       const settled = (await scan(newest + 150)).root;
       // c left an entry out: its record never stands in for it.
-      expect([settled, folder(settled, 'a'), folder(settled, 'c')].map((n) => n.listingCtimeNs)).toEqual([ctimeNs(''), ctimeNs('a'), UNTRUSTED_LISTING]);
+      expect([settled, folder(settled, 'a'), folder(settled, 'c')].map((n) => n.listingCtimeNs)).toEqual([
+        ctimeNs(''),
+        ctimeNs('a'),
+        UNTRUSTED_LISTING,
+      ]);
     } finally {
       removeTree(src);
     }
@@ -716,45 +846,59 @@ describe('metadata of an incremental backup', () => {
   it.each([
     [1, 'absolute offsets', 'CDR1', 2, 'CAIRNMT2'],
     [2, 'relative offsets, no folder inodes', 'CDR2', 3, 'CAIRNMT3'],
-  ] as const)('a base written in record layout %i (%s, as earlier versions of Cairn wrote) is used: nothing is read again', async (version, _, magic, trailer, trailerMagic) => {
-    const src = mkdtempSync(join(storeTempRoot(), 'cairn-v1-base-'));
-    try {
-      // Small files only: the copy below cuts the payload anew, which a large file's chunk-list digest would notice.
-      for (let i = 0; i < 20; i++) put(src, `docs/d-${i % 4}/note-${i}.txt`, textBytes(500 + 97 * i, i + 3));
-      put(src, 'empty.txt', '');
-      mkdirSync(join(src, 'empty-folder'));
-      put(src, 'links/one.txt', textBytes(3000, 42));
-      linkSync(join(src, 'links/one.txt'), join(src, 'links/two.txt'));
-      symlinkSync('docs/d-0/note-0.txt', join(src, 'shortcut'));
-      const current = await backupFolder(ctx.store, src, { id: `v${version}-base` });
-      const r = reader(ctx.store, current.snapshot);
+  ] as const)(
+    'a base written in record layout %i (%s, as earlier versions of Cairn wrote) is used: nothing is read again',
+    async (version, _, magic, trailer, trailerMagic) => {
+      const src = mkdtempSync(join(storeTempRoot(), 'cairn-v1-base-'));
+      try {
+        // Small files only: the copy below cuts the payload anew, which a large file's chunk-list digest would notice.
+        for (let i = 0; i < 20; i++) put(src, `docs/d-${i % 4}/note-${i}.txt`, textBytes(500 + 97 * i, i + 3));
+        put(src, 'empty.txt', '');
+        mkdirSync(join(src, 'empty-folder'));
+        put(src, 'links/one.txt', textBytes(3000, 42));
+        linkSync(join(src, 'links/one.txt'), join(src, 'links/two.txt'));
+        symlinkSync('docs/d-0/note-0.txt', join(src, 'shortcut'));
+        const current = await backupFolder(ctx.store, src, { id: `v${version}-base` });
+        const r = reader(ctx.store, current.snapshot);
 
-      // The same snapshot again, its records and trailer in the old layout, the payload copied byte for byte.
-      const oldLayout = craftRaw(ctx.store, `v${version}-base`, (meta, data) => {
-        data.write(r.data.read(0, r.dataIndex.size));
-        const rewrite = (dir: DirectoryEntry): DirectoryEntry => {
-          const entries = r.readDirectory(dir).map((e) => (e.kind === EntryKind.Directory ? rewrite(e) : e));
-          const place = version === 1 ? undefined : { recordOffset: meta.offset, payloadBase: dir.payloadBase ?? 0 };
-          const record = encodeDirectoryRecord(entries, place, version);
-          expect(record.subarray(0, 4).toString('latin1')).toBe(magic);
-          return { ...dir, recordOffset: meta.write(record), recordLength: record.length, payloadBase: version === 1 ? 0 : dir.payloadBase };
-        };
-        return rewrite(r.root);
-      }, { chunkDigestMin: r.chunkDigestMin, trailer });
-      const old = reader(ctx.store, oldLayout);
-      expect(old.meta.read(old.meta.index.size - 8, 8).toString('latin1')).toBe(trailerMagic);
-      expect(fileContent(old, 'docs/d-3/note-19.txt').equals(textBytes(500 + 97 * 19, 22))).toBe(true);
+        // The same snapshot again, its records and trailer in the old layout, the payload copied byte for byte.
+        const oldLayout = craftRaw(
+          ctx.store,
+          `v${version}-base`,
+          (meta, data) => {
+            data.write(r.data.read(0, r.dataIndex.size));
+            const rewrite = (dir: DirectoryEntry): DirectoryEntry => {
+              const entries = r.readDirectory(dir).map((e) => (e.kind === EntryKind.Directory ? rewrite(e) : e));
+              const place =
+                version === 1 ? undefined : { recordOffset: meta.offset, payloadBase: dir.payloadBase ?? 0 };
+              const record = encodeDirectoryRecord(entries, place, version);
+              expect(record.subarray(0, 4).toString('latin1')).toBe(magic);
+              return {
+                ...dir,
+                recordOffset: meta.write(record),
+                recordLength: record.length,
+                payloadBase: version === 1 ? 0 : dir.payloadBase,
+              };
+            };
+            return rewrite(r.root);
+          },
+          { chunkDigestMin: r.chunkDigestMin, trailer },
+        );
+        const old = reader(ctx.store, oldLayout);
+        expect(old.meta.read(old.meta.index.size - 8, 8).toString('latin1')).toBe(trailerMagic);
+        expect(fileContent(old, 'docs/d-3/note-19.txt').equals(textBytes(500 + 97 * 19, 22))).toBe(true);
 
-      const next = await backupFolder(ctx.store, src, { id: `v${version}-base` });
-      expect(next.base).toBe(old.snapshot.path);
-      expect(next.metadataAppended).toBe(false); // its records could not stand as they are
-      expect(next.bytesRead).toBe(0);
-      expect(next.bytesReused).toBe(sourceBytes(src));
-      await expectRestoresExactly(ctx.store, next.snapshot, src);
-    } finally {
-      removeTree(src);
-    }
-  });
+        const next = await backupFolder(ctx.store, src, { id: `v${version}-base` });
+        expect(next.base).toBe(old.snapshot.path);
+        expect(next.metadataAppended).toBe(false); // its records could not stand as they are
+        expect(next.bytesRead).toBe(0);
+        expect(next.bytesReused).toBe(sourceBytes(src));
+        await expectRestoresExactly(ctx.store, next.snapshot, src);
+      } finally {
+        removeTree(src);
+      }
+    },
+  );
 });
 
 describe('metadata appended to the base', () => {
@@ -764,21 +908,28 @@ describe('metadata appended to the base', () => {
   const leaf = (g: number, f: number): string => `group-${String(g).padStart(2, '0')}/folder-${f}`;
   const makeTree = (src: string): void => {
     for (let g = 0; g < 20; g++) {
-      for (let f = 0; f < 10; f++) for (let i = 0; i < 30; i++) put(src, `${leaf(g, f)}/file-${i}.txt`, `${g}/${f}/${i}\n`);
+      for (let f = 0; f < 10; f++)
+        for (let i = 0; i < 30; i++) put(src, `${leaf(g, f)}/file-${i}.txt`, `${g}/${f}/${i}\n`);
     }
   };
   const newChunkBytes = (before: ChunkIndex, after: ChunkIndex): number => {
     const old = new Set(digests(before));
     let bytes = 0;
-    for (let i = 0; i < after.chunkCount; i++) if (!old.has(after.digest(i).toString('hex'))) bytes += after.chunkEnd(i) - after.chunkStart(i);
+    for (let i = 0; i < after.chunkCount; i++)
+      if (!old.has(after.digest(i).toString('hex'))) bytes += after.chunkEnd(i) - after.chunkStart(i);
     return bytes;
   };
-  const inUseNote = (ref: SnapshotRef): unknown => (ctx.store.openSnapshot(ref).manifest.unprotected['cairn-backup'] as Record<string, unknown>)[METADATA_IN_USE];
+  const inUseNote = (ref: SnapshotRef): unknown =>
+    (ctx.store.openSnapshot(ref).manifest.unprotected['cairn-backup'] as Record<string, unknown>)[METADATA_IN_USE];
   /** Every folder's record, and the trailer: the bytes of the metadata stream the archive uses. */
   const bytesInUse = (r: FolderArchiveReader): number => {
     let bytes = r.metaIndex.size - r.trailerOffset + r.root.recordLength;
     const walk = (dir: DirectoryEntry): void => {
-      for (const e of r.readDirectory(dir)) if (e.kind === EntryKind.Directory) { bytes += e.recordLength; walk(e); }
+      for (const e of r.readDirectory(dir))
+        if (e.kind === EntryKind.Directory) {
+          bytes += e.recordLength;
+          walk(e);
+        }
     };
     walk(r.root);
     return bytes;
@@ -798,7 +949,9 @@ describe('metadata appended to the base', () => {
     const before = reader(ctx.store, first.snapshot);
     const after = reader(ctx.store, second.snapshot);
     // Written in place, the change would have rewritten most metadata chunks: most hold an edited folder's record.
-    const hit = new Set(edited.map((rel) => before.metaIndex.chunkAt((before.get(dirname(rel)) as DirectoryEntry).recordOffset)));
+    const hit = new Set(
+      edited.map((rel) => before.metaIndex.chunkAt((before.get(dirname(rel)) as DirectoryEntry).recordOffset)),
+    );
     expect(before.metaIndex.chunkCount).toBeGreaterThanOrEqual(3);
     expect(hit.size).toBeGreaterThan(before.metaIndex.chunkCount / 2);
     expect(digests(after.metaIndex).slice(0, before.metaIndex.chunkCount)).toEqual(digests(before.metaIndex));
@@ -807,7 +960,9 @@ describe('metadata appended to the base', () => {
     expect(written).toBe(after.metaIndex.size - before.metaIndex.size);
     expect(written).toBeLessThan(before.metaIndex.size / 5);
     expect(inUseNote(second.snapshot)).toBe(bytesInUse(after));
-    expect(diffSnapshots(ctx.store, first.snapshot, second.snapshot).entries.map((e) => e.path)).toEqual([...edited].sort());
+    expect(diffSnapshots(ctx.store, first.snapshot, second.snapshot).entries.map((e) => e.path)).toEqual(
+      [...edited].sort(),
+    );
     await expectRestoresExactly(ctx.store, second.snapshot, src);
   });
 
@@ -821,7 +976,8 @@ describe('metadata appended to the base', () => {
     const appended: boolean[] = [];
     for (let round = 1; round <= 6; round++) {
       // Every folder changes: each appended backup leaves all of the base's records unused.
-      for (let g = 0; g < 20; g++) for (let f = 0; f < 10; f++) appendFileSync(join(src, leaf(g, f), 'file-0.txt'), `${round}\n`);
+      for (let g = 0; g < 20; g++)
+        for (let f = 0; f < 10; f++) appendFileSync(join(src, leaf(g, f), 'file-0.txt'), `${round}\n`);
       const result = await backupFolder(ctx.store, src, { id: 'compact' });
       const r = reader(ctx.store, result.snapshot);
       const inUse = bytesInUse(r);
@@ -853,9 +1009,13 @@ describe('metadata appended to the base', () => {
   });
 
   it('takes a manifest note of the bytes in use only when it is a byte count', () => {
-    const manifest = (note: unknown): Manifest => ({ ...newManifest({ type: 'host', id: 'x', time: 0 }), unprotected: { 'cairn-backup': note } });
+    const manifest = (note: unknown): Manifest => ({
+      ...newManifest({ type: 'host', id: 'x', time: 0 }),
+      unprotected: { 'cairn-backup': note },
+    });
     expect(metadataInUse(manifest({ [METADATA_IN_USE]: 1234 }))).toBe(1234);
-    for (const bad of [-1, 1.5, '1234', null]) expect(metadataInUse(manifest({ [METADATA_IN_USE]: bad }))).toBeUndefined();
+    for (const bad of [-1, 1.5, '1234', null])
+      expect(metadataInUse(manifest({ [METADATA_IN_USE]: bad }))).toBeUndefined();
     expect(metadataInUse(manifest(undefined))).toBeUndefined();
     expect(metadataInUse(manifest('text'))).toBeUndefined();
   });
@@ -883,9 +1043,16 @@ describe('browsing a folder snapshot', () => {
 
   it('lists folders by path, sorted by name', () => {
     const r = reader(ctx.store, ref!);
-    expect(r.list('').map((e) => [e.name.toString(), e.kind])).toEqual([['a', EntryKind.Directory], ['top.txt', EntryKind.File]]);
+    expect(r.list('').map((e) => [e.name.toString(), e.kind])).toEqual([
+      ['a', EntryKind.Directory],
+      ['top.txt', EntryKind.File],
+    ]);
     const ab = r.list('a/b').map((e) => [e.name.toString(), e.kind]);
-    expect(ab).toEqual([['c.txt', EntryKind.File], ['d', EntryKind.Directory], ['hl.txt', EntryKind.Hardlink]]);
+    expect(ab).toEqual([
+      ['c.txt', EntryKind.File],
+      ['d', EntryKind.Directory],
+      ['hl.txt', EntryKind.Hardlink],
+    ]);
     expect(r.list('/a/b/').map((e) => e.name.toString())).toEqual(['c.txt', 'd', 'hl.txt']);
     expect(r.list('a/b/d')).toEqual([]);
     expect(r.list('a').map((e) => e.name.toString())).toEqual(['b', 'link', 'x.bin']);
@@ -899,7 +1066,11 @@ describe('browsing a folder snapshot', () => {
     expect(r.lookup('nope/deeper')).toBeUndefined();
     expect(r.lookup('a/b/c.txt/inside-a-file')).toBeUndefined();
     expect(r.lookup('a/link/c.txt')).toBeUndefined(); // a symlink is not followed in the archive either
-    await expectCode(() => r.get('a/b/missing.txt'), 'NOT_FOUND', /"a\/b\/missing\.txt" is not in snapshot host\/browse\//);
+    await expectCode(
+      () => r.get('a/b/missing.txt'),
+      'NOT_FOUND',
+      /"a\/b\/missing\.txt" is not in snapshot host\/browse\//,
+    );
     await expectCode(() => r.list('a/b/c.txt'), 'INVALID_ARGUMENT', /is not a directory/);
     await expectCode(() => r.get('a/../top.txt'), 'INVALID_NAME');
     await expectCode(() => r.list('./a'), 'INVALID_NAME');
@@ -915,18 +1086,42 @@ describe('browsing a folder snapshot', () => {
   it('describes entries with entryInfo', () => {
     const r = reader(ctx.store, ref!);
     const st = statSync(join(src, 'a/b/c.txt'), { bigint: true });
-    const sha = createHash('sha256').update(readFileSync(join(src, 'a/b/c.txt'))).digest('hex');
+    const sha = createHash('sha256')
+      .update(readFileSync(join(src, 'a/b/c.txt')))
+      .digest('hex');
     expect(entryInfo(r.get('a/b/c.txt'))).toEqual({
-      name: 'c.txt', kind: 'file', size: 4321, mode: '640', mtimeNs: String(st.mtimeNs),
-      mtime: new Date(Number(st.mtimeNs / 1_000_000n)).toISOString(), digest: sha,
+      name: 'c.txt',
+      kind: 'file',
+      size: 4321,
+      mode: '640',
+      mtimeNs: String(st.mtimeNs),
+      mtime: new Date(Number(st.mtimeNs / 1_000_000n)).toISOString(),
+      digest: sha,
     });
-    expect(entryInfo(r.get('a/b/hl.txt'))).toMatchObject({ name: 'hl.txt', kind: 'hardlink', size: 4321, target: 'a/b/c.txt', digest: sha });
+    expect(entryInfo(r.get('a/b/hl.txt'))).toMatchObject({
+      name: 'hl.txt',
+      kind: 'hardlink',
+      size: 4321,
+      target: 'a/b/c.txt',
+      digest: sha,
+    });
     const dir = entryInfo(r.get('a/b/d'));
-    expect(dir).toMatchObject({ name: 'd', kind: 'directory', size: 0, mode: (statSync(join(src, 'a/b/d')).mode & 0o7777).toString(8) });
+    expect(dir).toMatchObject({
+      name: 'd',
+      kind: 'directory',
+      size: 0,
+      mode: (statSync(join(src, 'a/b/d')).mode & 0o7777).toString(8),
+    });
     expect(dir.digest).toBeUndefined();
     expect(dir.target).toBeUndefined();
     const link = entryInfo(r.get('a/link'));
-    expect(link).toMatchObject({ name: 'link', kind: 'symlink', size: 0, target: 'b/c.txt', mtimeNs: String(lstatSync(join(src, 'a/link'), { bigint: true }).mtimeNs) });
+    expect(link).toMatchObject({
+      name: 'link',
+      kind: 'symlink',
+      size: 0,
+      target: 'b/c.txt',
+      mtimeNs: String(lstatSync(join(src, 'a/link'), { bigint: true }).mtimeNs),
+    });
   });
 });
 
@@ -963,7 +1158,9 @@ describe('browsing a large folder snapshot reads only metadata', () => {
     const r = reader(ctx.store, ref!);
     const listed = r.list(folder(123));
     expect(listed.map((e) => e.name.toString())).toEqual(Array.from({ length: 100 }, (_, j) => file(j)));
-    expect(listed.map((e) => (e as FileEntry).size)).toEqual(Array.from({ length: 100 }, (_, j) => Buffer.byteLength(body(123, j))));
+    expect(listed.map((e) => (e as FileEntry).size)).toEqual(
+      Array.from({ length: 100 }, (_, j) => Buffer.byteLength(body(123, j))),
+    );
     expect(r.list('').length).toBe(200);
     const entry = r.get(`${folder(7)}/${file(42)}`) as FileEntry;
     expect(entryInfo(entry)).toMatchObject({ name: file(42), kind: 'file', size: Buffer.byteLength(body(7, 42)) });
@@ -971,7 +1168,11 @@ describe('browsing a large folder snapshot reads only metadata', () => {
     expect(r.lookup(`${folder(7)}/missing.txt`)).toBeUndefined();
 
     const chunk = r.dataIndex.digest(r.dataIndex.chunkAt(entry.payloadOffset)).toString('hex');
-    await expectCode(() => Buffer.concat([...r.fileContent(entry)]), 'NOT_FOUND', new RegExp(`chunk ${chunk} is missing`));
+    await expectCode(
+      () => Buffer.concat([...r.fileContent(entry)]),
+      'NOT_FOUND',
+      new RegExp(`chunk ${chunk} is missing`),
+    );
   });
 
   it('opening the snapshot and listing one folder needs only the chunks holding the trailer and those records', async () => {
@@ -1062,14 +1263,32 @@ describe('snapshot diff', () => {
       { path: 'removed.txt', change: 'removed', kind: 'file', sizeBefore: 9 },
       { path: 'touched.txt', change: 'changed', kind: 'file', sizeBefore: 7, sizeAfter: 7, what: ['mtime'] },
     ];
-    const strip = (e: DiffEntry): DiffEntry => Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)) as unknown as DiffEntry;
+    const strip = (e: DiffEntry): DiffEntry =>
+      Object.fromEntries(Object.entries(e).filter(([, v]) => v !== undefined)) as unknown as DiffEntry;
     expect([...diff.entries].map(strip).sort((a, b) => (a.path < b.path ? -1 : 1))).toEqual(expected.map(strip));
-    expect(diff).toMatchObject({ added: 2, removed: 2, changed: 6, bytesAdded: 1234 + 30 + 8 + 8, bytesRemoved: 3000 + 9 });
+    expect(diff).toMatchObject({
+      added: 2,
+      removed: 2,
+      changed: 6,
+      bytesAdded: 1234 + 30 + 8 + 8,
+      bytesRemoved: 3000 + 9,
+    });
 
     // Backwards, what was added is removed.
     const back = diffSnapshots(ctx.store, v2.snapshot, v1.snapshot);
-    expect(back).toMatchObject({ added: 2, removed: 2, changed: 6, bytesAdded: 3000 + 9, bytesRemoved: 1234 + 30 + 8 + 8 });
-    expect(back.entries.filter((e) => e.change === 'added').map((e) => e.path).sort()).toEqual(['removed-dir', 'removed.txt']);
+    expect(back).toMatchObject({
+      added: 2,
+      removed: 2,
+      changed: 6,
+      bytesAdded: 3000 + 9,
+      bytesRemoved: 1234 + 30 + 8 + 8,
+    });
+    expect(
+      back.entries
+        .filter((e) => e.change === 'added')
+        .map((e) => e.path)
+        .sort(),
+    ).toEqual(['removed-dir', 'removed.txt']);
 
     // A file that became a folder: the file removed and the folder added, each with its size.
     const fileSize = statSync(join(src, 'same.txt')).size;
@@ -1085,8 +1304,19 @@ describe('snapshot diff', () => {
 
     // Identical snapshots: nothing.
     const v4 = await backupFolder(ctx.store, src, { id: 'diff' });
-    for (const [a, b] of [[v3, v4], [v4, v4], [v1, v1]] as const) {
-      expect(diffSnapshots(ctx.store, a.snapshot, b.snapshot)).toMatchObject({ entries: [], added: 0, removed: 0, changed: 0, bytesAdded: 0, bytesRemoved: 0 });
+    for (const [a, b] of [
+      [v3, v4],
+      [v4, v4],
+      [v1, v1],
+    ] as const) {
+      expect(diffSnapshots(ctx.store, a.snapshot, b.snapshot)).toMatchObject({
+        entries: [],
+        added: 0,
+        removed: 0,
+        changed: 0,
+        bytesAdded: 0,
+        bytesRemoved: 0,
+      });
     }
   });
 });
@@ -1098,13 +1328,30 @@ describe('excludes', () => {
   it('applies job patterns and .cairnignore files with gitignore semantics; the preview lists exactly what the backup leaves out', async () => {
     const src = scratch('excl');
     const files: Record<string, string> = {
-      'a.log': 'log', 'keep.log': 'kept by !keep.log', 'notes.txt': 'notes', 'top-only.tmp': 'anchored', 'sub/top-only.tmp': 'not anchored here',
-      'build/out.bin': 'build output', 'build/keep.log': 'inside an excluded folder', 'build/.cairnignore': '!*\n',
-      'src/build': 'a file named build', 'src/main.c': 'int main;', 'src/debug.log': 'log',
-      'sub/.cairnignore': '!debug.log\n/local-only.txt\n', 'sub/debug.log': 're-included', 'sub/other.log': 'log',
-      'sub/local-only.txt': 'excluded by the anchored pattern', 'sub/deeper/local-only.txt': 'kept', 'sub/deeper/x.log': 'log',
-      'sub2/.cairnignore': '*.txt\nkeep.log\n', 'sub2/n.txt': 'txt', 'sub2/keep.log': 'excluded by the deeper file',
-      'sub2/deep/.cairnignore': '!keep.txt\n', 'sub2/deep/keep.txt': 're-included', 'sub2/deep/m.txt': 'txt', 'sub2/deep/z.bin': 'kept',
+      'a.log': 'log',
+      'keep.log': 'kept by !keep.log',
+      'notes.txt': 'notes',
+      'top-only.tmp': 'anchored',
+      'sub/top-only.tmp': 'not anchored here',
+      'build/out.bin': 'build output',
+      'build/keep.log': 'inside an excluded folder',
+      'build/.cairnignore': '!*\n',
+      'src/build': 'a file named build',
+      'src/main.c': 'int main;',
+      'src/debug.log': 'log',
+      'sub/.cairnignore': '!debug.log\n/local-only.txt\n',
+      'sub/debug.log': 're-included',
+      'sub/other.log': 'log',
+      'sub/local-only.txt': 'excluded by the anchored pattern',
+      'sub/deeper/local-only.txt': 'kept',
+      'sub/deeper/x.log': 'log',
+      'sub2/.cairnignore': '*.txt\nkeep.log\n',
+      'sub2/n.txt': 'txt',
+      'sub2/keep.log': 'excluded by the deeper file',
+      'sub2/deep/.cairnignore': '!keep.txt\n',
+      'sub2/deep/keep.txt': 're-included',
+      'sub2/deep/m.txt': 'txt',
+      'sub2/deep/z.bin': 'kept',
     };
     for (const [rel, text] of Object.entries(files)) put(src, rel, text);
     mkfifo(join(src, 'build/pipe')); // never seen: the excluded folder is not entered
@@ -1116,8 +1363,18 @@ describe('excludes', () => {
 
     const preview = await previewExcludes(src, patterns);
     const result = await backupFolder(ctx.store, src, { id: 'excl', excludes: patterns });
-    const excluded = ['a.log', 'build', 'src/debug.log', 'sub/local-only.txt', 'sub/other.log', 'sub/deeper/x.log', 'sub2/keep.log',
-      'sub2/n.txt', 'sub2/deep/m.txt', 'top-only.tmp'];
+    const excluded = [
+      'a.log',
+      'build',
+      'src/debug.log',
+      'sub/local-only.txt',
+      'sub/other.log',
+      'sub/deeper/x.log',
+      'sub2/keep.log',
+      'sub2/n.txt',
+      'sub2/deep/m.txt',
+      'top-only.tmp',
+    ];
     expect(preview.paths.map((p) => p.path).sort()).toEqual([...excluded].sort());
     expect(result.excluded).toBe(excluded.length);
     expect(result.stats.skipped).toBe(0);
@@ -1135,8 +1392,14 @@ describe('excludes', () => {
     }
     // An excluded folder counts the files below it.
     expect(preview.paths.find((p) => p.path === 'build')?.bytes).toBe(
-      ['build/out.bin', 'build/keep.log', 'build/.cairnignore'].reduce((n, rel) => n + files[rel]!.length, 0));
-    expect(preview).toMatchObject({ excluded: excluded.length, files: result.stats.files, bytes: result.stats.bytes, truncated: false });
+      ['build/out.bin', 'build/keep.log', 'build/.cairnignore'].reduce((n, rel) => n + files[rel]!.length, 0),
+    );
+    expect(preview).toMatchObject({
+      excluded: excluded.length,
+      files: result.stats.files,
+      bytes: result.stats.bytes,
+      truncated: false,
+    });
     expect(preview.excludedBytes).toBe(preview.paths.reduce((n, p) => n + p.bytes, 0));
     expect(after.has('build')).toBe(false);
     expect(readFileSync(join(target, 'sub/debug.log'), 'utf8')).toBe('re-included');
@@ -1157,7 +1420,12 @@ describe('folder backup jobs: cancel, progress, locks', () => {
 
   function jobTree(label: string): string {
     const src = scratch(label);
-    for (let i = 0; i < 24; i++) put(src, `part-${i % 4}/file-${String(i).padStart(2, '0')}.bin`, pseudoRandomBytes(150 * KiB + i * 1000, `${label}-${i}`));
+    for (let i = 0; i < 24; i++)
+      put(
+        src,
+        `part-${i % 4}/file-${String(i).padStart(2, '0')}.bin`,
+        pseudoRandomBytes(150 * KiB + i * 1000, `${label}-${i}`),
+      );
     put(src, 'big.bin', pseudoRandomBytes(2 * MiB, `${label}-big`));
     return src;
   }
@@ -1183,7 +1451,10 @@ describe('folder backup jobs: cancel, progress, locks', () => {
       } });
       ready({ skipped: result.stats.skipped, warnings: result.warnings });
     `);
-    const outcome = await Promise.race([child.exited.then(() => 'exited'), new Promise((r) => setTimeout(() => r('hung'), 30_000))]);
+    const outcome = await Promise.race([
+      child.exited.then(() => 'exited'),
+      new Promise((r) => setTimeout(() => r('hung'), 30_000)),
+    ]);
     if (outcome === 'hung') await child.kill();
     expect(outcome).toBe('exited');
     expect(child.message.skipped).toBe(1);
@@ -1197,12 +1468,16 @@ describe('folder backup jobs: cancel, progress, locks', () => {
     put(src, 'd/g.txt', 'also inside');
     put(work, 'outside/f.txt', 'SECRET OUTSIDE THE SOURCE');
     let swapped = false;
-    const result = await backupFolder(ctx.store, src, { id: 'dir-swap', progressIntervalMs: 0, onProgress: (p) => {
-      if (p.phase !== 'scanning' || swapped) return;
-      swapped = true;
-      renameSync(join(src, 'd'), join(work, 'd-moved'));
-      symlinkSync(join(work, 'outside'), join(src, 'd'));
-    } });
+    const result = await backupFolder(ctx.store, src, {
+      id: 'dir-swap',
+      progressIntervalMs: 0,
+      onProgress: (p) => {
+        if (p.phase !== 'scanning' || swapped) return;
+        swapped = true;
+        renameSync(join(src, 'd'), join(work, 'd-moved'));
+        symlinkSync(join(work, 'outside'), join(src, 'd'));
+      },
+    });
     expect(swapped).toBe(true);
     expect(result.warnings).toContainEqual(expect.stringMatching(/folder d was replaced or moved during the backup/));
     expect(result.stats.skipped).toBe(2);
@@ -1217,18 +1492,26 @@ describe('folder backup jobs: cancel, progress, locks', () => {
     const src = jobTree('cancel');
     const ac = new AbortController();
     const events: FolderBackupProgress[] = [];
-    await expectCode(backupFolder(ctx.store, src, {
-      id: 'cancel', signal: ac.signal, progressIntervalMs: 0,
-      onProgress: (p) => {
-        events.push(p);
-        if (p.phase !== 'backing-up' || ac.signal.aborted) return;
-        ac.abort();
-        // A slow disk: the job checks for a cancel every 50 ms of work, so make this file take that long and
-        // the cancel is noticed before the next file (without the wait, the final check still cancels).
-        const until = performance.now() + 60;
-        while (performance.now() < until) { /* busy */ }
-      },
-    }), 'CANCELLED', /backup cancelled/);
+    await expectCode(
+      backupFolder(ctx.store, src, {
+        id: 'cancel',
+        signal: ac.signal,
+        progressIntervalMs: 0,
+        onProgress: (p) => {
+          events.push(p);
+          if (p.phase !== 'backing-up' || ac.signal.aborted) return;
+          ac.abort();
+          // A slow disk: the job checks for a cancel every 50 ms of work, so make this file take that long and
+          // the cancel is noticed before the next file (without the wait, the final check still cancels).
+          const until = performance.now() + 60;
+          while (performance.now() < until) {
+            /* busy */
+          }
+        },
+      }),
+      'CANCELLED',
+      /backup cancelled/,
+    );
     const abortedAt = events.findIndex((e) => e.phase === 'backing-up');
     expect(abortedAt).toBeGreaterThanOrEqual(0);
     expect(events.filter((e) => e.phase === 'backing-up').length).toBeLessThan(events[abortedAt]!.filesTotal);
@@ -1248,7 +1531,11 @@ describe('folder backup jobs: cancel, progress, locks', () => {
     const bytes = files.reduce((n, e) => n + e.size, 0);
     for (const run of ['first', 'incremental']) {
       const events: FolderBackupProgress[] = [];
-      const result = await backupFolder(ctx.store, src, { id: 'progress', progressIntervalMs: 0, onProgress: (p) => events.push(p) });
+      const result = await backupFolder(ctx.store, src, {
+        id: 'progress',
+        progressIntervalMs: 0,
+        onProgress: (p) => events.push(p),
+      });
       const phases = events.map((e) => e.phase).filter((p, i, all) => p !== all[i - 1]);
       expect(phases, run).toEqual(['scanning', 'backing-up', 'finishing']);
       const working = events.filter((e) => e.phase !== 'scanning');
@@ -1259,7 +1546,12 @@ describe('folder backup jobs: cancel, progress, locks', () => {
       }
       expect(events.filter((e) => e.phase === 'backing-up').length, run).toBeGreaterThanOrEqual(files.length);
       expect(events.at(-1), run).toMatchObject({ bytesDone: bytes, bytesTotal: bytes, filesDone: files.length });
-      expect(result).toMatchObject({ bytesDone: bytes, bytesTotal: bytes, filesDone: files.length, filesTotal: files.length });
+      expect(result).toMatchObject({
+        bytesDone: bytes,
+        bytesTotal: bytes,
+        filesDone: files.length,
+        filesTotal: files.length,
+      });
       expect(result.bytesRead + result.bytesReused).toBe(bytes);
     }
   });
@@ -1273,7 +1565,11 @@ describe('folder backup jobs: cancel, progress, locks', () => {
     linkSync(join(src, 'a.bin'), join(src, 'b.bin'));
     put(src, 'c.bin', pseudoRandomBytes(150 * KiB, 'links-c'));
     const events: FolderBackupProgress[] = [];
-    const result = await backupFolder(ctx.store, src, { id: 'progress-links', progressIntervalMs: 0, onProgress: (p) => events.push(p) });
+    const result = await backupFolder(ctx.store, src, {
+      id: 'progress-links',
+      progressIntervalMs: 0,
+      onProgress: (p) => events.push(p),
+    });
     expect(result.stats).toMatchObject({ files: 2, hardlinks: 1 });
     expect(events.at(-1)!.bytesDone).toBe(events.at(-1)!.bytesTotal);
   });
@@ -1296,7 +1592,12 @@ describe('folder backup jobs: cancel, progress, locks', () => {
     const store = Datastore.open(ctx.root, { log });
     const result = await backupFolder(store, src, { id: 'locked' });
     expect(store.snapshotInfo(result.snapshot).finished).toBe(true);
-    expect(log.lines).toContainEqual({ level: 'warn', message: expect.stringMatching(new RegExp(`taking over the lock of backup of host/locked .*pid ${holder.pid}.*gone`)) });
+    expect(log.lines).toContainEqual({
+      level: 'warn',
+      message: expect.stringMatching(
+        new RegExp(`taking over the lock of backup of host/locked .*pid ${holder.pid}.*gone`),
+      ),
+    });
     // And the lock was released: a third backup does not wait or fail.
     const again = await backupFolder(ctx.store, src, { id: 'locked' });
     expect(again.base).toBe(result.path);

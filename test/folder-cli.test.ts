@@ -1,4 +1,15 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,7 +31,9 @@ function expectPartialRestore(r: CliResult, pattern: RegExp): void {
   expect(r.code, r.stderr).toBe(1);
   expect(r.stdout).toMatch(/^Restored \d+ files/);
   expect(r.stderr).toMatch(pattern);
-  expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(/^cairn: error: \d+ (entry|entries) of the snapshot could not be restored/);
+  expect(r.stderr.trimEnd().split('\n').at(-1)).toMatch(
+    /^cairn: error: \d+ (entry|entries) of the snapshot could not be restored/,
+  );
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
@@ -32,7 +45,10 @@ function escape(s: string): string {
 
 /** The mtime column of `cairn ls`: UTC, to the second. */
 function lsTime(path: string): string {
-  return new Date(Math.floor(Number(lstatSync(path, { bigint: true }).mtimeNs / 1_000_000n))).toISOString().slice(0, 19).replace('T', ' ');
+  return new Date(Math.floor(Number(lstatSync(path, { bigint: true }).mtimeNs / 1_000_000n)))
+    .toISOString()
+    .slice(0, 19)
+    .replace('T', ' ');
 }
 
 describe('cairn CLI: folder backups', () => {
@@ -75,8 +91,12 @@ describe('cairn CLI: folder backups', () => {
     first = SNAPSHOT.exec(r.stdout)?.[0] ?? '';
     expect(first.startsWith('host/docs/')).toBe(true);
     const total = escape(formatBytes(photo.length + 20));
-    expect(r.stdout).toMatch(new RegExp(`^Backed up 4 files \\(${total}\\) to ${escape(first)} in \\d+:\\d\\d\\n`
-      + `  read ${total}, reused 0 B unchanged\\n  new data .+ in \\d+ chunks, .+ deduplicated\\n  2 entries excluded\\n$`));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^Backed up 4 files \\(${total}\\) to ${escape(first)} in \\d+:\\d\\d\\n` +
+          `  read ${total}, reused 0 B unchanged\\n  new data .+ in \\d+ chunks, .+ deduplicated\\n  2 entries excluded\\n$`,
+      ),
+    );
     const snapshots = open().listSnapshots({ type: 'host', id: 'docs' });
     expect(snapshots.map((s) => s.path)).toEqual([first]);
     expect(snapshots[0]).toMatchObject({ finished: true, files: ['folder.data.didx', 'folder.meta.didx'] });
@@ -88,8 +108,13 @@ describe('cairn CLI: folder backups', () => {
     expect(r.stderr).toBe('');
     const result = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(result).toMatchObject({
-      snapshot: { type: 'host', id: 'docs' }, base: first, excluded: 2, bytesRead: 0, bytesReused: photo.length + 8 + 8 + 4,
-      stats: { files: 4, directories: 4, symlinks: 1, hardlinks: 0, bytes: photo.length + 20, skipped: 0 }, warnings: [],
+      snapshot: { type: 'host', id: 'docs' },
+      base: first,
+      excluded: 2,
+      bytesRead: 0,
+      bytesReused: photo.length + 8 + 8 + 4,
+      stats: { files: 4, directories: 4, symlinks: 1, hardlinks: 0, bytes: photo.length + 20, skipped: 0 },
+      warnings: [],
     });
     expect(String(result.path)).toMatch(SNAPSHOT);
     expect(String(result.path) > first).toBe(true);
@@ -106,7 +131,10 @@ describe('cairn CLI: folder backups', () => {
     const json = await cairn(['backup', store, dir, '--id', 'with-fifo', '--json']);
     expect(json.code).toBe(0);
     expect(json.stderr).toBe(''); // --json: warnings are in the result, not on stderr
-    expect(JSON.parse(json.stdout)).toMatchObject({ stats: { skipped: 1 }, warnings: ['skipped pipe: a FIFO cannot be backed up'] });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      stats: { skipped: 1 },
+      warnings: ['skipped pipe: a FIFO cannot be backed up'],
+    });
   });
 
   it('ls lists a folder of the newest snapshot (group path), in a table or as JSON', async () => {
@@ -149,7 +177,9 @@ describe('cairn CLI: folder backups', () => {
     const all = scratch('cli-restore');
     const r = await cairn(['restore', store, 'host/docs', '--to', all]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe(`Restored 4 files (${formatBytes(photo.length + 'v2 notes, now longer'.length + 8 + 4)}) to ${all}\n`);
+    expect(r.stdout).toBe(
+      `Restored 4 files (${formatBytes(photo.length + 'v2 notes, now longer'.length + 8 + 4)}) to ${all}\n`,
+    );
     expectSameTree(src, all, { skip: ['app.log', 'build'] });
 
     const sub = scratch('cli-restore-sub');
@@ -162,10 +192,20 @@ describe('cairn CLI: folder backups', () => {
     const kept = await cairn(['restore', store, 'host/docs', 'docs/sub/deep.txt', '--to', join(sub, 'out')]);
     expect(kept.code, kept.stderr).toBe(0);
     // One line for what was kept, not a warning per file (a restore into a full folder printed thousands).
-    expect(kept.stdout).toBe(`Restored 0 files (0 B) to ${join(sub, 'out')}; kept 1 existing file (use --overwrite to replace it)\n`);
+    expect(kept.stdout).toBe(
+      `Restored 0 files (0 B) to ${join(sub, 'out')}; kept 1 existing file (use --overwrite to replace it)\n`,
+    );
     expect(kept.stderr).toBe('');
     expect(readFileSync(join(sub, 'out/deep.txt'), 'utf8')).toBe('mine');
-    const over = await cairn(['restore', store, 'host/docs', 'docs/sub/deep.txt', '--to', join(sub, 'out'), '--overwrite']);
+    const over = await cairn([
+      'restore',
+      store,
+      'host/docs',
+      'docs/sub/deep.txt',
+      '--to',
+      join(sub, 'out'),
+      '--overwrite',
+    ]);
     expect(over.code, over.stderr).toBe(0);
     expect(over.stdout).toBe(`Restored 1 file (4 B) to ${join(sub, 'out')}\n`);
     expect(readFileSync(join(sub, 'out/deep.txt'), 'utf8')).toBe('deep');
@@ -182,12 +222,14 @@ describe('cairn CLI: folder backups', () => {
 
     const r = await cairn(['diff', store, before.path, 'host/docs']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe([
-      '+ added.txt  2.00 KiB',
-      '- docs/guide.md  8 B',
-      'M notes.txt  (content, mtime: 20 B -> 2 B)',
-      '1 added, 1 removed, 1 changed; +2.00 KiB -26 B',
-    ].join('\n') + '\n');
+    expect(r.stdout).toBe(
+      [
+        '+ added.txt  2.00 KiB',
+        '- docs/guide.md  8 B',
+        'M notes.txt  (content, mtime: 20 B -> 2 B)',
+        '1 added, 1 removed, 1 changed; +2.00 KiB -26 B',
+      ].join('\n') + '\n',
+    );
     const json = await cairn(['diff', store, before.path, 'host/docs', '--json']);
     expect(json.code, json.stderr).toBe(0);
     const latest = s.latestSnapshot({ type: 'host', id: 'docs' })!;
@@ -207,7 +249,9 @@ describe('cairn CLI: folder backups', () => {
       // app.log, and the files in the excluded folders build/ and docs/sub/.
       const leftOut = 'log'.length + 'object'.length + 'deep'.length;
       expect(preview).toMatchObject({ excluded: 3, excludedBytes: leftOut });
-      expect(lines.at(-1)).toBe(`3 entries excluded (${leftOut} B of files); ${preview.files} files (${formatBytes(preview.bytes)}) would be backed up`);
+      expect(lines.at(-1)).toBe(
+        `3 entries excluded (${leftOut} B of files); ${preview.files} files (${formatBytes(preview.bytes)}) would be backed up`,
+      );
       const json = await cairn(['excludes', src, ...excludes, '--json']);
       expect(JSON.parse(json.stdout)).toEqual(preview);
       const none = await cairn(['excludes', src, '--json']);
@@ -225,10 +269,17 @@ describe('cairn CLI: folder backups', () => {
     expect((await cairn(['backup', store, dir, '--id', 'latin1'])).code).toBe(0);
     const ls = await cairn(['ls', store, 'host/latin1']);
     expect(ls.code, ls.stderr).toBe(0);
-    expect(ls.stdout.trimEnd().split('\n').map((l) => l.split(/\s+/).at(-1))).toEqual(['caf\u00e9.txt', 'caf\\xe9.txt']); // by name bytes: c3 a9 < e9
+    expect(
+      ls.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split(/\s+/).at(-1)),
+    ).toEqual(['caf\u00e9.txt', 'caf\\xe9.txt']); // by name bytes: c3 a9 < e9
     const json = await cairn(['ls', store, 'host/latin1', '--json']);
-    expect((JSON.parse(json.stdout) as { name: string; nameHex?: string }[]).map((e) => [e.name, e.nameHex]))
-      .toEqual([['caf\u00e9.txt', undefined], ['caf\\xe9.txt', name.toString('hex')]]);
+    expect((JSON.parse(json.stdout) as { name: string; nameHex?: string }[]).map((e) => [e.name, e.nameHex])).toEqual([
+      ['caf\u00e9.txt', undefined],
+      ['caf\\xe9.txt', name.toString('hex')],
+    ]);
     expect((await cairn(['cat', store, 'host/latin1', 'caf\\xe9.txt'])).stdout).toBe('latin-1 name');
     expect((await cairn(['cat', store, 'host/latin1', 'caf\u00e9.txt'])).stdout).toBe('utf-8 name');
     const out = scratch('cli-latin1-out');
@@ -241,12 +292,18 @@ describe('cairn CLI: folder backups', () => {
     expectCliError(await cairn(['ls', store, 'host/docs', 'nope']), /"nope" is not in snapshot host\/docs\//);
     expectCliError(await cairn(['ls', store, 'host/docs', 'notes.txt']), /"notes\.txt" is not a directory/);
     expectCliError(await cairn(['ls', store, 'host/nothing']), /group host\/nothing has no finished snapshot/);
-    expectCliError(await cairn(['ls', store, 'host/docs/2020-01-01T00:00:00Z']), /snapshot host\/docs\/2020-01-01T00:00:00Z does not exist/);
+    expectCliError(
+      await cairn(['ls', store, 'host/docs/2020-01-01T00:00:00Z']),
+      /snapshot host\/docs\/2020-01-01T00:00:00Z does not exist/,
+    );
     expectCliError(await cairn(['cat', store, 'host/docs', 'docs']), /docs is not a file/);
     expectCliError(await cairn(['cat', store, 'host/docs', 'missing.txt']), /"missing\.txt" is not in snapshot/);
     expectCliError(await cairn(['cat', store, 'host/docs', '../notes.txt']), /'\.' and '\.\.' are not allowed/);
     const missing = join(tmpdir(), 'cairn-no-such-folder-xyz');
-    expectCliError(await cairn(['backup', store, missing, '--id', 'missing']), new RegExp(`cannot back up ${escape(missing)}`));
+    expectCliError(
+      await cairn(['backup', store, missing, '--id', 'missing']),
+      new RegExp(`cannot back up ${escape(missing)}`),
+    );
     expectCliError(await cairn(['backup', store, join(src, 'notes.txt')]), /is not a folder/);
     expectCliError(await cairn(['backup', store, src, '--id', '../up']), /invalid backup id/);
 
@@ -260,13 +317,18 @@ describe('cairn CLI: folder backups', () => {
     mkdirSync(join(work, 'outside'));
     mkdirSync(join(work, 'target'));
     symlinkSync(join(work, 'outside'), join(work, 'target/docs'));
-    expectPartialRestore(await cairn(['restore', store, 'host/docs', '--to', join(work, 'target'), '--overwrite']),
-      /warning: not restored: \/docs: refusing to restore through .*docs: it is a symlink/);
+    expectPartialRestore(
+      await cairn(['restore', store, 'host/docs', '--to', join(work, 'target'), '--overwrite']),
+      /warning: not restored: \/docs: refusing to restore through .*docs: it is a symlink/,
+    );
     expect(readdirSync(join(work, 'outside'))).toEqual([]);
 
     const crafted = craftSnapshot(open(), 'crafted', [{ kind: 'file', name: '..', content: 'x' }]);
     expectCliError(await cairn(['ls', store, 'host/crafted']), /unsafe entry name/);
-    expectPartialRestore(await cairn(['restore', store, snapshotPath(crafted), '--to', join(work, 'target')]), /warning: not restored: \/: .*unsafe entry name/);
+    expectPartialRestore(
+      await cairn(['restore', store, snapshotPath(crafted), '--to', join(work, 'target')]),
+      /warning: not restored: \/: .*unsafe entry name/,
+    );
     expect(readdirSync(join(work, 'outside'))).toEqual([]);
   });
 
@@ -277,6 +339,13 @@ describe('cairn CLI: folder backups', () => {
     await holder.kill();
     const ok = await cairn(['backup', store, src, '--id', 'docs', '--json']);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(statSync(join(open().snapshotDir(parseSnapshotPath(String((JSON.parse(ok.stdout) as { path: string }).path))), 'index.json.blob')).isFile()).toBe(true);
+    expect(
+      statSync(
+        join(
+          open().snapshotDir(parseSnapshotPath(String((JSON.parse(ok.stdout) as { path: string }).path))),
+          'index.json.blob',
+        ),
+      ).isFile(),
+    ).toBe(true);
   });
 });

@@ -1,14 +1,34 @@
 import {
-  existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync,
-  symlinkSync, writeFileSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chunkListDigest, encodeDirectoryRecord, EntryKind, type DirectoryEntry } from '../core/archive/archive-format.js';
+import {
+  chunkListDigest,
+  encodeDirectoryRecord,
+  EntryKind,
+  type DirectoryEntry,
+} from '../core/archive/archive-format.js';
 import { backupFolder } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
-import { batchStarts, restoreFolder, type FolderRestoreProgress, type FolderRestoreResult } from '../core/archive/folder-restore.js';
+import {
+  batchStarts,
+  restoreFolder,
+  type FolderRestoreProgress,
+  type FolderRestoreResult,
+} from '../core/archive/folder-restore.js';
 import { diffSnapshots } from '../core/archive/snapshot-diff.js';
 import type { SnapshotRef } from '../core/backup/backup-names.js';
 import { sha256 } from '../core/chunk-store/digest.js';
@@ -22,10 +42,11 @@ import { expectSameTree, put, readTree, removeTree, stampTimes, tmpFiles, useScr
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-
 /** The restore finished, and exactly these entries were not restored, each for a reason matching its pattern. */
 function expectFailed(result: FolderRestoreResult, expected: [string, RegExp][]): void {
-  expect(result.failed.map((f) => f.path).sort(), JSON.stringify(result.failed)).toEqual(expected.map(([p]) => p).sort());
+  expect(result.failed.map((f) => f.path).sort(), JSON.stringify(result.failed)).toEqual(
+    expected.map(([p]) => p).sort(),
+  );
   for (const [path, pattern] of expected) expect(result.failed.find((f) => f.path === path)!.message).toMatch(pattern);
   expect(result.failedCount).toBe(expected.length);
 }
@@ -88,14 +109,20 @@ describe('restoring part of a snapshot, and existing files', () => {
       expect(batch.length).toBeLessThanOrEqual(1024);
       // A batch closes as soon as it reaches a limit, so without its last file it is under both.
       expect(batch.slice(0, -1).reduce((n, x) => n + x, 0)).toBeLessThan(4 * MiB);
-      if (b + 2 < starts.length) expect(batch.length === 1024 || batch.reduce((n, x) => n + x, 0) >= 4 * MiB).toBe(true);
+      if (b + 2 < starts.length)
+        expect(batch.length === 1024 || batch.reduce((n, x) => n + x, 0) >= 4 * MiB).toBe(true);
     }
     expect(batchStarts([])).toEqual([0]);
   });
 
   it('restores a folder of several batches with both workers, exactly', async () => {
     const work = scratch('batches-src');
-    for (let i = 0; i < 80; i++) put(work, `d${i % 3}/f-${String(i).padStart(2, '0')}.bin`, pseudoRandomBytes(i % 10 === 0 ? 2 * 1024 * KiB : 3000 + i, `batch-${i}`));
+    for (let i = 0; i < 80; i++)
+      put(
+        work,
+        `d${i % 3}/f-${String(i).padStart(2, '0')}.bin`,
+        pseudoRandomBytes(i % 10 === 0 ? 2 * 1024 * KiB : 3000 + i, `batch-${i}`),
+      );
     stampTimes(work);
     const result = await backupFolder(ctx.store, work, { id: 'batches' });
     const target = scratch('batches');
@@ -132,7 +159,11 @@ describe('restoring part of a snapshot, and existing files', () => {
 
   it('fails on a missing or invalid path before writing anything', async () => {
     const target = join(scratch('missing'), 'not-created');
-    await expectCode(restoreFolder(ctx.store, ref!, target, { path: 'docs/nope.txt' }), 'NOT_FOUND', /"docs\/nope\.txt" is not in snapshot/);
+    await expectCode(
+      restoreFolder(ctx.store, ref!, target, { path: 'docs/nope.txt' }),
+      'NOT_FOUND',
+      /"docs\/nope\.txt" is not in snapshot/,
+    );
     await expectCode(restoreFolder(ctx.store, ref!, target, { path: 'docs/../top.txt' }), 'INVALID_NAME');
     await expectCode(restoreFolder(ctx.store, ref!, target, { path: 'top.txt/x' }), 'NOT_FOUND');
     expect(existsSync(target)).toBe(false);
@@ -198,14 +229,20 @@ describe('restoring part of a snapshot, and existing files', () => {
     symlinkSync(outside, join(target, 'deeper'));
     for (const overwrite of [false, true]) {
       const result = await restoreFolder(ctx.store, ref!, target, { path: 'docs/sub', overwrite });
-      expectFailed(result, [['/docs/sub/deeper', /refusing to restore through .*deeper: it is a symlink; nothing in it was restored/]]);
+      expectFailed(result, [
+        ['/docs/sub/deeper', /refusing to restore through .*deeper: it is a symlink; nothing in it was restored/],
+      ]);
       expect(readdirSync(outside)).toEqual([]);
       expect(lstatSync(join(target, 'deeper')).isSymbolicLink()).toBe(true);
       expect(existsSync(join(target, 'a.txt'))).toBe(true);
     }
     const linkedTarget = join(work, 'linked-target');
     symlinkSync(outside, linkedTarget);
-    await expectCode(restoreFolder(ctx.store, ref!, linkedTarget, { path: 'docs' }), 'PATH_NOT_ALLOWED', /it is a symlink/);
+    await expectCode(
+      restoreFolder(ctx.store, ref!, linkedTarget, { path: 'docs' }),
+      'PATH_NOT_ALLOWED',
+      /it is a symlink/,
+    );
     expect(readdirSync(outside)).toEqual([]);
   });
 
@@ -213,17 +250,25 @@ describe('restoring part of a snapshot, and existing files', () => {
     const target = scratch('cancel');
     const ac = new AbortController();
     const events: FolderRestoreProgress[] = [];
-    await expectCode(restoreFolder(ctx.store, ref!, target, {
-      path: 'docs/sub', signal: ac.signal, progressIntervalMs: 0,
-      onProgress: (p) => {
-        events.push(p);
-        if (ac.signal.aborted) return;
-        ac.abort();
-        // A slow disk: make this file take longer than the job's 50 ms between cancel checks.
-        const until = performance.now() + 60;
-        while (performance.now() < until) { /* busy */ }
-      },
-    }), 'CANCELLED', /restore cancelled/);
+    await expectCode(
+      restoreFolder(ctx.store, ref!, target, {
+        path: 'docs/sub',
+        signal: ac.signal,
+        progressIntervalMs: 0,
+        onProgress: (p) => {
+          events.push(p);
+          if (ac.signal.aborted) return;
+          ac.abort();
+          // A slow disk: make this file take longer than the job's 50 ms between cancel checks.
+          const until = performance.now() + 60;
+          while (performance.now() < until) {
+            /* busy */
+          }
+        },
+      }),
+      'CANCELLED',
+      /restore cancelled/,
+    );
     expect(events.length).toBeGreaterThan(0);
     expect(tmpFiles(target)).toEqual([]);
     const written = [...readTree(target).values()].filter((e) => e.kind === 'file').length;
@@ -236,7 +281,11 @@ describe('restoring part of a snapshot, and existing files', () => {
     const target = scratch('cancel-early');
     const ac = new AbortController();
     ac.abort();
-    await expectCode(restoreFolder(ctx.store, ref!, target, { path: 'many', signal: ac.signal }), 'CANCELLED', /restore cancelled/);
+    await expectCode(
+      restoreFolder(ctx.store, ref!, target, { path: 'many', signal: ac.signal }),
+      'CANCELLED',
+      /restore cancelled/,
+    );
     expect([...readTree(target).values()].filter((e) => e.kind === 'file')).toEqual([]);
   });
 
@@ -244,13 +293,19 @@ describe('restoring part of a snapshot, and existing files', () => {
     const target = scratch('cancel-before-links');
     const ac = new AbortController();
     const seen: FolderRestoreProgress[] = [];
-    await expectCode(restoreFolder(ctx.store, ref!, target, {
-      path: 'many', signal: ac.signal, progressIntervalMs: 0,
-      onProgress: (p) => {
-        seen.push(p);
-        if (p.filesDone === 100) ac.abort(); // 100 files (written by the workers) of 101 entries: the hardlink is left
-      },
-    }), 'CANCELLED', /restore cancelled/);
+    await expectCode(
+      restoreFolder(ctx.store, ref!, target, {
+        path: 'many',
+        signal: ac.signal,
+        progressIntervalMs: 0,
+        onProgress: (p) => {
+          seen.push(p);
+          if (p.filesDone === 100) ac.abort(); // 100 files (written by the workers) of 101 entries: the hardlink is left
+        },
+      }),
+      'CANCELLED',
+      /restore cancelled/,
+    );
     expect(seen.at(-1)).toMatchObject({ filesTotal: 101, filesDone: 100 });
     expect(existsSync(join(target, 'z-link.txt'))).toBe(false);
     expect(readdirSync(target)).toHaveLength(100);
@@ -261,8 +316,12 @@ describe('restoring part of a snapshot, and existing files', () => {
     const target = scratch('cancel-late');
     const ac = new AbortController();
     const result = await restoreFolder(ctx.store, ref!, target, {
-      path: 'many', signal: ac.signal, progressIntervalMs: 0,
-      onProgress: (p) => { if (p.filesDone === p.filesTotal) ac.abort(); },
+      path: 'many',
+      signal: ac.signal,
+      progressIntervalMs: 0,
+      onProgress: (p) => {
+        if (p.filesDone === p.filesTotal) ac.abort();
+      },
     });
     expect(ac.signal.aborted).toBe(true);
     expect(result).toMatchObject({ filesTotal: 101, filesDone: 101, conflicts: 0 });
@@ -320,7 +379,7 @@ describe('restoring damaged snapshots', () => {
     expect(readFileSync(join(target, 'small.txt'), 'utf8')).toBe('small file of missing');
     expect(tmpFiles(target)).toEqual([]);
   });
-  it('keeps a damaged file\'s readable rest as <name>.damaged only when asked, on the job\'s thread and in the workers', async () => {
+  it("keeps a damaged file's readable rest as <name>.damaged only when asked, on the job's thread and in the workers", async () => {
     const src = scratch('keep');
     const data = pseudoRandomBytes(3 * 1024 * KiB, 'damaged-keep');
     put(src, 'x.bin', data);
@@ -391,12 +450,27 @@ describe('crafted archives', () => {
     ['a name with a slash', [{ kind: 'file', name: '../outside/pwned', content: 'x' }]],
     ['a folder name with a slash', [{ kind: 'dir', name: 'x/../..', children: [pwned] }]],
     ['a name with NUL', [{ kind: 'file', name: Buffer.from('a\0b'), content: 'x' }]],
-    ['unsorted names', [{ kind: 'file', name: 'b', content: 'b' }, { kind: 'file', name: 'a', content: 'a' }]],
-    ['a symlink and a folder of the same name', [
-      { kind: 'symlink', name: 'link', target: '/' },
-      { kind: 'dir', name: 'link', children: [pwned] },
-    ]],
-    ['two files of the same name', [{ kind: 'file', name: 'same', content: '1' }, { kind: 'file', name: 'same', content: '2' }]],
+    [
+      'unsorted names',
+      [
+        { kind: 'file', name: 'b', content: 'b' },
+        { kind: 'file', name: 'a', content: 'a' },
+      ],
+    ],
+    [
+      'a symlink and a folder of the same name',
+      [
+        { kind: 'symlink', name: 'link', target: '/' },
+        { kind: 'dir', name: 'link', children: [pwned] },
+      ],
+    ],
+    [
+      'two files of the same name',
+      [
+        { kind: 'file', name: 'same', content: '1' },
+        { kind: 'file', name: 'same', content: '2' },
+      ],
+    ],
   ];
   for (const [label, children] of unsafe) {
     it(`refuses ${label} as CORRUPT (the folder's listing is not restored) and writes nothing outside the target`, async () => {
@@ -407,20 +481,32 @@ describe('crafted archives', () => {
       const reader = new FolderArchiveReader(ctx.store.openSnapshot(ref));
       await expectCode(() => reader.list(''), 'CORRUPT', /unsafe entry name|not sorted or duplicated/);
       for (const overwrite of [false, true]) {
-        expectFailed(await restoreFolder(ctx.store, ref, w.target, { overwrite }), [['/', /its listing cannot be restored: .*(unsafe entry name|not sorted or duplicated)/]]);
+        expectFailed(await restoreFolder(ctx.store, ref, w.target, { overwrite }), [
+          ['/', /its listing cannot be restored: .*(unsafe entry name|not sorted or duplicated)/],
+        ]);
         expectNothingOutside(w);
       }
       expect(readdirSync(w.target)).toEqual([]);
-      await expectVerify(ref, 'failed', /its listing cannot be restored: .*(unsafe entry name|not sorted or duplicated)/);
+      await expectVerify(
+        ref,
+        'failed',
+        /its listing cannot be restored: .*(unsafe entry name|not sorted or duplicated)/,
+      );
     });
   }
 
   it('refuses an unsafe name deeper in the tree as CORRUPT, writing nothing outside the target', async () => {
     const w = workspace();
     const ref = craftSnapshot(ctx.store, `crafted-${++n}`, [
-      { kind: 'dir', name: 'ok', children: [{ kind: 'dir', name: '..', children: [{ kind: 'dir', name: '..', children: [pwned] }] }] },
+      {
+        kind: 'dir',
+        name: 'ok',
+        children: [{ kind: 'dir', name: '..', children: [{ kind: 'dir', name: '..', children: [pwned] }] }],
+      },
     ]);
-    expectFailed(await restoreFolder(ctx.store, ref, w.target), [['/ok', /its listing cannot be restored: .*unsafe entry name/]]);
+    expectFailed(await restoreFolder(ctx.store, ref, w.target), [
+      ['/ok', /its listing cannot be restored: .*unsafe entry name/],
+    ]);
     expectNothingOutside(w);
     expect(tmpFiles(w.work)).toEqual([]);
     await expectVerify(ref, 'failed', /^\/ok: its listing cannot be restored: .*unsafe entry name/m);
@@ -451,20 +537,45 @@ describe('crafted archives', () => {
     expect(readlinkSync(join(w.target, 'link'))).toBe(w.outside);
     const second = craftSnapshot(ctx.store, 'crafted-two-step', [{ kind: 'dir', name: 'link', children: [pwned] }]);
     for (const overwrite of [false, true]) {
-      expectFailed(await restoreFolder(ctx.store, second, w.target, { overwrite }), [['/link', /link: it is a symlink/]]);
+      expectFailed(await restoreFolder(ctx.store, second, w.target, { overwrite }), [
+        ['/link', /link: it is a symlink/],
+      ]);
       expectNothingOutside(w);
     }
   });
 
   it('does not restore a file whose content lies outside the payload stream, or whose checksum is wrong', async () => {
     const w = workspace();
-    const fileAt = (payloadOffset: number, size: number, digest: Buffer) => (meta: StreamBuilder, data: StreamBuilder): DirectoryEntry => {
-      if (data.offset === 0) data.write(Buffer.from('actual content'));
-      const record = encodeDirectoryRecord([{
-        kind: EntryKind.File, name: Buffer.from('f'), mode: 0o644, uid: 0, gid: 0, mtimeNs: 0n, size, payloadOffset, digest, ino: 0n, ctimeNs: 0n,
-      }]);
-      return { kind: EntryKind.Directory, name: Buffer.alloc(0), mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n, recordOffset: meta.write(record), recordLength: record.length };
-    };
+    const fileAt =
+      (payloadOffset: number, size: number, digest: Buffer) =>
+      (meta: StreamBuilder, data: StreamBuilder): DirectoryEntry => {
+        if (data.offset === 0) data.write(Buffer.from('actual content'));
+        const record = encodeDirectoryRecord([
+          {
+            kind: EntryKind.File,
+            name: Buffer.from('f'),
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtimeNs: 0n,
+            size,
+            payloadOffset,
+            digest,
+            ino: 0n,
+            ctimeNs: 0n,
+          },
+        ]);
+        return {
+          kind: EntryKind.Directory,
+          name: Buffer.alloc(0),
+          mode: 0o755,
+          uid: 0,
+          gid: 0,
+          mtimeNs: 0n,
+          recordOffset: meta.write(record),
+          recordLength: record.length,
+        };
+      };
     // 14 bytes of payload; the file claims 100 bytes from offset 7.
     const ref = craftRaw(ctx.store, `crafted-${++n}`, fileAt(7, 100, sha256(Buffer.from('x'))));
     expectFailed(await restoreFolder(ctx.store, ref, w.target), [['/f', /outside the stream/]]);
@@ -476,36 +587,65 @@ describe('crafted archives', () => {
     expectFailed(await restoreFolder(ctx.store, bad, w.target), [['/f', /does not match the snapshot's checksum/]]);
     expect(readdirSync(w.target)).toEqual([]);
     await expectVerify(bad, 'failed', /^\/f: its content does not match the SHA-256 the snapshot records for it$/m);
-    await expectVerify(craftRaw(ctx.store, `crafted-${++n}`, fileAt(0, 14, sha256(Buffer.from('actual content')))), 'ok');
+    await expectVerify(
+      craftRaw(ctx.store, `crafted-${++n}`, fileAt(0, 14, sha256(Buffer.from('actual content')))),
+      'ok',
+    );
   });
 
   describe('files at or above the chunk-digest threshold', () => {
     // The crafted payload stream is cut every 64 KiB; a 128 KiB file at offset 0 lies on its first two chunks.
     const big = pseudoRandomBytes(128 * KiB, 'crafted-big');
     const chunkDigests = [sha256(big.subarray(0, 64 * KiB)), sha256(big.subarray(64 * KiB))];
-    const withFile = (payloadOffset: number, digest: Buffer, before?: Buffer) => (meta: StreamBuilder, data: StreamBuilder): DirectoryEntry => {
-      if (before) data.write(before);
-      data.write(big);
-      const record = encodeDirectoryRecord([{
-        kind: EntryKind.File, name: Buffer.from('big.bin'), mode: 0o644, uid: 0, gid: 0, mtimeNs: 0n, size: big.length, payloadOffset, digest,
-        ino: 0n, ctimeNs: 0n,
-      }]);
-      return { kind: EntryKind.Directory, name: Buffer.alloc(0), mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n, recordOffset: meta.write(record), recordLength: record.length };
-    };
+    const withFile =
+      (payloadOffset: number, digest: Buffer, before?: Buffer) =>
+      (meta: StreamBuilder, data: StreamBuilder): DirectoryEntry => {
+        if (before) data.write(before);
+        data.write(big);
+        const record = encodeDirectoryRecord([
+          {
+            kind: EntryKind.File,
+            name: Buffer.from('big.bin'),
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            mtimeNs: 0n,
+            size: big.length,
+            payloadOffset,
+            digest,
+            ino: 0n,
+            ctimeNs: 0n,
+          },
+        ]);
+        return {
+          kind: EntryKind.Directory,
+          name: Buffer.alloc(0),
+          mode: 0o755,
+          uid: 0,
+          gid: 0,
+          mtimeNs: 0n,
+          recordOffset: meta.write(record),
+          recordLength: record.length,
+        };
+      };
 
-    it('restores one whose digest is made from its chunks\' digests', async () => {
+    it("restores one whose digest is made from its chunks' digests", async () => {
       const w = workspace();
-      const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, chunkListDigest(chunkDigests)), { chunkDigestMin: 100 * KiB });
+      const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, chunkListDigest(chunkDigests)), {
+        chunkDigestMin: 100 * KiB,
+      });
       expect(new FolderArchiveReader(ctx.store.openSnapshot(ref)).chunkDigestMin).toBe(100 * KiB);
       await restoreFolder(ctx.store, ref, w.target);
       expect(readFileSync(join(w.target, 'big.bin')).equals(big)).toBe(true);
       await expectVerify(ref, 'ok');
     });
 
-    it('refuses one whose digest is not made from its chunks (the content\'s SHA-256, say) as CORRUPT, writing nothing', async () => {
+    it("refuses one whose digest is not made from its chunks (the content's SHA-256, say) as CORRUPT, writing nothing", async () => {
       const w = workspace();
       const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, sha256(big)), { chunkDigestMin: 100 * KiB });
-      expectFailed(await restoreFolder(ctx.store, ref, w.target), [['/big.bin', /big\.bin: its chunks do not match the snapshot's checksum/]]);
+      expectFailed(await restoreFolder(ctx.store, ref, w.target), [
+        ['/big.bin', /big\.bin: its chunks do not match the snapshot's checksum/],
+      ]);
       expect(readdirSync(w.target)).toEqual([]);
       await expectVerify(ref, 'failed', /^\/big\.bin: its chunks do not make the digest the snapshot records for it$/m);
       // Below the threshold the same entry is an ordinary file checked by its content: it restores.
@@ -517,8 +657,12 @@ describe('crafted archives', () => {
 
     it('refuses one that does not lie on whole chunks as CORRUPT', async () => {
       const w = workspace();
-      const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(10, chunkListDigest(chunkDigests), Buffer.alloc(10)), { chunkDigestMin: 100 * KiB });
-      expectFailed(await restoreFolder(ctx.store, ref, w.target), [['/big.bin', /the file at \[10, 131082\) does not lie on whole chunks/]]);
+      const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(10, chunkListDigest(chunkDigests), Buffer.alloc(10)), {
+        chunkDigestMin: 100 * KiB,
+      });
+      expectFailed(await restoreFolder(ctx.store, ref, w.target), [
+        ['/big.bin', /the file at \[10, 131082\) does not lie on whole chunks/],
+      ]);
       expect(readdirSync(w.target)).toEqual([]);
       await expectVerify(ref, 'failed', /the file at \[10, 131082\) does not lie on whole chunks/);
     });
@@ -541,12 +685,31 @@ describe('crafted archives', () => {
   it('refuses a directory cycle as CORRUPT', async () => {
     const w = workspace();
     const ref = craftRaw(ctx.store, `crafted-${++n}`, (meta) => {
-      const loop = (length: number): Buffer => encodeDirectoryRecord([{
-        kind: EntryKind.Directory, name: Buffer.from('loop'), mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n, recordOffset: 0, recordLength: length,
-      }]);
+      const loop = (length: number): Buffer =>
+        encodeDirectoryRecord([
+          {
+            kind: EntryKind.Directory,
+            name: Buffer.from('loop'),
+            mode: 0o755,
+            uid: 0,
+            gid: 0,
+            mtimeNs: 0n,
+            recordOffset: 0,
+            recordLength: length,
+          },
+        ]);
       const record = loop(loop(0).length);
       const at = meta.write(record);
-      return { kind: EntryKind.Directory, name: Buffer.alloc(0), mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n, recordOffset: at, recordLength: record.length };
+      return {
+        kind: EntryKind.Directory,
+        name: Buffer.alloc(0),
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        mtimeNs: 0n,
+        recordOffset: at,
+        recordLength: record.length,
+      };
     });
     // A folder whose record does not lie before its parent's is refused as soon as it is listed.
     expect(() => new FolderArchiveReader(ctx.store.openSnapshot(ref)).list('')).toThrow(/points forward/);
@@ -558,20 +721,48 @@ describe('crafted archives', () => {
 
   it('refuses a current-layout folder entry that points before the start of the metadata or payload stream as CORRUPT', async () => {
     const w = workspace();
-    const craft = (place: { recordOffset: number; payloadBase: number }, child: { recordOffset: number; payloadBase: number }) =>
+    const craft =
+      (place: { recordOffset: number; payloadBase: number }, child: { recordOffset: number; payloadBase: number }) =>
       (meta: StreamBuilder): DirectoryEntry => {
         // Encoded as if it lay at `place`, but written at the start of the stream: its distances reach past offset 0.
-        const record = encodeDirectoryRecord([{
-          kind: EntryKind.Directory, name: Buffer.from('sub'), mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n, recordLength: 8, ...child,
-        }], place);
-        return { kind: EntryKind.Directory, name: Buffer.alloc(0), mode: 0o755, uid: 0, gid: 0, mtimeNs: 0n, recordOffset: meta.write(record),
-          recordLength: record.length, payloadBase: 0 };
+        const record = encodeDirectoryRecord(
+          [
+            {
+              kind: EntryKind.Directory,
+              name: Buffer.from('sub'),
+              mode: 0o755,
+              uid: 0,
+              gid: 0,
+              mtimeNs: 0n,
+              recordLength: 8,
+              ...child,
+            },
+          ],
+          place,
+        );
+        return {
+          kind: EntryKind.Directory,
+          name: Buffer.alloc(0),
+          mode: 0o755,
+          uid: 0,
+          gid: 0,
+          mtimeNs: 0n,
+          recordOffset: meta.write(record),
+          recordLength: record.length,
+          payloadBase: 0,
+        };
       };
-    for (const build of [craft({ recordOffset: 100, payloadBase: 0 }, { recordOffset: 0, payloadBase: 0 }),
-      craft({ recordOffset: 0, payloadBase: 1000 }, { recordOffset: 0, payloadBase: 0 })]) {
+    for (const build of [
+      craft({ recordOffset: 100, payloadBase: 0 }, { recordOffset: 0, payloadBase: 0 }),
+      craft({ recordOffset: 0, payloadBase: 1000 }, { recordOffset: 0, payloadBase: 0 }),
+    ]) {
       const ref = craftRaw(ctx.store, `crafted-${++n}`, build);
-      expect(() => new FolderArchiveReader(ctx.store.openSnapshot(ref)).list('')).toThrow(/points outside the metadata or payload stream/);
-      expectFailed(await restoreFolder(ctx.store, ref, w.target), [['/', /points outside the metadata or payload stream/]]);
+      expect(() => new FolderArchiveReader(ctx.store.openSnapshot(ref)).list('')).toThrow(
+        /points outside the metadata or payload stream/,
+      );
+      expectFailed(await restoreFolder(ctx.store, ref, w.target), [
+        ['/', /points outside the metadata or payload stream/],
+      ]);
       expectNothingOutside(w);
       await expectVerify(ref, 'failed', /points outside the metadata or payload stream/);
     }

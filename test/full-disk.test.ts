@@ -10,11 +10,20 @@ import { put, useScratch } from './support/tree.js';
  * Runs a shell script in a mount namespace of its own, where it mounts a small tmpfs: a disk that really fills
  * up, private to the script and gone when it ends. As root `unshare --mount`; otherwise a user namespace too.
  */
-function inOwnMountNamespace(script: string, env: NodeJS.ProcessEnv): { status: number | null; stdout: string; stderr: string } {
+function inOwnMountNamespace(
+  script: string,
+  env: NodeJS.ProcessEnv,
+): { status: number | null; stdout: string; stderr: string } {
   const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const r = spawnSync('unshare', [...(asRoot ? [] : ['--user', '--map-root-user']), '--mount', '--propagation', 'private', 'bash', '-c', script], {
-    env: { ...process.env, ...env }, encoding: 'utf8', timeout: 120_000,
-  });
+  const r = spawnSync(
+    'unshare',
+    [...(asRoot ? [] : ['--user', '--map-root-user']), '--mount', '--propagation', 'private', 'bash', '-c', script],
+    {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -57,7 +66,12 @@ describe('a full store disk', () => {
       step backup cli backup "$S" "$SRC_A" --id a
     `;
     const r = inOwnMountNamespace(script, {
-      DISK: disk, NODE: process.execPath, CLI, SRC_A: sources[0]!, SRC_B: sources[1]!, SRC_C: sources[2]!,
+      DISK: disk,
+      NODE: process.execPath,
+      CLI,
+      SRC_A: sources[0]!,
+      SRC_B: sources[1]!,
+      SRC_C: sources[2]!,
     });
     const out = r.stdout;
     expect(r.status, `${out}\n${r.stderr}`).toBe(0);

@@ -1,4 +1,14 @@
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { backupFolder } from '../core/archive/folder-backup.js';
@@ -28,7 +38,9 @@ describe('garbage collection', () => {
   const scratch = useScratch();
 
   /** Two snapshots of one group that share one file and differ in another. */
-  async function twoSnapshots(id: string): Promise<{ first: Awaited<ReturnType<typeof backupFolder>>; second: Awaited<ReturnType<typeof backupFolder>> }> {
+  async function twoSnapshots(
+    id: string,
+  ): Promise<{ first: Awaited<ReturnType<typeof backupFolder>>; second: Awaited<ReturnType<typeof backupFolder>> }> {
     const src = scratch();
     put(src, 'shared.bin', pseudoRandomBytes(3_000_000, `${id}-shared`));
     put(src, 'changing.bin', pseudoRandomBytes(2_500_000, `${id}-v1`));
@@ -78,12 +90,14 @@ describe('garbage collection', () => {
     const started = Date.now();
     const second = await backupFolder(store, src, { id: 'restamp' });
     expect(second).toMatchObject({ bytesRead: 0, base: first.path });
-    for (const d of dataDigests) expect(stamp(d), `chunk ${d} reused from the base`).toBeGreaterThanOrEqual(started - 1000);
+    for (const d of dataDigests)
+      expect(stamp(d), `chunk ${d} reused from the base`).toBeGreaterThanOrEqual(started - 1000);
 
     forgetSnapshot(store, first.snapshot);
     await collectGarbage(store);
     const onDisk = chunksOnDisk(store);
-    for (const d of snapshotDigests(store, store.snapshotInfo(second.snapshot))) expect(onDisk.has(d), `chunk ${d}`).toBe(true);
+    for (const d of snapshotDigests(store, store.snapshotInfo(second.snapshot)))
+      expect(onDisk.has(d), `chunk ${d}`).toBe(true);
     const target = scratch();
     await restoreFolder(store, second.snapshot, target);
     expectSameTree(src, target);
@@ -281,8 +295,11 @@ describe('garbage collection', () => {
     for (const phase of ['mark', 'sweep'] as const) {
       const controller = new AbortController();
       const run = collectGarbage(store, {
-        signal: controller.signal, progressIntervalMs: 0,
-        onProgress: (p) => { if (p.phase === phase && (phase === 'mark' || p.prefixesDone > 30_000)) controller.abort(); },
+        signal: controller.signal,
+        progressIntervalMs: 0,
+        onProgress: (p) => {
+          if (p.phase === phase && (phase === 'mark' || p.prefixesDone > 30_000)) controller.abort();
+        },
       });
       await expectCode(run, 'CANCELLED');
       expect(chunkDirNames(store, /\.gc$/)).toEqual([]);
@@ -297,7 +314,7 @@ describe('GC removes what killed processes left in .locks', () => {
   const ds = useDatastore();
   const start = useChildScripts();
 
-  it('leases of killed readers, locks of killed forgets and their holder records go; a live holder\'s stay', async () => {
+  it("leases of killed readers, locks of killed forgets and their holder records go; a live holder's stay", async () => {
     const dead = await start(`
       const { acquireSharedLock, acquireExclusiveResourceLock } = await load('core/locks/shared-lock.js');
       const root = ${JSON.stringify(ds.root)};
@@ -318,7 +335,10 @@ describe('GC removes what killed processes left in .locks', () => {
     expect(readdirSync(join(locks, LEASES_DIR)).length).toBe(6);
     const result = await collectGarbage(ds.store);
     expect(result.completed).toBe(true);
-    expect(readdirSync(join(locks, LEASES_DIR)).sort()).toEqual([expect.stringMatching(/^snap\.host\.c\.1700000000@.*\.json$/), expect.stringMatching(/^snap\.host\.c\.1700000000@.*\.lock$/)]);
+    expect(readdirSync(join(locks, LEASES_DIR)).sort()).toEqual([
+      expect.stringMatching(/^snap\.host\.c\.1700000000@.*\.json$/),
+      expect.stringMatching(/^snap\.host\.c\.1700000000@.*\.lock$/),
+    ]);
     expect(readdirSync(locks).filter((n) => n.includes('host.b'))).toEqual([]);
     await live.kill();
   });

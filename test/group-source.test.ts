@@ -35,7 +35,12 @@ describe('a group records the folder it backs up', () => {
 
   it('the CLI refuses another folder of the same name, says what the group holds and suggests an id', async () => {
     const r = await cairn(['backup', store, second]);
-    expectCliError(r, new RegExp(`host/project holds backups of ${first}; ${second} is another folder.*id "other-project".*--allow-other-source`));
+    expectCliError(
+      r,
+      new RegExp(
+        `host/project holds backups of ${first}; ${second} is another folder.*id "other-project".*--allow-other-source`,
+      ),
+    );
     expect(snapshots()).toHaveLength(1);
     const groups = await cairn(['groups', store, '--json']);
     expect(JSON.parse(groups.stdout)[0].source).toEqual({ host: expect.any(String), paths: [first] });
@@ -61,7 +66,10 @@ describe('a group records the folder it backs up', () => {
     put(base, 'disks/a/vm.img', 'a'.repeat(4096));
     put(base, 'disks/b/vm.img', 'b'.repeat(4096));
     expect((await cairn(['backup-image', store, join(base, 'disks/a/vm.img')])).code).toBe(0);
-    expectCliError(await cairn(['backup-image', store, join(base, 'disks/b/vm.img')]), /host\/vm holds backups of .*disks\/a\/vm\.img.*id "b-vm"/);
+    expectCliError(
+      await cairn(['backup-image', store, join(base, 'disks/b/vm.img')]),
+      /host\/vm holds backups of .*disks\/a\/vm\.img.*id "b-vm"/,
+    );
   });
 
   it('a group made before sources were recorded takes the next backup and records its source', async () => {
@@ -72,16 +80,36 @@ describe('a group records the folder it backs up', () => {
 
   it('the app asks before the backup starts, refuses the job without consent and runs it with', async () => {
     const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base] });
-    const call = async <T>(action: string, payload: unknown): Promise<Result<T>> => await service.handle(action, payload) as Result<T>;
+    const call = async <T>(action: string, payload: unknown): Promise<Result<T>> =>
+      (await service.handle(action, payload)) as Result<T>;
     const check = await call<SourceCheck>('backup.check-source', { store, source: second, id: 'project' });
     expect(check).toEqual({ ok: true, value: { matches: false, recorded: first, suggestedId: 'other-project' } });
-    expect(await call<SourceCheck>('backup.check-source', { store, source: first, id: 'project' })).toEqual({ ok: true, value: { matches: true } });
-    expect(await call<SourceCheck>('backup.check-source', { store, source: second, id: 'fresh' })).toEqual({ ok: true, value: { matches: true } });
+    expect(await call<SourceCheck>('backup.check-source', { store, source: first, id: 'project' })).toEqual({
+      ok: true,
+      value: { matches: true },
+    });
+    expect(await call<SourceCheck>('backup.check-source', { store, source: second, id: 'fresh' })).toEqual({
+      ok: true,
+      value: { matches: true },
+    });
 
-    const refused = await call<JobState>('jobs.start', { kind: 'backup', store, source: second, id: 'project', excludes: [] });
+    const refused = await call<JobState>('jobs.start', {
+      kind: 'backup',
+      store,
+      source: second,
+      id: 'project',
+      excludes: [],
+    });
     expect(refused.ok ? 'started' : refused.error.code).toBe('SOURCE_MISMATCH');
     const before = snapshots().length;
-    const started = await call<JobState>('jobs.start', { kind: 'backup', store, source: second, id: 'project', excludes: [], allowOtherSource: true });
+    const started = await call<JobState>('jobs.start', {
+      kind: 'backup',
+      store,
+      source: second,
+      id: 'project',
+      excludes: [],
+      allowOtherSource: true,
+    });
     if (!started.ok) throw new Error(started.error.message);
     expect((await service.engine.whenDone(started.value.id)).status).toBe('done');
     expect(snapshots()).toHaveLength(before + 1);

@@ -1,4 +1,14 @@
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, truncateSync, unlinkSync, utimesSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  unlinkSync,
+  utimesSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DATA_ARCHIVE } from '../core/archive/archive-format.js';
@@ -51,15 +61,40 @@ describe('a store with a FIFO or a symlink to /dev/zero inside: every command en
   }
 
   const hazards: [string, (f: Fixture) => string][] = [
-    ['a FIFO in place of a chunk', (f) => { unlinkSync(f.chunkPath); mkfifo(f.chunkPath); return f.chunkPath; }],
-    ['a symlink to /dev/zero in place of a chunk', (f) => { unlinkSync(f.chunkPath); symlinkSync('/dev/zero', f.chunkPath); return f.chunkPath; }],
-    ['a FIFO in place of an index', (f) => { const p = join(f.snapshotDir, DATA_ARCHIVE); unlinkSync(p); mkfifo(p); return p; }],
-    ['a symlink to /dev/zero in place of the manifest', (f) => {
-      const p = join(f.snapshotDir, MANIFEST_NAME);
-      renameSync(p, `${p}.gone`);
-      symlinkSync('/dev/zero', p);
-      return p;
-    }],
+    [
+      'a FIFO in place of a chunk',
+      (f) => {
+        unlinkSync(f.chunkPath);
+        mkfifo(f.chunkPath);
+        return f.chunkPath;
+      },
+    ],
+    [
+      'a symlink to /dev/zero in place of a chunk',
+      (f) => {
+        unlinkSync(f.chunkPath);
+        symlinkSync('/dev/zero', f.chunkPath);
+        return f.chunkPath;
+      },
+    ],
+    [
+      'a FIFO in place of an index',
+      (f) => {
+        const p = join(f.snapshotDir, DATA_ARCHIVE);
+        unlinkSync(p);
+        mkfifo(p);
+        return p;
+      },
+    ],
+    [
+      'a symlink to /dev/zero in place of the manifest',
+      (f) => {
+        const p = join(f.snapshotDir, MANIFEST_NAME);
+        renameSync(p, `${p}.gone`);
+        symlinkSync('/dev/zero', p);
+        return p;
+      },
+    ],
   ];
 
   /** Ends well inside the limit, and either succeeds or says in one line what is wrong. */
@@ -77,7 +112,9 @@ describe('a store with a FIFO or a symlink to /dev/zero inside: every command en
     it(label, async () => {
       const f = await fixture();
       const planted = plant(f);
-      const named = new RegExp(`${planted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is (a FIFO \\(named pipe\\), not a regular file|a symlink)`);
+      const named = new RegExp(
+        `${planted.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is (a FIFO \\(named pipe\\), not a regular file|a symlink)`,
+      );
       const reads: string[][] = [
         ['cat', f.store, 'host/s', 'big.bin'],
         ['restore', f.store, 'host/s', '--to', join(f.base, 'out')],
@@ -115,7 +152,13 @@ describe('symlinks inside the store never lead GC, forget, prune or delete-group
   });
 
   /** A store with one backup, and beside it an `outside` folder that must come through untouched. */
-  async function storeAndOutside(): Promise<{ base: string; store: string; outside: string; ds: Datastore; old: Date }> {
+  async function storeAndOutside(): Promise<{
+    base: string;
+    store: string;
+    outside: string;
+    ds: Datastore;
+    old: Date;
+  }> {
     const base = mkdtempSync(join(storeTempRoot(), 'cairn-symlinked-'));
     bases.push(base);
     const store = join(base, 'store');
@@ -123,7 +166,13 @@ describe('symlinks inside the store never lead GC, forget, prune or delete-group
     put(src, 'a.bin', pseudoRandomBytes(300_000, 'symlinked'));
     expect((await cairn(['init', store, '--sync', 'none'])).code).toBe(0);
     expect((await cairn(['backup', store, src, '--id', 'real'])).code).toBe(0);
-    return { base, store, outside: join(base, 'outside'), ds: Datastore.open(store), old: new Date(Date.now() - 7 * 86_400_000) };
+    return {
+      base,
+      store,
+      outside: join(base, 'outside'),
+      ds: Datastore.open(store),
+      old: new Date(Date.now() - 7 * 86_400_000),
+    };
   }
 
   function listOutside(outside: string): string[] {
@@ -144,31 +193,48 @@ describe('symlinks inside the store never lead GC, forget, prune or delete-group
     const before = listOutside(f.outside);
     const gc = await cairn(['gc', f.store, '--json'], { timeoutMs: 60_000 });
     expect(gc.code, gc.stderr).toBe(0);
-    expect((JSON.parse(gc.stdout) as { warnings: string[] }).warnings.join('\n'))
-      .toMatch(new RegExp(`did not sweep ${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: it is a symlink`));
+    expect((JSON.parse(gc.stdout) as { warnings: string[] }).warnings.join('\n')).toMatch(
+      new RegExp(`did not sweep ${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: it is a symlink`),
+    );
     expect(listOutside(f.outside)).toEqual(before);
     expect((await cairn(['verify', f.store])).code).toBe(0);
   });
 
-  const layouts: [string, (f: Awaited<ReturnType<typeof storeAndOutside>>) => { link: string; group: string; snapshot: string }][] = [
-    ['a type folder (vm/) that is a symlink', (f) => {
-      const snap = join(f.outside, 'vm', 'victim', '2020-01-01T00:00:00Z');
-      put(snap, 'folder.data.didx', 'precious');
-      symlinkSync(join(f.outside, 'vm'), join(f.store, 'vm'));
-      return { link: 'vm', group: 'vm/victim', snapshot: 'vm/victim/2020-01-01T00:00:00Z' };
-    }],
-    ['a group folder that is a symlink', (f) => {
-      const snap = join(f.outside, 'g', '2020-01-01T00:00:00Z');
-      put(snap, 'folder.data.didx', 'precious');
-      symlinkSync(join(f.outside, 'g'), join(f.store, 'host', 'linked'));
-      return { link: 'host/linked', group: 'host/linked', snapshot: 'host/linked/2020-01-01T00:00:00Z' };
-    }],
-    ['a snapshot folder that is a symlink', (f) => {
-      const snap = join(f.outside, 'snap');
-      put(snap, 'folder.data.didx', 'precious');
-      symlinkSync(snap, join(f.store, 'host', 'real', '2020-01-01T00:00:00Z'));
-      return { link: 'host/real/2020-01-01T00:00:00Z', group: 'host/real', snapshot: 'host/real/2020-01-01T00:00:00Z' };
-    }],
+  const layouts: [
+    string,
+    (f: Awaited<ReturnType<typeof storeAndOutside>>) => { link: string; group: string; snapshot: string },
+  ][] = [
+    [
+      'a type folder (vm/) that is a symlink',
+      (f) => {
+        const snap = join(f.outside, 'vm', 'victim', '2020-01-01T00:00:00Z');
+        put(snap, 'folder.data.didx', 'precious');
+        symlinkSync(join(f.outside, 'vm'), join(f.store, 'vm'));
+        return { link: 'vm', group: 'vm/victim', snapshot: 'vm/victim/2020-01-01T00:00:00Z' };
+      },
+    ],
+    [
+      'a group folder that is a symlink',
+      (f) => {
+        const snap = join(f.outside, 'g', '2020-01-01T00:00:00Z');
+        put(snap, 'folder.data.didx', 'precious');
+        symlinkSync(join(f.outside, 'g'), join(f.store, 'host', 'linked'));
+        return { link: 'host/linked', group: 'host/linked', snapshot: 'host/linked/2020-01-01T00:00:00Z' };
+      },
+    ],
+    [
+      'a snapshot folder that is a symlink',
+      (f) => {
+        const snap = join(f.outside, 'snap');
+        put(snap, 'folder.data.didx', 'precious');
+        symlinkSync(snap, join(f.store, 'host', 'real', '2020-01-01T00:00:00Z'));
+        return {
+          link: 'host/real/2020-01-01T00:00:00Z',
+          group: 'host/real',
+          snapshot: 'host/real/2020-01-01T00:00:00Z',
+        };
+      },
+    ],
   ];
   for (const [label, plant] of layouts) {
     it(`${label}: GC stops before deleting anything, and nothing removes what is behind it`, async () => {
@@ -178,8 +244,16 @@ describe('symlinks inside the store never lead GC, forget, prune or delete-group
       const before = listOutside(f.outside);
       const gc = await cairn(['gc', f.store], { timeoutMs: 60_000 });
       expect(gc.code).toBe(1);
-      expect(gc.stderr).toMatch(new RegExp(`GC stopped before deleting anything: ${link.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} in .* is a symlink`));
-      for (const args of [['forget', f.store, snapshot], ['prune', f.store, group, '--keep-last', '1'], ['delete-group', f.store, group]]) {
+      expect(gc.stderr).toMatch(
+        new RegExp(
+          `GC stopped before deleting anything: ${link.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} in .* is a symlink`,
+        ),
+      );
+      for (const args of [
+        ['forget', f.store, snapshot],
+        ['prune', f.store, group, '--keep-last', '1'],
+        ['delete-group', f.store, group],
+      ]) {
         const r = await cairn(args, { timeoutMs: 60_000 });
         expect(r.timedOut, args[0]).toBe(false);
         expect(listOutside(f.outside), args.join(' ')).toEqual(before);

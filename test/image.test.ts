@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +24,6 @@ import { expectCode } from './support/errors.js';
 
 const CHUNK = 64 * 1024;
 
-
 /** Names in `dir` that look like temporary files (atomic-write siblings or open index writers). */
 function tmpFiles(dir: string): string[] {
   const out: string[] = [];
@@ -27,7 +35,10 @@ function tmpFiles(dir: string): string[] {
 
 function manifestOf(files: string[]): Manifest {
   return {
-    'backup-type': 'host', 'backup-id': 'x', 'backup-time': 1, unprotected: {},
+    'backup-type': 'host',
+    'backup-id': 'x',
+    'backup-time': 1,
+    unprotected: {},
     files: files.map((filename) => ({ filename, 'crypt-mode': 'none', size: 0, csum: '00'.repeat(32) })),
   };
 }
@@ -42,14 +53,19 @@ describe('image archive names', () => {
     expect(imageArchiveName('/x/disk.img', 'root')).toBe('root.img.fidx');
     expect(imageArchiveName('/x/disk.img', 'root.img')).toBe('root.img.fidx');
     expect(imageArchiveName('/x/disk.img', 'drive-scsi0.img.fidx')).toBe('drive-scsi0.img.fidx');
-    for (const bad of ['../x', 'a/b', '.hidden', 'a b']) expect(() => imageArchiveName('/x/disk.img', bad)).toThrow(/invalid archive name/);
+    for (const bad of ['../x', 'a/b', '.hidden', 'a b'])
+      expect(() => imageArchiveName('/x/disk.img', bad)).toThrow(/invalid archive name/);
   });
 
   it('pick the only .fidx of a snapshot, or the one named', async () => {
     expect(pickImageArchive(manifestOf(['disk.img.fidx', 'qemu-server.conf.blob']))).toBe('disk.img.fidx');
     const two = manifestOf(['a.img.fidx', 'b.img.fidx', 'root.pxar.didx']);
     for (const name of ['b', 'b.img', 'b.img.fidx']) expect(pickImageArchive(two, name)).toBe('b.img.fidx');
-    await expectCode(() => pickImageArchive(two), 'INVALID_ARGUMENT', /several image archives \(a\.img\.fidx, b\.img\.fidx\)/);
+    await expectCode(
+      () => pickImageArchive(two),
+      'INVALID_ARGUMENT',
+      /several image archives \(a\.img\.fidx, b\.img\.fidx\)/,
+    );
     await expectCode(() => pickImageArchive(two, 'c'), 'NOT_FOUND', /no image archive c/);
     await expectCode(() => pickImageArchive(manifestOf(['root.pxar.didx'])), 'NOT_FOUND', /no image archive/);
   });
@@ -78,26 +94,47 @@ describe('image backup and restore', () => {
     return path;
   }
 
-  const sizes: [string, number][] = [['empty', 0], ['one', 1], ['chunk-minus-1', CHUNK - 1], ['chunk', CHUNK], ['chunk-plus-1', CHUNK + 1]];
+  const sizes: [string, number][] = [
+    ['empty', 0],
+    ['one', 1],
+    ['chunk-minus-1', CHUNK - 1],
+    ['chunk', CHUNK],
+    ['chunk-plus-1', CHUNK + 1],
+  ];
   for (const [label, size] of sizes) {
     it(`round-trips a ${size}-byte file byte for byte (${label})`, async () => {
       const data = pseudoRandomBytes(size, `size-${label}`);
       const file = sourceFile(`${label}.img`, data);
       const result = await backupImage(store(), file);
-      expect(result).toMatchObject({ archive: `${label}.img.fidx`, bytesDone: size, bytesTotal: size, chunks: Math.ceil(size / CHUNK) });
+      expect(result).toMatchObject({
+        archive: `${label}.img.fidx`,
+        bytesDone: size,
+        bytesTotal: size,
+        chunks: Math.ceil(size / CHUNK),
+      });
       expect(result.snapshot).toMatchObject({ type: 'host', id: label });
       const index = new FixedIndexReader(join(store().snapshotDir(result.snapshot), result.archive));
       expect(index).toMatchObject({ size, chunkSize: CHUNK, chunkCount: Math.ceil(size / CHUNK) });
       const target = join(tmp(), 'restored.img');
       const restored = await restoreImage(store(), result.snapshot, target);
-      expect(restored).toEqual({ target, written: target, archive: `${label}.img.fidx`, size, chunks: Math.ceil(size / CHUNK), damaged: [] });
+      expect(restored).toEqual({
+        target,
+        written: target,
+        archive: `${label}.img.fidx`,
+        size,
+        chunks: Math.ceil(size / CHUNK),
+        damaged: [],
+      });
       expect(readFileSync(target).equals(data)).toBe(true);
     });
   }
 
   it('round-trips ~10 chunks of mixed random, zero and text data; names the archive and group after the file', async () => {
     const data = Buffer.concat([
-      pseudoRandomBytes(3 * CHUNK + 1234, 'mixed'), Buffer.alloc(2 * CHUNK + 17), textBytes(3 * CHUNK, 77), Buffer.alloc(999),
+      pseudoRandomBytes(3 * CHUNK + 1234, 'mixed'),
+      Buffer.alloc(2 * CHUNK + 17),
+      textBytes(3 * CHUNK, 77),
+      Buffer.alloc(999),
       pseudoRandomBytes(CHUNK + 5000, 'mixed2'),
     ]);
     const file = sourceFile('disk.img', data);
@@ -111,7 +148,10 @@ describe('image backup and restore', () => {
     expect(info).toMatchObject({ finished: true, files: ['disk.img.fidx'] });
     const manifest = store().readManifest(result.snapshot);
     expect(manifest.files).toEqual([expect.objectContaining({ filename: 'disk.img.fidx', size: data.length })]);
-    expect(manifest.unprotected.chunk_upload_stats).toMatchObject({ count: result.newChunks, duplicates: result.chunks - result.newChunks });
+    expect(manifest.unprotected.chunk_upload_stats).toMatchObject({
+      count: result.newChunks,
+      duplicates: result.chunks - result.newChunks,
+    });
 
     const target = join(tmp(), 'out.img');
     await restoreImage(store(), result.snapshot, target);
@@ -121,7 +161,11 @@ describe('image backup and restore', () => {
 
   it('takes id, type and archive name from the options', async () => {
     const data = textBytes(5000, 31);
-    const result = await backupImage(store(), sourceFile('whatever.bin', data), { id: 'vm-200', type: 'vm', archiveName: 'drive-scsi0' });
+    const result = await backupImage(store(), sourceFile('whatever.bin', data), {
+      id: 'vm-200',
+      type: 'vm',
+      archiveName: 'drive-scsi0',
+    });
     expect(result.snapshot).toMatchObject({ type: 'vm', id: 'vm-200' });
     expect(result.archive).toBe('drive-scsi0.img.fidx');
     expect(store().listSnapshots({ type: 'vm', id: 'vm-200' })[0]!.files).toEqual(['drive-scsi0.img.fidx']);
@@ -139,7 +183,13 @@ describe('image backup and restore', () => {
 
     const second = await backupImage(store(), file);
     expect(second.snapshot.time).toBeGreaterThan(first.snapshot.time);
-    expect(second).toMatchObject({ chunks: 10, newChunks: 0, newBytes: 0, dedupBytes: data.length, bytesDone: data.length });
+    expect(second).toMatchObject({
+      chunks: 10,
+      newChunks: 0,
+      newBytes: 0,
+      dedupBytes: data.length,
+      bytesDone: data.length,
+    });
     const m1 = store().readManifest(first.snapshot);
     const m2 = store().readManifest(second.snapshot);
     expect(m2.files[0]!.csum).toBe(m1.files[0]!.csum);
@@ -201,9 +251,17 @@ describe('image backup and restore', () => {
 
     const asDir = join(dir, 'a-directory');
     mkdirSync(asDir);
-    await expectCode(restoreImage(store(), result.snapshot, asDir, { overwrite: true }), 'INVALID_ARGUMENT', /not a regular file/);
+    await expectCode(
+      restoreImage(store(), result.snapshot, asDir, { overwrite: true }),
+      'INVALID_ARGUMENT',
+      /not a regular file/,
+    );
     expect(statSync(asDir).isDirectory()).toBe(true);
-    await expectCode(restoreImage(store(), result.snapshot, target, { archiveName: 'other' }), 'NOT_FOUND', /no image archive other/);
+    await expectCode(
+      restoreImage(store(), result.snapshot, target, { archiveName: 'other' }),
+      'NOT_FOUND',
+      /no image archive other/,
+    );
   });
 
   it('names a damaged chunk by its digest, leaving neither the target nor a tmp file', async () => {
@@ -238,10 +296,18 @@ describe('image backup and restore', () => {
     const file = sourceFile('cancel.img', data);
     const ac = new AbortController();
     const events: ImageTransferProgress[] = [];
-    await expectCode(backupImage(store(), file, {
-      signal: ac.signal, progressIntervalMs: 0,
-      onProgress: (p) => { events.push(p); ac.abort(); },
-    }), 'CANCELLED', /image backup cancelled/);
+    await expectCode(
+      backupImage(store(), file, {
+        signal: ac.signal,
+        progressIntervalMs: 0,
+        onProgress: (p) => {
+          events.push(p);
+          ac.abort();
+        },
+      }),
+      'CANCELLED',
+      /image backup cancelled/,
+    );
     expect(events.length).toBe(1);
     expect(events[0]!.bytesDone).toBeLessThan(data.length);
     const group = { type: 'host', id: 'cancel' } as const;
@@ -258,9 +324,15 @@ describe('image backup and restore', () => {
     const result = await backupImage(store(), sourceFile('cancel-restore.img', data));
     const dir = tmp();
     const ac = new AbortController();
-    await expectCode(restoreImage(store(), result.snapshot, join(dir, 'out.img'), {
-      signal: ac.signal, progressIntervalMs: 0, onProgress: () => ac.abort(),
-    }), 'CANCELLED', /image restore cancelled/);
+    await expectCode(
+      restoreImage(store(), result.snapshot, join(dir, 'out.img'), {
+        signal: ac.signal,
+        progressIntervalMs: 0,
+        onProgress: () => ac.abort(),
+      }),
+      'CANCELLED',
+      /image restore cancelled/,
+    );
     expect(readdirSync(dir)).toEqual([]);
   });
 
@@ -270,7 +342,8 @@ describe('image backup and restore', () => {
     const events: ImageTransferProgress[] = [];
     const result = await backupImage(store(), file, { progressIntervalMs: 0, onProgress: (p) => events.push(p) });
     expect(events.length).toBeGreaterThanOrEqual(result.chunks);
-    for (let i = 1; i < events.length; i++) expect(events[i]!.bytesDone).toBeGreaterThanOrEqual(events[i - 1]!.bytesDone);
+    for (let i = 1; i < events.length; i++)
+      expect(events[i]!.bytesDone).toBeGreaterThanOrEqual(events[i - 1]!.bytesDone);
     // The first event comes at once (the bar appears before the first chunk is stored), then one per chunk.
     expect(new Set(events.map((e) => e.bytesDone)).size).toBe(result.chunks + 1);
     expect(events.every((e) => e.bytesTotal === data.length)).toBe(true);
@@ -279,23 +352,35 @@ describe('image backup and restore', () => {
     expect(events.at(-1)).toMatchObject({ bytesDone: data.length, chunks: result.chunks, newChunks: result.newChunks });
 
     const restoreEvents: ImageTransferProgress[] = [];
-    await restoreImage(store(), result.snapshot, join(tmp(), 'p.img'), { progressIntervalMs: 0, onProgress: (p) => restoreEvents.push(p) });
+    await restoreImage(store(), result.snapshot, join(tmp(), 'p.img'), {
+      progressIntervalMs: 0,
+      onProgress: (p) => restoreEvents.push(p),
+    });
     expect(restoreEvents.length).toBeGreaterThanOrEqual(result.chunks);
-    for (let i = 1; i < restoreEvents.length; i++) expect(restoreEvents[i]!.bytesDone).toBeGreaterThanOrEqual(restoreEvents[i - 1]!.bytesDone);
+    for (let i = 1; i < restoreEvents.length; i++)
+      expect(restoreEvents[i]!.bytesDone).toBeGreaterThanOrEqual(restoreEvents[i - 1]!.bytesDone);
     expect(restoreEvents.at(-1)).toMatchObject({ bytesDone: data.length, bytesTotal: data.length });
   });
 
   it('refuses a directory or a missing file as the source, creating no snapshot', async () => {
     const dir = join(tmp(), 'srcdir');
     mkdirSync(dir);
-    await expectCode(backupImage(store(), dir), 'INVALID_ARGUMENT', new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a regular file`));
+    await expectCode(
+      backupImage(store(), dir),
+      'INVALID_ARGUMENT',
+      new RegExp(`${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is not a regular file`),
+    );
     expect(existsSync(join(store().root, 'host', 'srcdir'))).toBe(false);
 
     const missing = join(tmp(), 'missing-source.img');
     const e = await expectCode(backupImage(store(), missing), 'NOT_FOUND');
     expect(e.message).toContain(`cannot open ${missing}`);
     expect(existsSync(join(store().root, 'host', 'missing-source'))).toBe(false);
-    expect(store().listGroups().some((g) => g.id === 'srcdir' || g.id === 'missing-source')).toBe(false);
+    expect(
+      store()
+        .listGroups()
+        .some((g) => g.id === 'srcdir' || g.id === 'missing-source'),
+    ).toBe(false);
   });
 
   it('restores from a snapshot that is unfinished or missing with NOT_FOUND', async () => {
@@ -320,7 +405,10 @@ describe('image backup and restore', () => {
     const dir = tmp();
     const target = join(dir, 'out.img');
     const r = await restoreImage(store(), result.snapshot, target);
-    expect(r.damaged.map((d) => [d.start, d.end, d.chunk])).toEqual([[CHUNK, 2 * CHUNK, digest(1)], [4 * CHUNK, 5 * CHUNK, digest(4)]]);
+    expect(r.damaged.map((d) => [d.start, d.end, d.chunk])).toEqual([
+      [CHUNK, 2 * CHUNK, digest(1)],
+      [4 * CHUNK, 5 * CHUNK, digest(4)],
+    ]);
     expect(r.written).toBeUndefined();
     expect(readdirSync(dir)).toEqual([]);
 

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import {
-  existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,7 +56,12 @@ function u64(n: number): Buffer {
 }
 
 /** Checks that the reader rejects the file, names it, and leaves it exactly as it was. */
-function expectRejected(path: string, message: RegExp, code: CairnErrorCode = 'CORRUPT', open: (p: string) => unknown = openIndex): void {
+function expectRejected(
+  path: string,
+  message: RegExp,
+  code: CairnErrorCode = 'CORRUPT',
+  open: (p: string) => unknown = openIndex,
+): void {
   const before = readFileSync(path);
   const mtime = statSync(path).mtimeMs;
   const err = expectCairnError(() => open(path), code, message);
@@ -66,9 +78,16 @@ function expectBoundaries(index: ChunkIndex, starts: number[], size: number): vo
   for (let i = 0; i < starts.length; i++) {
     const start = starts[i]!;
     const end = i + 1 < starts.length ? starts[i + 1]! : size;
-    if (index.chunkStart(i) !== start || index.chunkEnd(i) !== end || index.chunkAt(start) !== i || index.chunkAt(end - 1) !== i) {
-      throw new Error(`chunk ${i}: expected [${start}, ${end}), got [${index.chunkStart(i)}, ${index.chunkEnd(i)}), `
-        + `chunkAt(first) ${index.chunkAt(start)}, chunkAt(last) ${index.chunkAt(end - 1)}`);
+    if (
+      index.chunkStart(i) !== start ||
+      index.chunkEnd(i) !== end ||
+      index.chunkAt(start) !== i ||
+      index.chunkAt(end - 1) !== i
+    ) {
+      throw new Error(
+        `chunk ${i}: expected [${start}, ${end}), got [${index.chunkStart(i)}, ${index.chunkEnd(i)}), ` +
+          `chunkAt(first) ${index.chunkAt(start)}, chunkAt(last) ${index.chunkAt(end - 1)}`,
+      );
     }
   }
 }
@@ -193,7 +212,10 @@ describe('index test vectors and layout (spec 3, Appendix A.2)', () => {
     const dir = tmp();
     const d = new DynamicIndexWriter(join(dir, 'empty.didx')).close();
     const f = new FixedIndexWriter(join(dir, 'empty.fidx'), 64 * KiB).close();
-    for (const [result, name] of [[d, 'empty.didx'], [f, 'empty.fidx']] as const) {
+    for (const [result, name] of [
+      [d, 'empty.didx'],
+      [f, 'empty.fidx'],
+    ] as const) {
       expect(result).toEqual({ csum: sha256(''), size: 0, chunkCount: 0 });
       expect(statSync(join(dir, name)).size).toBe(4096);
       const r = openIndex(join(dir, name));
@@ -251,13 +273,18 @@ describe('index writers', () => {
   it('writers refuse file names without the right extension and invalid arguments', () => {
     const dir = tmp();
     expectCairnError(() => new DynamicIndexWriter(join(dir, 'root.pxar')), 'INVALID_NAME', /must end in \.didx/);
-    expectCairnError(() => new FixedIndexWriter(join(dir, 'disk.didx'), 64 * KiB), 'INVALID_NAME', /must end in \.fidx/);
+    expectCairnError(
+      () => new FixedIndexWriter(join(dir, 'disk.didx'), 64 * KiB),
+      'INVALID_NAME',
+      /must end in \.fidx/,
+    );
     expect(readdirSync(dir)).toEqual([]);
     for (const size of [0, 1000, 3 * 64 * KiB, 32 * KiB, 8192 * KiB]) {
       expectCairnError(() => new FixedIndexWriter(join(dir, 'x.fidx'), size), 'INVALID_ARGUMENT', /invalid chunk size/);
     }
     const w = new DynamicIndexWriter(join(dir, 'x.didx'));
-    for (const length of [0, -1, 1.5]) expectCairnError(() => w.add(length, HELLO), 'INVALID_ARGUMENT', /must be positive/);
+    for (const length of [0, -1, 1.5])
+      expectCairnError(() => w.add(length, HELLO), 'INVALID_ARGUMENT', /must be positive/);
     expectCairnError(() => w.add(10, HELLO.subarray(0, 31)), 'INVALID_ARGUMENT', /32 bytes/);
     expect(w.size).toBe(0);
     w.add(10, HELLO);
@@ -288,7 +315,8 @@ describe('index writers', () => {
 
     const r = new DynamicIndexReader(path);
     expectBoundaries(r, starts, size);
-    for (let i = 0; i < digests.length; i++) if (!r.digest(i).equals(digests[i]!)) throw new Error(`digest ${i} differs`);
+    for (let i = 0; i < digests.length; i++)
+      if (!r.digest(i).equals(digests[i]!)) throw new Error(`digest ${i} differs`);
     expectOutOfRange(r);
   });
 
@@ -309,7 +337,11 @@ describe('index writers', () => {
     w.set(5 * chunkSize, chunkSize, sha256('block 5 changed'));
     expect(w.close()).toMatchObject({ size, chunkCount: count });
     const r = new FixedIndexReader(path);
-    expectBoundaries(r, Array.from({ length: count }, (_, i) => i * chunkSize), size);
+    expectBoundaries(
+      r,
+      Array.from({ length: count }, (_, i) => i * chunkSize),
+      size,
+    );
     for (let i = 0; i < count; i++) expect(r.digest(i)).toEqual(sha256(i === 5 ? 'block 5 changed' : `block ${i}`));
     expect(statSync(path).size).toBe(4096 + 32 * count);
   });
@@ -381,7 +413,10 @@ describe('index readers reject bad files (and leave them alone)', () => {
   it('wrong magic', () => {
     const { dir, didx, fidx, didxBytes, fidxBytes } = specFiles();
     writeFileSync(didx, Buffer.concat([Buffer.from('notmagic'), didxBytes.subarray(8)]));
-    expectRejected(didx, new RegExp(`^${escape(didx)}: not a dynamic index \\(\\.didx\\) \\(wrong magic 6e6f746d61676963\\)`));
+    expectRejected(
+      didx,
+      new RegExp(`^${escape(didx)}: not a dynamic index \\(\\.didx\\) \\(wrong magic 6e6f746d61676963\\)`),
+    );
     flip(fidxBytes, 7, 1);
     writeFileSync(fidx, fidxBytes);
     expectRejected(fidx, /not a fixed index \(\.fidx\) \(wrong magic 2f7f41ed91fd0fcc\)/);
@@ -392,7 +427,12 @@ describe('index readers reject bad files (and leave them alone)', () => {
     expectRejected(swapped, /not a fixed index \(\.fidx\) \(wrong magic 1c914ea519bab3cd\)/);
     const real = join(dir, 'real.fidx');
     writeSpecFidx(real);
-    expectRejected(real, /not a dynamic index \(\.didx\) \(wrong magic 2f7f41ed91fd0fcd\)/, 'CORRUPT', (p) => new DynamicIndexReader(p));
+    expectRejected(
+      real,
+      /not a dynamic index \(\.didx\) \(wrong magic 2f7f41ed91fd0fcd\)/,
+      'CORRUPT',
+      (p) => new DynamicIndexReader(p),
+    );
     expect(readFileSync(real).subarray(0, 8)).toEqual(FIXED_INDEX_MAGIC);
   });
 
@@ -400,7 +440,12 @@ describe('index readers reject bad files (and leave them alone)', () => {
     const { didx, fidx, didxBytes, fidxBytes } = specFiles();
     for (const length of [0, 8, 4095]) {
       writeFileSync(didx, didxBytes.subarray(0, length));
-      expectRejected(didx, new RegExp(`^${escape(didx)}: truncated dynamic index \\(\\.didx\\) \\(${length} bytes, the header alone is 4096\\)`));
+      expectRejected(
+        didx,
+        new RegExp(
+          `^${escape(didx)}: truncated dynamic index \\(\\.didx\\) \\(${length} bytes, the header alone is 4096\\)`,
+        ),
+      );
       writeFileSync(fidx, fidxBytes.subarray(0, length));
       expectRejected(fidx, new RegExp(`truncated fixed index \\(\\.fidx\\) \\(${length} bytes`));
     }
@@ -408,17 +453,28 @@ describe('index readers reject bad files (and leave them alone)', () => {
 
   it('.didx entry area not a multiple of 40', () => {
     const { didx, didxBytes } = specFiles();
-    for (const file of [didxBytes.subarray(0, didxBytes.length - 1), Buffer.concat([didxBytes, Buffer.alloc(8)]),
-      didxBytes.subarray(0, 4096 + 39)]) {
+    for (const file of [
+      didxBytes.subarray(0, didxBytes.length - 1),
+      Buffer.concat([didxBytes, Buffer.alloc(8)]),
+      didxBytes.subarray(0, 4096 + 39),
+    ]) {
       writeFileSync(didx, withCsum(Buffer.from(file)));
-      expectRejected(didx, new RegExp(`^${escape(didx)}: entry area of ${file.length - 4096} bytes is not a multiple of 40`));
+      expectRejected(
+        didx,
+        new RegExp(`^${escape(didx)}: entry area of ${file.length - 4096} bytes is not a multiple of 40`),
+      );
     }
   });
 
   it('.fidx truncated or oversized: the length must be 4096 + 32 * ceil(size / chunk_size)', () => {
     const { fidx, fidxBytes } = specFiles();
     writeFileSync(fidx, withCsum(Buffer.from(fidxBytes.subarray(0, fidxBytes.length - 32))));
-    expectRejected(fidx, new RegExp(`^${escape(fidx)}: entry area is 32 bytes but size 65546 with chunk size 65536 needs 64 \\(truncated\\)`));
+    expectRejected(
+      fidx,
+      new RegExp(
+        `^${escape(fidx)}: entry area is 32 bytes but size 65546 with chunk size 65536 needs 64 \\(truncated\\)`,
+      ),
+    );
     writeFileSync(fidx, withCsum(Buffer.from(fidxBytes.subarray(0, fidxBytes.length - 1))));
     expectRejected(fidx, /entry area is 63 bytes .* needs 64 \(truncated\)/);
     writeFileSync(fidx, withCsum(Buffer.concat([fidxBytes, sha256('extra')])));
@@ -467,12 +523,20 @@ describe('index readers reject bad files (and leave them alone)', () => {
 
   it('checksum mismatch: a flipped entry or csum byte', () => {
     const { didx, fidx, didxBytes, fidxBytes } = specFiles();
-    for (const [path, bytes] of [[didx, didxBytes], [fidx, fidxBytes]] as const) {
+    for (const [path, bytes] of [
+      [didx, didxBytes],
+      [fidx, fidxBytes],
+    ] as const) {
       for (const at of [4096, 4096 + 20, bytes.length - 1, CSUM_OFFSET, CSUM_OFFSET + 31]) {
         const file = Buffer.from(bytes);
         flip(file, at, 0x10);
         writeFileSync(path, file);
-        expectRejected(path, new RegExp(`^${escape(path)}: index checksum mismatch \\(header [0-9a-f]{64}, entries hash to [0-9a-f]{64}\\)`));
+        expectRejected(
+          path,
+          new RegExp(
+            `^${escape(path)}: index checksum mismatch \\(header [0-9a-f]{64}, entries hash to [0-9a-f]{64}\\)`,
+          ),
+        );
       }
     }
   });
@@ -480,7 +544,13 @@ describe('index readers reject bad files (and leave them alone)', () => {
   it('.didx end offsets not increasing', () => {
     const { didx, didxBytes } = specFiles();
     const header = didxBytes.subarray(0, 4096);
-    const cases: [number[], number][] = [[[5, 5], 1], [[10, 5], 1], [[0, 10], 0], [[5, 10, 10, 20], 2], [[5, 10, 20, 15], 3]];
+    const cases: [number[], number][] = [
+      [[5, 5], 1],
+      [[10, 5], 1],
+      [[0, 10], 0],
+      [[5, 10, 10, 20], 2],
+      [[5, 10, 20, 15], 3],
+    ];
     for (const [ends, bad] of cases) {
       const entries = ends.map((end, i) => Buffer.concat([u64(end), sha256(`e${i}`)]));
       writeFileSync(didx, withCsum(Buffer.concat([header, ...entries])));
@@ -490,7 +560,11 @@ describe('index readers reject bad files (and leave them alone)', () => {
 
   it('missing files and unknown extensions', () => {
     const dir = tmp();
-    expectCairnError(() => openIndex(join(dir, 'gone.didx')), 'NOT_FOUND', new RegExp(`cannot read index ${escape(join(dir, 'gone.didx'))}`));
+    expectCairnError(
+      () => openIndex(join(dir, 'gone.didx')),
+      'NOT_FOUND',
+      new RegExp(`cannot read index ${escape(join(dir, 'gone.didx'))}`),
+    );
     expectCairnError(() => new FixedIndexReader(join(dir, 'gone.fidx')), 'NOT_FOUND', /gone\.fidx/);
     writeSpecDidx(join(dir, 'root.pxar.didx'));
     renameSync(join(dir, 'root.pxar.didx'), join(dir, 'root.pxar.tmp_didx'));
@@ -509,8 +583,12 @@ describe('readIndexRange over a real chunk store', () => {
   beforeAll(async () => {
     base = mkdtempSync(join(storeTempRoot(), 'cairn-index-test-'));
     store = await ChunkStore.create(base, { syncLevel: 'none' });
-    data = Buffer.concat([pseudoRandomBytes(600 * KiB, 'range'), textBytes(400 * KiB, 3), Buffer.alloc(150 * KiB),
-      pseudoRandomBytes(50 * KiB + 17, 'tail')]);
+    data = Buffer.concat([
+      pseudoRandomBytes(600 * KiB, 'range'),
+      textBytes(400 * KiB, 3),
+      Buffer.alloc(150 * KiB),
+      pseudoRandomBytes(50 * KiB + 17, 'tail'),
+    ]);
     // Dynamic: chunks of very different sizes, a few of a single byte.
     const rnd = lcg(99);
     const dw = new DynamicIndexWriter(join(base, 'data.didx'));
@@ -577,8 +655,16 @@ describe('readIndexRange over a real chunk store', () => {
   });
 
   it('rejects a range outside the archive', () => {
-    for (const [s, e] of [[-1, 10], [0, data.length + 1], [10, 5]] as const) {
-      expectCairnError(() => read(didx, s, e), 'INVALID_ARGUMENT', new RegExp(`range \\[${s}, ${e}\\) outside the archive's ${data.length} bytes`));
+    for (const [s, e] of [
+      [-1, 10],
+      [0, data.length + 1],
+      [10, 5],
+    ] as const) {
+      expectCairnError(
+        () => read(didx, s, e),
+        'INVALID_ARGUMENT',
+        new RegExp(`range \\[${s}, ${e}\\) outside the archive's ${data.length} bytes`),
+      );
     }
   });
 
@@ -591,13 +677,21 @@ describe('readIndexRange over a real chunk store', () => {
       const damaged = Buffer.from(original);
       flip(damaged, -1, 0x01);
       writeFileSync(path, damaged);
-      expectCairnError(() => read(fidx, fidx.chunkStart(i), fidx.chunkStart(i) + 1), 'CORRUPT', new RegExp(`^chunk ${digest}: CRC mismatch`));
+      expectCairnError(
+        () => read(fidx, fidx.chunkStart(i), fidx.chunkStart(i) + 1),
+        'CORRUPT',
+        new RegExp(`^chunk ${digest}: CRC mismatch`),
+      );
       expectCairnError(() => read(fidx), 'CORRUPT', new RegExp(`chunk ${digest}`));
       // Ranges that do not touch the chunk are unaffected.
       expectRange(fidx, 0, fidx.chunkStart(i));
       expectRange(fidx, fidx.chunkEnd(i), data.length);
       rmSync(path);
-      expectCairnError(() => read(fidx, fidx.chunkStart(i), fidx.chunkEnd(i)), 'NOT_FOUND', new RegExp(`chunk ${digest} is missing`));
+      expectCairnError(
+        () => read(fidx, fidx.chunkStart(i), fidx.chunkEnd(i)),
+        'NOT_FOUND',
+        new RegExp(`chunk ${digest} is missing`),
+      );
     } finally {
       writeFileSync(path, original);
     }
@@ -612,7 +706,11 @@ describe('readIndexRange over a real chunk store', () => {
     w.close();
     const lying = openIndex(path);
     expectRange(lying, 0, didx.chunkEnd(0));
-    expectCairnError(() => read(lying), 'CORRUPT', new RegExp(`chunk ${escape(didx.digest(1).toString('hex'))}: decoded length`));
+    expectCairnError(
+      () => read(lying),
+      'CORRUPT',
+      new RegExp(`chunk ${escape(didx.digest(1).toString('hex'))}: decoded length`),
+    );
   });
 
   it('reads encrypted chunks with the key', () => {
@@ -628,7 +726,11 @@ describe('readIndexRange over a real chunk store', () => {
     w.close();
     const index = openIndex(path);
     expect(Buffer.concat([...readIndexRange(store, index, 0, index.size, { crypt })]).equals(plain)).toBe(true);
-    expect(Buffer.concat([...readIndexRange(store, index, 70_000, 140_000, { crypt })]).equals(plain.subarray(70_000, 140_000))).toBe(true);
+    expect(
+      Buffer.concat([...readIndexRange(store, index, 70_000, 140_000, { crypt })]).equals(
+        plain.subarray(70_000, 140_000),
+      ),
+    ).toBe(true);
     expectCairnError(() => [...readIndexRange(store, index)], 'INVALID_ARGUMENT', /encrypted, but no key was given/);
   });
 });

@@ -46,10 +46,17 @@ describe('cross-process locks', () => {
     const root = scratch();
     const a = await holdInChild(root, `acquireSharedLock(root, 'snap.host.docs.1', 'restore of host/docs')`);
     const mine = acquireSharedLock(root, 'snap.host.docs.1', 'browse of host/docs');
-    await expectCode(() => acquireExclusiveResourceLock(root, 'snap.host.docs.1', 'forget'), 'LOCKED',
-      new RegExp(`busy: (restore|browse) of host/docs started .* by pid (${a.pid}|${process.pid})`));
+    await expectCode(
+      () => acquireExclusiveResourceLock(root, 'snap.host.docs.1', 'forget'),
+      'LOCKED',
+      new RegExp(`busy: (restore|browse) of host/docs started .* by pid (${a.pid}|${process.pid})`),
+    );
     mine.release();
-    await expectCode(() => acquireExclusiveResourceLock(root, 'snap.host.docs.1', 'forget'), 'LOCKED', new RegExp(`pid ${a.pid}`));
+    await expectCode(
+      () => acquireExclusiveResourceLock(root, 'snap.host.docs.1', 'forget'),
+      'LOCKED',
+      new RegExp(`pid ${a.pid}`),
+    );
     await a.kill();
     const excl = acquireExclusiveResourceLock(root, 'snap.host.docs.1', 'forget');
     // Another resource is independent.
@@ -60,7 +67,11 @@ describe('cross-process locks', () => {
   it('an exclusive holder in another process refuses shared takers until it dies', async () => {
     const root = scratch();
     const holder = await holdInChild(root, `acquireExclusiveResourceLock(root, 'snap.host.x.5', 'forget of host/x')`);
-    await expectCode(() => acquireSharedLock(root, 'snap.host.x.5', 'restore'), 'LOCKED', new RegExp(`forget of host/x started .* by pid ${holder.pid}`));
+    await expectCode(
+      () => acquireSharedLock(root, 'snap.host.x.5', 'restore'),
+      'LOCKED',
+      new RegExp(`forget of host/x started .* by pid ${holder.pid}`),
+    );
     await holder.kill();
     acquireSharedLock(root, 'snap.host.x.5', 'restore').release();
   });
@@ -71,9 +82,14 @@ describe('cross-process locks', () => {
       const dir = join(root, LOCKS_DIR);
       mkdirSync(join(dir, 'gc.lock'), { recursive: true });
       const dead = spawnSync(process.execPath, ['-e', '']).pid;
-      writeFileSync(join(dir, 'gc.holder.json'), JSON.stringify({ pid: dead, host: hostname(), purpose: 'crashed gc', startedAt: new Date().toISOString() }));
+      writeFileSync(
+        join(dir, 'gc.holder.json'),
+        JSON.stringify({ pid: dead, host: hostname(), purpose: 'crashed gc', startedAt: new Date().toISOString() }),
+      );
       const startAt = Date.now() + 2000;
-      const takers = await Promise.all(Array.from({ length: 4 }, () => start<object>(`
+      const takers = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          start<object>(`
         const { acquireExclusiveLock } = await load('core/locks/process-lock.js');
         ready({});
         while (Date.now() < ${startAt}) { /* line up with the others */ }
@@ -86,10 +102,15 @@ describe('cross-process locks', () => {
           emit({ got: false, code: err.code });
         }
         process.exit(0);
-      `)));
+      `),
+        ),
+      );
       await Promise.all(takers.map((t) => t.exited));
       const results = takers.map((t) => t.lines[0] as { got: boolean; code?: string });
-      expect(results.filter((r) => r.got), `trial ${trial}: ${JSON.stringify(results)}`).toHaveLength(1);
+      expect(
+        results.filter((r) => r.got),
+        `trial ${trial}: ${JSON.stringify(results)}`,
+      ).toHaveLength(1);
       expect(results.filter((r) => !r.got).map((r) => r.code)).toEqual(['LOCKED', 'LOCKED', 'LOCKED']);
     }
   });
@@ -150,8 +171,17 @@ describe('cross-process locks', () => {
       expect(started).toBeGreaterThan(0);
       const dir = join(root, LOCKS_DIR);
       mkdirSync(join(dir, 'group.lock'), { recursive: true });
-      const record = (pstart: number) => writeFileSync(join(dir, 'group.holder.json'),
-        JSON.stringify({ pid, pstart, host: hostname(), purpose: 'backup of host/docs', startedAt: new Date().toISOString() }));
+      const record = (pstart: number) =>
+        writeFileSync(
+          join(dir, 'group.holder.json'),
+          JSON.stringify({
+            pid,
+            pstart,
+            host: hostname(),
+            purpose: 'backup of host/docs',
+            startedAt: new Date().toISOString(),
+          }),
+        );
       record(started);
       expectCode(() => acquireExclusiveLock(root, 'group', 'forget of host/docs'), 'LOCKED');
       record(started - 1); // the holder that wrote this started earlier: it is gone, its pid was reused
@@ -170,7 +200,18 @@ describe('cross-process locks', () => {
     const lease = (id: string, ageMs: number): void => {
       const target = join(dir, `writer@${id}`);
       mkdirSync(`${target}.lock`);
-      writeFileSync(`${target}.json`, JSON.stringify({ resource: 'writer', kind: 'writer', id, pid: 1, host: 'elsewhere', purpose: 'backup on elsewhere', startedAt: new Date().toISOString() }));
+      writeFileSync(
+        `${target}.json`,
+        JSON.stringify({
+          resource: 'writer',
+          kind: 'writer',
+          id,
+          pid: 1,
+          host: 'elsewhere',
+          purpose: 'backup on elsewhere',
+          startedAt: new Date().toISOString(),
+        }),
+      );
       const t = new Date(Date.now() - ageMs);
       utimesSync(`${target}.lock`, t, t);
     };
@@ -195,7 +236,11 @@ describe('cross-process locks', () => {
     process.kill(holder.pid, 'SIGSTOP');
     try {
       await new Promise((r) => setTimeout(r, 12_500)); // past the 10 s a refresh may be late
-      await expectCode(() => acquireExclusiveLock(root, 'group.host.x', 'backup of host/x'), 'LOCKED', new RegExp(`by pid ${holder.pid}`));
+      await expectCode(
+        () => acquireExclusiveLock(root, 'group.host.x', 'backup of host/x'),
+        'LOCKED',
+        new RegExp(`by pid ${holder.pid}`),
+      );
       expect(listLiveLeases(root, 'writer').map((l) => l.pid)).toEqual([holder.pid]);
     } finally {
       process.kill(holder.pid, 'SIGCONT');
@@ -208,7 +253,8 @@ describe('cross-process locks', () => {
 
   it('a holder on another computer whose clock is an hour behind keeps its lock and lease while it refreshes them', async () => {
     const root = scratch();
-    const holder = await start(`
+    const holder = await start(
+      `
       const { readFileSync, writeFileSync } = await import('node:fs');
       const { acquireExclusiveLock } = await load('core/locks/process-lock.js');
       const { acquireLease } = await load('core/locks/lease.js');
@@ -221,15 +267,24 @@ describe('cross-process locks', () => {
       }
       ready({ id: lease.info.id });
       setInterval(() => { if (lock.signal.aborted || lease.signal.aborted) { emit({ lost: true }); process.exit(3); } }, 100);
-    `, { env: skewedClock('-1h') });
+    `,
+      { env: skewedClock('-1h') },
+    );
     await new Promise((r) => setTimeout(r, 4_500)); // two refreshes, stamped by its clock an hour ago before the fix
-    await expectCode(() => acquireExclusiveLock(root, 'gc', 'garbage collection'), 'LOCKED', /garbage collection started .* on far-away/);
+    await expectCode(
+      () => acquireExclusiveLock(root, 'gc', 'garbage collection'),
+      'LOCKED',
+      /garbage collection started .* on far-away/,
+    );
     expect(listLiveLeases(root, 'writer').map((l) => l.host)).toEqual(['far-away']);
     expect(holder.lines).toEqual([]);
     await holder.kill();
     // Once its stamps are 10 s old by the store's clock, it is gone: both are taken over.
     const old = new Date(Date.now() - 11_000);
-    for (const dir of [join(root, LOCKS_DIR, 'gc.lock'), join(root, LOCKS_DIR, LEASES_DIR, `writer@${(holder.message as { id: string }).id}.lock`)]) {
+    for (const dir of [
+      join(root, LOCKS_DIR, 'gc.lock'),
+      join(root, LOCKS_DIR, LEASES_DIR, `writer@${(holder.message as { id: string }).id}.lock`),
+    ]) {
       utimesSync(dir, old, old);
     }
     expect(listLiveLeases(root, 'writer')).toEqual([]);
@@ -240,7 +295,11 @@ describe('cross-process locks', () => {
     const root = scratch();
     const dir = join(root, LOCKS_DIR, LEASES_DIR);
     mkdirSync(dir, { recursive: true });
-    for (const [id, record] of [['odd', { pid: 'seven', host: 7 }], ['empty', {}], ['text', 'not json']] as const) {
+    for (const [id, record] of [
+      ['odd', { pid: 'seven', host: 7 }],
+      ['empty', {}],
+      ['text', 'not json'],
+    ] as const) {
       const target = join(dir, `writer@elsewhere-1-${id}`);
       mkdirSync(`${target}.lock`);
       writeFileSync(`${target}.json`, typeof record === 'string' ? record : JSON.stringify(record));

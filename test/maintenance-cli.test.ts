@@ -46,14 +46,19 @@ describe('cairn CLI: store maintenance (gc, prune, forget, protect, notes, verif
   });
 
   const open = (): Datastore => Datastore.open(root);
-  const snapshotsOf = (id: string): string[] => open().listSnapshots({ type: 'host', id }).map((s) => s.path);
+  const snapshotsOf = (id: string): string[] =>
+    open()
+      .listSnapshots({ type: 'host', id })
+      .map((s) => s.path);
 
   /** Backs up a folder holding `files` as host/<id> through the CLI; returns the snapshot path. */
   async function backup(id: string, files: Record<string, string | Buffer>): Promise<string> {
     const dir = scratch(`maint-${id}`);
     for (const [name, data] of Object.entries(files)) put(dir, name, data);
     // Each call's folder stands for the next state of one folder: the group is told it is the same data.
-    const result = json<{ path: string }>(await cairn(['backup', root, dir, '--id', id, '--allow-other-source', '--json']));
+    const result = json<{ path: string }>(
+      await cairn(['backup', root, dir, '--id', id, '--allow-other-source', '--json']),
+    );
     return result.path;
   }
 
@@ -131,12 +136,20 @@ describe('cairn CLI: store maintenance (gc, prune, forget, protect, notes, verif
     ]);
     expect(snapshotsOf('pr')).toEqual(snaps);
 
-    const dryJson = json<{ group: string; dryRun: boolean; kept: number; removed: number; failed: number;
-      snapshots: { snapshot: { path: string }; mark: string; rule?: string; outcome: string }[] }>(
-      await cairn(['prune', root, 'host/pr', '--keep-last', '3', '--dry-run', '--json']));
+    const dryJson = json<{
+      group: string;
+      dryRun: boolean;
+      kept: number;
+      removed: number;
+      failed: number;
+      snapshots: { snapshot: { path: string }; mark: string; rule?: string; outcome: string }[];
+    }>(await cairn(['prune', root, 'host/pr', '--keep-last', '3', '--dry-run', '--json']));
     expect(dryJson).toMatchObject({ group: 'host/pr', dryRun: true, kept: 3, removed: 1, failed: 0 });
     expect(dryJson.snapshots.map((s) => [s.snapshot.path, s.mark, s.outcome])).toEqual([
-      [s4, 'keep', 'kept'], [s3, 'keep', 'kept'], [s2, 'keep', 'kept'], [s1, 'remove', 'would-remove'],
+      [s4, 'keep', 'kept'],
+      [s3, 'keep', 'kept'],
+      [s2, 'keep', 'kept'],
+      [s1, 'remove', 'would-remove'],
     ]);
     expect(snapshotsOf('pr')).toEqual(snaps);
 
@@ -159,11 +172,24 @@ describe('cairn CLI: store maintenance (gc, prune, forget, protect, notes, verif
     const s1 = await backup('fg', { 'a.txt': 'one' });
     const s2 = await backup('fg', { 'a.txt': 'two' });
     expect((await cairn(['protect', root, s1])).code).toBe(0);
-    expect(json<{ path: string; protected: boolean }[]>(await cairn(['snapshots', root, 'host/fg', '--json']))
-      .map((s) => [s.path, s.protected])).toEqual([[s1, true], [s2, false]]);
+    expect(
+      json<{ path: string; protected: boolean }[]>(await cairn(['snapshots', root, 'host/fg', '--json'])).map((s) => [
+        s.path,
+        s.protected,
+      ]),
+    ).toEqual([
+      [s1, true],
+      [s2, false],
+    ]);
 
-    expectCliError(await cairn(['forget', root, s1]), new RegExp(`^cairn: error: snapshot ${escape(s1)} is protected; unprotect it first\\n$`));
-    expectCliError(await cairn(['forget', root, 'host/fg']), /forget needs a snapshot \(type\/id\/time\), not the group host\/fg; cairn delete-group/);
+    expectCliError(
+      await cairn(['forget', root, s1]),
+      new RegExp(`^cairn: error: snapshot ${escape(s1)} is protected; unprotect it first\\n$`),
+    );
+    expectCliError(
+      await cairn(['forget', root, 'host/fg']),
+      /forget needs a snapshot \(type\/id\/time\), not the group host\/fg; cairn delete-group/,
+    );
     expect(snapshotsOf('fg')).toEqual([s1, s2]);
 
     const unprotect = await cairn(['unprotect', root, s1, '--json']);
@@ -176,14 +202,22 @@ describe('cairn CLI: store maintenance (gc, prune, forget, protect, notes, verif
     // delete-group: a protected snapshot (here the newest, named by its group) stays, with the group.
     const d1 = await backup('dg', { 'a.txt': 'one' });
     const d2 = await backup('dg', { 'a.txt': 'two' });
-    expect((await cairn(['protect', root, 'host/dg'])).stdout).toBe(`Protected ${d2}: prune and forget leave it alone.\n`);
+    expect((await cairn(['protect', root, 'host/dg'])).stdout).toBe(
+      `Protected ${d2}: prune and forget leave it alone.\n`,
+    );
     const partial = await cairn(['delete-group', root, 'host/dg']);
     expect(partial.code, partial.stderr).toBe(0);
-    expect(partial.stdout).toBe('Removed 1 snapshot of host/dg; kept 1 protected (unprotect it to delete the group).\n');
+    expect(partial.stdout).toBe(
+      'Removed 1 snapshot of host/dg; kept 1 protected (unprotect it to delete the group).\n',
+    );
     expect(snapshotsOf('dg')).toEqual([d2]);
     expect(snapshotsOf('dg')).not.toContain(d1);
     expect((await cairn(['unprotect', root, d2])).code).toBe(0);
-    expect(json(await cairn(['delete-group', root, 'host/dg', '--json']))).toEqual({ group: 'host/dg', removed: 1, kept: 0 });
+    expect(json(await cairn(['delete-group', root, 'host/dg', '--json']))).toEqual({
+      group: 'host/dg',
+      removed: 1,
+      kept: 0,
+    });
     expect(existsSync(join(root, 'host', 'dg'))).toBe(false);
     expectCliError(await cairn(['delete-group', root, 'host/dg']), /group host\/dg does not exist/);
   });
@@ -196,17 +230,28 @@ describe('cairn CLI: store maintenance (gc, prune, forget, protect, notes, verif
     expect(set.stdout).toBe(`Set the notes of ${s}.\n`);
     expect(open().readManifest(parseSnapshotPath(s)).unprotected.notes).toBe('before the upgrade\nsecond line');
     expect((await cairn(['notes', root, s])).stdout).toBe('before the upgrade\nsecond line\n');
-    expect(json(await cairn(['notes', root, s, '--json']))).toEqual({ snapshot: s, notes: 'before the upgrade\nsecond line' });
+    expect(json(await cairn(['notes', root, s, '--json']))).toEqual({
+      snapshot: s,
+      notes: 'before the upgrade\nsecond line',
+    });
     expect((await cairn(['notes', root, s, '--set', ''])).stdout).toBe(`Cleared the notes of ${s}.\n`);
     expect(open().readManifest(parseSnapshotPath(s)).unprotected.notes).toBe('');
-    expectCliError(await cairn(['notes', root, 'host/nt/2020-01-01T00:00:00Z']), /snapshot host\/nt\/2020-01-01T00:00:00Z does not exist/);
+    expectCliError(
+      await cairn(['notes', root, 'host/nt/2020-01-01T00:00:00Z']),
+      /snapshot host\/nt\/2020-01-01T00:00:00Z does not exist/,
+    );
   });
 
   it('status shows chunks, backups, the last GC, a running GC and live writers', async () => {
     const gcResult = json<GcResult>(await cairn(['gc', root, '--json']));
     type Status = {
-      root: string; chunks: Record<string, number>; groupCount: number; snapshotCount: number; protectedSnapshots: number;
-      dedupFactor: number | null; gc: { running: boolean; holder: { pid: number; purpose: string } | null; last: GcResult | null };
+      root: string;
+      chunks: Record<string, number>;
+      groupCount: number;
+      snapshotCount: number;
+      protectedSnapshots: number;
+      dedupFactor: number | null;
+      gc: { running: boolean; holder: { pid: number; purpose: string } | null; last: GcResult | null };
       writers: { pid: number; purpose: string }[];
     };
     const status = json<Status>(await cairn(['status', root, '--json']));
@@ -214,9 +259,14 @@ describe('cairn CLI: store maintenance (gc, prune, forget, protect, notes, verif
     const groups = store.listGroups();
     const snapshots = groups.flatMap((g) => store.listSnapshots(g));
     expect(status).toMatchObject({
-      root, chunks: store.chunks.stats(), groupCount: groups.length, snapshotCount: snapshots.length,
-      protectedSnapshots: snapshots.filter((s) => s.protected).length, dedupFactor: gcResult.dedupFactor,
-      gc: { running: false, holder: null }, writers: [],
+      root,
+      chunks: store.chunks.stats(),
+      groupCount: groups.length,
+      snapshotCount: snapshots.length,
+      protectedSnapshots: snapshots.filter((s) => s.protected).length,
+      dedupFactor: gcResult.dedupFactor,
+      gc: { running: false, holder: null },
+      writers: [],
     });
     expect(groups.length).toBeGreaterThan(0);
     const { warnings: _warnings, ...saved } = gcResult;
@@ -226,9 +276,16 @@ describe('cairn CLI: store maintenance (gc, prune, forget, protect, notes, verif
     expect(human.code, human.stderr).toBe(0);
     const lines = human.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe(`Datastore ${root} (chunk size 4.00 MiB, compression zstd, sync none)`);
-    expect(lines).toContain(`  backups       ${groups.length} groups, ${snapshots.length} snapshots${snapshots.some((s) => s.protected) ? ` (${snapshots.filter((s) => s.protected).length} protected)` : ''}`);
-    expect(lines).toContainEqual(expect.stringMatching(
-      new RegExp(`^ {2}last GC\\s+${escape(gcResult.startedAt.slice(0, 19))}Z \\((just now|\\d+ s ago)\\), took \\d+:\\d\\d: removed ${gcResult.removedChunks} chunk`)));
+    expect(lines).toContain(
+      `  backups       ${groups.length} groups, ${snapshots.length} snapshots${snapshots.some((s) => s.protected) ? ` (${snapshots.filter((s) => s.protected).length} protected)` : ''}`,
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        new RegExp(
+          `^ {2}last GC\\s+${escape(gcResult.startedAt.slice(0, 19))}Z \\((just now|\\d+ s ago)\\), took \\d+:\\d\\d: removed ${gcResult.removedChunks} chunk`,
+        ),
+      ),
+    );
     expect(lines).toContain('  GC            not running');
     expect(lines).toContain('  writers       none');
 
@@ -242,7 +299,10 @@ describe('cairn CLI: store maintenance (gc, prune, forget, protect, notes, verif
       const text = (await cairn(['status', root])).stdout;
       expect(text).toMatch(new RegExp(`\\n {2}GC\\s+running: pid ${process.pid} on `));
       expect(text).toMatch(new RegExp(`\\n {2}writers\\s+backup of host/busy: pid ${holder.pid} on `));
-      expectCliError(await cairn(['gc', root]), new RegExp(`busy: garbage collection started .* by pid ${process.pid}`));
+      expectCliError(
+        await cairn(['gc', root]),
+        new RegExp(`busy: garbage collection started .* by pid ${process.pid}`),
+      );
     } finally {
       gcLock.release();
       await holder.kill();
@@ -255,7 +315,11 @@ describe('cairn CLI: store maintenance (gc, prune, forget, protect, notes, verif
     const ok = await cairn(['verify', root, 'host/vf']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toBe('');
-    expect(ok.stdout).toMatch(new RegExp(`^ok\\s+${escape(s)}\\nOK: verified 1 snapshot \\(.+, \\d+ chunks?\\) in \\d+:\\d\\d: 1 ok, 0 failed\\n$`));
+    expect(ok.stdout).toMatch(
+      new RegExp(
+        `^ok\\s+${escape(s)}\\nOK: verified 1 snapshot \\(.+, \\d+ chunks?\\) in \\d+:\\d\\d: 1 ok, 0 failed\\n$`,
+      ),
+    );
     const all = await cairn(['verify', root]);
     expect(all.code, all.stdout + all.stderr).toBe(0);
     expect(all.stdout).toMatch(/\nOK: verified \d+ snapshots .*: \d+ ok, 0 failed\n$/);
@@ -274,29 +338,41 @@ describe('cairn CLI: store maintenance (gc, prune, forget, protect, notes, verif
     expect(bad.stderr).toBe('cairn: error: verification failed: 1 of 1 snapshot has problems\n');
     const lines = bad.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(new RegExp(`^FAILED\\s+${escape(s)}$`));
-    expect(lines[1]).toMatch(new RegExp(`^ {2}${escape(DATA_ARCHIVE)}: chunk ${hex}: CRC mismatch .*moved aside to ${hex}\\.0\\.bad$`));
+    expect(lines[1]).toMatch(
+      new RegExp(`^ {2}${escape(DATA_ARCHIVE)}: chunk ${hex}: CRC mismatch .*moved aside to ${hex}\\.0\\.bad$`),
+    );
     expect(lines[2]).toBe('    affected: /precious.bin');
     expect(lines.at(-1)).toMatch(/^FAILED: verified 1 snapshot .*: 0 ok, 1 failed; 1 damaged chunk$/);
 
     // Moved aside, the chunk is missing now: said as missing, not as damaged or moved aside.
     const text = await cairn(['verify', root, 'host/vf']);
-    expect(text.stdout.trimEnd().split('\n').at(-1)).toMatch(/^FAILED: verified 1 snapshot .*: 0 ok, 1 failed; 1 chunk missing$/);
+    expect(text.stdout.trimEnd().split('\n').at(-1)).toMatch(
+      /^FAILED: verified 1 snapshot .*: 0 ok, 1 failed; 1 chunk missing$/,
+    );
     const again = await cairn(['verify', root, 'host/vf', '--json']);
     expect(again.code).toBe(1);
     expect(again.stderr).toBe('cairn: error: verification failed: 1 of 1 snapshot has problems\n');
     const result = JSON.parse(again.stdout) as VerifyResult;
     expect(result.ok).toBe(false);
     expect(result.snapshots).toEqual([expect.objectContaining({ snapshot: s, state: 'failed' })]);
-    expect(result.snapshots[0]!.problems).toEqual([expect.objectContaining({
-      archive: DATA_ARCHIVE, chunk: hex, message: `chunk ${hex} is missing`, affects: ['/precious.bin'],
-    })]);
+    expect(result.snapshots[0]!.problems).toEqual([
+      expect.objectContaining({
+        archive: DATA_ARCHIVE,
+        chunk: hex,
+        message: `chunk ${hex} is missing`,
+        affects: ['/precious.bin'],
+      }),
+    ]);
     expect(store.readManifest(parseSnapshotPath(s)).unprotected.verify_state?.state).toBe('failed');
   });
 
   it('exits 2 on bad arguments and changes nothing', async () => {
     const s = await backup('args', { 'a.txt': 'a' });
     expectUsageError(await cairn(['prune', root, 'host/args']), /prune needs at least one --keep-… option/);
-    expectUsageError(await cairn(['prune', root, 'host/args', '--keep-last', '0']), /invalid --keep-last "0": a whole number of at least 1/);
+    expectUsageError(
+      await cairn(['prune', root, 'host/args', '--keep-last', '0']),
+      /invalid --keep-last "0": a whole number of at least 1/,
+    );
     expectUsageError(await cairn(['prune', root, 'host/args', '--keep-daily', 'two']), /invalid --keep-daily "two"/);
     expectUsageError(await cairn(['prune', root, 'host/args', '--keep-weekly', '1.5']), /invalid --keep-weekly "1\.5"/);
     expectUsageError(await cairn(['prune', root, 'host/args', '--keep-monthly=-1']), /invalid --keep-monthly "-1"/);
@@ -319,7 +395,17 @@ describe('cairn CLI: store maintenance (gc, prune, forget, protect, notes, verif
     expectCliError(await cairn(['verify', root, 'pc/x']), /invalid backup type "pc"/);
 
     const help = await cairn(['--help']);
-    for (const command of ['status', 'verify', 'prune', 'forget', 'delete-group', 'protect', 'unprotect', 'notes', 'gc']) {
+    for (const command of [
+      'status',
+      'verify',
+      'prune',
+      'forget',
+      'delete-group',
+      'protect',
+      'unprotect',
+      'notes',
+      'gc',
+    ]) {
       expect(help.stdout).toContain(`\n  ${command} <store>`);
     }
   });

@@ -1,7 +1,12 @@
 import { createHash, createHmac, scryptSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
-  canonicalJson, decodeManifest, encodeManifest, manifestSignature, newManifest, type Manifest,
+  canonicalJson,
+  decodeManifest,
+  encodeManifest,
+  manifestSignature,
+  newManifest,
+  type Manifest,
 } from '../core/backup/manifest.js';
 import { CryptConfig } from '../core/blob/crypt-config.js';
 import { blobKind, decodeBlob, encodeBlob } from '../core/blob/data-blob.js';
@@ -12,8 +17,16 @@ const WHAT = '/store/host/docs/2024-06-05T14:24:36Z/index.json.blob';
 function sampleManifest(): Manifest {
   const m = newManifest({ type: 'host', id: 'docs', time: 1717597476 });
   m.files.push({ filename: 'root.pxar.didx', 'crypt-mode': 'none', size: 123456789, csum: 'ab'.repeat(32) });
-  m.files.push({ filename: 'qemu-server.conf.blob', 'crypt-mode': 'none', size: 345, csum: createHash('sha256').update('x').digest('hex') });
-  m.unprotected = { notes: 'first line\nsecond line', chunk_upload_stats: { count: 3, size: 10, compressed_size: 5, duplicates: 1 } };
+  m.files.push({
+    filename: 'qemu-server.conf.blob',
+    'crypt-mode': 'none',
+    size: 345,
+    csum: createHash('sha256').update('x').digest('hex'),
+  });
+  m.unprotected = {
+    notes: 'first line\nsecond line',
+    chunk_upload_stats: { count: 3, size: 10, compressed_size: 5, duplicates: 1 },
+  };
   return m;
 }
 
@@ -44,7 +57,13 @@ describe('manifest encoding', () => {
     const decoded = decodeManifest(encodeManifest(m), WHAT);
     expect(decoded).toEqual(m);
     const empty = newManifest({ type: 'vm', id: '100', time: 1 });
-    expect(decodeManifest(encodeManifest(empty), WHAT)).toEqual({ 'backup-type': 'vm', 'backup-id': '100', 'backup-time': 1, files: [], unprotected: {} });
+    expect(decodeManifest(encodeManifest(empty), WHAT)).toEqual({
+      'backup-type': 'vm',
+      'backup-id': '100',
+      'backup-time': 1,
+      files: [],
+      unprotected: {},
+    });
   });
 
   it('is a zstd-compressed DataBlob of 2-space pretty JSON with kebab-case keys (spec 5.3)', () => {
@@ -53,8 +72,11 @@ describe('manifest encoding', () => {
     expect(blobKind(raw)).toBe('compressed');
     const text = decodeBlob(raw).toString('utf8');
     expect(text).toBe(JSON.stringify(m, null, 2));
-    expect(text.startsWith('{\n  "backup-type": "host",\n  "backup-id": "docs",\n  "backup-time": 1717597476,\n  "files": [\n    {\n'))
-      .toBe(true);
+    expect(
+      text.startsWith(
+        '{\n  "backup-type": "host",\n  "backup-id": "docs",\n  "backup-time": 1717597476,\n  "files": [\n    {\n',
+      ),
+    ).toBe(true);
     expect(text).toContain('      "crypt-mode": "none",\n');
     const parsed = JSON.parse(text) as Record<string, unknown>;
     expect(Object.keys(parsed)).toEqual(['backup-type', 'backup-id', 'backup-time', 'files', 'unprotected']);
@@ -63,7 +85,9 @@ describe('manifest encoding', () => {
 
   it('fills in what old manifests leave out: crypt-mode none, empty unprotected', () => {
     const old = {
-      'backup-type': 'ct', 'backup-id': 'web', 'backup-time': 1500000000,
+      'backup-type': 'ct',
+      'backup-id': 'web',
+      'backup-time': 1500000000,
       files: [{ filename: 'root.pxar.didx', size: 1, csum: '00'.repeat(32) }],
     };
     const m = decodeManifest(blobOf(old), WHAT);
@@ -71,19 +95,32 @@ describe('manifest encoding', () => {
     expect(m.unprotected).toEqual({});
     expect(decodeManifest(blobOf({ ...old, unprotected: null }), WHAT).unprotected).toEqual({});
     // An uncompressed blob is a valid manifest blob too.
-    expect(decodeManifest(encodeBlob(Buffer.from(JSON.stringify(old)), { compress: false }), WHAT)['backup-id']).toBe('web');
+    expect(decodeManifest(encodeBlob(Buffer.from(JSON.stringify(old)), { compress: false }), WHAT)['backup-id']).toBe(
+      'web',
+    );
   });
 
   it('uses notes and a verify state only of the right shape (the unprotected part is not signed); keeps the rest', () => {
     const base = {
-      'backup-type': 'host', 'backup-id': 'docs', 'backup-time': 1500000000,
+      'backup-type': 'host',
+      'backup-id': 'docs',
+      'backup-time': 1500000000,
       files: [{ filename: 'folder.meta.didx', size: 1, csum: '00'.repeat(32) }],
     };
-    const odd = decodeManifest(blobOf({ ...base, unprotected: { notes: 5, verify_state: 'ok', 'chunk-upload-stats': { count: 1 } } }), WHAT);
+    const odd = decodeManifest(
+      blobOf({ ...base, unprotected: { notes: 5, verify_state: 'ok', 'chunk-upload-stats': { count: 1 } } }),
+      WHAT,
+    );
     expect(odd.unprotected).toEqual({ 'chunk-upload-stats': { count: 1 } });
-    const wrongState = decodeManifest(blobOf({ ...base, unprotected: { verify_state: { state: 'maybe', upid: 'x' } } }), WHAT);
+    const wrongState = decodeManifest(
+      blobOf({ ...base, unprotected: { verify_state: { state: 'maybe', upid: 'x' } } }),
+      WHAT,
+    );
     expect(wrongState.unprotected.verify_state).toBeUndefined();
-    const good = decodeManifest(blobOf({ ...base, unprotected: { notes: 'n', verify_state: { state: 'failed', upid: 'x' } } }), WHAT);
+    const good = decodeManifest(
+      blobOf({ ...base, unprotected: { notes: 'n', verify_state: { state: 'failed', upid: 'x' } } }),
+      WHAT,
+    );
     expect(good.unprotected).toEqual({ notes: 'n', verify_state: { state: 'failed', upid: 'x' } });
   });
 
@@ -130,9 +167,12 @@ describe('manifest encoding', () => {
 
 describe('canonical JSON (spec 11.4)', () => {
   it('sorts keys by code unit, recursively, with no whitespace', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 'x y', y: true }], c: 'é' } })).toBe('{"a":{"c":"é","d":[3,{"y":true,"z":"x y"}]},"b":1}');
-    expect(canonicalJson({ 'backup-type': 'host', 'backup-time': 1, 'backup-id': 'x', B: 0, _: 0 }))
-      .toBe('{"B":0,"_":0,"backup-id":"x","backup-time":1,"backup-type":"host"}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 'x y', y: true }], c: 'é' } })).toBe(
+      '{"a":{"c":"é","d":[3,{"y":true,"z":"x y"}]},"b":1}',
+    );
+    expect(canonicalJson({ 'backup-type': 'host', 'backup-time': 1, 'backup-id': 'x', B: 0, _: 0 })).toBe(
+      '{"B":0,"_":0,"backup-id":"x","backup-time":1,"backup-type":"host"}',
+    );
     expect(canonicalJson([])).toBe('[]');
     expect(canonicalJson({})).toBe('{}');
     expect(canonicalJson('a"b')).toBe('"a\\"b"');
@@ -173,9 +213,11 @@ describe('manifest signature', () => {
 
     const { unprotected: _u, signature: _s, ...signed } = m;
     const canonical = canonicalJson(signed);
-    expect(canonical).toBe('{"backup-id":"elsa","backup-time":1593179765,"backup-type":"host","files":['
-      + `{"crypt-mode":"encrypt","csum":"${'01'.repeat(32)}","filename":"test1.img.fidx","size":200},`
-      + `{"crypt-mode":"none","csum":"${'02'.repeat(32)}","filename":"abc.blob","size":200}]}`);
+    expect(canonical).toBe(
+      '{"backup-id":"elsa","backup-time":1593179765,"backup-type":"host","files":[' +
+        `{"crypt-mode":"encrypt","csum":"${'01'.repeat(32)}","filename":"test1.img.fidx","size":200},` +
+        `{"crypt-mode":"none","csum":"${'02'.repeat(32)}","filename":"abc.blob","size":200}]}`,
+    );
     expect(crypt.hmac(canonical).toString('hex')).toBe(expected);
 
     // unprotected and signature are not signed; everything else is.

@@ -21,8 +21,12 @@ describe('the electron-builder configuration', () => {
     expect(loaded.appId).toBe(config.appId);
     await validateConfiguration(loaded, new DebugLogger(false));
     // The check is real: a misspelt option is refused.
-    await expect(validateConfiguration({ ...loaded, linux: { ...loaded.linux, targets: ['deb'] } as Configuration['linux'] }, new DebugLogger(false)))
-      .rejects.toThrow(/configuration.linux should be/);
+    await expect(
+      validateConfiguration(
+        { ...loaded, linux: { ...loaded.linux, targets: ['deb'] } as Configuration['linux'] },
+        new DebugLogger(false),
+      ),
+    ).rejects.toThrow(/configuration.linux should be/);
   });
 
   it('builds every target the app ships on, with every fuse set', () => {
@@ -30,8 +34,13 @@ describe('the electron-builder configuration', () => {
     expect(config.win?.target).toEqual(['nsis']);
     expect(config.mac?.target).toEqual(['dmg']);
     expect(config.electronFuses).toEqual({
-      runAsNode: false, enableCookieEncryption: true, enableNodeOptionsEnvironmentVariable: false, enableNodeCliInspectArguments: false,
-      enableEmbeddedAsarIntegrityValidation: true, onlyLoadAppFromAsar: true, grantFileProtocolExtraPrivileges: false,
+      runAsNode: false,
+      enableCookieEncryption: true,
+      enableNodeOptionsEnvironmentVariable: false,
+      enableNodeCliInspectArguments: false,
+      enableEmbeddedAsarIntegrityValidation: true,
+      onlyLoadAppFromAsar: true,
+      grantFileProtocolExtraPrivileges: false,
     });
   });
 
@@ -40,7 +49,12 @@ describe('the electron-builder configuration', () => {
     expect(icon.subarray(1, 4).toString()).toBe('PNG');
     expect(icon.readUInt32BE(16)).toBeGreaterThanOrEqual(512); // width: electron-builder needs 512+ for every platform
     const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { main: string };
-    for (const built of [pkg.main, 'dist/electron/preload.cjs', 'dist/renderer/index.html', 'dist/host/job-worker.js']) {
+    for (const built of [
+      pkg.main,
+      'dist/electron/preload.cjs',
+      'dist/renderer/index.html',
+      'dist/host/job-worker.js',
+    ]) {
       expect(existsSync(resolve(ROOT, built)), `${built} (run npm run build)`).toBe(true);
     }
   });

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { CairnError } from '../core/errors.js';
 import {
-  computePrune, keepsSomething, selectionKey, validateKeepOptions, type KeepOptions, type KeepRule, type PruneCandidate,
+  computePrune,
+  keepsSomething,
+  selectionKey,
+  validateKeepOptions,
+  type KeepOptions,
+  type KeepRule,
+  type PruneCandidate,
 } from '../core/prune/prune-selection.js';
 import { expectCode } from './support/errors.js';
 import { usePinnedTimeZone } from './support/timezone.js';
@@ -38,8 +44,12 @@ describe('selectionKey', () => {
   it('formats each rule as in the spec table (TZ=UTC)', () => {
     const t = Date.parse('2026-03-05T07:08:09Z') / 1000; // a Thursday, ISO week 10 (Mon 2026-03-02 … Sun 03-08)
     const expected: [KeepRule, string][] = [
-      ['last', '2026-03-05T07:08:09Z'], ['hourly', '2026/03/05/07'], ['daily', '2026/03/05'],
-      ['weekly', '2026/10'], ['monthly', '2026/03'], ['yearly', '2026'],
+      ['last', '2026-03-05T07:08:09Z'],
+      ['hourly', '2026/03/05/07'],
+      ['daily', '2026/03/05'],
+      ['weekly', '2026/10'],
+      ['monthly', '2026/03'],
+      ['yearly', '2026'],
     ];
     for (const [rule, key] of expected) expect(selectionKey(rule, t), rule).toBe(key);
   });
@@ -85,7 +95,12 @@ describe('selectionKey', () => {
 
 describe('validateKeepOptions / keepsSomething', () => {
   it('accepts integers >= 1, and 0 or undefined as unset', () => {
-    for (const o of [{}, { keepLast: 0 }, { keepDaily: 1 }, { keepLast: 3, keepHourly: 24, keepDaily: 7, keepWeekly: 4, keepMonthly: 12, keepYearly: 10 }]) {
+    for (const o of [
+      {},
+      { keepLast: 0 },
+      { keepDaily: 1 },
+      { keepLast: 3, keepHourly: 24, keepDaily: 7, keepWeekly: 4, keepMonthly: 12, keepYearly: 10 },
+    ]) {
       expect(() => validateKeepOptions(o)).not.toThrow();
     }
     expect(keepsSomething({})).toBe(false);
@@ -96,8 +111,11 @@ describe('validateKeepOptions / keepsSomething', () => {
 
   it('rejects negative and non-integer values, naming the option', async () => {
     const bad: [KeepOptions, string][] = [
-      [{ keepLast: -1 }, 'keep-last'], [{ keepHourly: 1.5 }, 'keep-hourly'], [{ keepDaily: Number.NaN }, 'keep-daily'],
-      [{ keepWeekly: Infinity }, 'keep-weekly'], [{ keepMonthly: -0.5 }, 'keep-monthly'],
+      [{ keepLast: -1 }, 'keep-last'],
+      [{ keepHourly: 1.5 }, 'keep-hourly'],
+      [{ keepDaily: Number.NaN }, 'keep-daily'],
+      [{ keepWeekly: Infinity }, 'keep-weekly'],
+      [{ keepMonthly: -0.5 }, 'keep-monthly'],
       [{ keepDaily: 2, keepYearly: '3' as unknown as number }, 'keep-yearly'],
     ];
     for (const [o, name] of bad) {
@@ -113,8 +131,11 @@ describe('computePrune: rules', () => {
       title: 'keep-last 3 keeps the three newest',
       options: { keepLast: 3 },
       snaps: [
-        snap('a', '2026-11-24T10:00:00Z'), snap('b', '2026-11-24T09:00:00Z'), snap('c', '2026-11-23T10:00:00Z'),
-        snap('d', '2026-11-20T10:00:00Z'), snap('e', '2025-01-01T10:00:00Z'),
+        snap('a', '2026-11-24T10:00:00Z'),
+        snap('b', '2026-11-24T09:00:00Z'),
+        snap('c', '2026-11-23T10:00:00Z'),
+        snap('d', '2026-11-20T10:00:00Z'),
+        snap('e', '2025-01-01T10:00:00Z'),
       ],
       expected: ['a keep last', 'b keep last', 'c keep last', 'd remove', 'e remove'],
     },
@@ -122,7 +143,9 @@ describe('computePrune: rules', () => {
       title: 'keep-hourly 2: newest per hour, then stop',
       options: { keepHourly: 2 },
       snaps: [
-        snap('a', '2026-11-24T10:50:00Z'), snap('b', '2026-11-24T10:10:00Z'), snap('c', '2026-11-24T09:59:59Z'),
+        snap('a', '2026-11-24T10:50:00Z'),
+        snap('b', '2026-11-24T10:10:00Z'),
+        snap('c', '2026-11-24T09:59:59Z'),
         snap('d', '2026-11-24T08:00:00Z'),
       ],
       // a → 2026/11/24/10 kept; b same hour → remove; c → …/09 kept (2 keys); d new key, budget full → unmarked.
@@ -132,8 +155,12 @@ describe('computePrune: rules', () => {
       title: 'keep-daily 2 with several per day keeps only the newest per day',
       options: { keepDaily: 2 },
       snaps: [
-        snap('a', '2026-11-24T20:00:00Z'), snap('b', '2026-11-24T10:00:00Z'), snap('c', '2026-11-24T01:00:00Z'),
-        snap('d', '2026-11-23T22:00:00Z'), snap('e', '2026-11-23T05:00:00Z'), snap('f', '2026-11-22T12:00:00Z'),
+        snap('a', '2026-11-24T20:00:00Z'),
+        snap('b', '2026-11-24T10:00:00Z'),
+        snap('c', '2026-11-24T01:00:00Z'),
+        snap('d', '2026-11-23T22:00:00Z'),
+        snap('e', '2026-11-23T05:00:00Z'),
+        snap('f', '2026-11-22T12:00:00Z'),
       ],
       expected: ['a keep daily', 'b remove', 'c remove', 'd keep daily', 'e remove', 'f remove'],
     },
@@ -144,8 +171,12 @@ describe('computePrune: rules', () => {
       title: 'older snapshots of a kept daily bucket stay removed whatever later rules say',
       options: { keepDaily: 2, keepWeekly: 10, keepMonthly: 10, keepYearly: 10 },
       snaps: [
-        snap('a', '2026-11-24T20:00:00Z'), snap('b', '2026-11-24T10:00:00Z'), snap('c', '2026-11-24T01:00:00Z'),
-        snap('d', '2026-11-23T22:00:00Z'), snap('e', '2026-11-23T05:00:00Z'), snap('f', '2026-11-22T12:00:00Z'),
+        snap('a', '2026-11-24T20:00:00Z'),
+        snap('b', '2026-11-24T10:00:00Z'),
+        snap('c', '2026-11-24T01:00:00Z'),
+        snap('d', '2026-11-23T22:00:00Z'),
+        snap('e', '2026-11-23T05:00:00Z'),
+        snap('f', '2026-11-22T12:00:00Z'),
       ],
       expected: ['a keep daily', 'b remove', 'c remove', 'd keep daily', 'e remove', 'f keep weekly'],
     },
@@ -155,8 +186,12 @@ describe('computePrune: rules', () => {
       title: 'buckets covered by an earlier rule do not use up the budget (already_included)',
       options: { keepLast: 2, keepDaily: 2 },
       snaps: [
-        snap('a', '2026-11-24T20:00:00Z'), snap('b', '2026-11-24T10:00:00Z'), snap('c', '2026-11-24T09:00:00Z'),
-        snap('d', '2026-11-23T22:00:00Z'), snap('e', '2026-11-23T05:00:00Z'), snap('f', '2026-11-22T12:00:00Z'),
+        snap('a', '2026-11-24T20:00:00Z'),
+        snap('b', '2026-11-24T10:00:00Z'),
+        snap('c', '2026-11-24T09:00:00Z'),
+        snap('d', '2026-11-23T22:00:00Z'),
+        snap('e', '2026-11-23T05:00:00Z'),
+        snap('f', '2026-11-22T12:00:00Z'),
         snap('g', '2026-11-21T12:00:00Z'),
       ],
       // c: its day is already included → skipped, left unmarked (not "older than …") → remove at the end.
@@ -170,13 +205,26 @@ describe('computePrune: rules', () => {
       title: 'rules run last → hourly → daily → weekly → monthly → yearly',
       options: { keepYearly: 1, keepMonthly: 1, keepWeekly: 1, keepDaily: 1, keepHourly: 1 },
       snaps: [
-        snap('a', '2026-11-24T20:00:00Z'), snap('b', '2026-11-24T10:00:00Z'), snap('c', '2026-11-24T09:00:00Z'),
-        snap('d', '2026-11-23T22:00:00Z'), snap('e', '2026-11-23T05:00:00Z'), snap('f', '2026-11-22T12:00:00Z'),
-        snap('g', '2026-10-30T12:00:00Z'), snap('h', '2025-06-01T12:00:00Z'), snap('i', '2024-06-01T12:00:00Z'),
+        snap('a', '2026-11-24T20:00:00Z'),
+        snap('b', '2026-11-24T10:00:00Z'),
+        snap('c', '2026-11-24T09:00:00Z'),
+        snap('d', '2026-11-23T22:00:00Z'),
+        snap('e', '2026-11-23T05:00:00Z'),
+        snap('f', '2026-11-22T12:00:00Z'),
+        snap('g', '2026-10-30T12:00:00Z'),
+        snap('h', '2025-06-01T12:00:00Z'),
+        snap('i', '2024-06-01T12:00:00Z'),
       ],
       expected: [
-        'a keep hourly', 'b remove', 'c remove', 'd keep daily', 'e remove', 'f keep weekly', 'g keep monthly',
-        'h keep yearly', 'i remove',
+        'a keep hourly',
+        'b remove',
+        'c remove',
+        'd keep daily',
+        'e remove',
+        'f keep weekly',
+        'g keep monthly',
+        'h keep yearly',
+        'i remove',
       ],
     },
     {
@@ -186,8 +234,12 @@ describe('computePrune: rules', () => {
       title: 'keep-weekly 3 across an ISO-year boundary',
       options: { keepWeekly: 3 },
       snaps: [
-        snap('a', '2021-01-05T12:00:00Z'), snap('b', '2021-01-04T00:30:00Z'), snap('c', '2021-01-03T23:30:00Z'),
-        snap('d', '2021-01-01T12:00:00Z'), snap('e', '2020-12-28T12:00:00Z'), snap('f', '2020-12-27T12:00:00Z'),
+        snap('a', '2021-01-05T12:00:00Z'),
+        snap('b', '2021-01-04T00:30:00Z'),
+        snap('c', '2021-01-03T23:30:00Z'),
+        snap('d', '2021-01-01T12:00:00Z'),
+        snap('e', '2020-12-28T12:00:00Z'),
+        snap('f', '2020-12-27T12:00:00Z'),
         snap('g', '2020-12-20T12:00:00Z'),
       ],
       expected: ['a keep weekly', 'b remove', 'c keep weekly', 'd remove', 'e remove', 'f keep weekly', 'g remove'],
@@ -199,12 +251,23 @@ describe('computePrune: rules', () => {
       title: 'keep-monthly 2 and keep-yearly 2',
       options: { keepMonthly: 2, keepYearly: 2 },
       snaps: [
-        snap('a', '2026-03-10T12:00:00Z'), snap('b', '2026-03-01T12:00:00Z'), snap('c', '2026-02-15T12:00:00Z'),
-        snap('d', '2026-01-20T12:00:00Z'), snap('e', '2025-12-31T12:00:00Z'), snap('f', '2025-06-01T12:00:00Z'),
-        snap('g', '2024-12-01T12:00:00Z'), snap('h', '2023-05-05T12:00:00Z'),
+        snap('a', '2026-03-10T12:00:00Z'),
+        snap('b', '2026-03-01T12:00:00Z'),
+        snap('c', '2026-02-15T12:00:00Z'),
+        snap('d', '2026-01-20T12:00:00Z'),
+        snap('e', '2025-12-31T12:00:00Z'),
+        snap('f', '2025-06-01T12:00:00Z'),
+        snap('g', '2024-12-01T12:00:00Z'),
+        snap('h', '2023-05-05T12:00:00Z'),
       ],
       expected: [
-        'a keep monthly', 'b remove', 'c keep monthly', 'd remove', 'e keep yearly', 'f remove', 'g keep yearly',
+        'a keep monthly',
+        'b remove',
+        'c keep monthly',
+        'd remove',
+        'e keep yearly',
+        'f remove',
+        'g keep yearly',
         'h remove',
       ],
     },
@@ -219,8 +282,11 @@ describe('computePrune: rules', () => {
 
   it('explains each decision', () => {
     const snaps = [
-      snap('a', '2026-11-24T20:00:00Z'), snap('b', '2026-11-24T10:00:00Z'), snap('c', '2026-11-23T22:00:00Z'),
-      snap('d', '2026-11-23T05:00:00Z'), snap('e', '2026-11-22T12:00:00Z'),
+      snap('a', '2026-11-24T20:00:00Z'),
+      snap('b', '2026-11-24T10:00:00Z'),
+      snap('c', '2026-11-23T22:00:00Z'),
+      snap('d', '2026-11-23T05:00:00Z'),
+      snap('e', '2026-11-22T12:00:00Z'),
     ];
     expect(reasons(snaps, { keepLast: 1, keepDaily: 1 })).toEqual({
       a: 'kept by keep-last (2026-11-24T20:00:00Z)',
@@ -245,30 +311,57 @@ describe('computePrune: protected snapshots', () => {
   it('are neither counted nor removed', () => {
     // last 2: p1 protected (no slot), b kept, p3 protected, d kept; e → budget full.
     const snaps = [
-      snap('p1', '2026-11-24T10:00:00Z', 'p'), snap('b', '2026-11-24T09:00:00Z'), snap('p3', '2026-11-24T08:00:00Z', 'p'),
-      snap('d', '2026-11-24T07:00:00Z'), snap('e', '2026-11-24T06:00:00Z'), snap('p6', '2026-01-01T00:00:00Z', 'p'),
+      snap('p1', '2026-11-24T10:00:00Z', 'p'),
+      snap('b', '2026-11-24T09:00:00Z'),
+      snap('p3', '2026-11-24T08:00:00Z', 'p'),
+      snap('d', '2026-11-24T07:00:00Z'),
+      snap('e', '2026-11-24T06:00:00Z'),
+      snap('p6', '2026-01-01T00:00:00Z', 'p'),
     ];
     // p6 comes after the rule stopped, so no rule marked it: the final step still reports it protected.
-    expect(run(snaps, { keepLast: 2 })).toEqual(['p1 keep-protected', 'b keep last', 'p3 keep-protected', 'd keep last', 'e remove', 'p6 keep-protected']);
+    expect(run(snaps, { keepLast: 2 })).toEqual([
+      'p1 keep-protected',
+      'b keep last',
+      'p3 keep-protected',
+      'd keep last',
+      'e remove',
+      'p6 keep-protected',
+    ]);
     expect(reasons(snaps, { keepLast: 2 }).p6).toBe('protected');
   });
 
   it('do not claim a bucket: the newest unprotected snapshot of that bucket is still kept', () => {
     // daily 1: p (11/24, protected) → Protected, not Keep; b gets bucket 11/24; c same bucket → remove.
-    const snaps = [snap('p', '2026-11-24T10:00:00Z', 'p'), snap('b', '2026-11-24T09:00:00Z'), snap('c', '2026-11-24T08:00:00Z')];
+    const snaps = [
+      snap('p', '2026-11-24T10:00:00Z', 'p'),
+      snap('b', '2026-11-24T09:00:00Z'),
+      snap('c', '2026-11-24T08:00:00Z'),
+    ];
     expect(run(snaps, { keepDaily: 1 })).toEqual(['p keep-protected', 'b keep daily', 'c remove']);
     // An older protected snapshot in a kept bucket would be "remove" but for its flag.
-    const older = [snap('a', '2026-11-24T10:00:00Z'), snap('p', '2026-11-24T09:00:00Z', 'p'), snap('c', '2026-11-24T08:00:00Z')];
+    const older = [
+      snap('a', '2026-11-24T10:00:00Z'),
+      snap('p', '2026-11-24T09:00:00Z', 'p'),
+      snap('c', '2026-11-24T08:00:00Z'),
+    ];
     expect(run(older, { keepDaily: 1 })).toEqual(['a keep daily', 'p keep-protected', 'c remove']);
     // Across rules: last 1 keeps a (11/25), marks p Protected, stops at b. Daily's already_included is {2026/11/25}
     // only (Protected is not Keep), so b gets the 11/24 bucket.
-    const across = [snap('a', '2026-11-25T10:00:00Z'), snap('p', '2026-11-24T10:00:00Z', 'p'), snap('b', '2026-11-24T09:00:00Z')];
+    const across = [
+      snap('a', '2026-11-25T10:00:00Z'),
+      snap('p', '2026-11-24T10:00:00Z', 'p'),
+      snap('b', '2026-11-24T09:00:00Z'),
+    ];
     expect(run(across, { keepLast: 1, keepDaily: 1 })).toEqual(['a keep last', 'p keep-protected', 'b keep daily']);
   });
 
   it('win over the unfinished rule', () => {
     // u1 would be keep-partial, u3 remove (unfinished): both protected → keep-protected.
-    const snaps = [snap('u1', '2026-11-24T10:00:00Z', 'up'), snap('b', '2026-11-24T09:00:00Z'), snap('u3', '2026-11-24T08:00:00Z', 'up')];
+    const snaps = [
+      snap('u1', '2026-11-24T10:00:00Z', 'up'),
+      snap('b', '2026-11-24T09:00:00Z'),
+      snap('u3', '2026-11-24T08:00:00Z', 'up'),
+    ];
     expect(run(snaps, { keepLast: 1 })).toEqual(['u1 keep-protected', 'b keep last', 'u3 keep-protected']);
   });
 });
@@ -278,12 +371,23 @@ describe('computePrune: unfinished snapshots', () => {
     // Step 2: u1 is first, flag true → keep-partial; u2 flag false → remove; u4 → remove.
     // last 1 then runs over the unmarked f3, f5: f3 kept, f5 budget full. u1 used no slot.
     const snaps = [
-      snap('u1', '2026-11-24T10:00:00Z', 'u'), snap('u2', '2026-11-24T09:00:00Z', 'u'), snap('f3', '2026-11-24T08:00:00Z'),
-      snap('u4', '2026-11-24T07:00:00Z', 'u'), snap('f5', '2026-11-24T06:00:00Z'),
+      snap('u1', '2026-11-24T10:00:00Z', 'u'),
+      snap('u2', '2026-11-24T09:00:00Z', 'u'),
+      snap('f3', '2026-11-24T08:00:00Z'),
+      snap('u4', '2026-11-24T07:00:00Z', 'u'),
+      snap('f5', '2026-11-24T06:00:00Z'),
     ];
-    expect(run(snaps, { keepLast: 1 })).toEqual(['u1 keep-partial', 'u2 remove', 'f3 keep last', 'u4 remove', 'f5 remove']);
+    expect(run(snaps, { keepLast: 1 })).toEqual([
+      'u1 keep-partial',
+      'u2 remove',
+      'f3 keep last',
+      'u4 remove',
+      'f5 remove',
+    ]);
     expect(reasons(snaps, { keepLast: 1 })).toMatchObject({
-      u1: 'newest unfinished backup (may still be running)', u2: 'unfinished', u4: 'unfinished',
+      u1: 'newest unfinished backup (may still be running)',
+      u2: 'unfinished',
+      u4: 'unfinished',
     });
   });
 
@@ -296,20 +400,28 @@ describe('computePrune: unfinished snapshots', () => {
     // daily 1: u1 is keep-partial, not Keep → 11/24 not already included → f2 kept.
     const snaps = [snap('u1', '2026-11-24T10:00:00Z', 'u'), snap('f2', '2026-11-24T09:00:00Z')];
     expect(run(snaps, { keepDaily: 1 })).toEqual(['u1 keep-partial', 'f2 keep daily']);
-    expect(run([snap('u1', '2026-11-24T10:00:00Z', 'u'), snap('u2', '2026-11-24T09:00:00Z', 'u')], { keepLast: 1 }))
-      .toEqual(['u1 keep-partial', 'u2 remove']);
+    expect(
+      run([snap('u1', '2026-11-24T10:00:00Z', 'u'), snap('u2', '2026-11-24T09:00:00Z', 'u')], { keepLast: 1 }),
+    ).toEqual(['u1 keep-partial', 'u2 remove']);
   });
 });
 
 describe('computePrune: no keep option', () => {
   it('keeps everything (protected still reported as such)', () => {
     const snaps = [
-      snap('u1', '2026-11-24T10:00:00Z', 'u'), snap('b', '2026-11-24T09:00:00Z'), snap('p', '2026-11-24T08:00:00Z', 'p'),
+      snap('u1', '2026-11-24T10:00:00Z', 'u'),
+      snap('b', '2026-11-24T09:00:00Z'),
+      snap('p', '2026-11-24T08:00:00Z', 'p'),
       snap('u4', '2026-11-24T07:00:00Z', 'u'),
     ];
     for (const o of [{}, { keepLast: 0, keepDaily: 0 }]) {
       const decisions = computePrune(snaps, o);
-      expect(decisions.map((d) => `${d.snapshot.name} ${d.mark}`)).toEqual(['u1 keep', 'b keep', 'p keep-protected', 'u4 keep']);
+      expect(decisions.map((d) => `${d.snapshot.name} ${d.mark}`)).toEqual([
+        'u1 keep',
+        'b keep',
+        'p keep-protected',
+        'u4 keep',
+      ]);
       expect(decisions[0]!.reason).toBe('no keep option given: keeping everything');
       expect(decisions.every((d) => d.rule === undefined)).toBe(true);
     }
@@ -318,7 +430,11 @@ describe('computePrune: no keep option', () => {
 
 describe('computePrune: local time zone', () => {
   // A (2026-11-25T00:30Z), B (2026-11-24T23:30Z), C (2026-11-24T22:30Z), keep-daily 5.
-  const snaps = [snap('A', '2026-11-25T00:30:00Z'), snap('B', '2026-11-24T23:30:00Z'), snap('C', '2026-11-24T22:30:00Z')];
+  const snaps = [
+    snap('A', '2026-11-25T00:30:00Z'),
+    snap('B', '2026-11-24T23:30:00Z'),
+    snap('C', '2026-11-24T22:30:00Z'),
+  ];
 
   it('UTC: A is on 11/25; B and C share 11/24', () => {
     expect(run(snaps, { keepDaily: 5 })).toEqual(['A keep daily', 'B keep daily', 'C remove']);
@@ -361,19 +477,34 @@ describe('snapshots dated in the future (named by a clock that was ahead)', () =
   // A backup taken once with the clock a year ahead, then daily backups named by the real time around it.
   const group = [
     at('future', '2027-12-01T10:00:00Z'),
-    at('d1', '2026-11-28T09:00:00Z'), at('d2', '2026-11-29T09:00:00Z'), at('d3', '2026-11-30T09:00:00Z'),
-    at('d4a', '2026-12-01T08:00:00Z'), at('d4b', '2026-12-01T11:00:00Z'),
+    at('d1', '2026-11-28T09:00:00Z'),
+    at('d2', '2026-11-29T09:00:00Z'),
+    at('d3', '2026-11-30T09:00:00Z'),
+    at('d4a', '2026-12-01T08:00:00Z'),
+    at('d4b', '2026-12-01T11:00:00Z'),
   ];
 
   it('are kept, and take no place in the rules: keep-last and keep-daily go by the real days', () => {
     const decisions = computePrune(group, { keepLast: 1, keepDaily: 3 }, now);
     expect(decisions.map((d) => [d.snapshot.name, d.mark, d.rule].filter(Boolean).join(' '))).toEqual([
-      'future keep-future', 'd4b keep last', 'd4a remove', 'd3 keep daily', 'd2 keep daily', 'd1 keep daily',
+      'future keep-future',
+      'd4b keep last',
+      'd4a remove',
+      'd3 keep daily',
+      'd2 keep daily',
+      'd1 keep daily',
     ]);
-    expect(decisions[0]!.reason).toBe('dated in the future (2027-12-01T10:00:00Z): named by a clock that was ahead; kept until that time');
+    expect(decisions[0]!.reason).toBe(
+      'dated in the future (2027-12-01T10:00:00Z): named by a clock that was ahead; kept until that time',
+    );
     // Without "now" (as PBS does it) the future snapshot uses up keep-last and is one of keep-daily's days.
     expect(run(group, { keepLast: 1, keepDaily: 3 })).toEqual([
-      'future keep last', 'd4b keep daily', 'd4a remove', 'd3 keep daily', 'd2 keep daily', 'd1 remove',
+      'future keep last',
+      'd4b keep daily',
+      'd4a remove',
+      'd3 keep daily',
+      'd2 keep daily',
+      'd1 remove',
     ]);
   });
 
@@ -383,8 +514,15 @@ describe('snapshots dated in the future (named by a clock that was ahead)', () =
   });
 
   it('do not keep an older unfinished snapshot from being the newest one (a backup still running)', () => {
-    const running = [at('future', '2027-12-01T10:00:00Z'), at('running', '2026-12-01T11:59:00Z', 'u'), at('old', '2026-11-01T00:00:00Z')];
-    expect(computePrune(running, { keepLast: 1 }, now).map((d) => `${d.snapshot.name} ${d.mark}`))
-      .toEqual(['future keep-future', 'running keep-partial', 'old keep']);
+    const running = [
+      at('future', '2027-12-01T10:00:00Z'),
+      at('running', '2026-12-01T11:59:00Z', 'u'),
+      at('old', '2026-11-01T00:00:00Z'),
+    ];
+    expect(computePrune(running, { keepLast: 1 }, now).map((d) => `${d.snapshot.name} ${d.mark}`)).toEqual([
+      'future keep-future',
+      'running keep-partial',
+      'old keep',
+    ]);
   });
 });

@@ -14,7 +14,6 @@ import { useChildScripts } from './support/processes.js';
 import { usePinnedTimeZone } from './support/timezone.js';
 import { put, useScratch } from './support/tree.js';
 
-
 usePinnedTimeZone('UTC');
 
 interface Child {
@@ -46,7 +45,12 @@ const HOUR = 3600;
 const T0 = Date.UTC(2025, 2, 3, 8) / 1000;
 
 /** A small finished snapshot (one blob) at a given time, or the next free second. */
-function snapshotAt(store: Datastore, group: BackupGroupRef, time?: number, options: { finish?: boolean } = {}): SnapshotInfo {
+function snapshotAt(
+  store: Datastore,
+  group: BackupGroupRef,
+  time?: number,
+  options: { finish?: boolean } = {},
+): SnapshotInfo {
   const writer = store.beginSnapshot(group, { time });
   writer.addBlob('info.blob', Buffer.from(`snapshot ${writer.path}\n`));
   if (options.finish !== false) writer.finish();
@@ -172,7 +176,12 @@ describe('forget, delete group, notes and protection', () => {
     forgetSnapshot(ctx.store, s2!);
     expect(existsSync(ctx.store.snapshotDir(s2!))).toBe(false);
     expect(remaining(ctx.store, group)).toEqual([s1!.path, s3!.path]);
-    expect(readdirSync(ctx.store.groupDir(group)).sort()).toEqual([s1!.path, s3!.path].map((p) => p.split('/')[2]).concat('owner').sort());
+    expect(readdirSync(ctx.store.groupDir(group)).sort()).toEqual(
+      [s1!.path, s3!.path]
+        .map((p) => p.split('/')[2])
+        .concat('owner')
+        .sort(),
+    );
   });
 
   it('forgetting a snapshot that does not exist is NOT_FOUND', async () => {
@@ -197,7 +206,10 @@ describe('forget, delete group, notes and protection', () => {
     const group = { type: 'host', id: 'reader' } as const;
     const [s1, s2] = snapshots(ctx.store, group, 2);
     const purpose = `restore of ${s1!.path}`;
-    const reader = await child(ctx.root, `store.lockSnapshotShared(${JSON.stringify({ ...group, time: s1!.time })}, ${JSON.stringify(purpose)});`);
+    const reader = await child(
+      ctx.root,
+      `store.lockSnapshotShared(${JSON.stringify({ ...group, time: s1!.time })}, ${JSON.stringify(purpose)});`,
+    );
     expect(reader.pid).not.toBe(process.pid);
 
     const e = await expectCode(() => forgetSnapshot(ctx.store, s1!), 'LOCKED', new RegExp(`busy: ${purpose}`));
@@ -213,13 +225,16 @@ describe('forget, delete group, notes and protection', () => {
     expect(remaining(ctx.store, group)).toEqual([s2!.path]);
   });
 
-  it('a running backup\'s base cannot be forgotten or pruned; prune reports it and goes on with the others', async () => {
+  it("a running backup's base cannot be forgotten or pruned; prune reports it and goes on with the others", async () => {
     const group = { type: 'host', id: 'running' } as const;
     const [s1, s2, s3, s4] = snapshots(ctx.store, group, 4);
-    const backup = await child(ctx.root, `
+    const backup = await child(
+      ctx.root,
+      `
       const session = store.startBackup(${JSON.stringify(group)});
       if (!session.holdSnapshot(${JSON.stringify({ ...group, time: s2!.time })}, true)) throw new Error('base not finished');
-    `);
+    `,
+    );
 
     const e = await expectCode(() => forgetSnapshot(ctx.store, s2!), 'LOCKED', /busy: backup of host\/running/);
     expect(e.message).toContain(`pid ${backup.pid}`);
@@ -234,7 +249,10 @@ describe('forget, delete group, notes and protection', () => {
     ]);
     expect(outcomes[2]!.error).toMatch(new RegExp(`busy: backup of host/running.*pid ${backup.pid}`));
     expect(remaining(ctx.store, group)).toEqual([s2!.path, s4!.path]);
-    expect(log.lines).toContainEqual({ level: 'warn', message: expect.stringContaining(`could not remove ${s2!.path}`) });
+    expect(log.lines).toContainEqual({
+      level: 'warn',
+      message: expect.stringContaining(`could not remove ${s2!.path}`),
+    });
 
     await backup.kill();
     const after = pruneGroup(ctx.store, group, { keepLast: 1 });
@@ -300,7 +318,10 @@ describe('forget, delete group, notes and protection', () => {
 
     // And the other way round: new notes keep the verify state.
     ctx.store.setSnapshotNotes(r.snapshot, '');
-    expect(ctx.store.readManifest(r.snapshot).unprotected).toMatchObject({ notes: '', verify_state: after.unprotected.verify_state });
+    expect(ctx.store.readManifest(r.snapshot).unprotected).toMatchObject({
+      notes: '',
+      verify_state: after.unprotected.verify_state,
+    });
 
     expect(ctx.store.isProtected(r.snapshot)).toBe(false);
     ctx.store.setProtected(r.snapshot, true);
@@ -312,7 +333,12 @@ describe('forget, delete group, notes and protection', () => {
     ctx.store.setProtected(r.snapshot, false);
     expect(ctx.store.snapshotInfo(r.snapshot).protected).toBe(false);
     // Protection is a marker file, not part of any archive: verify still passes, and files are unchanged.
-    expect(ctx.store.snapshotInfo(r.snapshot).files).toEqual(ctx.store.readManifest(r.snapshot).files.map((f) => f.filename).sort());
+    expect(ctx.store.snapshotInfo(r.snapshot).files).toEqual(
+      ctx.store
+        .readManifest(r.snapshot)
+        .files.map((f) => f.filename)
+        .sort(),
+    );
 
     const gone = { ...r.snapshot, time: r.snapshot.time + 1000 };
     await expectCode(() => ctx.store.setSnapshotNotes(gone, 'x'), 'NOT_FOUND');

@@ -72,7 +72,9 @@ describe('restore never writes through a symlink it did not create', () => {
     expect(result.failed).toEqual([]);
     expect(result.filesRestored).toBe(2);
     // GNU find walks by descriptors, and -execdir reads the file by its own name: no path is ever that long.
-    const found = execFileSync('find', [target, '-name', 'leaf.txt', '-execdir', 'cat', '{}', ';'], { encoding: 'utf8' });
+    const found = execFileSync('find', [target, '-name', 'leaf.txt', '-execdir', 'cat', '{}', ';'], {
+      encoding: 'utf8',
+    });
     expect(found).toBe('at the bottom');
   });
 
@@ -86,7 +88,11 @@ describe('restore never writes through a symlink it did not create', () => {
       return seed / 2 ** 31;
     };
     const times = [1_700_000_000_500_000_000n, 1_700_000_000_000_000_000n, 0n];
-    for (let i = 0; i < 400; i++) times.push(BigInt(Math.floor(1_000_000_000 + random() * 1_100_000_000)) * 1_000_000_000n + BigInt(Math.floor(random() * 1e9)));
+    for (let i = 0; i < 400; i++)
+      times.push(
+        BigInt(Math.floor(1_000_000_000 + random() * 1_100_000_000)) * 1_000_000_000n +
+          BigInt(Math.floor(random() * 1e9)),
+      );
     for (const ns of times) {
       const t = nsToTime(ns);
       utimesSync(path, t, t);
@@ -109,7 +115,8 @@ describe('a killed restore leaves nothing a rerun does not clean up', () => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: 'ignore' });
     const gone = new Promise((r) => child.once('exit', r));
     const deadline = Date.now() + 20_000;
-    while (tmpFiles(where).length === 0 && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 5));
+    while (tmpFiles(where).length === 0 && Date.now() < deadline && child.exitCode === null)
+      await new Promise((r) => setTimeout(r, 5));
     child.kill('SIGKILL');
     await gone;
   }
@@ -134,9 +141,18 @@ describe('a killed restore leaves nothing a rerun does not clean up', () => {
     const img = await cairn(['backup-image', ds.root, image, '--id', 'killed-img', '--json']);
     expect(img.code, img.stderr).toBe(0);
     const out = scratch('killed-img-out');
-    await killWhenTmpAppears(['restore-image', ds.root, (JSON.parse(img.stdout) as { path: string }).path, '--to', join(out, 'disk.img')], out);
+    await killWhenTmpAppears(
+      ['restore-image', ds.root, (JSON.parse(img.stdout) as { path: string }).path, '--to', join(out, 'disk.img')],
+      out,
+    );
     expect(tmpFiles(out).length).toBeGreaterThan(0);
-    const again = await cairn(['restore-image', ds.root, (JSON.parse(img.stdout) as { path: string }).path, '--to', join(out, 'disk.img')]);
+    const again = await cairn([
+      'restore-image',
+      ds.root,
+      (JSON.parse(img.stdout) as { path: string }).path,
+      '--to',
+      join(out, 'disk.img'),
+    ]);
     expect(again.code, again.stderr).toBe(0);
     expect(readdirSync(out)).toEqual(['disk.img']);
   });

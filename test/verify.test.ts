@@ -80,7 +80,9 @@ function flipByte(path: string, at?: number): Buffer {
 /** The `.bad` copies of a chunk, by name. */
 function badCopies(chunkPath: string): string[] {
   const name = chunkPath.split('/').at(-1)!;
-  return readdirSync(join(chunkPath, '..')).filter((n) => n.startsWith(`${name}.`) && n.endsWith('.bad')).sort();
+  return readdirSync(join(chunkPath, '..'))
+    .filter((n) => n.startsWith(`${name}.`) && n.endsWith('.bad'))
+    .sort();
 }
 
 function verifyState(store: Datastore, ref: SnapshotRef): string | undefined {
@@ -109,7 +111,13 @@ describe('verify: clean snapshots and corrupt, truncated or missing chunks', () 
     const result = await verify(ctx.store, { snapshot: r.snapshot });
     expect(result.ok).toBe(true);
     expect(only(result)).toEqual({ snapshot: r.path, state: 'ok', problems: [] });
-    expect(result).toMatchObject({ chunksChecked: distinct.size, corruptChunks: 0, missingChunks: 0, snapshotsDone: 1, snapshotsTotal: 1 });
+    expect(result).toMatchObject({
+      chunksChecked: distinct.size,
+      corruptChunks: 0,
+      missingChunks: 0,
+      snapshotsDone: 1,
+      snapshotsTotal: 1,
+    });
     const state = ctx.store.readManifest(r.snapshot).unprotected.verify_state;
     expect(state?.state).toBe('ok');
     expect(state?.upid).toMatch(/^cairn-verify:/);
@@ -126,7 +134,12 @@ describe('verify: clean snapshots and corrupt, truncated or missing chunks', () 
     const snap = only(result);
     expect(snap.state).toBe('failed');
     expect(snap.problems).toHaveLength(1);
-    expect(snap.problems[0]).toMatchObject({ snapshot: r.path, archive: DATA_ARCHIVE, chunk: chunk.hex, affects: ['/docs/big.bin'] });
+    expect(snap.problems[0]).toMatchObject({
+      snapshot: r.path,
+      archive: DATA_ARCHIVE,
+      chunk: chunk.hex,
+      affects: ['/docs/big.bin'],
+    });
     expect(snap.problems[0]!.message).toContain(chunk.hex);
     expect(snap.problems[0]!.message).toMatch(/CRC mismatch|digest mismatch|does not decode/);
     expect(result).toMatchObject({ corruptChunks: 1, missingChunks: 0 });
@@ -164,9 +177,14 @@ describe('verify: clean snapshots and corrupt, truncated or missing chunks', () 
     const result = await verify(ctx.store, { snapshot: r.snapshot });
     const snap = only(result);
     expect(snap.state).toBe('failed');
-    expect(snap.problems).toEqual([expect.objectContaining({
-      snapshot: r.path, archive: DATA_ARCHIVE, chunk: chunk.hex, affects: ['/photos/pic.bin'],
-    })]);
+    expect(snap.problems).toEqual([
+      expect.objectContaining({
+        snapshot: r.path,
+        archive: DATA_ARCHIVE,
+        chunk: chunk.hex,
+        affects: ['/photos/pic.bin'],
+      }),
+    ]);
     expect(result).toMatchObject({ corruptChunks: 1, missingChunks: 0 });
     expect(existsSync(chunk.path)).toBe(false);
     expect(badCopies(chunk.path)).toEqual([`${chunk.hex}.0.bad`]);
@@ -183,7 +201,12 @@ describe('verify: clean snapshots and corrupt, truncated or missing chunks', () 
     const snap = only(result);
     expect(snap.state).toBe('failed');
     expect(snap.problems).toHaveLength(1);
-    expect(snap.problems[0]).toMatchObject({ snapshot: r.path, archive: DATA_ARCHIVE, chunk: chunk.hex, affects: ['/docs/big.bin'] });
+    expect(snap.problems[0]).toMatchObject({
+      snapshot: r.path,
+      archive: DATA_ARCHIVE,
+      chunk: chunk.hex,
+      affects: ['/docs/big.bin'],
+    });
     expect(snap.problems[0]!.message).toMatch(/missing/);
     expect(result.missingChunks).toBe(1);
     expect(result.ok).toBe(false);
@@ -220,7 +243,10 @@ describe('verify: clean snapshots and corrupt, truncated or missing chunks', () 
     expect(distinct.size).toBeLessThan(refs.length);
 
     const clean = await verify(ctx.store, { group });
-    expect(clean.snapshots.map((s) => [s.snapshot, s.state])).toEqual([[r2.path, 'ok'], [r1.path, 'ok']]);
+    expect(clean.snapshots.map((s) => [s.snapshot, s.state])).toEqual([
+      [r2.path, 'ok'],
+      [r1.path, 'ok'],
+    ]);
     expect(clean.chunksChecked).toBe(distinct.size);
 
     const chunk = chunkOfFile(ctx.store, r1.snapshot, 'docs/big.bin');
@@ -228,9 +254,14 @@ describe('verify: clean snapshots and corrupt, truncated or missing chunks', () 
     flipByte(chunk.path);
     const result = await verify(ctx.store, { group });
     expect(result.ok).toBe(false);
-    expect(result.snapshots.map((s) => [s.snapshot, s.state])).toEqual([[r2.path, 'failed'], [r1.path, 'failed']]);
+    expect(result.snapshots.map((s) => [s.snapshot, s.state])).toEqual([
+      [r2.path, 'failed'],
+      [r1.path, 'failed'],
+    ]);
     for (const s of result.snapshots) {
-      expect(s.problems).toEqual([expect.objectContaining({ snapshot: s.snapshot, chunk: chunk.hex, affects: ['/docs/big.bin'] })]);
+      expect(s.problems).toEqual([
+        expect.objectContaining({ snapshot: s.snapshot, chunk: chunk.hex, affects: ['/docs/big.bin'] }),
+      ]);
     }
     expect(result.corruptChunks).toBe(1);
     // Known corrupt, it is reported again for the second snapshot without being read (or counted) again.
@@ -263,7 +294,9 @@ describe('verify: clean snapshots and corrupt, truncated or missing chunks', () 
     expect(r3.bytesRead + r3.bytesReused).toBe(r3.bytesTotal);
     expect(chunkOfFile(ctx.store, r3.snapshot, 'docs/big.bin').hex).toBe(chunk.hex);
     expect(existsSync(chunk.path)).toBe(true);
-    expect(ctx.store.chunks.readChunk(chunk.hex, { length: chunk.end - chunk.start }).length).toBe(chunk.end - chunk.start);
+    expect(ctx.store.chunks.readChunk(chunk.hex, { length: chunk.end - chunk.start }).length).toBe(
+      chunk.end - chunk.start,
+    );
     expect(readFileSync(chunk.path).equals(good)).toBe(true);
     expect(badCopies(chunk.path)).toEqual([`${chunk.hex}.0.bad`]);
 
@@ -370,8 +403,13 @@ describe('verify judges a chunk only by evidence about the chunk, and a backup n
     const bad = byPath.get(damaged.path)!;
     expect(bad.state).toBe('failed');
     expect(bad.problems.map((p) => p.message).join('\n')).toMatch(/index differs from the manifest/);
-    expect(bad.problems.map((p) => p.message).join('\n')).toMatch(new RegExp(`the index is damaged: entry 0 gives chunk ${first} \\d+ bytes, but it holds \\d+`));
-    expect(bad.problems.every((p) => p.chunk === undefined), JSON.stringify(bad.problems)).toBe(true);
+    expect(bad.problems.map((p) => p.message).join('\n')).toMatch(
+      new RegExp(`the index is damaged: entry 0 gives chunk ${first} \\d+ bytes, but it holds \\d+`),
+    );
+    expect(
+      bad.problems.every((p) => p.chunk === undefined),
+      JSON.stringify(bad.problems),
+    ).toBe(true);
     expect(result.corruptChunks).toBe(0);
     expect(existsSync(ctx.store.chunks.chunkPath(first))).toBe(true);
     expect(badCopies(ctx.store.chunks.chunkPath(first))).toEqual([]);
@@ -391,10 +429,19 @@ describe('verify judges a chunk only by evidence about the chunk, and a backup n
     truncateSync(truncated.path, Math.floor(statSync(truncated.path).size / 2));
 
     const warnings: string[] = [];
-    const fresh = await backupFolder(ctx.store, src, { id: 'fresh', log: { info: () => {}, warn: (m) => warnings.push(m) } });
-    expect(warnings.filter((w) => /moved it aside to [0-9a-f]{64}\.0\.bad and wrote the chunk anew/.test(w))).toHaveLength(2);
+    const fresh = await backupFolder(ctx.store, src, {
+      id: 'fresh',
+      log: { info: () => {}, warn: (m) => warnings.push(m) },
+    });
+    expect(
+      warnings.filter((w) => /moved it aside to [0-9a-f]{64}\.0\.bad and wrote the chunk anew/.test(w)),
+    ).toHaveLength(2);
     expect(fresh.newChunks).toBeGreaterThanOrEqual(2);
-    expect(only(await verify(ctx.store, { snapshot: fresh.snapshot }))).toEqual({ snapshot: fresh.path, state: 'ok', problems: [] });
+    expect(only(await verify(ctx.store, { snapshot: fresh.snapshot }))).toEqual({
+      snapshot: fresh.path,
+      state: 'ok',
+      problems: [],
+    });
     const out = scratch('out');
     await restoreFolder(ctx.store, fresh.snapshot, out);
     expect(readFileSync(join(out, 'docs/big.bin')).equals(readFileSync(join(src, 'docs/big.bin')))).toBe(true);
@@ -404,7 +451,9 @@ describe('verify judges a chunk only by evidence about the chunk, and a backup n
   });
 
   it('a manifest that lists no archives, or half a folder archive, fails verify as restore refuses it', async () => {
-    const r = await backupFolder(ctx.store, sourceTree(scratch('empty-manifest'), 'empty-manifest'), { id: 'empty-manifest' });
+    const r = await backupFolder(ctx.store, sourceTree(scratch('empty-manifest'), 'empty-manifest'), {
+      id: 'empty-manifest',
+    });
     const path = join(ctx.store.snapshotDir(r.snapshot), MANIFEST_NAME);
     const manifest = ctx.store.readManifest(r.snapshot);
     const full = manifest.files;
@@ -412,7 +461,12 @@ describe('verify judges a chunk only by evidence about the chunk, and a backup n
     await expectCode(restoreFolder(ctx.store, r.snapshot, scratch('t1')), 'NOT_FOUND', /has no archive/);
     const none = only(await verify(ctx.store, { snapshot: r.snapshot }));
     expect(none.state).toBe('failed');
-    expect(none.problems).toEqual([expect.objectContaining({ archive: MANIFEST_NAME, message: 'the manifest lists no archives: there is nothing to restore' })]);
+    expect(none.problems).toEqual([
+      expect.objectContaining({
+        archive: MANIFEST_NAME,
+        message: 'the manifest lists no archives: there is nothing to restore',
+      }),
+    ]);
 
     writeFileAtomicSync(path, encodeManifest({ ...manifest, files: full.filter((f) => f.filename !== DATA_ARCHIVE) }));
     await expectCode(restoreFolder(ctx.store, r.snapshot, scratch('t2')), 'NOT_FOUND', /has no archive/);
@@ -435,7 +489,10 @@ describe('verify: chunks that are well-formed blobs of the wrong content or cryp
 
   /** Replaces a chunk file by a blob whose CRC is right but whose content is other bytes of the same length. */
   function replaceContent(chunk: ChunkRef): void {
-    writeFileSync(chunk.path, encodeBlob(pseudoRandomBytes(chunk.end - chunk.start, `other-${chunk.hex}`), { compress: false }));
+    writeFileSync(
+      chunk.path,
+      encodeBlob(pseudoRandomBytes(chunk.end - chunk.start, `other-${chunk.hex}`), { compress: false }),
+    );
   }
 
   for (const mode of ['none', 'sign-only'] as const) {
@@ -448,7 +505,9 @@ describe('verify: chunks that are well-formed blobs of the wrong content or cryp
       replaceContent(chunk);
       const snap = only(await verify(ctx.store, { snapshot: r.snapshot }));
       expect(snap.state).toBe('failed');
-      expect(snap.problems).toEqual([expect.objectContaining({ archive: DATA_ARCHIVE, chunk: chunk.hex, affects: ['/docs/big.bin'] })]);
+      expect(snap.problems).toEqual([
+        expect.objectContaining({ archive: DATA_ARCHIVE, chunk: chunk.hex, affects: ['/docs/big.bin'] }),
+      ]);
       expect(snap.problems[0]!.message).toMatch(/digest mismatch/);
       expect(badCopies(chunk.path)).toEqual([`${chunk.hex}.0.bad`]);
     });
@@ -474,7 +533,12 @@ describe('verify: chunks that are well-formed blobs of the wrong content or cryp
     const digests = [...new Set(digestsOf(ctx.store, r.snapshot, DATA_ARCHIVE))];
     const snap = only(await verify(ctx.store, { snapshot: r.snapshot }));
     expect(snap.state).toBe('failed');
-    expect(snap.problems.filter((p) => p.archive === DATA_ARCHIVE).map((p) => p.chunk).sort()).toEqual(digests.sort());
+    expect(
+      snap.problems
+        .filter((p) => p.archive === DATA_ARCHIVE)
+        .map((p) => p.chunk)
+        .sort(),
+    ).toEqual(digests.sort());
     for (const p of snap.problems) expect(p.message).toMatch(/not encrypted/);
     for (const hex of digests) expect(existsSync(ctx.store.chunks.chunkPath(hex)), hex).toBe(true);
   });
@@ -486,7 +550,10 @@ describe('verify: scope (snapshot, group, store), images, progress and cancel', 
 
   it('verifies one snapshot, a group (newest first, unfinished ones left out) or the whole store', async () => {
     const a1 = await backupFolder(ctx.store, sourceTree(scratch('a'), 'scope-a1'), { id: 'alpha' });
-    const a2 = await backupFolder(ctx.store, sourceTree(scratch('a'), 'scope-a2'), { id: 'alpha', allowOtherSource: true });
+    const a2 = await backupFolder(ctx.store, sourceTree(scratch('a'), 'scope-a2'), {
+      id: 'alpha',
+      allowOtherSource: true,
+    });
     const b1 = await backupFolder(ctx.store, sourceTree(scratch('b'), 'scope-b1'), { id: 'beta' });
     // A backup that is still being written has nothing to check yet.
     const unfinished = ctx.store.beginSnapshot({ type: 'host', id: 'alpha' });
@@ -496,7 +563,10 @@ describe('verify: scope (snapshot, group, store), images, progress and cancel', 
       expect(one.snapshotsTotal).toBe(1);
 
       const group = await verify(ctx.store, { group: { type: 'host', id: 'alpha' } });
-      expect(group.snapshots.map((s) => [s.snapshot, s.state])).toEqual([[a2.path, 'ok'], [a1.path, 'ok']]);
+      expect(group.snapshots.map((s) => [s.snapshot, s.state])).toEqual([
+        [a2.path, 'ok'],
+        [a1.path, 'ok'],
+      ]);
       expect(group.snapshotsTotal).toBe(2);
 
       const all = await verify(ctx.store, { store: true });
@@ -526,16 +596,23 @@ describe('verify: scope (snapshot, group, store), images, progress and cancel', 
     flipByte(ctx.store.chunks.chunkPath(hex));
     const snap = only(await verify(ctx.store, { snapshot: r.snapshot }));
     expect(snap.state).toBe('failed');
-    expect(snap.problems).toEqual([expect.objectContaining({
-      snapshot: r.path, archive: 'disk.img.fidx', chunk: hex, affects: [`disk.img.fidx bytes ${k * chunkSize}-${(k + 1) * chunkSize}`],
-    })]);
+    expect(snap.problems).toEqual([
+      expect.objectContaining({
+        snapshot: r.path,
+        archive: 'disk.img.fidx',
+        chunk: hex,
+        affects: [`disk.img.fidx bytes ${k * chunkSize}-${(k + 1) * chunkSize}`],
+      }),
+    ]);
     expect(badCopies(ctx.store.chunks.chunkPath(hex))).toEqual([`${hex}.0.bad`]);
 
     // The short last chunk: its range ends at the end of the image.
     const last = index.digest(16).toString('hex');
     unlinkSync(ctx.store.chunks.chunkPath(last));
     const again = only(await verify(ctx.store, { snapshot: r.snapshot }));
-    expect(again.problems.map((p) => p.affects)).toContainEqual([`disk.img.fidx bytes ${16 * chunkSize}-${MiB + 1000}`]);
+    expect(again.problems.map((p) => p.affects)).toContainEqual([
+      `disk.img.fidx bytes ${16 * chunkSize}-${MiB + 1000}`,
+    ]);
   });
 
   it('reports progress: totals from the start, bytesDone rising to bytesTotal at the end', async () => {
@@ -546,9 +623,14 @@ describe('verify: scope (snapshot, group, store), images, progress and cancel', 
     const bytes = [p1, p2].flatMap((r) => ctx.store.readManifest(r.snapshot).files).reduce((n, f) => n + f.size, 0);
 
     const events: VerifyProgress[] = [];
-    const result = await verify(ctx.store, { group: { type: 'host', id: 'progress' } }, {
-      progressIntervalMs: 0, onProgress: (p) => events.push(p),
-    });
+    const result = await verify(
+      ctx.store,
+      { group: { type: 'host', id: 'progress' } },
+      {
+        progressIntervalMs: 0,
+        onProgress: (p) => events.push(p),
+      },
+    );
     expect(result.ok).toBe(true);
     expect(events.length).toBeGreaterThanOrEqual(3);
     for (const e of events) expect([e.snapshotsTotal, e.bytesTotal]).toEqual([2, bytes]);
@@ -569,7 +651,8 @@ describe('verify: scope (snapshot, group, store), images, progress and cancel', 
     const s1 = await backupFolder(ctx.store, src, { id: group.id });
     const s2 = await backupFolder(ctx.store, src, { id: group.id });
     const s3 = await backupFolder(ctx.store, src, { id: group.id });
-    const bytes = (r: FolderBackupResult): number => ctx.store.readManifest(r.snapshot).files.reduce((n, f) => n + f.size, 0);
+    const bytes = (r: FolderBackupResult): number =>
+      ctx.store.readManifest(r.snapshot).files.reduce((n, f) => n + f.size, 0);
     const manifestPath = join(ctx.store.snapshotDir(s1.snapshot), MANIFEST_NAME);
     flipByte(manifestPath, readFileSync(manifestPath).length - 3);
     const lock = ctx.store.lockSnapshotExclusive(s2.snapshot, 'forget of it');
@@ -580,12 +663,17 @@ describe('verify: scope (snapshot, group, store), images, progress and cancel', 
     } finally {
       lock.release();
     }
-    expect(result.snapshots.map((s) => [s.snapshot, s.state])).toEqual([[s3.path, 'ok'], [s2.path, 'skipped'], [s1.path, 'failed']]);
+    expect(result.snapshots.map((s) => [s.snapshot, s.state])).toEqual([
+      [s3.path, 'ok'],
+      [s2.path, 'skipped'],
+      [s1.path, 'failed'],
+    ]);
     expect(result.ok).toBe(false);
     const total = events[0]!.bytesTotal;
     expect(total).toBeGreaterThanOrEqual(bytes(s3) + bytes(s2));
     expect(events.at(-1)).toMatchObject({ bytesDone: total, bytesTotal: total, snapshotsDone: 3, snapshotsTotal: 3 });
-    for (let i = 1; i < events.length; i++) expect(events[i]!.bytesDone).toBeGreaterThanOrEqual(events[i - 1]!.bytesDone);
+    for (let i = 1; i < events.length; i++)
+      expect(events[i]!.bytesDone).toBeGreaterThanOrEqual(events[i - 1]!.bytesDone);
   });
 
   it('cancels through an AbortSignal: CANCELLED, snapshots not reached keep no verify_state, and a later verify works', async () => {
@@ -602,9 +690,22 @@ describe('verify: scope (snapshot, group, store), images, progress and cancel', 
 
     const during = new AbortController();
     const events: VerifyProgress[] = [];
-    await expectCode(verify(ctx.store, { group }, {
-      signal: during.signal, progressIntervalMs: 0, onProgress: (p) => { events.push(p); during.abort(); },
-    }), 'CANCELLED', /verify cancelled/);
+    await expectCode(
+      verify(
+        ctx.store,
+        { group },
+        {
+          signal: during.signal,
+          progressIntervalMs: 0,
+          onProgress: (p) => {
+            events.push(p);
+            during.abort();
+          },
+        },
+      ),
+      'CANCELLED',
+      /verify cancelled/,
+    );
     expect(events.length).toBeGreaterThan(0);
     // Newest first: the cancel came while the newest was being checked, so the older one was never reached.
     expect(ctx.store.readManifest(c1.snapshot).unprotected.verify_state).toBeUndefined();

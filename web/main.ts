@@ -24,7 +24,10 @@ const { values } = parseArgs({
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-const dataDir = values['data-dir'] ?? process.env.CAIRN_DATA_DIR ?? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'cairn');
+const dataDir =
+  values['data-dir'] ??
+  process.env.CAIRN_DATA_DIR ??
+  join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'cairn');
 const session = loadWebSession(dataDir, { newKey: values['new-key'] });
 const service = new HostService({
   platform: { host: 'web' },
@@ -34,9 +37,11 @@ const service = new HostService({
 });
 const server = await startOnPort(values.port ? Number(values.port) : undefined);
 saveWebSession(dataDir, { token: server.token, port: server.port });
-process.stdout.write(`Cairn is running in browser mode. Open this address (it holds your key; it stays valid when the host restarts,\n`
-  + `until you start it with --new-key):\n\n  ${server.url}\n\n`
-  + `Cairn may use folders under: ${service.policy.roots.join(', ')}\nPress Ctrl-C to stop (running jobs are cancelled cleanly).\n`);
+process.stdout.write(
+  `Cairn is running in browser mode. Open this address (it holds your key; it stays valid when the host restarts,\n` +
+    `until you start it with --new-key):\n\n  ${server.url}\n\n` +
+    `Cairn may use folders under: ${service.policy.roots.join(', ')}\nPress Ctrl-C to stop (running jobs are cancelled cleanly).\n`,
+);
 
 /**
  * The port asked for, else the one of the last run (so an open page finds the host again after a restart), else
@@ -49,7 +54,9 @@ async function startOnPort(asked: number | undefined): Promise<WebServer> {
     return await startWebServer({ ...options, port: session.port });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    process.stdout.write(`Port ${session.port} of the last run is taken; pages open at its address must use the new one.\n`);
+    process.stdout.write(
+      `Port ${session.port} of the last run is taken; pages open at its address must use the new one.\n`,
+    );
     return startWebServer({ ...options, port: 0 });
   }
 }

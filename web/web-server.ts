@@ -58,30 +58,41 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     res.setHeader('X-Frame-Options', 'DENY'); // beside CSP frame-ancestors, for browsers that know only this one
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-    if (!ourOrigins().map((o) => o.slice('http://'.length)).includes(req.headers.host ?? '')) {
+    if (
+      !ourOrigins()
+        .map((o) => o.slice('http://'.length))
+        .includes(req.headers.host ?? '')
+    ) {
       return sendText(res, 421, 'Cairn answers only on its loopback address.');
     }
     const origin = req.headers.origin;
-    if (origin !== undefined && !ourOrigins().includes(origin)) return sendText(res, 403, 'Cross-origin requests are refused.');
+    if (origin !== undefined && !ourOrigins().includes(origin))
+      return sendText(res, 403, 'Cross-origin requests are refused.');
     const url = new URL(req.url ?? '/', `http://${req.headers.host}`);
 
     if (url.pathname.startsWith('/api/')) {
       res.setHeader('Cache-Control', 'no-store');
       const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-      if (!tokenMatches(bearer ?? url.searchParams.get('token'))) return sendJson(res, 403, { ok: false, error: { code: 'BAD_REQUEST', message: 'wrong or missing token' } });
+      if (!tokenMatches(bearer ?? url.searchParams.get('token')))
+        return sendJson(res, 403, { ok: false, error: { code: 'BAD_REQUEST', message: 'wrong or missing token' } });
       if (url.pathname === '/api/events' && req.method === 'GET') return openEventStream(res);
       if (url.pathname === '/api/download' && req.method === 'GET') return download(url, res);
       const action = url.pathname.slice('/api/'.length);
-      if (req.method !== 'POST' || !isActionName(action)) return sendJson(res, 404, { ok: false, error: { code: 'BAD_REQUEST', message: `no action ${action}` } });
+      if (req.method !== 'POST' || !isActionName(action))
+        return sendJson(res, 404, { ok: false, error: { code: 'BAD_REQUEST', message: `no action ${action}` } });
       if (origin === undefined) return sendText(res, 403, 'Actions need an Origin header.');
-      if (!isJsonContentType(req.headers['content-type'])) return sendText(res, 415, 'Actions take JSON (Content-Type: application/json).');
+      if (!isJsonContentType(req.headers['content-type']))
+        return sendText(res, 415, 'Actions take JSON (Content-Type: application/json).');
       if (Number(req.headers['content-length'] ?? 0) > MAX_BODY) return refuseLargeBody(req, res);
       let payload: unknown;
       try {
         payload = JSON.parse(await readBody(req));
       } catch (err) {
         if (err instanceof BodyTooLarge) return refuseLargeBody(req, res);
-        return sendJson(res, 400, { ok: false, error: { code: 'BAD_REQUEST', message: err instanceof Error ? err.message : 'bad body' } });
+        return sendJson(res, 400, {
+          ok: false,
+          error: { code: 'BAD_REQUEST', message: err instanceof Error ? err.message : 'bad body' },
+        });
       }
       return sendJson(res, 200, await options.service.handle(action, payload));
     }
@@ -102,7 +113,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return sendText(res, 404, 'Not found.');
     }
     res.writeHead(200, {
-      'Content-Type': contentType(file), 'Content-Length': size, 'Content-Security-Policy': CONTENT_SECURITY_POLICY,
+      'Content-Type': contentType(file),
+      'Content-Length': size,
+      'Content-Security-Policy': CONTENT_SECURITY_POLICY,
       'Cache-Control': file.endsWith('index.html') ? 'no-store' : 'max-age=3600',
     });
     if (req.method === 'HEAD') return void res.end();
@@ -119,7 +132,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const download = async (url: URL, res: ServerResponse): Promise<void> => {
     const p = url.searchParams;
     const valid = validateRequest('dialog.save-file', {
-      store: p.get('store'), path: p.get('path'),
+      store: p.get('store'),
+      path: p.get('path'),
       snapshot: { type: p.get('type'), id: p.get('id'), time: Number(p.get('time')) },
     });
     if (!valid.ok) return sendJson(res, 400, { ok: false, error: { code: 'BAD_REQUEST', message: valid.message } });
@@ -131,7 +145,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return sendJson(res, 404, { ok: false, error: toAppError(err) });
     }
     res.writeHead(200, {
-      'Content-Type': 'application/octet-stream', 'Content-Length': file.size,
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': file.size,
       'Content-Disposition': `attachment; filename*=UTF-8''${encodeURIComponent(file.name)}`,
     });
     const { store, snapshot, path } = valid.value;
@@ -153,7 +168,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const frame = `event: ${event}\ndata: ${JSON.stringify(payload)}\n\n`;
     for (const stream of streams) stream.write(frame);
   });
-  const keepalive = setInterval(() => { for (const s of streams) s.write(': keepalive\n\n'); }, KEEPALIVE_MS);
+  const keepalive = setInterval(() => {
+    for (const s of streams) s.write(': keepalive\n\n');
+  }, KEEPALIVE_MS);
   keepalive.unref();
 
   try {
@@ -168,7 +185,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   }
   port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/?token=${token}`, port, token,
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    port,
+    token,
     close: async () => {
       unsubscribe();
       clearInterval(keepalive);
@@ -215,7 +234,10 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 

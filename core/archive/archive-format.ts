@@ -23,7 +23,13 @@ export enum EntryKind {
 export type EntryKindName = 'file' | 'directory' | 'symlink' | 'hardlink';
 
 export function kindName(kind: EntryKind): EntryKindName {
-  return kind === EntryKind.File ? 'file' : kind === EntryKind.Directory ? 'directory' : kind === EntryKind.Symlink ? 'symlink' : 'hardlink';
+  return kind === EntryKind.File
+    ? 'file'
+    : kind === EntryKind.Directory
+      ? 'directory'
+      : kind === EntryKind.Symlink
+        ? 'symlink'
+        : 'hardlink';
 }
 
 interface EntryBase {
@@ -141,9 +147,21 @@ class ByteWriter {
     this.buf = grown;
   }
 
-  u8(v: number): void { this.ensure(1); this.buf.writeUInt8(v, this.length); this.length += 1; }
-  u16(v: number): void { this.ensure(2); this.buf.writeUInt16LE(v, this.length); this.length += 2; }
-  u32(v: number): void { this.ensure(4); this.buf.writeUInt32LE(v >>> 0, this.length); this.length += 4; }
+  u8(v: number): void {
+    this.ensure(1);
+    this.buf.writeUInt8(v, this.length);
+    this.length += 1;
+  }
+  u16(v: number): void {
+    this.ensure(2);
+    this.buf.writeUInt16LE(v, this.length);
+    this.length += 2;
+  }
+  u32(v: number): void {
+    this.ensure(4);
+    this.buf.writeUInt32LE(v >>> 0, this.length);
+    this.length += 4;
+  }
   u64(v: number | bigint): void {
     this.ensure(8);
     if (typeof v === 'number') {
@@ -155,7 +173,11 @@ class ByteWriter {
     }
     this.length += 8;
   }
-  i64(v: bigint): void { this.ensure(8); this.buf.writeBigInt64LE(v, this.length); this.length += 8; }
+  i64(v: bigint): void {
+    this.ensure(8);
+    this.buf.writeBigInt64LE(v, this.length);
+    this.length += 8;
+  }
   /** A signed safe integer as i64, in two halves (no BigInt). */
   int(v: number): void {
     this.ensure(8);
@@ -164,13 +186,19 @@ class ByteWriter {
     this.buf.writeInt32LE(hi, this.length + 4);
     this.length += 8;
   }
-  bytes(b: Uint8Array): void { this.ensure(b.length); this.buf.set(b, this.length); this.length += b.length; }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.length);
+    this.length += b.length;
+  }
   shortBytes(b: Uint8Array, what: string): void {
     if (b.length > MAX_NAME) throw new CairnError('INVALID_NAME', `${what} of ${b.length} bytes is too long`);
     this.u16(b.length);
     this.bytes(b);
   }
-  result(): Buffer { return this.buf.subarray(0, this.length); }
+  result(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
   reset(): void {
     this.length = 0;
     if (this.buf.length > 1 << 20) this.buf = Buffer.allocUnsafe(4096); // don't keep one huge folder's buffer
@@ -186,14 +214,35 @@ export function readSafeInt64(buf: Buffer, pos: number): number | undefined {
 
 class ByteReader {
   pos = 0;
-  constructor(private readonly buf: Buffer, private readonly what: string) {}
+  constructor(
+    private readonly buf: Buffer,
+    private readonly what: string,
+  ) {}
   private need(n: number): void {
     if (this.pos + n > this.buf.length) throw new CairnError('CORRUPT', `${this.what}: record truncated`);
   }
-  u8(): number { this.need(1); return this.buf.readUInt8(this.pos++); }
-  u16(): number { this.need(2); const v = this.buf.readUInt16LE(this.pos); this.pos += 2; return v; }
-  u32(): number { this.need(4); const v = this.buf.readUInt32LE(this.pos); this.pos += 4; return v; }
-  u64(): bigint { this.need(8); const v = this.buf.readBigUInt64LE(this.pos); this.pos += 8; return v; }
+  u8(): number {
+    this.need(1);
+    return this.buf.readUInt8(this.pos++);
+  }
+  u16(): number {
+    this.need(2);
+    const v = this.buf.readUInt16LE(this.pos);
+    this.pos += 2;
+    return v;
+  }
+  u32(): number {
+    this.need(4);
+    const v = this.buf.readUInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+  u64(): bigint {
+    this.need(8);
+    const v = this.buf.readBigUInt64LE(this.pos);
+    this.pos += 8;
+    return v;
+  }
   num(): number {
     this.need(8);
     const lo = this.buf.readUInt32LE(this.pos);
@@ -202,7 +251,12 @@ class ByteReader {
     if (hi >= 0x20_0000) throw new CairnError('CORRUPT', `${this.what}: number out of range`);
     return hi * 0x1_0000_0000 + lo;
   }
-  i64(): bigint { this.need(8); const v = this.buf.readBigInt64LE(this.pos); this.pos += 8; return v; }
+  i64(): bigint {
+    this.need(8);
+    const v = this.buf.readBigInt64LE(this.pos);
+    this.pos += 8;
+    return v;
+  }
   /** A signed i64 that must be a safe integer. */
   int(): number {
     this.need(8);
@@ -212,9 +266,18 @@ class ByteReader {
     return v;
   }
   /** A view, not a copy: decoded names and digests share the record's memory (copying them was most of decoding). */
-  bytes(n: number): Buffer { this.need(n); const v = this.buf.subarray(this.pos, this.pos + n); this.pos += n; return v; }
-  shortBytes(): Buffer { return this.bytes(this.u16()); }
-  get done(): boolean { return this.pos === this.buf.length; }
+  bytes(n: number): Buffer {
+    this.need(n);
+    const v = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return v;
+  }
+  shortBytes(): Buffer {
+    return this.bytes(this.u16());
+  }
+  get done(): boolean {
+    return this.pos === this.buf.length;
+  }
 }
 
 /**
@@ -245,9 +308,21 @@ export function readFolderFields(raw: Buffer, pos: number, place: RecordPlace): 
   const distance = readSafeInt64(raw, pos);
   const recordLength = raw.readUInt32LE(pos + 8);
   const relativeBase = readSafeInt64(raw, pos + 12);
-  if (distance === undefined || relativeBase === undefined || distance < recordLength || distance > place.recordOffset
-    || place.payloadBase + relativeBase < 0) return undefined;
-  return { distance, recordLength, relativeBase, ino: raw.readBigUInt64LE(pos + 20), ctimeNs: raw.readBigInt64LE(pos + 28) };
+  if (
+    distance === undefined ||
+    relativeBase === undefined ||
+    distance < recordLength ||
+    distance > place.recordOffset ||
+    place.payloadBase + relativeBase < 0
+  )
+    return undefined;
+  return {
+    distance,
+    recordLength,
+    relativeBase,
+    ino: raw.readBigUInt64LE(pos + 20),
+    ctimeNs: raw.readBigInt64LE(pos + 28),
+  };
 }
 
 /** Whether a record is in the current layout (version 3), the one a backup writes. */
@@ -298,7 +373,8 @@ function writeEntry(w: ByteWriter, e: ArchiveEntry, place: RecordPlace | undefin
       break;
     case EntryKind.Directory:
       if (place) {
-        if (e.recordOffset > place.recordOffset) throw new Error(`folder record at ${e.recordOffset} after its parent's at ${place.recordOffset}`);
+        if (e.recordOffset > place.recordOffset)
+          throw new Error(`folder record at ${e.recordOffset} after its parent's at ${place.recordOffset}`);
         w.u64(place.recordOffset - e.recordOffset);
         w.u32(e.recordLength);
         w.int(e.payloadBase === undefined ? 0 : e.payloadBase - place.payloadBase);
@@ -330,7 +406,11 @@ function readEntry(r: ByteReader, what: string, place: RecordPlace | undefined, 
       if (place && kind === EntryKind.File) {
         const relative = r.int();
         payloadOffset = size > 0 ? place.payloadBase + relative : 0;
-        if (payloadOffset < 0) throw new CairnError('CORRUPT', `${what}: file ${JSON.stringify(displayName(name))} starts before the payload stream`);
+        if (payloadOffset < 0)
+          throw new CairnError(
+            'CORRUPT',
+            `${what}: file ${JSON.stringify(displayName(name))} starts before the payload stream`,
+          );
       } else {
         payloadOffset = r.num();
       }
@@ -344,9 +424,18 @@ function readEntry(r: ByteReader, what: string, place: RecordPlace | undefined, 
       const recordLength = r.u32();
       const payloadBase = place.payloadBase + r.int();
       if (distance > place.recordOffset || payloadBase < 0) {
-        throw new CairnError('CORRUPT', `${what}: folder ${JSON.stringify(displayName(name))} points outside the metadata or payload stream`);
+        throw new CairnError(
+          'CORRUPT',
+          `${what}: folder ${JSON.stringify(displayName(name))} points outside the metadata or payload stream`,
+        );
       }
-      const e: DirectoryEntry = { ...base, kind, recordOffset: place.recordOffset - distance, recordLength, payloadBase };
+      const e: DirectoryEntry = {
+        ...base,
+        kind,
+        recordOffset: place.recordOffset - distance,
+        recordLength,
+        payloadBase,
+      };
       if (version >= 3) {
         e.ino = r.u64();
         e.ctimeNs = r.i64();
@@ -368,8 +457,13 @@ const recordWriter = new ByteWriter();
  * layout relative to `place`. Tests write the earlier layouts to prove readers still read them: version 1 takes
  * no place (its offsets are absolute).
  */
-export function encodeDirectoryRecord(entries: ArchiveEntry[], place?: RecordPlace, version: RecordVersion = place ? RECORD_VERSION : 1): Buffer {
-  if ((version === 1) !== (place === undefined)) throw new Error(`a version ${version} record ${place ? 'has no' : 'needs a'} place`);
+export function encodeDirectoryRecord(
+  entries: ArchiveEntry[],
+  place?: RecordPlace,
+  version: RecordVersion = place ? RECORD_VERSION : 1,
+): Buffer {
+  if ((version === 1) !== (place === undefined))
+    throw new Error(`a version ${version} record ${place ? 'has no' : 'needs a'} place`);
   const w = recordWriter;
   w.reset();
   w.u32(RECORD_MAGICS[version]);
@@ -391,9 +485,11 @@ export function decodeDirectoryRecord(buf: Buffer, what: string, place: RecordPl
   const entries: ArchiveEntry[] = [];
   for (let i = 0; i < count; i++) {
     const e = readEntry(r, what, relativeTo, version);
-    if (!isSafeName(e.name)) throw new CairnError('CORRUPT', `${what}: unsafe entry name ${JSON.stringify(displayName(e.name))}`);
+    if (!isSafeName(e.name))
+      throw new CairnError('CORRUPT', `${what}: unsafe entry name ${JSON.stringify(displayName(e.name))}`);
     const prev = entries[entries.length - 1];
-    if (prev && Buffer.compare(prev.name, e.name) >= 0) throw new CairnError('CORRUPT', `${what}: entries not sorted or duplicated`);
+    if (prev && Buffer.compare(prev.name, e.name) >= 0)
+      throw new CairnError('CORRUPT', `${what}: entries not sorted or duplicated`);
     entries.push(e);
   }
   if (!r.done) throw new CairnError('CORRUPT', `${what}: trailing bytes after the record`);
@@ -408,9 +504,15 @@ export function decodeDirectoryRecord(buf: Buffer, what: string, place: RecordPl
  * distance back from there, in the layout of `rootVersion`. Tests write the earlier trailers: the second
  * (no `at`: absolute offsets) and the third (`rootVersion` 2).
  */
-export function encodeTrailer(root: DirectoryEntry, stats: ArchiveStats, chunkDigestMin: number, at?: number,
-  rootVersion: RecordVersion = at === undefined ? 1 : RECORD_VERSION): Buffer {
-  if ((rootVersion === 1) !== (at === undefined)) throw new Error(`a version ${rootVersion} root entry ${at === undefined ? 'needs' : 'takes no'} offset`);
+export function encodeTrailer(
+  root: DirectoryEntry,
+  stats: ArchiveStats,
+  chunkDigestMin: number,
+  at?: number,
+  rootVersion: RecordVersion = at === undefined ? 1 : RECORD_VERSION,
+): Buffer {
+  if ((rootVersion === 1) !== (at === undefined))
+    throw new Error(`a version ${rootVersion} root entry ${at === undefined ? 'needs' : 'takes no'} offset`);
   const w = new ByteWriter();
   writeEntry(w, root, at === undefined ? undefined : { recordOffset: at, payloadBase: 0 }, rootVersion);
   const rootLength = w.length;
@@ -440,10 +542,16 @@ export interface TrailerTail {
 export function decodeTrailerTail(end: Buffer, what: string): TrailerTail {
   const magic = end.subarray(end.length - 8);
   const v1 = magic.equals(TRAILER_MAGIC_V1);
-  const rootVersion: RecordVersion | undefined = magic.equals(TRAILER_MAGIC) ? 3 : magic.equals(TRAILER_MAGIC_V3) ? 2
-    : v1 || magic.equals(TRAILER_MAGIC_V2) ? 1 : undefined;
+  const rootVersion: RecordVersion | undefined = magic.equals(TRAILER_MAGIC)
+    ? 3
+    : magic.equals(TRAILER_MAGIC_V3)
+      ? 2
+      : v1 || magic.equals(TRAILER_MAGIC_V2)
+        ? 1
+        : undefined;
   const tailLength = v1 ? TRAILER_FIXED_SIZE_V1 : TRAILER_FIXED_SIZE;
-  if (end.length < tailLength || rootVersion === undefined) throw new CairnError('CORRUPT', `${what}: no folder archive trailer`);
+  if (end.length < tailLength || rootVersion === undefined)
+    throw new CairnError('CORRUPT', `${what}: no folder archive trailer`);
   const r = new ByteReader(end.subarray(end.length - tailLength), what);
   const rootLength = r.u32();
   const stats = { files: r.num(), directories: r.num(), bytes: r.num(), skipped: r.num() };
@@ -461,7 +569,8 @@ export function chunkListDigest(digests: Iterable<Uint8Array>): Buffer {
 export function decodeRootEntry(buf: Buffer, what: string, at: number, version: RecordVersion): DirectoryEntry {
   const r = new ByteReader(buf, what);
   const e = readEntry(r, what, version === 1 ? undefined : { recordOffset: at, payloadBase: 0 }, version);
-  if (e.kind !== EntryKind.Directory || !r.done) throw new CairnError('CORRUPT', `${what}: trailer does not hold a directory`);
+  if (e.kind !== EntryKind.Directory || !r.done)
+    throw new CairnError('CORRUPT', `${what}: trailer does not hold a directory`);
   return e;
 }
 

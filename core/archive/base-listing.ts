@@ -1,6 +1,13 @@
 import {
-  ENTRY_COMMON_SIZE, EntryKind, FILE_FIELDS_SIZE, FOLDER_FIELDS_SIZE, isCurrentRecord, readFolderFields, UNTRUSTED_LISTING,
-  type DirectoryEntry, type RecordPlace,
+  ENTRY_COMMON_SIZE,
+  EntryKind,
+  FILE_FIELDS_SIZE,
+  FOLDER_FIELDS_SIZE,
+  isCurrentRecord,
+  readFolderFields,
+  UNTRUSTED_LISTING,
+  type DirectoryEntry,
+  type RecordPlace,
 } from './archive-format.js';
 import type { FolderArchiveReader } from './folder-reader.js';
 import type { SourceStat } from './source-scan.js';
@@ -46,8 +53,13 @@ export class BaseListings {
 
   /** Whether `folder`'s record may stand in for listing the folder that now has `stat`. */
   static stillListed(folder: BaseFolder, stat: SourceStat): boolean {
-    return folder.ctimeNs !== undefined && folder.ctimeNs !== UNTRUSTED_LISTING && folder.ctimeNs === stat.ctimeNs
-      && folder.ino === stat.ino && folder.mtimeNs === stat.mtimeNs;
+    return (
+      folder.ctimeNs !== undefined &&
+      folder.ctimeNs !== UNTRUSTED_LISTING &&
+      folder.ctimeNs === stat.ctimeNs &&
+      folder.ino === stat.ino &&
+      folder.mtimeNs === stat.mtimeNs
+    );
   }
 
   /**
@@ -110,8 +122,12 @@ function readListing(raw: Buffer, place: RecordPlace): BaseRecordListing | undef
       const folder = readFolderFields(raw, pos, place);
       if (!folder) return undefined;
       folders.set(name, {
-        recordOffset: place.recordOffset - folder.distance, recordLength: folder.recordLength,
-        payloadBase: place.payloadBase + folder.relativeBase, mtimeNs, ino: folder.ino, ctimeNs: folder.ctimeNs,
+        recordOffset: place.recordOffset - folder.distance,
+        recordLength: folder.recordLength,
+        payloadBase: place.payloadBase + folder.relativeBase,
+        mtimeNs,
+        ino: folder.ino,
+        ctimeNs: folder.ctimeNs,
       });
       pos += FOLDER_FIELDS_SIZE;
     } else if (kind === EntryKind.Symlink) {

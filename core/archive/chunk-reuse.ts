@@ -13,8 +13,11 @@ export class ChunkReuser {
   reusedBytes = 0;
   injectedBytes = 0;
 
-  constructor(private readonly base: DynamicIndexReader, private readonly writer: ArchiveStreamWriter,
-    private readonly chunks: ChunkStore) {}
+  constructor(
+    private readonly base: DynamicIndexReader,
+    private readonly writer: ArchiveStreamWriter,
+    private readonly chunks: ChunkStore,
+  ) {}
 
   /**
    * Returns the new stream offset of base bytes [offset, offset + size), or undefined if a chunk they need is
@@ -30,7 +33,13 @@ export class ChunkReuser {
       return run.newStart + offset - this.base.chunkStart(run.first);
     }
     // Extend the run when nothing was written since it ended and the file continues it.
-    if (run && first >= run.first && first <= run.last + 1 && this.writer.offset === run.newEnd && this.writer.pendingBytes === 0) {
+    if (
+      run &&
+      first >= run.first &&
+      first <= run.last + 1 &&
+      this.writer.offset === run.newEnd &&
+      this.writer.pendingBytes === 0
+    ) {
       if (!this.touchAll(run.last + 1, last)) return undefined;
       for (let i = run.last + 1; i <= last; i++) this.injectBase(i);
       run.last = last;

@@ -15,12 +15,20 @@ export function isChunkDamage(err: unknown): boolean {
  * `<name>.damaged`, every readable chunk in place and the damaged ones as zeros, never under its own name.
  * Returns what to add to the file's failure ("the readable rest is in …"), or why that failed too.
  */
-export function keepDamagedCopy(job: FileRestoreJob, dirs: HeldDirectories, reader: FolderArchiveReader, existing: ExistingPolicy): string {
+export function keepDamagedCopy(
+  job: FileRestoreJob,
+  dirs: HeldDirectories,
+  reader: FolderArchiveReader,
+  existing: ExistingPolicy,
+): string {
   const copy: FileRestoreJob = { ...job, name: Buffer.concat([job.name, SUFFIX]), damagedCopy: true };
   const damaged: string[] = [];
   try {
-    const content = reader.data.slices(job.payloadOffset, job.size, (chunk) => { damaged.push(chunk); });
-    if (!restoreFile(copy, dirs, content, existing, () => {})) return `; ${job.archivePath}.damaged exists and was kept`;
+    const content = reader.data.slices(job.payloadOffset, job.size, (chunk) => {
+      damaged.push(chunk);
+    });
+    if (!restoreFile(copy, dirs, content, existing, () => {}))
+      return `; ${job.archivePath}.damaged exists and was kept`;
     return `; the readable rest is in ${job.archivePath}.damaged (${damaged.length} damaged chunk${damaged.length === 1 ? '' : 's'} as zeros)`;
   } catch (err) {
     return `; no .damaged copy either: ${(err as Error).message}`;

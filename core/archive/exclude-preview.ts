@@ -65,15 +65,20 @@ async function folderBytes(root: Buffer, seen: Set<string>, signal: AbortSignal 
 }
 
 /** What a set of patterns (plus the `.cairnignore` files in the tree) would exclude from a backup of `root`. */
-export async function previewExcludes(root: string, patterns: readonly string[], options: { limit?: number; signal?: AbortSignal } = {}):
-  Promise<ExcludePreview> {
+export async function previewExcludes(
+  root: string,
+  patterns: readonly string[],
+  options: { limit?: number; signal?: AbortSignal } = {},
+): Promise<ExcludePreview> {
   const limit = options.limit ?? 1000;
   const paths: ExcludePreview['paths'] = [];
   const folders: { path: Buffer; shown?: ExcludePreview['paths'][number] }[] = [];
   const seen = new Set<string>();
   let excludedBytes = 0;
   const { totals } = await scanSource(resolve(root), {
-    excludes: ExcludeRules.fromPatterns(patterns), log: new MemoryLogger(), signal: options.signal,
+    excludes: ExcludeRules.fromPatterns(patterns),
+    log: new MemoryLogger(),
+    signal: options.signal,
     onExcluded: (path, isDirectory, bytes, abs) => {
       const shown = paths.length < limit ? { path, isDirectory, bytes } : undefined;
       if (shown) paths.push(shown);
@@ -91,7 +96,11 @@ export async function previewExcludes(root: string, patterns: readonly string[],
     excludedBytes += bytes;
   }
   return {
-    paths, excluded: totals.excluded, excludedBytes, files: totals.files, bytes: totals.bytes,
+    paths,
+    excluded: totals.excluded,
+    excludedBytes,
+    files: totals.files,
+    bytes: totals.bytes,
     truncated: totals.excluded > paths.length,
   };
 }

@@ -35,11 +35,15 @@ export class ExcludeRules {
   enter(dirPath: string | Buffer, dirRel: string, onError?: (message: string) => void): ExcludeRules {
     let text: string;
     try {
-      const file = typeof dirPath === 'string' ? `${dirPath}/${IGNORE_FILE}` : Buffer.concat([dirPath, Buffer.from(`/${IGNORE_FILE}`)]);
+      const file =
+        typeof dirPath === 'string'
+          ? `${dirPath}/${IGNORE_FILE}`
+          : Buffer.concat([dirPath, Buffer.from(`/${IGNORE_FILE}`)]);
       text = readRegularText(file, 1024 * 1024, { followSymlink: true });
     } catch (err) {
       const code = errnoCode(err);
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') onError?.(`cannot read ${dirRel ? `${dirRel}/` : ''}${IGNORE_FILE}: ${(err as Error).message}`);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR')
+        onError?.(`cannot read ${dirRel ? `${dirRel}/` : ''}${IGNORE_FILE}: ${(err as Error).message}`);
       return this;
     }
     return new ExcludeRules([...this.rules, { base: dirRel, matcher: newMatcher().add(text) }]);

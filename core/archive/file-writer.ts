@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fchownSync, futimesSync, lstatSync, openSync, renameSync, unlinkSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lstatSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+} from 'node:fs';
 import { CairnError, ioError, isCairnError } from '../errors.js';
 import { writeAllSync } from '../fs/atomic-write.js';
 import type { HeldDirectories } from '../fs/held-directories.js';
@@ -80,8 +90,15 @@ export type ExistingPolicy = 'keep' | 'overwrite';
  * made from theirs, checked before anything is written; otherwise the content's SHA-256 is checked.
  * `shouldStop` is asked after every slice (a worker's shared cancel flag): a cancel stops inside a large file.
  */
-export function restoreFile(job: FileRestoreJob, dirs: HeldDirectories, content: Iterable<Uint8Array>, existing: ExistingPolicy,
-  onBytes: (n: number) => void, chunkDigest?: Uint8Array, shouldStop?: () => boolean): boolean {
+export function restoreFile(
+  job: FileRestoreJob,
+  dirs: HeldDirectories,
+  content: Iterable<Uint8Array>,
+  existing: ExistingPolicy,
+  onBytes: (n: number) => void,
+  chunkDigest?: Uint8Array,
+  shouldStop?: () => boolean,
+): boolean {
   const steps = writeRestoredFile(job, dirs, content, existing, onBytes, chunkDigest);
   for (;;) {
     const step = steps.next();
@@ -94,8 +111,15 @@ export function restoreFile(job: FileRestoreJob, dirs: HeldDirectories, content:
  * restoreFile for the job's own thread: it lets the event loop in every 50 ms, so progress goes out and a
  * cancel arrives while a large file is written, and stops within one slice of it.
  */
-export async function restoreFileYielding(job: FileRestoreJob, dirs: HeldDirectories, content: Iterable<Uint8Array>,
-  existing: ExistingPolicy, onBytes: (n: number) => void, chunkDigest: Uint8Array | undefined, signal: AbortSignal | undefined): Promise<boolean> {
+export async function restoreFileYielding(
+  job: FileRestoreJob,
+  dirs: HeldDirectories,
+  content: Iterable<Uint8Array>,
+  existing: ExistingPolicy,
+  onBytes: (n: number) => void,
+  chunkDigest: Uint8Array | undefined,
+  signal: AbortSignal | undefined,
+): Promise<boolean> {
   const steps = writeRestoredFile(job, dirs, content, existing, onBytes, chunkDigest);
   const turns = new EventLoopTurns();
   for (;;) {
@@ -111,11 +135,18 @@ function cancelled(): CairnError {
 }
 
 /** The steps of restoreFile: it pauses after each slice written, and a cancel thrown in there removes the tmp file. */
-function* writeRestoredFile(job: FileRestoreJob, dirs: HeldDirectories, content: Iterable<Uint8Array>, existing: ExistingPolicy,
-  onBytes: (n: number) => void, chunkDigest?: Uint8Array): Generator<void, boolean> {
+function* writeRestoredFile(
+  job: FileRestoreJob,
+  dirs: HeldDirectories,
+  content: Iterable<Uint8Array>,
+  existing: ExistingPolicy,
+  onBytes: (n: number) => void,
+  chunkDigest?: Uint8Array,
+): Generator<void, boolean> {
   const [tmp, path] = dirs.pathsIn([job.dir, ownedTmpName()], [job.dir, job.name]);
   const st = lstatSync(path, { throwIfNoEntry: false });
-  if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', `cannot restore ${job.archivePath}: a folder is in the way`);
+  if (st?.isDirectory())
+    throw new CairnError('ALREADY_EXISTS', `cannot restore ${job.archivePath}: a folder is in the way`);
   if (st && existing === 'keep') return false;
   if (chunkDigest && !job.damagedCopy && !Buffer.from(chunkDigest).equals(job.digest)) {
     throw new CairnError('CORRUPT', `${job.archivePath}: its chunks do not match the snapshot's checksum`);
@@ -145,7 +176,11 @@ function* writeRestoredFile(job: FileRestoreJob, dirs: HeldDirectories, content:
     return true;
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* not created */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* not created */
+    }
     throw isCairnError(err) ? err : ioError('restore', job.archivePath, err);
   }
 }

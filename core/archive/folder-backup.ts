@@ -12,8 +12,15 @@ import { isSameOrInside } from '../fs/inside-root.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import type { DynamicIndexReader } from '../index/dynamic-index.js';
 import {
-  DATA_ARCHIVE, encodeTrailer, EntryKind, META_ARCHIVE, UNTRUSTED_LISTING, type ArchiveEntry,
-  type ArchiveStats, type DirectoryEntry, type FileEntry,
+  DATA_ARCHIVE,
+  encodeTrailer,
+  EntryKind,
+  META_ARCHIVE,
+  UNTRUSTED_LISTING,
+  type ArchiveEntry,
+  type ArchiveStats,
+  type DirectoryEntry,
+  type FileEntry,
 } from './archive-format.js';
 import { BaseListings } from './base-listing.js';
 import { ChunkReuser } from './chunk-reuse.js';
@@ -96,7 +103,12 @@ const MAX_QUEUED_CHUNKS = 16;
  * archive whose chunk-digest threshold is not `chunkDigestMin` (another chunk size, or the first archive
  * format) is passed over too: the digests of its files could not be taken over as they are.
  */
-export function chooseBase(store: Datastore, snapshots: SnapshotInfo[], log: Logger, chunkDigestMin: number): FolderArchiveReader | undefined {
+export function chooseBase(
+  store: Datastore,
+  snapshots: SnapshotInfo[],
+  log: Logger,
+  chunkDigestMin: number,
+): FolderArchiveReader | undefined {
   for (const info of [...snapshots].reverse()) {
     if (!info.finished) continue;
     try {
@@ -121,18 +133,28 @@ export function chooseBase(store: Datastore, snapshots: SnapshotInfo[], log: Log
  * deduplicated. Files unchanged since the base snapshot (size, mtime, inode and ctime) are not read: their
  * chunks are reused. A failure or cancel removes the snapshot; chunks already written stay for GC.
  */
-export async function backupFolder(store: Datastore, source: string, options: FolderBackupOptions = {}): Promise<FolderBackupResult> {
+export async function backupFolder(
+  store: Datastore,
+  source: string,
+  options: FolderBackupOptions = {},
+): Promise<FolderBackupResult> {
   const root = resolve(source);
   const id = options.id !== undefined ? assertBackupId(options.id) : toBackupId(basename(root));
   if (!id) throw new CairnError('INVALID_NAME', `cannot derive a backup id from ${root}; choose one`);
   if (isSameOrInside(root, store.root)) {
-    throw new CairnError('PATH_NOT_ALLOWED', `the datastore ${store.root} is inside ${root}: a backup would copy the store into itself; back up a folder beside it`);
+    throw new CairnError(
+      'PATH_NOT_ALLOWED',
+      `the datastore ${store.root} is inside ${root}: a backup would copy the store into itself; back up a folder beside it`,
+    );
   }
   const group = { type: 'host' as const, id };
   const session = store.startBackup(group);
   try {
     store.assertGroupSource(group, [root], options.allowOtherSource);
-    const result = await runFolderBackup(store, root, session, { ...options, signal: anySignal(options.signal, session.signal) });
+    const result = await runFolderBackup(store, root, session, {
+      ...options,
+      signal: anySignal(options.signal, session.signal),
+    });
     store.recordGroupSource(group, [root], options.log);
     return result;
   } finally {
@@ -140,19 +162,44 @@ export async function backupFolder(store: Datastore, source: string, options: Fo
   }
 }
 
-async function runFolderBackup(store: Datastore, root: string, session: BackupSession,
-  options: FolderBackupOptions): Promise<FolderBackupResult> {
+async function runFolderBackup(
+  store: Datastore,
+  root: string,
+  session: BackupSession,
+  options: FolderBackupOptions,
+): Promise<FolderBackupResult> {
   const group = session.group;
   const memoryLog = new MemoryLogger();
   const log: Logger = {
-    info: (m) => { memoryLog.info(m); options.log?.info(m); },
-    warn: (m) => { memoryLog.warn(m); options.log?.warn(m); },
+    info: (m) => {
+      memoryLog.info(m);
+      options.log?.info(m);
+    },
+    warn: (m) => {
+      memoryLog.warn(m);
+      options.log?.warn(m);
+    },
   };
   const progress: FolderBackupProgress = {
-    phase: 'scanning', filesTotal: 0, bytesTotal: 0, filesDone: 0, bytesDone: 0, bytesRead: 0, bytesReused: 0, chunks: 0,
-    newChunks: 0, newBytes: 0, dedupBytes: 0, currentPath: '', rate: 0, elapsedMs: 0,
+    phase: 'scanning',
+    filesTotal: 0,
+    bytesTotal: 0,
+    filesDone: 0,
+    bytesDone: 0,
+    bytesRead: 0,
+    bytesReused: 0,
+    chunks: 0,
+    newChunks: 0,
+    newBytes: 0,
+    dedupBytes: 0,
+    currentPath: '',
+    rate: 0,
+    elapsedMs: 0,
   };
-  const report = throttle((p: FolderBackupProgress) => options.onProgress?.({ ...p }), options.progressIntervalMs ?? 100);
+  const report = throttle(
+    (p: FolderBackupProgress) => options.onProgress?.({ ...p }),
+    options.progressIntervalMs ?? 100,
+  );
 
   const payloadAvg = options.chunkSize ?? FOLDER_CHUNK_SIZE;
   /** Files this large start and end on chunk boundaries, and their digest is made from their chunks' (FORMAT.md). */
@@ -166,7 +213,10 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
   const baseListings = base ? new BaseListings(base) : undefined;
 
   const scan = await scanSource(root, {
-    excludes: ExcludeRules.fromPatterns(options.excludes ?? []), log, signal: options.signal, base: baseListings,
+    excludes: ExcludeRules.fromPatterns(options.excludes ?? []),
+    log,
+    signal: options.signal,
+    base: baseListings,
     onProgress: (t) => report.push({ ...progress, filesTotal: t.files, bytesTotal: t.bytes }),
   });
   throwIfCancelled(options.signal, 'backup');
@@ -175,16 +225,32 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
   progress.phase = 'backing-up';
   const meter = new RateMeter(progress.bytesTotal);
   const snapshot = store.beginSnapshot(group, { session, log });
-  const stats: ArchiveStats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, skipped: scan.totals.skipped };
-  const sink = openChunkTarget(store.chunks, store.config.compression === 'zstd', chunkerParams(payloadAvg).max, options.workers ?? 2, log);
+  const stats: ArchiveStats = {
+    files: 0,
+    directories: 0,
+    symlinks: 0,
+    hardlinks: 0,
+    bytes: 0,
+    skipped: scan.totals.skipped,
+  };
+  const sink = openChunkTarget(
+    store.chunks,
+    store.config.compression === 'zstd',
+    chunkerParams(payloadAvg).max,
+    options.workers ?? 2,
+    log,
+  );
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   try {
     const dataIndex = snapshot.createDynamicIndex(DATA_ARCHIVE);
     const metaIndex = snapshot.createDynamicIndex(META_ARCHIVE);
     const data = new ArchiveStreamWriter(dataIndex, sink, payloadAvg);
     // The metadata stream is small: stored on this thread, so a backup of an unchanged tree starts no worker.
-    const meta = new ArchiveStreamWriter(metaIndex, new InlineChunkWriter(store.chunks, store.config.compression === 'zstd', sink.counters, log),
-      META_CHUNK_SIZE);
+    const meta = new ArchiveStreamWriter(
+      metaIndex,
+      new InlineChunkWriter(store.chunks, store.config.compression === 'zstd', sink.counters, log),
+      META_CHUNK_SIZE,
+    );
     const metadataAppended = base !== undefined && appendToBase(base, meta, store.chunks);
     const records = new RecordQueue(meta, data);
     const reuser = base ? new ChunkReuser(base.dataIndex, data, store.chunks) : undefined;
@@ -208,10 +274,12 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
      */
     const everyFile = options.progressIntervalMs === 0;
     // Progress (rate, ETA) goes on while the thread waits for the chunk writers, e.g. inside a large file.
-    heartbeat = everyFile ? undefined : setInterval(() => {
-      Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
-      report.push(progress);
-    }, options.progressIntervalMs ?? 100);
+    heartbeat = everyFile
+      ? undefined
+      : setInterval(() => {
+          Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
+          report.push(progress);
+        }, options.progressIntervalMs ?? 100);
     /** Progress with `file` as the current one, and every 50 ms a turn of the event loop (a cancel arrives so). */
     const reportAt = (file: SourceNode): Promise<void> | undefined => {
       progress.currentPath = file.rel; // made only here: building every file's display path cost ~10 ms a tree
@@ -238,7 +306,9 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
         // forever (and freeze this thread); the fstat below then skips it. Reads of a regular file still block.
         fd = openSync(node.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
       } catch (err) {
-        log.warn(`skipped ${node.rel}: ${errnoCode(err) === 'ENOENT' ? 'it vanished during the backup' : (err as Error).message}`);
+        log.warn(
+          `skipped ${node.rel}: ${errnoCode(err) === 'ENOENT' ? 'it vanished during the backup' : (err as Error).message}`,
+        );
         stats.skipped++;
         return undefined;
       }
@@ -261,7 +331,8 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
         }
         const payloadOffset = data.offset;
         if (large) await tickInFile(node);
-        const tail = large && baseEntry && base && baseEntry.size < size ? oldTailChunk(base.dataIndex, baseEntry) : undefined;
+        const tail =
+          large && baseEntry && base && baseEntry.size < size ? oldTailChunk(base.dataIndex, baseEntry) : undefined;
         const hash = createHash('sha256');
         let pos = 0;
         while (pos < size) {
@@ -300,8 +371,17 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
           ctimeNs = -1n; // never equal: the next backup reads it again
         }
         return {
-          kind: EntryKind.File, name: node.name, mode: Number(before.mode) & 0o7777, uid: Number(before.uid), gid: Number(before.gid),
-          mtimeNs: before.mtimeNs, size: pos, payloadOffset, digest, ino: before.ino, ctimeNs,
+          kind: EntryKind.File,
+          name: node.name,
+          mode: Number(before.mode) & 0o7777,
+          uid: Number(before.uid),
+          gid: Number(before.gid),
+          mtimeNs: before.mtimeNs,
+          size: pos,
+          payloadOffset,
+          digest,
+          ino: before.ino,
+          ctimeNs,
         };
       } catch (err) {
         if (runOpen) data.dropDigestRun();
@@ -326,7 +406,13 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
     const reuseUnchanged = (node: SourceNode, baseEntry: ArchiveEntry | undefined): FileEntry | undefined => {
       const st = node.stat;
       if (!baseEntry || (baseEntry.kind !== EntryKind.File && baseEntry.kind !== EntryKind.Hardlink)) return undefined;
-      if (baseEntry.size !== st.size || baseEntry.mtimeNs !== st.mtimeNs || baseEntry.ino !== st.ino || baseEntry.ctimeNs !== st.ctimeNs) return undefined;
+      if (
+        baseEntry.size !== st.size ||
+        baseEntry.mtimeNs !== st.mtimeNs ||
+        baseEntry.ino !== st.ino ||
+        baseEntry.ctimeNs !== st.ctimeNs
+      )
+        return undefined;
       const linkKey = hardlinkKey(st);
       if (linkKey && hardlinks.has(linkKey)) return undefined; // a later link of a file already stored
       const offset = st.size === 0 ? 0 : reuser?.reuse(baseEntry.payloadOffset, st.size);
@@ -336,7 +422,11 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       return countFile(node, scannedFile(node, offset, baseEntry.digest), linkKey);
     };
 
-    const processFile = async (node: SourceNode, baseEntry: ArchiveEntry | undefined, folderIntact: () => boolean): Promise<FileEntry | undefined> => {
+    const processFile = async (
+      node: SourceNode,
+      baseEntry: ArchiveEntry | undefined,
+      folderIntact: () => boolean,
+    ): Promise<FileEntry | undefined> => {
       const st = node.stat;
       const linkKey = hardlinkKey(st);
       const first = linkKey ? hardlinks.get(linkKey) : undefined;
@@ -348,7 +438,10 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
         stats.skipped++;
         return undefined;
       }
-      const baseFile = baseEntry && (baseEntry.kind === EntryKind.File || baseEntry.kind === EntryKind.Hardlink) ? baseEntry : undefined;
+      const baseFile =
+        baseEntry && (baseEntry.kind === EntryKind.File || baseEntry.kind === EntryKind.Hardlink)
+          ? baseEntry
+          : undefined;
       const entry = st.size === 0 && !baseFile ? scannedFile(node, 0, EMPTY_DIGEST) : await readFile(node, baseFile);
       return entry ? countFile(node, entry, linkKey) : undefined;
     };
@@ -363,7 +456,10 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
         if (intact === undefined) {
           const now = lstatSync(node.path, { bigint: true, throwIfNoEntry: false });
           intact = now !== undefined && now.isDirectory() && now.ino === node.stat.ino && now.dev === node.stat.dev;
-          if (!intact) log.warn(`folder ${node.rel || '.'} was replaced or moved during the backup; its changed entries are skipped`);
+          if (!intact)
+            log.warn(
+              `folder ${node.rel || '.'} was replaced or moved during the backup; its changed entries are skipped`,
+            );
         }
         return intact;
       };
@@ -384,16 +480,33 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       }
     };
 
-    const directoryEntry = (node: SourceNode, record: { recordOffset: number; recordLength: number }, payloadBase: number | undefined): DirectoryEntry => {
+    const directoryEntry = (
+      node: SourceNode,
+      record: { recordOffset: number; recordLength: number },
+      payloadBase: number | undefined,
+    ): DirectoryEntry => {
       recordBytes += record.recordLength;
       return {
-        kind: EntryKind.Directory, name: node.name, mode: node.stat.mode & 0o7777, uid: node.stat.uid, gid: node.stat.gid,
-        mtimeNs: node.stat.mtimeNs, ...record, payloadBase, ino: node.stat.ino, ctimeNs: node.listingCtimeNs ?? UNTRUSTED_LISTING,
+        kind: EntryKind.Directory,
+        name: node.name,
+        mode: node.stat.mode & 0o7777,
+        uid: node.stat.uid,
+        gid: node.stat.gid,
+        mtimeNs: node.stat.mtimeNs,
+        ...record,
+        payloadBase,
+        ino: node.stat.ino,
+        ctimeNs: node.listingCtimeNs ?? UNTRUSTED_LISTING,
       };
     };
 
     /** The base record of a folder (`raw`) if every entry in it is unchanged (see matchRecord), else undefined. */
-    const matchBase = (node: SourceNode, raw: Buffer, baseDir: DirectoryEntry, folderIntact: () => boolean): RecordMatch | undefined => {
+    const matchBase = (
+      node: SourceNode,
+      raw: Buffer,
+      baseDir: DirectoryEntry,
+      folderIntact: () => boolean,
+    ): RecordMatch | undefined => {
       const place = { recordOffset: baseDir.recordOffset, payloadBase: baseDir.payloadBase ?? 0 };
       // A symlink's target is read only here when it matches; on the usual path it is read again.
       return matchRecord(raw, place, node.children ?? [], (link) => {
@@ -413,7 +526,12 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
      * metadata stream was appended to the base's, else its bytes are written again as they are. Nothing is
      * decoded or encoded: on an unchanged tree that was most of the backup's work.
      */
-    const copyDirectory = async (node: SourceNode, baseDir: DirectoryEntry, match: RecordMatch, folderIntact: () => boolean): Promise<DirectoryEntry> => {
+    const copyDirectory = async (
+      node: SourceNode,
+      baseDir: DirectoryEntry,
+      match: RecordMatch,
+      folderIntact: () => boolean,
+    ): Promise<DirectoryEntry> => {
       const children = node.children ?? [];
       const newOffsets: number[] = new Array<number>(children.length).fill(0);
       const folders: (DirectoryEntry | undefined)[] = new Array<DirectoryEntry | undefined>(children.length);
@@ -458,15 +576,19 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
       for (let i = 0; same && i < children.length; i++) {
         const folder = folders[i];
         if (folder) {
-          same = recordOffset - folder.recordOffset === match.distance[i] && folder.recordLength === match.length[i]
-            && (folder.payloadBase === undefined ? 0 : folder.payloadBase - payloadBase!) === match.relative[i];
+          same =
+            recordOffset - folder.recordOffset === match.distance[i] &&
+            folder.recordLength === match.length[i] &&
+            (folder.payloadBase === undefined ? 0 : folder.payloadBase - payloadBase!) === match.relative[i];
         } else if (children[i]!.kind === 'file' && children[i]!.stat.size > 0) {
           same = newOffsets[i]! - payloadBase! === match.relative[i];
         }
       }
       if (same) {
         foldersUnchanged++;
-        const record = metadataAppended ? { recordOffset, recordLength: match.raw.length } : records.addEncoded(match.raw);
+        const record = metadataAppended
+          ? { recordOffset, recordLength: match.raw.length }
+          : records.addEncoded(match.raw);
         return directoryEntry(node, record, payloadBase);
       }
 
@@ -506,7 +628,9 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
         try {
           baseEntries = base.readDirectory(baseDir, raw);
         } catch (err) {
-          log.warn(`base snapshot unreadable at ${node.rel || '.'}: ${(err as Error).message}; reading everything below it`);
+          log.warn(
+            `base snapshot unreadable at ${node.rel || '.'}: ${(err as Error).message}; reading everything below it`,
+          );
         }
       }
       const entries: ArchiveEntry[] = [];
@@ -524,13 +648,20 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
         if (child.kind === 'symlink') {
           const target = readTarget(child, folderIntact);
           if (target) {
-            entries.push({ kind: EntryKind.Symlink, name: child.name, mode: child.stat.mode & 0o7777, uid: child.stat.uid,
-              gid: child.stat.gid, mtimeNs: child.stat.mtimeNs, target });
+            entries.push({
+              kind: EntryKind.Symlink,
+              name: child.name,
+              mode: child.stat.mode & 0o7777,
+              uid: child.stat.uid,
+              gid: child.stat.gid,
+              mtimeNs: child.stat.mtimeNs,
+              target,
+            });
             stats.symlinks++;
           }
           continue;
         }
-        const entry = reuseUnchanged(child, baseEntry) ?? await processFile(child, baseEntry, folderIntact);
+        const entry = reuseUnchanged(child, baseEntry) ?? (await processFile(child, baseEntry, folderIntact));
         if (entry) entries.push(entry);
         progress.filesDone++;
         const pause = tick(child);
@@ -547,7 +678,8 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
     report.push(progress);
     await data.finish();
     records.flush();
-    if (records.size > 0) throw new Error('folder records still wait for file digests after the payload stream finished');
+    if (records.size > 0)
+      throw new Error('folder records still wait for file digests after the payload stream finished');
     const trailerAt = (at: number): Buffer => encodeTrailer(rootEntry, stats, largeFile, at);
     let metadataInUse = recordBytes;
     if (metadataAppended && meta.offset === base!.metaIndex.size && baseTrailerStands(base!, trailerAt)) {
@@ -565,18 +697,41 @@ async function runFolderBackup(store: Datastore, root: string, session: BackupSe
     Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
     const counters = sink.counters;
     snapshot.finish({
-      chunk_upload_stats: { count: counters.newChunks, size: counters.chunks, compressed_size: counters.newBytes, duplicates: counters.chunks - counters.newChunks },
+      chunk_upload_stats: {
+        count: counters.newChunks,
+        size: counters.chunks,
+        compressed_size: counters.newBytes,
+        duplicates: counters.chunks - counters.newChunks,
+      },
       'cairn-backup': {
-        kind: 'folder', source: root, base: base?.snapshot.path, ...stats, excluded: scan.totals.excluded,
-        foldersUnchanged, [METADATA_IN_USE]: metadataInUse, bytesRead: progress.bytesRead, bytesReused: progress.bytesReused,
-        newBytes: counters.newBytes, newChunks: counters.newChunks, dedupBytes: counters.dedupBytes, durationMs: Math.round(progress.elapsedMs),
+        kind: 'folder',
+        source: root,
+        base: base?.snapshot.path,
+        ...stats,
+        excluded: scan.totals.excluded,
+        foldersUnchanged,
+        [METADATA_IN_USE]: metadataInUse,
+        bytesRead: progress.bytesRead,
+        bytesReused: progress.bytesReused,
+        newBytes: counters.newBytes,
+        newChunks: counters.newChunks,
+        dedupBytes: counters.dedupBytes,
+        durationMs: Math.round(progress.elapsedMs),
       },
     });
     progress.currentPath = '';
     report.flush(progress);
     return {
-      ...progress, snapshot: snapshot.ref, path: snapshotPath(snapshot.ref), base: base?.snapshot.path, stats,
-      excluded: scan.totals.excluded, foldersUnchanged, foldersListedFromBase: scan.totals.listedFromBase, metadataAppended, warnings,
+      ...progress,
+      snapshot: snapshot.ref,
+      path: snapshotPath(snapshot.ref),
+      base: base?.snapshot.path,
+      stats,
+      excluded: scan.totals.excluded,
+      foldersUnchanged,
+      foldersListedFromBase: scan.totals.listedFromBase,
+      metadataAppended,
+      warnings,
     };
   } catch (err) {
     snapshot.abort();
@@ -603,13 +758,25 @@ function contentStart(entries: readonly ArchiveEntry[]): number | undefined {
 function scannedFile(node: SourceNode, payloadOffset: number, digest: Buffer): FileEntry {
   const st = node.stat;
   return {
-    kind: EntryKind.File, name: node.name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs, size: st.size,
-    payloadOffset, digest, ino: st.ino, ctimeNs: st.ctimeNs,
+    kind: EntryKind.File,
+    name: node.name,
+    mode: st.mode & 0o7777,
+    uid: st.uid,
+    gid: st.gid,
+    mtimeNs: st.mtimeNs,
+    size: st.size,
+    payloadOffset,
+    digest,
+    ino: st.ino,
+    ctimeNs: st.ctimeNs,
   };
 }
 
 /** The base's last chunk of a file, if it belongs to that file alone (large files end on a boundary). */
-function oldTailChunk(index: DynamicIndexReader, entry: FileEntry): { oldSize: number; length: number; digest: Buffer } | undefined {
+function oldTailChunk(
+  index: DynamicIndexReader,
+  entry: FileEntry,
+): { oldSize: number; length: number; digest: Buffer } | undefined {
   if (entry.size === 0 || entry.payloadOffset + entry.size > index.size) return undefined;
   const end = entry.payloadOffset + entry.size;
   const k = index.chunkAt(end - 1);

@@ -2,8 +2,20 @@ import type { SnapshotReader } from '../datastore/snapshot-reader.js';
 import { CairnError } from '../errors.js';
 import type { DynamicIndexReader } from '../index/dynamic-index.js';
 import {
-  chunkListDigest, DATA_ARCHIVE, decodeDirectoryRecord, decodeRootEntry, decodeTrailerTail, EntryKind, findEntry, META_ARCHIVE,
-  TRAILER_FIXED_SIZE, type ArchiveEntry, type ArchiveStats, type DirectoryEntry, type FileEntry, type RecordVersion,
+  chunkListDigest,
+  DATA_ARCHIVE,
+  decodeDirectoryRecord,
+  decodeRootEntry,
+  decodeTrailerTail,
+  EntryKind,
+  findEntry,
+  META_ARCHIVE,
+  TRAILER_FIXED_SIZE,
+  type ArchiveEntry,
+  type ArchiveStats,
+  type DirectoryEntry,
+  type FileEntry,
+  type RecordVersion,
 } from './archive-format.js';
 import { displayName, parseEscapedName } from './names.js';
 import { CachedStreamReader } from './stream-reader.js';
@@ -12,7 +24,8 @@ import { CachedStreamReader } from './stream-reader.js';
 export function splitArchivePath(path: string): Buffer[] {
   const parts = path.split('/').filter((p) => p.length > 0);
   for (const p of parts) {
-    if (p === '.' || p === '..') throw new CairnError('INVALID_NAME', `invalid path ${JSON.stringify(path)}: '.' and '..' are not allowed`);
+    if (p === '.' || p === '..')
+      throw new CairnError('INVALID_NAME', `invalid path ${JSON.stringify(path)}: '.' and '..' are not allowed`);
   }
   return parts.map((p) => Buffer.from(p));
 }
@@ -36,7 +49,10 @@ export class FolderArchiveReader {
   private readonly records = new Map<number, ArchiveEntry[]>();
 
   /** `onChunkVerified` hears of every chunk read and found sound (see CachedStreamReader). */
-  constructor(readonly snapshot: SnapshotReader, options: { onChunkVerified?: (digest: Buffer, length: number) => void } = {}) {
+  constructor(
+    readonly snapshot: SnapshotReader,
+    options: { onChunkVerified?: (digest: Buffer, length: number) => void } = {},
+  ) {
     const metaIndex = snapshot.openIndex(META_ARCHIVE);
     const dataIndex = snapshot.openIndex(DATA_ARCHIVE);
     this.meta = new CachedStreamReader(snapshot.chunks, metaIndex, 16, options.onChunkVerified);
@@ -71,13 +87,18 @@ export class FolderArchiveReader {
     const cached = this.records.get(dir.recordOffset);
     if (cached) return cached;
     const what = `${this.snapshot.path}/${META_ARCHIVE} at ${dir.recordOffset}`;
-    const entries = decodeDirectoryRecord(raw ?? this.meta.read(dir.recordOffset, dir.recordLength), what,
-      { recordOffset: dir.recordOffset, payloadBase: dir.payloadBase ?? 0 });
+    const entries = decodeDirectoryRecord(raw ?? this.meta.read(dir.recordOffset, dir.recordLength), what, {
+      recordOffset: dir.recordOffset,
+      payloadBase: dir.payloadBase ?? 0,
+    });
     // Records are written children first, so a child's record must end before its parent's starts; this
     // also makes a crafted cycle impossible to follow.
     for (const e of entries) {
       if (e.kind === EntryKind.Directory && e.recordOffset + e.recordLength > dir.recordOffset) {
-        throw new CairnError('CORRUPT', `${what}: folder ${JSON.stringify(displayName(e.name))} points forward (a cycle?)`);
+        throw new CairnError(
+          'CORRUPT',
+          `${what}: folder ${JSON.stringify(displayName(e.name))} points forward (a cycle?)`,
+        );
       }
     }
     if (this.records.size >= 256) this.records.clear();
@@ -92,7 +113,10 @@ export class FolderArchiveReader {
   resolve(path: string | readonly Uint8Array[]): { entry: ArchiveEntry; names: Buffer[] } | undefined {
     let entry: ArchiveEntry = this.root;
     const names: Buffer[] = [];
-    const parts = typeof path === 'string' ? splitArchivePath(path) : path.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+    const parts =
+      typeof path === 'string'
+        ? splitArchivePath(path)
+        : path.map((p) => Buffer.from(p.buffer, p.byteOffset, p.byteLength));
     for (const name of parts) {
       if (entry.kind !== EntryKind.Directory) return undefined;
       const entries = this.readDirectory(entry);
@@ -119,13 +143,15 @@ export class FolderArchiveReader {
   /** Like resolve, with a clear error when the path is not there. */
   locate(path: string | readonly Uint8Array[]): { entry: ArchiveEntry; names: Buffer[] } {
     const found = this.resolve(path);
-    if (!found) throw new CairnError('NOT_FOUND', `${JSON.stringify(shownPath(path))} is not in snapshot ${this.snapshot.path}`);
+    if (!found)
+      throw new CairnError('NOT_FOUND', `${JSON.stringify(shownPath(path))} is not in snapshot ${this.snapshot.path}`);
     return found;
   }
 
   list(path: string | readonly Uint8Array[]): ArchiveEntry[] {
     const entry = this.get(path);
-    if (entry.kind !== EntryKind.Directory) throw new CairnError('INVALID_ARGUMENT', `${JSON.stringify(shownPath(path))} is not a directory`);
+    if (entry.kind !== EntryKind.Directory)
+      throw new CairnError('INVALID_ARGUMENT', `${JSON.stringify(shownPath(path))} is not a directory`);
     return this.readDirectory(entry);
   }
 
@@ -139,12 +165,18 @@ export class FolderArchiveReader {
     const index = this.dataIndex;
     const end = payloadOffset + size;
     if (payloadOffset < 0 || end > index.size) {
-      throw new CairnError('CORRUPT', `${index.path}: range [${payloadOffset}, ${end}) outside the stream's ${index.size} bytes`);
+      throw new CairnError(
+        'CORRUPT',
+        `${index.path}: range [${payloadOffset}, ${end}) outside the stream's ${index.size} bytes`,
+      );
     }
     const first = index.chunkAt(payloadOffset);
     const last = index.chunkAt(end - 1);
     if (index.chunkStart(first) !== payloadOffset || index.chunkEnd(last) !== end) {
-      throw new CairnError('CORRUPT', `${index.path}: the file at [${payloadOffset}, ${end}) does not lie on whole chunks`);
+      throw new CairnError(
+        'CORRUPT',
+        `${index.path}: the file at [${payloadOffset}, ${end}) does not lie on whole chunks`,
+      );
     }
     return chunkListDigest(Array.from({ length: last - first + 1 }, (_, i) => index.digest(first + i)));
   }

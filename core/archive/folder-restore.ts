@@ -1,4 +1,14 @@
-import { fchmodSync, fchownSync, futimesSync, lchownSync, linkSync, lstatSync, lutimesSync, symlinkSync, unlinkSync } from 'node:fs';
+import {
+  fchmodSync,
+  fchownSync,
+  futimesSync,
+  lchownSync,
+  linkSync,
+  lstatSync,
+  lutimesSync,
+  symlinkSync,
+  unlinkSync,
+} from 'node:fs';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
@@ -12,9 +22,23 @@ import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
 import { workerScriptUrl } from '../jobs/worker-url.js';
 import { MemoryLogger, type Logger } from '../log.js';
-import { EntryKind, isSafeName, type ArchiveEntry, type DirectoryEntry, type FileEntry, type SymlinkEntry } from './archive-format.js';
+import {
+  EntryKind,
+  isSafeName,
+  type ArchiveEntry,
+  type DirectoryEntry,
+  type FileEntry,
+  type SymlinkEntry,
+} from './archive-format.js';
 import { isChunkDamage, keepDamagedCopy } from './damaged-copy.js';
-import { isRoot, nsToTime, restoreFile, restoreFileYielding, type ExistingPolicy, type FileRestoreJob } from './file-writer.js';
+import {
+  isRoot,
+  nsToTime,
+  restoreFile,
+  restoreFileYielding,
+  type ExistingPolicy,
+  type FileRestoreJob,
+} from './file-writer.js';
 import { FolderArchiveReader } from './folder-reader.js';
 import { displayName } from './names.js';
 import type { RestoreWorkerData, RestoreWorkerMessage } from './restore-worker.js';
@@ -86,13 +110,20 @@ const MAX_FAILURES_LISTED = 1000;
  * A cancel that arrives after that changes nothing: everything is there, so the folder attributes are set
  * and the restore reports success.
  */
-export async function restoreFolder(store: Datastore, ref: SnapshotRef, target: string, options: FolderRestoreOptions = {}):
-  Promise<FolderRestoreResult> {
+export async function restoreFolder(
+  store: Datastore,
+  ref: SnapshotRef,
+  target: string,
+  options: FolderRestoreOptions = {},
+): Promise<FolderRestoreResult> {
   assertRestoreTarget(store.root, target);
   // Held for the whole restore: the snapshot cannot be forgotten (or pruned) under it.
   const lock = store.lockSnapshotShared(ref, `restore of ${snapshotPath(ref)}`);
   try {
-    return await new FolderRestore(store, ref, resolve(target), { ...options, signal: anySignal(options.signal, lock.signal) }).run();
+    return await new FolderRestore(store, ref, resolve(target), {
+      ...options,
+      signal: anySignal(options.signal, lock.signal),
+    }).run();
   } finally {
     lock.release();
   }
@@ -128,11 +159,22 @@ class FolderRestore {
   private meter!: RateMeter;
   private report!: ReturnType<typeof throttle<FolderRestoreProgress>>;
 
-  constructor(store: Datastore, ref: SnapshotRef, private readonly dest: string, private readonly options: FolderRestoreOptions) {
+  constructor(
+    store: Datastore,
+    ref: SnapshotRef,
+    private readonly dest: string,
+    private readonly options: FolderRestoreOptions,
+  ) {
     this.reader = new FolderArchiveReader(store.openSnapshot(ref));
     this.log = {
-      info: (m) => { this.memoryLog.info(m); options.log?.info(m); },
-      warn: (m) => { this.memoryLog.warn(m); options.log?.warn(m); },
+      info: (m) => {
+        this.memoryLog.info(m);
+        options.log?.info(m);
+      },
+      warn: (m) => {
+        this.memoryLog.warn(m);
+        options.log?.warn(m);
+      },
     };
     this.existing = options.overwrite ? 'overwrite' : 'keep';
   }
@@ -140,7 +182,10 @@ class FolderRestore {
   async run(): Promise<FolderRestoreResult> {
     const selected = this.reader.locate(this.options.path ?? '');
     if (lstatOrThrow(this.dest)?.isSymbolicLink()) {
-      throw new CairnError('PATH_NOT_ALLOWED', `refusing to restore into ${this.dest}: it is a symlink (give the folder it leads to instead)`);
+      throw new CairnError(
+        'PATH_NOT_ALLOWED',
+        `refusing to restore into ${this.dest}: it is a symlink (give the folder it leads to instead)`,
+      );
     }
     try {
       makeDirectories(this.dest);
@@ -150,7 +195,8 @@ class FolderRestore {
     this.dirs = new HeldDirectories(this.dest);
     try {
       const selectedPath = `/${selected.names.map(displayName).join('/')}`;
-      if (selected.entry.kind === EntryKind.Directory) await this.planChildren(selected.entry, 0, selected.names.length > 0 ? selectedPath : '');
+      if (selected.entry.kind === EntryKind.Directory)
+        await this.planChildren(selected.entry, 0, selected.names.length > 0 ? selectedPath : '');
       else await this.planEntry(selected.entry, 0, selectedPath);
       throwIfCancelled(this.options.signal, 'restore');
       this.startProgress();
@@ -191,11 +237,18 @@ class FolderRestore {
         try {
           child = this.dirs.makeChild(dir, entry.name);
         } catch (err) {
-          this.fail(archivePath, new CairnError(isCairnError(err) ? err.code : 'IO', `${(err as Error).message}; nothing in it was restored`));
+          this.fail(
+            archivePath,
+            new CairnError(
+              isCairnError(err) ? err.code : 'IO',
+              `${(err as Error).message}; nothing in it was restored`,
+            ),
+          );
           return;
         }
         // A restore killed in this folder before left its tmp files: gone now that their process is.
-        if (child.existed) removeDeadProcessTmps(this.dirs.pathIn(child.dir, '.'), (name) => this.dirs.pathIn(child.dir, name));
+        if (child.existed)
+          removeDeadProcessTmps(this.dirs.pathIn(child.dir, '.'), (name) => this.dirs.pathIn(child.dir, name));
         await this.planChildren(entry, child.dir, archivePath);
         return;
       }
@@ -207,8 +260,17 @@ class FolderRestore {
         return;
       case EntryKind.File:
         this.files.push({
-          id: this.files.length, dir, name: entry.name, archivePath, size: entry.size, payloadOffset: entry.payloadOffset, digest: entry.digest,
-          mode: entry.mode, uid: entry.uid, gid: entry.gid, mtimeNs: entry.mtimeNs,
+          id: this.files.length,
+          dir,
+          name: entry.name,
+          archivePath,
+          size: entry.size,
+          payloadOffset: entry.payloadOffset,
+          digest: entry.digest,
+          mode: entry.mode,
+          uid: entry.uid,
+          gid: entry.gid,
+          mtimeNs: entry.mtimeNs,
         });
         this.fileKeys.push(archivePath);
         return;
@@ -249,13 +311,23 @@ class FolderRestore {
   // ---- 2. Files, by worker threads (or here, for a few). ----
 
   private startProgress(): void {
-    const bytesTotal = this.files.reduce((n, f) => n + f.size, 0) + this.hardlinks.reduce((n, h) => n + h.entry.size, 0);
+    const bytesTotal =
+      this.files.reduce((n, f) => n + f.size, 0) + this.hardlinks.reduce((n, h) => n + h.entry.size, 0);
     this.progress = {
-      phase: 'restoring', filesTotal: this.files.length + this.hardlinks.length, bytesTotal, filesDone: 0, bytesDone: 0, currentPath: '',
-      rate: 0, elapsedMs: 0,
+      phase: 'restoring',
+      filesTotal: this.files.length + this.hardlinks.length,
+      bytesTotal,
+      filesDone: 0,
+      bytesDone: 0,
+      currentPath: '',
+      rate: 0,
+      elapsedMs: 0,
     };
     this.meter = new RateMeter(bytesTotal);
-    this.report = throttle((p: FolderRestoreProgress) => this.options.onProgress?.({ ...p }), this.options.progressIntervalMs ?? 100);
+    this.report = throttle(
+      (p: FolderRestoreProgress) => this.options.onProgress?.({ ...p }),
+      this.options.progressIntervalMs ?? 100,
+    );
   }
 
   private advance(filesDone: number, bytes: number, path?: string): void {
@@ -274,11 +346,19 @@ class FolderRestore {
     const wrote = new Uint8Array(this.files.length);
     const failedIds = new Set<number>();
     if (workers > 0) {
-      const outcome = await runRestoreWorkers({
-        root: this.reader.snapshot.chunks.base, snapshot: this.reader.snapshot.ref, existing: this.existing, jobs: inOrder,
-        keepDamaged: this.options.keepDamaged ?? false,
-        dirs: { rootPath: this.dest, records: this.dirs.records },
-      }, workers, this.options.signal, (files, bytes) => this.advance(files, bytes));
+      const outcome = await runRestoreWorkers(
+        {
+          root: this.reader.snapshot.chunks.base,
+          snapshot: this.reader.snapshot.ref,
+          existing: this.existing,
+          jobs: inOrder,
+          keepDamaged: this.options.keepDamaged ?? false,
+          dirs: { rootPath: this.dest, records: this.dirs.records },
+        },
+        workers,
+        this.options.signal,
+        (files, bytes) => this.advance(files, bytes),
+      );
       for (const id of outcome.restored) wrote[id] = 1;
       for (const { id, message } of outcome.failed) {
         failedIds.add(id);
@@ -307,13 +387,18 @@ class FolderRestore {
     try {
       const content = this.reader.data.slices(f.payloadOffset, f.size);
       const chunkDigest = this.reader.chunkDigestOf(f.payloadOffset, f.size);
-      const onBytes = (n: number): void => { written += n; this.advance(0, n, f.archivePath); };
-      if (await restoreFileYielding(f, this.dirs, content, this.existing, onBytes, chunkDigest, this.options.signal)) wrote[f.id] = 1;
+      const onBytes = (n: number): void => {
+        written += n;
+        this.advance(0, n, f.archivePath);
+      };
+      if (await restoreFileYielding(f, this.dirs, content, this.existing, onBytes, chunkDigest, this.options.signal))
+        wrote[f.id] = 1;
       else this.advance(0, f.size); // kept: its bytes count as done, so progress reaches the total
     } catch (err) {
       if (isCairnError(err, 'CANCELLED')) throw err;
       failedIds.add(f.id);
-      const note = this.options.keepDamaged && isChunkDamage(err) ? keepDamagedCopy(f, this.dirs, this.reader, this.existing) : '';
+      const note =
+        this.options.keepDamaged && isChunkDamage(err) ? keepDamagedCopy(f, this.dirs, this.reader, this.existing) : '';
       this.fail(f.archivePath, err, note);
       this.advance(0, f.size - written);
     }
@@ -360,10 +445,26 @@ class FolderRestore {
     }
     const { payloadOffset, size } = h.entry;
     const job: FileRestoreJob = {
-      id: -1, dir: h.dir, name: h.entry.name, archivePath: h.archivePath, size, payloadOffset, digest: h.entry.digest,
-      mode: h.entry.mode, uid: h.entry.uid, gid: h.entry.gid, mtimeNs: h.entry.mtimeNs,
+      id: -1,
+      dir: h.dir,
+      name: h.entry.name,
+      archivePath: h.archivePath,
+      size,
+      payloadOffset,
+      digest: h.entry.digest,
+      mode: h.entry.mode,
+      uid: h.entry.uid,
+      gid: h.entry.gid,
+      mtimeNs: h.entry.mtimeNs,
     };
-    return restoreFile(job, this.dirs, this.reader.data.slices(payloadOffset, size), this.existing, () => {}, this.reader.chunkDigestOf(payloadOffset, size));
+    return restoreFile(
+      job,
+      this.dirs,
+      this.reader.data.slices(payloadOffset, size),
+      this.existing,
+      () => {},
+      this.reader.chunkDigestOf(payloadOffset, size),
+    );
   }
 
   // ---- 4. Folder attributes last: a read-only folder would refuse its children, and writing changes mtimes. ----
@@ -393,8 +494,15 @@ class FolderRestore {
     progress.currentPath = '';
     this.report.flush(progress);
     return {
-      ...progress, target: this.dest, conflicts: this.conflicts, filesKept: this.filesKept, bytesKept: this.bytesKept,
-      filesRestored: this.filesRestored, bytesRestored: this.bytesRestored, failed: this.failed, failedCount: this.failedCount,
+      ...progress,
+      target: this.dest,
+      conflicts: this.conflicts,
+      filesKept: this.filesKept,
+      bytesKept: this.bytesKept,
+      filesRestored: this.filesRestored,
+      bytesRestored: this.bytesRestored,
+      failed: this.failed,
+      failedCount: this.failedCount,
       keptPaths: this.keptPaths,
       warnings: this.memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message),
     };
@@ -445,46 +553,60 @@ type WorkerOutcome = { restored: number[]; failed: { id: number; message: string
  * of those they could not. Waits until every worker has stopped, also when one fails or the job is cancelled,
  * so nothing is written after this returns or throws.
  */
-async function runRestoreWorkers(work: Omit<RestoreWorkerData, 'batches' | 'shared'>, workers: number, signal: AbortSignal | undefined,
-  advance: (files: number, bytes: number) => void): Promise<{ restored: number[]; failed: { id: number; message: string }[] }> {
+async function runRestoreWorkers(
+  work: Omit<RestoreWorkerData, 'batches' | 'shared'>,
+  workers: number,
+  signal: AbortSignal | undefined,
+  advance: (files: number, bytes: number) => void,
+): Promise<{ restored: number[]; failed: { id: number; message: string }[] }> {
   const batches = batchStarts(work.jobs);
   const shared = new SharedArrayBuffer(8);
   const flag = new Int32Array(shared);
-  const stop = (): void => { Atomics.store(flag, 0, 1); };
+  const stop = (): void => {
+    Atomics.store(flag, 0, 1);
+  };
   signal?.addEventListener('abort', stop, { once: true });
   if (signal?.aborted) stop(); // its abort event has passed
   const url = workerScriptUrl(import.meta.url, './restore-worker.js');
   let outcomes: WorkerOutcome[];
   try {
     const count = Math.min(workers, batches.length - 1);
-    outcomes = await Promise.all(Array.from({ length: count }, () => new Promise<WorkerOutcome>((resolvePromise) => {
-      const data: RestoreWorkerData = { ...work, batches, shared };
-      const worker = new Worker(url, { workerData: data });
-      let outcome: WorkerOutcome | undefined;
-      let exited = false;
-      const settle = (): void => { if (outcome && exited) resolvePromise(outcome); };
-      worker.on('message', (m: RestoreWorkerMessage) => {
-        if (m.type === 'progress') {
-          advance(m.files, m.bytes);
-          return;
-        }
-        if (m.type === 'done') outcome ??= { restored: m.restored, failed: m.failed };
-        else {
-          outcome ??= { error: new CairnError((m.code as CairnErrorCode | undefined) ?? 'IO', m.message) };
-          stop();
-        }
-        settle();
-      });
-      worker.on('error', (err) => {
-        outcome ??= { error: err };
-        stop();
-      });
-      worker.on('exit', (code) => {
-        exited = true;
-        outcome ??= { error: new Error(`restore worker exited with code ${code}`) };
-        settle();
-      });
-    })));
+    outcomes = await Promise.all(
+      Array.from(
+        { length: count },
+        () =>
+          new Promise<WorkerOutcome>((resolvePromise) => {
+            const data: RestoreWorkerData = { ...work, batches, shared };
+            const worker = new Worker(url, { workerData: data });
+            let outcome: WorkerOutcome | undefined;
+            let exited = false;
+            const settle = (): void => {
+              if (outcome && exited) resolvePromise(outcome);
+            };
+            worker.on('message', (m: RestoreWorkerMessage) => {
+              if (m.type === 'progress') {
+                advance(m.files, m.bytes);
+                return;
+              }
+              if (m.type === 'done') outcome ??= { restored: m.restored, failed: m.failed };
+              else {
+                outcome ??= { error: new CairnError((m.code as CairnErrorCode | undefined) ?? 'IO', m.message) };
+                stop();
+              }
+              settle();
+            });
+            worker.on('error', (err) => {
+              outcome ??= { error: err };
+              stop();
+            });
+            worker.on('exit', (code) => {
+              exited = true;
+              outcome ??= { error: new Error(`restore worker exited with code ${code}`) };
+              settle();
+            });
+          }),
+      ),
+    );
   } finally {
     signal?.removeEventListener('abort', stop);
   }
@@ -499,4 +621,3 @@ async function runRestoreWorkers(work: Omit<RestoreWorkerData, 'batches' | 'shar
     failed: outcomes.flatMap((o) => ('failed' in o ? o.failed : [])),
   };
 }
-

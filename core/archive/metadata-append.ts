@@ -35,7 +35,8 @@ export function appendToBase(base: FolderArchiveReader, meta: ArchiveStreamWrite
  */
 export function metadataInUse(manifest: Manifest): number | undefined {
   const note = manifest.unprotected['cairn-backup'];
-  const value = typeof note === 'object' && note !== null ? (note as Record<string, unknown>)[METADATA_IN_USE] : undefined;
+  const value =
+    typeof note === 'object' && note !== null ? (note as Record<string, unknown>)[METADATA_IN_USE] : undefined;
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 }
 

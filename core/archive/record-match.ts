@@ -1,6 +1,14 @@
 import {
-  ENTRY_COMMON_SIZE, EntryKind, FILE_FIELDS_SIZE, FOLDER_FIELDS_SIZE, isCurrentRecord, readFolderFields, readSafeInt64 as readInt,
-  UNTRUSTED_LISTING, type DirectoryEntry, type RecordPlace,
+  ENTRY_COMMON_SIZE,
+  EntryKind,
+  FILE_FIELDS_SIZE,
+  FOLDER_FIELDS_SIZE,
+  isCurrentRecord,
+  readFolderFields,
+  readSafeInt64 as readInt,
+  UNTRUSTED_LISTING,
+  type DirectoryEntry,
+  type RecordPlace,
 } from './archive-format.js';
 import type { SourceNode } from './source-scan.js';
 
@@ -32,8 +40,12 @@ export interface RecordMatch {
  * undefined if it cannot). A record that does not parse cleanly never matches either: the caller's
  * usual path reads it and reports what is wrong.
  */
-export function matchRecord(raw: Buffer, place: RecordPlace, children: readonly SourceNode[],
-  linkTarget: (node: SourceNode) => Buffer | undefined): RecordMatch | undefined {
+export function matchRecord(
+  raw: Buffer,
+  place: RecordPlace,
+  children: readonly SourceNode[],
+  linkTarget: (node: SourceNode) => Buffer | undefined,
+): RecordMatch | undefined {
   if (raw.length < 8 || !isCurrentRecord(raw) || raw.readUInt32LE(4) !== children.length) return undefined;
   const count = children.length;
   const baseOffsets: number[] = new Array<number>(count).fill(0);
@@ -54,13 +66,23 @@ export function matchRecord(raw: Buffer, place: RecordPlace, children: readonly 
     pos += 3;
     for (let k = 0; k < nameLength; k++) if (raw[pos + k] !== name.charCodeAt(k)) return undefined;
     pos += nameLength;
-    if (raw.readUInt32LE(pos) !== (st.mode & 0o7777) || raw.readUInt32LE(pos + 4) !== st.uid || raw.readUInt32LE(pos + 8) !== st.gid
-      || raw.readBigInt64LE(pos + 12) !== st.mtimeNs) return undefined;
+    if (
+      raw.readUInt32LE(pos) !== (st.mode & 0o7777) ||
+      raw.readUInt32LE(pos + 4) !== st.uid ||
+      raw.readUInt32LE(pos + 8) !== st.gid ||
+      raw.readBigInt64LE(pos + 12) !== st.mtimeNs
+    )
+      return undefined;
     pos += ENTRY_COMMON_SIZE;
     if (child.kind === 'file') {
       // size, relative offset, digest, inode, ctime
       if (kind !== EntryKind.File || st.nlink !== 1 || pos + FILE_FIELDS_SIZE > raw.length) return undefined;
-      if (readInt(raw, pos) !== st.size || raw.readBigUInt64LE(pos + 48) !== st.ino || raw.readBigInt64LE(pos + 56) !== st.ctimeNs) return undefined;
+      if (
+        readInt(raw, pos) !== st.size ||
+        raw.readBigUInt64LE(pos + 48) !== st.ino ||
+        raw.readBigInt64LE(pos + 56) !== st.ctimeNs
+      )
+        return undefined;
       const rel = readInt(raw, pos + 8);
       if (rel === undefined) return undefined;
       const offset = st.size > 0 ? place.payloadBase + rel : 0;
@@ -73,9 +95,17 @@ export function matchRecord(raw: Buffer, place: RecordPlace, children: readonly 
       const folder = kind === EntryKind.Directory ? readFolderFields(raw, pos, place) : undefined;
       if (!folder || folder.ino !== st.ino || folder.ctimeNs !== listingCtimeNs) return undefined;
       baseFolders[i] = {
-        kind: EntryKind.Directory, name: child.name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs,
-        recordOffset: place.recordOffset - folder.distance, recordLength: folder.recordLength,
-        payloadBase: place.payloadBase + folder.relativeBase, ino: st.ino, ctimeNs: listingCtimeNs,
+        kind: EntryKind.Directory,
+        name: child.name,
+        mode: st.mode & 0o7777,
+        uid: st.uid,
+        gid: st.gid,
+        mtimeNs: st.mtimeNs,
+        recordOffset: place.recordOffset - folder.distance,
+        recordLength: folder.recordLength,
+        payloadBase: place.payloadBase + folder.relativeBase,
+        ino: st.ino,
+        ctimeNs: listingCtimeNs,
       };
       distance[i] = folder.distance;
       length[i] = folder.recordLength;
@@ -86,7 +116,12 @@ export function matchRecord(raw: Buffer, place: RecordPlace, children: readonly 
       const targetLength = raw.readUInt16LE(pos);
       if (pos + 2 + targetLength > raw.length) return undefined;
       const target = linkTarget(child);
-      if (!target || target.length !== targetLength || raw.compare(target, 0, targetLength, pos + 2, pos + 2 + targetLength) !== 0) return undefined;
+      if (
+        !target ||
+        target.length !== targetLength ||
+        raw.compare(target, 0, targetLength, pos + 2, pos + 2 + targetLength) !== 0
+      )
+        return undefined;
       pos += 2 + targetLength;
     }
   }

@@ -2,7 +2,10 @@ import { encodeDirectoryRecord, type ArchiveEntry, type RecordPlace } from './ar
 import type { ArchiveStreamWriter } from './stream-writer.js';
 
 /** A record waiting: to be encoded from its entries once their digests are in, or already encoded. */
-type QueuedRecord = ({ entries: ArchiveEntry[]; place: RecordPlace } | { bytes: Buffer }) & { length: number; readyAt: number };
+type QueuedRecord = ({ entries: ArchiveEntry[]; place: RecordPlace } | { bytes: Buffer }) & {
+  length: number;
+  readyAt: number;
+};
 
 /**
  * The folder records of a backup on their way into the metadata stream. A large file's digest is made from its
@@ -15,7 +18,10 @@ export class RecordQueue {
   private readonly queue: QueuedRecord[] = [];
   private queuedBytes = 0;
 
-  constructor(private readonly meta: ArchiveStreamWriter, private readonly data: ArchiveStreamWriter) {}
+  constructor(
+    private readonly meta: ArchiveStreamWriter,
+    private readonly data: ArchiveStreamWriter,
+  ) {}
 
   /** Where the next record will start in the metadata stream. */
   get offset(): number {
@@ -66,7 +72,8 @@ export class RecordQueue {
       const next = this.queue.shift()!;
       const record = 'bytes' in next ? next.bytes : encodeDirectoryRecord(next.entries, next.place);
       const length = next.length;
-      if (record.length !== length) throw new Error(`folder record changed length while queued (${length} -> ${record.length})`);
+      if (record.length !== length)
+        throw new Error(`folder record changed length while queued (${length} -> ${record.length})`);
       this.meta.write(record);
       this.queuedBytes -= length;
     }

@@ -60,7 +60,11 @@ class Batches {
     try {
       const content = this.reader.data.slices(job.payloadOffset, job.size);
       const chunkDigest = this.reader.chunkDigestOf(job.payloadOffset, job.size);
-      const onBytes = (n: number): void => { written += n; this.bytes += n; if (performance.now() - this.last > 50) this.flush(); };
+      const onBytes = (n: number): void => {
+        written += n;
+        this.bytes += n;
+        if (performance.now() - this.last > 50) this.flush();
+      };
       if (restoreFile(job, this.dirs, content, existing, onBytes, chunkDigest, stopped)) this.restored.push(job.id);
       else this.bytes += job.size; // kept: counts as done, so progress reaches the total
     } catch (err) {
@@ -84,8 +88,16 @@ class Batches {
 try {
   const work = new Batches();
   work.run();
-  parentPort!.postMessage({ type: 'done', restored: work.restored, failed: work.failed } satisfies RestoreWorkerMessage);
+  parentPort!.postMessage({
+    type: 'done',
+    restored: work.restored,
+    failed: work.failed,
+  } satisfies RestoreWorkerMessage);
 } catch (err) {
   const e = err as Error & { code?: string };
-  parentPort!.postMessage({ type: 'error', message: e.message, code: isCairnError(err) ? err.code : e.code } satisfies RestoreWorkerMessage);
+  parentPort!.postMessage({
+    type: 'error',
+    message: e.message,
+    code: isCairnError(err) ? err.code : e.code,
+  } satisfies RestoreWorkerMessage);
 }

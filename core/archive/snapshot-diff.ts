@@ -39,7 +39,10 @@ function contentSize(reader: FolderArchiveReader, e: ArchiveEntry): number {
 function differences(a: ArchiveEntry, b: ArchiveEntry): DiffEntry['what'] {
   const what: NonNullable<DiffEntry['what']> = [];
   if (a.kind !== b.kind) return ['kind'];
-  if ((a.kind === EntryKind.File || a.kind === EntryKind.Hardlink) && (b.kind === EntryKind.File || b.kind === EntryKind.Hardlink)) {
+  if (
+    (a.kind === EntryKind.File || a.kind === EntryKind.Hardlink) &&
+    (b.kind === EntryKind.File || b.kind === EntryKind.Hardlink)
+  ) {
     if (a.size !== b.size || !a.digest.equals(b.digest)) what.push('content');
   }
   if (a.kind === EntryKind.Symlink && b.kind === EntryKind.Symlink && !a.target.equals(b.target)) what.push('target');
@@ -58,7 +61,14 @@ export function diffSnapshots(store: Datastore, from: SnapshotRef, to: SnapshotR
   const a = new FolderArchiveReader(store.openSnapshot(from));
   const b = new FolderArchiveReader(store.openSnapshot(to));
   const result: SnapshotDiff = {
-    from: a.snapshot.path, to: b.snapshot.path, entries: [], added: 0, removed: 0, changed: 0, bytesAdded: 0, bytesRemoved: 0,
+    from: a.snapshot.path,
+    to: b.snapshot.path,
+    entries: [],
+    added: 0,
+    removed: 0,
+    changed: 0,
+    bytesAdded: 0,
+    bytesRemoved: 0,
   };
   const walk = (da: DirectoryEntry, db: DirectoryEntry, prefix: string): void => {
     const ea = a.readDirectory(da);
@@ -100,7 +110,14 @@ export function diffSnapshots(store: Datastore, from: SnapshotRef, to: SnapshotR
         if (what.length > 0) {
           const before = x!.kind === EntryKind.Directory ? undefined : contentSize(a, x!);
           const after = y!.kind === EntryKind.Directory ? undefined : contentSize(b, y!);
-          result.entries.push({ path, change: 'changed', kind: kindName(y!.kind), sizeBefore: before, sizeAfter: after, what });
+          result.entries.push({
+            path,
+            change: 'changed',
+            kind: kindName(y!.kind),
+            sizeBefore: before,
+            sizeAfter: after,
+            what,
+          });
           result.changed++;
           if (before !== undefined && after !== undefined) {
             if (after > before) result.bytesAdded += after - before;

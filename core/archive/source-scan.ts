@@ -85,8 +85,13 @@ class ScannedNode implements SourceNode {
   private relPath: string | undefined;
   private nameBytes: Buffer | undefined;
 
-  constructor(readonly nameLatin1: string, readonly path: string | Buffer, readonly kind: SourceKind, readonly stat: SourceStat,
-    private readonly parent: SourceNode) {}
+  constructor(
+    readonly nameLatin1: string,
+    readonly path: string | Buffer,
+    readonly kind: SourceKind,
+    readonly stat: SourceStat,
+    private readonly parent: SourceNode,
+  ) {}
 
   get name(): Buffer {
     return (this.nameBytes ??= Buffer.from(this.nameLatin1, 'latin1'));
@@ -124,8 +129,15 @@ export interface ScanOptions {
 
 export function compactStat(st: BigIntStats): SourceStat {
   return {
-    mode: Number(st.mode), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeNs: st.mtimeNs,
-    ctimeNs: st.ctimeNs, ino: st.ino, dev: st.dev, nlink: Number(st.nlink),
+    mode: Number(st.mode),
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    size: Number(st.size),
+    mtimeNs: st.mtimeNs,
+    ctimeNs: st.ctimeNs,
+    ino: st.ino,
+    dev: st.dev,
+    nlink: Number(st.nlink),
   };
 }
 
@@ -138,7 +150,15 @@ function kindOf(mode: number): SourceKind | undefined {
 }
 
 function describeSpecial(st: BigIntStats): string {
-  return st.isSocket() ? 'socket' : st.isFIFO() ? 'FIFO' : st.isBlockDevice() ? 'block device' : st.isCharacterDevice() ? 'character device' : 'special file';
+  return st.isSocket()
+    ? 'socket'
+    : st.isFIFO()
+      ? 'FIFO'
+      : st.isBlockDevice()
+        ? 'block device'
+        : st.isCharacterDevice()
+          ? 'character device'
+          : 'special file';
 }
 
 /**
@@ -146,8 +166,20 @@ function describeSpecial(st: BigIntStats): string {
  * so the backup pass knows which files are unchanged without asking the filesystem again. Entries that
  * vanish or cannot be read are logged and counted as skipped; sockets, FIFOs and devices are skipped too.
  */
-export async function scanSource(root: string, options: ScanOptions): Promise<{ root: SourceNode; totals: ScanTotals }> {
-  const totals: ScanTotals = { files: 0, directories: 0, symlinks: 0, bytes: 0, skipped: 0, excluded: 0, excludedBytes: 0, listedFromBase: 0 };
+export async function scanSource(
+  root: string,
+  options: ScanOptions,
+): Promise<{ root: SourceNode; totals: ScanTotals }> {
+  const totals: ScanTotals = {
+    files: 0,
+    directories: 0,
+    symlinks: 0,
+    bytes: 0,
+    skipped: 0,
+    excluded: 0,
+    excludedBytes: 0,
+    listedFromBase: 0,
+  };
   const scanStartNs = BigInt(options.startedAtMs ?? Date.now()) * 1_000_000n;
   const base = options.base;
   let rootStat: BigIntStats;
@@ -157,7 +189,14 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
     throw ioError('back up', root, err);
   }
   if (!rootStat.isDirectory()) throw new CairnError('INVALID_ARGUMENT', `${root} is not a folder`);
-  const rootNode: SourceNode = { name: Buffer.alloc(0), nameLatin1: '', path: root, rel: '', kind: 'directory', stat: compactStat(rootStat) };
+  const rootNode: SourceNode = {
+    name: Buffer.alloc(0),
+    nameLatin1: '',
+    path: root,
+    rel: '',
+    kind: 'directory',
+    stat: compactStat(rootStat),
+  };
   totals.directories++;
   let lastYield = performance.now();
   /** Hardlinked inodes already counted: their content is stored (and read) once. */
@@ -202,7 +241,9 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
       try {
         st = lstatSync(path, { bigint: true });
       } catch (err) {
-        options.log.warn(`skipped ${relOf(name)}: ${errnoCode(err) === 'ENOENT' ? 'it vanished during the backup' : (err as Error).message}`);
+        options.log.warn(
+          `skipped ${relOf(name)}: ${errnoCode(err) === 'ENOENT' ? 'it vanished during the backup' : (err as Error).message}`,
+        );
         totals.skipped++;
         complete = false;
         continue;
@@ -219,7 +260,12 @@ export async function scanSource(root: string, options: ScanOptions): Promise<{ 
         if (inner.isExcluded(rel, kind === 'directory')) {
           totals.excluded++;
           if (kind === 'file') totals.excludedBytes += Number(st.size);
-          options.onExcluded?.(rel, kind === 'directory', kind === 'file' ? Number(st.size) : 0, typeof path === 'string' ? Buffer.from(path) : path);
+          options.onExcluded?.(
+            rel,
+            kind === 'directory',
+            kind === 'file' ? Number(st.size) : 0,
+            typeof path === 'string' ? Buffer.from(path) : path,
+          );
           complete = false;
           continue;
         }

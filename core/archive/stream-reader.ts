@@ -11,8 +11,12 @@ export class CachedStreamReader {
   private readonly cache = new Map<number, Buffer>();
 
   /** `onVerified` hears of every chunk found sound (verify counts it, so its chunk pass need not decode it again). */
-  constructor(private readonly chunks: ChunkStore, readonly index: ChunkIndex, private readonly capacity = 8,
-    private readonly onVerified?: (digest: Buffer, length: number) => void) {}
+  constructor(
+    private readonly chunks: ChunkStore,
+    readonly index: ChunkIndex,
+    private readonly capacity = 8,
+    private readonly onVerified?: (digest: Buffer, length: number) => void,
+  ) {}
 
   private chunk(i: number): Buffer {
     const hit = this.cache.get(i);
@@ -36,7 +40,10 @@ export class CachedStreamReader {
    */
   *slices(offset: number, length: number, onDamaged?: (chunk: string, message: string) => void): Generator<Buffer> {
     if (offset < 0 || length < 0 || offset + length > this.index.size) {
-      throw new CairnError('CORRUPT', `${this.index.path}: range [${offset}, ${offset + length}) outside the stream's ${this.index.size} bytes`);
+      throw new CairnError(
+        'CORRUPT',
+        `${this.index.path}: range [${offset}, ${offset + length}) outside the stream's ${this.index.size} bytes`,
+      );
     }
     let pos = offset;
     const end = offset + length;

@@ -37,7 +37,11 @@ export class ArchiveStreamWriter {
   private indexed = 0;
   private readonly runs: DigestRun[] = [];
 
-  constructor(private readonly index: DynamicIndexWriter, private readonly target: ChunkTarget, avgChunkSize: number) {
+  constructor(
+    private readonly index: DynamicIndexWriter,
+    private readonly target: ChunkTarget,
+    avgChunkSize: number,
+  ) {
     this.chunker = new Chunker(avgChunkSize);
     this.pending = Buffer.allocUnsafe(this.chunker.params.max);
   }
@@ -152,7 +156,14 @@ export class ArchiveStreamWriter {
     const stored = this.target.put(data);
     if (stored instanceof Promise) {
       const item: QueuedChunk = { length: data.length };
-      item.done = stored.then((s) => { item.digest = s.digest; }, (err: unknown) => { item.error = err; });
+      item.done = stored.then(
+        (s) => {
+          item.digest = s.digest;
+        },
+        (err: unknown) => {
+          item.error = err;
+        },
+      );
       this.queue.push(item);
     } else {
       this.queue.push({ length: stored.length, digest: stored.digest });
@@ -170,7 +181,8 @@ export class ArchiveStreamWriter {
       this.queue.shift();
       const run = this.runs[0];
       if (run && this.indexed >= run.start) {
-        if (run.end !== undefined && this.indexed + head.length > run.end) throw new Error('a chunk crosses the end of a digest run');
+        if (run.end !== undefined && this.indexed + head.length > run.end)
+          throw new Error('a chunk crosses the end of a digest run');
         run.hash.update(head.digest);
       } else if (run && this.indexed + head.length > run.start) {
         throw new Error('a chunk crosses the start of a digest run');

@@ -29,32 +29,45 @@ export function isValidBackupId(id: string): boolean {
 }
 
 export function assertBackupType(s: string): BackupType {
-  if (!isBackupType(s)) throw new CairnError('INVALID_NAME', `invalid backup type ${JSON.stringify(s)}: must be vm, ct or host`);
+  if (!isBackupType(s))
+    throw new CairnError('INVALID_NAME', `invalid backup type ${JSON.stringify(s)}: must be vm, ct or host`);
   return s;
 }
 
 export function assertBackupId(id: string): string {
   if (!isValidBackupId(id)) {
-    throw new CairnError('INVALID_NAME', `invalid backup id ${JSON.stringify(id)}: use letters, digits, '_', '.' and '-', `
-      + `not starting with '.' or '-', at most ${MAX_ID_LENGTH} characters`);
+    throw new CairnError(
+      'INVALID_NAME',
+      `invalid backup id ${JSON.stringify(id)}: use letters, digits, '_', '.' and '-', ` +
+        `not starting with '.' or '-', at most ${MAX_ID_LENGTH} characters`,
+    );
   }
   return id;
 }
 
 /** Turns any name (a folder's, a file's) into a valid backup id, or undefined when nothing usable is left. */
 export function toBackupId(name: string): string | undefined {
-  const id = name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9._-]+/g, '-')
-    .replace(/^[.-]+/, '').replace(/-+$/, '').slice(0, MAX_ID_LENGTH);
+  const id = name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[.-]+/, '')
+    .replace(/-+$/, '')
+    .slice(0, MAX_ID_LENGTH);
   return isValidBackupId(id) ? id : undefined;
 }
 
 /** RFC 3339, UTC, second resolution: `YYYY-MM-DDTHH:MM:SSZ`. */
 export function formatBackupTime(epochSeconds: number): string {
   if (!Number.isSafeInteger(epochSeconds) || epochSeconds < 1) {
-    throw new CairnError('INVALID_NAME', `invalid backup time ${epochSeconds}: must be a whole number of seconds after the epoch`);
+    throw new CairnError(
+      'INVALID_NAME',
+      `invalid backup time ${epochSeconds}: must be a whole number of seconds after the epoch`,
+    );
   }
   const iso = new Date(epochSeconds * 1000).toISOString();
-  if (!/^[0-9]{4}-/.test(iso)) throw new CairnError('INVALID_NAME', `backup time ${epochSeconds} is outside years 0..9999`);
+  if (!/^[0-9]{4}-/.test(iso))
+    throw new CairnError('INVALID_NAME', `backup time ${epochSeconds} is outside years 0..9999`);
   return `${iso.slice(0, 19)}Z`;
 }
 
@@ -64,7 +77,8 @@ export function isBackupTimeString(s: string): boolean {
 
 export function parseBackupTime(s: string): number {
   const m = SNAPSHOT_TIME.exec(s);
-  if (!m) throw new CairnError('INVALID_NAME', `invalid snapshot time ${JSON.stringify(s)}: expected YYYY-MM-DDTHH:MM:SSZ`);
+  if (!m)
+    throw new CairnError('INVALID_NAME', `invalid snapshot time ${JSON.stringify(s)}: expected YYYY-MM-DDTHH:MM:SSZ`);
   const [, y, mo, d, h, mi, sec] = m.map(Number) as [number, number, number, number, number, number, number];
   const ms = Date.UTC(y, mo - 1, d, h, mi, sec);
   // Date.UTC normalises 2024-02-30 to March: reject anything that does not round-trip.
@@ -88,14 +102,18 @@ export function snapshotPath(snapshot: SnapshotRef): string {
 
 export function parseGroupPath(s: string): BackupGroupRef {
   const parts = s.split('/');
-  if (parts.length !== 2) throw new CairnError('INVALID_NAME', `invalid group ${JSON.stringify(s)}: expected type/id, e.g. host/docs`);
+  if (parts.length !== 2)
+    throw new CairnError('INVALID_NAME', `invalid group ${JSON.stringify(s)}: expected type/id, e.g. host/docs`);
   return { type: assertBackupType(parts[0]!), id: assertBackupId(parts[1]!) };
 }
 
 export function parseSnapshotPath(s: string): SnapshotRef {
   const parts = s.split('/');
   if (parts.length !== 3) {
-    throw new CairnError('INVALID_NAME', `invalid snapshot ${JSON.stringify(s)}: expected type/id/time, e.g. host/docs/2024-06-05T14:24:36Z`);
+    throw new CairnError(
+      'INVALID_NAME',
+      `invalid snapshot ${JSON.stringify(s)}: expected type/id/time, e.g. host/docs/2024-06-05T14:24:36Z`,
+    );
   }
   return { type: assertBackupType(parts[0]!), id: assertBackupId(parts[1]!), time: parseBackupTime(parts[2]!) };
 }
@@ -107,7 +125,10 @@ export function isArchiveFileName(name: string): boolean {
 
 export function assertArchiveFileName(name: string): string {
   if (!isArchiveFileName(name)) {
-    throw new CairnError('INVALID_NAME', `invalid archive name ${JSON.stringify(name)}: letters, digits, '_', '.', '-', ending in .fidx, .didx or .blob`);
+    throw new CairnError(
+      'INVALID_NAME',
+      `invalid archive name ${JSON.stringify(name)}: letters, digits, '_', '.', '-', ending in .fidx, .didx or .blob`,
+    );
   }
   return name;
 }

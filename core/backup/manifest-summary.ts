@@ -23,7 +23,10 @@ export function snapshotKind(files: readonly string[]): SnapshotSummary['kind'] 
 
 export function summarizeManifest(m: Manifest): SnapshotSummary {
   const u = m.unprotected;
-  const folder = typeof u['cairn-backup'] === 'object' && u['cairn-backup'] !== null ? u['cairn-backup'] as Record<string, unknown> : undefined;
+  const folder =
+    typeof u['cairn-backup'] === 'object' && u['cairn-backup'] !== null
+      ? (u['cairn-backup'] as Record<string, unknown>)
+      : undefined;
   const stats = u.chunk_upload_stats;
   const image = m.files.find((f) => f.filename.endsWith('.img.fidx'));
   return {

@@ -40,7 +40,13 @@ export interface Manifest {
 }
 
 export function newManifest(snapshot: SnapshotRef): Manifest {
-  return { 'backup-type': snapshot.type, 'backup-id': snapshot.id, 'backup-time': snapshot.time, files: [], unprotected: {} };
+  return {
+    'backup-type': snapshot.type,
+    'backup-id': snapshot.id,
+    'backup-time': snapshot.time,
+    files: [],
+    unprotected: {},
+  };
 }
 
 /** The manifest blob: pretty JSON (2-space indent), zstd-compressed, never encrypted (spec 5.3). */
@@ -60,10 +66,13 @@ export function decodeManifest(raw: Uint8Array, what: string): Manifest {
 }
 
 function validateManifest(value: unknown, what: string): Manifest {
-  const bad = (why: string): never => { throw new CairnError('CORRUPT', `${what}: invalid manifest (${why})`); };
+  const bad = (why: string): never => {
+    throw new CairnError('CORRUPT', `${what}: invalid manifest (${why})`);
+  };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) bad('not an object');
   const m = value as Record<string, unknown>;
-  if (typeof m['backup-type'] !== 'string' || typeof m['backup-id'] !== 'string') bad('backup-type or backup-id is not a string');
+  if (typeof m['backup-type'] !== 'string' || typeof m['backup-id'] !== 'string')
+    bad('backup-type or backup-id is not a string');
   try {
     assertBackupType(String(m['backup-type']));
     assertBackupId(String(m['backup-id']));
@@ -82,7 +91,8 @@ function validateManifest(value: unknown, what: string): Manifest {
       bad((err as Error).message);
     }
     file['crypt-mode'] ??= 'none';
-    if (!['none', 'encrypt', 'sign-only'].includes(String(file['crypt-mode']))) bad(`unknown crypt-mode of ${String(file.filename)}`);
+    if (!['none', 'encrypt', 'sign-only'].includes(String(file['crypt-mode'])))
+      bad(`unknown crypt-mode of ${String(file.filename)}`);
     if (!Number.isSafeInteger(file.size) || (file.size as number) < 0) bad(`size of ${String(file.filename)}`);
     if (typeof file.csum !== 'string' || !/^[0-9a-f]{64}$/.test(file.csum)) bad(`csum of ${String(file.filename)}`);
   }
@@ -93,7 +103,10 @@ function validateManifest(value: unknown, what: string): Manifest {
   const u = m.unprotected as Record<string, unknown>;
   if (u.notes !== undefined && typeof u.notes !== 'string') delete u.notes;
   const state = u.verify_state as Record<string, unknown> | undefined;
-  if (state !== undefined && (typeof state !== 'object' || state === null || !['ok', 'failed'].includes(String(state.state)))) {
+  if (
+    state !== undefined &&
+    (typeof state !== 'object' || state === null || !['ok', 'failed'].includes(String(state.state)))
+  ) {
     delete u.verify_state;
   }
   return m as unknown as Manifest;
@@ -101,10 +114,12 @@ function validateManifest(value: unknown, what: string): Manifest {
 
 /** Canonical JSON: keys sorted by code unit, recursively, no whitespace; null is not allowed (spec 11.4). */
 export function canonicalJson(value: unknown): string {
-  if (value === null || value === undefined) throw new CairnError('INVALID_ARGUMENT', 'canonical JSON cannot contain null');
+  if (value === null || value === undefined)
+    throw new CairnError('INVALID_ARGUMENT', 'canonical JSON cannot contain null');
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined)
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }

@@ -13,7 +13,8 @@ export class CryptConfig {
   private readonly key: Buffer;
 
   constructor(key: Uint8Array) {
-    if (key.length !== 32) throw new CairnError('INVALID_ARGUMENT', `encryption key must be 32 bytes, got ${key.length}`);
+    if (key.length !== 32)
+      throw new CairnError('INVALID_ARGUMENT', `encryption key must be 32 bytes, got ${key.length}`);
     this.key = Buffer.from(key);
     this.idKey = pbkdf2Sync(this.key, '_id_key', 10, 32, 'sha256');
   }

@@ -2,7 +2,12 @@ import { createHash } from 'node:crypto';
 import { constants as zc, crc32, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
 import { CairnError } from '../errors.js';
 import type { CryptConfig } from './crypt-config.js';
-import { COMPRESSED_BLOB_MAGIC, ENCR_COMPR_BLOB_MAGIC, ENCRYPTED_BLOB_MAGIC, UNCOMPRESSED_BLOB_MAGIC } from './magic.js';
+import {
+  COMPRESSED_BLOB_MAGIC,
+  ENCR_COMPR_BLOB_MAGIC,
+  ENCRYPTED_BLOB_MAGIC,
+  UNCOMPRESSED_BLOB_MAGIC,
+} from './magic.js';
 
 /** Largest payload a blob may carry (PBS's MAX_BLOB_SIZE). */
 export const MAX_BLOB_SIZE = 128 * 1024 * 1024;
@@ -68,7 +73,10 @@ function assemble(magic: Buffer, prefix: Uint8Array[], payload: Uint8Array): Buf
 /** Encodes data as a PBS DataBlob (spec 2.3). */
 export function encodeBlob(data: Uint8Array, options: EncodeOptions): Buffer {
   if (data.length > MAX_BLOB_SIZE) {
-    throw new CairnError('INVALID_ARGUMENT', `blob payload of ${data.length} bytes exceeds the ${MAX_BLOB_SIZE} byte limit`);
+    throw new CairnError(
+      'INVALID_ARGUMENT',
+      `blob payload of ${data.length} bytes exceeds the ${MAX_BLOB_SIZE} byte limit`,
+    );
   }
   let payload: Uint8Array = data;
   let compressed = false;
@@ -96,8 +104,12 @@ export function encodeEncryptedBlobWithIv(data: Uint8Array, crypt: CryptConfig, 
 export function checkBlob(raw: Uint8Array, what = 'blob'): { kind: BlobKind; headerSize: number } {
   const kind = blobKind(raw);
   if (!kind) {
-    throw new CairnError('CORRUPT', raw.length < 8 ? `${what}: truncated (${raw.length} bytes, no blob header)`
-      : `${what}: unknown blob magic ${Buffer.from(raw.subarray(0, 8)).toString('hex')}`);
+    throw new CairnError(
+      'CORRUPT',
+      raw.length < 8
+        ? `${what}: truncated (${raw.length} bytes, no blob header)`
+        : `${what}: unknown blob magic ${Buffer.from(raw.subarray(0, 8)).toString('hex')}`,
+    );
   }
   const headerSize = isEncryptedKind(kind) ? ENCRYPTED_HEADER_SIZE : PLAIN_HEADER_SIZE;
   if (raw.length < headerSize) {
@@ -129,17 +141,24 @@ export function decodeBlob(raw: Uint8Array, options: DecodeOptions = {}): Buffer
     try {
       plain = zstdDecompressSync(payload, { maxOutputLength: MAX_BLOB_SIZE });
     } catch (err) {
-      throw new CairnError('CORRUPT', `${what}: zstd payload does not decode (${(err as Error).message})`, { cause: err });
+      throw new CairnError('CORRUPT', `${what}: zstd payload does not decode (${(err as Error).message})`, {
+        cause: err,
+      });
     }
   } else if (plain === payload && !isEncryptedKind(kind)) {
     plain = Buffer.from(payload); // detach from the caller's buffer
   }
   if (options.length !== undefined && !isEncryptedKind(kind) && plain.length !== options.length) {
-    throw new CairnError('CORRUPT', `${what}: decoded length ${plain.length} differs from the expected ${options.length}`);
+    throw new CairnError(
+      'CORRUPT',
+      `${what}: decoded length ${plain.length} differs from the expected ${options.length}`,
+    );
   }
   if (options.digest) {
-    const actual = options.crypt && isEncryptedKind(kind) ? options.crypt.digest(plain)
-      : createHash('sha256').update(plain).digest();
+    const actual =
+      options.crypt && isEncryptedKind(kind)
+        ? options.crypt.digest(plain)
+        : createHash('sha256').update(plain).digest();
     if (!actual.equals(options.digest)) {
       throw new CairnError('CORRUPT', `${what}: digest mismatch (content hashes to ${actual.toString('hex')})`);
     }

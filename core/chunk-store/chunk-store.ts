@@ -1,10 +1,28 @@
 import {
-  closeSync, fsyncSync, lstatSync, lutimesSync, mkdirSync, openSync, readdirSync, readSync, renameSync,
-  statSync, unlinkSync, type Dirent,
+  closeSync,
+  fsyncSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  type Dirent,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { dirname, join, sep } from 'node:path';
-import { blobKind, checkBlob, decodeBlob, ENCRYPTED_HEADER_SIZE, isEncryptedKind, MAX_BLOB_SIZE, type BlobKind } from '../blob/data-blob.js';
+import {
+  blobKind,
+  checkBlob,
+  decodeBlob,
+  ENCRYPTED_HEADER_SIZE,
+  isEncryptedKind,
+  MAX_BLOB_SIZE,
+  type BlobKind,
+} from '../blob/data-blob.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
 import { CairnError, errnoCode, ioError, isCairnError } from '../errors.js';
 import { fsyncDirectory, tmpSiblingPath, writeAllSync } from '../fs/atomic-write.js';
@@ -56,7 +74,15 @@ const TMP_NAME = /^[0-9a-f]{64}\.tmp_/;
 
 /** What a name in a prefix directory is: a chunk, a `.bad` copy, a crash leftover, a parked sweep candidate, or none of ours. */
 export function chunkFileKind(name: string): ChunkFileKind | undefined {
-  return isHexDigest(name) ? 'chunk' : BAD_NAME.test(name) ? 'bad' : TMP_NAME.test(name) ? 'tmp' : PARKED_NAME.test(name) ? 'parked' : undefined;
+  return isHexDigest(name)
+    ? 'chunk'
+    : BAD_NAME.test(name)
+      ? 'bad'
+      : TMP_NAME.test(name)
+        ? 'tmp'
+        : PARKED_NAME.test(name)
+          ? 'parked'
+          : undefined;
 }
 
 export function prefixDirName(i: number): string {
@@ -74,15 +100,25 @@ export class ChunkStore {
   /** Stamps come from the store's clock, so that GC can compare them with its cutoff whoever set them (store-clock.ts). */
   readonly clock: StoreClock;
 
-  private constructor(readonly base: string, readonly syncLevel: SyncLevel, readonly log: Logger) {
+  private constructor(
+    readonly base: string,
+    readonly syncLevel: SyncLevel,
+    readonly log: Logger,
+  ) {
     this.chunksDir = join(base, '.chunks');
     this.clock = storeClock(base);
   }
 
   /** Creates `.chunks` and all 65536 prefix directories; resumes a creation that was interrupted. */
-  static async create(base: string, options: {
-    syncLevel?: SyncLevel; log?: Logger; onProgress?: (done: number, total: number) => void; signal?: AbortSignal;
-  } = {}): Promise<ChunkStore> {
+  static async create(
+    base: string,
+    options: {
+      syncLevel?: SyncLevel;
+      log?: Logger;
+      onProgress?: (done: number, total: number) => void;
+      signal?: AbortSignal;
+    } = {},
+  ): Promise<ChunkStore> {
     const store = new ChunkStore(base, options.syncLevel ?? 'filesystem', options.log ?? silentLogger);
     try {
       makeDirectories(store.chunksDir, 0o750);
@@ -110,7 +146,9 @@ export class ChunkStore {
     let isDir = false;
     try {
       isDir = statSync(store.chunksDir).isDirectory();
-    } catch { /* reported below */ }
+    } catch {
+      /* reported below */
+    }
     if (!isDir) throw new CairnError('NOT_A_DATASTORE', `${base} is not a datastore: it has no .chunks directory`);
     return store;
   }
@@ -166,7 +204,9 @@ export class ChunkStore {
       checkBlob(raw, `chunk ${path}`);
     } catch (err) {
       const moved = this.renameCorrupt(digest);
-      log.warn(`${(err as Error).message}; moved it aside${moved ? ` to ${moved.split(sep).at(-1)}` : ''} and wrote the chunk anew`);
+      log.warn(
+        `${(err as Error).message}; moved it aside${moved ? ` to ${moved.split(sep).at(-1)}` : ''} and wrote the chunk anew`,
+      );
       return false;
     }
     return this.touch(digest);
@@ -185,7 +225,9 @@ export class ChunkStore {
     if (st && !st.isFile()) {
       // Not ours (a planted symlink or FIFO, a folder): moved aside like a damaged chunk, never followed.
       const moved = this.renameCorrupt(digest);
-      this.log.warn(`chunk ${path} was not a regular file; moved it aside${moved ? ` to ${moved.split(sep).at(-1)}` : ''} and wrote the chunk anew`);
+      this.log.warn(
+        `chunk ${path} was not a regular file; moved it aside${moved ? ` to ${moved.split(sep).at(-1)}` : ''} and wrote the chunk anew`,
+      );
     } else if (st) {
       if (st.size === blob.length || (st.size > 0 && this.keepExisting(path, st.size, blob.length, kind))) {
         if (this.touch(digest)) return { duplicate: true, written: 0 };
@@ -213,7 +255,10 @@ export class ChunkStore {
       throw new CairnError('CORRUPT', `refusing to replace unencrypted chunk ${path} with an encrypted one`);
     }
     if (existingKind === 'encrypted' && newKind === 'encrypted') {
-      throw new CairnError('CORRUPT', `encrypted chunk ${path} differs in size from a new uncompressed copy; one is invalid`);
+      throw new CairnError(
+        'CORRUPT',
+        `encrypted chunk ${path} differs in size from a new uncompressed copy; one is invalid`,
+      );
     }
     return true;
   }
@@ -231,7 +276,11 @@ export class ChunkStore {
       renameSync(tmp, path);
     } catch (err) {
       if (fd !== undefined) closeSync(fd);
-      try { unlinkSync(tmp); } catch { /* may not exist */ }
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* may not exist */
+      }
       throw ioError('write chunk', path, err);
     }
     if (fsync) fsyncDirectory(join(path, '..'));
@@ -243,7 +292,8 @@ export class ChunkStore {
    */
   readRaw(digest: Uint8Array | string, length?: number): Buffer {
     const path = this.chunkPath(digest);
-    const maxBytes = length === undefined ? MAX_CHUNK_FILE_BYTES : Math.min(MAX_CHUNK_FILE_BYTES, length + ENCRYPTED_HEADER_SIZE);
+    const maxBytes =
+      length === undefined ? MAX_CHUNK_FILE_BYTES : Math.min(MAX_CHUNK_FILE_BYTES, length + ENCRYPTED_HEADER_SIZE);
     try {
       return readRegularFile(path, maxBytes);
     } catch (err) {
@@ -262,7 +312,10 @@ export class ChunkStore {
   readChunk(digest: Uint8Array | string, options: { crypt?: CryptConfig; length?: number } = {}): Buffer {
     const hex = digestHex(digest);
     return decodeBlob(this.readRaw(hex, options.length), {
-      digest: Buffer.from(hex, 'hex'), crypt: options.crypt, length: options.length, what: `chunk ${hex}`,
+      digest: Buffer.from(hex, 'hex'),
+      crypt: options.crypt,
+      length: options.length,
+      what: `chunk ${hex}`,
     });
   }
 

@@ -4,6 +4,14 @@ import { InlineChunkWriter } from './inline-chunk-writer.js';
 import type { Logger } from '../log.js';
 
 /** Worker threads for a job's chunk writing; 0 stores on the job's own thread. */
-export function openChunkTarget(store: ChunkStore, compress: boolean, maxChunkSize: number, workers = 2, log?: Logger): ChunkTarget {
-  return workers > 0 ? new ChunkWriterPool(store, compress, maxChunkSize, workers, log) : new InlineChunkWriter(store, compress, undefined, log);
+export function openChunkTarget(
+  store: ChunkStore,
+  compress: boolean,
+  maxChunkSize: number,
+  workers = 2,
+  log?: Logger,
+): ChunkTarget {
+  return workers > 0
+    ? new ChunkWriterPool(store, compress, maxChunkSize, workers, log)
+    : new InlineChunkWriter(store, compress, undefined, log);
 }

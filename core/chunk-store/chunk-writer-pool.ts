@@ -65,7 +65,13 @@ export class ChunkWriterPool implements ChunkTarget {
   private readonly log: Logger;
 
   /** `log` gets what the workers' stores log (a damaged copy moved aside). */
-  constructor(store: ChunkStore, compress: boolean, private readonly bufferSize: number, private readonly workerCount = 2, log?: Logger) {
+  constructor(
+    store: ChunkStore,
+    compress: boolean,
+    private readonly bufferSize: number,
+    private readonly workerCount = 2,
+    log?: Logger,
+  ) {
     this.workerData = { root: store.base, syncLevel: store.syncLevel, compress };
     this.log = log ?? store.log;
   }
@@ -76,10 +82,14 @@ export class ChunkWriterPool implements ChunkTarget {
       const worker = new Worker(url, { workerData: this.workerData });
       worker.on('message', (res: ChunkResponse) => this.onResponse(res));
       worker.on('error', (err) => this.fail(err));
-      this.exits.push(new Promise((resolve) => worker.on('exit', (code) => {
-        if (code !== 0) this.fail(new Error(`chunk writer ${i} exited with code ${code}`));
-        resolve();
-      })));
+      this.exits.push(
+        new Promise((resolve) =>
+          worker.on('exit', (code) => {
+            if (code !== 0) this.fail(new Error(`chunk writer ${i} exited with code ${code}`));
+            resolve();
+          }),
+        ),
+      );
       this.workers.push(worker);
       this.inFlight.push(0);
     }
@@ -161,12 +171,16 @@ export class ChunkWriterPool implements ChunkTarget {
    * and a chunk being written would be cut off. A worker that does not exit in time is terminated anyway.
    */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map(async (w, i) => {
-      w.postMessage({ type: 'close' } satisfies ChunkRequest);
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), CLOSE_TIMEOUT_MS); });
-      if (await Promise.race([this.exits[i]!, late]) === 'late') await w.terminate();
-      clearTimeout(timer);
-    }));
+    await Promise.all(
+      this.workers.map(async (w, i) => {
+        w.postMessage({ type: 'close' } satisfies ChunkRequest);
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), CLOSE_TIMEOUT_MS);
+        });
+        if ((await Promise.race([this.exits[i]!, late])) === 'late') await w.terminate();
+        clearTimeout(timer);
+      }),
+    );
   }
 }

@@ -27,7 +27,15 @@ export type ChunkResponse =
 
 const { root, syncLevel, compress } = workerData as ChunkWriterWorkerData;
 const warnings: string[] = [];
-const store = ChunkStore.open(root, { syncLevel, log: { info: () => {}, warn: (m) => { warnings.push(m); } } });
+const store = ChunkStore.open(root, {
+  syncLevel,
+  log: {
+    info: () => {},
+    warn: (m) => {
+      warnings.push(m);
+    },
+  },
+});
 
 const slots: SharedArrayBuffer[] = [];
 
@@ -50,7 +58,13 @@ parentPort!.on('message', (req: ChunkRequest) => {
       written = result.written;
       duplicate = result.duplicate;
     }
-    parentPort!.postMessage({ id: req.id, digest, written, duplicate, warnings: warnings.length > 0 ? warnings.splice(0) : undefined } satisfies ChunkResponse);
+    parentPort!.postMessage({
+      id: req.id,
+      digest,
+      written,
+      duplicate,
+      warnings: warnings.length > 0 ? warnings.splice(0) : undefined,
+    } satisfies ChunkResponse);
   } catch (err) {
     const e = err as Error & { code?: string };
     parentPort!.postMessage({ id: req.id, error: { message: e.message, code: e.code } } satisfies ChunkResponse);

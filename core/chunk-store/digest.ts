@@ -15,9 +15,11 @@ export function isHexDigest(s: string): boolean {
 /** A digest as 64 lowercase hex characters, from bytes or from hex (validated). */
 export function digestHex(digest: Uint8Array | string): string {
   if (typeof digest === 'string') {
-    if (!isHexDigest(digest)) throw new CairnError('INVALID_ARGUMENT', `not a SHA-256 digest: ${JSON.stringify(digest)}`);
+    if (!isHexDigest(digest))
+      throw new CairnError('INVALID_ARGUMENT', `not a SHA-256 digest: ${JSON.stringify(digest)}`);
     return digest;
   }
-  if (digest.length !== DIGEST_SIZE) throw new CairnError('INVALID_ARGUMENT', `digest must be 32 bytes, got ${digest.length}`);
+  if (digest.length !== DIGEST_SIZE)
+    throw new CairnError('INVALID_ARGUMENT', `digest must be 32 bytes, got ${digest.length}`);
   return Buffer.from(digest.buffer, digest.byteOffset, digest.length).toString('hex');
 }

@@ -10,8 +10,12 @@ import type { Logger } from '../log.js';
  */
 export class InlineChunkWriter implements ChunkTarget {
   /** `counters` may be shared with another target, so that a job's totals add up in one place. */
-  constructor(private readonly chunks: ChunkStore, private readonly compress: boolean,
-    readonly counters: ChunkCounters = { chunks: 0, newChunks: 0, newBytes: 0, dedupBytes: 0 }, private readonly log: Logger = chunks.log) {}
+  constructor(
+    private readonly chunks: ChunkStore,
+    private readonly compress: boolean,
+    readonly counters: ChunkCounters = { chunks: 0, newChunks: 0, newBytes: 0, dedupBytes: 0 },
+    private readonly log: Logger = chunks.log,
+  ) {}
 
   put(data: Uint8Array): StoredChunk {
     const digest = sha256(data);

@@ -25,8 +25,10 @@ export function isValidChunkSize(size: number): boolean {
 
 export function assertValidChunkSize(size: number): void {
   if (!isValidChunkSize(size)) {
-    throw new CairnError('INVALID_ARGUMENT',
-      `invalid chunk size ${size}: must be a power of two from ${MIN_CHUNK_SIZE / KiB} KiB to ${MAX_CHUNK_SIZE / MiB} MiB`);
+    throw new CairnError(
+      'INVALID_ARGUMENT',
+      `invalid chunk size ${size}: must be a power of two from ${MIN_CHUNK_SIZE / KiB} KiB to ${MAX_CHUNK_SIZE / MiB} MiB`,
+    );
   }
 }
 

@@ -38,7 +38,7 @@ export class ReferenceChunker {
       this.chunkLen++;
       this.window[idx] = e;
       const len = this.chunkLen;
-      const cut = len >= max || (len >= min && ((this.h & mask) >>> 0) >= threshold);
+      const cut = len >= max || (len >= min && (this.h & mask) >>> 0 >= threshold);
       if (cut) {
         cuts.push(i);
         this.h = 0;

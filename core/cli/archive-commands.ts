@@ -34,7 +34,9 @@ export const ARCHIVE_COMMAND_OPTIONS = {
   exclude: { type: 'string', multiple: true },
 } satisfies ParseArgsConfig['options'];
 
-type ArchiveValues = ReturnType<typeof parseArgs<{ options: typeof ARCHIVE_COMMAND_OPTIONS; allowPositionals: true }>>['values'];
+type ArchiveValues = ReturnType<
+  typeof parseArgs<{ options: typeof ARCHIVE_COMMAND_OPTIONS; allowPositionals: true }>
+>['values'];
 
 export interface ArchiveCommandContext extends Omit<CommandContext, 'values'> {
   values: ArchiveValues & { json?: boolean };
@@ -51,8 +53,11 @@ async function initCommand(args: string[], ctx: ArchiveCommandContext): Promise<
     onProgress: (done, total) => progress.update({ done, total, label: 'creating chunk directories' }, 'count'),
   });
   progress.done();
-  ctx.print({ root: store.root, ...store.config }, `Created datastore ${store.root} (chunk size ${formatBytes(store.config.chunkSize)}, `
-    + `compression ${store.config.compression}, sync ${store.config.syncLevel})`);
+  ctx.print(
+    { root: store.root, ...store.config },
+    `Created datastore ${store.root} (chunk size ${formatBytes(store.config.chunkSize)}, ` +
+      `compression ${store.config.compression}, sync ${store.config.syncLevel})`,
+  );
   return 0;
 }
 
@@ -62,15 +67,29 @@ async function backupImageCommand(args: string[], ctx: ArchiveCommandContext): P
   const file = need(args, 1, '<file>');
   const { backupImage } = await import('../image/image-backup.js');
   const result = await backupImage(store, file, {
-    id: values.id, type: values.type === undefined ? undefined : assertBackupType(values.type), archiveName: values.archive,
-    chunkSize: chunkSizeOption(values), allowOtherSource: values['allow-other-source'], signal,
-    log: { info: () => {}, warn: (m) => { progress.done(); if (!values.json) process.stderr.write(`warning: ${m}\n`); } },
-    onProgress: (p) => progress.update({ done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds }),
+    id: values.id,
+    type: values.type === undefined ? undefined : assertBackupType(values.type),
+    archiveName: values.archive,
+    chunkSize: chunkSizeOption(values),
+    allowOtherSource: values['allow-other-source'],
+    signal,
+    log: {
+      info: () => {},
+      warn: (m) => {
+        progress.done();
+        if (!values.json) process.stderr.write(`warning: ${m}\n`);
+      },
+    },
+    onProgress: (p) =>
+      progress.update({ done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds }),
   });
   progress.done();
-  ctx.print(result, `Backed up ${file} to ${result.path}/${result.archive}: ${formatBytes(result.bytesDone)} in `
-    + `${formatDuration(result.elapsedMs / 1000)} (${formatRate(result.bytesDone / Math.max(result.elapsedMs / 1000, 1e-3))}), `
-    + `${result.newChunks} of ${result.chunks} chunks new (${formatBytes(result.newBytes)} written), ${formatBytes(result.dedupBytes)} deduplicated`);
+  ctx.print(
+    result,
+    `Backed up ${file} to ${result.path}/${result.archive}: ${formatBytes(result.bytesDone)} in ` +
+      `${formatDuration(result.elapsedMs / 1000)} (${formatRate(result.bytesDone / Math.max(result.elapsedMs / 1000, 1e-3))}), ` +
+      `${result.newChunks} of ${result.chunks} chunks new (${formatBytes(result.newBytes)} written), ${formatBytes(result.dedupBytes)} deduplicated`,
+  );
   return 0;
 }
 
@@ -81,8 +100,12 @@ async function restoreImageCommand(args: string[], ctx: ArchiveCommandContext): 
   if (values.to === undefined) throw new UsageError('missing --to <file>');
   const { restoreImage } = await import('../image/image-restore.js');
   const result = await restoreImage(store, ref, values.to, {
-    archiveName: values.archive, overwrite: values.overwrite, keepDamaged: values['keep-damaged'], signal,
-    onProgress: (p) => progress.update({ done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds }),
+    archiveName: values.archive,
+    overwrite: values.overwrite,
+    keepDamaged: values['keep-damaged'],
+    signal,
+    onProgress: (p) =>
+      progress.update({ done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds }),
   });
   progress.done();
   if (result.damaged.length === 0) {
@@ -91,17 +114,28 @@ async function restoreImageCommand(args: string[], ctx: ArchiveCommandContext): 
   }
   if (values.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else for (const d of result.damaged) process.stderr.write(`damaged: bytes ${d.start}-${d.end - 1}: ${d.message}\n`);
-  throw new CairnError('CORRUPT', `${plural(result.damaged.length, 'range')} of ${result.archive} could not be read (listed above); `
-    + (result.written ? `the rest is in ${result.written}, the damaged ranges as zeros` : `${result.target} was not written (--keep-damaged keeps the rest as ${result.target}.damaged)`));
-
+  throw new CairnError(
+    'CORRUPT',
+    `${plural(result.damaged.length, 'range')} of ${result.archive} could not be read (listed above); ` +
+      (result.written
+        ? `the rest is in ${result.written}, the damaged ranges as zeros`
+        : `${result.target} was not written (--keep-damaged keeps the rest as ${result.target}.damaged)`),
+  );
 }
 
 async function groupsCommand(args: string[], ctx: ArchiveCommandContext): Promise<number> {
   const store = openStore(need(args, 0, '<store>'));
   const groups = store.listGroups();
-  const rows = [['GROUP', 'SNAPSHOTS', 'LAST BACKUP', 'OWNER', 'SOURCE'],
-    ...groups.map((g) => [g.path, String(g.snapshotCount), g.lastBackup ? when(g.lastBackup) : '-', g.owner ?? '-',
-      g.source ? describeSource(g.source) : '-'])];
+  const rows = [
+    ['GROUP', 'SNAPSHOTS', 'LAST BACKUP', 'OWNER', 'SOURCE'],
+    ...groups.map((g) => [
+      g.path,
+      String(g.snapshotCount),
+      g.lastBackup ? when(g.lastBackup) : '-',
+      g.owner ?? '-',
+      g.source ? describeSource(g.source) : '-',
+    ]),
+  ];
   ctx.print(groups, groups.length === 0 ? 'No backup groups yet.' : table(rows));
   return 0;
 }
@@ -110,9 +144,17 @@ async function snapshotsCommand(args: string[], ctx: ArchiveCommandContext): Pro
   const store = openStore(need(args, 0, '<store>'));
   const groups = args[1] !== undefined ? [parseGroupPath(args[1])] : store.listGroups();
   const snapshots = groups.flatMap((g) => store.listSnapshots(g)).map((s) => ({ ...s, ...summaryOf(store, s) }));
-  const rows = [['SNAPSHOT', 'STATE', 'SIZE', 'FILES', 'VERIFY', 'ARCHIVES'], ...snapshots.map((s) => [
-    s.path, `${s.finished ? 'finished' : 'unfinished'}${s.protected ? ', protected' : ''}`, s.size === undefined ? '-' : formatBytes(s.size),
-    s.fileCount === undefined ? '-' : String(s.fileCount), s.verifyState ?? (s.finished ? 'not verified' : '-'), s.files.join(' ')])];
+  const rows = [
+    ['SNAPSHOT', 'STATE', 'SIZE', 'FILES', 'VERIFY', 'ARCHIVES'],
+    ...snapshots.map((s) => [
+      s.path,
+      `${s.finished ? 'finished' : 'unfinished'}${s.protected ? ', protected' : ''}`,
+      s.size === undefined ? '-' : formatBytes(s.size),
+      s.fileCount === undefined ? '-' : String(s.fileCount),
+      s.verifyState ?? (s.finished ? 'not verified' : '-'),
+      s.files.join(' '),
+    ]),
+  ];
   ctx.print(snapshots, snapshots.length === 0 ? 'No snapshots.' : table(rows));
   return 0;
 }
@@ -122,22 +164,45 @@ async function backupCommand(args: string[], ctx: ArchiveCommandContext): Promis
   const store = openStore(need(args, 0, '<store>'));
   const dir = need(args, 1, '<dir>');
   const result = await backupFolder(store, dir, {
-    id: values.id, excludes: values.exclude, chunkSize: chunkSizeOption(values), allowOtherSource: values['allow-other-source'],
+    id: values.id,
+    excludes: values.exclude,
+    chunkSize: chunkSizeOption(values),
+    allowOtherSource: values['allow-other-source'],
     signal,
-    log: { info: () => {}, warn: (m) => { progress.done(); if (!values.json) process.stderr.write(`warning: ${m}\n`); } },
-    onProgress: (p) => progress.update({
-      done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds,
-      label: p.phase === 'scanning' ? `scanning: ${p.filesTotal} files` : `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}`,
-    }),
+    log: {
+      info: () => {},
+      warn: (m) => {
+        progress.done();
+        if (!values.json) process.stderr.write(`warning: ${m}\n`);
+      },
+    },
+    onProgress: (p) =>
+      progress.update({
+        done: p.bytesDone,
+        total: p.bytesTotal,
+        rate: p.rate,
+        etaSeconds: p.etaSeconds,
+        label:
+          p.phase === 'scanning'
+            ? `scanning: ${p.filesTotal} files`
+            : `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}`,
+      }),
   });
   progress.done();
   const seconds = Math.max(result.elapsedMs / 1000, 1e-3);
-  ctx.print(result, `Backed up ${plural(result.stats.files, 'file')} (${formatBytes(result.stats.bytes)}) to ${result.path} in ${formatDuration(seconds)}`
-    + `\n  read ${formatBytes(result.bytesRead)}, reused ${formatBytes(result.bytesReused)} unchanged`
-    + (result.base ? ` from ${result.base} (${result.foldersUnchanged} of ${result.stats.directories} folders unchanged)` : '')
-    + `\n  new data ${formatBytes(result.newBytes)} in ${result.newChunks} chunks, ${formatBytes(result.dedupBytes)} deduplicated`
-    + (result.stats.skipped > 0 ? `\n  ${plural(result.stats.skipped, 'entry', 'entries')} skipped (see warnings)` : '')
-    + (result.excluded > 0 ? `\n  ${plural(result.excluded, 'entry', 'entries')} excluded` : ''));
+  ctx.print(
+    result,
+    `Backed up ${plural(result.stats.files, 'file')} (${formatBytes(result.stats.bytes)}) to ${result.path} in ${formatDuration(seconds)}` +
+      `\n  read ${formatBytes(result.bytesRead)}, reused ${formatBytes(result.bytesReused)} unchanged` +
+      (result.base
+        ? ` from ${result.base} (${result.foldersUnchanged} of ${result.stats.directories} folders unchanged)`
+        : '') +
+      `\n  new data ${formatBytes(result.newBytes)} in ${result.newChunks} chunks, ${formatBytes(result.dedupBytes)} deduplicated` +
+      (result.stats.skipped > 0
+        ? `\n  ${plural(result.stats.skipped, 'entry', 'entries')} skipped (see warnings)`
+        : '') +
+      (result.excluded > 0 ? `\n  ${plural(result.excluded, 'entry', 'entries')} excluded` : ''),
+  );
   return 0;
 }
 
@@ -145,9 +210,13 @@ async function lsCommand(args: string[], ctx: ArchiveCommandContext): Promise<nu
   const store = openStore(need(args, 0, '<store>'));
   const reader = new FolderArchiveReader(store.openSnapshot(snapshotArg(store, need(args, 1, '<snapshot>'))));
   const entries = reader.list(args[2] ?? '').map(entryInfo);
-  const rows = entries.map((e) => [e.kind === 'directory' ? 'd' : e.kind === 'symlink' ? 'l' : e.kind === 'hardlink' ? 'h' : '-',
-    e.mode, e.kind === 'directory' ? '' : formatBytes(e.size), e.mtime.slice(0, 19).replace('T', ' '),
-    `${e.name}${e.kind === 'directory' ? '/' : ''}${e.target ? ` -> ${e.target}` : ''}`]);
+  const rows = entries.map((e) => [
+    e.kind === 'directory' ? 'd' : e.kind === 'symlink' ? 'l' : e.kind === 'hardlink' ? 'h' : '-',
+    e.mode,
+    e.kind === 'directory' ? '' : formatBytes(e.size),
+    e.mtime.slice(0, 19).replace('T', ' '),
+    `${e.name}${e.kind === 'directory' ? '/' : ''}${e.target ? ` -> ${e.target}` : ''}`,
+  ]);
   ctx.print(entries, rows.length === 0 ? '(empty folder)' : table(rows));
   return 0;
 }
@@ -157,7 +226,8 @@ async function catCommand(args: string[], _ctx: ArchiveCommandContext): Promise<
   const reader = new FolderArchiveReader(store.openSnapshot(snapshotArg(store, need(args, 1, '<snapshot>'))));
   const path = need(args, 2, '<path>');
   const entry = reader.get(path);
-  if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink) throw new CairnError('INVALID_ARGUMENT', `${path} is not a file`);
+  if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink)
+    throw new CairnError('INVALID_ARGUMENT', `${path} is not a file`);
   for (const slice of reader.fileContent(entry)) {
     if (!process.stdout.write(slice)) await new Promise((r) => process.stdout.once('drain', r));
   }
@@ -171,17 +241,40 @@ async function restoreCommand(args: string[], ctx: ArchiveCommandContext): Promi
   if (values.to === undefined) throw new UsageError('missing --to <dir>');
   const { restoreFolder } = await import('../archive/folder-restore.js');
   const result = await restoreFolder(store, ref, values.to, {
-    path: args[2], overwrite: values.overwrite, keepDamaged: values['keep-damaged'], signal,
-    log: { info: () => {}, warn: (m) => { progress.done(); if (!values.json) process.stderr.write(`warning: ${m}\n`); } },
-    onProgress: (p) => progress.update({ done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds,
-      label: `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}` }),
+    path: args[2],
+    overwrite: values.overwrite,
+    keepDamaged: values['keep-damaged'],
+    signal,
+    log: {
+      info: () => {},
+      warn: (m) => {
+        progress.done();
+        if (!values.json) process.stderr.write(`warning: ${m}\n`);
+      },
+    },
+    onProgress: (p) =>
+      progress.update({
+        done: p.bytesDone,
+        total: p.bytesTotal,
+        rate: p.rate,
+        etaSeconds: p.etaSeconds,
+        label: `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}`,
+      }),
   });
   progress.done();
-  ctx.print(result, `Restored ${plural(result.filesRestored, 'file')} (${formatBytes(result.bytesRestored)}) to ${result.target}`
-    + (result.conflicts > 0 ? `; kept ${plural(result.conflicts, 'existing file')} (use --overwrite to replace ${result.conflicts === 1 ? 'it' : 'them'})` : ''));
+  ctx.print(
+    result,
+    `Restored ${plural(result.filesRestored, 'file')} (${formatBytes(result.bytesRestored)}) to ${result.target}` +
+      (result.conflicts > 0
+        ? `; kept ${plural(result.conflicts, 'existing file')} (use --overwrite to replace ${result.conflicts === 1 ? 'it' : 'them'})`
+        : ''),
+  );
   if (result.failedCount > 0) {
-    throw new CairnError('IO', `${result.failedCount} ${result.failedCount === 1 ? 'entry' : 'entries'} of the snapshot could not be restored `
-      + `(listed above as 'not restored'); everything else was`);
+    throw new CairnError(
+      'IO',
+      `${result.failedCount} ${result.failedCount === 1 ? 'entry' : 'entries'} of the snapshot could not be restored ` +
+        `(listed above as 'not restored'); everything else was`,
+    );
   }
   return 0;
 }
@@ -189,12 +282,22 @@ async function restoreCommand(args: string[], ctx: ArchiveCommandContext): Promi
 async function diffCommand(args: string[], ctx: ArchiveCommandContext): Promise<number> {
   const store = openStore(need(args, 0, '<store>'));
   const { diffSnapshots } = await import('../archive/snapshot-diff.js');
-  const diff = diffSnapshots(store, snapshotArg(store, need(args, 1, '<snapshot-a>')), snapshotArg(store, need(args, 2, '<snapshot-b>')));
+  const diff = diffSnapshots(
+    store,
+    snapshotArg(store, need(args, 1, '<snapshot-a>')),
+    snapshotArg(store, need(args, 2, '<snapshot-b>')),
+  );
   const sign = { added: '+', removed: '-', changed: 'M' } as const;
-  const lines = diff.entries.map((e) => `${sign[e.change]} ${e.path}${e.kind === 'directory' ? '/' : ''}`
-    + (e.change === 'changed' ? `  (${e.what?.join(', ')}${e.sizeBefore !== e.sizeAfter ? `: ${formatBytes(e.sizeBefore ?? 0)} -> ${formatBytes(e.sizeAfter ?? 0)}` : ''})`
-      : `  ${formatBytes(e.sizeAfter ?? e.sizeBefore ?? 0)}`));
-  lines.push(`${diff.added} added, ${diff.removed} removed, ${diff.changed} changed; +${formatBytes(diff.bytesAdded)} -${formatBytes(diff.bytesRemoved)}`);
+  const lines = diff.entries.map(
+    (e) =>
+      `${sign[e.change]} ${e.path}${e.kind === 'directory' ? '/' : ''}` +
+      (e.change === 'changed'
+        ? `  (${e.what?.join(', ')}${e.sizeBefore !== e.sizeAfter ? `: ${formatBytes(e.sizeBefore ?? 0)} -> ${formatBytes(e.sizeAfter ?? 0)}` : ''})`
+        : `  ${formatBytes(e.sizeAfter ?? e.sizeBefore ?? 0)}`),
+  );
+  lines.push(
+    `${diff.added} added, ${diff.removed} removed, ${diff.changed} changed; +${formatBytes(diff.bytesAdded)} -${formatBytes(diff.bytesRemoved)}`,
+  );
   ctx.print(diff, lines.join('\n'));
   return 0;
 }
@@ -204,30 +307,36 @@ async function excludesCommand(args: string[], ctx: ArchiveCommandContext): Prom
   const { previewExcludes } = await import('../archive/exclude-preview.js');
   const preview = await previewExcludes(need(args, 0, '<dir>'), values.exclude ?? [], { signal });
   const lines = preview.paths.map((p) => `${p.path}${p.isDirectory ? '/' : ''}`);
-  lines.push(`${preview.excluded} entries excluded (${formatBytes(preview.excludedBytes)} of files); ${preview.files} files (${formatBytes(preview.bytes)}) would be backed up`);
+  lines.push(
+    `${preview.excluded} entries excluded (${formatBytes(preview.excludedBytes)} of files); ${preview.files} files (${formatBytes(preview.bytes)}) would be backed up`,
+  );
   ctx.print(preview, lines.join('\n'));
   return 0;
 }
 
-export const ARCHIVE_COMMANDS: ReadonlyMap<string, (args: string[], ctx: ArchiveCommandContext) => Promise<number>> = new Map([
-  ['init', initCommand],
-  ['backup-image', backupImageCommand],
-  ['restore-image', restoreImageCommand],
-  ['groups', groupsCommand],
-  ['snapshots', snapshotsCommand],
-  ['backup', backupCommand],
-  ['ls', lsCommand],
-  ['cat', catCommand],
-  ['restore', restoreCommand],
-  ['diff', diffCommand],
-  ['excludes', excludesCommand],
-]);
+export const ARCHIVE_COMMANDS: ReadonlyMap<string, (args: string[], ctx: ArchiveCommandContext) => Promise<number>> =
+  new Map([
+    ['init', initCommand],
+    ['backup-image', backupImageCommand],
+    ['restore-image', restoreImageCommand],
+    ['groups', groupsCommand],
+    ['snapshots', snapshotsCommand],
+    ['backup', backupCommand],
+    ['ls', lsCommand],
+    ['cat', catCommand],
+    ['restore', restoreCommand],
+    ['diff', diffCommand],
+    ['excludes', excludesCommand],
+  ]);
 
 function chunkSizeOption(values: ArchiveValues): number | undefined {
   if (values['chunk-size'] === undefined) return undefined;
   const size = parseSize(values['chunk-size']);
   if (size === undefined || !isValidChunkSize(size)) {
-    throw new CairnError('INVALID_ARGUMENT', `invalid --chunk-size ${values['chunk-size']}: a power of two from 64K to 4M`);
+    throw new CairnError(
+      'INVALID_ARGUMENT',
+      `invalid --chunk-size ${values['chunk-size']}: a power of two from 64K to 4M`,
+    );
   }
   return size;
 }

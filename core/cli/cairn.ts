@@ -74,7 +74,16 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'backup-image': ['id', 'type', 'archive', 'chunk-size', 'allow-other-source'],
   'restore-image': ['to', 'archive', 'overwrite', 'keep-damaged'],
   backup: ['id', 'exclude', 'chunk-size', 'allow-other-source'],
-  ls: [], cat: [], diff: [], groups: [], snapshots: [], status: [], verify: [], gc: [], protect: [], unprotect: [],
+  ls: [],
+  cat: [],
+  diff: [],
+  groups: [],
+  snapshots: [],
+  status: [],
+  verify: [],
+  gc: [],
+  protect: [],
+  unprotect: [],
   restore: ['to', 'overwrite', 'keep-damaged'],
   excludes: ['exclude'],
   prune: ['keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'dry-run'],
@@ -89,7 +98,9 @@ function checkOptions(command: string, values: Values): void {
   if (!allowed) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   for (const [name, value] of Object.entries(values)) {
     if (value === undefined || name === 'json' || name === 'help' || allowed.includes(name as OptionName)) continue;
-    throw new UsageError(`${command} takes no --${name}${allowed.length > 0 ? ` (it takes ${allowed.map((o) => `--${o}`).join(', ')})` : ''}`);
+    throw new UsageError(
+      `${command} takes no --${name}${allowed.length > 0 ? ` (it takes ${allowed.map((o) => `--${o}`).join(', ')})` : ''}`,
+    );
   }
 }
 
@@ -115,9 +126,14 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGINT', () => abort.abort());
 
   const ctx = {
-    values, signal: abort.signal, progress,
+    values,
+    signal: abort.signal,
+    progress,
     print: (json: unknown, human: string) => print(values, json, human),
-    warn: (m: string) => { progress.done(); if (!values.json) process.stderr.write(`warning: ${m}\n`); },
+    warn: (m: string) => {
+      progress.done();
+      if (!values.json) process.stderr.write(`warning: ${m}\n`);
+    },
   };
   const run = ARCHIVE_COMMANDS.get(command) ?? STORE_COMMANDS.get(command);
   if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
@@ -130,15 +146,23 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
-  progress.done();
-  if (err instanceof UsageError || (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))) {
-    process.stderr.write(`cairn: ${err.message}\nRun 'cairn --help' for usage.\n`);
-    process.exitCode = 2;
-    return;
-  }
-  const message = err instanceof CairnError ? err.message : err instanceof Error ? err.message : String(err);
-  process.stderr.write(`cairn: error: ${message}\n`);
-  if (process.env.CAIRN_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-  process.exitCode = err instanceof CairnError && err.code === 'CANCELLED' ? 130 : 1;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    progress.done();
+    if (
+      err instanceof UsageError ||
+      (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
+      process.stderr.write(`cairn: ${err.message}\nRun 'cairn --help' for usage.\n`);
+      process.exitCode = 2;
+      return;
+    }
+    const message = err instanceof CairnError ? err.message : err instanceof Error ? err.message : String(err);
+    process.stderr.write(`cairn: error: ${message}\n`);
+    if (process.env.CAIRN_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = err instanceof CairnError && err.code === 'CANCELLED' ? 130 : 1;
+  },
+);

@@ -1,6 +1,13 @@
 import { existsSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
-import { groupPath, parseGroupPath, parseSnapshotPath, snapshotPath, type BackupGroupRef, type SnapshotRef } from '../backup/backup-names.js';
+import {
+  groupPath,
+  parseGroupPath,
+  parseSnapshotPath,
+  snapshotPath,
+  type BackupGroupRef,
+  type SnapshotRef,
+} from '../backup/backup-names.js';
 import { Datastore } from '../datastore/datastore.js';
 import { CairnError } from '../errors.js';
 import type { GcResult } from '../gc/garbage-collection.js';
@@ -71,7 +78,8 @@ export function snapshotArg(store: Datastore, text: string): SnapshotRef {
 
 function existingGroup(store: Datastore, text: string): BackupGroupRef {
   const group = parseGroupPath(text);
-  if (!existsSync(store.groupDir(group))) throw new CairnError('NOT_FOUND', `group ${text} does not exist in ${store.root}`);
+  if (!existsSync(store.groupDir(group)))
+    throw new CairnError('NOT_FOUND', `group ${text} does not exist in ${store.root}`);
   return group;
 }
 
@@ -85,7 +93,10 @@ function isoSeconds(iso: string): string {
 }
 
 function indent(rows: string[][], prefix = '  '): string {
-  return table(rows).split('\n').map((line) => `${prefix}${line}`).join('\n');
+  return table(rows)
+    .split('\n')
+    .map((line) => `${prefix}${line}`)
+    .join('\n');
 }
 
 // ---- gc ----
@@ -96,11 +107,17 @@ const gc: Command = async (args, ctx) => {
   const result = await collectGarbage(store, {
     signal: ctx.signal,
     log: { info: () => {}, warn: ctx.warn },
-    onProgress: (p) => ctx.progress.update(p.phase === 'mark'
-      ? { done: p.indexFilesDone, total: p.indexFilesTotal, label: `mark: index files, ${p.chunksMarked} chunks` }
-      : { done: p.prefixesDone, total: p.prefixesTotal,
-          label: `sweep: dirs, ${formatBytes(p.removedBytes)} freed (${p.removedChunks} chunks)` },
-    'count'),
+    onProgress: (p) =>
+      ctx.progress.update(
+        p.phase === 'mark'
+          ? { done: p.indexFilesDone, total: p.indexFilesTotal, label: `mark: index files, ${p.chunksMarked} chunks` }
+          : {
+              done: p.prefixesDone,
+              total: p.prefixesTotal,
+              label: `sweep: dirs, ${formatBytes(p.removedBytes)} freed (${p.removedChunks} chunks)`,
+            },
+        'count',
+      ),
   });
   ctx.progress.done();
   ctx.print(result, gcReport(store.root, result));
@@ -110,14 +127,19 @@ const gc: Command = async (args, ctx) => {
 function gcReport(root: string, r: GcResult): string {
   const rows = [
     ['removed', `${plural(r.removedChunks, 'chunk')} (${formatBytes(r.removedBytes)} freed)`],
-    ['pending', `${plural(r.pendingChunks, 'chunk')} (${formatBytes(r.pendingBytes)})${r.pendingChunks > 0 ? ': unused, too recent to remove in this run' : ''}`],
+    [
+      'pending',
+      `${plural(r.pendingChunks, 'chunk')} (${formatBytes(r.pendingBytes)})${r.pendingChunks > 0 ? ': unused, too recent to remove in this run' : ''}`,
+    ],
     ['in use', `${plural(r.diskChunks, 'chunk')} (${formatBytes(r.diskBytes)})`],
     ['index data', `${formatBytes(r.indexDataBytes)} in ${plural(r.indexFileCount, 'index file')}`],
     ['dedup factor', `${r.dedupFactor.toFixed(2)}x`],
   ];
-  if (r.removedBad > 0 || r.stillBad > 0) rows.push(['bad chunks', `${r.removedBad} removed, ${r.stillBad} kept (still recent)`]);
+  if (r.removedBad > 0 || r.stillBad > 0)
+    rows.push(['bad chunks', `${r.removedBad} removed, ${r.stillBad} kept (still recent)`]);
   if (r.removedTmp > 0) rows.push(['leftovers', `${r.removedTmp} removed (files of interrupted writes and forgets)`]);
-  if (r.missingChunks > 0) rows.push(['missing', `${plural(r.missingChunks, 'chunk')}: run cairn verify to see which snapshots they affect`]);
+  if (r.missingChunks > 0)
+    rows.push(['missing', `${plural(r.missingChunks, 'chunk')}: run cairn verify to see which snapshots they affect`]);
   if (r.warnings.length > 0) rows.push(['warnings', `${r.warnings.length} (printed above)`]);
   return `Garbage collection of ${root} done in ${formatDuration(r.durationMs / 1000)}\n${indent(rows)}`;
 }
@@ -125,8 +147,12 @@ function gcReport(root: string, r: GcResult): string {
 // ---- prune ----
 
 const KEEP_FLAGS = [
-  ['keep-last', 'keepLast'], ['keep-hourly', 'keepHourly'], ['keep-daily', 'keepDaily'],
-  ['keep-weekly', 'keepWeekly'], ['keep-monthly', 'keepMonthly'], ['keep-yearly', 'keepYearly'],
+  ['keep-last', 'keepLast'],
+  ['keep-hourly', 'keepHourly'],
+  ['keep-daily', 'keepDaily'],
+  ['keep-weekly', 'keepWeekly'],
+  ['keep-monthly', 'keepMonthly'],
+  ['keep-yearly', 'keepYearly'],
 ] as const;
 
 function keepOptions(values: StoreCommandValues): KeepOptions {
@@ -140,7 +166,8 @@ function keepOptions(values: StoreCommandValues): KeepOptions {
     }
     keep[key] = n;
   }
-  if (Object.keys(keep).length === 0) throw new UsageError('prune needs at least one --keep-… option, e.g. --keep-last 3');
+  if (Object.keys(keep).length === 0)
+    throw new UsageError('prune needs at least one --keep-… option, e.g. --keep-last 3');
   return keep;
 }
 
@@ -156,16 +183,24 @@ const prune: Command = async (args, ctx) => {
   const removed = count(dryRun ? 'would-remove' : 'removed');
   const failed = outcomes.filter((d) => d.outcome === 'failed');
   const action = { kept: 'keep', removed: 'remove', 'would-remove': 'would remove', failed: 'FAILED' } as const;
-  const rows = outcomes.map((d) => [action[d.outcome], d.snapshot.path,
-    d.outcome === 'failed' ? `${d.reason}; could not remove it: ${d.error}` : d.reason]);
+  const rows = outcomes.map((d) => [
+    action[d.outcome],
+    d.snapshot.path,
+    d.outcome === 'failed' ? `${d.reason}; could not remove it: ${d.error}` : d.reason,
+  ]);
   const summary = dryRun
     ? `Dry run: would remove ${removed} of ${plural(outcomes.length, 'snapshot')} of ${text}, keep ${count('kept')}; nothing was removed.`
-    : `Removed ${removed} of ${plural(outcomes.length, 'snapshot')} of ${text}, kept ${count('kept')}`
-      + `${failed.length > 0 ? `, ${failed.length} could not be removed` : ''}.`
-      + `${removed > 0 ? " Run 'cairn gc' to free the space of their chunks." : ''}`;
-  ctx.print({ group: groupPath(group), dryRun, kept: count('kept'), removed, failed: failed.length, snapshots: outcomes },
-    outcomes.length === 0 ? `No snapshots in ${text}.` : `${table(rows)}\n${summary}`);
-  if (failed.length > 0) throw new Error(`could not remove ${failed.length} of ${plural(removed + failed.length, 'snapshot')} of ${text} (see above)`);
+    : `Removed ${removed} of ${plural(outcomes.length, 'snapshot')} of ${text}, kept ${count('kept')}` +
+      `${failed.length > 0 ? `, ${failed.length} could not be removed` : ''}.` +
+      `${removed > 0 ? " Run 'cairn gc' to free the space of their chunks." : ''}`;
+  ctx.print(
+    { group: groupPath(group), dryRun, kept: count('kept'), removed, failed: failed.length, snapshots: outcomes },
+    outcomes.length === 0 ? `No snapshots in ${text}.` : `${table(rows)}\n${summary}`,
+  );
+  if (failed.length > 0)
+    throw new Error(
+      `could not remove ${failed.length} of ${plural(removed + failed.length, 'snapshot')} of ${text} (see above)`,
+    );
   return 0;
 };
 
@@ -175,19 +210,28 @@ const forget: Command = async (args, ctx) => {
   const store = openStore(need(args, 0, '<store>'));
   const text = need(args, 1, '<snapshot>');
   if (text.split('/').length === 2) {
-    throw new CairnError('INVALID_ARGUMENT', `forget needs a snapshot (type/id/time), not the group ${text}; cairn delete-group removes a whole group`);
+    throw new CairnError(
+      'INVALID_ARGUMENT',
+      `forget needs a snapshot (type/id/time), not the group ${text}; cairn delete-group removes a whole group`,
+    );
   }
   const ref = parseSnapshotPath(text);
   const path = snapshotPath(ref);
   if (ctx.values['dry-run']) {
     const info = store.snapshotInfo(ref);
     if (info.protected) throw new CairnError('PROTECTED', `snapshot ${path} is protected; unprotect it first`);
-    ctx.print({ snapshot: path, forgotten: false, dryRun: true }, `Dry run: would forget ${path}; nothing was removed.`);
+    ctx.print(
+      { snapshot: path, forgotten: false, dryRun: true },
+      `Dry run: would forget ${path}; nothing was removed.`,
+    );
     return 0;
   }
   const { forgetSnapshot } = await import('../prune/forget.js');
   forgetSnapshot(store, ref);
-  ctx.print({ snapshot: path, forgotten: true }, `Forgot ${path}. Run 'cairn gc' to free the space of chunks no other snapshot uses.`);
+  ctx.print(
+    { snapshot: path, forgotten: true },
+    `Forgot ${path}. Run 'cairn gc' to free the space of chunks no other snapshot uses.`,
+  );
   return 0;
 };
 
@@ -199,15 +243,26 @@ const deleteGroupCommand: Command = async (args, ctx) => {
     const snapshots = store.listSnapshots(group);
     const kept = snapshots.filter((s) => s.protected).length;
     const rows = snapshots.map((s) => [s.protected ? 'keep' : 'would remove', s.path, s.protected ? 'protected' : '']);
-    ctx.print({ group: groupPath(group), dryRun: true, removed: snapshots.length - kept, kept, snapshots: snapshots.map((s) => s.path) },
-      `${table(rows)}\nDry run: would remove ${plural(snapshots.length - kept, 'snapshot')} of ${text}${kept > 0 ? `, keep ${kept} protected` : ''}; nothing was removed.`);
+    ctx.print(
+      {
+        group: groupPath(group),
+        dryRun: true,
+        removed: snapshots.length - kept,
+        kept,
+        snapshots: snapshots.map((s) => s.path),
+      },
+      `${table(rows)}\nDry run: would remove ${plural(snapshots.length - kept, 'snapshot')} of ${text}${kept > 0 ? `, keep ${kept} protected` : ''}; nothing was removed.`,
+    );
     return 0;
   }
   const { deleteGroup } = await import('../prune/forget.js');
   const { removed, kept } = deleteGroup(store, group);
-  ctx.print({ group: groupPath(group), removed, kept }, kept === 0
-    ? `Deleted group ${text} (${plural(removed, 'snapshot')} removed). Run 'cairn gc' to free the space of its chunks.`
-    : `Removed ${plural(removed, 'snapshot')} of ${text}; kept ${kept} protected (unprotect ${kept === 1 ? 'it' : 'them'} to delete the group).`);
+  ctx.print(
+    { group: groupPath(group), removed, kept },
+    kept === 0
+      ? `Deleted group ${text} (${plural(removed, 'snapshot')} removed). Run 'cairn gc' to free the space of its chunks.`
+      : `Removed ${plural(removed, 'snapshot')} of ${text}; kept ${kept} protected (unprotect ${kept === 1 ? 'it' : 'them'} to delete the group).`,
+  );
   return 0;
 };
 
@@ -219,8 +274,12 @@ function protection(value: boolean): Command {
     const ref = snapshotArg(store, need(args, 1, '<snapshot>'));
     store.setProtected(ref, value);
     const path = snapshotPath(ref);
-    ctx.print({ snapshot: path, protected: value },
-      value ? `Protected ${path}: prune and forget leave it alone.` : `Unprotected ${path}: prune and forget may remove it.`);
+    ctx.print(
+      { snapshot: path, protected: value },
+      value
+        ? `Protected ${path}: prune and forget leave it alone.`
+        : `Unprotected ${path}: prune and forget may remove it.`,
+    );
     return 0;
   };
 }
@@ -232,7 +291,10 @@ const notes: Command = async (args, ctx) => {
   const text = ctx.values.set;
   if (text !== undefined) {
     store.setSnapshotNotes(ref, text);
-    ctx.print({ snapshot: path, notes: text }, text === '' ? `Cleared the notes of ${path}.` : `Set the notes of ${path}.`);
+    ctx.print(
+      { snapshot: path, notes: text },
+      text === '' ? `Cleared the notes of ${path}.` : `Set the notes of ${path}.`,
+    );
     return 0;
   }
   const current = store.readManifest(ref).unprotected.notes ?? '';
@@ -246,7 +308,8 @@ function verifyTarget(store: Datastore, text: string | undefined): VerifyTarget 
   if (text === undefined) return { store: true };
   if (text.split('/').length === 2) return { group: existingGroup(store, text) };
   const ref = parseSnapshotPath(text);
-  if (!store.snapshotInfo(ref).finished) throw new CairnError('INVALID_ARGUMENT', `snapshot ${text} is unfinished: there is nothing to verify yet`);
+  if (!store.snapshotInfo(ref).finished)
+    throw new CairnError('INVALID_ARGUMENT', `snapshot ${text} is unfinished: there is nothing to verify yet`);
   return { snapshot: ref };
 }
 
@@ -256,16 +319,24 @@ const verifyCommand: Command = async (args, ctx) => {
   const { verify } = await import('../verify/verify.js');
   const result = await verify(store, target, {
     signal: ctx.signal,
-    onProgress: (p) => ctx.progress.update({
-      done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds,
-      label: `${p.snapshotsDone}/${p.snapshotsTotal} snapshots${p.corruptChunks > 0 ? `, ${plural(p.corruptChunks, 'bad chunk')}` : ''}`
-        + `${p.currentSnapshot ? `  ${p.currentSnapshot}` : ''}`,
-    }),
+    onProgress: (p) =>
+      ctx.progress.update({
+        done: p.bytesDone,
+        total: p.bytesTotal,
+        rate: p.rate,
+        etaSeconds: p.etaSeconds,
+        label:
+          `${p.snapshotsDone}/${p.snapshotsTotal} snapshots${p.corruptChunks > 0 ? `, ${plural(p.corruptChunks, 'bad chunk')}` : ''}` +
+          `${p.currentSnapshot ? `  ${p.currentSnapshot}` : ''}`,
+      }),
   });
   ctx.progress.done();
   const failed = result.snapshots.filter((s) => s.state === 'failed').length;
   ctx.print(result, verifyReport(result));
-  if (failed > 0) throw new Error(`verification failed: ${failed} of ${plural(result.snapshots.length, 'snapshot')} ${failed === 1 ? 'has' : 'have'} problems`);
+  if (failed > 0)
+    throw new Error(
+      `verification failed: ${failed} of ${plural(result.snapshots.length, 'snapshot')} ${failed === 1 ? 'has' : 'have'} problems`,
+    );
   return 0;
 };
 
@@ -273,7 +344,9 @@ function verifyReport(r: VerifyResult): string {
   if (r.snapshots.length === 0) return 'Nothing to verify: no finished snapshots.';
   const lines: string[] = [];
   for (const s of r.snapshots) {
-    lines.push(`${s.state === 'failed' ? 'FAILED ' : s.state === 'skipped' ? 'skipped' : 'ok     '} ${s.snapshot}${s.note ? `: ${s.note}` : ''}`);
+    lines.push(
+      `${s.state === 'failed' ? 'FAILED ' : s.state === 'skipped' ? 'skipped' : 'ok     '} ${s.snapshot}${s.note ? `: ${s.note}` : ''}`,
+    );
     for (const p of s.problems) {
       lines.push(`  ${p.archive}: ${p.message}`);
       if (p.affects && p.affects.length > 0) lines.push(`    affected: ${p.affects.join(', ')}`);
@@ -282,10 +355,12 @@ function verifyReport(r: VerifyResult): string {
   const count = (state: string): number => r.snapshots.filter((s) => s.state === state).length;
   const failed = count('failed');
   const skipped = count('skipped');
-  lines.push(`${failed > 0 ? 'FAILED: ' : 'OK: '}verified ${plural(r.snapshots.length, 'snapshot')} (${formatBytes(r.bytesDone)}, `
-    + `${plural(r.chunksChecked, 'chunk')}) in ${formatDuration(r.elapsedMs / 1000)}: ${count('ok')} ok, ${failed} failed`
-    + `${skipped > 0 ? `, ${skipped} skipped` : ''}${r.corruptChunks > 0 ? `; ${plural(r.corruptChunks, 'damaged chunk')}` : ''}`
-    + `${r.missingChunks > 0 ? `; ${plural(r.missingChunks, 'chunk')} missing` : ''}`);
+  lines.push(
+    `${failed > 0 ? 'FAILED: ' : 'OK: '}verified ${plural(r.snapshots.length, 'snapshot')} (${formatBytes(r.bytesDone)}, ` +
+      `${plural(r.chunksChecked, 'chunk')}) in ${formatDuration(r.elapsedMs / 1000)}: ${count('ok')} ok, ${failed} failed` +
+      `${skipped > 0 ? `, ${skipped} skipped` : ''}${r.corruptChunks > 0 ? `; ${plural(r.corruptChunks, 'damaged chunk')}` : ''}` +
+      `${r.missingChunks > 0 ? `; ${plural(r.missingChunks, 'chunk')} missing` : ''}`,
+  );
   return lines.join('\n');
 }
 
@@ -300,7 +375,9 @@ const status: Command = async (args, ctx) => {
   const gcHolder = exclusiveLockHolder(store.root, 'gc') ?? null;
   const writers = store.liveWriters();
   const result = {
-    root: store.root, config: store.config, chunks,
+    root: store.root,
+    config: store.config,
+    chunks,
     groupCount: groups.length,
     snapshotCount: snapshots.length,
     protectedSnapshots: snapshots.filter((s) => s.protected).length,
@@ -310,26 +387,50 @@ const status: Command = async (args, ctx) => {
     gc: { running: gcHolder !== null, holder: gcHolder, last: lastGc },
     writers,
   };
-  const extra = [chunks.bad > 0 ? `${chunks.bad} bad` : '', chunks.tmp > 0 ? `${chunks.tmp} temporary` : '',
-    chunks.parked > 0 ? `${chunks.parked} parked by an interrupted GC` : ''].filter(Boolean);
-  const snapshotExtra = [result.protectedSnapshots > 0 ? `${result.protectedSnapshots} protected` : '',
-    result.unfinishedSnapshots > 0 ? `${result.unfinishedSnapshots} unfinished` : ''].filter(Boolean);
+  const extra = [
+    chunks.bad > 0 ? `${chunks.bad} bad` : '',
+    chunks.tmp > 0 ? `${chunks.tmp} temporary` : '',
+    chunks.parked > 0 ? `${chunks.parked} parked by an interrupted GC` : '',
+  ].filter(Boolean);
+  const snapshotExtra = [
+    result.protectedSnapshots > 0 ? `${result.protectedSnapshots} protected` : '',
+    result.unfinishedSnapshots > 0 ? `${result.unfinishedSnapshots} unfinished` : '',
+  ].filter(Boolean);
   const rows: string[][] = [
     ['chunks', `${chunks.chunks} (${formatBytes(chunks.bytes)})${extra.length > 0 ? `; ${extra.join(', ')}` : ''}`],
-    ['backups', `${plural(groups.length, 'group')}, ${plural(snapshots.length, 'snapshot')}${snapshotExtra.length > 0 ? ` (${snapshotExtra.join(', ')})` : ''}`],
+    [
+      'backups',
+      `${plural(groups.length, 'group')}, ${plural(snapshots.length, 'snapshot')}${snapshotExtra.length > 0 ? ` (${snapshotExtra.join(', ')})` : ''}`,
+    ],
   ];
   if (lastGc) {
-    rows.push(['last GC', `${isoSeconds(lastGc.startedAt)} (${formatAgo(Date.now() - Date.parse(lastGc.startedAt))}), took ${formatDuration(lastGc.durationMs / 1000)}: `
-      + `removed ${plural(lastGc.removedChunks, 'chunk')} (${formatBytes(lastGc.removedBytes)}), ${lastGc.pendingChunks} pending (${formatBytes(lastGc.pendingBytes)})`]);
-    rows.push(['dedup factor', `${lastGc.dedupFactor.toFixed(2)}x (${formatBytes(lastGc.indexDataBytes)} of backup data in ${formatBytes(lastGc.diskBytes)} of chunks, at the last GC)`]);
+    rows.push([
+      'last GC',
+      `${isoSeconds(lastGc.startedAt)} (${formatAgo(Date.now() - Date.parse(lastGc.startedAt))}), took ${formatDuration(lastGc.durationMs / 1000)}: ` +
+        `removed ${plural(lastGc.removedChunks, 'chunk')} (${formatBytes(lastGc.removedBytes)}), ${lastGc.pendingChunks} pending (${formatBytes(lastGc.pendingBytes)})`,
+    ]);
+    rows.push([
+      'dedup factor',
+      `${lastGc.dedupFactor.toFixed(2)}x (${formatBytes(lastGc.indexDataBytes)} of backup data in ${formatBytes(lastGc.diskBytes)} of chunks, at the last GC)`,
+    ]);
   } else {
     rows.push(['last GC', 'never']);
   }
-  rows.push(['GC', gcHolder ? `running: pid ${gcHolder.pid} on ${gcHolder.host}, since ${isoSeconds(gcHolder.startedAt)}` : 'not running']);
+  rows.push([
+    'GC',
+    gcHolder
+      ? `running: pid ${gcHolder.pid} on ${gcHolder.host}, since ${isoSeconds(gcHolder.startedAt)}`
+      : 'not running',
+  ]);
   if (writers.length === 0) rows.push(['writers', 'none']);
-  writers.forEach((w, i) => rows.push([i === 0 ? 'writers' : '', `${w.purpose}: pid ${w.pid} on ${w.host}, since ${isoSeconds(w.startedAt)}`]));
-  ctx.print(result, `Datastore ${store.root} (chunk size ${formatBytes(store.config.chunkSize)}, compression ${store.config.compression}, `
-    + `sync ${store.config.syncLevel})\n${indent(rows)}`);
+  writers.forEach((w, i) =>
+    rows.push([i === 0 ? 'writers' : '', `${w.purpose}: pid ${w.pid} on ${w.host}, since ${isoSeconds(w.startedAt)}`]),
+  );
+  ctx.print(
+    result,
+    `Datastore ${store.root} (chunk size ${formatBytes(store.config.chunkSize)}, compression ${store.config.compression}, ` +
+      `sync ${store.config.syncLevel})\n${indent(rows)}`,
+  );
   return 0;
 };
 

@@ -13,7 +13,10 @@ export class TtyProgress {
   private readonly enabled: boolean;
   private drawn = false;
 
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr, enabled?: boolean) {
+  constructor(
+    private readonly stream: NodeJS.WriteStream = process.stderr,
+    enabled?: boolean,
+  ) {
     this.enabled = enabled ?? Boolean(stream.isTTY);
   }
 
@@ -22,8 +25,13 @@ export class TtyProgress {
     const width = 24;
     const fraction = state.total > 0 ? Math.min(1, state.done / state.total) : 1;
     const filled = Math.round(fraction * width);
-    const amount = unit === 'bytes' ? `${formatBytes(state.done)} / ${formatBytes(state.total)}` : `${state.done} / ${state.total}`;
-    const parts = [`[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`, `${(fraction * 100).toFixed(0).padStart(3)}%`, amount];
+    const amount =
+      unit === 'bytes' ? `${formatBytes(state.done)} / ${formatBytes(state.total)}` : `${state.done} / ${state.total}`;
+    const parts = [
+      `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`,
+      `${(fraction * 100).toFixed(0).padStart(3)}%`,
+      amount,
+    ];
     if (state.rate !== undefined && unit === 'bytes') parts.push(formatRate(state.rate));
     if (state.etaSeconds !== undefined) parts.push(`ETA ${formatDuration(state.etaSeconds)}`);
     if (state.label) parts.push(state.label);

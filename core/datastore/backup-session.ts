@@ -29,7 +29,12 @@ export class BackupSession {
   private readonly lease: HeldLease;
   private readonly controller = new AbortController();
 
-  constructor(private readonly root: string, readonly group: BackupGroupRef, readonly purpose: string, private readonly log?: Logger) {
+  constructor(
+    private readonly root: string,
+    readonly group: BackupGroupRef,
+    readonly purpose: string,
+    private readonly log?: Logger,
+  ) {
     const groupLock = acquireExclusiveLock(root, groupLockName(group), purpose, log);
     this.held.push(groupLock);
     try {
@@ -42,7 +47,12 @@ export class BackupSession {
     this.signal = anySignal(groupLock.signal, this.lease.signal, this.controller.signal);
   }
 
-  static start(root: string, group: BackupGroupRef, log?: Logger, purpose = `backup of ${groupPath(group)}`): BackupSession {
+  static start(
+    root: string,
+    group: BackupGroupRef,
+    log?: Logger,
+    purpose = `backup of ${groupPath(group)}`,
+  ): BackupSession {
     return new BackupSession(root, group, purpose, log);
   }
 

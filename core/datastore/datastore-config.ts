@@ -36,7 +36,10 @@ export function newConfig(options: DatastoreOptions): DatastoreConfig {
   }
   const syncLevel = options.syncLevel ?? 'filesystem';
   if (!SYNC_LEVELS.includes(syncLevel)) {
-    throw new CairnError('INVALID_ARGUMENT', `invalid sync level ${JSON.stringify(syncLevel)}: use ${SYNC_LEVELS.join(', ')}`);
+    throw new CairnError(
+      'INVALID_ARGUMENT',
+      `invalid sync level ${JSON.stringify(syncLevel)}: use ${SYNC_LEVELS.join(', ')}`,
+    );
   }
   return { format: CONFIG_FORMAT, version: 1, chunkSize, compression, syncLevel, created: new Date().toISOString() };
 }
@@ -54,7 +57,10 @@ export function readConfig(root: string): DatastoreConfig {
     if (err instanceof CairnError) throw err;
     const code = errnoCode(err);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new CairnError('NOT_A_DATASTORE', `${root} is not a Cairn datastore (no ${CONFIG_FILE}); create one with 'cairn init'`);
+      throw new CairnError(
+        'NOT_A_DATASTORE',
+        `${root} is not a Cairn datastore (no ${CONFIG_FILE}); create one with 'cairn init'`,
+      );
     }
     throw ioError('read', path, err);
   }
@@ -67,8 +73,11 @@ export function readConfig(root: string): DatastoreConfig {
   if (value.format !== CONFIG_FORMAT || value.version !== 1) {
     throw new CairnError('CORRUPT', `${path}: not a version 1 Cairn datastore configuration`);
   }
-  if (!isValidChunkSize(value.chunkSize ?? 0) || !SYNC_LEVELS.includes(value.syncLevel as SyncLevel)
-    || (value.compression !== 'zstd' && value.compression !== 'none')) {
+  if (
+    !isValidChunkSize(value.chunkSize ?? 0) ||
+    !SYNC_LEVELS.includes(value.syncLevel as SyncLevel) ||
+    (value.compression !== 'zstd' && value.compression !== 'none')
+  ) {
     throw new CairnError('CORRUPT', `${path}: invalid chunkSize, compression or syncLevel`);
   }
   return value as DatastoreConfig;

@@ -1,13 +1,35 @@
 import { userInfo } from 'node:os';
 import {
-  existsSync, lstatSync, mkdirSync, readdirSync, rmdirSync, unlinkSync, writeFileSync, type Dirent,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  rmdirSync,
+  unlinkSync,
+  writeFileSync,
+  type Dirent,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
-  assertBackupId, assertBackupType, BACKUP_TYPES, formatBackupTime, groupPath, isBackupTimeString,
-  isValidBackupId, parseBackupTime, snapshotPath, type BackupGroupRef, type SnapshotRef,
+  assertBackupId,
+  assertBackupType,
+  BACKUP_TYPES,
+  formatBackupTime,
+  groupPath,
+  isBackupTimeString,
+  isValidBackupId,
+  parseBackupTime,
+  snapshotPath,
+  type BackupGroupRef,
+  type SnapshotRef,
 } from '../backup/backup-names.js';
-import { decodeManifest, encodeManifest, MANIFEST_NAME, type Manifest, type ManifestUnprotected } from '../backup/manifest.js';
+import {
+  decodeManifest,
+  encodeManifest,
+  MANIFEST_NAME,
+  type Manifest,
+  type ManifestUnprotected,
+} from '../backup/manifest.js';
 import { ChunkStore } from '../chunk-store/chunk-store.js';
 import { CairnError, errnoCode, ioError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
@@ -19,8 +41,23 @@ import { listLiveLeases, type HeldLease, type LeaseInfo } from '../locks/lease.j
 import { acquireExclusiveLock, type HeldLock } from '../locks/process-lock.js';
 import { acquireExclusiveResourceLock, acquireSharedLock } from '../locks/shared-lock.js';
 import { BackupSession, groupLockName, snapshotLockName } from './backup-session.js';
-import { assertSourceMatches, readGroupSource, recordGroupSource, SOURCE_FILE, sourceOnThisHost, suggestGroupId, type GroupSource } from './group-source.js';
-import { CONFIG_FILE, newConfig, readConfig, writeConfig, type DatastoreConfig, type DatastoreOptions } from './datastore-config.js';
+import {
+  assertSourceMatches,
+  readGroupSource,
+  recordGroupSource,
+  SOURCE_FILE,
+  sourceOnThisHost,
+  suggestGroupId,
+  type GroupSource,
+} from './group-source.js';
+import {
+  CONFIG_FILE,
+  newConfig,
+  readConfig,
+  writeConfig,
+  type DatastoreConfig,
+  type DatastoreOptions,
+} from './datastore-config.js';
 import { SnapshotReader } from './snapshot-reader.js';
 import { chooseSnapshotTime } from './snapshot-time.js';
 import { makeReserve, RESERVE_FILE, withReserve } from './space-reserve.js';
@@ -55,16 +92,26 @@ export interface SnapshotInfo extends SnapshotRef {
  * directories as they are; nothing is cached, so several processes may use one store.
  */
 export class Datastore {
-  private constructor(readonly root: string, readonly config: DatastoreConfig, readonly chunks: ChunkStore,
-    readonly log: Logger) {}
+  private constructor(
+    readonly root: string,
+    readonly config: DatastoreConfig,
+    readonly chunks: ChunkStore,
+    readonly log: Logger,
+  ) {}
 
   /** Creates a datastore (all 65536 chunk directories, with progress) in an empty or missing directory. */
-  static async create(root: string, options: DatastoreOptions & {
-    log?: Logger; onProgress?: (done: number, total: number) => void; signal?: AbortSignal;
-  } = {}): Promise<Datastore> {
+  static async create(
+    root: string,
+    options: DatastoreOptions & {
+      log?: Logger;
+      onProgress?: (done: number, total: number) => void;
+      signal?: AbortSignal;
+    } = {},
+  ): Promise<Datastore> {
     const abs = resolve(root);
     const config = newConfig(options);
-    if (existsSync(join(abs, CONFIG_FILE))) throw new CairnError('ALREADY_EXISTS', `${abs} is already a Cairn datastore`);
+    if (existsSync(join(abs, CONFIG_FILE)))
+      throw new CairnError('ALREADY_EXISTS', `${abs} is already a Cairn datastore`);
     let entries: string[] = [];
     try {
       entries = readdirSync(abs);
@@ -76,7 +123,10 @@ export class Datastore {
     // A directory with only what an interrupted create leaves behind may be resumed; anything else is refused.
     const foreign = entries.filter((e) => e !== '.chunks' && e !== '.lock' && e !== RESERVE_FILE);
     if (foreign.length > 0) {
-      throw new CairnError('ALREADY_EXISTS', `${abs} is not empty (found ${foreign.slice(0, 3).join(', ')}); choose an empty or new folder`);
+      throw new CairnError(
+        'ALREADY_EXISTS',
+        `${abs} is not empty (found ${foreign.slice(0, 3).join(', ')}); choose an empty or new folder`,
+      );
     }
     try {
       makeDirectories(abs);
@@ -86,7 +136,12 @@ export class Datastore {
       throw ioError('create datastore at', abs, err);
     }
     const log = options.log ?? silentLogger;
-    const chunks = await ChunkStore.create(abs, { syncLevel: config.syncLevel, log, onProgress: options.onProgress, signal: options.signal });
+    const chunks = await ChunkStore.create(abs, {
+      syncLevel: config.syncLevel,
+      log,
+      onProgress: options.onProgress,
+      signal: options.signal,
+    });
     makeReserve(abs);
     writeConfig(abs, config);
     return new Datastore(abs, config, chunks, log);
@@ -117,7 +172,12 @@ export class Datastore {
         const snapshots = this.listSnapshots(group);
         const finished = snapshots.filter((s) => s.finished);
         groups.push({
-          type, id, path: groupPath(group), owner: this.readOwner(group), source: this.groupSource(group), snapshotCount: snapshots.length,
+          type,
+          id,
+          path: groupPath(group),
+          owner: this.readOwner(group),
+          source: this.groupSource(group),
+          snapshotCount: snapshots.length,
           lastBackup: finished.length > 0 ? finished[finished.length - 1]!.time : undefined,
         });
       }
@@ -139,7 +199,10 @@ export class Datastore {
       const names = listNames(join(this.groupDir(group), name));
       if (names === undefined) continue; // removed while we listed
       snapshots.push({
-        type: group.type, id: group.id, time, path: `${groupPath(group)}/${name}`,
+        type: group.type,
+        id: group.id,
+        time,
+        path: `${groupPath(group)}/${name}`,
         finished: names.includes(MANIFEST_NAME),
         protected: names.includes(PROTECTED_MARKER),
         files: names.filter((n) => ARCHIVE_FILE.test(n) && n !== MANIFEST_NAME).sort(),
@@ -163,13 +226,21 @@ export class Datastore {
       if (err instanceof CairnError) throw err;
       if (errnoCode(err) === 'ENOENT') {
         const exists = existsSync(this.snapshotDir(ref));
-        throw new CairnError('NOT_FOUND', exists ? `snapshot ${snapshotPath(ref)} is unfinished (no manifest)`
-          : `snapshot ${snapshotPath(ref)} does not exist in ${this.root}`);
+        throw new CairnError(
+          'NOT_FOUND',
+          exists
+            ? `snapshot ${snapshotPath(ref)} is unfinished (no manifest)`
+            : `snapshot ${snapshotPath(ref)} does not exist in ${this.root}`,
+        );
       }
       throw ioError('read', path, err);
     }
     const manifest = decodeManifest(raw, path);
-    if (manifest['backup-type'] !== ref.type || manifest['backup-id'] !== ref.id || manifest['backup-time'] !== ref.time) {
+    if (
+      manifest['backup-type'] !== ref.type ||
+      manifest['backup-id'] !== ref.id ||
+      manifest['backup-time'] !== ref.time
+    ) {
       throw new CairnError('CORRUPT', `${path}: manifest names a different snapshot`);
     }
     return manifest;
@@ -181,7 +252,9 @@ export class Datastore {
 
   /** The newest finished snapshot of a group, if any. */
   latestSnapshot(group: BackupGroupRef): SnapshotInfo | undefined {
-    return this.listSnapshots(group).filter((s) => s.finished).at(-1);
+    return this.listSnapshots(group)
+      .filter((s) => s.finished)
+      .at(-1);
   }
 
   /**
@@ -189,7 +262,10 @@ export class Datastore {
    * chooseSnapshotTime (after the group's newest, unless that is dated in the future) or by `options.time`,
    * which must be after the newest.
    */
-  beginSnapshot(group: BackupGroupRef, options: { time?: number; owner?: string; session?: BackupSession; log?: Logger } = {}): SnapshotWriter {
+  beginSnapshot(
+    group: BackupGroupRef,
+    options: { time?: number; owner?: string; session?: BackupSession; log?: Logger } = {},
+  ): SnapshotWriter {
     const dir = this.groupDir(group);
     try {
       mkdirSync(join(this.root, group.type), { recursive: true });
@@ -208,7 +284,10 @@ export class Datastore {
     const newest = this.listSnapshots(group).at(-1)?.time;
     let time = options.time ?? chooseSnapshotTime(newest, Date.now(), this.chunks.clock.now(), options.log ?? this.log);
     if (options.time !== undefined && newest !== undefined && time <= newest) {
-      throw new CairnError('ALREADY_EXISTS', `snapshot time ${formatBackupTime(time)} is not after the group's newest ${formatBackupTime(newest)}`);
+      throw new CairnError(
+        'ALREADY_EXISTS',
+        `snapshot time ${formatBackupTime(time)} is not after the group's newest ${formatBackupTime(newest)}`,
+      );
     }
     for (;;) {
       const ref = { type: group.type, id: group.id, time };
@@ -304,12 +383,19 @@ export class Datastore {
    * lock, with an atomic replace; the archive list and anything signed are left as they are.
    */
   updateManifest(ref: SnapshotRef, change: (unprotected: ManifestUnprotected) => void): Manifest {
-    const lock = acquireExclusiveLock(this.root, `manifest.${snapshotLockName(this.checkedRef(ref))}`, `manifest update of ${snapshotPath(ref)}`,
-      this.log, { waitMs: 5_000 });
+    const lock = acquireExclusiveLock(
+      this.root,
+      `manifest.${snapshotLockName(this.checkedRef(ref))}`,
+      `manifest update of ${snapshotPath(ref)}`,
+      this.log,
+      { waitMs: 5_000 },
+    );
     try {
       const manifest = this.readManifest(ref);
       change(manifest.unprotected);
-      writeFileAtomicSync(join(this.snapshotDir(ref), MANIFEST_NAME), encodeManifest(manifest), { fsync: this.config.syncLevel !== 'none' });
+      writeFileAtomicSync(join(this.snapshotDir(ref), MANIFEST_NAME), encodeManifest(manifest), {
+        fsync: this.config.syncLevel !== 'none',
+      });
       return manifest;
     } finally {
       lock.release();
@@ -317,7 +403,9 @@ export class Datastore {
   }
 
   setSnapshotNotes(ref: SnapshotRef, notes: string): void {
-    this.updateManifest(ref, (u) => { u.notes = notes; });
+    this.updateManifest(ref, (u) => {
+      u.notes = notes;
+    });
   }
 
   readOwner(group: BackupGroupRef): string | undefined {
@@ -338,7 +426,8 @@ export class Datastore {
   }
 
   writeGroupNotes(group: BackupGroupRef, notes: string): void {
-    if (!existsSync(this.groupDir(group))) throw new CairnError('NOT_FOUND', `group ${groupPath(group)} does not exist`);
+    if (!existsSync(this.groupDir(group)))
+      throw new CairnError('NOT_FOUND', `group ${groupPath(group)} does not exist`);
     writeFileAtomicSync(join(this.groupDir(group), NOTES_FILE), notes);
   }
 
@@ -348,11 +437,15 @@ export class Datastore {
 
   setProtected(ref: SnapshotRef, value: boolean): void {
     const marker = join(this.snapshotDir(ref), PROTECTED_MARKER);
-    if (!existsSync(this.snapshotDir(ref))) throw new CairnError('NOT_FOUND', `snapshot ${snapshotPath(ref)} does not exist`);
+    if (!existsSync(this.snapshotDir(ref)))
+      throw new CairnError('NOT_FOUND', `snapshot ${snapshotPath(ref)} does not exist`);
     // An unfinished snapshot is a running backup's or a crashed one's: protecting it would only keep GC from
     // cleaning it up.
     if (value && !this.snapshotInfo(ref).finished) {
-      throw new CairnError('INVALID_ARGUMENT', `snapshot ${snapshotPath(ref)} is not finished; only finished snapshots can be protected`);
+      throw new CairnError(
+        'INVALID_ARGUMENT',
+        `snapshot ${snapshotPath(ref)} is not finished; only finished snapshots can be protected`,
+      );
     }
     try {
       if (value) writeFileSync(marker, '');
@@ -372,7 +465,11 @@ export class Datastore {
     const ownFiles = [OWNER_FILE, NOTES_FILE, SOURCE_FILE];
     if ((listNames(dir) ?? []).some((n) => !ownFiles.includes(n))) return false;
     for (const f of ownFiles) {
-      try { unlinkSync(join(dir, f)); } catch { /* absent */ }
+      try {
+        unlinkSync(join(dir, f));
+      } catch {
+        /* absent */
+      }
     }
     try {
       rmdirSync(dir);
@@ -425,4 +522,3 @@ function listNames(dir: string): string[] | undefined {
     throw ioError('list', dir, err);
   }
 }
-

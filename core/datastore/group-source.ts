@@ -20,7 +20,11 @@ export interface GroupSource {
   paths: string[];
 }
 
-const SourceRecord = z.object({ version: z.literal(1), host: z.string().min(1), paths: z.array(z.string().min(1)).min(1) });
+const SourceRecord = z.object({
+  version: z.literal(1),
+  host: z.string().min(1),
+  paths: z.array(z.string().min(1)).min(1),
+});
 
 /** The recorded source of a group, undefined for a group made before sources were recorded (or by PBS). */
 export function readGroupSource(groupDir: string): GroupSource | undefined {
@@ -36,7 +40,10 @@ export function readGroupSource(groupDir: string): GroupSource | undefined {
   try {
     parsed = SourceRecord.parse(JSON.parse(text));
   } catch {
-    throw new CairnError('CORRUPT', `${path} is not a source record Cairn wrote; remove it and the next backup records its own source`);
+    throw new CairnError(
+      'CORRUPT',
+      `${path} is not a source record Cairn wrote; remove it and the next backup records its own source`,
+    );
   }
   return { host: parsed.host, paths: parsed.paths };
 }
@@ -71,13 +78,20 @@ export function describeSource(source: GroupSource): string {
  * Refuses a backup of another source into a group that records one, unless the user says it is the same data
  * (a folder that moved, a renamed computer). The error says what the group holds and suggests an id of its own.
  */
-export function assertSourceMatches(groupDir: string, group: BackupGroupRef, source: GroupSource, allowOtherSource: boolean): void {
+export function assertSourceMatches(
+  groupDir: string,
+  group: BackupGroupRef,
+  source: GroupSource,
+  allowOtherSource: boolean,
+): void {
   const recorded = readGroupSource(groupDir);
   if (!recorded || sameSource(recorded, source) || allowOtherSource) return;
   const suggestion = suggestGroupId(dirname(groupDir), group.id, source.paths[0]!);
-  throw new CairnError('SOURCE_MISMATCH',
-    `${groupPath(group)} holds backups of ${describeSource(recorded)}; ${describeSource(source)} is another ${source.paths.length > 1 ? 'source' : 'folder'}. `
-    + `Back it up as a group of its own (id "${suggestion}"), or, if it is the same data moved, allow the other source (CLI: --allow-other-source).`);
+  throw new CairnError(
+    'SOURCE_MISMATCH',
+    `${groupPath(group)} holds backups of ${describeSource(recorded)}; ${describeSource(source)} is another ${source.paths.length > 1 ? 'source' : 'folder'}. ` +
+      `Back it up as a group of its own (id "${suggestion}"), or, if it is the same data moved, allow the other source (CLI: --allow-other-source).`,
+  );
 }
 
 /** Records the source after a backup finished (a first backup, a moved folder the user confirmed, an older group). */
@@ -91,7 +105,10 @@ export function recordGroupSource(groupDir: string, group: BackupGroupRef, sourc
   if (recorded && sameSource(recorded, source)) return;
   try {
     writeGroupSource(groupDir, source);
-    if (recorded) log.warn(`${groupPath(group)} now records ${describeSource(source)} as its source (it was ${describeSource(recorded)})`);
+    if (recorded)
+      log.warn(
+        `${groupPath(group)} now records ${describeSource(source)} as its source (it was ${describeSource(recorded)})`,
+      );
   } catch (err) {
     // The snapshot is complete; only the record is missing, and the next backup writes it.
     log.warn(`could not record the source of ${groupPath(group)}: ${(err as Error).message}`);

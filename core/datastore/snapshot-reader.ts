@@ -14,7 +14,12 @@ export class SnapshotReader {
   /** `type/id/time`: computed once, since messages and cache keys ask for it often. */
   readonly path: string;
 
-  constructor(readonly ref: SnapshotRef, readonly dir: string, readonly manifest: Manifest, readonly chunks: ChunkStore) {
+  constructor(
+    readonly ref: SnapshotRef,
+    readonly dir: string,
+    readonly manifest: Manifest,
+    readonly chunks: ChunkStore,
+  ) {
     this.path = snapshotPath(ref);
   }
 
@@ -35,7 +40,10 @@ export class SnapshotReader {
       throw new CairnError('CORRUPT', `${join(this.dir, name)}: index checksum differs from the manifest's`);
     }
     if (index.size !== file.size) {
-      throw new CairnError('CORRUPT', `${join(this.dir, name)}: archive size ${index.size} differs from the manifest's ${file.size}`);
+      throw new CairnError(
+        'CORRUPT',
+        `${join(this.dir, name)}: archive size ${index.size} differs from the manifest's ${file.size}`,
+      );
     }
     return index;
   }

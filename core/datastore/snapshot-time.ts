@@ -17,15 +17,19 @@ export function chooseSnapshotTime(newest: number | undefined, localMs: number, 
   let nowMs = localMs;
   const skew = localMs - storeMs;
   if (Math.abs(skew) > CLOCK_AGREEMENT_MS) {
-    log?.warn(`this computer's clock is ${describeSpan(Math.abs(skew))} ${skew > 0 ? 'ahead of' : 'behind'} the store's; `
-      + `the snapshot is named by the store's clock (${formatBackupTime(Math.floor(storeMs / 1000))}). Set the clock of whichever is wrong`);
+    log?.warn(
+      `this computer's clock is ${describeSpan(Math.abs(skew))} ${skew > 0 ? 'ahead of' : 'behind'} the store's; ` +
+        `the snapshot is named by the store's clock (${formatBackupTime(Math.floor(storeMs / 1000))}). Set the clock of whichever is wrong`,
+    );
     nowMs = storeMs;
   }
   const now = Math.floor(nowMs / 1000);
   if (newest === undefined || newest < now) return now;
   if (newest - now <= NEWEST_AHEAD_SECONDS) return newest + 1;
-  log?.warn(`the group's newest snapshot is dated ${formatBackupTime(newest)}, ${describeSpan((newest - now) * 1000)} in the future `
-    + `(a clock was ahead when it was taken); this snapshot is named by the real time, ${formatBackupTime(now)}`);
+  log?.warn(
+    `the group's newest snapshot is dated ${formatBackupTime(newest)}, ${describeSpan((newest - now) * 1000)} in the future ` +
+      `(a clock was ahead when it was taken); this snapshot is named by the real time, ${formatBackupTime(now)}`,
+  );
   return now;
 }
 

@@ -3,7 +3,13 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBlob } from '../blob/data-blob.js';
 import { assertArchiveFileName, snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
-import { encodeManifest, MANIFEST_NAME, newManifest, type Manifest, type ManifestUnprotected } from '../backup/manifest.js';
+import {
+  encodeManifest,
+  MANIFEST_NAME,
+  newManifest,
+  type Manifest,
+  type ManifestUnprotected,
+} from '../backup/manifest.js';
 import type { ChunkStore } from '../chunk-store/chunk-store.js';
 import { CairnError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
@@ -25,8 +31,12 @@ export class SnapshotWriter {
   private state: 'writing' | 'finished' | 'aborted' = 'writing';
 
   /** `guard` (the backup's locks) is checked right before the manifest makes the snapshot visible. */
-  constructor(readonly ref: SnapshotRef, readonly dir: string, private readonly chunks: ChunkStore,
-    private readonly guard?: { assertHeld(): void }) {
+  constructor(
+    readonly ref: SnapshotRef,
+    readonly dir: string,
+    private readonly chunks: ChunkStore,
+    private readonly guard?: { assertHeld(): void },
+  ) {
     this.manifest = newManifest(ref);
   }
 
@@ -64,7 +74,12 @@ export class SnapshotWriter {
     if (!entry) throw new Error('index writer does not belong to this snapshot');
     const result = writer.close();
     this.open.delete(entry.name);
-    this.manifest.files.push({ filename: entry.name, 'crypt-mode': 'none', size: result.size, csum: result.csum.toString('hex') });
+    this.manifest.files.push({
+      filename: entry.name,
+      'crypt-mode': 'none',
+      size: result.size,
+      csum: result.csum.toString('hex'),
+    });
   }
 
   /** Stores a blob file (size and csum of the encoded bytes go to the manifest). */
@@ -73,21 +88,32 @@ export class SnapshotWriter {
     const path = this.claimName(name);
     const raw = encodeBlob(data, { compress });
     writeFileAtomicSync(path, raw);
-    this.manifest.files.push({ filename: name, 'crypt-mode': 'none', size: raw.length, csum: createHash('sha256').update(raw).digest('hex') });
+    this.manifest.files.push({
+      filename: name,
+      'crypt-mode': 'none',
+      size: raw.length,
+      csum: createHash('sha256').update(raw).digest('hex'),
+    });
   }
 
   /** Writes the manifest last (after a filesystem sync at that sync level) and returns it. */
   finish(unprotected: ManifestUnprotected = {}): Manifest {
     this.assertWriting();
     if (this.open.size > 0) {
-      throw new CairnError('INVALID_ARGUMENT', `cannot finish ${this.path}: index ${[...this.open.keys()].join(', ')} still open`);
+      throw new CairnError(
+        'INVALID_ARGUMENT',
+        `cannot finish ${this.path}: index ${[...this.open.keys()].join(', ')} still open`,
+      );
     }
-    if (this.manifest.files.length === 0) throw new CairnError('INVALID_ARGUMENT', `cannot finish ${this.path}: no archive was written`);
+    if (this.manifest.files.length === 0)
+      throw new CairnError('INVALID_ARGUMENT', `cannot finish ${this.path}: no archive was written`);
     try {
       this.manifest.unprotected = { ...unprotected };
       this.chunks.syncFilesystem();
       this.guard?.assertHeld();
-      writeFileAtomicSync(join(this.dir, MANIFEST_NAME), encodeManifest(this.manifest), { fsync: this.chunks.syncLevel === 'file' });
+      writeFileAtomicSync(join(this.dir, MANIFEST_NAME), encodeManifest(this.manifest), {
+        fsync: this.chunks.syncLevel === 'file',
+      });
       this.state = 'finished';
       return this.manifest;
     } catch (err) {

@@ -47,10 +47,16 @@ export function withReserve<T>(root: string, log: Logger | undefined, take: () =
     try {
       unlinkSync(path);
     } catch {
-      throw new CairnError('IO', `the disk of ${root} is full, and Cairn's reserve there is used up: `
-        + 'free a few megabytes on that disk (any file), then run this again', { cause: err });
+      throw new CairnError(
+        'IO',
+        `the disk of ${root} is full, and Cairn's reserve there is used up: ` +
+          'free a few megabytes on that disk (any file), then run this again',
+        { cause: err },
+      );
     }
-    log?.warn(`the disk of ${root} is full: Cairn used the 1 MiB it keeps in reserve there to take its locks; GC makes it again once there is room`);
+    log?.warn(
+      `the disk of ${root} is full: Cairn used the 1 MiB it keeps in reserve there to take its locks; GC makes it again once there is room`,
+    );
     return take();
   }
 }

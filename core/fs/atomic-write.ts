@@ -29,7 +29,11 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string, opt
     renameSync(tmp, path);
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* it may not exist */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* it may not exist */
+    }
     throw ioError('write', path, err);
   }
   if (options.fsync) fsyncDirectory(dirname(path));

@@ -34,10 +34,17 @@ export class HeldDirectories {
   private readonly fds = new Map<number, number>();
 
   /** `records[0]` is the root; pass the records of a restore planned on another thread to write from this one. */
-  constructor(readonly rootPath: string, readonly records: HeldDirectory[] = []) {
+  constructor(
+    readonly rootPath: string,
+    readonly records: HeldDirectory[] = [],
+  ) {
     if (records.length === 0) {
       const st = lstatSync(rootPath, { throwIfNoEntry: false });
-      if (!st?.isDirectory()) throw new CairnError('PATH_NOT_ALLOWED', `cannot restore into ${rootPath}: it is not a folder (or it is a symlink)`);
+      if (!st?.isDirectory())
+        throw new CairnError(
+          'PATH_NOT_ALLOWED',
+          `cannot restore into ${rootPath}: it is not a folder (or it is a symlink)`,
+        );
       records.push({ parent: -1, name: new Uint8Array(0), dev: st.dev, ino: st.ino });
     }
     viaDescriptors ??= probeDescriptorPaths(rootPath);
@@ -58,7 +65,8 @@ export class HeldDirectories {
 
   private resolve(dir: number, name: Uint8Array | string): string | Buffer {
     const base = viaDescriptors ? Buffer.from(`/proc/self/fd/${this.open(dir)}`) : this.checkedPath(dir);
-    const bytes = typeof name === 'string' ? Buffer.from(name) : Buffer.from(name.buffer, name.byteOffset, name.byteLength);
+    const bytes =
+      typeof name === 'string' ? Buffer.from(name) : Buffer.from(name.buffer, name.byteOffset, name.byteLength);
     const path = Buffer.concat([base, SLASH, bytes]);
     return isUtf8(path) ? path.toString() : path;
   }
@@ -156,7 +164,8 @@ function openDirectory(path: string | Buffer, shown: string): number {
   } catch (err) {
     const code = errnoCode(err);
     // A symlink in a folder's place fails as ELOOP or, with O_DIRECTORY, as ENOTDIR: lstat tells them apart.
-    const symlink = code === 'ELOOP' || (code === 'ENOTDIR' && lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink());
+    const symlink =
+      code === 'ELOOP' || (code === 'ENOTDIR' && lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink());
     if (symlink) throw new CairnError('PATH_NOT_ALLOWED', `refusing to restore through ${shown}: it is a symlink`);
     if (code === 'ENOTDIR') throw new CairnError('ALREADY_EXISTS', `cannot restore into ${shown}: it is not a folder`);
     throw ioError('open folder', shown, err);
@@ -164,7 +173,10 @@ function openDirectory(path: string | Buffer, shown: string): number {
 }
 
 function replaced(shown: string): CairnError {
-  return new CairnError('PATH_NOT_ALLOWED', `folder ${shown} was replaced or moved while the restore ran; nothing more is written into it`);
+  return new CairnError(
+    'PATH_NOT_ALLOWED',
+    `folder ${shown} was replaced or moved while the restore ran; nothing more is written into it`,
+  );
 }
 
 function probeDescriptorPaths(rootPath: string): boolean {

@@ -19,9 +19,16 @@ export function isReachedWithoutSymlink(root: string, path: string): boolean {
 export function assertReachedWithoutSymlink(root: string, path: string, action: string): void {
   if (isReachedWithoutSymlink(root, path)) return;
   let real = '';
-  try { real = realpathSync(path); } catch { /* gone */ }
-  throw new CairnError('PATH_NOT_ALLOWED', `refusing to ${action} ${path}: it is reached through a symlink${real ? ` (it leads to ${real})` : ''}; `
-    + 'Cairn never follows a symlink inside a datastore');
+  try {
+    real = realpathSync(path);
+  } catch {
+    /* gone */
+  }
+  throw new CairnError(
+    'PATH_NOT_ALLOWED',
+    `refusing to ${action} ${path}: it is reached through a symlink${real ? ` (it leads to ${real})` : ''}; ` +
+      'Cairn never follows a symlink inside a datastore',
+  );
 }
 
 /** Whether `path` is a real folder (not a symlink to one). */
@@ -53,8 +60,12 @@ export function isSameOrInside(outer: string, inner: string): boolean {
 
 /** A restore goes to a place that is named, and never into the store itself. */
 export function assertRestoreTarget(storeRoot: string, target: string): void {
-  if (target.trim() === '') throw new CairnError('INVALID_ARGUMENT', 'the restore target is empty: name a folder to restore into');
+  if (target.trim() === '')
+    throw new CairnError('INVALID_ARGUMENT', 'the restore target is empty: name a folder to restore into');
   if (isSameOrInside(storeRoot, target)) {
-    throw new CairnError('PATH_NOT_ALLOWED', `cannot restore into ${resolve(target)}: it is inside the datastore ${storeRoot}`);
+    throw new CairnError(
+      'PATH_NOT_ALLOWED',
+      `cannot restore into ${resolve(target)}: it is inside the datastore ${storeRoot}`,
+    );
   }
 }

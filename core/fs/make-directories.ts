@@ -34,7 +34,12 @@ export function makeDirectories(path: string, mode = 0o755): void {
     } catch (err) {
       const code = errnoCode(err);
       if (code === 'EEXIST' && lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) continue;
-      if (code === 'ENOENT') throw new CairnError('INVALID_ARGUMENT', `cannot make the folder ${dir}: the filesystem there does not allow it`, { cause: err });
+      if (code === 'ENOENT')
+        throw new CairnError(
+          'INVALID_ARGUMENT',
+          `cannot make the folder ${dir}: the filesystem there does not allow it`,
+          { cause: err },
+        );
       throw ioError('make the folder', dir, err);
     }
   }

@@ -9,7 +9,10 @@ import { processIsAlive } from '../locks/process-start.js';
  * behind; the next run in that folder removes it once its process is gone (on this host), and never touches a
  * live process's or another computer's.
  */
-const HOST_TAG = hostname().replace(/[^A-Za-z0-9]/g, '').slice(0, 16) || 'host';
+const HOST_TAG =
+  hostname()
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 16) || 'host';
 const OWNED_TMP = /^\.cairn-([A-Za-z0-9]{1,16})-(\d+)-[0-9a-f]{12}\.tmp$/;
 
 export function ownedTmpName(): string {
@@ -41,7 +44,9 @@ export function removeDeadProcessTmps(list: string | Buffer, at: (name: string) 
     try {
       unlinkSync(at(name));
       removed++;
-    } catch { /* gone or not ours to remove */ }
+    } catch {
+      /* gone or not ours to remove */
+    }
   }
   return removed;
 }

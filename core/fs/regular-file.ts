@@ -26,7 +26,9 @@ export function openRegularFile(path: string | Buffer, options: RegularFileOptio
     fd = openSync(path, READ_FLAGS | (options.followSymlink ? 0 : NOFOLLOW));
   } catch (err) {
     if (errnoCode(err) === 'ELOOP') {
-      throw new CairnError('CORRUPT', `${path} is a symlink; Cairn never follows symlinks inside a datastore`, { cause: err });
+      throw new CairnError('CORRUPT', `${path} is a symlink; Cairn never follows symlinks inside a datastore`, {
+        cause: err,
+      });
     }
     throw err;
   }
@@ -39,7 +41,10 @@ export function openRegularFile(path: string | Buffer, options: RegularFileOptio
   }
   if (!st.isFile()) {
     closeSync(fd);
-    throw new CairnError('CORRUPT', `${path} is ${describeKind(st)}, not a regular file; Cairn only reads regular files in a datastore`);
+    throw new CairnError(
+      'CORRUPT',
+      `${path} is ${describeKind(st)}, not a regular file; Cairn only reads regular files in a datastore`,
+    );
   }
   return { fd, size: st.size };
 }
@@ -48,7 +53,8 @@ export function openRegularFile(path: string | Buffer, options: RegularFileOptio
 export function readRegularFile(path: string | Buffer, maxBytes: number, options: RegularFileOptions = {}): Buffer {
   const { fd, size } = openRegularFile(path, options);
   try {
-    if (size > maxBytes) throw new CairnError('CORRUPT', `${path} is ${size} bytes, more than such a file can hold (${maxBytes})`);
+    if (size > maxBytes)
+      throw new CairnError('CORRUPT', `${path} is ${size} bytes, more than such a file can hold (${maxBytes})`);
     const data = Buffer.allocUnsafe(size);
     let got = 0;
     while (got < size) {
@@ -56,7 +62,8 @@ export function readRegularFile(path: string | Buffer, maxBytes: number, options
       if (n === 0) break;
       got += n;
     }
-    if (got < size) throw new CairnError('CORRUPT', `${path} shrank to ${got} bytes while it was read (${size} before)`);
+    if (got < size)
+      throw new CairnError('CORRUPT', `${path} shrank to ${got} bytes while it was read (${size} before)`);
     return data;
   } finally {
     closeSync(fd);
@@ -64,7 +71,11 @@ export function readRegularFile(path: string | Buffer, maxBytes: number, options
 }
 
 /** Reads a small text file (a JSON record, owner, notes, exclude rules) as UTF-8. */
-export function readRegularText(path: string | Buffer, maxBytes = MAX_JSON_FILE_BYTES, options: RegularFileOptions = {}): string {
+export function readRegularText(
+  path: string | Buffer,
+  maxBytes = MAX_JSON_FILE_BYTES,
+  options: RegularFileOptions = {},
+): string {
   return readRegularFile(path, maxBytes, options).toString('utf8');
 }
 

@@ -54,7 +54,11 @@ export class StoreClock {
     } finally {
       if (fd !== undefined) {
         closeSync(fd);
-        try { unlinkSync(path); } catch { /* removed already */ }
+        try {
+          unlinkSync(path);
+        } catch {
+          /* removed already */
+        }
       }
     }
   }

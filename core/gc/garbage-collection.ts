@@ -63,7 +63,9 @@ export type GcResult = GcStatus & { warnings: string[] };
  */
 export async function collectGarbage(store: Datastore, options: GcOptions = {}): Promise<GcResult> {
   // On a full disk the lock is taken from the store's reserve, which GC makes again once it has freed room.
-  const lock = withReserve(store.root, options.log, () => acquireExclusiveLock(store.root, 'gc', 'garbage collection', store.log));
+  const lock = withReserve(store.root, options.log, () =>
+    acquireExclusiveLock(store.root, 'gc', 'garbage collection', store.log),
+  );
   try {
     return await new GarbageCollection(store, { ...options, signal: anySignal(options.signal, lock.signal) }).run();
   } finally {
@@ -77,8 +79,16 @@ class GarbageCollection {
   private readonly clock: StoreClock;
   private readonly t0 = performance.now();
   private readonly progress: GcProgress = {
-    phase: 'mark', indexFilesDone: 0, indexFilesTotal: 0, chunksMarked: 0, prefixesDone: 0, prefixesTotal: PREFIX_DIR_COUNT,
-    removedChunks: 0, removedBytes: 0, pendingBytes: 0, elapsedMs: 0,
+    phase: 'mark',
+    indexFilesDone: 0,
+    indexFilesTotal: 0,
+    chunksMarked: 0,
+    prefixesDone: 0,
+    prefixesTotal: PREFIX_DIR_COUNT,
+    removedChunks: 0,
+    removedBytes: 0,
+    pendingBytes: 0,
+    elapsedMs: 0,
   };
   private readonly report: ReturnType<typeof throttle<GcProgress>>;
   private lastYield = performance.now();
@@ -89,13 +99,25 @@ class GarbageCollection {
   private readonly cache: DigestSet;
   private readonly warned = { missing: 0, unreadable: 0 };
 
-  constructor(private readonly store: Datastore, private readonly options: GcOptions) {
+  constructor(
+    private readonly store: Datastore,
+    private readonly options: GcOptions,
+  ) {
     this.log = {
-      info: (m) => { this.memoryLog.info(m); options.log?.info(m); },
-      warn: (m) => { this.memoryLog.warn(m); options.log?.warn(m); },
+      info: (m) => {
+        this.memoryLog.info(m);
+        options.log?.info(m);
+      },
+      warn: (m) => {
+        this.memoryLog.warn(m);
+        options.log?.warn(m);
+      },
     };
     this.clock = store.chunks.clock;
-    this.report = throttle((p: GcProgress) => options.onProgress?.({ ...p, elapsedMs: performance.now() - this.t0 }), options.progressIntervalMs ?? 100);
+    this.report = throttle(
+      (p: GcProgress) => options.onProgress?.({ ...p, elapsedMs: performance.now() - this.t0 }),
+      options.progressIntervalMs ?? 100,
+    );
     this.cache = new DigestSet(options.cacheCapacityLog2);
   }
 
@@ -110,7 +132,8 @@ class GarbageCollection {
   /** The cutoff, from the store's clock and the writers running now (docs/GC.md). */
   private start(): void {
     const cleaned = removeDeadLocks(this.store.root, this.log);
-    if (cleaned.leases + cleaned.locks > 0) this.log.info(`removed ${cleaned.leases} lease file(s) and ${cleaned.locks} lock(s) that stopped processes left`);
+    if (cleaned.leases + cleaned.locks > 0)
+      this.log.info(`removed ${cleaned.leases} lease file(s) and ${cleaned.locks} lock(s) that stopped processes left`);
     this.clock.measure();
     const started = this.clock.now();
     const startedLocal = Date.now();
@@ -126,15 +149,41 @@ class GarbageCollection {
     this.limits = { cutoff, markedSince: started - stamps.granularityMs };
     const offset = started - startedLocal;
     if (Math.abs(offset) > GC_SAFETY_MARGIN_MS) {
-      this.log.info(`the store's clock is ${Math.round(Math.abs(offset) / 1000)} s ${offset > 0 ? 'ahead of' : 'behind'} this computer's; GC goes by the store's`);
+      this.log.info(
+        `the store's clock is ${Math.round(Math.abs(offset) / 1000)} s ${offset > 0 ? 'ahead of' : 'behind'} this computer's; GC goes by the store's`,
+      );
     }
-    if (!stamps.ok) this.log.warn(`timestamps set by Cairn do not stick on this filesystem (${stamps.detail}): unused chunks are kept for 24 hours and reported as pending`);
-    this.log.info(`GC started; ${writers.length} backup(s) running; deleting unused chunks stamped before ${new Date(cutoff).toISOString()} (the store's clock)`);
+    if (!stamps.ok)
+      this.log.warn(
+        `timestamps set by Cairn do not stick on this filesystem (${stamps.detail}): unused chunks are kept for 24 hours and reported as pending`,
+      );
+    this.log.info(
+      `GC started; ${writers.length} backup(s) running; deleting unused chunks stamped before ${new Date(cutoff).toISOString()} (the store's clock)`,
+    );
     this.status = {
-      startedAt: new Date(startedLocal).toISOString(), durationMs: 0, cutoff: new Date(cutoff).toISOString(), stampCheck: stamps.detail,
-      writersAtStart: writers.length, indexFileCount: 0, indexDataBytes: 0, diskChunks: 0, diskBytes: 0, removedChunks: 0,
-      removedBytes: 0, pendingChunks: 0, pendingBytes: 0, removedBad: 0, stillBad: 0, removedTmp: 0, removedUnfinished: 0, keptOnSecondLook: 0,
-      missingChunks: 0, unreadableIndexes: 0, cacheStats: { hits: 0, misses: 0 }, dedupFactor: 1, completed: false,
+      startedAt: new Date(startedLocal).toISOString(),
+      durationMs: 0,
+      cutoff: new Date(cutoff).toISOString(),
+      stampCheck: stamps.detail,
+      writersAtStart: writers.length,
+      indexFileCount: 0,
+      indexDataBytes: 0,
+      diskChunks: 0,
+      diskBytes: 0,
+      removedChunks: 0,
+      removedBytes: 0,
+      pendingChunks: 0,
+      pendingBytes: 0,
+      removedBad: 0,
+      stillBad: 0,
+      removedTmp: 0,
+      removedUnfinished: 0,
+      keptOnSecondLook: 0,
+      missingChunks: 0,
+      unreadableIndexes: 0,
+      cacheStats: { hits: 0, misses: 0 },
+      dedupFactor: 1,
+      completed: false,
     };
   }
 
@@ -156,7 +205,9 @@ class GarbageCollection {
     }
     if (strays > 0) this.log.warn(`found ${strays} index file(s) outside the expected layout`);
     if (this.status.missingChunks > MAX_WARNINGS_OF_A_KIND) {
-      this.log.warn(`${this.status.missingChunks} chunks are missing in all; run verify to see which snapshots they affect`);
+      this.log.warn(
+        `${this.status.missingChunks} chunks are missing in all; run verify to see which snapshots they affect`,
+      );
     }
     this.report.flush(this.progress);
     throwIfCancelled(this.options.signal, 'garbage collection');
@@ -167,10 +218,16 @@ class GarbageCollection {
     const { layoutSymlinks } = this.found;
     if (!isRealDirectory(this.store.chunks.chunksDir)) layoutSymlinks.unshift(this.store.chunks.chunksDir);
     if (layoutSymlinks.length === 0) return;
-    const shown = layoutSymlinks.slice(0, 3).map((p) => relative(this.store.root, p)).join(', ');
-    throw new CairnError('PATH_NOT_ALLOWED', `GC stopped before deleting anything: ${shown}${layoutSymlinks.length > 3 ? ` and ${layoutSymlinks.length - 3} more` : ''} `
-      + `in ${this.store.root} ${layoutSymlinks.length === 1 ? 'is a symlink' : 'are symlinks'}, and GC never follows a symlink inside a datastore, `
-      + 'so it cannot tell which chunks the snapshots behind it need. Move the folder into the store in place of the link, or remove the link');
+    const shown = layoutSymlinks
+      .slice(0, 3)
+      .map((p) => relative(this.store.root, p))
+      .join(', ');
+    throw new CairnError(
+      'PATH_NOT_ALLOWED',
+      `GC stopped before deleting anything: ${shown}${layoutSymlinks.length > 3 ? ` and ${layoutSymlinks.length - 3} more` : ''} ` +
+        `in ${this.store.root} ${layoutSymlinks.length === 1 ? 'is a symlink' : 'are symlinks'}, and GC never follows a symlink inside a datastore, ` +
+        'so it cannot tell which chunks the snapshots behind it need. Move the folder into the store in place of the link, or remove the link',
+    );
   }
 
   /** Newest first: a backup that finishes meanwhile and a prune of its base cannot hide chunks together. */
@@ -230,8 +287,10 @@ class GarbageCollection {
       this.status.unreadableIndexes++;
       if (this.warned.unreadable++ < MAX_WARNINGS_OF_A_KIND) {
         const snapshot = relative(this.store.root, join(path, '..'));
-        this.log.warn(`${(err as Error).message}. Nothing can be restored from it, so GC keeps none of its chunks for it; `
-          + `remove the snapshot with 'cairn forget ${this.store.root} ${snapshot}' (or Forget in the app)`);
+        this.log.warn(
+          `${(err as Error).message}. Nothing can be restored from it, so GC keeps none of its chunks for it; ` +
+            `remove the snapshot with 'cairn forget ${this.store.root} ${snapshot}' (or Forget in the app)`,
+        );
       }
       return 'unreadable';
     }
@@ -247,7 +306,8 @@ class GarbageCollection {
     this.cache.add(digest);
     if (!this.store.chunks.touch(digest) && !this.recoverMissing(digest)) {
       status.missingChunks++;
-      if (this.warned.missing++ < MAX_WARNINGS_OF_A_KIND) this.log.warn(`chunk ${digest.toString('hex')} is missing, required by ${indexPath}`);
+      if (this.warned.missing++ < MAX_WARNINGS_OF_A_KIND)
+        this.log.warn(`chunk ${digest.toString('hex')} is missing, required by ${indexPath}`);
     }
     this.progress.chunksMarked++;
   }
@@ -261,10 +321,16 @@ class GarbageCollection {
     try {
       renameSync(`${path}${GC_PARKED_SUFFIX}`, path);
       return this.store.chunks.touch(digest);
-    } catch { /* not parked */ }
+    } catch {
+      /* not parked */
+    }
     const now = new Date(this.clock.now());
     for (let n = 0; n <= 9; n++) {
-      try { utimesSync(`${path}.${n}.bad`, now, now); } catch { /* none */ }
+      try {
+        utimesSync(`${path}.${n}.bad`, now, now);
+      } catch {
+        /* none */
+      }
     }
     return false;
   }
@@ -278,7 +344,9 @@ class GarbageCollection {
     this.progress.phase = 'sweep';
     this.report.flush(this.progress);
     for (const path of refused.slice(0, MAX_WARNINGS_OF_A_KIND)) {
-      this.log.warn(`did not sweep ${path}: it is a symlink, and GC never follows a symlink inside a datastore; nothing behind it was deleted`);
+      this.log.warn(
+        `did not sweep ${path}: it is a symlink, and GC never follows a symlink inside a datastore; nothing behind it was deleted`,
+      );
     }
     const { status, progress } = this;
     for (let p = 0; p < PREFIX_DIR_COUNT; p++) {
@@ -322,7 +390,10 @@ class GarbageCollection {
           this.log.info(`removed ${snap.path}, left unfinished by a backup that stopped`);
         } catch (err) {
           // Protected by an older Cairn, which let unfinished snapshots be protected: kept, and GC goes on.
-          if (isCairnError(err, 'PROTECTED')) this.log.warn(`kept ${snap.path}: left unfinished by a backup that stopped, but protected; unprotect it to let GC remove it`);
+          if (isCairnError(err, 'PROTECTED'))
+            this.log.warn(
+              `kept ${snap.path}: left unfinished by a backup that stopped, but protected; unprotect it to let GC remove it`,
+            );
           else if (isCairnError(err, 'PATH_NOT_ALLOWED')) this.log.warn((err as Error).message);
           else if (!isCairnError(err, 'LOCKED') && !isCairnError(err, 'NOT_FOUND')) throw err;
         }
@@ -336,7 +407,9 @@ class GarbageCollection {
     status.durationMs = Math.round(performance.now() - this.t0);
     status.dedupFactor = status.diskBytes > 0 ? status.indexDataBytes / status.diskBytes : 1;
     status.completed = true;
-    this.log.info(`GC done: removed ${status.removedChunks} chunks (${status.removedBytes} bytes), ${status.pendingChunks} pending, ${status.diskChunks} in use`);
+    this.log.info(
+      `GC done: removed ${status.removedChunks} chunks (${status.removedBytes} bytes), ${status.pendingChunks} pending, ${status.diskChunks} in use`,
+    );
     writeGcStatus(this.store.root, status, this.log);
     if (makeReserve(this.store.root)) this.log.info(`made the store's reserve of 1 MiB again (${RESERVE_FILE})`);
     return { ...status, warnings: this.memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message) };

@@ -52,11 +52,29 @@ export function writeGcStatus(root: string, status: GcStatus, log: Logger): void
 const count = z.number().finite().nonnegative();
 /** What a reader of `.gc-status` relies on; counters a newer Cairn adds are allowed, a file of another shape is not. */
 const GcStatusSchema = z.looseObject({
-  startedAt: z.string(), durationMs: count, cutoff: z.string(), stampCheck: z.string(), writersAtStart: count,
-  indexFileCount: count, indexDataBytes: count, diskChunks: count, diskBytes: count, removedChunks: count, removedBytes: count,
-  pendingChunks: count, pendingBytes: count, removedBad: count, stillBad: count, removedTmp: count, removedUnfinished: count,
-  keptOnSecondLook: count, missingChunks: count, unreadableIndexes: count.default(0),
-  cacheStats: z.object({ hits: count, misses: count }), dedupFactor: z.number().finite(), completed: z.boolean(),
+  startedAt: z.string(),
+  durationMs: count,
+  cutoff: z.string(),
+  stampCheck: z.string(),
+  writersAtStart: count,
+  indexFileCount: count,
+  indexDataBytes: count,
+  diskChunks: count,
+  diskBytes: count,
+  removedChunks: count,
+  removedBytes: count,
+  pendingChunks: count,
+  pendingBytes: count,
+  removedBad: count,
+  stillBad: count,
+  removedTmp: count,
+  removedUnfinished: count,
+  keptOnSecondLook: count,
+  missingChunks: count,
+  unreadableIndexes: count.default(0),
+  cacheStats: z.object({ hits: count, misses: count }),
+  dedupFactor: z.number().finite(),
+  completed: z.boolean(),
 });
 
 /**

@@ -20,7 +20,11 @@ const PROBE = '.gc-stamp-probe';
 export function checkExplicitStamps(chunksDir: string, now: () => number): StampCheck {
   const path = join(chunksDir, PROBE);
   try {
-    try { unlinkSync(path); } catch { /* none left over */ }
+    try {
+      unlinkSync(path);
+    } catch {
+      /* none left over */
+    }
     closeSync(openSync(path, 'wx'));
     const past = new Date(Math.floor(now() / 1000) * 1000 - 3_600_000 + 1_357);
     utimesSync(path, past, past);
@@ -28,7 +32,11 @@ export function checkExplicitStamps(chunksDir: string, now: () => number): Stamp
     const error = Math.abs(back - past.getTime());
     const granularityMs = error < 1 ? 1 : error <= 1_000 ? 1_000 : 2_000;
     if (error > 2_000) {
-      return { ok: false, granularityMs, detail: `a stamp set to ${past.toISOString()} read back as ${new Date(back).toISOString()}` };
+      return {
+        ok: false,
+        granularityMs,
+        detail: `a stamp set to ${past.toISOString()} read back as ${new Date(back).toISOString()}`,
+      };
     }
     const current = new Date(now());
     utimesSync(path, current, current);
@@ -40,6 +48,10 @@ export function checkExplicitStamps(chunksDir: string, now: () => number): Stamp
   } catch (err) {
     throw ioError('test timestamp updates in', chunksDir, err);
   } finally {
-    try { unlinkSync(path); } catch { /* not created */ }
+    try {
+      unlinkSync(path);
+    } catch {
+      /* not created */
+    }
   }
 }

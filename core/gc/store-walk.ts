@@ -31,8 +31,12 @@ export function walkStore(root: string): StoreWalk {
     for (const entry of readDir(dir)) {
       const path = join(dir, entry.name);
       if (entry.name.startsWith('.')) {
-        if (entry.name.startsWith(FORGOTTEN_PREFIX) || (depth >= 3 && TMP_LEFTOVER.test(entry.name))
-          || (depth === 0 && entry.name.startsWith(CLOCK_PROBE_PREFIX))) out.leftovers.push(path);
+        if (
+          entry.name.startsWith(FORGOTTEN_PREFIX) ||
+          (depth >= 3 && TMP_LEFTOVER.test(entry.name)) ||
+          (depth === 0 && entry.name.startsWith(CLOCK_PROBE_PREFIX))
+        )
+          out.leftovers.push(path);
         continue;
       }
       if (entry.isSymbolicLink()) {

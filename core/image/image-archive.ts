@@ -18,12 +18,20 @@ export function pickImageArchive(manifest: Manifest, name?: string): string {
   const images = manifest.files.map((f) => f.filename).filter((f) => f.endsWith('.fidx'));
   if (name !== undefined) {
     const wanted = [name, `${name}.fidx`, `${name}.img.fidx`].find((n) => images.includes(n));
-    if (!wanted) throw new CairnError('NOT_FOUND', `no image archive ${name} in this snapshot (it has: ${images.join(', ') || 'none'})`);
+    if (!wanted)
+      throw new CairnError(
+        'NOT_FOUND',
+        `no image archive ${name} in this snapshot (it has: ${images.join(', ') || 'none'})`,
+      );
     return wanted;
   }
   if (images.length !== 1) {
-    throw new CairnError(images.length === 0 ? 'NOT_FOUND' : 'INVALID_ARGUMENT', images.length === 0
-      ? 'this snapshot has no image archive' : `this snapshot has several image archives (${images.join(', ')}); name one`);
+    throw new CairnError(
+      images.length === 0 ? 'NOT_FOUND' : 'INVALID_ARGUMENT',
+      images.length === 0
+        ? 'this snapshot has no image archive'
+        : `this snapshot has several image archives (${images.join(', ')}); name one`,
+    );
   }
   return images[0]!;
 }

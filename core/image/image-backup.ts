@@ -63,7 +63,11 @@ export function readFullySync(fd: number, buffer: Buffer, length: number, positi
  * store has it already, compressed and inserted. The manifest is written last; any failure or cancel
  * removes the snapshot, leaving the chunks for GC.
  */
-export async function backupImage(store: Datastore, file: string, options: ImageBackupOptions = {}): Promise<ImageBackupResult> {
+export async function backupImage(
+  store: Datastore,
+  file: string,
+  options: ImageBackupOptions = {},
+): Promise<ImageBackupResult> {
   const source = resolve(file);
   const chunkSize = options.chunkSize ?? store.config.chunkSize;
   assertValidChunkSize(chunkSize);
@@ -74,7 +78,10 @@ export async function backupImage(store: Datastore, file: string, options: Image
   const session = store.startBackup(group);
   try {
     store.assertGroupSource(group, [source], options.allowOtherSource);
-    const result = await runImageBackup(store, source, session, archive, chunkSize, { ...options, signal: anySignal(options.signal, session.signal) });
+    const result = await runImageBackup(store, source, session, archive, chunkSize, {
+      ...options,
+      signal: anySignal(options.signal, session.signal),
+    });
     store.recordGroupSource(group, [source], options.log);
     return result;
   } finally {
@@ -82,8 +89,14 @@ export async function backupImage(store: Datastore, file: string, options: Image
   }
 }
 
-async function runImageBackup(store: Datastore, source: string, session: BackupSession, archive: string,
-  chunkSize: number, options: ImageBackupOptions): Promise<ImageBackupResult> {
+async function runImageBackup(
+  store: Datastore,
+  source: string,
+  session: BackupSession,
+  archive: string,
+  chunkSize: number,
+  options: ImageBackupOptions,
+): Promise<ImageBackupResult> {
   const group = session.group;
   const compress = store.config.compression === 'zstd';
 
@@ -106,10 +119,20 @@ async function runImageBackup(store: Datastore, source: string, session: BackupS
   const { snapshot } = writer;
   const size = writer.st.size;
   const progress: ImageTransferProgress = {
-    bytesDone: 0, bytesTotal: size, chunks: 0, newChunks: 0, newBytes: 0, dedupBytes: 0, rate: 0, elapsedMs: 0,
+    bytesDone: 0,
+    bytesTotal: size,
+    chunks: 0,
+    newChunks: 0,
+    newBytes: 0,
+    dedupBytes: 0,
+    rate: 0,
+    elapsedMs: 0,
   };
   const meter = new RateMeter(size);
-  const report = throttle((p: ImageTransferProgress) => options.onProgress?.({ ...p }), options.progressIntervalMs ?? 100);
+  const report = throttle(
+    (p: ImageTransferProgress) => options.onProgress?.({ ...p }),
+    options.progressIntervalMs ?? 100,
+  );
   const target = openChunkTarget(store.chunks, compress, chunkSize, options.workers ?? 2, options.log);
   try {
     const index = snapshot.createFixedIndex(archive, chunkSize);
@@ -125,7 +148,8 @@ async function runImageBackup(store: Datastore, source: string, session: BackupS
       } catch (err) {
         throw ioError('read', source, err);
       }
-      if (got !== want) throw new CairnError('IO', `${source} shrank during the backup (read ${offset + got} of ${size} bytes)`);
+      if (got !== want)
+        throw new CairnError('IO', `${source} shrank during the backup (read ${offset + got} of ${size} bytes)`);
       const at = offset;
       // The fixed index takes digests in any order, so chunks may finish out of order.
       const done = Promise.resolve(target.put(buffer.subarray(0, got))).then((stored) => {
@@ -140,7 +164,11 @@ async function runImageBackup(store: Datastore, source: string, session: BackupS
         if (!options.signal?.aborted) report.push(progress);
       });
       inFlight.add(done);
-      done.finally(() => inFlight.delete(done)).catch(() => { /* reported through Promise.race below */ });
+      done
+        .finally(() => inFlight.delete(done))
+        .catch(() => {
+          /* reported through Promise.race below */
+        });
       while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
       await yieldToEventLoop();
     }
@@ -148,8 +176,12 @@ async function runImageBackup(store: Datastore, source: string, session: BackupS
     throwIfCancelled(options.signal, 'image backup');
     snapshot.closeIndex(index);
     snapshot.finish({
-      chunk_upload_stats: { count: progress.newChunks, size: progress.bytesDone - progress.dedupBytes, compressed_size: progress.newBytes,
-        duplicates: progress.chunks - progress.newChunks },
+      chunk_upload_stats: {
+        count: progress.newChunks,
+        size: progress.bytesDone - progress.dedupBytes,
+        compressed_size: progress.newBytes,
+        duplicates: progress.chunks - progress.newChunks,
+      },
     });
     Object.assign(progress, meter.sample(progress.bytesDone));
     report.flush(progress);

@@ -49,8 +49,12 @@ export interface ImageRestoreResult {
  * every such range is named, and the image is then not put in place (it would not be the one backed up),
  * unless `keepDamaged` asks for the readable rest as `<target>.damaged`.
  */
-export async function restoreImage(store: Datastore, ref: SnapshotRef, target: string, options: ImageRestoreOptions = {}):
-  Promise<ImageRestoreResult> {
+export async function restoreImage(
+  store: Datastore,
+  ref: SnapshotRef,
+  target: string,
+  options: ImageRestoreOptions = {},
+): Promise<ImageRestoreResult> {
   assertRestoreTarget(store.root, target);
   const lock = store.lockSnapshotShared(ref, `restore of ${snapshotPath(ref)}`);
   try {
@@ -60,15 +64,23 @@ export async function restoreImage(store: Datastore, ref: SnapshotRef, target: s
   }
 }
 
-async function writeImage(store: Datastore, ref: SnapshotRef, target: string, options: ImageRestoreOptions): Promise<ImageRestoreResult> {
+async function writeImage(
+  store: Datastore,
+  ref: SnapshotRef,
+  target: string,
+  options: ImageRestoreOptions,
+): Promise<ImageRestoreResult> {
   const reader = store.openSnapshot(ref);
   const archive = pickImageArchive(reader.manifest, options.archiveName);
   const index = reader.openIndex(archive);
   const dest = resolve(target);
   const existing = lstatSync(dest, { throwIfNoEntry: false });
-  if (existing?.isSymbolicLink()) throw new CairnError('PATH_NOT_ALLOWED', `refusing to restore onto ${dest}: it is a symlink`);
-  if (existing && !options.overwrite) throw new CairnError('ALREADY_EXISTS', `${dest} already exists (pass --overwrite to replace it)`);
-  if (existing && !existing.isFile()) throw new CairnError('INVALID_ARGUMENT', `${dest} exists and is not a regular file`);
+  if (existing?.isSymbolicLink())
+    throw new CairnError('PATH_NOT_ALLOWED', `refusing to restore onto ${dest}: it is a symlink`);
+  if (existing && !options.overwrite)
+    throw new CairnError('ALREADY_EXISTS', `${dest} already exists (pass --overwrite to replace it)`);
+  if (existing && !existing.isFile())
+    throw new CairnError('INVALID_ARGUMENT', `${dest} exists and is not a regular file`);
   const folder = dirname(dest);
   removeDeadProcessTmps(folder, (name) => join(folder, name));
 
@@ -78,9 +90,19 @@ async function writeImage(store: Datastore, ref: SnapshotRef, target: string, op
   const damaged: DamagedRange[] = [];
   const meter = new RateMeter(index.size);
   const progress: ImageTransferProgress = {
-    bytesDone: 0, bytesTotal: index.size, chunks: 0, newChunks: 0, newBytes: 0, dedupBytes: 0, rate: 0, elapsedMs: 0,
+    bytesDone: 0,
+    bytesTotal: index.size,
+    chunks: 0,
+    newChunks: 0,
+    newBytes: 0,
+    dedupBytes: 0,
+    rate: 0,
+    elapsedMs: 0,
   };
-  const report = throttle((p: ImageTransferProgress) => options.onProgress?.({ ...p }), options.progressIntervalMs ?? 100);
+  const report = throttle(
+    (p: ImageTransferProgress) => options.onProgress?.({ ...p }),
+    options.progressIntervalMs ?? 100,
+  );
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o644);
     for (let i = 0; i < index.chunkCount; i++) {
@@ -93,7 +115,14 @@ async function writeImage(store: Datastore, ref: SnapshotRef, target: string, op
         zero = sha256(Buffer.alloc(length)).toString('hex');
         zeroDigests.set(length, zero);
       }
-      const data = digest === zero ? undefined : readOrNote(() => reader.chunks.readChunk(digest, { length }), { start, end: start + length, chunk: digest }, damaged);
+      const data =
+        digest === zero
+          ? undefined
+          : readOrNote(
+              () => reader.chunks.readChunk(digest, { length }),
+              { start, end: start + length, chunk: digest },
+              damaged,
+            );
       if (data) {
         try {
           writeAllSync(fd, data, start);
@@ -117,13 +146,21 @@ async function writeImage(store: Datastore, ref: SnapshotRef, target: string, op
     return { target: dest, written, archive, size: index.size, chunks: index.chunkCount, damaged };
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
-    try { unlinkSync(tmp); } catch { /* not created */ }
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* not created */
+    }
     throw err;
   }
 }
 
 /** A chunk's bytes, or undefined with its range noted if it is damaged or missing (other errors stop the restore). */
-function readOrNote(read: () => Buffer, range: Omit<DamagedRange, 'message'>, damaged: DamagedRange[]): Buffer | undefined {
+function readOrNote(
+  read: () => Buffer,
+  range: Omit<DamagedRange, 'message'>,
+  damaged: DamagedRange[],
+): Buffer | undefined {
   try {
     return read();
   } catch (err) {

@@ -6,7 +6,13 @@ import { CairnError, ioError } from '../errors.js';
 import { writeAllSync } from '../fs/atomic-write.js';
 import type { IndexCloseResult } from './fixed-index.js';
 import {
-  checkIndexCsum, CSUM_OFFSET, INDEX_HEADER_SIZE, indexTmpPath, newHeader, readIndexFile, type ChunkIndex,
+  checkIndexCsum,
+  CSUM_OFFSET,
+  INDEX_HEADER_SIZE,
+  indexTmpPath,
+  newHeader,
+  readIndexFile,
+  type ChunkIndex,
 } from './index-format.js';
 
 export const DYNAMIC_ENTRY_SIZE = 40;
@@ -49,7 +55,8 @@ export class DynamicIndexWriter {
   /** Appends the next chunk, `length` bytes long. */
   add(length: number, digest: Uint8Array): void {
     if (this.fd === undefined) throw new Error('dynamic index writer is closed');
-    if (!Number.isInteger(length) || length <= 0) throw new CairnError('INVALID_ARGUMENT', `chunk length ${length} must be positive`);
+    if (!Number.isInteger(length) || length <= 0)
+      throw new CairnError('INVALID_ARGUMENT', `chunk length ${length} must be positive`);
     if (digest.length !== DIGEST_SIZE) throw new CairnError('INVALID_ARGUMENT', 'digest must be 32 bytes');
     this.end += length;
     if (this.buffered + DYNAMIC_ENTRY_SIZE > BUFFER_SIZE) this.flush();
@@ -91,10 +98,18 @@ export class DynamicIndexWriter {
   /** Drops the unfinished index: the tmp file is removed. */
   abort(): void {
     if (this.fd !== undefined) {
-      try { closeSync(this.fd); } catch { /* already closed */ }
+      try {
+        closeSync(this.fd);
+      } catch {
+        /* already closed */
+      }
       this.fd = undefined;
     }
-    try { unlinkSync(this.tmp); } catch { /* never created or already gone */ }
+    try {
+      unlinkSync(this.tmp);
+    } catch {
+      /* never created or already gone */
+    }
   }
 }
 
@@ -110,7 +125,10 @@ export class DynamicIndexReader implements ChunkIndex {
   constructor(readonly path: string) {
     const { file, entries } = readIndexFile(path, DYNAMIC_INDEX_MAGIC, 'dynamic index (.didx)');
     if (entries.length % DYNAMIC_ENTRY_SIZE !== 0) {
-      throw new CairnError('CORRUPT', `${path}: entry area of ${entries.length} bytes is not a multiple of ${DYNAMIC_ENTRY_SIZE} (truncated?)`);
+      throw new CairnError(
+        'CORRUPT',
+        `${path}: entry area of ${entries.length} bytes is not a multiple of ${DYNAMIC_ENTRY_SIZE} (truncated?)`,
+      );
     }
     this.csum = checkIndexCsum(path, file, entries);
     this.ctime = Number(file.readBigInt64LE(24));
@@ -157,6 +175,7 @@ export class DynamicIndexReader implements ChunkIndex {
   }
 
   private checkIndex(i: number): void {
-    if (!Number.isInteger(i) || i < 0 || i >= this.chunkCount) throw new RangeError(`chunk ${i} outside [0, ${this.chunkCount})`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.chunkCount)
+      throw new RangeError(`chunk ${i} outside [0, ${this.chunkCount})`);
   }
 }

@@ -5,7 +5,12 @@ import { assertValidChunkSize } from '../chunker/chunker-params.js';
 import { DIGEST_SIZE } from '../chunk-store/digest.js';
 import { CairnError, ioError } from '../errors.js';
 import {
-  checkIndexCsum, CSUM_OFFSET, indexTmpPath, newHeader, readIndexFile, type ChunkIndex,
+  checkIndexCsum,
+  CSUM_OFFSET,
+  indexTmpPath,
+  newHeader,
+  readIndexFile,
+  type ChunkIndex,
 } from './index-format.js';
 
 const SIZE_OFFSET = 64;
@@ -31,7 +36,10 @@ export class FixedIndexWriter {
   private sizeFixed = false;
   private closed = false;
 
-  constructor(readonly path: string, readonly chunkSize: number) {
+  constructor(
+    readonly path: string,
+    readonly chunkSize: number,
+  ) {
     assertValidChunkSize(chunkSize);
     indexTmpPath(path, 'fidx');
     this.digests = Buffer.alloc(128 * DIGEST_SIZE);
@@ -43,13 +51,16 @@ export class FixedIndexWriter {
     if (!Number.isSafeInteger(offset) || offset < 0) {
       throw new CairnError('INVALID_ARGUMENT', `chunk offset ${offset} is not a whole number of bytes from 0 up`);
     }
-    if (offset % this.chunkSize !== 0) throw new CairnError('INVALID_ARGUMENT', `chunk offset ${offset} is not aligned to ${this.chunkSize}`);
-    if (!Number.isInteger(length) || length <= 0 || length > this.chunkSize) throw new CairnError('INVALID_ARGUMENT', `chunk length ${length} out of range`);
+    if (offset % this.chunkSize !== 0)
+      throw new CairnError('INVALID_ARGUMENT', `chunk offset ${offset} is not aligned to ${this.chunkSize}`);
+    if (!Number.isInteger(length) || length <= 0 || length > this.chunkSize)
+      throw new CairnError('INVALID_ARGUMENT', `chunk length ${length} out of range`);
     if (digest.length !== DIGEST_SIZE) throw new CairnError('INVALID_ARGUMENT', 'digest must be 32 bytes');
     const end = offset + length;
     if (length < this.chunkSize) {
       // Chunks may come in any order: a short one must end exactly where the archive ends, at or after every chunk so far.
-      if (this.sizeFixed ? end !== this.size : end < this.size) throw new CairnError('INVALID_ARGUMENT', 'only the last chunk may be short');
+      if (this.sizeFixed ? end !== this.size : end < this.size)
+        throw new CairnError('INVALID_ARGUMENT', 'only the last chunk may be short');
       this.sizeFixed = true;
     } else if (this.sizeFixed && end > this.size) {
       throw new CairnError('INVALID_ARGUMENT', `chunk at ${offset} lies beyond the short last chunk`);
@@ -77,7 +88,8 @@ export class FixedIndexWriter {
     if (this.closed) throw new Error('fixed index writer already closed');
     this.closed = true;
     const expected = Math.ceil(this.size / this.chunkSize);
-    if (expected !== this.count || this.filled !== this.count) throw new CairnError('INVALID_ARGUMENT', 'fixed index has gaps');
+    if (expected !== this.count || this.filled !== this.count)
+      throw new CairnError('INVALID_ARGUMENT', 'fixed index has gaps');
     const entries = this.digests.subarray(0, this.count * DIGEST_SIZE);
     const csum = createHash('sha256').update(entries).digest();
     const header = newHeader(FIXED_INDEX_MAGIC);
@@ -89,7 +101,11 @@ export class FixedIndexWriter {
       writeFileSync(tmp, Buffer.concat([header, entries]), { mode: 0o644 });
       renameSync(tmp, this.path);
     } catch (err) {
-      try { unlinkSync(tmp); } catch { /* gone */ }
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* gone */
+      }
       throw ioError('publish index', this.path, err);
     }
     return { csum, size: this.size, chunkCount: this.count };
@@ -121,8 +137,11 @@ export class FixedIndexReader implements ChunkIndex {
     }
     this.chunkCount = Math.ceil(this.size / this.chunkSize);
     if (entries.length !== this.chunkCount * DIGEST_SIZE) {
-      throw new CairnError('CORRUPT', `${path}: entry area is ${entries.length} bytes but size ${this.size} with chunk size `
-        + `${this.chunkSize} needs ${this.chunkCount * DIGEST_SIZE} (${entries.length < this.chunkCount * DIGEST_SIZE ? 'truncated' : 'oversized'})`);
+      throw new CairnError(
+        'CORRUPT',
+        `${path}: entry area is ${entries.length} bytes but size ${this.size} with chunk size ` +
+          `${this.chunkSize} needs ${this.chunkCount * DIGEST_SIZE} (${entries.length < this.chunkCount * DIGEST_SIZE ? 'truncated' : 'oversized'})`,
+      );
     }
     this.csum = checkIndexCsum(path, file, entries);
     this.entries = entries;
@@ -149,6 +168,7 @@ export class FixedIndexReader implements ChunkIndex {
   }
 
   private checkIndex(i: number): void {
-    if (!Number.isInteger(i) || i < 0 || i >= this.chunkCount) throw new RangeError(`chunk ${i} outside [0, ${this.chunkCount})`);
+    if (!Number.isInteger(i) || i < 0 || i >= this.chunkCount)
+      throw new RangeError(`chunk ${i} outside [0, ${this.chunkCount})`);
   }
 }

@@ -42,7 +42,10 @@ export function readIndexFile(path: string, magic: Buffer, kindName: string): { 
     throw ioError('read index', path, err);
   }
   if (file.length < INDEX_HEADER_SIZE) {
-    throw new CairnError('CORRUPT', `${path}: truncated ${kindName} (${file.length} bytes, the header alone is ${INDEX_HEADER_SIZE})`);
+    throw new CairnError(
+      'CORRUPT',
+      `${path}: truncated ${kindName} (${file.length} bytes, the header alone is ${INDEX_HEADER_SIZE})`,
+    );
   }
   if (!file.subarray(0, 8).equals(magic)) {
     throw new CairnError('CORRUPT', `${path}: not a ${kindName} (wrong magic ${file.subarray(0, 8).toString('hex')})`);
@@ -55,7 +58,10 @@ export function checkIndexCsum(path: string, file: Buffer, entries: Buffer): Buf
   const stored = Buffer.from(file.subarray(CSUM_OFFSET, CSUM_OFFSET + 32));
   const actual = createHash('sha256').update(entries).digest();
   if (!stored.equals(actual)) {
-    throw new CairnError('CORRUPT', `${path}: index checksum mismatch (header ${stored.toString('hex')}, entries hash to ${actual.toString('hex')})`);
+    throw new CairnError(
+      'CORRUPT',
+      `${path}: index checksum mismatch (header ${stored.toString('hex')}, entries hash to ${actual.toString('hex')})`,
+    );
   }
   return stored;
 }

@@ -16,8 +16,13 @@ export function openIndex(path: string): ChunkIndex {
  * Streams the bytes [start, end) of an archive: each chunk is read, its CRC and digest checked, and the
  * needed slice yielded. Chunks are decoded one at a time, so memory stays at one chunk.
  */
-export function* readIndexRange(store: ChunkStore, index: ChunkIndex, start = 0, end = index.size,
-  options: { crypt?: CryptConfig } = {}): Generator<Buffer> {
+export function* readIndexRange(
+  store: ChunkStore,
+  index: ChunkIndex,
+  start = 0,
+  end = index.size,
+  options: { crypt?: CryptConfig } = {},
+): Generator<Buffer> {
   if (start < 0 || end > index.size || start > end) {
     throw new CairnError('INVALID_ARGUMENT', `range [${start}, ${end}) outside the archive's ${index.size} bytes`);
   }

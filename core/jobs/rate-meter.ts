@@ -15,7 +15,10 @@ export class RateMeter {
   private readonly start: number;
   private readonly samples: { t: number; done: number }[] = [];
 
-  constructor(private total: number, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    private total: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.start = now();
     this.samples.push({ t: this.start, done: 0 });
   }
@@ -38,8 +41,11 @@ export class RateMeter {
 }
 
 /** Calls `emit` at most every `intervalMs`; `flush` always emits (the final state is never dropped). */
-export function throttle<T>(emit: (value: T) => void, intervalMs: number, now: () => number = () => performance.now()):
-  { push(value: T): void; flush(value: T): void } {
+export function throttle<T>(
+  emit: (value: T) => void,
+  intervalMs: number,
+  now: () => number = () => performance.now(),
+): { push(value: T): void; flush(value: T): void } {
   let last = -Infinity;
   return {
     push(value: T) {
@@ -72,6 +78,8 @@ export class EventLoopTurns {
 
   due(): Promise<void> | undefined {
     if (performance.now() - this.last <= this.everyMs) return undefined;
-    return yieldToEventLoop().then(() => { this.last = performance.now(); });
+    return yieldToEventLoop().then(() => {
+      this.last = performance.now();
+    });
   }
 }

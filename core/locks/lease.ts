@@ -53,20 +53,37 @@ function leasesDir(storeRoot: string): string {
  * plus a JSON record of who holds it. The lock directory is made first and the record second, and the
  * record goes first on release: a record without a lock is always a leftover.
  */
-export function acquireLease(storeRoot: string, resource: string, kind: LeaseKind, purpose: string, log?: Logger): HeldLease {
+export function acquireLease(
+  storeRoot: string,
+  resource: string,
+  kind: LeaseKind,
+  purpose: string,
+  log?: Logger,
+): HeldLease {
   const dir = leasesDir(storeRoot);
   makeDirectories(dir);
   const id = `${safeHost()}-${process.pid}-${randomBytes(6).toString('hex')}`;
   const target = join(dir, `${resource}@${id}`);
   const owner = newLockOwner();
   const info: LeaseInfo = {
-    resource, kind, id, pid: process.pid, pstart: OWN_START_TIME, host: hostname(), purpose, startedAt: new Date().toISOString(), ...owner,
+    resource,
+    kind,
+    id,
+    pid: process.pid,
+    pstart: OWN_START_TIME,
+    host: hostname(),
+    purpose,
+    startedAt: new Date().toISOString(),
+    ...owner,
   };
   const controller = new AbortController();
   let release: () => void;
   try {
     release = lockfile.lockSync(target, {
-      realpath: false, stale: PROPER_LOCKFILE_NEVER_STALE, update: LOCK_UPDATE_MS, fs: storeTimeFs(storeClock(storeRoot)),
+      realpath: false,
+      stale: PROPER_LOCKFILE_NEVER_STALE,
+      update: LOCK_UPDATE_MS,
+      fs: storeTimeFs(storeClock(storeRoot)),
       onCompromised: (err: Error) => {
         log?.warn(`lost the lease of ${purpose}: ${err.message}`);
         controller.abort(new CairnError('LOCKED', `lost the lease of ${purpose}: ${err.message}`));
@@ -80,7 +97,11 @@ export function acquireLease(storeRoot: string, resource: string, kind: LeaseKin
     writeFileAtomicSync(`${target}.json`, JSON.stringify(info));
   } catch (err) {
     ownerReleased(owner);
-    try { release(); } catch { /* gone */ }
+    try {
+      release();
+    } catch {
+      /* gone */
+    }
     throw err;
   }
   let released = false;
@@ -93,15 +114,26 @@ export function acquireLease(storeRoot: string, resource: string, kind: LeaseKin
       // so if ours is still in place, nobody has counted us out.
       const lockThere = statSync(`${target}.lock`, { throwIfNoEntry: false }) !== undefined;
       if (!lockThere || readLease(`${target}.json`)?.id !== id) {
-        throw new CairnError('LOCKED', `the lease of ${purpose} was lost (the process was stalled for too long); run it again`);
+        throw new CairnError(
+          'LOCKED',
+          `the lease of ${purpose} was lost (the process was stalled for too long); run it again`,
+        );
       }
     },
     release() {
       if (released) return;
       released = true;
       ownerReleased(owner);
-      try { unlinkSync(`${target}.json`); } catch { /* already gone */ }
-      try { release(); } catch { /* compromised or already removed */ }
+      try {
+        unlinkSync(`${target}.json`);
+      } catch {
+        /* already gone */
+      }
+      try {
+        release();
+      } catch {
+        /* compromised or already removed */
+      }
     },
   };
 }
@@ -167,13 +199,29 @@ function placeholderLease(base: string): LeaseInfo {
   const id = base.slice(at + 1);
   const m = /^(.*)-(\d+)-[0-9a-f]+$/.exec(id);
   const host = m?.[1] === safeHost() ? hostname() : (m?.[1] ?? '?');
-  return { resource: base.slice(0, at), kind: 'writer', id, pid: Number(m?.[2] ?? 0), host, purpose: 'a job that is just starting', startedAt: new Date().toISOString() };
+  return {
+    resource: base.slice(0, at),
+    kind: 'writer',
+    id,
+    pid: Number(m?.[2] ?? 0),
+    host,
+    purpose: 'a job that is just starting',
+    startedAt: new Date().toISOString(),
+  };
 }
 
 function removeDeadLease(target: string, info: LeaseInfo | undefined, log?: Logger): void {
   const hasLock = statSync(`${target}.lock`, { throwIfNoEntry: false }) !== undefined;
   if (!info && !hasLock) return;
   if (info) log?.warn(`removed the stale lease of ${describeHolder(info)}: that process is gone`);
-  try { rmdirSync(`${target}.lock`); } catch { /* gone already */ }
-  try { unlinkSync(`${target}.json`); } catch { /* gone already */ }
+  try {
+    rmdirSync(`${target}.lock`);
+  } catch {
+    /* gone already */
+  }
+  try {
+    unlinkSync(`${target}.json`);
+  } catch {
+    /* gone already */
+  }
 }

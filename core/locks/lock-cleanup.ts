@@ -27,12 +27,18 @@ export function removeDeadLocks(storeRoot: string, log?: Logger): { leases: numb
       try {
         acquireExclusiveLock(storeRoot, lockName, 'cleanup of a lock a stopped process left', log).release();
         locks++;
-      } catch { /* taken by a live process meanwhile */ }
+      } catch {
+        /* taken by a live process meanwhile */
+      }
       continue;
     }
     const pending = PENDING_HOLDER.exec(name);
     if (pending && !names(dir).includes(`${pending[1]}.lock`) && isDeadHere(join(dir, name), Number(pending[2]))) {
-      try { unlinkSync(join(dir, name)); } catch { /* gone */ }
+      try {
+        unlinkSync(join(dir, name));
+      } catch {
+        /* gone */
+      }
     }
   }
   return { leases, locks };

@@ -42,7 +42,8 @@ export function storeTimeFs(clock: StoreClock): SyncFs {
       if (!st || shift === 0) return st;
       // proper-lockfile compares `mtime` with the Date it set; a copy with the mtime moved back.
       return Object.assign(Object.create(Object.getPrototypeOf(st) as object) as fs.Stats, st, {
-        mtime: new Date(st.mtime.getTime() - shift), mtimeMs: st.mtimeMs - shift,
+        mtime: new Date(st.mtime.getTime() - shift),
+        mtimeMs: st.mtimeMs - shift,
       });
     }) as typeof fs.statSync,
   };

@@ -51,10 +51,17 @@ function readHolder(path: string): LockHolder | undefined {
 /** A lock or lease record as Cairn writes it, or undefined (a damaged or foreign file names no holder). */
 export function asLockHolder<T extends LockHolder>(value: unknown): T | undefined {
   const v = value as Partial<LockHolder> | null;
-  const ok = typeof v === 'object' && v !== null && Number.isSafeInteger(v.pid) && (v.pid ?? 0) > 0
-    && typeof v.host === 'string' && typeof v.purpose === 'string' && typeof v.startedAt === 'string'
-    && (v.thread === undefined || Number.isSafeInteger(v.thread)) && (v.token === undefined || typeof v.token === 'string')
-    && (v.pstart === undefined || Number.isSafeInteger(v.pstart));
+  const ok =
+    typeof v === 'object' &&
+    v !== null &&
+    Number.isSafeInteger(v.pid) &&
+    (v.pid ?? 0) > 0 &&
+    typeof v.host === 'string' &&
+    typeof v.purpose === 'string' &&
+    typeof v.startedAt === 'string' &&
+    (v.thread === undefined || Number.isSafeInteger(v.thread)) &&
+    (v.token === undefined || typeof v.token === 'string') &&
+    (v.pstart === undefined || Number.isSafeInteger(v.pstart));
   return ok ? (v as T) : undefined;
 }
 
@@ -66,8 +73,13 @@ export { processIsAlive } from './process-start.js';
  * is gone; a holder on another computer once its refresh is 10 s old by the store's clock. A live holder on
  * this computer keeps its lock however long it is stopped; the error names it.
  */
-export function acquireExclusiveLock(storeRoot: string, name: string, purpose: string, log?: Logger,
-  options: { waitMs?: number } = {}): HeldLock {
+export function acquireExclusiveLock(
+  storeRoot: string,
+  name: string,
+  purpose: string,
+  log?: Logger,
+  options: { waitMs?: number } = {},
+): HeldLock {
   const deadline = Date.now() + (options.waitMs ?? 0);
   for (;;) {
     try {
@@ -84,7 +96,13 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?: Logger, takingOver = false): HeldLock {
+function tryExclusiveLock(
+  storeRoot: string,
+  name: string,
+  purpose: string,
+  log?: Logger,
+  takingOver = false,
+): HeldLock {
   const dir = join(storeRoot, LOCKS_DIR);
   makeDirectories(dir);
   const target = join(dir, name);
@@ -93,7 +111,10 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
   const controller = new AbortController();
   const clock = storeClock(storeRoot);
   const options = {
-    realpath: false, stale: PROPER_LOCKFILE_NEVER_STALE, update: LOCK_UPDATE_MS, fs: storeTimeFs(clock),
+    realpath: false,
+    stale: PROPER_LOCKFILE_NEVER_STALE,
+    update: LOCK_UPDATE_MS,
+    fs: storeTimeFs(clock),
     onCompromised: (err: Error) => {
       log?.warn(`lost the lock for ${purpose}: ${err.message}`);
       controller.abort(new CairnError('LOCKED', `lost the lock for ${purpose}: ${err.message}`));
@@ -103,7 +124,14 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
   // process killed in between is still known by its pid, so its lock can be taken over at once. The name is
   // unique per attempt, since the app's job threads share one pid.
   const owner = newLockOwner();
-  const holder: LockHolder = { pid: process.pid, pstart: OWN_START_TIME, host: hostname(), purpose, startedAt: new Date().toISOString(), ...owner };
+  const holder: LockHolder = {
+    pid: process.pid,
+    pstart: OWN_START_TIME,
+    host: hostname(),
+    purpose,
+    startedAt: new Date().toISOString(),
+    ...owner,
+  };
   const ownPath = `${target}.holder.${process.pid}-${randomBytes(6).toString('hex')}.json`;
   try {
     writeFileAtomicSync(ownPath, JSON.stringify(holder));
@@ -116,15 +144,25 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
     release = lockfile.lockSync(target, options);
   } catch (err) {
     ownerReleased(owner);
-    try { unlinkSync(ownPath); } catch { /* gone */ }
-    if (errnoCode(err) !== 'ELOCKED') throw new CairnError('IO', `cannot lock ${target}: ${(err as Error).message}`, { cause: err });
+    try {
+      unlinkSync(ownPath);
+    } catch {
+      /* gone */
+    }
+    if (errnoCode(err) !== 'ELOCKED')
+      throw new CairnError('IO', `cannot lock ${target}: ${(err as Error).message}`, { cause: err });
     if (!takingOver) {
-      const taken = takeOverFromDeadHolders(dir, name, clock, log, () => tryExclusiveLock(storeRoot, name, purpose, log, true));
+      const taken = takeOverFromDeadHolders(dir, name, clock, log, () =>
+        tryExclusiveLock(storeRoot, name, purpose, log, true),
+      );
       if (taken) return taken;
     }
     const holders = knownHolders(dir, name);
     const shown = holders.find((h) => h.path === holderPath)?.holder ?? holders[0]?.holder;
-    throw new CairnError('LOCKED', shown ? `busy: ${describeHolder(shown)}` : `busy: ${purpose} is locked by another process`);
+    throw new CairnError(
+      'LOCKED',
+      shown ? `busy: ${describeHolder(shown)}` : `busy: ${purpose} is locked by another process`,
+    );
   }
   if (previous && previous.pid !== process.pid) {
     log?.info(`took over a stale lock left by ${describeHolder(previous)}`);
@@ -133,7 +171,11 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
     renameSync(ownPath, holderPath);
   } catch (err) {
     ownerReleased(owner);
-    try { release(); } catch { /* gone */ }
+    try {
+      release();
+    } catch {
+      /* gone */
+    }
     throw new CairnError('IO', `cannot record the holder of ${target}: ${(err as Error).message}`, { cause: err });
   }
   let released = false;
@@ -149,7 +191,11 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
       // Only our own record: if the lock was lost meanwhile, the file may name its new holder.
       const recorded = readHolder(holderPath);
       if (recorded && recorded.token === holder.token) {
-        try { unlinkSync(holderPath); } catch { /* already gone */ }
+        try {
+          unlinkSync(holderPath);
+        } catch {
+          /* already gone */
+        }
       }
       try {
         release();
@@ -165,7 +211,13 @@ function tryExclusiveLock(storeRoot: string, name: string, purpose: string, log?
  * (a `.takeover` file), and the lock is retaken before the next taker may look: otherwise a second taker,
  * still seeing the dead holder, would remove the first one's fresh lock and both would hold it.
  */
-function takeOverFromDeadHolders(dir: string, name: string, clock: StoreClock, log: Logger | undefined, relock: () => HeldLock): HeldLock | undefined {
+function takeOverFromDeadHolders(
+  dir: string,
+  name: string,
+  clock: StoreClock,
+  log: Logger | undefined,
+  relock: () => HeldLock,
+): HeldLock | undefined {
   const target = join(dir, name);
   const takeover = `${target}.takeover`;
   if (!claimTakeover(takeover, clock)) return undefined;
@@ -173,17 +225,32 @@ function takeOverFromDeadHolders(dir: string, name: string, clock: StoreClock, l
     const holders = deadHoldersOnly(dir, name, clock);
     if (!holders) return undefined;
     const elsewhere = holders[0]!.holder.host !== hostname();
-    log?.warn(`taking over the lock of ${describeHolder(holders[0]!.holder)}: ${elsewhere ? 'it has not been refreshed for 10 s' : 'that process is gone'}`);
-    try { rmdirSync(`${target}.lock`); } catch { /* already gone */ }
+    log?.warn(
+      `taking over the lock of ${describeHolder(holders[0]!.holder)}: ${elsewhere ? 'it has not been refreshed for 10 s' : 'that process is gone'}`,
+    );
+    try {
+      rmdirSync(`${target}.lock`);
+    } catch {
+      /* already gone */
+    }
     for (const { path } of holders) {
-      if (path !== `${target}.holder.json`) try { unlinkSync(path); } catch { /* gone */ }
+      if (path !== `${target}.holder.json`)
+        try {
+          unlinkSync(path);
+        } catch {
+          /* gone */
+        }
     }
     return relock();
   } catch (err) {
     if (isCairnError(err, 'LOCKED')) return undefined; // someone else took it first, fairly
     throw err;
   } finally {
-    try { unlinkSync(takeover); } catch { /* gone */ }
+    try {
+      unlinkSync(takeover);
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -192,7 +259,11 @@ function takeOverFromDeadHolders(dir: string, name: string, clock: StoreClock, l
  * another computer whose lock has not been refreshed for 10 s. A live process's own holder file may be a
  * taker that failed and is about to remove it: such files are waited out briefly, the recorded holder's is not.
  */
-function deadHoldersOnly(dir: string, name: string, clock: StoreClock): { holder: LockHolder; path: string }[] | undefined {
+function deadHoldersOnly(
+  dir: string,
+  name: string,
+  clock: StoreClock,
+): { holder: LockHolder; path: string }[] | undefined {
   const recorded = join(dir, `${name}.holder.json`);
   const lockDir = join(dir, `${name}.lock`);
   for (let attempt = 0; ; attempt++) {
@@ -217,16 +288,25 @@ export function holderIsLive(holder: LockHolder, lockDir: string, clock: StoreCl
 function claimTakeover(path: string, clock: StoreClock): boolean {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(path, JSON.stringify({ pid: process.pid, pstart: OWN_START_TIME, host: hostname() }), { flag: 'wx' });
+      writeFileSync(path, JSON.stringify({ pid: process.pid, pstart: OWN_START_TIME, host: hostname() }), {
+        flag: 'wx',
+      });
       return true;
     } catch (err) {
-      if (errnoCode(err) !== 'EEXIST') throw new CairnError('IO', `cannot claim ${path}: ${(err as Error).message}`, { cause: err });
+      if (errnoCode(err) !== 'EEXIST')
+        throw new CairnError('IO', `cannot claim ${path}: ${(err as Error).message}`, { cause: err });
     }
     const claimant = readClaim(path);
     const age = clock.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0);
-    const dead = claimant ? claimant.host === hostname() && claimant.pid !== process.pid && !processIsAlive(claimant.pid, claimant.pstart) : age > LOCK_STALE_MS;
+    const dead = claimant
+      ? claimant.host === hostname() && claimant.pid !== process.pid && !processIsAlive(claimant.pid, claimant.pstart)
+      : age > LOCK_STALE_MS;
     if (!dead && age <= LOCK_STALE_MS) return false;
-    try { unlinkSync(path); } catch { /* gone */ }
+    try {
+      unlinkSync(path);
+    } catch {
+      /* gone */
+    }
   }
   return false;
 }
@@ -236,7 +316,11 @@ function readClaim(path: string): { pid: number; pstart?: number; host: string }
   try {
     const v = JSON.parse(readRegularText(path, 64 * 1024)) as { pid?: unknown; pstart?: unknown; host?: unknown };
     if (!Number.isSafeInteger(v.pid) || typeof v.host !== 'string') return undefined;
-    return { pid: v.pid as number, pstart: Number.isSafeInteger(v.pstart) ? v.pstart as number : undefined, host: v.host };
+    return {
+      pid: v.pid as number,
+      pstart: Number.isSafeInteger(v.pstart) ? (v.pstart as number) : undefined,
+      host: v.host,
+    };
   } catch {
     return undefined;
   }
@@ -264,5 +348,7 @@ export function exclusiveLockHolder(storeRoot: string, name: string): LockHolder
   const holder = readHolder(`${target}.holder.json`);
   if (holder) return holderIsLive(holder, lockDir, clock) ? holder : undefined;
   // A lock without its record: a holder that is just starting, or one that died before writing it.
-  return lockIsFresh(lockDir, clock) ? { pid: 0, host: '?', purpose: `${name} (starting)`, startedAt: new Date().toISOString() } : undefined;
+  return lockIsFresh(lockDir, clock)
+    ? { pid: 0, host: '?', purpose: `${name} (starting)`, startedAt: new Date().toISOString() }
+    : undefined;
 }

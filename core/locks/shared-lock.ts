@@ -11,9 +11,16 @@ const GATE_WAIT_MS = 3_000;
  * a short `gate` lock orders takers; an exclusive holder owns `<resource>.excl`; shared holders each own a
  * lease. Both kinds are non-blocking, as PBS's snapshot locks are: a busy resource is an error naming who holds it.
  */
-export function acquireSharedLock(storeRoot: string, resource: string, purpose: string, log?: Logger,
-  kind: LeaseKind = 'reader'): HeldLease {
-  const gate = acquireExclusiveLock(storeRoot, `${resource}.gate`, `${purpose} (taking the lock)`, log, { waitMs: GATE_WAIT_MS });
+export function acquireSharedLock(
+  storeRoot: string,
+  resource: string,
+  purpose: string,
+  log?: Logger,
+  kind: LeaseKind = 'reader',
+): HeldLease {
+  const gate = acquireExclusiveLock(storeRoot, `${resource}.gate`, `${purpose} (taking the lock)`, log, {
+    waitMs: GATE_WAIT_MS,
+  });
   try {
     const holder = exclusiveLockHolder(storeRoot, `${resource}.excl`);
     if (holder) throw new CairnError('LOCKED', `busy: ${describeHolder(holder)}`);
@@ -23,14 +30,24 @@ export function acquireSharedLock(storeRoot: string, resource: string, purpose: 
   }
 }
 
-export function acquireExclusiveResourceLock(storeRoot: string, resource: string, purpose: string, log?: Logger): HeldLock {
-  const gate = acquireExclusiveLock(storeRoot, `${resource}.gate`, `${purpose} (taking the lock)`, log, { waitMs: GATE_WAIT_MS });
+export function acquireExclusiveResourceLock(
+  storeRoot: string,
+  resource: string,
+  purpose: string,
+  log?: Logger,
+): HeldLock {
+  const gate = acquireExclusiveLock(storeRoot, `${resource}.gate`, `${purpose} (taking the lock)`, log, {
+    waitMs: GATE_WAIT_MS,
+  });
   try {
     const lock = acquireExclusiveLock(storeRoot, `${resource}.excl`, purpose, log);
     const readers = listLiveLeases(storeRoot, resource, log);
     if (readers.length > 0) {
       lock.release();
-      throw new CairnError('LOCKED', `busy: ${describeHolder(readers[0]!)}${readers.length > 1 ? ` (and ${readers.length - 1} more)` : ''}`);
+      throw new CairnError(
+        'LOCKED',
+        `busy: ${describeHolder(readers[0]!)}${readers.length > 1 ? ` (and ${readers.length - 1} more)` : ''}`,
+      );
     }
     return lock;
   } finally {

@@ -42,7 +42,11 @@ function removeSnapshot(store: Datastore, ref: SnapshotRef, options: { unfinishe
 }
 
 /** Removes every snapshot of a group that is not protected, then the group if it is empty. `onRemoved` counts them as they go. */
-export function deleteGroup(store: Datastore, group: BackupGroupRef, options: { onRemoved?: (removed: number) => void } = {}): { removed: number; kept: number } {
+export function deleteGroup(
+  store: Datastore,
+  group: BackupGroupRef,
+  options: { onRemoved?: (removed: number) => void } = {},
+): { removed: number; kept: number } {
   const lock = store.lockGroup(group, `deletion of ${groupPath(group)}`);
   let removed = 0;
   let kept = 0;

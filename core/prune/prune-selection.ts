@@ -39,8 +39,12 @@ export interface PruneDecision<T extends PruneCandidate> {
 
 /** The rules in the fixed order PBS applies them (spec 8, step 3), with their option names. */
 const RULES: readonly (readonly [KeepRule, keyof KeepOptions])[] = [
-  ['last', 'keepLast'], ['hourly', 'keepHourly'], ['daily', 'keepDaily'],
-  ['weekly', 'keepWeekly'], ['monthly', 'keepMonthly'], ['yearly', 'keepYearly'],
+  ['last', 'keepLast'],
+  ['hourly', 'keepHourly'],
+  ['daily', 'keepDaily'],
+  ['weekly', 'keepWeekly'],
+  ['monthly', 'keepMonthly'],
+  ['yearly', 'keepYearly'],
 ];
 
 const NOT_SELECTED = 'not selected by any keep rule';
@@ -55,7 +59,10 @@ export function validateKeepOptions(o: KeepOptions): void {
     const v: unknown = o[name];
     if (v === undefined || v === 0) continue;
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
-      throw new CairnError('INVALID_ARGUMENT', `invalid keep-${rule} ${String(v)}: must be a whole number of at least 1 (0 or absent means unset)`);
+      throw new CairnError(
+        'INVALID_ARGUMENT',
+        `invalid keep-${rule} ${String(v)}: must be a whole number of at least 1 (0 or absent means unset)`,
+      );
     }
   }
 }
@@ -82,22 +89,32 @@ export function selectionKey(rule: KeepRule, time: number): string {
   const y = String(d.getFullYear());
   const m = pad2(d.getMonth() + 1);
   switch (rule) {
-    case 'last': return last;
-    case 'hourly': return `${y}/${m}/${pad2(d.getDate())}/${pad2(d.getHours())}`;
-    case 'daily': return `${y}/${m}/${pad2(d.getDate())}`;
+    case 'last':
+      return last;
+    case 'hourly':
+      return `${y}/${m}/${pad2(d.getDate())}/${pad2(d.getHours())}`;
+    case 'daily':
+      return `${y}/${m}/${pad2(d.getDate())}`;
     case 'weekly': {
       const [g, v] = isoWeek(d.getFullYear(), d.getMonth(), d.getDate());
       return `${g}/${pad2(v)}`;
     }
-    case 'monthly': return `${y}/${m}`;
-    case 'yearly': return y;
+    case 'monthly':
+      return `${y}/${m}`;
+    case 'yearly':
+      return y;
   }
 }
 
 type Marked = Omit<PruneDecision<PruneCandidate>, 'snapshot'>;
 
 /** `mark_selections`: one rule's pass over the list (newest first), filling `marks` in place. */
-function markSelections(list: readonly PruneCandidate[], marks: (Marked | undefined)[], rule: KeepRule, keep: number): void {
+function markSelections(
+  list: readonly PruneCandidate[],
+  marks: (Marked | undefined)[],
+  rule: KeepRule,
+  keep: number,
+): void {
   // Buckets earlier rules already keep do not use up this rule's budget. KeepPartial/Protected do not count.
   const alreadyIncluded = new Set<string>();
   list.forEach((s, i) => {
@@ -128,19 +145,30 @@ function markSelections(list: readonly PruneCandidate[], marks: (Marked | undefi
  * clock that was ahead, they are kept, and they take no place in the keep rules, so they can neither use up
  * keep-last nor put snapshots of distinct real days into one bucket.
  */
-export function computePrune<T extends PruneCandidate>(snapshots: readonly T[], options: KeepOptions, now?: number): PruneDecision<T>[] {
+export function computePrune<T extends PruneCandidate>(
+  snapshots: readonly T[],
+  options: KeepOptions,
+  now?: number,
+): PruneDecision<T>[] {
   validateKeepOptions(options);
   const list = [...snapshots].sort((a, b) => b.time - a.time);
   const isFuture = (s: PruneCandidate): boolean => now !== undefined && s.time > now + FUTURE_MARGIN_SECONDS;
   if (!keepsSomething(options)) {
-    return list.map((snapshot) => (snapshot.protected
-      ? { snapshot, mark: 'keep-protected', reason: 'protected' }
-      : { snapshot, mark: 'keep', reason: 'no keep option given: keeping everything' }));
+    return list.map((snapshot) =>
+      snapshot.protected
+        ? { snapshot, mark: 'keep-protected', reason: 'protected' }
+        : { snapshot, mark: 'keep', reason: 'no keep option given: keeping everything' },
+    );
   }
 
-  const marks: (Marked | undefined)[] = list.map((s): Marked | undefined => (isFuture(s)
-    ? { mark: 'keep-future', reason: `dated in the future (${formatBackupTime(s.time)}): named by a clock that was ahead; kept until that time` }
-    : undefined));
+  const marks: (Marked | undefined)[] = list.map((s): Marked | undefined =>
+    isFuture(s)
+      ? {
+          mark: 'keep-future',
+          reason: `dated in the future (${formatBackupTime(s.time)}): named by a clock that was ahead; kept until that time`,
+        }
+      : undefined,
+  );
   // Only an unfinished snapshot newer than every finished one may be a backup still running: keep that one only.
   let keepUnfinished = true;
   list.forEach((s, i) => {
@@ -159,7 +187,9 @@ export function computePrune<T extends PruneCandidate>(snapshots: readonly T[], 
   }
 
   // Protected wins over any mark; whatever no rule marked goes.
-  return list.map((snapshot, i) => (snapshot.protected
-    ? { snapshot, mark: 'keep-protected', reason: 'protected' }
-    : { snapshot, ...(marks[i] ?? { mark: 'remove', reason: NOT_SELECTED }) }));
+  return list.map((snapshot, i) =>
+    snapshot.protected
+      ? { snapshot, mark: 'keep-protected', reason: 'protected' }
+      : { snapshot, ...(marks[i] ?? { mark: 'remove', reason: NOT_SELECTED }) },
+  );
 }

@@ -16,11 +16,18 @@ export interface PruneOutcome extends PruneDecision<SnapshotInfo> {
  * reason (the UI's simulator); a real run forgets the snapshots to remove, oldest first. A snapshot that a
  * running backup or restore holds cannot be taken: it is reported and skipped, and the prune goes on.
  */
-export function pruneGroup(store: Datastore, group: BackupGroupRef, keep: KeepOptions,
-  options: { dryRun?: boolean; log?: Logger } = {}): PruneOutcome[] {
+export function pruneGroup(
+  store: Datastore,
+  group: BackupGroupRef,
+  keep: KeepOptions,
+  options: { dryRun?: boolean; log?: Logger } = {},
+): PruneOutcome[] {
   validateKeepOptions(keep);
   const decisions = computePrune(store.listSnapshots(group), keep, store.chunks.clock.now() / 1000);
-  const outcomes: PruneOutcome[] = decisions.map((d) => ({ ...d, outcome: d.mark === 'remove' ? (options.dryRun ? 'would-remove' : 'removed') : 'kept' }));
+  const outcomes: PruneOutcome[] = decisions.map((d) => ({
+    ...d,
+    outcome: d.mark === 'remove' ? (options.dryRun ? 'would-remove' : 'removed') : 'kept',
+  }));
   if (options.dryRun) return outcomes;
   for (const outcome of [...outcomes].reverse()) {
     if (outcome.mark !== 'remove') continue;

@@ -8,8 +8,12 @@ const MAX_FILES_PER_CHUNK = 20;
  * What a bad chunk means to the user: for each payload range, the files of the folder archive whose
  * contents it holds; for the metadata stream, the listing itself; for an image, the byte range.
  */
-export function filesInPayloadRanges(store: Datastore, info: SnapshotInfo, archive: string,
-  ranges: readonly { start: number; end: number }[]): string[][] {
+export function filesInPayloadRanges(
+  store: Datastore,
+  info: SnapshotInfo,
+  archive: string,
+  ranges: readonly { start: number; end: number }[],
+): string[][] {
   if (archive === META_ARCHIVE) return ranges.map(() => ['the folder listing (names, sizes and metadata)']);
   if (archive !== DATA_ARCHIVE) return ranges.map((r) => [`${archive} bytes ${r.start}-${r.end}`]);
   const reader = new FolderArchiveReader(store.openSnapshot(info));
@@ -21,7 +25,8 @@ export function filesInPayloadRanges(store: Datastore, info: SnapshotInfo, archi
       else if (entry.kind === EntryKind.File && entry.size > 0) {
         const end = entry.payloadOffset + entry.size;
         ranges.forEach((r, k) => {
-          if (entry.payloadOffset < r.end && end > r.start && hits[k]!.length < MAX_FILES_PER_CHUNK) hits[k]!.push(path);
+          if (entry.payloadOffset < r.end && end > r.start && hits[k]!.length < MAX_FILES_PER_CHUNK)
+            hits[k]!.push(path);
         });
       }
     }

@@ -24,12 +24,18 @@ export function checkChunk(chunks: ChunkStore, hex: string, encrypted: boolean):
     // encrypted chunk is checked by its CRC only.
     const { kind } = checkBlob(raw, `chunk ${hex}`);
     if (isEncryptedKind(kind) !== encrypted) {
-      return { ok: false, message: `chunk ${hex} is ${encrypted ? 'not encrypted, but its archive is' : 'encrypted, but its archive is not'}` };
+      return {
+        ok: false,
+        message: `chunk ${hex} is ${encrypted ? 'not encrypted, but its archive is' : 'encrypted, but its archive is not'}`,
+      };
     }
     if (encrypted) return { ok: true, length: 0 };
     return { ok: true, length: decodeBlob(raw, { digest: Buffer.from(hex, 'hex'), what: `chunk ${hex}` }).length };
   } catch (err) {
     const moved = chunks.renameCorrupt(hex);
-    return { ok: false, message: `${(err as Error).message}${moved ? `; moved aside to ${moved.split('/').at(-1)}` : ''}` };
+    return {
+      ok: false,
+      message: `${(err as Error).message}${moved ? `; moved aside to ${moved.split('/').at(-1)}` : ''}`,
+    };
   }
 }

@@ -28,7 +28,10 @@ export interface StructureCheckOptions {
  * file whose content was found to match in this job already (same chunks, same place in them) is not read
  * again. Chunk damage is verify's chunk pass's to report: a file on a chunk that cannot be read is passed over.
  */
-export async function checkFolderStructure(snapshot: SnapshotReader, options: StructureCheckOptions): Promise<StructureProblem[]> {
+export async function checkFolderStructure(
+  snapshot: SnapshotReader,
+  options: StructureCheckOptions,
+): Promise<StructureProblem[]> {
   return new FolderStructureCheck(snapshot, options).run();
 }
 
@@ -36,7 +39,10 @@ class FolderStructureCheck {
   private readonly problems: StructureProblem[] = [];
   private reader: FolderArchiveReader | undefined;
 
-  constructor(private readonly snapshot: SnapshotReader, private readonly options: StructureCheckOptions) {}
+  constructor(
+    private readonly snapshot: SnapshotReader,
+    private readonly options: StructureCheckOptions,
+  ) {}
 
   async run(): Promise<StructureProblem[]> {
     try {
@@ -80,7 +86,10 @@ class FolderStructureCheck {
     const data = reader.dataIndex;
     const end = entry.payloadOffset + entry.size;
     if (entry.size > 0 && (entry.payloadOffset < 0 || end > data.size)) {
-      this.report(path, `its content [${entry.payloadOffset}, ${end}) lies outside the payload stream's ${data.size} bytes`);
+      this.report(
+        path,
+        `its content [${entry.payloadOffset}, ${end}) lies outside the payload stream's ${data.size} bytes`,
+      );
       return;
     }
     let byChunks: Buffer | undefined;
@@ -91,7 +100,8 @@ class FolderStructureCheck {
       return;
     }
     if (byChunks) {
-      if (!byChunks.equals(entry.digest)) this.report(path, 'its chunks do not make the digest the snapshot records for it');
+      if (!byChunks.equals(entry.digest))
+        this.report(path, 'its chunks do not make the digest the snapshot records for it');
       return;
     }
     this.checkContent(entry, path);

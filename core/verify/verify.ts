@@ -71,7 +71,11 @@ export type VerifyTarget = { snapshot: SnapshotRef } | { group: BackupGroupRef }
  * the index's fault. The result is written to each manifest as `verify_state`; a failed snapshot is never a
  * backup base.
  */
-export async function verify(store: Datastore, target: VerifyTarget, options: VerifyOptions = {}): Promise<VerifyResult> {
+export async function verify(
+  store: Datastore,
+  target: VerifyTarget,
+  options: VerifyOptions = {},
+): Promise<VerifyResult> {
   return new VerifyJob(store, selectSnapshots(store, target), options).run();
 }
 
@@ -95,12 +99,23 @@ class VerifyJob {
   private readonly report: ReturnType<typeof throttle<VerifyProgress>>;
   private lastYield = performance.now();
 
-  constructor(private readonly store: Datastore, private readonly snapshots: SnapshotInfo[], private readonly options: VerifyOptions) {
+  constructor(
+    private readonly store: Datastore,
+    private readonly snapshots: SnapshotInfo[],
+    private readonly options: VerifyOptions,
+  ) {
     this.sizes = snapshots.map((s) => manifestBytes(store, s));
     const bytesTotal = this.sizes.reduce((sum, n) => sum + n, 0);
     this.progress = {
-      snapshotsDone: 0, snapshotsTotal: snapshots.length, bytesDone: 0, bytesTotal, chunksChecked: 0, corruptChunks: 0,
-      currentSnapshot: '', rate: 0, elapsedMs: 0,
+      snapshotsDone: 0,
+      snapshotsTotal: snapshots.length,
+      bytesDone: 0,
+      bytesTotal,
+      chunksChecked: 0,
+      corruptChunks: 0,
+      currentSnapshot: '',
+      rate: 0,
+      elapsedMs: 0,
     };
     this.meter = new RateMeter(bytesTotal);
     this.report = throttle((p: VerifyProgress) => options.onProgress?.({ ...p }), options.progressIntervalMs ?? 100);
@@ -124,7 +139,12 @@ class VerifyJob {
     this.progress.currentSnapshot = '';
     const final = { ...this.progress, ...this.meter.sample(this.progress.bytesDone) };
     this.report.flush(final);
-    return { ...final, ok: results.every((r) => r.state !== 'failed'), snapshots: results, missingChunks: this.missing.size };
+    return {
+      ...final,
+      ok: results.every((r) => r.state !== 'failed'),
+      snapshots: results,
+      missingChunks: this.missing.size,
+    };
   }
 
   private async verifySnapshot(info: SnapshotInfo): Promise<SnapshotVerifyResult> {
@@ -157,7 +177,9 @@ class VerifyJob {
     if (result.problems.length > 0) result.state = 'failed';
     const state = result.state === 'failed' ? 'failed' : 'ok';
     try {
-      this.store.updateManifest(info, (u) => { u.verify_state = { upid: `cairn-verify:${new Date().toISOString()}`, state }; });
+      this.store.updateManifest(info, (u) => {
+        u.verify_state = { upid: `cairn-verify:${new Date().toISOString()}`, state };
+      });
     } catch (err) {
       if (!isCairnError(err, 'NOT_FOUND')) throw err;
     }
@@ -174,28 +196,38 @@ class VerifyJob {
     }
     const names = manifest.files.map((f) => f.filename);
     if (names.includes(META_ARCHIVE) !== names.includes(DATA_ARCHIVE)) {
-      problem('index.json.blob', `a folder snapshot needs both ${META_ARCHIVE} and ${DATA_ARCHIVE}; the manifest lists one of them`);
+      problem(
+        'index.json.blob',
+        `a folder snapshot needs both ${META_ARCHIVE} and ${DATA_ARCHIVE}; the manifest lists one of them`,
+      );
     }
     const indexes = this.openIndexes(info, manifest, problem);
     // The structure first: the chunks it reads (the listing, small files' content) are checked as it reads them,
     // and the chunk pass then skips them. Its findings only mean something once every chunk is sound.
     // (An encrypted archive cannot be read without its key: its chunks are checked by their CRC alone.)
     const readable = manifest.files.every((f) => f['crypt-mode'] !== 'encrypt');
-    const structure = problems.length === 0 && readable && FolderArchiveReader.hasFolderArchive(names)
-      ? await checkFolderStructure(this.store.openSnapshot(info), {
-        checkedFiles: this.checkedFiles, pace: () => this.pace(), onChunkVerified: (digest, length) => this.noteVerified(digest, length),
-      })
-      : [];
+    const structure =
+      problems.length === 0 && readable && FolderArchiveReader.hasFolderArchive(names)
+        ? await checkFolderStructure(this.store.openSnapshot(info), {
+            checkedFiles: this.checkedFiles,
+            pace: () => this.pace(),
+            onChunkVerified: (digest, length) => this.noteVerified(digest, length),
+          })
+        : [];
     const before = problems.length;
     for (const { index, file, path } of indexes) {
       await this.checkChunks(info, path, file, index, (m, extra) => problem(file.filename, m, extra));
     }
-    if (problems.length === before) for (const p of structure) problem(META_ARCHIVE, `${p.path}: ${p.message}`, { affects: [p.path] });
+    if (problems.length === before)
+      for (const p of structure) problem(META_ARCHIVE, `${p.path}: ${p.message}`, { affects: [p.path] });
   }
 
   /** Checks the blobs, and opens the indexes (each against the manifest); returns the indexes that open. */
-  private openIndexes(info: SnapshotInfo, manifest: Manifest, problem: (archive: string, message: string) => void):
-    { index: ChunkIndex; file: ManifestFile; path: string }[] {
+  private openIndexes(
+    info: SnapshotInfo,
+    manifest: Manifest,
+    problem: (archive: string, message: string) => void,
+  ): { index: ChunkIndex; file: ManifestFile; path: string }[] {
     const dir = this.store.snapshotDir(info);
     const out: { index: ChunkIndex; file: ManifestFile; path: string }[] = [];
     for (const file of manifest.files) {
@@ -226,8 +258,13 @@ class VerifyJob {
     this.progress.chunksChecked++;
   }
 
-  private async checkChunks(info: SnapshotInfo, path: string, file: ManifestFile, index: ChunkIndex,
-    problem: (message: string, extra?: Partial<VerifyProblem>) => void): Promise<void> {
+  private async checkChunks(
+    info: SnapshotInfo,
+    path: string,
+    file: ManifestFile,
+    index: ChunkIndex,
+    problem: (message: string, extra?: Partial<VerifyProblem>) => void,
+  ): Promise<void> {
     const bad: BadChunk[] = [];
     const wrongLengths: string[] = [];
     for (let i = 0; i < index.chunkCount; i++) {
@@ -237,10 +274,17 @@ class VerifyJob {
       const verdict = this.judge(digest, file['crypt-mode'] === 'encrypt', `${info.path}/${file.filename}`);
       if (verdict.ok) {
         if (verdict.length > 0 && verdict.length !== length && wrongLengths.length < 10) {
-          wrongLengths.push(`entry ${i} gives chunk ${digest.toString('hex')} ${length} bytes, but it holds ${verdict.length}`);
+          wrongLengths.push(
+            `entry ${i} gives chunk ${digest.toString('hex')} ${length} bytes, but it holds ${verdict.length}`,
+          );
         }
       } else {
-        bad.push({ chunk: digest.toString('hex'), start: index.chunkStart(i), end: index.chunkEnd(i), message: verdict.message });
+        bad.push({
+          chunk: digest.toString('hex'),
+          start: index.chunkStart(i),
+          end: index.chunkEnd(i),
+          message: verdict.message,
+        });
       }
       await this.pace();
     }
@@ -287,7 +331,12 @@ function selectSnapshots(store: Datastore, target: VerifyTarget): SnapshotInfo[]
   if ('snapshot' in target) return [store.snapshotInfo(target.snapshot)];
   const groups = 'group' in target ? [target.group] : store.listGroups();
   // Unfinished snapshots have nothing to check yet (a backup may be writing them).
-  return groups.flatMap((g) => store.listSnapshots(g).filter((s) => s.finished).reverse());
+  return groups.flatMap((g) =>
+    store
+      .listSnapshots(g)
+      .filter((s) => s.finished)
+      .reverse(),
+  );
 }
 
 function manifestBytes(store: Datastore, info: SnapshotInfo): number {
@@ -307,7 +356,8 @@ function checkBlobFile(path: string, file: ManifestFile, problem: (m: string) =>
     return;
   }
   if (raw.length !== file.size) problem(`${path}: ${raw.length} bytes, the manifest says ${file.size}`);
-  else if (createHash('sha256').update(raw).digest('hex') !== file.csum) problem(`${path}: checksum differs from the manifest's`);
+  else if (createHash('sha256').update(raw).digest('hex') !== file.csum)
+    problem(`${path}: checksum differs from the manifest's`);
   else {
     try {
       const { kind } = checkBlob(raw, path);
@@ -318,7 +368,12 @@ function checkBlobFile(path: string, file: ManifestFile, problem: (m: string) =>
   }
 }
 
-function describeAffected(store: Datastore, info: SnapshotInfo, archive: string, bad: { start: number; end: number }[]): (string[] | undefined)[] {
+function describeAffected(
+  store: Datastore,
+  info: SnapshotInfo,
+  archive: string,
+  bad: { start: number; end: number }[],
+): (string[] | undefined)[] {
   try {
     return filesInPayloadRanges(store, info, archive, bad);
   } catch {

@@ -48,12 +48,23 @@ export function formatCount(n: number | undefined): string {
 
 /** The last path component, for default backup ids and file names. */
 export function baseName(path: string): string {
-  return path.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? '';
+  return (
+    path
+      .replace(/[\\/]+$/, '')
+      .split(/[\\/]/)
+      .pop() ?? ''
+  );
 }
 
 /** A folder name as a backup id: letters, digits, '_', '.', '-' (what core accepts). */
 export function toBackupId(name: string): string {
-  return name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+/, '').replace(/-+$/, '').slice(0, 128);
+  return name
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[.-]+/, '')
+    .replace(/-+$/, '')
+    .slice(0, 128);
 }
 
 /** A count with its noun, singular for exactly one: "1 snapshot", "2 snapshots", "1,000 entries" (irregular: give the plural). */

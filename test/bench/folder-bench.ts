@@ -21,7 +21,12 @@ const cairnCli = join(repoRoot, 'dist/core/cli/cairn.js');
 const generator = resolve(repoRoot, 'test/bench/gen-dataset.cjs');
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): void {
-  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 64 << 20 });
+  const r = spawnSync(cmd, args, {
+    env: { ...process.env, ...env },
+    cwd,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 64 << 20,
+  });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr?.toString().slice(-500)}`);
 }
 
@@ -48,7 +53,8 @@ const restic = { RESTIC_PASSWORD: 'cairn-bench', RESTIC_CACHE_DIR: join(tmpdir()
 
 const tools: Tool[] = [
   {
-    name: 'cairn', note: 'zstd level 1, no encryption',
+    name: 'cairn',
+    note: 'zstd level 1, no encryption',
     init: (repo) => run(process.execPath, [cairnCli, 'init', repo, '--sync', 'none']),
     backup: (repo, source) => run(process.execPath, [cairnCli, 'backup', repo, source, '--id', 'bench']),
     restore: (repo, target) => run(process.execPath, [cairnCli, 'restore', repo, 'host/bench', '--to', target]),
@@ -58,15 +64,18 @@ const tools: Tool[] = [
     },
   },
   {
-    name: 'restic', note: 'zstd auto (repository v2), AES encryption (cannot be turned off)',
+    name: 'restic',
+    note: 'zstd auto (repository v2), AES encryption (cannot be turned off)',
     init: (repo) => run('restic', ['init', '--repo', repo], restic),
     backup: (repo, source) => run('restic', ['--repo', repo, 'backup', '.'], restic, source),
     restore: (repo, target) => run('restic', ['--repo', repo, 'restore', 'latest', '--target', target], restic),
     forgetOldAndCollect: (repo) => run('restic', ['--repo', repo, 'forget', '--keep-last', '1', '--prune'], restic),
   },
   {
-    name: 'borg', note: 'lz4 (its default), no encryption',
-    init: (repo) => run('borg', ['init', '--encryption', 'none', repo], { BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes' }),
+    name: 'borg',
+    note: 'lz4 (its default), no encryption',
+    init: (repo) =>
+      run('borg', ['init', '--encryption', 'none', repo], { BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes' }),
     backup: (repo, source, n) => run('borg', ['create', `${repo}::b${n}`, '.'], {}, source),
     restore: (repo, target, n) => run('borg', ['extract', `${repo}::b${n}`], {}, target),
     forgetOldAndCollect: (repo) => {
@@ -88,14 +97,19 @@ export async function folderBench(): Promise<void> {
     const source = join(dir, 'data');
     run(process.execPath, [generator, 'generate', source, '--scale', scale]);
     const bytes = duBytes(source);
-    console.log(`\n== Folder backup of the shared dataset (scale ${scale}, ${(bytes / 1e6).toFixed(0)} MB, hot cache), one run each ==`);
+    console.log(
+      `\n== Folder backup of the shared dataset (scale ${scale}, ${(bytes / 1e6).toFixed(0)} MB, hot cache), one run each ==`,
+    );
     for (const t of available) console.log(`  ${t.name}: ${t.note}`);
     if (available.length === 1) console.log('  (restic and borg not installed: apt-get install restic borgbackup)');
     const rows = new Map<string, Record<string, number>>();
     for (const t of available) {
       const repo = join(dir, `repo-${t.name}`);
       t.init(repo);
-      rows.set(t.name, { first: timed(() => t.backup(repo, source, 1)), unchanged: timed(() => t.backup(repo, source, 2)) });
+      rows.set(t.name, {
+        first: timed(() => t.backup(repo, source, 1)),
+        unchanged: timed(() => t.backup(repo, source, 2)),
+      });
     }
     run(process.execPath, [generator, 'modify', source]);
     for (const t of available) {
@@ -116,14 +130,29 @@ export async function folderBench(): Promise<void> {
     const best = (key: string) => (peers.length ? Math.min(...peers.map((r) => r[key]!)) : NaN);
     const fmt = (s: number) => `${s.toFixed(2)} s (${(bytes / s / 1e6).toFixed(0)} MB/s)`;
     console.log(`${'step'.padEnd(22)}${available.map((t) => t.name.padEnd(24)).join('')}cairn / best peer`);
-    for (const [key, label] of [['first', 'first backup'], ['unchanged', 'unchanged re-backup'], ['modified', 'backup after modify'],
-      ['restore', 'full restore'], ['gc', 'prune to 1 + GC']] as const) {
-      console.log(`${label.padEnd(22)}${available.map((t) => fmt(rows.get(t.name)![key]!).padEnd(24)).join('')}${(rows.get('cairn')![key]! / best(key)).toFixed(2)}`);
+    for (const [key, label] of [
+      ['first', 'first backup'],
+      ['unchanged', 'unchanged re-backup'],
+      ['modified', 'backup after modify'],
+      ['restore', 'full restore'],
+      ['gc', 'prune to 1 + GC'],
+    ] as const) {
+      console.log(
+        `${label.padEnd(22)}${available.map((t) => fmt(rows.get(t.name)![key]!).padEnd(24)).join('')}${(rows.get('cairn')![key]! / best(key)).toFixed(2)}`,
+      );
     }
-    console.log(`${'added by modify'.padEnd(22)}${available.map((t) => `${rows.get(t.name)!.addedMB!.toFixed(1)} MB`.padEnd(24)).join('')}${(rows.get('cairn')!.addedMB! / best('addedMB')).toFixed(2)}`);
-    console.log(`${'freed by prune + GC'.padEnd(22)}${available.map((t) => `${rows.get(t.name)!.freedMB!.toFixed(1)} MB`.padEnd(24)).join('')}`);
-    console.log('  (cairn prune --keep-last 1 && cairn gc; restic forget --keep-last 1 --prune; borg prune --keep-last 1 && borg compact)');
-    console.log(`unchanged re-backup / first backup (cairn): ${(rows.get('cairn')!.unchanged! / rows.get('cairn')!.first! * 100).toFixed(1)}%`);
+    console.log(
+      `${'added by modify'.padEnd(22)}${available.map((t) => `${rows.get(t.name)!.addedMB!.toFixed(1)} MB`.padEnd(24)).join('')}${(rows.get('cairn')!.addedMB! / best('addedMB')).toFixed(2)}`,
+    );
+    console.log(
+      `${'freed by prune + GC'.padEnd(22)}${available.map((t) => `${rows.get(t.name)!.freedMB!.toFixed(1)} MB`.padEnd(24)).join('')}`,
+    );
+    console.log(
+      '  (cairn prune --keep-last 1 && cairn gc; restic forget --keep-last 1 --prune; borg prune --keep-last 1 && borg compact)',
+    );
+    console.log(
+      `unchanged re-backup / first backup (cairn): ${((rows.get('cairn')!.unchanged! / rows.get('cairn')!.first!) * 100).toFixed(1)}%`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -36,20 +36,29 @@ async function buildStore(root: string, count: number): Promise<void> {
 /** Runs in the capped child: one GC, then its counters and the heap high-water mark. */
 async function child(root: string): Promise<void> {
   let peakHeap = 0;
-  const sample = setInterval(() => { peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed); }, 20);
+  const sample = setInterval(() => {
+    peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
+  }, 20);
   const store = Datastore.open(root);
   const result = await collectGarbage(store);
   clearInterval(sample);
   peakHeap = Math.max(peakHeap, process.memoryUsage().heapUsed);
-  process.stdout.write(JSON.stringify({
-    removed: result.removedChunks, inUse: result.diskChunks, seconds: result.durationMs / 1000, peakHeapMiB: peakHeap / 2 ** 20,
-    rssMiB: process.memoryUsage().rss / 2 ** 20,
-  }));
+  process.stdout.write(
+    JSON.stringify({
+      removed: result.removedChunks,
+      inUse: result.diskChunks,
+      seconds: result.durationMs / 1000,
+      peakHeapMiB: peakHeap / 2 ** 20,
+      rssMiB: process.memoryUsage().rss / 2 ** 20,
+    }),
+  );
 }
 
 export async function gcMemoryBench(): Promise<void> {
   const count = Number(process.env.CAIRN_BENCH_GC_CHUNKS ?? 1_000_000);
-  console.log(`\n== GC of a synthetic store with ${count.toLocaleString('en')} chunks (half referenced), heap capped at ${HEAP_LIMIT_MIB} MiB ==`);
+  console.log(
+    `\n== GC of a synthetic store with ${count.toLocaleString('en')} chunks (half referenced), heap capped at ${HEAP_LIMIT_MIB} MiB ==`,
+  );
   const dir = mkdtempSync(join(storeTempRoot(), 'cairn-bench-gc-'));
   try {
     const root = join(dir, 'store');
@@ -57,15 +66,27 @@ export async function gcMemoryBench(): Promise<void> {
     const t0 = performance.now();
     await buildStore(root, count);
     console.log(`  built in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const r = spawnSync(process.execPath, [`--max-old-space-size=${HEAP_LIMIT_MIB}`, fileURLToPath(import.meta.url), 'child', root], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [`--max-old-space-size=${HEAP_LIMIT_MIB}`, fileURLToPath(import.meta.url), 'child', root],
+      { encoding: 'utf8' },
+    );
     if (r.status !== 0) {
       console.log(`  GC FAILED under a ${HEAP_LIMIT_MIB} MiB heap: ${r.stderr.slice(-400)}`);
       return;
     }
-    const m = JSON.parse(r.stdout) as { removed: number; inUse: number; seconds: number; peakHeapMiB: number; rssMiB: number };
-    console.log(`  GC: ${m.seconds.toFixed(1)} s, removed ${m.removed.toLocaleString('en')}, in use ${m.inUse.toLocaleString('en')}; `
-      + `peak heap ${m.peakHeapMiB.toFixed(0)} MiB (limit ${HEAP_LIMIT_MIB}), RSS ${m.rssMiB.toFixed(0)} MiB; `
-      + `${(count / m.seconds / 1000).toFixed(0)}k chunks/s`);
+    const m = JSON.parse(r.stdout) as {
+      removed: number;
+      inUse: number;
+      seconds: number;
+      peakHeapMiB: number;
+      rssMiB: number;
+    };
+    console.log(
+      `  GC: ${m.seconds.toFixed(1)} s, removed ${m.removed.toLocaleString('en')}, in use ${m.inUse.toLocaleString('en')}; ` +
+        `peak heap ${m.peakHeapMiB.toFixed(0)} MiB (limit ${HEAP_LIMIT_MIB}), RSS ${m.rssMiB.toFixed(0)} MiB; ` +
+        `${(count / m.seconds / 1000).toFixed(0)}k chunks/s`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

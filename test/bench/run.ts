@@ -30,21 +30,37 @@ async function chunkerAndHash(): Promise<void> {
   const wasm64k = await measure(data.length, () => new Chunker(64 * 1024).scan(data));
   const ref = await measure(64 * MiB, () => new ReferenceChunker(4 * MiB).scan(data.subarray(0, 64 * MiB)), 1);
   report('SHA-256 (node:crypto)', sha.mbps);
-  report('buzhash chunker, WebAssembly, avg 4 MiB', wasm.mbps, `ratio to SHA-256: ${(wasm.mbps / sha.mbps).toFixed(2)}`);
-  report('buzhash chunker, WebAssembly, avg 64 KiB', wasm64k.mbps, `ratio to SHA-256: ${(wasm64k.mbps / sha.mbps).toFixed(2)}`);
-  report('buzhash reference scan, plain JS, avg 4 MiB', ref.mbps, `WebAssembly is ${(wasm.mbps / ref.mbps).toFixed(1)}x faster`);
+  report(
+    'buzhash chunker, WebAssembly, avg 4 MiB',
+    wasm.mbps,
+    `ratio to SHA-256: ${(wasm.mbps / sha.mbps).toFixed(2)}`,
+  );
+  report(
+    'buzhash chunker, WebAssembly, avg 64 KiB',
+    wasm64k.mbps,
+    `ratio to SHA-256: ${(wasm64k.mbps / sha.mbps).toFixed(2)}`,
+  );
+  report(
+    'buzhash reference scan, plain JS, avg 4 MiB',
+    ref.mbps,
+    `WebAssembly is ${(wasm.mbps / ref.mbps).toFixed(1)}x faster`,
+  );
 }
 
 async function blobEncode(): Promise<void> {
   console.log('\n== DataBlob encode (zstd level 1 + CRC32), 4 MiB chunks ==');
   const random = pseudoRandomBytes(64 * MiB, 'blob');
   const text = textBytes(64 * MiB);
-  for (const [name, data] of [['random (stored uncompressed)', random], ['text-like (compressed)', text]] as const) {
+  for (const [name, data] of [
+    ['random (stored uncompressed)', random],
+    ['text-like (compressed)', text],
+  ] as const) {
     const m = await measure(data.length, () => {
       for (let o = 0; o < data.length; o += 4 * MiB) encodeBlob(data.subarray(o, o + 4 * MiB), { compress: true });
     });
     let encoded = 0;
-    for (let o = 0; o < data.length; o += 4 * MiB) encoded += encodeBlob(data.subarray(o, o + 4 * MiB), { compress: true }).length;
+    for (let o = 0; o < data.length; o += 4 * MiB)
+      encoded += encodeBlob(data.subarray(o, o + 4 * MiB), { compress: true }).length;
     report(`blob encode, ${name}`, m.mbps, `ratio ${(encoded / data.length).toFixed(3)}`);
   }
 }
@@ -76,12 +92,24 @@ async function imageBackup(): Promise<void> {
     const t0 = performance.now();
     await backupImage(store, image, { id: 'disk' });
     const firstSeconds = (performance.now() - t0) / 1000;
-    report('image backup, first (new chunks)', size / firstSeconds / 1e6, `ratio to cat: ${(size / firstSeconds / 1e6 / cat.mbps).toFixed(2)}`);
+    report(
+      'image backup, first (new chunks)',
+      size / firstSeconds / 1e6,
+      `ratio to cat: ${(size / firstSeconds / 1e6 / cat.mbps).toFixed(2)}`,
+    );
     const again = await measure(size, () => backupImage(store, image, { id: 'disk' }), 1);
-    report('image backup, unchanged (all chunks known)', again.mbps, `ratio to cat: ${(again.mbps / cat.mbps).toFixed(2)}`);
+    report(
+      'image backup, unchanged (all chunks known)',
+      again.mbps,
+      `ratio to cat: ${(again.mbps / cat.mbps).toFixed(2)}`,
+    );
     const snap = store.latestSnapshot({ type: 'host', id: 'disk' })!;
     const restore = await measure(size, () => restoreImage(store, snap, join(dir, 'out.img'), { overwrite: true }), 1);
-    report('image restore (every chunk verified)', restore.mbps, `ratio to cat: ${(restore.mbps / cat.mbps).toFixed(2)}`);
+    report(
+      'image restore (every chunk verified)',
+      restore.mbps,
+      `ratio to cat: ${(restore.mbps / cat.mbps).toFixed(2)}`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

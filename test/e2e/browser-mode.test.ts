@@ -10,7 +10,13 @@ import { pseudoRandomBytes } from '../support/data.js';
 import { storeTempRoot } from '../support/folder-store.js';
 
 /** Raw HTTP, so the Host and Origin headers can be anything a hostile page or rebinding DNS would send. */
-function httpStatus(port: number, path: string, headers: Record<string, string>, method = 'GET', body?: string): Promise<number> {
+function httpStatus(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+  method = 'GET',
+  body?: string,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
       res.resume();
@@ -38,13 +44,16 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     writeFileSync(join(source, 'notes.txt'), 'remember the milk\n'.repeat(20_000));
     writeFileSync(join(source, 'reports', '2026', 'q1.bin'), q1);
     writeFileSync(join(source, 'reports', 'draft.tmp'), 'scratch');
-    for (let i = 0; i < 30; i++) writeFileSync(join(source, `letter-${String(i).padStart(2, '0')}.txt`), `letter ${i}\n`.repeat(i + 1));
+    for (let i = 0; i < 30; i++)
+      writeFileSync(join(source, `letter-${String(i).padStart(2, '0')}.txt`), `letter ${i}\n`.repeat(i + 1));
     host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data')]);
     ({ context, close: closeBrowser } = await launchChromium());
     page = await context.newPage();
     page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
     // CSP violations and React warnings land here: the app must not produce any.
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`);
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -61,16 +70,28 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     expect(await httpStatus(port, '/', { Host: hostHeader })).toBe(403);
     expect(await httpStatus(port, `/?token=${host.token}`, { Host: hostHeader })).toBe(200);
     expect(await httpStatus(port, `/?token=${host.token}`, { Host: 'evil.example:80' })).toBe(421);
-    const post = (token: string, origin: string) => httpStatus(port, '/api/jobs.list',
-      { Host: hostHeader, Origin: origin, Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, 'POST', '{}');
+    const post = (token: string, origin: string) =>
+      httpStatus(
+        port,
+        '/api/jobs.list',
+        { Host: hostHeader, Origin: origin, Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        'POST',
+        '{}',
+      );
     expect(await post('wrong', host.origin)).toBe(403);
     expect(await post(host.token, 'http://evil.example')).toBe(403);
     expect(await post(host.token, host.origin)).toBe(200);
     expect(await httpStatus(port, '/api/events?token=wrong', { Host: hostHeader })).toBe(403);
     expect(await httpStatus(port, '/assets/../../package.json', { Host: hostHeader })).toBe(404);
     // JSON exactly: a look-alike type is refused; an oversized body gets 413, not a reset.
-    const postAs = (type: string, body = '{}') => httpStatus(port, '/api/jobs.list',
-      { Host: hostHeader, Origin: host.origin, Authorization: `Bearer ${host.token}`, 'Content-Type': type }, 'POST', body);
+    const postAs = (type: string, body = '{}') =>
+      httpStatus(
+        port,
+        '/api/jobs.list',
+        { Host: hostHeader, Origin: host.origin, Authorization: `Bearer ${host.token}`, 'Content-Type': type },
+        'POST',
+        body,
+      );
     expect(await postAs('application/json; charset=utf-8')).toBe(200);
     expect(await postAs('application/jsonx')).toBe(415);
     expect(await postAs('application/json-patch+json')).toBe(415);
@@ -80,7 +101,9 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
       request({ host: '127.0.0.1', port, path: `/?token=${host.token}`, headers: { Host: hostHeader } }, (res) => {
         res.resume();
         resolveHeaders(res.headers);
-      }).on('error', reject).end();
+      })
+        .on('error', reject)
+        .end();
     });
     expect(headers['x-frame-options']).toBe('DENY');
 
@@ -150,7 +173,10 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     // Browse into reports/2026, see the file's details.
     await row.click();
     await page.getByRole('toolbar', { name: 'Snapshot actions' }).getByRole('button', { name: 'Browse' }).click();
-    await page.getByRole('treeitem', { name: /reports/ }).first().waitFor();
+    await page
+      .getByRole('treeitem', { name: /reports/ })
+      .first()
+      .waitFor();
     await page.getByRole('button', { name: 'Open reports' }).click();
     await page.getByRole('button', { name: 'Open 2026' }).click();
     const fileItem = page.locator('[role="treeitem"][data-path="reports/2026/q1.bin"]');
@@ -169,7 +195,10 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     expect(readFileSync(join(target, 'q1.bin')).equals(q1)).toBe(true);
 
     // Download the same file through the browser.
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download file' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download file' }).click(),
+    ]);
     const saved = join(base, 'downloaded.bin');
     await download.saveAs(saved);
     expect(download.suggestedFilename()).toBe('q1.bin');
@@ -184,7 +213,9 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await page.getByLabel('Folder to back up').fill(join(base, 'Documents'));
     await page.getByLabel('Exclude (one .gitignore pattern per line)').fill('*.tmp');
     await page.getByRole('button', { name: 'Start backup' }).click();
-    await expect.poll(() => page.locator('[role="grid"] [data-snapshot^="host/Documents/"]').count(), { timeout: 30_000 }).toBe(2);
+    await expect
+      .poll(() => page.locator('[role="grid"] [data-snapshot^="host/Documents/"]').count(), { timeout: 30_000 })
+      .toBe(2);
     await openSnapshotRow(page, page.locator('[role="grid"] [data-snapshot^="host/Documents/"]').first());
     const compare = page.getByLabel('Compare with');
     await compare.selectOption({ index: 1 });
@@ -217,7 +248,10 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await page.getByRole('button', { name: 'Refresh' }).click();
     await page.getByRole('option', { name: /many/ }).click();
     // The table's own count (the group list says it too, before the table has loaded).
-    await page.getByRole('region', { name: 'Snapshots of host/many' }).getByText('10,000 snapshots').waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('region', { name: 'Snapshots of host/many' })
+      .getByText('10,000 snapshots')
+      .waitFor({ timeout: 30_000 });
     const rendered = await page.locator('[role="grid"] [data-snapshot]').count();
     expect(rendered).toBeGreaterThan(5);
     expect(rendered).toBeLessThan(80);
@@ -236,12 +270,16 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
       return times.sort((a, b) => a - b);
     });
     const p95 = frames[Math.floor(frames.length * 0.95)]!;
-    console.log(`10,000 snapshots: ${frames.length} frames scrolled, frame p50 ${frames[Math.floor(frames.length / 2)]!.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms`);
+    console.log(
+      `10,000 snapshots: ${frames.length} frames scrolled, frame p50 ${frames[Math.floor(frames.length / 2)]!.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms`,
+    );
     expect(p95).toBeLessThan(200);
     // The oldest snapshot is the last row, reached by scrolling.
     await page.locator(`[data-snapshot="host/many/2023-11-14T22:13:20Z"]`).waitFor();
     // The keyboard reaches both ends of the table too.
-    await page.locator('[data-testid="snapshot-scroll"]').evaluate((el) => { el.scrollTop = 0; });
+    await page.locator('[data-testid="snapshot-scroll"]').evaluate((el) => {
+      el.scrollTop = 0;
+    });
     await page.locator('[role="grid"] [data-snapshot]').first().click();
     await page.keyboard.press('End');
     await page.locator('[data-snapshot="host/many/2023-11-14T22:13:20Z"][aria-selected="true"]').waitFor();
@@ -261,7 +299,9 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await page.getByRole('list', { name: 'Prune simulation' }).waitFor();
     // Hourly snapshots over ~14 months: keep last 3, daily 7, weekly 4, monthly 6 (the defaults) select 3 + 7 + 4 + 6 minus overlaps.
     const text = await page.getByText(/snapshots would be removed/).textContent();
-    const [, removed, total] = /([\d,]+) of ([\d,]+) snapshots would be removed/.exec(text ?? '')!.map((n) => n.replaceAll(',', ''));
+    const [, removed, total] = /([\d,]+) of ([\d,]+) snapshots would be removed/
+      .exec(text ?? '')!
+      .map((n) => n.replaceAll(',', ''));
     expect(Number(total)).toBe(10_000);
     expect(Number(removed)).toBeGreaterThan(9_970);
     await page.screenshot({ path: screenshotPath('9-prune-simulator') });
@@ -276,7 +316,9 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await page.getByRole('button', { name: 'Back up a folder…' }).click();
     await page.getByLabel('Folder to back up').fill(join(base, 'Big'));
     await page.getByRole('button', { name: 'Start backup' }).click();
-    await page.locator('[data-job-kind="backup"][data-status="done"]', { hasText: 'Backed up 100,000 files' }).waitFor({ timeout: 60_000 });
+    await page
+      .locator('[data-job-kind="backup"][data-status="done"]', { hasText: 'Backed up 100,000 files' })
+      .waitFor({ timeout: 60_000 });
     await page.getByRole('option', { name: /Big/ }).click();
     await openSnapshotRow(page, page.locator('[role="grid"] [data-snapshot^="host/Big/"]'));
     const started = performance.now();
@@ -296,7 +338,9 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
       return scrolls;
     });
     const allMs = performance.now() - started;
-    console.log(`100,000 files: first page in ${firstPageMs.toFixed(0)} ms, all ${(allMs / 1000).toFixed(1)} s (${pages} scrolls to the end)`);
+    console.log(
+      `100,000 files: first page in ${firstPageMs.toFixed(0)} ms, all ${(allMs / 1000).toFixed(1)} s (${pages} scrolls to the end)`,
+    );
     await page.locator('[data-path="many/file-099999.txt"]').click();
     expect(await page.getByLabel('Details').textContent()).toContain('many/file-099999.txt');
     expect(await page.locator('[role="treeitem"]').count()).toBeLessThan(100);
@@ -352,7 +396,9 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await expect.poll(() => left.locator('[role="gridcell"]').nth(7).textContent()).toBe('before the move');
     await left.getByRole('checkbox').check();
     await expect.poll(() => page.getByRole('button', { name: 'Forget…' }).isDisabled()).toBe(true);
-    await expect.poll(() => Datastore.open(join(base, 'store')).listSnapshots({ type: 'host', id: 'Documents' })[0]!.protected).toBe(true);
+    await expect
+      .poll(() => Datastore.open(join(base, 'store')).listSnapshots({ type: 'host', id: 'Documents' })[0]!.protected)
+      .toBe(true);
   }, 90_000);
 
   it('logged no errors or warnings in the page (CSP violations, React)', () => {

@@ -22,7 +22,8 @@ describe.skipIf(binary === undefined)('the desktop app in Electron', () => {
     mkdirSync(join(base, 'Documents'));
     writeFileSync(join(base, 'Documents', 'notes.txt'), 'remember the milk\n');
     app = await electron.launch({
-      executablePath: binary!, args: [ROOT],
+      executablePath: binary!,
+      args: [ROOT],
       env: { ...process.env, CAIRN_ALLOWED_ROOTS: base, CAIRN_USER_DATA: join(base, 'user-data') },
     });
   }, 60_000);
@@ -45,7 +46,9 @@ describe.skipIf(binary === undefined)('the desktop app in Electron', () => {
     expect(exposed.api).toContain('openStore');
     expect(exposed.api).not.toContain('invoke');
     // Main's own view: the one window, on the app's origin.
-    const urls = await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().map((w) => w.webContents.getURL()));
+    const urls = await app.evaluate(({ BrowserWindow }) =>
+      BrowserWindow.getAllWindows().map((w) => w.webContents.getURL()),
+    );
     expect(urls).toEqual(['app://cairn/index.html']);
   });
 

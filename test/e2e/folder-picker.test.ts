@@ -72,8 +72,13 @@ describe('the folder browser: hidden folders, places, a new folder', () => {
   });
 
   it('the host refuses a name that is not one plain name, and a parent outside the allowed places', async () => {
-    const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, '.svc-data'), allowedRoots: [base] });
-    const make = (parent: string, name: string) => service.handle('fs.make-folder', { parent, name }) as Promise<Result<FolderListing>>;
+    const service = new HostService({
+      platform: { host: 'web' },
+      dataDir: join(base, '.svc-data'),
+      allowedRoots: [base],
+    });
+    const make = (parent: string, name: string) =>
+      service.handle('fs.make-folder', { parent, name }) as Promise<Result<FolderListing>>;
     for (const name of ['..', '.', 'a/b', 'a\\b']) {
       const r = await make(base, name);
       expect(r.ok ? 'made' : r.error.code, name).toBe('INVALID_NAME');
@@ -83,7 +88,7 @@ describe('the folder browser: hidden folders, places, a new folder', () => {
     expect(existsSync(join(other, 'x'))).toBe(false);
     const made = await make(base, 'New');
     expect(made.ok && made.value.path).toBe(join(base, 'New'));
-    const hidden = await service.handle('fs.list', { path: base, hidden: true }) as Result<FolderListing>;
+    const hidden = (await service.handle('fs.list', { path: base, hidden: true })) as Result<FolderListing>;
     expect(hidden.ok && hidden.value.folders.map((f) => f.name)).toContain('.config');
     expect(hidden.ok && hidden.value.places?.map((p) => p.path)).toEqual([base]);
     await service.shutdown();

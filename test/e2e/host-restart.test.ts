@@ -47,7 +47,10 @@ describe('browser mode survives a restart of its host', () => {
     await page.getByLabel('Datastore folder', { exact: true }).fill(store);
     await page.getByRole('button', { name: 'Open', exact: true }).click();
     await page.getByRole('button', { name: 'Run garbage collection' }).click();
-    await page.getByRole('article', { name: /Garbage collection of/ }).getByText('Done', { exact: true }).waitFor();
+    await page
+      .getByRole('article', { name: /Garbage collection of/ })
+      .getByText('Done', { exact: true })
+      .waitFor();
     const url = host!.url;
     expect(statSync(join(dataDir, 'browser-session.json')).mode & 0o777).toBe(0o600);
 
@@ -61,7 +64,9 @@ describe('browser mode survives a restart of its host', () => {
     // The page works again without a reload, and the job of the first run is still in the tasks panel.
     await page.getByRole('article', { name: /Garbage collection of/ }).waitFor();
     await page.getByRole('button', { name: 'Run garbage collection' }).click();
-    await expect.poll(() => page.getByRole('article', { name: /Garbage collection of/ }).count(), { timeout: 15_000 }).toBe(2);
+    await expect
+      .poll(() => page.getByRole('article', { name: /Garbage collection of/ }).count(), { timeout: 15_000 })
+      .toBe(2);
   });
 
   it('a host started with a new key refuses the old page, and the page says to open the new address', async () => {
@@ -69,6 +74,9 @@ describe('browser mode survives a restart of its host', () => {
     host = await start(['--new-key']);
     await page.getByRole('alert').filter({ hasText: 'key is no longer accepted' }).waitFor({ timeout: 15_000 });
     await page.goto(host.url);
-    await page.getByRole('article', { name: /Garbage collection of/ }).first().waitFor();
+    await page
+      .getByRole('article', { name: /Garbage collection of/ })
+      .first()
+      .waitFor();
   });
 });

@@ -35,7 +35,9 @@ describe('disk images in the app, end to end in Chromium', () => {
     app = await openAppInBrowser(base);
     ({ host, page } = app);
     page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
-    page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`);
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -57,7 +59,9 @@ describe('disk images in the app, end to end in Chromium', () => {
     await picker.getByRole('button', { name: 'Go' }).click();
     await picker.getByRole('button', { name: /^laptop-disk\.img/ }).click();
     await picker.getByRole('button', { name: 'Choose this file' }).click();
-    await expect.poll(() => dialog.getByLabel('Disk image file').inputValue()).toBe(join(base, 'images', 'laptop-disk.img'));
+    await expect
+      .poll(() => dialog.getByLabel('Disk image file').inputValue())
+      .toBe(join(base, 'images', 'laptop-disk.img'));
     await expect.poll(() => dialog.getByLabel('Backup group id').inputValue()).toBe('laptop-disk');
     await page.screenshot({ path: screenshotPath('image-1-backup-dialog') });
     await dialog.getByRole('button', { name: 'Start image backup' }).click();
@@ -90,7 +94,9 @@ describe('disk images in the app, end to end in Chromium', () => {
     await restore.getByRole('alert').filter({ hasText: 'already exists' }).waitFor();
     await restore.getByLabel('Replace an existing file').check();
     await restore.getByRole('button', { name: 'Restore image', exact: true }).click();
-    await expect.poll(() => page.locator('[data-job-kind="restore-image"][data-status="done"]').count(), { timeout: 30_000 }).toBe(2);
+    await expect
+      .poll(() => page.locator('[data-job-kind="restore-image"][data-status="done"]').count(), { timeout: 30_000 })
+      .toBe(2);
     expect(consoleErrors).toEqual([]);
   });
 
@@ -103,14 +109,19 @@ describe('disk images in the app, end to end in Chromium', () => {
     chunk[chunk.length >> 1]! ^= 0xff;
     writeFileSync(file, chunk);
 
-    await page.getByRole('toolbar', { name: 'Snapshot actions' }).getByRole('button', { name: 'Restore image…' }).click();
+    await page
+      .getByRole('toolbar', { name: 'Snapshot actions' })
+      .getByRole('button', { name: 'Restore image…' })
+      .click();
     const restore = page.getByRole('dialog', { name: 'Restore image' });
     await restore.getByLabel('Into folder').fill(join(base, 'damaged'));
     await restore.getByRole('button', { name: 'Restore image', exact: true }).click();
     const card = page.locator('[data-job-kind="restore-image"][data-status="attention"]');
     await card.waitFor({ timeout: 30_000 });
     expect(await card.textContent()).toContain('Needs attention');
-    expect(await card.getByRole('alert', { name: 'Problems found' }).textContent()).toContain('bytes 196,608–262,143 (64.0 KiB)');
+    expect(await card.getByRole('alert', { name: 'Problems found' }).textContent()).toContain(
+      'bytes 196,608–262,143 (64.0 KiB)',
+    );
     expect(existsSync(join(base, 'damaged', 'laptop-disk.img'))).toBe(false);
     await page.screenshot({ path: screenshotPath('image-4-damaged-restore') });
   });

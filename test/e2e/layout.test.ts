@@ -4,7 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Datastore } from '../../core/datastore/datastore.js';
-import { type AppInBrowser, openAppInBrowser, openSnapshotRow, screenshotPath, type WebHost } from '../support/browser.js';
+import {
+  type AppInBrowser,
+  openAppInBrowser,
+  openSnapshotRow,
+  screenshotPath,
+  type WebHost,
+} from '../support/browser.js';
 import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
 
@@ -22,16 +28,33 @@ const LONG_ID = 'SummerHolidayPhotosFromItaly2026';
  */
 function unreachable(root: string): string[] {
   const problems: string[] = [];
-  const label = (el: Element | null) => (el ? `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(' ').join('.')}` : ''} "${(el.textContent ?? '').trim().slice(0, 40)}"` : 'nothing');
-  const selector = ['button', 'select', 'input', 'textarea', '[role=columnheader]', '[role=gridcell]', '[role=option] > *', '.tree-name', 'h2', 'h3',
-    '.job-card header > *', '.job-card p']
-    .map((s) => `${root} ${s}`).join(', ');
+  const label = (el: Element | null) =>
+    el
+      ? `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).split(' ').join('.')}` : ''} "${(el.textContent ?? '').trim().slice(0, 40)}"`
+      : 'nothing';
+  const selector = [
+    'button',
+    'select',
+    'input',
+    'textarea',
+    '[role=columnheader]',
+    '[role=gridcell]',
+    '[role=option] > *',
+    '.tree-name',
+    'h2',
+    'h3',
+    '.job-card header > *',
+    '.job-card p',
+  ]
+    .map((s) => `${root} ${s}`)
+    .join(', ');
   for (const el of document.querySelectorAll<HTMLElement>(selector)) {
     if (!el.checkVisibility({ visibilityProperty: true })) continue;
     el.scrollIntoView({ block: 'nearest', inline: 'nearest' });
     const r = el.getBoundingClientRect();
     if (r.width === 0 || r.height === 0) continue; // an empty cell: nothing to see
-    if (r.left < -0.5 || r.top < -0.5 || r.right > innerWidth + 0.5 || r.bottom > innerHeight + 0.5) problems.push(`${label(el)} is outside the window`);
+    if (r.left < -0.5 || r.top < -0.5 || r.right > innerWidth + 0.5 || r.bottom > innerHeight + 0.5)
+      problems.push(`${label(el)} is outside the window`);
     for (let box = el.parentElement; box; box = box.parentElement) {
       const style = getComputedStyle(box);
       const b = box.getBoundingClientRect();
@@ -49,19 +72,25 @@ function unreachable(root: string): string[] {
 
 /** The side-by-side panels of the window, left to right, overlap nowhere and leave no empty strip. */
 function panelProblems(): string[] {
-  const panels = [...document.querySelectorAll('.app-body > *, .store-panes > *')].map((el) => ({ el, r: el.getBoundingClientRect() }));
+  const panels = [...document.querySelectorAll('.app-body > *, .store-panes > *')].map((el) => ({
+    el,
+    r: el.getBoundingClientRect(),
+  }));
   const problems: string[] = [];
   const body = document.querySelector('.app-body')!.getBoundingClientRect();
   const tasks = document.querySelector('.tasks')!.getBoundingClientRect();
-  if (Math.abs(tasks.right - body.right) > 1) problems.push(`an empty strip of ${body.right - tasks.right}px beside Tasks`);
+  if (Math.abs(tasks.right - body.right) > 1)
+    problems.push(`an empty strip of ${body.right - tasks.right}px beside Tasks`);
   for (const a of panels) {
     for (const b of panels) {
       if (a === b || a.el.contains(b.el) || b.el.contains(a.el)) continue;
       const overlap = Math.min(a.r.right, b.r.right) - Math.max(a.r.left, b.r.left);
-      if (overlap > 1 && Math.min(a.r.bottom, b.r.bottom) > Math.max(a.r.top, b.r.top)) problems.push(`${a.el.className} overlaps ${b.el.className} by ${overlap}px`);
+      if (overlap > 1 && Math.min(a.r.bottom, b.r.bottom) > Math.max(a.r.top, b.r.top))
+        problems.push(`${a.el.className} overlaps ${b.el.className} by ${overlap}px`);
     }
   }
-  if (document.documentElement.scrollWidth > innerWidth) problems.push(`the page is ${document.documentElement.scrollWidth - innerWidth}px wider than the window`);
+  if (document.documentElement.scrollWidth > innerWidth)
+    problems.push(`the page is ${document.documentElement.scrollWidth - innerWidth}px wider than the window`);
   return problems;
 }
 
@@ -101,7 +130,7 @@ describe('the window is usable from 1024×700 to 1920×1080, in Chromium', () =>
     await run(['backup-image', storePath, join(base, 'disk.img'), '--id', 'disk']);
     // What a cancelled first backup leaves: a group without snapshots.
     Datastore.open(storePath).beginSnapshot({ type: 'host', id: 'cancelled' }).abort();
-    const [oldest] = (JSON.parse(await run(['snapshots', storePath, 'host/home', '--json'])) as { path: string }[]);
+    const [oldest] = JSON.parse(await run(['snapshots', storePath, 'host/home', '--json'])) as { path: string }[];
     await run(['notes', storePath, oldest!.path, '--set', 'before moving the photos to the new disk']);
     app = await openAppInBrowser(base);
     ({ host, page } = app);
@@ -113,7 +142,11 @@ describe('the window is usable from 1024×700 to 1920×1080, in Chromium', () =>
     if (base) rmSync(base, { recursive: true, force: true });
   });
 
-  for (const [width, height] of [[1024, 700], [1280, 800], [1920, 1080]] as const) {
+  for (const [width, height] of [
+    [1024, 700],
+    [1280, 800],
+    [1920, 1080],
+  ] as const) {
     it(`at ${width}×${height}, every control and column can be seen and reached, none hides under another panel`, async () => {
       const size = `${width}x${height}`;
       await page.setViewportSize({ width, height });
@@ -127,7 +160,7 @@ describe('the window is usable from 1024×700 to 1920×1080, in Chromium', () =>
       const rows = page.locator('[role="grid"] [data-snapshot]');
       await rows.nth(2).waitFor({ timeout: 20_000 });
       // Finished jobs in Tasks, one titled with a long path: their cards are part of the layout too (jobs outlive a reload).
-      if (await page.locator('[data-job-kind="verify"]').count() === 0) {
+      if ((await page.locator('[data-job-kind="verify"]').count()) === 0) {
         await page.getByRole('button', { name: 'Verify group' }).click();
         await page.locator('[data-job-kind="verify"][data-status="done"]').waitFor({ timeout: 30_000 });
         await page.getByRole('button', { name: 'Back up a folder…' }).click();

@@ -3,7 +3,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AppInBrowser, openAppInBrowser, openSnapshotRow, screenshotPath, type WebHost } from '../support/browser.js';
+import {
+  type AppInBrowser,
+  openAppInBrowser,
+  openSnapshotRow,
+  screenshotPath,
+  type WebHost,
+} from '../support/browser.js';
 import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
 
@@ -80,7 +86,10 @@ describe('what the snapshot actions act on, end to end in Chromium', () => {
     await page.getByRole('button', { name: 'Restore everything…' }).click();
     await dialog.getByLabel('Restore into folder').fill(all);
     await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
-    await page.getByRole('article', { name: /^Restore everything of / }).and(page.locator('[data-status="done"]')).waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('article', { name: /^Restore everything of / })
+      .and(page.locator('[data-status="done"]'))
+      .waitFor({ timeout: 30_000 });
     expect(readdirSync(all).sort()).toEqual(['.bashrc', 'docs', 'notes.txt']);
     expect(await tick('.bashrc').isChecked()).toBe(true);
     expect(await tick('notes.txt').isChecked()).toBe(true);
@@ -92,13 +101,19 @@ describe('what the snapshot actions act on, end to end in Chromium', () => {
     const one = join(base, 'restored-one');
     await dialog.getByLabel('Restore into folder').fill(one);
     await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
-    await page.getByRole('article', { name: /^Restore \.bashrc of / }).and(page.locator('[data-status="done"]')).waitFor({ timeout: 30_000 });
+    await page
+      .getByRole('article', { name: /^Restore \.bashrc of / })
+      .and(page.locator('[data-status="done"]'))
+      .waitFor({ timeout: 30_000 });
     expect(readdirSync(one)).toEqual(['.bashrc']);
     expect(readFileSync(join(one, '.bashrc'), 'utf8')).toBe('alias ll="ls -l"\n');
     await page.getByRole('button', { name: '← Snapshots' }).click();
   });
 
-  const selectedPaths = () => page.locator('[role="grid"] [aria-selected="true"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-snapshot')));
+  const selectedPaths = () =>
+    page
+      .locator('[role="grid"] [aria-selected="true"]')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-snapshot')));
 
   /** Browse, Verify and Forget… each act on `snapshot`, and the table shows it as the selected one. */
   async function expectActionsOn(snapshot: string) {

@@ -9,7 +9,17 @@ import { startCairnApp } from '../../electron/cairn-app.js';
 import { electronBinary } from '../../electron/launch.js';
 import { APP_ENTRY } from '../../electron/security.js';
 import { pseudoRandomBytes } from '../support/data.js';
-import { app, dialog, FakeBrowserWindow, ipcHandlers, ipcMain, Menu, protocol, session, userDataPath } from '../support/electron-mock.js';
+import {
+  app,
+  dialog,
+  FakeBrowserWindow,
+  ipcHandlers,
+  ipcMain,
+  Menu,
+  protocol,
+  session,
+  userDataPath,
+} from '../support/electron-mock.js';
 import { storeTempRoot } from '../support/folder-store.js';
 
 vi.mock('electron', async () => (await import('../support/electron-mock.js')).electronMock);
@@ -19,7 +29,7 @@ const TRUSTED = { senderFrame: { url: 'app://cairn/index.html', parent: null } }
 async function invoke<T>(action: string, payload: unknown, event: unknown = TRUSTED): Promise<Result<T>> {
   const handler = ipcHandlers.get(`cairn:${action}`);
   if (!handler) throw new Error(`no handler for ${action}`);
-  return await handler(event, payload) as Result<T>;
+  return (await handler(event, payload)) as Result<T>;
 }
 
 async function value<T>(action: string, payload: unknown): Promise<T> {
@@ -30,7 +40,11 @@ async function value<T>(action: string, payload: unknown): Promise<T> {
 
 function sends(win: FakeBrowserWindow, channel: string, jobId: string): { at: number; job: JobState }[] {
   return win.webContents.send.mock.calls
-    .map((call, i) => ({ channel: call[0] as string, job: call[1] as JobState, at: win.webContents.send.mock.invocationCallOrder[i]! }))
+    .map((call, i) => ({
+      channel: call[0] as string,
+      job: call[1] as JobState,
+      at: win.webContents.send.mock.invocationCallOrder[i]!,
+    }))
     .filter((c) => c.channel === channel && c.job.id === jobId)
     .map((c) => ({ at: c.at, job: c.job }));
 }
@@ -58,7 +72,8 @@ describe('the Electron main process (mocked electron, real host service and data
     storePath = join(base, 'store');
     source = join(base, 'photos');
     mkdirSync(source);
-    for (let i = 0; i < 24; i++) writeFileSync(join(source, `p${i}.raw`), pseudoRandomBytes(2 * 1024 * 1024, `photo${i}`));
+    for (let i = 0; i < 24; i++)
+      writeFileSync(join(source, `p${i}.raw`), pseudoRandomBytes(2 * 1024 * 1024, `photo${i}`));
     await Datastore.create(storePath, { syncLevel: 'none' });
     startCairnApp();
     await app.whenReady();
@@ -73,9 +88,15 @@ describe('the Electron main process (mocked electron, real host service and data
 
   it('takes the single-instance lock, registers app:// as privileged, and denies every permission', () => {
     expect(app.requestSingleInstanceLock).toHaveBeenCalled();
-    expect(protocol.registerSchemesAsPrivileged).toHaveBeenCalledWith([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+    expect(protocol.registerSchemesAsPrivileged).toHaveBeenCalledWith([
+      { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } },
+    ]);
     expect(protocol.handle).toHaveBeenCalledWith('app', expect.any(Function));
-    const request = session.defaultSession.setPermissionRequestHandler.mock.calls[0]![0] as (w: unknown, p: string, cb: (ok: boolean) => void) => void;
+    const request = session.defaultSession.setPermissionRequestHandler.mock.calls[0]![0] as (
+      w: unknown,
+      p: string,
+      cb: (ok: boolean) => void,
+    ) => void;
     const callback = vi.fn();
     request(null, 'media', callback);
     expect(callback).toHaveBeenCalledWith(false);
@@ -87,7 +108,14 @@ describe('the Electron main process (mocked electron, real host service and data
   it('opens one sandboxed, context-isolated window on app://, with the bundled preload', () => {
     expect(FakeBrowserWindow.instances).toHaveLength(1);
     const prefs = win.options.webPreferences;
-    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, nodeIntegrationInWorker: false, nodeIntegrationInSubFrames: false, webSecurity: true });
+    expect(prefs).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+    });
     expect(String(prefs.preload)).toMatch(/dist[\\/]electron[\\/]preload\.cjs$/);
     expect(existsSync(String(prefs.preload)), 'npm run build makes the preload bundle').toBe(true);
     expect(win.loadURL).toHaveBeenCalledWith(APP_ENTRY);
@@ -103,12 +131,25 @@ describe('the Electron main process (mocked electron, real host service and data
     expect(foreign).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
     const subframe = await invoke('app.info', {}, { senderFrame: { url: 'app://cairn/index.html', parent: {} } });
     expect(subframe).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
-    const lookalike = await invoke('app.info', {}, { senderFrame: { url: 'app://cairn.evil/index.html', parent: null } });
+    const lookalike = await invoke(
+      'app.info',
+      {},
+      { senderFrame: { url: 'app://cairn.evil/index.html', parent: null } },
+    );
     expect(lookalike.ok).toBe(false);
     expect(await invoke('app.info', {}, { senderFrame: null })).toMatchObject({ ok: false });
-    expect(await invoke('store.open', { path: ['not', 'a', 'string'] })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
-    expect(await invoke('jobs.start', { kind: 'format-disk' })).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
-    expect(await invoke('store.open', { path: '/etc' })).toMatchObject({ ok: false, error: { code: 'PATH_NOT_ALLOWED' } });
+    expect(await invoke('store.open', { path: ['not', 'a', 'string'] })).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_REQUEST' },
+    });
+    expect(await invoke('jobs.start', { kind: 'format-disk' })).toMatchObject({
+      ok: false,
+      error: { code: 'BAD_REQUEST' },
+    });
+    expect(await invoke('store.open', { path: '/etc' })).toMatchObject({
+      ok: false,
+      error: { code: 'PATH_NOT_ALLOWED' },
+    });
     const info = await value<{ host: string; nativeDialogs: boolean; dropPaths: boolean }>('app.info', {});
     expect(info).toMatchObject({ host: 'electron', nativeDialogs: true, dropPaths: true });
   });
@@ -145,18 +186,29 @@ describe('the Electron main process (mocked electron, real host service and data
   });
 
   it('runs a backup off the main thread and pushes its progress throttled, the final state once', async () => {
-    const started = await value<JobState>('jobs.start', { kind: 'backup', store: storePath, source, id: 'photos', excludes: [] });
+    const started = await value<JobState>('jobs.start', {
+      kind: 'backup',
+      store: storePath,
+      source,
+      id: 'photos',
+      excludes: [],
+    });
     // The main thread stays free while the job runs: timers fire on time.
     let maxLag = 0;
     let last = performance.now();
-    const ticker = setInterval(() => { const now = performance.now(); maxLag = Math.max(maxLag, now - last - 10); last = now; }, 10);
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      maxLag = Math.max(maxLag, now - last - 10);
+      last = now;
+    }, 10);
     const times: number[] = [];
     const original = win.webContents.send.getMockImplementation();
     win.webContents.send.mockImplementation((channel: string, job: JobState) => {
       if (channel === 'cairn-event:job.progress' && job.id === started.id) times.push(performance.now());
     });
     const deadline = Date.now() + 60_000;
-    while (!sends(win, 'cairn-event:job.done', started.id).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    while (!sends(win, 'cairn-event:job.done', started.id).length && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
     clearInterval(ticker);
     win.webContents.send.mockImplementation(original ?? (() => {}));
     const done = sends(win, 'cairn-event:job.done', started.id);
@@ -173,29 +225,54 @@ describe('the Electron main process (mocked electron, real host service and data
   it('picks folders and saves a file from a snapshot through the native dialogs', async () => {
     dialog.showOpenDialog.mockResolvedValueOnce({ canceled: false, filePaths: [source] });
     expect(await value('dialog.pick-folder', { title: 'Folder to back up' })).toBe(source);
-    expect(dialog.showOpenDialog).toHaveBeenLastCalledWith(win, expect.objectContaining({ title: 'Folder to back up', properties: ['openDirectory', 'createDirectory'] }));
+    expect(dialog.showOpenDialog).toHaveBeenLastCalledWith(
+      win,
+      expect.objectContaining({ title: 'Folder to back up', properties: ['openDirectory', 'createDirectory'] }),
+    );
     dialog.showOpenDialog.mockResolvedValueOnce({ canceled: true, filePaths: [] });
     expect(await value('dialog.pick-folder', { title: 'x' })).toBeNull();
     // A folder picked outside the allowed places is still refused.
     dialog.showOpenDialog.mockResolvedValueOnce({ canceled: false, filePaths: ['/etc'] });
-    expect(await invoke('dialog.pick-folder', { title: 'x' })).toMatchObject({ ok: false, error: { code: 'PATH_NOT_ALLOWED' } });
+    expect(await invoke('dialog.pick-folder', { title: 'x' })).toMatchObject({
+      ok: false,
+      error: { code: 'PATH_NOT_ALLOWED' },
+    });
 
     const [snap] = Datastore.open(storePath).listSnapshots({ type: 'host', id: 'photos' });
     const target = join(base, 'saved-p3.raw');
     dialog.showSaveDialog.mockResolvedValueOnce({ canceled: false, filePath: target });
-    const job = await value<JobState>('dialog.save-file', { store: storePath, snapshot: { type: 'host', id: 'photos', time: snap!.time }, path: 'p3.raw' });
-    expect(dialog.showSaveDialog).toHaveBeenLastCalledWith(win, expect.objectContaining({ defaultPath: expect.stringMatching(/p3\.raw$/) }));
+    const job = await value<JobState>('dialog.save-file', {
+      store: storePath,
+      snapshot: { type: 'host', id: 'photos', time: snap!.time },
+      path: 'p3.raw',
+    });
+    expect(dialog.showSaveDialog).toHaveBeenLastCalledWith(
+      win,
+      expect.objectContaining({ defaultPath: expect.stringMatching(/p3\.raw$/) }),
+    );
     await vi.waitFor(() => expect(sends(win, 'cairn-event:job.done', job.id)).toHaveLength(1), { timeout: 20_000 });
     expect(readFileSync(target).equals(readFileSync(join(source, 'p3.raw')))).toBe(true);
     dialog.showSaveDialog.mockResolvedValueOnce({ canceled: true, filePath: '' });
-    expect(await value('dialog.save-file', { store: storePath, snapshot: { type: 'host', id: 'photos', time: snap!.time }, path: 'p3.raw' })).toBeNull();
+    expect(
+      await value('dialog.save-file', {
+        store: storePath,
+        snapshot: { type: 'host', id: 'photos', time: snap!.time },
+        path: 'p3.raw',
+      }),
+    ).toBeNull();
   });
 
   it('asks before quitting during a job, then cancels it cleanly and quits', async () => {
     const big = join(base, 'big');
     mkdirSync(big);
     for (let i = 0; i < 160; i++) writeFileSync(join(big, `f${i}.bin`), pseudoRandomBytes(1024 * 1024, `big${i}`));
-    const job = await value<JobState>('jobs.start', { kind: 'backup', store: storePath, source: big, id: 'photos-again', excludes: [] });
+    const job = await value<JobState>('jobs.start', {
+      kind: 'backup',
+      store: storePath,
+      source: big,
+      id: 'photos-again',
+      excludes: [],
+    });
     // "Keep running": nothing happens.
     const first = { preventDefault: vi.fn() };
     app.emit('before-quit', first);

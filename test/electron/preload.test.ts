@@ -13,7 +13,9 @@ describe('preload', async () => {
 
   it('exposes named functions only, one per action and event, plus dropped paths', () => {
     expect(name).toBe('cairn');
-    expect(Object.keys(api).sort()).toEqual([...Object.keys(API_METHODS), ...Object.keys(EVENT_METHODS), 'getPathForFile'].sort());
+    expect(Object.keys(api).sort()).toEqual(
+      [...Object.keys(API_METHODS), ...Object.keys(EVENT_METHODS), 'getPathForFile'].sort(),
+    );
     for (const value of Object.values(api)) expect(typeof value).toBe('function');
     expect(api).not.toHaveProperty('invoke');
     expect(api).not.toHaveProperty('ipcRenderer');
@@ -45,7 +47,9 @@ describe('preload', async () => {
 
   it('resolves a dropped file to its path with webUtils, and to "" when it has none', () => {
     expect(api.getPathForFile!({ name: 'Documents' })).toBe('/home/ann/Documents');
-    webUtils.getPathForFile.mockImplementationOnce(() => { throw new Error('not a file from disk'); });
+    webUtils.getPathForFile.mockImplementationOnce(() => {
+      throw new Error('not a file from disk');
+    });
     expect(api.getPathForFile!({ name: 'x' })).toBe('');
   });
 });

@@ -23,7 +23,7 @@ describe('the app reports damage as damage', () => {
   let snapshot = { ...group, time: 0 };
 
   async function run(spec: unknown): Promise<JobState> {
-    const r = await service.handle('jobs.start', spec) as Result<JobState>;
+    const r = (await service.handle('jobs.start', spec)) as Result<JobState>;
     if (!r.ok) throw new Error(r.error.message);
     return service.engine.whenDone(r.value.id);
   }
@@ -33,12 +33,16 @@ describe('the app reports damage as damage', () => {
     writeFileSync(join(source, 'a.txt'), 'before the damage');
     writeFileSync(join(source, 'big.bin'), pseudoRandomBytes(3 * 1024 * 1024, 'damage'));
     writeFileSync(join(source, 'z.txt'), 'after the damage');
-    expect((await run({ kind: 'create-store', path: store, chunkSize: 1024 * 1024, compression: 'zstd' })).status).toBe('done');
+    expect((await run({ kind: 'create-store', path: store, chunkSize: 1024 * 1024, compression: 'zstd' })).status).toBe(
+      'done',
+    );
     expect((await run({ kind: 'backup', store, source, id: 'Documents', excludes: [] })).status).toBe('done');
     snapshot = { ...group, time: Datastore.open(store).latestSnapshot(group)!.time };
     // The largest chunk holds a part of big.bin (random data does not compress; the small files share a tiny one).
     const chunks = listRecursive(join(store, '.chunks')).filter((p) => /[0-9a-f]{64}$/.test(p));
-    const largest = chunks.map((p) => join(store, '.chunks', p)).sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
+    const largest = chunks
+      .map((p) => join(store, '.chunks', p))
+      .sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
     const bytes = readFileSync(largest);
     bytes[bytes.length >> 1]! ^= 0xff;
     writeFileSync(largest, bytes);
@@ -55,7 +59,7 @@ describe('the app reports damage as damage', () => {
     expect(job.problemCount).toBe(1);
     expect(job.problems![0]!.path).toMatch(/^host\/Documents\/.+: \/big\.bin$/);
     expect(job.advice).toContain(`Back up ${source} (host/Documents) again`);
-    const rows = await service.handle('snapshots.list', { store, group }) as Result<SnapshotRow[]>;
+    const rows = (await service.handle('snapshots.list', { store, group })) as Result<SnapshotRow[]>;
     expect(rows.ok && rows.value[0]!.verifyState).toBe('failed');
   });
 
@@ -77,7 +81,14 @@ describe('the app reports damage as damage', () => {
     const latest = Datastore.open(store).latestSnapshot(group)!;
     const target = join(base, 'restored-clean');
     mkdirSync(target);
-    const job = await run({ kind: 'restore', store, snapshot: { ...group, time: latest.time }, paths: [''], target, overwrite: false });
+    const job = await run({
+      kind: 'restore',
+      store,
+      snapshot: { ...group, time: latest.time },
+      paths: [''],
+      target,
+      overwrite: false,
+    });
     expect(job.status).toBe('done');
     expect(job.problems).toBeUndefined();
   });

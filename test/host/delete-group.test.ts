@@ -16,7 +16,7 @@ describe('deleting a group through the host', () => {
   const source = join(base, 'docs');
 
   async function start(spec: unknown): Promise<Result<JobState>> {
-    return await service.handle('jobs.start', spec) as Result<JobState>;
+    return (await service.handle('jobs.start', spec)) as Result<JobState>;
   }
   async function run(spec: unknown): Promise<JobState> {
     const r = await start(spec);
@@ -24,7 +24,7 @@ describe('deleting a group through the host', () => {
     return service.engine.whenDone(r.value.id);
   }
   async function groups(): Promise<GroupRow[]> {
-    const r = await service.handle('groups.list', { store }) as Result<GroupRow[]>;
+    const r = (await service.handle('groups.list', { store })) as Result<GroupRow[]>;
     if (!r.ok) throw new Error(r.error.message);
     return r.value;
   }
@@ -32,8 +32,11 @@ describe('deleting a group through the host', () => {
   beforeAll(async () => {
     mkdirSync(source);
     writeFileSync(join(source, 'a.txt'), 'a');
-    expect((await run({ kind: 'create-store', path: store, chunkSize: 1024 * 1024, compression: 'zstd' })).status).toBe('done');
-    for (let i = 0; i < 3; i++) expect((await run({ kind: 'backup', store, source, id: 'docs', excludes: [] })).status).toBe('done');
+    expect((await run({ kind: 'create-store', path: store, chunkSize: 1024 * 1024, compression: 'zstd' })).status).toBe(
+      'done',
+    );
+    for (let i = 0; i < 3; i++)
+      expect((await run({ kind: 'backup', store, source, id: 'docs', excludes: [] })).status).toBe('done');
     // What a cancelled first backup leaves: the group's folder, without a snapshot.
     const ds = Datastore.open(store);
     ds.beginSnapshot({ type: 'host', id: 'cancelled' }).abort();
@@ -59,13 +62,17 @@ describe('deleting a group through the host', () => {
     ds.setProtected(first!, true);
     const job = await run({ kind: 'delete-group', store, group: { type: 'host', id: 'docs' } });
     expect(job.status, job.error?.message).toBe('done');
-    expect(job.summary).toBe('Removed 2 snapshots of host/docs; kept 1 protected snapshot, and the group with it (unprotect it to delete the group)');
+    expect(job.summary).toBe(
+      'Removed 2 snapshots of host/docs; kept 1 protected snapshot, and the group with it (unprotect it to delete the group)',
+    );
     expect(job.result).toMatchObject({ removed: 2, kept: 1 });
     expect(ds.listSnapshots({ type: 'host', id: 'docs' }).map((s) => s.time)).toEqual([first!.time]);
 
     ds.setProtected(first!, false);
     const again = await run({ kind: 'delete-group', store, group: { type: 'host', id: 'docs' } });
-    expect(again.summary).toBe('Deleted group host/docs (1 snapshot removed). Run garbage collection to free the space of its chunks.');
+    expect(again.summary).toBe(
+      'Deleted group host/docs (1 snapshot removed). Run garbage collection to free the space of its chunks.',
+    );
     expect(await groups()).toEqual([]);
   });
 

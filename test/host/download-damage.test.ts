@@ -26,13 +26,20 @@ describe('browser downloads report damage', () => {
   let snapshot = { type: 'host' as const, id: 'Documents', time: 0 };
 
   async function run(spec: unknown): Promise<JobState> {
-    const r = await service.handle('jobs.start', spec) as Result<JobState>;
+    const r = (await service.handle('jobs.start', spec)) as Result<JobState>;
     if (!r.ok) throw new Error(r.error.message);
     return service.engine.whenDone(r.value.id);
   }
 
   async function download(path: string): Promise<{ status: number; bytes: number; complete: boolean }> {
-    const q = new URLSearchParams({ token: server.token, store, type: 'host', id: 'Documents', time: String(snapshot.time), path });
+    const q = new URLSearchParams({
+      token: server.token,
+      store,
+      type: 'host',
+      id: 'Documents',
+      time: String(snapshot.time),
+      path,
+    });
     const response = await fetch(`${new URL(server.url).origin}/api/download?${q.toString()}`);
     let bytes = 0;
     try {
@@ -60,7 +67,10 @@ describe('browser downloads report damage', () => {
 
   it('a good download shows as done in the tasks panel', async () => {
     expect(await download('small.txt')).toEqual({ status: 200, bytes: 4, complete: true });
-    expect(service.engine.list()[0]).toMatchObject({ status: 'done', title: expect.stringMatching(/^Download of small\.txt from host\/Documents\//) });
+    expect(service.engine.list()[0]).toMatchObject({
+      status: 'done',
+      title: expect.stringMatching(/^Download of small\.txt from host\/Documents\//),
+    });
   });
 
   it('a damaged chunk cuts the download short and the failed task names the chunk', async () => {
@@ -72,7 +82,11 @@ describe('browser downloads report damage', () => {
     const r = await download('big.bin');
     expect(r.complete && r.bytes === big.length).toBe(false);
     const task = service.engine.list()[0]!;
-    expect(task).toMatchObject({ status: 'failed', kind: 'export-file', title: expect.stringMatching(/^Download of big\.bin/) });
+    expect(task).toMatchObject({
+      status: 'failed',
+      kind: 'export-file',
+      title: expect.stringMatching(/^Download of big\.bin/),
+    });
     expect(task.error?.message).toContain(damaged.digest);
     expect(task.error?.message).toContain('The download was cut short');
   });

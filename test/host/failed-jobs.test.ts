@@ -9,7 +9,7 @@ import { pseudoRandomBytes } from '../support/data.js';
 import { storeTempRoot } from '../support/folder-store.js';
 
 async function call<T>(service: HostService, action: string, payload: unknown): Promise<T> {
-  const r = await service.handle(action, payload) as Result<T>;
+  const r = (await service.handle(action, payload)) as Result<T>;
   if (!r.ok) throw new Error(`${action}: ${r.error.code}: ${r.error.message}`);
   return r.value;
 }
@@ -27,7 +27,8 @@ describe('a job that fails inside a long-lived host leaves no lock behind', () =
 
   beforeAll(async () => {
     mkdirSync(source, { recursive: true });
-    for (let i = 0; i < 6; i++) writeFileSync(join(source, `big-${i}.bin`), pseudoRandomBytes(24 * 1024 * 1024, `failed-${i}`));
+    for (let i = 0; i < 6; i++)
+      writeFileSync(join(source, `big-${i}.bin`), pseudoRandomBytes(24 * 1024 * 1024, `failed-${i}`));
     const created = await run({ kind: 'create-store', path: store, chunkSize: 1024 * 1024, compression: 'zstd' });
     expect(created.status, created.error?.message).toBe('done');
     expect((await run(backupSpec())).status).toBe('done');

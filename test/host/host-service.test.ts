@@ -17,13 +17,18 @@ import { cairn } from '../support/processes.js';
 function setup(storePollMs?: number) {
   const base = mkdtempSync(join(storeTempRoot(), 'cairn-host-test-'));
   const events: { event: HostEventName; payload: unknown; at: number }[] = [];
-  const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base], storePollMs });
+  const service = new HostService({
+    platform: { host: 'web' },
+    dataDir: join(base, 'data'),
+    allowedRoots: [base],
+    storePollMs,
+  });
   service.subscribe((event, payload) => events.push({ event, payload, at: performance.now() }));
   return { base, service, events };
 }
 
 async function call<T>(service: HostService, action: string, payload: unknown): Promise<T> {
-  const r = await service.handle(action, payload) as Result<T>;
+  const r = (await service.handle(action, payload)) as Result<T>;
   if (!r.ok) throw new Error(`${action}: ${r.error.code}: ${r.error.message}`);
   return r.value;
 }
@@ -49,7 +54,12 @@ describe('HostService on a real datastore', () => {
     writeFileSync(join(source, 'notes.txt'), 'remember the milk\n');
     writeFileSync(join(source, 'reports', '2026', 'q1.bin'), pseudoRandomBytes(3 * 1024 * 1024, 'q1'));
     writeFileSync(join(source, 'reports', 'draft.tmp'), 'scratch');
-    const created = await runJob(ctx.service, { kind: 'create-store', path: storePath, chunkSize: 1024 * 1024, compression: 'zstd' });
+    const created = await runJob(ctx.service, {
+      kind: 'create-store',
+      path: storePath,
+      chunkSize: 1024 * 1024,
+      compression: 'zstd',
+    });
     expect(created.status, created.error?.message).toBe('done');
   });
   afterAll(() => rmSync(ctx.base, { recursive: true, force: true }));
@@ -58,43 +68,100 @@ describe('HostService on a real datastore', () => {
     const summary = await call<StoreSummary>(ctx.service, 'store.open', { path: storePath });
     expect(summary).toMatchObject({ path: storePath, chunkSize: 1024 * 1024, compression: 'zstd', groups: 0 });
     expect(await call<string[]>(ctx.service, 'stores.recent', {})).toEqual([storePath]);
-    const progress = ctx.events.filter((e) => e.event === 'job.progress').map((e) => e.payload as JobState)
+    const progress = ctx.events
+      .filter((e) => e.event === 'job.progress')
+      .map((e) => e.payload as JobState)
       .filter((j) => j.kind === 'create-store');
     expect(progress.some((j) => j.progress.total === 65536)).toBe(true);
   });
 
   it('backs up a folder, lists group and snapshot, browses, restores a file byte for byte', async () => {
-    const job = await runJob(ctx.service, { kind: 'backup', store: storePath, source, id: 'Documents', excludes: ['*.tmp'] });
+    const job = await runJob(ctx.service, {
+      kind: 'backup',
+      store: storePath,
+      source,
+      id: 'Documents',
+      excludes: ['*.tmp'],
+    });
     expect(job.status, job.error?.message).toBe('done');
     expect(job.result?.files).toBe(2);
-    expect(ctx.events.some((e) => e.event === 'store.changed' && (e.payload as HostEvents['store.changed']).store === storePath)).toBe(true);
+    expect(
+      ctx.events.some(
+        (e) => e.event === 'store.changed' && (e.payload as HostEvents['store.changed']).store === storePath,
+      ),
+    ).toBe(true);
 
     const groups = await call<GroupRow[]>(ctx.service, 'groups.list', { store: storePath });
     expect(groups).toHaveLength(1);
-    expect(groups[0]).toMatchObject({ type: 'host', id: 'Documents', snapshotCount: 1, lastSize: 3 * 1024 * 1024 + 18 });
+    expect(groups[0]).toMatchObject({
+      type: 'host',
+      id: 'Documents',
+      snapshotCount: 1,
+      lastSize: 3 * 1024 * 1024 + 18,
+    });
 
-    const snapshots = await call<SnapshotRow[]>(ctx.service, 'snapshots.list', { store: storePath, group: { type: 'host', id: 'Documents' } });
+    const snapshots = await call<SnapshotRow[]>(ctx.service, 'snapshots.list', {
+      store: storePath,
+      group: { type: 'host', id: 'Documents' },
+    });
     expect(snapshots).toHaveLength(1);
     const snap = snapshots[0]!;
-    expect(snap).toMatchObject({ finished: true, kind: 'folder', files: 2, size: 3 * 1024 * 1024 + 18, protected: false });
+    expect(snap).toMatchObject({
+      finished: true,
+      kind: 'folder',
+      files: 2,
+      size: 3 * 1024 * 1024 + 18,
+      protected: false,
+    });
     expect(snap.newBytes).toBeGreaterThan(3 * 1024 * 1024 * 0.9);
 
     const ref = { type: snap.type, id: snap.id, time: snap.time };
     const top = await call<FolderPage>(ctx.service, 'snapshot.browse', { store: storePath, snapshot: ref, path: '' });
-    expect(top.entries.map((e) => [e.name, e.kind])).toEqual([['notes.txt', 'file'], ['reports', 'directory']]);
+    expect(top.entries.map((e) => [e.name, e.kind])).toEqual([
+      ['notes.txt', 'file'],
+      ['reports', 'directory'],
+    ]);
     expect(top.total).toBe(2);
-    const inner = await call<FolderPage>(ctx.service, 'snapshot.browse', { store: storePath, snapshot: ref, path: 'reports/2026' });
+    const inner = await call<FolderPage>(ctx.service, 'snapshot.browse', {
+      store: storePath,
+      snapshot: ref,
+      path: 'reports/2026',
+    });
     expect(inner.entries).toMatchObject([{ name: 'q1.bin', path: 'reports/2026/q1.bin', size: 3 * 1024 * 1024 }]);
-    const second = await call<FolderPage>(ctx.service, 'snapshot.browse', { store: storePath, snapshot: ref, path: '', offset: 1, limit: 1 });
+    const second = await call<FolderPage>(ctx.service, 'snapshot.browse', {
+      store: storePath,
+      snapshot: ref,
+      path: '',
+      offset: 1,
+      limit: 1,
+    });
     expect(second).toMatchObject({ offset: 1, total: 2, entries: [{ name: 'reports' }] });
-    expect((await failure(ctx.service, 'snapshot.browse', { store: storePath, snapshot: ref, path: '', limit: 100_000 })).code).toBe('BAD_REQUEST');
-    expect((await failure(ctx.service, 'snapshot.browse', { store: storePath, snapshot: ref, path: '../..' })).code).toBe('INVALID_NAME');
+    expect(
+      (await failure(ctx.service, 'snapshot.browse', { store: storePath, snapshot: ref, path: '', limit: 100_000 }))
+        .code,
+    ).toBe('BAD_REQUEST');
+    expect(
+      (await failure(ctx.service, 'snapshot.browse', { store: storePath, snapshot: ref, path: '../..' })).code,
+    ).toBe('INVALID_NAME');
 
     const target = join(ctx.base, 'restored');
-    const restore = await runJob(ctx.service, { kind: 'restore', store: storePath, snapshot: ref, paths: ['reports/2026/q1.bin', 'reports'], target, overwrite: false });
+    const restore = await runJob(ctx.service, {
+      kind: 'restore',
+      store: storePath,
+      snapshot: ref,
+      paths: ['reports/2026/q1.bin', 'reports'],
+      target,
+      overwrite: false,
+    });
     expect(restore.status, restore.error?.message).toBe('done');
-    expect(readFileSync(join(target, 'q1.bin')).equals(readFileSync(join(source, 'reports', '2026', 'q1.bin')))).toBe(true);
-    expect(readFileSync(join(target, 'reports', '2026', 'q1.bin')).equals(readFileSync(join(source, 'reports', '2026', 'q1.bin')))).toBe(true);
+    expect(readFileSync(join(target, 'q1.bin')).equals(readFileSync(join(source, 'reports', '2026', 'q1.bin')))).toBe(
+      true,
+    );
+    expect(
+      readFileSync(join(target, 'reports', '2026', 'q1.bin')).equals(
+        readFileSync(join(source, 'reports', '2026', 'q1.bin')),
+      ),
+    ).toBe(true);
 
     const saved = join(ctx.base, 'saved-notes.txt');
     // A symlink planted where the save's tmp file used to go (a predictable name) must not be written through;
@@ -102,39 +169,78 @@ describe('HostService on a real datastore', () => {
     const victim = join(ctx.base, 'victim.txt');
     writeFileSync(victim, 'not to be touched');
     symlinkSync(victim, join(ctx.base, '.saved-notes.txt.cairn-tmp'));
-    const leftover = join(ctx.base, `.cairn-${hostname().replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}-${spawnSync(process.execPath, ['-e', '']).pid}-0123456789ab.tmp`);
+    const leftover = join(
+      ctx.base,
+      `.cairn-${hostname()
+        .replace(/[^A-Za-z0-9]/g, '')
+        .slice(0, 16)}-${spawnSync(process.execPath, ['-e', '']).pid}-0123456789ab.tmp`,
+    );
     writeFileSync(leftover, 'left by a killed save');
-    const exported = await runJob(ctx.service, { kind: 'export-file', store: storePath, snapshot: ref, path: 'notes.txt', target: saved });
+    const exported = await runJob(ctx.service, {
+      kind: 'export-file',
+      store: storePath,
+      snapshot: ref,
+      path: 'notes.txt',
+      target: saved,
+    });
     expect(exported.status, exported.error?.message).toBe('done');
     expect(readFileSync(saved, 'utf8')).toBe('remember the milk\n');
     expect(readFileSync(victim, 'utf8')).toBe('not to be touched');
     expect(existsSync(leftover)).toBe(false);
 
-    const prot = await call<SnapshotRow>(ctx.service, 'snapshot.set-protected', { store: storePath, snapshot: ref, protected: true });
+    const prot = await call<SnapshotRow>(ctx.service, 'snapshot.set-protected', {
+      store: storePath,
+      snapshot: ref,
+      protected: true,
+    });
     expect(prot.protected).toBe(true);
-    const noted = await call<GroupRow>(ctx.service, 'group.set-notes', { store: storePath, group: { type: 'host', id: 'Documents' }, notes: 'weekly' });
+    const noted = await call<GroupRow>(ctx.service, 'group.set-notes', {
+      store: storePath,
+      group: { type: 'host', id: 'Documents' },
+      notes: 'weekly',
+    });
     expect(noted.notes).toBe('weekly');
   });
 
   it('diffs two snapshots', async () => {
     writeFileSync(join(source, 'notes.txt'), 'remember the milk and bread\n');
     writeFileSync(join(source, 'new.txt'), 'new');
-    const job = await runJob(ctx.service, { kind: 'backup', store: storePath, source, id: 'Documents', excludes: ['*.tmp'] });
+    const job = await runJob(ctx.service, {
+      kind: 'backup',
+      store: storePath,
+      source,
+      id: 'Documents',
+      excludes: ['*.tmp'],
+    });
     expect(job.status, job.error?.message).toBe('done');
-    const [a, b] = await call<SnapshotRow[]>(ctx.service, 'snapshots.list', { store: storePath, group: { type: 'host', id: 'Documents' } });
-    const diff = await call<{ entries: { path: string; change: string }[] }>(ctx.service, 'snapshot.diff',
-      { store: storePath, from: { type: 'host', id: 'Documents', time: a!.time }, to: { type: 'host', id: 'Documents', time: b!.time } });
-    expect(diff.entries.map((e) => [e.path, e.change])).toEqual([['new.txt', 'added'], ['notes.txt', 'changed']]);
+    const [a, b] = await call<SnapshotRow[]>(ctx.service, 'snapshots.list', {
+      store: storePath,
+      group: { type: 'host', id: 'Documents' },
+    });
+    const diff = await call<{ entries: { path: string; change: string }[] }>(ctx.service, 'snapshot.diff', {
+      store: storePath,
+      from: { type: 'host', id: 'Documents', time: a!.time },
+      to: { type: 'host', id: 'Documents', time: b!.time },
+    });
+    expect(diff.entries.map((e) => [e.path, e.change])).toEqual([
+      ['new.txt', 'added'],
+      ['notes.txt', 'changed'],
+    ]);
     expect(b!.reusedBytes).toBe(3 * 1024 * 1024);
   });
 
   it('previews excludes', async () => {
-    const preview = await call<{ paths: { path: string }[]; excluded: number }>(ctx.service, 'excludes.preview', { source, patterns: ['*.tmp'] });
+    const preview = await call<{ paths: { path: string }[]; excluded: number }>(ctx.service, 'excludes.preview', {
+      source,
+      patterns: ['*.tmp'],
+    });
     expect(preview.paths.map((p) => p.path)).toEqual(['reports/draft.tmp']);
   });
 
   it('lists folders for the folder browser, inside the allowed roots only', async () => {
-    const listing = await call<{ folders: { name: string }[]; parent?: string }>(ctx.service, 'fs.list', { path: source });
+    const listing = await call<{ folders: { name: string }[]; parent?: string }>(ctx.service, 'fs.list', {
+      path: source,
+    });
     expect(listing.folders.map((f) => f.name)).toEqual(['reports']);
     expect(listing.parent).toBe(ctx.base);
     expect((await failure(ctx.service, 'fs.list', { path: '/etc' })).code).toBe('PATH_NOT_ALLOWED');
@@ -149,9 +255,40 @@ describe('HostService on a real datastore', () => {
     expect((await failure(ctx.service, 'no.such.action', {})).code).toBe('BAD_REQUEST');
     expect((await failure(ctx.service, 'constructor', {})).code).toBe('BAD_REQUEST');
     expect((await failure(ctx.service, '__proto__', {})).code).toBe('BAD_REQUEST');
-    expect((await failure(ctx.service, 'jobs.start', { kind: 'backup', store: storePath, source, id: '../evil', excludes: [] })).code).toBe('INVALID_NAME');
-    expect((await failure(ctx.service, 'jobs.start', { kind: 'backup', store: storePath, source: ctx.base, id: 'all', excludes: [] })).code).toBe('PATH_NOT_ALLOWED');
-    expect((await failure(ctx.service, 'jobs.start', { kind: 'restore', store: storePath, snapshot: { type: 'host', id: 'Documents', time: 1 }, paths: [''], target: join(storePath, 'x'), overwrite: false })).code).toBe('PATH_NOT_ALLOWED');
+    expect(
+      (
+        await failure(ctx.service, 'jobs.start', {
+          kind: 'backup',
+          store: storePath,
+          source,
+          id: '../evil',
+          excludes: [],
+        })
+      ).code,
+    ).toBe('INVALID_NAME');
+    expect(
+      (
+        await failure(ctx.service, 'jobs.start', {
+          kind: 'backup',
+          store: storePath,
+          source: ctx.base,
+          id: 'all',
+          excludes: [],
+        })
+      ).code,
+    ).toBe('PATH_NOT_ALLOWED');
+    expect(
+      (
+        await failure(ctx.service, 'jobs.start', {
+          kind: 'restore',
+          store: storePath,
+          snapshot: { type: 'host', id: 'Documents', time: 1 },
+          paths: [''],
+          target: join(storePath, 'x'),
+          overwrite: false,
+        })
+      ).code,
+    ).toBe('PATH_NOT_ALLOWED');
     expect((await failure(ctx.service, 'dialog.pick-folder', { title: 'x' })).code).toBe('NOT_AVAILABLE');
     expect((await failure(ctx.service, 'jobs.cancel', { jobId: 'nope' })).code).toBe('NOT_FOUND');
   });
@@ -159,7 +296,13 @@ describe('HostService on a real datastore', () => {
   it('reports a group held by another backup as STORE_LOCKED', async () => {
     const lock = Datastore.open(storePath).lockGroup({ type: 'host', id: 'Documents' }, 'a test holding the group');
     try {
-      const job = await runJob(ctx.service, { kind: 'backup', store: storePath, source, id: 'Documents', excludes: [] });
+      const job = await runJob(ctx.service, {
+        kind: 'backup',
+        store: storePath,
+        source,
+        id: 'Documents',
+        excludes: [],
+      });
       expect(job.status).toBe('failed');
       expect(job.error?.code).toBe('STORE_LOCKED');
       expect(job.log.at(-1)?.level).toBe('error');
@@ -173,7 +316,13 @@ describe('HostService on a real datastore', () => {
     mkdirSync(big);
     for (let i = 0; i < 40; i++) writeFileSync(join(big, `f${i}.bin`), pseudoRandomBytes(2 * 1024 * 1024, `big${i}`));
     const before = ctx.events.length;
-    const job = await call<JobState>(ctx.service, 'jobs.start', { kind: 'backup', store: storePath, source: big, id: 'big', excludes: [] });
+    const job = await call<JobState>(ctx.service, 'jobs.start', {
+      kind: 'backup',
+      store: storePath,
+      source: big,
+      id: 'big',
+      excludes: [],
+    });
     // Let it run past the scan, then cancel.
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
@@ -195,7 +344,10 @@ describe('HostService on a real datastore', () => {
     expect(mine.at(-1)!.event).toBe('job.done');
     expect(mine.filter((e) => e.event === 'job.done')).toHaveLength(1);
     // The cancelled snapshot was removed: the group has no snapshot.
-    const snaps = await call<SnapshotRow[]>(ctx.service, 'snapshots.list', { store: storePath, group: { type: 'host', id: 'big' } });
+    const snaps = await call<SnapshotRow[]>(ctx.service, 'snapshots.list', {
+      store: storePath,
+      group: { type: 'host', id: 'big' },
+    });
     expect(snaps).toEqual([]);
   });
 
@@ -210,20 +362,39 @@ describe('HostService on a real datastore', () => {
     expect(verified.result).toMatchObject({ ok: true, snapshots: 2, failed: 0 });
     expect((await list()).map((r) => r.verifyState)).toEqual(['ok', 'ok']);
 
-    const noted = await call<SnapshotRow>(ctx.service, 'snapshot.set-notes', { store: storePath, snapshot: ref(second!), notes: 'after the edit' });
+    const noted = await call<SnapshotRow>(ctx.service, 'snapshot.set-notes', {
+      store: storePath,
+      snapshot: ref(second!),
+      notes: 'after the edit',
+    });
     expect(noted.notes).toBe('after the edit');
 
     // The first snapshot is protected (an earlier test): forget refuses, prune keeps it.
-    expect((await failure(ctx.service, 'snapshot.forget', { store: storePath, snapshot: ref(first!) })).code).toBe('PROTECTED');
-    const simulated = await call<{ path: string; mark: string; outcome: string }[]>(ctx.service, 'group.prune-simulate',
-      { store: storePath, group, keep: { keepLast: 1 } });
-    expect(simulated.map((r) => [r.path, r.mark, r.outcome])).toEqual([[second!.path, 'keep', 'kept'], [first!.path, 'keep-protected', 'kept']]);
+    expect((await failure(ctx.service, 'snapshot.forget', { store: storePath, snapshot: ref(first!) })).code).toBe(
+      'PROTECTED',
+    );
+    const simulated = await call<{ path: string; mark: string; outcome: string }[]>(
+      ctx.service,
+      'group.prune-simulate',
+      { store: storePath, group, keep: { keepLast: 1 } },
+    );
+    expect(simulated.map((r) => [r.path, r.mark, r.outcome])).toEqual([
+      [second!.path, 'keep', 'kept'],
+      [first!.path, 'keep-protected', 'kept'],
+    ]);
 
     await call(ctx.service, 'snapshot.set-protected', { store: storePath, snapshot: ref(first!), protected: false });
-    const dry = await call<{ outcome: string }[]>(ctx.service, 'group.prune-simulate', { store: storePath, group, keep: { keepLast: 1 } });
+    const dry = await call<{ outcome: string }[]>(ctx.service, 'group.prune-simulate', {
+      store: storePath,
+      group,
+      keep: { keepLast: 1 },
+    });
     expect(dry.map((r) => r.outcome)).toEqual(['kept', 'would-remove']);
     expect(await list()).toHaveLength(2);
-    expect((await failure(ctx.service, 'jobs.start', { kind: 'prune', store: storePath, group, keep: { keepLast: -1 } })).code).toBe('BAD_REQUEST');
+    expect(
+      (await failure(ctx.service, 'jobs.start', { kind: 'prune', store: storePath, group, keep: { keepLast: -1 } }))
+        .code,
+    ).toBe('BAD_REQUEST');
     // A third snapshot to prune as a job; the first one is forgotten by hand.
     await runJob(ctx.service, { kind: 'backup', store: storePath, source, id: 'Documents', excludes: ['*.tmp'] });
     await call(ctx.service, 'snapshot.forget', { store: storePath, snapshot: ref(first!) });
@@ -233,7 +404,7 @@ describe('HostService on a real datastore', () => {
     expect(pruned.result).toMatchObject({ removed: 1, failed: 0, kept: 1 });
     expect(pruned.progress).toMatchObject({ done: 1, total: 1 });
     const [remaining] = await list();
-    expect((await list())).toHaveLength(1);
+    expect(await list()).toHaveLength(1);
     expect(remaining!.time).toBeGreaterThan(second!.time);
 
     // Chunks only the forgotten snapshot used must be older than GC's safety margin to go.
@@ -242,17 +413,30 @@ describe('HostService on a real datastore', () => {
     const gc = await runJob(ctx.service, { kind: 'gc', store: storePath });
     expect(gc.status, gc.error?.message).toBe('done');
     expect(Number(gc.result?.removedBytes)).toBeGreaterThan(0);
-    const phases = new Set(ctx.events.slice(before).filter((e) => e.event === 'job.progress' && (e.payload as JobState).id === gc.id)
-      .map((e) => (e.payload as JobState).progress.phase));
+    const phases = new Set(
+      ctx.events
+        .slice(before)
+        .filter((e) => e.event === 'job.progress' && (e.payload as JobState).id === gc.id)
+        .map((e) => (e.payload as JobState).progress.phase),
+    );
     expect(phases).toContain('mark');
     expect(phases).toContain('sweep');
     expect(gc.progress.prefixesDone).toBe(65536);
-    const status = await call<{ removedBytes: number; completed: boolean } | null>(ctx.service, 'store.gc-status', { store: storePath });
+    const status = await call<{ removedBytes: number; completed: boolean } | null>(ctx.service, 'store.gc-status', {
+      store: storePath,
+    });
     expect(status).toMatchObject({ removedBytes: gc.result?.removedBytes, completed: true });
 
     // What is left still restores.
     const target = join(ctx.base, 'after-gc');
-    const restore = await runJob(ctx.service, { kind: 'restore', store: storePath, snapshot: ref(remaining!), paths: [''], target, overwrite: false });
+    const restore = await runJob(ctx.service, {
+      kind: 'restore',
+      store: storePath,
+      snapshot: ref(remaining!),
+      paths: [''],
+      target,
+      overwrite: false,
+    });
     expect(restore.status, restore.error?.message).toBe('done');
     expect(readFileSync(join(target, 'notes.txt'), 'utf8')).toBe('remember the milk and bread\n');
   });
@@ -267,10 +451,18 @@ describe('HostService: changes made by other processes', () => {
   });
 
   it('announces a backup and a forget done by the CLI in another process, and is quiet while nothing changes', async () => {
-    const created = await runJob(ctx.service, { kind: 'create-store', path: storePath, chunkSize: 1024 * 1024, compression: 'zstd' });
+    const created = await runJob(ctx.service, {
+      kind: 'create-store',
+      path: storePath,
+      chunkSize: 1024 * 1024,
+      compression: 'zstd',
+    });
     expect(created.status).toBe('done');
     await call<StoreSummary>(ctx.service, 'store.open', { path: storePath });
-    const changes = () => ctx.events.filter((e) => e.event === 'store.changed' && (e.payload as HostEvents['store.changed']).store === storePath).length;
+    const changes = () =>
+      ctx.events.filter(
+        (e) => e.event === 'store.changed' && (e.payload as HostEvents['store.changed']).store === storePath,
+      ).length;
     const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
     await settle(500);
     const quiet = changes();

@@ -29,7 +29,7 @@ describe('disk image backup and restore through the host', () => {
   let snapshot = { ...group, time: 0 };
 
   async function call<T>(action: string, payload: unknown): Promise<Result<T>> {
-    return await service.handle(action, payload) as Result<T>;
+    return (await service.handle(action, payload)) as Result<T>;
   }
   async function refused(action: string, payload: unknown): Promise<AppErrorInfo> {
     const r = await call(action, payload);
@@ -44,7 +44,9 @@ describe('disk image backup and restore through the host', () => {
 
   beforeAll(async () => {
     writeFileSync(image, bytes);
-    expect((await run({ kind: 'create-store', path: store, chunkSize: CHUNK, compression: 'zstd' })).status).toBe('done');
+    expect((await run({ kind: 'create-store', path: store, chunkSize: CHUNK, compression: 'zstd' })).status).toBe(
+      'done',
+    );
   });
   afterAll(async () => {
     await service.shutdown();
@@ -72,11 +74,15 @@ describe('disk image backup and restore through the host', () => {
     writeFileSync(other, pseudoRandomBytes(CHUNK, 'other'));
     const check = await call<SourceCheck>('backup.check-source', { store, source: other, id: 'disk', kind: 'image' });
     expect(check).toEqual({ ok: true, value: { matches: false, recorded: image, suggestedId: 'other-disk' } });
-    expect((await refused('jobs.start', { kind: 'backup-image', store, source: other, id: 'disk' })).code).toBe('SOURCE_MISMATCH');
+    expect((await refused('jobs.start', { kind: 'backup-image', store, source: other, id: 'disk' })).code).toBe(
+      'SOURCE_MISMATCH',
+    );
     const moved = await run({ kind: 'backup-image', store, source: other, id: 'disk', allowOtherSource: true });
     expect(moved.status, moved.error?.message).toBe('done');
     // Put the group back on the first image for the tests below.
-    expect((await run({ kind: 'backup-image', store, source: image, id: 'disk', allowOtherSource: true })).status).toBe('done');
+    expect((await run({ kind: 'backup-image', store, source: image, id: 'disk', allowOtherSource: true })).status).toBe(
+      'done',
+    );
   });
 
   it('counts the chunks the store holds on disk, on a worker of its own', async () => {
@@ -88,42 +94,93 @@ describe('disk image backup and restore through the host', () => {
   });
 
   it('refuses what is not an image file, and paths outside the allowed folders, before a job starts', async () => {
-    expect((await refused('jobs.start', { kind: 'backup-image', store, source: base, id: 'x' })).code).toBe('INVALID_ARGUMENT');
-    expect((await refused('jobs.start', { kind: 'backup-image', store, source: '/etc/hostname', id: 'x' })).code).toBe('PATH_NOT_ALLOWED');
-    expect((await refused('jobs.start', { kind: 'backup-image', store, source: join(store, '.chunks', '0000'), id: 'x' })).code).toBe('PATH_NOT_ALLOWED');
-    expect((await refused('jobs.start', { kind: 'restore-image', store, snapshot, target: join(store, 'disk.img'), overwrite: false, keepDamaged: false })).code)
-      .toBe('PATH_NOT_ALLOWED');
-    expect((await refused('jobs.start', { kind: 'restore-image', store, snapshot, target: '/etc/disk.img', overwrite: false, keepDamaged: false })).code)
-      .toBe('PATH_NOT_ALLOWED');
-    expect((await refused('jobs.start', { kind: 'backup-image', store, source: image, id: 'disk', excludes: [] })).code).toBe('BAD_REQUEST');
+    expect((await refused('jobs.start', { kind: 'backup-image', store, source: base, id: 'x' })).code).toBe(
+      'INVALID_ARGUMENT',
+    );
+    expect((await refused('jobs.start', { kind: 'backup-image', store, source: '/etc/hostname', id: 'x' })).code).toBe(
+      'PATH_NOT_ALLOWED',
+    );
+    expect(
+      (await refused('jobs.start', { kind: 'backup-image', store, source: join(store, '.chunks', '0000'), id: 'x' }))
+        .code,
+    ).toBe('PATH_NOT_ALLOWED');
+    expect(
+      (
+        await refused('jobs.start', {
+          kind: 'restore-image',
+          store,
+          snapshot,
+          target: join(store, 'disk.img'),
+          overwrite: false,
+          keepDamaged: false,
+        })
+      ).code,
+    ).toBe('PATH_NOT_ALLOWED');
+    expect(
+      (
+        await refused('jobs.start', {
+          kind: 'restore-image',
+          store,
+          snapshot,
+          target: '/etc/disk.img',
+          overwrite: false,
+          keepDamaged: false,
+        })
+      ).code,
+    ).toBe('PATH_NOT_ALLOWED');
+    expect(
+      (await refused('jobs.start', { kind: 'backup-image', store, source: image, id: 'disk', excludes: [] })).code,
+    ).toBe('BAD_REQUEST');
   });
 
   it('restores the image byte for byte into a folder it creates, and refuses to replace a file unless asked', async () => {
     const target = join(base, 'Restored', 'disk.img');
     const job = await run({ kind: 'restore-image', store, snapshot, target, overwrite: false, keepDamaged: false });
     expect(job.status, job.error?.message).toBe('done');
-    expect(job.summary).toBe(`Restored the image disk.img (${formatBytes(bytes.length)}) of ${snapshotPath(snapshot)} to ${target}`);
+    expect(job.summary).toBe(
+      `Restored the image disk.img (${formatBytes(bytes.length)}) of ${snapshotPath(snapshot)} to ${target}`,
+    );
     expect(readFileSync(target).equals(bytes)).toBe(true);
-    const again = await refused('jobs.start', { kind: 'restore-image', store, snapshot, target, overwrite: false, keepDamaged: false });
+    const again = await refused('jobs.start', {
+      kind: 'restore-image',
+      store,
+      snapshot,
+      target,
+      overwrite: false,
+      keepDamaged: false,
+    });
     expect(again).toMatchObject({ code: 'ALREADY_EXISTS', message: expect.stringContaining(target) });
     writeFileSync(target, 'replaced by the restore');
-    expect((await run({ kind: 'restore-image', store, snapshot, target, overwrite: true, keepDamaged: false })).status).toBe('done');
+    expect(
+      (await run({ kind: 'restore-image', store, snapshot, target, overwrite: true, keepDamaged: false })).status,
+    ).toBe('done');
     expect(readFileSync(target).equals(bytes)).toBe(true);
   });
 
   it('lists files for the in-app file chooser, and the native save dialog restores to the file chosen there', async () => {
     const listing = await call<FolderListing>('fs.list', { path: image, files: true });
-    expect(listing.ok && listing.value).toMatchObject({ path: base, files: [{ name: 'disk.img', path: image, size: bytes.length }], filesTruncated: false });
+    expect(listing.ok && listing.value).toMatchObject({
+      path: base,
+      files: [{ name: 'disk.img', path: image, size: bytes.length }],
+      filesTruncated: false,
+    });
     const folders = await call<FolderListing>('fs.list', { path: base });
     expect(folders.ok && folders.value.files).toBeUndefined();
 
     const asked: string[] = [];
     const desktop = new HostService({
-      platform: { host: 'electron', pickSaveFile: async (name) => { asked.push(name); return join(base, 'saved', name); } },
-      dataDir: join(base, 'desktop-data'), allowedRoots: [base],
+      platform: {
+        host: 'electron',
+        pickSaveFile: async (name) => {
+          asked.push(name);
+          return join(base, 'saved', name);
+        },
+      },
+      dataDir: join(base, 'desktop-data'),
+      allowedRoots: [base],
     });
     try {
-      const started = await desktop.handle('dialog.save-image', { store, snapshot }) as Result<JobState>;
+      const started = (await desktop.handle('dialog.save-image', { store, snapshot })) as Result<JobState>;
       if (!started.ok) throw new Error(started.error.message);
       expect((await desktop.engine.whenDone(started.value.id)).status).toBe('done');
       expect(asked).toEqual(['disk.img']);
@@ -147,15 +204,21 @@ describe('disk image backup and restore through the host', () => {
     const job = await run({ kind: 'restore-image', store, snapshot, target, overwrite: false, keepDamaged: false });
     expect(job.status).toBe('attention');
     expect(job.problemCount).toBe(1);
-    expect(job.problems).toEqual([{ path: 'bytes 65,536–131,071 (64.0 KiB)', message: expect.stringContaining(digest) }]);
-    expect(job.summary).toBe(`The image was not restored: 1 damaged range of disk.img could not be read, so ${target} would not be the image backed up`);
+    expect(job.problems).toEqual([
+      { path: 'bytes 65,536–131,071 (64.0 KiB)', message: expect.stringContaining(digest) },
+    ]);
+    expect(job.summary).toBe(
+      `The image was not restored: 1 damaged range of disk.img could not be read, so ${target} would not be the image backed up`,
+    );
     expect(job.advice).toContain(`back up ${image} (host/disk) again`);
     expect(job.advice).toContain('Keep what can be read');
     expect(existsSync(target)).toBe(false);
 
     const kept = await run({ kind: 'restore-image', store, snapshot, target, overwrite: false, keepDamaged: true });
     expect(kept.status).toBe('attention');
-    expect(kept.summary).toBe(`Restored the readable rest of the image disk.img to ${target}.damaged: 1 damaged range is zeros there`);
+    expect(kept.summary).toBe(
+      `Restored the readable rest of the image disk.img to ${target}.damaged: 1 damaged range is zeros there`,
+    );
     const rest = readFileSync(`${target}.damaged`);
     expect(rest.subarray(0, CHUNK).equals(bytes.subarray(0, CHUNK))).toBe(true);
     expect(rest.subarray(CHUNK, 2 * CHUNK).equals(Buffer.alloc(CHUNK))).toBe(true);

@@ -27,7 +27,7 @@ describe('progress and cancel inside a multi-GB file', () => {
   });
 
   async function start(spec: unknown): Promise<JobState> {
-    const r = await service.handle('jobs.start', spec) as Result<JobState>;
+    const r = (await service.handle('jobs.start', spec)) as Result<JobState>;
     if (!r.ok) throw new Error(r.error.message);
     return r.value;
   }
@@ -58,7 +58,9 @@ describe('progress and cancel inside a multi-GB file', () => {
     const job = await start({ kind: 'backup', store, source, id: 'vm', excludes: [] });
     const ended = await cancelAfter(job, 256 * 1024 * 1024);
     expect(ended.status).toBe('cancelled');
-    const inside = progress.get(job.id)!.filter((j) => j.progress.phase === 'backing-up' && (j.progress.bytesDone ?? 0) > 0);
+    const inside = progress
+      .get(job.id)!
+      .filter((j) => j.progress.phase === 'backing-up' && (j.progress.bytesDone ?? 0) > 0);
     expect(inside.length).toBeGreaterThanOrEqual(2);
     for (const j of inside) {
       expect(j.progress).toMatchObject({ filesDone: 0, filesTotal: 1, currentPath: 'disk.raw', bytesTotal: size });
@@ -74,10 +76,19 @@ describe('progress and cancel inside a multi-GB file', () => {
     const snapshot = Datastore.open(store).latestSnapshot({ type: 'host', id: 'vm' })!;
     const target = join(base, 'restored');
     mkdirSync(target);
-    const job = await start({ kind: 'restore', store, snapshot: { type: 'host', id: 'vm', time: snapshot.time }, paths: [''], target, overwrite: false });
+    const job = await start({
+      kind: 'restore',
+      store,
+      snapshot: { type: 'host', id: 'vm', time: snapshot.time },
+      paths: [''],
+      target,
+      overwrite: false,
+    });
     const ended = await cancelAfter(job, 256 * 1024 * 1024);
     expect(ended.status).toBe('cancelled');
-    const inside = progress.get(job.id)!.filter((j) => (j.progress.bytesDone ?? 0) > 0 && (j.progress.bytesDone ?? 0) < size);
+    const inside = progress
+      .get(job.id)!
+      .filter((j) => (j.progress.bytesDone ?? 0) > 0 && (j.progress.bytesDone ?? 0) < size);
     expect(inside.length).toBeGreaterThanOrEqual(2);
     expect(inside.every((j) => j.progress.currentPath === '/disk.raw')).toBe(true);
     expect(readdirSync(target)).toEqual([]);
@@ -87,7 +98,13 @@ describe('progress and cancel inside a multi-GB file', () => {
     const snapshot = Datastore.open(store).latestSnapshot({ type: 'host', id: 'vm' })!;
     const folder = join(base, 'saved');
     mkdirSync(folder);
-    const job = await start({ kind: 'export-file', store, snapshot: { type: 'host', id: 'vm', time: snapshot.time }, path: 'disk.raw', target: join(folder, 'disk.raw') });
+    const job = await start({
+      kind: 'export-file',
+      store,
+      snapshot: { type: 'host', id: 'vm', time: snapshot.time },
+      path: 'disk.raw',
+      target: join(folder, 'disk.raw'),
+    });
     const ended = await cancelAfter(job, 256 * 1024 * 1024);
     expect(ended.status).toBe('cancelled');
     expect(readdirSync(folder)).toEqual([]);

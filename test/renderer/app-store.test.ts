@@ -5,13 +5,42 @@ import { ApiError, createClient } from '../../renderer/src/api/client.js';
 import { connectEvents, createAppStore, type AppStore } from '../../renderer/src/state/app-store.js';
 import { fail, FakeTransport } from '../support/fake-transport.js';
 
-const STORE: StoreSummary = { path: '/home/ann/store', chunkSize: 4 << 20, compression: 'zstd', syncLevel: 'filesystem', created: '2026-11-24', groups: 2 };
-const group = (id: string, snapshotCount = 1): GroupRow => ({ type: 'host', id, path: `host/${id}`, snapshotCount, notes: '' });
+const STORE: StoreSummary = {
+  path: '/home/ann/store',
+  chunkSize: 4 << 20,
+  compression: 'zstd',
+  syncLevel: 'filesystem',
+  created: '2026-11-24',
+  groups: 2,
+};
+const group = (id: string, snapshotCount = 1): GroupRow => ({
+  type: 'host',
+  id,
+  path: `host/${id}`,
+  snapshotCount,
+  notes: '',
+});
 const snapshot = (id: string, time: number, extra: Partial<SnapshotRow> = {}): SnapshotRow => ({
-  type: 'host', id, time, path: `host/${id}/${new Date(time * 1000).toISOString().slice(0, 19)}Z`, finished: true, protected: false, kind: 'folder', archives: [], ...extra,
+  type: 'host',
+  id,
+  time,
+  path: `host/${id}/${new Date(time * 1000).toISOString().slice(0, 19)}Z`,
+  finished: true,
+  protected: false,
+  kind: 'folder',
+  archives: [],
+  ...extra,
 });
 const job = (id: string, status: JobState['status'], extra: Partial<JobState> = {}): JobState => ({
-  id, kind: 'backup', title: `job ${id}`, store: STORE.path, status, startedAt: 1, progress: { phase: 'backing-up' }, log: [], ...extra,
+  id,
+  kind: 'backup',
+  title: `job ${id}`,
+  store: STORE.path,
+  status,
+  startedAt: 1,
+  progress: { phase: 'backing-up' },
+  log: [],
+  ...extra,
 });
 
 describe('the renderer store', () => {
@@ -20,13 +49,23 @@ describe('the renderer store', () => {
 
   beforeEach(() => {
     host = new FakeTransport();
-    host.answers.getAppInfo = () => ({ host: 'web', version: '1', platform: 'linux', homeDir: '/home/ann', nativeDialogs: false, dropPaths: false, maintenance: { gc: true, prune: true, verify: true, forget: true } });
+    host.answers.getAppInfo = () => ({
+      host: 'web',
+      version: '1',
+      platform: 'linux',
+      homeDir: '/home/ann',
+      nativeDialogs: false,
+      dropPaths: false,
+      maintenance: { gc: true, prune: true, verify: true, forget: true },
+    });
     host.answers.recentStores = () => [STORE.path];
     host.answers.listJobs = () => [job('old', 'done')];
-    host.answers.openStore = ({ path }: { path: string }) => (path === STORE.path ? STORE : fail('STORE_MISSING', `no Cairn datastore at ${path}`));
+    host.answers.openStore = ({ path }: { path: string }) =>
+      path === STORE.path ? STORE : fail('STORE_MISSING', `no Cairn datastore at ${path}`);
     host.answers.listGroups = () => [group('docs', 2), group('photos')];
     host.answers.gcStatus = () => null;
-    host.answers.listSnapshots = ({ group: g }: { group: { id: string } }) => (g.id === 'docs' ? [snapshot('docs', 100), snapshot('docs', 200)] : [snapshot('photos', 300)]);
+    host.answers.listSnapshots = ({ group: g }: { group: { id: string } }) =>
+      g.id === 'docs' ? [snapshot('docs', 100), snapshot('docs', 200)] : [snapshot('photos', 300)];
     store = createAppStore(createClient(host));
     connectEvents(store);
   });
@@ -56,7 +95,10 @@ describe('the renderer store', () => {
   it('drops a late snapshot list for a group no longer selected', async () => {
     await store.getState().openStore(STORE.path);
     let release!: () => void;
-    host.answers.listSnapshots = () => new Promise((resolve) => { release = () => resolve([snapshot('docs', 999)]); });
+    host.answers.listSnapshots = () =>
+      new Promise((resolve) => {
+        release = () => resolve([snapshot('docs', 999)]);
+      });
     const slow = store.getState().selectGroup('host/docs');
     host.answers.listSnapshots = () => [snapshot('photos', 300)];
     await store.getState().selectGroup('host/photos');
@@ -68,8 +110,13 @@ describe('the renderer store', () => {
 
   it('follows job progress and done events; a finished job is never turned back to running', async () => {
     host.answers.startJob = () => job('b1', 'running');
-    await store.getState().startJob({ kind: 'backup', store: STORE.path, source: '/home/ann/docs', id: 'docs', excludes: [] });
-    host.push('job.progress', job('b1', 'running', { progress: { phase: 'backing-up', bytesDone: 50, bytesTotal: 100 } }));
+    await store
+      .getState()
+      .startJob({ kind: 'backup', store: STORE.path, source: '/home/ann/docs', id: 'docs', excludes: [] });
+    host.push(
+      'job.progress',
+      job('b1', 'running', { progress: { phase: 'backing-up', bytesDone: 50, bytesTotal: 100 } }),
+    );
     expect(store.getState().jobs.b1?.progress.bytesDone).toBe(50);
     host.push('job.done', job('b1', 'done', { summary: 'Backed up' }));
     host.push('job.progress', job('b1', 'running', { progress: { phase: 'late' } }));
@@ -95,7 +142,9 @@ describe('the renderer store', () => {
   it('after a break in the event stream, fetches the jobs and the open store again', async () => {
     await store.getState().openStore(STORE.path);
     host.answers.startJob = () => job('b2', 'running');
-    await store.getState().startJob({ kind: 'backup', store: STORE.path, source: '/home/ann/docs', id: 'docs', excludes: [] });
+    await store
+      .getState()
+      .startJob({ kind: 'backup', store: STORE.path, source: '/home/ann/docs', id: 'docs', excludes: [] });
     // The job finished while the stream was down: its done event never arrived.
     host.answers.listJobs = () => [job('b2', 'done', { summary: 'Backed up' })];
     host.answers.listGroups = () => [group('docs', 3)];
@@ -106,7 +155,9 @@ describe('the renderer store', () => {
 
   it('opens the new store when its create job finishes', async () => {
     host.answers.startJob = () => job('c1', 'running', { kind: 'create-store' });
-    await store.getState().startJob({ kind: 'create-store', path: STORE.path, chunkSize: 4 << 20, compression: 'zstd' });
+    await store
+      .getState()
+      .startJob({ kind: 'create-store', path: STORE.path, chunkSize: 4 << 20, compression: 'zstd' });
     host.push('job.done', job('c1', 'done', { kind: 'create-store' }));
     await new Promise((r) => setTimeout(r, 0));
     await new Promise((r) => setTimeout(r, 0));
@@ -114,8 +165,11 @@ describe('the renderer store', () => {
   });
 
   it('shows a refused job start as a job error, with its code', async () => {
-    host.answers.startJob = () => fail('PATH_NOT_ALLOWED', 'folder to back up /etc is outside the folders Cairn may use');
-    expect(await store.getState().startJob({ kind: 'backup', store: STORE.path, source: '/etc', id: 'etc', excludes: [] })).toBeUndefined();
+    host.answers.startJob = () =>
+      fail('PATH_NOT_ALLOWED', 'folder to back up /etc is outside the folders Cairn may use');
+    expect(
+      await store.getState().startJob({ kind: 'backup', store: STORE.path, source: '/etc', id: 'etc', excludes: [] }),
+    ).toBeUndefined();
     expect(store.getState().jobError?.code).toBe('PATH_NOT_ALLOWED');
   });
 
@@ -162,9 +216,10 @@ describe('the renderer store', () => {
     await store.getState().openStore(STORE.path);
     const row = store.getState().snapshots[0]!;
     let answer!: (ok: boolean) => void;
-    host.answers.setProtected = () => new Promise((resolve, reject) => {
-      answer = (ok) => (ok ? resolve({ ...row, protected: true }) : reject(new Error('disk full')));
-    });
+    host.answers.setProtected = () =>
+      new Promise((resolve, reject) => {
+        answer = (ok) => (ok ? resolve({ ...row, protected: true }) : reject(new Error('disk full')));
+      });
     const first = store.getState().setProtected(row, true);
     expect(store.getState().snapshots[0]!.protected).toBe(true);
     answer(true);

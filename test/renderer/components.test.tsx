@@ -13,10 +13,27 @@ import { connectEvents, createAppStore, type AppStore } from '../../renderer/src
 import { AppStoreContext } from '../../renderer/src/state/use-app.js';
 import { fail, FakeTransport } from '../support/fake-transport.js';
 
-const STORE = { path: '/home/ann/store', chunkSize: 4 << 20, compression: 'zstd' as const, syncLevel: 'filesystem', created: 'x', groups: 0 };
+const STORE = {
+  path: '/home/ann/store',
+  chunkSize: 4 << 20,
+  compression: 'zstd' as const,
+  syncLevel: 'filesystem',
+  created: 'x',
+  groups: 0,
+};
 
 function job(extra: Partial<JobState>): JobState {
-  return { id: 'j1', kind: 'backup', title: 'Backup of /home/ann/docs', store: STORE.path, status: 'running', startedAt: 0, progress: { phase: 'backing-up' }, log: [], ...extra };
+  return {
+    id: 'j1',
+    kind: 'backup',
+    title: 'Backup of /home/ann/docs',
+    store: STORE.path,
+    status: 'running',
+    startedAt: 0,
+    progress: { phase: 'backing-up' },
+    log: [],
+    ...extra,
+  };
 }
 
 let host: FakeTransport;
@@ -25,10 +42,22 @@ const wrap = (ui: ReactNode) => render(<AppStoreContext.Provider value={store}>{
 
 beforeEach(async () => {
   // happy-dom's <dialog> may lack the modal methods; the browser has them (the e2e test uses the real ones).
-  HTMLDialogElement.prototype.showModal ??= function showModal(this: HTMLDialogElement) { this.setAttribute('open', ''); };
-  HTMLDialogElement.prototype.close ??= function close(this: HTMLDialogElement) { this.removeAttribute('open'); };
+  HTMLDialogElement.prototype.showModal ??= function showModal(this: HTMLDialogElement) {
+    this.setAttribute('open', '');
+  };
+  HTMLDialogElement.prototype.close ??= function close(this: HTMLDialogElement) {
+    this.removeAttribute('open');
+  };
   host = new FakeTransport();
-  host.answers.getAppInfo = () => ({ host: 'web', version: '0.1.0', platform: 'linux', homeDir: '/home/ann', nativeDialogs: false, dropPaths: false, maintenance: { gc: true, prune: true, verify: true, forget: true } });
+  host.answers.getAppInfo = () => ({
+    host: 'web',
+    version: '0.1.0',
+    platform: 'linux',
+    homeDir: '/home/ann',
+    nativeDialogs: false,
+    dropPaths: false,
+    maintenance: { gc: true, prune: true, verify: true, forget: true },
+  });
   host.answers.recentStores = () => [];
   host.answers.listJobs = () => [];
   host.answers.openStore = () => STORE;
@@ -42,7 +71,23 @@ afterEach(cleanup);
 describe('JobCard', () => {
   it('shows a running backup: bar, files, bytes, rate, ETA, current file, cancel', () => {
     const onCancel = vi.fn();
-    render(<JobCard job={job({ progress: { phase: 'backing-up', filesDone: 1, filesTotal: 2, bytesDone: 512 * 1024, bytesTotal: 1024 * 1024, rate: 2 * 1024 * 1024, etaSeconds: 100, currentPath: 'reports/q1.bin' } })} onCancel={onCancel} />);
+    render(
+      <JobCard
+        job={job({
+          progress: {
+            phase: 'backing-up',
+            filesDone: 1,
+            filesTotal: 2,
+            bytesDone: 512 * 1024,
+            bytesTotal: 1024 * 1024,
+            rate: 2 * 1024 * 1024,
+            etaSeconds: 100,
+            currentPath: 'reports/q1.bin',
+          },
+        })}
+        onCancel={onCancel}
+      />,
+    );
     const bar = screen.getByRole('progressbar');
     expect(bar.getAttribute('aria-valuenow')).toBe('50');
     expect(screen.getByText('1 / 2 files')).toBeTruthy();
@@ -55,9 +100,20 @@ describe('JobCard', () => {
   });
 
   it('gives no ETA until the job has one, and shows a failure with its code and log', () => {
-    const { rerender } = render(<JobCard job={job({ progress: { phase: 'scanning', filesTotal: 10 } })} onCancel={() => {}} />);
+    const { rerender } = render(
+      <JobCard job={job({ progress: { phase: 'scanning', filesTotal: 10 } })} onCancel={() => {}} />,
+    );
     expect(screen.getByText('estimating time left…')).toBeTruthy();
-    rerender(<JobCard job={job({ status: 'failed', error: { code: 'STORE_LOCKED', message: 'busy: backup of host/docs by pid 4711' }, log: [{ time: 0, level: 'error', message: 'busy' }] })} onCancel={() => {}} />);
+    rerender(
+      <JobCard
+        job={job({
+          status: 'failed',
+          error: { code: 'STORE_LOCKED', message: 'busy: backup of host/docs by pid 4711' },
+          log: [{ time: 0, level: 'error', message: 'busy' }],
+        })}
+        onCancel={() => {}}
+      />,
+    );
     const alert = screen.getByRole('alert');
     expect(alert.getAttribute('data-code')).toBe('STORE_LOCKED');
     expect(alert.textContent).toContain('pid 4711');
@@ -67,11 +123,25 @@ describe('JobCard', () => {
   });
 
   it('shows a verify that found damage as needing attention, with the damaged files and what to do', () => {
-    const problems = Array.from({ length: 60 }, (_, i) => ({ path: `host/docs/2026-12-01T10:00:00Z: /f${i}.bin`, message: `chunk ab${i} is damaged` }));
-    render(<JobCard job={job({
-      kind: 'verify', title: 'Verify host/docs', status: 'attention', summary: '0 of 1 snapshot ok, 1 damaged', problems, problemCount: 75,
-      advice: 'Back up /home/ann/docs (host/docs) again', progress: { phase: 'verifying' },
-    })} onCancel={() => {}} />);
+    const problems = Array.from({ length: 60 }, (_, i) => ({
+      path: `host/docs/2026-12-01T10:00:00Z: /f${i}.bin`,
+      message: `chunk ab${i} is damaged`,
+    }));
+    render(
+      <JobCard
+        job={job({
+          kind: 'verify',
+          title: 'Verify host/docs',
+          status: 'attention',
+          summary: '0 of 1 snapshot ok, 1 damaged',
+          problems,
+          problemCount: 75,
+          advice: 'Back up /home/ann/docs (host/docs) again',
+          progress: { phase: 'verifying' },
+        })}
+        onCancel={() => {}}
+      />,
+    );
     expect(screen.getByText('Needs attention')).toBeTruthy();
     const list = screen.getByRole('alert', { name: 'Problems found' });
     expect(list.textContent).toContain('host/docs/2026-12-01T10:00:00Z: /f0.bin');
@@ -81,7 +151,9 @@ describe('JobCard', () => {
   });
 
   it('names each phase in words, in the status line and on a bar that has no percentage yet', () => {
-    const { rerender } = render(<JobCard job={job({ progress: { phase: 'backing-up', bytesDone: 1, bytesTotal: 4 } })} onCancel={() => {}} />);
+    const { rerender } = render(
+      <JobCard job={job({ progress: { phase: 'backing-up', bytesDone: 1, bytesTotal: 4 } })} onCancel={() => {}} />,
+    );
     expect(screen.getByText('Running · backing up')).toBeTruthy();
     rerender(<JobCard job={job({ progress: { phase: 'scanning' } })} onCancel={() => {}} />);
     expect(screen.getByText('Running · scanning')).toBeTruthy();
@@ -90,22 +162,78 @@ describe('JobCard', () => {
     expect(screen.getByRole('progressbar').getAttribute('aria-valuetext')).toBe('finishing');
     rerender(<JobCard job={job({ progress: { phase: 'restoring 1 of 3' } })} onCancel={() => {}} />);
     expect(screen.getByText('Running · restoring 1 of 3')).toBeTruthy();
-    rerender(<JobCard job={job({ kind: 'gc', title: 'GC', progress: { phase: 'mark', indexFilesTotal: 2, prefixesTotal: 65536 } })} onCancel={() => {}} />);
+    rerender(
+      <JobCard
+        job={job({ kind: 'gc', title: 'GC', progress: { phase: 'mark', indexFilesTotal: 2, prefixesTotal: 65536 } })}
+        onCancel={() => {}}
+      />,
+    );
     expect(screen.getByText('Running · marking chunks in use')).toBeTruthy();
-    rerender(<JobCard job={job({ kind: 'gc', title: 'GC', progress: { phase: 'sweep', indexFilesTotal: 2, prefixesTotal: 65536 } })} onCancel={() => {}} />);
+    rerender(
+      <JobCard
+        job={job({ kind: 'gc', title: 'GC', progress: { phase: 'sweep', indexFilesTotal: 2, prefixesTotal: 65536 } })}
+        onCancel={() => {}}
+      />,
+    );
     expect(screen.getByText('Running · removing unused chunks')).toBeTruthy();
   });
 
   it('shows GC as two phases with their own bars, then the result', () => {
-    const { rerender } = render(<JobCard job={job({ kind: 'gc', title: 'GC', progress: { phase: 'mark', indexFilesDone: 3, indexFilesTotal: 4, chunksMarked: 120, prefixesTotal: 65536 } })} onCancel={() => {}} />);
+    const { rerender } = render(
+      <JobCard
+        job={job({
+          kind: 'gc',
+          title: 'GC',
+          progress: { phase: 'mark', indexFilesDone: 3, indexFilesTotal: 4, chunksMarked: 120, prefixesTotal: 65536 },
+        })}
+        onCancel={() => {}}
+      />,
+    );
     expect(screen.getByRole('progressbar', { name: 'Mark phase' }).getAttribute('aria-valuenow')).toBe('75');
     expect(screen.getByRole('progressbar', { name: 'Sweep phase' }).getAttribute('aria-valuenow')).toBe('0');
     expect(screen.getByText(/120 chunks marked/)).toBeTruthy();
-    rerender(<JobCard job={job({ kind: 'gc', title: 'GC', progress: { phase: 'sweep', indexFilesDone: 4, indexFilesTotal: 4, prefixesDone: 16384, prefixesTotal: 65536, removedChunks: 2, removedBytes: 2048 } })} onCancel={() => {}} />);
+    rerender(
+      <JobCard
+        job={job({
+          kind: 'gc',
+          title: 'GC',
+          progress: {
+            phase: 'sweep',
+            indexFilesDone: 4,
+            indexFilesTotal: 4,
+            prefixesDone: 16384,
+            prefixesTotal: 65536,
+            removedChunks: 2,
+            removedBytes: 2048,
+          },
+        })}
+        onCancel={() => {}}
+      />,
+    );
     expect(screen.getByRole('progressbar', { name: 'Mark phase' }).getAttribute('aria-valuenow')).toBe('100');
     expect(screen.getByRole('progressbar', { name: 'Sweep phase' }).getAttribute('aria-valuenow')).toBe('25');
     expect(screen.getByText(/2 chunks removed \(2.00 KiB freed\)/)).toBeTruthy();
-    rerender(<JobCard job={job({ kind: 'gc', title: 'GC', status: 'done', progress: { phase: 'sweep', prefixesDone: 65536, prefixesTotal: 65536 }, result: { removedBytes: 4096, removedChunks: 1, pendingBytes: 0, pendingChunks: 0, diskBytes: 1 << 20, diskChunks: 3, dedupFactor: 2.5, durationMs: 1500 } })} onCancel={() => {}} />);
+    rerender(
+      <JobCard
+        job={job({
+          kind: 'gc',
+          title: 'GC',
+          status: 'done',
+          progress: { phase: 'sweep', prefixesDone: 65536, prefixesTotal: 65536 },
+          result: {
+            removedBytes: 4096,
+            removedChunks: 1,
+            pendingBytes: 0,
+            pendingChunks: 0,
+            diskBytes: 1 << 20,
+            diskChunks: 3,
+            dedupFactor: 2.5,
+            durationMs: 1500,
+          },
+        })}
+        onCancel={() => {}}
+      />,
+    );
     const result = within(screen.getByLabelText('Garbage collection result'));
     expect(result.getByText('4.00 KiB (1 chunk)')).toBeTruthy();
     expect(result.getByText('2.50×')).toBeTruthy();
@@ -123,32 +251,65 @@ describe('the app', () => {
   it('creates a store with the chosen chunk size and compression', async () => {
     host.answers.startJob = (spec: unknown) => job({ kind: 'create-store', ...(spec as object) });
     wrap(<App />);
-    fireEvent.change(screen.getByLabelText('New datastore folder (empty or new)'), { target: { value: '/home/ann/new-store' } });
+    fireEvent.change(screen.getByLabelText('New datastore folder (empty or new)'), {
+      target: { value: '/home/ann/new-store' },
+    });
     fireEvent.change(screen.getByLabelText('Chunk size'), { target: { value: '1024' } });
     fireEvent.change(screen.getByLabelText('Compression'), { target: { value: 'none' } });
-    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Create' })); });
-    expect(host.called('startJob')).toEqual([{ kind: 'create-store', path: '/home/ann/new-store', chunkSize: 1024 * 1024, compression: 'none' }]);
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Create' }));
+    });
+    expect(host.called('startJob')).toEqual([
+      { kind: 'create-store', path: '/home/ann/new-store', chunkSize: 1024 * 1024, compression: 'none' },
+    ]);
   });
 
   it('turns a dropped folder into the backup dialog, previews excludes, and starts the backup', async () => {
     await store.getState().openStore(STORE.path);
     wrap(<App />);
     const file = new File([''], 'My Docs');
-    await act(async () => { fireEvent.drop(document.querySelector('.app')!, { dataTransfer: { files: [file] } }); });
+    await act(async () => {
+      fireEvent.drop(document.querySelector('.app')!, { dataTransfer: { files: [file] } });
+    });
     // A browser cannot tell the dropped folder's path: the dialog says so and asks for it.
     expect(screen.getByText(/You dropped “My Docs”/)).toBeTruthy();
     expect((screen.getByLabelText('Backup group id') as HTMLInputElement).value).toBe('My-Docs');
     fireEvent.change(screen.getByLabelText('Folder to back up'), { target: { value: '/home/ann/My Docs' } });
-    fireEvent.change(screen.getByLabelText('Exclude (one .gitignore pattern per line)'), { target: { value: '*.tmp\n\nnode_modules/\n' } });
-    host.answers.previewExcludes = () => ({ paths: [{ path: 'a.tmp', isDirectory: false, bytes: 10 }], excluded: 1, excludedBytes: 10, files: 5, bytes: 5000, truncated: false });
-    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Preview what is excluded' })); });
-    expect(host.called('previewExcludes')).toEqual([{ source: '/home/ann/My Docs', patterns: ['*.tmp', 'node_modules/'] }]);
+    fireEvent.change(screen.getByLabelText('Exclude (one .gitignore pattern per line)'), {
+      target: { value: '*.tmp\n\nnode_modules/\n' },
+    });
+    host.answers.previewExcludes = () => ({
+      paths: [{ path: 'a.tmp', isDirectory: false, bytes: 10 }],
+      excluded: 1,
+      excludedBytes: 10,
+      files: 5,
+      bytes: 5000,
+      truncated: false,
+    });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Preview what is excluded' }));
+    });
+    expect(host.called('previewExcludes')).toEqual([
+      { source: '/home/ann/My Docs', patterns: ['*.tmp', 'node_modules/'] },
+    ]);
     expect(screen.getByLabelText('Exclude preview').textContent).toContain('a.tmp');
     host.answers.checkBackupSource = () => ({ matches: true });
     host.answers.startJob = () => job({});
-    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Start backup' })); });
-    expect(host.called('checkBackupSource')).toEqual([{ store: STORE.path, source: '/home/ann/My Docs', id: 'My-Docs' }]);
-    expect(host.called('startJob')).toEqual([{ kind: 'backup', store: STORE.path, source: '/home/ann/My Docs', id: 'My-Docs', excludes: ['*.tmp', 'node_modules/'] }]);
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Start backup' }));
+    });
+    expect(host.called('checkBackupSource')).toEqual([
+      { store: STORE.path, source: '/home/ann/My Docs', id: 'My-Docs' },
+    ]);
+    expect(host.called('startJob')).toEqual([
+      {
+        kind: 'backup',
+        store: STORE.path,
+        source: '/home/ann/My Docs',
+        id: 'My-Docs',
+        excludes: ['*.tmp', 'node_modules/'],
+      },
+    ]);
     expect(screen.queryByRole('button', { name: 'Start backup' })).toBeNull();
     expect(screen.getByRole('article', { name: 'Backup of /home/ann/docs' })).toBeTruthy();
   });
@@ -157,7 +318,9 @@ describe('the app', () => {
     wrap(<App />);
     // The browser's default (open the dropped item, leaving the app) is prevented.
     expect(fireEvent.dragOver(document.querySelector('.app')!)).toBe(false);
-    await act(async () => { fireEvent.drop(document.querySelector('.app')!, { dataTransfer: { files: [new File([''], 'Photos')] } }); });
+    await act(async () => {
+      fireEvent.drop(document.querySelector('.app')!, { dataTransfer: { files: [new File([''], 'Photos')] } });
+    });
     expect(screen.getByRole('alert').textContent).toContain('To back up “Photos”, open or create a datastore first');
     expect(screen.queryByRole('button', { name: 'Start backup' })).toBeNull();
   });
@@ -166,8 +329,11 @@ describe('the app', () => {
     await store.getState().openStore(STORE.path);
     store.getState().openBackupDialog('/etc');
     wrap(<App />);
-    host.answers.checkBackupSource = () => fail('PATH_NOT_ALLOWED', 'folder to back up /etc is outside the folders Cairn may use');
-    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Start backup' })); });
+    host.answers.checkBackupSource = () =>
+      fail('PATH_NOT_ALLOWED', 'folder to back up /etc is outside the folders Cairn may use');
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Start backup' }));
+    });
     expect(screen.getByRole('button', { name: 'Start backup' })).toBeTruthy();
     expect(screen.getByRole('alert').getAttribute('data-code')).toBe('PATH_NOT_ALLOWED');
     expect(host.called('startJob')).toEqual([]);
@@ -177,33 +343,73 @@ describe('the app', () => {
     await store.getState().openStore(STORE.path);
     store.getState().openBackupDialog('/home/ann/other/project');
     wrap(<App />);
-    host.answers.checkBackupSource = () => ({ matches: false, recorded: '/home/ann/Code/project', suggestedId: 'other-project' });
+    host.answers.checkBackupSource = () => ({
+      matches: false,
+      recorded: '/home/ann/Code/project',
+      suggestedId: 'other-project',
+    });
     host.answers.startJob = () => job({});
-    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Start backup' })); });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Start backup' }));
+    });
     expect(host.called('startJob')).toEqual([]);
-    expect(screen.getByRole('alert').textContent).toContain('host/project already holds backups of /home/ann/Code/project');
+    expect(screen.getByRole('alert').textContent).toContain(
+      'host/project already holds backups of /home/ann/Code/project',
+    );
     // Its own group: the id changes, and that backup starts without asking again.
     host.answers.checkBackupSource = () => ({ matches: true });
-    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Use a group of its own: host/other-project' })); });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Use a group of its own: host/other-project' }));
+    });
     expect((screen.getByLabelText('Backup group id') as HTMLInputElement).value).toBe('other-project');
-    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Start backup' })); });
-    expect(host.called('startJob')).toEqual([{ kind: 'backup', store: STORE.path, source: '/home/ann/other/project', id: 'other-project', excludes: [] }]);
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Start backup' }));
+    });
+    expect(host.called('startJob')).toEqual([
+      { kind: 'backup', store: STORE.path, source: '/home/ann/other/project', id: 'other-project', excludes: [] },
+    ]);
   });
 
   it('backs up into the group anyway once the user says the folder moved', async () => {
     await store.getState().openStore(STORE.path);
     store.getState().openBackupDialog('/home/ann/other/project');
     wrap(<App />);
-    host.answers.checkBackupSource = () => ({ matches: false, recorded: '/home/ann/Code/project', suggestedId: 'other-project' });
+    host.answers.checkBackupSource = () => ({
+      matches: false,
+      recorded: '/home/ann/Code/project',
+      suggestedId: 'other-project',
+    });
     host.answers.startJob = () => job({});
-    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Start backup' })); });
-    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Back up into host/project anyway' })); });
-    expect(host.called('startJob')).toEqual([{ kind: 'backup', store: STORE.path, source: '/home/ann/other/project', id: 'project', excludes: [], allowOtherSource: true }]);
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Start backup' }));
+    });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Back up into host/project anyway' }));
+    });
+    expect(host.called('startJob')).toEqual([
+      {
+        kind: 'backup',
+        store: STORE.path,
+        source: '/home/ann/other/project',
+        id: 'project',
+        excludes: [],
+        allowOtherSource: true,
+      },
+    ]);
   });
 });
 
 describe('deleting a group', () => {
-  const snap = (time: number, prot = false) => ({ type: 'host' as const, id: 'docs', time, path: `host/docs/${time}`, finished: true, protected: prot, kind: 'folder' as const, archives: [] });
+  const snap = (time: number, prot = false) => ({
+    type: 'host' as const,
+    id: 'docs',
+    time,
+    path: `host/docs/${time}`,
+    finished: true,
+    protected: prot,
+    kind: 'folder' as const,
+    archives: [],
+  });
 
   it('marks an empty group (a cancelled first backup) and offers to delete it', async () => {
     host.answers.listGroups = () => [
@@ -216,28 +422,42 @@ describe('deleting a group', () => {
     const empty = screen.getByRole('option', { name: /photos/ });
     expect(empty.textContent).toContain('empty: no snapshots');
     expect(empty.className).toContain('empty');
-    await act(async () => { fireEvent.click(empty); });
+    await act(async () => {
+      fireEvent.click(empty);
+    });
     const pane = screen.getByRole('region', { name: 'Snapshots of host/photos' });
-    expect(within(pane).getByText(/This group has no snapshots/).textContent).toContain('a first backup that was cancelled or failed');
+    expect(within(pane).getByText(/This group has no snapshots/).textContent).toContain(
+      'a first backup that was cancelled or failed',
+    );
     fireEvent.click(within(pane).getAllByRole('button', { name: 'Delete group…' })[0]!);
     const dialog = screen.getByRole('dialog', { name: 'Delete group host/photos?' });
     expect(dialog.textContent).toContain('host/photos has no snapshots; deleting it removes the empty group.');
     host.answers.startJob = () => job({ kind: 'delete-group', title: 'Delete group host/photos' });
-    await act(async () => { fireEvent.click(within(dialog).getByRole('button', { name: 'Delete group' })); });
-    expect(host.called('startJob')).toEqual([{ kind: 'delete-group', store: STORE.path, group: { type: 'host', id: 'photos' } }]);
+    await act(async () => {
+      fireEvent.click(within(dialog).getByRole('button', { name: 'Delete group' }));
+    });
+    expect(host.called('startJob')).toEqual([
+      { kind: 'delete-group', store: STORE.path, group: { type: 'host', id: 'photos' } },
+    ]);
     expect(screen.queryByRole('dialog')).toBeNull();
   });
 
   it('says how many snapshots go and that protected ones stay, with "Keep it" first', async () => {
-    host.answers.listGroups = () => [{ type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 4, notes: '', lastBackup: 400 }];
+    host.answers.listGroups = () => [
+      { type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 4, notes: '', lastBackup: 400 },
+    ];
     host.answers.listSnapshots = () => [snap(100, true), snap(200), snap(300), snap(400)];
     await store.getState().openStore(STORE.path);
     wrap(<App />);
     fireEvent.click(screen.getByRole('button', { name: 'Delete group…' }));
     const dialog = screen.getByRole('dialog', { name: 'Delete group host/docs?' });
-    expect(dialog.textContent).toContain('3 snapshots of host/docs are removed now; 1 protected snapshot stays, and the group with it.');
+    expect(dialog.textContent).toContain(
+      '3 snapshots of host/docs are removed now; 1 protected snapshot stays, and the group with it.',
+    );
     expect(dialog.textContent).toContain('garbage collection');
-    const buttons = within(dialog).getAllByRole('button').filter((b) => !b.classList.contains('modal-close'));
+    const buttons = within(dialog)
+      .getAllByRole('button')
+      .filter((b) => !b.classList.contains('modal-close'));
     expect(buttons.map((b) => b.textContent)).toEqual(['Keep it', 'Delete group']);
     fireEvent.click(within(dialog).getByRole('button', { name: 'Keep it' }));
     expect(screen.queryByRole('dialog')).toBeNull();
@@ -245,19 +465,36 @@ describe('deleting a group', () => {
   });
 
   it('says "1 snapshot … is removed now, and the group with it"', async () => {
-    host.answers.listGroups = () => [{ type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 1, notes: '', lastBackup: 100 }];
+    host.answers.listGroups = () => [
+      { type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 1, notes: '', lastBackup: 100 },
+    ];
     host.answers.listSnapshots = () => [snap(100)];
     await store.getState().openStore(STORE.path);
     wrap(<App />);
     fireEvent.click(screen.getByRole('button', { name: 'Delete group…' }));
-    expect(screen.getByRole('dialog').textContent).toContain('1 snapshot of host/docs is removed now, and the group with it.');
+    expect(screen.getByRole('dialog').textContent).toContain(
+      '1 snapshot of host/docs is removed now, and the group with it.',
+    );
   });
 });
 
 describe('sizes with their meaning', () => {
   it('explains New and Deduplicated in the table, and shows the chunks the store holds on disk', async () => {
     host.answers.listGroups = () => [{ type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 1, notes: '' }];
-    host.answers.listSnapshots = () => [{ type: 'host', id: 'docs', time: 100, path: 'host/docs/1970-01-01T00:01:40Z', finished: true, protected: false, kind: 'folder', archives: [], newBytes: 2048, dedupBytes: 1024 }];
+    host.answers.listSnapshots = () => [
+      {
+        type: 'host',
+        id: 'docs',
+        time: 100,
+        path: 'host/docs/1970-01-01T00:01:40Z',
+        finished: true,
+        protected: false,
+        kind: 'folder',
+        archives: [],
+        newBytes: 2048,
+        dedupBytes: 1024,
+      },
+    ];
     host.answers.storeUsage = () => ({ chunks: 1234, bytes: 5 * 1024 * 1024 * 1024 });
     await store.getState().openStore(STORE.path);
     wrap(<App />);
@@ -266,7 +503,9 @@ describe('sizes with their meaning', () => {
     expect(head('Deduplicated').getAttribute('title')).toMatch(/^Bytes the store had already/);
     const legend = screen.getByLabelText('What the sizes mean');
     expect(legend.textContent).toContain('New: bytes this backup added to the store, compressed.');
-    expect(legend.textContent).toContain('Deduplicated: bytes the store had already (shared chunks, unchanged files), not written again.');
+    expect(legend.textContent).toContain(
+      'Deduplicated: bytes the store had already (shared chunks, unchanged files), not written again.',
+    );
     expect(screen.getByLabelText('Datastore size').textContent).toBe('Store size: 5.00 GiB in 1,234 chunks on disk');
     expect(host.called('storeUsage')).toEqual([{ store: STORE.path }]);
   });
@@ -286,7 +525,9 @@ describe('a store that went missing while open', () => {
     host.answers.listGroups = gone;
     host.answers.listSnapshots = gone;
     host.answers.openStore = gone;
-    await act(async () => { host.push('store.changed', { store: STORE.path }); });
+    await act(async () => {
+      host.push('store.changed', { store: STORE.path });
+    });
 
     const alert = screen.getByRole('alert', { name: 'Datastore missing' });
     expect(alert.textContent).toContain(`The datastore ${STORE.path} is missing`);
@@ -296,17 +537,28 @@ describe('a store that went missing while open', () => {
     // Unknown while it is gone: not "counting…", not "no GC has run".
     expect(screen.queryByLabelText('Datastore size')).toBeNull();
     expect(screen.queryByLabelText('Last garbage collection')).toBeNull();
-    for (const name of ['Run garbage collection', 'Verify all snapshots', 'Back up a folder…', 'Back up a disk image…', 'Verify group', 'Prune…']) {
+    for (const name of [
+      'Run garbage collection',
+      'Verify all snapshots',
+      'Back up a folder…',
+      'Back up a disk image…',
+      'Verify group',
+      'Prune…',
+    ]) {
       expect((screen.getByRole('button', { name }) as HTMLButtonElement).disabled, name).toBe(true);
     }
-    await act(async () => { fireEvent.click(within(alert).getByRole('button', { name: 'Try again' })); });
+    await act(async () => {
+      fireEvent.click(within(alert).getByRole('button', { name: 'Try again' }));
+    });
     expect(screen.getByRole('alert', { name: 'Datastore missing' })).toBeTruthy();
 
     // Plugged in again.
     host.answers.openStore = () => STORE;
     host.answers.listGroups = () => [docs];
     host.answers.listSnapshots = () => [];
-    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Try again' })); });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Try again' }));
+    });
     expect(screen.queryByRole('alert', { name: 'Datastore missing' })).toBeNull();
     expect((screen.getByRole('button', { name: 'Run garbage collection' }) as HTMLButtonElement).disabled).toBe(false);
     expect((screen.getByRole('button', { name: 'Back up a folder…' }) as HTMLButtonElement).disabled).toBe(false);
@@ -329,34 +581,69 @@ describe('backing up a disk image', () => {
     wrap(<App />);
     fireEvent.click(screen.getByRole('button', { name: 'Back up a disk image…' }));
     const dialog = screen.getByRole('dialog', { name: 'Back up a disk image' });
-    expect(dialog.textContent).toContain('Taken from the file\'s name');
-    fireEvent.change(within(dialog).getByLabelText('Disk image file'), { target: { value: '/home/ann/vm/disk.qcow2' } });
+    expect(dialog.textContent).toContain("Taken from the file's name");
+    fireEvent.change(within(dialog).getByLabelText('Disk image file'), {
+      target: { value: '/home/ann/vm/disk.qcow2' },
+    });
     expect((within(dialog).getByLabelText('Backup group id') as HTMLInputElement).value).toBe('disk');
-    host.answers.checkBackupSource = () => ({ matches: false, recorded: '/home/ann/old/disk.qcow2', suggestedId: 'vm-disk' });
+    host.answers.checkBackupSource = () => ({
+      matches: false,
+      recorded: '/home/ann/old/disk.qcow2',
+      suggestedId: 'vm-disk',
+    });
     host.answers.startJob = () => job({ kind: 'backup-image' });
-    await act(async () => { fireEvent.click(within(dialog).getByRole('button', { name: 'Start image backup' })); });
-    expect(host.called('checkBackupSource')).toEqual([{ store: STORE.path, source: '/home/ann/vm/disk.qcow2', id: 'disk', kind: 'image' }]);
-    expect(within(dialog).getByRole('alert').textContent).toContain('host/disk already holds backups of /home/ann/old/disk.qcow2.');
+    await act(async () => {
+      fireEvent.click(within(dialog).getByRole('button', { name: 'Start image backup' }));
+    });
+    expect(host.called('checkBackupSource')).toEqual([
+      { store: STORE.path, source: '/home/ann/vm/disk.qcow2', id: 'disk', kind: 'image' },
+    ]);
+    expect(within(dialog).getByRole('alert').textContent).toContain(
+      'host/disk already holds backups of /home/ann/old/disk.qcow2.',
+    );
     expect(within(dialog).getByRole('alert').textContent).toContain('would mix two images in one group');
-    await act(async () => { fireEvent.click(within(dialog).getByRole('button', { name: 'Back up into host/disk anyway' })); });
-    expect(host.called('startJob')).toEqual([{ kind: 'backup-image', store: STORE.path, source: '/home/ann/vm/disk.qcow2', id: 'disk', allowOtherSource: true }]);
+    await act(async () => {
+      fireEvent.click(within(dialog).getByRole('button', { name: 'Back up into host/disk anyway' }));
+    });
+    expect(host.called('startJob')).toEqual([
+      {
+        kind: 'backup-image',
+        store: STORE.path,
+        source: '/home/ann/vm/disk.qcow2',
+        id: 'disk',
+        allowOtherSource: true,
+      },
+    ]);
     expect(screen.queryByRole('dialog')).toBeNull();
   });
 });
 
 describe('counts in words', () => {
-  const one = { type: 'host' as const, id: 'docs', time: 100, path: 'host/docs/1970-01-01T00:01:40Z', finished: true, protected: false, kind: 'folder' as const, archives: [] };
+  const one = {
+    type: 'host' as const,
+    id: 'docs',
+    time: 100,
+    path: 'host/docs/1970-01-01T00:01:40Z',
+    finished: true,
+    protected: false,
+    kind: 'folder' as const,
+    archives: [],
+  };
 
   it('says "1 snapshot" in the group list and the table, and "0 of 1 snapshot" in the prune simulation', async () => {
     host.answers.listGroups = () => [{ type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 1, notes: '' }];
     host.answers.listSnapshots = () => [one];
-    host.answers.simulatePrune = () => [{ path: one.path, time: one.time, protected: false, mark: 'keep', outcome: 'kept', reason: 'keep-last 1' }];
+    host.answers.simulatePrune = () => [
+      { path: one.path, time: one.time, protected: false, mark: 'keep', outcome: 'kept', reason: 'keep-last 1' },
+    ];
     await store.getState().openStore(STORE.path);
     wrap(<App />);
     expect(screen.getByRole('option').textContent).toMatch(/^host docs1 snapshot · /);
     expect(within(screen.getByRole('region', { name: 'Snapshots of host/docs' })).getByText('1 snapshot')).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Prune…' }));
-    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Simulate' })); });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Simulate' }));
+    });
     expect(screen.getByText('0 of 1 snapshot would be removed. Nothing has been removed yet.')).toBeTruthy();
     expect(screen.getByRole('button', { name: 'Prune 0 snapshots' })).toBeTruthy();
   });
@@ -364,13 +651,20 @@ describe('counts in words', () => {
   it('says "1 file in this folder" in the folder browser', async () => {
     host.answers.listFolder = () => ({ path: '/home/ann', folders: [], fileCount: 1 });
     wrap(<FolderBrowser />);
-    await act(async () => { void store.getState().pickFolder('Folder to back up'); });
+    await act(async () => {
+      void store.getState().pickFolder('Folder to back up');
+    });
     expect(await screen.findByText('1 file in this folder.')).toBeTruthy();
   });
 });
 
 describe('FolderBrowser', () => {
-  const photos = { path: '/home/ann/photos', parent: '/home/ann', folders: [{ name: '2024', path: '/home/ann/photos/2024' }], fileCount: 3 };
+  const photos = {
+    path: '/home/ann/photos',
+    parent: '/home/ann',
+    folders: [{ name: '2024', path: '/home/ann/photos/2024' }],
+    fileCount: 3,
+  };
   const home = { path: '/home/ann', folders: [{ name: 'docs', path: '/home/ann/docs' }], fileCount: 9 };
 
   /**
@@ -379,12 +673,22 @@ describe('FolderBrowser', () => {
    */
   async function openWithHomePending() {
     let answer: (listing: unknown) => void = () => {};
-    host.answers.listFolder = (req: { path?: string }) => (req.path === photos.path ? photos : new Promise((resolve) => { answer = resolve; }));
+    host.answers.listFolder = (req: { path?: string }) =>
+      req.path === photos.path
+        ? photos
+        : new Promise((resolve) => {
+            answer = resolve;
+          });
     wrap(<FolderBrowser />);
-    act(() => { void store.getState().pickFolder('Folder to back up'); });
+    act(() => {
+      void store.getState().pickFolder('Folder to back up');
+    });
     const dialog = await screen.findByRole('dialog');
     const field = within(dialog).getByLabelText('Folder') as HTMLInputElement;
-    const answerHome = () => act(async () => { answer(home); });
+    const answerHome = () =>
+      act(async () => {
+        answer(home);
+      });
     return { dialog, field, answerHome };
   }
 
@@ -422,14 +726,18 @@ describe('FolderBrowser', () => {
 });
 
 describe('RestoreDialog', () => {
-  it('asks for a damaged file\'s readable rest only when the box is ticked', async () => {
+  it("asks for a damaged file's readable rest only when the box is ticked", async () => {
     const onRestore = vi.fn(async () => {});
     wrap(<RestoreDialog request={{ what: 'everything' }} onClose={() => {}} onRestore={onRestore} />);
     fireEvent.change(screen.getByLabelText('Restore into folder'), { target: { value: '/home/ann/back' } });
-    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Restore' })); });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Restore' }));
+    });
     expect(onRestore).toHaveBeenLastCalledWith('/home/ann/back', false, false);
     fireEvent.click(screen.getByLabelText(/Keep what can be read of a damaged file/));
-    await act(async () => { fireEvent.click(screen.getByRole('button', { name: 'Restore' })); });
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Restore' }));
+    });
     expect(onRestore).toHaveBeenLastCalledWith('/home/ann/back', false, true);
   });
 });

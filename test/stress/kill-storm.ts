@@ -31,11 +31,27 @@ export async function killStorm(work: string, rounds: number, tally: Tally, rand
     const skew = SKEWS[Math.floor(random() * SKEWS.length)]!;
     const procs: { role: string; run: Run }[] = sources.map(({ id, src }, k) => ({
       role: `backup ${id}${k === 0 ? ` (clock ${skew})` : ''}`,
-      run: start([STRESS_CHILD, 'backup', JSON.stringify({ store, src, id, rounds: 3, seed: `${id}-${round}`, records: join(records, `${id}-${round}.jsonl`) })],
-        { env: k === 0 ? skewed(skew) : undefined }),
+      run: start(
+        [
+          STRESS_CHILD,
+          'backup',
+          JSON.stringify({
+            store,
+            src,
+            id,
+            rounds: 3,
+            seed: `${id}-${round}`,
+            records: join(records, `${id}-${round}.jsonl`),
+          }),
+        ],
+        { env: k === 0 ? skewed(skew) : undefined },
+      ),
     }));
     procs.push({ role: 'gc', run: start([STRESS_CHILD, 'gc', JSON.stringify({ store, stopFile })]) });
-    procs.push({ role: 'prune', run: start([STRESS_CHILD, 'prune', JSON.stringify({ store, stopFile, keepLast: 8 })]) });
+    procs.push({
+      role: 'prune',
+      run: start([STRESS_CHILD, 'prune', JSON.stringify({ store, stopFile, keepLast: 8 })]),
+    });
     tally.maxConcurrent = Math.max(tally.maxConcurrent, procs.length);
     await sleep(300 + Math.floor(random() * 1500));
     const victims = new Set<number>();

@@ -10,22 +10,42 @@ export const STRESS_CHILD = join(DIST, 'test', 'support', 'stress-child.js');
 
 export interface Run {
   child: ChildProcess;
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; timedOut: boolean }>;
+  done: Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+    timedOut: boolean;
+  }>;
 }
 
 /** A child process with its output kept; killed with SIGKILL after `timeoutMs` (counted as a hang by callers). */
 export function start(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Run {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...options.env },
+  });
   let stdout = '';
   let stderr = '';
   let timedOut = false;
-  const timer = options.timeoutMs ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, options.timeoutMs) : undefined;
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  const done = new Promise<Awaited<Run['done']>>((r) => child.once('close', (code, signal) => {
-    clearTimeout(timer);
-    r({ code, signal, stdout, stderr, timedOut });
-  }));
+  const timer = options.timeoutMs
+    ? setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, options.timeoutMs)
+    : undefined;
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const done = new Promise<Awaited<Run['done']>>((r) =>
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      r({ code, signal, stdout, stderr, timedOut });
+    }),
+  );
   return { child, done };
 }
 
@@ -35,7 +55,10 @@ export function cli(args: string[], options: { env?: NodeJS.ProcessEnv; timeoutM
 
 /** The environment that moves a process's clock (Debian's libfaketime), or undefined when it is not installed. */
 export function skewed(offset: string): NodeJS.ProcessEnv | undefined {
-  const lib = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1'].find((p) => existsSync(p));
+  const lib = [
+    '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
+    '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
+  ].find((p) => existsSync(p));
   return lib ? { LD_PRELOAD: lib, FAKETIME: offset } : undefined;
 }
 

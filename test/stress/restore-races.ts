@@ -33,7 +33,9 @@ export async function restoreRaces(work: string, rounds: number, tally: Tally, r
           symlinkSync(outside, victim);
           swapped = true;
         }
-      } catch { /* not there yet */ }
+      } catch {
+        /* not there yet */
+      }
       if (!swapped) await sleep(1);
     }
     const r = await restore;

@@ -16,12 +16,18 @@ async function main(): Promise<number> {
   const rounds = Number(process.env.CAIRN_STRESS_ROUNDS ?? 30);
   const seed = process.env.CAIRN_STRESS_SEED ?? String(Date.now());
   const random = seededRandom(seed);
-  const base = mkdtempSync(join(process.env.CAIRN_STRESS_DIR ?? (tmpdir()), 'cairn-stress-'));
+  const base = mkdtempSync(join(process.env.CAIRN_STRESS_DIR ?? tmpdir(), 'cairn-stress-'));
   console.log(`cairn stress run: seed ${seed}, ${rounds} kill rounds, in ${base}`);
   const parts: [string, (work: string, tally: Tally) => Promise<void>][] = [
-    ['kill -9 storm (2 backups, one with a moved clock, GC loop, prune loop)', (w, t) => killStorm(w, rounds, t, random)],
+    [
+      'kill -9 storm (2 backups, one with a moved clock, GC loop, prune loop)',
+      (w, t) => killStorm(w, rounds, t, random),
+    ],
     ['damaged and booby-trapped stores and archives, every command', (w, t) => hostileInputs(w, t)],
-    ['restore target swapped for a symlink mid-restore', (w, t) => restoreRaces(w, Math.max(5, Math.round(rounds / 3)), t, random)],
+    [
+      'restore target swapped for a symlink mid-restore',
+      (w, t) => restoreRaces(w, Math.max(5, Math.round(rounds / 3)), t, random),
+    ],
   ];
   let ok = true;
   const lines: string[] = [];
@@ -37,11 +43,16 @@ async function main(): Promise<number> {
     rmSync(join(base, `part-${i}`), { recursive: true, force: true });
   }
   rmSync(base, { recursive: true, force: true });
-  console.log(`\n${lines.join('\n')}\n${ok ? 'stress: nothing lost, nothing written outside, no hang' : 'stress: FAILED (see above)'}`);
+  console.log(
+    `\n${lines.join('\n')}\n${ok ? 'stress: nothing lost, nothing written outside, no hang' : 'stress: FAILED (see above)'}`,
+  );
   return ok ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

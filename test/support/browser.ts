@@ -14,8 +14,15 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
     viewport: { width: 1360, height: 820 },
     colorScheme: 'light',
     acceptDownloads: true,
@@ -42,25 +49,40 @@ export interface WebHost {
 export async function startWebHost(args: string[]): Promise<WebHost> {
   const child = spawn(process.execPath, [WEB_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error(`no URL from the web host:\n${out}`)), 20_000);
     const check = () => {
       const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]+)/.exec(out);
-      if (m) { clearTimeout(timer); resolveUrl(m[1]!); }
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]!);
+      }
     };
     child.stdout!.on('data', check);
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`web host exited (${code}):\n${out}`)); });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`web host exited (${code}):\n${out}`));
+    });
   });
   const parsed = new URL(url);
   return {
-    url, origin: parsed.origin, token: parsed.searchParams.get('token')!, process: child, output: () => out,
-    stop: () => new Promise((resolveExit) => {
-      if (child.exitCode !== null) return resolveExit(child.exitCode);
-      child.once('exit', (code) => resolveExit(code));
-      child.kill('SIGINT');
-    }),
+    url,
+    origin: parsed.origin,
+    token: parsed.searchParams.get('token')!,
+    process: child,
+    output: () => out,
+    stop: () =>
+      new Promise((resolveExit) => {
+        if (child.exitCode !== null) return resolveExit(child.exitCode);
+        child.once('exit', (code) => resolveExit(code));
+        child.kill('SIGINT');
+      }),
   };
 }
 
@@ -83,7 +105,9 @@ export async function openAppInBrowser(base: string, extraArgs: string[] = []): 
   const browser = await launchChromium();
   const page = await browser.context.newPage();
   return {
-    host, context: browser.context, page,
+    host,
+    context: browser.context,
+    page,
     close: async () => {
       await browser.close();
       return host.stop();
@@ -103,7 +127,7 @@ export async function openSnapshotRow(page: Page, row: Locator): Promise<void> {
       await back.waitFor({ timeout: 5_000 });
       return;
     } catch (err) {
-      if (attempt >= 3 || await back.isVisible()) throw err;
+      if (attempt >= 3 || (await back.isVisible())) throw err;
     }
   }
 }

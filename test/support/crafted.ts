@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import {
-  DATA_ARCHIVE, encodeDirectoryRecord, encodeTrailer, EntryKind, META_ARCHIVE, type ArchiveEntry, type DirectoryEntry,
+  DATA_ARCHIVE,
+  encodeDirectoryRecord,
+  encodeTrailer,
+  EntryKind,
+  META_ARCHIVE,
+  type ArchiveEntry,
+  type DirectoryEntry,
 } from '../../core/archive/archive-format.js';
 import type { SnapshotRef } from '../../core/backup/backup-names.js';
 import { encodeBlob } from '../../core/blob/data-blob.js';
@@ -58,19 +64,31 @@ function bytes(v: string | Buffer): Buffer {
  * the current one: 1 (CAIRNMT1, which has no threshold), 2 (CAIRNMT2: the root entry's offsets absolute) or 3
  * (CAIRNMT3: the root entry in the version 2 record layout). `options.time` names the snapshot (epoch seconds).
  */
-export function craftRaw(store: Datastore, id: string, build: (meta: StreamBuilder, data: StreamBuilder) => DirectoryEntry,
-  options: { chunkDigestMin?: number; trailer?: 1 | 2 | 3; time?: number } = {}): SnapshotRef {
+export function craftRaw(
+  store: Datastore,
+  id: string,
+  build: (meta: StreamBuilder, data: StreamBuilder) => DirectoryEntry,
+  options: { chunkDigestMin?: number; trailer?: 1 | 2 | 3; time?: number } = {},
+): SnapshotRef {
   const snapshot = store.beginSnapshot({ type: 'host', id }, { time: options.time });
   try {
     const meta = new StreamBuilder();
     const data = new StreamBuilder();
     const root = build(meta, data);
     // By default chunk-digest threshold 0: every file digest is the SHA-256 of its content.
-    const trailer = encodeTrailer(root, { files: 0, directories: 1, symlinks: 0, hardlinks: 0, bytes: data.offset, skipped: 0 },
-      options.chunkDigestMin ?? 0, options.trailer === 1 || options.trailer === 2 ? undefined : meta.offset, options.trailer === 3 ? 2 : undefined);
+    const trailer = encodeTrailer(
+      root,
+      { files: 0, directories: 1, symlinks: 0, hardlinks: 0, bytes: data.offset, skipped: 0 },
+      options.chunkDigestMin ?? 0,
+      options.trailer === 1 || options.trailer === 2 ? undefined : meta.offset,
+      options.trailer === 3 ? 2 : undefined,
+    );
     // CAIRNMT1: the second version (absolute root offsets) without the u64 threshold before the magic.
-    meta.write(options.trailer === 1
-      ? Buffer.concat([trailer.subarray(0, trailer.length - 16), Buffer.from('CAIRNMT1')]) : trailer);
+    meta.write(
+      options.trailer === 1
+        ? Buffer.concat([trailer.subarray(0, trailer.length - 16), Buffer.from('CAIRNMT1')])
+        : trailer,
+    );
     const dataIndex = snapshot.createDynamicIndex(DATA_ARCHIVE);
     const metaIndex = snapshot.createDynamicIndex(META_ARCHIVE);
     data.store(store, dataIndex);
@@ -86,7 +104,13 @@ export function craftRaw(store: Datastore, id: string, build: (meta: StreamBuild
 }
 
 /** A directory entry for `children`, in the order given (not sorted, not checked: that is the point). */
-export function craftDirectory(meta: StreamBuilder, data: StreamBuilder, name: Buffer, children: CraftNode[], mode = 0o755): DirectoryEntry {
+export function craftDirectory(
+  meta: StreamBuilder,
+  data: StreamBuilder,
+  name: Buffer,
+  children: CraftNode[],
+  mode = 0o755,
+): DirectoryEntry {
   const entries: ArchiveEntry[] = children.map((c): ArchiveEntry => {
     const n = bytes(c.name);
     switch (c.kind) {
@@ -99,9 +123,16 @@ export function craftDirectory(meta: StreamBuilder, data: StreamBuilder, name: B
         const content = bytes(c.content);
         const payloadOffset = content.length > 0 ? data.write(content) : 0;
         const entry = {
-          kind: c.kind === 'file' ? EntryKind.File as const : EntryKind.Hardlink as const, name: n, mode: c.kind === 'file' ? c.mode ?? 0o644 : 0o644,
-          ...base, mtimeNs: c.kind === 'file' ? c.mtimeNs ?? base.mtimeNs : base.mtimeNs, size: content.length, payloadOffset,
-          digest: createHash('sha256').update(content).digest(), ino: 0n, ctimeNs: 0n,
+          kind: c.kind === 'file' ? (EntryKind.File as const) : (EntryKind.Hardlink as const),
+          name: n,
+          mode: c.kind === 'file' ? (c.mode ?? 0o644) : 0o644,
+          ...base,
+          mtimeNs: c.kind === 'file' ? (c.mtimeNs ?? base.mtimeNs) : base.mtimeNs,
+          size: content.length,
+          payloadOffset,
+          digest: createHash('sha256').update(content).digest(),
+          ino: 0n,
+          ctimeNs: 0n,
         };
         return c.kind === 'hardlink' ? { ...entry, linkTarget: bytes(c.linkTarget) } : entry;
       }
@@ -114,6 +145,11 @@ export function craftDirectory(meta: StreamBuilder, data: StreamBuilder, name: B
 }
 
 /** A snapshot whose root holds `children` exactly as given. */
-export function craftSnapshot(store: Datastore, id: string, children: CraftNode[], options: { time?: number } = {}): SnapshotRef {
+export function craftSnapshot(
+  store: Datastore,
+  id: string,
+  children: CraftNode[],
+  options: { time?: number } = {},
+): SnapshotRef {
   return craftRaw(store, id, (meta, data) => craftDirectory(meta, data, Buffer.alloc(0), children), options);
 }

@@ -14,7 +14,11 @@ export function textBytes(length: number, seed = 1): Buffer {
   const parts: string[] = [];
   let size = 0;
   while (size < length) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
     const w = `${words[x % words.length]}${x % 7 === 0 ? '\n' : ' '}`;
     parts.push(w);
     size += w.length;

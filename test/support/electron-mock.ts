@@ -14,7 +14,9 @@ type Handler = (event: unknown, ...args: unknown[]) => unknown;
 class FakeWebContents extends EventEmitter {
   readonly send = vi.fn();
   windowOpenHandler: (() => { action: string }) | undefined;
-  setWindowOpenHandler = vi.fn((handler: () => { action: string }) => { this.windowOpenHandler = handler; });
+  setWindowOpenHandler = vi.fn((handler: () => { action: string }) => {
+    this.windowOpenHandler = handler;
+  });
   isDestroyed = vi.fn(() => false);
 }
 
@@ -41,7 +43,10 @@ export function userDataPath(): string {
 }
 
 export const app = {
-  on: vi.fn((event: string, listener: (...args: unknown[]) => void) => { appEvents.on(event, listener); return app; }),
+  on: vi.fn((event: string, listener: (...args: unknown[]) => void) => {
+    appEvents.on(event, listener);
+    return app;
+  }),
   emit: (event: string, ...args: unknown[]) => appEvents.emit(event, ...args),
   requestSingleInstanceLock: vi.fn(() => true),
   quit: vi.fn(),
@@ -54,8 +59,12 @@ export const app = {
 
 export const ipcHandlers = new Map<string, Handler>();
 export const ipcMain = {
-  handle: vi.fn((channel: string, handler: Handler) => { ipcHandlers.set(channel, handler); }),
-  removeHandler: vi.fn((channel: string) => { ipcHandlers.delete(channel); }),
+  handle: vi.fn((channel: string, handler: Handler) => {
+    ipcHandlers.set(channel, handler);
+  }),
+  removeHandler: vi.fn((channel: string) => {
+    ipcHandlers.delete(channel);
+  }),
 };
 
 export const protocol = { registerSchemesAsPrivileged: vi.fn(), handle: vi.fn() };
@@ -71,8 +80,14 @@ const rendererEvents = new EventEmitter();
 export const contextBridge = { exposeInMainWorld: vi.fn() };
 export const ipcRenderer = {
   invoke: vi.fn(async (channel: string, request: unknown) => ({ ok: true, value: { channel, request } })),
-  on: vi.fn((channel: string, listener: (...args: unknown[]) => void) => { rendererEvents.on(channel, listener); return ipcRenderer; }),
-  removeListener: vi.fn((channel: string, listener: (...args: unknown[]) => void) => { rendererEvents.off(channel, listener); return ipcRenderer; }),
+  on: vi.fn((channel: string, listener: (...args: unknown[]) => void) => {
+    rendererEvents.on(channel, listener);
+    return ipcRenderer;
+  }),
+  removeListener: vi.fn((channel: string, listener: (...args: unknown[]) => void) => {
+    rendererEvents.off(channel, listener);
+    return ipcRenderer;
+  }),
   /** What main's webContents.send would deliver to the page. */
   deliver: (channel: string, payload: unknown) => rendererEvents.emit(channel, { sender: 'the IPC event' }, payload),
   listenerCount: (channel: string) => rendererEvents.listenerCount(channel),
@@ -80,5 +95,14 @@ export const ipcRenderer = {
 export const webUtils = { getPathForFile: vi.fn((file: { name: string }) => `/home/ann/${file.name}`) };
 
 export const electronMock = {
-  app, ipcMain, protocol, session, Menu, dialog, BrowserWindow: FakeBrowserWindow, contextBridge, ipcRenderer, webUtils,
+  app,
+  ipcMain,
+  protocol,
+  session,
+  Menu,
+  dialog,
+  BrowserWindow: FakeBrowserWindow,
+  contextBridge,
+  ipcRenderer,
+  webUtils,
 };

@@ -22,7 +22,11 @@ export function expectCairnError(fn: () => unknown, code: CairnErrorCode, messag
 }
 
 /** Awaits `run` (a promise, or a function that may return one) and checks it fails with a CairnError of this code. */
-export async function expectCode(run: Promise<unknown> | (() => unknown), code: string, pattern?: RegExp): Promise<CairnError> {
+export async function expectCode(
+  run: Promise<unknown> | (() => unknown),
+  code: string,
+  pattern?: RegExp,
+): Promise<CairnError> {
   let caught: unknown;
   try {
     await (typeof run === 'function' ? run() : run);

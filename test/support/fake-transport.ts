@@ -48,11 +48,18 @@ export class FakeTransport implements Transport {
     return () => set.delete(listener);
   }
 
-  onJobProgress = (l: (p: HostEvents['job.progress']) => void) => this.on('job.progress', l as (payload: never) => void);
+  onJobProgress = (l: (p: HostEvents['job.progress']) => void) =>
+    this.on('job.progress', l as (payload: never) => void);
   onJobDone = (l: (p: HostEvents['job.done']) => void) => this.on('job.done', l as (payload: never) => void);
-  onStoreChanged = (l: (p: HostEvents['store.changed']) => void) => this.on('store.changed', l as (payload: never) => void);
+  onStoreChanged = (l: (p: HostEvents['store.changed']) => void) =>
+    this.on('store.changed', l as (payload: never) => void);
   private readonly reconnectListeners = new Set<() => void>();
-  onReconnect = (l: () => void) => { this.reconnectListeners.add(l); return () => { this.reconnectListeners.delete(l); }; };
+  onReconnect = (l: () => void) => {
+    this.reconnectListeners.add(l);
+    return () => {
+      this.reconnectListeners.delete(l);
+    };
+  };
   reconnect(): void {
     for (const l of this.reconnectListeners) l();
   }

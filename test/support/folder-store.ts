@@ -12,7 +12,9 @@ export function storeTempRoot(): string {
   try {
     accessSync('/dev/shm', constants.W_OK);
     if (statSync('/dev/shm').isDirectory()) return '/dev/shm';
-  } catch { /* no tmpfs: use the ordinary temp dir */ }
+  } catch {
+    /* no tmpfs: use the ordinary temp dir */
+  }
   return tmpdir();
 }
 

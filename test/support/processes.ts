@@ -21,17 +21,32 @@ export interface CliResult {
 }
 
 /** Runs the built CLI as a child process with the Node that runs the tests; `timeoutMs` kills one that hangs. */
-export function cairn(args: string[], options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function cairn(
+  args: string[],
+  options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   const env = { ...process.env, ...options.env };
   delete env.CAIRN_DEBUG;
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? tmpdir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd ?? tmpdir(),
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let timedOut = false;
-    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, options.timeoutMs);
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, options.timeoutMs);
     const out: Buffer[] = [];
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -70,7 +85,10 @@ export interface ChildHandle<T = unknown> {
  * may `await load('core/…/x.js')` to import a built module and must call `ready(value)` once set up; later
  * `emit(value)` lines arrive in `lines`. Children still alive after the test are killed.
  */
-export function useChildScripts(): <T = unknown>(body: string, options?: { env?: NodeJS.ProcessEnv }) => Promise<ChildHandle<T>> {
+export function useChildScripts(): <T = unknown>(
+  body: string,
+  options?: { env?: NodeJS.ProcessEnv },
+) => Promise<ChildHandle<T>> {
   const children: ChildProcess[] = [];
   afterEach(async () => {
     for (const child of children.splice(0)) {
@@ -81,45 +99,57 @@ export function useChildScripts(): <T = unknown>(body: string, options?: { env?:
       }
     }
   });
-  return <T,>(body: string, options: { env?: NodeJS.ProcessEnv } = {}) => new Promise<ChildHandle<T>>((resolvePromise, reject) => {
-    const script = `
+  return <T>(body: string, options: { env?: NodeJS.ProcessEnv } = {}) =>
+    new Promise<ChildHandle<T>>((resolvePromise, reject) => {
+      const script = `
       const { pathToFileURL } = await import('node:url');
       const load = (rel) => import(pathToFileURL(${JSON.stringify(DIST)} + '/' + rel).href);
       const emit = (value) => process.stdout.write(JSON.stringify(value) + '\\n');
       const ready = emit;
       ${body}
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
-    children.push(child);
-    let out = '';
-    let err = '';
-    let handle: ChildHandle<T> | undefined;
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
-    child.on('error', reject);
-    child.on('exit', (code) => { if (!handle) reject(new Error(`child exited before ready (${code}): ${err}`)); });
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
-        const value = JSON.parse(out.slice(0, nl)) as unknown;
-        out = out.slice(nl + 1);
-        if (handle) {
-          handle.lines.push(value);
-          continue;
+      const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...options.env },
+      });
+      children.push(child);
+      let out = '';
+      let err = '';
+      let handle: ChildHandle<T> | undefined;
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => {
+        err += d;
+      });
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        if (!handle) reject(new Error(`child exited before ready (${code}): ${err}`));
+      });
+      child.stdout.setEncoding('utf8').on('data', (d: string) => {
+        out += d;
+        for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+          const value = JSON.parse(out.slice(0, nl)) as unknown;
+          out = out.slice(nl + 1);
+          if (handle) {
+            handle.lines.push(value);
+            continue;
+          }
+          handle = {
+            pid: child.pid!,
+            message: value as T,
+            child,
+            lines: [],
+            exited,
+            kill: () => {
+              if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+              const gone = new Promise<void>((r) => child.once('exit', () => r()));
+              child.kill('SIGKILL');
+              return gone;
+            },
+          };
+          resolvePromise(handle);
         }
-        handle = {
-          pid: child.pid!, message: value as T, child, lines: [], exited,
-          kill: () => {
-            if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-            const gone = new Promise<void>((r) => child.once('exit', () => r()));
-            child.kill('SIGKILL');
-            return gone;
-          },
-        };
-        resolvePromise(handle);
-      }
+      });
     });
-  });
 }
 
 export interface LockHolder {
@@ -148,8 +178,11 @@ export function useLockHolders(): (storeRoot: string, id: string) => Promise<Loc
   };
 }
 
-const FAKETIME_LIBS = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
-  '/usr/lib/faketime/libfaketime.so.1'];
+const FAKETIME_LIBS = [
+  '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1',
+  '/usr/lib/aarch64-linux-gnu/faketime/libfaketime.so.1',
+  '/usr/lib/faketime/libfaketime.so.1',
+];
 
 /**
  * The environment that runs a process with its clock moved by `offset` (libfaketime's syntax: '-3s', '+1h'), as
@@ -158,7 +191,8 @@ const FAKETIME_LIBS = ['/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1', '/
  */
 export function skewedClock(offset: string): NodeJS.ProcessEnv {
   const lib = FAKETIME_LIBS.find((p) => existsSync(p));
-  if (!lib) throw new Error(`libfaketime is not installed (apt-get install faketime); looked in ${FAKETIME_LIBS.join(', ')}`);
+  if (!lib)
+    throw new Error(`libfaketime is not installed (apt-get install faketime); looked in ${FAKETIME_LIBS.join(', ')}`);
   return { LD_PRELOAD: lib, FAKETIME: offset };
 }
 

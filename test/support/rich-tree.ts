@@ -22,8 +22,22 @@ export interface RichTree {
 }
 
 export const ODD_NAMES = [
-  'with space.txt', 'new\nline.txt', '😀 emoji 🎉.txt', '\u00fc.txt', 'u\u0308.txt', '-dash.txt', '--double-dash', '.hidden',
-  '..two-dots', 'tab\there', 'back\\slash', 'quote"\'', '*star?', 'colon:semi;', '#hash', `${'long-name-'.repeat(20)}end`,
+  'with space.txt',
+  'new\nline.txt',
+  '😀 emoji 🎉.txt',
+  '\u00fc.txt',
+  'u\u0308.txt',
+  '-dash.txt',
+  '--double-dash',
+  '.hidden',
+  '..two-dots',
+  'tab\there',
+  'back\\slash',
+  'quote"\'',
+  '*star?',
+  'colon:semi;',
+  '#hash',
+  `${'long-name-'.repeat(20)}end`,
 ];
 
 /**

@@ -12,12 +12,12 @@ import { pseudoRandomBytes } from './data.js';
 import { seededRandom } from './random.js';
 import { treeHashes, type SnapshotRecord, type StressOptions } from './stress-records.js';
 
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function mutate(src: string, round: number, random: () => number, seed: string): void {
   mkdirSync(join(src, 'sub'), { recursive: true });
-  const files = readdirSync(src, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+  const files = readdirSync(src, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
     .map((e) => join(e.parentPath, e.name));
   const write = (path: string): void => {
     const size = 10_000 + Math.floor(random() * 600_000);
@@ -44,7 +44,10 @@ async function main(): Promise<void> {
       mutate(options.src!, round, random, options.seed ?? '');
       const files = treeHashes(options.src!);
       const result = await backupFolder(store, options.src!, { id: options.id, workers: 1 });
-      appendFileSync(options.records!, `${JSON.stringify({ snapshot: result.path, files } satisfies SnapshotRecord)}\n`);
+      appendFileSync(
+        options.records!,
+        `${JSON.stringify({ snapshot: result.path, files } satisfies SnapshotRecord)}\n`,
+      );
       counters.runs++;
     }
   } else if (role === 'gc') {

@@ -31,4 +31,3 @@ export function treeHashes(src: string): Record<string, string> {
   }
   return out;
 }
-

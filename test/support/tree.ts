@@ -1,7 +1,16 @@
 import { isUtf8 } from 'node:buffer';
 import { execFileSync } from 'node:child_process';
 import {
-  chmodSync, lstatSync, lutimesSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, utimesSync,
+  chmodSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,10 +47,24 @@ export function readTree(root: string): Map<string, TreeEntry> {
   const out = new Map<string, TreeEntry>();
   const visit = (path: Buffer, rel: string): void => {
     const st = lstatSync(path, { bigint: true });
-    const kind: TreeKind = st.isFile() ? 'file' : st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : 'other';
+    const kind: TreeKind = st.isFile()
+      ? 'file'
+      : st.isDirectory()
+        ? 'directory'
+        : st.isSymbolicLink()
+          ? 'symlink'
+          : 'other';
     out.set(rel, {
-      kind, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), size: Number(st.size), mtimeNs: st.mtimeNs,
-      ino: st.ino, nlink: Number(st.nlink), target: kind === 'symlink' ? readlinkSync(path, { encoding: 'buffer' }) : undefined, path,
+      kind,
+      mode: Number(st.mode & 0o7777n),
+      uid: Number(st.uid),
+      gid: Number(st.gid),
+      size: Number(st.size),
+      mtimeNs: st.mtimeNs,
+      ino: st.ino,
+      nlink: Number(st.nlink),
+      target: kind === 'symlink' ? readlinkSync(path, { encoding: 'buffer' }) : undefined,
+      path,
     });
     if (kind === 'directory') {
       for (const name of readdirSync(path, { encoding: 'buffer' })) {
@@ -102,7 +125,8 @@ export function expectSameTree(src: string, dst: string, options: CompareOptions
       expect(same, `${what}: content differs`).toBe(true);
       if (x.nlink > 1) groups.set(x.ino, [...(groups.get(x.ino) ?? []), rel]);
     }
-    if (x.kind === 'symlink') expect(y.target!.equals(x.target!), `${what}: symlink target ${y.target} vs ${x.target}`).toBe(true);
+    if (x.kind === 'symlink')
+      expect(y.target!.equals(x.target!), `${what}: symlink target ${y.target} vs ${x.target}`).toBe(true);
   }
   const linkedInDst = new Set<bigint>();
   for (const paths of groups.values()) {
@@ -128,7 +152,9 @@ export function removeTree(path: string): void {
   };
   try {
     fix(path);
-  } catch { /* best effort: rmSync reports what is left */ }
+  } catch {
+    /* best effort: rmSync reports what is left */
+  }
   rmSync(path, { recursive: true, force: true });
 }
 
@@ -149,7 +175,8 @@ export function useScratch(): (label?: string) => string {
 export function tmpFiles(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
-    if (/\.tmp_/.test(e.name) || /^\.cairn-([A-Za-z0-9]+-\d+-)?[0-9a-f]{12}\.tmp$/.test(e.name)) out.push(join(e.parentPath, e.name));
+    if (/\.tmp_/.test(e.name) || /^\.cairn-([A-Za-z0-9]+-\d+-)?[0-9a-f]{12}\.tmp$/.test(e.name))
+      out.push(join(e.parentPath, e.name));
   }
   return out;
 }
@@ -174,7 +201,9 @@ export function oddTime(base: number, i: number): number {
 
 /** Sets mtimes (and atimes) of every entry below root, deepest first, so folder times are not disturbed. */
 export function stampTimes(root: string, base = 1_500_000_000): void {
-  const entries = [...readTree(root).entries()].sort(([a], [b]) => b.split('/').length - a.split('/').length || (a < b ? 1 : -1));
+  const entries = [...readTree(root).entries()].sort(
+    ([a], [b]) => b.split('/').length - a.split('/').length || (a < b ? 1 : -1),
+  );
   let i = 0;
   for (const [, e] of entries) {
     const t = oddTime(base, i++);

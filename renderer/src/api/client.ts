@@ -1,4 +1,10 @@
-import { API_METHODS, type ActionRequest, type ActionResponse, type ApiMethod, type RawApi } from '../../../contract/actions.js';
+import {
+  API_METHODS,
+  type ActionRequest,
+  type ActionResponse,
+  type ApiMethod,
+  type RawApi,
+} from '../../../contract/actions.js';
 import type { AppErrorCode, AppErrorInfo } from '../../../contract/errors.js';
 import type { EventSubscriptions } from '../../../contract/events.js';
 import type { SnapshotRef } from '../../../contract/model.js';
@@ -44,15 +50,19 @@ export interface Transport extends EventSubscriptions {
 /** `lost`: the host does not answer (stopped, restarting); `refused`: it answers but not to this page's key. */
 export type ConnectionState = 'connected' | 'lost' | 'refused';
 
-export type CairnClient = Methods & EventSubscriptions & Pick<Transport, 'pathOfDroppedFile' | 'downloadUrl'> & {
-  onReconnect(listener: () => void): () => void;
-  onConnection(listener: (state: ConnectionState) => void): () => void;
-};
+export type CairnClient = Methods &
+  EventSubscriptions &
+  Pick<Transport, 'pathOfDroppedFile' | 'downloadUrl'> & {
+    onReconnect(listener: () => void): () => void;
+    onConnection(listener: (state: ConnectionState) => void): () => void;
+  };
 
 export function createClient(transport: Transport): CairnClient {
   const methods = {} as Record<ApiMethod, (req: unknown) => Promise<unknown>>;
   for (const method of Object.keys(API_METHODS) as ApiMethod[]) {
-    const call = transport.raw[method] as (req: unknown) => Promise<{ ok: true; value: unknown } | { ok: false; error: AppErrorInfo }>;
+    const call = transport.raw[method] as (
+      req: unknown,
+    ) => Promise<{ ok: true; value: unknown } | { ok: false; error: AppErrorInfo }>;
     methods[method] = async (req) => {
       const result = await call(req);
       if (!result.ok) throw new ApiError(result.error);

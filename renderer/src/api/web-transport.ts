@@ -15,17 +15,28 @@ export function createWebTransport(token: string, base = ''): Transport {
       let response: Response;
       try {
         response = await fetch(`${base}/api/${action}`, {
-          method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: JSON.stringify(req ?? {}),
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+          body: JSON.stringify(req ?? {}),
         });
       } catch (err) {
         connection.set('lost');
-        return { ok: false, error: { code: 'IO', message: `Cairn's host is not reachable (${err instanceof Error ? err.message : String(err)})` } };
+        return {
+          ok: false,
+          error: {
+            code: 'IO',
+            message: `Cairn's host is not reachable (${err instanceof Error ? err.message : String(err)})`,
+          },
+        };
       }
       if (response.status === 403) connection.set('refused');
       try {
-        return await response.json() as Result<unknown>;
+        return (await response.json()) as Result<unknown>;
       } catch {
-        return { ok: false, error: { code: 'INTERNAL', message: `${action}: HTTP ${response.status} ${response.statusText}` } };
+        return {
+          ok: false,
+          error: { code: 'INTERNAL', message: `${action}: HTTP ${response.status} ${response.statusText}` },
+        };
       }
     };
   }
@@ -50,7 +61,8 @@ export function createWebTransport(token: string, base = ''): Transport {
     // answer that is not a stream, such as a refused key.
     source.addEventListener('error', () => {
       connection.set('lost');
-      if (source?.readyState === EventSource.CLOSED) void connection.probe(`${base}/api/app.info`, token, () => reopen());
+      if (source?.readyState === EventSource.CLOSED)
+        void connection.probe(`${base}/api/app.info`, token, () => reopen());
     });
     for (const name of ['job.progress', 'job.done', 'store.changed'] as const) {
       source.addEventListener(name, (e) => {
@@ -79,7 +91,14 @@ export function createWebTransport(token: string, base = ''): Transport {
     onConnection: (l) => connection.listen(l),
     pathOfDroppedFile: () => undefined,
     downloadUrl: (store, snapshot, path) => {
-      const q = new URLSearchParams({ token, store, type: snapshot.type, id: snapshot.id, time: String(snapshot.time), path });
+      const q = new URLSearchParams({
+        token,
+        store,
+        type: snapshot.type,
+        id: snapshot.id,
+        time: String(snapshot.time),
+        path,
+      });
       return `${base}/api/download?${q.toString()}`;
     },
   };
@@ -113,7 +132,11 @@ class ConnectionWatch {
     try {
       for (;;) {
         try {
-          const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` }, body: '{}' });
+          const r = await fetch(url, {
+            method: 'POST',
+            headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+            body: '{}',
+          });
           if (r.status === 403) return this.set('refused');
           if (r.ok) return reopen();
         } catch {

@@ -17,7 +17,11 @@ import { formatBytes } from '../format.js';
 /** The window: header with the open store, then groups | snapshots (or the browser) | tasks. Drop a folder anywhere. */
 export function App() {
   const { store, startupError, info, backupDraft, closeStore } = useAppShallow((s) => ({
-    store: s.store, startupError: s.startupError, info: s.info, backupDraft: s.backupDraft, closeStore: s.closeStore,
+    store: s.store,
+    startupError: s.startupError,
+    info: s.info,
+    backupDraft: s.backupDraft,
+    closeStore: s.closeStore,
   }));
   const browsing = useApp((s) => (s.browsing ? s.snapshots.find((r) => r.path === s.browsing) : undefined));
   const client = useApp((s) => s.client);
@@ -39,25 +43,44 @@ export function App() {
   };
 
   return (
-    <div className={`app${dragging ? ' dragging' : ''}`}
-      onDragOver={(e) => { e.preventDefault(); if (store) setDragging(true); }}
-      onDragLeave={(e) => { if (e.currentTarget === e.target) setDragging(false); }}
-      onDrop={onDrop}>
+    <div
+      className={`app${dragging ? ' dragging' : ''}`}
+      onDragOver={(e) => {
+        e.preventDefault();
+        if (store) setDragging(true);
+      }}
+      onDragLeave={(e) => {
+        if (e.currentTarget === e.target) setDragging(false);
+      }}
+      onDrop={onDrop}
+    >
       <header className="app-header">
         <h1>Cairn</h1>
         {store && (
           <div className="store-info">
-            <span className="mono" title={store.path}>{store.path}</span>
-            <span className="muted small">chunks {formatBytes(store.chunkSize)} · {store.compression}</span>
-            <button type="button" onClick={closeStore}>Switch datastore</button>
+            <span className="mono" title={store.path}>
+              {store.path}
+            </span>
+            <span className="muted small">
+              chunks {formatBytes(store.chunkSize)} · {store.compression}
+            </span>
+            <button type="button" onClick={closeStore}>
+              Switch datastore
+            </button>
           </div>
         )}
-        {info && <span className="muted small host-mode">{info.host === 'web' ? 'browser mode' : 'desktop'} · v{info.version}</span>}
+        {info && (
+          <span className="muted small host-mode">
+            {info.host === 'web' ? 'browser mode' : 'desktop'} · v{info.version}
+          </span>
+        )}
       </header>
       <ConnectionBanner />
       <ErrorNote error={startupError} />
       <div className="app-body">
-        {!store ? <StorePicker /> : (
+        {!store ? (
+          <StorePicker />
+        ) : (
           <main className="store-view" aria-label="Datastore">
             <StoreMissing />
             <StoreBar />
@@ -69,8 +92,14 @@ export function App() {
         )}
         <TasksPanel />
       </div>
-      {dragging && <div className="drop-hint" aria-hidden="true">Drop a folder to back it up</div>}
-      {backupDraft?.kind === 'folder' && <BackupDialog key={`${backupDraft.source}|${backupDraft.droppedName ?? ''}`} />}
+      {dragging && (
+        <div className="drop-hint" aria-hidden="true">
+          Drop a folder to back it up
+        </div>
+      )}
+      {backupDraft?.kind === 'folder' && (
+        <BackupDialog key={`${backupDraft.source}|${backupDraft.droppedName ?? ''}`} />
+      )}
       {backupDraft?.kind === 'image' && <ImageBackupDialog />}
       <FolderBrowser />
     </div>

@@ -12,7 +12,12 @@ import { SourceMismatchNote, useSourceConfirmation } from './SourceCheck.js';
 /** Back up a folder: its path (from a drop, typed or picked), the group id, and excludes with a preview. */
 export function BackupDialog() {
   const { draft, close, startJob, store, client, jobError, canDropPaths } = useAppShallow((s) => ({
-    draft: s.backupDraft, close: s.closeBackupDialog, startJob: s.startJob, store: s.store?.path, client: s.client, jobError: s.jobError,
+    draft: s.backupDraft,
+    close: s.closeBackupDialog,
+    startJob: s.startJob,
+    store: s.store?.path,
+    client: s.client,
+    jobError: s.jobError,
     canDropPaths: s.info?.dropPaths ?? false,
   }));
   const groups = useApp((s) => s.groups);
@@ -28,7 +33,10 @@ export function BackupDialog() {
   const mismatch = sourceCheck.pending(id, source);
 
   if (!draft || !store) return null;
-  const patterns = excludes.split('\n').map((l) => l.trim()).filter((l) => l.length > 0);
+  const patterns = excludes
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
   const existing = groups.some((g) => g.type === 'host' && g.id === id);
 
   const runPreview = async () => {
@@ -46,26 +54,58 @@ export function BackupDialog() {
 
   return (
     <Modal title="Back up a folder" onClose={close} wide>
-      <form onSubmit={async (e) => {
-        e.preventDefault();
-        const go = await sourceCheck.mayStart(store, source, id);
-        if (!go) return;
-        const job = await startJob({ kind: 'backup', store, source, id, excludes: patterns, ...go });
-        if (job) close();
-      }}>
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const go = await sourceCheck.mayStart(store, source, id);
+          if (!go) return;
+          const job = await startJob({ kind: 'backup', store, source, id, excludes: patterns, ...go });
+          if (job) close();
+        }}
+      >
         {draft.droppedName && !draft.source && !canDropPaths && (
-          <p className="note">You dropped “{draft.droppedName}”. A browser cannot tell where it is on disk: type its path or choose it with Browse….</p>
+          <p className="note">
+            You dropped “{draft.droppedName}”. A browser cannot tell where it is on disk: type its path or choose it
+            with Browse….
+          </p>
         )}
-        <PathField label="Folder to back up" name="backup-source" value={source} onChange={setSource} pickTitle="Folder to back up" />
+        <PathField
+          label="Folder to back up"
+          name="backup-source"
+          value={source}
+          onChange={setSource}
+          pickTitle="Folder to back up"
+        />
         <div className="field">
           <label htmlFor="backup-id">Backup group id</label>
-          <input id="backup-id" type="text" value={id} onChange={(e) => setTypedId(e.target.value)} spellCheck={false} />
-          <span className="muted small">{id === '' ? `Taken from the folder's name; letters, digits, “_”, “.” and “-”.` : existing ? `Adds a snapshot to host/${id}; unchanged files are not read again.` : `Creates the group host/${id}.`}</span>
+          <input
+            id="backup-id"
+            type="text"
+            value={id}
+            onChange={(e) => setTypedId(e.target.value)}
+            spellCheck={false}
+          />
+          <span className="muted small">
+            {id === ''
+              ? `Taken from the folder's name; letters, digits, “_”, “.” and “-”.`
+              : existing
+                ? `Adds a snapshot to host/${id}; unchanged files are not read again.`
+                : `Creates the group host/${id}.`}
+          </span>
         </div>
         <div className="field">
           <label htmlFor="backup-excludes">Exclude (one .gitignore pattern per line)</label>
-          <textarea id="backup-excludes" rows={4} value={excludes} placeholder={'*.tmp\nnode_modules/\n.cache/'} spellCheck={false}
-            onChange={(e) => { setExcludes(e.target.value); setPreview(undefined); }} />
+          <textarea
+            id="backup-excludes"
+            rows={4}
+            value={excludes}
+            placeholder={'*.tmp\nnode_modules/\n.cache/'}
+            spellCheck={false}
+            onChange={(e) => {
+              setExcludes(e.target.value);
+              setPreview(undefined);
+            }}
+          />
           <span className="muted small">A .cairnignore file in any folder adds rules for that folder and below.</span>
         </div>
         <button type="button" onClick={() => void runPreview()} disabled={source.trim() === '' || previewing}>
@@ -74,21 +114,43 @@ export function BackupDialog() {
         <ErrorNote error={previewError} />
         {preview && (
           <div className="preview" aria-label="Exclude preview">
-            <p><strong>{formatCount(preview.files)} files ({formatBytes(preview.bytes)})</strong> would be backed up;
-              {' '}{formatCount(preview.excluded)} entries ({formatBytes(preview.excludedBytes)}) excluded.</p>
+            <p>
+              <strong>
+                {formatCount(preview.files)} files ({formatBytes(preview.bytes)})
+              </strong>{' '}
+              would be backed up; {formatCount(preview.excluded)} entries ({formatBytes(preview.excludedBytes)})
+              excluded.
+            </p>
             {preview.paths.length > 0 && (
               <ul className="preview-list">
-                {preview.paths.map((p) => <li key={p.path}>{p.path}{p.isDirectory ? '/' : ''} <span className="muted">{formatBytes(p.bytes)}</span></li>)}
+                {preview.paths.map((p) => (
+                  <li key={p.path}>
+                    {p.path}
+                    {p.isDirectory ? '/' : ''} <span className="muted">{formatBytes(p.bytes)}</span>
+                  </li>
+                ))}
                 {preview.truncated && <li className="muted">…and more</li>}
               </ul>
             )}
           </div>
         )}
-        {mismatch
-          ? <SourceMismatchNote check={mismatch} id={id} what="folder" chooseId={(other) => { setTypedId(other); sourceCheck.clear(); }} />
-          : <ErrorNote error={sourceCheck.error ?? jobError} />}
+        {mismatch ? (
+          <SourceMismatchNote
+            check={mismatch}
+            id={id}
+            what="folder"
+            chooseId={(other) => {
+              setTypedId(other);
+              sourceCheck.clear();
+            }}
+          />
+        ) : (
+          <ErrorNote error={sourceCheck.error ?? jobError} />
+        )}
         <footer className="modal-footer">
-          <button type="button" onClick={close}>Cancel</button>
+          <button type="button" onClick={close}>
+            Cancel
+          </button>
           <button type="submit" className="primary" disabled={source.trim() === '' || id === ''}>
             {mismatch ? `Back up into host/${id} anyway` : 'Start backup'}
           </button>

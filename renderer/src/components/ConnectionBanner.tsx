@@ -13,9 +13,17 @@ export function ConnectionBanner() {
   if (state === 'connected') return null;
   return (
     <div className="connection-banner" role="alert" data-state={state}>
-      {state === 'lost'
-        ? <><strong>Connection to Cairn lost.</strong> The host is not answering (stopped or restarting); this page reconnects by itself when it is back. Running jobs go on in the host.</>
-        : <><strong>This page&apos;s key is no longer accepted.</strong> The host was started with a new key: open the address it printed.</>}
+      {state === 'lost' ? (
+        <>
+          <strong>Connection to Cairn lost.</strong> The host is not answering (stopped or restarting); this page
+          reconnects by itself when it is back. Running jobs go on in the host.
+        </>
+      ) : (
+        <>
+          <strong>This page&apos;s key is no longer accepted.</strong> The host was started with a new key: open the
+          address it printed.
+        </>
+      )}
     </div>
   );
 }

@@ -35,10 +35,18 @@ export function DeleteGroupDialog({ group, onClose }: { group: GroupRow; onClose
       <p>{consequence(group, snapshots)}</p>
       <ErrorNote error={jobError} />
       <footer className="modal-footer">
-        <button type="button" onClick={onClose}>Keep it</button>
-        <button type="button" className="danger" onClick={async () => {
-          if (await startJob({ kind: 'delete-group', store, group: { type: group.type, id: group.id } })) onClose();
-        }}>Delete group</button>
+        <button type="button" onClick={onClose}>
+          Keep it
+        </button>
+        <button
+          type="button"
+          className="danger"
+          onClick={async () => {
+            if (await startJob({ kind: 'delete-group', store, group: { type: group.type, id: group.id } })) onClose();
+          }}
+        >
+          Delete group
+        </button>
       </footer>
     </Modal>
   );

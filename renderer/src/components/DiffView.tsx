@@ -10,7 +10,17 @@ import { ErrorNote } from './ErrorNote.js';
 const SIGN = { added: '+', removed: '−', changed: '~' } as const;
 
 /** What changed from one snapshot to a later one: counts, bytes, and every entry (virtualized). */
-export function DiffView({ store, from, to, onClose }: { store: string; from: SnapshotRow; to: SnapshotRow; onClose: () => void }) {
+export function DiffView({
+  store,
+  from,
+  to,
+  onClose,
+}: {
+  store: string;
+  from: SnapshotRow;
+  to: SnapshotRow;
+  onClose: () => void;
+}) {
   const client = useApp((s) => s.client);
   const [diff, setDiff] = useState<DiffResult>();
   const [error, setError] = useState<AppErrorInfo>();
@@ -18,34 +28,74 @@ export function DiffView({ store, from, to, onClose }: { store: string; from: Sn
   useEffect(() => {
     let live = true;
     setDiff(undefined);
-    client.diffSnapshots({ store, from: { type: from.type, id: from.id, time: from.time }, to: { type: to.type, id: to.id, time: to.time } })
-      .then((d) => { if (live) setDiff(d); }, (err: unknown) => { if (live) setError(errorInfo(err)); });
-    return () => { live = false; };
+    client
+      .diffSnapshots({
+        store,
+        from: { type: from.type, id: from.id, time: from.time },
+        to: { type: to.type, id: to.id, time: to.time },
+      })
+      .then(
+        (d) => {
+          if (live) setDiff(d);
+        },
+        (err: unknown) => {
+          if (live) setError(errorInfo(err));
+        },
+      );
+    return () => {
+      live = false;
+    };
   }, [client, store, from.path, to.path]); // snapshots by path, not by row identity
   const entries = diff?.entries ?? [];
-  const virtualizer = useVirtualizer({ count: entries.length, getScrollElement: () => scrollRef.current, estimateSize: () => 28, overscan: 10 });
+  const virtualizer = useVirtualizer({
+    count: entries.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => 28,
+    overscan: 10,
+  });
   return (
     <div className="diff" aria-label="Differences">
       <div className="row">
-        <strong>From {formatTime(from.time)} to {formatTime(to.time)}</strong>
-        <button type="button" onClick={onClose}>Close comparison</button>
+        <strong>
+          From {formatTime(from.time)} to {formatTime(to.time)}
+        </strong>
+        <button type="button" onClick={onClose}>
+          Close comparison
+        </button>
       </div>
       <ErrorNote error={error} />
       {!diff && !error && <p className="muted">Comparing…</p>}
       {diff && (
         <>
-          <p className="diff-summary">{diff.added} added, {diff.removed} removed, {diff.changed} changed · +{formatBytes(diff.bytesAdded)} −{formatBytes(diff.bytesRemoved)}
-            {entries.length < diff.added + diff.removed + diff.changed && <span className="muted"> (the first {entries.length.toLocaleString('en-US')} are listed)</span>}</p>
+          <p className="diff-summary">
+            {diff.added} added, {diff.removed} removed, {diff.changed} changed · +{formatBytes(diff.bytesAdded)} −
+            {formatBytes(diff.bytesRemoved)}
+            {entries.length < diff.added + diff.removed + diff.changed && (
+              <span className="muted"> (the first {entries.length.toLocaleString('en-US')} are listed)</span>
+            )}
+          </p>
           <div ref={scrollRef} className="diff-list" role="list" aria-label="Changed entries">
             <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
               {virtualizer.getVirtualItems().map((item) => {
                 const e = entries[item.index]!;
                 return (
-                  <div key={item.key} role="listitem" className={`diff-row ${e.change}`} style={{ transform: `translateY(${item.start}px)` }}>
-                    <span className="diff-sign" aria-label={e.change}>{SIGN[e.change]}</span>
-                    <span className="tree-name">{e.path}{e.kind === 'directory' ? '/' : ''}</span>
-                    <span className="muted">{e.change === 'changed' ? `${e.what?.join(', ')} ` : ''}
-                      {e.change === 'removed' ? formatBytes(e.sizeBefore) : formatBytes(e.sizeAfter)}</span>
+                  <div
+                    key={item.key}
+                    role="listitem"
+                    className={`diff-row ${e.change}`}
+                    style={{ transform: `translateY(${item.start}px)` }}
+                  >
+                    <span className="diff-sign" aria-label={e.change}>
+                      {SIGN[e.change]}
+                    </span>
+                    <span className="tree-name">
+                      {e.path}
+                      {e.kind === 'directory' ? '/' : ''}
+                    </span>
+                    <span className="muted">
+                      {e.change === 'changed' ? `${e.what?.join(', ')} ` : ''}
+                      {e.change === 'removed' ? formatBytes(e.sizeBefore) : formatBytes(e.sizeAfter)}
+                    </span>
                   </div>
                 );
               })}

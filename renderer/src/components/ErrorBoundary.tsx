@@ -17,7 +17,12 @@ export class ErrorBoundary extends Component<{ children: ReactNode }, { error?: 
     return (
       <div className="error-note" role="alert" data-code="INTERNAL">
         <strong>Something went wrong in this window: {this.state.error.message}</strong>
-        <p>Your backups are not affected. <button type="button" onClick={() => window.location.reload()}>Reload the window</button></p>
+        <p>
+          Your backups are not affected.{' '}
+          <button type="button" onClick={() => window.location.reload()}>
+            Reload the window
+          </button>
+        </p>
       </div>
     );
   }

@@ -15,7 +15,11 @@ export function ErrorNote({ error, onDismiss }: { error: AppErrorInfo | undefine
     <div className="error-note" role="alert" data-code={error.code}>
       <strong>{error.message}</strong>
       {HINTS[error.code] && <span className="hint"> {HINTS[error.code]}</span>}
-      {onDismiss && <button type="button" className="link" onClick={onDismiss} aria-label="Dismiss error">✕</button>}
+      {onDismiss && (
+        <button type="button" className="link" onClick={onDismiss} aria-label="Dismiss error">
+          ✕
+        </button>
+      )}
     </div>
   );
 }

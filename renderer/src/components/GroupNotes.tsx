@@ -12,17 +12,37 @@ export function GroupNotes({ group }: { group: GroupRow }) {
     return (
       <p className="notes">
         {group.notes ? <span>{group.notes}</span> : <span className="muted">No notes.</span>}{' '}
-        <button type="button" className="link" onClick={() => setEditing(true)}>Edit notes</button>
+        <button type="button" className="link" onClick={() => setEditing(true)}>
+          Edit notes
+        </button>
       </p>
     );
   }
   return (
-    <form className="notes" onSubmit={async (e) => { e.preventDefault(); await setGroupNotes(group, text); setEditing(false); }}>
-      <label>Notes for {group.path}
+    <form
+      className="notes"
+      onSubmit={async (e) => {
+        e.preventDefault();
+        await setGroupNotes(group, text);
+        setEditing(false);
+      }}
+    >
+      <label>
+        Notes for {group.path}
         <textarea value={text} onChange={(e) => setText(e.target.value)} rows={2} />
       </label>
-      <button type="submit" className="primary">Save notes</button>
-      <button type="button" onClick={() => { setText(group.notes); setEditing(false); }}>Cancel</button>
+      <button type="submit" className="primary">
+        Save notes
+      </button>
+      <button
+        type="button"
+        onClick={() => {
+          setText(group.notes);
+          setEditing(false);
+        }}
+      >
+        Cancel
+      </button>
     </form>
   );
 }

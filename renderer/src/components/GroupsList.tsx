@@ -7,7 +7,10 @@ import { movedIndex } from './list-keys.js';
 /** Backup groups of the open store; choosing one shows its snapshots. */
 export function GroupsList() {
   const { groups, selected, error, selectGroup } = useAppShallow((s) => ({
-    groups: s.groups, selected: s.selectedGroup, error: s.groupsError, selectGroup: s.selectGroup,
+    groups: s.groups,
+    selected: s.selectedGroup,
+    error: s.groupsError,
+    selectGroup: s.selectGroup,
   }));
   const openBackupDialog = useApp((s) => s.openBackupDialog);
   const openImageBackupDialog = useApp((s) => s.openImageBackupDialog);
@@ -30,24 +33,56 @@ export function GroupsList() {
     <nav className="groups" aria-labelledby="groups-title">
       <div className="pane-header">
         <div className="row">
-          <h2 id="groups-title" className="grow">Backup groups</h2>
-          <button type="button" onClick={() => void refreshGroups()} title="Read the store again (backups made elsewhere, by the CLI)">Refresh</button>
+          <h2 id="groups-title" className="grow">
+            Backup groups
+          </h2>
+          <button
+            type="button"
+            onClick={() => void refreshGroups()}
+            title="Read the store again (backups made elsewhere, by the CLI)"
+          >
+            Refresh
+          </button>
         </div>
-        <button type="button" className="primary" disabled={missing} onClick={() => openBackupDialog()}>Back up a folder…</button>
-        <button type="button" disabled={missing} onClick={openImageBackupDialog}>Back up a disk image…</button>
+        <button type="button" className="primary" disabled={missing} onClick={() => openBackupDialog()}>
+          Back up a folder…
+        </button>
+        <button type="button" disabled={missing} onClick={openImageBackupDialog}>
+          Back up a disk image…
+        </button>
       </div>
       <ErrorNote error={error} />
-      {groups.length === 0 && !error && <p className="muted">No backups yet. Drop a folder on this window, or use “Back up a folder…”.</p>}
+      {groups.length === 0 && !error && (
+        <p className="muted">No backups yet. Drop a folder on this window, or use “Back up a folder…”.</p>
+      )}
       <ul ref={listRef} role="listbox" aria-label="Backup groups" className="group-list">
         {groups.map((g, i) => (
-          <li key={g.path} role="option" aria-selected={i === selectedIndex} tabIndex={i === Math.max(selectedIndex, 0) ? 0 : -1}
-            data-group={g.path} className={[i === selectedIndex ? 'selected' : '', g.snapshotCount === 0 ? 'empty' : ''].join(' ').trim() || undefined}
-            onClick={() => void selectGroup(g.path)} onKeyDown={(e) => onKeyDown(e, i)}>
-            <span className="group-name"><span className="badge">{g.type}</span> {g.id}</span>
-            {g.snapshotCount === 0 ? <span className="group-meta warn">empty: no snapshots</span> : (
+          <li
+            key={g.path}
+            role="option"
+            aria-selected={i === selectedIndex}
+            tabIndex={i === Math.max(selectedIndex, 0) ? 0 : -1}
+            data-group={g.path}
+            className={
+              [i === selectedIndex ? 'selected' : '', g.snapshotCount === 0 ? 'empty' : ''].join(' ').trim() ||
+              undefined
+            }
+            onClick={() => void selectGroup(g.path)}
+            onKeyDown={(e) => onKeyDown(e, i)}
+          >
+            <span className="group-name">
+              <span className="badge">{g.type}</span> {g.id}
+            </span>
+            {g.snapshotCount === 0 ? (
+              <span className="group-meta warn">empty: no snapshots</span>
+            ) : (
               <>
-                <span className="group-meta">{plural(g.snapshotCount, 'snapshot')} · {formatBytes(g.lastSize)}</span>
-                <span className="group-meta">last <span className="nowrap">{formatTime(g.lastBackup)}</span></span>
+                <span className="group-meta">
+                  {plural(g.snapshotCount, 'snapshot')} · {formatBytes(g.lastSize)}
+                </span>
+                <span className="group-meta">
+                  last <span className="nowrap">{formatTime(g.lastBackup)}</span>
+                </span>
               </>
             )}
           </li>

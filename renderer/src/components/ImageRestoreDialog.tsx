@@ -31,38 +31,91 @@ export function ImageRestoreDialog({ row, onClose }: { row: SnapshotRow; onClose
   const restore = async () => {
     const snapshot = { type: row.type, id: row.id, time: row.time };
     const job = await startJob({
-      kind: 'restore-image', store, snapshot, target: joinPath(folder, name), overwrite, keepDamaged, ...(archives.length > 1 ? { archive } : {}),
+      kind: 'restore-image',
+      store,
+      snapshot,
+      target: joinPath(folder, name),
+      overwrite,
+      keepDamaged,
+      ...(archives.length > 1 ? { archive } : {}),
     });
     if (job) onClose();
   };
 
   return (
     <Modal title="Restore image" onClose={onClose}>
-      <form onSubmit={(e) => { e.preventDefault(); void restore(); }}>
-        <p>The disk image of {row.path} ({formatBytes(row.size)}) is written to a file, byte for byte.</p>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void restore();
+        }}
+      >
+        <p>
+          The disk image of {row.path} ({formatBytes(row.size)}) is written to a file, byte for byte.
+        </p>
         {archives.length > 1 && (
-          <label className="field">Image
-            <select value={archive} onChange={(e) => { setArchive(e.target.value); setName(imageFileName(e.target.value)); }}>
-              {archives.map((a) => <option key={a} value={a}>{imageFileName(a)}</option>)}
+          <label className="field">
+            Image
+            <select
+              value={archive}
+              onChange={(e) => {
+                setArchive(e.target.value);
+                setName(imageFileName(e.target.value));
+              }}
+            >
+              {archives.map((a) => (
+                <option key={a} value={a}>
+                  {imageFileName(a)}
+                </option>
+              ))}
             </select>
           </label>
         )}
-        <PathField label="Into folder" name="image-folder" value={folder} onChange={setFolder} pickTitle="Restore the image into" />
+        <PathField
+          label="Into folder"
+          name="image-folder"
+          value={folder}
+          onChange={setFolder}
+          pickTitle="Restore the image into"
+        />
         <div className="field">
           <label htmlFor="image-name">File name</label>
-          <input id="image-name" type="text" value={name} onChange={(e) => setName(e.target.value)} spellCheck={false} />
+          <input
+            id="image-name"
+            type="text"
+            value={name}
+            onChange={(e) => setName(e.target.value)}
+            spellCheck={false}
+          />
           {badName && <span className="warn small">A file name, without “/”: choose the folder above.</span>}
         </div>
         <div className="checks">
-          <label className="inline"><input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Replace an existing file</label>
-          <label className="inline"><input type="checkbox" checked={keepDamaged} onChange={(e) => setKeepDamaged(e.target.checked)} aria-describedby="keep-damaged-hint" /> Keep what can be read</label>
-          <span id="keep-damaged-hint" className="muted small">If a part of the image is damaged in the store, no image is put in place (it would not be
-            the one backed up); with this, the rest is saved as {name || 'the file'}.damaged, with zeros where it is damaged.</span>
+          <label className="inline">
+            <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Replace an
+            existing file
+          </label>
+          <label className="inline">
+            <input
+              type="checkbox"
+              checked={keepDamaged}
+              onChange={(e) => setKeepDamaged(e.target.checked)}
+              aria-describedby="keep-damaged-hint"
+            />{' '}
+            Keep what can be read
+          </label>
+          <span id="keep-damaged-hint" className="muted small">
+            If a part of the image is damaged in the store, no image is put in place (it would not be the one backed
+            up); with this, the rest is saved as {name || 'the file'}.damaged, with zeros where it is damaged.
+          </span>
         </div>
         <ErrorNote error={jobError} />
         <footer className="modal-footer">
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" className="primary" disabled={folder.trim() === '' || name.trim() === '' || badName}>Restore image</button>
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={folder.trim() === '' || name.trim() === '' || badName}>
+            Restore image
+          </button>
         </footer>
       </form>
     </Modal>

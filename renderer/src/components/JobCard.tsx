@@ -7,7 +7,10 @@ import { phaseText } from '../job-phase.js';
 export function jobFraction(job: JobState): number | undefined {
   const p = job.progress;
   if (job.status === 'done') return 1;
-  if (p.prefixesTotal !== undefined) return p.phase === 'sweep' ? 0.5 + 0.5 * (p.prefixesDone ?? 0) / p.prefixesTotal : 0.5 * phaseFraction(p.indexFilesDone, p.indexFilesTotal);
+  if (p.prefixesTotal !== undefined)
+    return p.phase === 'sweep'
+      ? 0.5 + (0.5 * (p.prefixesDone ?? 0)) / p.prefixesTotal
+      : 0.5 * phaseFraction(p.indexFilesDone, p.indexFilesTotal);
   if (p.bytesTotal) return Math.min(1, (p.bytesDone ?? 0) / p.bytesTotal);
   if (p.total) return Math.min(1, (p.done ?? 0) / p.total);
   return undefined;
@@ -20,7 +23,14 @@ function phaseFraction(done: number | undefined, total: number | undefined): num
 function Bar({ label, fraction }: { label: string; fraction: number }) {
   const percent = Math.floor(fraction * 100);
   return (
-    <div className="progress" role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent}>
+    <div
+      className="progress"
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={percent}
+    >
       <div className="progress-fill" style={{ width: `${percent}%` }} />
     </div>
   );
@@ -34,12 +44,17 @@ function GcPhases({ job }: { job: JobState }) {
   return (
     <div className="gc-phases">
       <div className="gc-phase" data-phase="mark">
-        <span className="small">Mark: {formatCount(p.indexFilesDone)} / {formatCount(p.indexFilesTotal)} index files · {formatCount(p.chunksMarked)} chunks marked</span>
+        <span className="small">
+          Mark: {formatCount(p.indexFilesDone)} / {formatCount(p.indexFilesTotal)} index files ·{' '}
+          {formatCount(p.chunksMarked)} chunks marked
+        </span>
         <Bar label="Mark phase" fraction={markFraction} />
       </div>
       <div className="gc-phase" data-phase="sweep">
-        <span className="small">Sweep: {formatCount(sweeping ? p.prefixesDone : 0)} / {formatCount(p.prefixesTotal ?? 65536)} chunk folders
-          {' '}· {plural(p.removedChunks ?? 0, 'chunk')} removed ({formatBytes(p.removedBytes ?? 0)} freed)</span>
+        <span className="small">
+          Sweep: {formatCount(sweeping ? p.prefixesDone : 0)} / {formatCount(p.prefixesTotal ?? 65536)} chunk folders ·{' '}
+          {plural(p.removedChunks ?? 0, 'chunk')} removed ({formatBytes(p.removedBytes ?? 0)} freed)
+        </span>
         <Bar label="Sweep phase" fraction={sweeping ? phaseFraction(p.prefixesDone, p.prefixesTotal) : 0} />
       </div>
     </div>
@@ -50,20 +65,32 @@ function GcResult({ job }: { job: JobState }) {
   const r = job.result ?? {};
   const rows: [string, string][] = [
     ['Freed', `${formatBytes(Number(r.removedBytes))} (${plural(Number(r.removedChunks), 'chunk')})`],
-    ['Pending', `${formatBytes(Number(r.pendingBytes))} (${plural(Number(r.pendingChunks), 'chunk')}, too recent to remove)`],
+    [
+      'Pending',
+      `${formatBytes(Number(r.pendingBytes))} (${plural(Number(r.pendingChunks), 'chunk')}, too recent to remove)`,
+    ],
     ['In use', `${formatBytes(Number(r.diskBytes))} (${plural(Number(r.diskChunks), 'chunk')})`],
     ['Dedup factor', `${Number(r.dedupFactor).toFixed(2)}×`],
     ['Duration', formatDuration(Number(r.durationMs) / 1000)],
   ];
   return (
     <dl className="gc-result" aria-label="Garbage collection result">
-      {rows.map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v}</dd></div>)}
+      {rows.map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
     </dl>
   );
 }
 
 const STATUS_TEXT: Record<JobState['status'], string> = {
-  running: 'Running', done: 'Done', attention: 'Needs attention', failed: 'Failed', cancelled: 'Cancelled',
+  running: 'Running',
+  done: 'Done',
+  attention: 'Needs attention',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
 };
 
 /** What a job that needs attention found (damaged files, by snapshot), and how to repair it. */
@@ -73,11 +100,21 @@ function Problems({ job }: { job: JobState }) {
   return (
     <div className="job-problems" role="alert" aria-label="Problems found">
       <ul>
-        {problems.slice(0, 50).map((p, i) => <li key={i}><span className="problem-path">{p.path}</span> <span className="muted">{p.message}</span></li>)}
-        {problems.length > 50 && <li className="muted">…and {formatCount(problems.length - 50 + Math.max(0, more))} more (see the log)</li>}
+        {problems.slice(0, 50).map((p, i) => (
+          <li key={i}>
+            <span className="problem-path">{p.path}</span> <span className="muted">{p.message}</span>
+          </li>
+        ))}
+        {problems.length > 50 && (
+          <li className="muted">…and {formatCount(problems.length - 50 + Math.max(0, more))} more (see the log)</li>
+        )}
         {problems.length <= 50 && more > 0 && <li className="muted">…and {formatCount(more)} more</li>}
       </ul>
-      {job.advice && <p className="advice"><strong>What to do:</strong> {job.advice}</p>}
+      {job.advice && (
+        <p className="advice">
+          <strong>What to do:</strong> {job.advice}
+        </p>
+      )}
     </div>
   );
 }
@@ -89,36 +126,87 @@ export const JobCard = memo(function JobCard({ job, onCancel }: { job: JobState;
   const fraction = jobFraction(job);
   const percent = fraction === undefined ? undefined : Math.floor(fraction * 100);
   return (
-    <article className={`job-card ${job.status}`} aria-label={job.title} data-job-kind={job.kind} data-status={job.status}>
+    <article
+      className={`job-card ${job.status}`}
+      aria-label={job.title}
+      data-job-kind={job.kind}
+      data-status={job.status}
+    >
       <header>
         <strong>{job.title}</strong>
-        <span className={`status ${job.status}`}>{STATUS_TEXT[job.status]}{job.status === 'running' ? ` · ${phaseText(p.phase)}` : ''}</span>
+        <span className={`status ${job.status}`}>
+          {STATUS_TEXT[job.status]}
+          {job.status === 'running' ? ` · ${phaseText(p.phase)}` : ''}
+        </span>
       </header>
       {job.kind === 'gc' && job.status !== 'failed' && <GcPhases job={job} />}
       {job.kind === 'gc' && job.status === 'done' && <GcResult job={job} />}
       {job.status === 'running' && (
         <>
-          {job.kind !== 'gc' && <div className="progress" role="progressbar" aria-label={`${job.title} progress`} aria-valuemin={0} aria-valuemax={100}
-            aria-valuenow={percent} aria-valuetext={percent === undefined ? phaseText(p.phase) : `${percent}%`}>
-            <div className="progress-fill" style={{ width: `${percent ?? 0}%` }} />
-          </div>}
+          {job.kind !== 'gc' && (
+            <div
+              className="progress"
+              role="progressbar"
+              aria-label={`${job.title} progress`}
+              aria-valuemin={0}
+              aria-valuemax={100}
+              aria-valuenow={percent}
+              aria-valuetext={percent === undefined ? phaseText(p.phase) : `${percent}%`}
+            >
+              <div className="progress-fill" style={{ width: `${percent ?? 0}%` }} />
+            </div>
+          )}
           <div className="job-counters">
-            {p.filesTotal !== undefined && <span>{formatCount(p.filesDone)} / {formatCount(p.filesTotal)} files</span>}
-            {p.bytesTotal !== undefined && <span>{formatBytes(p.bytesDone)} / {formatBytes(p.bytesTotal)}</span>}
-            {p.total !== undefined && <span>{formatCount(p.done)} / {formatCount(p.total)}</span>}
-            {p.snapshotsTotal !== undefined && <span>{formatCount(p.snapshotsDone)} / {formatCount(p.snapshotsTotal)} snapshots</span>}
+            {p.filesTotal !== undefined && (
+              <span>
+                {formatCount(p.filesDone)} / {formatCount(p.filesTotal)} files
+              </span>
+            )}
+            {p.bytesTotal !== undefined && (
+              <span>
+                {formatBytes(p.bytesDone)} / {formatBytes(p.bytesTotal)}
+              </span>
+            )}
+            {p.total !== undefined && (
+              <span>
+                {formatCount(p.done)} / {formatCount(p.total)}
+              </span>
+            )}
+            {p.snapshotsTotal !== undefined && (
+              <span>
+                {formatCount(p.snapshotsDone)} / {formatCount(p.snapshotsTotal)} snapshots
+              </span>
+            )}
             {(p.corruptChunks ?? 0) > 0 && <span className="warn">{formatCount(p.corruptChunks)} bad chunks</span>}
             {p.rate !== undefined && <span>{formatRate(p.rate)}</span>}
-            {job.kind !== 'gc' && <span>{p.etaSeconds !== undefined ? `about ${formatDuration(p.etaSeconds)} left` : 'estimating time left…'}</span>}
-            {p.newBytes !== undefined && <span>{formatBytes(p.newBytes)} new · {formatBytes((p.dedupBytes ?? 0) + (p.bytesReused ?? 0))} deduplicated</span>}
+            {job.kind !== 'gc' && (
+              <span>
+                {p.etaSeconds !== undefined ? `about ${formatDuration(p.etaSeconds)} left` : 'estimating time left…'}
+              </span>
+            )}
+            {p.newBytes !== undefined && (
+              <span>
+                {formatBytes(p.newBytes)} new · {formatBytes((p.dedupBytes ?? 0) + (p.bytesReused ?? 0))} deduplicated
+              </span>
+            )}
           </div>
-          {p.currentPath && <div className="current-file ellipsis" title={p.currentPath}>{p.currentPath}</div>}
-          <button type="button" onClick={() => onCancel(job.id)}>Cancel</button>
+          {p.currentPath && (
+            <div className="current-file ellipsis" title={p.currentPath}>
+              {p.currentPath}
+            </div>
+          )}
+          <button type="button" onClick={() => onCancel(job.id)}>
+            Cancel
+          </button>
         </>
       )}
       {job.summary && job.status !== 'running' && <p className="job-summary">{job.summary}</p>}
       {job.status === 'attention' && <Problems job={job} />}
-      {job.error && <p className="error-note" role="alert" data-code={job.error.code}>{job.error.message}</p>}
+      {job.error && (
+        <p className="error-note" role="alert" data-code={job.error.code}>
+          {job.error.message}
+        </p>
+      )}
       {job.log.length > 0 && (
         <>
           <button type="button" className="link" aria-expanded={showLog} onClick={() => setShowLog(!showLog)}>
@@ -126,7 +214,12 @@ export const JobCard = memo(function JobCard({ job, onCancel }: { job: JobState;
           </button>
           {showLog && (
             <ol className="job-log">
-              {job.log.map((l, i) => <li key={i} className={l.level}>{formatClock(l.time)} {l.level === 'info' ? '' : `${l.level}: `}{l.message}</li>)}
+              {job.log.map((l, i) => (
+                <li key={i} className={l.level}>
+                  {formatClock(l.time)} {l.level === 'info' ? '' : `${l.level}: `}
+                  {l.message}
+                </li>
+              ))}
             </ol>
           )}
         </>

@@ -7,14 +7,27 @@ const FIELDS = ['input', 'select', 'textarea'].map((tag) => `${tag}:not([disable
  * fields, its first answer (dialogs put the safe one first). Never the ✕, where typed text is lost.
  */
 function initialFocus(dialog: HTMLDialogElement): HTMLElement | null {
-  return dialog.querySelector<HTMLElement>(FIELDS) ?? dialog.querySelector<HTMLElement>('button:not([disabled]):not(.modal-close)');
+  return (
+    dialog.querySelector<HTMLElement>(FIELDS) ??
+    dialog.querySelector<HTMLElement>('button:not([disabled]):not(.modal-close)')
+  );
 }
 
 /**
  * A modal dialog on the native <dialog> element: the browser traps focus and Escape closes it. Focus starts in
  * the dialog's first field and goes back to what had it (the button that opened the dialog) when it closes.
  */
-export function Modal({ title, onClose, children, wide }: { title: string; onClose: () => void; children: ReactNode; wide?: boolean }) {
+export function Modal({
+  title,
+  onClose,
+  children,
+  wide,
+}: {
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  wide?: boolean;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   useEffect(() => {
@@ -30,11 +43,20 @@ export function Modal({ title, onClose, children, wide }: { title: string; onClo
     };
   }, []);
   return (
-    <dialog ref={ref} className={wide ? 'modal wide' : 'modal'} aria-labelledby={titleId}
-      onCancel={(e) => { e.preventDefault(); onClose(); }}>
+    <dialog
+      ref={ref}
+      className={wide ? 'modal wide' : 'modal'}
+      aria-labelledby={titleId}
+      onCancel={(e) => {
+        e.preventDefault();
+        onClose();
+      }}
+    >
       <header className="modal-header">
         <h2 id={titleId}>{title}</h2>
-        <button type="button" className="link modal-close" onClick={onClose} aria-label="Close dialog">✕</button>
+        <button type="button" className="link modal-close" onClick={onClose} aria-label="Close dialog">
+          ✕
+        </button>
       </header>
       {children}
     </dialog>

@@ -23,15 +23,29 @@ function RestoreScope({ request }: { request: RestoreRequest }) {
   const { paths } = request;
   return (
     <>
-      <p>{plural(paths.length, 'selected item')} will be restored into the folder below. Folders arrive under their own names.</p>
-      <ul className="small muted">{paths.slice(0, LISTED).map((p) => <li key={p}>{p}</li>)}{paths.length > LISTED && <li>…</li>}</ul>
+      <p>
+        {plural(paths.length, 'selected item')} will be restored into the folder below. Folders arrive under their own
+        names.
+      </p>
+      <ul className="small muted">
+        {paths.slice(0, LISTED).map((p) => (
+          <li key={p}>{p}</li>
+        ))}
+        {paths.length > LISTED && <li>…</li>}
+      </ul>
     </>
   );
 }
 
 /** Where to restore, and whether existing files may be replaced. */
-export function RestoreDialog({ request, onClose, onRestore }: {
-  request: RestoreRequest; onClose: () => void; onRestore: (target: string, overwrite: boolean, keepDamaged: boolean) => Promise<void>;
+export function RestoreDialog({
+  request,
+  onClose,
+  onRestore,
+}: {
+  request: RestoreRequest;
+  onClose: () => void;
+  onRestore: (target: string, overwrite: boolean, keepDamaged: boolean) => Promise<void>;
 }) {
   const home = useApp((s) => s.info?.homeDir ?? '');
   const jobError = useApp((s) => s.jobError);
@@ -40,17 +54,39 @@ export function RestoreDialog({ request, onClose, onRestore }: {
   const [keepDamaged, setKeepDamaged] = useState(false);
   return (
     <Modal title="Restore" onClose={onClose}>
-      <form onSubmit={(e) => { e.preventDefault(); void onRestore(target, overwrite, keepDamaged); }}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          void onRestore(target, overwrite, keepDamaged);
+        }}
+      >
         <RestoreScope request={request} />
-        <PathField label="Restore into folder" name="restore-target" value={target} onChange={setTarget} pickTitle="Restore into" />
-        <label className="inline"><input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Replace existing files</label>
-        <label className="inline"><input type="checkbox" checked={keepDamaged} onChange={(e) => setKeepDamaged(e.target.checked)} />
-          {' '}Keep what can be read of a damaged file, as <span className="mono">name.damaged</span></label>
-        <p className="muted small">A file with a damaged chunk is never restored under its own name; it is listed on the task.</p>
+        <PathField
+          label="Restore into folder"
+          name="restore-target"
+          value={target}
+          onChange={setTarget}
+          pickTitle="Restore into"
+        />
+        <label className="inline">
+          <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Replace
+          existing files
+        </label>
+        <label className="inline">
+          <input type="checkbox" checked={keepDamaged} onChange={(e) => setKeepDamaged(e.target.checked)} /> Keep what
+          can be read of a damaged file, as <span className="mono">name.damaged</span>
+        </label>
+        <p className="muted small">
+          A file with a damaged chunk is never restored under its own name; it is listed on the task.
+        </p>
         <ErrorNote error={jobError} />
         <footer className="modal-footer">
-          <button type="button" onClick={onClose}>Cancel</button>
-          <button type="submit" className="primary" disabled={target.trim() === ''}>Restore</button>
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary" disabled={target.trim() === ''}>
+            Restore
+          </button>
         </footer>
       </form>
     </Modal>

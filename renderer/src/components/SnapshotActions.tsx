@@ -23,31 +23,84 @@ export function SnapshotActions({ row }: { row: SnapshotRow | undefined }) {
   return (
     <div className="toolbar" role="toolbar" aria-label="Snapshot actions">
       <span className="small">Snapshot {formatTime(row.time)}:</span>
-      {row.kind === 'image' ? <ImageActions row={row} restore={() => setDialog('restore-image')} /> : <BrowseAction row={row} />}
-      <button type="button" disabled={!row.finished || missing} onClick={() => void startJob({ kind: 'verify', store, snapshot: ref })}>Verify</button>
-      <button type="button" disabled={!row.finished} onClick={() => { setNotes(row.notes ?? ''); setDialog('notes'); }}>Notes…</button>
-      <button type="button" className="danger" disabled={row.protected} title={row.protected ? 'Protected snapshots cannot be forgotten' : undefined}
-        onClick={() => setDialog('forget')}>Forget…</button>
-      {row.kind === 'image' && <span className="muted small" id="image-hint">A disk image has no files to browse: restore it to a file.</span>}
+      {row.kind === 'image' ? (
+        <ImageActions row={row} restore={() => setDialog('restore-image')} />
+      ) : (
+        <BrowseAction row={row} />
+      )}
+      <button
+        type="button"
+        disabled={!row.finished || missing}
+        onClick={() => void startJob({ kind: 'verify', store, snapshot: ref })}
+      >
+        Verify
+      </button>
+      <button
+        type="button"
+        disabled={!row.finished}
+        onClick={() => {
+          setNotes(row.notes ?? '');
+          setDialog('notes');
+        }}
+      >
+        Notes…
+      </button>
+      <button
+        type="button"
+        className="danger"
+        disabled={row.protected}
+        title={row.protected ? 'Protected snapshots cannot be forgotten' : undefined}
+        onClick={() => setDialog('forget')}
+      >
+        Forget…
+      </button>
+      {row.kind === 'image' && (
+        <span className="muted small" id="image-hint">
+          A disk image has no files to browse: restore it to a file.
+        </span>
+      )}
       {dialog === 'restore-image' && <ImageRestoreDialog row={row} onClose={() => setDialog(undefined)} />}
       {dialog === 'notes' && (
         <Modal title={`Notes for ${row.path}`} onClose={() => setDialog(undefined)}>
-          <form onSubmit={async (e) => { e.preventDefault(); if (await setSnapshotNotes(row, notes)) setDialog(undefined); }}>
-            <label className="field">Notes<textarea rows={4} value={notes} onChange={(e) => setNotes(e.target.value)} /></label>
+          <form
+            onSubmit={async (e) => {
+              e.preventDefault();
+              if (await setSnapshotNotes(row, notes)) setDialog(undefined);
+            }}
+          >
+            <label className="field">
+              Notes
+              <textarea rows={4} value={notes} onChange={(e) => setNotes(e.target.value)} />
+            </label>
             <footer className="modal-footer">
-              <button type="button" onClick={() => setDialog(undefined)}>Cancel</button>
-              <button type="submit" className="primary">Save notes</button>
+              <button type="button" onClick={() => setDialog(undefined)}>
+                Cancel
+              </button>
+              <button type="submit" className="primary">
+                Save notes
+              </button>
             </footer>
           </form>
         </Modal>
       )}
       {dialog === 'forget' && (
         <Modal title="Forget snapshot?" onClose={() => setDialog(undefined)}>
-          <p>Forget <strong>{row.path}</strong> ({formatTime(row.time)})? The snapshot is removed now; its data is freed
-            by the next garbage collection, unless other snapshots share it.</p>
+          <p>
+            Forget <strong>{row.path}</strong> ({formatTime(row.time)})? The snapshot is removed now; its data is freed
+            by the next garbage collection, unless other snapshots share it.
+          </p>
           <footer className="modal-footer">
-            <button type="button" onClick={() => setDialog(undefined)}>Keep it</button>
-            <button type="button" className="danger" onClick={async () => { setDialog(undefined); await forgetSnapshot(row); }}>
+            <button type="button" onClick={() => setDialog(undefined)}>
+              Keep it
+            </button>
+            <button
+              type="button"
+              className="danger"
+              onClick={async () => {
+                setDialog(undefined);
+                await forgetSnapshot(row);
+              }}
+            >
               Forget snapshot
             </button>
           </footer>
@@ -60,8 +113,16 @@ export function SnapshotActions({ row }: { row: SnapshotRow | undefined }) {
 /** A folder snapshot opens in the browser; one Cairn cannot read as a folder says why it cannot. */
 function BrowseAction({ row }: { row: SnapshotRow }) {
   const browse = useApp((s) => s.browse);
-  const why = !row.finished ? 'An unfinished snapshot cannot be browsed' : row.kind !== 'folder' ? 'This snapshot has no folder archive to browse' : undefined;
-  return <button type="button" disabled={why !== undefined} title={why} onClick={() => browse(row.path)}>Browse</button>;
+  const why = !row.finished
+    ? 'An unfinished snapshot cannot be browsed'
+    : row.kind !== 'folder'
+      ? 'This snapshot has no folder archive to browse'
+      : undefined;
+  return (
+    <button type="button" disabled={why !== undefined} title={why} onClick={() => browse(row.path)}>
+      Browse
+    </button>
+  );
 }
 
 /** An image has no files: it is restored (or, with a native save dialog, saved) to one file. */
@@ -74,7 +135,11 @@ function ImageActions({ row, restore }: { row: SnapshotRow; restore: () => void 
   const archives = imageArchives(row);
   const saveAs = async () => {
     try {
-      const job = await client.saveImage({ store, snapshot: { type: row.type, id: row.id, time: row.time }, ...(archives.length > 1 ? { archive: archives[0] } : {}) });
+      const job = await client.saveImage({
+        store,
+        snapshot: { type: row.type, id: row.id, time: row.time },
+        ...(archives.length > 1 ? { archive: archives[0] } : {}),
+      });
       if (job) applyJob(job);
       setError(undefined);
     } catch (err) {
@@ -83,8 +148,20 @@ function ImageActions({ row, restore }: { row: SnapshotRow; restore: () => void 
   };
   return (
     <>
-      <button type="button" className="primary" disabled={!row.finished} aria-describedby="image-hint" onClick={restore}>Restore image…</button>
-      {nativeDialogs && <button type="button" disabled={!row.finished} aria-describedby="image-hint" onClick={() => void saveAs()}>Save image as…</button>}
+      <button
+        type="button"
+        className="primary"
+        disabled={!row.finished}
+        aria-describedby="image-hint"
+        onClick={restore}
+      >
+        Restore image…
+      </button>
+      {nativeDialogs && (
+        <button type="button" disabled={!row.finished} aria-describedby="image-hint" onClick={() => void saveAs()}>
+          Save image as…
+        </button>
+      )}
       <ErrorNote error={error} onDismiss={() => setError(undefined)} />
     </>
   );

@@ -14,10 +14,15 @@ export function useSourceConfirmation(kind: 'folder' | 'image') {
   const client = useApp((s) => s.client);
   const [mismatch, setMismatch] = useState<Mismatch>();
   const [error, setError] = useState<AppErrorInfo>();
-  const pending = (id: string, source: string) => (mismatch?.id === id && mismatch.source === source ? mismatch : undefined);
+  const pending = (id: string, source: string) =>
+    mismatch?.id === id && mismatch.source === source ? mismatch : undefined;
 
   /** Whether to start now, and with the user's consent to another source; undefined: wait (mismatch or error shown). */
-  const mayStart = async (store: string, source: string, id: string): Promise<{ allowOtherSource?: true } | undefined> => {
+  const mayStart = async (
+    store: string,
+    source: string,
+    id: string,
+  ): Promise<{ allowOtherSource?: true } | undefined> => {
     if (pending(id, source)) return { allowOtherSource: true }; // asked already: the user chose "anyway"
     try {
       const check = await client.checkBackupSource({ store, source, id, ...(kind === 'image' ? { kind } : {}) });
@@ -33,16 +38,35 @@ export function useSourceConfirmation(kind: 'folder' | 'image') {
 }
 
 /** Another folder or image of the same name would share a group: say what the group holds, offer one of its own. */
-export function SourceMismatchNote({ check, id, what, chooseId }: { check: SourceCheck; id: string; what: 'folder' | 'image'; chooseId(id: string): void }) {
+export function SourceMismatchNote({
+  check,
+  id,
+  what,
+  chooseId,
+}: {
+  check: SourceCheck;
+  id: string;
+  what: 'folder' | 'image';
+  chooseId(id: string): void;
+}) {
   return (
     <div className="error-note" role="alert">
-      <p><strong>host/{id} already holds backups of {check.recorded ?? `another ${what}`}.</strong> Backing up this {what} there
-        would mix two {what}s in one group, and pruning would treat them as one: a keep-last rule could delete
-        the other {what}&apos;s only backup.</p>
+      <p>
+        <strong>
+          host/{id} already holds backups of {check.recorded ?? `another ${what}`}.
+        </strong>{' '}
+        Backing up this {what} there would mix two {what}s in one group, and pruning would treat them as one: a
+        keep-last rule could delete the other {what}&apos;s only backup.
+      </p>
       {check.suggestedId && (
-        <button type="button" className="primary" onClick={() => chooseId(check.suggestedId!)}>Use a group of its own: host/{check.suggestedId}</button>
+        <button type="button" className="primary" onClick={() => chooseId(check.suggestedId!)}>
+          Use a group of its own: host/{check.suggestedId}
+        </button>
       )}
-      <p className="muted small">If it is the same {what}, moved or renamed, “Back up into host/{id} anyway” makes the group record the new place.</p>
+      <p className="muted small">
+        If it is the same {what}, moved or renamed, “Back up into host/{id} anyway” makes the group record the new
+        place.
+      </p>
     </div>
   );
 }

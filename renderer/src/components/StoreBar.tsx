@@ -6,22 +6,40 @@ import { useApp, useAppShallow } from '../state/use-app.js';
  * Tasks), verify everything, and what the last GC found.
  */
 export function StoreBar() {
-  const { store, gc, startJob, jobs } = useAppShallow((s) => ({ store: s.store!, gc: s.gcStatus, startJob: s.startJob, jobs: s.jobs }));
+  const { store, gc, startJob, jobs } = useAppShallow((s) => ({
+    store: s.store!,
+    gc: s.gcStatus,
+    startJob: s.startJob,
+    jobs: s.jobs,
+  }));
   const jobOrder = useApp((s) => s.jobOrder);
   const missing = useApp((s) => s.storeMissing !== undefined);
-  const running = (kind: string) => jobOrder.some((id) => jobs[id]?.kind === kind && jobs[id]?.status === 'running' && jobs[id]?.store === store.path);
+  const running = (kind: string) =>
+    jobOrder.some((id) => jobs[id]?.kind === kind && jobs[id]?.status === 'running' && jobs[id]?.store === store.path);
   return (
     <div className="store-bar" role="group" aria-label="Datastore maintenance">
-      <button type="button" className="primary" disabled={missing || running('gc')} onClick={() => void startJob({ kind: 'gc', store: store.path })}>
+      <button
+        type="button"
+        className="primary"
+        disabled={missing || running('gc')}
+        onClick={() => void startJob({ kind: 'gc', store: store.path })}
+      >
         {running('gc') ? 'Garbage collection running…' : 'Run garbage collection'}
       </button>
-      <button type="button" disabled={missing || running('verify')} onClick={() => void startJob({ kind: 'verify', store: store.path })}>Verify all snapshots</button>
+      <button
+        type="button"
+        disabled={missing || running('verify')}
+        onClick={() => void startJob({ kind: 'verify', store: store.path })}
+      >
+        Verify all snapshots
+      </button>
       {/* A missing store's size and last GC are not known: nothing is shown rather than "never" or "counting". */}
       {!missing && <StoreSize />}
       {!missing && (
         <span className="muted small" aria-label="Last garbage collection">
-          {gc ? `Last GC ${formatIsoTime(gc.startedAt)}: freed ${formatBytes(gc.removedBytes)}, ${formatBytes(gc.pendingBytes)} pending, `
-            + `${formatBytes(gc.diskBytes)} in use, dedup ${gc.dedupFactor.toFixed(2)}×, took ${formatDuration(gc.durationMs / 1000)}`
+          {gc
+            ? `Last GC ${formatIsoTime(gc.startedAt)}: freed ${formatBytes(gc.removedBytes)}, ${formatBytes(gc.pendingBytes)} pending, ` +
+              `${formatBytes(gc.diskBytes)} in use, dedup ${gc.dedupFactor.toFixed(2)}×, took ${formatDuration(gc.durationMs / 1000)}`
             : 'No garbage collection has run on this store yet.'}
         </span>
       )}
@@ -34,9 +52,14 @@ function StoreSize() {
   const usage = useApp((s) => s.storeUsage);
   const counting = useApp((s) => s.storeUsageCounting);
   return (
-    <span className="small store-size" aria-label="Datastore size"
-      title="The chunk files the store holds now, compressed and shared by all its snapshots. Chunks of forgotten snapshots stay until garbage collection removes them.">
-      {usage ? `Store size: ${formatBytes(usage.bytes)} in ${plural(usage.chunks, 'chunk')} on disk${counting ? ' (recounting…)' : ''}` : 'Store size: counting…'}
+    <span
+      className="small store-size"
+      aria-label="Datastore size"
+      title="The chunk files the store holds now, compressed and shared by all its snapshots. Chunks of forgotten snapshots stay until garbage collection removes them."
+    >
+      {usage
+        ? `Store size: ${formatBytes(usage.bytes)} in ${plural(usage.chunks, 'chunk')} on disk${counting ? ' (recounting…)' : ''}`
+        : 'Store size: counting…'}
     </span>
   );
 }

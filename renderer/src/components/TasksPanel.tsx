@@ -11,9 +11,13 @@ export function TasksPanel() {
     <aside className="tasks" aria-labelledby="tasks-title">
       <h2 id="tasks-title">Tasks {running.length > 0 && <span className="badge">{running.length} running</span>}</h2>
       {order.length === 0 && <p className="muted">No tasks yet.</p>}
-      {running.map((id) => <JobCard key={id} job={jobs[id]!} onCancel={cancelJob} />)}
+      {running.map((id) => (
+        <JobCard key={id} job={jobs[id]!} onCancel={cancelJob} />
+      ))}
       {finished.length > 0 && <h3>Finished</h3>}
-      {finished.map((id) => <JobCard key={id} job={jobs[id]!} onCancel={cancelJob} />)}
+      {finished.map((id) => (
+        <JobCard key={id} job={jobs[id]!} onCancel={cancelJob} />
+      ))}
     </aside>
   );
 }

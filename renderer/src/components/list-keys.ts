@@ -1,5 +1,10 @@
 const MOVES: Record<string, (from: number, last: number) => number> = {
-  ArrowDown: (i) => i + 1, ArrowUp: (i) => i - 1, PageDown: (i) => i + 10, PageUp: (i) => i - 10, Home: () => 0, End: (_, last) => last,
+  ArrowDown: (i) => i + 1,
+  ArrowUp: (i) => i - 1,
+  PageDown: (i) => i + 10,
+  PageUp: (i) => i - 10,
+  Home: () => 0,
+  End: (_, last) => last,
 };
 
 /**

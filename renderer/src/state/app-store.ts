@@ -1,7 +1,15 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { JobSpec, JobState } from '../../../contract/jobs.js';
-import type { AppInfo, GcSummary, GroupRef, GroupRow, SnapshotRow, StoreSummary, StoreUsage } from '../../../contract/model.js';
+import type {
+  AppInfo,
+  GcSummary,
+  GroupRef,
+  GroupRow,
+  SnapshotRow,
+  StoreSummary,
+  StoreUsage,
+} from '../../../contract/model.js';
 import { errorInfo, type CairnClient } from '../api/client.js';
 
 /** A question to the user that resolves with a folder (or a file), asked by the in-app folder browser (browser mode). */
@@ -101,8 +109,12 @@ export interface AppState {
 export type AppStore = StoreApi<AppState>;
 
 /** The snapshot choices that still name a snapshot of the list; a gone one is dropped, never moved to a neighbour. */
-function stillListed(state: Pick<AppState, 'selectedSnapshot' | 'browsing'>, snapshots: SnapshotRow[]): Pick<AppState, 'selectedSnapshot' | 'browsing'> {
-  const listed = (path: string | undefined) => (path !== undefined && snapshots.some((s) => s.path === path) ? path : undefined);
+function stillListed(
+  state: Pick<AppState, 'selectedSnapshot' | 'browsing'>,
+  snapshots: SnapshotRow[],
+): Pick<AppState, 'selectedSnapshot' | 'browsing'> {
+  const listed = (path: string | undefined) =>
+    path !== undefined && snapshots.some((s) => s.path === path) ? path : undefined;
   return { selectedSnapshot: listed(state.selectedSnapshot), browsing: listed(state.browsing) };
 }
 
@@ -124,19 +136,37 @@ function groupRef(path: string): GroupRef {
 type SetState = StoreApi<AppState>['setState'];
 
 /** Asks for a folder or a file: with the native dialog where the host has one (Electron), else the in-app browser. */
-async function pickPath(get: () => AppState, set: SetState, mode: FolderRequest['mode'], title: string, startPath?: string): Promise<string | null> {
+async function pickPath(
+  get: () => AppState,
+  set: SetState,
+  mode: FolderRequest['mode'],
+  title: string,
+  startPath?: string,
+): Promise<string | null> {
   const { client, info } = get();
   if (info?.nativeDialogs) {
     try {
       const defaultPath = startPath || undefined;
-      return await (mode === 'file' ? client.pickFile({ title, defaultPath }) : client.pickFolder({ title, defaultPath }));
+      return await (mode === 'file'
+        ? client.pickFile({ title, defaultPath })
+        : client.pickFolder({ title, defaultPath }));
     } catch (err) {
       set({ jobError: errorInfo(err) });
       return null;
     }
   }
   return new Promise((resolve) => {
-    set({ folderRequest: { title, startPath, mode, resolve: (path) => { set({ folderRequest: undefined }); resolve(path); } } });
+    set({
+      folderRequest: {
+        title,
+        startPath,
+        mode,
+        resolve: (path) => {
+          set({ folderRequest: undefined });
+          resolve(path);
+        },
+      },
+    });
   });
 }
 
@@ -154,7 +184,11 @@ export function createAppStore(client: CairnClient): AppStore {
 
     async init() {
       try {
-        const [info, recent, jobs] = await Promise.all([client.getAppInfo({}), client.recentStores({}), client.listJobs({})]);
+        const [info, recent, jobs] = await Promise.all([
+          client.getAppInfo({}),
+          client.recentStores({}),
+          client.listJobs({}),
+        ]);
         set({ info, recent });
         for (const job of [...jobs].reverse()) get().applyJob(job);
       } catch (err) {
@@ -166,7 +200,18 @@ export function createAppStore(client: CairnClient): AppStore {
       set({ storeError: undefined });
       try {
         const store = await client.openStore({ path });
-        set({ store, storeMissing: undefined, groups: [], selectedGroup: undefined, snapshots: [], selectedSnapshot: undefined, browsing: undefined, gcStatus: undefined, storeUsage: undefined, recent: await client.recentStores({}) });
+        set({
+          store,
+          storeMissing: undefined,
+          groups: [],
+          selectedGroup: undefined,
+          snapshots: [],
+          selectedSnapshot: undefined,
+          browsing: undefined,
+          gcStatus: undefined,
+          storeUsage: undefined,
+          recent: await client.recentStores({}),
+        });
         void get().refreshUsage();
         await Promise.all([get().refreshGroups(), get().refreshGcStatus()]);
         return true;
@@ -177,7 +222,15 @@ export function createAppStore(client: CairnClient): AppStore {
     },
 
     closeStore() {
-      set({ store: undefined, storeMissing: undefined, groups: [], selectedGroup: undefined, snapshots: [], selectedSnapshot: undefined, browsing: undefined });
+      set({
+        store: undefined,
+        storeMissing: undefined,
+        groups: [],
+        selectedGroup: undefined,
+        snapshots: [],
+        selectedSnapshot: undefined,
+        browsing: undefined,
+      });
     },
 
     async retryStore() {
@@ -212,7 +265,13 @@ export function createAppStore(client: CairnClient): AppStore {
     },
 
     async selectGroup(path) {
-      set({ selectedGroup: path, snapshots: [], selectedSnapshot: undefined, browsing: undefined, snapshotsError: undefined });
+      set({
+        selectedGroup: path,
+        snapshots: [],
+        selectedSnapshot: undefined,
+        browsing: undefined,
+        snapshotsError: undefined,
+      });
       await get().refreshSnapshots();
     },
 
@@ -223,7 +282,8 @@ export function createAppStore(client: CairnClient): AppStore {
       try {
         const snapshots = await client.listSnapshots({ store: store.path, group: groupRef(selectedGroup) });
         // A late answer for a group no longer selected is dropped.
-        if (get().selectedGroup === selectedGroup) set({ snapshots, ...stillListed(get(), snapshots), snapshotsError: undefined });
+        if (get().selectedGroup === selectedGroup)
+          set({ snapshots, ...stillListed(get(), snapshots), snapshotsError: undefined });
       } catch (err) {
         set(paneError('snapshotsError', err));
       } finally {
@@ -268,7 +328,8 @@ export function createAppStore(client: CairnClient): AppStore {
       // Events may arrive out of order with a start's answer: a finished state is never replaced by a running one.
       if (known && known.status !== 'running' && job.status === 'running') return;
       set({ jobs: { ...jobs, [job.id]: job }, jobOrder: known ? jobOrder : [job.id, ...jobOrder] });
-      if (job.kind === 'create-store' && job.status === 'done' && known?.status === 'running') void get().openStore(job.store);
+      if (job.kind === 'create-store' && job.status === 'done' && known?.status === 'running')
+        void get().openStore(job.store);
     },
 
     async onStoreChanged(store) {
@@ -317,8 +378,15 @@ export function createAppStore(client: CairnClient): AppStore {
       const store = get().store;
       if (!store) return false;
       try {
-        const updated = await client.setSnapshotNotes({ store: store.path, snapshot: { type: row.type, id: row.id, time: row.time }, notes });
-        set({ snapshots: get().snapshots.map((s) => (s.path === updated.path ? updated : s)), snapshotsError: undefined });
+        const updated = await client.setSnapshotNotes({
+          store: store.path,
+          snapshot: { type: row.type, id: row.id, time: row.time },
+          notes,
+        });
+        set({
+          snapshots: get().snapshots.map((s) => (s.path === updated.path ? updated : s)),
+          snapshotsError: undefined,
+        });
         return true;
       } catch (err) {
         set(paneError('snapshotsError', err));
@@ -343,11 +411,18 @@ export function createAppStore(client: CairnClient): AppStore {
     async setProtected(row, value) {
       const store = get().store;
       if (!store) return;
-      const replace = (next: SnapshotRow) => set({ snapshots: get().snapshots.map((s) => (s.path === next.path ? next : s)) });
+      const replace = (next: SnapshotRow) =>
+        set({ snapshots: get().snapshots.map((s) => (s.path === next.path ? next : s)) });
       // Shown at once; put back if the host refuses.
       replace({ ...row, protected: value });
       try {
-        replace(await client.setProtected({ store: store.path, snapshot: { type: row.type, id: row.id, time: row.time }, protected: value }));
+        replace(
+          await client.setProtected({
+            store: store.path,
+            snapshot: { type: row.type, id: row.id, time: row.time },
+            protected: value,
+          }),
+        );
         set({ snapshotsError: undefined });
       } catch (err) {
         replace(row);
@@ -359,7 +434,11 @@ export function createAppStore(client: CairnClient): AppStore {
       const store = get().store;
       if (!store) return;
       try {
-        const updated = await client.setGroupNotes({ store: store.path, group: { type: group.type, id: group.id }, notes });
+        const updated = await client.setGroupNotes({
+          store: store.path,
+          group: { type: group.type, id: group.id },
+          notes,
+        });
         set({ groups: get().groups.map((g) => (g.path === updated.path ? updated : g)), groupsError: undefined });
       } catch (err) {
         set(paneError('groupsError', err));
@@ -375,7 +454,12 @@ export function createAppStore(client: CairnClient): AppStore {
     },
 
     noStoreForDrop(droppedName) {
-      set({ storeError: { code: 'INVALID_ARGUMENT', message: `To back up “${droppedName}”, open or create a datastore first, then drop it on the window again.` } });
+      set({
+        storeError: {
+          code: 'INVALID_ARGUMENT',
+          message: `To back up “${droppedName}”, open or create a datastore first, then drop it on the window again.`,
+        },
+      });
     },
 
     closeBackupDialog() {
@@ -415,5 +499,7 @@ export function connectEvents(store: AppStore): () => void {
     client.onStoreChanged((e) => void store.getState().onStoreChanged(e.store)),
     client.onReconnect(() => void store.getState().resync()),
   ];
-  return () => { for (const off of offs) off(); };
+  return () => {
+    for (const off of offs) off();
+  };
 }
