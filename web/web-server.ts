@@ -206,11 +206,32 @@ function isJsonContentType(header: string | undefined): boolean {
 
 class BodyTooLarge extends Error {}
 
-/** 413, said before the connection is closed (the rest of the body is not read). */
+/** A client that keeps sending after its 413 is cut off after this much, or this long. */
+const MAX_DISCARDED_BODY = 64 * 1024 * 1024;
+const DISCARD_MS = 5_000;
+
+/**
+ * 413 once the rest of the body is read and dropped: a socket closed with unread data is reset by the kernel,
+ * and the client may see the reset before the answer. A client that sends past a bound, or too long, is cut off.
+ */
 function refuseLargeBody(req: IncomingMessage, res: ServerResponse): void {
-  res.setHeader('Connection', 'close');
-  res.on('finish', () => req.socket.destroy());
-  sendText(res, 413, `Request bodies are limited to ${MAX_BODY} bytes.`);
+  const answer = (): void => {
+    res.setHeader('Connection', 'close');
+    sendText(res, 413, `Request bodies are limited to ${MAX_BODY} bytes.`);
+  };
+  if (req.readableEnded) return answer();
+  let discarded = 0;
+  const cut = setTimeout(() => req.socket.destroy(), DISCARD_MS).unref();
+  req.on('data', (part: Buffer) => {
+    discarded += part.length;
+    if (discarded > MAX_DISCARDED_BODY) req.socket.destroy();
+  });
+  req.on('end', () => {
+    clearTimeout(cut);
+    answer();
+  });
+  req.on('close', () => clearTimeout(cut));
+  req.resume();
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
