@@ -3,7 +3,7 @@ import {
   EntryKind,
   FILE_FIELDS_SIZE,
   FOLDER_FIELDS_SIZE,
-  isCurrentRecord,
+  hasRecordMagic,
   readFolderFields,
   readSafeInt64 as readInt,
   UNTRUSTED_LISTING,
@@ -32,7 +32,7 @@ export interface RecordMatch {
 }
 
 /**
- * Compares a folder record in the current layout (found at `place` in the base) with the folder's entries as
+ * Compares a folder record (found at `place` in the base) with the folder's entries as
  * scanned, in place. Returns undefined unless every entry matches: the same names in the same order, the same
  * kinds, modes, owners and mtimes, files with the same size, inode and ctime (a file with several links never
  * matches: its first link decides where its content is), folders with the same inode and listing ctime (what
@@ -46,7 +46,7 @@ export function matchRecord(
   children: readonly SourceNode[],
   linkTarget: (node: SourceNode) => Buffer | undefined,
 ): RecordMatch | undefined {
-  if (raw.length < 8 || !isCurrentRecord(raw) || raw.readUInt32LE(4) !== children.length) return undefined;
+  if (raw.length < 8 || !hasRecordMagic(raw) || raw.readUInt32LE(4) !== children.length) return undefined;
   const count = children.length;
   const baseOffsets: number[] = new Array<number>(count).fill(0);
   const baseFolders: (DirectoryEntry | undefined)[] = new Array<DirectoryEntry | undefined>(count);
