@@ -10,7 +10,7 @@ import {
   type RecordPlace,
 } from './archive-format.js';
 import type { FolderArchiveReader } from './folder-reader.js';
-import type { SourceStat } from './source-scan.js';
+import type { SourceStat } from './source-stat.js';
 
 /** A folder of the base snapshot as a scan reaches it: where its record lies and what its entry recorded. */
 export interface BaseFolder {

@@ -31,7 +31,8 @@ import { FolderArchiveReader } from './folder-reader.js';
 import { appendToBase, baseTrailerStands, METADATA_IN_USE } from './metadata-append.js';
 import { matchRecord, type RecordMatch } from './record-match.js';
 import { RecordQueue } from './record-queue.js';
-import { hardlinkKey, scanSource, type SourceNode } from './source-scan.js';
+import { scanSource, type SourceNode } from './source-scan.js';
+import { hardlinkKey } from './source-stat.js';
 import { ArchiveStreamWriter } from './stream-writer.js';
 
 /** Average chunk size of the payload stream: small enough that a change rewrites little (docs/FORMAT.md). */

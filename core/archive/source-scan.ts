@@ -6,21 +6,9 @@ import { yieldToEventLoop } from '../jobs/rate-meter.js';
 import { isSafeName, UNTRUSTED_LISTING } from './archive-format.js';
 import { BaseListings, type BaseFolder } from './base-listing.js';
 import { IGNORE_FILE, type ExcludeRules } from './excludes.js';
+import { compactStat, hardlinkKey, type SourceStat } from './source-stat.js';
 
 export type SourceKind = 'file' | 'directory' | 'symlink';
-
-/** What the backup needs of an lstat, kept compact (a tree may hold 100,000s of these). */
-export interface SourceStat {
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
-  ino: bigint;
-  dev: bigint;
-  nlink: number;
-}
 
 export interface SourceNode {
   readonly name: Buffer;
@@ -53,11 +41,6 @@ export interface SourceNode {
  */
 export function listingSettleMs(ctimeNs: bigint): number {
   return ctimeNs % 1_000_000n !== 0n ? 100 : 3000;
-}
-
-/** The key under which the links of one inode meet (undefined for a file with a single link). */
-export function hardlinkKey(st: SourceStat): string | undefined {
-  return st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
 }
 
 /** The display path of `name` inside the folder at `parentRel` ('' for the root). */
@@ -125,20 +108,6 @@ export interface ScanOptions {
   base?: BaseListings;
   /** When the scan began (ms since the epoch; default now): folders changed shortly before have not settled. */
   startedAtMs?: number;
-}
-
-export function compactStat(st: BigIntStats): SourceStat {
-  return {
-    mode: Number(st.mode),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    size: Number(st.size),
-    mtimeNs: st.mtimeNs,
-    ctimeNs: st.ctimeNs,
-    ino: st.ino,
-    dev: st.dev,
-    nlink: Number(st.nlink),
-  };
 }
 
 const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } = constants;
