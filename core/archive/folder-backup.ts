@@ -164,6 +164,7 @@ export async function backupFolder(
     session.release();
   }
 }
+
 /** The job's log: every line kept in memory too, for the snapshot's backup-log.blob and the result's warnings. */
 function teeLog(options: FolderBackupOptions): { log: Logger; memoryLog: MemoryLogger } {
   const memoryLog = new MemoryLogger();
