@@ -22,7 +22,6 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  encodeDirectoryRecord,
   EntryKind,
   UNTRUSTED_LISTING,
   type ArchiveEntry,
@@ -51,7 +50,6 @@ import { backupImage } from '../core/image/image-backup.js';
 import { writeFileAtomicSync } from '../core/fs/atomic-write.js';
 import type { ChunkIndex } from '../core/index/index-format.js';
 import { MemoryLogger } from '../core/log.js';
-import { craftRaw } from './support/crafted.js';
 import { pseudoRandomBytes, textBytes } from './support/data.js';
 import { isRoot, storeTempRoot, useDatastore } from './support/folder-store.js';
 import { expectCode } from './support/errors.js';
@@ -842,63 +840,6 @@ describe('metadata of an incremental backup', () => {
       removeTree(src);
     }
   });
-
-  it.each([
-    [1, 'absolute offsets', 'CDR1', 2, 'CAIRNMT2'],
-    [2, 'relative offsets, no folder inodes', 'CDR2', 3, 'CAIRNMT3'],
-  ] as const)(
-    'a base written in record layout %i (%s, as earlier versions of Cairn wrote) is used: nothing is read again',
-    async (version, _, magic, trailer, trailerMagic) => {
-      const src = mkdtempSync(join(storeTempRoot(), 'cairn-v1-base-'));
-      try {
-        // Small files only: the copy below cuts the payload anew, which a large file's chunk-list digest would notice.
-        for (let i = 0; i < 20; i++) put(src, `docs/d-${i % 4}/note-${i}.txt`, textBytes(500 + 97 * i, i + 3));
-        put(src, 'empty.txt', '');
-        mkdirSync(join(src, 'empty-folder'));
-        put(src, 'links/one.txt', textBytes(3000, 42));
-        linkSync(join(src, 'links/one.txt'), join(src, 'links/two.txt'));
-        symlinkSync('docs/d-0/note-0.txt', join(src, 'shortcut'));
-        const current = await backupFolder(ctx.store, src, { id: `v${version}-base` });
-        const r = reader(ctx.store, current.snapshot);
-
-        // The same snapshot again, its records and trailer in the old layout, the payload copied byte for byte.
-        const oldLayout = craftRaw(
-          ctx.store,
-          `v${version}-base`,
-          (meta, data) => {
-            data.write(r.data.read(0, r.dataIndex.size));
-            const rewrite = (dir: DirectoryEntry): DirectoryEntry => {
-              const entries = r.readDirectory(dir).map((e) => (e.kind === EntryKind.Directory ? rewrite(e) : e));
-              const place =
-                version === 1 ? undefined : { recordOffset: meta.offset, payloadBase: dir.payloadBase ?? 0 };
-              const record = encodeDirectoryRecord(entries, place, version);
-              expect(record.subarray(0, 4).toString('latin1')).toBe(magic);
-              return {
-                ...dir,
-                recordOffset: meta.write(record),
-                recordLength: record.length,
-                payloadBase: version === 1 ? 0 : dir.payloadBase,
-              };
-            };
-            return rewrite(r.root);
-          },
-          { chunkDigestMin: r.chunkDigestMin, trailer },
-        );
-        const old = reader(ctx.store, oldLayout);
-        expect(old.meta.read(old.meta.index.size - 8, 8).toString('latin1')).toBe(trailerMagic);
-        expect(fileContent(old, 'docs/d-3/note-19.txt').equals(textBytes(500 + 97 * 19, 22))).toBe(true);
-
-        const next = await backupFolder(ctx.store, src, { id: `v${version}-base` });
-        expect(next.base).toBe(old.snapshot.path);
-        expect(next.metadataAppended).toBe(false); // its records could not stand as they are
-        expect(next.bytesRead).toBe(0);
-        expect(next.bytesReused).toBe(sourceBytes(src));
-        await expectRestoresExactly(ctx.store, next.snapshot, src);
-      } finally {
-        removeTree(src);
-      }
-    },
-  );
 });
 
 describe('metadata appended to the base', () => {

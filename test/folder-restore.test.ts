@@ -19,6 +19,7 @@ import {
   chunkListDigest,
   encodeDirectoryRecord,
   EntryKind,
+  UNTRUSTED_LISTING,
   type DirectoryEntry,
 } from '../core/archive/archive-format.js';
 import { backupFolder } from '../core/archive/folder-backup.js';
@@ -33,7 +34,7 @@ import { diffSnapshots } from '../core/archive/snapshot-diff.js';
 import type { SnapshotRef } from '../core/backup/backup-names.js';
 import { sha256 } from '../core/chunk-store/digest.js';
 import { verify } from '../core/verify/verify.js';
-import { craftRaw, craftSnapshot, type CraftNode, type StreamBuilder } from './support/crafted.js';
+import { craftDirectory, craftRaw, craftSnapshot, type CraftNode, type StreamBuilder } from './support/crafted.js';
 import { pseudoRandomBytes, textBytes } from './support/data.js';
 import { useDatastore } from './support/folder-store.js';
 import { expectCode } from './support/errors.js';
@@ -550,21 +551,24 @@ describe('crafted archives', () => {
       (payloadOffset: number, size: number, digest: Buffer) =>
       (meta: StreamBuilder, data: StreamBuilder): DirectoryEntry => {
         if (data.offset === 0) data.write(Buffer.from('actual content'));
-        const record = encodeDirectoryRecord([
-          {
-            kind: EntryKind.File,
-            name: Buffer.from('f'),
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            mtimeNs: 0n,
-            size,
-            payloadOffset,
-            digest,
-            ino: 0n,
-            ctimeNs: 0n,
-          },
-        ]);
+        const record = encodeDirectoryRecord(
+          [
+            {
+              kind: EntryKind.File,
+              name: Buffer.from('f'),
+              mode: 0o644,
+              uid: 0,
+              gid: 0,
+              mtimeNs: 0n,
+              size,
+              payloadOffset,
+              digest,
+              ino: 0n,
+              ctimeNs: 0n,
+            },
+          ],
+          { recordOffset: meta.offset, payloadBase: 0 },
+        );
         return {
           kind: EntryKind.Directory,
           name: Buffer.alloc(0),
@@ -574,6 +578,8 @@ describe('crafted archives', () => {
           mtimeNs: 0n,
           recordOffset: meta.write(record),
           recordLength: record.length,
+          ino: 0n,
+          ctimeNs: UNTRUSTED_LISTING,
         };
       };
     // 14 bytes of payload; the file claims 100 bytes from offset 7.
@@ -602,21 +608,24 @@ describe('crafted archives', () => {
       (meta: StreamBuilder, data: StreamBuilder): DirectoryEntry => {
         if (before) data.write(before);
         data.write(big);
-        const record = encodeDirectoryRecord([
-          {
-            kind: EntryKind.File,
-            name: Buffer.from('big.bin'),
-            mode: 0o644,
-            uid: 0,
-            gid: 0,
-            mtimeNs: 0n,
-            size: big.length,
-            payloadOffset,
-            digest,
-            ino: 0n,
-            ctimeNs: 0n,
-          },
-        ]);
+        const record = encodeDirectoryRecord(
+          [
+            {
+              kind: EntryKind.File,
+              name: Buffer.from('big.bin'),
+              mode: 0o644,
+              uid: 0,
+              gid: 0,
+              mtimeNs: 0n,
+              size: big.length,
+              payloadOffset,
+              digest,
+              ino: 0n,
+              ctimeNs: 0n,
+            },
+          ],
+          { recordOffset: meta.offset, payloadBase: 0 },
+        );
         return {
           kind: EntryKind.Directory,
           name: Buffer.alloc(0),
@@ -626,6 +635,8 @@ describe('crafted archives', () => {
           mtimeNs: 0n,
           recordOffset: meta.write(record),
           recordLength: record.length,
+          ino: 0n,
+          ctimeNs: UNTRUSTED_LISTING,
         };
       };
 
@@ -666,16 +677,59 @@ describe('crafted archives', () => {
       expect(readdirSync(w.target)).toEqual([]);
       await expectVerify(ref, 'failed', /the file at \[10, 131082\) does not lie on whole chunks/);
     });
+  });
 
-    it('reads archives with the first trailer (no threshold): every digest is of the content', async () => {
-      const w = workspace();
-      const ref = craftRaw(ctx.store, `crafted-${++n}`, withFile(0, sha256(big)), { trailer: 1 });
-      const reader = new FolderArchiveReader(ctx.store.openSnapshot(ref));
-      expect(reader.chunkDigestMin).toBe(0);
-      expect(reader.list('').map((e) => e.name.toString())).toEqual(['big.bin']);
-      await restoreFolder(ctx.store, ref, w.target);
-      expect(readFileSync(join(w.target, 'big.bin')).equals(big)).toBe(true);
+  it('refuses an archive of any other format as CORRUPT: a trailer or record with another magic', async () => {
+    const w = workspace();
+    const files: CraftNode[] = [{ kind: 'file', name: 'f', content: 'x' }];
+    const good = craftRaw(ctx.store, `crafted-${++n}`, (meta, data) =>
+      craftDirectory(meta, data, Buffer.alloc(0), files),
+    );
+    expect(new FolderArchiveReader(ctx.store.openSnapshot(good)).list('').map((e) => e.name.toString())).toEqual(['f']);
+    // Layouts written before format version 1 (never released), a later one, and bytes that are no trailer.
+    for (const [magic, message] of [
+      [
+        'CAIRNMT3',
+        /unsupported folder archive format \(trailer "CAIRNMT3"; this version of Cairn reads format version 1\)/,
+      ],
+      ['CAIRNMT5', /unsupported folder archive format \(trailer "CAIRNMT5"/],
+      ['XXXXXXXX', /no folder archive trailer/],
+    ] as const) {
+      const ref = craftRaw(
+        ctx.store,
+        `crafted-${++n}`,
+        (meta, data) => craftDirectory(meta, data, Buffer.alloc(0), files),
+        { trailerMagic: magic },
+      );
+      await expectCode(() => new FolderArchiveReader(ctx.store.openSnapshot(ref)), 'CORRUPT', message);
+      await expectCode(restoreFolder(ctx.store, ref, w.target), 'CORRUPT', message);
+      await expectVerify(ref, 'failed', message);
+    }
+    // A record in the layout before it ("CDR2"): the trailer is this format's, the record is not.
+    const oldRecord = craftRaw(ctx.store, `crafted-${++n}`, (meta) => {
+      const record = encodeDirectoryRecord([], { recordOffset: meta.offset, payloadBase: 0 });
+      record.write('CDR2', 0, 'latin1');
+      return {
+        kind: EntryKind.Directory,
+        name: Buffer.alloc(0),
+        mode: 0o755,
+        uid: 0,
+        gid: 0,
+        mtimeNs: 0n,
+        recordOffset: meta.write(record),
+        recordLength: record.length,
+        ino: 0n,
+        ctimeNs: UNTRUSTED_LISTING,
+      };
     });
+    await expectCode(
+      () => new FolderArchiveReader(ctx.store.openSnapshot(oldRecord)).list(''),
+      'CORRUPT',
+      /not a directory record/,
+    );
+    expectFailed(await restoreFolder(ctx.store, oldRecord, w.target), [['/', /not a directory record/]]);
+    await expectVerify(oldRecord, 'failed', /not a directory record/);
+    expectNothingOutside(w);
   });
 
   // Regression test for a bug these tests found: nothing checked that a folder entry points at a record written
@@ -686,18 +740,23 @@ describe('crafted archives', () => {
     const w = workspace();
     const ref = craftRaw(ctx.store, `crafted-${++n}`, (meta) => {
       const loop = (length: number): Buffer =>
-        encodeDirectoryRecord([
-          {
-            kind: EntryKind.Directory,
-            name: Buffer.from('loop'),
-            mode: 0o755,
-            uid: 0,
-            gid: 0,
-            mtimeNs: 0n,
-            recordOffset: 0,
-            recordLength: length,
-          },
-        ]);
+        encodeDirectoryRecord(
+          [
+            {
+              kind: EntryKind.Directory,
+              name: Buffer.from('loop'),
+              mode: 0o755,
+              uid: 0,
+              gid: 0,
+              mtimeNs: 0n,
+              recordOffset: 0,
+              recordLength: length,
+              ino: 0n,
+              ctimeNs: UNTRUSTED_LISTING,
+            },
+          ],
+          { recordOffset: meta.offset, payloadBase: 0 },
+        );
       const record = loop(loop(0).length);
       const at = meta.write(record);
       return {
@@ -709,6 +768,8 @@ describe('crafted archives', () => {
         mtimeNs: 0n,
         recordOffset: at,
         recordLength: record.length,
+        ino: 0n,
+        ctimeNs: UNTRUSTED_LISTING,
       };
     });
     // A folder whose record does not lie before its parent's is refused as soon as it is listed.
@@ -719,7 +780,7 @@ describe('crafted archives', () => {
     await expectVerify(ref, 'failed', /points forward \(a cycle\?\)/);
   });
 
-  it('refuses a current-layout folder entry that points before the start of the metadata or payload stream as CORRUPT', async () => {
+  it('refuses a folder entry that points before the start of the metadata or payload stream as CORRUPT', async () => {
     const w = workspace();
     const craft =
       (place: { recordOffset: number; payloadBase: number }, child: { recordOffset: number; payloadBase: number }) =>
@@ -736,6 +797,8 @@ describe('crafted archives', () => {
               mtimeNs: 0n,
               recordLength: 8,
               ...child,
+              ino: 0n,
+              ctimeNs: UNTRUSTED_LISTING,
             },
           ],
           place,
@@ -750,6 +813,8 @@ describe('crafted archives', () => {
           recordOffset: meta.write(record),
           recordLength: record.length,
           payloadBase: 0,
+          ino: 0n,
+          ctimeNs: UNTRUSTED_LISTING,
         };
       };
     for (const build of [

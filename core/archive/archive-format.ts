@@ -3,7 +3,7 @@ import { CairnError } from '../errors.js';
 import { displayName } from './names.js';
 
 /**
- * Cairn's folder archive (documented in docs/FORMAT.md). A snapshot of a folder holds two streams, each
+ * Cairn's folder archive, format version 1 (docs/FORMAT.md). A snapshot of a folder holds two streams, each
  * chunked and listed in a dynamic index:
  *  - the payload stream (`folder.data.didx`): file contents, referenced by (offset, size);
  *  - the metadata stream (`folder.meta.didx`): one record per directory, written after its children, so a
@@ -66,26 +66,26 @@ export interface DirectoryEntry extends EntryBase {
   recordLength: number;
   /**
    * Where the content of this directory's subtree starts in the payload stream: the offset its record's file
-   * offsets are relative to (version 2 records). Undefined when writing a subtree without content; 0 in the
-   * first record version, whose offsets are absolute.
+   * offsets are relative to. Undefined when writing a subtree without content (it is stored as its parent's);
+   * always set on a decoded entry.
    */
   payloadBase?: number;
   /**
-   * Version 3 records: the folder's inode and ctime when its entries were listed, so that the next backup may
-   * take its names from this record instead of reading the folder again (docs/FORMAT.md). A ctime of
-   * UNTRUSTED_LISTING says the record does not list everything in the folder (entries were excluded or
-   * skipped) or the folder changed too close to the backup to tell a later change apart.
+   * The folder's inode and ctime when its entries were listed, so that the next backup may take its names
+   * from this record instead of reading the folder again (docs/FORMAT.md). A ctime of UNTRUSTED_LISTING says
+   * the record does not list everything in the folder (entries were excluded or skipped) or the folder
+   * changed too close to the backup to tell a later change apart.
    */
-  ino?: bigint;
-  ctimeNs?: bigint;
+  ino: bigint;
+  ctimeNs: bigint;
 }
 
 /** A folder's ctime in its entry that no folder has: its record may not stand in for reading the folder. */
 export const UNTRUSTED_LISTING = -1n;
 
 /**
- * Where a record lies: its offset in the metadata stream and its directory's payload base. A version 2 record
- * stores its offsets relative to these, so a folder whose subtree did not change keeps a byte-identical record
+ * Where a record lies: its offset in the metadata stream and its directory's payload base. A record stores
+ * its offsets relative to these, so a folder whose subtree did not change keeps a byte-identical record
  * however much the content before it grew or shrank, and its metadata chunks deduplicate.
  */
 export interface RecordPlace {
@@ -101,23 +101,17 @@ export interface SymlinkEntry extends EntryBase {
 export type ArchiveEntry = FileEntry | DirectoryEntry | SymlinkEntry;
 
 /**
- * Record layouts: 1 ("CDR1") holds absolute offsets; 2 ("CDR2") offsets relative to the record's RecordPlace;
- * 3 ("CDR3"), the current one, adds each folder's inode and ctime. The earlier ones are still read, and written
- * only by tests.
+ * The one format this build reads and writes. Its magics end in "3" and "4" because layouts written before
+ * the first release took the lower numbers; they were never released and are not read. From now on a change
+ * to the format after a release needs a new version and a reader for the old one (docs/FORMAT.md).
  */
-export type RecordVersion = 1 | 2 | 3;
-export const RECORD_VERSION: RecordVersion = 3;
-const RECORD_MAGICS: Record<RecordVersion, number> = { 1: 0x31524443, 2: 0x32524443, 3: 0x33524443 };
-/** The first trailer: no chunk-digest threshold (every file digest is of the content). Still read. */
-const TRAILER_MAGIC_V1 = Buffer.from('CAIRNMT1');
-/** The second trailer: a threshold, and the root entry's offsets absolute. Still read. */
-const TRAILER_MAGIC_V2 = Buffer.from('CAIRNMT2');
-/** The third trailer: as the second, with the root entry in the version 2 layout (relative offsets). Still read. */
-const TRAILER_MAGIC_V3 = Buffer.from('CAIRNMT3');
-/** The current trailer: as the third, with the root entry in the version 3 layout. */
+export const FORMAT_VERSION = 1;
+/** A directory record starts with "CDR3" (as u32 LE). */
+const RECORD_MAGIC = 0x33524443;
+/** The trailer ends with this. */
 const TRAILER_MAGIC = Buffer.from('CAIRNMT4');
-/** u32 root entry length + 4 × u64 stats + 8-byte magic. */
-const TRAILER_FIXED_SIZE_V1 = 4 + 32 + 8;
+/** Only to tell an unsupported Cairn trailer from bytes that are no trailer at all. */
+const TRAILER_MAGIC_PREFIX = Buffer.from('CAIRNMT');
 /** u32 root entry length + 4 × u64 stats + u64 chunk-digest threshold + 8-byte magic. */
 export const TRAILER_FIXED_SIZE = 4 + 32 + 8 + 8;
 const MAX_NAME = 0xffff;
@@ -281,7 +275,7 @@ class ByteReader {
 }
 
 /**
- * Sizes in the current record layout after an entry's name, for code that reads records in place: the fields
+ * Sizes in a record after an entry's name, for code that reads records in place: the fields
  * every entry has (mode, uid, gid, mtime), then a file's own (size, offset, digest, inode, ctime) and a
  * folder's (distance, length, payload base, inode, listing ctime).
  */
@@ -289,7 +283,7 @@ export const ENTRY_COMMON_SIZE = 20;
 export const FILE_FIELDS_SIZE = 64;
 export const FOLDER_FIELDS_SIZE = 36;
 
-/** A folder entry's own fields as the current layout stores them: offsets relative to the record's place. */
+/** A folder entry's own fields as a record stores them: offsets relative to the record's place. */
 export interface StoredFolderFields {
   distance: number;
   recordLength: number;
@@ -299,7 +293,7 @@ export interface StoredFolderFields {
 }
 
 /**
- * A current-layout folder entry's own fields at `pos`, read in place; undefined if they are cut off or point
+ * A folder entry's own fields at `pos`, read in place; undefined if they are cut off or point
  * where no child's record can be: a child's record ends before its parent's starts (records are written
  * children first), and no payload base lies before the stream.
  */
@@ -325,13 +319,9 @@ export function readFolderFields(raw: Buffer, pos: number, place: RecordPlace): 
   };
 }
 
-/** Whether a record is in the current layout (version 3), the one a backup writes. */
-export function isCurrentRecord(record: Buffer): boolean {
-  return record.length >= 4 && record.readUInt32LE(0) === RECORD_MAGICS[RECORD_VERSION];
-}
-
-function recordVersion(magic: number): RecordVersion | undefined {
-  return magic === RECORD_MAGICS[3] ? 3 : magic === RECORD_MAGICS[2] ? 2 : magic === RECORD_MAGICS[1] ? 1 : undefined;
+/** Whether `record` starts with a directory record's magic (for code that reads records in place). */
+export function hasRecordMagic(record: Buffer): boolean {
+  return record.length >= 4 && record.readUInt32LE(0) === RECORD_MAGIC;
 }
 
 /**
@@ -347,13 +337,12 @@ export function isSafeName(name: Uint8Array | string): boolean {
 }
 
 /**
- * Writes one entry. From version 2 (with a place), a file's payload offset is stored relative to its folder's
+ * Writes one entry of the record at `place`. A file's payload offset is stored relative to its folder's
  * payload base (0 for an empty file), and a folder's record offset as the distance back from the record
  * holding it and its payload base relative to that record's. A hardlink's offset stays absolute: its content
- * is its first link's, anywhere in the stream. In version 1 (no place) every offset is absolute. Version 3
- * adds a folder's inode and ctime.
+ * is its first link's, anywhere in the stream.
  */
-function writeEntry(w: ByteWriter, e: ArchiveEntry, place: RecordPlace | undefined, version: RecordVersion): void {
+function writeEntry(w: ByteWriter, e: ArchiveEntry, place: RecordPlace): void {
   w.u8(e.kind);
   w.shortBytes(e.name, 'name');
   w.u32(e.mode);
@@ -364,7 +353,7 @@ function writeEntry(w: ByteWriter, e: ArchiveEntry, place: RecordPlace | undefin
     case EntryKind.File:
     case EntryKind.Hardlink:
       w.u64(e.size);
-      if (place && e.kind === EntryKind.File) w.int(e.size > 0 ? e.payloadOffset - place.payloadBase : 0);
+      if (e.kind === EntryKind.File) w.int(e.size > 0 ? e.payloadOffset - place.payloadBase : 0);
       else w.u64(e.payloadOffset);
       w.bytes(e.digest);
       w.u64(e.ino);
@@ -372,20 +361,13 @@ function writeEntry(w: ByteWriter, e: ArchiveEntry, place: RecordPlace | undefin
       if (e.kind === EntryKind.Hardlink) w.shortBytes(e.linkTarget ?? Buffer.alloc(0), 'hardlink target');
       break;
     case EntryKind.Directory:
-      if (place) {
-        if (e.recordOffset > place.recordOffset)
-          throw new Error(`folder record at ${e.recordOffset} after its parent's at ${place.recordOffset}`);
-        w.u64(place.recordOffset - e.recordOffset);
-        w.u32(e.recordLength);
-        w.int(e.payloadBase === undefined ? 0 : e.payloadBase - place.payloadBase);
-        if (version >= 3) {
-          w.u64(e.ino ?? 0n);
-          w.i64(e.ctimeNs ?? UNTRUSTED_LISTING);
-        }
-      } else {
-        w.u64(e.recordOffset);
-        w.u32(e.recordLength);
-      }
+      if (e.recordOffset > place.recordOffset)
+        throw new Error(`folder record at ${e.recordOffset} after its parent's at ${place.recordOffset}`);
+      w.u64(place.recordOffset - e.recordOffset);
+      w.u32(e.recordLength);
+      w.int(e.payloadBase === undefined ? 0 : e.payloadBase - place.payloadBase);
+      w.u64(e.ino);
+      w.i64(e.ctimeNs);
       break;
     case EntryKind.Symlink:
       w.shortBytes(e.target, 'symlink target');
@@ -393,8 +375,8 @@ function writeEntry(w: ByteWriter, e: ArchiveEntry, place: RecordPlace | undefin
   }
 }
 
-/** Reads one entry; offsets come back absolute whatever the version (see writeEntry). */
-function readEntry(r: ByteReader, what: string, place: RecordPlace | undefined, version: RecordVersion): ArchiveEntry {
+/** Reads one entry of the record at `place`; offsets come back absolute (see writeEntry). */
+function readEntry(r: ByteReader, what: string, place: RecordPlace): ArchiveEntry {
   const kind = r.u8();
   const name = r.shortBytes();
   const base = { name, mode: r.u32(), uid: r.u32(), gid: r.u32(), mtimeNs: r.i64() };
@@ -403,7 +385,7 @@ function readEntry(r: ByteReader, what: string, place: RecordPlace | undefined, 
     case EntryKind.Hardlink: {
       const size = r.num();
       let payloadOffset: number;
-      if (place && kind === EntryKind.File) {
+      if (kind === EntryKind.File) {
         const relative = r.int();
         payloadOffset = size > 0 ? place.payloadBase + relative : 0;
         if (payloadOffset < 0)
@@ -419,7 +401,6 @@ function readEntry(r: ByteReader, what: string, place: RecordPlace | undefined, 
       return e;
     }
     case EntryKind.Directory: {
-      if (!place) return { ...base, kind, recordOffset: r.num(), recordLength: r.u32(), payloadBase: 0 };
       const distance = r.num();
       const recordLength = r.u32();
       const payloadBase = place.payloadBase + r.int();
@@ -429,18 +410,15 @@ function readEntry(r: ByteReader, what: string, place: RecordPlace | undefined, 
           `${what}: folder ${JSON.stringify(displayName(name))} points outside the metadata or payload stream`,
         );
       }
-      const e: DirectoryEntry = {
+      return {
         ...base,
         kind,
         recordOffset: place.recordOffset - distance,
         recordLength,
         payloadBase,
+        ino: r.u64(),
+        ctimeNs: r.i64(),
       };
-      if (version >= 3) {
-        e.ino = r.u64();
-        e.ctimeNs = r.i64();
-      }
-      return e;
     }
     case EntryKind.Symlink:
       return { ...base, kind, target: r.shortBytes() };
@@ -453,38 +431,26 @@ function readEntry(r: ByteReader, what: string, place: RecordPlace | undefined, 
 const recordWriter = new ByteWriter();
 
 /**
- * Encodes a directory record, the entries sorted by name bytes (so lookups can binary-search), in the current
- * layout relative to `place`. Tests write the earlier layouts to prove readers still read them: version 1 takes
- * no place (its offsets are absolute).
+ * Encodes a directory record that will lie at `place`, the entries sorted by name bytes (so lookups can
+ * binary-search), its offsets relative to the place.
  */
-export function encodeDirectoryRecord(
-  entries: ArchiveEntry[],
-  place?: RecordPlace,
-  version: RecordVersion = place ? RECORD_VERSION : 1,
-): Buffer {
-  if ((version === 1) !== (place === undefined))
-    throw new Error(`a version ${version} record ${place ? 'has no' : 'needs a'} place`);
+export function encodeDirectoryRecord(entries: ArchiveEntry[], place: RecordPlace): Buffer {
   const w = recordWriter;
   w.reset();
-  w.u32(RECORD_MAGICS[version]);
+  w.u32(RECORD_MAGIC);
   w.u32(entries.length);
-  for (const e of entries) writeEntry(w, e, place, version);
+  for (const e of entries) writeEntry(w, e, place);
   return Buffer.from(w.result());
 }
 
-/**
- * Decodes and validates a record found at `place` (either version; the magic tells): safe, unique, sorted
- * names, and offsets made absolute.
- */
+/** Decodes and validates a record found at `place`: safe, unique, sorted names, and offsets made absolute. */
 export function decodeDirectoryRecord(buf: Buffer, what: string, place: RecordPlace): ArchiveEntry[] {
   const r = new ByteReader(buf, what);
-  const version = recordVersion(r.u32());
-  if (version === undefined) throw new CairnError('CORRUPT', `${what}: not a directory record`);
-  const relativeTo = version >= 2 ? place : undefined;
+  if (r.u32() !== RECORD_MAGIC) throw new CairnError('CORRUPT', `${what}: not a directory record`);
   const count = r.u32();
   const entries: ArchiveEntry[] = [];
   for (let i = 0; i < count; i++) {
-    const e = readEntry(r, what, relativeTo, version);
+    const e = readEntry(r, what, place);
     if (!isSafeName(e.name))
       throw new CairnError('CORRUPT', `${what}: unsafe entry name ${JSON.stringify(displayName(e.name))}`);
     const prev = entries[entries.length - 1];
@@ -500,21 +466,12 @@ export function decodeDirectoryRecord(buf: Buffer, what: string, place: RecordPl
  * The metadata stream's trailer: the root directory's entry, the archive's totals, and the chunk-digest
  * threshold: files of at least that many bytes lie on whole payload chunks and their digest is made from
  * those chunks' digests (`chunkListDigest`); 0 means every file digest is the SHA-256 of its content.
- * `at` is where the trailer starts in the metadata stream: the root entry's record offset is stored as the
- * distance back from there, in the layout of `rootVersion`. Tests write the earlier trailers: the second
- * (no `at`: absolute offsets) and the third (`rootVersion` 2).
+ * `at` is where the trailer starts in the metadata stream: the root entry lies at the place (at, 0), so its
+ * record offset is stored as the distance back from there.
  */
-export function encodeTrailer(
-  root: DirectoryEntry,
-  stats: ArchiveStats,
-  chunkDigestMin: number,
-  at?: number,
-  rootVersion: RecordVersion = at === undefined ? 1 : RECORD_VERSION,
-): Buffer {
-  if ((rootVersion === 1) !== (at === undefined))
-    throw new Error(`a version ${rootVersion} root entry ${at === undefined ? 'needs' : 'takes no'} offset`);
+export function encodeTrailer(root: DirectoryEntry, stats: ArchiveStats, chunkDigestMin: number, at: number): Buffer {
   const w = new ByteWriter();
-  writeEntry(w, root, at === undefined ? undefined : { recordOffset: at, payloadBase: 0 }, rootVersion);
+  writeEntry(w, root, { recordOffset: at, payloadBase: 0 });
   const rootLength = w.length;
   w.u32(rootLength);
   w.u64(stats.files);
@@ -522,40 +479,33 @@ export function encodeTrailer(
   w.u64(stats.bytes);
   w.u64(stats.skipped);
   w.u64(chunkDigestMin);
-  w.bytes(rootVersion === 1 ? TRAILER_MAGIC_V2 : rootVersion === 2 ? TRAILER_MAGIC_V3 : TRAILER_MAGIC);
+  w.bytes(TRAILER_MAGIC);
   return Buffer.from(w.result());
 }
 
 export interface TrailerTail {
-  /** Length of the root entry, which precedes the tail. */
+  /** Length of the root entry, which precedes the tail (the last TRAILER_FIXED_SIZE bytes). */
   rootLength: number;
-  /** Length of the tail itself (it depends on the trailer's version). */
-  tailLength: number;
   stats: Omit<ArchiveStats, 'symlinks' | 'hardlinks'>;
-  /** See encodeTrailer; 0 for the first trailer version. */
+  /** See encodeTrailer. */
   chunkDigestMin: number;
-  /** The root entry's layout: from version 2, relative to where the trailer starts. */
-  rootVersion: RecordVersion;
 }
 
 /** Parses the trailer's fixed tail from the last TRAILER_FIXED_SIZE bytes of the stream (or all, if shorter). */
 export function decodeTrailerTail(end: Buffer, what: string): TrailerTail {
-  const magic = end.subarray(end.length - 8);
-  const v1 = magic.equals(TRAILER_MAGIC_V1);
-  const rootVersion: RecordVersion | undefined = magic.equals(TRAILER_MAGIC)
-    ? 3
-    : magic.equals(TRAILER_MAGIC_V3)
-      ? 2
-      : v1 || magic.equals(TRAILER_MAGIC_V2)
-        ? 1
-        : undefined;
-  const tailLength = v1 ? TRAILER_FIXED_SIZE_V1 : TRAILER_FIXED_SIZE;
-  if (end.length < tailLength || rootVersion === undefined)
+  const magic = end.subarray(Math.max(0, end.length - 8));
+  if (magic.subarray(0, TRAILER_MAGIC_PREFIX.length).equals(TRAILER_MAGIC_PREFIX) && !magic.equals(TRAILER_MAGIC)) {
+    throw new CairnError(
+      'CORRUPT',
+      `${what}: unsupported folder archive format (trailer ${JSON.stringify(magic.toString('latin1'))}; this version of Cairn reads format version ${FORMAT_VERSION})`,
+    );
+  }
+  if (end.length < TRAILER_FIXED_SIZE || !magic.equals(TRAILER_MAGIC))
     throw new CairnError('CORRUPT', `${what}: no folder archive trailer`);
-  const r = new ByteReader(end.subarray(end.length - tailLength), what);
+  const r = new ByteReader(end.subarray(end.length - TRAILER_FIXED_SIZE), what);
   const rootLength = r.u32();
   const stats = { files: r.num(), directories: r.num(), bytes: r.num(), skipped: r.num() };
-  return { rootLength, tailLength, stats, chunkDigestMin: v1 ? 0 : r.num(), rootVersion };
+  return { rootLength, stats, chunkDigestMin: r.num() };
 }
 
 /** The digest of a file that lies on whole payload chunks: SHA-256 over those chunks' digests, in order. */
@@ -565,10 +515,10 @@ export function chunkListDigest(digests: Iterable<Uint8Array>): Buffer {
   return hash.digest();
 }
 
-/** The trailer's root entry; `at` is where the trailer starts (from version 2 the offsets are relative to it). */
-export function decodeRootEntry(buf: Buffer, what: string, at: number, version: RecordVersion): DirectoryEntry {
+/** The trailer's root entry; `at` is where the trailer starts (its offsets are relative to it). */
+export function decodeRootEntry(buf: Buffer, what: string, at: number): DirectoryEntry {
   const r = new ByteReader(buf, what);
-  const e = readEntry(r, what, version === 1 ? undefined : { recordOffset: at, payloadBase: 0 }, version);
+  const e = readEntry(r, what, { recordOffset: at, payloadBase: 0 });
   if (e.kind !== EntryKind.Directory || !r.done)
     throw new CairnError('CORRUPT', `${what}: trailer does not hold a directory`);
   return e;

@@ -3,14 +3,14 @@ import {
   EntryKind,
   FILE_FIELDS_SIZE,
   FOLDER_FIELDS_SIZE,
-  isCurrentRecord,
+  hasRecordMagic,
   readFolderFields,
   UNTRUSTED_LISTING,
   type DirectoryEntry,
   type RecordPlace,
 } from './archive-format.js';
 import type { FolderArchiveReader } from './folder-reader.js';
-import type { SourceStat } from './source-scan.js';
+import type { SourceStat } from './source-stat.js';
 
 /** A folder of the base snapshot as a scan reaches it: where its record lies and what its entry recorded. */
 export interface BaseFolder {
@@ -18,9 +18,9 @@ export interface BaseFolder {
   readonly recordLength: number;
   readonly payloadBase: number;
   readonly mtimeNs: bigint;
-  /** Version 3 records only (undefined before). */
-  readonly ino?: bigint;
-  readonly ctimeNs?: bigint;
+  readonly ino: bigint;
+  /** The listing ctime its entry records (UNTRUSTED_LISTING: the record may not stand in for the folder). */
+  readonly ctimeNs: bigint;
 }
 
 /** A base record read just far enough for a scan: its names and its subfolders. */
@@ -54,7 +54,6 @@ export class BaseListings {
   /** Whether `folder`'s record may stand in for listing the folder that now has `stat`. */
   static stillListed(folder: BaseFolder, stat: SourceStat): boolean {
     return (
-      folder.ctimeNs !== undefined &&
       folder.ctimeNs !== UNTRUSTED_LISTING &&
       folder.ctimeNs === stat.ctimeNs &&
       folder.ino === stat.ino &&
@@ -63,11 +62,10 @@ export class BaseListings {
   }
 
   /**
-   * The record of `folder`, read just far enough; undefined unless it is in the current layout and parses
-   * cleanly (the backup's usual path then reads it again and says what is wrong).
+   * The record of `folder`, read just far enough; undefined unless it parses cleanly (the backup's usual path
+   * then reads it again and says what is wrong).
    */
   read(folder: BaseFolder): BaseRecordListing | undefined {
-    if (folder.ino === undefined) return undefined; // an earlier layout: no folder in it can be trusted
     let raw: Buffer;
     try {
       raw = this.reader.meta.read(folder.recordOffset, folder.recordLength);
@@ -90,9 +88,9 @@ export class BaseListings {
   }
 }
 
-/** The names and subfolders of a current-layout record at `place`; undefined if it is not one or is malformed. */
+/** The names and subfolders of the record at `place`; undefined if it is not a record or is malformed. */
 function readListing(raw: Buffer, place: RecordPlace): BaseRecordListing | undefined {
-  if (raw.length < 8 || !isCurrentRecord(raw)) return undefined;
+  if (raw.length < 8 || !hasRecordMagic(raw)) return undefined;
   const count = raw.readUInt32LE(4);
   if (count > raw.length) return undefined;
   const names: string[] = [];

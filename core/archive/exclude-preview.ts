@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { throwIfCancelled } from '../jobs/cancel.js';
-import { yieldToEventLoop } from '../jobs/rate-meter.js';
+import { EventLoopTurns } from '../jobs/rate-meter.js';
 import { MemoryLogger } from '../log.js';
 import { ExcludeRules } from './excludes.js';
 import { scanSource } from './source-scan.js';
@@ -40,7 +40,7 @@ function fileBytes(st: Stats, seen: Set<string>): number {
 async function folderBytes(root: Buffer, seen: Set<string>, signal: AbortSignal | undefined): Promise<number> {
   let total = 0;
   const stack = [root];
-  let lastYield = performance.now();
+  const turns = new EventLoopTurns();
   while (stack.length > 0) {
     const dir = stack.pop()!;
     let names: Buffer[];
@@ -55,10 +55,10 @@ async function folderBytes(root: Buffer, seen: Set<string>, signal: AbortSignal 
       if (st?.isDirectory()) stack.push(path);
       else if (st?.isFile()) total += fileBytes(st, seen);
     }
-    if (performance.now() - lastYield > 50) {
+    const turn = turns.due();
+    if (turn) {
       throwIfCancelled(signal, 'exclude preview');
-      await yieldToEventLoop();
-      lastYield = performance.now();
+      await turn;
     }
   }
   return total;

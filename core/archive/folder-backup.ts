@@ -1,16 +1,17 @@
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { assertBackupId, snapshotPath, toBackupId, type SnapshotRef } from '../backup/backup-names.js';
 import { chunkerParams, MiB } from '../chunker/chunker-params.js';
 import type { BackupSession } from '../datastore/backup-session.js';
+import type { SnapshotWriter } from '../datastore/snapshot-writer.js';
 import type { Datastore, SnapshotInfo } from '../datastore/datastore.js';
 import { CairnError, errnoCode, isCairnError } from '../errors.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { EventLoopTurns, RateMeter, throttle, type RateSample } from '../jobs/rate-meter.js';
 import { isSameOrInside } from '../fs/inside-root.js';
 import { MemoryLogger, type Logger } from '../log.js';
-import type { DynamicIndexReader } from '../index/dynamic-index.js';
+import type { DynamicIndexReader, DynamicIndexWriter } from '../index/dynamic-index.js';
 import {
   DATA_ARCHIVE,
   encodeTrailer,
@@ -25,13 +26,15 @@ import {
 import { BaseListings } from './base-listing.js';
 import { ChunkReuser } from './chunk-reuse.js';
 import { openChunkTarget } from '../chunk-store/chunk-target.js';
+import type { ChunkTarget } from '../chunk-store/chunk-writer-pool.js';
 import { InlineChunkWriter } from '../chunk-store/inline-chunk-writer.js';
 import { ExcludeRules } from './excludes.js';
 import { FolderArchiveReader } from './folder-reader.js';
 import { appendToBase, baseTrailerStands, METADATA_IN_USE } from './metadata-append.js';
 import { matchRecord, type RecordMatch } from './record-match.js';
 import { RecordQueue } from './record-queue.js';
-import { hardlinkKey, scanSource, type SourceNode } from './source-scan.js';
+import { scanSource, type ScanTotals, type SourceNode } from './source-scan.js';
+import { hardlinkKey } from './source-stat.js';
 import { ArchiveStreamWriter } from './stream-writer.js';
 
 /** Average chunk size of the payload stream: small enough that a change rewrites little (docs/FORMAT.md). */
@@ -100,8 +103,8 @@ const MAX_QUEUED_CHUNKS = 16;
 /**
  * The group's newest finished snapshot whose verify did not fail and that holds a folder archive. Newer ones
  * that fail these tests (or cannot be opened, which is logged) are passed over for the next older one. An
- * archive whose chunk-digest threshold is not `chunkDigestMin` (another chunk size, or the first archive
- * format) is passed over too: the digests of its files could not be taken over as they are.
+ * archive whose chunk-digest threshold is not `chunkDigestMin` (another chunk size) is passed over too: the
+ * digests of its files could not be taken over as they are.
  */
 export function chooseBase(
   store: Datastore,
@@ -162,13 +165,8 @@ export async function backupFolder(
   }
 }
 
-async function runFolderBackup(
-  store: Datastore,
-  root: string,
-  session: BackupSession,
-  options: FolderBackupOptions,
-): Promise<FolderBackupResult> {
-  const group = session.group;
+/** The job's log: every line kept in memory too, for the snapshot's backup-log.blob and the result's warnings. */
+function teeLog(options: FolderBackupOptions): { log: Logger; memoryLog: MemoryLogger } {
   const memoryLog = new MemoryLogger();
   const log: Logger = {
     info: (m) => {
@@ -180,7 +178,11 @@ async function runFolderBackup(
       options.log?.warn(m);
     },
   };
-  const progress: FolderBackupProgress = {
+  return { log, memoryLog };
+}
+
+function scanningProgress(): FolderBackupProgress {
+  return {
     phase: 'scanning',
     filesTotal: 0,
     bytesTotal: 0,
@@ -196,20 +198,44 @@ async function runFolderBackup(
     rate: 0,
     elapsedMs: 0,
   };
+}
+
+/** The base (chooseBase), held by the session so that it is not forgotten while its chunks are reused. */
+function holdBase(
+  store: Datastore,
+  session: BackupSession,
+  log: Logger,
+  chunkDigestMin: number,
+): FolderArchiveReader | undefined {
+  const base = chooseBase(store, store.listSnapshots(session.group), log, chunkDigestMin);
+  if (base && !session.holdSnapshot(base.snapshot.ref, true)) {
+    log.warn(`${base.snapshot.path} was forgotten as the backup started; backing up without a base`);
+    return undefined;
+  }
+  return base;
+}
+
+type ProgressReport = ReturnType<typeof throttle<FolderBackupProgress>>;
+
+/**
+ * The backup in two passes: the scan (totals for progress, and the stats that tell unchanged files), then a
+ * FolderBackup that writes the tree into the snapshot's streams. A failure removes the snapshot.
+ */
+async function runFolderBackup(
+  store: Datastore,
+  root: string,
+  session: BackupSession,
+  options: FolderBackupOptions,
+): Promise<FolderBackupResult> {
+  const { log, memoryLog } = teeLog(options);
+  const progress = scanningProgress();
   const report = throttle(
     (p: FolderBackupProgress) => options.onProgress?.({ ...p }),
     options.progressIntervalMs ?? 100,
   );
-
   const payloadAvg = options.chunkSize ?? FOLDER_CHUNK_SIZE;
-  /** Files this large start and end on chunk boundaries, and their digest is made from their chunks' (FORMAT.md). */
-  const largeFile = chunkerParams(payloadAvg).min;
   // The base first: the scan takes the names of folders unchanged since then from its records.
-  let base = chooseBase(store, store.listSnapshots(group), log, largeFile);
-  if (base && !session.holdSnapshot(base.snapshot.ref, true)) {
-    log.warn(`${base.snapshot.path} was forgotten as the backup started; backing up without a base`);
-    base = undefined;
-  }
+  const base = holdBase(store, session, log, chunkerParams(payloadAvg).min);
   const baseListings = base ? new BaseListings(base) : undefined;
 
   const scan = await scanSource(root, {
@@ -224,15 +250,7 @@ async function runFolderBackup(
   progress.bytesTotal = scan.totals.bytes;
   progress.phase = 'backing-up';
   const meter = new RateMeter(progress.bytesTotal);
-  const snapshot = store.beginSnapshot(group, { session, log });
-  const stats: ArchiveStats = {
-    files: 0,
-    directories: 0,
-    symlinks: 0,
-    hardlinks: 0,
-    bytes: 0,
-    skipped: scan.totals.skipped,
-  };
+  const snapshot = store.beginSnapshot(session.group, { session, log });
   const sink = openChunkTarget(
     store.chunks,
     store.config.compression === 'zstd',
@@ -240,449 +258,545 @@ async function runFolderBackup(
     options.workers ?? 2,
     log,
   );
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let backup: FolderBackup | undefined;
   try {
-    const dataIndex = snapshot.createDynamicIndex(DATA_ARCHIVE);
-    const metaIndex = snapshot.createDynamicIndex(META_ARCHIVE);
-    const data = new ArchiveStreamWriter(dataIndex, sink, payloadAvg);
-    // The metadata stream is small: stored on this thread, so a backup of an unchanged tree starts no worker.
-    const meta = new ArchiveStreamWriter(
-      metaIndex,
-      new InlineChunkWriter(store.chunks, store.config.compression === 'zstd', sink.counters, log),
-      META_CHUNK_SIZE,
+    backup = new FolderBackup(
+      { store, root, options, log, progress, report, meter, sink, snapshot, base, baseListings },
+      payloadAvg,
+      scan.totals.skipped,
     );
-    const metadataAppended = base !== undefined && appendToBase(base, meta, store.chunks);
-    const records = new RecordQueue(meta, data);
-    const reuser = base ? new ChunkReuser(base.dataIndex, data, store.chunks) : undefined;
-    const block = Buffer.allocUnsafe(READ_BLOCK);
-    const hardlinks = new Map<string, FileEntry & { relBytes: Buffer }>();
-    const rootPathLength = Buffer.byteLength(root);
-    const turns = new EventLoopTurns();
-    /** A digest run of the payload stream is open for the file being read. */
-    let runOpen = false;
-    let foldersUnchanged = 0;
-    /** The bytes of every folder's record, wherever it lies: with the trailer, what the stream uses. */
-    let recordBytes = 0;
+    const rootEntry = await backup.backupDirectory(scan.root, base?.root);
+    const metadataInUse = await backup.finish(rootEntry);
+    return backup.finishSnapshot(scan.totals, metadataInUse, memoryLog);
+  } catch (err) {
+    snapshot.abort();
+    throw err;
+  } finally {
+    backup?.stopHeartbeat();
+    await sink.close();
+  }
+}
 
-    let ticks = 0;
-    let bytesAtTick = 0;
-    /**
-     * After each file: progress and a chance for the event loop to run. Most files of an unchanged tree take a
-     * microsecond, so the clock is read only every 32 files or after a MiB, and a promise is returned only
-     * when it is time to yield (an await per file was a tenth of an unchanged backup). An interval of 0 asks
-     * for every file.
-     */
-    const everyFile = options.progressIntervalMs === 0;
+/** What a FolderBackup is given: the job, its reporting, its base, and where its chunks go. */
+interface FolderBackupJob {
+  readonly store: Datastore;
+  readonly root: string;
+  readonly options: FolderBackupOptions;
+  readonly log: Logger;
+  readonly progress: FolderBackupProgress;
+  readonly report: ProgressReport;
+  readonly meter: RateMeter;
+  readonly sink: ChunkTarget;
+  readonly snapshot: SnapshotWriter;
+  readonly base: FolderArchiveReader | undefined;
+  readonly baseListings: BaseListings | undefined;
+}
+
+/**
+ * Writes a scanned tree into a snapshot's two streams, folder by folder, depth first (the shape of restic's
+ * archiver): backupDirectory decides per folder whether its base record can be copied (copyDirectory) or its
+ * entries must be built (backupChildren); files are reused from the base (reuseUnchanged) or read
+ * (backupFile, readFile). Records go through a RecordQueue, since a large file's digest arrives late.
+ */
+class FolderBackup {
+  readonly stats: ArchiveStats;
+  /** Folders with nothing changed in or below them: their record is the base's, byte for byte. */
+  foldersUnchanged = 0;
+  readonly metadataAppended: boolean;
+  private readonly log: Logger;
+  private readonly progress: FolderBackupProgress;
+  private readonly base: FolderArchiveReader | undefined;
+  private readonly signal: AbortSignal | undefined;
+  /** Files this large start and end on chunk boundaries, and their digest is made from their chunks' (FORMAT.md). */
+  private readonly largeFile: number;
+  private readonly dataIndex: DynamicIndexWriter;
+  private readonly metaIndex: DynamicIndexWriter;
+  private readonly data: ArchiveStreamWriter;
+  private readonly meta: ArchiveStreamWriter;
+  private readonly records: RecordQueue;
+  private readonly reuser: ChunkReuser | undefined;
+  private readonly block = Buffer.allocUnsafe(READ_BLOCK);
+  /** The first link of each hardlinked inode stored so far, with its path from the root. */
+  private readonly hardlinks = new Map<string, FileEntry & { relBytes: Buffer }>();
+  private readonly rootPathLength: number;
+  private readonly turns = new EventLoopTurns();
+  /** A progress interval of 0 asks for an event after every file. */
+  private readonly everyFile: boolean;
+  private readonly heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** A digest run of the payload stream is open for the file being read. */
+  private runOpen = false;
+  /** The bytes of every folder's record, wherever it lies: with the trailer, what the stream uses. */
+  private recordBytes = 0;
+  private ticks = 0;
+  private bytesAtTick = 0;
+
+  constructor(
+    private readonly job: FolderBackupJob,
+    payloadAvg: number,
+    skipped: number,
+  ) {
+    const { store, sink, snapshot, base, options } = job;
+    this.log = job.log;
+    this.progress = job.progress;
+    this.base = base;
+    this.signal = options.signal;
+    this.largeFile = chunkerParams(payloadAvg).min;
+    this.stats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, skipped };
+    this.dataIndex = snapshot.createDynamicIndex(DATA_ARCHIVE);
+    this.metaIndex = snapshot.createDynamicIndex(META_ARCHIVE);
+    this.data = new ArchiveStreamWriter(this.dataIndex, sink, payloadAvg);
+    // The metadata stream is small: stored on this thread, so a backup of an unchanged tree starts no worker.
+    const compress = store.config.compression === 'zstd';
+    const metaWriter = new InlineChunkWriter(store.chunks, compress, sink.counters, job.log);
+    this.meta = new ArchiveStreamWriter(this.metaIndex, metaWriter, META_CHUNK_SIZE);
+    this.metadataAppended = base !== undefined && appendToBase(base, this.meta, store.chunks);
+    this.records = new RecordQueue(this.meta, this.data);
+    this.reuser = base ? new ChunkReuser(base.dataIndex, this.data, store.chunks) : undefined;
+    this.rootPathLength = Buffer.byteLength(job.root);
+    this.everyFile = options.progressIntervalMs === 0;
     // Progress (rate, ETA) goes on while the thread waits for the chunk writers, e.g. inside a large file.
-    heartbeat = everyFile
+    this.heartbeat = this.everyFile
       ? undefined
-      : setInterval(() => {
-          Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
-          report.push(progress);
-        }, options.progressIntervalMs ?? 100);
-    /** Progress with `file` as the current one, and every 50 ms a turn of the event loop (a cancel arrives so). */
-    const reportAt = (file: SourceNode): Promise<void> | undefined => {
-      progress.currentPath = file.rel; // made only here: building every file's display path cost ~10 ms a tree
-      Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
-      report.push(progress);
-      return turns.due()?.then(() => throwIfCancelled(options.signal, 'backup'));
-    };
-    const tick = (file: SourceNode): Promise<void> | undefined => {
-      throwIfCancelled(options.signal, 'backup');
-      if (!everyFile && (++ticks & 31) !== 0 && progress.bytesDone - bytesAtTick < MiB) return undefined;
-      bytesAtTick = progress.bytesDone;
-      return reportAt(file);
-    };
-    /** While a large file is read, after every block: tick reports between files only, and a cancel waited for it. */
-    const tickInFile = (node: SourceNode): Promise<void> | undefined => {
-      throwIfCancelled(options.signal, 'backup');
-      return reportAt(node);
-    };
+      : setInterval(() => this.sampleProgress(), options.progressIntervalMs ?? 100);
+  }
 
-    const readFile = async (node: SourceNode, baseEntry: FileEntry | undefined): Promise<FileEntry | undefined> => {
-      let fd: number;
+  stopHeartbeat(): void {
+    clearInterval(this.heartbeat);
+  }
+
+  private sampleProgress(): void {
+    Object.assign(this.progress, this.job.meter.sample(this.progress.bytesDone), this.job.sink.counters);
+    this.job.report.push(this.progress);
+  }
+
+  // ---- Progress, and a turn of the event loop now and then. ----
+
+  /** Progress with `file` as the current one, and every 50 ms a turn of the event loop (a cancel arrives so). */
+  private reportAt(file: SourceNode): Promise<void> | undefined {
+    this.progress.currentPath = file.rel; // made only here: building every file's display path cost ~10 ms a tree
+    this.sampleProgress();
+    return this.turns.due()?.then(() => throwIfCancelled(this.signal, 'backup'));
+  }
+
+  /**
+   * After each file. Most files of an unchanged tree take a microsecond, so the clock is read only every 32
+   * files or after a MiB, and a promise is returned only when it is time to yield (an await per file was a
+   * tenth of an unchanged backup).
+   */
+  private tick(file: SourceNode): Promise<void> | undefined {
+    throwIfCancelled(this.signal, 'backup');
+    if (!this.everyFile && (++this.ticks & 31) !== 0 && this.progress.bytesDone - this.bytesAtTick < MiB)
+      return undefined;
+    this.bytesAtTick = this.progress.bytesDone;
+    return this.reportAt(file);
+  }
+
+  /** While a large file is read, after every block: tick reports between files only, and a cancel waited for it. */
+  private tickInFile(node: SourceNode): Promise<void> | undefined {
+    throwIfCancelled(this.signal, 'backup');
+    return this.reportAt(node);
+  }
+
+  // ---- Folders. ----
+
+  /** Backs up the folder `node` (its base entry `baseDir`, if it has one) and everything below it. */
+  async backupDirectory(node: SourceNode, baseDir: DirectoryEntry | undefined): Promise<DirectoryEntry> {
+    const folderIntact = this.intactCheck(node);
+    /** The base record's bytes, read once: compared in place, and decoded only if that fails. */
+    let raw: Buffer | undefined;
+    if (baseDir && this.job.baseListings && this.reuser) {
       try {
-        // Non-blocking: were the file replaced by a FIFO since the scan, opening it would wait for a writer
-        // forever (and freeze this thread); the fstat below then skips it. Reads of a regular file still block.
-        fd = openSync(node.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+        raw = this.job.baseListings.take(baseDir);
+      } catch {
+        // read again below, which says what is wrong
+      }
+      const match = raw && this.matchBase(node, raw, baseDir, folderIntact);
+      if (match) return this.copyDirectory(node, baseDir, match, folderIntact);
+    }
+    let baseEntries: ArchiveEntry[] | undefined;
+    if (baseDir && this.base) {
+      try {
+        baseEntries = this.base.readDirectory(baseDir, raw);
       } catch (err) {
-        log.warn(
-          `skipped ${node.rel}: ${errnoCode(err) === 'ENOENT' ? 'it vanished during the backup' : (err as Error).message}`,
+        this.log.warn(
+          `base snapshot unreadable at ${node.rel || '.'}: ${(err as Error).message}; reading everything below it`,
         );
-        stats.skipped++;
-        return undefined;
       }
+    }
+    const entries = await this.backupChildren(node, baseEntries ?? [], folderIntact);
+    this.stats.directories++;
+    const payloadBase = contentStart(entries);
+    return this.directoryEntry(node, this.records.add(entries, payloadBase ?? 0), payloadBase);
+  }
+
+  /** The entries of a folder's children, each backed up against its base entry in `baseList` if it has one. */
+  private async backupChildren(
+    node: SourceNode,
+    baseList: readonly ArchiveEntry[],
+    folderIntact: () => boolean,
+  ): Promise<ArchiveEntry[]> {
+    const entries: ArchiveEntry[] = [];
+    // Both lists are sorted by name bytes: one cursor through the base finds every match.
+    let cursor = 0;
+    for (const child of node.children ?? []) {
+      let order = 1;
+      while (cursor < baseList.length && (order = Buffer.compare(baseList[cursor]!.name, child.name)) < 0) cursor++;
+      const baseEntry = cursor < baseList.length && order === 0 ? baseList[cursor] : undefined;
+      if (child.kind === 'directory') {
+        entries.push(
+          await this.backupDirectory(child, baseEntry?.kind === EntryKind.Directory ? baseEntry : undefined),
+        );
+        continue;
+      }
+      if (child.kind === 'symlink') {
+        const target = this.readTarget(child, folderIntact);
+        if (target) {
+          entries.push(symlinkEntry(child, target));
+          this.stats.symlinks++;
+        }
+        continue;
+      }
+      const entry = this.reuseUnchanged(child, baseEntry) ?? (await this.backupFile(child, baseEntry, folderIntact));
+      if (entry) entries.push(entry);
+      this.progress.filesDone++;
+      const pause = this.tick(child);
+      if (pause) await pause;
+    }
+    return entries;
+  }
+
+  /** The base record of a folder (`raw`) if every entry in it is unchanged (see matchRecord), else undefined. */
+  private matchBase(
+    node: SourceNode,
+    raw: Buffer,
+    baseDir: DirectoryEntry,
+    folderIntact: () => boolean,
+  ): RecordMatch | undefined {
+    const place = { recordOffset: baseDir.recordOffset, payloadBase: baseDir.payloadBase ?? 0 };
+    // A symlink's target is read only here when it matches; on the usual path it is read again.
+    return matchRecord(raw, place, node.children ?? [], (link) => {
+      if (!folderIntact()) return undefined;
       try {
-        const before = fstatSync(fd, { bigint: true });
-        if (!before.isFile()) {
-          log.warn(`skipped ${node.rel}: no longer a regular file`);
-          stats.skipped++;
-          return undefined;
-        }
-        const size = Number(before.size);
-        const large = size >= largeFile;
-        // A large file's digest comes from its chunks' digests (the chunk writers hash every byte anyway);
-        // the job thread hashes only small files, and a large file's first bytes in case it shrinks meanwhile.
-        const chunkDigest = large ? Buffer.alloc(32) : undefined;
-        if (chunkDigest) {
-          data.forceCut();
-          data.beginDigestRun(chunkDigest);
-          runOpen = true;
-        }
-        const payloadOffset = data.offset;
-        if (large) await tickInFile(node);
-        const tail =
-          large && baseEntry && base && baseEntry.size < size ? oldTailChunk(base.dataIndex, baseEntry) : undefined;
-        const hash = createHash('sha256');
-        let pos = 0;
-        while (pos < size) {
-          let want = Math.min(READ_BLOCK, size - pos);
-          if (tail && pos < tail.oldSize) want = Math.min(want, tail.oldSize - pos);
-          const got = readSync(fd, block, 0, want, pos);
-          if (got === 0) break;
-          const bytes = block.subarray(0, got);
-          data.write(bytes);
-          if (!large) hash.update(bytes);
-          else if (pos < largeFile) hash.update(bytes.subarray(0, largeFile - pos));
-          await data.drain(MAX_QUEUED_CHUNKS);
-          records.flush();
-          pos += got;
-          progress.bytesRead += got;
-          progress.bytesDone += got;
-          if (large) await tickInFile(node);
-          // An append keeps the old last chunk: cut where the old file ended if that chunk is intact.
-          if (tail && pos === tail.oldSize && data.pendingEquals(tail.length, tail.digest)) data.forceCut();
-        }
-        let digest: Buffer;
-        if (chunkDigest) {
-          data.forceCut();
-          // Shrunk below the threshold while read: the job thread hashed all of it.
-          if (pos >= largeFile) data.endDigestRun();
-          else data.dropDigestRun();
-          runOpen = false;
-          digest = pos >= largeFile ? chunkDigest : hash.digest();
-        } else {
-          digest = hash.digest();
-        }
-        const after = fstatSync(fd, { bigint: true });
-        let ctimeNs = before.ctimeNs;
-        if (after.mtimeNs !== before.mtimeNs || after.size !== before.size || pos !== size) {
-          log.warn(`${node.rel} changed while it was read; the snapshot holds ${pos} bytes of it`);
-          ctimeNs = -1n; // never equal: the next backup reads it again
-        }
-        return {
-          kind: EntryKind.File,
-          name: node.name,
-          mode: Number(before.mode) & 0o7777,
-          uid: Number(before.uid),
-          gid: Number(before.gid),
-          mtimeNs: before.mtimeNs,
-          size: pos,
-          payloadOffset,
-          digest,
-          ino: before.ino,
-          ctimeNs,
-        };
-      } catch (err) {
-        if (runOpen) data.dropDigestRun();
-        runOpen = false;
-        if (isCairnError(err)) throw err;
-        log.warn(`skipped ${node.rel}: ${(err as Error).message}`);
-        stats.skipped++;
-        return undefined;
-      } finally {
-        closeSync(fd);
-      }
-    };
-
-    const countFile = (node: SourceNode, entry: FileEntry, linkKey: string | undefined): FileEntry => {
-      stats.files++;
-      stats.bytes += entry.size;
-      if (linkKey) hardlinks.set(linkKey, { ...entry, relBytes: Buffer.from(node.path).subarray(rootPathLength + 1) });
-      return entry;
-    };
-
-    /** The entry of a file unchanged since the base (size, mtime, inode, ctime), its chunks reused; else undefined. */
-    const reuseUnchanged = (node: SourceNode, baseEntry: ArchiveEntry | undefined): FileEntry | undefined => {
-      const st = node.stat;
-      if (!baseEntry || (baseEntry.kind !== EntryKind.File && baseEntry.kind !== EntryKind.Hardlink)) return undefined;
-      if (
-        baseEntry.size !== st.size ||
-        baseEntry.mtimeNs !== st.mtimeNs ||
-        baseEntry.ino !== st.ino ||
-        baseEntry.ctimeNs !== st.ctimeNs
-      )
-        return undefined;
-      const linkKey = hardlinkKey(st);
-      if (linkKey && hardlinks.has(linkKey)) return undefined; // a later link of a file already stored
-      const offset = st.size === 0 ? 0 : reuser?.reuse(baseEntry.payloadOffset, st.size);
-      if (offset === undefined) return undefined;
-      progress.bytesReused += st.size;
-      progress.bytesDone += st.size;
-      return countFile(node, scannedFile(node, offset, baseEntry.digest), linkKey);
-    };
-
-    const processFile = async (
-      node: SourceNode,
-      baseEntry: ArchiveEntry | undefined,
-      folderIntact: () => boolean,
-    ): Promise<FileEntry | undefined> => {
-      const st = node.stat;
-      const linkKey = hardlinkKey(st);
-      const first = linkKey ? hardlinks.get(linkKey) : undefined;
-      if (first) {
-        stats.hardlinks++;
-        return { ...first, kind: EntryKind.Hardlink, name: node.name, linkTarget: first.relBytes };
-      }
-      if (!folderIntact()) {
-        stats.skipped++;
+        return readlinkSync(link.path, { encoding: 'buffer' });
+      } catch {
         return undefined;
       }
-      const baseFile =
-        baseEntry && (baseEntry.kind === EntryKind.File || baseEntry.kind === EntryKind.Hardlink)
-          ? baseEntry
-          : undefined;
-      const entry = st.size === 0 && !baseFile ? scannedFile(node, 0, EMPTY_DIGEST) : await readFile(node, baseFile);
-      return entry ? countFile(node, entry, linkKey) : undefined;
+    });
+  }
+
+  /**
+   * A folder whose base record matches every entry: files take their chunks from the base, subfolders are
+   * backed up in turn, and if the new record would be byte for byte the base's (its offsets are relative,
+   * so it is unless something below changed), the base's record stands: where the base has it when the
+   * metadata stream was appended to the base's, else its bytes are written again as they are. Nothing is
+   * decoded or encoded: on an unchanged tree that was most of the backup's work.
+   */
+  private async copyDirectory(
+    node: SourceNode,
+    baseDir: DirectoryEntry,
+    match: RecordMatch,
+    folderIntact: () => boolean,
+  ): Promise<DirectoryEntry> {
+    const copied = new CopiedChildren(node.children ?? [], match);
+    await this.copyChildren(copied, folderIntact);
+    this.stats.directories++;
+    // Appended to the base, a record that stands stays where the base has it: so must its subfolders' records.
+    const recordOffset = this.metadataAppended ? baseDir.recordOffset : this.records.offset;
+    if (copied.recordStandsAt(recordOffset)) {
+      this.foldersUnchanged++;
+      const record = this.metadataAppended
+        ? { recordOffset, recordLength: match.raw.length }
+        : this.records.addEncoded(match.raw);
+      return this.directoryEntry(node, record, copied.payloadBase);
+    }
+    // Something below moved: encode the record, taking the digests of unchanged files from the base.
+    const entries = copied.entries(this.base!.readDirectory(baseDir, match.raw));
+    return this.directoryEntry(node, this.records.add(entries, copied.payloadBase ?? 0), copied.payloadBase);
+  }
+
+  /** Backs up the children of a matched folder: files from their base chunks where they are all still there. */
+  private async copyChildren(copied: CopiedChildren, folderIntact: () => boolean): Promise<void> {
+    const { children, match } = copied;
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i]!;
+      if (child.kind === 'directory') {
+        const entry = await this.backupDirectory(child, match.baseFolders[i]);
+        copied.folders[i] = entry;
+        copied.payloadBase ??= entry.payloadBase;
+        continue;
+      }
+      if (child.kind === 'symlink') {
+        this.stats.symlinks++;
+        continue;
+      }
+      const size = child.stat.size;
+      const offset = size === 0 ? 0 : this.reuser!.reuse(match.baseOffsets[i]!, size);
+      if (offset === undefined) {
+        const entry = await this.backupFile(child, undefined, folderIntact);
+        copied.reread.set(i, entry);
+        if (entry && entry.size > 0) copied.payloadBase ??= entry.payloadOffset;
+      } else {
+        copied.newOffsets[i] = offset;
+        if (size > 0) copied.payloadBase ??= offset;
+        this.progress.bytesReused += size;
+        this.progress.bytesDone += size;
+        this.stats.files++;
+        this.stats.bytes += size;
+      }
+      this.progress.filesDone++;
+      const pause = this.tick(child);
+      if (pause) await pause;
+    }
+  }
+
+  private directoryEntry(
+    node: SourceNode,
+    record: { recordOffset: number; recordLength: number },
+    payloadBase: number | undefined,
+  ): DirectoryEntry {
+    this.recordBytes += record.recordLength;
+    return {
+      kind: EntryKind.Directory,
+      name: node.name,
+      mode: node.stat.mode & 0o7777,
+      uid: node.stat.uid,
+      gid: node.stat.gid,
+      mtimeNs: node.stat.mtimeNs,
+      ...record,
+      payloadBase,
+      ino: node.stat.ino,
+      ctimeNs: node.listingCtimeNs ?? UNTRUSTED_LISTING,
     };
+  }
 
-    /**
-     * Before anything in a folder is read: is it still the folder the scan listed? Were it replaced by a symlink
-     * since, reading "its" files would read wherever that points. Asked once per folder, and only if needed.
-     */
-    const intactCheck = (node: SourceNode): (() => boolean) => {
-      let intact: boolean | undefined;
-      return () => {
-        if (intact === undefined) {
-          const now = lstatSync(node.path, { bigint: true, throwIfNoEntry: false });
-          intact = now !== undefined && now.isDirectory() && now.ino === node.stat.ino && now.dev === node.stat.dev;
-          if (!intact)
-            log.warn(
-              `folder ${node.rel || '.'} was replaced or moved during the backup; its changed entries are skipped`,
-            );
-        }
-        return intact;
-      };
-    };
-
-    /** A symlink's target, or undefined (logged, counted as skipped) if it cannot be read. */
-    const readTarget = (node: SourceNode, folderIntact: () => boolean): Buffer | undefined => {
-      if (!folderIntact()) {
-        stats.skipped++;
-        return undefined;
-      }
-      try {
-        return readlinkSync(node.path, { encoding: 'buffer' });
-      } catch (err) {
-        log.warn(`skipped ${node.rel}: ${(err as Error).message}`);
-        stats.skipped++;
-        return undefined;
-      }
-    };
-
-    const directoryEntry = (
-      node: SourceNode,
-      record: { recordOffset: number; recordLength: number },
-      payloadBase: number | undefined,
-    ): DirectoryEntry => {
-      recordBytes += record.recordLength;
-      return {
-        kind: EntryKind.Directory,
-        name: node.name,
-        mode: node.stat.mode & 0o7777,
-        uid: node.stat.uid,
-        gid: node.stat.gid,
-        mtimeNs: node.stat.mtimeNs,
-        ...record,
-        payloadBase,
-        ino: node.stat.ino,
-        ctimeNs: node.listingCtimeNs ?? UNTRUSTED_LISTING,
-      };
-    };
-
-    /** The base record of a folder (`raw`) if every entry in it is unchanged (see matchRecord), else undefined. */
-    const matchBase = (
-      node: SourceNode,
-      raw: Buffer,
-      baseDir: DirectoryEntry,
-      folderIntact: () => boolean,
-    ): RecordMatch | undefined => {
-      const place = { recordOffset: baseDir.recordOffset, payloadBase: baseDir.payloadBase ?? 0 };
-      // A symlink's target is read only here when it matches; on the usual path it is read again.
-      return matchRecord(raw, place, node.children ?? [], (link) => {
-        if (!folderIntact()) return undefined;
-        try {
-          return readlinkSync(link.path, { encoding: 'buffer' });
-        } catch {
-          return undefined;
-        }
-      });
-    };
-
-    /**
-     * A folder whose base record matches every entry: files take their chunks from the base, subfolders are
-     * backed up in turn, and if the new record would be byte for byte the base's (its offsets are relative,
-     * so it is unless something below changed), the base's record stands: where the base has it when the
-     * metadata stream was appended to the base's, else its bytes are written again as they are. Nothing is
-     * decoded or encoded: on an unchanged tree that was most of the backup's work.
-     */
-    const copyDirectory = async (
-      node: SourceNode,
-      baseDir: DirectoryEntry,
-      match: RecordMatch,
-      folderIntact: () => boolean,
-    ): Promise<DirectoryEntry> => {
-      const children = node.children ?? [];
-      const newOffsets: number[] = new Array<number>(children.length).fill(0);
-      const folders: (DirectoryEntry | undefined)[] = new Array<DirectoryEntry | undefined>(children.length);
-      /** Files whose base chunks were gone, read again (undefined: skipped). */
-      const reread = new Map<number, FileEntry | undefined>();
-      let payloadBase: number | undefined;
-      for (let i = 0; i < children.length; i++) {
-        const child = children[i]!;
-        if (child.kind === 'directory') {
-          const entry = await processDirectory(child, match.baseFolders[i]);
-          folders[i] = entry;
-          payloadBase ??= entry.payloadBase;
-          continue;
-        }
-        if (child.kind === 'symlink') {
-          stats.symlinks++;
-          continue;
-        }
-        const size = child.stat.size;
-        const offset = size === 0 ? 0 : reuser!.reuse(match.baseOffsets[i]!, size);
-        if (offset === undefined) {
-          const entry = await processFile(child, undefined, folderIntact);
-          reread.set(i, entry);
-          if (entry && entry.size > 0) payloadBase ??= entry.payloadOffset;
-        } else {
-          newOffsets[i] = offset;
-          if (size > 0) payloadBase ??= offset;
-          progress.bytesReused += size;
-          progress.bytesDone += size;
-          stats.files++;
-          stats.bytes += size;
-        }
-        progress.filesDone++;
-        const pause = tick(child);
-        if (pause) await pause;
-      }
-      stats.directories++;
-
-      // Appended to the base, a record that stands stays where the base has it: so must its subfolders' records.
-      const recordOffset = metadataAppended ? baseDir.recordOffset : records.offset;
-      let same = reread.size === 0;
-      for (let i = 0; same && i < children.length; i++) {
-        const folder = folders[i];
-        if (folder) {
-          same =
-            recordOffset - folder.recordOffset === match.distance[i] &&
-            folder.recordLength === match.length[i] &&
-            (folder.payloadBase === undefined ? 0 : folder.payloadBase - payloadBase!) === match.relative[i];
-        } else if (children[i]!.kind === 'file' && children[i]!.stat.size > 0) {
-          same = newOffsets[i]! - payloadBase! === match.relative[i];
-        }
-      }
-      if (same) {
-        foldersUnchanged++;
-        const record = metadataAppended
-          ? { recordOffset, recordLength: match.raw.length }
-          : records.addEncoded(match.raw);
-        return directoryEntry(node, record, payloadBase);
-      }
-
-      // Something below moved: encode the record, taking the digests of unchanged files from the base.
-      const baseEntries = base!.readDirectory(baseDir, match.raw);
-      const entries: ArchiveEntry[] = [];
-      for (let i = 0; i < children.length; i++) {
-        const child = children[i]!;
-        const was = baseEntries[i]!;
-        if (child.kind === 'directory') entries.push(folders[i]!);
-        else if (was.kind === EntryKind.Symlink) entries.push({ ...was, name: child.name });
-        else if (reread.has(i)) {
-          const entry = reread.get(i);
-          if (entry) entries.push(entry);
-        } else if (was.kind === EntryKind.File) {
-          entries.push(scannedFile(child, newOffsets[i]!, was.digest));
-        }
-      }
-      return directoryEntry(node, records.add(entries, payloadBase ?? 0), payloadBase);
-    };
-
-    const processDirectory = async (node: SourceNode, baseDir: DirectoryEntry | undefined): Promise<DirectoryEntry> => {
-      const folderIntact = intactCheck(node);
-      /** The base record's bytes, read once: compared in place, and decoded only if that fails. */
-      let raw: Buffer | undefined;
-      if (baseDir && baseListings && reuser) {
-        try {
-          raw = baseListings.take(baseDir);
-        } catch {
-          // read again below, which says what is wrong
-        }
-        const match = raw && matchBase(node, raw, baseDir, folderIntact);
-        if (match) return copyDirectory(node, baseDir, match, folderIntact);
-      }
-      let baseEntries: ArchiveEntry[] | undefined;
-      if (baseDir && base) {
-        try {
-          baseEntries = base.readDirectory(baseDir, raw);
-        } catch (err) {
-          log.warn(
-            `base snapshot unreadable at ${node.rel || '.'}: ${(err as Error).message}; reading everything below it`,
+  /**
+   * Before anything in a folder is read: is it still the folder the scan listed? Were it replaced by a symlink
+   * since, reading "its" files would read wherever that points. Asked once per folder, and only if needed.
+   */
+  private intactCheck(node: SourceNode): () => boolean {
+    let intact: boolean | undefined;
+    return () => {
+      if (intact === undefined) {
+        const now = lstatSync(node.path, { bigint: true, throwIfNoEntry: false });
+        intact = now !== undefined && now.isDirectory() && now.ino === node.stat.ino && now.dev === node.stat.dev;
+        if (!intact)
+          this.log.warn(
+            `folder ${node.rel || '.'} was replaced or moved during the backup; its changed entries are skipped`,
           );
-        }
       }
-      const entries: ArchiveEntry[] = [];
-      // Both lists are sorted by name bytes: one cursor through the base finds every match.
-      const baseList = baseEntries ?? [];
-      let cursor = 0;
-      for (const child of node.children ?? []) {
-        let order = 1;
-        while (cursor < baseList.length && (order = Buffer.compare(baseList[cursor]!.name, child.name)) < 0) cursor++;
-        const baseEntry = cursor < baseList.length && order === 0 ? baseList[cursor] : undefined;
-        if (child.kind === 'directory') {
-          entries.push(await processDirectory(child, baseEntry?.kind === EntryKind.Directory ? baseEntry : undefined));
-          continue;
-        }
-        if (child.kind === 'symlink') {
-          const target = readTarget(child, folderIntact);
-          if (target) {
-            entries.push({
-              kind: EntryKind.Symlink,
-              name: child.name,
-              mode: child.stat.mode & 0o7777,
-              uid: child.stat.uid,
-              gid: child.stat.gid,
-              mtimeNs: child.stat.mtimeNs,
-              target,
-            });
-            stats.symlinks++;
-          }
-          continue;
-        }
-        const entry = reuseUnchanged(child, baseEntry) ?? (await processFile(child, baseEntry, folderIntact));
-        if (entry) entries.push(entry);
-        progress.filesDone++;
-        const pause = tick(child);
-        if (pause) await pause;
-      }
-      stats.directories++;
-      const payloadBase = contentStart(entries);
-      return directoryEntry(node, records.add(entries, payloadBase ?? 0), payloadBase);
+      return intact;
     };
+  }
 
-    const rootEntry = await processDirectory(scan.root, base?.root);
-    throwIfCancelled(options.signal, 'backup');
+  /** A symlink's target, or undefined (logged, counted as skipped) if it cannot be read. */
+  private readTarget(node: SourceNode, folderIntact: () => boolean): Buffer | undefined {
+    if (!folderIntact()) {
+      this.stats.skipped++;
+      return undefined;
+    }
+    try {
+      return readlinkSync(node.path, { encoding: 'buffer' });
+    } catch (err) {
+      this.log.warn(`skipped ${node.rel}: ${(err as Error).message}`);
+      this.stats.skipped++;
+      return undefined;
+    }
+  }
+
+  // ---- Files. ----
+
+  /** The entry of a file unchanged since the base (size, mtime, inode, ctime), its chunks reused; else undefined. */
+  private reuseUnchanged(node: SourceNode, baseEntry: ArchiveEntry | undefined): FileEntry | undefined {
+    const st = node.stat;
+    if (!baseEntry || (baseEntry.kind !== EntryKind.File && baseEntry.kind !== EntryKind.Hardlink)) return undefined;
+    if (
+      baseEntry.size !== st.size ||
+      baseEntry.mtimeNs !== st.mtimeNs ||
+      baseEntry.ino !== st.ino ||
+      baseEntry.ctimeNs !== st.ctimeNs
+    )
+      return undefined;
+    const linkKey = hardlinkKey(st);
+    if (linkKey && this.hardlinks.has(linkKey)) return undefined; // a later link of a file already stored
+    const offset = st.size === 0 ? 0 : this.reuser?.reuse(baseEntry.payloadOffset, st.size);
+    if (offset === undefined) return undefined;
+    this.progress.bytesReused += st.size;
+    this.progress.bytesDone += st.size;
+    return this.countFile(node, scannedFile(node, offset, baseEntry.digest), linkKey);
+  }
+
+  /** A file that could not be reused: a later link of a stored inode, an empty file, or one read now. */
+  private async backupFile(
+    node: SourceNode,
+    baseEntry: ArchiveEntry | undefined,
+    folderIntact: () => boolean,
+  ): Promise<FileEntry | undefined> {
+    const st = node.stat;
+    const linkKey = hardlinkKey(st);
+    const first = linkKey ? this.hardlinks.get(linkKey) : undefined;
+    if (first) {
+      this.stats.hardlinks++;
+      return { ...first, kind: EntryKind.Hardlink, name: node.name, linkTarget: first.relBytes };
+    }
+    if (!folderIntact()) {
+      this.stats.skipped++;
+      return undefined;
+    }
+    const baseFile =
+      baseEntry && (baseEntry.kind === EntryKind.File || baseEntry.kind === EntryKind.Hardlink) ? baseEntry : undefined;
+    const entry = st.size === 0 && !baseFile ? scannedFile(node, 0, EMPTY_DIGEST) : await this.readFile(node, baseFile);
+    return entry ? this.countFile(node, entry, linkKey) : undefined;
+  }
+
+  private countFile(node: SourceNode, entry: FileEntry, linkKey: string | undefined): FileEntry {
+    this.stats.files++;
+    this.stats.bytes += entry.size;
+    if (linkKey)
+      this.hardlinks.set(linkKey, { ...entry, relBytes: Buffer.from(node.path).subarray(this.rootPathLength + 1) });
+    return entry;
+  }
+
+  /** The file opened for reading, or undefined (logged, counted as skipped) if it cannot be. */
+  private openSource(node: SourceNode): number | undefined {
+    try {
+      // Non-blocking: were the file replaced by a FIFO since the scan, opening it would wait for a writer
+      // forever (and freeze this thread); the fstat in readFile then skips it. Reads of a regular file still block.
+      return openSync(node.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    } catch (err) {
+      this.log.warn(
+        `skipped ${node.rel}: ${errnoCode(err) === 'ENOENT' ? 'it vanished during the backup' : (err as Error).message}`,
+      );
+      this.stats.skipped++;
+      return undefined;
+    }
+  }
+
+  /** Reads a file into the payload stream; its entry, or undefined (logged, counted) if it could not be read. */
+  private async readFile(node: SourceNode, baseEntry: FileEntry | undefined): Promise<FileEntry | undefined> {
+    const fd = this.openSource(node);
+    if (fd === undefined) return undefined;
+    try {
+      const before = fstatSync(fd, { bigint: true });
+      if (!before.isFile()) {
+        this.log.warn(`skipped ${node.rel}: no longer a regular file`);
+        this.stats.skipped++;
+        return undefined;
+      }
+      const size = Number(before.size);
+      const large = size >= this.largeFile;
+      const chunkDigest = large ? this.beginLargeFile() : undefined;
+      const payloadOffset = this.data.offset;
+      if (large) await this.tickInFile(node);
+      const tail =
+        large && baseEntry && this.base && baseEntry.size < size
+          ? oldTailChunk(this.base.dataIndex, baseEntry)
+          : undefined;
+      const hash = createHash('sha256');
+      const stored = await this.copyContent(fd, node, size, hash, tail);
+      const digest = chunkDigest ? this.endLargeFile(chunkDigest, stored, hash) : hash.digest();
+      const after = fstatSync(fd, { bigint: true });
+      let ctimeNs = before.ctimeNs;
+      if (after.mtimeNs !== before.mtimeNs || after.size !== before.size || stored !== size) {
+        this.log.warn(`${node.rel} changed while it was read; the snapshot holds ${stored} bytes of it`);
+        ctimeNs = -1n; // never equal: the next backup reads it again
+      }
+      return {
+        kind: EntryKind.File,
+        name: node.name,
+        mode: Number(before.mode) & 0o7777,
+        uid: Number(before.uid),
+        gid: Number(before.gid),
+        mtimeNs: before.mtimeNs,
+        size: stored,
+        payloadOffset,
+        digest,
+        ino: before.ino,
+        ctimeNs,
+      };
+    } catch (err) {
+      if (this.runOpen) this.data.dropDigestRun();
+      this.runOpen = false;
+      if (isCairnError(err)) throw err;
+      this.log.warn(`skipped ${node.rel}: ${(err as Error).message}`);
+      this.stats.skipped++;
+      return undefined;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * A large file's digest comes from its chunks' digests (the chunk writers hash every byte anyway): it starts
+   * on a chunk boundary, in a digest run that fills the returned buffer.
+   */
+  private beginLargeFile(): Buffer {
+    const chunkDigest = Buffer.alloc(32);
+    this.data.forceCut();
+    this.data.beginDigestRun(chunkDigest);
+    this.runOpen = true;
+    return chunkDigest;
+  }
+
+  /** Ends a large file's chunk and digest run; its digest (the content's, if it shrank below the threshold). */
+  private endLargeFile(chunkDigest: Buffer, stored: number, hash: Hash): Buffer {
+    this.data.forceCut();
+    // Shrunk below the threshold while read: the job thread hashed all of it.
+    if (stored >= this.largeFile) this.data.endDigestRun();
+    else this.data.dropDigestRun();
+    this.runOpen = false;
+    return stored >= this.largeFile ? chunkDigest : hash.digest();
+  }
+
+  /**
+   * Copies up to `size` bytes of the file into the payload stream, block by block; returns how many it read.
+   * The job thread hashes only small files, and a large file's first bytes in case it shrinks meanwhile.
+   */
+  private async copyContent(
+    fd: number,
+    node: SourceNode,
+    size: number,
+    hash: Hash,
+    tail: OldTailChunk | undefined,
+  ): Promise<number> {
+    const { data, block, largeFile, progress } = this;
+    const large = size >= largeFile;
+    let pos = 0;
+    while (pos < size) {
+      let want = Math.min(READ_BLOCK, size - pos);
+      if (tail && pos < tail.oldSize) want = Math.min(want, tail.oldSize - pos);
+      const got = readSync(fd, block, 0, want, pos);
+      if (got === 0) break;
+      const bytes = block.subarray(0, got);
+      data.write(bytes);
+      if (!large) hash.update(bytes);
+      else if (pos < largeFile) hash.update(bytes.subarray(0, largeFile - pos));
+      await data.drain(MAX_QUEUED_CHUNKS);
+      this.records.flush();
+      pos += got;
+      progress.bytesRead += got;
+      progress.bytesDone += got;
+      if (large) await this.tickInFile(node);
+      // An append keeps the old last chunk: cut where the old file ended if that chunk is intact.
+      if (tail && pos === tail.oldSize && data.pendingEquals(tail.length, tail.digest)) data.forceCut();
+    }
+    return pos;
+  }
+
+  // ---- The end. ----
+
+  /** Closes both streams, the metadata stream with its trailer; returns how many of its bytes the archive uses. */
+  async finish(rootEntry: DirectoryEntry): Promise<number> {
+    const { base, meta, progress } = this;
+    throwIfCancelled(this.signal, 'backup');
     progress.phase = 'finishing';
-    report.push(progress);
-    await data.finish();
-    records.flush();
-    if (records.size > 0)
+    this.job.report.push(progress);
+    await this.data.finish();
+    this.records.flush();
+    if (this.records.size > 0)
       throw new Error('folder records still wait for file digests after the payload stream finished');
-    const trailerAt = (at: number): Buffer => encodeTrailer(rootEntry, stats, largeFile, at);
-    let metadataInUse = recordBytes;
-    if (metadataAppended && meta.offset === base!.metaIndex.size && baseTrailerStands(base!, trailerAt)) {
+    const trailerAt = (at: number): Buffer => encodeTrailer(rootEntry, this.stats, this.largeFile, at);
+    let metadataInUse = this.recordBytes;
+    if (this.metadataAppended && meta.offset === base!.metaIndex.size && baseTrailerStands(base!, trailerAt)) {
       metadataInUse += base!.metaIndex.size - base!.trailerOffset; // nothing changed: the stream is the base's
     } else {
       const trailer = trailerAt(meta.offset);
@@ -690,8 +804,15 @@ async function runFolderBackup(
       metadataInUse += trailer.length;
     }
     await meta.finish();
-    snapshot.closeIndex(dataIndex);
-    snapshot.closeIndex(metaIndex);
+    this.job.snapshot.closeIndex(this.dataIndex);
+    this.job.snapshot.closeIndex(this.metaIndex);
+    return metadataInUse;
+  }
+
+  /** Finishes the snapshot: the warnings' blob, then the manifest with the job's figures; the job's result. */
+  finishSnapshot(totals: ScanTotals, metadataInUse: number, memoryLog: MemoryLogger): FolderBackupResult {
+    const { snapshot, root, base, sink, meter } = this.job;
+    const { progress, stats, foldersUnchanged } = this;
     const warnings = memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message);
     if (warnings.length > 0) snapshot.addBlob('backup-log.blob', Buffer.from(`${warnings.join('\n')}\n`));
     Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
@@ -708,7 +829,7 @@ async function runFolderBackup(
         source: root,
         base: base?.snapshot.path,
         ...stats,
-        excluded: scan.totals.excluded,
+        excluded: totals.excluded,
         foldersUnchanged,
         [METADATA_IN_USE]: metadataInUse,
         bytesRead: progress.bytesRead,
@@ -720,26 +841,89 @@ async function runFolderBackup(
       },
     });
     progress.currentPath = '';
-    report.flush(progress);
+    this.job.report.flush(progress);
     return {
       ...progress,
       snapshot: snapshot.ref,
       path: snapshotPath(snapshot.ref),
       base: base?.snapshot.path,
       stats,
-      excluded: scan.totals.excluded,
+      excluded: totals.excluded,
       foldersUnchanged,
-      foldersListedFromBase: scan.totals.listedFromBase,
-      metadataAppended,
+      foldersListedFromBase: totals.listedFromBase,
+      metadataAppended: this.metadataAppended,
       warnings,
     };
-  } catch (err) {
-    snapshot.abort();
-    throw err;
-  } finally {
-    clearInterval(heartbeat);
-    await sink.close();
   }
+}
+
+/**
+ * What copyDirectory learns of a matched folder's children as it backs them up: where each file's content
+ * now lies, each subfolder's new entry, and the files read again because their base chunks were gone.
+ */
+class CopiedChildren {
+  readonly newOffsets: number[];
+  readonly folders: (DirectoryEntry | undefined)[];
+  /** Files whose base chunks were gone, read again (undefined: skipped). */
+  readonly reread = new Map<number, FileEntry | undefined>();
+  payloadBase: number | undefined;
+
+  constructor(
+    readonly children: readonly SourceNode[],
+    readonly match: RecordMatch,
+  ) {
+    this.newOffsets = new Array<number>(children.length).fill(0);
+    this.folders = new Array<DirectoryEntry | undefined>(children.length);
+  }
+
+  /** Whether the folder's new record, at `recordOffset`, would be byte for byte its base record. */
+  recordStandsAt(recordOffset: number): boolean {
+    const { children, match, folders, newOffsets, payloadBase } = this;
+    let same = this.reread.size === 0;
+    for (let i = 0; same && i < children.length; i++) {
+      const folder = folders[i];
+      if (folder) {
+        same =
+          recordOffset - folder.recordOffset === match.distance[i] &&
+          folder.recordLength === match.length[i] &&
+          (folder.payloadBase === undefined ? 0 : folder.payloadBase - payloadBase!) === match.relative[i];
+      } else if (children[i]!.kind === 'file' && children[i]!.stat.size > 0) {
+        same = newOffsets[i]! - payloadBase! === match.relative[i];
+      }
+    }
+    return same;
+  }
+
+  /** The folder's entries for a new record, those of unchanged files and symlinks from the base's (`baseEntries`). */
+  entries(baseEntries: readonly ArchiveEntry[]): ArchiveEntry[] {
+    const { children, folders, reread, newOffsets } = this;
+    const entries: ArchiveEntry[] = [];
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i]!;
+      const was = baseEntries[i]!;
+      if (child.kind === 'directory') entries.push(folders[i]!);
+      else if (was.kind === EntryKind.Symlink) entries.push({ ...was, name: child.name });
+      else if (reread.has(i)) {
+        const entry = reread.get(i);
+        if (entry) entries.push(entry);
+      } else if (was.kind === EntryKind.File) {
+        entries.push(scannedFile(child, newOffsets[i]!, was.digest));
+      }
+    }
+    return entries;
+  }
+}
+
+function symlinkEntry(node: SourceNode, target: Buffer): ArchiveEntry {
+  return {
+    kind: EntryKind.Symlink,
+    name: node.name,
+    mode: node.stat.mode & 0o7777,
+    uid: node.stat.uid,
+    gid: node.stat.gid,
+    mtimeNs: node.stat.mtimeNs,
+    target,
+  };
 }
 
 /**
@@ -772,11 +956,15 @@ function scannedFile(node: SourceNode, payloadOffset: number, digest: Buffer): F
   };
 }
 
+/** The base's last chunk of a file that grew: the new one is cut where the old one ended if it is intact. */
+interface OldTailChunk {
+  oldSize: number;
+  length: number;
+  digest: Buffer;
+}
+
 /** The base's last chunk of a file, if it belongs to that file alone (large files end on a boundary). */
-function oldTailChunk(
-  index: DynamicIndexReader,
-  entry: FileEntry,
-): { oldSize: number; length: number; digest: Buffer } | undefined {
+function oldTailChunk(index: DynamicIndexReader, entry: FileEntry): OldTailChunk | undefined {
   if (entry.size === 0 || entry.payloadOffset + entry.size > index.size) return undefined;
   const end = entry.payloadOffset + entry.size;
   const k = index.chunkAt(end - 1);

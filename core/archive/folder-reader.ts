@@ -15,7 +15,6 @@ import {
   type ArchiveStats,
   type DirectoryEntry,
   type FileEntry,
-  type RecordVersion,
 } from './archive-format.js';
 import { displayName, parseEscapedName } from './names.js';
 import { CachedStreamReader } from './stream-reader.js';
@@ -44,8 +43,6 @@ export class FolderArchiveReader {
   readonly chunkDigestMin: number;
   /** Where the trailer starts in the metadata stream. */
   readonly trailerOffset: number;
-  /** The layout of the trailer's root entry, and so of every record a backup may keep as it is. */
-  readonly recordVersion: RecordVersion;
   private readonly records = new Map<number, ArchiveEntry[]>();
 
   /** `onChunkVerified` hears of every chunk read and found sound (see CachedStreamReader). */
@@ -61,13 +58,12 @@ export class FolderArchiveReader {
     if (metaIndex.size < 8) throw new CairnError('CORRUPT', `${what}: too short for a folder archive`);
     const endLength = Math.min(metaIndex.size, TRAILER_FIXED_SIZE);
     const tail = decodeTrailerTail(this.meta.read(metaIndex.size - endLength, endLength), what);
-    const rootStart = metaIndex.size - tail.tailLength - tail.rootLength;
+    const rootStart = metaIndex.size - TRAILER_FIXED_SIZE - tail.rootLength;
     if (rootStart < 0) throw new CairnError('CORRUPT', `${what}: bad trailer`);
-    this.root = decodeRootEntry(this.meta.read(rootStart, tail.rootLength), what, rootStart, tail.rootVersion);
+    this.root = decodeRootEntry(this.meta.read(rootStart, tail.rootLength), what, rootStart);
     this.stats = tail.stats;
     this.chunkDigestMin = tail.chunkDigestMin;
     this.trailerOffset = rootStart;
-    this.recordVersion = tail.rootVersion;
   }
 
   static hasFolderArchive(files: readonly string[]): boolean {

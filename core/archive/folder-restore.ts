@@ -19,7 +19,7 @@ import { assertRestoreTarget } from '../fs/inside-root.js';
 import { makeDirectories } from '../fs/make-directories.js';
 import { removeDeadProcessTmps } from '../fs/owned-tmp.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
-import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
+import { EventLoopTurns, RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
 import { workerScriptUrl } from '../jobs/worker-url.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import {
@@ -154,7 +154,8 @@ class FolderRestore {
   private bytesKept = 0;
   private filesRestored = 0;
   private bytesRestored = 0;
-  private lastYield = performance.now();
+  /** While planning (all synchronous work), a turn of the event loop every 50 ms, so that a cancel arrives. */
+  private readonly turns = new EventLoopTurns();
   private progress!: FolderRestoreProgress;
   private meter!: RateMeter;
   private report!: ReturnType<typeof throttle<FolderRestoreProgress>>;
@@ -222,10 +223,10 @@ class FolderRestore {
   // ---- 1. Folders and symlinks now; files and hardlinks collected. ----
 
   private async planEntry(entry: ArchiveEntry, dir: number, archivePath: string): Promise<void> {
-    if (performance.now() - this.lastYield > 50) {
+    const turn = this.turns.due();
+    if (turn) {
       throwIfCancelled(this.options.signal, 'restore');
-      await yieldToEventLoop();
-      this.lastYield = performance.now();
+      await turn;
     }
     if (!isSafeName(entry.name)) {
       this.fail(archivePath, new CairnError('CORRUPT', 'unsafe name in the archive'));

@@ -1,6 +1,5 @@
 import type { ChunkStore } from '../chunk-store/chunk-store.js';
 import type { Manifest } from '../backup/manifest.js';
-import { RECORD_VERSION } from './archive-format.js';
 import type { FolderArchiveReader } from './folder-reader.js';
 import type { ArchiveStreamWriter } from './stream-writer.js';
 
@@ -18,8 +17,7 @@ export const METADATA_IN_USE = 'metadataBytesInUse';
  * those in use, the stream is written afresh instead, so it is never much more than twice what it holds.
  */
 export function appendToBase(base: FolderArchiveReader, meta: ArchiveStreamWriter, chunks: ChunkStore): boolean {
-  // Records in an earlier layout are never kept as they are: appending would keep only unused bytes.
-  if (base.recordVersion !== RECORD_VERSION || meta.offset !== 0) return false;
+  if (meta.offset !== 0) return false;
   const index = base.metaIndex;
   const inUse = metadataInUse(base.snapshot.manifest) ?? index.size;
   if (inUse * 2 < index.size) return false;

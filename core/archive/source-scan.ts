@@ -2,25 +2,13 @@ import { constants, lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { CairnError, errnoCode, ioError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
-import { yieldToEventLoop } from '../jobs/rate-meter.js';
+import { EventLoopTurns } from '../jobs/rate-meter.js';
 import { isSafeName, UNTRUSTED_LISTING } from './archive-format.js';
-import { BaseListings, type BaseFolder } from './base-listing.js';
+import { BaseListings, type BaseFolder, type BaseRecordListing } from './base-listing.js';
 import { IGNORE_FILE, type ExcludeRules } from './excludes.js';
+import { compactStat, hardlinkKey, type SourceStat } from './source-stat.js';
 
 export type SourceKind = 'file' | 'directory' | 'symlink';
-
-/** What the backup needs of an lstat, kept compact (a tree may hold 100,000s of these). */
-export interface SourceStat {
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
-  ino: bigint;
-  dev: bigint;
-  nlink: number;
-}
 
 export interface SourceNode {
   readonly name: Buffer;
@@ -53,11 +41,6 @@ export interface SourceNode {
  */
 export function listingSettleMs(ctimeNs: bigint): number {
   return ctimeNs % 1_000_000n !== 0n ? 100 : 3000;
-}
-
-/** The key under which the links of one inode meet (undefined for a file with a single link). */
-export function hardlinkKey(st: SourceStat): string | undefined {
-  return st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
 }
 
 /** The display path of `name` inside the folder at `parentRel` ('' for the root). */
@@ -127,20 +110,6 @@ export interface ScanOptions {
   startedAtMs?: number;
 }
 
-export function compactStat(st: BigIntStats): SourceStat {
-  return {
-    mode: Number(st.mode),
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    size: Number(st.size),
-    mtimeNs: st.mtimeNs,
-    ctimeNs: st.ctimeNs,
-    ino: st.ino,
-    dev: st.dev,
-    nlink: Number(st.nlink),
-  };
-}
-
 const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } = constants;
 
 /** From the mode as a number: BigIntStats' isFile() and the like do BigInt arithmetic on every call. */
@@ -170,7 +139,16 @@ export async function scanSource(
   root: string,
   options: ScanOptions,
 ): Promise<{ root: SourceNode; totals: ScanTotals }> {
-  const totals: ScanTotals = {
+  const scan = new SourceScan(root, options);
+  const rootNode = scan.rootNode();
+  await scan.walk(rootNode, options.excludes, options.base?.root);
+  options.onProgress?.({ ...scan.totals });
+  return { root: rootNode, totals: scan.totals };
+}
+
+/** One scan of a source tree: its totals so far, and what it must remember across folders. */
+class SourceScan {
+  readonly totals: ScanTotals = {
     files: 0,
     directories: 0,
     symlinks: 0,
@@ -180,121 +158,151 @@ export async function scanSource(
     excludedBytes: 0,
     listedFromBase: 0,
   };
-  const scanStartNs = BigInt(options.startedAtMs ?? Date.now()) * 1_000_000n;
-  const base = options.base;
-  let rootStat: BigIntStats;
-  try {
-    rootStat = lstatSync(root, { bigint: true });
-  } catch (err) {
-    throw ioError('back up', root, err);
-  }
-  if (!rootStat.isDirectory()) throw new CairnError('INVALID_ARGUMENT', `${root} is not a folder`);
-  const rootNode: SourceNode = {
-    name: Buffer.alloc(0),
-    nameLatin1: '',
-    path: root,
-    rel: '',
-    kind: 'directory',
-    stat: compactStat(rootStat),
-  };
-  totals.directories++;
-  let lastYield = performance.now();
+  /** Folders whose ctime is later than this less their settle time may change unseen (listingSettleMs). */
+  private readonly scanStartNs: bigint;
+  private readonly log: Logger;
+  private root: SourceNode | undefined;
   /** Hardlinked inodes already counted: their content is stored (and read) once. */
-  const linked = new Set<string>();
+  private readonly linked = new Set<string>();
+  /** Between folders, a turn of the event loop every 50 ms: progress goes out, a cancel comes in. */
+  private readonly turns = new EventLoopTurns();
 
-  const walk = async (dir: SourceNode, rules: ExcludeRules, baseFolder: BaseFolder | undefined): Promise<void> => {
-    const baseRecord = baseFolder && base?.read(baseFolder);
-    // Names as latin1 strings, one character per byte: exact for any name, and sorted by the default string
-    // order, which is then byte order. A Buffer per name (each with its own memory) kept the GC busy.
-    let names: readonly string[];
-    if (baseRecord && BaseListings.stillListed(baseFolder!, dir.stat)) {
-      names = baseRecord.names;
-      totals.listedFromBase++;
-    } else {
-      try {
-        names = readdirSync(dir.path, { encoding: 'latin1' }).sort();
-      } catch (err) {
-        // The folder asked for itself: a snapshot with nothing in it would look like a backup and be none.
-        if (dir === rootNode) throw ioError('back up', root, err);
-        options.log.warn(`skipped folder ${dir.rel || '.'}: ${(err as Error).message}`);
-        totals.skipped++;
-        dir.children = [];
-        dir.listingCtimeNs = UNTRUSTED_LISTING;
-        return;
-      }
+  constructor(
+    private readonly rootPath: string,
+    private readonly options: ScanOptions,
+  ) {
+    this.scanStartNs = BigInt(options.startedAtMs ?? Date.now()) * 1_000_000n;
+    this.log = options.log;
+  }
+
+  /** The root's node; it must be a folder. */
+  rootNode(): SourceNode {
+    let rootStat: BigIntStats;
+    try {
+      rootStat = lstatSync(this.rootPath, { bigint: true });
+    } catch (err) {
+      throw ioError('back up', this.rootPath, err);
     }
+    if (!rootStat.isDirectory()) throw new CairnError('INVALID_ARGUMENT', `${this.rootPath} is not a folder`);
+    this.root = {
+      name: Buffer.alloc(0),
+      nameLatin1: '',
+      path: this.rootPath,
+      rel: '',
+      kind: 'directory',
+      stat: compactStat(rootStat),
+    };
+    this.totals.directories++;
+    return this.root;
+  }
+
+  /** Scans the folder `dir` and everything below it; `baseFolder` is its entry in the backup's base. */
+  async walk(dir: SourceNode, rules: ExcludeRules, baseFolder: BaseFolder | undefined): Promise<void> {
+    const baseRecord = baseFolder && this.options.base?.read(baseFolder);
+    const names = this.listNames(dir, baseFolder, baseRecord);
+    if (!names) return;
     /** Every entry is backed up: the record will list the folder completely. */
     let complete = true;
     // Only a folder that lists the ignore file is asked for it: a failed read per folder costs an exception each.
-    const inner = names.includes(IGNORE_FILE) ? rules.enter(dir.path, dir.rel, (m) => options.log.warn(m)) : rules;
+    const inner = names.includes(IGNORE_FILE) ? rules.enter(dir.path, dir.rel, (m) => this.log.warn(m)) : rules;
     const children: SourceNode[] = [];
-    const relOf = (name: string): string => childRel(dir.rel, Buffer.from(name, 'latin1'));
     for (const name of names) {
-      const path = childPath(dir.path, name);
-      if (!isSafeName(name)) {
-        options.log.warn(`skipped ${relOf(name)}: the name cannot be stored`);
-        totals.skipped++;
-        complete = false;
-        continue;
-      }
-      let st: BigIntStats;
-      try {
-        st = lstatSync(path, { bigint: true });
-      } catch (err) {
-        options.log.warn(
-          `skipped ${relOf(name)}: ${errnoCode(err) === 'ENOENT' ? 'it vanished during the backup' : (err as Error).message}`,
-        );
-        totals.skipped++;
-        complete = false;
-        continue;
-      }
-      const kind = kindOf(Number(st.mode));
-      if (!kind) {
-        options.log.warn(`skipped ${relOf(name)}: a ${describeSpecial(st)} cannot be backed up`);
-        totals.skipped++;
-        complete = false;
-        continue;
-      }
-      if (!inner.empty) {
-        const rel = relOf(name);
-        if (inner.isExcluded(rel, kind === 'directory')) {
-          totals.excluded++;
-          if (kind === 'file') totals.excludedBytes += Number(st.size);
-          options.onExcluded?.(
-            rel,
-            kind === 'directory',
-            kind === 'file' ? Number(st.size) : 0,
-            typeof path === 'string' ? Buffer.from(path) : path,
-          );
-          complete = false;
-          continue;
-        }
-      }
-      const node = new ScannedNode(name, path, kind, compactStat(st), dir);
-      children.push(node);
-      if (kind === 'file') {
-        totals.files++;
-        const key = hardlinkKey(node.stat);
-        if (!key || !linked.has(key)) totals.bytes += node.stat.size;
-        if (key) linked.add(key);
-      } else if (kind === 'symlink') totals.symlinks++;
-      else totals.directories++;
+      const node = this.scanEntry(dir, name, inner);
+      if (node) children.push(node);
+      else complete = false;
     }
     dir.children = children;
-    const settled = dir.stat.ctimeNs < scanStartNs - BigInt(listingSettleMs(dir.stat.ctimeNs)) * 1_000_000n;
+    const settled = dir.stat.ctimeNs < this.scanStartNs - BigInt(listingSettleMs(dir.stat.ctimeNs)) * 1_000_000n;
     dir.listingCtimeNs = complete && settled ? dir.stat.ctimeNs : UNTRUSTED_LISTING;
     for (const child of children) {
       if (child.kind !== 'directory') continue;
-      if (performance.now() - lastYield > 50) {
-        throwIfCancelled(options.signal, 'backup');
-        options.onProgress?.({ ...totals });
-        await yieldToEventLoop();
-        lastYield = performance.now();
+      const turn = this.turns.due();
+      if (turn) {
+        throwIfCancelled(this.options.signal, 'backup');
+        this.options.onProgress?.({ ...this.totals });
+        await turn;
       }
-      await walk(child, inner, baseRecord?.folders.get(child.nameLatin1));
+      await this.walk(child, inner, baseRecord?.folders.get(child.nameLatin1));
     }
-  };
-  await walk(rootNode, options.excludes, base?.root);
-  options.onProgress?.({ ...totals });
-  return { root: rootNode, totals };
+  }
+
+  /**
+   * The names in `dir`, as latin1 strings (one character per byte: exact for any name, and sorted by the
+   * default string order, which is then byte order; a Buffer per name kept the GC busy): from its base record
+   * if that still lists it, else read. Undefined if the folder cannot be read (logged, counted as skipped).
+   */
+  private listNames(
+    dir: SourceNode,
+    baseFolder: BaseFolder | undefined,
+    baseRecord: BaseRecordListing | undefined,
+  ): readonly string[] | undefined {
+    if (baseRecord && BaseListings.stillListed(baseFolder!, dir.stat)) {
+      this.totals.listedFromBase++;
+      return baseRecord.names;
+    }
+    try {
+      return readdirSync(dir.path, { encoding: 'latin1' }).sort();
+    } catch (err) {
+      // The folder asked for itself: a snapshot with nothing in it would look like a backup and be none.
+      if (dir === this.root) throw ioError('back up', this.rootPath, err);
+      this.log.warn(`skipped folder ${dir.rel || '.'}: ${(err as Error).message}`);
+      this.totals.skipped++;
+      dir.children = [];
+      dir.listingCtimeNs = UNTRUSTED_LISTING;
+      return undefined;
+    }
+  }
+
+  /** The node of the entry `name` in `dir`; undefined if it is skipped (logged, counted) or excluded. */
+  private scanEntry(dir: SourceNode, name: string, rules: ExcludeRules): SourceNode | undefined {
+    const { totals } = this;
+    const path = childPath(dir.path, name);
+    if (!isSafeName(name)) return this.skip(dir, name, 'the name cannot be stored');
+    let st: BigIntStats;
+    try {
+      st = lstatSync(path, { bigint: true });
+    } catch (err) {
+      return this.skip(
+        dir,
+        name,
+        errnoCode(err) === 'ENOENT' ? 'it vanished during the backup' : (err as Error).message,
+      );
+    }
+    const kind = kindOf(Number(st.mode));
+    if (!kind) return this.skip(dir, name, `a ${describeSpecial(st)} cannot be backed up`);
+    if (!rules.empty) {
+      const rel = relOf(dir, name);
+      if (rules.isExcluded(rel, kind === 'directory')) {
+        totals.excluded++;
+        if (kind === 'file') totals.excludedBytes += Number(st.size);
+        this.options.onExcluded?.(
+          rel,
+          kind === 'directory',
+          kind === 'file' ? Number(st.size) : 0,
+          typeof path === 'string' ? Buffer.from(path) : path,
+        );
+        return undefined;
+      }
+    }
+    const node = new ScannedNode(name, path, kind, compactStat(st), dir);
+    if (kind === 'file') {
+      totals.files++;
+      const key = hardlinkKey(node.stat);
+      if (!key || !this.linked.has(key)) totals.bytes += node.stat.size;
+      if (key) this.linked.add(key);
+    } else if (kind === 'symlink') totals.symlinks++;
+    else totals.directories++;
+    return node;
+  }
+
+  private skip(dir: SourceNode, name: string, why: string): undefined {
+    this.log.warn(`skipped ${relOf(dir, name)}: ${why}`);
+    this.totals.skipped++;
+    return undefined;
+  }
+}
+
+/** The display path of the entry `name` (its bytes as a latin1 string) in `dir`. */
+function relOf(dir: SourceNode, name: string): string {
+  return childRel(dir.rel, Buffer.from(name, 'latin1'));
 }

@@ -5,6 +5,7 @@ import {
   encodeTrailer,
   EntryKind,
   META_ARCHIVE,
+  UNTRUSTED_LISTING,
   type ArchiveEntry,
   type DirectoryEntry,
 } from '../../core/archive/archive-format.js';
@@ -60,15 +61,14 @@ function bytes(v: string | Buffer): Buffer {
 
 /**
  * Writes a snapshot of `host/<id>` whose streams `build` produced; `build` returns the root directory entry.
- * `options.chunkDigestMin` goes into the trailer; `options.trailer` writes an earlier trailer version instead of
- * the current one: 1 (CAIRNMT1, which has no threshold), 2 (CAIRNMT2: the root entry's offsets absolute) or 3
- * (CAIRNMT3: the root entry in the version 2 record layout). `options.time` names the snapshot (epoch seconds).
+ * `options.chunkDigestMin` goes into the trailer; `options.trailerMagic` replaces the trailer's last 8 bytes
+ * (an archive of a format this version does not read). `options.time` names the snapshot (epoch seconds).
  */
 export function craftRaw(
   store: Datastore,
   id: string,
   build: (meta: StreamBuilder, data: StreamBuilder) => DirectoryEntry,
-  options: { chunkDigestMin?: number; trailer?: 1 | 2 | 3; time?: number } = {},
+  options: { chunkDigestMin?: number; trailerMagic?: string; time?: number } = {},
 ): SnapshotRef {
   const snapshot = store.beginSnapshot({ type: 'host', id }, { time: options.time });
   try {
@@ -80,15 +80,10 @@ export function craftRaw(
       root,
       { files: 0, directories: 1, symlinks: 0, hardlinks: 0, bytes: data.offset, skipped: 0 },
       options.chunkDigestMin ?? 0,
-      options.trailer === 1 || options.trailer === 2 ? undefined : meta.offset,
-      options.trailer === 3 ? 2 : undefined,
+      meta.offset,
     );
-    // CAIRNMT1: the second version (absolute root offsets) without the u64 threshold before the magic.
-    meta.write(
-      options.trailer === 1
-        ? Buffer.concat([trailer.subarray(0, trailer.length - 16), Buffer.from('CAIRNMT1')])
-        : trailer,
-    );
+    if (options.trailerMagic !== undefined) trailer.write(options.trailerMagic, trailer.length - 8, 8, 'latin1');
+    meta.write(trailer);
     const dataIndex = snapshot.createDynamicIndex(DATA_ARCHIVE);
     const metaIndex = snapshot.createDynamicIndex(META_ARCHIVE);
     data.store(store, dataIndex);
@@ -141,7 +136,16 @@ export function craftDirectory(
   // The current record layout, with payload base 0: file offsets relative to it are the absolute ones.
   const record = encodeDirectoryRecord(entries, { recordOffset: meta.offset, payloadBase: 0 });
   const recordOffset = meta.write(record);
-  return { kind: EntryKind.Directory, name, mode, ...base, recordOffset, recordLength: record.length };
+  return {
+    kind: EntryKind.Directory,
+    name,
+    mode,
+    ...base,
+    recordOffset,
+    recordLength: record.length,
+    ino: 0n,
+    ctimeNs: UNTRUSTED_LISTING,
+  };
 }
 
 /** A snapshot whose root holds `children` exactly as given. */
