@@ -7,7 +7,7 @@ import { backupFolder } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { restoreFolder } from '../core/archive/folder-restore.js';
 import { groupPath, parseSnapshotPath, snapshotPath, type BackupGroupRef } from '../core/backup/backup-names.js';
-import { formatBytes, formatDuration, plural } from '../core/cli/format.js';
+import { formatBytes, formatDuration, formatCount, plural } from '../contract/format.js';
 import { Datastore } from '../core/datastore/datastore.js';
 import { describeSource } from '../core/datastore/group-source.js';
 import { collectGarbage } from '../core/gc/garbage-collection.js';
@@ -324,7 +324,7 @@ async function runImageRestoreJob(spec: Spec<'restore-image'>, ctx: JobContext):
     };
   }
   const problems = r.damaged.map((d) => ({
-    path: `bytes ${d.start.toLocaleString('en-US')}–${(d.end - 1).toLocaleString('en-US')} (${formatBytes(d.end - d.start)})`,
+    path: `bytes ${formatCount(d.start)}–${formatCount(d.end - 1)} (${formatBytes(d.end - d.start)})`,
     message: d.message,
   }));
   for (const p of problems) ctx.log.warn(`${p.path}: ${p.message}`);

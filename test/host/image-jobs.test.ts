@@ -5,7 +5,7 @@ import type { AppErrorInfo, Result } from '../../contract/errors.js';
 import type { JobState } from '../../contract/jobs.js';
 import type { FolderListing, GroupRow, SnapshotRow, SourceCheck } from '../../contract/model.js';
 import { snapshotPath } from '../../core/backup/backup-names.js';
-import { formatBytes } from '../../core/cli/format.js';
+import { formatBytes } from '../../contract/format.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { HostService } from '../../host/host-service.js';
 import { pseudoRandomBytes } from '../support/data.js';

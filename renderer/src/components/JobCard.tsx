@@ -1,6 +1,6 @@
 import { memo, useState } from 'react';
 import type { JobState } from '../../../contract/jobs.js';
-import { formatBytes, formatClock, formatCount, formatDuration, formatRate, plural } from '../format.js';
+import { formatBytes, formatClock, formatCount, formatDuration, formatRate, plural } from '../../../contract/format.js';
 import { phaseText } from '../job-phase.js';
 
 /** The fraction done of a job, from bytes where it has them, else from its counter; undefined while unknown. */

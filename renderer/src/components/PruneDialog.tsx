@@ -3,7 +3,7 @@ import { useRef, useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { GroupRow, KeepOptions, PruneRow } from '../../../contract/model.js';
 import { errorInfo } from '../api/client.js';
-import { formatCount, formatTime, plural } from '../format.js';
+import { formatCount, formatTime, plural } from '../../../contract/format.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';

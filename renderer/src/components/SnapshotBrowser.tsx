@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { EntryRow, SnapshotRef, SnapshotRow } from '../../../contract/model.js';
 import { errorInfo } from '../api/client.js';
-import { formatBytes, formatIsoTime, formatTime } from '../format.js';
+import { formatBytes, formatCount, formatIsoTime, formatTime } from '../../../contract/format.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { DiffView } from './DiffView.js';
 import { ErrorNote } from './ErrorNote.js';
@@ -354,7 +354,7 @@ function MoreEntries({
       aria-busy="true"
       style={{ transform: `translateY(${top}px)`, paddingLeft: 30 + depth * 18 }}
     >
-      loading… ({loaded.toLocaleString('en-US')} of {total.toLocaleString('en-US')} shown)
+      loading… ({formatCount(loaded)} of {formatCount(total)} shown)
     </div>
   );
 }
@@ -385,7 +385,7 @@ function EntryDetails({
           <>
             <dt>Size</dt>
             <dd>
-              {formatBytes(entry.size)} ({entry.size.toLocaleString('en-US')} bytes)
+              {formatBytes(entry.size)} ({formatCount(entry.size)} bytes)
             </dd>
           </>
         )}
