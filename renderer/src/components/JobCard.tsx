@@ -1,5 +1,6 @@
 import { memo, useState } from 'react';
-import type { JobState } from '../../../contract/jobs.js';
+import { jobSummary } from '../../../contract/job-summary.js';
+import type { JobResult, JobState } from '../../../contract/jobs.js';
 import { formatBytes, formatClock, formatCount, formatDuration, formatRate, plural } from '../../../contract/format.js';
 import { phaseText } from '../job-phase.js';
 
@@ -61,17 +62,13 @@ function GcPhases({ job }: { job: JobState }) {
   );
 }
 
-function GcResult({ job }: { job: JobState }) {
-  const r = job.result ?? {};
+function GcResult({ result: r }: { result: Extract<JobResult, { kind: 'gc' }> }) {
   const rows: [string, string][] = [
-    ['Freed', `${formatBytes(Number(r.removedBytes))} (${plural(Number(r.removedChunks), 'chunk')})`],
-    [
-      'Pending',
-      `${formatBytes(Number(r.pendingBytes))} (${plural(Number(r.pendingChunks), 'chunk')}, too recent to remove)`,
-    ],
-    ['In use', `${formatBytes(Number(r.diskBytes))} (${plural(Number(r.diskChunks), 'chunk')})`],
-    ['Dedup factor', `${Number(r.dedupFactor).toFixed(2)}×`],
-    ['Duration', formatDuration(Number(r.durationMs) / 1000)],
+    ['Freed', `${formatBytes(r.removedBytes)} (${plural(r.removedChunks, 'chunk')})`],
+    ['Pending', `${formatBytes(r.pendingBytes)} (${plural(r.pendingChunks, 'chunk')}, too recent to remove)`],
+    ['In use', `${formatBytes(r.diskBytes)} (${plural(r.diskChunks, 'chunk')})`],
+    ['Dedup factor', `${r.dedupFactor.toFixed(2)}×`],
+    ['Duration', formatDuration(r.durationMs / 1000)],
   ];
   return (
     <dl className="gc-result" aria-label="Garbage collection result">
@@ -125,6 +122,7 @@ export const JobCard = memo(function JobCard({ job, onCancel }: { job: JobState;
   const p = job.progress;
   const fraction = jobFraction(job);
   const percent = fraction === undefined ? undefined : Math.floor(fraction * 100);
+  const summary = jobSummary(job);
   return (
     <article
       className={`job-card ${job.status}`}
@@ -140,7 +138,7 @@ export const JobCard = memo(function JobCard({ job, onCancel }: { job: JobState;
         </span>
       </header>
       {job.kind === 'gc' && job.status !== 'failed' && <GcPhases job={job} />}
-      {job.kind === 'gc' && job.status === 'done' && <GcResult job={job} />}
+      {job.status === 'done' && job.result?.kind === 'gc' && <GcResult result={job.result} />}
       {job.status === 'running' && (
         <>
           {job.kind !== 'gc' && (
@@ -200,7 +198,7 @@ export const JobCard = memo(function JobCard({ job, onCancel }: { job: JobState;
           </button>
         </>
       )}
-      {job.summary && job.status !== 'running' && <p className="job-summary">{job.summary}</p>}
+      {summary && job.status !== 'running' && <p className="job-summary">{summary}</p>}
       {job.status === 'attention' && <Problems job={job} />}
       {job.error && (
         <p className="error-note" role="alert" data-code={job.error.code}>
