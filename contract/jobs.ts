@@ -105,10 +105,13 @@ export interface JobState {
   startedAt: number;
   endedAt?: number;
   progress: JobProgress;
-  /** A one-line summary of the result, when done. */
+  /** What the job did, when it ran to its end: counts, bytes, durations, paths (describeJobResult words them). */
+  result?: JobResult;
+  /**
+   * Only on a job recorded by an older version, whose result had no `kind`: its summary as the host worded it then.
+   * The app words a result itself (jobSummary in contract/job-summary.ts).
+   */
   summary?: string;
-  /** The kind's result fields, when done (snapshot path, counts). */
-  result?: Record<string, string | number | boolean | undefined>;
   /** With status `attention`: what was wrong (the first 200; `problemCount` counts them all), and the repair. */
   problems?: JobProblem[];
   problemCount?: number;
@@ -116,3 +119,87 @@ export interface JobState {
   error?: { code: string; message: string };
   log: JobLogLine[];
 }
+
+/**
+ * What a finished job did, as fields (the job's kind, or `download` for a file the web server streamed to the
+ * browser). Flat scalars: it is kept in the job history as it is. Snapshot and group paths as `host/<id>/<time>`.
+ */
+export type JobResult =
+  | { kind: 'create-store'; path: string }
+  | {
+      kind: 'backup';
+      snapshot: string;
+      files: number;
+      bytes: number;
+      newBytes: number;
+      dedupBytes: number;
+      /** Bytes of files unchanged since the base snapshot, whose chunks were reused without reading them. */
+      reusedBytes: number;
+      excluded: number;
+      warnings: number;
+      base?: string;
+      elapsedMs: number;
+    }
+  | {
+      kind: 'restore';
+      snapshot: string;
+      target: string;
+      files: number;
+      bytes: number;
+      /** Existing files kept (not overwritten). */
+      conflicts: number;
+      /** Entries that could not be restored (named in the job's problems). */
+      failed: number;
+    }
+  | {
+      kind: 'backup-image';
+      snapshot: string;
+      /** The image file's name. */
+      image: string;
+      archive: string;
+      bytes: number;
+      chunks: number;
+      newBytes: number;
+      dedupBytes: number;
+      elapsedMs: number;
+    }
+  | {
+      kind: 'restore-image';
+      snapshot: string;
+      archive: string;
+      target: string;
+      /** With damaged ranges and "keep what can be read": where the readable rest was written. */
+      written?: string;
+      bytes: number;
+      chunks: number;
+      /** Damaged byte ranges (named in the job's problems). */
+      damaged: number;
+    }
+  | { kind: 'export-file'; snapshot: string; path: string; target: string; bytes: number }
+  | { kind: 'download'; path: string; bytes: number }
+  | {
+      kind: 'gc';
+      removedChunks: number;
+      removedBytes: number;
+      pendingChunks: number;
+      pendingBytes: number;
+      diskChunks: number;
+      diskBytes: number;
+      indexFileCount: number;
+      indexDataBytes: number;
+      dedupFactor: number;
+      durationMs: number;
+      missingChunks: number;
+      warnings: number;
+    }
+  | { kind: 'prune'; group: string; removed: number; failed: number; kept: number }
+  | { kind: 'delete-group'; group: string; removed: number; kept: number }
+  | {
+      kind: 'verify';
+      ok: boolean;
+      snapshots: number;
+      failed: number;
+      skipped: number;
+      chunksChecked: number;
+      missingChunks: number;
+    };

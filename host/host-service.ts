@@ -7,7 +7,6 @@ import type { HostEventName, HostEvents } from '../contract/events.js';
 import type { JobKind, JobSpec, JobState } from '../contract/jobs.js';
 import type { AppInfo, SnapshotRef, SourceCheck } from '../contract/model.js';
 import { imageFileName } from '../contract/image-file-name.js';
-import { formatBytes } from '../core/cli/format.js';
 import { validateRequest } from '../contract/validators.js';
 import { assertBackupId, snapshotPath } from '../core/backup/backup-names.js';
 import { describeSource } from '../core/datastore/group-source.js';
@@ -164,7 +163,7 @@ export class HostService {
         store,
         status: 'done',
         ...times,
-        summary: `Downloaded ${path} (${formatBytes(outcome.bytes)})`,
+        result: { kind: 'download', path, bytes: outcome.bytes },
       });
     }
   }

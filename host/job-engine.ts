@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { HostEvents } from '../contract/events.js';
+import { describeJobResult } from '../contract/job-summary.js';
 import type { JobLogLine, JobSpec, JobState } from '../contract/jobs.js';
 import { AppError } from './app-errors.js';
 import { exitedThreadTable, markThreadExited } from '../core/locks/lock-owner.js';
@@ -96,10 +97,10 @@ export class JobEngine {
           return;
         case 'done': {
           const attention = (message.problemCount ?? 0) > 0;
-          addLog(state, attention ? 'warn' : 'info', message.summary);
+          // The log ends with how the job ended, in the words its card shows.
+          addLog(state, attention ? 'warn' : 'info', describeJobResult(message.result));
           finish({
             status: attention ? 'attention' : 'done',
-            summary: message.summary,
             result: message.result,
             ...(attention
               ? { problems: message.problems, problemCount: message.problemCount, advice: message.advice }
@@ -110,9 +111,7 @@ export class JobEngine {
         case 'failed': {
           const cancelled = message.error.code === 'CANCELLED';
           addLog(state, cancelled ? 'info' : 'error', message.error.message);
-          finish(
-            cancelled ? { status: 'cancelled', summary: 'Cancelled' } : { status: 'failed', error: message.error },
-          );
+          finish(cancelled ? { status: 'cancelled' } : { status: 'failed', error: message.error });
         }
       }
     });
@@ -142,7 +141,7 @@ export class JobEngine {
   recordFinished(done: Omit<JobState, 'id' | 'log' | 'progress'> & { progress?: JobState['progress'] }): JobState {
     const state: JobState = { id: randomUUID(), progress: { phase: done.status }, log: [], ...done };
     if (state.error) addLog(state, 'error', state.error.message);
-    else if (state.summary) addLog(state, 'info', state.summary);
+    else if (state.result) addLog(state, 'info', describeJobResult(state.result));
     return this.addFinished(state);
   }
 

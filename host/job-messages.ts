@@ -1,5 +1,5 @@
 import type { AppErrorInfo } from '../contract/errors.js';
-import type { JobProblem, JobProgress, JobSpec } from '../contract/jobs.js';
+import type { JobProblem, JobProgress, JobResult, JobSpec } from '../contract/jobs.js';
 
 /** What a job's worker thread starts with. */
 export interface JobWorkerData {
@@ -14,8 +14,7 @@ export type WorkerToEngine =
   | { type: 'log'; level: 'info' | 'warn'; message: string }
   | {
       type: 'done';
-      summary: string;
-      result: Record<string, string | number | boolean | undefined>;
+      result: JobResult;
       problems?: JobProblem[];
       problemCount?: number;
       advice?: string;

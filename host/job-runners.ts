@@ -1,13 +1,12 @@
 import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { imageFileName } from '../contract/image-file-name.js';
-import type { JobProblem, JobProgress, JobSpec } from '../contract/jobs.js';
+import type { JobProblem, JobProgress, JobResult, JobSpec } from '../contract/jobs.js';
 import { EntryKind } from '../core/archive/archive-format.js';
 import { backupFolder } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { restoreFolder } from '../core/archive/folder-restore.js';
 import { groupPath, parseSnapshotPath, snapshotPath, type BackupGroupRef } from '../core/backup/backup-names.js';
-import { formatBytes, formatDuration, plural } from '../core/cli/format.js';
+import { formatBytes, formatCount } from '../contract/format.js';
 import { Datastore } from '../core/datastore/datastore.js';
 import { describeSource } from '../core/datastore/group-source.js';
 import { collectGarbage } from '../core/gc/garbage-collection.js';
@@ -30,9 +29,9 @@ export interface JobContext {
   log: Logger;
 }
 
+/** How a job ended, as fields: the renderer words the result (contract/job-summary.ts). */
 export interface JobOutcome {
-  summary: string;
-  result: Record<string, string | number | boolean | undefined>;
+  result: JobResult;
   /** What the user must act on: the job is then shown as needing attention, not as done. */
   problems?: JobProblem[];
   problemCount?: number;
@@ -56,7 +55,7 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
         log: ctx.log,
         onProgress: (done, total) => ctx.onProgress({ phase: 'creating chunk folders', done, total }),
       });
-      return { summary: `Created datastore ${store.root}`, result: { path: store.root } };
+      return { result: { kind: 'create-store', path: store.root } };
     }
     case 'backup': {
       const store = Datastore.open(spec.store, { log: ctx.log });
@@ -84,10 +83,8 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
           }),
       });
       return {
-        summary:
-          `Backed up ${plural(r.stats.files, 'file')} (${formatBytes(r.stats.bytes)}) to ${r.path} in ${formatDuration(r.elapsedMs / 1000)}: ` +
-          `${formatBytes(r.newBytes)} new, ${formatBytes(r.dedupBytes)} deduplicated, ${formatBytes(r.bytesReused)} unchanged`,
         result: {
+          kind: 'backup',
           snapshot: r.path,
           files: r.stats.files,
           bytes: r.stats.bytes,
@@ -97,6 +94,7 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
           excluded: r.excluded,
           warnings: r.warnings.length,
           base: r.base,
+          elapsedMs: r.elapsedMs,
         },
       };
     }
@@ -126,10 +124,8 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
           }),
       });
       return {
-        summary:
-          `Freed ${formatBytes(r.removedBytes)} (${r.removedChunks} chunk${r.removedChunks === 1 ? '' : 's'}); ${formatBytes(r.pendingBytes)} pending, ` +
-          `${formatBytes(r.diskBytes)} in use, dedup ${r.dedupFactor.toFixed(2)}×, in ${formatDuration(r.durationMs / 1000)}`,
         result: {
+          kind: 'gc',
           removedChunks: r.removedChunks,
           removedBytes: r.removedBytes,
           pendingChunks: r.pendingChunks,
@@ -167,11 +163,13 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
       const removed = outcomes.filter((o) => o.outcome === 'removed').length;
       const failed = outcomes.filter((o) => o.outcome === 'failed').length;
       return {
-        summary:
-          `Removed ${removed} of ${outcomes.length} snapshots of ${spec.group.type}/${spec.group.id}` +
-          (failed > 0 ? `; ${failed} could not be removed (in use, see the log)` : '') +
-          '. Run garbage collection to free their data.',
-        result: { removed, failed, kept: outcomes.length - removed - failed },
+        result: {
+          kind: 'prune',
+          group: groupPath(spec.group),
+          removed,
+          failed,
+          kept: outcomes.length - removed - failed,
+        },
       };
     }
     case 'delete-group':
@@ -223,22 +221,12 @@ async function runRestoreJob(spec: Spec<'restore'>, ctx: JobContext): Promise<Jo
     totals.failed += r.failedCount;
     problems.push(...r.failed.slice(0, MAX_PROBLEMS - problems.length));
   }
-  const { files, bytes, conflicts, failed } = totals;
-  const restored =
-    files === 0
-      ? 'Nothing was restored'
-      : `Restored ${plural(files, 'file')} (${formatBytes(bytes)}) to ${spec.target}`;
-  const kept =
-    conflicts > 0
-      ? `; kept ${plural(conflicts, 'existing file')}${files === 0 ? ' (choose “Replace existing files” to overwrite them)' : ''}`
-      : '';
-  const result = { target: spec.target, files, bytes, conflicts, failed };
-  if (failed === 0) return { summary: restored + kept, result };
+  const result: JobResult = { kind: 'restore', snapshot: snapshotPath(spec.snapshot), target: spec.target, ...totals };
+  if (totals.failed === 0) return { result };
   return {
-    summary: `${restored}${kept}; ${plural(failed, 'entry', 'entries')} of ${snapshotPath(spec.snapshot)} could not be restored`,
     result,
     problems,
-    problemCount: failed,
+    problemCount: totals.failed,
     advice:
       `The entries named here were left out; everything else was restored. Verify the store to find every damaged chunk, ` +
       `then ${backUpAgain(store, [spec.snapshot], 'files')}.`,
@@ -267,16 +255,16 @@ async function runImageBackupJob(spec: Spec<'backup-image'>, ctx: JobContext): P
       }),
   });
   return {
-    summary:
-      `Backed up the image ${basename(spec.source)} (${formatBytes(r.bytesTotal)}) to ${r.path} in ${formatDuration(r.elapsedMs / 1000)}: ` +
-      `${formatBytes(r.newBytes)} new, ${formatBytes(r.dedupBytes)} deduplicated`,
     result: {
+      kind: 'backup-image',
       snapshot: r.path,
+      image: basename(spec.source),
       archive: r.archive,
       bytes: r.bytesTotal,
       chunks: r.chunks,
       newBytes: r.newBytes,
       dedupBytes: r.dedupBytes,
+      elapsedMs: r.elapsedMs,
     },
   };
 }
@@ -308,7 +296,9 @@ async function runImageRestoreJob(spec: Spec<'restore-image'>, ctx: JobContext):
         currentPath: spec.target,
       }),
   });
-  const result = {
+  const result: JobResult = {
+    kind: 'restore-image',
+    snapshot: snapshotPath(spec.snapshot),
     target: r.target,
     written: r.written,
     archive: r.archive,
@@ -316,23 +306,13 @@ async function runImageRestoreJob(spec: Spec<'restore-image'>, ctx: JobContext):
     chunks: r.chunks,
     damaged: r.damaged.length,
   };
-  const image = imageFileName(r.archive);
-  if (r.damaged.length === 0) {
-    return {
-      summary: `Restored the image ${image} (${formatBytes(r.size)}) of ${snapshotPath(spec.snapshot)} to ${r.target}`,
-      result,
-    };
-  }
+  if (r.damaged.length === 0) return { result };
   const problems = r.damaged.map((d) => ({
-    path: `bytes ${d.start.toLocaleString('en-US')}–${(d.end - 1).toLocaleString('en-US')} (${formatBytes(d.end - d.start)})`,
+    path: `bytes ${formatCount(d.start)}–${formatCount(d.end - 1)} (${formatBytes(d.end - d.start)})`,
     message: d.message,
   }));
   for (const p of problems) ctx.log.warn(`${p.path}: ${p.message}`);
-  const ranges = plural(r.damaged.length, 'damaged range');
   return {
-    summary: r.written
-      ? `Restored the readable rest of the image ${image} to ${r.written}: ${ranges} ${r.damaged.length === 1 ? 'is' : 'are'} zeros there`
-      : `The image was not restored: ${ranges} of ${image} could not be read, so ${r.target} would not be the image backed up`,
     result,
     problems: problems.slice(0, MAX_PROBLEMS),
     problemCount: problems.length,
@@ -348,26 +328,12 @@ async function runImageRestoreJob(spec: Spec<'restore-image'>, ctx: JobContext):
 /** Deletes a group: its snapshots one by one (counted on the card), the protected ones kept and said so. */
 function runDeleteGroupJob(spec: Spec<'delete-group'>, ctx: JobContext): JobOutcome {
   const store = Datastore.open(spec.store, { log: ctx.log });
-  const name = groupPath(spec.group);
   const total = store.listSnapshots(spec.group).filter((s) => !s.protected).length;
   ctx.onProgress({ phase: 'deleting snapshots', done: 0, total });
   const { removed, kept } = deleteGroup(store, spec.group, {
     onRemoved: (done) => ctx.onProgress({ phase: 'deleting snapshots', done, total }),
   });
-  const result = { removed, kept };
-  if (kept > 0) {
-    return {
-      summary:
-        `Removed ${plural(removed, 'snapshot')} of ${name}; kept ${plural(kept, 'protected snapshot')}, and the group with ${kept === 1 ? 'it' : 'them'} ` +
-        `(unprotect ${kept === 1 ? 'it' : 'them'} to delete the group)`,
-      result,
-    };
-  }
-  if (removed === 0) return { summary: `Deleted the empty group ${name}`, result };
-  return {
-    summary: `Deleted group ${name} (${plural(removed, 'snapshot')} removed). Run garbage collection to free the space of its chunks.`,
-    result,
-  };
+  return { result: { kind: 'delete-group', group: groupPath(spec.group), removed, kept } };
 }
 
 /** Verifies; a snapshot found damaged makes the job one that needs attention, naming the files and the repair. */
@@ -404,14 +370,8 @@ async function runVerifyJob(spec: Spec<'verify'>, ctx: JobContext): Promise<JobO
     }));
   for (const p of problems) ctx.log.warn(`${p.path}: ${p.message}`);
   const skipped = r.snapshots.filter((s) => s.state === 'skipped').length;
-  const summary =
-    r.snapshots.length === 0
-      ? 'Nothing to verify: no finished snapshots'
-      : `${r.snapshots.length - failed.length - skipped} of ${plural(r.snapshots.length, 'snapshot')} ok` +
-        (failed.length > 0 ? `, ${failed.length} damaged` : '') +
-        (skipped > 0 ? `, ${skipped} skipped (in use)` : '') +
-        `; ${plural(r.chunksChecked, 'chunk')} checked`;
-  const result = {
+  const result: JobResult = {
+    kind: 'verify',
     ok: r.ok,
     snapshots: r.snapshots.length,
     failed: failed.length,
@@ -419,10 +379,10 @@ async function runVerifyJob(spec: Spec<'verify'>, ctx: JobContext): Promise<JobO
     chunksChecked: r.chunksChecked,
     missingChunks: r.missingChunks,
   };
-  if (failed.length === 0) return { summary, result };
+  if (failed.length === 0) return { result };
   const groups = failed.map((s) => parseSnapshotPath(s.snapshot));
   const advice = `${capitalized(backUpAgain(store, groups, 'files'))}. Then verify again.`;
-  return { summary, result, problems: problems.slice(0, MAX_PROBLEMS), problemCount: problems.length, advice };
+  return { result, problems: problems.slice(0, MAX_PROBLEMS), problemCount: problems.length, advice };
 }
 
 /**
@@ -483,7 +443,12 @@ async function runExportJob(spec: Spec<'export-file'>, ctx: JobContext): Promise
     throw err instanceof CairnError ? err : ioError('write', spec.target, err);
   }
   return {
-    summary: `Saved ${spec.path} (${formatBytes(entry.size)}) from ${snapshotPath(spec.snapshot)} to ${spec.target}`,
-    result: { target: spec.target, bytes: entry.size },
+    result: {
+      kind: 'export-file',
+      snapshot: snapshotPath(spec.snapshot),
+      path: spec.path,
+      target: spec.target,
+      bytes: entry.size,
+    },
   };
 }

@@ -5,7 +5,7 @@ import { tmpdir, userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatBytes } from '../core/cli/format.js';
+import { formatBytes } from '../contract/format.js';
 import { pseudoRandomBytes, textBytes } from './support/data.js';
 import { useTempDirs } from './support/temp.js';
 

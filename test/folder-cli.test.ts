@@ -18,7 +18,7 @@ import { previewExcludes } from '../core/archive/exclude-preview.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { diffSnapshots } from '../core/archive/snapshot-diff.js';
 import { parseSnapshotPath, snapshotPath } from '../core/backup/backup-names.js';
-import { formatBytes } from '../core/cli/format.js';
+import { formatBytes } from '../contract/format.js';
 import { Datastore } from '../core/datastore/datastore.js';
 import { craftSnapshot } from './support/crafted.js';
 import { pseudoRandomBytes } from './support/data.js';
@@ -93,7 +93,7 @@ describe('cairn CLI: folder backups', () => {
     const total = escape(formatBytes(photo.length + 20));
     expect(r.stdout).toMatch(
       new RegExp(
-        `^Backed up 4 files \\(${total}\\) to ${escape(first)} in \\d+:\\d\\d\\n` +
+        `^Backed up 4 files \\(${total}\\) to ${escape(first)} in (\\d+ min )?\\d+ s\\n` +
           `  read ${total}, reused 0 B unchanged\\n  new data .+ in \\d+ chunks, .+ deduplicated\\n  2 entries excluded\\n$`,
       ),
     );

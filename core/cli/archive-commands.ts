@@ -11,7 +11,8 @@ import { Datastore, type SnapshotInfo } from '../datastore/datastore.js';
 import type { Compression } from '../datastore/datastore-config.js';
 import { describeSource } from '../datastore/group-source.js';
 import { CairnError } from '../errors.js';
-import { formatBytes, formatDuration, formatRate, parseSize, plural, table } from './format.js';
+import { formatBytes, formatDuration, formatRate, plural } from '../../contract/format.js';
+import { parseSize, table } from './format.js';
 import { openStore } from './open-store.js';
 import { need, snapshotArg, UsageError, type CommandContext } from './store-commands.js';
 

@@ -15,7 +15,8 @@ import { readGcStatus } from '../gc/gc-status.js';
 import { exclusiveLockHolder } from '../locks/process-lock.js';
 import type { KeepOptions } from '../prune/prune-selection.js';
 import type { VerifyResult, VerifyTarget } from '../verify/verify.js';
-import { formatAgo, formatBytes, formatDuration, table } from './format.js';
+import { formatAgo, formatBytes, formatDuration, plural } from '../../contract/format.js';
+import { table } from './format.js';
 import { openStore } from './open-store.js';
 import type { TtyProgress } from './tty-progress.js';
 
@@ -81,10 +82,6 @@ function existingGroup(store: Datastore, text: string): BackupGroupRef {
   if (!existsSync(store.groupDir(group)))
     throw new CairnError('NOT_FOUND', `group ${text} does not exist in ${store.root}`);
   return group;
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** ISO time to the second, as snapshot times are written. */

@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration, formatRate } from './format.js';
+import { formatBytes, formatDuration, formatRate } from '../../contract/format.js';
 
 export interface BarState {
   done: number;

@@ -214,7 +214,7 @@ describe('the Electron main process (mocked electron, real host service and data
     const done = sends(win, 'cairn-event:job.done', started.id);
     expect(done).toHaveLength(1);
     expect(done[0]!.job.status, done[0]!.job.error?.message).toBe('done');
-    expect(done[0]!.job.result?.files).toBe(24);
+    expect(done[0]!.job.result).toMatchObject({ kind: 'backup', files: 24 });
     expect(times.length).toBeGreaterThan(1);
     for (let i = 2; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(90);
     expect(maxLag).toBeLessThan(200);

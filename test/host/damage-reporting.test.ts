@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../contract/errors.js';
+import { jobSummary } from '../../contract/job-summary.js';
 import type { JobState } from '../../contract/jobs.js';
 import type { SnapshotRow } from '../../contract/model.js';
 import { Datastore } from '../../core/datastore/datastore.js';
@@ -55,7 +56,7 @@ describe('the app reports damage as damage', () => {
   it('a verify that finds a damaged chunk needs attention, names the file and says to back up the folder again', async () => {
     const job = await run({ kind: 'verify', store, snapshot });
     expect(job.status).toBe('attention');
-    expect(job.summary).toMatch(/0 of 1 snapshot ok, 1 damaged/);
+    expect(jobSummary(job)).toMatch(/0 of 1 snapshot ok, 1 damaged/);
     expect(job.problemCount).toBe(1);
     expect(job.problems![0]!.path).toMatch(/^host\/Documents\/.+: \/big\.bin$/);
     expect(job.advice).toContain(`Back up ${source} (host/Documents) again`);
@@ -68,7 +69,7 @@ describe('the app reports damage as damage', () => {
     mkdirSync(target);
     const job = await run({ kind: 'restore', store, snapshot, paths: [''], target, overwrite: false });
     expect(job.status).toBe('attention');
-    expect(job.summary).toMatch(/^Restored 2 files .*; 1 entry of host\/Documents\/.+ could not be restored$/);
+    expect(jobSummary(job)).toMatch(/^Restored 2 files .*; 1 entry of host\/Documents\/.+ could not be restored$/);
     expect(job.problems).toEqual([{ path: '/big.bin', message: expect.stringMatching(/chunk [0-9a-f]+/) }]);
     expect(job.advice).toContain(`back up ${source} (host/Documents) again`);
     expect(readFileSync(join(target, 'a.txt'), 'utf8')).toBe('before the damage');

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../contract/errors.js';
+import { jobSummary } from '../../contract/job-summary.js';
 import type { JobState } from '../../contract/jobs.js';
 import type { GroupRow } from '../../contract/model.js';
 import { Datastore } from '../../core/datastore/datastore.js';
@@ -51,7 +52,7 @@ describe('deleting a group through the host', () => {
     const job = await run({ kind: 'delete-group', store, group: { type: 'host', id: 'cancelled' } });
     expect(job.status, job.error?.message).toBe('done');
     expect(job.title).toBe('Delete group host/cancelled');
-    expect(job.summary).toBe('Deleted the empty group host/cancelled');
+    expect(jobSummary(job)).toBe('Deleted the empty group host/cancelled');
     expect((await groups()).map((g) => g.id)).toEqual(['docs']);
     expect(existsSync(join(store, 'host', 'cancelled'))).toBe(false);
   });
@@ -62,7 +63,7 @@ describe('deleting a group through the host', () => {
     ds.setProtected(first!, true);
     const job = await run({ kind: 'delete-group', store, group: { type: 'host', id: 'docs' } });
     expect(job.status, job.error?.message).toBe('done');
-    expect(job.summary).toBe(
+    expect(jobSummary(job)).toBe(
       'Removed 2 snapshots of host/docs; kept 1 protected snapshot, and the group with it (unprotect it to delete the group)',
     );
     expect(job.result).toMatchObject({ removed: 2, kept: 1 });
@@ -70,7 +71,7 @@ describe('deleting a group through the host', () => {
 
     ds.setProtected(first!, false);
     const again = await run({ kind: 'delete-group', store, group: { type: 'host', id: 'docs' } });
-    expect(again.summary).toBe(
+    expect(jobSummary(again)).toBe(
       'Deleted group host/docs (1 snapshot removed). Run garbage collection to free the space of its chunks.',
     );
     expect(await groups()).toEqual([]);

@@ -2,10 +2,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppErrorInfo, Result } from '../../contract/errors.js';
+import { jobSummary } from '../../contract/job-summary.js';
 import type { JobState } from '../../contract/jobs.js';
 import type { FolderListing, GroupRow, SnapshotRow, SourceCheck } from '../../contract/model.js';
 import { snapshotPath } from '../../core/backup/backup-names.js';
-import { formatBytes } from '../../core/cli/format.js';
+import { formatBytes } from '../../contract/format.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { HostService } from '../../host/host-service.js';
 import { pseudoRandomBytes } from '../support/data.js';
@@ -59,7 +60,9 @@ describe('disk image backup and restore through the host', () => {
     const job = await run({ kind: 'backup-image', store, source: image, id: 'disk' });
     expect(job.status, job.error?.message).toBe('done');
     expect(job.title).toBe(`Image backup of ${image}`);
-    expect(job.summary).toMatch(/^Backed up the image disk\.img \(.+\) to host\/disk\/.+: .+ new, .+ deduplicated$/);
+    expect(jobSummary(job)).toMatch(
+      /^Backed up the image disk\.img \(.+\) to host\/disk\/.+: .+ new, .+ deduplicated$/,
+    );
     expect(job.result).toMatchObject({ bytes: bytes.length, archive: 'disk.img.fidx' });
     const rows = await call<SnapshotRow[]>('snapshots.list', { store, group });
     expect(rows.ok && rows.value.map((r) => [r.kind, r.size])).toEqual([['image', bytes.length]]);
@@ -137,7 +140,7 @@ describe('disk image backup and restore through the host', () => {
     const target = join(base, 'Restored', 'disk.img');
     const job = await run({ kind: 'restore-image', store, snapshot, target, overwrite: false, keepDamaged: false });
     expect(job.status, job.error?.message).toBe('done');
-    expect(job.summary).toBe(
+    expect(jobSummary(job)).toBe(
       `Restored the image disk.img (${formatBytes(bytes.length)}) of ${snapshotPath(snapshot)} to ${target}`,
     );
     expect(readFileSync(target).equals(bytes)).toBe(true);
@@ -207,7 +210,7 @@ describe('disk image backup and restore through the host', () => {
     expect(job.problems).toEqual([
       { path: 'bytes 65,536–131,071 (64.0 KiB)', message: expect.stringContaining(digest) },
     ]);
-    expect(job.summary).toBe(
+    expect(jobSummary(job)).toBe(
       `The image was not restored: 1 damaged range of disk.img could not be read, so ${target} would not be the image backed up`,
     );
     expect(job.advice).toContain(`back up ${image} (host/disk) again`);
@@ -216,7 +219,7 @@ describe('disk image backup and restore through the host', () => {
 
     const kept = await run({ kind: 'restore-image', store, snapshot, target, overwrite: false, keepDamaged: true });
     expect(kept.status).toBe('attention');
-    expect(kept.summary).toBe(
+    expect(jobSummary(kept)).toBe(
       `Restored the readable rest of the image disk.img to ${target}.damaged: 1 damaged range is zeros there`,
     );
     const rest = readFileSync(`${target}.damaged`);

@@ -133,7 +133,15 @@ describe('JobCard', () => {
           kind: 'verify',
           title: 'Verify host/docs',
           status: 'attention',
-          summary: '0 of 1 snapshot ok, 1 damaged',
+          result: {
+            kind: 'verify',
+            ok: false,
+            snapshots: 1,
+            failed: 1,
+            skipped: 0,
+            chunksChecked: 1234,
+            missingChunks: 0,
+          },
           problems,
           problemCount: 75,
           advice: 'Back up /home/ann/docs (host/docs) again',
@@ -143,6 +151,8 @@ describe('JobCard', () => {
       />,
     );
     expect(screen.getByText('Needs attention')).toBeTruthy();
+    // The host sent counts; the card words them.
+    expect(screen.getByText('0 of 1 snapshot ok, 1 damaged; 1,234 chunks checked')).toBeTruthy();
     const list = screen.getByRole('alert', { name: 'Problems found' });
     expect(list.textContent).toContain('host/docs/2026-12-01T10:00:00Z: /f0.bin');
     expect(list.textContent).toContain('…and 25 more (see the log)');
@@ -221,6 +231,7 @@ describe('JobCard', () => {
           status: 'done',
           progress: { phase: 'sweep', prefixesDone: 65536, prefixesTotal: 65536 },
           result: {
+            kind: 'gc',
             removedBytes: 4096,
             removedChunks: 1,
             pendingBytes: 0,
@@ -229,6 +240,10 @@ describe('JobCard', () => {
             diskChunks: 3,
             dedupFactor: 2.5,
             durationMs: 1500,
+            indexFileCount: 2,
+            indexDataBytes: 10 << 20,
+            missingChunks: 0,
+            warnings: 0,
           },
         })}
         onCancel={() => {}}
@@ -237,6 +252,10 @@ describe('JobCard', () => {
     const result = within(screen.getByLabelText('Garbage collection result'));
     expect(result.getByText('4.00 KiB (1 chunk)')).toBeTruthy();
     expect(result.getByText('2.50×')).toBeTruthy();
+    expect(result.getByText('2 s')).toBeTruthy();
+    expect(
+      screen.getByText('Freed 4.00 KiB (1 chunk); 0 B pending, 1.00 MiB in use, dedup 2.50×, in 2 s'),
+    ).toBeTruthy();
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatClock, formatIsoTime, formatTime } from '../../renderer/src/format.js';
+import { formatClock, formatIsoTime, formatTime } from '../../contract/format.js';
 import { usePinnedTimeZone } from '../support/timezone.js';
 
 /**

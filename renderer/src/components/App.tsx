@@ -12,7 +12,7 @@ import { StoreBar } from './StoreBar.js';
 import { StoreMissing } from './StoreMissing.js';
 import { StorePicker } from './StorePicker.js';
 import { TasksPanel } from './TasksPanel.js';
-import { formatBytes } from '../format.js';
+import { formatBytes } from '../../../contract/format.js';
 
 /** The window: header with the open store, then groups | snapshots (or the browser) | tasks. Drop a folder anywhere. */
 export function App() {

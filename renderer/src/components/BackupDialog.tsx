@@ -1,8 +1,9 @@
 import { useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { ExcludePreviewResult } from '../../../contract/model.js';
-import { errorInfo } from '../api/client.js';
-import { baseName, formatBytes, formatCount, toBackupId } from '../format.js';
+import { errorInfo, type CairnClient } from '../api/client.js';
+import { formatBytes, formatCount } from '../../../contract/format.js';
+import { baseName, toBackupId } from '../paths.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
@@ -26,9 +27,7 @@ export function BackupDialog() {
   const [typedId, setTypedId] = useState<string>();
   const id = typedId ?? toBackupId(baseName(source) || draft?.droppedName || '');
   const [excludes, setExcludes] = useState('');
-  const [preview, setPreview] = useState<ExcludePreviewResult>();
-  const [previewError, setPreviewError] = useState<AppErrorInfo>();
-  const [previewing, setPreviewing] = useState(false);
+  const preview = useExcludePreview(client);
   const sourceCheck = useSourceConfirmation('folder');
   const mismatch = sourceCheck.pending(id, source);
 
@@ -38,19 +37,6 @@ export function BackupDialog() {
     .map((l) => l.trim())
     .filter((l) => l.length > 0);
   const existing = groups.some((g) => g.type === 'host' && g.id === id);
-
-  const runPreview = async () => {
-    setPreviewing(true);
-    try {
-      setPreview(await client.previewExcludes({ source, patterns }));
-      setPreviewError(undefined);
-    } catch (err) {
-      setPreview(undefined);
-      setPreviewError(errorInfo(err));
-    } finally {
-      setPreviewing(false);
-    }
-  };
 
   return (
     <Modal title="Back up a folder" onClose={close} wide>
@@ -76,23 +62,7 @@ export function BackupDialog() {
           onChange={setSource}
           pickTitle="Folder to back up"
         />
-        <div className="field">
-          <label htmlFor="backup-id">Backup group id</label>
-          <input
-            id="backup-id"
-            type="text"
-            value={id}
-            onChange={(e) => setTypedId(e.target.value)}
-            spellCheck={false}
-          />
-          <span className="muted small">
-            {id === ''
-              ? `Taken from the folder's name; letters, digits, “_”, “.” and “-”.`
-              : existing
-                ? `Adds a snapshot to host/${id}; unchanged files are not read again.`
-                : `Creates the group host/${id}.`}
-          </span>
-        </div>
+        <GroupIdField id={id} existing={existing} onChange={setTypedId} />
         <div className="field">
           <label htmlFor="backup-excludes">Exclude (one .gitignore pattern per line)</label>
           <textarea
@@ -103,37 +73,20 @@ export function BackupDialog() {
             spellCheck={false}
             onChange={(e) => {
               setExcludes(e.target.value);
-              setPreview(undefined);
+              preview.reset();
             }}
           />
           <span className="muted small">A .cairnignore file in any folder adds rules for that folder and below.</span>
         </div>
-        <button type="button" onClick={() => void runPreview()} disabled={source.trim() === '' || previewing}>
-          {previewing ? 'Scanning…' : 'Preview what is excluded'}
+        <button
+          type="button"
+          onClick={() => void preview.run(source, patterns)}
+          disabled={source.trim() === '' || preview.running}
+        >
+          {preview.running ? 'Scanning…' : 'Preview what is excluded'}
         </button>
-        <ErrorNote error={previewError} />
-        {preview && (
-          <div className="preview" aria-label="Exclude preview">
-            <p>
-              <strong>
-                {formatCount(preview.files)} files ({formatBytes(preview.bytes)})
-              </strong>{' '}
-              would be backed up; {formatCount(preview.excluded)} entries ({formatBytes(preview.excludedBytes)})
-              excluded.
-            </p>
-            {preview.paths.length > 0 && (
-              <ul className="preview-list">
-                {preview.paths.map((p) => (
-                  <li key={p.path}>
-                    {p.path}
-                    {p.isDirectory ? '/' : ''} <span className="muted">{formatBytes(p.bytes)}</span>
-                  </li>
-                ))}
-                {preview.truncated && <li className="muted">…and more</li>}
-              </ul>
-            )}
-          </div>
-        )}
+        <ErrorNote error={preview.error} />
+        {preview.result && <ExcludePreview preview={preview.result} />}
         {mismatch ? (
           <SourceMismatchNote
             check={mismatch}
@@ -157,5 +110,67 @@ export function BackupDialog() {
         </footer>
       </form>
     </Modal>
+  );
+}
+
+/** The group id, taken from the folder's name until the user types one, and what backing up into it does. */
+function GroupIdField({ id, existing, onChange }: { id: string; existing: boolean; onChange(id: string): void }) {
+  return (
+    <div className="field">
+      <label htmlFor="backup-id">Backup group id</label>
+      <input id="backup-id" type="text" value={id} onChange={(e) => onChange(e.target.value)} spellCheck={false} />
+      <span className="muted small">
+        {id === ''
+          ? `Taken from the folder's name; letters, digits, “_”, “.” and “-”.`
+          : existing
+            ? `Adds a snapshot to host/${id}; unchanged files are not read again.`
+            : `Creates the group host/${id}.`}
+      </span>
+    </div>
+  );
+}
+
+/** Asks the host what the excludes leave out of a folder; the answer is dropped when the patterns change. */
+function useExcludePreview(client: CairnClient) {
+  const [result, setResult] = useState<ExcludePreviewResult>();
+  const [error, setError] = useState<AppErrorInfo>();
+  const [running, setRunning] = useState(false);
+  const run = async (source: string, patterns: string[]) => {
+    setRunning(true);
+    try {
+      setResult(await client.previewExcludes({ source, patterns }));
+      setError(undefined);
+    } catch (err) {
+      setResult(undefined);
+      setError(errorInfo(err));
+    } finally {
+      setRunning(false);
+    }
+  };
+  return { result, error, running, run, reset: () => setResult(undefined) };
+}
+
+/** What would be backed up and what is excluded, with the excluded paths. */
+function ExcludePreview({ preview }: { preview: ExcludePreviewResult }) {
+  return (
+    <div className="preview" aria-label="Exclude preview">
+      <p>
+        <strong>
+          {formatCount(preview.files)} files ({formatBytes(preview.bytes)})
+        </strong>{' '}
+        would be backed up; {formatCount(preview.excluded)} entries ({formatBytes(preview.excludedBytes)}) excluded.
+      </p>
+      {preview.paths.length > 0 && (
+        <ul className="preview-list">
+          {preview.paths.map((p) => (
+            <li key={p.path}>
+              {p.path}
+              {p.isDirectory ? '/' : ''} <span className="muted">{formatBytes(p.bytes)}</span>
+            </li>
+          ))}
+          {preview.truncated && <li className="muted">…and more</li>}
+        </ul>
+      )}
+    </div>
   );
 }

@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import type { GroupRow, SnapshotRow } from '../../../contract/model.js';
-import { plural } from '../format.js';
+import { plural } from '../../../contract/format.js';
 import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';

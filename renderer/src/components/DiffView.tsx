@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { DiffResult, SnapshotRow } from '../../../contract/model.js';
 import { errorInfo } from '../api/client.js';
-import { formatBytes, formatTime } from '../format.js';
+import { formatBytes, formatCount, formatTime } from '../../../contract/format.js';
 import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 
@@ -71,7 +71,7 @@ export function DiffView({
             {diff.added} added, {diff.removed} removed, {diff.changed} changed · +{formatBytes(diff.bytesAdded)} −
             {formatBytes(diff.bytesRemoved)}
             {entries.length < diff.added + diff.removed + diff.changed && (
-              <span className="muted"> (the first {entries.length.toLocaleString('en-US')} are listed)</span>
+              <span className="muted"> (the first {formatCount(entries.length)} are listed)</span>
             )}
           </p>
           <div ref={scrollRef} className="diff-list" role="list" aria-label="Changed entries">

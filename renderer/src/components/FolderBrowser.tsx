@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { FolderListing } from '../../../contract/model.js';
 import { errorInfo } from '../api/client.js';
-import { formatBytes, formatCount, plural } from '../format.js';
+import { formatBytes, formatCount, plural } from '../../../contract/format.js';
 import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';

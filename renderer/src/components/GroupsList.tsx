@@ -1,6 +1,6 @@
 import { useRef, type KeyboardEvent } from 'react';
 import { useApp, useAppShallow } from '../state/use-app.js';
-import { formatBytes, formatTime, plural } from '../format.js';
+import { formatBytes, formatTime, plural } from '../../../contract/format.js';
 import { ErrorNote } from './ErrorNote.js';
 import { movedIndex } from './list-keys.js';
 

@@ -1,5 +1,6 @@
 import { useState } from 'react';
-import { baseName, formatBytes, toBackupId } from '../format.js';
+import { formatBytes } from '../../../contract/format.js';
+import { baseName, toBackupId } from '../paths.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';

@@ -1,7 +1,8 @@
 import { useEffect, useState } from 'react';
 import { imageFileName } from '../../../contract/image-file-name.js';
 import type { SnapshotRow } from '../../../contract/model.js';
-import { formatBytes, joinPath } from '../format.js';
+import { formatBytes } from '../../../contract/format.js';
+import { joinPath } from '../paths.js';
 import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';

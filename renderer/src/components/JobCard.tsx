@@ -1,6 +1,7 @@
 import { memo, useState } from 'react';
-import type { JobState } from '../../../contract/jobs.js';
-import { formatBytes, formatClock, formatCount, formatDuration, formatRate, plural } from '../format.js';
+import { jobSummary } from '../../../contract/job-summary.js';
+import type { JobResult, JobState } from '../../../contract/jobs.js';
+import { formatBytes, formatClock, formatCount, formatDuration, formatRate, plural } from '../../../contract/format.js';
 import { phaseText } from '../job-phase.js';
 
 /** The fraction done of a job, from bytes where it has them, else from its counter; undefined while unknown. */
@@ -61,17 +62,13 @@ function GcPhases({ job }: { job: JobState }) {
   );
 }
 
-function GcResult({ job }: { job: JobState }) {
-  const r = job.result ?? {};
+function GcResult({ result: r }: { result: Extract<JobResult, { kind: 'gc' }> }) {
   const rows: [string, string][] = [
-    ['Freed', `${formatBytes(Number(r.removedBytes))} (${plural(Number(r.removedChunks), 'chunk')})`],
-    [
-      'Pending',
-      `${formatBytes(Number(r.pendingBytes))} (${plural(Number(r.pendingChunks), 'chunk')}, too recent to remove)`,
-    ],
-    ['In use', `${formatBytes(Number(r.diskBytes))} (${plural(Number(r.diskChunks), 'chunk')})`],
-    ['Dedup factor', `${Number(r.dedupFactor).toFixed(2)}×`],
-    ['Duration', formatDuration(Number(r.durationMs) / 1000)],
+    ['Freed', `${formatBytes(r.removedBytes)} (${plural(r.removedChunks, 'chunk')})`],
+    ['Pending', `${formatBytes(r.pendingBytes)} (${plural(r.pendingChunks, 'chunk')}, too recent to remove)`],
+    ['In use', `${formatBytes(r.diskBytes)} (${plural(r.diskChunks, 'chunk')})`],
+    ['Dedup factor', `${r.dedupFactor.toFixed(2)}×`],
+    ['Duration', formatDuration(r.durationMs / 1000)],
   ];
   return (
     <dl className="gc-result" aria-label="Garbage collection result">
@@ -119,12 +116,76 @@ function Problems({ job }: { job: JobState }) {
   );
 }
 
-/** One job: progress bar, counters, rate, ETA, current file; cancel while it runs; result, error and log after. */
-export const JobCard = memo(function JobCard({ job, onCancel }: { job: JobState; onCancel: (id: string) => void }) {
-  const [showLog, setShowLog] = useState(false);
+/** A running job's bar, counters, rate, ETA and current file, and its cancel button. */
+function RunningJob({ job, onCancel }: { job: JobState; onCancel: (id: string) => void }) {
   const p = job.progress;
   const fraction = jobFraction(job);
   const percent = fraction === undefined ? undefined : Math.floor(fraction * 100);
+  return (
+    <>
+      {job.kind !== 'gc' && (
+        <div
+          className="progress"
+          role="progressbar"
+          aria-label={`${job.title} progress`}
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={percent}
+          aria-valuetext={percent === undefined ? phaseText(p.phase) : `${percent}%`}
+        >
+          <div className="progress-fill" style={{ width: `${percent ?? 0}%` }} />
+        </div>
+      )}
+      <div className="job-counters">
+        {p.filesTotal !== undefined && (
+          <span>
+            {formatCount(p.filesDone)} / {formatCount(p.filesTotal)} files
+          </span>
+        )}
+        {p.bytesTotal !== undefined && (
+          <span>
+            {formatBytes(p.bytesDone)} / {formatBytes(p.bytesTotal)}
+          </span>
+        )}
+        {p.total !== undefined && (
+          <span>
+            {formatCount(p.done)} / {formatCount(p.total)}
+          </span>
+        )}
+        {p.snapshotsTotal !== undefined && (
+          <span>
+            {formatCount(p.snapshotsDone)} / {formatCount(p.snapshotsTotal)} snapshots
+          </span>
+        )}
+        {(p.corruptChunks ?? 0) > 0 && <span className="warn">{formatCount(p.corruptChunks)} bad chunks</span>}
+        {p.rate !== undefined && <span>{formatRate(p.rate)}</span>}
+        {job.kind !== 'gc' && (
+          <span>
+            {p.etaSeconds !== undefined ? `about ${formatDuration(p.etaSeconds)} left` : 'estimating time left…'}
+          </span>
+        )}
+        {p.newBytes !== undefined && (
+          <span>
+            {formatBytes(p.newBytes)} new · {formatBytes((p.dedupBytes ?? 0) + (p.bytesReused ?? 0))} deduplicated
+          </span>
+        )}
+      </div>
+      {p.currentPath && (
+        <div className="current-file ellipsis" title={p.currentPath}>
+          {p.currentPath}
+        </div>
+      )}
+      <button type="button" onClick={() => onCancel(job.id)}>
+        Cancel
+      </button>
+    </>
+  );
+}
+
+/** One job: progress bar, counters, rate, ETA, current file; cancel while it runs; result, error and log after. */
+export const JobCard = memo(function JobCard({ job, onCancel }: { job: JobState; onCancel: (id: string) => void }) {
+  const [showLog, setShowLog] = useState(false);
+  const summary = jobSummary(job);
   return (
     <article
       className={`job-card ${job.status}`}
@@ -136,71 +197,13 @@ export const JobCard = memo(function JobCard({ job, onCancel }: { job: JobState;
         <strong>{job.title}</strong>
         <span className={`status ${job.status}`}>
           {STATUS_TEXT[job.status]}
-          {job.status === 'running' ? ` · ${phaseText(p.phase)}` : ''}
+          {job.status === 'running' ? ` · ${phaseText(job.progress.phase)}` : ''}
         </span>
       </header>
       {job.kind === 'gc' && job.status !== 'failed' && <GcPhases job={job} />}
-      {job.kind === 'gc' && job.status === 'done' && <GcResult job={job} />}
-      {job.status === 'running' && (
-        <>
-          {job.kind !== 'gc' && (
-            <div
-              className="progress"
-              role="progressbar"
-              aria-label={`${job.title} progress`}
-              aria-valuemin={0}
-              aria-valuemax={100}
-              aria-valuenow={percent}
-              aria-valuetext={percent === undefined ? phaseText(p.phase) : `${percent}%`}
-            >
-              <div className="progress-fill" style={{ width: `${percent ?? 0}%` }} />
-            </div>
-          )}
-          <div className="job-counters">
-            {p.filesTotal !== undefined && (
-              <span>
-                {formatCount(p.filesDone)} / {formatCount(p.filesTotal)} files
-              </span>
-            )}
-            {p.bytesTotal !== undefined && (
-              <span>
-                {formatBytes(p.bytesDone)} / {formatBytes(p.bytesTotal)}
-              </span>
-            )}
-            {p.total !== undefined && (
-              <span>
-                {formatCount(p.done)} / {formatCount(p.total)}
-              </span>
-            )}
-            {p.snapshotsTotal !== undefined && (
-              <span>
-                {formatCount(p.snapshotsDone)} / {formatCount(p.snapshotsTotal)} snapshots
-              </span>
-            )}
-            {(p.corruptChunks ?? 0) > 0 && <span className="warn">{formatCount(p.corruptChunks)} bad chunks</span>}
-            {p.rate !== undefined && <span>{formatRate(p.rate)}</span>}
-            {job.kind !== 'gc' && (
-              <span>
-                {p.etaSeconds !== undefined ? `about ${formatDuration(p.etaSeconds)} left` : 'estimating time left…'}
-              </span>
-            )}
-            {p.newBytes !== undefined && (
-              <span>
-                {formatBytes(p.newBytes)} new · {formatBytes((p.dedupBytes ?? 0) + (p.bytesReused ?? 0))} deduplicated
-              </span>
-            )}
-          </div>
-          {p.currentPath && (
-            <div className="current-file ellipsis" title={p.currentPath}>
-              {p.currentPath}
-            </div>
-          )}
-          <button type="button" onClick={() => onCancel(job.id)}>
-            Cancel
-          </button>
-        </>
-      )}
-      {job.summary && job.status !== 'running' && <p className="job-summary">{job.summary}</p>}
+      {job.status === 'done' && job.result?.kind === 'gc' && <GcResult result={job.result} />}
+      {job.status === 'running' && <RunningJob job={job} onCancel={onCancel} />}
+      {summary && job.status !== 'running' && <p className="job-summary">{summary}</p>}
       {job.status === 'attention' && <Problems job={job} />}
       {job.error && (
         <p className="error-note" role="alert" data-code={job.error.code}>

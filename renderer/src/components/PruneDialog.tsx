@@ -3,7 +3,8 @@ import { useRef, useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { GroupRow, KeepOptions, PruneRow } from '../../../contract/model.js';
 import { errorInfo } from '../api/client.js';
-import { formatCount, formatTime, plural } from '../format.js';
+import { formatCount, formatTime, plural } from '../../../contract/format.js';
+import { jobSummary } from '../../../contract/job-summary.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
@@ -96,7 +97,7 @@ export function PruneDialog({ group, onClose }: { group: GroupRow; onClose: () =
             {job
               ? job.status === 'running'
                 ? `Pruning… ${formatCount(job.progress.done ?? 0)} of ${formatCount(job.progress.total ?? removing)} removed`
-                : (job.summary ?? job.error?.message)
+                : (jobSummary(job) ?? job.error?.message)
               : `${formatCount(removing)} of ${plural(rows.length, 'snapshot')} would be removed. Nothing has been removed yet.`}
           </p>
           <div ref={scrollRef} className="prune-list" role="list" aria-label="Prune simulation">

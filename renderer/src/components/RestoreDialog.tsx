@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { plural } from '../format.js';
+import { plural } from '../../../contract/format.js';
 import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';

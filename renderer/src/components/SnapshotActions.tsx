@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { SnapshotRow } from '../../../contract/model.js';
 import { errorInfo } from '../api/client.js';
-import { formatTime } from '../format.js';
+import { formatTime } from '../../../contract/format.js';
 import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { ImageRestoreDialog, imageArchives } from './ImageRestoreDialog.js';

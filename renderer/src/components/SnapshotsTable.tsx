@@ -1,7 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useCallback, useMemo, useRef, useState } from 'react';
 import type { SnapshotRow } from '../../../contract/model.js';
-import { formatBytes, formatCount, formatTime, plural } from '../format.js';
+import { formatBytes, formatCount, formatTime, plural } from '../../../contract/format.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { DeleteGroupDialog } from './DeleteGroupDialog.js';
 import { ErrorNote } from './ErrorNote.js';

@@ -1,4 +1,4 @@
-import { formatBytes, formatDuration, formatIsoTime, plural } from '../format.js';
+import { formatBytes, formatDuration, formatIsoTime, plural } from '../../../contract/format.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 
 /**

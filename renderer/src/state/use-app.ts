@@ -1,7 +1,7 @@
 import { createContext, useContext } from 'react';
 import { useStore } from 'zustand';
 import { useShallow } from 'zustand/react/shallow';
-import type { AppState, AppStore } from './app-store.js';
+import type { AppState, AppStore } from './app-state.js';
 
 export const AppStoreContext = createContext<AppStore | undefined>(undefined);
 

@@ -1,5 +1,12 @@
+/**
+ * How Cairn shows quantities and times, in the app and on the command line alike: bytes, rates, durations, counts
+ * with their noun, times of day. Pure functions (no Node, no DOM), so the CLI, the host and the renderer share one
+ * copy. An unknown value (undefined) shows as "–".
+ */
+
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
 
+/** Binary units, three significant digits: "512 B", "1.50 KiB", "23.4 MiB", "512 GiB". */
 export function formatBytes(n: number | undefined): string {
   if (n === undefined) return '–';
   let v = n;
@@ -11,16 +18,38 @@ export function formatBytes(n: number | undefined): string {
   return u === 0 ? `${v} B` : `${v.toFixed(v < 10 ? 2 : v < 100 ? 1 : 0)} ${UNITS[u]}`;
 }
 
+/** "12.3 MiB/s". */
 export function formatRate(bytesPerSecond: number | undefined): string {
   return bytesPerSecond === undefined ? '–' : `${formatBytes(Math.round(bytesPerSecond))}/s`;
 }
 
+/** A length of time, to the second below an hour: "42 s", "3 min 5 s", "2 h 14 min". */
 export function formatDuration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const sec = s % 60;
   return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${sec} s` : `${sec} s`;
+}
+
+/** How long ago, roughly: "just now", "42 s ago", "5 min ago", "3 h ago", "2 days ago". */
+export function formatAgo(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 5) return 'just now';
+  if (s < 60) return `${s} s ago`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return `${plural(Math.floor(s / 86400), 'day')} ago`;
+}
+
+/** A count with thousands separators: "1,234,567". */
+export function formatCount(n: number | undefined): string {
+  return n === undefined ? '–' : n.toLocaleString('en-US');
+}
+
+/** A count with its noun, singular for exactly one: "1 snapshot", "2 snapshots", "1,000 entries" (irregular: give the plural). */
+export function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
+  return `${formatCount(n)} ${n === 1 ? singular : pluralForm}`;
 }
 
 /** Epoch seconds as local date and time, e.g. "2026-11-24 21:03:07". */
@@ -40,40 +69,4 @@ export function formatClock(epochMs: number): string {
 export function formatIsoTime(iso: string): string {
   const ms = Date.parse(iso);
   return Number.isNaN(ms) ? iso : formatTime(ms / 1000);
-}
-
-export function formatCount(n: number | undefined): string {
-  return n === undefined ? '–' : n.toLocaleString('en-US');
-}
-
-/** The last path component, for default backup ids and file names. */
-export function baseName(path: string): string {
-  return (
-    path
-      .replace(/[\\/]+$/, '')
-      .split(/[\\/]/)
-      .pop() ?? ''
-  );
-}
-
-/** A folder name as a backup id: letters, digits, '_', '.', '-' (what core accepts). */
-export function toBackupId(name: string): string {
-  return name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^A-Za-z0-9._-]+/g, '-')
-    .replace(/^[.-]+/, '')
-    .replace(/-+$/, '')
-    .slice(0, 128);
-}
-
-/** A count with its noun, singular for exactly one: "1 snapshot", "2 snapshots", "1,000 entries" (irregular: give the plural). */
-export function plural(n: number, singular: string, pluralForm = `${singular}s`): string {
-  return `${formatCount(n)} ${n === 1 ? singular : pluralForm}`;
-}
-
-/** A file name in a folder, with the folder's own separator ("C:\\Restored" + "disk.img" on Windows). */
-export function joinPath(folder: string, name: string): string {
-  const sep = folder.includes('\\') && !folder.includes('/') ? '\\' : '/';
-  return `${folder.replace(/[\\/]+$/, '')}${sep}${name}`;
 }

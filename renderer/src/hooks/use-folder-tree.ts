@@ -1,0 +1,109 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { AppErrorInfo } from '../../../contract/errors.js';
+import type { EntryRow, SnapshotRef } from '../../../contract/model.js';
+import { errorInfo, type CairnClient } from '../api/client.js';
+
+/** A visible line: an entry, or the end of a folder whose next page is not loaded yet. */
+export type TreeLine =
+  | { kind: 'entry'; entry: EntryRow; depth: number }
+  | { kind: 'more'; folder: string; depth: number; loaded: number; total: number };
+
+interface LoadedFolder {
+  entries: EntryRow[];
+  total: number;
+}
+
+const PAGE = 2000;
+
+export interface FolderTree {
+  /** The visible lines, folders opened in place. */
+  lines: TreeLine[];
+  expanded: ReadonlySet<string>;
+  /** Opens a folder (loading its first page if need be), or closes it. */
+  toggle(entry: EntryRow): void;
+  /** Loads a folder's next page (its first when none is loaded); one request per folder at a time. */
+  loadMore(path: string, offset: number): void;
+  /** The snapshot's root is loaded and holds nothing. */
+  empty: boolean;
+  error?: AppErrorInfo;
+  setError(error: AppErrorInfo | undefined): void;
+}
+
+/**
+ * A snapshot's folders as a lazy tree: a folder's entries are fetched, a page at a time, when it is opened; the
+ * root at once. The snapshot is taken by path: a new row object for the same snapshot is no reason to reload.
+ */
+export function useFolderTree(
+  client: CairnClient,
+  store: string,
+  snapshot: SnapshotRef & { path: string },
+): FolderTree {
+  const [children, setChildren] = useState<Map<string, LoadedFolder>>(new Map());
+  const inFlight = useRef(new Set<string>());
+  const [expanded, setExpanded] = useState<Set<string>>(new Set());
+  const [error, setError] = useState<AppErrorInfo>();
+  const ref = { type: snapshot.type, id: snapshot.id, time: snapshot.time };
+
+  const load = useCallback(
+    async (path: string, offset: number) => {
+      const key = `${path}\0${offset}`;
+      if (inFlight.current.has(key)) return;
+      inFlight.current.add(key);
+      try {
+        const page = await client.browseSnapshot({ store, snapshot: ref, path, offset, limit: PAGE });
+        setChildren((m) => {
+          const known = m.get(path)?.entries ?? [];
+          if (known.length !== offset) return m; // an answer that no longer fits (reloaded meanwhile)
+          return new Map(m).set(path, { entries: [...known, ...page.entries], total: page.total });
+        });
+        setError(undefined);
+      } catch (err) {
+        setError(errorInfo(err));
+      } finally {
+        inFlight.current.delete(key);
+      }
+    },
+    [client, store, snapshot.path],
+  );
+
+  useEffect(() => {
+    void load('', 0);
+  }, [load]);
+
+  const toggle = (entry: EntryRow) => {
+    const next = new Set(expanded);
+    if (next.has(entry.path)) next.delete(entry.path);
+    else {
+      next.add(entry.path);
+      if (!children.has(entry.path)) void load(entry.path, 0);
+    }
+    setExpanded(next);
+  };
+
+  const lines = useMemo(() => visibleLines(children, expanded), [children, expanded]);
+  return {
+    lines,
+    expanded,
+    toggle,
+    loadMore: (path, offset) => void load(path, offset),
+    empty: children.get('')?.total === 0,
+    error,
+    setError,
+  };
+}
+
+function visibleLines(children: Map<string, LoadedFolder>, expanded: Set<string>): TreeLine[] {
+  const out: TreeLine[] = [];
+  const walk = (path: string, depth: number) => {
+    const folder = children.get(path);
+    if (!folder) return;
+    for (const entry of folder.entries) {
+      out.push({ kind: 'entry', entry, depth });
+      if (entry.kind === 'directory' && expanded.has(entry.path)) walk(entry.path, depth + 1);
+    }
+    if (folder.entries.length < folder.total)
+      out.push({ kind: 'more', folder: path, depth, loaded: folder.entries.length, total: folder.total });
+  };
+  walk('', 0);
+  return out;
+}

@@ -1,0 +1,58 @@
+import type { AppErrorInfo } from '../../../../contract/errors.js';
+import type { JobSpec, JobState } from '../../../../contract/jobs.js';
+import { errorInfo } from '../../api/client.js';
+import type { SliceCreator } from '../app-state.js';
+
+/** The tasks panel's jobs, as the host's events tell them, and the error of a job that could not start. */
+export interface JobsSlice {
+  jobs: Record<string, JobState>;
+  /** Job ids, newest first. */
+  jobOrder: string[];
+  jobError?: AppErrorInfo;
+  startJob(spec: JobSpec): Promise<JobState | undefined>;
+  cancelJob(jobId: string): Promise<void>;
+  applyJob(job: JobState): void;
+  clearJobError(): void;
+}
+
+export const createJobsSlice: SliceCreator<JobsSlice> = (set, get, client) => ({
+  jobs: {},
+  jobOrder: [],
+
+  async startJob(spec) {
+    set({ jobError: undefined });
+    try {
+      const job = await client.startJob(spec);
+      get().applyJob(job);
+      return job;
+    } catch (err) {
+      // Shown where the job was asked for (a dialog); a store gone from under the view is its state too.
+      const info = errorInfo(err);
+      const gone = info.code === 'STORE_MISSING' && spec.kind !== 'create-store' && spec.store === get().store?.path;
+      set({ jobError: info, ...(gone ? { storeMissing: info } : {}) });
+      return undefined;
+    }
+  },
+
+  async cancelJob(jobId) {
+    try {
+      get().applyJob(await client.cancelJob({ jobId }));
+    } catch (err) {
+      set({ jobError: errorInfo(err) });
+    }
+  },
+
+  applyJob(job) {
+    const { jobs, jobOrder } = get();
+    const known = jobs[job.id];
+    // Events may arrive out of order with a start's answer: a finished state is never replaced by a running one.
+    if (known && known.status !== 'running' && job.status === 'running') return;
+    set({ jobs: { ...jobs, [job.id]: job }, jobOrder: known ? jobOrder : [job.id, ...jobOrder] });
+    if (job.kind === 'create-store' && job.status === 'done' && known?.status === 'running')
+      void get().openStore(job.store);
+  },
+
+  clearJobError() {
+    set({ jobError: undefined });
+  },
+});
