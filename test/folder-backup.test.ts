@@ -369,7 +369,7 @@ describe('folder backup and restore round trip', () => {
     expect(other).toMatchObject({ base: undefined, bytesRead: sourceBytes(src), bytesReused: 0 });
     expect(log.lines).toContainEqual({
       level: 'info',
-      message: `not using ${first.path} as the base: stored with another chunk size or archive version`,
+      message: `not using ${first.path} as the base: its large-file digest threshold is ${256 * KiB} bytes, this backup's ${64 * KiB} (another chunk size)`,
     });
     expect(reader(ctx.store, other.snapshot).chunkDigestMin).toBe(64 * KiB);
     const again = await backupFolder(ctx.store, src, { id: 'chunk-size', chunkSize: 256 * KiB });

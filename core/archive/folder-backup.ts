@@ -120,7 +120,9 @@ export function chooseBase(
       if (!FolderArchiveReader.hasFolderArchive(snap.manifest.files.map((f) => f.filename))) continue;
       const reader = new FolderArchiveReader(snap);
       if (reader.chunkDigestMin !== chunkDigestMin) {
-        log.info(`not using ${info.path} as the base: stored with another chunk size or archive version`);
+        log.info(
+          `not using ${info.path} as the base: its large-file digest threshold is ${reader.chunkDigestMin} bytes, this backup's ${chunkDigestMin} (another chunk size)`,
+        );
         continue;
       }
       return reader;

@@ -58,78 +58,103 @@ function differences(a: ArchiveEntry, b: ArchiveEntry): DiffEntry['what'] {
  * digest), with sizes. Reads only metadata records, never file contents.
  */
 export function diffSnapshots(store: Datastore, from: SnapshotRef, to: SnapshotRef): SnapshotDiff {
-  const a = new FolderArchiveReader(store.openSnapshot(from));
-  const b = new FolderArchiveReader(store.openSnapshot(to));
-  const result: SnapshotDiff = {
-    from: a.snapshot.path,
-    to: b.snapshot.path,
-    entries: [],
-    added: 0,
-    removed: 0,
-    changed: 0,
-    bytesAdded: 0,
-    bytesRemoved: 0,
-  };
-  const walk = (da: DirectoryEntry, db: DirectoryEntry, prefix: string): void => {
-    const ea = a.readDirectory(da);
-    const eb = b.readDirectory(db);
+  const diff = new SnapshotDiffer(
+    new FolderArchiveReader(store.openSnapshot(from)),
+    new FolderArchiveReader(store.openSnapshot(to)),
+  );
+  diff.compareFolders(diff.a.root, diff.b.root, '');
+  return diff.result;
+}
+
+/** Walks two archives side by side, folder by folder, adding what differs to `result` as it goes. */
+class SnapshotDiffer {
+  readonly result: SnapshotDiff;
+
+  constructor(
+    readonly a: FolderArchiveReader,
+    readonly b: FolderArchiveReader,
+  ) {
+    this.result = {
+      from: a.snapshot.path,
+      to: b.snapshot.path,
+      entries: [],
+      added: 0,
+      removed: 0,
+      changed: 0,
+      bytesAdded: 0,
+      bytesRemoved: 0,
+    };
+  }
+
+  /** Compares two folders' entries (`da` in a, `db` in b), a merge of their name-sorted lists. */
+  compareFolders(da: DirectoryEntry, db: DirectoryEntry, prefix: string): void {
+    const ea = this.a.readDirectory(da);
+    const eb = this.b.readDirectory(db);
     let i = 0;
     let j = 0;
     while (i < ea.length || j < eb.length) {
       const x = ea[i];
       const y = eb[j];
       const c = x && y ? Buffer.compare(x.name, y.name) : x ? -1 : 1;
-      const entry = c <= 0 ? x! : y!;
-      const path = prefix + displayName(entry.name);
-      const removed = (e: ArchiveEntry): void => {
-        const size = contentSize(a, e);
-        result.entries.push({ path, change: 'removed', kind: kindName(e.kind), sizeBefore: size });
-        result.removed++;
-        result.bytesRemoved += size;
-      };
-      const added = (e: ArchiveEntry): void => {
-        const size = contentSize(b, e);
-        result.entries.push({ path, change: 'added', kind: kindName(e.kind), sizeAfter: size });
-        result.added++;
-        result.bytesAdded += size;
-      };
+      const path = prefix + displayName((c <= 0 ? x! : y!).name);
       if (c < 0) {
-        removed(x!);
+        this.removed(path, x!);
         i++;
       } else if (c > 0) {
-        added(y!);
-        j++;
-      } else if ((x!.kind === EntryKind.Directory) !== (y!.kind === EntryKind.Directory)) {
-        // A file became a folder or the other way round: two different things under one name, with their sizes.
-        removed(x!);
-        added(y!);
-        i++;
+        this.added(path, y!);
         j++;
       } else {
-        const what = differences(x!, y!)!;
-        if (what.length > 0) {
-          const before = x!.kind === EntryKind.Directory ? undefined : contentSize(a, x!);
-          const after = y!.kind === EntryKind.Directory ? undefined : contentSize(b, y!);
-          result.entries.push({
-            path,
-            change: 'changed',
-            kind: kindName(y!.kind),
-            sizeBefore: before,
-            sizeAfter: after,
-            what,
-          });
-          result.changed++;
-          if (before !== undefined && after !== undefined) {
-            if (after > before) result.bytesAdded += after - before;
-            else result.bytesRemoved += before - after;
-          }
-        }
-        if (x!.kind === EntryKind.Directory && y!.kind === EntryKind.Directory) walk(x!, y!, `${path}/`);
+        this.compareEntries(path, x!, y!);
         i++;
         j++;
       }
     }
-  };
-  walk(a.root, b.root, '');
-  return result;
+  }
+
+  /** Two entries of one name: changed (and, for two folders, compared below), or one thing replaced by another. */
+  private compareEntries(path: string, x: ArchiveEntry, y: ArchiveEntry): void {
+    if ((x.kind === EntryKind.Directory) !== (y.kind === EntryKind.Directory)) {
+      // A file became a folder or the other way round: two different things under one name, with their sizes.
+      this.removed(path, x);
+      this.added(path, y);
+      return;
+    }
+    const what = differences(x, y)!;
+    if (what.length > 0) this.changed(path, x, y, what);
+    if (x.kind === EntryKind.Directory && y.kind === EntryKind.Directory) this.compareFolders(x, y, `${path}/`);
+  }
+
+  private changed(path: string, x: ArchiveEntry, y: ArchiveEntry, what: NonNullable<DiffEntry['what']>): void {
+    const { result } = this;
+    // A folder's size is the total below it, whose changes are reported entry by entry.
+    const before = x.kind === EntryKind.Directory ? undefined : contentSize(this.a, x);
+    const after = y.kind === EntryKind.Directory ? undefined : contentSize(this.b, y);
+    result.entries.push({
+      path,
+      change: 'changed',
+      kind: kindName(y.kind),
+      sizeBefore: before,
+      sizeAfter: after,
+      what,
+    });
+    result.changed++;
+    if (before !== undefined && after !== undefined) {
+      if (after > before) result.bytesAdded += after - before;
+      else result.bytesRemoved += before - after;
+    }
+  }
+
+  private removed(path: string, e: ArchiveEntry): void {
+    const size = contentSize(this.a, e);
+    this.result.entries.push({ path, change: 'removed', kind: kindName(e.kind), sizeBefore: size });
+    this.result.removed++;
+    this.result.bytesRemoved += size;
+  }
+
+  private added(path: string, e: ArchiveEntry): void {
+    const size = contentSize(this.b, e);
+    this.result.entries.push({ path, change: 'added', kind: kindName(e.kind), sizeAfter: size });
+    this.result.added++;
+    this.result.bytesAdded += size;
+  }
 }

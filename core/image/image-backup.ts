@@ -3,11 +3,14 @@ import { basename, extname, resolve } from 'node:path';
 import { assertBackupId, snapshotPath, toBackupId, type BackupType, type SnapshotRef } from '../backup/backup-names.js';
 import { assertValidChunkSize } from '../chunker/chunker-params.js';
 import { openChunkTarget } from '../chunk-store/chunk-target.js';
+import type { ChunkTarget } from '../chunk-store/chunk-writer-pool.js';
 import type { BackupSession } from '../datastore/backup-session.js';
+import type { SnapshotWriter } from '../datastore/snapshot-writer.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError, ioError } from '../errors.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
+import type { FixedIndexWriter } from '../index/fixed-index.js';
 import type { Logger } from '../log.js';
 import { imageArchiveName } from './image-archive.js';
 
@@ -89,6 +92,10 @@ export async function backupImage(
   }
 }
 
+/**
+ * Opens the image, begins its snapshot and runs an ImageBackup over it. Until the snapshot has begun, a
+ * failure only closes the file; afterwards it removes the snapshot too.
+ */
 async function runImageBackup(
   store: Datastore,
   source: string,
@@ -97,84 +104,150 @@ async function runImageBackup(
   chunkSize: number,
   options: ImageBackupOptions,
 ): Promise<ImageBackupResult> {
-  const group = session.group;
-  const compress = store.config.compression === 'zstd';
-
   let fd: number;
   try {
     fd = openSync(source, 'r');
   } catch (err) {
     throw ioError('open', source, err);
   }
-  const writer = (() => {
-    try {
-      const st = fstatSync(fd);
-      if (!st.isFile()) throw new CairnError('INVALID_ARGUMENT', `${source} is not a regular file`);
-      return { st, snapshot: store.beginSnapshot(group, { session, log: options.log }) };
-    } catch (err) {
-      closeSync(fd);
-      throw err;
-    }
-  })();
-  const { snapshot } = writer;
-  const size = writer.st.size;
-  const progress: ImageTransferProgress = {
-    bytesDone: 0,
-    bytesTotal: size,
-    chunks: 0,
-    newChunks: 0,
-    newBytes: 0,
-    dedupBytes: 0,
-    rate: 0,
-    elapsedMs: 0,
-  };
-  const meter = new RateMeter(size);
-  const report = throttle(
-    (p: ImageTransferProgress) => options.onProgress?.({ ...p }),
-    options.progressIntervalMs ?? 100,
-  );
-  const target = openChunkTarget(store.chunks, compress, chunkSize, options.workers ?? 2, options.log);
+  let size: number;
+  let snapshot: SnapshotWriter;
   try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new CairnError('INVALID_ARGUMENT', `${source} is not a regular file`);
+    size = st.size;
+    snapshot = store.beginSnapshot(session.group, { session, log: options.log });
+  } catch (err) {
+    closeSync(fd);
+    throw err;
+  }
+  const backup = new ImageBackup(store, { source, fd, size, snapshot, archive, chunkSize, options });
+  try {
+    return await backup.run();
+  } catch (err) {
+    snapshot.abort();
+    throw err;
+  } finally {
+    closeSync(fd);
+    await backup.close();
+  }
+}
+
+/** What an ImageBackup is given: the open image, its snapshot, and the job's options. */
+interface ImageBackupJob {
+  readonly source: string;
+  readonly fd: number;
+  readonly size: number;
+  readonly snapshot: SnapshotWriter;
+  readonly archive: string;
+  readonly chunkSize: number;
+  readonly options: ImageBackupOptions;
+}
+
+/**
+ * Reads an image chunk by chunk into a fixed index, up to MAX_IN_FLIGHT chunks being stored at once; the
+ * progress counts a chunk when the store has it, so the figures never run ahead of the store.
+ */
+class ImageBackup {
+  readonly progress: ImageTransferProgress;
+  private readonly meter: RateMeter;
+  private readonly report: ReturnType<typeof throttle<ImageTransferProgress>>;
+  private readonly target: ChunkTarget;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly signal: AbortSignal | undefined;
+
+  constructor(
+    store: Datastore,
+    private readonly job: ImageBackupJob,
+  ) {
+    const { options, size, chunkSize } = job;
+    this.signal = options.signal;
+    this.progress = {
+      bytesDone: 0,
+      bytesTotal: size,
+      chunks: 0,
+      newChunks: 0,
+      newBytes: 0,
+      dedupBytes: 0,
+      rate: 0,
+      elapsedMs: 0,
+    };
+    this.meter = new RateMeter(size);
+    this.report = throttle(
+      (p: ImageTransferProgress) => options.onProgress?.({ ...p }),
+      options.progressIntervalMs ?? 100,
+    );
+    const compress = store.config.compression === 'zstd';
+    this.target = openChunkTarget(store.chunks, compress, chunkSize, options.workers ?? 2, options.log);
+  }
+
+  /** Stores every chunk, then closes the index and finishes the snapshot; the job's result. */
+  async run(): Promise<ImageBackupResult> {
+    const { snapshot, archive, chunkSize, size } = this.job;
     const index = snapshot.createFixedIndex(archive, chunkSize);
     const buffer = Buffer.allocUnsafe(chunkSize);
-    const inFlight = new Set<Promise<void>>();
-    report.flush(progress); // the bar appears at once, before the first chunk is stored
+    this.report.flush(this.progress); // the bar appears at once, before the first chunk is stored
     for (let offset = 0; offset < size; offset += chunkSize) {
-      throwIfCancelled(options.signal, 'image backup');
-      const want = Math.min(chunkSize, size - offset);
-      let got: number;
-      try {
-        got = readFullySync(fd, buffer, want, offset);
-      } catch (err) {
-        throw ioError('read', source, err);
-      }
-      if (got !== want)
-        throw new CairnError('IO', `${source} shrank during the backup (read ${offset + got} of ${size} bytes)`);
-      const at = offset;
-      // The fixed index takes digests in any order, so chunks may finish out of order.
-      const done = Promise.resolve(target.put(buffer.subarray(0, got))).then((stored) => {
-        index.set(at, got, stored.digest);
-        progress.chunks++;
-        progress.bytesDone += got;
-        Object.assign(progress, meter.sample(progress.bytesDone));
-        progress.newChunks = target.counters.newChunks;
-        progress.newBytes = target.counters.newBytes;
-        progress.dedupBytes = target.counters.dedupBytes;
-        // Chunks still in flight after a cancel finish quietly: no progress after the user said stop.
-        if (!options.signal?.aborted) report.push(progress);
-      });
-      inFlight.add(done);
-      done
-        .finally(() => inFlight.delete(done))
-        .catch(() => {
-          /* reported through Promise.race below */
-        });
-      while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
+      throwIfCancelled(this.signal, 'image backup');
+      const got = this.readChunk(buffer, offset);
+      this.store(index, buffer.subarray(0, got), offset);
+      while (this.inFlight.size >= MAX_IN_FLIGHT) await Promise.race(this.inFlight);
       await yieldToEventLoop();
     }
-    await Promise.all(inFlight);
-    throwIfCancelled(options.signal, 'image backup');
+    await Promise.all(this.inFlight);
+    throwIfCancelled(this.signal, 'image backup');
     snapshot.closeIndex(index);
+    return this.finish();
+  }
+
+  close(): Promise<void> {
+    return this.target.close();
+  }
+
+  /** Reads the chunk at `offset` into `buffer`; its length. The image must not shrink meanwhile. */
+  private readChunk(buffer: Buffer, offset: number): number {
+    const { source, fd, size, chunkSize } = this.job;
+    const want = Math.min(chunkSize, size - offset);
+    let got: number;
+    try {
+      got = readFullySync(fd, buffer, want, offset);
+    } catch (err) {
+      throw ioError('read', source, err);
+    }
+    if (got !== want)
+      throw new CairnError('IO', `${source} shrank during the backup (read ${offset + got} of ${size} bytes)`);
+    return got;
+  }
+
+  /** Hands a chunk to the store; once stored, its digest goes into the index and it is counted. */
+  private store(index: FixedIndexWriter, chunk: Buffer, at: number): void {
+    const { progress, target } = this;
+    const got = chunk.length;
+    // The fixed index takes digests in any order, so chunks may finish out of order.
+    const done = Promise.resolve(target.put(chunk)).then((stored) => {
+      index.set(at, got, stored.digest);
+      progress.chunks++;
+      progress.bytesDone += got;
+      Object.assign(progress, this.meter.sample(progress.bytesDone));
+      progress.newChunks = target.counters.newChunks;
+      progress.newBytes = target.counters.newBytes;
+      progress.dedupBytes = target.counters.dedupBytes;
+      // Chunks still in flight after a cancel finish quietly: no progress after the user said stop.
+      if (!this.signal?.aborted) this.report.push(progress);
+    });
+    const { inFlight } = this;
+    inFlight.add(done);
+    done
+      .finally(() => inFlight.delete(done))
+      .catch(() => {
+        /* reported through Promise.race in run */
+      });
+  }
+
+  /** Finishes the snapshot with the job's upload figures; the result, after a last progress event. */
+  private finish(): ImageBackupResult {
+    const { snapshot, archive } = this.job;
+    const { progress } = this;
     snapshot.finish({
       chunk_upload_stats: {
         count: progress.newChunks,
@@ -183,14 +256,8 @@ async function runImageBackup(
         duplicates: progress.chunks - progress.newChunks,
       },
     });
-    Object.assign(progress, meter.sample(progress.bytesDone));
-    report.flush(progress);
+    Object.assign(progress, this.meter.sample(progress.bytesDone));
+    this.report.flush(progress);
     return { ...progress, snapshot: snapshot.ref, path: snapshotPath(snapshot.ref), archive };
-  } catch (err) {
-    snapshot.abort();
-    throw err;
-  } finally {
-    closeSync(fd);
-    await target.close();
   }
 }

@@ -1,10 +1,12 @@
 import { closeSync, constants, ftruncateSync, lstatSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
+import type { ChunkStore } from '../chunk-store/chunk-store.js';
 import { sha256 } from '../chunk-store/digest.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError, ioError, isCairnError } from '../errors.js';
 import { writeAllSync } from '../fs/atomic-write.js';
+import type { ChunkIndex } from '../index/index-format.js';
 import { assertRestoreTarget } from '../fs/inside-root.js';
 import { ownedTmpName, removeDeadProcessTmps } from '../fs/owned-tmp.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
@@ -73,6 +75,14 @@ async function writeImage(
   const reader = store.openSnapshot(ref);
   const archive = pickImageArchive(reader.manifest, options.archiveName);
   const index = reader.openIndex(archive);
+  const dest = restoreDestination(target, options);
+  const folder = dirname(dest);
+  removeDeadProcessTmps(folder, (name) => join(folder, name));
+  return new ImageRestore(reader.chunks, index, archive, dest, options).run();
+}
+
+/** The target as an absolute path, refused if it is a symlink, exists without `overwrite`, or is no regular file. */
+function restoreDestination(target: string, options: ImageRestoreOptions): string {
   const dest = resolve(target);
   const existing = lstatSync(dest, { throwIfNoEntry: false });
   if (existing?.isSymbolicLink())
@@ -81,91 +91,129 @@ async function writeImage(
     throw new CairnError('ALREADY_EXISTS', `${dest} already exists (pass --overwrite to replace it)`);
   if (existing && !existing.isFile())
     throw new CairnError('INVALID_ARGUMENT', `${dest} exists and is not a regular file`);
-  const folder = dirname(dest);
-  removeDeadProcessTmps(folder, (name) => join(folder, name));
+  return dest;
+}
 
-  const tmp = join(folder, ownedTmpName());
-  let fd: number | undefined;
-  const zeroDigests = new Map<number, string>();
-  const damaged: DamagedRange[] = [];
-  const meter = new RateMeter(index.size);
-  const progress: ImageTransferProgress = {
-    bytesDone: 0,
-    bytesTotal: index.size,
-    chunks: 0,
-    newChunks: 0,
-    newBytes: 0,
-    dedupBytes: 0,
-    rate: 0,
-    elapsedMs: 0,
-  };
-  const report = throttle(
-    (p: ImageTransferProgress) => options.onProgress?.({ ...p }),
-    options.progressIntervalMs ?? 100,
-  );
-  try {
-    fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o644);
-    for (let i = 0; i < index.chunkCount; i++) {
-      throwIfCancelled(options.signal, 'image restore');
-      const start = index.chunkStart(i);
-      const length = index.chunkEnd(i) - start;
-      const digest = index.digest(i).toString('hex');
-      let zero = zeroDigests.get(length);
-      if (zero === undefined) {
-        zero = sha256(Buffer.alloc(length)).toString('hex');
-        zeroDigests.set(length, zero);
+/**
+ * Writes an image archive chunk by chunk into a tmp file beside the target, noting damaged ranges as it goes;
+ * at the end the tmp file becomes the target (or `<target>.damaged`), or is removed.
+ */
+class ImageRestore {
+  private readonly tmp: string;
+  /** The tmp file while it is open. */
+  private fd: number | undefined;
+  /** The digest of an all-zero chunk, per length: such chunks are left as holes. */
+  private readonly zeroDigests = new Map<number, string>();
+  private readonly damaged: DamagedRange[] = [];
+  private readonly meter: RateMeter;
+  private readonly progress: ImageTransferProgress;
+  private readonly report: ReturnType<typeof throttle<ImageTransferProgress>>;
+
+  constructor(
+    private readonly chunks: ChunkStore,
+    private readonly index: ChunkIndex,
+    private readonly archive: string,
+    private readonly dest: string,
+    private readonly options: ImageRestoreOptions,
+  ) {
+    this.tmp = join(dirname(dest), ownedTmpName());
+    this.meter = new RateMeter(index.size);
+    this.progress = {
+      bytesDone: 0,
+      bytesTotal: index.size,
+      chunks: 0,
+      newChunks: 0,
+      newBytes: 0,
+      dedupBytes: 0,
+      rate: 0,
+      elapsedMs: 0,
+    };
+    this.report = throttle(
+      (p: ImageTransferProgress) => options.onProgress?.({ ...p }),
+      options.progressIntervalMs ?? 100,
+    );
+  }
+
+  /** Restores every chunk, then puts the tmp file in place; on failure or cancel it is removed. */
+  async run(): Promise<ImageRestoreResult> {
+    const { index, progress } = this;
+    try {
+      this.fd = openSync(
+        this.tmp,
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0),
+        0o644,
+      );
+      for (let i = 0; i < index.chunkCount; i++) {
+        throwIfCancelled(this.options.signal, 'image restore');
+        this.restoreChunk(this.fd, i);
+        progress.chunks++;
+        progress.bytesDone = index.chunkEnd(i);
+        Object.assign(progress, this.meter.sample(progress.bytesDone));
+        this.report.push(progress);
+        await yieldToEventLoop();
       }
-      const data =
-        digest === zero
-          ? undefined
-          : readOrNote(
-              () => reader.chunks.readChunk(digest, { length }),
-              { start, end: start + length, chunk: digest },
-              damaged,
-            );
-      if (data) {
-        try {
-          writeAllSync(fd, data, start);
-        } catch (err) {
-          throw ioError('write', dest, err);
-        }
-      }
-      progress.chunks++;
-      progress.bytesDone = start + length;
-      Object.assign(progress, meter.sample(progress.bytesDone));
-      report.push(progress);
-      await yieldToEventLoop();
+      return this.finish(this.fd);
+    } catch (err) {
+      this.discard();
+      throw err;
     }
+  }
+
+  /** Writes chunk `i` at its offset: nothing for an all-zero chunk (a hole), nor for a damaged one (noted). */
+  private restoreChunk(fd: number, i: number): void {
+    const start = this.index.chunkStart(i);
+    const length = this.index.chunkEnd(i) - start;
+    const digest = this.index.digest(i).toString('hex');
+    if (digest === this.zeroDigest(length)) return;
+    const data = this.readOrNote(digest, start, length);
+    if (!data) return;
+    try {
+      writeAllSync(fd, data, start);
+    } catch (err) {
+      throw ioError('write', this.dest, err);
+    }
+  }
+
+  private zeroDigest(length: number): string {
+    let zero = this.zeroDigests.get(length);
+    if (zero === undefined) {
+      zero = sha256(Buffer.alloc(length)).toString('hex');
+      this.zeroDigests.set(length, zero);
+    }
+    return zero;
+  }
+
+  /** A chunk's bytes, or undefined with its range noted if it is damaged or missing (other errors stop the restore). */
+  private readOrNote(digest: string, start: number, length: number): Buffer | undefined {
+    try {
+      return this.chunks.readChunk(digest, { length });
+    } catch (err) {
+      if (!isCairnError(err, 'CORRUPT') && !isCairnError(err, 'NOT_FOUND')) throw err;
+      this.damaged.push({ start, end: start + length, chunk: digest, message: err.message });
+      return undefined;
+    }
+  }
+
+  /** Sizes and closes the tmp file and puts it where it belongs: the target only if nothing was damaged. */
+  private finish(fd: number): ImageRestoreResult {
+    const { dest, damaged, index } = this;
     ftruncateSync(fd, index.size);
     closeSync(fd);
-    fd = undefined;
-    report.flush(progress);
-    const written = damaged.length === 0 ? dest : options.keepDamaged ? `${dest}.damaged` : undefined;
-    if (written) renameSync(tmp, written);
-    else unlinkSync(tmp);
-    return { target: dest, written, archive, size: index.size, chunks: index.chunkCount, damaged };
-  } catch (err) {
-    if (fd !== undefined) closeSync(fd);
+    this.fd = undefined;
+    this.report.flush(this.progress);
+    const written = damaged.length === 0 ? dest : this.options.keepDamaged ? `${dest}.damaged` : undefined;
+    if (written) renameSync(this.tmp, written);
+    else unlinkSync(this.tmp);
+    return { target: dest, written, archive: this.archive, size: index.size, chunks: index.chunkCount, damaged };
+  }
+
+  /** After a failure: the tmp file closed and removed, if it was created. */
+  private discard(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
     try {
-      unlinkSync(tmp);
+      unlinkSync(this.tmp);
     } catch {
       /* not created */
     }
-    throw err;
-  }
-}
-
-/** A chunk's bytes, or undefined with its range noted if it is damaged or missing (other errors stop the restore). */
-function readOrNote(
-  read: () => Buffer,
-  range: Omit<DamagedRange, 'message'>,
-  damaged: DamagedRange[],
-): Buffer | undefined {
-  try {
-    return read();
-  } catch (err) {
-    if (!isCairnError(err, 'CORRUPT') && !isCairnError(err, 'NOT_FOUND')) throw err;
-    damaged.push({ ...range, message: err.message });
-    return undefined;
   }
 }
