@@ -121,15 +121,17 @@ async function runImageBackup(
     closeSync(fd);
     throw err;
   }
-  const backup = new ImageBackup(store, { source, fd, size, snapshot, archive, chunkSize, options });
+  let backup: ImageBackup | undefined;
   try {
+    // Inside the try: a chunk target that cannot start (no worker thread) still closes the image and the snapshot.
+    backup = new ImageBackup(store, { source, fd, size, snapshot, archive, chunkSize, options });
     return await backup.run();
   } catch (err) {
     snapshot.abort();
     throw err;
   } finally {
     closeSync(fd);
-    await backup.close();
+    await backup?.close();
   }
 }
 
