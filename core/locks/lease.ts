@@ -6,13 +6,13 @@ import lockfile from 'proper-lockfile';
 import { CairnError, errnoCode } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { makeDirectories } from '../fs/make-directories.js';
-import { readRegularText } from '../fs/regular-file.js';
 import type { Logger } from '../log.js';
 import { storeClock } from '../fs/store-clock.js';
 import { LOCK_UPDATE_MS, PROPER_LOCKFILE_NEVER_STALE, storeTimeFs } from './lock-clock.js';
 import { newLockOwner, ownerReleased } from './lock-owner.js';
 import { OWN_START_TIME } from './process-start.js';
-import { asLockHolder, describeHolder, holderIsLive, LOCKS_DIR, type LockHolder } from './process-lock.js';
+import { LeaseRecord, readLockRecord } from './lock-record.js';
+import { describeHolder, holderIsLive, LOCKS_DIR, type LockHolder } from './process-lock.js';
 
 /** Leases live apart from the exclusive locks: `.locks/leases/<resource>@<lease id>` (+ `.lock` dir, `.json` meta). */
 export const LEASES_DIR = 'leases';
@@ -139,14 +139,10 @@ export function acquireLease(
 }
 
 function readLease(path: string): LeaseInfo | undefined {
-  try {
-    const info = asLockHolder<LeaseInfo>(JSON.parse(readRegularText(path, 64 * 1024)));
-    if (!info || typeof info.id !== 'string' || typeof info.resource !== 'string') return undefined;
-    const st = statSync(path, { throwIfNoEntry: false });
-    return st ? { ...info, registeredAtMs: st.mtimeMs } : info;
-  } catch {
-    return undefined;
-  }
+  const info = readLockRecord(path, LeaseRecord);
+  if (!info) return undefined;
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st ? { ...info, registeredAtMs: st.mtimeMs } : info;
 }
 
 /**

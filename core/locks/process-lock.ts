@@ -6,10 +6,10 @@ import lockfile from 'proper-lockfile';
 import { CairnError, errnoCode, isCairnError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { makeDirectories } from '../fs/make-directories.js';
-import { readRegularText } from '../fs/regular-file.js';
 import { storeClock, type StoreClock } from '../fs/store-clock.js';
 import { LOCK_STALE_MS, LOCK_UPDATE_MS, lockIsFresh, PROPER_LOCKFILE_NEVER_STALE, storeTimeFs } from './lock-clock.js';
 import type { Logger } from '../log.js';
+import { LockHolderRecord, readLockRecord, TakeoverClaim } from './lock-record.js';
 import { newLockOwner, ownerInThisProcessIsLive, ownerReleased, type LockOwner } from './lock-owner.js';
 import { OWN_START_TIME, processIsAlive } from './process-start.js';
 
@@ -41,28 +41,7 @@ export function describeHolder(h: LockHolder): string {
 }
 
 function readHolder(path: string): LockHolder | undefined {
-  try {
-    return asLockHolder(JSON.parse(readRegularText(path, 64 * 1024)));
-  } catch {
-    return undefined;
-  }
-}
-
-/** A lock or lease record as Cairn writes it, or undefined (a damaged or foreign file names no holder). */
-export function asLockHolder<T extends LockHolder>(value: unknown): T | undefined {
-  const v = value as Partial<LockHolder> | null;
-  const ok =
-    typeof v === 'object' &&
-    v !== null &&
-    Number.isSafeInteger(v.pid) &&
-    (v.pid ?? 0) > 0 &&
-    typeof v.host === 'string' &&
-    typeof v.purpose === 'string' &&
-    typeof v.startedAt === 'string' &&
-    (v.thread === undefined || Number.isSafeInteger(v.thread)) &&
-    (v.token === undefined || typeof v.token === 'string') &&
-    (v.pstart === undefined || Number.isSafeInteger(v.pstart));
-  return ok ? (v as T) : undefined;
+  return readLockRecord(path, LockHolderRecord);
 }
 
 export { processIsAlive } from './process-start.js';
@@ -296,7 +275,7 @@ function claimTakeover(path: string, clock: StoreClock): boolean {
       if (errnoCode(err) !== 'EEXIST')
         throw new CairnError('IO', `cannot claim ${path}: ${(err as Error).message}`, { cause: err });
     }
-    const claimant = readClaim(path);
+    const claimant = readLockRecord(path, TakeoverClaim);
     const age = clock.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0);
     const dead = claimant
       ? claimant.host === hostname() && claimant.pid !== process.pid && !processIsAlive(claimant.pid, claimant.pstart)
@@ -309,21 +288,6 @@ function claimTakeover(path: string, clock: StoreClock): boolean {
     }
   }
   return false;
-}
-
-/** Who claimed a takeover (`{pid, pstart, host}`), or undefined for a file of another shape. */
-function readClaim(path: string): { pid: number; pstart?: number; host: string } | undefined {
-  try {
-    const v = JSON.parse(readRegularText(path, 64 * 1024)) as { pid?: unknown; pstart?: unknown; host?: unknown };
-    if (!Number.isSafeInteger(v.pid) || typeof v.host !== 'string') return undefined;
-    return {
-      pid: v.pid as number,
-      pstart: Number.isSafeInteger(v.pstart) ? (v.pstart as number) : undefined,
-      host: v.host,
-    };
-  } catch {
-    return undefined;
-  }
 }
 
 /** The lock's recorded holder and the holders that were taking it (their own file not yet renamed into place). */
