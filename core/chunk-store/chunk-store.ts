@@ -27,6 +27,7 @@ import { isRealDirectory } from '../fs/inside-root.js';
 import { makeDirectories } from '../fs/make-directories.js';
 import { openRegularFile, readRegularFile } from '../fs/regular-file.js';
 import { storeClock, type StoreClock } from '../fs/store-clock.js';
+import { yieldToEventLoop } from '../jobs/rate-meter.js';
 import { silentLogger, type Logger } from '../log.js';
 import { digestHex, isHexDigest } from './digest.js';
 
@@ -128,7 +129,7 @@ export class ChunkStore {
         if ((i & 1023) === 1023) {
           options.onProgress?.(i + 1, PREFIX_DIR_COUNT);
           if (options.signal?.aborted) throw new CairnError('CANCELLED', 'datastore creation cancelled');
-          await new Promise((resolve) => setImmediate(resolve));
+          await yieldToEventLoop();
         }
       }
     } catch (err) {

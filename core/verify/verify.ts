@@ -12,7 +12,7 @@ import { readRegularFile } from '../fs/regular-file.js';
 import { openIndex } from '../index/index-reader.js';
 import type { ChunkIndex } from '../index/index-format.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
-import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
+import { EventLoopTurns, RateMeter, throttle, type RateSample } from '../jobs/rate-meter.js';
 import type { Logger } from '../log.js';
 import { filesInPayloadRanges } from './affected-files.js';
 import { checkChunk, type ChunkVerdict } from './chunk-check.js';
@@ -97,7 +97,7 @@ class VerifyJob {
   private readonly progress: VerifyProgress;
   private readonly meter: RateMeter;
   private readonly report: ReturnType<typeof throttle<VerifyProgress>>;
-  private lastYield = performance.now();
+  private readonly turns = new EventLoopTurns();
 
   constructor(
     private readonly store: Datastore,
@@ -314,12 +314,11 @@ class VerifyJob {
   }
 
   /** Progress out and a look at the cancel signal, every 50 ms. */
-  private async pace(): Promise<void> {
-    if (performance.now() - this.lastYield <= 50) return;
+  private pace(): Promise<void> | undefined {
+    const turn = this.turns.due();
+    if (!turn) return undefined;
     this.pushProgress();
-    await yieldToEventLoop();
-    this.lastYield = performance.now();
-    throwIfCancelled(this.options.signal, 'verify');
+    return turn.then(() => throwIfCancelled(this.options.signal, 'verify'));
   }
 
   private pushProgress(): void {
