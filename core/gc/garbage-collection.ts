@@ -13,6 +13,7 @@ import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { EventLoopTurns, throttle } from '../jobs/rate-meter.js';
 import { removeDeadLocks } from '../locks/lock-cleanup.js';
 import { acquireExclusiveLock } from '../locks/process-lock.js';
+import { withLockAsync } from '../locks/with-lock.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import { forgetSnapshot } from '../prune/forget.js';
 import { makeReserve, RESERVE_FILE, withReserve } from '../datastore/space-reserve.js';
@@ -66,11 +67,9 @@ export async function collectGarbage(store: Datastore, options: GcOptions = {}):
   const lock = withReserve(store.root, options.log, () =>
     acquireExclusiveLock(store.root, 'gc', 'garbage collection', store.log),
   );
-  try {
-    return await new GarbageCollection(store, { ...options, signal: anySignal(options.signal, lock.signal) }).run();
-  } finally {
-    lock.release();
-  }
+  return withLockAsync(lock, () =>
+    new GarbageCollection(store, { ...options, signal: anySignal(options.signal, lock.signal) }).run(),
+  );
 }
 
 class GarbageCollection {

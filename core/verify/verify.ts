@@ -13,6 +13,7 @@ import { openIndex } from '../index/index-reader.js';
 import type { ChunkIndex } from '../index/index-format.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
 import { EventLoopTurns, RateMeter, throttle, type RateSample } from '../jobs/rate-meter.js';
+import { withLockAsync } from '../locks/with-lock.js';
 import type { Logger } from '../log.js';
 import { filesInPayloadRanges } from './affected-files.js';
 import { checkChunk, type ChunkVerdict } from './chunk-check.js';
@@ -156,7 +157,7 @@ class VerifyJob {
       if (!isCairnError(err, 'LOCKED')) throw err;
       return { ...result, state: 'skipped', note: (err as Error).message };
     }
-    try {
+    return withLockAsync(lock, async (): Promise<SnapshotVerifyResult> => {
       let manifest: Manifest;
       try {
         manifest = this.store.readManifest(info);
@@ -167,9 +168,7 @@ class VerifyJob {
       }
       await this.checkArchives(info, manifest, result.problems);
       return this.finish(info, result);
-    } finally {
-      lock.release();
-    }
+    });
   }
 
   /** Records the outcome in the manifest (a snapshot forgotten meanwhile has none to write to). */
