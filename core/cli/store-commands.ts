@@ -13,7 +13,7 @@ import { CairnError } from '../errors.js';
 import type { GcResult } from '../gc/garbage-collection.js';
 import { readGcStatus } from '../gc/gc-status.js';
 import { exclusiveLockHolder } from '../locks/process-lock.js';
-import type { KeepOptions } from '../prune/prune-selection.js';
+import { isKeepCount, KEEP_RULES, type KeepOptions } from '../../contract/keep-rules.js';
 import type { VerifyResult, VerifyTarget } from '../verify/verify.js';
 import { formatAgo, formatBytes, formatDuration, table } from './format.js';
 import { openStore } from './open-store.js';
@@ -146,25 +146,16 @@ function gcReport(root: string, r: GcResult): string {
 
 // ---- prune ----
 
-const KEEP_FLAGS = [
-  ['keep-last', 'keepLast'],
-  ['keep-hourly', 'keepHourly'],
-  ['keep-daily', 'keepDaily'],
-  ['keep-weekly', 'keepWeekly'],
-  ['keep-monthly', 'keepMonthly'],
-  ['keep-yearly', 'keepYearly'],
-] as const;
-
 function keepOptions(values: StoreCommandValues): KeepOptions {
   const keep: KeepOptions = {};
-  for (const [flag, key] of KEEP_FLAGS) {
+  for (const { flag, option } of KEEP_RULES) {
     const text = values[flag];
     if (text === undefined) continue;
     const n = Number(text);
-    if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+    if (!/^[0-9]+$/.test(text) || !isKeepCount(n)) {
       throw new UsageError(`invalid --${flag} ${JSON.stringify(text)}: a whole number of at least 1`);
     }
-    keep[key] = n;
+    keep[option] = n;
   }
   if (Object.keys(keep).length === 0)
     throw new UsageError('prune needs at least one --keep-… option, e.g. --keep-last 3');
