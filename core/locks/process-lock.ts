@@ -75,6 +75,7 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** One attempt: the lock at once, a crashed holder's taken over (`takingOver` is the retry after that), or LOCKED. */
 function tryExclusiveLock(
   storeRoot: string,
   name: string,
@@ -89,19 +90,8 @@ function tryExclusiveLock(
   const previous = readHolder(holderPath);
   const controller = new AbortController();
   const clock = storeClock(storeRoot);
-  const options = {
-    realpath: false,
-    stale: PROPER_LOCKFILE_NEVER_STALE,
-    update: LOCK_UPDATE_MS,
-    fs: storeTimeFs(clock),
-    onCompromised: (err: Error) => {
-      log?.warn(`lost the lock for ${purpose}: ${err.message}`);
-      controller.abort(new CairnError('LOCKED', `lost the lock for ${purpose}: ${err.message}`));
-    },
-  };
   // Who we are goes to a file of our own before the lock is taken and is renamed into place after: a
-  // process killed in between is still known by its pid, so its lock can be taken over at once. The name is
-  // unique per attempt, since the app's job threads share one pid.
+  // process killed in between is still known by its pid, so its lock can be taken over at once.
   const owner = newLockOwner();
   const holder: LockHolder = {
     pid: process.pid,
@@ -111,37 +101,29 @@ function tryExclusiveLock(
     startedAt: new Date().toISOString(),
     ...owner,
   };
-  const ownPath = `${target}.holder.${process.pid}-${randomBytes(6).toString('hex')}.json`;
-  try {
-    writeFileAtomicSync(ownPath, JSON.stringify(holder));
-  } catch (err) {
-    ownerReleased(owner);
-    throw err;
-  }
+  const ownPath = writeOwnRecord(target, holder, owner);
   let release: () => void;
   try {
-    release = lockfile.lockSync(target, options);
+    release = lockfile.lockSync(target, {
+      realpath: false,
+      stale: PROPER_LOCKFILE_NEVER_STALE,
+      update: LOCK_UPDATE_MS,
+      fs: storeTimeFs(clock),
+      onCompromised: (err: Error) => {
+        log?.warn(`lost the lock for ${purpose}: ${err.message}`);
+        controller.abort(new CairnError('LOCKED', `lost the lock for ${purpose}: ${err.message}`));
+      },
+    });
   } catch (err) {
     ownerReleased(owner);
-    try {
-      unlinkSync(ownPath);
-    } catch {
-      /* gone */
-    }
+    removeQuietly(ownPath);
     if (errnoCode(err) !== 'ELOCKED')
       throw new CairnError('IO', `cannot lock ${target}: ${(err as Error).message}`, { cause: err });
-    if (!takingOver) {
-      const taken = takeOverFromDeadHolders(dir, name, clock, log, () =>
-        tryExclusiveLock(storeRoot, name, purpose, log, true),
-      );
-      if (taken) return taken;
-    }
-    const holders = knownHolders(dir, name);
-    const shown = holders.find((h) => h.path === holderPath)?.holder ?? holders[0]?.holder;
-    throw new CairnError(
-      'LOCKED',
-      shown ? `busy: ${describeHolder(shown)}` : `busy: ${purpose} is locked by another process`,
-    );
+    const taken = takingOver
+      ? undefined
+      : takeOverFromDeadHolders(dir, name, clock, log, () => tryExclusiveLock(storeRoot, name, purpose, log, true));
+    if (taken) return taken;
+    throw busy(dir, name, purpose);
   }
   if (previous && previous.pid !== process.pid) {
     log?.info(`took over a stale lock left by ${describeHolder(previous)}`);
@@ -157,10 +139,42 @@ function tryExclusiveLock(
     }
     throw new CairnError('IO', `cannot record the holder of ${target}: ${(err as Error).message}`, { cause: err });
   }
+  return heldLock(holder, holderPath, owner, controller.signal, release);
+}
+
+/** The record of one attempt, at a name unique to it (the app's job threads share one pid); its path. */
+function writeOwnRecord(target: string, holder: LockHolder, owner: LockOwner): string {
+  const ownPath = `${target}.holder.${process.pid}-${randomBytes(6).toString('hex')}.json`;
+  try {
+    writeFileAtomicSync(ownPath, JSON.stringify(holder));
+  } catch (err) {
+    ownerReleased(owner);
+    throw err;
+  }
+  return ownPath;
+}
+
+/** LOCKED, naming the recorded holder (or one that is taking the lock). */
+function busy(dir: string, name: string, purpose: string): CairnError {
+  const holders = knownHolders(dir, name);
+  const shown = holders.find((h) => h.path === join(dir, `${name}.holder.json`))?.holder ?? holders[0]?.holder;
+  return new CairnError(
+    'LOCKED',
+    shown ? `busy: ${describeHolder(shown)}` : `busy: ${purpose} is locked by another process`,
+  );
+}
+
+function heldLock(
+  holder: LockHolder,
+  holderPath: string,
+  owner: LockOwner,
+  signal: AbortSignal,
+  release: () => void,
+): HeldLock {
   let released = false;
   return {
     holder,
-    signal: controller.signal,
+    signal,
     release() {
       if (released) return;
       released = true;
@@ -169,13 +183,7 @@ function tryExclusiveLock(
       ownerReleased(owner);
       // Only our own record: if the lock was lost meanwhile, the file may name its new holder.
       const recorded = readHolder(holderPath);
-      if (recorded && recorded.token === holder.token) {
-        try {
-          unlinkSync(holderPath);
-        } catch {
-          /* already gone */
-        }
-      }
+      if (recorded && recorded.token === holder.token) removeQuietly(holderPath);
       try {
         release();
       } catch {
@@ -183,6 +191,14 @@ function tryExclusiveLock(
       }
     },
   };
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
 }
 
 /**
@@ -212,24 +228,13 @@ function takeOverFromDeadHolders(
     } catch {
       /* already gone */
     }
-    for (const { path } of holders) {
-      if (path !== `${target}.holder.json`)
-        try {
-          unlinkSync(path);
-        } catch {
-          /* gone */
-        }
-    }
+    for (const { path } of holders) if (path !== `${target}.holder.json`) removeQuietly(path);
     return relock();
   } catch (err) {
     if (isCairnError(err, 'LOCKED')) return undefined; // someone else took it first, fairly
     throw err;
   } finally {
-    try {
-      unlinkSync(takeover);
-    } catch {
-      /* gone */
-    }
+    removeQuietly(takeover);
   }
 }
 
@@ -281,11 +286,7 @@ function claimTakeover(path: string, clock: StoreClock): boolean {
       ? claimant.host === hostname() && claimant.pid !== process.pid && !processIsAlive(claimant.pid, claimant.pstart)
       : age > LOCK_STALE_MS;
     if (!dead && age <= LOCK_STALE_MS) return false;
-    try {
-      unlinkSync(path);
-    } catch {
-      /* gone */
-    }
+    removeQuietly(path);
   }
   return false;
 }
