@@ -8,6 +8,7 @@ import type { HostEventName, HostEvents } from '../../contract/events.js';
 import type { JobState } from '../../contract/jobs.js';
 import type { FolderPage, GroupRow, SnapshotRow, StoreSummary } from '../../contract/model.js';
 import { HostService } from '../../host/host-service.js';
+import { appVersion } from '../../host/app-version.js';
 import { RECENT_STORES_FILE, RecentStores } from '../../host/recent-stores.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { pseudoRandomBytes } from '../support/data.js';
@@ -523,5 +524,19 @@ describe('the recent stores file', () => {
     rmSync(file);
     mkdirSync(file);
     expect(recent.list()).toEqual([]);
+  });
+});
+
+describe("the app's version", () => {
+  const base = mkdtempSync(join(storeTempRoot(), 'cairn-version-test-'));
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+  it('is read from package.json; one cut short or without a version is an error naming the file', () => {
+    expect(appVersion(join(import.meta.dirname, '..', '..'))).toMatch(/^\d+\.\d+\.\d+/);
+    const file = join(base, 'package.json');
+    for (const text of ['{"name": "cairn", "vers', '{"name": "cairn"}', '{"version": 1}', '[]']) {
+      writeFileSync(file, text);
+      expect(() => appVersion(base), text).toThrow(new RegExp(`cannot read the app's version from ${file}`));
+    }
   });
 });
