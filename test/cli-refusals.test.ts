@@ -162,6 +162,7 @@ describe('cairn refuses what would hang, hide data or write where it must not', 
       const shown = await cairn(['status', store]);
       expect(shown.code, shown.stderr).toBe(0);
       expect(shown.stderr).toBe('');
+      expect(shown.stdout).toMatch(/last GC +unknown \(\.gc-status is not one Cairn wrote/);
     }
   });
 });

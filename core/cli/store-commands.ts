@@ -11,7 +11,7 @@ import {
 import { Datastore } from '../datastore/datastore.js';
 import { CairnError } from '../errors.js';
 import type { GcResult } from '../gc/garbage-collection.js';
-import { readGcStatus } from '../gc/gc-status.js';
+import { GC_STATUS_FILE, hasGcStatusFile, readGcStatus } from '../gc/gc-status.js';
 import { exclusiveLockHolder } from '../locks/process-lock.js';
 import { isKeepCount, KEEP_RULES, type KeepOptions } from '../../contract/keep-rules.js';
 import type { VerifyResult, VerifyTarget } from '../verify/verify.js';
@@ -405,7 +405,12 @@ const status: Command = async (args, ctx) => {
       `${lastGc.dedupFactor.toFixed(2)}x (${formatBytes(lastGc.indexDataBytes)} of backup data in ${formatBytes(lastGc.diskBytes)} of chunks, at the last GC)`,
     ]);
   } else {
-    rows.push(['last GC', 'never']);
+    rows.push([
+      'last GC',
+      hasGcStatusFile(store.root)
+        ? `unknown (${GC_STATUS_FILE} is not one Cairn wrote, e.g. PBS's, or is damaged)`
+        : 'never',
+    ]);
   }
   rows.push([
     'GC',
