@@ -93,27 +93,11 @@ function tryExclusiveLock(
   // Who we are goes to a file of our own before the lock is taken and is renamed into place after: a
   // process killed in between is still known by its pid, so its lock can be taken over at once.
   const owner = newLockOwner();
-  const holder: LockHolder = {
-    pid: process.pid,
-    pstart: OWN_START_TIME,
-    host: hostname(),
-    purpose,
-    startedAt: new Date().toISOString(),
-    ...owner,
-  };
+  const holder = ownHolder(purpose, owner);
   const ownPath = writeOwnRecord(target, holder, owner);
   let release: () => void;
   try {
-    release = lockfile.lockSync(target, {
-      realpath: false,
-      stale: PROPER_LOCKFILE_NEVER_STALE,
-      update: LOCK_UPDATE_MS,
-      fs: storeTimeFs(clock),
-      onCompromised: (err: Error) => {
-        log?.warn(`lost the lock for ${purpose}: ${err.message}`);
-        controller.abort(new CairnError('LOCKED', `lost the lock for ${purpose}: ${err.message}`));
-      },
-    });
+    release = lockfile.lockSync(target, lockfileOptions(clock, `the lock for ${purpose}`, log, controller));
   } catch (err) {
     ownerReleased(owner);
     removeQuietly(ownPath);
@@ -140,6 +124,40 @@ function tryExclusiveLock(
     throw new CairnError('IO', `cannot record the holder of ${target}: ${(err as Error).message}`, { cause: err });
   }
   return heldLock(holder, holderPath, owner, controller.signal, release);
+}
+
+/** This thread as the holder of a lock or lease it is taking. */
+export function ownHolder(purpose: string, owner: LockOwner): LockHolder {
+  return {
+    pid: process.pid,
+    pstart: OWN_START_TIME,
+    host: hostname(),
+    purpose,
+    startedAt: new Date().toISOString(),
+    ...owner,
+  };
+}
+
+/**
+ * proper-lockfile's options for a lock or a lease: refreshed in the store's time and never judged stale by
+ * proper-lockfile (Cairn decides when a holder is gone); losing it (`what`) is logged and aborts `controller`.
+ */
+export function lockfileOptions(
+  clock: StoreClock,
+  what: string,
+  log: Logger | undefined,
+  controller: AbortController,
+): Parameters<typeof lockfile.lockSync>[1] {
+  return {
+    realpath: false,
+    stale: PROPER_LOCKFILE_NEVER_STALE,
+    update: LOCK_UPDATE_MS,
+    fs: storeTimeFs(clock),
+    onCompromised: (err: Error) => {
+      log?.warn(`lost ${what}: ${err.message}`);
+      controller.abort(new CairnError('LOCKED', `lost ${what}: ${err.message}`));
+    },
+  };
 }
 
 /** The record of one attempt, at a name unique to it (the app's job threads share one pid); its path. */
