@@ -172,15 +172,8 @@ export interface GcSummary {
   completed: boolean;
 }
 
-/** PBS's keep rules; 0 or missing means unset. */
-export interface KeepOptions {
-  keepLast?: number;
-  keepHourly?: number;
-  keepDaily?: number;
-  keepWeekly?: number;
-  keepMonthly?: number;
-  keepYearly?: number;
-}
+/** PBS's keep rules (keep-rules.ts); 0 or missing means unset. */
+export type { KeepOptions } from './keep-rules.js';
 
 /** Prune's decision for one snapshot, and (for a real run) what happened to it. */
 export interface PruneRow {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ActionName, ActionRequest } from './actions.js';
+import { keepOptionsSchema } from './keep-rules.js';
 
 /**
  * Payload validators, run by the host on every request before a handler sees it. Strict objects: unknown keys
@@ -20,15 +21,7 @@ const empty = z.strictObject({});
 /** The most entries of a folder one browse request returns. */
 export const MAX_PAGE = 5000;
 
-const keepCount = z.number().int().min(0).max(1_000_000).optional();
-const keepOptions = z.strictObject({
-  keepLast: keepCount,
-  keepHourly: keepCount,
-  keepDaily: keepCount,
-  keepWeekly: keepCount,
-  keepMonthly: keepCount,
-  keepYearly: keepCount,
-});
+const keepOptions = keepOptionsSchema;
 
 const jobSpec = z.discriminatedUnion('kind', [
   z.strictObject({

@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as electron from 'electron';
+import { appVersion } from '../host/app-version.js';
 import { HostService } from '../host/host-service.js';
 import { defaultAllowedRoots } from '../host/path-policy.js';
 import { appMenuTemplate } from './app-menu.js';
@@ -27,12 +27,11 @@ export function startCairnApp(): void {
   let window: electron.BrowserWindow | undefined;
   // The app's folder (the asar when packaged): package.json, dist/.
   const root = app.getAppPath();
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
   const service = new HostService({
     platform: { host: 'electron', ...nativeDialogs(dialog, () => window) },
     dataDir: app.getPath('userData'),
     allowedRoots: defaultAllowedRoots(),
-    version: pkg.version,
+    version: appVersion(root),
   });
 
   app.on('second-instance', () => {

@@ -14,7 +14,6 @@ import { isCairnError } from '../core/errors.js';
 import { readGcStatus } from '../core/gc/gc-status.js';
 import { pickImageArchive } from '../core/image/image-archive.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
-import { validateKeepOptions } from '../core/prune/prune-selection.js';
 import { AppError, toAppError } from './app-errors.js';
 import { listFolder, makeFolder } from './folder-listing.js';
 import { JobEngine, type JobEngineOptions } from './job-engine.js';
@@ -242,8 +241,7 @@ export class HostService {
         return this.engine.start({ ...spec, store }, `Garbage collection of ${store}`, store);
       }
       case 'prune': {
-        const store = this.store(spec.store).root;
-        validateKeepOptions(spec.keep);
+        const store = this.store(spec.store).root; // the keep rules were checked with the request (keep-rules.ts)
         return this.engine.start({ ...spec, store }, `Prune ${spec.group.type}/${spec.group.id}`, store);
       }
       case 'delete-group': {

@@ -6,8 +6,8 @@ import type { JobLogLine, JobSpec, JobState } from '../contract/jobs.js';
 import { AppError } from './app-errors.js';
 import { exitedThreadTable, markThreadExited } from '../core/locks/lock-owner.js';
 import type { EngineToWorker, JobWorkerData, WorkerToEngine } from './job-messages.js';
-import { ProgressThrottle } from './progress-throttle.js';
-import { hostWorkerUrl } from './worker-url.js';
+import { ProgressThrottle } from '../core/jobs/progress-throttle.js';
+import { workerScriptUrl } from '../core/jobs/worker-url.js';
 
 export type EmitEvent = <K extends keyof HostEvents>(event: K, payload: HostEvents[K]) => void;
 
@@ -63,11 +63,14 @@ export class JobEngine {
       log: [],
     };
     const workerData: JobWorkerData = { spec, exitedThreads: exitedThreadTable() };
-    const worker = new Worker(this.options.workerUrl ?? hostWorkerUrl('job-worker.js'), { workerData });
+    const worker = new Worker(this.options.workerUrl ?? workerScriptUrl(import.meta.url, './job-worker.js'), {
+      workerData,
+    });
     const thread = worker.threadId;
     const throttle = new ProgressThrottle<JobState>(
       (s) => this.emit('job.progress', snapshot(s)),
       this.progressIntervalMs,
+      { trailing: true },
     );
     let settle!: (s: JobState) => void;
     const done = new Promise<JobState>((resolve) => {

@@ -4,7 +4,7 @@ import { exitedThreadTable, markThreadExited } from '../core/locks/lock-owner.js
 import { AppError } from './app-errors.js';
 import type { QueryAction } from './queries.js';
 import type { QueryReply, QueryRequest } from './query-messages.js';
-import { hostWorkerUrl } from './worker-url.js';
+import { workerScriptUrl } from '../core/jobs/worker-url.js';
 
 /**
  * Sends read-only queries to one long-lived worker thread (started on first use, restarted if it dies) and
@@ -33,7 +33,9 @@ export class QueryRunner {
   }
 
   private start(): Worker {
-    const worker = new Worker(hostWorkerUrl('query-worker.js'), { workerData: { exitedThreads: exitedThreadTable() } });
+    const worker = new Worker(workerScriptUrl(import.meta.url, './query-worker.js'), {
+      workerData: { exitedThreads: exitedThreadTable() },
+    });
     const thread = worker.threadId;
     worker.on('message', (reply: QueryReply) => {
       const waiter = this.pending.get(reply.id);

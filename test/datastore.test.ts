@@ -207,6 +207,12 @@ describe('Datastore.open', () => {
       [JSON.stringify({ ...good, chunkSize: 1000 }), /invalid chunkSize/],
       [JSON.stringify({ ...good, compression: 'lz4' }), /compression/],
       [JSON.stringify({ ...good, syncLevel: 'always' }), /syncLevel/],
+      [JSON.stringify(good).slice(0, 40), /not valid JSON/],
+      ['null', /not a version 1/],
+      ['[1]', /not a version 1/],
+      ['"cairn-datastore"', /not a version 1/],
+      [JSON.stringify({ ...good, chunkSize: '1048576' }), /invalid chunkSize/],
+      [JSON.stringify({ format: good.format, version: 1 }), /invalid chunkSize, compression or syncLevel/],
     ];
     for (const [text, pattern] of cases) {
       writeFileSync(path, text);

@@ -2,6 +2,7 @@ import {
   existsSync,
   mkdirSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -17,12 +18,13 @@ import { restoreFolder } from '../core/archive/folder-restore.js';
 import { encodeBlob } from '../core/blob/data-blob.js';
 import { sha256 } from '../core/chunk-store/digest.js';
 import { collectGarbage, type GcProgress } from '../core/gc/garbage-collection.js';
-import { readGcStatus } from '../core/gc/gc-status.js';
+import { GC_STATUS_FILE, readGcStatus } from '../core/gc/gc-status.js';
 import { checkExplicitStamps } from '../core/gc/stamp-check.js';
 import { StoreClock } from '../core/fs/store-clock.js';
 import { PROTECTED_MARKER } from '../core/datastore/datastore.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
 import { pseudoRandomBytes } from './support/data.js';
+import { PBS_GC_STATUS } from './support/pbs-files.js';
 import { useDatastore } from './support/folder-store.js';
 import { useChildScripts } from './support/processes.js';
 import { LEASES_DIR } from '../core/locks/lease.js';
@@ -226,6 +228,30 @@ describe('garbage collection', () => {
     expect(warnings.join('\n')).toMatch(/kept .*2002-02-02T00:00:00Z.*protected/);
     expect(readGcStatus(store.root)?.completed).toBe(true);
     rmSync(dir, { recursive: true });
+  });
+
+  it('reads back only a .gc-status Cairn wrote: a PBS one, a cut-short one and one of another shape are no status', async () => {
+    const store = ds.store;
+    await collectGarbage(store);
+    const written = readFileSync(join(store.root, GC_STATUS_FILE), 'utf8');
+    const root = scratch();
+    const path = join(root, GC_STATUS_FILE);
+    writeFileSync(path, written);
+    expect(readGcStatus(root)).toMatchObject({ completed: true, removedChunks: expect.any(Number) });
+    for (const text of [
+      PBS_GC_STATUS,
+      written.slice(0, written.length >> 1),
+      '',
+      'null',
+      '[1, 2]',
+      JSON.stringify({ ...(JSON.parse(written) as object), removedChunks: 'seven' }),
+      JSON.stringify({ ...(JSON.parse(written) as object), cacheStats: null }),
+    ]) {
+      writeFileSync(path, text);
+      expect(readGcStatus(root), text.slice(0, 80)).toBeUndefined();
+    }
+    unlinkSync(path);
+    expect(readGcStatus(root)).toBeUndefined();
   });
 
   it("reads the store's clock by the stamp a new file gets, whatever this process's clock says, and leaves nothing behind", () => {

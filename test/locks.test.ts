@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { acquireLease, LEASES_DIR, listLiveLeases } from '../core/locks/lease.js';
-import { acquireExclusiveLock, LOCKS_DIR } from '../core/locks/process-lock.js';
+import { acquireExclusiveLock, exclusiveLockHolder, LOCKS_DIR } from '../core/locks/process-lock.js';
 import { processStartTime } from '../core/locks/process-start.js';
 import { acquireExclusiveResourceLock, acquireSharedLock } from '../core/locks/shared-lock.js';
 import { MemoryLogger } from '../core/log.js';
@@ -299,6 +299,8 @@ describe('cross-process locks', () => {
       ['odd', { pid: 'seven', host: 7 }],
       ['empty', {}],
       ['text', 'not json'],
+      ['cut', JSON.stringify({ pid: 1, host: 'elsewhere', purpose: 'backup' }).slice(0, 20)],
+      ['kind', { pid: 1, host: 'elsewhere', purpose: 'backup', startedAt: 'x', resource: 'writer', id: 'x', kind: 7 }],
     ] as const) {
       const target = join(dir, `writer@elsewhere-1-${id}`);
       mkdirSync(`${target}.lock`);
@@ -308,6 +310,19 @@ describe('cross-process locks', () => {
     }
     expect(listLiveLeases(root, 'writer')).toEqual([]);
     expect(readdirSync(dir)).toEqual([]);
+    // An exclusive lock's record cut short, or of another shape, names no holder either (and throws nothing).
+    const locks = join(root, LOCKS_DIR);
+    mkdirSync(join(locks, 'gc.lock'));
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(join(locks, 'gc.lock'), old, old);
+    for (const text of [
+      '{"pid": 12',
+      '[]',
+      JSON.stringify({ pid: -1, host: hostname(), purpose: 'x', startedAt: 'y' }),
+    ]) {
+      writeFileSync(join(locks, 'gc.holder.json'), text);
+      expect(exclusiveLockHolder(root, 'gc'), text).toBeUndefined();
+    }
   });
 
   it('a holder whose lease was taken away learns it: the signal fires and assertHeld throws', async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { isKeepCount, KEEP_RULES, keepOptionsSchema } from '../contract/keep-rules.js';
 import { CairnError } from '../core/errors.js';
 import {
   computePrune,
@@ -121,7 +122,27 @@ describe('validateKeepOptions / keepsSomething', () => {
     for (const [o, name] of bad) {
       await expectCode(() => validateKeepOptions(o), 'INVALID_ARGUMENT', new RegExp(name));
       await expectCode(() => computePrune([snap('a', '2026-01-01T00:00:00Z')], o), 'INVALID_ARGUMENT');
+      // The host's request validator (contract/keep-rules.ts) refuses the same options by the same rule.
+      expect(keepOptionsSchema.safeParse(o).success, JSON.stringify(o)).toBe(false);
     }
+  });
+
+  it('is one rule for core, the CLI and the host: a whole number of at least 1, 0 or absent for unset', () => {
+    for (const o of [{}, { keepLast: 0 }, { keepDaily: 1 }, { keepYearly: 2_000_000 }]) {
+      expect(() => validateKeepOptions(o)).not.toThrow();
+      expect(keepOptionsSchema.safeParse(o).success, JSON.stringify(o)).toBe(true);
+    }
+    expect([1, 7, Number.MAX_SAFE_INTEGER].every(isKeepCount)).toBe(true);
+    expect([0, -1, 1.5, Number.NaN, Infinity, '3', Number.MAX_SAFE_INTEGER + 1].some(isKeepCount)).toBe(false);
+    expect(KEEP_RULES.map((r) => r.flag)).toEqual([
+      'keep-last',
+      'keep-hourly',
+      'keep-daily',
+      'keep-weekly',
+      'keep-monthly',
+      'keep-yearly',
+    ]);
+    expect(keepOptionsSchema.safeParse({ keepEvery: 1 }).success).toBe(false);
   });
 });
 

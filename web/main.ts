@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { appVersion } from '../host/app-version.js';
 import { HostService } from '../host/host-service.js';
 import { defaultAllowedRoots } from '../host/path-policy.js';
 import { startWebServer, type WebServer } from './web-server.js';
@@ -23,7 +23,6 @@ const { values } = parseArgs({
 });
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
-const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 const dataDir =
   values['data-dir'] ??
   process.env.CAIRN_DATA_DIR ??
@@ -33,7 +32,7 @@ const service = new HostService({
   platform: { host: 'web' },
   dataDir,
   allowedRoots: [...defaultAllowedRoots(), ...(values.allow ?? [])],
-  version: pkg.version,
+  version: appVersion(root),
 });
 const server = await startOnPort(values.port ? Number(values.port) : undefined);
 saveWebSession(dataDir, { token: server.token, port: server.port });

@@ -1,15 +1,12 @@
 import {
   closeSync,
-  fsyncSync,
   lstatSync,
   lutimesSync,
   mkdirSync,
-  openSync,
   readdirSync,
   readSync,
   renameSync,
   statSync,
-  unlinkSync,
   type Dirent,
 } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -25,11 +22,12 @@ import {
 } from '../blob/data-blob.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
 import { CairnError, errnoCode, ioError, isCairnError } from '../errors.js';
-import { fsyncDirectory, tmpSiblingPath, writeAllSync } from '../fs/atomic-write.js';
+import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { isRealDirectory } from '../fs/inside-root.js';
 import { makeDirectories } from '../fs/make-directories.js';
 import { openRegularFile, readRegularFile } from '../fs/regular-file.js';
 import { storeClock, type StoreClock } from '../fs/store-clock.js';
+import { yieldToEventLoop } from '../jobs/rate-meter.js';
 import { silentLogger, type Logger } from '../log.js';
 import { digestHex, isHexDigest } from './digest.js';
 
@@ -131,7 +129,7 @@ export class ChunkStore {
         if ((i & 1023) === 1023) {
           options.onProgress?.(i + 1, PREFIX_DIR_COUNT);
           if (options.signal?.aborted) throw new CairnError('CANCELLED', 'datastore creation cancelled');
-          await new Promise((resolve) => setImmediate(resolve));
+          await yieldToEventLoop();
         }
       }
     } catch (err) {
@@ -264,26 +262,7 @@ export class ChunkStore {
   }
 
   private writeChunkFile(path: string, blob: Uint8Array): void {
-    const tmp = tmpSiblingPath(path);
-    const fsync = this.syncLevel === 'file';
-    let fd: number | undefined;
-    try {
-      fd = openSync(tmp, 'wx', 0o644);
-      writeAllSync(fd, blob);
-      if (fsync) fsyncSync(fd);
-      closeSync(fd);
-      fd = undefined;
-      renameSync(tmp, path);
-    } catch (err) {
-      if (fd !== undefined) closeSync(fd);
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* may not exist */
-      }
-      throw ioError('write chunk', path, err);
-    }
-    if (fsync) fsyncDirectory(join(path, '..'));
+    writeFileAtomicSync(path, blob, { fsync: this.syncLevel === 'file', action: 'write chunk' });
   }
 
   /**

@@ -11,9 +11,9 @@ import {
 import { Datastore } from '../datastore/datastore.js';
 import { CairnError } from '../errors.js';
 import type { GcResult } from '../gc/garbage-collection.js';
-import { readGcStatus } from '../gc/gc-status.js';
+import { GC_STATUS_FILE, hasGcStatusFile, readGcStatus } from '../gc/gc-status.js';
 import { exclusiveLockHolder } from '../locks/process-lock.js';
-import type { KeepOptions } from '../prune/prune-selection.js';
+import { isKeepCount, KEEP_RULES, type KeepOptions } from '../../contract/keep-rules.js';
 import type { VerifyResult, VerifyTarget } from '../verify/verify.js';
 import { formatAgo, formatBytes, formatDuration, plural } from '../../contract/format.js';
 import { table } from './format.js';
@@ -143,25 +143,16 @@ function gcReport(root: string, r: GcResult): string {
 
 // ---- prune ----
 
-const KEEP_FLAGS = [
-  ['keep-last', 'keepLast'],
-  ['keep-hourly', 'keepHourly'],
-  ['keep-daily', 'keepDaily'],
-  ['keep-weekly', 'keepWeekly'],
-  ['keep-monthly', 'keepMonthly'],
-  ['keep-yearly', 'keepYearly'],
-] as const;
-
 function keepOptions(values: StoreCommandValues): KeepOptions {
   const keep: KeepOptions = {};
-  for (const [flag, key] of KEEP_FLAGS) {
+  for (const { flag, option } of KEEP_RULES) {
     const text = values[flag];
     if (text === undefined) continue;
     const n = Number(text);
-    if (!/^[0-9]+$/.test(text) || !Number.isSafeInteger(n) || n < 1) {
+    if (!/^[0-9]+$/.test(text) || !isKeepCount(n)) {
       throw new UsageError(`invalid --${flag} ${JSON.stringify(text)}: a whole number of at least 1`);
     }
-    keep[key] = n;
+    keep[option] = n;
   }
   if (Object.keys(keep).length === 0)
     throw new UsageError('prune needs at least one --keep-… option, e.g. --keep-last 3');
@@ -411,7 +402,12 @@ const status: Command = async (args, ctx) => {
       `${lastGc.dedupFactor.toFixed(2)}x (${formatBytes(lastGc.indexDataBytes)} of backup data in ${formatBytes(lastGc.diskBytes)} of chunks, at the last GC)`,
     ]);
   } else {
-    rows.push(['last GC', 'never']);
+    rows.push([
+      'last GC',
+      hasGcStatusFile(store.root)
+        ? `unknown (${GC_STATUS_FILE} is not one Cairn wrote, e.g. PBS's, or is damaged)`
+        : 'never',
+    ]);
   }
   rows.push([
     'GC',

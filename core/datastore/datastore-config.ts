@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { z } from 'zod';
 import { assertValidChunkSize, DEFAULT_CHUNK_SIZE, isValidChunkSize } from '../chunker/chunker-params.js';
 import { SYNC_LEVELS, type SyncLevel } from '../chunk-store/chunk-store.js';
 import { CairnError, errnoCode, ioError } from '../errors.js';
@@ -44,6 +45,18 @@ export function newConfig(options: DatastoreOptions): DatastoreConfig {
   return { format: CONFIG_FORMAT, version: 1, chunkSize, compression, syncLevel, created: new Date().toISOString() };
 }
 
+/** What says the file is a Cairn datastore's configuration at all (another format or version is not read further). */
+const ConfigHeader = z.looseObject({ format: z.literal(CONFIG_FORMAT), version: z.literal(1) });
+/** The whole configuration; keys a newer Cairn adds are kept. A config without its creation time reads as ''. */
+const ConfigSchema = z.looseObject({
+  format: z.literal(CONFIG_FORMAT),
+  version: z.literal(1),
+  chunkSize: z.number().refine(isValidChunkSize),
+  compression: z.enum(['zstd', 'none']),
+  syncLevel: z.custom<SyncLevel>((v) => typeof v === 'string' && SYNC_LEVELS.includes(v as SyncLevel)),
+  created: z.string().catch(''),
+}) satisfies z.ZodType<DatastoreConfig>;
+
 export function writeConfig(root: string, config: DatastoreConfig): void {
   writeFileAtomicSync(join(root, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`, { fsync: true });
 }
@@ -64,21 +77,16 @@ export function readConfig(root: string): DatastoreConfig {
     }
     throw ioError('read', path, err);
   }
-  let value: Partial<DatastoreConfig>;
+  let value: unknown;
   try {
-    value = JSON.parse(text) as Partial<DatastoreConfig>;
+    value = JSON.parse(text);
   } catch {
     throw new CairnError('CORRUPT', `${path}: not valid JSON`);
   }
-  if (value.format !== CONFIG_FORMAT || value.version !== 1) {
+  if (!ConfigHeader.safeParse(value).success) {
     throw new CairnError('CORRUPT', `${path}: not a version 1 Cairn datastore configuration`);
   }
-  if (
-    !isValidChunkSize(value.chunkSize ?? 0) ||
-    !SYNC_LEVELS.includes(value.syncLevel as SyncLevel) ||
-    (value.compression !== 'zstd' && value.compression !== 'none')
-  ) {
-    throw new CairnError('CORRUPT', `${path}: invalid chunkSize, compression or syncLevel`);
-  }
-  return value as DatastoreConfig;
+  const config = ConfigSchema.safeParse(value);
+  if (!config.success) throw new CairnError('CORRUPT', `${path}: invalid chunkSize, compression or syncLevel`);
+  return config.data;
 }

@@ -58,6 +58,7 @@ import {
   type DatastoreConfig,
   type DatastoreOptions,
 } from './datastore-config.js';
+import { withLock } from '../locks/with-lock.js';
 import { SnapshotReader } from './snapshot-reader.js';
 import { chooseSnapshotTime } from './snapshot-time.js';
 import { makeReserve, RESERVE_FILE, withReserve } from './space-reserve.js';
@@ -390,16 +391,14 @@ export class Datastore {
       this.log,
       { waitMs: 5_000 },
     );
-    try {
+    return withLock(lock, () => {
       const manifest = this.readManifest(ref);
       change(manifest.unprotected);
       writeFileAtomicSync(join(this.snapshotDir(ref), MANIFEST_NAME), encodeManifest(manifest), {
         fsync: this.config.syncLevel !== 'none',
       });
       return manifest;
-    } finally {
-      lock.release();
-    }
+    });
   }
 
   setSnapshotNotes(ref: SnapshotRef, notes: string): void {

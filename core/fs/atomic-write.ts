@@ -12,17 +12,20 @@ export interface AtomicWriteOptions {
   /** fsync the file before the rename and the directory after it. */
   fsync?: boolean;
   mode?: number;
+  /** What a failure says was being done to `path` ('write chunk' says "cannot write chunk <path>"); 'write' if unset. */
+  action?: string;
 }
 
-/** Writes a whole file via tmp + rename: readers see the old content or the new, never a torn one. */
+/**
+ * Writes a whole file via tmp + rename: readers see the old content or the new, never a torn one. The one way
+ * Cairn replaces a file it keeps (chunks, manifests, configs, status and state files, lock records).
+ */
 export function writeFileAtomicSync(path: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): void {
   const tmp = tmpSiblingPath(path);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', options.mode ?? 0o644);
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+    writeAllSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
     if (options.fsync) fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -34,7 +37,7 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string, opt
     } catch {
       /* it may not exist */
     }
-    throw ioError('write', path, err);
+    throw ioError(options.action ?? 'write', path, err);
   }
   if (options.fsync) fsyncDirectory(dirname(path));
 }

@@ -10,9 +10,10 @@ import type { StoreClock } from '../fs/store-clock.js';
 import { openIndex } from '../index/index-reader.js';
 import type { ChunkIndex } from '../index/index-format.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
-import { throttle, yieldToEventLoop } from '../jobs/rate-meter.js';
+import { EventLoopTurns, throttle } from '../jobs/rate-meter.js';
 import { removeDeadLocks } from '../locks/lock-cleanup.js';
 import { acquireExclusiveLock } from '../locks/process-lock.js';
+import { withLockAsync } from '../locks/with-lock.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import { forgetSnapshot } from '../prune/forget.js';
 import { makeReserve, RESERVE_FILE, withReserve } from '../datastore/space-reserve.js';
@@ -66,16 +67,13 @@ export async function collectGarbage(store: Datastore, options: GcOptions = {}):
   const lock = withReserve(store.root, options.log, () =>
     acquireExclusiveLock(store.root, 'gc', 'garbage collection', store.log),
   );
-  try {
-    return await new GarbageCollection(store, { ...options, signal: anySignal(options.signal, lock.signal) }).run();
-  } finally {
-    lock.release();
-  }
+  return withLockAsync(lock, () =>
+    new GarbageCollection(store, { ...options, signal: anySignal(options.signal, lock.signal) }).run(),
+  );
 }
 
 class GarbageCollection {
-  private readonly memoryLog = new MemoryLogger();
-  private readonly log: Logger;
+  private readonly log: MemoryLogger;
   private readonly clock: StoreClock;
   private readonly t0 = performance.now();
   private readonly progress: GcProgress = {
@@ -91,7 +89,7 @@ class GarbageCollection {
     elapsedMs: 0,
   };
   private readonly report: ReturnType<typeof throttle<GcProgress>>;
-  private lastYield = performance.now();
+  private readonly turns = new EventLoopTurns();
   private limits: SweepLimits = { cutoff: 0, markedSince: 0 };
   private status!: GcStatus;
   private found!: StoreWalk;
@@ -103,16 +101,7 @@ class GarbageCollection {
     private readonly store: Datastore,
     private readonly options: GcOptions,
   ) {
-    this.log = {
-      info: (m) => {
-        this.memoryLog.info(m);
-        options.log?.info(m);
-      },
-      warn: (m) => {
-        this.memoryLog.warn(m);
-        options.log?.warn(m);
-      },
-    };
+    this.log = new MemoryLogger(options.log);
     this.clock = store.chunks.clock;
     this.report = throttle(
       (p: GcProgress) => options.onProgress?.({ ...p, elapsedMs: performance.now() - this.t0 }),
@@ -412,14 +401,14 @@ class GarbageCollection {
     );
     writeGcStatus(this.store.root, status, this.log);
     if (makeReserve(this.store.root)) this.log.info(`made the store's reserve of 1 MiB again (${RESERVE_FILE})`);
-    return { ...status, warnings: this.memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message) };
+    return { ...status, warnings: this.log.warnings() };
   }
 
-  /** Lock refresh timers and progress need the event loop; a long synchronous stretch would starve them. */
-  private async pace(): Promise<void> {
-    if (performance.now() - this.lastYield < 50) return;
-    await yieldToEventLoop();
-    this.lastYield = performance.now();
-    throwIfCancelled(this.options.signal, 'garbage collection');
+  /**
+   * Lock refresh timers and progress need the event loop; a long synchronous stretch would starve them. A
+   * promise only when a turn is due (every 50 ms), then a look at the cancel signal.
+   */
+  private pace(): Promise<void> | undefined {
+    return this.turns.due()?.then(() => throwIfCancelled(this.options.signal, 'garbage collection'));
   }
 }

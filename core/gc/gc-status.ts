@@ -1,3 +1,4 @@
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
@@ -89,4 +90,9 @@ export function readGcStatus(root: string): GcStatus | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Whether the store has a `.gc-status` at all: when readGcStatus reads none, the last GC is then unknown, not "never". */
+export function hasGcStatusFile(root: string): boolean {
+  return lstatSync(join(root, GC_STATUS_FILE), { throwIfNoEntry: false }) !== undefined;
 }

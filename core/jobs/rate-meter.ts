@@ -1,3 +1,5 @@
+import { ProgressThrottle } from './progress-throttle.js';
+
 /** No ETA before this much time has passed: early rates are noise (start-up, cold caches). */
 export const ETA_DELAY_MS = 3000;
 const WINDOW_MS = 5000;
@@ -44,22 +46,9 @@ export class RateMeter {
 export function throttle<T>(
   emit: (value: T) => void,
   intervalMs: number,
-  now: () => number = () => performance.now(),
-): { push(value: T): void; flush(value: T): void } {
-  let last = -Infinity;
-  return {
-    push(value: T) {
-      const t = now();
-      if (t - last >= intervalMs) {
-        last = t;
-        emit(value);
-      }
-    },
-    flush(value: T) {
-      last = now();
-      emit(value);
-    },
-  };
+  now?: () => number,
+): Pick<ProgressThrottle<T>, 'push' | 'flush'> {
+  return new ProgressThrottle(emit, intervalMs, { now });
 }
 
 /** Lets pending I/O callbacks, timers and abort signals run between slices of synchronous work. */

@@ -6,13 +6,18 @@ import lockfile from 'proper-lockfile';
 import { CairnError, errnoCode } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { makeDirectories } from '../fs/make-directories.js';
-import { readRegularText } from '../fs/regular-file.js';
 import type { Logger } from '../log.js';
 import { storeClock } from '../fs/store-clock.js';
-import { LOCK_UPDATE_MS, PROPER_LOCKFILE_NEVER_STALE, storeTimeFs } from './lock-clock.js';
 import { newLockOwner, ownerReleased } from './lock-owner.js';
-import { OWN_START_TIME } from './process-start.js';
-import { asLockHolder, describeHolder, holderIsLive, LOCKS_DIR, type LockHolder } from './process-lock.js';
+import { LeaseRecord, readLockRecord } from './lock-record.js';
+import {
+  describeHolder,
+  holderIsLive,
+  lockfileOptions,
+  LOCKS_DIR,
+  ownHolder,
+  type LockHolder,
+} from './process-lock.js';
 
 /** Leases live apart from the exclusive locks: `.locks/leases/<resource>@<lease id>` (+ `.lock` dir, `.json` meta). */
 export const LEASES_DIR = 'leases';
@@ -65,30 +70,14 @@ export function acquireLease(
   const id = `${safeHost()}-${process.pid}-${randomBytes(6).toString('hex')}`;
   const target = join(dir, `${resource}@${id}`);
   const owner = newLockOwner();
-  const info: LeaseInfo = {
-    resource,
-    kind,
-    id,
-    pid: process.pid,
-    pstart: OWN_START_TIME,
-    host: hostname(),
-    purpose,
-    startedAt: new Date().toISOString(),
-    ...owner,
-  };
+  const info: LeaseInfo = { resource, kind, id, ...ownHolder(purpose, owner) };
   const controller = new AbortController();
   let release: () => void;
   try {
-    release = lockfile.lockSync(target, {
-      realpath: false,
-      stale: PROPER_LOCKFILE_NEVER_STALE,
-      update: LOCK_UPDATE_MS,
-      fs: storeTimeFs(storeClock(storeRoot)),
-      onCompromised: (err: Error) => {
-        log?.warn(`lost the lease of ${purpose}: ${err.message}`);
-        controller.abort(new CairnError('LOCKED', `lost the lease of ${purpose}: ${err.message}`));
-      },
-    });
+    release = lockfile.lockSync(
+      target,
+      lockfileOptions(storeClock(storeRoot), `the lease of ${purpose}`, log, controller),
+    );
   } catch (err) {
     ownerReleased(owner);
     throw new CairnError('IO', `cannot take a lease in ${dir}: ${(err as Error).message}`, { cause: err });
@@ -139,14 +128,10 @@ export function acquireLease(
 }
 
 function readLease(path: string): LeaseInfo | undefined {
-  try {
-    const info = asLockHolder<LeaseInfo>(JSON.parse(readRegularText(path, 64 * 1024)));
-    if (!info || typeof info.id !== 'string' || typeof info.resource !== 'string') return undefined;
-    const st = statSync(path, { throwIfNoEntry: false });
-    return st ? { ...info, registeredAtMs: st.mtimeMs } : info;
-  } catch {
-    return undefined;
-  }
+  const info = readLockRecord(path, LeaseRecord);
+  if (!info) return undefined;
+  const st = statSync(path, { throwIfNoEntry: false });
+  return st ? { ...info, registeredAtMs: st.mtimeMs } : info;
 }
 
 /**

@@ -1,11 +1,11 @@
 import { readdirSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { readRegularText } from '../fs/regular-file.js';
 import type { Logger } from '../log.js';
 import { LEASES_DIR, listLiveLeases } from './lease.js';
 import { ownerInThisProcessIsLive } from './lock-owner.js';
-import { acquireExclusiveLock, asLockHolder, exclusiveLockHolder, LOCKS_DIR, processIsAlive } from './process-lock.js';
+import { LockHolderRecord, readLockRecord } from './lock-record.js';
+import { acquireExclusiveLock, exclusiveLockHolder, LOCKS_DIR, processIsAlive } from './process-lock.js';
 
 const PENDING_HOLDER = /^(.+)\.holder\.(\d+)-[0-9a-f]+\.json$/;
 
@@ -46,13 +46,9 @@ export function removeDeadLocks(storeRoot: string, log?: Logger): { leases: numb
 
 /** A holder record of a process or thread on this computer that is gone (another computer's are its own to clean). */
 function isDeadHere(path: string, pid: number): boolean {
-  try {
-    const holder = asLockHolder(JSON.parse(readRegularText(path, 64 * 1024)));
-    if (holder?.host !== hostname()) return false;
-    return pid === process.pid ? !ownerInThisProcessIsLive(holder) : !processIsAlive(pid, holder.pstart);
-  } catch {
-    return false;
-  }
+  const holder = readLockRecord(path, LockHolderRecord);
+  if (holder?.host !== hostname()) return false;
+  return pid === process.pid ? !ownerInThisProcessIsLive(holder) : !processIsAlive(pid, holder.pstart);
 }
 
 function names(dir: string): string[] {

@@ -6,10 +6,10 @@ import lockfile from 'proper-lockfile';
 import { CairnError, errnoCode, isCairnError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { makeDirectories } from '../fs/make-directories.js';
-import { readRegularText } from '../fs/regular-file.js';
 import { storeClock, type StoreClock } from '../fs/store-clock.js';
 import { LOCK_STALE_MS, LOCK_UPDATE_MS, lockIsFresh, PROPER_LOCKFILE_NEVER_STALE, storeTimeFs } from './lock-clock.js';
 import type { Logger } from '../log.js';
+import { LockHolderRecord, readLockRecord, TakeoverClaim } from './lock-record.js';
 import { newLockOwner, ownerInThisProcessIsLive, ownerReleased, type LockOwner } from './lock-owner.js';
 import { OWN_START_TIME, processIsAlive } from './process-start.js';
 
@@ -41,28 +41,7 @@ export function describeHolder(h: LockHolder): string {
 }
 
 function readHolder(path: string): LockHolder | undefined {
-  try {
-    return asLockHolder(JSON.parse(readRegularText(path, 64 * 1024)));
-  } catch {
-    return undefined;
-  }
-}
-
-/** A lock or lease record as Cairn writes it, or undefined (a damaged or foreign file names no holder). */
-export function asLockHolder<T extends LockHolder>(value: unknown): T | undefined {
-  const v = value as Partial<LockHolder> | null;
-  const ok =
-    typeof v === 'object' &&
-    v !== null &&
-    Number.isSafeInteger(v.pid) &&
-    (v.pid ?? 0) > 0 &&
-    typeof v.host === 'string' &&
-    typeof v.purpose === 'string' &&
-    typeof v.startedAt === 'string' &&
-    (v.thread === undefined || Number.isSafeInteger(v.thread)) &&
-    (v.token === undefined || typeof v.token === 'string') &&
-    (v.pstart === undefined || Number.isSafeInteger(v.pstart));
-  return ok ? (v as T) : undefined;
+  return readLockRecord(path, LockHolderRecord);
 }
 
 export { processIsAlive } from './process-start.js';
@@ -96,6 +75,7 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** One attempt: the lock at once, a crashed holder's taken over (`takingOver` is the retry after that), or LOCKED. */
 function tryExclusiveLock(
   storeRoot: string,
   name: string,
@@ -110,59 +90,24 @@ function tryExclusiveLock(
   const previous = readHolder(holderPath);
   const controller = new AbortController();
   const clock = storeClock(storeRoot);
-  const options = {
-    realpath: false,
-    stale: PROPER_LOCKFILE_NEVER_STALE,
-    update: LOCK_UPDATE_MS,
-    fs: storeTimeFs(clock),
-    onCompromised: (err: Error) => {
-      log?.warn(`lost the lock for ${purpose}: ${err.message}`);
-      controller.abort(new CairnError('LOCKED', `lost the lock for ${purpose}: ${err.message}`));
-    },
-  };
   // Who we are goes to a file of our own before the lock is taken and is renamed into place after: a
-  // process killed in between is still known by its pid, so its lock can be taken over at once. The name is
-  // unique per attempt, since the app's job threads share one pid.
+  // process killed in between is still known by its pid, so its lock can be taken over at once.
   const owner = newLockOwner();
-  const holder: LockHolder = {
-    pid: process.pid,
-    pstart: OWN_START_TIME,
-    host: hostname(),
-    purpose,
-    startedAt: new Date().toISOString(),
-    ...owner,
-  };
-  const ownPath = `${target}.holder.${process.pid}-${randomBytes(6).toString('hex')}.json`;
-  try {
-    writeFileAtomicSync(ownPath, JSON.stringify(holder));
-  } catch (err) {
-    ownerReleased(owner);
-    throw err;
-  }
+  const holder = ownHolder(purpose, owner);
+  const ownPath = writeOwnRecord(target, holder, owner);
   let release: () => void;
   try {
-    release = lockfile.lockSync(target, options);
+    release = lockfile.lockSync(target, lockfileOptions(clock, `the lock for ${purpose}`, log, controller));
   } catch (err) {
     ownerReleased(owner);
-    try {
-      unlinkSync(ownPath);
-    } catch {
-      /* gone */
-    }
+    removeQuietly(ownPath);
     if (errnoCode(err) !== 'ELOCKED')
       throw new CairnError('IO', `cannot lock ${target}: ${(err as Error).message}`, { cause: err });
-    if (!takingOver) {
-      const taken = takeOverFromDeadHolders(dir, name, clock, log, () =>
-        tryExclusiveLock(storeRoot, name, purpose, log, true),
-      );
-      if (taken) return taken;
-    }
-    const holders = knownHolders(dir, name);
-    const shown = holders.find((h) => h.path === holderPath)?.holder ?? holders[0]?.holder;
-    throw new CairnError(
-      'LOCKED',
-      shown ? `busy: ${describeHolder(shown)}` : `busy: ${purpose} is locked by another process`,
-    );
+    const taken = takingOver
+      ? undefined
+      : takeOverFromDeadHolders(dir, name, clock, log, () => tryExclusiveLock(storeRoot, name, purpose, log, true));
+    if (taken) return taken;
+    throw busy(dir, name, purpose);
   }
   if (previous && previous.pid !== process.pid) {
     log?.info(`took over a stale lock left by ${describeHolder(previous)}`);
@@ -178,10 +123,76 @@ function tryExclusiveLock(
     }
     throw new CairnError('IO', `cannot record the holder of ${target}: ${(err as Error).message}`, { cause: err });
   }
+  return heldLock(holder, holderPath, owner, controller.signal, release);
+}
+
+/** This thread as the holder of a lock or lease it is taking. */
+export function ownHolder(purpose: string, owner: LockOwner): LockHolder {
+  return {
+    pid: process.pid,
+    pstart: OWN_START_TIME,
+    host: hostname(),
+    purpose,
+    startedAt: new Date().toISOString(),
+    ...owner,
+  };
+}
+
+/**
+ * proper-lockfile's options for a lock or a lease: refreshed in the store's time and never judged stale by
+ * proper-lockfile (Cairn decides when a holder is gone); losing it (`what`) is logged and aborts `controller`.
+ */
+export function lockfileOptions(
+  clock: StoreClock,
+  what: string,
+  log: Logger | undefined,
+  controller: AbortController,
+): Parameters<typeof lockfile.lockSync>[1] {
+  return {
+    realpath: false,
+    stale: PROPER_LOCKFILE_NEVER_STALE,
+    update: LOCK_UPDATE_MS,
+    fs: storeTimeFs(clock),
+    onCompromised: (err: Error) => {
+      log?.warn(`lost ${what}: ${err.message}`);
+      controller.abort(new CairnError('LOCKED', `lost ${what}: ${err.message}`));
+    },
+  };
+}
+
+/** The record of one attempt, at a name unique to it (the app's job threads share one pid); its path. */
+function writeOwnRecord(target: string, holder: LockHolder, owner: LockOwner): string {
+  const ownPath = `${target}.holder.${process.pid}-${randomBytes(6).toString('hex')}.json`;
+  try {
+    writeFileAtomicSync(ownPath, JSON.stringify(holder));
+  } catch (err) {
+    ownerReleased(owner);
+    throw err;
+  }
+  return ownPath;
+}
+
+/** LOCKED, naming the recorded holder (or one that is taking the lock). */
+function busy(dir: string, name: string, purpose: string): CairnError {
+  const holders = knownHolders(dir, name);
+  const shown = holders.find((h) => h.path === join(dir, `${name}.holder.json`))?.holder ?? holders[0]?.holder;
+  return new CairnError(
+    'LOCKED',
+    shown ? `busy: ${describeHolder(shown)}` : `busy: ${purpose} is locked by another process`,
+  );
+}
+
+function heldLock(
+  holder: LockHolder,
+  holderPath: string,
+  owner: LockOwner,
+  signal: AbortSignal,
+  release: () => void,
+): HeldLock {
   let released = false;
   return {
     holder,
-    signal: controller.signal,
+    signal,
     release() {
       if (released) return;
       released = true;
@@ -190,13 +201,7 @@ function tryExclusiveLock(
       ownerReleased(owner);
       // Only our own record: if the lock was lost meanwhile, the file may name its new holder.
       const recorded = readHolder(holderPath);
-      if (recorded && recorded.token === holder.token) {
-        try {
-          unlinkSync(holderPath);
-        } catch {
-          /* already gone */
-        }
-      }
+      if (recorded && recorded.token === holder.token) removeQuietly(holderPath);
       try {
         release();
       } catch {
@@ -204,6 +209,14 @@ function tryExclusiveLock(
       }
     },
   };
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
 }
 
 /**
@@ -233,24 +246,13 @@ function takeOverFromDeadHolders(
     } catch {
       /* already gone */
     }
-    for (const { path } of holders) {
-      if (path !== `${target}.holder.json`)
-        try {
-          unlinkSync(path);
-        } catch {
-          /* gone */
-        }
-    }
+    for (const { path } of holders) if (path !== `${target}.holder.json`) removeQuietly(path);
     return relock();
   } catch (err) {
     if (isCairnError(err, 'LOCKED')) return undefined; // someone else took it first, fairly
     throw err;
   } finally {
-    try {
-      unlinkSync(takeover);
-    } catch {
-      /* gone */
-    }
+    removeQuietly(takeover);
   }
 }
 
@@ -296,34 +298,15 @@ function claimTakeover(path: string, clock: StoreClock): boolean {
       if (errnoCode(err) !== 'EEXIST')
         throw new CairnError('IO', `cannot claim ${path}: ${(err as Error).message}`, { cause: err });
     }
-    const claimant = readClaim(path);
+    const claimant = readLockRecord(path, TakeoverClaim);
     const age = clock.now() - (statSync(path, { throwIfNoEntry: false })?.mtimeMs ?? 0);
     const dead = claimant
       ? claimant.host === hostname() && claimant.pid !== process.pid && !processIsAlive(claimant.pid, claimant.pstart)
       : age > LOCK_STALE_MS;
     if (!dead && age <= LOCK_STALE_MS) return false;
-    try {
-      unlinkSync(path);
-    } catch {
-      /* gone */
-    }
+    removeQuietly(path);
   }
   return false;
-}
-
-/** Who claimed a takeover (`{pid, pstart, host}`), or undefined for a file of another shape. */
-function readClaim(path: string): { pid: number; pstart?: number; host: string } | undefined {
-  try {
-    const v = JSON.parse(readRegularText(path, 64 * 1024)) as { pid?: unknown; pstart?: unknown; host?: unknown };
-    if (!Number.isSafeInteger(v.pid) || typeof v.host !== 'string') return undefined;
-    return {
-      pid: v.pid as number,
-      pstart: Number.isSafeInteger(v.pstart) ? (v.pstart as number) : undefined,
-      host: v.host,
-    };
-  } catch {
-    return undefined;
-  }
 }
 
 /** The lock's recorded holder and the holders that were taking it (their own file not yet renamed into place). */

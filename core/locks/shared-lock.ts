@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import { acquireLease, listLiveLeases, type HeldLease, type LeaseKind } from './lease.js';
 import { acquireExclusiveLock, describeHolder, exclusiveLockHolder, type HeldLock } from './process-lock.js';
 import { CairnError } from '../errors.js';
+import { withLock } from './with-lock.js';
 
 /** How long a taker waits for the gate, which is only ever held for a few file operations. */
 const GATE_WAIT_MS = 3_000;
@@ -18,16 +19,11 @@ export function acquireSharedLock(
   log?: Logger,
   kind: LeaseKind = 'reader',
 ): HeldLease {
-  const gate = acquireExclusiveLock(storeRoot, `${resource}.gate`, `${purpose} (taking the lock)`, log, {
-    waitMs: GATE_WAIT_MS,
-  });
-  try {
+  return withGate(storeRoot, resource, purpose, log, () => {
     const holder = exclusiveLockHolder(storeRoot, `${resource}.excl`);
     if (holder) throw new CairnError('LOCKED', `busy: ${describeHolder(holder)}`);
     return acquireLease(storeRoot, resource, kind, purpose, log);
-  } finally {
-    gate.release();
-  }
+  });
 }
 
 export function acquireExclusiveResourceLock(
@@ -36,10 +32,7 @@ export function acquireExclusiveResourceLock(
   purpose: string,
   log?: Logger,
 ): HeldLock {
-  const gate = acquireExclusiveLock(storeRoot, `${resource}.gate`, `${purpose} (taking the lock)`, log, {
-    waitMs: GATE_WAIT_MS,
-  });
-  try {
+  return withGate(storeRoot, resource, purpose, log, () => {
     const lock = acquireExclusiveLock(storeRoot, `${resource}.excl`, purpose, log);
     const readers = listLiveLeases(storeRoot, resource, log);
     if (readers.length > 0) {
@@ -50,7 +43,13 @@ export function acquireExclusiveResourceLock(
       );
     }
     return lock;
-  } finally {
-    gate.release();
-  }
+  });
+}
+
+/** Takers of a resource go one at a time: each holds its `gate` lock while it looks and takes. */
+function withGate<T>(storeRoot: string, resource: string, purpose: string, log: Logger | undefined, take: () => T): T {
+  const gate = acquireExclusiveLock(storeRoot, `${resource}.gate`, `${purpose} (taking the lock)`, log, {
+    waitMs: GATE_WAIT_MS,
+  });
+  return withLock(gate, take);
 }

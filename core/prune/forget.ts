@@ -5,6 +5,7 @@ import { groupPath, snapshotPath, type BackupGroupRef, type SnapshotRef } from '
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError, errnoCode, ioError } from '../errors.js';
 import { assertReachedWithoutSymlink } from '../fs/inside-root.js';
+import { withLock } from '../locks/with-lock.js';
 
 /** A snapshot being removed is first renamed to this hidden prefix: it vanishes at once, and GC cleans up a removal a crash interrupted. */
 export const FORGOTTEN_PREFIX = '.forgotten-';
@@ -21,8 +22,7 @@ export function forgetSnapshot(store: Datastore, ref: SnapshotRef, options: { un
 /** The removal itself, for callers that deal with the group afterwards (delete group holds its lock already). */
 function removeSnapshot(store: Datastore, ref: SnapshotRef, options: { unfinishedOnly?: boolean }): void {
   const path = snapshotPath(ref);
-  const lock = store.lockSnapshotExclusive(ref, `forget of ${path}`);
-  try {
+  withLock(store.lockSnapshotExclusive(ref, `forget of ${path}`), () => {
     const info = store.snapshotInfo(ref);
     if (options.unfinishedOnly && info.finished) return;
     if (info.protected) throw new CairnError('PROTECTED', `snapshot ${path} is protected; unprotect it first`);
@@ -36,9 +36,7 @@ function removeSnapshot(store: Datastore, ref: SnapshotRef, options: { unfinishe
       throw ioError('forget snapshot', path, err);
     }
     rmSync(doomed, { recursive: true, force: true });
-  } finally {
-    lock.release();
-  }
+  });
 }
 
 /** Removes every snapshot of a group that is not protected, then the group if it is empty. `onRemoved` counts them as they go. */
@@ -47,10 +45,9 @@ export function deleteGroup(
   group: BackupGroupRef,
   options: { onRemoved?: (removed: number) => void } = {},
 ): { removed: number; kept: number } {
-  const lock = store.lockGroup(group, `deletion of ${groupPath(group)}`);
   let removed = 0;
   let kept = 0;
-  try {
+  withLock(store.lockGroup(group, `deletion of ${groupPath(group)}`), () => {
     for (const snap of store.listSnapshots(group)) {
       if (snap.protected) {
         kept++;
@@ -61,9 +58,7 @@ export function deleteGroup(
       options.onRemoved?.(removed);
     }
     store.removeGroupIfEmpty(group);
-  } finally {
-    lock.release();
-  }
+  });
   return { removed, kept };
 }
 
@@ -76,9 +71,5 @@ function removeGroupIfUnused(store: Datastore, group: BackupGroupRef): void {
   } catch {
     return;
   }
-  try {
-    store.removeGroupIfEmpty(group);
-  } finally {
-    lock.release();
-  }
+  withLock(lock, () => store.removeGroupIfEmpty(group));
 }

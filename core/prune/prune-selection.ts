@@ -4,22 +4,21 @@
  * future is kept and left out of the rules (below). Pure: no I/O; the time is the caller's.
  */
 import { formatBackupTime } from '../backup/backup-names.js';
+import {
+  invalidKeepRule,
+  KEEP_COUNT_RULE,
+  KEEP_RULES,
+  type KeepOptions,
+  type KeepRule,
+} from '../../contract/keep-rules.js';
 import { CairnError } from '../errors.js';
 
-export interface KeepOptions {
-  keepLast?: number;
-  keepHourly?: number;
-  keepDaily?: number;
-  keepWeekly?: number;
-  keepMonthly?: number;
-  keepYearly?: number;
-}
+export type { KeepOptions, KeepRule };
 
 export type PruneMark = 'keep' | 'keep-protected' | 'keep-partial' | 'keep-future' | 'remove';
 
 /** A snapshot dated more than this after "now" was named by a clock that was ahead. */
 export const FUTURE_MARGIN_SECONDS = 300;
-export type KeepRule = 'last' | 'hourly' | 'daily' | 'weekly' | 'monthly' | 'yearly';
 
 export interface PruneCandidate {
   /** Backup time, epoch seconds. */
@@ -37,34 +36,18 @@ export interface PruneDecision<T extends PruneCandidate> {
   reason: string;
 }
 
-/** The rules in the fixed order PBS applies them (spec 8, step 3), with their option names. */
-const RULES: readonly (readonly [KeepRule, keyof KeepOptions])[] = [
-  ['last', 'keepLast'],
-  ['hourly', 'keepHourly'],
-  ['daily', 'keepDaily'],
-  ['weekly', 'keepWeekly'],
-  ['monthly', 'keepMonthly'],
-  ['yearly', 'keepYearly'],
-];
-
 const NOT_SELECTED = 'not selected by any keep rule';
 
 /** 0 and undefined both mean "unset", as in PBS. */
 export function keepsSomething(o: KeepOptions): boolean {
-  return RULES.some(([, name]) => (o[name] ?? 0) > 0);
+  return KEEP_RULES.some(({ option }) => (o[option] ?? 0) > 0);
 }
 
+/** The keep rules' one check (contract/keep-rules.ts), as core's error. */
 export function validateKeepOptions(o: KeepOptions): void {
-  for (const [rule, name] of RULES) {
-    const v: unknown = o[name];
-    if (v === undefined || v === 0) continue;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
-      throw new CairnError(
-        'INVALID_ARGUMENT',
-        `invalid keep-${rule} ${String(v)}: must be a whole number of at least 1 (0 or absent means unset)`,
-      );
-    }
-  }
+  const bad = invalidKeepRule(o);
+  if (bad)
+    throw new CairnError('INVALID_ARGUMENT', `invalid keep-${bad.rule} ${String(bad.value)}: ${KEEP_COUNT_RULE}`);
 }
 
 const pad2 = (n: number): string => String(n).padStart(2, '0');
@@ -181,8 +164,8 @@ export function computePrune<T extends PruneCandidate>(
     keepUnfinished = false;
   });
 
-  for (const [rule, name] of RULES) {
-    const keep = options[name] ?? 0;
+  for (const { rule, option } of KEEP_RULES) {
+    const keep = options[option] ?? 0;
     if (keep > 0) markSelections(list, marks, rule, keep);
   }
 

@@ -15,7 +15,7 @@ export interface StructureCheckOptions {
   /** Files whose content was already found to match their digest in this job (see contentKey). */
   checkedFiles: DigestSet;
   /** Called between files and folders: verify yields to the event loop there and checks for a cancel. */
-  pace: () => Promise<void>;
+  pace: () => Promise<void> | undefined;
   /** Every chunk this check read and found sound, with its length: verify's chunk pass need not decode it again. */
   onChunkVerified?: (digest: Buffer, length: number) => void;
   maxProblems?: number;

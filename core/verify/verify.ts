@@ -12,7 +12,8 @@ import { readRegularFile } from '../fs/regular-file.js';
 import { openIndex } from '../index/index-reader.js';
 import type { ChunkIndex } from '../index/index-format.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
-import { RateMeter, throttle, yieldToEventLoop, type RateSample } from '../jobs/rate-meter.js';
+import { EventLoopTurns, RateMeter, throttle, type RateSample } from '../jobs/rate-meter.js';
+import { withLockAsync } from '../locks/with-lock.js';
 import type { Logger } from '../log.js';
 import { filesInPayloadRanges } from './affected-files.js';
 import { checkChunk, type ChunkVerdict } from './chunk-check.js';
@@ -97,7 +98,7 @@ class VerifyJob {
   private readonly progress: VerifyProgress;
   private readonly meter: RateMeter;
   private readonly report: ReturnType<typeof throttle<VerifyProgress>>;
-  private lastYield = performance.now();
+  private readonly turns = new EventLoopTurns();
 
   constructor(
     private readonly store: Datastore,
@@ -156,7 +157,7 @@ class VerifyJob {
       if (!isCairnError(err, 'LOCKED')) throw err;
       return { ...result, state: 'skipped', note: (err as Error).message };
     }
-    try {
+    return withLockAsync(lock, async (): Promise<SnapshotVerifyResult> => {
       let manifest: Manifest;
       try {
         manifest = this.store.readManifest(info);
@@ -167,9 +168,7 @@ class VerifyJob {
       }
       await this.checkArchives(info, manifest, result.problems);
       return this.finish(info, result);
-    } finally {
-      lock.release();
-    }
+    });
   }
 
   /** Records the outcome in the manifest (a snapshot forgotten meanwhile has none to write to). */
@@ -314,12 +313,11 @@ class VerifyJob {
   }
 
   /** Progress out and a look at the cancel signal, every 50 ms. */
-  private async pace(): Promise<void> {
-    if (performance.now() - this.lastYield <= 50) return;
+  private pace(): Promise<void> | undefined {
+    const turn = this.turns.due();
+    if (!turn) return undefined;
     this.pushProgress();
-    await yieldToEventLoop();
-    this.lastYield = performance.now();
-    throwIfCancelled(this.options.signal, 'verify');
+    return turn.then(() => throwIfCancelled(this.options.signal, 'verify'));
   }
 
   private pushProgress(): void {

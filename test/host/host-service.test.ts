@@ -8,8 +8,11 @@ import type { HostEventName, HostEvents } from '../../contract/events.js';
 import type { JobState } from '../../contract/jobs.js';
 import type { FolderPage, GroupRow, SnapshotRow, StoreSummary } from '../../contract/model.js';
 import { HostService } from '../../host/host-service.js';
+import { appVersion } from '../../host/app-version.js';
+import { RECENT_STORES_FILE, RecentStores } from '../../host/recent-stores.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { pseudoRandomBytes } from '../support/data.js';
+import { PBS_GC_STATUS } from '../support/pbs-files.js';
 import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
 
@@ -427,6 +430,14 @@ describe('HostService on a real datastore', () => {
       store: storePath,
     });
     expect(status).toMatchObject({ removedBytes: freed, completed: true });
+    // A .gc-status PBS wrote, one cut short or of another shape is "no GC known" for the top bar, not an error.
+    const statusFile = join(storePath, '.gc-status');
+    const written = readFileSync(statusFile, 'utf8');
+    for (const text of [PBS_GC_STATUS, written.slice(0, 100), '{"startedAt": 1}']) {
+      writeFileSync(statusFile, text);
+      expect(await call<unknown>(ctx.service, 'store.gc-status', { store: storePath })).toBeNull();
+    }
+    writeFileSync(statusFile, written);
 
     // What is left still restores.
     const target = join(ctx.base, 'after-gc');
@@ -486,5 +497,47 @@ describe('HostService: changes made by other processes', () => {
     expect(forget.code, forget.stderr).toBe(0);
     await settle(600);
     expect(changes()).toBeGreaterThan(afterBackup);
+  });
+});
+
+describe('the recent stores file', () => {
+  const base = mkdtempSync(join(storeTempRoot(), 'cairn-recent-test-'));
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+  it('is read back as written, and a broken one (cut short, another shape, a folder) is an empty list that the next save replaces', () => {
+    const dataDir = join(base, 'data');
+    const file = join(dataDir, RECENT_STORES_FILE);
+    const recent = new RecentStores(dataDir);
+    expect(recent.list()).toEqual([]);
+    expect(recent.add('/a')).toEqual(['/a']);
+    expect(recent.add('/b')).toEqual(['/b', '/a']);
+    expect(new RecentStores(dataDir).list()).toEqual(['/b', '/a']);
+    expect(readFileSync(file, 'utf8')).toBe('[\n  "/b",\n  "/a"\n]\n');
+
+    writeFileSync(file, '["/kept", 7, null, "/also"]');
+    expect(recent.list()).toEqual(['/kept', '/also']);
+    for (const text of ['["/b", "/a', '', '{"stores": ["/a"]}', 'null', '"/a"']) {
+      writeFileSync(file, text);
+      expect(recent.list(), text).toEqual([]);
+    }
+    expect(recent.add('/c')).toEqual(['/c']);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(['/c']);
+    rmSync(file);
+    mkdirSync(file);
+    expect(recent.list()).toEqual([]);
+  });
+});
+
+describe("the app's version", () => {
+  const base = mkdtempSync(join(storeTempRoot(), 'cairn-version-test-'));
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+  it('is read from package.json; one cut short or without a version is an error naming the file', () => {
+    expect(appVersion(join(import.meta.dirname, '..', '..'))).toMatch(/^\d+\.\d+\.\d+/);
+    const file = join(base, 'package.json');
+    for (const text of ['{"name": "cairn", "vers', '{"name": "cairn"}', '{"version": 1}', '[]']) {
+      writeFileSync(file, text);
+      expect(() => appVersion(base), text).toThrow(new RegExp(`cannot read the app's version from ${file}`));
+    }
   });
 });
