@@ -7,7 +7,7 @@
 ;;
 ;; The hash depends only on the last 64 bytes, and no cut may happen before `min` bytes, so the scan skips
 ;; each chunk's first (min - 64) bytes, rebuilds the window from h = 0 over the next 64, and only then starts
-;; rolling. This gives exactly the boundaries of the straightforward scan (proved by test/chunker.test.ts).
+;; rolling. This gives exactly the boundaries of the straightforward scan (proved by test/core/chunker/chunker.test.ts).
 (module
   (memory (export "memory") 66)
   (global $h (mut i32) (i32.const 0))       ;; rolling hash

@@ -1,14 +1,14 @@
 // The app host's event loop during a large folder backup: jobs run on worker threads, so the thread that
 // answers the UI (Electron main, or the browser-mode server) must stay responsive. Goal: delay p99 < 50 ms.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { JobState } from '../../contract/jobs.js';
 import { backupFolder } from '../../core/archive/folder-backup.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { HostService } from '../../host/host-service.js';
-import { storeTempRoot } from '../support/folder-store.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 const repoRoot = resolve(import.meta.dirname, '..', '..', '..');
 const generator = resolve(repoRoot, 'test/bench/gen-dataset.cjs');
@@ -37,7 +37,7 @@ export async function appResponsivenessBench(): Promise<void> {
     return;
   }
   const scale = process.env.CAIRN_BENCH_SCALE ?? '1';
-  const dir = mkdtempSync(join(storeTempRoot(), 'cairn-bench-app-'));
+  const dir = tempDir('bench-app', storeTempRoot());
   try {
     const source = join(dir, 'data');
     execFileSync(process.execPath, [generator, 'generate', source, '--scale', scale]);

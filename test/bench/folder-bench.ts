@@ -1,9 +1,10 @@
 // Folder backups side by side with restic and borg (when installed) on the shared dataset, in one run.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../support/temp.js';
 
 interface Tool {
   name: string;
@@ -91,7 +92,7 @@ export async function folderBench(): Promise<void> {
     return;
   }
   const scale = process.env.CAIRN_BENCH_SCALE ?? '1';
-  const dir = mkdtempSync(join(tmpdir(), 'cairn-bench-folder-'));
+  const dir = tempDir('bench-folder');
   const available = tools.filter((t) => t.name === 'cairn' || has(t.name));
   try {
     const source = join(dir, 'data');

@@ -1,14 +1,14 @@
 // GC of a synthetic store with many small chunks, in a child process whose heap is capped at 256 MiB: it either
 // fits or dies. Half the chunks are referenced by one dynamic index, the other half are garbage.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { encodeBlob } from '../../core/blob/data-blob.js';
 import { sha256 } from '../../core/chunk-store/digest.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { collectGarbage } from '../../core/gc/garbage-collection.js';
-import { storeTempRoot } from '../support/folder-store.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 const HEAP_LIMIT_MIB = 256;
 
@@ -59,7 +59,7 @@ export async function gcMemoryBench(): Promise<void> {
   console.log(
     `\n== GC of a synthetic store with ${count.toLocaleString('en')} chunks (half referenced), heap capped at ${HEAP_LIMIT_MIB} MiB ==`,
   );
-  const dir = mkdtempSync(join(storeTempRoot(), 'cairn-bench-gc-'));
+  const dir = tempDir('bench-gc', storeTempRoot());
   try {
     const root = join(dir, 'store');
     mkdirSync(dir, { recursive: true });

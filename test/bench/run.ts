@@ -1,7 +1,6 @@
 // `npm run bench`: Cairn's hot paths side by side with their yardsticks, in one run on this machine.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, openSync, closeSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { openSync, closeSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeBlob } from '../../core/blob/data-blob.js';
 import { Chunker } from '../../core/chunker/chunker.js';
@@ -15,6 +14,7 @@ import { folderBench } from './folder-bench.js';
 import { gcMemoryBench } from './gc-memory.js';
 import { appResponsivenessBench } from './app-responsiveness.js';
 import { measure, measureCommand } from './measure.js';
+import { tempDir } from '../support/temp.js';
 
 const results: { name: string; mbps: number; note?: string }[] = [];
 function report(name: string, mbps: number, note?: string): void {
@@ -81,7 +81,7 @@ function writeImage(path: string, size: number): void {
 async function imageBackup(): Promise<void> {
   const size = Number(process.env.CAIRN_BENCH_IMAGE_MIB ?? 1024) * MiB;
   console.log(`\n== Image backup of a ${size / MiB} MiB file (hot page cache), vs cat file > /dev/null ==`);
-  const dir = mkdtempSync(join(tmpdir(), 'cairn-bench-'));
+  const dir = tempDir('bench');
   try {
     const image = join(dir, 'disk.img');
     writeImage(image, size);

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { Datastore } from '../../core/datastore/datastore.js';
 import { encodeManifest, MANIFEST_NAME, newManifest } from '../../core/backup/manifest.js';
 import { launchChromium, openSnapshotRow, screenshotPath, startWebHost, type WebHost } from '../support/browser.js';
 import { pseudoRandomBytes } from '../support/data.js';
-import { storeTempRoot } from '../support/folder-store.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 /** Raw HTTP, so the Host and Origin headers can be anything a hostile page or rebinding DNS would send. */
 function httpStatus(
@@ -40,7 +40,7 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    base = mkdtempSync(join(storeTempRoot(), 'cairn-e2e-'));
+    base = tempDir('e2e', storeTempRoot());
     const source = join(base, 'Documents');
     mkdirSync(join(source, 'reports', '2026'), { recursive: true });
     // Large enough for chunks of its own: rewritten later, they are what GC frees once the first snapshot goes.

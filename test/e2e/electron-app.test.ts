@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { _electron as electron, type ElectronApplication } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { electronBinary } from '../../electron/launch.js';
-import { storeTempRoot } from '../support/folder-store.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const binary = electronBinary(ROOT);
@@ -18,7 +18,7 @@ describe.skipIf(binary === undefined)('the desktop app in Electron', () => {
   let app: ElectronApplication;
 
   beforeAll(async () => {
-    base = mkdtempSync(join(storeTempRoot(), 'cairn-electron-e2e-'));
+    base = tempDir('electron-e2e', storeTempRoot());
     mkdirSync(join(base, 'Documents'));
     writeFileSync(join(base, 'Documents', 'notes.txt'), 'remember the milk\n');
     app = await electron.launch({

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import type { Result } from '../../contract/errors.js';
 import type { FolderListing } from '../../contract/model.js';
 import { HostService } from '../../host/host-service.js';
 import { launchChromium, startWebHost, type WebHost } from '../support/browser.js';
-import { storeTempRoot } from '../support/folder-store.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 /**
  * The in-app folder browser (browser mode has no native dialog) shows hidden folders when asked, jumps to the
@@ -22,8 +22,8 @@ describe('the folder browser: hidden folders, places, a new folder', () => {
   let page: Page;
 
   beforeAll(async () => {
-    base = mkdtempSync(join(storeTempRoot(), 'cairn-picker-'));
-    other = mkdtempSync(join(storeTempRoot(), 'cairn-picker-other-'));
+    base = tempDir('picker', storeTempRoot());
+    other = tempDir('picker-other', storeTempRoot());
     mkdirSync(join(base, '.config', 'app'), { recursive: true });
     mkdirSync(join(base, 'Documents'));
     mkdirSync(join(other, 'Disk'));

@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, startWebHost, type WebHost } from '../support/browser.js';
-import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 /**
  * Browser mode across a restart of its host: the page shows at once that the host went away, comes back by
@@ -23,7 +23,7 @@ describe('browser mode survives a restart of its host', () => {
   const start = (extra: string[] = []) => startWebHost(['--allow', base, '--data-dir', dataDir, ...extra]);
 
   beforeAll(async () => {
-    base = mkdtempSync(join(storeTempRoot(), 'cairn-restart-'));
+    base = tempDir('restart', storeTempRoot());
     dataDir = join(base, 'app-data');
     store = join(base, 'store');
     const source = join(base, 'Documents');

@@ -1,12 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { openAppInBrowser, screenshotPath, type AppInBrowser, type WebHost } from '../support/browser.js';
 import { pseudoRandomBytes } from '../support/data.js';
-import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 const CHUNK = 64 * 1024;
 
@@ -25,7 +25,7 @@ describe('disk images in the app, end to end in Chromium', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    base = mkdtempSync(join(storeTempRoot(), 'cairn-e2e-image-'));
+    base = tempDir('e2e-image', storeTempRoot());
     storePath = join(base, 'store');
     mkdirSync(join(base, 'images'));
     writeFileSync(join(base, 'images', 'laptop-disk.img'), bytes);

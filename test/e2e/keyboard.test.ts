@@ -1,10 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAppInBrowser, type AppInBrowser, type WebHost } from '../support/browser.js';
-import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 /** The keyboard alone gets the work done: dialogs take what is typed and give focus back, lists move with the arrows. */
 describe('keyboard use, end to end in Chromium', () => {
@@ -28,7 +28,7 @@ describe('keyboard use, end to end in Chromium', () => {
   const isFocused = (locator: Locator) => locator.evaluate((el) => el === document.activeElement);
 
   beforeAll(async () => {
-    base = mkdtempSync(join(storeTempRoot(), 'cairn-e2e-keyboard-'));
+    base = tempDir('e2e-keyboard', storeTempRoot());
     storePath = join(base, 'store');
     await run(['init', storePath]);
     for (const id of ['alpha', 'beta', 'gamma']) {

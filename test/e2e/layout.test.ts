@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
@@ -11,8 +11,8 @@ import {
   screenshotPath,
   type WebHost,
 } from '../support/browser.js';
-import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 const DEEP = ['.config', 'deep', 'nested', 'folder', 'structure', 'with', 'long', 'names'];
 const DEEP_FILE = 'a-rather-long-file-name-for-testing.txt';
@@ -112,7 +112,7 @@ describe('the window is usable from 1024×700 to 1920×1080, in Chromium', () =>
   };
 
   beforeAll(async () => {
-    base = mkdtempSync(join(storeTempRoot(), 'cairn-e2e-layout-'));
+    base = tempDir('e2e-layout', storeTempRoot());
     storePath = join(base, 'store');
     const home = join(base, 'home');
     mkdirSync(join(home, ...DEEP), { recursive: true });

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Page } from 'playwright-core';
@@ -10,8 +10,8 @@ import {
   screenshotPath,
   type WebHost,
 } from '../support/browser.js';
-import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 /**
  * What the app acts on is what the user chose: a restore of everything never turns into a selection, and a
@@ -46,7 +46,7 @@ describe('what the snapshot actions act on, end to end in Chromium', () => {
   const snapshotPaths = () => rows().evaluateAll((els) => els.map((e) => e.getAttribute('data-snapshot')!));
 
   beforeAll(async () => {
-    base = mkdtempSync(join(storeTempRoot(), 'cairn-e2e-selection-'));
+    base = tempDir('e2e-selection', storeTempRoot());
     storePath = join(base, 'store');
     source = join(base, 'home');
     mkdirSync(join(source, 'docs'), { recursive: true });

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACTION_NAMES } from '../../contract/actions.js';
@@ -20,7 +20,7 @@ import {
   session,
   userDataPath,
 } from '../support/electron-mock.js';
-import { storeTempRoot } from '../support/folder-store.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 vi.mock('electron', async () => (await import('../support/electron-mock.js')).electronMock);
 
@@ -67,7 +67,7 @@ describe('the Electron main process (mocked electron, real host service and data
   let source: string;
 
   beforeAll(async () => {
-    base = mkdtempSync(join(storeTempRoot(), 'cairn-electron-test-'));
+    base = tempDir('electron-test', storeTempRoot());
     process.env.CAIRN_ALLOWED_ROOTS = base;
     storePath = join(base, 'store');
     source = join(base, 'photos');
@@ -298,7 +298,7 @@ describe('the Electron main process (mocked electron, real host service and data
 
 describe('npm start', () => {
   it('finds the Electron binary the way the electron package does, without loading it', () => {
-    const root = mkdtempSync(join(storeTempRoot(), 'cairn-launch-'));
+    const root = tempDir('launch', storeTempRoot());
     try {
       const pkg = join(root, 'node_modules', 'electron');
       mkdirSync(pkg, { recursive: true });

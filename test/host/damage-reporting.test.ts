@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../contract/errors.js';
@@ -8,15 +8,15 @@ import type { SnapshotRow } from '../../contract/model.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { HostService } from '../../host/host-service.js';
 import { pseudoRandomBytes } from '../support/data.js';
-import { storeTempRoot } from '../support/folder-store.js';
 import { listRecursive } from '../support/store-files.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 /**
  * A job that found damage is not a green "Done": a verify that found a damaged chunk, and a restore that had to
  * leave a damaged file out, end as "attention", name the files, and say how to repair.
  */
 describe('the app reports damage as damage', () => {
-  const base = mkdtempSync(join(storeTempRoot(), 'cairn-damage-'));
+  const base = tempDir('damage', storeTempRoot());
   const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base] });
   const store = join(base, 'store');
   const source = join(base, 'Documents');

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../contract/errors.js';
@@ -7,11 +7,11 @@ import type { JobState } from '../../contract/jobs.js';
 import type { GroupRow } from '../../contract/model.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { HostService } from '../../host/host-service.js';
-import { storeTempRoot } from '../support/folder-store.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 /** "Delete group" in the app: a job that removes a group's snapshots but its protected ones, and an empty group outright. */
 describe('deleting a group through the host', () => {
-  const base = mkdtempSync(join(storeTempRoot(), 'cairn-delete-group-'));
+  const base = tempDir('delete-group', storeTempRoot());
   const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base] });
   const store = join(base, 'store');
   const source = join(base, 'docs');

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,15 +8,15 @@ import { Datastore } from '../../core/datastore/datastore.js';
 import { HostService } from '../../host/host-service.js';
 import { startWebServer, type WebServer } from '../../web/web-server.js';
 import { pseudoRandomBytes } from '../support/data.js';
-import { storeTempRoot } from '../support/folder-store.js';
 import { DIST } from '../support/processes.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 /**
  * A browser download of a file with a damaged chunk is cut short, never completed with wrong bytes, and the tasks
  * panel says why (the browser alone only says "failed"); a good download shows there as done.
  */
 describe('browser downloads report damage', () => {
-  const base = mkdtempSync(join(storeTempRoot(), 'cairn-download-'));
+  const base = tempDir('download', storeTempRoot());
   const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base] });
   const store = join(base, 'store');
   const source = join(base, 'Documents');

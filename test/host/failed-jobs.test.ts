@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../contract/errors.js';
@@ -6,7 +6,7 @@ import type { JobState } from '../../contract/jobs.js';
 import type { SnapshotRow } from '../../contract/model.js';
 import { HostService } from '../../host/host-service.js';
 import { pseudoRandomBytes } from '../support/data.js';
-import { storeTempRoot } from '../support/folder-store.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 async function call<T>(service: HostService, action: string, payload: unknown): Promise<T> {
   const r = (await service.handle(action, payload)) as Result<T>;
@@ -19,7 +19,7 @@ async function call<T>(service: HostService, action: string, payload: unknown): 
  * host then forgets, prunes and backs up the same group (a failed job's locks stayed held "by" the idle host).
  */
 describe('a job that fails inside a long-lived host leaves no lock behind', () => {
-  const base = mkdtempSync(join(storeTempRoot(), 'cairn-failed-jobs-'));
+  const base = tempDir('failed-jobs', storeTempRoot());
   const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base] });
   const store = join(base, 'store');
   const source = join(base, 'Documents');

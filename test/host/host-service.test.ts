@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,12 +13,12 @@ import { RECENT_STORES_FILE, RecentStores } from '../../host/recent-stores.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { pseudoRandomBytes } from '../support/data.js';
 import { PBS_GC_STATUS } from '../support/pbs-files.js';
-import { storeTempRoot } from '../support/folder-store.js';
 import { cairn } from '../support/processes.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 /** The service as a host wires it, on a real datastore in a tmpfs folder. */
 function setup(storePollMs?: number) {
-  const base = mkdtempSync(join(storeTempRoot(), 'cairn-host-test-'));
+  const base = tempDir('host-test', storeTempRoot());
   const events: { event: HostEventName; payload: unknown; at: number }[] = [];
   const service = new HostService({
     platform: { host: 'web' },
@@ -501,7 +501,7 @@ describe('HostService: changes made by other processes', () => {
 });
 
 describe('the recent stores file', () => {
-  const base = mkdtempSync(join(storeTempRoot(), 'cairn-recent-test-'));
+  const base = tempDir('recent-test', storeTempRoot());
   afterAll(() => rmSync(base, { recursive: true, force: true }));
 
   it('is read back as written, and a broken one (cut short, another shape, a folder) is an empty list that the next save replaces', () => {
@@ -529,7 +529,7 @@ describe('the recent stores file', () => {
 });
 
 describe("the app's version", () => {
-  const base = mkdtempSync(join(storeTempRoot(), 'cairn-version-test-'));
+  const base = tempDir('version-test', storeTempRoot());
   afterAll(() => rmSync(base, { recursive: true, force: true }));
 
   it('is read from package.json; one cut short or without a version is an error naming the file', () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppErrorInfo, Result } from '../../contract/errors.js';
@@ -10,7 +10,7 @@ import { formatBytes } from '../../contract/format.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { HostService } from '../../host/host-service.js';
 import { pseudoRandomBytes } from '../support/data.js';
-import { storeTempRoot } from '../support/folder-store.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 const CHUNK = 64 * 1024;
 
@@ -20,7 +20,7 @@ const CHUNK = 64 * 1024;
  * attention and names the damaged byte range.
  */
 describe('disk image backup and restore through the host', () => {
-  const base = mkdtempSync(join(storeTempRoot(), 'cairn-image-jobs-'));
+  const base = tempDir('image-jobs', storeTempRoot());
   const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base] });
   const store = join(base, 'store');
   const image = join(base, 'disk.img');

@@ -1,11 +1,11 @@
-import { closeSync, ftruncateSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../contract/errors.js';
 import type { JobState } from '../../contract/jobs.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { HostService } from '../../host/host-service.js';
-import { storeTempRoot } from '../support/folder-store.js';
+import { tempDir, storeTempRoot } from '../support/temp.js';
 
 const GiB = 1024 ** 3;
 
@@ -14,7 +14,7 @@ const GiB = 1024 ** 3;
  * 2.44 GiB file showed "0 / 1 files · 0 B" until it was done, and a cancel waited for the end of the file.
  */
 describe('progress and cancel inside a multi-GB file', () => {
-  const base = mkdtempSync(join(storeTempRoot(), 'cairn-large-file-'));
+  const base = tempDir('large-file', storeTempRoot());
   const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base] });
   const store = join(base, 'store');
   const source = join(base, 'vm');

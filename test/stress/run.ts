@@ -3,20 +3,20 @@
 // archives against every command; restores whose target is swapped under them. Prints what it did and what went
 // wrong, and exits 1 if anything did. CAIRN_STRESS_ROUNDS (default 30) sets the kill rounds, CAIRN_STRESS_SEED the
 // seed of the random timing.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { seededRandom } from '../support/random.js';
 import { hostileInputs } from './hostile-inputs.js';
 import { killStorm } from './kill-storm.js';
 import { restoreRaces } from './restore-races.js';
 import { newTally, summarize, type Tally } from './tally.js';
+import { tempDir } from '../support/temp.js';
 
 async function main(): Promise<number> {
   const rounds = Number(process.env.CAIRN_STRESS_ROUNDS ?? 30);
   const seed = process.env.CAIRN_STRESS_SEED ?? String(Date.now());
   const random = seededRandom(seed);
-  const base = mkdtempSync(join(process.env.CAIRN_STRESS_DIR ?? tmpdir(), 'cairn-stress-'));
+  const base = tempDir('stress', process.env.CAIRN_STRESS_DIR);
   console.log(`cairn stress run: seed ${seed}, ${rounds} kill rounds, in ${base}`);
   const parts: [string, (work: string, tally: Tally) => Promise<void>][] = [
     [

@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { vi } from 'vitest';
+import { tempDir } from './temp.js';
 
 /**
  * A stand-in for the `electron` module (its binary cannot be downloaded here, and loading the real package
@@ -38,7 +37,7 @@ const appEvents = new EventEmitter();
 let userDataDir: string | undefined;
 /** The fake app's userData folder, made when first asked for: a test file that never asks leaves nothing behind. */
 export function userDataPath(): string {
-  userDataDir ??= mkdtempSync(join(tmpdir(), 'cairn-electron-userdata-'));
+  userDataDir ??= tempDir('electron-userdata');
   return userDataDir;
 }
 

@@ -1,4 +1,4 @@
-// A process of the concurrency and crash tests (test/concurrency.test.ts): backs up a changing tree, runs GC in
+// A process of the concurrency and crash tests (test/core/gc/concurrency.test.ts): backs up a changing tree, runs GC in
 // a loop, or prunes in a loop, against one store shared with other such processes.
 // Usage: node stress-child.js <role> <json options>
 import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';

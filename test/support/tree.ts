@@ -5,17 +5,14 @@ import {
   lstatSync,
   lutimesSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   readlinkSync,
-  rmSync,
   utimesSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { afterEach, expect } from 'vitest';
+import { expect } from 'vitest';
 import { listingSettleMs } from '../../core/archive/source-scan.js';
 
 export type TreeKind = 'file' | 'directory' | 'symlink' | 'other';
@@ -140,35 +137,6 @@ export function expectSameTree(src: string, dst: string, options: CompareOptions
   }
   // Files that were not linked in the source are not linked in the copy.
   for (const [rel, x] of a) if (x.kind === 'file' && x.nlink === 1) expect(b.get(rel)!.nlink, rel).toBe(1);
-}
-
-/** Removes a tree even when folders in it are read-only (as a non-root user could not otherwise). */
-export function removeTree(path: string): void {
-  const fix = (p: string): void => {
-    const st = lstatSync(p, { throwIfNoEntry: false });
-    if (!st?.isDirectory()) return;
-    chmodSync(p, 0o700);
-    for (const name of readdirSync(p)) fix(join(p, name));
-  };
-  try {
-    fix(path);
-  } catch {
-    /* best effort: rmSync reports what is left */
-  }
-  rmSync(path, { recursive: true, force: true });
-}
-
-/** Fresh temp directories (on the real disk, for real inodes and ctimes), removed after each test. */
-export function useScratch(): (label?: string) => string {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) removeTree(d);
-  });
-  return (label = 'tree') => {
-    const d = mkdtempSync(join(tmpdir(), `cairn-${label}-`));
-    dirs.push(d);
-    return d;
-  };
 }
 
 /** Paths below `dir` whose name marks a temporary file (atomic writes, open indexes, files being restored). */

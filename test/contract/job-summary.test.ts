@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { describeJobResult, jobSummary } from '../../contract/job-summary.js';
+import type { JobState } from '../../contract/jobs.js';
+
+const SNAP = 'host/Documents/2026-12-01T10:00:00Z';
+
+/** The host sends a job's result as fields; these are the words its card (and the end of its log) shows. */
+describe('job results in words', () => {
+  it('words a backup, a restore and an export', () => {
+    expect(
+      describeJobResult({
+        kind: 'backup',
+        snapshot: SNAP,
+        files: 32,
+        bytes: 3 * 1024 * 1024,
+        newBytes: 977,
+        dedupBytes: 0,
+        reusedBytes: 2048,
+        excluded: 1,
+        warnings: 0,
+        elapsedMs: 100_000,
+      }),
+    ).toBe(`Backed up 32 files (3.00 MiB) to ${SNAP} in 1 min 40 s: 977 B new, 0 B deduplicated, 2.00 KiB unchanged`);
+    const restore = { kind: 'restore', snapshot: SNAP, target: '/r', bytes: 1024 } as const;
+    expect(describeJobResult({ ...restore, files: 1, conflicts: 0, failed: 0 })).toBe(
+      'Restored 1 file (1.00 KiB) to /r',
+    );
+    expect(describeJobResult({ ...restore, files: 0, conflicts: 13, failed: 0 })).toBe(
+      'Nothing was restored; kept 13 existing files (choose “Replace existing files” to overwrite them)',
+    );
+    expect(describeJobResult({ ...restore, files: 2, conflicts: 1, failed: 1 })).toBe(
+      `Restored 2 files (1.00 KiB) to /r; kept 1 existing file; 1 entry of ${SNAP} could not be restored`,
+    );
+    expect(
+      describeJobResult({ kind: 'export-file', snapshot: SNAP, path: 'a.txt', target: '/t/a.txt', bytes: 7200 }),
+    ).toBe(`Saved a.txt (7.03 KiB) from ${SNAP} to /t/a.txt`);
+    expect(describeJobResult({ kind: 'download', path: 'a.txt', bytes: 5 })).toBe('Downloaded a.txt (5 B)');
+    expect(describeJobResult({ kind: 'create-store', path: '/s' })).toBe('Created datastore /s');
+  });
+
+  it('words an image backup and restore, a damaged one by what was written', () => {
+    expect(
+      describeJobResult({
+        kind: 'backup-image',
+        snapshot: 'host/disk/2026-12-01T10:00:00Z',
+        image: 'disk.img',
+        archive: 'disk.img.fidx',
+        bytes: 2 * 1024 * 1024,
+        chunks: 2,
+        newBytes: 63,
+        dedupBytes: 1024 * 1024,
+        elapsedMs: 400,
+      }),
+    ).toBe(
+      'Backed up the image disk.img (2.00 MiB) to host/disk/2026-12-01T10:00:00Z in 0 s: 63 B new, 1.00 MiB deduplicated',
+    );
+    const image = {
+      kind: 'restore-image',
+      snapshot: SNAP,
+      archive: 'sda.raw.img.fidx',
+      target: '/t/sda.raw',
+      bytes: 4096,
+      chunks: 1,
+    } as const;
+    expect(describeJobResult({ ...image, damaged: 0 })).toBe(
+      `Restored the image sda.raw (4.00 KiB) of ${SNAP} to /t/sda.raw`,
+    );
+    expect(describeJobResult({ ...image, damaged: 1, written: '/t/sda.raw.damaged' })).toBe(
+      'Restored the readable rest of the image sda.raw to /t/sda.raw.damaged: 1 damaged range is zeros there',
+    );
+    expect(describeJobResult({ ...image, damaged: 2 })).toBe(
+      'The image was not restored: 2 damaged ranges of sda.raw could not be read, so /t/sda.raw would not be the image backed up',
+    );
+  });
+
+  it('words GC, prune, deleting a group and verify', () => {
+    expect(
+      describeJobResult({
+        kind: 'gc',
+        removedChunks: 1,
+        removedBytes: 4096,
+        pendingChunks: 1,
+        pendingBytes: 63,
+        diskChunks: 5,
+        diskBytes: 1690,
+        indexFileCount: 2,
+        indexDataBytes: 3 << 20,
+        dedupFactor: 1948.878,
+        durationMs: 1200,
+        missingChunks: 0,
+        warnings: 0,
+      }),
+    ).toBe('Freed 4.00 KiB (1 chunk); 63 B pending, 1.65 KiB in use, dedup 1948.88×, in 1 s');
+    expect(describeJobResult({ kind: 'prune', group: 'host/docs', removed: 1, failed: 0, kept: 1 })).toBe(
+      'Removed 1 of 2 snapshots of host/docs. Run garbage collection to free their data.',
+    );
+    expect(describeJobResult({ kind: 'prune', group: 'host/docs', removed: 1, failed: 1, kept: 0 })).toBe(
+      'Removed 1 of 2 snapshots of host/docs; 1 could not be removed (in use, see the log). Run garbage collection to free their data.',
+    );
+    const group = { kind: 'delete-group', group: 'host/docs' } as const;
+    expect(describeJobResult({ ...group, removed: 0, kept: 0 })).toBe('Deleted the empty group host/docs');
+    expect(describeJobResult({ ...group, removed: 2, kept: 0 })).toBe(
+      'Deleted group host/docs (2 snapshots removed). Run garbage collection to free the space of its chunks.',
+    );
+    expect(describeJobResult({ ...group, removed: 2, kept: 1 })).toBe(
+      'Removed 2 snapshots of host/docs; kept 1 protected snapshot, and the group with it (unprotect it to delete the group)',
+    );
+    const verify = { kind: 'verify', ok: false, missingChunks: 0 } as const;
+    expect(describeJobResult({ ...verify, snapshots: 0, failed: 0, skipped: 0, chunksChecked: 0 })).toBe(
+      'Nothing to verify: no finished snapshots',
+    );
+    expect(describeJobResult({ ...verify, snapshots: 3, failed: 1, skipped: 1, chunksChecked: 1 })).toBe(
+      '1 of 3 snapshots ok, 1 damaged, 1 skipped (in use); 1 chunk checked',
+    );
+  });
+
+  it("gives a card's summary: cancelled, worded from the result, or as an older version recorded it", () => {
+    const job: JobState = {
+      id: 'j',
+      kind: 'create-store',
+      title: 'Create',
+      store: '/s',
+      status: 'done',
+      startedAt: 0,
+      progress: { phase: 'done' },
+      log: [],
+    };
+    expect(jobSummary(job)).toBeUndefined();
+    expect(jobSummary({ ...job, result: { kind: 'create-store', path: '/s' } })).toBe('Created datastore /s');
+    expect(jobSummary({ ...job, status: 'cancelled' })).toBe('Cancelled');
+    // A job history written before results had a kind: its result is plain fields, its summary the words then.
+    const legacy = { ...job, summary: 'Created datastore /old', result: { path: '/old' } } as unknown as JobState;
+    expect(jobSummary(legacy)).toBe('Created datastore /old');
+  });
+});
