@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Configuration } from 'electron-builder';
 import config from '../../build/electron-builder.config.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = resolve(import.meta.dirname, '..', '..');
 const require = createRequire(import.meta.url);
 
 /** electron-builder's own loader and schema check, run on our config without packaging anything. */

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { electronBinary } from '../../electron/launch.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = resolve(import.meta.dirname, '..', '..');
 
 describe("npm start without Electron's binary", () => {
   it.skipIf(electronBinary(ROOT) !== undefined)(
