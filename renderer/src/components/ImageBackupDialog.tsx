@@ -1,11 +1,12 @@
 import { useState } from 'react';
 import { formatBytes } from '../../../contract/format.js';
 import { baseName, toBackupId } from '../paths.js';
-import { useApp, useAppShallow } from '../state/use-app.js';
-import { ErrorNote } from './ErrorNote.js';
+import { useBackupTarget } from '../hooks/use-backup-target.js';
+import { useAppShallow } from '../state/use-app.js';
+import { GroupIdField } from './GroupIdField.js';
 import { Modal } from './Modal.js';
 import { PathField } from './PathField.js';
-import { SourceMismatchNote, useSourceConfirmation } from './SourceCheck.js';
+import { SourceCheckNote } from './SourceCheck.js';
 
 /** The group id a file suggests: its name without the extension ("laptop-disk.img" → "laptop-disk"), as the CLI derives it. */
 function imageId(path: string): string {
@@ -20,22 +21,18 @@ export function ImageBackupDialog() {
     store: s.store,
     jobError: s.jobError,
   }));
-  const groups = useApp((s) => s.groups);
   const [source, setSource] = useState('');
   // The id follows the file's name until the user types one of their own.
-  const [typedId, setTypedId] = useState<string>();
-  const id = typedId ?? imageId(source);
-  const sourceCheck = useSourceConfirmation('image');
-  const mismatch = sourceCheck.pending(id, source);
+  const target = useBackupTarget('image', source, imageId(source));
+  const { id, mismatch } = target;
   if (!store) return null;
-  const existing = groups.some((g) => g.type === 'host' && g.id === id);
 
   return (
     <Modal title="Back up a disk image" onClose={close}>
       <form
         onSubmit={async (e) => {
           e.preventDefault();
-          const go = await sourceCheck.mayStart(store.path, source, id);
+          const go = await target.mayStart(store.path);
           if (!go) return;
           const job = await startJob({ kind: 'backup-image', store: store.path, source, id, ...go });
           if (job) close();
@@ -51,30 +48,14 @@ export function ImageBackupDialog() {
           placeholder="/home/you/vm/disk.img"
           hint={`A disk image or another large file (.img, .raw, .iso…), stored in chunks of ${formatBytes(store.chunkSize)}; unchanged chunks are stored once.`}
         />
-        <div className="field">
-          <label htmlFor="image-id">Backup group id</label>
-          <input id="image-id" type="text" value={id} onChange={(e) => setTypedId(e.target.value)} spellCheck={false} />
-          <span className="muted small">
-            {id === ''
-              ? `Taken from the file's name; letters, digits, “_”, “.” and “-”.`
-              : existing
-                ? `Adds a snapshot to host/${id}.`
-                : `Creates the group host/${id}.`}
-          </span>
-        </div>
-        {mismatch ? (
-          <SourceMismatchNote
-            check={mismatch}
-            id={id}
-            what="image"
-            chooseId={(other) => {
-              setTypedId(other);
-              sourceCheck.clear();
-            }}
-          />
-        ) : (
-          <ErrorNote error={sourceCheck.error ?? jobError} />
-        )}
+        <GroupIdField inputId="image-id" kind="image" id={id} existing={target.existing} onChange={target.setTypedId} />
+        <SourceCheckNote
+          mismatch={mismatch}
+          id={id}
+          what="image"
+          error={target.checkError ?? jobError}
+          chooseId={target.chooseId}
+        />
         <footer className="modal-footer">
           <button type="button" onClick={close}>
             Cancel

@@ -55,22 +55,14 @@ export function ImageRestoreDialog({ row, onClose }: { row: SnapshotRow; onClose
           The disk image of {row.path} ({formatBytes(row.size)}) is written to a file, byte for byte.
         </p>
         {archives.length > 1 && (
-          <label className="field">
-            Image
-            <select
-              value={archive}
-              onChange={(e) => {
-                setArchive(e.target.value);
-                setName(imageFileName(e.target.value));
-              }}
-            >
-              {archives.map((a) => (
-                <option key={a} value={a}>
-                  {imageFileName(a)}
-                </option>
-              ))}
-            </select>
-          </label>
+          <ImageSelect
+            archives={archives}
+            archive={archive}
+            onChange={(a) => {
+              setArchive(a);
+              setName(imageFileName(a));
+            }}
+          />
         )}
         <PathField
           label="Into folder"
@@ -79,36 +71,14 @@ export function ImageRestoreDialog({ row, onClose }: { row: SnapshotRow; onClose
           onChange={setFolder}
           pickTitle="Restore the image into"
         />
-        <div className="field">
-          <label htmlFor="image-name">File name</label>
-          <input
-            id="image-name"
-            type="text"
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            spellCheck={false}
-          />
-          {badName && <span className="warn small">A file name, without “/”: choose the folder above.</span>}
-        </div>
-        <div className="checks">
-          <label className="inline">
-            <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Replace an
-            existing file
-          </label>
-          <label className="inline">
-            <input
-              type="checkbox"
-              checked={keepDamaged}
-              onChange={(e) => setKeepDamaged(e.target.checked)}
-              aria-describedby="keep-damaged-hint"
-            />{' '}
-            Keep what can be read
-          </label>
-          <span id="keep-damaged-hint" className="muted small">
-            If a part of the image is damaged in the store, no image is put in place (it would not be the one backed
-            up); with this, the rest is saved as {name || 'the file'}.damaged, with zeros where it is damaged.
-          </span>
-        </div>
+        <FileNameField name={name} onChange={setName} bad={badName} />
+        <RestoreChecks
+          overwrite={overwrite}
+          setOverwrite={setOverwrite}
+          keepDamaged={keepDamaged}
+          setKeepDamaged={setKeepDamaged}
+          name={name}
+        />
         <ErrorNote error={jobError} />
         <footer className="modal-footer">
           <button type="button" onClick={onClose}>
@@ -120,5 +90,77 @@ export function ImageRestoreDialog({ row, onClose }: { row: SnapshotRow; onClose
         </footer>
       </form>
     </Modal>
+  );
+}
+
+/** Which image of the snapshot, when it holds more than one. */
+function ImageSelect({
+  archives,
+  archive,
+  onChange,
+}: {
+  archives: string[];
+  archive: string;
+  onChange(archive: string): void;
+}) {
+  return (
+    <label className="field">
+      Image
+      <select value={archive} onChange={(e) => onChange(e.target.value)}>
+        {archives.map((a) => (
+          <option key={a} value={a}>
+            {imageFileName(a)}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** The restored file's name, in the folder above: a name with “/” is refused where it is typed. */
+function FileNameField({ name, onChange, bad }: { name: string; onChange(name: string): void; bad: boolean }) {
+  return (
+    <div className="field">
+      <label htmlFor="image-name">File name</label>
+      <input id="image-name" type="text" value={name} onChange={(e) => onChange(e.target.value)} spellCheck={false} />
+      {bad && <span className="warn small">A file name, without “/”: choose the folder above.</span>}
+    </div>
+  );
+}
+
+/** Whether to replace a file already there, and whether to keep what can be read of a damaged image. */
+function RestoreChecks({
+  overwrite,
+  setOverwrite,
+  keepDamaged,
+  setKeepDamaged,
+  name,
+}: {
+  overwrite: boolean;
+  setOverwrite(value: boolean): void;
+  keepDamaged: boolean;
+  setKeepDamaged(value: boolean): void;
+  name: string;
+}) {
+  return (
+    <div className="checks">
+      <label className="inline">
+        <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Replace an
+        existing file
+      </label>
+      <label className="inline">
+        <input
+          type="checkbox"
+          checked={keepDamaged}
+          onChange={(e) => setKeepDamaged(e.target.checked)}
+          aria-describedby="keep-damaged-hint"
+        />{' '}
+        Keep what can be read
+      </label>
+      <span id="keep-damaged-hint" className="muted small">
+        If a part of the image is damaged in the store, no image is put in place (it would not be the one backed up);
+        with this, the rest is saved as {name || 'the file'}.damaged, with zeros where it is damaged.
+      </span>
+    </div>
   );
 }

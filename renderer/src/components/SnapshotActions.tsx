@@ -13,11 +13,8 @@ type Dialog = 'notes' | 'forget' | 'restore-image';
 export function SnapshotActions({ row }: { row: SnapshotRow | undefined }) {
   const store = useApp((s) => s.store!.path);
   const startJob = useApp((s) => s.startJob);
-  const setSnapshotNotes = useApp((s) => s.setSnapshotNotes);
-  const forgetSnapshot = useApp((s) => s.forgetSnapshot);
   const missing = useApp((s) => s.storeMissing !== undefined);
   const [dialog, setDialog] = useState<Dialog>();
-  const [notes, setNotes] = useState('');
   if (!row) return <div className="toolbar muted small">Choose a snapshot in the table to act on it.</div>;
   const ref = { type: row.type, id: row.id, time: row.time };
   return (
@@ -35,14 +32,7 @@ export function SnapshotActions({ row }: { row: SnapshotRow | undefined }) {
       >
         Verify
       </button>
-      <button
-        type="button"
-        disabled={!row.finished}
-        onClick={() => {
-          setNotes(row.notes ?? '');
-          setDialog('notes');
-        }}
-      >
+      <button type="button" disabled={!row.finished} onClick={() => setDialog('notes')}>
         Notes…
       </button>
       <button
@@ -60,52 +50,8 @@ export function SnapshotActions({ row }: { row: SnapshotRow | undefined }) {
         </span>
       )}
       {dialog === 'restore-image' && <ImageRestoreDialog row={row} onClose={() => setDialog(undefined)} />}
-      {dialog === 'notes' && (
-        <Modal title={`Notes for ${row.path}`} onClose={() => setDialog(undefined)}>
-          <form
-            onSubmit={async (e) => {
-              e.preventDefault();
-              if (await setSnapshotNotes(row, notes)) setDialog(undefined);
-            }}
-          >
-            <label className="field">
-              Notes
-              <textarea rows={4} value={notes} onChange={(e) => setNotes(e.target.value)} />
-            </label>
-            <footer className="modal-footer">
-              <button type="button" onClick={() => setDialog(undefined)}>
-                Cancel
-              </button>
-              <button type="submit" className="primary">
-                Save notes
-              </button>
-            </footer>
-          </form>
-        </Modal>
-      )}
-      {dialog === 'forget' && (
-        <Modal title="Forget snapshot?" onClose={() => setDialog(undefined)}>
-          <p>
-            Forget <strong>{row.path}</strong> ({formatTime(row.time)})? The snapshot is removed now; its data is freed
-            by the next garbage collection, unless other snapshots share it.
-          </p>
-          <footer className="modal-footer">
-            <button type="button" onClick={() => setDialog(undefined)}>
-              Keep it
-            </button>
-            <button
-              type="button"
-              className="danger"
-              onClick={async () => {
-                setDialog(undefined);
-                await forgetSnapshot(row);
-              }}
-            >
-              Forget snapshot
-            </button>
-          </footer>
-        </Modal>
-      )}
+      {dialog === 'notes' && <NotesDialog row={row} onClose={() => setDialog(undefined)} />}
+      {dialog === 'forget' && <ForgetDialog row={row} onClose={() => setDialog(undefined)} />}
     </div>
   );
 }
@@ -164,5 +110,62 @@ function ImageActions({ row, restore }: { row: SnapshotRow; restore: () => void 
       )}
       <ErrorNote error={error} onDismiss={() => setError(undefined)} />
     </>
+  );
+}
+
+/** The snapshot's notes, to edit and save; the dialog stays open while saving fails. */
+function NotesDialog({ row, onClose }: { row: SnapshotRow; onClose: () => void }) {
+  const setSnapshotNotes = useApp((s) => s.setSnapshotNotes);
+  const [notes, setNotes] = useState(row.notes ?? '');
+  return (
+    <Modal title={`Notes for ${row.path}`} onClose={onClose}>
+      <form
+        onSubmit={async (e) => {
+          e.preventDefault();
+          if (await setSnapshotNotes(row, notes)) onClose();
+        }}
+      >
+        <label className="field">
+          Notes
+          <textarea rows={4} value={notes} onChange={(e) => setNotes(e.target.value)} />
+        </label>
+        <footer className="modal-footer">
+          <button type="button" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" className="primary">
+            Save notes
+          </button>
+        </footer>
+      </form>
+    </Modal>
+  );
+}
+
+/** Forget the snapshot? "Keep it" first; its data is freed by the next garbage collection. */
+function ForgetDialog({ row, onClose }: { row: SnapshotRow; onClose: () => void }) {
+  const forgetSnapshot = useApp((s) => s.forgetSnapshot);
+  return (
+    <Modal title="Forget snapshot?" onClose={onClose}>
+      <p>
+        Forget <strong>{row.path}</strong> ({formatTime(row.time)})? The snapshot is removed now; its data is freed by
+        the next garbage collection, unless other snapshots share it.
+      </p>
+      <footer className="modal-footer">
+        <button type="button" onClick={onClose}>
+          Keep it
+        </button>
+        <button
+          type="button"
+          className="danger"
+          onClick={async () => {
+            onClose();
+            await forgetSnapshot(row);
+          }}
+        >
+          Forget snapshot
+        </button>
+      </footer>
+    </Modal>
   );
 }

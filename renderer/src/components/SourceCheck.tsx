@@ -3,6 +3,7 @@ import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { SourceCheck } from '../../../contract/model.js';
 import { errorInfo } from '../api/client.js';
 import { useApp } from '../state/use-app.js';
+import { ErrorNote } from './ErrorNote.js';
 
 type Mismatch = SourceCheck & { id: string; source: string };
 
@@ -68,5 +69,26 @@ export function SourceMismatchNote({
         place.
       </p>
     </div>
+  );
+}
+
+/** Under a backup dialog's fields: the question about another source when there is one, else the error if any. */
+export function SourceCheckNote({
+  mismatch,
+  id,
+  what,
+  error,
+  chooseId,
+}: {
+  mismatch: SourceCheck | undefined;
+  id: string;
+  what: 'folder' | 'image';
+  error: AppErrorInfo | undefined;
+  chooseId(id: string): void;
+}) {
+  return mismatch ? (
+    <SourceMismatchNote check={mismatch} id={id} what={what} chooseId={chooseId} />
+  ) : (
+    <ErrorNote error={error} />
   );
 }
