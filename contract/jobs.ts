@@ -1,4 +1,4 @@
-import type { Compression, GroupRef, KeepOptions, SnapshotRef } from './model.js';
+import type { Compression, GcSummary, GroupRef, KeepOptions, SnapshotRef } from './model.js';
 
 /** What the renderer asks the job engine to run. Every job runs off the host's main thread. */
 export type JobSpec =
@@ -177,21 +177,8 @@ export type JobResult =
     }
   | { kind: 'export-file'; snapshot: string; path: string; target: string; bytes: number }
   | { kind: 'download'; path: string; bytes: number }
-  | {
-      kind: 'gc';
-      removedChunks: number;
-      removedBytes: number;
-      pendingChunks: number;
-      pendingBytes: number;
-      diskChunks: number;
-      diskBytes: number;
-      indexFileCount: number;
-      indexDataBytes: number;
-      dedupFactor: number;
-      durationMs: number;
-      missingChunks: number;
-      warnings: number;
-    }
+  /** The run's counters as .gc-status keeps them, and the warnings it logged. */
+  | ({ kind: 'gc'; warnings: number } & Omit<GcSummary, 'startedAt' | 'completed'>)
   | { kind: 'prune'; group: string; removed: number; failed: number; kept: number }
   | { kind: 'delete-group'; group: string; removed: number; kept: number }
   | {

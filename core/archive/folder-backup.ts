@@ -559,11 +559,7 @@ class FolderBackup {
     this.recordBytes += record.recordLength;
     return {
       kind: EntryKind.Directory,
-      name: node.name,
-      mode: node.stat.mode & 0o7777,
-      uid: node.stat.uid,
-      gid: node.stat.gid,
-      mtimeNs: node.stat.mtimeNs,
+      ...entryBase(node),
       ...record,
       payloadBase,
       ino: node.stat.ino,
@@ -916,14 +912,16 @@ class CopiedChildren {
   }
 }
 
+/** The fields every entry takes from its scan: name, permission bits, owner and mtime. */
+function entryBase(node: SourceNode): Pick<ArchiveEntry, 'name' | 'mode' | 'uid' | 'gid' | 'mtimeNs'> {
+  const st = node.stat;
+  return { name: node.name, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: st.mtimeNs };
+}
+
 function symlinkEntry(node: SourceNode, target: Buffer): ArchiveEntry {
   return {
     kind: EntryKind.Symlink,
-    name: node.name,
-    mode: node.stat.mode & 0o7777,
-    uid: node.stat.uid,
-    gid: node.stat.gid,
-    mtimeNs: node.stat.mtimeNs,
+    ...entryBase(node),
     target,
   };
 }
@@ -945,11 +943,7 @@ function scannedFile(node: SourceNode, payloadOffset: number, digest: Buffer): F
   const st = node.stat;
   return {
     kind: EntryKind.File,
-    name: node.name,
-    mode: st.mode & 0o7777,
-    uid: st.uid,
-    gid: st.gid,
-    mtimeNs: st.mtimeNs,
+    ...entryBase(node),
     size: st.size,
     payloadOffset,
     digest,

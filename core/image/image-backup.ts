@@ -25,6 +25,18 @@ export interface ImageTransferProgress extends RateSample {
   dedupBytes: number;
 }
 
+/** What a backup or a restore of an image starts with: zero counters, a rate meter, and its throttled report. */
+export function startImageTransfer(
+  bytesTotal: number,
+  options: { onProgress?: (progress: ImageTransferProgress) => void; progressIntervalMs?: number },
+): { progress: ImageTransferProgress; meter: RateMeter; report: ReturnType<typeof throttle<ImageTransferProgress>> } {
+  return {
+    progress: { bytesDone: 0, bytesTotal, chunks: 0, newChunks: 0, newBytes: 0, dedupBytes: 0, rate: 0, elapsedMs: 0 },
+    meter: new RateMeter(bytesTotal),
+    report: throttle((p: ImageTransferProgress) => options.onProgress?.({ ...p }), options.progressIntervalMs ?? 100),
+  };
+}
+
 export interface ImageBackupOptions {
   id?: string;
   type?: BackupType;
@@ -164,21 +176,7 @@ class ImageBackup {
   ) {
     const { options, size, chunkSize } = job;
     this.signal = options.signal;
-    this.progress = {
-      bytesDone: 0,
-      bytesTotal: size,
-      chunks: 0,
-      newChunks: 0,
-      newBytes: 0,
-      dedupBytes: 0,
-      rate: 0,
-      elapsedMs: 0,
-    };
-    this.meter = new RateMeter(size);
-    this.report = throttle(
-      (p: ImageTransferProgress) => options.onProgress?.({ ...p }),
-      options.progressIntervalMs ?? 100,
-    );
+    ({ progress: this.progress, meter: this.meter, report: this.report } = startImageTransfer(size, options));
     const compress = store.config.compression === 'zstd';
     this.target = openChunkTarget(store.chunks, compress, chunkSize, options.workers ?? 2, options.log);
   }

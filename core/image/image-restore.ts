@@ -12,7 +12,7 @@ import { ownedTmpName, removeDeadProcessTmps } from '../fs/owned-tmp.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
 import { RateMeter, throttle, yieldToEventLoop } from '../jobs/rate-meter.js';
 import { pickImageArchive } from './image-archive.js';
-import type { ImageTransferProgress } from './image-backup.js';
+import { startImageTransfer, type ImageTransferProgress } from './image-backup.js';
 
 export interface ImageRestoreOptions {
   archiveName?: string;
@@ -117,21 +117,7 @@ class ImageRestore {
     private readonly options: ImageRestoreOptions,
   ) {
     this.tmp = join(dirname(dest), ownedTmpName());
-    this.meter = new RateMeter(index.size);
-    this.progress = {
-      bytesDone: 0,
-      bytesTotal: index.size,
-      chunks: 0,
-      newChunks: 0,
-      newBytes: 0,
-      dedupBytes: 0,
-      rate: 0,
-      elapsedMs: 0,
-    };
-    this.report = throttle(
-      (p: ImageTransferProgress) => options.onProgress?.({ ...p }),
-      options.progressIntervalMs ?? 100,
-    );
+    ({ progress: this.progress, meter: this.meter, report: this.report } = startImageTransfer(index.size, options));
   }
 
   /** Restores every chunk, then puts the tmp file in place; on failure or cancel it is removed. */

@@ -3,7 +3,7 @@ import type { GroupRow, SnapshotRow } from '../../../contract/model.js';
 import { plural } from '../../../contract/format.js';
 import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
-import { Modal } from './Modal.js';
+import { KeepOrRemoveFooter, Modal } from './Modal.js';
 
 /** What deleting the group does, in numbers: how many snapshots go, how many protected ones stay (and keep the group). */
 function consequence(group: GroupRow, rows: SnapshotRow[]): string {
@@ -34,20 +34,13 @@ export function DeleteGroupDialog({ group, onClose }: { group: GroupRow; onClose
     <Modal title={`Delete group ${group.path}?`} onClose={onClose}>
       <p>{consequence(group, snapshots)}</p>
       <ErrorNote error={jobError} />
-      <footer className="modal-footer">
-        <button type="button" onClick={onClose}>
-          Keep it
-        </button>
-        <button
-          type="button"
-          className="danger"
-          onClick={async () => {
-            if (await startJob({ kind: 'delete-group', store, group: { type: group.type, id: group.id } })) onClose();
-          }}
-        >
-          Delete group
-        </button>
-      </footer>
+      <KeepOrRemoveFooter
+        remove="Delete group"
+        onKeep={onClose}
+        onRemove={async () => {
+          if (await startJob({ kind: 'delete-group', store, group: { type: group.type, id: group.id } })) onClose();
+        }}
+      />
     </Modal>
   );
 }

@@ -62,3 +62,25 @@ export function Modal({
     </dialog>
   );
 }
+
+/** The footer of a dialog that removes something: "Keep it" first, the removal in red. */
+export function KeepOrRemoveFooter({
+  remove,
+  onKeep,
+  onRemove,
+}: {
+  remove: string;
+  onKeep: () => void;
+  onRemove: () => void | Promise<void>;
+}) {
+  return (
+    <footer className="modal-footer">
+      <button type="button" onClick={onKeep}>
+        Keep it
+      </button>
+      <button type="button" className="danger" onClick={() => void onRemove()}>
+        {remove}
+      </button>
+    </footer>
+  );
+}

@@ -5,7 +5,7 @@ import { formatTime } from '../../../contract/format.js';
 import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { ImageRestoreDialog, imageArchives } from './ImageRestoreDialog.js';
-import { Modal } from './Modal.js';
+import { KeepOrRemoveFooter, Modal } from './Modal.js';
 
 type Dialog = 'notes' | 'forget' | 'restore-image';
 
@@ -151,21 +151,14 @@ function ForgetDialog({ row, onClose }: { row: SnapshotRow; onClose: () => void 
         Forget <strong>{row.path}</strong> ({formatTime(row.time)})? The snapshot is removed now; its data is freed by
         the next garbage collection, unless other snapshots share it.
       </p>
-      <footer className="modal-footer">
-        <button type="button" onClick={onClose}>
-          Keep it
-        </button>
-        <button
-          type="button"
-          className="danger"
-          onClick={async () => {
-            onClose();
-            await forgetSnapshot(row);
-          }}
-        >
-          Forget snapshot
-        </button>
-      </footer>
+      <KeepOrRemoveFooter
+        remove="Forget snapshot"
+        onKeep={onClose}
+        onRemove={async () => {
+          onClose();
+          await forgetSnapshot(row);
+        }}
+      />
     </Modal>
   );
 }

@@ -1,17 +1,15 @@
 import { useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
+import { KEEP_RULES } from '../../../contract/keep-rules.js';
 import type { GroupRow, KeepOptions, PruneRow } from '../../../contract/model.js';
 import { errorInfo } from '../api/client.js';
 import { useAppShallow } from '../state/use-app.js';
 
-export const RULES: [keyof KeepOptions, string][] = [
-  ['keepLast', 'Keep last'],
-  ['keepHourly', 'Hourly'],
-  ['keepDaily', 'Daily'],
-  ['keepWeekly', 'Weekly'],
-  ['keepMonthly', 'Monthly'],
-  ['keepYearly', 'Yearly'],
-];
+/** The keep rules in PBS's order (contract/keep-rules.ts), each with its field's label. */
+export const RULES: [keyof KeepOptions, string][] = KEEP_RULES.map(({ option, rule }) => [
+  option,
+  rule === 'last' ? 'Keep last' : `${rule[0]!.toUpperCase()}${rule.slice(1)}`,
+]);
 
 export type KeepFields = Record<keyof KeepOptions, string>;
 
