@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import { keepOptionsSchema } from './keep-rules.js';
+
+/**
+ * Backup plans: what to back up, where, when, how long to keep it and how to look after the store. The one
+ * definition of a plan's shape, used by the settings file (core/plans), the CLI, the host's validators and the
+ * plan editor. Times of day are local wall-clock times; the scheduler computes them in the computer's zone.
+ */
+
+const name = z
+  .string()
+  .trim()
+  .min(1, 'a plan needs a name')
+  .max(80, 'a plan name has at most 80 characters')
+  .refine((s) => !/[\0\n\r]/.test(s), 'a plan name is one line of text');
+const path = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((s) => !s.includes('\0'), 'must not contain NUL');
+/** `HH:MM`, 24-hour. */
+const timeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day is HH:MM, 24-hour (e.g. 03:30)');
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+export const scheduleSchema = z.discriminatedUnion('kind', [
+  /** Only when asked ("Back up now", `cairn plan run`). */
+  z.strictObject({ kind: z.literal('manual') }),
+  /** Every N minutes or hours, counted from the start of the last run. */
+  z.strictObject({
+    kind: z.literal('interval'),
+    every: z.number().int().min(1).max(10_000),
+    unit: z.enum(['minutes', 'hours']),
+  }),
+  z.strictObject({ kind: z.literal('daily'), at: timeOfDay }),
+  z.strictObject({ kind: z.literal('weekly'), days: z.array(z.enum(WEEKDAYS)).min(1).max(7), at: timeOfDay }),
+  /** A cron expression (5 fields: minute hour day-of-month month day-of-week), checked by core's parser. */
+  z.strictObject({ kind: z.literal('calendar'), expression: z.string().trim().min(1).max(200) }),
+]);
+export type Schedule = z.infer<typeof scheduleSchema>;
+
+/** The least interval a schedule may have: shorter would mostly measure the scheduler. */
+export const MIN_INTERVAL_MINUTES = 1;
+
+export const sourceSchema = z.strictObject({ kind: z.enum(['folder', 'image']), path });
+export type PlanSource = z.infer<typeof sourceSchema>;
+
+export const maintenanceSchema = z.strictObject({
+  /** Garbage collection after a run when the last one is at least this many days old (0: never by the plan). */
+  gcEveryDays: z.number().int().min(0).max(366).default(7),
+  /** Verify each new snapshot right after its backup. */
+  verifyNew: z.boolean().default(false),
+  /** A full verify of the plan's group when the last one is at least this many days old (0: never). */
+  fullVerifyEveryDays: z.number().int().min(0).max(366).default(30),
+});
+export type Maintenance = z.infer<typeof maintenanceSchema>;
+
+export const conditionsSchema = z.strictObject({
+  /** Scheduled runs wait while the computer runs on battery ("Back up now" does not). */
+  skipOnBattery: z.boolean().default(false),
+});
+export type Conditions = z.infer<typeof conditionsSchema>;
+
+export const NOTIFY_LEVELS = ['off', 'failures', 'all'] as const;
+export type NotifyLevel = (typeof NOTIFY_LEVELS)[number];
+
+/** Exclude presets: named sets of patterns (gitignore syntax, as the backup's own excludes). */
+export const EXCLUDE_PRESETS = {
+  caches: { label: 'Caches', patterns: ['.cache/', 'Cache/', 'cache/', 'CacheStorage/', '.thumbnails/', '*.tmp'] },
+  trash: { label: 'Trash', patterns: ['.Trash/', '.Trash-*/', '.local/share/Trash/', '$RECYCLE.BIN/'] },
+  'node-modules': { label: 'node_modules', patterns: ['node_modules/'] },
+  'build-outputs': {
+    label: 'Build outputs',
+    patterns: ['target/', '__pycache__/', '*.pyc', '.gradle/', '.next/', '.parcel-cache/', '*.o'],
+  },
+  'vm-images': {
+    label: 'VM and container images',
+    patterns: ['*.qcow2', '*.vmdk', '*.vdi', '*.vhd', '*.vhdx', '.local/share/containers/', '.docker/'],
+  },
+} as const satisfies Record<string, { label: string; patterns: readonly string[] }>;
+export type ExcludePreset = keyof typeof EXCLUDE_PRESETS;
+const presetNames = Object.keys(EXCLUDE_PRESETS) as [ExcludePreset, ...ExcludePreset[]];
+
+/** What a user says about a plan: everything but its id and bookkeeping. */
+export const planInputSchema = z.strictObject({
+  name,
+  /** One folder or disk-image file (a plan backs up one source into its own group). */
+  sources: z.array(sourceSchema).length(1, 'a plan backs up exactly one folder or disk image'),
+  store: path,
+  excludes: z.array(z.string().min(1).max(1024)).max(1000).default([]),
+  excludePresets: z.array(z.enum(presetNames)).default([]),
+  schedule: scheduleSchema.default({ kind: 'daily', at: '12:00' }),
+  /** Keep rules applied after each successful backup; none set keeps every snapshot. */
+  retention: keepOptionsSchema.default({}),
+  maintenance: maintenanceSchema.default({ gcEveryDays: 7, verifyNew: false, fullVerifyEveryDays: 30 }),
+  conditions: conditionsSchema.default({ skipOnBattery: false }),
+  notify: z.enum(NOTIFY_LEVELS).default('failures'),
+  paused: z.boolean().default(false),
+});
+export type PlanInput = z.input<typeof planInputSchema>;
+
+export const planSchema = planInputSchema.extend({
+  /** Stable across renames: state and history are kept under it. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
+  /** The plan's group is `host/<groupId>`, derived from its name when the plan is made and kept across renames. */
+  groupId: z.string().min(1).max(128),
+  createdAt: z.number().int().nonnegative(),
+});
+export type Plan = z.infer<typeof planSchema>;
+
+/** The patterns a plan's backup excludes: its presets' and its own, presets first. */
+export function planExcludes(plan: Pick<Plan, 'excludes' | 'excludePresets'>): string[] {
+  return [...plan.excludePresets.flatMap((p) => EXCLUDE_PRESETS[p].patterns), ...plan.excludes];
+}
+
+/** What started a run: its schedule (once, however many slots were missed), a retry after a failure, or a user. */
+export type RunTrigger = 'schedule' | 'retry' | 'manual';
+
+/** One run of a plan, as kept in its history. */
+export const planRunSchema = z.object({
+  startedAt: z.number(),
+  endedAt: z.number(),
+  trigger: z.enum(['schedule', 'retry', 'manual']),
+  status: z.enum(['succeeded', 'failed', 'cancelled']),
+  /** The snapshot the backup made, `host/<id>/<time>`. */
+  snapshot: z.string().optional(),
+  files: z.number().optional(),
+  bytes: z.number().optional(),
+  newBytes: z.number().optional(),
+  /** Snapshots the plan's retention removed after the backup. */
+  pruned: z.number().optional(),
+  /** Maintenance that ran after the backup. */
+  gc: z.boolean().optional(),
+  verify: z.enum(['ok', 'damaged']).optional(),
+  warnings: z.number().optional(),
+  error: z.string().optional(),
+});
+export type PlanRun = z.infer<typeof planRunSchema>;
+
+/**
+ * Where a plan stands: paused; running; waiting for its store's drive or for mains power; failing (the last run
+ * failed, a retry is due); overdue (no success for twice its usual interval); ok; or never run yet.
+ */
+export type PlanState = 'paused' | 'running' | 'waiting-store' | 'waiting-power' | 'failing' | 'overdue' | 'ok' | 'new';
+
+export interface PlanStatus {
+  planId: string;
+  state: PlanState;
+  /** When the scheduler runs it next (epoch ms); none for paused and manual plans. */
+  nextRunAt?: number;
+  lastRun?: PlanRun;
+  lastSuccessAt?: number;
+  /** Failed runs since the last success. */
+  failures: number;
+}

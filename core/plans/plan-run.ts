@@ -1,0 +1,158 @@
+import { planExcludes, type Plan, type PlanRun, type RunTrigger } from '../../contract/plans.js';
+import { KEEP_RULES } from '../../contract/keep-rules.js';
+import { backupFolder, type FolderBackupProgress } from '../archive/folder-backup.js';
+import { snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
+import { Datastore } from '../datastore/datastore.js';
+import { CairnError, isCairnError } from '../errors.js';
+import { collectGarbage } from '../gc/garbage-collection.js';
+import { backupImage, type ImageTransferProgress } from '../image/image-backup.js';
+import { silentLogger, type Logger } from '../log.js';
+import { pruneGroup } from '../prune/prune.js';
+import { verify } from '../verify/verify.js';
+import type { PlanRuntime } from './plan-runtime.js';
+
+const DAY_MS = 86_400_000;
+
+export type PlanRunPhase = 'backup' | 'prune' | 'gc' | 'verify';
+
+export interface PlanRunOptions {
+  trigger: RunTrigger;
+  /** The plan's state before the run: when GC and the full verify last ran. */
+  runtime: PlanRuntime;
+  signal?: AbortSignal;
+  log?: Logger;
+  onPhase?: (phase: PlanRunPhase) => void;
+  onBackupProgress?: (progress: FolderBackupProgress | ImageTransferProgress) => void;
+  /** Chunk writer threads for the backup (as for a backup by hand). */
+  workers?: number;
+  now?: () => number;
+}
+
+/** A run's end: its history record, and whether the store was missing (a waiting state, not a failure). */
+export interface PlanRunOutcome {
+  run: PlanRun;
+  storeMissing: boolean;
+  /** Maintenance that ran, for the plan's state. */
+  gcAt?: number;
+  fullVerifyAt?: number;
+}
+
+/**
+ * One run of a plan: the backup of its source into its group, then its retention, then the maintenance that is
+ * due (GC every gcEveryDays, a verify of the new snapshot, a full verify of the group every fullVerifyEveryDays).
+ * A store that is not there (an unplugged drive) ends the run as storeMissing before anything is touched.
+ */
+export async function runPlan(plan: Plan, options: PlanRunOptions): Promise<PlanRunOutcome> {
+  return new PlanRunJob(plan, options).run();
+}
+
+class PlanRunJob {
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private readonly startedAt: number;
+  private readonly record: Partial<PlanRun> = {};
+  private gcAt: number | undefined;
+  private fullVerifyAt: number | undefined;
+  private snapshot: SnapshotRef | undefined;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly options: PlanRunOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? silentLogger;
+    this.startedAt = this.now();
+  }
+
+  async run(): Promise<PlanRunOutcome> {
+    let store: Datastore;
+    try {
+      store = Datastore.open(this.plan.store, { log: this.log });
+    } catch (err) {
+      if (!isCairnError(err, 'NOT_FOUND') && !isCairnError(err, 'NOT_A_DATASTORE')) return this.failed(err);
+      return { run: this.end('failed', (err as Error).message), storeMissing: true };
+    }
+    try {
+      await this.backup(store);
+      this.prune(store);
+      await this.maintain(store);
+      return this.outcome(this.end('succeeded'));
+    } catch (err) {
+      return this.failed(err);
+    }
+  }
+
+  private async backup(store: Datastore): Promise<void> {
+    this.options.onPhase?.('backup');
+    const source = this.plan.sources[0];
+    if (!source) throw new CairnError('INVALID_ARGUMENT', `the plan "${this.plan.name}" has no source`);
+    const common = {
+      id: this.plan.groupId,
+      signal: this.options.signal,
+      log: this.log,
+      onProgress: this.options.onBackupProgress,
+      workers: this.options.workers,
+    };
+    const result =
+      source.kind === 'folder'
+        ? await backupFolder(store, source.path, { ...common, excludes: planExcludes(this.plan) })
+        : await backupImage(store, source.path, common);
+    this.snapshot = result.snapshot;
+    Object.assign(this.record, {
+      snapshot: snapshotPath(result.snapshot),
+      bytes: 'bytesTotal' in result ? result.bytesTotal : undefined,
+      files: 'filesTotal' in result ? result.filesTotal : undefined,
+      newBytes: result.newBytes,
+      warnings: 'warnings' in result ? result.warnings.length : undefined,
+    });
+  }
+
+  private prune(store: Datastore): void {
+    const keep = this.plan.retention;
+    if (!KEEP_RULES.some(({ option }) => (keep[option] ?? 0) > 0)) return;
+    this.options.onPhase?.('prune');
+    const outcomes = pruneGroup(store, { type: 'host', id: this.plan.groupId }, keep, { log: this.log });
+    this.record.pruned = outcomes.filter((o) => o.outcome === 'removed').length;
+  }
+
+  private async maintain(store: Datastore): Promise<void> {
+    const { maintenance } = this.plan;
+    const { runtime } = this.options;
+    if (isDue(maintenance.gcEveryDays, runtime.lastGcAt, this.now())) {
+      this.options.onPhase?.('gc');
+      await collectGarbage(store, { signal: this.options.signal, log: this.log });
+      this.gcAt = this.now();
+      this.record.gc = true;
+    }
+    const fullVerify = isDue(maintenance.fullVerifyEveryDays, runtime.lastFullVerifyAt, this.now());
+    if (!fullVerify && !maintenance.verifyNew) return;
+    this.options.onPhase?.('verify');
+    const group = { type: 'host' as const, id: this.plan.groupId };
+    const target = fullVerify || !this.snapshot ? { group } : { snapshot: this.snapshot };
+    const result = await verify(store, target, { signal: this.options.signal, log: this.log });
+    if (fullVerify) this.fullVerifyAt = this.now();
+    this.record.verify = result.ok ? 'ok' : 'damaged';
+  }
+
+  private failed(err: unknown): PlanRunOutcome {
+    const cancelled = isCairnError(err, 'CANCELLED') || this.options.signal?.aborted === true;
+    return this.outcome(this.end(cancelled ? 'cancelled' : 'failed', (err as Error).message));
+  }
+
+  private end(status: PlanRun['status'], error?: string): PlanRun {
+    const run: PlanRun = { startedAt: this.startedAt, endedAt: this.now(), trigger: this.options.trigger, status };
+    for (const [key, value] of Object.entries(this.record))
+      if (value !== undefined) Object.assign(run, { [key]: value });
+    if (error !== undefined) run.error = error;
+    return run;
+  }
+
+  private outcome(run: PlanRun): PlanRunOutcome {
+    return { run, storeMissing: false, gcAt: this.gcAt, fullVerifyAt: this.fullVerifyAt };
+  }
+}
+
+/** Maintenance every `days` days (0: never) is due when it never ran or last ran that long ago. */
+function isDue(days: number, lastAt: number | undefined, now: number): boolean {
+  return days > 0 && (lastAt === undefined || now - lastAt >= days * DAY_MS);
+}

@@ -1,0 +1,52 @@
+import { formatBytes, plural } from '../../contract/format.js';
+import type { Plan, PlanRun } from '../../contract/plans.js';
+import type { PlanRuntime } from '../plans/plan-runtime.js';
+
+/** A desktop notification about a plan: one per change of its state, never one per tick. */
+export interface PlanNotification {
+  planId: string;
+  kind: 'failed' | 'recovered' | 'overdue' | 'succeeded';
+  /** The state it tells of; the plan's `notified` becomes this, so the same state is not told again. */
+  state: 'failing' | 'overdue' | 'ok';
+  title: string;
+  body: string;
+}
+
+/**
+ * What a finished run tells the user, by the plan's level: 'failures' tells of the first failure after a
+ * success and of the recovery after failures (or after being overdue); 'all' also of every success; 'off'
+ * nothing. Retries that fail again say nothing new.
+ */
+export function notificationFor(plan: Plan, runtime: PlanRuntime, run: PlanRun): PlanNotification | undefined {
+  if (plan.notify === 'off' || run.status === 'cancelled') return undefined;
+  const base = { planId: plan.id };
+  if (run.status === 'failed') {
+    if (runtime.notified === 'failing') return undefined;
+    return {
+      ...base,
+      kind: 'failed',
+      state: 'failing',
+      title: `Backup "${plan.name}" failed`,
+      body: `${run.error ?? 'The run failed.'} Cairn tries again later.`,
+    };
+  }
+  const recovered = runtime.notified === 'failing' || runtime.notified === 'overdue';
+  if (recovered) {
+    return {
+      ...base,
+      kind: 'recovered',
+      state: 'ok',
+      title: `Backup "${plan.name}" works again`,
+      body: runSummary(run),
+    };
+  }
+  if (plan.notify !== 'all') return undefined;
+  return { ...base, kind: 'succeeded', state: 'ok', title: `Backup "${plan.name}" finished`, body: runSummary(run) };
+}
+
+function runSummary(run: PlanRun): string {
+  const parts = [run.snapshot ? `Snapshot ${run.snapshot}` : 'Backed up'];
+  if (run.files !== undefined) parts.push(plural(run.files, 'file'));
+  if (run.newBytes !== undefined) parts.push(`${formatBytes(run.newBytes)} new`);
+  return `${parts.join(', ')}.`;
+}

@@ -1,0 +1,74 @@
+import type { Plan, PlanRun, PlanState } from '../../contract/plans.js';
+import type { PlanRuntime } from '../plans/plan-runtime.js';
+import { nextSlotAfter, typicalGapMs } from '../plans/schedule.js';
+
+/**
+ * The scheduler's decisions as pure functions of a plan, what it remembers and the time, so they can be tested
+ * against any clock. A run collapses every slot up to its start: after a night with the laptop off, a plan
+ * runs once, not once per missed slot.
+ */
+
+const MINUTE_MS = 60_000;
+/** The first retry after a failure, doubled each time up to RETRY_MAX_MS. */
+export const RETRY_BASE_MS = 2 * MINUTE_MS;
+export const RETRY_MAX_MS = 2 * 60 * MINUTE_MS;
+
+/** When the plan is next due (epoch ms; at or before `now` means due now); undefined if it never runs by itself. */
+export function nextDueAt(plan: Plan, runtime: PlanRuntime, now: number): number | undefined {
+  if (plan.paused) return undefined;
+  const slot = nextSlotAfter(plan.schedule, slotAnchor(plan, runtime, now));
+  if (runtime.retryAt === undefined) return slot;
+  return slot === undefined ? runtime.retryAt : Math.min(slot, runtime.retryAt);
+}
+
+/**
+ * The time slots are counted from: the last run's slot. If that lies further ahead than one interval, the clock
+ * was set back a long way (or the state came from a computer with a wrong clock): counting from it would stop
+ * the plan until then, so slots count from now. A clock set back by less never makes a slot run twice.
+ */
+function slotAnchor(plan: Plan, runtime: PlanRuntime, now: number): number {
+  const anchor = runtime.lastSlot ?? plan.createdAt;
+  if (anchor <= now) return anchor;
+  const gap = typicalGapMs(plan.schedule, now);
+  return gap !== undefined && anchor - now > gap ? now : anchor;
+}
+
+/** A plan whose last success (or, never run, its creation) is older than twice its usual interval. */
+export function isOverdue(plan: Plan, runtime: PlanRuntime, now: number): boolean {
+  if (plan.paused) return false;
+  const gap = typicalGapMs(plan.schedule, now);
+  if (gap === undefined) return false;
+  return now - (runtime.lastSuccessAt ?? plan.createdAt) > 2 * gap;
+}
+
+/** The wait before retry number `failures` (1 for the first failure). */
+export function retryDelayMs(failures: number): number {
+  return Math.min(RETRY_BASE_MS * 2 ** Math.max(0, failures - 1), RETRY_MAX_MS);
+}
+
+/** What the plan's state becomes when a run ends. `slot` is the time the run was due (or started). */
+export function afterRun(runtime: PlanRuntime, run: PlanRun, slot: number): PlanRuntime {
+  const next: PlanRuntime = { ...runtime, lastSlot: Math.max(runtime.lastSlot ?? 0, slot), waiting: undefined };
+  next.lastAttemptAt = run.startedAt;
+  if (run.status === 'succeeded') return { ...next, lastSuccessAt: run.endedAt, failures: 0, retryAt: undefined };
+  if (run.status === 'cancelled') return { ...next, retryAt: undefined };
+  const failures = runtime.failures + 1;
+  return { ...next, failures, retryAt: run.endedAt + retryDelayMs(failures) };
+}
+
+/** Where a plan stands, for lists, the tray and notifications. */
+export function planState(
+  plan: Plan,
+  runtime: PlanRuntime,
+  lastRun: PlanRun | undefined,
+  now: number,
+  running: boolean,
+): PlanState {
+  if (running) return 'running';
+  if (plan.paused) return 'paused';
+  if (runtime.waiting === 'store') return 'waiting-store';
+  if (runtime.waiting === 'power') return 'waiting-power';
+  if (runtime.failures > 0) return 'failing';
+  if (isOverdue(plan, runtime, now)) return 'overdue';
+  return lastRun || runtime.lastSuccessAt !== undefined ? 'ok' : 'new';
+}

@@ -1,0 +1,127 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { isCairnError } from '../errors.js';
+import { makeDirectories } from '../fs/make-directories.js';
+import { acquireExclusiveLock, type HeldLock } from '../locks/process-lock.js';
+import { silentLogger, type Logger } from '../log.js';
+import { PlanBook, PLANS_FILE } from '../plans/plan-book.js';
+import { PlanRuntimeFile } from '../plans/plan-runtime.js';
+import { RunHistory } from '../plans/run-history.js';
+import { Scheduler, type SchedulerDeps } from './scheduler.js';
+
+/** How often a scheduler on standby looks whether the active one is gone. */
+export const STANDBY_POLL_MS = 5_000;
+/** Edits of the plans file close together are one re-read. */
+const EDIT_SETTLE_MS = 200;
+
+export type SchedulerRole = 'active' | 'standby' | 'stopped';
+
+export interface SchedulerServiceOptions extends Omit<SchedulerDeps, 'book' | 'runtime' | 'history'> {
+  configDir: string;
+  /** Who runs it, for the lock's holder record and the standby's message: "the desktop app", "cairn scheduler". */
+  where: string;
+  onRole?: (role: SchedulerRole) => void;
+}
+
+/**
+ * Exactly one scheduler per user: the one that holds the `scheduler` lock in the config folder runs plans;
+ * any other (a second app, browser mode, `cairn scheduler`) stays on standby and takes over within
+ * STANDBY_POLL_MS when the holder stops or dies (a killed holder's lock is taken over at once by pid).
+ */
+export class SchedulerService {
+  readonly book: PlanBook;
+  readonly runtime: PlanRuntimeFile;
+  readonly history: RunHistory;
+  readonly scheduler: Scheduler;
+  private readonly log: Logger;
+  private lock: HeldLock | undefined;
+  private standbyTimer: ReturnType<typeof setTimeout> | undefined;
+  private watcher: FSWatcher | undefined;
+  private settleTimer: ReturnType<typeof setTimeout> | undefined;
+  private role: SchedulerRole = 'stopped';
+
+  constructor(private readonly options: SchedulerServiceOptions) {
+    this.log = options.log ?? silentLogger;
+    makeDirectories(options.configDir, 0o700);
+    this.book = new PlanBook(options.configDir, this.log);
+    this.runtime = new PlanRuntimeFile(options.configDir);
+    this.history = new RunHistory(options.configDir);
+    this.scheduler = new Scheduler({ ...options, book: this.book, runtime: this.runtime, history: this.history });
+  }
+
+  get currentRole(): SchedulerRole {
+    return this.role;
+  }
+
+  start(): void {
+    if (this.role !== 'stopped') return;
+    this.setRole('standby');
+    this.tryToLead();
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.standbyTimer);
+    clearTimeout(this.settleTimer);
+    this.watcher?.close();
+    this.watcher = undefined;
+    await this.scheduler.stop();
+    this.lock?.release();
+    this.lock = undefined;
+    this.setRole('stopped');
+  }
+
+  /** Re-read plans now (an edit made through this process, a resume from sleep, a power change). */
+  wake(): void {
+    if (this.role === 'active') this.scheduler.wake();
+  }
+
+  private tryToLead(): void {
+    if (this.role !== 'standby') return;
+    try {
+      this.lock = acquireExclusiveLock(
+        this.options.configDir,
+        'scheduler',
+        `the scheduler of ${this.options.where}`,
+        this.log,
+      );
+    } catch (err) {
+      if (!isCairnError(err, 'LOCKED')) this.log.warn(`cannot take the scheduler lock: ${(err as Error).message}`);
+      this.standbyTimer = setTimeout(() => this.tryToLead(), STANDBY_POLL_MS);
+      this.standbyTimer.unref?.();
+      return;
+    }
+    this.lock.signal.addEventListener('abort', () => void this.lostLock(), { once: true });
+    this.watchPlans();
+    this.setRole('active');
+    this.scheduler.start();
+  }
+
+  /** The lock was lost (its folder removed, or judged stale after a long sleep): stand by again. */
+  private async lostLock(): Promise<void> {
+    this.log.warn('the scheduler lost its lock; another scheduler may run plans now, this one stands by');
+    this.watcher?.close();
+    this.watcher = undefined;
+    await this.scheduler.stop();
+    this.lock?.release();
+    this.lock = undefined;
+    this.setRole('standby');
+    this.tryToLead();
+  }
+
+  private watchPlans(): void {
+    try {
+      this.watcher = watch(this.options.configDir, (_event, name) => {
+        if (name !== PLANS_FILE) return;
+        clearTimeout(this.settleTimer);
+        this.settleTimer = setTimeout(() => this.scheduler.wake(), EDIT_SETTLE_MS);
+      });
+      this.watcher.on('error', () => undefined); // the wake at MAX_SLEEP_MS reads the plans anyway
+    } catch {
+      // No watching on this filesystem: plans are re-read at every wake.
+    }
+  }
+
+  private setRole(role: SchedulerRole): void {
+    this.role = role;
+    this.options.onRole?.(role);
+  }
+}

@@ -1,0 +1,278 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatTime } from '../../contract/format.js';
+import type { Plan, PlanRun, PlanStatus, RunTrigger } from '../../contract/plans.js';
+
+import { silentLogger, type Logger } from '../log.js';
+import type { PlanBook } from '../plans/plan-book.js';
+import type { PlanRunOutcome } from '../plans/plan-run.js';
+import type { PlanRuntime, PlanRuntimeFile } from '../plans/plan-runtime.js';
+import type { RunHistory } from '../plans/run-history.js';
+import { afterRun, isOverdue, nextDueAt, planState } from './plan-timing.js';
+import { notificationFor, type PlanNotification } from './notifications.js';
+
+/** The longest sleep: a wall clock that jumped (a suspend, a clock set by hand) is noticed within this. */
+export const MAX_SLEEP_MS = 10 * 60_000;
+/** How often a plan waiting for its store looks for it: a stat, never a run attempt. */
+export const STORE_POLL_MS = 60_000;
+/** How often a plan waiting for mains power looks again (a power event wakes the scheduler sooner). */
+export const POWER_POLL_MS = 5 * 60_000;
+
+export interface SchedulerClock {
+  now(): number;
+  setTimeout(run: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: SchedulerClock = {
+  now: () => Date.now(),
+  setTimeout: (run, ms) => setTimeout(run, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+export interface SchedulerDeps {
+  book: PlanBook;
+  runtime: PlanRuntimeFile;
+  history: RunHistory;
+  /** Runs one plan (in this process for the headless scheduler, as a job in the app). */
+  runPlan(plan: Plan, trigger: RunTrigger, runtime: PlanRuntime, signal: AbortSignal): Promise<PlanRunOutcome>;
+  clock?: SchedulerClock;
+  /** True while the computer runs on battery. */
+  onBattery?: () => boolean;
+  /** Whether a store's drive is there: a cheap check, so waiting for an unplugged drive costs a stat a minute. */
+  storePresent?: (store: string) => boolean;
+  notify?: (notification: PlanNotification) => void;
+  /** Something changed that a view of the plans shows (a run began or ended, a state changed). */
+  onChange?: () => void;
+  log?: Logger;
+}
+
+interface QueuedRun {
+  planId: string;
+  trigger: RunTrigger;
+  slot: number;
+}
+
+/**
+ * Runs plans when they are due, one run at a time. It sleeps until the next due time (at most MAX_SLEEP_MS) and
+ * reads the plans again at every wake, so a plan edited elsewhere is picked up. Missed slots run once; a failed
+ * run is retried with backoff until the next slot; a missing store or battery power is a waiting state checked
+ * cheaply, never a storm of attempts. One scheduler per user runs this (scheduler-lock.ts).
+ */
+export class Scheduler {
+  private readonly clock: SchedulerClock;
+  private readonly log: Logger;
+  private readonly queue: QueuedRun[] = [];
+  private running: { planId: string; controller: AbortController; done: Promise<void> } | undefined;
+  private timer: unknown;
+  private stopped = true;
+  /** Wake-ups so far, for the idle benchmark. */
+  wakeups = 0;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.log = deps.log ?? silentLogger;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.wake();
+  }
+
+  /** Cancels the running run (it ends as cancelled, to be run at its next slot) and stops. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.clock.clearTimeout(this.timer);
+    this.queue.length = 0;
+    this.running?.controller.abort();
+    await this.running?.done;
+  }
+
+  /** Looks at every plan now: at start, after a resume from sleep, a power change or an edit of the plans. */
+  wake(): void {
+    if (this.stopped) return;
+    this.clock.clearTimeout(this.timer);
+    this.wakeups++;
+    const sleep = this.evaluate();
+    this.pump();
+    this.timer = this.clock.setTimeout(() => this.wake(), Math.max(1_000, Math.min(sleep, MAX_SLEEP_MS)));
+  }
+
+  /** "Back up now": queued behind a running run, regardless of battery; the store must be there. */
+  runNow(idOrName: string): Plan {
+    const plan = this.deps.book.get(idOrName);
+    if (!this.isQueuedOrRunning(plan.id))
+      this.queue.push({ planId: plan.id, trigger: 'manual', slot: this.clock.now() });
+    this.pump();
+    return plan;
+  }
+
+  /** Cancels a plan's run if it is running or queued. */
+  cancel(planId: string): void {
+    const i = this.queue.findIndex((q) => q.planId === planId);
+    if (i >= 0) this.queue.splice(i, 1);
+    if (this.running?.planId === planId) this.running.controller.abort();
+  }
+
+  status(): PlanStatus[] {
+    const now = this.clock.now();
+    const runtimes = this.deps.runtime.all();
+    return this.deps.book.list().map((plan) => {
+      const runtime = runtimes[plan.id] ?? { failures: 0 };
+      const lastRun = this.deps.history.runs(plan.id)[0];
+      const running = this.running?.planId === plan.id;
+      return {
+        planId: plan.id,
+        state: planState(plan, runtime, lastRun, now, running),
+        nextRunAt: nextDueAt(plan, runtime, now),
+        lastRun,
+        lastSuccessAt: runtime.lastSuccessAt,
+        failures: runtime.failures,
+      };
+    });
+  }
+
+  /** Queues the plans that are due and records waits; returns how long to sleep. */
+  private evaluate(): number {
+    let plans: Plan[];
+    let runtimes: Record<string, PlanRuntime>;
+    try {
+      plans = this.deps.book.list();
+      runtimes = this.deps.runtime.all();
+    } catch (err) {
+      this.log.warn(
+        `cannot read the plans: ${(err as Error).message}; trying again in ${MAX_SLEEP_MS / 60_000} minutes`,
+      );
+      return MAX_SLEEP_MS;
+    }
+    const now = this.clock.now();
+    let sleep = MAX_SLEEP_MS;
+    for (const plan of plans) {
+      const wait = this.evaluatePlan(plan, runtimes[plan.id] ?? { failures: 0 }, now);
+      if (wait !== undefined) sleep = Math.min(sleep, wait);
+    }
+    return sleep;
+  }
+
+  /** One plan: queued if due and its conditions hold; returns how long until it needs a look again. */
+  private evaluatePlan(plan: Plan, runtime: PlanRuntime, now: number): number | undefined {
+    this.notifyOverdue(plan, runtime, now);
+    const due = nextDueAt(plan, runtime, now);
+    if (due === undefined || this.isQueuedOrRunning(plan.id)) return due === undefined ? undefined : due - now;
+    if (due > now) return due - now;
+    const waiting = this.unmetCondition(plan);
+    if (waiting) {
+      if (runtime.waiting !== waiting) this.setWaiting(plan, waiting);
+      return waiting === 'store' ? STORE_POLL_MS : POWER_POLL_MS;
+    }
+    const trigger = runtime.retryAt !== undefined && runtime.retryAt <= now ? 'retry' : 'schedule';
+    this.queue.push({ planId: plan.id, trigger, slot: now });
+    return undefined;
+  }
+
+  private unmetCondition(plan: Plan): 'store' | 'power' | undefined {
+    const present = this.deps.storePresent ?? defaultStorePresent;
+    if (!present(plan.store)) return 'store';
+    if (plan.conditions.skipOnBattery && this.deps.onBattery?.()) return 'power';
+    return undefined;
+  }
+
+  private setWaiting(plan: Plan, waiting: 'store' | 'power'): void {
+    this.log.info(
+      waiting === 'store'
+        ? `plan "${plan.name}" waits for its store ${plan.store} (not there: an unplugged drive?)`
+        : `plan "${plan.name}" waits for mains power`,
+    );
+    this.deps.runtime.update(plan.id, (r) => ({ ...r, waiting }));
+    this.deps.onChange?.();
+  }
+
+  private isQueuedOrRunning(planId: string): boolean {
+    return this.running?.planId === planId || this.queue.some((q) => q.planId === planId);
+  }
+
+  private pump(): void {
+    if (this.running || this.stopped) return;
+    const next = this.queue.shift();
+    if (!next) return;
+    const controller = new AbortController();
+    const done = this.execute(next, controller.signal).finally(() => {
+      this.running = undefined;
+      this.deps.onChange?.();
+      this.wake();
+    });
+    this.running = { planId: next.planId, controller, done };
+    this.deps.onChange?.();
+  }
+
+  private async execute(queued: QueuedRun, signal: AbortSignal): Promise<void> {
+    let plan: Plan;
+    try {
+      plan = this.deps.book.get(queued.planId);
+    } catch {
+      return; // removed since it was queued
+    }
+    const runtime = this.deps.runtime.get(plan.id);
+    this.log.info(`plan "${plan.name}": ${queued.trigger} run starts`);
+    let outcome: PlanRunOutcome;
+    try {
+      outcome = await this.deps.runPlan(plan, queued.trigger, runtime, signal);
+    } catch (err) {
+      const now = this.clock.now();
+      outcome = {
+        run: { startedAt: now, endedAt: now, trigger: queued.trigger, status: 'failed', error: (err as Error).message },
+        storeMissing: false,
+      };
+    }
+    this.record(plan, queued, outcome);
+  }
+
+  private record(plan: Plan, queued: QueuedRun, outcome: PlanRunOutcome): void {
+    if (outcome.storeMissing) {
+      this.setWaiting(plan, 'store');
+      return;
+    }
+    const { run } = outcome;
+    this.log.info(`plan "${plan.name}": run ${run.status}${run.error ? `: ${run.error}` : ''}`);
+    this.deps.history.append(plan.id, run);
+    const before = this.deps.runtime.get(plan.id);
+    let after = afterRun(before, run, queued.slot);
+    if (outcome.gcAt !== undefined) after.lastGcAt = outcome.gcAt;
+    if (outcome.fullVerifyAt !== undefined) after.lastFullVerifyAt = outcome.fullVerifyAt;
+    after = this.notifyRun(plan, after, run);
+    this.deps.runtime.update(plan.id, () => after);
+  }
+
+  /** A notification when the run changed the plan's state (or for every success at level 'all'). */
+  private notifyRun(plan: Plan, runtime: PlanRuntime, run: PlanRun): PlanRuntime {
+    const notification = notificationFor(plan, runtime, run);
+    if (!notification) return runtime;
+    this.deps.notify?.(notification);
+    return { ...runtime, notified: notification.state };
+  }
+
+  private notifyOverdue(plan: Plan, runtime: PlanRuntime, now: number): void {
+    if (runtime.notified === 'overdue' || runtime.failures > 0 || !isOverdue(plan, runtime, now)) return;
+    if (plan.notify !== 'off') {
+      this.deps.notify?.({
+        planId: plan.id,
+        kind: 'overdue',
+        state: 'overdue',
+        title: `${plan.name} is overdue`,
+        body: overdueBody(runtime),
+      });
+    }
+    this.deps.runtime.update(plan.id, (r) => ({ ...r, notified: 'overdue' }));
+  }
+}
+
+function overdueBody(runtime: PlanRuntime): string {
+  return runtime.lastSuccessAt === undefined
+    ? 'It has not backed up yet.'
+    : `Its last backup finished ${formatTime(runtime.lastSuccessAt / 1000)}.`;
+}
+
+/** A store is there when its chunk folder is: a missing mount point and an empty one both say "not there". */
+function defaultStorePresent(store: string): boolean {
+  return existsSync(join(store, '.chunks'));
+}
