@@ -106,6 +106,8 @@ export const planSchema = planInputSchema.extend({
   /** The plan's group is `host/<groupId>`, derived from its name when the plan is made and kept across renames. */
   groupId: z.string().min(1).max(128),
   createdAt: z.number().int().nonnegative(),
+  /** Sources the plan had before an edit: its group may hold their backups, and a run may move it on. */
+  formerSources: z.array(path).default([]),
 });
 export type Plan = z.infer<typeof planSchema>;
 

@@ -52,8 +52,9 @@ export class PlanBook {
   edit(idOrName: string, patch: Partial<PlanInput>): Plan {
     return this.change((plans) => {
       const old = findPlan(plans, idOrName);
-      const { id, groupId, createdAt, ...input } = old;
-      const plan: Plan = { ...parseInput({ ...input, ...patch }), id, groupId, createdAt };
+      const { id, groupId, createdAt, formerSources, ...input } = old;
+      const plan: Plan = { ...parseInput({ ...input, ...patch }), id, groupId, createdAt, formerSources };
+      if (plan.sources[0]?.path !== old.sources[0]?.path) plan.formerSources = movedFrom(old);
       assertNameFree(plans, plan.name, id);
       return { plans: plans.map((p) => (p.id === id ? plan : p)), result: plan };
     });
@@ -109,7 +110,13 @@ function newPlan(input: z.infer<typeof planInputSchema>, plans: Plan[], now: num
       `the plan "${sharing.name}" already backs up into host/${groupId} in ${input.store}; give this plan another name`,
     );
   }
-  return { ...input, id: uniqueId(groupId, plans), groupId, createdAt: now };
+  return { ...input, id: uniqueId(groupId, plans), groupId, createdAt: now, formerSources: [] };
+}
+
+/** The plan's former sources after its source was changed: the last ten, newest last. */
+function movedFrom(old: Plan): string[] {
+  const paths = [...old.formerSources, ...old.sources.map((s) => s.path)];
+  return [...new Set(paths.reverse())].reverse().slice(-10);
 }
 
 function assertNameFree(plans: Plan[], name: string, exceptId?: string): void {

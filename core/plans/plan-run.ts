@@ -1,7 +1,8 @@
 import { planExcludes, type Plan, type PlanRun, type RunTrigger } from '../../contract/plans.js';
 import { KEEP_RULES } from '../../contract/keep-rules.js';
 import { backupFolder, type FolderBackupProgress } from '../archive/folder-backup.js';
-import { snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
+import { groupPath, snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
+import { describeSource } from '../datastore/group-source.js';
 import { Datastore } from '../datastore/datastore.js';
 import { CairnError, isCairnError } from '../errors.js';
 import { collectGarbage } from '../gc/garbage-collection.js';
@@ -88,15 +89,19 @@ class PlanRunJob {
     if (!source) throw new CairnError('INVALID_ARGUMENT', `the plan "${this.plan.name}" has no source`);
     const common = {
       id: this.plan.groupId,
+      allowOtherSource: this.movedByThePlan(store),
       signal: this.options.signal,
       log: this.log,
       onProgress: this.options.onBackupProgress,
       workers: this.options.workers,
     };
-    const result =
+    const result = await (
       source.kind === 'folder'
-        ? await backupFolder(store, source.path, { ...common, excludes: planExcludes(this.plan) })
-        : await backupImage(store, source.path, common);
+        ? backupFolder(store, source.path, { ...common, excludes: planExcludes(this.plan) })
+        : backupImage(store, source.path, common)
+    ).catch((err: unknown) => {
+      throw isCairnError(err, 'SOURCE_MISMATCH') ? this.foreignGroup(store) : err;
+    });
     this.snapshot = result.snapshot;
     Object.assign(this.record, {
       snapshot: snapshotPath(result.snapshot),
@@ -105,6 +110,17 @@ class PlanRunJob {
       newBytes: result.newBytes,
       warnings: 'warnings' in result ? result.warnings.length : undefined,
     });
+  }
+
+  /** The group records a source this plan had before its source was edited: the user moved the plan on. */
+  private movedByThePlan(store: Datastore): boolean {
+    let recorded: string[] | undefined;
+    try {
+      recorded = store.groupSource({ type: 'host', id: this.plan.groupId })?.paths;
+    } catch {
+      return false; // a damaged record: the backup itself says what is wrong
+    }
+    return recorded !== undefined && recorded.every((p) => this.plan.formerSources.includes(p));
   }
 
   private prune(store: Datastore): void {
@@ -137,6 +153,16 @@ class PlanRunJob {
   private failed(err: unknown): PlanRunOutcome {
     const cancelled = isCairnError(err, 'CANCELLED') || this.options.signal?.aborted === true;
     return this.outcome(this.end(cancelled ? 'cancelled' : 'failed', (err as Error).message));
+  }
+
+  /** The refusal in a plan's words: the group holds backups this plan did not make. */
+  private foreignGroup(store: Datastore): CairnError {
+    const group = { type: 'host' as const, id: this.plan.groupId };
+    const recorded = store.groupSource(group);
+    return new CairnError(
+      'SOURCE_MISMATCH',
+      `${groupPath(group)} holds backups of ${recorded ? describeSource(recorded) : 'another source'}, which the plan "${this.plan.name}" never backed up: to keep both, make a plan with another name for ${this.plan.sources[0]?.path}`,
+    );
   }
 
   private end(status: PlanRun['status'], error?: string): PlanRun {

@@ -65,6 +65,8 @@ export class Scheduler {
   private readonly queue: QueuedRun[] = [];
   private running: { planId: string; controller: AbortController; done: Promise<void> } | undefined;
   private timer: unknown;
+  /** Plans whose run just found their store missing: not tried again before this time (epoch ms). */
+  private readonly storeRetryAt = new Map<string, number>();
   private stopped = true;
   /** Wake-ups so far, for the idle benchmark. */
   wakeups = 0;
@@ -160,6 +162,8 @@ export class Scheduler {
     const due = nextDueAt(plan, runtime, now);
     if (due === undefined || this.isQueuedOrRunning(plan.id)) return due === undefined ? undefined : due - now;
     if (due > now) return due - now;
+    const storeRetry = this.storeRetryAt.get(plan.id) ?? 0;
+    if (storeRetry > now) return storeRetry - now;
     const waiting = this.unmetCondition(plan);
     if (waiting) {
       if (runtime.waiting !== waiting) this.setWaiting(plan, waiting);
@@ -229,9 +233,11 @@ export class Scheduler {
 
   private record(plan: Plan, queued: QueuedRun, outcome: PlanRunOutcome): void {
     if (outcome.storeMissing) {
+      this.storeRetryAt.set(plan.id, this.clock.now() + STORE_POLL_MS);
       this.setWaiting(plan, 'store');
       return;
     }
+    this.storeRetryAt.delete(plan.id);
     const { run } = outcome;
     this.log.info(`plan "${plan.name}": run ${run.status}${run.error ? `: ${run.error}` : ''}`);
     this.deps.history.append(plan.id, run);
