@@ -144,7 +144,7 @@ describe('JobCard', () => {
           },
           problems,
           problemCount: 75,
-          advice: 'Back up /home/ann/docs (host/docs) again',
+          advice: { kind: 'verify', groups: [{ group: 'host/docs', source: '/home/ann/docs' }] },
           progress: { phase: 'verifying' },
         })}
         onCancel={() => {}}
@@ -156,7 +156,11 @@ describe('JobCard', () => {
     const list = screen.getByRole('alert', { name: 'Problems found' });
     expect(list.textContent).toContain('host/docs/2026-12-01T10:00:00Z: /f0.bin');
     expect(list.textContent).toContain('…and 25 more (see the log)');
-    expect(list.textContent).toContain('What to do: Back up /home/ann/docs (host/docs) again');
+    // The advice arrives as fields too.
+    expect(list.textContent).toContain(
+      'What to do: Back up /home/ann/docs (host/docs) again: that writes the damaged and missing chunks anew while ' +
+        'the files are still there. Then verify again.',
+    );
     expect(screen.queryByText('Done')).toBeNull();
   });
 
