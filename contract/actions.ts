@@ -5,10 +5,10 @@ import type {
   ExcludePreviewResult,
   FolderListing,
   FolderPage,
-  GcSummary,
   GroupRef,
   GroupRow,
   KeepOptions,
+  LastGc,
   PruneRow,
   SnapshotRef,
   SnapshotRow,
@@ -32,7 +32,7 @@ export interface Actions {
   'snapshot.forget': { req: { store: string; snapshot: SnapshotRef }; res: null };
   /** The prune simulator: every snapshot's keep/remove and why; nothing is removed (the prune job does that). */
   'group.prune-simulate': { req: { store: string; group: GroupRef; keep: KeepOptions }; res: PruneRow[] };
-  'store.gc-status': { req: { store: string }; res: GcSummary | null };
+  'store.gc-status': { req: { store: string }; res: LastGc };
   /** The chunks on disk, counted now (a scan of the chunk folders, on a worker of its own: it may take seconds). */
   'store.usage': { req: { store: string }; res: StoreUsage };
   /** A page of one folder of a snapshot (a folder may hold 100,000 entries: the tree asks for more as it scrolls). */

@@ -1,6 +1,6 @@
 import { formatBytes, formatDuration, plural } from './format.js';
 import { imageFileName } from './image-file-name.js';
-import type { JobResult, JobState } from './jobs.js';
+import type { JobAdvice, JobResult, JobState, RepairGroup } from './jobs.js';
 
 /**
  * A finished job's result in one line, as its card shows it: "Backed up 32 files (1.20 MiB) to host/Documents/…".
@@ -52,6 +52,46 @@ export function jobSummary(job: JobState): string | undefined {
   if (job.status === 'cancelled') return 'Cancelled';
   // A job from an older version's history has a result without a kind, and its summary worded then.
   return job.result?.kind ? describeJobResult(job.result) : job.summary;
+}
+
+/** What to do about what a job found, as its card shows it after "What to do:". */
+export function describeJobAdvice(advice: JobAdvice): string {
+  switch (advice.kind) {
+    case 'restore':
+      return (
+        'The entries named here were left out; everything else was restored. Verify the store to find every damaged ' +
+        `chunk, then ${backUpAgain(advice.groups, 'files')}.`
+      );
+    case 'restore-image':
+      return (
+        'The byte ranges named here are in damaged or missing chunks. Verify the store to find every damaged chunk, ' +
+        `then ${backUpAgain(advice.groups, 'image')}.` +
+        (advice.readableRestKept
+          ? ''
+          : ' To get what can be read, restore again with “Keep what can be read”: the damaged ranges are zeros in <file>.damaged.')
+      );
+    case 'verify':
+      return `${capitalized(backUpAgain(advice.groups, 'files'))}. Then verify again.`;
+  }
+}
+
+/** The advice a job's card shows: worded from its fields, or as an older version recorded it. */
+export function jobAdvice(job: JobState): string | undefined {
+  return job.advice ? describeJobAdvice(job.advice) : job.adviceText;
+}
+
+/**
+ * The repair for damaged or missing chunks, one phrase for every job that finds them: back up each group's
+ * recorded source again ("/home/ann/docs (host/docs)"), which writes those chunks anew while the data is there.
+ */
+function backUpAgain(groups: readonly RepairGroup[], data: 'files' | 'image'): string {
+  const names = groups.map((g) => (g.source ? `${g.source} (${g.group})` : g.group));
+  const are = data === 'files' ? 'are' : 'is';
+  return `back up ${names.join(', ')} again: that writes the damaged and missing chunks anew while the ${data} ${are} still there`;
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 type Result<K extends JobResult['kind']> = Extract<JobResult, { kind: K }>;

@@ -43,7 +43,7 @@ export type JobKind = JobSpec['kind'];
 
 /**
  * `attention`: the job ran to its end but found what the user must act on (a verify that found damage, a restore
- * that left damaged files out); its `problems` name them and `advice` says what to do.
+ * that left damaged files out); its `problems` name them and `advice` says what to do (as fields: the app words it).
  */
 export type JobStatus = 'running' | 'done' | 'attention' | 'failed' | 'cancelled';
 
@@ -52,6 +52,25 @@ export interface JobProblem {
   path: string;
   message: string;
 }
+
+/** A group whose data to back up again: its path (`host/<id>`), and its recorded source as the host describes it. */
+export interface RepairGroup {
+  group: string;
+  source?: string;
+}
+
+/**
+ * What to do about what an `attention` job found, by the kind of job that found it (jobAdvice in
+ * contract/job-summary.ts words it). The repair is always the same: back up `groups` again, which writes the damaged
+ * and missing chunks anew while the data is still there.
+ */
+export type JobAdvice =
+  /** A folder restore left the damaged entries out. */
+  | { kind: 'restore'; groups: RepairGroup[] }
+  /** An image restore met damaged ranges; `readableRestKept`: their readable rest was written (`keepDamaged`). */
+  | { kind: 'restore-image'; groups: RepairGroup[]; readableRestKept: boolean }
+  /** A verify found damaged snapshots. */
+  | { kind: 'verify'; groups: RepairGroup[] };
 
 /** Progress of the job's current phase; fields a kind does not have are left out. */
 export interface JobProgress {
@@ -115,7 +134,9 @@ export interface JobState {
   /** With status `attention`: what was wrong (the first 200; `problemCount` counts them all), and the repair. */
   problems?: JobProblem[];
   problemCount?: number;
-  advice?: string;
+  advice?: JobAdvice;
+  /** Only on a job recorded by an older version, whose advice was a string: that advice as the host worded it then. */
+  adviceText?: string;
   error?: { code: string; message: string };
   log: JobLogLine[];
 }

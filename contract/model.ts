@@ -172,6 +172,12 @@ export interface GcSummary {
   completed: boolean;
 }
 
+/**
+ * What the top bar knows of a store's last garbage collection: `never` when the store has no `.gc-status`,
+ * `unknown` when it has one Cairn cannot read (PBS's, in kebab-case, or a damaged one), else that run's counters.
+ */
+export type LastGc = { kind: 'never' } | { kind: 'unknown' } | { kind: 'ran'; summary: GcSummary };
+
 /** PBS's keep rules (keep-rules.ts); 0 or missing means unset. */
 export type { KeepOptions } from './keep-rules.js';
 

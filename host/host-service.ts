@@ -11,7 +11,6 @@ import { validateRequest } from '../contract/validators.js';
 import { assertBackupId, snapshotPath } from '../core/backup/backup-names.js';
 import { describeSource } from '../core/datastore/group-source.js';
 import { isCairnError } from '../core/errors.js';
-import { readGcStatus } from '../core/gc/gc-status.js';
 import { pickImageArchive } from '../core/image/image-archive.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
 import { AppError, toAppError } from './app-errors.js';
@@ -22,7 +21,7 @@ import { JobHistory } from './job-history.js';
 import { RecentStores } from './recent-stores.js';
 import { StoreWatcher } from './store-watcher.js';
 import { QueryRunner } from './query-runner.js';
-import { openStore, SnapshotViews, storeSummary } from './store-views.js';
+import { lastGc, openStore, SnapshotViews, storeSummary } from './store-views.js';
 
 /** What differs between hosts: native dialogs exist in Electron only. */
 export interface HostPlatform {
@@ -351,25 +350,7 @@ export class HostService {
       },
       'group.prune-simulate': ({ store, group, keep }) =>
         this.queries.run('group.prune-simulate', { store: this.storePath(store), group, keep }),
-      'store.gc-status': ({ store }) => {
-        const status = readGcStatus(this.store(store).root);
-        if (!status) return null;
-        return {
-          startedAt: status.startedAt,
-          durationMs: status.durationMs,
-          removedChunks: status.removedChunks,
-          removedBytes: status.removedBytes,
-          pendingChunks: status.pendingChunks,
-          pendingBytes: status.pendingBytes,
-          diskChunks: status.diskChunks,
-          diskBytes: status.diskBytes,
-          indexFileCount: status.indexFileCount,
-          indexDataBytes: status.indexDataBytes,
-          dedupFactor: status.dedupFactor,
-          missingChunks: status.missingChunks,
-          completed: status.completed,
-        };
-      },
+      'store.gc-status': ({ store }) => lastGc(this.store(store)),
       'store.usage': ({ store }) => this.scans.run('store.usage', { store: this.storePath(store) }),
       'snapshot.browse': (req) => this.queries.run('snapshot.browse', { ...req, store: this.storePath(req.store) }),
       'snapshot.diff': ({ store, from, to }) =>

@@ -10,6 +10,12 @@ const KEPT_LOG_LINES = 100;
 const SAVE_DELAY_MS = 500;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]).optional();
+const repairGroups = z.array(z.object({ group: z.string(), source: z.string().optional() }));
+const Advice = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('restore'), groups: repairGroups }),
+  z.object({ kind: z.literal('restore-image'), groups: repairGroups, readableRestKept: z.boolean() }),
+  z.object({ kind: z.literal('verify'), groups: repairGroups }),
+]);
 const JobRecord = z.object({
   id: z.string(),
   kind: z.string(),
@@ -23,11 +29,20 @@ const JobRecord = z.object({
   result: z.record(z.string(), scalar).optional(),
   problems: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   problemCount: z.number().optional(),
-  advice: z.string().optional(),
+  // An older version wrote its advice as a sentence: kept as that job's adviceText.
+  advice: z.union([Advice, z.string()]).optional(),
+  adviceText: z.string().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   log: z.array(z.object({ time: z.number(), level: z.enum(['info', 'warn', 'error']), message: z.string() })),
 });
 const HistoryFile = z.object({ version: z.literal(1), jobs: z.array(z.unknown()) });
+
+/** A record as the app holds it: an older version's advice sentence moves to `adviceText`, shown as it was. */
+function withTypedAdvice(record: z.infer<typeof JobRecord>): JobState {
+  const { advice, ...rest } = record;
+  if (typeof advice === 'string') return { ...rest, adviceText: advice } as JobState;
+  return (advice ? { ...rest, advice } : rest) as JobState;
+}
 
 /**
  * The finished jobs of the tasks panel, kept in the app's data folder so a restart of the host (browser mode,
@@ -52,7 +67,7 @@ export class JobHistory {
     }
     return parsed.jobs.flatMap((job) => {
       const record = JobRecord.safeParse(job);
-      return record.success ? [record.data as JobState] : [];
+      return record.success ? [withTypedAdvice(record.data)] : [];
     });
   }
 

@@ -1,5 +1,5 @@
 import type { AppErrorInfo } from '../contract/errors.js';
-import type { JobProblem, JobProgress, JobResult, JobSpec } from '../contract/jobs.js';
+import type { JobAdvice, JobProblem, JobProgress, JobResult, JobSpec } from '../contract/jobs.js';
 
 /** What a job's worker thread starts with. */
 export interface JobWorkerData {
@@ -17,7 +17,7 @@ export type WorkerToEngine =
       result: JobResult;
       problems?: JobProblem[];
       problemCount?: number;
-      advice?: string;
+      advice?: JobAdvice;
     }
   | { type: 'failed'; error: AppErrorInfo };
 

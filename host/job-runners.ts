@@ -1,6 +1,6 @@
 import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { JobProblem, JobProgress, JobResult, JobSpec } from '../contract/jobs.js';
+import type { JobAdvice, JobProblem, JobProgress, JobResult, JobSpec, RepairGroup } from '../contract/jobs.js';
 import { EntryKind } from '../core/archive/archive-format.js';
 import { backupFolder } from '../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
@@ -35,7 +35,7 @@ export interface JobOutcome {
   /** What the user must act on: the job is then shown as needing attention, not as done. */
   problems?: JobProblem[];
   problemCount?: number;
-  advice?: string;
+  advice?: JobAdvice;
 }
 
 /** Problems a job card lists; the count says how many there were in all. */
@@ -227,9 +227,7 @@ async function runRestoreJob(spec: Spec<'restore'>, ctx: JobContext): Promise<Jo
     result,
     problems,
     problemCount: totals.failed,
-    advice:
-      `The entries named here were left out; everything else was restored. Verify the store to find every damaged chunk, ` +
-      `then ${backUpAgain(store, [spec.snapshot], 'files')}.`,
+    advice: { kind: 'restore', groups: repairGroups(store, [spec.snapshot]) },
   };
 }
 
@@ -316,12 +314,11 @@ async function runImageRestoreJob(spec: Spec<'restore-image'>, ctx: JobContext):
     result,
     problems: problems.slice(0, MAX_PROBLEMS),
     problemCount: problems.length,
-    advice:
-      `The byte ranges named here are in damaged or missing chunks. Verify the store to find every damaged chunk, ` +
-      `then ${backUpAgain(store, [spec.snapshot], 'image')}.` +
-      (r.written
-        ? ''
-        : ' To get what can be read, restore again with “Keep what can be read”: the damaged ranges are zeros in <file>.damaged.'),
+    advice: {
+      kind: 'restore-image',
+      groups: repairGroups(store, [spec.snapshot]),
+      readableRestKept: Boolean(r.written),
+    },
   };
 }
 
@@ -381,24 +378,20 @@ async function runVerifyJob(spec: Spec<'verify'>, ctx: JobContext): Promise<JobO
   };
   if (failed.length === 0) return { result };
   const groups = failed.map((s) => parseSnapshotPath(s.snapshot));
-  const advice = `${capitalized(backUpAgain(store, groups, 'files'))}. Then verify again.`;
+  const advice: JobAdvice = { kind: 'verify', groups: repairGroups(store, groups) };
   return { result, problems: problems.slice(0, MAX_PROBLEMS), problemCount: problems.length, advice };
 }
 
 /**
- * The repair for damaged or missing chunks, one phrase for every job that finds them: back up each group's
- * recorded source again ("/home/ann/docs (host/docs)"), which writes those chunks anew while the data is there.
+ * The groups whose damaged or missing chunks a new backup writes anew, each once, with its recorded source (named
+ * here, since only the host reads it; the app words the advice).
  */
-function backUpAgain(store: Datastore, groups: readonly BackupGroupRef[], data: 'files' | 'image'): string {
-  const names = [...new Map(groups.map((g) => [groupPath(g), g] as const))].map(([path, group]) => {
+function repairGroups(store: Datastore, groups: readonly BackupGroupRef[]): RepairGroup[] {
+  const unique = new Map(groups.map((g) => [groupPath(g), g] as const));
+  return [...unique].map(([path, group]) => {
     const source = store.groupSource(group);
-    return source ? `${describeSource(source)} (${path})` : path;
+    return source ? { group: path, source: describeSource(source) } : { group: path };
   });
-  return `back up ${names.join(', ')} again: that writes the damaged and missing chunks anew while the ${data} ${data === 'files' ? 'are' : 'is'} still there`;
-}
-
-function capitalized(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /**

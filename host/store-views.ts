@@ -5,6 +5,7 @@ import type {
   FolderPage,
   GroupRef,
   GroupRow,
+  LastGc,
   SnapshotRef,
   SnapshotRow,
   StoreSummary,
@@ -18,6 +19,7 @@ import { snapshotKind, summarizeManifest } from '../core/backup/manifest-summary
 import { Datastore, type SnapshotInfo } from '../core/datastore/datastore.js';
 import { CONFIG_FILE } from '../core/datastore/datastore-config.js';
 import { describeSource } from '../core/datastore/group-source.js';
+import { hasGcStatusFile, readGcStatus } from '../core/gc/gc-status.js';
 import { CairnError, isCairnError } from '../core/errors.js';
 import { AppError } from './app-errors.js';
 
@@ -41,6 +43,30 @@ export function storeSummary(store: Datastore): StoreSummary {
     syncLevel: store.config.syncLevel,
     created: store.config.created,
     groups: store.listGroups().length,
+  };
+}
+
+/** The last GC's counters; a `.gc-status` Cairn cannot read is "unknown", only a missing one "never" (as `cairn status`). */
+export function lastGc(store: Datastore): LastGc {
+  const status = readGcStatus(store.root);
+  if (!status) return { kind: hasGcStatusFile(store.root) ? 'unknown' : 'never' };
+  return {
+    kind: 'ran',
+    summary: {
+      startedAt: status.startedAt,
+      durationMs: status.durationMs,
+      removedChunks: status.removedChunks,
+      removedBytes: status.removedBytes,
+      pendingChunks: status.pendingChunks,
+      pendingBytes: status.pendingBytes,
+      diskChunks: status.diskChunks,
+      diskBytes: status.diskBytes,
+      indexFileCount: status.indexFileCount,
+      indexDataBytes: status.indexDataBytes,
+      dedupFactor: status.dedupFactor,
+      missingChunks: status.missingChunks,
+      completed: status.completed,
+    },
   };
 }
 

@@ -137,8 +137,8 @@ interface PlannedHardlink {
 
 class FolderRestore {
   private readonly reader: FolderArchiveReader;
-  private readonly memoryLog = new MemoryLogger();
-  private readonly log: Logger;
+  /** The job's log, every line also kept: the result lists the warnings. */
+  private readonly log: MemoryLogger;
   private readonly existing: ExistingPolicy;
   private dirs!: HeldDirectories;
   private readonly files: FileRestoreJob[] = [];
@@ -167,16 +167,7 @@ class FolderRestore {
     private readonly options: FolderRestoreOptions,
   ) {
     this.reader = new FolderArchiveReader(store.openSnapshot(ref));
-    this.log = {
-      info: (m) => {
-        this.memoryLog.info(m);
-        options.log?.info(m);
-      },
-      warn: (m) => {
-        this.memoryLog.warn(m);
-        options.log?.warn(m);
-      },
-    };
+    this.log = new MemoryLogger(options.log);
     this.existing = options.overwrite ? 'overwrite' : 'keep';
   }
 
@@ -505,7 +496,7 @@ class FolderRestore {
       failed: this.failed,
       failedCount: this.failedCount,
       keptPaths: this.keptPaths,
-      warnings: this.memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message),
+      warnings: this.log.warnings(),
     };
   }
 }

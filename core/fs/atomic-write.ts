@@ -14,6 +14,8 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** What a failure says was being done to `path` ('write chunk' says "cannot write chunk <path>"); 'write' if unset. */
   action?: string;
+  /** The tmp file to write and rename, when a format names its own (PBS's `<name>.tmp_fidx`); a random sibling if unset. */
+  tmpPath?: string;
 }
 
 /**
@@ -21,7 +23,7 @@ export interface AtomicWriteOptions {
  * Cairn replaces a file it keeps (chunks, manifests, configs, status and state files, lock records).
  */
 export function writeFileAtomicSync(path: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): void {
-  const tmp = tmpSiblingPath(path);
+  const tmp = options.tmpPath ?? tmpSiblingPath(path);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', options.mode ?? 0o644);

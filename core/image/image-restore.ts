@@ -11,6 +11,7 @@ import { assertRestoreTarget } from '../fs/inside-root.js';
 import { ownedTmpName, removeDeadProcessTmps } from '../fs/owned-tmp.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
 import { RateMeter, throttle, yieldToEventLoop } from '../jobs/rate-meter.js';
+import { withLockAsync } from '../locks/with-lock.js';
 import { pickImageArchive } from './image-archive.js';
 import { startImageTransfer, type ImageTransferProgress } from './image-backup.js';
 
@@ -59,11 +60,7 @@ export async function restoreImage(
 ): Promise<ImageRestoreResult> {
   assertRestoreTarget(store.root, target);
   const lock = store.lockSnapshotShared(ref, `restore of ${snapshotPath(ref)}`);
-  try {
-    return await writeImage(store, ref, target, options);
-  } finally {
-    lock.release();
-  }
+  return withLockAsync(lock, () => writeImage(store, ref, target, options));
 }
 
 async function writeImage(

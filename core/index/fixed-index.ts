@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { FIXED_INDEX_MAGIC } from '../blob/magic.js';
 import { assertValidChunkSize } from '../chunker/chunker-params.js';
 import { DIGEST_SIZE } from '../chunk-store/digest.js';
-import { CairnError, ioError } from '../errors.js';
+import { CairnError } from '../errors.js';
+import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import {
   checkIndexCsum,
   CSUM_OFFSET,
@@ -83,7 +83,10 @@ export class FixedIndexWriter {
     this.size = Math.max(this.size, end);
   }
 
-  /** Writes `<name>.tmp_fidx` with the final csum and renames it into place. */
+  /**
+   * Writes `<name>.tmp_fidx` with the final csum and renames it into place. Not fsynced here, like the dynamic
+   * index: at sync level `filesystem` the snapshot's finish syncs the filesystem before its manifest makes it count.
+   */
   close(): IndexCloseResult {
     if (this.closed) throw new Error('fixed index writer already closed');
     this.closed = true;
@@ -96,18 +99,10 @@ export class FixedIndexWriter {
     csum.copy(header, CSUM_OFFSET);
     header.writeBigUInt64LE(BigInt(this.size), SIZE_OFFSET);
     header.writeBigUInt64LE(BigInt(this.chunkSize), CHUNK_SIZE_OFFSET);
-    const tmp = indexTmpPath(this.path, 'fidx');
-    try {
-      writeFileSync(tmp, Buffer.concat([header, entries]), { mode: 0o644 });
-      renameSync(tmp, this.path);
-    } catch (err) {
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* gone */
-      }
-      throw ioError('publish index', this.path, err);
-    }
+    writeFileAtomicSync(this.path, Buffer.concat([header, entries]), {
+      tmpPath: indexTmpPath(this.path, 'fidx'),
+      action: 'publish index',
+    });
     return { csum, size: this.size, chunkCount: this.count };
   }
 

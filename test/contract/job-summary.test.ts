@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeJobResult, jobSummary } from '../../contract/job-summary.js';
+import { describeJobAdvice, describeJobResult, jobAdvice, jobSummary } from '../../contract/job-summary.js';
 import type { JobState } from '../../contract/jobs.js';
 
 const SNAP = 'host/Documents/2026-12-01T10:00:00Z';
@@ -131,5 +131,50 @@ describe('job results in words', () => {
     // A job history written before results had a kind: its result is plain fields, its summary the words then.
     const legacy = { ...job, summary: 'Created datastore /old', result: { path: '/old' } } as unknown as JobState;
     expect(jobSummary(legacy)).toBe('Created datastore /old');
+  });
+});
+
+/** The advice of a job that needs attention arrives as fields too; these are the words after "What to do:". */
+describe('job advice in words', () => {
+  const docs = { group: 'host/docs', source: '/home/ann/docs' };
+  const anew = 'that writes the damaged and missing chunks anew while the';
+
+  it('words the repair of a restore and a verify, each group once, by its source when it records one', () => {
+    expect(describeJobAdvice({ kind: 'restore', groups: [docs] })).toBe(
+      'The entries named here were left out; everything else was restored. Verify the store to find every damaged ' +
+        `chunk, then back up /home/ann/docs (host/docs) again: ${anew} files are still there.`,
+    );
+    expect(describeJobAdvice({ kind: 'verify', groups: [docs, { group: 'host/old' }] })).toBe(
+      `Back up /home/ann/docs (host/docs), host/old again: ${anew} files are still there. Then verify again.`,
+    );
+  });
+
+  it('words the repair of an image restore, saying how to keep what can be read when it was not kept', () => {
+    const disk = { group: 'host/disk', source: '/images/disk.img' };
+    const repair =
+      'The byte ranges named here are in damaged or missing chunks. Verify the store to find every damaged chunk, ' +
+      `then back up /images/disk.img (host/disk) again: ${anew} image is still there.`;
+    expect(describeJobAdvice({ kind: 'restore-image', groups: [disk], readableRestKept: true })).toBe(repair);
+    expect(describeJobAdvice({ kind: 'restore-image', groups: [disk], readableRestKept: false })).toBe(
+      `${repair} To get what can be read, restore again with “Keep what can be read”: the damaged ranges are zeros in <file>.damaged.`,
+    );
+  });
+
+  it("gives a card's advice: worded from the fields, as an older version recorded it, or none", () => {
+    const job: JobState = {
+      id: 'j',
+      kind: 'verify',
+      title: 'Verify',
+      store: '/s',
+      status: 'attention',
+      startedAt: 0,
+      progress: { phase: 'verifying' },
+      log: [],
+    };
+    expect(jobAdvice(job)).toBeUndefined();
+    expect(jobAdvice({ ...job, advice: { kind: 'verify', groups: [{ group: 'host/docs' }] } })).toBe(
+      `Back up host/docs again: ${anew} files are still there. Then verify again.`,
+    );
+    expect(jobAdvice({ ...job, adviceText: 'Back up host/docs again.' })).toBe('Back up host/docs again.');
   });
 });

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:f
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../contract/errors.js';
-import { jobSummary } from '../../contract/job-summary.js';
+import { jobAdvice, jobSummary } from '../../contract/job-summary.js';
 import type { JobState } from '../../contract/jobs.js';
 import type { SnapshotRow } from '../../contract/model.js';
 import { Datastore } from '../../core/datastore/datastore.js';
@@ -59,7 +59,9 @@ describe('the app reports damage as damage', () => {
     expect(jobSummary(job)).toMatch(/0 of 1 snapshot ok, 1 damaged/);
     expect(job.problemCount).toBe(1);
     expect(job.problems![0]!.path).toMatch(/^host\/Documents\/.+: \/big\.bin$/);
-    expect(job.advice).toContain(`Back up ${source} (host/Documents) again`);
+    // The advice arrives as fields: the group to back up again, named by its source; the app words it.
+    expect(job.advice).toEqual({ kind: 'verify', groups: [{ group: 'host/Documents', source }] });
+    expect(jobAdvice(job)).toContain(`Back up ${source} (host/Documents) again`);
     const rows = (await service.handle('snapshots.list', { store, group })) as Result<SnapshotRow[]>;
     expect(rows.ok && rows.value[0]!.verifyState).toBe('failed');
   });
@@ -71,7 +73,8 @@ describe('the app reports damage as damage', () => {
     expect(job.status).toBe('attention');
     expect(jobSummary(job)).toMatch(/^Restored 2 files .*; 1 entry of host\/Documents\/.+ could not be restored$/);
     expect(job.problems).toEqual([{ path: '/big.bin', message: expect.stringMatching(/chunk [0-9a-f]+/) }]);
-    expect(job.advice).toContain(`back up ${source} (host/Documents) again`);
+    expect(job.advice).toEqual({ kind: 'restore', groups: [{ group: 'host/Documents', source }] });
+    expect(jobAdvice(job)).toContain(`back up ${source} (host/Documents) again`);
     expect(readFileSync(join(target, 'a.txt'), 'utf8')).toBe('before the damage');
     expect(readFileSync(join(target, 'z.txt'), 'utf8')).toBe('after the damage');
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../contract/errors.js';
 import type { HostEventName, HostEvents } from '../../contract/events.js';
 import type { JobState } from '../../contract/jobs.js';
-import type { FolderPage, GroupRow, SnapshotRow, StoreSummary } from '../../contract/model.js';
+import type { FolderPage, GroupRow, LastGc, SnapshotRow, StoreSummary } from '../../contract/model.js';
 import { HostService } from '../../host/host-service.js';
 import { appVersion } from '../../host/app-version.js';
 import { RECENT_STORES_FILE, RecentStores } from '../../host/recent-stores.js';
@@ -411,6 +411,7 @@ describe('HostService on a real datastore', () => {
     expect(remaining!.time).toBeGreaterThan(second!.time);
 
     // Chunks only the forgotten snapshot used must be older than GC's safety margin to go.
+    expect(await call<LastGc>(ctx.service, 'store.gc-status', { store: storePath })).toEqual({ kind: 'never' });
     await new Promise((resolve) => setTimeout(resolve, 2500));
     const before = ctx.events.length;
     const gc = await runJob(ctx.service, { kind: 'gc', store: storePath });
@@ -426,16 +427,14 @@ describe('HostService on a real datastore', () => {
     expect(phases).toContain('mark');
     expect(phases).toContain('sweep');
     expect(gc.progress.prefixesDone).toBe(65536);
-    const status = await call<{ removedBytes: number; completed: boolean } | null>(ctx.service, 'store.gc-status', {
-      store: storePath,
-    });
-    expect(status).toMatchObject({ removedBytes: freed, completed: true });
-    // A .gc-status PBS wrote, one cut short or of another shape is "no GC known" for the top bar, not an error.
+    const status = await call<LastGc>(ctx.service, 'store.gc-status', { store: storePath });
+    expect(status).toMatchObject({ kind: 'ran', summary: { removedBytes: freed, completed: true } });
+    // A .gc-status PBS wrote, one cut short or of another shape says nothing of the last GC: unknown, not "never".
     const statusFile = join(storePath, '.gc-status');
     const written = readFileSync(statusFile, 'utf8');
     for (const text of [PBS_GC_STATUS, written.slice(0, 100), '{"startedAt": 1}']) {
       writeFileSync(statusFile, text);
-      expect(await call<unknown>(ctx.service, 'store.gc-status', { store: storePath })).toBeNull();
+      expect(await call<LastGc>(ctx.service, 'store.gc-status', { store: storePath })).toEqual({ kind: 'unknown' });
     }
     writeFileSync(statusFile, written);
 

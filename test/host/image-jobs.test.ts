@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppErrorInfo, Result } from '../../contract/errors.js';
-import { jobSummary } from '../../contract/job-summary.js';
+import { jobAdvice, jobSummary } from '../../contract/job-summary.js';
 import type { JobState } from '../../contract/jobs.js';
 import type { FolderListing, GroupRow, SnapshotRow, SourceCheck } from '../../contract/model.js';
 import { snapshotPath } from '../../core/backup/backup-names.js';
@@ -213,12 +213,15 @@ describe('disk image backup and restore through the host', () => {
     expect(jobSummary(job)).toBe(
       `The image was not restored: 1 damaged range of disk.img could not be read, so ${target} would not be the image backed up`,
     );
-    expect(job.advice).toContain(`back up ${image} (host/disk) again`);
-    expect(job.advice).toContain('Keep what can be read');
+    const repair = [{ group: 'host/disk', source: image }];
+    expect(job.advice).toEqual({ kind: 'restore-image', groups: repair, readableRestKept: false });
+    expect(jobAdvice(job)).toContain(`back up ${image} (host/disk) again`);
+    expect(jobAdvice(job)).toContain('Keep what can be read');
     expect(existsSync(target)).toBe(false);
 
     const kept = await run({ kind: 'restore-image', store, snapshot, target, overwrite: false, keepDamaged: true });
     expect(kept.status).toBe('attention');
+    expect(kept.advice).toEqual({ kind: 'restore-image', groups: repair, readableRestKept: true });
     expect(jobSummary(kept)).toBe(
       `Restored the readable rest of the image disk.img to ${target}.damaged: 1 damaged range is zeros there`,
     );

@@ -63,7 +63,7 @@ describe('the renderer store', () => {
     host.answers.openStore = ({ path }: { path: string }) =>
       path === STORE.path ? STORE : fail('STORE_MISSING', `no Cairn datastore at ${path}`);
     host.answers.listGroups = () => [group('docs', 2), group('photos')];
-    host.answers.gcStatus = () => null;
+    host.answers.gcStatus = () => ({ kind: 'never' });
     host.answers.listSnapshots = ({ group: g }: { group: { id: string } }) =>
       g.id === 'docs' ? [snapshot('docs', 100), snapshot('docs', 200)] : [snapshot('photos', 300)];
     store = createAppStore(createClient(host));

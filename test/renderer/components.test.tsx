@@ -2,7 +2,9 @@
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import type { ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { formatIsoTime } from '../../contract/format.js';
 import type { JobState } from '../../contract/jobs.js';
+import type { LastGc } from '../../contract/model.js';
 import { createClient } from '../../renderer/src/api/client.js';
 import { App } from '../../renderer/src/components/App.js';
 import { ErrorNote } from '../../renderer/src/components/ErrorNote.js';
@@ -62,7 +64,7 @@ beforeEach(async () => {
   host.answers.listJobs = () => [];
   host.answers.openStore = () => STORE;
   host.answers.listGroups = () => [];
-  host.answers.gcStatus = () => null;
+  host.answers.gcStatus = () => ({ kind: 'never' });
   store = createAppStore(createClient(host));
   await store.getState().init();
 });
@@ -144,7 +146,7 @@ describe('JobCard', () => {
           },
           problems,
           problemCount: 75,
-          advice: 'Back up /home/ann/docs (host/docs) again',
+          advice: { kind: 'verify', groups: [{ group: 'host/docs', source: '/home/ann/docs' }] },
           progress: { phase: 'verifying' },
         })}
         onCancel={() => {}}
@@ -156,7 +158,11 @@ describe('JobCard', () => {
     const list = screen.getByRole('alert', { name: 'Problems found' });
     expect(list.textContent).toContain('host/docs/2026-12-01T10:00:00Z: /f0.bin');
     expect(list.textContent).toContain('…and 25 more (see the log)');
-    expect(list.textContent).toContain('What to do: Back up /home/ann/docs (host/docs) again');
+    // The advice arrives as fields too.
+    expect(list.textContent).toContain(
+      'What to do: Back up /home/ann/docs (host/docs) again: that writes the damaged and missing chunks anew while ' +
+        'the files are still there. Then verify again.',
+    );
     expect(screen.queryByText('Done')).toBeNull();
   });
 
@@ -527,6 +533,52 @@ describe('sizes with their meaning', () => {
     );
     expect(screen.getByLabelText('Datastore size').textContent).toBe('Store size: 5.00 GiB in 1,234 chunks on disk');
     expect(host.called('storeUsage')).toEqual([{ store: STORE.path }]);
+  });
+});
+
+describe('the last garbage collection in the top bar', () => {
+  const shown = () => screen.getByLabelText('Last garbage collection').textContent;
+  async function hostAnswers(gc: LastGc): Promise<void> {
+    host.answers.gcStatus = () => gc;
+    await act(async () => {
+      host.push('store.changed', { store: STORE.path });
+    });
+  }
+
+  it('says "never" only for a store without a GC status, "unknown" for one Cairn cannot read, else the last run', async () => {
+    await store.getState().openStore(STORE.path);
+    connectEvents(store);
+    wrap(<App />);
+    expect(shown()).toBe('No garbage collection has run on this store yet.');
+
+    // PBS's .gc-status, or a damaged one: the store may well have had a GC, so not "never".
+    await hostAnswers({ kind: 'unknown' });
+    expect(shown()).toBe(
+      "Last garbage collection unknown (the store's .gc-status is not one Cairn wrote, e.g. PBS's, or is damaged).",
+    );
+
+    const startedAt = '2026-12-01T10:00:00Z';
+    await hostAnswers({
+      kind: 'ran',
+      summary: {
+        startedAt,
+        durationMs: 61_000,
+        removedChunks: 2,
+        removedBytes: 2048,
+        pendingChunks: 1,
+        pendingBytes: 512,
+        diskChunks: 10,
+        diskBytes: 3 << 20,
+        indexFileCount: 4,
+        indexDataBytes: 12 << 20,
+        dedupFactor: 4,
+        missingChunks: 0,
+        completed: true,
+      },
+    });
+    expect(shown()).toBe(
+      `Last GC ${formatIsoTime(startedAt)}: freed 2.00 KiB, 512 B pending, 3.00 MiB in use, dedup 4.00×, took 1 min 1 s`,
+    );
   });
 });
 

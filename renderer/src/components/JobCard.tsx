@@ -1,5 +1,5 @@
 import { memo, useState } from 'react';
-import { jobSummary } from '../../../contract/job-summary.js';
+import { jobAdvice, jobSummary } from '../../../contract/job-summary.js';
 import type { JobResult, JobState } from '../../../contract/jobs.js';
 import { formatBytes, formatClock, formatCount, formatDuration, formatRate, plural } from '../../../contract/format.js';
 import { phaseText } from '../job-phase.js';
@@ -94,6 +94,7 @@ const STATUS_TEXT: Record<JobState['status'], string> = {
 function Problems({ job }: { job: JobState }) {
   const problems = job.problems ?? [];
   const more = (job.problemCount ?? problems.length) - problems.length;
+  const advice = jobAdvice(job);
   return (
     <div className="job-problems" role="alert" aria-label="Problems found">
       <ul>
@@ -107,9 +108,9 @@ function Problems({ job }: { job: JobState }) {
         )}
         {problems.length <= 50 && more > 0 && <li className="muted">…and {formatCount(more)} more</li>}
       </ul>
-      {job.advice && (
+      {advice && (
         <p className="advice">
-          <strong>What to do:</strong> {job.advice}
+          <strong>What to do:</strong> {advice}
         </p>
       )}
     </div>

@@ -1,4 +1,5 @@
 import { formatBytes, formatDuration, formatIsoTime, plural } from '../../../contract/format.js';
+import type { LastGc } from '../../../contract/model.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 
 /**
@@ -33,18 +34,33 @@ export function StoreBar() {
       >
         Verify all snapshots
       </button>
-      {/* A missing store's size and last GC are not known: nothing is shown rather than "never" or "counting". */}
+      {/* What is not known is not shown: a missing store's size and last GC (rather than "never" or "counting"), and
+          the last GC before the host has answered. */}
       {!missing && <StoreSize />}
-      {!missing && (
+      {!missing && gc && (
         <span className="muted small" aria-label="Last garbage collection">
-          {gc
-            ? `Last GC ${formatIsoTime(gc.startedAt)}: freed ${formatBytes(gc.removedBytes)}, ${formatBytes(gc.pendingBytes)} pending, ` +
-              `${formatBytes(gc.diskBytes)} in use, dedup ${gc.dedupFactor.toFixed(2)}×, took ${formatDuration(gc.durationMs / 1000)}`
-            : 'No garbage collection has run on this store yet.'}
+          {lastGcText(gc)}
         </span>
       )}
     </div>
   );
+}
+
+/** The last GC in words: "never" only when the store has no status file; one Cairn cannot read is unknown. */
+function lastGcText(gc: LastGc): string {
+  switch (gc.kind) {
+    case 'never':
+      return 'No garbage collection has run on this store yet.';
+    case 'unknown':
+      return "Last garbage collection unknown (the store's .gc-status is not one Cairn wrote, e.g. PBS's, or is damaged).";
+    case 'ran': {
+      const r = gc.summary;
+      return (
+        `Last GC ${formatIsoTime(r.startedAt)}: freed ${formatBytes(r.removedBytes)}, ${formatBytes(r.pendingBytes)} pending, ` +
+        `${formatBytes(r.diskBytes)} in use, dedup ${r.dedupFactor.toFixed(2)}×, took ${formatDuration(r.durationMs / 1000)}`
+      );
+    }
+  }
 }
 
 /** What the store takes on disk now: its chunks, shared by every snapshot (forgotten ones' stay until a GC). */

@@ -204,6 +204,23 @@ describe('restoring part of a snapshot, and existing files', () => {
     expect(tmpFiles(work)).toEqual([]);
   });
 
+  it("passes each line to the job's log, and lists the warnings in the result too", async () => {
+    const target = scratch('logged');
+    put(target, 'a.txt', 'my own a');
+    mkdirSync(join(target, 'b.bin'));
+    const lines: string[] = [];
+    const log = { info: (m: string) => lines.push(`info: ${m}`), warn: (m: string) => lines.push(`warn: ${m}`) };
+
+    const result = await restoreFolder(ctx.store, ref!, target, { path: 'docs/sub', log });
+    expect(lines).toEqual([
+      'warn: not restored: /docs/sub/b.bin: cannot restore /docs/sub/b.bin: a folder is in the way',
+      `info: kept existing ${join(target, 'a.txt')} (not overwriting)`,
+    ]);
+    expect(result.warnings).toEqual([
+      'not restored: /docs/sub/b.bin: cannot restore /docs/sub/b.bin: a folder is in the way',
+    ]);
+  });
+
   it('a folder in the way of a file, or a file in the way of a folder, is named as not restored; the rest is restored', async () => {
     const target = scratch('in-the-way');
     mkdirSync(join(target, 'b.bin'));

@@ -4,10 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Manifest } from '../../../core/backup/manifest.js';
 import { sha256 } from '../../../core/chunk-store/digest.js';
 import { Datastore } from '../../../core/datastore/datastore.js';
+import type { CairnError } from '../../../core/errors.js';
 import { imageArchiveName, pickImageArchive } from '../../../core/image/image-archive.js';
 import { backupImage, type ImageTransferProgress } from '../../../core/image/image-backup.js';
 import { restoreImage } from '../../../core/image/image-restore.js';
 import { FixedIndexReader } from '../../../core/index/fixed-index.js';
+import { forgetSnapshot } from '../../../core/prune/forget.js';
 import { pseudoRandomBytes, textBytes } from '../../support/data.js';
 import { expectCode } from '../../support/errors.js';
 import { tempDir, useTempDirs } from '../../support/temp.js';
@@ -324,6 +326,29 @@ describe('image backup and restore', () => {
       /image restore cancelled/,
     );
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('holds the snapshot against forget while it restores, and lets it go however the restore ends', async () => {
+    const data = pseudoRandomBytes(5 * CHUNK, 'held');
+    const result = await backupImage(store(), sourceFile('held.img', data));
+    const ac = new AbortController();
+    let refusedWith: string | undefined;
+    const restoring = restoreImage(store(), result.snapshot, join(tmp(), 'out.img'), {
+      signal: ac.signal,
+      progressIntervalMs: 0,
+      onProgress: () => {
+        try {
+          forgetSnapshot(store(), result.snapshot);
+        } catch (err) {
+          refusedWith ??= (err as CairnError).code;
+        }
+        ac.abort();
+      },
+    });
+    await expectCode(restoring, 'CANCELLED');
+    expect(refusedWith).toBe('LOCKED');
+    forgetSnapshot(store(), result.snapshot);
+    expect(existsSync(store().snapshotDir(result.snapshot))).toBe(false);
   });
 
   it('reports progress with increasing bytesDone that ends at the total', async () => {

@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CryptConfig } from '../../../core/blob/crypt-config.js';
@@ -258,6 +267,24 @@ describe('index writers', () => {
     aborted.abort();
     expect(() => aborted.close()).toThrow(/closed/);
     expect(readdirSync(dir)).toEqual(['disk.img.fidx']);
+  });
+
+  it('FixedIndexWriter writes its <name>.tmp_fidx afresh, never through what is there, and leaves nothing when it fails', () => {
+    const dir = tmp();
+    const outside = join(tmp(), 'victim');
+    writeFileSync(outside, 'not an index');
+    // Something planted at the tmp name: the writer does not follow it, and says it could not publish the index.
+    symlinkSync(outside, join(dir, 'disk.img.tmp_fidx'));
+    const planted = new FixedIndexWriter(join(dir, 'disk.img.fidx'), 64 * KiB);
+    planted.set(0, 100, HELLO);
+    expectCairnError(() => planted.close(), 'IO', /^cannot publish index .*disk\.img\.fidx: /);
+    expect(readFileSync(outside, 'utf8')).toBe('not an index');
+    expect(readdirSync(dir)).toEqual([]);
+
+    const gone = join(tmp(), 'gone');
+    const orphan = new FixedIndexWriter(join(gone, 'disk.img.fidx'), 64 * KiB);
+    orphan.set(0, 100, HELLO);
+    expectCairnError(() => orphan.close(), 'NOT_FOUND', /^cannot publish index .*gone\/disk\.img\.fidx: /);
   });
 
   it('writers refuse file names without the right extension and invalid arguments', () => {

@@ -1,5 +1,5 @@
 import type { AppErrorInfo } from '../../../../contract/errors.js';
-import type { GcSummary, StoreSummary, StoreUsage } from '../../../../contract/model.js';
+import type { LastGc, StoreSummary, StoreUsage } from '../../../../contract/model.js';
 import { errorInfo } from '../../api/client.js';
 import type { SliceCreator } from '../app-state.js';
 
@@ -13,8 +13,8 @@ export interface DatastoreSlice {
    * view says so once, instead of each pane showing its own error; cleared when it answers again.
    */
   storeMissing?: AppErrorInfo;
-  /** The last garbage collection's result, if the store has had one. */
-  gcStatus?: GcSummary;
+  /** What is known of the last garbage collection (never, unknown, its counters); undefined until the host answers it. */
+  gcStatus?: LastGc;
   /** The chunks the store holds on disk, as last counted (a scan: it arrives after the store opened). */
   storeUsage?: StoreUsage;
   /** A count of the chunks runs now (the shown size may be behind). */
@@ -97,9 +97,10 @@ export const createDatastoreSlice: SliceCreator<DatastoreSlice> = (set, get, cli
       const store = get().store;
       if (!store) return;
       try {
-        set({ gcStatus: (await client.gcStatus({ store: store.path })) ?? undefined });
+        set({ gcStatus: await client.gcStatus({ store: store.path }) });
       } catch {
-        set({ gcStatus: undefined }); // the summary is informative only; GC itself reports its errors on its job card
+        // Informative only (GC reports its errors on its job card); not "never ran" either, so nothing is shown.
+        set({ gcStatus: undefined });
       }
     },
 
