@@ -167,22 +167,6 @@ export async function backupFolder(
   }
 }
 
-/** The job's log: every line kept in memory too, for the snapshot's backup-log.blob and the result's warnings. */
-function teeLog(options: FolderBackupOptions): { log: Logger; memoryLog: MemoryLogger } {
-  const memoryLog = new MemoryLogger();
-  const log: Logger = {
-    info: (m) => {
-      memoryLog.info(m);
-      options.log?.info(m);
-    },
-    warn: (m) => {
-      memoryLog.warn(m);
-      options.log?.warn(m);
-    },
-  };
-  return { log, memoryLog };
-}
-
 function scanningProgress(): FolderBackupProgress {
   return {
     phase: 'scanning',
@@ -229,7 +213,9 @@ async function runFolderBackup(
   session: BackupSession,
   options: FolderBackupOptions,
 ): Promise<FolderBackupResult> {
-  const { log, memoryLog } = teeLog(options);
+  // Every line is kept too, for the snapshot's backup-log.blob and the result's warnings.
+  const memoryLog = new MemoryLogger(options.log);
+  const log: Logger = memoryLog;
   const progress = scanningProgress();
   const report = throttle(
     (p: FolderBackupProgress) => options.onProgress?.({ ...p }),
@@ -811,7 +797,7 @@ class FolderBackup {
   finishSnapshot(totals: ScanTotals, metadataInUse: number, memoryLog: MemoryLogger): FolderBackupResult {
     const { snapshot, root, base, sink, meter } = this.job;
     const { progress, stats, foldersUnchanged } = this;
-    const warnings = memoryLog.lines.filter((l) => l.level === 'warn').map((l) => l.message);
+    const warnings = memoryLog.warnings();
     if (warnings.length > 0) snapshot.addBlob('backup-log.blob', Buffer.from(`${warnings.join('\n')}\n`));
     Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
     const counters = sink.counters;
