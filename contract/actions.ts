@@ -1,4 +1,5 @@
-import type { JobSpec, JobState } from './jobs.js';
+import type { JobState, StartableJobSpec } from './jobs.js';
+import type { PlanDetails, PlanInput, PlanView, Schedule, SchedulePreview, SchedulerInfo } from './plans.js';
 import type {
   AppInfo,
   DiffResult,
@@ -47,7 +48,18 @@ export interface Actions {
     req: { store: string; source: string; id: string; kind?: 'folder' | 'image' };
     res: SourceCheck;
   };
-  'jobs.start': { req: JobSpec; res: JobState };
+  'jobs.start': { req: StartableJobSpec; res: JobState };
+  /** The backup plans of this user (the config folder's plans.json), each with where it stands. */
+  'plans.list': { req: Record<string, never>; res: PlanView[] };
+  'plans.get': { req: { planId: string }; res: PlanDetails };
+  /** Creates a plan (no planId) or replaces one's settings. */
+  'plans.save': { req: { planId?: string; input: PlanInput }; res: PlanView };
+  /** Removes the plan, its state and history; its snapshots stay in the store. */
+  'plans.remove': { req: { planId: string }; res: null };
+  /** "Back up now": queued behind a running run; answers at once. */
+  'plans.run-now': { req: { planId: string }; res: null };
+  'plans.preview-schedule': { req: { schedule: Schedule }; res: SchedulePreview };
+  'scheduler.info': { req: Record<string, never>; res: SchedulerInfo };
   'jobs.cancel': { req: { jobId: string }; res: JobState };
   'jobs.list': { req: Record<string, never>; res: JobState[] };
   /** `hidden`: list folders (and files) whose names start with a dot too. */
@@ -86,6 +98,13 @@ export const API_METHODS = {
   previewExcludes: 'excludes.preview',
   checkBackupSource: 'backup.check-source',
   startJob: 'jobs.start',
+  listPlans: 'plans.list',
+  getPlan: 'plans.get',
+  savePlan: 'plans.save',
+  removePlan: 'plans.remove',
+  runPlanNow: 'plans.run-now',
+  previewSchedule: 'plans.preview-schedule',
+  schedulerInfo: 'scheduler.info',
   cancelJob: 'jobs.cancel',
   listJobs: 'jobs.list',
   listFolder: 'fs.list',

@@ -1,4 +1,5 @@
 import type { JobState } from './jobs.js';
+import type { PlanNotice } from './plans.js';
 
 /** What the host pushes to the renderer. */
 export interface HostEvents {
@@ -8,6 +9,10 @@ export interface HostEvents {
   'job.done': JobState;
   /** Groups or snapshots of a store changed (a backup finished, a snapshot was protected). */
   'store.changed': { store: string };
+  /** Plans or their state changed (an edit, a run began or ended, a wait): the plans view asks again. */
+  'plans.changed': Record<string, never>;
+  /** Something about a plan the user should hear of, once (a failure, a recovery, overdue). */
+  'plan.notice': PlanNotice;
 }
 
 export type HostEventName = keyof HostEvents;
@@ -16,6 +21,8 @@ export const HOST_EVENT_NAMES = [
   'job.progress',
   'job.done',
   'store.changed',
+  'plans.changed',
+  'plan.notice',
 ] as const satisfies readonly HostEventName[];
 
 export type Unsubscribe = () => void;
@@ -25,12 +32,16 @@ export interface EventSubscriptions {
   onJobProgress(listener: (job: JobState) => void): Unsubscribe;
   onJobDone(listener: (job: JobState) => void): Unsubscribe;
   onStoreChanged(listener: (event: HostEvents['store.changed']) => void): Unsubscribe;
+  onPlansChanged(listener: (event: HostEvents['plans.changed']) => void): Unsubscribe;
+  onPlanNotice(listener: (notice: PlanNotice) => void): Unsubscribe;
 }
 
 export const EVENT_METHODS = {
   onJobProgress: 'job.progress',
   onJobDone: 'job.done',
   onStoreChanged: 'store.changed',
+  onPlansChanged: 'plans.changed',
+  onPlanNotice: 'plan.notice',
 } as const satisfies Record<keyof EventSubscriptions, HostEventName>;
 
 export function ipcEventChannel(event: HostEventName): string {

@@ -44,7 +44,20 @@ export function describeJobResult(r: JobResult): string {
       return describeDeleteGroup(r);
     case 'verify':
       return describeVerify(r);
+    case 'plan-run':
+      return describePlanRun(r);
   }
+}
+
+function describePlanRun(r: Extract<JobResult, { kind: 'plan-run' }>): string {
+  const parts = [`Plan “${r.plan}”: backed up ${plural(r.files ?? 0, 'file')}`];
+  if (r.bytes !== undefined) parts[0] += ` (${formatBytes(r.bytes)})`;
+  if (r.snapshot) parts[0] += ` to ${r.snapshot}`;
+  if (r.newBytes !== undefined) parts.push(`${formatBytes(r.newBytes)} new`);
+  if (r.pruned) parts.push(`${plural(r.pruned, 'old snapshot')} removed`);
+  if (r.gc) parts.push('garbage collected');
+  if (r.verify) parts.push(r.verify === 'ok' ? 'verified' : 'verify found damage');
+  return parts.join('; ');
 }
 
 /** The summary a job's card shows: its result worded, "Cancelled", or what an older version recorded. */

@@ -1,4 +1,5 @@
 import type { Compression, GcSummary, GroupRef, KeepOptions, SnapshotRef } from './model.js';
+import type { Plan, RunTrigger } from './plans.js';
 
 /** What the renderer asks the job engine to run. Every job runs off the host's main thread. */
 export type JobSpec =
@@ -37,9 +38,17 @@ export type JobSpec =
   /** Removes a group's snapshots but the protected ones, and the group once it is empty (an empty one at once). */
   | { kind: 'delete-group'; store: string; group: GroupRef }
   /** One snapshot, one group, or (neither given) every snapshot of the store. */
-  | { kind: 'verify'; store: string; snapshot?: SnapshotRef; group?: GroupRef };
+  | { kind: 'verify'; store: string; snapshot?: SnapshotRef; group?: GroupRef }
+  /**
+   * One run of a plan (backup, retention, maintenance). Started by the host's scheduler only: the renderer asks
+   * for a run with plans.run-now, so it cannot hand the host a plan of its own making.
+   */
+  | { kind: 'plan-run'; plan: Plan; trigger: RunTrigger; lastGcAt?: number; lastFullVerifyAt?: number };
 
 export type JobKind = JobSpec['kind'];
+
+/** The jobs the renderer may start itself (jobs.start). */
+export type StartableJobSpec = Exclude<JobSpec, { kind: 'plan-run' }>;
 
 /**
  * `attention`: the job ran to its end but found what the user must act on (a verify that found damage, a restore
@@ -202,6 +211,21 @@ export type JobResult =
   | ({ kind: 'gc'; warnings: number } & Omit<GcSummary, 'startedAt' | 'completed'>)
   | { kind: 'prune'; group: string; removed: number; failed: number; kept: number }
   | { kind: 'delete-group'; group: string; removed: number; kept: number }
+  | {
+      kind: 'plan-run';
+      plan: string;
+      snapshot?: string;
+      files?: number;
+      bytes?: number;
+      newBytes?: number;
+      pruned?: number;
+      gc?: boolean;
+      verify?: 'ok' | 'damaged';
+      warnings?: number;
+      /** When this run's GC and full verify ran (epoch ms), for the plan's state. */
+      gcAt?: number;
+      fullVerifyAt?: number;
+    }
   | {
       kind: 'verify';
       ok: boolean;

@@ -156,3 +156,37 @@ export interface PlanStatus {
   /** Failed runs since the last success. */
   failures: number;
 }
+
+/** A plan as the app lists it: its settings, where it stands, and its schedule in words. */
+export interface PlanView {
+  plan: Plan;
+  status: PlanStatus;
+  scheduleText: string;
+}
+
+/** One plan in full: also its last runs, its next run times and the patterns its backup excludes. */
+export interface PlanDetails extends PlanView {
+  runs: PlanRun[];
+  nextRuns: number[];
+  excludes: string[];
+}
+
+/** A schedule as the plan editor previews it. */
+export interface SchedulePreview {
+  text: string;
+  nextRuns: number[];
+}
+
+/** Which scheduler runs the plans: this host's ('active'), another process's ('standby'), or none yet. */
+export interface SchedulerInfo {
+  role: 'active' | 'standby' | 'stopped';
+  configDir: string;
+}
+
+/** A desktop notification about a plan (the host shows it natively, the browser as a Web Notification). */
+export interface PlanNotice {
+  planId: string;
+  kind: 'failed' | 'recovered' | 'overdue' | 'succeeded';
+  title: string;
+  body: string;
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ActionName, ActionRequest } from './actions.js';
 import { keepOptionsSchema } from './keep-rules.js';
+import { planInputSchema, scheduleSchema } from './plans.js';
 
 /**
  * Payload validators, run by the host on every request before a handler sees it. Strict objects: unknown keys
@@ -105,6 +106,13 @@ export const requestValidators = {
   }),
   'jobs.start': jobSpec,
   'jobs.cancel': z.strictObject({ jobId: text(64).min(1) }),
+  'plans.list': empty,
+  'plans.get': z.strictObject({ planId: text(64).min(1) }),
+  'plans.save': z.strictObject({ planId: text(64).min(1).optional(), input: planInputSchema }),
+  'plans.remove': z.strictObject({ planId: text(64).min(1) }),
+  'plans.run-now': z.strictObject({ planId: text(64).min(1) }),
+  'plans.preview-schedule': z.strictObject({ schedule: scheduleSchema }),
+  'scheduler.info': empty,
   'jobs.list': empty,
   'fs.list': z.strictObject({ path: path.optional(), files: z.boolean().optional(), hidden: z.boolean().optional() }),
   'fs.make-folder': z.strictObject({ parent: path, name: text(255).min(1), files: z.boolean().optional() }),

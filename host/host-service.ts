@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import type { ActionName, ActionRequest, ActionResponse } from '../contract/actions.js';
 import type { Result } from '../contract/errors.js';
 import type { HostEventName, HostEvents } from '../contract/events.js';
-import type { JobKind, JobSpec, JobState } from '../contract/jobs.js';
+import type { JobKind, JobState, StartableJobSpec } from '../contract/jobs.js';
 import type { AppInfo, SnapshotRef, SourceCheck } from '../contract/model.js';
 import { imageFileName } from '../contract/image-file-name.js';
 import { validateRequest } from '../contract/validators.js';
@@ -18,6 +18,7 @@ import { listFolder, makeFolder } from './folder-listing.js';
 import { JobEngine, type JobEngineOptions } from './job-engine.js';
 import { defaultAllowedRoots, isInside, PathPolicy } from './path-policy.js';
 import { JobHistory } from './job-history.js';
+import { HostPlans } from './host-plans.js';
 import { RecentStores } from './recent-stores.js';
 import { StoreWatcher } from './store-watcher.js';
 import { QueryRunner } from './query-runner.js';
@@ -40,6 +41,11 @@ export interface HostServiceOptions {
   jobs?: JobEngineOptions;
   /** How often the open store is checked for changes by other processes (default 2 s). */
   storePollMs?: number;
+  /**
+   * The user's config folder (cairnConfigDir()) with the backup plans: given, this host runs the user's
+   * scheduler (or stands by for the one that runs); absent (tests of other things), plans are not available.
+   */
+  plans?: { configDir: string; where: string; onBattery?: () => boolean };
 }
 
 /** Jobs after which the store's listings change (a snapshot added or removed, verify states, GC status). */
@@ -50,6 +56,7 @@ const CHANGES_STORE: ReadonlySet<JobKind> = new Set([
   'verify',
   'prune',
   'delete-group',
+  'plan-run',
 ]);
 
 /** A disk image must be a regular file: a folder is backed up with the folder backup. */
@@ -61,6 +68,7 @@ function assertRegularFile(path: string): void {
   if (!st.isFile()) throw new AppError('INVALID_ARGUMENT', `${path} is not a regular file`);
 }
 
+type PlanAction = Extract<ActionName, `plans.${string}` | 'scheduler.info'>;
 type Handlers = { [K in ActionName]: (req: ActionRequest<K>) => ActionResponse<K> | Promise<ActionResponse<K>> };
 type Listener = <K extends HostEventName>(event: K, payload: HostEvents[K]) => void;
 
@@ -79,6 +87,7 @@ export class HostService {
   private readonly listeners = new Set<Listener>();
   private readonly handlers: Handlers;
   private readonly watcher: StoreWatcher;
+  private readonly plans: HostPlans | undefined;
 
   constructor(private readonly options: HostServiceOptions) {
     this.policy = new PathPolicy(options.allowedRoots ?? defaultAllowedRoots());
@@ -87,7 +96,8 @@ export class HostService {
       history: new JobHistory(options.dataDir),
       ...options.jobs,
     });
-    this.handlers = this.createHandlers();
+    this.plans = options.plans && this.createPlans(options.plans);
+    this.handlers = { ...this.createHandlers(), ...this.planHandlers() };
     this.watcher = new StoreWatcher((store) => this.emit('store.changed', { store }), options.storePollMs);
   }
 
@@ -108,9 +118,15 @@ export class HostService {
     return () => this.listeners.delete(listener);
   }
 
+  /** Starts the user's scheduler (or its standby), if this host has plans. */
+  startScheduler(): void {
+    this.plans?.start();
+  }
+
   /** Cancels running jobs and waits for them to clean up. */
   async shutdown(): Promise<JobState[]> {
     this.watcher.stop();
+    await this.plans?.stop();
     const jobs = await this.engine.cancelAll();
     await Promise.all([this.queries.close(), this.scans.close()]);
     return jobs;
@@ -199,7 +215,7 @@ export class HostService {
     }
   }
 
-  private startJob(spec: JobSpec): JobState {
+  private startJob(spec: StartableJobSpec): JobState {
     switch (spec.kind) {
       case 'create-store': {
         const path = this.policy.check(spec.path, 'datastore folder');
@@ -274,7 +290,7 @@ export class HostService {
   }
 
   /** An image backup: a regular file outside the store, and a group that records it (or the user's consent). */
-  private startImageBackup(spec: Extract<JobSpec, { kind: 'backup-image' }>): JobState {
+  private startImageBackup(spec: Extract<StartableJobSpec, { kind: 'backup-image' }>): JobState {
     const store = this.store(spec.store).root;
     const source = this.policy.check(spec.source, 'disk image to back up');
     assertBackupId(spec.id);
@@ -285,7 +301,7 @@ export class HostService {
   }
 
   /** An image restore to a file outside the store; an existing file is replaced only when the user said so. */
-  private startImageRestore(spec: Extract<JobSpec, { kind: 'restore-image' }>): JobState {
+  private startImageRestore(spec: Extract<StartableJobSpec, { kind: 'restore-image' }>): JobState {
     const store = this.store(spec.store).root;
     const target = this.policy.check(spec.target, 'file to restore the image to');
     if (isInside(target, store)) throw new AppError('PATH_NOT_ALLOWED', `cannot restore into the datastore ${store}`);
@@ -301,7 +317,39 @@ export class HostService {
     );
   }
 
-  private createHandlers(): Handlers {
+  private createPlans(options: NonNullable<HostServiceOptions['plans']>): HostPlans {
+    return new HostPlans({
+      ...options,
+      engine: this.engine,
+      policy: this.policy,
+      onChange: () => this.emit('plans.changed', {}),
+      onNotice: ({ planId, kind, title, body }) => this.emit('plan.notice', { planId, kind, title, body }),
+    });
+  }
+
+  private planHandlers(): Pick<Handlers, PlanAction> {
+    const plans = (): HostPlans => {
+      if (!this.plans) throw new AppError('NOT_AVAILABLE', 'this host keeps no backup plans');
+      return this.plans;
+    };
+    return {
+      'plans.list': () => plans().list(),
+      'plans.get': ({ planId }) => plans().get(planId),
+      'plans.save': ({ planId, input }) => plans().save(input, planId),
+      'plans.remove': ({ planId }) => {
+        plans().remove(planId);
+        return null;
+      },
+      'plans.run-now': ({ planId }) => {
+        plans().runNow(planId);
+        return null;
+      },
+      'plans.preview-schedule': ({ schedule }) => plans().previewSchedule(schedule),
+      'scheduler.info': () => plans().info(),
+    };
+  }
+
+  private createHandlers(): Omit<Handlers, PlanAction> {
     const { platform } = this.options;
     return {
       'app.info': () => ({

@@ -22,6 +22,8 @@ import { ownedTmpName, removeDeadProcessTmps } from '../core/fs/owned-tmp.js';
 import { EventLoopTurns } from '../core/jobs/rate-meter.js';
 import { throwIfCancelled } from '../core/jobs/cancel.js';
 import type { Logger } from '../core/log.js';
+import { folderBackupProgress, imageBackupProgress } from './job-progress.js';
+import { runPlanJob } from './plan-run-job.js';
 
 export interface JobContext {
   signal: AbortSignal;
@@ -66,21 +68,7 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
         signal: ctx.signal,
         log: ctx.log,
         progressIntervalMs: PROGRESS_INTERVAL_MS,
-        onProgress: (p) =>
-          ctx.onProgress({
-            phase: p.phase,
-            filesDone: p.filesDone,
-            filesTotal: p.filesTotal,
-            bytesDone: p.bytesDone,
-            bytesTotal: p.bytesTotal,
-            rate: p.rate,
-            etaSeconds: p.etaSeconds,
-            currentPath: p.currentPath,
-            bytesRead: p.bytesRead,
-            bytesReused: p.bytesReused,
-            newBytes: p.newBytes,
-            dedupBytes: p.dedupBytes,
-          }),
+        onProgress: (p) => ctx.onProgress(folderBackupProgress(p)),
       });
       return {
         result: {
@@ -178,6 +166,8 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
       return runVerifyJob(spec, ctx);
     case 'export-file':
       return runExportJob(spec, ctx);
+    case 'plan-run':
+      return runPlanJob(spec, ctx);
   }
 }
 
@@ -240,17 +230,7 @@ async function runImageBackupJob(spec: Spec<'backup-image'>, ctx: JobContext): P
     signal: ctx.signal,
     log: ctx.log,
     progressIntervalMs: PROGRESS_INTERVAL_MS,
-    onProgress: (p) =>
-      ctx.onProgress({
-        phase: 'backing-up',
-        bytesDone: p.bytesDone,
-        bytesTotal: p.bytesTotal,
-        rate: p.rate,
-        etaSeconds: p.etaSeconds,
-        newBytes: p.newBytes,
-        dedupBytes: p.dedupBytes,
-        currentPath: spec.source,
-      }),
+    onProgress: (p) => ctx.onProgress({ ...imageBackupProgress(p), currentPath: spec.source }),
   });
   return {
     result: {

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { appVersion } from '../host/app-version.js';
 import { HostService } from '../host/host-service.js';
+import { cairnConfigDir } from '../core/plans/config-dir.js';
 import { defaultAllowedRoots } from '../host/path-policy.js';
 import { startWebServer, type WebServer } from './web-server.js';
 import { loadWebSession, saveWebSession } from './web-session.js';
@@ -33,7 +34,9 @@ const service = new HostService({
   dataDir,
   allowedRoots: [...defaultAllowedRoots(), ...(values.allow ?? [])],
   version: appVersion(root),
+  plans: { configDir: cairnConfigDir(), where: 'browser mode' },
 });
+service.startScheduler();
 const server = await startOnPort(values.port ? Number(values.port) : undefined);
 saveWebSession(dataDir, { token: server.token, port: server.port });
 process.stdout.write(

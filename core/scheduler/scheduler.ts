@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { formatTime } from '../../contract/format.js';
 import type { Plan, PlanRun, PlanStatus, RunTrigger } from '../../contract/plans.js';
 
+import { CairnError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { PlanBook } from '../plans/plan-book.js';
 import type { PlanRunOutcome } from '../plans/plan-run.js';
@@ -109,6 +110,17 @@ export class Scheduler {
     return plan;
   }
 
+  /**
+   * Runs a plan at once in this process, outside the queue, and records it as the scheduler would: for a
+   * "Back up now" where this scheduler is on standby (another process runs the schedule) and for `cairn plan run`.
+   */
+  async runDirect(idOrName: string, signal: AbortSignal): Promise<PlanRunOutcome> {
+    const plan = this.deps.book.get(idOrName);
+    const outcome = await this.execute({ planId: plan.id, trigger: 'manual', slot: this.clock.now() }, signal);
+    if (!outcome) throw new CairnError('NOT_FOUND', `the plan "${plan.name}" was removed while it ran`);
+    return outcome;
+  }
+
   /** Cancels a plan's run if it is running or queued. */
   cancel(planId: string): void {
     const i = this.queue.findIndex((q) => q.planId === planId);
@@ -200,7 +212,11 @@ export class Scheduler {
     const next = this.queue.shift();
     if (!next) return;
     const controller = new AbortController();
-    const done = this.execute(next, controller.signal).finally(() => {
+    const done = this.execute(next, controller.signal).then(
+      () => undefined,
+      (err: unknown) => this.log.warn(`a plan run could not be recorded: ${(err as Error).message}`),
+    );
+    void done.finally(() => {
       this.running = undefined;
       this.deps.onChange?.();
       this.wake();
@@ -209,12 +225,13 @@ export class Scheduler {
     this.deps.onChange?.();
   }
 
-  private async execute(queued: QueuedRun, signal: AbortSignal): Promise<void> {
+  /** Runs a queued plan and records how it ended; undefined if the plan was removed since it was queued. */
+  private async execute(queued: QueuedRun, signal: AbortSignal): Promise<PlanRunOutcome | undefined> {
     let plan: Plan;
     try {
       plan = this.deps.book.get(queued.planId);
     } catch {
-      return; // removed since it was queued
+      return undefined;
     }
     const runtime = this.deps.runtime.get(plan.id);
     this.log.info(`plan "${plan.name}": ${queued.trigger} run starts`);
@@ -229,6 +246,7 @@ export class Scheduler {
       };
     }
     this.record(plan, queued, outcome);
+    return outcome;
   }
 
   private record(plan: Plan, queued: QueuedRun, outcome: PlanRunOutcome): void {

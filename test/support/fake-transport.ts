@@ -53,6 +53,9 @@ export class FakeTransport implements Transport {
   onJobDone = (l: (p: HostEvents['job.done']) => void) => this.on('job.done', l as (payload: never) => void);
   onStoreChanged = (l: (p: HostEvents['store.changed']) => void) =>
     this.on('store.changed', l as (payload: never) => void);
+  onPlansChanged = (l: (p: HostEvents['plans.changed']) => void) =>
+    this.on('plans.changed', l as (payload: never) => void);
+  onPlanNotice = (l: (p: HostEvents['plan.notice']) => void) => this.on('plan.notice', l as (payload: never) => void);
   private readonly reconnectListeners = new Set<() => void>();
   onReconnect = (l: () => void) => {
     this.reconnectListeners.add(l);

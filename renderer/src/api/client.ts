@@ -74,6 +74,8 @@ export function createClient(transport: Transport): CairnClient {
     onJobProgress: (l) => transport.onJobProgress(l),
     onJobDone: (l) => transport.onJobDone(l),
     onStoreChanged: (l) => transport.onStoreChanged(l),
+    onPlansChanged: (l) => transport.onPlansChanged(l),
+    onPlanNotice: (l) => transport.onPlanNotice(l),
     pathOfDroppedFile: (f) => transport.pathOfDroppedFile(f),
     downloadUrl: (s, snap, p) => transport.downloadUrl(s, snap, p),
     // IPC does not drop events; only the web transport reconnects.

@@ -18,6 +18,8 @@ export function createElectronTransport(api: PreloadApi): Transport {
     onJobProgress: (l) => api.onJobProgress(l),
     onJobDone: (l) => api.onJobDone(l),
     onStoreChanged: (l) => api.onStoreChanged(l),
+    onPlansChanged: (l) => api.onPlansChanged(l),
+    onPlanNotice: (l) => api.onPlanNotice(l),
     pathOfDroppedFile: (file) => api.getPathForFile(file) || undefined,
     downloadUrl: () => undefined,
   };

@@ -1,6 +1,6 @@
 import { API_METHODS, type ApiMethod, type RawApi } from '../../../contract/actions.js';
 import type { Result } from '../../../contract/errors.js';
-import type { HostEventName, HostEvents } from '../../../contract/events.js';
+import { HOST_EVENT_NAMES, type HostEventName, type HostEvents } from '../../../contract/events.js';
 import type { ConnectionState, Transport } from './client.js';
 
 /**
@@ -64,7 +64,7 @@ export function createWebTransport(token: string, base = ''): Transport {
       if (source?.readyState === EventSource.CLOSED)
         void connection.probe(`${base}/api/app.info`, token, () => reopen());
     });
-    for (const name of ['job.progress', 'job.done', 'store.changed'] as const) {
+    for (const name of HOST_EVENT_NAMES) {
       source.addEventListener(name, (e) => {
         const payload = JSON.parse((e as MessageEvent<string>).data) as never;
         for (const l of listeners.get(name) ?? []) l(payload);
@@ -84,6 +84,8 @@ export function createWebTransport(token: string, base = ''): Transport {
     onJobProgress: (l) => subscribe('job.progress', l),
     onJobDone: (l) => subscribe('job.done', l),
     onStoreChanged: (l) => subscribe('store.changed', l),
+    onPlansChanged: (l) => subscribe('plans.changed', l),
+    onPlanNotice: (l) => subscribe('plan.notice', l),
     onReconnect: (l) => {
       reconnectListeners.add(l);
       return () => reconnectListeners.delete(l);

@@ -1,5 +1,5 @@
 import type { AppErrorInfo } from '../../../../contract/errors.js';
-import type { JobSpec, JobState } from '../../../../contract/jobs.js';
+import type { JobState, StartableJobSpec } from '../../../../contract/jobs.js';
 import { errorInfo } from '../../api/client.js';
 import type { SliceCreator } from '../app-state.js';
 
@@ -9,7 +9,7 @@ export interface JobsSlice {
   /** Job ids, newest first. */
   jobOrder: string[];
   jobError?: AppErrorInfo;
-  startJob(spec: JobSpec): Promise<JobState | undefined>;
+  startJob(spec: StartableJobSpec): Promise<JobState | undefined>;
   cancelJob(jobId: string): Promise<void>;
   applyJob(job: JobState): void;
   clearJobError(): void;

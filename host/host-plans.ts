@@ -1,0 +1,182 @@
+import type { JobState } from '../contract/jobs.js';
+import {
+  planExcludes,
+  type Plan,
+  type PlanDetails,
+  type PlanInput,
+  type PlanView,
+  type RunTrigger,
+  type Schedule,
+  type SchedulePreview,
+  type SchedulerInfo,
+} from '../contract/plans.js';
+import type { PlanRunOutcome } from '../core/plans/plan-run.js';
+import type { PlanRuntime } from '../core/plans/plan-runtime.js';
+import { assertValidSchedule, describeSchedule, nextSlotAfter } from '../core/plans/schedule.js';
+import { SchedulerService } from '../core/scheduler/scheduler-service.js';
+import type { PlanNotification } from '../core/scheduler/notifications.js';
+import type { Logger } from '../core/log.js';
+import { AppError } from './app-errors.js';
+import type { JobEngine } from './job-engine.js';
+import type { PathPolicy } from './path-policy.js';
+
+export interface HostPlansOptions {
+  configDir: string;
+  engine: JobEngine;
+  policy: PathPolicy;
+  /** "the desktop app", "browser mode": who holds the scheduler lock, as other schedulers are told. */
+  where: string;
+  onChange(): void;
+  onNotice(notification: PlanNotification): void;
+  onBattery?: () => boolean;
+  log?: Logger;
+}
+
+/**
+ * The app's side of backup plans: the plans file through the host's path policy, the user's scheduler (active
+ * here, or on standby while another process runs it), and plan runs as jobs, so each shows as a task card with
+ * progress and ends in the plan's history.
+ */
+export class HostPlans {
+  readonly service: SchedulerService;
+
+  constructor(private readonly options: HostPlansOptions) {
+    this.service = new SchedulerService({
+      configDir: options.configDir,
+      where: options.where,
+      runPlan: (plan, trigger, runtime, signal) => this.runAsJob(plan, trigger, runtime, signal),
+      notify: (n) => options.onNotice(n),
+      onChange: () => options.onChange(),
+      onRole: () => options.onChange(),
+      onBattery: options.onBattery,
+      log: options.log,
+    });
+  }
+
+  start(): void {
+    this.service.start();
+  }
+
+  stop(): Promise<void> {
+    return this.service.stop();
+  }
+
+  list(): PlanView[] {
+    const statuses = new Map(this.service.scheduler.status().map((s) => [s.planId, s]));
+    return this.service.book.list().map((plan) => ({
+      plan,
+      status: statuses.get(plan.id) ?? { planId: plan.id, state: 'new', failures: 0 },
+      scheduleText: describeSchedule(plan.schedule),
+    }));
+  }
+
+  get(planId: string): PlanDetails {
+    const view = this.view(planId);
+    return {
+      ...view,
+      runs: this.service.history.runs(view.plan.id).slice(0, 100),
+      nextRuns: view.plan.paused ? [] : nextRuns(view.plan.schedule, view.status.nextRunAt),
+      excludes: planExcludes(view.plan),
+    };
+  }
+
+  save(input: PlanInput, planId?: string): PlanView {
+    const checked = this.checkPaths(input);
+    const plan = planId ? this.service.book.edit(planId, checked) : this.service.book.add(checked);
+    this.changed();
+    return this.view(plan.id);
+  }
+
+  remove(planId: string): void {
+    const plan = this.service.book.remove(planId);
+    this.service.scheduler.cancel(plan.id);
+    this.service.runtime.prune(this.service.book.list().map((p) => p.id));
+    this.service.history.remove(plan.id);
+    this.changed();
+  }
+
+  /** "Back up now": queued on the scheduler here, or run at once when another process runs the schedule. */
+  runNow(planId: string): void {
+    if (this.service.currentRole === 'active') {
+      this.service.scheduler.runNow(planId);
+      return;
+    }
+    void this.service.scheduler
+      .runDirect(planId, new AbortController().signal)
+      .catch((err: unknown) => this.options.log?.warn(`plan run failed: ${(err as Error).message}`))
+      .finally(() => this.options.onChange());
+  }
+
+  previewSchedule(schedule: Schedule): SchedulePreview {
+    try {
+      assertValidSchedule(schedule);
+    } catch (err) {
+      throw new AppError('INVALID_ARGUMENT', (err as Error).message);
+    }
+    return { text: describeSchedule(schedule), nextRuns: nextRuns(schedule, nextSlotAfter(schedule, Date.now())) };
+  }
+
+  info(): SchedulerInfo {
+    return { role: this.service.currentRole, configDir: this.options.configDir };
+  }
+
+  private view(planId: string): PlanView {
+    const view = this.list().find((v) => v.plan.id === planId);
+    if (!view) throw new AppError('NOT_FOUND', `no plan ${planId}`);
+    return view;
+  }
+
+  /** The store and the source must be where the app may go, as for a backup started by hand. */
+  private checkPaths(input: PlanInput): PlanInput {
+    return {
+      ...input,
+      store: this.options.policy.check(input.store, 'datastore'),
+      sources: input.sources.map((s) => ({
+        ...s,
+        path: this.options.policy.check(s.path, s.kind === 'image' ? 'disk image to back up' : 'folder to back up'),
+      })),
+    };
+  }
+
+  private changed(): void {
+    this.service.wake();
+    this.options.onChange();
+  }
+
+  private async runAsJob(
+    plan: Plan,
+    trigger: RunTrigger,
+    runtime: PlanRuntime,
+    signal: AbortSignal,
+  ): Promise<PlanRunOutcome> {
+    const spec = { kind: 'plan-run' as const, plan, trigger, ...maintenanceTimes(runtime) };
+    const job = this.options.engine.start(spec, `Plan “${plan.name}”: backup of ${plan.sources[0]?.path}`, plan.store);
+    signal.addEventListener('abort', () => this.options.engine.cancel(job.id), { once: true });
+    return outcomeOfJob(await this.options.engine.whenDone(job.id), trigger);
+  }
+}
+
+function maintenanceTimes(runtime: PlanRuntime): { lastGcAt?: number; lastFullVerifyAt?: number } {
+  return { lastGcAt: runtime.lastGcAt, lastFullVerifyAt: runtime.lastFullVerifyAt };
+}
+
+/** The run a finished plan-run job stands for, as the scheduler records it. */
+export function outcomeOfJob(job: JobState, trigger: RunTrigger): PlanRunOutcome {
+  const times = { startedAt: job.startedAt, endedAt: job.endedAt ?? Date.now(), trigger };
+  if (job.status === 'cancelled') return { run: { ...times, status: 'cancelled' }, storeMissing: false };
+  if (job.status === 'failed' || job.result?.kind !== 'plan-run') {
+    const storeMissing = job.error?.code === 'STORE_MISSING';
+    return { run: { ...times, status: 'failed', error: job.error?.message ?? 'the run failed' }, storeMissing };
+  }
+  const { kind: _kind, plan: _plan, gcAt, fullVerifyAt, ...fields } = job.result;
+  const run = { ...times, status: 'succeeded' as const };
+  for (const [key, value] of Object.entries(fields)) if (value !== undefined) Object.assign(run, { [key]: value });
+  return { run, storeMissing: false, gcAt, fullVerifyAt };
+}
+
+/** The next three run times from `first` on. */
+function nextRuns(schedule: Schedule, first: number | undefined): number[] {
+  const runs: number[] = [];
+  for (let t = first; t !== undefined && runs.length < 3; t = nextSlotAfter(schedule, t)) runs.push(t);
+  return runs;
+}

@@ -1,0 +1,58 @@
+import type { JobSpec } from '../contract/jobs.js';
+import { runPlan, type PlanRunPhase } from '../core/plans/plan-run.js';
+import { CairnError } from '../core/errors.js';
+import { AppError } from './app-errors.js';
+import type { JobContext, JobOutcome } from './job-runners.js';
+import { backupProgress } from './job-progress.js';
+
+/** What a plan's card says it is doing between backup progress reports. */
+const PHASE_WORDS: Record<PlanRunPhase, string> = {
+  backup: 'scanning',
+  prune: 'applying the plan’s retention',
+  gc: 'collecting garbage',
+  verify: 'verifying',
+};
+
+/**
+ * One run of a plan on the job's thread. A failed run fails the job with the run's error (its card and the
+ * scheduler both read it there); a store that is not there fails it as STORE_MISSING, which the scheduler
+ * takes as "wait for the drive", not as a failure.
+ */
+export async function runPlanJob(spec: Extract<JobSpec, { kind: 'plan-run' }>, ctx: JobContext): Promise<JobOutcome> {
+  const outcome = await runPlan(spec.plan, {
+    trigger: spec.trigger,
+    runtime: { failures: 0, lastGcAt: spec.lastGcAt, lastFullVerifyAt: spec.lastFullVerifyAt },
+    signal: ctx.signal,
+    log: ctx.log,
+    onPhase: (phase) => ctx.onProgress({ phase: PHASE_WORDS[phase] }),
+    onBackupProgress: (p) => ctx.onProgress(backupProgress(p)),
+  });
+  const { run } = outcome;
+  if (outcome.storeMissing)
+    throw new AppError('STORE_MISSING', run.error ?? `the store ${spec.plan.store} is not there`);
+  if (run.status === 'cancelled') throw new CairnError('CANCELLED', 'cancelled');
+  if (run.status === 'failed') throw new AppError('INTERNAL', run.error ?? 'the run failed');
+  const damaged = run.verify === 'damaged';
+  return {
+    result: {
+      kind: 'plan-run',
+      plan: spec.plan.name,
+      snapshot: run.snapshot,
+      files: run.files,
+      bytes: run.bytes,
+      newBytes: run.newBytes,
+      pruned: run.pruned,
+      gc: run.gc,
+      verify: run.verify,
+      warnings: run.warnings,
+      gcAt: outcome.gcAt,
+      fullVerifyAt: outcome.fullVerifyAt,
+    },
+    ...(damaged
+      ? {
+          problems: [{ path: `host/${spec.plan.groupId}`, message: 'verify found damaged or missing chunks' }],
+          problemCount: 1,
+        }
+      : {}),
+  };
+}

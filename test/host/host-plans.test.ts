@@ -1,0 +1,153 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Result } from '../../contract/errors.js';
+import type { HostEventName } from '../../contract/events.js';
+import type { JobState } from '../../contract/jobs.js';
+import type { PlanDetails, PlanView, SchedulePreview, SchedulerInfo } from '../../contract/plans.js';
+import { Datastore } from '../../core/datastore/datastore.js';
+import { HostService } from '../../host/host-service.js';
+import { storeTempRoot, tempDir } from '../support/temp.js';
+
+async function call<T>(service: HostService, action: string, payload: unknown): Promise<T> {
+  const r = (await service.handle(action, payload)) as Result<T>;
+  if (!r.ok) throw new Error(`${action}: ${r.error.code}: ${r.error.message}`);
+  return r.value;
+}
+
+async function failure(service: HostService, action: string, payload: unknown) {
+  const r = await service.handle(action, payload);
+  expect(r.ok, `${action} should fail`).toBe(false);
+  return (r as Extract<Result<unknown>, { ok: false }>).error;
+}
+
+async function until<T>(what: () => T | undefined, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = what();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('backup plans in the app host', () => {
+  const base = tempDir('host-plans', storeTempRoot());
+  const store = join(base, 'store');
+  const source = join(base, 'Documents');
+  const configDir = join(base, 'config');
+  const events: HostEventName[] = [];
+  const notices: unknown[] = [];
+  let service: HostService;
+
+  beforeAll(async () => {
+    mkdirSync(join(source, 'node_modules', 'x'), { recursive: true });
+    writeFileSync(join(source, 'notes.txt'), 'remember the milk\n');
+    writeFileSync(join(source, 'node_modules', 'x', 'index.js'), '1');
+    await Datastore.create(store, { syncLevel: 'none' });
+    service = new HostService({
+      platform: { host: 'web' },
+      dataDir: join(base, 'data'),
+      allowedRoots: [base],
+      plans: { configDir, where: 'the test host' },
+    });
+    service.subscribe((event, payload) => {
+      events.push(event);
+      if (event === 'plan.notice') notices.push(payload);
+    });
+    service.startScheduler();
+  });
+  afterAll(async () => service.shutdown());
+
+  it('runs the scheduler here: it is the only one', async () => {
+    expect(await call<SchedulerInfo>(service, 'scheduler.info', {})).toEqual({ role: 'active', configDir });
+  });
+
+  it('saves a plan, lists it with its state, and "Back up now" runs it as a job into its history', async () => {
+    const saved = await call<PlanView>(service, 'plans.save', {
+      input: {
+        name: 'Documents',
+        sources: [{ kind: 'folder', path: source }],
+        store,
+        excludePresets: ['node-modules'],
+        schedule: { kind: 'manual' },
+      },
+    });
+    expect(saved).toMatchObject({ plan: { id: 'documents', groupId: 'Documents' }, status: { state: 'new' } });
+    expect(saved.scheduleText).toBe('only when started by hand');
+    expect(events).toContain('plans.changed');
+
+    await call(service, 'plans.run-now', { planId: 'documents' });
+    const job = await until(() => service.engine.list().find((j: JobState) => j.kind === 'plan-run'));
+    const done = await service.engine.whenDone(job.id);
+    expect(done).toMatchObject({ status: 'done', result: { kind: 'plan-run', plan: 'Documents', files: 1 } });
+    // The scheduler records the run just after the job ends.
+    await until(() => (service.engine.runningCount === 0 ? true : undefined));
+    let details = await call<PlanDetails>(service, 'plans.get', { planId: 'documents' });
+    for (let i = 0; i < 100 && (details.runs.length === 0 || details.status.state === 'running'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      details = await call<PlanDetails>(service, 'plans.get', { planId: 'documents' });
+    }
+    expect(details.runs[0]).toMatchObject({ status: 'succeeded', trigger: 'manual', files: 1 });
+    expect(details.status.state).toBe('ok');
+    expect(details.excludes).toContain('node_modules/');
+    expect(Datastore.open(store).listSnapshots({ type: 'host', id: 'Documents' })).toHaveLength(1);
+  });
+
+  it('a failed run is a failed job, a failing plan, and one notice', async () => {
+    await call<PlanView>(service, 'plans.save', {
+      input: {
+        name: 'Gone',
+        sources: [{ kind: 'folder', path: join(base, 'no-such-folder') }],
+        store,
+        schedule: { kind: 'manual' },
+      },
+    });
+    await call(service, 'plans.run-now', { planId: 'gone' });
+    const failing = await until(() => {
+      const list = service.engine.list().filter((j) => j.kind === 'plan-run' && j.status === 'failed');
+      return list[0];
+    });
+    expect(failing.error?.message).toMatch(/no-such-folder/);
+    await until(() => (notices.length > 0 ? true : undefined));
+    expect(notices).toEqual([expect.objectContaining({ planId: 'gone', kind: 'failed' })]);
+    const plans = await call<PlanView[]>(service, 'plans.list', {});
+    expect(plans.find((p) => p.plan.id === 'gone')?.status).toMatchObject({ state: 'failing', failures: 1 });
+  });
+
+  it('refuses paths outside the allowed roots, a bad schedule and a plan-run job from the renderer', async () => {
+    const outside = await failure(service, 'plans.save', {
+      input: { name: 'Etc', sources: [{ kind: 'folder', path: '/etc' }], store },
+    });
+    expect(outside.code).toBe('PATH_NOT_ALLOWED');
+    const badCron = await failure(service, 'plans.preview-schedule', {
+      schedule: { kind: 'calendar', expression: '1 2 3' },
+    });
+    expect(badCron).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/has 3 fields/) });
+    const preview = await call<SchedulePreview>(service, 'plans.preview-schedule', {
+      schedule: { kind: 'daily', at: '03:30' },
+    });
+    expect(preview.text).toBe('daily at 03:30');
+    expect(preview.nextRuns).toHaveLength(3);
+    expect(new Date(preview.nextRuns[0]!).getHours()).toBe(3);
+    const smuggled = await failure(service, 'jobs.start', { kind: 'plan-run', plan: {}, trigger: 'manual' });
+    expect(smuggled.code).toBe('BAD_REQUEST');
+  });
+
+  it('removing a plan keeps its snapshots', async () => {
+    await call(service, 'plans.remove', { planId: 'documents' });
+    const plans = await call<PlanView[]>(service, 'plans.list', {});
+    expect(plans.map((p) => p.plan.id)).toEqual(['gone']);
+    expect(Datastore.open(store).listSnapshots({ type: 'host', id: 'Documents' })).toHaveLength(1);
+  });
+});
+
+describe('a host without plans', () => {
+  it('says so', async () => {
+    const base = tempDir('host-noplans');
+    const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base] });
+    const r = await failure(service, 'plans.list', {});
+    expect(r.code).toBe('NOT_AVAILABLE');
+    await service.shutdown();
+  });
+});
