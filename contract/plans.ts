@@ -186,7 +186,7 @@ export interface SchedulerInfo {
 /** A desktop notification about a plan (the host shows it natively, the browser as a Web Notification). */
 export interface PlanNotice {
   planId: string;
-  kind: 'failed' | 'recovered' | 'overdue' | 'succeeded';
+  kind: 'failed' | 'recovered' | 'overdue' | 'succeeded' | 'damaged';
   title: string;
   body: string;
 }

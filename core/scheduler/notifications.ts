@@ -5,9 +5,9 @@ import type { PlanRuntime } from '../plans/plan-runtime.js';
 /** A desktop notification about a plan: one per change of its state, never one per tick. */
 export interface PlanNotification {
   planId: string;
-  kind: 'failed' | 'recovered' | 'overdue' | 'succeeded';
+  kind: 'failed' | 'recovered' | 'overdue' | 'succeeded' | 'damaged';
   /** The state it tells of; the plan's `notified` becomes this, so the same state is not told again. */
-  state: 'failing' | 'overdue' | 'ok';
+  state?: 'failing' | 'overdue' | 'ok';
   title: string;
   body: string;
 }
@@ -28,6 +28,14 @@ export function notificationFor(plan: Plan, runtime: PlanRuntime, run: PlanRun):
       state: 'failing',
       title: `Backup "${plan.name}" failed`,
       body: `${run.error ?? 'The run failed.'} Cairn tries again later.`,
+    };
+  }
+  if (run.verify === 'damaged') {
+    return {
+      ...base,
+      kind: 'damaged',
+      title: `Verify found damage in "${plan.name}"`,
+      body: `Snapshots of host/${plan.groupId} have damaged or missing chunks; the task's log names them. Verify the store, then back up again.`,
     };
   }
   const recovered = runtime.notified === 'failing' || runtime.notified === 'overdue';

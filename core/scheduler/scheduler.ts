@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatTime } from '../../contract/format.js';
-import type { Plan, PlanRun, PlanStatus, RunTrigger } from '../../contract/plans.js';
+import type { Plan, PlanStatus, RunTrigger } from '../../contract/plans.js';
 
 import { CairnError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -259,20 +259,17 @@ export class Scheduler {
     const { run } = outcome;
     this.log.info(`plan "${plan.name}": run ${run.status}${run.error ? `: ${run.error}` : ''}`);
     this.deps.history.append(plan.id, run);
-    const before = this.deps.runtime.get(plan.id);
-    let after = afterRun(before, run, queued.slot);
-    if (outcome.gcAt !== undefined) after.lastGcAt = outcome.gcAt;
-    if (outcome.fullVerifyAt !== undefined) after.lastFullVerifyAt = outcome.fullVerifyAt;
-    after = this.notifyRun(plan, after, run);
-    this.deps.runtime.update(plan.id, () => after);
-  }
-
-  /** A notification when the run changed the plan's state (or for every success at level 'all'). */
-  private notifyRun(plan: Plan, runtime: PlanRuntime, run: PlanRun): PlanRuntime {
-    const notification = notificationFor(plan, runtime, run);
-    if (!notification) return runtime;
-    this.deps.notify?.(notification);
-    return { ...runtime, notified: notification.state };
+    // A run cut short because this scheduler stops (the app quits) leaves its slot due: it runs at the next start.
+    const slot = run.status === 'cancelled' && this.stopped ? undefined : queued.slot;
+    let notification: PlanNotification | undefined;
+    this.deps.runtime.update(plan.id, (before) => {
+      const after = slot === undefined ? { ...before, lastAttemptAt: run.startedAt } : afterRun(before, run, slot);
+      if (outcome.gcAt !== undefined) after.lastGcAt = outcome.gcAt;
+      if (outcome.fullVerifyAt !== undefined) after.lastFullVerifyAt = outcome.fullVerifyAt;
+      notification = notificationFor(plan, after, run);
+      return notification?.state ? { ...after, notified: notification.state } : after;
+    });
+    if (notification) this.deps.notify?.(notification);
   }
 
   private notifyOverdue(plan: Plan, runtime: PlanRuntime, now: number): void {

@@ -31,6 +31,7 @@ class Harness {
   readonly notifications: PlanNotification[] = [];
   result: 'succeeded' | 'failed' | 'store-missing' = 'succeeded';
   runMs = MINUTE;
+  verify: 'ok' | 'damaged' | undefined;
   storePresent = true;
   onBattery = false;
   concurrent = 0;
@@ -79,8 +80,9 @@ class Harness {
       return { run: { startedAt, endedAt, trigger, status: 'failed', error: 'gone' }, storeMissing: true };
     }
     const status = this.result;
+    const extra = status === 'failed' ? { error: 'disk full' } : this.verify ? { verify: this.verify } : {};
     return {
-      run: { startedAt, endedAt, trigger, status, ...(status === 'failed' ? { error: 'disk full' } : {}) },
+      run: { startedAt, endedAt, trigger, status, ...extra },
       storeMissing: false,
     };
   }
@@ -265,5 +267,30 @@ describe('scheduler', () => {
     await h.clock.advance(DAY);
     expect(h.calls).toEqual([]);
     expect(h.scheduler.status().map((s) => s.state)).toEqual(['paused', 'new']);
+  });
+
+  it('a run cut short because the scheduler stops (the app quits) runs again at the next start', async () => {
+    const h = start('2026-12-01T02:59');
+    const plan = h.addPlan({ schedule: { kind: 'daily', at: '03:00' } });
+    h.runMs = 30 * MINUTE;
+    h.scheduler.start();
+    await h.clock.advance(5 * MINUTE); // running since 03:00
+    await h.scheduler.stop();
+    expect(h.history.runs(plan.id)[0]).toMatchObject({ status: 'cancelled' });
+    h.runMs = MINUTE;
+    h.scheduler.start();
+    await h.clock.advance(2 * MINUTE);
+    expect(h.calls.map((c) => c.trigger)).toEqual(['schedule', 'schedule']);
+    expect(h.history.runs(plan.id)[0]).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('tells of damage a verify found, even when the run itself succeeded', async () => {
+    const h = start('2026-12-01T10:00');
+    h.addPlan({ schedule: { kind: 'manual' } });
+    h.verify = 'damaged';
+    h.scheduler.start();
+    h.scheduler.runNow('docs');
+    await h.clock.advance(2 * MINUTE);
+    expect(h.notifications.map((n) => [n.kind, n.title])).toEqual([['damaged', 'Verify found damage in "Docs"']]);
   });
 });
