@@ -16,7 +16,10 @@ export const RETRY_MAX_MS = 2 * 60 * MINUTE_MS;
 /** When the plan is next due (epoch ms; at or before `now` means due now); undefined if it never runs by itself. */
 export function nextDueAt(plan: Plan, runtime: PlanRuntime, now: number): number | undefined {
   if (plan.paused) return undefined;
-  const slot = nextSlotAfter(plan.schedule, slotAnchor(plan, runtime, now));
+  // A new plan that runs every N minutes or hours makes its first backup now, not an interval from now; a
+  // wall-clock schedule waits for the time the user chose.
+  const first = plan.schedule.kind === 'interval' && runtime.lastSlot === undefined;
+  const slot = first ? plan.createdAt : nextSlotAfter(plan.schedule, slotAnchor(plan, runtime, now));
   if (runtime.retryAt === undefined) return slot;
   return slot === undefined ? runtime.retryAt : Math.min(slot, runtime.retryAt);
 }

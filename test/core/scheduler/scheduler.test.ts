@@ -126,7 +126,7 @@ describe('scheduler', () => {
     h.addPlan({ name: 'Photos', schedule: { kind: 'interval', every: 1, unit: 'minutes' } });
     h.runMs = 5 * MINUTE;
     h.scheduler.start();
-    await h.clock.advance(30 * MINUTE);
+    await h.clock.advance(30 * MINUTE - 1);
     expect(h.maxConcurrent).toBe(1);
     // Back to back, each plan in turn: 30 minutes hold six 5-minute runs, never two of one plan in a row.
     expect(h.calls).toHaveLength(6);
@@ -176,10 +176,10 @@ describe('scheduler', () => {
     const h = start('2026-12-01T10:00');
     const plan = h.addPlan({ schedule: { kind: 'interval', every: 5, unit: 'minutes' } });
     h.result = 'store-missing';
-    h.scheduler.start();
-    await h.clock.advance(6 * MINUTE);
+    h.runMs = 10_000;
+    h.scheduler.start(); // a new interval plan runs at once
     // The run found no store, though the quick check still saw its folder: no second attempt within a poll.
-    await h.clock.advance(STORE_POLL_MS - 2 * MINUTE);
+    await h.clock.advance(STORE_POLL_MS);
     expect(h.calls).toHaveLength(1);
     expect(h.runtime.get(plan.id)).toMatchObject({ waiting: 'store', failures: 0 });
     h.storePresent = false;
@@ -292,5 +292,16 @@ describe('scheduler', () => {
     h.scheduler.runNow('docs');
     await h.clock.advance(2 * MINUTE);
     expect(h.notifications.map((n) => [n.kind, n.title])).toEqual([['damaged', 'Verify found damage in "Docs"']]);
+  });
+
+  it('a new plan that runs every N minutes backs up at once; one with a time of day waits for it', async () => {
+    const h = start('2026-12-01T10:00');
+    const every = h.addPlan({ schedule: { kind: 'interval', every: 4, unit: 'hours' } });
+    const daily = h.addPlan({ name: 'Nightly', schedule: { kind: 'daily', at: '02:00' } });
+    h.scheduler.start();
+    await h.clock.advance(2 * MINUTE);
+    expect(h.calls.map((c) => [c.plan, c.at])).toEqual([[every.id, local('2026-12-01T10:00')]]);
+    expect(h.scheduler.status().find((s) => s.planId === daily.id)?.nextRunAt).toBe(local('2026-12-02T02:00'));
+    expect(h.scheduler.status().find((s) => s.planId === every.id)?.nextRunAt).toBe(local('2026-12-01T14:00'));
   });
 });
