@@ -60,13 +60,18 @@ export class SchedulerService {
 
   async stop(): Promise<void> {
     clearTimeout(this.standbyTimer);
+    await this.stepDown();
+    this.setRole('stopped');
+  }
+
+  /** Stops running plans and lets the lock go. */
+  private async stepDown(): Promise<void> {
     clearTimeout(this.settleTimer);
     this.watcher?.close();
     this.watcher = undefined;
     await this.scheduler.stop();
     this.lock?.release();
     this.lock = undefined;
-    this.setRole('stopped');
   }
 
   /** Re-read plans now (an edit made through this process, a resume from sleep, a power change). */
@@ -98,11 +103,7 @@ export class SchedulerService {
   /** The lock was lost (its folder removed, or judged stale after a long sleep): stand by again. */
   private async lostLock(): Promise<void> {
     this.log.warn('the scheduler lost its lock; another scheduler may run plans now, this one stands by');
-    this.watcher?.close();
-    this.watcher = undefined;
-    await this.scheduler.stop();
-    this.lock?.release();
-    this.lock = undefined;
+    await this.stepDown();
     this.setRole('standby');
     this.tryToLead();
   }

@@ -1,18 +1,12 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Result } from '../../contract/errors.js';
 import type { JobState } from '../../contract/jobs.js';
 import type { SnapshotRow } from '../../contract/model.js';
 import { HostService } from '../../host/host-service.js';
 import { pseudoRandomBytes } from '../support/data.js';
 import { tempDir, storeTempRoot } from '../support/temp.js';
-
-async function call<T>(service: HostService, action: string, payload: unknown): Promise<T> {
-  const r = (await service.handle(action, payload)) as Result<T>;
-  if (!r.ok) throw new Error(`${action}: ${r.error.code}: ${r.error.message}`);
-  return r.value;
-}
+import { call } from '../support/host-calls.js';
 
 /**
  * Jobs that fail in each phase inside one long-lived host: every failure path releases what it took, so the same

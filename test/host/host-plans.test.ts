@@ -1,25 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Result } from '../../contract/errors.js';
 import type { HostEventName } from '../../contract/events.js';
 import type { JobState } from '../../contract/jobs.js';
 import type { PlanDetails, PlanView, SchedulePreview, SchedulerInfo } from '../../contract/plans.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { HostService } from '../../host/host-service.js';
 import { storeTempRoot, tempDir } from '../support/temp.js';
-
-async function call<T>(service: HostService, action: string, payload: unknown): Promise<T> {
-  const r = (await service.handle(action, payload)) as Result<T>;
-  if (!r.ok) throw new Error(`${action}: ${r.error.code}: ${r.error.message}`);
-  return r.value;
-}
-
-async function failure(service: HostService, action: string, payload: unknown) {
-  const r = await service.handle(action, payload);
-  expect(r.ok, `${action} should fail`).toBe(false);
-  return (r as Extract<Result<unknown>, { ok: false }>).error;
-}
+import { call, failure } from '../support/host-calls.js';
 
 async function until<T>(what: () => T | undefined, ms = 20_000): Promise<T> {
   const deadline = Date.now() + ms;

@@ -3,7 +3,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Result } from '../../contract/errors.js';
 import type { HostEventName, HostEvents } from '../../contract/events.js';
 import type { JobState } from '../../contract/jobs.js';
 import type { FolderPage, GroupRow, LastGc, SnapshotRow, StoreSummary } from '../../contract/model.js';
@@ -15,6 +14,7 @@ import { pseudoRandomBytes } from '../support/data.js';
 import { PBS_GC_STATUS } from '../support/pbs-files.js';
 import { cairn } from '../support/processes.js';
 import { tempDir, storeTempRoot } from '../support/temp.js';
+import { call, failure } from '../support/host-calls.js';
 
 /** The service as a host wires it, on a real datastore in a tmpfs folder. */
 function setup(storePollMs?: number) {
@@ -28,18 +28,6 @@ function setup(storePollMs?: number) {
   });
   service.subscribe((event, payload) => events.push({ event, payload, at: performance.now() }));
   return { base, service, events };
-}
-
-async function call<T>(service: HostService, action: string, payload: unknown): Promise<T> {
-  const r = (await service.handle(action, payload)) as Result<T>;
-  if (!r.ok) throw new Error(`${action}: ${r.error.code}: ${r.error.message}`);
-  return r.value;
-}
-
-async function failure(service: HostService, action: string, payload: unknown) {
-  const r = await service.handle(action, payload);
-  expect(r.ok, `${action} should fail`).toBe(false);
-  return (r as Extract<Result<unknown>, { ok: false }>).error;
 }
 
 async function runJob(service: HostService, spec: unknown): Promise<JobState> {

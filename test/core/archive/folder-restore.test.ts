@@ -567,36 +567,7 @@ describe('crafted archives', () => {
       (payloadOffset: number, size: number, digest: Buffer) =>
       (meta: StreamBuilder, data: StreamBuilder): DirectoryEntry => {
         if (data.offset === 0) data.write(Buffer.from('actual content'));
-        const record = encodeDirectoryRecord(
-          [
-            {
-              kind: EntryKind.File,
-              name: Buffer.from('f'),
-              mode: 0o644,
-              uid: 0,
-              gid: 0,
-              mtimeNs: 0n,
-              size,
-              payloadOffset,
-              digest,
-              ino: 0n,
-              ctimeNs: 0n,
-            },
-          ],
-          { recordOffset: meta.offset, payloadBase: 0 },
-        );
-        return {
-          kind: EntryKind.Directory,
-          name: Buffer.alloc(0),
-          mode: 0o755,
-          uid: 0,
-          gid: 0,
-          mtimeNs: 0n,
-          recordOffset: meta.write(record),
-          recordLength: record.length,
-          ino: 0n,
-          ctimeNs: UNTRUSTED_LISTING,
-        };
+        return rootWithOneFile(meta, { name: 'f', size, payloadOffset, digest });
       };
     // 14 bytes of payload; the file claims 100 bytes from offset 7.
     const ref = craftRaw(ctx.store, `crafted-${++n}`, fileAt(7, 100, sha256(Buffer.from('x'))));
@@ -624,36 +595,7 @@ describe('crafted archives', () => {
       (meta: StreamBuilder, data: StreamBuilder): DirectoryEntry => {
         if (before) data.write(before);
         data.write(big);
-        const record = encodeDirectoryRecord(
-          [
-            {
-              kind: EntryKind.File,
-              name: Buffer.from('big.bin'),
-              mode: 0o644,
-              uid: 0,
-              gid: 0,
-              mtimeNs: 0n,
-              size: big.length,
-              payloadOffset,
-              digest,
-              ino: 0n,
-              ctimeNs: 0n,
-            },
-          ],
-          { recordOffset: meta.offset, payloadBase: 0 },
-        );
-        return {
-          kind: EntryKind.Directory,
-          name: Buffer.alloc(0),
-          mode: 0o755,
-          uid: 0,
-          gid: 0,
-          mtimeNs: 0n,
-          recordOffset: meta.write(record),
-          recordLength: record.length,
-          ino: 0n,
-          ctimeNs: UNTRUSTED_LISTING,
-        };
+        return rootWithOneFile(meta, { name: 'big.bin', size: big.length, payloadOffset, digest });
       };
 
     it("restores one whose digest is made from its chunks' digests", async () => {
@@ -849,3 +791,22 @@ describe('crafted archives', () => {
     }
   });
 });
+
+/** A crafted root folder holding one file entry that claims `size` bytes at `payloadOffset` with `digest`. */
+function rootWithOneFile(
+  meta: StreamBuilder,
+  file: { name: string; size: number; payloadOffset: number; digest: Buffer },
+): DirectoryEntry {
+  const owner = { mode: 0o644, uid: 0, gid: 0, mtimeNs: 0n, ino: 0n };
+  const entry = { kind: EntryKind.File as const, ...owner, ctimeNs: 0n, ...file, name: Buffer.from(file.name) };
+  const record = encodeDirectoryRecord([entry], { recordOffset: meta.offset, payloadBase: 0 });
+  return {
+    kind: EntryKind.Directory,
+    name: Buffer.alloc(0),
+    ...owner,
+    mode: 0o755,
+    recordOffset: meta.write(record),
+    recordLength: record.length,
+    ctimeNs: UNTRUSTED_LISTING,
+  };
+}
