@@ -16,6 +16,8 @@ import type {
   SourceCheck,
   StoreSummary,
   StoreUsage,
+  ActivityPoint,
+  StoreDashboard,
 } from './model.js';
 import type { Result } from './errors.js';
 
@@ -36,6 +38,10 @@ export interface Actions {
   'store.gc-status': { req: { store: string }; res: LastGc };
   /** The chunks on disk, counted now (a scan of the chunk folders, on a worker of its own: it may take seconds). */
   'store.usage': { req: { store: string }; res: StoreUsage };
+  /** The newest snapshots of every group with their sizes, for the dashboard's chart. */
+  'store.activity': { req: { store: string }; res: ActivityPoint[] };
+  /** The dashboard's store figures: free space on its disk, its size over time, recent snapshots. */
+  'store.dashboard': { req: { store: string }; res: StoreDashboard };
   /** A page of one folder of a snapshot (a folder may hold 100,000 entries: the tree asks for more as it scrolls). */
   'snapshot.browse': {
     req: { store: string; snapshot: SnapshotRef; path: string; offset?: number; limit?: number };
@@ -93,6 +99,8 @@ export const API_METHODS = {
   simulatePrune: 'group.prune-simulate',
   gcStatus: 'store.gc-status',
   storeUsage: 'store.usage',
+  storeActivity: 'store.activity',
+  storeDashboard: 'store.dashboard',
   browseSnapshot: 'snapshot.browse',
   diffSnapshots: 'snapshot.diff',
   previewExcludes: 'excludes.preview',

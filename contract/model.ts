@@ -153,6 +153,30 @@ export interface StoreUsage {
   bytes: number;
 }
 
+/** The store's size at one moment (epoch ms): its chunk files counted after a backup or GC. */
+export interface UsageSample extends StoreUsage {
+  time: number;
+}
+
+/** One snapshot as the dashboard charts it. */
+export interface ActivityPoint {
+  /** Snapshot time, epoch seconds. */
+  time: number;
+  /** `type/id` */
+  group: string;
+  size?: number;
+  newBytes?: number;
+}
+
+/** What the dashboard of an open store shows beside its plans. */
+export interface StoreDashboard {
+  /** The filesystem the store is on; absent where it cannot be asked. */
+  disk?: { freeBytes: number; totalBytes: number };
+  sizeHistory: UsageSample[];
+  /** The newest snapshots of every group (up to 500), oldest first. */
+  activity: ActivityPoint[];
+}
+
 /** The last garbage collection's counters (PBS's GarbageCollectionStatus, as core saves it). */
 export interface GcSummary {
   startedAt: string;

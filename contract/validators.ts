@@ -89,6 +89,8 @@ export const requestValidators = {
   'group.prune-simulate': z.strictObject({ store: path, group, keep: keepOptions }),
   'store.gc-status': z.strictObject({ store: path }),
   'store.usage': z.strictObject({ store: path }),
+  'store.activity': z.strictObject({ store: path }),
+  'store.dashboard': z.strictObject({ store: path }),
   'snapshot.browse': z.strictObject({
     store: path,
     snapshot,

@@ -19,6 +19,7 @@ import { JobEngine, type JobEngineOptions } from './job-engine.js';
 import { defaultAllowedRoots, isInside, PathPolicy } from './path-policy.js';
 import { JobHistory } from './job-history.js';
 import { HostPlans } from './host-plans.js';
+import { StoreDashboards } from './store-dashboard.js';
 import { RecentStores } from './recent-stores.js';
 import { StoreWatcher } from './store-watcher.js';
 import { QueryRunner } from './query-runner.js';
@@ -88,6 +89,7 @@ export class HostService {
   private readonly handlers: Handlers;
   private readonly watcher: StoreWatcher;
   private readonly plans: HostPlans | undefined;
+  private readonly dashboards: StoreDashboards;
 
   constructor(private readonly options: HostServiceOptions) {
     this.policy = new PathPolicy(options.allowedRoots ?? defaultAllowedRoots());
@@ -97,6 +99,7 @@ export class HostService {
       ...options.jobs,
     });
     this.plans = options.plans && this.createPlans(options.plans);
+    this.dashboards = new StoreDashboards(options.plans?.configDir, this.queries, this.scans);
     this.handlers = { ...this.createHandlers(), ...this.planHandlers() };
     this.watcher = new StoreWatcher((store) => this.emit('store.changed', { store }), options.storePollMs);
   }
@@ -142,6 +145,7 @@ export class HostService {
     if (event !== 'job.done') return;
     const job = payload as JobState;
     if (CHANGES_STORE.has(job.kind)) this.emit('store.changed', { store: job.store });
+    this.dashboards.sampleAfter(job);
     if (job.kind === 'create-store' && job.status === 'done') this.recent.add(job.store);
   }
 
@@ -400,6 +404,8 @@ export class HostService {
         this.queries.run('group.prune-simulate', { store: this.storePath(store), group, keep }),
       'store.gc-status': ({ store }) => lastGc(this.store(store)),
       'store.usage': ({ store }) => this.scans.run('store.usage', { store: this.storePath(store) }),
+      'store.activity': ({ store }) => this.queries.run('store.activity', { store: this.storePath(store) }),
+      'store.dashboard': ({ store }) => this.dashboards.dashboard(this.storePath(store)),
       'snapshot.browse': (req) => this.queries.run('snapshot.browse', { ...req, store: this.storePath(req.store) }),
       'snapshot.diff': ({ store, from, to }) =>
         this.queries.run('snapshot.diff', { store: this.storePath(store), from, to }),

@@ -8,7 +8,7 @@ import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { MANIFEST_NAME } from '../core/backup/manifest.js';
 import { CairnError } from '../core/errors.js';
 import type { SnapshotRef } from '../contract/model.js';
-import { browseFolder, openStore, snapshotDiff, SnapshotViews } from './store-views.js';
+import { browseFolder, openStore, snapshotDiff, storeActivity, SnapshotViews } from './store-views.js';
 
 /**
  * The read-only actions that may take long (listing 10,000 snapshots, a folder of 100,000 files, a diff, a
@@ -23,6 +23,7 @@ export const QUERY_ACTIONS = [
   'excludes.preview',
   'group.prune-simulate',
   'store.usage',
+  'store.activity',
 ] as const;
 export type QueryAction = (typeof QUERY_ACTIONS)[number];
 
@@ -55,6 +56,7 @@ export function createQueries(): Queries {
       browseFolder(reader(store, snapshot), path, offset, limit),
     'snapshot.diff': ({ store, from, to }) => snapshotDiff(openStore(store), from, to),
     'excludes.preview': ({ source, patterns }) => previewExcludes(source, patterns, { limit: 500 }),
+    'store.activity': ({ store }) => storeActivity(views, openStore(store)),
     'store.usage': ({ store }) => {
       const { chunks, bytes } = openStore(store).chunks.stats();
       return { chunks, bytes };

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type {
+  ActivityPoint,
   DiffResult,
   FolderPage,
   GroupRef,
@@ -154,6 +155,18 @@ export class SnapshotViews {
 export const DEFAULT_PAGE = 2000;
 
 /** A page of one folder of a snapshot, for the lazy tree. Only the page's entries are converted. */
+/** Snapshots the dashboard charts: the newest 100 of each group, the newest 500 in all, oldest first. */
+export function storeActivity(views: SnapshotViews, store: Datastore): ActivityPoint[] {
+  const points = store.listGroups().flatMap((g) =>
+    views
+      .snapshotRows(store, g)
+      .filter((r) => r.finished)
+      .slice(-100)
+      .map((r) => ({ time: r.time, group: `${g.type}/${g.id}`, size: r.size, newBytes: r.newBytes })),
+  );
+  return points.sort((a, b) => a.time - b.time).slice(-500);
+}
+
 export function browseFolder(reader: FolderArchiveReader, path: string, offset = 0, limit = DEFAULT_PAGE): FolderPage {
   const prefix = path
     .split('/')

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostEventName } from '../../contract/events.js';
 import type { JobState } from '../../contract/jobs.js';
+import type { StoreDashboard } from '../../contract/model.js';
 import type { PlanDetails, PlanView, SchedulePreview, SchedulerInfo } from '../../contract/plans.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { HostService } from '../../host/host-service.js';
@@ -80,6 +81,19 @@ describe('backup plans in the app host', () => {
     expect(details.status.state).toBe('ok');
     expect(details.excludes).toContain('node_modules/');
     expect(Datastore.open(store).listSnapshots({ type: 'host', id: 'Documents' })).toHaveLength(1);
+  });
+
+  it("the store's dashboard: free space, its size after the run, the snapshot with its new bytes", async () => {
+    let dashboard = await call<StoreDashboard>(service, 'store.dashboard', { store });
+    for (let i = 0; i < 100 && dashboard.sizeHistory.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 50)); // sampled on the scan worker after the job
+      dashboard = await call<StoreDashboard>(service, 'store.dashboard', { store });
+    }
+    expect(dashboard.disk!.totalBytes).toBeGreaterThan(dashboard.disk!.freeBytes);
+    expect(dashboard.sizeHistory).toHaveLength(1);
+    expect(dashboard.sizeHistory[0]!.bytes).toBeGreaterThan(0);
+    expect(dashboard.activity).toEqual([expect.objectContaining({ group: 'host/Documents', size: 18 })]);
+    expect(dashboard.activity[0]!.newBytes).toBeGreaterThan(0);
   });
 
   it('a failed run is a failed job, a failing plan, and one notice', async () => {
