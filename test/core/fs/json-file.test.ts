@@ -11,7 +11,7 @@ describe('readJsonFile', () => {
 
   it('a file that is not JSON is one line of CORRUPT naming the file (V8 quotes the text, newlines and all)', () => {
     const file = join(temp('json'), 'plans.json');
-    writeFileSync(file, '{\n  "version": 1,\n  nonsense\n}\n');
+    writeFileSync(file, 'nonsense\n{ "version": 1 }\n');
     let error: unknown;
     try {
       readJsonFile(file, schema, 'a plans file');
