@@ -13,9 +13,12 @@ const MINUTE_MS = 60_000;
 export const RETRY_BASE_MS = 2 * MINUTE_MS;
 export const RETRY_MAX_MS = 2 * 60 * MINUTE_MS;
 
-/** When the plan is next due (epoch ms; at or before `now` means due now); undefined if it never runs by itself. */
+/**
+ * When the plan is next due (epoch ms; at or before `now` means due now); undefined if it never runs by itself:
+ * paused, or manual (a failed manual plan's run is not retried: it runs only when asked).
+ */
 export function nextDueAt(plan: Plan, runtime: PlanRuntime, now: number): number | undefined {
-  if (plan.paused) return undefined;
+  if (plan.paused || plan.schedule.kind === 'manual') return undefined;
   const slot = nextSlotAfter(plan.schedule, slotAnchor(plan, runtime, now));
   if (runtime.retryAt === undefined) return slot;
   return slot === undefined ? runtime.retryAt : Math.min(slot, runtime.retryAt);
