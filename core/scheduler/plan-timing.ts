@@ -1,4 +1,4 @@
-import type { Plan, PlanRun, PlanState } from '../../contract/plans.js';
+import type { Plan, PlanRun, PlanState, PlanStatus } from '../../contract/plans.js';
 import type { PlanRuntime } from '../plans/plan-runtime.js';
 import { nextSlotAfter, typicalGapMs } from '../plans/schedule.js';
 
@@ -74,4 +74,22 @@ export function planState(
   if (runtime.failures > 0) return 'failing';
   if (isOverdue(plan, runtime, now)) return 'overdue';
   return lastRun || runtime.lastSuccessAt !== undefined ? 'ok' : 'new';
+}
+
+/** Where a plan stands and when it runs next, for `cairn plan list`, the app's plan list and the tray. */
+export function planStatus(
+  plan: Plan,
+  runtime: PlanRuntime,
+  lastRun: PlanRun | undefined,
+  now: number,
+  running: boolean,
+): PlanStatus {
+  return {
+    planId: plan.id,
+    state: planState(plan, runtime, lastRun, now, running),
+    nextRunAt: nextDueAt(plan, runtime, now),
+    lastRun,
+    lastSuccessAt: runtime.lastSuccessAt,
+    failures: runtime.failures,
+  };
 }

@@ -1,15 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatTime } from '../../contract/format.js';
-import type { Plan, PlanRun, PlanStatus, RunTrigger } from '../../contract/plans.js';
-
+import type { Plan, PlanStatus, RunTrigger } from '../../contract/plans.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { PlanBook } from '../plans/plan-book.js';
 import type { PlanRunOutcome } from '../plans/plan-run.js';
 import type { PlanRuntime, PlanRuntimeFile } from '../plans/plan-runtime.js';
 import type { RunHistory } from '../plans/run-history.js';
-import { afterRun, isOverdue, nextDueAt, planState } from './plan-timing.js';
-import { notificationFor, type PlanNotification } from './notifications.js';
+import { isOverdue, nextDueAt, planStatus } from './plan-timing.js';
+import type { PlanNotification } from './notifications.js';
+import { recordRun } from './record-run.js';
 
 /** The longest sleep: a wall clock that jumped (a suspend, a clock set by hand) is noticed within this. */
 export const MAX_SLEEP_MS = 10 * 60_000;
@@ -118,17 +118,8 @@ export class Scheduler {
     const now = this.clock.now();
     const runtimes = this.deps.runtime.all();
     return this.deps.book.list().map((plan) => {
-      const runtime = runtimes[plan.id] ?? { failures: 0 };
       const lastRun = this.deps.history.runs(plan.id)[0];
-      const running = this.running?.planId === plan.id;
-      return {
-        planId: plan.id,
-        state: planState(plan, runtime, lastRun, now, running),
-        nextRunAt: nextDueAt(plan, runtime, now),
-        lastRun,
-        lastSuccessAt: runtime.lastSuccessAt,
-        failures: runtime.failures,
-      };
+      return planStatus(plan, runtimes[plan.id] ?? { failures: 0 }, lastRun, now, this.running?.planId === plan.id);
     });
   }
 
@@ -178,11 +169,7 @@ export class Scheduler {
   }
 
   private setWaiting(plan: Plan, waiting: 'store' | 'power'): void {
-    this.log.info(
-      waiting === 'store'
-        ? `plan "${plan.name}" waits for its store ${plan.store} (not there: an unplugged drive?)`
-        : `plan "${plan.name}" waits for mains power`,
-    );
+    this.log.info(waitingMessage(plan, waiting));
     this.deps.runtime.update(plan.id, (r) => ({ ...r, waiting }));
     this.deps.onChange?.();
   }
@@ -228,27 +215,11 @@ export class Scheduler {
   }
 
   private record(plan: Plan, queued: QueuedRun, outcome: PlanRunOutcome): void {
-    if (outcome.storeMissing) {
-      this.setWaiting(plan, 'store');
-      return;
-    }
     const { run } = outcome;
-    this.log.info(`plan "${plan.name}": run ${run.status}${run.error ? `: ${run.error}` : ''}`);
-    this.deps.history.append(plan.id, run);
-    const before = this.deps.runtime.get(plan.id);
-    let after = afterRun(before, run, queued.slot);
-    if (outcome.gcAt !== undefined) after.lastGcAt = outcome.gcAt;
-    if (outcome.fullVerifyAt !== undefined) after.lastFullVerifyAt = outcome.fullVerifyAt;
-    after = this.notifyRun(plan, after, run);
-    this.deps.runtime.update(plan.id, () => after);
-  }
-
-  /** A notification when the run changed the plan's state (or for every success at level 'all'). */
-  private notifyRun(plan: Plan, runtime: PlanRuntime, run: PlanRun): PlanRuntime {
-    const notification = notificationFor(plan, runtime, run);
-    if (!notification) return runtime;
-    this.deps.notify?.(notification);
-    return { ...runtime, notified: notification.state };
+    if (outcome.storeMissing) this.log.info(waitingMessage(plan, 'store'));
+    else this.log.info(`plan "${plan.name}": run ${run.status}${run.error ? `: ${run.error}` : ''}`);
+    const { notification } = recordRun(this.deps, plan, outcome, queued.slot);
+    if (notification) this.deps.notify?.(notification);
   }
 
   private notifyOverdue(plan: Plan, runtime: PlanRuntime, now: number): void {
@@ -264,6 +235,12 @@ export class Scheduler {
     }
     this.deps.runtime.update(plan.id, (r) => ({ ...r, notified: 'overdue' }));
   }
+}
+
+function waitingMessage(plan: Plan, waiting: 'store' | 'power'): string {
+  return waiting === 'store'
+    ? `plan "${plan.name}" waits for its store ${plan.store} (not there: an unplugged drive?)`
+    : `plan "${plan.name}" waits for mains power`;
 }
 
 function overdueBody(runtime: PlanRuntime): string {
