@@ -7,7 +7,7 @@ import type { PlanBook } from '../plans/plan-book.js';
 import type { PlanRunOutcome } from '../plans/plan-run.js';
 import type { PlanRuntime, PlanRuntimeFile } from '../plans/plan-runtime.js';
 import type { RunHistory } from '../plans/run-history.js';
-import { isOverdue, nextDueAt, planStatus } from './plan-timing.js';
+import { isOverdue, nextDueAt, planStatus, RETRY_BASE_MS } from './plan-timing.js';
 import type { PlanNotification } from './notifications.js';
 import { recordRun } from './record-run.js';
 
@@ -66,6 +66,8 @@ export class Scheduler {
   private running: { planId: string; controller: AbortController; done: Promise<void> } | undefined;
   private timer: unknown;
   private stopped = true;
+  /** Plans whose last run could not be recorded, and until when they rest (else they would be due at once). */
+  private readonly held = new Map<string, number>();
   /** Wake-ups so far, for the idle benchmark. */
   wakeups = 0;
 
@@ -139,17 +141,26 @@ export class Scheduler {
     const now = this.clock.now();
     let sleep = MAX_SLEEP_MS;
     for (const plan of plans) {
-      const wait = this.evaluatePlan(plan, runtimes[plan.id] ?? { failures: 0 }, now);
-      if (wait !== undefined) sleep = Math.min(sleep, wait);
+      try {
+        const wait = this.evaluatePlan(plan, runtimes[plan.id] ?? { failures: 0 }, now);
+        if (wait !== undefined) sleep = Math.min(sleep, wait);
+      } catch (err) {
+        // Recording a wait or an overdue notice failed (the state file is locked or cannot be written).
+        this.log.warn(`plan "${plan.name}": ${(err as Error).message}`);
+      }
     }
     return sleep;
   }
 
   /** One plan: queued if due and its conditions hold; returns how long until it needs a look again. */
   private evaluatePlan(plan: Plan, runtime: PlanRuntime, now: number): number | undefined {
+    // A queued or running plan needs no look until its run ends, which wakes the scheduler.
+    if (this.isQueuedOrRunning(plan.id)) return undefined;
+    const held = this.held.get(plan.id) ?? 0;
+    if (held > now) return held - now;
     this.notifyOverdue(plan, runtime, now);
     const due = nextDueAt(plan, runtime, now);
-    if (due === undefined || this.isQueuedOrRunning(plan.id)) return due === undefined ? undefined : due - now;
+    if (due === undefined) return undefined;
     if (due > now) return due - now;
     const waiting = this.unmetCondition(plan);
     if (waiting) {
@@ -181,15 +192,21 @@ export class Scheduler {
   private pump(): void {
     if (this.running || this.stopped) return;
     const next = this.queue.shift();
-    if (!next) return;
+    if (next) void this.runQueued(next).then(() => this.wake());
+  }
+
+  /** Runs one queued run; never rejects (a rejection would end the process running the scheduler). */
+  private runQueued(next: QueuedRun): Promise<void> {
     const controller = new AbortController();
-    const done = this.execute(next, controller.signal).finally(() => {
-      this.running = undefined;
-      this.deps.onChange?.();
-      this.wake();
-    });
+    const done = this.execute(next, controller.signal)
+      .catch((err: unknown) => this.log.warn(`plan ${next.planId}: ${(err as Error).message}`))
+      .finally(() => {
+        this.running = undefined;
+        this.deps.onChange?.();
+      });
     this.running = { planId: next.planId, controller, done };
     this.deps.onChange?.();
+    return done;
   }
 
   private async execute(queued: QueuedRun, signal: AbortSignal): Promise<void> {
@@ -211,7 +228,15 @@ export class Scheduler {
         storeMissing: false,
       };
     }
-    this.record(plan, queued, outcome);
+    try {
+      this.record(plan, queued, outcome);
+    } catch (err) {
+      this.held.set(plan.id, this.clock.now() + RETRY_BASE_MS);
+      this.log.warn(
+        `cannot record the run of plan "${plan.name}": ${(err as Error).message}; ` +
+          `it runs again in ${RETRY_BASE_MS / 60_000} minutes at the earliest`,
+      );
+    }
   }
 
   private record(plan: Plan, queued: QueuedRun, outcome: PlanRunOutcome): void {
