@@ -57,7 +57,7 @@ interface QueuedRun {
  * Runs plans when they are due, one run at a time. It sleeps until the next due time (at most MAX_SLEEP_MS) and
  * reads the plans again at every wake, so a plan edited elsewhere is picked up. Missed slots run once; a failed
  * run is retried with backoff until the next slot; a missing store or battery power is a waiting state checked
- * cheaply, never a storm of attempts. One scheduler per user runs this (scheduler-lock.ts).
+ * cheaply, never a storm of attempts. One scheduler per user runs this (scheduler-service.ts).
  */
 export class Scheduler {
   private readonly clock: SchedulerClock;
@@ -79,6 +79,17 @@ export class Scheduler {
   start(): void {
     this.stopped = false;
     this.wake();
+  }
+
+  /**
+   * Runs what is due now, one run after another, and returns when none is left (`cairn scheduler --once`, for
+   * cron and systemd timers): no timers, no retries. For a scheduler that was not started; stop() ends it.
+   */
+  async runDue(): Promise<void> {
+    this.stopped = false;
+    this.evaluate();
+    for (let next = this.queue.shift(); next && !this.stopped; next = this.queue.shift()) await this.runQueued(next);
+    this.stopped = true;
   }
 
   /** Cancels the running run (it ends as cancelled, to be run at its next slot) and stops. */

@@ -110,4 +110,15 @@ describe('Scheduler', () => {
     expect(h.scheduler.status()[0]?.state).toBe('ok');
     await h.scheduler.stop();
   });
+
+  it('runDue runs what is due, one run after another, and returns', async () => {
+    const h = harness();
+    const done = h.scheduler.runDue();
+    await settle();
+    expect(h.runs.map((r) => r.trigger)).toEqual(['schedule']);
+    h.runs[0]!.finish();
+    await done;
+    expect(new RunHistory(h.dir).runs(h.plan.id)).toHaveLength(1);
+    expect(h.clock.pending()).toEqual([]);
+  });
 });
