@@ -20,7 +20,7 @@ describe('readJsonFile', () => {
     }
     expect(error).toMatchObject({ code: 'CORRUPT' });
     const message = (error as Error).message;
-    expect(message).toContain(`${file} is not valid JSON`);
+    expect(message).toContain(`${file} (a plans file) is not valid JSON`);
     expect(message).not.toContain('\n');
   });
 
