@@ -93,3 +93,16 @@ export function planStatus(
     failures: runtime.failures,
   };
 }
+
+/** The next `count` times the plan runs by itself (the first may be now: it is due), for `cairn plan show`. */
+export function upcomingRuns(plan: Plan, runtime: PlanRuntime, now: number, count: number): number[] {
+  const first = nextDueAt(plan, runtime, now);
+  if (first === undefined) return [];
+  const runs = [Math.max(first, now)];
+  while (runs.length < count) {
+    const next = nextSlotAfter(plan.schedule, runs[runs.length - 1]!);
+    if (next === undefined) break;
+    runs.push(next);
+  }
+  return runs;
+}

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatTime } from '../../contract/format.js';
+import { describePlanRun } from '../../contract/plan-summary.js';
 import type { Plan, PlanStatus, RunTrigger } from '../../contract/plans.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { PlanBook } from '../plans/plan-book.js';
@@ -253,7 +254,7 @@ export class Scheduler {
   private record(plan: Plan, queued: QueuedRun, outcome: PlanRunOutcome): void {
     const { run } = outcome;
     if (outcome.storeMissing) this.log.info(waitingMessage(plan, 'store'));
-    else this.log.info(`plan "${plan.name}": run ${run.status}${run.error ? `: ${run.error}` : ''}`);
+    else this.log.info(`plan "${plan.name}": run ${describePlanRun(run)}`);
     const { notification } = recordRun(this.deps, plan, outcome, queued.slot);
     if (notification) this.deps.notify?.(notification);
   }

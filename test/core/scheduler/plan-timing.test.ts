@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planSchema, type Plan, type PlanRun } from '../../../contract/plans.js';
-import { afterRun, nextDueAt } from '../../../core/scheduler/plan-timing.js';
+import { afterRun, nextDueAt, upcomingRuns } from '../../../core/scheduler/plan-timing.js';
 
 const NOW = Date.UTC(2026, 10, 24, 10, 0, 0);
 
@@ -28,5 +28,15 @@ describe('nextDueAt', () => {
   it('a scheduled plan whose run failed is retried before its next slot', () => {
     const runtime = afterRun({ failures: 0 }, failed, NOW);
     expect(nextDueAt(plan({ kind: 'daily', at: '03:00' }), runtime, NOW)).toBe(runtime.retryAt);
+  });
+});
+
+describe('upcomingRuns', () => {
+  it('a due plan runs now, then at its slots; manual and paused plans have none', () => {
+    const hourly = plan({ kind: 'interval', every: 1, unit: 'hours' });
+    const due = { failures: 0, lastSlot: NOW - 2 * 3_600_000 };
+    expect(upcomingRuns(hourly, due, NOW, 3)).toEqual([NOW, NOW + 3_600_000, NOW + 7_200_000]);
+    expect(upcomingRuns(plan({ kind: 'manual' }), due, NOW, 3)).toEqual([]);
+    expect(upcomingRuns({ ...hourly, paused: true }, due, NOW, 3)).toEqual([]);
   });
 });
