@@ -4,6 +4,7 @@ import { CairnError } from '../errors.js';
 import { ARCHIVE_COMMAND_OPTIONS, ARCHIVE_COMMANDS } from './archive-commands.js';
 import { PLAN_COMMANDS } from './plan-commands.js';
 import { PLAN_ADD_OPTIONS, PLAN_COMMAND_OPTIONS, PLAN_EDIT_OPTIONS } from './plan-options.js';
+import { SCHEDULER_COMMAND_OPTIONS, schedulerCommand } from './scheduler-command.js';
 import { STORE_COMMAND_OPTIONS, STORE_COMMANDS, UsageError } from './store-commands.js';
 import { TtyProgress } from './tty-progress.js';
 
@@ -74,6 +75,19 @@ Plan settings:
   With edit, --no-verify-new and --no-skip-on-battery turn those off.
 A plan is named by its id or its name; it backs up into the group host/<its name as an id>, kept on renames.
 
+Scheduler:
+  scheduler [--once]               run plans when they are due, in the foreground, one line per event on stdout,
+                                   until SIGINT or SIGTERM (a running backup is cancelled); one scheduler per
+                                   user runs plans: another (the app, a second 'cairn scheduler') stands by and
+                                   takes over when it stops. --once: run what is due now, then exit (for cron
+                                   or a systemd timer; exit code 1 if a run failed)
+  scheduler --install-unit         write the systemd user unit cairn-scheduler.service into
+                                   $XDG_CONFIG_HOME/systemd/user (~/.config/systemd/user): it runs this node and
+                                   cairn.js as 'cairn scheduler' (with $CAIRN_CONFIG_DIR if set),
+                                   Restart=on-failure. Then: systemctl --user enable --now cairn-scheduler
+                                   (log: journalctl --user -u cairn-scheduler; loginctl enable-linger keeps it
+                                   running when you are logged out)
+
 Options:
   --json      machine-readable output on stdout
   --help      this text
@@ -92,6 +106,7 @@ const OPTIONS = {
   ...ARCHIVE_COMMAND_OPTIONS,
   ...STORE_COMMAND_OPTIONS,
   ...PLAN_COMMAND_OPTIONS,
+  ...SCHEDULER_COMMAND_OPTIONS,
 } satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<
@@ -127,6 +142,7 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'plan show': [],
   'plan remove': [],
   'plan run': [],
+  scheduler: ['install-unit', 'once'],
 };
 
 /** Refuses an unknown command, and an option the command does not take (it would be ignored: a --dry-run that deletes). */
@@ -179,6 +195,7 @@ async function main(argv: string[]): Promise<number> {
       if (!values.json) process.stderr.write(`warning: ${m}\n`);
     },
   };
+  if (name === 'scheduler') return schedulerCommand(args, ctx);
   if (name.startsWith('plan ')) return PLAN_COMMANDS.get(name.slice('plan '.length))!(args, ctx);
   const run = ARCHIVE_COMMANDS.get(name) ?? STORE_COMMANDS.get(name);
   if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
