@@ -251,12 +251,15 @@ export class Scheduler {
     }
   }
 
+  /** Records the run, then says how it ended: a reader of the log then finds it in the history. */
   private record(plan: Plan, queued: QueuedRun, outcome: PlanRunOutcome): void {
-    const { run } = outcome;
-    if (outcome.storeMissing) this.log.info(waitingMessage(plan, 'store'));
-    else this.log.info(`plan "${plan.name}": run ${describePlanRun(run)}`);
-    const { notification } = recordRun(this.deps, plan, outcome, queued.slot);
-    if (notification) this.deps.notify?.(notification);
+    try {
+      const { notification } = recordRun(this.deps, plan, outcome, queued.slot);
+      if (notification) this.deps.notify?.(notification);
+    } finally {
+      if (outcome.storeMissing) this.log.info(waitingMessage(plan, 'store'));
+      else this.log.info(`plan "${plan.name}": run ${describePlanRun(outcome.run)}`);
+    }
   }
 
   private notifyOverdue(plan: Plan, runtime: PlanRuntime, now: number): void {
