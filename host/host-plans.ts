@@ -13,6 +13,7 @@ import {
 import type { PlanRunOutcome } from '../core/plans/plan-run.js';
 import type { PlanRuntime } from '../core/plans/plan-runtime.js';
 import { assertValidSchedule, describeSchedule, nextSlotAfter } from '../core/plans/schedule.js';
+import { upcomingRuns } from '../core/scheduler/plan-timing.js';
 import { SchedulerService } from '../core/scheduler/scheduler-service.js';
 import type { PlanNotification } from '../core/scheduler/notifications.js';
 import type { Logger } from '../core/log.js';
@@ -75,7 +76,7 @@ export class HostPlans {
     return {
       ...view,
       runs: this.service.history.runs(view.plan.id).slice(0, 100),
-      nextRuns: view.plan.paused ? [] : nextRuns(view.plan.schedule, view.status.nextRunAt),
+      nextRuns: upcomingRuns(view.plan, this.service.runtime.get(view.plan.id), Date.now(), 3),
       excludes: planExcludes(view.plan),
     };
   }
@@ -113,7 +114,14 @@ export class HostPlans {
     } catch (err) {
       throw new AppError('INVALID_ARGUMENT', (err as Error).message);
     }
-    return { text: describeSchedule(schedule), nextRuns: nextRuns(schedule, nextSlotAfter(schedule, Date.now())) };
+    const runs: number[] = [];
+    for (
+      let t = nextSlotAfter(schedule, Date.now());
+      t !== undefined && runs.length < 3;
+      t = nextSlotAfter(schedule, t)
+    )
+      runs.push(t);
+    return { text: describeSchedule(schedule), nextRuns: runs };
   }
 
   info(): SchedulerInfo {
@@ -172,11 +180,4 @@ export function outcomeOfJob(job: JobState, trigger: RunTrigger): PlanRunOutcome
   const run = { ...times, status: 'succeeded' as const };
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) Object.assign(run, { [key]: value });
   return { run, storeMissing: false, gcAt, fullVerifyAt };
-}
-
-/** The next three run times from `first` on. */
-function nextRuns(schedule: Schedule, first: number | undefined): number[] {
-  const runs: number[] = [];
-  for (let t = first; t !== undefined && runs.length < 3; t = nextSlotAfter(schedule, t)) runs.push(t);
-  return runs;
 }

@@ -2,6 +2,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CairnError } from '../errors.js';
 import { ARCHIVE_COMMAND_OPTIONS, ARCHIVE_COMMANDS } from './archive-commands.js';
+import { PLAN_COMMANDS } from './plan-commands.js';
+import { PLAN_ADD_OPTIONS, PLAN_COMMAND_OPTIONS, PLAN_EDIT_OPTIONS } from './plan-options.js';
+import { SCHEDULER_COMMAND_OPTIONS, schedulerCommand } from './scheduler-command.js';
 import { STORE_COMMAND_OPTIONS, STORE_COMMANDS, UsageError } from './store-commands.js';
 import { TtyProgress } from './tty-progress.js';
 
@@ -46,6 +49,45 @@ Maintenance:
                                    show or set (--set '' clears) a snapshot's notes
   gc <store>                       garbage collection: delete chunks that no snapshot uses any more
 
+Backup plans (what to back up, where, when, how long to keep it), kept in $CAIRN_CONFIG_DIR or the user's
+config folder (~/.config/cairn/plans.json on Linux), the same plans the app shows and runs:
+  plan add <name> --source <dir> [--image] --store <store> [settings]
+                                   add a plan (--image: the source is a disk image file)
+  plan list                        the plans: schedule, state, last success, next run
+  plan show <plan>                 all settings, the excludes in effect, the next 3 runs and the last runs
+  plan edit <plan> [settings] [--name NEW] [--pause|--resume]
+                                   change the settings given (each replaces that one; the group stays)
+  plan remove <plan>               remove a plan, its state and run history (never its snapshots)
+  plan run <plan>                  run it now in this process; exit code 1 if it failed
+Plan settings:
+  --exclude PATTERN... --preset caches|trash|node-modules|build-outputs|vm-images...
+                                   what to leave out ('' clears the list)
+  --every 30m|2h | --daily HH:MM | --weekly mon,wed@HH:MM | --calendar "30 2 * * 1-5" | --manual
+                                   the schedule, one of them (default: daily at 12:00)
+  --keep-last N --keep-hourly N --keep-daily N --keep-weekly N --keep-monthly N --keep-yearly N
+                                   retention after each backup, as prune's (0 unsets a rule; none: keep all)
+  --gc-every-days N --full-verify-every-days N
+                                   GC / a full verify after a run when the last is N days old (7, 30; 0: never)
+  --verify-new                     verify each new snapshot after its backup
+  --skip-on-battery                scheduled runs wait for mains power
+  --notify off|failures|all        desktop notifications (default: failures, and the recovery after them)
+  --paused                         add it paused (edit: --pause, --resume)
+  With edit, --no-verify-new and --no-skip-on-battery turn those off.
+A plan is named by its id or its name; it backs up into the group host/<its name as an id>, kept on renames.
+
+Scheduler:
+  scheduler [--once]               run plans when they are due, in the foreground, one line per event on stdout,
+                                   until SIGINT or SIGTERM (a running backup is cancelled); one scheduler per
+                                   user runs plans: another (the app, a second 'cairn scheduler') stands by and
+                                   takes over when it stops. --once: run what is due now, then exit (for cron
+                                   or a systemd timer; exit code 1 if a run failed)
+  scheduler --install-unit         write the systemd user unit cairn-scheduler.service into
+                                   $XDG_CONFIG_HOME/systemd/user (~/.config/systemd/user): it runs this node and
+                                   cairn.js as 'cairn scheduler' (with $CAIRN_CONFIG_DIR if set),
+                                   Restart=on-failure. Then: systemctl --user enable --now cairn-scheduler
+                                   (log: journalctl --user -u cairn-scheduler; loginctl enable-linger keeps it
+                                   running when you are logged out)
+
 Options:
   --json      machine-readable output on stdout
   --help      this text
@@ -63,9 +105,13 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
   ...ARCHIVE_COMMAND_OPTIONS,
   ...STORE_COMMAND_OPTIONS,
+  ...PLAN_COMMAND_OPTIONS,
+  ...SCHEDULER_COMMAND_OPTIONS,
 } satisfies ParseArgsConfig['options'];
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; allowNegative: true }>
+>['values'];
 type OptionName = keyof typeof OPTIONS;
 
 /** The options each command takes, besides --json and --help: any other is a usage error, and nothing is done. */
@@ -90,12 +136,20 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   forget: ['dry-run'],
   'delete-group': ['dry-run'],
   notes: ['set'],
+  'plan add': PLAN_ADD_OPTIONS,
+  'plan edit': PLAN_EDIT_OPTIONS,
+  'plan list': [],
+  'plan show': [],
+  'plan remove': [],
+  'plan run': [],
+  scheduler: ['install-unit', 'once'],
 };
 
 /** Refuses an unknown command, and an option the command does not take (it would be ignored: a --dry-run that deletes). */
 function checkOptions(command: string, values: Values): void {
   const allowed = COMMAND_OPTIONS[command];
   if (!allowed) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  // --no-verify-new is the option verify-new set to false: the same option, the same check.
   for (const [name, value] of Object.entries(values)) {
     if (value === undefined || name === 'json' || name === 'help' || allowed.includes(name as OptionName)) continue;
     throw new UsageError(
@@ -113,13 +167,19 @@ function print(values: Values, json: unknown, human: string): void {
 
 /** Parses the arguments, refuses what the command does not take, and runs the command (archive-commands.ts, store-commands.ts). */
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true });
-  const [command, ...args] = positionals;
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: OPTIONS,
+    allowPositionals: true,
+    allowNegative: true,
+  });
+  const [command, ...rest] = positionals;
   if (values.help || command === undefined || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined && !values.help ? 2 : 0;
   }
-  checkOptions(command, values);
+  const { name, args } = commandName(command, rest);
+  checkOptions(name, values);
   progress = new TtyProgress(process.stderr, values.json ? false : undefined);
   // Ctrl-C cancels the job cleanly (the partial snapshot is removed) instead of killing it mid-write.
   const abort = new AbortController();
@@ -135,9 +195,21 @@ async function main(argv: string[]): Promise<number> {
       if (!values.json) process.stderr.write(`warning: ${m}\n`);
     },
   };
-  const run = ARCHIVE_COMMANDS.get(command) ?? STORE_COMMANDS.get(command);
+  if (name === 'scheduler') return schedulerCommand(args, ctx);
+  if (name.startsWith('plan ')) return PLAN_COMMANDS.get(name.slice('plan '.length))!(args, ctx);
+  const run = ARCHIVE_COMMANDS.get(name) ?? STORE_COMMANDS.get(name);
   if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
   return run(args, ctx);
+}
+
+/** `plan <sub-command>` is one command ('plan add'); the others are their first word. */
+function commandName(command: string, rest: string[]): { name: string; args: string[] } {
+  if (command !== 'plan') return { name: command, args: rest };
+  const [sub, ...args] = rest;
+  const subs = [...PLAN_COMMANDS.keys()].join(', ');
+  if (sub === undefined) throw new UsageError(`plan needs a sub-command: ${subs}`);
+  if (!PLAN_COMMANDS.has(sub)) throw new UsageError(`unknown plan sub-command ${JSON.stringify(sub)} (${subs})`);
+  return { name: `plan ${sub}`, args };
 }
 
 // A reader that goes away (`cairn ls … | head`) is not an error.

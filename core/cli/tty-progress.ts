@@ -40,6 +40,14 @@ export class TtyProgress {
     this.drawn = true;
   }
 
+  /** A line of text in the bar's place, for a step without counts ("garbage collection"). */
+  status(text: string): void {
+    if (!this.enabled) return;
+    const columns = this.stream.columns || 100;
+    this.stream.write(`\r${text.slice(0, columns - 1)}\x1b[K`);
+    this.drawn = true;
+  }
+
   done(): void {
     if (this.enabled && this.drawn) this.stream.write('\r\x1b[K');
     this.drawn = false;

@@ -21,7 +21,9 @@ export function readJsonFile<T>(path: string, schema: z.ZodType<T>, what: string
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new CairnError('CORRUPT', `${path} is not valid JSON (${(err as Error).message}); fix or remove ${what}`);
+    // V8's message quotes the text it could not parse, newlines and all: an error is one line.
+    const reason = (err as Error).message.replace(/\s+/g, ' ');
+    throw new CairnError('CORRUPT', `${path} (${what}) is not valid JSON (${reason}); fix or remove it`);
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {

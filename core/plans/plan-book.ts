@@ -48,14 +48,19 @@ export class PlanBook {
     });
   }
 
-  /** Applies `patch` to the plan's input fields; the id, group and creation time stay. */
-  edit(idOrName: string, patch: Partial<PlanInput>): Plan {
+  /**
+   * Applies `patch` to the plan's input fields; the id, group and creation time stay. A function gets the plan
+   * as it is under the lock, so a patch of one nested field (a maintenance setting) keeps another edit's.
+   */
+  edit(idOrName: string, patch: Partial<PlanInput> | ((plan: Plan) => Partial<PlanInput>)): Plan {
     return this.change((plans) => {
       const old = findPlan(plans, idOrName);
       const { id, groupId, createdAt, formerSources, ...input } = old;
-      const plan: Plan = { ...parseInput({ ...input, ...patch }), id, groupId, createdAt, formerSources };
+      const changes = typeof patch === 'function' ? patch(old) : patch;
+      const plan: Plan = { ...parseInput({ ...input, ...changes }), id, groupId, createdAt, formerSources };
       if (plan.sources[0]?.path !== old.sources[0]?.path) plan.formerSources = movedFrom(old);
       assertNameFree(plans, plan.name, id);
+      assertGroupFree(plans, plan.store, groupId, id);
       return { plans: plans.map((p) => (p.id === id ? plan : p)), result: plan };
     });
   }
@@ -103,13 +108,7 @@ function newPlan(input: z.infer<typeof planInputSchema>, plans: Plan[], now: num
       `cannot make a group id of the plan name "${input.name}"; use letters or digits`,
     );
   }
-  const sharing = plans.find((p) => p.store === input.store && p.groupId === groupId);
-  if (sharing) {
-    throw new CairnError(
-      'ALREADY_EXISTS',
-      `the plan "${sharing.name}" already backs up into host/${groupId} in ${input.store}; give this plan another name`,
-    );
-  }
+  assertGroupFree(plans, input.store, groupId);
   return { ...input, id: uniqueId(groupId, plans), groupId, createdAt: now, formerSources: [] };
 }
 
@@ -117,6 +116,17 @@ function newPlan(input: z.infer<typeof planInputSchema>, plans: Plan[], now: num
 function movedFrom(old: Plan): string[] {
   const paths = [...old.formerSources, ...old.sources.map((s) => s.path)];
   return [...new Set(paths.reverse())].reverse().slice(-10);
+}
+
+/** Two plans backing up into one group would prune each other's snapshots and fight over its source. */
+function assertGroupFree(plans: Plan[], store: string, groupId: string, exceptId?: string): void {
+  const sharing = plans.find((p) => p.id !== exceptId && p.store === store && p.groupId === groupId);
+  if (!sharing) return;
+  throw new CairnError(
+    'ALREADY_EXISTS',
+    `the plan "${sharing.name}" already backs up into host/${groupId} in ${store}; ` +
+      (exceptId === undefined ? 'give this plan another name' : 'this plan cannot back up into that store too'),
+  );
 }
 
 function assertNameFree(plans: Plan[], name: string, exceptId?: string): void {

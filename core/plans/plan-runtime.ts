@@ -48,23 +48,36 @@ export class PlanRuntimeFile {
 
   /** Changes one plan's state; returns the new state. */
   update(planId: string, change: (runtime: PlanRuntime) => PlanRuntime): PlanRuntime {
-    const lock = acquireExclusiveLock(this.configDir, 'plan-runtime', "an update of the scheduler's state", undefined, {
-      waitMs: 5_000,
+    let next: PlanRuntime = { failures: 0 };
+    this.change((plans) => {
+      next = change(plans[planId] ?? { failures: 0 });
+      return { ...plans, [planId]: next };
     });
-    return withLock(lock, () => {
-      const plans = this.all();
-      const next = change(plans[planId] ?? { failures: 0 });
-      writeJsonFileAtomic(this.file, { version: 1, plans: { ...plans, [planId]: next } });
-      return next;
-    });
+    return next;
+  }
+
+  /** Forgets one plan's state (the plan was removed). */
+  remove(planId: string): void {
+    this.change((plans) => Object.fromEntries(Object.entries(plans).filter(([id]) => id !== planId)));
   }
 
   /** Forgets the state of plans that no longer exist. */
   prune(planIds: readonly string[]): void {
-    const plans = this.all();
-    const keep = Object.fromEntries(Object.entries(plans).filter(([id]) => planIds.includes(id)));
-    if (Object.keys(keep).length === Object.keys(plans).length) return;
-    const lock = acquireExclusiveLock(this.configDir, 'plan-runtime', "an update of the scheduler's state");
-    withLock(lock, () => writeJsonFileAtomic(this.file, { version: 1, plans: keep }));
+    this.change((plans) => Object.fromEntries(Object.entries(plans).filter(([id]) => planIds.includes(id))));
+  }
+
+  /**
+   * Reads, changes and writes the file under its lock, so a change made meanwhile by another process (the
+   * scheduler recording a run) is never lost. No change, no write.
+   */
+  private change(apply: (plans: Record<string, PlanRuntime>) => Record<string, PlanRuntime>): void {
+    const lock = acquireExclusiveLock(this.configDir, 'plan-runtime', "an update of the scheduler's state", undefined, {
+      waitMs: 5_000,
+    });
+    withLock(lock, () => {
+      const plans = this.all();
+      const next = apply(plans);
+      if (JSON.stringify(next) !== JSON.stringify(plans)) writeJsonFileAtomic(this.file, { version: 1, plans: next });
+    });
   }
 }

@@ -1,4 +1,4 @@
-import type { Plan, PlanRun, PlanState } from '../../contract/plans.js';
+import type { Plan, PlanRun, PlanState, PlanStatus } from '../../contract/plans.js';
 import type { PlanRuntime } from '../plans/plan-runtime.js';
 import { nextSlotAfter, typicalGapMs } from '../plans/schedule.js';
 
@@ -13,9 +13,12 @@ const MINUTE_MS = 60_000;
 export const RETRY_BASE_MS = 2 * MINUTE_MS;
 export const RETRY_MAX_MS = 2 * 60 * MINUTE_MS;
 
-/** When the plan is next due (epoch ms; at or before `now` means due now); undefined if it never runs by itself. */
+/**
+ * When the plan is next due (epoch ms; at or before `now` means due now); undefined if it never runs by itself:
+ * paused, or manual (a failed manual plan's run is not retried: it runs only when asked).
+ */
 export function nextDueAt(plan: Plan, runtime: PlanRuntime, now: number): number | undefined {
-  if (plan.paused) return undefined;
+  if (plan.paused || plan.schedule.kind === 'manual') return undefined;
   // A new plan that runs every N minutes or hours makes its first backup now, not an interval from now; a
   // wall-clock schedule waits for the time the user chose.
   const first = plan.schedule.kind === 'interval' && runtime.lastSlot === undefined;
@@ -74,4 +77,35 @@ export function planState(
   if (runtime.failures > 0) return 'failing';
   if (isOverdue(plan, runtime, now)) return 'overdue';
   return lastRun || runtime.lastSuccessAt !== undefined ? 'ok' : 'new';
+}
+
+/** Where a plan stands and when it runs next, for `cairn plan list`, the app's plan list and the tray. */
+export function planStatus(
+  plan: Plan,
+  runtime: PlanRuntime,
+  lastRun: PlanRun | undefined,
+  now: number,
+  running: boolean,
+): PlanStatus {
+  return {
+    planId: plan.id,
+    state: planState(plan, runtime, lastRun, now, running),
+    nextRunAt: nextDueAt(plan, runtime, now),
+    lastRun,
+    lastSuccessAt: runtime.lastSuccessAt,
+    failures: runtime.failures,
+  };
+}
+
+/** The next `count` times the plan runs by itself (the first may be now: it is due), for `cairn plan show`. */
+export function upcomingRuns(plan: Plan, runtime: PlanRuntime, now: number, count: number): number[] {
+  const first = nextDueAt(plan, runtime, now);
+  if (first === undefined) return [];
+  const runs = [Math.max(first, now)];
+  while (runs.length < count) {
+    const next = nextSlotAfter(plan.schedule, runs[runs.length - 1]!);
+    if (next === undefined) break;
+    runs.push(next);
+  }
+  return runs;
 }

@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { isCairnError } from '../errors.js';
 import { makeDirectories } from '../fs/make-directories.js';
-import { acquireExclusiveLock, type HeldLock } from '../locks/process-lock.js';
+import { acquireExclusiveLock, describeHolder, exclusiveLockHolder, type HeldLock } from '../locks/process-lock.js';
 import { silentLogger, type Logger } from '../log.js';
 import { PlanBook, PLANS_FILE } from '../plans/plan-book.js';
 import { PlanRuntimeFile } from '../plans/plan-runtime.js';
@@ -19,7 +19,8 @@ export interface SchedulerServiceOptions extends Omit<SchedulerDeps, 'book' | 'r
   configDir: string;
   /** Who runs it, for the lock's holder record and the standby's message: "the desktop app", "cairn scheduler". */
   where: string;
-  onRole?: (role: SchedulerRole) => void;
+  /** The role it takes; on standby, `holder` says who holds the lock ("the scheduler of … by pid …"). */
+  onRole?: (role: SchedulerRole, holder?: string) => void;
 }
 
 /**
@@ -38,6 +39,7 @@ export class SchedulerService {
   private watcher: FSWatcher | undefined;
   private settleTimer: ReturnType<typeof setTimeout> | undefined;
   private role: SchedulerRole = 'stopped';
+  private started = false;
 
   constructor(private readonly options: SchedulerServiceOptions) {
     this.log = options.log ?? silentLogger;
@@ -53,12 +55,33 @@ export class SchedulerService {
   }
 
   start(): void {
-    if (this.role !== 'stopped') return;
-    this.setRole('standby');
+    if (this.started) return;
+    this.started = true;
     this.tryToLead();
   }
 
+  /**
+   * One look at the plans under the lock: what is due runs, one run after another (`cairn scheduler --once`).
+   * If another scheduler holds the lock nothing runs here, and the answer names it.
+   */
+  async runOnce(): Promise<{ ran: true } | { ran: false; holder: string }> {
+    const lock = this.takeLock();
+    if (!lock) return { ran: false, holder: this.holder() };
+    this.lock = lock;
+    lock.signal.addEventListener('abort', () => void this.scheduler.stop(), { once: true });
+    this.setRole('active');
+    try {
+      await this.scheduler.runDue();
+    } finally {
+      lock.release();
+      this.lock = undefined;
+      this.setRole('stopped');
+    }
+    return { ran: true };
+  }
+
   async stop(): Promise<void> {
+    this.started = false;
     clearTimeout(this.standbyTimer);
     await this.stepDown();
     this.setRole('stopped');
@@ -80,16 +103,11 @@ export class SchedulerService {
   }
 
   private tryToLead(): void {
-    if (this.role !== 'standby') return;
-    try {
-      this.lock = acquireExclusiveLock(
-        this.options.configDir,
-        'scheduler',
-        `the scheduler of ${this.options.where}`,
-        this.log,
-      );
-    } catch (err) {
-      if (!isCairnError(err, 'LOCKED')) this.log.warn(`cannot take the scheduler lock: ${(err as Error).message}`);
+    if (!this.started || this.role === 'active') return;
+    this.lock = this.takeLock();
+    if (!this.lock) {
+      // Told once, when it starts standing by; the polls after that are quiet.
+      if (this.role !== 'standby') this.setRole('standby', this.holder());
       this.standbyTimer = setTimeout(() => this.tryToLead(), STANDBY_POLL_MS);
       this.standbyTimer.unref?.();
       return;
@@ -100,11 +118,31 @@ export class SchedulerService {
     this.scheduler.start();
   }
 
+  private takeLock(): HeldLock | undefined {
+    try {
+      return acquireExclusiveLock(
+        this.options.configDir,
+        'scheduler',
+        `the scheduler of ${this.options.where}`,
+        this.log,
+      );
+    } catch (err) {
+      if (!isCairnError(err, 'LOCKED')) this.log.warn(`cannot take the scheduler lock: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Who holds the scheduler lock, in words. */
+  private holder(): string {
+    const holder = exclusiveLockHolder(this.options.configDir, 'scheduler');
+    return holder ? describeHolder(holder) : 'a process that is just starting or stopping';
+  }
+
   /** The lock was lost (its folder removed, or judged stale after a long sleep): stand by again. */
   private async lostLock(): Promise<void> {
     this.log.warn('the scheduler lost its lock; another scheduler may run plans now, this one stands by');
     await this.stepDown();
-    this.setRole('standby');
+    this.role = 'stopped'; // not told: tryToLead tells standby (with the new holder) or active
     this.tryToLead();
   }
 
@@ -121,8 +159,9 @@ export class SchedulerService {
     }
   }
 
-  private setRole(role: SchedulerRole): void {
+  private setRole(role: SchedulerRole, holder?: string): void {
+    if (role === this.role) return;
     this.role = role;
-    this.options.onRole?.(role);
+    this.options.onRole?.(role, holder);
   }
 }

@@ -1,16 +1,17 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatTime } from '../../contract/format.js';
+import { describePlanRun } from '../../contract/plan-summary.js';
 import type { Plan, PlanStatus, RunTrigger } from '../../contract/plans.js';
-
 import { CairnError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { PlanBook } from '../plans/plan-book.js';
 import type { PlanRunOutcome } from '../plans/plan-run.js';
 import type { PlanRuntime, PlanRuntimeFile } from '../plans/plan-runtime.js';
 import type { RunHistory } from '../plans/run-history.js';
-import { afterRun, isOverdue, nextDueAt, planState } from './plan-timing.js';
-import { notificationFor, type PlanNotification } from './notifications.js';
+import { isOverdue, nextDueAt, planStatus, RETRY_BASE_MS } from './plan-timing.js';
+import type { PlanNotification } from './notifications.js';
+import { recordRun } from './record-run.js';
 
 /** The longest sleep: a wall clock that jumped (a suspend, a clock set by hand) is noticed within this. */
 export const MAX_SLEEP_MS = 10 * 60_000;
@@ -58,7 +59,7 @@ interface QueuedRun {
  * Runs plans when they are due, one run at a time. It sleeps until the next due time (at most MAX_SLEEP_MS) and
  * reads the plans again at every wake, so a plan edited elsewhere is picked up. Missed slots run once; a failed
  * run is retried with backoff until the next slot; a missing store or battery power is a waiting state checked
- * cheaply, never a storm of attempts. One scheduler per user runs this (scheduler-lock.ts).
+ * cheaply, never a storm of attempts. One scheduler per user runs this (scheduler-service.ts).
  */
 export class Scheduler {
   private readonly clock: SchedulerClock;
@@ -69,6 +70,8 @@ export class Scheduler {
   /** Plans whose run just found their store missing: not tried again before this time (epoch ms). */
   private readonly storeRetryAt = new Map<string, number>();
   private stopped = true;
+  /** Plans whose last run could not be recorded, and until when they rest (else they would be due at once). */
+  private readonly held = new Map<string, number>();
   /** Wake-ups so far, for the idle benchmark. */
   wakeups = 0;
 
@@ -80,6 +83,17 @@ export class Scheduler {
   start(): void {
     this.stopped = false;
     this.wake();
+  }
+
+  /**
+   * Runs what is due now, one run after another, and returns when none is left (`cairn scheduler --once`, for
+   * cron and systemd timers): no timers, no retries. For a scheduler that was not started; stop() ends it.
+   */
+  async runDue(): Promise<void> {
+    this.stopped = false;
+    this.evaluate();
+    for (let next = this.queue.shift(); next && !this.stopped; next = this.queue.shift()) await this.runQueued(next);
+    this.stopped = true;
   }
 
   /** Cancels the running run (it ends as cancelled, to be run at its next slot) and stops. */
@@ -132,17 +146,8 @@ export class Scheduler {
     const now = this.clock.now();
     const runtimes = this.deps.runtime.all();
     return this.deps.book.list().map((plan) => {
-      const runtime = runtimes[plan.id] ?? { failures: 0 };
       const lastRun = this.deps.history.runs(plan.id)[0];
-      const running = this.running?.planId === plan.id;
-      return {
-        planId: plan.id,
-        state: planState(plan, runtime, lastRun, now, running),
-        nextRunAt: nextDueAt(plan, runtime, now),
-        lastRun,
-        lastSuccessAt: runtime.lastSuccessAt,
-        failures: runtime.failures,
-      };
+      return planStatus(plan, runtimes[plan.id] ?? { failures: 0 }, lastRun, now, this.running?.planId === plan.id);
     });
   }
 
@@ -162,17 +167,26 @@ export class Scheduler {
     const now = this.clock.now();
     let sleep = MAX_SLEEP_MS;
     for (const plan of plans) {
-      const wait = this.evaluatePlan(plan, runtimes[plan.id] ?? { failures: 0 }, now);
-      if (wait !== undefined) sleep = Math.min(sleep, wait);
+      try {
+        const wait = this.evaluatePlan(plan, runtimes[plan.id] ?? { failures: 0 }, now);
+        if (wait !== undefined) sleep = Math.min(sleep, wait);
+      } catch (err) {
+        // Recording a wait or an overdue notice failed (the state file is locked or cannot be written).
+        this.log.warn(`plan "${plan.name}": ${(err as Error).message}`);
+      }
     }
     return sleep;
   }
 
   /** One plan: queued if due and its conditions hold; returns how long until it needs a look again. */
   private evaluatePlan(plan: Plan, runtime: PlanRuntime, now: number): number | undefined {
+    // A queued or running plan needs no look until its run ends, which wakes the scheduler.
+    if (this.isQueuedOrRunning(plan.id)) return undefined;
+    const held = this.held.get(plan.id) ?? 0;
+    if (held > now) return held - now;
     this.notifyOverdue(plan, runtime, now);
     const due = nextDueAt(plan, runtime, now);
-    if (due === undefined || this.isQueuedOrRunning(plan.id)) return due === undefined ? undefined : due - now;
+    if (due === undefined) return undefined;
     if (due > now) return due - now;
     const storeRetry = this.storeRetryAt.get(plan.id) ?? 0;
     if (storeRetry > now) return storeRetry - now;
@@ -194,11 +208,7 @@ export class Scheduler {
   }
 
   private setWaiting(plan: Plan, waiting: 'store' | 'power'): void {
-    this.log.info(
-      waiting === 'store'
-        ? `plan "${plan.name}" waits for its store ${plan.store} (not there: an unplugged drive?)`
-        : `plan "${plan.name}" waits for mains power`,
-    );
+    this.log.info(waitingMessage(plan, waiting));
     this.deps.runtime.update(plan.id, (r) => ({ ...r, waiting }));
     this.deps.onChange?.();
   }
@@ -210,19 +220,22 @@ export class Scheduler {
   private pump(): void {
     if (this.running || this.stopped) return;
     const next = this.queue.shift();
-    if (!next) return;
+    if (next) void this.runQueued(next).then(() => this.wake());
+  }
+
+  /** Runs one queued run; never rejects (a rejection would end the process running the scheduler). */
+  private runQueued(next: QueuedRun): Promise<void> {
     const controller = new AbortController();
-    const done = this.execute(next, controller.signal).then(
-      () => undefined,
-      (err: unknown) => this.log.warn(`a plan run could not be recorded: ${(err as Error).message}`),
-    );
-    void done.finally(() => {
-      this.running = undefined;
-      this.deps.onChange?.();
-      this.wake();
-    });
+    const done = this.execute(next, controller.signal)
+      .then(() => undefined)
+      .catch((err: unknown) => this.log.warn(`plan ${next.planId}: ${(err as Error).message}`))
+      .finally(() => {
+        this.running = undefined;
+        this.deps.onChange?.();
+      });
     this.running = { planId: next.planId, controller, done };
     this.deps.onChange?.();
+    return done;
   }
 
   /** Runs a queued plan and records how it ended; undefined if the plan was removed since it was queued. */
@@ -245,31 +258,31 @@ export class Scheduler {
         storeMissing: false,
       };
     }
-    this.record(plan, queued, outcome);
+    try {
+      this.record(plan, queued, outcome);
+    } catch (err) {
+      this.held.set(plan.id, this.clock.now() + RETRY_BASE_MS);
+      this.log.warn(
+        `cannot record the run of plan "${plan.name}": ${(err as Error).message}; ` +
+          `it runs again in ${RETRY_BASE_MS / 60_000} minutes at the earliest`,
+      );
+    }
     return outcome;
   }
 
+  /** Records the run, then says how it ended: a reader of the log then finds it in the history. */
   private record(plan: Plan, queued: QueuedRun, outcome: PlanRunOutcome): void {
-    if (outcome.storeMissing) {
-      this.storeRetryAt.set(plan.id, this.clock.now() + STORE_POLL_MS);
-      this.setWaiting(plan, 'store');
-      return;
-    }
-    this.storeRetryAt.delete(plan.id);
-    const { run } = outcome;
-    this.log.info(`plan "${plan.name}": run ${run.status}${run.error ? `: ${run.error}` : ''}`);
-    this.deps.history.append(plan.id, run);
+    if (outcome.storeMissing) this.storeRetryAt.set(plan.id, this.clock.now() + STORE_POLL_MS);
+    else this.storeRetryAt.delete(plan.id);
     // A run cut short because this scheduler stops (the app quits) leaves its slot due: it runs at the next start.
-    const slot = run.status === 'cancelled' && this.stopped ? undefined : queued.slot;
-    let notification: PlanNotification | undefined;
-    this.deps.runtime.update(plan.id, (before) => {
-      const after = slot === undefined ? { ...before, lastAttemptAt: run.startedAt } : afterRun(before, run, slot);
-      if (outcome.gcAt !== undefined) after.lastGcAt = outcome.gcAt;
-      if (outcome.fullVerifyAt !== undefined) after.lastFullVerifyAt = outcome.fullVerifyAt;
-      notification = notificationFor(plan, after, run);
-      return notification?.state ? { ...after, notified: notification.state } : after;
-    });
-    if (notification) this.deps.notify?.(notification);
+    const slot = outcome.run.status === 'cancelled' && this.stopped ? undefined : queued.slot;
+    try {
+      const { notification } = recordRun(this.deps, plan, outcome, slot);
+      if (notification) this.deps.notify?.(notification);
+    } finally {
+      if (outcome.storeMissing) this.log.info(waitingMessage(plan, 'store'));
+      else this.log.info(`plan "${plan.name}": run ${describePlanRun(outcome.run)}`);
+    }
   }
 
   private notifyOverdue(plan: Plan, runtime: PlanRuntime, now: number): void {
@@ -285,6 +298,12 @@ export class Scheduler {
     }
     this.deps.runtime.update(plan.id, (r) => ({ ...r, notified: 'overdue' }));
   }
+}
+
+function waitingMessage(plan: Plan, waiting: 'store' | 'power'): string {
+  return waiting === 'store'
+    ? `plan "${plan.name}" waits for its store ${plan.store} (not there: an unplugged drive?)`
+    : `plan "${plan.name}" waits for mains power`;
 }
 
 function overdueBody(runtime: PlanRuntime): string {

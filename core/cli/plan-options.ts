@@ -1,0 +1,301 @@
+import { statSync, type Stats } from 'node:fs';
+import type { ParseArgsConfig } from 'node:util';
+import { isKeepCount, KEEP_RULES, type KeepOptions } from '../../contract/keep-rules.js';
+import {
+  EXCLUDE_PRESETS,
+  MIN_INTERVAL_MINUTES,
+  NOTIFY_LEVELS,
+  scheduleSchema,
+  WEEKDAYS,
+  type ExcludePreset,
+  type Maintenance,
+  type NotifyLevel,
+  type Plan,
+  type PlanInput,
+  type PlanSource,
+  type Schedule,
+} from '../../contract/plans.js';
+import { CairnError } from '../errors.js';
+import { assertValidSchedule } from '../plans/schedule.js';
+import { UsageError } from './store-commands.js';
+
+/**
+ * The flags of `cairn plan add` and `cairn plan edit`, checked and turned into plan settings before anything is
+ * written: a wrong value is a usage error naming the flag. `edit` replaces each setting a flag gives.
+ */
+
+export const PLAN_COMMAND_OPTIONS = {
+  source: { type: 'string' },
+  store: { type: 'string' },
+  image: { type: 'boolean' },
+  preset: { type: 'string', multiple: true },
+  every: { type: 'string' },
+  daily: { type: 'string' },
+  weekly: { type: 'string' },
+  calendar: { type: 'string' },
+  manual: { type: 'boolean' },
+  'gc-every-days': { type: 'string' },
+  'verify-new': { type: 'boolean' },
+  'full-verify-every-days': { type: 'string' },
+  'skip-on-battery': { type: 'boolean' },
+  notify: { type: 'string' },
+  paused: { type: 'boolean' },
+  name: { type: 'string' },
+  pause: { type: 'boolean' },
+  resume: { type: 'boolean' },
+} satisfies ParseArgsConfig['options'];
+
+const SCHEDULE_FLAGS = ['every', 'daily', 'weekly', 'calendar', 'manual'] as const;
+const KEEP_FLAGS = KEEP_RULES.map((r) => r.flag);
+const SETTING_FLAGS = [
+  'source',
+  'store',
+  'image',
+  'exclude',
+  'preset',
+  ...SCHEDULE_FLAGS,
+  ...KEEP_FLAGS,
+  'gc-every-days',
+  'verify-new',
+  'full-verify-every-days',
+  'skip-on-battery',
+  'notify',
+] as const;
+
+/** The options `plan add` takes; `plan edit` takes these but --paused, and --name, --pause, --resume. */
+export const PLAN_ADD_OPTIONS = [...SETTING_FLAGS, 'paused'] as const;
+export const PLAN_EDIT_OPTIONS = [...SETTING_FLAGS, 'name', 'pause', 'resume'] as const;
+
+type KeepFlagValues = { [R in (typeof KEEP_RULES)[number] as R['flag']]?: string };
+
+export interface PlanFlags extends KeepFlagValues {
+  source?: string;
+  store?: string;
+  image?: boolean;
+  exclude?: string[];
+  preset?: string[];
+  every?: string;
+  daily?: string;
+  weekly?: string;
+  calendar?: string;
+  manual?: boolean;
+  'gc-every-days'?: string;
+  'verify-new'?: boolean;
+  'full-verify-every-days'?: string;
+  'skip-on-battery'?: boolean;
+  notify?: string;
+  paused?: boolean;
+  name?: string;
+  pause?: boolean;
+  resume?: boolean;
+}
+
+/** What the flags change, checked; `applyChanges` merges it into a plan (or the defaults). */
+export interface PlanChanges {
+  /** Settings replaced whole. */
+  input: Partial<PlanInput>;
+  /** Keep rules set (0: unset). */
+  keep?: KeepOptions;
+  maintenance?: Partial<Maintenance>;
+  skipOnBattery?: boolean;
+}
+
+export function parsePlanFlags(v: PlanFlags): PlanChanges {
+  const input: Partial<PlanInput> = {};
+  if (v.name !== undefined) input.name = v.name;
+  const source = sourceFlag(v);
+  if (source) input.sources = [source];
+  if (v.store !== undefined) input.store = v.store;
+  // An empty pattern or preset clears the list (`--exclude ''`), as `notes --set ''` clears the notes.
+  if (v.exclude) input.excludes = v.exclude.filter((p) => p !== '');
+  if (v.preset) input.excludePresets = presetFlags(v.preset);
+  const schedule = scheduleFlag(v);
+  if (schedule) input.schedule = schedule;
+  if (v.notify !== undefined) input.notify = notifyFlag(v.notify);
+  const paused = pausedFlag(v);
+  if (paused !== undefined) input.paused = paused;
+  return {
+    input,
+    keep: keepFlags(v),
+    maintenance: maintenanceFlags(v),
+    skipOnBattery: v['skip-on-battery'],
+  };
+}
+
+/** The changes as a patch of `old` (a new plan: of the defaults); the nested settings keep what no flag changed. */
+export function applyChanges(changes: PlanChanges, old?: Plan): Partial<PlanInput> {
+  const patch: Partial<PlanInput> = { ...changes.input };
+  if (changes.keep) {
+    const retention: KeepOptions = { ...old?.retention };
+    for (const { option } of KEEP_RULES) {
+      const n = changes.keep[option];
+      if (n === 0) delete retention[option];
+      else if (n !== undefined) retention[option] = n;
+    }
+    patch.retention = retention;
+  }
+  if (changes.maintenance) patch.maintenance = { ...old?.maintenance, ...changes.maintenance };
+  if (changes.skipOnBattery !== undefined)
+    patch.conditions = { ...old?.conditions, skipOnBattery: changes.skipOnBattery };
+  return patch;
+}
+
+/** Whether the flags change anything at all (`plan edit` with none is a mistake). */
+export function changesAnything(changes: PlanChanges): boolean {
+  return (
+    Object.keys(changes.input).length > 0 ||
+    changes.keep !== undefined ||
+    changes.maintenance !== undefined ||
+    changes.skipOnBattery !== undefined
+  );
+}
+
+function sourceFlag(v: PlanFlags): PlanSource | undefined {
+  if (v.source === undefined) {
+    if (v.image) throw new UsageError('--image says what --source is: give --source <image-file> with it');
+    return undefined;
+  }
+  if (v.source === '') throw new UsageError('--source is empty: name the folder or disk image to back up');
+  const kind = v.image ? 'image' : 'folder';
+  const stat = statOrUndefined(v.source);
+  if (kind === 'folder' && stat?.isFile())
+    throw new CairnError('INVALID_ARGUMENT', `${v.source} is a file: add --image to back it up as a disk image`);
+  if (kind === 'image' && stat?.isDirectory())
+    throw new CairnError('INVALID_ARGUMENT', `${v.source} is a folder: --image is for a disk image file`);
+  return { kind, path: v.source };
+}
+
+/** What is at `path`, if it can be looked at: a source on an unplugged drive may be missing now. */
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+function presetFlags(values: string[]): ExcludePreset[] {
+  const presets = new Set<ExcludePreset>();
+  for (const value of values) {
+    if (value === '') continue;
+    if (!Object.hasOwn(EXCLUDE_PRESETS, value))
+      throw new UsageError(
+        `invalid --preset ${JSON.stringify(value)}: one of ${Object.keys(EXCLUDE_PRESETS).join(', ')}`,
+      );
+    presets.add(value as ExcludePreset);
+  }
+  return [...presets];
+}
+
+function notifyFlag(value: string): NotifyLevel {
+  if (!(NOTIFY_LEVELS as readonly string[]).includes(value))
+    throw new UsageError(`invalid --notify ${JSON.stringify(value)}: one of ${NOTIFY_LEVELS.join(', ')}`);
+  return value as NotifyLevel;
+}
+
+function pausedFlag(v: PlanFlags): boolean | undefined {
+  if (v.pause && v.resume) throw new UsageError('--pause and --resume say opposite things: give one');
+  if (v.pause) return true;
+  if (v.resume) return false;
+  return v.paused;
+}
+
+function keepFlags(v: PlanFlags): KeepOptions | undefined {
+  let keep: KeepOptions | undefined;
+  for (const { flag, option } of KEEP_RULES) {
+    const text = v[flag];
+    if (text === undefined) continue;
+    const n = Number(text);
+    if (!/^[0-9]+$/.test(text) || (n !== 0 && !isKeepCount(n)))
+      throw new UsageError(`invalid --${flag} ${JSON.stringify(text)}: a whole number (0 unsets the rule)`);
+    keep = { ...keep, [option]: n };
+  }
+  return keep;
+}
+
+function maintenanceFlags(v: PlanFlags): Partial<Maintenance> | undefined {
+  const m: Partial<Maintenance> = {};
+  const gc = v['gc-every-days'];
+  if (gc !== undefined) m.gcEveryDays = days('gc-every-days', gc);
+  const full = v['full-verify-every-days'];
+  if (full !== undefined) m.fullVerifyEveryDays = days('full-verify-every-days', full);
+  if (v['verify-new'] !== undefined) m.verifyNew = v['verify-new'];
+  return Object.keys(m).length > 0 ? m : undefined;
+}
+
+function days(flag: string, text: string): number {
+  const n = Number(text);
+  if (!/^[0-9]+$/.test(text) || n > 366)
+    throw new UsageError(`invalid --${flag} ${JSON.stringify(text)}: a whole number of days from 0 (never) to 366`);
+  return n;
+}
+
+// ---- schedules ----
+
+/** The schedule the flags give, if any: at most one of --every, --daily, --weekly, --calendar, --manual. */
+function scheduleFlag(v: PlanFlags): Schedule | undefined {
+  const given = SCHEDULE_FLAGS.filter((f) => v[f] !== undefined && v[f] !== false);
+  if (given.length > 1)
+    throw new UsageError(`a plan has one schedule: give one of ${given.map((f) => `--${f}`).join(', ')}`);
+  const flag = given[0];
+  if (flag === undefined) return undefined;
+  const text = flag === 'manual' ? '' : String(v[flag]);
+  const schedule = flag === 'manual' ? { kind: 'manual' } : SCHEDULE_PARSERS[flag](text);
+  const parsed = scheduleSchema.safeParse(schedule);
+  if (!parsed.success) {
+    const why = parsed.error.issues[0]?.message ?? 'not a schedule';
+    throw new UsageError(`invalid --${flag} ${JSON.stringify(text)}: ${why}`);
+  }
+  try {
+    assertValidSchedule(parsed.data);
+  } catch (err) {
+    throw new UsageError(`invalid --${flag}: ${(err as Error).message}`); // the message quotes the expression
+  }
+  return parsed.data;
+}
+
+const SCHEDULE_PARSERS: Record<Exclude<(typeof SCHEDULE_FLAGS)[number], 'manual'>, (text: string) => unknown> = {
+  every: intervalOf,
+  daily: (text) => ({ kind: 'daily', at: timeOf(text) }),
+  weekly: weeklyOf,
+  calendar: (text) => ({ kind: 'calendar', expression: text }),
+};
+
+/** "30m", "90min", "2h" → an interval. */
+function intervalOf(text: string): unknown {
+  const m = /^([0-9]+)\s*(m|min|minutes?|h|hours?)$/i.exec(text.trim());
+  if (!m) throw new UsageError(`invalid --every ${JSON.stringify(text)}: minutes or hours, e.g. 30m or 2h`);
+  const every = Number(m[1]);
+  const unit = m[2]!.toLowerCase().startsWith('h') ? 'hours' : 'minutes';
+  if (every < MIN_INTERVAL_MINUTES)
+    throw new UsageError(`invalid --every ${JSON.stringify(text)}: at least ${MIN_INTERVAL_MINUTES} minute`);
+  return { kind: 'interval', every, unit };
+}
+
+/** "3:30" is taken as "03:30"; the schedule's schema checks the rest. */
+function timeOf(text: string): string {
+  return /^[0-9]:[0-9]{2}$/.test(text) ? `0${text}` : text;
+}
+
+/** "mon,wed@07:00", "mon-fri@18:30". */
+function weeklyOf(text: string): unknown {
+  const m = /^([a-z,-]+)@(.+)$/i.exec(text.trim());
+  if (!m)
+    throw new UsageError(`invalid --weekly ${JSON.stringify(text)}: days@HH:MM, e.g. mon,wed@07:00 or mon-fri@18:30`);
+  const days = m[1]!
+    .toLowerCase()
+    .split(',')
+    .flatMap((part) => dayRange(part, text));
+  return { kind: 'weekly', days, at: timeOf(m[2]!) };
+}
+
+function dayRange(part: string, text: string): string[] {
+  const [from, to = from] = part.split('-');
+  const a = WEEKDAYS.indexOf(from as (typeof WEEKDAYS)[number]);
+  const b = WEEKDAYS.indexOf(to as (typeof WEEKDAYS)[number]);
+  if (a < 0 || b < 0 || a > b)
+    throw new UsageError(
+      `invalid --weekly ${JSON.stringify(text)}: ${JSON.stringify(part)} is not a day or a range of days (${WEEKDAYS.join(', ')})`,
+    );
+  return WEEKDAYS.slice(a, b + 1);
+}
