@@ -1,4 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { EntryKind } from '../archive/archive-format.js';
 import { entryInfo } from '../archive/entry-info.js';
 import { backupFolder } from '../archive/folder-backup.js';
@@ -14,26 +14,16 @@ import { CairnError } from '../errors.js';
 import { formatBytes, formatDuration, formatRate, plural } from '../../contract/format.js';
 import { parseSize, table } from './format.js';
 import { openStore } from './open-store.js';
-import { need, snapshotArg, UsageError, type CommandContext } from './store-commands.js';
+import { ARCHIVE_COMMAND_OPTIONS } from './command-options.js';
+import { need, snapshotArg, type CommandContext } from './store-commands.js';
+import { UsageError } from './usage-error.js';
 
 /**
  * The commands that make, list and read back backups (init, backup, backup-image, restore, restore-image, ls, cat,
  * diff, excludes, groups, snapshots), one function each; cairn.ts parses the arguments and picks one. Each
  * command's heavy module is loaded when it runs: start-up time counts in every command.
  */
-export const ARCHIVE_COMMAND_OPTIONS = {
-  id: { type: 'string' },
-  type: { type: 'string' },
-  archive: { type: 'string' },
-  'chunk-size': { type: 'string' },
-  compression: { type: 'string' },
-  sync: { type: 'string' },
-  to: { type: 'string' },
-  overwrite: { type: 'boolean' },
-  'allow-other-source': { type: 'boolean' },
-  'keep-damaged': { type: 'boolean' },
-  exclude: { type: 'string', multiple: true },
-} satisfies ParseArgsConfig['options'];
+export { ARCHIVE_COMMAND_OPTIONS };
 
 type ArchiveValues = ReturnType<
   typeof parseArgs<{ options: typeof ARCHIVE_COMMAND_OPTIONS; allowPositionals: true }>

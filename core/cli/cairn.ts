@@ -1,12 +1,10 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CairnError } from '../errors.js';
-import { ARCHIVE_COMMAND_OPTIONS, ARCHIVE_COMMANDS } from './archive-commands.js';
-import { PLAN_COMMANDS } from './plan-commands.js';
-import { PLAN_ADD_OPTIONS, PLAN_COMMAND_OPTIONS, PLAN_EDIT_OPTIONS } from './plan-options.js';
-import { SCHEDULER_COMMAND_OPTIONS, schedulerCommand } from './scheduler-command.js';
-import { STORE_COMMAND_OPTIONS, STORE_COMMANDS, UsageError } from './store-commands.js';
+import { ARCHIVE_COMMAND_OPTIONS, SCHEDULER_COMMAND_OPTIONS, STORE_COMMAND_OPTIONS } from './command-options.js';
+import { PLAN_ADD_OPTIONS, PLAN_COMMAND_OPTIONS, PLAN_EDIT_OPTIONS, PLAN_SUBCOMMANDS } from './plan-options.js';
 import { TtyProgress } from './tty-progress.js';
+import { UsageError } from './usage-error.js';
 
 const USAGE = `Usage: cairn <command> [options]
 
@@ -158,6 +156,15 @@ function checkOptions(command: string, values: Values): void {
   }
 }
 
+/** What every command gets: the parsed options, Ctrl-C as a signal, the progress line, output and warnings. */
+interface CliContext {
+  values: Values;
+  signal: AbortSignal;
+  progress: TtyProgress;
+  print(json: unknown, human: string): void;
+  warn(message: string): void;
+}
+
 /** The job's progress line, cleared before an error is printed. */
 let progress = new TtyProgress(process.stderr, false);
 
@@ -185,7 +192,7 @@ async function main(argv: string[]): Promise<number> {
   const abort = new AbortController();
   process.once('SIGINT', () => abort.abort());
 
-  const ctx = {
+  const ctx: CliContext = {
     values,
     signal: abort.signal,
     progress,
@@ -195,10 +202,20 @@ async function main(argv: string[]): Promise<number> {
       if (!values.json) process.stderr.write(`warning: ${m}\n`);
     },
   };
-  if (name === 'scheduler') return schedulerCommand(args, ctx);
-  if (name.startsWith('plan ')) return PLAN_COMMANDS.get(name.slice('plan '.length))!(args, ctx);
-  const run = ARCHIVE_COMMANDS.get(name) ?? STORE_COMMANDS.get(name);
-  if (!run) throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+  return runCommand(name, args, ctx);
+}
+
+/** Loads the module of the one command that runs, and runs it. */
+async function runCommand(name: string, args: string[], ctx: CliContext): Promise<number> {
+  if (name === 'scheduler') return (await import('./scheduler-command.js')).schedulerCommand(args, ctx);
+  if (name.startsWith('plan ')) {
+    const { PLAN_COMMANDS } = await import('./plan-commands.js');
+    return PLAN_COMMANDS.get(name.slice('plan '.length))!(args, ctx);
+  }
+  const run =
+    (await import('./archive-commands.js')).ARCHIVE_COMMANDS.get(name) ??
+    (await import('./store-commands.js')).STORE_COMMANDS.get(name);
+  if (!run) throw new UsageError(`unknown command ${JSON.stringify(name)}`);
   return run(args, ctx);
 }
 
@@ -206,9 +223,10 @@ async function main(argv: string[]): Promise<number> {
 function commandName(command: string, rest: string[]): { name: string; args: string[] } {
   if (command !== 'plan') return { name: command, args: rest };
   const [sub, ...args] = rest;
-  const subs = [...PLAN_COMMANDS.keys()].join(', ');
+  const subs = PLAN_SUBCOMMANDS.join(', ');
   if (sub === undefined) throw new UsageError(`plan needs a sub-command: ${subs}`);
-  if (!PLAN_COMMANDS.has(sub)) throw new UsageError(`unknown plan sub-command ${JSON.stringify(sub)} (${subs})`);
+  if (!(PLAN_SUBCOMMANDS as readonly string[]).includes(sub))
+    throw new UsageError(`unknown plan sub-command ${JSON.stringify(sub)} (${subs})`);
   return { name: `plan ${sub}`, args };
 }
 

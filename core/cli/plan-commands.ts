@@ -13,7 +13,8 @@ import { planStatus, upcomingRuns } from '../scheduler/plan-timing.js';
 import { recordRun } from '../scheduler/record-run.js';
 import { applyChanges, changesAnything, parsePlanFlags, type PlanFlags } from './plan-options.js';
 import { indent, nextRunText, planTable, planTitle, runTable, settingRows, statusRows } from './plan-text.js';
-import { need, UsageError, type CommandContext } from './store-commands.js';
+import { need, type CommandContext } from './store-commands.js';
+import { UsageError } from './usage-error.js';
 
 /**
  * `cairn plan add|list|show|edit|remove|run`: the backup plans in the user's config folder (cairnConfigDir,

@@ -17,7 +17,7 @@ import {
 } from '../../contract/plans.js';
 import { CairnError } from '../errors.js';
 import { assertValidSchedule } from '../plans/schedule.js';
-import { UsageError } from './store-commands.js';
+import { UsageError } from './usage-error.js';
 
 /**
  * The flags of `cairn plan add` and `cairn plan edit`, checked and turned into plan settings before anything is
@@ -63,6 +63,9 @@ const SETTING_FLAGS = [
 ] as const;
 
 /** The options `plan add` takes; `plan edit` takes these but --paused, and --name, --pause, --resume. */
+/** `cairn plan <sub-command>`: the names plan-commands.ts has a handler for. */
+export const PLAN_SUBCOMMANDS = ['add', 'list', 'show', 'edit', 'remove', 'run'] as const;
+
 export const PLAN_ADD_OPTIONS = [...SETTING_FLAGS, 'paused'] as const;
 export const PLAN_EDIT_OPTIONS = [...SETTING_FLAGS, 'name', 'pause', 'resume'] as const;
 

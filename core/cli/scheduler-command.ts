@@ -1,11 +1,13 @@
-import type { ParseArgsConfig } from 'node:util';
 import { formatTime, plural } from '../../contract/format.js';
 import type { Plan, PlanStatus } from '../../contract/plans.js';
 import type { Logger } from '../log.js';
 import { cairnConfigDir } from '../plans/config-dir.js';
 import type { PlanRunOutcome } from '../plans/plan-run.js';
+import { runPlanInChild } from '../scheduler/run-in-child.js';
 import { SchedulerService, type SchedulerRole } from '../scheduler/scheduler-service.js';
-import { UsageError, type CommandContext } from './store-commands.js';
+import { SCHEDULER_COMMAND_OPTIONS } from './command-options.js';
+import type { CommandContext } from './store-commands.js';
+import { UsageError } from './usage-error.js';
 import { installSchedulerUnit, UNIT_NAME } from './systemd-unit.js';
 
 /**
@@ -15,10 +17,7 @@ import { installSchedulerUnit, UNIT_NAME } from './systemd-unit.js';
  * timers); `--install-unit` writes a systemd user unit that runs it.
  */
 
-export const SCHEDULER_COMMAND_OPTIONS = {
-  'install-unit': { type: 'boolean' },
-  once: { type: 'boolean' },
-} satisfies ParseArgsConfig['options'];
+export { SCHEDULER_COMMAND_OPTIONS };
 
 export interface SchedulerCommandContext extends Omit<CommandContext, 'values'> {
   values: { 'install-unit'?: boolean; once?: boolean; json?: boolean };
@@ -30,6 +29,7 @@ export async function schedulerCommand(args: string[], ctx: SchedulerCommandCont
     if (ctx.values.once) throw new UsageError('--install-unit only writes the unit: give it without --once');
     return installUnit(ctx);
   }
+  if (!ctx.values.once) restartWithSmallYoungGeneration();
   const log = eventLog(ctx.values.json === true);
   const runs = { count: 0, failed: 0 };
   const service = newService(ctx.values.once ? 'cairn scheduler --once' : 'cairn scheduler', log, runs);
@@ -38,6 +38,24 @@ export async function schedulerCommand(args: string[], ctx: SchedulerCommandCont
     await service.stop();
   });
   return ctx.values.once ? once(service, log, runs) : foreground(service, log, stopped);
+}
+
+/** V8's young generation for a process that idles: 1 MiB semi-spaces instead of the default 16 (about 5 MiB less). */
+const SMALL_YOUNG_GENERATION = '--max-semi-space-size=1';
+
+/**
+ * The scheduler waits for days and runs each plan in a child process: it needs no room for a backup's
+ * allocations. V8 sizes its heap at start, so the process replaces itself once (execve: same pid, same
+ * stdout) with the flag set; where execve does not exist it runs as it is.
+ */
+function restartWithSmallYoungGeneration(): void {
+  if (process.execArgv.includes(SMALL_YOUNG_GENERATION) || typeof process.execve !== 'function') return;
+  const args = [SMALL_YOUNG_GENERATION, ...process.execArgv, ...process.argv.slice(1)];
+  try {
+    process.execve(process.execPath, [process.execPath, ...args], process.env);
+  } catch {
+    // Not allowed here (a sandbox): the scheduler runs with the default heap.
+  }
 }
 
 interface RunCounts {
@@ -52,9 +70,9 @@ function newService(where: string, log: Logger, runs: RunCounts): SchedulerServi
     log,
     onRole: (role, holder) => log.info(roleMessage(service, role, holder)),
     notify: (n) => log.info(`notification: ${n.title}: ${n.body}`),
+    // Each run in a process of its own: the scheduler that idles for days stays small.
     runPlan: async (plan, trigger, runtime, signal): Promise<PlanRunOutcome> => {
-      const { runPlan } = await import('../plans/plan-run.js');
-      const outcome = await runPlan(plan, { trigger, runtime, signal, log: planLog(log, plan) });
+      const outcome = await runPlanInChild(plan, trigger, runtime, signal, planLog(log, plan));
       runs.count++;
       if (!outcome.storeMissing && outcome.run.status === 'failed') runs.failed++;
       return outcome;

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
+import { STORE_COMMAND_OPTIONS } from './command-options.js';
+import { UsageError } from './usage-error.js';
 import {
   groupPath,
   parseGroupPath,
@@ -26,20 +28,8 @@ import type { TtyProgress } from './tty-progress.js';
  * A command's job module is loaded when it runs, so the other commands do not pay for loading it.
  */
 
-/** A wrong command line: exit code 2 and a pointer to --help. */
-export class UsageError extends Error {}
-
-/** The options only these commands use (merged into the CLI's option table). */
-export const STORE_COMMAND_OPTIONS = {
-  'keep-last': { type: 'string' },
-  'keep-hourly': { type: 'string' },
-  'keep-daily': { type: 'string' },
-  'keep-weekly': { type: 'string' },
-  'keep-monthly': { type: 'string' },
-  'keep-yearly': { type: 'string' },
-  'dry-run': { type: 'boolean' },
-  set: { type: 'string' },
-} satisfies ParseArgsConfig['options'];
+export { UsageError } from './usage-error.js';
+export { STORE_COMMAND_OPTIONS };
 
 type OptionValues<T extends ParseArgsConfig['options']> = {
   [K in keyof T]?: T[K] extends { type: 'boolean' } ? boolean : string;

@@ -13,6 +13,7 @@ import { pseudoRandomBytes, textBytes } from '../support/data.js';
 import { folderBench } from './folder-bench.js';
 import { gcMemoryBench } from './gc-memory.js';
 import { appResponsivenessBench } from './app-responsiveness.js';
+import { schedulerIdleBench } from './scheduler-idle.js';
 import { measure, measureCommand } from './measure.js';
 import { tempDir } from '../support/temp.js';
 
@@ -122,3 +123,4 @@ await imageBackup();
 if (!process.env.CAIRN_BENCH_SKIP_FOLDER) await folderBench();
 if (!process.env.CAIRN_BENCH_SKIP_GC) await gcMemoryBench();
 if (!process.env.CAIRN_BENCH_SKIP_APP) await appResponsivenessBench();
+if (!process.env.CAIRN_BENCH_SKIP_SCHEDULER) await schedulerIdleBench();
