@@ -1,13 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatTime } from '../../contract/format.js';
-import type { Plan, PlanRun, PlanStatus, RunTrigger } from '../../contract/plans.js';
+import type { PauseAll, Plan, PlanRun, PlanStatus, RunTrigger } from '../../contract/plans.js';
 
 import { CairnError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { PlanBook } from '../plans/plan-book.js';
 import type { PlanRunOutcome } from '../plans/plan-run.js';
 import type { PlanRuntime, PlanRuntimeFile } from '../plans/plan-runtime.js';
+import type { PlansPause } from '../plans/plans-pause.js';
 import type { RunHistory } from '../plans/run-history.js';
 import { afterRun, isOverdue, nextDueAt, planState } from './plan-timing.js';
 import { notificationFor, type PlanNotification } from './notifications.js';
@@ -35,6 +36,8 @@ export interface SchedulerDeps {
   book: PlanBook;
   runtime: PlanRuntimeFile;
   history: RunHistory;
+  /** "Pause all" (none: plans are never paused all at once). */
+  pause?: PlansPause;
   /** Runs one plan (in this process for the headless scheduler, as a job in the app). */
   runPlan(plan: Plan, trigger: RunTrigger, runtime: PlanRuntime, signal: AbortSignal): Promise<PlanRunOutcome>;
   clock?: SchedulerClock;
@@ -69,6 +72,8 @@ export class Scheduler {
   /** Plans whose run just found their store missing: not tried again before this time (epoch ms). */
   private readonly storeRetryAt = new Map<string, number>();
   private stopped = true;
+  /** Whether "Pause all" held at the last look, so its end is announced as a change. */
+  private wasPaused = false;
   /** Wake-ups so far, for the idle benchmark. */
   wakeups = 0;
 
@@ -131,11 +136,12 @@ export class Scheduler {
   status(): PlanStatus[] {
     const now = this.clock.now();
     const runtimes = this.deps.runtime.all();
+    const pause = this.pauseAt(now);
     return this.deps.book.list().map((plan) => {
       const runtime = runtimes[plan.id] ?? { failures: 0 };
       const lastRun = this.deps.history.runs(plan.id)[0];
       const running = this.running?.planId === plan.id;
-      return {
+      const status: PlanStatus = {
         planId: plan.id,
         state: planState(plan, runtime, lastRun, now, running),
         nextRunAt: nextDueAt(plan, runtime, now),
@@ -143,7 +149,13 @@ export class Scheduler {
         lastSuccessAt: runtime.lastSuccessAt,
         failures: runtime.failures,
       };
+      return pause ? pausedStatus(status, pause) : status;
     });
+  }
+
+  /** "Pause all" in effect at `now`, if any. */
+  pauseAt(now = this.clock.now()): PauseAll | undefined {
+    return this.deps.pause?.current(now);
   }
 
   /** Queues the plans that are due and records waits; returns how long to sleep. */
@@ -160,12 +172,29 @@ export class Scheduler {
       return MAX_SLEEP_MS;
     }
     const now = this.clock.now();
+    const paused = this.whilePaused(now);
+    if (paused !== undefined) return paused;
     let sleep = MAX_SLEEP_MS;
     for (const plan of plans) {
       const wait = this.evaluatePlan(plan, runtimes[plan.id] ?? { failures: 0 }, now);
       if (wait !== undefined) sleep = Math.min(sleep, wait);
     }
     return sleep;
+  }
+
+  /**
+   * Under "Pause all" nothing is queued by the schedule (queued scheduled runs go too, "Back up now" stays);
+   * returns how long to sleep, or undefined when no pause holds. Its start and end are changes a view shows.
+   */
+  private whilePaused(now: number): number | undefined {
+    const pause = this.pauseAt(now);
+    if (Boolean(pause) !== this.wasPaused) {
+      this.wasPaused = Boolean(pause);
+      this.deps.onChange?.();
+    }
+    if (!pause) return undefined;
+    for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.trigger !== 'manual') this.queue.splice(i, 1);
+    return pause.until === undefined ? MAX_SLEEP_MS : pause.until - now;
   }
 
   /** One plan: queued if due and its conditions hold; returns how long until it needs a look again. */
@@ -288,6 +317,17 @@ export class Scheduler {
     }
     this.deps.runtime.update(plan.id, (r) => ({ ...r, notified: 'overdue' }));
   }
+}
+
+/** A plan's status under "Pause all": paused unless it runs, and next due no sooner than the pause ends. */
+function pausedStatus(status: PlanStatus, pause: PauseAll): PlanStatus {
+  const { nextRunAt } = status;
+  return {
+    ...status,
+    state: status.state === 'running' ? 'running' : 'paused',
+    nextRunAt: nextRunAt === undefined || pause.until === undefined ? undefined : Math.max(nextRunAt, pause.until),
+    pauseAll: pause,
+  };
 }
 
 function overdueBody(runtime: PlanRuntime): string {
