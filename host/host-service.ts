@@ -123,6 +123,11 @@ export class HostService {
     this.plans?.start();
   }
 
+  /** Makes the scheduler look at its plans now (a resume from sleep, a change of power source). */
+  wakeScheduler(): void {
+    this.plans?.wake();
+  }
+
   /** Cancels running jobs and waits for them to clean up. */
   async shutdown(): Promise<JobState[]> {
     this.watcher.stop();
@@ -346,6 +351,8 @@ export class HostService {
       },
       'plans.preview-schedule': ({ schedule }) => plans().previewSchedule(schedule),
       'scheduler.info': () => plans().info(),
+      'plans.pause-all': ({ minutes }) => plans().pauseAll(minutes),
+      'plans.resume-all': () => plans().resumeAll(),
     };
   }
 
