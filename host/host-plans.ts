@@ -134,6 +134,11 @@ export class HostPlans {
     return this.info();
   }
 
+  /** How many plans there are (the plans file only: no states, no history). */
+  count(): number {
+    return this.service.book.list().length;
+  }
+
   /** Look at the plans now: after a resume from sleep or a change of power source. */
   wake(): void {
     this.service.wake();

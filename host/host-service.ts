@@ -123,6 +123,15 @@ export class HostService {
     this.plans?.start();
   }
 
+  /** Whether the user has backup plans; a plans file that cannot be read counts as yes (they are to be fixed). */
+  hasPlans(): boolean {
+    try {
+      return (this.plans?.count() ?? 0) > 0;
+    } catch {
+      return true;
+    }
+  }
+
   /** Makes the scheduler look at its plans now (a resume from sleep, a change of power source). */
   wakeScheduler(): void {
     this.plans?.wake();

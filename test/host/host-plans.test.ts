@@ -165,6 +165,7 @@ describe('backup plans in the app host', () => {
     const after = await call<PlanView[]>(service, 'plans.list', {});
     expect(after.map((p) => p.status.state)).toEqual(['ok', 'failing']);
     service.wakeScheduler(); // a no-op to the caller: the scheduler looks again
+    expect(service.hasPlans()).toBe(true);
   });
 
   it('removing a plan keeps its snapshots', async () => {
@@ -181,6 +182,7 @@ describe('a host without plans', () => {
     const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base] });
     const r = await failure(service, 'plans.list', {});
     expect(r.code).toBe('NOT_AVAILABLE');
+    expect(service.hasPlans()).toBe(false);
     await service.shutdown();
   });
 });
