@@ -28,6 +28,8 @@ export function startCairnApp(): void {
     return;
   }
   registerAppScheme(protocol);
+  // Windows shows notifications only for an app with this id (the installer gives its shortcut the same one).
+  if (process.platform === 'win32') app.setAppUserModelId('org.cairn-backup.cairn');
   // Tests (and portable setups) keep the app's data, e.g. recent stores, in a folder of their own.
   if (process.env.CAIRN_USER_DATA) app.setPath('userData', process.env.CAIRN_USER_DATA);
 
