@@ -9,8 +9,8 @@ const config: Configuration = {
   productName: 'Cairn',
   copyright: 'Copyright © 2026 the Cairn authors',
   directories: { output: 'release', buildResources: 'build' },
-  // The compiled app only: main, preload, host, core and the built renderer. React and friends are bundled
-  // into the renderer by Vite, so their packages are left out.
+  // The compiled app only: main, preload, host, core, the built renderer and the tray icons (main loads them
+  // from the asar). React and friends are bundled into the renderer by Vite, so their packages are left out.
   files: [
     'package.json',
     'dist/core/**/*.js',
@@ -19,6 +19,7 @@ const config: Configuration = {
     'dist/web/**/*.js',
     'dist/electron/**/*.{js,cjs}',
     'dist/renderer/**',
+    'electron/assets/*.png',
     '!node_modules/{react,react-dom,zustand,scheduler,@tanstack}/**',
   ],
   asar: true,

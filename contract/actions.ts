@@ -66,6 +66,9 @@ export interface Actions {
   'plans.run-now': { req: { planId: string }; res: null };
   'plans.preview-schedule': { req: { schedule: Schedule }; res: SchedulePreview };
   'scheduler.info': { req: Record<string, never>; res: SchedulerInfo };
+  /** "Pause all": no plan runs by its schedule for `minutes`, or until resumed when absent. */
+  'plans.pause-all': { req: { minutes?: number }; res: SchedulerInfo };
+  'plans.resume-all': { req: Record<string, never>; res: SchedulerInfo };
   'jobs.cancel': { req: { jobId: string }; res: JobState };
   'jobs.list': { req: Record<string, never>; res: JobState[] };
   /** `hidden`: list folders (and files) whose names start with a dot too. */
@@ -113,6 +116,8 @@ export const API_METHODS = {
   runPlanNow: 'plans.run-now',
   previewSchedule: 'plans.preview-schedule',
   schedulerInfo: 'scheduler.info',
+  pauseAllPlans: 'plans.pause-all',
+  resumeAllPlans: 'plans.resume-all',
   cancelJob: 'jobs.cancel',
   listJobs: 'jobs.list',
   listFolder: 'fs.list',

@@ -155,6 +155,13 @@ export interface PlanStatus {
   lastSuccessAt?: number;
   /** Failed runs since the last success. */
   failures: number;
+  /** While "Pause all" holds: the state is then 'paused' (unless it runs) and the next run comes after it. */
+  pauseAll?: PauseAll;
+}
+
+/** "Pause all": no plan starts by its schedule until `until` (epoch ms), or until resumed when absent. */
+export interface PauseAll {
+  until?: number;
 }
 
 /** A plan as the app lists it: its settings, where it stands, and its schedule in words. */
@@ -181,6 +188,8 @@ export interface SchedulePreview {
 export interface SchedulerInfo {
   role: 'active' | 'standby' | 'stopped';
   configDir: string;
+  /** Set while "Pause all" holds ("Back up now" still runs). */
+  pauseAll?: PauseAll;
 }
 
 /** A desktop notification about a plan (the host shows it natively, the browser as a Web Notification). */

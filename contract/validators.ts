@@ -115,6 +115,16 @@ export const requestValidators = {
   'plans.run-now': z.strictObject({ planId: text(64).min(1) }),
   'plans.preview-schedule': z.strictObject({ schedule: scheduleSchema }),
   'scheduler.info': empty,
+  // At most a year: longer is "until resumed".
+  'plans.pause-all': z.strictObject({
+    minutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(366 * 24 * 60)
+      .optional(),
+  }),
+  'plans.resume-all': empty,
   'jobs.list': empty,
   'fs.list': z.strictObject({ path: path.optional(), files: z.boolean().optional(), hidden: z.boolean().optional() }),
   'fs.make-folder': z.strictObject({ parent: path, name: text(255).min(1), files: z.boolean().optional() }),

@@ -1,7 +1,19 @@
 import type { MenuItemConstructorOptions } from 'electron';
 
-/** The application menu: the platform's standard roles, nothing that reaches the network. */
-export function appMenuTemplate(platform: NodeJS.Platform, appName: string): MenuItemConstructorOptions[] {
+/** The desktop app's own switches, shown as checkboxes in the File menu. */
+export interface AppMenuOptions {
+  keepInTray: boolean;
+  openAtLogin: boolean;
+  setKeepInTray(on: boolean): void;
+  setOpenAtLogin(on: boolean): void;
+}
+
+/** The application menu: the platform's standard roles and the app's switches, nothing that reaches the network. */
+export function appMenuTemplate(
+  platform: NodeJS.Platform,
+  appName: string,
+  options: AppMenuOptions,
+): MenuItemConstructorOptions[] {
   const mac = platform === 'darwin';
   return [
     ...(mac
@@ -20,7 +32,10 @@ export function appMenuTemplate(platform: NodeJS.Platform, appName: string): Men
           } satisfies MenuItemConstructorOptions,
         ]
       : []),
-    { label: 'File', submenu: [mac ? { role: 'close' } : { role: 'quit' }] },
+    {
+      label: 'File',
+      submenu: [...switches(options), { type: 'separator' }, mac ? { role: 'close' } : { role: 'quit' }],
+    },
     {
       label: 'Edit',
       submenu: [
@@ -46,5 +61,22 @@ export function appMenuTemplate(platform: NodeJS.Platform, appName: string): Men
       ],
     },
     { role: 'windowMenu' },
+  ];
+}
+
+function switches(options: AppMenuOptions): MenuItemConstructorOptions[] {
+  return [
+    {
+      label: 'Keep running in the tray when the window is closed',
+      type: 'checkbox',
+      checked: options.keepInTray,
+      click: (item) => options.setKeepInTray(item.checked),
+    },
+    {
+      label: 'Start Cairn at login',
+      type: 'checkbox',
+      checked: options.openAtLogin,
+      click: (item) => options.setOpenAtLogin(item.checked),
+    },
   ];
 }

@@ -125,7 +125,31 @@ export class HostPlans {
   }
 
   info(): SchedulerInfo {
-    return { role: this.service.currentRole, configDir: this.options.configDir };
+    const pauseAll = this.service.scheduler.pauseAt();
+    return { role: this.service.currentRole, configDir: this.options.configDir, ...(pauseAll && { pauseAll }) };
+  }
+
+  /** "Pause all" for `minutes`, or until resumed. */
+  pauseAll(minutes?: number): SchedulerInfo {
+    this.service.pause.pause(minutes === undefined ? undefined : Date.now() + minutes * 60_000);
+    this.changed();
+    return this.info();
+  }
+
+  resumeAll(): SchedulerInfo {
+    this.service.pause.resume();
+    this.changed();
+    return this.info();
+  }
+
+  /** How many plans there are (the plans file only: no states, no history). */
+  count(): number {
+    return this.service.book.list().length;
+  }
+
+  /** Look at the plans now: after a resume from sleep or a change of power source. */
+  wake(): void {
+    this.service.wake();
   }
 
   private view(planId: string): PlanView {

@@ -126,6 +126,20 @@ export class HostService {
     this.plans?.start();
   }
 
+  /** Whether the user has backup plans; a plans file that cannot be read counts as yes (they are to be fixed). */
+  hasPlans(): boolean {
+    try {
+      return (this.plans?.count() ?? 0) > 0;
+    } catch {
+      return true;
+    }
+  }
+
+  /** Makes the scheduler look at its plans now (a resume from sleep, a change of power source). */
+  wakeScheduler(): void {
+    this.plans?.wake();
+  }
+
   /** Cancels running jobs and waits for them to clean up. */
   async shutdown(): Promise<JobState[]> {
     this.watcher.stop();
@@ -350,6 +364,8 @@ export class HostService {
       },
       'plans.preview-schedule': ({ schedule }) => plans().previewSchedule(schedule),
       'scheduler.info': () => plans().info(),
+      'plans.pause-all': ({ minutes }) => plans().pauseAll(minutes),
+      'plans.resume-all': () => plans().resumeAll(),
     };
   }
 

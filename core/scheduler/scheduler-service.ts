@@ -5,17 +5,20 @@ import { acquireExclusiveLock, describeHolder, exclusiveLockHolder, type HeldLoc
 import { silentLogger, type Logger } from '../log.js';
 import { PlanBook, PLANS_FILE } from '../plans/plan-book.js';
 import { PlanRuntimeFile } from '../plans/plan-runtime.js';
+import { PAUSE_FILE, PlansPause } from '../plans/plans-pause.js';
 import { RunHistory } from '../plans/run-history.js';
 import { Scheduler, type SchedulerDeps } from './scheduler.js';
 
 /** How often a scheduler on standby looks whether the active one is gone. */
 export const STANDBY_POLL_MS = 5_000;
+/** Files whose edit by another process the active scheduler reads at once. */
+const WATCHED_FILES: ReadonlySet<string> = new Set([PLANS_FILE, PAUSE_FILE]);
 /** Edits of the plans file close together are one re-read. */
 const EDIT_SETTLE_MS = 200;
 
 export type SchedulerRole = 'active' | 'standby' | 'stopped';
 
-export interface SchedulerServiceOptions extends Omit<SchedulerDeps, 'book' | 'runtime' | 'history'> {
+export interface SchedulerServiceOptions extends Omit<SchedulerDeps, 'book' | 'runtime' | 'history' | 'pause'> {
   configDir: string;
   /** Who runs it, for the lock's holder record and the standby's message: "the desktop app", "cairn scheduler". */
   where: string;
@@ -32,6 +35,7 @@ export class SchedulerService {
   readonly book: PlanBook;
   readonly runtime: PlanRuntimeFile;
   readonly history: RunHistory;
+  readonly pause: PlansPause;
   readonly scheduler: Scheduler;
   private readonly log: Logger;
   private lock: HeldLock | undefined;
@@ -47,7 +51,9 @@ export class SchedulerService {
     this.book = new PlanBook(options.configDir, this.log);
     this.runtime = new PlanRuntimeFile(options.configDir);
     this.history = new RunHistory(options.configDir);
-    this.scheduler = new Scheduler({ ...options, book: this.book, runtime: this.runtime, history: this.history });
+    this.pause = new PlansPause(options.configDir, this.log);
+    const files = { book: this.book, runtime: this.runtime, history: this.history, pause: this.pause };
+    this.scheduler = new Scheduler({ ...options, ...files });
   }
 
   get currentRole(): SchedulerRole {
@@ -149,7 +155,7 @@ export class SchedulerService {
   private watchPlans(): void {
     try {
       this.watcher = watch(this.options.configDir, (_event, name) => {
-        if (name !== PLANS_FILE) return;
+        if (typeof name !== 'string' || !WATCHED_FILES.has(name)) return;
         clearTimeout(this.settleTimer);
         this.settleTimer = setTimeout(() => this.scheduler.wake(), EDIT_SETTLE_MS);
       });

@@ -2,12 +2,13 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatTime } from '../../contract/format.js';
 import { describePlanRun } from '../../contract/plan-summary.js';
-import type { Plan, PlanStatus, RunTrigger } from '../../contract/plans.js';
+import type { PauseAll, Plan, PlanStatus, RunTrigger } from '../../contract/plans.js';
 import { CairnError } from '../errors.js';
 import { silentLogger, type Logger } from '../log.js';
 import type { PlanBook } from '../plans/plan-book.js';
 import type { PlanRunOutcome } from '../plans/plan-run.js';
 import type { PlanRuntime, PlanRuntimeFile } from '../plans/plan-runtime.js';
+import type { PlansPause } from '../plans/plans-pause.js';
 import type { RunHistory } from '../plans/run-history.js';
 import { isOverdue, nextDueAt, planStatus, RETRY_BASE_MS } from './plan-timing.js';
 import type { PlanNotification } from './notifications.js';
@@ -36,6 +37,8 @@ export interface SchedulerDeps {
   book: PlanBook;
   runtime: PlanRuntimeFile;
   history: RunHistory;
+  /** "Pause all" (none: plans are never paused all at once). */
+  pause?: PlansPause;
   /** Runs one plan (in this process for the headless scheduler, as a job in the app). */
   runPlan(plan: Plan, trigger: RunTrigger, runtime: PlanRuntime, signal: AbortSignal): Promise<PlanRunOutcome>;
   clock?: SchedulerClock;
@@ -72,6 +75,8 @@ export class Scheduler {
   private stopped = true;
   /** Plans whose last run could not be recorded, and until when they rest (else they would be due at once). */
   private readonly held = new Map<string, number>();
+  /** Whether "Pause all" held at the last look, so its end is announced as a change. */
+  private wasPaused = false;
   /** Wake-ups so far, for the idle benchmark. */
   wakeups = 0;
 
@@ -145,10 +150,23 @@ export class Scheduler {
   status(): PlanStatus[] {
     const now = this.clock.now();
     const runtimes = this.deps.runtime.all();
+    const pause = this.pauseAt(now);
     return this.deps.book.list().map((plan) => {
       const lastRun = this.deps.history.runs(plan.id)[0];
-      return planStatus(plan, runtimes[plan.id] ?? { failures: 0 }, lastRun, now, this.running?.planId === plan.id);
+      const status = planStatus(
+        plan,
+        runtimes[plan.id] ?? { failures: 0 },
+        lastRun,
+        now,
+        this.running?.planId === plan.id,
+      );
+      return pause ? pausedStatus(status, pause) : status;
     });
+  }
+
+  /** "Pause all" in effect at `now`, if any. */
+  pauseAt(now = this.clock.now()): PauseAll | undefined {
+    return this.deps.pause?.current(now);
   }
 
   /** Queues the plans that are due and records waits; returns how long to sleep. */
@@ -165,6 +183,8 @@ export class Scheduler {
       return MAX_SLEEP_MS;
     }
     const now = this.clock.now();
+    const paused = this.whilePaused(now);
+    if (paused !== undefined) return paused;
     let sleep = MAX_SLEEP_MS;
     for (const plan of plans) {
       try {
@@ -176,6 +196,21 @@ export class Scheduler {
       }
     }
     return sleep;
+  }
+
+  /**
+   * Under "Pause all" nothing is queued by the schedule (queued scheduled runs go too, "Back up now" stays);
+   * returns how long to sleep, or undefined when no pause holds. Its start and end are changes a view shows.
+   */
+  private whilePaused(now: number): number | undefined {
+    const pause = this.pauseAt(now);
+    if (Boolean(pause) !== this.wasPaused) {
+      this.wasPaused = Boolean(pause);
+      this.deps.onChange?.();
+    }
+    if (!pause) return undefined;
+    for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.trigger !== 'manual') this.queue.splice(i, 1);
+    return pause.until === undefined ? MAX_SLEEP_MS : pause.until - now;
   }
 
   /** One plan: queued if due and its conditions hold; returns how long until it needs a look again. */
@@ -304,6 +339,17 @@ function waitingMessage(plan: Plan, waiting: 'store' | 'power'): string {
   return waiting === 'store'
     ? `plan "${plan.name}" waits for its store ${plan.store} (not there: an unplugged drive?)`
     : `plan "${plan.name}" waits for mains power`;
+}
+
+/** A plan's status under "Pause all": paused unless it runs, and next due no sooner than the pause ends. */
+function pausedStatus(status: PlanStatus, pause: PauseAll): PlanStatus {
+  const { nextRunAt } = status;
+  return {
+    ...status,
+    state: status.state === 'running' ? 'running' : 'paused',
+    nextRunAt: nextRunAt === undefined || pause.until === undefined ? undefined : Math.max(nextRunAt, pause.until),
+    pauseAll: pause,
+  };
 }
 
 function overdueBody(runtime: PlanRuntime): string {

@@ -58,4 +58,18 @@ describe('the electron-builder configuration', () => {
       expect(existsSync(resolve(ROOT, built)), `${built} (run npm run build)`).toBe(true);
     }
   });
+
+  it('packages the tray icons: three states, 16 px and 32 px for HiDPI', () => {
+    expect(config.files).toContain('electron/assets/*.png');
+    for (const state of ['idle', 'running', 'attention']) {
+      for (const [name, size] of [
+        [`tray-${state}.png`, 16],
+        [`tray-${state}@2x.png`, 32],
+      ] as const) {
+        const png = readFileSync(resolve(ROOT, 'electron', 'assets', name));
+        expect(png.subarray(1, 4).toString(), name).toBe('PNG');
+        expect([png.readUInt32BE(16), png.readUInt32BE(20)], name).toEqual([size, size]);
+      }
+    }
+  });
 });

@@ -11,7 +11,12 @@ describe("npm start without Electron's binary", () => {
     async () => {
       const child = spawn(process.execPath, [resolve(ROOT, 'dist', 'electron', 'launch.js')], {
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, CAIRN_DATA_DIR: resolve(ROOT, 'dist', 'launch-test-data') },
+        // Its own data and config folders: browser mode runs the user's scheduler, which must not be the real one.
+        env: {
+          ...process.env,
+          CAIRN_DATA_DIR: resolve(ROOT, 'dist', 'launch-test-data'),
+          CAIRN_CONFIG_DIR: resolve(ROOT, 'dist', 'launch-test-config'),
+        },
       });
       let out = '';
       child.stdout.on('data', (d: Buffer) => {

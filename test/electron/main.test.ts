@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ACTION_NAMES } from '../../contract/actions.js';
 import type { Result } from '../../contract/errors.js';
 import type { JobState } from '../../contract/jobs.js';
+import type { PlanView, SchedulerInfo } from '../../contract/plans.js';
+import { SchedulerService } from '../../core/scheduler/scheduler-service.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { startCairnApp } from '../../electron/cairn-app.js';
 import { electronBinary } from '../../electron/launch.js';
@@ -13,12 +15,19 @@ import {
   app,
   dialog,
   FakeBrowserWindow,
+  FakeNotification,
+  FakeTray,
   ipcHandlers,
   ipcMain,
   Menu,
+  menuItem,
+  menuLabels,
+  powerMonitor,
+  powerSaveBlocker,
   protocol,
   session,
   userDataPath,
+  type FakeMenuItem,
 } from '../support/electron-mock.js';
 import { tempDir, storeTempRoot } from '../support/temp.js';
 
@@ -69,6 +78,8 @@ describe('the Electron main process (mocked electron, real host service and data
   beforeAll(async () => {
     base = tempDir('electron-test', storeTempRoot());
     process.env.CAIRN_ALLOWED_ROOTS = base;
+    process.env.CAIRN_CONFIG_DIR = join(base, 'config');
+    process.env.XDG_CONFIG_HOME = join(base, 'xdg'); // where "Start at login" writes its autostart entry
     storePath = join(base, 'store');
     source = join(base, 'photos');
     mkdirSync(source);
@@ -82,6 +93,8 @@ describe('the Electron main process (mocked electron, real host service and data
   });
   afterAll(() => {
     delete process.env.CAIRN_ALLOWED_ROOTS;
+    delete process.env.CAIRN_CONFIG_DIR;
+    delete process.env.XDG_CONFIG_HOME;
     rmSync(base, { recursive: true, force: true });
     rmSync(userDataPath(), { recursive: true, force: true });
   });
@@ -220,6 +233,74 @@ describe('the Electron main process (mocked electron, real host service and data
     expect(maxLag).toBeLessThan(200);
     const changed = win.webContents.send.mock.calls.filter((c) => c[0] === 'cairn-event:store.changed');
     expect(changed.at(-1)?.[1]).toEqual({ store: storePath });
+  });
+
+  it('held the power blocker while the backup ran, and released it', () => {
+    expect(powerSaveBlocker.start).toHaveBeenCalledWith('prevent-app-suspension');
+    const id = powerSaveBlocker.start.mock.results.at(-1)!.value as number;
+    expect(powerSaveBlocker.stop).toHaveBeenLastCalledWith(id);
+  });
+
+  it('runs the plans: the scheduler here, the tray lists them, its "Back up now" runs one, a failure is a notification', async () => {
+    expect(await value<SchedulerInfo>('scheduler.info', {})).toEqual({
+      role: 'active',
+      configDir: join(base, 'config'),
+    });
+    await value<PlanView>('plans.save', {
+      input: { name: 'Gone', sources: [{ kind: 'folder', path: join(base, 'gone') }], store: storePath },
+    });
+    const tray = FakeTray.instances[0]!;
+    expect(tray.image.isEmpty(), 'the packaged icon exists').toBe(false);
+    await vi.waitFor(() => expect(menuLabels(tray.menu())).toContainEqual(expect.stringMatching(/^Gone: /)));
+    menuItem(menuItem(tray.menu(), /^Gone: /).submenu!, 'Back up now').click!({ checked: false });
+    await vi.waitFor(() => expect(FakeNotification.instances).toHaveLength(1), { timeout: 20_000 });
+    const [notification] = FakeNotification.instances;
+    expect(notification!.options.title).toBe('Backup "Gone" failed');
+    expect(notification!.show).toHaveBeenCalled();
+    await vi.waitFor(() => expect(tray.iconPath()).toMatch(/tray-attention\.png$/), { timeout: 5_000 });
+    expect(menuLabels(tray.menu())[0]).toBe('“Gone” failed');
+    win.focus.mockClear();
+    notification!.emit('click');
+    expect(win.focus).toHaveBeenCalled();
+  });
+
+  it('wakes the scheduler when the computer resumes or changes power source', () => {
+    const wake = vi.spyOn(SchedulerService.prototype, 'wake');
+    powerMonitor.emit('resume');
+    powerMonitor.emit('on-ac');
+    expect(wake).toHaveBeenCalledTimes(2);
+    wake.mockRestore();
+  });
+
+  it('keeps running in the tray when the window closes (by default, as there are plans), unless switched off', () => {
+    app.quit.mockClear();
+    app.emit('window-all-closed');
+    expect(app.quit).not.toHaveBeenCalled();
+    const menu = () => Menu.setApplicationMenu.mock.lastCall![0] as unknown as FakeMenuItem[];
+    const keep = () => menuItem(menu(), 'Keep running in the tray when the window is closed');
+    expect(keep().checked).toBe(true);
+    keep().click!({ checked: false });
+    expect(keep().checked).toBe(false);
+    expect(JSON.parse(readFileSync(join(userDataPath(), 'app-settings.json'), 'utf8'))).toEqual({
+      version: 1,
+      keepInTray: false,
+    });
+    app.emit('window-all-closed');
+    expect(app.quit).toHaveBeenCalledTimes(1);
+    keep().click!({ checked: true });
+    app.quit.mockClear();
+  });
+
+  it('"Start Cairn at login" from the app menu writes the autostart entry, and removes it', () => {
+    const menu = () => Menu.setApplicationMenu.mock.lastCall![0] as unknown as FakeMenuItem[];
+    const login = () => menuItem(menu(), 'Start Cairn at login');
+    const entry = join(base, 'xdg', 'autostart', 'cairn.desktop');
+    expect(login().checked).toBe(false);
+    login().click!({ checked: true });
+    expect(login().checked).toBe(true);
+    expect(readFileSync(entry, 'utf8')).toMatch(/^Exec=.+ --hidden$/m);
+    login().click!({ checked: false });
+    expect(existsSync(entry)).toBe(false);
   });
 
   it('picks folders and saves a file from a snapshot through the native dialogs', async () => {

@@ -136,6 +136,40 @@ describe('backup plans in the app host', () => {
     expect(smuggled.code).toBe('BAD_REQUEST');
   });
 
+  it('"Pause all" pauses every plan, shows in their status, holds for another host on the same config, and resumes', async () => {
+    events.length = 0;
+    const before = Date.now();
+    const info = await call<SchedulerInfo>(service, 'plans.pause-all', { minutes: 60 });
+    expect(info.pauseAll?.until).toBeGreaterThanOrEqual(before + 60 * 60_000);
+    expect(info.pauseAll?.until).toBeLessThanOrEqual(Date.now() + 60 * 60_000);
+    expect(events).toContain('plans.changed');
+    const plans = await call<PlanView[]>(service, 'plans.list', {});
+    expect(plans.map((p) => p.status.state)).toEqual(['paused', 'paused']);
+    expect(plans[0]!.status.pauseAll).toEqual(info.pauseAll);
+
+    // Until resumed, and seen by a second host (on standby: this one holds the scheduler).
+    await call(service, 'plans.pause-all', {});
+    const other = new HostService({
+      platform: { host: 'web' },
+      dataDir: join(base, 'data-other'),
+      allowedRoots: [base],
+      plans: { configDir, where: 'another test host' },
+    });
+    try {
+      expect(await call<SchedulerInfo>(other, 'scheduler.info', {})).toMatchObject({ pauseAll: {} });
+      expect((await call<PlanView[]>(other, 'plans.list', {}))[0]!.status).toMatchObject({ state: 'paused' });
+    } finally {
+      await other.shutdown();
+    }
+    expect((await failure(service, 'plans.pause-all', { minutes: 0 })).code).toBe('BAD_REQUEST');
+    const resumed = await call<SchedulerInfo>(service, 'plans.resume-all', {});
+    expect(resumed.pauseAll).toBeUndefined();
+    const after = await call<PlanView[]>(service, 'plans.list', {});
+    expect(after.map((p) => p.status.state)).toEqual(['ok', 'failing']);
+    service.wakeScheduler(); // a no-op to the caller: the scheduler looks again
+    expect(service.hasPlans()).toBe(true);
+  });
+
   it('removing a plan keeps its snapshots', async () => {
     await call(service, 'plans.remove', { planId: 'documents' });
     const plans = await call<PlanView[]>(service, 'plans.list', {});
@@ -150,6 +184,7 @@ describe('a host without plans', () => {
     const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base] });
     const r = await failure(service, 'plans.list', {});
     expect(r.code).toBe('NOT_AVAILABLE');
+    expect(service.hasPlans()).toBe(false);
     await service.shutdown();
   });
 });

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { vi } from 'vitest';
 import { tempDir } from './temp.js';
@@ -54,6 +55,9 @@ export const app = {
   getAppPath: vi.fn(() => resolve(import.meta.dirname, '..', '..')),
   setPath: vi.fn(),
   whenReady: vi.fn(() => Promise.resolve()),
+  isPackaged: false,
+  setLoginItemSettings: vi.fn(),
+  getLoginItemSettings: vi.fn(() => ({ openAtLogin: false, wasOpenedAtLogin: false })),
 };
 
 export const ipcHandlers = new Map<string, Handler>();
@@ -68,11 +72,82 @@ export const ipcMain = {
 
 export const protocol = { registerSchemesAsPrivileged: vi.fn(), handle: vi.fn() };
 export const session = { defaultSession: { setPermissionRequestHandler: vi.fn(), setPermissionCheckHandler: vi.fn() } };
+/** A built menu is its template, so tests read labels and click items. */
 export const Menu = { buildFromTemplate: vi.fn((template: unknown) => template), setApplicationMenu: vi.fn() };
+
+/** A menu item as the mocked Menu keeps it. */
+export interface FakeMenuItem {
+  label?: string;
+  type?: string;
+  role?: string;
+  enabled?: boolean;
+  checked?: boolean;
+  submenu?: FakeMenuItem[];
+  click?: (item: { checked: boolean }) => void;
+}
+
+/** The item of `menu` with this label, looking into submenus; throws naming the labels there are. */
+export function menuItem(menu: FakeMenuItem[], label: string | RegExp): FakeMenuItem {
+  const all = (items: FakeMenuItem[]): FakeMenuItem[] => items.flatMap((i) => [i, ...all(i.submenu ?? [])]);
+  const found = all(menu).find((i) => (typeof label === 'string' ? i.label === label : label.test(i.label ?? '')));
+  if (!found) throw new Error(`no item ${String(label)} in ${JSON.stringify(menuLabels(menu))}`);
+  return found;
+}
+
+export function menuLabels(menu: FakeMenuItem[]): string[] {
+  return menu.filter((i) => i.label !== undefined).map((i) => i.label!);
+}
+
+export class FakeTray extends EventEmitter {
+  static instances: FakeTray[] = [];
+  readonly setImage = vi.fn();
+  readonly setToolTip = vi.fn();
+  readonly setContextMenu = vi.fn();
+  readonly destroy = vi.fn();
+  constructor(readonly image: FakeImage) {
+    super();
+    FakeTray.instances.push(this);
+  }
+  /** The last context menu set. */
+  menu(): FakeMenuItem[] {
+    return (this.setContextMenu.mock.lastCall?.[0] ?? []) as FakeMenuItem[];
+  }
+  /** The file of the icon shown now. */
+  iconPath(): string {
+    return ((this.setImage.mock.lastCall?.[0] as FakeImage | undefined) ?? this.image).path;
+  }
+}
+
+export interface FakeImage {
+  path: string;
+  isEmpty(): boolean;
+}
+export const nativeImage = {
+  createFromPath: vi.fn((path: string): FakeImage => ({ path, isEmpty: () => !existsSync(path) })),
+};
+
+export class FakeNotification extends EventEmitter {
+  static instances: FakeNotification[] = [];
+  static readonly isSupported = vi.fn(() => true);
+  readonly show = vi.fn();
+  constructor(readonly options: { title: string; body: string }) {
+    super();
+    FakeNotification.instances.push(this);
+  }
+}
+
+export const powerMonitor = Object.assign(new EventEmitter(), { isOnBatteryPower: vi.fn(() => false) });
+
+let blockers = 0;
+export const powerSaveBlocker = {
+  start: vi.fn((_type: string) => ++blockers),
+  stop: vi.fn((_id: number) => true),
+};
 export const dialog = {
   showOpenDialog: vi.fn(async () => ({ canceled: true, filePaths: [] as string[] })),
   showSaveDialog: vi.fn(async () => ({ canceled: true, filePath: '' })),
   showMessageBox: vi.fn(async () => ({ response: 1 })),
+  showErrorBox: vi.fn(),
 };
 
 const rendererEvents = new EventEmitter();
@@ -101,6 +176,11 @@ export const electronMock = {
   Menu,
   dialog,
   BrowserWindow: FakeBrowserWindow,
+  Tray: FakeTray,
+  Notification: FakeNotification,
+  nativeImage,
+  powerMonitor,
+  powerSaveBlocker,
   contextBridge,
   ipcRenderer,
   webUtils,

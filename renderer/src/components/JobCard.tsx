@@ -1,25 +1,9 @@
 import { memo, useState } from 'react';
+import { jobFraction, phaseFraction } from '../../../contract/job-fraction.js';
 import { jobAdvice, jobSummary } from '../../../contract/job-summary.js';
 import type { JobResult, JobState } from '../../../contract/jobs.js';
 import { formatBytes, formatClock, formatCount, formatDuration, formatRate, plural } from '../../../contract/format.js';
 import { phaseText } from '../job-phase.js';
-
-/** The fraction done of a job, from bytes where it has them, else from its counter; undefined while unknown. */
-export function jobFraction(job: JobState): number | undefined {
-  const p = job.progress;
-  if (job.status === 'done') return 1;
-  if (p.prefixesTotal !== undefined)
-    return p.phase === 'sweep'
-      ? 0.5 + (0.5 * (p.prefixesDone ?? 0)) / p.prefixesTotal
-      : 0.5 * phaseFraction(p.indexFilesDone, p.indexFilesTotal);
-  if (p.bytesTotal) return Math.min(1, (p.bytesDone ?? 0) / p.bytesTotal);
-  if (p.total) return Math.min(1, (p.done ?? 0) / p.total);
-  return undefined;
-}
-
-function phaseFraction(done: number | undefined, total: number | undefined): number {
-  return total ? Math.min(1, (done ?? 0) / total) : 0;
-}
 
 function Bar({ label, fraction }: { label: string; fraction: number }) {
   const percent = Math.floor(fraction * 100);

@@ -1,10 +1,12 @@
 // The scheduler against a fake clock, with real plan, state and history files; runs are simulated.
 process.env.TZ = 'Europe/Berlin';
+import { existsSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Plan, PlanInput, RunTrigger } from '../../../contract/plans.js';
 import { PlanBook } from '../../../core/plans/plan-book.js';
 import type { PlanRunOutcome } from '../../../core/plans/plan-run.js';
 import { PlanRuntimeFile } from '../../../core/plans/plan-runtime.js';
+import { PlansPause } from '../../../core/plans/plans-pause.js';
 import { RunHistory } from '../../../core/plans/run-history.js';
 import type { PlanNotification } from '../../../core/scheduler/notifications.js';
 import { MAX_SLEEP_MS, Scheduler, STORE_POLL_MS } from '../../../core/scheduler/scheduler.js';
@@ -27,7 +29,9 @@ class Harness {
   readonly book: PlanBook;
   readonly runtime: PlanRuntimeFile;
   readonly history: RunHistory;
+  readonly pause: PlansPause;
   readonly calls: Call[] = [];
+  changes = 0;
   readonly notifications: PlanNotification[] = [];
   result: 'succeeded' | 'failed' | 'store-missing' = 'succeeded';
   runMs = MINUTE;
@@ -45,10 +49,13 @@ class Harness {
     this.book = new PlanBook(dir);
     this.runtime = new PlanRuntimeFile(dir);
     this.history = new RunHistory(dir);
+    this.pause = new PlansPause(dir);
     this.scheduler = new Scheduler({
       book: this.book,
       runtime: this.runtime,
       history: this.history,
+      pause: this.pause,
+      onChange: () => this.changes++,
       clock,
       runPlan: (plan, trigger, _runtime, signal) => this.run(plan, trigger, signal),
       storePresent: () => this.storePresent,
@@ -257,6 +264,59 @@ describe('scheduler', () => {
       'Mar 29 2026 03:00',
       'Mar 30 2026 02:30',
     ]);
+  });
+
+  it('"Pause all" for an hour: nothing runs by its schedule, "Back up now" does, and the schedule resumes after', async () => {
+    const h = start('2026-12-01T10:00');
+    h.addPlan({ schedule: { kind: 'interval', every: 5, unit: 'minutes' } });
+    const until = local('2026-12-01T11:00');
+    h.pause.pause(until);
+    h.scheduler.start();
+    await h.clock.advance(30 * MINUTE);
+    expect(h.calls).toEqual([]);
+    expect(h.scheduler.status()[0]).toMatchObject({ state: 'paused', nextRunAt: until, pauseAll: { until } });
+    h.scheduler.runNow('docs');
+    await h.clock.advance(2 * MINUTE);
+    expect(h.calls.map((c) => c.trigger)).toEqual(['manual']);
+    const changes = h.changes;
+    await h.clock.advance(29 * MINUTE); // 11:01
+    expect(h.calls.map((c) => c.trigger)).toEqual(['manual', 'schedule']);
+    expect(h.calls[1]!.at).toBe(until);
+    expect(h.changes, 'the end of the pause is a change the tray shows').toBeGreaterThan(changes);
+    expect(h.scheduler.status()[0]!.pauseAll).toBeUndefined();
+  });
+
+  it('"Pause all" until resumed outlasts a restart; resuming runs what is due', async () => {
+    const dir = temp('scheduler');
+    const h = new Harness(dir, new FakeClock(local('2026-12-01T10:00')));
+    harness = h;
+    h.addPlan({ schedule: { kind: 'daily', at: '03:00' } });
+    h.pause.pause();
+    h.scheduler.start();
+    await h.clock.advance(3 * DAY);
+    await h.scheduler.stop();
+    const again = new Harness(dir, h.clock);
+    harness = again;
+    again.scheduler.start();
+    await again.clock.advance(DAY);
+    expect([...h.calls, ...again.calls]).toEqual([]);
+    expect(again.scheduler.status()[0]).toMatchObject({ state: 'paused', pauseAll: {} });
+    expect(again.scheduler.status()[0]!.nextRunAt).toBeUndefined();
+    again.pause.resume();
+    again.scheduler.wake(); // what the host does after a resume
+    await again.clock.advance(MINUTE);
+    expect(again.calls.map((c) => c.trigger)).toEqual(['schedule']);
+  });
+
+  it('a damaged "pause all" file pauses nothing', async () => {
+    const h = start('2026-12-01T10:00');
+    h.addPlan({ schedule: { kind: 'interval', every: 5, unit: 'minutes' } });
+    writeFileSync(h.pause.file, '{"version": 1, "until": "soon"}');
+    h.scheduler.start();
+    await h.clock.advance(6 * MINUTE);
+    expect(h.calls).toHaveLength(2); // at once (a new interval plan), then 5 minutes later
+    h.pause.resume();
+    expect(existsSync(h.pause.file)).toBe(false);
   });
 
   it('paused and manual plans never run by themselves', async () => {
