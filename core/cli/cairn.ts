@@ -57,6 +57,8 @@ config folder (~/.config/cairn/plans.json on Linux), the same plans the app show
                                    change the settings given (each replaces that one; the group stays)
   plan remove <plan>               remove a plan, its state and run history (never its snapshots)
   plan run <plan>                  run it now in this process; exit code 1 if it failed
+  plan pause-all [--for 2h]        no plan starts by its schedule, for a while or until resume-all
+  plan resume-all                  end the pause
 Plan settings:
   --exclude PATTERN... --preset caches|trash|node-modules|build-outputs|vm-images...
                                    what to leave out ('' clears the list)
@@ -140,6 +142,8 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'plan show': [],
   'plan remove': [],
   'plan run': [],
+  'plan pause-all': ['for'],
+  'plan resume-all': [],
   scheduler: ['install-unit', 'once'],
 };
 

@@ -9,9 +9,10 @@ import { PlanBook } from '../plans/plan-book.js';
 import type { PlanRunOutcome } from '../plans/plan-run.js';
 import { PlanRuntimeFile, type PlanRuntime } from '../plans/plan-runtime.js';
 import { RunHistory } from '../plans/run-history.js';
-import { planStatus, upcomingRuns } from '../scheduler/plan-timing.js';
+import { pausedStatus, planStatus, upcomingRuns } from '../scheduler/plan-timing.js';
 import { recordRun } from '../scheduler/record-run.js';
-import { applyChanges, changesAnything, parsePlanFlags, type PlanFlags } from './plan-options.js';
+import { applyChanges, changesAnything, parsePlanFlags, pauseDurationMs, type PlanFlags } from './plan-options.js';
+import { PlansPause } from '../plans/plans-pause.js';
 import { indent, nextRunText, planTable, planTitle, runTable, settingRows, statusRows } from './plan-text.js';
 import { need, type CommandContext } from './store-commands.js';
 import { UsageError } from './usage-error.js';
@@ -46,7 +47,9 @@ function exactly(args: string[], count: number, what: string): void {
 }
 
 function statusOf(files: PlanFiles, plan: Plan, runtime: PlanRuntime, now: number): PlanStatus {
-  return planStatus(plan, runtime, files.history.runs(plan.id)[0], now, false);
+  const status = planStatus(plan, runtime, files.history.runs(plan.id)[0], now, false);
+  const pause = new PlansPause(cairnConfigDir()).current(now);
+  return pause ? pausedStatus(status, pause) : status;
 }
 
 /** The settings and where the plan stands, after add and edit. */
@@ -233,6 +236,27 @@ function report(plan: Plan, outcome: PlanRunOutcome, ctx: PlanCommandContext): n
   );
 }
 
+const pauseAll: PlanCommand = async (args, ctx) => {
+  exactly(args, 0, 'plan pause-all');
+  const forText = (ctx.values as { for?: string }).for;
+  const until = forText === undefined ? undefined : Date.now() + pauseDurationMs(forText);
+  const pause = new PlansPause(cairnConfigDir()).pause(until);
+  ctx.print(
+    { pause },
+    until === undefined
+      ? "No plan starts by its schedule until 'cairn plan resume-all' (runs started by hand still run)."
+      : `No plan starts by its schedule until ${formatTime(until / 1000)} (runs started by hand still run).`,
+  );
+  return 0;
+};
+
+const resumeAll: PlanCommand = async (args, ctx) => {
+  exactly(args, 0, 'plan resume-all');
+  new PlansPause(cairnConfigDir()).resume();
+  ctx.print({ pause: null }, 'Plans run by their schedules again (a plan that was due runs now).');
+  return 0;
+};
+
 /** Sub-command → handler, for `cairn plan <sub-command>`. */
 export const PLAN_COMMANDS: ReadonlyMap<string, PlanCommand> = new Map([
   ['add', add],
@@ -241,4 +265,6 @@ export const PLAN_COMMANDS: ReadonlyMap<string, PlanCommand> = new Map([
   ['edit', edit],
   ['remove', remove],
   ['run', run],
+  ['pause-all', pauseAll],
+  ['resume-all', resumeAll],
 ]);

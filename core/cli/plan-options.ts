@@ -43,6 +43,7 @@ export const PLAN_COMMAND_OPTIONS = {
   name: { type: 'string' },
   pause: { type: 'boolean' },
   resume: { type: 'boolean' },
+  for: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 const SCHEDULE_FLAGS = ['every', 'daily', 'weekly', 'calendar', 'manual'] as const;
@@ -64,7 +65,7 @@ const SETTING_FLAGS = [
 
 /** The options `plan add` takes; `plan edit` takes these but --paused, and --name, --pause, --resume. */
 /** `cairn plan <sub-command>`: the names plan-commands.ts has a handler for. */
-export const PLAN_SUBCOMMANDS = ['add', 'list', 'show', 'edit', 'remove', 'run'] as const;
+export const PLAN_SUBCOMMANDS = ['add', 'list', 'show', 'edit', 'remove', 'run', 'pause-all', 'resume-all'] as const;
 
 export const PLAN_ADD_OPTIONS = [...SETTING_FLAGS, 'paused'] as const;
 export const PLAN_EDIT_OPTIONS = [...SETTING_FLAGS, 'name', 'pause', 'resume'] as const;
@@ -273,6 +274,14 @@ function intervalOf(text: string): unknown {
   if (every < MIN_INTERVAL_MINUTES)
     throw new UsageError(`invalid --every ${JSON.stringify(text)}: at least ${MIN_INTERVAL_MINUTES} minute`);
   return { kind: 'interval', every, unit };
+}
+
+/** "30m", "2h" → milliseconds: how long `plan pause-all --for` pauses. */
+export function pauseDurationMs(text: string): number {
+  const m = /^([0-9]+)\s*(m|min|minutes?|h|hours?|d|days?)$/i.exec(text.trim());
+  if (!m || Number(m[1]) < 1) throw new UsageError(`invalid --for ${JSON.stringify(text)}: e.g. 30m, 2h or 1d`);
+  const unit = m[2]!.toLowerCase()[0];
+  return Number(m[1]) * (unit === 'd' ? 86_400_000 : unit === 'h' ? 3_600_000 : 60_000);
 }
 
 /** "3:30" is taken as "03:30"; the schedule's schema checks the rest. */

@@ -1,4 +1,4 @@
-import type { Plan, PlanRun, PlanState, PlanStatus } from '../../contract/plans.js';
+import type { PauseAll, Plan, PlanRun, PlanState, PlanStatus } from '../../contract/plans.js';
 import type { PlanRuntime } from '../plans/plan-runtime.js';
 import { nextSlotAfter, typicalGapMs } from '../plans/schedule.js';
 
@@ -108,4 +108,15 @@ export function upcomingRuns(plan: Plan, runtime: PlanRuntime, now: number, coun
     runs.push(next);
   }
   return runs;
+}
+
+/** A plan's status under "Pause all": paused unless it runs, and next due no sooner than the pause ends. */
+export function pausedStatus(status: PlanStatus, pause: PauseAll): PlanStatus {
+  const { nextRunAt } = status;
+  return {
+    ...status,
+    state: status.state === 'running' ? 'running' : 'paused',
+    nextRunAt: nextRunAt === undefined || pause.until === undefined ? undefined : Math.max(nextRunAt, pause.until),
+    pauseAll: pause,
+  };
 }

@@ -10,7 +10,7 @@ import type { PlanRunOutcome } from '../plans/plan-run.js';
 import type { PlanRuntime, PlanRuntimeFile } from '../plans/plan-runtime.js';
 import type { PlansPause } from '../plans/plans-pause.js';
 import type { RunHistory } from '../plans/run-history.js';
-import { isOverdue, nextDueAt, planStatus, RETRY_BASE_MS } from './plan-timing.js';
+import { isOverdue, nextDueAt, pausedStatus, planStatus, RETRY_BASE_MS } from './plan-timing.js';
 import type { PlanNotification } from './notifications.js';
 import { recordRun } from './record-run.js';
 
@@ -339,17 +339,6 @@ function waitingMessage(plan: Plan, waiting: 'store' | 'power'): string {
   return waiting === 'store'
     ? `plan "${plan.name}" waits for its store ${plan.store} (not there: an unplugged drive?)`
     : `plan "${plan.name}" waits for mains power`;
-}
-
-/** A plan's status under "Pause all": paused unless it runs, and next due no sooner than the pause ends. */
-function pausedStatus(status: PlanStatus, pause: PauseAll): PlanStatus {
-  const { nextRunAt } = status;
-  return {
-    ...status,
-    state: status.state === 'running' ? 'running' : 'paused',
-    nextRunAt: nextRunAt === undefined || pause.until === undefined ? undefined : Math.max(nextRunAt, pause.until),
-    pauseAll: pause,
-  };
 }
 
 function overdueBody(runtime: PlanRuntime): string {

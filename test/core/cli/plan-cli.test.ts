@@ -176,6 +176,26 @@ describe('cairn plan: backup plans from the command line', () => {
     expectCliError(await plan(['show', 'my-docs']), /no plan "my-docs"; the plans are: Photos/);
   });
 
+  it('pause-all pauses every plan for a while or until resume-all, and says so in the list', async () => {
+    const { dir, plan } = config();
+    expect(
+      (await plan(['add', 'Nightly', '--source', source({ a: 'a' }), '--store', store, '--daily', '03:00'])).code,
+    ).toBe(0);
+    const timed = await plan(['pause-all', '--for', '2h', '--json']);
+    expect(timed.code, timed.stderr).toBe(0);
+    const { pause } = JSON.parse(timed.stdout) as { pause: { until: number } };
+    expect(pause.until).toBeGreaterThan(Date.now() + 119 * 60_000);
+    const listed = JSON.parse((await plan(['list', '--json'])).stdout) as { status: { state: string } }[];
+    expect(listed.map((p) => p.status.state)).toEqual(['paused']);
+    expect((await plan(['pause-all'])).stdout).toMatch(/until 'cairn plan resume-all'/);
+    expect((await plan(['list'])).stdout).toMatch(/Nightly .* paused .* -\n/);
+    expect((await plan(['pause-all', '--for', 'soon'])).code).toBe(2);
+    expect((await plan(['resume-all', '--for', '1h'])).code).toBe(2);
+    expect((await plan(['resume-all'])).code).toBe(0);
+    expect(existsSync(join(dir, 'plans-paused.json'))).toBe(false);
+    expect((await plan(['list'])).stdout).toMatch(/Nightly .* not run yet /);
+  });
+
   it('refuses unknown flags, bad values, a taken name or group, and writes nothing', async () => {
     const { dir, plan } = config();
     const src = source({ 'a.txt': 'a' });
@@ -187,7 +207,7 @@ describe('cairn plan: backup plans from the command line', () => {
     expectUsageError(await add('X', '--dry-run'), /plan add takes no --dry-run \(it takes --source, /);
     expectUsageError(await plan(['list', '--every', '1m']), /plan list takes no --every/);
     expectUsageError(await plan(['edit', 'docs', '--paused']), /plan edit takes no --paused/);
-    expectUsageError(await plan(['frob']), /unknown plan sub-command "frob" \(add, list, show, edit, remove, run\)/);
+    expectUsageError(await plan(['frob']), /unknown plan sub-command "frob" \(add, list, show, edit, remove, run, pause-all, resume-all\)/);
     expectUsageError(await add('X', '--every', '5x'), /invalid --every "5x": minutes or hours, e.g. 30m or 2h/);
     expectUsageError(await add('X', '--every', '0m'), /invalid --every "0m": at least 1 minute/);
     expectUsageError(await add('X', '--daily', '25:00'), /invalid --daily "25:00": a time of day is HH:MM/);
