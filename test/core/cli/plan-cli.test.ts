@@ -207,7 +207,10 @@ describe('cairn plan: backup plans from the command line', () => {
     expectUsageError(await add('X', '--dry-run'), /plan add takes no --dry-run \(it takes --source, /);
     expectUsageError(await plan(['list', '--every', '1m']), /plan list takes no --every/);
     expectUsageError(await plan(['edit', 'docs', '--paused']), /plan edit takes no --paused/);
-    expectUsageError(await plan(['frob']), /unknown plan sub-command "frob" \(add, list, show, edit, remove, run, pause-all, resume-all\)/);
+    expectUsageError(
+      await plan(['frob']),
+      /unknown plan sub-command "frob" \(add, list, show, edit, remove, run, pause-all, resume-all\)/,
+    );
     expectUsageError(await add('X', '--every', '5x'), /invalid --every "5x": minutes or hours, e.g. 30m or 2h/);
     expectUsageError(await add('X', '--every', '0m'), /invalid --every "0m": at least 1 minute/);
     expectUsageError(await add('X', '--daily', '25:00'), /invalid --daily "25:00": a time of day is HH:MM/);
