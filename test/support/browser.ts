@@ -47,7 +47,10 @@ export interface WebHost {
 
 /** `node dist/web/main.js` as `npm run web` starts it, on a free port, with the URL read from its output. */
 export async function startWebHost(args: string[]): Promise<WebHost> {
-  const child = spawn(process.execPath, [WEB_MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [WEB_MAIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CAIRN_CONFIG_DIR: testConfigDir(args) },
+  });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => {
     out += d.toString();
@@ -84,6 +87,16 @@ export async function startWebHost(args: string[]): Promise<WebHost> {
         child.kill('SIGINT');
       }),
   };
+}
+
+/**
+ * Browser mode runs the user's scheduler from the config folder: a test's host gets one of its own (beside its
+ * --data-dir, so a restarted host finds its plans again), never the real ~/.config/cairn.
+ */
+function testConfigDir(args: string[]): string {
+  if (process.env.CAIRN_CONFIG_DIR) return process.env.CAIRN_CONFIG_DIR;
+  const dataDir = args[args.indexOf('--data-dir') + 1];
+  return args.includes('--data-dir') && dataDir ? join(dataDir, 'config') : tempDir('web-config');
 }
 
 export function screenshotPath(name: string): string {
