@@ -14,7 +14,7 @@ export type PaperKeyFormat = 'html' | 'text';
 
 const BEGIN = '-----BEGIN PROXMOX BACKUP KEY-----';
 const END = '-----END PROXMOX BACKUP KEY-----';
-// The quiet zone around a QR code: 4 modules on the page; 2 in text, where a column is two modules wide.
+// The quiet zone around a QR code: 4 modules on the page; 2 in text, where lines are short.
 const QR_OPTIONS = { errorCorrectionLevel: 'M', margin: 4 } as const;
 const TEXT_QR_OPTIONS = { errorCorrectionLevel: 'M', margin: 2 } as const;
 
