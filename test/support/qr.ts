@@ -1,5 +1,8 @@
-import jsQR from 'jsqr';
+import jsqr from 'jsqr';
 import { PNG } from 'pngjs';
+
+// jsqr is a CommonJS bundle whose types declare an ES default export; its module.exports has that `default` too.
+const jsQR = jsqr.default;
 
 /** The text of the QR code in a PNG (a screenshot), or undefined when jsQR finds none. */
 export function decodeQrPng(png: Buffer): string | undefined {
