@@ -92,7 +92,7 @@ Scheduler:
                                    (log: journalctl --user -u cairn-scheduler; loginctl enable-linger keeps it
                                    running when you are logged out)
 
-Encryption keys, in PBS's key file format (FILE: $CAIRN_CONFIG_DIR or the config folder's keys/default.json):
+Encryption keys, in PBS's key file format (FILE: keys/default.json in $CAIRN_CONFIG_DIR or the config folder):
   key create [FILE] [--kdf scrypt|pbkdf2|none] [--hint TEXT] [--force] [--passphrase-fd N]
                                    a new random key, encrypted with a passphrase (scrypt by default; none: the
                                    file is the key); an existing file is replaced only with --force

@@ -11,7 +11,7 @@ import {
   writeKeyFile,
   type KeyConfig,
 } from '../crypto/key-file.js';
-import { paperKey, type PaperKeyFormat } from '../crypto/paper-key.js';
+import type { PaperKeyFormat } from '../crypto/paper-key.js';
 import { localRfc3339 } from '../crypto/rfc3339.js';
 import { CairnError, isCairnError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
@@ -159,6 +159,8 @@ const paperkey: KeyCommand = async (args, ctx) => {
   const config = readKeyFile(path);
   const output = ctx.values.output === undefined ? undefined : resolve(ctx.values.output);
   const format = output === undefined ? 'text' : paperFormat(output);
+  // The QR code library is loaded for this command only.
+  const { paperKey } = await import('../crypto/paper-key.js');
   const page = await paperKey(config, format);
   if (config.kdf === null) ctx.warn(`${NO_PASSPHRASE_WARNING}, and so can whoever has the paper key`);
   if (output === undefined) {
