@@ -15,6 +15,8 @@ export type CairnErrorCode =
   | 'CANCELLED'
   /** A backup of one source into a group that records another (group-source.ts). */
   | 'SOURCE_MISMATCH'
+  /** A key file's passphrase that does not decrypt it (key-file.ts). */
+  | 'WRONG_PASSPHRASE'
   | 'IO';
 
 export class CairnError extends Error {

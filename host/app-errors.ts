@@ -13,6 +13,8 @@ const FROM_CORE: Record<CairnErrorCode, AppErrorCode> = {
   PROTECTED: 'PROTECTED',
   CANCELLED: 'CANCELLED',
   SOURCE_MISMATCH: 'SOURCE_MISMATCH',
+  // The app has no key files yet; when it has, it asks again.
+  WRONG_PASSPHRASE: 'INVALID_ARGUMENT',
   IO: 'IO',
 };
 

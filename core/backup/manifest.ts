@@ -1,5 +1,7 @@
+import { timingSafeEqual } from 'node:crypto';
 import { decodeBlob, encodeBlob } from '../blob/data-blob.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
+import { normalFingerprint, shortFingerprint } from '../crypto/fingerprint.js';
 import { CairnError } from '../errors.js';
 import { assertArchiveFileName, assertBackupId, assertBackupType, type SnapshotRef } from './backup-names.js';
 
@@ -130,4 +132,38 @@ export function canonicalJson(value: unknown): string {
 export function manifestSignature(manifest: Manifest, crypt: CryptConfig): string {
   const { unprotected: _u, signature: _s, ...signed } = manifest;
   return crypt.hmac(canonicalJson(signed)).toString('hex');
+}
+
+/** Signs as PBS's client does (`BackupManifest::to_string`): the signature, and the key's fingerprint in `unprotected`. */
+export function signManifest(manifest: Manifest, crypt: CryptConfig): void {
+  manifest.signature = manifestSignature(manifest, crypt);
+  manifest.unprotected['key-fingerprint'] = crypt.fingerprint();
+}
+
+/**
+ * Checks a manifest against a key as PBS does (`BackupManifest::from_data`): the key must be the one its
+ * `key-fingerprint` names (INVALID_ARGUMENT: another key), and the signature must match (CORRUPT). A manifest
+ * without signature is 'unsigned', which PBS accepts too; the caller decides what that means for it.
+ */
+export function verifyManifestSignature(manifest: Manifest, crypt: CryptConfig, what: string): 'valid' | 'unsigned' {
+  const signature = manifest.signature;
+  if (typeof signature !== 'string') return 'unsigned';
+  checkKeyFingerprint(manifest, crypt, what);
+  const expected = Buffer.from(manifestSignature(manifest, crypt), 'hex');
+  const valid = /^[0-9a-f]{64}$/.test(signature) && timingSafeEqual(Buffer.from(signature, 'hex'), expected);
+  if (!valid) throw new CairnError('CORRUPT', `${what}: wrong signature: the manifest was changed after it was signed`);
+  return 'valid';
+}
+
+function checkKeyFingerprint(manifest: Manifest, crypt: CryptConfig, what: string): void {
+  const recorded = manifest.unprotected['key-fingerprint'];
+  if (recorded === undefined || recorded === null) return;
+  const fingerprint = typeof recorded === 'string' ? normalFingerprint(recorded) : undefined;
+  if (fingerprint === undefined) throw new CairnError('CORRUPT', `${what}: key-fingerprint is not a fingerprint`);
+  const ours = crypt.fingerprint();
+  if (fingerprint !== ours)
+    throw new CairnError(
+      'INVALID_ARGUMENT',
+      `${what} was signed with the key ${shortFingerprint(fingerprint)}, not with this key (${shortFingerprint(ours)})`,
+    );
 }

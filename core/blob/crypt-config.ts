@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { fingerprintText } from '../crypto/fingerprint.js';
 import { CairnError } from '../errors.js';
 
 const IV_SIZE = 16;
@@ -28,7 +29,7 @@ export class CryptConfig {
   fingerprint(): string {
     const input = createHash('sha256').update('Proxmox Backup Encryption Key Fingerprint').digest();
     const fp = createHash('sha256').update(input).update(this.idKey).digest();
-    return [...fp].map((b) => b.toString(16).padStart(2, '0')).join(':');
+    return fingerprintText(fp);
   }
 
   hmac(data: Uint8Array | string): Buffer {

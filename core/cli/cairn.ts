@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CairnError } from '../errors.js';
-import { ARCHIVE_COMMAND_OPTIONS, SCHEDULER_COMMAND_OPTIONS, STORE_COMMAND_OPTIONS } from './command-options.js';
+import {
+  ARCHIVE_COMMAND_OPTIONS,
+  KEY_COMMAND_OPTIONS,
+  KEY_SUBCOMMANDS,
+  SCHEDULER_COMMAND_OPTIONS,
+  STORE_COMMAND_OPTIONS,
+} from './command-options.js';
 import { PLAN_ADD_OPTIONS, PLAN_COMMAND_OPTIONS, PLAN_EDIT_OPTIONS, PLAN_SUBCOMMANDS } from './plan-options.js';
 import { TtyProgress } from './tty-progress.js';
 import { UsageError } from './usage-error.js';
@@ -88,6 +94,19 @@ Scheduler:
                                    (log: journalctl --user -u cairn-scheduler; loginctl enable-linger keeps it
                                    running when you are logged out)
 
+Encryption keys, in PBS's key file format (FILE: keys/default.json in $CAIRN_CONFIG_DIR or the config folder):
+  key create [FILE] [--kdf scrypt|pbkdf2|none] [--hint TEXT] [--force] [--passphrase-fd N]
+                                   a new random key, encrypted with a passphrase (scrypt by default; none: the
+                                   file is the key); an existing file is replaced only with --force
+  key show [FILE]                  its fingerprint, short fingerprint, kdf, dates and hint (no passphrase needed)
+  key change-passphrase [FILE] [--kdf scrypt|pbkdf2|none] [--hint TEXT] [--passphrase-fd N]
+                                   the same key under a new passphrase (the old hint is dropped)
+  key paperkey [FILE] [--output PAGE.html|PAGE.txt] [--force]
+                                   a page to print: the key file as text and as a QR code (no --output: text on stdout)
+  A passphrase (at least 5 bytes) is asked on the terminal without echo, a new one twice; scripts give it with
+  --passphrase-fd N (one line per passphrase, in the order asked: the current one, then the new one) or in
+  $CAIRN_PASSPHRASE ($CAIRN_NEW_PASSPHRASE: the new one of change-passphrase).
+
 Options:
   --json      machine-readable output on stdout
   --help      this text
@@ -107,6 +126,7 @@ const OPTIONS = {
   ...STORE_COMMAND_OPTIONS,
   ...PLAN_COMMAND_OPTIONS,
   ...SCHEDULER_COMMAND_OPTIONS,
+  ...KEY_COMMAND_OPTIONS,
 } satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<
@@ -145,6 +165,10 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'plan pause-all': ['for'],
   'plan resume-all': [],
   scheduler: ['install-unit', 'once'],
+  'key create': ['kdf', 'hint', 'force', 'passphrase-fd'],
+  'key show': [],
+  'key change-passphrase': ['kdf', 'hint', 'passphrase-fd'],
+  'key paperkey': ['output', 'force'],
 };
 
 /** Refuses an unknown command, and an option the command does not take (it would be ignored: a --dry-run that deletes). */
@@ -216,6 +240,10 @@ async function runCommand(name: string, args: string[], ctx: CliContext): Promis
     const { PLAN_COMMANDS } = await import('./plan-commands.js');
     return PLAN_COMMANDS.get(name.slice('plan '.length))!(args, ctx);
   }
+  if (name.startsWith('key ')) {
+    const { KEY_COMMANDS } = await import('./key-commands.js');
+    return KEY_COMMANDS.get(name.slice('key '.length))!(args, ctx);
+  }
   const run =
     (await import('./archive-commands.js')).ARCHIVE_COMMANDS.get(name) ??
     (await import('./store-commands.js')).STORE_COMMANDS.get(name);
@@ -223,15 +251,19 @@ async function runCommand(name: string, args: string[], ctx: CliContext): Promis
   return run(args, ctx);
 }
 
-/** `plan <sub-command>` is one command ('plan add'); the others are their first word. */
+/** The commands that have sub-commands: `plan add` is one command, as is `key create`. */
+const SUBCOMMANDS: Record<string, readonly string[]> = { plan: PLAN_SUBCOMMANDS, key: KEY_SUBCOMMANDS };
+
+/** `plan <sub-command>` and `key <sub-command>` are one command ('plan add'); the others are their first word. */
 function commandName(command: string, rest: string[]): { name: string; args: string[] } {
-  if (command !== 'plan') return { name: command, args: rest };
+  const subcommands = SUBCOMMANDS[command];
+  if (!subcommands) return { name: command, args: rest };
   const [sub, ...args] = rest;
-  const subs = PLAN_SUBCOMMANDS.join(', ');
-  if (sub === undefined) throw new UsageError(`plan needs a sub-command: ${subs}`);
-  if (!(PLAN_SUBCOMMANDS as readonly string[]).includes(sub))
-    throw new UsageError(`unknown plan sub-command ${JSON.stringify(sub)} (${subs})`);
-  return { name: `plan ${sub}`, args };
+  const subs = subcommands.join(', ');
+  if (sub === undefined) throw new UsageError(`${command} needs a sub-command: ${subs}`);
+  if (!subcommands.includes(sub))
+    throw new UsageError(`unknown ${command} sub-command ${JSON.stringify(sub)} (${subs})`);
+  return { name: `${command} ${sub}`, args };
 }
 
 // A reader that goes away (`cairn ls … | head`) is not an error.

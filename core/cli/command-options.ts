@@ -37,3 +37,14 @@ export const SCHEDULER_COMMAND_OPTIONS = {
   'install-unit': { type: 'boolean' },
   once: { type: 'boolean' },
 } satisfies ParseArgsConfig['options'];
+
+/** The options of `cairn key …` (key-commands.ts). */
+export const KEY_COMMAND_OPTIONS = {
+  kdf: { type: 'string' },
+  hint: { type: 'string' },
+  force: { type: 'boolean' },
+  output: { type: 'string' },
+  'passphrase-fd': { type: 'string' },
+} satisfies ParseArgsConfig['options'];
+
+export const KEY_SUBCOMMANDS = ['create', 'show', 'change-passphrase', 'paperkey'] as const;

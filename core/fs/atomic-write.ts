@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ioError } from '../errors.js';
+import { CairnError, errnoCode, ioError } from '../errors.js';
 
 /** A sibling temporary name in the same directory, so the final rename is atomic: `<name>.tmp_XXXXXX`. */
 export function tmpSiblingPath(path: string): string {
@@ -16,11 +16,13 @@ export interface AtomicWriteOptions {
   action?: string;
   /** The tmp file to write and rename, when a format names its own (PBS's `<name>.tmp_fidx`); a random sibling if unset. */
   tmpPath?: string;
+  /** Never replace an existing `path`: ALREADY_EXISTS instead, and nothing is written (a key file, a paper key). */
+  noReplace?: boolean;
 }
 
 /**
- * Writes a whole file via tmp + rename: readers see the old content or the new, never a torn one. The one way
- * Cairn replaces a file it keeps (chunks, manifests, configs, status and state files, lock records).
+ * Writes a whole file via tmp + rename (+ link with noReplace): readers see the old content or the new, never a torn
+ * one. The one way Cairn replaces a file it keeps (chunks, manifests, configs, status and state files, lock records).
  */
 export function writeFileAtomicSync(path: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): void {
   const tmp = options.tmpPath ?? tmpSiblingPath(path);
@@ -31,7 +33,8 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string, opt
     if (options.fsync) fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
-    renameSync(tmp, path);
+    if (options.noReplace) publishNew(tmp, path);
+    else renameSync(tmp, path);
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     try {
@@ -39,9 +42,31 @@ export function writeFileAtomicSync(path: string, data: Uint8Array | string, opt
     } catch {
       /* it may not exist */
     }
+    if (err instanceof CairnError) throw err;
     throw ioError(options.action ?? 'write', path, err);
   }
   if (options.fsync) fsyncDirectory(dirname(path));
+}
+
+/** What link(2) answers on a filesystem without hard links (FAT, exFAT, some network shares). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Makes the finished `tmp` appear as `path` unless something of that name exists. link(2) refuses an existing name
+ * atomically, so a reader never sees a partial file; without hard links, a check and then the rename.
+ */
+function publishNew(tmp: string, path: string): void {
+  try {
+    linkSync(tmp, path);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code !== 'EEXIST' && !NO_HARD_LINKS.has(code ?? '')) throw err;
+    if (code === 'EEXIST' || lstatSync(path, { throwIfNoEntry: false }))
+      throw new CairnError('ALREADY_EXISTS', `${path} exists already`, { cause: err });
+    renameSync(tmp, path);
+    return;
+  }
+  unlinkSync(tmp);
 }
 
 /** Makes a rename in `dir` durable. Not every platform can open a directory; that is not an error. */

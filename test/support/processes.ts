@@ -20,10 +20,13 @@ export interface CliResult {
   timedOut: boolean;
 }
 
-/** Runs the built CLI as a child process with the Node that runs the tests; `timeoutMs` kills one that hangs. */
+/**
+ * Runs the built CLI as a child process with the Node that runs the tests; `timeoutMs` kills one that hangs, `input`
+ * is its stdin (none otherwise).
+ */
 export function cairn(
   args: string[],
-  options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+  options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {},
 ): Promise<CliResult> {
   const env = { ...process.env, ...options.env };
   delete env.CAIRN_DEBUG;
@@ -31,8 +34,9 @@ export function cairn(
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd ?? tmpdir(),
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
+    child.stdin?.end(options.input);
     let timedOut = false;
     const timer =
       options.timeoutMs === undefined
@@ -43,8 +47,8 @@ export function cairn(
           }, options.timeoutMs);
     const out: Buffer[] = [];
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
     });
     child.on('error', reject);
@@ -216,4 +220,41 @@ export function removeFaketimeLeftovers(): void {
       rmSync(`/dev/shm/${name}`, { force: true });
     }
   }
+}
+
+/**
+ * Runs the built CLI on a terminal of its own (util-linux's `script` gives it a pty), typing each answer once its
+ * prompt has appeared, as a person would. Resolves with the exit code and everything the terminal showed.
+ */
+export function cairnOnTerminal(
+  args: string[],
+  answers: { after: string; type: string }[],
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; screen: string }> {
+  const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  const command = [process.execPath, CLI, ...args].map(quote).join(' ');
+  const env = { ...process.env, ...options.env };
+  delete env.CAIRN_DEBUG;
+  const child = spawn('script', ['-q', '-e', '-f', '-c', command, '/dev/null'], {
+    env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let screen = '';
+  let typed = 0;
+  const onOutput = (d: Buffer) => {
+    screen += d.toString();
+    // The next answer once its prompt shows once more than for the answers to the same prompt before it.
+    for (let next = answers[typed]; next; next = answers[typed]) {
+      const earlier = answers.slice(0, typed).filter((a) => a.after === next!.after).length;
+      if (screen.split(next.after).length - 1 <= earlier) break;
+      child.stdin.write(next.type);
+      typed++;
+    }
+  };
+  child.stdout.on('data', onOutput);
+  child.stderr.on('data', onOutput);
+  return new Promise((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, screen }));
+  });
 }

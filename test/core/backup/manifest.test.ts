@@ -6,11 +6,14 @@ import {
   encodeManifest,
   manifestSignature,
   newManifest,
+  signManifest,
+  verifyManifestSignature,
   type Manifest,
 } from '../../../core/backup/manifest.js';
 import { CryptConfig } from '../../../core/blob/crypt-config.js';
 import { blobKind, decodeBlob, encodeBlob } from '../../../core/blob/data-blob.js';
 import { CairnError } from '../../../core/errors.js';
+import { expectCairnError } from '../../support/errors.js';
 
 const WHAT = '/store/host/docs/2024-06-05T14:24:36Z/index.json.blob';
 
@@ -230,5 +233,63 @@ describe('manifest signature', () => {
     expect(manifestSignature(m, crypt)).not.toBe(expected);
     m.files[1]!.size = 200;
     expect(manifestSignature(m, new CryptConfig(Buffer.alloc(32, 7)))).not.toBe(expected);
+  });
+});
+
+describe('signing and verifying a manifest (spec 11.4)', () => {
+  const SIGNATURE = 'd7b446fb7db081662081d4b40fedd858a1d6307a5aff4ecff7d5bf4fd35679e9';
+  // The spec's key: scrypt("test", empty salt); one derivation for all the cases.
+  const crypt = new CryptConfig(scryptSync('test', '', 32, { N: 65536, r: 8, p: 1, maxmem: 128 * 1024 * 1024 }));
+
+  function elsa(): Manifest {
+    const m = newManifest({ type: 'host', id: 'elsa', time: 1593179765 });
+    m.files.push({ filename: 'test1.img.fidx', 'crypt-mode': 'encrypt', size: 200, csum: '01'.repeat(32) });
+    m.files.push({ filename: 'abc.blob', 'crypt-mode': 'none', size: 200, csum: '02'.repeat(32) });
+    return m;
+  }
+
+  it('signs with the spec vector and records the key fingerprint; the signature survives the blob', () => {
+    const m = elsa();
+    signManifest(m, crypt);
+    expect(m.signature).toBe(SIGNATURE);
+    expect(m.unprotected['key-fingerprint']).toBe(crypt.fingerprint());
+    const back = decodeManifest(encodeManifest(m), WHAT);
+    expect(back.signature).toBe(SIGNATURE);
+    expect(verifyManifestSignature(back, crypt, WHAT)).toBe('valid');
+    // The server may change the unprotected part: notes, verify state.
+    back.unprotected.notes = 'added later';
+    back.unprotected.verify_state = { upid: 'UPID:x', state: 'ok' };
+    expect(verifyManifestSignature(back, crypt, WHAT)).toBe('valid');
+  });
+
+  it('names a manifest signed with another key, and one changed after signing', () => {
+    const other = new CryptConfig(Buffer.alloc(32, 7));
+    const m = elsa();
+    signManifest(m, crypt);
+    expectCairnError(
+      () => verifyManifestSignature(m, other, WHAT),
+      'INVALID_ARGUMENT',
+      /signed with the key [0-9a-f:]{23}, not with this key/,
+    );
+    // Without key-fingerprint only the signature tells.
+    delete m.unprotected['key-fingerprint'];
+    expectCairnError(() => verifyManifestSignature(m, other, WHAT), 'CORRUPT', /wrong signature/);
+    m.unprotected['key-fingerprint'] = crypt.fingerprint().toUpperCase();
+    expect(verifyManifestSignature(m, crypt, WHAT)).toBe('valid');
+    m.files[0]!.size = 201;
+    expectCairnError(() => verifyManifestSignature(m, crypt, WHAT), 'CORRUPT', new RegExp(`${WHAT}: wrong signature`));
+    m.files[0]!.size = 200;
+    m.signature = SIGNATURE.toUpperCase();
+    expectCairnError(() => verifyManifestSignature(m, crypt, WHAT), 'CORRUPT', /wrong signature/);
+    m.signature = SIGNATURE;
+    m.unprotected['key-fingerprint'] = 'ab:cd';
+    expectCairnError(() => verifyManifestSignature(m, crypt, WHAT), 'CORRUPT', /key-fingerprint is not a fingerprint/);
+  });
+
+  it('an unsigned manifest is unsigned, whatever the key', () => {
+    const m = elsa();
+    expect(verifyManifestSignature(m, crypt, WHAT)).toBe('unsigned');
+    m.signature = null;
+    expect(verifyManifestSignature(m, crypt, WHAT)).toBe('unsigned');
   });
 });
