@@ -107,3 +107,8 @@ export const NOTIFY_TEXT: Record<Plan['notify'], string> = {
   failures: 'Failures, recoveries and overdue',
   all: 'Every run',
 };
+
+/** Text that starts a line or a cell: its first letter upper case ("daily at 03:00" → "Daily at 03:00"). */
+export function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
