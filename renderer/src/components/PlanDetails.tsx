@@ -1,6 +1,6 @@
 import type { PlanDetails, PlanView } from '../../../contract/plans.js';
 import { useNow } from '../hooks/use-now.js';
-import { careText, NOTIFY_TEXT, retentionText } from '../plan-words.js';
+import { capitalized, careText, NOTIFY_TEXT, retentionText } from '../plan-words.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { PlanActions } from './PlanActions.js';
@@ -56,14 +56,15 @@ function PlanSettings({ view }: { view: PlanView }) {
         <Fact label={source?.kind === 'image' ? 'Disk image' : 'Folder'}>
           <span className="mono">{source?.path}</span>
         </Fact>
-        <Fact label="Datastore and group">
-          <span className="mono">
-            {plan.store} · host/{plan.groupId}
-          </span>
+        <Fact label="Datastore">
+          <span className="mono">{plan.store}</span>
         </Fact>
       </dl>
       <dl className="plan-facts">
-        <Fact label="Schedule">{view.scheduleText}</Fact>
+        <Fact label="Group">
+          <span className="mono">host/{plan.groupId}</span>
+        </Fact>
+        <Fact label="Schedule">{capitalized(view.scheduleText)}</Fact>
         <Fact label="Last success">
           <When at={status.lastSuccessAt} now={now} none="never" />
         </Fact>

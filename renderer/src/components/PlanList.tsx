@@ -1,6 +1,7 @@
 import type { ReactNode } from 'react';
 import type { PlanView } from '../../../contract/plans.js';
 import { useNow } from '../hooks/use-now.js';
+import { capitalized } from '../plan-words.js';
 import { useApp } from '../state/use-app.js';
 import { PlanActions } from './PlanActions.js';
 import { PlanStateBadge, When } from './PlanBits.js';
@@ -44,7 +45,7 @@ function PlanCard({ view, now }: { view: PlanView; now: number }) {
         </Fact>
       </dl>
       <dl className="plan-facts">
-        <Fact label="Schedule">{view.scheduleText}</Fact>
+        <Fact label="Schedule">{capitalized(view.scheduleText)}</Fact>
         <Fact label="Last success">
           <When at={status.lastSuccessAt} now={now} none="never" />
         </Fact>

@@ -47,7 +47,7 @@ function RunRow({ run }: { run: PlanRun }) {
         <td className="nowrap">{triggerText(run.trigger)}</td>
         <td className="run-result">{RESULT_TEXT[run.status]}</td>
         <td className="nowrap" title={run.snapshot}>
-          {run.snapshot ? snapshotTime(run.snapshot) : '–'}
+          {run.snapshot ? snapshotTime(run.snapshot, run.startedAt) : '–'}
         </td>
         <td className="num">{formatCount(run.files)}</td>
         <td className="num nowrap">{formatBytes(run.newBytes)}</td>
@@ -63,8 +63,13 @@ function RunRow({ run }: { run: PlanRun }) {
   );
 }
 
-/** A snapshot by its time, local as the snapshots table shows it (the plan's group is known); its path as a tooltip. */
-function snapshotTime(path: string): string {
+/**
+ * A snapshot by its time, local as the snapshots table shows it (the plan's group is known; its path is the
+ * tooltip), without the date when it is the run's own.
+ */
+function snapshotTime(path: string, startedAt: number): string {
   const ms = Date.parse(path.split('/').pop() ?? '');
-  return Number.isNaN(ms) ? path : formatTime(ms / 1000);
+  if (Number.isNaN(ms)) return path;
+  const time = formatTime(ms / 1000);
+  return time.slice(0, 10) === formatTime(startedAt / 1000).slice(0, 10) ? time.slice(11) : time;
 }
