@@ -1,5 +1,6 @@
 import { plural } from '../../../contract/format.js';
 import { useAppShallow } from '../state/use-app.js';
+import { NewPlanButton } from './PlansView.js';
 
 /** The start page's way to the plans: how many there are and how many need a look, or what a plan is. */
 export function PlansTeaser() {
@@ -19,9 +20,13 @@ export function PlansTeaser() {
             ? 'Let Cairn back up a folder by itself, on a schedule, and keep as many snapshots as you say.'
             : `${plural(plans.length, 'plan')}${attention > 0 ? `, ${attention} needing attention` : ''}.`}
         </span>
-        <button type="button" onClick={() => openPlans()}>
-          {plans.length === 0 ? 'Plans…' : 'Show plans'}
-        </button>
+        {plans.length === 0 ? (
+          <NewPlanButton />
+        ) : (
+          <button type="button" onClick={() => openPlans()}>
+            Show plans
+          </button>
+        )}
       </div>
     </section>
   );

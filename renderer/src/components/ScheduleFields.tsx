@@ -97,18 +97,22 @@ function TimeField({ form, set, errors }: EditorPart) {
   const id = useId();
   return (
     <div className="number-field">
-      <label className="inline">
-        At
-        <input
-          type="time"
-          value={form.at}
-          required
-          aria-invalid={errors.at ? true : undefined}
-          aria-describedby={`${id}-error`}
-          onChange={(e) => set('at', e.target.value)}
-        />
-        <span className="muted small">this computer&apos;s local time</span>
-      </label>
+      <div className="row tight">
+        <label className="inline">
+          At
+          <input
+            type="time"
+            value={form.at}
+            required
+            aria-invalid={errors.at ? true : undefined}
+            aria-describedby={`${id}-hint ${id}-error`}
+            onChange={(e) => set('at', e.target.value)}
+          />
+        </label>
+        <span id={`${id}-hint`} className="muted small">
+          this computer&apos;s local time
+        </span>
+      </div>
       <FieldError id={`${id}-error`} error={errors.at} />
     </div>
   );
