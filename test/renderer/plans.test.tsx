@@ -104,7 +104,7 @@ describe('the plans view', () => {
         'Failing: 3 failed runs',
       ],
       ['overdue', { state: 'overdue' }, 'Overdue'],
-      ['waiting-store', { state: 'waiting-store' }, 'Waiting: drive not connected'],
+      ['waiting-store', { state: 'waiting-store', nextRunAt: NOW - HOUR }, 'Waiting: drive not connected'],
       ['waiting-power', { state: 'waiting-power' }, 'Waiting for mains power'],
       ['paused', { state: 'paused' }, 'Paused'],
       ['new', { state: 'new' }, 'New: not run yet'],

@@ -50,7 +50,7 @@ function PlanCard({ view, now }: { view: PlanView; now: number }) {
           <When at={status.lastSuccessAt} now={now} none="never" />
         </Fact>
         <Fact label="Next run">
-          <When at={status.nextRunAt} now={now} none={noNextRun(view)} future />
+          <When at={nextRunAt(view)} now={now} none={noNextRun(view)} future />
         </Fact>
       </dl>
       {status.state === 'failing' && status.lastRun?.error && (
@@ -61,11 +61,17 @@ function PlanCard({ view, now }: { view: PlanView; now: number }) {
   );
 }
 
+/** When the plan runs next; none while it waits (its due time has passed: it runs when the wait is over). */
+function nextRunAt({ status }: PlanView): number | undefined {
+  return status.state === 'waiting-store' || status.state === 'waiting-power' ? undefined : status.nextRunAt;
+}
+
 /** Why a plan has no next run time. */
 function noNextRun({ plan, status }: PlanView): string {
   if (plan.paused) return 'none while paused';
   if (plan.schedule?.kind === 'manual') return 'only when started by hand';
   if (status.state === 'waiting-store') return 'when the drive is connected';
+  if (status.state === 'waiting-power') return 'when the computer is plugged in';
   if (status.state === 'running') return 'after this run';
   return '–';
 }
