@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { Schedule } from '../../contract/plans.js';
 import {
   checkPlanForm,
   copyName,
@@ -15,13 +16,13 @@ import { plan } from '../support/plans.js';
 /** The plan editor's fields and the PlanInput they make, checked by the contract's schema. */
 describe('plan-form', () => {
   it("makes a saved plan's input again from its fields, for every kind of schedule", () => {
-    const schedules = [
+    const schedules: Schedule[] = [
       { kind: 'manual' },
       { kind: 'interval', every: 1, unit: 'minutes' },
       { kind: 'daily', at: '03:30' },
       { kind: 'weekly', days: ['sat', 'sun'], at: '10:00' },
       { kind: 'calendar', expression: '30 2 * * 1-5' },
-    ] as const;
+    ];
     for (const schedule of schedules) {
       const p = plan({ schedule, retention: { keepLast: 3, keepMonthly: 6 }, notify: 'all', paused: true });
       expect(checkPlanForm(planForm(p))).toEqual({ input: inputOfPlan(p) });
