@@ -218,6 +218,7 @@ describe('a plan in full', () => {
     await openPlans();
     await act(async () => fireEvent.click(card('Documents').getByRole('button', { name: 'History and details' })));
     expect(screen.getByRole('heading', { name: 'Plan “Documents”' })).toBeTruthy();
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: '← All plans' }));
     const table = screen.getByRole('table', { name: 'Run history' });
     const rows = within(table)
       .getAllByRole('row')

@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import type { PlanDetails, PlanView } from '../../../contract/plans.js';
 import { useNow } from '../hooks/use-now.js';
 import { capitalized, careText, NOTIFY_TEXT, retentionText } from '../plan-words.js';
@@ -17,8 +18,17 @@ export function PlanDetailsPane({ planId }: { planId: string }) {
     loaded: s.plansLoaded,
     showPlan: s.showPlan,
   }));
+  const backRef = useRef<HTMLButtonElement>(null);
+  // Keyboard users land in the plan (the button that opened it is gone), and back on its card after.
+  useEffect(() => backRef.current?.focus(), []);
+  const backToList = () => {
+    showPlan(undefined);
+    requestAnimationFrame(() =>
+      document.querySelector<HTMLElement>(`[data-plan="${CSS.escape(planId)}"] h3 button`)?.focus(),
+    );
+  };
   const back = (
-    <button type="button" onClick={() => showPlan(undefined)}>
+    <button type="button" ref={backRef} onClick={backToList}>
       ← All plans
     </button>
   );
