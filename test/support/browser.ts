@@ -47,12 +47,15 @@ export interface WebHost {
 
 /**
  * `node dist/web/main.js` as `npm run web` starts it, on a free port, with the URL read from its output. `env`
- * adds to the environment (CAIRN_CONFIG_DIR: the plans and scheduler of a test, not the user's).
+ * adds to the environment. The host's plans and scheduler are never the user's: CAIRN_CONFIG_DIR is the one
+ * given, else a folder in the host's --data-dir (a test's temp folder).
  */
 export async function startWebHost(args: string[], env: Record<string, string> = {}): Promise<WebHost> {
+  const dataDir = args[args.indexOf('--data-dir') + 1];
+  const configDir = args.includes('--data-dir') && dataDir ? { CAIRN_CONFIG_DIR: join(dataDir, 'config') } : {};
   const child = spawn(process.execPath, [WEB_MAIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...configDir, ...env },
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => {
