@@ -35,11 +35,21 @@ export function formatDuration(seconds: number): string {
 /** How long ago, roughly: "just now", "42 s ago", "5 min ago", "3 h ago", "2 days ago". */
 export function formatAgo(ms: number): string {
   const s = Math.round(ms / 1000);
-  if (s < 5) return 'just now';
-  if (s < 60) return `${s} s ago`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
-  return `${plural(Math.floor(s / 86400), 'day')} ago`;
+  return s < 5 ? 'just now' : `${roughSpan(s)} ago`;
+}
+
+/** How long until, roughly: "in a moment", "in 42 s", "in 5 min", "in 3 h", "in 2 days". */
+export function formatIn(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 5 ? 'in a moment' : `in ${roughSpan(s)}`;
+}
+
+/** A span of seconds in its largest whole unit: "42 s", "5 min", "3 h", "2 days". */
+function roughSpan(s: number): string {
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h`;
+  return plural(Math.floor(s / 86400), 'day');
 }
 
 /** A count with thousands separators: "1,234,567". */

@@ -27,7 +27,7 @@ export function notificationFor(plan: Plan, runtime: PlanRuntime, run: PlanRun):
       kind: 'failed',
       state: 'failing',
       title: `Backup "${plan.name}" failed`,
-      body: `${run.error ?? 'The run failed.'} Cairn tries again later.`,
+      body: `${asSentence(run.error ?? 'The run failed')} Cairn tries again later.`,
     };
   }
   if (run.verify === 'damaged') {
@@ -57,4 +57,9 @@ function runSummary(run: PlanRun): string {
   if (run.files !== undefined) parts.push(plural(run.files, 'file'));
   if (run.newBytes !== undefined) parts.push(`${formatBytes(run.newBytes)} new`);
   return `${parts.join(', ')}.`;
+}
+
+/** An error message as a sentence of a notification: it ends with a full stop ("…: no such file or folder."). */
+function asSentence(text: string): string {
+  return /[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`;
 }

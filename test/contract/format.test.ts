@@ -5,6 +5,7 @@ import {
   formatClock,
   formatCount,
   formatDuration,
+  formatIn,
   formatIsoTime,
   formatRate,
   formatTime,
@@ -42,13 +43,18 @@ describe('contract/format', () => {
     expect(formatDuration(-5)).toBe('0 s');
   });
 
-  it('says how long ago, roughly', () => {
+  it('says how long ago, or how long until, roughly', () => {
     expect(formatAgo(4_000)).toBe('just now');
     expect(formatAgo(42_000)).toBe('42 s ago');
     expect(formatAgo(5 * 60_000)).toBe('5 min ago');
     expect(formatAgo(3 * 3_600_000)).toBe('3 h ago');
     expect(formatAgo(86_400_000)).toBe('1 day ago');
     expect(formatAgo(2 * 86_400_000)).toBe('2 days ago');
+    expect(formatIn(3_000)).toBe('in a moment');
+    expect(formatIn(42_000)).toBe('in 42 s');
+    expect(formatIn(5 * 60_000 + 59_000)).toBe('in 5 min');
+    expect(formatIn(3 * 3_600_000)).toBe('in 3 h');
+    expect(formatIn(2 * 86_400_000)).toBe('in 2 days');
   });
 
   it('counts with separators and names the noun, singular for exactly one', () => {

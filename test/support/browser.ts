@@ -45,11 +45,14 @@ export interface WebHost {
   stop(): Promise<number | null>;
 }
 
-/** `node dist/web/main.js` as `npm run web` starts it, on a free port, with the URL read from its output. */
-export async function startWebHost(args: string[]): Promise<WebHost> {
+/**
+ * `node dist/web/main.js` as `npm run web` starts it, on a free port, with the URL read from its output. `env`
+ * adds to the environment. The host's plans and scheduler are never the user's (testConfigDir).
+ */
+export async function startWebHost(args: string[], env: Record<string, string> = {}): Promise<WebHost> {
   const child = spawn(process.execPath, [WEB_MAIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, CAIRN_CONFIG_DIR: testConfigDir(args) },
+    env: { ...process.env, CAIRN_CONFIG_DIR: testConfigDir(args), ...env },
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -113,8 +116,12 @@ export interface AppInBrowser {
 }
 
 /** The app as a user opens it: browser mode on `base` (allowed, its data folder inside) and one Chromium page. */
-export async function openAppInBrowser(base: string, extraArgs: string[] = []): Promise<AppInBrowser> {
-  const host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data'), ...extraArgs]);
+export async function openAppInBrowser(
+  base: string,
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<AppInBrowser> {
+  const host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data'), ...extraArgs], env);
   const browser = await launchChromium();
   const page = await browser.context.newPage();
   return {

@@ -6,6 +6,10 @@ import { ErrorNote } from './ErrorNote.js';
 import { FolderBrowser } from './FolderBrowser.js';
 import { GroupsList } from './GroupsList.js';
 import { ImageBackupDialog } from './ImageBackupDialog.js';
+import { NoticeToasts } from './NoticeToasts.js';
+import { PlanEditorHost } from './PlanEditor.js';
+import { PlansButton } from './PlansButton.js';
+import { PlansView } from './PlansView.js';
 import { SnapshotBrowser } from './SnapshotBrowser.js';
 import { SnapshotsTable } from './SnapshotsTable.js';
 import { StoreBar } from './StoreBar.js';
@@ -14,14 +18,19 @@ import { StorePicker } from './StorePicker.js';
 import { TasksPanel } from './TasksPanel.js';
 import { formatBytes } from '../../../contract/format.js';
 
-/** The window: header with the open store, then groups | snapshots (or the browser) | tasks. Drop a folder anywhere. */
+/**
+ * The window: header with the plans and the open store, then groups | snapshots (or the browser) | tasks, or the
+ * plans view instead of the store. Drop a folder anywhere.
+ */
 export function App() {
-  const { store, startupError, info, backupDraft, closeStore } = useAppShallow((s) => ({
+  const { store, startupError, info, backupDraft, closeStore, plansOpen, closePlans } = useAppShallow((s) => ({
     store: s.store,
     startupError: s.startupError,
     info: s.info,
     backupDraft: s.backupDraft,
     closeStore: s.closeStore,
+    plansOpen: s.plansOpen,
+    closePlans: s.closePlans,
   }));
   const browsing = useApp((s) => (s.browsing ? s.snapshots.find((r) => r.path === s.browsing) : undefined));
   const client = useApp((s) => s.client);
@@ -56,6 +65,7 @@ export function App() {
     >
       <header className="app-header">
         <h1>Cairn</h1>
+        <PlansButton />
         {store && (
           <div className="store-info">
             <span className="mono" title={store.path}>
@@ -64,7 +74,13 @@ export function App() {
             <span className="muted small">
               chunks {formatBytes(store.chunkSize)} · {store.compression}
             </span>
-            <button type="button" onClick={closeStore}>
+            <button
+              type="button"
+              onClick={() => {
+                closePlans();
+                closeStore();
+              }}
+            >
               Switch datastore
             </button>
           </div>
@@ -78,7 +94,9 @@ export function App() {
       <ConnectionBanner />
       <ErrorNote error={startupError} />
       <div className="app-body">
-        {!store ? (
+        {plansOpen ? (
+          <PlansView />
+        ) : !store ? (
           <StorePicker />
         ) : (
           <main className="store-view" aria-label="Datastore">
@@ -101,7 +119,9 @@ export function App() {
         <BackupDialog key={`${backupDraft.source}|${backupDraft.droppedName ?? ''}`} />
       )}
       {backupDraft?.kind === 'image' && <ImageBackupDialog />}
+      <PlanEditorHost />
       <FolderBrowser />
+      <NoticeToasts />
     </div>
   );
 }

@@ -6,13 +6,19 @@ import { formatBytes, formatCount } from '../../../contract/format.js';
 import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 
-/** The backup's exclude patterns, one per line, and a preview of what they leave out of the folder. */
+/**
+ * The backup's exclude patterns, one per line, and a preview of what `patterns` leave out of the folder (the typed
+ * ones, or with a plan's presets).
+ */
 export function ExcludesField({
   excludes,
   onChange,
   source,
   patterns,
+  label = 'Exclude (one .gitignore pattern per line)',
 }: {
+  /** The patterns field's label. */
+  label?: string;
   excludes: string;
   onChange(excludes: string): void;
   source: string;
@@ -23,7 +29,7 @@ export function ExcludesField({
   return (
     <>
       <div className="field">
-        <label htmlFor="backup-excludes">Exclude (one .gitignore pattern per line)</label>
+        <label htmlFor="backup-excludes">{label}</label>
         <textarea
           id="backup-excludes"
           rows={4}

@@ -22,11 +22,14 @@ export function Modal({
   onClose,
   children,
   wide,
+  className,
 }: {
   title: string;
   onClose: () => void;
   children: ReactNode;
   wide?: boolean;
+  /** Another class for the dialog (a size of its own). */
+  className?: string;
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
@@ -45,7 +48,7 @@ export function Modal({
   return (
     <dialog
       ref={ref}
-      className={wide ? 'modal wide' : 'modal'}
+      className={['modal', wide ? 'wide' : '', className ?? ''].filter(Boolean).join(' ')}
       aria-labelledby={titleId}
       onCancel={(e) => {
         e.preventDefault();

@@ -1,5 +1,6 @@
 import { useId } from 'react';
 import { useApp } from '../state/use-app.js';
+import { FieldError } from './FormFields.js';
 
 /**
  * A path typed in, or chosen with the native dialog (Electron) or the in-app folder browser (browser mode):
@@ -14,6 +15,7 @@ export function PathField({
   name,
   pick = 'folder',
   hint,
+  error,
 }: {
   label: string;
   value: string;
@@ -23,6 +25,8 @@ export function PathField({
   name?: string;
   pick?: 'folder' | 'file';
   hint?: string;
+  /** What is wrong with the path, under it (the input is marked invalid). */
+  error?: string;
 }) {
   const id = useId();
   const pickPath = useApp((s) => (pick === 'file' ? s.pickFile : s.pickFolder));
@@ -37,7 +41,8 @@ export function PathField({
           value={value}
           placeholder={placeholder}
           spellCheck={false}
-          aria-describedby={hint ? `${id}-hint` : undefined}
+          aria-describedby={hint || error ? `${id}-hint ${id}-error` : undefined}
+          aria-invalid={error ? true : undefined}
           onChange={(e) => onChange(e.target.value)}
         />
         <button
@@ -55,6 +60,7 @@ export function PathField({
           {hint}
         </span>
       )}
+      <FieldError id={`${id}-error`} error={error} />
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { useApp, useAppShallow } from '../state/use-app.js';
 import { DeleteGroupDialog } from './DeleteGroupDialog.js';
 import { ErrorNote } from './ErrorNote.js';
 import { GroupNotes } from './GroupNotes.js';
+import { GroupPlan } from './GroupPlan.js';
 import { PruneDialog } from './PruneDialog.js';
 import { SizeLegend, SnapshotGrid } from './SnapshotGrid.js';
 import { SnapshotActions } from './SnapshotActions.js';
@@ -38,6 +39,7 @@ export function SnapshotsTable() {
         onPrune={() => setDialog('prune')}
         onDelete={() => setDialog('delete')}
       />
+      {groupRow && <GroupPlan group={groupRow} />}
       {groupRow && <GroupNotes group={groupRow} />}
       {groupRow?.snapshotCount === 0 && (
         <p className="note">

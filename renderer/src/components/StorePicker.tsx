@@ -3,6 +3,7 @@ import type { Compression } from '../../../contract/model.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { PathField } from './PathField.js';
+import { PlansTeaser } from './PlansTeaser.js';
 
 const CHUNK_SIZES = [64, 128, 256, 512, 1024, 2048, 4096];
 
@@ -12,6 +13,7 @@ export function StorePicker() {
   return (
     <main className="store-picker" aria-label="Choose a datastore">
       <RecentStores />
+      <PlansTeaser />
       <OpenStore home={home} />
       <CreateStore home={home} />
     </main>

@@ -4,17 +4,27 @@ import type { DatastoreSlice } from './slices/datastore-slice.js';
 import type { DialogsSlice } from './slices/dialogs-slice.js';
 import type { GroupsSlice } from './slices/groups-slice.js';
 import type { JobsSlice } from './slices/jobs-slice.js';
+import type { NoticesSlice } from './slices/notices-slice.js';
+import type { PlansSlice } from './slices/plans-slice.js';
 import type { SessionSlice } from './slices/session-slice.js';
 import type { SnapshotsSlice } from './slices/snapshots-slice.js';
 
 export type { BackupDraft, FolderRequest } from './slices/dialogs-slice.js';
+export type { PlanDraft } from './slices/plans-slice.js';
 
 /**
  * The renderer's state: one zustand store per window, made of slices (state/slices/), each a small function
  * with its own fields and actions. Slices call each other through `get()`, so the state is one flat object, as
  * the components select from it.
  */
-export type AppState = SessionSlice & DatastoreSlice & GroupsSlice & SnapshotsSlice & JobsSlice & DialogsSlice;
+export type AppState = SessionSlice &
+  DatastoreSlice &
+  GroupsSlice &
+  SnapshotsSlice &
+  JobsSlice &
+  DialogsSlice &
+  PlansSlice &
+  NoticesSlice;
 
 export type AppStore = StoreApi<AppState>;
 

@@ -5,10 +5,12 @@ import { createDatastoreSlice } from './slices/datastore-slice.js';
 import { createDialogsSlice } from './slices/dialogs-slice.js';
 import { createGroupsSlice } from './slices/groups-slice.js';
 import { createJobsSlice } from './slices/jobs-slice.js';
+import { createNoticesSlice } from './slices/notices-slice.js';
+import { createPlansSlice } from './slices/plans-slice.js';
 import { createSessionSlice } from './slices/session-slice.js';
 import { createSnapshotsSlice } from './slices/snapshots-slice.js';
 
-export type { AppState, AppStore, BackupDraft, FolderRequest } from './app-state.js';
+export type { AppState, AppStore, BackupDraft, FolderRequest, PlanDraft } from './app-state.js';
 
 /**
  * The window's store: the slices side by side in one flat state (see app-state.ts). Big lists (folder trees,
@@ -22,6 +24,8 @@ export function createAppStore(client: CairnClient): AppStore {
     ...createSnapshotsSlice(set, get, client),
     ...createJobsSlice(set, get, client),
     ...createDialogsSlice(set, get, client),
+    ...createPlansSlice(set, get, client),
+    ...createNoticesSlice(set, get, client),
   }));
 }
 
@@ -32,6 +36,8 @@ export function connectEvents(store: AppStore): () => void {
     client.onJobProgress((job) => store.getState().applyJob(job)),
     client.onJobDone((job) => store.getState().applyJob(job)),
     client.onStoreChanged((e) => void store.getState().onStoreChanged(e.store)),
+    client.onPlansChanged(() => void store.getState().refreshPlans()),
+    client.onPlanNotice((notice) => store.getState().onPlanNotice(notice)),
     client.onReconnect(() => void store.getState().resync()),
   ];
   return () => {

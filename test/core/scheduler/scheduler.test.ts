@@ -152,6 +152,7 @@ describe('scheduler', () => {
     expect(starts).toEqual([0, 2 * MINUTE + 1000, 6 * MINUTE + 2000, 14 * MINUTE + 3000, 30 * MINUTE + 4000]);
     expect(h.calls.slice(1).every((c) => c.trigger === 'retry')).toBe(true);
     expect(h.notifications.map((n) => n.kind)).toEqual(['failed']);
+    expect(h.notifications[0]!.body).toBe('disk full. Cairn tries again later.');
     expect(h.scheduler.status()[0]).toMatchObject({ state: 'failing', failures: 5 });
 
     h.result = 'succeeded';

@@ -9,7 +9,7 @@ export interface SessionSlice {
   info?: AppInfo;
   startupError?: AppErrorInfo;
   init(): Promise<void>;
-  /** After a break in the event stream: jobs, groups and snapshots as the host has them now. */
+  /** After a break in the event stream: jobs, plans, groups and snapshots as the host has them now. */
   resync(): Promise<void>;
 }
 
@@ -27,7 +27,10 @@ export const createSessionSlice: SliceCreator<SessionSlice> = (set, get, client)
       for (const job of [...jobs].reverse()) get().applyJob(job);
     } catch (err) {
       set({ startupError: errorInfo(err) });
+      return;
     }
+    // Plans are not needed to start: a host without them says so in the plans view.
+    await get().refreshPlans();
   },
 
   async resync() {
@@ -36,6 +39,7 @@ export const createSessionSlice: SliceCreator<SessionSlice> = (set, get, client)
     } catch {
       return; // the host is still away; the next reconnect tries again
     }
+    void get().refreshPlans();
     const store = get().store;
     if (store) await get().onStoreChanged(store.path);
   },

@@ -1,0 +1,126 @@
+import { useEffect, useRef } from 'react';
+import type { PlanDetails, PlanView } from '../../../contract/plans.js';
+import { useNow } from '../hooks/use-now.js';
+import { capitalized, careText, NOTIFY_TEXT, retentionText } from '../plan-words.js';
+import { useApp, useAppShallow } from '../state/use-app.js';
+import { ErrorNote } from './ErrorNote.js';
+import { PlanActions } from './PlanActions.js';
+import { PlanStateBadge, When } from './PlanBits.js';
+import { Fact } from './PlanList.js';
+import { PlanRuns } from './PlanRuns.js';
+
+/** One plan in full: its settings, the next runs, what it excludes, and its run history. */
+export function PlanDetailsPane({ planId }: { planId: string }) {
+  const { view, details, error, loaded, showPlan } = useAppShallow((s) => ({
+    view: s.plans.find((p) => p.plan.id === planId),
+    details: s.planDetails,
+    error: s.planDetailsError,
+    loaded: s.plansLoaded,
+    showPlan: s.showPlan,
+  }));
+  const backRef = useRef<HTMLButtonElement>(null);
+  // Keyboard users land in the plan (the button that opened it is gone), and back on its card after.
+  useEffect(() => backRef.current?.focus(), []);
+  const backToList = () => {
+    showPlan(undefined);
+    requestAnimationFrame(() =>
+      document.querySelector<HTMLElement>(`[data-plan="${CSS.escape(planId)}"] h3 button`)?.focus(),
+    );
+  };
+  const back = (
+    <button type="button" ref={backRef} onClick={backToList}>
+      ← All plans
+    </button>
+  );
+  if (!view)
+    return (
+      <section className="plan-details">
+        <div className="pane-header">{back}</div>
+        {loaded && <p className="muted">This plan is gone (removed here or elsewhere).</p>}
+      </section>
+    );
+  return (
+    <section className="plan-details" aria-labelledby="plan-title">
+      <div className="pane-header">
+        {back}
+        <h2 id="plan-title">Plan “{view.plan.name}”</h2>
+        <PlanStateBadge status={view.status} />
+      </div>
+      <PlanActions view={view} />
+      <PlanSettings view={view} />
+      <ErrorNote error={error} />
+      {details && <PlanOutlook details={details} />}
+      <h3 id="runs-title">Run history</h3>
+      {details ? <PlanRuns runs={details.runs} /> : !error && <p className="muted">Loading…</p>}
+    </section>
+  );
+}
+
+function PlanSettings({ view }: { view: PlanView }) {
+  const now = useNow();
+  const { plan, status } = view;
+  const source = plan.sources[0];
+  return (
+    <>
+      <dl className="plan-facts paths">
+        <Fact label={source?.kind === 'image' ? 'Disk image' : 'Folder'}>
+          <span className="mono">{source?.path}</span>
+        </Fact>
+        <Fact label="Datastore">
+          <span className="mono">{plan.store}</span>
+        </Fact>
+      </dl>
+      <dl className="plan-facts">
+        <Fact label="Group">
+          <span className="mono">host/{plan.groupId}</span>
+        </Fact>
+        <Fact label="Schedule">{capitalized(view.scheduleText)}</Fact>
+        <Fact label="Last success">
+          <When at={status.lastSuccessAt} now={now} none="never" />
+        </Fact>
+        <Fact label="Retention">{retentionText(plan.retention)}</Fact>
+        <Fact label="Maintenance">{careText(plan)}</Fact>
+        <Fact label="Notifications">{NOTIFY_TEXT[plan.notify]}</Fact>
+      </dl>
+    </>
+  );
+}
+
+/** The next run times and the patterns the backup leaves out, side by side. */
+function PlanOutlook({ details }: { details: PlanDetails }) {
+  const now = useNow();
+  const image = details.plan.sources[0]?.kind === 'image';
+  const paused = useApp((s) => s.plans.find((p) => p.plan.id === details.plan.id)?.plan.paused);
+  return (
+    <div className="plan-outlook">
+      <section aria-labelledby="next-runs-title">
+        <h3 id="next-runs-title">Next runs</h3>
+        {details.nextRuns.length === 0 ? (
+          <p className="muted">{paused ? 'None while paused.' : 'None: only when started with “Back up now”.'}</p>
+        ) : (
+          <ol className="next-runs">
+            {details.nextRuns.map((t) => (
+              <li key={t}>
+                <When at={t} now={now} future />
+              </li>
+            ))}
+          </ol>
+        )}
+      </section>
+      <section aria-labelledby="excludes-title">
+        <h3 id="excludes-title">Excluded</h3>
+        {image ? (
+          <p className="muted">A disk image is backed up whole.</p>
+        ) : details.excludes.length === 0 ? (
+          <p className="muted">Nothing: every file of the folder is backed up.</p>
+        ) : (
+          <ul className="exclude-list mono">
+            {details.excludes.map((p) => (
+              <li key={p}>{p}</li>
+            ))}
+          </ul>
+        )}
+      </section>
+    </div>
+  );
+}
