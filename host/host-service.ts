@@ -159,7 +159,7 @@ export class HostService {
     if (event !== 'job.done') return;
     const job = payload as JobState;
     if (CHANGES_STORE.has(job.kind)) this.emit('store.changed', { store: job.store });
-    this.dashboards.sampleAfter(job);
+    this.dashboards.sampleAfter(job, (store) => this.emit('store.changed', { store }));
     if (job.kind === 'create-store' && job.status === 'done') this.recent.add(job.store);
   }
 

@@ -32,13 +32,19 @@ export class StoreDashboards {
     };
   }
 
-  /** After a job ended: a sample of its store's size, counted on the scan worker (it may take seconds). */
-  sampleAfter(job: JobState): void {
+  /**
+   * After a job ended: a sample of its store's size, counted on the scan worker (it may take seconds);
+   * `sampled` is told once it is recorded, so a dashboard that is open can read it.
+   */
+  sampleAfter(job: JobState, sampled?: (store: string) => void): void {
     if (!this.usage || !CHANGES_SIZE.has(job.kind) || (job.status !== 'done' && job.status !== 'attention')) return;
     const usage = this.usage;
     this.scans
       .run('store.usage', { store: job.store })
-      .then((u) => usage.record(job.store, { time: Date.now(), ...u }))
+      .then((u) => {
+        usage.record(job.store, { time: Date.now(), ...u });
+        sampled?.(job.store);
+      })
       .catch((err: unknown) => this.log?.warn(`could not sample the size of ${job.store}: ${(err as Error).message}`));
   }
 }
