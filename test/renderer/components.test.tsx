@@ -42,6 +42,13 @@ let host: FakeTransport;
 let store: AppStore;
 const wrap = (ui: ReactNode) => render(<AppStoreContext.Provider value={store}>{ui}</AppStoreContext.Provider>);
 
+/** Opens the store and leaves its overview for its first group's snapshots, where these tests look. */
+async function openAtGroups() {
+  await store.getState().openStore(STORE.path);
+  const group = store.getState().selectedGroup;
+  if (group) await store.getState().openGroup(group);
+}
+
 beforeEach(async () => {
   // happy-dom's <dialog> may lack the modal methods; the browser has them (the e2e test uses the real ones).
   HTMLDialogElement.prototype.showModal ??= function showModal(this: HTMLDialogElement) {
@@ -63,6 +70,7 @@ beforeEach(async () => {
   host.answers.recentStores = () => [];
   host.answers.listJobs = () => [];
   host.answers.openStore = () => STORE;
+  host.answers.storeDashboard = () => ({ sizeHistory: [], activity: [] });
   host.answers.listGroups = () => [];
   host.answers.gcStatus = () => ({ kind: 'never' });
   store = createAppStore(createClient(host));
@@ -290,7 +298,7 @@ describe('the app', () => {
   });
 
   it('turns a dropped folder into the backup dialog, previews excludes, and starts the backup', async () => {
-    await store.getState().openStore(STORE.path);
+    await openAtGroups();
     wrap(<App />);
     const file = new File([''], 'My Docs');
     await act(async () => {
@@ -351,7 +359,7 @@ describe('the app', () => {
   });
 
   it('keeps the dialog open and shows the error where a backup was refused', async () => {
-    await store.getState().openStore(STORE.path);
+    await openAtGroups();
     store.getState().openBackupDialog('/etc');
     wrap(<App />);
     host.answers.checkBackupSource = () =>
@@ -365,7 +373,7 @@ describe('the app', () => {
   });
 
   it('asks before backing up another folder into a group that records its own, and offers a group of its own', async () => {
-    await store.getState().openStore(STORE.path);
+    await openAtGroups();
     store.getState().openBackupDialog('/home/ann/other/project');
     wrap(<App />);
     host.answers.checkBackupSource = () => ({
@@ -396,7 +404,7 @@ describe('the app', () => {
   });
 
   it('backs up into the group anyway once the user says the folder moved', async () => {
-    await store.getState().openStore(STORE.path);
+    await openAtGroups();
     store.getState().openBackupDialog('/home/ann/other/project');
     wrap(<App />);
     host.answers.checkBackupSource = () => ({
@@ -442,7 +450,7 @@ describe('deleting a group', () => {
       { type: 'host', id: 'photos', path: 'host/photos', snapshotCount: 0, notes: '' },
     ];
     host.answers.listSnapshots = ({ group }: { group: { id: string } }) => (group.id === 'docs' ? [snap(100)] : []);
-    await store.getState().openStore(STORE.path);
+    await openAtGroups();
     wrap(<App />);
     const empty = screen.getByRole('option', { name: /photos/ });
     expect(empty.textContent).toContain('empty: no snapshots');
@@ -472,7 +480,7 @@ describe('deleting a group', () => {
       { type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 4, notes: '', lastBackup: 400 },
     ];
     host.answers.listSnapshots = () => [snap(100, true), snap(200), snap(300), snap(400)];
-    await store.getState().openStore(STORE.path);
+    await openAtGroups();
     wrap(<App />);
     fireEvent.click(screen.getByRole('button', { name: 'Delete group…' }));
     const dialog = screen.getByRole('dialog', { name: 'Delete group host/docs?' });
@@ -494,7 +502,7 @@ describe('deleting a group', () => {
       { type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 1, notes: '', lastBackup: 100 },
     ];
     host.answers.listSnapshots = () => [snap(100)];
-    await store.getState().openStore(STORE.path);
+    await openAtGroups();
     wrap(<App />);
     fireEvent.click(screen.getByRole('button', { name: 'Delete group…' }));
     expect(screen.getByRole('dialog').textContent).toContain(
@@ -521,7 +529,7 @@ describe('sizes with their meaning', () => {
       },
     ];
     host.answers.storeUsage = () => ({ chunks: 1234, bytes: 5 * 1024 * 1024 * 1024 });
-    await store.getState().openStore(STORE.path);
+    await openAtGroups();
     wrap(<App />);
     const head = (name: string) => screen.getByRole('columnheader', { name });
     expect(head('New').getAttribute('title')).toBe('Bytes this backup added to the store, compressed');
@@ -546,7 +554,7 @@ describe('the last garbage collection in the top bar', () => {
   }
 
   it('says "never" only for a store without a GC status, "unknown" for one Cairn cannot read, else the last run', async () => {
-    await store.getState().openStore(STORE.path);
+    await openAtGroups();
     connectEvents(store);
     wrap(<App />);
     expect(shown()).toBe('No garbage collection has run on this store yet.');
@@ -588,7 +596,7 @@ describe('a store that went missing while open', () => {
   it('says it is missing (not that a store should be made there), disables GC, Verify and Back up, and recovers on Try again', async () => {
     host.answers.listGroups = () => [docs];
     host.answers.listSnapshots = () => [];
-    await store.getState().openStore(STORE.path);
+    await openAtGroups();
     connectEvents(store);
     wrap(<App />);
     // The drive is unplugged: the host's poll announces a change, and every read now finds no store.
@@ -636,7 +644,7 @@ describe('a store that went missing while open', () => {
   });
 
   it('offers to choose another store', async () => {
-    await store.getState().openStore(STORE.path);
+    await openAtGroups();
     host.answers.listGroups = () => fail('STORE_MISSING', 'no Cairn datastore');
     await store.getState().refreshGroups();
     wrap(<App />);
@@ -648,7 +656,7 @@ describe('a store that went missing while open', () => {
 
 describe('backing up a disk image', () => {
   it('takes the id from the file name, asks about another image in the group, and starts an image backup', async () => {
-    await store.getState().openStore(STORE.path);
+    await openAtGroups();
     wrap(<App />);
     fireEvent.click(screen.getByRole('button', { name: 'Back up a disk image…' }));
     const dialog = screen.getByRole('dialog', { name: 'Back up a disk image' });
@@ -707,7 +715,7 @@ describe('counts in words', () => {
     host.answers.simulatePrune = () => [
       { path: one.path, time: one.time, protected: false, mark: 'keep', outcome: 'kept', reason: 'keep-last 1' },
     ];
-    await store.getState().openStore(STORE.path);
+    await openAtGroups();
     wrap(<App />);
     expect(screen.getByRole('option').textContent).toMatch(/^host docs1 snapshot · /);
     expect(within(screen.getByRole('region', { name: 'Snapshots of host/docs' })).getByText('1 snapshot')).toBeTruthy();

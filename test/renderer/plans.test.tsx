@@ -70,6 +70,7 @@ beforeEach(() => {
   });
   host.answers.runPlanNow = () => null;
   host.answers.removePlan = () => null;
+  host.answers.storeDashboard = () => ({ sizeHistory: [], activity: [] });
 });
 afterEach(() => {
   cleanup();
@@ -430,6 +431,7 @@ describe("a group's plan", () => {
     host.answers.storeUsage = () => ({ chunks: 0, bytes: 0 });
     await start();
     await act(async () => void (await store.getState().openStore(PLAN_STORE)));
+    await act(async () => fireEvent.click(screen.getByRole('option', { name: /Documents/ })));
   }
 
   it('offers "Back up now" when a plan backs up into the group', async () => {

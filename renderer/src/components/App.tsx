@@ -2,6 +2,7 @@ import { useState, type DragEvent } from 'react';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { BackupDialog } from './BackupDialog.js';
 import { ConnectionBanner } from './ConnectionBanner.js';
+import { Dashboard } from './Dashboard.js';
 import { ErrorNote } from './ErrorNote.js';
 import { FolderBrowser } from './FolderBrowser.js';
 import { GroupsList } from './GroupsList.js';
@@ -19,7 +20,7 @@ import { TasksPanel } from './TasksPanel.js';
 import { formatBytes } from '../../../contract/format.js';
 
 /**
- * The window: header with the plans and the open store, then groups | snapshots (or the browser) | tasks, or the
+ * The window: header with the plans and the open store, then groups | its overview, snapshots or the browser | tasks, or the
  * plans view instead of the store. Drop a folder anywhere.
  */
 export function App() {
@@ -33,6 +34,7 @@ export function App() {
     closePlans: s.closePlans,
   }));
   const browsing = useApp((s) => (s.browsing ? s.snapshots.find((r) => r.path === s.browsing) : undefined));
+  const overview = useApp((s) => s.overviewShown);
   const client = useApp((s) => s.client);
   const openBackupDialog = useApp((s) => s.openBackupDialog);
   const noStoreForDrop = useApp((s) => s.noStoreForDrop);
@@ -104,7 +106,13 @@ export function App() {
             <StoreBar />
             <div className="store-panes">
               <GroupsList />
-              {browsing ? <SnapshotBrowser key={browsing.path} snapshot={browsing} /> : <SnapshotsTable />}
+              {overview ? (
+                <Dashboard store={store.path} />
+              ) : browsing ? (
+                <SnapshotBrowser key={browsing.path} snapshot={browsing} />
+              ) : (
+                <SnapshotsTable />
+              )}
             </div>
           </main>
         )}

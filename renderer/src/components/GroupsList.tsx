@@ -4,14 +4,16 @@ import { formatBytes, formatTime, plural } from '../../../contract/format.js';
 import { ErrorNote } from './ErrorNote.js';
 import { movedIndex } from './list-keys.js';
 
-/** Backup groups of the open store; choosing one shows its snapshots. */
+/** The store's overview (its dashboard), then its backup groups; choosing one shows its snapshots. */
 export function GroupsList() {
-  const { groups, selected, error, selectGroup } = useAppShallow((s) => ({
+  const { groups, selected, error, selectGroup, overview } = useAppShallow((s) => ({
     groups: s.groups,
-    selected: s.selectedGroup,
+    selected: s.overviewShown ? undefined : s.selectedGroup,
     error: s.groupsError,
-    selectGroup: s.selectGroup,
+    selectGroup: s.openGroup,
+    overview: s.overviewShown,
   }));
+  const showOverview = useApp((s) => s.showOverview);
   const openBackupDialog = useApp((s) => s.openBackupDialog);
   const openImageBackupDialog = useApp((s) => s.openImageBackupDialog);
   const missing = useApp((s) => s.storeMissing !== undefined);
@@ -31,6 +33,15 @@ export function GroupsList() {
 
   return (
     <nav className="groups" aria-labelledby="groups-title">
+      <button
+        type="button"
+        className={`overview-entry${overview ? ' selected' : ''}`}
+        aria-current={overview ? 'page' : undefined}
+        onClick={showOverview}
+      >
+        Overview
+        <span className="group-meta">plans, size, growth</span>
+      </button>
       <div className="pane-header">
         <div className="row">
           <h2 id="groups-title" className="grow">

@@ -62,12 +62,12 @@ function PlanCard({ view, now }: { view: PlanView; now: number }) {
 }
 
 /** When the plan runs next; none while it waits (its due time has passed: it runs when the wait is over). */
-function nextRunAt({ status }: PlanView): number | undefined {
+export function nextRunAt({ status }: PlanView): number | undefined {
   return status.state === 'waiting-store' || status.state === 'waiting-power' ? undefined : status.nextRunAt;
 }
 
 /** Why a plan has no next run time. */
-function noNextRun({ plan, status }: PlanView): string {
+export function noNextRun({ plan, status }: PlanView): string {
   if (plan.paused) return 'none while paused';
   if (plan.schedule?.kind === 'manual') return 'only when started by hand';
   if (status.state === 'waiting-store') return 'when the drive is connected';

@@ -1,5 +1,6 @@
 import type { StoreApi } from 'zustand/vanilla';
 import type { CairnClient } from '../api/client.js';
+import type { DashboardSlice } from './slices/dashboard-slice.js';
 import type { DatastoreSlice } from './slices/datastore-slice.js';
 import type { DialogsSlice } from './slices/dialogs-slice.js';
 import type { GroupsSlice } from './slices/groups-slice.js';
@@ -19,6 +20,7 @@ export type { PlanDraft } from './slices/plans-slice.js';
  */
 export type AppState = SessionSlice &
   DatastoreSlice &
+  DashboardSlice &
   GroupsSlice &
   SnapshotsSlice &
   JobsSlice &

@@ -1,6 +1,7 @@
 import { createStore } from 'zustand/vanilla';
 import type { CairnClient } from '../api/client.js';
 import type { AppState, AppStore } from './app-state.js';
+import { createDashboardSlice } from './slices/dashboard-slice.js';
 import { createDatastoreSlice } from './slices/datastore-slice.js';
 import { createDialogsSlice } from './slices/dialogs-slice.js';
 import { createGroupsSlice } from './slices/groups-slice.js';
@@ -20,6 +21,7 @@ export function createAppStore(client: CairnClient): AppStore {
   return createStore<AppState>()((set, get) => ({
     ...createSessionSlice(set, get, client),
     ...createDatastoreSlice(set, get, client),
+    ...createDashboardSlice(set, get, client),
     ...createGroupsSlice(set, get, client),
     ...createSnapshotsSlice(set, get, client),
     ...createJobsSlice(set, get, client),

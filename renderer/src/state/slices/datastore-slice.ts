@@ -55,10 +55,13 @@ export const createDatastoreSlice: SliceCreator<DatastoreSlice> = (set, get, cli
           ...nothingChosen(),
           gcStatus: undefined,
           storeUsage: undefined,
+          overviewShown: true,
+          dashboard: undefined,
+          dashboardError: undefined,
           recent: await client.recentStores({}),
         });
         void get().refreshUsage();
-        await Promise.all([get().refreshGroups(), get().refreshGcStatus()]);
+        await Promise.all([get().refreshGroups(), get().refreshGcStatus(), get().refreshDashboard()]);
         return true;
       } catch (err) {
         set({ storeError: errorInfo(err) });
@@ -89,7 +92,7 @@ export const createDatastoreSlice: SliceCreator<DatastoreSlice> = (set, get, cli
     async onStoreChanged(store) {
       if (get().store?.path !== store) return;
       void get().refreshUsage();
-      await Promise.all([get().refreshGroups(), get().refreshGcStatus()]);
+      await Promise.all([get().refreshGroups(), get().refreshGcStatus(), get().refreshDashboard()]);
       await get().refreshSnapshots();
     },
 

@@ -1,0 +1,88 @@
+import uPlot from 'uplot';
+import { formatBytes, formatTime } from '../../../contract/format.js';
+import type { ActivityPoint, UsageSample } from '../../../contract/model.js';
+import { translucent, type ChartTheme } from './chart-theme.js';
+
+/** What one uPlot chart draws: its data and its options for a theme (the width and height are added to them). */
+export interface ChartSpec {
+  data: uPlot.AlignedData;
+  options(theme: ChartTheme): Omit<uPlot.Options, 'width' | 'height'>;
+}
+
+const axis = (theme: ChartTheme, extra: uPlot.Axis = {}): uPlot.Axis => ({
+  stroke: theme.muted,
+  grid: { stroke: theme.grid, width: 1 },
+  ticks: { stroke: theme.grid, width: 1 },
+  ...extra,
+});
+
+const bytesAxis = (theme: ChartTheme): uPlot.Axis =>
+  axis(theme, { size: 76, values: (_u, splits) => splits.map((v) => formatBytes(v)) });
+
+/** The store's size over time: a line with the area under it, one point per sample. */
+export function sizeChart(samples: UsageSample[]): ChartSpec {
+  const data: uPlot.AlignedData = [samples.map((s) => s.time / 1000), samples.map((s) => s.bytes)];
+  return {
+    data,
+    options: (theme) => ({
+      scales: {
+        x: { time: true, range: (_u, min, max) => (min === max ? [min - 3600, max + 3600] : [min, max]) },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+      },
+      axes: [axis(theme), bytesAxis(theme)],
+      series: [
+        { label: 'Time', value: (_u, v) => (v == null ? '–' : formatTime(v)) },
+        {
+          label: 'Store size',
+          stroke: theme.accent,
+          width: 2,
+          fill: translucent(theme.accent),
+          points: { show: samples.length < 60, size: 6, fill: theme.accent },
+          value: (_u, v) => formatBytes(v ?? undefined),
+        },
+      ],
+    }),
+  };
+}
+
+/** The groups among the points, in the order they first appear. */
+export function groupsOf(points: ActivityPoint[]): string[] {
+  return [...new Set(points.map((p) => p.group))];
+}
+
+/** New bytes per snapshot: one bar each, in time order, coloured by its group (one series per group). */
+export function newBytesChart(points: ActivityPoint[]): ChartSpec {
+  const groups = groupsOf(points);
+  const xs = points.map((_p, i) => i);
+  const ys = groups.map((g) => points.map((p) => (p.group === g ? (p.newBytes ?? null) : null)));
+  const when = (i: number) => points[Math.round(i)]?.time;
+  return {
+    data: [xs, ...ys],
+    options: (theme) => ({
+      scales: {
+        x: { time: false, range: [-0.5, Math.max(points.length - 0.5, 0.5)] },
+        y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
+      },
+      axes: [
+        axis(theme, {
+          space: 90,
+          incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500],
+          values: (_u, splits) => splits.map((i) => formatTime(when(i)).slice(0, 16)),
+        }),
+        bytesAxis(theme),
+      ],
+      series: [
+        { label: 'Snapshot', value: (_u, i) => (i == null ? '–' : formatTime(when(i))) },
+        ...groups.map((g, k) => ({
+          label: g,
+          stroke: theme.series[k % theme.series.length],
+          fill: theme.series[k % theme.series.length],
+          width: 0,
+          paths: uPlot.paths.bars!({ size: [0.7, 48], align: 0 }),
+          points: { show: false },
+          value: (_u: uPlot, v: number | null) => (v == null ? '–' : formatBytes(v)),
+        })),
+      ],
+    }),
+  };
+}
