@@ -26,10 +26,10 @@ export function sizeChart(samples: UsageSample[]): ChartSpec {
     data,
     options: (theme) => ({
       scales: {
-        x: { time: true, range: (_u, min, max) => (min === max ? [min - 3600, max + 3600] : [min, max]) },
+        x: { time: true, range: (_u, min, max) => atLeastAnHour(min, max) },
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
-      axes: [axis(theme), bytesAxis(theme)],
+      axes: [axis(theme, { space: 110, values: (_u, splits) => splits.map(shortTime) }), bytesAxis(theme)],
       series: [
         { label: 'Time', value: (_u, v) => (v == null ? '–' : formatTime(v)) },
         {
@@ -43,6 +43,17 @@ export function sizeChart(samples: UsageSample[]): ChartSpec {
       ],
     }),
   };
+}
+
+/** A time range of samples made seconds apart (two backups in a row) widened to an hour, so its ticks are minutes. */
+function atLeastAnHour(min: number, max: number): [number, number] {
+  const pad = Math.max(0, 3600 - (max - min)) / 2;
+  return [min - pad, max + pad];
+}
+
+/** An axis tick in the app's way of writing times, without the year and seconds: "11-24 21:03". */
+function shortTime(epochSeconds: number): string {
+  return formatTime(epochSeconds).slice(5, 16);
 }
 
 /** The groups among the points, in the order they first appear. */
@@ -67,7 +78,11 @@ export function newBytesChart(points: ActivityPoint[]): ChartSpec {
         axis(theme, {
           space: 90,
           incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500],
-          values: (_u, splits) => splits.map((i) => formatTime(when(i)).slice(0, 16)),
+          values: (_u, splits) =>
+            splits.map((i) => {
+              const t = Number.isInteger(i) ? when(i) : undefined;
+              return t === undefined ? '' : shortTime(t);
+            }),
         }),
         bytesAxis(theme),
       ],
