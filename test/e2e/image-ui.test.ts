@@ -70,6 +70,7 @@ describe('disk images in the app, end to end in Chromium', () => {
     await backupCard.and(page.locator('[data-status="done"]')).waitFor({ timeout: 30_000 });
     expect(await backupCard.textContent()).toContain('Backed up the image laptop-disk.img');
 
+    await page.getByRole('option', { name: /laptop-disk/ }).click(); // the store shows its overview until then
     const row = page.locator('[role="grid"] [data-snapshot^="host/laptop-disk/"]');
     await row.click();
     const actions = page.getByRole('toolbar', { name: 'Snapshot actions' });

@@ -23,6 +23,7 @@ describe('keyboard use, end to end in Chromium', () => {
     await page.goto(host.url);
     await page.getByLabel('Datastore folder', { exact: true }).fill(storePath);
     await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.getByRole('option').first().click(); // the store opens on its overview
     await page.locator('[role="grid"] [data-snapshot]').first().waitFor({ timeout: 20_000 });
   };
   const isFocused = (locator: Locator) => locator.evaluate((el) => el === document.activeElement);

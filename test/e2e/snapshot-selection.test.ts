@@ -41,6 +41,7 @@ describe('what the snapshot actions act on, end to end in Chromium', () => {
     await page.goto(host.url);
     await page.getByLabel('Datastore folder', { exact: true }).fill(storePath);
     await page.getByRole('button', { name: 'Open', exact: true }).click();
+    await page.getByRole('option').first().click(); // the store opens on its overview
     await rows().first().waitFor({ timeout: 20_000 });
   };
   const snapshotPaths = () => rows().evaluateAll((els) => els.map((e) => e.getAttribute('data-snapshot')!));
