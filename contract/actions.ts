@@ -71,6 +71,8 @@ export interface Actions {
   'plans.resume-all': { req: Record<string, never>; res: SchedulerInfo };
   'jobs.cancel': { req: { jobId: string }; res: JobState };
   'jobs.list': { req: Record<string, never>; res: JobState[] };
+  /** Forgets the finished jobs; answers with the jobs left (the running ones). */
+  'jobs.clear-finished': { req: Record<string, never>; res: JobState[] };
   /** `hidden`: list folders (and files) whose names start with a dot too. */
   'fs.list': { req: { path?: string; files?: boolean; hidden?: boolean }; res: FolderListing };
   /** A new folder `name` in `parent` (the folder browser's "New folder"); answers with its listing. */
@@ -120,6 +122,7 @@ export const API_METHODS = {
   resumeAllPlans: 'plans.resume-all',
   cancelJob: 'jobs.cancel',
   listJobs: 'jobs.list',
+  clearFinishedJobs: 'jobs.clear-finished',
   listFolder: 'fs.list',
   makeFolder: 'fs.make-folder',
   pickFolder: 'dialog.pick-folder',

@@ -126,6 +126,7 @@ export const requestValidators = {
   }),
   'plans.resume-all': empty,
   'jobs.list': empty,
+  'jobs.clear-finished': empty,
   'fs.list': z.strictObject({ path: path.optional(), files: z.boolean().optional(), hidden: z.boolean().optional() }),
   'fs.make-folder': z.strictObject({ parent: path, name: text(255).min(1), files: z.boolean().optional() }),
   'dialog.pick-folder': z.strictObject({ title: text(200), defaultPath: path.optional() }),

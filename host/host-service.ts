@@ -431,6 +431,10 @@ export class HostService {
       'jobs.start': (spec) => this.startJob(spec),
       'jobs.cancel': ({ jobId }) => this.engine.cancel(jobId),
       'jobs.list': () => this.engine.list(),
+      'jobs.clear-finished': () => {
+        this.engine.clearFinished();
+        return this.engine.list();
+      },
       'fs.list': ({ path, files, hidden }) => listFolder(this.policy, path ?? homedir(), files, hidden),
       'fs.make-folder': ({ parent, name, files }) => makeFolder(this.policy, parent, name, files),
       'dialog.pick-folder': async ({ title, defaultPath }) => {

@@ -157,6 +157,12 @@ export class JobEngine {
     return snapshot(state);
   }
 
+  /** Forgets the finished jobs ("Clear finished" in the tasks panel), here and in the kept history. */
+  clearFinished(): void {
+    this.finished.length = 0;
+    this.options.history?.save(this.finished);
+  }
+
   cancel(jobId: string): JobState {
     const job = this.running.get(jobId);
     if (!job) {

@@ -170,6 +170,16 @@ describe('backup plans in the app host', () => {
     expect(service.hasPlans()).toBe(true);
   });
 
+  it('"Clear finished" forgets the finished jobs, also across a restart of the host', async () => {
+    expect(service.engine.list().length).toBeGreaterThan(0);
+    const left = await call<JobState[]>(service, 'jobs.clear-finished', {});
+    expect(left).toEqual([]);
+    await service.engine.cancelAll(); // nothing runs; this writes the kept history now
+    const again = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base] });
+    expect(await call<JobState[]>(again, 'jobs.list', {})).toEqual([]);
+    await again.shutdown();
+  });
+
   it('removing a plan keeps its snapshots', async () => {
     await call(service, 'plans.remove', { planId: 'documents' });
     const plans = await call<PlanView[]>(service, 'plans.list', {});

@@ -5,6 +5,7 @@ import { JobCard } from './JobCard.js';
 export function TasksPanel() {
   const { jobs, order } = useAppShallow((s) => ({ jobs: s.jobs, order: s.jobOrder }));
   const cancelJob = useApp((s) => s.cancelJob);
+  const clearFinished = useApp((s) => s.clearFinishedJobs);
   const running = order.filter((id) => jobs[id]?.status === 'running');
   const finished = order.filter((id) => jobs[id]?.status !== 'running');
   return (
@@ -14,7 +15,14 @@ export function TasksPanel() {
       {running.map((id) => (
         <JobCard key={id} job={jobs[id]!} onCancel={cancelJob} />
       ))}
-      {finished.length > 0 && <h3>Finished</h3>}
+      {finished.length > 0 && (
+        <div className="row tasks-finished">
+          <h3>Finished</h3>
+          <button type="button" className="link" onClick={() => void clearFinished()}>
+            Clear finished
+          </button>
+        </div>
+      )}
       {finished.map((id) => (
         <JobCard key={id} job={jobs[id]!} onCancel={cancelJob} />
       ))}

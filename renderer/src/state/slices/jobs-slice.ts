@@ -12,6 +12,8 @@ export interface JobsSlice {
   startJob(spec: StartableJobSpec): Promise<JobState | undefined>;
   cancelJob(jobId: string): Promise<void>;
   applyJob(job: JobState): void;
+  /** Forgets the finished jobs, in the panel and in the host's kept history. */
+  clearFinishedJobs(): Promise<void>;
   clearJobError(): void;
 }
 
@@ -50,6 +52,15 @@ export const createJobsSlice: SliceCreator<JobsSlice> = (set, get, client) => ({
     set({ jobs: { ...jobs, [job.id]: job }, jobOrder: known ? jobOrder : [job.id, ...jobOrder] });
     if (job.kind === 'create-store' && job.status === 'done' && known?.status === 'running')
       void get().openStore(job.store);
+  },
+
+  async clearFinishedJobs() {
+    try {
+      const left = await client.clearFinishedJobs({});
+      set({ jobs: Object.fromEntries(left.map((j) => [j.id, j])), jobOrder: left.map((j) => j.id) });
+    } catch (err) {
+      set({ jobError: errorInfo(err) });
+    }
   },
 
   clearJobError() {

@@ -1,0 +1,42 @@
+// @vitest-environment happy-dom
+import { act, cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { afterEach, expect, it } from 'vitest';
+import type { JobState } from '../../contract/jobs.js';
+import { createClient } from '../../renderer/src/api/client.js';
+import { TasksPanel } from '../../renderer/src/components/TasksPanel.js';
+import { createAppStore } from '../../renderer/src/state/app-store.js';
+import { AppStoreContext } from '../../renderer/src/state/use-app.js';
+import { FakeTransport } from '../support/fake-transport.js';
+
+const job = (id: string, status: JobState['status']): JobState => ({
+  id,
+  kind: 'gc',
+  title: `Garbage collection ${id}`,
+  store: '/s',
+  status,
+  startedAt: 1,
+  progress: { phase: status },
+  log: [],
+});
+
+afterEach(cleanup);
+
+it('"Clear finished" asks the host to forget the finished jobs and keeps the running ones', async () => {
+  const host = new FakeTransport();
+  const running = job('a', 'running');
+  host.answers.clearFinishedJobs = () => [running];
+  const store = createAppStore(createClient(host));
+  for (const j of [job('b', 'done'), job('c', 'failed'), running]) store.getState().applyJob(j);
+  render(
+    <AppStoreContext.Provider value={store}>
+      <TasksPanel />
+    </AppStoreContext.Provider>,
+  );
+  expect(screen.getByText('Garbage collection b')).toBeTruthy();
+  await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Clear finished' })));
+  expect(host.called('clearFinishedJobs')).toHaveLength(1);
+  expect(screen.queryByText('Garbage collection b')).toBeNull();
+  expect(screen.queryByText('Garbage collection c')).toBeNull();
+  expect(screen.getByText('Garbage collection a')).toBeTruthy();
+  expect(screen.queryByRole('button', { name: 'Clear finished' })).toBeNull();
+});
