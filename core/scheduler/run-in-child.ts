@@ -33,11 +33,15 @@ export function runPlanInChild(
     else outcome = message.outcome;
   });
   const onAbort = (): void => {
-    if (child.connected) child.send({ type: 'cancel' });
+    if (child.connected) child.send({ type: 'cancel' }, () => undefined); // gone already: its exit tells
     setTimeout(() => child.kill('SIGKILL'), CANCEL_GRACE_MS).unref();
   };
   signal.addEventListener('abort', onAbort, { once: true });
-  child.send({ type: 'run', plan, trigger, runtime } satisfies ChildRequest);
+  // A child that died at once (killed, could not start) fails the send; its exit says how the run ended.
+  child.on('error', (err) => log.warn(`plan "${plan.name}": its run's process: ${err.message}`));
+  child.send({ type: 'run', plan, trigger, runtime } satisfies ChildRequest, (err) => {
+    if (err) log.warn(`plan "${plan.name}": could not hand the run to its process: ${err.message}`);
+  });
   return new Promise((resolve) => {
     child.once('exit', (code, killedBy) => {
       signal.removeEventListener('abort', onAbort);
