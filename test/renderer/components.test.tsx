@@ -14,6 +14,7 @@ import { RestoreDialog } from '../../renderer/src/components/RestoreDialog.js';
 import { connectEvents, createAppStore, type AppStore } from '../../renderer/src/state/app-store.js';
 import { AppStoreContext } from '../../renderer/src/state/use-app.js';
 import { fail, FakeTransport } from '../support/fake-transport.js';
+import { WEB_APP_INFO } from '../support/app-info.js';
 
 const STORE = {
   path: '/home/ann/store',
@@ -58,15 +59,7 @@ beforeEach(async () => {
     this.removeAttribute('open');
   };
   host = new FakeTransport();
-  host.answers.getAppInfo = () => ({
-    host: 'web',
-    version: '0.1.0',
-    platform: 'linux',
-    homeDir: '/home/ann',
-    nativeDialogs: false,
-    dropPaths: false,
-    maintenance: { gc: true, prune: true, verify: true, forget: true },
-  });
+  host.answers.getAppInfo = () => WEB_APP_INFO;
   host.answers.recentStores = () => [];
   host.answers.listJobs = () => [];
   host.answers.openStore = () => STORE;

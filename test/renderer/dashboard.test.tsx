@@ -8,6 +8,7 @@ import { createClient } from '../../renderer/src/api/client.js';
 import { App } from '../../renderer/src/components/App.js';
 import { connectEvents, createAppStore, type AppStore } from '../../renderer/src/state/app-store.js';
 import { AppStoreContext } from '../../renderer/src/state/use-app.js';
+import { WEB_APP_INFO } from '../support/app-info.js';
 import { FakeTransport } from '../support/fake-transport.js';
 import { PLAN_STORE, plan, planView } from '../support/plans.js';
 
@@ -15,15 +16,7 @@ const NOW = Date.parse('2026-11-24T12:00:00Z');
 const HOUR = 3_600_000;
 const GIB = 1024 ** 3;
 
-const INFO: AppInfo = {
-  host: 'web',
-  version: '0.1.0',
-  platform: 'linux',
-  homeDir: '/home/ann',
-  nativeDialogs: false,
-  dropPaths: false,
-  maintenance: { gc: true, prune: true, verify: true, forget: true },
-};
+const INFO: AppInfo = WEB_APP_INFO;
 
 const GROUP: GroupRow = {
   path: 'host/Documents',

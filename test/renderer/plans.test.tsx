@@ -8,6 +8,7 @@ import { createClient } from '../../renderer/src/api/client.js';
 import { App } from '../../renderer/src/components/App.js';
 import { connectEvents, createAppStore, type AppStore } from '../../renderer/src/state/app-store.js';
 import { AppStoreContext } from '../../renderer/src/state/use-app.js';
+import { WEB_APP_INFO } from '../support/app-info.js';
 import { fail, FakeTransport } from '../support/fake-transport.js';
 import { PLAN_STORE, plan, planDetails, planView, run } from '../support/plans.js';
 
@@ -16,15 +17,7 @@ const MIN = 60_000;
 const HOUR = 60 * MIN;
 const local = (ms: number) => formatTime(ms / 1000);
 
-const INFO: AppInfo = {
-  host: 'web',
-  version: '0.1.0',
-  platform: 'linux',
-  homeDir: '/home/ann',
-  nativeDialogs: false,
-  dropPaths: false,
-  maintenance: { gc: true, prune: true, verify: true, forget: true },
-};
+const INFO: AppInfo = WEB_APP_INFO;
 
 let host: FakeTransport;
 let store: AppStore;

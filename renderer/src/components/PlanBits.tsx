@@ -1,4 +1,5 @@
-import type { PlanStatus } from '../../../contract/plans.js';
+import type { ReactNode } from 'react';
+import type { Plan, PlanStatus } from '../../../contract/plans.js';
 import { stateBadge, whenText } from '../plan-words.js';
 
 /** A plan's state as a coloured badge, with what it means as its tooltip. */
@@ -30,5 +31,30 @@ export function When({
     <time dateTime={new Date(at).toISOString()} title={absolute}>
       {relative} <span className="muted nowrap">({absolute})</span>
     </time>
+  );
+}
+
+/** One fact of a plan: a label over its value. */
+export function Fact({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="fact">
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}
+
+/** What a plan backs up and where to: its source and its datastore. */
+export function PlanPaths({ plan }: { plan: Plan }) {
+  const source = plan.sources[0];
+  return (
+    <dl className="plan-facts paths">
+      <Fact label={source?.kind === 'image' ? 'Disk image' : 'Folder'}>
+        <span className="mono">{source?.path}</span>
+      </Fact>
+      <Fact label="Datastore">
+        <span className="mono">{plan.store}</span>
+      </Fact>
+    </dl>
   );
 }

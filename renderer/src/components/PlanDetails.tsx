@@ -5,8 +5,7 @@ import { capitalized, careText, NOTIFY_TEXT, retentionText } from '../plan-words
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { PlanActions } from './PlanActions.js';
-import { PlanStateBadge, When } from './PlanBits.js';
-import { Fact } from './PlanList.js';
+import { Fact, PlanPaths, PlanStateBadge, When } from './PlanBits.js';
 import { PlanRuns } from './PlanRuns.js';
 
 /** One plan in full: its settings, the next runs, what it excludes, and its run history. */
@@ -59,17 +58,9 @@ export function PlanDetailsPane({ planId }: { planId: string }) {
 function PlanSettings({ view }: { view: PlanView }) {
   const now = useNow();
   const { plan, status } = view;
-  const source = plan.sources[0];
   return (
     <>
-      <dl className="plan-facts paths">
-        <Fact label={source?.kind === 'image' ? 'Disk image' : 'Folder'}>
-          <span className="mono">{source?.path}</span>
-        </Fact>
-        <Fact label="Datastore">
-          <span className="mono">{plan.store}</span>
-        </Fact>
-      </dl>
+      <PlanPaths plan={plan} />
       <dl className="plan-facts">
         <Fact label="Group">
           <span className="mono">host/{plan.groupId}</span>

@@ -1,10 +1,9 @@
-import type { ReactNode } from 'react';
 import type { PlanView } from '../../../contract/plans.js';
 import { useNow } from '../hooks/use-now.js';
 import { capitalized } from '../plan-words.js';
 import { useApp } from '../state/use-app.js';
 import { PlanActions } from './PlanActions.js';
-import { PlanStateBadge, When } from './PlanBits.js';
+import { Fact, PlanPaths, PlanStateBadge, When } from './PlanBits.js';
 
 /** Every plan, one card each: what, where, when, how it stands, and its actions. */
 export function PlanList({ plans }: { plans: PlanView[] }) {
@@ -21,7 +20,6 @@ export function PlanList({ plans }: { plans: PlanView[] }) {
 function PlanCard({ view, now }: { view: PlanView; now: number }) {
   const showPlan = useApp((s) => s.showPlan);
   const { plan, status } = view;
-  const source = plan.sources[0];
   return (
     <li className="plan-card" data-plan={plan.id} aria-label={`Plan ${plan.name}`}>
       <div className="plan-head">
@@ -36,14 +34,7 @@ function PlanCard({ view, now }: { view: PlanView; now: number }) {
           History and details
         </button>
       </div>
-      <dl className="plan-facts paths">
-        <Fact label={source?.kind === 'image' ? 'Disk image' : 'Folder'}>
-          <span className="mono">{source?.path}</span>
-        </Fact>
-        <Fact label="Datastore">
-          <span className="mono">{plan.store}</span>
-        </Fact>
-      </dl>
+      <PlanPaths plan={plan} />
       <dl className="plan-facts">
         <Fact label="Schedule">{capitalized(view.scheduleText)}</Fact>
         <Fact label="Last success">
@@ -74,14 +65,4 @@ export function noNextRun({ plan, status }: PlanView): string {
   if (status.state === 'waiting-power') return 'when the computer is plugged in';
   if (status.state === 'running') return 'after this run';
   return '–';
-}
-
-/** One fact of a plan: a label over its value. */
-export function Fact({ label, children }: { label: string; children: ReactNode }) {
-  return (
-    <div className="fact">
-      <dt>{label}</dt>
-      <dd>{children}</dd>
-    </div>
-  );
 }
