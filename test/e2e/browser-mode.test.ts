@@ -356,12 +356,12 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
   it('forgets a snapshot, then one click runs GC: mark and sweep progress, then the freed bytes', async () => {
     await page.getByRole('option', { name: /Documents/ }).click();
     const rows = page.locator('[role="grid"] [data-snapshot^="host/Documents/"]');
-    await expect.poll(() => rows.count()).toBe(2);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2);
     const oldest = await rows.nth(1).getAttribute('data-snapshot');
     await rows.nth(1).click();
     await page.getByRole('button', { name: 'Forget…' }).click();
     await page.getByRole('button', { name: 'Forget snapshot' }).click();
-    await expect.poll(() => rows.count()).toBe(1);
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(1);
     expect(await rows.first().getAttribute('data-snapshot')).not.toBe(oldest);
 
     // Watch the same event stream the app uses, to see both phases go by.
@@ -393,12 +393,16 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     const left = rows.first();
     await page.getByRole('button', { name: 'Verify group' }).click();
     await page.locator('[data-job-kind="verify"][data-status="done"]').waitFor({ timeout: 30_000 });
-    await expect.poll(() => left.locator('[role="gridcell"]').nth(5).textContent()).toBe('✔ ok');
+    // The row changes when the listing is read again after the job (on the query worker, behind the dashboard's
+    // figures): give it more than expect.poll's default second on a busy machine.
+    await expect.poll(() => left.locator('[role="gridcell"]').nth(5).textContent(), { timeout: 15_000 }).toBe('✔ ok');
     await left.click();
     await page.getByRole('button', { name: 'Notes…' }).click();
     await page.getByLabel('Notes', { exact: true }).fill('before the move');
     await page.getByRole('button', { name: 'Save notes' }).click();
-    await expect.poll(() => left.locator('[role="gridcell"]').nth(7).textContent()).toBe('before the move');
+    await expect
+      .poll(() => left.locator('[role="gridcell"]').nth(7).textContent(), { timeout: 15_000 })
+      .toBe('before the move');
     await left.getByRole('checkbox').check();
     await expect.poll(() => page.getByRole('button', { name: 'Forget…' }).isDisabled()).toBe(true);
     await expect
