@@ -9,6 +9,11 @@ import { errnoCode } from '../errors.js';
  * /proc it is undefined and the pid alone is judged.
  */
 export function processStartTime(pid: number): number | undefined {
+  return processStat(pid)?.start;
+}
+
+/** Fields 3 (state) and 22 (start time) of /proc/<pid>/stat; undefined where there is no such file. */
+function processStat(pid: number): { state: string; start: number | undefined } | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
@@ -18,7 +23,7 @@ export function processStartTime(pid: number): number | undefined {
   // The command name (field 2) is in parentheses and may hold spaces or ')': the fields after the last ')' count.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const start = Number(fields[19]);
-  return Number.isSafeInteger(start) ? start : undefined;
+  return { state: fields[0] ?? '', start: Number.isSafeInteger(start) ? start : undefined };
 }
 
 /** This process's start time, taken once. */
@@ -26,7 +31,8 @@ export const OWN_START_TIME = processStartTime(process.pid);
 
 /**
  * Whether the process that wrote a record on this computer still runs: its pid exists (EPERM: it does, as
- * another user's) and, when the record has its start time, the process with that pid started then.
+ * another user's), it is not a zombie, and, when the record has its start time, the process with that pid
+ * started then.
  */
 export function processIsAlive(pid: number, startTime?: number): boolean {
   try {
@@ -34,7 +40,9 @@ export function processIsAlive(pid: number, startTime?: number): boolean {
   } catch (err) {
     if (errnoCode(err) !== 'EPERM') return false;
   }
+  const stat = processStat(pid);
+  // A killed process stays a zombie until its parent reaps it (seconds, on a busy machine): it holds nothing.
+  if (stat && (stat.state === 'Z' || stat.state === 'X')) return false;
   if (startTime === undefined) return true;
-  const now = processStartTime(pid);
-  return now === undefined || now === startTime;
+  return stat?.start === undefined || stat.start === startTime;
 }

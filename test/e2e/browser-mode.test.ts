@@ -147,7 +147,7 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await page.getByRole('button', { name: 'Browse…' }).click();
     const browser = page.getByRole('dialog', { name: 'Folder to back up' });
     await browser.getByLabel('Folder', { exact: true }).fill(base);
-    await browser.getByRole('button', { name: 'Go' }).click();
+    await browser.getByRole('button', { name: 'Go', exact: true }).click();
     await browser.getByRole('button', { name: 'Documents/' }).click();
     await browser.getByText('31 files in this folder.').waitFor();
     await page.screenshot({ path: screenshotPath('2-folder-browser') });

@@ -56,7 +56,7 @@ describe('disk images in the app, end to end in Chromium', () => {
     await dialog.getByRole('button', { name: 'Browse…' }).click();
     const picker = page.getByRole('dialog', { name: 'Disk image to back up' });
     await picker.getByLabel('Folder', { exact: true }).fill(join(base, 'images'));
-    await picker.getByRole('button', { name: 'Go' }).click();
+    await picker.getByRole('button', { name: 'Go', exact: true }).click();
     await picker.getByRole('button', { name: /^laptop-disk\.img/ }).click();
     await picker.getByRole('button', { name: 'Choose this file' }).click();
     await expect

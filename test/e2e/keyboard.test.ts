@@ -59,7 +59,7 @@ describe('keyboard use, end to end in Chromium', () => {
     const browse = dialog.getByRole('button', { name: 'Browse…' });
     await browse.click();
     const folders = page.getByRole('dialog', { name: 'Folder to back up' });
-    await folders.getByRole('button', { name: 'Go' }).waitFor();
+    await folders.getByRole('button', { name: 'Go', exact: true }).waitFor();
     expect(await isFocused(folders.getByLabel('Folder', { exact: true }))).toBe(true);
     await page.keyboard.press('Escape');
     await folders.waitFor({ state: 'detached' });
