@@ -70,11 +70,12 @@ export class Scheduler {
   private readonly queue: QueuedRun[] = [];
   private running: { planId: string; controller: AbortController; done: Promise<void> } | undefined;
   private timer: unknown;
-  /** Plans whose run just found their store missing: not tried again before this time (epoch ms). */
-  private readonly storeRetryAt = new Map<string, number>();
   private stopped = true;
-  /** Plans whose last run could not be recorded, and until when they rest (else they would be due at once). */
-  private readonly held = new Map<string, number>();
+  /**
+   * Plans that rest until a time (epoch ms) though they are due: their run just found the store missing (the quick
+   * check may still see its folder), or could not be recorded (its state would make it due again at once).
+   */
+  private readonly restUntil = new Map<string, number>();
   /** Whether "Pause all" held at the last look, so its end is announced as a change. */
   private wasPaused = false;
   /** Wake-ups so far, for the idle benchmark. */
@@ -217,14 +218,12 @@ export class Scheduler {
   private evaluatePlan(plan: Plan, runtime: PlanRuntime, now: number): number | undefined {
     // A queued or running plan needs no look until its run ends, which wakes the scheduler.
     if (this.isQueuedOrRunning(plan.id)) return undefined;
-    const held = this.held.get(plan.id) ?? 0;
-    if (held > now) return held - now;
+    const rest = this.restUntil.get(plan.id) ?? 0;
+    if (rest > now) return rest - now;
     this.notifyOverdue(plan, runtime, now);
     const due = nextDueAt(plan, runtime, now);
     if (due === undefined) return undefined;
     if (due > now) return due - now;
-    const storeRetry = this.storeRetryAt.get(plan.id) ?? 0;
-    if (storeRetry > now) return storeRetry - now;
     const waiting = this.unmetCondition(plan);
     if (waiting) {
       if (runtime.waiting !== waiting) this.setWaiting(plan, waiting);
@@ -296,7 +295,7 @@ export class Scheduler {
     try {
       this.record(plan, queued, outcome);
     } catch (err) {
-      this.held.set(plan.id, this.clock.now() + RETRY_BASE_MS);
+      this.restUntil.set(plan.id, this.clock.now() + RETRY_BASE_MS);
       this.log.warn(
         `cannot record the run of plan "${plan.name}": ${(err as Error).message}; ` +
           `it runs again in ${RETRY_BASE_MS / 60_000} minutes at the earliest`,
@@ -307,8 +306,8 @@ export class Scheduler {
 
   /** Records the run, then says how it ended: a reader of the log then finds it in the history. */
   private record(plan: Plan, queued: QueuedRun, outcome: PlanRunOutcome): void {
-    if (outcome.storeMissing) this.storeRetryAt.set(plan.id, this.clock.now() + STORE_POLL_MS);
-    else this.storeRetryAt.delete(plan.id);
+    if (outcome.storeMissing) this.restUntil.set(plan.id, this.clock.now() + STORE_POLL_MS);
+    else this.restUntil.delete(plan.id);
     // A run cut short because this scheduler stops (the app quits) leaves its slot due: it runs at the next start.
     const slot = outcome.run.status === 'cancelled' && this.stopped ? undefined : queued.slot;
     try {
