@@ -12,9 +12,9 @@ import { keyFileText, parseKeyConfig, protectKey, type KeyConfig } from './key-f
  * passphrase) can recover the backup key from any snapshot, should every copy of the key file be lost.
  */
 export const ENCRYPTED_KEY_BLOB = 'rsa-encrypted.key.blob';
-/** PBS makes 4096-bit master keys; a key config without passphrase (~230 bytes) needs at least 2048 bits. */
+/** PBS makes 4096-bit master keys; a key config without passphrase (~260 bytes) does not fit in 2048 bits. */
 export const MASTER_KEY_BITS = 4096;
-const MIN_MASTER_KEY_BITS = 2048;
+const MIN_MASTER_KEY_BITS = 3072;
 
 export interface MasterKeyPair {
   /** SPKI PEM ("BEGIN PUBLIC KEY"), as PBS's `public_key_to_pem`. */

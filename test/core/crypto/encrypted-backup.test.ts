@@ -8,7 +8,12 @@ import { restoreFolder } from '../../../core/archive/folder-restore.js';
 import { diffSnapshots } from '../../../core/archive/snapshot-diff.js';
 import { CryptConfig } from '../../../core/blob/crypt-config.js';
 import { blobKind, ENCRYPTED_HEADER_SIZE } from '../../../core/blob/data-blob.js';
-import { decodeManifest, encodeManifest, MANIFEST_NAME, verifyManifestSignature } from '../../../core/backup/manifest.js';
+import {
+  decodeManifest,
+  encodeManifest,
+  MANIFEST_NAME,
+  verifyManifestSignature,
+} from '../../../core/backup/manifest.js';
 import { Datastore } from '../../../core/datastore/datastore.js';
 import { readGroupSource } from '../../../core/datastore/group-source.js';
 import { CairnError, KeyRequiredError } from '../../../core/errors.js';
@@ -164,9 +169,7 @@ describe('encrypted folder backups', () => {
     const enc1 = await backupFolder(store, src, { crypt });
     put(src, 'added.txt', 'new file');
     const enc2 = await backupFolder(store, src, { crypt });
-    expect(diffSnapshots(store, enc1.snapshot, enc2.snapshot, crypt).entries.map((e) => e.path)).toContain(
-      'added.txt',
-    );
+    expect(diffSnapshots(store, enc1.snapshot, enc2.snapshot, crypt).entries.map((e) => e.path)).toContain('added.txt');
     expect(() => diffSnapshots(store, enc1.snapshot, enc2.snapshot)).toThrow(KeyRequiredError);
     // Prune of the encrypted group, without any key; then GC keeps every chunk the rest use.
     const outcomes = pruneGroup(store, enc1.snapshot, { keepLast: 1 });
