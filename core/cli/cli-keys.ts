@@ -48,7 +48,8 @@ export async function backupEncryption(
 ): Promise<{ crypt?: CryptConfig; masterKeyBlob?: Buffer; keyPath?: string }> {
   if (values.keyfile !== undefined && values.encrypt)
     throw new UsageError('--encrypt uses the default key; with --keyfile, leave it out');
-  const keyPath = values.keyfile !== undefined ? resolve(values.keyfile) : values.encrypt ? defaultKeyPath() : undefined;
+  const keyPath =
+    values.keyfile !== undefined ? resolve(values.keyfile) : values.encrypt ? defaultKeyPath() : undefined;
   const masterPath = values['master-pubkey-file'];
   if (keyPath === undefined) {
     if (masterPath !== undefined) throw new UsageError('--master-pubkey-file goes with --keyfile or --encrypt');
@@ -78,7 +79,11 @@ function readPem(path: string): string {
  * --keyfile; else the default key if its file names the fingerprint a snapshot needs. Otherwise none: opening
  * the snapshot then says which key it needs.
  */
-export async function readingKey(store: Datastore, refs: SnapshotRef[], values: KeyValues): Promise<CryptConfig | undefined> {
+export async function readingKey(
+  store: Datastore,
+  refs: SnapshotRef[],
+  values: KeyValues,
+): Promise<CryptConfig | undefined> {
   const needed = new Set<string>();
   for (const ref of refs) {
     const manifest = store.readManifest(ref);
