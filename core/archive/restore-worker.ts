@@ -32,7 +32,17 @@ export type RestoreWorkerMessage =
   | { type: 'done'; restored: number[]; failed: { id: number; message: string }[] }
   | { type: 'error'; message: string; code?: string };
 
-const { root, snapshot, key, existing, keepDamaged, jobs, dirs: planned, batches, shared } = workerData as RestoreWorkerData;
+const {
+  root,
+  snapshot,
+  key,
+  existing,
+  keepDamaged,
+  jobs,
+  dirs: planned,
+  batches,
+  shared,
+} = workerData as RestoreWorkerData;
 const flags = new Int32Array(shared);
 /** Set by the job's thread on a cancel (or another worker's failure): asked before each file and after each slice. */
 const stopped = (): boolean => Atomics.load(flags, 0) === 1;

@@ -1,4 +1,11 @@
-import { constants, createPrivateKey, createPublicKey, generateKeyPair, privateDecrypt, publicEncrypt } from 'node:crypto';
+import {
+  constants,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair,
+  privateDecrypt,
+  publicEncrypt,
+} from 'node:crypto';
 import { promisify } from 'node:util';
 import { CryptConfig } from '../blob/crypt-config.js';
 import { shortFingerprint } from './fingerprint.js';

@@ -323,7 +323,8 @@ export class Datastore {
       }
     }
     const newest = this.listSnapshots(group).at(-1)?.time;
-    const time = options.time ?? chooseSnapshotTime(newest, Date.now(), this.chunks.clock.now(), options.log ?? this.log);
+    const time =
+      options.time ?? chooseSnapshotTime(newest, Date.now(), this.chunks.clock.now(), options.log ?? this.log);
     if (options.time !== undefined && newest !== undefined && time <= newest) {
       throw new CairnError(
         'ALREADY_EXISTS',

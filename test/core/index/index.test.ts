@@ -637,9 +637,7 @@ describe('readIndexRange over a real chunk store', () => {
   const source = (crypt?: CryptConfig): ChunkSource => ({
     readChunk: (digest, length) => store.readChunk(digest, { crypt, length }),
   });
-  const read = (index: ChunkIndex, start?: number, end?: number) => [
-    ...readIndexRange(source(), index, start, end),
-  ];
+  const read = (index: ChunkIndex, start?: number, end?: number) => [...readIndexRange(source(), index, start, end)];
   const expectRange = (index: ChunkIndex, start: number, end: number) => {
     const got = Buffer.concat(read(index, start, end));
     if (!got.equals(data.subarray(start, end))) throw new Error(`${index.kind} [${start}, ${end}): wrong bytes`);
@@ -751,9 +749,7 @@ describe('readIndexRange over a real chunk store', () => {
     const index = openIndex(path);
     expect(Buffer.concat([...readIndexRange(source(crypt), index, 0, index.size)]).equals(plain)).toBe(true);
     expect(
-      Buffer.concat([...readIndexRange(source(crypt), index, 70_000, 140_000)]).equals(
-        plain.subarray(70_000, 140_000),
-      ),
+      Buffer.concat([...readIndexRange(source(crypt), index, 70_000, 140_000)]).equals(plain.subarray(70_000, 140_000)),
     ).toBe(true);
     expectCairnError(() => [...readIndexRange(source(), index)], 'INVALID_ARGUMENT', /encrypted, but no key was given/);
   });
