@@ -18,6 +18,12 @@ export const CHUNKS_PREFIX = '.chunks/';
 export const STORE_CONFIG_KEY = '.cairn-store.json';
 export const SESSIONS_PREFIX = '.cairn/sessions/';
 export const CHECK_PREFIX = '.cairn/check/';
+/** Held (a conditional create) while a remote GC sweeps; pushes wait while it is there and fresh. */
+export const GC_LOCK_KEY = '.cairn/locks/gc';
+/** A GC lock untouched this long (it is refreshed every batch of deletions) is a GC that died. */
+export const GC_LOCK_STALE_MS = 30 * 60_000;
+/** A new random value after every sweep that deleted chunks: a push that sees it change re-checks its chunks. */
+export const GC_GENERATION_KEY = '.cairn/gc-generation';
 
 export function chunkKey(hex: string): string {
   return `${CHUNKS_PREFIX}${hex.slice(0, 4)}/${hex}`;

@@ -3,6 +3,8 @@ import {
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  HeadObjectCommand,
+  type HeadObjectCommandOutput,
   ListObjectsV2Command,
   type ListObjectsV2CommandOutput,
   type GetObjectCommandOutput,
@@ -117,6 +119,29 @@ export class Bucket {
       if (httpStatus(err) === 404 && errorName(err) !== 'NoSuchBucket') return undefined;
       throw this.translate(err, `download ${rel}`);
     }
+  }
+
+  /** An object's size and LastModified (the server's clock), or undefined when there is none. */
+  async head(rel: string, signal?: AbortSignal): Promise<ListedObject | undefined> {
+    try {
+      const out = await this.send<HeadObjectCommandOutput>(
+        new HeadObjectCommand({ Bucket: this.remote.bucket, Key: this.key(rel) }),
+        signal,
+        `look at ${rel}`,
+        true,
+      );
+      return { key: rel, size: out.ContentLength ?? 0, lastModified: out.LastModified?.getTime() ?? 0 };
+    } catch (err) {
+      if (httpStatus(err) === 404) return undefined;
+      throw this.translate(err, `look at ${rel}`);
+    }
+  }
+
+  /** The server's time now: an object written and looked at (LastModified is set by the server's clock). */
+  async serverTime(signal?: AbortSignal): Promise<number> {
+    const rel = '.cairn/clock';
+    await this.put(rel, Buffer.from(String(Date.now())), { signal });
+    return (await this.head(rel, signal))?.lastModified ?? Date.now();
   }
 
   /** Every object under `rel` (a prefix relative to the remote's), page by page. */

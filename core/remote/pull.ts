@@ -13,7 +13,7 @@ import { RateMeter, throttle, type RateSample } from '../jobs/rate-meter.js';
 import type { Logger } from '../log.js';
 import type { Bucket } from './bucket.js';
 import { chunkKey, groupFileKey, snapshotPrefix } from './bucket-layout.js';
-import { assertMatchesManifest } from './push.js';
+import { assertMatchesManifest } from './manifest-check.js';
 import type { RemoteSnapshot } from './remote-snapshots.js';
 import { TransferPool } from './transfer-pool.js';
 

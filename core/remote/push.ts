@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -16,14 +16,26 @@ import { withLockAsync } from '../locks/with-lock.js';
 import type { Logger } from '../log.js';
 import { BandwidthLimit } from './bandwidth.js';
 import type { Bucket } from './bucket.js';
-import { chunkKey, groupFileKey, SESSIONS_PREFIX, snapshotPrefix, STORE_CONFIG_KEY } from './bucket-layout.js';
+import {
+  chunkKey,
+  GC_GENERATION_KEY,
+  GC_LOCK_KEY,
+  GC_LOCK_STALE_MS,
+  groupFileKey,
+  SESSIONS_PREFIX,
+  snapshotPrefix,
+  STORE_CONFIG_KEY,
+} from './bucket-layout.js';
 import { listRemoteChunks, listRemoteSnapshots } from './remote-snapshots.js';
+import { assertMatchesManifest } from './manifest-check.js';
 import { TransferPool } from './transfer-pool.js';
 
 /** Indexes and blobs are read whole; no Cairn or PBS index of a sane archive comes near this. */
 const MAX_SNAPSHOT_FILE = 1024 * 1024 * 1024;
 /** A session object is written again this often while a push runs, so a remote GC sees it is alive. */
 const SESSION_REFRESH_MS = 60_000;
+/** How long a push waits for a remote GC's sweep (a few seconds, normally) before it gives up. */
+const GC_WAIT_MS = 120_000;
 
 export interface PushOptions {
   /** Uploads at once (default 8). */
@@ -91,6 +103,8 @@ class PushJob {
   private readonly pushed: string[] = [];
   private readonly present: string[] = [];
   private chunksFoundPresent = 0;
+  /** The remote GC's generation when this push listed the chunks (remote-gc.ts). */
+  private generation: string | undefined;
 
   constructor(
     private readonly store: Datastore,
@@ -140,6 +154,8 @@ class PushJob {
   private async pushAll(todo: SnapshotRef[]): Promise<void> {
     const { signal } = this.options;
     await this.putIfAbsent(STORE_CONFIG_KEY, this.readLocal(join(this.store.root, CONFIG_FILE), MAX_JSON_FILE_BYTES));
+    await this.waitForGcSweep();
+    this.generation = await this.readGeneration();
     const remoteChunks = await listRemoteChunks(this.bucket, signal);
     const plans = todo.map((ref) => this.plan(ref, remoteChunks));
     this.progress.phase = 'uploading';
@@ -193,10 +209,52 @@ class PushJob {
       await pool.add(() => this.uploadChunk(chunk.hex));
     }
     await pool.drain();
+    await this.recheckAfterGc(plan);
     await this.uploadFiles(plan);
     this.pushed.push(plan.path);
     this.progress.snapshotsDone++;
     this.report.push(this.sample());
+  }
+
+  /**
+   * Our session is written before we look for a GC's lock, and a GC takes its lock before it looks for sessions:
+   * one of the two always sees the other. A GC that is sweeping is waited for; a stale lock (a GC that died) not.
+   */
+  private async waitForGcSweep(): Promise<void> {
+    const end = Date.now() + GC_WAIT_MS;
+    for (;;) {
+      const lock = await this.bucket.head(GC_LOCK_KEY, this.options.signal);
+      if (!lock) return;
+      const now = await this.bucket.serverTime(this.options.signal);
+      if (lock.lastModified < now - GC_LOCK_STALE_MS) return;
+      if (Date.now() > end)
+        throw new CairnError(
+          'LOCKED',
+          `a GC of the remote ${this.bucket.name} has been sweeping for minutes; push again later`,
+        );
+      await new Promise((r) => setTimeout(r, 2000));
+      throwIfCancelled(this.options.signal, 'push');
+    }
+  }
+
+  private async readGeneration(): Promise<string> {
+    return (await this.bucket.get(GC_GENERATION_KEY, this.options.signal))?.toString('utf8') ?? '';
+  }
+
+  /**
+   * If a remote GC swept since the chunks were listed (this push was asleep longer than its session lasts), the
+   * chunks it took as present may be gone: list again and send what this snapshot now lacks, before its manifest.
+   */
+  private async recheckAfterGc(plan: SnapshotPlan): Promise<void> {
+    const now = await this.readGeneration();
+    if (now === this.generation) return;
+    this.options.log?.warn(`a GC of ${this.bucket.name} ran during the push: checking ${plan.path}'s chunks again`);
+    this.generation = now;
+    const present = await listRemoteChunks(this.bucket, this.options.signal);
+    const again = this.plan(plan.ref, present).chunks;
+    const pool = new TransferPool(this.options.parallel ?? 8);
+    for (const chunk of again) await pool.add(() => this.uploadChunk(chunk.hex));
+    await pool.drain();
   }
 
   /** The chunk as it is on disk, checked first (a damaged chunk must not spread to the off-site copy). */
@@ -264,14 +322,4 @@ class PushJob {
       });
     }
   }
-}
-
-/** An index's csum is SHA-256 of everything after its 4096-byte header; a blob's, of the whole file (spec 5.3). */
-export function assertMatchesManifest(raw: Buffer, file: Manifest['files'][number], what: string): void {
-  const isBlob = file.filename.endsWith('.blob');
-  const csum = createHash('sha256')
-    .update(isBlob ? raw : raw.subarray(4096))
-    .digest('hex');
-  if (csum !== file.csum || (isBlob && raw.length !== file.size))
-    throw new CairnError('CORRUPT', `${what} differs from its snapshot's manifest (checksum or size)`);
 }

@@ -6,6 +6,8 @@ export interface RemoteSnapshot extends SnapshotRef {
   path: string;
   /** Its manifest is there: every file it lists was uploaded before it. */
   finished: boolean;
+  /** Protection is a local marker; a remote's snapshots have none (its own keep rules decide). */
+  protected: false;
   files: { name: string; size: number }[];
 }
 
@@ -19,7 +21,7 @@ export async function listRemoteSnapshots(bucket: Bucket, signal?: AbortSignal):
         if (!parsed) continue;
         const path = snapshotPath(parsed.ref);
         let snap = byPath.get(path);
-        if (!snap) byPath.set(path, (snap = { ...parsed.ref, path, finished: false, files: [] }));
+        if (!snap) byPath.set(path, (snap = { ...parsed.ref, path, finished: false, protected: false, files: [] }));
         if (parsed.file === MANIFEST_NAME) snap.finished = true;
         else snap.files.push({ name: parsed.file, size: object.size });
       }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -196,5 +196,141 @@ describe('push and pull against a real Ceph object gateway', () => {
     const snaps = (await listRemoteSnapshots(bucket)).filter((s) => s.finished);
     await expect(pullSnapshots(bucket, fresh, snaps)).rejects.toThrow(new RegExp(`chunk ${victim}`));
     expect(fresh.listGroups().flatMap((g) => fresh.listSnapshots(g))).toEqual([]);
+  }, 120_000);
+});
+
+describe('remote prune and GC against a real Ceph object gateway, beside pushes', () => {
+  let gw: CephGateway;
+  const temp = useTempDirs();
+
+  beforeAll(async () => {
+    gw = await startCephGateway();
+  }, 180_000);
+  afterAll(async () => {
+    await gw?.stop();
+  }, 60_000);
+
+  async function setup(): Promise<{ store: Datastore; src: string; dir: string; bucket: () => Bucket }> {
+    const dir = temp('remote-gc', storeTempRoot());
+    const store = await Datastore.create(join(dir, 'store'), { syncLevel: 'none' });
+    const src = join(dir, 'docs');
+    put(src, 'base.bin', pseudoRandomBytes(2 * 1024 * 1024, 'gc-base'));
+    const name = `gc-${randomBytes(4).toString('hex')}`;
+    const s3 = new S3Client({
+      endpoint: gw.endpoint,
+      region: gw.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: gw.accessKeyId, secretAccessKey: gw.secretAccessKey },
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: name }));
+    s3.destroy();
+    const remote: Remote = {
+      name: 'gc',
+      endpoint: gw.endpoint,
+      region: gw.region,
+      bucket: name,
+      prefix: 'x/',
+      pathStyle: true,
+    };
+    const bucket = () => new Bucket(remote, { accessKeyId: gw.accessKeyId, secretAccessKey: gw.secretAccessKey });
+    return { store, src, dir, bucket };
+  }
+
+  /** Three snapshots, each with a file of its own beside base.bin (the one before it is gone). */
+  async function threeBackups(store: Datastore, src: string): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      if (i > 0) rmSync(join(src, `only-${i - 1}.bin`));
+      put(src, `only-${i}.bin`, pseudoRandomBytes(1024 * 1024, `gc-only-${i}`));
+      await backupFolder(store, src, {});
+    }
+  }
+
+  it('prunes by the remote’s own rules, manifest first, and GC frees only what no snapshot uses', async () => {
+    const { store, src, dir, bucket } = await setup();
+    await threeBackups(store, src);
+    const refs = store.listSnapshots({ type: 'host', id: 'docs' });
+    await pushSnapshots(store, bucket(), refs);
+    const { pruneRemoteGroup } = await import('../../../core/remote/remote-prune.js');
+    const dry = await pruneRemoteGroup(bucket(), { type: 'host', id: 'docs' }, { keepLast: 1 }, { dryRun: true });
+    expect(dry.map((o) => o.outcome)).toEqual(['kept', 'would-remove', 'would-remove']);
+    expect((await listRemoteSnapshots(bucket())).length).toBe(3);
+    await pruneRemoteGroup(bucket(), { type: 'host', id: 'docs' }, { keepLast: 1 });
+    expect((await listRemoteSnapshots(bucket())).map((s) => s.path)).toEqual([refs[2]!.path]);
+
+    const { collectRemoteGarbage } = await import('../../../core/remote/remote-gc.js');
+    const before = (await listRemoteChunks(bucket())).size;
+    const young = await collectRemoteGarbage(bucket());
+    expect(young.chunksRemoved).toBe(0); // everything is younger than the minimum age
+    expect(young.chunksTooYoung).toBeGreaterThan(0);
+    const gc = await collectRemoteGarbage(bucket(), { minAgeMs: 0 });
+    expect(gc.outcome).toBe('swept');
+    expect(gc.chunksRemoved).toBeGreaterThan(0);
+    expect(gc.requests).toBeGreaterThan(0);
+    expect((await listRemoteChunks(bucket())).size).toBe(before - gc.chunksRemoved);
+    // What is left restores whole.
+    const fresh = await Datastore.create(join(dir, 'fresh'), { syncLevel: 'none' });
+    await pullSnapshots(bucket(), fresh, await listRemoteSnapshots(bucket()));
+    await restoreFolder(fresh, fresh.latestSnapshot({ type: 'host', id: 'docs' })!, join(dir, 'out'));
+    expectSameTree(src, join(dir, 'out'));
+  }, 120_000);
+
+  it('backs off while a push is running, and a push waits for a sweep to end', async () => {
+    const { store, src, bucket } = await setup();
+    await threeBackups(store, src);
+    const refs = store.listSnapshots({ type: 'host', id: 'docs' });
+    await pushSnapshots(store, bucket(), refs.slice(0, 1));
+    const { forgetRemoteSnapshot } = await import('../../../core/remote/remote-prune.js');
+    const { collectRemoteGarbage } = await import('../../../core/remote/remote-gc.js');
+    await forgetRemoteSnapshot(bucket(), (await listRemoteSnapshots(bucket()))[0]!);
+    // A live session (another machine pushing): nothing is deleted.
+    await bucket().put('.cairn/sessions/other-machine.json', Buffer.from('{}'));
+    const chunks = (await listRemoteChunks(bucket())).size;
+    const gc = await collectRemoteGarbage(bucket(), { minAgeMs: 0 });
+    expect(gc.outcome).toBe('backed-off');
+    expect(gc.livePushes).toBe(1);
+    expect((await listRemoteChunks(bucket())).size).toBe(chunks);
+    await bucket().deleteMany(['.cairn/sessions/other-machine.json']);
+
+    // A GC holding its lock: the push waits until it is gone, then sends.
+    await bucket().put('.cairn/locks/gc', Buffer.from('{}'));
+    const started = Date.now();
+    setTimeout(() => void bucket().deleteMany(['.cairn/locks/gc']), 3000);
+    const pushed = await pushSnapshots(store, bucket(), refs.slice(1, 2));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2500);
+    expect(pushed.pushed).toHaveLength(1);
+  }, 120_000);
+
+  it('a push that slept through a GC checks its chunks again before its manifest', async () => {
+    const { store, src, dir, bucket } = await setup();
+    await threeBackups(store, src);
+    const refs = store.listSnapshots({ type: 'host', id: 'docs' });
+    // The newest snapshot shares base.bin with the first; the first is pushed, then forgotten on the remote:
+    // its chunks are garbage, but present, so the next push takes them as there.
+    await pushSnapshots(store, bucket(), refs.slice(0, 1));
+    const { forgetRemoteSnapshot } = await import('../../../core/remote/remote-prune.js');
+    const { collectRemoteGarbage } = await import('../../../core/remote/remote-gc.js');
+    await forgetRemoteSnapshot(bucket(), (await listRemoteSnapshots(bucket()))[0]!);
+    let gcRan: Promise<unknown> | undefined;
+    const b = bucket();
+    const push = pushSnapshots(store, b, refs.slice(2), {
+      parallel: 1,
+      bandwidth: 256 * 1024,
+      progressIntervalMs: 0,
+      onProgress: (p) => {
+        // Mid-push, its session looks dead to the GC (as after a long sleep): the GC sweeps the shared chunks.
+        if (p.chunksUploaded === 1 && !gcRan)
+          gcRan = (async () => {
+            for await (const page of b.list('.cairn/sessions/')) await b.deleteMany(page.map((o) => o.key));
+            return collectRemoteGarbage(bucket(), { minAgeMs: 0 });
+          })();
+      },
+    });
+    const result = await push;
+    const gc = (await gcRan) as { chunksRemoved: number };
+    expect(gc.chunksRemoved).toBeGreaterThan(0);
+    expect(result.pushed).toHaveLength(1);
+    const fresh = await Datastore.create(join(dir, 'fresh'), { syncLevel: 'none' });
+    await pullSnapshots(bucket(), fresh, await listRemoteSnapshots(bucket()));
+    expect((await verify(fresh, { store: true })).ok).toBe(true);
   }, 120_000);
 });
