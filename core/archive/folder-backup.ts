@@ -639,8 +639,7 @@ class FolderBackup {
   private countFile(node: SourceNode, entry: FileEntry, linkKey: string | undefined): FileEntry {
     this.stats.files++;
     this.stats.bytes += entry.size;
-    if (linkKey)
-      this.hardlinks.set(linkKey, { ...entry, relBytes: this.job.sources.archivePath(node.path) });
+    if (linkKey) this.hardlinks.set(linkKey, { ...entry, relBytes: this.job.sources.archivePath(node.path) });
     return entry;
   }
 
