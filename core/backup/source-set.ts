@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
+import { MAX_PLAN_SOURCES } from '../../contract/plans.js';
 import { CairnError } from '../errors.js';
 import { isSameOrInside } from '../fs/inside-root.js';
 
@@ -8,8 +9,8 @@ import { isSameOrInside } from '../fs/inside-root.js';
  * none holding the store, and each with a name of its own in the snapshot.
  */
 
-/** The most sources one backup takes (the plan contract's limit too). */
-export const MAX_SOURCES = 32;
+/** The most sources one backup takes: a plan's limit. */
+export const MAX_SOURCES = MAX_PLAN_SOURCES;
 /** Longer names could not be restored: most filesystems take 255 bytes a name. */
 const MAX_NAME_BYTES = 255;
 
