@@ -152,9 +152,13 @@ async function snapshotsCommand(args: string[], ctx: ArchiveCommandContext): Pro
 
 async function backupCommand(args: string[], ctx: ArchiveCommandContext): Promise<number> {
   const { values, signal, progress } = ctx;
+  need(args, 1, '<dir>');
   const store = openStore(need(args, 0, '<store>'));
-  const dir = need(args, 1, '<dir>');
-  const result = await backupFolder(store, dir, {
+  const dirs = args.slice(1);
+  // Several folders have no one name to derive the group from.
+  if (dirs.length > 1 && values.id === undefined)
+    throw new UsageError(`backing up ${dirs.length} folders into one snapshot needs --id: they share one group`);
+  const result = await backupFolder(store, dirs.length === 1 ? dirs[0]! : dirs, {
     id: values.id,
     excludes: values.exclude,
     chunkSize: chunkSizeOption(values),
@@ -183,7 +187,7 @@ async function backupCommand(args: string[], ctx: ArchiveCommandContext): Promis
   const seconds = Math.max(result.elapsedMs / 1000, 1e-3);
   ctx.print(
     result,
-    `Backed up ${plural(result.stats.files, 'file')} (${formatBytes(result.stats.bytes)}) to ${result.path} in ${formatDuration(seconds)}` +
+    `Backed up ${plural(result.stats.files, 'file')} (${formatBytes(result.stats.bytes)})${dirs.length > 1 ? ` of ${dirs.length} folders` : ''} to ${result.path} in ${formatDuration(seconds)}` +
       `\n  read ${formatBytes(result.bytesRead)}, reused ${formatBytes(result.bytesReused)} unchanged` +
       (result.base
         ? ` from ${result.base} (${result.foldersUnchanged} of ${result.stats.directories} folders unchanged)`
