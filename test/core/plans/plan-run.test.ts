@@ -114,10 +114,11 @@ describe('a plan run', () => {
       { kind: 'image' as const, path: image },
       { kind: 'folder' as const, path: docs },
     ];
-    const p = plan({ sources, excludePresets: ['node-modules'] });
+    const maintenance = { gcEveryDays: 7, verifyNew: true, fullVerifyEveryDays: 30 };
+    const p = plan({ sources, excludePresets: ['node-modules'], maintenance });
     const runtime = { failures: 0, lastGcAt: Date.now() };
     const first = await runPlan(p, { trigger: 'manual', runtime });
-    expect(first.run).toMatchObject({ status: 'succeeded', files: 3 });
+    expect(first.run).toMatchObject({ status: 'succeeded', files: 3, verify: 'ok' });
     expect(first.run.bytes).toBe(2 * 'quarterly report\n'.length + 1024 * 1024 + 3 * 1024 * 1024 + 5);
     const store = Datastore.open(storePath);
     const snap = store.openSnapshot(parseSnapshotPath(first.run.snapshot!));
