@@ -260,6 +260,8 @@ async function runFolderBackup(
     );
     const rootEntry = await backup.backupDirectory(scan.root, base?.root);
     const metadataInUse = await backup.finish(rootEntry);
+    // The archives beside report their own progress: no more of the folders' from here.
+    backup.stopHeartbeat();
     const alongside = await options.alongside?.write(snapshot, options.signal);
     return backup.finishSnapshot(scan.totals, metadataInUse, memoryLog, alongside);
   } catch (err) {
