@@ -15,6 +15,8 @@ export const APP_ERROR_CODES = [
   'CORRUPT',
   'CANCELLED',
   'SOURCE_MISMATCH', // a backup of another folder into a group that records its own
+  'KEY_REQUIRED', // an encrypted snapshot needs its key (keyFingerprint names it): the app asks to unlock it
+  'WRONG_KEY', // the key given is not the one the snapshot was made with
   'IO',
   'NOT_AVAILABLE', // this host cannot do that (a native dialog in browser mode)
   'INTERNAL',
@@ -25,6 +27,8 @@ export type AppErrorCode = (typeof APP_ERROR_CODES)[number];
 export interface AppErrorInfo {
   code: AppErrorCode;
   message: string;
+  /** KEY_REQUIRED: the full fingerprint of the key needed, when the snapshot names it. */
+  keyFingerprint?: string;
 }
 
 /** How every action answers: errors travel as data, because Electron's invoke keeps only an error's message. */

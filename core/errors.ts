@@ -17,6 +17,10 @@ export type CairnErrorCode =
   | 'SOURCE_MISMATCH'
   /** A key file's passphrase that does not decrypt it (key-file.ts). */
   | 'WRONG_PASSPHRASE'
+  /** An encrypted snapshot read without its key: `KeyRequiredError` names the key's fingerprint. */
+  | 'KEY_REQUIRED'
+  /** A key that is not the one a snapshot was made with. */
+  | 'WRONG_KEY'
   | 'IO';
 
 export class CairnError extends Error {
@@ -26,6 +30,16 @@ export class CairnError extends Error {
     super(message, options);
     this.name = 'CairnError';
     this.code = code;
+  }
+}
+
+/** An encrypted snapshot was asked for without a key: the app asks for the key this fingerprint names. */
+export class KeyRequiredError extends CairnError {
+  constructor(
+    readonly fingerprint: string | undefined,
+    message: string,
+  ) {
+    super('KEY_REQUIRED', message);
   }
 }
 

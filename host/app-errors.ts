@@ -1,5 +1,5 @@
 import type { AppErrorCode, AppErrorInfo } from '../contract/errors.js';
-import { CairnError, type CairnErrorCode } from '../core/errors.js';
+import { CairnError, KeyRequiredError, type CairnErrorCode } from '../core/errors.js';
 
 const FROM_CORE: Record<CairnErrorCode, AppErrorCode> = {
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
@@ -15,6 +15,8 @@ const FROM_CORE: Record<CairnErrorCode, AppErrorCode> = {
   SOURCE_MISMATCH: 'SOURCE_MISMATCH',
   // The app has no key files yet; when it has, it asks again.
   WRONG_PASSPHRASE: 'INVALID_ARGUMENT',
+  KEY_REQUIRED: 'KEY_REQUIRED',
+  WRONG_KEY: 'WRONG_KEY',
   IO: 'IO',
 };
 
@@ -32,6 +34,8 @@ export class AppError extends Error {
 /** Any thrown value as the typed error the renderer shows: core's codes mapped, the rest INTERNAL with its message. */
 export function toAppError(err: unknown): AppErrorInfo {
   if (err instanceof AppError) return { code: err.code, message: err.message };
+  if (err instanceof KeyRequiredError && err.fingerprint)
+    return { code: 'KEY_REQUIRED', message: err.message, keyFingerprint: err.fingerprint };
   if (err instanceof CairnError) return { code: FROM_CORE[err.code] ?? 'INTERNAL', message: err.message };
   return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }

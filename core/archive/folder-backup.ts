@@ -3,6 +3,9 @@ import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, rea
 import { assertBackupId, snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import { chunkerParams, MiB } from '../chunker/chunker-params.js';
 import type { BackupSession } from '../datastore/backup-session.js';
+import type { CryptConfig } from '../blob/crypt-config.js';
+import type { Manifest } from '../backup/manifest.js';
+import { snapshotCryptMode, snapshotKeyFingerprint } from '../datastore/snapshot-key.js';
 import type { SnapshotWriter } from '../datastore/snapshot-writer.js';
 import type { Datastore, SnapshotInfo } from '../datastore/datastore.js';
 import { errnoCode, isCairnError } from '../errors.js';
@@ -95,6 +98,10 @@ export interface FolderBackupOptions {
   progressIntervalMs?: number;
   /** Worker threads that hash, compress and store chunks (0: the job's own thread). */
   workers?: number;
+  /** Encrypt the snapshot with this key; only a base made with the same key is used. */
+  crypt?: CryptConfig;
+  /** With `crypt`: the key RSA-encrypted for the master key's holder (crypto/master-key.ts). */
+  masterKeyBlob?: Buffer;
   /** Archives written into the same snapshot once the folders' are (a plan's disk images, core/plans/plan-backup.ts). */
   alongside?: AlongsideArchives;
 }
@@ -120,12 +127,19 @@ export function chooseBase(
   snapshots: SnapshotInfo[],
   log: Logger,
   chunkDigestMin: number,
+  crypt?: CryptConfig,
 ): FolderArchiveReader | undefined {
   for (const info of [...snapshots].reverse()) {
     if (!info.finished) continue;
     try {
-      const snap = store.openSnapshot(info);
-      if (snap.manifest.unprotected.verify_state?.state === 'failed') continue;
+      const manifest = store.readManifest(info);
+      if (manifest.unprotected.verify_state?.state === 'failed') continue;
+      const keyMismatch = baseKeyMismatch(manifest, crypt);
+      if (keyMismatch) {
+        log.info(`not using ${info.path} as the base: ${keyMismatch}`);
+        continue;
+      }
+      const snap = store.openSnapshot(info, { crypt });
       if (!FolderArchiveReader.hasFolderArchive(snap.manifest.files.map((f) => f.filename))) continue;
       const reader = new FolderArchiveReader(snap);
       if (reader.chunkDigestMin !== chunkDigestMin) {
@@ -140,6 +154,18 @@ export function chooseBase(
     }
   }
   return undefined;
+}
+
+/**
+ * Why a snapshot cannot be the base of a backup under `crypt` (or of a plain one): its chunks are addressed by
+ * another key, so none could be taken over. Undefined when it can.
+ */
+function baseKeyMismatch(manifest: Manifest, crypt: CryptConfig | undefined): string | undefined {
+  const encrypted = snapshotCryptMode(manifest) === 'encrypt';
+  if (!crypt) return encrypted ? 'it is encrypted, and this backup is not' : undefined;
+  if (!encrypted) return 'it is not encrypted, and this backup is';
+  const fingerprint = snapshotKeyFingerprint(manifest);
+  return fingerprint === crypt.fingerprint() ? undefined : 'it is encrypted with another key';
 }
 
 /**
@@ -160,12 +186,13 @@ export async function backupFolder(
   const recorded = options.alongside ? sortedSources([...sources.paths, ...options.alongside.paths]) : sources.paths;
   const session = store.startBackup(group);
   try {
-    store.assertGroupSource(group, recorded, options.allowOtherSource);
+    store.assertGroupEncryption(group, options.crypt);
+    store.assertGroupSource(group, recorded, options.allowOtherSource, options.crypt);
     const result = await runFolderBackup(store, sources, session, {
       ...options,
       signal: anySignal(options.signal, session.signal),
     });
-    store.recordGroupSource(group, recorded, options.log);
+    store.recordGroupSource(group, recorded, options.log, options.crypt);
     return result;
   } finally {
     session.release();
@@ -197,8 +224,9 @@ function holdBase(
   session: BackupSession,
   log: Logger,
   chunkDigestMin: number,
+  crypt: CryptConfig | undefined,
 ): FolderArchiveReader | undefined {
-  const base = chooseBase(store, store.listSnapshots(session.group), log, chunkDigestMin);
+  const base = chooseBase(store, store.listSnapshots(session.group), log, chunkDigestMin, crypt);
   if (base && !session.holdSnapshot(base.snapshot.ref, true)) {
     log.warn(`${base.snapshot.path} was forgotten as the backup started; backing up without a base`);
     return undefined;
@@ -228,7 +256,7 @@ async function runFolderBackup(
   );
   const payloadAvg = options.chunkSize ?? FOLDER_CHUNK_SIZE;
   // The base first: the scan takes the names of folders unchanged since then from its records.
-  const base = holdBase(store, session, log, chunkerParams(payloadAvg).min);
+  const base = holdBase(store, session, log, chunkerParams(payloadAvg).min, options.crypt);
   const baseListings = base ? new BaseListings(base) : undefined;
 
   const scan = await sources.scan({
@@ -243,10 +271,15 @@ async function runFolderBackup(
   progress.bytesTotal = scan.totals.bytes;
   progress.phase = 'backing-up';
   const meter = new RateMeter(progress.bytesTotal);
-  const snapshot = store.beginSnapshot(session.group, { session, log });
+  const snapshot = store.beginSnapshot(session.group, {
+    session,
+    log,
+    crypt: options.crypt,
+    masterKeyBlob: options.masterKeyBlob,
+  });
   const sink = openChunkTarget(
     store.chunks,
-    store.config.compression === 'zstd',
+    store.chunkCodec(options.crypt),
     chunkerParams(payloadAvg).max,
     options.workers ?? 2,
     log,
@@ -341,8 +374,7 @@ class FolderBackup {
     this.metaIndex = snapshot.createDynamicIndex(META_ARCHIVE);
     this.data = new ArchiveStreamWriter(this.dataIndex, sink, payloadAvg);
     // The metadata stream is small: stored on this thread, so a backup of an unchanged tree starts no worker.
-    const compress = store.config.compression === 'zstd';
-    const metaWriter = new InlineChunkWriter(store.chunks, compress, sink.counters, job.log);
+    const metaWriter = new InlineChunkWriter(store.chunks, sink.codec, sink.counters, job.log);
     this.meta = new ArchiveStreamWriter(this.metaIndex, metaWriter, META_CHUNK_SIZE);
     this.metadataAppended = base !== undefined && appendToBase(base, this.meta, store.chunks);
     this.records = new RecordQueue(this.meta, this.data);
@@ -820,7 +852,8 @@ class FolderBackup {
       },
       'cairn-backup': {
         kind: 'folder',
-        ...sources.manifestNote(),
+        // The manifest is not encrypted: an encrypted backup does not name its folders there.
+        ...(this.job.options.crypt ? {} : sources.manifestNote()),
         ...alongside,
         base: base?.snapshot.path,
         ...stats,

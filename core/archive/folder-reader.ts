@@ -52,8 +52,8 @@ export class FolderArchiveReader {
   ) {
     const metaIndex = snapshot.openIndex(META_ARCHIVE);
     const dataIndex = snapshot.openIndex(DATA_ARCHIVE);
-    this.meta = new CachedStreamReader(snapshot.chunks, metaIndex, 16, options.onChunkVerified);
-    this.data = new CachedStreamReader(snapshot.chunks, dataIndex, 4, options.onChunkVerified);
+    this.meta = new CachedStreamReader(snapshot, metaIndex, 16, options.onChunkVerified);
+    this.data = new CachedStreamReader(snapshot, dataIndex, 4, options.onChunkVerified);
     const what = `${snapshot.path}/${META_ARCHIVE}`;
     if (metaIndex.size < 8) throw new CairnError('CORRUPT', `${what}: too short for a folder archive`);
     const endLength = Math.min(metaIndex.size, TRAILER_FIXED_SIZE);

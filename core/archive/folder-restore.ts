@@ -41,6 +41,7 @@ import {
 } from './file-writer.js';
 import { FolderArchiveReader } from './folder-reader.js';
 import { displayName } from './names.js';
+import type { CryptConfig } from '../blob/crypt-config.js';
 import type { RestoreWorkerData, RestoreWorkerMessage } from './restore-worker.js';
 
 export interface FolderRestoreProgress extends RateSample {
@@ -89,6 +90,8 @@ export interface FolderRestoreOptions {
   progressIntervalMs?: number;
   /** Worker threads writing files (0: all on the job's thread). */
   workers?: number;
+  /** The key of an encrypted snapshot. */
+  crypt?: CryptConfig;
 }
 
 /** Below this many files, threads cost more than they save. */
@@ -166,7 +169,7 @@ class FolderRestore {
     private readonly dest: string,
     private readonly options: FolderRestoreOptions,
   ) {
-    this.reader = new FolderArchiveReader(store.openSnapshot(ref));
+    this.reader = new FolderArchiveReader(store.openSnapshot(ref, { crypt: options.crypt }));
     this.log = new MemoryLogger(options.log);
     this.existing = options.overwrite ? 'overwrite' : 'keep';
   }
@@ -342,6 +345,7 @@ class FolderRestore {
         {
           root: this.reader.snapshot.chunks.base,
           snapshot: this.reader.snapshot.ref,
+          key: this.reader.snapshot.crypt?.rawKey(),
           existing: this.existing,
           jobs: inOrder,
           keepDamaged: this.options.keepDamaged ?? false,

@@ -1,5 +1,6 @@
 // Worker thread of a folder restore: takes batches of the files (in payload order) until none are left.
 import { parentPort, workerData } from 'node:worker_threads';
+import { CryptConfig } from '../blob/crypt-config.js';
 import { Datastore } from '../datastore/datastore.js';
 import type { SnapshotRef } from '../backup/backup-names.js';
 import { isCairnError } from '../errors.js';
@@ -11,6 +12,8 @@ import { restoreFile, type ExistingPolicy, type FileRestoreJob } from './file-wr
 export interface RestoreWorkerData {
   root: string;
   snapshot: SnapshotRef;
+  /** The key of an encrypted snapshot (a worker of this process's own job). */
+  key?: Uint8Array;
   existing: ExistingPolicy;
   /** Keep a damaged file's readable rest as `<name>.damaged` (FolderRestoreOptions.keepDamaged). */
   keepDamaged: boolean;
@@ -29,13 +32,25 @@ export type RestoreWorkerMessage =
   | { type: 'done'; restored: number[]; failed: { id: number; message: string }[] }
   | { type: 'error'; message: string; code?: string };
 
-const { root, snapshot, existing, keepDamaged, jobs, dirs: planned, batches, shared } = workerData as RestoreWorkerData;
+const {
+  root,
+  snapshot,
+  key,
+  existing,
+  keepDamaged,
+  jobs,
+  dirs: planned,
+  batches,
+  shared,
+} = workerData as RestoreWorkerData;
 const flags = new Int32Array(shared);
 /** Set by the job's thread on a cancel (or another worker's failure): asked before each file and after each slice. */
 const stopped = (): boolean => Atomics.load(flags, 0) === 1;
 
 class Batches {
-  private readonly reader = new FolderArchiveReader(Datastore.open(root).openSnapshot(snapshot));
+  private readonly reader = new FolderArchiveReader(
+    Datastore.open(root).openSnapshot(snapshot, { crypt: key && new CryptConfig(key) }),
+  );
   private readonly dirs = new HeldDirectories(planned.rootPath, planned.records);
   readonly restored: number[] = [];
   readonly failed: { id: number; message: string }[] = [];

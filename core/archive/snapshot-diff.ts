@@ -1,4 +1,5 @@
 import type { SnapshotRef } from '../backup/backup-names.js';
+import type { SnapshotKeys } from '../datastore/snapshot-key.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { EntryKind, kindName, type ArchiveEntry, type DirectoryEntry, type EntryKindName } from './archive-format.js';
 import { FolderArchiveReader } from './folder-reader.js';
@@ -57,10 +58,10 @@ function differences(a: ArchiveEntry, b: ArchiveEntry): DiffEntry['what'] {
  * What changed between two folder snapshots: added, removed and changed entries (by metadata and content
  * digest), with sizes. Reads only metadata records, never file contents.
  */
-export function diffSnapshots(store: Datastore, from: SnapshotRef, to: SnapshotRef): SnapshotDiff {
+export function diffSnapshots(store: Datastore, from: SnapshotRef, to: SnapshotRef, keys?: SnapshotKeys): SnapshotDiff {
   const diff = new SnapshotDiffer(
-    new FolderArchiveReader(store.openSnapshot(from)),
-    new FolderArchiveReader(store.openSnapshot(to)),
+    new FolderArchiveReader(store.openSnapshot(from, { crypt: keys })),
+    new FolderArchiveReader(store.openSnapshot(to, { crypt: keys })),
   );
   diff.compareFolders(diff.a.root, diff.b.root, '');
   return diff.result;

@@ -1,4 +1,4 @@
-import type { ChunkStore } from '../chunk-store/chunk-store.js';
+import type { ChunkSource } from '../chunk-store/chunk-source.js';
 import { CairnError, isCairnError } from '../errors.js';
 import type { ChunkIndex } from '../index/index-format.js';
 
@@ -12,7 +12,7 @@ export class CachedStreamReader {
 
   /** `onVerified` hears of every chunk found sound (verify counts it, so its chunk pass need not decode it again). */
   constructor(
-    private readonly chunks: ChunkStore,
+    private readonly chunks: ChunkSource,
     readonly index: ChunkIndex,
     private readonly capacity = 8,
     private readonly onVerified?: (digest: Buffer, length: number) => void,
@@ -27,7 +27,7 @@ export class CachedStreamReader {
     }
     const start = this.index.chunkStart(i);
     const digest = this.index.digest(i);
-    const data = this.chunks.readChunk(digest, { length: this.index.chunkEnd(i) - start });
+    const data = this.chunks.readChunk(digest, this.index.chunkEnd(i) - start);
     this.onVerified?.(digest, data.length);
     this.cache.set(i, data);
     if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);

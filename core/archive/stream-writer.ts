@@ -1,7 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Chunker } from '../chunker/chunker.js';
 import type { ChunkTarget } from '../chunk-store/chunk-writer-pool.js';
-import { sha256 } from '../chunk-store/digest.js';
 import type { DynamicIndexWriter } from '../index/dynamic-index.js';
 
 interface QueuedChunk {
@@ -86,7 +85,7 @@ export class ArchiveStreamWriter {
    * if its old last chunk is intact, cutting there keeps it (an append then costs only the appended bytes).
    */
   pendingEquals(length: number, digest: Uint8Array): boolean {
-    return this.pendingLength === length && sha256(this.pending.subarray(0, length)).equals(digest);
+    return this.pendingLength === length && this.target.codec.digest(this.pending.subarray(0, length)).equals(digest);
   }
 
   /** Bytes of the stream whose chunks are in the index (the rest are still being stored). */

@@ -32,6 +32,11 @@ export class CryptConfig {
     return fingerprintText(fp);
   }
 
+  /** The key bytes, for handing to this process's own worker threads; nothing else should need them. */
+  rawKey(): Buffer {
+    return Buffer.from(this.key);
+  }
+
   hmac(data: Uint8Array | string): Buffer {
     return createHmac('sha256', this.idKey).update(data).digest();
   }

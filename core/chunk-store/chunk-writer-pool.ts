@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { CairnError, type CairnErrorCode } from '../errors.js';
 import { workerScriptUrl } from '../jobs/worker-url.js';
 import type { Logger } from '../log.js';
+import type { ChunkCodec } from './chunk-codec.js';
 import type { ChunkStore } from './chunk-store.js';
 import type { ChunkRequest, ChunkResponse, ChunkWriterWorkerData } from './chunk-writer-worker.js';
 
@@ -23,6 +24,8 @@ export interface ChunkCounters {
 /** Where chunks go: stored at once on this thread, or handed to worker threads. */
 export interface ChunkTarget {
   readonly counters: ChunkCounters;
+  /** How this target addresses and encodes chunks (keyed digests when the job encrypts). */
+  readonly codec: ChunkCodec;
   put(data: Uint8Array): StoredChunk | Promise<StoredChunk>;
   close(): Promise<void>;
 }
@@ -67,12 +70,12 @@ export class ChunkWriterPool implements ChunkTarget {
   /** `log` gets what the workers' stores log (a damaged copy moved aside). */
   constructor(
     store: ChunkStore,
-    compress: boolean,
+    readonly codec: ChunkCodec,
     private readonly bufferSize: number,
     private readonly workerCount = 2,
     log?: Logger,
   ) {
-    this.workerData = { root: store.base, syncLevel: store.syncLevel, compress };
+    this.workerData = { root: store.base, syncLevel: store.syncLevel, codec: codec.toData() };
     this.log = log ?? store.log;
   }
 

@@ -1,13 +1,12 @@
 // Worker thread of ChunkWriterPool: hashes, compresses and stores chunks, so the job thread only reads and chunks.
 import { parentPort, workerData } from 'node:worker_threads';
-import { encodeBlob } from '../blob/data-blob.js';
+import { ChunkCodec, type ChunkCodecData } from './chunk-codec.js';
 import { ChunkStore, type SyncLevel } from './chunk-store.js';
-import { sha256 } from './digest.js';
 
 export interface ChunkWriterWorkerData {
   root: string;
   syncLevel: SyncLevel;
-  compress: boolean;
+  codec: ChunkCodecData;
 }
 
 /**
@@ -25,7 +24,8 @@ export type ChunkResponse =
   | { id: number; digest: Uint8Array; written: number; duplicate: boolean; warnings?: string[] }
   | { id: number; error: { message: string; code?: string } };
 
-const { root, syncLevel, compress } = workerData as ChunkWriterWorkerData;
+const { root, syncLevel, codec: codecData } = workerData as ChunkWriterWorkerData;
+const codec = ChunkCodec.fromData(codecData);
 const warnings: string[] = [];
 const store = ChunkStore.open(root, {
   syncLevel,
@@ -50,11 +50,11 @@ parentPort!.on('message', (req: ChunkRequest) => {
   }
   try {
     const data = new Uint8Array('slot' in req ? slots[req.slot]! : req.buffer, 0, req.length);
-    const digest = sha256(data);
+    const digest = codec.digest(data);
     let written = 0;
     let duplicate = true;
     if (!store.markIfPresent(digest, data.length)) {
-      const result = store.insert(digest, encodeBlob(data, { compress }));
+      const result = store.insert(digest, codec.encode(data));
       written = result.written;
       duplicate = result.duplicate;
     }

@@ -16,6 +16,7 @@ import { parseSize, table } from './format.js';
 import { openStore } from './open-store.js';
 import { ARCHIVE_COMMAND_OPTIONS } from './command-options.js';
 import { need, snapshotArg, type CommandContext } from './store-commands.js';
+import { backupEncryption, readingKey, type KeyValues } from './cli-keys.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -57,7 +58,9 @@ async function backupImageCommand(args: string[], ctx: ArchiveCommandContext): P
   const store = openStore(need(args, 0, '<store>'));
   const file = need(args, 1, '<file>');
   const { backupImage } = await import('../image/image-backup.js');
+  const encryption = await backupEncryption(values);
   const result = await backupImage(store, file, {
+    ...encryption,
     id: values.id,
     type: values.type === undefined ? undefined : assertBackupType(values.type),
     archiveName: values.archive,
@@ -91,6 +94,7 @@ async function restoreImageCommand(args: string[], ctx: ArchiveCommandContext): 
   if (values.to === undefined) throw new UsageError('missing --to <file>');
   const { restoreImage } = await import('../image/image-restore.js');
   const result = await restoreImage(store, ref, values.to, {
+    crypt: await readingKey(store, [ref], values),
     archiveName: values.archive,
     overwrite: values.overwrite,
     keepDamaged: values['keep-damaged'],
@@ -158,7 +162,9 @@ async function backupCommand(args: string[], ctx: ArchiveCommandContext): Promis
   // Several folders have no one name to derive the group from.
   if (dirs.length > 1 && values.id === undefined)
     throw new UsageError(`backing up ${dirs.length} folders into one snapshot needs --id: they share one group`);
+  const encryption = await backupEncryption(values);
   const result = await backupFolder(store, dirs.length === 1 ? dirs[0]! : dirs, {
+    ...encryption,
     id: values.id,
     excludes: values.exclude,
     chunkSize: chunkSizeOption(values),
@@ -201,9 +207,15 @@ async function backupCommand(args: string[], ctx: ArchiveCommandContext): Promis
   return 0;
 }
 
+/** The folder archive of a snapshot named on the command line, opened with its key if it needs one. */
+async function folderArchive(store: Datastore, text: string, values: KeyValues): Promise<FolderArchiveReader> {
+  const ref = snapshotArg(store, text);
+  return new FolderArchiveReader(store.openSnapshot(ref, { crypt: await readingKey(store, [ref], values) }));
+}
+
 async function lsCommand(args: string[], ctx: ArchiveCommandContext): Promise<number> {
   const store = openStore(need(args, 0, '<store>'));
-  const reader = new FolderArchiveReader(store.openSnapshot(snapshotArg(store, need(args, 1, '<snapshot>'))));
+  const reader = await folderArchive(store, need(args, 1, '<snapshot>'), ctx.values);
   const entries = reader.list(args[2] ?? '').map(entryInfo);
   const rows = entries.map((e) => [
     e.kind === 'directory' ? 'd' : e.kind === 'symlink' ? 'l' : e.kind === 'hardlink' ? 'h' : '-',
@@ -216,9 +228,9 @@ async function lsCommand(args: string[], ctx: ArchiveCommandContext): Promise<nu
   return 0;
 }
 
-async function catCommand(args: string[], _ctx: ArchiveCommandContext): Promise<number> {
+async function catCommand(args: string[], ctx: ArchiveCommandContext): Promise<number> {
   const store = openStore(need(args, 0, '<store>'));
-  const reader = new FolderArchiveReader(store.openSnapshot(snapshotArg(store, need(args, 1, '<snapshot>'))));
+  const reader = await folderArchive(store, need(args, 1, '<snapshot>'), ctx.values);
   const path = need(args, 2, '<path>');
   const entry = reader.get(path);
   if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink)
@@ -236,6 +248,7 @@ async function restoreCommand(args: string[], ctx: ArchiveCommandContext): Promi
   if (values.to === undefined) throw new UsageError('missing --to <dir>');
   const { restoreFolder } = await import('../archive/folder-restore.js');
   const result = await restoreFolder(store, ref, values.to, {
+    crypt: await readingKey(store, [ref], values),
     path: args[2],
     overwrite: values.overwrite,
     keepDamaged: values['keep-damaged'],
@@ -277,11 +290,9 @@ async function restoreCommand(args: string[], ctx: ArchiveCommandContext): Promi
 async function diffCommand(args: string[], ctx: ArchiveCommandContext): Promise<number> {
   const store = openStore(need(args, 0, '<store>'));
   const { diffSnapshots } = await import('../archive/snapshot-diff.js');
-  const diff = diffSnapshots(
-    store,
-    snapshotArg(store, need(args, 1, '<snapshot-a>')),
-    snapshotArg(store, need(args, 2, '<snapshot-b>')),
-  );
+  const from = snapshotArg(store, need(args, 1, '<snapshot-a>'));
+  const to = snapshotArg(store, need(args, 2, '<snapshot-b>'));
+  const diff = diffSnapshots(store, from, to, await readingKey(store, [from, to], ctx.values));
   const sign = { added: '+', removed: '-', changed: 'M' } as const;
   const lines = diff.entries.map(
     (e) =>

@@ -18,12 +18,13 @@ Commands:
   init <store> [--chunk-size 4M] [--compression zstd|none] [--sync none|file|filesystem]
                                    create a datastore in an empty or new folder
   backup-image <store> <file> [--id ID] [--type host|vm|ct] [--archive NAME] [--chunk-size 4M]
-        [--allow-other-source]     back up one large file (a disk image) as <name>.img.fidx
+        [--allow-other-source] [encryption]
+                                   back up one large file (a disk image) as <name>.img.fidx
   restore-image <store> <snapshot> --to <file> [--archive NAME] [--overwrite] [--keep-damaged]
                                    restore an image archive byte for byte (damaged ranges are named;
                                    --keep-damaged keeps the readable rest as <file>.damaged)
   backup <store> <dir>... [--id ID] [--exclude PATTERN]... [--chunk-size 1M] [--allow-other-source]
-                                   back up a folder (incremental: unchanged files are not read); several
+        [encryption]               back up a folder (incremental: unchanged files are not read); several
                                    folders (--id needed) are one snapshot whose root holds each by its name
   ls <store> <snapshot> [path]     list a folder of a snapshot
   cat <store> <snapshot> <path>    write one file of a snapshot to stdout
@@ -106,9 +107,23 @@ Encryption keys, in PBS's key file format (FILE: keys/default.json in $CAIRN_CON
                                    the same key under a new passphrase (the old hint is dropped)
   key paperkey [FILE] [--output PAGE.html|PAGE.txt] [--force]
                                    a page to print: the key file as text and as a QR code (no --output: text on stdout)
+  key create-master [DIR] [--force] [--passphrase-fd N]
+                                   an RSA master key pair: master-public.pem for backups (--master-pubkey-file),
+                                   master-private.pem (under a passphrase) to keep offline
+  key recover <store> <snapshot> <FILE> --master-key master-private.pem [--kdf ...] [--hint TEXT] [--force]
+                                   the key of a backup made with --master-pubkey-file, from the snapshot, into a
+                                   new key file FILE (the master key's passphrase, then the new one)
   A passphrase (at least 5 bytes) is asked on the terminal without echo, a new one twice; scripts give it with
   --passphrase-fd N (one line per passphrase, in the order asked: the current one, then the new one) or in
-  $CAIRN_PASSPHRASE ($CAIRN_NEW_PASSPHRASE: the new one of change-passphrase).
+  $CAIRN_PASSPHRASE ($CAIRN_NEW_PASSPHRASE: the new one of change-passphrase and recover).
+
+Encrypted backups (AES-256-GCM in PBS's format; names, contents and sizes of files are all encrypted):
+  [encryption] of backup and backup-image: --keyfile FILE, or --encrypt (the default key), and optionally
+        --master-pubkey-file PEM (the key is also stored RSA-encrypted for the master key's holder)
+  restore, restore-image, ls, cat, diff and verify read an encrypted snapshot with --keyfile FILE, or with the
+        default key when it is the one the snapshot was made with; without its key they refuse and name it
+        (verify without it checks the chunks' CRC only). prune, forget and gc never need a key.
+  A group whose newest backup is encrypted takes no plain backup. The passphrase comes as for the key commands.
 
 Options:
   --json      machine-readable output on stdout
@@ -137,23 +152,27 @@ type Values = ReturnType<
 >['values'];
 type OptionName = keyof typeof OPTIONS;
 
+/** The key options of the commands that write backups, and of those that read them (cli-keys.ts). */
+const READ_KEY_OPTIONS: readonly OptionName[] = ['keyfile', 'passphrase-fd'];
+const BACKUP_KEY_OPTIONS: readonly OptionName[] = ['keyfile', 'encrypt', 'master-pubkey-file', 'passphrase-fd'];
+
 /** The options each command takes, besides --json and --help: any other is a usage error, and nothing is done. */
 const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   init: ['chunk-size', 'compression', 'sync'],
-  'backup-image': ['id', 'type', 'archive', 'chunk-size', 'allow-other-source'],
-  'restore-image': ['to', 'archive', 'overwrite', 'keep-damaged'],
-  backup: ['id', 'exclude', 'chunk-size', 'allow-other-source'],
-  ls: [],
-  cat: [],
-  diff: [],
+  'backup-image': ['id', 'type', 'archive', 'chunk-size', 'allow-other-source', ...BACKUP_KEY_OPTIONS],
+  'restore-image': ['to', 'archive', 'overwrite', 'keep-damaged', ...READ_KEY_OPTIONS],
+  backup: ['id', 'exclude', 'chunk-size', 'allow-other-source', ...BACKUP_KEY_OPTIONS],
+  ls: READ_KEY_OPTIONS,
+  cat: READ_KEY_OPTIONS,
+  diff: READ_KEY_OPTIONS,
   groups: [],
   snapshots: [],
   status: [],
-  verify: [],
+  verify: READ_KEY_OPTIONS,
   gc: [],
   protect: [],
   unprotect: [],
-  restore: ['to', 'overwrite', 'keep-damaged'],
+  restore: ['to', 'overwrite', 'keep-damaged', ...READ_KEY_OPTIONS],
   excludes: ['exclude'],
   prune: ['keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'dry-run'],
   forget: ['dry-run'],
@@ -172,6 +191,8 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'key show': [],
   'key change-passphrase': ['kdf', 'hint', 'passphrase-fd'],
   'key paperkey': ['output', 'force'],
+  'key create-master': ['force', 'passphrase-fd'],
+  'key recover': ['master-key', 'kdf', 'hint', 'force', 'passphrase-fd'],
 };
 
 /** Refuses an unknown command, and an option the command does not take (it would be ignored: a --dry-run that deletes). */
@@ -289,7 +310,8 @@ main(process.argv.slice(2)).then(
       process.exitCode = 2;
       return;
     }
-    const message = err instanceof CairnError ? err.message : err instanceof Error ? err.message : String(err);
+    let message = err instanceof CairnError ? err.message : err instanceof Error ? err.message : String(err);
+    if (err instanceof CairnError && err.code === 'KEY_REQUIRED') message += ' (--keyfile FILE)';
     process.stderr.write(`cairn: error: ${message}\n`);
     if (process.env.CAIRN_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     process.exitCode = err instanceof CairnError && err.code === 'CANCELLED' ? 130 : 1;

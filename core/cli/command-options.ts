@@ -19,6 +19,10 @@ export const ARCHIVE_COMMAND_OPTIONS = {
   'allow-other-source': { type: 'boolean' },
   'keep-damaged': { type: 'boolean' },
   exclude: { type: 'string', multiple: true },
+  keyfile: { type: 'string' },
+  encrypt: { type: 'boolean' },
+  'master-pubkey-file': { type: 'string' },
+  'passphrase-fd': { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 /** The options of the store maintenance commands (store-commands.ts). */
@@ -44,7 +48,7 @@ export const KEY_COMMAND_OPTIONS = {
   hint: { type: 'string' },
   force: { type: 'boolean' },
   output: { type: 'string' },
-  'passphrase-fd': { type: 'string' },
+  'master-key': { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
-export const KEY_SUBCOMMANDS = ['create', 'show', 'change-passphrase', 'paperkey'] as const;
+export const KEY_SUBCOMMANDS = ['create', 'show', 'change-passphrase', 'paperkey', 'create-master', 'recover'] as const;

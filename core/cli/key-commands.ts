@@ -1,10 +1,11 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { CryptConfig } from '../blob/crypt-config.js';
 import { shortFingerprint } from '../crypto/fingerprint.js';
 import { KDF_KINDS, kdfKind, type KdfKind } from '../crypto/kdf.js';
 import {
   changePassphrase,
+  checkPassphraseLength,
   createKey,
   decryptKey,
   readKeyFile,
@@ -16,9 +17,10 @@ import { localRfc3339 } from '../crypto/rfc3339.js';
 import { CairnError, isCairnError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { makeDirectories } from '../fs/make-directories.js';
-import { cairnConfigDir } from '../plans/config-dir.js';
+import { defaultKeyPath } from '../crypto/default-key.js';
 import { table } from './format.js';
-import { Passphrases } from './passphrase.js';
+import { passphrasesFrom } from './cli-keys.js';
+import type { Passphrases } from './passphrase.js';
 import type { CommandContext } from './store-commands.js';
 import { UsageError } from './usage-error.js';
 
@@ -28,14 +30,18 @@ import { UsageError } from './usage-error.js';
  */
 
 export interface KeyCommandContext extends Omit<CommandContext, 'values'> {
-  values: { kdf?: string; hint?: string; force?: boolean; output?: string; 'passphrase-fd'?: string; json?: boolean };
+  values: {
+    kdf?: string;
+    hint?: string;
+    force?: boolean;
+    output?: string;
+    'passphrase-fd'?: string;
+    'master-key'?: string;
+    json?: boolean;
+  };
 }
 
 type KeyCommand = (args: string[], ctx: KeyCommandContext) => Promise<number>;
-
-export function defaultKeyPath(): string {
-  return join(cairnConfigDir(), 'keys', 'default.json');
-}
 
 function keyPathArg(args: string[]): string {
   if (args.length > 1) throw new UsageError(`unexpected ${JSON.stringify(args[1])} after the key file`);
@@ -57,14 +63,7 @@ function parseHint(value: string | undefined, kdf: KdfKind): string | undefined 
 }
 
 function passphrases(ctx: KeyCommandContext): Passphrases {
-  const fdText = ctx.values['passphrase-fd'];
-  if (fdText !== undefined && !/^[0-9]+$/.test(fdText))
-    throw new UsageError(`--passphrase-fd takes a file descriptor number, not ${JSON.stringify(fdText)}`);
-  return new Passphrases({
-    fd: fdText === undefined ? undefined : Number(fdText),
-    env: process.env,
-    terminal: process.stdin.isTTY ? { input: process.stdin, output: process.stderr } : undefined,
-  });
+  return passphrasesFrom(ctx.values);
 }
 
 /** The fingerprint the file records, or (no passphrase) the one of its key; null when only the passphrase tells. */
@@ -186,7 +185,79 @@ function writePaperKey(output: string, page: string, replace: boolean): void {
   }
 }
 
+/** `key create-master [DIR]`: master-public.pem and master-private.pem (its passphrase asked twice), mode 0600. */
+const createMaster: KeyCommand = async (args, ctx) => {
+  if (args.length > 1) throw new UsageError(`unexpected ${JSON.stringify(args[1])} after the folder`);
+  const dir = resolve(args[0] ?? '.');
+  const publicPath = join(dir, 'master-public.pem');
+  const privatePath = join(dir, 'master-private.pem');
+  for (const path of [publicPath, privatePath])
+    if (existsSync(path) && ctx.values.force !== true)
+      throw new CairnError('ALREADY_EXISTS', `${path} exists already: give --force to replace it`);
+  const passphrase = await passphrases(ctx).fresh('CAIRN_PASSPHRASE');
+  checkPassphraseLength(passphrase, 'the passphrase of the master key');
+  const { createMasterKeyPair } = await import('../crypto/master-key.js');
+  const pair = await createMasterKeyPair(passphrase);
+  const write = (path: string, text: string) =>
+    writeFileAtomicSync(path, text, { fsync: true, mode: 0o600, noReplace: ctx.values.force !== true });
+  write(privatePath, pair.privatePem);
+  write(publicPath, pair.publicPem);
+  ctx.print(
+    { publicKey: publicPath, privateKey: privatePath },
+    `Created the master key pair:\n  public:  ${publicPath} (give it to backups with --master-pubkey-file)\n` +
+      `  private: ${privatePath} (keep it offline, apart from this computer: with it and its passphrase, ` +
+      'cairn key recover gets the key of any backup made with the public half)',
+  );
+  return 0;
+};
+
+/**
+ * `key recover <store> <snapshot> <FILE> --master-key PRIVATE.pem`: the backup key from the snapshot's
+ * rsa-encrypted.key.blob, written to FILE under a new passphrase (asked after the master key's).
+ */
+const recover: KeyCommand = async (args, ctx) => {
+  if (args.length !== 3) throw new UsageError('key recover takes <store> <snapshot> <new key file>');
+  const masterPath = ctx.values['master-key'];
+  if (masterPath === undefined) throw new UsageError('missing --master-key <private key PEM>');
+  const output = resolve(args[2]!);
+  const replace = ctx.values.force === true;
+  if (!replace && existsSync(output))
+    throw new CairnError('ALREADY_EXISTS', `${output} exists already: give --force to replace it`);
+  const kdf = parseKdf(ctx.values.kdf, 'scrypt');
+  const hint = parseHint(ctx.values.hint, kdf);
+  const { openStore } = await import('./open-store.js');
+  const { snapshotArg } = await import('./store-commands.js');
+  const { masterKeyBlobOf } = await import('../datastore/snapshot-key.js');
+  const { recoverKeyWithMaster } = await import('../crypto/master-key.js');
+  const store = openStore(args[0]!);
+  const ref = snapshotArg(store, args[1]!);
+  const blob = masterKeyBlobOf(store, ref);
+  const input = passphrases(ctx);
+  const masterFile = resolve(masterPath);
+  const pem = readText(masterFile);
+  const recovered = recoverKeyWithMaster(blob, pem, await input.current(masterFile), {
+    blob: `the key blob of ${args[1]}`,
+    masterKey: masterFile,
+  });
+  const passphrase = kdf === 'none' ? undefined : await input.fresh('CAIRN_NEW_PASSPHRASE');
+  const config = await changePassphrase(recovered, recovered.data, { kdf, passphrase, hint });
+  writeKeyFile(output, config, { replace });
+  if (kdf === 'none') ctx.warn(NO_PASSPHRASE_WARNING);
+  ctx.print(keyInfo(output, config), `Recovered the key of ${args[1]} into ${output}\n${keyInfoText(output, config)}`);
+  return 0;
+};
+
+function readText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CairnError('NOT_FOUND', `cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
 export const KEY_COMMANDS = new Map<string, KeyCommand>([
+  ['create-master', createMaster],
+  ['recover', recover],
   ['create', create],
   ['show', show],
   ['change-passphrase', changePassphraseCommand],

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { STORE_COMMAND_OPTIONS } from './command-options.js';
 import { UsageError } from './usage-error.js';
@@ -39,7 +40,7 @@ export type StoreCommandValues = OptionValues<typeof STORE_COMMAND_OPTIONS>;
 
 /** What a command gets from the CLI around it. */
 export interface CommandContext {
-  values: StoreCommandValues & { json?: boolean };
+  values: StoreCommandValues & { json?: boolean; keyfile?: string; 'passphrase-fd'?: string };
   signal: AbortSignal;
   progress: TtyProgress;
   /** The result: JSON with --json, otherwise the human-readable text. */
@@ -295,7 +296,13 @@ const verifyCommand: Command = async (args, ctx) => {
   const store = openStore(need(args, 0, '<store>'));
   const target = verifyTarget(store, args[1]);
   const { verify } = await import('../verify/verify.js');
+  const { openKeyFile, passphrasesFrom } = await import('./cli-keys.js');
+  const keyfile = ctx.values.keyfile;
+  if (keyfile === undefined && ctx.values['passphrase-fd'] !== undefined)
+    throw new UsageError('--passphrase-fd goes with --keyfile');
+  const keys = keyfile === undefined ? [] : [(await openKeyFile(resolve(keyfile), passphrasesFrom(ctx.values))).crypt];
   const result = await verify(store, target, {
+    keys,
     signal: ctx.signal,
     onProgress: (p) =>
       ctx.progress.update({

@@ -108,6 +108,22 @@ export function readKeyFile(path: string): KeyConfig {
   return config;
 }
 
+/** A key config from JSON text that is not a file of its own (a recovered `rsa-encrypted.key.blob`); CORRUPT naming `what`. */
+export function parseKeyConfig(text: string, what: string): KeyConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new CairnError('CORRUPT', `${what} is not a key config (not JSON)`);
+  }
+  const parsed = keyFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CairnError('CORRUPT', `${what} is not a key config: ${issue?.message ?? 'wrong shape'}`);
+  }
+  return parsed.data;
+}
+
 /** Writes mode 0600 via tmp + fsync + rename; without `replace`, an existing file is ALREADY_EXISTS and kept. */
 export function writeKeyFile(path: string, config: KeyConfig, options: { replace: boolean }): void {
   try {
@@ -239,7 +255,7 @@ export async function changePassphrase(
   return changed;
 }
 
-function checkPassphraseLength(passphrase: Uint8Array, what: string): void {
+export function checkPassphraseLength(passphrase: Uint8Array, what: string): void {
   if (passphrase.length < MIN_PASSPHRASE_BYTES)
     throw new CairnError(
       'INVALID_ARGUMENT',

@@ -30,8 +30,10 @@ import {
   type Manifest,
   type ManifestUnprotected,
 } from '../backup/manifest.js';
+import type { CryptConfig } from '../blob/crypt-config.js';
+import { ChunkCodec } from '../chunk-store/chunk-codec.js';
 import { ChunkStore } from '../chunk-store/chunk-store.js';
-import { CairnError, errnoCode, ioError } from '../errors.js';
+import { CairnError, errnoCode, ioError, isCairnError, KeyRequiredError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { isReachedWithoutSymlink } from '../fs/inside-root.js';
 import { makeDirectories } from '../fs/make-directories.js';
@@ -48,7 +50,7 @@ import {
   SOURCE_FILE,
   sourceOnThisHost,
   suggestGroupId,
-  type GroupSource,
+  type RecordedSource,
 } from './group-source.js';
 import {
   CONFIG_FILE,
@@ -59,10 +61,29 @@ import {
   type DatastoreOptions,
 } from './datastore-config.js';
 import { withLock } from '../locks/with-lock.js';
+import {
+  describeSnapshotKey,
+  keyForSnapshot,
+  snapshotCryptMode,
+  snapshotKeyFingerprint,
+  type SnapshotKeys,
+} from './snapshot-key.js';
 import { SnapshotReader } from './snapshot-reader.js';
 import { chooseSnapshotTime } from './snapshot-time.js';
 import { makeReserve, RESERVE_FILE, withReserve } from './space-reserve.js';
 import { SnapshotWriter } from './snapshot-writer.js';
+
+/** The master key's blob goes in first; if it cannot be written, the snapshot is removed again. */
+function withMasterKeyBlob(writer: SnapshotWriter, masterKeyBlob: Buffer): SnapshotWriter {
+  try {
+    writer.addMasterKeyBlob(masterKeyBlob);
+    return writer;
+  } catch (err) {
+    writer.abort();
+    // Not an EEXIST of the snapshot folder: that is the only error beginSnapshot retries on.
+    throw isCairnError(err) ? err : ioError('write', join(writer.dir, 'rsa-encrypted.key.blob'), err);
+  }
+}
 
 export const OWNER_FILE = 'owner';
 export const NOTES_FILE = 'notes';
@@ -73,7 +94,7 @@ export interface GroupInfo extends BackupGroupRef {
   path: string;
   owner?: string;
   /** What its backups were made from; undefined for a group made before sources were recorded. */
-  source?: GroupSource;
+  source?: RecordedSource;
   snapshotCount: number;
   /** Time of the newest finished snapshot. */
   lastBackup?: number;
@@ -247,8 +268,19 @@ export class Datastore {
     return manifest;
   }
 
-  openSnapshot(ref: SnapshotRef): SnapshotReader {
-    return new SnapshotReader(ref, this.snapshotDir(ref), this.readManifest(ref), this.chunks);
+  /**
+   * Opens a finished snapshot for reading. An encrypted one needs its key (`crypt`, or one of several): without
+   * it, or with another, or with a manifest whose signature does not verify, this throws before anything is read.
+   */
+  openSnapshot(ref: SnapshotRef, options: { crypt?: SnapshotKeys } = {}): SnapshotReader {
+    const manifest = this.readManifest(ref);
+    const crypt = keyForSnapshot(manifest, options.crypt, `snapshot ${snapshotPath(ref)}`);
+    return new SnapshotReader(ref, this.snapshotDir(ref), manifest, this.chunks, crypt);
+  }
+
+  /** How a backup into this store addresses and encodes chunks: the store's compression, and `crypt`'s key. */
+  chunkCodec(crypt?: CryptConfig): ChunkCodec {
+    return new ChunkCodec(this.config.compression === 'zstd', crypt);
   }
 
   /** The newest finished snapshot of a group, if any. */
@@ -265,7 +297,15 @@ export class Datastore {
    */
   beginSnapshot(
     group: BackupGroupRef,
-    options: { time?: number; owner?: string; session?: BackupSession; log?: Logger } = {},
+    options: {
+      time?: number;
+      owner?: string;
+      session?: BackupSession;
+      log?: Logger;
+      crypt?: CryptConfig;
+      /** With `crypt`: the key for the master key's holder (master-key.ts), stored in the snapshot. */
+      masterKeyBlob?: Buffer;
+    } = {},
   ): SnapshotWriter {
     const dir = this.groupDir(group);
     try {
@@ -283,13 +323,24 @@ export class Datastore {
       }
     }
     const newest = this.listSnapshots(group).at(-1)?.time;
-    let time = options.time ?? chooseSnapshotTime(newest, Date.now(), this.chunks.clock.now(), options.log ?? this.log);
+    const time =
+      options.time ?? chooseSnapshotTime(newest, Date.now(), this.chunks.clock.now(), options.log ?? this.log);
     if (options.time !== undefined && newest !== undefined && time <= newest) {
       throw new CairnError(
         'ALREADY_EXISTS',
         `snapshot time ${formatBackupTime(time)} is not after the group's newest ${formatBackupTime(newest)}`,
       );
     }
+    const writer = this.createSnapshotDir(group, time, options);
+    return options.masterKeyBlob ? withMasterKeyBlob(writer, options.masterKeyBlob) : writer;
+  }
+
+  /** The snapshot folder at `time`, or the next free second unless the caller asked for that time. */
+  private createSnapshotDir(
+    group: BackupGroupRef,
+    time: number,
+    options: { time?: number; session?: BackupSession; crypt?: CryptConfig },
+  ): SnapshotWriter {
     for (;;) {
       const ref = { type: group.type, id: group.id, time };
       const snapDir = this.snapshotDir(ref);
@@ -301,7 +352,7 @@ export class Datastore {
           rmdirSync(snapDir);
           throw err;
         }
-        return new SnapshotWriter(ref, snapDir, this.chunks, options.session);
+        return new SnapshotWriter(ref, snapDir, this.chunks, options.session, options.crypt);
       } catch (err) {
         // Another writer took this second: take the next one, unless the caller asked for this time.
         if (errnoCode(err) !== 'EEXIST' || options.time !== undefined) throw ioError('create snapshot', snapDir, err);
@@ -321,20 +372,43 @@ export class Datastore {
   }
 
   /**
+   * Refuses a plain backup into a group whose newest snapshot is encrypted: a forgotten key must not put the
+   * next backup of that data on disk in the clear (KEY_REQUIRED, naming the group's key). A backup under
+   * another key (a new key) is allowed; it simply has no base.
+   */
+  assertGroupEncryption(group: BackupGroupRef, crypt: CryptConfig | undefined): void {
+    if (crypt) return;
+    const newest = this.latestSnapshot(group);
+    if (!newest) return;
+    let manifest: Manifest;
+    try {
+      manifest = this.readManifest(newest);
+    } catch {
+      return; // a damaged newest snapshot says nothing; the backup goes on without it as its base
+    }
+    if (snapshotCryptMode(manifest) !== 'encrypt') return;
+    throw new KeyRequiredError(
+      snapshotKeyFingerprint(manifest),
+      `${groupPath(group)} holds encrypted backups (${describeSnapshotKey(manifest)}): back it up with that key, or into a group of its own`,
+    );
+  }
+
+  /**
    * Refuses a backup of `paths` (resolved) into a group that records another source, unless `allowOtherSource`;
    * called under the backup's group lock, before anything is read.
    */
-  assertGroupSource(group: BackupGroupRef, paths: string[], allowOtherSource = false): void {
-    assertSourceMatches(this.groupDir(group), group, sourceOnThisHost(paths), allowOtherSource);
+  assertGroupSource(group: BackupGroupRef, paths: string[], allowOtherSource = false, crypt?: CryptConfig): void {
+    assertSourceMatches(this.groupDir(group), group, sourceOnThisHost(paths), allowOtherSource, crypt);
   }
 
   /** Records `paths` as the group's source once a backup of them finished. */
-  recordGroupSource(group: BackupGroupRef, paths: string[], log: Logger = this.log): void {
-    recordGroupSource(this.groupDir(group), group, sourceOnThisHost(paths), log);
+  /** Records the source; under a key sealed (group-source.ts), so the paths are not on disk in the clear. */
+  recordGroupSource(group: BackupGroupRef, paths: string[], log: Logger = this.log, crypt?: CryptConfig): void {
+    recordGroupSource(this.groupDir(group), group, sourceOnThisHost(paths), log, crypt);
   }
 
   /** The recorded source of a group (undefined if none or unreadable: listings do not fail on it). */
-  groupSource(group: BackupGroupRef): GroupSource | undefined {
+  groupSource(group: BackupGroupRef): RecordedSource | undefined {
     try {
       return readGroupSource(this.groupDir(group));
     } catch {

@@ -2,6 +2,8 @@ import { existsSync, realpathSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
+import type { CryptConfig } from '../blob/crypt-config.js';
+import { shortFingerprint } from '../crypto/fingerprint.js';
 import { groupPath, toBackupId, type BackupGroupRef } from '../backup/backup-names.js';
 import { CairnError, errnoCode, ioError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
@@ -20,14 +22,42 @@ export interface GroupSource {
   paths: string[];
 }
 
-const SourceRecord = z.object({
-  version: z.literal(1),
-  host: z.string().min(1),
-  paths: z.array(z.string().min(1)).min(1),
-});
+/**
+ * The source as an encrypted backup records it: the paths would name what the encryption hides, so only an
+ * HMAC of them under the key's id_key is kept. A backup with that key can still tell whether its source is the
+ * group's; nobody without it learns anything.
+ */
+export interface SealedSource {
+  sealed: true;
+  fingerprint: string;
+  digest: string;
+}
+
+export type RecordedSource = GroupSource | SealedSource;
+
+const SourceRecord = z.union([
+  z.object({
+    version: z.literal(1),
+    host: z.string().min(1),
+    paths: z.array(z.string().min(1)).min(1),
+  }),
+  z.object({
+    version: z.literal(1),
+    sealed: z.object({ fingerprint: z.string().min(1), digest: z.string().regex(/^[0-9a-f]{64}$/) }),
+  }),
+]);
+
+export function isSealed(source: RecordedSource): source is SealedSource {
+  return 'sealed' in source;
+}
+
+export function sealSource(source: GroupSource, crypt: CryptConfig): SealedSource {
+  const digest = crypt.hmac(JSON.stringify({ host: source.host, paths: source.paths })).toString('hex');
+  return { sealed: true, fingerprint: crypt.fingerprint(), digest };
+}
 
 /** The recorded source of a group, undefined for a group made before sources were recorded (or by PBS). */
-export function readGroupSource(groupDir: string): GroupSource | undefined {
+export function readGroupSource(groupDir: string): RecordedSource | undefined {
   const path = join(groupDir, SOURCE_FILE);
   let text: string;
   try {
@@ -45,11 +75,15 @@ export function readGroupSource(groupDir: string): GroupSource | undefined {
       `${path} is not a source record Cairn wrote; remove it and the next backup records its own source`,
     );
   }
+  if ('sealed' in parsed) return { sealed: true, ...parsed.sealed };
   return { host: parsed.host, paths: parsed.paths };
 }
 
-export function writeGroupSource(groupDir: string, source: GroupSource): void {
-  writeFileAtomicSync(join(groupDir, SOURCE_FILE), `${JSON.stringify({ version: 1, ...source }, null, 2)}\n`);
+export function writeGroupSource(groupDir: string, source: RecordedSource): void {
+  const record = isSealed(source)
+    ? { version: 1, sealed: { fingerprint: source.fingerprint, digest: source.digest } }
+    : { version: 1, ...source };
+  writeFileAtomicSync(join(groupDir, SOURCE_FILE), `${JSON.stringify(record, null, 2)}\n`);
 }
 
 /** A backup's source: this computer and the real paths (a folder reached through a symlink is the same folder). */
@@ -65,11 +99,14 @@ function realPathOrAsGiven(path: string): string {
   }
 }
 
-export function sameSource(a: GroupSource, b: GroupSource): boolean {
+export function sameSource(a: RecordedSource, b: RecordedSource): boolean {
+  if (isSealed(a) || isSealed(b))
+    return isSealed(a) && isSealed(b) && a.fingerprint === b.fingerprint && a.digest === b.digest;
   return a.host === b.host && a.paths.length === b.paths.length && a.paths.every((p, i) => p === b.paths[i]);
 }
 
-export function describeSource(source: GroupSource): string {
+export function describeSource(source: RecordedSource): string {
+  if (isSealed(source)) return `an encrypted source (key ${shortFingerprint(source.fingerprint)})`;
   const where = source.host === hostname() ? '' : ` on ${source.host}`;
   return `${source.paths.join(', ')}${where}`;
 }
@@ -83,9 +120,13 @@ export function assertSourceMatches(
   group: BackupGroupRef,
   source: GroupSource,
   allowOtherSource: boolean,
+  crypt?: CryptConfig,
 ): void {
   const recorded = readGroupSource(groupDir);
-  if (!recorded || sameSource(recorded, source) || allowOtherSource) return;
+  if (!recorded || allowOtherSource) return;
+  // A record sealed under another key cannot be compared: the new key starts the group's record anew.
+  if (isSealed(recorded) && recorded.fingerprint !== crypt?.fingerprint()) return;
+  if (sameSource(recorded, isSealed(recorded) ? sealSource(source, crypt!) : source)) return;
   const suggestion = suggestGroupId(dirname(groupDir), group.id, source.paths[0]!);
   throw new CairnError(
     'SOURCE_MISMATCH',
@@ -95,8 +136,15 @@ export function assertSourceMatches(
 }
 
 /** Records the source after a backup finished (a first backup, a moved folder the user confirmed, an older group). */
-export function recordGroupSource(groupDir: string, group: BackupGroupRef, source: GroupSource, log: Logger): void {
-  let recorded: GroupSource | undefined;
+export function recordGroupSource(
+  groupDir: string,
+  group: BackupGroupRef,
+  given: GroupSource,
+  log: Logger,
+  crypt?: CryptConfig,
+): void {
+  const source = crypt ? sealSource(given, crypt) : given;
+  let recorded: RecordedSource | undefined;
   try {
     recorded = readGroupSource(groupDir);
   } catch {

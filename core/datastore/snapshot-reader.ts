@@ -1,16 +1,22 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import type { CryptConfig } from '../blob/crypt-config.js';
 import { decodeBlob } from '../blob/data-blob.js';
 import { snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import type { Manifest, ManifestFile } from '../backup/manifest.js';
+import type { ChunkSource } from '../chunk-store/chunk-source.js';
 import type { ChunkStore } from '../chunk-store/chunk-store.js';
 import { CairnError, ioError } from '../errors.js';
 import { readRegularFile } from '../fs/regular-file.js';
 import type { ChunkIndex } from '../index/index-format.js';
 import { openIndex, readIndexRange } from '../index/index-reader.js';
 
-/** A finished snapshot opened for reading: every archive is checked against the manifest before use. */
-export class SnapshotReader {
+/**
+ * A finished snapshot opened for reading: every archive is checked against the manifest before use, and every
+ * chunk against its digest. `crypt` is the key of an encrypted snapshot, already checked against its manifest
+ * (snapshot-key.ts); a plain snapshot has none.
+ */
+export class SnapshotReader implements ChunkSource {
   /** `type/id/time`: computed once, since messages and cache keys ask for it often. */
   readonly path: string;
 
@@ -19,6 +25,7 @@ export class SnapshotReader {
     readonly dir: string,
     readonly manifest: Manifest,
     readonly chunks: ChunkStore,
+    readonly crypt?: CryptConfig,
   ) {
     this.path = snapshotPath(ref);
   }
@@ -61,11 +68,15 @@ export class SnapshotReader {
     if (raw.length !== file.size || createHash('sha256').update(raw).digest('hex') !== file.csum) {
       throw new CairnError('CORRUPT', `${path}: blob differs from the manifest's size and checksum`);
     }
-    return decodeBlob(raw, { what: path });
+    return decodeBlob(raw, { what: path, crypt: this.crypt });
+  }
+
+  readChunk(digest: Uint8Array, length: number): Buffer {
+    return this.chunks.readChunk(digest, { crypt: this.crypt, length });
   }
 
   /** Streams bytes [start, end) of an index archive, every chunk verified. */
   readRange(index: ChunkIndex, start?: number, end?: number): Generator<Buffer> {
-    return readIndexRange(this.chunks, index, start, end);
+    return readIndexRange(this, index, start, end);
   }
 }

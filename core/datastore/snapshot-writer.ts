@@ -1,16 +1,20 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CryptConfig } from '../blob/crypt-config.js';
 import { encodeBlob } from '../blob/data-blob.js';
 import { assertArchiveFileName, snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import {
   encodeManifest,
   MANIFEST_NAME,
   newManifest,
+  signManifest,
+  type CryptMode,
   type Manifest,
   type ManifestUnprotected,
 } from '../backup/manifest.js';
 import type { ChunkStore } from '../chunk-store/chunk-store.js';
+import { ENCRYPTED_KEY_BLOB } from '../crypto/master-key.js';
 import { CairnError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { DynamicIndexWriter } from '../index/dynamic-index.js';
@@ -24,6 +28,8 @@ interface OpenIndex {
 /**
  * A snapshot being written. Indexes and blobs go in first; the manifest, written by finish(), comes last and
  * is what makes the snapshot "finished". abort() (or any failure before finish) removes the directory.
+ * Under a key (`crypt`) every blob is encrypted, every archive is listed as `encrypt` (its chunks are the
+ * caller's to encrypt, with the same key), and the manifest is signed and names the key's fingerprint.
  */
 export class SnapshotWriter {
   private readonly manifest: Manifest;
@@ -36,8 +42,13 @@ export class SnapshotWriter {
     readonly dir: string,
     private readonly chunks: ChunkStore,
     private readonly guard?: { assertHeld(): void },
+    readonly crypt?: CryptConfig,
   ) {
     this.manifest = newManifest(ref);
+  }
+
+  private get cryptMode(): CryptMode {
+    return this.crypt ? 'encrypt' : 'none';
   }
 
   get path(): string {
@@ -76,21 +87,32 @@ export class SnapshotWriter {
     this.open.delete(entry.name);
     this.manifest.files.push({
       filename: entry.name,
-      'crypt-mode': 'none',
+      'crypt-mode': this.cryptMode,
       size: result.size,
       csum: result.csum.toString('hex'),
     });
   }
 
-  /** Stores a blob file (size and csum of the encoded bytes go to the manifest). */
+  /** Stores a blob file (size and csum of the encoded bytes go to the manifest), encrypted under the snapshot's key. */
   addBlob(name: string, data: Uint8Array, compress = true): void {
+    this.writeBlob(name, encodeBlob(data, { compress, crypt: this.crypt }));
+  }
+
+  /**
+   * Stores `rsa-encrypted.key.blob` as PBS does: a plain, uncompressed blob (its payload is RSA-encrypted
+   * already), listed with the snapshot's crypt mode.
+   */
+  addMasterKeyBlob(payload: Uint8Array): void {
+    this.writeBlob(ENCRYPTED_KEY_BLOB, encodeBlob(payload, { compress: false }));
+  }
+
+  private writeBlob(name: string, raw: Buffer): void {
     if (!name.endsWith('.blob')) throw new CairnError('INVALID_NAME', `blob name must end in .blob: ${name}`);
     const path = this.claimName(name);
-    const raw = encodeBlob(data, { compress });
     writeFileAtomicSync(path, raw);
     this.manifest.files.push({
       filename: name,
-      'crypt-mode': 'none',
+      'crypt-mode': this.cryptMode,
       size: raw.length,
       csum: createHash('sha256').update(raw).digest('hex'),
     });
@@ -109,6 +131,7 @@ export class SnapshotWriter {
       throw new CairnError('INVALID_ARGUMENT', `cannot finish ${this.path}: no archive was written`);
     try {
       this.manifest.unprotected = { ...unprotected };
+      if (this.crypt) signManifest(this.manifest, this.crypt);
       this.chunks.syncFilesystem();
       this.guard?.assertHeld();
       writeFileAtomicSync(join(this.dir, MANIFEST_NAME), encodeManifest(this.manifest), {

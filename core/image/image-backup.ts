@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { assertBackupId, snapshotPath, toBackupId, type BackupType, type SnapshotRef } from '../backup/backup-names.js';
+import type { CryptConfig } from '../blob/crypt-config.js';
 import { assertValidChunkSize } from '../chunker/chunker-params.js';
 import { openChunkTarget } from '../chunk-store/chunk-target.js';
 import type { ChunkTarget } from '../chunk-store/chunk-writer-pool.js';
@@ -51,6 +52,10 @@ export interface ImageBackupOptions {
   workers?: number;
   /** Warnings (a damaged chunk copy moved aside and written anew). */
   log?: Logger;
+  /** Encrypt the snapshot with this key. */
+  crypt?: CryptConfig;
+  /** With `crypt`: the key RSA-encrypted for the master key's holder (crypto/master-key.ts). */
+  masterKeyBlob?: Buffer;
 }
 
 /** Chunks being stored at once (each holds a chunk-sized buffer). */
@@ -92,12 +97,13 @@ export async function backupImage(
   const group = { type: options.type ?? 'host', id };
   const session = store.startBackup(group);
   try {
-    store.assertGroupSource(group, [source], options.allowOtherSource);
+    store.assertGroupEncryption(group, options.crypt);
+    store.assertGroupSource(group, [source], options.allowOtherSource, options.crypt);
     const result = await runImageBackup(store, source, session, archive, chunkSize, {
       ...options,
       signal: anySignal(options.signal, session.signal),
     });
-    store.recordGroupSource(group, [source], options.log);
+    store.recordGroupSource(group, [source], options.log, options.crypt);
     return result;
   } finally {
     session.release();
@@ -128,7 +134,12 @@ async function runImageBackup(
     const st = fstatSync(fd);
     if (!st.isFile()) throw new CairnError('INVALID_ARGUMENT', `${source} is not a regular file`);
     size = st.size;
-    snapshot = store.beginSnapshot(session.group, { session, log: options.log });
+    snapshot = store.beginSnapshot(session.group, {
+      session,
+      log: options.log,
+      crypt: options.crypt,
+      masterKeyBlob: options.masterKeyBlob,
+    });
   } catch (err) {
     closeSync(fd);
     throw err;
@@ -211,8 +222,8 @@ class ImageBackup {
     const { options, size, chunkSize } = job;
     this.signal = options.signal;
     ({ progress: this.progress, meter: this.meter, report: this.report } = startImageTransfer(size, options));
-    const compress = store.config.compression === 'zstd';
-    this.target = openChunkTarget(store.chunks, compress, chunkSize, options.workers ?? 2, options.log);
+    const codec = store.chunkCodec(options.crypt);
+    this.target = openChunkTarget(store.chunks, codec, chunkSize, options.workers ?? 2, options.log);
   }
 
   /** Stores every chunk, then closes the index and finishes the snapshot; the job's result. */

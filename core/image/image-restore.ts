@@ -1,9 +1,10 @@
 import { closeSync, constants, ftruncateSync, lstatSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
-import type { ChunkStore } from '../chunk-store/chunk-store.js';
+import type { CryptConfig } from '../blob/crypt-config.js';
 import { sha256 } from '../chunk-store/digest.js';
 import type { Datastore } from '../datastore/datastore.js';
+import type { SnapshotReader } from '../datastore/snapshot-reader.js';
 import { CairnError, ioError, isCairnError } from '../errors.js';
 import { writeAllSync } from '../fs/atomic-write.js';
 import type { ChunkIndex } from '../index/index-format.js';
@@ -23,6 +24,8 @@ export interface ImageRestoreOptions {
   signal?: AbortSignal;
   onProgress?: (progress: ImageTransferProgress) => void;
   progressIntervalMs?: number;
+  /** The key of an encrypted snapshot. */
+  crypt?: CryptConfig;
 }
 
 /** A range of the image that could not be restored: its chunk is damaged or missing. */
@@ -69,13 +72,13 @@ async function writeImage(
   target: string,
   options: ImageRestoreOptions,
 ): Promise<ImageRestoreResult> {
-  const reader = store.openSnapshot(ref);
+  const reader = store.openSnapshot(ref, { crypt: options.crypt });
   const archive = pickImageArchive(reader.manifest, options.archiveName);
   const index = reader.openIndex(archive);
   const dest = restoreDestination(target, options);
   const folder = dirname(dest);
   removeDeadProcessTmps(folder, (name) => join(folder, name));
-  return new ImageRestore(reader.chunks, index, archive, dest, options).run();
+  return new ImageRestore(reader, index, archive, dest, options).run();
 }
 
 /** The target as an absolute path, refused if it is a symlink, exists without `overwrite`, or is no regular file. */
@@ -100,14 +103,14 @@ class ImageRestore {
   /** The tmp file while it is open. */
   private fd: number | undefined;
   /** The digest of an all-zero chunk, per length: such chunks are left as holes. */
-  private readonly zeroDigests = new Map<number, string>();
+  private readonly zeroDigests = new Map<number, Buffer>();
   private readonly damaged: DamagedRange[] = [];
   private readonly meter: RateMeter;
   private readonly progress: ImageTransferProgress;
   private readonly report: ReturnType<typeof throttle<ImageTransferProgress>>;
 
   constructor(
-    private readonly chunks: ChunkStore,
+    private readonly snapshot: SnapshotReader,
     private readonly index: ChunkIndex,
     private readonly archive: string,
     private readonly dest: string,
@@ -146,8 +149,8 @@ class ImageRestore {
   private restoreChunk(fd: number, i: number): void {
     const start = this.index.chunkStart(i);
     const length = this.index.chunkEnd(i) - start;
-    const digest = this.index.digest(i).toString('hex');
-    if (digest === this.zeroDigest(length)) return;
+    const digest = this.index.digest(i);
+    if (digest.equals(this.zeroDigest(length))) return;
     const data = this.readOrNote(digest, start, length);
     if (!data) return;
     try {
@@ -157,22 +160,23 @@ class ImageRestore {
     }
   }
 
-  private zeroDigest(length: number): string {
+  private zeroDigest(length: number): Buffer {
     let zero = this.zeroDigests.get(length);
     if (zero === undefined) {
-      zero = sha256(Buffer.alloc(length)).toString('hex');
+      // Under a key the zero chunk has a keyed digest like any other.
+      zero = this.snapshot.crypt ? this.snapshot.crypt.digest(Buffer.alloc(length)) : sha256(Buffer.alloc(length));
       this.zeroDigests.set(length, zero);
     }
     return zero;
   }
 
   /** A chunk's bytes, or undefined with its range noted if it is damaged or missing (other errors stop the restore). */
-  private readOrNote(digest: string, start: number, length: number): Buffer | undefined {
+  private readOrNote(digest: Buffer, start: number, length: number): Buffer | undefined {
     try {
-      return this.chunks.readChunk(digest, { length });
+      return this.snapshot.readChunk(digest, length);
     } catch (err) {
       if (!isCairnError(err, 'CORRUPT') && !isCairnError(err, 'NOT_FOUND')) throw err;
-      this.damaged.push({ start, end: start + length, chunk: digest, message: err.message });
+      this.damaged.push({ start, end: start + length, chunk: digest.toString('hex'), message: err.message });
       return undefined;
     }
   }

@@ -47,10 +47,13 @@ export async function writeImages(
   return results;
 }
 
-/** What the manifest notes of each image (under `cairn-backup.images`): what listings add up for the snapshot. */
-export function imagesNote(results: readonly ImageArchiveResult[]): Record<string, unknown>[] {
+/**
+ * What the manifest notes of each image (under `cairn-backup.images`): what listings add up for the snapshot.
+ * The manifest is not encrypted: an encrypted backup (`named` false) does not name the image files there.
+ */
+export function imagesNote(results: readonly ImageArchiveResult[], named: boolean): Record<string, unknown>[] {
   return results.map((r) => ({
-    path: r.path,
+    path: named ? r.path : undefined,
     archive: r.archive,
     bytes: r.bytesTotal,
     newBytes: r.newBytes,
@@ -79,7 +82,7 @@ export class ImagesAlongside implements AlongsideArchives {
 
   async write(snapshot: SnapshotWriter, signal: AbortSignal | undefined): Promise<Record<string, unknown>> {
     this.results = await writeImages(this.store, snapshot, this.images, { ...this.options, signal });
-    return { images: imagesNote(this.results) };
+    return { images: imagesNote(this.results, !this.options.crypt) };
   }
 }
 
@@ -102,21 +105,21 @@ export async function backupImages(
   const sorted = sortedSources(paths);
   const session = store.startBackup(group);
   try {
-    store.assertGroupSource(group, sorted, options.allowOtherSource);
+    store.assertGroupEncryption(group, options.crypt);
+    store.assertGroupSource(group, sorted, options.allowOtherSource, options.crypt);
     const signal = anySignal(options.signal, session.signal);
-    const snapshot = store.beginSnapshot(group, { session, log: options.log });
+    const { crypt, masterKeyBlob, log } = options;
+    const snapshot = store.beginSnapshot(group, { session, log, crypt, masterKeyBlob });
     let images: ImageArchiveResult[];
     try {
       images = await writeImages(store, snapshot, imageArchives(sorted), { ...options, signal });
-      snapshot.finish({
-        chunk_upload_stats: uploadStats(images),
-        'cairn-backup': { kind: 'images', images: imagesNote(images) },
-      });
+      const note = { kind: 'images', images: imagesNote(images, !crypt) };
+      snapshot.finish({ chunk_upload_stats: uploadStats(images), 'cairn-backup': note });
     } catch (err) {
       snapshot.abort();
       throw err;
     }
-    store.recordGroupSource(group, sorted, options.log);
+    store.recordGroupSource(group, sorted, options.log, options.crypt);
     return { snapshot: snapshot.ref, path: snapshotPath(snapshot.ref), images };
   } finally {
     session.release();

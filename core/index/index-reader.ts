@@ -1,5 +1,4 @@
-import type { CryptConfig } from '../blob/crypt-config.js';
-import type { ChunkStore } from '../chunk-store/chunk-store.js';
+import type { ChunkSource } from '../chunk-store/chunk-source.js';
 import { CairnError } from '../errors.js';
 import { DynamicIndexReader } from './dynamic-index.js';
 import { FixedIndexReader } from './fixed-index.js';
@@ -17,11 +16,10 @@ export function openIndex(path: string): ChunkIndex {
  * needed slice yielded. Chunks are decoded one at a time, so memory stays at one chunk.
  */
 export function* readIndexRange(
-  store: ChunkStore,
+  chunks: ChunkSource,
   index: ChunkIndex,
   start = 0,
   end = index.size,
-  options: { crypt?: CryptConfig } = {},
 ): Generator<Buffer> {
   if (start < 0 || end > index.size || start > end) {
     throw new CairnError('INVALID_ARGUMENT', `range [${start}, ${end}) outside the archive's ${index.size} bytes`);
@@ -30,7 +28,7 @@ export function* readIndexRange(
   for (let i = index.chunkAt(start); i < index.chunkCount && index.chunkStart(i) < end; i++) {
     const chunkStart = index.chunkStart(i);
     const length = index.chunkEnd(i) - chunkStart;
-    const data = store.readChunk(index.digest(i), { crypt: options.crypt, length });
+    const data = chunks.readChunk(index.digest(i), length);
     yield data.subarray(Math.max(0, start - chunkStart), Math.min(length, end - chunkStart));
   }
 }

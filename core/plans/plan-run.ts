@@ -1,3 +1,4 @@
+import { isSealed } from '../datastore/group-source.js';
 import { planExcludes, type Plan, type PlanRun, type RunTrigger } from '../../contract/plans.js';
 import { KEEP_RULES } from '../../contract/keep-rules.js';
 import type { FolderBackupProgress } from '../archive/folder-backup.js';
@@ -113,7 +114,9 @@ class PlanRunJob {
   private movedByThePlan(store: Datastore): boolean {
     let recorded: string[] | undefined;
     try {
-      recorded = store.groupSource({ type: 'host', id: this.plan.groupId })?.paths;
+      const source = store.groupSource({ type: 'host', id: this.plan.groupId });
+      // A sealed (encrypted) record does not say its paths: the user confirms a move there.
+      recorded = source && !isSealed(source) ? source.paths : undefined;
     } catch {
       return false; // a damaged record: the backup itself says what is wrong
     }

@@ -1,5 +1,6 @@
 import { DATA_ARCHIVE, EntryKind, META_ARCHIVE, type DirectoryEntry } from '../archive/archive-format.js';
 import { FolderArchiveReader } from '../archive/folder-reader.js';
+import type { CryptConfig } from '../blob/crypt-config.js';
 import type { Datastore, SnapshotInfo } from '../datastore/datastore.js';
 
 const MAX_FILES_PER_CHUNK = 20;
@@ -13,10 +14,11 @@ export function filesInPayloadRanges(
   info: SnapshotInfo,
   archive: string,
   ranges: readonly { start: number; end: number }[],
+  crypt?: CryptConfig,
 ): string[][] {
   if (archive === META_ARCHIVE) return ranges.map(() => ['the folder listing (names, sizes and metadata)']);
   if (archive !== DATA_ARCHIVE) return ranges.map((r) => [`${archive} bytes ${r.start}-${r.end}`]);
-  const reader = new FolderArchiveReader(store.openSnapshot(info));
+  const reader = new FolderArchiveReader(store.openSnapshot(info, { crypt }));
   const hits: string[][] = ranges.map(() => []);
   const walk = (dir: DirectoryEntry, prefix: string): void => {
     for (const entry of reader.readDirectory(dir)) {

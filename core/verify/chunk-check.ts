@@ -1,4 +1,5 @@
 import { checkBlob, decodeBlob, isEncryptedKind } from '../blob/data-blob.js';
+import type { CryptConfig } from '../blob/crypt-config.js';
 import type { ChunkStore } from '../chunk-store/chunk-store.js';
 import { isCairnError } from '../errors.js';
 
@@ -11,7 +12,7 @@ export type ChunkVerdict = { ok: true; length: number } | { ok: false; message: 
  * damaged index must never get a healthy chunk moved aside. A chunk that fails its own checks is moved aside as
  * `.bad` (spec 9.2); one of the wrong crypt mode is an error but is not moved for that alone.
  */
-export function checkChunk(chunks: ChunkStore, hex: string, encrypted: boolean): ChunkVerdict {
+export function checkChunk(chunks: ChunkStore, hex: string, encrypted: boolean, crypt?: CryptConfig): ChunkVerdict {
   let raw: Buffer;
   try {
     raw = chunks.readRaw(hex);
@@ -21,7 +22,7 @@ export function checkChunk(chunks: ChunkStore, hex: string, encrypted: boolean):
   }
   try {
     // Load (magic, CRC), then the crypt mode: sign-only archives have plain chunks. Without the key an
-    // encrypted chunk is checked by its CRC only.
+    // encrypted chunk is checked by its CRC only; with it, decrypted (the GCM tag) and hashed like a plain one.
     const { kind } = checkBlob(raw, `chunk ${hex}`);
     if (isEncryptedKind(kind) !== encrypted) {
       return {
@@ -29,8 +30,9 @@ export function checkChunk(chunks: ChunkStore, hex: string, encrypted: boolean):
         message: `chunk ${hex} is ${encrypted ? 'not encrypted, but its archive is' : 'encrypted, but its archive is not'}`,
       };
     }
-    if (encrypted) return { ok: true, length: 0 };
-    return { ok: true, length: decodeBlob(raw, { digest: Buffer.from(hex, 'hex'), what: `chunk ${hex}` }).length };
+    if (encrypted && !crypt) return { ok: true, length: 0 };
+    const plain = decodeBlob(raw, { digest: Buffer.from(hex, 'hex'), crypt, what: `chunk ${hex}` });
+    return { ok: true, length: plain.length };
   } catch (err) {
     const moved = chunks.renameCorrupt(hex);
     return {

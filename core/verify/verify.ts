@@ -2,11 +2,18 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { DATA_ARCHIVE, META_ARCHIVE } from '../archive/archive-format.js';
 import { FolderArchiveReader } from '../archive/folder-reader.js';
-import { checkBlob, decodeBlob } from '../blob/data-blob.js';
+import { checkBlob, decodeBlob, isEncryptedKind } from '../blob/data-blob.js';
 import { snapshotPath, type BackupGroupRef, type SnapshotRef } from '../backup/backup-names.js';
-import type { Manifest, ManifestFile } from '../backup/manifest.js';
+import type { CryptConfig } from '../blob/crypt-config.js';
+import { MANIFEST_NAME, type Manifest, type ManifestFile } from '../backup/manifest.js';
 import { DigestSet } from '../chunk-store/digest-set.js';
 import type { Datastore, SnapshotInfo } from '../datastore/datastore.js';
+import {
+  describeSnapshotKey,
+  keyForSnapshot,
+  snapshotCryptMode,
+  snapshotKeyFingerprint,
+} from '../datastore/snapshot-key.js';
 import { errnoCode, isCairnError } from '../errors.js';
 import { readRegularFile } from '../fs/regular-file.js';
 import { openIndex } from '../index/index-reader.js';
@@ -56,6 +63,12 @@ export interface VerifyResult extends VerifyProgress {
 }
 
 export interface VerifyOptions {
+  /**
+   * Keys to read encrypted snapshots with, each used for the snapshots made with it (by fingerprint): their
+   * signatures, chunks (decrypted, digest checked) and structure are verified. Without its key a snapshot's
+   * chunks are checked by their CRC only, and the result says so.
+   */
+  keys?: readonly CryptConfig[];
   signal?: AbortSignal;
   log?: Logger;
   onProgress?: (progress: VerifyProgress) => void;
@@ -166,9 +179,31 @@ class VerifyJob {
         result.problems.push({ snapshot: info.path, archive: 'index.json.blob', message: (err as Error).message });
         return { ...result, state: 'failed' }; // no manifest to record the outcome in
       }
-      await this.checkArchives(info, manifest, result.problems);
+      const crypt = this.keyFor(info, manifest, result);
+      if (result.problems.length === 0) await this.checkArchives(info, manifest, result.problems, crypt);
       return this.finish(info, result);
     });
+  }
+
+  /**
+   * The key to check an encrypted snapshot with, once its manifest's signature verifies under it (a problem
+   * if not); undefined for a plain one, or one whose key was not given (noted in the result).
+   */
+  private keyFor(info: SnapshotInfo, manifest: Manifest, result: SnapshotVerifyResult): CryptConfig | undefined {
+    if (snapshotCryptMode(manifest) === 'none') return undefined;
+    const fingerprint = snapshotKeyFingerprint(manifest);
+    const crypt = this.options.keys?.find((k) => k.fingerprint() === fingerprint);
+    if (!crypt) {
+      if (snapshotCryptMode(manifest) === 'encrypt')
+        result.note = `checked without ${describeSnapshotKey(manifest)}: its chunks by their CRC only`;
+      return undefined;
+    }
+    try {
+      return keyForSnapshot(manifest, crypt, `snapshot ${info.path}`);
+    } catch (err) {
+      result.problems.push({ snapshot: info.path, archive: MANIFEST_NAME, message: (err as Error).message });
+      return undefined;
+    }
   }
 
   /** Records the outcome in the manifest (a snapshot forgotten meanwhile has none to write to). */
@@ -185,7 +220,12 @@ class VerifyJob {
     return result;
   }
 
-  private async checkArchives(info: SnapshotInfo, manifest: Manifest, problems: VerifyProblem[]): Promise<void> {
+  private async checkArchives(
+    info: SnapshotInfo,
+    manifest: Manifest,
+    problems: VerifyProblem[],
+    crypt: CryptConfig | undefined,
+  ): Promise<void> {
     const problem = (archive: string, message: string, extra: Partial<VerifyProblem> = {}): void => {
       problems.push({ snapshot: info.path, archive, message, ...extra });
     };
@@ -200,14 +240,14 @@ class VerifyJob {
         `a folder snapshot needs both ${META_ARCHIVE} and ${DATA_ARCHIVE}; the manifest lists one of them`,
       );
     }
-    const indexes = this.openIndexes(info, manifest, problem);
+    const indexes = this.openIndexes(info, manifest, problem, crypt);
     // The structure first: the chunks it reads (the listing, small files' content) are checked as it reads them,
     // and the chunk pass then skips them. Its findings only mean something once every chunk is sound.
     // (An encrypted archive cannot be read without its key: its chunks are checked by their CRC alone.)
-    const readable = manifest.files.every((f) => f['crypt-mode'] !== 'encrypt');
+    const readable = crypt !== undefined || manifest.files.every((f) => f['crypt-mode'] !== 'encrypt');
     const structure =
       problems.length === 0 && readable && FolderArchiveReader.hasFolderArchive(names)
-        ? await checkFolderStructure(this.store.openSnapshot(info), {
+        ? await checkFolderStructure(this.store.openSnapshot(info, { crypt }), {
             checkedFiles: this.checkedFiles,
             pace: () => this.pace(),
             onChunkVerified: (digest, length) => this.noteVerified(digest, length),
@@ -215,7 +255,7 @@ class VerifyJob {
         : [];
     const before = problems.length;
     for (const { index, file, path } of indexes) {
-      await this.checkChunks(info, path, file, index, (m, extra) => problem(file.filename, m, extra));
+      await this.checkChunks(info, path, file, index, crypt, (m, extra) => problem(file.filename, m, extra));
     }
     if (problems.length === before)
       for (const p of structure) problem(META_ARCHIVE, `${p.path}: ${p.message}`, { affects: [p.path] });
@@ -226,6 +266,7 @@ class VerifyJob {
     info: SnapshotInfo,
     manifest: Manifest,
     problem: (archive: string, message: string) => void,
+    crypt: CryptConfig | undefined,
   ): { index: ChunkIndex; file: ManifestFile; path: string }[] {
     const dir = this.store.snapshotDir(info);
     const out: { index: ChunkIndex; file: ManifestFile; path: string }[] = [];
@@ -233,7 +274,7 @@ class VerifyJob {
       const path = join(dir, file.filename);
       if (file.filename.endsWith('.blob')) {
         this.progress.bytesDone += file.size;
-        checkBlobFile(path, file, (m) => problem(file.filename, m));
+        checkBlobFile(path, file, crypt, (m) => problem(file.filename, m));
         continue;
       }
       try {
@@ -262,6 +303,7 @@ class VerifyJob {
     path: string,
     file: ManifestFile,
     index: ChunkIndex,
+    crypt: CryptConfig | undefined,
     problem: (message: string, extra?: Partial<VerifyProblem>) => void,
   ): Promise<void> {
     const bad: BadChunk[] = [];
@@ -270,7 +312,8 @@ class VerifyJob {
       const digest = index.digest(i);
       const length = index.chunkEnd(i) - index.chunkStart(i);
       this.progress.bytesDone += length;
-      const verdict = this.judge(digest, file['crypt-mode'] === 'encrypt', `${info.path}/${file.filename}`);
+      const encrypted = file['crypt-mode'] === 'encrypt';
+      const verdict = this.judge(digest, encrypted, encrypted ? crypt : undefined, `${info.path}/${file.filename}`);
       if (verdict.ok) {
         if (verdict.length > 0 && verdict.length !== length && wrongLengths.length < 10) {
           wrongLengths.push(
@@ -288,18 +331,18 @@ class VerifyJob {
       await this.pace();
     }
     if (wrongLengths.length > 0) problem(`${path}: the index is damaged: ${wrongLengths.join('; ')}`);
-    const affected = bad.length > 0 ? describeAffected(this.store, info, file.filename, bad) : [];
+    const affected = bad.length > 0 ? describeAffected(this.store, info, file.filename, bad, crypt) : [];
     bad.forEach((b, k) => problem(b.message, { chunk: b.chunk, affects: affected[k] }));
   }
 
   /** A chunk's verdict, from this job's memory or by checking it (once per job). */
-  private judge(digest: Buffer, encrypted: boolean, where: string): ChunkVerdict {
+  private judge(digest: Buffer, encrypted: boolean, crypt: CryptConfig | undefined, where: string): ChunkVerdict {
     const length = this.verified.valueOf(digest);
     if (length !== undefined) return { ok: true, length };
     const hex = digest.toString('hex');
     const known = this.corrupt.get(hex);
     if (known !== undefined) return { ok: false, message: known };
-    const verdict = checkChunk(this.store.chunks, hex, encrypted);
+    const verdict = checkChunk(this.store.chunks, hex, encrypted, crypt);
     this.progress.chunksChecked++;
     if (verdict.ok) {
       this.verified.add(digest, verdict.length);
@@ -345,7 +388,13 @@ function manifestBytes(store: Datastore, info: SnapshotInfo): number {
   }
 }
 
-function checkBlobFile(path: string, file: ManifestFile, problem: (m: string) => void): void {
+/** A blob against the manifest, then decoded: an encrypted one only with its key (else its CRC is all there is). */
+function checkBlobFile(
+  path: string,
+  file: ManifestFile,
+  crypt: CryptConfig | undefined,
+  problem: (m: string) => void,
+): void {
   let raw: Buffer;
   try {
     raw = readRegularFile(path, Math.max(file.size, 0));
@@ -359,7 +408,7 @@ function checkBlobFile(path: string, file: ManifestFile, problem: (m: string) =>
   else {
     try {
       const { kind } = checkBlob(raw, path);
-      if (kind === 'uncompressed' || kind === 'compressed') decodeBlob(raw, { what: path });
+      if (!isEncryptedKind(kind) || crypt) decodeBlob(raw, { what: path, crypt });
     } catch (err) {
       problem((err as Error).message);
     }
@@ -371,9 +420,10 @@ function describeAffected(
   info: SnapshotInfo,
   archive: string,
   bad: { start: number; end: number }[],
+  crypt: CryptConfig | undefined,
 ): (string[] | undefined)[] {
   try {
-    return filesInPayloadRanges(store, info, archive, bad);
+    return filesInPayloadRanges(store, info, archive, bad, crypt);
   } catch {
     return bad.map(() => [`${snapshotPath(info)}/${archive} (the files it affects cannot be listed)`]);
   }

@@ -9,6 +9,8 @@ import { tempDir } from '../support/temp.js';
 interface Tool {
   name: string;
   note: string;
+  /** A yardstick (restic, borg), not a Cairn mode. */
+  peer: boolean;
   init(repo: string): void;
   backup(repo: string, source: string, n: number): void;
   restore(repo: string, target: string, n: number): void;
@@ -52,10 +54,15 @@ function timed(fn: () => void): number {
 
 const restic = { RESTIC_PASSWORD: 'cairn-bench', RESTIC_CACHE_DIR: join(tmpdir(), 'cairn-bench-restic-cache') };
 
+/** Cairn with a key file without passphrase beside the repository (no scrypt per command in the timings). */
+const keyOf = (repo: string): string => `${repo}.key.json`;
+const encrypted = (repo: string): string[] => ['--keyfile', keyOf(repo)];
+
 const tools: Tool[] = [
   {
     name: 'cairn',
     note: 'zstd level 1, no encryption',
+    peer: false,
     init: (repo) => run(process.execPath, [cairnCli, 'init', repo, '--sync', 'none']),
     backup: (repo, source) => run(process.execPath, [cairnCli, 'backup', repo, source, '--id', 'bench']),
     restore: (repo, target) => run(process.execPath, [cairnCli, 'restore', repo, 'host/bench', '--to', target]),
@@ -65,8 +72,26 @@ const tools: Tool[] = [
     },
   },
   {
+    name: 'cairn-enc',
+    note: 'zstd level 1, AES-256-GCM (PBS format), keyed digests',
+    peer: false,
+    init: (repo) => {
+      run(process.execPath, [cairnCli, 'init', repo, '--sync', 'none']);
+      run(process.execPath, [cairnCli, 'key', 'create', keyOf(repo), '--kdf', 'none']);
+    },
+    backup: (repo, source) =>
+      run(process.execPath, [cairnCli, 'backup', repo, source, '--id', 'bench', ...encrypted(repo)]),
+    restore: (repo, target) =>
+      run(process.execPath, [cairnCli, 'restore', repo, 'host/bench', '--to', target, ...encrypted(repo)]),
+    forgetOldAndCollect: (repo) => {
+      run(process.execPath, [cairnCli, 'prune', repo, 'host/bench', '--keep-last', '1']);
+      run(process.execPath, [cairnCli, 'gc', repo]);
+    },
+  },
+  {
     name: 'restic',
     note: 'zstd auto (repository v2), AES encryption (cannot be turned off)',
+    peer: true,
     init: (repo) => run('restic', ['init', '--repo', repo], restic),
     backup: (repo, source) => run('restic', ['--repo', repo, 'backup', '.'], restic, source),
     restore: (repo, target) => run('restic', ['--repo', repo, 'restore', 'latest', '--target', target], restic),
@@ -75,6 +100,7 @@ const tools: Tool[] = [
   {
     name: 'borg',
     note: 'lz4 (its default), no encryption',
+    peer: true,
     init: (repo) =>
       run('borg', ['init', '--encryption', 'none', repo], { BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes' }),
     backup: (repo, source, n) => run('borg', ['create', `${repo}::b${n}`, '.'], {}, source),
@@ -86,6 +112,22 @@ const tools: Tool[] = [
   },
 ];
 
+/** Issue 18's figures: encrypted against plain Cairn (goal: within 10 %), and against restic, which always encrypts. */
+function printEncryptionRatios(rows: Map<string, Record<string, number>>): void {
+  const plain = rows.get('cairn')!;
+  const enc = rows.get('cairn-enc')!;
+  const restic = rows.get('restic');
+  const ratio = (a: number, b: number) => (a / b).toFixed(2);
+  console.log(
+    `encrypted / plain cairn: first backup ${ratio(enc.first!, plain.first!)}, unchanged ${ratio(enc.unchanged!, plain.unchanged!)}, ` +
+      `after modify ${ratio(enc.modified!, plain.modified!)}, restore ${ratio(enc.restore!, plain.restore!)}`,
+  );
+  if (restic)
+    console.log(
+      `encrypted cairn / restic: first backup ${ratio(enc.first!, restic.first!)}, restore ${ratio(enc.restore!, restic.restore!)}`,
+    );
+}
+
 export async function folderBench(): Promise<void> {
   if (!existsSync(generator)) {
     console.log(`\n(folder benchmark skipped: ${generator} not found)`);
@@ -93,7 +135,9 @@ export async function folderBench(): Promise<void> {
   }
   const scale = process.env.CAIRN_BENCH_SCALE ?? '1';
   const dir = tempDir('bench-folder');
-  const available = tools.filter((t) => t.name === 'cairn' || has(t.name));
+  // The key commands must not touch the user's config folder.
+  process.env.CAIRN_CONFIG_DIR ??= join(dir, 'config');
+  const available = tools.filter((t) => !t.peer || has(t.name));
   try {
     const source = join(dir, 'data');
     run(process.execPath, [generator, 'generate', source, '--scale', scale]);
@@ -127,7 +171,7 @@ export async function folderBench(): Promise<void> {
       r.gc = timed(() => t.forgetOldAndCollect(repo));
       r.freedMB = (beforeGc - duBytes(repo)) / 1e6;
     }
-    const peers = [...rows.entries()].filter(([n]) => n !== 'cairn').map(([, r]) => r);
+    const peers = available.filter((t) => t.peer).map((t) => rows.get(t.name)!);
     const best = (key: string) => (peers.length ? Math.min(...peers.map((r) => r[key]!)) : NaN);
     const fmt = (s: number) => `${s.toFixed(2)} s (${(bytes / s / 1e6).toFixed(0)} MB/s)`;
     console.log(`${'step'.padEnd(22)}${available.map((t) => t.name.padEnd(24)).join('')}cairn / best peer`);
@@ -154,6 +198,7 @@ export async function folderBench(): Promise<void> {
     console.log(
       `unchanged re-backup / first backup (cairn): ${((rows.get('cairn')!.unchanged! / rows.get('cairn')!.first!) * 100).toFixed(1)}%`,
     );
+    printEncryptionRatios(rows);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -61,7 +61,7 @@ describe('a folder backup of several folders', () => {
     expect(first.stats).toMatchObject({ files: 5, directories: 8, symlinks: 1 });
     expect(first.excluded).toBe(1);
     // The group records every folder, sorted; the manifest names each folder's entry.
-    expect(ctx.store.groupSource({ type: 'host', id: 'multi' })?.paths).toEqual([homeDocs, photos, workDocs]);
+    expect(ctx.store.groupSource({ type: 'host', id: 'multi' })).toMatchObject({ paths: [homeDocs, photos, workDocs] });
     expect(ctx.store.openSnapshot(first.snapshot).manifest.unprotected['cairn-backup']).toMatchObject({
       sources: [
         { path: homeDocs, name: 'home-docs' },

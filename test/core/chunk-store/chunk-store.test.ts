@@ -21,6 +21,7 @@ import { digestHex, DIGEST_SIZE, isHexDigest, sha256 } from '../../../core/chunk
 import { CairnError } from '../../../core/errors.js';
 import { MemoryLogger } from '../../../core/log.js';
 import { pseudoRandomBytes, textBytes } from '../../support/data.js';
+import { ChunkCodec } from '../../../core/chunk-store/chunk-codec.js';
 import { expectCairnError } from '../../support/errors.js';
 import { mkfifo } from '../../support/tree.js';
 import { tempDir, storeTempRoot, useTempDirs } from '../../support/temp.js';
@@ -573,7 +574,7 @@ describe('ChunkStore insert, touch and read', () => {
 
   it('ChunkWriterPool stores chunks through reused shared slots, and a chunk larger than a slot on its own', async () => {
     const slot = 64 * 1024;
-    const pool = new ChunkWriterPool(ctx.store, true, slot, 2);
+    const pool = new ChunkWriterPool(ctx.store, new ChunkCodec(true), slot, 2);
     try {
       // Many more chunks than slots in flight at once, of every size up to a slot, compressible or not; then bigger.
       const chunks = Array.from({ length: 40 }, (_, i) =>
@@ -607,7 +608,7 @@ describe('ChunkStore insert, touch and read', () => {
   });
 
   it('ChunkWriterPool.close lets the workers finish the chunks they were given (not cut off mid-write or mid-compression)', async () => {
-    const pool = new ChunkWriterPool(ctx.store, true, 256 * 1024, 2);
+    const pool = new ChunkWriterPool(ctx.store, new ChunkCodec(true), 256 * 1024, 2);
     // Compressible, so the workers are inside zstd when close() comes; nobody waits for the answers first.
     const chunks = Array.from({ length: 24 }, (_, i) => textBytes(200 * 1024, 1000 + i));
     const stored = chunks.map((c) => pool.put(c));

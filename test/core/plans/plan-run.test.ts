@@ -131,7 +131,7 @@ describe('a plan run', () => {
     expect(summarizeManifest(snap.manifest).newBytes).toBe(first.run.newBytes);
     const root = new FolderArchiveReader(snap).list('');
     expect(root.map((e) => e.name.toString()).sort()).toEqual([docs, photos].map((d) => d.split('/').pop()!).sort());
-    expect(store.groupSource({ type: 'host', id: p.groupId })?.paths).toEqual([docs, image, photos].sort());
+    expect(store.groupSource({ type: 'host', id: p.groupId })).toMatchObject({ paths: [docs, image, photos].sort() });
 
     const out = temp('plan-restored');
     await restoreImage(store, snap.ref, join(out, 'disk.img'));
