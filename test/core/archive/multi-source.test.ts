@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { appendFileSync, linkSync, lstatSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +8,8 @@ import { FolderArchiveReader } from '../../../core/archive/folder-reader.js';
 import { restoreFolder } from '../../../core/archive/folder-restore.js';
 import { diffSnapshots } from '../../../core/archive/snapshot-diff.js';
 import type { SnapshotRef } from '../../../core/backup/backup-names.js';
+import { MANIFEST_NAME } from '../../../core/backup/manifest.js';
+import { CryptConfig } from '../../../core/blob/crypt-config.js';
 import { distinctNames } from '../../../core/backup/source-set.js';
 import { Datastore } from '../../../core/datastore/datastore.js';
 import type { ChunkIndex } from '../../../core/index/index-format.js';
@@ -113,6 +116,26 @@ describe('a folder backup of several folders', () => {
     await restoreFolder(ctx.store, result.snapshot, out);
     expect(lstatSync(join(out, 'two/again.bin')).ino).toBe(lstatSync(join(out, 'one/file.bin')).ino);
     expect(readFileSync(join(out, 'two/again.bin')).equals(pseudoRandomBytes(100 * 1024, 'linked'))).toBe(true);
+  });
+
+  it('encrypted: names no folder in the manifest, and restores each with the key', async () => {
+    const top = temp('encrypted', storeTempRoot());
+    put(top, 'secret-a/x.txt', textBytes(3000, 5));
+    put(top, 'secret-b/y.txt', textBytes(4000, 6));
+    const crypt = new CryptConfig(randomBytes(32));
+    await settleFolders(top);
+    const folders = [join(top, 'secret-b'), join(top, 'secret-a')];
+    const result = await backupFolder(ctx.store, folders, { id: 'encrypted-multi', crypt });
+    const manifestText = readFileSync(join(ctx.root, result.path, MANIFEST_NAME));
+    expect(manifestText.includes(Buffer.from('secret-a'))).toBe(false);
+    const r = new FolderArchiveReader(ctx.store.openSnapshot(result.snapshot, { crypt }));
+    expect(names(r.list(''))).toEqual(['secret-a', 'secret-b']);
+    const again = await backupFolder(ctx.store, folders, { id: 'encrypted-multi', crypt });
+    expect(again).toMatchObject({ base: result.path, bytesRead: 0, newChunks: 0 });
+    const out = join(temp('restored', storeTempRoot()), 'out');
+    await restoreFolder(ctx.store, again.snapshot, out, { crypt });
+    expectSameTree(join(top, 'secret-a'), join(out, 'secret-a'));
+    expectSameTree(join(top, 'secret-b'), join(out, 'secret-b'));
   });
 
   it('refuses folders inside one another, a folder twice, the store inside a folder, and several without an id', async () => {
