@@ -181,6 +181,23 @@ describe('a plan run', () => {
     expect(Datastore.open(storePath).listSnapshots({ type: 'host', id: p.groupId })).toEqual([]);
   });
 
+  it('a folder added to a plan of one moves its group on to both; reordering them changes nothing', async () => {
+    const book = new PlanBook(temp('plan-config'));
+    const [one, two] = [sourceTree(), sourceTree()];
+    const p = book.add({ name: 'Growing', sources: [{ kind: 'folder', path: one }], store: storePath });
+    const runtime = { failures: 0, lastGcAt: Date.now() };
+    expect((await runPlan(p, { trigger: 'manual', runtime })).run.status).toBe('succeeded');
+    const grown = book.edit(p.id, { sources: [...p.sources, { kind: 'folder', path: two }] });
+    await new Promise((r) => setTimeout(r, 1100)); // snapshot times are whole seconds
+    expect((await runPlan(grown, { trigger: 'manual', runtime })).run).toMatchObject({ status: 'succeeded', files: 4 }); // each: report.txt, node_modules' index.js
+    const store = Datastore.open(storePath);
+    expect(store.groupSource({ type: 'host', id: p.groupId })).toMatchObject({ paths: [one, two].sort() });
+    const reordered = book.edit(p.id, { sources: [...grown.sources].reverse() });
+    await new Promise((r) => setTimeout(r, 1100));
+    const again = await runPlan(reordered, { trigger: 'manual', runtime });
+    expect(again.run).toMatchObject({ status: 'succeeded', newBytes: 0 });
+  });
+
   it('a cancelled run says so', async () => {
     const p = plan({});
     const controller = new AbortController();
