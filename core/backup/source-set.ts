@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { resolve, sep } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { MAX_PLAN_SOURCES } from '../../contract/plans.js';
 import { CairnError } from '../errors.js';
 import { isSameOrInside } from '../fs/inside-root.js';
@@ -45,7 +45,7 @@ export function assertSeparateSources(paths: readonly string[], storeRoot: strin
   const real = paths.map(realOrResolved);
   for (let i = 0; i < real.length; i++) {
     for (let j = 0; j < real.length; j++) {
-      if (i === j || !isSameOrInside(real[j]!, real[i]!)) continue;
+      if (i === j || !isSameOrBelow(real[j]!, real[i]!)) continue;
       if (real[i] === real[j])
         throw new CairnError('INVALID_ARGUMENT', `${paths[i]} and ${paths[j]} are the same source; give it once`);
       throw new CairnError(
@@ -54,6 +54,12 @@ export function assertSeparateSources(paths: readonly string[], storeRoot: strin
       );
     }
   }
+}
+
+/** Whether the real path `inner` is `outer` or lies below it (both real already: no more lookups). */
+function isSameOrBelow(outer: string, inner: string): boolean {
+  const rel = relative(outer, inner);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 /**
