@@ -5,6 +5,8 @@ import {
   ARCHIVE_COMMAND_OPTIONS,
   KEY_COMMAND_OPTIONS,
   KEY_SUBCOMMANDS,
+  REMOTE_COMMAND_OPTIONS,
+  REMOTE_SUBCOMMANDS,
   SCHEDULER_COMMAND_OPTIONS,
   STORE_COMMAND_OPTIONS,
 } from './command-options.js';
@@ -125,6 +127,22 @@ Encrypted backups (AES-256-GCM in PBS's format; names, contents and sizes of fil
         (verify without it checks the chunks' CRC only). prune, forget and gc never need a key.
   A group whose newest backup is encrypted takes no plain backup. The passphrase comes as for the key commands.
 
+Off-site copies on S3-compatible object storage (AWS S3, Backblaze B2, Wasabi, Ceph, MinIO…), kept in
+remotes.json in the config folder; the bucket holds the store's own layout under the prefix:
+  remote add <name> --endpoint URL --bucket NAME [--region R] [--prefix PATH/] [--virtual-host]
+        [--no-store-credentials]   add a remote; the credentials in $CAIRN_S3_ACCESS_KEY_ID and
+                                   $CAIRN_S3_SECRET_ACCESS_KEY (or AWS_…) are stored with it (mode 0600) unless
+                                   --no-store-credentials (then they must be in the environment each time)
+  remote list | show <name> | remove <name>
+  remote check <name>              what the service supports (conditional create, Content-MD5, paging, batch delete)
+  remote snapshots <name>          the snapshots in the remote
+  push <store> <remote> [group|snapshot]... [--parallel 8] [--limit 10M]
+                                   send what the remote lacks (all groups by default): chunks, then indexes, the
+                                   manifest last; an interrupted push resumes without sending chunks again
+  pull <remote> <store> [group|snapshot]... [--parallel 8]
+                                   bring snapshots back into a local store, every chunk verified
+  Encrypted snapshots are pushed as they are: the remote never needs the key.
+
 Options:
   --json      machine-readable output on stdout
   --help      this text
@@ -145,6 +163,7 @@ const OPTIONS = {
   ...PLAN_COMMAND_OPTIONS,
   ...SCHEDULER_COMMAND_OPTIONS,
   ...KEY_COMMAND_OPTIONS,
+  ...REMOTE_COMMAND_OPTIONS,
 } satisfies ParseArgsConfig['options'];
 
 type Values = ReturnType<
@@ -192,6 +211,14 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'key change-passphrase': ['kdf', 'hint', 'passphrase-fd'],
   'key paperkey': ['output', 'force'],
   'key create-master': ['force', 'passphrase-fd'],
+  'remote add': ['endpoint', 'region', 'bucket', 'prefix', 'virtual-host', 'store-credentials'],
+  'remote list': [],
+  'remote show': [],
+  'remote check': [],
+  'remote remove': [],
+  'remote snapshots': [],
+  push: ['parallel', 'limit'],
+  pull: ['parallel'],
   'key recover': ['master-key', 'kdf', 'hint', 'force', 'passphrase-fd'],
 };
 
@@ -264,6 +291,10 @@ async function runCommand(name: string, args: string[], ctx: CliContext): Promis
     const { PLAN_COMMANDS } = await import('./plan-commands.js');
     return PLAN_COMMANDS.get(name.slice('plan '.length))!(args, ctx);
   }
+  if (name.startsWith('remote ') || name === 'push' || name === 'pull') {
+    const { REMOTE_COMMANDS } = await import('./remote-commands.js');
+    return REMOTE_COMMANDS.get(name)!(args, ctx);
+  }
   if (name.startsWith('key ')) {
     const { KEY_COMMANDS } = await import('./key-commands.js');
     return KEY_COMMANDS.get(name.slice('key '.length))!(args, ctx);
@@ -276,7 +307,11 @@ async function runCommand(name: string, args: string[], ctx: CliContext): Promis
 }
 
 /** The commands that have sub-commands: `plan add` is one command, as is `key create`. */
-const SUBCOMMANDS: Record<string, readonly string[]> = { plan: PLAN_SUBCOMMANDS, key: KEY_SUBCOMMANDS };
+const SUBCOMMANDS: Record<string, readonly string[]> = {
+  plan: PLAN_SUBCOMMANDS,
+  key: KEY_SUBCOMMANDS,
+  remote: REMOTE_SUBCOMMANDS,
+};
 
 /** `plan <sub-command>` and `key <sub-command>` are one command ('plan add'); the others are their first word. */
 function commandName(command: string, rest: string[]): { name: string; args: string[] } {

@@ -52,3 +52,17 @@ export const KEY_COMMAND_OPTIONS = {
 } satisfies ParseArgsConfig['options'];
 
 export const KEY_SUBCOMMANDS = ['create', 'show', 'change-passphrase', 'paperkey', 'create-master', 'recover'] as const;
+
+/** The options of `cairn remote …`, push and pull (remote-commands.ts). */
+export const REMOTE_COMMAND_OPTIONS = {
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  bucket: { type: 'string' },
+  prefix: { type: 'string' },
+  'virtual-host': { type: 'boolean' },
+  'store-credentials': { type: 'boolean' },
+  parallel: { type: 'string' },
+  limit: { type: 'string' },
+} satisfies ParseArgsConfig['options'];
+
+export const REMOTE_SUBCOMMANDS = ['add', 'list', 'show', 'check', 'remove', 'snapshots'] as const;

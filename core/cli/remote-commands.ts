@@ -1,0 +1,270 @@
+import { parseGroupPath, parseSnapshotPath, type SnapshotRef } from '../backup/backup-names.js';
+import type { Datastore } from '../datastore/datastore.js';
+import { CairnError } from '../errors.js';
+import { cairnConfigDir } from '../plans/config-dir.js';
+import { Bucket } from '../remote/bucket.js';
+import { credentialsFromEnv, RemoteBook, type Remote } from '../remote/remote-book.js';
+import type { RemoteSnapshot } from '../remote/remote-snapshots.js';
+import { formatBytes, formatDuration, plural } from '../../contract/format.js';
+import { parseSize, table } from './format.js';
+import { openStore } from './open-store.js';
+import { need, type CommandContext } from './store-commands.js';
+import { UsageError } from './usage-error.js';
+
+/**
+ * `cairn remote add|list|show|check|remove|snapshots`, `cairn push` and `cairn pull`: off-site copies on S3
+ * (core/remote/, docs/REMOTES.md). Credentials come from the environment or are stored with the remote (mode 0600);
+ * no command prints a secret.
+ */
+export interface RemoteCommandContext extends Omit<CommandContext, 'values'> {
+  values: {
+    endpoint?: string;
+    region?: string;
+    bucket?: string;
+    prefix?: string;
+    'virtual-host'?: boolean;
+    'store-credentials'?: boolean;
+    parallel?: string;
+    limit?: string;
+    json?: boolean;
+  };
+}
+
+type RemoteCommand = (args: string[], ctx: RemoteCommandContext) => Promise<number>;
+
+function book(): RemoteBook {
+  return new RemoteBook(cairnConfigDir());
+}
+
+function openBucket(name: string): Bucket {
+  const remotes = book();
+  return new Bucket(remotes.get(name), remotes.credentials(name));
+}
+
+function remoteInfo(remote: Remote, stored: boolean) {
+  return { ...remote, credentials: stored ? 'stored (remote-credentials.json)' : 'from the environment' };
+}
+
+const add: RemoteCommand = async (args, ctx) => {
+  if (args.length !== 1) throw new UsageError('remote add takes one <name>');
+  const v = ctx.values;
+  if (v.endpoint === undefined) throw new UsageError('missing --endpoint URL (e.g. https://s3.example.com)');
+  if (v.bucket === undefined) throw new UsageError('missing --bucket NAME');
+  const credentials = credentialsFromEnv(process.env);
+  const store = v['store-credentials'] !== false;
+  if (store && !credentials)
+    throw new UsageError(
+      'set CAIRN_S3_ACCESS_KEY_ID and CAIRN_S3_SECRET_ACCESS_KEY to store them with the remote, or give --no-store-credentials',
+    );
+  const remote = book().add(
+    {
+      name: args[0]!,
+      endpoint: v.endpoint,
+      region: v.region ?? 'us-east-1',
+      bucket: v.bucket,
+      prefix: v.prefix ?? '',
+      pathStyle: v['virtual-host'] !== true,
+    },
+    store ? credentials : undefined,
+  );
+  ctx.print(remoteInfo(remote, store), `Added the remote ${remote.name}\n${remoteText(remote, store)}`);
+  return 0;
+};
+
+function remoteText(remote: Remote, stored: boolean): string {
+  const rows = [
+    ['endpoint', remote.endpoint],
+    ['region', remote.region],
+    ['bucket', remote.bucket],
+    ['prefix', remote.prefix || '(the whole bucket)'],
+    ['addressing', remote.pathStyle ? 'path style' : 'virtual-host style'],
+    ['credentials', stored ? 'stored with it (mode 0600)' : 'from the environment'],
+  ];
+  return table(rows.map(([k, val]) => [`  ${k}:`, val!]));
+}
+
+const list: RemoteCommand = async (args, ctx) => {
+  if (args.length > 0) throw new UsageError('remote list takes no arguments');
+  const remotes = book();
+  const all = remotes.list();
+  const rows = [
+    ['NAME', 'ENDPOINT', 'BUCKET', 'PREFIX'],
+    ...all.map((r) => [r.name, r.endpoint, r.bucket, r.prefix || '-']),
+  ];
+  ctx.print(
+    all.map((r) => remoteInfo(r, remotes.hasStoredCredentials(r.name))),
+    all.length === 0 ? 'No remotes yet (cairn remote add).' : table(rows),
+  );
+  return 0;
+};
+
+const show: RemoteCommand = async (args, ctx) => {
+  const name = need(args, 0, '<remote>');
+  const remotes = book();
+  const remote = remotes.get(name);
+  const stored = remotes.hasStoredCredentials(name);
+  ctx.print(remoteInfo(remote, stored), `Remote ${name}\n${remoteText(remote, stored)}`);
+  return 0;
+};
+
+const check: RemoteCommand = async (args, ctx) => {
+  const bucket = openBucket(need(args, 0, '<remote>'));
+  const { checkRemote } = await import('../remote/remote-check.js');
+  const caps = await checkRemote(bucket, ctx.signal);
+  bucket.close();
+  const lines = caps.map((c) => `${c.ok ? 'ok     ' : 'MISSING'} ${c.name}: ${c.detail}`);
+  const missing = caps.filter((c) => !c.ok);
+  lines.push(missing.length === 0 ? `OK: ${bucket.name} supports everything Cairn needs` : `${missing.length} missing`);
+  ctx.print({ remote: bucket.name, capabilities: caps, requests: bucket.requests }, lines.join('\n'));
+  if (missing.length > 0)
+    throw new CairnError(
+      'INVALID_ARGUMENT',
+      `the remote ${bucket.name} lacks ${missing.map((c) => c.name).join(', ')}`,
+    );
+  return 0;
+};
+
+const remove: RemoteCommand = async (args, ctx) => {
+  const remote = book().remove(need(args, 0, '<remote>'));
+  ctx.print(remoteInfo(remote, false), `Removed the remote ${remote.name} (nothing in its bucket was touched)`);
+  return 0;
+};
+
+const snapshots: RemoteCommand = async (args, ctx) => {
+  const bucket = openBucket(need(args, 0, '<remote>'));
+  const { listRemoteSnapshots } = await import('../remote/remote-snapshots.js');
+  const all = await listRemoteSnapshots(bucket, ctx.signal);
+  bucket.close();
+  const rows = [
+    ['SNAPSHOT', 'STATE', 'FILES'],
+    ...all.map((s) => [s.path, s.finished ? 'complete' : 'incomplete (a push was cut off)', String(s.files.length)]),
+  ];
+  ctx.print(all, all.length === 0 ? `No snapshots on ${bucket.name}.` : table(rows));
+  return 0;
+};
+
+/** `group` means all of its finished snapshots, `type/id/time` that one; nothing means every group's. */
+function selectLocal(store: Datastore, args: string[]): SnapshotRef[] {
+  const all = store.listGroups().flatMap((g) => store.listSnapshots(g).filter((s) => s.finished));
+  if (args.length === 0) return all;
+  return args.flatMap((arg) => {
+    const isGroup = arg.split('/').length === 2;
+    const wanted = isGroup ? parseGroupPath(arg) : parseSnapshotPath(arg);
+    const hits = all.filter(
+      (s) => s.type === wanted.type && s.id === wanted.id && (isGroup || s.time === (wanted as SnapshotRef).time),
+    );
+    if (hits.length === 0)
+      throw new CairnError('NOT_FOUND', `${arg}: no finished snapshot of that name in ${store.root}`);
+    return hits;
+  });
+}
+
+function selectRemote(all: RemoteSnapshot[], args: string[], remote: string): RemoteSnapshot[] {
+  const done = all.filter((s) => s.finished);
+  if (args.length === 0) return done;
+  return args.flatMap((arg) => {
+    const hits = done.filter((s) => s.path === arg || `${s.type}/${s.id}` === arg);
+    if (hits.length === 0) throw new CairnError('NOT_FOUND', `${arg}: no complete snapshot of that name on ${remote}`);
+    return hits;
+  });
+}
+
+function parallelOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64)
+    throw new UsageError(`--parallel takes 1 to 64, not ${JSON.stringify(text)}`);
+  return n;
+}
+
+function limitOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const bytes = parseSize(text);
+  if (bytes === undefined || bytes < 1024)
+    throw new UsageError(`--limit takes bytes per second such as 10M or 500K, not ${JSON.stringify(text)}`);
+  return bytes;
+}
+
+const push: RemoteCommand = async (args, ctx) => {
+  // The options first: a usage error comes before anything is opened.
+  const parallel = parallelOption(ctx.values.parallel);
+  const bandwidth = limitOption(ctx.values.limit);
+  const store = openStore(need(args, 0, '<store>'));
+  const bucket = openBucket(need(args, 1, '<remote>'));
+  const refs = selectLocal(store, args.slice(2));
+  const { pushSnapshots } = await import('../remote/push.js');
+  const result = await pushSnapshots(store, bucket, refs, {
+    parallel,
+    bandwidth,
+    signal: ctx.signal,
+    log: { info: () => {}, warn: ctx.warn },
+    onProgress: (p) =>
+      ctx.progress.update({
+        done: p.bytesDone,
+        total: p.bytesTotal,
+        rate: p.rate,
+        etaSeconds: p.etaSeconds,
+        label:
+          p.phase === 'listing'
+            ? 'listing the remote'
+            : `${p.snapshotsDone}/${p.snapshotsTotal} snapshots  ${p.currentSnapshot}`,
+      }),
+  });
+  ctx.progress.done();
+  bucket.close();
+  ctx.print(
+    result,
+    `Pushed ${plural(result.pushed.length, 'snapshot')} to ${bucket.name} in ${formatDuration(result.elapsedMs / 1000)}: ` +
+      `${formatBytes(result.bytesDone)}, ${plural(result.chunksUploaded, 'chunk')} uploaded, ${plural(result.requests, 'request')}` +
+      (result.present.length > 0
+        ? `; ${plural(result.present.length, 'snapshot')} ${result.present.length === 1 ? 'was' : 'were'} there already`
+        : ''),
+  );
+  return 0;
+};
+
+const pull: RemoteCommand = async (args, ctx) => {
+  const parallel = parallelOption(ctx.values.parallel);
+  const bucket = openBucket(need(args, 0, '<remote>'));
+  const store = openStore(need(args, 1, '<store>'));
+  const { listRemoteSnapshots } = await import('../remote/remote-snapshots.js');
+  const { pullSnapshots } = await import('../remote/pull.js');
+  const chosen = selectRemote(await listRemoteSnapshots(bucket, ctx.signal), args.slice(2), bucket.name);
+  const result = await pullSnapshots(bucket, store, chosen, {
+    parallel,
+    signal: ctx.signal,
+    log: { info: () => {}, warn: ctx.warn },
+    onProgress: (p) =>
+      ctx.progress.update(
+        {
+          done: p.snapshotsDone,
+          total: p.snapshotsTotal,
+          rate: p.rate,
+          label: `${formatBytes(p.bytesDone)}  ${p.currentSnapshot}`,
+        },
+        'count',
+      ),
+  });
+  ctx.progress.done();
+  bucket.close();
+  ctx.print(
+    result,
+    `Pulled ${plural(result.pulled.length, 'snapshot')} from ${bucket.name} into ${store.root}: ` +
+      `${formatBytes(result.bytesDone)}, ${plural(result.chunksFetched, 'chunk')} fetched and verified` +
+      (result.present.length > 0
+        ? `; ${plural(result.present.length, 'snapshot')} ${result.present.length === 1 ? 'was' : 'were'} here already`
+        : ''),
+  );
+  return 0;
+};
+
+export const REMOTE_COMMANDS = new Map<string, RemoteCommand>([
+  ['remote add', add],
+  ['remote list', list],
+  ['remote show', show],
+  ['remote check', check],
+  ['remote remove', remove],
+  ['remote snapshots', snapshots],
+  ['push', push],
+  ['pull', pull],
+]);

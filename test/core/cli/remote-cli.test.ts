@@ -1,0 +1,134 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCephGateway, type CephGateway } from '../../support/ceph.js';
+import { cairn, CLI, expectCliError, type CliResult } from '../../support/processes.js';
+import { storeTempRoot, useTempDirs } from '../../support/temp.js';
+import { expectSameTree, put } from '../../support/tree.js';
+
+function ok(r: CliResult): CliResult {
+  expect(r.code, `stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(0);
+  return r;
+}
+
+describe('cairn remote, push and pull against a real Ceph object gateway', () => {
+  let gw: CephGateway;
+  const temp = useTempDirs();
+
+  beforeAll(async () => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+    gw = await startCephGateway();
+    const s3 = new S3Client({
+      endpoint: gw.endpoint,
+      region: gw.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: gw.accessKeyId, secretAccessKey: gw.secretAccessKey },
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: 'cli-bucket' }));
+    s3.destroy();
+  }, 180_000);
+  afterAll(async () => {
+    await gw?.stop();
+  }, 60_000);
+
+  async function setup() {
+    const dir = temp('remote-cli', storeTempRoot());
+    const config = join(dir, 'config');
+    const env = {
+      CAIRN_CONFIG_DIR: config,
+      CAIRN_S3_ACCESS_KEY_ID: gw.accessKeyId,
+      CAIRN_S3_SECRET_ACCESS_KEY: gw.secretAccessKey,
+      AWS_ACCESS_KEY_ID: undefined,
+      AWS_SECRET_ACCESS_KEY: undefined,
+    };
+    const run = (args: string[], extra: NodeJS.ProcessEnv = {}) => cairn(args, { env: { ...env, ...extra } });
+    const store = join(dir, 'store');
+    const src = join(dir, 'music');
+    put(src, 'a.txt', 'alpha');
+    put(src, 'sub/b.bin', Buffer.alloc(300_000, 3));
+    ok(await run(['init', store]));
+    ok(await run(['backup', store, src]));
+    return { dir, config, store, src, run };
+  }
+
+  it('adds a remote (its secret stored apart, mode 0600, never printed), checks it, pushes and pulls', async () => {
+    const { dir, config, store, src, run } = await setup();
+    const prefix = `p${Date.now()}/`;
+    const added = ok(
+      await run([
+        'remote',
+        'add',
+        'offsite',
+        '--endpoint',
+        gw.endpoint,
+        '--bucket',
+        'cli-bucket',
+        '--prefix',
+        prefix,
+        '--region',
+        gw.region,
+      ]),
+    );
+    expect(added.stdout).toContain('Added the remote offsite');
+    const credentials = join(config, 'remote-credentials.json');
+    expect(statSync(credentials).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(config, 'remotes.json'), 'utf8')).not.toContain(gw.secretAccessKey);
+    const listed = ok(await run(['remote', 'list', '--json']));
+    const shown = ok(await run(['remote', 'show', 'offsite']));
+    for (const r of [added, listed, shown]) expect(r.stdout + r.stderr).not.toContain(gw.secretAccessKey);
+
+    // With the stored credentials only.
+    const noEnv = { CAIRN_S3_ACCESS_KEY_ID: undefined, CAIRN_S3_SECRET_ACCESS_KEY: undefined };
+    expect(ok(await run(['remote', 'check', 'offsite'], noEnv)).stdout).toMatch(/OK: offsite supports everything/);
+    const pushed = JSON.parse(ok(await run(['push', store, 'offsite', '--json'], noEnv)).stdout) as {
+      pushed: string[];
+    };
+    expect(pushed.pushed).toHaveLength(1);
+    expect(ok(await run(['remote', 'snapshots', 'offsite'], noEnv)).stdout).toMatch(/host\/music\/\S+\s+complete/);
+    expect(ok(await run(['push', store, 'offsite'], noEnv)).stdout).toMatch(
+      /Pushed 0 snapshots .*1 snapshot was there already/,
+    );
+
+    const fresh = join(dir, 'fresh');
+    ok(await run(['init', fresh]));
+    expect(ok(await run(['pull', 'offsite', fresh, 'host/music'], noEnv)).stdout).toMatch(
+      /Pulled 1 snapshot .*verified/,
+    );
+    ok(await run(['restore', fresh, 'host/music', '--to', join(dir, 'out')]));
+    expectSameTree(src, join(dir, 'out'));
+    ok(await run(['remote', 'remove', 'offsite']));
+    expect(readFileSync(credentials, 'utf8')).not.toContain(gw.secretAccessKey);
+  }, 120_000);
+
+  it('refuses bad input as usage errors or clear errors', async () => {
+    const { store, run } = await setup();
+    const usage = async (args: string[], pattern: RegExp) => {
+      const r = await run(args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(pattern);
+    };
+    await usage(['remote', 'add', 'x', '--bucket', 'b'], /missing --endpoint/);
+    await usage(['push', store, 'x', '--limit', 'fast'], /--limit takes bytes per second/);
+    await usage(['push', store, 'x', '--parallel', '0'], /--parallel takes 1 to 64/);
+    await usage(['pull', 'x', store, '--limit', '1M'], /pull takes no --limit/);
+    await usage(['remote', 'frobnicate'], /unknown remote sub-command/);
+    expectCliError(await run(['push', store, 'nowhere']), /no remote named "nowhere"/);
+    expectCliError(
+      await run(['remote', 'add', 'bad', '--endpoint', 'ftp://x', '--bucket', 'cli-bucket']),
+      /endpoint: an http:\/\/ or https:\/\/ URL/,
+    );
+    ok(
+      await run(['remote', 'add', 'wrongkey', '--endpoint', gw.endpoint, '--bucket', 'cli-bucket'], {
+        CAIRN_S3_SECRET_ACCESS_KEY: 'nope',
+      }),
+    );
+    expectCliError(
+      await run(['push', store, 'wrongkey'], {
+        CAIRN_S3_SECRET_ACCESS_KEY: undefined,
+        CAIRN_S3_ACCESS_KEY_ID: undefined,
+      }),
+      /credentials were refused/,
+    );
+  }, 60_000);
+});
