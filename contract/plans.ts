@@ -46,6 +46,38 @@ export const MIN_INTERVAL_MINUTES = 1;
 export const sourceSchema = z.strictObject({ kind: z.enum(['folder', 'image']), path });
 export type PlanSource = z.infer<typeof sourceSchema>;
 
+/** The most sources a plan takes (core/backup/source-set.ts holds a backup to the same). */
+export const MAX_PLAN_SOURCES = 32;
+
+/** Whether `inner` is `outer` or lies inside it, by the paths' text (core checks the real paths again). */
+export function isSameOrInsidePath(outer: string, inner: string): boolean {
+  const trimmed = outer.replace(/[\\/]+$/, '');
+  if (inner.replace(/[\\/]+$/, '') === trimmed) return true;
+  return inner.startsWith(`${trimmed}/`) || inner.startsWith(`${trimmed}\\`);
+}
+
+/** Why a plan's sources cannot be backed up together (one given twice, one inside another), or undefined. */
+export function sourcesProblem(paths: readonly string[]): string | undefined {
+  for (let i = 0; i < paths.length; i++) {
+    for (let j = 0; j < paths.length; j++) {
+      if (i === j || !isSameOrInsidePath(paths[j]!, paths[i]!)) continue;
+      return isSameOrInsidePath(paths[i]!, paths[j]!)
+        ? `${paths[i]} is given twice`
+        : `${paths[i]} is inside ${paths[j]}, another source of the plan: give only ${paths[j]}`;
+    }
+  }
+  return undefined;
+}
+
+export const sourcesSchema = z
+  .array(sourceSchema)
+  .min(1, 'a plan needs a folder or disk image to back up')
+  .max(MAX_PLAN_SOURCES, `a plan backs up at most ${MAX_PLAN_SOURCES} folders and disk images`)
+  .superRefine((sources, ctx) => {
+    const problem = sourcesProblem(sources.map((s) => s.path));
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
 export const maintenanceSchema = z.strictObject({
   /** Garbage collection after a run when the last one is at least this many days old (0: never by the plan). */
   gcEveryDays: z.number().int().min(0).max(366).default(7),
@@ -85,8 +117,8 @@ const presetNames = Object.keys(EXCLUDE_PRESETS) as [ExcludePreset, ...ExcludePr
 /** What a user says about a plan: everything but its id and bookkeeping. */
 export const planInputSchema = z.strictObject({
   name,
-  /** One folder or disk-image file (a plan backs up one source into its own group). */
-  sources: z.array(sourceSchema).length(1, 'a plan backs up exactly one folder or disk image'),
+  /** Folders and disk-image files, backed up together as one snapshot of the plan's group per run. */
+  sources: sourcesSchema,
   store: path,
   excludes: z.array(z.string().min(1).max(1024)).max(1000).default([]),
   excludePresets: z.array(z.enum(presetNames)).default([]),

@@ -182,7 +182,11 @@ export class HostPlans {
     signal: AbortSignal,
   ): Promise<PlanRunOutcome> {
     const spec = { kind: 'plan-run' as const, plan, trigger, ...maintenanceTimes(runtime) };
-    const job = this.options.engine.start(spec, `Plan “${plan.name}”: backup of ${plan.sources[0]?.path}`, plan.store);
+    const job = this.options.engine.start(
+      spec,
+      `Plan “${plan.name}”: backup of ${plan.sources.map((s) => s.path).join(', ')}`,
+      plan.store,
+    );
     signal.addEventListener('abort', () => this.options.engine.cancel(job.id), { once: true });
     return outcomeOfJob(await this.options.engine.whenDone(job.id), trigger);
   }

@@ -49,6 +49,14 @@ export class ExcludeRules {
     return new ExcludeRules([...this.rules, { base: dirRel, matcher: newMatcher().add(text) }]);
   }
 
+  /**
+   * These rules for a tree that lies at `rel` in the archive (one source of several, core/archive/multi-source.ts):
+   * the job's patterns then apply from that source's folder, as they do from the root of a backup of one.
+   */
+  under(rel: string): ExcludeRules {
+    return new ExcludeRules(this.rules.map((r) => ({ ...r, base: r.base === '' ? rel : `${rel}/${r.base}` })));
+  }
+
   /** No pattern applies here: nothing can be excluded. */
   get empty(): boolean {
     return this.rules.length === 0;

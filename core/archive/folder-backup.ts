@@ -1,7 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, openSync, readlinkSync, readSync } from 'node:fs';
-import { basename, resolve } from 'node:path';
-import { assertBackupId, snapshotPath, toBackupId, type SnapshotRef } from '../backup/backup-names.js';
+import { assertBackupId, snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import { chunkerParams, MiB } from '../chunker/chunker-params.js';
 import type { BackupSession } from '../datastore/backup-session.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
@@ -9,10 +8,9 @@ import type { Manifest } from '../backup/manifest.js';
 import { snapshotCryptMode, snapshotKeyFingerprint } from '../datastore/snapshot-key.js';
 import type { SnapshotWriter } from '../datastore/snapshot-writer.js';
 import type { Datastore, SnapshotInfo } from '../datastore/datastore.js';
-import { CairnError, errnoCode, isCairnError } from '../errors.js';
+import { errnoCode, isCairnError } from '../errors.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { EventLoopTurns, RateMeter, throttle, type RateSample } from '../jobs/rate-meter.js';
-import { isSameOrInside } from '../fs/inside-root.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import type { DynamicIndexReader, DynamicIndexWriter } from '../index/dynamic-index.js';
 import {
@@ -36,7 +34,9 @@ import { FolderArchiveReader } from './folder-reader.js';
 import { appendToBase, baseTrailerStands, METADATA_IN_USE } from './metadata-append.js';
 import { matchRecord, type RecordMatch } from './record-match.js';
 import { RecordQueue } from './record-queue.js';
-import { scanSource, type ScanTotals, type SourceNode } from './source-scan.js';
+import { FolderSources } from './multi-source.js';
+import { sortedSources } from '../backup/source-set.js';
+import type { ScanTotals, SourceNode } from './source-scan.js';
 import { hardlinkKey } from './source-stat.js';
 import { ArchiveStreamWriter } from './stream-writer.js';
 
@@ -102,6 +102,15 @@ export interface FolderBackupOptions {
   crypt?: CryptConfig;
   /** With `crypt`: the key RSA-encrypted for the master key's holder (crypto/master-key.ts). */
   masterKeyBlob?: Buffer;
+  /** Archives written into the same snapshot once the folders' are (a plan's disk images, core/plans/plan-backup.ts). */
+  alongside?: AlongsideArchives;
+}
+
+/** Archives of other sources in a folder backup's snapshot: their paths are part of the group's source. */
+export interface AlongsideArchives {
+  readonly paths: readonly string[];
+  /** Writes them into `snapshot` (not finishing it); what the manifest notes of them under `cairn-backup`. */
+  write(snapshot: SnapshotWriter, signal: AbortSignal | undefined): Promise<Record<string, unknown>>;
 }
 
 /** Chunks in flight to the writers before the reader waits. */
@@ -160,34 +169,30 @@ function baseKeyMismatch(manifest: Manifest, crypt: CryptConfig | undefined): st
 }
 
 /**
- * Backs up a folder as a snapshot of `host/<id>`: a metadata stream and a payload stream, both chunked and
- * deduplicated. Files unchanged since the base snapshot (size, mtime, inode and ctime) are not read: their
- * chunks are reused. A failure or cancel removes the snapshot; chunks already written stay for GC.
+ * Backs up a folder (or several, as the entries of the archive's root: multi-source.ts) as a snapshot of
+ * `host/<id>`: a metadata stream and a payload stream, both chunked and deduplicated. Files unchanged since
+ * the base snapshot (size, mtime, inode and ctime) are not read: their chunks are reused. A failure or cancel
+ * removes the snapshot; chunks already written stay for GC.
  */
 export async function backupFolder(
   store: Datastore,
-  source: string,
+  source: string | readonly string[],
   options: FolderBackupOptions = {},
 ): Promise<FolderBackupResult> {
-  const root = resolve(source);
-  const id = options.id !== undefined ? assertBackupId(options.id) : toBackupId(basename(root));
-  if (!id) throw new CairnError('INVALID_NAME', `cannot derive a backup id from ${root}; choose one`);
-  if (isSameOrInside(root, store.root)) {
-    throw new CairnError(
-      'PATH_NOT_ALLOWED',
-      `the datastore ${store.root} is inside ${root}: a backup would copy the store into itself; back up a folder beside it`,
-    );
-  }
+  const sources = FolderSources.of(source, store.root);
+  const id = options.id !== undefined ? assertBackupId(options.id) : sources.defaultId();
   const group = { type: 'host' as const, id };
+  // Sorted with the other sources' (a plan's images), so that the order they are listed in never matters.
+  const recorded = options.alongside ? sortedSources([...sources.paths, ...options.alongside.paths]) : sources.paths;
   const session = store.startBackup(group);
   try {
     store.assertGroupEncryption(group, options.crypt);
-    store.assertGroupSource(group, [root], options.allowOtherSource, options.crypt);
-    const result = await runFolderBackup(store, root, session, {
+    store.assertGroupSource(group, recorded, options.allowOtherSource, options.crypt);
+    const result = await runFolderBackup(store, sources, session, {
       ...options,
       signal: anySignal(options.signal, session.signal),
     });
-    store.recordGroupSource(group, [root], options.log, options.crypt);
+    store.recordGroupSource(group, recorded, options.log, options.crypt);
     return result;
   } finally {
     session.release();
@@ -237,7 +242,7 @@ type ProgressReport = ReturnType<typeof throttle<FolderBackupProgress>>;
  */
 async function runFolderBackup(
   store: Datastore,
-  root: string,
+  sources: FolderSources,
   session: BackupSession,
   options: FolderBackupOptions,
 ): Promise<FolderBackupResult> {
@@ -254,7 +259,7 @@ async function runFolderBackup(
   const base = holdBase(store, session, log, chunkerParams(payloadAvg).min, options.crypt);
   const baseListings = base ? new BaseListings(base) : undefined;
 
-  const scan = await scanSource(root, {
+  const scan = await sources.scan({
     excludes: ExcludeRules.fromPatterns(options.excludes ?? []),
     log,
     signal: options.signal,
@@ -282,13 +287,16 @@ async function runFolderBackup(
   let backup: FolderBackup | undefined;
   try {
     backup = new FolderBackup(
-      { store, root, options, log, progress, report, meter, sink, snapshot, base, baseListings },
+      { store, sources, options, log, progress, report, meter, sink, snapshot, base, baseListings },
       payloadAvg,
       scan.totals.skipped,
     );
     const rootEntry = await backup.backupDirectory(scan.root, base?.root);
     const metadataInUse = await backup.finish(rootEntry);
-    return backup.finishSnapshot(scan.totals, metadataInUse, memoryLog);
+    // The archives beside report their own progress: no more of the folders' from here.
+    backup.stopHeartbeat();
+    const alongside = await options.alongside?.write(snapshot, options.signal);
+    return backup.finishSnapshot(scan.totals, metadataInUse, memoryLog, alongside);
   } catch (err) {
     snapshot.abort();
     throw err;
@@ -301,7 +309,7 @@ async function runFolderBackup(
 /** What a FolderBackup is given: the job, its reporting, its base, and where its chunks go. */
 interface FolderBackupJob {
   readonly store: Datastore;
-  readonly root: string;
+  readonly sources: FolderSources;
   readonly options: FolderBackupOptions;
   readonly log: Logger;
   readonly progress: FolderBackupProgress;
@@ -339,7 +347,6 @@ class FolderBackup {
   private readonly block = Buffer.allocUnsafe(READ_BLOCK);
   /** The first link of each hardlinked inode stored so far, with its path from the root. */
   private readonly hardlinks = new Map<string, FileEntry & { relBytes: Buffer }>();
-  private readonly rootPathLength: number;
   private readonly turns = new EventLoopTurns();
   /** A progress interval of 0 asks for an event after every file. */
   private readonly everyFile: boolean;
@@ -372,7 +379,6 @@ class FolderBackup {
     this.metadataAppended = base !== undefined && appendToBase(base, this.meta, store.chunks);
     this.records = new RecordQueue(this.meta, this.data);
     this.reuser = base ? new ChunkReuser(base.dataIndex, this.data, store.chunks) : undefined;
-    this.rootPathLength = Buffer.byteLength(job.root);
     this.everyFile = options.progressIntervalMs === 0;
     // Progress (rate, ETA) goes on while the thread waits for the chunk writers, e.g. inside a large file.
     this.heartbeat = this.everyFile
@@ -667,8 +673,7 @@ class FolderBackup {
   private countFile(node: SourceNode, entry: FileEntry, linkKey: string | undefined): FileEntry {
     this.stats.files++;
     this.stats.bytes += entry.size;
-    if (linkKey)
-      this.hardlinks.set(linkKey, { ...entry, relBytes: Buffer.from(node.path).subarray(this.rootPathLength + 1) });
+    if (linkKey) this.hardlinks.set(linkKey, { ...entry, relBytes: this.job.sources.archivePath(node.path) });
     return entry;
   }
 
@@ -826,8 +831,13 @@ class FolderBackup {
   }
 
   /** Finishes the snapshot: the warnings' blob, then the manifest with the job's figures; the job's result. */
-  finishSnapshot(totals: ScanTotals, metadataInUse: number, memoryLog: MemoryLogger): FolderBackupResult {
-    const { snapshot, root, base, sink, meter } = this.job;
+  finishSnapshot(
+    totals: ScanTotals,
+    metadataInUse: number,
+    memoryLog: MemoryLogger,
+    alongside?: Record<string, unknown>,
+  ): FolderBackupResult {
+    const { snapshot, sources, base, sink, meter } = this.job;
     const { progress, stats, foldersUnchanged } = this;
     const warnings = memoryLog.warnings();
     if (warnings.length > 0) snapshot.addBlob('backup-log.blob', Buffer.from(`${warnings.join('\n')}\n`));
@@ -842,8 +852,9 @@ class FolderBackup {
       },
       'cairn-backup': {
         kind: 'folder',
-        // The manifest is not encrypted: an encrypted backup does not name its folder there.
-        source: this.job.options.crypt ? undefined : root,
+        // The manifest is not encrypted: an encrypted backup does not name its folders there.
+        ...(this.job.options.crypt ? {} : sources.manifestNote()),
+        ...alongside,
         base: base?.snapshot.path,
         ...stats,
         excluded: totals.excluded,

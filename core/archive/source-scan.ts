@@ -139,11 +139,40 @@ export async function scanSource(
   root: string,
   options: ScanOptions,
 ): Promise<{ root: SourceNode; totals: ScanTotals }> {
-  const scan = new SourceScan(root, options);
-  const rootNode = scan.rootNode();
+  const scan = new SourceScan(options);
+  const rootNode = scan.rootNode(root, '');
   await scan.walk(rootNode, options.excludes, options.base?.root);
   options.onProgress?.({ ...scan.totals });
   return { root: rootNode, totals: scan.totals };
+}
+
+/** A folder of a backup of several, and its name in the archive's root (core/archive/multi-source.ts). */
+export interface NamedFolder {
+  readonly path: string;
+  readonly name: string;
+}
+
+/**
+ * Scans several folders as one tree: its root is `virtualRoot`, holding one folder per source under its
+ * name, and each source is scanned as scanSource scans its root (excludes from the source's folder, its base
+ * folder the base root's entry of that name). One scan, so the totals and the hardlinks seen are shared.
+ */
+export async function scanSources(
+  folders: readonly NamedFolder[],
+  virtualRoot: (children: SourceNode[]) => SourceNode,
+  options: ScanOptions,
+): Promise<{ root: SourceNode; totals: ScanTotals }> {
+  const scan = new SourceScan(options);
+  const nodes = folders.map((f) => scan.rootNode(f.path, f.name));
+  const root = virtualRoot(nodes.sort((a, b) => Buffer.compare(a.name, b.name)));
+  scan.totals.directories++;
+  const baseRoot = options.base && options.base.read(options.base.root);
+  for (const node of nodes) {
+    throwIfCancelled(options.signal, 'backup');
+    await scan.walk(node, options.excludes.under(node.rel), baseRoot?.folders.get(node.nameLatin1));
+  }
+  options.onProgress?.({ ...scan.totals });
+  return { root, totals: scan.totals };
 }
 
 /** One scan of a source tree: its totals so far, and what it must remember across folders. */
@@ -161,39 +190,39 @@ class SourceScan {
   /** Folders whose ctime is later than this less their settle time may change unseen (listingSettleMs). */
   private readonly scanStartNs: bigint;
   private readonly log: Logger;
-  private root: SourceNode | undefined;
+  /** The folders asked for: one that cannot be read fails the scan. */
+  private readonly roots = new Set<SourceNode>();
   /** Hardlinked inodes already counted: their content is stored (and read) once. */
   private readonly linked = new Set<string>();
   /** Between folders, a turn of the event loop every 50 ms: progress goes out, a cancel comes in. */
   private readonly turns = new EventLoopTurns();
 
-  constructor(
-    private readonly rootPath: string,
-    private readonly options: ScanOptions,
-  ) {
+  constructor(private readonly options: ScanOptions) {
     this.scanStartNs = BigInt(options.startedAtMs ?? Date.now()) * 1_000_000n;
     this.log = options.log;
   }
 
-  /** The root's node; it must be a folder. */
-  rootNode(): SourceNode {
+  /** The node of a folder asked for, `name` in the archive ('' for the root); it must be a folder. */
+  rootNode(path: string, name: string): SourceNode {
     let rootStat: BigIntStats;
     try {
-      rootStat = lstatSync(this.rootPath, { bigint: true });
+      rootStat = lstatSync(path, { bigint: true });
     } catch (err) {
-      throw ioError('back up', this.rootPath, err);
+      throw ioError('back up', path, err);
     }
-    if (!rootStat.isDirectory()) throw new CairnError('INVALID_ARGUMENT', `${this.rootPath} is not a folder`);
-    this.root = {
-      name: Buffer.alloc(0),
-      nameLatin1: '',
-      path: this.rootPath,
-      rel: '',
+    if (!rootStat.isDirectory()) throw new CairnError('INVALID_ARGUMENT', `${path} is not a folder`);
+    const nameBytes = Buffer.from(name);
+    const root: SourceNode = {
+      name: nameBytes,
+      nameLatin1: nameBytes.toString('latin1'),
+      path,
+      rel: name,
       kind: 'directory',
       stat: compactStat(rootStat),
     };
+    this.roots.add(root);
     this.totals.directories++;
-    return this.root;
+    return root;
   }
 
   /** Scans the folder `dir` and everything below it; `baseFolder` is its entry in the backup's base. */
@@ -244,7 +273,7 @@ class SourceScan {
       return readdirSync(dir.path, { encoding: 'latin1' }).sort();
     } catch (err) {
       // The folder asked for itself: a snapshot with nothing in it would look like a backup and be none.
-      if (dir === this.root) throw ioError('back up', this.rootPath, err);
+      if (this.roots.has(dir)) throw ioError('back up', dir.path.toString(), err);
       this.log.warn(`skipped folder ${dir.rel || '.'}: ${(err as Error).message}`);
       this.totals.skipped++;
       dir.children = [];

@@ -156,10 +156,14 @@ async function snapshotsCommand(args: string[], ctx: ArchiveCommandContext): Pro
 
 async function backupCommand(args: string[], ctx: ArchiveCommandContext): Promise<number> {
   const { values, signal, progress } = ctx;
+  need(args, 1, '<dir>');
   const store = openStore(need(args, 0, '<store>'));
-  const dir = need(args, 1, '<dir>');
+  const dirs = args.slice(1);
+  // Several folders have no one name to derive the group from.
+  if (dirs.length > 1 && values.id === undefined)
+    throw new UsageError(`backing up ${dirs.length} folders into one snapshot needs --id: they share one group`);
   const encryption = await backupEncryption(values);
-  const result = await backupFolder(store, dir, {
+  const result = await backupFolder(store, dirs.length === 1 ? dirs[0]! : dirs, {
     ...encryption,
     id: values.id,
     excludes: values.exclude,
@@ -189,7 +193,7 @@ async function backupCommand(args: string[], ctx: ArchiveCommandContext): Promis
   const seconds = Math.max(result.elapsedMs / 1000, 1e-3);
   ctx.print(
     result,
-    `Backed up ${plural(result.stats.files, 'file')} (${formatBytes(result.stats.bytes)}) to ${result.path} in ${formatDuration(seconds)}` +
+    `Backed up ${plural(result.stats.files, 'file')} (${formatBytes(result.stats.bytes)})${dirs.length > 1 ? ` of ${dirs.length} folders` : ''} to ${result.path} in ${formatDuration(seconds)}` +
       `\n  read ${formatBytes(result.bytesRead)}, reused ${formatBytes(result.bytesReused)} unchanged` +
       (result.base
         ? ` from ${result.base} (${result.foldersUnchanged} of ${result.stats.directories} folders unchanged)`

@@ -25,8 +25,9 @@ Commands:
   restore-image <store> <snapshot> --to <file> [--archive NAME] [--overwrite] [--keep-damaged]
                                    restore an image archive byte for byte (damaged ranges are named;
                                    --keep-damaged keeps the readable rest as <file>.damaged)
-  backup <store> <dir> [--id ID] [--exclude PATTERN]... [--chunk-size 1M] [--allow-other-source]
-        [encryption]               back up a folder (incremental: unchanged files are not read)
+  backup <store> <dir>... [--id ID] [--exclude PATTERN]... [--chunk-size 1M] [--allow-other-source]
+        [encryption]               back up a folder (incremental: unchanged files are not read); several
+                                   folders (--id needed) are one snapshot whose root holds each by its name
   ls <store> <snapshot> [path]     list a folder of a snapshot
   cat <store> <snapshot> <path>    write one file of a snapshot to stdout
   restore <store> <snapshot> [path] --to <dir> [--overwrite] [--keep-damaged]
@@ -58,12 +59,14 @@ Maintenance:
 
 Backup plans (what to back up, where, when, how long to keep it), kept in $CAIRN_CONFIG_DIR or the user's
 config folder (~/.config/cairn/plans.json on Linux), the same plans the app shows and runs:
-  plan add <name> --source <dir> [--image] --store <store> [settings]
-                                   add a plan (--image: the source is a disk image file)
+  plan add <name> --source <dir>... [--source-image <file>]... --store <store> [settings]
+                                   add a plan of one or more folders and disk images, backed up together
+                                   (--source <file> --image: every --source is a disk image file)
   plan list                        the plans: schedule, state, last success, next run
   plan show <plan>                 all settings, the excludes in effect, the next 3 runs and the last runs
   plan edit <plan> [settings] [--name NEW] [--pause|--resume]
-                                   change the settings given (each replaces that one; the group stays)
+                                   change the settings given (each replaces that one, the sources given all
+                                   of them; the group stays)
   plan remove <plan>               remove a plan, its state and run history (never its snapshots)
   plan run <plan>                  run it now in this process; exit code 1 if it failed
   plan pause-all [--for 2h]        no plan starts by its schedule, for a while or until resume-all
@@ -148,7 +151,7 @@ Every command takes --json and --help and only the options shown with it; any ot
 A snapshot is written type/id/time, e.g. host/docs/2026-11-24T10:00:00Z; a group (host/docs) means its newest
 finished snapshot (forget needs the full path; verify and prune take the whole group). Forget, prune and
 delete-group only remove snapshots: gc frees the space of chunks no snapshot uses.
-A group records the folder (or image) it backs up: a backup of another one into it is refused unless
+A group records the folders (or images) it backs up: a backup of another one into it is refused unless
 --allow-other-source says it is the same data, moved.
 Exclude patterns use .gitignore syntax, relative to the backed-up folder.`;
 

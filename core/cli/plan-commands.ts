@@ -63,8 +63,8 @@ function warnAboutPaths(plan: Plan, ctx: PlanCommandContext): void {
     ctx.warn(
       `there is no datastore at ${plan.store} (yet): 'cairn init ${plan.store}' makes one; on a drive that is not plugged in, runs wait for it`,
     );
-  const source = plan.sources[0];
-  if (source && !existsSync(source.path)) ctx.warn(`${source.path} does not exist: the plan's runs fail until it does`);
+  for (const source of plan.sources)
+    if (!existsSync(source.path)) ctx.warn(`${source.path} does not exist: the plan's runs fail until it does`);
 }
 
 const add: PlanCommand = async (args, ctx) => {
@@ -72,7 +72,8 @@ const add: PlanCommand = async (args, ctx) => {
   exactly(args, 1, 'the plan name');
   const changes = parsePlanFlags(ctx.values);
   const { sources, store } = changes.input;
-  if (!sources) throw new UsageError('plan add needs --source <folder> (or --source <file> --image)');
+  if (!sources)
+    throw new UsageError('plan add needs --source <folder> (or --source <file> --image, or --source-image <file>)');
   if (store === undefined) throw new UsageError('plan add needs --store <store>');
   const files = planFiles();
   const input: PlanInput = { ...applyChanges(changes), name, sources, store };
@@ -102,16 +103,24 @@ const edit: PlanCommand = async (args, ctx) => {
 };
 
 /**
- * The group records the folder it backs up. A source changed through the plan counts as the same data moved
- * (the plan keeps the former one in formerSources): say that the next run moves the group on.
+ * The group records the sources it backs up. Sources changed through the plan count as the same data moved
+ * (the plan keeps the former ones in formerSources): say that the next run moves the group on.
  */
 function warnAboutMovedSource(before: Plan, after: Plan, ctx: PlanCommandContext): void {
-  const [was, now] = [before.sources[0], after.sources[0]];
-  if (!was || !now || was.path === now.path || before.store !== after.store) return;
+  const [was, now] = [pathsText(before), pathsText(after)];
+  if (before.sources.length === 0 || was === now || before.store !== after.store) return;
   ctx.warn(
-    `the next run backs up ${now.path} into host/${after.groupId}, whose snapshots so far are of ${was.path} (they stay); ` +
-      `if ${now.path} is other data, not the same folder moved, give it a plan of its own instead`,
+    `the next run backs up ${now} into host/${after.groupId}, whose snapshots so far are of ${was} (they stay); ` +
+      `if that is other data, not the same moved, give it a plan of its own instead`,
   );
+}
+
+/** A plan's source paths in words, sorted: the order they are listed in does not matter. */
+function pathsText(plan: Plan): string {
+  return plan.sources
+    .map((s) => s.path)
+    .sort()
+    .join(', ');
 }
 
 const list: PlanCommand = async (args, ctx) => {

@@ -25,7 +25,8 @@ import { UsageError } from './usage-error.js';
  */
 
 export const PLAN_COMMAND_OPTIONS = {
-  source: { type: 'string' },
+  source: { type: 'string', multiple: true },
+  'source-image': { type: 'string', multiple: true },
   store: { type: 'string' },
   image: { type: 'boolean' },
   preset: { type: 'string', multiple: true },
@@ -50,6 +51,7 @@ const SCHEDULE_FLAGS = ['every', 'daily', 'weekly', 'calendar', 'manual'] as con
 const KEEP_FLAGS = KEEP_RULES.map((r) => r.flag);
 const SETTING_FLAGS = [
   'source',
+  'source-image',
   'store',
   'image',
   'exclude',
@@ -73,7 +75,8 @@ export const PLAN_EDIT_OPTIONS = [...SETTING_FLAGS, 'name', 'pause', 'resume'] a
 type KeepFlagValues = { [R in (typeof KEEP_RULES)[number] as R['flag']]?: string };
 
 export interface PlanFlags extends KeepFlagValues {
-  source?: string;
+  source?: string[];
+  'source-image'?: string[];
   store?: string;
   image?: boolean;
   exclude?: string[];
@@ -107,8 +110,8 @@ export interface PlanChanges {
 export function parsePlanFlags(v: PlanFlags): PlanChanges {
   const input: Partial<PlanInput> = {};
   if (v.name !== undefined) input.name = v.name;
-  const source = sourceFlag(v);
-  if (source) input.sources = [source];
+  const sources = sourceFlags(v);
+  if (sources) input.sources = sources;
   if (v.store !== undefined) input.store = v.store;
   // An empty pattern or preset clears the list (`--exclude ''`), as `notes --set ''` clears the notes.
   if (v.exclude) input.excludes = v.exclude.filter((p) => p !== '');
@@ -154,19 +157,41 @@ export function changesAnything(changes: PlanChanges): boolean {
   );
 }
 
-function sourceFlag(v: PlanFlags): PlanSource | undefined {
-  if (v.source === undefined) {
-    if (v.image) throw new UsageError('--image says what --source is: give --source <image-file> with it');
-    return undefined;
-  }
-  if (v.source === '') throw new UsageError('--source is empty: name the folder or disk image to back up');
-  const kind = v.image ? 'image' : 'folder';
-  const stat = statOrUndefined(v.source);
+/**
+ * The plan's sources: each --source a folder (with --image, every --source a disk image, as for one), each
+ * --source-image a disk image beside them. Given on an edit, they replace all the plan's sources.
+ */
+function sourceFlags(v: PlanFlags): PlanSource[] | undefined {
+  const given = v.source ?? [];
+  const images = v['source-image'] ?? [];
+  if (v.image && given.length === 0)
+    throw new UsageError('--image says what --source is: give --source <image-file> with it');
+  if (v.image && images.length > 0)
+    throw new UsageError(
+      '--image makes every --source a disk image; with --source-image, give the folders as --source and the images as --source-image',
+    );
+  if (given.length === 0 && images.length === 0) return undefined;
+  return [
+    ...given.map((path) => checkedSource(v.image ? 'image' : 'folder', path, '--source')),
+    ...images.map((path) => checkedSource('image', path, '--source-image')),
+  ];
+}
+
+/** A source as a flag gives it: refused when empty, or when what is there is of the other kind. */
+function checkedSource(kind: PlanSource['kind'], path: string, flag: string): PlanSource {
+  if (path === '') throw new UsageError(`${flag} is empty: name the folder or disk image to back up`);
+  const stat = statOrUndefined(path);
   if (kind === 'folder' && stat?.isFile())
-    throw new CairnError('INVALID_ARGUMENT', `${v.source} is a file: add --image to back it up as a disk image`);
+    throw new CairnError(
+      'INVALID_ARGUMENT',
+      `${path} is a file: add --image to back it up as a disk image (or give it as --source-image beside folders)`,
+    );
   if (kind === 'image' && stat?.isDirectory())
-    throw new CairnError('INVALID_ARGUMENT', `${v.source} is a folder: --image is for a disk image file`);
-  return { kind, path: v.source };
+    throw new CairnError(
+      'INVALID_ARGUMENT',
+      `${path} is a folder: ${flag === '--source' ? '--image' : flag} is for a disk image file`,
+    );
+  return { kind, path };
 }
 
 /** What is at `path`, if it can be looked at: a source on an unplugged drive may be missing now. */

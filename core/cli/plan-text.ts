@@ -20,9 +20,13 @@ export function planTitle(plan: Plan): string {
 
 /** Every setting of a plan, one row each. */
 export function settingRows(plan: Plan): string[][] {
-  const source = plan.sources[0];
+  const sources = plan.sources.map((s) => `${s.kind === 'image' ? 'disk image' : 'folder'} ${s.path}`);
   return [
-    ['source', source ? `${source.kind === 'image' ? 'disk image' : 'folder'} ${source.path}` : '-'],
+    // One row per source, the label on the first.
+    ...(sources.length > 0 ? sources : ['-']).map((s, i) => [
+      i > 0 ? '' : sources.length > 1 ? 'sources' : 'source',
+      s,
+    ]),
     ['store', plan.store],
     ['group', `host/${plan.groupId}`],
     ['schedule', `${describeSchedule(plan.schedule)}${plan.paused ? ' (paused)' : ''}`],
@@ -52,7 +56,7 @@ export function planTable(entries: { plan: Plan; status: PlanStatus }[], now: nu
     rows.push([
       plan.name,
       plan.id,
-      plan.sources[0]?.path ?? '-',
+      plan.sources.map((s) => s.path).join(', ') || '-',
       plan.store,
       describeSchedule(plan.schedule),
       PLAN_STATE_WORDS[status.state],

@@ -158,6 +158,40 @@ async function runImageBackup(
   }
 }
 
+/**
+ * Writes one image into a snapshot begun by the caller, as `archive`, leaving the snapshot open (a plan's
+ * images share its snapshot: core/image/image-set.ts); the transfer's figures. The caller aborts the snapshot
+ * on a failure.
+ */
+export async function writeImageArchive(
+  store: Datastore,
+  snapshot: SnapshotWriter,
+  file: string,
+  archive: string,
+  options: ImageBackupOptions = {},
+): Promise<ImageTransferProgress> {
+  const source = resolve(file);
+  const chunkSize = options.chunkSize ?? store.config.chunkSize;
+  assertValidChunkSize(chunkSize);
+  let fd: number;
+  try {
+    fd = openSync(source, 'r');
+  } catch (err) {
+    throw ioError('open', source, err);
+  }
+  let backup: ImageBackup | undefined;
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new CairnError('INVALID_ARGUMENT', `${source} is not a regular file`);
+    backup = new ImageBackup(store, { source, fd, size: st.size, snapshot, archive, chunkSize, options });
+    await backup.writeIndex();
+    return { ...backup.progress };
+  } finally {
+    closeSync(fd);
+    await backup?.close();
+  }
+}
+
 /** What an ImageBackup is given: the open image, its snapshot, and the job's options. */
 interface ImageBackupJob {
   readonly source: string;
@@ -194,6 +228,12 @@ class ImageBackup {
 
   /** Stores every chunk, then closes the index and finishes the snapshot; the job's result. */
   async run(): Promise<ImageBackupResult> {
+    await this.writeIndex();
+    return this.finish();
+  }
+
+  /** Stores every chunk and closes the index; the snapshot stays open. */
+  async writeIndex(): Promise<void> {
     const { snapshot, archive, chunkSize, size } = this.job;
     const index = snapshot.createFixedIndex(archive, chunkSize);
     const buffer = Buffer.allocUnsafe(chunkSize);
@@ -208,7 +248,6 @@ class ImageBackup {
     await Promise.all(this.inFlight);
     throwIfCancelled(this.signal, 'image backup');
     snapshot.closeIndex(index);
-    return this.finish();
   }
 
   close(): Promise<void> {

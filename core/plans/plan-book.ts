@@ -16,6 +16,8 @@ const PlansFile = z.strictObject({ version: z.literal(SETTINGS_VERSION), plans: 
 
 /** How long an edit waits for another process's edit of the same file (they take milliseconds). */
 const EDIT_WAIT_MS = 5_000;
+/** How many former sources a plan keeps, at the least. */
+const FORMER_SOURCES = 10;
 
 /**
  * The user's backup plans, in one versioned JSON file in the config folder. Every change is a read, a change
@@ -58,7 +60,7 @@ export class PlanBook {
       const { id, groupId, createdAt, formerSources, ...input } = old;
       const changes = typeof patch === 'function' ? patch(old) : patch;
       const plan: Plan = { ...parseInput({ ...input, ...changes }), id, groupId, createdAt, formerSources };
-      if (plan.sources[0]?.path !== old.sources[0]?.path) plan.formerSources = movedFrom(old);
+      if (!samePaths(plan, old)) plan.formerSources = movedFrom(old);
       assertNameFree(plans, plan.name, id);
       assertGroupFree(plans, plan.store, groupId, id);
       return { plans: plans.map((p) => (p.id === id ? plan : p)), result: plan };
@@ -112,10 +114,20 @@ function newPlan(input: z.infer<typeof planInputSchema>, plans: Plan[], now: num
   return { ...input, id: uniqueId(groupId, plans), groupId, createdAt: now, formerSources: [] };
 }
 
-/** The plan's former sources after its source was changed: the last ten, newest last. */
+/** Whether an edit left the plan's sources as they were (in any order). */
+function samePaths(a: Pick<Plan, 'sources'>, b: Pick<Plan, 'sources'>): boolean {
+  const paths = (p: Pick<Plan, 'sources'>): string => JSON.stringify(p.sources.map((s) => s.path).sort());
+  return paths(a) === paths(b);
+}
+
+/**
+ * The plan's former sources after its sources were changed, newest last: every source it had before the edit
+ * (its group's recorded source may be any of them), and of the older ones as many as make FORMER_SOURCES.
+ */
 function movedFrom(old: Plan): string[] {
   const paths = [...old.formerSources, ...old.sources.map((s) => s.path)];
-  return [...new Set(paths.reverse())].reverse().slice(-10);
+  const unique = [...new Set(paths.reverse())].reverse();
+  return unique.slice(-Math.max(FORMER_SOURCES, old.sources.length));
 }
 
 /** Two plans backing up into one group would prune each other's snapshots and fight over its source. */

@@ -1,16 +1,17 @@
 import { isSealed } from '../datastore/group-source.js';
 import { planExcludes, type Plan, type PlanRun, type RunTrigger } from '../../contract/plans.js';
 import { KEEP_RULES } from '../../contract/keep-rules.js';
-import { backupFolder, type FolderBackupProgress } from '../archive/folder-backup.js';
+import type { FolderBackupProgress } from '../archive/folder-backup.js';
 import { groupPath, snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import { describeSource } from '../datastore/group-source.js';
 import { Datastore } from '../datastore/datastore.js';
 import { CairnError, isCairnError } from '../errors.js';
 import { collectGarbage } from '../gc/garbage-collection.js';
-import { backupImage, type ImageTransferProgress } from '../image/image-backup.js';
+import type { ImageTransferProgress } from '../image/image-backup.js';
 import { silentLogger, type Logger } from '../log.js';
 import { pruneGroup } from '../prune/prune.js';
 import { verify } from '../verify/verify.js';
+import { backupPlanSources } from './plan-backup.js';
 import type { PlanRuntime } from './plan-runtime.js';
 
 const DAY_MS = 86_400_000;
@@ -86,30 +87,26 @@ class PlanRunJob {
 
   private async backup(store: Datastore): Promise<void> {
     this.options.onPhase?.('backup');
-    const source = this.plan.sources[0];
-    if (!source) throw new CairnError('INVALID_ARGUMENT', `the plan "${this.plan.name}" has no source`);
-    const common = {
+    if (this.plan.sources.length === 0)
+      throw new CairnError('INVALID_ARGUMENT', `the plan "${this.plan.name}" has no source`);
+    const result = await backupPlanSources(store, this.plan.sources, {
       id: this.plan.groupId,
+      excludes: planExcludes(this.plan),
       allowOtherSource: this.movedByThePlan(store),
       signal: this.options.signal,
       log: this.log,
       onProgress: this.options.onBackupProgress,
       workers: this.options.workers,
-    };
-    const result = await (
-      source.kind === 'folder'
-        ? backupFolder(store, source.path, { ...common, excludes: planExcludes(this.plan) })
-        : backupImage(store, source.path, common)
-    ).catch((err: unknown) => {
+    }).catch((err: unknown) => {
       throw isCairnError(err, 'SOURCE_MISMATCH') ? this.foreignGroup(store) : err;
     });
     this.snapshot = result.snapshot;
     Object.assign(this.record, {
       snapshot: snapshotPath(result.snapshot),
-      bytes: 'bytesTotal' in result ? result.bytesTotal : undefined,
-      files: 'filesTotal' in result ? result.filesTotal : undefined,
+      bytes: result.bytes,
+      files: result.files,
       newBytes: result.newBytes,
-      warnings: 'warnings' in result ? result.warnings.length : undefined,
+      warnings: result.warnings,
     });
   }
 
@@ -164,7 +161,7 @@ class PlanRunJob {
     const recorded = store.groupSource(group);
     return new CairnError(
       'SOURCE_MISMATCH',
-      `${groupPath(group)} holds backups of ${recorded ? describeSource(recorded) : 'another source'}, which the plan "${this.plan.name}" never backed up: to keep both, make a plan with another name for ${this.plan.sources[0]?.path}`,
+      `${groupPath(group)} holds backups of ${recorded ? describeSource(recorded) : 'another source'}, which the plan "${this.plan.name}" never backed up: to keep both, make a plan with another name for ${this.plan.sources.map((s) => s.path).join(', ')}`,
     );
   }
 

@@ -5,6 +5,7 @@ import {
   type NotifyLevel,
   type Plan,
   type PlanInput,
+  type PlanSource,
   type Schedule,
   type Weekday,
 } from '../../contract/plans.js';
@@ -15,8 +16,11 @@ import {
  */
 export interface PlanForm {
   name: string;
+  /** The first source: the one a plan of one source has. */
   sourceKind: 'folder' | 'image';
   source: string;
+  /** The sources added after the first, each a folder or a disk image, paths as typed. */
+  moreSources: PlanSource[];
   store: string;
   presets: ExcludePreset[];
   /** Own patterns, one per line. */
@@ -41,6 +45,7 @@ export interface PlanForm {
 export type PlanField =
   | 'name'
   | 'source'
+  | 'moreSources'
   | 'store'
   | 'excludes'
   | 'every'
@@ -61,6 +66,7 @@ export function newPlanForm(start: Partial<Pick<PlanForm, 'name' | 'source' | 's
     name: '',
     sourceKind: 'folder',
     source: '',
+    moreSources: [],
     store: '',
     presets: ['caches', 'trash'],
     excludes: '',
@@ -85,12 +91,13 @@ export function newPlanForm(start: Partial<Pick<PlanForm, 'name' | 'source' | 's
 export function planForm(plan: Plan): PlanForm {
   const base = newPlanForm();
   const s = plan.schedule ?? { kind: 'daily', at: '12:00' };
-  const source = plan.sources[0];
+  const [source, ...more] = plan.sources;
   return {
     ...base,
     name: plan.name,
     sourceKind: source?.kind ?? 'folder',
     source: source?.path ?? '',
+    moreSources: more.map((s) => ({ ...s })),
     store: plan.store,
     presets: [...plan.excludePresets],
     excludes: plan.excludes.join('\n'),
@@ -171,15 +178,29 @@ function formRetention(form: PlanForm): KeepOptions {
   );
 }
 
+/** Every source the fields give, the first one first. */
+export function formSources(form: PlanForm): PlanSource[] {
+  return [{ kind: form.sourceKind, path: form.source }, ...form.moreSources].map((s) => ({
+    ...s,
+    path: s.path.trim(),
+  }));
+}
+
+/** The first folder of the plan (what its excludes preview looks at), if it backs one up. */
+export function firstFolder(form: PlanForm): string | undefined {
+  return formSources(form).find((s) => s.kind === 'folder')?.path;
+}
+
 /** The input the fields make, unchecked. */
 function rawInput(form: PlanForm): PlanInput {
+  // Images have no files to exclude: a plan of images only has no excludes.
+  const folders = firstFolder(form) !== undefined;
   return {
     name: form.name,
-    sources: [{ kind: form.sourceKind, path: form.source.trim() }],
+    sources: formSources(form),
     store: form.store.trim(),
-    // An image has no files to exclude.
-    excludes: form.sourceKind === 'image' ? [] : patternLines(form.excludes),
-    excludePresets: form.sourceKind === 'image' ? [] : form.presets,
+    excludes: folders ? patternLines(form.excludes) : [],
+    excludePresets: folders ? form.presets : [],
     schedule: formSchedule(form),
     retention: formRetention(form),
     maintenance: {
@@ -197,6 +218,7 @@ function rawInput(form: PlanForm): PlanInput {
 const RULE_TEXT: PlanFormErrors = {
   name: 'Give the plan a name (one line, at most 80 characters).',
   source: 'Choose the folder or disk image to back up.',
+  moreSources: 'Choose each added folder or disk image, or remove it.',
   store: 'Choose the datastore to back up into.',
   excludes: 'At most 1,000 patterns, each at most 1,024 characters.',
   every: 'A whole number from 1 to 10,000.',
@@ -212,7 +234,7 @@ const KEEP_TEXT = 'A whole number of at least 1, or empty.';
 function fieldOf(path: readonly PropertyKey[]): PlanField | undefined {
   const [top, second] = path;
   if (top === 'name' || top === 'store' || top === 'excludes') return top;
-  if (top === 'sources') return 'source';
+  if (top === 'sources') return typeof second === 'number' && second > 0 ? 'moreSources' : 'source';
   if (top === 'excludePresets') return 'excludes';
   if (top === 'schedule' && (second === 'every' || second === 'at' || second === 'days' || second === 'expression'))
     return second;
@@ -230,7 +252,11 @@ export function checkPlanForm(form: PlanForm): { input: PlanInput } | { errors: 
   for (const issue of parsed.error.issues) {
     const field = fieldOf(issue.path);
     if (!field || errors[field]) continue;
-    errors[field] = RULE_TEXT[field] ?? (field.startsWith('keep') ? KEEP_TEXT : issue.message);
+    // The sources together (one given twice, one inside another): the schema's words name them.
+    const together = issue.path.length === 1 && field === 'source';
+    errors[field] = together
+      ? issue.message
+      : (RULE_TEXT[field] ?? (field.startsWith('keep') ? KEEP_TEXT : issue.message));
   }
   // An issue the editor has no field for still stops the save, with the schema's words.
   if (Object.keys(errors).length === 0) errors.name = parsed.error.issues[0]?.message ?? 'The plan is not valid.';

@@ -2,6 +2,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FolderArchiveReader } from '../../core/archive/folder-reader.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { PlanBook } from '../../core/plans/plan-book.js';
 import { launchChromium, screenshotPath, startWebHost, type WebHost } from '../support/browser.js';
@@ -133,6 +134,46 @@ describe('backup plans in browser mode, end to end in Chromium', () => {
       .first()
       .waitFor();
     await page.getByRole('button', { name: '← All plans' }).click();
+  });
+
+  it('makes a plan of two folders (the second from the folder browser) and a disk image, and backs them up as one snapshot', async () => {
+    const music = join(base, 'Music');
+    mkdirSync(music);
+    writeFileSync(join(music, 'song.ogg'), 'la la la\n'.repeat(500));
+    const image = join(base, 'vm', 'disk.img');
+    mkdirSync(join(base, 'vm'));
+    writeFileSync(image, Buffer.alloc(256 * 1024, 7));
+    // The plans view is open since the last test went back to the list.
+    await page.getByRole('button', { name: 'New plan…' }).first().click();
+    const editor = page.getByRole('dialog', { name: 'New backup plan' });
+    await editor.getByLabel('Plan name').fill('Two places');
+    await editor.getByLabel('Folder to back up').fill(source);
+    await editor.getByRole('button', { name: 'Add a folder' }).click();
+    await editor.locator('.more-source').getByRole('button', { name: 'Browse…' }).click();
+    const browser = page.getByRole('dialog', { name: 'Folder to back up' });
+    await browser.getByLabel('Folder', { exact: true }).fill(music);
+    await browser.getByRole('button', { name: 'Go', exact: true }).click();
+    await browser.getByText('1 file in this folder.').waitFor();
+    await browser.getByRole('button', { name: 'Choose this folder' }).click();
+    // The chosen path arrives asynchronously (the picker's promise), so wait for it rather than read at once.
+    await expect.poll(() => editor.getByLabel('Folder 2', { exact: true }).inputValue()).toBe(music);
+    await editor.getByRole('button', { name: 'Add a disk image' }).click();
+    await editor.getByLabel('Disk image file 3', { exact: true }).fill(image);
+    await editor.getByLabel('Runs').selectOption('manual');
+    await editor.getByLabel('Disk image file 3', { exact: true }).scrollIntoViewIfNeeded();
+    await page.screenshot({ path: screenshotPath('plans-editor-sources') });
+    await editor.getByRole('button', { name: 'Create plan' }).click();
+    await editor.waitFor({ state: 'detached' });
+
+    const card = page.getByRole('listitem', { name: 'Plan Two places' });
+    for (const path of [source, music, image]) await card.getByText(path, { exact: true }).waitFor();
+    await card.getByRole('button', { name: 'Back up now' }).click();
+    await card.locator('.state-badge[data-state="ok"]').waitFor({ timeout: 30_000 });
+    const store = Datastore.open(join(base, 'store'));
+    const [snapshot] = store.listSnapshots({ type: 'host', id: 'Two-places' });
+    expect(snapshot?.files.sort()).toEqual(['disk.img.fidx', 'folder.data.didx', 'folder.meta.didx']);
+    const root = new FolderArchiveReader(store.openSnapshot(snapshot!)).list('');
+    expect(root.map((e) => e.name.toString())).toEqual(['Documents', 'Music']);
   });
 
   it('shows a plan whose folder went away as failing, and tells the user in the window', async () => {

@@ -11,6 +11,7 @@ import { ErrorNote } from '../../renderer/src/components/ErrorNote.js';
 import { FolderBrowser } from '../../renderer/src/components/FolderBrowser.js';
 import { JobCard } from '../../renderer/src/components/JobCard.js';
 import { RestoreDialog } from '../../renderer/src/components/RestoreDialog.js';
+import { SnapshotActions } from '../../renderer/src/components/SnapshotActions.js';
 import { connectEvents, createAppStore, type AppStore } from '../../renderer/src/state/app-store.js';
 import { AppStoreContext } from '../../renderer/src/state/use-app.js';
 import { fail, FakeTransport } from '../support/fake-transport.js';
@@ -422,6 +423,30 @@ describe('the app', () => {
         allowOtherSource: true,
       },
     ]);
+  });
+});
+
+describe('the actions of a plan snapshot with folders and disk images', () => {
+  it('offers Browse for the folders and Restore image… for the chosen image', async () => {
+    await store.getState().openStore(STORE.path);
+    const row = {
+      type: 'host' as const,
+      id: 'everything',
+      time: 100,
+      path: 'host/everything/100',
+      finished: true,
+      protected: false,
+      kind: 'folder' as const,
+      archives: ['folder.data.didx', 'folder.meta.didx', 'vm1-disk.img.fidx', 'vm2-disk.img.fidx'],
+    };
+    wrap(<SnapshotActions row={row} />);
+    const toolbar = within(screen.getByRole('toolbar', { name: 'Snapshot actions' }));
+    expect((toolbar.getByRole('button', { name: 'Browse' }) as HTMLButtonElement).disabled).toBe(false);
+    expect(toolbar.queryByText('A disk image has no files to browse: restore it to a file.')).toBeNull();
+    fireEvent.click(toolbar.getByRole('button', { name: 'Restore image…' }));
+    const dialog = within(screen.getByRole('dialog', { name: 'Restore image' }));
+    const choice = dialog.getByRole('combobox') as HTMLSelectElement;
+    expect([...choice.options].map((o) => o.value)).toEqual(['vm1-disk.img.fidx', 'vm2-disk.img.fidx']);
   });
 });
 

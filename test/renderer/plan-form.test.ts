@@ -58,6 +58,23 @@ describe('plan-form', () => {
     expect(result).toMatchObject({ input: { excludes: [], excludePresets: [] } });
   });
 
+  it('round-trips a plan of several sources, and keeps excludes while one of them is a folder', () => {
+    const p = plan({
+      sources: [
+        { kind: 'image', path: '/vm/a.img' },
+        { kind: 'folder', path: '/home/ann/Music' },
+        { kind: 'image', path: '/vm/b.img' },
+      ],
+    });
+    const form = planForm(p);
+    expect(form).toMatchObject({ sourceKind: 'image', source: '/vm/a.img', moreSources: p.sources.slice(1) });
+    expect(checkPlanForm(form)).toEqual({ input: inputOfPlan(p) });
+    const images = { ...form, moreSources: [{ kind: 'image' as const, path: '/vm/b.img' }] };
+    expect(checkPlanForm(images)).toMatchObject({ input: { excludes: [], excludePresets: [] } });
+    const twice = { ...form, moreSources: [{ kind: 'image' as const, path: ' /vm/a.img ' }] };
+    expect(checkPlanForm(twice)).toEqual({ errors: { source: '/vm/a.img is given twice' } });
+  });
+
   it('names a copy so no plan has its name, whatever the case', () => {
     expect(copyName('Documents', ['Documents'])).toBe('Documents (copy)');
     expect(copyName('Documents', ['Documents', 'documents (COPY)'])).toBe('Documents (copy 2)');

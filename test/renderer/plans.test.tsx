@@ -348,6 +348,51 @@ describe('the plan editor', () => {
     expect(card('Photos')).toBeTruthy();
   });
 
+  it('adds a second folder with the folder browser and a disk image, removes one, and saves them all', async () => {
+    host.answers.savePlan = ({ input }: { input: PlanInput }) => planView(plan(input as never));
+    host.answers.listFolder = () => ({ path: '/home/ann/Music', folders: [], fileCount: 4 });
+    const dialog = await openEditor();
+    fireEvent.change(dialog.getByLabelText('Plan name'), { target: { value: 'Everything' } });
+    fireEvent.change(dialog.getByLabelText('Folder to back up'), { target: { value: '/home/ann/Photos' } });
+    fireEvent.click(dialog.getByRole('button', { name: 'Add a folder' }));
+    fireEvent.click(dialog.getByRole('button', { name: 'Add a folder' }));
+    fireEvent.click(dialog.getByRole('button', { name: 'Add a disk image' }));
+    // The second folder from the folder browser, as the first's.
+    const second = dialog.getByLabelText('Folder 2').closest('.more-source') as HTMLElement;
+    await act(async () => fireEvent.click(within(second).getByRole('button', { name: 'Browse…' })));
+    const browser = within(await screen.findByRole('dialog', { name: 'Folder to back up' }));
+    await act(async () => fireEvent.click(await browser.findByRole('button', { name: 'Choose this folder' })));
+    expect(dialog.getByLabelText<HTMLInputElement>('Folder 2').value).toBe('/home/ann/Music');
+    fireEvent.change(dialog.getByLabelText('Disk image file 4'), { target: { value: '/vm/disk.img' } });
+    // The third, left empty, is refused until removed.
+    await act(async () => fireEvent.click(dialog.getByRole('button', { name: 'Create plan' })));
+    expect(dialog.getByText('Choose each added folder or disk image, or remove it.')).toBeTruthy();
+    expect(host.called('savePlan')).toEqual([]);
+    fireEvent.click(dialog.getByRole('button', { name: 'Remove folder 3' }));
+    expect(dialog.getByLabelText<HTMLInputElement>('Disk image file 3').value).toBe('/vm/disk.img');
+    await act(async () => fireEvent.click(dialog.getByRole('button', { name: 'Create plan' })));
+    expect((host.called('savePlan') as { input: PlanInput }[])[0]!.input).toMatchObject({
+      name: 'Everything',
+      sources: [
+        { kind: 'folder', path: '/home/ann/Photos' },
+        { kind: 'folder', path: '/home/ann/Music' },
+        { kind: 'image', path: '/vm/disk.img' },
+      ],
+      excludePresets: ['caches', 'trash'],
+    });
+  });
+
+  it('says when a source lies inside another', async () => {
+    host.answers.savePlan = () => fail('INTERNAL', 'should not be called');
+    const dialog = await openEditor();
+    fireEvent.change(dialog.getByLabelText('Plan name'), { target: { value: 'Nested' } });
+    fireEvent.change(dialog.getByLabelText('Folder to back up'), { target: { value: '/home/ann' } });
+    fireEvent.click(dialog.getByRole('button', { name: 'Add a folder' }));
+    fireEvent.change(dialog.getByLabelText('Folder 2'), { target: { value: '/home/ann/Music' } });
+    await act(async () => fireEvent.click(dialog.getByRole('button', { name: 'Create plan' })));
+    expect(dialog.getByText(/\/home\/ann\/Music is inside \/home\/ann, another source of the plan/)).toBeTruthy();
+  });
+
   it("keeps the host's refusal in the dialog", async () => {
     host.answers.savePlan = () => fail('INVALID_ARGUMENT', 'a plan named "Documents" exists already');
     const dialog = await openEditor();
@@ -396,6 +441,30 @@ describe('the plan editor', () => {
     dialog = within(screen.getByRole('dialog', { name: 'New backup plan' }));
     expect(dialog.getByLabelText<HTMLInputElement>('Plan name').value).toBe('Documents (copy)');
     expect(dialog.getByText('Its snapshots go into host/Documents-copy.')).toBeTruthy();
+  });
+});
+
+describe('a plan of several sources', () => {
+  it('shows every source in the list and in the editor', async () => {
+    const p = plan({
+      sources: [
+        { kind: 'folder', path: '/home/ann/Documents' },
+        { kind: 'image', path: '/home/ann/vm/disk.img' },
+      ],
+    });
+    plans = [planView(p)];
+    host.answers.savePlan = () => plans[0]!;
+    await start();
+    await openPlans();
+    expect(card('Documents').getByText('/home/ann/Documents')).toBeTruthy();
+    expect(card('Documents').getByText('/home/ann/vm/disk.img')).toBeTruthy();
+    fireEvent.click(card('Documents').getByRole('button', { name: 'Edit…' }));
+    const dialog = within(screen.getByRole('dialog', { name: 'Edit plan “Documents”' }));
+    expect(dialog.getByLabelText<HTMLInputElement>('Folder to back up').value).toBe('/home/ann/Documents');
+    expect(dialog.getByLabelText<HTMLInputElement>('Disk image file 2').value).toBe('/home/ann/vm/disk.img');
+    expect(dialog.getByText('Leave out')).toBeTruthy(); // the folder has something to leave out
+    await act(async () => fireEvent.click(dialog.getByRole('button', { name: 'Save plan' })));
+    expect((host.called('savePlan') as { input: PlanInput }[])[0]!.input.sources).toEqual(p.sources);
   });
 });
 

@@ -1,12 +1,18 @@
-import uPlot from 'uplot';
+import type uPlot from 'uplot';
 import { formatBytes, formatTime } from '../../../contract/format.js';
 import type { ActivityPoint, UsageSample } from '../../../contract/model.js';
 import { translucent, type ChartTheme } from './chart-theme.js';
 
-/** What one uPlot chart draws: its data and its options for a theme (the width and height are added to them). */
+/** The uPlot module: loaded with the first chart (UPlotChart), so the app's main bundle does not carry it. */
+export type UPlotModule = typeof uPlot;
+
+/**
+ * What one uPlot chart draws: its data and its options for a theme (the width and height are added to them),
+ * made with the loaded module (its path builders).
+ */
 export interface ChartSpec {
   data: uPlot.AlignedData;
-  options(theme: ChartTheme): Omit<uPlot.Options, 'width' | 'height'>;
+  options(theme: ChartTheme, lib: UPlotModule): Omit<uPlot.Options, 'width' | 'height'>;
 }
 
 const axis = (theme: ChartTheme, extra: uPlot.Axis = {}): uPlot.Axis => ({
@@ -69,7 +75,7 @@ export function newBytesChart(points: ActivityPoint[]): ChartSpec {
   const when = (i: number) => points[Math.round(i)]?.time;
   return {
     data: [xs, ...ys],
-    options: (theme) => ({
+    options: (theme, lib) => ({
       scales: {
         x: { time: false, range: [-0.5, Math.max(points.length - 0.5, 0.5)] },
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
@@ -93,7 +99,7 @@ export function newBytesChart(points: ActivityPoint[]): ChartSpec {
           stroke: theme.series[k % theme.series.length],
           fill: theme.series[k % theme.series.length],
           width: 0,
-          paths: uPlot.paths.bars!({ size: [0.7, 48], align: 0 }),
+          paths: lib.paths.bars!({ size: [0.7, 48], align: 0 }),
           points: { show: false },
           value: (_u: uPlot, v: number | null) => (v == null ? '–' : formatBytes(v)),
         })),

@@ -44,14 +44,15 @@ export function Fact({ label, children }: { label: string; children: ReactNode }
   );
 }
 
-/** What a plan backs up and where to: its source and its datastore. */
+/** What a plan backs up and where to: each of its sources and its datastore. */
 export function PlanPaths({ plan }: { plan: Plan }) {
-  const source = plan.sources[0];
   return (
     <dl className="plan-facts paths">
-      <Fact label={source?.kind === 'image' ? 'Disk image' : 'Folder'}>
-        <span className="mono">{source?.path}</span>
-      </Fact>
+      {plan.sources.map((source) => (
+        <Fact key={source.path} label={source.kind === 'image' ? 'Disk image' : 'Folder'}>
+          <span className="mono">{source.path}</span>
+        </Fact>
+      ))}
       <Fact label="Datastore">
         <span className="mono">{plan.store}</span>
       </Fact>

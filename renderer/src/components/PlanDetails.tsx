@@ -80,7 +80,7 @@ function PlanSettings({ view }: { view: PlanView }) {
 /** The next run times and the patterns the backup leaves out, side by side. */
 function PlanOutlook({ details }: { details: PlanDetails }) {
   const now = useNow();
-  const image = details.plan.sources[0]?.kind === 'image';
+  const image = details.plan.sources.every((s) => s.kind === 'image');
   const paused = useApp((s) => s.plans.find((p) => p.plan.id === details.plan.id)?.plan.paused);
   return (
     <div className="plan-outlook">

@@ -1,14 +1,16 @@
 import { EXCLUDE_PRESETS, planExcludes, type ExcludePreset } from '../../../contract/plans.js';
 import type { EditorPart } from '../hooks/use-plan-editor.js';
-import { patternLines } from '../plan-form.js';
+import { firstFolder, patternLines } from '../plan-form.js';
 import { ExcludesField } from './ExcludesField.js';
 import { FieldError } from './FormFields.js';
 
 const PRESETS = Object.entries(EXCLUDE_PRESETS) as [ExcludePreset, (typeof EXCLUDE_PRESETS)[ExcludePreset]][];
 
-/** What the folder's backup leaves out: presets, own patterns, and a preview of both on the folder. */
+/** What the folders' backup leaves out: presets, own patterns, and a preview of both on the first folder. */
 export function PlanExcludeFields({ form, set, errors }: EditorPart) {
-  if (form.sourceKind === 'image') return null;
+  // Images are backed up whole: only folders have something to leave out.
+  const folder = firstFolder(form);
+  if (folder === undefined) return null;
   const toggle = (preset: ExcludePreset, on: boolean) =>
     set(
       'presets',
@@ -32,11 +34,11 @@ export function PlanExcludeFields({ form, set, errors }: EditorPart) {
       </div>
       {/* A preview is of the patterns it was asked for: new presets or another folder drop it. */}
       <ExcludesField
-        key={`${form.presets.join()}|${form.source}`}
+        key={`${form.presets.join()}|${folder}`}
         label="Own patterns (one .gitignore pattern per line)"
         excludes={form.excludes}
         onChange={(v) => set('excludes', v)}
-        source={form.source}
+        source={folder}
         patterns={planExcludes({ excludePresets: form.presets, excludes: own })}
       />
       <FieldError id="plan-excludes-error" error={errors.excludes} />

@@ -3,9 +3,10 @@ import type { EditorPart } from '../hooks/use-plan-editor.js';
 import { toBackupId } from '../paths.js';
 import { useApp } from '../state/use-app.js';
 import { FieldError, TextField } from './FormFields.js';
+import { MoreSources } from './MoreSources.js';
 import { PathField } from './PathField.js';
 
-/** The plan's name (and the group it gives), its source (a folder or a disk image) and its datastore. */
+/** The plan's name (and the group it gives), its sources (folders and disk images) and its datastore. */
 export function PlanWhatFields({ form, set, errors, groupId }: EditorPart & { groupId?: string }) {
   const group = groupId ?? toBackupId(form.name);
   return (
@@ -34,6 +35,7 @@ export function PlanWhatFields({ form, set, errors, groupId }: EditorPart & { gr
         pick={form.sourceKind === 'image' ? 'file' : 'folder'}
         error={errors.source}
       />
+      <MoreSources form={form} set={set} errors={errors} />
       <StoreField value={form.store} onChange={(v) => set('store', v)} error={errors.store} />
     </fieldset>
   );

@@ -20,11 +20,9 @@ export function SnapshotActions({ row }: { row: SnapshotRow | undefined }) {
   return (
     <div className="toolbar" role="toolbar" aria-label="Snapshot actions">
       <span className="small">Snapshot {formatTime(row.time)}:</span>
-      {row.kind === 'image' ? (
-        <ImageActions row={row} restore={() => setDialog('restore-image')} />
-      ) : (
-        <BrowseAction row={row} />
-      )}
+      {row.kind !== 'image' && <BrowseAction row={row} />}
+      {/* A plan's snapshot may hold disk images beside its folders (docs/PLANS.md): restored the same way. */}
+      {imageArchives(row).length > 0 && <ImageActions row={row} restore={() => setDialog('restore-image')} />}
       <button
         type="button"
         disabled={!row.finished || missing}
@@ -71,7 +69,7 @@ function BrowseAction({ row }: { row: SnapshotRow }) {
   );
 }
 
-/** An image has no files: it is restored (or, with a native save dialog, saved) to one file. */
+/** An image has no files: it is restored (or, with a native save dialog, saved) to one file; of several, the chosen one. */
 function ImageActions({ row, restore }: { row: SnapshotRow; restore: () => void }) {
   const store = useApp((s) => s.store!.path);
   const client = useApp((s) => s.client);
@@ -79,6 +77,7 @@ function ImageActions({ row, restore }: { row: SnapshotRow; restore: () => void 
   const nativeDialogs = useApp((s) => s.info?.nativeDialogs ?? false);
   const [error, setError] = useState<ReturnType<typeof errorInfo>>();
   const archives = imageArchives(row);
+  const hint = row.kind === 'image' ? 'image-hint' : undefined;
   const saveAs = async () => {
     try {
       const job = await client.saveImage({
@@ -96,15 +95,15 @@ function ImageActions({ row, restore }: { row: SnapshotRow; restore: () => void 
     <>
       <button
         type="button"
-        className="primary"
+        className={row.kind === 'image' ? 'primary' : undefined}
         disabled={!row.finished}
-        aria-describedby="image-hint"
+        aria-describedby={hint}
         onClick={restore}
       >
         Restore image…
       </button>
       {nativeDialogs && (
-        <button type="button" disabled={!row.finished} aria-describedby="image-hint" onClick={() => void saveAs()}>
+        <button type="button" disabled={!row.finished} aria-describedby={hint} onClick={() => void saveAs()}>
           Save image as…
         </button>
       )}

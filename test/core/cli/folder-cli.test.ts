@@ -119,6 +119,35 @@ describe('cairn CLI: folder backups', () => {
     expect(String(result.path) > first).toBe(true);
   });
 
+  it('backup of several folders: one snapshot whose root holds each by name; --id is needed, overlaps refused', async () => {
+    const other = scratch('cli-other');
+    put(other, 'music/song.ogg', 'la la la');
+    const two = [src, join(other, 'music')];
+    const usage = await cairn(['backup', store, ...two]);
+    expect(usage.code, usage.stderr).toBe(2);
+    expect(usage.stderr).toMatch(/backing up 2 folders into one snapshot needs --id/);
+    expectCliError(
+      await cairn(['backup', store, src, join(src, 'docs'), '--id', 'both']),
+      /docs is inside .*another source/,
+    );
+    const r = await cairn(['backup', store, ...two, '--id', 'both', ...excludes]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^Backed up 5 files \(.+\) of 2 folders to host\/both\//);
+    const snapshot = SNAPSHOT.exec(r.stdout)![0];
+    const ls = await cairn(['ls', store, snapshot]);
+    expect(
+      ls.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split(/\s+/).at(-1)),
+    ).toEqual([`${src.split('/').at(-1)}/`, 'music/']); // by name bytes
+    expect((await cairn(['cat', store, snapshot, 'music/song.ogg'])).stdout).toBe('la la la');
+    const again = JSON.parse(
+      (await cairn(['backup', store, ...two.reverse(), '--id', 'both', ...excludes, '--json'])).stdout,
+    );
+    expect(again).toMatchObject({ bytesRead: 0, newChunks: 0, metadataAppended: true });
+  });
+
   it('backup warns about skipped entries on stderr and still succeeds', async () => {
     const dir = scratch('cli-fifo');
     put(dir, 'ok.txt', 'ok');

@@ -239,6 +239,59 @@ describe('cairn plan: backup plans from the command line', () => {
     expect(readFileSync(file)).toEqual(before);
   });
 
+  it('plan add and edit take several sources: folders and disk images, all shown; bad combinations refused', async () => {
+    const { plan } = config();
+    const [docs, music] = [source({ 'a.txt': 'a' }), source({ 'b.txt': 'b' })];
+    const image = join(source({}), 'disk.img');
+    writeFileSync(image, 'a disk');
+    const added = json<{ plan: Plan }>(
+      await plan([
+        'add',
+        'Several',
+        '--source',
+        docs,
+        '--source',
+        music,
+        '--source-image',
+        image,
+        '--store',
+        store,
+        '--json',
+      ]),
+    );
+    expect(added.plan.sources).toEqual([
+      { kind: 'folder', path: docs },
+      { kind: 'folder', path: music },
+      { kind: 'image', path: image },
+    ]);
+    const shown = await plan(['show', 'several']);
+    expect(shown.stdout).toMatch(new RegExp(`sources +folder ${docs}\n +folder ${music}\n +disk image ${image}\n`));
+    expect((await plan(['list'])).stdout).toContain(`${docs}, ${music}, ${image}`);
+
+    const edited = await plan(['edit', 'several', '--source', music]);
+    expect(edited.code, edited.stderr).toBe(0);
+    expect(edited.stdout).toMatch(new RegExp(`source +folder ${music}\n +store`));
+    expect(edited.stderr).toMatch(/the next run backs up .* whose snapshots so far are of /);
+
+    expectUsageError(
+      await plan(['add', 'X', '--source', image, '--image', '--source-image', image, '--store', store]),
+      /--image makes every --source a disk image; with --source-image/,
+    );
+    expectUsageError(await plan(['add', 'X', '--source-image', '', '--store', store]), /--source-image is empty/);
+    expectCliError(
+      await plan(['add', 'X', '--source', docs, '--source', join(docs, 'a.txt'), '--store', store]),
+      /a.txt is a file: add --image/,
+    );
+    expectCliError(
+      await plan(['add', 'X', '--source', docs, '--source', `${docs}/`, '--store', store]),
+      /is given twice/,
+    );
+    expectCliError(
+      await plan(['add', 'X', '--source', docs, '--source-image', docs, '--store', store]),
+      /is a folder: --source-image is for a disk image file/,
+    );
+  });
+
   it('a plans file edited into nonsense is an error naming it, and is never rewritten', async () => {
     const { dir, plan } = config();
     const src = source({ 'a.txt': 'a' });

@@ -35,7 +35,7 @@ describe('plan book', () => {
     expect(book.list()).toEqual([]);
   });
 
-  it('refuses what would share a group or a name, an invalid schedule, and several sources, writing nothing', () => {
+  it('refuses what would share a group or a name, an invalid schedule, and sources twice or inside one another, writing nothing', () => {
     const book = new PlanBook(temp('plans'));
     book.add(docs);
     const before = readFileSync(book.file);
@@ -48,8 +48,15 @@ describe('plan book', () => {
       /schedule.at: a time of day is HH:MM/,
     );
     expect(() => book.add({ ...docs, name: 'Two', sources: [...docs.sources, ...docs.sources] })).toThrow(
-      /exactly one folder or disk image/,
+      /sources: \/home\/u\/docs is given twice/,
     );
+    const inside = [...docs.sources, { kind: 'image' as const, path: '/home/u/docs/vm/disk.img' }];
+    expect(() => book.add({ ...docs, name: 'Inside', sources: inside })).toThrow(
+      /disk.img is inside \/home\/u\/docs, another source of the plan/,
+    );
+    expect(() => book.add({ ...docs, name: 'None', sources: [] })).toThrow(/a plan needs a folder or disk image/);
+    const many = Array.from({ length: 33 }, (_, i) => ({ kind: 'folder' as const, path: `/data/${i}` }));
+    expect(() => book.add({ ...docs, name: 'Many', sources: many })).toThrow(/at most 32/);
     expect(() => book.add({ ...docs, name: '%%%' })).toThrow(/cannot make a group id/);
     expect(() => book.edit('nope', { paused: true })).toThrow(/no plan "nope"; the plans are: My Docs/);
     expect(readFileSync(book.file)).toEqual(before);
@@ -65,6 +72,21 @@ describe('plan book', () => {
       expect(() => book.add(docs)).toThrow(/is not/);
       expect(readFileSync(file, 'utf8')).toBe(text);
     }
+  });
+
+  it('takes several sources; an edit of them keeps every one it had as a former source', () => {
+    const book = new PlanBook(temp('plans'));
+    const two = [
+      { kind: 'folder' as const, path: '/home/u/docs' },
+      { kind: 'image' as const, path: '/vm/disk.img' },
+    ];
+    const plan = book.add({ ...docs, sources: two });
+    expect(plan.sources).toEqual(two);
+    expect(book.edit(plan.id, { sources: [...two].reverse() }).formerSources).toEqual([]); // the same, reordered
+    const more = book.edit(plan.id, { sources: [...two, { kind: 'folder', path: '/home/u/music' }] });
+    expect(more.formerSources).toEqual(['/vm/disk.img', '/home/u/docs']); // as the plan listed them
+    const fewer = book.edit(plan.id, { sources: [{ kind: 'folder', path: '/home/u/music' }] });
+    expect(fewer.formerSources).toEqual(['/home/u/docs', '/vm/disk.img', '/home/u/music']);
   });
 
   it('paths are stored absolute', () => {

@@ -1,10 +1,17 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Plan, PlanInput } from '../../../contract/plans.js';
+import { FolderArchiveReader } from '../../../core/archive/folder-reader.js';
+import { restoreFolder } from '../../../core/archive/folder-restore.js';
+import { parseSnapshotPath } from '../../../core/backup/backup-names.js';
+import { summarizeManifest } from '../../../core/backup/manifest-summary.js';
 import { Datastore } from '../../../core/datastore/datastore.js';
+import { restoreImage } from '../../../core/image/image-restore.js';
 import { PlanBook } from '../../../core/plans/plan-book.js';
 import { runPlan } from '../../../core/plans/plan-run.js';
+import { pseudoRandomBytes } from '../../support/data.js';
+import { expectSameTree } from '../../support/tree.js';
 import { storeTempRoot, useSuiteTempDir, useTempDirs } from '../../support/temp.js';
 
 const DAY = 86_400_000;
@@ -95,6 +102,100 @@ describe('a plan run', () => {
     expect(moved.formerSources).toEqual([p.sources[0]!.path]);
     const after = await runPlan(moved, { trigger: 'manual', runtime: { failures: 0, lastGcAt: Date.now() } });
     expect(after.run).toMatchObject({ status: 'succeeded' });
+  });
+
+  it('backs up two folders and a disk image as one snapshot, and an unchanged run again stores nothing new', async () => {
+    const [docs, photos] = [sourceTree(), sourceTree()];
+    writeFileSync(join(photos, 'big.raw'), pseudoRandomBytes(1024 * 1024, 'plan-photos'));
+    const image = join(temp('plan-vm'), 'disk.img');
+    writeFileSync(image, pseudoRandomBytes(3 * 1024 * 1024 + 5, 'plan-disk'));
+    const sources = [
+      { kind: 'folder' as const, path: photos },
+      { kind: 'image' as const, path: image },
+      { kind: 'folder' as const, path: docs },
+    ];
+    const maintenance = { gcEveryDays: 7, verifyNew: true, fullVerifyEveryDays: 30 };
+    const p = plan({ sources, excludePresets: ['node-modules'], maintenance });
+    const runtime = { failures: 0, lastGcAt: Date.now() };
+    const first = await runPlan(p, { trigger: 'manual', runtime });
+    expect(first.run).toMatchObject({ status: 'succeeded', files: 3, verify: 'ok' });
+    expect(first.run.bytes).toBe(2 * 'quarterly report\n'.length + 1024 * 1024 + 3 * 1024 * 1024 + 5);
+    const store = Datastore.open(storePath);
+    const snap = store.openSnapshot(parseSnapshotPath(first.run.snapshot!));
+    expect(snap.manifest.files.map((f) => f.filename).sort()).toEqual([
+      'disk.img.fidx',
+      'folder.data.didx',
+      'folder.meta.didx',
+    ]);
+    expect(summarizeManifest(snap.manifest)).toMatchObject({ kind: 'folder', size: first.run.bytes, files: 3 });
+    expect(summarizeManifest(snap.manifest).newBytes).toBe(first.run.newBytes);
+    const root = new FolderArchiveReader(snap).list('');
+    expect(root.map((e) => e.name.toString()).sort()).toEqual([docs, photos].map((d) => d.split('/').pop()!).sort());
+    expect(store.groupSource({ type: 'host', id: p.groupId })).toMatchObject({ paths: [docs, image, photos].sort() });
+
+    const out = temp('plan-restored');
+    await restoreImage(store, snap.ref, join(out, 'disk.img'));
+    expect(readFileSync(join(out, 'disk.img')).equals(readFileSync(image))).toBe(true);
+    await restoreFolder(store, snap.ref, join(out, 'folders'));
+    expectSameTree(photos, join(out, 'folders', photos.split('/').pop()!), { skip: ['node_modules'] });
+
+    await new Promise((r) => setTimeout(r, 1100)); // snapshot times are whole seconds
+    const again = await runPlan(p, { trigger: 'manual', runtime });
+    expect(again.run).toMatchObject({ status: 'succeeded', newBytes: 0, bytes: first.run.bytes });
+  });
+
+  it('backs up two disk images of one name as one snapshot, each archive named apart', async () => {
+    const [a, b] = [temp('vm-a'), temp('vm-b')].map((d) => join(d, 'disk.img'));
+    writeFileSync(a!, pseudoRandomBytes(100_000, 'image-a'));
+    writeFileSync(b!, pseudoRandomBytes(200_000, 'image-b'));
+    const p = plan({ sources: [a!, b!].map((path) => ({ kind: 'image' as const, path })) });
+    const result = await runPlan(p, { trigger: 'manual', runtime: { failures: 0, lastGcAt: Date.now() } });
+    expect(result.run).toMatchObject({ status: 'succeeded', bytes: 300_000 });
+    const store = Datastore.open(storePath);
+    const snap = store.openSnapshot(parseSnapshotPath(result.run.snapshot!));
+    const archives = snap.manifest.files.map((f) => f.filename).sort();
+    expect(archives).toHaveLength(2);
+    expect(archives.every((n) => n.endsWith('-disk.img.fidx'))).toBe(true);
+    expect(summarizeManifest(snap.manifest)).toMatchObject({ kind: 'image', size: 300_000 });
+    const out = temp('images-restored');
+    for (const [i, archive] of archives.entries()) {
+      await restoreImage(store, snap.ref, join(out, `${i}.img`), { archiveName: archive });
+      const source = archive.startsWith(a!.split('/').at(-2)!) ? a! : b!;
+      expect(readFileSync(join(out, `${i}.img`)).equals(readFileSync(source))).toBe(true);
+    }
+  });
+
+  it('refuses a plan whose image lies in one of its folders, before anything is written', async () => {
+    const docs = sourceTree();
+    writeFileSync(join(docs, 'disk.img'), 'not really a disk');
+    const p = plan({});
+    const run = await runPlan(
+      {
+        ...p,
+        sources: [...p.sources, { kind: 'folder', path: docs }, { kind: 'image', path: join(docs, 'disk.img') }],
+      },
+      { trigger: 'manual', runtime: { failures: 0, lastGcAt: Date.now() } },
+    );
+    expect(run.run).toMatchObject({ status: 'failed' });
+    expect(run.run.error).toMatch(/disk\.img is inside .*another source/);
+    expect(Datastore.open(storePath).listSnapshots({ type: 'host', id: p.groupId })).toEqual([]);
+  });
+
+  it('a folder added to a plan of one moves its group on to both; reordering them changes nothing', async () => {
+    const book = new PlanBook(temp('plan-config'));
+    const [one, two] = [sourceTree(), sourceTree()];
+    const p = book.add({ name: 'Growing', sources: [{ kind: 'folder', path: one }], store: storePath });
+    const runtime = { failures: 0, lastGcAt: Date.now() };
+    expect((await runPlan(p, { trigger: 'manual', runtime })).run.status).toBe('succeeded');
+    const grown = book.edit(p.id, { sources: [...p.sources, { kind: 'folder', path: two }] });
+    await new Promise((r) => setTimeout(r, 1100)); // snapshot times are whole seconds
+    expect((await runPlan(grown, { trigger: 'manual', runtime })).run).toMatchObject({ status: 'succeeded', files: 4 }); // each: report.txt, node_modules' index.js
+    const store = Datastore.open(storePath);
+    expect(store.groupSource({ type: 'host', id: p.groupId })).toMatchObject({ paths: [one, two].sort() });
+    const reordered = book.edit(p.id, { sources: [...grown.sources].reverse() });
+    await new Promise((r) => setTimeout(r, 1100));
+    const again = await runPlan(reordered, { trigger: 'manual', runtime });
+    expect(again.run).toMatchObject({ status: 'succeeded', newBytes: 0 });
   });
 
   it('a cancelled run says so', async () => {
