@@ -91,6 +91,8 @@ export type Maintenance = z.infer<typeof maintenanceSchema>;
 export const conditionsSchema = z.strictObject({
   /** Scheduled runs wait while the computer runs on battery ("Back up now" does not). */
   skipOnBattery: z.boolean().default(false),
+  /** The off-site push waits while the network is metered (a phone's hotspot); the next run sends it all. */
+  skipPushOnMetered: z.boolean().default(false),
 });
 export type Conditions = z.infer<typeof conditionsSchema>;
 
@@ -114,6 +116,16 @@ export const EXCLUDE_PRESETS = {
 export type ExcludePreset = keyof typeof EXCLUDE_PRESETS;
 const presetNames = Object.keys(EXCLUDE_PRESETS) as [ExcludePreset, ...ExcludePreset[]];
 
+/**
+ * An off-site copy after each successful backup: the plan's group pushed to a remote (docs/REMOTES.md), which
+ * keeps its own number of snapshots (none set: all).
+ */
+export const offsiteSchema = z.strictObject({
+  remote: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'the name of a remote (cairn remote add)'),
+  retention: keepOptionsSchema.default({}),
+});
+export type Offsite = z.infer<typeof offsiteSchema>;
+
 /** What a user says about a plan: everything but its id and bookkeeping. */
 export const planInputSchema = z.strictObject({
   name,
@@ -126,7 +138,8 @@ export const planInputSchema = z.strictObject({
   /** Keep rules applied after each successful backup; none set keeps every snapshot. */
   retention: keepOptionsSchema.default({}),
   maintenance: maintenanceSchema.default({ gcEveryDays: 7, verifyNew: false, fullVerifyEveryDays: 30 }),
-  conditions: conditionsSchema.default({ skipOnBattery: false }),
+  conditions: conditionsSchema.default({ skipOnBattery: false, skipPushOnMetered: false }),
+  offsite: offsiteSchema.optional(),
   notify: z.enum(NOTIFY_LEVELS).default('failures'),
   paused: z.boolean().default(false),
 });
@@ -168,6 +181,9 @@ export const planRunSchema = z.object({
   gc: z.boolean().optional(),
   verify: z.enum(['ok', 'damaged']).optional(),
   warnings: z.number().optional(),
+  /** The off-site push: how many snapshots it sent, or that it waited for an unmetered network. */
+  offsite: z.enum(['pushed', 'deferred']).optional(),
+  pushed: z.number().optional(),
   error: z.string().optional(),
 });
 export type PlanRun = z.infer<typeof planRunSchema>;

@@ -9,6 +9,7 @@ import { backupProgress } from './job-progress.js';
 const PHASE_WORDS: Record<PlanRunPhase, string> = {
   backup: 'scanning',
   prune: 'applying the plan’s retention',
+  push: 'sending the off-site copy',
   gc: 'collecting garbage',
   verify: 'verifying',
 };

@@ -82,6 +82,10 @@ Plan settings:
                                    GC / a full verify after a run when the last is N days old (7, 30; 0: never)
   --verify-new                     verify each new snapshot after its backup
   --skip-on-battery                scheduled runs wait for mains power
+  --push-to REMOTE [--push-keep last=3,daily=7,weekly=4,monthly=12,yearly=2] [--skip-push-on-metered]
+                                   after each backup, push the plan's group to a remote (cairn remote add), which
+                                   keeps its own number of snapshots; --push-to '' ends it. --skip-push-on-metered:
+                                   on a metered network (NetworkManager says so) the push waits for the next run
   --notify off|failures|all        desktop notifications (default: failures, and the recovery after them)
   --paused                         add it paused (edit: --pause, --resume)
   With edit, --no-verify-new and --no-skip-on-battery turn those off.

@@ -218,7 +218,12 @@ const run: PlanCommand = async (args, ctx) => {
   return report(plan, outcome, ctx);
 };
 
-const PHASE_WORDS = { prune: 'applying retention', gc: 'garbage collection', verify: 'verifying' } as const;
+const PHASE_WORDS = {
+  prune: 'applying retention',
+  push: 'sending the off-site copy',
+  gc: 'garbage collection',
+  verify: 'verifying',
+} as const;
 
 function folderLabel(p: { phase: string; filesDone: number; filesTotal: number; currentPath: string }): string {
   return p.phase === 'scanning'

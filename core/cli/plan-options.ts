@@ -16,7 +16,9 @@ import {
   type Schedule,
 } from '../../contract/plans.js';
 import { CairnError } from '../errors.js';
+import { cairnConfigDir } from '../plans/config-dir.js';
 import { assertValidSchedule } from '../plans/schedule.js';
+import { RemoteBook } from '../remote/remote-book.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -39,6 +41,9 @@ export const PLAN_COMMAND_OPTIONS = {
   'verify-new': { type: 'boolean' },
   'full-verify-every-days': { type: 'string' },
   'skip-on-battery': { type: 'boolean' },
+  'push-to': { type: 'string' },
+  'push-keep': { type: 'string' },
+  'skip-push-on-metered': { type: 'boolean' },
   notify: { type: 'string' },
   paused: { type: 'boolean' },
   name: { type: 'string' },
@@ -62,6 +67,9 @@ const SETTING_FLAGS = [
   'verify-new',
   'full-verify-every-days',
   'skip-on-battery',
+  'push-to',
+  'push-keep',
+  'skip-push-on-metered',
   'notify',
 ] as const;
 
@@ -90,6 +98,9 @@ export interface PlanFlags extends KeepFlagValues {
   'verify-new'?: boolean;
   'full-verify-every-days'?: string;
   'skip-on-battery'?: boolean;
+  'push-to'?: string;
+  'push-keep'?: string;
+  'skip-push-on-metered'?: boolean;
   notify?: string;
   paused?: boolean;
   name?: string;
@@ -105,6 +116,9 @@ export interface PlanChanges {
   keep?: KeepOptions;
   maintenance?: Partial<Maintenance>;
   skipOnBattery?: boolean;
+  skipPushOnMetered?: boolean;
+  /** --push-to ('' ends the off-site copy) and --push-keep. */
+  offsite?: { remote?: string; retention?: KeepOptions };
 }
 
 export function parsePlanFlags(v: PlanFlags): PlanChanges {
@@ -126,7 +140,34 @@ export function parsePlanFlags(v: PlanFlags): PlanChanges {
     keep: keepFlags(v),
     maintenance: maintenanceFlags(v),
     skipOnBattery: v['skip-on-battery'],
+    skipPushOnMetered: v['skip-push-on-metered'],
+    offsite: offsiteFlags(v),
   };
+}
+
+/** `--push-to REMOTE` and `--push-keep last=3,daily=7,…` (the remote's own retention; '' keeps all). */
+function offsiteFlags(v: PlanFlags): PlanChanges['offsite'] {
+  const remote = v['push-to'];
+  const keepText = v['push-keep'];
+  if (remote === undefined && keepText === undefined) return undefined;
+  if (remote === '' && keepText !== undefined)
+    throw new UsageError("--push-to '' ends the off-site copy: --push-keep goes with a remote");
+  return { remote, retention: keepText === undefined ? undefined : pushKeep(keepText) };
+}
+
+function pushKeep(text: string): KeepOptions {
+  const keep: KeepOptions = {};
+  for (const part of text.split(',').filter((p) => p !== '')) {
+    const [rule, count] = part.split('=');
+    const found = KEEP_RULES.find((r) => r.rule === rule);
+    const n = Number(count);
+    if (!found || count === undefined || !/^[0-9]+$/.test(count) || !isKeepCount(n))
+      throw new UsageError(
+        `invalid --push-keep ${JSON.stringify(part)}: rule=count with a rule of ${KEEP_RULES.map((r) => r.rule).join(', ')}`,
+      );
+    keep[found.option] = n;
+  }
+  return keep;
 }
 
 /** The changes as a patch of `old` (a new plan: of the defaults); the nested settings keep what no flag changed. */
@@ -142,9 +183,22 @@ export function applyChanges(changes: PlanChanges, old?: Plan): Partial<PlanInpu
     patch.retention = retention;
   }
   if (changes.maintenance) patch.maintenance = { ...old?.maintenance, ...changes.maintenance };
-  if (changes.skipOnBattery !== undefined)
-    patch.conditions = { ...old?.conditions, skipOnBattery: changes.skipOnBattery };
+  if (changes.skipOnBattery !== undefined || changes.skipPushOnMetered !== undefined)
+    patch.conditions = {
+      ...old?.conditions,
+      ...(changes.skipOnBattery === undefined ? {} : { skipOnBattery: changes.skipOnBattery }),
+      ...(changes.skipPushOnMetered === undefined ? {} : { skipPushOnMetered: changes.skipPushOnMetered }),
+    };
+  if (changes.offsite) patch.offsite = offsitePatch(changes.offsite, old);
   return patch;
+}
+
+function offsitePatch(changes: NonNullable<PlanChanges['offsite']>, old?: Plan): PlanInput['offsite'] {
+  if (changes.remote === '') return undefined;
+  const remote = changes.remote ?? old?.offsite?.remote;
+  if (remote === undefined) throw new UsageError('--push-keep needs a remote: give --push-to REMOTE');
+  new RemoteBook(cairnConfigDir()).get(remote); // a remote that does not exist is said now, not at the first run
+  return { remote, retention: changes.retention ?? old?.offsite?.retention ?? {} };
 }
 
 /** Whether the flags change anything at all (`plan edit` with none is a mistake). */
@@ -153,7 +207,9 @@ export function changesAnything(changes: PlanChanges): boolean {
     Object.keys(changes.input).length > 0 ||
     changes.keep !== undefined ||
     changes.maintenance !== undefined ||
-    changes.skipOnBattery !== undefined
+    changes.skipOnBattery !== undefined ||
+    changes.skipPushOnMetered !== undefined ||
+    changes.offsite !== undefined
   );
 }
 

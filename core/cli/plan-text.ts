@@ -34,8 +34,15 @@ export function settingRows(plan: Plan): string[][] {
     ['retention', retentionText(plan.retention)],
     ['maintenance', maintenanceText(plan.maintenance)],
     ['battery', plan.conditions.skipOnBattery ? 'scheduled runs wait for mains power' : 'runs on battery too'],
+    ['off-site', offsiteText(plan)],
     ['notify', NOTIFY_WORDS[plan.notify]],
   ];
+}
+
+function offsiteText(plan: Plan): string {
+  if (!plan.offsite) return 'none (--push-to REMOTE sends each backup off site)';
+  const metered = plan.conditions.skipPushOnMetered ? ', waits while the network is metered' : '';
+  return `pushed to ${plan.offsite.remote} after each backup (there: ${retentionText(plan.offsite.retention)})${metered}`;
 }
 
 /** Where the plan stands: its state, last success, failures and next run. */

@@ -11,12 +11,16 @@ import type { ImageTransferProgress } from '../image/image-backup.js';
 import { silentLogger, type Logger } from '../log.js';
 import { pruneGroup } from '../prune/prune.js';
 import { verify } from '../verify/verify.js';
+import { RemoteBook } from '../remote/remote-book.js';
 import { backupPlanSources } from './plan-backup.js';
+import { cairnConfigDir } from './config-dir.js';
+import { isNetworkMetered } from './metered-network.js';
+import { collectPlanOffsite, pushPlanOffsite } from './plan-offsite.js';
 import type { PlanRuntime } from './plan-runtime.js';
 
 const DAY_MS = 86_400_000;
 
-export type PlanRunPhase = 'backup' | 'prune' | 'gc' | 'verify';
+export type PlanRunPhase = 'backup' | 'prune' | 'push' | 'gc' | 'verify';
 
 export interface PlanRunOptions {
   trigger: RunTrigger;
@@ -29,6 +33,10 @@ export interface PlanRunOptions {
   /** Chunk writer threads for the backup (as for a backup by hand). */
   workers?: number;
   now?: () => number;
+  /** Where the plan's remote is found (default: the user's config folder). */
+  remotes?: RemoteBook;
+  /** Whether the network is metered now (for the condition skipPushOnMetered); unknown counts as not. */
+  metered?: () => boolean;
 }
 
 /** A run's end: its history record, and whether the store was missing (a waiting state, not a failure). */
@@ -78,6 +86,7 @@ class PlanRunJob {
     try {
       await this.backup(store);
       this.prune(store);
+      await this.offsite(store);
       await this.maintain(store);
       return this.outcome(this.end('succeeded'));
     } catch (err) {
@@ -131,12 +140,42 @@ class PlanRunJob {
     this.record.pruned = outcomes.filter((o) => o.outcome === 'removed').length;
   }
 
+  /** The off-site copy; a failure fails the run (the local snapshot stays), and the next run catches up. */
+  private async offsite(store: Datastore): Promise<void> {
+    if (!this.plan.offsite) return;
+    this.options.onPhase?.('push');
+    try {
+      const outcome = await pushPlanOffsite(store, this.plan, {
+        remotes: this.remotes(),
+        signal: this.options.signal,
+        log: this.log,
+        metered: this.options.metered ?? isNetworkMetered,
+      });
+      Object.assign(this.record, { offsite: outcome?.outcome, pushed: outcome?.pushed });
+    } catch (err) {
+      if (isCairnError(err, 'CANCELLED')) throw err;
+      throw new CairnError(
+        isCairnError(err) ? err.code : 'IO',
+        `backed up to ${this.record.snapshot ?? 'the store'}, but the off-site copy failed: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  private remotes(): RemoteBook {
+    return this.options.remotes ?? new RemoteBook(cairnConfigDir());
+  }
+
   private async maintain(store: Datastore): Promise<void> {
     const { maintenance } = this.plan;
     const { runtime } = this.options;
     if (isDue(maintenance.gcEveryDays, runtime.lastGcAt, this.now())) {
       this.options.onPhase?.('gc');
       await collectGarbage(store, { signal: this.options.signal, log: this.log });
+      await collectPlanOffsite(this.plan, {
+        remotes: this.remotes(),
+        signal: this.options.signal,
+        log: this.log,
+      }).catch((err: unknown) => this.log.warn(`the remote GC failed: ${(err as Error).message}`));
       this.gcAt = this.now();
       this.record.gc = true;
     }

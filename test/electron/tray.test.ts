@@ -24,7 +24,7 @@ function plan(name: string, status: Partial<PlanStatus> = {}): PlanView {
       schedule: { kind: 'daily', at: '03:00' },
       retention: {},
       maintenance: { gcEveryDays: 7, verifyNew: false, fullVerifyEveryDays: 30 },
-      conditions: { skipOnBattery: false },
+      conditions: { skipOnBattery: false, skipPushOnMetered: false },
       notify: 'failures',
       paused: false,
       formerSources: [],

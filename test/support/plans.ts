@@ -18,7 +18,7 @@ export function plan(extra: Partial<Plan> = {}): Plan {
     schedule: { kind: 'daily', at: '03:00' },
     retention: {},
     maintenance: { gcEveryDays: 7, verifyNew: false, fullVerifyEveryDays: 30 },
-    conditions: { skipOnBattery: false },
+    conditions: { skipOnBattery: false, skipPushOnMetered: false },
     notify: 'failures',
     paused: false,
     ...extra,

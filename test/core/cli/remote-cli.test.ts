@@ -97,6 +97,38 @@ describe('cairn remote, push and pull against a real Ceph object gateway', () =>
     );
     ok(await run(['restore', fresh, 'host/music', '--to', join(dir, 'out')]));
     expectSameTree(src, join(dir, 'out'));
+    // A plan that pushes each backup: it names a remote that exists, and plan run sends the new snapshot.
+    expectCliError(
+      await run(['plan', 'add', 'tunes', '--source', src, '--store', store, '--push-to', 'nowhere']),
+      /no remote named "nowhere"/,
+    );
+    const badKeep = await run(['plan', 'add', 'tunes', '--source', src, '--store', store, '--push-keep', 'last=2']);
+    expect(badKeep.code).toBe(2);
+    expect(badKeep.stderr).toMatch(/--push-keep needs a remote/);
+    ok(
+      await run([
+        'plan',
+        'add',
+        'tunes',
+        '--source',
+        src,
+        '--store',
+        store,
+        '--push-to',
+        'offsite',
+        '--push-keep',
+        'last=1',
+        '--manual',
+      ]),
+    );
+    expect(ok(await run(['plan', 'show', 'tunes'])).stdout).toMatch(
+      /off-site\s+pushed to offsite after each backup \(there: keep last 1\)/,
+    );
+    ok(await run(['plan', 'run', 'tunes'], noEnv));
+    const remoteNow = ok(await run(['remote', 'snapshots', 'offsite', '--json'], noEnv)).stdout;
+    expect((JSON.parse(remoteNow) as { id: string }[]).filter((s) => s.id === 'tunes')).toHaveLength(1);
+    ok(await run(['plan', 'edit', 'tunes', '--push-to', '']));
+    expect(ok(await run(['plan', 'show', 'tunes'])).stdout).toMatch(/off-site\s+none/);
     ok(await run(['remote', 'remove', 'offsite']));
     expect(readFileSync(credentials, 'utf8')).not.toContain(gw.secretAccessKey);
   }, 120_000);

@@ -18,6 +18,7 @@ import { verify } from '../../../core/verify/verify.js';
 import { startCephGateway, type CephGateway } from '../../support/ceph.js';
 import { pseudoRandomBytes } from '../../support/data.js';
 import { storeTempRoot, useTempDirs } from '../../support/temp.js';
+import { plan } from '../../support/plans.js';
 import { expectSameTree, put } from '../../support/tree.js';
 
 describe('push and pull against a real Ceph object gateway', () => {
@@ -332,5 +333,46 @@ describe('remote prune and GC against a real Ceph object gateway, beside pushes'
     const fresh = await Datastore.create(join(dir, 'fresh'), { syncLevel: 'none' });
     await pullSnapshots(bucket(), fresh, await listRemoteSnapshots(bucket()));
     expect((await verify(fresh, { store: true })).ok).toBe(true);
+  }, 120_000);
+  it('a plan pushes each backup off site, keeps the remote’s own number, waits on a metered network', async () => {
+    const { store, src, bucket, dir } = await setup();
+    const { runPlan } = await import('../../../core/plans/plan-run.js');
+    const { RemoteBook } = await import('../../../core/remote/remote-book.js');
+    const remotes = new RemoteBook(join(dir, 'config'));
+    const remote = bucket().remote;
+    remotes.add({ ...remote, name: 'offsite' }, { accessKeyId: gw.accessKeyId, secretAccessKey: gw.secretAccessKey });
+    const p = plan({
+      name: 'docs',
+      groupId: 'docs',
+      id: 'docs',
+      sources: [{ kind: 'folder', path: src }],
+      store: store.root,
+      excludes: [],
+      excludePresets: [],
+      maintenance: { gcEveryDays: 0, verifyNew: false, fullVerifyEveryDays: 0 },
+      offsite: { remote: 'offsite', retention: { keepLast: 2 } },
+      conditions: { skipOnBattery: false, skipPushOnMetered: true },
+    });
+    const runtime = { failures: 0 };
+    const first = await runPlan(p, { trigger: 'manual', runtime, remotes, metered: () => false });
+    expect(first.run).toMatchObject({ status: 'succeeded', offsite: 'pushed', pushed: 1 });
+    put(src, 'second.txt', 'two');
+    const metered = await runPlan(p, { trigger: 'schedule', runtime, remotes, metered: () => true });
+    expect(metered.run).toMatchObject({ status: 'succeeded', offsite: 'deferred', pushed: 0 });
+    expect((await listRemoteSnapshots(bucket())).length).toBe(1);
+    put(src, 'third.txt', 'three');
+    const caughtUp = await runPlan(p, { trigger: 'schedule', runtime, remotes, metered: () => false });
+    expect(caughtUp.run).toMatchObject({ offsite: 'pushed', pushed: 2 });
+    // The remote keeps its last 2; the local store all 3.
+    expect((await listRemoteSnapshots(bucket())).length).toBe(2);
+    expect(store.listSnapshots({ type: 'host', id: 'docs' }).length).toBe(3);
+    // A remote that refuses: the run fails and says the backup itself is there.
+    const wrong = new RemoteBook(join(dir, 'config-wrong'));
+    wrong.add({ ...remote, name: 'offsite' }, { accessKeyId: gw.accessKeyId, secretAccessKey: 'wrong' });
+    const failed = await runPlan(p, { trigger: 'manual', runtime, remotes: wrong, metered: () => false });
+    expect(failed.run.status).toBe('failed');
+    expect(failed.run.error).toMatch(
+      /backed up to host\/docs\/\S+, but the off-site copy failed: .*credentials were refused/,
+    );
   }, 120_000);
 });
