@@ -140,6 +140,11 @@ remotes.json in the config folder; the bucket holds the store's own layout under
   remote list | show <name> | remove <name>
   remote check <name>              what the service supports (conditional create, Content-MD5, paging, batch delete)
   remote snapshots <name>          the snapshots in the remote
+  remote ls <name> <snapshot> [path] | remote cat <name> <snapshot> <path>
+  remote restore <name> <snapshot> [path] --to <dir> [--overwrite]
+                                   read straight from the remote, without pulling the snapshot: its listing and the
+                                   chunks asked for are fetched into a bounded cache ($CAIRN_CACHE_DIR or
+                                   ~/.cache/cairn, 2 GiB), each verified; --keyfile for an encrypted one
   push <store> <remote> [group|snapshot]... [--parallel 8] [--limit 10M]
                                    send what the remote lacks (all groups by default): chunks, then indexes, the
                                    manifest last; an interrupted push resumes without sending chunks again
@@ -221,6 +226,9 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'remote check': [],
   'remote remove': [],
   'remote snapshots': [],
+  'remote ls': READ_KEY_OPTIONS,
+  'remote cat': READ_KEY_OPTIONS,
+  'remote restore': ['to', 'overwrite', ...READ_KEY_OPTIONS],
   push: ['parallel', 'limit'],
   pull: ['parallel'],
   'key recover': ['master-key', 'kdf', 'hint', 'force', 'passphrase-fd'],

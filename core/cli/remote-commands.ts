@@ -1,4 +1,5 @@
 import { parseGroupPath, parseSnapshotPath, type SnapshotRef } from '../backup/backup-names.js';
+import { EntryKind } from '../archive/archive-format.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError } from '../errors.js';
 import { cairnConfigDir } from '../plans/config-dir.js';
@@ -26,6 +27,10 @@ export interface RemoteCommandContext extends Omit<CommandContext, 'values'> {
     'store-credentials'?: boolean;
     parallel?: string;
     limit?: string;
+    to?: string;
+    overwrite?: boolean;
+    keyfile?: string;
+    'passphrase-fd'?: string;
     json?: boolean;
   };
 }
@@ -258,7 +263,110 @@ const pull: RemoteCommand = async (args, ctx) => {
   return 0;
 };
 
+/** A remote snapshot named on the command line: `type/id/time`, or a group for its newest complete one. */
+async function remoteSnapshotArg(bucket: Bucket, text: string, signal: AbortSignal): Promise<SnapshotRef> {
+  const { listRemoteSnapshots } = await import('../remote/remote-snapshots.js');
+  const isGroup = text.split('/').length === 2;
+  const wanted = isGroup ? parseGroupPath(text) : parseSnapshotPath(text);
+  const done = (await listRemoteSnapshots(bucket, signal)).filter((s) => s.finished);
+  const hit = isGroup
+    ? done.filter((s) => s.type === wanted.type && s.id === wanted.id).at(-1)
+    : done.find((s) => s.path === text);
+  if (!hit) throw new CairnError('NOT_FOUND', `${text}: no complete snapshot of that name on ${bucket.name}`);
+  return hit;
+}
+
+/** The remote's cache with a folder snapshot in it, ready to list (cairn remote ls, cat, restore). */
+async function remoteFolder(args: string[], ctx: RemoteCommandContext) {
+  const bucket = openBucket(need(args, 0, '<remote>'));
+  const ref = await remoteSnapshotArg(bucket, need(args, 1, '<snapshot>'), ctx.signal);
+  const { RemoteCache } = await import('../remote/remote-cache.js');
+  const cache = await RemoteCache.open(bucket, {
+    signal: ctx.signal,
+    onPrepare: (done, total) => ctx.progress.update({ done, total, label: 'preparing the local cache' }, 'count'),
+  });
+  try {
+    await cache.fetchSnapshot(ref);
+    const { readingKey } = await import('./cli-keys.js');
+    const folder = await cache.folder(ref, await readingKey(cache.store, [ref], ctx.values));
+    return { bucket, cache, ref, folder };
+  } catch (err) {
+    cache.close();
+    throw err;
+  }
+}
+
+const remoteLs: RemoteCommand = async (args, ctx) => {
+  const { bucket, cache, folder } = await remoteFolder(args, ctx);
+  try {
+    const { entryInfo } = await import('../archive/entry-info.js');
+    const entries = folder.list(args[2] ?? '').map(entryInfo);
+    const rows = entries.map((e) => [
+      e.kind === 'directory' ? 'd' : e.kind === 'symlink' ? 'l' : '-',
+      e.kind === 'directory' ? '' : formatBytes(e.size),
+      e.mtime.slice(0, 19).replace('T', ' '),
+      `${e.name}${e.kind === 'directory' ? '/' : ''}`,
+    ]);
+    ctx.progress.done();
+    ctx.print(entries, rows.length === 0 ? '(empty folder)' : table(rows));
+  } finally {
+    cache.close();
+    bucket.close();
+  }
+  return 0;
+};
+
+const remoteCat: RemoteCommand = async (args, ctx) => {
+  const { bucket, cache, folder } = await remoteFolder(args, ctx);
+  try {
+    const path = need(args, 2, '<path>');
+    const file = folder.get(path);
+    if (file.kind !== EntryKind.File && file.kind !== EntryKind.Hardlink)
+      throw new CairnError('INVALID_ARGUMENT', `${path} is not a file`);
+    await cache.fetchFiles(folder, [file]);
+    for (const slice of folder.fileContent(file)) {
+      if (!process.stdout.write(slice)) await new Promise((r) => process.stdout.once('drain', r));
+    }
+  } finally {
+    cache.close();
+    bucket.close();
+  }
+  return 0;
+};
+
+const remoteRestore: RemoteCommand = async (args, ctx) => {
+  const to = ctx.values.to;
+  if (to === undefined) throw new UsageError('missing --to <dir>');
+  const { bucket, cache, ref, folder } = await remoteFolder(args, ctx);
+  try {
+    const selected = folder.locate(args[2] ?? '').entry;
+    await cache.fetchFiles(folder, cache.filesBelow(folder, selected));
+    const { restoreFolder } = await import('../archive/folder-restore.js');
+    const result = await restoreFolder(cache.store, ref, to, {
+      crypt: folder.snapshot.crypt,
+      path: args[2],
+      overwrite: ctx.values.overwrite,
+      signal: ctx.signal,
+      log: { info: () => {}, warn: ctx.warn },
+    });
+    ctx.progress.done();
+    ctx.print(
+      result,
+      `Restored ${plural(result.filesRestored, 'file')} (${formatBytes(result.bytesRestored)}) from ${bucket.name} to ${result.target}`,
+    );
+    if (result.failedCount > 0)
+      throw new CairnError('IO', `${result.failedCount} entries could not be restored (listed above)`);
+  } finally {
+    cache.close();
+    bucket.close();
+  }
+  return 0;
+};
+
 export const REMOTE_COMMANDS = new Map<string, RemoteCommand>([
+  ['remote ls', remoteLs],
+  ['remote cat', remoteCat],
+  ['remote restore', remoteRestore],
   ['remote add', add],
   ['remote list', list],
   ['remote show', show],

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,6 +90,16 @@ describe('cairn remote, push and pull against a real Ceph object gateway', () =>
       /Pushed 0 snapshots .*1 snapshot was there already/,
     );
 
+    // Straight from the remote: a listing, one file, a restore; the cache is trimmed to its bound after each.
+    const cache = { CAIRN_CACHE_DIR: join(dir, 'cache'), CAIRN_CACHE_MAX_BYTES: '0', ...noEnv };
+    expect(ok(await run(['remote', 'ls', 'offsite', 'host/music'], cache)).stdout).toMatch(/a\.txt[\s\S]*sub\//);
+    expect(ok(await run(['remote', 'cat', 'offsite', 'host/music', 'a.txt'], cache)).stdout).toBe('alpha');
+    ok(await run(['remote', 'restore', 'offsite', 'host/music', 'sub', '--to', join(dir, 'partial')], cache));
+    expectSameTree(join(src, 'sub'), join(dir, 'partial'));
+    const cachedChunks = readdirSync(join(dir, 'cache'), { recursive: true, withFileTypes: true }).filter(
+      (d) => d.isFile() && /^[0-9a-f]{64}$/.test(d.name),
+    );
+    expect(cachedChunks).toEqual([]);
     const fresh = join(dir, 'fresh');
     ok(await run(['init', fresh]));
     expect(ok(await run(['pull', 'offsite', fresh, 'host/music'], noEnv)).stdout).toMatch(

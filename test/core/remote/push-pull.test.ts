@@ -15,6 +15,9 @@ import { checkRemote } from '../../../core/remote/remote-check.js';
 import type { Remote } from '../../../core/remote/remote-book.js';
 import { listRemoteChunks, listRemoteSnapshots } from '../../../core/remote/remote-snapshots.js';
 import { verify } from '../../../core/verify/verify.js';
+import type { FileEntry } from '../../../core/archive/archive-format.js';
+import { KeyRequiredError } from '../../../core/errors.js';
+import { chunksOnDisk, snapshotDigests } from '../../support/store-files.js';
 import { startCephGateway, type CephGateway } from '../../support/ceph.js';
 import { pseudoRandomBytes } from '../../support/data.js';
 import { storeTempRoot, useTempDirs } from '../../support/temp.js';
@@ -127,6 +130,29 @@ describe('push and pull against a real Ceph object gateway', () => {
     await restoreFolder(fresh, fresh.latestSnapshot({ type: 'host', id: 'secret' })!, secretOut, { crypt });
     expect((await pullSnapshots(bucketOf(remote), fresh, listed)).pulled).toEqual([]);
   }, 120_000);
+
+  it('reads an encrypted snapshot straight from the remote, fetching only what it needs', async () => {
+    const { store, crypt, dir } = await storeWithBackups();
+    const remote = await newRemote();
+    await pushSnapshots(store, bucketOf(remote), finished(store));
+    const { RemoteCache } = await import('../../../core/remote/remote-cache.js');
+    process.env.CAIRN_CACHE_DIR = join(dir, 'cache');
+    const cache = await RemoteCache.open(bucketOf(remote));
+    try {
+      const ref = (await listRemoteSnapshots(bucketOf(remote))).find((s) => s.id === 'secret')!;
+      await expect(cache.folder(ref)).rejects.toBeInstanceOf(KeyRequiredError);
+      const folder = await cache.folder(ref, crypt);
+      expect(folder.list('notes').length).toBe(30);
+      const note = folder.get('notes/n7.txt');
+      await cache.fetchFiles(folder, cache.filesBelow(folder, note));
+      expect(Buffer.concat([...folder.fileContent(note as FileEntry)]).toString()).toBe('note 7\n'.repeat(100));
+      // The 5 MiB file was never fetched: far fewer chunks are in the cache than the snapshot has.
+      expect(chunksOnDisk(cache.store).size).toBeLessThan(snapshotDigests(store, store.latestSnapshot(ref)!).size);
+    } finally {
+      cache.close();
+      delete process.env.CAIRN_CACHE_DIR;
+    }
+  }, 60_000);
 
   it('a bucket copied to a disk opens as a store', async () => {
     const { store, src, dir } = await storeWithBackups();
