@@ -65,4 +65,14 @@ export const REMOTE_COMMAND_OPTIONS = {
   limit: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
-export const REMOTE_SUBCOMMANDS = ['add', 'list', 'show', 'check', 'remove', 'snapshots', 'ls', 'cat', 'restore'] as const;
+export const REMOTE_SUBCOMMANDS = [
+  'add',
+  'list',
+  'show',
+  'check',
+  'remove',
+  'snapshots',
+  'ls',
+  'cat',
+  'restore',
+] as const;
