@@ -150,6 +150,10 @@ remotes.json in the config folder; the bucket holds the store's own layout under
                                    manifest last; an interrupted push resumes without sending chunks again
   pull <remote> <store> [group|snapshot]... [--parallel 8]
                                    bring snapshots back into a local store, every chunk verified
+  remote prune <name> <group> [--keep-last N] … [--dry-run]
+                                   the remote's own retention (as prune's; each manifest is deleted first)
+  remote gc <name>                 delete the chunks no remote snapshot uses; safe while other machines push (it
+                                   backs off while a push runs); reports its request count
   Encrypted snapshots are pushed as they are: the remote never needs the key.
 
 Options:
@@ -226,6 +230,8 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'remote check': [],
   'remote remove': [],
   'remote snapshots': [],
+  'remote prune': ['keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'dry-run'],
+  'remote gc': [],
   'remote ls': READ_KEY_OPTIONS,
   'remote cat': READ_KEY_OPTIONS,
   'remote restore': ['to', 'overwrite', ...READ_KEY_OPTIONS],

@@ -75,4 +75,6 @@ export const REMOTE_SUBCOMMANDS = [
   'ls',
   'cat',
   'restore',
+  'prune',
+  'gc',
 ] as const;

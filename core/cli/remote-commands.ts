@@ -363,7 +363,46 @@ const remoteRestore: RemoteCommand = async (args, ctx) => {
   return 0;
 };
 
+/** `remote prune <remote> <group> --keep-…`: the remote's own retention (the manifest of each goes first). */
+const remotePrune: RemoteCommand = async (args, ctx) => {
+  const { keepOptions } = await import('./store-commands.js');
+  const keep = keepOptions(ctx.values as Parameters<typeof keepOptions>[0]);
+  const bucket = openBucket(need(args, 0, '<remote>'));
+  const group = parseGroupPath(need(args, 1, '<group>'));
+  const dryRun = (ctx.values as { 'dry-run'?: boolean })['dry-run'] === true;
+  const { pruneRemoteGroup } = await import('../remote/remote-prune.js');
+  const outcomes = await pruneRemoteGroup(bucket, group, keep, { dryRun, signal: ctx.signal });
+  bucket.close();
+  const word = { kept: 'keep', removed: 'remove', 'would-remove': 'would remove' } as const;
+  const removed = outcomes.filter((o) => o.outcome !== 'kept').length;
+  const rows = outcomes.map((o) => [word[o.outcome], o.snapshot.path, o.reason]);
+  ctx.print(
+    { remote: bucket.name, dryRun, removed, snapshots: outcomes },
+    `${outcomes.length > 0 ? `${table(rows)}\n` : ''}${dryRun ? 'Dry run: would remove' : 'Removed'} ${plural(removed, 'snapshot')} of ${args[1]} on ${bucket.name}` +
+      (removed > 0 && !dryRun ? ` (cairn remote gc ${bucket.name} frees their chunks)` : ''),
+  );
+  return 0;
+};
+
+/** `remote gc <remote>`: frees the chunks no remote snapshot uses; safe while other machines push. */
+const remoteGc: RemoteCommand = async (args, ctx) => {
+  const bucket = openBucket(need(args, 0, '<remote>'));
+  const { collectRemoteGarbage } = await import('../remote/remote-gc.js');
+  const r = await collectRemoteGarbage(bucket, { signal: ctx.signal, log: { info: () => {}, warn: ctx.warn } });
+  bucket.close();
+  ctx.print(
+    r,
+    r.outcome === 'backed-off'
+      ? `GC of ${bucket.name} backed off: ${plural(r.livePushes, 'push')} running; nothing was deleted (${plural(r.requests, 'request')})`
+      : `GC of ${bucket.name}: ${plural(r.chunksRemoved, 'chunk')} (${formatBytes(r.bytesRemoved)}) removed of ${r.chunksTotal}, ` +
+          `${r.chunksReferenced} in use, ${r.chunksTooYoung} too young to remove yet; ${plural(r.snapshots, 'snapshot')}, ${plural(r.requests, 'request')}`,
+  );
+  return 0;
+};
+
 export const REMOTE_COMMANDS = new Map<string, RemoteCommand>([
+  ['remote prune', remotePrune],
+  ['remote gc', remoteGc],
   ['remote ls', remoteLs],
   ['remote cat', remoteCat],
   ['remote restore', remoteRestore],

@@ -134,7 +134,7 @@ function gcReport(root: string, r: GcResult): string {
 
 // ---- prune ----
 
-function keepOptions(values: StoreCommandValues): KeepOptions {
+export function keepOptions(values: StoreCommandValues): KeepOptions {
   const keep: KeepOptions = {};
   for (const { flag, option } of KEEP_RULES) {
     const text = values[flag];

@@ -137,6 +137,17 @@ describe('cairn remote, push and pull against a real Ceph object gateway', () =>
     ok(await run(['plan', 'run', 'tunes'], noEnv));
     const remoteNow = ok(await run(['remote', 'snapshots', 'offsite', '--json'], noEnv)).stdout;
     expect((JSON.parse(remoteNow) as { id: string }[]).filter((s) => s.id === 'tunes')).toHaveLength(1);
+    ok(await run(['backup', store, src], noEnv));
+    ok(await run(['push', store, 'offsite', 'host/music'], noEnv));
+    expect(
+      ok(await run(['remote', 'prune', 'offsite', 'host/music', '--keep-last', '1', '--dry-run'], noEnv)).stdout,
+    ).toMatch(/Dry run: would remove 1 snapshot of host\/music on offsite/);
+    expect(ok(await run(['remote', 'prune', 'offsite', 'host/music', '--keep-last', '1'], noEnv)).stdout).toMatch(
+      /Removed 1 snapshot .*cairn remote gc offsite/,
+    );
+    expect(ok(await run(['remote', 'gc', 'offsite'], noEnv)).stdout).toMatch(
+      /GC of offsite: .* too young to remove yet; .* requests/,
+    );
     ok(await run(['plan', 'edit', 'tunes', '--push-to', '']));
     expect(ok(await run(['plan', 'show', 'tunes'])).stdout).toMatch(/off-site\s+none/);
     ok(await run(['remote', 'remove', 'offsite']));
