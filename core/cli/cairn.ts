@@ -34,6 +34,11 @@ Commands:
                                    restore a snapshot, a folder of it (its contents) or one file; a file
                                    with a damaged chunk is named and left out (--keep-damaged: its readable
                                    rest is kept as <name>.damaged)
+  restore <store> <snapshot> [path] --in-place [--conflict overwrite|keep-both|skip] [--overwrite-newer]
+        [--dry-run]                put it back where it was backed up from: missing files come back, files as they
+                                   were stay; one that differs is replaced, kept beside as 'name (restored DATE).ext'
+                                   (the default: keep-both) or left alone; one changed since the backup is never
+                                   replaced without --overwrite-newer. --dry-run: only the preview
   diff <store> <snapshot-a> <snapshot-b>
                                    what was added, removed and changed between two snapshots
   versions <store> <group> <path>  every version of a file or folder across the group's snapshots (by content;
@@ -211,7 +216,16 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   gc: [],
   protect: [],
   unprotect: [],
-  restore: ['to', 'overwrite', 'keep-damaged', ...READ_KEY_OPTIONS],
+  restore: [
+    'to',
+    'overwrite',
+    'keep-damaged',
+    'in-place',
+    'conflict',
+    'overwrite-newer',
+    'dry-run',
+    ...READ_KEY_OPTIONS,
+  ],
   excludes: ['exclude'],
   prune: ['keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'dry-run'],
   forget: ['dry-run'],

@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cairn, CLI, type CliResult } from '../../support/processes.js';
@@ -48,7 +48,21 @@ describe('cairn versions and cairn find', () => {
       snapshots: number;
     }[];
     expect(big.map((b) => b.path)).toEqual(['/todo.md']);
+    // Back where it was: the preview first, then the restore; a file that differs is kept beside.
+    rmSync(join(src, 'old'), { recursive: true });
+    const preview = ok(await run(['restore', store, 'host/notes', '--in-place', '--dry-run'])).stdout;
+    expect(preview).toMatch(/restore\s+\S*old\/Draft\.md/);
+    expect(preview).toMatch(/dry run: nothing was written/);
+    expect(existsSync(join(src, 'old/Draft.md'))).toBe(false);
+    ok(await run(['restore', store, 'host/notes', '--in-place']));
+    expect(readFileSync(join(src, 'old/Draft.md'), 'utf8')).toBe('draft');
     for (const [args, pattern] of [
+      [['restore', store, 'host/notes', '--in-place', '--to', dir], /leave out --to/],
+      [
+        ['restore', store, 'host/notes', '--in-place', '--conflict', 'merge'],
+        /--conflict takes overwrite, keep-both or skip/,
+      ],
+      [['restore', store, 'host/notes', '--to', dir, '--dry-run'], /--dry-run goes with --in-place/],
       [['find', store, 'host/notes', 'x', '--size', 'huge'], /--size takes/],
       [['find', store, 'host/notes', 'x', '--newer', 'yesterday'], /--newer takes a date/],
       [['find', store, 'host/notes', '*.md', 'extra'], /quote a glob/],
