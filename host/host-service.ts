@@ -143,6 +143,11 @@ export class HostService {
     return () => this.listeners.delete(listener);
   }
 
+  /** Unlocks the keys remembered on this computer that the secret store opens (again: once it is ready). */
+  unlockRememberedKeys(): number {
+    return this.keys?.unlockRemembered() ?? 0;
+  }
+
   /** Starts the user's scheduler (or its standby), if this host has plans. */
   startScheduler(): void {
     this.plans?.start();
