@@ -84,13 +84,12 @@ export function GroupsList() {
           >
             <span className="group-name">
               <span className="badge">{g.type}</span> {g.id}
-              {g.encrypted && (
-                <>
-                  {' '}
-                  <KeyBadge fingerprint={g.keyFingerprint} />
-                </>
-              )}
             </span>
+            {g.encrypted && (
+              <span className="group-meta group-key">
+                <KeyBadge fingerprint={g.keyFingerprint} />
+              </span>
+            )}
             {g.snapshotCount === 0 ? (
               <span className="group-meta warn">empty: no snapshots</span>
             ) : (

@@ -1,7 +1,7 @@
 import { memo } from 'react';
 import type { SnapshotRow } from '../../../contract/model.js';
 import { formatBytes, formatCount, formatTime } from '../../../contract/format.js';
-import { KeyBadge } from './KeyBadge.js';
+import { KeyBadge, LockMark } from './KeyBadge.js';
 
 interface SnapshotLineProps {
   row: SnapshotRow;
@@ -61,7 +61,7 @@ function SnapshotCells({ row, onProtect }: Pick<SnapshotLineProps, 'row' | 'onPr
         {row.encrypted && (
           <>
             {' '}
-            <KeyBadge fingerprint={row.keyFingerprint} />
+            <LockMark fingerprint={row.keyFingerprint} />
           </>
         )}
       </span>
@@ -84,7 +84,7 @@ function SnapshotCells({ row, onProtect }: Pick<SnapshotLineProps, 'row' | 'onPr
         </label>
       </span>
       <span role="gridcell" className="ellipsis" title={row.notes}>
-        {row.notes ?? ''}
+        {row.encrypted && <KeyBadge fingerprint={row.keyFingerprint} />} {row.notes ?? ''}
       </span>
     </>
   );
