@@ -20,6 +20,7 @@ import type {
   StoreDashboard,
 } from './model.js';
 import type { Result } from './errors.js';
+import type { KeyRing, KeyRow } from './keys.js';
 
 /** Every request → response the renderer can make. The channel name is the key; each has a named API method. */
 export interface Actions {
@@ -83,6 +84,21 @@ export interface Actions {
   'dialog.save-file': { req: { store: string; snapshot: SnapshotRef; path: string }; res: JobState | null };
   /** The native save dialog, then a restore of the snapshot's image to the chosen file; Electron only. */
   'dialog.save-image': { req: { store: string; snapshot: SnapshotRef; archive?: string }; res: JobState | null };
+  /** The key files the app knows (the default key and those added), each locked or unlocked. */
+  'keys.list': { req: Record<string, never>; res: KeyRing };
+  /** A new key (scrypt, PBS's parameters) in a new key file, unlocked at once; `path` defaults to the default key. */
+  'keys.create': { req: { path?: string; passphrase: string; hint?: string }; res: KeyRow };
+  /** Adds an existing key file (one made by `cairn key create` or proxmox-backup-client) to the known ones. */
+  'keys.add': { req: { path: string }; res: KeyRow };
+  /** Unlocks a known key (by fingerprint) or a key file (by path, which is then known); `remember`: seal it here. */
+  'keys.unlock': {
+    req: { fingerprint?: string; path?: string; passphrase?: string; remember?: boolean };
+    res: KeyRow;
+  };
+  /** Drops the key from the host's memory; `forget` also removes the copy remembered on this computer. */
+  'keys.lock': { req: { fingerprint: string; forget?: boolean }; res: KeyRow };
+  /** The printable page of a key file (its text and QR code; the key inside stays encrypted by its passphrase). */
+  'keys.paper-key': { req: { fingerprint: string }; res: { html: string } };
 }
 
 export type ActionName = keyof Actions;
@@ -129,6 +145,12 @@ export const API_METHODS = {
   pickFile: 'dialog.pick-file',
   saveFile: 'dialog.save-file',
   saveImage: 'dialog.save-image',
+  listKeys: 'keys.list',
+  createKey: 'keys.create',
+  addKey: 'keys.add',
+  unlockKey: 'keys.unlock',
+  lockKey: 'keys.lock',
+  paperKey: 'keys.paper-key',
 } as const satisfies Record<string, ActionName>;
 
 export type ApiMethod = keyof typeof API_METHODS;

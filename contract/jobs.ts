@@ -1,11 +1,23 @@
 import type { Compression, GcSummary, GroupRef, KeepOptions, SnapshotRef } from './model.js';
 import type { Plan, RunTrigger } from './plans.js';
+import type { BackupEncryption } from './keys.js';
 
 /** What the renderer asks the job engine to run. Every job runs off the host's main thread. */
 export type JobSpec =
   | { kind: 'create-store'; path: string; chunkSize: number; compression: Compression }
-  /** `allowOtherSource`: the user confirmed that the group's recorded source moved to `source`. */
-  | { kind: 'backup'; store: string; source: string; id: string; excludes: string[]; allowOtherSource?: boolean }
+  /**
+   * `allowOtherSource`: the user confirmed that the group's recorded source moved to `source`. `encrypt`: with
+   * that unlocked key (the host hands the key to the job's thread; the spec names only its fingerprint).
+   */
+  | {
+      kind: 'backup';
+      store: string;
+      source: string;
+      id: string;
+      excludes: string[];
+      allowOtherSource?: boolean;
+      encrypt?: BackupEncryption;
+    }
   /** `keepDamaged`: a file with a damaged chunk is also written as `<name>.damaged` (its readable rest). */
   | {
       kind: 'restore';
@@ -17,7 +29,14 @@ export type JobSpec =
       keepDamaged?: boolean;
     }
   /** One large file (a disk image) into `host/<id>`, which records it as its source like a folder backup. */
-  | { kind: 'backup-image'; store: string; source: string; id: string; allowOtherSource?: boolean }
+  | {
+      kind: 'backup-image';
+      store: string;
+      source: string;
+      id: string;
+      allowOtherSource?: boolean;
+      encrypt?: BackupEncryption;
+    }
   /**
    * An image snapshot back to the file `target`, byte for byte. With damaged chunks nothing is put in place,
    * unless `keepDamaged` keeps the readable rest as `<target>.damaged`; `archive` names one of several images.

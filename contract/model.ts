@@ -50,6 +50,9 @@ export interface GroupRow extends GroupRef {
   /** Content bytes of the newest finished snapshot. */
   lastSize?: number;
   notes: string;
+  /** The newest snapshot is encrypted, with the key of this fingerprint (from its manifest: no key needed). */
+  encrypted?: boolean;
+  keyFingerprint?: string;
 }
 
 export interface SnapshotRow extends SnapshotRef {
@@ -70,6 +73,9 @@ export interface SnapshotRow extends SnapshotRef {
   reusedBytes?: number;
   verifyState?: 'ok' | 'failed';
   notes?: string;
+  /** Encrypted, with the key of this fingerprint (read from the manifest, which needs no key). */
+  encrypted?: boolean;
+  keyFingerprint?: string;
 }
 
 export type EntryKindName = 'file' | 'directory' | 'symlink' | 'hardlink';

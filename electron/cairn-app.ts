@@ -16,6 +16,7 @@ import { watchPower } from './power.js';
 import { guardQuit } from './quit-guard.js';
 import { denyAllPermissions, lockDownContents } from './security.js';
 import { CairnTray } from './tray.js';
+import { safeStorageSecrets } from './secret-store.js';
 
 /**
  * The Electron main process: one instance, one window showing the renderer from app://, the host service
@@ -48,6 +49,7 @@ export function startCairnApp(): void {
       where: 'the desktop app',
       onBattery: () => electron.powerMonitor.isOnBatteryPower(),
     },
+    keys: { configDir: cairnConfigDir(), secretStore: safeStorageSecrets(electron.safeStorage) },
   });
   const settings = new AppSettingsFile(app.getPath('userData'));
   const keepInTray = () => keepsRunningInTray(settings.read(), service.hasPlans());
@@ -63,6 +65,8 @@ export function startCairnApp(): void {
   void app.whenReady().then(() => {
     denyAllPermissions(electron.session.defaultSession);
     handleAppProtocol(protocol, join(root, 'dist', 'renderer'));
+    // safeStorage opens sealed keys only once the app is ready.
+    service.unlockRememberedKeys();
     registerIpcHandlers(electron.ipcMain, service);
     installAppMenu(service, settings, keepInTray);
     watchPower(electron.powerMonitor, electron.powerSaveBlocker, service);

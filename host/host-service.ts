@@ -10,7 +10,7 @@ import { imageFileName } from '../contract/image-file-name.js';
 import { validateRequest } from '../contract/validators.js';
 import { assertBackupId, snapshotPath } from '../core/backup/backup-names.js';
 import { describeSource } from '../core/datastore/group-source.js';
-import { isCairnError } from '../core/errors.js';
+import { isCairnError, KeyRequiredError } from '../core/errors.js';
 import { pickImageArchive } from '../core/image/image-archive.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
 import { AppError, toAppError } from './app-errors.js';
@@ -24,6 +24,12 @@ import { RecentStores } from './recent-stores.js';
 import { StoreWatcher } from './store-watcher.js';
 import { QueryRunner } from './query-runner.js';
 import { lastGc, openStore, SnapshotViews, storeSummary } from './store-views.js';
+import { HostKeys } from './host-keys.js';
+import type { SecretStore } from './remembered-keys.js';
+import type { BackupEncryption } from '../contract/keys.js';
+import { CryptConfig } from '../core/blob/crypt-config.js';
+import type { Datastore } from '../core/datastore/datastore.js';
+import { snapshotCryptMode, snapshotKeyFingerprint } from '../core/datastore/snapshot-key.js';
 
 /** What differs between hosts: native dialogs exist in Electron only. */
 export interface HostPlatform {
@@ -47,6 +53,11 @@ export interface HostServiceOptions {
    * scheduler (or stands by for the one that runs); absent (tests of other things), plans are not available.
    */
   plans?: { configDir: string; where: string; onBattery?: () => boolean };
+  /**
+   * Where the key files are known (the config folder's keys/) and what seals remembered keys (the desktop app's
+   * OS keychain; none in browser mode). Absent (tests of other things): no key ring, encrypted snapshots stay locked.
+   */
+  keys?: { configDir: string; secretStore?: SecretStore };
 }
 
 /** Jobs after which the store's listings change (a snapshot added or removed, verify states, GC status). */
@@ -70,6 +81,7 @@ function assertRegularFile(path: string): void {
 }
 
 type PlanAction = Extract<ActionName, `plans.${string}` | 'scheduler.info'>;
+type KeyAction = Extract<ActionName, `keys.${string}`>;
 type Handlers = { [K in ActionName]: (req: ActionRequest<K>) => ActionResponse<K> | Promise<ActionResponse<K>> };
 type Listener = <K extends HostEventName>(event: K, payload: HostEvents[K]) => void;
 
@@ -90,6 +102,7 @@ export class HostService {
   private readonly watcher: StoreWatcher;
   private readonly plans: HostPlans | undefined;
   private readonly dashboards: StoreDashboards;
+  private readonly keys: HostKeys | undefined;
 
   constructor(private readonly options: HostServiceOptions) {
     this.policy = new PathPolicy(options.allowedRoots ?? defaultAllowedRoots());
@@ -100,7 +113,16 @@ export class HostService {
     });
     this.plans = options.plans && this.createPlans(options.plans);
     this.dashboards = new StoreDashboards(options.plans?.configDir, this.queries, this.scans);
-    this.handlers = { ...this.createHandlers(), ...this.planHandlers() };
+    this.keys = options.keys && new HostKeys(options.keys.configDir, options.keys.secretStore);
+    this.keys?.unlockRemembered();
+    this.handlers = {
+      ...this.createHandlers(),
+      ...this.planHandlers(),
+      ...keyHandlers(
+        () => this.keyRing(),
+        () => this.policy,
+      ),
+    };
     this.watcher = new StoreWatcher((store) => this.emit('store.changed', { store }), options.storePollMs);
   }
 
@@ -119,6 +141,11 @@ export class HostService {
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Unlocks the keys remembered on this computer that the secret store opens (again: once it is ready). */
+  unlockRememberedKeys(): number {
+    return this.keys?.unlockRemembered() ?? 0;
   }
 
   /** Starts the user's scheduler (or its standby), if this host has plans. */
@@ -200,6 +227,40 @@ export class HostService {
     }
   }
 
+  private keyRing(): HostKeys {
+    if (!this.keys) throw new AppError('NOT_AVAILABLE', 'this host keeps no encryption keys');
+    return this.keys;
+  }
+
+  /** The raw bytes of the unlocked keys, for a job's or a query's thread in this process. */
+  private unlockedKeys(): Buffer[] {
+    return this.keys?.rawKeys() ?? [];
+  }
+
+  /** The unlocked keys, for reading on this thread (browser mode's downloads). */
+  readingKeys(): CryptConfig[] {
+    return this.unlockedKeys().map((raw) => new CryptConfig(raw));
+  }
+
+  /**
+   * Refuses at once (KEY_REQUIRED, naming the key) a job that reads an encrypted snapshot whose key is locked,
+   * so the app can ask for the key and start the job again, rather than the job failing later.
+   */
+  private assertReadable(store: Datastore, ref: SnapshotRef): void {
+    const manifest = store.readManifest(ref);
+    if (snapshotCryptMode(manifest) !== 'encrypt') return;
+    const fingerprint = snapshotKeyFingerprint(manifest);
+    if (fingerprint !== undefined && this.keys?.isUnlocked(fingerprint)) return;
+    throw new KeyRequiredError(fingerprint, `${snapshotPath(ref)} is encrypted: unlock its key to read it`);
+  }
+
+  /** A backup's key (which must be unlocked), or none; a plain backup into an encrypted group is refused now. */
+  private backupKeys(store: Datastore, id: string, encrypt: BackupEncryption | undefined): Buffer[] | undefined {
+    if (encrypt) return [this.keyRing().rawKey(encrypt.keyFingerprint)];
+    store.assertGroupEncryption({ type: 'host', id }, undefined);
+    return undefined;
+  }
+
   private store(path: string) {
     return openStore(this.policy.check(path, 'datastore'));
   }
@@ -250,8 +311,9 @@ export class HostService {
           );
         }
         // Refused here already, so the dialog can offer the choice; the backup checks again under its lock.
+        const keys = this.backupKeys(this.store(spec.store), spec.id, spec.encrypt);
         if (!spec.allowOtherSource) this.store(spec.store).assertGroupSource({ type: 'host', id: spec.id }, [source]);
-        return this.engine.start({ ...spec, store, source }, `Backup of ${source}`, store);
+        return this.engine.start({ ...spec, store, source }, `Backup of ${source}`, store, keys);
       }
       case 'restore': {
         const store = this.store(spec.store).root;
@@ -259,10 +321,12 @@ export class HostService {
         if (isInside(target, store))
           throw new AppError('PATH_NOT_ALLOWED', `cannot restore into the datastore ${store}`);
         const what = spec.paths.length === 1 ? spec.paths[0] || 'everything' : `${spec.paths.length} items`;
+        this.assertReadable(this.store(store), spec.snapshot);
         return this.engine.start(
           { ...spec, store, target },
           `Restore ${what} of ${snapshotPath(spec.snapshot)} to ${target}`,
           store,
+          this.unlockedKeys(),
         );
       }
       case 'backup-image':
@@ -292,16 +356,19 @@ export class HostService {
           : spec.group
             ? `${spec.group.type}/${spec.group.id}`
             : 'every snapshot';
-        return this.engine.start({ ...spec, store }, `Verify ${what}`, store);
+        // Without a snapshot's key, verify checks what it can and says so.
+        return this.engine.start({ ...spec, store }, `Verify ${what}`, store, this.unlockedKeys());
       }
       case 'export-file': {
         const store = this.store(spec.store).root;
         const target = this.policy.check(spec.target, 'file to save');
         if (isInside(target, store)) throw new AppError('PATH_NOT_ALLOWED', `cannot save into the datastore ${store}`);
+        this.assertReadable(this.store(store), spec.snapshot);
         return this.engine.start(
           { ...spec, store, target },
           `Save ${spec.path} of ${snapshotPath(spec.snapshot)}`,
           store,
+          this.unlockedKeys(),
         );
       }
     }
@@ -314,8 +381,9 @@ export class HostService {
     assertBackupId(spec.id);
     if (isInside(source, store)) throw new AppError('PATH_NOT_ALLOWED', `${source} is inside the datastore ${store}`);
     assertRegularFile(source);
+    const keys = this.backupKeys(this.store(spec.store), spec.id, spec.encrypt);
     if (!spec.allowOtherSource) this.store(spec.store).assertGroupSource({ type: 'host', id: spec.id }, [source]);
-    return this.engine.start({ ...spec, store, source }, `Image backup of ${source}`, store);
+    return this.engine.start({ ...spec, store, source }, `Image backup of ${source}`, store, keys);
   }
 
   /** An image restore to a file outside the store; an existing file is replaced only when the user said so. */
@@ -328,10 +396,12 @@ export class HostService {
       throw new AppError('INVALID_ARGUMENT', `${target} is a folder: give the name of the image file to write`);
     if (existing && !spec.overwrite)
       throw new AppError('ALREADY_EXISTS', `${target} already exists: choose another name, or replace it`);
+    this.assertReadable(this.store(store), spec.snapshot);
     return this.engine.start(
       { ...spec, store, target },
       `Restore image ${snapshotPath(spec.snapshot)} to ${target}`,
       store,
+      this.unlockedKeys(),
     );
   }
 
@@ -369,7 +439,7 @@ export class HostService {
     };
   }
 
-  private createHandlers(): Omit<Handlers, PlanAction> {
+  private createHandlers(): Omit<Handlers, PlanAction | KeyAction> {
     const { platform } = this.options;
     return {
       'app.info': () => ({
@@ -422,9 +492,10 @@ export class HostService {
       'store.usage': ({ store }) => this.scans.run('store.usage', { store: this.storePath(store) }),
       'store.activity': ({ store }) => this.queries.run('store.activity', { store: this.storePath(store) }),
       'store.dashboard': ({ store }) => this.dashboards.dashboard(this.storePath(store)),
-      'snapshot.browse': (req) => this.queries.run('snapshot.browse', { ...req, store: this.storePath(req.store) }),
+      'snapshot.browse': (req) =>
+        this.queries.run('snapshot.browse', { ...req, store: this.storePath(req.store) }, this.unlockedKeys()),
       'snapshot.diff': ({ store, from, to }) =>
-        this.queries.run('snapshot.diff', { store: this.storePath(store), from, to }),
+        this.queries.run('snapshot.diff', { store: this.storePath(store), from, to }, this.unlockedKeys()),
       'backup.check-source': ({ store, source, id, kind }) => this.checkBackupSource(store, source, id, kind),
       'excludes.preview': ({ source, patterns }) =>
         this.queries.run('excludes.preview', { source: this.policy.check(source, 'folder to back up'), patterns }),
@@ -475,4 +546,22 @@ export class HostService {
       },
     };
   }
+}
+
+/**
+ * The key actions: paths through the path policy, passphrases handed to the key ring and not kept. Answers carry
+ * what a key is and whether it is unlocked, never its bytes.
+ */
+function keyHandlers(ring: () => HostKeys, policy: () => PathPolicy): Pick<Handlers, KeyAction> {
+  const keyFile = (path: string) => policy().check(path, 'key file');
+  return {
+    'keys.list': () => ring().ring(),
+    'keys.create': ({ path, passphrase, hint }) =>
+      ring().create(path === undefined ? undefined : keyFile(path), passphrase, hint),
+    'keys.add': ({ path }) => ring().add(keyFile(path)),
+    'keys.unlock': ({ fingerprint, path, passphrase, remember }) =>
+      ring().unlock(path !== undefined ? { path: keyFile(path) } : { fingerprint: fingerprint! }, passphrase, remember),
+    'keys.lock': ({ fingerprint, forget }) => ring().lock(fingerprint, forget),
+    'keys.paper-key': async ({ fingerprint }) => ({ html: await ring().paperKey(fingerprint) }),
+  };
 }

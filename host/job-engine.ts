@@ -51,7 +51,8 @@ export class JobEngine {
     this.finished.push(...(options.history?.load() ?? []).slice(0, this.keepFinished));
   }
 
-  start(spec: JobSpec, title: string, store: string): JobState {
+  /** `keys`: raw key bytes for the job's thread (never part of its state, its events or the history). */
+  start(spec: JobSpec, title: string, store: string, keys?: Uint8Array[]): JobState {
     const state: JobState = {
       id: randomUUID(),
       kind: spec.kind,
@@ -62,7 +63,7 @@ export class JobEngine {
       progress: { phase: 'starting' },
       log: [],
     };
-    const workerData: JobWorkerData = { spec, exitedThreads: exitedThreadTable() };
+    const workerData: JobWorkerData = { spec, exitedThreads: exitedThreadTable(), ...(keys ? { keys } : {}) };
     const worker = new Worker(this.options.workerUrl ?? workerScriptUrl(import.meta.url, './job-worker.js'), {
       workerData,
     });

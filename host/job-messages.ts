@@ -6,6 +6,11 @@ export interface JobWorkerData {
   spec: JobSpec;
   /** The process's table of exited threads, so locks a failed job left on disk are known as leftovers. */
   exitedThreads: SharedArrayBuffer;
+  /**
+   * The raw bytes of the keys the job may use (the backup's key; the unlocked ones for reading), copied to the
+   * thread inside this process. Kept apart from the spec, which the job's state and history never hold either.
+   */
+  keys?: Uint8Array[];
 }
 
 /** Messages between the job engine and a job's worker thread. */

@@ -3,6 +3,7 @@ import { toAppError } from './app-errors.js';
 import { runJob } from './job-runners.js';
 import { useExitedThreadTable } from '../core/locks/lock-owner.js';
 import type { EngineToWorker, JobWorkerData, WorkerToEngine } from './job-messages.js';
+import { CryptConfig } from '../core/blob/crypt-config.js';
 
 /** One job on its own thread: the host's event loop only relays messages. */
 const port = parentPort;
@@ -14,11 +15,12 @@ port.on('message', (message: EngineToWorker) => {
   if (message.type === 'cancel') controller.abort();
 });
 
-const { spec, exitedThreads } = workerData as JobWorkerData;
+const { spec, exitedThreads, keys } = workerData as JobWorkerData;
 useExitedThreadTable(exitedThreads);
 
 runJob(spec, {
   signal: controller.signal,
+  keys: (keys ?? []).map((raw) => new CryptConfig(raw)),
   onProgress: (progress) => post({ type: 'progress', progress }),
   log: {
     info: (message) => post({ type: 'log', level: 'info', message }),

@@ -8,6 +8,7 @@ import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { MANIFEST_NAME } from '../core/backup/manifest.js';
 import { CairnError } from '../core/errors.js';
 import type { SnapshotRef } from '../contract/model.js';
+import type { CryptConfig } from '../core/blob/crypt-config.js';
 import { browseFolder, openStore, snapshotDiff, storeActivity, SnapshotViews } from './store-views.js';
 
 /**
@@ -27,16 +28,24 @@ export const QUERY_ACTIONS = [
 ] as const;
 export type QueryAction = (typeof QUERY_ACTIONS)[number];
 
-export type Queries = { [K in QueryAction]: (req: ActionRequest<K>) => ActionResponse<K> | Promise<ActionResponse<K>> };
+/** `keys`: the keys unlocked when the query was asked (the browse and the diff of encrypted snapshots use them). */
+export type Queries = {
+  [K in QueryAction]: (
+    req: ActionRequest<K>,
+    keys: readonly CryptConfig[],
+  ) => ActionResponse<K> | Promise<ActionResponse<K>>;
+};
 
 export function createQueries(): Queries {
   // One cache of manifest summaries for the worker's life: listing a big group again reads only what changed.
   const views = new SnapshotViews();
   // Open snapshots, so paging through a big folder decodes its record once (the reader caches records).
   const readers = new Map<string, FolderArchiveReader>();
-  const reader = (store: string, ref: SnapshotRef): FolderArchiveReader => {
+  const reader = (store: string, ref: SnapshotRef, keys: readonly CryptConfig[]): FolderArchiveReader => {
     const ds = openStore(store);
-    const key = `${ds.root}\0${ref.type}/${ref.id}/${ref.time}`;
+    // The keys are part of the cache key: a snapshot opened with a key now locked is not read from the cache.
+    const fingerprints = keys.map((k) => k.fingerprint()).sort();
+    const key = `${ds.root}\0${ref.type}/${ref.id}/${ref.time}\0${fingerprints.join(',')}`;
     const cached = readers.get(key);
     // Forgotten since: say so rather than answer from the cache.
     if (cached && !existsSync(join(ds.snapshotDir(ref), MANIFEST_NAME))) {
@@ -44,7 +53,7 @@ export function createQueries(): Queries {
       throw new CairnError('NOT_FOUND', `snapshot ${ref.type}/${ref.id}/${ref.time} is gone`);
     }
     if (cached) return cached;
-    const opened = new FolderArchiveReader(ds.openSnapshot(ref));
+    const opened = new FolderArchiveReader(ds.openSnapshot(ref, { crypt: keys }));
     readers.set(key, opened);
     if (readers.size > 4) readers.delete(readers.keys().next().value!);
     return opened;
@@ -52,9 +61,9 @@ export function createQueries(): Queries {
   return {
     'groups.list': ({ store }) => views.groupRows(openStore(store)),
     'snapshots.list': ({ store, group }) => views.snapshotRows(openStore(store), group),
-    'snapshot.browse': ({ store, snapshot, path, offset, limit }) =>
-      browseFolder(reader(store, snapshot), path, offset, limit),
-    'snapshot.diff': ({ store, from, to }) => snapshotDiff(openStore(store), from, to),
+    'snapshot.browse': ({ store, snapshot, path, offset, limit }, keys) =>
+      browseFolder(reader(store, snapshot, keys), path, offset, limit),
+    'snapshot.diff': ({ store, from, to }, keys) => snapshotDiff(openStore(store), from, to, keys),
     'excludes.preview': ({ source, patterns }) => previewExcludes(source, patterns, { limit: 500 }),
     'store.activity': ({ store }) => storeActivity(views, openStore(store)),
     'store.usage': ({ store }) => {

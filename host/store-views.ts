@@ -15,7 +15,7 @@ import { EntryKind } from '../core/archive/archive-format.js';
 import { entryInfo } from '../core/archive/entry-info.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { diffSnapshots } from '../core/archive/snapshot-diff.js';
-import { MANIFEST_NAME } from '../core/backup/manifest.js';
+import { MANIFEST_NAME, type Manifest } from '../core/backup/manifest.js';
 import { snapshotKind, summarizeManifest } from '../core/backup/manifest-summary.js';
 import { Datastore, type SnapshotInfo } from '../core/datastore/datastore.js';
 import { CONFIG_FILE } from '../core/datastore/datastore-config.js';
@@ -23,6 +23,8 @@ import { describeSource } from '../core/datastore/group-source.js';
 import { hasGcStatusFile, readGcStatus } from '../core/gc/gc-status.js';
 import { CairnError, isCairnError } from '../core/errors.js';
 import { AppError } from './app-errors.js';
+import type { CryptConfig } from '../core/blob/crypt-config.js';
+import { snapshotCryptMode, snapshotKeyFingerprint } from '../core/datastore/snapshot-key.js';
 
 /** Opens a store for one request; a path without a store is STORE_MISSING, so the UI can offer to create one. */
 export function openStore(path: string): Datastore {
@@ -73,8 +75,24 @@ export function lastGc(store: Datastore): LastGc {
 
 type ManifestSummary = Pick<
   SnapshotRow,
-  'kind' | 'size' | 'files' | 'newBytes' | 'dedupBytes' | 'reusedBytes' | 'verifyState' | 'notes'
+  | 'kind'
+  | 'size'
+  | 'files'
+  | 'newBytes'
+  | 'dedupBytes'
+  | 'reusedBytes'
+  | 'verifyState'
+  | 'notes'
+  | 'encrypted'
+  | 'keyFingerprint'
 >;
+
+/** Whether a snapshot is encrypted and with which key: the manifest says so in the clear, no key needed. */
+function encryptionOf(manifest: Manifest): Pick<SnapshotRow, 'encrypted' | 'keyFingerprint'> {
+  if (snapshotCryptMode(manifest) !== 'encrypt') return {};
+  const keyFingerprint = snapshotKeyFingerprint(manifest);
+  return keyFingerprint === undefined ? { encrypted: true } : { encrypted: true, keyFingerprint };
+}
 
 /**
  * What the snapshot table shows from each manifest. Manifests are read once and cached by path and mtime, so a
@@ -97,6 +115,7 @@ export class SnapshotViews {
         lastBackup: g.lastBackup,
         lastSize: latest?.size,
         notes: store.readGroupNotes(g),
+        ...(latest?.encrypted ? { encrypted: true, keyFingerprint: latest.keyFingerprint } : {}),
       };
     });
   }
@@ -141,7 +160,8 @@ export class SnapshotViews {
     if (cached && cached.mtimeMs === mtimeMs) return cached.summary;
     let summary: ManifestSummary;
     try {
-      summary = summarizeManifest(store.readManifest(ref));
+      const manifest = store.readManifest(ref);
+      summary = { ...summarizeManifest(manifest), ...encryptionOf(manifest) };
     } catch (err) {
       if (!isCairnError(err)) throw err;
       summary = { kind: 'other', notes: `unreadable manifest: ${err.message}` };
@@ -183,8 +203,13 @@ export function browseFolder(reader: FolderArchiveReader, path: string, offset =
 /** Diff rows are capped: the counts and byte totals stay exact. */
 export const MAX_DIFF_ROWS = 50_000;
 
-export function snapshotDiff(store: Datastore, from: SnapshotRef, to: SnapshotRef): DiffResult {
-  const diff = diffSnapshots(store, from, to);
+export function snapshotDiff(
+  store: Datastore,
+  from: SnapshotRef,
+  to: SnapshotRef,
+  keys?: readonly CryptConfig[],
+): DiffResult {
+  const diff = diffSnapshots(store, from, to, keys);
   return {
     ...diff,
     entries: diff.entries.slice(0, MAX_DIFF_ROWS).map((e) => ({ ...e, what: e.what ? [...e.what] : undefined })),
@@ -196,8 +221,9 @@ export function openSnapshotFile(
   store: Datastore,
   ref: SnapshotRef,
   path: string,
+  keys?: readonly CryptConfig[],
 ): { name: string; size: number; slices: Generator<Buffer> } {
-  const reader = new FolderArchiveReader(store.openSnapshot(ref));
+  const reader = new FolderArchiveReader(store.openSnapshot(ref, { crypt: keys }));
   const entry = reader.get(path);
   if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink)
     throw new CairnError('INVALID_ARGUMENT', `${path} is not a file`);

@@ -183,7 +183,7 @@ class WebRoutes {
     let file;
     try {
       const store = openStore(this.service.policy.check(valid.value.store, 'datastore'));
-      file = openSnapshotFile(store, valid.value.snapshot, valid.value.path);
+      file = openSnapshotFile(store, valid.value.snapshot, valid.value.path, this.service.readingKeys());
     } catch (err) {
       return sendJson(res, 404, { ok: false, error: toAppError(err) });
     }

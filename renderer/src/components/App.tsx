@@ -10,6 +10,10 @@ import { ImageBackupDialog } from './ImageBackupDialog.js';
 import { NoticeToasts } from './NoticeToasts.js';
 import { PlanEditorHost } from './PlanEditor.js';
 import { PlansButton } from './PlansButton.js';
+import { KeysButton } from './KeysButton.js';
+import { KeysView } from './KeysView.js';
+import { KeyWizard } from './KeyWizard.js';
+import { UnlockKeyDialog } from './UnlockKeyDialog.js';
 import { PlansView } from './PlansView.js';
 import { SnapshotBrowser } from './SnapshotBrowser.js';
 import { SnapshotsTable } from './SnapshotsTable.js';
@@ -24,6 +28,7 @@ import { formatBytes } from '../../../contract/format.js';
  * plans view instead of the store. Drop a folder anywhere.
  */
 export function App() {
+  const keysOpen = useApp((s) => s.keysOpen);
   const { store, startupError, info, backupDraft, closeStore, plansOpen, closePlans } = useAppShallow((s) => ({
     store: s.store,
     startupError: s.startupError,
@@ -68,6 +73,7 @@ export function App() {
       <header className="app-header">
         <h1>Cairn</h1>
         <PlansButton />
+        <KeysButton />
         {store && (
           <div className="store-info">
             <span className="mono" title={store.path}>
@@ -96,7 +102,9 @@ export function App() {
       <ConnectionBanner />
       <ErrorNote error={startupError} />
       <div className="app-body">
-        {plansOpen ? (
+        {keysOpen ? (
+          <KeysView />
+        ) : plansOpen ? (
           <PlansView />
         ) : !store ? (
           <StorePicker />
@@ -129,6 +137,8 @@ export function App() {
       {backupDraft?.kind === 'image' && <ImageBackupDialog />}
       <PlanEditorHost />
       <FolderBrowser />
+      <KeyWizard />
+      <UnlockKeyDialog />
       <NoticeToasts />
     </div>
   );

@@ -7,6 +7,7 @@ import { GroupIdField } from './GroupIdField.js';
 import { Modal } from './Modal.js';
 import { PathField } from './PathField.js';
 import { SourceCheckNote } from './SourceCheck.js';
+import { EncryptionField, useBackupEncryption } from './EncryptionField.js';
 
 /** Back up a folder: its path (from a drop, typed or picked), the group id, and excludes with a preview. */
 export function BackupDialog() {
@@ -23,6 +24,7 @@ export function BackupDialog() {
   const target = useBackupTarget('folder', source, toBackupId(baseName(source) || draft?.droppedName || ''));
   const { id, mismatch } = target;
   const [excludes, setExcludes] = useState('');
+  const encryption = useBackupEncryption(id);
 
   if (!draft || !store) return null;
   const patterns = excludes
@@ -37,7 +39,15 @@ export function BackupDialog() {
           e.preventDefault();
           const go = await target.mayStart(store);
           if (!go) return;
-          const job = await startJob({ kind: 'backup', store, source, id, excludes: patterns, ...go });
+          const job = await startJob({
+            kind: 'backup',
+            store,
+            source,
+            id,
+            excludes: patterns,
+            ...go,
+            ...encryption.spec,
+          });
           if (job) close();
         }}
       >
@@ -62,6 +72,7 @@ export function BackupDialog() {
           onChange={target.setTypedId}
         />
         <ExcludesField excludes={excludes} onChange={setExcludes} source={source} patterns={patterns} />
+        <EncryptionField encryption={encryption} />
         <SourceCheckNote
           mismatch={mismatch}
           id={id}
@@ -73,7 +84,7 @@ export function BackupDialog() {
           <button type="button" onClick={close}>
             Cancel
           </button>
-          <button type="submit" className="primary" disabled={source.trim() === '' || id === ''}>
+          <button type="submit" className="primary" disabled={source.trim() === '' || id === '' || !encryption.ready}>
             {mismatch ? `Back up into host/${id} anyway` : 'Start backup'}
           </button>
         </footer>

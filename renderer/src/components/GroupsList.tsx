@@ -3,6 +3,7 @@ import { useApp, useAppShallow } from '../state/use-app.js';
 import { formatBytes, formatTime, plural } from '../../../contract/format.js';
 import { ErrorNote } from './ErrorNote.js';
 import { movedIndex } from './list-keys.js';
+import { KeyBadge } from './KeyBadge.js';
 
 /** The store's overview (its dashboard), then its backup groups; choosing one shows its snapshots. */
 export function GroupsList() {
@@ -84,6 +85,11 @@ export function GroupsList() {
             <span className="group-name">
               <span className="badge">{g.type}</span> {g.id}
             </span>
+            {g.encrypted && (
+              <span className="group-meta group-key">
+                <KeyBadge fingerprint={g.keyFingerprint} />
+              </span>
+            )}
             {g.snapshotCount === 0 ? (
               <span className="group-meta warn">empty: no snapshots</span>
             ) : (

@@ -6,6 +6,7 @@ import { createDatastoreSlice } from './slices/datastore-slice.js';
 import { createDialogsSlice } from './slices/dialogs-slice.js';
 import { createGroupsSlice } from './slices/groups-slice.js';
 import { createJobsSlice } from './slices/jobs-slice.js';
+import { createKeysSlice } from './slices/keys-slice.js';
 import { createNoticesSlice } from './slices/notices-slice.js';
 import { createPlansSlice } from './slices/plans-slice.js';
 import { createSessionSlice } from './slices/session-slice.js';
@@ -18,7 +19,7 @@ export type { AppState, AppStore, BackupDraft, FolderRequest, PlanDraft } from '
  * diffs) stay in their views; the store keeps what several views share.
  */
 export function createAppStore(client: CairnClient): AppStore {
-  return createStore<AppState>()((set, get) => ({
+  const store = createStore<AppState>()((set, get) => ({
     ...createSessionSlice(set, get, client),
     ...createDatastoreSlice(set, get, client),
     ...createDashboardSlice(set, get, client),
@@ -28,7 +29,11 @@ export function createAppStore(client: CairnClient): AppStore {
     ...createDialogsSlice(set, get, client),
     ...createPlansSlice(set, get, client),
     ...createNoticesSlice(set, get, client),
+    ...createKeysSlice(set, get, client),
   }));
+  // An action that needs a locked key asks for it here, and runs again once it is unlocked.
+  client.setKeyPrompt((fingerprint) => store.getState().askForKey(fingerprint));
+  return store;
 }
 
 /** Subscribes the store to the host's pushes; returns one function that undoes all of it. */
