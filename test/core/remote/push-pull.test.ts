@@ -203,6 +203,31 @@ describe('push and pull against a real Ceph object gateway', () => {
     expect(resumed.chunksUploaded).toBe(all - before);
   }, 120_000);
 
+  it('a push is cancelled within a second, mid-upload, and removes its session', async () => {
+    const { store } = await storeWithBackups();
+    const remote = await newRemote();
+    const abort = new AbortController();
+    let cancelledAt = 0;
+    const push = pushSnapshots(store, bucketOf(remote), finished(store), {
+      parallel: 1,
+      bandwidth: 256 * 1024,
+      signal: abort.signal,
+      progressIntervalMs: 0,
+      onProgress: (p) => {
+        if (p.chunksUploaded >= 1 && !cancelledAt) {
+          cancelledAt = Date.now();
+          abort.abort();
+        }
+      },
+    });
+    await expect(push).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(Date.now() - cancelledAt).toBeLessThan(1000);
+    const sessions: string[] = [];
+    for await (const page of bucketOf(remote).list('.cairn/sessions/')) sessions.push(...page.map((o) => o.key));
+    expect(sessions).toEqual([]);
+    expect((await listRemoteSnapshots(bucketOf(remote))).filter((s) => s.finished)).toEqual([]);
+  }, 60_000);
+
   it('refuses wrong credentials and a missing bucket in words, and detects a damaged object on pull', async () => {
     const { store, dir } = await storeWithBackups();
     const remote = await newRemote();
