@@ -22,6 +22,14 @@ import type {
 import type { Result } from './errors.js';
 import type { KeyRing, KeyRow } from './keys.js';
 
+/** A remote as the app shows it (docs/REMOTES.md); its credentials stay in the host. */
+export interface RemoteInfo {
+  name: string;
+  endpoint: string;
+  bucket: string;
+  prefix: string;
+}
+
 /** Every request → response the renderer can make. The channel name is the key; each has a named API method. */
 export interface Actions {
   'app.info': { req: Record<string, never>; res: AppInfo };
@@ -84,6 +92,8 @@ export interface Actions {
   'dialog.save-file': { req: { store: string; snapshot: SnapshotRef; path: string }; res: JobState | null };
   /** The native save dialog, then a restore of the snapshot's image to the chosen file; Electron only. */
   'dialog.save-image': { req: { store: string; snapshot: SnapshotRef; archive?: string }; res: JobState | null };
+  /** The remotes of this user (cairn remote add): where each is, never its credentials. */
+  'remotes.list': { req: Record<string, never>; res: RemoteInfo[] };
   /** The key files the app knows (the default key and those added), each locked or unlocked. */
   'keys.list': { req: Record<string, never>; res: KeyRing };
   /** A new key (scrypt, PBS's parameters) in a new key file, unlocked at once; `path` defaults to the default key. */
@@ -145,6 +155,7 @@ export const API_METHODS = {
   pickFile: 'dialog.pick-file',
   saveFile: 'dialog.save-file',
   saveImage: 'dialog.save-image',
+  listRemotes: 'remotes.list',
   listKeys: 'keys.list',
   createKey: 'keys.create',
   addKey: 'keys.add',

@@ -13,6 +13,7 @@ import { describeSource } from '../core/datastore/group-source.js';
 import { isCairnError, KeyRequiredError } from '../core/errors.js';
 import { pickImageArchive } from '../core/image/image-archive.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
+import { RemoteBook } from '../core/remote/remote-book.js';
 import { AppError, toAppError } from './app-errors.js';
 import { listFolder, makeFolder } from './folder-listing.js';
 import { JobEngine, type JobEngineOptions } from './job-engine.js';
@@ -537,6 +538,13 @@ export class HostService {
               overwrite: true,
               keepDamaged: false,
             });
+      },
+      'remotes.list': () => {
+        const dir = this.options.plans?.configDir ?? this.options.keys?.configDir;
+        if (!dir) return [];
+        return new RemoteBook(dir)
+          .list()
+          .map(({ name, endpoint, bucket, prefix }) => ({ name, endpoint, bucket, prefix }));
       },
       'dialog.save-file': async ({ store, snapshot, path }) => {
         if (!platform.pickSaveFile)

@@ -37,6 +37,10 @@ export interface PlanForm {
   verifyNew: boolean;
   fullVerifyEveryDays: string;
   skipOnBattery: boolean;
+  skipPushOnMetered: boolean;
+  /** The remote each backup is pushed to ('' for none), and the remote's keep rules (kept as the plan has them). */
+  offsiteRemote: string;
+  offsiteRetention: KeepOptions;
   notify: NotifyLevel;
   paused: boolean;
 }
@@ -81,6 +85,9 @@ export function newPlanForm(start: Partial<Pick<PlanForm, 'name' | 'source' | 's
     verifyNew: false,
     fullVerifyEveryDays: '30',
     skipOnBattery: false,
+    skipPushOnMetered: false,
+    offsiteRemote: '',
+    offsiteRetention: {},
     notify: 'failures',
     paused: false,
     ...start,
@@ -111,6 +118,9 @@ export function planForm(plan: Plan): PlanForm {
     verifyNew: plan.maintenance.verifyNew,
     fullVerifyEveryDays: String(plan.maintenance.fullVerifyEveryDays),
     skipOnBattery: plan.conditions.skipOnBattery,
+    skipPushOnMetered: plan.conditions.skipPushOnMetered ?? false,
+    offsiteRemote: plan.offsite?.remote ?? '',
+    offsiteRetention: { ...plan.offsite?.retention },
     notify: plan.notify,
     paused: plan.paused,
   };
@@ -208,7 +218,8 @@ function rawInput(form: PlanForm): PlanInput {
       verifyNew: form.verifyNew,
       fullVerifyEveryDays: numberOf(form.fullVerifyEveryDays),
     },
-    conditions: { skipOnBattery: form.skipOnBattery },
+    conditions: { skipOnBattery: form.skipOnBattery, skipPushOnMetered: form.skipPushOnMetered },
+    ...(form.offsiteRemote ? { offsite: { remote: form.offsiteRemote, retention: form.offsiteRetention } } : {}),
     notify: form.notify,
     paused: form.paused,
   };

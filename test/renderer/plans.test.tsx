@@ -64,6 +64,9 @@ beforeEach(() => {
   host.answers.runPlanNow = () => null;
   host.answers.removePlan = () => null;
   host.answers.storeDashboard = () => ({ sizeHistory: [], activity: [] });
+  host.answers.listRemotes = () => [
+    { name: 'offsite', endpoint: 'https://s3.example.com', bucket: 'backups', prefix: 'laptop/' },
+  ];
 });
 afterEach(() => {
   cleanup();
@@ -338,7 +341,7 @@ describe('the plan editor', () => {
           schedule: { kind: 'weekly', days: ['mon', 'tue', 'wed', 'thu', 'sun'], at: '21:30' },
           retention: { keepHourly: 24, keepDaily: 7, keepWeekly: 4, keepMonthly: 6 },
           maintenance: { gcEveryDays: 0, verifyNew: true, fullVerifyEveryDays: 30 },
-          conditions: { skipOnBattery: true },
+          conditions: { skipOnBattery: true, skipPushOnMetered: false },
           notify: 'all',
           paused: false,
         },
@@ -441,6 +444,37 @@ describe('the plan editor', () => {
     dialog = within(screen.getByRole('dialog', { name: 'New backup plan' }));
     expect(dialog.getByLabelText<HTMLInputElement>('Plan name').value).toBe('Documents (copy)');
     expect(dialog.getByText('Its snapshots go into host/Documents-copy.')).toBeTruthy();
+  });
+});
+
+describe('a plan with an off-site copy', () => {
+  it('keeps the remote and its keep rules through an edit, and sets the metered condition', async () => {
+    const p = plan({ offsite: { remote: 'offsite', retention: { keepDaily: 30 } } });
+    plans = [planView(p)];
+    host.answers.savePlan = () => plans[0]!;
+    await start();
+    await openPlans();
+    fireEvent.click(card('Documents').getByRole('button', { name: 'Edit…' }));
+    const dialog = within(screen.getByRole('dialog', { name: 'Edit plan “Documents”' }));
+    const remote = await dialog.findByLabelText<HTMLSelectElement>('After each backup, push to');
+    await act(async () => {}); // the remotes arrive
+    expect(remote.value).toBe('offsite');
+    expect(dialog.getByText('The remote keeps: daily 30.')).toBeTruthy();
+    fireEvent.click(dialog.getByLabelText('Not on a metered network'));
+    await act(async () => fireEvent.click(dialog.getByRole('button', { name: 'Save plan' })));
+    const [saved] = host.called('savePlan') as { input: PlanInput }[];
+    expect(saved!.input.offsite).toEqual({ remote: 'offsite', retention: { keepDaily: 30 } });
+    expect(saved!.input.conditions).toEqual({ skipOnBattery: false, skipPushOnMetered: true });
+  });
+
+  it('offers no off-site copy when there are no remotes, and says how to add one', async () => {
+    host.answers.listRemotes = () => [];
+    await start();
+    await openPlans();
+    fireEvent.click(screen.getAllByRole('button', { name: /New plan/ })[0]!);
+    const dialog = within(screen.getByRole('dialog', { name: 'New backup plan' }));
+    expect(await dialog.findByText(/No remotes yet: add one with “cairn remote add”/)).toBeTruthy();
+    expect(dialog.getByLabelText<HTMLSelectElement>('After each backup, push to').value).toBe('');
   });
 });
 
