@@ -408,6 +408,7 @@ export class HostService {
   private createPlans(options: NonNullable<HostServiceOptions['plans']>): HostPlans {
     return new HostPlans({
       ...options,
+      unlockedKey: (fingerprint) => (this.keys?.isUnlocked(fingerprint) ? this.keys.rawKey(fingerprint) : undefined),
       engine: this.engine,
       policy: this.policy,
       onChange: () => this.emit('plans.changed', {}),
