@@ -4,6 +4,7 @@ import {
   type ExcludePreset,
   type NotifyLevel,
   type Plan,
+  type PlanEncryption,
   type PlanInput,
   type PlanSource,
   type Schedule,
@@ -39,6 +40,8 @@ export interface PlanForm {
   skipOnBattery: boolean;
   notify: NotifyLevel;
   paused: boolean;
+  /** The key the plan encrypts with (its fingerprint and key file), none: plain backups. */
+  encryption?: PlanEncryption;
 }
 
 /** The fields an error can be shown at. */
@@ -113,6 +116,7 @@ export function planForm(plan: Plan): PlanForm {
     skipOnBattery: plan.conditions.skipOnBattery,
     notify: plan.notify,
     paused: plan.paused,
+    ...(plan.encryption ? { encryption: { ...plan.encryption } } : {}),
   };
 }
 
@@ -211,6 +215,7 @@ function rawInput(form: PlanForm): PlanInput {
     conditions: { skipOnBattery: form.skipOnBattery },
     notify: form.notify,
     paused: form.paused,
+    ...(form.encryption ? { encryption: form.encryption } : {}),
   };
 }
 

@@ -254,4 +254,22 @@ describe('encryption keys in the app', () => {
     fireEvent.click(within(list).getByRole('button', { name: 'Lock' }));
     await waitFor(() => expect(host.called('lockKey')).toEqual([{ fingerprint: FP, forget: false }]));
   });
+
+  it('the plan editor encrypts a plan with a chosen key, by fingerprint and key file', async () => {
+    ring = { ...ring, keys: [{ ...KEY, unlocked: true }] };
+    await store.getState().refreshKeys();
+    host.answers.previewSchedule = () => ({ text: 'daily at 12:00', next: [] });
+    host.answers.savePlan = ({ input }: { input: unknown }) => ({ plan: input, status: {}, scheduleText: '' });
+    await showApp();
+    act(() => store.getState().editPlan({ start: { name: 'Docs', source: '/home/ann/docs', store: STORE.path } }));
+    const dialog = await screen.findByRole('dialog', { name: 'New backup plan' });
+    fireEvent.click(within(dialog).getByLabelText('Encrypt its backups'));
+    expect((within(dialog).getByLabelText('Key') as HTMLSelectElement).value).toBe(FP);
+    await act(async () => fireEvent.click(within(dialog).getByRole('button', { name: 'Create plan' })));
+    await waitFor(() =>
+      expect(host.called('savePlan')[0]).toMatchObject({
+        input: { name: 'Docs', encryption: { keyFingerprint: FP, keyFile: KEY.path } },
+      }),
+    );
+  });
 });
