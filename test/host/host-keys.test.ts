@@ -64,6 +64,8 @@ describe('the host key ring on a real store', () => {
   const secrets = fakeSecretStore();
   let session = recordingService(base, secrets);
   let key: KeyRow;
+  /** The raw key of the key file without passphrase the test adds. */
+  let plainRaw: Buffer = Buffer.alloc(0);
   const group = { type: 'host', id: 'secret-plans' } as const;
 
   beforeAll(async () => {
@@ -195,7 +197,8 @@ describe('the host key ring on a real store', () => {
   });
 
   it('adds a key file without passphrase, which unlocks without one', async () => {
-    const { config } = await createKey({ kdf: 'none' });
+    const { config, key: raw } = await createKey({ kdf: 'none' });
+    plainRaw = raw;
     const file = join(base, 'elsewhere', 'plain.json');
     mkdirSync(join(base, 'elsewhere'));
     writeKeyFile(file, config, { replace: false });
@@ -203,6 +206,9 @@ describe('the host key ring on a real store', () => {
     expect(added).toMatchObject({ kdf: 'none', unlocked: false, isDefault: false });
     const unlocked = await call<KeyRow>(session.service, 'keys.unlock', { fingerprint: added.fingerprint });
     expect(unlocked.unlocked).toBe(true);
+    // Its paper key would be the raw key: the app does not hand it to the renderer.
+    const paper = await failure(session.service, 'keys.paper-key', { fingerprint: added.fingerprint });
+    expect(paper.code).toBe('INVALID_ARGUMENT');
     const ring = await call<KeyRing>(session.service, 'keys.list', {});
     expect(ring.keys.map((k) => k.path)).toEqual([key.path, file]);
     const outside = await failure(session.service, 'keys.add', { path: '/etc/passwd' });
@@ -247,7 +253,7 @@ describe('the host key ring on a real store', () => {
   it('no answer, event, history or file of the app holds the key bytes', async () => {
     await session.service.shutdown();
     const { key: raw } = await decryptKey(readKeyFile(key.path), Buffer.from(PASSPHRASE), key.path);
-    const needles = [raw.toString('hex'), raw.toString('base64'), raw.toString('base64url')];
+    const needles = [raw, plainRaw].flatMap((k) => [k.toString('hex'), k.toString('base64'), k.toString('base64url')]);
     const files = [join(base, 'data', 'job-history.json'), ...listFiles(join(base, 'config'))].filter(
       (f) => !f.endsWith('default.json'),
     );
@@ -255,6 +261,7 @@ describe('the host key ring on a real store', () => {
     const texts = [...session.answers, ...files.map((f) => readFileSync(f, 'latin1'))];
     for (const text of texts) for (const needle of needles) expect(text).not.toContain(needle);
     expect(files.some((f) => readFileSync(f).includes(raw))).toBe(false);
+    expect(plainRaw.length).toBe(32);
     expect(texts.join('\n')).not.toContain(PASSPHRASE);
   });
 });

@@ -73,7 +73,8 @@ function KeyLine({ row }: { row: KeyRow }) {
               Unlock…
             </button>
           )}
-          <PaperKeyButton fingerprint={row.fingerprint} />
+          {/* Without a passphrase the paper key is the key itself: `cairn key paperkey` prints it. */}
+          {row.kdf !== 'none' && <PaperKeyButton fingerprint={row.fingerprint} />}
         </div>
       )}
     </li>
