@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Result } from '../../contract/errors.js';
 import type { JobState } from '../../contract/jobs.js';
 import type { KeyRing, KeyRow } from '../../contract/keys.js';
@@ -235,6 +235,23 @@ describe('the host key ring on a real store', () => {
       unlocked: false,
       remembered: false,
     });
+  });
+
+  it('the desktop save dialogs ask for a locked key before they open', async () => {
+    const pickSaveFile = vi.fn(async () => join(base, 'saved.txt'));
+    const desktop = new HostService({
+      platform: { host: 'electron', pickSaveFile },
+      dataDir: join(base, 'desktop-data'),
+      allowedRoots: [base],
+      keys: { configDir: join(base, 'config') },
+    });
+    const snapshot = { ...group, time: snapshotTime };
+    const file = await failure(desktop, 'dialog.save-file', { store, snapshot, path: 'plan.txt' });
+    expect(file).toMatchObject({ code: 'KEY_REQUIRED', keyFingerprint: key.fingerprint });
+    const image = await failure(desktop, 'dialog.save-image', { store, snapshot });
+    expect(image.code).toBe('KEY_REQUIRED');
+    expect(pickSaveFile).not.toHaveBeenCalled();
+    await desktop.shutdown();
   });
 
   it('without a secret store, "remember" is not offered and refused', async () => {
