@@ -272,4 +272,19 @@ describe('encryption keys in the app', () => {
       }),
     );
   });
+
+  it('adds a key file picked with the native dialog; a refusal shows in the keys view', async () => {
+    store.setState({ info: { ...WEB_APP_INFO, host: 'electron', nativeDialogs: true } });
+    host.answers.pickFile = () => '/home/ann/old.json';
+    host.answers.addKey = ({ path }: { path: string }) => {
+      if (path !== '/home/ann/old.json') fail('INTERNAL', 'unexpected');
+      ring = { ...ring, keys: [...ring.keys, { ...KEY, path, isDefault: false }] };
+      return ring.keys.at(-1)!;
+    };
+    await store.getState().addKeyFile();
+    expect(store.getState().keyRing?.keys.map((k) => k.path)).toEqual([KEY.path, '/home/ann/old.json']);
+    host.answers.addKey = () => fail('CORRUPT', '/home/ann/old.json is not a key file');
+    await store.getState().addKeyFile();
+    expect(store.getState().keysError).toMatchObject({ code: 'CORRUPT' });
+  });
 });
