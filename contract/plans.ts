@@ -126,6 +126,16 @@ export const offsiteSchema = z.strictObject({
 });
 export type Offsite = z.infer<typeof offsiteSchema>;
 
+/**
+ * A plan's encryption: the key by fingerprint (what its snapshots name) and the key file holding it, which a
+ * headless run opens itself (no passphrase, or $CAIRN_PASSPHRASE); the app uses its unlocked key.
+ */
+export const planEncryptionSchema = z.strictObject({
+  keyFingerprint: z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){31}$/, 'a key fingerprint (lower case, with colons)'),
+  keyFile: path,
+});
+export type PlanEncryption = z.infer<typeof planEncryptionSchema>;
+
 /** What a user says about a plan: everything but its id and bookkeeping. */
 export const planInputSchema = z.strictObject({
   name,
@@ -140,6 +150,7 @@ export const planInputSchema = z.strictObject({
   maintenance: maintenanceSchema.default({ gcEveryDays: 7, verifyNew: false, fullVerifyEveryDays: 30 }),
   conditions: conditionsSchema.default({ skipOnBattery: false, skipPushOnMetered: false }),
   offsite: offsiteSchema.optional(),
+  encryption: planEncryptionSchema.optional(),
   notify: z.enum(NOTIFY_LEVELS).default('failures'),
   paused: z.boolean().default(false),
 });

@@ -98,9 +98,19 @@ export class HostKeys {
     return this.row(this.pathOf(fp));
   }
 
-  /** The printable page of a known key file: the file's text and QR code, the key still under its passphrase. */
+  /**
+   * The printable page of a known key file: the file's text and QR code, the key still under its passphrase.
+   * A key without passphrase is refused: its page would be the key itself, which never goes to the renderer.
+   */
   paperKey(fingerprint: string): Promise<string> {
-    return paperKey(readKeyFile(this.pathOf(fingerprint.toLowerCase())), 'html');
+    const path = this.pathOf(fingerprint.toLowerCase());
+    const config = readKeyFile(path);
+    if (config.kdf === null)
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `${path} has no passphrase, so its paper key is the key itself: print it with “cairn key paperkey ${path}”`,
+      );
+    return paperKey(config, 'html');
   }
 
   /** Unlocks what the secret store opens of the remembered keys (host start); a key it cannot open stays locked. */

@@ -31,6 +31,8 @@ export interface HostPlansOptions {
   onNotice(notification: PlanNotification): void;
   onBattery?: () => boolean;
   log?: Logger;
+  /** The raw bytes of an unlocked key of the host's key ring, for the run of a plan that encrypts with it. */
+  unlockedKey?: (fingerprint: string) => Buffer | undefined;
 }
 
 /**
@@ -167,6 +169,14 @@ export class HostPlans {
         ...s,
         path: this.options.policy.check(s.path, s.kind === 'image' ? 'disk image to back up' : 'folder to back up'),
       })),
+      ...(input.encryption
+        ? {
+            encryption: {
+              ...input.encryption,
+              keyFile: this.options.policy.check(input.encryption.keyFile, 'key file'),
+            },
+          }
+        : {}),
     };
   }
 
@@ -182,10 +192,13 @@ export class HostPlans {
     signal: AbortSignal,
   ): Promise<PlanRunOutcome> {
     const spec = { kind: 'plan-run' as const, plan, trigger, ...maintenanceTimes(runtime) };
+    // Locked: the run opens the key file itself if it can (no passphrase), else it fails as "key locked".
+    const key = plan.encryption && this.options.unlockedKey?.(plan.encryption.keyFingerprint);
     const job = this.options.engine.start(
       spec,
       `Plan “${plan.name}”: backup of ${plan.sources.map((s) => s.path).join(', ')}`,
       plan.store,
+      key ? [key] : undefined,
     );
     signal.addEventListener('abort', () => this.options.engine.cancel(job.id), { once: true });
     return outcomeOfJob(await this.options.engine.whenDone(job.id), trigger);

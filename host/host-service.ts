@@ -409,6 +409,7 @@ export class HostService {
   private createPlans(options: NonNullable<HostServiceOptions['plans']>): HostPlans {
     return new HostPlans({
       ...options,
+      unlockedKey: (fingerprint) => (this.keys?.isUnlocked(fingerprint) ? this.keys.rawKey(fingerprint) : undefined),
       engine: this.engine,
       policy: this.policy,
       onChange: () => this.emit('plans.changed', {}),
@@ -524,6 +525,8 @@ export class HostService {
       'dialog.save-image': async ({ store, snapshot, archive }) => {
         if (!platform.pickSaveFile)
           throw new AppError('NOT_AVAILABLE', 'no native save dialog in browser mode: use “Restore image…”');
+        // A locked key is asked for before the dialog, not after the user chose where to save.
+        this.assertReadable(this.store(store), snapshot);
         const name = imageFileName(pickImageArchive(this.store(store).readManifest(snapshot), archive));
         const target = await platform.pickSaveFile(name, 'Save disk image from snapshot');
         // The save dialog has asked before replacing a file.
@@ -549,6 +552,7 @@ export class HostService {
       'dialog.save-file': async ({ store, snapshot, path }) => {
         if (!platform.pickSaveFile)
           throw new AppError('NOT_AVAILABLE', 'no native save dialog in browser mode: use the download link');
+        this.assertReadable(this.store(store), snapshot);
         const target = await platform.pickSaveFile(basename(path));
         return target === null ? null : this.startJob({ kind: 'export-file', store, snapshot, path, target });
       },

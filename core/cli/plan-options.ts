@@ -12,9 +12,13 @@ import {
   type NotifyLevel,
   type Plan,
   type PlanInput,
+  type PlanEncryption,
   type PlanSource,
   type Schedule,
 } from '../../contract/plans.js';
+import { resolve } from 'node:path';
+import { defaultKeyPath } from '../crypto/default-key.js';
+import { readKeyFile } from '../crypto/key-file.js';
 import { CairnError } from '../errors.js';
 import { cairnConfigDir } from '../plans/config-dir.js';
 import { assertValidSchedule } from '../plans/schedule.js';
@@ -70,6 +74,8 @@ const SETTING_FLAGS = [
   'push-to',
   'push-keep',
   'skip-push-on-metered',
+  'keyfile',
+  'encrypt',
   'notify',
 ] as const;
 
@@ -101,6 +107,9 @@ export interface PlanFlags extends KeepFlagValues {
   'push-to'?: string;
   'push-keep'?: string;
   'skip-push-on-metered'?: boolean;
+  /** The plan's key file; --encrypt: the default key; --no-encrypt (encrypt false): plain backups from now on. */
+  keyfile?: string;
+  encrypt?: boolean;
   notify?: string;
   paused?: boolean;
   name?: string;
@@ -119,6 +128,8 @@ export interface PlanChanges {
   skipPushOnMetered?: boolean;
   /** --push-to ('' ends the off-site copy) and --push-keep. */
   offsite?: { remote?: string; retention?: KeepOptions };
+  /** --keyfile / --encrypt (the key to encrypt with), --no-encrypt (null: none). */
+  encryption?: PlanEncryption | null;
 }
 
 export function parsePlanFlags(v: PlanFlags): PlanChanges {
@@ -142,7 +153,26 @@ export function parsePlanFlags(v: PlanFlags): PlanChanges {
     skipOnBattery: v['skip-on-battery'],
     skipPushOnMetered: v['skip-push-on-metered'],
     offsite: offsiteFlags(v),
+    encryption: encryptionFlags(v),
   };
+}
+
+/**
+ * `--keyfile FILE` or `--encrypt` (the default key): the plan's key, by the fingerprint its file records (read
+ * now, so a missing file is said before the plan is saved; no passphrase is needed for that); `--no-encrypt`.
+ */
+function encryptionFlags(v: PlanFlags): PlanEncryption | null | undefined {
+  if (v.keyfile !== undefined && v.encrypt !== undefined)
+    throw new UsageError('--keyfile FILE encrypts with that key, --encrypt with the default key: give one');
+  if (v.encrypt === false) return null;
+  const file = v.keyfile !== undefined ? resolve(v.keyfile) : v.encrypt ? defaultKeyPath() : undefined;
+  if (file === undefined) return undefined;
+  const recorded = readKeyFile(file).fingerprint;
+  if (recorded === undefined)
+    throw new UsageError(
+      `${file} does not record its key's fingerprint (an old PBS key file): re-save it with cairn key change-passphrase`,
+    );
+  return { keyFingerprint: recorded, keyFile: file };
 }
 
 /** `--push-to REMOTE` and `--push-keep last=3,daily=7,…` (the remote's own retention; '' keeps all). */
@@ -190,6 +220,7 @@ export function applyChanges(changes: PlanChanges, old?: Plan): Partial<PlanInpu
       ...(changes.skipPushOnMetered === undefined ? {} : { skipPushOnMetered: changes.skipPushOnMetered }),
     };
   if (changes.offsite) patch.offsite = offsitePatch(changes.offsite, old);
+  if (changes.encryption !== undefined) patch.encryption = changes.encryption ?? undefined;
   return patch;
 }
 
@@ -209,7 +240,8 @@ export function changesAnything(changes: PlanChanges): boolean {
     changes.maintenance !== undefined ||
     changes.skipOnBattery !== undefined ||
     changes.skipPushOnMetered !== undefined ||
-    changes.offsite !== undefined
+    changes.offsite !== undefined ||
+    changes.encryption !== undefined
   );
 }
 

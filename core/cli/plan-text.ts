@@ -1,3 +1,4 @@
+import { shortFingerprint } from '../crypto/fingerprint.js';
 import { formatAgo, formatTime, plural } from '../../contract/format.js';
 import { KEEP_RULES, type KeepOptions } from '../../contract/keep-rules.js';
 import { describePlanRun, PLAN_STATE_WORDS } from '../../contract/plan-summary.js';
@@ -35,6 +36,7 @@ export function settingRows(plan: Plan): string[][] {
     ['maintenance', maintenanceText(plan.maintenance)],
     ['battery', plan.conditions.skipOnBattery ? 'scheduled runs wait for mains power' : 'runs on battery too'],
     ['off-site', offsiteText(plan)],
+    ['encryption', encryptionText(plan)],
     ['notify', NOTIFY_WORDS[plan.notify]],
   ];
 }
@@ -43,6 +45,11 @@ function offsiteText(plan: Plan): string {
   if (!plan.offsite) return 'none (--push-to REMOTE sends each backup off site)';
   const metered = plan.conditions.skipPushOnMetered ? ', waits while the network is metered' : '';
   return `pushed to ${plan.offsite.remote} after each backup (there: ${retentionText(plan.offsite.retention)})${metered}`;
+}
+
+function encryptionText(plan: Plan): string {
+  if (!plan.encryption) return 'none (--keyfile FILE or --encrypt encrypts its backups)';
+  return `with the key ${shortFingerprint(plan.encryption.keyFingerprint)} (${plan.encryption.keyFile})`;
 }
 
 /** Where the plan stands: its state, last success, failures and next run. */

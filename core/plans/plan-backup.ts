@@ -6,12 +6,15 @@ import type { Datastore } from '../datastore/datastore.js';
 import { backupImage, type ImageTransferProgress } from '../image/image-backup.js';
 import { backupImages, ImagesAlongside, type ImageArchiveResult } from '../image/image-set.js';
 import type { Logger } from '../log.js';
+import type { CryptConfig } from '../blob/crypt-config.js';
 
 export interface PlanBackupOptions {
   /** The plan's group id. */
   id: string;
   excludes: readonly string[];
   allowOtherSource?: boolean;
+  /** Encrypt the snapshot with this key (the plan's encryption). */
+  crypt?: CryptConfig;
   signal?: AbortSignal;
   log?: Logger;
   onProgress?: (progress: FolderBackupProgress | ImageTransferProgress) => void;

@@ -17,6 +17,8 @@ import { cairnConfigDir } from './config-dir.js';
 import { isNetworkMetered } from './metered-network.js';
 import { collectPlanOffsite, pushPlanOffsite } from './plan-offsite.js';
 import type { PlanRuntime } from './plan-runtime.js';
+import { keyFileProvider, type PlanKeyProvider } from './plan-key.js';
+import type { CryptConfig } from '../blob/crypt-config.js';
 
 const DAY_MS = 86_400_000;
 
@@ -37,6 +39,8 @@ export interface PlanRunOptions {
   remotes?: RemoteBook;
   /** Whether the network is metered now (for the condition skipPushOnMetered); unknown counts as not. */
   metered?: () => boolean;
+  /** The key of a plan with encryption (default: its key file, as a headless run opens it). */
+  keys?: PlanKeyProvider;
 }
 
 /** A run's end: its history record, and whether the store was missing (a waiting state, not a failure). */
@@ -65,6 +69,7 @@ class PlanRunJob {
   private gcAt: number | undefined;
   private fullVerifyAt: number | undefined;
   private snapshot: SnapshotRef | undefined;
+  private crypt: CryptConfig | undefined;
 
   constructor(
     private readonly plan: Plan,
@@ -98,8 +103,11 @@ class PlanRunJob {
     this.options.onPhase?.('backup');
     if (this.plan.sources.length === 0)
       throw new CairnError('INVALID_ARGUMENT', `the plan "${this.plan.name}" has no source`);
+    const encryption = this.plan.encryption;
+    if (encryption) this.crypt = await (this.options.keys ?? keyFileProvider())(this.plan, encryption);
     const result = await backupPlanSources(store, this.plan.sources, {
       id: this.plan.groupId,
+      crypt: this.crypt,
       excludes: planExcludes(this.plan),
       allowOtherSource: this.movedByThePlan(store),
       signal: this.options.signal,
@@ -184,7 +192,8 @@ class PlanRunJob {
     this.options.onPhase?.('verify');
     const group = { type: 'host' as const, id: this.plan.groupId };
     const target = fullVerify || !this.snapshot ? { group } : { snapshot: this.snapshot };
-    const result = await verify(store, target, { signal: this.options.signal, log: this.log });
+    const keys = this.crypt ? [this.crypt] : undefined;
+    const result = await verify(store, target, { keys, signal: this.options.signal, log: this.log });
     if (fullVerify) this.fullVerifyAt = this.now();
     this.record.verify = result.ok ? 'ok' : 'damaged';
   }

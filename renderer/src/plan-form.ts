@@ -4,6 +4,7 @@ import {
   type ExcludePreset,
   type NotifyLevel,
   type Plan,
+  type PlanEncryption,
   type PlanInput,
   type PlanSource,
   type Schedule,
@@ -43,6 +44,8 @@ export interface PlanForm {
   offsiteRetention: KeepOptions;
   notify: NotifyLevel;
   paused: boolean;
+  /** The key the plan encrypts with (its fingerprint and key file), none: plain backups. */
+  encryption?: PlanEncryption;
 }
 
 /** The fields an error can be shown at. */
@@ -123,6 +126,7 @@ export function planForm(plan: Plan): PlanForm {
     offsiteRetention: { ...plan.offsite?.retention },
     notify: plan.notify,
     paused: plan.paused,
+    ...(plan.encryption ? { encryption: { ...plan.encryption } } : {}),
   };
 }
 
@@ -222,6 +226,7 @@ function rawInput(form: PlanForm): PlanInput {
     ...(form.offsiteRemote ? { offsite: { remote: form.offsiteRemote, retention: form.offsiteRetention } } : {}),
     notify: form.notify,
     paused: form.paused,
+    ...(form.encryption ? { encryption: form.encryption } : {}),
   };
 }
 

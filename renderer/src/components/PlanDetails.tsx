@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import type { PlanDetails, PlanView } from '../../../contract/plans.js';
+import { KeyBadge } from './KeyBadge.js';
 import { useNow } from '../hooks/use-now.js';
 import { capitalized, careText, NOTIFY_TEXT, retentionText } from '../plan-words.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
@@ -72,6 +73,9 @@ function PlanSettings({ view }: { view: PlanView }) {
         <Fact label="Retention">{retentionText(plan.retention)}</Fact>
         <Fact label="Maintenance">{careText(plan)}</Fact>
         <Fact label="Notifications">{NOTIFY_TEXT[plan.notify]}</Fact>
+        <Fact label="Encryption">
+          {plan.encryption ? <KeyBadge fingerprint={plan.encryption.keyFingerprint} /> : 'none'}
+        </Fact>
       </dl>
     </>
   );

@@ -6,6 +6,7 @@ import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
 import { PlanCareFields, PlanRunFields } from './PlanCareFields.js';
 import { PlanExcludeFields } from './PlanExcludeFields.js';
+import { PlanEncryptionFields } from './PlanEncryptionFields.js';
 import { PlanOffsiteFields } from './PlanOffsiteFields.js';
 import { PlanWhatFields } from './PlanWhatFields.js';
 import { RetentionFields } from './RetentionFields.js';
@@ -40,6 +41,7 @@ function PlanEditor({ draft }: { draft: PlanDraft }) {
           <RetentionFields {...part} />
           <PlanCareFields {...part} />
           <PlanRunFields {...part} />
+          <PlanEncryptionFields {...part} />
           <PlanOffsiteFields {...part} />
         </div>
         <footer className="modal-footer editor-footer">

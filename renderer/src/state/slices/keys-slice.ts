@@ -33,6 +33,8 @@ export interface KeysSlice {
   /** Creates a key; throws the host's refusal for the wizard to show. */
   createKey(req: { path?: string; passphrase: string; hint?: string }): Promise<KeyRow>;
   openKeyWizard(): Promise<KeyRow | undefined>;
+  /** Picks a key file (a PBS or cairn one) and adds it to the known ones, locked. */
+  addKeyFile(): Promise<void>;
   openKeys(): void;
   closeKeys(): void;
 }
@@ -98,6 +100,19 @@ export const createKeysSlice: SliceCreator<KeysSlice> = (set, get, client) => ({
         },
       });
     });
+  },
+
+  async addKeyFile() {
+    const path = await get().pickFile('Key file to add');
+    if (path === null) return;
+    try {
+      await client.addKey({ path });
+      set({ keysError: undefined });
+    } catch (err) {
+      set({ keysError: errorInfo(err) });
+      return;
+    }
+    await get().refreshKeys();
   },
 
   openKeys() {
