@@ -240,7 +240,11 @@ export class HostService {
 
   /** The unlocked keys, for reading on this thread (browser mode's downloads). */
   readingKeys(): CryptConfig[] {
-    return this.unlockedKeys().map((raw) => new CryptConfig(raw));
+    return this.unlockedKeys().map((raw) => {
+      const crypt = new CryptConfig(raw); // holds a copy of its own
+      raw.fill(0);
+      return crypt;
+    });
   }
 
   /**

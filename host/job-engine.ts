@@ -51,7 +51,10 @@ export class JobEngine {
     this.finished.push(...(options.history?.load() ?? []).slice(0, this.keepFinished));
   }
 
-  /** `keys`: raw key bytes for the job's thread (never part of its state, its events or the history). */
+  /**
+   * `keys`: raw key bytes for the job's thread (never part of its state, its events or the history), wiped here
+   * once the thread has its copy.
+   */
   start(spec: JobSpec, title: string, store: string, keys?: Uint8Array[]): JobState {
     const state: JobState = {
       id: randomUUID(),
@@ -67,6 +70,8 @@ export class JobEngine {
     const worker = new Worker(this.options.workerUrl ?? workerScriptUrl(import.meta.url, './job-worker.js'), {
       workerData,
     });
+    // The thread has its own copy now: this one is wiped rather than left to the garbage collector.
+    for (const key of keys ?? []) key.fill(0);
     const thread = worker.threadId;
     const throttle = new ProgressThrottle<JobState>(
       (s) => this.emit('job.progress', snapshot(s)),

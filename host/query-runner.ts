@@ -15,6 +15,7 @@ export class QueryRunner {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
 
+  /** `keys`: raw key bytes for the worker (browse, diff), wiped here once posted. */
   run<K extends QueryAction>(action: K, req: ActionRequest<K>, keys?: Uint8Array[]): Promise<ActionResponse<K>> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
@@ -23,6 +24,8 @@ export class QueryRunner {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       worker.postMessage({ id, action, req, ...(keys ? { keys } : {}) } satisfies QueryRequest);
+      // Copied to the worker by postMessage: the caller's copy is wiped.
+      for (const key of keys ?? []) key.fill(0);
     });
   }
 

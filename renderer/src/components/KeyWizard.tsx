@@ -9,6 +9,7 @@ import { ErrorNote } from './ErrorNote.js';
 import { KeyBadge } from './KeyBadge.js';
 import { Modal } from './Modal.js';
 import { PaperKeyButton } from './PaperKeyButton.js';
+import { PassphraseField } from './PassphraseField.js';
 
 /** A new encryption key: its passphrase twice (with a strength meter) and a hint, then "save the paper key now". */
 export function KeyWizard() {
@@ -39,7 +40,7 @@ function PassphraseStep({ onCreated }: { onCreated(key: KeyRow): void }) {
   const [hint, setHint] = useState('');
   const [error, setError] = useState<AppErrorInfo>();
   const [busy, setBusy] = useState(false);
-  const ids = { pass: useId(), again: useId(), hint: useId() };
+  const hintId = useId();
   const score = usePassphraseStrength(passphrase);
   const hasDefault = ring?.keys.some((k) => k.isDefault) ?? false;
   const tooShort = passphraseBytes(passphrase) < 5;
@@ -71,32 +72,21 @@ function PassphraseStep({ onCreated }: { onCreated(key: KeyRow): void }) {
         Backups made with this key can only be read with it. Cairn keeps it in a key file protected by this passphrase:
         forget both, and the backups are lost for good.
       </p>
-      <div className="field">
-        <label htmlFor={ids.pass}>Passphrase</label>
-        <input
-          id={ids.pass}
-          type="password"
-          autoComplete="new-password"
-          value={passphrase}
-          onChange={(e) => setPassphrase(e.target.value)}
-        />
+      <PassphraseField label="Passphrase" value={passphrase} onChange={setPassphrase} autoComplete="new-password">
         <StrengthMeter score={score} tooShort={passphrase !== '' && tooShort} />
-      </div>
-      <div className="field">
-        <label htmlFor={ids.again}>Passphrase again</label>
-        <input
-          id={ids.again}
-          type="password"
-          autoComplete="new-password"
-          value={again}
-          aria-invalid={mismatch || undefined}
-          onChange={(e) => setAgain(e.target.value)}
-        />
+      </PassphraseField>
+      <PassphraseField
+        label="Passphrase again"
+        value={again}
+        onChange={setAgain}
+        autoComplete="new-password"
+        invalid={mismatch}
+      >
         {mismatch && <span className="field-error">The two passphrases differ.</span>}
-      </div>
+      </PassphraseField>
       <div className="field">
-        <label htmlFor={ids.hint}>Hint (optional, stored in the key file as it is)</label>
-        <input id={ids.hint} type="text" value={hint} onChange={(e) => setHint(e.target.value)} />
+        <label htmlFor={hintId}>Hint (optional, stored in the key file as it is)</label>
+        <input id={hintId} type="text" value={hint} onChange={(e) => setHint(e.target.value)} />
       </div>
       <ErrorNote error={error} />
       <footer className="modal-footer">

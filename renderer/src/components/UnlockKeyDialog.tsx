@@ -1,10 +1,11 @@
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import { errorInfo } from '../api/client.js';
 import { useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { KeyBadge, shortKey } from './KeyBadge.js';
 import { Modal } from './Modal.js';
+import { PassphraseField } from './PassphraseField.js';
 import { PathField } from './PathField.js';
 
 /**
@@ -29,7 +30,6 @@ function UnlockForm({ knownPath, hint, kdf }: { knownPath?: string; hint?: strin
   const [remember, setRemember] = useState(false);
   const [error, setError] = useState<AppErrorInfo>();
   const [busy, setBusy] = useState(false);
-  const passId = useId();
   const short = shortKey(prompt.fingerprint);
   const needsFile = ring !== undefined && knownPath === undefined;
   const cancel = () => prompt.resolve(false);
@@ -77,17 +77,9 @@ function UnlockForm({ knownPath, hint, kdf }: { knownPath?: string; hint?: strin
           <p className="muted small mono">{knownPath}</p>
         )}
         {kdf !== 'none' && (
-          <div className="field">
-            <label htmlFor={passId}>Passphrase</label>
-            <input
-              id={passId}
-              type="password"
-              autoComplete="off"
-              value={passphrase}
-              onChange={(e) => setPassphrase(e.target.value)}
-            />
+          <PassphraseField label="Passphrase" value={passphrase} onChange={setPassphrase} autoComplete="off">
             {hint && <span className="muted small">Hint: {hint}</span>}
-          </div>
+          </PassphraseField>
         )}
         <RememberChoice remember={remember} onChange={setRemember} />
         <ErrorNote error={error} />
