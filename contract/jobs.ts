@@ -4,8 +4,19 @@ import type { Plan, RunTrigger } from './plans.js';
 /** What the renderer asks the job engine to run. Every job runs off the host's main thread. */
 export type JobSpec =
   | { kind: 'create-store'; path: string; chunkSize: number; compression: Compression }
-  /** `allowOtherSource`: the user confirmed that the group's recorded source moved to `source`. */
-  | { kind: 'backup'; store: string; source: string; id: string; excludes: string[]; allowOtherSource?: boolean }
+  /**
+   * `allowOtherSource`: the user confirmed that the group's recorded source moved to `source`. `encrypt`: with
+   * the unlocked key of that fingerprint (the host hands the key to the job's thread, never to the spec's readers).
+   */
+  | {
+      kind: 'backup';
+      store: string;
+      source: string;
+      id: string;
+      excludes: string[];
+      allowOtherSource?: boolean;
+      encrypt?: BackupEncryption;
+    }
   /** `keepDamaged`: a file with a damaged chunk is also written as `<name>.damaged` (its readable rest). */
   | {
       kind: 'restore';
@@ -17,7 +28,14 @@ export type JobSpec =
       keepDamaged?: boolean;
     }
   /** One large file (a disk image) into `host/<id>`, which records it as its source like a folder backup. */
-  | { kind: 'backup-image'; store: string; source: string; id: string; allowOtherSource?: boolean }
+  | {
+      kind: 'backup-image';
+      store: string;
+      source: string;
+      id: string;
+      allowOtherSource?: boolean;
+      encrypt?: BackupEncryption;
+    }
   /**
    * An image snapshot back to the file `target`, byte for byte. With damaged chunks nothing is put in place,
    * unless `keepDamaged` keeps the readable rest as `<target>.damaged`; `archive` names one of several images.
@@ -46,6 +64,11 @@ export type JobSpec =
   | { kind: 'plan-run'; plan: Plan; trigger: RunTrigger; lastGcAt?: number; lastFullVerifyAt?: number };
 
 export type JobKind = JobSpec['kind'];
+
+/** Which key a backup encrypts with: its fingerprint only; the key itself never travels in a spec. */
+export interface BackupEncryption {
+  fingerprint: string;
+}
 
 /** The jobs the renderer may start itself (jobs.start). */
 export type StartableJobSpec = Exclude<JobSpec, { kind: 'plan-run' }>;
@@ -146,7 +169,8 @@ export interface JobState {
   advice?: JobAdvice;
   /** Only on a job recorded by an older version, whose advice was a string: that advice as the host worded it then. */
   adviceText?: string;
-  error?: { code: string; message: string };
+  /** `keyFingerprint`: a KEY_REQUIRED failure names the key to unlock. */
+  error?: { code: string; message: string; keyFingerprint?: string };
   log: JobLogLine[];
 }
 

@@ -50,6 +50,9 @@ export interface GroupRow extends GroupRef {
   /** Content bytes of the newest finished snapshot. */
   lastSize?: number;
   notes: string;
+  /** Its newest snapshot is encrypted: a lock badge, and the next backup must use `keyFingerprint`'s key. */
+  encrypted?: boolean;
+  keyFingerprint?: string;
 }
 
 export interface SnapshotRow extends SnapshotRef {
@@ -70,6 +73,10 @@ export interface SnapshotRow extends SnapshotRef {
   reusedBytes?: number;
   verifyState?: 'ok' | 'failed';
   notes?: string;
+  /** Encrypted (its manifest says so; no key needed to know): a lock badge with the key's short fingerprint. */
+  encrypted?: boolean;
+  /** The full fingerprint of the key it was made with, when the manifest names it. */
+  keyFingerprint?: string;
 }
 
 export type EntryKindName = 'file' | 'directory' | 'symlink' | 'hardlink';

@@ -19,6 +19,11 @@ const group = z.strictObject({ type: backupType, id: text(128).min(1) });
 const snapshot = z.strictObject({ type: backupType, id: text(128).min(1), time: z.number().int().positive() });
 const archivePath = text(4096);
 const empty = z.strictObject({});
+/** A key's fingerprint in any form PBS reads (colons or not, any case). */
+const fingerprint = z.string().regex(/^(?:[0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/, 'not a key fingerprint');
+/** Never logged or stored: the host uses it once (host/host-keys.ts). */
+const passphrase = text(1024).min(1);
+const encrypt = z.strictObject({ fingerprint }).optional();
 /** The most entries of a folder one browse request returns. */
 export const MAX_PAGE = 5000;
 
@@ -42,6 +47,7 @@ const jobSpec = z.discriminatedUnion('kind', [
     id: text(128).min(1),
     excludes: z.array(text(1024)).max(1000),
     allowOtherSource: z.boolean().optional(),
+    encrypt,
   }),
   z.strictObject({
     kind: z.literal('restore'),
@@ -58,6 +64,7 @@ const jobSpec = z.discriminatedUnion('kind', [
     source: path,
     id: text(128).min(1),
     allowOtherSource: z.boolean().optional(),
+    encrypt,
   }),
   z.strictObject({
     kind: z.literal('restore-image'),
@@ -133,6 +140,27 @@ export const requestValidators = {
   'dialog.pick-file': z.strictObject({ title: text(200), defaultPath: path.optional() }),
   'dialog.save-file': z.strictObject({ store: path, snapshot, path: archivePath.min(1) }),
   'dialog.save-image': z.strictObject({ store: path, snapshot, archive: text(255).min(1).optional() }),
+  'keys.list': empty,
+  'keys.create': z.strictObject({
+    path: path.optional(),
+    passphrase,
+    hint: text(200).optional(),
+    remember: z.boolean().optional(),
+  }),
+  'keys.add': z.strictObject({ path }),
+  'keys.remove': z.strictObject({ path }),
+  'keys.unlock': z
+    .strictObject({
+      fingerprint: fingerprint.optional(),
+      path: path.optional(),
+      passphrase: passphrase.optional(),
+      remember: z.boolean().optional(),
+    })
+    .refine((r) => (r.fingerprint === undefined) !== (r.path === undefined), 'name the key by fingerprint or path'),
+  'keys.lock': z.strictObject({ fingerprint }),
+  'keys.forget-remembered': z.strictObject({ fingerprint }),
+  'keys.paper-key': z.strictObject({ fingerprint }),
+  'dialog.save-paper-key': z.strictObject({ fingerprint }),
 } satisfies { [K in ActionName]: z.ZodType<ActionRequest<K>> };
 
 export type ValidationResult<K extends ActionName> =

@@ -11,6 +11,7 @@ import { validateRequest } from '../contract/validators.js';
 import { assertBackupId, snapshotPath } from '../core/backup/backup-names.js';
 import { describeSource } from '../core/datastore/group-source.js';
 import { isCairnError } from '../core/errors.js';
+import { CryptConfig } from '../core/blob/crypt-config.js';
 import { pickImageArchive } from '../core/image/image-archive.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
 import { AppError, toAppError } from './app-errors.js';
@@ -23,7 +24,12 @@ import { StoreDashboards } from './store-dashboard.js';
 import { RecentStores } from './recent-stores.js';
 import { StoreWatcher } from './store-watcher.js';
 import { QueryRunner } from './query-runner.js';
-import { lastGc, openStore, SnapshotViews, storeSummary } from './store-views.js';
+import { lastGc, openSnapshotFile, openStore, SnapshotViews, storeSummary } from './store-views.js';
+import { KeyRing } from './host-keys.js';
+import type { SecretStore } from './remembered-keys.js';
+import { snapshotCryptMode, snapshotKeyFingerprint } from '../core/datastore/snapshot-key.js';
+import { KeyRequiredError } from '../core/errors.js';
+import { writeFileAtomicSync } from '../core/fs/atomic-write.js';
 
 /** What differs between hosts: native dialogs exist in Electron only. */
 export interface HostPlatform {
@@ -47,6 +53,11 @@ export interface HostServiceOptions {
    * scheduler (or stands by for the one that runs); absent (tests of other things), plans are not available.
    */
   plans?: { configDir: string; where: string; onBattery?: () => boolean };
+  /**
+   * Encryption keys: the key files live in `configDir` (default: the plans' config folder); with a secret store
+   * (Electron's safeStorage) a key can be remembered on this computer. Neither folder: no key actions.
+   */
+  keys?: { configDir?: string; secretStore?: SecretStore };
 }
 
 /** Jobs after which the store's listings change (a snapshot added or removed, verify states, GC status). */
@@ -70,6 +81,7 @@ function assertRegularFile(path: string): void {
 }
 
 type PlanAction = Extract<ActionName, `plans.${string}` | 'scheduler.info'>;
+type KeyAction = Extract<ActionName, `keys.${string}` | 'dialog.save-paper-key'>;
 type Handlers = { [K in ActionName]: (req: ActionRequest<K>) => ActionResponse<K> | Promise<ActionResponse<K>> };
 type Listener = <K extends HostEventName>(event: K, payload: HostEvents[K]) => void;
 
@@ -90,9 +102,11 @@ export class HostService {
   private readonly watcher: StoreWatcher;
   private readonly plans: HostPlans | undefined;
   private readonly dashboards: StoreDashboards;
+  private readonly keyRing: KeyRing | undefined;
 
   constructor(private readonly options: HostServiceOptions) {
     this.policy = new PathPolicy(options.allowedRoots ?? defaultAllowedRoots());
+    this.keyRing = this.createKeyRing();
     this.recent = new RecentStores(options.dataDir);
     this.engine = new JobEngine((event, payload) => this.onEngineEvent(event, payload), {
       history: new JobHistory(options.dataDir),
@@ -100,7 +114,7 @@ export class HostService {
     });
     this.plans = options.plans && this.createPlans(options.plans);
     this.dashboards = new StoreDashboards(options.plans?.configDir, this.queries, this.scans);
-    this.handlers = { ...this.createHandlers(), ...this.planHandlers() };
+    this.handlers = { ...this.createHandlers(), ...this.planHandlers(), ...this.keyHandlers() };
     this.watcher = new StoreWatcher((store) => this.emit('store.changed', { store }), options.storePollMs);
   }
 
@@ -209,6 +223,41 @@ export class HostService {
     return this.store(path).root;
   }
 
+  /** The raw bytes of every unlocked key, for a worker thread of this process that reads snapshots. */
+  private unlockedKeys(): Buffer[] {
+    return this.keyRing?.rawKeys() ?? [];
+  }
+
+  /**
+   * Before a job that reads a snapshot's contents: KEY_REQUIRED now, naming the key, when the snapshot is
+   * encrypted with a key that is locked (the renderer asks for its passphrase and starts the job again).
+   */
+  private assertKeyFor(storeRoot: string, ref: SnapshotRef): void {
+    const manifest = this.store(storeRoot).readManifest(ref);
+    if (snapshotCryptMode(manifest) !== 'encrypt') return;
+    const fingerprint = snapshotKeyFingerprint(manifest);
+    if (fingerprint && this.keyRing?.isUnlocked(fingerprint)) return;
+    throw new KeyRequiredError(fingerprint, `snapshot ${snapshotPath(ref)} is encrypted: unlock its key to read it`);
+  }
+
+  /** The key a backup encrypts with, unlocked (KEY_REQUIRED otherwise); none for a plain backup. */
+  private backupKeys(encrypt: { fingerprint: string } | undefined): Buffer[] | undefined {
+    if (!encrypt) return undefined;
+    if (!this.keyRing) throw new AppError('NOT_AVAILABLE', 'this host keeps no encryption keys');
+    return [this.keyRing.require(encrypt.fingerprint, 'an encrypted backup').rawKey()];
+  }
+
+  /** One file of a snapshot for browser mode's download, with the unlocked keys. */
+  openDownload(storePath: string, ref: SnapshotRef, path: string): ReturnType<typeof openSnapshotFile> {
+    const store = openStore(this.policy.check(storePath, 'datastore'));
+    this.assertKeyFor(store.root, ref);
+    return openSnapshotFile(store, ref, path, this.keyRing ? this.keysAsConfigs() : undefined);
+  }
+
+  private keysAsConfigs() {
+    return this.unlockedKeys().map((raw) => new CryptConfig(raw));
+  }
+
   /** Whether `host/<id>` may take `source` (a folder, or an image file): the same check the backup makes, asked before it starts. */
   private checkBackupSource(
     storePath: string,
@@ -251,7 +300,8 @@ export class HostService {
         }
         // Refused here already, so the dialog can offer the choice; the backup checks again under its lock.
         if (!spec.allowOtherSource) this.store(spec.store).assertGroupSource({ type: 'host', id: spec.id }, [source]);
-        return this.engine.start({ ...spec, store, source }, `Backup of ${source}`, store);
+        const keys = this.backupKeys(spec.encrypt);
+        return this.engine.start({ ...spec, store, source }, `Backup of ${source}`, store, keys);
       }
       case 'restore': {
         const store = this.store(spec.store).root;
@@ -259,10 +309,12 @@ export class HostService {
         if (isInside(target, store))
           throw new AppError('PATH_NOT_ALLOWED', `cannot restore into the datastore ${store}`);
         const what = spec.paths.length === 1 ? spec.paths[0] || 'everything' : `${spec.paths.length} items`;
+        this.assertKeyFor(store, spec.snapshot);
         return this.engine.start(
           { ...spec, store, target },
           `Restore ${what} of ${snapshotPath(spec.snapshot)} to ${target}`,
           store,
+          this.unlockedKeys(),
         );
       }
       case 'backup-image':
@@ -292,16 +344,18 @@ export class HostService {
           : spec.group
             ? `${spec.group.type}/${spec.group.id}`
             : 'every snapshot';
-        return this.engine.start({ ...spec, store }, `Verify ${what}`, store);
+        return this.engine.start({ ...spec, store }, `Verify ${what}`, store, this.unlockedKeys());
       }
       case 'export-file': {
         const store = this.store(spec.store).root;
         const target = this.policy.check(spec.target, 'file to save');
         if (isInside(target, store)) throw new AppError('PATH_NOT_ALLOWED', `cannot save into the datastore ${store}`);
+        this.assertKeyFor(store, spec.snapshot);
         return this.engine.start(
           { ...spec, store, target },
           `Save ${spec.path} of ${snapshotPath(spec.snapshot)}`,
           store,
+          this.unlockedKeys(),
         );
       }
     }
@@ -315,7 +369,8 @@ export class HostService {
     if (isInside(source, store)) throw new AppError('PATH_NOT_ALLOWED', `${source} is inside the datastore ${store}`);
     assertRegularFile(source);
     if (!spec.allowOtherSource) this.store(spec.store).assertGroupSource({ type: 'host', id: spec.id }, [source]);
-    return this.engine.start({ ...spec, store, source }, `Image backup of ${source}`, store);
+    const keys = this.backupKeys(spec.encrypt);
+    return this.engine.start({ ...spec, store, source }, `Image backup of ${source}`, store, keys);
   }
 
   /** An image restore to a file outside the store; an existing file is replaced only when the user said so. */
@@ -328,10 +383,12 @@ export class HostService {
       throw new AppError('INVALID_ARGUMENT', `${target} is a folder: give the name of the image file to write`);
     if (existing && !spec.overwrite)
       throw new AppError('ALREADY_EXISTS', `${target} already exists: choose another name, or replace it`);
+    this.assertKeyFor(store, spec.snapshot);
     return this.engine.start(
       { ...spec, store, target },
       `Restore image ${snapshotPath(spec.snapshot)} to ${target}`,
       store,
+      this.unlockedKeys(),
     );
   }
 
@@ -343,6 +400,47 @@ export class HostService {
       onChange: () => this.emit('plans.changed', {}),
       onNotice: ({ planId, kind, title, body }) => this.emit('plan.notice', { planId, kind, title, body }),
     });
+  }
+
+  private createKeyRing(): KeyRing | undefined {
+    const configDir = this.options.keys?.configDir ?? this.options.plans?.configDir;
+    if (!configDir) return undefined;
+    const ring = new KeyRing({
+      configDir,
+      secretStore: this.options.keys?.secretStore,
+      checkPath: (path, what) => this.policy.check(path, what),
+    });
+    ring.unlockRemembered();
+    return ring;
+  }
+
+  /** The key actions; passphrases in their requests are used once by the key ring and dropped. */
+  private keyHandlers(): Pick<Handlers, KeyAction> {
+    const ring = (): KeyRing => {
+      if (!this.keyRing) throw new AppError('NOT_AVAILABLE', 'this host keeps no encryption keys');
+      return this.keyRing;
+    };
+    return {
+      'keys.list': () => ring().list(),
+      'keys.create': (req) => ring().create(req),
+      'keys.add': ({ path }) => ring().add(path),
+      'keys.remove': ({ path }) => ring().remove(path),
+      'keys.unlock': (req) => ring().unlock(req),
+      'keys.lock': ({ fingerprint }) => ring().lock(fingerprint),
+      'keys.forget-remembered': ({ fingerprint }) => ring().forgetRemembered(fingerprint),
+      'keys.paper-key': ({ fingerprint }) => ring().paperKey(fingerprint),
+      'dialog.save-paper-key': async ({ fingerprint }) => {
+        const { platform } = this.options;
+        if (!platform.pickSaveFile)
+          throw new AppError('NOT_AVAILABLE', 'no native save dialog in browser mode: the page opens in a new tab');
+        const page = await ring().paperKey(fingerprint);
+        const target = await platform.pickSaveFile(page.fileName, 'Save the paper key');
+        if (target === null) return null;
+        const checked = this.policy.check(target, 'paper key file');
+        writeFileAtomicSync(checked, page.html, { fsync: true, mode: 0o600 });
+        return checked;
+      },
+    };
   }
 
   private planHandlers(): Pick<Handlers, PlanAction> {
@@ -369,7 +467,7 @@ export class HostService {
     };
   }
 
-  private createHandlers(): Omit<Handlers, PlanAction> {
+  private createHandlers(): Omit<Handlers, PlanAction | KeyAction> {
     const { platform } = this.options;
     return {
       'app.info': () => ({
@@ -422,9 +520,10 @@ export class HostService {
       'store.usage': ({ store }) => this.scans.run('store.usage', { store: this.storePath(store) }),
       'store.activity': ({ store }) => this.queries.run('store.activity', { store: this.storePath(store) }),
       'store.dashboard': ({ store }) => this.dashboards.dashboard(this.storePath(store)),
-      'snapshot.browse': (req) => this.queries.run('snapshot.browse', { ...req, store: this.storePath(req.store) }),
+      'snapshot.browse': (req) =>
+        this.queries.run('snapshot.browse', { ...req, store: this.storePath(req.store) }, this.unlockedKeys()),
       'snapshot.diff': ({ store, from, to }) =>
-        this.queries.run('snapshot.diff', { store: this.storePath(store), from, to }),
+        this.queries.run('snapshot.diff', { store: this.storePath(store), from, to }, this.unlockedKeys()),
       'backup.check-source': ({ store, source, id, kind }) => this.checkBackupSource(store, source, id, kind),
       'excludes.preview': ({ source, patterns }) =>
         this.queries.run('excludes.preview', { source: this.policy.check(source, 'folder to back up'), patterns }),

@@ -51,7 +51,8 @@ export class JobEngine {
     this.finished.push(...(options.history?.load() ?? []).slice(0, this.keepFinished));
   }
 
-  start(spec: JobSpec, title: string, store: string): JobState {
+  /** `keys`: raw keys for the job's thread only (they are in no state, log or history). */
+  start(spec: JobSpec, title: string, store: string, keys?: Uint8Array[]): JobState {
     const state: JobState = {
       id: randomUUID(),
       kind: spec.kind,
@@ -62,7 +63,7 @@ export class JobEngine {
       progress: { phase: 'starting' },
       log: [],
     };
-    const workerData: JobWorkerData = { spec, exitedThreads: exitedThreadTable() };
+    const workerData: JobWorkerData = { spec, exitedThreads: exitedThreadTable(), keys };
     const worker = new Worker(this.options.workerUrl ?? workerScriptUrl(import.meta.url, './job-worker.js'), {
       workerData,
     });

@@ -6,6 +6,8 @@ export interface JobWorkerData {
   spec: JobSpec;
   /** The process's table of exited threads, so locks a failed job left on disk are known as leftovers. */
   exitedThreads: SharedArrayBuffer;
+  /** The raw keys the job may use (a backup's one, or every unlocked key for a reader); never in its spec or state. */
+  keys?: Uint8Array[];
 }
 
 /** Messages between the job engine and a job's worker thread. */

@@ -24,9 +24,13 @@ import { throwIfCancelled } from '../core/jobs/cancel.js';
 import type { Logger } from '../core/log.js';
 import { folderBackupProgress, imageBackupProgress } from './job-progress.js';
 import { runPlanJob } from './plan-run-job.js';
+import { encryptionKey, keyForRef } from './job-keys.js';
+import type { CryptConfig } from '../core/blob/crypt-config.js';
 
 export interface JobContext {
   signal: AbortSignal;
+  /** The keys the host gave this job: the one a backup encrypts with, or the unlocked ones for reading. */
+  keys?: readonly CryptConfig[];
   onProgress(progress: JobProgress): void;
   log: Logger;
 }
@@ -65,6 +69,7 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
         id: spec.id,
         excludes: spec.excludes,
         allowOtherSource: spec.allowOtherSource,
+        crypt: encryptionKey(spec.encrypt, ctx.keys ?? []),
         signal: ctx.signal,
         log: ctx.log,
         progressIntervalMs: PROGRESS_INTERVAL_MS,
@@ -176,7 +181,8 @@ type Spec<K extends JobSpec['kind']> = Extract<JobSpec, { kind: K }>;
 /** Restores each selected path; what could not be restored is named, the rest is restored (status attention). */
 async function runRestoreJob(spec: Spec<'restore'>, ctx: JobContext): Promise<JobOutcome> {
   const store = Datastore.open(spec.store, { log: ctx.log });
-  const reader = new FolderArchiveReader(store.openSnapshot(spec.snapshot));
+  const crypt = keyForRef(store, spec.snapshot, ctx.keys ?? []);
+  const reader = new FolderArchiveReader(store.openSnapshot(spec.snapshot, { crypt }));
   const totals = { files: 0, bytes: 0, conflicts: 0, failed: 0 };
   const problems: JobProblem[] = [];
   for (const [i, path] of spec.paths.entries()) {
@@ -190,6 +196,7 @@ async function runRestoreJob(spec: Spec<'restore'>, ctx: JobContext): Promise<Jo
       path,
       overwrite: spec.overwrite,
       keepDamaged: spec.keepDamaged,
+      crypt,
       signal: ctx.signal,
       log: ctx.log,
       progressIntervalMs: PROGRESS_INTERVAL_MS,
@@ -227,6 +234,7 @@ async function runImageBackupJob(spec: Spec<'backup-image'>, ctx: JobContext): P
   const r = await backupImage(store, spec.source, {
     id: spec.id,
     allowOtherSource: spec.allowOtherSource,
+    crypt: encryptionKey(spec.encrypt, ctx.keys ?? []),
     signal: ctx.signal,
     log: ctx.log,
     progressIntervalMs: PROGRESS_INTERVAL_MS,
@@ -262,6 +270,7 @@ async function runImageRestoreJob(spec: Spec<'restore-image'>, ctx: JobContext):
     archiveName: spec.archive,
     overwrite: spec.overwrite,
     keepDamaged: spec.keepDamaged,
+    crypt: keyForRef(store, spec.snapshot, ctx.keys ?? []),
     signal: ctx.signal,
     progressIntervalMs: PROGRESS_INTERVAL_MS,
     onProgress: (p) =>
@@ -322,6 +331,7 @@ async function runVerifyJob(spec: Spec<'verify'>, ctx: JobContext): Promise<JobO
       ? { group: spec.group }
       : { store: true };
   const r = await verify(store, target, {
+    keys: ctx.keys,
     signal: ctx.signal,
     log: ctx.log,
     progressIntervalMs: PROGRESS_INTERVAL_MS,
@@ -380,7 +390,8 @@ function repairGroups(store: Datastore, groups: readonly BackupGroupRef[]): Repa
  */
 async function runExportJob(spec: Spec<'export-file'>, ctx: JobContext): Promise<JobOutcome> {
   const store = Datastore.open(spec.store, { log: ctx.log });
-  const reader = new FolderArchiveReader(store.openSnapshot(spec.snapshot));
+  const crypt = keyForRef(store, spec.snapshot, ctx.keys ?? []);
+  const reader = new FolderArchiveReader(store.openSnapshot(spec.snapshot, { crypt }));
   const entry = reader.get(spec.path);
   if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink) {
     throw new CairnError('INVALID_ARGUMENT', `${spec.path} is not a file`);

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { toAppError } from './app-errors.js';
 import { runJob } from './job-runners.js';
+import { keysFromRaw } from './job-keys.js';
 import { useExitedThreadTable } from '../core/locks/lock-owner.js';
 import type { EngineToWorker, JobWorkerData, WorkerToEngine } from './job-messages.js';
 
@@ -14,11 +15,12 @@ port.on('message', (message: EngineToWorker) => {
   if (message.type === 'cancel') controller.abort();
 });
 
-const { spec, exitedThreads } = workerData as JobWorkerData;
+const { spec, exitedThreads, keys } = workerData as JobWorkerData;
 useExitedThreadTable(exitedThreads);
 
 runJob(spec, {
   signal: controller.signal,
+  keys: keysFromRaw(keys),
   onProgress: (progress) => post({ type: 'progress', progress }),
   log: {
     info: (message) => post({ type: 'log', level: 'info', message }),

@@ -8,6 +8,7 @@ import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { MANIFEST_NAME } from '../core/backup/manifest.js';
 import { CairnError } from '../core/errors.js';
 import type { SnapshotRef } from '../contract/model.js';
+import type { CryptConfig } from '../core/blob/crypt-config.js';
 import { browseFolder, openStore, snapshotDiff, storeActivity, SnapshotViews } from './store-views.js';
 
 /**
@@ -27,14 +28,19 @@ export const QUERY_ACTIONS = [
 ] as const;
 export type QueryAction = (typeof QUERY_ACTIONS)[number];
 
-export type Queries = { [K in QueryAction]: (req: ActionRequest<K>) => ActionResponse<K> | Promise<ActionResponse<K>> };
+export type Queries = {
+  [K in QueryAction]: (
+    req: ActionRequest<K>,
+    keys: readonly CryptConfig[],
+  ) => ActionResponse<K> | Promise<ActionResponse<K>>;
+};
 
 export function createQueries(): Queries {
   // One cache of manifest summaries for the worker's life: listing a big group again reads only what changed.
   const views = new SnapshotViews();
   // Open snapshots, so paging through a big folder decodes its record once (the reader caches records).
   const readers = new Map<string, FolderArchiveReader>();
-  const reader = (store: string, ref: SnapshotRef): FolderArchiveReader => {
+  const reader = (store: string, ref: SnapshotRef, keys: readonly CryptConfig[]): FolderArchiveReader => {
     const ds = openStore(store);
     const key = `${ds.root}\0${ref.type}/${ref.id}/${ref.time}`;
     const cached = readers.get(key);
@@ -43,8 +49,10 @@ export function createQueries(): Queries {
       readers.delete(key);
       throw new CairnError('NOT_FOUND', `snapshot ${ref.type}/${ref.id}/${ref.time} is gone`);
     }
-    if (cached) return cached;
-    const opened = new FolderArchiveReader(ds.openSnapshot(ref));
+    // A reader opened with a key that has been locked since is dropped: opening again asks for the key.
+    if (cached && stillUnlocked(cached, keys)) return cached;
+    readers.delete(key);
+    const opened = new FolderArchiveReader(ds.openSnapshot(ref, { crypt: keys }));
     readers.set(key, opened);
     if (readers.size > 4) readers.delete(readers.keys().next().value!);
     return opened;
@@ -52,9 +60,9 @@ export function createQueries(): Queries {
   return {
     'groups.list': ({ store }) => views.groupRows(openStore(store)),
     'snapshots.list': ({ store, group }) => views.snapshotRows(openStore(store), group),
-    'snapshot.browse': ({ store, snapshot, path, offset, limit }) =>
-      browseFolder(reader(store, snapshot), path, offset, limit),
-    'snapshot.diff': ({ store, from, to }) => snapshotDiff(openStore(store), from, to),
+    'snapshot.browse': ({ store, snapshot, path, offset, limit }, keys) =>
+      browseFolder(reader(store, snapshot, keys), path, offset, limit),
+    'snapshot.diff': ({ store, from, to }, keys) => snapshotDiff(openStore(store), from, to, keys),
     'excludes.preview': ({ source, patterns }) => previewExcludes(source, patterns, { limit: 500 }),
     'store.activity': ({ store }) => storeActivity(views, openStore(store)),
     'store.usage': ({ store }) => {
@@ -72,4 +80,9 @@ export function createQueries(): Queries {
         error: o.error,
       })),
   };
+}
+
+function stillUnlocked(reader: FolderArchiveReader, keys: readonly CryptConfig[]): boolean {
+  const used = reader.snapshot.crypt?.fingerprint();
+  return used === undefined || keys.some((k) => k.fingerprint() === used);
 }

@@ -15,14 +15,15 @@ export class QueryRunner {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
 
-  run<K extends QueryAction>(action: K, req: ActionRequest<K>): Promise<ActionResponse<K>> {
+  /** `keys`: raw keys for the worker (in this process only), for the queries that read a snapshot's contents. */
+  run<K extends QueryAction>(action: K, req: ActionRequest<K>, keys?: Uint8Array[]): Promise<ActionResponse<K>> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     // Referenced while a query is out (the caller waits on it), unreferenced when idle.
     worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      worker.postMessage({ id, action, req } satisfies QueryRequest);
+      worker.postMessage({ id, action, req, keys } satisfies QueryRequest);
     });
   }
 
@@ -44,7 +45,7 @@ export class QueryRunner {
       // An idle query worker must not keep the process alive.
       if (this.pending.size === 0) worker.unref();
       if (reply.ok) waiter.resolve(reply.value);
-      else waiter.reject(new AppError(reply.error.code, reply.error.message));
+      else waiter.reject(new AppError(reply.error.code, reply.error.message, reply.error.keyFingerprint));
     });
     const fail = (message: string) => {
       if (this.worker === worker) this.worker = undefined;

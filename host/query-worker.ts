@@ -3,6 +3,7 @@ import { useExitedThreadTable } from '../core/locks/lock-owner.js';
 import { toAppError } from './app-errors.js';
 import { createQueries, type QueryAction } from './queries.js';
 import type { QueryReply, QueryRequest } from './query-messages.js';
+import { keysFromRaw } from './job-keys.js';
 
 /** Answers the service's read-only queries, one at a time, off the host's main thread. */
 const port = parentPort;
@@ -10,11 +11,11 @@ if (!port) throw new Error('query-worker.js must run as a worker thread');
 useExitedThreadTable((workerData as { exitedThreads: SharedArrayBuffer }).exitedThreads);
 const queries = createQueries();
 
-port.on('message', async ({ id, action, req }: QueryRequest) => {
+port.on('message', async ({ id, action, req, keys }: QueryRequest) => {
   let reply: QueryReply;
   try {
-    const run = queries[action as QueryAction] as (r: unknown) => unknown;
-    reply = { id, ok: true, value: await run(req) };
+    const run = queries[action as QueryAction] as (r: unknown, k: ReturnType<typeof keysFromRaw>) => unknown;
+    reply = { id, ok: true, value: await run(req, keysFromRaw(keys)) };
   } catch (err) {
     reply = { id, ok: false, error: toAppError(err) };
   }

@@ -21,6 +21,8 @@ import { Datastore, type SnapshotInfo } from '../core/datastore/datastore.js';
 import { CONFIG_FILE } from '../core/datastore/datastore-config.js';
 import { describeSource } from '../core/datastore/group-source.js';
 import { hasGcStatusFile, readGcStatus } from '../core/gc/gc-status.js';
+import { snapshotCryptMode, snapshotKeyFingerprint, type SnapshotKeys } from '../core/datastore/snapshot-key.js';
+import type { Manifest } from '../core/backup/manifest.js';
 import { CairnError, isCairnError } from '../core/errors.js';
 import { AppError } from './app-errors.js';
 
@@ -73,8 +75,24 @@ export function lastGc(store: Datastore): LastGc {
 
 type ManifestSummary = Pick<
   SnapshotRow,
-  'kind' | 'size' | 'files' | 'newBytes' | 'dedupBytes' | 'reusedBytes' | 'verifyState' | 'notes'
+  | 'kind'
+  | 'size'
+  | 'files'
+  | 'newBytes'
+  | 'dedupBytes'
+  | 'reusedBytes'
+  | 'verifyState'
+  | 'notes'
+  | 'encrypted'
+  | 'keyFingerprint'
 >;
+
+/** Whether a snapshot is encrypted and with which key: from its manifest, so no key is needed to show a badge. */
+function cryptSummary(manifest: Manifest): Pick<SnapshotRow, 'encrypted' | 'keyFingerprint'> {
+  if (snapshotCryptMode(manifest) !== 'encrypt') return {};
+  const keyFingerprint = snapshotKeyFingerprint(manifest);
+  return keyFingerprint ? { encrypted: true, keyFingerprint } : { encrypted: true };
+}
 
 /**
  * What the snapshot table shows from each manifest. Manifests are read once and cached by path and mtime, so a
@@ -97,6 +115,8 @@ export class SnapshotViews {
         lastBackup: g.lastBackup,
         lastSize: latest?.size,
         notes: store.readGroupNotes(g),
+        // A group is as encrypted as its newest snapshot: the next backup must use that key (core refuses a plain one).
+        ...(latest?.encrypted ? { encrypted: true, keyFingerprint: latest.keyFingerprint } : {}),
       };
     });
   }
@@ -141,7 +161,8 @@ export class SnapshotViews {
     if (cached && cached.mtimeMs === mtimeMs) return cached.summary;
     let summary: ManifestSummary;
     try {
-      summary = summarizeManifest(store.readManifest(ref));
+      const manifest = store.readManifest(ref);
+      summary = { ...summarizeManifest(manifest), ...cryptSummary(manifest) };
     } catch (err) {
       if (!isCairnError(err)) throw err;
       summary = { kind: 'other', notes: `unreadable manifest: ${err.message}` };
@@ -183,8 +204,8 @@ export function browseFolder(reader: FolderArchiveReader, path: string, offset =
 /** Diff rows are capped: the counts and byte totals stay exact. */
 export const MAX_DIFF_ROWS = 50_000;
 
-export function snapshotDiff(store: Datastore, from: SnapshotRef, to: SnapshotRef): DiffResult {
-  const diff = diffSnapshots(store, from, to);
+export function snapshotDiff(store: Datastore, from: SnapshotRef, to: SnapshotRef, keys?: SnapshotKeys): DiffResult {
+  const diff = diffSnapshots(store, from, to, keys);
   return {
     ...diff,
     entries: diff.entries.slice(0, MAX_DIFF_ROWS).map((e) => ({ ...e, what: e.what ? [...e.what] : undefined })),
@@ -196,8 +217,9 @@ export function openSnapshotFile(
   store: Datastore,
   ref: SnapshotRef,
   path: string,
+  keys?: SnapshotKeys,
 ): { name: string; size: number; slices: Generator<Buffer> } {
-  const reader = new FolderArchiveReader(store.openSnapshot(ref));
+  const reader = new FolderArchiveReader(store.openSnapshot(ref, { crypt: keys }));
   const entry = reader.get(path);
   if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink)
     throw new CairnError('INVALID_ARGUMENT', `${path} is not a file`);

@@ -7,7 +7,6 @@ import { isActionName, validateRequest } from '../contract/validators.js';
 import { toAppError } from '../host/app-errors.js';
 import type { HostService } from '../host/host-service.js';
 import { CONTENT_SECURITY_POLICY, contentType, resolveRendererFile } from '../host/renderer-files.js';
-import { openSnapshotFile, openStore } from '../host/store-views.js';
 
 export interface WebServerOptions {
   service: HostService;
@@ -182,8 +181,7 @@ class WebRoutes {
     if (!valid.ok) return sendJson(res, 400, { ok: false, error: { code: 'BAD_REQUEST', message: valid.message } });
     let file;
     try {
-      const store = openStore(this.service.policy.check(valid.value.store, 'datastore'));
-      file = openSnapshotFile(store, valid.value.snapshot, valid.value.path);
+      file = this.service.openDownload(valid.value.store, valid.value.snapshot, valid.value.path);
     } catch (err) {
       return sendJson(res, 404, { ok: false, error: toAppError(err) });
     }
