@@ -16,6 +16,7 @@ import { watchPower } from './power.js';
 import { guardQuit } from './quit-guard.js';
 import { denyAllPermissions, lockDownContents } from './security.js';
 import { CairnTray } from './tray.js';
+import { safeStorageSecrets } from './secret-store.js';
 
 /**
  * The Electron main process: one instance, one window showing the renderer from app://, the host service
@@ -48,6 +49,7 @@ export function startCairnApp(): void {
       where: 'the desktop app',
       onBattery: () => electron.powerMonitor.isOnBatteryPower(),
     },
+    keys: { secretStore: safeStorageSecrets(electron.safeStorage) },
   });
   const settings = new AppSettingsFile(app.getPath('userData'));
   const keepInTray = () => keepsRunningInTray(settings.read(), service.hasPlans());

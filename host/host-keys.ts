@@ -38,6 +38,7 @@ export class KeyRing {
   private readonly known: KnownKeys;
   private readonly remembered: RememberedKeys;
   private readonly keysDir: string;
+  private rememberedOpened = false;
 
   constructor(private readonly options: KeyRingOptions) {
     this.known = new KnownKeys(options.configDir);
@@ -49,8 +50,13 @@ export class KeyRing {
     return join(this.keysDir, 'default.json');
   }
 
-  /** Unlocks the keys remembered on this computer (the host's start); a key the secret store cannot open stays locked. */
-  unlockRemembered(): void {
+  /**
+   * Unlocks the keys remembered on this computer, once, when keys are first needed: Electron's safeStorage
+   * works only once the app is ready, after the host was made. A key the secret store cannot open stays locked.
+   */
+  private unlockRemembered(): void {
+    if (this.rememberedOpened) return;
+    this.rememberedOpened = true;
     try {
       for (const crypt of this.remembered.openAll().opened) this.unlocked.set(crypt.fingerprint(), crypt);
     } catch {
@@ -59,6 +65,7 @@ export class KeyRing {
   }
 
   list(): KeyList {
+    this.unlockRemembered();
     const keys: KeyInfo[] = [];
     const missing: MissingKey[] = [];
     for (const path of this.paths()) {
@@ -73,6 +80,7 @@ export class KeyRing {
 
   /** A new key under a passphrase (scrypt), written 0600 without replacing a file; unlocked at once. */
   async create(req: { path?: string; passphrase: string; hint?: string; remember?: boolean }): Promise<KeyInfo> {
+    this.unlockRemembered();
     if (req.remember) this.assertCanRemember();
     const path = req.path === undefined ? this.newKeyPath() : this.options.checkPath(req.path, 'key file');
     const passphrase = Buffer.from(req.passphrase, 'utf8');
@@ -103,6 +111,7 @@ export class KeyRing {
   }
 
   async unlock(req: UnlockRequest): Promise<KeyInfo> {
+    this.unlockRemembered();
     if (req.remember) this.assertCanRemember();
     const { path, config } = this.find(req);
     const passphrase = req.passphrase === undefined ? undefined : Buffer.from(req.passphrase, 'utf8');
@@ -117,6 +126,7 @@ export class KeyRing {
 
   /** Drops the key from memory and from the OS keychain: it takes the passphrase again. */
   lock(fingerprint: string): KeyList {
+    this.unlockRemembered();
     const fp = this.normal(fingerprint);
     this.unlocked.delete(fp);
     this.remembered.forget(fp);
@@ -147,6 +157,7 @@ export class KeyRing {
 
   /** The unlocked key, or KEY_REQUIRED naming it (the renderer asks for its passphrase and tries again). */
   require(fingerprint: string, what: string): CryptConfig {
+    this.unlockRemembered();
     const fp = this.normal(fingerprint);
     const crypt = this.unlocked.get(fp);
     if (!crypt) throw new KeyRequiredError(fp, `${what} needs the key ${shortFingerprint(fp)}: unlock it first`);
@@ -155,10 +166,12 @@ export class KeyRing {
 
   /** The raw bytes of every unlocked key, for a reading job's or query's worker thread in this process. */
   rawKeys(): Buffer[] {
+    this.unlockRemembered();
     return [...this.unlocked.values()].map((c) => c.rawKey());
   }
 
   isUnlocked(fingerprint: string): boolean {
+    this.unlockRemembered();
     return this.unlocked.has(this.normal(fingerprint));
   }
 

@@ -405,13 +405,11 @@ export class HostService {
   private createKeyRing(): KeyRing | undefined {
     const configDir = this.options.keys?.configDir ?? this.options.plans?.configDir;
     if (!configDir) return undefined;
-    const ring = new KeyRing({
+    return new KeyRing({
       configDir,
       secretStore: this.options.keys?.secretStore,
       checkPath: (path, what) => this.policy.check(path, what),
     });
-    ring.unlockRemembered();
-    return ring;
   }
 
   /** The key actions; passphrases in their requests are used once by the key ring and dropped. */

@@ -150,6 +150,18 @@ export const dialog = {
   showErrorBox: vi.fn(),
 };
 
+/** safeStorage with a keyring (gnome_libsecret): "sealed" is reversible here, and recognisably not the plain text. */
+export const safeStorage = {
+  isEncryptionAvailable: vi.fn(() => true),
+  getSelectedStorageBackend: vi.fn(() => 'gnome_libsecret'),
+  encryptString: vi.fn((text: string) => Buffer.from(`sealed:${Buffer.from(text).toString('hex')}`)),
+  decryptString: vi.fn((sealed: Buffer) => {
+    const text = sealed.toString();
+    if (!text.startsWith('sealed:')) throw new Error('Error while decrypting the ciphertext provided to safeStorage');
+    return Buffer.from(text.slice('sealed:'.length), 'hex').toString();
+  }),
+};
+
 const rendererEvents = new EventEmitter();
 export const contextBridge = { exposeInMainWorld: vi.fn() };
 export const ipcRenderer = {
@@ -175,6 +187,7 @@ export const electronMock = {
   session,
   Menu,
   dialog,
+  safeStorage,
   BrowserWindow: FakeBrowserWindow,
   Tray: FakeTray,
   Notification: FakeNotification,

@@ -68,6 +68,7 @@ export class FakeTransport implements Transport {
   }
   pathOfDroppedFile = () => undefined;
   downloadUrl = () => undefined;
+  paperKeyUrl = () => undefined;
 }
 
 export class Failure extends Error {

@@ -12,15 +12,18 @@ import type { SnapshotRef } from '../../../contract/model.js';
 /** An action's typed failure, as the UI shows and branches on it. */
 export class ApiError extends Error {
   readonly code: AppErrorCode;
+  /** KEY_REQUIRED: the key to unlock. */
+  readonly keyFingerprint?: string;
 
   constructor(info: AppErrorInfo) {
     super(info.message);
     this.name = 'ApiError';
     this.code = info.code;
+    if (info.keyFingerprint) this.keyFingerprint = info.keyFingerprint;
   }
 
   get info(): AppErrorInfo {
-    return { code: this.code, message: this.message };
+    return { code: this.code, message: this.message, ...(this.keyFingerprint ? { keyFingerprint: this.keyFingerprint } : {}) };
   }
 }
 
@@ -40,6 +43,8 @@ export interface Transport extends EventSubscriptions {
   pathOfDroppedFile(file: File): string | undefined;
   /** A URL the browser can download one file from (browser mode); undefined where a save dialog is used. */
   downloadUrl(store: string, snapshot: SnapshotRef, path: string): string | undefined;
+  /** A page with a key file's paper key to open in a new tab (browser mode); undefined where it is saved instead. */
+  paperKeyUrl(fingerprint: string): string | undefined;
   /** The event stream came back after a break (browser mode): events may have been missed meanwhile. */
   onReconnect?(listener: () => void): () => void;
   /** Whether the host answers (browser mode; the desktop app's host cannot go away from under its window). */
@@ -52,7 +57,7 @@ export type ConnectionState = 'connected' | 'lost' | 'refused';
 
 export type CairnClient = Methods &
   EventSubscriptions &
-  Pick<Transport, 'pathOfDroppedFile' | 'downloadUrl'> & {
+  Pick<Transport, 'pathOfDroppedFile' | 'downloadUrl' | 'paperKeyUrl'> & {
     onReconnect(listener: () => void): () => void;
     onConnection(listener: (state: ConnectionState) => void): () => void;
   };
@@ -78,6 +83,7 @@ export function createClient(transport: Transport): CairnClient {
     onPlanNotice: (l) => transport.onPlanNotice(l),
     pathOfDroppedFile: (f) => transport.pathOfDroppedFile(f),
     downloadUrl: (s, snap, p) => transport.downloadUrl(s, snap, p),
+    paperKeyUrl: (f) => transport.paperKeyUrl(f),
     // IPC does not drop events; only the web transport reconnects.
     onReconnect: (l) => transport.onReconnect?.(l) ?? (() => {}),
     onConnection: (l) => transport.onConnection?.(l) ?? (() => {}),

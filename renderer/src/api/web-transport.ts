@@ -103,6 +103,7 @@ export function createWebTransport(token: string, base = ''): Transport {
       });
       return `${base}/api/download?${q.toString()}`;
     },
+    paperKeyUrl: (fingerprint) => `${base}/api/paper-key?${new URLSearchParams({ token, fingerprint }).toString()}`,
   };
 }
 
