@@ -17,6 +17,9 @@ import { StoreBar } from './StoreBar.js';
 import { StoreMissing } from './StoreMissing.js';
 import { StorePicker } from './StorePicker.js';
 import { TasksPanel } from './TasksPanel.js';
+import { KeysButton, KeysDialog } from './KeysDialog.js';
+import { KeyWizard } from './KeyWizard.js';
+import { UnlockPrompt } from './UnlockPrompt.js';
 import { formatBytes } from '../../../contract/format.js';
 
 /**
@@ -68,6 +71,7 @@ export function App() {
       <header className="app-header">
         <h1>Cairn</h1>
         <PlansButton />
+        <KeysButton />
         {store && (
           <div className="store-info">
             <span className="mono" title={store.path}>
@@ -129,6 +133,10 @@ export function App() {
       {backupDraft?.kind === 'image' && <ImageBackupDialog />}
       <PlanEditorHost />
       <FolderBrowser />
+      <KeysDialog />
+      {/* After the keys dialog, so the wizard and the prompt it opens show above it. */}
+      <KeyWizard />
+      <UnlockPrompt />
       <NoticeToasts />
     </div>
   );

@@ -7,6 +7,7 @@ import { GroupIdField } from './GroupIdField.js';
 import { Modal } from './Modal.js';
 import { PathField } from './PathField.js';
 import { SourceCheckNote } from './SourceCheck.js';
+import { EncryptField, useEncryptChoice } from './EncryptField.js';
 
 /** Back up a folder: its path (from a drop, typed or picked), the group id, and excludes with a preview. */
 export function BackupDialog() {
@@ -22,6 +23,7 @@ export function BackupDialog() {
   // The id follows the folder's name until the user types one of their own.
   const target = useBackupTarget('folder', source, toBackupId(baseName(source) || draft?.droppedName || ''));
   const { id, mismatch } = target;
+  const encryption = useEncryptChoice(target.groupKey);
   const [excludes, setExcludes] = useState('');
 
   if (!draft || !store) return null;
@@ -37,7 +39,15 @@ export function BackupDialog() {
           e.preventDefault();
           const go = await target.mayStart(store);
           if (!go) return;
-          const job = await startJob({ kind: 'backup', store, source, id, excludes: patterns, ...go });
+          const job = await startJob({
+            kind: 'backup',
+            store,
+            source,
+            id,
+            excludes: patterns,
+            ...go,
+            ...encryption.spec(),
+          });
           if (job) close();
         }}
       >
@@ -62,6 +72,7 @@ export function BackupDialog() {
           onChange={target.setTypedId}
         />
         <ExcludesField excludes={excludes} onChange={setExcludes} source={source} patterns={patterns} />
+        <EncryptField state={encryption} groupPath={`host/${id}`} />
         <SourceCheckNote
           mismatch={mismatch}
           id={id}
@@ -73,7 +84,8 @@ export function BackupDialog() {
           <button type="button" onClick={close}>
             Cancel
           </button>
-          <button type="submit" className="primary" disabled={source.trim() === '' || id === ''}>
+          <button type="submit" className="primary" disabled={source.trim() === '' || id === '' || encryption.incomplete}
+          >
             {mismatch ? `Back up into host/${id} anyway` : 'Start backup'}
           </button>
         </footer>

@@ -1,6 +1,7 @@
 import { useRef, type KeyboardEvent } from 'react';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { formatBytes, formatTime, plural } from '../../../contract/format.js';
+import { LockBadge } from './LockBadge.js';
 import { ErrorNote } from './ErrorNote.js';
 import { movedIndex } from './list-keys.js';
 
@@ -83,6 +84,7 @@ export function GroupsList() {
           >
             <span className="group-name">
               <span className="badge">{g.type}</span> {g.id}
+              {g.encrypted && <LockBadge fingerprint={g.keyFingerprint} />}
             </span>
             {g.snapshotCount === 0 ? (
               <span className="group-meta warn">empty: no snapshots</span>

@@ -13,6 +13,7 @@ const COLUMNS: [string, string?][] = [
   ['New', NEW_MEANS],
   ['Deduplicated', DEDUP_MEANS],
   ['Verify'],
+  ['Key', 'Encrypted snapshots: the key they were made with (its short fingerprint)'],
   ['Protected'],
   ['Notes'],
 ];

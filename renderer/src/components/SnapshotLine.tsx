@@ -1,6 +1,7 @@
 import { memo } from 'react';
 import type { SnapshotRow } from '../../../contract/model.js';
 import { formatBytes, formatCount, formatTime } from '../../../contract/format.js';
+import { LockBadge } from './LockBadge.js';
 
 interface SnapshotLineProps {
   row: SnapshotRow;
@@ -64,6 +65,9 @@ function SnapshotCells({ row, onProtect }: Pick<SnapshotLineProps, 'row' | 'onPr
       <span role="gridcell">{formatBytes((row.dedupBytes ?? 0) + (row.reusedBytes ?? 0))}</span>
       <span role="gridcell">
         {row.verifyState === 'ok' ? '✔ ok' : row.verifyState === 'failed' ? '✘ failed' : 'not verified'}
+      </span>
+      <span role="gridcell">
+        {row.encrypted ? <LockBadge fingerprint={row.keyFingerprint} compact /> : <span className="muted">plain</span>}
       </span>
       <span role="gridcell">
         <label className="inline">

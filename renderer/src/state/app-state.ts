@@ -5,6 +5,7 @@ import type { DatastoreSlice } from './slices/datastore-slice.js';
 import type { DialogsSlice } from './slices/dialogs-slice.js';
 import type { GroupsSlice } from './slices/groups-slice.js';
 import type { JobsSlice } from './slices/jobs-slice.js';
+import type { KeysSlice } from './slices/keys-slice.js';
 import type { NoticesSlice } from './slices/notices-slice.js';
 import type { PlansSlice } from './slices/plans-slice.js';
 import type { SessionSlice } from './slices/session-slice.js';
@@ -26,7 +27,8 @@ export type AppState = SessionSlice &
   JobsSlice &
   DialogsSlice &
   PlansSlice &
-  NoticesSlice;
+  NoticesSlice &
+  KeysSlice;
 
 export type AppStore = StoreApi<AppState>;
 

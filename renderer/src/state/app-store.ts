@@ -10,6 +10,8 @@ import { createNoticesSlice } from './slices/notices-slice.js';
 import { createPlansSlice } from './slices/plans-slice.js';
 import { createSessionSlice } from './slices/session-slice.js';
 import { createSnapshotsSlice } from './slices/snapshots-slice.js';
+import { createKeysSlice } from './slices/keys-slice.js';
+import { unlockingClient } from '../api/unlocking-client.js';
 
 export type { AppState, AppStore, BackupDraft, FolderRequest, PlanDraft } from './app-state.js';
 
@@ -17,8 +19,10 @@ export type { AppState, AppStore, BackupDraft, FolderRequest, PlanDraft } from '
  * The window's store: the slices side by side in one flat state (see app-state.ts). Big lists (folder trees,
  * diffs) stay in their views; the store keeps what several views share.
  */
-export function createAppStore(client: CairnClient): AppStore {
-  return createStore<AppState>()((set, get) => ({
+export function createAppStore(host: CairnClient): AppStore {
+  // Every action that meets a locked key asks to unlock it and runs again (api/unlocking-client.ts).
+  const client = unlockingClient(host, (fingerprint) => store.getState().askToUnlock(fingerprint));
+  const store: AppStore = createStore<AppState>()((set, get) => ({
     ...createSessionSlice(set, get, client),
     ...createDatastoreSlice(set, get, client),
     ...createDashboardSlice(set, get, client),
@@ -28,7 +32,9 @@ export function createAppStore(client: CairnClient): AppStore {
     ...createDialogsSlice(set, get, client),
     ...createPlansSlice(set, get, client),
     ...createNoticesSlice(set, get, client),
+    ...createKeysSlice(set, get, client),
   }));
+  return store;
 }
 
 /** Subscribes the store to the host's pushes; returns one function that undoes all of it. */
