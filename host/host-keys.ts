@@ -257,9 +257,7 @@ export class KeyRing {
     if (secrets?.available()) return { available: true };
     return {
       available: false,
-      why:
-        secrets?.unavailableReason?.() ??
-        'browser mode has no access to the system keychain: keys stay unlocked until the host stops',
+      why: secrets?.unavailableReason?.() ?? 'browser mode cannot use the system keychain',
     };
   }
 

@@ -17,7 +17,7 @@ describe('the secret store on safeStorage', () => {
     expect(() => secrets.open(Buffer.from('tampered'))).toThrow();
   });
 
-  it('is offered with a keyring, not with Chromium\'s basic_text fallback on Linux, nor when unavailable', () => {
+  it("is offered with a keyring, not with Chromium's basic_text fallback on Linux, nor when unavailable", () => {
     expect(secrets.available()).toBe(true);
     safeStorage.getSelectedStorageBackend.mockReturnValueOnce('basic_text').mockReturnValueOnce('basic_text');
     expect(secrets.available()).toBe(false);

@@ -23,7 +23,11 @@ export class ApiError extends Error {
   }
 
   get info(): AppErrorInfo {
-    return { code: this.code, message: this.message, ...(this.keyFingerprint ? { keyFingerprint: this.keyFingerprint } : {}) };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.keyFingerprint ? { keyFingerprint: this.keyFingerprint } : {}),
+    };
   }
 }
 

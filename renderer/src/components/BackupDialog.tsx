@@ -84,7 +84,10 @@ export function BackupDialog() {
           <button type="button" onClick={close}>
             Cancel
           </button>
-          <button type="submit" className="primary" disabled={source.trim() === '' || id === '' || encryption.incomplete}
+          <button
+            type="submit"
+            className="primary"
+            disabled={source.trim() === '' || id === '' || encryption.incomplete}
           >
             {mismatch ? `Back up into host/${id} anyway` : 'Start backup'}
           </button>

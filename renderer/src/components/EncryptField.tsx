@@ -2,6 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import type { KeyInfo } from '../../../contract/keys.js';
 import { shortKeyFingerprint } from '../../../contract/keys.js';
 import { useAppShallow } from '../state/use-app.js';
+import { KeyName } from './LockBadge.js';
 import { sameKey } from './UnlockPrompt.js';
 
 /** The encryption a dialog asks for: off, or the key (by fingerprint) to encrypt with. */
@@ -30,13 +31,7 @@ export function useEncryptChoice(groupKey: string | undefined, initial?: Encrypt
 }
 
 /** "Encrypt this backup": the checkbox, the key to use (or a new one made with the key wizard). */
-export function EncryptField({
-  state,
-  groupPath,
-}: {
-  state: ReturnType<typeof useEncryptChoice>;
-  groupPath?: string;
-}) {
+export function EncryptField({ state, groupPath }: { state: ReturnType<typeof useEncryptChoice>; groupPath?: string }) {
   const { keyList, refreshKeys, openKeyWizard } = useAppShallow((s) => ({
     keyList: s.keyList,
     refreshKeys: s.refreshKeys,
@@ -64,7 +59,7 @@ export function EncryptField({
       {fixed && (
         <p className="muted small">
           {groupPath ?? 'This group'} is encrypted with the key{' '}
-          <span className="mono">🔒 {shortKeyFingerprint(choice.fingerprint!)}</span>: its backups go on with it.
+          <KeyName short={shortKeyFingerprint(choice.fingerprint!)} />: its backups go on with it.
         </p>
       )}
       {choice.on && !fixed && (
@@ -96,7 +91,7 @@ export function EncryptField({
 
 function keyLabel(k: KeyInfo): string {
   const where = k.isDefault ? 'default key' : (k.path.split('/').pop() ?? k.path);
-  return `🔒 ${k.short} · ${where}${k.unlocked ? '' : ' (locked)'}`;
+  return `${k.short} · ${where}${k.unlocked ? '' : ' (locked)'}`;
 }
 
 /** The key offered first: an unlocked one, else the default one, else any. */

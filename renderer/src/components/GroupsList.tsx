@@ -84,8 +84,12 @@ export function GroupsList() {
           >
             <span className="group-name">
               <span className="badge">{g.type}</span> {g.id}
-              {g.encrypted && <LockBadge fingerprint={g.keyFingerprint} />}
             </span>
+            {g.encrypted && (
+              <span className="group-meta">
+                <LockBadge fingerprint={g.keyFingerprint} compact />
+              </span>
+            )}
             {g.snapshotCount === 0 ? (
               <span className="group-meta warn">empty: no snapshots</span>
             ) : (

@@ -70,7 +70,10 @@ export function ImageBackupDialog() {
           <button type="button" onClick={close}>
             Cancel
           </button>
-          <button type="submit" className="primary" disabled={source.trim() === '' || id === '' || encryption.incomplete}
+          <button
+            type="submit"
+            className="primary"
+            disabled={source.trim() === '' || id === '' || encryption.incomplete}
           >
             {mismatch ? `Back up into host/${id} anyway` : 'Start image backup'}
           </button>

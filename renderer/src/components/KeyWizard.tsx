@@ -6,6 +6,7 @@ import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
 import { PassphraseField, RememberChoice } from './PassphraseField.js';
+import { KeyName } from './LockBadge.js';
 import { StrengthMeter } from './StrengthMeter.js';
 
 /**
@@ -75,8 +76,18 @@ function PassphraseStep({ onCreated }: { onCreated(key: KeyInfo): void }) {
         error={mismatch ? 'The two passphrases differ.' : undefined}
       />
       <div className="field">
-        <label htmlFor="key-hint">Hint (optional, shown when the passphrase is wrong: never the passphrase)</label>
-        <input id="key-hint" type="text" value={hint} maxLength={200} onChange={(e) => setHint(e.target.value)} />
+        <label htmlFor="key-hint">Hint (optional)</label>
+        <input
+          id="key-hint"
+          type="text"
+          value={hint}
+          maxLength={200}
+          aria-describedby="key-hint-note"
+          onChange={(e) => setHint(e.target.value)}
+        />
+        <span id="key-hint-note" className="muted small">
+          Shown when a passphrase given is wrong. Anyone with the key file can read it: never the passphrase itself.
+        </span>
       </div>
       <RememberChoice offer={keyList?.remember} checked={remember} onChange={setRemember} />
       <ErrorNote error={error} />
@@ -99,9 +110,9 @@ function PaperKeyStep({ created, onDone }: { created: KeyInfo; onDone(): void })
   return (
     <div>
       <p>
-        The key <span className="mono">🔒 {created.short}</span> is made and unlocked. If its file is lost, so are
-        the backups made with it: print its paper key now and keep it somewhere safe. The page holds the key
-        encrypted with your passphrase, as text and as a QR code; it needs the passphrase to be of use.
+        The key <KeyName short={created.short} /> is made and unlocked. If its file is lost, so are the backups made
+        with it: print its paper key now and keep it somewhere safe. The page holds the key encrypted with your
+        passphrase, as text and as a QR code; it needs the passphrase to be of use.
       </p>
       <p className="muted small">
         Key file: <span className="mono">{created.path}</span>

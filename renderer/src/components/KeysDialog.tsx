@@ -5,6 +5,7 @@ import { errorInfo } from '../api/client.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
+import { KeyName } from './LockBadge.js';
 import { PathField } from './PathField.js';
 
 /** The header's "Keys" button: the encryption keys the host knows. */
@@ -35,8 +36,8 @@ export function KeysDialog() {
   return (
     <Modal title="Encryption keys" onClose={s.close} wide className="keys-dialog">
       <p className="muted small">
-        Keys stay in Cairn's memory once unlocked, until it stops or you lock them; the app's windows never see a
-        key. {remember && !remember.available && `Remembering is not offered here: ${remember.why}.`}
+        Keys stay in Cairn's memory once unlocked, until it stops or you lock them; the app's windows never see a key.{' '}
+        {remember && !remember.available && `Remembering is not offered here: ${remember.why}.`}
       </p>
       {s.list && s.list.keys.length === 0 && <p>No keys yet: make one to encrypt backups.</p>}
       {s.list && s.list.keys.length > 0 && <KeyTable keys={s.list.keys} />}
@@ -97,7 +98,9 @@ function KeyRow({ info }: { info: KeyInfo }) {
   const state = info.unlocked ? (info.remembered ? 'unlocked, remembered' : 'unlocked') : 'locked';
   return (
     <tr data-key={info.fingerprint}>
-      <td className="mono">🔒 {info.short}</td>
+      <td>
+        <KeyName short={info.short} />
+      </td>
       <td className="mono ellipsis" title={info.path}>
         {info.isDefault ? 'default key' : info.path}
       </td>

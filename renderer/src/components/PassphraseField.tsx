@@ -46,11 +46,15 @@ export function RememberChoice({
 }) {
   if (!offer) return null;
   if (!offer.available)
-    return <p className="muted small">The key stays unlocked until Cairn stops: {offer.why}.</p>;
+    return (
+      <p className="muted small">
+        Not remembered on this computer ({offer.why}): the key stays unlocked until Cairn stops.
+      </p>
+    );
   return (
     <label className="inline">
-      <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} /> Remember on this
-      computer (in the system keychain), so it is unlocked when Cairn starts
+      <input type="checkbox" checked={checked} onChange={(e) => onChange(e.target.checked)} /> Remember on this computer
+      (in the system keychain), so it is unlocked when Cairn starts
     </label>
   );
 }

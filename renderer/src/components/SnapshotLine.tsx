@@ -59,15 +59,15 @@ function SnapshotCells({ row, onProtect }: Pick<SnapshotLineProps, 'row' | 'onPr
         {formatTime(row.time)}
         {!row.finished && <em className="warn"> unfinished</em>}
       </span>
+      <span role="gridcell">
+        {row.encrypted ? <LockBadge fingerprint={row.keyFingerprint} compact /> : <span className="muted">plain</span>}
+      </span>
       <span role="gridcell">{formatBytes(row.size)}</span>
       <span role="gridcell">{formatCount(row.files)}</span>
       <span role="gridcell">{formatBytes(row.newBytes)}</span>
       <span role="gridcell">{formatBytes((row.dedupBytes ?? 0) + (row.reusedBytes ?? 0))}</span>
       <span role="gridcell">
         {row.verifyState === 'ok' ? '✔ ok' : row.verifyState === 'failed' ? '✘ failed' : 'not verified'}
-      </span>
-      <span role="gridcell">
-        {row.encrypted ? <LockBadge fingerprint={row.keyFingerprint} compact /> : <span className="muted">plain</span>}
       </span>
       <span role="gridcell">
         <label className="inline">

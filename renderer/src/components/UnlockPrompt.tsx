@@ -6,6 +6,7 @@ import { useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
 import { PassphraseField, RememberChoice } from './PassphraseField.js';
+import { KeyName } from './LockBadge.js';
 import { PathField } from './PathField.js';
 
 /** Whether two fingerprints name the same key (PBS reads any case, with or without colons). */
@@ -73,7 +74,7 @@ export function UnlockPrompt() {
         }}
       >
         <p>
-          This needs the key <span className="mono">🔒 {short}</span>
+          This needs the key <KeyName short={short} />
           {key ? (
             <>
               {' '}
