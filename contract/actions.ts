@@ -20,7 +20,7 @@ import type {
   StoreDashboard,
 } from './model.js';
 import type { Result } from './errors.js';
-import type { KeyInfo, KeyList } from './keys.js';
+import type { KeyRing, KeyRow } from './keys.js';
 
 /** Every request → response the renderer can make. The channel name is the key; each has a named API method. */
 export interface Actions {
@@ -84,27 +84,21 @@ export interface Actions {
   'dialog.save-file': { req: { store: string; snapshot: SnapshotRef; path: string }; res: JobState | null };
   /** The native save dialog, then a restore of the snapshot's image to the chosen file; Electron only. */
   'dialog.save-image': { req: { store: string; snapshot: SnapshotRef; archive?: string }; res: JobState | null };
-  /** The key files the host knows and which of their keys are unlocked; never a key. */
-  'keys.list': { req: Record<string, never>; res: KeyList };
-  /** A new key under a passphrase (in the keys folder unless `path` is given), unlocked at once. */
-  'keys.create': { req: { path?: string; passphrase: string; hint?: string; remember?: boolean }; res: KeyInfo };
-  /** Adds an existing key file (cairn key create, PBS) to the list; its key stays locked. */
-  'keys.add': { req: { path: string }; res: KeyInfo };
-  /** Takes a key file added from elsewhere off the list (the file stays). */
-  'keys.remove': { req: { path: string }; res: KeyList };
-  /** Unlocks a key for this session (and, with `remember`, on this computer through the OS keychain). */
+  /** The key files the app knows (the default key and those added), each locked or unlocked. */
+  'keys.list': { req: Record<string, never>; res: KeyRing };
+  /** A new key (scrypt, PBS's parameters) in a new key file, unlocked at once; `path` defaults to the default key. */
+  'keys.create': { req: { path?: string; passphrase: string; hint?: string }; res: KeyRow };
+  /** Adds an existing key file (one made by `cairn key create` or proxmox-backup-client) to the known ones. */
+  'keys.add': { req: { path: string }; res: KeyRow };
+  /** Unlocks a known key (by fingerprint) or a key file (by path, which is then known); `remember`: seal it here. */
   'keys.unlock': {
     req: { fingerprint?: string; path?: string; passphrase?: string; remember?: boolean };
-    res: KeyInfo;
+    res: KeyRow;
   };
-  /** Drops the key from the host's memory and the OS keychain. */
-  'keys.lock': { req: { fingerprint: string }; res: KeyList };
-  /** The key stays unlocked for this session only. */
-  'keys.forget-remembered': { req: { fingerprint: string }; res: KeyList };
-  /** The printable paper key of a key file (its key encrypted under its passphrase), as an HTML page. */
-  'keys.paper-key': { req: { fingerprint: string }; res: { html: string; fileName: string } };
-  /** The native save dialog, then the paper key page written there; Electron only. Answers with the path. */
-  'dialog.save-paper-key': { req: { fingerprint: string }; res: string | null };
+  /** Drops the key from the host's memory; `forget` also removes the copy remembered on this computer. */
+  'keys.lock': { req: { fingerprint: string; forget?: boolean }; res: KeyRow };
+  /** The printable page of a key file (its text and QR code; the key inside stays encrypted by its passphrase). */
+  'keys.paper-key': { req: { fingerprint: string }; res: { html: string } };
 }
 
 export type ActionName = keyof Actions;
@@ -154,12 +148,9 @@ export const API_METHODS = {
   listKeys: 'keys.list',
   createKey: 'keys.create',
   addKey: 'keys.add',
-  removeKey: 'keys.remove',
   unlockKey: 'keys.unlock',
   lockKey: 'keys.lock',
-  forgetRememberedKey: 'keys.forget-remembered',
   paperKey: 'keys.paper-key',
-  savePaperKey: 'dialog.save-paper-key',
 } as const satisfies Record<string, ActionName>;
 
 export type ApiMethod = keyof typeof API_METHODS;

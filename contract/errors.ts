@@ -17,7 +17,7 @@ export const APP_ERROR_CODES = [
   'SOURCE_MISMATCH', // a backup of another folder into a group that records its own
   'KEY_REQUIRED', // an encrypted snapshot needs its key (keyFingerprint names it): the app asks to unlock it
   'WRONG_KEY', // the key given is not the one the snapshot was made with
-  'WRONG_PASSPHRASE', // a key file's passphrase did not open it (the message has the hint)
+  'WRONG_PASSPHRASE', // a key file's passphrase did not decrypt it (the message carries the hint)
   'IO',
   'NOT_AVAILABLE', // this host cannot do that (a native dialog in browser mode)
   'INTERNAL',

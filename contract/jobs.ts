@@ -1,12 +1,13 @@
 import type { Compression, GcSummary, GroupRef, KeepOptions, SnapshotRef } from './model.js';
 import type { Plan, RunTrigger } from './plans.js';
+import type { BackupEncryption } from './keys.js';
 
 /** What the renderer asks the job engine to run. Every job runs off the host's main thread. */
 export type JobSpec =
   | { kind: 'create-store'; path: string; chunkSize: number; compression: Compression }
   /**
    * `allowOtherSource`: the user confirmed that the group's recorded source moved to `source`. `encrypt`: with
-   * the unlocked key of that fingerprint (the host hands the key to the job's thread, never to the spec's readers).
+   * that unlocked key (the host hands the key to the job's thread; the spec names only its fingerprint).
    */
   | {
       kind: 'backup';
@@ -64,11 +65,6 @@ export type JobSpec =
   | { kind: 'plan-run'; plan: Plan; trigger: RunTrigger; lastGcAt?: number; lastFullVerifyAt?: number };
 
 export type JobKind = JobSpec['kind'];
-
-/** Which key a backup encrypts with: its fingerprint only; the key itself never travels in a spec. */
-export interface BackupEncryption {
-  fingerprint: string;
-}
 
 /** The jobs the renderer may start itself (jobs.start). */
 export type StartableJobSpec = Exclude<JobSpec, { kind: 'plan-run' }>;
@@ -169,8 +165,7 @@ export interface JobState {
   advice?: JobAdvice;
   /** Only on a job recorded by an older version, whose advice was a string: that advice as the host worded it then. */
   adviceText?: string;
-  /** `keyFingerprint`: a KEY_REQUIRED failure names the key to unlock. */
-  error?: { code: string; message: string; keyFingerprint?: string };
+  error?: { code: string; message: string };
   log: JobLogLine[];
 }
 

@@ -1,46 +1,37 @@
 /**
- * The app's encryption keys as the renderer sees them: where each key file is, which key it holds and whether
- * the host has it unlocked. Never the key itself: the raw key stays in the host process (docs/ENCRYPTION.md).
+ * Encryption keys as the app sees them (host/host-keys.ts keeps them): where each key file is, which key it
+ * holds, whether it is unlocked now. Never the key bytes or a passphrase: those stay in the host process.
  */
-export interface KeyInfo {
-  /** The key file (PBS's format). */
+export interface KeyRow {
+  /** The key file's absolute path. */
   path: string;
-  /** The full fingerprint, 32 hex pairs joined by `:`. */
-  fingerprint: string;
-  /** The first 8 pairs: what the app shows to tell keys apart. */
-  short: string;
-  /** How the file protects the key: a passphrase through scrypt or PBKDF2, or none. */
-  kdf: 'scrypt' | 'pbkdf2' | 'none';
+  /** The full fingerprint (32 hex pairs joined by `:`); absent when the file cannot be read. */
+  fingerprint?: string;
+  /** Its first 8 pairs, how the app names a key. */
+  short?: string;
+  kdf?: 'scrypt' | 'pbkdf2' | 'none';
   /** Epoch seconds. */
-  created: number;
+  created?: number;
   hint?: string;
-  /** The host holds the key in memory now: backups can encrypt with it, its snapshots open. */
+  /** The host holds the key in memory: backups and browsing may use it. */
   unlocked: boolean;
-  /** Sealed in the OS keychain (Electron's safeStorage): unlocked again when the app starts. */
+  /** A sealed copy is kept on this computer (the OS keychain), so the key unlocks when the app starts. */
   remembered: boolean;
-  /** `<config folder>/keys/default.json`, the CLI's `--encrypt`. */
+  /** The default key (keys/default.json in the config folder), which `cairn … --encrypt` uses too. */
   isDefault: boolean;
+  /** Why the file cannot be used (missing, damaged), when it cannot. */
+  problem?: string;
 }
 
-/** A key file the host knows but cannot read now (moved, damaged): listed so the user can see and remove it. */
-export interface MissingKey {
-  path: string;
-  problem: string;
-}
-
-export interface KeyList {
-  keys: KeyInfo[];
-  missing: MissingKey[];
-  /** Whether "remember on this computer" can be offered, and if not, why (shown beside the choice). */
+export interface KeyRing {
+  keys: KeyRow[];
+  /** Where a new key goes unless another path is given. */
+  defaultPath: string;
+  /** Whether "remember on this computer" can be offered, and if not, why (said in the unlock prompt). */
   remember: { available: true } | { available: false; why: string };
-  /** Where a new key goes unless another path is chosen. */
-  defaultPath?: string;
 }
 
-/** The short form of a fingerprint: its first 8 pairs (core/crypto/fingerprint.ts has the same rule). */
-export function shortKeyFingerprint(fingerprint: string): string {
-  return fingerprint.split(':').slice(0, 8).join(':');
+/** A backup's encryption: the key, by fingerprint, which must be unlocked when the job starts. */
+export interface BackupEncryption {
+  keyFingerprint: string;
 }
-
-/** PBS refuses a passphrase of fewer bytes (core's MIN_PASSPHRASE_BYTES). */
-export const MIN_PASSPHRASE_BYTES = 5;

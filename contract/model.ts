@@ -50,7 +50,7 @@ export interface GroupRow extends GroupRef {
   /** Content bytes of the newest finished snapshot. */
   lastSize?: number;
   notes: string;
-  /** Its newest snapshot is encrypted: a lock badge, and the next backup must use `keyFingerprint`'s key. */
+  /** The newest snapshot is encrypted, with the key of this fingerprint (from its manifest: no key needed). */
   encrypted?: boolean;
   keyFingerprint?: string;
 }
@@ -73,9 +73,8 @@ export interface SnapshotRow extends SnapshotRef {
   reusedBytes?: number;
   verifyState?: 'ok' | 'failed';
   notes?: string;
-  /** Encrypted (its manifest says so; no key needed to know): a lock badge with the key's short fingerprint. */
+  /** Encrypted, with the key of this fingerprint (read from the manifest, which needs no key). */
   encrypted?: boolean;
-  /** The full fingerprint of the key it was made with, when the manifest names it. */
   keyFingerprint?: string;
 }
 

@@ -19,11 +19,11 @@ const group = z.strictObject({ type: backupType, id: text(128).min(1) });
 const snapshot = z.strictObject({ type: backupType, id: text(128).min(1), time: z.number().int().positive() });
 const archivePath = text(4096);
 const empty = z.strictObject({});
-/** A key's fingerprint in any form PBS reads (colons or not, any case). */
-const fingerprint = z.string().regex(/^(?:[0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/, 'not a key fingerprint');
-/** Never logged or stored: the host uses it once (host/host-keys.ts). */
+/** A fingerprint as the app passes it: 32 hex pairs with colons (the host normalises case). */
+const fingerprint = z.string().regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){31}$/, 'must be a key fingerprint');
+/** Never logged or stored; PBS needs at least 5 bytes (the host checks bytes, not characters). */
 const passphrase = text(1024).min(1);
-const encrypt = z.strictObject({ fingerprint }).optional();
+const encrypt = z.strictObject({ keyFingerprint: fingerprint }).optional();
 /** The most entries of a folder one browse request returns. */
 export const MAX_PAGE = 5000;
 
@@ -141,14 +141,8 @@ export const requestValidators = {
   'dialog.save-file': z.strictObject({ store: path, snapshot, path: archivePath.min(1) }),
   'dialog.save-image': z.strictObject({ store: path, snapshot, archive: text(255).min(1).optional() }),
   'keys.list': empty,
-  'keys.create': z.strictObject({
-    path: path.optional(),
-    passphrase,
-    hint: text(200).optional(),
-    remember: z.boolean().optional(),
-  }),
+  'keys.create': z.strictObject({ path: path.optional(), passphrase, hint: text(200).min(1).optional() }),
   'keys.add': z.strictObject({ path }),
-  'keys.remove': z.strictObject({ path }),
   'keys.unlock': z
     .strictObject({
       fingerprint: fingerprint.optional(),
@@ -156,11 +150,9 @@ export const requestValidators = {
       passphrase: passphrase.optional(),
       remember: z.boolean().optional(),
     })
-    .refine((r) => (r.fingerprint === undefined) !== (r.path === undefined), 'name the key by fingerprint or path'),
-  'keys.lock': z.strictObject({ fingerprint }),
-  'keys.forget-remembered': z.strictObject({ fingerprint }),
+    .refine((r) => (r.fingerprint === undefined) !== (r.path === undefined), 'give a fingerprint or a path'),
+  'keys.lock': z.strictObject({ fingerprint, forget: z.boolean().optional() }),
   'keys.paper-key': z.strictObject({ fingerprint }),
-  'dialog.save-paper-key': z.strictObject({ fingerprint }),
 } satisfies { [K in ActionName]: z.ZodType<ActionRequest<K>> };
 
 export type ValidationResult<K extends ActionName> =

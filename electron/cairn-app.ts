@@ -49,7 +49,7 @@ export function startCairnApp(): void {
       where: 'the desktop app',
       onBattery: () => electron.powerMonitor.isOnBatteryPower(),
     },
-    keys: { secretStore: safeStorageSecrets(electron.safeStorage) },
+    keys: { configDir: cairnConfigDir(), secretStore: safeStorageSecrets(electron.safeStorage) },
   });
   const settings = new AppSettingsFile(app.getPath('userData'));
   const keepInTray = () => keepsRunningInTray(settings.read(), service.hasPlans());
@@ -65,6 +65,8 @@ export function startCairnApp(): void {
   void app.whenReady().then(() => {
     denyAllPermissions(electron.session.defaultSession);
     handleAppProtocol(protocol, join(root, 'dist', 'renderer'));
+    // safeStorage opens sealed keys only once the app is ready.
+    service.unlockRememberedKeys();
     registerIpcHandlers(electron.ipcMain, service);
     installAppMenu(service, settings, keepInTray);
     watchPower(electron.powerMonitor, electron.powerSaveBlocker, service);

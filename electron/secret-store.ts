@@ -2,19 +2,24 @@ import type { SafeStorage } from 'electron';
 import type { SecretStore } from '../host/remembered-keys.js';
 
 /**
- * The host's secret store on Electron's safeStorage (the macOS keychain, DPAPI on Windows, libsecret or KWallet
- * on Linux). Where Linux has no keyring, safeStorage falls back to "basic_text", a fixed key compiled into
- * Chromium: that protects nothing, so remembering is then not offered. The raw key travels as base64 text
- * because safeStorage seals strings.
+ * Electron's safeStorage as the host's secret store: keys sealed with the OS keychain (Keychain, DPAPI, libsecret
+ * or KWallet). On Linux without a keychain safeStorage falls back to a fixed password ("basic_text"), which
+ * protects nothing: remembering is then not offered. Before the app is ready nothing is available.
  */
-export function safeStorageSecrets(safeStorage: SafeStorage, platform = process.platform): SecretStore {
-  const weak = () => platform === 'linux' && safeStorage.getSelectedStorageBackend?.() === 'basic_text';
+export function safeStorageSecrets(
+  safeStorage: Pick<SafeStorage, 'isEncryptionAvailable' | 'encryptString' | 'decryptString'> &
+    Partial<Pick<SafeStorage, 'getSelectedStorageBackend'>>,
+  platform: NodeJS.Platform = process.platform,
+): SecretStore {
+  const available = (): boolean => {
+    if (!safeStorage.isEncryptionAvailable()) return false;
+    if (platform !== 'linux') return true;
+    const backend = safeStorage.getSelectedStorageBackend?.() ?? 'unknown';
+    return backend !== 'basic_text' && backend !== 'unknown';
+  };
   return {
-    available: () => safeStorage.isEncryptionAvailable() && !weak(),
-    unavailableReason: () =>
-      weak()
-        ? 'no system keyring (such as GNOME Keyring or KWallet) is running, so a remembered key would not be protected'
-        : 'the system keychain cannot be used now',
+    available,
+    // safeStorage seals strings: the key goes in as base64, which never leaves this process unsealed.
     seal: (bytes) => safeStorage.encryptString(bytes.toString('base64')),
     open: (sealed) => Buffer.from(safeStorage.decryptString(sealed), 'base64'),
   };

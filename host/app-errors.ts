@@ -13,6 +13,7 @@ const FROM_CORE: Record<CairnErrorCode, AppErrorCode> = {
   PROTECTED: 'PROTECTED',
   CANCELLED: 'CANCELLED',
   SOURCE_MISMATCH: 'SOURCE_MISMATCH',
+  // The unlock prompt stays open and says so.
   WRONG_PASSPHRASE: 'WRONG_PASSPHRASE',
   KEY_REQUIRED: 'KEY_REQUIRED',
   WRONG_KEY: 'WRONG_KEY',
@@ -24,7 +25,7 @@ export class AppError extends Error {
   constructor(
     readonly code: AppErrorCode,
     message: string,
-    /** KEY_REQUIRED: the key needed (kept when an error crosses from a worker thread). */
+    /** KEY_REQUIRED: the key needed, kept when an error crosses from a worker thread. */
     readonly keyFingerprint?: string,
   ) {
     super(message);
@@ -35,11 +36,9 @@ export class AppError extends Error {
 /** Any thrown value as the typed error the renderer shows: core's codes mapped, the rest INTERNAL with its message. */
 export function toAppError(err: unknown): AppErrorInfo {
   if (err instanceof AppError)
-    return {
-      code: err.code,
-      message: err.message,
-      ...(err.keyFingerprint ? { keyFingerprint: err.keyFingerprint } : {}),
-    };
+    return err.keyFingerprint === undefined
+      ? { code: err.code, message: err.message }
+      : { code: err.code, message: err.message, keyFingerprint: err.keyFingerprint };
   if (err instanceof KeyRequiredError && err.fingerprint)
     return { code: 'KEY_REQUIRED', message: err.message, keyFingerprint: err.fingerprint };
   if (err instanceof CairnError) return { code: FROM_CORE[err.code] ?? 'INTERNAL', message: err.message };

@@ -1,274 +1,190 @@
-import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { KeyInfo, KeyList, MissingKey } from '../contract/keys.js';
+import type { KeyRing, KeyRow } from '../contract/keys.js';
 import { CryptConfig } from '../core/blob/crypt-config.js';
-import { normalFingerprint, shortFingerprint } from '../core/crypto/fingerprint.js';
+import { shortFingerprint } from '../core/crypto/fingerprint.js';
 import { kdfKind } from '../core/crypto/kdf.js';
 import { createKey, decryptKey, readKeyFile, writeKeyFile, type KeyConfig } from '../core/crypto/key-file.js';
 import { paperKey } from '../core/crypto/paper-key.js';
-import { KeyRequiredError } from '../core/errors.js';
+import { CairnError, KeyRequiredError } from '../core/errors.js';
 import { makeDirectories } from '../core/fs/make-directories.js';
 import { AppError } from './app-errors.js';
-import { KnownKeys } from './known-keys.js';
+import { KnownKeyFiles } from './known-keys.js';
 import { RememberedKeys, type SecretStore } from './remembered-keys.js';
 
-export interface KeyRingOptions {
-  /** The user's config folder: `keys/` holds the key files the app makes, beside the CLI's default key. */
-  configDir: string;
-  secretStore?: SecretStore;
-  /** Checks a path the renderer names (a key file to add or create elsewhere). */
-  checkPath(path: string, what: string): string;
-}
-
-export interface UnlockRequest {
-  fingerprint?: string;
-  path?: string;
-  passphrase?: string;
-  remember?: boolean;
-}
+const NO_SECRET_STORE = 'keys can be remembered only by the desktop app, which seals them with the OS keychain';
 
 /**
- * The app's keys, in the host process only: the key files it knows (every `*.json` in `keys/` of the config
- * folder, and those the user added elsewhere) and the keys unlocked for this session, by fingerprint. The
- * renderer gets KeyInfo, never a key; worker threads get the raw bytes of the keys their job needs.
- * Passphrases are used once and dropped: never stored, never logged.
+ * The host's key ring: the key files it knows (the default key, and those the user added) and the keys unlocked
+ * now, in this process's memory only. Jobs and queries get the raw bytes of the keys they need inside the
+ * process (worker threads); nothing here ever answers with key bytes, and passphrases are used and dropped.
  */
-export class KeyRing {
+export class HostKeys {
+  readonly defaultPath: string;
   private readonly unlocked = new Map<string, CryptConfig>();
-  private readonly known: KnownKeys;
+  private readonly known: KnownKeyFiles;
   private readonly remembered: RememberedKeys;
-  private readonly keysDir: string;
-  private rememberedOpened = false;
 
-  constructor(private readonly options: KeyRingOptions) {
-    this.known = new KnownKeys(options.configDir);
-    this.remembered = new RememberedKeys(options.configDir, options.secretStore);
-    this.keysDir = join(options.configDir, 'keys');
+  constructor(
+    configDir: string,
+    private readonly secrets?: SecretStore,
+  ) {
+    const keysDir = join(configDir, 'keys');
+    this.defaultPath = join(keysDir, 'default.json');
+    this.known = new KnownKeyFiles(keysDir);
+    this.remembered = new RememberedKeys(keysDir);
   }
 
-  get defaultPath(): string {
-    return join(this.keysDir, 'default.json');
+  ring(): KeyRing {
+    return {
+      keys: this.paths().map((path) => this.row(path)),
+      defaultPath: this.defaultPath,
+      remember: this.canRemember() ? { available: true } : { available: false, why: NO_SECRET_STORE },
+    };
   }
 
-  /**
-   * Unlocks the keys remembered on this computer, once, when keys are first needed: Electron's safeStorage
-   * works only once the app is ready, after the host was made. A key the secret store cannot open stays locked.
-   */
-  private unlockRemembered(): void {
-    if (this.rememberedOpened) return;
-    this.rememberedOpened = true;
+  /** A new key under a passphrase, written to a new file (never over one), known and unlocked at once. */
+  async create(path: string | undefined, passphrase: string, hint?: string): Promise<KeyRow> {
+    const file = path ?? this.defaultPath;
+    const secret = Buffer.from(passphrase, 'utf8');
     try {
-      for (const crypt of this.remembered.openAll().opened) this.unlocked.set(crypt.fingerprint(), crypt);
-    } catch {
-      // A damaged remembered-keys.json: every key stays locked, and the user unlocks by passphrase.
+      const { key, config } = await createKey({ kdf: 'scrypt', passphrase: secret, hint });
+      makeDirectories(dirname(file), 0o700);
+      writeKeyFile(file, config, { replace: false });
+      this.unlocked.set(config.fingerprint!, new CryptConfig(key));
+      key.fill(0);
+    } finally {
+      secret.fill(0);
     }
+    this.known.add(file);
+    return this.row(file);
   }
 
-  list(): KeyList {
-    this.unlockRemembered();
-    const keys: KeyInfo[] = [];
-    const missing: MissingKey[] = [];
-    for (const path of this.paths()) {
+  /** Makes an existing key file known (its key stays locked until unlocked). */
+  add(path: string): KeyRow {
+    readKeyFile(path); // a missing or damaged file is refused, not listed
+    this.known.add(path);
+    return this.row(path);
+  }
+
+  /** Unlocks the key of a known file (by fingerprint) or of a file (by path, which becomes known). */
+  async unlock(
+    by: { fingerprint: string } | { path: string },
+    passphrase: string | undefined,
+    remember = false,
+  ): Promise<KeyRow> {
+    if (remember && !this.canRemember()) throw new AppError('NOT_AVAILABLE', NO_SECRET_STORE);
+    const path = 'path' in by ? by.path : this.pathOf(by.fingerprint);
+    const config = readKeyFile(path);
+    const secret = passphrase === undefined ? undefined : Buffer.from(passphrase, 'utf8');
+    if (config.kdf !== null && secret === undefined)
+      throw new AppError('INVALID_ARGUMENT', `${path} needs its passphrase`);
+    try {
+      const { key, fingerprint } = await decryptKey(config, secret, path);
+      if (remember) this.remembered.put(fingerprint, this.secrets!.seal(key));
+      this.unlocked.set(fingerprint, new CryptConfig(key));
+      key.fill(0);
+    } finally {
+      secret?.fill(0);
+    }
+    if ('path' in by) this.known.add(path);
+    return this.row(path);
+  }
+
+  /** Drops the key from memory; `forget` also removes the copy sealed on this computer. */
+  lock(fingerprint: string, forget = false): KeyRow {
+    const fp = fingerprint.toLowerCase();
+    this.unlocked.delete(fp);
+    if (forget) this.remembered.remove(fp);
+    return this.row(this.pathOf(fp));
+  }
+
+  /** The printable page of a known key file: the file's text and QR code, the key still under its passphrase. */
+  paperKey(fingerprint: string): Promise<string> {
+    return paperKey(readKeyFile(this.pathOf(fingerprint.toLowerCase())), 'html');
+  }
+
+  /** Unlocks what the secret store opens of the remembered keys (host start); a key it cannot open stays locked. */
+  unlockRemembered(): number {
+    if (!this.canRemember()) return 0;
+    let count = 0;
+    for (const [fingerprint, sealed] of this.remembered.all()) {
       try {
-        keys.push(this.info(path, readKeyFile(path)));
-      } catch (err) {
-        missing.push({ path, problem: err instanceof Error ? err.message : String(err) });
+        const crypt = new CryptConfig(this.secrets!.open(sealed));
+        if (crypt.fingerprint() !== fingerprint) continue; // not what was sealed under that name
+        this.unlocked.set(fingerprint, crypt);
+        count++;
+      } catch {
+        // Sealed by another user or keychain: the key file and its passphrase still unlock it.
       }
     }
-    return { keys, missing, remember: this.rememberOffer(), defaultPath: this.newKeyPath() };
+    return count;
   }
 
-  /** A new key under a passphrase (scrypt), written 0600 without replacing a file; unlocked at once. */
-  async create(req: { path?: string; passphrase: string; hint?: string; remember?: boolean }): Promise<KeyInfo> {
-    this.unlockRemembered();
-    if (req.remember) this.assertCanRemember();
-    const path = req.path === undefined ? this.newKeyPath() : this.options.checkPath(req.path, 'key file');
-    const passphrase = Buffer.from(req.passphrase, 'utf8');
-    try {
-      const { key, config } = await createKey({ kdf: 'scrypt', passphrase, hint: req.hint || undefined });
-      makeDirectories(dirname(path), 0o700);
-      writeKeyFile(path, config, { replace: false });
-      if (dirname(path) !== this.keysDir) this.known.add(path);
-      this.hold(new CryptConfig(key), req.remember);
-      return this.info(path, config);
-    } finally {
-      passphrase.fill(0);
-    }
-  }
-
-  /** Adds an existing key file (made by `cairn key create` or PBS) to the list; its key stays locked. */
-  add(path: string): KeyInfo {
-    const checked = this.options.checkPath(path, 'key file');
-    const config = readKeyFile(checked);
-    if (dirname(checked) !== this.keysDir) this.known.add(checked);
-    return this.info(checked, config);
-  }
-
-  /** Forgets a key file added from elsewhere (the file stays); the keys folder's own are listed as long as they exist. */
-  remove(path: string): KeyList {
-    this.known.remove(path);
-    return this.list();
-  }
-
-  async unlock(req: UnlockRequest): Promise<KeyInfo> {
-    this.unlockRemembered();
-    if (req.remember) this.assertCanRemember();
-    const { path, config } = this.find(req);
-    const passphrase = req.passphrase === undefined ? undefined : Buffer.from(req.passphrase, 'utf8');
-    try {
-      const { key } = await decryptKey(config, passphrase, path);
-      this.hold(new CryptConfig(key), req.remember);
-      return this.info(path, config);
-    } finally {
-      passphrase?.fill(0);
-    }
-  }
-
-  /** Drops the key from memory and from the OS keychain: it takes the passphrase again. */
-  lock(fingerprint: string): KeyList {
-    this.unlockRemembered();
-    const fp = this.normal(fingerprint);
-    this.unlocked.delete(fp);
-    this.remembered.forget(fp);
-    return this.list();
-  }
-
-  /** Keeps the key unlocked for this session, but no longer across restarts. */
-  forgetRemembered(fingerprint: string): KeyList {
-    this.remembered.forget(this.normal(fingerprint));
-    return this.list();
-  }
-
-  /**
-   * The printable page of a key file: the key encrypted under its passphrase, as PBS's paper key. A key file
-   * without passphrase is refused: its page would be the key itself, readable by anyone who sees the paper.
-   */
-  async paperKey(fingerprint: string): Promise<{ html: string; fileName: string }> {
-    const { path, config } = this.find({ fingerprint });
-    if (config.kdf === null)
-      throw new AppError(
-        'INVALID_ARGUMENT',
-        `${path} holds its key without a passphrase, so its paper key would be the key itself in plain text; ` +
-          'if that is what you want, print it from a terminal with cairn key paperkey',
-      );
-    const short = shortFingerprint(this.fingerprintOf(config, path)).replaceAll(':', '');
-    return { html: await paperKey(config, 'html'), fileName: `cairn-paper-key-${short}.html` };
-  }
-
-  /** The unlocked key, or KEY_REQUIRED naming it (the renderer asks for its passphrase and tries again). */
-  require(fingerprint: string, what: string): CryptConfig {
-    this.unlockRemembered();
-    const fp = this.normal(fingerprint);
-    const crypt = this.unlocked.get(fp);
-    if (!crypt) throw new KeyRequiredError(fp, `${what} needs the key ${shortFingerprint(fp)}: unlock it first`);
-    return crypt;
-  }
-
-  /** The raw bytes of every unlocked key, for a reading job's or query's worker thread in this process. */
+  /** The raw bytes of every unlocked key, for this process's worker threads (browse, restore, verify). */
   rawKeys(): Buffer[] {
-    this.unlockRemembered();
-    return [...this.unlocked.values()].map((c) => c.rawKey());
+    return [...this.unlocked.values()].map((k) => k.rawKey());
+  }
+
+  /** The raw bytes of one key, which must be unlocked: otherwise KEY_REQUIRED, and the app asks to unlock it. */
+  rawKey(fingerprint: string): Buffer {
+    const crypt = this.unlocked.get(fingerprint.toLowerCase());
+    if (!crypt)
+      throw new KeyRequiredError(
+        fingerprint.toLowerCase(),
+        `the key ${shortFingerprint(fingerprint)} is locked: unlock it first`,
+      );
+    return crypt.rawKey();
   }
 
   isUnlocked(fingerprint: string): boolean {
-    this.unlockRemembered();
-    return this.unlocked.has(this.normal(fingerprint));
+    return this.unlocked.has(fingerprint.toLowerCase());
   }
 
-  private hold(crypt: CryptConfig, remember: boolean | undefined): void {
-    this.unlocked.set(crypt.fingerprint(), crypt);
-    if (remember) this.remembered.remember(crypt);
+  private canRemember(): boolean {
+    return this.secrets?.available() ?? false;
   }
 
-  private find(req: { fingerprint?: string; path?: string }): { path: string; config: KeyConfig } {
-    if (req.path !== undefined) {
-      const path = this.options.checkPath(req.path, 'key file');
-      return { path, config: readKeyFile(path) };
-    }
-    const fp = this.normal(req.fingerprint ?? '');
-    for (const path of this.paths()) {
-      const config = this.tryRead(path);
-      if (config && this.fingerprintOf(config, path) === fp) return { path, config };
-    }
-    throw new AppError(
-      'NOT_FOUND',
-      `no key file the app knows holds the key ${shortFingerprint(fp)}: add its key file in Keys first`,
-    );
-  }
-
+  /** The default key first (when its file exists), then the added ones in the order they were added. */
   private paths(): string[] {
-    const own = existsSync(this.keysDir)
-      ? readdirSync(this.keysDir)
-          .filter((n) => n.endsWith('.json'))
-          .sort((a, b) => (a === 'default.json' ? -1 : b === 'default.json' ? 1 : a.localeCompare(b)))
-          .map((n) => join(this.keysDir, n))
-      : [];
-    return [...new Set([...own, ...this.known.list()])];
+    const added = this.known.list().filter((p) => p !== this.defaultPath);
+    return [...(safeRead(this.defaultPath) ? [this.defaultPath] : []), ...added];
   }
 
-  private tryRead(path: string): KeyConfig | undefined {
+  private pathOf(fingerprint: string): string {
+    const fp = fingerprint.toLowerCase();
+    const path = this.paths().find((p) => safeRead(p)?.fingerprint === fp);
+    if (!path)
+      throw new CairnError('NOT_FOUND', `no key file the app knows holds the key ${shortFingerprint(fp)}: add it`);
+    return path;
+  }
+
+  private row(path: string): KeyRow {
+    const isDefault = path === this.defaultPath;
+    let config: KeyConfig;
     try {
-      return readKeyFile(path);
-    } catch {
-      return undefined;
+      config = readKeyFile(path);
+    } catch (err) {
+      return { path, unlocked: false, remembered: false, isDefault, problem: (err as Error).message };
     }
-  }
-
-  private info(path: string, config: KeyConfig): KeyInfo {
-    const fingerprint = this.fingerprintOf(config, path);
+    const fingerprint = config.fingerprint;
     return {
       path,
       fingerprint,
-      short: shortFingerprint(fingerprint),
+      short: fingerprint && shortFingerprint(fingerprint),
       kdf: kdfKind(config.kdf),
       created: config.created,
       ...(config.hint === undefined ? {} : { hint: config.hint }),
-      unlocked: this.unlocked.has(fingerprint),
-      remembered: this.safeRemembered().has(fingerprint),
-      isDefault: path === this.defaultPath,
+      unlocked: fingerprint !== undefined && this.unlocked.has(fingerprint),
+      remembered: fingerprint !== undefined && this.remembered.has(fingerprint),
+      isDefault,
     };
   }
+}
 
-  /** A very old PBS key file records no fingerprint: then only its key tells (known once it is unlocked). */
-  private fingerprintOf(config: KeyConfig, path: string): string {
-    if (config.fingerprint) return config.fingerprint;
-    if (config.kdf === null) return new CryptConfig(config.data).fingerprint();
-    throw new AppError('CORRUPT', `${path} records no fingerprint: re-save it with cairn key change-passphrase`);
-  }
-
-  private safeRemembered(): Set<string> {
-    try {
-      return this.remembered.fingerprints();
-    } catch {
-      return new Set();
-    }
-  }
-
-  private newKeyPath(): string {
-    if (!existsSync(this.defaultPath)) return this.defaultPath;
-    for (let n = 2; ; n++) {
-      const path = join(this.keysDir, `key-${n}.json`);
-      if (!existsSync(path)) return path;
-    }
-  }
-
-  private rememberOffer(): KeyList['remember'] {
-    const secrets = this.options.secretStore;
-    if (secrets?.available()) return { available: true };
-    return {
-      available: false,
-      why: secrets?.unavailableReason?.() ?? 'browser mode cannot use the system keychain',
-    };
-  }
-
-  private assertCanRemember(): void {
-    const offer = this.rememberOffer();
-    if (!offer.available) throw new AppError('NOT_AVAILABLE', `cannot remember the key: ${offer.why}`);
-  }
-
-  private normal(fingerprint: string): string {
-    const fp = normalFingerprint(fingerprint);
-    if (!fp) throw new AppError('INVALID_ARGUMENT', 'that is not a key fingerprint (32 hex pairs)');
-    return fp;
+function safeRead(path: string): KeyConfig | undefined {
+  try {
+    return readKeyFile(path);
+  } catch {
+    return undefined;
   }
 }

@@ -10,8 +10,7 @@ import { imageFileName } from '../contract/image-file-name.js';
 import { validateRequest } from '../contract/validators.js';
 import { assertBackupId, snapshotPath } from '../core/backup/backup-names.js';
 import { describeSource } from '../core/datastore/group-source.js';
-import { isCairnError } from '../core/errors.js';
-import { CryptConfig } from '../core/blob/crypt-config.js';
+import { isCairnError, KeyRequiredError } from '../core/errors.js';
 import { pickImageArchive } from '../core/image/image-archive.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
 import { AppError, toAppError } from './app-errors.js';
@@ -24,12 +23,13 @@ import { StoreDashboards } from './store-dashboard.js';
 import { RecentStores } from './recent-stores.js';
 import { StoreWatcher } from './store-watcher.js';
 import { QueryRunner } from './query-runner.js';
-import { lastGc, openSnapshotFile, openStore, SnapshotViews, storeSummary } from './store-views.js';
-import { KeyRing } from './host-keys.js';
+import { lastGc, openStore, SnapshotViews, storeSummary } from './store-views.js';
+import { HostKeys } from './host-keys.js';
 import type { SecretStore } from './remembered-keys.js';
+import type { BackupEncryption } from '../contract/keys.js';
+import { CryptConfig } from '../core/blob/crypt-config.js';
+import type { Datastore } from '../core/datastore/datastore.js';
 import { snapshotCryptMode, snapshotKeyFingerprint } from '../core/datastore/snapshot-key.js';
-import { KeyRequiredError } from '../core/errors.js';
-import { writeFileAtomicSync } from '../core/fs/atomic-write.js';
 
 /** What differs between hosts: native dialogs exist in Electron only. */
 export interface HostPlatform {
@@ -54,10 +54,10 @@ export interface HostServiceOptions {
    */
   plans?: { configDir: string; where: string; onBattery?: () => boolean };
   /**
-   * Encryption keys: the key files live in `configDir` (default: the plans' config folder); with a secret store
-   * (Electron's safeStorage) a key can be remembered on this computer. Neither folder: no key actions.
+   * Where the key files are known (the config folder's keys/) and what seals remembered keys (the desktop app's
+   * OS keychain; none in browser mode). Absent (tests of other things): no key ring, encrypted snapshots stay locked.
    */
-  keys?: { configDir?: string; secretStore?: SecretStore };
+  keys?: { configDir: string; secretStore?: SecretStore };
 }
 
 /** Jobs after which the store's listings change (a snapshot added or removed, verify states, GC status). */
@@ -81,7 +81,7 @@ function assertRegularFile(path: string): void {
 }
 
 type PlanAction = Extract<ActionName, `plans.${string}` | 'scheduler.info'>;
-type KeyAction = Extract<ActionName, `keys.${string}` | 'dialog.save-paper-key'>;
+type KeyAction = Extract<ActionName, `keys.${string}`>;
 type Handlers = { [K in ActionName]: (req: ActionRequest<K>) => ActionResponse<K> | Promise<ActionResponse<K>> };
 type Listener = <K extends HostEventName>(event: K, payload: HostEvents[K]) => void;
 
@@ -102,11 +102,10 @@ export class HostService {
   private readonly watcher: StoreWatcher;
   private readonly plans: HostPlans | undefined;
   private readonly dashboards: StoreDashboards;
-  private readonly keyRing: KeyRing | undefined;
+  private readonly keys: HostKeys | undefined;
 
   constructor(private readonly options: HostServiceOptions) {
     this.policy = new PathPolicy(options.allowedRoots ?? defaultAllowedRoots());
-    this.keyRing = this.createKeyRing();
     this.recent = new RecentStores(options.dataDir);
     this.engine = new JobEngine((event, payload) => this.onEngineEvent(event, payload), {
       history: new JobHistory(options.dataDir),
@@ -114,7 +113,16 @@ export class HostService {
     });
     this.plans = options.plans && this.createPlans(options.plans);
     this.dashboards = new StoreDashboards(options.plans?.configDir, this.queries, this.scans);
-    this.handlers = { ...this.createHandlers(), ...this.planHandlers(), ...this.keyHandlers() };
+    this.keys = options.keys && new HostKeys(options.keys.configDir, options.keys.secretStore);
+    this.keys?.unlockRemembered();
+    this.handlers = {
+      ...this.createHandlers(),
+      ...this.planHandlers(),
+      ...keyHandlers(
+        () => this.keyRing(),
+        () => this.policy,
+      ),
+    };
     this.watcher = new StoreWatcher((store) => this.emit('store.changed', { store }), options.storePollMs);
   }
 
@@ -133,6 +141,11 @@ export class HostService {
   subscribe(listener: Listener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /** Unlocks the keys remembered on this computer that the secret store opens (again: once it is ready). */
+  unlockRememberedKeys(): number {
+    return this.keys?.unlockRemembered() ?? 0;
   }
 
   /** Starts the user's scheduler (or its standby), if this host has plans. */
@@ -214,6 +227,40 @@ export class HostService {
     }
   }
 
+  private keyRing(): HostKeys {
+    if (!this.keys) throw new AppError('NOT_AVAILABLE', 'this host keeps no encryption keys');
+    return this.keys;
+  }
+
+  /** The raw bytes of the unlocked keys, for a job's or a query's thread in this process. */
+  private unlockedKeys(): Buffer[] {
+    return this.keys?.rawKeys() ?? [];
+  }
+
+  /** The unlocked keys, for reading on this thread (browser mode's downloads). */
+  readingKeys(): CryptConfig[] {
+    return this.unlockedKeys().map((raw) => new CryptConfig(raw));
+  }
+
+  /**
+   * Refuses at once (KEY_REQUIRED, naming the key) a job that reads an encrypted snapshot whose key is locked,
+   * so the app can ask for the key and start the job again, rather than the job failing later.
+   */
+  private assertReadable(store: Datastore, ref: SnapshotRef): void {
+    const manifest = store.readManifest(ref);
+    if (snapshotCryptMode(manifest) !== 'encrypt') return;
+    const fingerprint = snapshotKeyFingerprint(manifest);
+    if (fingerprint !== undefined && this.keys?.isUnlocked(fingerprint)) return;
+    throw new KeyRequiredError(fingerprint, `${snapshotPath(ref)} is encrypted: unlock its key to read it`);
+  }
+
+  /** A backup's key (which must be unlocked), or none; a plain backup into an encrypted group is refused now. */
+  private backupKeys(store: Datastore, id: string, encrypt: BackupEncryption | undefined): Buffer[] | undefined {
+    if (encrypt) return [this.keyRing().rawKey(encrypt.keyFingerprint)];
+    store.assertGroupEncryption({ type: 'host', id }, undefined);
+    return undefined;
+  }
+
   private store(path: string) {
     return openStore(this.policy.check(path, 'datastore'));
   }
@@ -221,41 +268,6 @@ export class HostService {
   /** The checked path of an existing store, for queries that open it in the worker. */
   private storePath(path: string): string {
     return this.store(path).root;
-  }
-
-  /** The raw bytes of every unlocked key, for a worker thread of this process that reads snapshots. */
-  private unlockedKeys(): Buffer[] {
-    return this.keyRing?.rawKeys() ?? [];
-  }
-
-  /**
-   * Before a job that reads a snapshot's contents: KEY_REQUIRED now, naming the key, when the snapshot is
-   * encrypted with a key that is locked (the renderer asks for its passphrase and starts the job again).
-   */
-  private assertKeyFor(storeRoot: string, ref: SnapshotRef): void {
-    const manifest = this.store(storeRoot).readManifest(ref);
-    if (snapshotCryptMode(manifest) !== 'encrypt') return;
-    const fingerprint = snapshotKeyFingerprint(manifest);
-    if (fingerprint && this.keyRing?.isUnlocked(fingerprint)) return;
-    throw new KeyRequiredError(fingerprint, `snapshot ${snapshotPath(ref)} is encrypted: unlock its key to read it`);
-  }
-
-  /** The key a backup encrypts with, unlocked (KEY_REQUIRED otherwise); none for a plain backup. */
-  private backupKeys(encrypt: { fingerprint: string } | undefined): Buffer[] | undefined {
-    if (!encrypt) return undefined;
-    if (!this.keyRing) throw new AppError('NOT_AVAILABLE', 'this host keeps no encryption keys');
-    return [this.keyRing.require(encrypt.fingerprint, 'an encrypted backup').rawKey()];
-  }
-
-  /** One file of a snapshot for browser mode's download, with the unlocked keys. */
-  openDownload(storePath: string, ref: SnapshotRef, path: string): ReturnType<typeof openSnapshotFile> {
-    const store = openStore(this.policy.check(storePath, 'datastore'));
-    this.assertKeyFor(store.root, ref);
-    return openSnapshotFile(store, ref, path, this.keyRing ? this.keysAsConfigs() : undefined);
-  }
-
-  private keysAsConfigs() {
-    return this.unlockedKeys().map((raw) => new CryptConfig(raw));
   }
 
   /** Whether `host/<id>` may take `source` (a folder, or an image file): the same check the backup makes, asked before it starts. */
@@ -299,8 +311,8 @@ export class HostService {
           );
         }
         // Refused here already, so the dialog can offer the choice; the backup checks again under its lock.
+        const keys = this.backupKeys(this.store(spec.store), spec.id, spec.encrypt);
         if (!spec.allowOtherSource) this.store(spec.store).assertGroupSource({ type: 'host', id: spec.id }, [source]);
-        const keys = this.backupKeys(spec.encrypt);
         return this.engine.start({ ...spec, store, source }, `Backup of ${source}`, store, keys);
       }
       case 'restore': {
@@ -309,7 +321,7 @@ export class HostService {
         if (isInside(target, store))
           throw new AppError('PATH_NOT_ALLOWED', `cannot restore into the datastore ${store}`);
         const what = spec.paths.length === 1 ? spec.paths[0] || 'everything' : `${spec.paths.length} items`;
-        this.assertKeyFor(store, spec.snapshot);
+        this.assertReadable(this.store(store), spec.snapshot);
         return this.engine.start(
           { ...spec, store, target },
           `Restore ${what} of ${snapshotPath(spec.snapshot)} to ${target}`,
@@ -344,13 +356,14 @@ export class HostService {
           : spec.group
             ? `${spec.group.type}/${spec.group.id}`
             : 'every snapshot';
+        // Without a snapshot's key, verify checks what it can and says so.
         return this.engine.start({ ...spec, store }, `Verify ${what}`, store, this.unlockedKeys());
       }
       case 'export-file': {
         const store = this.store(spec.store).root;
         const target = this.policy.check(spec.target, 'file to save');
         if (isInside(target, store)) throw new AppError('PATH_NOT_ALLOWED', `cannot save into the datastore ${store}`);
-        this.assertKeyFor(store, spec.snapshot);
+        this.assertReadable(this.store(store), spec.snapshot);
         return this.engine.start(
           { ...spec, store, target },
           `Save ${spec.path} of ${snapshotPath(spec.snapshot)}`,
@@ -368,8 +381,8 @@ export class HostService {
     assertBackupId(spec.id);
     if (isInside(source, store)) throw new AppError('PATH_NOT_ALLOWED', `${source} is inside the datastore ${store}`);
     assertRegularFile(source);
+    const keys = this.backupKeys(this.store(spec.store), spec.id, spec.encrypt);
     if (!spec.allowOtherSource) this.store(spec.store).assertGroupSource({ type: 'host', id: spec.id }, [source]);
-    const keys = this.backupKeys(spec.encrypt);
     return this.engine.start({ ...spec, store, source }, `Image backup of ${source}`, store, keys);
   }
 
@@ -383,7 +396,7 @@ export class HostService {
       throw new AppError('INVALID_ARGUMENT', `${target} is a folder: give the name of the image file to write`);
     if (existing && !spec.overwrite)
       throw new AppError('ALREADY_EXISTS', `${target} already exists: choose another name, or replace it`);
-    this.assertKeyFor(store, spec.snapshot);
+    this.assertReadable(this.store(store), spec.snapshot);
     return this.engine.start(
       { ...spec, store, target },
       `Restore image ${snapshotPath(spec.snapshot)} to ${target}`,
@@ -400,45 +413,6 @@ export class HostService {
       onChange: () => this.emit('plans.changed', {}),
       onNotice: ({ planId, kind, title, body }) => this.emit('plan.notice', { planId, kind, title, body }),
     });
-  }
-
-  private createKeyRing(): KeyRing | undefined {
-    const configDir = this.options.keys?.configDir ?? this.options.plans?.configDir;
-    if (!configDir) return undefined;
-    return new KeyRing({
-      configDir,
-      secretStore: this.options.keys?.secretStore,
-      checkPath: (path, what) => this.policy.check(path, what),
-    });
-  }
-
-  /** The key actions; passphrases in their requests are used once by the key ring and dropped. */
-  private keyHandlers(): Pick<Handlers, KeyAction> {
-    const ring = (): KeyRing => {
-      if (!this.keyRing) throw new AppError('NOT_AVAILABLE', 'this host keeps no encryption keys');
-      return this.keyRing;
-    };
-    return {
-      'keys.list': () => ring().list(),
-      'keys.create': (req) => ring().create(req),
-      'keys.add': ({ path }) => ring().add(path),
-      'keys.remove': ({ path }) => ring().remove(path),
-      'keys.unlock': (req) => ring().unlock(req),
-      'keys.lock': ({ fingerprint }) => ring().lock(fingerprint),
-      'keys.forget-remembered': ({ fingerprint }) => ring().forgetRemembered(fingerprint),
-      'keys.paper-key': ({ fingerprint }) => ring().paperKey(fingerprint),
-      'dialog.save-paper-key': async ({ fingerprint }) => {
-        const { platform } = this.options;
-        if (!platform.pickSaveFile)
-          throw new AppError('NOT_AVAILABLE', 'no native save dialog in browser mode: the page opens in a new tab');
-        const page = await ring().paperKey(fingerprint);
-        const target = await platform.pickSaveFile(page.fileName, 'Save the paper key');
-        if (target === null) return null;
-        const checked = this.policy.check(target, 'paper key file');
-        writeFileAtomicSync(checked, page.html, { fsync: true, mode: 0o600 });
-        return checked;
-      },
-    };
   }
 
   private planHandlers(): Pick<Handlers, PlanAction> {
@@ -572,4 +546,22 @@ export class HostService {
       },
     };
   }
+}
+
+/**
+ * The key actions: paths through the path policy, passphrases handed to the key ring and not kept. Answers carry
+ * what a key is and whether it is unlocked, never its bytes.
+ */
+function keyHandlers(ring: () => HostKeys, policy: () => PathPolicy): Pick<Handlers, KeyAction> {
+  const keyFile = (path: string) => policy().check(path, 'key file');
+  return {
+    'keys.list': () => ring().ring(),
+    'keys.create': ({ path, passphrase, hint }) =>
+      ring().create(path === undefined ? undefined : keyFile(path), passphrase, hint),
+    'keys.add': ({ path }) => ring().add(keyFile(path)),
+    'keys.unlock': ({ fingerprint, path, passphrase, remember }) =>
+      ring().unlock(path !== undefined ? { path: keyFile(path) } : { fingerprint: fingerprint! }, passphrase, remember),
+    'keys.lock': ({ fingerprint, forget }) => ring().lock(fingerprint, forget),
+    'keys.paper-key': async ({ fingerprint }) => ({ html: await ring().paperKey(fingerprint) }),
+  };
 }

@@ -51,7 +51,7 @@ export class JobEngine {
     this.finished.push(...(options.history?.load() ?? []).slice(0, this.keepFinished));
   }
 
-  /** `keys`: raw keys for the job's thread only (they are in no state, log or history). */
+  /** `keys`: raw key bytes for the job's thread (never part of its state, its events or the history). */
   start(spec: JobSpec, title: string, store: string, keys?: Uint8Array[]): JobState {
     const state: JobState = {
       id: randomUUID(),
@@ -63,7 +63,7 @@ export class JobEngine {
       progress: { phase: 'starting' },
       log: [],
     };
-    const workerData: JobWorkerData = { spec, exitedThreads: exitedThreadTable(), keys };
+    const workerData: JobWorkerData = { spec, exitedThreads: exitedThreadTable(), ...(keys ? { keys } : {}) };
     const worker = new Worker(this.options.workerUrl ?? workerScriptUrl(import.meta.url, './job-worker.js'), {
       workerData,
     });

@@ -6,7 +6,10 @@ export interface JobWorkerData {
   spec: JobSpec;
   /** The process's table of exited threads, so locks a failed job left on disk are known as leftovers. */
   exitedThreads: SharedArrayBuffer;
-  /** The raw keys the job may use (a backup's one, or every unlocked key for a reader); never in its spec or state. */
+  /**
+   * The raw bytes of the keys the job may use (the backup's key; the unlocked ones for reading), copied to the
+   * thread inside this process. Kept apart from the spec, which the job's state and history never hold either.
+   */
   keys?: Uint8Array[];
 }
 

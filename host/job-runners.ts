@@ -9,6 +9,8 @@ import { groupPath, parseSnapshotPath, snapshotPath, type BackupGroupRef } from 
 import { formatBytes, formatCount } from '../contract/format.js';
 import { Datastore } from '../core/datastore/datastore.js';
 import { describeSource } from '../core/datastore/group-source.js';
+import { keyForSnapshot } from '../core/datastore/snapshot-key.js';
+import type { SnapshotRef } from '../contract/model.js';
 import { collectGarbage } from '../core/gc/garbage-collection.js';
 import { backupImage } from '../core/image/image-backup.js';
 import { restoreImage } from '../core/image/image-restore.js';
@@ -16,23 +18,32 @@ import { deleteGroup } from '../core/prune/forget.js';
 import { computePrune } from '../core/prune/prune-selection.js';
 import { pruneGroup } from '../core/prune/prune.js';
 import { verify, type VerifyTarget } from '../core/verify/verify.js';
-import { CairnError, ioError } from '../core/errors.js';
+import { CairnError, ioError, KeyRequiredError } from '../core/errors.js';
 import { writeAllSync } from '../core/fs/atomic-write.js';
 import { ownedTmpName, removeDeadProcessTmps } from '../core/fs/owned-tmp.js';
 import { EventLoopTurns } from '../core/jobs/rate-meter.js';
 import { throwIfCancelled } from '../core/jobs/cancel.js';
 import type { Logger } from '../core/log.js';
+import type { CryptConfig } from '../core/blob/crypt-config.js';
+import { shortFingerprint } from '../core/crypto/fingerprint.js';
 import { folderBackupProgress, imageBackupProgress } from './job-progress.js';
 import { runPlanJob } from './plan-run-job.js';
-import { encryptionKey, keyForRef } from './job-keys.js';
-import type { CryptConfig } from '../core/blob/crypt-config.js';
 
 export interface JobContext {
   signal: AbortSignal;
-  /** The keys the host gave this job: the one a backup encrypts with, or the unlocked ones for reading. */
-  keys?: readonly CryptConfig[];
   onProgress(progress: JobProgress): void;
   log: Logger;
+  /** The keys the host handed this job: a backup's key, or the unlocked keys to read snapshots with. */
+  keys?: readonly CryptConfig[];
+}
+
+/** The key a backup encrypts with: the one its spec names, which the host must have handed over. */
+function backupKey(spec: { encrypt?: { keyFingerprint: string } }, ctx: JobContext): CryptConfig | undefined {
+  if (!spec.encrypt) return undefined;
+  const wanted = spec.encrypt.keyFingerprint.toLowerCase();
+  const crypt = ctx.keys?.find((k) => k.fingerprint() === wanted);
+  if (!crypt) throw new KeyRequiredError(wanted, `the key ${shortFingerprint(wanted)} is locked: unlock it first`);
+  return crypt;
 }
 
 /** How a job ended, as fields: the renderer words the result (contract/job-summary.ts). */
@@ -69,7 +80,7 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
         id: spec.id,
         excludes: spec.excludes,
         allowOtherSource: spec.allowOtherSource,
-        crypt: encryptionKey(spec.encrypt, ctx.keys ?? []),
+        crypt: backupKey(spec, ctx),
         signal: ctx.signal,
         log: ctx.log,
         progressIntervalMs: PROGRESS_INTERVAL_MS,
@@ -178,11 +189,15 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
 
 type Spec<K extends JobSpec['kind']> = Extract<JobSpec, { kind: K }>;
 
+/** Of the keys handed over, the one a snapshot needs (none for a plain one; KEY_REQUIRED when it is not there). */
+function keyOf(store: Datastore, ref: SnapshotRef, ctx: JobContext): CryptConfig | undefined {
+  return keyForSnapshot(store.readManifest(ref), ctx.keys, snapshotPath(ref));
+}
+
 /** Restores each selected path; what could not be restored is named, the rest is restored (status attention). */
 async function runRestoreJob(spec: Spec<'restore'>, ctx: JobContext): Promise<JobOutcome> {
   const store = Datastore.open(spec.store, { log: ctx.log });
-  const crypt = keyForRef(store, spec.snapshot, ctx.keys ?? []);
-  const reader = new FolderArchiveReader(store.openSnapshot(spec.snapshot, { crypt }));
+  const reader = new FolderArchiveReader(store.openSnapshot(spec.snapshot, { crypt: ctx.keys }));
   const totals = { files: 0, bytes: 0, conflicts: 0, failed: 0 };
   const problems: JobProblem[] = [];
   for (const [i, path] of spec.paths.entries()) {
@@ -194,9 +209,9 @@ async function runRestoreJob(spec: Spec<'restore'>, ctx: JobContext): Promise<Jo
     const phase = spec.paths.length > 1 ? `restoring ${i + 1} of ${spec.paths.length}` : 'restoring';
     const r = await restoreFolder(store, spec.snapshot, into, {
       path,
+      crypt: reader.snapshot.crypt,
       overwrite: spec.overwrite,
       keepDamaged: spec.keepDamaged,
-      crypt,
       signal: ctx.signal,
       log: ctx.log,
       progressIntervalMs: PROGRESS_INTERVAL_MS,
@@ -234,7 +249,7 @@ async function runImageBackupJob(spec: Spec<'backup-image'>, ctx: JobContext): P
   const r = await backupImage(store, spec.source, {
     id: spec.id,
     allowOtherSource: spec.allowOtherSource,
-    crypt: encryptionKey(spec.encrypt, ctx.keys ?? []),
+    crypt: backupKey(spec, ctx),
     signal: ctx.signal,
     log: ctx.log,
     progressIntervalMs: PROGRESS_INTERVAL_MS,
@@ -268,9 +283,9 @@ async function runImageRestoreJob(spec: Spec<'restore-image'>, ctx: JobContext):
   }
   const r = await restoreImage(store, spec.snapshot, spec.target, {
     archiveName: spec.archive,
+    crypt: keyOf(store, spec.snapshot, ctx),
     overwrite: spec.overwrite,
     keepDamaged: spec.keepDamaged,
-    crypt: keyForRef(store, spec.snapshot, ctx.keys ?? []),
     signal: ctx.signal,
     progressIntervalMs: PROGRESS_INTERVAL_MS,
     onProgress: (p) =>
@@ -390,8 +405,7 @@ function repairGroups(store: Datastore, groups: readonly BackupGroupRef[]): Repa
  */
 async function runExportJob(spec: Spec<'export-file'>, ctx: JobContext): Promise<JobOutcome> {
   const store = Datastore.open(spec.store, { log: ctx.log });
-  const crypt = keyForRef(store, spec.snapshot, ctx.keys ?? []);
-  const reader = new FolderArchiveReader(store.openSnapshot(spec.snapshot, { crypt }));
+  const reader = new FolderArchiveReader(store.openSnapshot(spec.snapshot, { crypt: ctx.keys }));
   const entry = reader.get(spec.path);
   if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink) {
     throw new CairnError('INVALID_ARGUMENT', `${spec.path} is not a file`);

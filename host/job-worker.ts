@@ -1,9 +1,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { toAppError } from './app-errors.js';
 import { runJob } from './job-runners.js';
-import { keysFromRaw } from './job-keys.js';
 import { useExitedThreadTable } from '../core/locks/lock-owner.js';
 import type { EngineToWorker, JobWorkerData, WorkerToEngine } from './job-messages.js';
+import { CryptConfig } from '../core/blob/crypt-config.js';
 
 /** One job on its own thread: the host's event loop only relays messages. */
 const port = parentPort;
@@ -20,7 +20,7 @@ useExitedThreadTable(exitedThreads);
 
 runJob(spec, {
   signal: controller.signal,
-  keys: keysFromRaw(keys),
+  keys: (keys ?? []).map((raw) => new CryptConfig(raw)),
   onProgress: (progress) => post({ type: 'progress', progress }),
   log: {
     info: (message) => post({ type: 'log', level: 'info', message }),

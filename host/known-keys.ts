@@ -2,37 +2,32 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { readJsonFile, writeJsonFileAtomic } from '../core/fs/json-file.js';
 
-const KnownKeysFile = z.strictObject({
-  version: z.literal(1),
-  paths: z.array(z.string().min(1).max(4096)).max(1000),
-});
+export const KNOWN_KEYS_FILE = 'known-keys.json';
+
+const KnownKeysSchema = z.object({ version: z.literal(1), paths: z.array(z.string().min(1)).max(1000) });
 
 /**
- * The key files the app knows besides the default one (`known-keys.json` in the config folder): paths only,
- * never a key. Written atomically (0600); a damaged file is CORRUPT naming it, never reset behind the user's back.
+ * The key files the user added to the app, by path (`keys/known-keys.json` in the config folder). Only paths:
+ * the key files themselves stay where they are, and the default key is known without being listed.
  */
-export class KnownKeys {
+export class KnownKeyFiles {
   readonly file: string;
 
-  constructor(configDir: string) {
-    this.file = join(configDir, 'known-keys.json');
+  constructor(keysDir: string) {
+    this.file = join(keysDir, KNOWN_KEYS_FILE);
   }
 
+  /** A damaged list is CORRUPT (naming the file), never silently emptied: it is the user's list of keys. */
   list(): string[] {
-    return readJsonFile(this.file, KnownKeysFile, 'the list of known key files')?.paths ?? [];
+    return readJsonFile(this.file, KnownKeysSchema, 'a list of key files')?.paths ?? [];
   }
 
   add(path: string): void {
     const paths = this.list();
-    if (!paths.includes(path)) this.write([...paths, path]);
+    if (!paths.includes(path)) this.save([...paths, path]);
   }
 
-  remove(path: string): void {
-    const paths = this.list();
-    if (paths.includes(path)) this.write(paths.filter((p) => p !== path));
-  }
-
-  private write(paths: string[]): void {
-    writeJsonFileAtomic(this.file, { version: 1, paths } satisfies z.infer<typeof KnownKeysFile>);
+  private save(paths: string[]): void {
+    writeJsonFileAtomic(this.file, { version: 1, paths });
   }
 }

@@ -28,6 +28,7 @@ export const QUERY_ACTIONS = [
 ] as const;
 export type QueryAction = (typeof QUERY_ACTIONS)[number];
 
+/** `keys`: the keys unlocked when the query was asked (the browse and the diff of encrypted snapshots use them). */
 export type Queries = {
   [K in QueryAction]: (
     req: ActionRequest<K>,
@@ -42,16 +43,16 @@ export function createQueries(): Queries {
   const readers = new Map<string, FolderArchiveReader>();
   const reader = (store: string, ref: SnapshotRef, keys: readonly CryptConfig[]): FolderArchiveReader => {
     const ds = openStore(store);
-    const key = `${ds.root}\0${ref.type}/${ref.id}/${ref.time}`;
+    // The keys are part of the cache key: a snapshot opened with a key now locked is not read from the cache.
+    const fingerprints = keys.map((k) => k.fingerprint()).sort();
+    const key = `${ds.root}\0${ref.type}/${ref.id}/${ref.time}\0${fingerprints.join(',')}`;
     const cached = readers.get(key);
     // Forgotten since: say so rather than answer from the cache.
     if (cached && !existsSync(join(ds.snapshotDir(ref), MANIFEST_NAME))) {
       readers.delete(key);
       throw new CairnError('NOT_FOUND', `snapshot ${ref.type}/${ref.id}/${ref.time} is gone`);
     }
-    // A reader opened with a key that has been locked since is dropped: opening again asks for the key.
-    if (cached && stillUnlocked(cached, keys)) return cached;
-    readers.delete(key);
+    if (cached) return cached;
     const opened = new FolderArchiveReader(ds.openSnapshot(ref, { crypt: keys }));
     readers.set(key, opened);
     if (readers.size > 4) readers.delete(readers.keys().next().value!);
@@ -80,9 +81,4 @@ export function createQueries(): Queries {
         error: o.error,
       })),
   };
-}
-
-function stillUnlocked(reader: FolderArchiveReader, keys: readonly CryptConfig[]): boolean {
-  const used = reader.snapshot.crypt?.fingerprint();
-  return used === undefined || keys.some((k) => k.fingerprint() === used);
 }

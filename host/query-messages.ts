@@ -5,7 +5,7 @@ export interface QueryRequest {
   id: number;
   action: string;
   req: unknown;
-  /** The unlocked keys' raw bytes, for a query that reads a snapshot's contents (browse, diff) only. */
+  /** The raw bytes of the unlocked keys, for queries that read encrypted snapshots (inside this process only). */
   keys?: Uint8Array[];
 }
 

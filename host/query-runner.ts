@@ -15,7 +15,6 @@ export class QueryRunner {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
 
-  /** `keys`: raw keys for the worker (in this process only), for the queries that read a snapshot's contents. */
   run<K extends QueryAction>(action: K, req: ActionRequest<K>, keys?: Uint8Array[]): Promise<ActionResponse<K>> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
@@ -23,7 +22,7 @@ export class QueryRunner {
     worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      worker.postMessage({ id, action, req, keys } satisfies QueryRequest);
+      worker.postMessage({ id, action, req, ...(keys ? { keys } : {}) } satisfies QueryRequest);
     });
   }
 

@@ -3,7 +3,7 @@ import { useExitedThreadTable } from '../core/locks/lock-owner.js';
 import { toAppError } from './app-errors.js';
 import { createQueries, type QueryAction } from './queries.js';
 import type { QueryReply, QueryRequest } from './query-messages.js';
-import { keysFromRaw } from './job-keys.js';
+import { CryptConfig } from '../core/blob/crypt-config.js';
 
 /** Answers the service's read-only queries, one at a time, off the host's main thread. */
 const port = parentPort;
@@ -14,8 +14,15 @@ const queries = createQueries();
 port.on('message', async ({ id, action, req, keys }: QueryRequest) => {
   let reply: QueryReply;
   try {
-    const run = queries[action as QueryAction] as (r: unknown, k: ReturnType<typeof keysFromRaw>) => unknown;
-    reply = { id, ok: true, value: await run(req, keysFromRaw(keys)) };
+    const run = queries[action as QueryAction] as (r: unknown, k: CryptConfig[]) => unknown;
+    reply = {
+      id,
+      ok: true,
+      value: await run(
+        req,
+        (keys ?? []).map((raw) => new CryptConfig(raw)),
+      ),
+    };
   } catch (err) {
     reply = { id, ok: false, error: toAppError(err) };
   }

@@ -15,16 +15,16 @@ import { EntryKind } from '../core/archive/archive-format.js';
 import { entryInfo } from '../core/archive/entry-info.js';
 import { FolderArchiveReader } from '../core/archive/folder-reader.js';
 import { diffSnapshots } from '../core/archive/snapshot-diff.js';
-import { MANIFEST_NAME } from '../core/backup/manifest.js';
+import { MANIFEST_NAME, type Manifest } from '../core/backup/manifest.js';
 import { snapshotKind, summarizeManifest } from '../core/backup/manifest-summary.js';
 import { Datastore, type SnapshotInfo } from '../core/datastore/datastore.js';
 import { CONFIG_FILE } from '../core/datastore/datastore-config.js';
 import { describeSource } from '../core/datastore/group-source.js';
 import { hasGcStatusFile, readGcStatus } from '../core/gc/gc-status.js';
-import { snapshotCryptMode, snapshotKeyFingerprint, type SnapshotKeys } from '../core/datastore/snapshot-key.js';
-import type { Manifest } from '../core/backup/manifest.js';
 import { CairnError, isCairnError } from '../core/errors.js';
 import { AppError } from './app-errors.js';
+import type { CryptConfig } from '../core/blob/crypt-config.js';
+import { snapshotCryptMode, snapshotKeyFingerprint } from '../core/datastore/snapshot-key.js';
 
 /** Opens a store for one request; a path without a store is STORE_MISSING, so the UI can offer to create one. */
 export function openStore(path: string): Datastore {
@@ -87,11 +87,11 @@ type ManifestSummary = Pick<
   | 'keyFingerprint'
 >;
 
-/** Whether a snapshot is encrypted and with which key: from its manifest, so no key is needed to show a badge. */
-function cryptSummary(manifest: Manifest): Pick<SnapshotRow, 'encrypted' | 'keyFingerprint'> {
+/** Whether a snapshot is encrypted and with which key: the manifest says so in the clear, no key needed. */
+function encryptionOf(manifest: Manifest): Pick<SnapshotRow, 'encrypted' | 'keyFingerprint'> {
   if (snapshotCryptMode(manifest) !== 'encrypt') return {};
   const keyFingerprint = snapshotKeyFingerprint(manifest);
-  return keyFingerprint ? { encrypted: true, keyFingerprint } : { encrypted: true };
+  return keyFingerprint === undefined ? { encrypted: true } : { encrypted: true, keyFingerprint };
 }
 
 /**
@@ -115,7 +115,6 @@ export class SnapshotViews {
         lastBackup: g.lastBackup,
         lastSize: latest?.size,
         notes: store.readGroupNotes(g),
-        // A group is as encrypted as its newest snapshot: the next backup must use that key (core refuses a plain one).
         ...(latest?.encrypted ? { encrypted: true, keyFingerprint: latest.keyFingerprint } : {}),
       };
     });
@@ -162,7 +161,7 @@ export class SnapshotViews {
     let summary: ManifestSummary;
     try {
       const manifest = store.readManifest(ref);
-      summary = { ...summarizeManifest(manifest), ...cryptSummary(manifest) };
+      summary = { ...summarizeManifest(manifest), ...encryptionOf(manifest) };
     } catch (err) {
       if (!isCairnError(err)) throw err;
       summary = { kind: 'other', notes: `unreadable manifest: ${err.message}` };
@@ -204,7 +203,12 @@ export function browseFolder(reader: FolderArchiveReader, path: string, offset =
 /** Diff rows are capped: the counts and byte totals stay exact. */
 export const MAX_DIFF_ROWS = 50_000;
 
-export function snapshotDiff(store: Datastore, from: SnapshotRef, to: SnapshotRef, keys?: SnapshotKeys): DiffResult {
+export function snapshotDiff(
+  store: Datastore,
+  from: SnapshotRef,
+  to: SnapshotRef,
+  keys?: readonly CryptConfig[],
+): DiffResult {
   const diff = diffSnapshots(store, from, to, keys);
   return {
     ...diff,
@@ -217,7 +221,7 @@ export function openSnapshotFile(
   store: Datastore,
   ref: SnapshotRef,
   path: string,
-  keys?: SnapshotKeys,
+  keys?: readonly CryptConfig[],
 ): { name: string; size: number; slices: Generator<Buffer> } {
   const reader = new FolderArchiveReader(store.openSnapshot(ref, { crypt: keys }));
   const entry = reader.get(path);

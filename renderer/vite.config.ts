@@ -13,8 +13,5 @@ export default defineConfig({
     // No inline scripts or eval: the CSP allows only 'self'.
     modulePreload: { polyfill: false },
     assetsInlineLimit: 0,
-    // The passphrase strength check's dictionaries (zxcvbn-ts, ~1.2 MB) are a chunk the key wizard loads when it
-    // opens; the app's own entry chunk stays under 500 kB (test/build/renderer-bundle.test.ts).
-    chunkSizeWarningLimit: 1300,
   },
 });

@@ -35,6 +35,8 @@ const service = new HostService({
   allowedRoots: [...defaultAllowedRoots(), ...(values.allow ?? [])],
   version: appVersion(root),
   plans: { configDir: cairnConfigDir(), where: 'browser mode' },
+  // No secret store: browser mode cannot remember keys (the unlock prompt says why).
+  keys: { configDir: cairnConfigDir() },
 });
 service.startScheduler();
 const server = await startOnPort(values.port ? Number(values.port) : undefined);

@@ -7,6 +7,7 @@ import { isActionName, validateRequest } from '../contract/validators.js';
 import { toAppError } from '../host/app-errors.js';
 import type { HostService } from '../host/host-service.js';
 import { CONTENT_SECURITY_POLICY, contentType, resolveRendererFile } from '../host/renderer-files.js';
+import { openSnapshotFile, openStore } from '../host/store-views.js';
 
 export interface WebServerOptions {
   service: HostService;
@@ -150,7 +151,6 @@ class WebRoutes {
       return sendJson(res, 403, { ok: false, error: { code: 'BAD_REQUEST', message: 'wrong or missing token' } });
     if (url.pathname === '/api/events' && req.method === 'GET') return this.events.open(res);
     if (url.pathname === '/api/download' && req.method === 'GET') return this.download(url, res);
-    if (url.pathname === '/api/paper-key' && req.method === 'GET') return this.paperKey(url, res);
     const action = url.pathname.slice('/api/'.length);
     if (req.method !== 'POST' || !isActionName(action))
       return sendJson(res, 404, { ok: false, error: { code: 'BAD_REQUEST', message: `no action ${action}` } });
@@ -182,7 +182,8 @@ class WebRoutes {
     if (!valid.ok) return sendJson(res, 400, { ok: false, error: { code: 'BAD_REQUEST', message: valid.message } });
     let file;
     try {
-      file = this.service.openDownload(valid.value.store, valid.value.snapshot, valid.value.path);
+      const store = openStore(this.service.policy.check(valid.value.store, 'datastore'));
+      file = openSnapshotFile(store, valid.value.snapshot, valid.value.path, this.service.readingKeys());
     } catch (err) {
       return sendJson(res, 404, { ok: false, error: toAppError(err) });
     }
@@ -203,23 +204,6 @@ class WebRoutes {
       res.destroy(); // a chunk failed verification: cut the download short rather than send wrong bytes
       this.service.reportDownload(store, snapshot, path, { error: err });
     }
-  }
-
-  /**
-   * A key file's paper key as a page of its own, opened in a new tab to print: the app's CSP would refuse its
-   * inline style, so it gets one that allows only that and loads nothing (no script, no request).
-   */
-  private async paperKey(url: URL, res: ServerResponse): Promise<void> {
-    const r = await this.service.handle('keys.paper-key', { fingerprint: url.searchParams.get('fingerprint') });
-    if (!r.ok) return sendJson(res, r.error.code === 'BAD_REQUEST' ? 400 : 404, r);
-    const { html } = r.value as { html: string };
-    res.writeHead(200, {
-      'Content-Type': 'text/html; charset=utf-8',
-      'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'",
-      'X-Content-Type-Options': 'nosniff',
-      'Referrer-Policy': 'no-referrer',
-    });
-    res.end(html);
   }
 
   /** The built renderer: the page itself needs the token; its scripts and styles are the same for everyone. */

@@ -31,7 +31,7 @@ type ArchiveValues = ReturnType<
 >['values'];
 
 export interface ArchiveCommandContext extends Omit<CommandContext, 'values'> {
-  values: ArchiveValues & { json?: boolean };
+  values: ArchiveValues & { json?: boolean; 'dry-run'?: boolean };
 }
 
 async function initCommand(args: string[], ctx: ArchiveCommandContext): Promise<number> {
@@ -243,9 +243,12 @@ async function catCommand(args: string[], ctx: ArchiveCommandContext): Promise<n
 
 async function restoreCommand(args: string[], ctx: ArchiveCommandContext): Promise<number> {
   const { values, signal, progress } = ctx;
+  if (values['in-place']) return restoreInPlaceCommand(args, ctx);
+  for (const flag of ['conflict', 'overwrite-newer', 'dry-run'] as const)
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --in-place`);
   const store = openStore(need(args, 0, '<store>'));
   const ref = snapshotArg(store, need(args, 1, '<snapshot>'));
-  if (values.to === undefined) throw new UsageError('missing --to <dir>');
+  if (values.to === undefined) throw new UsageError('missing --to <dir> (or --in-place: back where it was)');
   const { restoreFolder } = await import('../archive/folder-restore.js');
   const result = await restoreFolder(store, ref, values.to, {
     crypt: await readingKey(store, [ref], values),
@@ -284,6 +287,55 @@ async function restoreCommand(args: string[], ctx: ArchiveCommandContext): Promi
         `(listed above as 'not restored'); everything else was`,
     );
   }
+  return 0;
+}
+
+const ACTION_WORDS = {
+  restore: 'restore',
+  unchanged: 'unchanged',
+  overwrite: 'overwrite',
+  'keep-both': 'keep both',
+  skip: 'skip',
+  'newer-local': 'KEEP (newer here)',
+} as const;
+
+/** `restore --in-place`: the preview, then (without --dry-run) the restore to the original places. */
+async function restoreInPlaceCommand(args: string[], ctx: ArchiveCommandContext): Promise<number> {
+  const { values } = ctx;
+  if (values.to !== undefined) throw new UsageError('--in-place restores where it was backed up from: leave out --to');
+  if (values.overwrite)
+    throw new UsageError('--in-place decides per file: give --conflict overwrite instead of --overwrite');
+  const conflict = values.conflict ?? 'keep-both';
+  if (!['overwrite', 'keep-both', 'skip'].includes(conflict))
+    throw new UsageError(`--conflict takes overwrite, keep-both or skip, not ${JSON.stringify(conflict)}`);
+  const store = openStore(need(args, 0, '<store>'));
+  const ref = snapshotArg(store, need(args, 1, '<snapshot>'));
+  const { restoreInPlace } = await import('../archive/in-place.js');
+  const result = await restoreInPlace(store, ref, {
+    path: args[2],
+    conflict: conflict as 'overwrite' | 'keep-both' | 'skip',
+    overwriteNewer: values['overwrite-newer'],
+    dryRun: values['dry-run'],
+    crypt: await readingKey(store, [ref], values),
+    signal: ctx.signal,
+    log: { info: () => {}, warn: ctx.warn },
+  });
+  const shown = result.items.filter((i) => i.action !== 'unchanged');
+  const rows = shown.map((i) => [
+    ACTION_WORDS[i.action],
+    i.restoredAs ? `${i.localPath} -> ${i.restoredAs}` : i.localPath,
+  ]);
+  const c = result.counts;
+  const summary =
+    `${result.dryRun ? 'Would restore' : 'Restored'} ${c.restore} missing, ${result.dryRun ? 'would replace' : 'replaced'} ${c.overwrite}, ` +
+    `${c['keep-both']} kept beside, ${c.skip} skipped, ${c.unchanged} unchanged` +
+    (c['newer-local'] > 0
+      ? `; ${c['newer-local']} changed here since the backup and kept (--overwrite-newer replaces them)`
+      : '');
+  ctx.print(
+    result,
+    `${rows.length > 0 ? `${table(rows)}\n` : ''}${summary}${result.dryRun ? ' (dry run: nothing was written)' : ''}`,
+  );
   return 0;
 }
 

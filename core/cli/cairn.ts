@@ -34,8 +34,18 @@ Commands:
                                    restore a snapshot, a folder of it (its contents) or one file; a file
                                    with a damaged chunk is named and left out (--keep-damaged: its readable
                                    rest is kept as <name>.damaged)
+  restore <store> <snapshot> [path] --in-place [--conflict overwrite|keep-both|skip] [--overwrite-newer]
+        [--dry-run]                put it back where it was backed up from: missing files come back, files as they
+                                   were stay; one that differs is replaced, kept beside as 'name (restored DATE).ext'
+                                   (the default: keep-both) or left alone; one changed since the backup is never
+                                   replaced without --overwrite-newer. --dry-run: only the preview
   diff <store> <snapshot-a> <snapshot-b>
                                    what was added, removed and changed between two snapshots
+  versions <store> <group> <path>  every version of a file or folder across the group's snapshots (by content;
+                                   runs of the same version shown once, absences too)
+  find <store> <group|snapshot> <pattern> [--size +10M|-1M|1M..5M] [--newer 7d|2026-11-01] [--older …]
+                                   entries by name (a glob such as '*.pdf', or a part of the name; any case) in a
+                                   snapshot, or across the group's (each path once, with its newest snapshot)
   excludes <dir> [--exclude PATTERN]...
                                    preview what the patterns and .cairnignore files exclude
   groups <store>                   list backup groups
@@ -197,6 +207,8 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   ls: READ_KEY_OPTIONS,
   cat: READ_KEY_OPTIONS,
   diff: READ_KEY_OPTIONS,
+  versions: READ_KEY_OPTIONS,
+  find: ['size', 'newer', 'older', ...READ_KEY_OPTIONS],
   groups: [],
   snapshots: [],
   status: [],
@@ -204,7 +216,16 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   gc: [],
   protect: [],
   unprotect: [],
-  restore: ['to', 'overwrite', 'keep-damaged', ...READ_KEY_OPTIONS],
+  restore: [
+    'to',
+    'overwrite',
+    'keep-damaged',
+    'in-place',
+    'conflict',
+    'overwrite-newer',
+    'dry-run',
+    ...READ_KEY_OPTIONS,
+  ],
   excludes: ['exclude'],
   prune: ['keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'dry-run'],
   forget: ['dry-run'],
@@ -316,6 +337,10 @@ async function runCommand(name: string, args: string[], ctx: CliContext): Promis
   if (name.startsWith('key ')) {
     const { KEY_COMMANDS } = await import('./key-commands.js');
     return KEY_COMMANDS.get(name.slice('key '.length))!(args, ctx);
+  }
+  if (name === 'versions' || name === 'find') {
+    const { FIND_COMMANDS } = await import('./find-commands.js');
+    return FIND_COMMANDS.get(name)!(args, ctx);
   }
   const run =
     (await import('./archive-commands.js')).ARCHIVE_COMMANDS.get(name) ??

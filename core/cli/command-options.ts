@@ -21,6 +21,12 @@ export const ARCHIVE_COMMAND_OPTIONS = {
   exclude: { type: 'string', multiple: true },
   keyfile: { type: 'string' },
   encrypt: { type: 'boolean' },
+  'in-place': { type: 'boolean' },
+  conflict: { type: 'string' },
+  'overwrite-newer': { type: 'boolean' },
+  size: { type: 'string' },
+  newer: { type: 'string' },
+  older: { type: 'string' },
   'master-pubkey-file': { type: 'string' },
   'passphrase-fd': { type: 'string' },
 } satisfies ParseArgsConfig['options'];

@@ -57,7 +57,8 @@ export async function collectRemoteGarbage(
   const marked = new Set<string>();
   await markSnapshots(bucket, referenced, marked, signal);
   const chunks = await listChunks(bucket, signal);
-  const young = (o: ListedObject) => o.lastModified >= t0 - minAge;
+  // LastModified has whole seconds: an object of the same second as T0 − minAge counts as old enough.
+  const young = (o: ListedObject) => o.lastModified > t0 - minAge;
   const base = {
     snapshots: marked.size,
     chunksTotal: chunks.size,

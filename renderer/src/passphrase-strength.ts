@@ -1,43 +1,32 @@
+/** A passphrase's strength as zxcvbn scores it: 0 (guessed at once) to 4 (very hard to guess). */
+export type StrengthScore = 0 | 1 | 2 | 3 | 4;
+
+export const STRENGTH_WORDS: Record<StrengthScore, string> = {
+  0: 'very weak',
+  1: 'weak',
+  2: 'fair',
+  3: 'strong',
+  4: 'very strong',
+};
+
+let checker: Promise<(passphrase: string) => StrengthScore> | undefined;
+
 /**
- * How strong a passphrase is, by zxcvbn-ts (dictionaries of common passwords, English words, names, keyboard
- * patterns). Loaded on first use as a chunk of its own: the dictionaries are larger than the rest of the app.
+ * zxcvbn with its common-words dictionaries, loaded on first use: they are ~1 MB, so they stay out of the
+ * main bundle and load only when the key wizard opens.
  */
-export interface Strength {
-  /** 0 (guessed at once) … 4 (very hard to guess). */
-  score: 0 | 1 | 2 | 3 | 4;
-  warning?: string;
-  suggestions: string[];
-  /** How long an offline attack on the key file would take (scrypt is a slow hash), in words ("3 hours", "centuries"). */
-  crackTime: string;
-}
-
-export type StrengthCheck = (passphrase: string, userInputs: string[]) => Strength;
-
-let loading: Promise<StrengthCheck> | undefined;
-
-export function loadStrengthCheck(): Promise<StrengthCheck> {
-  loading ??= (async () => {
-    const [{ ZxcvbnFactory }, common, en] = await Promise.all([
-      import('@zxcvbn-ts/core'),
-      import('@zxcvbn-ts/language-common'),
-      import('@zxcvbn-ts/language-en'),
-    ]);
-    const factory = new ZxcvbnFactory({
-      translations: en.translations,
+export function loadStrengthChecker(): Promise<(passphrase: string) => StrengthScore> {
+  checker ??= Promise.all([import('@zxcvbn-ts/core'), import('@zxcvbn-ts/language-common')]).then(([core, common]) => {
+    const zxcvbn = new core.ZxcvbnFactory({
+      dictionary: { ...common.dictionary },
       graphs: common.adjacencyGraphs,
-      dictionary: { ...common.dictionary, ...en.dictionary },
     });
-    return (passphrase, userInputs) => {
-      const r = factory.check(passphrase, userInputs);
-      return {
-        score: r.score,
-        warning: r.feedback.warning ?? undefined,
-        suggestions: r.feedback.suggestions,
-        crackTime: r.crackTimes.offlineSlowHashingXPerSecond.display,
-      };
-    };
-  })();
-  return loading;
+    return (passphrase) => zxcvbn.check(passphrase).score;
+  });
+  return checker;
 }
 
-export const STRENGTH_WORDS = ['very weak', 'weak', 'fair', 'strong', 'very strong'] as const;
+/** PBS refuses passphrases under 5 bytes (UTF-8), so the app does too. */
+export function passphraseBytes(passphrase: string): number {
+  return new TextEncoder().encode(passphrase).length;
+}

@@ -14,6 +14,7 @@ import { folderBench } from './folder-bench.js';
 import { gcMemoryBench } from './gc-memory.js';
 import { appResponsivenessBench } from './app-responsiveness.js';
 import { schedulerIdleBench } from './scheduler-idle.js';
+import { findBench } from './find-bench.js';
 import { measure, measureCommand } from './measure.js';
 import { tempDir } from '../support/temp.js';
 
@@ -124,3 +125,4 @@ if (!process.env.CAIRN_BENCH_SKIP_FOLDER) await folderBench();
 if (!process.env.CAIRN_BENCH_SKIP_GC) await gcMemoryBench();
 if (!process.env.CAIRN_BENCH_SKIP_APP) await appResponsivenessBench();
 if (!process.env.CAIRN_BENCH_SKIP_SCHEDULER) await schedulerIdleBench();
+if (!process.env.CAIRN_BENCH_SKIP_FIND) await findBench();

@@ -172,7 +172,7 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await page.getByRole('option', { name: /Documents/ }).click(); // the store shows its overview until then
     const row = page.locator('[role="grid"] [data-snapshot^="host/Documents/"]');
     await row.waitFor();
-    expect(await row.locator('[role="gridcell"]').nth(3).textContent()).toBe('32');
+    expect(await row.locator('[role="gridcell"]').nth(2).textContent()).toBe('32');
     await page.screenshot({ path: screenshotPath('4-snapshots') });
 
     // Browse into reports/2026, see the file's details.
@@ -395,13 +395,13 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     await page.locator('[data-job-kind="verify"][data-status="done"]').waitFor({ timeout: 30_000 });
     // The row changes when the listing is read again after the job (on the query worker, behind the dashboard's
     // figures): give it more than expect.poll's default second on a busy machine.
-    await expect.poll(() => left.locator('[role="gridcell"]').nth(6).textContent(), { timeout: 15_000 }).toBe('✔ ok');
+    await expect.poll(() => left.locator('[role="gridcell"]').nth(5).textContent(), { timeout: 15_000 }).toBe('✔ ok');
     await left.click();
     await page.getByRole('button', { name: 'Notes…' }).click();
     await page.getByLabel('Notes', { exact: true }).fill('before the move');
     await page.getByRole('button', { name: 'Save notes' }).click();
     await expect
-      .poll(() => left.locator('[role="gridcell"]').nth(8).textContent(), { timeout: 15_000 })
+      .poll(() => left.locator('[role="gridcell"]').nth(7).textContent(), { timeout: 15_000 })
       .toBe('before the move');
     await left.getByRole('checkbox').check();
     await expect.poll(() => page.getByRole('button', { name: 'Forget…' }).isDisabled()).toBe(true);

@@ -5,7 +5,6 @@ import { ACTION_NAMES } from '../../contract/actions.js';
 import type { Result } from '../../contract/errors.js';
 import type { JobState } from '../../contract/jobs.js';
 import type { PlanView, SchedulerInfo } from '../../contract/plans.js';
-import type { KeyInfo, KeyList } from '../../contract/keys.js';
 import { SchedulerService } from '../../core/scheduler/scheduler-service.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { startCairnApp } from '../../electron/cairn-app.js';
@@ -26,7 +25,6 @@ import {
   powerMonitor,
   powerSaveBlocker,
   protocol,
-  safeStorage,
   session,
   userDataPath,
   type FakeMenuItem,
@@ -343,19 +341,6 @@ describe('the Electron main process (mocked electron, real host service and data
         path: 'p3.raw',
       }),
     ).toBeNull();
-  });
-
-  it('remembers a key in the OS keychain through safeStorage, and saves its paper key with the save dialog', async () => {
-    expect((await value<KeyList>('keys.list', {})).remember).toEqual({ available: true });
-    const key = await value<KeyInfo>('keys.create', { passphrase: 'a long passphrase', remember: true });
-    expect(key).toMatchObject({ unlocked: true, remembered: true });
-    expect(safeStorage.encryptString).toHaveBeenCalledTimes(1);
-    const sealed = readFileSync(join(base, 'config', 'remembered-keys.json'), 'utf8');
-    expect(sealed).toContain(Buffer.from('sealed:').toString('base64').slice(0, 8));
-    const target = join(base, 'paper-key.html');
-    dialog.showSaveDialog.mockResolvedValueOnce({ canceled: false, filePath: target });
-    expect(await value('dialog.save-paper-key', { fingerprint: key.fingerprint })).toBe(target);
-    expect(readFileSync(target, 'utf8')).toContain('-----BEGIN PROXMOX BACKUP KEY-----');
   });
 
   it('asks before quitting during a job, then cancels it cleanly and quits', async () => {

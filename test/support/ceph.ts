@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { tempDir } from './temp.js';
 
 const execFileAsync = promisify(execFile);
@@ -23,6 +24,21 @@ export interface CephGateway {
   stopGateway(): Promise<void>;
   startGateway(): Promise<void>;
   stop(): Promise<void>;
+}
+
+/** A new bucket on the gateway, made with the SDK as any S3 tool would. */
+export async function createBucket(gw: CephGateway, name: string): Promise<void> {
+  const s3 = new S3Client({
+    endpoint: gw.endpoint,
+    region: gw.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: gw.accessKeyId, secretAccessKey: gw.secretAccessKey },
+  });
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: name }));
+  } finally {
+    s3.destroy();
+  }
 }
 
 /** A free TCP port on loopback. */

@@ -150,18 +150,6 @@ export const dialog = {
   showErrorBox: vi.fn(),
 };
 
-/** safeStorage with a keyring (gnome_libsecret): "sealed" is reversible here, and recognisably not the plain text. */
-export const safeStorage = {
-  isEncryptionAvailable: vi.fn(() => true),
-  getSelectedStorageBackend: vi.fn(() => 'gnome_libsecret'),
-  encryptString: vi.fn((text: string) => Buffer.from(`sealed:${Buffer.from(text).toString('hex')}`)),
-  decryptString: vi.fn((sealed: Buffer) => {
-    const text = sealed.toString();
-    if (!text.startsWith('sealed:')) throw new Error('Error while decrypting the ciphertext provided to safeStorage');
-    return Buffer.from(text.slice('sealed:'.length), 'hex').toString();
-  }),
-};
-
 const rendererEvents = new EventEmitter();
 export const contextBridge = { exposeInMainWorld: vi.fn() };
 export const ipcRenderer = {
@@ -180,14 +168,26 @@ export const ipcRenderer = {
 };
 export const webUtils = { getPathForFile: vi.fn((file: { name: string }) => `/home/ann/${file.name}`) };
 
+/** A keychain stand-in: "sealed" is the text reversed behind a marker, enough to tell sealed from plain. */
+export const safeStorage = {
+  isEncryptionAvailable: vi.fn(() => true),
+  getSelectedStorageBackend: vi.fn(() => 'gnome_libsecret'),
+  encryptString: vi.fn((text: string) => Buffer.from(`sealed:${[...text].reverse().join('')}`)),
+  decryptString: vi.fn((sealed: Buffer) => {
+    const text = sealed.toString();
+    if (!text.startsWith('sealed:')) throw new Error('Error while decrypting the ciphertext provided to safeStorage');
+    return [...text.slice(7)].reverse().join('');
+  }),
+};
+
 export const electronMock = {
+  safeStorage,
   app,
   ipcMain,
   protocol,
   session,
   Menu,
   dialog,
-  safeStorage,
   BrowserWindow: FakeBrowserWindow,
   Tray: FakeTray,
   Notification: FakeNotification,

@@ -68,7 +68,6 @@ export class FakeTransport implements Transport {
   }
   pathOfDroppedFile = () => undefined;
   downloadUrl = () => undefined;
-  paperKeyUrl = () => undefined;
 }
 
 export class Failure extends Error {

@@ -12,24 +12,28 @@ import type { SnapshotRef } from '../../../contract/model.js';
 /** An action's typed failure, as the UI shows and branches on it. */
 export class ApiError extends Error {
   readonly code: AppErrorCode;
-  /** KEY_REQUIRED: the key to unlock. */
+  /** KEY_REQUIRED: the key the action needs. */
   readonly keyFingerprint?: string;
 
   constructor(info: AppErrorInfo) {
     super(info.message);
     this.name = 'ApiError';
     this.code = info.code;
-    if (info.keyFingerprint) this.keyFingerprint = info.keyFingerprint;
+    if (info.keyFingerprint !== undefined) this.keyFingerprint = info.keyFingerprint;
   }
 
   get info(): AppErrorInfo {
-    return {
-      code: this.code,
-      message: this.message,
-      ...(this.keyFingerprint ? { keyFingerprint: this.keyFingerprint } : {}),
-    };
+    return this.keyFingerprint === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, keyFingerprint: this.keyFingerprint };
   }
 }
+
+/**
+ * Asked when an action answers KEY_REQUIRED: resolves true once the user unlocked the key (the action is then
+ * made again), false when they did not (the action fails with KEY_REQUIRED as it answered).
+ */
+export type KeyPrompt = (keyFingerprint: string | undefined) => Promise<boolean>;
 
 export function errorInfo(err: unknown): AppErrorInfo {
   if (err instanceof ApiError) return err.info;
@@ -47,8 +51,6 @@ export interface Transport extends EventSubscriptions {
   pathOfDroppedFile(file: File): string | undefined;
   /** A URL the browser can download one file from (browser mode); undefined where a save dialog is used. */
   downloadUrl(store: string, snapshot: SnapshotRef, path: string): string | undefined;
-  /** A page with a key file's paper key to open in a new tab (browser mode); undefined where it is saved instead. */
-  paperKeyUrl(fingerprint: string): string | undefined;
   /** The event stream came back after a break (browser mode): events may have been missed meanwhile. */
   onReconnect?(listener: () => void): () => void;
   /** Whether the host answers (browser mode; the desktop app's host cannot go away from under its window). */
@@ -61,21 +63,28 @@ export type ConnectionState = 'connected' | 'lost' | 'refused';
 
 export type CairnClient = Methods &
   EventSubscriptions &
-  Pick<Transport, 'pathOfDroppedFile' | 'downloadUrl' | 'paperKeyUrl'> & {
+  Pick<Transport, 'pathOfDroppedFile' | 'downloadUrl'> & {
     onReconnect(listener: () => void): () => void;
     onConnection(listener: (state: ConnectionState) => void): () => void;
+    /** Who asks for a key an action needs (the app's unlock prompt); none: KEY_REQUIRED is an error like others. */
+    setKeyPrompt(prompt: KeyPrompt | undefined): void;
   };
 
 export function createClient(transport: Transport): CairnClient {
   const methods = {} as Record<ApiMethod, (req: unknown) => Promise<unknown>>;
+  let keyPrompt: KeyPrompt | undefined;
   for (const method of Object.keys(API_METHODS) as ApiMethod[]) {
     const call = transport.raw[method] as (
       req: unknown,
     ) => Promise<{ ok: true; value: unknown } | { ok: false; error: AppErrorInfo }>;
     methods[method] = async (req) => {
-      const result = await call(req);
-      if (!result.ok) throw new ApiError(result.error);
-      return result.value;
+      for (;;) {
+        const result = await call(req);
+        if (result.ok) return result.value;
+        // Every action that reads an encrypted snapshot gets the unlock prompt, and runs again once unlocked.
+        const ask = result.error.code === 'KEY_REQUIRED' ? keyPrompt : undefined;
+        if (!ask || !(await ask(result.error.keyFingerprint))) throw new ApiError(result.error);
+      }
     };
   }
   return {
@@ -87,9 +96,11 @@ export function createClient(transport: Transport): CairnClient {
     onPlanNotice: (l) => transport.onPlanNotice(l),
     pathOfDroppedFile: (f) => transport.pathOfDroppedFile(f),
     downloadUrl: (s, snap, p) => transport.downloadUrl(s, snap, p),
-    paperKeyUrl: (f) => transport.paperKeyUrl(f),
     // IPC does not drop events; only the web transport reconnects.
     onReconnect: (l) => transport.onReconnect?.(l) ?? (() => {}),
     onConnection: (l) => transport.onConnection?.(l) ?? (() => {}),
+    setKeyPrompt: (prompt) => {
+      keyPrompt = prompt;
+    },
   };
 }

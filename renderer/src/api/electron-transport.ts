@@ -22,6 +22,5 @@ export function createElectronTransport(api: PreloadApi): Transport {
     onPlanNotice: (l) => api.onPlanNotice(l),
     pathOfDroppedFile: (file) => api.getPathForFile(file) || undefined,
     downloadUrl: () => undefined,
-    paperKeyUrl: () => undefined,
   };
 }

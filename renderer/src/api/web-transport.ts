@@ -103,7 +103,6 @@ export function createWebTransport(token: string, base = ''): Transport {
       });
       return `${base}/api/download?${q.toString()}`;
     },
-    paperKeyUrl: (fingerprint) => `${base}/api/paper-key?${new URLSearchParams({ token, fingerprint }).toString()}`,
   };
 }
 

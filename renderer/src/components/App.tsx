@@ -10,6 +10,10 @@ import { ImageBackupDialog } from './ImageBackupDialog.js';
 import { NoticeToasts } from './NoticeToasts.js';
 import { PlanEditorHost } from './PlanEditor.js';
 import { PlansButton } from './PlansButton.js';
+import { KeysButton } from './KeysButton.js';
+import { KeysView } from './KeysView.js';
+import { KeyWizard } from './KeyWizard.js';
+import { UnlockKeyDialog } from './UnlockKeyDialog.js';
 import { PlansView } from './PlansView.js';
 import { SnapshotBrowser } from './SnapshotBrowser.js';
 import { SnapshotsTable } from './SnapshotsTable.js';
@@ -17,9 +21,6 @@ import { StoreBar } from './StoreBar.js';
 import { StoreMissing } from './StoreMissing.js';
 import { StorePicker } from './StorePicker.js';
 import { TasksPanel } from './TasksPanel.js';
-import { KeysButton, KeysDialog } from './KeysDialog.js';
-import { KeyWizard } from './KeyWizard.js';
-import { UnlockPrompt } from './UnlockPrompt.js';
 import { formatBytes } from '../../../contract/format.js';
 
 /**
@@ -27,6 +28,7 @@ import { formatBytes } from '../../../contract/format.js';
  * plans view instead of the store. Drop a folder anywhere.
  */
 export function App() {
+  const keysOpen = useApp((s) => s.keysOpen);
   const { store, startupError, info, backupDraft, closeStore, plansOpen, closePlans } = useAppShallow((s) => ({
     store: s.store,
     startupError: s.startupError,
@@ -100,7 +102,9 @@ export function App() {
       <ConnectionBanner />
       <ErrorNote error={startupError} />
       <div className="app-body">
-        {plansOpen ? (
+        {keysOpen ? (
+          <KeysView />
+        ) : plansOpen ? (
           <PlansView />
         ) : !store ? (
           <StorePicker />
@@ -133,10 +137,8 @@ export function App() {
       {backupDraft?.kind === 'image' && <ImageBackupDialog />}
       <PlanEditorHost />
       <FolderBrowser />
-      <KeysDialog />
-      {/* After the keys dialog, so the wizard and the prompt it opens show above it. */}
       <KeyWizard />
-      <UnlockPrompt />
+      <UnlockKeyDialog />
       <NoticeToasts />
     </div>
   );

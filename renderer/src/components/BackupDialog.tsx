@@ -7,7 +7,7 @@ import { GroupIdField } from './GroupIdField.js';
 import { Modal } from './Modal.js';
 import { PathField } from './PathField.js';
 import { SourceCheckNote } from './SourceCheck.js';
-import { EncryptField, useEncryptChoice } from './EncryptField.js';
+import { EncryptionField, useBackupEncryption } from './EncryptionField.js';
 
 /** Back up a folder: its path (from a drop, typed or picked), the group id, and excludes with a preview. */
 export function BackupDialog() {
@@ -23,8 +23,8 @@ export function BackupDialog() {
   // The id follows the folder's name until the user types one of their own.
   const target = useBackupTarget('folder', source, toBackupId(baseName(source) || draft?.droppedName || ''));
   const { id, mismatch } = target;
-  const encryption = useEncryptChoice(target.groupKey);
   const [excludes, setExcludes] = useState('');
+  const encryption = useBackupEncryption(id);
 
   if (!draft || !store) return null;
   const patterns = excludes
@@ -46,7 +46,7 @@ export function BackupDialog() {
             id,
             excludes: patterns,
             ...go,
-            ...encryption.spec(),
+            ...encryption.spec,
           });
           if (job) close();
         }}
@@ -72,7 +72,7 @@ export function BackupDialog() {
           onChange={target.setTypedId}
         />
         <ExcludesField excludes={excludes} onChange={setExcludes} source={source} patterns={patterns} />
-        <EncryptField state={encryption} groupPath={`host/${id}`} />
+        <EncryptionField encryption={encryption} />
         <SourceCheckNote
           mismatch={mismatch}
           id={id}
@@ -84,11 +84,7 @@ export function BackupDialog() {
           <button type="button" onClick={close}>
             Cancel
           </button>
-          <button
-            type="submit"
-            className="primary"
-            disabled={source.trim() === '' || id === '' || encryption.incomplete}
-          >
+          <button type="submit" className="primary" disabled={source.trim() === '' || id === '' || !encryption.ready}>
             {mismatch ? `Back up into host/${id} anyway` : 'Start backup'}
           </button>
         </footer>

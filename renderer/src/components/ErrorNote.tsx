@@ -6,9 +6,6 @@ const HINTS: Partial<Record<AppErrorInfo['code'], string>> = {
   STORE_LOCKED: 'Another job or program is using this. Wait for it to finish, then try again.',
   PATH_NOT_ALLOWED: 'Choose a folder inside your home folder or on removable media.',
   INVALID_NAME: 'Use letters, digits, "_", "." and "-".',
-  KEY_REQUIRED: 'Unlock its key (Keys in the top bar), then try again.',
-  WRONG_KEY: 'This snapshot was made with another key: unlock that one.',
-  WRONG_PASSPHRASE: 'Check the passphrase (its hint is above), or the key file may be damaged.',
 };
 
 /** An error shown where it happened, with its code and what to do about it. */

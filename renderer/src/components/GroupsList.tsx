@@ -1,9 +1,9 @@
 import { useRef, type KeyboardEvent } from 'react';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { formatBytes, formatTime, plural } from '../../../contract/format.js';
-import { LockBadge } from './LockBadge.js';
 import { ErrorNote } from './ErrorNote.js';
 import { movedIndex } from './list-keys.js';
+import { KeyBadge } from './KeyBadge.js';
 
 /** The store's overview (its dashboard), then its backup groups; choosing one shows its snapshots. */
 export function GroupsList() {
@@ -86,8 +86,8 @@ export function GroupsList() {
               <span className="badge">{g.type}</span> {g.id}
             </span>
             {g.encrypted && (
-              <span className="group-meta">
-                <LockBadge fingerprint={g.keyFingerprint} compact />
+              <span className="group-meta group-key">
+                <KeyBadge fingerprint={g.keyFingerprint} />
               </span>
             )}
             {g.snapshotCount === 0 ? (

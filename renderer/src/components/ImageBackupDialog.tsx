@@ -7,7 +7,7 @@ import { GroupIdField } from './GroupIdField.js';
 import { Modal } from './Modal.js';
 import { PathField } from './PathField.js';
 import { SourceCheckNote } from './SourceCheck.js';
-import { EncryptField, useEncryptChoice } from './EncryptField.js';
+import { EncryptionField, useBackupEncryption } from './EncryptionField.js';
 
 /** The group id a file suggests: its name without the extension ("laptop-disk.img" → "laptop-disk"), as the CLI derives it. */
 function imageId(path: string): string {
@@ -26,7 +26,7 @@ export function ImageBackupDialog() {
   // The id follows the file's name until the user types one of their own.
   const target = useBackupTarget('image', source, imageId(source));
   const { id, mismatch } = target;
-  const encryption = useEncryptChoice(target.groupKey);
+  const encryption = useBackupEncryption(id);
   if (!store) return null;
 
   return (
@@ -42,7 +42,7 @@ export function ImageBackupDialog() {
             source,
             id,
             ...go,
-            ...encryption.spec(),
+            ...encryption.spec,
           });
           if (job) close();
         }}
@@ -58,7 +58,7 @@ export function ImageBackupDialog() {
           hint={`A disk image or another large file (.img, .raw, .iso…), stored in chunks of ${formatBytes(store.chunkSize)}; unchanged chunks are stored once.`}
         />
         <GroupIdField inputId="image-id" kind="image" id={id} existing={target.existing} onChange={target.setTypedId} />
-        <EncryptField state={encryption} groupPath={`host/${id}`} />
+        <EncryptionField encryption={encryption} />
         <SourceCheckNote
           mismatch={mismatch}
           id={id}
@@ -70,11 +70,7 @@ export function ImageBackupDialog() {
           <button type="button" onClick={close}>
             Cancel
           </button>
-          <button
-            type="submit"
-            className="primary"
-            disabled={source.trim() === '' || id === '' || encryption.incomplete}
-          >
+          <button type="submit" className="primary" disabled={source.trim() === '' || id === '' || !encryption.ready}>
             {mismatch ? `Back up into host/${id} anyway` : 'Start image backup'}
           </button>
         </footer>

@@ -1,135 +1,147 @@
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
-import { MIN_PASSPHRASE_BYTES, type KeyInfo } from '../../../contract/keys.js';
+import type { KeyRow } from '../../../contract/keys.js';
 import { errorInfo } from '../api/client.js';
+import { usePassphraseStrength } from '../hooks/use-passphrase-strength.js';
+import { passphraseBytes, STRENGTH_WORDS } from '../passphrase-strength.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
+import { KeyBadge } from './KeyBadge.js';
 import { Modal } from './Modal.js';
-import { PassphraseField, RememberChoice } from './PassphraseField.js';
-import { KeyName } from './LockBadge.js';
-import { StrengthMeter } from './StrengthMeter.js';
+import { PaperKeyButton } from './PaperKeyButton.js';
 
-/**
- * A new encryption key in two steps: its passphrase (twice, with a strength meter), then "save the paper key now"
- * (the printable page: the key encrypted under that passphrase), since a lost key file means lost backups.
- */
+/** A new encryption key: its passphrase twice (with a strength meter) and a hint, then "save the paper key now". */
 export function KeyWizard() {
-  const { wizard, finish } = useAppShallow((s) => ({ wizard: s.keyWizard, finish: s.finishKeyWizard }));
-  const [created, setCreated] = useState<KeyInfo>();
+  const wizard = useApp((s) => s.keyWizard);
+  const [created, setCreated] = useState<KeyRow>();
   if (!wizard) return null;
-  const close = () => {
-    setCreated(undefined);
-    finish(created);
-  };
+  const close = () => wizard.resolve(created);
   return (
-    <Modal title={created ? 'Save the paper key now' : 'New encryption key'} onClose={close} className="key-wizard">
+    <Modal
+      title={created ? 'Save the paper key now' : 'Create an encryption key'}
+      onClose={close}
+      className="key-wizard"
+    >
       {created ? <PaperKeyStep created={created} onDone={close} /> : <PassphraseStep onCreated={setCreated} />}
     </Modal>
   );
 }
 
-function PassphraseStep({ onCreated }: { onCreated(key: KeyInfo): void }) {
-  const { client, keyList } = useAppShallow((s) => ({ client: s.client, keyList: s.keyList }));
+function PassphraseStep({ onCreated }: { onCreated(key: KeyRow): void }) {
+  const { createKey, ring, wizard } = useAppShallow((s) => ({
+    createKey: s.createKey,
+    ring: s.keyRing,
+    wizard: s.keyWizard,
+  }));
+  const cancel = () => wizard?.resolve(undefined);
   const [passphrase, setPassphrase] = useState('');
-  const [repeat, setRepeat] = useState('');
+  const [again, setAgain] = useState('');
   const [hint, setHint] = useState('');
-  const [remember, setRemember] = useState(false);
   const [error, setError] = useState<AppErrorInfo>();
   const [busy, setBusy] = useState(false);
-  const tooShort = new TextEncoder().encode(passphrase).length < MIN_PASSPHRASE_BYTES;
-  const mismatch = repeat !== '' && repeat !== passphrase;
-  const create = async () => {
+  const ids = { pass: useId(), again: useId(), hint: useId() };
+  const score = usePassphraseStrength(passphrase);
+  const hasDefault = ring?.keys.some((k) => k.isDefault) ?? false;
+  const tooShort = passphraseBytes(passphrase) < 5;
+  const mismatch = again !== '' && again !== passphrase;
+
+  const submit = async () => {
     setBusy(true);
     setError(undefined);
     try {
-      onCreated(
-        await client.createKey({
-          passphrase,
-          ...(hint.trim() ? { hint: hint.trim() } : {}),
-          ...(remember && keyList?.remember.available ? { remember } : {}),
-        }),
-      );
+      // The first key is the default one; another goes beside it, named by the time it was made.
+      const path =
+        hasDefault && ring ? ring.defaultPath.replace(/default\.json$/, `key-${Date.now()}.json`) : undefined;
+      onCreated(await createKey({ path, passphrase, hint: hint.trim() || undefined }));
     } catch (err) {
       setError(errorInfo(err));
     } finally {
       setBusy(false);
     }
   };
+
   return (
     <form
       onSubmit={(e) => {
         e.preventDefault();
-        void create();
+        void submit();
       }}
     >
-      <p className="muted small">
-        Backups encrypted with this key open only with it. The key is kept in{' '}
-        <span className="mono">{keyList?.defaultPath ?? 'the keys folder'}</span>, encrypted with the passphrase.
+      <p>
+        Backups made with this key can only be read with it. Cairn keeps it in a key file protected by this passphrase:
+        forget both, and the backups are lost for good.
       </p>
-      <PassphraseField label="Passphrase" value={passphrase} onChange={setPassphrase} autoComplete="new-password" />
-      <StrengthMeter passphrase={passphrase} userInputs={['cairn', 'backup', hint]} />
-      <PassphraseField
-        label="Passphrase again"
-        value={repeat}
-        onChange={setRepeat}
-        autoComplete="new-password"
-        error={mismatch ? 'The two passphrases differ.' : undefined}
-      />
       <div className="field">
-        <label htmlFor="key-hint">Hint (optional)</label>
+        <label htmlFor={ids.pass}>Passphrase</label>
         <input
-          id="key-hint"
-          type="text"
-          value={hint}
-          maxLength={200}
-          aria-describedby="key-hint-note"
-          onChange={(e) => setHint(e.target.value)}
+          id={ids.pass}
+          type="password"
+          autoComplete="new-password"
+          value={passphrase}
+          onChange={(e) => setPassphrase(e.target.value)}
         />
-        <span id="key-hint-note" className="muted small">
-          Shown when a passphrase given is wrong. Anyone with the key file can read it: never the passphrase itself.
-        </span>
+        <StrengthMeter score={score} tooShort={passphrase !== '' && tooShort} />
       </div>
-      <RememberChoice offer={keyList?.remember} checked={remember} onChange={setRemember} />
+      <div className="field">
+        <label htmlFor={ids.again}>Passphrase again</label>
+        <input
+          id={ids.again}
+          type="password"
+          autoComplete="new-password"
+          value={again}
+          aria-invalid={mismatch || undefined}
+          onChange={(e) => setAgain(e.target.value)}
+        />
+        {mismatch && <span className="field-error">The two passphrases differ.</span>}
+      </div>
+      <div className="field">
+        <label htmlFor={ids.hint}>Hint (optional, stored in the key file as it is)</label>
+        <input id={ids.hint} type="text" value={hint} onChange={(e) => setHint(e.target.value)} />
+      </div>
       <ErrorNote error={error} />
       <footer className="modal-footer">
-        <button type="submit" className="primary" disabled={busy || tooShort || repeat !== passphrase}>
-          {busy ? 'Creating the key…' : 'Create key'}
+        <button type="button" onClick={cancel}>
+          Cancel
+        </button>
+        <button type="submit" className="primary" disabled={busy || tooShort || again !== passphrase}>
+          {busy ? 'Creating…' : 'Create key'}
         </button>
       </footer>
     </form>
   );
 }
 
-function PaperKeyStep({ created, onDone }: { created: KeyInfo; onDone(): void }) {
-  const { openPaperKey, saved, error } = useAppShallow((s) => ({
-    openPaperKey: s.openPaperKey,
-    saved: s.paperKeySaved,
-    error: s.keysError,
-  }));
-  const desktop = useApp((s) => s.info?.host === 'electron');
+/** Five bars and a word; a weak passphrase is allowed, but said so (the key file is all an attacker needs). */
+function StrengthMeter({ score, tooShort }: { score: number | undefined; tooShort: boolean }) {
+  if (tooShort) return <span className="field-error">At least 5 characters.</span>;
+  if (score === undefined) return <span className="strength muted small">&nbsp;</span>;
+  return (
+    <span className={`strength strength-${score}`} aria-live="polite">
+      <meter min={0} max={4} low={2} high={3} optimum={4} value={score} aria-label="Passphrase strength" />
+      <span className="small">
+        {STRENGTH_WORDS[score as 0]}
+        {score < 2 && ': whoever gets the key file could guess it'}
+      </span>
+    </span>
+  );
+}
+
+function PaperKeyStep({ created, onDone }: { created: KeyRow; onDone(): void }) {
   return (
     <div>
       <p>
-        The key <KeyName short={created.short} /> is made and unlocked. If its file is lost, so are the backups made
-        with it: print its paper key now and keep it somewhere safe. The page holds the key encrypted with your
-        passphrase, as text and as a QR code; it needs the passphrase to be of use.
+        The key <KeyBadge fingerprint={created.fingerprint} /> is ready and unlocked. Its file is{' '}
+        <span className="mono">{created.path}</span>.
       </p>
-      <p className="muted small">
-        Key file: <span className="mono">{created.path}</span>
+      <p>
+        Print its paper key and keep it somewhere safe: if this computer is lost, the paper key and the passphrase bring
+        the backups back (with Cairn or proxmox-backup-client).
       </p>
-      {saved && (
-        <p className="note" role="status">
-          Saved as <span className="mono">{saved}</span>: open it and print it.
-        </p>
-      )}
-      <ErrorNote error={error} />
       <footer className="modal-footer">
-        <button type="button" className="primary" onClick={() => void openPaperKey(created.fingerprint)}>
-          {desktop ? 'Save the paper key…' : 'Open the paper key to print'}
-        </button>
         <button type="button" onClick={onDone}>
-          Done
+          Later
         </button>
+        {created.fingerprint && <PaperKeyButton fingerprint={created.fingerprint} primary onSaved={onDone} />}
       </footer>
     </div>
   );

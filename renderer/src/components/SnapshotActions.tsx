@@ -4,7 +4,6 @@ import { errorInfo } from '../api/client.js';
 import { formatTime } from '../../../contract/format.js';
 import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
-import { LockBadge } from './LockBadge.js';
 import { ImageRestoreDialog, imageArchives } from './ImageRestoreDialog.js';
 import { KeepOrRemoveFooter, Modal } from './Modal.js';
 
@@ -21,7 +20,6 @@ export function SnapshotActions({ row }: { row: SnapshotRow | undefined }) {
   return (
     <div className="toolbar" role="toolbar" aria-label="Snapshot actions">
       <span className="small">Snapshot {formatTime(row.time)}:</span>
-      {row.encrypted && <LockBadge fingerprint={row.keyFingerprint} />}
       {row.kind !== 'image' && <BrowseAction row={row} />}
       {/* A plan's snapshot may hold disk images beside its folders (docs/PLANS.md): restored the same way. */}
       {imageArchives(row).length > 0 && <ImageActions row={row} restore={() => setDialog('restore-image')} />}

@@ -8,7 +8,6 @@ import { DiffView } from './DiffView.js';
 import { EntryDetails } from './EntryDetails.js';
 import { ErrorNote } from './ErrorNote.js';
 import { RestoreDialog, restorePaths, type RestoreRequest } from './RestoreDialog.js';
-import { LockBadge } from './LockBadge.js';
 import { SnapshotToolbar } from './SnapshotToolbar.js';
 import { SnapshotTree } from './SnapshotTree.js';
 
@@ -68,7 +67,6 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
         </button>
         <h2 id="browser-title">{snapshot.path}</h2>
         <span className="muted">{formatTime(snapshot.time)}</span>
-        {snapshot.encrypted && <LockBadge fingerprint={snapshot.keyFingerprint} />}
       </div>
       <SnapshotToolbar
         selectedCount={selected.size}

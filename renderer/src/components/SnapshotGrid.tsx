@@ -8,7 +8,6 @@ const NEW_MEANS = 'Bytes this backup added to the store, compressed';
 const DEDUP_MEANS = 'Bytes the store had already (shared chunks, unchanged files), not written again';
 const COLUMNS: [string, string?][] = [
   ['Time'],
-  ['Key', 'Encrypted snapshots: the key they were made with (its short fingerprint)'],
   ['Size', 'The content backed up: the files of a folder, or the whole image'],
   ['Files'],
   ['New', NEW_MEANS],

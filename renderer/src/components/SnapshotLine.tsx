@@ -1,7 +1,7 @@
 import { memo } from 'react';
 import type { SnapshotRow } from '../../../contract/model.js';
 import { formatBytes, formatCount, formatTime } from '../../../contract/format.js';
-import { LockBadge } from './LockBadge.js';
+import { KeyBadge, LockMark } from './KeyBadge.js';
 
 interface SnapshotLineProps {
   row: SnapshotRow;
@@ -58,9 +58,12 @@ function SnapshotCells({ row, onProtect }: Pick<SnapshotLineProps, 'row' | 'onPr
       <span role="gridcell">
         {formatTime(row.time)}
         {!row.finished && <em className="warn"> unfinished</em>}
-      </span>
-      <span role="gridcell">
-        {row.encrypted ? <LockBadge fingerprint={row.keyFingerprint} compact /> : <span className="muted">plain</span>}
+        {row.encrypted && (
+          <>
+            {' '}
+            <LockMark fingerprint={row.keyFingerprint} />
+          </>
+        )}
       </span>
       <span role="gridcell">{formatBytes(row.size)}</span>
       <span role="gridcell">{formatCount(row.files)}</span>
@@ -81,7 +84,7 @@ function SnapshotCells({ row, onProtect }: Pick<SnapshotLineProps, 'row' | 'onPr
         </label>
       </span>
       <span role="gridcell" className="ellipsis" title={row.notes}>
-        {row.notes ?? ''}
+        {row.encrypted && <KeyBadge fingerprint={row.keyFingerprint} />} {row.notes ?? ''}
       </span>
     </>
   );

@@ -8,7 +8,6 @@ import { GroupNotes } from './GroupNotes.js';
 import { GroupPlan } from './GroupPlan.js';
 import { PruneDialog } from './PruneDialog.js';
 import { SizeLegend, SnapshotGrid } from './SnapshotGrid.js';
-import { LockBadge } from './LockBadge.js';
 import { SnapshotActions } from './SnapshotActions.js';
 
 /** The selected group's snapshots, newest first, with the group's actions and the chosen snapshot's. */
@@ -78,7 +77,6 @@ function GroupHeader({
   return (
     <div className="pane-header">
       <h2 id="snapshots-title">Snapshots of {group}</h2>
-      {groupRow?.encrypted && <LockBadge fingerprint={groupRow.keyFingerprint} />}
       <span className="muted">{count}</span>
       <span className="grow" />
       <button type="button" disabled={!groupRow} onClick={onPrune}>

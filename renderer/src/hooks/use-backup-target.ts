@@ -11,13 +11,10 @@ export function useBackupTarget(kind: 'folder' | 'image', source: string, sugges
   const [typedId, setTypedId] = useState<string>();
   const id = typedId ?? suggestedId;
   const sourceCheck = useSourceConfirmation(kind);
-  const group = groups.find((g) => g.type === 'host' && g.id === id);
   return {
     id,
     setTypedId,
-    existing: group !== undefined,
-    /** The key of an encrypted group: its next backup must use it too. */
-    groupKey: group?.encrypted ? group.keyFingerprint : undefined,
+    existing: groups.some((g) => g.type === 'host' && g.id === id),
     /** The other source host/<id> records, while the user has not answered. */
     mismatch: sourceCheck.pending(id, source),
     checkError: sourceCheck.error,

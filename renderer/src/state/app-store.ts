@@ -6,12 +6,11 @@ import { createDatastoreSlice } from './slices/datastore-slice.js';
 import { createDialogsSlice } from './slices/dialogs-slice.js';
 import { createGroupsSlice } from './slices/groups-slice.js';
 import { createJobsSlice } from './slices/jobs-slice.js';
+import { createKeysSlice } from './slices/keys-slice.js';
 import { createNoticesSlice } from './slices/notices-slice.js';
 import { createPlansSlice } from './slices/plans-slice.js';
 import { createSessionSlice } from './slices/session-slice.js';
 import { createSnapshotsSlice } from './slices/snapshots-slice.js';
-import { createKeysSlice } from './slices/keys-slice.js';
-import { unlockingClient } from '../api/unlocking-client.js';
 
 export type { AppState, AppStore, BackupDraft, FolderRequest, PlanDraft } from './app-state.js';
 
@@ -19,10 +18,8 @@ export type { AppState, AppStore, BackupDraft, FolderRequest, PlanDraft } from '
  * The window's store: the slices side by side in one flat state (see app-state.ts). Big lists (folder trees,
  * diffs) stay in their views; the store keeps what several views share.
  */
-export function createAppStore(host: CairnClient): AppStore {
-  // Every action that meets a locked key asks to unlock it and runs again (api/unlocking-client.ts).
-  const client = unlockingClient(host, (fingerprint) => store.getState().askToUnlock(fingerprint));
-  const store: AppStore = createStore<AppState>()((set, get) => ({
+export function createAppStore(client: CairnClient): AppStore {
+  const store = createStore<AppState>()((set, get) => ({
     ...createSessionSlice(set, get, client),
     ...createDatastoreSlice(set, get, client),
     ...createDashboardSlice(set, get, client),
@@ -34,6 +31,8 @@ export function createAppStore(host: CairnClient): AppStore {
     ...createNoticesSlice(set, get, client),
     ...createKeysSlice(set, get, client),
   }));
+  // An action that needs a locked key asks for it here, and runs again once it is unlocked.
+  client.setKeyPrompt((fingerprint) => store.getState().askForKey(fingerprint));
   return store;
 }
 

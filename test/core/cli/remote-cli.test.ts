@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startCephGateway, type CephGateway } from '../../support/ceph.js';
+import { createBucket, startCephGateway, type CephGateway } from '../../support/ceph.js';
 import { cairn, CLI, expectCliError, type CliResult } from '../../support/processes.js';
 import { storeTempRoot, useTempDirs } from '../../support/temp.js';
 import { expectSameTree, put } from '../../support/tree.js';
@@ -19,14 +18,7 @@ describe('cairn remote, push and pull against a real Ceph object gateway', () =>
   beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
     gw = await startCephGateway();
-    const s3 = new S3Client({
-      endpoint: gw.endpoint,
-      region: gw.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: gw.accessKeyId, secretAccessKey: gw.secretAccessKey },
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: 'cli-bucket' }));
-    s3.destroy();
+    await createBucket(gw, 'cli-bucket');
   }, 180_000);
   afterAll(async () => {
     await gw?.stop();

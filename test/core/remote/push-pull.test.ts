@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backupFolder } from '../../../core/archive/folder-backup.js';
 import { restoreFolder } from '../../../core/archive/folder-restore.js';
@@ -18,35 +17,29 @@ import { verify } from '../../../core/verify/verify.js';
 import type { FileEntry } from '../../../core/archive/archive-format.js';
 import { KeyRequiredError } from '../../../core/errors.js';
 import { chunksOnDisk, snapshotDigests } from '../../support/store-files.js';
-import { startCephGateway, type CephGateway } from '../../support/ceph.js';
+import { createBucket, startCephGateway, type CephGateway } from '../../support/ceph.js';
 import { pseudoRandomBytes } from '../../support/data.js';
 import { storeTempRoot, useTempDirs } from '../../support/temp.js';
 import { plan } from '../../support/plans.js';
 import { expectSameTree, put } from '../../support/tree.js';
 
+// One gateway for the file (~15 s to start): both suites use it, each test with buckets of its own.
+let gw: CephGateway;
+beforeAll(async () => {
+  gw = await startCephGateway();
+}, 180_000);
+afterAll(async () => {
+  await gw?.stop();
+}, 60_000);
+
 describe('push and pull against a real Ceph object gateway', () => {
-  let gw: CephGateway;
   const temp = useTempDirs();
   let bucketCount = 0;
-
-  beforeAll(async () => {
-    gw = await startCephGateway();
-  }, 180_000);
-  afterAll(async () => {
-    await gw?.stop();
-  }, 60_000);
 
   /** A fresh bucket on the gateway, and a remote for it with `prefix`. */
   async function newRemote(prefix = 'laptop/'): Promise<Remote> {
     const name = `cairn-test-${++bucketCount}-${randomBytes(3).toString('hex')}`;
-    const s3 = new S3Client({
-      endpoint: gw.endpoint,
-      region: gw.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: gw.accessKeyId, secretAccessKey: gw.secretAccessKey },
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: name }));
-    s3.destroy();
+    await createBucket(gw, name);
     return { name: 'test', endpoint: gw.endpoint, region: gw.region, bucket: name, prefix, pathStyle: true };
   }
 
@@ -203,6 +196,31 @@ describe('push and pull against a real Ceph object gateway', () => {
     expect(resumed.chunksUploaded).toBe(all - before);
   }, 120_000);
 
+  it('a push is cancelled within a second, mid-upload, and removes its session', async () => {
+    const { store } = await storeWithBackups();
+    const remote = await newRemote();
+    const abort = new AbortController();
+    let cancelledAt = 0;
+    const push = pushSnapshots(store, bucketOf(remote), finished(store), {
+      parallel: 1,
+      bandwidth: 256 * 1024,
+      signal: abort.signal,
+      progressIntervalMs: 0,
+      onProgress: (p) => {
+        if (p.chunksUploaded >= 1 && !cancelledAt) {
+          cancelledAt = Date.now();
+          abort.abort();
+        }
+      },
+    });
+    await expect(push).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(Date.now() - cancelledAt).toBeLessThan(1000);
+    const sessions: string[] = [];
+    for await (const page of bucketOf(remote).list('.cairn/sessions/')) sessions.push(...page.map((o) => o.key));
+    expect(sessions).toEqual([]);
+    expect((await listRemoteSnapshots(bucketOf(remote))).filter((s) => s.finished)).toEqual([]);
+  }, 60_000);
+
   it('refuses wrong credentials and a missing bucket in words, and detects a damaged object on pull', async () => {
     const { store, dir } = await storeWithBackups();
     const remote = await newRemote();
@@ -227,15 +245,7 @@ describe('push and pull against a real Ceph object gateway', () => {
 });
 
 describe('remote prune and GC against a real Ceph object gateway, beside pushes', () => {
-  let gw: CephGateway;
   const temp = useTempDirs();
-
-  beforeAll(async () => {
-    gw = await startCephGateway();
-  }, 180_000);
-  afterAll(async () => {
-    await gw?.stop();
-  }, 60_000);
 
   async function setup(): Promise<{ store: Datastore; src: string; dir: string; bucket: () => Bucket }> {
     const dir = temp('remote-gc', storeTempRoot());
@@ -243,14 +253,7 @@ describe('remote prune and GC against a real Ceph object gateway, beside pushes'
     const src = join(dir, 'docs');
     put(src, 'base.bin', pseudoRandomBytes(2 * 1024 * 1024, 'gc-base'));
     const name = `gc-${randomBytes(4).toString('hex')}`;
-    const s3 = new S3Client({
-      endpoint: gw.endpoint,
-      region: gw.region,
-      forcePathStyle: true,
-      credentials: { accessKeyId: gw.accessKeyId, secretAccessKey: gw.secretAccessKey },
-    });
-    await s3.send(new CreateBucketCommand({ Bucket: name }));
-    s3.destroy();
+    await createBucket(gw, name);
     const remote: Remote = {
       name: 'gc',
       endpoint: gw.endpoint,
@@ -337,6 +340,8 @@ describe('remote prune and GC against a real Ceph object gateway, beside pushes'
     const { forgetRemoteSnapshot } = await import('../../../core/remote/remote-prune.js');
     const { collectRemoteGarbage } = await import('../../../core/remote/remote-gc.js');
     await forgetRemoteSnapshot(bucket(), (await listRemoteSnapshots(bucket()))[0]!);
+    // The server's clock has whole seconds: what was sent in the GC's own second counts as too young.
+    await new Promise((r) => setTimeout(r, 1100));
     let gcRan: Promise<unknown> | undefined;
     const b = bucket();
     const push = pushSnapshots(store, b, refs.slice(2), {

@@ -1,118 +1,111 @@
 import type { AppErrorInfo } from '../../../../contract/errors.js';
-import type { KeyInfo, KeyList } from '../../../../contract/keys.js';
+import type { KeyRing, KeyRow } from '../../../../contract/keys.js';
 import { errorInfo } from '../../api/client.js';
 import type { SliceCreator } from '../app-state.js';
 
-/** The question "unlock this key?", open while an action waits for the answer. */
-export interface UnlockRequest {
-  fingerprint: string;
+/** The unlock prompt: the key an action needs, and how the waiting action learns the outcome. */
+export interface KeyPromptRequest {
+  fingerprint?: string;
   resolve(unlocked: boolean): void;
 }
 
-/** The key wizard, open while whoever opened it (a backup dialog, the keys list) waits for the new key. */
+/** The key wizard, opened from the backup dialog or the keys view; resolves with the new key (none: cancelled). */
 export interface KeyWizardRequest {
-  resolve(key: KeyInfo | undefined): void;
+  resolve(key: KeyRow | undefined): void;
 }
 
 /**
- * Encryption keys as the renderer knows them: the host's list (never a key: the host keeps those), the unlock
- * prompt, the key wizard and the keys dialog.
+ * Encryption keys as the host keeps them (the renderer never holds key bytes, and a passphrase only while it is
+ * typed): the key ring, the unlock prompt any action answering KEY_REQUIRED opens, the key wizard, the keys view.
  */
 export interface KeysSlice {
-  keyList?: KeyList;
+  keyRing?: KeyRing;
   keysError?: AppErrorInfo;
-  keysOpen: boolean;
-  unlockRequest?: UnlockRequest;
+  keyPrompt?: KeyPromptRequest;
   keyWizard?: KeyWizardRequest;
-  /** Where the last paper key was saved (the desktop app), to say so. */
-  paperKeySaved?: string;
-  refreshKeys(): Promise<KeyList | undefined>;
+  keysOpen: boolean;
+  refreshKeys(): Promise<KeyRing | undefined>;
+  /** Shows the unlock prompt; resolves true once the key is unlocked. */
+  askForKey(fingerprint: string | undefined): Promise<boolean>;
+  /** Unlocks; throws the host's refusal (a wrong passphrase) for the prompt to show. */
+  unlockKey(req: { fingerprint?: string; path?: string; passphrase?: string; remember?: boolean }): Promise<KeyRow>;
+  lockKey(fingerprint: string, forget?: boolean): Promise<void>;
+  /** Creates a key; throws the host's refusal for the wizard to show. */
+  createKey(req: { path?: string; passphrase: string; hint?: string }): Promise<KeyRow>;
+  openKeyWizard(): Promise<KeyRow | undefined>;
   openKeys(): void;
   closeKeys(): void;
-  /** Asks the user to unlock the key; resolves true once it is unlocked, false if they dismissed the question. */
-  askToUnlock(fingerprint: string): Promise<boolean>;
-  finishUnlock(unlocked: boolean): void;
-  openKeyWizard(): Promise<KeyInfo | undefined>;
-  finishKeyWizard(key: KeyInfo | undefined): void;
-  lockKey(fingerprint: string): Promise<void>;
-  forgetRememberedKey(fingerprint: string): Promise<void>;
-  /** The printable paper key: a new tab in browser mode, the save dialog in the desktop app. */
-  openPaperKey(fingerprint: string): Promise<void>;
 }
 
-export const createKeysSlice: SliceCreator<KeysSlice> = (set, get, client) => {
-  /** Runs a key action and takes the list it answers with; an error is shown in the keys dialog. */
-  const update = async (action: () => Promise<KeyList>) => {
+export const createKeysSlice: SliceCreator<KeysSlice> = (set, get, client) => ({
+  keysOpen: false,
+
+  async refreshKeys() {
     try {
-      set({ keyList: await action(), keysError: undefined });
+      const keyRing = await client.listKeys({});
+      set({ keyRing, keysError: undefined });
+      return keyRing;
+    } catch (err) {
+      set({ keysError: errorInfo(err) });
+      return undefined;
+    }
+  },
+
+  askForKey(fingerprint) {
+    // One prompt at a time: a second action needing the same key waits on the one shown.
+    const shown = get().keyPrompt;
+    void get().refreshKeys();
+    return new Promise((resolve) => {
+      const settle = (unlocked: boolean) => {
+        if (get().keyPrompt === request) set({ keyPrompt: undefined });
+        shown?.resolve(unlocked);
+        resolve(unlocked);
+      };
+      const request: KeyPromptRequest = { fingerprint, resolve: settle };
+      set({ keyPrompt: request });
+    });
+  },
+
+  async unlockKey(req) {
+    const row = await client.unlockKey(req);
+    await get().refreshKeys();
+    return row;
+  },
+
+  async lockKey(fingerprint, forget) {
+    try {
+      await client.lockKey({ fingerprint, forget });
     } catch (err) {
       set({ keysError: errorInfo(err) });
     }
-  };
-  return {
-    keysOpen: false,
+    await get().refreshKeys();
+  },
 
-    async refreshKeys() {
-      try {
-        const keyList = await client.listKeys({});
-        set({ keyList, keysError: undefined });
-        return keyList;
-      } catch (err) {
-        set({ keysError: errorInfo(err) });
-        return undefined;
-      }
-    },
+  async createKey(req) {
+    const row = await client.createKey(req);
+    await get().refreshKeys();
+    return row;
+  },
 
-    openKeys() {
-      set({ keysOpen: true, paperKeySaved: undefined });
-      void get().refreshKeys();
-    },
+  openKeyWizard() {
+    return new Promise((resolve) => {
+      set({
+        keyWizard: {
+          resolve: (key) => {
+            set({ keyWizard: undefined });
+            resolve(key);
+          },
+        },
+      });
+    });
+  },
 
-    closeKeys() {
-      set({ keysOpen: false });
-    },
+  openKeys() {
+    set({ keysOpen: true, plansOpen: false });
+    void get().refreshKeys();
+  },
 
-    askToUnlock(fingerprint) {
-      get().unlockRequest?.resolve(false);
-      void get().refreshKeys();
-      return new Promise((resolve) => set({ unlockRequest: { fingerprint, resolve } }));
-    },
-
-    finishUnlock(unlocked) {
-      const request = get().unlockRequest;
-      set({ unlockRequest: undefined });
-      request?.resolve(unlocked);
-      if (unlocked) void get().refreshKeys();
-    },
-
-    openKeyWizard() {
-      get().keyWizard?.resolve(undefined);
-      void get().refreshKeys();
-      return new Promise((resolve) => set({ keyWizard: { resolve } }));
-    },
-
-    finishKeyWizard(key) {
-      const wizard = get().keyWizard;
-      set({ keyWizard: undefined });
-      wizard?.resolve(key);
-      void get().refreshKeys();
-    },
-
-    lockKey: (fingerprint) => update(() => client.lockKey({ fingerprint })),
-    forgetRememberedKey: (fingerprint) => update(() => client.forgetRememberedKey({ fingerprint })),
-
-    async openPaperKey(fingerprint) {
-      const url = client.paperKeyUrl(fingerprint);
-      if (url) {
-        window.open(url, '_blank', 'noopener');
-        return;
-      }
-      try {
-        const saved = await client.savePaperKey({ fingerprint });
-        if (saved) set({ paperKeySaved: saved, keysError: undefined });
-      } catch (err) {
-        set({ keysError: errorInfo(err) });
-      }
-    },
-  };
-};
+  closeKeys() {
+    set({ keysOpen: false });
+  },
+});

@@ -63,7 +63,7 @@ export const createPlansSlice: SliceCreator<PlansSlice> = (set, get, client) => 
     plansOpen: false,
 
     openPlans(planId) {
-      set({ plansOpen: true });
+      set({ plansOpen: true, keysOpen: false });
       get().showPlan(planId);
     },
 

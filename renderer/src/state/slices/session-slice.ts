@@ -29,8 +29,8 @@ export const createSessionSlice: SliceCreator<SessionSlice> = (set, get, client)
       set({ startupError: errorInfo(err) });
       return;
     }
-    // Plans are not needed to start: a host without them says so in the plans view.
-    await get().refreshPlans();
+    // Plans and keys are not needed to start: a host without them says so in their views.
+    await Promise.all([get().refreshPlans(), get().refreshKeys()]);
   },
 
   async resync() {

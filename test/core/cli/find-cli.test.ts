@@ -1,0 +1,76 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { cairn, CLI, type CliResult } from '../../support/processes.js';
+import { storeTempRoot, useTempDirs } from '../../support/temp.js';
+import { put } from '../../support/tree.js';
+
+function ok(r: CliResult): CliResult {
+  expect(r.code, `stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(0);
+  return r;
+}
+
+describe('cairn versions and cairn find', () => {
+  const temp = useTempDirs();
+
+  beforeAll(() => {
+    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+  });
+
+  it('shows the versions of a file and finds files across a group, streaming one line each', async () => {
+    const dir = temp('find-cli', storeTempRoot());
+    const env = { CAIRN_CONFIG_DIR: join(dir, 'config') };
+    const run = (args: string[]) => cairn(args, { env });
+    const store = join(dir, 'store');
+    const src = join(dir, 'notes');
+    ok(await run(['init', store]));
+    put(src, 'todo.md', 'one');
+    put(src, 'old/Draft.md', 'draft');
+    ok(await run(['backup', store, src]));
+    writeFileSync(join(src, 'todo.md'), 'two, longer');
+    ok(await run(['backup', store, src]));
+    const versions = ok(await run(['versions', store, 'host/notes', 'todo.md'])).stdout;
+    expect(versions).toMatch(/file\s+3 B/);
+    expect(versions).toMatch(/file, changed\s+11 B/);
+    expect(versions).toMatch(/2 versions of todo.md in 2 snapshots/);
+    const json = JSON.parse(ok(await run(['versions', store, 'host/notes', 'todo.md', '--json'])).stdout) as {
+      versions: { changed: boolean }[];
+    };
+    expect(json.versions.map((v) => v.changed)).toEqual([false, true]);
+
+    const found = ok(await run(['find', store, 'host/notes', '*.MD']));
+    const lines = found.stdout.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines.some((l) => /\/old\/Draft\.md/.test(l))).toBe(true);
+    expect(found.stderr).toMatch(/2 matches in 2 snapshots/);
+    const big = JSON.parse(ok(await run(['find', store, 'host/notes', 'md', '--size', '+6', '--json'])).stdout) as {
+      path: string;
+      snapshots: number;
+    }[];
+    expect(big.map((b) => b.path)).toEqual(['/todo.md']);
+    // Back where it was: the preview first, then the restore; a file that differs is kept beside.
+    rmSync(join(src, 'old'), { recursive: true });
+    const preview = ok(await run(['restore', store, 'host/notes', '--in-place', '--dry-run'])).stdout;
+    expect(preview).toMatch(/restore\s+\S*old\/Draft\.md/);
+    expect(preview).toMatch(/dry run: nothing was written/);
+    expect(existsSync(join(src, 'old/Draft.md'))).toBe(false);
+    ok(await run(['restore', store, 'host/notes', '--in-place']));
+    expect(readFileSync(join(src, 'old/Draft.md'), 'utf8')).toBe('draft');
+    for (const [args, pattern] of [
+      [['restore', store, 'host/notes', '--in-place', '--to', dir], /leave out --to/],
+      [
+        ['restore', store, 'host/notes', '--in-place', '--conflict', 'merge'],
+        /--conflict takes overwrite, keep-both or skip/,
+      ],
+      [['restore', store, 'host/notes', '--to', dir, '--dry-run'], /--dry-run goes with --in-place/],
+      [['find', store, 'host/notes', 'x', '--size', 'huge'], /--size takes/],
+      [['find', store, 'host/notes', 'x', '--newer', 'yesterday'], /--newer takes a date/],
+      [['find', store, 'host/notes', '*.md', 'extra'], /quote a glob/],
+      [['versions', store, 'host/notes'], /missing <path>/],
+    ] as const) {
+      const r = await run([...args]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(pattern);
+    }
+  }, 60_000);
+});
