@@ -126,6 +126,17 @@ export const offsiteSchema = z.strictObject({
 });
 export type Offsite = z.infer<typeof offsiteSchema>;
 
+/**
+ * A plan whose backups are encrypted (docs/ENCRYPTION.md): the key by its fingerprint, and the key file that
+ * holds it. The app's runs take the key unlocked in the host; `cairn scheduler` and `cairn plan run` read the
+ * file (no passphrase, or $CAIRN_PASSPHRASE), and a run without the key fails saying which plan and key.
+ */
+export const planEncryptionSchema = z.strictObject({
+  keyFingerprint: z.string().regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){31}$/, 'a key fingerprint (32 hex pairs)'),
+  keyFile: path,
+});
+export type PlanEncryption = z.infer<typeof planEncryptionSchema>;
+
 /** What a user says about a plan: everything but its id and bookkeeping. */
 export const planInputSchema = z.strictObject({
   name,
@@ -140,6 +151,7 @@ export const planInputSchema = z.strictObject({
   maintenance: maintenanceSchema.default({ gcEveryDays: 7, verifyNew: false, fullVerifyEveryDays: 30 }),
   conditions: conditionsSchema.default({ skipOnBattery: false, skipPushOnMetered: false }),
   offsite: offsiteSchema.optional(),
+  encryption: planEncryptionSchema.optional(),
   notify: z.enum(NOTIFY_LEVELS).default('failures'),
   paused: z.boolean().default(false),
 });

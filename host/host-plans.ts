@@ -3,6 +3,7 @@ import {
   planExcludes,
   type Plan,
   type PlanDetails,
+  type PlanEncryption,
   type PlanInput,
   type PlanView,
   type RunTrigger,
@@ -31,6 +32,10 @@ export interface HostPlansOptions {
   onNotice(notification: PlanNotification): void;
   onBattery?: () => boolean;
   log?: Logger;
+  /** The raw key an encrypted plan's run takes, when the host has it unlocked (none: the run reads its key file). */
+  planKeys?: (plan: Plan) => Uint8Array[] | undefined;
+  /** A plan's encryption as saved: a key the host knows, named by the file that holds it. */
+  checkEncryption?: (encryption: PlanEncryption) => PlanEncryption;
 }
 
 /**
@@ -160,8 +165,12 @@ export class HostPlans {
 
   /** The store and the source must be where the app may go, as for a backup started by hand. */
   private checkPaths(input: PlanInput): PlanInput {
+    const { encryption } = input;
+    if (encryption && !this.options.checkEncryption)
+      throw new AppError('NOT_AVAILABLE', 'this host keeps no encryption keys, so it cannot save an encrypted plan');
     return {
       ...input,
+      ...(encryption ? { encryption: this.options.checkEncryption!(encryption) } : {}),
       store: this.options.policy.check(input.store, 'datastore'),
       sources: input.sources.map((s) => ({
         ...s,
@@ -186,6 +195,7 @@ export class HostPlans {
       spec,
       `Plan “${plan.name}”: backup of ${plan.sources.map((s) => s.path).join(', ')}`,
       plan.store,
+      this.options.planKeys?.(plan),
     );
     signal.addEventListener('abort', () => this.options.engine.cancel(job.id), { once: true });
     return outcomeOfJob(await this.options.engine.whenDone(job.id), trigger);

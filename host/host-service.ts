@@ -19,6 +19,7 @@ import { JobEngine, type JobEngineOptions } from './job-engine.js';
 import { defaultAllowedRoots, isInside, PathPolicy } from './path-policy.js';
 import { JobHistory } from './job-history.js';
 import { HostPlans } from './host-plans.js';
+import type { Plan, PlanEncryption } from '../contract/plans.js';
 import { StoreDashboards } from './store-dashboard.js';
 import { RecentStores } from './recent-stores.js';
 import { StoreWatcher } from './store-watcher.js';
@@ -254,6 +255,30 @@ export class HostService {
     throw new KeyRequiredError(fingerprint, `${snapshotPath(ref)} is encrypted: unlock its key to read it`);
   }
 
+  /**
+   * An encrypted plan's run gets its key when it is unlocked here; a locked one is not asked for (the run may
+   * be the scheduler's, with nobody at the window): the run reads the key file, or fails naming plan and key.
+   */
+  private planKeys(plan: Plan): Buffer[] | undefined {
+    const fingerprint = plan.encryption?.keyFingerprint;
+    if (!fingerprint || !this.keys?.isUnlocked(fingerprint)) return undefined;
+    return [this.keys.rawKey(fingerprint)];
+  }
+
+  /** A plan encrypts only with a key the app knows: saved with the file that holds it, as the key ring has it. */
+  private checkPlanKey(encryption: PlanEncryption): PlanEncryption {
+    const fingerprint = encryption.keyFingerprint.toLowerCase();
+    const row = this.keyRing()
+      .ring()
+      .keys.find((k) => k.fingerprint === fingerprint);
+    if (!row)
+      throw new AppError(
+        'NOT_FOUND',
+        `no key file the app knows holds the key ${fingerprint.split(':').slice(0, 8).join(':')}: add it in Keys`,
+      );
+    return { keyFingerprint: fingerprint, keyFile: row.path };
+  }
+
   /** A backup's key (which must be unlocked), or none; a plain backup into an encrypted group is refused now. */
   private backupKeys(store: Datastore, id: string, encrypt: BackupEncryption | undefined): Buffer[] | undefined {
     if (encrypt) return [this.keyRing().rawKey(encrypt.keyFingerprint)];
@@ -410,6 +435,8 @@ export class HostService {
       ...options,
       engine: this.engine,
       policy: this.policy,
+      planKeys: (plan) => this.planKeys(plan),
+      checkEncryption: (encryption) => this.checkPlanKey(encryption),
       onChange: () => this.emit('plans.changed', {}),
       onNotice: ({ planId, kind, title, body }) => this.emit('plan.notice', { planId, kind, title, body }),
     });

@@ -4,6 +4,7 @@ import { CairnError } from '../core/errors.js';
 import { AppError } from './app-errors.js';
 import type { JobContext, JobOutcome } from './job-runners.js';
 import { backupProgress } from './job-progress.js';
+import { planKeyFrom } from '../core/plans/plan-key.js';
 
 /** What a plan's card says it is doing between backup progress reports. */
 const PHASE_WORDS: Record<PlanRunPhase, string> = {
@@ -27,6 +28,8 @@ export async function runPlanJob(spec: Extract<JobSpec, { kind: 'plan-run' }>, c
     log: ctx.log,
     onPhase: (phase) => ctx.onProgress({ phase: PHASE_WORDS[phase] }),
     onBackupProgress: (p) => ctx.onProgress(backupProgress(p)),
+    // The key the host handed over when it has it unlocked, else the plan's key file as a headless run reads it.
+    key: planKeyFrom(ctx.keys ?? []),
   });
   const { run } = outcome;
   if (outcome.storeMissing)

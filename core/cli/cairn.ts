@@ -96,6 +96,10 @@ Plan settings:
                                    after each backup, push the plan's group to a remote (cairn remote add), which
                                    keeps its own number of snapshots; --push-to '' ends it. --skip-push-on-metered:
                                    on a metered network (NetworkManager says so) the push waits for the next run
+  --keyfile FILE | --encrypt | --no-encrypt
+                                   encrypt the plan's backups with that key (--encrypt: the default key); the
+                                   runs read it then: the app with the key unlocked, cairn scheduler and plan run
+                                   from the file (its passphrase in CAIRN_PASSPHRASE); --no-encrypt ends it
   --notify off|failures|all        desktop notifications (default: failures, and the recovery after them)
   --paused                         add it paused (edit: --pause, --resume)
   With edit, --no-verify-new and --no-skip-on-battery turn those off.

@@ -1,4 +1,5 @@
 import { statSync, type Stats } from 'node:fs';
+import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { isKeepCount, KEEP_RULES, type KeepOptions } from '../../contract/keep-rules.js';
 import {
@@ -11,11 +12,15 @@ import {
   type Maintenance,
   type NotifyLevel,
   type Plan,
+  type PlanEncryption,
   type PlanInput,
   type PlanSource,
   type Schedule,
 } from '../../contract/plans.js';
 import { CairnError } from '../errors.js';
+import { CryptConfig } from '../blob/crypt-config.js';
+import { defaultKeyPath } from '../crypto/default-key.js';
+import { readKeyFile } from '../crypto/key-file.js';
 import { cairnConfigDir } from '../plans/config-dir.js';
 import { assertValidSchedule } from '../plans/schedule.js';
 import { RemoteBook } from '../remote/remote-book.js';
@@ -70,6 +75,8 @@ const SETTING_FLAGS = [
   'push-to',
   'push-keep',
   'skip-push-on-metered',
+  'keyfile',
+  'encrypt',
   'notify',
 ] as const;
 
@@ -101,6 +108,9 @@ export interface PlanFlags extends KeepFlagValues {
   'push-to'?: string;
   'push-keep'?: string;
   'skip-push-on-metered'?: boolean;
+  /** Encrypt with this key file; `encrypt` true: with the default key; false (--no-encrypt): plain from now on. */
+  keyfile?: string;
+  encrypt?: boolean;
   notify?: string;
   paused?: boolean;
   name?: string;
@@ -119,6 +129,8 @@ export interface PlanChanges {
   skipPushOnMetered?: boolean;
   /** --push-to ('' ends the off-site copy) and --push-keep. */
   offsite?: { remote?: string; retention?: KeepOptions };
+  /** --keyfile / --encrypt: the key the plan encrypts with; null (--no-encrypt): none any more. */
+  encryption?: PlanEncryption | null;
 }
 
 export function parsePlanFlags(v: PlanFlags): PlanChanges {
@@ -142,7 +154,35 @@ export function parsePlanFlags(v: PlanFlags): PlanChanges {
     skipOnBattery: v['skip-on-battery'],
     skipPushOnMetered: v['skip-push-on-metered'],
     offsite: offsiteFlags(v),
+    encryption: encryptionFlags(v),
   };
+}
+
+/**
+ * `--keyfile FILE` (or `--encrypt`, the default key) makes the plan's backups encrypted with that key, named by
+ * its fingerprint (read from the file now, so a wrong file is said at once); `--no-encrypt` ends it. No
+ * passphrase is asked here: the runs take the key then (docs/ENCRYPTION.md, "Plans").
+ */
+function encryptionFlags(v: PlanFlags): PlanEncryption | null | undefined {
+  if (v.keyfile !== undefined && v.encrypt !== undefined)
+    throw new UsageError(
+      v.encrypt
+        ? '--encrypt uses the default key; with --keyfile, leave it out'
+        : '--no-encrypt and --keyfile say opposite things: give one',
+    );
+  if (v.encrypt === false) return null;
+  const keyFile = v.keyfile !== undefined ? resolve(v.keyfile) : v.encrypt ? defaultKeyPath() : undefined;
+  if (keyFile === undefined) return undefined;
+  if (v.keyfile === '') throw new UsageError('--keyfile is empty: name the key file (cairn key create makes one)');
+  const config = readKeyFile(keyFile);
+  const keyFingerprint =
+    config.fingerprint ?? (config.kdf === null ? new CryptConfig(config.data).fingerprint() : undefined);
+  if (!keyFingerprint)
+    throw new CairnError(
+      'INVALID_ARGUMENT',
+      `${keyFile} records no fingerprint: cairn key change-passphrase writes it`,
+    );
+  return { keyFingerprint, keyFile };
 }
 
 /** `--push-to REMOTE` and `--push-keep last=3,daily=7,…` (the remote's own retention; '' keeps all). */
@@ -190,6 +230,7 @@ export function applyChanges(changes: PlanChanges, old?: Plan): Partial<PlanInpu
       ...(changes.skipPushOnMetered === undefined ? {} : { skipPushOnMetered: changes.skipPushOnMetered }),
     };
   if (changes.offsite) patch.offsite = offsitePatch(changes.offsite, old);
+  if (changes.encryption !== undefined) patch.encryption = changes.encryption ?? undefined;
   return patch;
 }
 
@@ -209,7 +250,8 @@ export function changesAnything(changes: PlanChanges): boolean {
     changes.maintenance !== undefined ||
     changes.skipOnBattery !== undefined ||
     changes.skipPushOnMetered !== undefined ||
-    changes.offsite !== undefined
+    changes.offsite !== undefined ||
+    changes.encryption !== undefined
   );
 }
 

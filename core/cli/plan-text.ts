@@ -10,6 +10,7 @@ import {
   type PlanStatus,
 } from '../../contract/plans.js';
 import { describeSchedule } from '../plans/schedule.js';
+import { shortFingerprint } from '../crypto/fingerprint.js';
 import { table } from './format.js';
 
 /** How `cairn plan` shows plans: their settings, where they stand, their runs. */
@@ -35,8 +36,14 @@ export function settingRows(plan: Plan): string[][] {
     ['maintenance', maintenanceText(plan.maintenance)],
     ['battery', plan.conditions.skipOnBattery ? 'scheduled runs wait for mains power' : 'runs on battery too'],
     ['off-site', offsiteText(plan)],
+    ['encryption', encryptionText(plan)],
     ['notify', NOTIFY_WORDS[plan.notify]],
   ];
+}
+
+function encryptionText(plan: Plan): string {
+  if (!plan.encryption) return 'none (--keyfile FILE or --encrypt encrypts the backups)';
+  return `with the key ${shortFingerprint(plan.encryption.keyFingerprint.toLowerCase())} (${plan.encryption.keyFile})`;
 }
 
 function offsiteText(plan: Plan): string {

@@ -6,6 +6,7 @@ import type { Datastore } from '../datastore/datastore.js';
 import { backupImage, type ImageTransferProgress } from '../image/image-backup.js';
 import { backupImages, ImagesAlongside, type ImageArchiveResult } from '../image/image-set.js';
 import type { Logger } from '../log.js';
+import type { CryptConfig } from '../blob/crypt-config.js';
 
 export interface PlanBackupOptions {
   /** The plan's group id. */
@@ -16,6 +17,8 @@ export interface PlanBackupOptions {
   log?: Logger;
   onProgress?: (progress: FolderBackupProgress | ImageTransferProgress) => void;
   workers?: number;
+  /** The plan's key: every source of the snapshot is encrypted with it. */
+  crypt?: CryptConfig;
 }
 
 /** What a plan's run records of its backup. */

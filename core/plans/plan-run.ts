@@ -17,6 +17,8 @@ import { cairnConfigDir } from './config-dir.js';
 import { isNetworkMetered } from './metered-network.js';
 import { collectPlanOffsite, pushPlanOffsite } from './plan-offsite.js';
 import type { PlanRuntime } from './plan-runtime.js';
+import { checked, planKeyFromFile, type PlanKeySource } from './plan-key.js';
+import type { CryptConfig } from '../blob/crypt-config.js';
 
 const DAY_MS = 86_400_000;
 
@@ -37,6 +39,8 @@ export interface PlanRunOptions {
   remotes?: RemoteBook;
   /** Whether the network is metered now (for the condition skipPushOnMetered); unknown counts as not. */
   metered?: () => boolean;
+  /** The key of an encrypted plan (default: its key file, without passphrase or with $CAIRN_PASSPHRASE). */
+  key?: PlanKeySource;
 }
 
 /** A run's end: its history record, and whether the store was missing (a waiting state, not a failure). */
@@ -65,6 +69,7 @@ class PlanRunJob {
   private gcAt: number | undefined;
   private fullVerifyAt: number | undefined;
   private snapshot: SnapshotRef | undefined;
+  private crypt: CryptConfig | undefined;
 
   constructor(
     private readonly plan: Plan,
@@ -84,6 +89,7 @@ class PlanRunJob {
       return { run: this.end('failed', (err as Error).message), storeMissing: true };
     }
     try {
+      this.crypt = await this.key();
       await this.backup(store);
       this.prune(store);
       await this.offsite(store);
@@ -92,6 +98,14 @@ class PlanRunJob {
     } catch (err) {
       return this.failed(err);
     }
+  }
+
+  /** The key of an encrypted plan, checked to be the plan's; a locked one fails the run naming plan and key. */
+  private async key(): Promise<CryptConfig | undefined> {
+    if (!this.plan.encryption) return undefined;
+    const crypt = await (this.options.key ?? planKeyFromFile)(this.plan);
+    if (!crypt) throw new CairnError('KEY_REQUIRED', `the plan "${this.plan.name}" got no key to encrypt with`);
+    return checked(this.plan, crypt);
   }
 
   private async backup(store: Datastore): Promise<void> {
@@ -106,6 +120,7 @@ class PlanRunJob {
       log: this.log,
       onProgress: this.options.onBackupProgress,
       workers: this.options.workers,
+      crypt: this.crypt,
     }).catch((err: unknown) => {
       throw isCairnError(err, 'SOURCE_MISMATCH') ? this.foreignGroup(store) : err;
     });
@@ -184,7 +199,8 @@ class PlanRunJob {
     this.options.onPhase?.('verify');
     const group = { type: 'host' as const, id: this.plan.groupId };
     const target = fullVerify || !this.snapshot ? { group } : { snapshot: this.snapshot };
-    const result = await verify(store, target, { signal: this.options.signal, log: this.log });
+    const keys = this.crypt ? [this.crypt] : undefined;
+    const result = await verify(store, target, { signal: this.options.signal, log: this.log, keys });
     if (fullVerify) this.fullVerifyAt = this.now();
     this.record.verify = result.ok ? 'ok' : 'damaged';
   }
