@@ -3,7 +3,9 @@ import {
   planInputSchema,
   type ExcludePreset,
   type NotifyLevel,
+  type Offsite,
   type Plan,
+  type PlanEncryption,
   type PlanInput,
   type PlanSource,
   type Schedule,
@@ -39,6 +41,11 @@ export interface PlanForm {
   skipOnBattery: boolean;
   notify: NotifyLevel;
   paused: boolean;
+  /** The key the plan's backups are encrypted with (its fingerprint and key file, from the key ring), or none. */
+  encryption?: PlanEncryption;
+  /** Settings the editor does not show (made with the CLI): kept as they are when the plan is saved. */
+  offsite?: Offsite;
+  skipPushOnMetered: boolean;
 }
 
 /** The fields an error can be shown at. */
@@ -83,6 +90,7 @@ export function newPlanForm(start: Partial<Pick<PlanForm, 'name' | 'source' | 's
     skipOnBattery: false,
     notify: 'failures',
     paused: false,
+    skipPushOnMetered: false,
     ...start,
   };
 }
@@ -113,6 +121,9 @@ export function planForm(plan: Plan): PlanForm {
     skipOnBattery: plan.conditions.skipOnBattery,
     notify: plan.notify,
     paused: plan.paused,
+    ...(plan.encryption ? { encryption: { ...plan.encryption } } : {}),
+    ...(plan.offsite ? { offsite: plan.offsite } : {}),
+    skipPushOnMetered: plan.conditions.skipPushOnMetered,
   };
 }
 
@@ -208,9 +219,11 @@ function rawInput(form: PlanForm): PlanInput {
       verifyNew: form.verifyNew,
       fullVerifyEveryDays: numberOf(form.fullVerifyEveryDays),
     },
-    conditions: { skipOnBattery: form.skipOnBattery },
+    conditions: { skipOnBattery: form.skipOnBattery, skipPushOnMetered: form.skipPushOnMetered },
     notify: form.notify,
     paused: form.paused,
+    ...(form.encryption ? { encryption: form.encryption } : {}),
+    ...(form.offsite ? { offsite: form.offsite } : {}),
   };
 }
 

@@ -338,7 +338,7 @@ describe('the plan editor', () => {
           schedule: { kind: 'weekly', days: ['mon', 'tue', 'wed', 'thu', 'sun'], at: '21:30' },
           retention: { keepHourly: 24, keepDaily: 7, keepWeekly: 4, keepMonthly: 6 },
           maintenance: { gcEveryDays: 0, verifyNew: true, fullVerifyEveryDays: 30 },
-          conditions: { skipOnBattery: true },
+          conditions: { skipOnBattery: true, skipPushOnMetered: false },
           notify: 'all',
           paused: false,
         },
@@ -346,6 +346,31 @@ describe('the plan editor', () => {
     ]);
     expect(screen.queryByRole('dialog')).toBeNull();
     expect(card('Photos')).toBeTruthy();
+  });
+
+  it("encrypts the plan's backups with a key chosen from the key ring, and says how runs get it", async () => {
+    const fingerprint = `${'0e:'.repeat(31)}9b`;
+    const key = {
+      path: '/home/ann/.config/cairn/keys/default.json',
+      fingerprint,
+      short: '0e:0e:0e:0e:0e:0e:0e:0e',
+      kdf: 'scrypt' as const,
+      unlocked: false,
+      remembered: false,
+      isDefault: true,
+    };
+    host.answers.listKeys = () => ({ keys: [key], defaultPath: key.path, remember: { available: true } });
+    host.answers.savePlan = ({ input }: { input: PlanInput }) => planView(plan(input as never));
+    const dialog = await openEditor();
+    fireEvent.change(dialog.getByLabelText('Plan name'), { target: { value: 'Taxes' } });
+    fireEvent.change(dialog.getByLabelText('Folder to back up'), { target: { value: '/home/ann/Taxes' } });
+    await act(async () => fireEvent.click(dialog.getByLabelText('Encrypt this plan’s backups')));
+    expect(dialog.getByLabelText<HTMLSelectElement>('Key').value).toBe(fingerprint);
+    expect(dialog.getByText(/while Cairn has it unlocked/).textContent).toContain('It is locked now.');
+    await act(async () => fireEvent.click(dialog.getByRole('button', { name: 'Create plan' })));
+    expect(host.called('savePlan')[0]).toMatchObject({
+      input: { name: 'Taxes', encryption: { keyFingerprint: fingerprint, keyFile: key.path } },
+    });
   });
 
   it('adds a second folder with the folder browser and a disk image, removes one, and saves them all', async () => {

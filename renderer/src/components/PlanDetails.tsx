@@ -7,6 +7,7 @@ import { ErrorNote } from './ErrorNote.js';
 import { PlanActions } from './PlanActions.js';
 import { Fact, PlanPaths, PlanStateBadge, When } from './PlanBits.js';
 import { PlanRuns } from './PlanRuns.js';
+import { KeyBadge } from './KeyBadge.js';
 
 /** One plan in full: its settings, the next runs, what it excludes, and its run history. */
 export function PlanDetailsPane({ planId }: { planId: string }) {
@@ -71,6 +72,9 @@ function PlanSettings({ view }: { view: PlanView }) {
         </Fact>
         <Fact label="Retention">{retentionText(plan.retention)}</Fact>
         <Fact label="Maintenance">{careText(plan)}</Fact>
+        <Fact label="Encryption">
+          {plan.encryption ? <KeyBadge fingerprint={plan.encryption.keyFingerprint} /> : 'none'}
+        </Fact>
         <Fact label="Notifications">{NOTIFY_TEXT[plan.notify]}</Fact>
       </dl>
     </>

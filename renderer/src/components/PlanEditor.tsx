@@ -6,6 +6,7 @@ import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
 import { PlanCareFields, PlanRunFields } from './PlanCareFields.js';
 import { PlanExcludeFields } from './PlanExcludeFields.js';
+import { PlanKeyFields } from './PlanKeyFields.js';
 import { PlanWhatFields } from './PlanWhatFields.js';
 import { RetentionFields } from './RetentionFields.js';
 import { ScheduleFields } from './ScheduleFields.js';
@@ -39,6 +40,7 @@ function PlanEditor({ draft }: { draft: PlanDraft }) {
           <RetentionFields {...part} />
           <PlanCareFields {...part} />
           <PlanRunFields {...part} />
+          <PlanKeyFields {...part} />
         </div>
         <footer className="modal-footer editor-footer">
           <ErrorNote error={hostError} />
