@@ -86,4 +86,25 @@ describe('cairn plan with encryption', () => {
     // A key file without passphrase needs nothing more: the scheduler's runs read it as it is.
     expect((await plan(['run', 'Ledgers'])).code).toBe(0);
   });
+
+  it('cairn scheduler --once runs an encrypted plan with $CAIRN_PASSPHRASE, and records a locked key as the failure', async () => {
+    const every = ['--every', '1m', '--gc-every-days', '0', '--full-verify-every-days', '0', '--keyfile', keyPath];
+    expect((await plan(['add', 'Nightly', '--source', source, '--store', store, ...every])).code).toBe(0);
+    const env = { CAIRN_CONFIG_DIR: config, CAIRN_PASSPHRASE: undefined };
+    const locked = await cairn(['scheduler', '--once'], { env, timeoutMs: 60_000 });
+    expect(locked.code, locked.stderr).toBe(1); // a run failed
+    expect(locked.stdout).toContain('encrypts with the key');
+    const failed = json<{ runs: { status: string; error?: string }[] }>(await plan(['show', 'Nightly', '--json']));
+    expect(failed.runs[0]).toMatchObject({ status: 'failed' });
+    expect(failed.runs[0]!.error).toContain('the plan "Nightly" encrypts with the key');
+
+    expect((await plan(['add', 'Weekly', '--source', source, '--store', store, ...every])).code).toBe(0);
+    const ran = await cairn(['scheduler', '--once'], {
+      env: { ...env, CAIRN_PASSPHRASE: PASSPHRASE },
+      timeoutMs: 60_000,
+    });
+    expect(ran.code, ran.stderr).toBe(0);
+    const weekly = json<{ runs: { status: string }[] }>(await plan(['show', 'Weekly', '--json']));
+    expect(weekly.runs[0]).toMatchObject({ status: 'succeeded' });
+  });
 });
