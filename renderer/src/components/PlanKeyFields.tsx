@@ -30,6 +30,8 @@ export function PlanKeyFields({ form, set }: EditorPart) {
     const created = await openKeyWizard();
     if (created?.fingerprint) pickKey(created);
   };
+  // No key yet: turning encryption on makes one.
+  const turnOn = () => (keys.length === 0 ? choose(CREATE) : pickKey(keys.find((k) => k.unlocked) ?? keys[0]));
   const row = keys.find((k) => k.fingerprint === chosen);
   return (
     <fieldset className="editor-section">
@@ -38,14 +40,12 @@ export function PlanKeyFields({ form, set }: EditorPart) {
         <input
           type="checkbox"
           checked={form.encryption !== undefined}
-          onChange={(e) => (e.target.checked ? pickKey(keys.find((k) => k.unlocked) ?? keys[0]) : pickKey(undefined))}
+          onChange={(e) => void (e.target.checked ? turnOn() : pickKey(undefined))}
         />
         Encrypt this plan’s backups
       </label>
       {form.encryption === undefined && keys.length === 0 && (
-        <button type="button" onClick={() => void choose(CREATE)}>
-          Create a key…
-        </button>
+        <p className="muted small">There is no key yet: turning this on makes one.</p>
       )}
       {form.encryption && (
         <div className="row">
