@@ -98,9 +98,20 @@ export class HostKeys {
     return this.row(this.pathOf(fp));
   }
 
-  /** The printable page of a known key file: the file's text and QR code, the key still under its passphrase. */
+  /**
+   * The printable page of a known key file: the file's text and QR code, the key still under its passphrase. A
+   * key file without passphrase is refused: its page would be the key itself, readable by whoever sees the paper.
+   */
   paperKey(fingerprint: string): Promise<string> {
-    return paperKey(readKeyFile(this.pathOf(fingerprint.toLowerCase())), 'html');
+    const path = this.pathOf(fingerprint.toLowerCase());
+    const config = readKeyFile(path);
+    if (config.kdf === null)
+      throw new AppError(
+        'INVALID_ARGUMENT',
+        `${path} holds its key without a passphrase, so its paper key would be the key itself in plain text: ` +
+          'give it a passphrase first (cairn key change-passphrase), or print it from a terminal with cairn key paperkey',
+      );
+    return paperKey(config, 'html');
   }
 
   /** Unlocks what the secret store opens of the remembered keys (host start); a key it cannot open stays locked. */

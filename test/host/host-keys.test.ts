@@ -203,6 +203,10 @@ describe('the host key ring on a real store', () => {
     expect(added).toMatchObject({ kdf: 'none', unlocked: false, isDefault: false });
     const unlocked = await call<KeyRow>(session.service, 'keys.unlock', { fingerprint: added.fingerprint });
     expect(unlocked.unlocked).toBe(true);
+    // Its paper key would be the key itself in plain text: refused, saying what to do instead.
+    const paper = await failure(session.service, 'keys.paper-key', { fingerprint: added.fingerprint });
+    expect(paper).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(paper.message).toContain('without a passphrase');
     const ring = await call<KeyRing>(session.service, 'keys.list', {});
     expect(ring.keys.map((k) => k.path)).toEqual([key.path, file]);
     const outside = await failure(session.service, 'keys.add', { path: '/etc/passwd' });

@@ -73,7 +73,13 @@ function KeyLine({ row }: { row: KeyRow }) {
               Unlock…
             </button>
           )}
-          <PaperKeyButton fingerprint={row.fingerprint} />
+          {row.kdf === 'none' ? (
+            <span className="muted small" title="Its paper key would be the key itself: give it a passphrase first">
+              no paper key (no passphrase)
+            </span>
+          ) : (
+            <PaperKeyButton fingerprint={row.fingerprint} />
+          )}
         </div>
       )}
     </li>
