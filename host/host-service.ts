@@ -30,6 +30,7 @@ import type { SecretStore } from './remembered-keys.js';
 import type { BackupEncryption } from '../contract/keys.js';
 import { CryptConfig } from '../core/blob/crypt-config.js';
 import type { Datastore } from '../core/datastore/datastore.js';
+import { readKeyFile } from '../core/crypto/key-file.js';
 import { snapshotCryptMode, snapshotKeyFingerprint } from '../core/datastore/snapshot-key.js';
 
 /** What differs between hosts: native dialogs exist in Electron only. */
@@ -265,18 +266,23 @@ export class HostService {
     return [this.keys.rawKey(fingerprint)];
   }
 
-  /** A plan encrypts only with a key the app knows: saved with the file that holds it, as the key ring has it. */
+  /**
+   * A plan encrypts with a key the app knows, saved with the file that holds it as the key ring has it; or with
+   * the key file it names (a plan made with `cairn plan add --keyfile`) when that file, in an allowed place, holds
+   * that key.
+   */
   private checkPlanKey(encryption: PlanEncryption): PlanEncryption {
     const fingerprint = encryption.keyFingerprint.toLowerCase();
     const row = this.keyRing()
       .ring()
       .keys.find((k) => k.fingerprint === fingerprint);
-    if (!row)
-      throw new AppError(
-        'NOT_FOUND',
-        `no key file the app knows holds the key ${fingerprint.split(':').slice(0, 8).join(':')}: add it in Keys`,
-      );
-    return { keyFingerprint: fingerprint, keyFile: row.path };
+    if (row) return { keyFingerprint: fingerprint, keyFile: row.path };
+    const keyFile = this.policy.check(encryption.keyFile, 'key file');
+    if (recordedFingerprint(keyFile) === fingerprint) return { keyFingerprint: fingerprint, keyFile };
+    throw new AppError(
+      'NOT_FOUND',
+      `no key file the app knows holds the key ${fingerprint.split(':').slice(0, 8).join(':')}: add it in Keys`,
+    );
   }
 
   /** A backup's key (which must be unlocked), or none; a plain backup into an encrypted group is refused now. */
@@ -591,4 +597,14 @@ function keyHandlers(ring: () => HostKeys, policy: () => PathPolicy): Pick<Handl
     'keys.lock': ({ fingerprint, forget }) => ring().lock(fingerprint, forget),
     'keys.paper-key': async ({ fingerprint }) => ({ html: await ring().paperKey(fingerprint) }),
   };
+}
+
+/** The fingerprint a key file records (or its key has, without passphrase); undefined for anything else. */
+function recordedFingerprint(path: string): string | undefined {
+  try {
+    const config = readKeyFile(path);
+    return config.fingerprint ?? (config.kdf === null ? new CryptConfig(config.data).fingerprint() : undefined);
+  } catch {
+    return undefined;
+  }
 }

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyRow } from '../../contract/keys.js';
 import type { PlanDetails, PlanNotice, PlanView } from '../../contract/plans.js';
 import { parseSnapshotPath } from '../../core/backup/backup-names.js';
-import { decryptKey, readKeyFile } from '../../core/crypto/key-file.js';
+import { CryptConfig } from '../../core/blob/crypt-config.js';
+import { createKey, decryptKey, readKeyFile, writeKeyFile } from '../../core/crypto/key-file.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { snapshotKeyFingerprint } from '../../core/datastore/snapshot-key.js';
 import { HostService } from '../../host/host-service.js';
@@ -74,6 +75,29 @@ describe('an encrypted plan in the app host', () => {
       input: { ...input, encryption: { keyFingerprint: key.fingerprint!.toUpperCase(), keyFile: join(base, 'x') } },
     });
     expect(saved.plan.encryption).toEqual({ keyFingerprint: key.fingerprint, keyFile: key.path });
+  });
+
+  it('keeps a key file the app does not list (a plan made with cairn plan add --keyfile) when it holds that key', async () => {
+    const { config, key: raw } = await createKey({ kdf: 'none' });
+    const file = join(base, 'cli-key.json');
+    writeKeyFile(file, config, { replace: false });
+    const fingerprint = new CryptConfig(raw).fingerprint();
+    const input = {
+      name: 'From the CLI',
+      sources: [{ kind: 'folder', path: source }],
+      store,
+      schedule: { kind: 'manual' },
+    };
+    const saved = await call<PlanView>(service, 'plans.save', {
+      input: { ...input, encryption: { keyFingerprint: fingerprint, keyFile: file } },
+    });
+    expect(saved.plan.encryption).toEqual({ keyFingerprint: fingerprint, keyFile: file });
+    const elsewhere = await failure(service, 'plans.save', {
+      planId: saved.plan.id,
+      input: { ...input, encryption: { keyFingerprint: fingerprint, keyFile: '/etc/passwd' } },
+    });
+    expect(elsewhere.code).toBe('PATH_NOT_ALLOWED');
+    await call(service, 'plans.remove', { planId: saved.plan.id });
   });
 
   it('runs with the unlocked key: the snapshot is encrypted with it and verified', async () => {
