@@ -595,6 +595,7 @@ function keyHandlers(ring: () => HostKeys, policy: () => PathPolicy): Pick<Handl
     'keys.unlock': ({ fingerprint, path, passphrase, remember }) =>
       ring().unlock(path !== undefined ? { path: keyFile(path) } : { fingerprint: fingerprint! }, passphrase, remember),
     'keys.lock': ({ fingerprint, forget }) => ring().lock(fingerprint, forget),
+    'keys.forget-remembered': ({ fingerprint }) => ring().forgetRemembered(fingerprint),
     'keys.paper-key': async ({ fingerprint }) => ({ html: await ring().paperKey(fingerprint) }),
   };
 }
