@@ -22,6 +22,14 @@ import type {
 import type { Result } from './errors.js';
 import type { KeyRing, KeyRow } from './keys.js';
 
+/** A remote as the app shows it (docs/REMOTES.md); its credentials stay in the host. */
+export interface RemoteInfo {
+  name: string;
+  endpoint: string;
+  bucket: string;
+  prefix: string;
+}
+
 /** Every request → response the renderer can make. The channel name is the key; each has a named API method. */
 export interface Actions {
   'app.info': { req: Record<string, never>; res: AppInfo };
@@ -84,6 +92,8 @@ export interface Actions {
   'dialog.save-file': { req: { store: string; snapshot: SnapshotRef; path: string }; res: JobState | null };
   /** The native save dialog, then a restore of the snapshot's image to the chosen file; Electron only. */
   'dialog.save-image': { req: { store: string; snapshot: SnapshotRef; archive?: string }; res: JobState | null };
+  /** The remotes of this user (cairn remote add): where each is, never its credentials. */
+  'remotes.list': { req: Record<string, never>; res: RemoteInfo[] };
   /** The key files the app knows (the default key and those added), each locked or unlocked. */
   'keys.list': { req: Record<string, never>; res: KeyRing };
   /** A new key (scrypt, PBS's parameters) in a new key file, unlocked at once; `path` defaults to the default key. */
@@ -97,8 +107,6 @@ export interface Actions {
   };
   /** Drops the key from the host's memory; `forget` also removes the copy remembered on this computer. */
   'keys.lock': { req: { fingerprint: string; forget?: boolean }; res: KeyRow };
-  /** The key stays unlocked for this session, but is no longer remembered on this computer (the OS keychain). */
-  'keys.forget-remembered': { req: { fingerprint: string }; res: KeyRow };
   /** The printable page of a key file (its text and QR code; the key inside stays encrypted by its passphrase). */
   'keys.paper-key': { req: { fingerprint: string }; res: { html: string } };
 }
@@ -147,12 +155,12 @@ export const API_METHODS = {
   pickFile: 'dialog.pick-file',
   saveFile: 'dialog.save-file',
   saveImage: 'dialog.save-image',
+  listRemotes: 'remotes.list',
   listKeys: 'keys.list',
   createKey: 'keys.create',
   addKey: 'keys.add',
   unlockKey: 'keys.unlock',
   lockKey: 'keys.lock',
-  forgetRememberedKey: 'keys.forget-remembered',
   paperKey: 'keys.paper-key',
 } as const satisfies Record<string, ActionName>;
 

@@ -127,12 +127,11 @@ export const offsiteSchema = z.strictObject({
 export type Offsite = z.infer<typeof offsiteSchema>;
 
 /**
- * A plan whose backups are encrypted (docs/ENCRYPTION.md): the key by its fingerprint, and the key file that
- * holds it. The app's runs take the key unlocked in the host; `cairn scheduler` and `cairn plan run` read the
- * file (no passphrase, or $CAIRN_PASSPHRASE), and a run without the key fails saying which plan and key.
+ * A plan's encryption: the key by fingerprint (what its snapshots name) and the key file holding it, which a
+ * headless run opens itself (no passphrase, or $CAIRN_PASSPHRASE); the app uses its unlocked key.
  */
 export const planEncryptionSchema = z.strictObject({
-  keyFingerprint: z.string().regex(/^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){31}$/, 'a key fingerprint (32 hex pairs)'),
+  keyFingerprint: z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){31}$/, 'a key fingerprint (lower case, with colons)'),
   keyFile: path,
 });
 export type PlanEncryption = z.infer<typeof planEncryptionSchema>;

@@ -140,6 +140,7 @@ export const requestValidators = {
   'dialog.pick-file': z.strictObject({ title: text(200), defaultPath: path.optional() }),
   'dialog.save-file': z.strictObject({ store: path, snapshot, path: archivePath.min(1) }),
   'dialog.save-image': z.strictObject({ store: path, snapshot, archive: text(255).min(1).optional() }),
+  'remotes.list': empty,
   'keys.list': empty,
   'keys.create': z.strictObject({ path: path.optional(), passphrase, hint: text(200).min(1).optional() }),
   'keys.add': z.strictObject({ path }),
@@ -152,7 +153,6 @@ export const requestValidators = {
     })
     .refine((r) => (r.fingerprint === undefined) !== (r.path === undefined), 'give a fingerprint or a path'),
   'keys.lock': z.strictObject({ fingerprint, forget: z.boolean().optional() }),
-  'keys.forget-remembered': z.strictObject({ fingerprint }),
   'keys.paper-key': z.strictObject({ fingerprint }),
 } satisfies { [K in ActionName]: z.ZodType<ActionRequest<K>> };
 

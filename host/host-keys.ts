@@ -90,13 +90,6 @@ export class HostKeys {
     return this.row(path);
   }
 
-  /** Removes the copy sealed on this computer; the key stays unlocked until the host stops or it is locked. */
-  forgetRemembered(fingerprint: string): KeyRow {
-    const fp = fingerprint.toLowerCase();
-    this.remembered.remove(fp);
-    return this.row(this.pathOf(fp));
-  }
-
   /** Drops the key from memory; `forget` also removes the copy sealed on this computer. */
   lock(fingerprint: string, forget = false): KeyRow {
     const fp = fingerprint.toLowerCase();
@@ -106,8 +99,8 @@ export class HostKeys {
   }
 
   /**
-   * The printable page of a known key file: the file's text and QR code, the key still under its passphrase. A
-   * key file without passphrase is refused: its page would be the key itself, readable by whoever sees the paper.
+   * The printable page of a known key file: the file's text and QR code, the key still under its passphrase.
+   * A key without passphrase is refused: its page would be the key itself, which never goes to the renderer.
    */
   paperKey(fingerprint: string): Promise<string> {
     const path = this.pathOf(fingerprint.toLowerCase());
@@ -115,8 +108,7 @@ export class HostKeys {
     if (config.kdf === null)
       throw new AppError(
         'INVALID_ARGUMENT',
-        `${path} holds its key without a passphrase, so its paper key would be the key itself in plain text: ` +
-          'give it a passphrase first (cairn key change-passphrase), or print it from a terminal with cairn key paperkey',
+        `${path} has no passphrase, so its paper key is the key itself: print it with “cairn key paperkey ${path}”`,
       );
     return paperKey(config, 'html');
   }

@@ -3,7 +3,6 @@ import {
   planExcludes,
   type Plan,
   type PlanDetails,
-  type PlanEncryption,
   type PlanInput,
   type PlanView,
   type RunTrigger,
@@ -32,10 +31,8 @@ export interface HostPlansOptions {
   onNotice(notification: PlanNotification): void;
   onBattery?: () => boolean;
   log?: Logger;
-  /** The raw key an encrypted plan's run takes, when the host has it unlocked (none: the run reads its key file). */
-  planKeys?: (plan: Plan) => Uint8Array[] | undefined;
-  /** A plan's encryption as saved: a key the host knows, named by the file that holds it. */
-  checkEncryption?: (encryption: PlanEncryption) => PlanEncryption;
+  /** The raw bytes of an unlocked key of the host's key ring, for the run of a plan that encrypts with it. */
+  unlockedKey?: (fingerprint: string) => Buffer | undefined;
 }
 
 /**
@@ -61,26 +58,6 @@ export class HostPlans {
 
   start(): void {
     this.service.start();
-  }
-
-  /**
-   * A key was unlocked: a plan that encrypts with it and waits to retry a failed run (most likely failed for
-   * want of the key) retries now, under the scheduler's usual rules (pause, battery, the store being there; a
-   * manual plan is never retried).
-   */
-  keyUnlocked(fingerprint: string): void {
-    if (this.service.currentRole !== 'active') return;
-    const now = Date.now();
-    try {
-      for (const plan of this.service.book.list()) {
-        if (plan.encryption?.keyFingerprint.toLowerCase() !== fingerprint.toLowerCase()) continue;
-        if ((this.service.runtime.get(plan.id).retryAt ?? 0) <= now) continue;
-        this.service.runtime.update(plan.id, (r) => (r.retryAt === undefined ? r : { ...r, retryAt: now }));
-      }
-    } catch (err) {
-      this.options.log?.warn(`could not bring the plans' retries forward: ${(err as Error).message}`);
-    }
-    this.service.scheduler.wake();
   }
 
   stop(): Promise<void> {
@@ -185,17 +162,21 @@ export class HostPlans {
 
   /** The store and the source must be where the app may go, as for a backup started by hand. */
   private checkPaths(input: PlanInput): PlanInput {
-    const { encryption } = input;
-    if (encryption && !this.options.checkEncryption)
-      throw new AppError('NOT_AVAILABLE', 'this host keeps no encryption keys, so it cannot save an encrypted plan');
     return {
       ...input,
-      ...(encryption ? { encryption: this.options.checkEncryption!(encryption) } : {}),
       store: this.options.policy.check(input.store, 'datastore'),
       sources: input.sources.map((s) => ({
         ...s,
         path: this.options.policy.check(s.path, s.kind === 'image' ? 'disk image to back up' : 'folder to back up'),
       })),
+      ...(input.encryption
+        ? {
+            encryption: {
+              ...input.encryption,
+              keyFile: this.options.policy.check(input.encryption.keyFile, 'key file'),
+            },
+          }
+        : {}),
     };
   }
 
@@ -211,11 +192,13 @@ export class HostPlans {
     signal: AbortSignal,
   ): Promise<PlanRunOutcome> {
     const spec = { kind: 'plan-run' as const, plan, trigger, ...maintenanceTimes(runtime) };
+    // Locked: the run opens the key file itself if it can (no passphrase), else it fails as "key locked".
+    const key = plan.encryption && this.options.unlockedKey?.(plan.encryption.keyFingerprint);
     const job = this.options.engine.start(
       spec,
       `Plan “${plan.name}”: backup of ${plan.sources.map((s) => s.path).join(', ')}`,
       plan.store,
-      this.options.planKeys?.(plan),
+      key ? [key] : undefined,
     );
     signal.addEventListener('abort', () => this.options.engine.cancel(job.id), { once: true });
     return outcomeOfJob(await this.options.engine.whenDone(job.id), trigger);

@@ -13,13 +13,13 @@ import { describeSource } from '../core/datastore/group-source.js';
 import { isCairnError, KeyRequiredError } from '../core/errors.js';
 import { pickImageArchive } from '../core/image/image-archive.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
+import { RemoteBook } from '../core/remote/remote-book.js';
 import { AppError, toAppError } from './app-errors.js';
 import { listFolder, makeFolder } from './folder-listing.js';
 import { JobEngine, type JobEngineOptions } from './job-engine.js';
 import { defaultAllowedRoots, isInside, PathPolicy } from './path-policy.js';
 import { JobHistory } from './job-history.js';
 import { HostPlans } from './host-plans.js';
-import type { Plan, PlanEncryption } from '../contract/plans.js';
 import { StoreDashboards } from './store-dashboard.js';
 import { RecentStores } from './recent-stores.js';
 import { StoreWatcher } from './store-watcher.js';
@@ -27,10 +27,9 @@ import { QueryRunner } from './query-runner.js';
 import { lastGc, openStore, SnapshotViews, storeSummary } from './store-views.js';
 import { HostKeys } from './host-keys.js';
 import type { SecretStore } from './remembered-keys.js';
-import type { BackupEncryption, KeyRow } from '../contract/keys.js';
+import type { BackupEncryption } from '../contract/keys.js';
 import { CryptConfig } from '../core/blob/crypt-config.js';
 import type { Datastore } from '../core/datastore/datastore.js';
-import { readKeyFile } from '../core/crypto/key-file.js';
 import { snapshotCryptMode, snapshotKeyFingerprint } from '../core/datastore/snapshot-key.js';
 
 /** What differs between hosts: native dialogs exist in Electron only. */
@@ -123,9 +122,6 @@ export class HostService {
       ...keyHandlers(
         () => this.keyRing(),
         () => this.policy,
-        (row) => {
-          if (row.fingerprint) this.plans?.keyUnlocked(row.fingerprint);
-        },
       ),
     };
     this.watcher = new StoreWatcher((store) => this.emit('store.changed', { store }), options.storePollMs);
@@ -257,35 +253,6 @@ export class HostService {
     const fingerprint = snapshotKeyFingerprint(manifest);
     if (fingerprint !== undefined && this.keys?.isUnlocked(fingerprint)) return;
     throw new KeyRequiredError(fingerprint, `${snapshotPath(ref)} is encrypted: unlock its key to read it`);
-  }
-
-  /**
-   * An encrypted plan's run gets its key when it is unlocked here; a locked one is not asked for (the run may
-   * be the scheduler's, with nobody at the window): the run reads the key file, or fails naming plan and key.
-   */
-  private planKeys(plan: Plan): Buffer[] | undefined {
-    const fingerprint = plan.encryption?.keyFingerprint;
-    if (!fingerprint || !this.keys?.isUnlocked(fingerprint)) return undefined;
-    return [this.keys.rawKey(fingerprint)];
-  }
-
-  /**
-   * A plan encrypts with a key the app knows, saved with the file that holds it as the key ring has it; or with
-   * the key file it names (a plan made with `cairn plan add --keyfile`) when that file, in an allowed place, holds
-   * that key.
-   */
-  private checkPlanKey(encryption: PlanEncryption): PlanEncryption {
-    const fingerprint = encryption.keyFingerprint.toLowerCase();
-    const row = this.keyRing()
-      .ring()
-      .keys.find((k) => k.fingerprint === fingerprint);
-    if (row) return { keyFingerprint: fingerprint, keyFile: row.path };
-    const keyFile = this.policy.check(encryption.keyFile, 'key file');
-    if (recordedFingerprint(keyFile) === fingerprint) return { keyFingerprint: fingerprint, keyFile };
-    throw new AppError(
-      'NOT_FOUND',
-      `no key file the app knows holds the key ${fingerprint.split(':').slice(0, 8).join(':')}: add it in Keys`,
-    );
   }
 
   /** A backup's key (which must be unlocked), or none; a plain backup into an encrypted group is refused now. */
@@ -442,10 +409,9 @@ export class HostService {
   private createPlans(options: NonNullable<HostServiceOptions['plans']>): HostPlans {
     return new HostPlans({
       ...options,
+      unlockedKey: (fingerprint) => (this.keys?.isUnlocked(fingerprint) ? this.keys.rawKey(fingerprint) : undefined),
       engine: this.engine,
       policy: this.policy,
-      planKeys: (plan) => this.planKeys(plan),
-      checkEncryption: (encryption) => this.checkPlanKey(encryption),
       onChange: () => this.emit('plans.changed', {}),
       onNotice: ({ planId, kind, title, body }) => this.emit('plan.notice', { planId, kind, title, body }),
     });
@@ -559,6 +525,8 @@ export class HostService {
       'dialog.save-image': async ({ store, snapshot, archive }) => {
         if (!platform.pickSaveFile)
           throw new AppError('NOT_AVAILABLE', 'no native save dialog in browser mode: use “Restore image…”');
+        // A locked key is asked for before the dialog, not after the user chose where to save.
+        this.assertReadable(this.store(store), snapshot);
         const name = imageFileName(pickImageArchive(this.store(store).readManifest(snapshot), archive));
         const target = await platform.pickSaveFile(name, 'Save disk image from snapshot');
         // The save dialog has asked before replacing a file.
@@ -574,9 +542,17 @@ export class HostService {
               keepDamaged: false,
             });
       },
+      'remotes.list': () => {
+        const dir = this.options.plans?.configDir ?? this.options.keys?.configDir;
+        if (!dir) return [];
+        return new RemoteBook(dir)
+          .list()
+          .map(({ name, endpoint, bucket, prefix }) => ({ name, endpoint, bucket, prefix }));
+      },
       'dialog.save-file': async ({ store, snapshot, path }) => {
         if (!platform.pickSaveFile)
           throw new AppError('NOT_AVAILABLE', 'no native save dialog in browser mode: use the download link');
+        this.assertReadable(this.store(store), snapshot);
         const target = await platform.pickSaveFile(basename(path));
         return target === null ? null : this.startJob({ kind: 'export-file', store, snapshot, path, target });
       },
@@ -588,35 +564,16 @@ export class HostService {
  * The key actions: paths through the path policy, passphrases handed to the key ring and not kept. Answers carry
  * what a key is and whether it is unlocked, never its bytes.
  */
-function keyHandlers(
-  ring: () => HostKeys,
-  policy: () => PathPolicy,
-  onUnlocked: (row: KeyRow) => void,
-): Pick<Handlers, KeyAction> {
+function keyHandlers(ring: () => HostKeys, policy: () => PathPolicy): Pick<Handlers, KeyAction> {
   const keyFile = (path: string) => policy().check(path, 'key file');
   return {
     'keys.list': () => ring().ring(),
     'keys.create': ({ path, passphrase, hint }) =>
       ring().create(path === undefined ? undefined : keyFile(path), passphrase, hint),
     'keys.add': ({ path }) => ring().add(keyFile(path)),
-    'keys.unlock': async ({ fingerprint, path, passphrase, remember }) => {
-      const by = path !== undefined ? { path: keyFile(path) } : { fingerprint: fingerprint! };
-      const row = await ring().unlock(by, passphrase, remember);
-      onUnlocked(row);
-      return row;
-    },
+    'keys.unlock': ({ fingerprint, path, passphrase, remember }) =>
+      ring().unlock(path !== undefined ? { path: keyFile(path) } : { fingerprint: fingerprint! }, passphrase, remember),
     'keys.lock': ({ fingerprint, forget }) => ring().lock(fingerprint, forget),
-    'keys.forget-remembered': ({ fingerprint }) => ring().forgetRemembered(fingerprint),
     'keys.paper-key': async ({ fingerprint }) => ({ html: await ring().paperKey(fingerprint) }),
   };
-}
-
-/** The fingerprint a key file records (or its key has, without passphrase); undefined for anything else. */
-function recordedFingerprint(path: string): string | undefined {
-  try {
-    const config = readKeyFile(path);
-    return config.fingerprint ?? (config.kdf === null ? new CryptConfig(config.data).fingerprint() : undefined);
-  } catch {
-    return undefined;
-  }
 }

@@ -4,7 +4,8 @@ import { CairnError } from '../core/errors.js';
 import { AppError } from './app-errors.js';
 import type { JobContext, JobOutcome } from './job-runners.js';
 import { backupProgress } from './job-progress.js';
-import { planKeyFrom } from '../core/plans/plan-key.js';
+import { keyFileProvider, planKeyLocked, type PlanKeyProvider } from '../core/plans/plan-key.js';
+import { readKeyFile } from '../core/crypto/key-file.js';
 
 /** What a plan's card says it is doing between backup progress reports. */
 const PHASE_WORDS: Record<PlanRunPhase, string> = {
@@ -14,6 +15,21 @@ const PHASE_WORDS: Record<PlanRunPhase, string> = {
   gc: 'collecting garbage',
   verify: 'verifying',
 };
+
+/**
+ * The app's plan keys: the unlocked key the host handed the job, else the key file if it has no passphrase;
+ * a locked key with a passphrase fails the run as "key locked" (the app never reads $CAIRN_PASSPHRASE).
+ */
+function appPlanKeys(ctx: JobContext): PlanKeyProvider {
+  const fromFile = keyFileProvider({});
+  return async (plan, encryption) => {
+    const unlocked = ctx.keys?.find((k) => k.fingerprint() === encryption.keyFingerprint);
+    if (unlocked) return unlocked;
+    if (readKeyFile(encryption.keyFile).kdf !== null)
+      throw planKeyLocked(plan, encryption, 'it is locked: unlock it in the app (Keys), or remember it there');
+    return fromFile(plan, encryption);
+  };
+}
 
 /**
  * One run of a plan on the job's thread. A failed run fails the job with the run's error (its card and the
@@ -28,8 +44,7 @@ export async function runPlanJob(spec: Extract<JobSpec, { kind: 'plan-run' }>, c
     log: ctx.log,
     onPhase: (phase) => ctx.onProgress({ phase: PHASE_WORDS[phase] }),
     onBackupProgress: (p) => ctx.onProgress(backupProgress(p)),
-    // The key the host handed over when it has it unlocked, else the plan's key file as a headless run reads it.
-    key: planKeyFrom(ctx.keys ?? []),
+    keys: appPlanKeys(ctx),
   });
   const { run } = outcome;
   if (outcome.storeMissing)

@@ -96,10 +96,9 @@ Plan settings:
                                    after each backup, push the plan's group to a remote (cairn remote add), which
                                    keeps its own number of snapshots; --push-to '' ends it. --skip-push-on-metered:
                                    on a metered network (NetworkManager says so) the push waits for the next run
-  --keyfile FILE | --encrypt | --no-encrypt
-                                   encrypt the plan's backups with that key (--encrypt: the default key); the
-                                   runs read it then: the app with the key unlocked, cairn scheduler and plan run
-                                   from the file (its passphrase in CAIRN_PASSPHRASE); --no-encrypt ends it
+  --keyfile FILE | --encrypt       encrypt its backups with that key (--encrypt: the default key); a run opens the
+                                   key file itself: no passphrase, or $CAIRN_PASSPHRASE, else it fails as "key
+                                   locked" (the app uses its unlocked key); edit --no-encrypt: plain from now on
   --notify off|failures|all        desktop notifications (default: failures, and the recovery after them)
   --paused                         add it paused (edit: --pause, --resume)
   With edit, --no-verify-new and --no-skip-on-battery turn those off.

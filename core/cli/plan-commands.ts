@@ -196,8 +196,10 @@ const run: PlanCommand = async (args, ctx) => {
   const plan = files.book.get(ref);
   const slot = Date.now();
   const { runPlan } = await import('../plans/plan-run.js');
+  const { keyFileProvider } = await import('../plans/plan-key.js');
   const outcome = await runPlan(plan, {
     trigger: 'manual',
+    keys: keyFileProvider(process.env),
     runtime: files.runtime.get(plan.id),
     signal: ctx.signal,
     log: { info: () => {}, warn: ctx.warn },

@@ -1,5 +1,4 @@
 import { statSync, type Stats } from 'node:fs';
-import { resolve } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { isKeepCount, KEEP_RULES, type KeepOptions } from '../../contract/keep-rules.js';
 import {
@@ -12,15 +11,15 @@ import {
   type Maintenance,
   type NotifyLevel,
   type Plan,
-  type PlanEncryption,
   type PlanInput,
+  type PlanEncryption,
   type PlanSource,
   type Schedule,
 } from '../../contract/plans.js';
-import { CairnError } from '../errors.js';
-import { CryptConfig } from '../blob/crypt-config.js';
+import { resolve } from 'node:path';
 import { defaultKeyPath } from '../crypto/default-key.js';
 import { readKeyFile } from '../crypto/key-file.js';
+import { CairnError } from '../errors.js';
 import { cairnConfigDir } from '../plans/config-dir.js';
 import { assertValidSchedule } from '../plans/schedule.js';
 import { RemoteBook } from '../remote/remote-book.js';
@@ -108,7 +107,7 @@ export interface PlanFlags extends KeepFlagValues {
   'push-to'?: string;
   'push-keep'?: string;
   'skip-push-on-metered'?: boolean;
-  /** Encrypt with this key file; `encrypt` true: with the default key; false (--no-encrypt): plain from now on. */
+  /** The plan's key file; --encrypt: the default key; --no-encrypt (encrypt false): plain backups from now on. */
   keyfile?: string;
   encrypt?: boolean;
   notify?: string;
@@ -129,7 +128,7 @@ export interface PlanChanges {
   skipPushOnMetered?: boolean;
   /** --push-to ('' ends the off-site copy) and --push-keep. */
   offsite?: { remote?: string; retention?: KeepOptions };
-  /** --keyfile / --encrypt: the key the plan encrypts with; null (--no-encrypt): none any more. */
+  /** --keyfile / --encrypt (the key to encrypt with), --no-encrypt (null: none). */
   encryption?: PlanEncryption | null;
 }
 
@@ -159,30 +158,21 @@ export function parsePlanFlags(v: PlanFlags): PlanChanges {
 }
 
 /**
- * `--keyfile FILE` (or `--encrypt`, the default key) makes the plan's backups encrypted with that key, named by
- * its fingerprint (read from the file now, so a wrong file is said at once); `--no-encrypt` ends it. No
- * passphrase is asked here: the runs take the key then (docs/ENCRYPTION.md, "Plans").
+ * `--keyfile FILE` or `--encrypt` (the default key): the plan's key, by the fingerprint its file records (read
+ * now, so a missing file is said before the plan is saved; no passphrase is needed for that); `--no-encrypt`.
  */
 function encryptionFlags(v: PlanFlags): PlanEncryption | null | undefined {
   if (v.keyfile !== undefined && v.encrypt !== undefined)
-    throw new UsageError(
-      v.encrypt
-        ? '--encrypt uses the default key; with --keyfile, leave it out'
-        : '--no-encrypt and --keyfile say opposite things: give one',
-    );
+    throw new UsageError('--keyfile FILE encrypts with that key, --encrypt with the default key: give one');
   if (v.encrypt === false) return null;
-  const keyFile = v.keyfile !== undefined ? resolve(v.keyfile) : v.encrypt ? defaultKeyPath() : undefined;
-  if (keyFile === undefined) return undefined;
-  if (v.keyfile === '') throw new UsageError('--keyfile is empty: name the key file (cairn key create makes one)');
-  const config = readKeyFile(keyFile);
-  const keyFingerprint =
-    config.fingerprint ?? (config.kdf === null ? new CryptConfig(config.data).fingerprint() : undefined);
-  if (!keyFingerprint)
-    throw new CairnError(
-      'INVALID_ARGUMENT',
-      `${keyFile} records no fingerprint: cairn key change-passphrase writes it`,
+  const file = v.keyfile !== undefined ? resolve(v.keyfile) : v.encrypt ? defaultKeyPath() : undefined;
+  if (file === undefined) return undefined;
+  const recorded = readKeyFile(file).fingerprint;
+  if (recorded === undefined)
+    throw new UsageError(
+      `${file} does not record its key's fingerprint (an old PBS key file): re-save it with cairn key change-passphrase`,
     );
-  return { keyFingerprint, keyFile };
+  return { keyFingerprint: recorded, keyFile: file };
 }
 
 /** `--push-to REMOTE` and `--push-keep last=3,daily=7,…` (the remote's own retention; '' keeps all). */

@@ -1,3 +1,4 @@
+import { shortFingerprint } from '../crypto/fingerprint.js';
 import { formatAgo, formatTime, plural } from '../../contract/format.js';
 import { KEEP_RULES, type KeepOptions } from '../../contract/keep-rules.js';
 import { describePlanRun, PLAN_STATE_WORDS } from '../../contract/plan-summary.js';
@@ -10,7 +11,6 @@ import {
   type PlanStatus,
 } from '../../contract/plans.js';
 import { describeSchedule } from '../plans/schedule.js';
-import { shortFingerprint } from '../crypto/fingerprint.js';
 import { table } from './format.js';
 
 /** How `cairn plan` shows plans: their settings, where they stand, their runs. */
@@ -41,15 +41,15 @@ export function settingRows(plan: Plan): string[][] {
   ];
 }
 
-function encryptionText(plan: Plan): string {
-  if (!plan.encryption) return 'none (--keyfile FILE or --encrypt encrypts the backups)';
-  return `with the key ${shortFingerprint(plan.encryption.keyFingerprint.toLowerCase())} (${plan.encryption.keyFile})`;
-}
-
 function offsiteText(plan: Plan): string {
   if (!plan.offsite) return 'none (--push-to REMOTE sends each backup off site)';
   const metered = plan.conditions.skipPushOnMetered ? ', waits while the network is metered' : '';
   return `pushed to ${plan.offsite.remote} after each backup (there: ${retentionText(plan.offsite.retention)})${metered}`;
+}
+
+function encryptionText(plan: Plan): string {
+  if (!plan.encryption) return 'none (--keyfile FILE or --encrypt encrypts its backups)';
+  return `with the key ${shortFingerprint(plan.encryption.keyFingerprint)} (${plan.encryption.keyFile})`;
 }
 
 /** Where the plan stands: its state, last success, failures and next run. */

@@ -13,12 +13,12 @@ export interface PlanBackupOptions {
   id: string;
   excludes: readonly string[];
   allowOtherSource?: boolean;
+  /** Encrypt the snapshot with this key (the plan's encryption). */
+  crypt?: CryptConfig;
   signal?: AbortSignal;
   log?: Logger;
   onProgress?: (progress: FolderBackupProgress | ImageTransferProgress) => void;
   workers?: number;
-  /** The plan's key: every source of the snapshot is encrypted with it. */
-  crypt?: CryptConfig;
 }
 
 /** What a plan's run records of its backup. */

@@ -17,7 +17,7 @@ import { cairnConfigDir } from './config-dir.js';
 import { isNetworkMetered } from './metered-network.js';
 import { collectPlanOffsite, pushPlanOffsite } from './plan-offsite.js';
 import type { PlanRuntime } from './plan-runtime.js';
-import { checked, planKeyFromFile, type PlanKeySource } from './plan-key.js';
+import { keyFileProvider, type PlanKeyProvider } from './plan-key.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
 
 const DAY_MS = 86_400_000;
@@ -39,8 +39,8 @@ export interface PlanRunOptions {
   remotes?: RemoteBook;
   /** Whether the network is metered now (for the condition skipPushOnMetered); unknown counts as not. */
   metered?: () => boolean;
-  /** The key of an encrypted plan (default: its key file, without passphrase or with $CAIRN_PASSPHRASE). */
-  key?: PlanKeySource;
+  /** The key of a plan with encryption (default: its key file, as a headless run opens it). */
+  keys?: PlanKeyProvider;
 }
 
 /** A run's end: its history record, and whether the store was missing (a waiting state, not a failure). */
@@ -89,7 +89,6 @@ class PlanRunJob {
       return { run: this.end('failed', (err as Error).message), storeMissing: true };
     }
     try {
-      this.crypt = await this.key();
       await this.backup(store);
       this.prune(store);
       await this.offsite(store);
@@ -100,27 +99,21 @@ class PlanRunJob {
     }
   }
 
-  /** The key of an encrypted plan, checked to be the plan's; a locked one fails the run naming plan and key. */
-  private async key(): Promise<CryptConfig | undefined> {
-    if (!this.plan.encryption) return undefined;
-    const crypt = await (this.options.key ?? planKeyFromFile)(this.plan);
-    if (!crypt) throw new CairnError('KEY_REQUIRED', `the plan "${this.plan.name}" got no key to encrypt with`);
-    return checked(this.plan, crypt);
-  }
-
   private async backup(store: Datastore): Promise<void> {
     this.options.onPhase?.('backup');
     if (this.plan.sources.length === 0)
       throw new CairnError('INVALID_ARGUMENT', `the plan "${this.plan.name}" has no source`);
+    const encryption = this.plan.encryption;
+    if (encryption) this.crypt = await (this.options.keys ?? keyFileProvider())(this.plan, encryption);
     const result = await backupPlanSources(store, this.plan.sources, {
       id: this.plan.groupId,
+      crypt: this.crypt,
       excludes: planExcludes(this.plan),
       allowOtherSource: this.movedByThePlan(store),
       signal: this.options.signal,
       log: this.log,
       onProgress: this.options.onBackupProgress,
       workers: this.options.workers,
-      crypt: this.crypt,
     }).catch((err: unknown) => {
       throw isCairnError(err, 'SOURCE_MISMATCH') ? this.foreignGroup(store) : err;
     });
@@ -200,7 +193,7 @@ class PlanRunJob {
     const group = { type: 'host' as const, id: this.plan.groupId };
     const target = fullVerify || !this.snapshot ? { group } : { snapshot: this.snapshot };
     const keys = this.crypt ? [this.crypt] : undefined;
-    const result = await verify(store, target, { signal: this.options.signal, log: this.log, keys });
+    const result = await verify(store, target, { keys, signal: this.options.signal, log: this.log });
     if (fullVerify) this.fullVerifyAt = this.now();
     this.record.verify = result.ok ? 'ok' : 'damaged';
   }

@@ -1,6 +1,7 @@
 import type { Plan, RunTrigger } from '../../contract/plans.js';
 import { runPlan } from '../plans/plan-run.js';
 import type { PlanRuntime } from '../plans/plan-runtime.js';
+import { keyFileProvider } from '../plans/plan-key.js';
 
 /**
  * One plan run in a process of its own, started by the headless scheduler (run-in-child.ts) over an IPC
@@ -29,6 +30,8 @@ process.on('message', (message: ChildRequest | { type: 'cancel' }) => {
   void runPlan(message.plan, {
     trigger: message.trigger,
     runtime: message.runtime,
+    // A scheduler without the app has no key ring: the key file itself ($CAIRN_PASSPHRASE if it has one).
+    keys: keyFileProvider(process.env),
     signal: controller.signal,
     log: {
       info: (m) => send({ type: 'log', level: 'info', message: m }),

@@ -3,7 +3,6 @@ import {
   planInputSchema,
   type ExcludePreset,
   type NotifyLevel,
-  type Offsite,
   type Plan,
   type PlanEncryption,
   type PlanInput,
@@ -39,13 +38,14 @@ export interface PlanForm {
   verifyNew: boolean;
   fullVerifyEveryDays: string;
   skipOnBattery: boolean;
+  skipPushOnMetered: boolean;
+  /** The remote each backup is pushed to ('' for none), and the remote's keep rules (kept as the plan has them). */
+  offsiteRemote: string;
+  offsiteRetention: KeepOptions;
   notify: NotifyLevel;
   paused: boolean;
-  /** The key the plan's backups are encrypted with (its fingerprint and key file, from the key ring), or none. */
+  /** The key the plan encrypts with (its fingerprint and key file), none: plain backups. */
   encryption?: PlanEncryption;
-  /** Settings the editor does not show (made with the CLI): kept as they are when the plan is saved. */
-  offsite?: Offsite;
-  skipPushOnMetered: boolean;
 }
 
 /** The fields an error can be shown at. */
@@ -88,9 +88,11 @@ export function newPlanForm(start: Partial<Pick<PlanForm, 'name' | 'source' | 's
     verifyNew: false,
     fullVerifyEveryDays: '30',
     skipOnBattery: false,
+    skipPushOnMetered: false,
+    offsiteRemote: '',
+    offsiteRetention: {},
     notify: 'failures',
     paused: false,
-    skipPushOnMetered: false,
     ...start,
   };
 }
@@ -119,11 +121,12 @@ export function planForm(plan: Plan): PlanForm {
     verifyNew: plan.maintenance.verifyNew,
     fullVerifyEveryDays: String(plan.maintenance.fullVerifyEveryDays),
     skipOnBattery: plan.conditions.skipOnBattery,
+    skipPushOnMetered: plan.conditions.skipPushOnMetered ?? false,
+    offsiteRemote: plan.offsite?.remote ?? '',
+    offsiteRetention: { ...plan.offsite?.retention },
     notify: plan.notify,
     paused: plan.paused,
     ...(plan.encryption ? { encryption: { ...plan.encryption } } : {}),
-    ...(plan.offsite ? { offsite: plan.offsite } : {}),
-    skipPushOnMetered: plan.conditions.skipPushOnMetered,
   };
 }
 
@@ -220,10 +223,10 @@ function rawInput(form: PlanForm): PlanInput {
       fullVerifyEveryDays: numberOf(form.fullVerifyEveryDays),
     },
     conditions: { skipOnBattery: form.skipOnBattery, skipPushOnMetered: form.skipPushOnMetered },
+    ...(form.offsiteRemote ? { offsite: { remote: form.offsiteRemote, retention: form.offsiteRetention } } : {}),
     notify: form.notify,
     paused: form.paused,
     ...(form.encryption ? { encryption: form.encryption } : {}),
-    ...(form.offsite ? { offsite: form.offsite } : {}),
   };
 }
 

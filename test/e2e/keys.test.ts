@@ -141,5 +141,14 @@ describe('encryption keys in browser mode, end to end in Chromium', () => {
     if (!(await page.getByRole('button', { name: '← Snapshots' }).isVisible())) await openSnapshotRow(page, row);
     await page.getByRole('treeitem', { name: /to-ann\.txt/ }).waitFor({ timeout: 10_000 });
     await page.getByRole('treeitem', { name: /drafts/ }).waitFor();
+    // A download streams the file's chunks through the host, decrypted with the unlocked key.
+    await page.locator('[role="treeitem"][data-path="to-ann.txt"]').click();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download file' }).click(),
+    ]);
+    const saved = join(base, 'downloaded.txt');
+    await download.saveAs(saved);
+    expect(readFileSync(saved, 'utf8')).toBe('Dear Ann,\n');
   }, 90_000);
 });

@@ -295,6 +295,9 @@ describe('the plans screens from 1024×700 to 1920×1080, light and dark', () =>
         await editor.getByLabel('Schedule preview').getByText('Runs Sat at 10:00.').waitFor();
         expect(await page.evaluate(cutOrOverflowing, 'dialog'), `editor ${size}`).toEqual([]);
         await page.screenshot({ path: screenshotPath(`plans-editor-${size}`) });
+        await editor.getByRole('group', { name: 'Off-site copy' }).scrollIntoViewIfNeeded();
+        await editor.getByText('No remotes yet', { exact: false }).waitFor();
+        await page.screenshot({ path: screenshotPath(`plans-editor-offsite-${size}`) });
         await editor.getByRole('button', { name: 'Cancel' }).click();
 
         await page

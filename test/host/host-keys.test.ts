@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Result } from '../../contract/errors.js';
 import type { JobState } from '../../contract/jobs.js';
 import type { KeyRing, KeyRow } from '../../contract/keys.js';
@@ -64,6 +64,8 @@ describe('the host key ring on a real store', () => {
   const secrets = fakeSecretStore();
   let session = recordingService(base, secrets);
   let key: KeyRow;
+  /** The raw key of the key file without passphrase the test adds. */
+  let plainRaw: Buffer = Buffer.alloc(0);
   const group = { type: 'host', id: 'secret-plans' } as const;
 
   beforeAll(async () => {
@@ -195,7 +197,8 @@ describe('the host key ring on a real store', () => {
   });
 
   it('adds a key file without passphrase, which unlocks without one', async () => {
-    const { config } = await createKey({ kdf: 'none' });
+    const { config, key: raw } = await createKey({ kdf: 'none' });
+    plainRaw = raw;
     const file = join(base, 'elsewhere', 'plain.json');
     mkdirSync(join(base, 'elsewhere'));
     writeKeyFile(file, config, { replace: false });
@@ -203,10 +206,9 @@ describe('the host key ring on a real store', () => {
     expect(added).toMatchObject({ kdf: 'none', unlocked: false, isDefault: false });
     const unlocked = await call<KeyRow>(session.service, 'keys.unlock', { fingerprint: added.fingerprint });
     expect(unlocked.unlocked).toBe(true);
-    // Its paper key would be the key itself in plain text: refused, saying what to do instead.
+    // Its paper key would be the raw key: the app does not hand it to the renderer.
     const paper = await failure(session.service, 'keys.paper-key', { fingerprint: added.fingerprint });
-    expect(paper).toMatchObject({ code: 'INVALID_ARGUMENT' });
-    expect(paper.message).toContain('without a passphrase');
+    expect(paper.code).toBe('INVALID_ARGUMENT');
     const ring = await call<KeyRing>(session.service, 'keys.list', {});
     expect(ring.keys.map((k) => k.path)).toEqual([key.path, file]);
     const outside = await failure(session.service, 'keys.add', { path: '/etc/passwd' });
@@ -226,17 +228,6 @@ describe('the host key ring on a real store', () => {
     const [row] = (await call<KeyRing>(session.service, 'keys.list', {})).keys;
     expect(row).toMatchObject({ unlocked: true, remembered: true });
     expect((await browse()).ok).toBe(true);
-    // Forgotten on this computer, the key stays unlocked for the session, and is locked at the next start.
-    const forgotten = await call<KeyRow>(session.service, 'keys.forget-remembered', { fingerprint: key.fingerprint });
-    expect(forgotten).toMatchObject({ unlocked: true, remembered: false });
-    await session.service.shutdown();
-    session = recordingService(base, secrets);
-    expect((await call<KeyRing>(session.service, 'keys.list', {})).keys[0]).toMatchObject({ unlocked: false });
-    await call(session.service, 'keys.unlock', {
-      fingerprint: key.fingerprint,
-      passphrase: PASSPHRASE,
-      remember: true,
-    });
     await call(session.service, 'keys.lock', { fingerprint: key.fingerprint, forget: true });
     await session.service.shutdown();
     session = recordingService(base, secrets);
@@ -244,6 +235,23 @@ describe('the host key ring on a real store', () => {
       unlocked: false,
       remembered: false,
     });
+  });
+
+  it('the desktop save dialogs ask for a locked key before they open', async () => {
+    const pickSaveFile = vi.fn(async () => join(base, 'saved.txt'));
+    const desktop = new HostService({
+      platform: { host: 'electron', pickSaveFile },
+      dataDir: join(base, 'desktop-data'),
+      allowedRoots: [base],
+      keys: { configDir: join(base, 'config') },
+    });
+    const snapshot = { ...group, time: snapshotTime };
+    const file = await failure(desktop, 'dialog.save-file', { store, snapshot, path: 'plan.txt' });
+    expect(file).toMatchObject({ code: 'KEY_REQUIRED', keyFingerprint: key.fingerprint });
+    const image = await failure(desktop, 'dialog.save-image', { store, snapshot });
+    expect(image.code).toBe('KEY_REQUIRED');
+    expect(pickSaveFile).not.toHaveBeenCalled();
+    await desktop.shutdown();
   });
 
   it('without a secret store, "remember" is not offered and refused', async () => {
@@ -262,7 +270,7 @@ describe('the host key ring on a real store', () => {
   it('no answer, event, history or file of the app holds the key bytes', async () => {
     await session.service.shutdown();
     const { key: raw } = await decryptKey(readKeyFile(key.path), Buffer.from(PASSPHRASE), key.path);
-    const needles = [raw.toString('hex'), raw.toString('base64'), raw.toString('base64url')];
+    const needles = [raw, plainRaw].flatMap((k) => [k.toString('hex'), k.toString('base64'), k.toString('base64url')]);
     const files = [join(base, 'data', 'job-history.json'), ...listFiles(join(base, 'config'))].filter(
       (f) => !f.endsWith('default.json'),
     );
@@ -270,6 +278,7 @@ describe('the host key ring on a real store', () => {
     const texts = [...session.answers, ...files.map((f) => readFileSync(f, 'latin1'))];
     for (const text of texts) for (const needle of needles) expect(text).not.toContain(needle);
     expect(files.some((f) => readFileSync(f).includes(raw))).toBe(false);
+    expect(plainRaw.length).toBe(32);
     expect(texts.join('\n')).not.toContain(PASSPHRASE);
   });
 });

@@ -255,15 +255,36 @@ describe('encryption keys in the app', () => {
     await waitFor(() => expect(host.called('lockKey')).toEqual([{ fingerprint: FP, forget: false }]));
   });
 
-  it('forgets a remembered key on this computer, keeping it unlocked', async () => {
-    ring = { ...ring, keys: [{ ...KEY, unlocked: true, remembered: true }] };
-    host.answers.forgetRememberedKey = () => ({ ...KEY, unlocked: true, remembered: false });
+  it('the plan editor encrypts a plan with a chosen key, by fingerprint and key file', async () => {
+    ring = { ...ring, keys: [{ ...KEY, unlocked: true }] };
     await store.getState().refreshKeys();
+    host.answers.previewSchedule = () => ({ text: 'daily at 12:00', next: [] });
+    host.answers.savePlan = ({ input }: { input: unknown }) => ({ plan: input, status: {}, scheduleText: '' });
     await showApp();
-    fireEvent.click(screen.getByRole('button', { name: 'Keys' }));
-    const list = await screen.findByRole('list', { name: 'Encryption keys' });
-    fireEvent.click(within(list).getByRole('button', { name: 'Forget on this computer' }));
-    await waitFor(() => expect(host.called('forgetRememberedKey')).toEqual([{ fingerprint: FP }]));
-    expect(host.called('lockKey')).toEqual([]);
+    act(() => store.getState().editPlan({ start: { name: 'Docs', source: '/home/ann/docs', store: STORE.path } }));
+    const dialog = await screen.findByRole('dialog', { name: 'New backup plan' });
+    fireEvent.click(within(dialog).getByLabelText('Encrypt its backups'));
+    expect((within(dialog).getByLabelText('Key') as HTMLSelectElement).value).toBe(FP);
+    await act(async () => fireEvent.click(within(dialog).getByRole('button', { name: 'Create plan' })));
+    await waitFor(() =>
+      expect(host.called('savePlan')[0]).toMatchObject({
+        input: { name: 'Docs', encryption: { keyFingerprint: FP, keyFile: KEY.path } },
+      }),
+    );
+  });
+
+  it('adds a key file picked with the native dialog; a refusal shows in the keys view', async () => {
+    store.setState({ info: { ...WEB_APP_INFO, host: 'electron', nativeDialogs: true } });
+    host.answers.pickFile = () => '/home/ann/old.json';
+    host.answers.addKey = ({ path }: { path: string }) => {
+      if (path !== '/home/ann/old.json') fail('INTERNAL', 'unexpected');
+      ring = { ...ring, keys: [...ring.keys, { ...KEY, path, isDefault: false }] };
+      return ring.keys.at(-1)!;
+    };
+    await store.getState().addKeyFile();
+    expect(store.getState().keyRing?.keys.map((k) => k.path)).toEqual([KEY.path, '/home/ann/old.json']);
+    host.answers.addKey = () => fail('CORRUPT', '/home/ann/old.json is not a key file');
+    await store.getState().addKeyFile();
+    expect(store.getState().keysError).toMatchObject({ code: 'CORRUPT' });
   });
 });

@@ -29,19 +29,6 @@ describe('plan-form', () => {
     }
   });
 
-  it("keeps a plan's encryption, off-site copy and metered condition through the editor", () => {
-    const p = plan({
-      encryption: { keyFingerprint: `${'0e:'.repeat(31)}9b`, keyFile: '/home/ann/.config/cairn/keys/default.json' },
-      offsite: { remote: 'b2', retention: { keepLast: 3 } },
-      conditions: { skipOnBattery: true, skipPushOnMetered: true },
-    });
-    expect(checkPlanForm(planForm(p))).toEqual({ input: inputOfPlan(p) });
-    const { encryption: _encryption, ...plain } = planForm(p);
-    const unset = checkPlanForm(plain);
-    expect(unset).toHaveProperty('input');
-    expect(unset).not.toHaveProperty('input.encryption');
-  });
-
   it('says what is wrong field by field, in words', () => {
     const form = {
       ...newPlanForm({ name: 'x'.repeat(81), source: '/a', store: '/s' }),

@@ -64,6 +64,9 @@ beforeEach(() => {
   host.answers.runPlanNow = () => null;
   host.answers.removePlan = () => null;
   host.answers.storeDashboard = () => ({ sizeHistory: [], activity: [] });
+  host.answers.listRemotes = () => [
+    { name: 'offsite', endpoint: 'https://s3.example.com', bucket: 'backups', prefix: 'laptop/' },
+  ];
 });
 afterEach(() => {
   cleanup();
@@ -348,31 +351,6 @@ describe('the plan editor', () => {
     expect(card('Photos')).toBeTruthy();
   });
 
-  it("encrypts the plan's backups with a key chosen from the key ring, and says how runs get it", async () => {
-    const fingerprint = `${'0e:'.repeat(31)}9b`;
-    const key = {
-      path: '/home/ann/.config/cairn/keys/default.json',
-      fingerprint,
-      short: '0e:0e:0e:0e:0e:0e:0e:0e',
-      kdf: 'scrypt' as const,
-      unlocked: false,
-      remembered: false,
-      isDefault: true,
-    };
-    host.answers.listKeys = () => ({ keys: [key], defaultPath: key.path, remember: { available: true } });
-    host.answers.savePlan = ({ input }: { input: PlanInput }) => planView(plan(input as never));
-    const dialog = await openEditor();
-    fireEvent.change(dialog.getByLabelText('Plan name'), { target: { value: 'Taxes' } });
-    fireEvent.change(dialog.getByLabelText('Folder to back up'), { target: { value: '/home/ann/Taxes' } });
-    await act(async () => fireEvent.click(dialog.getByLabelText('Encrypt this plan’s backups')));
-    expect(dialog.getByLabelText<HTMLSelectElement>('Key').value).toBe(fingerprint);
-    expect(dialog.getByText(/while Cairn has it unlocked/).textContent).toContain('It is locked now.');
-    await act(async () => fireEvent.click(dialog.getByRole('button', { name: 'Create plan' })));
-    expect(host.called('savePlan')[0]).toMatchObject({
-      input: { name: 'Taxes', encryption: { keyFingerprint: fingerprint, keyFile: key.path } },
-    });
-  });
-
   it('adds a second folder with the folder browser and a disk image, removes one, and saves them all', async () => {
     host.answers.savePlan = ({ input }: { input: PlanInput }) => planView(plan(input as never));
     host.answers.listFolder = () => ({ path: '/home/ann/Music', folders: [], fileCount: 4 });
@@ -466,6 +444,37 @@ describe('the plan editor', () => {
     dialog = within(screen.getByRole('dialog', { name: 'New backup plan' }));
     expect(dialog.getByLabelText<HTMLInputElement>('Plan name').value).toBe('Documents (copy)');
     expect(dialog.getByText('Its snapshots go into host/Documents-copy.')).toBeTruthy();
+  });
+});
+
+describe('a plan with an off-site copy', () => {
+  it('keeps the remote and its keep rules through an edit, and sets the metered condition', async () => {
+    const p = plan({ offsite: { remote: 'offsite', retention: { keepDaily: 30 } } });
+    plans = [planView(p)];
+    host.answers.savePlan = () => plans[0]!;
+    await start();
+    await openPlans();
+    fireEvent.click(card('Documents').getByRole('button', { name: 'Edit…' }));
+    const dialog = within(screen.getByRole('dialog', { name: 'Edit plan “Documents”' }));
+    const remote = await dialog.findByLabelText<HTMLSelectElement>('After each backup, push to');
+    await act(async () => {}); // the remotes arrive
+    expect(remote.value).toBe('offsite');
+    expect(dialog.getByText('The remote keeps: daily 30.')).toBeTruthy();
+    fireEvent.click(dialog.getByLabelText('Not on a metered network'));
+    await act(async () => fireEvent.click(dialog.getByRole('button', { name: 'Save plan' })));
+    const [saved] = host.called('savePlan') as { input: PlanInput }[];
+    expect(saved!.input.offsite).toEqual({ remote: 'offsite', retention: { keepDaily: 30 } });
+    expect(saved!.input.conditions).toEqual({ skipOnBattery: false, skipPushOnMetered: true });
+  });
+
+  it('offers no off-site copy when there are no remotes, and says how to add one', async () => {
+    host.answers.listRemotes = () => [];
+    await start();
+    await openPlans();
+    fireEvent.click(screen.getAllByRole('button', { name: /New plan/ })[0]!);
+    const dialog = within(screen.getByRole('dialog', { name: 'New backup plan' }));
+    expect(await dialog.findByText(/No remotes yet: add one with “cairn remote add”/)).toBeTruthy();
+    expect(dialog.getByLabelText<HTMLSelectElement>('After each backup, push to').value).toBe('');
   });
 });
 

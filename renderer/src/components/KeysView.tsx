@@ -7,11 +7,12 @@ import { PaperKeyButton } from './PaperKeyButton.js';
 
 /** Settings › Keys: the key files the app knows, each locked or unlocked, with its paper key. */
 export function KeysView() {
-  const { ring, error, openKeyWizard, close } = useAppShallow((s) => ({
+  const { ring, error, openKeyWizard, close, addKeyFile } = useAppShallow((s) => ({
     ring: s.keyRing,
     error: s.keysError,
     openKeyWizard: s.openKeyWizard,
     close: s.closeKeys,
+    addKeyFile: s.addKeyFile,
   }));
   return (
     <main className="keys-view" aria-labelledby="keys-title">
@@ -21,6 +22,9 @@ export function KeysView() {
         </h2>
         <button type="button" className="primary" onClick={() => void openKeyWizard()}>
           Create a key…
+        </button>
+        <button type="button" onClick={() => void addKeyFile()}>
+          Add a key file…
         </button>
         <button type="button" onClick={close}>
           Close
@@ -43,11 +47,7 @@ export function KeysView() {
 }
 
 function KeyLine({ row }: { row: KeyRow }) {
-  const { lockKey, askForKey, forget } = useAppShallow((s) => ({
-    lockKey: s.lockKey,
-    askForKey: s.askForKey,
-    forget: s.forgetRememberedKey,
-  }));
+  const { lockKey, askForKey } = useAppShallow((s) => ({ lockKey: s.lockKey, askForKey: s.askForKey }));
   return (
     <li className="key-line" data-key={row.fingerprint}>
       <div className="grow">
@@ -69,30 +69,20 @@ function KeyLine({ row }: { row: KeyRow }) {
       {row.fingerprint && (
         <div className="key-actions">
           {row.unlocked ? (
-            <button type="button" onClick={() => void lockKey(row.fingerprint!, row.remembered)}>
-              Lock
+            <button
+              type="button"
+              onClick={() => void lockKey(row.fingerprint!, row.remembered)}
+              title={row.remembered ? 'Locks it and forgets the copy kept on this computer' : undefined}
+            >
+              {row.remembered ? 'Lock and forget' : 'Lock'}
             </button>
           ) : (
             <button type="button" onClick={() => void askForKey(row.fingerprint)}>
               Unlock…
             </button>
           )}
-          {row.remembered && (
-            <button
-              type="button"
-              title="It stays unlocked until Cairn stops, then needs its passphrase again"
-              onClick={() => void forget(row.fingerprint!)}
-            >
-              Forget on this computer
-            </button>
-          )}
-          {row.kdf === 'none' ? (
-            <span className="muted small" title="Its paper key would be the key itself: give it a passphrase first">
-              no paper key (no passphrase)
-            </span>
-          ) : (
-            <PaperKeyButton fingerprint={row.fingerprint} />
-          )}
+          {/* Without a passphrase the paper key is the key itself: `cairn key paperkey` prints it. */}
+          {row.kdf !== 'none' && <PaperKeyButton fingerprint={row.fingerprint} />}
         </div>
       )}
     </li>

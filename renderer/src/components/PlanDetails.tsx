@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import type { PlanDetails, PlanView } from '../../../contract/plans.js';
+import { KeyBadge } from './KeyBadge.js';
 import { useNow } from '../hooks/use-now.js';
 import { capitalized, careText, NOTIFY_TEXT, retentionText } from '../plan-words.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
@@ -7,7 +8,6 @@ import { ErrorNote } from './ErrorNote.js';
 import { PlanActions } from './PlanActions.js';
 import { Fact, PlanPaths, PlanStateBadge, When } from './PlanBits.js';
 import { PlanRuns } from './PlanRuns.js';
-import { KeyBadge } from './KeyBadge.js';
 
 /** One plan in full: its settings, the next runs, what it excludes, and its run history. */
 export function PlanDetailsPane({ planId }: { planId: string }) {
@@ -72,10 +72,10 @@ function PlanSettings({ view }: { view: PlanView }) {
         </Fact>
         <Fact label="Retention">{retentionText(plan.retention)}</Fact>
         <Fact label="Maintenance">{careText(plan)}</Fact>
+        <Fact label="Notifications">{NOTIFY_TEXT[plan.notify]}</Fact>
         <Fact label="Encryption">
           {plan.encryption ? <KeyBadge fingerprint={plan.encryption.keyFingerprint} /> : 'none'}
         </Fact>
-        <Fact label="Notifications">{NOTIFY_TEXT[plan.notify]}</Fact>
       </dl>
     </>
   );

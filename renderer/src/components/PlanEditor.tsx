@@ -6,7 +6,8 @@ import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
 import { PlanCareFields, PlanRunFields } from './PlanCareFields.js';
 import { PlanExcludeFields } from './PlanExcludeFields.js';
-import { PlanKeyFields } from './PlanKeyFields.js';
+import { PlanEncryptionFields } from './PlanEncryptionFields.js';
+import { PlanOffsiteFields } from './PlanOffsiteFields.js';
 import { PlanWhatFields } from './PlanWhatFields.js';
 import { RetentionFields } from './RetentionFields.js';
 import { ScheduleFields } from './ScheduleFields.js';
@@ -40,7 +41,8 @@ function PlanEditor({ draft }: { draft: PlanDraft }) {
           <RetentionFields {...part} />
           <PlanCareFields {...part} />
           <PlanRunFields {...part} />
-          <PlanKeyFields {...part} />
+          <PlanEncryptionFields {...part} />
+          <PlanOffsiteFields {...part} />
         </div>
         <footer className="modal-footer editor-footer">
           <ErrorNote error={hostError} />

@@ -1,110 +1,72 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Plan } from '../../../contract/plans.js';
 import { parseSnapshotPath } from '../../../core/backup/backup-names.js';
-import { CryptConfig } from '../../../core/blob/crypt-config.js';
+import { shortFingerprint } from '../../../core/crypto/fingerprint.js';
 import { createKey, writeKeyFile } from '../../../core/crypto/key-file.js';
 import { Datastore } from '../../../core/datastore/datastore.js';
 import { snapshotKeyFingerprint } from '../../../core/datastore/snapshot-key.js';
-import { cairn, CLI, type CliResult } from '../../support/processes.js';
+import { cairn, type CliResult } from '../../support/processes.js';
+import { put } from '../../support/tree.js';
 import { storeTempRoot, tempDir } from '../../support/temp.js';
-
-const PASSPHRASE = 'plans on the command line';
 
 function json<T>(r: CliResult): T {
   expect(r.code, `stdout: ${r.stdout}\nstderr: ${r.stderr}`).toBe(0);
   return JSON.parse(r.stdout) as T;
 }
 
-/** `cairn plan add|edit --keyfile/--encrypt/--no-encrypt`, and `cairn plan run` of an encrypted plan. */
-describe('cairn plan with encryption', () => {
+describe('cairn plan with encryption: --encrypt, --keyfile, --no-encrypt, and runs that open the key file', () => {
   let base = '';
-  let store = '';
   let config = '';
-  let source = '';
-  let keyPath = '';
+  let store = '';
   let fingerprint = '';
   const plan = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     cairn(['plan', ...args], { env: { CAIRN_CONFIG_DIR: config, CAIRN_PASSPHRASE: undefined, ...env } });
 
   beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
     base = tempDir('plan-crypt-cli', storeTempRoot());
-    store = join(base, 'store');
     config = join(base, 'config');
-    source = join(base, 'Ledgers');
-    mkdirSync(source);
-    writeFileSync(join(source, 'ledger.txt'), 'the accounts\n');
+    store = join(base, 'store');
+    put(join(base, 'src'), 'a.txt', 'secret a');
+    mkdirSync(join(config, 'keys'), { recursive: true });
+    const { config: key } = await createKey({ kdf: 'pbkdf2', passphrase: Buffer.from('hunter two') });
+    writeKeyFile(join(config, 'keys', 'default.json'), key, { replace: false });
+    fingerprint = key.fingerprint!;
     expect((await cairn(['init', store, '--sync', 'none'])).code).toBe(0);
-    const made = await createKey({ kdf: 'pbkdf2', passphrase: Buffer.from(PASSPHRASE) });
-    keyPath = join(base, 'plan-key.json');
-    writeKeyFile(keyPath, made.config, { replace: false });
-    fingerprint = new CryptConfig(made.key).fingerprint();
   });
   afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-  it('adds a plan that encrypts with --keyfile, and shows it in words', async () => {
-    const quick = ['--gc-every-days', '0', '--full-verify-every-days', '0', '--manual'];
-    const added = json<{ plan: Plan }>(
-      await plan(['add', 'Ledgers', '--source', source, '--store', store, '--keyfile', keyPath, ...quick, '--json']),
-    );
-    expect(added.plan.encryption).toEqual({ keyFingerprint: fingerprint, keyFile: keyPath });
-    const shown = await plan(['show', 'Ledgers']);
-    expect(shown.stdout).toContain(`with the key ${fingerprint.split(':').slice(0, 8).join(':')} (${keyPath})`);
-  });
-
-  it('plan run without the passphrase fails naming the plan and the key; with $CAIRN_PASSPHRASE it backs up encrypted', async () => {
-    const locked = await plan(['run', 'Ledgers']);
-    expect(locked.code).toBe(1);
-    expect(locked.stderr).toContain('the plan "Ledgers" encrypts with the key');
-    expect(locked.stderr).toContain('CAIRN_PASSPHRASE');
-    const ran = await plan(['run', 'Ledgers', '--json'], { CAIRN_PASSPHRASE: PASSPHRASE });
-    expect(ran.code, ran.stderr).toBe(0);
-    const ds = Datastore.open(store);
-    const [snap] = ds.listSnapshots({ type: 'host', id: 'Ledgers' });
-    expect(snapshotKeyFingerprint(ds.readManifest(parseSnapshotPath(snap!.path)))).toBe(fingerprint);
-  });
-
-  it('--no-encrypt ends it; --encrypt takes the default key, which must exist; a wrong combination is a usage error', async () => {
-    const off = json<{ plan: Plan }>(await plan(['edit', 'Ledgers', '--no-encrypt', '--json']));
-    expect(off.plan.encryption).toBeUndefined();
-    const noDefault = await plan(['edit', 'Ledgers', '--encrypt']);
-    expect(noDefault.code).toBe(1);
-    expect(noDefault.stderr).toMatch(/no key file .*default\.json/);
-    const both = await plan(['edit', 'Ledgers', '--encrypt', '--keyfile', keyPath]);
-    expect(both.code).toBe(2);
-    expect(both.stderr).toContain('--encrypt uses the default key');
-    mkdirSync(join(config, 'keys'), { recursive: true });
-    const made = await createKey({ kdf: 'none' });
-    writeKeyFile(join(config, 'keys', 'default.json'), made.config, { replace: false });
-    const on = json<{ plan: Plan }>(await plan(['edit', 'Ledgers', '--encrypt', '--json']));
-    expect(on.plan.encryption).toEqual({
-      keyFingerprint: new CryptConfig(made.key).fingerprint(),
+  it('adds a plan with --encrypt (the default key), shows it, runs it only with the passphrase, and ends it', async () => {
+    const args = ['add', 'Secrets', '--source', join(base, 'src'), '--store', store, '--manual', '--encrypt'];
+    const added = json<{ plan: Plan }>(await plan([...args, '--gc-every-days', '0', '--json']));
+    expect(added.plan.encryption).toEqual({
+      keyFingerprint: fingerprint,
       keyFile: join(config, 'keys', 'default.json'),
     });
-    // A key file without passphrase needs nothing more: the scheduler's runs read it as it is.
-    expect((await plan(['run', 'Ledgers'])).code).toBe(0);
+    const shown = await plan(['show', 'Secrets']);
+    expect(shown.stdout).toContain(`with the key ${shortFingerprint(fingerprint)}`);
+
+    const locked = await plan(['run', 'Secrets']);
+    expect(locked.code).toBe(1);
+    expect(locked.stderr).toContain('key locked: the plan "Secrets" encrypts with the key');
+    expect(locked.stderr).toContain('CAIRN_PASSPHRASE');
+
+    const ran = await plan(['run', 'Secrets', '--json'], { CAIRN_PASSPHRASE: 'hunter two' });
+    const { snapshot } = json<{ snapshot: string }>(ran);
+    expect(snapshotKeyFingerprint(Datastore.open(store).readManifest(parseSnapshotPath(snapshot)))).toBe(fingerprint);
+
+    const plain = json<{ plan: Plan }>(await plan(['edit', 'Secrets', '--no-encrypt', '--json']));
+    expect(plain.plan.encryption).toBeUndefined();
   });
 
-  it('cairn scheduler --once runs an encrypted plan with $CAIRN_PASSPHRASE, and records a locked key as the failure', async () => {
-    const every = ['--every', '1m', '--gc-every-days', '0', '--full-verify-every-days', '0', '--keyfile', keyPath];
-    expect((await plan(['add', 'Nightly', '--source', source, '--store', store, ...every])).code).toBe(0);
-    const env = { CAIRN_CONFIG_DIR: config, CAIRN_PASSPHRASE: undefined };
-    const locked = await cairn(['scheduler', '--once'], { env, timeoutMs: 60_000 });
-    expect(locked.code, locked.stderr).toBe(1); // a run failed
-    expect(locked.stdout).toContain('encrypts with the key');
-    const failed = json<{ runs: { status: string; error?: string }[] }>(await plan(['show', 'Nightly', '--json']));
-    expect(failed.runs[0]).toMatchObject({ status: 'failed' });
-    expect(failed.runs[0]!.error).toContain('the plan "Nightly" encrypts with the key');
-
-    expect((await plan(['add', 'Weekly', '--source', source, '--store', store, ...every])).code).toBe(0);
-    const ran = await cairn(['scheduler', '--once'], {
-      env: { ...env, CAIRN_PASSPHRASE: PASSPHRASE },
-      timeoutMs: 60_000,
-    });
-    expect(ran.code, ran.stderr).toBe(0);
-    const weekly = json<{ runs: { status: string }[] }>(await plan(['show', 'Weekly', '--json']));
-    expect(weekly.runs[0]).toMatchObject({ status: 'succeeded' });
+  it('refuses --keyfile with --encrypt, and a key file that is not there', async () => {
+    const src = join(base, 'src');
+    const both = await plan(['add', 'B', '--source', src, '--store', store, '--encrypt', '--keyfile', 'k.json']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give one');
+    const missing = await plan(['add', 'C', '--source', src, '--store', store, '--keyfile', join(base, 'none.json')]);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('no key file');
   });
 });

@@ -30,11 +30,11 @@ export interface KeysSlice {
   /** Unlocks; throws the host's refusal (a wrong passphrase) for the prompt to show. */
   unlockKey(req: { fingerprint?: string; path?: string; passphrase?: string; remember?: boolean }): Promise<KeyRow>;
   lockKey(fingerprint: string, forget?: boolean): Promise<void>;
-  /** Keeps the key unlocked for now, but no longer across restarts. */
-  forgetRememberedKey(fingerprint: string): Promise<void>;
   /** Creates a key; throws the host's refusal for the wizard to show. */
   createKey(req: { path?: string; passphrase: string; hint?: string }): Promise<KeyRow>;
   openKeyWizard(): Promise<KeyRow | undefined>;
+  /** Picks a key file (a PBS or cairn one) and adds it to the known ones, locked. */
+  addKeyFile(): Promise<void>;
   openKeys(): void;
   closeKeys(): void;
 }
@@ -83,15 +83,6 @@ export const createKeysSlice: SliceCreator<KeysSlice> = (set, get, client) => ({
     await get().refreshKeys();
   },
 
-  async forgetRememberedKey(fingerprint) {
-    try {
-      await client.forgetRememberedKey({ fingerprint });
-    } catch (err) {
-      set({ keysError: errorInfo(err) });
-    }
-    await get().refreshKeys();
-  },
-
   async createKey(req) {
     const row = await client.createKey(req);
     await get().refreshKeys();
@@ -109,6 +100,19 @@ export const createKeysSlice: SliceCreator<KeysSlice> = (set, get, client) => ({
         },
       });
     });
+  },
+
+  async addKeyFile() {
+    const path = await get().pickFile('Key file to add');
+    if (path === null) return;
+    try {
+      await client.addKey({ path });
+      set({ keysError: undefined });
+    } catch (err) {
+      set({ keysError: errorInfo(err) });
+      return;
+    }
+    await get().refreshKeys();
   },
 
   openKeys() {
