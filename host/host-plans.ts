@@ -60,6 +60,26 @@ export class HostPlans {
     this.service.start();
   }
 
+  /**
+   * A key was unlocked: a plan that encrypts with it and waits to retry a failed run (most likely failed for
+   * want of the key) retries now, under the scheduler's usual rules (pause, battery, the store being there; a
+   * manual plan is never retried). Only where this host runs the schedule.
+   */
+  keyUnlocked(fingerprint: string): void {
+    if (this.service.currentRole !== 'active') return;
+    const now = Date.now();
+    try {
+      for (const plan of this.service.book.list()) {
+        if (plan.encryption?.keyFingerprint.toLowerCase() !== fingerprint.toLowerCase()) continue;
+        if ((this.service.runtime.get(plan.id).retryAt ?? 0) <= now) continue;
+        this.service.runtime.update(plan.id, (r) => (r.retryAt === undefined ? r : { ...r, retryAt: now }));
+      }
+    } catch (err) {
+      this.options.log?.warn(`could not bring the plans' retries forward: ${(err as Error).message}`);
+    }
+    this.service.scheduler.wake();
+  }
+
   stop(): Promise<void> {
     return this.service.stop();
   }
