@@ -586,6 +586,7 @@ function keyHandlers(
       return row;
     },
     'keys.lock': ({ fingerprint, forget }) => ring().lock(fingerprint, forget),
+    'keys.forget-remembered': ({ fingerprint }) => ring().forgetRemembered(fingerprint),
     'keys.paper-key': async ({ fingerprint }) => ({ html: await ring().paperKey(fingerprint) }),
   };
 }
