@@ -5,7 +5,8 @@ import type { KeyRow } from '../../contract/keys.js';
 import type { PlanDetails, PlanNotice, PlanRun } from '../../contract/plans.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { HostService } from '../../host/host-service.js';
-import { call } from '../support/host-calls.js';
+import { call, failure } from '../support/host-calls.js';
+import { createKey, writeKeyFile } from '../../core/crypto/key-file.js';
 import { storeTempRoot, tempDir } from '../support/temp.js';
 
 const PASSPHRASE = 'plans with a key';
@@ -14,7 +15,7 @@ const PASSPHRASE = 'plans with a key';
  * A scheduled plan whose run failed for want of its key: the failure notice names the key, and unlocking the key
  * in the app brings the waiting retry forward, so the plan backs up at once without "Back up now".
  */
-describe('unlocking a key retries the plans that failed without it', () => {
+describe('encrypted plans in the app host: retried once their key is unlocked; a key file of another key refused', () => {
   const base = tempDir('host-plan-retry', storeTempRoot());
   const store = join(base, 'store');
   const source = join(base, 'Accounts');
@@ -82,5 +83,22 @@ describe('unlocking a key retries the plans that failed without it', () => {
     const retried = await runAfter(1);
     expect(retried).toMatchObject({ status: 'succeeded', trigger: 'retry' });
     expect(notices.some((n) => n.kind === 'recovered')).toBe(true);
+  });
+
+  it('refuses to save a plan whose key file holds another key, saying which', async () => {
+    const other = join(base, 'other.json');
+    const { config } = await createKey({ kdf: 'none' });
+    writeKeyFile(other, config, { replace: false });
+    const refused = await failure(service, 'plans.save', {
+      input: {
+        name: 'Mixed up',
+        sources: [{ kind: 'folder', path: source }],
+        store,
+        schedule: { kind: 'manual' },
+        encryption: { keyFingerprint: key.fingerprint, keyFile: other },
+      },
+    });
+    expect(refused.code).toBe('WRONG_KEY');
+    expect(refused.message).toContain(`not ${key.short}`);
   });
 });
