@@ -84,7 +84,13 @@ function SnapshotCells({ row, onProtect }: Pick<SnapshotLineProps, 'row' | 'onPr
         </label>
       </span>
       <span role="gridcell" className="ellipsis" title={row.notes}>
-        {row.encrypted && <KeyBadge fingerprint={row.keyFingerprint} />} {row.notes ?? ''}
+        {/* The space only between a badge and notes: a plain snapshot's cell is its notes exactly. */}
+        {row.encrypted && (
+          <>
+            <KeyBadge fingerprint={row.keyFingerprint} />{' '}
+          </>
+        )}
+        {row.notes ?? ''}
       </span>
     </>
   );

@@ -123,7 +123,7 @@ describe('cairn refuses what would hang, hide data or write where it must not', 
       ['ls', store, 'host/src', '--to', '/x'],
       ['cat', store, 'host/src', 'a.txt', '--id', 'x'],
       ['diff', store, 'host/src', 'host/src', '--overwrite'],
-      ['restore', store, 'host/src', '--to', join(base, 'r'), '--dry-run'],
+      ['restore', store, 'host/src', '--to', join(base, 'r'), '--keep-daily', '1'],
       ['backup', store, src, '--overwrite'],
       ['backup-image', store, join(src, 'a.txt'), '--exclude', 'x'],
       ['restore-image', store, 'host/src', '--to', join(base, 'i.img'), '--id', 'x'],
@@ -136,6 +136,10 @@ describe('cairn refuses what would hang, hide data or write where it must not', 
       expect(r.stderr, args.join(' ')).toMatch(new RegExp(`^cairn: ${args[0]} takes no --`));
       expect(r.stdout).toBe('');
     }
+    // --dry-run is restore's only with --in-place (a preview): with --to it is refused the same way.
+    const dryRestore = await cairn(['restore', store, 'host/src', '--to', join(base, 'r'), '--dry-run']);
+    expect(dryRestore.code).toBe(2);
+    expect(dryRestore.stderr).toMatch(/^cairn: --dry-run goes with --in-place/);
     expect(listing()).toBe(before);
     expect(existsSync(join(base, 'new'))).toBe(false);
     // forget and delete-group have a real --dry-run: they say what would go, and nothing goes.
