@@ -107,6 +107,8 @@ export interface Actions {
   };
   /** Drops the key from the host's memory; `forget` also removes the copy remembered on this computer. */
   'keys.lock': { req: { fingerprint: string; forget?: boolean }; res: KeyRow };
+  /** The key stays unlocked for this session, but is no longer remembered on this computer (the OS keychain). */
+  'keys.forget-remembered': { req: { fingerprint: string }; res: KeyRow };
   /** The printable page of a key file (its text and QR code; the key inside stays encrypted by its passphrase). */
   'keys.paper-key': { req: { fingerprint: string }; res: { html: string } };
 }
@@ -161,6 +163,7 @@ export const API_METHODS = {
   addKey: 'keys.add',
   unlockKey: 'keys.unlock',
   lockKey: 'keys.lock',
+  forgetRememberedKey: 'keys.forget-remembered',
   paperKey: 'keys.paper-key',
 } as const satisfies Record<string, ActionName>;
 

@@ -153,6 +153,7 @@ export const requestValidators = {
     })
     .refine((r) => (r.fingerprint === undefined) !== (r.path === undefined), 'give a fingerprint or a path'),
   'keys.lock': z.strictObject({ fingerprint, forget: z.boolean().optional() }),
+  'keys.forget-remembered': z.strictObject({ fingerprint }),
   'keys.paper-key': z.strictObject({ fingerprint }),
 } satisfies { [K in ActionName]: z.ZodType<ActionRequest<K>> };
 

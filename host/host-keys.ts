@@ -90,6 +90,13 @@ export class HostKeys {
     return this.row(path);
   }
 
+  /** Removes the copy sealed on this computer; the key stays unlocked until the host stops or it is locked. */
+  forgetRemembered(fingerprint: string): KeyRow {
+    const fp = fingerprint.toLowerCase();
+    this.remembered.remove(fp);
+    return this.row(this.pathOf(fp));
+  }
+
   /** Drops the key from memory; `forget` also removes the copy sealed on this computer. */
   lock(fingerprint: string, forget = false): KeyRow {
     const fp = fingerprint.toLowerCase();

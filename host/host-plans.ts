@@ -3,6 +3,7 @@ import {
   planExcludes,
   type Plan,
   type PlanDetails,
+  type PlanEncryption,
   type PlanInput,
   type PlanView,
   type RunTrigger,
@@ -19,6 +20,9 @@ import type { PlanNotification } from '../core/scheduler/notifications.js';
 import type { Logger } from '../core/log.js';
 import { AppError } from './app-errors.js';
 import type { JobEngine } from './job-engine.js';
+import { CryptConfig } from '../core/blob/crypt-config.js';
+import { shortFingerprint } from '../core/crypto/fingerprint.js';
+import { readKeyFile } from '../core/crypto/key-file.js';
 import type { PathPolicy } from './path-policy.js';
 
 export interface HostPlansOptions {
@@ -58,6 +62,26 @@ export class HostPlans {
 
   start(): void {
     this.service.start();
+  }
+
+  /**
+   * A key was unlocked: a plan that encrypts with it and waits to retry a failed run (most likely failed for
+   * want of the key) retries now, under the scheduler's usual rules (pause, battery, the store being there; a
+   * manual plan is never retried). Only where this host runs the schedule.
+   */
+  keyUnlocked(fingerprint: string): void {
+    if (this.service.currentRole !== 'active') return;
+    const now = Date.now();
+    try {
+      for (const plan of this.service.book.list()) {
+        if (plan.encryption?.keyFingerprint.toLowerCase() !== fingerprint.toLowerCase()) continue;
+        if ((this.service.runtime.get(plan.id).retryAt ?? 0) <= now) continue;
+        this.service.runtime.update(plan.id, (r) => (r.retryAt === undefined ? r : { ...r, retryAt: now }));
+      }
+    } catch (err) {
+      this.options.log?.warn(`could not bring the plans' retries forward: ${(err as Error).message}`);
+    }
+    this.service.scheduler.wake();
   }
 
   stop(): Promise<void> {
@@ -169,15 +193,25 @@ export class HostPlans {
         ...s,
         path: this.options.policy.check(s.path, s.kind === 'image' ? 'disk image to back up' : 'folder to back up'),
       })),
-      ...(input.encryption
-        ? {
-            encryption: {
-              ...input.encryption,
-              keyFile: this.options.policy.check(input.encryption.keyFile, 'key file'),
-            },
-          }
-        : {}),
+      ...(input.encryption ? { encryption: this.checkedEncryption(input.encryption) } : {}),
     };
+  }
+
+  /**
+   * A plan's key file in an allowed place, holding the plan's key: a wrong pairing is said when the plan is
+   * saved, not at its first run hours later.
+   */
+  private checkedEncryption(encryption: PlanEncryption): PlanEncryption {
+    const keyFile = this.options.policy.check(encryption.keyFile, 'key file');
+    const config = readKeyFile(keyFile);
+    const held = config.fingerprint ?? (config.kdf === null ? new CryptConfig(config.data).fingerprint() : undefined);
+    const wanted = encryption.keyFingerprint.toLowerCase();
+    if (held !== undefined && held !== wanted)
+      throw new AppError(
+        'WRONG_KEY',
+        `${keyFile} holds the key ${shortFingerprint(held)}, not ${shortFingerprint(wanted)}: choose the key again`,
+      );
+    return { keyFingerprint: wanted, keyFile };
   }
 
   private changed(): void {

@@ -27,7 +27,7 @@ import { QueryRunner } from './query-runner.js';
 import { lastGc, openStore, SnapshotViews, storeSummary } from './store-views.js';
 import { HostKeys } from './host-keys.js';
 import type { SecretStore } from './remembered-keys.js';
-import type { BackupEncryption } from '../contract/keys.js';
+import type { BackupEncryption, KeyRow } from '../contract/keys.js';
 import { CryptConfig } from '../core/blob/crypt-config.js';
 import type { Datastore } from '../core/datastore/datastore.js';
 import { snapshotCryptMode, snapshotKeyFingerprint } from '../core/datastore/snapshot-key.js';
@@ -122,6 +122,9 @@ export class HostService {
       ...keyHandlers(
         () => this.keyRing(),
         () => this.policy,
+        (row) => {
+          if (row.fingerprint) this.plans?.keyUnlocked(row.fingerprint);
+        },
       ),
     };
     this.watcher = new StoreWatcher((store) => this.emit('store.changed', { store }), options.storePollMs);
@@ -568,16 +571,26 @@ export class HostService {
  * The key actions: paths through the path policy, passphrases handed to the key ring and not kept. Answers carry
  * what a key is and whether it is unlocked, never its bytes.
  */
-function keyHandlers(ring: () => HostKeys, policy: () => PathPolicy): Pick<Handlers, KeyAction> {
+/** `onUnlocked`: told of each key unlocked (plans waiting to retry with it go now). */
+function keyHandlers(
+  ring: () => HostKeys,
+  policy: () => PathPolicy,
+  onUnlocked: (row: KeyRow) => void,
+): Pick<Handlers, KeyAction> {
   const keyFile = (path: string) => policy().check(path, 'key file');
   return {
     'keys.list': () => ring().ring(),
     'keys.create': ({ path, passphrase, hint }) =>
       ring().create(path === undefined ? undefined : keyFile(path), passphrase, hint),
     'keys.add': ({ path }) => ring().add(keyFile(path)),
-    'keys.unlock': ({ fingerprint, path, passphrase, remember }) =>
-      ring().unlock(path !== undefined ? { path: keyFile(path) } : { fingerprint: fingerprint! }, passphrase, remember),
+    'keys.unlock': async ({ fingerprint, path, passphrase, remember }) => {
+      const by = path !== undefined ? { path: keyFile(path) } : { fingerprint: fingerprint! };
+      const row = await ring().unlock(by, passphrase, remember);
+      onUnlocked(row);
+      return row;
+    },
     'keys.lock': ({ fingerprint, forget }) => ring().lock(fingerprint, forget),
+    'keys.forget-remembered': ({ fingerprint }) => ring().forgetRemembered(fingerprint),
     'keys.paper-key': async ({ fingerprint }) => ({ html: await ring().paperKey(fingerprint) }),
   };
 }

@@ -228,6 +228,17 @@ describe('the host key ring on a real store', () => {
     const [row] = (await call<KeyRing>(session.service, 'keys.list', {})).keys;
     expect(row).toMatchObject({ unlocked: true, remembered: true });
     expect((await browse()).ok).toBe(true);
+    // Forgotten on this computer, the key stays unlocked for the session, and is locked at the next start.
+    const forgotten = await call<KeyRow>(session.service, 'keys.forget-remembered', { fingerprint: key.fingerprint });
+    expect(forgotten).toMatchObject({ unlocked: true, remembered: false });
+    await session.service.shutdown();
+    session = recordingService(base, secrets);
+    expect((await call<KeyRing>(session.service, 'keys.list', {})).keys[0]).toMatchObject({ unlocked: false });
+    await call(session.service, 'keys.unlock', {
+      fingerprint: key.fingerprint,
+      passphrase: PASSPHRASE,
+      remember: true,
+    });
     await call(session.service, 'keys.lock', { fingerprint: key.fingerprint, forget: true });
     await session.service.shutdown();
     session = recordingService(base, secrets);

@@ -287,4 +287,16 @@ describe('encryption keys in the app', () => {
     await store.getState().addKeyFile();
     expect(store.getState().keysError).toMatchObject({ code: 'CORRUPT' });
   });
+
+  it('forgets a remembered key on this computer, keeping it unlocked', async () => {
+    ring = { ...ring, keys: [{ ...KEY, unlocked: true, remembered: true }] };
+    host.answers.forgetRememberedKey = () => ({ ...KEY, unlocked: true, remembered: false });
+    await store.getState().refreshKeys();
+    await showApp();
+    fireEvent.click(screen.getByRole('button', { name: 'Keys' }));
+    const list = await screen.findByRole('list', { name: 'Encryption keys' });
+    fireEvent.click(within(list).getByRole('button', { name: 'Forget on this computer' }));
+    await waitFor(() => expect(host.called('forgetRememberedKey')).toEqual([{ fingerprint: FP }]));
+    expect(host.called('lockKey')).toEqual([]);
+  });
 });

@@ -47,7 +47,11 @@ export function KeysView() {
 }
 
 function KeyLine({ row }: { row: KeyRow }) {
-  const { lockKey, askForKey } = useAppShallow((s) => ({ lockKey: s.lockKey, askForKey: s.askForKey }));
+  const { lockKey, askForKey, forget } = useAppShallow((s) => ({
+    lockKey: s.lockKey,
+    askForKey: s.askForKey,
+    forget: s.forgetRememberedKey,
+  }));
   return (
     <li className="key-line" data-key={row.fingerprint}>
       <div className="grow">
@@ -79,6 +83,15 @@ function KeyLine({ row }: { row: KeyRow }) {
           ) : (
             <button type="button" onClick={() => void askForKey(row.fingerprint)}>
               Unlock…
+            </button>
+          )}
+          {row.remembered && (
+            <button
+              type="button"
+              title="It stays unlocked until Cairn stops, then needs its passphrase again"
+              onClick={() => void forget(row.fingerprint!)}
+            >
+              Forget on this computer
             </button>
           )}
           {/* Without a passphrase the paper key is the key itself: `cairn key paperkey` prints it. */}

@@ -69,4 +69,26 @@ describe('cairn plan with encryption: --encrypt, --keyfile, --no-encrypt, and ru
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('no key file');
   });
+
+  it('cairn scheduler --once runs an encrypted plan with $CAIRN_PASSPHRASE in its child, and records a locked key as the failure', async () => {
+    const src = join(base, 'src');
+    const every = ['--every', '1m', '--gc-every-days', '0', '--full-verify-every-days', '0', '--encrypt'];
+    expect((await plan(['add', 'Nightly', '--source', src, '--store', store, ...every])).code).toBe(0);
+    const env = { CAIRN_CONFIG_DIR: config, CAIRN_PASSPHRASE: undefined };
+    const locked = await cairn(['scheduler', '--once'], { env, timeoutMs: 60_000 });
+    expect(locked.code, locked.stderr).toBe(1); // a run failed
+    expect(locked.stdout).toContain('key locked');
+    const failed = json<{ runs: { status: string; error?: string }[] }>(await plan(['show', 'Nightly', '--json']));
+    expect(failed.runs[0]).toMatchObject({ status: 'failed' });
+    expect(failed.runs[0]!.error).toContain('key locked: the plan "Nightly" encrypts with the key');
+
+    // A plan due now (the first one waits for its retry) runs with the passphrase the scheduler was given.
+    expect((await plan(['add', 'Hourly', '--source', src, '--store', store, ...every])).code).toBe(0);
+    const withPassphrase = { env: { ...env, CAIRN_PASSPHRASE: 'hunter two' }, timeoutMs: 60_000 };
+    expect((await cairn(['scheduler', '--once'], withPassphrase)).code).toBe(0);
+    const hourly = json<{ runs: { status: string; snapshot?: string }[] }>(await plan(['show', 'Hourly', '--json']));
+    expect(hourly.runs[0]).toMatchObject({ status: 'succeeded' });
+    const ref = parseSnapshotPath(hourly.runs[0]!.snapshot!);
+    expect(snapshotKeyFingerprint(Datastore.open(store).readManifest(ref))).toBe(fingerprint);
+  });
 });

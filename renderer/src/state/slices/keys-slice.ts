@@ -30,6 +30,8 @@ export interface KeysSlice {
   /** Unlocks; throws the host's refusal (a wrong passphrase) for the prompt to show. */
   unlockKey(req: { fingerprint?: string; path?: string; passphrase?: string; remember?: boolean }): Promise<KeyRow>;
   lockKey(fingerprint: string, forget?: boolean): Promise<void>;
+  /** Keeps the key unlocked for now, but no longer across restarts. */
+  forgetRememberedKey(fingerprint: string): Promise<void>;
   /** Creates a key; throws the host's refusal for the wizard to show. */
   createKey(req: { path?: string; passphrase: string; hint?: string }): Promise<KeyRow>;
   openKeyWizard(): Promise<KeyRow | undefined>;
@@ -72,6 +74,15 @@ export const createKeysSlice: SliceCreator<KeysSlice> = (set, get, client) => ({
     const row = await client.unlockKey(req);
     await get().refreshKeys();
     return row;
+  },
+
+  async forgetRememberedKey(fingerprint) {
+    try {
+      await client.forgetRememberedKey({ fingerprint });
+    } catch (err) {
+      set({ keysError: errorInfo(err) });
+    }
+    await get().refreshKeys();
   },
 
   async lockKey(fingerprint, forget) {
