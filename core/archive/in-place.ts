@@ -135,7 +135,7 @@ function decide(
   localPath: string,
   options: InPlaceOptions,
 ): InPlaceAction {
-  const st = lstatSync(localPath, { throwIfNoEntry: false, bigint: false }) as Stats | undefined;
+  const st = lstatSync(localPath, { throwIfNoEntry: false });
   if (!st) return 'restore';
   if (sameAsBackedUp(reader, entry, localPath, st)) return 'unchanged';
   const backedUpMs = Number(entry.mtimeNs / 1_000_000n);
@@ -148,7 +148,8 @@ function sameAsBackedUp(reader: FolderArchiveReader, entry: ArchiveEntry, localP
   if (entry.kind === EntryKind.Symlink) return st.isSymbolicLink();
   if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink) return false;
   if (!st.isFile() || st.size !== entry.size) return false;
-  if (BigInt(Math.round(st.mtimeMs * 1e6)) / 1_000_000n === entry.mtimeNs / 1_000_000n) return true;
+  // To the millisecond: a restore sets mtimes to within 120 ns, and some filesystems keep less.
+  if (Math.floor(st.mtimeMs) === Number(entry.mtimeNs / 1_000_000n)) return true;
   return entry.size < reader.chunkDigestMin && sha256File(localPath).equals(entry.digest);
 }
 

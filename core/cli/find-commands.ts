@@ -57,13 +57,12 @@ const versions: FindCommand = async (args, ctx) => {
 /** --size +10M (at least), -1M (at most), 10M..20M, or 5M (exactly). */
 function sizeQuery(text: string | undefined): Pick<FindQuery, 'minSize' | 'maxSize'> {
   if (text === undefined) return {};
-  const bad = () =>
-    new UsageError(`--size takes +10M (at least), -1M (at most) or 1M..5M, not ${JSON.stringify(text)}`);
-  const size = (t: string) =>
-    parseSize(t) ??
-    (() => {
-      throw bad();
-    })();
+  const size = (t: string): number => {
+    const n = parseSize(t);
+    if (n === undefined)
+      throw new UsageError(`--size takes +10M (at least), -1M (at most) or 1M..5M, not ${JSON.stringify(text)}`);
+    return n;
+  };
   if (text.includes('..')) {
     const [a, b] = text.split('..');
     return { minSize: size(a!), maxSize: size(b!) };

@@ -93,14 +93,18 @@ export class RemoteBook {
   }
 
   /**
-   * The credentials for a remote: the environment first (CAIRN_S3_ACCESS_KEY_ID and CAIRN_S3_SECRET_ACCESS_KEY,
-   * or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), else those stored with it. None is a clear error.
+   * The credentials for a remote: CAIRN_S3_ACCESS_KEY_ID and CAIRN_S3_SECRET_ACCESS_KEY when set (a script says
+   * so for this run), else those stored with it, else AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY. AWS's come last:
+   * a shell set up for AWS must not send its keys to another service whose remote has its own. None is an error.
    */
   credentials(name: string, env: NodeJS.ProcessEnv = process.env): RemoteCredentials {
-    const fromEnv = credentialsFromEnv(env);
-    if (fromEnv) return fromEnv;
-    const stored = this.readCredentials()[name];
-    if (stored) return stored;
+    const fromEnv = (id: string | undefined, secret: string | undefined) =>
+      id && secret ? { accessKeyId: id, secretAccessKey: secret } : undefined;
+    const found =
+      fromEnv(env.CAIRN_S3_ACCESS_KEY_ID, env.CAIRN_S3_SECRET_ACCESS_KEY) ??
+      this.readCredentials()[name] ??
+      fromEnv(env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY);
+    if (found) return found;
     throw new CairnError(
       'INVALID_ARGUMENT',
       `no credentials for the remote "${name}": set CAIRN_S3_ACCESS_KEY_ID and CAIRN_S3_SECRET_ACCESS_KEY, or store them with cairn remote add`,
