@@ -46,8 +46,22 @@ function openBucket(name: string): Bucket {
   return new Bucket(remotes.get(name), remotes.credentials(name));
 }
 
-function remoteInfo(remote: Remote, stored: boolean) {
-  return { ...remote, credentials: stored ? 'stored (remote-credentials.json)' : 'from the environment' };
+/** Where a remote's credentials are: stored with it, sealed by the desktop app (no CLI can open those), or neither. */
+type CredentialsWhere = 'stored' | 'sealed' | 'environment';
+
+function credentialsWhere(remotes: RemoteBook, name: string): CredentialsWhere {
+  if (remotes.hasStoredCredentials(name)) return 'stored';
+  return remotes.sealedCredentials(name) ? 'sealed' : 'environment';
+}
+
+const CREDENTIALS_JSON: Record<CredentialsWhere, string> = {
+  stored: 'stored (remote-credentials.json)',
+  sealed: 'sealed by the desktop app (OS keychain; not readable here)',
+  environment: 'from the environment',
+};
+
+function remoteInfo(remote: Remote, where: CredentialsWhere) {
+  return { ...remote, credentials: CREDENTIALS_JSON[where] };
 }
 
 const add: RemoteCommand = async (args, ctx) => {
@@ -72,18 +86,25 @@ const add: RemoteCommand = async (args, ctx) => {
     },
     store ? credentials : undefined,
   );
-  ctx.print(remoteInfo(remote, store), `Added the remote ${remote.name}\n${remoteText(remote, store)}`);
+  const where = store ? 'stored' : 'environment';
+  ctx.print(remoteInfo(remote, where), `Added the remote ${remote.name}\n${remoteText(remote, where)}`);
   return 0;
 };
 
-function remoteText(remote: Remote, stored: boolean): string {
+const CREDENTIALS_TEXT: Record<CredentialsWhere, string> = {
+  stored: 'stored with it (mode 0600)',
+  sealed: 'sealed by the desktop app with the OS keychain: set CAIRN_S3_* to use it here',
+  environment: 'from the environment',
+};
+
+function remoteText(remote: Remote, where: CredentialsWhere): string {
   const rows = [
     ['endpoint', remote.endpoint],
     ['region', remote.region],
     ['bucket', remote.bucket],
     ['prefix', remote.prefix || '(the whole bucket)'],
     ['addressing', remote.pathStyle ? 'path style' : 'virtual-host style'],
-    ['credentials', stored ? 'stored with it (mode 0600)' : 'from the environment'],
+    ['credentials', CREDENTIALS_TEXT[where]],
   ];
   return table(rows.map(([k, val]) => [`  ${k}:`, val!]));
 }
@@ -97,7 +118,7 @@ const list: RemoteCommand = async (args, ctx) => {
     ...all.map((r) => [r.name, r.endpoint, r.bucket, r.prefix || '-']),
   ];
   ctx.print(
-    all.map((r) => remoteInfo(r, remotes.hasStoredCredentials(r.name))),
+    all.map((r) => remoteInfo(r, credentialsWhere(remotes, r.name))),
     all.length === 0 ? 'No remotes yet (cairn remote add).' : table(rows),
   );
   return 0;
@@ -107,8 +128,8 @@ const show: RemoteCommand = async (args, ctx) => {
   const name = need(args, 0, '<remote>');
   const remotes = book();
   const remote = remotes.get(name);
-  const stored = remotes.hasStoredCredentials(name);
-  ctx.print(remoteInfo(remote, stored), `Remote ${name}\n${remoteText(remote, stored)}`);
+  const where = credentialsWhere(remotes, name);
+  ctx.print(remoteInfo(remote, where), `Remote ${name}\n${remoteText(remote, where)}`);
   return 0;
 };
 
@@ -131,7 +152,7 @@ const check: RemoteCommand = async (args, ctx) => {
 
 const remove: RemoteCommand = async (args, ctx) => {
   const remote = book().remove(need(args, 0, '<remote>'));
-  ctx.print(remoteInfo(remote, false), `Removed the remote ${remote.name} (nothing in its bucket was touched)`);
+  ctx.print(remoteInfo(remote, 'environment'), `Removed the remote ${remote.name} (nothing in its bucket was touched)`);
   return 0;
 };
 

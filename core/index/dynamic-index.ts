@@ -122,8 +122,12 @@ export class DynamicIndexReader implements ChunkIndex {
   private readonly entries: Buffer;
   private readonly ends: Float64Array;
 
-  constructor(readonly path: string) {
-    const { file, entries } = readIndexFile(path, DYNAMIC_INDEX_MAGIC, 'dynamic index (.didx)');
+  /** `contents`: the file's bytes when they are in memory already (see readIndexFile). */
+  constructor(
+    readonly path: string,
+    contents?: Buffer,
+  ) {
+    const { file, entries } = readIndexFile(path, DYNAMIC_INDEX_MAGIC, 'dynamic index (.didx)', contents);
     if (entries.length % DYNAMIC_ENTRY_SIZE !== 0) {
       throw new CairnError(
         'CORRUPT',

@@ -120,8 +120,12 @@ export class FixedIndexReader implements ChunkIndex {
   readonly ctime: number;
   private readonly entries: Buffer;
 
-  constructor(readonly path: string) {
-    const { file, entries } = readIndexFile(path, FIXED_INDEX_MAGIC, 'fixed index (.fidx)');
+  /** `contents`: the file's bytes when they are in memory already (see readIndexFile). */
+  constructor(
+    readonly path: string,
+    contents?: Buffer,
+  ) {
+    const { file, entries } = readIndexFile(path, FIXED_INDEX_MAGIC, 'fixed index (.fidx)', contents);
     this.size = Number(file.readBigUInt64LE(SIZE_OFFSET));
     const rawChunkSize = file.readBigUInt64LE(CHUNK_SIZE_OFFSET);
     this.chunkSize = Number(rawChunkSize);

@@ -32,11 +32,19 @@ export function newHeader(magic: Buffer, ctime = Math.floor(Date.now() / 1000)):
   return header;
 }
 
-/** Reads an index file and does the checks common to both formats: length, magic and csum. */
-export function readIndexFile(path: string, magic: Buffer, kindName: string): { file: Buffer; entries: Buffer } {
+/**
+ * Reads an index file and does the checks common to both formats: length, magic and csum. `contents`: the file's
+ * bytes when they are in memory already (fetched from a remote); `path` then only names it in errors.
+ */
+export function readIndexFile(
+  path: string,
+  magic: Buffer,
+  kindName: string,
+  contents?: Buffer,
+): { file: Buffer; entries: Buffer } {
   let file: Buffer;
   try {
-    file = readRegularFile(path, MAX_INDEX_FILE_BYTES);
+    file = contents ?? readRegularFile(path, MAX_INDEX_FILE_BYTES);
   } catch (err) {
     if (err instanceof CairnError) throw err;
     throw ioError('read index', path, err);

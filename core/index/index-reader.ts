@@ -4,10 +4,10 @@ import { DynamicIndexReader } from './dynamic-index.js';
 import { FixedIndexReader } from './fixed-index.js';
 import type { ChunkIndex } from './index-format.js';
 
-/** Opens a `.fidx` or `.didx` by its extension. */
-export function openIndex(path: string): ChunkIndex {
-  if (path.endsWith('.fidx')) return new FixedIndexReader(path);
-  if (path.endsWith('.didx')) return new DynamicIndexReader(path);
+/** Opens a `.fidx` or `.didx` by its extension (from `contents` when its bytes are in memory already). */
+export function openIndex(path: string, contents?: Buffer): ChunkIndex {
+  if (path.endsWith('.fidx')) return new FixedIndexReader(path, contents);
+  if (path.endsWith('.didx')) return new DynamicIndexReader(path, contents);
   throw new CairnError('INVALID_NAME', `${path} is not an index file (.fidx or .didx)`);
 }
 

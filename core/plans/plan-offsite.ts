@@ -3,9 +3,9 @@ import type { Plan } from '../../contract/plans.js';
 import type { Datastore } from '../datastore/datastore.js';
 import type { Logger } from '../log.js';
 import { Bucket } from '../remote/bucket.js';
-import type { RemoteBook } from '../remote/remote-book.js';
+import type { RemoteLookup } from '../remote/remote-book.js';
 import { collectRemoteGarbage } from '../remote/remote-gc.js';
-import { pushSnapshots } from '../remote/push.js';
+import { pushSnapshots, type PushProgress } from '../remote/push.js';
 import { pruneRemoteGroup } from '../remote/remote-prune.js';
 
 export interface OffsiteOutcome {
@@ -22,7 +22,13 @@ export interface OffsiteOutcome {
 export async function pushPlanOffsite(
   store: Datastore,
   plan: Plan,
-  options: { remotes: RemoteBook; signal?: AbortSignal; log: Logger; metered?: () => boolean },
+  options: {
+    remotes: RemoteLookup;
+    signal?: AbortSignal;
+    log: Logger;
+    metered?: () => boolean;
+    onProgress?: (progress: PushProgress, requests: number) => void;
+  },
 ): Promise<OffsiteOutcome | undefined> {
   const offsite = plan.offsite;
   if (!offsite) return undefined;
@@ -34,7 +40,11 @@ export async function pushPlanOffsite(
   try {
     const group = { type: 'host' as const, id: plan.groupId };
     const refs = store.listSnapshots(group).filter((s) => s.finished);
-    const result = await pushSnapshots(store, bucket, refs, { signal: options.signal, log: options.log });
+    const result = await pushSnapshots(store, bucket, refs, {
+      signal: options.signal,
+      log: options.log,
+      onProgress: options.onProgress && ((p) => options.onProgress!(p, bucket.requests)),
+    });
     let remotePruned = 0;
     if (KEEP_RULES.some(({ option }) => (offsite.retention[option] ?? 0) > 0)) {
       const outcomes = await pruneRemoteGroup(bucket, group, offsite.retention, { signal: options.signal });
@@ -49,7 +59,7 @@ export async function pushPlanOffsite(
 /** The remote's GC, when the plan's GC is due: what the remote's retention removed is freed there too. */
 export async function collectPlanOffsite(
   plan: Plan,
-  options: { remotes: RemoteBook; signal?: AbortSignal; log: Logger },
+  options: { remotes: RemoteLookup; signal?: AbortSignal; log: Logger },
 ): Promise<void> {
   if (!plan.offsite) return;
   const bucket = new Bucket(options.remotes.get(plan.offsite.remote), options.remotes.credentials(plan.offsite.remote));

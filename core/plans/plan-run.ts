@@ -11,7 +11,8 @@ import type { ImageTransferProgress } from '../image/image-backup.js';
 import { silentLogger, type Logger } from '../log.js';
 import { pruneGroup } from '../prune/prune.js';
 import { verify } from '../verify/verify.js';
-import { RemoteBook } from '../remote/remote-book.js';
+import { RemoteBook, type RemoteLookup } from '../remote/remote-book.js';
+import type { PushProgress } from '../remote/push.js';
 import { backupPlanSources } from './plan-backup.js';
 import { cairnConfigDir } from './config-dir.js';
 import { isNetworkMetered } from './metered-network.js';
@@ -35,8 +36,10 @@ export interface PlanRunOptions {
   /** Chunk writer threads for the backup (as for a backup by hand). */
   workers?: number;
   now?: () => number;
-  /** Where the plan's remote is found (default: the user's config folder). */
-  remotes?: RemoteBook;
+  /** Where the plan's remote and its credentials are found (default: the user's config folder). */
+  remotes?: RemoteLookup;
+  /** The off-site copy's progress, with the requests sent so far. */
+  onPushProgress?: (progress: PushProgress, requests: number) => void;
   /** Whether the network is metered now (for the condition skipPushOnMetered); unknown counts as not. */
   metered?: () => boolean;
   /** The key of a plan with encryption (default: its key file, as a headless run opens it). */
@@ -158,6 +161,7 @@ class PlanRunJob {
         signal: this.options.signal,
         log: this.log,
         metered: this.options.metered ?? isNetworkMetered,
+        onProgress: this.options.onPushProgress,
       });
       Object.assign(this.record, { offsite: outcome?.outcome, pushed: outcome?.pushed });
     } catch (err) {
@@ -169,7 +173,7 @@ class PlanRunJob {
     }
   }
 
-  private remotes(): RemoteBook {
+  private remotes(): RemoteLookup {
     return this.options.remotes ?? new RemoteBook(cairnConfigDir());
   }
 

@@ -26,11 +26,18 @@ export interface PullOptions {
 }
 
 export interface PullProgress extends RateSample {
+  /** Listing: each snapshot's manifest and indexes are fetched and checked, and what the store lacks is counted. */
+  phase: 'listing' | 'downloading';
   snapshotsTotal: number;
   snapshotsDone: number;
+  /** Chunks the store lacks (known once listed), and those fetched so far. */
+  chunksToFetch: number;
   chunksFetched: number;
   /** Bytes downloaded (chunks and files). */
   bytesDone: number;
+  /** The data in the chunks the store lacks (their decoded lengths), and what has arrived: rate and ETA are of these. */
+  dataTotal: number;
+  dataDone: number;
   currentSnapshot: string;
 }
 
@@ -41,12 +48,23 @@ export interface PullResult extends PullProgress {
   requests: number;
 }
 
+/** A snapshot's manifest and files, fetched and checked against it. */
+interface SnapshotMetadata {
+  rawManifest: Buffer;
+  manifest: Manifest;
+  files: Map<string, Buffer>;
+}
+
+/** Metadata fetched while listing is kept for the pull up to this much; beyond it, it is fetched again then. */
+const METADATA_BUDGET = 64 * 1024 * 1024;
+
 /**
- * Brings remote snapshots into a local store (the new laptop: everything from the bucket). Per snapshot, under the
- * group's backup lock and a writer lease (so a local GC keeps what arrives): its manifest is read, its indexes and
- * blobs fetched and checked against it, every chunk the store lacks fetched and verified (CRC, and for a plain
- * chunk its decoded content against its digest and length; an encrypted one can only be checked by CRC without
- * the key, as PBS's sync does), and the manifest written last. A failure removes the partial snapshot.
+ * Brings remote snapshots into a local store (the new laptop: everything from the bucket). First each snapshot's
+ * manifest and indexes are fetched and checked, and the chunks the store lacks counted (the job's total). Then per
+ * snapshot, under the group's backup lock and a writer lease (so a local GC keeps what arrives): its indexes and
+ * blobs are written, every chunk the store lacks fetched and verified (CRC, and for a plain chunk its decoded
+ * content against its digest and length; an encrypted one can only be checked by CRC without the key, as PBS's
+ * sync does), and the manifest written last. A failure removes the partial snapshot.
  */
 export async function pullSnapshots(
   bucket: Bucket,
@@ -63,6 +81,7 @@ class PullJob {
   private readonly report: ReturnType<typeof throttle<PullProgress>>;
   private readonly pulled: string[] = [];
   private readonly present: string[] = [];
+  private readonly metadata = new Map<string, SnapshotMetadata>();
 
   constructor(
     private readonly bucket: Bucket,
@@ -71,10 +90,14 @@ class PullJob {
     private readonly options: PullOptions,
   ) {
     this.progress = {
+      phase: 'listing',
       snapshotsTotal: snapshots.length,
       snapshotsDone: 0,
+      chunksToFetch: 0,
       chunksFetched: 0,
       bytesDone: 0,
+      dataTotal: 0,
+      dataDone: 0,
       currentSnapshot: '',
       rate: 0,
       elapsedMs: 0,
@@ -84,6 +107,8 @@ class PullJob {
 
   async run(): Promise<PullResult> {
     this.report.flush(this.progress);
+    await this.listAll();
+    this.progress.phase = 'downloading';
     for (const group of groupsOf(this.snapshots)) {
       const session = this.store.startBackup(group.ref, `pull of ${groupPath(group.ref)} from ${this.bucket.name}`);
       try {
@@ -97,11 +122,46 @@ class PullJob {
     return { ...this.progress, pulled: this.pulled, present: this.present, requests: this.bucket.requests };
   }
 
+  private isLocal(snap: RemoteSnapshot): boolean {
+    return existsSync(join(this.store.snapshotDir(snap), MANIFEST_NAME));
+  }
+
+  /** Every snapshot's metadata, checked, and the chunks the store lacks counted (each once). */
+  private async listAll(): Promise<void> {
+    const counted = new Set<string>();
+    let kept = 0;
+    for (const snap of this.snapshots) {
+      throwIfCancelled(this.options.signal, 'pull');
+      if (this.isLocal(snap)) continue;
+      this.progress.currentSnapshot = snap.path;
+      const meta = await this.fetchMetadata(snap);
+      const prefix = snapshotPrefix(snap, formatBackupTime(snap.time));
+      for (const [name, raw] of meta.files) {
+        if (name.endsWith('.blob')) continue;
+        const index = openIndex(`remote ${this.bucket.name}: ${prefix}${name}`, raw);
+        for (let i = 0; i < index.chunkCount; i++) {
+          const digest = index.digest(i);
+          const hex = digest.toString('hex');
+          if (counted.has(hex) || this.store.chunks.exists(digest)) continue;
+          counted.add(hex);
+          this.progress.chunksToFetch++;
+          this.progress.dataTotal += index.chunkEnd(i) - index.chunkStart(i);
+        }
+      }
+      const size = [...meta.files.values()].reduce((n, b) => n + b.length, meta.rawManifest.length);
+      if (kept + size <= METADATA_BUDGET) {
+        this.metadata.set(snap.path, meta);
+        kept += size;
+      }
+    }
+    this.meter.setTotal(this.progress.dataTotal);
+  }
+
   private async pullOne(snap: RemoteSnapshot, session: BackupSession): Promise<void> {
     throwIfCancelled(this.options.signal, 'pull');
     this.progress.currentSnapshot = snap.path;
     const dir = this.store.snapshotDir(snap);
-    if (existsSync(join(dir, MANIFEST_NAME))) {
+    if (this.isLocal(snap)) {
       this.present.push(snap.path);
     } else {
       await this.ensureGroup(snap);
@@ -121,7 +181,8 @@ class PullJob {
     this.report.push(this.sample());
   }
 
-  private async fetchSnapshot(snap: RemoteSnapshot, dir: string): Promise<void> {
+  /** The manifest (which must name the snapshot), then its indexes and blobs, each checked against it. */
+  private async fetchMetadata(snap: RemoteSnapshot): Promise<SnapshotMetadata> {
     const prefix = snapshotPrefix(snap, formatBackupTime(snap.time));
     const rawManifest = await this.fetch(`${prefix}${MANIFEST_NAME}`, `the manifest of ${snap.path}`);
     const manifest = decodeManifest(rawManifest, `${this.bucket.name}:${prefix}${MANIFEST_NAME}`);
@@ -133,14 +194,22 @@ class PullJob {
         'CORRUPT',
         `remote ${this.bucket.name}: the manifest of ${snap.path} names another snapshot`,
       );
+    const files = new Map<string, Buffer>();
     for (const file of manifest.files) {
       const raw = await this.fetch(`${prefix}${file.filename}`, `${file.filename} of ${snap.path}`);
       assertMatchesManifest(raw, file, `remote ${this.bucket.name}: ${prefix}${file.filename}`);
-      writeFileAtomicSync(join(dir, file.filename), raw);
+      files.set(file.filename, raw);
     }
-    await this.fetchChunks(dir, manifest);
+    return { rawManifest, manifest, files };
+  }
+
+  private async fetchSnapshot(snap: RemoteSnapshot, dir: string): Promise<void> {
+    const meta = this.metadata.get(snap.path) ?? (await this.fetchMetadata(snap));
+    this.metadata.delete(snap.path);
+    for (const [name, raw] of meta.files) writeFileAtomicSync(join(dir, name), raw);
+    await this.fetchChunks(dir, meta.manifest);
     this.store.chunks.syncFilesystem();
-    writeFileAtomicSync(join(dir, MANIFEST_NAME), rawManifest, { fsync: this.store.chunks.syncLevel === 'file' });
+    writeFileAtomicSync(join(dir, MANIFEST_NAME), meta.rawManifest, { fsync: this.store.chunks.syncLevel === 'file' });
   }
 
   /** Every chunk of the snapshot's indexes that the store lacks (one already there is only touched). */
@@ -169,6 +238,7 @@ class PullJob {
     if (!isEncryptedKind(kind)) decodeBlob(raw, { digest: Buffer.from(hex, 'hex'), length, what });
     this.store.chunks.insert(hex, raw);
     this.progress.chunksFetched++;
+    this.progress.dataDone += length;
     this.advance(raw.length);
   }
 
@@ -203,7 +273,7 @@ class PullJob {
   }
 
   private sample(): PullProgress {
-    return Object.assign(this.progress, this.meter.sample(this.progress.bytesDone));
+    return Object.assign(this.progress, this.meter.sample(this.progress.dataDone));
   }
 }
 

@@ -12,6 +12,11 @@ import { withLock } from '../locks/with-lock.js';
  */
 export const REMOTES_FILE = 'remotes.json';
 export const CREDENTIALS_FILE = 'remote-credentials.json';
+/**
+ * Credentials the desktop app sealed with the OS keychain (Electron's safeStorage), remote name → sealed bytes
+ * (base64), mode 0600. Only that app can open them: a CLI cannot, and says so (docs/REMOTES.md).
+ */
+export const SEALED_CREDENTIALS_FILE = 'remote-credentials.sealed.json';
 const VERSION = 1;
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -39,6 +44,13 @@ const CredentialsFile = z.strictObject({
   version: z.literal(VERSION),
   credentials: z.record(z.string(), credentialsSchema),
 });
+const SealedFile = z.strictObject({
+  version: z.literal(VERSION),
+  sealed: z.record(z.string(), z.string().max(16 * 1024)),
+});
+
+/** Who can give a remote and its credentials: the book itself, or the app's host (sealed ones, handed to a job). */
+export type RemoteLookup = Pick<RemoteBook, 'get' | 'credentials'>;
 
 /** A prefix as the layout wants it: no leading slash, one at the end (or empty). */
 export function normalPrefix(prefix: string): string {
@@ -50,10 +62,12 @@ export function normalPrefix(prefix: string): string {
 export class RemoteBook {
   private readonly file: string;
   private readonly credentialsFile: string;
+  private readonly sealedFile: string;
 
   constructor(readonly configDir: string) {
     this.file = join(configDir, REMOTES_FILE);
     this.credentialsFile = join(configDir, CREDENTIALS_FILE);
+    this.sealedFile = join(configDir, SEALED_CREDENTIALS_FILE);
   }
 
   list(): Remote[] {
@@ -82,14 +96,43 @@ export class RemoteBook {
     return remote;
   }
 
+  /** New settings for an existing remote (its name stays: plans push to it by name). */
+  replace(input: Remote): Remote {
+    const remote = parse(remoteSchema, { ...input, prefix: normalPrefix(input.prefix) }, 'remote');
+    this.get(remote.name);
+    this.change(() => {
+      const remotes = this.list().map((r) => (r.name === remote.name ? remote : r));
+      writeJsonFileAtomic(this.file, { version: VERSION, remotes });
+    });
+    return remote;
+  }
+
+  /** Stores a remote's credentials in remote-credentials.json (mode 0600), or drops them (undefined). */
+  setCredentials(name: string, credentials: RemoteCredentials | undefined): void {
+    this.get(name);
+    this.change(() => this.writeCredentialsOf(name, credentials));
+  }
+
   remove(name: string): Remote {
     const remote = this.get(name);
     this.change(() => {
       writeJsonFileAtomic(this.file, { version: VERSION, remotes: this.list().filter((r) => r.name !== name) });
-      const { [name]: _dropped, ...rest } = this.readCredentials();
-      this.writeCredentials(rest);
+      this.writeCredentialsOf(name, undefined);
+      this.writeSealedOf(name, undefined);
     });
     return remote;
+  }
+
+  /** The sealed credentials the desktop app keeps for a remote (opaque bytes; only it can open them). */
+  sealedCredentials(name: string): Buffer | undefined {
+    const sealed = this.readSealed()[name];
+    return sealed === undefined ? undefined : Buffer.from(sealed, 'base64');
+  }
+
+  /** Keeps sealed credentials for a remote, or drops them (undefined). */
+  setSealedCredentials(name: string, sealed: Buffer | undefined): void {
+    this.get(name);
+    this.change(() => this.writeSealedOf(name, sealed));
   }
 
   /**
@@ -105,9 +148,12 @@ export class RemoteBook {
       this.readCredentials()[name] ??
       fromEnv(env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY);
     if (found) return found;
+    const envNames = 'CAIRN_S3_ACCESS_KEY_ID and CAIRN_S3_SECRET_ACCESS_KEY';
     throw new CairnError(
       'INVALID_ARGUMENT',
-      `no credentials for the remote "${name}": set CAIRN_S3_ACCESS_KEY_ID and CAIRN_S3_SECRET_ACCESS_KEY, or store them with cairn remote add`,
+      this.sealedCredentials(name)
+        ? `the credentials of the remote "${name}" are sealed by the desktop app with the OS keychain, which only the app can open: set ${envNames} here`
+        : `no credentials for the remote "${name}": set ${envNames}, or store them with cairn remote add`,
     );
   }
 
@@ -121,6 +167,25 @@ export class RemoteBook {
 
   private writeCredentials(credentials: Record<string, RemoteCredentials>): void {
     writeJsonFileAtomic(this.credentialsFile, { version: VERSION, credentials });
+  }
+
+  private writeCredentialsOf(name: string, credentials: RemoteCredentials | undefined): void {
+    const { [name]: old, ...rest } = this.readCredentials();
+    if (credentials === undefined && old === undefined) return;
+    this.writeCredentials(
+      credentials ? { ...rest, [name]: parse(credentialsSchema, credentials, 'credentials') } : rest,
+    );
+  }
+
+  private readSealed(): Record<string, string> {
+    return readJsonFile(this.sealedFile, SealedFile, 'a file of sealed remote credentials')?.sealed ?? {};
+  }
+
+  private writeSealedOf(name: string, sealed: Buffer | undefined): void {
+    const { [name]: old, ...rest } = this.readSealed();
+    if (sealed === undefined && old === undefined) return;
+    const next = sealed ? { ...rest, [name]: sealed.toString('base64') } : rest;
+    writeJsonFileAtomic(this.sealedFile, { version: VERSION, sealed: next });
   }
 
   private change(apply: () => void): void {
