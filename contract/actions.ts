@@ -21,14 +21,15 @@ import type {
 } from './model.js';
 import type { Result } from './errors.js';
 import type { KeyRing, KeyRow } from './keys.js';
+import type {
+  RemoteCheckResult,
+  RemoteCredentialsInput,
+  RemoteInfo,
+  RemoteListing,
+  RemoteSettings,
+} from './remotes.js';
 
-/** A remote as the app shows it (docs/REMOTES.md); its credentials stay in the host. */
-export interface RemoteInfo {
-  name: string;
-  endpoint: string;
-  bucket: string;
-  prefix: string;
-}
+export type { RemoteInfo } from './remotes.js';
 
 /** Every request → response the renderer can make. The channel name is the key; each has a named API method. */
 export interface Actions {
@@ -94,6 +95,33 @@ export interface Actions {
   'dialog.save-image': { req: { store: string; snapshot: SnapshotRef; archive?: string }; res: JobState | null };
   /** The remotes of this user (cairn remote add): where each is, never its credentials. */
   'remotes.list': { req: Record<string, never>; res: RemoteInfo[] };
+  /** A new remote; its credentials are kept by the host (sealed by the OS keychain where it can) and never answered. */
+  'remotes.add': {
+    req: { name: string; settings: RemoteSettings; credentials: RemoteCredentialsInput };
+    res: RemoteInfo;
+  };
+  /** New settings for a remote (its name stays); new credentials when given, else the kept ones stay. */
+  'remotes.update': {
+    req: { name: string; settings: RemoteSettings; credentials?: RemoteCredentialsInput };
+    res: RemoteInfo;
+  };
+  /** Forgets a remote and its credentials; nothing in its bucket is touched. */
+  'remotes.remove': { req: { name: string }; res: null };
+  /**
+   * What a remote's service supports (a few small objects, removed again): a saved remote by name, or a draft's
+   * settings with its credentials (or, given its name too, the ones kept for it).
+   */
+  'remotes.check': {
+    req: { name?: string; settings?: RemoteSettings; credentials?: RemoteCredentialsInput };
+    res: RemoteCheckResult;
+  };
+  /** A remote's snapshots (one listing per backup type), each marked when the store `store` has it too. */
+  'remotes.snapshots': { req: { remote: string; store?: string }; res: RemoteListing };
+  /** A page of one folder of a remote snapshot, read through the remote's cache (only what the listing needs). */
+  'remote.browse': {
+    req: { remote: string; snapshot: SnapshotRef; path: string; offset?: number; limit?: number };
+    res: FolderPage;
+  };
   /** The key files the app knows (the default key and those added), each locked or unlocked. */
   'keys.list': { req: Record<string, never>; res: KeyRing };
   /** A new key (scrypt, PBS's parameters) in a new key file, unlocked at once; `path` defaults to the default key. */
@@ -158,6 +186,12 @@ export const API_METHODS = {
   saveFile: 'dialog.save-file',
   saveImage: 'dialog.save-image',
   listRemotes: 'remotes.list',
+  addRemote: 'remotes.add',
+  updateRemote: 'remotes.update',
+  removeRemote: 'remotes.remove',
+  checkRemote: 'remotes.check',
+  listRemoteSnapshots: 'remotes.snapshots',
+  browseRemoteSnapshot: 'remote.browse',
   listKeys: 'keys.list',
   createKey: 'keys.create',
   addKey: 'keys.add',

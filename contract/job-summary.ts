@@ -1,6 +1,7 @@
 import { formatBytes, formatDuration, plural } from './format.js';
 import { imageFileName } from './image-file-name.js';
 import type { JobAdvice, JobResult, JobState, RepairGroup } from './jobs.js';
+import { describePull, describePush, describeRemoteRestore, planOffsitePart } from './remote-job-summary.js';
 
 /**
  * A finished job's result in one line, as its card shows it: "Backed up 32 files (1.20 MiB) to host/Documents/…".
@@ -46,6 +47,12 @@ export function describeJobResult(r: JobResult): string {
       return describeVerify(r);
     case 'plan-run':
       return describePlanRun(r);
+    case 'push':
+      return describePush(r);
+    case 'pull':
+      return describePull(r);
+    case 'remote-restore':
+      return describeRemoteRestore(r);
   }
 }
 
@@ -55,6 +62,8 @@ function describePlanRun(r: Extract<JobResult, { kind: 'plan-run' }>): string {
   if (r.snapshot) parts[0] += ` to ${r.snapshot}`;
   if (r.newBytes !== undefined) parts.push(`${formatBytes(r.newBytes)} new`);
   if (r.pruned) parts.push(`${plural(r.pruned, 'old snapshot')} removed`);
+  const offsite = planOffsitePart(r);
+  if (offsite) parts.push(offsite);
   if (r.gc) parts.push('garbage collected');
   if (r.verify) parts.push(r.verify === 'ok' ? 'verified' : 'verify found damage');
   return parts.join('; ');

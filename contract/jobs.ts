@@ -58,6 +58,19 @@ export type JobSpec =
   | { kind: 'delete-group'; store: string; group: GroupRef }
   /** One snapshot, one group, or (neither given) every snapshot of the store. */
   | { kind: 'verify'; store: string; snapshot?: SnapshotRef; group?: GroupRef }
+  /** Sends what a remote lacks: one snapshot, one group's, or (neither given) every finished one of the store. */
+  | { kind: 'push'; store: string; remote: string; group?: GroupRef; snapshot?: SnapshotRef }
+  /** Brings a remote's complete snapshots into the store: one, one group's, or (neither given) all of them. */
+  | { kind: 'pull'; store: string; remote: string; group?: GroupRef; snapshot?: SnapshotRef }
+  /** Paths of a remote snapshot restored to a folder, read through the remote's cache (nothing is pulled). */
+  | {
+      kind: 'remote-restore';
+      remote: string;
+      snapshot: SnapshotRef;
+      paths: string[];
+      target: string;
+      overwrite: boolean;
+    }
   /**
    * One run of a plan (backup, retention, maintenance). Started by the host's scheduler only: the renderer asks
    * for a run with plans.run-now, so it cannot hand the host a plan of its own making.
@@ -133,6 +146,10 @@ export interface JobProgress {
   snapshotsDone?: number;
   snapshotsTotal?: number;
   corruptChunks?: number;
+  /** Push and pull: chunks sent or fetched of those to, and the requests made so far. */
+  chunksDone?: number;
+  chunksTotal?: number;
+  requests?: number;
 }
 
 export interface JobLogLine {
@@ -244,6 +261,9 @@ export type JobResult =
       /** When this run's GC and full verify ran (epoch ms), for the plan's state. */
       gcAt?: number;
       fullVerifyAt?: number;
+      /** The off-site copy: pushed (snapshots sent), or deferred (a metered network). */
+      offsite?: 'pushed' | 'deferred';
+      pushed?: number;
     }
   | {
       kind: 'verify';
@@ -253,4 +273,39 @@ export type JobResult =
       skipped: number;
       chunksChecked: number;
       missingChunks: number;
+    }
+  /** `pushed`: snapshots sent; `present`: those the remote had already (skipped). */
+  | {
+      kind: 'push';
+      remote: string;
+      pushed: number;
+      present: number;
+      bytes: number;
+      chunks: number;
+      /** Chunks the listing missed but the service had (a conditional upload refused): not sent again. */
+      chunksFoundPresent: number;
+      requests: number;
+      elapsedMs: number;
+    }
+  /** `present`: snapshots the store had already (skipped). `bytes`: downloaded. */
+  | {
+      kind: 'pull';
+      remote: string;
+      pulled: number;
+      present: number;
+      bytes: number;
+      chunks: number;
+      requests: number;
+      elapsedMs: number;
+    }
+  | {
+      kind: 'remote-restore';
+      remote: string;
+      snapshot: string;
+      target: string;
+      files: number;
+      bytes: number;
+      conflicts: number;
+      failed: number;
+      requests: number;
     };

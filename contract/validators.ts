@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ActionName, ActionRequest } from './actions.js';
 import { keepOptionsSchema } from './keep-rules.js';
 import { planInputSchema, scheduleSchema } from './plans.js';
+import { remoteCredentialsSchema, remoteNameSchema, remoteSettingsSchema } from './remotes.js';
 
 /**
  * Payload validators, run by the host on every request before a handler sees it. Strict objects: unknown keys
@@ -80,7 +81,25 @@ const jobSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('prune'), store: path, group, keep: keepOptions }),
   z.strictObject({ kind: z.literal('delete-group'), store: path, group }),
   z.strictObject({ kind: z.literal('verify'), store: path, snapshot: snapshot.optional(), group: group.optional() }),
+  ...remoteJobSpecs(),
 ]);
+
+/** Push, pull and a restore read from a remote: the remote by name (its credentials stay in the host). */
+function remoteJobSpecs() {
+  const which = { group: group.optional(), snapshot: snapshot.optional() };
+  return [
+    z.strictObject({ kind: z.literal('push'), store: path, remote: remoteNameSchema, ...which }),
+    z.strictObject({ kind: z.literal('pull'), store: path, remote: remoteNameSchema, ...which }),
+    z.strictObject({
+      kind: z.literal('remote-restore'),
+      remote: remoteNameSchema,
+      snapshot,
+      paths: z.array(archivePath).min(1).max(10_000),
+      target: path,
+      overwrite: z.boolean(),
+    }),
+  ] as const;
+}
 
 export const requestValidators = {
   'app.info': empty,
@@ -141,6 +160,33 @@ export const requestValidators = {
   'dialog.save-file': z.strictObject({ store: path, snapshot, path: archivePath.min(1) }),
   'dialog.save-image': z.strictObject({ store: path, snapshot, archive: text(255).min(1).optional() }),
   'remotes.list': empty,
+  'remotes.add': z.strictObject({
+    name: remoteNameSchema,
+    settings: remoteSettingsSchema,
+    credentials: remoteCredentialsSchema,
+  }),
+  'remotes.update': z.strictObject({
+    name: remoteNameSchema,
+    settings: remoteSettingsSchema,
+    credentials: remoteCredentialsSchema.optional(),
+  }),
+  'remotes.remove': z.strictObject({ name: remoteNameSchema }),
+  'remotes.check': z
+    .strictObject({
+      name: remoteNameSchema.optional(),
+      settings: remoteSettingsSchema.optional(),
+      credentials: remoteCredentialsSchema.optional(),
+    })
+    .refine((r) => r.name !== undefined || r.settings !== undefined, 'give a remote name or its settings')
+    .refine((r) => r.credentials === undefined || r.settings !== undefined, 'credentials come with settings'),
+  'remotes.snapshots': z.strictObject({ remote: remoteNameSchema, store: path.optional() }),
+  'remote.browse': z.strictObject({
+    remote: remoteNameSchema,
+    snapshot,
+    path: archivePath,
+    offset: z.number().int().min(0).optional(),
+    limit: z.number().int().min(1).max(MAX_PAGE).optional(),
+  }),
   'keys.list': empty,
   'keys.create': z.strictObject({ path: path.optional(), passphrase, hint: text(200).min(1).optional() }),
   'keys.add': z.strictObject({ path }),

@@ -24,6 +24,7 @@ import { CryptConfig } from '../core/blob/crypt-config.js';
 import { shortFingerprint } from '../core/crypto/fingerprint.js';
 import { readKeyFile } from '../core/crypto/key-file.js';
 import type { PathPolicy } from './path-policy.js';
+import type { RemoteAccess } from './host-remotes.js';
 
 export interface HostPlansOptions {
   configDir: string;
@@ -37,6 +38,8 @@ export interface HostPlansOptions {
   log?: Logger;
   /** The raw bytes of an unlocked key of the host's key ring, for the run of a plan that encrypts with it. */
   unlockedKey?: (fingerprint: string) => Buffer | undefined;
+  /** The remote a plan pushes to, with its credentials (sealed ones reach the run's thread only so). */
+  remoteAccess?: (name: string) => RemoteAccess | undefined;
 }
 
 /**
@@ -228,11 +231,13 @@ export class HostPlans {
     const spec = { kind: 'plan-run' as const, plan, trigger, ...maintenanceTimes(runtime) };
     // Locked: the run opens the key file itself if it can (no passphrase), else it fails as "key locked".
     const key = plan.encryption && this.options.unlockedKey?.(plan.encryption.keyFingerprint);
+    const remote = plan.offsite && this.options.remoteAccess?.(plan.offsite.remote);
     const job = this.options.engine.start(
       spec,
       `Plan “${plan.name}”: backup of ${plan.sources.map((s) => s.path).join(', ')}`,
       plan.store,
       key ? [key] : undefined,
+      remote || undefined,
     );
     signal.addEventListener('abort', () => this.options.engine.cancel(job.id), { once: true });
     return outcomeOfJob(await this.options.engine.whenDone(job.id), trigger);

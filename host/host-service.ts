@@ -13,7 +13,6 @@ import { describeSource } from '../core/datastore/group-source.js';
 import { isCairnError, KeyRequiredError } from '../core/errors.js';
 import { pickImageArchive } from '../core/image/image-archive.js';
 import { forgetSnapshot } from '../core/prune/forget.js';
-import { RemoteBook } from '../core/remote/remote-book.js';
 import { AppError, toAppError } from './app-errors.js';
 import { listFolder, makeFolder } from './folder-listing.js';
 import { JobEngine, type JobEngineOptions } from './job-engine.js';
@@ -31,6 +30,8 @@ import type { BackupEncryption, KeyRow } from '../contract/keys.js';
 import { CryptConfig } from '../core/blob/crypt-config.js';
 import type { Datastore } from '../core/datastore/datastore.js';
 import { snapshotCryptMode, snapshotKeyFingerprint } from '../core/datastore/snapshot-key.js';
+import { HostRemotes } from './host-remotes.js';
+import { remoteHandlers, startRemoteJob, type RemoteAction, type RemoteHostContext } from './remote-handlers.js';
 
 /** What differs between hosts: native dialogs exist in Electron only. */
 export interface HostPlatform {
@@ -70,6 +71,7 @@ const CHANGES_STORE: ReadonlySet<JobKind> = new Set([
   'prune',
   'delete-group',
   'plan-run',
+  'pull',
 ]);
 
 /** A disk image must be a regular file: a folder is backed up with the folder backup. */
@@ -104,6 +106,9 @@ export class HostService {
   private readonly plans: HostPlans | undefined;
   private readonly dashboards: StoreDashboards;
   private readonly keys: HostKeys | undefined;
+  /** Remotes (off-site copies): their settings and credentials, and a query worker of their own. */
+  private readonly remotes: HostRemotes | undefined;
+  private readonly remoteQueries = new QueryRunner();
 
   constructor(private readonly options: HostServiceOptions) {
     this.policy = new PathPolicy(options.allowedRoots ?? defaultAllowedRoots());
@@ -116,9 +121,11 @@ export class HostService {
     this.dashboards = new StoreDashboards(options.plans?.configDir, this.queries, this.scans);
     this.keys = options.keys && new HostKeys(options.keys.configDir, options.keys.secretStore);
     this.keys?.unlockRemembered();
+    this.remotes = this.createRemotes();
     this.handlers = {
       ...this.createHandlers(),
       ...this.planHandlers(),
+      ...remoteHandlers(this.remoteContext()),
       ...keyHandlers(
         () => this.keyRing(),
         () => this.policy,
@@ -176,7 +183,7 @@ export class HostService {
     this.watcher.stop();
     await this.plans?.stop();
     const jobs = await this.engine.cancelAll();
-    await Promise.all([this.queries.close(), this.scans.close()]);
+    await Promise.all([this.queries.close(), this.scans.close(), this.remoteQueries.close()]);
     return jobs;
   }
 
@@ -367,6 +374,10 @@ export class HostService {
         // Without a snapshot's key, verify checks what it can and says so.
         return this.engine.start({ ...spec, store }, `Verify ${what}`, store, this.unlockedKeys());
       }
+      case 'push':
+      case 'pull':
+      case 'remote-restore':
+        return startRemoteJob(spec, this.remoteContext());
       case 'export-file': {
         const store = this.store(spec.store).root;
         const target = this.policy.check(spec.target, 'file to save');
@@ -413,9 +424,33 @@ export class HostService {
     );
   }
 
+  /**
+   * The remotes of the config folder (the plans' or the keys'), their credentials sealed by the keys' secret store
+   * (the desktop app's OS keychain) where there is one; a remote a plan pushes to is not removed.
+   */
+  private createRemotes(): HostRemotes | undefined {
+    const configDir = this.options.plans?.configDir ?? this.options.keys?.configDir;
+    if (!configDir) return undefined;
+    const plansUsing = (name: string) =>
+      (this.plans?.list() ?? []).filter((v) => v.plan.offsite?.remote === name).map((v) => v.plan.name);
+    return new HostRemotes(configDir, this.options.keys?.secretStore, plansUsing);
+  }
+
+  private remoteContext(): RemoteHostContext {
+    return {
+      remotes: this.remotes,
+      storePath: (path) => this.storePath(path),
+      queries: this.remoteQueries,
+      keys: () => this.unlockedKeys(),
+      engine: this.engine,
+      policy: this.policy,
+    };
+  }
+
   private createPlans(options: NonNullable<HostServiceOptions['plans']>): HostPlans {
     return new HostPlans({
       ...options,
+      remoteAccess: (name) => this.remotes?.tryAccess(name),
       unlockedKey: (fingerprint) => (this.keys?.isUnlocked(fingerprint) ? this.keys.rawKey(fingerprint) : undefined),
       engine: this.engine,
       policy: this.policy,
@@ -448,7 +483,7 @@ export class HostService {
     };
   }
 
-  private createHandlers(): Omit<Handlers, PlanAction | KeyAction> {
+  private createHandlers(): Omit<Handlers, PlanAction | KeyAction | RemoteAction> {
     const { platform } = this.options;
     return {
       'app.info': () => ({
@@ -548,13 +583,6 @@ export class HostService {
               overwrite: true,
               keepDamaged: false,
             });
-      },
-      'remotes.list': () => {
-        const dir = this.options.plans?.configDir ?? this.options.keys?.configDir;
-        if (!dir) return [];
-        return new RemoteBook(dir)
-          .list()
-          .map(({ name, endpoint, bucket, prefix }) => ({ name, endpoint, bucket, prefix }));
       },
       'dialog.save-file': async ({ store, snapshot, path }) => {
         if (!platform.pickSaveFile)

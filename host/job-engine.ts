@@ -8,6 +8,7 @@ import { exitedThreadTable, markThreadExited } from '../core/locks/lock-owner.js
 import type { EngineToWorker, JobWorkerData, WorkerToEngine } from './job-messages.js';
 import { ProgressThrottle } from '../core/jobs/progress-throttle.js';
 import { workerScriptUrl } from '../core/jobs/worker-url.js';
+import type { RemoteAccess } from './host-remotes.js';
 
 export type EmitEvent = <K extends keyof HostEvents>(event: K, payload: HostEvents[K]) => void;
 
@@ -53,9 +54,9 @@ export class JobEngine {
 
   /**
    * `keys`: raw key bytes for the job's thread (never part of its state, its events or the history), wiped here
-   * once the thread has its copy.
+   * once the thread has its copy. `remote`: the remote the job uses and its credentials, kept apart the same way.
    */
-  start(spec: JobSpec, title: string, store: string, keys?: Uint8Array[]): JobState {
+  start(spec: JobSpec, title: string, store: string, keys?: Uint8Array[], remote?: RemoteAccess): JobState {
     const state: JobState = {
       id: randomUUID(),
       kind: spec.kind,
@@ -66,7 +67,12 @@ export class JobEngine {
       progress: { phase: 'starting' },
       log: [],
     };
-    const workerData: JobWorkerData = { spec, exitedThreads: exitedThreadTable(), ...(keys ? { keys } : {}) };
+    const workerData: JobWorkerData = {
+      spec,
+      exitedThreads: exitedThreadTable(),
+      ...(keys ? { keys } : {}),
+      ...(remote ? { remote } : {}),
+    };
     const worker = new Worker(this.options.workerUrl ?? workerScriptUrl(import.meta.url, './job-worker.js'), {
       workerData,
     });

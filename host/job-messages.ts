@@ -1,5 +1,6 @@
 import type { AppErrorInfo } from '../contract/errors.js';
 import type { JobAdvice, JobProblem, JobProgress, JobResult, JobSpec } from '../contract/jobs.js';
+import type { RemoteAccess } from './host-remotes.js';
 
 /** What a job's worker thread starts with. */
 export interface JobWorkerData {
@@ -11,6 +12,8 @@ export interface JobWorkerData {
    * thread inside this process. Kept apart from the spec, which the job's state and history never hold either.
    */
   keys?: Uint8Array[];
+  /** The remote a push, pull or remote restore (or a plan's off-site copy) uses, with its credentials; apart too. */
+  remote?: RemoteAccess;
 }
 
 /** Messages between the job engine and a job's worker thread. */

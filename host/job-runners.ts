@@ -28,6 +28,8 @@ import type { CryptConfig } from '../core/blob/crypt-config.js';
 import { shortFingerprint } from '../core/crypto/fingerprint.js';
 import { folderBackupProgress, imageBackupProgress } from './job-progress.js';
 import { runPlanJob } from './plan-run-job.js';
+import type { RemoteAccess } from './host-remotes.js';
+import { runPullJob, runPushJob, runRemoteRestoreJob } from './remote-jobs.js';
 
 export interface JobContext {
   signal: AbortSignal;
@@ -35,6 +37,8 @@ export interface JobContext {
   log: Logger;
   /** The keys the host handed this job: a backup's key, or the unlocked keys to read snapshots with. */
   keys?: readonly CryptConfig[];
+  /** The remote the host handed this job, with its credentials (push, pull, a remote restore, a plan's push). */
+  remote?: RemoteAccess;
 }
 
 /** The key a backup encrypts with: the one its spec names, which the host must have handed over. */
@@ -59,7 +63,7 @@ export interface JobOutcome {
 const MAX_PROBLEMS = 200;
 
 /** Core reports progress at most this often; the engine throttles again on its side. */
-const PROGRESS_INTERVAL_MS = 100;
+export const PROGRESS_INTERVAL_MS = 100;
 
 /** Runs one job with core's functions. Called on a worker thread by the engine (or inline in tests). */
 export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome> {
@@ -184,6 +188,12 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
       return runExportJob(spec, ctx);
     case 'plan-run':
       return runPlanJob(spec, ctx);
+    case 'push':
+      return runPushJob(spec, ctx);
+    case 'pull':
+      return runPullJob(spec, ctx);
+    case 'remote-restore':
+      return runRemoteRestoreJob(spec, ctx);
   }
 }
 
@@ -198,6 +208,30 @@ function keyOf(store: Datastore, ref: SnapshotRef, ctx: JobContext): CryptConfig
 async function runRestoreJob(spec: Spec<'restore'>, ctx: JobContext): Promise<JobOutcome> {
   const store = Datastore.open(spec.store, { log: ctx.log });
   const reader = new FolderArchiveReader(store.openSnapshot(spec.snapshot, { crypt: ctx.keys }));
+  const { totals, problems } = await restoreEntries(store, reader, spec, ctx);
+  const result: JobResult = { kind: 'restore', snapshot: snapshotPath(spec.snapshot), target: spec.target, ...totals };
+  if (totals.failed === 0) return { result };
+  return {
+    result,
+    problems,
+    problemCount: totals.failed,
+    advice: { kind: 'restore', groups: repairGroups(store, [spec.snapshot]) },
+  };
+}
+
+/** A restore's totals, and the first problems it met (each entry it could not restore). */
+export interface RestoreTotals {
+  totals: { files: number; bytes: number; conflicts: number; failed: number };
+  problems: JobProblem[];
+}
+
+/** The selected paths of an opened snapshot restored into the target, one after another (a local or a cached one). */
+export async function restoreEntries(
+  store: Datastore,
+  reader: FolderArchiveReader,
+  spec: { snapshot: SnapshotRef; paths: string[]; target: string; overwrite: boolean; keepDamaged?: boolean },
+  ctx: JobContext,
+): Promise<RestoreTotals> {
   const totals = { files: 0, bytes: 0, conflicts: 0, failed: 0 };
   const problems: JobProblem[] = [];
   for (const [i, path] of spec.paths.entries()) {
@@ -233,14 +267,7 @@ async function runRestoreJob(spec: Spec<'restore'>, ctx: JobContext): Promise<Jo
     totals.failed += r.failedCount;
     problems.push(...r.failed.slice(0, MAX_PROBLEMS - problems.length));
   }
-  const result: JobResult = { kind: 'restore', snapshot: snapshotPath(spec.snapshot), target: spec.target, ...totals };
-  if (totals.failed === 0) return { result };
-  return {
-    result,
-    problems,
-    problemCount: totals.failed,
-    advice: { kind: 'restore', groups: repairGroups(store, [spec.snapshot]) },
-  };
+  return { totals, problems };
 }
 
 /** Backs up one disk image; its bytes, rate and what was new show on the job card as a folder backup's do. */

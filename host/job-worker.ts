@@ -15,12 +15,13 @@ port.on('message', (message: EngineToWorker) => {
   if (message.type === 'cancel') controller.abort();
 });
 
-const { spec, exitedThreads, keys } = workerData as JobWorkerData;
+const { spec, exitedThreads, keys, remote } = workerData as JobWorkerData;
 useExitedThreadTable(exitedThreads);
 
 runJob(spec, {
   signal: controller.signal,
   keys: (keys ?? []).map((raw) => new CryptConfig(raw)),
+  remote,
   onProgress: (progress) => post({ type: 'progress', progress }),
   log: {
     info: (message) => post({ type: 'log', level: 'info', message }),

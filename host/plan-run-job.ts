@@ -6,6 +6,9 @@ import type { JobContext, JobOutcome } from './job-runners.js';
 import { backupProgress } from './job-progress.js';
 import { keyFileProvider, planKeyLocked, type PlanKeyProvider } from '../core/plans/plan-key.js';
 import { readKeyFile } from '../core/crypto/key-file.js';
+import type { RemoteLookup } from '../core/remote/remote-book.js';
+import { pushProgress } from './remote-progress.js';
+import type { RemoteAccess } from './host-remotes.js';
 
 /** What a plan's card says it is doing between backup progress reports. */
 const PHASE_WORDS: Record<PlanRunPhase, string> = {
@@ -32,6 +35,21 @@ function appPlanKeys(ctx: JobContext): PlanKeyProvider {
 }
 
 /**
+ * The plan's remote as the host handed it (credentials sealed by the OS keychain reach the job only so); none
+ * handed: the run looks in the config folder, as a headless run does.
+ */
+function handedRemote(ctx: JobContext): RemoteLookup | undefined {
+  const access = ctx.remote;
+  if (!access) return undefined;
+  const same = (name: string): RemoteAccess => {
+    if (name !== access.remote.name)
+      throw new AppError('INTERNAL', `the run was handed the remote ${access.remote.name}, not ${name}`);
+    return access;
+  };
+  return { get: (name) => same(name).remote, credentials: (name) => same(name).credentials };
+}
+
+/**
  * One run of a plan on the job's thread. A failed run fails the job with the run's error (its card and the
  * scheduler both read it there); a store that is not there fails it as STORE_MISSING, which the scheduler
  * takes as "wait for the drive", not as a failure.
@@ -44,6 +62,8 @@ export async function runPlanJob(spec: Extract<JobSpec, { kind: 'plan-run' }>, c
     log: ctx.log,
     onPhase: (phase) => ctx.onProgress({ phase: PHASE_WORDS[phase] }),
     onBackupProgress: (p) => ctx.onProgress(backupProgress(p)),
+    onPushProgress: (p, requests) => ctx.onProgress(pushProgress(p, requests, PHASE_WORDS.push)),
+    remotes: handedRemote(ctx),
     keys: appPlanKeys(ctx),
   });
   const { run } = outcome;
@@ -66,6 +86,8 @@ export async function runPlanJob(spec: Extract<JobSpec, { kind: 'plan-run' }>, c
       warnings: run.warnings,
       gcAt: outcome.gcAt,
       fullVerifyAt: outcome.fullVerifyAt,
+      offsite: run.offsite,
+      pushed: run.pushed,
     },
     ...(damaged
       ? {

@@ -10,6 +10,8 @@ import { CairnError } from '../core/errors.js';
 import type { SnapshotRef } from '../contract/model.js';
 import type { CryptConfig } from '../core/blob/crypt-config.js';
 import { browseFolder, openStore, snapshotDiff, storeActivity, SnapshotViews } from './store-views.js';
+import { createRemoteQueries, REMOTE_QUERY_ACTIONS } from './remote-queries.js';
+import type { RemoteAccess } from './host-remotes.js';
 
 /**
  * The read-only actions that may take long (listing 10,000 snapshots, a folder of 100,000 files, a diff, a
@@ -25,14 +27,19 @@ export const QUERY_ACTIONS = [
   'group.prune-simulate',
   'store.usage',
   'store.activity',
+  ...REMOTE_QUERY_ACTIONS,
 ] as const;
 export type QueryAction = (typeof QUERY_ACTIONS)[number];
 
-/** `keys`: the keys unlocked when the query was asked (the browse and the diff of encrypted snapshots use them). */
+/**
+ * `keys`: the keys unlocked when the query was asked (the browse and the diff of encrypted snapshots use them).
+ * `remote`: the remote and its credentials, for the queries that read one.
+ */
 export type Queries = {
   [K in QueryAction]: (
     req: ActionRequest<K>,
     keys: readonly CryptConfig[],
+    remote?: RemoteAccess,
   ) => ActionResponse<K> | Promise<ActionResponse<K>>;
 };
 
@@ -59,6 +66,7 @@ export function createQueries(): Queries {
     return opened;
   };
   return {
+    ...createRemoteQueries(),
     'groups.list': ({ store }) => views.groupRows(openStore(store)),
     'snapshots.list': ({ store, group }) => views.snapshotRows(openStore(store), group),
     'snapshot.browse': ({ store, snapshot, path, offset, limit }, keys) =>

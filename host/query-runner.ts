@@ -5,6 +5,7 @@ import { AppError } from './app-errors.js';
 import type { QueryAction } from './queries.js';
 import type { QueryReply, QueryRequest } from './query-messages.js';
 import { workerScriptUrl } from '../core/jobs/worker-url.js';
+import type { RemoteAccess } from './host-remotes.js';
 
 /**
  * Sends read-only queries to one long-lived worker thread (started on first use, restarted if it dies) and
@@ -15,15 +16,26 @@ export class QueryRunner {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve(value: unknown): void; reject(err: Error): void }>();
 
-  /** `keys`: raw key bytes for the worker (browse, diff), wiped here once posted. */
-  run<K extends QueryAction>(action: K, req: ActionRequest<K>, keys?: Uint8Array[]): Promise<ActionResponse<K>> {
+  /** `keys`: raw key bytes for the worker (browse, diff), wiped here once posted; `remote`: a remote to read. */
+  run<K extends QueryAction>(
+    action: K,
+    req: ActionRequest<K>,
+    keys?: Uint8Array[],
+    remote?: RemoteAccess,
+  ): Promise<ActionResponse<K>> {
     const worker = this.worker ?? this.start();
     const id = this.nextId++;
     // Referenced while a query is out (the caller waits on it), unreferenced when idle.
     worker.ref();
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      worker.postMessage({ id, action, req, ...(keys ? { keys } : {}) } satisfies QueryRequest);
+      worker.postMessage({
+        id,
+        action,
+        req,
+        ...(keys ? { keys } : {}),
+        ...(remote ? { remote } : {}),
+      } satisfies QueryRequest);
       // Copied to the worker by postMessage: the caller's copy is wiped.
       for (const key of keys ?? []) key.fill(0);
     });

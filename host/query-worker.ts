@@ -11,16 +11,17 @@ if (!port) throw new Error('query-worker.js must run as a worker thread');
 useExitedThreadTable((workerData as { exitedThreads: SharedArrayBuffer }).exitedThreads);
 const queries = createQueries();
 
-port.on('message', async ({ id, action, req, keys }: QueryRequest) => {
+port.on('message', async ({ id, action, req, keys, remote }: QueryRequest) => {
   let reply: QueryReply;
   try {
-    const run = queries[action as QueryAction] as (r: unknown, k: CryptConfig[]) => unknown;
+    const run = queries[action as QueryAction] as (r: unknown, k: CryptConfig[], remote?: unknown) => unknown;
     reply = {
       id,
       ok: true,
       value: await run(
         req,
         (keys ?? []).map((raw) => new CryptConfig(raw)),
+        remote,
       ),
     };
   } catch (err) {

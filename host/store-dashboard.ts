@@ -6,7 +6,7 @@ import type { QueryRunner } from './query-runner.js';
 import { UsageHistory } from './usage-history.js';
 
 /** Jobs after which a store's size is sampled: they add or free chunks. */
-const CHANGES_SIZE: ReadonlySet<JobKind> = new Set(['backup', 'backup-image', 'gc', 'plan-run']);
+const CHANGES_SIZE: ReadonlySet<JobKind> = new Set(['backup', 'backup-image', 'gc', 'plan-run', 'pull']);
 
 /**
  * The figures of a store's dashboard: free space on its disk, its size over time (sampled after each job that

@@ -74,7 +74,14 @@ export class Bucket {
 
   /** The bucket answers and the credentials are good. */
   async check(signal?: AbortSignal): Promise<void> {
-    await this.send(new HeadBucketCommand({ Bucket: this.remote.bucket }), signal, 'open the bucket');
+    try {
+      await this.send(new HeadBucketCommand({ Bucket: this.remote.bucket }), signal, 'open the bucket', true);
+    } catch (err) {
+      // A HEAD has no body to name the error: a 404 of the bucket is a bucket that does not exist.
+      if (httpStatus(err) === 404 && !(err instanceof CairnError))
+        throw new CairnError('NOT_FOUND', `${this.where()}: cannot open the bucket: ${BUCKET_MISSING}`, { cause: err });
+      throw this.translate(err, 'open the bucket');
+    }
   }
 
   /** PUT of a whole object; with `ifAbsent`, 'exists' when the key is taken (If-None-Match: *, 412). */
@@ -209,14 +216,19 @@ export class Bucket {
     if (err instanceof CairnError) return err;
     const status = httpStatus(err);
     const name = errorName(err);
-    const where = `remote ${this.name} (${this.remote.endpoint}, bucket ${this.remote.bucket})`;
     const [code, why] = explain(status, name, err);
-    return new CairnError(code, `${where}: cannot ${action}: ${why}`, { cause: err });
+    return new CairnError(code, `${this.where()}: cannot ${action}: ${why}`, { cause: err });
+  }
+
+  private where(): string {
+    return `remote ${this.name} (${this.remote.endpoint}, bucket ${this.remote.bucket})`;
   }
 }
 
+const BUCKET_MISSING = 'the bucket does not exist (create it, or check the name)';
+
 function explain(status: number | undefined, name: string, err: unknown): [CairnErrorCode, string] {
-  if (name === 'NoSuchBucket') return ['NOT_FOUND', 'the bucket does not exist (create it, or check the name)'];
+  if (name === 'NoSuchBucket') return ['NOT_FOUND', BUCKET_MISSING];
   if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || status === 403)
     return [
       'INVALID_ARGUMENT',

@@ -70,6 +70,11 @@ export class RemoteBook {
     this.sealedFile = join(configDir, SEALED_CREDENTIALS_FILE);
   }
 
+  /** A remote's settings checked as add and replace check them (a prefix gets its slash), without keeping them. */
+  static validate(input: Remote): Remote {
+    return parse(remoteSchema, { ...input, prefix: normalPrefix(input.prefix) }, 'remote');
+  }
+
   list(): Remote[] {
     return readJsonFile(this.file, RemotesFile, 'a remotes file')?.remotes ?? [];
   }
@@ -85,7 +90,7 @@ export class RemoteBook {
   }
 
   add(input: Remote, credentials?: RemoteCredentials): Remote {
-    const remote = parse(remoteSchema, { ...input, prefix: normalPrefix(input.prefix) }, 'remote');
+    const remote = RemoteBook.validate(input);
     this.change(() => {
       const remotes = this.list();
       if (remotes.some((r) => r.name === remote.name))
@@ -98,7 +103,7 @@ export class RemoteBook {
 
   /** New settings for an existing remote (its name stays: plans push to it by name). */
   replace(input: Remote): Remote {
-    const remote = parse(remoteSchema, { ...input, prefix: normalPrefix(input.prefix) }, 'remote');
+    const remote = RemoteBook.validate(input);
     this.get(remote.name);
     this.change(() => {
       const remotes = this.list().map((r) => (r.name === remote.name ? remote : r));

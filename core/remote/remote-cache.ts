@@ -30,6 +30,16 @@ import { TransferPool } from './transfer-pool.js';
 /** What the cache keeps between commands; one restore may need more for a while, and is trimmed after. */
 export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
 
+export interface RemoteCacheOptions {
+  signal?: AbortSignal;
+  maxBytes?: number;
+  /** How long to wait for another reader of this remote's cache (default 10 s). */
+  waitMs?: number;
+  onPrepare?: (done: number, total: number) => void;
+  /** Told the data length of each chunk an operation needs as it is there (fetched now, or cached already). */
+  onFetched?: (length: number) => void;
+}
+
 /** `$CAIRN_CACHE_MAX_BYTES` when it is a number, else DEFAULT_CACHE_BYTES. */
 function cacheBound(env: NodeJS.ProcessEnv): number {
   const n = Number(env.CAIRN_CACHE_MAX_BYTES);
@@ -53,19 +63,16 @@ export class RemoteCache {
     readonly store: Datastore,
     private readonly bucket: Bucket,
     private readonly lock: HeldLock,
-    private readonly options: { signal?: AbortSignal; maxBytes: number },
+    private readonly options: RemoteCacheOptions & { maxBytes: number },
   ) {}
 
-  static async open(
-    bucket: Bucket,
-    options: { signal?: AbortSignal; maxBytes?: number; onPrepare?: (done: number, total: number) => void } = {},
-  ): Promise<RemoteCache> {
+  static async open(bucket: Bucket, options: RemoteCacheOptions = {}): Promise<RemoteCache> {
     const r = bucket.remote;
     const id = createHash('sha256').update(`${r.endpoint}\n${r.bucket}\n${r.prefix}`).digest('hex').slice(0, 16);
     const root = join(cairnCacheDir(), 'remotes', `${r.name}-${id}`);
     mkdirSync(root, { recursive: true });
     const lock = acquireExclusiveLock(root, 'remote-cache', `reading the remote ${r.name}`, undefined, {
-      waitMs: 10_000,
+      waitMs: options.waitMs ?? 10_000,
     });
     try {
       // The store in a folder of its own: Datastore.create wants it empty, and the lock lives beside it.
@@ -78,7 +85,7 @@ export class RemoteCache {
             signal: options.signal,
           });
       const maxBytes = options.maxBytes ?? cacheBound(process.env);
-      return new RemoteCache(store, bucket, lock, { signal: options.signal, maxBytes });
+      return new RemoteCache(store, bucket, lock, { ...options, maxBytes });
     } catch (err) {
       lock.release();
       throw err;
@@ -141,9 +148,16 @@ export class RemoteCache {
     const pool = new TransferPool(8);
     for (let i = index.chunkAt(start); i < index.chunkCount && index.chunkStart(i) < end; i++) {
       const digest = index.digest(i);
-      if (this.store.chunks.markIfPresent(digest, index.chunkEnd(i) - index.chunkStart(i))) continue;
+      const length = index.chunkEnd(i) - index.chunkStart(i);
+      if (this.store.chunks.markIfPresent(digest, length)) {
+        this.options.onFetched?.(length);
+        continue;
+      }
       throwIfCancelled(this.options.signal, 'reading the remote');
-      await pool.add(() => this.fetchChunk(digest.toString('hex')));
+      await pool.add(async () => {
+        await this.fetchChunk(digest.toString('hex'));
+        this.options.onFetched?.(length);
+      });
     }
     await pool.drain();
   }
@@ -161,10 +175,13 @@ export class RemoteCache {
     return raw;
   }
 
-  /** Removes the least recently used chunks until the cache is within its bound, and lets the cache go. */
-  close(): { bytes: number; removed: number } {
+  /**
+   * Removes the least recently used chunks until the cache is within its bound, and lets the cache go. `trim:
+   * false` only lets it go (a browse, which fetches little, need not read every chunk folder each time).
+   */
+  close(options: { trim?: boolean } = {}): { bytes: number; removed: number } {
     try {
-      return this.trim();
+      return options.trim === false ? { bytes: 0, removed: 0 } : this.trim();
     } finally {
       this.lock.release();
     }
