@@ -70,6 +70,7 @@ export type JobSpec =
       paths: string[];
       target: string;
       overwrite: boolean;
+      keepDamaged?: boolean;
     }
   /**
    * One run of a plan (backup, retention, maintenance). Started by the host's scheduler only: the renderer asks

@@ -97,6 +97,7 @@ function remoteJobSpecs() {
       paths: z.array(archivePath).min(1).max(10_000),
       target: path,
       overwrite: z.boolean(),
+      keepDamaged: z.boolean().optional(),
     }),
   ] as const;
 }

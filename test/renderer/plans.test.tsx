@@ -473,7 +473,7 @@ describe('a plan with an off-site copy', () => {
     await openPlans();
     fireEvent.click(screen.getAllByRole('button', { name: /New plan/ })[0]!);
     const dialog = within(screen.getByRole('dialog', { name: 'New backup plan' }));
-    expect(await dialog.findByText(/No remotes yet: add one with “cairn remote add”/)).toBeTruthy();
+    expect(await dialog.findByText(/No remotes yet: add one in Remotes/)).toBeTruthy();
     expect(dialog.getByLabelText<HTMLSelectElement>('After each backup, push to').value).toBe('');
   });
 });

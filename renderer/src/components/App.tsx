@@ -12,6 +12,8 @@ import { PlanEditorHost } from './PlanEditor.js';
 import { PlansButton } from './PlansButton.js';
 import { KeysButton } from './KeysButton.js';
 import { KeysView } from './KeysView.js';
+import { RemotesButton } from './RemotesButton.js';
+import { RemotePaneLoader, RemotesViewLoader } from './lazy-remotes.js';
 import { KeyWizard } from './KeyWizard.js';
 import { UnlockKeyDialog } from './UnlockKeyDialog.js';
 import { PlansView } from './PlansView.js';
@@ -29,6 +31,8 @@ import { formatBytes } from '../../../contract/format.js';
  */
 export function App() {
   const keysOpen = useApp((s) => s.keysOpen);
+  const remotesOpen = useApp((s) => s.remotesOpen);
+  const remoteShown = useApp((s) => s.remoteChoice !== undefined);
   const { store, startupError, info, backupDraft, closeStore, plansOpen, closePlans } = useAppShallow((s) => ({
     store: s.store,
     startupError: s.startupError,
@@ -74,6 +78,7 @@ export function App() {
         <h1>Cairn</h1>
         <PlansButton />
         <KeysButton />
+        <RemotesButton />
         {store && (
           <div className="store-info">
             <span className="mono" title={store.path}>
@@ -104,6 +109,8 @@ export function App() {
       <div className="app-body">
         {keysOpen ? (
           <KeysView />
+        ) : remotesOpen ? (
+          <RemotesViewLoader />
         ) : plansOpen ? (
           <PlansView />
         ) : !store ? (
@@ -116,6 +123,8 @@ export function App() {
               <GroupsList />
               {overview ? (
                 <Dashboard store={store.path} />
+              ) : remoteShown ? (
+                <RemotePaneLoader />
               ) : browsing ? (
                 <SnapshotBrowser key={browsing.path} snapshot={browsing} />
               ) : (

@@ -4,12 +4,13 @@ import { formatBytes, formatTime, plural } from '../../../contract/format.js';
 import { ErrorNote } from './ErrorNote.js';
 import { movedIndex } from './list-keys.js';
 import { KeyBadge } from './KeyBadge.js';
+import { RemoteGroups } from './RemoteGroups.js';
 
 /** The store's overview (its dashboard), then its backup groups; choosing one shows its snapshots. */
 export function GroupsList() {
   const { groups, selected, error, selectGroup, overview } = useAppShallow((s) => ({
     groups: s.groups,
-    selected: s.overviewShown ? undefined : s.selectedGroup,
+    selected: s.overviewShown || s.remoteChoice ? undefined : s.selectedGroup,
     error: s.groupsError,
     selectGroup: s.openGroup,
     overview: s.overviewShown,
@@ -105,6 +106,7 @@ export function GroupsList() {
           </li>
         ))}
       </ul>
+      <RemoteGroups />
     </nav>
   );
 }

@@ -143,6 +143,12 @@ function RunningJob({ job, onCancel }: { job: JobState; onCancel: (id: string) =
           </span>
         )}
         {(p.corruptChunks ?? 0) > 0 && <span className="warn">{formatCount(p.corruptChunks)} bad chunks</span>}
+        {p.chunksTotal !== undefined && (
+          <span>
+            {formatCount(p.chunksDone)} / {formatCount(p.chunksTotal)} chunks
+          </span>
+        )}
+        {p.requests !== undefined && <span>{plural(p.requests, 'request')}</span>}
         {p.rate !== undefined && <span>{formatRate(p.rate)}</span>}
         {job.kind !== 'gc' && (
           <span>

@@ -54,7 +54,7 @@ export function PlanOffsiteFields({ form, set }: EditorPart) {
         </select>
       </div>
       {remotes && remotes.length === 0 && (
-        <p className="muted small">No remotes yet: add one with “cairn remote add” (an S3 bucket).</p>
+        <p className="muted small">No remotes yet: add one in Remotes (the top bar), an S3 bucket.</p>
       )}
       {form.offsiteRemote && <p className="muted small">{keepWords(form)}</p>}
       <Check

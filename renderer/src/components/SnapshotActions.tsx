@@ -6,6 +6,7 @@ import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { ImageRestoreDialog, imageArchives } from './ImageRestoreDialog.js';
 import { KeepOrRemoveFooter, Modal } from './Modal.js';
+import { PushSnapshotButton } from './GroupRemotes.js';
 
 type Dialog = 'notes' | 'forget' | 'restore-image';
 
@@ -33,6 +34,7 @@ export function SnapshotActions({ row }: { row: SnapshotRow | undefined }) {
       <button type="button" disabled={!row.finished} onClick={() => setDialog('notes')}>
         Notes…
       </button>
+      <PushSnapshotButton row={row} />
       <button
         type="button"
         className="danger"

@@ -6,6 +6,7 @@ import { DeleteGroupDialog } from './DeleteGroupDialog.js';
 import { ErrorNote } from './ErrorNote.js';
 import { GroupNotes } from './GroupNotes.js';
 import { GroupPlan } from './GroupPlan.js';
+import { GroupRemotes } from './GroupRemotes.js';
 import { PruneDialog } from './PruneDialog.js';
 import { SizeLegend, SnapshotGrid } from './SnapshotGrid.js';
 import { SnapshotActions } from './SnapshotActions.js';
@@ -40,6 +41,7 @@ export function SnapshotsTable() {
         onDelete={() => setDialog('delete')}
       />
       {groupRow && <GroupPlan group={groupRow} />}
+      {groupRow && <GroupRemotes group={groupRow} />}
       {groupRow && <GroupNotes group={groupRow} />}
       {groupRow?.snapshotCount === 0 && (
         <p className="note">

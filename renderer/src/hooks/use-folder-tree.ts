@@ -37,6 +37,8 @@ export function useFolderTree(
   client: CairnClient,
   store: string,
   snapshot: SnapshotRef & { path: string },
+  /** A remote's snapshot instead: read through the remote's cache (`store` is then only the store open). */
+  remote?: string,
 ): FolderTree {
   const [children, setChildren] = useState<Map<string, LoadedFolder>>(new Map());
   const inFlight = useRef(new Set<string>());
@@ -50,7 +52,10 @@ export function useFolderTree(
       if (inFlight.current.has(key)) return;
       inFlight.current.add(key);
       try {
-        const page = await client.browseSnapshot({ store, snapshot: ref, path, offset, limit: PAGE });
+        const req = { snapshot: ref, path, offset, limit: PAGE };
+        const page = remote
+          ? await client.browseRemoteSnapshot({ remote, ...req })
+          : await client.browseSnapshot({ store, ...req });
         setChildren((m) => {
           const known = m.get(path)?.entries ?? [];
           if (known.length !== offset) return m; // an answer that no longer fits (reloaded meanwhile)
@@ -63,7 +68,7 @@ export function useFolderTree(
         inFlight.current.delete(key);
       }
     },
-    [client, store, snapshot.path],
+    [client, store, remote, snapshot.path],
   );
 
   useEffect(() => {

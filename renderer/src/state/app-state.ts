@@ -8,6 +8,7 @@ import type { JobsSlice } from './slices/jobs-slice.js';
 import type { KeysSlice } from './slices/keys-slice.js';
 import type { NoticesSlice } from './slices/notices-slice.js';
 import type { PlansSlice } from './slices/plans-slice.js';
+import type { RemotesSlice } from './slices/remotes-slice.js';
 import type { SessionSlice } from './slices/session-slice.js';
 import type { SnapshotsSlice } from './slices/snapshots-slice.js';
 
@@ -28,7 +29,8 @@ export type AppState = SessionSlice &
   DialogsSlice &
   PlansSlice &
   NoticesSlice &
-  KeysSlice;
+  KeysSlice &
+  RemotesSlice;
 
 export type AppStore = StoreApi<AppState>;
 

@@ -9,6 +9,7 @@ import { createJobsSlice } from './slices/jobs-slice.js';
 import { createKeysSlice } from './slices/keys-slice.js';
 import { createNoticesSlice } from './slices/notices-slice.js';
 import { createPlansSlice } from './slices/plans-slice.js';
+import { createRemotesSlice } from './slices/remotes-slice.js';
 import { createSessionSlice } from './slices/session-slice.js';
 import { createSnapshotsSlice } from './slices/snapshots-slice.js';
 
@@ -30,6 +31,7 @@ export function createAppStore(client: CairnClient): AppStore {
     ...createPlansSlice(set, get, client),
     ...createNoticesSlice(set, get, client),
     ...createKeysSlice(set, get, client),
+    ...createRemotesSlice(set, get, client),
   }));
   // An action that needs a locked key asks for it here, and runs again once it is unlocked.
   client.setKeyPrompt((fingerprint) => store.getState().askForKey(fingerprint));

@@ -22,12 +22,12 @@ export const createDashboardSlice: SliceCreator<DashboardSlice> = (set, get, cli
     overviewShown: true,
 
     showOverview() {
-      set({ overviewShown: true, browsing: undefined });
+      set({ overviewShown: true, browsing: undefined, remoteChoice: undefined });
       void get().refreshDashboard();
     },
 
     async openGroup(path) {
-      set({ overviewShown: false });
+      set({ overviewShown: false, remoteChoice: undefined });
       await get().selectGroup(path);
     },
 

@@ -37,6 +37,8 @@ const nothingChosen = () => ({
   snapshots: [],
   selectedSnapshot: undefined,
   browsing: undefined,
+  remoteChoice: undefined,
+  remoteListings: {},
 });
 
 export const createDatastoreSlice: SliceCreator<DatastoreSlice> = (set, get, client) => {

@@ -31,7 +31,10 @@ export const createJobsSlice: SliceCreator<JobsSlice> = (set, get, client) => ({
       // Shown where the job was asked for (a dialog); a store gone from under the view is its state too.
       const info = errorInfo(err);
       const gone =
-        info.code === 'STORE_MISSING' && spec.kind !== 'create-store' && 'store' in spec && spec.store === get().store?.path;
+        info.code === 'STORE_MISSING' &&
+        spec.kind !== 'create-store' &&
+        'store' in spec &&
+        spec.store === get().store?.path;
       set({ jobError: info, ...(gone ? { storeMissing: info } : {}) });
       return undefined;
     }

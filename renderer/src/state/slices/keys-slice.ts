@@ -127,7 +127,7 @@ export const createKeysSlice: SliceCreator<KeysSlice> = (set, get, client) => ({
   },
 
   openKeys() {
-    set({ keysOpen: true, plansOpen: false });
+    set({ keysOpen: true, plansOpen: false, remotesOpen: false });
     void get().refreshKeys();
   },
 

@@ -63,7 +63,7 @@ export const createPlansSlice: SliceCreator<PlansSlice> = (set, get, client) => 
     plansOpen: false,
 
     openPlans(planId) {
-      set({ plansOpen: true, keysOpen: false });
+      set({ plansOpen: true, keysOpen: false, remotesOpen: false });
       get().showPlan(planId);
     },
 

@@ -1,0 +1,67 @@
+import { useState } from 'react';
+import type { GroupRow } from '../../../contract/model.js';
+import { useApp, useAppShallow } from '../state/use-app.js';
+import { PushDialogLoader } from './lazy-remotes.js';
+import type { PushRequest } from './PushDialog.js';
+
+/** Under a group's title: how many of its snapshots each remote has, and "Push to NAME…". */
+export function GroupRemotes({ group }: { group: GroupRow }) {
+  const { remotes, listings } = useAppShallow((s) => ({ remotes: s.remotes, listings: s.remoteListings }));
+  const here = useApp((s) => s.snapshots.filter((r) => r.finished).length);
+  const [push, setPush] = useState<PushRequest>();
+  if (remotes.length === 0 || group.snapshotCount === 0) return null;
+  return (
+    <div className="group-remotes">
+      {remotes.map((r) => {
+        const listing = listings[r.name]?.listing;
+        const there = listing?.snapshots.filter(
+          (s) => s.finished && s.local && s.type === group.type && s.id === group.id,
+        ).length;
+        const words =
+          there === undefined
+            ? `${r.name}: not listed yet`
+            : there === 0
+              ? `${r.name} has none of its ${here} snapshots`
+              : there >= here
+                ? `${r.name} has all ${here} snapshots`
+                : `${r.name} has ${there} of its ${here} snapshots`;
+        return (
+          <span key={r.name} className="group-remote" data-remote={r.name}>
+            <span className="small">{words}</span>
+            <button
+              type="button"
+              onClick={() => setPush({ remote: r.name, group: { type: group.type, id: group.id }, what: group.path })}
+            >
+              Push to {r.name}…
+            </button>
+          </span>
+        );
+      })}
+      {push && <PushDialogLoader request={push} onClose={() => setPush(undefined)} />}
+    </div>
+  );
+}
+
+/** "Push to remote…" for the snapshot chosen in the table (shown when there is a remote). */
+export function PushSnapshotButton({
+  row,
+}: {
+  row: { type: GroupRow['type']; id: string; time: number; path: string; finished: boolean };
+}) {
+  const hasRemotes = useApp((s) => s.remotes.length > 0);
+  const [open, setOpen] = useState(false);
+  if (!hasRemotes) return null;
+  return (
+    <>
+      <button type="button" disabled={!row.finished} onClick={() => setOpen(true)}>
+        Push to remote…
+      </button>
+      {open && (
+        <PushDialogLoader
+          request={{ snapshot: { type: row.type, id: row.id, time: row.time }, what: row.path }}
+          onClose={() => setOpen(false)}
+        />
+      )}
+    </>
+  );
+}
