@@ -35,7 +35,7 @@ export function describeRemoteRestore(r: Result<'remote-restore'>): string {
   const restored =
     r.files === 0
       ? `Nothing was restored from ${r.remote}`
-      : `Restored ${plural(r.files, 'file')} (${formatBytes(r.bytes)}) of ${r.snapshot} from ${r.remote} to ${r.target}`;
+      : `Restored ${plural(r.files, 'file')} (${formatBytes(r.bytes)}) from ${r.remote} to ${r.target}`;
   const kept = r.conflicts > 0 ? `; kept ${plural(r.conflicts, 'existing file')}` : '';
   const failed = r.failed > 0 ? `; ${plural(r.failed, 'entry', 'entries')} could not be restored` : '';
   return `${restored}${kept}${failed}; ${plural(r.requests, 'request')}`;

@@ -121,7 +121,7 @@ describe('remotes in browser mode, end to end in Chromium with a real S3 gateway
       .first()
       .click();
     const line = page.locator('.group-remote[data-remote="offsite"]');
-    await line.getByText('offsite has none of its 1 snapshots').waitFor({ timeout: 20_000 });
+    await line.getByText('offsite does not have it yet').waitFor({ timeout: 20_000 });
     await line.getByRole('button', { name: 'Push to offsite…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Push to remote' });
     await dialog.getByText(/Push host\/Documents to offsite/).waitFor();
@@ -131,7 +131,7 @@ describe('remotes in browser mode, end to end in Chromium with a real S3 gateway
     expect(await card.locator('.job-summary').textContent()).toMatch(
       /^Pushed 1 snapshot to offsite in .*: .*, \d+ chunks uploaded; \d+ requests$/,
     );
-    await line.getByText('offsite has all 1 snapshots').waitFor({ timeout: 20_000 });
+    await line.getByText('offsite has this snapshot too').waitFor({ timeout: 20_000 });
     await shoot(page, 'pushed');
   }, 90_000);
 

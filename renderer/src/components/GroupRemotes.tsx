@@ -17,14 +17,7 @@ export function GroupRemotes({ group }: { group: GroupRow }) {
         const there = listing?.snapshots.filter(
           (s) => s.finished && s.local && s.type === group.type && s.id === group.id,
         ).length;
-        const words =
-          there === undefined
-            ? `${r.name}: not listed yet`
-            : there === 0
-              ? `${r.name} has none of its ${here} snapshots`
-              : there >= here
-                ? `${r.name} has all ${here} snapshots`
-                : `${r.name} has ${there} of its ${here} snapshots`;
+        const words = remoteCopyWords(r.name, there, here);
         return (
           <span key={r.name} className="group-remote" data-remote={r.name}>
             <span className="small">{words}</span>
@@ -40,6 +33,14 @@ export function GroupRemotes({ group }: { group: GroupRow }) {
       {push && <PushDialogLoader request={push} onClose={() => setPush(undefined)} />}
     </div>
   );
+}
+
+/** How many of the group's snapshots here a remote has too, in words. */
+function remoteCopyWords(remote: string, there: number | undefined, here: number): string {
+  if (there === undefined) return `${remote}: not listed yet`;
+  if (here === 1) return there > 0 ? `${remote} has this snapshot too` : `${remote} does not have it yet`;
+  if (there === 0) return `${remote} has none of these ${here} snapshots`;
+  return there >= here ? `${remote} has all ${here} snapshots` : `${remote} has ${there} of these ${here} snapshots`;
 }
 
 /** "Push to remote…" for the snapshot chosen in the table (shown when there is a remote). */

@@ -6,6 +6,10 @@ import { useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { PullDialog } from './PullDialog.js';
 
+function hereWords(missing: number): string {
+  return missing === 0 ? 'all in this store too' : `${missing} not in this store`;
+}
+
 const KIND_WORDS: Record<RemoteSnapshotRow['kind'], string> = { folder: 'folder', image: 'disk image', other: 'other' };
 
 /** A remote group's snapshots, newest first: where each is (here too, or only there), browse it, pull it. */
@@ -25,7 +29,7 @@ export function RemoteSnapshots({ remote, group, rows }: { remote: string; group
           Snapshots of {group} on {remote}
         </h2>
         <span className="muted">
-          {state?.loading ? 'listing…' : `${plural(rows.length, 'snapshot')}, ${missingHere} not in this store`}
+          {state?.loading ? 'listing…' : `${plural(rows.length, 'snapshot')}, ${hereWords(missingHere)}`}
         </span>
         <span className="grow" />
         <button type="button" onClick={() => void refresh(remote)}>
