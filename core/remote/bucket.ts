@@ -229,14 +229,16 @@ const BUCKET_MISSING = 'the bucket does not exist (create it, or check the name)
 
 function explain(status: number | undefined, name: string, err: unknown): [CairnErrorCode, string] {
   if (name === 'NoSuchBucket') return ['NOT_FOUND', BUCKET_MISSING];
+  // A HEAD's error has no body: the SDK names it Unknown (or by its status), which says nothing more.
+  const known = name && name !== 'Unknown' && name !== String(status) ? name : undefined;
   if (name === 'InvalidAccessKeyId' || name === 'SignatureDoesNotMatch' || status === 403)
     return [
       'INVALID_ARGUMENT',
-      `the credentials were refused (${name || 'HTTP 403'}): check the access key and secret`,
+      `the credentials were refused (${known ?? 'HTTP 403'}): check the access key and secret`,
     ];
   if (status === 503 || name === 'SlowDown')
     return ['IO', 'the service is overloaded and kept asking to slow down; try again later'];
-  if (status !== undefined) return ['IO', `${name || 'error'} (HTTP ${status})`];
+  if (status !== undefined) return ['IO', `${known ?? 'error'} (HTTP ${status})`];
   const message = err instanceof Error ? err.message : String(err);
   const unreachable = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|ETIMEDOUT|socket hang up/.test(message);
   return ['IO', unreachable ? `the service cannot be reached (${message})` : message];

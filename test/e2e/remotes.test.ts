@@ -89,7 +89,7 @@ describe('remotes in browser mode, end to end in Chromium with a real S3 gateway
     await page.goto(host!.url);
     await page.getByLabel('Datastore folder', { exact: true }).fill(store());
     await page.getByRole('button', { name: 'Open', exact: true }).click();
-    await page.getByRole('button', { name: 'add a remote' }).click();
+    await page.getByRole('button', { name: 'Add a remote…' }).click();
     await page.getByText('No remotes yet.').waitFor();
     await page.getByRole('button', { name: 'Add a remote…' }).click();
     const form = page.getByRole('dialog', { name: 'Add a remote' });

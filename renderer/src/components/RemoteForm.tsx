@@ -183,7 +183,9 @@ function RemoteFields({
         hint="Self-hosted services (Ceph, MinIO) need it; AWS, Backblaze and Wasabi work either way"
       />
       {editing && (
-        <p className="muted small">{CREDENTIALS_WORDS[editing.credentials]}. Type new ones only to replace them.</p>
+        <p className="muted small">
+          Now: {CREDENTIALS_WORDS[editing.credentials]}. Type new ones only to replace them.
+        </p>
       )}
       <div className="remote-pair">
         <TextField label="Access key ID" value={form.accessKeyId} onChange={(v) => set('accessKeyId', v)} mono />

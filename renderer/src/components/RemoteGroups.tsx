@@ -35,13 +35,12 @@ export function RemoteGroups() {
   if (!loaded) return null;
   if (remotes.length === 0)
     return (
-      <p className="muted small remote-hint">
-        Keep copies off site:{' '}
-        <button type="button" className="link" onClick={openRemotes}>
-          add a remote
+      <div className="remote-hint">
+        <p className="muted small">Keep copies off site, in an S3 bucket.</p>
+        <button type="button" onClick={openRemotes}>
+          Add a remote…
         </button>
-        .
-      </p>
+      </div>
     );
   return (
     <>
