@@ -5,6 +5,7 @@ import type { SafeStorage } from 'electron';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobProgress, JobState } from '../../contract/jobs.js';
 import type { FolderPage, SnapshotRow } from '../../contract/model.js';
+import type { KeyRow } from '../../contract/keys.js';
 import type { PlanView } from '../../contract/plans.js';
 import type { RemoteListing } from '../../contract/remotes.js';
 import { Datastore } from '../../core/datastore/datastore.js';
@@ -200,6 +201,29 @@ describe('the host: push and pull jobs, remote snapshots, on a real Ceph gateway
     expect(verified.result).toMatchObject({ kind: 'verify', ok: true, snapshots: 2 });
     const again = await runJob({ kind: 'pull', store: second, remote: 'offsite', group: docsGroup });
     expect(again.result).toMatchObject({ kind: 'pull', pulled: 0, present: 1 });
+  }, 120_000);
+
+  it('an encrypted remote snapshot is browsed with its key: locked, the answer names the key to unlock', async () => {
+    const key = await call<KeyRow>(service, 'keys.create', { passphrase: 'granite ferns listen' });
+    const backup = await runJob({
+      kind: 'backup',
+      store,
+      source: join(docs, 'letters'),
+      id: 'Sealed',
+      excludes: [],
+      encrypt: { keyFingerprint: key.fingerprint },
+    });
+    expect(backup.status, backup.error?.message).toBe('done');
+    const group = { type: 'host', id: 'Sealed' } as const;
+    expect((await runJob({ kind: 'push', store, remote: 'offsite', group })).status).toBe('done');
+    const snap = (await listing()).snapshots.find((s) => s.id === 'Sealed')!;
+    const browse = { remote: 'offsite', snapshot: { ...group, time: snap.time }, path: '' };
+    await call(service, 'keys.lock', { fingerprint: key.fingerprint });
+    const locked = await failure(service, 'remote.browse', browse);
+    expect(locked).toMatchObject({ code: 'KEY_REQUIRED', keyFingerprint: key.fingerprint });
+    await call(service, 'keys.unlock', { fingerprint: key.fingerprint, passphrase: 'granite ferns listen' });
+    const page = await call<FolderPage>(service, 'remote.browse', browse);
+    expect(page.entries.map((e) => e.name)).toEqual(['ann.txt']);
   }, 120_000);
 
   it("a plan's run shows its push's progress on its card", async () => {
