@@ -203,6 +203,29 @@ describe('the host: push and pull jobs, remote snapshots, on a real Ceph gateway
     expect(again.result).toMatchObject({ kind: 'pull', pulled: 0, present: 1 });
   }, 120_000);
 
+  it('cancels a pull within a second; the store keeps no part of the snapshot it was pulling', async () => {
+    const third = join(base, 'third');
+    await Datastore.create(third, { syncLevel: 'none' });
+    const musicGroup = { type: 'host', id: 'Music' } as const;
+    const job = await call<JobState>(service, 'jobs.start', {
+      kind: 'pull',
+      store: third,
+      remote: 'offsite',
+      group: musicGroup,
+    });
+    const deadline = Date.now() + 30_000;
+    while (!progressOf(job.id).some((p) => p.phase === 'downloading' && (p.bytesDone ?? 0) > 0)) {
+      if (Date.now() > deadline) throw new Error('the pull never started downloading');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const asked = Date.now();
+    await call(service, 'jobs.cancel', { jobId: job.id });
+    const end = await service.engine.whenDone(job.id);
+    expect(end.status).toBe('cancelled');
+    expect(Date.now() - asked).toBeLessThan(1000);
+    expect(Datastore.open(third).listSnapshots(musicGroup)).toEqual([]);
+  }, 120_000);
+
   it('an encrypted remote snapshot is browsed with its key: locked, the answer names the key to unlock', async () => {
     const key = await call<KeyRow>(service, 'keys.create', { passphrase: 'granite ferns listen' });
     const backup = await runJob({
@@ -249,6 +272,9 @@ describe('the host: push and pull jobs, remote snapshots, on a real Ceph gateway
     expect(pushing.length).toBeGreaterThan(0);
     expect(pushing.at(-1)).toMatchObject({ snapshotsTotal: 1, requests: expect.any(Number) });
     expect(done.log.at(-1)!.message).toContain('1 snapshot pushed off-site');
+    // A remote a plan pushes to is not removed from under it.
+    const refused = await failure(service, 'remotes.remove', { name: 'offsite' });
+    expect(refused.message).toBe('the plan “Letters” pushes to offsite: change its off-site copy first');
   }, 120_000);
 
   it('fails in words naming the remote and the object: wrong credentials, a missing bucket, a stopped gateway', async () => {

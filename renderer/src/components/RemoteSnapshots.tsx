@@ -54,36 +54,13 @@ export function RemoteSnapshots({ remote, group, rows }: { remote: string; group
           </thead>
           <tbody>
             {rows.map((r) => (
-              <tr key={r.path} data-snapshot={r.path}>
-                <td>
-                  {formatTime(r.time)}
-                  {!r.finished && <em className="warn"> incomplete: a push was cut off (the next push finishes it)</em>}
-                </td>
-                <td>{KIND_WORDS[r.kind]}</td>
-                <td>
-                  <span className={`where-badge ${r.local ? 'both' : 'remote'}`}>
-                    {r.local ? `here and on ${remote}` : `only on ${remote}`}
-                  </span>
-                </td>
-                <td className="remote-actions">
-                  <button
-                    type="button"
-                    disabled={!r.finished || r.kind !== 'folder'}
-                    title={r.kind !== 'folder' ? 'Only a folder snapshot has files to browse' : undefined}
-                    onClick={() => browseRemote(r.path)}
-                  >
-                    Browse
-                  </button>
-                  <button
-                    type="button"
-                    disabled={!r.finished || r.local}
-                    title={r.local ? 'This store has it already' : undefined}
-                    onClick={() => setPull({ what: r.path, snapshot: r })}
-                  >
-                    Pull to this store…
-                  </button>
-                </td>
-              </tr>
+              <RemoteSnapshotLine
+                key={r.path}
+                remote={remote}
+                row={r}
+                onBrowse={() => browseRemote(r.path)}
+                onPull={() => setPull({ what: r.path, snapshot: r })}
+              />
             ))}
           </tbody>
         </table>
@@ -99,5 +76,42 @@ export function RemoteSnapshots({ remote, group, rows }: { remote: string; group
         />
       )}
     </section>
+  );
+}
+
+/** One remote snapshot: its time and kind, where it is, Browse and Pull. */
+function RemoteSnapshotLine(props: { remote: string; row: RemoteSnapshotRow; onBrowse(): void; onPull(): void }) {
+  const { remote, row: r } = props;
+  return (
+    <tr data-snapshot={r.path}>
+      <td>
+        {formatTime(r.time)}
+        {!r.finished && <em className="warn"> incomplete: a push was cut off (the next push finishes it)</em>}
+      </td>
+      <td>{KIND_WORDS[r.kind]}</td>
+      <td>
+        <span className={`where-badge ${r.local ? 'both' : 'remote'}`}>
+          {r.local ? `here and on ${remote}` : `only on ${remote}`}
+        </span>
+      </td>
+      <td className="remote-actions">
+        <button
+          type="button"
+          disabled={!r.finished || r.kind !== 'folder'}
+          title={r.kind !== 'folder' ? 'Only a folder snapshot has files to browse' : undefined}
+          onClick={props.onBrowse}
+        >
+          Browse
+        </button>
+        <button
+          type="button"
+          disabled={!r.finished || r.local}
+          title={r.local ? 'This store has it already' : undefined}
+          onClick={props.onPull}
+        >
+          Pull to this store…
+        </button>
+      </td>
+    </tr>
   );
 }
