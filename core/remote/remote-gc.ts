@@ -57,9 +57,8 @@ export async function collectRemoteGarbage(
   const marked = new Set<string>();
   await markSnapshots(bucket, referenced, marked, signal);
   const chunks = await listChunks(bucket, signal);
-  // T0 comes from a HEAD, whose Last-Modified has whole seconds, while listings give milliseconds (Ceph does): an
-  // object is compared by its second, so one of the same second as T0 − minAge counts as old enough.
-  const young = (o: ListedObject) => Math.floor(o.lastModified / 1000) * 1000 > t0 - minAge;
+  // LastModified has whole seconds: an object of the same second as T0 − minAge counts as old enough.
+  const young = (o: ListedObject) => o.lastModified > t0 - minAge;
   const base = {
     snapshots: marked.size,
     chunksTotal: chunks.size,
