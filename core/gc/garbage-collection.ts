@@ -17,6 +17,7 @@ import { withLockAsync } from '../locks/with-lock.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import { forgetSnapshot } from '../prune/forget.js';
 import { makeReserve, RESERVE_FILE, withReserve } from '../datastore/space-reserve.js';
+import { EmptyPrefixes, readEmptyPrefixes, writeEmptyPrefixes } from './empty-prefixes.js';
 import { writeGcStatus, type GcStatus } from './gc-status.js';
 import { checkExplicitStamps } from './stamp-check.js';
 import { listGroups, walkStore, type StoreWalk } from './store-walk.js';
@@ -91,6 +92,10 @@ class GarbageCollection {
   private readonly report: ReturnType<typeof throttle<GcProgress>>;
   private readonly turns = new EventLoopTurns();
   private limits: SweepLimits = { cutoff: 0, markedSince: 0 };
+  /** Whether an empty chunk folder's times tell that it stayed empty, and by how much they may be off. */
+  private folderTimesMove = false;
+  private emptyMarginMs = 0;
+  private emptiesFound?: EmptyPrefixes;
   private status!: GcStatus;
   private found!: StoreWalk;
   private readonly marked = new Set<string>();
@@ -136,6 +141,8 @@ class GarbageCollection {
       : Math.min(started - GC_FALLBACK_GRACE_MS, oldestWriter - 300_000);
     // Stamps at or after this were set by this run's mark (or by a writer since): in use.
     this.limits = { cutoff, markedSince: started - stamps.granularityMs };
+    this.folderTimesMove = stamps.folderTimesMove;
+    this.emptyMarginMs = GC_SAFETY_MARGIN_MS + stamps.granularityMs;
     const offset = started - startedLocal;
     if (Math.abs(offset) > GC_SAFETY_MARGIN_MS) {
       this.log.info(
@@ -168,6 +175,7 @@ class GarbageCollection {
       removedTmp: 0,
       removedUnfinished: 0,
       keptOnSecondLook: 0,
+      prefixesSkipped: 0,
       missingChunks: 0,
       unreadableIndexes: 0,
       cacheStats: { hits: 0, misses: 0 },
@@ -338,15 +346,36 @@ class GarbageCollection {
       );
     }
     const { status, progress } = this;
+    const skip = this.skippableEmpties();
+    const empties = new EmptyPrefixes(this.clock.now());
     for (let p = 0; p < PREFIX_DIR_COUNT; p++) {
       throwIfCancelled(this.options.signal, 'garbage collection');
-      if (real[p]) sweepPrefix(chunksDir, p, this.limits, status);
+      if (real[p]) this.sweepOne(p, skip, empties);
       progress.prefixesDone = p + 1;
       progress.removedChunks = status.removedChunks;
       progress.removedBytes = status.removedBytes;
       progress.pendingBytes = status.pendingBytes;
       this.report.push(progress);
       await this.pace();
+    }
+    this.emptiesFound = empties;
+    if (status.prefixesSkipped > 0)
+      this.log.info(`skipped ${status.prefixesSkipped} chunk folders that stayed empty since the last GC`);
+  }
+
+  /** The last sweep's record of empty folders, where it can be trusted (docs/GC.md "Sweep"). */
+  private skippableEmpties(): EmptyPrefixes | undefined {
+    if (!this.folderTimesMove) return undefined;
+    return readEmptyPrefixes(this.store.root, this.clock.now(), this.log);
+  }
+
+  private sweepOne(prefix: number, skip: EmptyPrefixes | undefined, empties: EmptyPrefixes): void {
+    const chunksDir = this.store.chunks.chunksDir;
+    if (skip?.untouched(chunksDir, prefix, this.emptyMarginMs)) {
+      this.status.prefixesSkipped++;
+      empties.add(prefix);
+    } else if (sweepPrefix(chunksDir, prefix, this.limits, this.status) === 0) {
+      empties.add(prefix);
     }
   }
 
@@ -400,6 +429,7 @@ class GarbageCollection {
       `GC done: removed ${status.removedChunks} chunks (${status.removedBytes} bytes), ${status.pendingChunks} pending, ${status.diskChunks} in use`,
     );
     writeGcStatus(this.store.root, status, this.log);
+    if (this.emptiesFound) writeEmptyPrefixes(this.store.root, this.emptiesFound, this.log);
     if (makeReserve(this.store.root)) this.log.info(`made the store's reserve of 1 MiB again (${RESERVE_FILE})`);
     return { ...status, warnings: this.log.warnings() };
   }

@@ -32,17 +32,21 @@ export function sweepablePrefixes(chunksDir: string): { real: Uint8Array; refuse
   return { real, refused };
 }
 
-/** Sweeps one prefix folder; the status counts what was removed, kept and pending. */
-export function sweepPrefix(chunksDir: string, prefix: number, limits: SweepLimits, status: GcStatus): void {
+/**
+ * Sweeps one prefix folder; the status counts what was removed, kept and pending. Returns how many entries
+ * the folder held when listed (-1: it is gone), so the sweep can record the empty ones.
+ */
+export function sweepPrefix(chunksDir: string, prefix: number, limits: SweepLimits, status: GcStatus): number {
   const dir = join(chunksDir, prefixDirName(prefix));
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return;
+    if (errnoCode(err) === 'ENOENT') return -1;
     throw ioError('list chunk directory', dir, err);
   }
   for (const name of names) sweepEntry(join(dir, name), name, limits, status);
+  return names.length;
 }
 
 /**
