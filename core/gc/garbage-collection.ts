@@ -17,7 +17,12 @@ import { withLockAsync } from '../locks/with-lock.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import { forgetSnapshot } from '../prune/forget.js';
 import { makeReserve, RESERVE_FILE, withReserve } from '../datastore/space-reserve.js';
-import { EmptyPrefixes, readEmptyPrefixes, writeEmptyPrefixes } from './empty-prefixes.js';
+import {
+  EMPTY_FOLDER_MARGIN_MS,
+  EmptyPrefixes,
+  readEmptyPrefixes,
+  writeEmptyPrefixes,
+} from '../chunk-store/empty-prefixes.js';
 import { writeGcStatus, type GcStatus } from './gc-status.js';
 import { checkExplicitStamps } from './stamp-check.js';
 import { listGroups, walkStore, type StoreWalk } from './store-walk.js';
@@ -142,7 +147,7 @@ class GarbageCollection {
     // Stamps at or after this were set by this run's mark (or by a writer since): in use.
     this.limits = { cutoff, markedSince: started - stamps.granularityMs };
     this.folderTimesMove = stamps.folderTimesMove;
-    this.emptyMarginMs = GC_SAFETY_MARGIN_MS + stamps.granularityMs;
+    this.emptyMarginMs = EMPTY_FOLDER_MARGIN_MS + stamps.granularityMs;
     const offset = started - startedLocal;
     if (Math.abs(offset) > GC_SAFETY_MARGIN_MS) {
       this.log.info(

@@ -1,7 +1,7 @@
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { PREFIX_DIR_COUNT, prefixDirName } from '../chunk-store/chunk-store.js';
+import { PREFIX_DIR_COUNT, prefixDirName } from './chunk-store.js';
 import { errnoCode } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { readRegularFile } from '../fs/regular-file.js';
@@ -17,6 +17,12 @@ export const EMPTY_PREFIXES_FILE = '.gc-empty-prefixes';
 const MAGIC = Buffer.from('CAIRNEP1', 'latin1');
 const BITMAP_BYTES = PREFIX_DIR_COUNT / 8;
 const FILE_BYTES = MAGIC.length + 8 + BITMAP_BYTES + 4;
+/**
+ * How far a folder's times may trail the store's clock read before its listing: the kernel stamps with a coarse
+ * clock (a few ms behind) and the clock estimate may run ahead by its drift over 30 s (docs/GC.md "Clocks").
+ * The reader adds the filesystem's stamp granularity.
+ */
+export const EMPTY_FOLDER_MARGIN_MS = 100;
 /** A record older than this is not trusted: a full sweep now and then bounds what a stepped-back clock could hide. */
 export const EMPTY_RECORD_MAX_AGE_MS = 30 * 86_400_000;
 
@@ -92,6 +98,16 @@ export function readEmptyPrefixes(root: string, nowMs: number, log: Logger): Emp
   }
   const age = nowMs - record.recordedAtMs;
   return age >= 0 && age <= EMPTY_RECORD_MAX_AGE_MS ? record : undefined;
+}
+
+/**
+ * A new store's record: every folder was made empty just now and no writer can open the store before its
+ * configuration is written, after this.
+ */
+export function recordNewStoreEmpty(root: string, nowMs: number, log: Logger): void {
+  const record = new EmptyPrefixes(nowMs);
+  record.bits.fill(0xff);
+  writeEmptyPrefixes(root, record, log);
 }
 
 /** Saved with an atomic replace after a complete sweep; a failure only costs the next GC its shortcut. */
