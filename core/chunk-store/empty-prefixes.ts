@@ -1,7 +1,7 @@
-import { lstatSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { PREFIX_DIR_COUNT, prefixDirName } from './chunk-store.js';
+import { PREFIX_DIR_COUNT } from './chunk-store.js';
 import { errnoCode } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { readRegularFile } from '../fs/regular-file.js';
@@ -47,14 +47,12 @@ export class EmptyPrefixes {
   }
 
   /**
-   * Still empty: recorded so, and neither mtime nor ctime moved since the record less `marginMs` (any create,
-   * rename or delete inside moves both; mtime alone is kept by FAT, ctime alone survives a `touch -d`).
+   * Still empty: recorded so, and neither mtime nor ctime of the folder (`st`, from lstat) moved since the record
+   * less `marginMs` (any create, rename or delete inside moves both; FAT keeps only mtime, and a `touch -d` sets
+   * mtime back but moves ctime).
    */
-  untouched(chunksDir: string, prefix: number, marginMs: number): boolean {
-    if (!this.has(prefix)) return false;
-    const st = lstatSync(join(chunksDir, prefixDirName(prefix)), { throwIfNoEntry: false });
-    if (!st?.isDirectory()) return false;
-    return Math.max(st.mtimeMs, st.ctimeMs) < this.recordedAtMs - marginMs;
+  untouched(prefix: number, st: Stats, marginMs: number): boolean {
+    return this.has(prefix) && Math.max(st.mtimeMs, st.ctimeMs) < this.recordedAtMs - marginMs;
   }
 
   encode(): Buffer {

@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, renameSync, rmSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { groupPath, type BackupGroupRef } from '../backup/backup-names.js';
-import { GC_PARKED_SUFFIX, PREFIX_DIR_COUNT } from '../chunk-store/chunk-store.js';
+import { GC_PARKED_SUFFIX, PREFIX_DIR_COUNT, prefixDirName } from '../chunk-store/chunk-store.js';
 import { DigestSet } from '../chunk-store/digest-set.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError, isCairnError } from '../errors.js';
@@ -26,7 +26,8 @@ import {
 import { writeGcStatus, type GcStatus } from './gc-status.js';
 import { checkExplicitStamps } from './stamp-check.js';
 import { listGroups, walkStore, type StoreWalk } from './store-walk.js';
-import { sweepablePrefixes, sweepPrefix, type SweepLimits } from './sweep.js';
+import { sweepPrefix, type SweepLimits } from './sweep.js';
+import { SweepPlan, type PrefixVerdict } from './sweep-plan.js';
 
 /** Below the cutoff by this much plus the filesystem's stamp granularity (clock reads vs. file stamps). */
 export const GC_SAFETY_MARGIN_MS = 2_000;
@@ -105,7 +106,7 @@ class GarbageCollection {
   private found!: StoreWalk;
   private readonly marked = new Set<string>();
   private readonly cache: DigestSet;
-  private readonly warned = { missing: 0, unreadable: 0 };
+  private readonly warned = { missing: 0, unreadable: 0, symlinks: 0 };
 
   constructor(
     private readonly store: Datastore,
@@ -341,21 +342,14 @@ class GarbageCollection {
 
   private async sweep(): Promise<void> {
     this.log.info('GC phase 2: sweeping unused chunks');
-    const chunksDir = this.store.chunks.chunksDir;
-    const { real, refused } = sweepablePrefixes(chunksDir);
+    const plan = SweepPlan.open(this.store.chunks.chunksDir, this.skippableEmpties(), this.emptyMarginMs);
     this.progress.phase = 'sweep';
     this.report.flush(this.progress);
-    for (const path of refused.slice(0, MAX_WARNINGS_OF_A_KIND)) {
-      this.log.warn(
-        `did not sweep ${path}: it is a symlink, and GC never follows a symlink inside a datastore; nothing behind it was deleted`,
-      );
-    }
     const { status, progress } = this;
-    const skip = this.skippableEmpties();
     const empties = new EmptyPrefixes(this.clock.now());
     for (let p = 0; p < PREFIX_DIR_COUNT; p++) {
       throwIfCancelled(this.options.signal, 'garbage collection');
-      if (real[p]) this.sweepOne(p, skip, empties);
+      this.sweepOne(p, plan.verdict(p), empties);
       progress.prefixesDone = p + 1;
       progress.removedChunks = status.removedChunks;
       progress.removedBytes = status.removedBytes;
@@ -368,19 +362,23 @@ class GarbageCollection {
       this.log.info(`skipped ${status.prefixesSkipped} chunk folders that stayed empty since the last GC`);
   }
 
-  /** The last sweep's record of empty folders, where it can be trusted (docs/GC.md "Sweep"). */
+  /** The last record of empty folders, where it can be trusted (docs/GC.md "Sweep"). */
   private skippableEmpties(): EmptyPrefixes | undefined {
     if (!this.folderTimesMove) return undefined;
     return readEmptyPrefixes(this.store.root, this.clock.now(), this.log);
   }
 
-  private sweepOne(prefix: number, skip: EmptyPrefixes | undefined, empties: EmptyPrefixes): void {
+  private sweepOne(prefix: number, verdict: PrefixVerdict, empties: EmptyPrefixes): void {
     const chunksDir = this.store.chunks.chunksDir;
-    if (skip?.untouched(chunksDir, prefix, this.emptyMarginMs)) {
+    if (verdict === 'skip') {
       this.status.prefixesSkipped++;
       empties.add(prefix);
-    } else if (sweepPrefix(chunksDir, prefix, this.limits, this.status) === 0) {
-      empties.add(prefix);
+    } else if (verdict === 'sweep') {
+      if (sweepPrefix(chunksDir, prefix, this.limits, this.status) === 0) empties.add(prefix);
+    } else if (verdict === 'refused' && this.warned.symlinks++ < MAX_WARNINGS_OF_A_KIND) {
+      this.log.warn(
+        `did not sweep ${join(chunksDir, prefixDirName(prefix))}: it is a symlink, and GC never follows a symlink inside a datastore; nothing behind it was deleted`,
+      );
     }
   }
 

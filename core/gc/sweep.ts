@@ -1,6 +1,6 @@
-import { existsSync, lstatSync, readdirSync, renameSync, unlinkSync, type Dirent } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { chunkFileKind, GC_PARKED_SUFFIX, PREFIX_DIR_COUNT, prefixDirName } from '../chunk-store/chunk-store.js';
+import { chunkFileKind, GC_PARKED_SUFFIX, prefixDirName } from '../chunk-store/chunk-store.js';
 import { errnoCode, ioError } from '../errors.js';
 import type { GcStatus } from './gc-status.js';
 
@@ -8,28 +8,6 @@ import type { GcStatus } from './gc-status.js';
 export interface SweepLimits {
   cutoff: number;
   markedSince: number;
-}
-
-/**
- * Which of the 65,536 prefix folders the sweep may enter: real folders only. One listing of `.chunks` tells;
- * a prefix that is a symlink (planted, or a damaged store) is named in `refused`, and nothing behind it is
- * deleted.
- */
-export function sweepablePrefixes(chunksDir: string): { real: Uint8Array; refused: string[] } {
-  const real = new Uint8Array(PREFIX_DIR_COUNT);
-  const refused: string[] = [];
-  let entries: Dirent[];
-  try {
-    entries = readdirSync(chunksDir, { withFileTypes: true });
-  } catch (err) {
-    throw ioError('list', chunksDir, err);
-  }
-  for (const entry of entries) {
-    if (!/^[0-9a-f]{4}$/.test(entry.name)) continue;
-    if (entry.isDirectory()) real[Number.parseInt(entry.name, 16)] = 1;
-    else if (entry.isSymbolicLink()) refused.push(join(chunksDir, entry.name));
-  }
-  return { real, refused };
 }
 
 /**
