@@ -496,9 +496,14 @@ class FolderBackup {
     folderIntact: IntactCheck,
   ): Promise<ArchiveEntry[]> {
     const entries: ArchiveEntry[] = [];
+    // Each child is let go once backed up: a folder of 200,000 files held its nodes beside its entries.
+    const children: (SourceNode | undefined)[] = node.children ?? [];
+    node.children = undefined;
     // Both lists are sorted by name bytes: one cursor through the base finds every match.
     let cursor = 0;
-    for (const child of node.children ?? []) {
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i]!;
+      children[i] = undefined;
       let order = 1;
       while (cursor < baseList.length && (order = Buffer.compare(baseList[cursor]!.name, child.name)) < 0) cursor++;
       const baseEntry = cursor < baseList.length && order === 0 ? baseList[cursor] : undefined;
