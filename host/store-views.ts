@@ -192,12 +192,12 @@ export function browseFolder(reader: FolderArchiveReader, path: string, offset =
     .split('/')
     .filter((p) => p.length > 0)
     .join('/');
-  const all = reader.list(prefix);
-  const entries = all.slice(offset, offset + limit).map((e) => {
+  const page = reader.listPage(prefix, offset, limit);
+  const entries = page.entries.map((e) => {
     const info = entryInfo(e);
     return { ...info, path: prefix === '' ? info.name : `${prefix}/${info.name}` };
   });
-  return { entries, offset, total: all.length };
+  return { entries, offset, total: page.total };
 }
 
 /** Diff rows are capped: the counts and byte totals stay exact. */

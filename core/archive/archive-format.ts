@@ -209,7 +209,7 @@ export function readSafeInt64(buf: Buffer, pos: number): number | undefined {
 class ByteReader {
   pos = 0;
   constructor(
-    private readonly buf: Buffer,
+    readonly buf: Buffer,
     private readonly what: string,
   ) {}
   private need(n: number): void {
@@ -447,18 +447,83 @@ export function encodeDirectoryRecord(entries: ArchiveEntry[], place: RecordPlac
 export function decodeDirectoryRecord(buf: Buffer, what: string, place: RecordPlace): ArchiveEntry[] {
   const r = new ByteReader(buf, what);
   if (r.u32() !== RECORD_MAGIC) throw new CairnError('CORRUPT', `${what}: not a directory record`);
-  const count = r.u32();
+  const entries = readEntries(r, r.u32(), what, place);
+  if (!r.done) throw new CairnError('CORRUPT', `${what}: trailing bytes after the record`);
+  return entries;
+}
+
+/** Where the entry at `pos` of a record ends, measured without decoding it; undefined if it is cut off. */
+function entryEnd(buf: Buffer, pos: number): number | undefined {
+  if (pos + 3 > buf.length) return undefined;
+  const kind = buf[pos]!;
+  let end = pos + 3 + buf.readUInt16LE(pos + 1) + ENTRY_COMMON_SIZE;
+  const shortBytesEnd = (at: number): number | undefined =>
+    at + 2 > buf.length ? undefined : at + 2 + buf.readUInt16LE(at);
+  if (kind === EntryKind.File) end += FILE_FIELDS_SIZE;
+  else if (kind === EntryKind.Directory) end += FOLDER_FIELDS_SIZE;
+  else if (kind === EntryKind.Hardlink) {
+    const at = shortBytesEnd(end + FILE_FIELDS_SIZE);
+    if (at === undefined) return undefined;
+    end = at;
+  } else if (kind === EntryKind.Symlink) {
+    const at = shortBytesEnd(end);
+    if (at === undefined) return undefined;
+    end = at;
+  } else return undefined;
+  return end <= buf.length ? end : undefined;
+}
+
+/**
+ * Entries `offset` to `offset + limit` of a record, decoded and checked as decodeDirectoryRecord does, the
+ * others only measured (every entry must still be whole, and the page sorted after the entry before it): the
+ * first rows of a folder of 200,000 entries without making 200,000 objects, which took a second.
+ */
+export function decodeDirectoryRecordPage(
+  buf: Buffer,
+  what: string,
+  place: RecordPlace,
+  offset: number,
+  limit: number,
+): { entries: ArchiveEntry[]; total: number } {
+  const r = new ByteReader(buf, what);
+  if (r.u32() !== RECORD_MAGIC) throw new CairnError('CORRUPT', `${what}: not a directory record`);
+  const total = r.u32();
+  const first = Math.min(offset, total);
+  skipEntries(r, first - 1, what);
+  const before = first > 0 ? readEntry(r, what, place) : undefined;
+  const entries = readEntries(r, Math.min(limit, total - first), what, place, before);
+  skipEntries(r, total - first - entries.length, what);
+  if (!r.done) throw new CairnError('CORRUPT', `${what}: trailing bytes after the record`);
+  return { entries, total };
+}
+
+function skipEntries(r: ByteReader, count: number, what: string): void {
+  for (let i = 0; i < count; i++) {
+    const end = entryEnd(r.buf, r.pos);
+    if (end === undefined) throw new CairnError('CORRUPT', `${what}: record truncated`);
+    r.pos = end;
+  }
+}
+
+/** `count` entries from `r`: safe names, sorted after `previous` and each other. */
+function readEntries(
+  r: ByteReader,
+  count: number,
+  what: string,
+  place: RecordPlace,
+  previous?: ArchiveEntry,
+): ArchiveEntry[] {
   const entries: ArchiveEntry[] = [];
+  let prev = previous;
   for (let i = 0; i < count; i++) {
     const e = readEntry(r, what, place);
     if (!isSafeName(e.name))
       throw new CairnError('CORRUPT', `${what}: unsafe entry name ${JSON.stringify(displayName(e.name))}`);
-    const prev = entries[entries.length - 1];
     if (prev && Buffer.compare(prev.name, e.name) >= 0)
       throw new CairnError('CORRUPT', `${what}: entries not sorted or duplicated`);
     entries.push(e);
+    prev = e;
   }
-  if (!r.done) throw new CairnError('CORRUPT', `${what}: trailing bytes after the record`);
   return entries;
 }
 

@@ -24,7 +24,8 @@ import {
   type DirectoryEntry,
   type FileEntry,
 } from './archive-format.js';
-import { BaseListings } from './base-listing.js';
+import { BaseListings, type BaseFolder } from './base-listing.js';
+import { BackupTotals } from './backup-totals.js';
 import { ChunkReuser } from './chunk-reuse.js';
 import { openChunkTarget } from '../chunk-store/chunk-target.js';
 import type { ChunkTarget } from '../chunk-store/chunk-writer-pool.js';
@@ -36,7 +37,7 @@ import { matchRecord, type RecordMatch } from './record-match.js';
 import { RecordQueue } from './record-queue.js';
 import { FolderSources } from './multi-source.js';
 import { sortedSources } from '../backup/source-set.js';
-import type { ScanTotals, SourceNode } from './source-scan.js';
+import type { SourceNode, SourceTree } from './source-scan.js';
 import { hardlinkKey } from './source-stat.js';
 import { ArchiveStreamWriter } from './stream-writer.js';
 
@@ -112,6 +113,18 @@ export interface AlongsideArchives {
   /** Writes them into `snapshot` (not finishing it); what the manifest notes of them under `cairn-backup`. */
   write(snapshot: SnapshotWriter, signal: AbortSignal | undefined): Promise<Record<string, unknown>>;
 }
+
+/** A base folder's entry as the walk takes it: where its record lies, and what tells it still lists the folder. */
+function baseFolderOf(dir: DirectoryEntry): BaseFolder {
+  const { recordOffset, recordLength, payloadBase, mtimeNs, ino, ctimeNs } = dir;
+  return { recordOffset, recordLength, payloadBase: payloadBase ?? 0, mtimeNs, ino, ctimeNs };
+}
+
+/**
+ * Is a folder still the one listed? Asked once before anything in it is read; `again` looks anew (a file in
+ * it turned out to be another than the one listed).
+ */
+type IntactCheck = (again?: boolean) => boolean;
 
 /** Chunks in flight to the writers before the reader waits. */
 const MAX_QUEUED_CHUNKS = 16;
@@ -259,18 +272,16 @@ async function runFolderBackup(
   const base = holdBase(store, session, log, chunkerParams(payloadAvg).min, options.crypt);
   const baseListings = base ? new BaseListings(base) : undefined;
 
-  const scan = await sources.scan({
-    excludes: ExcludeRules.fromPatterns(options.excludes ?? []),
+  const excludes = options.excludes ?? [];
+  const tree = sources.open({
+    excludes: ExcludeRules.fromPatterns(excludes),
     log,
     signal: options.signal,
     base: baseListings,
-    onProgress: (t) => report.push({ ...progress, filesTotal: t.files, bytesTotal: t.bytes }),
   });
+  await tree.listRoots(base && baseFolderOf(base.root));
   throwIfCancelled(options.signal, 'backup');
-  progress.filesTotal = scan.totals.files;
-  progress.bytesTotal = scan.totals.bytes;
   progress.phase = 'backing-up';
-  const meter = new RateMeter(progress.bytesTotal);
   const snapshot = store.beginSnapshot(session.group, {
     session,
     log,
@@ -284,24 +295,28 @@ async function runFolderBackup(
     options.workers ?? 2,
     log,
   );
+  const totals = base
+    ? BackupTotals.fromBase(base.stats.files, base.stats.bytes)
+    : BackupTotals.counting(sources, store.root, excludes, log);
+  const meter = new RateMeter(totals.bytes);
   let backup: FolderBackup | undefined;
   try {
     backup = new FolderBackup(
-      { store, sources, options, log, progress, report, meter, sink, snapshot, base, baseListings },
+      { store, sources, options, log, progress, report, meter, sink, snapshot, base, baseListings, tree, totals },
       payloadAvg,
-      scan.totals.skipped,
     );
-    const rootEntry = await backup.backupDirectory(scan.root, base?.root);
+    const rootEntry = await backup.backupDirectory(tree.root, base?.root);
     const metadataInUse = await backup.finish(rootEntry);
     // The archives beside report their own progress: no more of the folders' from here.
     backup.stopHeartbeat();
     const alongside = await options.alongside?.write(snapshot, options.signal);
-    return backup.finishSnapshot(scan.totals, metadataInUse, memoryLog, alongside);
+    return backup.finishSnapshot(metadataInUse, memoryLog, alongside);
   } catch (err) {
     snapshot.abort();
     throw err;
   } finally {
     backup?.stopHeartbeat();
+    await totals.close();
     await sink.close();
   }
 }
@@ -319,6 +334,10 @@ interface FolderBackupJob {
   readonly snapshot: SnapshotWriter;
   readonly base: FolderArchiveReader | undefined;
   readonly baseListings: BaseListings | undefined;
+  /** The source, listed folder by folder as the backup reaches it. */
+  readonly tree: SourceTree;
+  /** What progress counts toward while the tree is walked. */
+  readonly totals: BackupTotals;
 }
 
 /**
@@ -361,7 +380,6 @@ class FolderBackup {
   constructor(
     private readonly job: FolderBackupJob,
     payloadAvg: number,
-    skipped: number,
   ) {
     const { store, sink, snapshot, base, options } = job;
     this.log = job.log;
@@ -369,7 +387,7 @@ class FolderBackup {
     this.base = base;
     this.signal = options.signal;
     this.largeFile = chunkerParams(payloadAvg).min;
-    this.stats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, skipped };
+    this.stats = { files: 0, directories: 0, symlinks: 0, hardlinks: 0, bytes: 0, skipped: 0 };
     this.dataIndex = snapshot.createDynamicIndex(DATA_ARCHIVE);
     this.metaIndex = snapshot.createDynamicIndex(META_ARCHIVE);
     this.data = new ArchiveStreamWriter(this.dataIndex, sink, payloadAvg);
@@ -391,8 +409,15 @@ class FolderBackup {
   }
 
   private sampleProgress(): void {
-    Object.assign(this.progress, this.job.meter.sample(this.progress.bytesDone), this.job.sink.counters);
-    this.job.report.push(this.progress);
+    const { progress, totals, meter, tree } = this.job;
+    // The count (or the base's figures), and at least what the walk has listed so far.
+    progress.filesTotal = Math.max(totals.files, tree.totals.files, progress.filesDone);
+    progress.bytesTotal = Math.max(totals.bytes, tree.totals.bytes, progress.bytesDone);
+    meter.setTotal(progress.bytesTotal);
+    Object.assign(progress, meter.sample(progress.bytesDone), this.job.sink.counters);
+    // Against totals still being counted an ETA would only mislead.
+    if (!totals.final) progress.etaSeconds = undefined;
+    this.job.report.push(progress);
   }
 
   // ---- Progress, and a turn of the event loop now and then. ----
@@ -427,6 +452,15 @@ class FolderBackup {
 
   /** Backs up the folder `node` (its base entry `baseDir`, if it has one) and everything below it. */
   async backupDirectory(node: SourceNode, baseDir: DirectoryEntry | undefined): Promise<DirectoryEntry> {
+    await this.job.tree.expand(node, baseDir && baseFolderOf(baseDir));
+    try {
+      return await this.backupListedDirectory(node, baseDir);
+    } finally {
+      node.children = undefined; // done with: the tree is held only along the way down
+    }
+  }
+
+  private async backupListedDirectory(node: SourceNode, baseDir: DirectoryEntry | undefined): Promise<DirectoryEntry> {
     const folderIntact = this.intactCheck(node);
     /** The base record's bytes, read once: compared in place, and decoded only if that fails. */
     let raw: Buffer | undefined;
@@ -459,12 +493,17 @@ class FolderBackup {
   private async backupChildren(
     node: SourceNode,
     baseList: readonly ArchiveEntry[],
-    folderIntact: () => boolean,
+    folderIntact: IntactCheck,
   ): Promise<ArchiveEntry[]> {
     const entries: ArchiveEntry[] = [];
+    // Each child is let go once backed up: a folder of 200,000 files held its nodes beside its entries.
+    const children: (SourceNode | undefined)[] = node.children ?? [];
+    node.children = undefined;
     // Both lists are sorted by name bytes: one cursor through the base finds every match.
     let cursor = 0;
-    for (const child of node.children ?? []) {
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i]!;
+      children[i] = undefined;
       let order = 1;
       while (cursor < baseList.length && (order = Buffer.compare(baseList[cursor]!.name, child.name)) < 0) cursor++;
       const baseEntry = cursor < baseList.length && order === 0 ? baseList[cursor] : undefined;
@@ -496,7 +535,7 @@ class FolderBackup {
     node: SourceNode,
     raw: Buffer,
     baseDir: DirectoryEntry,
-    folderIntact: () => boolean,
+    folderIntact: IntactCheck,
   ): RecordMatch | undefined {
     const place = { recordOffset: baseDir.recordOffset, payloadBase: baseDir.payloadBase ?? 0 };
     // A symlink's target is read only here when it matches; on the usual path it is read again.
@@ -521,7 +560,7 @@ class FolderBackup {
     node: SourceNode,
     baseDir: DirectoryEntry,
     match: RecordMatch,
-    folderIntact: () => boolean,
+    folderIntact: IntactCheck,
   ): Promise<DirectoryEntry> {
     const copied = new CopiedChildren(node.children ?? [], match);
     await this.copyChildren(copied, folderIntact);
@@ -541,7 +580,7 @@ class FolderBackup {
   }
 
   /** Backs up the children of a matched folder: files from their base chunks where they are all still there. */
-  private async copyChildren(copied: CopiedChildren, folderIntact: () => boolean): Promise<void> {
+  private async copyChildren(copied: CopiedChildren, folderIntact: IntactCheck): Promise<void> {
     const { children, match } = copied;
     for (let i = 0; i < children.length; i++) {
       const child = children[i]!;
@@ -595,10 +634,10 @@ class FolderBackup {
    * Before anything in a folder is read: is it still the folder the scan listed? Were it replaced by a symlink
    * since, reading "its" files would read wherever that points. Asked once per folder, and only if needed.
    */
-  private intactCheck(node: SourceNode): () => boolean {
+  private intactCheck(node: SourceNode): IntactCheck {
     let intact: boolean | undefined;
-    return () => {
-      if (intact === undefined) {
+    return (again = false) => {
+      if (intact === undefined || (again && intact)) {
         const now = lstatSync(node.path, { bigint: true, throwIfNoEntry: false });
         intact = now !== undefined && now.isDirectory() && now.ino === node.stat.ino && now.dev === node.stat.dev;
         if (!intact)
@@ -611,7 +650,7 @@ class FolderBackup {
   }
 
   /** A symlink's target, or undefined (logged, counted as skipped) if it cannot be read. */
-  private readTarget(node: SourceNode, folderIntact: () => boolean): Buffer | undefined {
+  private readTarget(node: SourceNode, folderIntact: IntactCheck): Buffer | undefined {
     if (!folderIntact()) {
       this.stats.skipped++;
       return undefined;
@@ -651,7 +690,7 @@ class FolderBackup {
   private async backupFile(
     node: SourceNode,
     baseEntry: ArchiveEntry | undefined,
-    folderIntact: () => boolean,
+    folderIntact: IntactCheck,
   ): Promise<FileEntry | undefined> {
     const st = node.stat;
     const linkKey = hardlinkKey(st);
@@ -666,7 +705,10 @@ class FolderBackup {
     }
     const baseFile =
       baseEntry && (baseEntry.kind === EntryKind.File || baseEntry.kind === EntryKind.Hardlink) ? baseEntry : undefined;
-    const entry = st.size === 0 && !baseFile ? scannedFile(node, 0, EMPTY_DIGEST) : await this.readFile(node, baseFile);
+    const entry =
+      st.size === 0 && !baseFile
+        ? scannedFile(node, 0, EMPTY_DIGEST)
+        : await this.readFile(node, baseFile, folderIntact);
     return entry ? this.countFile(node, entry, linkKey) : undefined;
   }
 
@@ -693,13 +735,22 @@ class FolderBackup {
   }
 
   /** Reads a file into the payload stream; its entry, or undefined (logged, counted) if it could not be read. */
-  private async readFile(node: SourceNode, baseEntry: FileEntry | undefined): Promise<FileEntry | undefined> {
+  private async readFile(
+    node: SourceNode,
+    baseEntry: FileEntry | undefined,
+    folderIntact: IntactCheck,
+  ): Promise<FileEntry | undefined> {
     const fd = this.openSource(node);
     if (fd === undefined) return undefined;
     try {
       const before = fstatSync(fd, { bigint: true });
       if (!before.isFile()) {
         this.log.warn(`skipped ${node.rel}: no longer a regular file`);
+        this.stats.skipped++;
+        return undefined;
+      }
+      // Another file than the one listed (saved anew, or its folder swapped for a symlink since): look again.
+      if ((before.ino !== node.stat.ino || before.dev !== node.stat.dev) && !folderIntact(true)) {
         this.stats.skipped++;
         return undefined;
       }
@@ -815,6 +866,8 @@ class FolderBackup {
     this.records.flush();
     if (this.records.size > 0)
       throw new Error('folder records still wait for file digests after the payload stream finished');
+    // The walk's own skips (unreadable folders, vanished entries) beside the backup's.
+    this.stats.skipped += this.job.tree.totals.skipped;
     const trailerAt = (at: number): Buffer => encodeTrailer(rootEntry, this.stats, this.largeFile, at);
     let metadataInUse = this.recordBytes;
     if (this.metadataAppended && meta.offset === base!.metaIndex.size && baseTrailerStands(base!, trailerAt)) {
@@ -832,13 +885,15 @@ class FolderBackup {
 
   /** Finishes the snapshot: the warnings' blob, then the manifest with the job's figures; the job's result. */
   finishSnapshot(
-    totals: ScanTotals,
     metadataInUse: number,
     memoryLog: MemoryLogger,
     alongside?: Record<string, unknown>,
   ): FolderBackupResult {
     const { snapshot, sources, base, sink, meter } = this.job;
     const { progress, stats, foldersUnchanged } = this;
+    const totals = this.job.tree.totals;
+    progress.filesTotal = totals.files;
+    progress.bytesTotal = totals.bytes;
     const warnings = memoryLog.warnings();
     if (warnings.length > 0) snapshot.addBlob('backup-log.blob', Buffer.from(`${warnings.join('\n')}\n`));
     Object.assign(progress, meter.sample(progress.bytesDone), sink.counters);
@@ -911,7 +966,9 @@ class CopiedChildren {
     for (let i = 0; same && i < children.length; i++) {
       const folder = folders[i];
       if (folder) {
+        // The match went by the listing ctime the folder was expected to get; listed, it may say otherwise.
         same =
+          folder.ctimeNs === match.baseFolders[i]!.ctimeNs &&
           recordOffset - folder.recordOffset === match.distance[i] &&
           folder.recordLength === match.length[i] &&
           (folder.payloadBase === undefined ? 0 : folder.payloadBase - payloadBase!) === match.relative[i];

@@ -5,6 +5,7 @@ import {
   chunkListDigest,
   DATA_ARCHIVE,
   decodeDirectoryRecord,
+  decodeDirectoryRecordPage,
   decodeRootEntry,
   decodeTrailerTail,
   EntryKind,
@@ -87,16 +88,7 @@ export class FolderArchiveReader {
       recordOffset: dir.recordOffset,
       payloadBase: dir.payloadBase ?? 0,
     });
-    // Records are written children first, so a child's record must end before its parent's starts; this
-    // also makes a crafted cycle impossible to follow.
-    for (const e of entries) {
-      if (e.kind === EntryKind.Directory && e.recordOffset + e.recordLength > dir.recordOffset) {
-        throw new CairnError(
-          'CORRUPT',
-          `${what}: folder ${JSON.stringify(displayName(e.name))} points forward (a cycle?)`,
-        );
-      }
-    }
+    assertChildrenBefore(entries, dir, what);
     if (this.records.size >= 256) this.records.clear();
     this.records.set(dir.recordOffset, entries);
     return entries;
@@ -145,10 +137,44 @@ export class FolderArchiveReader {
   }
 
   list(path: string | readonly Uint8Array[]): ArchiveEntry[] {
+    return this.readDirectory(this.folderAt(path));
+  }
+
+  /**
+   * Entries `offset` to `offset + limit` of a folder and how many it has. A large folder's record is read for
+   * the page only (decodeDirectoryRecordPage), not decoded whole and cached: its first rows come at once.
+   */
+  listPage(
+    path: string | readonly Uint8Array[],
+    offset: number,
+    limit: number,
+  ): { entries: ArchiveEntry[]; total: number } {
+    const dir = this.folderAt(path);
+    const cached = this.records.get(dir.recordOffset);
+    if (cached || dir.recordLength < PAGED_RECORD_BYTES) {
+      const all = cached ?? this.readDirectory(dir);
+      return { entries: all.slice(offset, offset + limit), total: all.length };
+    }
+    const what = `${this.snapshot.path}/${META_ARCHIVE} at ${dir.recordOffset}`;
+    const page = decodeDirectoryRecordPage(
+      this.meta.read(dir.recordOffset, dir.recordLength),
+      what,
+      {
+        recordOffset: dir.recordOffset,
+        payloadBase: dir.payloadBase ?? 0,
+      },
+      offset,
+      limit,
+    );
+    assertChildrenBefore(page.entries, dir, what);
+    return page;
+  }
+
+  private folderAt(path: string | readonly Uint8Array[]): DirectoryEntry {
     const entry = this.get(path);
     if (entry.kind !== EntryKind.Directory)
       throw new CairnError('INVALID_ARGUMENT', `${JSON.stringify(shownPath(path))} is not a directory`);
-    return this.readDirectory(entry);
+    return entry;
   }
 
   /**
@@ -180,5 +206,23 @@ export class FolderArchiveReader {
   /** The content of a file (or hardlink), slice by slice, every chunk verified. */
   fileContent(entry: FileEntry): Generator<Buffer> {
     return this.data.slices(entry.payloadOffset, entry.size);
+  }
+}
+
+/** A folder record this large is read a page at a time by listPage (about 10,000 entries). */
+const PAGED_RECORD_BYTES = 1024 * 1024;
+
+/**
+ * Records are written children first, so a child's record must end before its parent's starts; this also
+ * makes a crafted cycle impossible to follow.
+ */
+function assertChildrenBefore(entries: readonly ArchiveEntry[], dir: DirectoryEntry, what: string): void {
+  for (const e of entries) {
+    if (e.kind === EntryKind.Directory && e.recordOffset + e.recordLength > dir.recordOffset) {
+      throw new CairnError(
+        'CORRUPT',
+        `${what}: folder ${JSON.stringify(displayName(e.name))} points forward (a cycle?)`,
+      );
+    }
   }
 }

@@ -5,9 +5,11 @@ import { assertSeparateSources, distinctNames, sortedSources } from '../backup/s
 import { CairnError } from '../errors.js';
 import { UNTRUSTED_LISTING } from './archive-format.js';
 import {
+  openSourceTree,
   scanSource,
   scanSources,
   type NamedFolder,
+  type SourceTree,
   type ScanOptions,
   type ScanTotals,
   type SourceNode,
@@ -54,9 +56,17 @@ export class FolderSources {
     return id;
   }
 
-  scan(options: ScanOptions): Promise<{ root: SourceNode; totals: ScanTotals }> {
-    if (!this.several) return scanSource(this.folders[0]!.path, options);
-    return scanSources(this.folders, virtualRoot, options);
+  /** The tree a backup walks, listed folder by folder as it goes (openSourceTree). */
+  open(options: ScanOptions): SourceTree {
+    return openSourceTree(this.folders, this.several ? virtualRoot : undefined, options);
+  }
+
+  /** Walks the whole tree without keeping it: the totals a backup's progress goes by. */
+  async count(options: ScanOptions): Promise<ScanTotals> {
+    const scanned = this.several
+      ? await scanSources(this.folders, virtualRoot, options, false)
+      : await scanSource(this.folders[0]!.path, options, false);
+    return scanned.totals;
   }
 
   /** The path in the archive of an entry at `path` on disk ('/'-separated, from the root): a hardlink's target. */

@@ -36,7 +36,8 @@ export interface RecordMatch {
  * scanned, in place. Returns undefined unless every entry matches: the same names in the same order, the same
  * kinds, modes, owners and mtimes, files with the same size, inode and ctime (a file with several links never
  * matches: its first link decides where its content is), folders with the same inode and listing ctime (what
- * this backup will write for them: SourceNode.listingCtimeNs), symlinks with the same target (`linkTarget` reads it;
+ * this backup expects to write for them, SourceNode.listingCtimeNs, or untrusted in the base: the caller checks
+ * what the folder really got once it is listed, CopiedChildren.recordStandsAt), symlinks with the same target (`linkTarget` reads it;
  * undefined if it cannot). A record that does not parse cleanly never matches either: the caller's
  * usual path reads it and reports what is wrong.
  *
@@ -96,7 +97,11 @@ export function matchRecord(
     } else if (child.kind === 'directory') {
       const listingCtimeNs = child.listingCtimeNs ?? UNTRUSTED_LISTING;
       const folder = kind === EntryKind.Directory ? readFolderFields(raw, pos, place) : undefined;
-      if (!folder || folder.ino !== st.ino || folder.ctimeNs !== listingCtimeNs) return undefined;
+      // Not listed yet, a folder's listing ctime is what it gets if all in it is backed up; one the base
+      // recorded as untrusted (something in it was left out) may still match, and recordStandsAt tells once
+      // the folder is listed.
+      if (!folder || folder.ino !== st.ino) return undefined;
+      if (folder.ctimeNs !== listingCtimeNs && folder.ctimeNs !== UNTRUSTED_LISTING) return undefined;
       baseFolders[i] = {
         kind: EntryKind.Directory,
         name: child.name,
@@ -108,7 +113,7 @@ export function matchRecord(
         recordLength: folder.recordLength,
         payloadBase: place.payloadBase + folder.relativeBase,
         ino: st.ino,
-        ctimeNs: listingCtimeNs,
+        ctimeNs: folder.ctimeNs,
       };
       distance[i] = folder.distance;
       length[i] = folder.recordLength;

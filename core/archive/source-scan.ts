@@ -28,9 +28,11 @@ export interface SourceNode {
   /**
    * Directories: the ctime their entry records (docs/FORMAT.md), so that the next backup may take their names
    * from this backup's record: UNTRUSTED_LISTING unless every entry was backed up and the folder had settled
-   * (listingSettleMs).
+   * (listingSettleMs). Until the folder is listed, what it will be if every entry is backed up.
    */
   listingCtimeNs?: bigint;
+  /** Directories not listed yet (SourceTree.expand): the exclude rules that hold inside them. */
+  scanRules?: ExcludeRules;
 }
 
 /**
@@ -65,6 +67,7 @@ function childPath(dir: string | Buffer, name: string): string | Buffer {
 class ScannedNode implements SourceNode {
   children?: SourceNode[];
   listingCtimeNs?: bigint;
+  scanRules?: ExcludeRules;
   private relPath: string | undefined;
   private nameBytes: Buffer | undefined;
 
@@ -131,17 +134,18 @@ function describeSpecial(st: BigIntStats): string {
 }
 
 /**
- * Walks the source once before the backup: totals for progress and ETA, excludes applied, and the stats kept
- * so the backup pass knows which files are unchanged without asking the filesystem again. Entries that
- * vanish or cannot be read are logged and counted as skipped; sockets, FIFOs and devices are skipped too.
+ * Walks the whole source at once (the exclude preview, and counting a backup's totals): the totals, and with
+ * `keep` the tree. Entries that vanish or cannot be read are logged and counted as skipped; sockets, FIFOs and
+ * devices are skipped too.
  */
 export async function scanSource(
   root: string,
   options: ScanOptions,
+  keep = true,
 ): Promise<{ root: SourceNode; totals: ScanTotals }> {
   const scan = new SourceScan(options);
-  const rootNode = scan.rootNode(root, '');
-  await scan.walk(rootNode, options.excludes, options.base?.root);
+  const rootNode = scan.rootNode(root, '', options.excludes);
+  await scan.walk(rootNode, options.base?.root, keep);
   options.onProgress?.({ ...scan.totals });
   return { root: rootNode, totals: scan.totals };
 }
@@ -153,23 +157,61 @@ export interface NamedFolder {
 }
 
 /**
- * Scans several folders as one tree: its root is `virtualRoot`, holding one folder per source under its
- * name, and each source is scanned as scanSource scans its root (excludes from the source's folder, its base
- * folder the base root's entry of that name). One scan, so the totals and the hardlinks seen are shared.
+ * A source tree listed folder by folder as a backup reaches it, so that memory holds the folders on the way
+ * down and not the tree (a million files were 1.5 GB held whole). The totals grow as it goes and are exact
+ * once every folder was expanded.
  */
+export interface SourceTree {
+  readonly root: SourceNode;
+  readonly totals: ScanTotals;
+  /** Lists the folder `dir` (once; its entries not yet below): `baseFolder` is its entry in the backup's base. */
+  expand(dir: SourceNode, baseFolder: BaseFolder | undefined): Promise<void>;
+  /** Lists the folders asked for, before anything is written: one that cannot be read fails the backup. */
+  listRoots(baseRoot: BaseFolder | undefined): Promise<void>;
+}
+
+/**
+ * The tree of one folder (its root is the archive's), or of several: the root is then `virtualRoot`, holding
+ * one folder per source under its name, each with the excludes as seen from its folder. One scan, so the
+ * totals and the hardlinks seen are shared.
+ */
+export function openSourceTree(
+  folders: readonly NamedFolder[],
+  virtualRoot: ((children: SourceNode[]) => SourceNode) | undefined,
+  options: ScanOptions,
+): SourceTree {
+  const scan = new SourceScan(options);
+  const expand = async (dir: SourceNode, base: BaseFolder | undefined): Promise<void> =>
+    void (await scan.expand(dir, base));
+  if (!virtualRoot) {
+    const root = scan.rootNode(folders[0]!.path, '', options.excludes);
+    return { root, totals: scan.totals, expand, listRoots: (base) => expand(root, base) };
+  }
+  const nodes = folders.map((f) => scan.rootNode(f.path, f.name, options.excludes.under(f.name)));
+  const root = virtualRoot(nodes.sort((a, b) => Buffer.compare(a.name, b.name)));
+  scan.totals.directories++;
+  // Listed without their base records: a few readdirs more, and no folder is found unreadable too late.
+  const listRoots = async (): Promise<void> => {
+    for (const node of nodes) await expand(node, undefined);
+  };
+  return { root, totals: scan.totals, expand, listRoots };
+}
+
+/** Walks several folders as one tree (openSourceTree), at once: counting a backup's totals. */
 export async function scanSources(
   folders: readonly NamedFolder[],
   virtualRoot: (children: SourceNode[]) => SourceNode,
   options: ScanOptions,
+  keep = true,
 ): Promise<{ root: SourceNode; totals: ScanTotals }> {
   const scan = new SourceScan(options);
-  const nodes = folders.map((f) => scan.rootNode(f.path, f.name));
+  const nodes = folders.map((f) => scan.rootNode(f.path, f.name, options.excludes.under(f.name)));
   const root = virtualRoot(nodes.sort((a, b) => Buffer.compare(a.name, b.name)));
   scan.totals.directories++;
   const baseRoot = options.base && options.base.read(options.base.root);
   for (const node of nodes) {
     throwIfCancelled(options.signal, 'backup');
-    await scan.walk(node, options.excludes.under(node.rel), baseRoot?.folders.get(node.nameLatin1));
+    await scan.walk(node, baseRoot?.folders.get(node.nameLatin1), keep);
   }
   options.onProgress?.({ ...scan.totals });
   return { root, totals: scan.totals };
@@ -203,7 +245,7 @@ class SourceScan {
   }
 
   /** The node of a folder asked for, `name` in the archive ('' for the root); it must be a folder. */
-  rootNode(path: string, name: string): SourceNode {
+  rootNode(path: string, name: string, rules: ExcludeRules): SourceNode {
     let rootStat: BigIntStats;
     try {
       rootStat = lstatSync(path, { bigint: true });
@@ -219,40 +261,67 @@ class SourceScan {
       rel: name,
       kind: 'directory',
       stat: compactStat(rootStat),
+      scanRules: rules,
     };
+    root.listingCtimeNs = this.settled(root.stat) ? root.stat.ctimeNs : UNTRUSTED_LISTING;
     this.roots.add(root);
     this.totals.directories++;
     return root;
   }
 
-  /** Scans the folder `dir` and everything below it; `baseFolder` is its entry in the backup's base. */
-  async walk(dir: SourceNode, rules: ExcludeRules, baseFolder: BaseFolder | undefined): Promise<void> {
+  /** Scans the folder `dir` and everything below it; `keep`: leave each folder's entries on its node. */
+  async walk(dir: SourceNode, baseFolder: BaseFolder | undefined, keep: boolean): Promise<void> {
+    const baseRecord = await this.expand(dir, baseFolder);
+    for (const child of dir.children ?? []) {
+      if (child.kind !== 'directory') continue;
+      await this.walk(child, baseRecord?.folders.get(child.nameLatin1), keep);
+    }
+    if (!keep) dir.children = undefined;
+  }
+
+  /**
+   * Lists the folder `dir` (its children, not below them), once; `baseFolder` is its entry in the backup's
+   * base. Returns the base record it read, if any. Every 50 ms a turn of the event loop: progress goes out, a
+   * cancel comes in (a folder of 200,000 entries takes a second).
+   */
+  async expand(dir: SourceNode, baseFolder: BaseFolder | undefined): Promise<BaseRecordListing | undefined> {
+    if (dir.children) return undefined;
+    const rules = dir.scanRules!;
+    dir.scanRules = undefined;
     const baseRecord = baseFolder && this.options.base?.read(baseFolder);
     const names = this.listNames(dir, baseFolder, baseRecord);
-    if (!names) return;
+    if (!names) return undefined;
     /** Every entry is backed up: the record will list the folder completely. */
     let complete = true;
     // Only a folder that lists the ignore file is asked for it: a failed read per folder costs an exception each.
     const inner = names.includes(IGNORE_FILE) ? rules.enter(dir.path, dir.rel, (m) => this.log.warn(m)) : rules;
     const children: SourceNode[] = [];
-    for (const name of names) {
-      const node = this.scanEntry(dir, name, inner);
-      if (node) children.push(node);
-      else complete = false;
+    for (let i = 0; i < names.length; i++) {
+      const node = this.scanEntry(dir, names[i]!, inner);
+      if (!node) complete = false;
+      else {
+        if (node.kind === 'directory') node.scanRules = inner;
+        children.push(node);
+      }
+      if ((i & 1023) === 1023) await this.turn();
     }
     dir.children = children;
-    const settled = dir.stat.ctimeNs < this.scanStartNs - BigInt(listingSettleMs(dir.stat.ctimeNs)) * 1_000_000n;
-    dir.listingCtimeNs = complete && settled ? dir.stat.ctimeNs : UNTRUSTED_LISTING;
-    for (const child of children) {
-      if (child.kind !== 'directory') continue;
-      const turn = this.turns.due();
-      if (turn) {
-        throwIfCancelled(this.options.signal, 'backup');
-        this.options.onProgress?.({ ...this.totals });
-        await turn;
-      }
-      await this.walk(child, inner, baseRecord?.folders.get(child.nameLatin1));
-    }
+    dir.listingCtimeNs = complete && this.settled(dir.stat) ? dir.stat.ctimeNs : UNTRUSTED_LISTING;
+    await this.turn();
+    return baseRecord;
+  }
+
+  /** Whether the folder with `stat` changed long enough before the scan began (listingSettleMs). */
+  private settled(stat: SourceStat): boolean {
+    return stat.ctimeNs < this.scanStartNs - BigInt(listingSettleMs(stat.ctimeNs)) * 1_000_000n;
+  }
+
+  private async turn(): Promise<void> {
+    const turn = this.turns.due();
+    if (!turn) return;
+    throwIfCancelled(this.options.signal, 'backup');
+    this.options.onProgress?.({ ...this.totals });
+    await turn;
   }
 
   /**
@@ -269,17 +338,30 @@ class SourceScan {
       this.totals.listedFromBase++;
       return baseRecord.names;
     }
+    let names: string[];
     try {
-      return readdirSync(dir.path, { encoding: 'latin1' }).sort();
+      names = readdirSync(dir.path, { encoding: 'latin1' });
     } catch (err) {
       // The folder asked for itself: a snapshot with nothing in it would look like a backup and be none.
       if (this.roots.has(dir)) throw ioError('back up', dir.path.toString(), err);
-      this.log.warn(`skipped folder ${dir.rel || '.'}: ${(err as Error).message}`);
-      this.totals.skipped++;
-      dir.children = [];
-      dir.listingCtimeNs = UNTRUSTED_LISTING;
-      return undefined;
+      return this.skipFolder(dir, `skipped folder ${dir.rel || '.'}: ${(err as Error).message}`);
     }
+    // Listed a while after its parent: were it replaced by a symlink since, the names read are from elsewhere.
+    const now = lstatSync(dir.path, { bigint: true, throwIfNoEntry: false });
+    if (!now?.isDirectory() || now.ino !== dir.stat.ino || now.dev !== dir.stat.dev)
+      return this.skipFolder(
+        dir,
+        `folder ${dir.rel || '.'} was replaced or moved during the backup; its entries are skipped`,
+      );
+    return names.sort();
+  }
+
+  private skipFolder(dir: SourceNode, warning: string): undefined {
+    this.log.warn(warning);
+    this.totals.skipped++;
+    dir.children = [];
+    dir.listingCtimeNs = UNTRUSTED_LISTING;
+    return undefined;
   }
 
   /** The node of the entry `name` in `dir`; undefined if it is skipped (logged, counted) or excluded. */
@@ -320,7 +402,11 @@ class SourceScan {
       if (!key || !this.linked.has(key)) totals.bytes += node.stat.size;
       if (key) this.linked.add(key);
     } else if (kind === 'symlink') totals.symlinks++;
-    else totals.directories++;
+    else {
+      totals.directories++;
+      // What its entry will record if every entry in it is backed up; expand() says for sure once listed.
+      node.listingCtimeNs = this.settled(node.stat) ? node.stat.ctimeNs : UNTRUSTED_LISTING;
+    }
     return node;
   }
 

@@ -70,6 +70,7 @@ import {
 } from './snapshot-key.js';
 import { SnapshotReader } from './snapshot-reader.js';
 import { chooseSnapshotTime } from './snapshot-time.js';
+import { recordNewStoreEmpty } from '../chunk-store/empty-prefixes.js';
 import { makeReserve, RESERVE_FILE, withReserve } from './space-reserve.js';
 import { SnapshotWriter } from './snapshot-writer.js';
 
@@ -164,6 +165,10 @@ export class Datastore {
       onProgress: options.onProgress,
       signal: options.signal,
     });
+    if (!entries.includes('.chunks')) {
+      chunks.clock.measure();
+      recordNewStoreEmpty(abs, chunks.clock.now(), log);
+    }
     makeReserve(abs);
     writeConfig(abs, config);
     return new Datastore(abs, config, chunks, log);

@@ -1,7 +1,7 @@
 import { existsSync, lstatSync, renameSync, rmSync, utimesSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { groupPath, type BackupGroupRef } from '../backup/backup-names.js';
-import { GC_PARKED_SUFFIX, PREFIX_DIR_COUNT } from '../chunk-store/chunk-store.js';
+import { GC_PARKED_SUFFIX, PREFIX_DIR_COUNT, prefixDirName } from '../chunk-store/chunk-store.js';
 import { DigestSet } from '../chunk-store/digest-set.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError, isCairnError } from '../errors.js';
@@ -17,10 +17,17 @@ import { withLockAsync } from '../locks/with-lock.js';
 import { MemoryLogger, type Logger } from '../log.js';
 import { forgetSnapshot } from '../prune/forget.js';
 import { makeReserve, RESERVE_FILE, withReserve } from '../datastore/space-reserve.js';
+import {
+  EMPTY_FOLDER_MARGIN_MS,
+  EmptyPrefixes,
+  readEmptyPrefixes,
+  writeEmptyPrefixes,
+} from '../chunk-store/empty-prefixes.js';
 import { writeGcStatus, type GcStatus } from './gc-status.js';
 import { checkExplicitStamps } from './stamp-check.js';
 import { listGroups, walkStore, type StoreWalk } from './store-walk.js';
-import { sweepablePrefixes, sweepPrefix, type SweepLimits } from './sweep.js';
+import { sweepPrefix, type SweepLimits } from './sweep.js';
+import { SweepPlan, type PrefixVerdict } from './sweep-plan.js';
 
 /** Below the cutoff by this much plus the filesystem's stamp granularity (clock reads vs. file stamps). */
 export const GC_SAFETY_MARGIN_MS = 2_000;
@@ -91,11 +98,15 @@ class GarbageCollection {
   private readonly report: ReturnType<typeof throttle<GcProgress>>;
   private readonly turns = new EventLoopTurns();
   private limits: SweepLimits = { cutoff: 0, markedSince: 0 };
+  /** Whether an empty chunk folder's times tell that it stayed empty, and by how much they may be off. */
+  private folderTimesMove = false;
+  private emptyMarginMs = 0;
+  private emptiesFound?: EmptyPrefixes;
   private status!: GcStatus;
   private found!: StoreWalk;
   private readonly marked = new Set<string>();
   private readonly cache: DigestSet;
-  private readonly warned = { missing: 0, unreadable: 0 };
+  private readonly warned = { missing: 0, unreadable: 0, symlinks: 0 };
 
   constructor(
     private readonly store: Datastore,
@@ -136,6 +147,8 @@ class GarbageCollection {
       : Math.min(started - GC_FALLBACK_GRACE_MS, oldestWriter - 300_000);
     // Stamps at or after this were set by this run's mark (or by a writer since): in use.
     this.limits = { cutoff, markedSince: started - stamps.granularityMs };
+    this.folderTimesMove = stamps.folderTimesMove;
+    this.emptyMarginMs = EMPTY_FOLDER_MARGIN_MS + stamps.granularityMs;
     const offset = started - startedLocal;
     if (Math.abs(offset) > GC_SAFETY_MARGIN_MS) {
       this.log.info(
@@ -168,6 +181,7 @@ class GarbageCollection {
       removedTmp: 0,
       removedUnfinished: 0,
       keptOnSecondLook: 0,
+      prefixesSkipped: 0,
       missingChunks: 0,
       unreadableIndexes: 0,
       cacheStats: { hits: 0, misses: 0 },
@@ -328,25 +342,43 @@ class GarbageCollection {
 
   private async sweep(): Promise<void> {
     this.log.info('GC phase 2: sweeping unused chunks');
-    const chunksDir = this.store.chunks.chunksDir;
-    const { real, refused } = sweepablePrefixes(chunksDir);
+    const plan = SweepPlan.open(this.store.chunks.chunksDir, this.skippableEmpties(), this.emptyMarginMs);
     this.progress.phase = 'sweep';
     this.report.flush(this.progress);
-    for (const path of refused.slice(0, MAX_WARNINGS_OF_A_KIND)) {
-      this.log.warn(
-        `did not sweep ${path}: it is a symlink, and GC never follows a symlink inside a datastore; nothing behind it was deleted`,
-      );
-    }
     const { status, progress } = this;
+    const empties = new EmptyPrefixes(this.clock.now());
     for (let p = 0; p < PREFIX_DIR_COUNT; p++) {
       throwIfCancelled(this.options.signal, 'garbage collection');
-      if (real[p]) sweepPrefix(chunksDir, p, this.limits, status);
+      this.sweepOne(p, plan.verdict(p), empties);
       progress.prefixesDone = p + 1;
       progress.removedChunks = status.removedChunks;
       progress.removedBytes = status.removedBytes;
       progress.pendingBytes = status.pendingBytes;
       this.report.push(progress);
       await this.pace();
+    }
+    this.emptiesFound = empties;
+    if (status.prefixesSkipped > 0)
+      this.log.info(`skipped ${status.prefixesSkipped} chunk folders that stayed empty since the last GC`);
+  }
+
+  /** The last record of empty folders, where it can be trusted (docs/GC.md "Sweep"). */
+  private skippableEmpties(): EmptyPrefixes | undefined {
+    if (!this.folderTimesMove) return undefined;
+    return readEmptyPrefixes(this.store.root, this.clock.now(), this.log);
+  }
+
+  private sweepOne(prefix: number, verdict: PrefixVerdict, empties: EmptyPrefixes): void {
+    const chunksDir = this.store.chunks.chunksDir;
+    if (verdict === 'skip') {
+      this.status.prefixesSkipped++;
+      empties.add(prefix);
+    } else if (verdict === 'sweep') {
+      if (sweepPrefix(chunksDir, prefix, this.limits, this.status) === 0) empties.add(prefix);
+    } else if (verdict === 'refused' && this.warned.symlinks++ < MAX_WARNINGS_OF_A_KIND) {
+      this.log.warn(
+        `did not sweep ${join(chunksDir, prefixDirName(prefix))}: it is a symlink, and GC never follows a symlink inside a datastore; nothing behind it was deleted`,
+      );
     }
   }
 
@@ -400,6 +432,7 @@ class GarbageCollection {
       `GC done: removed ${status.removedChunks} chunks (${status.removedBytes} bytes), ${status.pendingChunks} pending, ${status.diskChunks} in use`,
     );
     writeGcStatus(this.store.root, status, this.log);
+    if (this.emptiesFound) writeEmptyPrefixes(this.store.root, this.emptiesFound, this.log);
     if (makeReserve(this.store.root)) this.log.info(`made the store's reserve of 1 MiB again (${RESERVE_FILE})`);
     return { ...status, warnings: this.log.warnings() };
   }

@@ -33,6 +33,8 @@ export interface GcStatus {
   removedUnfinished: number;
   /** Sweep candidates a writer touched between the sweep's two looks, and so kept. */
   keptOnSecondLook: number;
+  /** Chunk folders not listed: empty at the last GC and untouched since (docs/GC.md "Sweep"). */
+  prefixesSkipped: number;
   missingChunks: number;
   /** Index files nobody can read (damaged, not regular files): passed over, their chunks not kept for them. */
   unreadableIndexes: number;
@@ -71,6 +73,7 @@ const GcStatusSchema = z.looseObject({
   removedTmp: count,
   removedUnfinished: count,
   keptOnSecondLook: count,
+  prefixesSkipped: count.default(0),
   missingChunks: count,
   unreadableIndexes: count.default(0),
   cacheStats: z.object({ hits: count, misses: count }),

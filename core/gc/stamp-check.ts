@@ -8,6 +8,8 @@ export interface StampCheck {
   /** How coarse the filesystem keeps mtimes (1 ms on ext4/APFS/NTFS as set from JS, 2000 on FAT). */
   granularityMs: number;
   detail: string;
+  /** Creating a file moves its folder's mtime here (what lets the sweep skip folders that stayed empty). */
+  folderTimesMove: boolean;
 }
 
 const PROBE = '.gc-stamp-probe';
@@ -25,7 +27,7 @@ export function checkExplicitStamps(chunksDir: string, now: () => number): Stamp
     } catch {
       /* none left over */
     }
-    closeSync(openSync(path, 'wx'));
+    const folderTimesMove = createMovesFolderTime(chunksDir, path, now);
     const past = new Date(Math.floor(now() / 1000) * 1000 - 3_600_000 + 1_357);
     utimesSync(path, past, past);
     const back = lstatSync(path).mtimeMs;
@@ -35,6 +37,7 @@ export function checkExplicitStamps(chunksDir: string, now: () => number): Stamp
       return {
         ok: false,
         granularityMs,
+        folderTimesMove,
         detail: `a stamp set to ${past.toISOString()} read back as ${new Date(back).toISOString()}`,
       };
     }
@@ -42,9 +45,19 @@ export function checkExplicitStamps(chunksDir: string, now: () => number): Stamp
     utimesSync(path, current, current);
     const fresh = lstatSync(path).mtimeMs;
     if (fresh < current.getTime() - granularityMs) {
-      return { ok: false, granularityMs, detail: `a stamp set to now read back as ${new Date(fresh).toISOString()}` };
+      return {
+        ok: false,
+        granularityMs,
+        folderTimesMove,
+        detail: `a stamp set to now read back as ${new Date(fresh).toISOString()}`,
+      };
     }
-    return { ok: true, granularityMs, detail: `explicit stamps stick (granularity ${granularityMs} ms)` };
+    return {
+      ok: true,
+      granularityMs,
+      folderTimesMove,
+      detail: `explicit stamps stick (granularity ${granularityMs} ms)`,
+    };
   } catch (err) {
     throw ioError('test timestamp updates in', chunksDir, err);
   } finally {
@@ -54,4 +67,20 @@ export function checkExplicitStamps(chunksDir: string, now: () => number): Stamp
       /* not created */
     }
   }
+}
+
+/**
+ * Creates the probe file after setting its folder's mtime an hour back, and says whether the creation moved
+ * it forward again, as POSIX asks. A folder whose times cannot be set (another owner) counts as not moving.
+ */
+function createMovesFolderTime(dir: string, probe: string, now: () => number): boolean {
+  const past = new Date(now() - 3_600_000);
+  let set = true;
+  try {
+    utimesSync(dir, past, past);
+  } catch {
+    set = false;
+  }
+  closeSync(openSync(probe, 'wx'));
+  return set && lstatSync(dir).mtimeMs > past.getTime() + 1_800_000;
 }

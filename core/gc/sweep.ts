@@ -1,6 +1,6 @@
-import { existsSync, lstatSync, readdirSync, renameSync, unlinkSync, type Dirent } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, renameSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { chunkFileKind, GC_PARKED_SUFFIX, PREFIX_DIR_COUNT, prefixDirName } from '../chunk-store/chunk-store.js';
+import { chunkFileKind, GC_PARKED_SUFFIX, prefixDirName } from '../chunk-store/chunk-store.js';
 import { errnoCode, ioError } from '../errors.js';
 import type { GcStatus } from './gc-status.js';
 
@@ -11,38 +11,20 @@ export interface SweepLimits {
 }
 
 /**
- * Which of the 65,536 prefix folders the sweep may enter: real folders only. One listing of `.chunks` tells;
- * a prefix that is a symlink (planted, or a damaged store) is named in `refused`, and nothing behind it is
- * deleted.
+ * Sweeps one prefix folder; the status counts what was removed, kept and pending. Returns how many entries
+ * the folder held when listed (-1: it is gone), so the sweep can record the empty ones.
  */
-export function sweepablePrefixes(chunksDir: string): { real: Uint8Array; refused: string[] } {
-  const real = new Uint8Array(PREFIX_DIR_COUNT);
-  const refused: string[] = [];
-  let entries: Dirent[];
-  try {
-    entries = readdirSync(chunksDir, { withFileTypes: true });
-  } catch (err) {
-    throw ioError('list', chunksDir, err);
-  }
-  for (const entry of entries) {
-    if (!/^[0-9a-f]{4}$/.test(entry.name)) continue;
-    if (entry.isDirectory()) real[Number.parseInt(entry.name, 16)] = 1;
-    else if (entry.isSymbolicLink()) refused.push(join(chunksDir, entry.name));
-  }
-  return { real, refused };
-}
-
-/** Sweeps one prefix folder; the status counts what was removed, kept and pending. */
-export function sweepPrefix(chunksDir: string, prefix: number, limits: SweepLimits, status: GcStatus): void {
+export function sweepPrefix(chunksDir: string, prefix: number, limits: SweepLimits, status: GcStatus): number {
   const dir = join(chunksDir, prefixDirName(prefix));
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch (err) {
-    if (errnoCode(err) === 'ENOENT') return;
+    if (errnoCode(err) === 'ENOENT') return -1;
     throw ioError('list chunk directory', dir, err);
   }
   for (const name of names) sweepEntry(join(dir, name), name, limits, status);
+  return names.length;
 }
 
 /**

@@ -57,8 +57,9 @@ export async function collectRemoteGarbage(
   const marked = new Set<string>();
   await markSnapshots(bucket, referenced, marked, signal);
   const chunks = await listChunks(bucket, signal);
-  // LastModified has whole seconds: an object of the same second as T0 − minAge counts as old enough.
-  const young = (o: ListedObject) => o.lastModified > t0 - minAge;
+  // T0 comes from a HEAD's Last-Modified, in whole seconds, and a listing may give milliseconds (Ceph does):
+  // compared by the second, an object of the same second as T0 − minAge counts as old enough.
+  const young = (o: ListedObject) => Math.floor(o.lastModified / 1000) * 1000 > t0 - minAge;
   const base = {
     snapshots: marked.size,
     chunksTotal: chunks.size,

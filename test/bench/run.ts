@@ -15,6 +15,7 @@ import { gcMemoryBench } from './gc-memory.js';
 import { appResponsivenessBench } from './app-responsiveness.js';
 import { schedulerIdleBench } from './scheduler-idle.js';
 import { findBench } from './find-bench.js';
+import { scaleBench } from './scale-bench.js';
 import { measure, measureCommand } from './measure.js';
 import { tempDir } from '../support/temp.js';
 
@@ -126,3 +127,4 @@ if (!process.env.CAIRN_BENCH_SKIP_GC) await gcMemoryBench();
 if (!process.env.CAIRN_BENCH_SKIP_APP) await appResponsivenessBench();
 if (!process.env.CAIRN_BENCH_SKIP_SCHEDULER) await schedulerIdleBench();
 if (!process.env.CAIRN_BENCH_SKIP_FIND) await findBench();
+scaleBench();

@@ -1373,8 +1373,9 @@ describe('folder backup jobs: cancel, progress, locks', () => {
       const src = ${JSON.stringify(src)};
       const store = Datastore.open(${JSON.stringify(ctx.store.root)});
       let swapped = false;
+      // After a.txt: its folder was listed ('swapped' a regular file then), 'swapped' not opened yet.
       const result = await backupFolder(store, src, { id: 'fifo-swap', workers: 0, progressIntervalMs: 0, onProgress: (p) => {
-        if (p.phase !== 'scanning' || swapped) return;
+        if (p.filesDone !== 1 || swapped) return;
         swapped = true;
         unlinkSync(src + '/swapped');
         execFileSync('mkfifo', [src + '/swapped']);
@@ -1391,9 +1392,10 @@ describe('folder backup jobs: cancel, progress, locks', () => {
     expect(child.message.warnings).toContainEqual(expect.stringMatching(/swapped: no longer a regular file/));
   }, 60_000);
 
-  it('does not read through a folder replaced by a symlink after the scan', async () => {
+  it('does not read through a folder replaced by a symlink after its parent was listed', async () => {
     const work = scratch('dir-swap');
     const src = join(work, 'src');
+    put(src, 'a.txt', 'backed up before d');
     put(src, 'd/f.txt', 'inside the source');
     put(src, 'd/g.txt', 'also inside');
     put(work, 'outside/f.txt', 'SECRET OUTSIDE THE SOURCE');
@@ -1401,8 +1403,9 @@ describe('folder backup jobs: cancel, progress, locks', () => {
     const result = await backupFolder(ctx.store, src, {
       id: 'dir-swap',
       progressIntervalMs: 0,
+      // After a.txt: the root was listed (d a folder then), d not yet.
       onProgress: (p) => {
-        if (p.phase !== 'scanning' || swapped) return;
+        if (p.filesDone !== 1 || swapped) return;
         swapped = true;
         renameSync(join(src, 'd'), join(work, 'd-moved'));
         symlinkSync(join(work, 'outside'), join(src, 'd'));
@@ -1410,12 +1413,39 @@ describe('folder backup jobs: cancel, progress, locks', () => {
     });
     expect(swapped).toBe(true);
     expect(result.warnings).toContainEqual(expect.stringMatching(/folder d was replaced or moved during the backup/));
-    expect(result.stats.skipped).toBe(2);
+    expect(result.stats.skipped).toBe(1);
     const snap = reader(ctx.store, result.snapshot);
     expect(snap.list('d').map((e) => e.name.toString())).toEqual([]);
     const target = scratch('dir-swap-restored');
     await restoreFolder(ctx.store, result.snapshot, target);
     expect(readdirSync(join(target, 'd'))).toEqual([]);
+  });
+
+  it('does not read through a folder replaced by a symlink after it was listed', async () => {
+    const work = scratch('dir-swap-late');
+    const src = join(work, 'src');
+    put(src, 'd/f.txt', 'inside the source');
+    put(src, 'd/g.txt', 'also inside');
+    put(work, 'outside/g.txt', 'SECRET OUTSIDE THE SOURCE');
+    let swapped = false;
+    const result = await backupFolder(ctx.store, src, {
+      id: 'dir-swap-late',
+      progressIntervalMs: 0,
+      // After d/f.txt: d was listed, g.txt not read yet.
+      onProgress: (p) => {
+        if (p.filesDone !== 1 || swapped) return;
+        swapped = true;
+        renameSync(join(src, 'd'), join(work, 'd-moved'));
+        symlinkSync(join(work, 'outside'), join(src, 'd'));
+      },
+    });
+    expect(swapped).toBe(true);
+    expect(result.warnings).toContainEqual(expect.stringMatching(/folder d was replaced or moved during the backup/));
+    const snap = reader(ctx.store, result.snapshot);
+    expect(snap.list('d').map((e) => e.name.toString())).toEqual(['f.txt']);
+    const target = scratch('dir-swap-late-restored');
+    await restoreFolder(ctx.store, result.snapshot, target);
+    expect(readFileSync(join(target, 'd/f.txt'), 'utf8')).toBe('inside the source');
   });
 
   it('cancels a backup on its first progress event: CANCELLED, no snapshot, no tmp files; the next backup works', async () => {
@@ -1444,7 +1474,8 @@ describe('folder backup jobs: cancel, progress, locks', () => {
     );
     const abortedAt = events.findIndex((e) => e.phase === 'backing-up');
     expect(abortedAt).toBeGreaterThanOrEqual(0);
-    expect(events.filter((e) => e.phase === 'backing-up').length).toBeLessThan(events[abortedAt]!.filesTotal);
+    const treeFiles = [...readTree(src).values()].filter((e) => e.kind === 'file').length;
+    expect(events.filter((e) => e.phase === 'backing-up').length).toBeLessThan(treeFiles);
     const group = { type: 'host', id: 'cancel' } as const;
     expect(ctx.store.listSnapshots(group)).toEqual([]);
     expect(readdirSync(ctx.store.groupDir(group))).toEqual(['owner']);
@@ -1455,7 +1486,7 @@ describe('folder backup jobs: cancel, progress, locks', () => {
     expect(done.base).toBeUndefined();
   });
 
-  it('reports progress: scanning, then backing up with the pre-scan totals, bytesDone rising to bytesTotal', async () => {
+  it("reports progress against totals counted beside the backup (first) or the base's (incremental), bytesDone rising to bytesTotal", async () => {
     const src = jobTree('progress');
     const files = [...readTree(src).values()].filter((e) => e.kind === 'file');
     const bytes = files.reduce((n, e) => n + e.size, 0);
@@ -1467,9 +1498,14 @@ describe('folder backup jobs: cancel, progress, locks', () => {
         onProgress: (p) => events.push(p),
       });
       const phases = events.map((e) => e.phase).filter((p, i, all) => p !== all[i - 1]);
-      expect(phases, run).toEqual(['scanning', 'backing-up', 'finishing']);
-      const working = events.filter((e) => e.phase !== 'scanning');
-      for (const e of working) expect([e.filesTotal, e.bytesTotal], run).toEqual([files.length, bytes]);
+      expect(phases, run).toEqual(['backing-up', 'finishing']);
+      for (const e of events) {
+        // Counted as the backup goes (first) or the base's (an unchanged tree: exact); never past the tree.
+        expect(e.filesTotal, run).toBeLessThanOrEqual(files.length);
+        expect(e.bytesTotal, run).toBeLessThanOrEqual(bytes);
+        expect(e.filesTotal, run).toBeGreaterThanOrEqual(e.filesDone);
+        if (run === 'incremental') expect([e.filesTotal, e.bytesTotal], run).toEqual([files.length, bytes]);
+      }
       for (let i = 1; i < events.length; i++) {
         expect(events[i]!.bytesDone).toBeGreaterThanOrEqual(events[i - 1]!.bytesDone);
         expect(events[i]!.filesDone).toBeGreaterThanOrEqual(events[i - 1]!.filesDone);
@@ -1484,6 +1520,26 @@ describe('folder backup jobs: cancel, progress, locks', () => {
       });
       expect(result.bytesRead + result.bytesReused).toBe(bytes);
     }
+  });
+
+  it("counts a first backup's totals beside it: they reach the tree's before the end, and no ETA is given before", async () => {
+    const src = scratch('counted');
+    for (let i = 0; i < 3000; i++) put(src, `f${i % 30}/file-${i}.txt`, textBytes(200, i));
+    const events: FolderBackupProgress[] = [];
+    // A slow disk: a millisecond per file, while the counting thread walks on.
+    const onProgress = (p: FolderBackupProgress): void => {
+      events.push(p);
+      const until = performance.now() + 1;
+      while (performance.now() < until) {
+        /* busy */
+      }
+    };
+    await backupFolder(ctx.store, src, { id: 'counted', progressIntervalMs: 0, onProgress });
+    const working = events.filter((e) => e.phase === 'backing-up');
+    const counted = working.findIndex((e) => e.filesTotal === 3000);
+    expect(counted).toBeGreaterThanOrEqual(0);
+    expect(working[counted]!.filesDone).toBeLessThan(3000);
+    for (const e of working.slice(0, counted)) expect(e.etaSeconds).toBeUndefined();
   });
 
   // Regression test for a bug these tests found: the pre-scan counted a hardlinked file's bytes once per link in
