@@ -1,6 +1,6 @@
 // Folder backups side by side with restic and borg (when installed) on the shared dataset, in one run.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,17 @@ function timed(fn: () => void): number {
   const t = performance.now();
   fn();
   return (performance.now() - t) / 1000;
+}
+
+/** Empties the page cache (root only): a cold step reads from the disk, as a backup after a reboot does. */
+function dropCaches(): boolean {
+  spawnSync('sync');
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const restic = { RESTIC_PASSWORD: 'cairn-bench', RESTIC_CACHE_DIR: join(tmpdir(), 'cairn-bench-restic-cache') };
@@ -128,6 +139,20 @@ function printEncryptionRatios(rows: Map<string, Record<string, number>>): void 
     );
 }
 
+/** The first backup into a new repository and a full restore, each after the page cache was emptied. */
+function coldSteps(t: Tool, repo: string, source: string, work: string, r: Record<string, number>): void {
+  const coldRepo = `${work}-repo`;
+  t.init(coldRepo);
+  dropCaches();
+  r.coldFirst = timed(() => t.backup(coldRepo, source, 1));
+  rmSync(coldRepo, { recursive: true, force: true });
+  const target = `${work}-restore`;
+  mkdirSync(target);
+  dropCaches();
+  r.coldRestore = timed(() => t.restore(repo, target, 3));
+  rmSync(target, { recursive: true, force: true });
+}
+
 export async function folderBench(): Promise<void> {
   if (!existsSync(generator)) {
     console.log(`\n(folder benchmark skipped: ${generator} not found)`);
@@ -148,6 +173,9 @@ export async function folderBench(): Promise<void> {
     for (const t of available) console.log(`  ${t.name}: ${t.note}`);
     if (available.length === 1) console.log('  (restic and borg not installed: apt-get install restic borgbackup)');
     const rows = new Map<string, Record<string, number>>();
+    const cold = process.env.CAIRN_BENCH_COLD === '1' && dropCaches();
+    if (process.env.CAIRN_BENCH_COLD === '1' && !cold)
+      console.log('  (cold steps skipped: the page cache can only be dropped as root)');
     for (const t of available) {
       const repo = join(dir, `repo-${t.name}`);
       t.init(repo);
@@ -167,6 +195,7 @@ export async function folderBench(): Promise<void> {
       mkdirSync(target);
       r.restore = timed(() => t.restore(repo, target, 3));
       rmSync(target, { recursive: true, force: true });
+      if (cold) coldSteps(t, repo, source, join(dir, `cold-${t.name}`), r);
       const beforeGc = duBytes(repo);
       r.gc = timed(() => t.forgetOldAndCollect(repo));
       r.freedMB = (beforeGc - duBytes(repo)) / 1e6;
@@ -181,6 +210,12 @@ export async function folderBench(): Promise<void> {
       ['modified', 'backup after modify'],
       ['restore', 'full restore'],
       ['gc', 'prune to 1 + GC'],
+      ...(cold
+        ? ([
+            ['coldFirst', 'first backup, cold'],
+            ['coldRestore', 'full restore, cold'],
+          ] as const)
+        : []),
     ] as const) {
       console.log(
         `${label.padEnd(22)}${available.map((t) => fmt(rows.get(t.name)![key]!).padEnd(24)).join('')}${(rows.get('cairn')![key]! / best(key)).toFixed(2)}`,
