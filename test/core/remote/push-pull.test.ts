@@ -18,6 +18,7 @@ import type { FileEntry } from '../../../core/archive/archive-format.js';
 import { KeyRequiredError } from '../../../core/errors.js';
 import { chunksOnDisk, snapshotDigests } from '../../support/store-files.js';
 import { createBucket, startCephGateway, type CephGateway } from '../../support/ceph.js';
+import { startSlowdownProxy } from '../../support/slowdown-proxy.js';
 import { pseudoRandomBytes } from '../../support/data.js';
 import { storeTempRoot, useTempDirs } from '../../support/temp.js';
 import { plan } from '../../support/plans.js';
@@ -122,6 +123,41 @@ describe('push and pull against a real Ceph object gateway', () => {
     const secretOut = join(dir, 'out-secret');
     await restoreFolder(fresh, fresh.latestSnapshot({ type: 'host', id: 'secret' })!, secretOut, { crypt });
     expect((await pullSnapshots(bucketOf(remote), fresh, listed)).pulled).toEqual([]);
+  }, 120_000);
+
+  it('backs off and retries when the service says SlowDown (503), and says so when it never stops', async () => {
+    const { store, crypt, dir } = await storeWithBackups();
+    const remote = await newRemote();
+    const refs = finished(store);
+    // Every third request that uploads a chunk is refused (its retry is a request of its own, and goes through).
+    const proxy = await startSlowdownProxy(
+      gw.endpoint,
+      (req, n) => req.method === 'PUT' && (req.url ?? '').includes('/.chunks/') && n % 3 === 0,
+    );
+    try {
+      const pushed = await pushSnapshots(store, bucketOf({ ...remote, endpoint: proxy.endpoint }), refs);
+      expect(pushed.pushed.length).toBe(refs.length);
+      expect(proxy.refused).toBeGreaterThan(0);
+    } finally {
+      await proxy.stop();
+    }
+    // Everything arrived whole: pulled back straight from the gateway and verified.
+    const fresh = await Datastore.create(join(dir, 'fresh'), { syncLevel: 'none' });
+    const there = (await listRemoteSnapshots(bucketOf(remote))).filter((s) => s.finished);
+    expect((await pullSnapshots(bucketOf(remote), fresh, there)).pulled.length).toBe(refs.length);
+    expect((await verify(fresh, { store: true }, { keys: [crypt] })).ok).toBe(true);
+
+    // A service that never stops refusing: the push gives up after its retries and says why, naming the bucket.
+    const wall = await startSlowdownProxy(gw.endpoint, (req) => req.method === 'PUT');
+    try {
+      const other = await newRemote('wall/');
+      const push = pushSnapshots(store, bucketOf({ ...other, endpoint: wall.endpoint }, { maxAttempts: 2 }), refs);
+      await expect(push).rejects.toThrow(/overloaded and kept asking to slow down/);
+      await expect(push).rejects.toThrow(new RegExp(other.bucket));
+      expect(wall.refused).toBeGreaterThan(0);
+    } finally {
+      await wall.stop();
+    }
   }, 120_000);
 
   it('reads an encrypted snapshot straight from the remote, fetching only what it needs', async () => {
