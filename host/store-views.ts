@@ -20,6 +20,7 @@ import { snapshotKind, summarizeManifest } from '../core/backup/manifest-summary
 import { Datastore, type SnapshotInfo } from '../core/datastore/datastore.js';
 import { CONFIG_FILE } from '../core/datastore/datastore-config.js';
 import { describeSource } from '../core/datastore/group-source.js';
+import { SnapshotListCache } from '../core/datastore/snapshot-list-cache.js';
 import { hasGcStatusFile, readGcStatus } from '../core/gc/gc-status.js';
 import { CairnError, isCairnError } from '../core/errors.js';
 import { AppError } from './app-errors.js';
@@ -100,6 +101,9 @@ function encryptionOf(manifest: Manifest): Pick<SnapshotRow, 'encrypted' | 'keyF
  */
 export class SnapshotViews {
   private readonly cache = new Map<string, { mtimeMs: number; summary: ManifestSummary }>();
+  /** Unchanged snapshot folders (a group of 100,000 listed again in one lstat each), and their rows. */
+  private readonly folders = new SnapshotListCache();
+  private readonly rows = new WeakMap<SnapshotInfo, SnapshotRow>();
 
   groupRows(store: Datastore): GroupRow[] {
     return store.listGroups().map((g) => {
@@ -127,7 +131,17 @@ export class SnapshotViews {
   }
 
   snapshotRows(store: Datastore, group: GroupRef): SnapshotRow[] {
-    return store.listSnapshots(group).map((s) => this.row(store, s));
+    return store.listSnapshots(group, this.folders).map((s) => this.rowOf(store, s));
+  }
+
+  /** A row stands while listSnapshots hands out the same info: its folder, manifest included, is unchanged. */
+  private rowOf(store: Datastore, s: SnapshotInfo): SnapshotRow {
+    let row = this.rows.get(s);
+    if (!row) {
+      row = this.row(store, s);
+      this.rows.set(s, row);
+    }
+    return row;
   }
 
   snapshotRow(store: Datastore, ref: SnapshotRef): SnapshotRow {

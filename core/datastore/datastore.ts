@@ -69,6 +69,7 @@ import {
   type SnapshotKeys,
 } from './snapshot-key.js';
 import { SnapshotReader } from './snapshot-reader.js';
+import type { SnapshotListCache } from './snapshot-list-cache.js';
 import { chooseSnapshotTime } from './snapshot-time.js';
 import { recordNewStoreEmpty } from '../chunk-store/empty-prefixes.js';
 import { makeReserve, RESERVE_FILE, withReserve } from './space-reserve.js';
@@ -213,29 +214,49 @@ export class Datastore {
   }
 
   /** Snapshots of a group, oldest first. Unfinished ones (no manifest) are listed with finished = false. */
-  listSnapshots(group: BackupGroupRef): SnapshotInfo[] {
+  /**
+   * The group's snapshots, oldest first. `cache`: a long-lived reader's memory of unchanged snapshot folders
+   * (SnapshotListCache), which makes a listing one lstat per snapshot.
+   */
+  listSnapshots(group: BackupGroupRef, cache?: SnapshotListCache): SnapshotInfo[] {
     const snapshots: SnapshotInfo[] = [];
-    for (const name of listLayoutDirs(this.groupDir(group))) {
+    const groupDir = this.groupDir(group);
+    for (const name of listLayoutDirs(groupDir)) {
       if (!isBackupTimeString(name)) continue;
-      let time: number;
-      try {
-        time = parseBackupTime(name);
-      } catch {
+      const dir = join(groupDir, name);
+      const st = cache && lstatSync(dir, { throwIfNoEntry: false });
+      const known = st && cache.get(dir, st);
+      if (known) {
+        snapshots.push(known);
         continue;
       }
-      const names = listNames(join(this.groupDir(group), name));
-      if (names === undefined) continue; // removed while we listed
-      snapshots.push({
-        type: group.type,
-        id: group.id,
-        time,
-        path: `${groupPath(group)}/${name}`,
-        finished: names.includes(MANIFEST_NAME),
-        protected: names.includes(PROTECTED_MARKER),
-        files: names.filter((n) => ARCHIVE_FILE.test(n) && n !== MANIFEST_NAME).sort(),
-      });
+      const info = this.readSnapshotFolder(group, name, dir);
+      if (!info) continue;
+      if (st) cache.set(dir, st, info);
+      snapshots.push(info);
     }
     return snapshots.sort((a, b) => a.time - b.time);
+  }
+
+  /** One snapshot folder as listSnapshots shows it; undefined if its name is no time or it went meanwhile. */
+  private readSnapshotFolder(group: BackupGroupRef, name: string, dir: string): SnapshotInfo | undefined {
+    let time: number;
+    try {
+      time = parseBackupTime(name);
+    } catch {
+      return undefined;
+    }
+    const names = listNames(dir);
+    if (names === undefined) return undefined; // removed while we listed
+    return {
+      type: group.type,
+      id: group.id,
+      time,
+      path: `${groupPath(group)}/${name}`,
+      finished: names.includes(MANIFEST_NAME),
+      protected: names.includes(PROTECTED_MARKER),
+      files: names.filter((n) => ARCHIVE_FILE.test(n) && n !== MANIFEST_NAME).sort(),
+    };
   }
 
   snapshotInfo(ref: SnapshotRef): SnapshotInfo {
