@@ -106,7 +106,7 @@ export class SnapshotViews {
   private readonly rows = new WeakMap<SnapshotInfo, SnapshotRow>();
 
   groupRows(store: Datastore): GroupRow[] {
-    return store.listGroups().map((g) => {
+    return store.listGroups(this.folders).map((g) => {
       const latest =
         g.lastBackup === undefined ? undefined : this.summary(store, { type: g.type, id: g.id, time: g.lastBackup });
       return {

@@ -191,13 +191,14 @@ export class Datastore {
     return join(this.groupDir(ref), formatBackupTime(ref.time));
   }
 
-  listGroups(): GroupInfo[] {
+  /** The groups with their counts; `cache` as listSnapshots takes it. */
+  listGroups(cache?: SnapshotListCache): GroupInfo[] {
     const groups: GroupInfo[] = [];
     for (const type of BACKUP_TYPES) {
       for (const id of listLayoutDirs(join(this.root, type))) {
         if (!isValidBackupId(id)) continue;
         const group = { type, id };
-        const snapshots = this.listSnapshots(group);
+        const snapshots = this.listSnapshots(group, cache);
         const finished = snapshots.filter((s) => s.finished);
         groups.push({
           type,
@@ -213,9 +214,8 @@ export class Datastore {
     return groups;
   }
 
-  /** Snapshots of a group, oldest first. Unfinished ones (no manifest) are listed with finished = false. */
   /**
-   * The group's snapshots, oldest first. `cache`: a long-lived reader's memory of unchanged snapshot folders
+   * The group's snapshots, oldest first; unfinished ones (no manifest) with finished = false. `cache`: a long-lived reader's memory of unchanged snapshot folders
    * (SnapshotListCache), which makes a listing one lstat per snapshot.
    */
   listSnapshots(group: BackupGroupRef, cache?: SnapshotListCache): SnapshotInfo[] {
