@@ -31,7 +31,11 @@ export class BackupTotals {
       excludes: [...excludes],
       startedAtMs: Date.now(),
     };
-    const worker = new Worker(workerScriptUrl(import.meta.url, './count-worker.js'), { workerData: data });
+    // No flags of this process: it needs none, and some (a script's --input-type) would stop it from starting.
+    const worker = new Worker(workerScriptUrl(import.meta.url, './count-worker.js'), {
+      workerData: data,
+      execArgv: [],
+    });
     worker.unref();
     worker.on('message', (m: CountWorkerMessage) => totals.take(m));
     worker.on('error', (err) => log.info(`counting the files to back up failed: ${err.message}`));
