@@ -16,6 +16,7 @@ import { appResponsivenessBench } from './app-responsiveness.js';
 import { schedulerIdleBench } from './scheduler-idle.js';
 import { findBench } from './find-bench.js';
 import { scaleBench } from './scale-bench.js';
+import { remoteBench } from './remote-bench.js';
 import { measure, measureCommand } from './measure.js';
 import { tempDir } from '../support/temp.js';
 
@@ -128,3 +129,4 @@ if (!process.env.CAIRN_BENCH_SKIP_APP) await appResponsivenessBench();
 if (!process.env.CAIRN_BENCH_SKIP_SCHEDULER) await schedulerIdleBench();
 if (!process.env.CAIRN_BENCH_SKIP_FIND) await findBench();
 scaleBench();
+await remoteBench();

@@ -1,0 +1,152 @@
+// Off-site copies side by side with restic, against the same real Ceph gateway, in one run: the first push of the
+// bench dataset, a push after its ~2% modify, and a restore from the remote; seconds, MB/s and requests per GB
+// (counted by a pass-through proxy in front of the gateway). CAIRN_BENCH_REMOTE=1 npm run bench (needs Ceph:
+// apt-get install --no-install-recommends ceph-mon ceph-osd radosgw).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createBucket, startCephGateway, type CephGateway } from '../support/ceph.js';
+import { startSlowdownProxy, type SlowdownProxy } from '../support/slowdown-proxy.js';
+import { tempDir } from '../support/temp.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repoRoot = resolve(here, '../../..');
+const cairnCli = join(repoRoot, 'dist/core/cli/cairn.js');
+const generator = resolve(repoRoot, 'test/bench/gen-dataset.cjs');
+
+interface Step {
+  seconds: number;
+  requests: number;
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): void {
+  const r = spawnSync(cmd, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr?.toString().slice(-500)}`);
+}
+
+function has(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+/** Times `fn` and counts the requests the gateway got meanwhile. */
+function step(proxy: SlowdownProxy, fn: () => void): Step {
+  spawnSync('sync');
+  const before = proxy.forwarded;
+  const t = performance.now();
+  fn();
+  return { seconds: (performance.now() - t) / 1000, requests: proxy.forwarded - before };
+}
+
+interface Tool {
+  name: string;
+  first(source: string): Step;
+  again(source: string): Step;
+  restore(target: string): Step;
+}
+
+function cairnTool(gw: CephGateway, proxy: SlowdownProxy, dir: string): Tool {
+  const env = {
+    CAIRN_CONFIG_DIR: join(dir, 'config'),
+    CAIRN_CACHE_DIR: join(dir, 'cache'),
+    CAIRN_S3_ACCESS_KEY_ID: gw.accessKeyId,
+    CAIRN_S3_SECRET_ACCESS_KEY: gw.secretAccessKey,
+  };
+  const cairn = (...args: string[]): void => run(process.execPath, [cairnCli, ...args], env);
+  const store = join(dir, 'store');
+  cairn('init', store, '--sync', 'none');
+  cairn('remote', 'add', 'bench', '--endpoint', proxy.endpoint, '--bucket', 'cairn-bench', '--region', gw.region);
+  // The local backup is not timed: a push sends a backup that exists; restic's backup reads and sends at once.
+  const push = (source: string): Step => {
+    cairn('backup', store, source, '--id', 'bench');
+    return step(proxy, () => cairn('push', store, 'bench'));
+  };
+  return {
+    name: 'cairn push',
+    first: push,
+    again: push,
+    restore: (target) => step(proxy, () => cairn('remote', 'restore', 'bench', 'host/bench', '--to', target)),
+  };
+}
+
+function resticTool(gw: CephGateway, proxy: SlowdownProxy, dir: string): Tool {
+  const env = {
+    RESTIC_PASSWORD: 'cairn-bench',
+    RESTIC_REPOSITORY: `s3:${proxy.endpoint}/restic-bench`,
+    RESTIC_CACHE_DIR: join(dir, 'restic-cache'),
+    AWS_ACCESS_KEY_ID: gw.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: gw.secretAccessKey,
+    AWS_DEFAULT_REGION: gw.region,
+  };
+  const restic = (args: string[], cwd?: string): void =>
+    run('restic', ['-o', 's3.bucket-lookup=path', ...args], env, cwd);
+  restic(['init']);
+  const backup = (source: string): Step => step(proxy, () => restic(['backup', '.'], source));
+  return {
+    name: 'restic backup',
+    first: backup,
+    again: backup,
+    restore: (target) => step(proxy, () => restic(['restore', 'latest', '--target', target])),
+  };
+}
+
+function duBytes(path: string): number {
+  return Number(execFileSync('du', ['-sb', path]).toString().split('\t')[0]);
+}
+
+export async function remoteBench(): Promise<void> {
+  if (process.env.CAIRN_BENCH_REMOTE !== '1') {
+    console.log('\n== Remote: skipped (CAIRN_BENCH_REMOTE=1 to run it against a local Ceph gateway) ==');
+    return;
+  }
+  const dir = tempDir('bench-remote');
+  const gw = await startCephGateway();
+  const proxy = await startSlowdownProxy(gw.endpoint, () => false);
+  try {
+    await createBucket(gw, 'cairn-bench');
+    await createBucket(gw, 'restic-bench');
+    const source = join(dir, 'data');
+    run(process.execPath, [generator, 'generate', source, '--scale', process.env.CAIRN_BENCH_SCALE ?? '1']);
+    const bytes = duBytes(source);
+    const tools = [cairnTool(gw, proxy, join(dir, 'cairn')), ...(has('restic') ? [resticTool(gw, proxy, dir)] : [])];
+    const rows = new Map<string, Record<string, Step>>();
+    for (const t of tools) rows.set(t.name, { first: t.first(source) });
+    run(process.execPath, [generator, 'modify', source]);
+    for (const t of tools) {
+      const r = rows.get(t.name)!;
+      r.again = t.again(source);
+      const target = join(dir, `restore-${t.name.replace(' ', '-')}`);
+      mkdirSync(target);
+      r.restore = t.restore(target);
+      rmSync(target, { recursive: true, force: true });
+    }
+    printRows(rows, bytes);
+  } finally {
+    await proxy.stop();
+    await gw.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function printRows(rows: Map<string, Record<string, Step>>, bytes: number): void {
+  console.log(`\n== Off-site copy to a local Ceph gateway (${(bytes / 1e6).toFixed(0)} MB dataset), one run each ==`);
+  const names = [...rows.keys()];
+  console.log(`${'step'.padEnd(26)}${names.map((n) => n.padEnd(34)).join('')}`);
+  const fmt = (s: Step): string =>
+    `${s.seconds.toFixed(2)} s ${(bytes / s.seconds / 1e6).toFixed(0)} MB/s ${Math.round(s.requests / (bytes / 1e9))} req/GB`;
+  for (const [key, label] of [
+    ['first', 'first copy'],
+    ['again', 'after the ~2% modify'],
+    ['restore', 'restore from the remote'],
+  ] as const) {
+    const cells = names.map((n) => fmt(rows.get(n)![key]!).padEnd(34)).join('');
+    const ratio =
+      names.length > 1
+        ? `  cairn/restic time ${(rows.get(names[0]!)![key]!.seconds / rows.get(names[1]!)![key]!.seconds).toFixed(2)}`
+        : '';
+    console.log(`${label.padEnd(26)}${cells}${ratio}`);
+  }
+  console.log(
+    '  (req/GB: requests the gateway got per GB of the dataset; the cairn figures leave out its local backup)',
+  );
+}
