@@ -2,7 +2,7 @@
 // bench dataset, a push after its ~2% modify, and a restore from the remote; seconds, MB/s and requests per GB
 // (counted by a pass-through proxy in front of the gateway). CAIRN_BENCH_REMOTE=1 npm run bench (needs Ceph:
 // apt-get install --no-install-recommends ceph-mon ceph-osd radosgw).
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,15 +20,23 @@ interface Step {
   requests: number;
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): void {
-  // A step that hangs (a client waiting on the server forever) fails after 10 minutes instead.
-  const r = spawnSync(cmd, args, {
-    env: { ...process.env, ...env },
-    cwd,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    timeout: 600_000,
+/**
+ * Runs a command without blocking this process: the counting proxy in front of the gateway lives on this
+ * event loop (a spawnSync left every request unanswered). A step that hangs fails after 10 minutes.
+ */
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-500)));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 600_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolvePromise();
+      else reject(new Error(`${cmd} ${args.join(' ')} failed (${code}): ${err}`));
+    });
   });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr?.toString().slice(-500)}`);
 }
 
 function has(cmd: string): boolean {
@@ -36,35 +44,35 @@ function has(cmd: string): boolean {
 }
 
 /** Times `fn` and counts the requests the gateway got meanwhile. */
-function step(proxy: SlowdownProxy, fn: () => void): Step {
+async function step(proxy: SlowdownProxy, fn: () => Promise<void>): Promise<Step> {
   spawnSync('sync');
   const before = proxy.forwarded;
   const t = performance.now();
-  fn();
+  await fn();
   return { seconds: (performance.now() - t) / 1000, requests: proxy.forwarded - before };
 }
 
 interface Tool {
   name: string;
-  first(source: string): Step;
-  again(source: string): Step;
-  restore(target: string): Step;
+  first(source: string): Promise<Step>;
+  again(source: string): Promise<Step>;
+  restore(target: string): Promise<Step>;
 }
 
-function cairnTool(gw: CephGateway, proxy: SlowdownProxy, dir: string): Tool {
+async function cairnTool(gw: CephGateway, proxy: SlowdownProxy, dir: string): Promise<Tool> {
   const env = {
     CAIRN_CONFIG_DIR: join(dir, 'config'),
     CAIRN_CACHE_DIR: join(dir, 'cache'),
     CAIRN_S3_ACCESS_KEY_ID: gw.accessKeyId,
     CAIRN_S3_SECRET_ACCESS_KEY: gw.secretAccessKey,
   };
-  const cairn = (...args: string[]): void => run(process.execPath, [cairnCli, ...args], env);
+  const cairn = (...args: string[]): Promise<void> => run(process.execPath, [cairnCli, ...args], env);
   const store = join(dir, 'store');
-  cairn('init', store, '--sync', 'none');
-  cairn('remote', 'add', 'bench', '--endpoint', proxy.endpoint, '--bucket', 'cairn-bench', '--region', gw.region);
+  await cairn('init', store, '--sync', 'none');
+  await cairn('remote', 'add', 'bench', '--endpoint', proxy.endpoint, '--bucket', 'cairn-bench', '--region', gw.region);
   // The local backup is not timed: a push sends a backup that exists; restic's backup reads and sends at once.
-  const push = (source: string): Step => {
-    cairn('backup', store, source, '--id', 'bench');
+  const push = async (source: string): Promise<Step> => {
+    await cairn('backup', store, source, '--id', 'bench');
     return step(proxy, () => cairn('push', store, 'bench'));
   };
   return {
@@ -75,7 +83,7 @@ function cairnTool(gw: CephGateway, proxy: SlowdownProxy, dir: string): Tool {
   };
 }
 
-function resticTool(gw: CephGateway, proxy: SlowdownProxy, dir: string): Tool {
+async function resticTool(gw: CephGateway, proxy: SlowdownProxy, dir: string): Promise<Tool> {
   const env = {
     RESTIC_PASSWORD: 'cairn-bench',
     RESTIC_REPOSITORY: `s3:${proxy.endpoint}/restic-bench`,
@@ -84,10 +92,10 @@ function resticTool(gw: CephGateway, proxy: SlowdownProxy, dir: string): Tool {
     AWS_SECRET_ACCESS_KEY: gw.secretAccessKey,
     AWS_DEFAULT_REGION: gw.region,
   };
-  const restic = (args: string[], cwd?: string): void =>
+  const restic = (args: string[], cwd?: string): Promise<void> =>
     run('restic', ['-o', 's3.bucket-lookup=path', ...args], env, cwd);
-  restic(['init']);
-  const backup = (source: string): Step => step(proxy, () => restic(['backup', '.'], source));
+  await restic(['init']);
+  const backup = (source: string): Promise<Step> => step(proxy, () => restic(['backup', '.'], source));
   return {
     name: 'restic backup',
     first: backup,
@@ -112,23 +120,23 @@ export async function remoteBench(): Promise<void> {
     await createBucket(gw, 'cairn-bench');
     await createBucket(gw, 'restic-bench');
     const source = join(dir, 'data');
-    run(process.execPath, [generator, 'generate', source, '--scale', process.env.CAIRN_BENCH_SCALE ?? '1']);
+    await run(process.execPath, [generator, 'generate', source, '--scale', process.env.CAIRN_BENCH_SCALE ?? '1']);
     const bytes = duBytes(source);
-    const tools = [cairnTool(gw, proxy, join(dir, 'cairn'))];
+    const tools = [await cairnTool(gw, proxy, join(dir, 'cairn'))];
     try {
-      if (has('restic')) tools.push(resticTool(gw, proxy, dir));
+      if (has('restic')) tools.push(await resticTool(gw, proxy, dir));
     } catch (err) {
       console.log(`  restic left out: ${(err as Error).message}`);
     }
     const rows = new Map<string, Record<string, Step>>();
-    for (const t of tools) rows.set(t.name, { first: t.first(source) });
-    run(process.execPath, [generator, 'modify', source]);
+    for (const t of tools) rows.set(t.name, { first: await t.first(source) });
+    await run(process.execPath, [generator, 'modify', source]);
     for (const t of tools) {
       const r = rows.get(t.name)!;
-      r.again = t.again(source);
+      r.again = await t.again(source);
       const target = join(dir, `restore-${t.name.replace(' ', '-')}`);
       mkdirSync(target);
-      r.restore = t.restore(target);
+      r.restore = await t.restore(target);
       rmSync(target, { recursive: true, force: true });
     }
     printRows(rows, bytes);
