@@ -275,12 +275,17 @@ export type JobResult =
       chunksChecked: number;
       missingChunks: number;
     }
-  /** `pushed`: snapshots sent; `present`: those the remote had already (skipped). */
+  /**
+   * `pushed`: snapshots sent; `present`: those the remote had already (skipped); `olderSkipped`: those older than
+   * the newest of their group there, left out (the remote's retention may have removed them).
+   */
   | {
       kind: 'push';
       remote: string;
       pushed: number;
       present: number;
+      /** Absent in a result recorded before it was counted. */
+      olderSkipped?: number;
       bytes: number;
       chunks: number;
       /** Chunks the listing missed but the service had (a conditional upload refused): not sent again. */

@@ -16,7 +16,10 @@ export function describePush(r: Result<'push'>): string {
       : `Pushed ${plural(r.pushed, 'snapshot')} to ${r.remote} in ${formatDuration(r.elapsedMs / 1000)}: ` +
         `${formatBytes(r.bytes)}, ${plural(r.chunks - r.chunksFoundPresent, 'chunk')} uploaded`;
   const skipped = r.present > 0 ? `; ${plural(r.present, 'snapshot')} ${were(r.present)} there already (skipped)` : '';
-  return `${sent}${skipped}; ${plural(r.requests, 'request')}`;
+  const older = r.olderSkipped
+    ? `; ${plural(r.olderSkipped, 'snapshot')} older than the newest there left out (pruned there?)`
+    : '';
+  return `${sent}${skipped}${older}; ${plural(r.requests, 'request')}`;
 }
 
 /** A pull's end: what arrived, what the store had already (skipped), and the requests it took. */

@@ -46,17 +46,21 @@ export async function runPushJob(spec: Spec<'push'>, ctx: JobContext): Promise<J
     const r = await pushSnapshots(store, bucket, refs, {
       signal: ctx.signal,
       log: ctx.log,
+      named: new Set(spec.snapshot ? [snapshotPath(spec.snapshot)] : []),
       progressIntervalMs: PROGRESS_INTERVAL_MS,
       onProgress: (p) => ctx.onProgress(pushProgress(p, bucket.requests)),
     });
     for (const path of r.pushed) ctx.log.info(`sent ${path}`);
     for (const path of r.present) ctx.log.info(`skipped ${path}: ${bucket.name} has it already`);
+    for (const path of r.olderSkipped)
+      ctx.log.info(`left out ${path}: older than the newest of its group on ${bucket.name} (pruned there?)`);
     return {
       result: {
         kind: 'push',
         remote: bucket.name,
         pushed: r.pushed.length,
         present: r.present.length,
+        olderSkipped: r.olderSkipped.length,
         bytes: r.bytesDone,
         chunks: r.chunksUploaded,
         chunksFoundPresent: r.chunksFoundPresent,

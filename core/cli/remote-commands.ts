@@ -1,4 +1,4 @@
-import { parseGroupPath, parseSnapshotPath, type SnapshotRef } from '../backup/backup-names.js';
+import { parseGroupPath, parseSnapshotPath, snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import { EntryKind } from '../archive/archive-format.js';
 import type { Datastore } from '../datastore/datastore.js';
 import { CairnError } from '../errors.js';
@@ -218,8 +218,11 @@ const push: RemoteCommand = async (args, ctx) => {
   const store = openStore(need(args, 0, '<store>'));
   const bucket = openBucket(need(args, 1, '<remote>'));
   const refs = selectLocal(store, args.slice(2));
+  // Snapshots named one by one are sent even when older than the remote's newest of their group.
+  const named = args.slice(2).filter((arg) => arg.split('/').length > 2);
   const { pushSnapshots } = await import('../remote/push.js');
   const result = await pushSnapshots(store, bucket, refs, {
+    named: new Set(named.map((arg) => snapshotPath(parseSnapshotPath(arg)))),
     parallel,
     bandwidth,
     signal: ctx.signal,
@@ -244,6 +247,10 @@ const push: RemoteCommand = async (args, ctx) => {
       `${formatBytes(result.bytesDone)}, ${plural(result.chunksUploaded, 'chunk')} uploaded, ${plural(result.requests, 'request')}` +
       (result.present.length > 0
         ? `; ${plural(result.present.length, 'snapshot')} ${result.present.length === 1 ? 'was' : 'were'} there already`
+        : '') +
+      (result.olderSkipped.length > 0
+        ? `; ${plural(result.olderSkipped.length, 'snapshot')} older than the newest on ${bucket.name} left out ` +
+          `(its retention may have removed them; name one to send it)`
         : ''),
   );
   return 0;

@@ -45,6 +45,11 @@ export async function pushPlanOffsite(
       log: options.log,
       onProgress: options.onProgress && ((p) => options.onProgress!(p, bucket.requests)),
     });
+    if (result.olderSkipped.length > 0)
+      options.log.info(
+        `${result.olderSkipped.length} older snapshot(s) left out of the off-site copy: ${bucket.name} holds newer ` +
+          `ones of the group (its retention may have removed them)`,
+      );
     let remotePruned = 0;
     if (KEEP_RULES.some(({ option }) => (offsite.retention[option] ?? 0) > 0)) {
       const outcomes = await pruneRemoteGroup(bucket, group, offsite.retention, { signal: options.signal });

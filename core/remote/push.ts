@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { formatBackupTime, snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
+import { formatBackupTime, groupPath, snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import { MANIFEST_NAME, type Manifest } from '../backup/manifest.js';
 import { checkBlob } from '../blob/data-blob.js';
 import { CONFIG_FILE } from '../datastore/datastore-config.js';
@@ -26,7 +26,7 @@ import {
   snapshotPrefix,
   STORE_CONFIG_KEY,
 } from './bucket-layout.js';
-import { listRemoteChunks, listRemoteSnapshots } from './remote-snapshots.js';
+import { listRemoteChunks, listRemoteSnapshots, type RemoteSnapshot } from './remote-snapshots.js';
 import { assertMatchesManifest } from './manifest-check.js';
 import { TransferPool } from './transfer-pool.js';
 
@@ -46,6 +46,11 @@ export interface PushOptions {
   log?: Logger;
   onProgress?: (progress: PushProgress) => void;
   progressIntervalMs?: number;
+  /**
+   * Snapshots (paths) the user named one by one: sent even when older than the newest of their group on the
+   * remote. Every other older one is left out, as PBS's sync does: the remote's retention may have removed it.
+   */
+  named?: ReadonlySet<string>;
 }
 
 export interface PushProgress extends RateSample {
@@ -64,6 +69,8 @@ export interface PushResult extends PushProgress {
   /** Snapshots sent now, and those the remote had already. */
   pushed: string[];
   present: string[];
+  /** Left out: older than the newest of their group on the remote, and not named (PushOptions.named). */
+  olderSkipped: string[];
   /** Chunks the listing did not show but the service had (a conditional PUT answered 412). */
   chunksFoundPresent: number;
   requests: number;
@@ -102,6 +109,7 @@ class PushJob {
   private readonly session = `${SESSIONS_PREFIX}${randomUUID()}.json`;
   private readonly pushed: string[] = [];
   private readonly present: string[] = [];
+  private readonly olderSkipped: string[] = [];
   private chunksFoundPresent = 0;
   /** The remote GC's generation when this push listed the chunks (remote-gc.ts). */
   private generation: string | undefined;
@@ -131,14 +139,7 @@ class PushJob {
   async run(): Promise<PushResult> {
     const { signal } = this.options;
     this.report.flush(this.progress);
-    const remote = new Set(
-      (await listRemoteSnapshots(this.bucket, signal)).filter((s) => s.finished).map((s) => s.path),
-    );
-    const todo = this.refs.filter((ref) => {
-      const there = remote.has(snapshotPath(ref));
-      if (there) this.present.push(snapshotPath(ref));
-      return !there;
-    });
+    const todo = this.choose(await listRemoteSnapshots(this.bucket, signal));
     if (todo.length > 0) await this.withSession(() => this.pushAll(todo));
     this.progress.currentSnapshot = '';
     this.report.flush(this.sample());
@@ -146,9 +147,30 @@ class PushJob {
       ...this.progress,
       pushed: this.pushed,
       present: this.present,
+      olderSkipped: this.olderSkipped,
       chunksFoundPresent: this.chunksFoundPresent,
       requests: this.bucket.requests,
     };
+  }
+
+  /**
+   * What to send: not what the remote has, and not what is older than the newest of its group there (unless
+   * named). A snapshot the remote's prune removed is so never sent again, where a re-send racing that prune
+   * could leave a manifest whose indexes the prune was deleting.
+   */
+  private choose(remoteSnapshots: RemoteSnapshot[]): SnapshotRef[] {
+    const finished = remoteSnapshots.filter((s) => s.finished);
+    const remote = new Set(finished.map((s) => s.path));
+    const newest = new Map<string, number>();
+    for (const s of finished) newest.set(groupPath(s), Math.max(s.time, newest.get(groupPath(s)) ?? -Infinity));
+    return this.refs.filter((ref) => {
+      const path = snapshotPath(ref);
+      if (remote.has(path)) this.present.push(path);
+      else if (ref.time < (newest.get(groupPath(ref)) ?? -Infinity) && !this.options.named?.has(path))
+        this.olderSkipped.push(path);
+      else return true;
+      return false;
+    });
   }
 
   private async pushAll(todo: SnapshotRef[]): Promise<void> {
@@ -159,7 +181,7 @@ class PushJob {
     const remoteChunks = await listRemoteChunks(this.bucket, signal);
     const plans = todo.map((ref) => this.plan(ref, remoteChunks));
     this.progress.phase = 'uploading';
-    this.progress.snapshotsDone = this.present.length;
+    this.progress.snapshotsDone = this.present.length + this.olderSkipped.length;
     this.progress.bytesTotal = plans.reduce((n, p) => n + p.fileBytes + p.chunks.reduce((m, c) => m + c.bytes, 0), 0);
     this.progress.chunksToUpload = plans.reduce((n, p) => n + p.chunks.length, 0);
     this.meter.setTotal(this.progress.bytesTotal);
@@ -283,6 +305,26 @@ class PushJob {
     await this.putIfAbsent(groupFileKey(plan.ref.type, plan.ref.id, OWNER_FILE), owner);
     const manifest = this.readLocal(join(dir, MANIFEST_NAME), MAX_JSON_FILE_BYTES);
     await this.putIfAbsent(`${prefix}${MANIFEST_NAME}`, manifest);
+    await this.confirmComplete(plan, prefix);
+  }
+
+  /**
+   * Every file is still there after the manifest: a forget of this snapshot on another machine (manifest first,
+   * then the rest) may have deleted what was just sent. Then the manifest goes too, so the snapshot is absent
+   * rather than incomplete (a remote GC stops at a manifest whose index is gone), and the push says so.
+   */
+  private async confirmComplete(plan: SnapshotPlan, prefix: string): Promise<void> {
+    const { signal } = this.options;
+    const there = new Set<string>();
+    for await (const page of this.bucket.list(prefix, signal)) for (const o of page) there.add(o.key);
+    const missing = plan.manifest.files.find((f) => !there.has(`${prefix}${f.filename}`));
+    if (!missing) return;
+    await this.bucket.deleteMany([`${prefix}${MANIFEST_NAME}`], signal);
+    throw new CairnError(
+      'IO',
+      `remote ${this.bucket.name}: ${prefix}${missing.filename} vanished while ${plan.path} was sent (removed by a ` +
+        `prune or forget elsewhere?); its manifest was taken back, so the remote does not hold it half`,
+    );
   }
 
   private async putIfAbsent(rel: string, body: Buffer): Promise<void> {

@@ -11,15 +11,22 @@ export interface RemotePruneOutcome extends PruneDecision<RemoteSnapshot> {
 
 /**
  * Removes one snapshot from a remote: its manifest first, so a snapshot half deleted (the service went away) never
- * looks complete, then its other files. Its chunks stay for the remote GC.
+ * looks complete, then its other files. Its chunks stay for the remote GC. A manifest that is back afterwards was
+ * sent again meanwhile by a push (whose files this may have deleted): the snapshot is removed once more, whole.
  */
 export async function forgetRemoteSnapshot(bucket: Bucket, snap: RemoteSnapshot, signal?: AbortSignal): Promise<void> {
   const prefix = snapshotPrefix(snap, formatBackupTime(snap.time));
-  if (snap.finished) await bucket.deleteMany([`${prefix}${MANIFEST_NAME}`], signal);
+  const manifest = `${prefix}${MANIFEST_NAME}`;
+  if (snap.finished) await bucket.deleteMany([manifest], signal);
   await bucket.deleteMany(
     snap.files.map((f) => `${prefix}${f.name}`),
     signal,
   );
+  if (!snap.finished || !(await bucket.head(manifest, signal))) return;
+  await bucket.deleteMany([manifest], signal);
+  const rest: string[] = [];
+  for await (const page of bucket.list(prefix, signal)) rest.push(...page.map((o) => o.key));
+  await bucket.deleteMany(rest, signal);
 }
 
 /**

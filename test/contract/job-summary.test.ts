@@ -6,6 +6,16 @@ const SNAP = 'host/Documents/2026-12-01T10:00:00Z';
 
 /** The host sends a job's result as fields; these are the words its card (and the end of its log) shows. */
 describe('job results in words', () => {
+  it('words a push that left out snapshots older than the remote’s newest', () => {
+    const push = { kind: 'push', remote: 'offsite', pushed: 1, present: 2, bytes: 2048, chunks: 3 } as const;
+    const rest = { chunksFoundPresent: 1, requests: 40, elapsedMs: 2000 };
+    expect(describeJobResult({ ...push, ...rest, olderSkipped: 3 })).toBe(
+      'Pushed 1 snapshot to offsite in 2 s: 2.00 KiB, 2 chunks uploaded; 2 snapshots were there already (skipped); ' +
+        '3 snapshots older than the newest there left out (pruned there?); 40 requests',
+    );
+    expect(describeJobResult({ ...push, ...rest })).not.toMatch(/older/);
+  });
+
   it('words a backup, a restore and an export', () => {
     expect(
       describeJobResult({

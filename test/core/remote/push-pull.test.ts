@@ -401,6 +401,67 @@ describe('remote prune and GC against a real Ceph object gateway, beside pushes'
     await pullSnapshots(bucket(), fresh, await listRemoteSnapshots(bucket()));
     expect((await verify(fresh, { store: true })).ok).toBe(true);
   }, 120_000);
+  it('a push leaves out what is older than the remote’s newest (pruned there) unless it is named', async () => {
+    const { store, src, bucket } = await setup();
+    await threeBackups(store, src);
+    const refs = store.listSnapshots({ type: 'host', id: 'docs' });
+    await pushSnapshots(store, bucket(), refs);
+    const { pruneRemoteGroup } = await import('../../../core/remote/remote-prune.js');
+    await pruneRemoteGroup(bucket(), { type: 'host', id: 'docs' }, { keepLast: 1 });
+    const again = await pushSnapshots(store, bucket(), refs);
+    expect(again).toMatchObject({ pushed: [], present: [refs[2]!.path] });
+    expect(again.olderSkipped).toEqual([refs[0]!.path, refs[1]!.path]);
+    expect((await listRemoteSnapshots(bucket())).map((s) => s.path)).toEqual([refs[2]!.path]);
+    // Named one by one, an older snapshot is sent.
+    const named = await pushSnapshots(store, bucket(), [refs[0]!], { named: new Set([refs[0]!.path]) });
+    expect(named.pushed).toEqual([refs[0]!.path]);
+    expect((await listRemoteSnapshots(bucket())).filter((s) => s.finished)).toHaveLength(2);
+  }, 120_000);
+
+  it('a forget racing a push never leaves a manifest without its files, on either side', async () => {
+    const { store, src, dir, bucket } = await setup();
+    await threeBackups(store, src);
+    const refs = store.listSnapshots({ type: 'host', id: 'docs' });
+    const prefix = (path: string) => `${path}/`;
+    const keysUnder = async (b: Bucket, rel: string) => {
+      const keys: string[] = [];
+      for await (const page of b.list(rel)) keys.push(...page.map((o) => o.key));
+      return keys;
+    };
+    // The push's side: a forget elsewhere deletes the files just sent, then the push's manifest lands.
+    const racing = bucket();
+    const put = racing.put.bind(racing);
+    racing.put = async (rel, body, options) => {
+      if (rel.endsWith('index.json.blob') && rel.startsWith(refs[0]!.path)) {
+        const files = (await keysUnder(racing, prefix(refs[0]!.path))).filter((k) => !k.endsWith('.json.blob'));
+        await racing.deleteMany(files);
+      }
+      return put(rel, body, options);
+    };
+    await expect(pushSnapshots(store, racing, refs.slice(0, 1))).rejects.toThrow(
+      new RegExp(`${refs[0]!.path}/\\S+ vanished while ${refs[0]!.path} was sent`),
+    );
+    expect((await listRemoteSnapshots(bucket())).filter((s) => s.finished)).toEqual([]);
+    expect((await pushSnapshots(store, bucket(), refs.slice(0, 1))).pushed).toEqual([refs[0]!.path]);
+
+    // The forget's side: a push's manifest lands between the forget's manifest and the rest.
+    const { forgetRemoteSnapshot } = await import('../../../core/remote/remote-prune.js');
+    const forgetting = bucket();
+    const deleteMany = forgetting.deleteMany.bind(forgetting);
+    let calls = 0;
+    forgetting.deleteMany = async (rels, signal) => {
+      if (++calls === 2) await bucket().put(`${prefix(refs[0]!.path)}index.json.blob`, Buffer.from('{}'));
+      return deleteMany(rels, signal);
+    };
+    await forgetRemoteSnapshot(forgetting, (await listRemoteSnapshots(bucket()))[0]!);
+    expect(await keysUnder(bucket(), prefix(refs[0]!.path))).toEqual([]);
+    // What is there verifies after a pull: nothing half.
+    await pushSnapshots(store, bucket(), refs.slice(1));
+    const fresh = await Datastore.create(join(dir, 'fresh'), { syncLevel: 'none' });
+    expect((await pullSnapshots(bucket(), fresh, await listRemoteSnapshots(bucket()))).pulled).toHaveLength(2);
+    expect((await verify(fresh, { store: true })).ok).toBe(true);
+  }, 120_000);
+
   it('a plan pushes each backup off site, keeps the remote’s own number, waits on a metered network', async () => {
     const { store, src, bucket, dir } = await setup();
     const { runPlan } = await import('../../../core/plans/plan-run.js');
@@ -433,6 +494,12 @@ describe('remote prune and GC against a real Ceph object gateway, beside pushes'
     // The remote keeps its last 2; the local store all 3.
     expect((await listRemoteSnapshots(bucket())).length).toBe(2);
     expect(store.listSnapshots({ type: 'host', id: 'docs' }).length).toBe(3);
+    // The next run sends its new snapshot only: the oldest, which the remote's retention removed, stays off.
+    put(src, 'fourth.txt', 'four');
+    const next = await runPlan(p, { trigger: 'schedule', runtime, remotes, metered: () => false });
+    expect(next.run).toMatchObject({ offsite: 'pushed', pushed: 1 });
+    const local = store.listSnapshots({ type: 'host', id: 'docs' }).map((s) => s.path);
+    expect((await listRemoteSnapshots(bucket())).map((s) => s.path)).toEqual(local.slice(-2));
     // A remote that refuses: the run fails and says the backup itself is there.
     const wrong = new RemoteBook(join(dir, 'config-wrong'));
     wrong.add({ ...remote, name: 'offsite' }, { accessKeyId: gw.accessKeyId, secretAccessKey: 'wrong' });
