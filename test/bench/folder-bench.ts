@@ -1,10 +1,11 @@
 // Folder backups side by side with restic and borg (when installed) on the shared dataset, in one run.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../support/temp.js';
+import { describeFloor, FloorRun, oneThreadSeconds, type FloorFigures } from './floor-bench.js';
 
 interface Tool {
   name: string;
@@ -153,6 +154,11 @@ function coldSteps(t: Tool, repo: string, source: string, work: string, r: Recor
   rmSync(target, { recursive: true, force: true });
 }
 
+/** How far a first backup's time is above the floor's steps spread over every core. */
+function floorRatio(floor: FloorFigures, seconds: number): string {
+  return (seconds / (oneThreadSeconds(floor) / availableParallelism())).toFixed(2);
+}
+
 export async function folderBench(): Promise<void> {
   if (!existsSync(generator)) {
     console.log(`\n(folder benchmark skipped: ${generator} not found)`);
@@ -171,6 +177,8 @@ export async function folderBench(): Promise<void> {
       `\n== Folder backup of the shared dataset (scale ${scale}, ${(bytes / 1e6).toFixed(0)} MB, hot cache), one run each ==`,
     );
     for (const t of available) console.log(`  ${t.name}: ${t.note}`);
+    const floor = new FloorRun(join(dir, 'floor')).run(source);
+    for (const line of describeFloor(floor, availableParallelism())) console.log(line);
     if (available.length === 1) console.log('  (restic and borg not installed: apt-get install restic borgbackup)');
     const rows = new Map<string, Record<string, number>>();
     const cold = process.env.CAIRN_BENCH_COLD === '1' && dropCaches();
@@ -234,6 +242,7 @@ export async function folderBench(): Promise<void> {
       `unchanged re-backup / first backup (cairn): ${((rows.get('cairn')!.unchanged! / rows.get('cairn')!.first!) * 100).toFixed(1)}%`,
     );
     printEncryptionRatios(rows);
+    console.log(`first backup (cairn) / floor spread over the cores: ${floorRatio(floor, rows.get('cairn')!.first!)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
