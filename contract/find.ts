@@ -106,6 +106,8 @@ export interface InPlaceItemRow {
   action: InPlaceAction;
   /** keep-both: where the restored copy goes. */
   restoredAs?: string;
+  /** The file there changed after the backup: left alone unless the user includes such files (overwriteNewer). */
+  changedSince?: boolean;
 }
 
 /** The most items a preview lists (the counts are exact); those that need a decision first. */
@@ -122,5 +124,7 @@ export type InPlacePreview =
       sources: string[];
       items: InPlaceItemRow[];
       counts: Record<InPlaceAction, number>;
+      /** Files there changed after the backup, whether or not they are included. */
+      changedSince: number;
     }
   | { refused: 'encrypted' | 'no-source'; message: string };

@@ -64,21 +64,33 @@ export async function inPlacePreview(
   keys: readonly CryptConfig[],
 ): Promise<InPlacePreview> {
   const manifest = store.readManifest(req.snapshot);
-  const r = await restoreInPlace(store, req.snapshot, {
-    path: req.path,
-    conflict: req.conflict,
-    overwriteNewer: req.overwriteNewer,
-    dryRun: true,
-    crypt: keyForSnapshot(manifest, keys, snapshotPath(req.snapshot)),
-  });
+  const crypt = keyForSnapshot(manifest, keys, snapshotPath(req.snapshot));
+  const plan = (overwriteNewer: boolean) =>
+    restoreInPlace(store, req.snapshot, {
+      path: req.path,
+      conflict: req.conflict,
+      overwriteNewer,
+      dryRun: true,
+      crypt,
+    });
+  const r = await plan(req.overwriteNewer === true);
+  // With changed files included, a second look tells which they are: they stay flagged in the list.
+  const plain = req.overwriteNewer ? await plan(false) : r;
+  const changed = new Set(plain.items.filter((i) => i.action === 'newer-local').map((i) => i.localPath));
   const items: InPlaceItemRow[] = r.items
     .map((i) => ({
       path: i.archivePath.replace(/^\//, ''),
       localPath: i.localPath,
       action: i.action,
       ...(i.restoredAs ? { restoredAs: i.restoredAs } : {}),
+      ...(changed.has(i.localPath) ? { changedSince: true } : {}),
     }))
-    .sort((a, b) => ACTION_ORDER.indexOf(a.action) - ACTION_ORDER.indexOf(b.action));
+    .sort((a, b) => rank(a) - rank(b));
   const sources = (recordedSources(manifest) ?? []).map((s) => s.path);
-  return { sources, items: items.slice(0, MAX_IN_PLACE_ITEMS), counts: r.counts };
+  return { sources, items: items.slice(0, MAX_IN_PLACE_ITEMS), counts: r.counts, changedSince: changed.size };
+}
+
+/** Files changed since the backup first, then by what needs a decision. */
+function rank(item: InPlaceItemRow): number {
+  return (item.changedSince ? 0 : ACTION_ORDER.length) + ACTION_ORDER.indexOf(item.action);
 }

@@ -187,7 +187,8 @@ describe('finding files and restoring them in place, through the host', () => {
     const asked = await call<InPlacePreview>(service, 'restore.in-place-preview', { ...req, overwriteNewer: true });
     expect(asked.refused).toBeUndefined();
     if (asked.refused) return;
-    expect(asked.items).toMatchObject([{ path: 'notes/report.txt', action: 'keep-both' }]);
+    expect(asked.items).toMatchObject([{ path: 'notes/report.txt', action: 'keep-both', changedSince: true }]);
+    expect(asked.changedSince).toBe(1);
     expect(asked.items[0]!.restoredAs).toMatch(/report \(restored \d{4}-\d\d-\d\d\)\.txt$/);
     const all = await call<InPlacePreview>(service, 'restore.in-place-preview', { ...req, path: '' });
     expect(all.refused ? {} : all.counts).toMatchObject({ restore: 1, 'newer-local': 1, unchanged: 2 });

@@ -26,6 +26,28 @@ export function EntryDetails({
   return (
     <aside className="details" aria-label="Details">
       <h3>{entry.name}</h3>
+      <div className="details-actions">
+        {isFile && onPreview && (
+          <button type="button" onClick={() => onPreview(entry)}>
+            Preview
+          </button>
+        )}
+        {isFile && (
+          <button type="button" onClick={() => void onDownload(entry)}>
+            Download this file
+          </button>
+        )}
+        {onHistory && (
+          <button type="button" onClick={() => onHistory(entry)}>
+            History
+          </button>
+        )}
+        {onRestoreInPlace && (
+          <button type="button" onClick={() => onRestoreInPlace(entry)}>
+            Restore to original place…
+          </button>
+        )}
+      </div>
       <dl>
         <dt>Path</dt>
         <dd>{entry.path}</dd>
@@ -56,28 +78,6 @@ export function EntryDetails({
           </>
         )}
       </dl>
-      <div className="details-actions">
-        {isFile && onPreview && (
-          <button type="button" onClick={() => onPreview(entry)}>
-            Preview
-          </button>
-        )}
-        {isFile && (
-          <button type="button" onClick={() => void onDownload(entry)}>
-            Download this file
-          </button>
-        )}
-        {onHistory && (
-          <button type="button" onClick={() => onHistory(entry)}>
-            History
-          </button>
-        )}
-        {onRestoreInPlace && (
-          <button type="button" onClick={() => onRestoreInPlace(entry)}>
-            Restore to original place…
-          </button>
-        )}
-      </div>
     </aside>
   );
 }

@@ -122,7 +122,7 @@ function InPlaceChoices(props: {
   newer: boolean;
   setNewer(v: boolean): void;
 }) {
-  const { counts, items } = props.preview;
+  const { counts, items, changedSince } = props.preview;
   return (
     <>
       <ul className="in-place-counts" aria-label="What the restore does">
@@ -133,6 +133,11 @@ function InPlaceChoices(props: {
               <strong>{formatCount(counts[a])}</strong> {counts[a] === 1 ? 'file' : 'files'} {ACTION_WORDS[a]}
             </li>
           ))}
+        {props.newer && changedSince > 0 && (
+          <li className="in-place-newer-local">
+            <strong>{formatCount(changedSince)}</strong> of them changed there since the backup, included as you chose
+          </li>
+        )}
       </ul>
       <fieldset className="in-place-choice">
         <legend>A file there that differs from the backed-up one:</legend>
@@ -148,10 +153,11 @@ function InPlaceChoices(props: {
             {c.label}
           </label>
         ))}
-        {(counts['newer-local'] > 0 || props.newer) && (
+        {changedSince > 0 && (
           <label className="inline warn-choice">
             <input type="checkbox" checked={props.newer} onChange={(e) => props.setNewer(e.target.checked)} /> Also for
-            files changed there since this backup (otherwise they are left alone)
+            the {changedSince === 1 ? 'file' : `${formatCount(changedSince)} files`} changed there since this backup
+            (otherwise left alone)
           </label>
         )}
       </fieldset>
@@ -167,6 +173,11 @@ function InPlaceItems({ items, total }: { items: InPlaceItemRow[]; total: number
         {items.map((i) => (
           <li key={i.path} className={`in-place-${i.action}`}>
             <span className={`in-place-tag ${i.action}`}>{SHORT[i.action]}</span>
+            {i.changedSince && i.action !== 'newer-local' && (
+              <span className="in-place-tag newer-local" title="Changed there since the backup">
+                newer there
+              </span>
+            )}
             <span className="in-place-path" title={i.localPath}>
               {i.localPath}
               {i.restoredAs && (

@@ -4,7 +4,7 @@ import type { SearchHit } from '../../../contract/find.js';
 import { formatBytes, formatTime } from '../../../contract/format.js';
 import { useApp } from '../state/use-app.js';
 
-const ROW_HEIGHT = 54;
+const ROW_HEIGHT = 54; // an estimate: rows are measured
 
 /** The matches so far, virtualized (a search may send thousands): name, folder, snapshot, size, mtime. */
 export function SearchResults({ hits }: { hits: SearchHit[] }) {
@@ -20,14 +20,22 @@ export function SearchResults({ hits }: { hits: SearchHit[] }) {
     <div ref={scrollRef} className="search-results" role="list" aria-label="Matches">
       <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
         {virtualizer.getVirtualItems().map((item) => (
-          <HitRow key={item.key} hit={hits[item.index]!} top={item.start} />
+          <HitRow
+            key={item.key}
+            hit={hits[item.index]!}
+            top={item.start}
+            index={item.index}
+            measure={virtualizer.measureElement}
+          />
         ))}
       </div>
     </div>
   );
 }
 
-function HitRow({ hit, top }: { hit: SearchHit; top: number }) {
+/** A row's height is measured: in a narrow pane its details take a second line. */
+function HitRow(props: { hit: SearchHit; top: number; index: number; measure(el: Element | null): void }) {
+  const { hit, top } = props;
   const showInSnapshot = useApp((s) => s.showInSnapshot);
   const openHistory = useApp((s) => s.openHistory);
   const slash = hit.path.lastIndexOf('/');
@@ -35,7 +43,14 @@ function HitRow({ hit, top }: { hit: SearchHit; top: number }) {
   const folder = slash < 0 ? '' : hit.path.slice(0, slash);
   const isDir = hit.kind === 'directory';
   return (
-    <div role="listitem" aria-label={hit.path} className="hit-row" style={{ transform: `translateY(${top}px)` }}>
+    <div
+      ref={props.measure}
+      data-index={props.index}
+      role="listitem"
+      aria-label={hit.path}
+      className="hit-row"
+      style={{ transform: `translateY(${top}px)` }}
+    >
       <div className="hit-path" title={hit.path}>
         <strong>
           {name}
