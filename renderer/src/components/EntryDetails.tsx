@@ -43,8 +43,8 @@ export function EntryDetails({
           </button>
         )}
         {onRestoreInPlace && (
-          <button type="button" onClick={() => onRestoreInPlace(entry)}>
-            Restore to original place…
+          <button type="button" title="Back where it was backed up from" onClick={() => onRestoreInPlace(entry)}>
+            Restore in place…
           </button>
         )}
       </div>

@@ -34,8 +34,8 @@ export function SnapshotToolbar(p: SnapshotToolbarProps) {
       <button type="button" onClick={() => p.onRestore({ what: 'everything' })}>
         Restore everything…
       </button>
-      <button type="button" onClick={p.onRestoreInPlace}>
-        Restore to original place…
+      <button type="button" title="Back where it was backed up from" onClick={p.onRestoreInPlace}>
+        Restore everything in place…
       </button>
       <button type="button" disabled={!file} onClick={() => file && p.onDownload(file)}>
         {p.nativeDialogs ? 'Save file as…' : 'Download file'}
