@@ -20,6 +20,7 @@ import type {
   StoreDashboard,
 } from './model.js';
 import type { Result } from './errors.js';
+import type { ConflictChoice, FilePreview, InPlacePreview, PathHistory, SearchRequest } from './find.js';
 import type { KeyRing, KeyRow } from './keys.js';
 import type {
   RemoteCheckResult,
@@ -59,6 +60,22 @@ export interface Actions {
   };
   'snapshot.diff': { req: { store: string; from: SnapshotRef; to: SnapshotRef }; res: DiffResult };
   'excludes.preview': { req: { source: string; patterns: string[] }; res: ExcludePreviewResult };
+  /**
+   * Starts a search of names (and sizes, dates) in a group's snapshots or one of them; its hits arrive as
+   * `search.update` events under the renderer's searchId. Answers with how many snapshots it searches.
+   */
+  'search.start': { req: SearchRequest; res: { snapshots: number } };
+  /** Stops a search (nothing happens if it ended already). */
+  'search.cancel': { req: { searchId: string }; res: null };
+  /** Every version of a path across a group's folder snapshots, runs of the same version once, absences too. */
+  'path.history': { req: { store: string; group: GroupRef; path: string }; res: PathHistory };
+  /** A file of a snapshot to look at: a text's start, an image, or a binary's first bytes (nothing on disk). */
+  'snapshot.preview': { req: { store: string; snapshot: SnapshotRef; path: string }; res: FilePreview };
+  /** What a restore of `path` ('' for everything) to where it was backed up from would do to each file. */
+  'restore.in-place-preview': {
+    req: { store: string; snapshot: SnapshotRef; path: string; conflict: ConflictChoice; overwriteNewer?: boolean };
+    res: InPlacePreview;
+  };
   /** Before a backup: whether the group `host/<id>` may take this folder or image (it records the source it backs up). */
   'backup.check-source': {
     req: { store: string; source: string; id: string; kind?: 'folder' | 'image' };
@@ -165,6 +182,11 @@ export const API_METHODS = {
   browseSnapshot: 'snapshot.browse',
   diffSnapshots: 'snapshot.diff',
   previewExcludes: 'excludes.preview',
+  startSearch: 'search.start',
+  cancelSearch: 'search.cancel',
+  pathHistory: 'path.history',
+  previewFile: 'snapshot.preview',
+  previewInPlace: 'restore.in-place-preview',
   checkBackupSource: 'backup.check-source',
   startJob: 'jobs.start',
   listPlans: 'plans.list',

@@ -1,5 +1,6 @@
 import type { JobState } from './jobs.js';
 import type { PlanNotice } from './plans.js';
+import type { SearchUpdate } from './find.js';
 
 /** What the host pushes to the renderer. */
 export interface HostEvents {
@@ -13,6 +14,8 @@ export interface HostEvents {
   'plans.changed': Record<string, never>;
   /** Something about a plan the user should hear of, once (a failure, a recovery, overdue). */
   'plan.notice': PlanNotice;
+  /** A search's new hits and how far it got (to every window: each keeps only its own search's). */
+  'search.update': SearchUpdate;
 }
 
 export type HostEventName = keyof HostEvents;
@@ -23,6 +26,7 @@ export const HOST_EVENT_NAMES = [
   'store.changed',
   'plans.changed',
   'plan.notice',
+  'search.update',
 ] as const satisfies readonly HostEventName[];
 
 export type Unsubscribe = () => void;
@@ -34,6 +38,7 @@ export interface EventSubscriptions {
   onStoreChanged(listener: (event: HostEvents['store.changed']) => void): Unsubscribe;
   onPlansChanged(listener: (event: HostEvents['plans.changed']) => void): Unsubscribe;
   onPlanNotice(listener: (notice: PlanNotice) => void): Unsubscribe;
+  onSearchUpdate(listener: (update: SearchUpdate) => void): Unsubscribe;
 }
 
 export const EVENT_METHODS = {
@@ -42,6 +47,7 @@ export const EVENT_METHODS = {
   onStoreChanged: 'store.changed',
   onPlansChanged: 'plans.changed',
   onPlanNotice: 'plan.notice',
+  onSearchUpdate: 'search.update',
 } as const satisfies Record<keyof EventSubscriptions, HostEventName>;
 
 export function ipcEventChannel(event: HostEventName): string {

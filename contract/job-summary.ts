@@ -28,6 +28,8 @@ export function describeJobResult(r: JobResult): string {
       return describeImageRestore(r);
     case 'export-file':
       return `Saved ${r.path} (${formatBytes(r.bytes)}) from ${r.snapshot} to ${r.target}`;
+    case 'restore-in-place':
+      return describeInPlace(r);
     case 'download':
       return `Downloaded ${r.path} (${formatBytes(r.bytes)})`;
     case 'gc':
@@ -129,6 +131,26 @@ function describeRestore(r: Result<'restore'>): string {
       : '';
   const failed = r.failed > 0 ? `; ${plural(r.failed, 'entry', 'entries')} of ${r.snapshot} could not be restored` : '';
   return restored + kept + failed;
+}
+
+/** "Restored 3 files of host/docs/… to /home/ann/docs: 1 came back, 1 replaced, 1 kept beside; 2 as they were". */
+function describeInPlace(r: Result<'restore-in-place'>): string {
+  const written = r.restored + r.replaced + r.keptBoth;
+  const parts = [
+    r.restored > 0 ? `${r.restored} came back` : '',
+    r.replaced > 0 ? `${r.replaced} replaced` : '',
+    r.keptBoth > 0 ? `${r.keptBoth} kept beside the local one` : '',
+  ].filter(Boolean);
+  const left = [
+    r.unchanged > 0 ? `${plural(r.unchanged, 'file')} as they were` : '',
+    r.skipped > 0 ? `${r.skipped} skipped` : '',
+    r.newerLocal > 0 ? `${r.newerLocal} changed since the backup left alone` : '',
+  ].filter(Boolean);
+  const head =
+    written === 0
+      ? `Nothing was restored to ${r.place}`
+      : `Restored ${plural(written, 'file')} of ${r.snapshot} to ${r.place}: ${parts.join(', ')}`;
+  return left.length > 0 ? `${head}; ${left.join(', ')}` : head;
 }
 
 function describeImageRestore(r: Result<'restore-image'>): string {

@@ -1,6 +1,7 @@
 import type { Compression, GcSummary, GroupRef, KeepOptions, SnapshotRef } from './model.js';
 import type { Plan, RunTrigger } from './plans.js';
 import type { BackupEncryption } from './keys.js';
+import type { ConflictChoice } from './find.js';
 
 /** What the renderer asks the job engine to run. Every job runs off the host's main thread. */
 export type JobSpec =
@@ -51,6 +52,19 @@ export type JobSpec =
       archive?: string;
     }
   | { kind: 'export-file'; store: string; snapshot: SnapshotRef; path: string; target: string }
+  /**
+   * `path` of a snapshot ('' for all of it) back where it was backed up from: missing files come back, the
+   * `conflict` choice holds for those that differ, and one changed since the backup is left alone unless
+   * `overwriteNewer` (contract/find.ts, core/archive/in-place.ts).
+   */
+  | {
+      kind: 'restore-in-place';
+      store: string;
+      snapshot: SnapshotRef;
+      path: string;
+      conflict: ConflictChoice;
+      overwriteNewer?: boolean;
+    }
   | { kind: 'gc'; store: string }
   /** Forgets what the keep rules do not keep (the dry run, the simulator, is the group.prune action). */
   | { kind: 'prune'; store: string; group: GroupRef; keep: KeepOptions }
@@ -243,6 +257,19 @@ export type JobResult =
       damaged: number;
     }
   | { kind: 'export-file'; snapshot: string; path: string; target: string; bytes: number }
+  /** Files by what happened to them; `place`: the (first) folder it was backed up from. */
+  | {
+      kind: 'restore-in-place';
+      snapshot: string;
+      path: string;
+      place: string;
+      restored: number;
+      replaced: number;
+      keptBoth: number;
+      skipped: number;
+      unchanged: number;
+      newerLocal: number;
+    }
   | { kind: 'download'; path: string; bytes: number }
   /** The run's counters as .gc-status keeps them, and the warnings it logged. */
   | ({ kind: 'gc'; warnings: number } & Omit<GcSummary, 'startedAt' | 'completed'>)

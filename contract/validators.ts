@@ -29,6 +29,11 @@ const encrypt = z.strictObject({ keyFingerprint: fingerprint }).optional();
 export const MAX_PAGE = 5000;
 
 const keepOptions = keepOptionsSchema;
+const conflict = z.enum(['overwrite', 'keep-both', 'skip']);
+/** A search's name, made by the renderer: letters, digits and dashes. */
+const searchId = z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8 to 64 letters, digits or dashes');
+const epochMs = z.number().int().min(0).max(8.64e15);
+const byteCount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 const jobSpec = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -77,6 +82,14 @@ const jobSpec = z.discriminatedUnion('kind', [
     archive: text(255).min(1).optional(),
   }),
   z.strictObject({ kind: z.literal('export-file'), store: path, snapshot, path: archivePath.min(1), target: path }),
+  z.strictObject({
+    kind: z.literal('restore-in-place'),
+    store: path,
+    snapshot,
+    path: archivePath,
+    conflict,
+    overwriteNewer: z.boolean().optional(),
+  }),
   z.strictObject({ kind: z.literal('gc'), store: path }),
   z.strictObject({ kind: z.literal('prune'), store: path, group, keep: keepOptions }),
   z.strictObject({ kind: z.literal('delete-group'), store: path, group }),
@@ -127,6 +140,27 @@ export const requestValidators = {
   }),
   'snapshot.diff': z.strictObject({ store: path, from: snapshot, to: snapshot }),
   'excludes.preview': z.strictObject({ source: path, patterns: z.array(text(1024)).max(1000) }),
+  'search.start': z.strictObject({
+    searchId,
+    store: path,
+    group,
+    snapshot: snapshot.optional(),
+    pattern: text(1024).min(1),
+    minSize: byteCount.optional(),
+    maxSize: byteCount.optional(),
+    newerThan: epochMs.optional(),
+    olderThan: epochMs.optional(),
+  }),
+  'search.cancel': z.strictObject({ searchId }),
+  'path.history': z.strictObject({ store: path, group, path: archivePath.min(1) }),
+  'snapshot.preview': z.strictObject({ store: path, snapshot, path: archivePath.min(1) }),
+  'restore.in-place-preview': z.strictObject({
+    store: path,
+    snapshot,
+    path: archivePath,
+    conflict,
+    overwriteNewer: z.boolean().optional(),
+  }),
   'backup.check-source': z.strictObject({
     store: path,
     source: path,

@@ -32,6 +32,8 @@ import type { Datastore } from '../core/datastore/datastore.js';
 import { snapshotCryptMode, snapshotKeyFingerprint } from '../core/datastore/snapshot-key.js';
 import { HostRemotes } from './host-remotes.js';
 import { remoteHandlers, startRemoteJob, type RemoteAction, type RemoteHostContext } from './remote-handlers.js';
+import { checkInPlaceSources, findHandlers, type FindAction } from './find-handlers.js';
+import { SearchRunner } from './search-runner.js';
 
 /** What differs between hosts: native dialogs exist in Electron only. */
 export interface HostPlatform {
@@ -109,6 +111,8 @@ export class HostService {
   /** Remotes (off-site copies): their settings and credentials, and a query worker of their own. */
   private readonly remotes: HostRemotes | undefined;
   private readonly remoteQueries = new QueryRunner();
+  /** Searches, each on a thread of its own; their news goes out as `search.update` events. */
+  private readonly searches = new SearchRunner((update) => this.emit('search.update', update));
 
   constructor(private readonly options: HostServiceOptions) {
     this.policy = new PathPolicy(options.allowedRoots ?? defaultAllowedRoots());
@@ -126,6 +130,14 @@ export class HostService {
       ...this.createHandlers(),
       ...this.planHandlers(),
       ...remoteHandlers(this.remoteContext()),
+      ...findHandlers({
+        store: (path) => this.store(path),
+        queries: this.queries,
+        searches: this.searches,
+        keys: () => this.unlockedKeys(),
+        assertReadable: (store, ref) => this.assertReadable(store, ref),
+        policy: this.policy,
+      }),
       ...keyHandlers(
         () => this.keyRing(),
         () => this.policy,
@@ -183,7 +195,7 @@ export class HostService {
     this.watcher.stop();
     await this.plans?.stop();
     const jobs = await this.engine.cancelAll();
-    await Promise.all([this.queries.close(), this.scans.close(), this.remoteQueries.close()]);
+    await Promise.all([this.queries.close(), this.scans.close(), this.remoteQueries.close(), this.searches.close()]);
     return jobs;
   }
 
@@ -378,6 +390,8 @@ export class HostService {
       case 'pull':
       case 'remote-restore':
         return startRemoteJob(spec, this.remoteContext());
+      case 'restore-in-place':
+        return this.startInPlaceRestore(spec);
       case 'export-file': {
         const store = this.store(spec.store).root;
         const target = this.policy.check(spec.target, 'file to save');
@@ -391,6 +405,20 @@ export class HostService {
         );
       }
     }
+  }
+
+  /** A restore to the folders the snapshot records, each checked by the path policy (the renderer names none). */
+  private startInPlaceRestore(spec: Extract<StartableJobSpec, { kind: 'restore-in-place' }>): JobState {
+    const ds = this.store(spec.store);
+    const places = checkInPlaceSources(this.policy, ds, spec.snapshot);
+    this.assertReadable(ds, spec.snapshot);
+    const where = places.length === 1 ? places[0]! : `${places.length} original folders`;
+    return this.engine.start(
+      { ...spec, store: ds.root },
+      `Restore ${spec.path || 'everything'} of ${snapshotPath(spec.snapshot)} to ${where}`,
+      ds.root,
+      this.unlockedKeys(),
+    );
   }
 
   /** An image backup: a regular file outside the store, and a group that records it (or the user's consent). */
@@ -483,7 +511,7 @@ export class HostService {
     };
   }
 
-  private createHandlers(): Omit<Handlers, PlanAction | KeyAction | RemoteAction> {
+  private createHandlers(): Omit<Handlers, PlanAction | KeyAction | RemoteAction | FindAction> {
     const { platform } = this.options;
     return {
       'app.info': () => ({

@@ -30,6 +30,7 @@ import { folderBackupProgress, imageBackupProgress } from './job-progress.js';
 import { runPlanJob } from './plan-run-job.js';
 import type { RemoteAccess } from './host-remotes.js';
 import { runPullJob, runPushJob, runRemoteRestoreJob } from './remote-jobs.js';
+import { runInPlaceJob } from './in-place-job.js';
 
 export interface JobContext {
   signal: AbortSignal;
@@ -186,6 +187,8 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
       return runVerifyJob(spec, ctx);
     case 'export-file':
       return runExportJob(spec, ctx);
+    case 'restore-in-place':
+      return runInPlaceJob(spec, ctx, PROGRESS_INTERVAL_MS);
     case 'plan-run':
       return runPlanJob(spec, ctx);
     case 'push':

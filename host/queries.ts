@@ -12,6 +12,8 @@ import type { CryptConfig } from '../core/blob/crypt-config.js';
 import { browseFolder, openStore, snapshotDiff, storeActivity, SnapshotViews } from './store-views.js';
 import { createRemoteQueries, REMOTE_QUERY_ACTIONS } from './remote-queries.js';
 import type { RemoteAccess } from './host-remotes.js';
+import { previewFile } from './file-preview.js';
+import { inPlacePreview, pathHistory } from './find-queries.js';
 
 /**
  * The read-only actions that may take long (listing 10,000 snapshots, a folder of 100,000 files, a diff, a
@@ -25,6 +27,9 @@ export const QUERY_ACTIONS = [
   'snapshot.diff',
   'excludes.preview',
   'group.prune-simulate',
+  'path.history',
+  'snapshot.preview',
+  'restore.in-place-preview',
   'store.usage',
   'store.activity',
   ...REMOTE_QUERY_ACTIONS,
@@ -72,6 +77,9 @@ export function createQueries(): Queries {
     'snapshot.browse': ({ store, snapshot, path, offset, limit }, keys) =>
       browseFolder(reader(store, snapshot, keys), path, offset, limit),
     'snapshot.diff': ({ store, from, to }, keys) => snapshotDiff(openStore(store), from, to, keys),
+    'path.history': ({ store, group, path }, keys) => pathHistory(openStore(store), group, path, keys),
+    'snapshot.preview': ({ store, snapshot, path }, keys) => previewFile(reader(store, snapshot, keys), path),
+    'restore.in-place-preview': ({ store, ...req }, keys) => inPlacePreview(openStore(store), req, keys),
     'excludes.preview': ({ source, patterns }) => previewExcludes(source, patterns, { limit: 500 }),
     'store.activity': ({ store }) => storeActivity(views, openStore(store)),
     'store.usage': ({ store }) => {

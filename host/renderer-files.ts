@@ -8,7 +8,7 @@ export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",
-  "img-src 'self' data:",
+  "img-src 'self' data: blob:", // blob: the preview's images, made from bytes the host read and verified
   "font-src 'self'",
   "connect-src 'self'",
   "object-src 'none'",

@@ -9,7 +9,7 @@ import { CairnError, errnoCode, ioError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { EntryKind, type ArchiveEntry, type DirectoryEntry } from './archive-format.js';
 import { FolderArchiveReader } from './folder-reader.js';
-import { restoreFolder } from './folder-restore.js';
+import { restoreFolder, type FolderRestoreProgress } from './folder-restore.js';
 import { displayName } from './names.js';
 
 /** What an in-place restore does with one entry of the selection. */
@@ -48,6 +48,9 @@ export interface InPlaceOptions {
   crypt?: CryptConfig;
   signal?: AbortSignal;
   log?: Logger;
+  /** The restore's progress (the selection restored into the staging folder), as a folder restore reports it. */
+  onProgress?: (progress: FolderRestoreProgress) => void;
+  progressIntervalMs?: number;
   /** The date keep-both names carry (today). */
   now?: Date;
 }
@@ -81,15 +84,25 @@ export async function restoreInPlace(
   return result;
 }
 
+/**
+ * The local folders a snapshot was backed up from, as its manifest records them (one, or one per root entry), or
+ * undefined when it records none (an encrypted snapshot never names them in its manifest).
+ */
+export function recordedSources(manifest: Manifest): { path: string; name?: string }[] | undefined {
+  const note = manifest.unprotected['cairn-backup'] as { source?: unknown; sources?: unknown } | undefined;
+  if (typeof note?.source === 'string') return [{ path: note.source }];
+  if (Array.isArray(note?.sources)) return note.sources as { path: string; name: string }[];
+  return undefined;
+}
+
 /** The local folder of each archive path prefix: one folder is the root; several, one per root entry. */
 function originalPlaces(manifest: Manifest): (archivePath: string) => string {
-  const note = manifest.unprotected['cairn-backup'] as { source?: unknown; sources?: unknown } | undefined;
-  if (typeof note?.source === 'string') {
-    const root = note.source;
+  const sources = recordedSources(manifest);
+  if (sources?.length === 1 && sources[0]!.name === undefined) {
+    const root = sources[0]!.path;
     return (p) => join(root, p);
   }
-  if (Array.isArray(note?.sources)) {
-    const sources = note.sources as { path: string; name: string }[];
+  if (sources) {
     return (p) => {
       const [first, ...rest] = p.split('/');
       const source = sources.find((s) => s.name === first);
@@ -202,6 +215,8 @@ async function writeItems(
       crypt: options.crypt,
       signal: options.signal,
       log: options.log,
+      onProgress: options.onProgress,
+      progressIntervalMs: options.progressIntervalMs,
     });
     if (r.failedCount > 0)
       throw new CairnError('IO', `${r.failedCount} entries could not be restored; nothing was moved into place`);

@@ -56,6 +56,8 @@ export class FakeTransport implements Transport {
   onPlansChanged = (l: (p: HostEvents['plans.changed']) => void) =>
     this.on('plans.changed', l as (payload: never) => void);
   onPlanNotice = (l: (p: HostEvents['plan.notice']) => void) => this.on('plan.notice', l as (payload: never) => void);
+  onSearchUpdate = (l: (p: HostEvents['search.update']) => void) =>
+    this.on('search.update', l as (payload: never) => void);
   private readonly reconnectListeners = new Set<() => void>();
   onReconnect = (l: () => void) => {
     this.reconnectListeners.add(l);

@@ -94,6 +94,7 @@ export function createClient(transport: Transport): CairnClient {
     onStoreChanged: (l) => transport.onStoreChanged(l),
     onPlansChanged: (l) => transport.onPlansChanged(l),
     onPlanNotice: (l) => transport.onPlanNotice(l),
+    onSearchUpdate: (l) => transport.onSearchUpdate(l),
     pathOfDroppedFile: (f) => transport.pathOfDroppedFile(f),
     downloadUrl: (s, snap, p) => transport.downloadUrl(s, snap, p),
     // IPC does not drop events; only the web transport reconnects.

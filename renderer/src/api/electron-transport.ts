@@ -20,6 +20,7 @@ export function createElectronTransport(api: PreloadApi): Transport {
     onStoreChanged: (l) => api.onStoreChanged(l),
     onPlansChanged: (l) => api.onPlansChanged(l),
     onPlanNotice: (l) => api.onPlanNotice(l),
+    onSearchUpdate: (l) => api.onSearchUpdate(l),
     pathOfDroppedFile: (file) => api.getPathForFile(file) || undefined,
     downloadUrl: () => undefined,
   };

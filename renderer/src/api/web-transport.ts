@@ -86,6 +86,7 @@ export function createWebTransport(token: string, base = ''): Transport {
     onStoreChanged: (l) => subscribe('store.changed', l),
     onPlansChanged: (l) => subscribe('plans.changed', l),
     onPlanNotice: (l) => subscribe('plan.notice', l),
+    onSearchUpdate: (l) => subscribe('search.update', l),
     onReconnect: (l) => {
       reconnectListeners.add(l);
       return () => reconnectListeners.delete(l);

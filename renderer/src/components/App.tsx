@@ -18,6 +18,7 @@ import { KeyWizard } from './KeyWizard.js';
 import { UnlockKeyDialog } from './UnlockKeyDialog.js';
 import { PlansView } from './PlansView.js';
 import { SnapshotBrowser } from './SnapshotBrowser.js';
+import { FindDialogsLoader, SearchPaneLoader } from './lazy-find.js';
 import { SnapshotsTable } from './SnapshotsTable.js';
 import { StoreBar } from './StoreBar.js';
 import { StoreMissing } from './StoreMissing.js';
@@ -44,6 +45,7 @@ export function App() {
   }));
   const browsing = useApp((s) => (s.browsing ? s.snapshots.find((r) => r.path === s.browsing) : undefined));
   const overview = useApp((s) => s.overviewShown);
+  const searching = useApp((s) => s.searchShown && s.search !== undefined);
   const client = useApp((s) => s.client);
   const openBackupDialog = useApp((s) => s.openBackupDialog);
   const noStoreForDrop = useApp((s) => s.noStoreForDrop);
@@ -125,6 +127,8 @@ export function App() {
                 <Dashboard store={store.path} />
               ) : remoteShown ? (
                 <RemotePaneLoader />
+              ) : searching ? (
+                <SearchPaneLoader />
               ) : browsing ? (
                 <SnapshotBrowser key={browsing.path} snapshot={browsing} />
               ) : (
@@ -147,6 +151,7 @@ export function App() {
       <PlanEditorHost />
       <FolderBrowser />
       <KeyWizard />
+      <FindDialogsLoader />
       <UnlockKeyDialog />
       <NoticeToasts />
     </div>

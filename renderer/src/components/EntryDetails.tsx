@@ -1,13 +1,20 @@
 import type { EntryRow } from '../../../contract/model.js';
 import { formatBytes, formatCount, formatIsoTime } from '../../../contract/format.js';
 
-/** The chosen entry's path, kind, size, time, permissions, link target and digest; a file can be downloaded. */
+/** The chosen entry's path, kind, size, time, permissions, link target and digest; its preview, history, restore. */
 export function EntryDetails({
   entry,
   onDownload,
+  onHistory,
+  onPreview,
+  onRestoreInPlace,
 }: {
   entry: EntryRow | undefined;
   onDownload: (e: EntryRow) => Promise<void>;
+  /** Absent (a remote's snapshot): no such button. */
+  onHistory?(e: EntryRow): void;
+  onPreview?(e: EntryRow): void;
+  onRestoreInPlace?(e: EntryRow): void;
 }) {
   if (!entry)
     return (
@@ -19,6 +26,28 @@ export function EntryDetails({
   return (
     <aside className="details" aria-label="Details">
       <h3>{entry.name}</h3>
+      <div className="details-actions">
+        {isFile && onPreview && (
+          <button type="button" onClick={() => onPreview(entry)}>
+            Preview
+          </button>
+        )}
+        {isFile && (
+          <button type="button" onClick={() => void onDownload(entry)}>
+            Download this file
+          </button>
+        )}
+        {onHistory && (
+          <button type="button" onClick={() => onHistory(entry)}>
+            History
+          </button>
+        )}
+        {onRestoreInPlace && (
+          <button type="button" title="Back where it was backed up from" onClick={() => onRestoreInPlace(entry)}>
+            Restore in place…
+          </button>
+        )}
+      </div>
       <dl>
         <dt>Path</dt>
         <dd>{entry.path}</dd>
@@ -49,11 +78,6 @@ export function EntryDetails({
           </>
         )}
       </dl>
-      {isFile && (
-        <button type="button" onClick={() => void onDownload(entry)}>
-          Download this file
-        </button>
-      )}
     </aside>
   );
 }

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import type { EntryRow, SnapshotRef, SnapshotRow } from '../../../contract/model.js';
 import { formatTime } from '../../../contract/format.js';
 import { errorInfo } from '../api/client.js';
@@ -28,11 +28,28 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
     info: s.info,
   }));
   const tree = useFolderTree(client, store, snapshot);
+  const find = useAppShallow((s) => ({
+    reveal: s.reveal,
+    revealed: s.revealed,
+    hasSearch: s.search !== undefined,
+    searchSnapshot: s.search?.snapshot,
+    openSearch: s.openSearch,
+    openHistory: s.openHistory,
+    openPreview: s.openPreview,
+    openInPlace: s.openInPlace,
+  }));
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const [active, setActive] = useState<EntryRow>();
   const [restoring, setRestoring] = useState<RestoreRequest>();
   const [compareWith, setCompareWith] = useState<string>('');
   const ref = refOf(snapshot);
+  // Opened at a search hit: its folders opened, the hit chosen.
+  useEffect(() => {
+    const at = find.reveal;
+    if (at?.snapshot !== snapshot.path) return;
+    find.revealed();
+    void tree.reveal(at.path).then((entry) => entry && setActive(entry));
+  }, [find.reveal]);
 
   const toggleSelected = (path: string) => {
     const next = new Set(selected);
@@ -65,6 +82,11 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
         <button type="button" onClick={() => browse(undefined)}>
           ← Snapshots
         </button>
+        {find.hasSearch && (
+          <button type="button" onClick={() => find.openSearch(find.searchSnapshot)}>
+            ← Search results
+          </button>
+        )}
         <h2 id="browser-title">{snapshot.path}</h2>
         <span className="muted">{formatTime(snapshot.time)}</span>
       </div>
@@ -78,6 +100,8 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
         others={others}
         compareWith={compareWith}
         onCompare={setCompareWith}
+        onSearch={() => find.openSearch(snapshot.path)}
+        onRestoreInPlace={() => find.openInPlace({ snapshot: ref, path: '' })}
       />
       <ErrorNote error={tree.error} onDismiss={() => tree.setError(undefined)} />
       {compareRow ? (
@@ -97,7 +121,13 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
             active={active}
             setActive={setActive}
           />
-          <EntryDetails entry={active} onDownload={download} />
+          <EntryDetails
+            entry={active}
+            onDownload={download}
+            onHistory={(e) => find.openHistory(e.path)}
+            onPreview={(e) => find.openPreview({ snapshot: ref, path: e.path })}
+            onRestoreInPlace={(e) => find.openInPlace({ snapshot: ref, path: e.path })}
+          />
         </div>
       )}
       {restoring && (

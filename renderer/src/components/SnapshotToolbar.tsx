@@ -13,9 +13,12 @@ interface SnapshotToolbarProps {
   others: SnapshotRow[];
   compareWith: string;
   onCompare(path: string): void;
+  /** Search this snapshot's names; put everything back where it was backed up from. */
+  onSearch(): void;
+  onRestoreInPlace(): void;
 }
 
-/** The browser's actions: restore the selection or everything, save or download the chosen file, compare. */
+/** The browser's actions: restore the selection or everything (to a folder, or in place), save a file, search, compare. */
 export function SnapshotToolbar(p: SnapshotToolbarProps) {
   const file = p.active && (p.active.kind === 'file' || p.active.kind === 'hardlink') ? p.active : undefined;
   return (
@@ -31,8 +34,14 @@ export function SnapshotToolbar(p: SnapshotToolbarProps) {
       <button type="button" onClick={() => p.onRestore({ what: 'everything' })}>
         Restore everything…
       </button>
+      <button type="button" title="Back where it was backed up from" onClick={p.onRestoreInPlace}>
+        Restore everything in place…
+      </button>
       <button type="button" disabled={!file} onClick={() => file && p.onDownload(file)}>
         {p.nativeDialogs ? 'Save file as…' : 'Download file'}
+      </button>
+      <button type="button" onClick={p.onSearch}>
+        Search…
       </button>
       <label>
         Compare with{' '}

@@ -46,6 +46,10 @@ export function SnapshotTree({ label, tree, selected, toggleSelected, active, se
   };
 
   const activeIndex = active ? lines.findIndex((l) => l.kind === 'entry' && l.entry.path === active.path) : -1;
+  // An entry chosen from outside (a search hit) is scrolled to once its line is there.
+  useEffect(() => {
+    if (activeIndex >= 0) virtualizer.scrollToIndex(activeIndex, { align: 'auto' });
+  }, [active?.path, activeIndex >= 0]);
   return (
     <div ref={scrollRef} className="tree" role="tree" aria-label={label} aria-multiselectable="true">
       <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>

@@ -75,12 +75,19 @@ function GroupHeader({
   onPrune(): void;
   onDelete(): void;
 }) {
-  const { store, startJob } = useAppShallow((s) => ({ store: s.store!.path, startJob: s.startJob }));
+  const { store, startJob, openSearch } = useAppShallow((s) => ({
+    store: s.store!.path,
+    startJob: s.startJob,
+    openSearch: s.openSearch,
+  }));
   return (
     <div className="pane-header">
       <h2 id="snapshots-title">Snapshots of {group}</h2>
       <span className="muted">{count}</span>
       <span className="grow" />
+      <button type="button" disabled={!groupRow} onClick={() => openSearch(undefined)}>
+        Search files…
+      </button>
       <button type="button" disabled={!groupRow} onClick={onPrune}>
         Prune…
       </button>

@@ -23,6 +23,8 @@ export interface FolderTree {
   toggle(entry: EntryRow): void;
   /** Loads a folder's next page (its first when none is loaded); one request per folder at a time. */
   loadMore(path: string, offset: number): void;
+  /** Opens the folders down to `path` (loading what it takes) and answers with its entry; undefined if not there. */
+  reveal(path: string): Promise<EntryRow | undefined>;
   /** The snapshot's root is loaded and holds nothing. */
   empty: boolean;
   error?: AppErrorInfo;
@@ -41,32 +43,37 @@ export function useFolderTree(
   remote?: string,
 ): FolderTree {
   const [children, setChildren] = useState<Map<string, LoadedFolder>>(new Map());
-  const inFlight = useRef(new Set<string>());
+  // What is loaded, as of now (reveal reads it between pages, before React renders).
+  const loaded = useRef(children);
+  const inFlight = useRef(new Map<string, Promise<void>>());
   const [expanded, setExpanded] = useState<Set<string>>(new Set());
   const [error, setError] = useState<AppErrorInfo>();
   const ref = { type: snapshot.type, id: snapshot.id, time: snapshot.time };
 
+  const fetchPage = async (path: string, offset: number) => {
+    try {
+      const req = { snapshot: ref, path, offset, limit: PAGE };
+      const page = remote
+        ? await client.browseRemoteSnapshot({ remote, ...req })
+        : await client.browseSnapshot({ store, ...req });
+      const known = loaded.current.get(path)?.entries ?? [];
+      if (known.length !== offset) return; // an answer that no longer fits (reloaded meanwhile)
+      loaded.current = new Map(loaded.current).set(path, { entries: [...known, ...page.entries], total: page.total });
+      setChildren(loaded.current);
+      setError(undefined);
+    } catch (err) {
+      setError(errorInfo(err));
+    }
+  };
+
   const load = useCallback(
-    async (path: string, offset: number) => {
+    (path: string, offset: number): Promise<void> => {
       const key = `${path}\0${offset}`;
-      if (inFlight.current.has(key)) return;
-      inFlight.current.add(key);
-      try {
-        const req = { snapshot: ref, path, offset, limit: PAGE };
-        const page = remote
-          ? await client.browseRemoteSnapshot({ remote, ...req })
-          : await client.browseSnapshot({ store, ...req });
-        setChildren((m) => {
-          const known = m.get(path)?.entries ?? [];
-          if (known.length !== offset) return m; // an answer that no longer fits (reloaded meanwhile)
-          return new Map(m).set(path, { entries: [...known, ...page.entries], total: page.total });
-        });
-        setError(undefined);
-      } catch (err) {
-        setError(errorInfo(err));
-      } finally {
-        inFlight.current.delete(key);
-      }
+      const running = inFlight.current.get(key);
+      if (running) return running;
+      const done = fetchPage(path, offset).finally(() => inFlight.current.delete(key));
+      inFlight.current.set(key, done);
+      return done;
     },
     [client, store, remote, snapshot.path],
   );
@@ -85,12 +92,37 @@ export function useFolderTree(
     setExpanded(next);
   };
 
+  /** The entry at `path` in the folder `folder`, loading the folder's pages until it is there (or is not). */
+  const findIn = async (folder: string, path: string): Promise<EntryRow | undefined> => {
+    for (;;) {
+      const known = loaded.current.get(folder);
+      const hit = known?.entries.find((e) => e.path === path);
+      if (hit || (known && known.entries.length >= known.total)) return hit;
+      const before = known?.entries.length ?? 0;
+      await load(folder, before);
+      if ((loaded.current.get(folder)?.entries.length ?? 0) === before) return undefined; // it failed
+    }
+  };
+
+  const reveal = async (path: string): Promise<EntryRow | undefined> => {
+    const parts = path.split('/').filter((p) => p.length > 0);
+    const folders = parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/'));
+    let entry: EntryRow | undefined;
+    for (const [i, folder] of ['', ...folders].entries()) {
+      entry = await findIn(folder, folders[i] ?? parts.join('/'));
+      if (!entry) return undefined;
+    }
+    setExpanded((prev) => new Set([...prev, ...folders]));
+    return entry;
+  };
+
   const lines = useMemo(() => visibleLines(children, expanded), [children, expanded]);
   return {
     lines,
     expanded,
     toggle,
     loadMore: (path, offset) => void load(path, offset),
+    reveal,
     empty: children.get('')?.total === 0,
     error,
     setError,

@@ -3,6 +3,7 @@ import type { CairnClient } from '../api/client.js';
 import type { DashboardSlice } from './slices/dashboard-slice.js';
 import type { DatastoreSlice } from './slices/datastore-slice.js';
 import type { DialogsSlice } from './slices/dialogs-slice.js';
+import type { FindSlice } from './slices/find-slice.js';
 import type { GroupsSlice } from './slices/groups-slice.js';
 import type { JobsSlice } from './slices/jobs-slice.js';
 import type { KeysSlice } from './slices/keys-slice.js';
@@ -30,7 +31,8 @@ export type AppState = SessionSlice &
   PlansSlice &
   NoticesSlice &
   KeysSlice &
-  RemotesSlice;
+  RemotesSlice &
+  FindSlice;
 
 export type AppStore = StoreApi<AppState>;
 

@@ -4,6 +4,7 @@ import type { AppState, AppStore } from './app-state.js';
 import { createDashboardSlice } from './slices/dashboard-slice.js';
 import { createDatastoreSlice } from './slices/datastore-slice.js';
 import { createDialogsSlice } from './slices/dialogs-slice.js';
+import { createFindSlice } from './slices/find-slice.js';
 import { createGroupsSlice } from './slices/groups-slice.js';
 import { createJobsSlice } from './slices/jobs-slice.js';
 import { createKeysSlice } from './slices/keys-slice.js';
@@ -32,6 +33,7 @@ export function createAppStore(client: CairnClient): AppStore {
     ...createNoticesSlice(set, get, client),
     ...createKeysSlice(set, get, client),
     ...createRemotesSlice(set, get, client),
+    ...createFindSlice(set, get, client),
   }));
   // An action that needs a locked key asks for it here, and runs again once it is unlocked.
   client.setKeyPrompt((fingerprint) => store.getState().askForKey(fingerprint));
@@ -47,6 +49,7 @@ export function connectEvents(store: AppStore): () => void {
     client.onStoreChanged((e) => void store.getState().onStoreChanged(e.store)),
     client.onPlansChanged(() => void store.getState().refreshPlans()),
     client.onPlanNotice((notice) => store.getState().onPlanNotice(notice)),
+    client.onSearchUpdate((update) => store.getState().applySearchUpdate(update)),
     client.onReconnect(() => void store.getState().resync()),
   ];
   return () => {

@@ -72,6 +72,7 @@ export const createDatastoreSlice: SliceCreator<DatastoreSlice> = (set, get, cli
     },
 
     closeStore() {
+      get().closeSearch();
       set({ store: undefined, storeMissing: undefined, ...nothingChosen() });
     },
 

@@ -33,6 +33,8 @@ export const createGroupsSlice: SliceCreator<GroupsSlice> = (set, get, client) =
   },
 
   async selectGroup(path) {
+    // A search belongs to its group.
+    if (get().search?.group !== path) get().closeSearch();
     set({
       selectedGroup: path,
       snapshots: [],
