@@ -1,7 +1,7 @@
 import type { ActionRequest, ActionResponse } from '../contract/actions.js';
 import type { InPlacePreview } from '../contract/find.js';
 import type { SnapshotRef } from '../contract/model.js';
-import { recordedSources } from '../core/archive/in-place.js';
+import { nearestExisting, recordedSources } from '../core/archive/in-place.js';
 import { snapshotPath } from '../core/backup/backup-names.js';
 import type { Datastore } from '../core/datastore/datastore.js';
 import { snapshotCryptMode } from '../core/datastore/snapshot-key.js';
@@ -84,6 +84,8 @@ export function checkInPlaceSources(policy: PathPolicy, store: Datastore, ref: S
   return recordedSources(store.readManifest(ref))!.map((s) => {
     const place = policy.check(s.path, 'original folder');
     if (isInside(place, store.root)) throw new AppError('PATH_NOT_ALLOWED', `${place} is inside the datastore`);
+    // A folder that is gone is staged for in its nearest parent that exists: Cairn must be allowed there too.
+    policy.check(nearestExisting(place), `the folder holding ${place} (it is not there: the restore starts above it)`);
     return place;
   });
 }

@@ -245,7 +245,8 @@ function moveInto(from: string, to: string): void {
   }
 }
 
-function nearestExisting(dir: string): string {
+/** The folder itself, or its nearest parent that exists: where an in-place restore stages what it restores. */
+export function nearestExisting(dir: string): string {
   let d = dir;
   while (!lstatSync(d, { throwIfNoEntry: false })?.isDirectory()) {
     const up = dirname(d);

@@ -1,5 +1,5 @@
 import { deflateSync } from 'node:zlib';
-import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FilePreview, InPlacePreview, PathHistory, SearchUpdate } from '../../contract/find.js';
@@ -229,6 +229,30 @@ describe('finding files and restoring them in place, through the host', () => {
       expect((await failure(narrow, 'restore.in-place-preview', req)).code).toBe('PATH_NOT_ALLOWED');
       expect((await failure(narrow, 'jobs.start', { kind: 'restore-in-place', ...req })).code).toBe('PATH_NOT_ALLOWED');
       expect(existsSync(join(source, 'notes'))).toBe(true);
+    } finally {
+      await narrow.shutdown();
+    }
+  });
+
+  it('refuses it when the folder is gone and the place above it, where it would stage, is not allowed', async () => {
+    const gone = join(base, 'Gone');
+    mkdirSync(gone);
+    writeFileSync(join(gone, 'a.txt'), 'a');
+    const made = await runJob(service, { kind: 'backup', store, source: gone, id: 'Gone', excludes: [] });
+    expect(made.status, made.error?.message).toBe('done');
+    rmSync(gone, { recursive: true });
+    const narrow = new HostService({
+      platform: { host: 'web' },
+      dataDir: join(base, 'data3'),
+      allowedRoots: [store, gone],
+    });
+    try {
+      const [row] = await call<SnapshotRow[]>(narrow, 'snapshots.list', { store, group: { type: 'host', id: 'Gone' } });
+      const req = { store, snapshot: { type: row!.type, id: row!.id, time: row!.time }, path: '', conflict: 'skip' };
+      const refused = await failure(narrow, 'restore.in-place-preview', req);
+      expect(refused.code).toBe('PATH_NOT_ALLOWED');
+      expect(refused.message).toMatch(/the folder holding .*Gone \(it is not there/);
+      expect(readdirSync(base).filter((n) => n.startsWith('.cairn-restore'))).toEqual([]);
     } finally {
       await narrow.shutdown();
     }
