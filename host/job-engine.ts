@@ -75,6 +75,7 @@ export class JobEngine {
     };
     const worker = new Worker(this.options.workerUrl ?? workerScriptUrl(import.meta.url, './job-worker.js'), {
       workerData,
+      name: 'cairn-job',
     });
     // The thread has its own copy now: this one is wiped rather than left to the garbage collector.
     for (const key of keys ?? []) key.fill(0);

@@ -50,6 +50,7 @@ export class QueryRunner {
   private start(): Worker {
     const worker = new Worker(workerScriptUrl(import.meta.url, './query-worker.js'), {
       workerData: { exitedThreads: exitedThreadTable() },
+      name: 'cairn-query',
     });
     const thread = worker.threadId;
     worker.on('message', (reply: QueryReply) => {

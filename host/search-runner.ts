@@ -29,6 +29,7 @@ export class SearchRunner {
     while (this.running.size >= this.limit) this.cancel(this.running.keys().next().value!);
     const worker = new Worker(workerScriptUrl(import.meta.url, './search-worker.js'), {
       workerData: { req, keys } satisfies SearchWorkerData,
+      name: 'cairn-search',
     });
     // Copied into the worker's data: the caller's copy is wiped.
     for (const key of keys) key.fill(0);

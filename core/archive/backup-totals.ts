@@ -35,6 +35,7 @@ export class BackupTotals {
     const worker = new Worker(workerScriptUrl(import.meta.url, './count-worker.js'), {
       workerData: data,
       execArgv: [],
+      name: 'cairn-count',
     });
     worker.unref();
     worker.on('message', (m: CountWorkerMessage) => totals.take(m));

@@ -82,7 +82,8 @@ export class ChunkWriterPool implements ChunkTarget {
   private startWorkers(): void {
     const url = workerScriptUrl(import.meta.url, './chunk-writer-worker.js');
     for (let i = 0; i < this.workerCount; i++) {
-      const worker = new Worker(url, { workerData: this.workerData });
+      // Named, so `top -H` and the bench's per-thread profile tell them apart.
+      const worker = new Worker(url, { workerData: this.workerData, name: `cairn-chunks-${i}` });
       worker.on('message', (res: ChunkResponse) => this.onResponse(res));
       worker.on('error', (err) => this.fail(err));
       this.exits.push(

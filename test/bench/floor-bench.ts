@@ -118,3 +118,63 @@ export function describeFloor(f: FloorFigures, cores: number): string[] {
     step(`spread over ${cores} cores`, oneThread / cores),
   ];
 }
+
+/** CPU seconds each thread of this process spent while `work` ran, by thread name (/proc/self/task, Linux). */
+export async function cpuByThread(
+  work: () => Promise<unknown>,
+): Promise<{ wall: number; threads: Map<string, number> }> {
+  const first = new Map<string, { name: string; start: number; last: number }>();
+  const sample = (): void => {
+    let tids: string[];
+    try {
+      tids = readdirSync('/proc/self/task');
+    } catch {
+      return; // not Linux: no figures
+    }
+    for (const tid of tids) {
+      const cpu = threadCpuSeconds(tid);
+      if (cpu === undefined) continue;
+      const seen = first.get(tid);
+      if (seen) seen.last = cpu.seconds;
+      else first.set(tid, { name: cpu.name, start: cpu.seconds, last: cpu.seconds });
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 20);
+  const t = performance.now();
+  try {
+    await work();
+  } finally {
+    clearInterval(timer);
+  }
+  const wall = (performance.now() - t) / 1000;
+  sample();
+  const threads = new Map<string, number>();
+  for (const { name, start, last } of first.values())
+    if (last > start) threads.set(name, (threads.get(name) ?? 0) + last - start);
+  return { wall, threads };
+}
+
+/** A thread's name and its user + system CPU seconds so far, or undefined once it is gone. */
+function threadCpuSeconds(tid: string): { name: string; seconds: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime, fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux).
+    return { name, seconds: (Number(fields[11]) + Number(fields[12])) / 100 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The per-thread figures in words, largest first. */
+export function describeThreads(label: string, r: { wall: number; threads: Map<string, number> }): string[] {
+  const total = [...r.threads.values()].reduce((a, b) => a + b, 0);
+  return [
+    `  ${label}: ${r.wall.toFixed(2)} s wall, ${total.toFixed(2)} s CPU (${(total / r.wall).toFixed(2)} cores busy on average)`,
+    ...[...r.threads.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .map(([name, s]) => `    ${name.padEnd(20)}${s.toFixed(2)} s CPU`),
+  ];
+}

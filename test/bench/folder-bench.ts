@@ -5,7 +5,16 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../support/temp.js';
-import { describeFloor, FloorRun, oneThreadSeconds, type FloorFigures } from './floor-bench.js';
+import { backupFolder } from '../../core/archive/folder-backup.js';
+import { Datastore } from '../../core/datastore/datastore.js';
+import {
+  cpuByThread,
+  describeFloor,
+  describeThreads,
+  FloorRun,
+  oneThreadSeconds,
+  type FloorFigures,
+} from './floor-bench.js';
 
 interface Tool {
   name: string;
@@ -154,6 +163,18 @@ function coldSteps(t: Tool, repo: string, source: string, work: string, r: Recor
   rmSync(target, { recursive: true, force: true });
 }
 
+/** A first backup run in this process (no process start), with each thread's CPU time. */
+async function firstBackupThreads(dir: string, source: string): ReturnType<typeof cpuByThread> {
+  const root = join(dir, 'threads-store');
+  const store = await Datastore.create(root, { syncLevel: 'none' });
+  spawnSync('sync');
+  try {
+    return await cpuByThread(() => backupFolder(store, source, { id: 'bench', progressIntervalMs: 1e9 }));
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
 /** How far a first backup's time is above the floor's steps spread over every core. */
 function floorRatio(floor: FloorFigures, seconds: number): string {
   return (seconds / (oneThreadSeconds(floor) / availableParallelism())).toFixed(2);
@@ -179,6 +200,11 @@ export async function folderBench(): Promise<void> {
     for (const t of available) console.log(`  ${t.name}: ${t.note}`);
     const floor = new FloorRun(join(dir, 'floor')).run(source);
     for (const line of describeFloor(floor, availableParallelism())) console.log(line);
+    for (const line of describeThreads(
+      'cairn first backup in this process, by thread',
+      await firstBackupThreads(dir, source),
+    ))
+      console.log(line);
     if (available.length === 1) console.log('  (restic and borg not installed: apt-get install restic borgbackup)');
     const rows = new Map<string, Record<string, number>>();
     const cold = process.env.CAIRN_BENCH_COLD === '1' && dropCaches();
