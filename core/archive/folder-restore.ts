@@ -43,6 +43,7 @@ import { FolderArchiveReader } from './folder-reader.js';
 import { displayName } from './names.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
 import type { RestoreWorkerData, RestoreWorkerMessage } from './restore-worker.js';
+import { ChunkGate, INACTIVE, MAX_CONSUMERS, type ChunkFeed } from './chunk-gate.js';
 
 export interface FolderRestoreProgress extends RateSample {
   phase: 'restoring';
@@ -92,10 +93,20 @@ export interface FolderRestoreOptions {
   workers?: number;
   /** The key of an encrypted snapshot. */
   crypt?: CryptConfig;
+  /**
+   * Where chunks come from that are not in the store yet (a remote's cache): told every file's range as it is
+   * planned, it fetches them ahead of the writers, who wait for each. The restore closes it when it ends.
+   */
+  chunkFeed?: ChunkFeed;
 }
 
 /** Below this many files, threads cost more than they save. */
 const MIN_FILES_FOR_WORKERS = 64;
+/**
+ * With a chunk feed, workers also for fewer files of at least this many bytes: a worker writes a file while its
+ * chunks arrive, this thread only once it holds them all.
+ */
+const MIN_FED_BYTES_FOR_WORKERS = 8 * 1024 * 1024;
 const MAX_FAILURES_LISTED = 1000;
 
 /**
@@ -119,16 +130,25 @@ export async function restoreFolder(
   target: string,
   options: FolderRestoreOptions = {},
 ): Promise<FolderRestoreResult> {
-  assertRestoreTarget(store.root, target);
-  // Held for the whole restore: the snapshot cannot be forgotten (or pruned) under it.
-  const lock = store.lockSnapshotShared(ref, `restore of ${snapshotPath(ref)}`);
+  const feed = options.chunkFeed;
   try {
-    return await new FolderRestore(store, ref, resolve(target), {
-      ...options,
-      signal: anySignal(options.signal, lock.signal),
-    }).run();
+    assertRestoreTarget(store.root, target);
+    // Held for the whole restore: the snapshot cannot be forgotten (or pruned) under it.
+    const lock = store.lockSnapshotShared(ref, `restore of ${snapshotPath(ref)}`);
+    try {
+      return await new FolderRestore(store, ref, resolve(target), {
+        ...options,
+        signal: anySignal(options.signal, lock.signal, feed?.signal),
+      }).run();
+    } finally {
+      lock.release();
+    }
+  } catch (err) {
+    // The feed's failure (the service went away) is what stopped the restore, not a cancel.
+    if (feed?.signal.aborted && !options.signal?.aborted) throw feed.signal.reason;
+    throw err;
   } finally {
-    lock.release();
+    await feed?.close();
   }
 }
 
@@ -159,6 +179,8 @@ class FolderRestore {
   private bytesRestored = 0;
   /** While planning (all synchronous work), a turn of the event loop every 50 ms, so that a cancel arrives. */
   private readonly turns = new EventLoopTurns();
+  /** Workers started ahead, waiting for their work (restoring from a remote). */
+  private spares: SpareWorkers | undefined;
   private progress!: FolderRestoreProgress;
   private meter!: RateMeter;
   private report!: ReturnType<typeof throttle<FolderRestoreProgress>>;
@@ -188,20 +210,25 @@ class FolderRestore {
       throw ioError('create the restore target', this.dest, err);
     }
     this.dirs = new HeldDirectories(this.dest);
+    // Fed from a remote, the restore is seldom small: its workers load while it plans.
+    if (this.options.chunkFeed && (this.options.workers ?? 2) > 0)
+      this.spares = new SpareWorkers(Math.min(this.options.workers ?? 2, MAX_CONSUMERS - 1));
     try {
       const selectedPath = `/${selected.names.map(displayName).join('/')}`;
       if (selected.entry.kind === EntryKind.Directory)
         await this.planChildren(selected.entry, 0, selected.names.length > 0 ? selectedPath : '');
       else await this.planEntry(selected.entry, 0, selectedPath);
       throwIfCancelled(this.options.signal, 'restore');
+      this.options.chunkFeed?.seal();
       this.startProgress();
       const wrote = await this.writeFiles();
-      this.linkHardlinks(wrote);
+      await this.linkHardlinks(wrote);
       // Every file and hardlink is written: the restore is complete. A cancel from here on changes nothing;
       // the folders' attributes (quick) are still set, and the restore reports success.
       this.applyFolderAttributes();
       return this.result();
     } finally {
+      await this.spares?.close();
       this.dirs.close();
     }
   }
@@ -254,6 +281,7 @@ class FolderRestore {
         this.hardlinks.push({ entry, dir, archivePath });
         return;
       case EntryKind.File:
+        this.options.chunkFeed?.add(entry.payloadOffset, entry.size);
         this.files.push({
           id: this.files.length,
           dir,
@@ -337,7 +365,14 @@ class FolderRestore {
   /** Which files were written (by id); kept and failed ones are counted here. */
   private async writeFiles(): Promise<Uint8Array> {
     const inOrder = [...this.files].sort((a, b) => a.payloadOffset - b.payloadOffset);
-    const workers = Math.min(this.options.workers ?? 2, inOrder.length >= MIN_FILES_FOR_WORKERS ? 8 : 0);
+    const feed = this.options.chunkFeed;
+    const worthThreads =
+      inOrder.length >= MIN_FILES_FOR_WORKERS ||
+      (feed !== undefined && inOrder.reduce((n, f) => n + f.size, 0) >= MIN_FED_BYTES_FOR_WORKERS);
+    const workers = Math.min(this.options.workers ?? 2, worthThreads ? 8 : 0, MAX_CONSUMERS - 1);
+    const gate = feed && new ChunkGate(feed.gate);
+    const first = inOrder.find((f) => f.size > 0);
+    const firstPosition = first ? this.reader.dataIndex.chunkAt(first.payloadOffset) : 0;
     const wrote = new Uint8Array(this.files.length);
     const failedIds = new Set<number>();
     if (workers > 0) {
@@ -350,10 +385,13 @@ class FolderRestore {
           jobs: inOrder,
           keepDamaged: this.options.keepDamaged ?? false,
           dirs: { rootPath: this.dest, records: this.dirs.records },
+          gate: feed?.gate,
         },
         workers,
         this.options.signal,
         (files, bytes) => this.advance(files, bytes),
+        gate && { gate, firstPosition },
+        this.spares,
       );
       for (const id of outcome.restored) wrote[id] = 1;
       for (const { id, message } of outcome.failed) {
@@ -361,8 +399,10 @@ class FolderRestore {
         this.fail(this.files[id]!.archivePath, new CairnError('IO', message));
       }
     } else {
-      for (const f of inOrder) await this.writeFileHere(f, wrote, failedIds);
+      for (const f of inOrder) await this.writeFileHere(f, wrote, failedIds, gate);
     }
+    // This thread's reads from here on (hardlinks copied) hold what they read.
+    gate?.enter(0, INACTIVE);
     for (const f of this.files) {
       if (wrote[f.id]) {
         this.filesRestored++;
@@ -377,10 +417,21 @@ class FolderRestore {
     return wrote;
   }
 
-  private async writeFileHere(f: FileRestoreJob, wrote: Uint8Array, failedIds: Set<number>): Promise<void> {
+  private async writeFileHere(
+    f: FileRestoreJob,
+    wrote: Uint8Array,
+    failedIds: Set<number>,
+    gate: ChunkGate | undefined,
+  ): Promise<void> {
     throwIfCancelled(this.options.signal, 'restore');
     let written = 0;
+    let release: (() => void) | undefined;
     try {
+      if (gate && f.size > 0) {
+        const index = this.reader.dataIndex;
+        gate.enter(0, index.chunkAt(f.payloadOffset), index.chunkAt(f.payloadOffset + f.size - 1));
+        release = await this.options.chunkFeed!.hold(f.payloadOffset, f.size);
+      }
       const content = this.reader.data.slices(f.payloadOffset, f.size);
       const chunkDigest = this.reader.chunkDigestOf(f.payloadOffset, f.size);
       const onBytes = (n: number): void => {
@@ -397,6 +448,8 @@ class FolderRestore {
         this.options.keepDamaged && isChunkDamage(err) ? keepDamagedCopy(f, this.dirs, this.reader, this.existing) : '';
       this.fail(f.archivePath, err, note);
       this.advance(0, f.size - written);
+    } finally {
+      release?.();
     }
     this.advance(1, 0);
     await yieldToEventLoop();
@@ -404,26 +457,44 @@ class FolderRestore {
 
   // ---- 3. Hardlinks to files restored here; otherwise (target outside the selection, or kept) a copy. ----
 
-  private linkHardlinks(wrote: Uint8Array): void {
+  private async linkHardlinks(wrote: Uint8Array): Promise<void> {
     const idOfKey = this.hardlinks.length > 0 ? new Map(this.fileKeys.map((key, id) => [key, id])) : undefined;
     for (const h of this.hardlinks) {
       throwIfCancelled(this.options.signal, 'restore');
+      let release: (() => void) | undefined;
       try {
+        if (this.options.chunkFeed && h.entry.size > 0 && !this.linkTargetWritten(h, idOfKey, wrote))
+          release = await this.options.chunkFeed.hold(h.entry.payloadOffset, h.entry.size);
         if (this.restoreHardlink(h, idOfKey, wrote)) {
           this.filesRestored++;
           this.bytesRestored += h.entry.size;
         }
       } catch (err) {
         this.fail(h.archivePath, isCairnError(err) ? err : ioError('create hardlink', h.archivePath, err));
+      } finally {
+        release?.();
       }
       this.advance(1, h.entry.size);
     }
   }
 
+  /** The file a hardlink links to, when this restore wrote it (else the hardlink is a copy). */
+  private linkedFile(
+    h: PlannedHardlink,
+    idOfKey: Map<string, number> | undefined,
+    wrote: Uint8Array,
+  ): FileRestoreJob | undefined {
+    const target = h.entry.linkTarget ? idOfKey?.get(`/${displayName(h.entry.linkTarget)}`) : undefined;
+    return target !== undefined && wrote[target] ? this.files[target]! : undefined;
+  }
+
+  private linkTargetWritten(h: PlannedHardlink, idOfKey: Map<string, number> | undefined, wrote: Uint8Array): boolean {
+    return this.linkedFile(h, idOfKey, wrote) !== undefined;
+  }
+
   /** False when an existing file was kept. */
   private restoreHardlink(h: PlannedHardlink, idOfKey: Map<string, number> | undefined, wrote: Uint8Array): boolean {
-    const target = h.entry.linkTarget ? idOfKey?.get(`/${displayName(h.entry.linkTarget)}`) : undefined;
-    const linked = target !== undefined && wrote[target] ? this.files[target]! : undefined;
+    const linked = this.linkedFile(h, idOfKey, wrote);
     const path = this.dirs.pathIn(h.dir, h.entry.name);
     const st = lstatSync(path, { throwIfNoEntry: false });
     if (st && !this.options.overwrite) {
@@ -542,6 +613,43 @@ export function batchStarts(files: readonly { size: number }[]): number[] {
   return starts;
 }
 
+/**
+ * Restore workers started before their work is known (`deferred`: it comes as their first message), so that
+ * loading their modules overlaps the planning. Those not taken are ended.
+ */
+class SpareWorkers {
+  private readonly idle: { worker: Worker; broken: boolean }[] = [];
+
+  constructor(count: number) {
+    const url = workerScriptUrl(import.meta.url, './restore-worker.js');
+    for (let i = 0; i < count; i++) {
+      const spare = { worker: new Worker(url, { workerData: { deferred: true } }), broken: false };
+      // Until taken, a failure only marks it: a new worker is started in its place.
+      const broken = (): void => {
+        spare.broken = true;
+      };
+      spare.worker.once('error', broken).once('exit', broken);
+      this.idle.push(spare);
+    }
+  }
+
+  /** A loaded worker waiting for its work (the caller attaches its listeners and posts the work). */
+  take(): Worker | undefined {
+    for (let spare = this.idle.shift(); spare; spare = this.idle.shift()) {
+      if (!spare.broken) {
+        spare.worker.removeAllListeners();
+        return spare.worker;
+      }
+      void spare.worker.terminate();
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.idle.splice(0).map((s) => s.worker.terminate()));
+  }
+}
+
 type WorkerOutcome = { restored: number[]; failed: { id: number; message: string }[] } | { error: Error };
 
 /**
@@ -554,6 +662,8 @@ async function runRestoreWorkers(
   workers: number,
   signal: AbortSignal | undefined,
   advance: (files: number, bytes: number) => void,
+  fed?: { gate: ChunkGate; firstPosition: number },
+  spares?: SpareWorkers,
 ): Promise<{ restored: number[]; failed: { id: number; message: string }[] }> {
   const batches = batchStarts(work.jobs);
   const shared = new SharedArrayBuffer(8);
@@ -565,15 +675,20 @@ async function runRestoreWorkers(
   if (signal?.aborted) stop(); // its abort event has passed
   const url = workerScriptUrl(import.meta.url, './restore-worker.js');
   let outcomes: WorkerOutcome[];
+  const count = Math.min(workers, batches.length - 1);
+  // Workers 1…count read from the first file on; this thread (consumer 0) reads nothing meanwhile.
+  for (let c = 1; c <= count; c++) fed?.gate.enter(c, fed.firstPosition);
+  fed?.gate.enter(0, INACTIVE);
   try {
-    const count = Math.min(workers, batches.length - 1);
     outcomes = await Promise.all(
       Array.from(
         { length: count },
-        () =>
+        (_, k) =>
           new Promise<WorkerOutcome>((resolvePromise) => {
-            const data: RestoreWorkerData = { ...work, batches, shared };
-            const worker = new Worker(url, { workerData: data });
+            const data: RestoreWorkerData = { ...work, batches, shared, consumer: k + 1 };
+            const spare = spares?.take();
+            const worker = spare ?? new Worker(url, { workerData: data });
+            if (spare) spare.postMessage(data);
             let outcome: WorkerOutcome | undefined;
             let exited = false;
             const settle = (): void => {
@@ -605,6 +720,7 @@ async function runRestoreWorkers(
     );
   } finally {
     signal?.removeEventListener('abort', stop);
+    for (let c = 1; c <= count; c++) fed?.gate.enter(c, INACTIVE);
   }
   const errors = outcomes.flatMap((o) => ('error' in o ? [o.error] : []));
   if (errors.length > 0) {

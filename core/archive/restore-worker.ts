@@ -5,6 +5,7 @@ import { Datastore } from '../datastore/datastore.js';
 import type { SnapshotRef } from '../backup/backup-names.js';
 import { isCairnError } from '../errors.js';
 import { HeldDirectories, type HeldDirectory } from '../fs/held-directories.js';
+import { ChunkGate, INACTIVE, type ChunkGateData } from './chunk-gate.js';
 import { FolderArchiveReader } from './folder-reader.js';
 import { isChunkDamage, keepDamagedCopy } from './damaged-copy.js';
 import { restoreFile, type ExistingPolicy, type FileRestoreJob } from './file-writer.js';
@@ -24,6 +25,9 @@ export interface RestoreWorkerData {
   batches: number[];
   /** Two Int32s: [0] set to 1 by the job thread to cancel; [1] the next batch to take, shared by the workers. */
   shared: SharedArrayBuffer;
+  /** A restore from a remote: the chunks arrive as the feed fetches them; this worker is its consumer `consumer`. */
+  gate?: ChunkGateData;
+  consumer?: number;
 }
 
 export type RestoreWorkerMessage =
@@ -32,6 +36,10 @@ export type RestoreWorkerMessage =
   | { type: 'done'; restored: number[]; failed: { id: number; message: string }[] }
   | { type: 'error'; message: string; code?: string };
 
+/** Spawned ahead (a restore from a remote starts its workers while it plans): the work is the first message. */
+const data: RestoreWorkerData = (workerData as { deferred?: boolean } | undefined)?.deferred
+  ? await new Promise<RestoreWorkerData>((resolve) => parentPort!.once('message', resolve))
+  : (workerData as RestoreWorkerData);
 const {
   root,
   snapshot,
@@ -42,14 +50,18 @@ const {
   dirs: planned,
   batches,
   shared,
-} = workerData as RestoreWorkerData;
+  gate: gateData,
+  consumer = 0,
+} = data;
 const flags = new Int32Array(shared);
 /** Set by the job's thread on a cancel (or another worker's failure): asked before each file and after each slice. */
 const stopped = (): boolean => Atomics.load(flags, 0) === 1;
+const gate = gateData && new ChunkGate(gateData);
 
 class Batches {
   private readonly reader = new FolderArchiveReader(
     Datastore.open(root).openSnapshot(snapshot, { crypt: key && new CryptConfig(key) }),
+    { beforeDataChunk: gate && ((i, digest) => gate.waitSync(i, digest.toString('hex'), stopped)) },
   );
   private readonly dirs = new HeldDirectories(planned.rootPath, planned.records);
   readonly restored: number[] = [];
@@ -65,12 +77,18 @@ class Batches {
       }
       this.flush();
     } finally {
+      gate?.enter(consumer, INACTIVE);
       this.dirs.close();
     }
   }
 
   private restore(job: FileRestoreJob): void {
     if (stopped()) throw Object.assign(new Error('restore cancelled'), { code: 'CANCELLED' });
+    // What lies before this file is read: the feed may let it go.
+    if (gate && job.size > 0) {
+      const index = this.reader.dataIndex;
+      gate.enter(consumer, index.chunkAt(job.payloadOffset), index.chunkAt(job.payloadOffset + job.size - 1));
+    }
     let written = 0;
     try {
       const content = this.reader.data.slices(job.payloadOffset, job.size);
