@@ -42,7 +42,7 @@ import {
 import { FolderArchiveReader } from './folder-reader.js';
 import { displayName } from './names.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
-import type { RestoreWorkerData, RestoreWorkerMessage } from './restore-worker.js';
+import type { RestoreBatch, RestoreWorkerData, RestoreWorkerMessage } from './restore-worker.js';
 import { ChunkGate, INACTIVE, MAX_CONSUMERS, type ChunkFeed } from './chunk-gate.js';
 
 export interface FolderRestoreProgress extends RateSample {
@@ -179,8 +179,8 @@ class FolderRestore {
   private bytesRestored = 0;
   /** While planning (all synchronous work), a turn of the event loop every 50 ms, so that a cancel arrives. */
   private readonly turns = new EventLoopTurns();
-  /** Workers started ahead, waiting for their work (restoring from a remote). */
-  private spares: SpareWorkers | undefined;
+  /** Workers writing while the restore plans (restoring from a remote). */
+  private streaming: StreamingWorkers | undefined;
   private progress!: FolderRestoreProgress;
   private meter!: RateMeter;
   private report!: ReturnType<typeof throttle<FolderRestoreProgress>>;
@@ -210,9 +210,20 @@ class FolderRestore {
       throw ioError('create the restore target', this.dest, err);
     }
     this.dirs = new HeldDirectories(this.dest);
-    // Fed from a remote, the restore is seldom small: its workers load while it plans.
-    if (this.options.chunkFeed && (this.options.workers ?? 2) > 0)
-      this.spares = new SpareWorkers(Math.min(this.options.workers ?? 2, MAX_CONSUMERS - 1));
+    // Fed from a remote, the restore is seldom small: its workers load while it plans, and write what it has
+    // planned while it plans on (creating thousands of folders takes a while, and so does fetching).
+    const feed = this.options.chunkFeed;
+    if (feed && (this.options.workers ?? 2) > 0) {
+      this.startProgress();
+      this.streaming = new StreamingWorkers(
+        new SpareWorkers(Math.min(this.options.workers ?? 2, MAX_CONSUMERS - 1)),
+        this.workerData(feed),
+        this.dirs,
+        new ChunkGate(feed.gate),
+        this.options.signal,
+        (files, bytes) => this.advance(files, bytes),
+      );
+    }
     try {
       const selectedPath = `/${selected.names.map(displayName).join('/')}`;
       if (selected.entry.kind === EntryKind.Directory)
@@ -220,6 +231,7 @@ class FolderRestore {
       else await this.planEntry(selected.entry, 0, selectedPath);
       throwIfCancelled(this.options.signal, 'restore');
       this.options.chunkFeed?.seal();
+      this.streaming?.finish();
       this.startProgress();
       const wrote = await this.writeFiles();
       await this.linkHardlinks(wrote);
@@ -228,7 +240,7 @@ class FolderRestore {
       this.applyFolderAttributes();
       return this.result();
     } finally {
-      await this.spares?.close();
+      await this.streaming?.close();
       this.dirs.close();
     }
   }
@@ -279,9 +291,11 @@ class FolderRestore {
         return;
       case EntryKind.Hardlink:
         this.hardlinks.push({ entry, dir, archivePath });
+        this.grow(1, entry.size);
         return;
       case EntryKind.File:
         this.options.chunkFeed?.add(entry.payloadOffset, entry.size);
+        this.grow(1, entry.size);
         this.files.push({
           id: this.files.length,
           dir,
@@ -296,6 +310,7 @@ class FolderRestore {
           mtimeNs: entry.mtimeNs,
         });
         this.fileKeys.push(archivePath);
+        this.streaming?.offer(this.files.at(-1)!);
         return;
     }
   }
@@ -333,9 +348,16 @@ class FolderRestore {
 
   // ---- 2. Files, by worker threads (or here, for a few). ----
 
+  /** The progress from the files planned so far (again once planned: workers may have begun meanwhile). */
   private startProgress(): void {
     const bytesTotal =
       this.files.reduce((n, f) => n + f.size, 0) + this.hardlinks.reduce((n, h) => n + h.entry.size, 0);
+    if (this.progress) {
+      this.progress.filesTotal = this.files.length + this.hardlinks.length;
+      this.progress.bytesTotal = bytesTotal;
+      this.meter.setTotal(bytesTotal);
+      return;
+    }
     this.progress = {
       phase: 'restoring',
       filesTotal: this.files.length + this.hardlinks.length,
@@ -353,6 +375,26 @@ class FolderRestore {
     );
   }
 
+  /** A file planned while workers write (the totals grow as the plan does). */
+  private grow(files: number, bytes: number): void {
+    if (!this.streaming) return;
+    this.progress.filesTotal += files;
+    this.progress.bytesTotal += bytes;
+    this.meter.setTotal(this.progress.bytesTotal);
+  }
+
+  private workerData(feed: ChunkFeed | undefined): Omit<RestoreWorkerData, 'batches' | 'shared' | 'jobs'> {
+    return {
+      root: this.reader.snapshot.chunks.base,
+      snapshot: this.reader.snapshot.ref,
+      key: this.reader.snapshot.crypt?.rawKey(),
+      existing: this.existing,
+      keepDamaged: this.options.keepDamaged ?? false,
+      dirs: { rootPath: this.dest, records: this.dirs.records },
+      gate: feed?.gate,
+    };
+  }
+
   private advance(filesDone: number, bytes: number, path?: string): void {
     const { progress } = this;
     progress.filesDone += filesDone;
@@ -364,40 +406,39 @@ class FolderRestore {
 
   /** Which files were written (by id); kept and failed ones are counted here. */
   private async writeFiles(): Promise<Uint8Array> {
-    const inOrder = [...this.files].sort((a, b) => a.payloadOffset - b.payloadOffset);
     const feed = this.options.chunkFeed;
+    const streamed = this.streaming && (await this.streaming.wait());
+    // Written by the streaming workers, or else here: what they were not given (planned out of payload order).
+    const inOrder = [...(this.streaming ? this.streaming.late : this.files)].sort(
+      (a, b) => a.payloadOffset - b.payloadOffset,
+    );
     const worthThreads =
       inOrder.length >= MIN_FILES_FOR_WORKERS ||
       (feed !== undefined && inOrder.reduce((n, f) => n + f.size, 0) >= MIN_FED_BYTES_FOR_WORKERS);
-    const workers = Math.min(this.options.workers ?? 2, worthThreads ? 8 : 0, MAX_CONSUMERS - 1);
+    const workers = this.streaming ? 0 : Math.min(this.options.workers ?? 2, worthThreads ? 8 : 0, MAX_CONSUMERS - 1);
     const gate = feed && new ChunkGate(feed.gate);
     const first = inOrder.find((f) => f.size > 0);
     const firstPosition = first ? this.reader.dataIndex.chunkAt(first.payloadOffset) : 0;
     const wrote = new Uint8Array(this.files.length);
     const failedIds = new Set<number>();
-    if (workers > 0) {
-      const outcome = await runRestoreWorkers(
-        {
-          root: this.reader.snapshot.chunks.base,
-          snapshot: this.reader.snapshot.ref,
-          key: this.reader.snapshot.crypt?.rawKey(),
-          existing: this.existing,
-          jobs: inOrder,
-          keepDamaged: this.options.keepDamaged ?? false,
-          dirs: { rootPath: this.dest, records: this.dirs.records },
-          gate: feed?.gate,
-        },
-        workers,
-        this.options.signal,
-        (files, bytes) => this.advance(files, bytes),
-        gate && { gate, firstPosition },
-        this.spares,
-      );
+    const took = (outcome: WorkersDone): void => {
       for (const id of outcome.restored) wrote[id] = 1;
       for (const { id, message } of outcome.failed) {
         failedIds.add(id);
         this.fail(this.files[id]!.archivePath, new CairnError('IO', message));
       }
+    };
+    if (streamed) took(streamed);
+    if (workers > 0) {
+      took(
+        await runRestoreWorkers(
+          { ...this.workerData(feed), jobs: inOrder },
+          workers,
+          this.options.signal,
+          (files, bytes) => this.advance(files, bytes),
+          gate && { gate, firstPosition },
+        ),
+      );
     } else {
       for (const f of inOrder) await this.writeFileHere(f, wrote, failedIds, gate);
     }
@@ -633,20 +674,135 @@ class SpareWorkers {
     }
   }
 
-  /** A loaded worker waiting for its work (the caller attaches its listeners and posts the work). */
-  take(): Worker | undefined {
-    for (let spare = this.idle.shift(); spare; spare = this.idle.shift()) {
-      if (!spare.broken) {
-        spare.worker.removeAllListeners();
-        return spare.worker;
+  /** Every loaded worker (broken ones replaced by new ones, sent their work as the others are). */
+  takeAll(): Worker[] {
+    const url = workerScriptUrl(import.meta.url, './restore-worker.js');
+    const all: Worker[] = [];
+    while (this.idle.length > 0) {
+      const spare = this.idle.shift()!;
+      spare.worker.removeAllListeners();
+      if (!spare.broken) all.push(spare.worker);
+      else {
+        void spare.worker.terminate();
+        all.push(new Worker(url, { workerData: { deferred: true } }));
       }
-      void spare.worker.terminate();
     }
-    return undefined;
+    return all;
   }
 
   async close(): Promise<void> {
     await Promise.all(this.idle.splice(0).map((s) => s.worker.terminate()));
+  }
+}
+
+/**
+ * Workers that write while the restore still plans (fed from a remote): started ahead (SpareWorkers), they are
+ * sent the files in batches as the plan grows, with the folders planned since the batch before; each takes the
+ * next batch in turn, waiting when it is not there yet, until the plan is done and no batch is left. Batches
+ * keep payload order (the order the feed fetches in, and the gate's readers must keep): a file planned out of
+ * it, which a Cairn archive never has, is left for the restore's own thread (`late`).
+ */
+class StreamingWorkers {
+  /** [0] stop, [1] the next batch to take, [2] batches sent, [3] batches in all (-1 while the plan grows). */
+  private readonly shared = new SharedArrayBuffer(16);
+  private readonly flags = new Int32Array(this.shared);
+  private readonly workers: Worker[];
+  private readonly outcomes: Promise<WorkerOutcome[]>;
+  private batch: FileRestoreJob[] = [];
+  private bytes = 0;
+  private lastOffset = -1;
+  private sentDirs: number;
+  private sent = 0;
+  private finished = false;
+  readonly late: FileRestoreJob[] = [];
+  private readonly stop = (): void => {
+    Atomics.store(this.flags, 0, 1);
+    Atomics.notify(this.flags, 2);
+  };
+
+  constructor(
+    spares: SpareWorkers,
+    work: Omit<RestoreWorkerData, 'batches' | 'shared' | 'jobs'>,
+    private readonly dirs: HeldDirectories,
+    private readonly gate: ChunkGate,
+    private readonly signal: AbortSignal | undefined,
+    advance: (files: number, bytes: number) => void,
+  ) {
+    this.flags[3] = -1;
+    signal?.addEventListener('abort', this.stop, { once: true });
+    if (signal?.aborted) this.stop();
+    this.workers = spares.takeAll();
+    // Each worker reads from the start until it says where; this thread reads nothing meanwhile.
+    this.workers.forEach((_, k) => gate.enter(k + 1, 0, 0));
+    gate.enter(0, INACTIVE);
+    this.sentDirs = dirs.records.length;
+    this.outcomes = Promise.all(
+      this.workers.map((worker, k) => {
+        const outcome = watchWorker(worker, this.stop, advance);
+        const data: RestoreWorkerData = {
+          ...work,
+          dirs: { rootPath: work.dirs.rootPath, records: dirs.records.slice() },
+          jobs: [],
+          batches: [],
+          shared: this.shared,
+          consumer: k + 1,
+          streaming: true,
+        };
+        worker.postMessage(data);
+        return outcome;
+      }),
+    );
+  }
+
+  offer(job: FileRestoreJob): void {
+    if (job.size > 0) {
+      if (job.payloadOffset < this.lastOffset) {
+        this.late.push(job);
+        return;
+      }
+      this.lastOffset = job.payloadOffset;
+    }
+    this.batch.push(job);
+    this.bytes += job.size;
+    if (this.bytes >= BATCH_BYTES || this.batch.length >= BATCH_FILES) this.send();
+  }
+
+  private send(): void {
+    const records = this.dirs.records.slice(this.sentDirs);
+    this.sentDirs = this.dirs.records.length;
+    for (const worker of this.workers) worker.postMessage({ records, jobs: this.batch } satisfies RestoreBatch);
+    this.batch = [];
+    this.bytes = 0;
+    Atomics.store(this.flags, 2, ++this.sent);
+    Atomics.notify(this.flags, 2);
+  }
+
+  /** The plan is done: the last batch goes, and the workers stop when no batch is left. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.batch.length > 0) this.send();
+    Atomics.store(this.flags, 3, this.sent);
+    Atomics.notify(this.flags, 2);
+  }
+
+  /** Waits for the workers: what they wrote and could not; throws as runRestoreWorkers does. */
+  async wait(): Promise<WorkersDone> {
+    this.finish();
+    try {
+      return gatherOutcomes(await this.outcomes, this.signal);
+    } finally {
+      this.signal?.removeEventListener('abort', this.stop);
+      this.workers.forEach((_, k) => this.gate.enter(k + 1, INACTIVE));
+    }
+  }
+
+  /** Stops the workers if the restore ended early (an error while planning) and waits for them. */
+  async close(): Promise<void> {
+    if (!this.finished) this.stop();
+    this.finish();
+    await this.outcomes;
+    this.signal?.removeEventListener('abort', this.stop);
   }
 }
 
@@ -663,8 +819,7 @@ async function runRestoreWorkers(
   signal: AbortSignal | undefined,
   advance: (files: number, bytes: number) => void,
   fed?: { gate: ChunkGate; firstPosition: number },
-  spares?: SpareWorkers,
-): Promise<{ restored: number[]; failed: { id: number; message: string }[] }> {
+): Promise<WorkersDone> {
   const batches = batchStarts(work.jobs);
   const shared = new SharedArrayBuffer(8);
   const flag = new Int32Array(shared);
@@ -681,47 +836,60 @@ async function runRestoreWorkers(
   fed?.gate.enter(0, INACTIVE);
   try {
     outcomes = await Promise.all(
-      Array.from(
-        { length: count },
-        (_, k) =>
-          new Promise<WorkerOutcome>((resolvePromise) => {
-            const data: RestoreWorkerData = { ...work, batches, shared, consumer: k + 1 };
-            const spare = spares?.take();
-            const worker = spare ?? new Worker(url, { workerData: data });
-            if (spare) spare.postMessage(data);
-            let outcome: WorkerOutcome | undefined;
-            let exited = false;
-            const settle = (): void => {
-              if (outcome && exited) resolvePromise(outcome);
-            };
-            worker.on('message', (m: RestoreWorkerMessage) => {
-              if (m.type === 'progress') {
-                advance(m.files, m.bytes);
-                return;
-              }
-              if (m.type === 'done') outcome ??= { restored: m.restored, failed: m.failed };
-              else {
-                outcome ??= { error: new CairnError((m.code as CairnErrorCode | undefined) ?? 'IO', m.message) };
-                stop();
-              }
-              settle();
-            });
-            worker.on('error', (err) => {
-              outcome ??= { error: err };
-              stop();
-            });
-            worker.on('exit', (code) => {
-              exited = true;
-              outcome ??= { error: new Error(`restore worker exited with code ${code}`) };
-              settle();
-            });
-          }),
+      Array.from({ length: count }, (_, k) =>
+        watchWorker(
+          new Worker(url, { workerData: { ...work, batches, shared, consumer: k + 1 } satisfies RestoreWorkerData }),
+          stop,
+          advance,
+        ),
       ),
     );
   } finally {
     signal?.removeEventListener('abort', stop);
     for (let c = 1; c <= count; c++) fed?.gate.enter(c, INACTIVE);
   }
+  return gatherOutcomes(outcomes, signal);
+}
+
+type WorkersDone = { restored: number[]; failed: { id: number; message: string }[] };
+
+/** A worker's outcome, once it has also exited; a failure or an error stops the others (`stop`). */
+function watchWorker(
+  worker: Worker,
+  stop: () => void,
+  advance: (files: number, bytes: number) => void,
+): Promise<WorkerOutcome> {
+  return new Promise<WorkerOutcome>((resolvePromise) => {
+    let outcome: WorkerOutcome | undefined;
+    let exited = false;
+    const settle = (): void => {
+      if (outcome && exited) resolvePromise(outcome);
+    };
+    worker.on('message', (m: RestoreWorkerMessage) => {
+      if (m.type === 'progress') {
+        advance(m.files, m.bytes);
+        return;
+      }
+      if (m.type === 'done') outcome ??= { restored: m.restored, failed: m.failed };
+      else {
+        outcome ??= { error: new CairnError((m.code as CairnErrorCode | undefined) ?? 'IO', m.message) };
+        stop();
+      }
+      settle();
+    });
+    worker.on('error', (err) => {
+      outcome ??= { error: err };
+      stop();
+    });
+    worker.on('exit', (code) => {
+      exited = true;
+      outcome ??= { error: new Error(`restore worker exited with code ${code}`) };
+      settle();
+    });
+  });
+}
+
+function gatherOutcomes(outcomes: WorkerOutcome[], signal: AbortSignal | undefined): WorkersDone {
   const errors = outcomes.flatMap((o) => ('error' in o ? [o.error] : []));
   if (errors.length > 0) {
     if (signal?.aborted) throwIfCancelled(signal, 'restore');

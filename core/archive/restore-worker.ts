@@ -1,5 +1,5 @@
 // Worker thread of a folder restore: takes batches of the files (in payload order) until none are left.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { CryptConfig } from '../blob/crypt-config.js';
 import { Datastore } from '../datastore/datastore.js';
 import type { SnapshotRef } from '../backup/backup-names.js';
@@ -28,6 +28,17 @@ export interface RestoreWorkerData {
   /** A restore from a remote: the chunks arrive as the feed fetches them; this worker is its consumer `consumer`. */
   gate?: ChunkGateData;
   consumer?: number;
+  /**
+   * The batches come as messages while the restore plans (RestoreBatch), `shared` then has two more Int32s:
+   * [2] batches sent so far, [3] batches in all (-1 until the plan is done). `jobs` and `batches` are empty.
+   */
+  streaming?: boolean;
+}
+
+/** One batch of a streaming restore: the folders planned since the last one, and its files. */
+export interface RestoreBatch {
+  records: HeldDirectory[];
+  jobs: FileRestoreJob[];
 }
 
 export type RestoreWorkerMessage =
@@ -52,6 +63,7 @@ const {
   shared,
   gate: gateData,
   consumer = 0,
+  streaming = false,
 } = data;
 const flags = new Int32Array(shared);
 /** Set by the job's thread on a cancel (or another worker's failure): asked before each file and after each slice. */
@@ -72,13 +84,46 @@ class Batches {
 
   run(): void {
     try {
-      for (let batch = Atomics.add(flags, 1, 1); batch < batches.length - 1; batch = Atomics.add(flags, 1, 1)) {
-        for (let i = batches[batch]!; i < batches[batch + 1]!; i++) this.restore(jobs[i]!);
+      if (streaming) this.runStreaming();
+      else {
+        for (let batch = Atomics.add(flags, 1, 1); batch < batches.length - 1; batch = Atomics.add(flags, 1, 1)) {
+          for (let i = batches[batch]!; i < batches[batch + 1]!; i++) this.restore(jobs[i]!);
+        }
       }
       this.flush();
     } finally {
       gate?.enter(consumer, INACTIVE);
       this.dirs.close();
+    }
+  }
+
+  /** Batches as they are sent, each taken by one worker: the next one is waited for, until none is left. */
+  private runStreaming(): void {
+    const received: FileRestoreJob[][] = [];
+    for (let batch = Atomics.add(flags, 1, 1); ; batch = Atomics.add(flags, 1, 1)) {
+      for (;;) {
+        const sent = Atomics.load(flags, 2);
+        if (batch < sent) break;
+        const total = Atomics.load(flags, 3);
+        if (total >= 0 && batch >= total) return;
+        if (stopped()) throw Object.assign(new Error('restore cancelled'), { code: 'CANCELLED' });
+        this.flush();
+        Atomics.wait(flags, 2, sent, 100);
+      }
+      // Every batch comes to every worker, in order; the folders of one come with it or before.
+      while (received.length <= batch) {
+        const m = receiveMessageOnPort(parentPort!);
+        if (!m) {
+          if (stopped()) throw Object.assign(new Error('restore cancelled'), { code: 'CANCELLED' });
+          Atomics.wait(flags, 0, 0, 1);
+          continue;
+        }
+        const { records, jobs: batchJobs } = m.message as RestoreBatch;
+        planned.records.push(...records);
+        received.push(batchJobs);
+      }
+      for (const job of received[batch]!) this.restore(job);
+      received[batch] = []; // done with it
     }
   }
 
