@@ -43,7 +43,7 @@ interface Slot {
   /** The chunk positions of the reads that use it, ascending (none: a hold's, outside the plan). */
   readonly uses: number[];
   state: 'pending' | 'fetching' | 'ready' | 'failed';
-  /** Where it waits in the queue: the position it is needed at next. */
+  /** Where it waits in the queue: the position it is needed at next (-1: not queued). */
   key: number;
   /** Settles when a fetch ends (it never rejects: a failure of the feed is `failure`). */
   promise?: Promise<void>;
@@ -123,7 +123,8 @@ export class RemoteChunkFeed implements ChunkFeed {
       if (id === undefined) id = this.newSlot(hex, this.index.chunkEnd(p) - this.index.chunkStart(p));
       const slot = this.slots[id]!;
       insertSorted(slot.uses, p);
-      if (slot.state === 'pending' && slot.uses[0] === p) {
+      // Queued by its first use; again if it was evicted (or never queued) and is needed here after all.
+      if (slot.state === 'pending' && (slot.key < 0 || p < slot.key)) {
         this.enqueue(id, p);
         added = true;
       }
@@ -139,6 +140,7 @@ export class RemoteChunkFeed implements ChunkFeed {
     this.queue.length = 0;
     for (let id = 0; id < this.slots.length; id++) {
       const slot = this.slots[id]!;
+      slot.key = -1;
       if (slot.state === 'pending' && slot.uses.length > 0) this.enqueue(id, slot.uses[0]!);
     }
     this.poke();
@@ -243,7 +245,7 @@ export class RemoteChunkFeed implements ChunkFeed {
       }
       const slot = this.slots[id]!;
       if (this.cache.present(slot.hex, slot.length)) {
-        this.dequeue();
+        this.take(id);
         this.ready(id);
         // Finding a warm cache's chunks reads each: a turn of the event loop now and then, for a cancel.
         if (performance.now() - checkedSince > 50) {
@@ -265,7 +267,7 @@ export class RemoteChunkFeed implements ChunkFeed {
       // Reads that went by without it (files kept, not overwritten) leave it needed later, or not at all.
       const next = nextUse(slot, reads[0]!.first);
       if (next !== slot.key) {
-        this.dequeue();
+        this.take(id);
         if (next !== Infinity) this.enqueue(id, next);
         continue;
       }
@@ -274,9 +276,15 @@ export class RemoteChunkFeed implements ChunkFeed {
         await this.changed(POLL_MS);
         continue;
       }
-      this.dequeue();
+      this.take(id);
       this.start(id, need);
     }
+  }
+
+  /** The slot at the top of the queue leaves it. */
+  private take(id: number): void {
+    this.dequeue();
+    this.slots[id]!.key = -1;
   }
 
   /** Evicts until `need` more bytes fit within the bound, for a chunk needed at `key`; true when they do. */
@@ -323,8 +331,12 @@ export class RemoteChunkFeed implements ChunkFeed {
     const id = this.byHex.get(hex);
     if (id === undefined) return;
     this.cached.delete(id);
-    // Read by no one any more; should a hold want it after all, it is fetched again.
-    if (this.slots[id]!.state === 'ready') this.slots[id]!.state = 'pending';
+    // Read by no one any more (as planned so far): should a read planned later, or a hold, want it after all,
+    // it is fetched again, and a reader waits for that.
+    if (this.slots[id]!.state === 'ready') {
+      this.slots[id]!.state = 'pending';
+      this.shared.setStatus(id, ChunkStatus.Pending);
+    }
   }
 
   /**
@@ -350,6 +362,7 @@ export class RemoteChunkFeed implements ChunkFeed {
   private start(id: number, need: number): void {
     const slot = this.slots[id]!;
     slot.state = 'fetching';
+    slot.key = -1; // out of the queue (an entry a hold left there is passed over)
     this.reserved += need;
     const fetching: Promise<void> = this.cache
       .fetch(slot.hex, this.requestSignal)
