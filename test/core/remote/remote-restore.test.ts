@@ -7,6 +7,7 @@ import { EntryKind, type FileEntry } from '../../../core/archive/archive-format.
 import { backupFolder } from '../../../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../../../core/archive/folder-reader.js';
 import { restoreFolder, type FolderRestoreResult } from '../../../core/archive/folder-restore.js';
+import { CryptConfig } from '../../../core/blob/crypt-config.js';
 import { Datastore, type SnapshotInfo } from '../../../core/datastore/datastore.js';
 import { Bucket } from '../../../core/remote/bucket.js';
 import { chunkKey } from '../../../core/remote/bucket-layout.js';
@@ -177,6 +178,32 @@ describe('restore straight from a remote, on a real Ceph gateway', () => {
     expect(readFileSync(join(dir(), 'out-links', 'two-link.bin')).equals(readFileSync(join(src, 'big/two.bin')))).toBe(
       true,
     );
+  }, 120_000);
+
+  it('restores an encrypted snapshot with its key, fed the same way', async () => {
+    const crypt = new CryptConfig(randomBytes(32));
+    await backupFolder(store, join(src, 'd1'), { id: 'secret', crypt, chunkSize: 64 * 1024 });
+    const secret = store.latestSnapshot({ type: 'host', id: 'secret' })!;
+    const name = `cairn-rr-${++bucketCount}-${randomBytes(3).toString('hex')}`;
+    await createBucket(gw, name);
+    const creds = { accessKeyId: gw.accessKeyId, secretAccessKey: gw.secretAccessKey };
+    const bucket = new Bucket(
+      { name: 'test', endpoint: gw.endpoint, region: gw.region, bucket: name, prefix: '', pathStyle: true },
+      creds,
+    );
+    await pushSnapshots(store, bucket, [secret]);
+    process.env.CAIRN_CACHE_DIR = join(dir(), 'cache-secret');
+    const cache = await RemoteCache.open(bucket, { maxBytes: 128 * 1024 });
+    try {
+      const folder = await cache.folder(secret, crypt);
+      const out = join(dir(), 'out-secret');
+      const result = await restoreFolder(cache.store, secret, out, { crypt, chunkFeed: cache.chunkFeed(folder) });
+      expect(result.failed).toEqual([]);
+      expectSameTree(join(src, 'd1'), out);
+    } finally {
+      cache.close();
+      delete process.env.CAIRN_CACHE_DIR;
+    }
   }, 120_000);
 
   it('keeps the cache within its bound while it restores more than the bound, evicting nothing still to be read', async () => {
