@@ -1,3 +1,4 @@
+import type { ChunkFeed } from '../core/archive/chunk-gate.js';
 import { closeSync, constants, mkdirSync, openSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { JobAdvice, JobProblem, JobProgress, JobResult, JobSpec, RepairGroup } from '../contract/jobs.js';
@@ -234,6 +235,8 @@ export async function restoreEntries(
   reader: FolderArchiveReader,
   spec: { snapshot: SnapshotRef; paths: string[]; target: string; overwrite: boolean; keepDamaged?: boolean },
   ctx: JobContext,
+  /** Where chunks not in the store come from (a remote's cache): a feed for each restore. */
+  chunkFeed?: () => ChunkFeed,
 ): Promise<RestoreTotals> {
   const totals = { files: 0, bytes: 0, conflicts: 0, failed: 0 };
   const problems: JobProblem[] = [];
@@ -249,6 +252,7 @@ export async function restoreEntries(
       crypt: reader.snapshot.crypt,
       overwrite: spec.overwrite,
       keepDamaged: spec.keepDamaged,
+      chunkFeed: chunkFeed?.(),
       signal: ctx.signal,
       log: ctx.log,
       progressIntervalMs: PROGRESS_INTERVAL_MS,

@@ -1,5 +1,4 @@
 import type { JobSpec } from '../contract/jobs.js';
-import type { FileEntry } from '../core/archive/archive-format.js';
 import { snapshotPath, type SnapshotRef } from '../core/backup/backup-names.js';
 import { Datastore } from '../core/datastore/datastore.js';
 import { keyForSnapshot } from '../core/datastore/snapshot-key.js';
@@ -9,7 +8,6 @@ import { pullSnapshots } from '../core/remote/pull.js';
 import { pushSnapshots } from '../core/remote/push.js';
 import { RemoteCache } from '../core/remote/remote-cache.js';
 import { listRemoteSnapshots } from '../core/remote/remote-snapshots.js';
-import { RateMeter } from '../core/jobs/rate-meter.js';
 import { AppError } from './app-errors.js';
 import { PROGRESS_INTERVAL_MS, restoreEntries, type JobContext, type JobOutcome } from './job-runners.js';
 import { pullProgress, pushProgress } from './remote-progress.js';
@@ -109,25 +107,29 @@ export async function runPullJob(spec: Spec<'pull'>, ctx: JobContext): Promise<J
 }
 
 /**
- * Restores paths of a remote snapshot without pulling it: the chunks of the chosen files are fetched into the
- * remote's cache (progress: their data), then restored from there as from a store; the cache is trimmed after.
+ * Restores paths of a remote snapshot without pulling it: each restore is fed the chunks of the files it plans,
+ * fetched into the remote's cache ahead of its writers (many requests at a time, within the cache's bound), and
+ * restores from there as from a store; its card shows the restore's bytes with the requests made. The cache is
+ * trimmed after.
  */
 export async function runRemoteRestoreJob(spec: Spec<'remote-restore'>, ctx: JobContext): Promise<JobOutcome> {
   const bucket = bucketOf(ctx);
-  const fetching = new FetchProgress(bucket, ctx);
   const cache = await RemoteCache.open(bucket, {
     signal: ctx.signal,
+    log: ctx.log,
     onPrepare: (done, total) => ctx.onProgress({ phase: 'preparing the local cache', done, total }),
-    onFetched: (length) => fetching.add(length),
   });
   try {
     await cache.fetchSnapshot(spec.snapshot);
     const crypt = keyForSnapshot(cache.store.readManifest(spec.snapshot), ctx.keys, snapshotPath(spec.snapshot));
     const folder = await cache.folder(spec.snapshot, crypt);
-    const files: FileEntry[] = spec.paths.flatMap((p) => cache.filesBelow(folder, folder.get(p)));
-    fetching.start(files.reduce((n, f) => n + f.size, 0));
-    await cache.fetchFiles(folder, files);
-    const { totals, problems } = await restoreEntries(cache.store, folder, spec, ctx);
+    const fetching: JobContext = {
+      ...ctx,
+      onProgress: (p) => ctx.onProgress({ ...p, phase: `${p.phase} from ${bucket.name}`, requests: bucket.requests }),
+    };
+    const { totals, problems } = await restoreEntries(cache.store, folder, spec, fetching, () =>
+      cache.chunkFeed(folder),
+    );
     const result = {
       kind: 'remote-restore' as const,
       remote: bucket.name,
@@ -141,40 +143,5 @@ export async function runRemoteRestoreJob(spec: Spec<'remote-restore'>, ctx: Job
   } finally {
     cache.close();
     bucket.close();
-  }
-}
-
-/** The fetch phase of a remote restore: the data of the chosen files as it arrives in the cache, rate and ETA. */
-class FetchProgress {
-  private total = 0;
-  private done = 0;
-  private meter: RateMeter | undefined;
-
-  constructor(
-    private readonly bucket: Bucket,
-    private readonly ctx: JobContext,
-  ) {}
-
-  start(total: number): void {
-    this.total = total;
-    this.meter = new RateMeter(total);
-    this.report();
-  }
-
-  add(length: number): void {
-    this.done = Math.min(this.total, this.done + length);
-    if (this.meter) this.report();
-  }
-
-  private report(): void {
-    const { rate, etaSeconds } = this.meter!.sample(this.done);
-    this.ctx.onProgress({
-      phase: `fetching from ${this.bucket.name}`,
-      bytesDone: this.done,
-      bytesTotal: this.total,
-      rate,
-      etaSeconds,
-      requests: this.bucket.requests,
-    });
   }
 }

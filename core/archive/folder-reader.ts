@@ -46,15 +46,21 @@ export class FolderArchiveReader {
   readonly trailerOffset: number;
   private readonly records = new Map<number, ArchiveEntry[]>();
 
-  /** `onChunkVerified` hears of every chunk read and found sound (see CachedStreamReader). */
+  /**
+   * `onChunkVerified` hears of every chunk read and found sound, `beforeDataChunk` of each chunk of the data
+   * stream about to be read from the store (see CachedStreamReader).
+   */
   constructor(
     readonly snapshot: SnapshotReader,
-    options: { onChunkVerified?: (digest: Buffer, length: number) => void } = {},
+    options: {
+      onChunkVerified?: (digest: Buffer, length: number) => void;
+      beforeDataChunk?: (i: number, digest: Buffer) => void;
+    } = {},
   ) {
     const metaIndex = snapshot.openIndex(META_ARCHIVE);
     const dataIndex = snapshot.openIndex(DATA_ARCHIVE);
     this.meta = new CachedStreamReader(snapshot, metaIndex, 16, options.onChunkVerified);
-    this.data = new CachedStreamReader(snapshot, dataIndex, 4, options.onChunkVerified);
+    this.data = new CachedStreamReader(snapshot, dataIndex, 4, options.onChunkVerified, options.beforeDataChunk);
     const what = `${snapshot.path}/${META_ARCHIVE}`;
     if (metaIndex.size < 8) throw new CairnError('CORRUPT', `${what}: too short for a folder archive`);
     const endLength = Math.min(metaIndex.size, TRAILER_FIXED_SIZE);

@@ -42,7 +42,8 @@ import {
 import { FolderArchiveReader } from './folder-reader.js';
 import { displayName } from './names.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
-import type { RestoreWorkerData, RestoreWorkerMessage } from './restore-worker.js';
+import type { RestoreBatch, RestoreWorkerData, RestoreWorkerMessage } from './restore-worker.js';
+import { ChunkGate, INACTIVE, MAX_CONSUMERS, type ChunkFeed } from './chunk-gate.js';
 
 export interface FolderRestoreProgress extends RateSample {
   phase: 'restoring';
@@ -92,10 +93,20 @@ export interface FolderRestoreOptions {
   workers?: number;
   /** The key of an encrypted snapshot. */
   crypt?: CryptConfig;
+  /**
+   * Where chunks come from that are not in the store yet (a remote's cache): told every file's range as it is
+   * planned, it fetches them ahead of the writers, who wait for each. The restore closes it when it ends.
+   */
+  chunkFeed?: ChunkFeed;
 }
 
 /** Below this many files, threads cost more than they save. */
 const MIN_FILES_FOR_WORKERS = 64;
+/**
+ * With a chunk feed, workers also for fewer files of at least this many bytes: a worker writes a file while its
+ * chunks arrive, this thread only once it holds them all.
+ */
+const MIN_FED_BYTES_FOR_WORKERS = 8 * 1024 * 1024;
 const MAX_FAILURES_LISTED = 1000;
 
 /**
@@ -119,16 +130,25 @@ export async function restoreFolder(
   target: string,
   options: FolderRestoreOptions = {},
 ): Promise<FolderRestoreResult> {
-  assertRestoreTarget(store.root, target);
-  // Held for the whole restore: the snapshot cannot be forgotten (or pruned) under it.
-  const lock = store.lockSnapshotShared(ref, `restore of ${snapshotPath(ref)}`);
+  const feed = options.chunkFeed;
   try {
-    return await new FolderRestore(store, ref, resolve(target), {
-      ...options,
-      signal: anySignal(options.signal, lock.signal),
-    }).run();
+    assertRestoreTarget(store.root, target);
+    // Held for the whole restore: the snapshot cannot be forgotten (or pruned) under it.
+    const lock = store.lockSnapshotShared(ref, `restore of ${snapshotPath(ref)}`);
+    try {
+      return await new FolderRestore(store, ref, resolve(target), {
+        ...options,
+        signal: anySignal(options.signal, lock.signal, feed?.signal),
+      }).run();
+    } finally {
+      lock.release();
+    }
+  } catch (err) {
+    // The feed's failure (the service went away) is what stopped the restore, not a cancel.
+    if (feed?.signal.aborted && !options.signal?.aborted) throw feed.signal.reason;
+    throw err;
   } finally {
-    lock.release();
+    await feed?.close();
   }
 }
 
@@ -159,6 +179,8 @@ class FolderRestore {
   private bytesRestored = 0;
   /** While planning (all synchronous work), a turn of the event loop every 50 ms, so that a cancel arrives. */
   private readonly turns = new EventLoopTurns();
+  /** Workers writing while the restore plans (restoring from a remote). */
+  private streaming: StreamingWorkers | undefined;
   private progress!: FolderRestoreProgress;
   private meter!: RateMeter;
   private report!: ReturnType<typeof throttle<FolderRestoreProgress>>;
@@ -188,20 +210,37 @@ class FolderRestore {
       throw ioError('create the restore target', this.dest, err);
     }
     this.dirs = new HeldDirectories(this.dest);
+    // Fed from a remote, the restore is seldom small: its workers load while it plans, and write what it has
+    // planned while it plans on (creating thousands of folders takes a while, and so does fetching).
+    const feed = this.options.chunkFeed;
+    if (feed && (this.options.workers ?? 2) > 0) {
+      this.startProgress();
+      this.streaming = new StreamingWorkers(
+        new SpareWorkers(Math.min(this.options.workers ?? 2, MAX_CONSUMERS - 1)),
+        this.workerData(feed),
+        this.dirs,
+        new ChunkGate(feed.gate),
+        this.options.signal,
+        (files, bytes) => this.advance(files, bytes),
+      );
+    }
     try {
       const selectedPath = `/${selected.names.map(displayName).join('/')}`;
       if (selected.entry.kind === EntryKind.Directory)
         await this.planChildren(selected.entry, 0, selected.names.length > 0 ? selectedPath : '');
       else await this.planEntry(selected.entry, 0, selectedPath);
       throwIfCancelled(this.options.signal, 'restore');
+      this.options.chunkFeed?.seal();
+      this.streaming?.finish();
       this.startProgress();
       const wrote = await this.writeFiles();
-      this.linkHardlinks(wrote);
+      await this.linkHardlinks(wrote);
       // Every file and hardlink is written: the restore is complete. A cancel from here on changes nothing;
       // the folders' attributes (quick) are still set, and the restore reports success.
       this.applyFolderAttributes();
       return this.result();
     } finally {
+      await this.streaming?.close();
       this.dirs.close();
     }
   }
@@ -252,8 +291,11 @@ class FolderRestore {
         return;
       case EntryKind.Hardlink:
         this.hardlinks.push({ entry, dir, archivePath });
+        this.grow(1, entry.size);
         return;
       case EntryKind.File:
+        this.options.chunkFeed?.add(entry.payloadOffset, entry.size);
+        this.grow(1, entry.size);
         this.files.push({
           id: this.files.length,
           dir,
@@ -268,6 +310,7 @@ class FolderRestore {
           mtimeNs: entry.mtimeNs,
         });
         this.fileKeys.push(archivePath);
+        this.streaming?.offer(this.files.at(-1)!);
         return;
     }
   }
@@ -305,9 +348,16 @@ class FolderRestore {
 
   // ---- 2. Files, by worker threads (or here, for a few). ----
 
+  /** The progress from the files planned so far (again once planned: workers may have begun meanwhile). */
   private startProgress(): void {
     const bytesTotal =
       this.files.reduce((n, f) => n + f.size, 0) + this.hardlinks.reduce((n, h) => n + h.entry.size, 0);
+    if (this.progress) {
+      this.progress.filesTotal = this.files.length + this.hardlinks.length;
+      this.progress.bytesTotal = bytesTotal;
+      this.meter.setTotal(bytesTotal);
+      return;
+    }
     this.progress = {
       phase: 'restoring',
       filesTotal: this.files.length + this.hardlinks.length,
@@ -325,6 +375,26 @@ class FolderRestore {
     );
   }
 
+  /** A file planned while workers write (the totals grow as the plan does). */
+  private grow(files: number, bytes: number): void {
+    if (!this.streaming) return;
+    this.progress.filesTotal += files;
+    this.progress.bytesTotal += bytes;
+    this.meter.setTotal(this.progress.bytesTotal);
+  }
+
+  private workerData(feed: ChunkFeed | undefined): Omit<RestoreWorkerData, 'batches' | 'shared' | 'jobs'> {
+    return {
+      root: this.reader.snapshot.chunks.base,
+      snapshot: this.reader.snapshot.ref,
+      key: this.reader.snapshot.crypt?.rawKey(),
+      existing: this.existing,
+      keepDamaged: this.options.keepDamaged ?? false,
+      dirs: { rootPath: this.dest, records: this.dirs.records },
+      gate: feed?.gate,
+    };
+  }
+
   private advance(filesDone: number, bytes: number, path?: string): void {
     const { progress } = this;
     progress.filesDone += filesDone;
@@ -336,33 +406,44 @@ class FolderRestore {
 
   /** Which files were written (by id); kept and failed ones are counted here. */
   private async writeFiles(): Promise<Uint8Array> {
-    const inOrder = [...this.files].sort((a, b) => a.payloadOffset - b.payloadOffset);
-    const workers = Math.min(this.options.workers ?? 2, inOrder.length >= MIN_FILES_FOR_WORKERS ? 8 : 0);
+    const feed = this.options.chunkFeed;
+    const streamed = this.streaming && (await this.streaming.wait());
+    // Written by the streaming workers, or else here: what they were not given (planned out of payload order).
+    const inOrder = [...(this.streaming ? this.streaming.late : this.files)].sort(
+      (a, b) => a.payloadOffset - b.payloadOffset,
+    );
+    const worthThreads =
+      inOrder.length >= MIN_FILES_FOR_WORKERS ||
+      (feed !== undefined && inOrder.reduce((n, f) => n + f.size, 0) >= MIN_FED_BYTES_FOR_WORKERS);
+    const workers = this.streaming ? 0 : Math.min(this.options.workers ?? 2, worthThreads ? 8 : 0, MAX_CONSUMERS - 1);
+    const gate = feed && new ChunkGate(feed.gate);
+    const first = inOrder.find((f) => f.size > 0);
+    const firstPosition = first ? this.reader.dataIndex.chunkAt(first.payloadOffset) : 0;
     const wrote = new Uint8Array(this.files.length);
     const failedIds = new Set<number>();
-    if (workers > 0) {
-      const outcome = await runRestoreWorkers(
-        {
-          root: this.reader.snapshot.chunks.base,
-          snapshot: this.reader.snapshot.ref,
-          key: this.reader.snapshot.crypt?.rawKey(),
-          existing: this.existing,
-          jobs: inOrder,
-          keepDamaged: this.options.keepDamaged ?? false,
-          dirs: { rootPath: this.dest, records: this.dirs.records },
-        },
-        workers,
-        this.options.signal,
-        (files, bytes) => this.advance(files, bytes),
-      );
+    const took = (outcome: WorkersDone): void => {
       for (const id of outcome.restored) wrote[id] = 1;
       for (const { id, message } of outcome.failed) {
         failedIds.add(id);
         this.fail(this.files[id]!.archivePath, new CairnError('IO', message));
       }
+    };
+    if (streamed) took(streamed);
+    if (workers > 0) {
+      took(
+        await runRestoreWorkers(
+          { ...this.workerData(feed), jobs: inOrder },
+          workers,
+          this.options.signal,
+          (files, bytes) => this.advance(files, bytes),
+          gate && { gate, firstPosition },
+        ),
+      );
     } else {
-      for (const f of inOrder) await this.writeFileHere(f, wrote, failedIds);
+      for (const f of inOrder) await this.writeFileHere(f, wrote, failedIds, gate);
     }
+    // This thread's reads from here on (hardlinks copied) hold what they read.
+    gate?.enter(0, INACTIVE);
     for (const f of this.files) {
       if (wrote[f.id]) {
         this.filesRestored++;
@@ -377,10 +458,21 @@ class FolderRestore {
     return wrote;
   }
 
-  private async writeFileHere(f: FileRestoreJob, wrote: Uint8Array, failedIds: Set<number>): Promise<void> {
+  private async writeFileHere(
+    f: FileRestoreJob,
+    wrote: Uint8Array,
+    failedIds: Set<number>,
+    gate: ChunkGate | undefined,
+  ): Promise<void> {
     throwIfCancelled(this.options.signal, 'restore');
     let written = 0;
+    let release: (() => void) | undefined;
     try {
+      if (gate && f.size > 0) {
+        const index = this.reader.dataIndex;
+        gate.enter(0, index.chunkAt(f.payloadOffset), index.chunkAt(f.payloadOffset + f.size - 1));
+        release = await this.options.chunkFeed!.hold(f.payloadOffset, f.size);
+      }
       const content = this.reader.data.slices(f.payloadOffset, f.size);
       const chunkDigest = this.reader.chunkDigestOf(f.payloadOffset, f.size);
       const onBytes = (n: number): void => {
@@ -397,6 +489,8 @@ class FolderRestore {
         this.options.keepDamaged && isChunkDamage(err) ? keepDamagedCopy(f, this.dirs, this.reader, this.existing) : '';
       this.fail(f.archivePath, err, note);
       this.advance(0, f.size - written);
+    } finally {
+      release?.();
     }
     this.advance(1, 0);
     await yieldToEventLoop();
@@ -404,26 +498,44 @@ class FolderRestore {
 
   // ---- 3. Hardlinks to files restored here; otherwise (target outside the selection, or kept) a copy. ----
 
-  private linkHardlinks(wrote: Uint8Array): void {
+  private async linkHardlinks(wrote: Uint8Array): Promise<void> {
     const idOfKey = this.hardlinks.length > 0 ? new Map(this.fileKeys.map((key, id) => [key, id])) : undefined;
     for (const h of this.hardlinks) {
       throwIfCancelled(this.options.signal, 'restore');
+      let release: (() => void) | undefined;
       try {
+        if (this.options.chunkFeed && h.entry.size > 0 && !this.linkTargetWritten(h, idOfKey, wrote))
+          release = await this.options.chunkFeed.hold(h.entry.payloadOffset, h.entry.size);
         if (this.restoreHardlink(h, idOfKey, wrote)) {
           this.filesRestored++;
           this.bytesRestored += h.entry.size;
         }
       } catch (err) {
         this.fail(h.archivePath, isCairnError(err) ? err : ioError('create hardlink', h.archivePath, err));
+      } finally {
+        release?.();
       }
       this.advance(1, h.entry.size);
     }
   }
 
+  /** The file a hardlink links to, when this restore wrote it (else the hardlink is a copy). */
+  private linkedFile(
+    h: PlannedHardlink,
+    idOfKey: Map<string, number> | undefined,
+    wrote: Uint8Array,
+  ): FileRestoreJob | undefined {
+    const target = h.entry.linkTarget ? idOfKey?.get(`/${displayName(h.entry.linkTarget)}`) : undefined;
+    return target !== undefined && wrote[target] ? this.files[target]! : undefined;
+  }
+
+  private linkTargetWritten(h: PlannedHardlink, idOfKey: Map<string, number> | undefined, wrote: Uint8Array): boolean {
+    return this.linkedFile(h, idOfKey, wrote) !== undefined;
+  }
+
   /** False when an existing file was kept. */
   private restoreHardlink(h: PlannedHardlink, idOfKey: Map<string, number> | undefined, wrote: Uint8Array): boolean {
-    const target = h.entry.linkTarget ? idOfKey?.get(`/${displayName(h.entry.linkTarget)}`) : undefined;
-    const linked = target !== undefined && wrote[target] ? this.files[target]! : undefined;
+    const linked = this.linkedFile(h, idOfKey, wrote);
     const path = this.dirs.pathIn(h.dir, h.entry.name);
     const st = lstatSync(path, { throwIfNoEntry: false });
     if (st && !this.options.overwrite) {
@@ -542,6 +654,158 @@ export function batchStarts(files: readonly { size: number }[]): number[] {
   return starts;
 }
 
+/**
+ * Restore workers started before their work is known (`deferred`: it comes as their first message), so that
+ * loading their modules overlaps the planning. Those not taken are ended.
+ */
+class SpareWorkers {
+  private readonly idle: { worker: Worker; broken: boolean }[] = [];
+
+  constructor(count: number) {
+    const url = workerScriptUrl(import.meta.url, './restore-worker.js');
+    for (let i = 0; i < count; i++) {
+      const spare = { worker: new Worker(url, { workerData: { deferred: true } }), broken: false };
+      // Until taken, a failure only marks it: a new worker is started in its place.
+      const broken = (): void => {
+        spare.broken = true;
+      };
+      spare.worker.once('error', broken).once('exit', broken);
+      this.idle.push(spare);
+    }
+  }
+
+  /** Every loaded worker (broken ones replaced by new ones, sent their work as the others are). */
+  takeAll(): Worker[] {
+    const url = workerScriptUrl(import.meta.url, './restore-worker.js');
+    const all: Worker[] = [];
+    while (this.idle.length > 0) {
+      const spare = this.idle.shift()!;
+      spare.worker.removeAllListeners();
+      if (!spare.broken) all.push(spare.worker);
+      else {
+        void spare.worker.terminate();
+        all.push(new Worker(url, { workerData: { deferred: true } }));
+      }
+    }
+    return all;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.idle.splice(0).map((s) => s.worker.terminate()));
+  }
+}
+
+/**
+ * Workers that write while the restore still plans (fed from a remote): started ahead (SpareWorkers), they are
+ * sent the files in batches as the plan grows, with the folders planned since the batch before; each takes the
+ * next batch in turn, waiting when it is not there yet, until the plan is done and no batch is left. Batches
+ * keep payload order (the order the feed fetches in, and the gate's readers must keep): a file planned out of
+ * it, which a Cairn archive never has, is left for the restore's own thread (`late`).
+ */
+class StreamingWorkers {
+  /** [0] stop, [1] the next batch to take, [2] batches sent, [3] batches in all (-1 while the plan grows). */
+  private readonly shared = new SharedArrayBuffer(16);
+  private readonly flags = new Int32Array(this.shared);
+  private readonly workers: Worker[];
+  private readonly outcomes: Promise<WorkerOutcome[]>;
+  private batch: FileRestoreJob[] = [];
+  private bytes = 0;
+  private lastOffset = -1;
+  private sentDirs: number;
+  private sent = 0;
+  private finished = false;
+  readonly late: FileRestoreJob[] = [];
+  private readonly stop = (): void => {
+    Atomics.store(this.flags, 0, 1);
+    Atomics.notify(this.flags, 2);
+  };
+
+  constructor(
+    spares: SpareWorkers,
+    work: Omit<RestoreWorkerData, 'batches' | 'shared' | 'jobs'>,
+    private readonly dirs: HeldDirectories,
+    private readonly gate: ChunkGate,
+    private readonly signal: AbortSignal | undefined,
+    advance: (files: number, bytes: number) => void,
+  ) {
+    this.flags[3] = -1;
+    signal?.addEventListener('abort', this.stop, { once: true });
+    if (signal?.aborted) this.stop();
+    this.workers = spares.takeAll();
+    // Each worker reads from the start until it says where; this thread reads nothing meanwhile.
+    this.workers.forEach((_, k) => gate.enter(k + 1, 0, 0));
+    gate.enter(0, INACTIVE);
+    this.sentDirs = dirs.records.length;
+    this.outcomes = Promise.all(
+      this.workers.map((worker, k) => {
+        const outcome = watchWorker(worker, this.stop, advance);
+        const data: RestoreWorkerData = {
+          ...work,
+          dirs: { rootPath: work.dirs.rootPath, records: dirs.records.slice() },
+          jobs: [],
+          batches: [],
+          shared: this.shared,
+          consumer: k + 1,
+          streaming: true,
+        };
+        worker.postMessage(data);
+        return outcome;
+      }),
+    );
+  }
+
+  offer(job: FileRestoreJob): void {
+    if (job.size > 0) {
+      if (job.payloadOffset < this.lastOffset) {
+        this.late.push(job);
+        return;
+      }
+      this.lastOffset = job.payloadOffset;
+    }
+    this.batch.push(job);
+    this.bytes += job.size;
+    if (this.bytes >= BATCH_BYTES || this.batch.length >= BATCH_FILES) this.send();
+  }
+
+  private send(): void {
+    const records = this.dirs.records.slice(this.sentDirs);
+    this.sentDirs = this.dirs.records.length;
+    for (const worker of this.workers) worker.postMessage({ records, jobs: this.batch } satisfies RestoreBatch);
+    this.batch = [];
+    this.bytes = 0;
+    Atomics.store(this.flags, 2, ++this.sent);
+    Atomics.notify(this.flags, 2);
+  }
+
+  /** The plan is done: the last batch goes, and the workers stop when no batch is left. */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.batch.length > 0) this.send();
+    Atomics.store(this.flags, 3, this.sent);
+    Atomics.notify(this.flags, 2);
+  }
+
+  /** Waits for the workers: what they wrote and could not; throws as runRestoreWorkers does. */
+  async wait(): Promise<WorkersDone> {
+    this.finish();
+    try {
+      return gatherOutcomes(await this.outcomes, this.signal);
+    } finally {
+      this.signal?.removeEventListener('abort', this.stop);
+      this.workers.forEach((_, k) => this.gate.enter(k + 1, INACTIVE));
+    }
+  }
+
+  /** Stops the workers if the restore ended early (an error while planning) and waits for them. */
+  async close(): Promise<void> {
+    if (!this.finished) this.stop();
+    this.finish();
+    await this.outcomes;
+    this.signal?.removeEventListener('abort', this.stop);
+  }
+}
+
 type WorkerOutcome = { restored: number[]; failed: { id: number; message: string }[] } | { error: Error };
 
 /**
@@ -554,7 +818,8 @@ async function runRestoreWorkers(
   workers: number,
   signal: AbortSignal | undefined,
   advance: (files: number, bytes: number) => void,
-): Promise<{ restored: number[]; failed: { id: number; message: string }[] }> {
+  fed?: { gate: ChunkGate; firstPosition: number },
+): Promise<WorkersDone> {
   const batches = batchStarts(work.jobs);
   const shared = new SharedArrayBuffer(8);
   const flag = new Int32Array(shared);
@@ -565,47 +830,66 @@ async function runRestoreWorkers(
   if (signal?.aborted) stop(); // its abort event has passed
   const url = workerScriptUrl(import.meta.url, './restore-worker.js');
   let outcomes: WorkerOutcome[];
+  const count = Math.min(workers, batches.length - 1);
+  // Workers 1…count read from the first file on; this thread (consumer 0) reads nothing meanwhile.
+  for (let c = 1; c <= count; c++) fed?.gate.enter(c, fed.firstPosition);
+  fed?.gate.enter(0, INACTIVE);
   try {
-    const count = Math.min(workers, batches.length - 1);
     outcomes = await Promise.all(
-      Array.from(
-        { length: count },
-        () =>
-          new Promise<WorkerOutcome>((resolvePromise) => {
-            const data: RestoreWorkerData = { ...work, batches, shared };
-            const worker = new Worker(url, { workerData: data });
-            let outcome: WorkerOutcome | undefined;
-            let exited = false;
-            const settle = (): void => {
-              if (outcome && exited) resolvePromise(outcome);
-            };
-            worker.on('message', (m: RestoreWorkerMessage) => {
-              if (m.type === 'progress') {
-                advance(m.files, m.bytes);
-                return;
-              }
-              if (m.type === 'done') outcome ??= { restored: m.restored, failed: m.failed };
-              else {
-                outcome ??= { error: new CairnError((m.code as CairnErrorCode | undefined) ?? 'IO', m.message) };
-                stop();
-              }
-              settle();
-            });
-            worker.on('error', (err) => {
-              outcome ??= { error: err };
-              stop();
-            });
-            worker.on('exit', (code) => {
-              exited = true;
-              outcome ??= { error: new Error(`restore worker exited with code ${code}`) };
-              settle();
-            });
-          }),
+      Array.from({ length: count }, (_, k) =>
+        watchWorker(
+          new Worker(url, { workerData: { ...work, batches, shared, consumer: k + 1 } satisfies RestoreWorkerData }),
+          stop,
+          advance,
+        ),
       ),
     );
   } finally {
     signal?.removeEventListener('abort', stop);
+    for (let c = 1; c <= count; c++) fed?.gate.enter(c, INACTIVE);
   }
+  return gatherOutcomes(outcomes, signal);
+}
+
+type WorkersDone = { restored: number[]; failed: { id: number; message: string }[] };
+
+/** A worker's outcome, once it has also exited; a failure or an error stops the others (`stop`). */
+function watchWorker(
+  worker: Worker,
+  stop: () => void,
+  advance: (files: number, bytes: number) => void,
+): Promise<WorkerOutcome> {
+  return new Promise<WorkerOutcome>((resolvePromise) => {
+    let outcome: WorkerOutcome | undefined;
+    let exited = false;
+    const settle = (): void => {
+      if (outcome && exited) resolvePromise(outcome);
+    };
+    worker.on('message', (m: RestoreWorkerMessage) => {
+      if (m.type === 'progress') {
+        advance(m.files, m.bytes);
+        return;
+      }
+      if (m.type === 'done') outcome ??= { restored: m.restored, failed: m.failed };
+      else {
+        outcome ??= { error: new CairnError((m.code as CairnErrorCode | undefined) ?? 'IO', m.message) };
+        stop();
+      }
+      settle();
+    });
+    worker.on('error', (err) => {
+      outcome ??= { error: err };
+      stop();
+    });
+    worker.on('exit', (code) => {
+      exited = true;
+      outcome ??= { error: new Error(`restore worker exited with code ${code}`) };
+      settle();
+    });
+  });
+}
+
+function gatherOutcomes(outcomes: WorkerOutcome[], signal: AbortSignal | undefined): WorkersDone {
   const errors = outcomes.flatMap((o) => ('error' in o ? [o.error] : []));
   if (errors.length > 0) {
     if (signal?.aborted) throwIfCancelled(signal, 'restore');

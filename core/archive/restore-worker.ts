@@ -1,10 +1,11 @@
 // Worker thread of a folder restore: takes batches of the files (in payload order) until none are left.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { CryptConfig } from '../blob/crypt-config.js';
 import { Datastore } from '../datastore/datastore.js';
 import type { SnapshotRef } from '../backup/backup-names.js';
 import { isCairnError } from '../errors.js';
 import { HeldDirectories, type HeldDirectory } from '../fs/held-directories.js';
+import { ChunkGate, INACTIVE, type ChunkGateData } from './chunk-gate.js';
 import { FolderArchiveReader } from './folder-reader.js';
 import { isChunkDamage, keepDamagedCopy } from './damaged-copy.js';
 import { restoreFile, type ExistingPolicy, type FileRestoreJob } from './file-writer.js';
@@ -24,6 +25,20 @@ export interface RestoreWorkerData {
   batches: number[];
   /** Two Int32s: [0] set to 1 by the job thread to cancel; [1] the next batch to take, shared by the workers. */
   shared: SharedArrayBuffer;
+  /** A restore from a remote: the chunks arrive as the feed fetches them; this worker is its consumer `consumer`. */
+  gate?: ChunkGateData;
+  consumer?: number;
+  /**
+   * The batches come as messages while the restore plans (RestoreBatch), `shared` then has two more Int32s:
+   * [2] batches sent so far, [3] batches in all (-1 until the plan is done). `jobs` and `batches` are empty.
+   */
+  streaming?: boolean;
+}
+
+/** One batch of a streaming restore: the folders planned since the last one, and its files. */
+export interface RestoreBatch {
+  records: HeldDirectory[];
+  jobs: FileRestoreJob[];
 }
 
 export type RestoreWorkerMessage =
@@ -32,6 +47,10 @@ export type RestoreWorkerMessage =
   | { type: 'done'; restored: number[]; failed: { id: number; message: string }[] }
   | { type: 'error'; message: string; code?: string };
 
+/** Spawned ahead (a restore from a remote starts its workers while it plans): the work is the first message. */
+const data: RestoreWorkerData = (workerData as { deferred?: boolean } | undefined)?.deferred
+  ? await new Promise<RestoreWorkerData>((resolve) => parentPort!.once('message', resolve))
+  : (workerData as RestoreWorkerData);
 const {
   root,
   snapshot,
@@ -42,14 +61,19 @@ const {
   dirs: planned,
   batches,
   shared,
-} = workerData as RestoreWorkerData;
+  gate: gateData,
+  consumer = 0,
+  streaming = false,
+} = data;
 const flags = new Int32Array(shared);
 /** Set by the job's thread on a cancel (or another worker's failure): asked before each file and after each slice. */
 const stopped = (): boolean => Atomics.load(flags, 0) === 1;
+const gate = gateData && new ChunkGate(gateData);
 
 class Batches {
   private readonly reader = new FolderArchiveReader(
     Datastore.open(root).openSnapshot(snapshot, { crypt: key && new CryptConfig(key) }),
+    { beforeDataChunk: gate && ((i, digest) => gate.waitSync(i, digest.toString('hex'), stopped)) },
   );
   private readonly dirs = new HeldDirectories(planned.rootPath, planned.records);
   readonly restored: number[] = [];
@@ -60,17 +84,56 @@ class Batches {
 
   run(): void {
     try {
-      for (let batch = Atomics.add(flags, 1, 1); batch < batches.length - 1; batch = Atomics.add(flags, 1, 1)) {
-        for (let i = batches[batch]!; i < batches[batch + 1]!; i++) this.restore(jobs[i]!);
+      if (streaming) this.runStreaming();
+      else {
+        for (let batch = Atomics.add(flags, 1, 1); batch < batches.length - 1; batch = Atomics.add(flags, 1, 1)) {
+          for (let i = batches[batch]!; i < batches[batch + 1]!; i++) this.restore(jobs[i]!);
+        }
       }
       this.flush();
     } finally {
+      gate?.enter(consumer, INACTIVE);
       this.dirs.close();
+    }
+  }
+
+  /** Batches as they are sent, each taken by one worker: the next one is waited for, until none is left. */
+  private runStreaming(): void {
+    const received: FileRestoreJob[][] = [];
+    for (let batch = Atomics.add(flags, 1, 1); ; batch = Atomics.add(flags, 1, 1)) {
+      for (;;) {
+        const sent = Atomics.load(flags, 2);
+        if (batch < sent) break;
+        const total = Atomics.load(flags, 3);
+        if (total >= 0 && batch >= total) return;
+        if (stopped()) throw Object.assign(new Error('restore cancelled'), { code: 'CANCELLED' });
+        this.flush();
+        Atomics.wait(flags, 2, sent, 100);
+      }
+      // Every batch comes to every worker, in order; the folders of one come with it or before.
+      while (received.length <= batch) {
+        const m = receiveMessageOnPort(parentPort!);
+        if (!m) {
+          if (stopped()) throw Object.assign(new Error('restore cancelled'), { code: 'CANCELLED' });
+          Atomics.wait(flags, 0, 0, 1);
+          continue;
+        }
+        const { records, jobs: batchJobs } = m.message as RestoreBatch;
+        planned.records.push(...records);
+        received.push(batchJobs);
+      }
+      for (const job of received[batch]!) this.restore(job);
+      received[batch] = []; // done with it
     }
   }
 
   private restore(job: FileRestoreJob): void {
     if (stopped()) throw Object.assign(new Error('restore cancelled'), { code: 'CANCELLED' });
+    // What lies before this file is read: the feed may let it go.
+    if (gate && job.size > 0) {
+      const index = this.reader.dataIndex;
+      gate.enter(consumer, index.chunkAt(job.payloadOffset), index.chunkAt(job.payloadOffset + job.size - 1));
+    }
     let written = 0;
     try {
       const content = this.reader.data.slices(job.payloadOffset, job.size);

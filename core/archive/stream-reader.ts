@@ -10,12 +10,16 @@ import type { ChunkIndex } from '../index/index-format.js';
 export class CachedStreamReader {
   private readonly cache = new Map<number, Buffer>();
 
-  /** `onVerified` hears of every chunk found sound (verify counts it, so its chunk pass need not decode it again). */
+  /**
+   * `onVerified` hears of every chunk found sound (verify counts it, so its chunk pass need not decode it again);
+   * `beforeRead` is called before a chunk is read from the store (a restore from a remote waits there for it).
+   */
   constructor(
     private readonly chunks: ChunkSource,
     readonly index: ChunkIndex,
     private readonly capacity = 8,
     private readonly onVerified?: (digest: Buffer, length: number) => void,
+    private readonly beforeRead?: (i: number, digest: Buffer) => void,
   ) {}
 
   private chunk(i: number): Buffer {
@@ -27,6 +31,7 @@ export class CachedStreamReader {
     }
     const start = this.index.chunkStart(i);
     const digest = this.index.digest(i);
+    this.beforeRead?.(i, digest);
     const data = this.chunks.readChunk(digest, this.index.chunkEnd(i) - start);
     this.onVerified?.(digest, data.length);
     this.cache.set(i, data);

@@ -107,7 +107,11 @@ export class ChunkStore {
     this.clock = storeClock(base);
   }
 
-  /** Creates `.chunks` and all 65536 prefix directories; resumes a creation that was interrupted. */
+  /**
+   * Creates `.chunks` and all 65536 prefix directories; resumes a creation that was interrupted. With
+   * `prefixDirs: false` only `.chunks`: its user makes a prefix folder before the first chunk goes into it
+   * (a remote's cache, where 65,536 folders cost seconds to make and to list).
+   */
   static async create(
     base: string,
     options: {
@@ -115,12 +119,13 @@ export class ChunkStore {
       log?: Logger;
       onProgress?: (done: number, total: number) => void;
       signal?: AbortSignal;
+      prefixDirs?: boolean;
     } = {},
   ): Promise<ChunkStore> {
     const store = new ChunkStore(base, options.syncLevel ?? 'filesystem', options.log ?? silentLogger);
     try {
       makeDirectories(store.chunksDir, 0o750);
-      for (let i = 0; i < PREFIX_DIR_COUNT; i++) {
+      for (let i = 0; i < (options.prefixDirs === false ? 0 : PREFIX_DIR_COUNT); i++) {
         try {
           mkdirSync(join(store.chunksDir, prefixDirName(i)), { mode: 0o750 });
         } catch (err) {

@@ -154,10 +154,11 @@ remotes.json in the config folder; the bucket holds the store's own layout under
   remote check <name>              what the service supports (conditional create, Content-MD5, paging, batch delete)
   remote snapshots <name>          the snapshots in the remote
   remote ls <name> <snapshot> [path] | remote cat <name> <snapshot> <path>
-  remote restore <name> <snapshot> [path] --to <dir> [--overwrite]
+  remote restore <name> <snapshot> [path] --to <dir> [--overwrite] [--keep-damaged] [--parallel 12]
                                    read straight from the remote, without pulling the snapshot: its listing and the
                                    chunks asked for are fetched into a bounded cache ($CAIRN_CACHE_DIR or
-                                   ~/.cache/cairn, 2 GiB), each verified; --keyfile for an encrypted one
+                                   ~/.cache/cairn, 2 GiB), 12 requests at a time ahead of the restore, each
+                                   verified; --keyfile for an encrypted one
   push <store> <remote> [group|snapshot]... [--parallel 8] [--limit 10M]
                                    send what the remote lacks (all groups by default): chunks, then indexes, the
                                    manifest last; an interrupted push resumes without sending chunks again
@@ -257,8 +258,8 @@ const COMMAND_OPTIONS: Record<string, readonly OptionName[]> = {
   'remote prune': ['keep-last', 'keep-hourly', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'dry-run'],
   'remote gc': [],
   'remote ls': READ_KEY_OPTIONS,
-  'remote cat': READ_KEY_OPTIONS,
-  'remote restore': ['to', 'overwrite', ...READ_KEY_OPTIONS],
+  'remote cat': ['parallel', ...READ_KEY_OPTIONS],
+  'remote restore': ['to', 'overwrite', 'keep-damaged', 'parallel', ...READ_KEY_OPTIONS],
   push: ['parallel', 'limit'],
   pull: ['parallel'],
   'key recover': ['master-key', 'kdf', 'hint', 'force', 'passphrase-fd'],

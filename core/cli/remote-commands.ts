@@ -29,6 +29,7 @@ export interface RemoteCommandContext extends Omit<CommandContext, 'values'> {
     limit?: string;
     to?: string;
     overwrite?: boolean;
+    'keep-damaged'?: boolean;
     keyfile?: string;
     'passphrase-fd'?: string;
     json?: boolean;
@@ -311,6 +312,8 @@ async function remoteFolder(args: string[], ctx: RemoteCommandContext) {
   const { RemoteCache } = await import('../remote/remote-cache.js');
   const cache = await RemoteCache.open(bucket, {
     signal: ctx.signal,
+    parallel: parallelOption(ctx.values.parallel),
+    log: { info: () => {}, warn: ctx.warn },
     onPrepare: (done, total) => ctx.progress.update({ done, total, label: 'preparing the local cache' }, 'count'),
   });
   try {
@@ -351,8 +354,7 @@ const remoteCat: RemoteCommand = async (args, ctx) => {
     const file = folder.get(path);
     if (file.kind !== EntryKind.File && file.kind !== EntryKind.Hardlink)
       throw new CairnError('INVALID_ARGUMENT', `${path} is not a file`);
-    await cache.fetchFiles(folder, [file]);
-    for (const slice of folder.fileContent(file)) {
+    for await (const slice of cache.fileContent(folder, file)) {
       if (!process.stdout.write(slice)) await new Promise((r) => process.stdout.once('drain', r));
     }
   } finally {
@@ -367,13 +369,14 @@ const remoteRestore: RemoteCommand = async (args, ctx) => {
   if (to === undefined) throw new UsageError('missing --to <dir>');
   const { bucket, cache, ref, folder } = await remoteFolder(args, ctx);
   try {
-    const selected = folder.locate(args[2] ?? '').entry;
-    await cache.fetchFiles(folder, cache.filesBelow(folder, selected));
     const { restoreFolder } = await import('../archive/folder-restore.js');
+    // The chunks of what is restored are fetched as the restore plans it, ahead of its writers.
     const result = await restoreFolder(cache.store, ref, to, {
       crypt: folder.snapshot.crypt,
       path: args[2],
       overwrite: ctx.values.overwrite,
+      keepDamaged: ctx.values['keep-damaged'],
+      chunkFeed: cache.chunkFeed(folder),
       signal: ctx.signal,
       log: { info: () => {}, warn: ctx.warn },
     });

@@ -130,6 +130,8 @@ export class Datastore {
       log?: Logger;
       onProgress?: (done: number, total: number) => void;
       signal?: AbortSignal;
+      /** false: no chunk prefix folders made now (ChunkStore.create; a remote's cache makes them on demand). */
+      prefixDirs?: boolean;
     } = {},
   ): Promise<Datastore> {
     const abs = resolve(root);
@@ -165,6 +167,7 @@ export class Datastore {
       log,
       onProgress: options.onProgress,
       signal: options.signal,
+      prefixDirs: options.prefixDirs,
     });
     if (!entries.includes('.chunks')) {
       chunks.clock.measure();

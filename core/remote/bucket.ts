@@ -121,8 +121,13 @@ export class Bucket {
         `download ${rel}`,
         true,
       );
-      return Buffer.from(await out.Body!.transformToByteArray());
+      // The body's parts joined once (the SDK's transformToByteArray joins them in JS, then Buffer.from copied).
+      const parts: Buffer[] = [];
+      for await (const part of out.Body as AsyncIterable<Uint8Array>)
+        parts.push(Buffer.isBuffer(part) ? part : Buffer.from(part.buffer, part.byteOffset, part.byteLength));
+      return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     } catch (err) {
+      if (signal?.aborted) throw new CairnError('CANCELLED', `cancelled while the remote was asked to download ${rel}`);
       if (httpStatus(err) === 404 && errorName(err) !== 'NoSuchBucket') return undefined;
       throw this.translate(err, `download ${rel}`);
     }

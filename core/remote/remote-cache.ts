@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, statSync, unlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import envPaths from 'env-paths';
 import {
   EntryKind,
@@ -17,15 +17,19 @@ import { checkBlob } from '../blob/data-blob.js';
 import { CONFIG_FILE } from '../datastore/datastore-config.js';
 import { Datastore } from '../datastore/datastore.js';
 import type { SnapshotReader } from '../datastore/snapshot-reader.js';
-import { CairnError } from '../errors.js';
+import { CairnError, errnoCode, ioError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import type { ChunkIndex } from '../index/index-format.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
 import { acquireExclusiveLock, type HeldLock } from '../locks/process-lock.js';
+import type { Logger } from '../log.js';
 import type { Bucket } from './bucket.js';
-import { chunkKey, snapshotPrefix } from './bucket-layout.js';
+import { CHUNKS_PREFIX, chunkKey, snapshotPrefix } from './bucket-layout.js';
+import { CacheLedger } from './cache-ledger.js';
+import { DEFAULT_FETCH_PARALLEL, RemoteChunkFeed, type FeedCache, type FetchOutcome } from './chunk-feed.js';
 import { assertMatchesManifest } from './manifest-check.js';
 import { TransferPool } from './transfer-pool.js';
+import { ChunkGate } from '../archive/chunk-gate.js';
 
 /** What the cache keeps between commands; one restore may need more for a while, and is trimmed after. */
 export const DEFAULT_CACHE_BYTES = 2 * 1024 ** 3;
@@ -38,6 +42,10 @@ export interface RemoteCacheOptions {
   onPrepare?: (done: number, total: number) => void;
   /** Told the data length of each chunk an operation needs as it is there (fetched now, or cached already). */
   onFetched?: (length: number) => void;
+  /** Chunk requests in flight (default 12). */
+  parallel?: number;
+  /** Where a chunk the remote lacks or has damaged is told, besides the reads that fail for it. */
+  log?: Logger;
 }
 
 /** `$CAIRN_CACHE_MAX_BYTES` when it is a number, else DEFAULT_CACHE_BYTES. */
@@ -54,17 +62,32 @@ export function cairnCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 /**
  * Reading a remote's snapshots without pulling them (docs/REMOTES.md): a private datastore in the cache folder,
  * one per remote, holds the manifests and indexes of the snapshots read, and the chunks an operation needs,
- * fetched before it runs (the metadata stream for a listing, a file's chunks for cat, a selection's for a
- * restore), each checked as a pull checks it, and read back through the ordinary readers, which check it again.
- * Afterwards the oldest chunks are removed until the cache is within its bound. One process uses a cache at a time.
+ * each checked as a pull checks it, and read back through the ordinary readers, which check it again. A listing
+ * fetches the metadata stream first; a restore or a cat is fed its chunks as it goes (RemoteChunkFeed: many
+ * requests in flight, in the order they are read), the cache kept within its bound meanwhile. Afterwards the
+ * least recently used chunks are removed until the cache is within its bound. One process uses a cache at a time.
  */
-export class RemoteCache {
+export class RemoteCache implements FeedCache {
+  /** Chunks in the cache and their sizes; read from disk when first needed (a browse never needs it). */
+  private known: CacheLedger | undefined;
+  /** Chunks found sound (or written) by this use of the cache. */
+  private readonly sound = new Set<string>();
+  /** The metadata streams read by this use of the cache: kept while it lasts (readers go back to them). */
+  private readonly metaChunks = new Set<string>();
+  /** Prefix folders known to exist (the cache makes them on demand). */
+  private readonly prefixes = new Set<string>();
+  readonly source: string;
+  readonly objectKey: string;
+
   private constructor(
     readonly store: Datastore,
     private readonly bucket: Bucket,
     private readonly lock: HeldLock,
     private readonly options: RemoteCacheOptions & { maxBytes: number },
-  ) {}
+  ) {
+    this.source = `remote ${bucket.name}`;
+    this.objectKey = bucket.key(`${CHUNKS_PREFIX}{hex4}/{hex}`);
+  }
 
   static async open(bucket: Bucket, options: RemoteCacheOptions = {}): Promise<RemoteCache> {
     const r = bucket.remote;
@@ -75,12 +98,14 @@ export class RemoteCache {
       waitMs: options.waitMs ?? 10_000,
     });
     try {
-      // The store in a folder of its own: Datastore.create wants it empty, and the lock lives beside it.
+      // The store in a folder of its own: Datastore.create wants it empty, and the lock lives beside it. Its
+      // chunk prefix folders are made as chunks arrive: making (and listing) all 65,536 took seconds.
       const storeRoot = join(root, 'store');
       const store = existsSync(join(storeRoot, CONFIG_FILE))
         ? Datastore.open(storeRoot)
         : await Datastore.create(storeRoot, {
             syncLevel: 'none',
+            prefixDirs: false,
             onProgress: options.onPrepare,
             signal: options.signal,
           });
@@ -90,6 +115,16 @@ export class RemoteCache {
       lock.release();
       throw err;
     }
+  }
+
+  get maxBytes(): number {
+    return this.options.maxBytes;
+  }
+
+  /** The chunks in the cache (read from disk the first time). */
+  get ledger(): CacheLedger {
+    this.known ??= CacheLedger.scan(join(this.store.root, '.chunks'));
+    return this.known;
   }
 
   /** The snapshot's manifest, indexes and blobs in the cache (fetched once): its manifest can then be read. */
@@ -108,32 +143,83 @@ export class RemoteCache {
     const prefix = snapshotPrefix(ref, formatBackupTime(ref.time));
     const raw = await this.get(`${prefix}${MANIFEST_NAME}`, `the manifest of ${snapshotPath(ref)}`);
     const manifest = decodeManifest(raw, `${this.bucket.name}:${prefix}${MANIFEST_NAME}`);
+    // The indexes and blobs at once, each checked against the manifest; the manifest last.
+    const bodies = await Promise.all(
+      manifest.files.map(async (file) => {
+        const body = await this.get(`${prefix}${file.filename}`, `${file.filename} of ${snapshotPath(ref)}`);
+        assertMatchesManifest(body, file, `remote ${this.bucket.name}: ${prefix}${file.filename}`);
+        return body;
+      }),
+    );
     mkdirSync(dir, { recursive: true });
-    for (const file of manifest.files) {
-      const body = await this.get(`${prefix}${file.filename}`, `${file.filename} of ${snapshotPath(ref)}`);
-      assertMatchesManifest(body, file, `remote ${this.bucket.name}: ${prefix}${file.filename}`);
-      writeFileAtomicSync(join(dir, file.filename), body);
-    }
+    manifest.files.forEach((file, i) => writeFileAtomicSync(join(dir, file.filename), bodies[i]!));
     writeFileAtomicSync(join(dir, MANIFEST_NAME), raw);
   }
 
   /**
    * A folder snapshot ready to list and browse: every chunk of its metadata stream is fetched first (the reader
-   * reads its trailer at once), a small part of the snapshot; file contents come with fetchFiles.
+   * reads its trailer at once), a small part of the snapshot, and kept while this cache is open; file contents
+   * come with chunkFeed, fileContent or fetchFiles.
    */
   async folder(ref: SnapshotRef, crypt?: CryptConfig): Promise<FolderArchiveReader> {
     const snapshot = await this.snapshot(ref, crypt);
     if (!FolderArchiveReader.hasFolderArchive(snapshot.manifest.files.map((f) => f.filename)))
       throw new CairnError('INVALID_ARGUMENT', `${snapshot.path} on ${this.bucket.name} is not a folder backup`);
     const meta = snapshot.openIndex(META_ARCHIVE);
+    for (let i = 0; i < meta.chunkCount; i++) this.metaChunks.add(meta.digest(i).toString('hex'));
     await this.fetchRange(meta, 0, meta.size);
     return new FolderArchiveReader(snapshot);
   }
 
-  /** The chunks holding these files' contents. */
+  /**
+   * A feed for a restore from this cache (restoreFolder's `chunkFeed`): the chunks of the files it plans are
+   * fetched ahead of its writers, many at a time, within the cache's bound. The restore closes it.
+   */
+  chunkFeed(folder: FolderArchiveReader): RemoteChunkFeed {
+    return new RemoteChunkFeed(this, folder.dataIndex, {
+      parallel: this.options.parallel,
+      signal: this.options.signal,
+      log: this.options.log,
+      onReady: this.options.onFetched,
+    });
+  }
+
+  /** A file's content (cat), chunk by chunk as they arrive, every chunk verified; fetched ahead as it is read. */
+  async *fileContent(folder: FolderArchiveReader, file: FileEntry): AsyncGenerator<Buffer> {
+    if (file.size === 0) return;
+    const index = folder.dataIndex;
+    const end = file.payloadOffset + file.size;
+    const feed = this.chunkFeed(folder);
+    const gate = new ChunkGate(feed.gate);
+    try {
+      const pieces: [number, number][] = [];
+      for (let i = index.chunkAt(file.payloadOffset); i < index.chunkCount && index.chunkStart(i) < end; i++) {
+        const from = Math.max(file.payloadOffset, index.chunkStart(i));
+        pieces.push([from, Math.min(end, index.chunkEnd(i)) - from]);
+        feed.add(from, pieces.at(-1)![1]);
+      }
+      feed.seal();
+      for (const [from, length] of pieces) {
+        gate.enter(0, index.chunkAt(from));
+        const release = await feed.hold(from, length);
+        try {
+          yield* folder.data.slices(from, length);
+        } finally {
+          release();
+        }
+      }
+    } finally {
+      await feed.close();
+    }
+  }
+
+  /** The chunks holding these files' contents, all fetched now (many at a time) and none twice. */
   async fetchFiles(folder: FolderArchiveReader, files: readonly FileEntry[]): Promise<void> {
+    const pool = new TransferPool(this.options.parallel ?? DEFAULT_FETCH_PARALLEL);
+    const seen = new Set<string>();
     for (const f of files)
-      if (f.size > 0) await this.fetchRange(folder.dataIndex, f.payloadOffset, f.payloadOffset + f.size);
+      if (f.size > 0) await this.fetchRange(folder.dataIndex, f.payloadOffset, f.payloadOffset + f.size, pool, seen);
+    await pool.drain();
   }
 
   /** The files at and below `entry` (a folder's whole subtree, or one file). */
@@ -143,30 +229,96 @@ export class RemoteCache {
     return folder.readDirectory(entry as DirectoryEntry).flatMap((child) => this.filesBelow(folder, child));
   }
 
-  private async fetchRange(index: ChunkIndex, start: number, end: number): Promise<void> {
+  /** Fetches the chunks of [start, end) that are not here (into `pool` when given, else drained here). */
+  private async fetchRange(
+    index: ChunkIndex,
+    start: number,
+    end: number,
+    shared?: TransferPool,
+    seen = new Set<string>(),
+  ): Promise<void> {
     if (start >= end) return;
-    const pool = new TransferPool(8);
+    const pool = shared ?? new TransferPool(this.options.parallel ?? DEFAULT_FETCH_PARALLEL);
     for (let i = index.chunkAt(start); i < index.chunkCount && index.chunkStart(i) < end; i++) {
-      const digest = index.digest(i);
+      const hex = index.digest(i).toString('hex');
+      if (seen.has(hex)) continue;
+      seen.add(hex);
       const length = index.chunkEnd(i) - index.chunkStart(i);
-      if (this.store.chunks.markIfPresent(digest, length)) {
+      if (this.present(hex, length)) {
         this.options.onFetched?.(length);
         continue;
       }
       throwIfCancelled(this.options.signal, 'reading the remote');
       await pool.add(async () => {
-        await this.fetchChunk(digest.toString('hex'));
+        const outcome = await this.fetch(hex, this.options.signal);
+        if (outcome.kind === 'missing')
+          throw new CairnError(
+            'NOT_FOUND',
+            `remote ${this.bucket.name} lacks chunk ${hex} (${this.bucket.key(chunkKey(hex))})`,
+          );
+        if (outcome.kind === 'damaged') throw new CairnError('CORRUPT', outcome.message);
         this.options.onFetched?.(length);
       });
     }
-    await pool.drain();
+    if (!shared) await pool.drain();
+  }
+
+  // ---- FeedCache ----
+
+  present(hex: string, length: number): boolean {
+    // What the ledger does not have is not here (this process alone uses the cache); without one, look.
+    if (this.known && !this.known.has(hex)) return false;
+    if (this.sound.has(hex)) {
+      this.known?.touch(hex);
+      return true;
+    }
+    // Found sound once (CRC), touched; read in full (digest, length) when the restore reads it.
+    if (!this.store.chunks.markIfPresent(hex, length)) {
+      this.known?.remove(hex);
+      return false;
+    }
+    this.sound.add(hex);
+    this.known?.touch(hex);
+    return true;
   }
 
   /** A chunk checked as a pull checks it (its content is checked again when it is read). */
-  private async fetchChunk(hex: string): Promise<void> {
-    const raw = await this.get(chunkKey(hex), `chunk ${hex}`);
-    checkBlob(raw, `remote ${this.bucket.name}: chunk ${hex}`);
+  async fetch(hex: string, signal: AbortSignal | undefined): Promise<FetchOutcome> {
+    const raw = await this.bucket.get(chunkKey(hex), signal);
+    if (!raw) return { kind: 'missing' };
+    try {
+      checkBlob(raw, `remote ${this.bucket.name}: chunk ${hex} (${this.bucket.key(chunkKey(hex))})`);
+    } catch (err) {
+      return { kind: 'damaged', message: (err as Error).message };
+    }
+    const path = this.store.chunks.chunkPath(hex);
+    const prefix = hex.slice(0, 4);
+    if (!this.prefixes.has(prefix)) {
+      try {
+        mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+      } catch (err) {
+        throw ioError('create the chunk folder', dirname(path), err);
+      }
+      this.prefixes.add(prefix);
+    }
     this.store.chunks.insert(hex, raw);
+    this.sound.add(hex);
+    this.known?.add(hex, raw.length);
+    return { kind: 'ok' };
+  }
+
+  pinned(hex: string): boolean {
+    return this.metaChunks.has(hex);
+  }
+
+  evict(hex: string): void {
+    const path = this.store.chunks.chunkPath(hex);
+    try {
+      unlinkSync(path);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw ioError('remove cached chunk', path, err);
+    }
+    this.sound.delete(hex);
   }
 
   private async get(rel: string, what: string): Promise<Buffer> {
@@ -188,23 +340,13 @@ export class RemoteCache {
   }
 
   private trim(): { bytes: number; removed: number } {
-    const chunks: { path: string; size: number; used: number }[] = [];
-    const base = join(this.store.root, '.chunks');
-    for (const prefix of readdirSync(base)) {
-      for (const name of readdirSync(join(base, prefix))) {
-        const path = join(base, prefix, name);
-        const st = statSync(path);
-        chunks.push({ path, size: st.size, used: st.mtimeMs });
-      }
-    }
-    let bytes = chunks.reduce((n, c) => n + c.size, 0);
-    let removed = 0;
-    for (const c of chunks.sort((a, b) => a.used - b.used)) {
-      if (bytes <= this.options.maxBytes) break;
-      unlinkSync(c.path);
-      bytes -= c.size;
-      removed++;
-    }
-    return { bytes, removed };
+    const ledger = this.ledger;
+    const before = ledger.count;
+    ledger.evictTo(
+      this.options.maxBytes,
+      () => true,
+      (hex) => this.evict(hex),
+    );
+    return { bytes: ledger.bytes, removed: before - ledger.count };
   }
 }

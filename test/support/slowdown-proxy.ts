@@ -13,7 +13,18 @@ export interface SlowdownProxy {
   readonly refused: number;
   /** Requests passed to the gateway so far. */
   readonly forwarded: number;
+  /** Of the requests `watch` picks: how many are in flight now, the most at once so far, and each one's method and path. */
+  readonly inFlight: number;
+  maxInFlight: number;
+  readonly watched: { method: string; path: string }[];
   stop(): Promise<void>;
+}
+
+export interface ProxyOptions {
+  /** Requests counted in flight (from their arrival until their answer is sent). */
+  watch?: (req: IncomingMessage) => boolean;
+  /** Milliseconds to hold a request before passing it on (a slower network). */
+  delayMs?: (req: IncomingMessage) => number;
 }
 
 const SLOW_DOWN = `<?xml version="1.0" encoding="UTF-8"?>
@@ -22,10 +33,22 @@ const SLOW_DOWN = `<?xml version="1.0" encoding="UTF-8"?>
 export async function startSlowdownProxy(
   gatewayEndpoint: string,
   refuse: (req: IncomingMessage, n: number) => boolean,
+  options: ProxyOptions = {},
 ): Promise<SlowdownProxy> {
   const target = new URL(gatewayEndpoint);
-  const counts = { refused: 0, forwarded: 0, seen: 0 };
+  const counts = { refused: 0, forwarded: 0, seen: 0, inFlight: 0, maxInFlight: 0 };
+  const watched: { method: string; path: string }[] = [];
   const server: Server = createServer((req, res) => {
+    if (options.watch?.(req)) {
+      watched.push({ method: req.method ?? '', path: new URL(req.url ?? '/', 'http://x').pathname });
+      counts.maxInFlight = Math.max(counts.maxInFlight, ++counts.inFlight);
+      let done = false;
+      const settle = (): void => {
+        if (!done) counts.inFlight--;
+        done = true;
+      };
+      res.on('finish', settle).on('close', settle);
+    }
     if (refuse(req, ++counts.seen)) {
       counts.refused++;
       req.resume();
@@ -33,7 +56,11 @@ export async function startSlowdownProxy(
       return;
     }
     counts.forwarded++;
-    forward(req, res, target);
+    const delay = options.delayMs?.(req) ?? 0;
+    if (delay > 0) {
+      req.pause();
+      setTimeout(() => forward(req, res, target), delay);
+    } else forward(req, res, target);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -45,6 +72,16 @@ export async function startSlowdownProxy(
     get forwarded() {
       return counts.forwarded;
     },
+    get inFlight() {
+      return counts.inFlight;
+    },
+    get maxInFlight() {
+      return counts.maxInFlight;
+    },
+    set maxInFlight(n: number) {
+      counts.maxInFlight = n;
+    },
+    watched,
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
