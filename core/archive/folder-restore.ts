@@ -664,7 +664,10 @@ class SpareWorkers {
   constructor(count: number) {
     const url = workerScriptUrl(import.meta.url, './restore-worker.js');
     for (let i = 0; i < count; i++) {
-      const spare = { worker: new Worker(url, { workerData: { deferred: true } }), broken: false };
+      const spare = {
+        worker: new Worker(url, { workerData: { deferred: true }, name: 'cairn-restore' }),
+        broken: false,
+      };
       // Until taken, a failure only marks it: a new worker is started in its place.
       const broken = (): void => {
         spare.broken = true;
@@ -684,7 +687,7 @@ class SpareWorkers {
       if (!spare.broken) all.push(spare.worker);
       else {
         void spare.worker.terminate();
-        all.push(new Worker(url, { workerData: { deferred: true } }));
+        all.push(new Worker(url, { workerData: { deferred: true }, name: 'cairn-restore' }));
       }
     }
     return all;
@@ -838,7 +841,10 @@ async function runRestoreWorkers(
     outcomes = await Promise.all(
       Array.from({ length: count }, (_, k) =>
         watchWorker(
-          new Worker(url, { workerData: { ...work, batches, shared, consumer: k + 1 } satisfies RestoreWorkerData }),
+          new Worker(url, {
+            workerData: { ...work, batches, shared, consumer: k + 1 } satisfies RestoreWorkerData,
+            name: 'cairn-restore',
+          }),
           stop,
           advance,
         ),
