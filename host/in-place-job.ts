@@ -3,6 +3,7 @@ import { recordedSources, restoreInPlace } from '../core/archive/in-place.js';
 import { snapshotPath } from '../core/backup/backup-names.js';
 import { Datastore } from '../core/datastore/datastore.js';
 import { keyForSnapshot } from '../core/datastore/snapshot-key.js';
+import { restoreProgress } from './job-progress.js';
 import type { JobContext, JobOutcome } from './job-runners.js';
 
 type InPlaceSpec = Extract<JobSpec, { kind: 'restore-in-place' }>;
@@ -22,17 +23,7 @@ export async function runInPlaceJob(spec: InPlaceSpec, ctx: JobContext, interval
     signal: ctx.signal,
     log: ctx.log,
     progressIntervalMs: intervalMs,
-    onProgress: (p) =>
-      ctx.onProgress({
-        phase: 'restoring',
-        filesDone: p.filesDone,
-        filesTotal: p.filesTotal,
-        bytesDone: p.bytesDone,
-        bytesTotal: p.bytesTotal,
-        rate: p.rate,
-        etaSeconds: p.etaSeconds,
-        currentPath: p.currentPath,
-      }),
+    onProgress: (p) => ctx.onProgress(restoreProgress('restoring', p)),
   });
   for (const item of r.items.filter((i) => i.action === 'newer-local'))
     ctx.log.info(`${item.localPath} changed since the backup: left as it is`);

@@ -20,6 +20,23 @@ export function folderBackupProgress(p: FolderBackupProgress): JobProgress {
   };
 }
 
+/** What every restore reports (folder restores, in place or from a remote). */
+interface RestoreProgressFields {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  rate: number;
+  etaSeconds?: number;
+  currentPath: string;
+}
+
+/** A restore's progress as a job card shows it, under `phase`. */
+export function restoreProgress(phase: string, p: RestoreProgressFields): JobProgress {
+  const { filesDone, filesTotal, bytesDone, bytesTotal, rate, etaSeconds, currentPath } = p;
+  return { phase, filesDone, filesTotal, bytesDone, bytesTotal, rate, etaSeconds, currentPath };
+}
+
 /** An image backup's progress as a job card shows it. */
 export function imageBackupProgress(p: ImageTransferProgress): JobProgress {
   return {

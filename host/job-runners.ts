@@ -27,7 +27,7 @@ import { throwIfCancelled } from '../core/jobs/cancel.js';
 import type { Logger } from '../core/log.js';
 import type { CryptConfig } from '../core/blob/crypt-config.js';
 import { shortFingerprint } from '../core/crypto/fingerprint.js';
-import { folderBackupProgress, imageBackupProgress } from './job-progress.js';
+import { folderBackupProgress, imageBackupProgress, restoreProgress } from './job-progress.js';
 import { runPlanJob } from './plan-run-job.js';
 import type { RemoteAccess } from './host-remotes.js';
 import { runPullJob, runPushJob, runRemoteRestoreJob } from './remote-jobs.js';
@@ -256,17 +256,7 @@ export async function restoreEntries(
       signal: ctx.signal,
       log: ctx.log,
       progressIntervalMs: PROGRESS_INTERVAL_MS,
-      onProgress: (p) =>
-        ctx.onProgress({
-          phase,
-          filesDone: p.filesDone,
-          filesTotal: p.filesTotal,
-          bytesDone: p.bytesDone,
-          bytesTotal: p.bytesTotal,
-          rate: p.rate,
-          etaSeconds: p.etaSeconds,
-          currentPath: p.currentPath,
-        }),
+      onProgress: (p) => ctx.onProgress(restoreProgress(phase, p)),
     });
     totals.files += r.filesRestored;
     totals.bytes += r.bytesRestored;

@@ -2,26 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SafeStorage } from 'electron';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { RemoteCheckResult, RemoteInfo, RemoteListing } from '../../contract/remotes.js';
 import { HostService } from '../../host/host-service.js';
 import type { SecretStore } from '../../host/remembered-keys.js';
 import { CREDENTIALS_FILE, RemoteBook, SEALED_CREDENTIALS_FILE } from '../../core/remote/remote-book.js';
 import { safeStorageSecrets } from '../../electron/secret-store.js';
-import { createBucket, startCephGateway, type CephGateway } from '../support/ceph.js';
+import { createBucket } from '../support/ceph.js';
+import { useCephGateway } from '../support/ceph-gateway.js';
 import { safeStorage } from '../support/electron-mock.js';
 import { call, failure } from '../support/host-calls.js';
 import { cairn } from '../support/processes.js';
 import { useTempDirs } from '../support/temp.js';
 
 // One gateway for the file (~15 s to start); each test makes buckets and a config folder of its own.
-let gw: CephGateway;
-beforeAll(async () => {
-  gw = await startCephGateway();
-}, 180_000);
-afterAll(async () => {
-  await gw?.stop();
-}, 60_000);
+const gw = useCephGateway();
 
 /** Every answer and event of the service, as the renderer would receive them. */
 function recordingService(base: string, secretStore?: SecretStore) {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backupFolder } from '../../../core/archive/folder-backup.js';
 import { restoreFolder } from '../../../core/archive/folder-restore.js';
 import { CryptConfig } from '../../../core/blob/crypt-config.js';
@@ -17,7 +17,8 @@ import { verify } from '../../../core/verify/verify.js';
 import type { FileEntry } from '../../../core/archive/archive-format.js';
 import { KeyRequiredError } from '../../../core/errors.js';
 import { chunksOnDisk, snapshotDigests } from '../../support/store-files.js';
-import { createBucket, startCephGateway, type CephGateway } from '../../support/ceph.js';
+import { createBucket } from '../../support/ceph.js';
+import { useCephGateway } from '../../support/ceph-gateway.js';
 import { startSlowdownProxy } from '../../support/slowdown-proxy.js';
 import { pseudoRandomBytes } from '../../support/data.js';
 import { storeTempRoot, useTempDirs } from '../../support/temp.js';
@@ -25,13 +26,7 @@ import { plan } from '../../support/plans.js';
 import { expectSameTree, put } from '../../support/tree.js';
 
 // One gateway for the file (~15 s to start): both suites use it, each test with buckets of its own.
-let gw: CephGateway;
-beforeAll(async () => {
-  gw = await startCephGateway();
-}, 180_000);
-afterAll(async () => {
-  await gw?.stop();
-}, 60_000);
+const gw = useCephGateway();
 
 describe('push and pull against a real Ceph object gateway', () => {
   const temp = useTempDirs();

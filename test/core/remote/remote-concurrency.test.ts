@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { restoreFolder } from '../../../core/archive/folder-restore.js';
 import { Datastore } from '../../../core/datastore/datastore.js';
 import { Bucket } from '../../../core/remote/bucket.js';
@@ -10,17 +10,12 @@ import { collectRemoteGarbage } from '../../../core/remote/remote-gc.js';
 import type { Remote } from '../../../core/remote/remote-book.js';
 import { listRemoteSnapshots } from '../../../core/remote/remote-snapshots.js';
 import { verify } from '../../../core/verify/verify.js';
-import { createBucket, startCephGateway, type CephGateway } from '../../support/ceph.js';
+import { createBucket } from '../../support/ceph.js';
+import { useCephGateway } from '../../support/ceph-gateway.js';
 import { useChildScripts, type ChildHandle } from '../../support/processes.js';
 import { storeTempRoot, useTempDirs } from '../../support/temp.js';
 
-let gw: CephGateway;
-beforeAll(async () => {
-  gw = await startCephGateway();
-}, 180_000);
-afterAll(async () => {
-  await gw?.stop();
-}, 60_000);
+const gw = useCephGateway();
 
 /** One SHA-256 over a flat folder's file names and contents: what a pusher backed up, and what a restore gave. */
 const TREE_DIGEST = `(dir) => {

@@ -15,7 +15,8 @@ import { pushSnapshots } from '../../../core/remote/push.js';
 import type { Remote } from '../../../core/remote/remote-book.js';
 import { RemoteCache } from '../../../core/remote/remote-cache.js';
 import { listRemoteSnapshots } from '../../../core/remote/remote-snapshots.js';
-import { createBucket, startCephGateway, type CephGateway } from '../../support/ceph.js';
+import { createBucket } from '../../support/ceph.js';
+import { useCephGateway } from '../../support/ceph-gateway.js';
 import { pseudoRandomBytes, textBytes } from '../../support/data.js';
 import { startSlowdownProxy, type ProxyOptions, type SlowdownProxy } from '../../support/slowdown-proxy.js';
 import { snapshotDigests } from '../../support/store-files.js';
@@ -24,13 +25,7 @@ import { expectSameTree, put } from '../../support/tree.js';
 
 // Restores straight from a remote (docs/REMOTES.md, "Reading straight from a remote"): the chunks are fetched
 // ahead of the restore, many at a time, into a cache that keeps its bound. One gateway for the file (~15 s).
-let gw: CephGateway;
-beforeAll(async () => {
-  gw = await startCephGateway();
-}, 180_000);
-afterAll(async () => {
-  await gw?.stop();
-}, 60_000);
+const gw = useCephGateway();
 
 const isChunkGet = (req: IncomingMessage): boolean =>
   req.method === 'GET' && /\/\.chunks\/[0-9a-f]{4}\//.test(req.url ?? '');
