@@ -2,37 +2,13 @@ import { mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openAppInBrowser, screenshotPath, type AppInBrowser } from '../support/browser.js';
+import { openAppInBrowser, shootEverySize, type AppInBrowser } from '../support/browser.js';
 import { pseudoRandomBytes } from '../support/data.js';
 import { cairn } from '../support/processes.js';
 import { storeTempRoot, tempDir } from '../support/temp.js';
 
-const SIZES = [
-  [1024, 700],
-  [1920, 1080],
-] as const;
-
-/**
- * Screenshots at both sizes, light and dark (`find-<name>-<w>x<h>-<scheme>.png`); nothing may scroll sideways, the
- * page or any open dialog or list.
- */
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const [width, height] of SIZES) {
-    await page.setViewportSize({ width, height });
-    for (const scheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme: scheme });
-      const wide = await page.evaluate(() =>
-        [document.documentElement, ...document.querySelectorAll('dialog[open], .search-results, .history-list')]
-          .filter((e) => e.scrollWidth > e.clientWidth + 1)
-          .map((e) => `${e.tagName}.${e.className}: ${e.scrollWidth} > ${e.clientWidth}`),
-      );
-      expect(wide, `${name} at ${width}x${height}`).toEqual([]);
-      await page.screenshot({ path: screenshotPath(`find-${name}-${width}x${height}-${scheme}`) });
-    }
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await page.emulateMedia({ colorScheme: 'light' });
-}
+const shoot = (page: Page, name: string) =>
+  shootEverySize(page, `find-${name}`, ['dialog[open]', '.search-results', '.history-list']);
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 10, 2, 9);

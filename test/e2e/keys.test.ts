@@ -2,29 +2,13 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openSnapshotRow, screenshotPath, startWebHost, type WebHost } from '../support/browser.js';
+import { launchChromium, openSnapshotRow, shootEverySize, startWebHost, type WebHost } from '../support/browser.js';
 import { cairn } from '../support/processes.js';
 import { storeTempRoot, tempDir } from '../support/temp.js';
 
 const PASSPHRASE = 'granite ferns listen quietly';
-const SIZES = [
-  [1024, 700],
-  [1920, 1080],
-] as const;
 
-/** Screenshots of what is on screen now at both sizes, light and dark (`keys-<name>-<w>x<h>-<scheme>.png`). */
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const [width, height] of SIZES) {
-    await page.setViewportSize({ width, height });
-    for (const scheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme: scheme });
-      expect(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth + 0.5)).toBe(true);
-      await page.screenshot({ path: screenshotPath(`keys-${name}-${width}x${height}-${scheme}`) });
-    }
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await page.emulateMedia({ colorScheme: 'light' });
-}
+const shoot = (page: Page, name: string) => shootEverySize(page, `keys-${name}`);
 
 /**
  * Encryption in browser mode as a user meets it: a key made in the wizard (its paper key saved), an encrypted

@@ -4,30 +4,13 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Datastore } from '../../core/datastore/datastore.js';
-import { launchChromium, screenshotPath, startWebHost, type WebHost } from '../support/browser.js';
+import { launchChromium, shootEverySize, startWebHost, type WebHost } from '../support/browser.js';
 import { createBucket, startCephGateway, type CephGateway } from '../support/ceph.js';
 import { pseudoRandomBytes } from '../support/data.js';
 import { cairn } from '../support/processes.js';
 import { storeTempRoot, tempDir } from '../support/temp.js';
 
-const SIZES = [
-  [1024, 700],
-  [1920, 1080],
-] as const;
-
-/** Screenshots of what is on screen now at both sizes, light and dark (`remotes-<name>-<w>x<h>-<scheme>.png`). */
-async function shoot(page: Page, name: string): Promise<void> {
-  for (const [width, height] of SIZES) {
-    await page.setViewportSize({ width, height });
-    for (const scheme of ['light', 'dark'] as const) {
-      await page.emulateMedia({ colorScheme: scheme });
-      expect(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth + 0.5)).toBe(true);
-      await page.screenshot({ path: screenshotPath(`remotes-${name}-${width}x${height}-${scheme}`) });
-    }
-  }
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await page.emulateMedia({ colorScheme: 'light' });
-}
+const shoot = (page: Page, name: string) => shootEverySize(page, `remotes-${name}`);
 
 /**
  * Off-site copies as a new user meets them in browser mode, against a real Ceph object gateway: a remote added in

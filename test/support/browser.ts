@@ -107,6 +107,35 @@ export function screenshotPath(name: string): string {
   return join(SCREENSHOTS, `${name}.png`);
 }
 
+const SCREEN_SIZES = [
+  [1024, 700],
+  [1920, 1080],
+] as const;
+
+/**
+ * Screenshots of what is on screen now at 1024×700 and 1920×1080, light and dark (`<name>-<w>x<h>-<scheme>.png`),
+ * failing first if the page, or an element `scrollers` selects, scrolls sideways. Leaves 1280×800, light.
+ */
+export async function shootEverySize(page: Page, name: string, scrollers: readonly string[] = []): Promise<void> {
+  for (const [width, height] of SCREEN_SIZES) {
+    await page.setViewportSize({ width, height });
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const wide = await page.evaluate(
+        (selectors) =>
+          [document.documentElement, ...selectors.flatMap((s) => [...document.querySelectorAll(s)])]
+            .filter((e) => e.scrollWidth > e.clientWidth + 1)
+            .map((e) => `${e.tagName}.${e.className}: ${e.scrollWidth} > ${e.clientWidth}`),
+        [...scrollers],
+      );
+      if (wide.length > 0) throw new Error(`${name} at ${width}x${height} scrolls sideways: ${wide.join('; ')}`);
+      await page.screenshot({ path: screenshotPath(`${name}-${width}x${height}-${scheme}`) });
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await page.emulateMedia({ colorScheme: 'light' });
+}
+
 export interface AppInBrowser {
   host: WebHost;
   context: BrowserContext;
