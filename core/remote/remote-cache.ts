@@ -2,13 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, unlinkSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import envPaths from 'env-paths';
-import {
-  EntryKind,
-  META_ARCHIVE,
-  type ArchiveEntry,
-  type DirectoryEntry,
-  type FileEntry,
-} from '../archive/archive-format.js';
+import { META_ARCHIVE, type FileEntry } from '../archive/archive-format.js';
 import { FolderArchiveReader } from '../archive/folder-reader.js';
 import { formatBackupTime, snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import { decodeManifest, MANIFEST_NAME } from '../backup/manifest.js';
@@ -159,7 +153,7 @@ export class RemoteCache implements FeedCache {
   /**
    * A folder snapshot ready to list and browse: every chunk of its metadata stream is fetched first (the reader
    * reads its trailer at once), a small part of the snapshot, and kept while this cache is open; file contents
-   * come with chunkFeed, fileContent or fetchFiles.
+   * come with chunkFeed or fileContent.
    */
   async folder(ref: SnapshotRef, crypt?: CryptConfig): Promise<FolderArchiveReader> {
     const snapshot = await this.snapshot(ref, crypt);
@@ -213,32 +207,11 @@ export class RemoteCache implements FeedCache {
     }
   }
 
-  /** The chunks holding these files' contents, all fetched now (many at a time) and none twice. */
-  async fetchFiles(folder: FolderArchiveReader, files: readonly FileEntry[]): Promise<void> {
+  /** Fetches the chunks of [start, end) that are not here, many at a time. */
+  private async fetchRange(index: ChunkIndex, start: number, end: number): Promise<void> {
+    if (start >= end) return;
     const pool = new TransferPool(this.options.parallel ?? DEFAULT_FETCH_PARALLEL);
     const seen = new Set<string>();
-    for (const f of files)
-      if (f.size > 0) await this.fetchRange(folder.dataIndex, f.payloadOffset, f.payloadOffset + f.size, pool, seen);
-    await pool.drain();
-  }
-
-  /** The files at and below `entry` (a folder's whole subtree, or one file). */
-  filesBelow(folder: FolderArchiveReader, entry: ArchiveEntry): FileEntry[] {
-    if (entry.kind === EntryKind.File || entry.kind === EntryKind.Hardlink) return [entry];
-    if (entry.kind !== EntryKind.Directory) return [];
-    return folder.readDirectory(entry as DirectoryEntry).flatMap((child) => this.filesBelow(folder, child));
-  }
-
-  /** Fetches the chunks of [start, end) that are not here (into `pool` when given, else drained here). */
-  private async fetchRange(
-    index: ChunkIndex,
-    start: number,
-    end: number,
-    shared?: TransferPool,
-    seen = new Set<string>(),
-  ): Promise<void> {
-    if (start >= end) return;
-    const pool = shared ?? new TransferPool(this.options.parallel ?? DEFAULT_FETCH_PARALLEL);
     for (let i = index.chunkAt(start); i < index.chunkCount && index.chunkStart(i) < end; i++) {
       const hex = index.digest(i).toString('hex');
       if (seen.has(hex)) continue;
@@ -260,7 +233,7 @@ export class RemoteCache implements FeedCache {
         this.options.onFetched?.(length);
       });
     }
-    if (!shared) await pool.drain();
+    await pool.drain();
   }
 
   // ---- FeedCache ----
