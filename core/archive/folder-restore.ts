@@ -179,7 +179,7 @@ class FolderRestore {
   private bytesRestored = 0;
   /** While planning (all synchronous work), a turn of the event loop every 50 ms, so that a cancel arrives. */
   private readonly turns = new EventLoopTurns();
-  /** Workers writing while the restore plans (restoring from a remote). */
+  /** Workers writing while the restore plans (a restore of many files, or from a remote). */
   private streaming: StreamingWorkers | undefined;
   private progress!: FolderRestoreProgress;
   private meter!: RateMeter;
@@ -210,16 +210,16 @@ class FolderRestore {
       throw ioError('create the restore target', this.dest, err);
     }
     this.dirs = new HeldDirectories(this.dest);
-    // Fed from a remote, the restore is seldom small: its workers load while it plans, and write what it has
-    // planned while it plans on (creating thousands of folders takes a while, and so does fetching).
+    // A restore of many files (and any fed from a remote): its workers load while it plans, and write what it
+    // has planned while it plans on (creating thousands of folders takes a while, and so does fetching).
     const feed = this.options.chunkFeed;
-    if (feed && (this.options.workers ?? 2) > 0) {
+    if ((this.options.workers ?? 2) > 0 && (feed || this.worthStreaming(selected.entry))) {
       this.startProgress();
       this.streaming = new StreamingWorkers(
         new SpareWorkers(Math.min(this.options.workers ?? 2, MAX_CONSUMERS - 1)),
         this.workerData(feed),
         this.dirs,
-        new ChunkGate(feed.gate),
+        feed && new ChunkGate(feed.gate),
         this.options.signal,
         (files, bytes) => this.advance(files, bytes),
       );
@@ -243,6 +243,11 @@ class FolderRestore {
       await this.streaming?.close();
       this.dirs.close();
     }
+  }
+
+  /** A folder in an archive of many files: its files are (most likely) worth the workers' start. */
+  private worthStreaming(selected: ArchiveEntry): boolean {
+    return selected.kind === EntryKind.Directory && this.reader.stats.files >= MIN_FILES_FOR_WORKERS;
   }
 
   private fail(path: string, err: unknown, note = ''): void {
@@ -699,7 +704,7 @@ class SpareWorkers {
 }
 
 /**
- * Workers that write while the restore still plans (fed from a remote): started ahead (SpareWorkers), they are
+ * Workers that write while the restore still plans (many files, or fed from a remote): started ahead (SpareWorkers), they are
  * sent the files in batches as the plan grows, with the folders planned since the batch before; each takes the
  * next batch in turn, waiting when it is not there yet, until the plan is done and no batch is left. Batches
  * keep payload order (the order the feed fetches in, and the gate's readers must keep): a file planned out of
@@ -727,7 +732,7 @@ class StreamingWorkers {
     spares: SpareWorkers,
     work: Omit<RestoreWorkerData, 'batches' | 'shared' | 'jobs'>,
     private readonly dirs: HeldDirectories,
-    private readonly gate: ChunkGate,
+    private readonly gate: ChunkGate | undefined,
     private readonly signal: AbortSignal | undefined,
     advance: (files: number, bytes: number) => void,
   ) {
@@ -736,8 +741,8 @@ class StreamingWorkers {
     if (signal?.aborted) this.stop();
     this.workers = spares.takeAll();
     // Each worker reads from the start until it says where; this thread reads nothing meanwhile.
-    this.workers.forEach((_, k) => gate.enter(k + 1, 0, 0));
-    gate.enter(0, INACTIVE);
+    this.workers.forEach((_, k) => gate?.enter(k + 1, 0, 0));
+    gate?.enter(0, INACTIVE);
     this.sentDirs = dirs.records.length;
     this.outcomes = Promise.all(
       this.workers.map((worker, k) => {
@@ -796,7 +801,7 @@ class StreamingWorkers {
       return gatherOutcomes(await this.outcomes, this.signal);
     } finally {
       this.signal?.removeEventListener('abort', this.stop);
-      this.workers.forEach((_, k) => this.gate.enter(k + 1, INACTIVE));
+      this.workers.forEach((_, k) => this.gate?.enter(k + 1, INACTIVE));
     }
   }
 
