@@ -158,7 +158,7 @@ export function decodeBlob(raw: Uint8Array, options: DecodeOptions = {}): Buffer
       });
     }
   } else if (plain === payload && !isEncryptedKind(kind)) {
-    plain = Buffer.from(payload); // detach from the caller's buffer
+    plain = Buffer.from(payload); // detach from the caller's buffer (readChunk reads into one it reuses)
   }
   if (options.length !== undefined && !isEncryptedKind(kind) && plain.length !== options.length) {
     throw new CairnError(

@@ -25,7 +25,7 @@ import { CairnError, errnoCode, ioError, isCairnError } from '../errors.js';
 import { writeFileAtomicSync } from '../fs/atomic-write.js';
 import { isRealDirectory } from '../fs/inside-root.js';
 import { makeDirectories } from '../fs/make-directories.js';
-import { openRegularFile, readRegularFile } from '../fs/regular-file.js';
+import { openRegularFile, readRegularFile, ReadScratch } from '../fs/regular-file.js';
 import { storeClock, type StoreClock } from '../fs/store-clock.js';
 import { yieldToEventLoop } from '../jobs/rate-meter.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -97,6 +97,9 @@ export class ChunkStore {
 
   /** Stamps come from the store's clock, so that GC can compare them with its cutoff whoever set them (store-clock.ts). */
   readonly clock: StoreClock;
+
+  /** The blobs readChunk reads and decodes (one at a time: every read here is synchronous). */
+  private readonly scratch = new ReadScratch();
 
   private constructor(
     readonly base: string,
@@ -274,16 +277,16 @@ export class ChunkStore {
    * The raw encoded blob of a chunk. `length`, the chunk's size as an index gives it, bounds what is read: a
    * blob is never longer than its payload plus a header.
    */
-  readRaw(digest: Uint8Array | string, length?: number): Buffer {
+  readRaw(digest: Uint8Array | string, length?: number, scratch?: ReadScratch): Buffer {
     const path = this.chunkPath(digest);
     const maxBytes =
       length === undefined ? MAX_CHUNK_FILE_BYTES : Math.min(MAX_CHUNK_FILE_BYTES, length + ENCRYPTED_HEADER_SIZE);
     try {
-      return readRegularFile(path, maxBytes);
+      return readRegularFile(path, maxBytes, { scratch });
     } catch (err) {
       if (errnoCode(err) === 'ENOENT') {
         // A GC that died between renaming a candidate away and its second look leaves it here until the next GC.
-        const parked = readIfExists(`${path}${GC_PARKED_SUFFIX}`, maxBytes);
+        const parked = readIfExists(`${path}${GC_PARKED_SUFFIX}`, maxBytes, scratch);
         if (parked) return parked;
         throw new CairnError('NOT_FOUND', `chunk ${digestHex(digest)} is missing from the datastore (${path})`);
       }
@@ -295,7 +298,8 @@ export class ChunkStore {
   /** Reads a chunk and checks everything: CRC, decoding, digest and (if given) length. */
   readChunk(digest: Uint8Array | string, options: { crypt?: CryptConfig; length?: number } = {}): Buffer {
     const hex = digestHex(digest);
-    return decodeBlob(this.readRaw(hex, options.length), {
+    // decodeBlob always returns new bytes, so the blob is read into the reused buffer.
+    return decodeBlob(this.readRaw(hex, options.length, this.scratch), {
       digest: Buffer.from(hex, 'hex'),
       crypt: options.crypt,
       length: options.length,
@@ -374,9 +378,9 @@ export class ChunkStore {
   }
 }
 
-function readIfExists(path: string, maxBytes: number): Buffer | undefined {
+function readIfExists(path: string, maxBytes: number, scratch?: ReadScratch): Buffer | undefined {
   try {
-    return readRegularFile(path, maxBytes);
+    return readRegularFile(path, maxBytes, { scratch });
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw err;

@@ -11,6 +11,22 @@ const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 export interface RegularFileOptions {
   /** Follow a symlink in the last component (a user's `.cairnignore` may be one); never inside a store. */
   followSymlink?: boolean;
+  /** Read into this thread's reused buffer: for bytes decoded into new ones at once (a chunk's blob). */
+  scratch?: ReadScratch;
+}
+
+/**
+ * One buffer reused by the reads whose bytes are not kept: a restore reads thousands of chunk blobs and keeps
+ * only what it decodes from them, and a new buffer for each was garbage V8 collects late (outside its heap).
+ * What a read into it returns is valid until the next read into it.
+ */
+export class ReadScratch {
+  private buffer = Buffer.alloc(0);
+
+  take(size: number): Buffer {
+    if (this.buffer.length < size) this.buffer = Buffer.allocUnsafe(size);
+    return this.buffer.subarray(0, size);
+  }
 }
 
 /**
@@ -55,7 +71,7 @@ export function readRegularFile(path: string | Buffer, maxBytes: number, options
   try {
     if (size > maxBytes)
       throw new CairnError('CORRUPT', `${path} is ${size} bytes, more than such a file can hold (${maxBytes})`);
-    const data = Buffer.allocUnsafe(size);
+    const data = options.scratch ? options.scratch.take(size) : Buffer.allocUnsafe(size);
     let got = 0;
     while (got < size) {
       const n = readSync(fd, data, got, size - got, got);

@@ -511,6 +511,22 @@ describe('ChunkStore insert, touch and read', () => {
     expectOld(path);
   });
 
+  it('what readChunk returns stays as it was while later chunks are read (their blobs share one read buffer)', () => {
+    const { store } = ctx;
+    const read: { got: Buffer; want: Buffer }[] = [];
+    // Every blob kind, and a smaller chunk after a bigger one (read into the same buffer's start).
+    for (const [k, size] of [40_000, 30_000, 50_000, 1_000].entries()) {
+      const data = Buffer.from(textBytes(size, 900 + k));
+      const plain = sha256(data);
+      const keyed = crypt.digest(data);
+      store.insert(plain, encodeBlob(data, { compress: k % 2 === 0 }));
+      store.insert(keyed, encodeBlob(data, { compress: k % 2 === 1, crypt }));
+      read.push({ got: store.readChunk(plain, { length: size }), want: data });
+      read.push({ got: store.readChunk(keyed, { crypt, length: size }), want: data });
+    }
+    for (const { got, want } of read) expect(got.equals(want)).toBe(true);
+  });
+
   it('readChunk checks CRC, digest and length; a missing chunk is NOT_FOUND naming its digest', () => {
     const { store } = ctx;
     const c = plainChunk(20);
