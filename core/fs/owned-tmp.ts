@@ -6,7 +6,7 @@ import { processIsAlive } from '../locks/process-start.js';
 
 /**
  * Temporary files Cairn writes outside a store (a restored file before its rename, a saved download) are named
- * after the process that writes them: `.cairn-<host>-<pid>-<random>.tmp`. A run that was killed leaves one
+ * after the process that writes them: `.cairn-<host>-<pid>-<12 hex>.tmp`. A run that was killed leaves one
  * behind; the next run in that folder removes it once its process is gone (on this host), and never touches a
  * live process's or another computer's.
  */
