@@ -225,6 +225,33 @@ describe('blob round trips', () => {
   });
 });
 
+describe('blob decode of every size', () => {
+  // The decoder sizes zstd's output buffer from the expected length: tiny chunks (a stream's last one, under
+  // zlib's 64-byte minimum), pool-sized ones and those around zlib's default piece size all decode whole.
+  const crypt = new CryptConfig(pseudoRandomBytes(32, 'blob-key-sizes'));
+  const sizes = [20, 63, 64, 65, 200, 4095, 4096, 16383, 16384, 16385, (1 << 20) + 3];
+
+  it.each(sizes)('a compressed blob of %i bytes, plain and encrypted', (size) => {
+    const data = Buffer.from('ab'.repeat(size).slice(0, size));
+    const plain = encodeBlob(data, { compress: true });
+    expect(blobKind(plain)).toBe('compressed');
+    expectSameBytes(decodeBlob(plain, { length: size, digest: sha256(data) }), data);
+    const sealed = encodeBlob(data, { compress: true, crypt });
+    expect(blobKind(sealed)).toBe('encrypted-compressed');
+    expectSameBytes(decodeBlob(sealed, { crypt, length: size, digest: crypt.digest(data) }), data);
+  });
+
+  it('an expected length that is too small still decodes all of it, then says the length is wrong', () => {
+    const data = textBytes(50_000, 3);
+    const blob = encodeBlob(data, { compress: true });
+    expectCairnError(
+      () => decodeBlob(blob, { length: 10 }),
+      'CORRUPT',
+      /decoded length 50000 differs from the expected 10/,
+    );
+  });
+});
+
 describe('blob decode errors', () => {
   const crypt = new CryptConfig(pseudoRandomBytes(32, 'blob-key-2'));
   const data = textBytes(50_000, 7);

@@ -136,7 +136,8 @@ describe('a plan run', () => {
     const out = temp('plan-restored');
     await restoreImage(store, snap.ref, join(out, 'disk.img'));
     expect(readFileSync(join(out, 'disk.img')).equals(readFileSync(image))).toBe(true);
-    await restoreFolder(store, snap.ref, join(out, 'folders'));
+    const restored = await restoreFolder(store, snap.ref, join(out, 'folders'));
+    expect(restored).toMatchObject({ failed: [], failedCount: 0 });
     expectSameTree(photos, join(out, 'folders', photos.split('/').pop()!), { skip: ['node_modules'] });
 
     await new Promise((r) => setTimeout(r, 1100)); // snapshot times are whole seconds
