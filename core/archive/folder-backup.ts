@@ -295,9 +295,12 @@ async function runFolderBackup(
     options.workers ?? 2,
     log,
   );
+  // Counting the tree is a second walk of it, for an ETA: only when someone is told the progress.
   const totals = base
     ? BackupTotals.fromBase(base.stats.files, base.stats.bytes)
-    : BackupTotals.counting(sources, store.root, excludes, log);
+    : options.onProgress
+      ? BackupTotals.counting(sources, store.root, excludes, log)
+      : new BackupTotals();
   const meter = new RateMeter(totals.bytes);
   let backup: FolderBackup | undefined;
   try {

@@ -177,17 +177,20 @@ async function backupCommand(args: string[], ctx: ArchiveCommandContext): Promis
         if (!values.json) process.stderr.write(`warning: ${m}\n`);
       },
     },
-    onProgress: (p) =>
-      progress.update({
-        done: p.bytesDone,
-        total: p.bytesTotal,
-        rate: p.rate,
-        etaSeconds: p.etaSeconds,
-        label:
-          p.phase === 'scanning'
-            ? `scanning: ${p.filesTotal} files`
-            : `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}`,
-      }),
+    // Without a terminal to draw on, no progress is asked for: the backup then does not count the tree first.
+    onProgress: progress.shown
+      ? (p) =>
+          progress.update({
+            done: p.bytesDone,
+            total: p.bytesTotal,
+            rate: p.rate,
+            etaSeconds: p.etaSeconds,
+            label:
+              p.phase === 'scanning'
+                ? `scanning: ${p.filesTotal} files`
+                : `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}`,
+          })
+      : undefined,
   });
   progress.done();
   const seconds = Math.max(result.elapsedMs / 1000, 1e-3);

@@ -20,6 +20,11 @@ export class TtyProgress {
     this.enabled = enabled ?? Boolean(stream.isTTY);
   }
 
+  /** Whether the line is drawn at all (a job need not work out figures nobody sees). */
+  get shown(): boolean {
+    return this.enabled;
+  }
+
   update(state: BarState, unit: 'bytes' | 'count' = 'bytes'): void {
     if (!this.enabled) return;
     const width = 24;

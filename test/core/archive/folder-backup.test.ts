@@ -18,7 +18,8 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BackupTotals } from '../../../core/archive/backup-totals.js';
 import {
   EntryKind,
   UNTRUSTED_LISTING,
@@ -1484,6 +1485,22 @@ describe('folder backup jobs: cancel, progress, locks', () => {
     const done = await backupFolder(ctx.store, src, { id: 'cancel' });
     expect(ctx.store.snapshotInfo(done.snapshot).finished).toBe(true);
     expect(done.base).toBeUndefined();
+  });
+
+  it('counts the tree beside a first backup only when someone is told the progress', async () => {
+    const src = jobTree('count-tree');
+    const counting = vi.spyOn(BackupTotals, 'counting');
+    try {
+      const quiet = await backupFolder(ctx.store, src, { id: 'count-skipped' });
+      expect(quiet.base).toBeUndefined();
+      expect(counting).not.toHaveBeenCalled();
+      await backupFolder(ctx.store, src, { id: 'count-asked', onProgress: () => {} });
+      expect(counting).toHaveBeenCalledTimes(1);
+      // The result's totals are the walk's own either way.
+      expect(quiet.stats.files).toBe([...readTree(src).values()].filter((e) => e.kind === 'file').length);
+    } finally {
+      counting.mockRestore();
+    }
   });
 
   it("reports progress against totals counted beside the backup (first) or the base's (incremental), bytesDone rising to bytesTotal", async () => {
