@@ -44,7 +44,9 @@ export class CryptConfig {
   /** Returns IV, tag and ciphertext. `iv` is only passed by tests that reproduce the spec's vectors. */
   encrypt(plain: Uint8Array, iv: Uint8Array = randomBytes(IV_SIZE)): { iv: Buffer; tag: Buffer; ciphertext: Buffer } {
     const cipher = createCipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_SIZE });
-    const ciphertext = Buffer.concat([cipher.update(plain), cipher.final()]);
+    const body = cipher.update(plain);
+    const rest = cipher.final(); // GCM is a stream cipher: nothing is held back, so no copy to join the two
+    const ciphertext = rest.length === 0 ? body : Buffer.concat([body, rest]);
     return { iv: Buffer.from(iv), tag: cipher.getAuthTag(), ciphertext };
   }
 
@@ -52,7 +54,9 @@ export class CryptConfig {
     const decipher = createDecipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_SIZE });
     decipher.setAuthTag(tag);
     try {
-      return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+      const body = decipher.update(ciphertext);
+      const rest = decipher.final(); // checks the tag; GCM holds nothing back, so there is rarely a rest to join
+      return rest.length === 0 ? body : Buffer.concat([body, rest]);
     } catch (err) {
       throw new CairnError('CORRUPT', 'decryption failed: wrong key or corrupt data', { cause: err });
     }
