@@ -52,8 +52,16 @@ export function isEncryptedKind(kind: BlobKind): boolean {
   return kind === 'encrypted' || kind === 'encrypted-compressed';
 }
 
+/**
+ * zstd level 1 into one output buffer that holds even incompressible data (more than ZSTD_compressBound): by
+ * default zlib writes 16 KiB pieces and joins them afterwards, a copy of every chunk; measured on the bench
+ * dataset's 1 MiB chunks, 900 ms against 730 ms.
+ */
 function zstd1(data: Uint8Array): Buffer {
-  return zstdCompressSync(data, { params: { [zc.ZSTD_c_compressionLevel]: 1 } });
+  return zstdCompressSync(data, {
+    params: { [zc.ZSTD_c_compressionLevel]: 1 },
+    chunkSize: data.length + (data.length >> 7) + 512,
+  });
 }
 
 function assemble(magic: Buffer, prefix: Uint8Array[], payload: Uint8Array): Buffer {
