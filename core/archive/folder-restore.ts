@@ -705,10 +705,10 @@ class SpareWorkers {
 
 /**
  * Workers that write while the restore still plans (many files, or fed from a remote): started ahead
- * (SpareWorkers), they are sent the files in batches as the plan grows, with the folders planned since the batch before; each takes the
- * next batch in turn, waiting when it is not there yet, until the plan is done and no batch is left. Batches
- * keep payload order (the order the feed fetches in, and the gate's readers must keep): a file planned out of
- * it, which a Cairn archive never has, is left for the restore's own thread (`late`).
+ * (SpareWorkers), they are sent the files in batches as the plan grows, with the folders planned since the batch
+ * before; each takes the next batch in turn, waiting when it is not there yet, until the plan is done and no batch
+ * is left. Batches keep payload order (the order the feed fetches in, and the gate's readers must keep): a file
+ * planned out of it, which a Cairn archive never has, is left for the restore's own thread (`late`).
  */
 class StreamingWorkers {
   /** [0] stop, [1] the next batch to take, [2] batches sent, [3] batches in all (-1 while the plan grows). */

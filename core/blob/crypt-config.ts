@@ -44,9 +44,7 @@ export class CryptConfig {
   /** Returns IV, tag and ciphertext. `iv` is only passed by tests that reproduce the spec's vectors. */
   encrypt(plain: Uint8Array, iv: Uint8Array = randomBytes(IV_SIZE)): { iv: Buffer; tag: Buffer; ciphertext: Buffer } {
     const cipher = createCipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_SIZE });
-    const body = cipher.update(plain);
-    const rest = cipher.final(); // GCM is a stream cipher: nothing is held back, so no copy to join the two
-    const ciphertext = rest.length === 0 ? body : Buffer.concat([body, rest]);
+    const ciphertext = joined(cipher.update(plain), cipher.final());
     return { iv: Buffer.from(iv), tag: cipher.getAuthTag(), ciphertext };
   }
 
@@ -54,11 +52,14 @@ export class CryptConfig {
     const decipher = createDecipheriv('aes-256-gcm', this.key, iv, { authTagLength: TAG_SIZE });
     decipher.setAuthTag(tag);
     try {
-      const body = decipher.update(ciphertext);
-      const rest = decipher.final(); // checks the tag; GCM holds nothing back, so there is rarely a rest to join
-      return rest.length === 0 ? body : Buffer.concat([body, rest]);
+      return joined(decipher.update(ciphertext), decipher.final()); // final checks the tag
     } catch (err) {
       throw new CairnError('CORRUPT', 'decryption failed: wrong key or corrupt data', { cause: err });
     }
   }
+}
+
+/** update's output and final's: GCM holds nothing back, so final's is empty and update's is used as it is, uncopied. */
+function joined(body: Buffer, rest: Buffer): Buffer {
+  return rest.length === 0 ? body : Buffer.concat([body, rest]);
 }

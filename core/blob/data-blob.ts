@@ -138,12 +138,13 @@ function hex32(n: number): string {
 /**
  * zstd's output buffer: with the expected length known, one buffer a byte larger than the output, so the
  * output comes out in one piece (by default zlib's 16 KiB pieces are joined afterwards: a copy, and twice the
- * time of the decompression itself for a 1 MiB chunk). zlib refuses a buffer under Z_MIN_CHUNK bytes, and a
- * small chunk (a stream's last one) is often shorter than that.
+ * time of the decompression itself for a 1 MiB chunk). Never below zlib's default piece: zlib refuses buffers
+ * under 64 bytes (a stream's last chunk is often shorter), and a damaged index claiming a tiny length would
+ * otherwise make a large chunk decode in tiny pieces.
  */
 function outputChunkSize(expected: number | undefined): number | undefined {
-  if (expected === undefined || expected <= 0 || expected >= MAX_BLOB_SIZE) return undefined;
-  return Math.max(zc.Z_MIN_CHUNK, expected + 1);
+  if (expected === undefined || expected >= MAX_BLOB_SIZE) return undefined;
+  return Math.max(zc.Z_DEFAULT_CHUNK, expected + 1);
 }
 
 /** Decodes a DataBlob: checks magic and CRC, decrypts, decompresses, then the optional digest and length. */

@@ -226,8 +226,8 @@ describe('blob round trips', () => {
 });
 
 describe('blob decode of every size', () => {
-  // The decoder sizes zstd's output buffer from the expected length: tiny chunks (a stream's last one, under
-  // zlib's 64-byte minimum), pool-sized ones and those around zlib's default piece size all decode whole.
+  // The decoder sizes zstd's output buffer from the expected length (never below zlib's 16 KiB piece): tiny
+  // chunks (a stream's last one, under zlib's 64-byte minimum) and those around the piece size all decode whole.
   const crypt = new CryptConfig(pseudoRandomBytes(32, 'blob-key-sizes'));
   const sizes = [20, 63, 64, 65, 200, 4095, 4096, 16383, 16384, 16385, (1 << 20) + 3];
 
