@@ -30,7 +30,7 @@ interface Tool {
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../..');
-const cairnCli = join(repoRoot, 'dist/core/cli/cairn.js');
+const cairnCli = join(repoRoot, 'dist/cli/cairn.js');
 const generator = resolve(repoRoot, 'test/bench/gen-dataset.cjs');
 
 function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): void {

@@ -12,7 +12,7 @@ import { tempDir } from '../support/temp.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repoRoot = resolve(here, '../../..');
-const cairnCli = join(repoRoot, 'dist/core/cli/cairn.js');
+const cairnCli = join(repoRoot, 'dist/cli/cairn.js');
 const generator = resolve(repoRoot, 'test/bench/gen-dataset.cjs');
 
 interface Step {

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const cairnCli = join(resolve(here, '../../..'), 'dist/core/cli/cairn.js');
+const cairnCli = join(resolve(here, '../../..'), 'dist/cli/cairn.js');
 const QUARTERS = 4;
 
 interface Step {

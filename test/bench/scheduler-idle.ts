@@ -14,7 +14,7 @@ import { removeTree, tempDir } from '../support/temp.js';
 
 const HOUR_MS = 3_600_000;
 const MEASURE_MS = Number(process.env.CAIRN_BENCH_SCHEDULER_MS ?? 60_000);
-const cli = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../core/cli/cairn.js');
+const cli = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../cli/cairn.js');
 
 const PLANS: (Partial<PlanInput> & { name: string })[] = [
   { name: 'Nightly', schedule: { kind: 'daily', at: '03:00' } },

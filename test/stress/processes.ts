@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DIST = resolve(here, '..', '..');
-export const CLI = join(DIST, 'core', 'cli', 'cairn.js');
+export const CLI = join(DIST, 'cli', 'cairn.js');
 export const STRESS_CHILD = join(DIST, 'test', 'support', 'stress-child.js');
 
 export interface Run {

@@ -7,7 +7,7 @@ import { afterEach, expect } from 'vitest';
 
 /** The built project: child processes and worker threads load the compiled modules from here. */
 export const DIST = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist');
-export const CLI = resolve(DIST, 'core', 'cli', 'cairn.js');
+export const CLI = resolve(DIST, 'cli', 'cairn.js');
 
 export interface CliResult {
   code: number | null;

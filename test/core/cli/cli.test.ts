@@ -9,7 +9,7 @@ import { formatBytes } from '../../../contract/format.js';
 import { pseudoRandomBytes, textBytes } from '../../support/data.js';
 import { tempDir, useTempDirs } from '../../support/temp.js';
 
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'core', 'cli', 'cairn.js');
+const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'cli', 'cairn.js');
 const SNAPSHOT_PATH = /host\/[A-Za-z0-9._-]+\/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z/;
 
 interface RunResult {
