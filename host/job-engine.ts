@@ -23,6 +23,8 @@ export interface JobEngineOptions {
 }
 
 const MAX_LOG_LINES = 1000;
+/** A job thread's young generation (3 semi-spaces' worth in V8's terms: 1 MiB each). */
+const JOB_YOUNG_GENERATION_MB = 3;
 
 interface RunningJob {
   state: JobState;
@@ -76,6 +78,9 @@ export class JobEngine {
     const worker = new Worker(this.options.workerUrl ?? workerScriptUrl(import.meta.url, './job-worker.js'), {
       workerData,
       name: 'cairn-job',
+      // 1 MiB semi-spaces: a scan's short-lived objects in a large young generation raise the peak memory by
+      // a fifth or more (core/jobs/young-generation.ts does the same for the CLI).
+      resourceLimits: { maxYoungGenerationSizeMb: JOB_YOUNG_GENERATION_MB },
     });
     // The thread has its own copy now: this one is wiped rather than left to the garbage collector.
     for (const key of keys ?? []) key.fill(0);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import '../jobs/young-generation.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CairnError } from '../errors.js';
 import {

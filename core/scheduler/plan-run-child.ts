@@ -1,3 +1,4 @@
+import '../jobs/young-generation.js';
 import type { Plan, RunTrigger } from '../../contract/plans.js';
 import { runPlan } from '../plans/plan-run.js';
 import type { PlanRuntime } from '../plans/plan-runtime.js';
