@@ -78,9 +78,11 @@ export class JobEngine {
     const worker = new Worker(this.options.workerUrl ?? workerScriptUrl(import.meta.url, './job-worker.js'), {
       workerData,
       name: 'cairn-job',
-      // 1 MiB semi-spaces: a scan's short-lived objects in a large young generation raise the peak memory by
-      // a fifth or more (core/jobs/young-generation.ts does the same for the CLI).
-      resourceLimits: { maxYoungGenerationSizeMb: JOB_YOUNG_GENERATION_MB },
+      // Folder backups with 1 MiB semi-spaces: a scan's short-lived objects in a large young generation raise
+      // the peak memory by a fifth or more (core/jobs/young-generation.ts, which does the same for the CLI).
+      ...(spec.kind === 'backup' || spec.kind === 'plan-run'
+        ? { resourceLimits: { maxYoungGenerationSizeMb: JOB_YOUNG_GENERATION_MB } }
+        : {}),
     });
     // The thread has its own copy now: this one is wiped rather than left to the garbage collector.
     for (const key of keys ?? []) key.fill(0);

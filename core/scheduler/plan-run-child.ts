@@ -1,8 +1,8 @@
-import '../jobs/young-generation.js';
 import type { Plan, RunTrigger } from '../../contract/plans.js';
 import { runPlan } from '../plans/plan-run.js';
 import type { PlanRuntime } from '../plans/plan-runtime.js';
 import { keyFileProvider } from '../plans/plan-key.js';
+import { keepYoungGenerationSmall } from '../jobs/young-generation.js';
 
 /**
  * One plan run in a process of its own, started by the headless scheduler (run-in-child.ts) over an IPC
@@ -20,6 +20,7 @@ export type ChildMessage =
   | { type: 'log'; level: 'info' | 'warn'; message: string }
   | { type: 'done'; outcome: Awaited<ReturnType<typeof runPlan>> };
 
+keepYoungGenerationSmall();
 const controller = new AbortController();
 const send = (message: ChildMessage): void => void process.send?.(message);
 
