@@ -2,14 +2,13 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatBytes } from '../../../contract/format.js';
 import { pseudoRandomBytes, textBytes } from '../../support/data.js';
+import { CLI } from '../../support/processes.js';
 import { tempDir, useTempDirs } from '../../support/temp.js';
 
-const CLI = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'dist', 'cli', 'cairn.js');
 const SNAPSHOT_PATH = /host\/[A-Za-z0-9._-]+\/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z/;
 
 interface RunResult {

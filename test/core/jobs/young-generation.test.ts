@@ -27,7 +27,7 @@ function peakYoungGenerationMiB(tuned: boolean): number {
 }
 
 // The setting relies on a V8 flag read after start-up; if a Node release stopped honouring it, this says so.
-test('a backup process keeps V8 from growing its young generation to the default maximum', () => {
+test('keepYoungGenerationSmall keeps V8 from growing the young generation to its default maximum', () => {
   const untuned = peakYoungGenerationMiB(false);
   const tuned = peakYoungGenerationMiB(true);
   expect(untuned).toBeGreaterThanOrEqual(32);
