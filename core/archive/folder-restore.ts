@@ -413,14 +413,15 @@ class FolderRestore {
   private async writeFiles(): Promise<Uint8Array> {
     const feed = this.options.chunkFeed;
     const streamed = this.streaming && (await this.streaming.wait());
-    // Written by the streaming workers, or else here: what they were not given (planned out of payload order).
+    // Written by the streaming workers, or else in payload order: what they were not given (planned out of it, from a
+    // remote) by workers again when there are many, as an incremental snapshot has.
     const inOrder = [...(this.streaming ? this.streaming.late : this.files)].sort(
       (a, b) => a.payloadOffset - b.payloadOffset,
     );
     const worthThreads =
       inOrder.length >= MIN_FILES_FOR_WORKERS ||
       (feed !== undefined && inOrder.reduce((n, f) => n + f.size, 0) >= MIN_FED_BYTES_FOR_WORKERS);
-    const workers = this.streaming ? 0 : Math.min(this.options.workers ?? 2, worthThreads ? 8 : 0, MAX_CONSUMERS - 1);
+    const workers = Math.min(this.options.workers ?? 2, worthThreads ? 8 : 0, MAX_CONSUMERS - 1);
     const gate = feed && new ChunkGate(feed.gate);
     const first = inOrder.find((f) => f.size > 0);
     const firstPosition = first ? this.reader.dataIndex.chunkAt(first.payloadOffset) : 0;
@@ -707,8 +708,10 @@ class SpareWorkers {
  * Workers that write while the restore still plans (many files, or fed from a remote): started ahead
  * (SpareWorkers), they are sent the files in batches as the plan grows, with the folders planned since the batch
  * before; each takes the next batch in turn, waiting when it is not there yet, until the plan is done and no batch
- * is left. Batches keep payload order (the order the feed fetches in, and the gate's readers must keep): a file
- * planned out of it, which a Cairn archive never has, is left for the restore's own thread (`late`).
+ * is left. Fed from a remote, batches keep payload order (the order the feed fetches in, and the gate's readers
+ * must keep): a file planned out of it is left for after the plan (`late`, written in payload order). An
+ * incremental snapshot has many such files: a changed file's new content lies after the unchanged ones' that
+ * follow it in the tree. From the store, a file's chunks are read wherever they are: every file is batched.
  */
 class StreamingWorkers {
   /** [0] stop, [1] the next batch to take, [2] batches sent, [3] batches in all (-1 while the plan grows). */
@@ -763,7 +766,7 @@ class StreamingWorkers {
   }
 
   offer(job: FileRestoreJob): void {
-    if (job.size > 0) {
+    if (this.gate && job.size > 0) {
       if (job.payloadOffset < this.lastOffset) {
         this.late.push(job);
         return;

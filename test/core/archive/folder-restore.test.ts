@@ -35,6 +35,7 @@ import { verify } from '../../../core/verify/verify.js';
 import { craftDirectory, craftRaw, craftSnapshot, type CraftNode, type StreamBuilder } from '../../support/crafted.js';
 import { pseudoRandomBytes, textBytes } from '../../support/data.js';
 import { useDatastore } from '../../support/folder-store.js';
+import { filesOutOfPayloadOrder, outOfOrderSnapshot } from '../../support/out-of-order.js';
 import { expectCode } from '../../support/errors.js';
 import { expectSameTree, put, readTree, stampTimes, tmpFiles } from '../../support/tree.js';
 import { tempDir, removeTree, useTempDirs } from '../../support/temp.js';
@@ -343,6 +344,24 @@ describe('restoring part of a snapshot, and existing files', () => {
     expect(ac.signal.aborted).toBe(true);
     expect(result).toMatchObject({ filesTotal: 101, filesDone: 101, conflicts: 0 });
     expectSameTree(join(src, 'many'), target);
+  });
+});
+
+describe('restoring an incremental snapshot, its files out of payload order', () => {
+  const ctx = useDatastore();
+  const scratch = useTempDirs();
+
+  it('restores every file exactly with the workers, those after the changed file in the tree too', async () => {
+    const src = scratch('incremental-src');
+    const snap = await outOfOrderSnapshot(ctx.store, src, 'incremental');
+    // The case itself: most files lie before a file planned ahead of them.
+    expect(filesOutOfPayloadOrder(new FolderArchiveReader(ctx.store.openSnapshot(snap)))).toBeGreaterThan(100);
+    const target = scratch('incremental-out');
+    const result = await restoreFolder(ctx.store, snap, target, { workers: 2 });
+    expect(result.failed).toEqual([]);
+    expectSameTree(src, target);
+    expect(result).toMatchObject({ filesTotal: 180, filesDone: 180, conflicts: 0 });
+    expect(tmpFiles(target)).toEqual([]);
   });
 });
 

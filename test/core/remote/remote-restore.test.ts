@@ -19,6 +19,7 @@ import { createBucket } from '../../support/ceph.js';
 import { useCephGateway } from '../../support/ceph-gateway.js';
 import { pseudoRandomBytes, textBytes } from '../../support/data.js';
 import { startSlowdownProxy, type ProxyOptions, type SlowdownProxy } from '../../support/slowdown-proxy.js';
+import { filesOutOfPayloadOrder, outOfOrderSnapshot } from '../../support/out-of-order.js';
 import { snapshotDigests } from '../../support/store-files.js';
 import { storeTempRoot, useSuiteTempDir } from '../../support/temp.js';
 import { expectSameTree, put } from '../../support/tree.js';
@@ -62,6 +63,7 @@ describe('restore straight from a remote, on a real Ceph gateway', () => {
   async function pushedRemote(
     proxyOptions: ProxyOptions & { refuse?: (req: IncomingMessage) => boolean } = {},
     bucketOptions: { maxAttempts?: number } = {},
+    snapshot: SnapshotInfo = ref,
   ): Promise<{ remote: Remote; bucket: Bucket; direct: Bucket; proxy: SlowdownProxy }> {
     const name = `cairn-rr-${++bucketCount}-${randomBytes(3).toString('hex')}`;
     await createBucket(gw, name);
@@ -75,7 +77,7 @@ describe('restore straight from a remote, on a real Ceph gateway', () => {
       pathStyle: true,
     };
     const direct = new Bucket(remote, creds);
-    await pushSnapshots(store, direct, [ref]);
+    await pushSnapshots(store, direct, [snapshot]);
     const proxy = await startSlowdownProxy(gw.endpoint, (req) => proxyOptions.refuse?.(req) ?? false, {
       watch: isChunkGet,
       ...proxyOptions,
@@ -157,6 +159,20 @@ describe('restore straight from a remote, on a real Ceph gateway', () => {
     expect(warm.result.failed).toEqual([]);
     expectSameTree(src, again);
     expect(proxy.watched.length).toBe(before);
+  }, 120_000);
+
+  it('restores an incremental snapshot whose files lie out of payload order: those after the plan, by workers, each chunk fetched once', async () => {
+    const incrementalSrc = join(dir(), 'src-incremental');
+    const snap = await outOfOrderSnapshot(store, incrementalSrc, 'incremental');
+    expect(filesOutOfPayloadOrder(new FolderArchiveReader(store.openSnapshot(snap)))).toBeGreaterThan(100);
+    const { bucket, proxy } = await pushedRemote({}, {}, snap);
+    const out = join(dir(), 'out-incremental');
+    const { result } = await restoreFromRemote(bucket, out, { parallel: 8 });
+    expect(result.failed).toEqual([]);
+    expectSameTree(incrementalSrc, out);
+    const fetched = proxy.watched.map((r) => r.path.split('/').at(-1)!);
+    expect(new Set(fetched).size).toBe(fetched.length);
+    expect(new Set(fetched)).toEqual(snapshotDigests(store, snap));
   }, 120_000);
 
   it('restores a folder, a file, and a hardlink whose file is left out (copied by the restore’s own thread)', async () => {
