@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Chunker } from '../chunker/chunker.js';
-import type { ChunkTarget } from '../chunk-store/chunk-writer-pool.js';
+import type { ChunkBuffer, ChunkTarget } from '../chunk-store/chunk-writer-pool.js';
 import type { DynamicIndexWriter } from '../index/dynamic-index.js';
 
 interface QueuedChunk {
@@ -24,12 +24,16 @@ interface DigestRun {
  * One chunked archive stream (the folder's payload or metadata): bytes go through the content-defined chunker
  * to the chunk target and into the dynamic index, in stream order even when chunks are stored out of order.
  * Callers can also force a cut (so a large file starts and ends on chunk boundaries) and inject chunks that
- * are already stored (reused, unchanged data; nothing is read).
+ * are already stored (reused, unchanged data; nothing is read). The chunk being built lives in a buffer lent
+ * by the target, so a file can be read straight into it (`space`, `commit`) and stored without a copy.
  */
 export class ArchiveStreamWriter {
   private readonly chunker: Chunker;
-  private readonly pending: Buffer;
+  /** Holds the bytes since the last boundary (none: nothing is pending). */
+  private current: ChunkBuffer | undefined;
   private pendingLength = 0;
+  /** The largest chunk the chunker makes: what a chunk buffer must hold. */
+  private readonly capacity: number;
   private position = 0;
   private readonly queue: QueuedChunk[] = [];
   /** Stream offset up to which chunks are in the index. */
@@ -42,7 +46,7 @@ export class ArchiveStreamWriter {
     avgChunkSize: number,
   ) {
     this.chunker = new Chunker(avgChunkSize);
-    this.pending = Buffer.allocUnsafe(this.chunker.params.max);
+    this.capacity = this.chunker.params.max;
   }
 
   /** The stream offset the next byte will get. */
@@ -56,25 +60,51 @@ export class ArchiveStreamWriter {
   }
 
   write(data: Uint8Array): void {
-    let start = 0;
-    for (const cut of this.chunker.scan(data)) {
-      if (this.pendingLength === 0) {
-        this.emit(data.subarray(start, cut));
-      } else {
-        this.appendPending(data.subarray(start, cut));
-        this.emit(this.pending.subarray(0, this.pendingLength));
-        this.pendingLength = 0;
-      }
-      start = cut;
+    while (data.length > 0) {
+      const room = this.space(data.length);
+      room.set(data.subarray(0, room.length));
+      this.commit(room.length);
+      data = data.subarray(room.length);
     }
-    this.appendPending(data.subarray(start));
-    this.position += data.length;
+  }
+
+  /**
+   * Memory for up to `max` of the stream's next bytes (at least one), at the end of the chunk being built: fill
+   * it, then `commit` how many bytes were put there. Nothing else may write to the stream in between.
+   */
+  space(max: number): Uint8Array {
+    const bytes = (this.current ??= this.target.chunkBuffer(this.capacity)).bytes;
+    return bytes.subarray(this.pendingLength, this.pendingLength + Math.min(max, this.capacity - this.pendingLength));
+  }
+
+  /**
+   * Takes the first `n` bytes of the last `space` into the stream. The bytes after a cut move to the start of
+   * a new buffer: little, as long as callers fill less than the chunker's minimum at a time.
+   */
+  commit(n: number): void {
+    if (n === 0) return;
+    let buffer = this.current!;
+    // Byte i of the new bytes is at buffer.bytes[at + i].
+    let at = this.pendingLength;
+    for (const cut of this.chunker.scan(buffer.bytes.subarray(at, at + n))) {
+      const full = buffer;
+      if (cut < n) {
+        buffer = this.target.chunkBuffer(this.capacity);
+        buffer.bytes.set(full.bytes.subarray(at + cut, at + n));
+      }
+      this.emit(full, at + cut);
+      at = -cut;
+    }
+    this.current = at + n > 0 ? buffer : undefined;
+    this.pendingLength = at + n;
+    this.position += n;
   }
 
   /** Ends the current chunk here (if it has any bytes) and starts the chunker afresh. */
   forceCut(): void {
     if (this.pendingLength > 0) {
-      this.emit(this.pending.subarray(0, this.pendingLength));
+      this.emit(this.current!, this.pendingLength);
+      this.current = undefined;
       this.pendingLength = 0;
     }
     this.chunker.reset();
@@ -85,7 +115,11 @@ export class ArchiveStreamWriter {
    * if its old last chunk is intact, cutting there keeps it (an append then costs only the appended bytes).
    */
   pendingEquals(length: number, digest: Uint8Array): boolean {
-    return this.pendingLength === length && this.target.codec.digest(this.pending.subarray(0, length)).equals(digest);
+    return (
+      this.pendingLength === length &&
+      this.current !== undefined &&
+      this.target.codec.digest(this.current.bytes.subarray(0, length)).equals(digest)
+    );
   }
 
   /** Bytes of the stream whose chunks are in the index (the rest are still being stored). */
@@ -145,16 +179,10 @@ export class ArchiveStreamWriter {
     await this.drain(0);
   }
 
-  private appendPending(data: Uint8Array): void {
-    if (data.length === 0) return;
-    this.pending.set(data, this.pendingLength);
-    this.pendingLength += data.length;
-  }
-
-  private emit(data: Uint8Array): void {
-    const stored = this.target.put(data);
+  private emit(buffer: ChunkBuffer, length: number): void {
+    const stored = this.target.putBuffer(buffer, length);
     if (stored instanceof Promise) {
-      const item: QueuedChunk = { length: data.length };
+      const item: QueuedChunk = { length };
       item.done = stored.then(
         (s) => {
           item.digest = s.digest;

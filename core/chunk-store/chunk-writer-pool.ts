@@ -21,12 +21,27 @@ export interface ChunkCounters {
   dedupBytes: number;
 }
 
+/** Memory to build one chunk in, lent by a ChunkTarget until the chunk is handed back with putBuffer. */
+export interface ChunkBuffer {
+  readonly bytes: Uint8Array;
+  /** The shared slot it is (ChunkWriterPool), so that only numbers cross to the worker. */
+  readonly slot?: number;
+}
+
 /** Where chunks go: stored at once on this thread, or handed to worker threads. */
 export interface ChunkTarget {
   readonly counters: ChunkCounters;
   /** How this target addresses and encodes chunks (keyed digests when the job encrypts). */
   readonly codec: ChunkCodec;
+  /** Stores a copy of `data`. */
   put(data: Uint8Array): StoredChunk | Promise<StoredChunk>;
+  /**
+   * A buffer of at least `capacity` bytes to build the next chunk in, such as by reading a file straight into
+   * it: putBuffer then stores the chunk without copying it again.
+   */
+  chunkBuffer(capacity: number): ChunkBuffer;
+  /** Stores the first `length` bytes of a buffer from chunkBuffer, which is the target's again from here on. */
+  putBuffer(buffer: ChunkBuffer, length: number): StoredChunk | Promise<StoredChunk>;
   close(): Promise<void>;
 }
 
@@ -44,8 +59,9 @@ interface Pending {
 
 /**
  * Hashes, compresses and stores chunks on worker threads (one per core by default), while the job thread
- * reads and chunks. Each chunk is copied into a slot: a reused SharedArrayBuffer that every worker knows, so
- * a request carries only numbers, no fresh memory is touched per chunk, and no buffer changes hands (moving
+ * reads and chunks. Each chunk is in a slot: a reused SharedArrayBuffer that every worker knows (a folder
+ * backup reads files straight into one, chunkBuffer; put copies into one), so a request carries only
+ * numbers, no fresh memory is touched per chunk, and no buffer changes hands (moving
  * ArrayBuffers between threads made V8 count them as new external memory and collect garbage far more
  * often). Results come back as promises; callers keep index order themselves.
  */
@@ -94,6 +110,10 @@ export class ChunkWriterPool implements ChunkTarget {
           }),
         ),
       );
+      // Slots lent out before the first chunk (chunkBuffer) are announced like later ones.
+      this.slotViews.forEach((view, slot) =>
+        worker.postMessage({ type: 'slot', slot, buffer: view.buffer as SharedArrayBuffer } satisfies ChunkRequest),
+      );
       this.workers.push(worker);
       this.inFlight.push(0);
     }
@@ -104,33 +124,41 @@ export class ChunkWriterPool implements ChunkTarget {
   }
 
   put(data: Uint8Array): Promise<StoredChunk> {
-    if (this.failure) return Promise.reject(this.failure);
+    const buffer = this.chunkBuffer(data.length);
+    buffer.bytes.set(data);
+    return this.putBuffer(buffer, data.length);
+  }
+
+  /** A free shared slot, or (larger than any slot: not made by the chunkers) memory of its own. */
+  chunkBuffer(capacity: number): ChunkBuffer {
+    if (capacity > this.bufferSize) return { bytes: new Uint8Array(capacity) };
+    const slot = this.freeSlots.pop() ?? this.newSlot();
+    return { bytes: this.slotViews[slot]!, slot };
+  }
+
+  putBuffer(buffer: ChunkBuffer, length: number): Promise<StoredChunk> {
+    if (this.failure) {
+      if (buffer.slot !== undefined) this.freeSlots.push(buffer.slot);
+      return Promise.reject(this.failure);
+    }
     if (this.workers.length === 0) this.startWorkers();
     let worker = 0;
     for (let i = 1; i < this.workers.length; i++) if (this.inFlight[i]! < this.inFlight[worker]!) worker = i;
     const id = this.nextId++;
     this.inFlight[worker]!++;
-    let slot: number | undefined;
-    let request: ChunkRequest;
-    let transfer: ArrayBuffer[] = [];
-    if (data.length <= this.bufferSize) {
-      slot = this.freeSlots.pop() ?? this.newSlot();
-      this.slotViews[slot]!.set(data);
-      request = { type: 'chunk', id, slot, length: data.length };
-    } else {
-      // Larger than any slot (not made by the chunkers): a copy of its own, handed over.
-      const copy = new Uint8Array(data.length);
-      copy.set(data);
-      request = { type: 'chunk', id, buffer: copy.buffer, length: data.length };
-      transfer = [copy.buffer];
-    }
+    const { slot } = buffer;
+    const request: ChunkRequest =
+      slot !== undefined
+        ? { type: 'chunk', id, slot, length }
+        : { type: 'chunk', id, buffer: buffer.bytes.buffer as ArrayBuffer, length };
+    const transfer = slot !== undefined ? [] : [buffer.bytes.buffer as ArrayBuffer];
     return new Promise<StoredChunk>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, length: data.length, worker, slot });
+      this.pending.set(id, { resolve, reject, length, worker, slot });
       this.workers[worker]!.postMessage(request, transfer);
     });
   }
 
-  /** A new shared slot, announced to every worker before any request names it. */
+  /** A new shared slot, announced to every running worker before any request names it. */
   private newSlot(): number {
     const slot = this.slots++;
     const buffer = new SharedArrayBuffer(this.bufferSize);

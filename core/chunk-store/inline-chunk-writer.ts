@@ -1,5 +1,5 @@
 import type { ChunkStore } from './chunk-store.js';
-import type { ChunkCounters, ChunkTarget, StoredChunk } from './chunk-writer-pool.js';
+import type { ChunkBuffer, ChunkCounters, ChunkTarget, StoredChunk } from './chunk-writer-pool.js';
 import type { ChunkCodec } from './chunk-codec.js';
 import type { Logger } from '../log.js';
 
@@ -8,6 +8,9 @@ import type { Logger } from '../log.js';
  * compress and insert. For small jobs, tests and a folder backup's metadata stream; big jobs use ChunkWriterPool.
  */
 export class InlineChunkWriter implements ChunkTarget {
+  /** Buffers handed back by putBuffer, lent again by chunkBuffer. */
+  private readonly spare: Uint8Array[] = [];
+
   /** `counters` may be shared with another target, so that a job's totals add up in one place. */
   constructor(
     private readonly chunks: ChunkStore,
@@ -30,6 +33,19 @@ export class InlineChunkWriter implements ChunkTarget {
       this.counters.newBytes += result.written;
     }
     return { digest, length: data.length, written: result.written };
+  }
+
+  chunkBuffer(capacity: number): ChunkBuffer {
+    const i = this.spare.findIndex((b) => b.length >= capacity);
+    return { bytes: i >= 0 ? this.spare.splice(i, 1)[0]! : Buffer.allocUnsafe(capacity) };
+  }
+
+  putBuffer(buffer: ChunkBuffer, length: number): StoredChunk {
+    try {
+      return this.put(buffer.bytes.subarray(0, length));
+    } finally {
+      this.spare.push(buffer.bytes);
+    }
   }
 
   async close(): Promise<void> {}
