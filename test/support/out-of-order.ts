@@ -1,4 +1,4 @@
-import { EntryKind } from '../../core/archive/archive-format.js';
+import { EntryKind, type FileEntry } from '../../core/archive/archive-format.js';
 import { backupFolder } from '../../core/archive/folder-backup.js';
 import type { FolderArchiveReader } from '../../core/archive/folder-reader.js';
 import type { Datastore, SnapshotInfo } from '../../core/datastore/datastore.js';
@@ -26,20 +26,24 @@ export async function outOfOrderSnapshot(
   return store.snapshotInfo(snapshot);
 }
 
-/** How many files, in the order a restore plans them (the tree's), lie before an earlier one in the payload. */
+/** Every file of an archive with content, in the order a restore plans them (the tree's, depth first). */
+export function forEachFile(reader: FolderArchiveReader, visit: (file: FileEntry) => void): void {
+  const walk = (path: string): void => {
+    for (const e of reader.list(path)) {
+      if (e.kind === EntryKind.Directory) walk(path ? `${path}/${e.name.toString()}` : e.name.toString());
+      else if (e.kind === EntryKind.File && e.size > 0) visit(e);
+    }
+  };
+  walk('');
+}
+
+/** How many files, in the order a restore plans them, lie before an earlier one in the payload. */
 export function filesOutOfPayloadOrder(reader: FolderArchiveReader): number {
   let furthest = -1;
   let count = 0;
-  const visit = (path: string): void => {
-    for (const e of reader.list(path)) {
-      const p = path ? `${path}/${e.name.toString()}` : e.name.toString();
-      if (e.kind === EntryKind.Directory) visit(p);
-      else if (e.kind === EntryKind.File && e.size > 0) {
-        if (e.payloadOffset < furthest) count++;
-        furthest = Math.max(furthest, e.payloadOffset);
-      }
-    }
-  };
-  visit('');
+  forEachFile(reader, (file) => {
+    if (file.payloadOffset < furthest) count++;
+    furthest = Math.max(furthest, file.payloadOffset);
+  });
   return count;
 }

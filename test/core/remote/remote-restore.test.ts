@@ -3,7 +3,7 @@ import { linkSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EntryKind, type FileEntry } from '../../../core/archive/archive-format.js';
+import type { FileEntry } from '../../../core/archive/archive-format.js';
 import { backupFolder } from '../../../core/archive/folder-backup.js';
 import { FolderArchiveReader } from '../../../core/archive/folder-reader.js';
 import { restoreFolder, type FolderRestoreResult } from '../../../core/archive/folder-restore.js';
@@ -19,7 +19,7 @@ import { createBucket } from '../../support/ceph.js';
 import { useCephGateway } from '../../support/ceph-gateway.js';
 import { pseudoRandomBytes, textBytes } from '../../support/data.js';
 import { startSlowdownProxy, type ProxyOptions, type SlowdownProxy } from '../../support/slowdown-proxy.js';
-import { filesOutOfPayloadOrder, outOfOrderSnapshot } from '../../support/out-of-order.js';
+import { filesOutOfPayloadOrder, forEachFile, outOfOrderSnapshot } from '../../support/out-of-order.js';
 import { snapshotDigests } from '../../support/store-files.js';
 import { storeTempRoot, useSuiteTempDir } from '../../support/temp.js';
 import { expectSameTree, put } from '../../support/tree.js';
@@ -324,23 +324,16 @@ describe('restore straight from a remote, on a real Ceph gateway', () => {
     const reader = new FolderArchiveReader(store.openSnapshot(ref));
     const index = reader.dataIndex;
     let most = 0;
-    const visit = (path: string): void => {
-      for (const e of reader.list(path)) {
-        const p = path ? `${path}/${e.name.toString()}` : e.name.toString();
-        if (e.kind === EntryKind.Directory) visit(p);
-        else if (e.kind === EntryKind.File && e.size > 0) {
-          const seen = new Set<string>();
-          let bytes = 0;
-          for (let i = index.chunkAt(e.payloadOffset); i <= index.chunkAt(e.payloadOffset + e.size - 1); i++) {
-            const hex = index.digest(i).toString('hex');
-            if (!seen.has(hex)) bytes += statSync(store.chunks.chunkPath(hex)).size;
-            seen.add(hex);
-          }
-          most = Math.max(most, bytes);
-        }
+    forEachFile(reader, (e) => {
+      const seen = new Set<string>();
+      let bytes = 0;
+      for (let i = index.chunkAt(e.payloadOffset); i <= index.chunkAt(e.payloadOffset + e.size - 1); i++) {
+        const hex = index.digest(i).toString('hex');
+        if (!seen.has(hex)) bytes += statSync(store.chunks.chunkPath(hex)).size;
+        seen.add(hex);
       }
-    };
-    visit('');
+      most = Math.max(most, bytes);
+    });
     return most;
   }
 
