@@ -190,6 +190,19 @@ class ByteWriter {
     this.u16(b.length);
     this.bytes(b);
   }
+  /** Overwrites 4 bytes already written at `pos`. */
+  u32At(pos: number, v: number): void {
+    this.buf.writeUInt32LE(v >>> 0, pos);
+  }
+  /** Overwrites 8 bytes already written at `pos` with a safe integer. */
+  u64At(pos: number, v: number): void {
+    this.buf.writeUInt32LE(v % 0x1_0000_0000, pos);
+    this.buf.writeUInt32LE(Math.floor(v / 0x1_0000_0000), pos + 4);
+  }
+  /** Overwrites bytes already written at `pos`. */
+  bytesAt(pos: number, b: Uint8Array): void {
+    this.buf.set(b, pos);
+  }
   result(): Buffer {
     return this.buf.subarray(0, this.length);
   }
@@ -441,6 +454,79 @@ export function encodeDirectoryRecord(entries: ArchiveEntry[], place: RecordPlac
   w.u32(entries.length);
   for (const e of entries) writeEntry(w, e, place);
   return Buffer.from(w.result());
+}
+
+/** Writers of finished records, for the next folders (a fresh, growing buffer per folder was costly). */
+const spareWriters: ByteWriter[] = [];
+
+/**
+ * A folder's record encoded entry by entry as the backup goes, so that a folder of 200,000 files holds ~100
+ * bytes an entry and not its entries' objects (~500 bytes each with their buffers). What is not known until
+ * the record is placed is filled in then: the entry count, how far before it each subfolder's record lies,
+ * and the digests of large files, which the chunk writers deliver a little later into the entry's buffer.
+ * Entries are added sorted by name bytes. The record's payload base is the first content among them: its
+ * offsets are relative to it, so the record stays the same while only content before the folder changes.
+ */
+export class DirectoryRecordBuilder {
+  private writer: ByteWriter | undefined = spareWriters.pop() ?? new ByteWriter();
+  private count = 0;
+  private base: number | undefined;
+  /** Subfolders, two numbers each: where their record's distance goes, and their record's offset. */
+  private readonly folders: number[] = [];
+  /** Files of at least `lateDigestMin` bytes: where their digest goes, and the buffer it arrives in. */
+  private readonly lateDigests: { at: number; digest: Buffer }[] = [];
+
+  constructor(private readonly lateDigestMin: number) {
+    this.writer!.u32(RECORD_MAGIC);
+    this.writer!.u32(0);
+  }
+
+  /** Where the folder's content starts in the payload stream: undefined while no entry has any. */
+  get payloadBase(): number | undefined {
+    return this.base;
+  }
+
+  get length(): number {
+    return this.open().length;
+  }
+
+  add(e: ArchiveEntry): void {
+    const w = this.open();
+    if (this.base === undefined)
+      if (e.kind === EntryKind.File && e.size > 0) this.base = e.payloadOffset;
+      else if (e.kind === EntryKind.Directory) this.base = e.payloadBase;
+    const fields = w.length + 3 + e.name.length + ENTRY_COMMON_SIZE;
+    // A subfolder's distance is written as 0 here (its own offset as the place) and set in encode().
+    const recordOffset = e.kind === EntryKind.Directory ? e.recordOffset : 0;
+    writeEntry(w, e, { recordOffset, payloadBase: this.base ?? 0 });
+    if (e.kind === EntryKind.Directory) this.folders.push(fields, e.recordOffset);
+    else if (e.kind !== EntryKind.Symlink && e.size >= this.lateDigestMin)
+      this.lateDigests.push({ at: fields + 16, digest: e.digest });
+    this.count++;
+  }
+
+  /** The record, placed at `recordOffset` in the metadata stream; once every digest in it has arrived. */
+  encode(recordOffset: number): Buffer {
+    const w = this.open();
+    w.u32At(4, this.count);
+    for (let i = 0; i < this.folders.length; i += 2) {
+      const folderOffset = this.folders[i + 1]!;
+      if (folderOffset > recordOffset)
+        throw new Error(`folder record at ${folderOffset} after its parent's at ${recordOffset}`);
+      w.u64At(this.folders[i]!, recordOffset - folderOffset);
+    }
+    for (const { at, digest } of this.lateDigests) w.bytesAt(at, digest);
+    const record = Buffer.from(w.result());
+    w.reset();
+    if (spareWriters.length < 16) spareWriters.push(w);
+    this.writer = undefined;
+    return record;
+  }
+
+  private open(): ByteWriter {
+    if (!this.writer) throw new Error('a folder record was used after it was encoded');
+    return this.writer;
+  }
 }
 
 /** Decodes and validates a record found at `place`: safe, unique, sorted names, and offsets made absolute. */

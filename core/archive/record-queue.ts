@@ -1,8 +1,8 @@
-import { encodeDirectoryRecord, type ArchiveEntry, type RecordPlace } from './archive-format.js';
+import type { DirectoryRecordBuilder } from './archive-format.js';
 import type { ArchiveStreamWriter } from './stream-writer.js';
 
-/** A record waiting: to be encoded from its entries once their digests are in, or already encoded. */
-type QueuedRecord = ({ entries: ArchiveEntry[]; place: RecordPlace } | { bytes: Buffer }) & {
+/** A record waiting: to be encoded at its place once its digests are in, or already encoded. */
+type QueuedRecord = ({ record: DirectoryRecordBuilder; recordOffset: number } | { bytes: Buffer }) & {
   length: number;
   readyAt: number;
 };
@@ -32,23 +32,16 @@ export class RecordQueue {
     return this.queue.length;
   }
 
-  /**
-   * Queues a folder's record (written now if nothing waits); returns where it lies in the metadata stream.
-   * `payloadBase` is where the folder's content starts in the payload stream (0 if it has none).
-   */
-  add(entries: ArchiveEntry[], payloadBase: number): { recordOffset: number; recordLength: number } {
+  /** Queues a folder's record (written now if nothing waits); returns where it lies in the metadata stream. */
+  add(record: DirectoryRecordBuilder): { recordOffset: number; recordLength: number } {
     const recordOffset = this.offset;
-    const place = { recordOffset, payloadBase };
+    const recordLength = record.length;
     const readyAt = this.data.digestsDoneAt;
-    if (this.queue.length === 0 && this.data.indexedOffset >= readyAt) {
-      const record = encodeDirectoryRecord(entries, place);
-      this.meta.write(record);
-      return { recordOffset, recordLength: record.length };
+    if (this.queue.length === 0 && this.data.indexedOffset >= readyAt) this.meta.write(record.encode(recordOffset));
+    else {
+      this.queue.push({ record, recordOffset, length: recordLength, readyAt });
+      this.queuedBytes += recordLength;
     }
-    // Encoded now for its length; encoded again once the digests are in (entries share their digest buffers).
-    const recordLength = encodeDirectoryRecord(entries, place).length;
-    this.queue.push({ entries, place, length: recordLength, readyAt });
-    this.queuedBytes += recordLength;
     return { recordOffset, recordLength };
   }
 
@@ -70,12 +63,8 @@ export class RecordQueue {
   flush(): void {
     while (this.queue.length > 0 && this.data.indexedOffset >= this.queue[0]!.readyAt) {
       const next = this.queue.shift()!;
-      const record = 'bytes' in next ? next.bytes : encodeDirectoryRecord(next.entries, next.place);
-      const length = next.length;
-      if (record.length !== length)
-        throw new Error(`folder record changed length while queued (${length} -> ${record.length})`);
-      this.meta.write(record);
-      this.queuedBytes -= length;
+      this.meta.write('bytes' in next ? next.bytes : next.record.encode(next.recordOffset));
+      this.queuedBytes -= next.length;
     }
   }
 }
