@@ -456,6 +456,12 @@ export function encodeDirectoryRecord(entries: ArchiveEntry[], place: RecordPlac
   return Buffer.from(w.result());
 }
 
+/** Where the content of an entry's file or subtree starts in the payload stream; undefined if it has none. */
+function contentStart(e: ArchiveEntry): number | undefined {
+  if (e.kind === EntryKind.File) return e.size > 0 ? e.payloadOffset : undefined;
+  return e.kind === EntryKind.Directory ? e.payloadBase : undefined;
+}
+
 /** Writers of finished records, for the next folders (a fresh, growing buffer per folder was costly). */
 const spareWriters: ByteWriter[] = [];
 
@@ -468,7 +474,7 @@ const spareWriters: ByteWriter[] = [];
  * offsets are relative to it, so the record stays the same while only content before the folder changes.
  */
 export class DirectoryRecordBuilder {
-  private writer: ByteWriter | undefined = spareWriters.pop() ?? new ByteWriter();
+  private writer: ByteWriter | undefined;
   private count = 0;
   private base: number | undefined;
   /** Subfolders, two numbers each: where their record's distance goes, and their record's offset. */
@@ -477,8 +483,10 @@ export class DirectoryRecordBuilder {
   private readonly lateDigests: { at: number; digest: Buffer }[] = [];
 
   constructor(private readonly lateDigestMin: number) {
-    this.writer!.u32(RECORD_MAGIC);
-    this.writer!.u32(0);
+    const w = spareWriters.pop() ?? new ByteWriter();
+    w.u32(RECORD_MAGIC);
+    w.u32(0); // the entry count, set in encode()
+    this.writer = w;
   }
 
   /** Where the folder's content starts in the payload stream: undefined while no entry has any. */
@@ -492,16 +500,14 @@ export class DirectoryRecordBuilder {
 
   add(e: ArchiveEntry): void {
     const w = this.open();
-    if (this.base === undefined)
-      if (e.kind === EntryKind.File && e.size > 0) this.base = e.payloadOffset;
-      else if (e.kind === EntryKind.Directory) this.base = e.payloadBase;
+    this.base ??= contentStart(e);
     const fields = w.length + 3 + e.name.length + ENTRY_COMMON_SIZE;
     // A subfolder's distance is written as 0 here (its own offset as the place) and set in encode().
     const recordOffset = e.kind === EntryKind.Directory ? e.recordOffset : 0;
     writeEntry(w, e, { recordOffset, payloadBase: this.base ?? 0 });
     if (e.kind === EntryKind.Directory) this.folders.push(fields, e.recordOffset);
     else if (e.kind !== EntryKind.Symlink && e.size >= this.lateDigestMin)
-      this.lateDigests.push({ at: fields + 16, digest: e.digest });
+      this.lateDigests.push({ at: fields + 16, digest: e.digest }); // after its size and offset
     this.count++;
   }
 

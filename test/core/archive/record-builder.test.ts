@@ -64,16 +64,18 @@ describe('DirectoryRecordBuilder', () => {
   it("takes a large file's digest as it is when encoded, not when added", () => {
     const list = entries();
     const large = list[5] as FileEntry;
+    (list[6] as FileEntry).digest = large.digest; // a later link shares the first link's digest buffer
     large.digest.fill(0); // the chunk writers' digest run has not delivered yet
     const builder = new DirectoryRecordBuilder(LARGE);
     for (const e of list) builder.add(e);
-    large.digest.fill(0xab); // delivered into the same buffer, which the hardlink shares
-    (list[6] as FileEntry).digest = large.digest;
+    large.digest.fill(0xab); // delivered into the same buffer
     const decoded = decodeDirectoryRecord(builder.encode(1_000), 'test record', {
       recordOffset: 1_000,
       payloadBase: 5_000,
     });
     expect((decoded[5] as FileEntry).digest).toEqual(Buffer.alloc(32, 0xab));
+    expect((decoded[6] as FileEntry).digest).toEqual(Buffer.alloc(32, 0xab));
+    expect((decoded[7] as FileEntry).digest).toEqual(Buffer.alloc(32, 4));
   });
 
   it('records a folder without content as having none, and refuses a subfolder placed after it', () => {
