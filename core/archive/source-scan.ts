@@ -60,31 +60,63 @@ function childPath(dir: string | Buffer, name: string): string | Buffer {
   return Buffer.concat([typeof dir === 'string' ? Buffer.from(dir) : dir, SLASH, Buffer.from(name, 'latin1')]);
 }
 
+/** A number when it holds the value exactly (most inode and device numbers), else the BigInt itself. */
+function compactBigInt(n: bigint): number | bigint {
+  return n <= MAX_SAFE ? Number(n) : n;
+}
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+
 /**
- * A scanned entry. Its name's Buffer and display path are made when first asked for: an unchanged file's never
- * are (its folder's base record is compared with nameLatin1), and a Buffer per entry kept the GC busy. A file's
- * path on disk is made from its folder's each time it is asked for (once or twice, to open it): kept, it was
- * ~90 bytes an entry of a folder of 200,000 held whole.
+ * A scanned file or symlink, which is its own SourceStat: a folder of 200,000 files holds every entry from its
+ * listing on, and a separate stat object with four BigInts was ~190 of the ~290 bytes an entry took. The inode
+ * and device numbers are kept as numbers where they fit (as BigInts when asked). Its name's Buffer is made when
+ * first asked for: an unchanged file's never is (its folder's base record is compared with nameLatin1), and a
+ * Buffer per entry kept the GC busy. Its path on disk and display path are made from its folder's each time
+ * they are asked for (once or twice: to open it, to show it).
  */
-class ScannedNode implements SourceNode {
-  children?: SourceNode[];
-  listingCtimeNs?: bigint;
-  scanRules?: ExcludeRules;
-  private relPath: string | undefined;
+class ScannedNode implements SourceNode, SourceStat {
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+  readonly size: number;
+  readonly nlink: number;
+  readonly mtimeNs: bigint;
+  readonly ctimeNs: bigint;
+  private readonly inoValue: number | bigint;
+  private readonly devValue: number | bigint;
   private nameBytes: Buffer | undefined;
-  private folderPath: string | Buffer | undefined;
 
   constructor(
     readonly nameLatin1: string,
     readonly kind: SourceKind,
-    readonly stat: SourceStat,
-    private readonly parent: SourceNode,
-  ) {}
+    st: BigIntStats,
+    protected readonly parent: SourceNode,
+  ) {
+    this.mode = Number(st.mode);
+    this.uid = Number(st.uid);
+    this.gid = Number(st.gid);
+    this.size = Number(st.size);
+    this.nlink = Number(st.nlink);
+    this.mtimeNs = st.mtimeNs;
+    this.ctimeNs = st.ctimeNs;
+    this.inoValue = compactBigInt(st.ino);
+    this.devValue = compactBigInt(st.dev);
+  }
+
+  get stat(): SourceStat {
+    return this;
+  }
+
+  get ino(): bigint {
+    return typeof this.inoValue === 'bigint' ? this.inoValue : BigInt(this.inoValue);
+  }
+
+  get dev(): bigint {
+    return typeof this.devValue === 'bigint' ? this.devValue : BigInt(this.devValue);
+  }
 
   get path(): string | Buffer {
-    if (this.kind !== 'directory') return childPath(this.parent.path, this.nameLatin1);
-    // A folder's is kept: every path below it is made from it, and folders are few beside files.
-    return (this.folderPath ??= childPath(this.parent.path, this.nameLatin1));
+    return childPath(this.parent.path, this.nameLatin1);
   }
 
   get name(): Buffer {
@@ -92,7 +124,24 @@ class ScannedNode implements SourceNode {
   }
 
   get rel(): string {
-    return (this.relPath ??= childRel(this.parent.rel, this.name));
+    return childRel(this.parent.rel, this.name);
+  }
+}
+
+/** A scanned folder: it also keeps its paths (every path below it is made from them) and, once listed, its children. */
+class ScannedFolder extends ScannedNode {
+  children?: SourceNode[];
+  listingCtimeNs?: bigint;
+  scanRules?: ExcludeRules;
+  private folderPath: string | Buffer | undefined;
+  private relPath: string | undefined;
+
+  override get path(): string | Buffer {
+    return (this.folderPath ??= super.path);
+  }
+
+  override get rel(): string {
+    return (this.relPath ??= super.rel);
   }
 }
 
@@ -151,7 +200,7 @@ export async function scanSource(
   options: ScanOptions,
   keep = true,
 ): Promise<{ root: SourceNode; totals: ScanTotals }> {
-  const scan = new SourceScan(options);
+  const scan = new SourceScan(options, keep);
   const rootNode = scan.rootNode(root, '', options.excludes);
   await scan.walk(rootNode, options.base?.root, keep);
   options.onProgress?.({ ...scan.totals });
@@ -212,7 +261,7 @@ export async function scanSources(
   options: ScanOptions,
   keep = true,
 ): Promise<{ root: SourceNode; totals: ScanTotals }> {
-  const scan = new SourceScan(options);
+  const scan = new SourceScan(options, keep);
   const nodes = folders.map((f) => scan.rootNode(f.path, f.name, options.excludes.under(f.name)));
   const root = virtualRoot(nodes.sort((a, b) => Buffer.compare(a.name, b.name)));
   scan.totals.directories++;
@@ -247,7 +296,14 @@ class SourceScan {
   /** Between folders, a turn of the event loop every 50 ms: progress goes out, a cancel comes in. */
   private readonly turns = new EventLoopTurns();
 
-  constructor(private readonly options: ScanOptions) {
+  /**
+   * `keepFiles: false` (a walk that keeps nothing: counting, the exclude preview): files and symlinks are counted
+   * and not made into nodes, so a folder of 200,000 files costs its names, not its entries.
+   */
+  constructor(
+    private readonly options: ScanOptions,
+    private readonly keepFiles = true,
+  ) {
     this.scanStartNs = BigInt(options.startedAtMs ?? Date.now()) * 1_000_000n;
     this.log = options.log;
   }
@@ -307,7 +363,7 @@ class SourceScan {
     for (let i = 0; i < names.length; i++) {
       const node = this.scanEntry(dir, names[i]!, inner);
       if (!node) complete = false;
-      else {
+      else if (node !== COUNTED) {
         if (node.kind === 'directory') node.scanRules = inner;
         children.push(node);
       }
@@ -373,7 +429,7 @@ class SourceScan {
   }
 
   /** The node of the entry `name` in `dir`; undefined if it is skipped (logged, counted) or excluded. */
-  private scanEntry(dir: SourceNode, name: string, rules: ExcludeRules): SourceNode | undefined {
+  private scanEntry(dir: SourceNode, name: string, rules: ExcludeRules): SourceNode | typeof COUNTED | undefined {
     const { totals } = this;
     const path = childPath(dir.path, name);
     if (!isSafeName(name)) return this.skip(dir, name, 'the name cannot be stored');
@@ -403,19 +459,28 @@ class SourceScan {
         return undefined;
       }
     }
-    const node = new ScannedNode(name, kind, compactStat(st), dir);
-    if (kind === 'file') {
-      totals.files++;
-      const key = hardlinkKey(node.stat);
-      if (!key || !this.linked.has(key)) totals.bytes += node.stat.size;
-      if (key) this.linked.add(key);
-    } else if (kind === 'symlink') totals.symlinks++;
-    else {
-      totals.directories++;
-      // What its entry will record if every entry in it is backed up; expand() says for sure once listed.
-      node.listingCtimeNs = this.settled(node.stat) ? node.stat.ctimeNs : UNTRUSTED_LISTING;
+    if (kind !== 'directory') {
+      this.count(kind, st);
+      return this.keepFiles ? new ScannedNode(name, kind, st, dir) : COUNTED;
     }
+    const node = new ScannedFolder(name, kind, st, dir);
+    totals.directories++;
+    // What its entry will record if every entry in it is backed up; expand() says for sure once listed.
+    node.listingCtimeNs = this.settled(node) ? node.ctimeNs : UNTRUSTED_LISTING;
     return node;
+  }
+
+  /** A file or symlink in the totals (a file's content once for all its links). */
+  private count(kind: SourceKind, st: BigIntStats): void {
+    const { totals } = this;
+    if (kind === 'symlink') {
+      totals.symlinks++;
+      return;
+    }
+    totals.files++;
+    const key = hardlinkKey(st);
+    if (!key || !this.linked.has(key)) totals.bytes += Number(st.size);
+    if (key) this.linked.add(key);
   }
 
   private skip(dir: SourceNode, name: string, why: string): undefined {
@@ -424,6 +489,9 @@ class SourceScan {
     return undefined;
   }
 }
+
+/** What scanEntry returns for a file it counted and did not keep (SourceScan's keepFiles). */
+const COUNTED = Symbol('counted');
 
 /** The display path of the entry `name` (its bytes as a latin1 string) in `dir`. */
 function relOf(dir: SourceNode, name: string): string {

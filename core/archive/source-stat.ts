@@ -31,6 +31,6 @@ export function compactStat(st: BigIntStats): SourceStat {
 }
 
 /** The key under which the links of one inode meet (undefined for a file with a single link). */
-export function hardlinkKey(st: SourceStat): string | undefined {
+export function hardlinkKey(st: Pick<SourceStat, 'dev' | 'ino'> & { nlink: number | bigint }): string | undefined {
   return st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
 }

@@ -1,0 +1,74 @@
+import { lstatSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ExcludeRules } from '../../../core/archive/excludes.js';
+import { scanSource, type SourceNode } from '../../../core/archive/source-scan.js';
+import { MemoryLogger } from '../../../core/log.js';
+import { buildRichTree } from '../../support/rich-tree.js';
+import { useTempDirs } from '../../support/temp.js';
+
+const temp = useTempDirs();
+
+/** Every node of a scanned tree, with its path relative to the root. */
+function nodesOf(root: SourceNode): SourceNode[] {
+  const all: SourceNode[] = [];
+  const visit = (node: SourceNode): void => {
+    for (const child of node.children ?? []) {
+      all.push(child);
+      visit(child);
+    }
+  };
+  visit(root);
+  return all;
+}
+
+describe('source scan', () => {
+  it("gives each entry its lstat's fields exactly (inode and device as BigInts, times to the nanosecond), found at its path", async () => {
+    const tree = buildRichTree(temp('scan'));
+    const { root } = await scanSource(tree.root, { excludes: ExcludeRules.fromPatterns([]), log: new MemoryLogger() });
+    const nodes = nodesOf(root);
+    expect(nodes.length).toBeGreaterThan(20);
+    for (const node of nodes) {
+      const st = lstatSync(node.path, { bigint: true });
+      const { mode, uid, gid, size, nlink, mtimeNs, ctimeNs, ino, dev } = node.stat;
+      expect({ path: node.rel, mode, uid, gid, size, nlink, mtimeNs, ctimeNs, ino, dev }).toEqual({
+        path: node.rel,
+        mode: Number(st.mode),
+        uid: Number(st.uid),
+        gid: Number(st.gid),
+        size: Number(st.size),
+        nlink: Number(st.nlink),
+        mtimeNs: st.mtimeNs,
+        ctimeNs: st.ctimeNs,
+        ino: st.ino,
+        dev: st.dev,
+      });
+    }
+  });
+
+  it('counts the same totals when it keeps no file nodes (counting, the exclude preview) as when it keeps the tree', async () => {
+    const tree = buildRichTree(temp('count'));
+    const options = () => ({
+      excludes: ExcludeRules.fromPatterns(['hard-too/', 'links/dangling']),
+      log: new MemoryLogger(),
+    });
+    const kept = await scanSource(tree.root, options(), true);
+    const counted = await scanSource(tree.root, options(), false);
+    expect(counted.totals).toEqual(kept.totals);
+    expect(kept.totals.excluded).toBe(2);
+    expect(kept.totals.files).toBeGreaterThan(10);
+    expect(kept.totals.symlinks).toBeGreaterThan(0);
+    // Hardlinked content counts once: the bytes are those of the distinct inodes kept.
+    const seen = new Set<string>();
+    let bytes = 0;
+    for (const node of nodesOf(kept.root)) {
+      if (node.kind !== 'file') continue;
+      const key = `${node.stat.dev}:${node.stat.ino}`;
+      if (!seen.has(key)) bytes += node.stat.size;
+      seen.add(key);
+    }
+    expect(kept.totals.bytes).toBe(bytes);
+    expect(seen.size).toBeLessThan(kept.totals.files);
+    // Nothing of the tree is left on the root of a walk that keeps nothing.
+    expect(counted.root.children).toBeUndefined();
+  });
+});
