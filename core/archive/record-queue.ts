@@ -23,6 +23,8 @@ export class RecordQueue {
     private readonly data: ArchiveStreamWriter,
   ) {}
 
+  private readonly write = (bytes: Buffer): void => this.meta.write(bytes);
+
   /** Where the next record will start in the metadata stream. */
   get offset(): number {
     return this.meta.offset + this.queuedBytes;
@@ -37,7 +39,7 @@ export class RecordQueue {
     const recordOffset = this.offset;
     const recordLength = record.length;
     const readyAt = this.data.digestsDoneAt;
-    if (this.queue.length === 0 && this.data.indexedOffset >= readyAt) this.meta.write(record.encode(recordOffset));
+    if (this.queue.length === 0 && this.data.indexedOffset >= readyAt) record.writeTo(recordOffset, this.write);
     else {
       this.queue.push({ record, recordOffset, length: recordLength, readyAt });
       this.queuedBytes += recordLength;
@@ -63,7 +65,8 @@ export class RecordQueue {
   flush(): void {
     while (this.queue.length > 0 && this.data.indexedOffset >= this.queue[0]!.readyAt) {
       const next = this.queue.shift()!;
-      this.meta.write('bytes' in next ? next.bytes : next.record.encode(next.recordOffset));
+      if ('bytes' in next) this.meta.write(next.bytes);
+      else next.record.writeTo(next.recordOffset, this.write);
       this.queuedBytes -= next.length;
     }
   }
