@@ -496,7 +496,7 @@ class FolderBackup {
         );
       }
     }
-    const record = new DirectoryRecordBuilder(this.largeFile);
+    const record = new DirectoryRecordBuilder(this.largeFile, node.children);
     await this.backupChildren(node, baseEntries ?? [], folderIntact, record);
     this.stats.directories++;
     return this.directoryEntry(node, this.records.add(record), record.payloadBase);
@@ -994,7 +994,7 @@ class CopiedChildren {
   /** The folder's new record, its unchanged files and symlinks from the base's entries (`baseEntries`). */
   record(baseEntries: readonly ArchiveEntry[], lateDigestMin: number): DirectoryRecordBuilder {
     const { children, folders, reread, newOffsets } = this;
-    const entries = new DirectoryRecordBuilder(lateDigestMin);
+    const entries = new DirectoryRecordBuilder(lateDigestMin, children);
     for (let i = 0; i < children.length; i++) {
       const child = children[i]!;
       const was = baseEntries[i]!;

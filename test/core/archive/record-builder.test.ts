@@ -61,6 +61,23 @@ describe('DirectoryRecordBuilder', () => {
     expect(decodeDirectoryRecord(record, 'test record', place)).toEqual(decodedAs);
   });
 
+  it('encodes the same with the room for its entries made at once, whether the names given fit it or not', () => {
+    const list = entries();
+    const place = { recordOffset: 1_000, payloadBase: 5_000 };
+    const expected = encodeDirectoryRecord(list, place);
+    // A folder of thousands of files (made room for in one go), and names that leave too little room for the
+    // symlink target and the hardlink's, which grow it as before.
+    const many = Array.from({ length: 5_000 }, (_, i) => ({ nameLatin1: `file-${i}.txt` }));
+    const few = list.map((e) => ({ nameLatin1: e.name.toString('latin1') }));
+    for (const hint of [many, few, few.slice(0, 2)]) {
+      const builder = new DirectoryRecordBuilder(LARGE, hint);
+      for (const e of list) builder.add(e);
+      let written: Buffer | undefined;
+      builder.writeTo(place.recordOffset, (record) => (written = Buffer.from(record)));
+      expect(written!.equals(expected)).toBe(true);
+    }
+  });
+
   it("takes a large file's digest as it is when encoded, not when added", () => {
     const list = entries();
     const large = list[5] as FileEntry;
