@@ -17,6 +17,7 @@ import { schedulerIdleBench } from './scheduler-idle.js';
 import { findBench } from './find-bench.js';
 import { scaleBench } from './scale-bench.js';
 import { remoteBench } from './remote-bench.js';
+import { snapshotListingBench } from './snapshot-listing.js';
 import { measure, measureCommand } from './measure.js';
 import { tempDir } from '../support/temp.js';
 
@@ -128,5 +129,6 @@ if (!process.env.CAIRN_BENCH_SKIP_GC) await gcMemoryBench();
 if (!process.env.CAIRN_BENCH_SKIP_APP) await appResponsivenessBench();
 if (!process.env.CAIRN_BENCH_SKIP_SCHEDULER) await schedulerIdleBench();
 if (!process.env.CAIRN_BENCH_SKIP_FIND) await findBench();
+if (!process.env.CAIRN_BENCH_SKIP_SNAPSHOTS) await snapshotListingBench();
 scaleBench();
 await remoteBench();
