@@ -39,7 +39,7 @@ import { RecordQueue } from './record-queue.js';
 import { FolderSources } from './multi-source.js';
 import { sortedSources } from '../backup/source-set.js';
 import type { SourceNode, SourceTree } from './source-scan.js';
-import { hardlinkKey } from './source-stat.js';
+import { hardlinkKey, sameInode, unsigned64 } from './source-stat.js';
 import { ArchiveStreamWriter } from './stream-writer.js';
 
 /** Average chunk size of the payload stream: small enough that a change rewrites little (docs/FORMAT.md). */
@@ -649,7 +649,7 @@ class FolderBackup {
     return (again = false) => {
       if (intact === undefined || (again && intact)) {
         const now = lstatSync(node.path, { bigint: true, throwIfNoEntry: false });
-        intact = now !== undefined && now.isDirectory() && now.ino === node.stat.ino && now.dev === node.stat.dev;
+        intact = now !== undefined && now.isDirectory() && sameInode(now, node.stat);
         if (!intact)
           this.log.warn(
             `folder ${node.rel || '.'} was replaced or moved during the backup; its changed entries are skipped`,
@@ -760,7 +760,7 @@ class FolderBackup {
         return undefined;
       }
       // Another file than the one listed (saved anew, or its folder swapped for a symlink since): look again.
-      if ((before.ino !== node.stat.ino || before.dev !== node.stat.dev) && !folderIntact(true)) {
+      if (!sameInode(before, node.stat) && !folderIntact(true)) {
         this.stats.skipped++;
         return undefined;
       }
@@ -792,7 +792,7 @@ class FolderBackup {
         size: stored,
         payloadOffset,
         digest,
-        ino: before.ino,
+        ino: unsigned64(before.ino),
         ctimeNs,
       };
     } catch (err) {

@@ -6,7 +6,7 @@ import { EventLoopTurns } from '../jobs/rate-meter.js';
 import { isSafeName, UNTRUSTED_LISTING } from './archive-format.js';
 import { BaseListings, type BaseFolder, type BaseRecordListing } from './base-listing.js';
 import { IGNORE_FILE, type ExcludeRules } from './excludes.js';
-import { compactStat, hardlinkKey, type SourceStat } from './source-stat.js';
+import { compactStat, hardlinkKey, sameInode, unsigned64, type SourceStat } from './source-stat.js';
 
 export type SourceKind = 'file' | 'directory' | 'symlink';
 
@@ -60,8 +60,9 @@ function childPath(dir: string | Buffer, name: string): string | Buffer {
   return Buffer.concat([typeof dir === 'string' ? Buffer.from(dir) : dir, SLASH, Buffer.from(name, 'latin1')]);
 }
 
-/** A number when it holds the value exactly (most inode and device numbers), else the BigInt itself. */
-function compactBigInt(n: bigint): number | bigint {
+/** An inode or device number as a number when it holds it exactly (most do), else as the unsigned BigInt. */
+function compactBigInt(signed: bigint): number | bigint {
+  const n = unsigned64(signed);
   return n <= MAX_SAFE ? Number(n) : n;
 }
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
@@ -412,7 +413,7 @@ class SourceScan {
     }
     // Listed a while after its parent: were it replaced by a symlink since, the names read are from elsewhere.
     const now = lstatSync(dir.path, { bigint: true, throwIfNoEntry: false });
-    if (!now?.isDirectory() || now.ino !== dir.stat.ino || now.dev !== dir.stat.dev)
+    if (!now?.isDirectory() || !sameInode(now, dir.stat))
       return this.skipFolder(
         dir,
         `folder ${dir.rel || '.'} was replaced or moved during the backup; its entries are skipped`,

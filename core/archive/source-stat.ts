@@ -24,13 +24,27 @@ export function compactStat(st: BigIntStats): SourceStat {
     size: Number(st.size),
     mtimeNs: st.mtimeNs,
     ctimeNs: st.ctimeNs,
-    ino: st.ino,
-    dev: st.dev,
+    ino: unsigned64(st.ino),
+    dev: unsigned64(st.dev),
     nlink: Number(st.nlink),
   };
 }
 
+/**
+ * An inode or device number as the unsigned 64-bit number it is. Node's BigIntStats holds them signed, so one
+ * from 2^63 up (NFS mounts have such inodes) comes back negative, which the archive's u64 field refused and a
+ * base record (read unsigned) would never match. Every stat read by the backup goes through here.
+ */
+export function unsigned64(n: bigint): bigint {
+  return n < 0n ? BigInt.asUintN(64, n) : n;
+}
+
+/** Whether a fresh lstat or fstat is of the inode a scan saw (`stat`). */
+export function sameInode(st: BigIntStats, stat: Pick<SourceStat, 'ino' | 'dev'>): boolean {
+  return unsigned64(st.ino) === stat.ino && unsigned64(st.dev) === stat.dev;
+}
+
 /** The key under which the links of one inode meet (undefined for a file with a single link). */
-export function hardlinkKey(st: Pick<SourceStat, 'dev' | 'ino'> & { nlink: number | bigint }): string | undefined {
-  return st.nlink > 1 ? `${st.dev}:${st.ino}` : undefined;
+export function hardlinkKey(st: SourceStat | BigIntStats): string | undefined {
+  return st.nlink > 1 ? `${unsigned64(st.dev)}:${unsigned64(st.ino)}` : undefined;
 }

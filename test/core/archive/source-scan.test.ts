@@ -1,7 +1,8 @@
-import { lstatSync } from 'node:fs';
+import { lstatSync, type BigIntStats } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ExcludeRules } from '../../../core/archive/excludes.js';
 import { scanSource, type SourceNode } from '../../../core/archive/source-scan.js';
+import { compactStat, hardlinkKey, sameInode, unsigned64 } from '../../../core/archive/source-stat.js';
 import { MemoryLogger } from '../../../core/log.js';
 import { buildRichTree } from '../../support/rich-tree.js';
 import { useTempDirs } from '../../support/temp.js';
@@ -30,6 +31,7 @@ describe('source scan', () => {
     for (const node of nodes) {
       const st = lstatSync(node.path, { bigint: true });
       const { mode, uid, gid, size, nlink, mtimeNs, ctimeNs, ino, dev } = node.stat;
+      // The path labels a failure; the fields are compared.
       expect({ path: node.rel, mode, uid, gid, size, nlink, mtimeNs, ctimeNs, ino, dev }).toEqual({
         path: node.rel,
         mode: Number(st.mode),
@@ -70,5 +72,28 @@ describe('source scan', () => {
     expect(seen.size).toBeLessThan(kept.totals.files);
     // Nothing of the tree is left on the root of a walk that keeps nothing.
     expect(counted.root.children).toBeUndefined();
+  });
+
+  it('reads an inode or device number from 2^63 up, which Node hands out negative, as the unsigned number it is', () => {
+    const top = 2n ** 64n;
+    // What BigIntStats holds for the inodes 2^64 - 2 and 2^63 (an NFS mount's), and for an ordinary one.
+    const st = (ino: bigint, dev: bigint, nlink = 1n) => ({ ino, dev, nlink }) as unknown as BigIntStats;
+    expect(unsigned64(-2n)).toBe(top - 2n);
+    expect(unsigned64(-(2n ** 63n))).toBe(2n ** 63n);
+    expect(unsigned64(1234n)).toBe(1234n);
+    expect(sameInode(st(-2n, -5n), { ino: top - 2n, dev: top - 5n })).toBe(true);
+    expect(sameInode(st(-2n, 7n), { ino: top - 3n, dev: 7n })).toBe(false);
+    expect(hardlinkKey(st(-2n, 7n, 2n))).toBe(`7:${top - 2n}`);
+    expect(hardlinkKey(st(-2n, 7n, 1n))).toBeUndefined();
+    const stat = compactStat({
+      ...st(-(2n ** 63n), -1n),
+      mode: 0o100644n,
+      uid: 0n,
+      gid: 0n,
+      size: 1n,
+      mtimeNs: 1n,
+      ctimeNs: 2n,
+    } as unknown as BigIntStats);
+    expect([stat.ino, stat.dev]).toEqual([2n ** 63n, top - 1n]);
   });
 });
