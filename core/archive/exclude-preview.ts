@@ -75,20 +75,25 @@ export async function previewExcludes(
   const folders: { path: Buffer; shown?: ExcludePreview['paths'][number] }[] = [];
   const seen = new Set<string>();
   let excludedBytes = 0;
-  const { totals } = await scanSource(resolve(root), {
-    excludes: ExcludeRules.fromPatterns(patterns),
-    log: new MemoryLogger(),
-    signal: options.signal,
-    onExcluded: (path, isDirectory, bytes, abs) => {
-      const shown = paths.length < limit ? { path, isDirectory, bytes } : undefined;
-      if (shown) paths.push(shown);
-      if (isDirectory) folders.push({ path: abs, shown });
-      else {
-        const st = lstatSync(abs, { throwIfNoEntry: false });
-        if (st?.isFile()) excludedBytes += fileBytes(st, seen);
-      }
+  // Only the totals are wanted: the walk keeps no entries (a folder of 200,000 files costs its names).
+  const { totals } = await scanSource(
+    resolve(root),
+    {
+      excludes: ExcludeRules.fromPatterns(patterns),
+      log: new MemoryLogger(),
+      signal: options.signal,
+      onExcluded: (path, isDirectory, bytes, abs) => {
+        const shown = paths.length < limit ? { path, isDirectory, bytes } : undefined;
+        if (shown) paths.push(shown);
+        if (isDirectory) folders.push({ path: abs, shown });
+        else {
+          const st = lstatSync(abs, { throwIfNoEntry: false });
+          if (st?.isFile()) excludedBytes += fileBytes(st, seen);
+        }
+      },
     },
-  });
+    false,
+  );
   // The backup never enters an excluded folder; the preview does, to tell what it holds.
   for (const folder of folders) {
     const bytes = await folderBytes(folder.path, seen, options.signal);
