@@ -470,8 +470,8 @@ function contentStart(e: ArchiveEntry): number | undefined {
   return e.kind === EntryKind.Directory ? e.payloadBase : undefined;
 }
 
-/** A file entry's bytes besides its name (kind, name length, common fields, size, offset, digest, ino, ctime). */
-const FILE_ENTRY_FIXED_SIZE = 1 + 2 + ENTRY_COMMON_SIZE + 8 + 8 + 32 + 8 + 8;
+/** A file entry's bytes besides its name (kind, name length, common fields, file fields). */
+const FILE_ENTRY_FIXED_SIZE = 3 + ENTRY_COMMON_SIZE + FILE_FIELDS_SIZE;
 
 /** Writers of finished records, for the next folders (a fresh, growing buffer per folder was costly). */
 const spareWriters: ByteWriter[] = [];

@@ -203,7 +203,7 @@ export async function scanSource(
 ): Promise<{ root: SourceNode; totals: ScanTotals }> {
   const scan = new SourceScan(options, keep);
   const rootNode = scan.rootNode(root, '', options.excludes);
-  await scan.walk(rootNode, options.base?.root, keep);
+  await scan.walk(rootNode, options.base?.root);
   options.onProgress?.({ ...scan.totals });
   return { root: rootNode, totals: scan.totals };
 }
@@ -269,7 +269,7 @@ export async function scanSources(
   const baseRoot = options.base && options.base.read(options.base.root);
   for (const node of nodes) {
     throwIfCancelled(options.signal, 'backup');
-    await scan.walk(node, baseRoot?.folders.get(node.nameLatin1), keep);
+    await scan.walk(node, baseRoot?.folders.get(node.nameLatin1));
   }
   options.onProgress?.({ ...scan.totals });
   return { root, totals: scan.totals };
@@ -298,12 +298,13 @@ class SourceScan {
   private readonly turns = new EventLoopTurns();
 
   /**
-   * `keepFiles: false` (a walk that keeps nothing: counting, the exclude preview): files and symlinks are counted
-   * and not made into nodes, so a folder of 200,000 files costs its names, not its entries.
+   * `keep: false` (a walk that keeps nothing: counting, the exclude preview): files and symlinks are counted and
+   * not made into nodes, so a folder of 200,000 files costs its names, not its entries, and each folder's entries
+   * are let go once walked.
    */
   constructor(
     private readonly options: ScanOptions,
-    private readonly keepFiles = true,
+    private readonly keep = true,
   ) {
     this.scanStartNs = BigInt(options.startedAtMs ?? Date.now()) * 1_000_000n;
     this.log = options.log;
@@ -334,14 +335,14 @@ class SourceScan {
     return root;
   }
 
-  /** Scans the folder `dir` and everything below it; `keep`: leave each folder's entries on its node. */
-  async walk(dir: SourceNode, baseFolder: BaseFolder | undefined, keep: boolean): Promise<void> {
+  /** Scans the folder `dir` and everything below it (each folder's entries left on its node if the scan keeps them). */
+  async walk(dir: SourceNode, baseFolder: BaseFolder | undefined): Promise<void> {
     const baseRecord = await this.expand(dir, baseFolder);
     for (const child of dir.children ?? []) {
       if (child.kind !== 'directory') continue;
-      await this.walk(child, baseRecord?.folders.get(child.nameLatin1), keep);
+      await this.walk(child, baseRecord?.folders.get(child.nameLatin1));
     }
-    if (!keep) dir.children = undefined;
+    if (!this.keep) dir.children = undefined;
   }
 
   /**
@@ -462,7 +463,7 @@ class SourceScan {
     }
     if (kind !== 'directory') {
       this.count(kind, st);
-      return this.keepFiles ? new ScannedNode(name, kind, st, dir) : COUNTED;
+      return this.keep ? new ScannedNode(name, kind, st, dir) : COUNTED;
     }
     const node = new ScannedFolder(name, kind, st, dir);
     totals.directories++;
@@ -491,7 +492,7 @@ class SourceScan {
   }
 }
 
-/** What scanEntry returns for a file it counted and did not keep (SourceScan's keepFiles). */
+/** What scanEntry returns for a file it counted and did not keep (a SourceScan that keeps nothing). */
 const COUNTED = Symbol('counted');
 
 /** The display path of the entry `name` (its bytes as a latin1 string) in `dir`. */
