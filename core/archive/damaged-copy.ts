@@ -24,10 +24,12 @@ export function keepDamagedCopy(
   const copy: FileRestoreJob = { ...job, name: Buffer.concat([job.name, SUFFIX]), damagedCopy: true };
   const damaged: string[] = [];
   try {
-    const content = reader.data.slices(job.payloadOffset, job.size, (chunk) => {
-      damaged.push(chunk);
+    const slices = reader.data.slices(job.payloadOffset, job.size, {
+      onDamaged: (chunk) => {
+        damaged.push(chunk);
+      },
     });
-    if (!restoreFile(copy, dirs, content, existing, () => {}))
+    if (!restoreFile(copy, dirs, { slices }, existing, () => {}))
       return `; ${job.archivePath}.damaged exists and was kept`;
     return `; the readable rest is in ${job.archivePath}.damaged (${damaged.length} damaged chunk${damaged.length === 1 ? '' : 's'} as zeros)`;
   } catch (err) {

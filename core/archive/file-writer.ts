@@ -81,25 +81,35 @@ export interface FileRestoreJob {
 
 export type ExistingPolicy = 'keep' | 'overwrite';
 
+/** What restoreFile writes, and how it is checked (FolderArchiveReader.restoreContent gives it). */
+export interface FileContent {
+  /** The file's bytes, slice by slice. */
+  slices: Iterable<Uint8Array>;
+  /**
+   * For a file made of whole chunks, the digest made from theirs (every chunk checked as it is read), checked
+   * before anything is written; otherwise the content's SHA-256 is checked against the file's.
+   */
+  chunkDigest?: Uint8Array;
+  /** Called when the content's SHA-256 is not the file's: throws the error of the damaged chunk, if one is. */
+  blameChunks?: () => void;
+}
+
 /**
  * Writes one restored file into its held folder: to a tmp sibling (O_EXCL, never following a symlink, named
  * after this process so a later run can remove it if this one is killed), checking it against the snapshot's
  * digest, then mode, times and (as root) owner, and a rename into place. Returns false when an existing file
- * was kept. `content` yields the file's bytes (every chunk verified by the reader as it is read).
- * `chunkDigest` is what FolderArchiveReader.chunkDigestOf gives: for a file made of whole chunks, the digest
- * made from theirs, checked before anything is written; otherwise the content's SHA-256 is checked.
+ * was kept. `content` yields the file's bytes and says how they are checked (FileContent).
  * `shouldStop` is asked after every slice (a worker's shared cancel flag): a cancel stops inside a large file.
  */
 export function restoreFile(
   job: FileRestoreJob,
   dirs: HeldDirectories,
-  content: Iterable<Uint8Array>,
+  content: FileContent,
   existing: ExistingPolicy,
   onBytes: (n: number) => void,
-  chunkDigest?: Uint8Array,
   shouldStop?: () => boolean,
 ): boolean {
-  const steps = writeRestoredFile(job, dirs, content, existing, onBytes, chunkDigest);
+  const steps = writeRestoredFile(job, dirs, content, existing, onBytes);
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
@@ -114,13 +124,12 @@ export function restoreFile(
 export async function restoreFileYielding(
   job: FileRestoreJob,
   dirs: HeldDirectories,
-  content: Iterable<Uint8Array>,
+  content: FileContent,
   existing: ExistingPolicy,
   onBytes: (n: number) => void,
-  chunkDigest: Uint8Array | undefined,
   signal: AbortSignal | undefined,
 ): Promise<boolean> {
-  const steps = writeRestoredFile(job, dirs, content, existing, onBytes, chunkDigest);
+  const steps = writeRestoredFile(job, dirs, content, existing, onBytes);
   const turns = new EventLoopTurns();
   for (;;) {
     const step = steps.next();
@@ -138,11 +147,11 @@ function cancelled(): CairnError {
 function* writeRestoredFile(
   job: FileRestoreJob,
   dirs: HeldDirectories,
-  content: Iterable<Uint8Array>,
+  content: FileContent,
   existing: ExistingPolicy,
   onBytes: (n: number) => void,
-  chunkDigest?: Uint8Array,
 ): Generator<void, boolean> {
+  const { chunkDigest } = content;
   const [tmp, path] = dirs.pathsIn([job.dir, ownedTmpName()], [job.dir, job.name]);
   const st = lstatSync(path, { throwIfNoEntry: false });
   if (st?.isDirectory())
@@ -156,7 +165,7 @@ function* writeRestoredFile(
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
     const hash = chunkDigest || job.damagedCopy ? undefined : createHash('sha256');
     let at = 0;
-    for (const slice of content) {
+    for (const slice of content.slices) {
       writeAllSync(fd, slice, at);
       hash?.update(slice);
       at += slice.length;
@@ -164,6 +173,7 @@ function* writeRestoredFile(
       yield;
     }
     if (hash && !hash.digest().equals(job.digest)) {
+      content.blameChunks?.();
       throw new CairnError('CORRUPT', `${job.archivePath}: restored content does not match the snapshot's checksum`);
     }
     // Owner first: on Linux a chown clears the setuid and setgid bits, even for root.

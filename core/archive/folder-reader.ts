@@ -17,6 +17,7 @@ import {
   type DirectoryEntry,
   type FileEntry,
 } from './archive-format.js';
+import type { FileContent } from './file-writer.js';
 import { displayName, parseEscapedName } from './names.js';
 import { CachedStreamReader } from './stream-reader.js';
 
@@ -207,6 +208,22 @@ export class FolderArchiveReader {
       );
     }
     return chunkListDigest(Array.from({ length: last - first + 1 }, (_, i) => index.digest(first + i)));
+  }
+
+  /**
+   * What restoring the file at [payloadOffset, payloadOffset + size) writes. A file on whole chunks is checked by
+   * the digest made from theirs (chunkDigestOf), each chunk checked as it is read. A smaller one is checked whole
+   * against its own SHA-256, which covers every byte it is given: its chunks are read without computing their
+   * digests (about half the hashing of a restore; their CRC or GCM tag is still checked), and when that SHA-256
+   * differs, its chunks are checked to name the damaged one.
+   */
+  restoreContent(payloadOffset: number, size: number): FileContent {
+    const chunkDigest = this.chunkDigestOf(payloadOffset, size);
+    if (chunkDigest) return { slices: this.data.slices(payloadOffset, size), chunkDigest };
+    return {
+      slices: this.data.slices(payloadOffset, size, { contentChecked: true }),
+      blameChunks: () => this.data.checkChunks(payloadOffset, size),
+    };
   }
 
   /** The content of a file (or hardlink), slice by slice, every chunk verified. */

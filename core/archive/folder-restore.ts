@@ -479,13 +479,12 @@ class FolderRestore {
         gate.enter(0, index.chunkAt(f.payloadOffset), index.chunkAt(f.payloadOffset + f.size - 1));
         release = await this.options.chunkFeed!.hold(f.payloadOffset, f.size);
       }
-      const content = this.reader.data.slices(f.payloadOffset, f.size);
-      const chunkDigest = this.reader.chunkDigestOf(f.payloadOffset, f.size);
+      const content = this.reader.restoreContent(f.payloadOffset, f.size);
       const onBytes = (n: number): void => {
         written += n;
         this.advance(0, n, f.archivePath);
       };
-      if (await restoreFileYielding(f, this.dirs, content, this.existing, onBytes, chunkDigest, this.options.signal))
+      if (await restoreFileYielding(f, this.dirs, content, this.existing, onBytes, this.options.signal))
         wrote[f.id] = 1;
       else this.advance(0, f.size); // kept: its bytes count as done, so progress reaches the total
     } catch (err) {
@@ -571,14 +570,7 @@ class FolderRestore {
       gid: h.entry.gid,
       mtimeNs: h.entry.mtimeNs,
     };
-    return restoreFile(
-      job,
-      this.dirs,
-      this.reader.data.slices(payloadOffset, size),
-      this.existing,
-      () => {},
-      this.reader.chunkDigestOf(payloadOffset, size),
-    );
+    return restoreFile(job, this.dirs, this.reader.restoreContent(payloadOffset, size), this.existing, () => {});
   }
 
   // ---- 4. Folder attributes last: a read-only folder would refuse its children, and writing changes mtimes. ----

@@ -136,14 +136,13 @@ class Batches {
     }
     let written = 0;
     try {
-      const content = this.reader.data.slices(job.payloadOffset, job.size);
-      const chunkDigest = this.reader.chunkDigestOf(job.payloadOffset, job.size);
+      const content = this.reader.restoreContent(job.payloadOffset, job.size);
       const onBytes = (n: number): void => {
         written += n;
         this.bytes += n;
         if (performance.now() - this.last > 50) this.flush();
       };
-      if (restoreFile(job, this.dirs, content, existing, onBytes, chunkDigest, stopped)) this.restored.push(job.id);
+      if (restoreFile(job, this.dirs, content, existing, onBytes, stopped)) this.restored.push(job.id);
       else this.bytes += job.size; // kept: counts as done, so progress reaches the total
     } catch (err) {
       if (isCairnError(err, 'CANCELLED')) throw err;

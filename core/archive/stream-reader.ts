@@ -2,13 +2,31 @@ import type { ChunkSource } from '../chunk-store/chunk-source.js';
 import { CairnError, isCairnError } from '../errors.js';
 import type { ChunkIndex } from '../index/index-format.js';
 
+/** What `slices` may be told besides the range. */
+export interface SliceOptions {
+  /** A damaged or missing chunk is told here and its part yielded as zeros (a `.damaged` copy); without, it throws. */
+  onDamaged?: (chunk: string, message: string) => void;
+  /**
+   * The caller checks every byte it is given against a digest of its own (a small file's SHA-256 on restore):
+   * the chunks are read without computing their digests, their length and CRC (or an encrypted chunk's GCM tag)
+   * still checked. A chunk kept from such a read is read again, checked, when a later read wants it checked.
+   */
+  contentChecked?: boolean;
+}
+
+interface CachedChunk {
+  data: Buffer;
+  /** Its digest was checked (it was not read for a contentChecked slice). */
+  checked: boolean;
+}
+
 /**
  * Random reads from an archive stream with a small cache of decoded chunks: browsing reads many small
  * records from the same few chunks, and restoring small files reads many files from one chunk.
- * Every chunk is verified (CRC, digest, length) when it is first decoded.
+ * Every chunk is verified (CRC, digest, length) when it is first decoded, unless the reader checks the bytes itself.
  */
 export class CachedStreamReader {
-  private readonly cache = new Map<number, Buffer>();
+  private readonly cache = new Map<number, CachedChunk>();
 
   /**
    * `onVerified` hears of every chunk found sound (verify counts it, so its chunk pass need not decode it again);
@@ -22,49 +40,53 @@ export class CachedStreamReader {
     private readonly beforeRead?: (i: number, digest: Buffer) => void,
   ) {}
 
-  private chunk(i: number): Buffer {
+  private chunk(i: number, check: boolean): Buffer {
     const hit = this.cache.get(i);
-    if (hit) {
+    if (hit && (hit.checked || !check)) {
       this.cache.delete(i);
       this.cache.set(i, hit);
-      return hit;
+      return hit.data;
     }
     const start = this.index.chunkStart(i);
     const digest = this.index.digest(i);
     this.beforeRead?.(i, digest);
-    const data = this.chunks.readChunk(digest, this.index.chunkEnd(i) - start);
-    this.onVerified?.(digest, data.length);
-    this.cache.set(i, data);
+    const data = this.chunks.readChunk(digest, this.index.chunkEnd(i) - start, check);
+    if (check) this.onVerified?.(digest, data.length);
+    this.cache.delete(i);
+    this.cache.set(i, { data, checked: check });
     if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
     return data;
   }
 
-  /**
-   * Yields the bytes [offset, offset + length) chunk slice by chunk slice. With `onDamaged`, a damaged or missing
-   * chunk is told there and its part yielded as zeros (a `.damaged` copy); without, it throws.
-   */
-  *slices(offset: number, length: number, onDamaged?: (chunk: string, message: string) => void): Generator<Buffer> {
+  /** Yields the bytes [offset, offset + length) chunk slice by chunk slice. */
+  *slices(offset: number, length: number, options: SliceOptions = {}): Generator<Buffer> {
     if (offset < 0 || length < 0 || offset + length > this.index.size) {
       throw new CairnError(
         'CORRUPT',
         `${this.index.path}: range [${offset}, ${offset + length}) outside the stream's ${this.index.size} bytes`,
       );
     }
+    const { onDamaged, contentChecked = false } = options;
     let pos = offset;
     const end = offset + length;
     while (pos < end) {
       const i = this.index.chunkAt(pos);
       const start = this.index.chunkStart(i);
-      const data = onDamaged ? this.chunkOrZeros(i, onDamaged) : this.chunk(i);
+      const data = onDamaged ? this.chunkOrZeros(i, onDamaged) : this.chunk(i, !contentChecked);
       const slice = data.subarray(pos - start, Math.min(data.length, end - start));
       yield slice;
       pos += slice.length;
     }
   }
 
+  /** Reads the chunks of [offset, offset + length) with their digests checked: throws the first damaged one's error. */
+  checkChunks(offset: number, length: number): void {
+    for (const slice of this.slices(offset, length)) void slice;
+  }
+
   private chunkOrZeros(i: number, onDamaged: (chunk: string, message: string) => void): Buffer {
     try {
-      return this.chunk(i);
+      return this.chunk(i, true);
     } catch (err) {
       if (!isCairnError(err, 'CORRUPT') && !isCairnError(err, 'NOT_FOUND')) throw err;
       onDamaged(this.index.digest(i).toString('hex'), err.message);

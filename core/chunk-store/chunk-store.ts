@@ -295,12 +295,19 @@ export class ChunkStore {
     }
   }
 
-  /** Reads a chunk and checks everything: CRC, decoding, digest and (if given) length. */
-  readChunk(digest: Uint8Array | string, options: { crypt?: CryptConfig; length?: number } = {}): Buffer {
+  /**
+   * Reads a chunk and checks everything: CRC, decoding, digest and (if given) length. `checkDigest: false` leaves
+   * out the digest (a SHA-256 of the whole chunk), for a reader that checks every byte against digests of its own
+   * (CachedStreamReader's `contentChecked`); the CRC, or an encrypted chunk's GCM tag, is still checked.
+   */
+  readChunk(
+    digest: Uint8Array | string,
+    options: { crypt?: CryptConfig; length?: number; checkDigest?: boolean } = {},
+  ): Buffer {
     const hex = digestHex(digest);
     // decodeBlob always returns new bytes, so the blob is read into the reused buffer.
     return decodeBlob(this.readRaw(hex, options.length, this.scratch), {
-      digest: Buffer.from(hex, 'hex'),
+      digest: options.checkDigest === false ? undefined : Buffer.from(hex, 'hex'),
       crypt: options.crypt,
       length: options.length,
       what: `chunk ${hex}`,

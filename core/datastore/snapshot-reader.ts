@@ -71,8 +71,8 @@ export class SnapshotReader implements ChunkSource {
     return decodeBlob(raw, { what: path, crypt: this.crypt });
   }
 
-  readChunk(digest: Uint8Array, length: number): Buffer {
-    return this.chunks.readChunk(digest, { crypt: this.crypt, length });
+  readChunk(digest: Uint8Array, length: number, checkDigest = true): Buffer {
+    return this.chunks.readChunk(digest, { crypt: this.crypt, length, checkDigest });
   }
 
   /** Streams bytes [start, end) of an index archive, every chunk verified. */

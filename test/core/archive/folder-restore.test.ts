@@ -30,6 +30,7 @@ import {
 } from '../../../core/archive/folder-restore.js';
 import { diffSnapshots } from '../../../core/archive/snapshot-diff.js';
 import type { SnapshotRef } from '../../../core/backup/backup-names.js';
+import { encodeBlob } from '../../../core/blob/data-blob.js';
 import { sha256 } from '../../../core/chunk-store/digest.js';
 import { verify } from '../../../core/verify/verify.js';
 import { craftDirectory, craftRaw, craftSnapshot, type CraftNode, type StreamBuilder } from '../../support/crafted.js';
@@ -448,6 +449,43 @@ describe('restoring damaged snapshots', () => {
     const plain = scratch('keep-target-plain');
     await restoreFolder(ctx.store, ref, plain);
     expect(readdirSync(plain).sort()).toEqual(['more', 'small.txt']);
+  });
+
+  it('names the chunk of small files that was swapped for another sound blob (right CRC, wrong content), also in the workers', async () => {
+    // Small files are checked by their own SHA-256, not by their chunk's digest: the chunk is found when one fails.
+    const src = scratch('swapped');
+    const big = pseudoRandomBytes(3 * 1024 * KiB, 'swapped-big');
+    put(src, 'x.bin', big);
+    const small = Array.from({ length: 70 }, (_, n) => `/more/${n}.txt`);
+    for (const path of small) put(src, path, `content of ${path}`);
+    const ref = (await backupFolder(ctx.store, src, { id: 'swapped' })).snapshot;
+    const reader = new FolderArchiveReader(ctx.store.openSnapshot(ref));
+    const entry = reader.get('more/0.txt');
+    if (entry.kind !== EntryKind.File) throw new Error('more/0.txt is not a file');
+    const i = reader.dataIndex.chunkAt(entry.payloadOffset);
+    const digest = reader.dataIndex.digest(i);
+    const length = reader.dataIndex.chunkEnd(i) - reader.dataIndex.chunkStart(i);
+    const at = entry.payloadOffset - reader.dataIndex.chunkStart(i);
+    const other = Buffer.from(ctx.store.chunks.readChunk(digest)).fill(0x41, at, at + 8); // in more/0.txt only
+    expect(other.length).toBe(length);
+    writeFileSync(ctx.store.chunks.chunkPath(digest), encodeBlob(other, { compress: true }));
+
+    for (const workers of [0, 2]) {
+      const target = scratch(`swapped-target-${workers}`);
+      const result = await restoreFolder(ctx.store, ref, target, { workers });
+      // Only the file whose bytes changed is left out, naming the chunk; those beside it on the chunk are sound.
+      expectFailed(result, [['/more/0.txt', new RegExp(`chunk ${digest.toString('hex')}: digest mismatch`)]]);
+      expect(existsSync(join(target, 'more', '0.txt'))).toBe(false);
+      expect(readFileSync(join(target, 'more', '1.txt'), 'utf8')).toBe('content of /more/1.txt');
+      expect(readFileSync(join(target, 'x.bin')).equals(big)).toBe(true);
+      expect(tmpFiles(target)).toEqual([]);
+      const kept = scratch(`swapped-kept-${workers}`);
+      const withCopies = await restoreFolder(ctx.store, ref, kept, { workers, keepDamaged: true });
+      expect(withCopies.failed.find((f) => f.path === '/more/0.txt')!.message).toMatch(
+        /the readable rest is in \/more\/0\.txt\.damaged \(1 damaged chunk as zeros\)/,
+      );
+      expect(readFileSync(join(kept, 'more', '0.txt.damaged')).equals(Buffer.alloc(entry.size))).toBe(true);
+    }
   });
 });
 
