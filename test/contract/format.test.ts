@@ -59,6 +59,8 @@ describe('contract/format', () => {
 
   it('counts with separators and names the noun, singular for exactly one', () => {
     expect(formatCount(1234567)).toBe('1,234,567');
+    for (const n of [0, 7, 999, 1000, 12_345, 999_999, 1_000_000, -1, -1234, -999_999, 2 ** 53 - 1, 1.5, 12_345.678])
+      expect(formatCount(n)).toBe(n.toLocaleString('en-US'));
     expect(formatCount(undefined)).toBe('–');
     expect(plural(0, 'file')).toBe('0 files');
     expect(plural(1, 'file')).toBe('1 file');
