@@ -99,7 +99,7 @@ class Batches {
 
   /** Batches as they are sent, each taken by one worker: the next one is waited for, until none is left. */
   private runStreaming(): void {
-    const received: FileRestoreJob[][] = [];
+    let received = 0;
     for (let batch = Atomics.add(flags, 1, 1); ; batch = Atomics.add(flags, 1, 1)) {
       for (;;) {
         const sent = Atomics.load(flags, 2);
@@ -110,8 +110,10 @@ class Batches {
         this.flush();
         Atomics.wait(flags, 2, sent, 100);
       }
-      // Every batch comes to every worker, in order; the folders of one come with it or before.
-      while (received.length <= batch) {
+      // Every batch comes to every worker, in order; the folders of one come with it or before. The files of
+      // those before this one are another worker's (this one took its own in order): only their folders are kept.
+      let mine: FileRestoreJob[] = [];
+      while (received <= batch) {
         const m = receiveMessageOnPort(parentPort!);
         if (!m) {
           if (stopped()) throw Object.assign(new Error('restore cancelled'), { code: 'CANCELLED' });
@@ -120,10 +122,10 @@ class Batches {
         }
         const { records, jobs: batchJobs } = m.message as RestoreBatch;
         planned.records.push(...records);
-        received.push(batchJobs);
+        if (received === batch) mine = batchJobs;
+        received++;
       }
-      for (const job of received[batch]!) this.restore(job);
-      received[batch] = []; // done with it
+      for (const job of mine) this.restore(job);
     }
   }
 
