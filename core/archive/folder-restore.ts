@@ -1,14 +1,4 @@
-import {
-  fchmodSync,
-  fchownSync,
-  futimesSync,
-  lchownSync,
-  linkSync,
-  lstatSync,
-  lutimesSync,
-  symlinkSync,
-  unlinkSync,
-} from 'node:fs';
+import { lchownSync, linkSync, lstatSync, lutimesSync, symlinkSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
@@ -31,6 +21,7 @@ import {
   type SymlinkEntry,
 } from './archive-format.js';
 import { isChunkDamage, keepDamagedCopy } from './damaged-copy.js';
+import { FolderAttributes } from './folder-attributes.js';
 import {
   isRoot,
   nsToTime,
@@ -110,19 +101,20 @@ const MIN_FED_BYTES_FOR_WORKERS = 8 * 1024 * 1024;
 const MAX_FAILURES_LISTED = 1000;
 
 /**
- * Restores a snapshot, a folder of it or one file into `target`. Contents are checked (every chunk, and each
- * file's SHA-256), modes and mtimes restored, symlinks and hardlinks recreated. Nothing is written outside the
- * target: names are validated, and every write goes into a folder this restore created or found, reached from
- * its parent's descriptor, never through a symlink (fs/held-directories.ts). Files are written to tmp siblings
- * and renamed, by worker threads in payload order; folders first, their attributes last.
+ * Restores a snapshot, a folder of it or one file into `target`. Contents are checked (a large file's chunks by
+ * their digests, a small file by its SHA-256; every chunk's CRC or tag), modes and mtimes restored, symlinks and
+ * hardlinks recreated. Nothing is written outside the target: names are validated, and every write goes into a
+ * folder this restore created or found, reached from its parent's descriptor, never through a symlink (fs/held-directories.ts). Files are written to tmp siblings
+ * and renamed, by worker threads in payload order; folders first, the attributes of each once it is complete
+ * (folder-attributes.ts).
  *
  * An entry that cannot be restored (a symlink or a file in a folder's place, a name the filesystem refuses, a
  * damaged chunk) is listed in `failed` with why, and the restore goes on with the rest.
  *
  * Cancelling: until the last file and hardlink are written, a cancel stops the restore at the next file and
- * it fails with CANCELLED (files already written stay, no tmp file is left, folder attributes are not set).
- * A cancel that arrives after that changes nothing: everything is there, so the folder attributes are set
- * and the restore reports success.
+ * it fails with CANCELLED (files already written stay, no tmp file is left, only folders whose entries were all
+ * written have their attributes). A cancel that arrives after that changes nothing: everything is there, so the
+ * folder attributes are set and the restore reports success.
  */
 export async function restoreFolder(
   store: Datastore,
@@ -168,7 +160,7 @@ class FolderRestore {
   /** The archive path of each file as shown (displayName is one to one), for hardlinks to find their first link. */
   private readonly fileKeys: string[] = [];
   private readonly hardlinks: PlannedHardlink[] = [];
-  private readonly folders: { entry: DirectoryEntry; dir: number }[] = [];
+  private attributes!: FolderAttributes;
   private readonly failed: RestoreFailure[] = [];
   private readonly keptPaths: string[] = [];
   private failedCount = 0;
@@ -210,6 +202,7 @@ class FolderRestore {
       throw ioError('create the restore target', this.dest, err);
     }
     this.dirs = new HeldDirectories(this.dest);
+    this.attributes = new FolderAttributes(this.dirs, this.log);
     // A restore of many files (and any fed from a remote): its workers load while it plans, and write what it
     // has planned while it plans on (creating thousands of folders takes a while, and so does fetching).
     const feed = this.options.chunkFeed;
@@ -221,7 +214,7 @@ class FolderRestore {
         this.dirs,
         feed && new ChunkGate(feed.gate),
         this.options.signal,
-        (files, bytes) => this.advance(files, bytes),
+        this.workerProgress,
       );
     }
     try {
@@ -232,12 +225,13 @@ class FolderRestore {
       throwIfCancelled(this.options.signal, 'restore');
       this.options.chunkFeed?.seal();
       this.streaming?.finish();
+      this.attributes.planDone();
       this.startProgress();
       const wrote = await this.writeFiles();
       await this.linkHardlinks(wrote);
       // Every file and hardlink is written: the restore is complete. A cancel from here on changes nothing;
-      // the folders' attributes (quick) are still set, and the restore reports success.
-      this.applyFolderAttributes();
+      // the attributes of the folders not set yet (quick) are set, and the restore reports success.
+      this.attributes.finish();
       return this.result();
     } finally {
       await this.streaming?.close();
@@ -296,6 +290,7 @@ class FolderRestore {
         return;
       case EntryKind.Hardlink:
         this.hardlinks.push({ entry, dir, archivePath });
+        this.attributes.expect(dir);
         this.grow(1, entry.size);
         return;
       case EntryKind.File:
@@ -315,6 +310,7 @@ class FolderRestore {
           mtimeNs: entry.mtimeNs,
         });
         this.fileKeys.push(archivePath);
+        this.attributes.expect(dir);
         this.streaming?.offer(this.files.at(-1)!);
         return;
     }
@@ -329,7 +325,7 @@ class FolderRestore {
       children = [];
     }
     for (const child of children) await this.planEntry(child, dir, `${archivePath}/${displayName(child.name)}`);
-    this.folders.push({ entry, dir });
+    this.attributes.addFolder(dir, entry);
   }
 
   private createSymlink(entry: SymlinkEntry, dir: number, archivePath: string): void {
@@ -400,6 +396,12 @@ class FolderRestore {
     };
   }
 
+  /** A worker's report: files and bytes done since its last, and the ids of the files it finished. */
+  private readonly workerProgress = (files: number, bytes: number, finished: readonly number[]): void => {
+    this.advance(files, bytes);
+    for (const id of finished) this.attributes.done(this.files[id]!.dir);
+  };
+
   private advance(filesDone: number, bytes: number, path?: string): void {
     const { progress } = this;
     progress.filesDone += filesDone;
@@ -441,7 +443,7 @@ class FolderRestore {
           { ...this.workerData(feed), jobs: inOrder },
           workers,
           this.options.signal,
-          (files, bytes) => this.advance(files, bytes),
+          this.workerProgress,
           gate && { gate, firstPosition },
         ),
       );
@@ -498,6 +500,7 @@ class FolderRestore {
       release?.();
     }
     this.advance(1, 0);
+    this.attributes.done(f.dir);
     await yieldToEventLoop();
   }
 
@@ -521,6 +524,7 @@ class FolderRestore {
         release?.();
       }
       this.advance(1, h.entry.size);
+      this.attributes.done(h.dir);
     }
   }
 
@@ -571,21 +575,6 @@ class FolderRestore {
       mtimeNs: h.entry.mtimeNs,
     };
     return restoreFile(job, this.dirs, this.reader.restoreContent(payloadOffset, size), this.existing, () => {});
-  }
-
-  // ---- 4. Folder attributes last: a read-only folder would refuse its children, and writing changes mtimes. ----
-
-  private applyFolderAttributes(): void {
-    for (const { entry, dir } of this.folders) {
-      try {
-        const fd = this.dirs.fd(dir);
-        if (isRoot) fchownSync(fd, entry.uid, entry.gid); // before the mode: a chown may clear setgid
-        fchmodSync(fd, entry.mode);
-        futimesSync(fd, nsToTime(entry.mtimeNs), nsToTime(entry.mtimeNs));
-      } catch (err) {
-        this.log.warn(`cannot set the attributes of ${this.dirs.shown(dir)}: ${(err as Error).message}`);
-      }
-    }
   }
 
   /** An existing entry left alone (overwrite was not asked for): listed and logged, not warned about one by one. */
@@ -729,7 +718,7 @@ class StreamingWorkers {
     private readonly dirs: HeldDirectories,
     private readonly gate: ChunkGate | undefined,
     private readonly signal: AbortSignal | undefined,
-    advance: (files: number, bytes: number) => void,
+    advance: WorkerProgress,
   ) {
     this.flags[3] = -1;
     signal?.addEventListener('abort', this.stop, { once: true });
@@ -809,6 +798,9 @@ class StreamingWorkers {
   }
 }
 
+/** What a worker reports as it goes: files and bytes since its last report, and the ids of the files it finished. */
+type WorkerProgress = (files: number, bytes: number, finished: readonly number[]) => void;
+
 type WorkerOutcome = { restored: number[]; failed: { id: number; message: string }[] } | { error: Error };
 
 /**
@@ -820,7 +812,7 @@ async function runRestoreWorkers(
   work: Omit<RestoreWorkerData, 'batches' | 'shared'>,
   workers: number,
   signal: AbortSignal | undefined,
-  advance: (files: number, bytes: number) => void,
+  advance: WorkerProgress,
   fed?: { gate: ChunkGate; firstPosition: number },
 ): Promise<WorkersDone> {
   const batches = batchStarts(work.jobs);
@@ -860,11 +852,7 @@ async function runRestoreWorkers(
 type WorkersDone = { restored: number[]; failed: { id: number; message: string }[] };
 
 /** A worker's outcome, once it has also exited; a failure or an error stops the others (`stop`). */
-function watchWorker(
-  worker: Worker,
-  stop: () => void,
-  advance: (files: number, bytes: number) => void,
-): Promise<WorkerOutcome> {
+function watchWorker(worker: Worker, stop: () => void, advance: WorkerProgress): Promise<WorkerOutcome> {
   return new Promise<WorkerOutcome>((resolvePromise) => {
     let outcome: WorkerOutcome | undefined;
     let exited = false;
@@ -873,7 +861,7 @@ function watchWorker(
     };
     worker.on('message', (m: RestoreWorkerMessage) => {
       if (m.type === 'progress') {
-        advance(m.files, m.bytes);
+        advance(m.files, m.bytes, m.finished);
         return;
       }
       if (m.type === 'done') outcome ??= { restored: m.restored, failed: m.failed };

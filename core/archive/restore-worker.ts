@@ -42,7 +42,8 @@ export interface RestoreBatch {
 }
 
 export type RestoreWorkerMessage =
-  | { type: 'progress'; files: number; bytes: number }
+  /** Since the last report: files and bytes done, and the ids of the files finished (written, kept or failed). */
+  | { type: 'progress'; files: number; bytes: number; finished: number[] }
   /** The ids of the files written, and of those that could not be (the others were kept: overwrite was not asked for). */
   | { type: 'done'; restored: number[]; failed: { id: number; message: string }[] }
   | { type: 'error'; message: string; code?: string };
@@ -80,6 +81,7 @@ class Batches {
   readonly failed: { id: number; message: string }[] = [];
   private files = 0;
   private bytes = 0;
+  private finished: number[] = [];
   private last = performance.now();
 
   run(): void {
@@ -153,13 +155,20 @@ class Batches {
       this.bytes += job.size - written;
     }
     this.files++;
+    this.finished.push(job.id);
     if (performance.now() - this.last > 50) this.flush();
   }
 
   private flush(): void {
-    parentPort!.postMessage({ type: 'progress', files: this.files, bytes: this.bytes } satisfies RestoreWorkerMessage);
+    parentPort!.postMessage({
+      type: 'progress',
+      files: this.files,
+      bytes: this.bytes,
+      finished: this.finished,
+    } satisfies RestoreWorkerMessage);
     this.files = 0;
     this.bytes = 0;
+    this.finished = [];
     this.last = performance.now();
   }
 }
