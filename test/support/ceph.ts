@@ -24,6 +24,8 @@ export interface CephGateway {
   stopGateway(): Promise<void>;
   startGateway(): Promise<void>;
   stop(): Promise<void>;
+  /** The requests the gateway has handled since it started (its `rgw.req` counter, from its admin socket). */
+  requests(): Promise<number>;
 }
 
 /** A new bucket on the gateway, made with the SDK as any S3 tool would. */
@@ -225,6 +227,12 @@ async function startIn(dir: string): Promise<CephGateway> {
     region: 'default',
     stopGateway: () => stopDaemon(dir, 'client.rgw'),
     startGateway,
+    requests: async () => {
+      const { stdout } = await run('ceph', ['--admin-daemon', join(dir, 'run', 'client.rgw.asok'), 'perf', 'dump']);
+      const req = (JSON.parse(stdout) as { rgw?: { req?: unknown } }).rgw?.req;
+      if (typeof req !== 'number') throw new Error('the gateway reports no request count (rgw.req)');
+      return req;
+    },
     stop: async () => {
       for (const name of ['client.rgw', 'osd.0', 'mon.a']) await stopDaemon(dir, name);
       rmSync(dir, { recursive: true, force: true });
