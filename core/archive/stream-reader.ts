@@ -74,6 +74,9 @@ export class CachedStreamReader {
       const start = this.index.chunkStart(i);
       const data = onDamaged ? this.chunkOrZeros(i, onDamaged) : this.chunk(i, !contentChecked);
       const slice = data.subarray(pos - start, Math.min(data.length, end - start));
+      // A chunk shorter than its place in the index (the reader checks lengths; this would never end).
+      if (slice.length === 0)
+        throw new CairnError('CORRUPT', `${this.index.path}: chunk ${i} is shorter than its index entry`);
       yield slice;
       pos += slice.length;
     }

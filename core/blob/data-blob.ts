@@ -34,7 +34,7 @@ export interface DecodeOptions {
   crypt?: CryptConfig;
   /** Check the plaintext against this digest (SHA-256, or the keyed digest for encrypted blobs). */
   digest?: Uint8Array;
-  /** Check the plaintext length (unencrypted blobs, as PBS's verify_unencrypted). */
+  /** Check the plaintext length (unencrypted blobs, as PBS's verify_unencrypted; any blob when no digest is given). */
   length?: number;
   /** Names the blob in error messages (a chunk digest or a file path). */
   what?: string;
@@ -171,7 +171,10 @@ export function decodeBlob(raw: Uint8Array, options: DecodeOptions = {}): Buffer
   } else if (plain === payload && !isEncryptedKind(kind)) {
     plain = Buffer.from(payload); // detach from the caller's buffer (readChunk reads into one it reuses)
   }
-  if (options.length !== undefined && !isEncryptedKind(kind) && plain.length !== options.length) {
+  // An encrypted blob's length is left to its digest (as PBS's verify_unencrypted), unless none is checked: then
+  // another blob of the same key could stand in with a length the reader's offsets do not expect.
+  const checkLength = options.length !== undefined && (!isEncryptedKind(kind) || !options.digest);
+  if (checkLength && plain.length !== options.length) {
     throw new CairnError(
       'CORRUPT',
       `${what}: decoded length ${plain.length} differs from the expected ${options.length}`,

@@ -359,6 +359,20 @@ describe('blob decode errors', () => {
     }
   });
 
+  it("checks an encrypted blob's length when no digest is checked (another blob of the key cannot stand in)", () => {
+    const crypt = new CryptConfig(SPEC_KEY);
+    const data = textBytes(5000, 7);
+    const blob = encodeBlob(data, { compress: true, crypt });
+    expect(decodeBlob(blob, { crypt, length: data.length }).equals(data)).toBe(true);
+    expectCairnError(
+      () => decodeBlob(blob, { crypt, length: data.length + 1, what: 'chunk 12' }),
+      'CORRUPT',
+      /^chunk 12: decoded length 5000 differs from the expected 5001$/,
+    );
+    // With its digest checked, the length is left to the digest, as PBS does.
+    expect(decodeBlob(blob, { crypt, length: data.length + 1, digest: crypt.digest(data) }).equals(data)).toBe(true);
+  });
+
   it('detects tampering with the IV or tag, which the CRC does not cover', () => {
     const blob = encodeBlob(data, { compress: true, crypt });
     for (const at of [12, 27, 28, 43]) {

@@ -3,11 +3,12 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backupFolder } from '../../../core/archive/folder-backup.js';
+import { EntryKind } from '../../../core/archive/archive-format.js';
 import { FolderArchiveReader } from '../../../core/archive/folder-reader.js';
 import { restoreFolder } from '../../../core/archive/folder-restore.js';
 import { diffSnapshots } from '../../../core/archive/snapshot-diff.js';
 import { CryptConfig } from '../../../core/blob/crypt-config.js';
-import { blobKind, ENCRYPTED_HEADER_SIZE } from '../../../core/blob/data-blob.js';
+import { blobKind, encodeBlob, ENCRYPTED_HEADER_SIZE } from '../../../core/blob/data-blob.js';
 import {
   decodeManifest,
   encodeManifest,
@@ -136,6 +137,28 @@ describe('encrypted folder backups', () => {
     const keyed = await verify(store, { snapshot }, { keys: [crypt] });
     expect(keyed.ok).toBe(false);
     expect(keyed.snapshots[0]!.problems.map((p) => p.message).join('\n')).toMatch(/decryption failed/);
+  });
+
+  it("names a small file's chunk swapped for another blob of the same key (sound tag, wrong length), and goes on", async () => {
+    // Small files are read without their chunk's keyed digest (their own SHA-256 covers them): the length still is.
+    const { store, src, crypt } = await setup();
+    const { snapshot } = await backupFolder(store, src, { crypt });
+    const reader = new FolderArchiveReader(store.openSnapshot(snapshot, { crypt }));
+    const note = reader.get(`${MARKER}-note-0.txt`);
+    const big = reader.get(`${MARKER}-big.bin`);
+    if (note.kind !== EntryKind.File || big.kind !== EntryKind.File) throw new Error('not files');
+    const index = reader.dataIndex;
+    const small = index.digest(index.chunkAt(note.payloadOffset)).toString('hex');
+    // A sound blob of the same key in its place, shorter: only the key's holder could make one.
+    writeFileSync(store.chunks.chunkPath(small), encodeBlob(Buffer.from('shorter'), { compress: true, crypt }));
+    const target = temp('enc-swapped-target');
+    const result = await restoreFolder(store, snapshot, target, { crypt });
+    expect(result.failed.map((f) => f.path)).toContain(`/${MARKER}-note-0.txt`);
+    for (const f of result.failed)
+      expect(f.message).toMatch(new RegExp(`chunk ${small}: decoded length \\d+ differs from the expected`));
+    expect(readFileSync(join(target, `${MARKER}-big.bin`)).equals(readFileSync(join(src, `${MARKER}-big.bin`)))).toBe(
+      true,
+    );
   });
 
   it('uses only a base made with the same key, and never shares chunks across keys', async () => {
