@@ -11,8 +11,8 @@ import { isRoot, nsToTime } from './file-writer.js';
  * they are written), so the job's thread, idle while the workers write, sets most folders before the last file;
  * `finish` sets the rest, children before their parents as before.
  *
- * Early only if its owner may read and search it (or as root): the folders below one are opened through it
- * until they are done too.
+ * Early only if its owner may read and search it: the folders below one are opened through it until they are done
+ * too (root is no exception: on an NFS mount that squashes root, or without CAP_DAC_OVERRIDE, modes bind it).
  */
 export class FolderAttributes {
   /** The planned folders not set yet, by HeldDirectories number, children before their parents. */
@@ -61,7 +61,7 @@ export class FolderAttributes {
 
   private setEarly(dir: number): void {
     const entry = this.unset.get(dir);
-    if (!entry || (!isRoot && (entry.mode & 0o500) !== 0o500)) return;
+    if (!entry || (entry.mode & 0o500) !== 0o500) return;
     this.set(dir, entry);
     this.unset.delete(dir);
   }

@@ -80,6 +80,11 @@ export interface FolderRestoreOptions {
   log?: Logger;
   onProgress?: (progress: FolderRestoreProgress) => void;
   progressIntervalMs?: number;
+  /**
+   * False for a staging folder whose files are moved elsewhere (an in-place restore): its folders get no owner,
+   * mode or times, so a read-only one cannot keep its files in or itself from being removed.
+   */
+  folderAttributes?: boolean;
   /** Worker threads writing files (0: all on the job's thread). */
   workers?: number;
   /** The key of an encrypted snapshot. */
@@ -325,7 +330,7 @@ class FolderRestore {
       children = [];
     }
     for (const child of children) await this.planEntry(child, dir, `${archivePath}/${displayName(child.name)}`);
-    this.attributes.addFolder(dir, entry);
+    if (this.options.folderAttributes !== false) this.attributes.addFolder(dir, entry);
   }
 
   private createSymlink(entry: SymlinkEntry, dir: number, archivePath: string): void {

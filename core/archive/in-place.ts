@@ -217,6 +217,7 @@ async function writeItems(
       log: options.log,
       onProgress: options.onProgress,
       progressIntervalMs: options.progressIntervalMs,
+      folderAttributes: false,
     });
     if (r.failedCount > 0)
       throw new CairnError('IO', `${r.failedCount} entries could not be restored; nothing was moved into place`);

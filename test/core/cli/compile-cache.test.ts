@@ -1,8 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ownedAllTheWay } from '../../../core/cli/compile-cache.js';
-import { cairn } from '../../support/processes.js';
+import { cairn, CLI } from '../../support/processes.js';
 import { put } from '../../support/tree.js';
 import { tempDir } from '../../support/temp.js';
 
@@ -15,7 +16,7 @@ describe('compile cache', () => {
 
   beforeAll(async () => {
     base = tempDir('compile-cache');
-    chmodSync(base, 0o700);
+    chmodSync(base, 0o755); // readable by the ordinary user of the last test, writable by no one else
     store = join(base, 'store');
     const src = join(base, 'src');
     // Enough files that a restore starts its workers.
@@ -74,9 +75,27 @@ describe('compile cache', () => {
     expect(ownedAllTheWay(join(own, 'a'))).toBe(false); // the group could swap `a`
     expect(ownedAllTheWay(join(own, 'a', 'not', 'made', 'yet'))).toBe(false);
     chmodSync(own, 0o700);
+    // A symlink counts as where it leads (/home → /var/home): to a trusted folder, or to one others can write.
     symlinkSync(join(own, 'a'), join(own, 'link'));
-    expect(ownedAllTheWay(join(own, 'link'))).toBe(false);
-    expect(ownedAllTheWay(join(own, 'link', 'b'))).toBe(false);
+    expect(ownedAllTheWay(join(own, 'link', 'b'))).toBe(true);
+    const open = join(base, 'open-target');
+    mkdirSync(open, { mode: 0o700 });
+    chmodSync(open, 0o777);
+    symlinkSync(open, join(own, 'to-open'));
+    expect(ownedAllTheWay(join(own, 'to-open', 'cache'))).toBe(false);
+  });
+
+  it.runIf(asRoot)('runs as a user whose cache folder lies in a home it may not look into (no cache, no crash)', () => {
+    const home = join(base, 'private-home');
+    mkdirSync(home, { mode: 0o700 }); // root's: nobody may not even lstat what is inside
+    const r = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, CLI, 'groups', store], {
+      encoding: 'utf8',
+      cwd: '/',
+      env: { PATH: process.env.PATH, XDG_CACHE_HOME: join(home, 'cache') }, // runuser sets HOME, not this
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/host\/src/);
   });
 
   it.runIf(asRoot)("refuses another user's folder, and allows a shared sticky folder of root's above", () => {
