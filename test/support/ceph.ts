@@ -188,7 +188,17 @@ async function startIn(dir: string): Promise<CephGateway> {
     60_000,
   );
   const osdUuid = randomUUID();
-  await run('ceph', [...c, 'osd', 'create', osdUuid]);
+  // Even once `mon stat` answers, the monitor may refuse a command for a moment (EPERM, "problem getting command
+  // descriptions from mon", seen once in CI): tried again. `osd create` with the same uuid is idempotent.
+  await waitFor(
+    'the Ceph monitor to take commands',
+    async () =>
+      run('ceph', [...c, 'osd', 'create', osdUuid]).then(
+        () => true,
+        () => false,
+      ),
+    60_000,
+  );
   await run('ceph-osd', [...c, '-i', '0', '--mkfs', '--osd-uuid', osdUuid]);
   await run('ceph-osd', [...c, '-i', '0']);
   await run('ceph', [...c, 'osd', 'crush', 'create-or-move', 'osd.0', '1.0', 'root=default', 'host=localhost']);
