@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, lstatSync, readFileSync } from 'node:fs';
+import { chmodSync, lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from '../../support/processes.js';
 import { put, readTree, stampTimes } from '../../support/tree.js';
 import { removeTree, tempDir } from '../../support/temp.js';
@@ -15,10 +15,10 @@ const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
  */
 describe.runIf(asRoot)('a restore by an ordinary user', () => {
   const base = tempDir('restore-as-user');
+  beforeAll(() => chmodSync(base, 0o777)); // the ordinary user makes its folders here
   afterAll(() => removeTree(base));
 
   it('restores read-only folders and one its owner cannot list, with their files below, modes and times', () => {
-    chmodSync(base, 0o777);
     const src = join(base, 'src');
     // Enough files that the workers write them.
     for (let i = 0; i < 40; i++) put(src, `ro/a${i}.txt`, `a ${i}`);
@@ -55,5 +55,28 @@ describe.runIf(asRoot)('a restore by an ordinary user', () => {
       if (w.kind === 'file') expect(readFileSync(g.path, 'utf8'), path).toBe(readFileSync(w.path, 'utf8'));
     }
     expect(lstatSync(join(target, 'wx')).mode & 0o777).toBe(0o311);
+  });
+
+  it('puts a deleted read-only folder back in place: the files leave the staging folder, which goes away', () => {
+    const own = join(base, 'nobody-own');
+    const src = join(own, 'src');
+    for (let i = 0; i < 70; i++) put(src, `ro/a${i}.txt`, `a ${i}`);
+    put(src, 'keep.txt', 'stays');
+    chmodSync(join(src, 'ro'), 0o555);
+    expect(spawnSync('chown', ['-R', 'nobody', own]).status).toBe(0);
+    const asNobody = (args: string[]) =>
+      spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, CLI, ...args], {
+        encoding: 'utf8',
+        cwd: '/',
+        env: { ...process.env, XDG_CACHE_HOME: join(own, 'cache') },
+      });
+    const store = join(own, 'store');
+    expect(asNobody(['init', store, '--sync', 'none']).status).toBe(0);
+    expect(asNobody(['backup', store, src, '--id', 'src']).status).toBe(0);
+    removeTree(join(src, 'ro')); // the user deleted the whole folder
+    const r = asNobody(['restore', store, 'host/src', '--in-place']);
+    expect(r.status, r.stderr + r.stdout).toBe(0);
+    for (let i = 0; i < 70; i++) expect(readFileSync(join(src, 'ro', `a${i}.txt`), 'utf8')).toBe(`a ${i}`);
+    expect(readdirSync(src).sort()).toEqual(['keep.txt', 'ro']); // no staging folder left
   });
 });
