@@ -109,9 +109,9 @@ const MAX_FAILURES_LISTED = 1000;
  * Restores a snapshot, a folder of it or one file into `target`. Contents are checked (a large file's chunks by
  * their digests, a small file by its SHA-256; every chunk's CRC or tag), modes and mtimes restored, symlinks and
  * hardlinks recreated. Nothing is written outside the target: names are validated, and every write goes into a
- * folder this restore created or found, reached from its parent's descriptor, never through a symlink (fs/held-directories.ts). Files are written to tmp siblings
- * and renamed, by worker threads in payload order; folders first, the attributes of each once it is complete
- * (folder-attributes.ts).
+ * folder this restore created or found, reached from its parent's descriptor, never through a symlink
+ * (fs/held-directories.ts). Files are written to tmp siblings and renamed, by worker threads in payload order;
+ * folders first, the attributes of each once it is complete (folder-attributes.ts).
  *
  * An entry that cannot be restored (a symlink or a file in a folder's place, a name the filesystem refuses, a
  * damaged chunk) is listed in `failed` with why, and the restore goes on with the rest.

@@ -37,7 +37,8 @@ function trustedFolder(directory: string): boolean {
   // Checked before the folders are made too: nothing is created in a home that is not this user's.
   if (!ownedAllTheWay(directory)) return false;
   mkdirSync(directory, { recursive: true, mode: 0o700 });
-  chmodSync(directory, 0o700); // one made before, by hand or with another umask
+  // One made before, by hand or with another umask; changed only then (a chmod on every start is a write).
+  if ((lstatSync(directory).mode & 0o777) !== 0o700) chmodSync(directory, 0o700);
   return ownedAllTheWay(directory);
 }
 

@@ -49,6 +49,16 @@ describe('compile cache', () => {
     expect(second.stderr).toMatch(/restore-worker\.js was accepted/);
   });
 
+  it('makes a cache folder made before with a wider mode private', async () => {
+    const home = join(base, 'wide-cache');
+    const folder = join(home, 'cairn', 'compile-cache');
+    mkdirSync(folder, { recursive: true, mode: 0o755 });
+    chmodSync(folder, 0o755);
+    expect((await cairn(['groups', store], { env: cacheHome(home) })).code).toBe(0);
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+    expect(readdirSync(folder).length).toBeGreaterThan(0);
+  });
+
   it('stays off under a folder that others can write, and the command runs as before', async () => {
     const open = join(base, 'open');
     mkdirSync(open, { mode: 0o700 });
