@@ -196,19 +196,37 @@ function heldLock(
     release() {
       if (released) return;
       released = true;
-      // Whatever happens below (the store may be gone), this thread no longer holds it: a lock left on disk is
-      // then a leftover that the next taker may remove.
-      ownerReleased(owner);
-      // Only our own record: if the lock was lost meanwhile, the file may name its new holder.
-      const recorded = readHolder(holderPath);
-      if (recorded && recorded.token === holder.token) removeQuietly(holderPath);
+      // The record steps aside to a name of this attempt before the lock goes and is removed after it, while
+      // this thread still counts as its holder: a process killed in between still names itself beside its lock,
+      // which is then taken over at once (a lock that names nobody could not be). Only our own record: if the
+      // lock was lost meanwhile, the file may name its new holder.
       try {
-        release();
-      } catch {
-        // Compromised or already removed: nothing left to release.
+        const recorded = readHolder(holderPath);
+        const aside = recorded?.token === holder.token ? stepAside(holderPath) : undefined;
+        try {
+          release();
+        } catch {
+          // Compromised or already removed: nothing left to release.
+        }
+        if (aside) removeQuietly(aside);
+      } finally {
+        // Whatever happened (the store may be gone), this thread no longer holds it: a lock left on disk is then
+        // a leftover that the next taker may remove.
+        ownerReleased(owner);
       }
     },
   };
+}
+
+/** Renames a holder record to a pending attempt's name of this process (`<name>.holder.<pid>-<random>.json`). */
+function stepAside(holderPath: string): string | undefined {
+  const aside = `${holderPath.slice(0, -'json'.length)}${process.pid}-${randomBytes(6).toString('hex')}.json`;
+  try {
+    renameSync(holderPath, aside);
+    return aside;
+  } catch {
+    return undefined; // gone: nothing to remove
+  }
 }
 
 function removeQuietly(path: string): void {
@@ -236,10 +254,12 @@ function takeOverFromDeadHolders(
   if (!claimTakeover(takeover, clock)) return undefined;
   try {
     const holders = deadHoldersOnly(dir, name, clock);
+    if (holders === 'released') return relock();
     if (!holders) return undefined;
-    const elsewhere = holders[0]!.holder.host !== hostname();
+    const first = holders[0]?.holder;
+    const elsewhere = first?.host !== hostname();
     log?.warn(
-      `taking over the lock of ${describeHolder(holders[0]!.holder)}: ${elsewhere ? 'it has not been refreshed for 10 s' : 'that process is gone'}`,
+      `taking over the lock ${first ? `of ${describeHolder(first)}` : `${name}, which names no holder`}: ${elsewhere ? 'it has not been refreshed for 10 s' : 'that process is gone'}`,
     );
     try {
       rmdirSync(`${target}.lock`);
@@ -257,22 +277,29 @@ function takeOverFromDeadHolders(
 }
 
 /**
- * The known holders if every one is gone, else undefined: a process on this host whose pid is gone, or one on
+ * The known holders if every one is gone ('released' if the lock went meanwhile), else undefined: a process on this host whose pid is gone, or one on
  * another computer whose lock has not been refreshed for 10 s. A live process's own holder file may be a
  * taker that failed and is about to remove it: such files are waited out briefly, the recorded holder's is not.
+ * A lock that names no holder at all (left by an older Cairn) is gone once its refresh is 10 s old: every
+ * live holder refreshes its lock.
  */
 function deadHoldersOnly(
   dir: string,
   name: string,
   clock: StoreClock,
-): { holder: LockHolder; path: string }[] | undefined {
+): { holder: LockHolder; path: string }[] | 'released' | undefined {
   const recorded = join(dir, `${name}.holder.json`);
   const lockDir = join(dir, `${name}.lock`);
   for (let attempt = 0; ; attempt++) {
     const holders = knownHolders(dir, name);
     const live = holders.filter(({ holder }) => holderIsLive(holder, lockDir, clock));
     if (holders.length > 0 && live.length === 0) return holders;
-    if (holders.length === 0 || live.some((h) => h.path === recorded) || attempt >= 10) return undefined;
+    // Nobody named: let go meanwhile (a new taker names itself before it locks), or a leftover once stale.
+    if (holders.length === 0) {
+      if (!existsSync(lockDir)) return 'released';
+      return lockIsFresh(lockDir, clock) ? undefined : [];
+    }
+    if (live.some((h) => h.path === recorded) || attempt >= 10) return undefined;
     sleepSync(20);
   }
 }

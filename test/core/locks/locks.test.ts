@@ -341,3 +341,42 @@ describe('cross-process locks', () => {
     lease.release();
   });
 });
+
+describe('a holder killed at any moment of taking or letting go of a lock', () => {
+  const scratch = useTempDirs();
+  const start = useChildScripts();
+
+  it('never leaves a lock nobody can take: after each SIGKILL the lock (and its gate) is taken at once', async () => {
+    const root = scratch();
+    let kills = 0;
+    for (let round = 0; round < 30; round++) {
+      const child = await start(`
+        const { acquireExclusiveResourceLock } = await load('core/locks/shared-lock.js');
+        const root = ${JSON.stringify(root)};
+        ready({});
+        for (;;) acquireExclusiveResourceLock(root, 'snap.host.docs.1', 'backup of host/docs').release();
+      `);
+      await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 40)));
+      await child.kill();
+      kills++;
+      const log = new MemoryLogger();
+      const lock = acquireExclusiveResourceLock(root, 'snap.host.docs.1', 'forget of host/docs', log);
+      lock.release();
+    }
+    expect(kills).toBe(30);
+    expect(readdirSync(join(root, LOCKS_DIR)).filter((n) => n.endsWith('.lock'))).toEqual([]);
+  }, 60_000);
+
+  it('a lock that names no holder (an older Cairn killed while letting go) is busy while fresh, taken over once stale', () => {
+    const root = scratch();
+    const lockDir = join(root, LOCKS_DIR, 'snap.host.docs.1.gate.lock');
+    mkdirSync(lockDir, { recursive: true });
+    expectCode(() => acquireExclusiveLock(root, 'snap.host.docs.1.gate', 'forget of host/docs'), 'LOCKED');
+    const old = new Date(Date.now() - 60_000);
+    utimesSync(lockDir, old, old);
+    const log = new MemoryLogger();
+    acquireExclusiveResourceLock(root, 'snap.host.docs.1', 'forget of host/docs', log).release();
+    expect(log.lines.some((l) => l.message.includes('names no holder'))).toBe(true);
+    expect(readdirSync(join(root, LOCKS_DIR))).toEqual([]);
+  });
+});
