@@ -357,7 +357,10 @@ export function exclusiveLockHolder(storeRoot: string, name: string): LockHolder
   const clock = storeClock(storeRoot);
   const holder = readHolder(`${target}.holder.json`);
   if (holder) return holderIsLive(holder, lockDir, clock) ? holder : undefined;
-  // A lock without its record: a holder that is just starting, or one that died before writing it.
+  // No recorded holder: one taking the lock or letting it go names itself in a record of its own.
+  const attempts = knownHolders(join(storeRoot, LOCKS_DIR), name);
+  if (attempts.length > 0) return attempts.find((h) => holderIsLive(h.holder, lockDir, clock))?.holder;
+  // A lock that names nobody (an older Cairn's holder died letting go): busy until its refresh is 10 s old.
   return lockIsFresh(lockDir, clock)
     ? { pid: 0, host: '?', purpose: `${name} (starting)`, startedAt: new Date().toISOString() }
     : undefined;

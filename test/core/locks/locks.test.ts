@@ -346,7 +346,7 @@ describe('a holder killed at any moment of taking or letting go of a lock', () =
   const scratch = useTempDirs();
   const start = useChildScripts();
 
-  it('never leaves a lock nobody can take: after each SIGKILL the lock (and its gate) is taken at once', async () => {
+  it('never leaves a lock nobody can take: after each SIGKILL the lock (and its gate) is taken at once, shared and exclusive', async () => {
     const root = scratch();
     let kills = 0;
     for (let round = 0; round < 30; round++) {
@@ -359,13 +359,36 @@ describe('a holder killed at any moment of taking or letting go of a lock', () =
       await new Promise((r) => setTimeout(r, 5 + Math.floor(Math.random() * 40)));
       await child.kill();
       kills++;
-      const log = new MemoryLogger();
-      const lock = acquireExclusiveResourceLock(root, 'snap.host.docs.1', 'forget of host/docs', log);
-      lock.release();
+      acquireSharedLock(root, 'snap.host.docs.1', 'restore of host/docs').release();
+      acquireExclusiveResourceLock(root, 'snap.host.docs.1', 'forget of host/docs').release();
     }
     expect(kills).toBe(30);
     expect(readdirSync(join(root, LOCKS_DIR)).filter((n) => n.endsWith('.lock'))).toEqual([]);
   }, 60_000);
+
+  it('a holder killed after its record stepped aside (letting go) frees the lock at once, for shared and exclusive takers', () => {
+    const root = scratch();
+    const dir = join(root, LOCKS_DIR);
+    const gone = spawnSync('true').pid!;
+    mkdirSync(join(dir, 'snap.host.docs.1.excl.lock'), { recursive: true });
+    writeFileSync(
+      join(dir, `snap.host.docs.1.excl.holder.${gone}-0a1b2c3d4e5f.json`),
+      JSON.stringify({
+        pid: gone,
+        host: hostname(),
+        purpose: 'forget of host/docs',
+        startedAt: new Date().toISOString(),
+      }),
+    );
+    expect(exclusiveLockHolder(root, 'snap.host.docs.1.excl')).toBeUndefined();
+    acquireSharedLock(root, 'snap.host.docs.1', 'restore of host/docs').release();
+    const log = new MemoryLogger();
+    acquireExclusiveResourceLock(root, 'snap.host.docs.1', 'forget of host/docs', log).release();
+    expect(log.lines.some((l) => l.message.includes(`pid ${gone}`) && l.message.includes('that process is gone'))).toBe(
+      true,
+    );
+    expect(readdirSync(dir).filter((n) => n.startsWith('snap.host.docs.1.excl'))).toEqual([]);
+  });
 
   it('a lock that names no holder (an older Cairn killed while letting go) is busy while fresh, taken over once stale', () => {
     const root = scratch();
