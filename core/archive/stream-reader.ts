@@ -24,9 +24,13 @@ interface CachedChunk {
  * Random reads from an archive stream with a small cache of decoded chunks: browsing reads many small
  * records from the same few chunks, and restoring small files reads many files from one chunk.
  * Every chunk is verified (CRC, digest, length) when it is first decoded, unless the reader checks the bytes itself.
+ * The cache is keyed by digest, not by place in the stream: a stream often holds the same chunk at places side
+ * by side (a run of equal data, copies of a file one after the other), and an incremental snapshot more so;
+ * keyed by place, a restore of the bench's incremental snapshot decoded 84 of its 644 chunks a second time.
  */
 export class CachedStreamReader {
-  private readonly cache = new Map<number, CachedChunk>();
+  /** Decoded chunks by digest (hex), the least recently used first. */
+  private readonly cache = new Map<string, CachedChunk>();
 
   /**
    * `onVerified` hears of every chunk found sound (verify counts it, so its chunk pass need not decode it again);
@@ -41,19 +45,21 @@ export class CachedStreamReader {
   ) {}
 
   private chunk(i: number, check: boolean): Buffer {
-    const hit = this.cache.get(i);
-    if (hit && (hit.checked || !check)) {
-      this.cache.delete(i);
-      this.cache.set(i, hit);
+    const digest = this.index.digest(i);
+    const length = this.index.chunkEnd(i) - this.index.chunkStart(i);
+    const key = digest.toString('hex');
+    const hit = this.cache.get(key);
+    // The same digest with another length in the index is damage the read below reports.
+    if (hit && (hit.checked || !check) && hit.data.length === length) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
       return hit.data;
     }
-    const start = this.index.chunkStart(i);
-    const digest = this.index.digest(i);
     this.beforeRead?.(i, digest);
-    const data = this.chunks.readChunk(digest, this.index.chunkEnd(i) - start, check);
+    const data = this.chunks.readChunk(digest, length, check);
     if (check) this.onVerified?.(digest, data.length);
-    this.cache.delete(i);
-    this.cache.set(i, { data, checked: check });
+    this.cache.delete(key);
+    this.cache.set(key, { data, checked: check });
     if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
     return data;
   }
