@@ -81,17 +81,39 @@ export interface FileRestoreJob {
 
 export type ExistingPolicy = 'keep' | 'overwrite';
 
-/** What restoreFile writes, and how it is checked (FolderArchiveReader.restoreContent gives it). */
-export interface FileContent {
-  /** The file's bytes, slice by slice. */
-  slices: Iterable<Uint8Array>;
-  /**
-   * For a file made of whole chunks, the digest made from theirs (every chunk checked as it is read), checked
-   * before anything is written; otherwise the content's SHA-256 is checked against the file's.
-   */
-  chunkDigest?: Uint8Array;
-  /** Called when the content's SHA-256 is not the file's: throws the error of the damaged chunk, if one is. */
-  blameChunks?: () => void;
+/** A chunk of a file and every place in it the chunk goes (a disk image holds many of its chunks more than once). */
+export interface PlacedChunk {
+  data: Uint8Array;
+  /** Offsets in the file. */
+  at: readonly number[];
+}
+
+/**
+ * What restoreFile writes, and how it is checked (FolderArchiveReader.restoreContent gives it): a file made of
+ * whole chunks comes as each distinct chunk once with its places, every chunk checked as it is read, and the
+ * digest made from theirs checked before anything is written; any other file comes slice by slice in order, and
+ * its SHA-256 is checked against the file's.
+ */
+export type FileContent =
+  | { chunkDigest: Uint8Array; chunks: Iterable<PlacedChunk> }
+  | {
+      chunkDigest?: undefined;
+      slices: Iterable<Uint8Array>;
+      /** Called when the content's SHA-256 is not the file's: throws the error of the damaged chunk, if one is. */
+      blameChunks?: () => void;
+    };
+
+/** The content's bytes as writes: where each piece goes. Slices follow one another; a placed chunk goes to each of its places. */
+function* writesOf(content: FileContent): Generator<{ data: Uint8Array; at: number }> {
+  if (content.chunkDigest) {
+    for (const chunk of content.chunks) for (const at of chunk.at) yield { data: chunk.data, at };
+    return;
+  }
+  let at = 0;
+  for (const data of content.slices) {
+    yield { data, at };
+    at += data.length;
+  }
 }
 
 /**
@@ -163,17 +185,16 @@ function* writeRestoredFile(
   let fd: number | undefined;
   try {
     fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o600);
+    // Only slices are hashed, and they come in order.
     const hash = chunkDigest || job.damagedCopy ? undefined : createHash('sha256');
-    let at = 0;
-    for (const slice of content.slices) {
-      writeAllSync(fd, slice, at);
-      hash?.update(slice);
-      at += slice.length;
-      onBytes(slice.length);
+    for (const { data, at } of writesOf(content)) {
+      writeAllSync(fd, data, at);
+      hash?.update(data);
+      onBytes(data.length);
       yield;
     }
     if (hash && !hash.digest().equals(job.digest)) {
-      content.blameChunks?.();
+      if (!content.chunkDigest) content.blameChunks?.();
       throw new CairnError('CORRUPT', `${job.archivePath}: restored content does not match the snapshot's checksum`);
     }
     // Owner first: on Linux a chown clears the setuid and setgid bits, even for root.

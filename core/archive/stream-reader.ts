@@ -1,6 +1,10 @@
 import type { ChunkSource } from '../chunk-store/chunk-source.js';
 import { CairnError, isCairnError } from '../errors.js';
 import type { ChunkIndex } from '../index/index-format.js';
+import type { PlacedChunk } from './file-writer.js';
+
+/** How many of a file's chunks wholeChunks groups at a time (4 GiB of 1 MiB chunks). */
+const PLACES_WINDOW = 4096;
 
 /** What `slices` may be told besides the range. */
 export interface SliceOptions {
@@ -85,6 +89,30 @@ export class CachedStreamReader {
         throw new CairnError('CORRUPT', `${this.index.path}: chunk ${i} is shorter than its index entry`);
       yield slice;
       pos += slice.length;
+    }
+  }
+
+  /**
+   * The chunks of [offset, offset + length), which lies on whole chunks (the caller checked), each distinct one
+   * read once and checked, with every place (from `offset`) it goes: a file that holds a chunk many times (a disk
+   * image's repeated extents) would have it decoded as often, far apart for the cache. A window of chunks at a
+   * time, so a huge file's places are not held all at once.
+   */
+  *wholeChunks(offset: number, length: number): Generator<PlacedChunk> {
+    const first = this.index.chunkAt(offset);
+    const last = this.index.chunkAt(offset + length - 1);
+    for (let from = first; from <= last; from += PLACES_WINDOW) {
+      const places = new Map<string, { i: number; length: number; at: number[] }>();
+      for (let i = from; i <= Math.min(last, from + PLACES_WINDOW - 1); i++) {
+        const key = this.index.digest(i).toString('hex');
+        const chunkLength = this.index.chunkEnd(i) - this.index.chunkStart(i);
+        const at = this.index.chunkStart(i) - offset;
+        const known = places.get(key);
+        if (!known) places.set(key, { i, length: chunkLength, at: [at] });
+        else if (known.length === chunkLength) known.at.push(at);
+        else throw new CairnError('CORRUPT', `${this.index.path}: chunk ${key} is listed with two lengths`);
+      }
+      for (const { i, at } of places.values()) yield { data: this.chunk(i, true), at };
     }
   }
 
