@@ -79,7 +79,7 @@ export class JobEngine {
       workerData,
       name: 'cairn-job',
       // Folder backups with 1 MiB semi-spaces: a scan's short-lived objects in a large young generation raise
-      // the peak memory by a fifth or more (core/jobs/young-generation.ts, which does the same for the CLI).
+      // the peak memory by a fifth or more (core/jobs/heap-flags.ts, which does the same for the CLI).
       ...(spec.kind === 'backup' || spec.kind === 'plan-run'
         ? { resourceLimits: { maxYoungGenerationSizeMb: JOB_YOUNG_GENERATION_MB } }
         : {}),

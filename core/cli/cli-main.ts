@@ -1,6 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CairnError } from '../errors.js';
-import { keepYoungGenerationSmall } from '../jobs/young-generation.js';
+import { keepYoungGenerationSmall, startWorkersWithRoomToAllocate } from '../jobs/heap-flags.js';
 import {
   ARCHIVE_COMMAND_OPTIONS,
   KEY_COMMAND_OPTIONS,
@@ -330,6 +330,7 @@ async function main(argv: string[]): Promise<number> {
 /** Loads the module of the one command that runs, and runs it. */
 async function runCommand(name: string, args: string[], ctx: CliContext): Promise<number> {
   if (name === 'backup' || name === 'plan run') keepYoungGenerationSmall();
+  if (name === 'restore' || name === 'remote restore') startWorkersWithRoomToAllocate();
   if (name === 'scheduler') return (await import('./scheduler-command.js')).schedulerCommand(args, ctx);
   if (name.startsWith('plan ')) {
     const { PLAN_COMMANDS } = await import('./plan-commands.js');

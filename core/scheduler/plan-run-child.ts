@@ -2,7 +2,7 @@ import type { Plan, RunTrigger } from '../../contract/plans.js';
 import { runPlan } from '../plans/plan-run.js';
 import type { PlanRuntime } from '../plans/plan-runtime.js';
 import { keyFileProvider } from '../plans/plan-key.js';
-import { keepYoungGenerationSmall } from '../jobs/young-generation.js';
+import { keepYoungGenerationSmall } from '../jobs/heap-flags.js';
 
 /**
  * One plan run in a process of its own, started by the headless scheduler (run-in-child.ts) over an IPC

@@ -1,5 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 
+// V8 settings for a process by the work it does; each is set before the isolates it concerns start.
+
 /**
  * For a process about to back up folders (`cairn backup`, `cairn plan run`, a scheduled plan's child): V8's young
  * generation stays at its first size (1 MiB semi-spaces) instead of growing to its default maximum. A scan makes
@@ -12,4 +14,15 @@ import { setFlagsFromString } from 'node:v8';
  */
 export function keepYoungGenerationSmall(): void {
   setFlagsFromString('--semi-space-growth-factor=1');
+}
+
+/**
+ * For a process about to restore folders (`cairn restore`, `cairn remote restore`): the isolates started from
+ * here on, the restore's workers, begin with a 64 MiB old generation instead of V8's small first one, whose limit
+ * a worker reached every ~100 ms: each then marked its whole heap (on V8's own threads, 17 % of a restore's CPU).
+ * A restore of the bench's incremental snapshot: 8–9 full collections a worker → 4, user time and wall −5 % (nine
+ * alternating pairs), peak RSS +23 MB. Not for the app's host, whose backup job threads would start as large.
+ */
+export function startWorkersWithRoomToAllocate(): void {
+  setFlagsFromString('--initial-old-space-size=64');
 }
