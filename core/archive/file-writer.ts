@@ -103,7 +103,7 @@ export type FileContent =
       blameChunks?: () => void;
     };
 
-/** The content's bytes as writes: where each piece goes. Slices follow one another; a placed chunk goes to each of its places. */
+/** The content as writes: slices one after another; a placed chunk to each of its places. */
 function* writesOf(content: FileContent): Generator<{ data: Uint8Array; at: number }> {
   if (content.chunkDigest) {
     for (const chunk of content.chunks) for (const at of chunk.at) yield { data: chunk.data, at };

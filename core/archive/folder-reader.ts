@@ -212,10 +212,11 @@ export class FolderArchiveReader {
 
   /**
    * What restoring the file at [payloadOffset, payloadOffset + size) writes. A file on whole chunks is checked by
-   * the digest made from theirs (chunkDigestOf), each chunk checked as it is read, and each distinct one read once. A smaller one (any file, in an
-   * archive without the threshold) is checked whole against its own SHA-256, which covers every byte it is given:
-   * its chunks are read without computing their digests (about half the hashing of a restore; their length and CRC
-   * or GCM tag are still checked), and when that SHA-256 differs, its chunks are checked to name the damaged one.
+   * the digest made from theirs (chunkDigestOf), each distinct chunk read once and checked. A smaller one (any
+   * file, in an archive without the threshold) is checked whole against its own SHA-256, which covers every byte
+   * it is given: its chunks are read without computing their digests (about half the hashing of a restore; their
+   * length and CRC or GCM tag are still checked), and when that SHA-256 differs, its chunks are checked to name the
+   * damaged one.
    */
   restoreContent(payloadOffset: number, size: number): FileContent {
     const chunkDigest = this.chunkDigestOf(payloadOffset, size);
