@@ -48,6 +48,16 @@ describe('CachedStreamReader: reads whose bytes the caller checks itself', () =>
   });
 });
 
+/** The snapshot's chunks, each read's digest noted in `reads`. */
+function countingReads(snapshot: ChunkSource, reads: string[]): ChunkSource {
+  return {
+    readChunk: (digest, length, check) => {
+      reads.push(Buffer.from(digest).toString('hex'));
+      return snapshot.readChunk(digest, length, check);
+    },
+  };
+}
+
 describe('CachedStreamReader: the same chunk at several places in a stream', () => {
   const ctx = useDatastore();
   const scratch = useTempDirs();
@@ -63,13 +73,7 @@ describe('CachedStreamReader: the same chunk at several places in a stream', () 
     const distinct = new Set(places).size;
     expect(distinct).toBeLessThan(places.length / 2); // the copies' chunks are shared
     const reads: string[] = [];
-    const counting: ChunkSource = {
-      readChunk: (digest, length, check) => {
-        reads.push(Buffer.from(digest).toString('hex'));
-        return snapshot.readChunk(digest, length, check);
-      },
-    };
-    const reader = new CachedStreamReader(counting, index, 4);
+    const reader = new CachedStreamReader(countingReads(snapshot, reads), index, 4);
     const bytes = Buffer.concat([...reader.slices(0, index.size)]);
     expect(bytes.equals(readFileSync(join(src, 'repeated.bin')))).toBe(true);
     // Each copy's chunks follow those of the copy before: a cache of 4 keeps them only if the copy has as few.
@@ -99,13 +103,7 @@ describe('CachedStreamReader: a file on whole chunks that holds some of them mor
     const places = Array.from({ length: last - first + 1 }, (_, k) => index.digest(first + k).toString('hex'));
     expect(new Set(places).size).toBeLessThan(places.length);
     const reads: string[] = [];
-    const counting: ChunkSource = {
-      readChunk: (digest, length, check) => {
-        reads.push(Buffer.from(digest).toString('hex'));
-        return snapshot.readChunk(digest, length, check);
-      },
-    };
-    const reader = new CachedStreamReader(counting, index, 4);
+    const reader = new CachedStreamReader(countingReads(snapshot, reads), index, 4);
     const rebuilt = Buffer.alloc(entry.size);
     let written = 0;
     for (const { data, at } of reader.wholeChunks(entry.payloadOffset, entry.size)) {
