@@ -5,6 +5,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../support/temp.js';
+import { median } from './measure.js';
 import { backupFolder } from '../../core/archive/folder-backup.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import {
@@ -170,7 +171,7 @@ function restoreMedian(t: Tool, repo: string, target: string): number {
     rmSync(target, { recursive: true, force: true });
   }
   console.log(`  ${t.name}: full restores ${times.map((x) => x.toFixed(2)).join(', ')} s`);
-  return times.sort((a, b) => a - b)[1]!;
+  return median(times);
 }
 
 /** The first backup into a new repository and a full restore, each after the page cache was emptied. */

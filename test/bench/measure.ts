@@ -14,9 +14,13 @@ export async function measure(bytes: number, fn: () => unknown, runs = 3): Promi
     await fn();
     times.push((performance.now() - t) / 1000);
   }
-  times.sort((a, b) => a - b);
-  const seconds = times[Math.floor(times.length / 2)]!;
+  const seconds = median(times);
   return { seconds, mbps: bytes / seconds / 1e6 };
+}
+
+/** The middle value (of an even count, the upper of the two middle ones). */
+export function median(values: readonly number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 }
 
 /** Times an external command (median of `runs`). */
