@@ -64,22 +64,32 @@ function zstd1(data: Uint8Array): Buffer {
   });
 }
 
-function assemble(magic: Buffer, prefix: Uint8Array[], payload: Uint8Array): Buffer {
-  const headerSize = 12 + prefix.reduce((n, p) => n + p.length, 0);
-  const out = Buffer.allocUnsafe(headerSize + payload.length);
-  magic.copy(out, 0);
-  out.writeUInt32LE(crc32(payload), 8);
-  let at = 12;
-  for (const p of prefix) {
-    out.set(p, at);
-    at += p.length;
-  }
-  out.set(payload, at);
-  return out;
+/**
+ * A blob as the two pieces it is written from: the header (magic, CRC of the payload, and an encrypted blob's IV
+ * and tag) and the payload. A chunk is written with one writev of both, so the payload, zstd's own output, is
+ * never copied behind a header (on the bench dataset's first backup, ~0.1 s of CPU).
+ */
+export interface BlobPieces {
+  readonly header: Buffer;
+  readonly payload: Uint8Array;
+  /** Bytes of the whole blob. */
+  readonly length: number;
 }
 
-/** Encodes data as a PBS DataBlob (spec 2.3). */
-export function encodeBlob(data: Uint8Array, options: EncodeOptions): Buffer {
+function pieces(magic: Buffer, prefix: Uint8Array[], payload: Uint8Array): BlobPieces {
+  const header = Buffer.allocUnsafe(12 + prefix.reduce((n, p) => n + p.length, 0));
+  magic.copy(header, 0);
+  header.writeUInt32LE(crc32(payload), 8);
+  let at = 12;
+  for (const p of prefix) {
+    header.set(p, at);
+    at += p.length;
+  }
+  return { header, payload, length: header.length + payload.length };
+}
+
+/** Encodes data as a PBS DataBlob (spec 2.3), in the two pieces a file is written from. */
+export function encodeBlobPieces(data: Uint8Array, options: EncodeOptions): BlobPieces {
   if (data.length > MAX_BLOB_SIZE) {
     throw new CairnError(
       'INVALID_ARGUMENT',
@@ -97,15 +107,25 @@ export function encodeBlob(data: Uint8Array, options: EncodeOptions): Buffer {
   }
   if (options.crypt) {
     const { iv, tag, ciphertext } = options.crypt.encrypt(payload);
-    return assemble(compressed ? ENCR_COMPR_BLOB_MAGIC : ENCRYPTED_BLOB_MAGIC, [iv, tag], ciphertext);
+    return pieces(compressed ? ENCR_COMPR_BLOB_MAGIC : ENCRYPTED_BLOB_MAGIC, [iv, tag], ciphertext);
   }
-  return assemble(compressed ? COMPRESSED_BLOB_MAGIC : UNCOMPRESSED_BLOB_MAGIC, [], payload);
+  return pieces(compressed ? COMPRESSED_BLOB_MAGIC : UNCOMPRESSED_BLOB_MAGIC, [], payload);
+}
+
+/** The pieces as one buffer. */
+export function joinBlobPieces(blob: BlobPieces): Buffer {
+  return Buffer.concat([blob.header, blob.payload], blob.length);
+}
+
+/** Encodes data as a PBS DataBlob (spec 2.3). */
+export function encodeBlob(data: Uint8Array, options: EncodeOptions): Buffer {
+  return joinBlobPieces(encodeBlobPieces(data, options));
 }
 
 /** Encrypts with a given IV: only for reproducing the spec's test vectors. */
 export function encodeEncryptedBlobWithIv(data: Uint8Array, crypt: CryptConfig, iv: Uint8Array): Buffer {
   const { tag, ciphertext } = crypt.encrypt(data, iv);
-  return assemble(ENCRYPTED_BLOB_MAGIC, [iv, tag], ciphertext);
+  return joinBlobPieces(pieces(ENCRYPTED_BLOB_MAGIC, [iv, tag], ciphertext));
 }
 
 /** Checks magic, size and CRC; returns the kind and header size. Does not decode. */

@@ -1,4 +1,4 @@
-import { encodeBlob } from '../blob/data-blob.js';
+import { encodeBlobPieces, type BlobPieces } from '../blob/data-blob.js';
 import { CryptConfig } from '../blob/crypt-config.js';
 import { sha256 } from './digest.js';
 
@@ -35,7 +35,8 @@ export class ChunkCodec {
     return this.crypt ? this.crypt.digest(data) : sha256(data);
   }
 
-  encode(data: Uint8Array): Buffer {
-    return encodeBlob(data, { compress: this.compress, crypt: this.crypt });
+  /** The blob in the pieces ChunkStore.insert writes without joining them. */
+  encode(data: Uint8Array): BlobPieces {
+    return encodeBlobPieces(data, { compress: this.compress, crypt: this.crypt });
   }
 }

@@ -19,6 +19,7 @@ import {
   isEncryptedKind,
   MAX_BLOB_SIZE,
   type BlobKind,
+  type BlobPieces,
 } from '../blob/data-blob.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
 import { CairnError, errnoCode, ioError, isCairnError } from '../errors.js';
@@ -223,9 +224,9 @@ export class ChunkStore {
   }
 
   /** Inserts an encoded chunk unless an acceptable copy exists (the size rules of spec 1.2). */
-  insert(digest: Uint8Array | string, blob: Uint8Array): InsertResult {
+  insert(digest: Uint8Array | string, blob: Uint8Array | BlobPieces): InsertResult {
     const path = this.chunkPath(digest);
-    const kind = blobKind(blob);
+    const kind = blobKind(blob instanceof Uint8Array ? blob : blob.header);
     if (!kind) throw new CairnError('INVALID_ARGUMENT', `refusing to insert chunk ${digestHex(digest)}: not a blob`);
     const st = lstatSync(path, { throwIfNoEntry: false });
     if (st && !st.isFile()) {
@@ -269,8 +270,9 @@ export class ChunkStore {
     return true;
   }
 
-  private writeChunkFile(path: string, blob: Uint8Array): void {
-    writeFileAtomicSync(path, blob, { fsync: this.syncLevel === 'file', action: 'write chunk' });
+  private writeChunkFile(path: string, blob: Uint8Array | BlobPieces): void {
+    const data = blob instanceof Uint8Array ? blob : [blob.header, blob.payload];
+    writeFileAtomicSync(path, data, { fsync: this.syncLevel === 'file', action: 'write chunk' });
   }
 
   /**

@@ -1,5 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, lstatSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+  writevSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { CairnError, errnoCode, ioError } from '../errors.js';
 
@@ -23,13 +33,19 @@ export interface AtomicWriteOptions {
 /**
  * Writes a whole file via tmp + rename (+ link with noReplace): readers see the old content or the new, never a torn
  * one. The one way Cairn replaces a file it keeps (chunks, manifests, configs, status and state files, lock records).
+ * `data` may be pieces, written in order with writev (a blob's header and payload, neither copied behind the other).
  */
-export function writeFileAtomicSync(path: string, data: Uint8Array | string, options: AtomicWriteOptions = {}): void {
+export function writeFileAtomicSync(
+  path: string,
+  data: Uint8Array | string | readonly Uint8Array[],
+  options: AtomicWriteOptions = {},
+): void {
   const tmp = options.tmpPath ?? tmpSiblingPath(path);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', options.mode ?? 0o644);
-    writeAllSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
+    if (Array.isArray(data)) writevAllSync(fd, data as readonly Uint8Array[]);
+    else writeAllSync(fd, typeof data === 'string' ? Buffer.from(data) : (data as Uint8Array));
     if (options.fsync) fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
@@ -87,5 +103,18 @@ export function writeAllSync(fd: number, data: Uint8Array, position?: number): v
   let written = 0;
   while (written < data.length) {
     written += writeSync(fd, data, written, data.length - written, position === undefined ? null : position + written);
+  }
+}
+
+/** Writes all of `pieces`, in order, at the current position of `fd`; a short writev goes on where it stopped. */
+export function writevAllSync(fd: number, pieces: readonly Uint8Array[]): void {
+  let rest = pieces.filter((p) => p.length > 0);
+  while (rest.length > 0) {
+    let written = writevSync(fd, rest as Uint8Array[]);
+    while (rest.length > 0 && written >= rest[0]!.length) {
+      written -= rest[0]!.length;
+      rest = rest.slice(1);
+    }
+    if (written > 0) rest = [rest[0]!.subarray(written), ...rest.slice(1)];
   }
 }

@@ -288,6 +288,20 @@ describe('ChunkStore insert, touch and read', () => {
     expectCairnError(() => store.chunkPath('xyz'), 'INVALID_ARGUMENT', /not a SHA-256 digest/);
   });
 
+  it('insert of a blob in pieces (header, payload) writes the joined bytes, plain and encrypted, and reads back', () => {
+    const { store } = ctx;
+    const data = textBytes(30_000, 12);
+    for (const codec of [new ChunkCodec(true), new ChunkCodec(true, crypt)]) {
+      const digest = codec.digest(data);
+      const pieces = codec.encode(data);
+      expect(pieces.header.length).toBe(codec.encrypted ? 44 : 12);
+      expect(store.insert(digest, pieces)).toEqual({ duplicate: false, written: pieces.length });
+      expect(readFileSync(store.chunkPath(digest))).toEqual(Buffer.concat([pieces.header, pieces.payload]));
+      expect(store.readChunk(digest, { crypt: codec.crypt, length: data.length })).toEqual(Buffer.from(data));
+      expect(store.insert(digest, codec.encode(data)).duplicate).toBe(true);
+    }
+  });
+
   it('inserting the same blob again is a duplicate: not rewritten, but its timestamps are refreshed', () => {
     const { store } = ctx;
     const c = plainChunk(11);

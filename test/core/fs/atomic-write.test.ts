@@ -1,7 +1,7 @@
-import { readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { writeFileAtomicSync } from '../../../core/fs/atomic-write.js';
+import { writeFileAtomicSync, writevAllSync } from '../../../core/fs/atomic-write.js';
 import { expectCairnError } from '../../support/errors.js';
 import { useTempDirs } from '../../support/temp.js';
 
@@ -30,5 +30,27 @@ describe('writeFileAtomicSync with noReplace', () => {
     expect(readdirSync(dir).sort()).toEqual(['key.json', 'link.json']);
     writeFileAtomicSync(join(dir, 'key.json'), 'new');
     expect(readFileSync(join(dir, 'key.json'), 'utf8')).toBe('new');
+  });
+});
+
+describe('writing pieces', () => {
+  const temp = useTempDirs();
+
+  it('writeFileAtomicSync writes pieces in order, empty ones too, as one file', () => {
+    const dir = temp('atomic');
+    const pieces = [Buffer.from('head'), Buffer.alloc(0), Buffer.alloc(300_000, 7), Buffer.from('tail')];
+    writeFileAtomicSync(join(dir, 'blob'), pieces);
+    expect(readFileSync(join(dir, 'blob'))).toEqual(Buffer.concat(pieces));
+    expect(readdirSync(dir)).toEqual(['blob']);
+  });
+
+  it('writevAllSync goes on at the file position, after what is there', () => {
+    const dir = temp('atomic');
+    const fd = openSync(join(dir, 'f'), 'w');
+    writevAllSync(fd, [Buffer.from('ab'), Buffer.from('cd')]);
+    writevAllSync(fd, [Buffer.alloc(0)]);
+    writevAllSync(fd, [Buffer.from('e')]);
+    closeSync(fd);
+    expect(readFileSync(join(dir, 'f'), 'utf8')).toBe('abcde');
   });
 });
