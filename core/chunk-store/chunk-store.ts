@@ -226,7 +226,9 @@ export class ChunkStore {
   /** Inserts an encoded chunk unless an acceptable copy exists (the size rules of spec 1.2). */
   insert(digest: Uint8Array | string, blob: Uint8Array | BlobPieces): InsertResult {
     const path = this.chunkPath(digest);
-    const kind = blobKind(blob instanceof Uint8Array ? blob : blob.header);
+    // Either way the blob's header, its kind, comes first.
+    const pieces = blob instanceof Uint8Array ? [blob] : [blob.header, blob.payload];
+    const kind = blobKind(pieces[0]!);
     if (!kind) throw new CairnError('INVALID_ARGUMENT', `refusing to insert chunk ${digestHex(digest)}: not a blob`);
     const st = lstatSync(path, { throwIfNoEntry: false });
     if (st && !st.isFile()) {
@@ -243,7 +245,7 @@ export class ChunkStore {
         this.log.warn(`chunk ${path} has size 0; overwriting it`);
       }
     }
-    this.writeChunkFile(path, blob);
+    this.writeChunkFile(path, pieces);
     return { duplicate: false, written: blob.length };
   }
 
@@ -270,9 +272,8 @@ export class ChunkStore {
     return true;
   }
 
-  private writeChunkFile(path: string, blob: Uint8Array | BlobPieces): void {
-    const data = blob instanceof Uint8Array ? blob : [blob.header, blob.payload];
-    writeFileAtomicSync(path, data, { fsync: this.syncLevel === 'file', action: 'write chunk' });
+  private writeChunkFile(path: string, pieces: readonly Uint8Array[]): void {
+    writeFileAtomicSync(path, pieces, { fsync: this.syncLevel === 'file', action: 'write chunk' });
   }
 
   /**
