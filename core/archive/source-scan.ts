@@ -1,4 +1,4 @@
-import { constants, lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
 import { CairnError, errnoCode, ioError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
@@ -6,7 +6,8 @@ import { EventLoopTurns } from '../jobs/rate-meter.js';
 import { isSafeName, UNTRUSTED_LISTING } from './archive-format.js';
 import { BaseListings, type BaseFolder, type BaseRecordListing } from './base-listing.js';
 import { IGNORE_FILE, type ExcludeRules } from './excludes.js';
-import { compactStat, hardlinkKey, sameInode, unsigned64, type SourceStat } from './source-stat.js';
+import { childPath, childRel, kindOf, ListingStats, ScannedFile, ScannedFolder } from './scanned-entry.js';
+import { compactStat, hardlinkKey, sameInode, type SourceStat } from './source-stat.js';
 
 export type SourceKind = 'file' | 'directory' | 'symlink';
 
@@ -45,107 +46,6 @@ export function listingSettleMs(ctimeNs: bigint): number {
   return ctimeNs % 1_000_000n !== 0n ? 100 : 3000;
 }
 
-/** The display path of `name` inside the folder at `parentRel` ('' for the root). */
-function childRel(parentRel: string, name: Buffer): string {
-  return parentRel ? `${parentRel}/${name.toString()}` : name.toString();
-}
-
-const SLASH = Buffer.from('/');
-/** A byte above 0x7f in a latin1 string (every character of one is a byte). */
-const NON_ASCII = /[\u0080-\u00ff]/;
-
-/** The path of the entry `name` (its bytes as a latin1 string) in the folder at `dir`. */
-function childPath(dir: string | Buffer, name: string): string | Buffer {
-  if (typeof dir === 'string' && !NON_ASCII.test(name)) return `${dir}/${name}`;
-  return Buffer.concat([typeof dir === 'string' ? Buffer.from(dir) : dir, SLASH, Buffer.from(name, 'latin1')]);
-}
-
-/** An inode or device number as a number when it holds it exactly (most do), else as the unsigned BigInt. */
-function compactBigInt(signed: bigint): number | bigint {
-  const n = unsigned64(signed);
-  return n <= MAX_SAFE ? Number(n) : n;
-}
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-/**
- * A scanned file or symlink, which is its own SourceStat: a folder of 200,000 files holds every entry from its
- * listing on, and a separate stat object with four BigInts was ~190 of the ~290 bytes an entry took. The inode
- * and device numbers are kept as numbers where they fit (as BigInts when asked). Its name's Buffer is made when
- * first asked for: an unchanged file's never is (its folder's base record is compared with nameLatin1), and a
- * Buffer per entry kept the GC busy. Its path on disk and display path are made from its folder's each time
- * they are asked for (once or twice: to open it, to show it).
- */
-class ScannedNode implements SourceNode, SourceStat {
-  readonly mode: number;
-  readonly uid: number;
-  readonly gid: number;
-  readonly size: number;
-  readonly nlink: number;
-  readonly mtimeNs: bigint;
-  readonly ctimeNs: bigint;
-  private readonly inoValue: number | bigint;
-  private readonly devValue: number | bigint;
-  private nameBytes: Buffer | undefined;
-
-  constructor(
-    readonly nameLatin1: string,
-    readonly kind: SourceKind,
-    st: BigIntStats,
-    protected readonly parent: SourceNode,
-  ) {
-    this.mode = Number(st.mode);
-    this.uid = Number(st.uid);
-    this.gid = Number(st.gid);
-    this.size = Number(st.size);
-    this.nlink = Number(st.nlink);
-    this.mtimeNs = st.mtimeNs;
-    this.ctimeNs = st.ctimeNs;
-    this.inoValue = compactBigInt(st.ino);
-    this.devValue = compactBigInt(st.dev);
-  }
-
-  get stat(): SourceStat {
-    return this;
-  }
-
-  get ino(): bigint {
-    return typeof this.inoValue === 'bigint' ? this.inoValue : BigInt(this.inoValue);
-  }
-
-  get dev(): bigint {
-    return typeof this.devValue === 'bigint' ? this.devValue : BigInt(this.devValue);
-  }
-
-  get path(): string | Buffer {
-    return childPath(this.parent.path, this.nameLatin1);
-  }
-
-  get name(): Buffer {
-    return (this.nameBytes ??= Buffer.from(this.nameLatin1, 'latin1'));
-  }
-
-  get rel(): string {
-    return childRel(this.parent.rel, this.name);
-  }
-}
-
-/** A scanned folder: it also keeps its paths (every path below it is made from them) and, once listed, its children. */
-class ScannedFolder extends ScannedNode {
-  children?: SourceNode[];
-  listingCtimeNs?: bigint;
-  scanRules?: ExcludeRules;
-  private folderPath: string | Buffer | undefined;
-  private relPath: string | undefined;
-
-  override get path(): string | Buffer {
-    return (this.folderPath ??= super.path);
-  }
-
-  override get rel(): string {
-    return (this.relPath ??= super.rel);
-  }
-}
-
 export interface ScanTotals {
   files: number;
   directories: number;
@@ -169,14 +69,6 @@ export interface ScanOptions {
   base?: BaseListings;
   /** When the scan began (ms since the epoch; default now): folders changed shortly before have not settled. */
   startedAtMs?: number;
-}
-
-const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK } = constants;
-
-/** From the mode as a number: BigIntStats' isFile() and the like do BigInt arithmetic on every call. */
-function kindOf(mode: number): SourceKind | undefined {
-  const type = mode & S_IFMT;
-  return type === S_IFREG ? 'file' : type === S_IFDIR ? 'directory' : type === S_IFLNK ? 'symlink' : undefined;
 }
 
 function describeSpecial(st: BigIntStats): string {
@@ -362,8 +254,9 @@ class SourceScan {
     // Only a folder that lists the ignore file is asked for it: a failed read per folder costs an exception each.
     const inner = names.includes(IGNORE_FILE) ? rules.enter(dir.path, dir.rel, (m) => this.log.warn(m)) : rules;
     const children: SourceNode[] = [];
+    const stats = this.keep ? new ListingStats(names.length) : undefined;
     for (let i = 0; i < names.length; i++) {
-      const node = this.scanEntry(dir, names[i]!, inner);
+      const node = this.scanEntry(dir, names[i]!, inner, stats, i);
       if (!node) complete = false;
       else if (node !== COUNTED) {
         if (node.kind === 'directory') node.scanRules = inner;
@@ -430,8 +323,17 @@ class SourceScan {
     return undefined;
   }
 
-  /** The node of the entry `name` in `dir`; undefined if it is skipped (logged, counted) or excluded. */
-  private scanEntry(dir: SourceNode, name: string, rules: ExcludeRules): SourceNode | typeof COUNTED | undefined {
+  /**
+   * The node of the entry `name` in `dir`, a file's stat kept in `stats` at `slot` (none: the scan keeps no
+   * files); undefined if it is skipped (logged, counted) or excluded.
+   */
+  private scanEntry(
+    dir: SourceNode,
+    name: string,
+    rules: ExcludeRules,
+    stats: ListingStats | undefined,
+    slot: number,
+  ): SourceNode | typeof COUNTED | undefined {
     const { totals } = this;
     const path = childPath(dir.path, name);
     if (!isSafeName(name)) return this.skip(dir, name, 'the name cannot be stored');
@@ -463,12 +365,14 @@ class SourceScan {
     }
     if (kind !== 'directory') {
       this.count(kind, st);
-      return this.keep ? new ScannedNode(name, kind, st, dir) : COUNTED;
+      if (!stats) return COUNTED;
+      stats.set(slot, st);
+      return new ScannedFile(name, dir, stats, slot);
     }
-    const node = new ScannedFolder(name, kind, st, dir);
+    const node = new ScannedFolder(name, dir, st);
     totals.directories++;
     // What its entry will record if every entry in it is backed up; expand() says for sure once listed.
-    node.listingCtimeNs = this.settled(node) ? node.ctimeNs : UNTRUSTED_LISTING;
+    node.listingCtimeNs = this.settled(node.stat) ? node.stat.ctimeNs : UNTRUSTED_LISTING;
     return node;
   }
 

@@ -2,6 +2,7 @@ import { lstatSync, type BigIntStats } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ExcludeRules } from '../../../core/archive/excludes.js';
 import { scanSource, type SourceNode } from '../../../core/archive/source-scan.js';
+import { ListingStats, ScannedFile } from '../../../core/archive/scanned-entry.js';
 import { compactStat, hardlinkKey, sameInode, unsigned64 } from '../../../core/archive/source-stat.js';
 import { MemoryLogger } from '../../../core/log.js';
 import { buildRichTree } from '../../support/rich-tree.js';
@@ -93,5 +94,38 @@ describe('source scan', () => {
       ctimeNs: 2n,
     } as unknown as BigIntStats);
     expect([stat.ino, stat.dev]).toEqual([2n ** 63n, top - 1n]);
+  });
+
+  it("keeps each entry's stat in its folder's columns exactly: unsigned inodes, times before 1970, huge link counts", () => {
+    const top = 2n ** 64n;
+    const stats = new ListingStats(3);
+    const lstat = (fields: Record<string, bigint>) => fields as unknown as BigIntStats;
+    const common = { mode: 0o100600n, uid: 4_000_000_000n, gid: 65534n, size: 2n ** 40n + 3n };
+    stats.set(0, lstat({ ...common, nlink: 2n ** 33n, mtimeNs: -1_500_000_001n, ctimeNs: 9n, ino: -2n, dev: -1n }));
+    stats.set(2, lstat({ ...common, mode: 0o120777n, nlink: 1n, mtimeNs: 2n ** 62n, ctimeNs: 0n, ino: 5n, dev: 7n }));
+    const folder = { path: '/src', rel: 'src' } as SourceNode;
+    const [first, last] = [new ScannedFile('a', folder, stats, 0), new ScannedFile('\u00e9', folder, stats, 2)];
+    const fields = (f: ScannedFile) => [f.mode, f.uid, f.gid, f.size, f.nlink, f.mtimeNs, f.ctimeNs, f.ino, f.dev];
+    expect(fields(first)).toEqual([
+      0o100600,
+      4_000_000_000,
+      65534,
+      2 ** 40 + 3,
+      0xffffffff,
+      -1_500_000_001n,
+      9n,
+      top - 2n,
+      top - 1n,
+    ]);
+    expect(fields(last)).toEqual([0o120777, 4_000_000_000, 65534, 2 ** 40 + 3, 1, 2n ** 62n, 0n, 5n, 7n]);
+    expect([first.kind, last.kind, first.stat]).toEqual(['file', 'symlink', first]);
+    // A name of any bytes: the path and the name are its bytes, the display path is decoded.
+    expect([first.path, first.rel, last.name, last.path, last.rel]).toEqual([
+      '/src/a',
+      'src/a',
+      Buffer.from([0xe9]),
+      Buffer.from([...Buffer.from('/src/'), 0xe9]),
+      'src/\ufffd',
+    ]);
   });
 });
