@@ -301,7 +301,8 @@ export class ChunkStore {
   /**
    * Reads a chunk and checks everything: CRC, decoding, digest and (if given) length. `checkDigest: false` leaves
    * out the digest (a SHA-256 of the whole chunk), for a reader that checks every byte against digests of its own
-   * (CachedStreamReader's `contentChecked`); the CRC, or an encrypted chunk's GCM tag, is still checked.
+   * (CachedStreamReader's `contentChecked`); the CRC, or an encrypted chunk's GCM tag, is still checked. Where the
+   * digest or the tag covers the bytes, the CRC is looked at only when the chunk fails (decodeBlob's crcOnFailure).
    */
   readChunk(
     digest: Uint8Array | string,
@@ -314,6 +315,7 @@ export class ChunkStore {
       crypt: options.crypt,
       length: options.length,
       what: `chunk ${hex}`,
+      crcOnFailure: true,
     });
   }
 

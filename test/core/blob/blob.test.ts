@@ -303,6 +303,39 @@ describe('blob decode errors', () => {
     }
   });
 
+  it('with crcOnFailure, reports a damaged blob by its CRC as before, and skips the CRC only where the digest or the tag covers the bytes', () => {
+    const plainDigest = sha256(data);
+    const cases = [
+      { encode: { compress: false }, digest: plainDigest },
+      { encode: { compress: true }, digest: plainDigest },
+      { encode: { compress: true, crypt }, digest: crypt.digest(data) },
+      { encode: { compress: false, crypt }, digest: undefined }, // the tag covers it
+    ];
+    for (const { encode, digest } of cases) {
+      const options = { crypt, digest, what: 'chunk 1234', crcOnFailure: true };
+      const sound = encodeBlob(data, encode);
+      expect(decodeBlob(sound, options)).toEqual(data);
+      const damaged = Buffer.from(sound);
+      flip(damaged, -100, 0x01);
+      expectCairnError(() => decodeBlob(damaged, options), 'CORRUPT', /^chunk 1234: CRC mismatch/);
+      // Only the CRC field is wrong: the bytes are proven sound by the digest or tag, and verify (CRC first) refuses it.
+      const wrongCrc = Buffer.from(sound);
+      wrongCrc[8] = wrongCrc[8]! ^ 1;
+      expect(decodeBlob(wrongCrc, options)).toEqual(data);
+      expectCairnError(() => decodeBlob(wrongCrc, { ...options, crcOnFailure: false }), 'CORRUPT', /CRC mismatch/);
+    }
+    // Nothing else covers a plain blob read without its digest: the CRC comes first.
+    const wrongCrc = encodeBlob(data, { compress: true });
+    wrongCrc[8] = wrongCrc[8]! ^ 1;
+    expectCairnError(() => decodeBlob(wrongCrc, { crcOnFailure: true }), 'CORRUPT', /CRC mismatch/);
+    expectCairnError(
+      () =>
+        decodeBlob(encodeBlob(data, { compress: true }).subarray(0, 11), { digest: plainDigest, crcOnFailure: true }),
+      'CORRUPT',
+      /truncated/,
+    );
+  });
+
   it('detects a wrong stored CRC', () => {
     const blob = encodeBlob(HELLO, { compress: false });
     blob.writeUInt32LE(0x12345678, 8);
