@@ -45,7 +45,7 @@ export class ArchiveStreamWriter {
     private readonly target: ChunkTarget,
     avgChunkSize: number,
   ) {
-    this.chunker = new Chunker(avgChunkSize);
+    this.chunker = new Chunker(avgChunkSize, target.chunkMemory);
     this.capacity = this.chunker.params.max;
   }
 
@@ -86,7 +86,11 @@ export class ArchiveStreamWriter {
     let buffer = this.current!;
     // Byte i of the new bytes is at buffer.bytes[at + i].
     let at = this.pendingLength;
-    for (const cut of this.chunker.scan(buffer.bytes.subarray(at, at + n))) {
+    const cuts =
+      buffer.memoryOffset === undefined
+        ? this.chunker.scan(buffer.bytes.subarray(at, at + n))
+        : this.chunker.scanInPlace(buffer.memoryOffset + at, n);
+    for (const cut of cuts) {
       const full = buffer;
       if (cut < n) {
         buffer = this.target.chunkBuffer(this.capacity);

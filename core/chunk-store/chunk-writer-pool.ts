@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { ChunkMemory } from '../chunker/chunk-memory.js';
 import { CairnError, type CairnErrorCode } from '../errors.js';
 import { workerScriptUrl } from '../jobs/worker-url.js';
 import type { Logger } from '../log.js';
@@ -26,6 +27,8 @@ export interface ChunkBuffer {
   readonly bytes: Uint8Array;
   /** The shared slot it is (ChunkWriterPool), so that only numbers cross to the worker. */
   readonly slot?: number;
+  /** Where `bytes` starts in the target's chunkMemory, if it lies there: a chunker scans it in place. */
+  readonly memoryOffset?: number;
 }
 
 /** Where chunks go: stored at once on this thread, or handed to worker threads. */
@@ -42,8 +45,13 @@ export interface ChunkTarget {
   chunkBuffer(capacity: number): ChunkBuffer;
   /** Stores the first `length` bytes of a buffer from chunkBuffer, which is the target's again from here on. */
   putBuffer(buffer: ChunkBuffer, length: number): StoredChunk | Promise<StoredChunk>;
+  /** The memory the buffers lie in, when they do (ChunkBuffer.memoryOffset): a stream's chunker scans in it. */
+  readonly chunkMemory?: ChunkMemory;
   close(): Promise<void>;
 }
+
+/** Address space a pool's ChunkMemory reserves: ~120 slots of 4 MiB (a folder backup uses ~20). */
+const CHUNK_MEMORY_BYTES = 512 * 1024 * 1024;
 
 /** How long close() waits for a worker to finish its queue (a few chunks, normally milliseconds). */
 const CLOSE_TIMEOUT_MS = 30_000;
@@ -72,8 +80,12 @@ export class ChunkWriterPool implements ChunkTarget {
   private readonly exits: Promise<void>[] = [];
   private readonly inFlight: number[] = [];
   private readonly pending = new Map<number, Pending>();
+  /** The slots lie here while it has room (then in SharedArrayBuffers of their own), and so do the chunkers. */
+  readonly chunkMemory: ChunkMemory;
   private slots = 0;
   private readonly slotViews: Uint8Array[] = [];
+  /** Each slot's offset in chunkMemory (undefined: a buffer of its own). */
+  private readonly slotOffsets: (number | undefined)[] = [];
   private readonly freeSlots: number[] = [];
   private nextId = 0;
   private failure: Error | undefined;
@@ -90,7 +102,9 @@ export class ChunkWriterPool implements ChunkTarget {
     private readonly bufferSize: number,
     private readonly workerCount = 2,
     log?: Logger,
+    chunkMemoryBytes = CHUNK_MEMORY_BYTES,
   ) {
+    this.chunkMemory = new ChunkMemory(chunkMemoryBytes);
     this.workerData = { root: store.base, syncLevel: store.syncLevel, codec: codec.toData() };
     this.log = log ?? store.log;
   }
@@ -111,9 +125,7 @@ export class ChunkWriterPool implements ChunkTarget {
         ),
       );
       // Slots lent out before the first chunk (chunkBuffer) are announced like later ones.
-      this.slotViews.forEach((view, slot) =>
-        worker.postMessage({ type: 'slot', slot, buffer: view.buffer as SharedArrayBuffer } satisfies ChunkRequest),
-      );
+      this.slotViews.forEach((view, slot) => worker.postMessage(slotMessage(slot, view)));
       this.workers.push(worker);
       this.inFlight.push(0);
     }
@@ -133,7 +145,7 @@ export class ChunkWriterPool implements ChunkTarget {
   chunkBuffer(capacity: number): ChunkBuffer {
     if (capacity > this.bufferSize) return { bytes: new Uint8Array(capacity) };
     const slot = this.freeSlots.pop() ?? this.newSlot();
-    return { bytes: this.slotViews[slot]!, slot };
+    return { bytes: this.slotViews[slot]!, slot, memoryOffset: this.slotOffsets[slot] };
   }
 
   putBuffer(buffer: ChunkBuffer, length: number): Promise<StoredChunk> {
@@ -161,9 +173,11 @@ export class ChunkWriterPool implements ChunkTarget {
   /** A new shared slot, announced to every running worker before any request names it. */
   private newSlot(): number {
     const slot = this.slots++;
-    const buffer = new SharedArrayBuffer(this.bufferSize);
-    this.slotViews.push(new Uint8Array(buffer));
-    const message: ChunkRequest = { type: 'slot', slot, buffer };
+    const region = this.chunkMemory.allocate(this.bufferSize);
+    const view = region?.bytes ?? new Uint8Array(new SharedArrayBuffer(this.bufferSize));
+    this.slotViews.push(view);
+    this.slotOffsets.push(region?.offset);
+    const message = slotMessage(slot, view);
     for (const w of this.workers) w.postMessage(message);
     return slot;
   }
@@ -215,4 +229,9 @@ export class ChunkWriterPool implements ChunkTarget {
       }),
     );
   }
+}
+
+/** Tells a worker where a slot lies: a SharedArrayBuffer (the memory's, as it was when the slot was made) and offset. */
+function slotMessage(slot: number, view: Uint8Array): ChunkRequest {
+  return { type: 'slot', slot, buffer: view.buffer as SharedArrayBuffer, offset: view.byteOffset };
 }

@@ -15,7 +15,7 @@ export interface ChunkWriterWorkerData {
  */
 export type ChunkRequest =
   | { type: 'close' }
-  | { type: 'slot'; slot: number; buffer: SharedArrayBuffer }
+  | { type: 'slot'; slot: number; buffer: SharedArrayBuffer; offset: number }
   | { type: 'chunk'; id: number; length: number; slot: number }
   | { type: 'chunk'; id: number; length: number; buffer: ArrayBuffer };
 
@@ -37,7 +37,8 @@ const store = ChunkStore.open(root, {
   },
 });
 
-const slots: SharedArrayBuffer[] = [];
+/** Each slot's memory and where in it the slot starts. */
+const slots: { buffer: SharedArrayBuffer; offset: number }[] = [];
 
 parentPort!.on('message', (req: ChunkRequest) => {
   if (req.type === 'close') {
@@ -45,11 +46,12 @@ parentPort!.on('message', (req: ChunkRequest) => {
     return;
   }
   if (req.type === 'slot') {
-    slots[req.slot] = req.buffer;
+    slots[req.slot] = { buffer: req.buffer, offset: req.offset };
     return;
   }
   try {
-    const data = new Uint8Array('slot' in req ? slots[req.slot]! : req.buffer, 0, req.length);
+    const { buffer, offset } = 'slot' in req ? slots[req.slot]! : { buffer: req.buffer, offset: 0 };
+    const data = new Uint8Array(buffer, offset, req.length);
     const digest = codec.digest(data);
     let written = 0;
     let duplicate = true;

@@ -12,8 +12,8 @@ const outDir = join(here, 'generated');
 const outFile = join(outDir, 'buzhash-wasm.ts');
 
 const wabt = await initWabt();
-const module = wabt.parseWat('buzhash.wat', readFileSync(source, 'utf8'));
-module.validate();
+const module = wabt.parseWat('buzhash.wat', readFileSync(source, 'utf8'), { threads: true });
+module.validate({ threads: true });
 const { buffer } = module.toBinary({});
 module.destroy();
 

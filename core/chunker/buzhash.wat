@@ -1,15 +1,16 @@
 ;; Buzhash content-defined chunker (PBS algorithm, Cairn's own table).
 ;;
-;; Memory layout (the JS wrapper in chunker.ts owns it):
+;; Memory: a shared memory the JS side owns (chunk-memory.ts), which also holds the chunks being built, so
+;; that they are scanned where they lie:
 ;;   [0, 1024)            the 256-entry u32 table, written by JS at start-up
-;;   [HISTORY, DATA)      the 64 stream bytes preceding DATA (the rolling window's leaving bytes)
-;;   [DATA, DATA + block) the block being scanned
+;;   elsewhere            what `scan` is given; the 64 bytes before `pos` are the stream's bytes before it (the
+;;                        rolling window's leaving bytes), whether the chunk itself or a copy's history
 ;;
 ;; The hash depends only on the last 64 bytes, and no cut may happen before `min` bytes, so the scan skips
 ;; each chunk's first (min - 64) bytes, rebuilds the window from h = 0 over the next 64, and only then starts
 ;; rolling. This gives exactly the boundaries of the straightforward scan (proved by test/core/chunker/chunker.test.ts).
 (module
-  (memory (export "memory") 66)
+  (import "env" "memory" (memory 1 65536 shared))
   (global $h (mut i32) (i32.const 0))       ;; rolling hash
   (global $n (mut i32) (i32.const 0))       ;; bytes of the current chunk consumed so far
   (global $min (mut i32) (i32.const 0))

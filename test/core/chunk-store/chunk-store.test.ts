@@ -602,41 +602,44 @@ describe('ChunkStore insert, touch and read', () => {
     store.syncFilesystem(); // not the 'filesystem' level: nothing to do
   });
 
-  it('ChunkWriterPool stores chunks through reused shared slots, and a chunk larger than a slot on its own', async () => {
-    const slot = 64 * 1024;
-    const pool = new ChunkWriterPool(ctx.store, new ChunkCodec(true), slot, 2);
-    try {
-      // Many more chunks than slots in flight at once, of every size up to a slot, compressible or not; then bigger.
-      const chunks = Array.from({ length: 40 }, (_, i) =>
-        i % 2 === 0
-          ? pseudoRandomBytes(1 + ((i * 7919) % slot), `pool-${i}`)
-          : Buffer.alloc(1 + ((i * 104729) % slot), i),
-      );
-      chunks.push(
-        pseudoRandomBytes(slot, 'pool-full'),
-        pseudoRandomBytes(slot + 1, 'pool-big'),
-        pseudoRandomBytes(3 * slot, 'pool-bigger'),
-      );
-      const batch = async (list: Buffer[]): Promise<void> => {
-        const stored = await Promise.all(list.map((c) => pool.put(c)));
-        stored.forEach((s, i) => {
-          expect(s.digest.equals(sha256(list[i]!)), `chunk ${i}`).toBe(true);
-          expect(s.length).toBe(list[i]!.length);
-          expect(ctx.store.readChunk(s.digest, { length: list[i]!.length }).equals(list[i]!), `chunk ${i}`).toBe(true);
-        });
-      };
-      await batch(chunks);
-      // Slots come back: a second round reuses them, and every chunk is now a duplicate.
-      const before = { ...pool.counters };
-      await batch(chunks.slice().reverse());
-      expect(pool.counters.newChunks).toBe(before.newChunks);
-      expect(pool.counters.chunks).toBe(2 * chunks.length);
-      expect(pool.counters.dedupBytes - before.dedupBytes).toBe(chunks.reduce((n, c) => n + c.length, 0));
-    } finally {
-      await pool.close();
-    }
-  });
-
+  for (const memoryBytes of [undefined, 3 * 64 * 1024]) {
+    it(`ChunkWriterPool stores chunks through reused shared slots, and a chunk larger than a slot on its own (${memoryBytes ? 'the chunk memory full after two slots' : 'slots in the chunk memory'})`, async () => {
+      const slot = 64 * 1024;
+      const pool = new ChunkWriterPool(ctx.store, new ChunkCodec(true), slot, 2, undefined, memoryBytes);
+      try {
+        // Many more chunks than slots in flight at once, of every size up to a slot, compressible or not; then bigger.
+        const chunks = Array.from({ length: 40 }, (_, i) =>
+          i % 2 === 0
+            ? pseudoRandomBytes(1 + ((i * 7919) % slot), `pool-${i}`)
+            : Buffer.alloc(1 + ((i * 104729) % slot), i),
+        );
+        chunks.push(
+          pseudoRandomBytes(slot, 'pool-full'),
+          pseudoRandomBytes(slot + 1, 'pool-big'),
+          pseudoRandomBytes(3 * slot, 'pool-bigger'),
+        );
+        const batch = async (list: Buffer[]): Promise<void> => {
+          const stored = await Promise.all(list.map((c) => pool.put(c)));
+          stored.forEach((s, i) => {
+            expect(s.digest.equals(sha256(list[i]!)), `chunk ${i}`).toBe(true);
+            expect(s.length).toBe(list[i]!.length);
+            expect(ctx.store.readChunk(s.digest, { length: list[i]!.length }).equals(list[i]!), `chunk ${i}`).toBe(
+              true,
+            );
+          });
+        };
+        await batch(chunks);
+        // Slots come back: a second round reuses them, and every chunk is now a duplicate.
+        const before = { ...pool.counters };
+        await batch(chunks.slice().reverse());
+        expect(pool.counters.newChunks).toBe(before.newChunks);
+        expect(pool.counters.chunks).toBe(2 * chunks.length);
+        expect(pool.counters.dedupBytes - before.dedupBytes).toBe(chunks.reduce((n, c) => n + c.length, 0));
+      } finally {
+        await pool.close();
+      }
+    });
+  }
   it('ChunkWriterPool.close lets the workers finish the chunks they were given (not cut off mid-write or mid-compression)', async () => {
     const pool = new ChunkWriterPool(ctx.store, new ChunkCodec(true), 256 * 1024, 2);
     // Compressible, so the workers are inside zstd when close() comes; nobody waits for the answers first.
