@@ -86,10 +86,10 @@ export class ArchiveStreamWriter {
     let buffer = this.current!;
     // Byte i of the new bytes is at buffer.bytes[at + i].
     let at = this.pendingLength;
-    const cuts =
-      buffer.memoryOffset === undefined
-        ? this.chunker.scan(buffer.bytes.subarray(at, at + n))
-        : this.chunker.scanInPlace(buffer.memoryOffset + at, n);
+    const inPlace = buffer.memoryOffset !== undefined && this.chunker.memory === this.target.chunkMemory;
+    const cuts = inPlace
+      ? this.chunker.scanInPlace(buffer.memoryOffset! + at, n)
+      : this.chunker.scan(buffer.bytes.subarray(at, at + n));
     for (const cut of cuts) {
       const full = buffer;
       if (cut < n) {

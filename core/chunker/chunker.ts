@@ -35,15 +35,16 @@ export class Chunker {
   /** Where the copy's room starts in the memory. */
   private readonly base: number;
 
-  constructor(
-    avg?: number,
-    private readonly memory: ChunkMemory = new ChunkMemory(OWN_MEMORY_BYTES),
-  ) {
+  /** The memory it scans in: the one it was given, unless that had no room left for it (then one of its own). */
+  readonly memory: ChunkMemory;
+
+  constructor(avg?: number, memory?: ChunkMemory) {
     this.params = chunkerParams(avg);
-    this.wasm = new WebAssembly.Instance(wasmModule(), { env: { memory: memory.memory } })
+    let room = memory?.allocate(DATA + BLOCK);
+    this.memory = room ? memory! : new ChunkMemory(OWN_MEMORY_BYTES);
+    room ??= this.memory.allocate(DATA + BLOCK)!;
+    this.wasm = new WebAssembly.Instance(wasmModule(), { env: { memory: this.memory.memory } })
       .exports as unknown as BuzhashExports;
-    const room = memory.allocate(DATA + BLOCK);
-    if (!room) throw new Error('the chunk memory has no room for a chunker');
     this.mem = room.bytes;
     this.base = room.offset;
     this.reset();

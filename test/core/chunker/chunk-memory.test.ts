@@ -62,4 +62,12 @@ describe('chunk memory', () => {
     }
     expect(cuts).toEqual(expected);
   });
+
+  it('a chunker given a memory without room for it scans in one of its own, cutting as ever', () => {
+    const full = new ChunkMemory(2 * 64 * 1024);
+    const chunker = new Chunker(AVG, full);
+    expect(chunker.memory).not.toBe(full);
+    const data = pseudoRandomBytes(1024 * 1024, 'chunk-memory-full');
+    expect(chunker.scan(data)).toEqual(onePass(data));
+  });
 });
