@@ -36,17 +36,18 @@ export function childPath(dir: string | Buffer, name: string): string | Buffer {
 }
 
 /**
- * The lstat of each entry of one listed folder, a column per field, at the entry's index in the listing. The
- * inode and device numbers are kept unsigned (a BigUint64Array wraps Node's signed values as unsigned64 does).
+ * The lstat of each entry of one listed folder, a column per field, at the entry's index (its slot) in the
+ * listing; ScannedFile reads them. The inode and device numbers are kept unsigned (a BigUint64Array wraps Node's
+ * signed values as unsigned64 does).
  */
 export class ListingStats {
-  /** mode, uid, gid, nlink (at most 2^32 - 1: only whether it is above 1 matters). */
-  private readonly small: Uint32Array;
-  private readonly sizes: Float64Array;
-  /** mtimeNs, ctimeNs. */
-  private readonly times: BigInt64Array;
-  /** ino, dev. */
-  private readonly ids: BigUint64Array;
+  /** mode, uid, gid, nlink (at most 2^32 - 1: only whether it is above 1 matters), four a slot. */
+  readonly small: Uint32Array;
+  readonly sizes: Float64Array;
+  /** mtimeNs, ctimeNs, two a slot. */
+  readonly times: BigInt64Array;
+  /** ino, dev, two a slot. */
+  readonly ids: BigUint64Array;
 
   constructor(entries: number) {
     this.small = new Uint32Array(entries * 4);
@@ -66,42 +67,6 @@ export class ListingStats {
     this.times[slot * 2 + 1] = st.ctimeNs;
     this.ids[slot * 2] = st.ino;
     this.ids[slot * 2 + 1] = st.dev;
-  }
-
-  mode(slot: number): number {
-    return this.small[slot * 4]!;
-  }
-
-  uid(slot: number): number {
-    return this.small[slot * 4 + 1]!;
-  }
-
-  gid(slot: number): number {
-    return this.small[slot * 4 + 2]!;
-  }
-
-  nlink(slot: number): number {
-    return this.small[slot * 4 + 3]!;
-  }
-
-  size(slot: number): number {
-    return this.sizes[slot]!;
-  }
-
-  mtimeNs(slot: number): bigint {
-    return this.times[slot * 2]!;
-  }
-
-  ctimeNs(slot: number): bigint {
-    return this.times[slot * 2 + 1]!;
-  }
-
-  ino(slot: number): bigint {
-    return this.ids[slot * 2]!;
-  }
-
-  dev(slot: number): bigint {
-    return this.ids[slot * 2 + 1]!;
   }
 }
 
@@ -152,39 +117,39 @@ export class ScannedFile extends ScannedEntry implements SourceStat {
   }
 
   get mode(): number {
-    return this.listing.mode(this.slot);
+    return this.listing.small[this.slot * 4]!;
   }
 
   get uid(): number {
-    return this.listing.uid(this.slot);
+    return this.listing.small[this.slot * 4 + 1]!;
   }
 
   get gid(): number {
-    return this.listing.gid(this.slot);
-  }
-
-  get size(): number {
-    return this.listing.size(this.slot);
+    return this.listing.small[this.slot * 4 + 2]!;
   }
 
   get nlink(): number {
-    return this.listing.nlink(this.slot);
+    return this.listing.small[this.slot * 4 + 3]!;
+  }
+
+  get size(): number {
+    return this.listing.sizes[this.slot]!;
   }
 
   get mtimeNs(): bigint {
-    return this.listing.mtimeNs(this.slot);
+    return this.listing.times[this.slot * 2]!;
   }
 
   get ctimeNs(): bigint {
-    return this.listing.ctimeNs(this.slot);
+    return this.listing.times[this.slot * 2 + 1]!;
   }
 
   get ino(): bigint {
-    return this.listing.ino(this.slot);
+    return this.listing.ids[this.slot * 2]!;
   }
 
   get dev(): bigint {
-    return this.listing.dev(this.slot);
+    return this.listing.ids[this.slot * 2 + 1]!;
   }
 }
 

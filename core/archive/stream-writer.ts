@@ -39,6 +39,8 @@ export class ArchiveStreamWriter {
   /** Stream offset up to which chunks are in the index. */
   private indexed = 0;
   private readonly runs: DigestRun[] = [];
+  /** Whether the chunker scans in the target's memory, where its buffers lie (ChunkBuffer.memoryOffset). */
+  private readonly scansInPlace: boolean;
 
   constructor(
     private readonly index: DynamicIndexWriter,
@@ -46,6 +48,7 @@ export class ArchiveStreamWriter {
     avgChunkSize: number,
   ) {
     this.chunker = new Chunker(avgChunkSize, target.chunkMemory);
+    this.scansInPlace = target.chunkMemory !== undefined && this.chunker.memory === target.chunkMemory;
     this.capacity = this.chunker.params.max;
   }
 
@@ -86,10 +89,10 @@ export class ArchiveStreamWriter {
     let buffer = this.current!;
     // Byte i of the new bytes is at buffer.bytes[at + i].
     let at = this.pendingLength;
-    const inPlace = buffer.memoryOffset !== undefined && this.chunker.memory === this.target.chunkMemory;
-    const cuts = inPlace
-      ? this.chunker.scanInPlace(buffer.memoryOffset! + at, n)
-      : this.chunker.scan(buffer.bytes.subarray(at, at + n));
+    const cuts =
+      this.scansInPlace && buffer.memoryOffset !== undefined
+        ? this.chunker.scanInPlace(buffer.memoryOffset + at, n)
+        : this.chunker.scan(buffer.bytes.subarray(at, at + n));
     for (const cut of cuts) {
       const full = buffer;
       if (cut < n) {

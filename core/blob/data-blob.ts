@@ -135,12 +135,12 @@ export function encodeEncryptedBlobWithIv(data: Uint8Array, crypt: CryptConfig, 
   return joinBlobPieces(pieces(ENCRYPTED_BLOB_MAGIC, [iv, tag], ciphertext));
 }
 
-/** Checks magic, size and CRC; returns the kind and header size. Does not decode. */
 interface CheckedBlob {
   kind: BlobKind;
   headerSize: number;
 }
 
+/** Checks magic, size and CRC; returns the kind and header size. Does not decode. */
 export function checkBlob(raw: Uint8Array, what = 'blob'): CheckedBlob {
   const kind = blobKind(raw);
   if (!kind) {
