@@ -13,6 +13,24 @@ const execFileAsync = promisify(execFile);
 /** Ceph's tools with an environment of their own: the test runner's variables have confused the `ceph` CLI. */
 const run = (cmd: string, args: string[]) =>
   execFileAsync(cmd, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' } });
+/**
+ * A command the monitor answers, tried again while it says it is not ready: even after it has taken commands it
+ * has refused one with EPERM, "problem getting command descriptions from mon", seen in CI. That refusal comes
+ * before the command runs, so running it again is safe.
+ */
+async function runWhenMonReady(cmd: string, args: string[], timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await run(cmd, args);
+      return;
+    } catch (err) {
+      const text = `${(err as Error).message} ${(err as { stderr?: string }).stderr ?? ''}`;
+      if (!/problem getting command descriptions/.test(text) || Date.now() > end) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
 const BINARIES = ['ceph-mon', 'ceph-osd', 'radosgw', 'radosgw-admin', 'monmaptool', 'ceph'];
 
 export interface CephGateway {
@@ -201,7 +219,16 @@ async function startIn(dir: string): Promise<CephGateway> {
   );
   await run('ceph-osd', [...c, '-i', '0', '--mkfs', '--osd-uuid', osdUuid]);
   await run('ceph-osd', [...c, '-i', '0']);
-  await run('ceph', [...c, 'osd', 'crush', 'create-or-move', 'osd.0', '1.0', 'root=default', 'host=localhost']);
+  await runWhenMonReady('ceph', [
+    ...c,
+    'osd',
+    'crush',
+    'create-or-move',
+    'osd.0',
+    '1.0',
+    'root=default',
+    'host=localhost',
+  ]);
   const startGateway = async (): Promise<void> => {
     await run('radosgw', [...c, '-n', 'client.rgw']);
     await waitFor(
@@ -213,7 +240,7 @@ async function startIn(dir: string): Promise<CephGateway> {
   await startGateway();
   const accessKeyId = `CAIRN${randomUUID().replaceAll('-', '').slice(0, 15).toUpperCase()}`;
   const secretAccessKey = randomUUID().replaceAll('-', '');
-  await run('radosgw-admin', [
+  await runWhenMonReady('radosgw-admin', [
     ...c,
     '-n',
     'client.rgw',
