@@ -55,13 +55,9 @@ export interface GroupRow extends GroupRef {
   keyFingerprint?: string;
 }
 
-export interface SnapshotRow extends SnapshotRef {
-  /** `type/id/time` */
-  path: string;
-  finished: boolean;
-  protected: boolean;
+/** What listings show of a snapshot from its manifest: the app's table and `cairn snapshots` alike. */
+export interface SnapshotSummary {
   kind: 'folder' | 'image' | 'other';
-  archives: string[];
   /** Content bytes (files' sizes for folders, the image size for images). */
   size?: number;
   files?: number;
@@ -73,6 +69,14 @@ export interface SnapshotRow extends SnapshotRef {
   reusedBytes?: number;
   verifyState?: 'ok' | 'failed';
   notes?: string;
+}
+
+export interface SnapshotRow extends SnapshotRef, SnapshotSummary {
+  /** `type/id/time` */
+  path: string;
+  finished: boolean;
+  protected: boolean;
+  archives: string[];
   /** Encrypted, with the key of this fingerprint (read from the manifest, which needs no key). */
   encrypted?: boolean;
   keyFingerprint?: string;

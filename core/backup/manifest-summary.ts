@@ -1,20 +1,6 @@
 import { FolderArchiveReader } from '../archive/folder-reader.js';
+import type { SnapshotSummary } from '../../contract/model.js';
 import type { Manifest } from './manifest.js';
-
-/** What listings show of a snapshot, from its manifest: the app's table and `cairn snapshots` alike. */
-export interface SnapshotSummary {
-  kind: 'folder' | 'image' | 'other';
-  /** Content bytes (a folder's files, an image's size). */
-  size?: number;
-  files?: number;
-  /** Bytes this backup added to the store (compressed), and bytes it found there already. */
-  newBytes?: number;
-  dedupBytes?: number;
-  /** A folder backup's bytes of unchanged files, taken over from its base without reading. */
-  reusedBytes?: number;
-  verifyState?: 'ok' | 'failed';
-  notes?: string;
-}
 
 export function snapshotKind(files: readonly string[]): SnapshotSummary['kind'] {
   if (FolderArchiveReader.hasFolderArchive(files)) return 'folder';

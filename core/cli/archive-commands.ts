@@ -4,7 +4,8 @@ import { entryInfo } from '../archive/entry-info.js';
 import { backupFolder } from '../archive/folder-backup.js';
 import { FolderArchiveReader } from '../archive/folder-reader.js';
 import { assertBackupType, formatBackupTime, parseGroupPath } from '../backup/backup-names.js';
-import { summarizeManifest, type SnapshotSummary } from '../backup/manifest-summary.js';
+import type { SnapshotSummary } from '../../contract/model.js';
+import { summarizeManifest } from '../backup/manifest-summary.js';
 import type { SyncLevel } from '../chunk-store/chunk-store.js';
 import { isValidChunkSize } from '../chunker/chunker-params.js';
 import { Datastore, type SnapshotInfo } from '../datastore/datastore.js';
@@ -67,15 +68,8 @@ async function backupImageCommand(args: string[], ctx: ArchiveCommandContext): P
     chunkSize: chunkSizeOption(values),
     allowOtherSource: values['allow-other-source'],
     signal,
-    log: {
-      info: () => {},
-      warn: (m) => {
-        progress.done();
-        if (!values.json) process.stderr.write(`warning: ${m}\n`);
-      },
-    },
-    onProgress: (p) =>
-      progress.update({ done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds }),
+    log: { info: () => {}, warn: ctx.warn },
+    onProgress: (p) => progress.bytes(p),
   });
   progress.done();
   ctx.print(
@@ -99,8 +93,7 @@ async function restoreImageCommand(args: string[], ctx: ArchiveCommandContext): 
     overwrite: values.overwrite,
     keepDamaged: values['keep-damaged'],
     signal,
-    onProgress: (p) =>
-      progress.update({ done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds }),
+    onProgress: (p) => progress.bytes(p),
   });
   progress.done();
   if (result.damaged.length === 0) {
@@ -170,26 +163,16 @@ async function backupCommand(args: string[], ctx: ArchiveCommandContext): Promis
     chunkSize: chunkSizeOption(values),
     allowOtherSource: values['allow-other-source'],
     signal,
-    log: {
-      info: () => {},
-      warn: (m) => {
-        progress.done();
-        if (!values.json) process.stderr.write(`warning: ${m}\n`);
-      },
-    },
+    log: { info: () => {}, warn: ctx.warn },
     // Without a terminal to draw on, no progress is asked for: the backup then does not count the tree first.
     onProgress: progress.shown
       ? (p) =>
-          progress.update({
-            done: p.bytesDone,
-            total: p.bytesTotal,
-            rate: p.rate,
-            etaSeconds: p.etaSeconds,
-            label:
-              p.phase === 'scanning'
-                ? `scanning: ${p.filesTotal} files`
-                : `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}`,
-          })
+          progress.bytes(
+            p,
+            p.phase === 'scanning'
+              ? `scanning: ${p.filesTotal} files`
+              : `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}`,
+          )
       : undefined,
   });
   progress.done();
@@ -259,21 +242,8 @@ async function restoreCommand(args: string[], ctx: ArchiveCommandContext): Promi
     overwrite: values.overwrite,
     keepDamaged: values['keep-damaged'],
     signal,
-    log: {
-      info: () => {},
-      warn: (m) => {
-        progress.done();
-        if (!values.json) process.stderr.write(`warning: ${m}\n`);
-      },
-    },
-    onProgress: (p) =>
-      progress.update({
-        done: p.bytesDone,
-        total: p.bytesTotal,
-        rate: p.rate,
-        etaSeconds: p.etaSeconds,
-        label: `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}`,
-      }),
+    log: { info: () => {}, warn: ctx.warn },
+    onProgress: (p) => progress.bytes(p, `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}`),
   });
   progress.done();
   ctx.print(

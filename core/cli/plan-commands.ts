@@ -206,14 +206,7 @@ const run: PlanCommand = async (args, ctx) => {
     onPhase: (phase) => {
       if (phase !== 'backup') ctx.progress.status(PHASE_WORDS[phase]);
     },
-    onBackupProgress: (p) =>
-      ctx.progress.update({
-        done: p.bytesDone,
-        total: p.bytesTotal,
-        rate: p.rate,
-        etaSeconds: p.etaSeconds,
-        label: 'phase' in p ? folderLabel(p) : undefined,
-      }),
+    onBackupProgress: (p) => ctx.progress.bytes(p, 'phase' in p ? folderLabel(p) : undefined),
   });
   ctx.progress.done();
   recordRun(files, plan, outcome, slot);

@@ -229,16 +229,12 @@ const push: RemoteCommand = async (args, ctx) => {
     signal: ctx.signal,
     log: { info: () => {}, warn: ctx.warn },
     onProgress: (p) =>
-      ctx.progress.update({
-        done: p.bytesDone,
-        total: p.bytesTotal,
-        rate: p.rate,
-        etaSeconds: p.etaSeconds,
-        label:
-          p.phase === 'listing'
-            ? 'listing the remote'
-            : `${p.snapshotsDone}/${p.snapshotsTotal} snapshots  ${p.currentSnapshot}`,
-      }),
+      ctx.progress.bytes(
+        p,
+        p.phase === 'listing'
+          ? 'listing the remote'
+          : `${p.snapshotsDone}/${p.snapshotsTotal} snapshots  ${p.currentSnapshot}`,
+      ),
   });
   ctx.progress.done();
   bucket.close();

@@ -305,15 +305,11 @@ const verifyCommand: Command = async (args, ctx) => {
     keys,
     signal: ctx.signal,
     onProgress: (p) =>
-      ctx.progress.update({
-        done: p.bytesDone,
-        total: p.bytesTotal,
-        rate: p.rate,
-        etaSeconds: p.etaSeconds,
-        label:
-          `${p.snapshotsDone}/${p.snapshotsTotal} snapshots${p.corruptChunks > 0 ? `, ${plural(p.corruptChunks, 'bad chunk')}` : ''}` +
+      ctx.progress.bytes(
+        p,
+        `${p.snapshotsDone}/${p.snapshotsTotal} snapshots${p.corruptChunks > 0 ? `, ${plural(p.corruptChunks, 'bad chunk')}` : ''}` +
           `${p.currentSnapshot ? `  ${p.currentSnapshot}` : ''}`,
-      }),
+      ),
   });
   ctx.progress.done();
   const failed = result.snapshots.filter((s) => s.state === 'failed').length;

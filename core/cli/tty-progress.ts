@@ -8,6 +8,14 @@ export interface BarState {
   label?: string;
 }
 
+/** What every job's progress reports of the bytes it has done (a backup's, a restore's, a push's…). */
+export interface ByteProgress {
+  bytesDone: number;
+  bytesTotal: number;
+  rate?: number;
+  etaSeconds?: number;
+}
+
 /** One self-rewriting progress line on a terminal; silent when stderr is not a TTY (scripts, CI, --json). */
 export class TtyProgress {
   private readonly enabled: boolean;
@@ -23,6 +31,11 @@ export class TtyProgress {
   /** Whether the line is drawn at all (a job need not work out figures nobody sees). */
   get shown(): boolean {
     return this.enabled;
+  }
+
+  /** A job's byte progress, with what it is at. */
+  bytes(p: ByteProgress, label?: string): void {
+    this.update({ done: p.bytesDone, total: p.bytesTotal, rate: p.rate, etaSeconds: p.etaSeconds, label });
   }
 
   update(state: BarState, unit: 'bytes' | 'count' = 'bytes'): void {
