@@ -6,7 +6,7 @@ import { ExcludesField } from './ExcludesField.js';
 import { GroupIdField } from './GroupIdField.js';
 import { Modal } from './Modal.js';
 import { PathField } from './PathField.js';
-import { SourceCheckNote } from './SourceCheck.js';
+import { BackupDialogFooter, SourceCheckNote } from './SourceCheck.js';
 import { EncryptionField, useBackupEncryption } from './EncryptionField.js';
 
 /** Back up a folder: its path (from a drop, typed or picked), the group id, and excludes with a preview. */
@@ -80,14 +80,13 @@ export function BackupDialog() {
           error={target.checkError ?? jobError}
           chooseId={target.chooseId}
         />
-        <footer className="modal-footer">
-          <button type="button" onClick={close}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={source.trim() === '' || id === '' || !encryption.ready}>
-            {mismatch ? `Back up into host/${id} anyway` : 'Start backup'}
-          </button>
-        </footer>
+        <BackupDialogFooter
+          startLabel="Start backup"
+          mismatch={mismatch}
+          id={id}
+          disabled={source.trim() === '' || id === '' || !encryption.ready}
+          onCancel={close}
+        />
       </form>
     </Modal>
   );

@@ -6,7 +6,7 @@ import { useAppShallow } from '../state/use-app.js';
 import { GroupIdField } from './GroupIdField.js';
 import { Modal } from './Modal.js';
 import { PathField } from './PathField.js';
-import { SourceCheckNote } from './SourceCheck.js';
+import { BackupDialogFooter, SourceCheckNote } from './SourceCheck.js';
 import { EncryptionField, useBackupEncryption } from './EncryptionField.js';
 
 /** The group id a file suggests: its name without the extension ("laptop-disk.img" → "laptop-disk"), as the CLI derives it. */
@@ -66,14 +66,13 @@ export function ImageBackupDialog() {
           error={target.checkError ?? jobError}
           chooseId={target.chooseId}
         />
-        <footer className="modal-footer">
-          <button type="button" onClick={close}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={source.trim() === '' || id === '' || !encryption.ready}>
-            {mismatch ? `Back up into host/${id} anyway` : 'Start image backup'}
-          </button>
-        </footer>
+        <BackupDialogFooter
+          startLabel="Start image backup"
+          mismatch={mismatch}
+          id={id}
+          disabled={source.trim() === '' || id === '' || !encryption.ready}
+          onCancel={close}
+        />
       </form>
     </Modal>
   );

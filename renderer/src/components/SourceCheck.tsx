@@ -92,3 +92,32 @@ export function SourceCheckNote({
     <ErrorNote error={error} />
   );
 }
+
+/**
+ * A backup dialog's buttons: the start button names the group when the backup would go into one that records
+ * another source (SourceMismatchNote explains), so that choice is never a plain "Start".
+ */
+export function BackupDialogFooter({
+  startLabel,
+  mismatch,
+  id,
+  disabled,
+  onCancel,
+}: {
+  startLabel: string;
+  mismatch: SourceCheck | undefined;
+  id: string;
+  disabled: boolean;
+  onCancel(): void;
+}) {
+  return (
+    <footer className="modal-footer">
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="primary" disabled={disabled}>
+        {mismatch ? `Back up into host/${id} anyway` : startLabel}
+      </button>
+    </footer>
+  );
+}
