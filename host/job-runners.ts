@@ -70,118 +70,20 @@ export const PROGRESS_INTERVAL_MS = 100;
 /** Runs one job with core's functions. Called on a worker thread by the engine (or inline in tests). */
 export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome> {
   switch (spec.kind) {
-    case 'create-store': {
-      const store = await Datastore.create(spec.path, {
-        chunkSize: spec.chunkSize,
-        compression: spec.compression,
-        signal: ctx.signal,
-        log: ctx.log,
-        onProgress: (done, total) => ctx.onProgress({ phase: 'creating chunk folders', done, total }),
-      });
-      return { result: { kind: 'create-store', path: store.root } };
-    }
-    case 'backup': {
-      const store = Datastore.open(spec.store, { log: ctx.log });
-      const r = await backupFolder(store, spec.source, {
-        id: spec.id,
-        excludes: spec.excludes,
-        allowOtherSource: spec.allowOtherSource,
-        crypt: backupKey(spec, ctx),
-        signal: ctx.signal,
-        log: ctx.log,
-        progressIntervalMs: PROGRESS_INTERVAL_MS,
-        onProgress: (p) => ctx.onProgress(folderBackupProgress(p)),
-      });
-      return {
-        result: {
-          kind: 'backup',
-          snapshot: r.path,
-          files: r.stats.files,
-          bytes: r.stats.bytes,
-          newBytes: r.newBytes,
-          dedupBytes: r.dedupBytes,
-          reusedBytes: r.bytesReused,
-          excluded: r.excluded,
-          warnings: r.warnings.length,
-          base: r.base,
-          elapsedMs: r.elapsedMs,
-        },
-      };
-    }
+    case 'create-store':
+      return runCreateStoreJob(spec, ctx);
+    case 'backup':
+      return runBackupJob(spec, ctx);
     case 'restore':
       return runRestoreJob(spec, ctx);
     case 'backup-image':
       return runImageBackupJob(spec, ctx);
     case 'restore-image':
       return runImageRestoreJob(spec, ctx);
-    case 'gc': {
-      const store = Datastore.open(spec.store, { log: ctx.log });
-      const r = await collectGarbage(store, {
-        signal: ctx.signal,
-        log: ctx.log,
-        progressIntervalMs: PROGRESS_INTERVAL_MS,
-        onProgress: (p) =>
-          ctx.onProgress({
-            phase: p.phase,
-            indexFilesDone: p.indexFilesDone,
-            indexFilesTotal: p.indexFilesTotal,
-            chunksMarked: p.chunksMarked,
-            prefixesDone: p.prefixesDone,
-            prefixesTotal: p.prefixesTotal,
-            removedChunks: p.removedChunks,
-            removedBytes: p.removedBytes,
-            pendingBytes: p.pendingBytes,
-          }),
-      });
-      return {
-        result: {
-          kind: 'gc',
-          removedChunks: r.removedChunks,
-          removedBytes: r.removedBytes,
-          pendingChunks: r.pendingChunks,
-          pendingBytes: r.pendingBytes,
-          diskChunks: r.diskChunks,
-          diskBytes: r.diskBytes,
-          indexFileCount: r.indexFileCount,
-          indexDataBytes: r.indexDataBytes,
-          dedupFactor: r.dedupFactor,
-          durationMs: r.durationMs,
-          missingChunks: r.missingChunks,
-          warnings: r.warnings.length,
-        },
-      };
-    }
-    case 'prune': {
-      const store = Datastore.open(spec.store, { log: ctx.log });
-      const total = computePrune(store.listSnapshots(spec.group), spec.keep, store.chunks.clock.now() / 1000).filter(
-        (d) => d.mark === 'remove',
-      ).length;
-      let done = 0;
-      ctx.onProgress({ phase: 'pruning', done, total });
-      // Core logs one line per snapshot it removed (info) or could not remove (warn): each is one step done.
-      const counting = {
-        info: (m: string) => {
-          ctx.log.info(m);
-          ctx.onProgress({ phase: 'pruning', done: ++done, total });
-        },
-        warn: (m: string) => {
-          ctx.log.warn(m);
-          ctx.onProgress({ phase: 'pruning', done: ++done, total });
-        },
-      };
-      const outcomes = pruneGroup(store, spec.group, spec.keep, { log: counting });
-      const removed = outcomes.filter((o) => o.outcome === 'removed').length;
-      const failed = outcomes.filter((o) => o.outcome === 'failed').length;
-      return {
-        result: {
-          kind: 'prune',
-          group: groupPath(spec.group),
-          removed,
-          failed,
-          kept: outcomes.length - removed - failed,
-        },
-      };
-    }
+    case 'gc':
+      return runGcJob(spec, ctx);
+    case 'prune':
+      return runPruneJob(spec, ctx);
     case 'delete-group':
       return runDeleteGroupJob(spec, ctx);
     case 'verify':
@@ -202,6 +104,117 @@ export async function runJob(spec: JobSpec, ctx: JobContext): Promise<JobOutcome
 }
 
 type Spec<K extends JobSpec['kind']> = Extract<JobSpec, { kind: K }>;
+
+async function runCreateStoreJob(spec: Spec<'create-store'>, ctx: JobContext): Promise<JobOutcome> {
+  const store = await Datastore.create(spec.path, {
+    chunkSize: spec.chunkSize,
+    compression: spec.compression,
+    signal: ctx.signal,
+    log: ctx.log,
+    onProgress: (done, total) => ctx.onProgress({ phase: 'creating chunk folders', done, total }),
+  });
+  return { result: { kind: 'create-store', path: store.root } };
+}
+
+async function runBackupJob(spec: Spec<'backup'>, ctx: JobContext): Promise<JobOutcome> {
+  const store = Datastore.open(spec.store, { log: ctx.log });
+  const r = await backupFolder(store, spec.source, {
+    id: spec.id,
+    excludes: spec.excludes,
+    allowOtherSource: spec.allowOtherSource,
+    crypt: backupKey(spec, ctx),
+    signal: ctx.signal,
+    log: ctx.log,
+    progressIntervalMs: PROGRESS_INTERVAL_MS,
+    onProgress: (p) => ctx.onProgress(folderBackupProgress(p)),
+  });
+  return {
+    result: {
+      kind: 'backup',
+      snapshot: r.path,
+      files: r.stats.files,
+      bytes: r.stats.bytes,
+      newBytes: r.newBytes,
+      dedupBytes: r.dedupBytes,
+      reusedBytes: r.bytesReused,
+      excluded: r.excluded,
+      warnings: r.warnings.length,
+      base: r.base,
+      elapsedMs: r.elapsedMs,
+    },
+  };
+}
+
+async function runGcJob(spec: Spec<'gc'>, ctx: JobContext): Promise<JobOutcome> {
+  const store = Datastore.open(spec.store, { log: ctx.log });
+  const r = await collectGarbage(store, {
+    signal: ctx.signal,
+    log: ctx.log,
+    progressIntervalMs: PROGRESS_INTERVAL_MS,
+    onProgress: (p) =>
+      ctx.onProgress({
+        phase: p.phase,
+        indexFilesDone: p.indexFilesDone,
+        indexFilesTotal: p.indexFilesTotal,
+        chunksMarked: p.chunksMarked,
+        prefixesDone: p.prefixesDone,
+        prefixesTotal: p.prefixesTotal,
+        removedChunks: p.removedChunks,
+        removedBytes: p.removedBytes,
+        pendingBytes: p.pendingBytes,
+      }),
+  });
+  return {
+    result: {
+      kind: 'gc',
+      removedChunks: r.removedChunks,
+      removedBytes: r.removedBytes,
+      pendingChunks: r.pendingChunks,
+      pendingBytes: r.pendingBytes,
+      diskChunks: r.diskChunks,
+      diskBytes: r.diskBytes,
+      indexFileCount: r.indexFileCount,
+      indexDataBytes: r.indexDataBytes,
+      dedupFactor: r.dedupFactor,
+      durationMs: r.durationMs,
+      missingChunks: r.missingChunks,
+      warnings: r.warnings.length,
+    },
+  };
+}
+
+/** Prunes one group by its keep rules, a step of progress per snapshot it removes. */
+function runPruneJob(spec: Spec<'prune'>, ctx: JobContext): JobOutcome {
+  const store = Datastore.open(spec.store, { log: ctx.log });
+  const total = computePrune(store.listSnapshots(spec.group), spec.keep, store.chunks.clock.now() / 1000).filter(
+    (d) => d.mark === 'remove',
+  ).length;
+  let done = 0;
+  ctx.onProgress({ phase: 'pruning', done, total });
+  // Core logs one line per snapshot it removed (info) or could not remove (warn): each is one step done.
+  const counting = {
+    info: (m: string) => {
+      ctx.log.info(m);
+      ctx.onProgress({ phase: 'pruning', done: ++done, total });
+    },
+    warn: (m: string) => {
+      ctx.log.warn(m);
+      ctx.onProgress({ phase: 'pruning', done: ++done, total });
+    },
+  };
+  const outcomes = pruneGroup(store, spec.group, spec.keep, { log: counting });
+  const removed = outcomes.filter((o) => o.outcome === 'removed').length;
+  const failed = outcomes.filter((o) => o.outcome === 'failed').length;
+  return {
+    result: {
+      kind: 'prune',
+      group: groupPath(spec.group),
+      removed,
+      failed,
+      kept: outcomes.length - removed - failed,
+    },
+  };
+}
 
 /** Of the keys handed over, the one a snapshot needs (none for a plain one; KEY_REQUIRED when it is not there). */
 function keyOf(store: Datastore, ref: SnapshotRef, ctx: JobContext): CryptConfig | undefined {
