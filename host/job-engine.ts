@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { HostEvents } from '../contract/events.js';
 import { describeJobResult } from '../contract/job-summary.js';
-import type { JobLogLine, JobSpec, JobState } from '../contract/jobs.js';
+import type { JobSpec, JobState } from '../contract/jobs.js';
 import { AppError } from './app-errors.js';
-import { exitedThreadTable, markThreadExited } from '../core/locks/lock-owner.js';
-import type { EngineToWorker, JobWorkerData, WorkerToEngine } from './job-messages.js';
-import { ProgressThrottle } from '../core/jobs/progress-throttle.js';
+import { exitedThreadTable } from '../core/locks/lock-owner.js';
+import type { JobWorkerData } from './job-messages.js';
 import { workerScriptUrl } from '../core/jobs/worker-url.js';
 import type { RemoteAccess } from './host-remotes.js';
+import { addLog, RunningJob, snapshot, type JobListener } from './running-job.js';
 
 export type EmitEvent = <K extends keyof HostEvents>(event: K, payload: HostEvents[K]) => void;
 
@@ -22,16 +22,8 @@ export interface JobEngineOptions {
   history?: { load(): JobState[]; save(finished: readonly JobState[]): void; flush(): void };
 }
 
-const MAX_LOG_LINES = 1000;
 /** A job thread's young generation (3 semi-spaces' worth in V8's terms: 1 MiB each). */
 const JOB_YOUNG_GENERATION_MB = 3;
-
-interface RunningJob {
-  state: JobState;
-  worker: Worker;
-  throttle: ProgressThrottle<JobState>;
-  done: Promise<JobState>;
-}
 
 /**
  * Runs jobs on worker threads, keeps their state and logs, and pushes throttled progress and a final state.
@@ -44,6 +36,14 @@ export class JobEngine {
   private readonly finished: JobState[] = [];
   private readonly progressIntervalMs: number;
   private readonly keepFinished: number;
+  /** How each running job reaches the engine: its progress is announced, its end recorded. */
+  private readonly listener: JobListener = {
+    progress: (state) => this.emit('job.progress', snapshot(state)),
+    ended: (state) => {
+      this.running.delete(state.id);
+      return this.addFinished(state);
+    },
+  };
 
   constructor(
     private readonly emit: EmitEvent,
@@ -86,73 +86,10 @@ export class JobEngine {
     });
     // The thread has its own copy now: this one is wiped rather than left to the garbage collector.
     for (const key of keys ?? []) key.fill(0);
-    const thread = worker.threadId;
-    const throttle = new ProgressThrottle<JobState>(
-      (s) => this.emit('job.progress', snapshot(s)),
-      this.progressIntervalMs,
-      { trailing: true },
-    );
-    let settle!: (s: JobState) => void;
-    const done = new Promise<JobState>((resolve) => {
-      settle = resolve;
-    });
-    const job: RunningJob = { state, worker, throttle, done };
+    const job = new RunningJob(state, worker, this.listener, this.progressIntervalMs);
     this.running.set(state.id, job);
-
-    const finish = (update: Partial<JobState>): void => {
-      // The job's work is over (its runner released what it took, or failed to because its store vanished):
-      // locks it left on disk are leftovers from now on, before anyone hears that it ended.
-      markThreadExited(thread);
-      if (state.status !== 'running') return;
-      Object.assign(state, update, { endedAt: Date.now() });
-      throttle.cancel();
-      this.running.delete(state.id);
-      settle(this.addFinished(state));
-    };
-    worker.on('message', (message: WorkerToEngine) => {
-      switch (message.type) {
-        case 'progress':
-          state.progress = message.progress;
-          throttle.push(state);
-          return;
-        case 'log':
-          addLog(state, message.level, message.message);
-          return;
-        case 'done': {
-          const attention = (message.problemCount ?? 0) > 0;
-          // The log ends with how the job ended, in the words its card shows.
-          addLog(state, attention ? 'warn' : 'info', describeJobResult(message.result));
-          finish({
-            status: attention ? 'attention' : 'done',
-            result: message.result,
-            ...(attention
-              ? { problems: message.problems, problemCount: message.problemCount, advice: message.advice }
-              : {}),
-          });
-          return;
-        }
-        case 'failed': {
-          const cancelled = message.error.code === 'CANCELLED';
-          addLog(state, cancelled ? 'info' : 'error', message.error.message);
-          finish(cancelled ? { status: 'cancelled' } : { status: 'failed', error: message.error });
-        }
-      }
-    });
-    worker.on('error', (err) => {
-      addLog(state, 'error', err.message);
-      finish({ status: 'failed', error: { code: 'INTERNAL', message: err.message } });
-    });
-    const exited = new Promise<void>((resolve) => {
-      worker.on('exit', (code) => {
-        finish({
-          status: 'failed',
-          error: { code: 'INTERNAL', message: `the job stopped unexpectedly (worker exit code ${code})` },
-        });
-        resolve();
-      });
-    });
-    this.exits.add(exited);
-    void exited.then(() => this.exits.delete(exited));
+    this.exits.add(job.exited);
+    void job.exited.then(() => this.exits.delete(job.exited));
     this.emit('job.progress', snapshot(state));
     return snapshot(state);
   }
@@ -190,8 +127,7 @@ export class JobEngine {
       if (past) return snapshot(past);
       throw new AppError('NOT_FOUND', `no job ${jobId}`);
     }
-    addLog(job.state, 'info', 'cancel requested');
-    job.worker.postMessage({ type: 'cancel' } satisfies EngineToWorker);
+    job.cancel();
     return snapshot(job.state);
   }
 
@@ -223,19 +159,4 @@ export class JobEngine {
     this.options.history?.flush();
     return states;
   }
-}
-
-function addLog(state: JobState, level: JobLogLine['level'], message: string): void {
-  state.log.push({ time: Date.now(), level, message });
-  if (state.log.length > MAX_LOG_LINES) state.log.splice(0, state.log.length - MAX_LOG_LINES);
-}
-
-/** A copy safe to hand out: later changes to the live state must not show through. */
-function snapshot(state: JobState): JobState {
-  return {
-    ...state,
-    progress: { ...state.progress },
-    log: [...state.log],
-    result: state.result && { ...state.result },
-  };
 }
