@@ -327,35 +327,10 @@ export class HostService {
         const path = this.policy.check(spec.path, 'datastore folder');
         return this.engine.start({ ...spec, path }, `Create datastore ${path}`, path);
       }
-      case 'backup': {
-        const store = this.store(spec.store).root;
-        const source = this.policy.check(spec.source, 'folder to back up');
-        assertBackupId(spec.id);
-        if (isInside(store, source)) {
-          throw new AppError(
-            'PATH_NOT_ALLOWED',
-            `the datastore ${store} is inside ${source}: a backup would copy the store into itself`,
-          );
-        }
-        // Refused here already, so the dialog can offer the choice; the backup checks again under its lock.
-        const keys = this.backupKeys(this.store(spec.store), spec.id, spec.encrypt);
-        if (!spec.allowOtherSource) this.store(spec.store).assertGroupSource({ type: 'host', id: spec.id }, [source]);
-        return this.engine.start({ ...spec, store, source }, `Backup of ${source}`, store, keys);
-      }
-      case 'restore': {
-        const store = this.store(spec.store).root;
-        const target = this.policy.check(spec.target, 'restore target');
-        if (isInside(target, store))
-          throw new AppError('PATH_NOT_ALLOWED', `cannot restore into the datastore ${store}`);
-        const what = spec.paths.length === 1 ? spec.paths[0] || 'everything' : `${spec.paths.length} items`;
-        this.assertReadable(this.store(store), spec.snapshot);
-        return this.engine.start(
-          { ...spec, store, target },
-          `Restore ${what} of ${snapshotPath(spec.snapshot)} to ${target}`,
-          store,
-          this.unlockedKeys(),
-        );
-      }
+      case 'backup':
+        return this.startFolderBackup(spec);
+      case 'restore':
+        return this.startRestore(spec);
       case 'backup-image':
         return this.startImageBackup(spec);
       case 'restore-image':
@@ -368,43 +343,87 @@ export class HostService {
         const store = this.store(spec.store).root; // the keep rules were checked with the request (keep-rules.ts)
         return this.engine.start({ ...spec, store }, `Prune ${spec.group.type}/${spec.group.id}`, store);
       }
-      case 'delete-group': {
-        const ds = this.store(spec.store);
-        const group = { type: spec.group.type, id: assertBackupId(spec.group.id) };
-        if (!ds.listGroups().some((g) => g.type === group.type && g.id === group.id)) {
-          throw new AppError('NOT_FOUND', `group ${group.type}/${group.id} does not exist in ${ds.root}`);
-        }
-        return this.engine.start({ ...spec, store: ds.root }, `Delete group ${group.type}/${group.id}`, ds.root);
-      }
-      case 'verify': {
-        const store = this.store(spec.store).root;
-        const what = spec.snapshot
-          ? snapshotPath(spec.snapshot)
-          : spec.group
-            ? `${spec.group.type}/${spec.group.id}`
-            : 'every snapshot';
-        // Without a snapshot's key, verify checks what it can and says so.
-        return this.engine.start({ ...spec, store }, `Verify ${what}`, store, this.unlockedKeys());
-      }
+      case 'delete-group':
+        return this.startDeleteGroup(spec);
+      case 'verify':
+        return this.startVerify(spec);
       case 'push':
       case 'pull':
       case 'remote-restore':
         return startRemoteJob(spec, this.remoteContext());
       case 'restore-in-place':
         return this.startInPlaceRestore(spec);
-      case 'export-file': {
-        const store = this.store(spec.store).root;
-        const target = this.policy.check(spec.target, 'file to save');
-        if (isInside(target, store)) throw new AppError('PATH_NOT_ALLOWED', `cannot save into the datastore ${store}`);
-        this.assertReadable(this.store(store), spec.snapshot);
-        return this.engine.start(
-          { ...spec, store, target },
-          `Save ${spec.path} of ${snapshotPath(spec.snapshot)}`,
-          store,
-          this.unlockedKeys(),
-        );
-      }
+      case 'export-file':
+        return this.startExport(spec);
     }
+  }
+
+  /** A folder backup, refused early when the store lies inside the source or the group records another source. */
+  private startFolderBackup(spec: Extract<StartableJobSpec, { kind: 'backup' }>): JobState {
+    const store = this.store(spec.store).root;
+    const source = this.policy.check(spec.source, 'folder to back up');
+    assertBackupId(spec.id);
+    if (isInside(store, source)) {
+      throw new AppError(
+        'PATH_NOT_ALLOWED',
+        `the datastore ${store} is inside ${source}: a backup would copy the store into itself`,
+      );
+    }
+    // Refused here already, so the dialog can offer the choice; the backup checks again under its lock.
+    const keys = this.backupKeys(this.store(spec.store), spec.id, spec.encrypt);
+    if (!spec.allowOtherSource) this.store(spec.store).assertGroupSource({ type: 'host', id: spec.id }, [source]);
+    return this.engine.start({ ...spec, store, source }, `Backup of ${source}`, store, keys);
+  }
+
+  /** A restore of chosen paths into a folder the policy allows, outside the store. */
+  private startRestore(spec: Extract<StartableJobSpec, { kind: 'restore' }>): JobState {
+    const store = this.store(spec.store).root;
+    const target = this.policy.check(spec.target, 'restore target');
+    if (isInside(target, store)) throw new AppError('PATH_NOT_ALLOWED', `cannot restore into the datastore ${store}`);
+    const what = spec.paths.length === 1 ? spec.paths[0] || 'everything' : `${spec.paths.length} items`;
+    this.assertReadable(this.store(store), spec.snapshot);
+    return this.engine.start(
+      { ...spec, store, target },
+      `Restore ${what} of ${snapshotPath(spec.snapshot)} to ${target}`,
+      store,
+      this.unlockedKeys(),
+    );
+  }
+
+  /** Deletes a group that exists. */
+  private startDeleteGroup(spec: Extract<StartableJobSpec, { kind: 'delete-group' }>): JobState {
+    const ds = this.store(spec.store);
+    const group = { type: spec.group.type, id: assertBackupId(spec.group.id) };
+    if (!ds.listGroups().some((g) => g.type === group.type && g.id === group.id)) {
+      throw new AppError('NOT_FOUND', `group ${group.type}/${group.id} does not exist in ${ds.root}`);
+    }
+    return this.engine.start({ ...spec, store: ds.root }, `Delete group ${group.type}/${group.id}`, ds.root);
+  }
+
+  /** Verifies a snapshot, a group or the whole store, with the keys unlocked this session. */
+  private startVerify(spec: Extract<StartableJobSpec, { kind: 'verify' }>): JobState {
+    const store = this.store(spec.store).root;
+    const what = spec.snapshot
+      ? snapshotPath(spec.snapshot)
+      : spec.group
+        ? `${spec.group.type}/${spec.group.id}`
+        : 'every snapshot';
+    // Without a snapshot's key, verify checks what it can and says so.
+    return this.engine.start({ ...spec, store }, `Verify ${what}`, store, this.unlockedKeys());
+  }
+
+  /** Saves one file of a snapshot to a place the policy allows, outside the store. */
+  private startExport(spec: Extract<StartableJobSpec, { kind: 'export-file' }>): JobState {
+    const store = this.store(spec.store).root;
+    const target = this.policy.check(spec.target, 'file to save');
+    if (isInside(target, store)) throw new AppError('PATH_NOT_ALLOWED', `cannot save into the datastore ${store}`);
+    this.assertReadable(this.store(store), spec.snapshot);
+    return this.engine.start(
+      { ...spec, store, target },
+      `Save ${spec.path} of ${snapshotPath(spec.snapshot)}`,
+      store,
+      this.unlockedKeys(),
+    );
   }
 
   /** A restore to the folders the snapshot records, each checked by the path policy (the renderer names none). */
