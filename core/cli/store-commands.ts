@@ -349,13 +349,25 @@ function verifyReport(r: VerifyResult): string {
 
 const status: Command = async (args, ctx) => {
   const store = openStore(need(args, 0, '<store>'));
+  const result = storeStatus(store);
+  ctx.print(
+    result,
+    `Datastore ${store.root} (chunk size ${formatBytes(store.config.chunkSize)}, compression ${store.config.compression}, ` +
+      `sync ${store.config.syncLevel})\n${indent(statusRows(result, hasGcStatusFile(store.root)))}`,
+  );
+  return 0;
+};
+
+type StoreStatus = ReturnType<typeof storeStatus>;
+
+/** What `cairn status` reports (its JSON): the chunks, the backups, the last and a running GC, the writers. */
+function storeStatus(store: Datastore) {
   const chunks = store.chunks.stats();
   const groups = store.listGroups();
   const snapshots = groups.flatMap((g) => store.listSnapshots(g));
   const lastGc = readGcStatus(store.root) ?? null;
   const gcHolder = exclusiveLockHolder(store.root, 'gc') ?? null;
-  const writers = store.liveWriters();
-  const result = {
+  return {
     root: store.root,
     config: store.config,
     chunks,
@@ -366,59 +378,64 @@ const status: Command = async (args, ctx) => {
     groups,
     dedupFactor: lastGc?.dedupFactor ?? null,
     gc: { running: gcHolder !== null, holder: gcHolder, last: lastGc },
-    writers,
+    writers: store.liveWriters(),
   };
+}
+
+/** The status as label and text rows; `gcFileExists`: a GC status file is there even if it did not parse. */
+function statusRows(status: StoreStatus, gcFileExists: boolean): string[][] {
+  const { chunks, gc, writers } = status;
   const extra = [
     chunks.bad > 0 ? `${chunks.bad} bad` : '',
     chunks.tmp > 0 ? `${chunks.tmp} temporary` : '',
     chunks.parked > 0 ? `${chunks.parked} parked by an interrupted GC` : '',
   ].filter(Boolean);
   const snapshotExtra = [
-    result.protectedSnapshots > 0 ? `${result.protectedSnapshots} protected` : '',
-    result.unfinishedSnapshots > 0 ? `${result.unfinishedSnapshots} unfinished` : '',
+    status.protectedSnapshots > 0 ? `${status.protectedSnapshots} protected` : '',
+    status.unfinishedSnapshots > 0 ? `${status.unfinishedSnapshots} unfinished` : '',
   ].filter(Boolean);
   const rows: string[][] = [
     ['chunks', `${chunks.chunks} (${formatBytes(chunks.bytes)})${extra.length > 0 ? `; ${extra.join(', ')}` : ''}`],
     [
       'backups',
-      `${plural(groups.length, 'group')}, ${plural(snapshots.length, 'snapshot')}${snapshotExtra.length > 0 ? ` (${snapshotExtra.join(', ')})` : ''}`,
+      `${plural(status.groupCount, 'group')}, ${plural(status.snapshotCount, 'snapshot')}${snapshotExtra.length > 0 ? ` (${snapshotExtra.join(', ')})` : ''}`,
+    ],
+    ...gcRows(gc.last, gcFileExists),
+    [
+      'GC',
+      gc.holder
+        ? `running: pid ${gc.holder.pid} on ${gc.holder.host}, since ${isoSeconds(gc.holder.startedAt)}`
+        : 'not running',
     ],
   ];
-  if (lastGc) {
-    rows.push([
-      'last GC',
-      `${isoSeconds(lastGc.startedAt)} (${formatAgo(Date.now() - Date.parse(lastGc.startedAt))}), took ${formatDuration(lastGc.durationMs / 1000)}: ` +
-        `removed ${plural(lastGc.removedChunks, 'chunk')} (${formatBytes(lastGc.removedBytes)}), ${lastGc.pendingChunks} pending (${formatBytes(lastGc.pendingBytes)})`,
-    ]);
-    rows.push([
-      'dedup factor',
-      `${lastGc.dedupFactor.toFixed(2)}x (${formatBytes(lastGc.indexDataBytes)} of backup data in ${formatBytes(lastGc.diskBytes)} of chunks, at the last GC)`,
-    ]);
-  } else {
-    rows.push([
-      'last GC',
-      hasGcStatusFile(store.root)
-        ? `unknown (${GC_STATUS_FILE} is not one Cairn wrote, e.g. PBS's, or is damaged)`
-        : 'never',
-    ]);
-  }
-  rows.push([
-    'GC',
-    gcHolder
-      ? `running: pid ${gcHolder.pid} on ${gcHolder.host}, since ${isoSeconds(gcHolder.startedAt)}`
-      : 'not running',
-  ]);
   if (writers.length === 0) rows.push(['writers', 'none']);
   writers.forEach((w, i) =>
     rows.push([i === 0 ? 'writers' : '', `${w.purpose}: pid ${w.pid} on ${w.host}, since ${isoSeconds(w.startedAt)}`]),
   );
-  ctx.print(
-    result,
-    `Datastore ${store.root} (chunk size ${formatBytes(store.config.chunkSize)}, compression ${store.config.compression}, ` +
-      `sync ${store.config.syncLevel})\n${indent(rows)}`,
-  );
-  return 0;
-};
+  return rows;
+}
+
+function gcRows(lastGc: StoreStatus['gc']['last'], gcFileExists: boolean): string[][] {
+  if (!lastGc) {
+    return [
+      [
+        'last GC',
+        gcFileExists ? `unknown (${GC_STATUS_FILE} is not one Cairn wrote, e.g. PBS's, or is damaged)` : 'never',
+      ],
+    ];
+  }
+  return [
+    [
+      'last GC',
+      `${isoSeconds(lastGc.startedAt)} (${formatAgo(Date.now() - Date.parse(lastGc.startedAt))}), took ${formatDuration(lastGc.durationMs / 1000)}: ` +
+        `removed ${plural(lastGc.removedChunks, 'chunk')} (${formatBytes(lastGc.removedBytes)}), ${lastGc.pendingChunks} pending (${formatBytes(lastGc.pendingBytes)})`,
+    ],
+    [
+      'dedup factor',
+      `${lastGc.dedupFactor.toFixed(2)}x (${formatBytes(lastGc.indexDataBytes)} of backup data in ${formatBytes(lastGc.diskBytes)} of chunks, at the last GC)`,
+    ],
+  ];
+}
 
 /** Command name → handler. */
 export const STORE_COMMANDS: ReadonlyMap<string, Command> = new Map([
