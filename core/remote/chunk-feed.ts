@@ -77,6 +77,14 @@ export class RemoteChunkFeed implements ChunkFeed {
   private readonly queue: [number, number][] = [];
   /** Slots whose chunk is in the cache, fetched or found by this feed. */
   private readonly cached = new Set<number>();
+  /**
+   * Slots the readers went by without them (left the queue, or evicted as unneeded): a reader that comes back
+   * to a lower position (a restore's files planned out of payload order, written after the plan) may need them
+   * after all, and they are queued again then.
+   */
+  private readonly parked = new Set<number>();
+  /** The lowest reader's position when the loop last looked: a lower one means readers came back. */
+  private lowestRead = 0;
   private sealed = false;
   private closed = false;
   private reserved = 0;
@@ -238,9 +246,10 @@ export class RemoteChunkFeed implements ChunkFeed {
   private async run(): Promise<void> {
     let checkedSince = performance.now();
     while (!this.closed && !this.failure) {
+      this.requeueIfReadersCameBack();
       const id = this.peek();
       if (id === undefined) {
-        await this.changed();
+        await this.changed(this.parked.size > 0 ? POLL_MS : undefined);
         continue;
       }
       const slot = this.slots[id]!;
@@ -269,6 +278,7 @@ export class RemoteChunkFeed implements ChunkFeed {
       if (next !== slot.key) {
         this.take(id);
         if (next !== Infinity) this.enqueue(id, next);
+        else this.parked.add(id);
         continue;
       }
       const need = slot.length + BLOB_OVERHEAD;
@@ -278,6 +288,25 @@ export class RemoteChunkFeed implements ChunkFeed {
       }
       this.take(id);
       this.start(id, need);
+    }
+  }
+
+  /** Queues the parked slots a reader will read again, when the lowest reader is below where it was. */
+  private requeueIfReadersCameBack(): void {
+    const reads = this.shared.reads();
+    if (reads.length === 0) return;
+    const low = reads[0]!.first;
+    const cameBack = low < this.lowestRead;
+    this.lowestRead = low;
+    if (!cameBack || this.parked.size === 0) return;
+    for (const id of this.parked) {
+      const slot = this.slots[id]!;
+      const next = nextUse(slot, low);
+      if (slot.state !== 'pending') this.parked.delete(id);
+      else if (next !== Infinity) {
+        this.parked.delete(id);
+        this.enqueue(id, next);
+      }
     }
   }
 
@@ -336,6 +365,7 @@ export class RemoteChunkFeed implements ChunkFeed {
     if (this.slots[id]!.state === 'ready') {
       this.slots[id]!.state = 'pending';
       this.shared.setStatus(id, ChunkStatus.Pending);
+      this.parked.add(id);
     }
   }
 
