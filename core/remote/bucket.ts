@@ -84,11 +84,15 @@ export class Bucket {
     }
   }
 
-  /** PUT of a whole object; with `ifAbsent`, 'exists' when the key is taken (If-None-Match: *, 412). */
+  /**
+   * PUT of a whole object; with `ifAbsent`, 'exists' when the key is taken (If-None-Match: *, 412). A conflict
+   * (409: another conditional write to the key at the same moment) is written again without the condition for a
+   * content-addressed object, and is 'exists' for an `exclusive` one (a lock: the other writer has it).
+   */
   async put(
     rel: string,
     body: Uint8Array,
-    options: { ifAbsent?: boolean; signal?: AbortSignal; contentMd5?: string } = {},
+    options: { ifAbsent?: boolean; exclusive?: boolean; signal?: AbortSignal; contentMd5?: string } = {},
   ): Promise<'created' | 'exists'> {
     const command = new PutObjectCommand({
       Bucket: this.remote.bucket,
@@ -107,7 +111,8 @@ export class Bucket {
       if (options.ifAbsent && status === 412) return 'exists';
       // A conditional write that races another is answered 409 by some services (PBS saw it): the object is
       // content-addressed, so writing it again without the condition is safe.
-      if (options.ifAbsent && status === 409) return this.put(rel, body, { signal: options.signal });
+      if (options.ifAbsent && status === 409)
+        return options.exclusive ? 'exists' : this.put(rel, body, { signal: options.signal });
       throw this.translate(err, `upload ${rel}`);
     }
   }

@@ -11,8 +11,8 @@ export interface RemotePruneOutcome extends PruneDecision<RemoteSnapshot> {
 
 /**
  * Removes one snapshot from a remote: its manifest first, so a snapshot half deleted (the service went away) never
- * looks complete, then its other files. Its chunks stay for the remote GC. A manifest that is back afterwards was
- * sent again meanwhile by a push (whose files this may have deleted): the snapshot is removed once more, whole.
+ * looks complete, then its other files. Its chunks stay for the remote GC. A manifest that is there afterwards was
+ * sent meanwhile by a push (whose files this may have deleted): the snapshot is removed once more, whole.
  */
 export async function forgetRemoteSnapshot(bucket: Bucket, snap: RemoteSnapshot, signal?: AbortSignal): Promise<void> {
   const prefix = snapshotPrefix(snap, formatBackupTime(snap.time));
@@ -22,7 +22,9 @@ export async function forgetRemoteSnapshot(bucket: Bucket, snap: RemoteSnapshot,
     snap.files.map((f) => `${prefix}${f.name}`),
     signal,
   );
-  if (!snap.finished || !(await bucket.head(manifest, signal))) return;
+  // A manifest there now was sent meanwhile: by a push re-sending a finished snapshot, or finishing one that was
+  // listed unfinished (whose files this just deleted under it). Either way the snapshot goes whole.
+  if (!(await bucket.head(manifest, signal))) return;
   await bucket.deleteMany([manifest], signal);
   const rest: string[] = [];
   for await (const page of bucket.list(prefix, signal)) rest.push(...page.map((o) => o.key));
