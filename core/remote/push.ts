@@ -83,6 +83,8 @@ interface SnapshotPlan {
   manifest: Manifest;
   chunks: { hex: string; bytes: number }[];
   fileBytes: number;
+  /** The remote GC's generation when the chunks this plan takes as present were listed (remote-gc.ts). */
+  generation: string;
 }
 
 /**
@@ -111,8 +113,6 @@ class PushJob {
   private readonly present: string[] = [];
   private readonly olderSkipped: string[] = [];
   private chunksFoundPresent = 0;
-  /** The remote GC's generation when this push listed the chunks (remote-gc.ts). */
-  private generation: string | undefined;
 
   constructor(
     private readonly store: Datastore,
@@ -177,9 +177,9 @@ class PushJob {
     const { signal } = this.options;
     await this.putIfAbsent(STORE_CONFIG_KEY, this.readLocal(join(this.store.root, CONFIG_FILE), MAX_JSON_FILE_BYTES));
     await this.waitForGcSweep();
-    this.generation = await this.readGeneration();
+    const generation = await this.readGeneration();
     const remoteChunks = await listRemoteChunks(this.bucket, signal);
-    const plans = todo.map((ref) => this.plan(ref, remoteChunks));
+    const plans = todo.map((ref) => this.plan(ref, remoteChunks, generation));
     this.progress.phase = 'uploading';
     this.progress.snapshotsDone = this.present.length + this.olderSkipped.length;
     this.progress.bytesTotal = plans.reduce((n, p) => n + p.fileBytes + p.chunks.reduce((m, c) => m + c.bytes, 0), 0);
@@ -193,7 +193,7 @@ class PushJob {
   }
 
   /** What a snapshot needs sent; a chunk needed by two snapshots of this push is sent with the first. */
-  private plan(ref: SnapshotRef, remoteChunks: Set<string>): SnapshotPlan {
+  private plan(ref: SnapshotRef, remoteChunks: Set<string>, generation: string): SnapshotPlan {
     const manifest = this.store.readManifest(ref);
     const dir = this.store.snapshotDir(ref);
     const chunks: SnapshotPlan['chunks'] = [];
@@ -209,7 +209,7 @@ class PushJob {
         chunks.push({ hex, bytes: this.chunkFileSize(hex) });
       }
     }
-    return { ref, path: snapshotPath(ref), manifest, chunks, fileBytes };
+    return { ref, path: snapshotPath(ref), manifest, chunks, fileBytes, generation };
   }
 
   private chunkFileSize(hex: string): number {
@@ -233,6 +233,7 @@ class PushJob {
     await pool.drain();
     await this.recheckAfterGc(plan);
     await this.uploadFiles(plan);
+    await this.confirmChunksAfterManifest(plan);
     this.pushed.push(plan.path);
     this.progress.snapshotsDone++;
     this.report.push(this.sample());
@@ -264,19 +265,38 @@ class PushJob {
   }
 
   /**
-   * If a remote GC swept since the chunks were listed (this push was asleep longer than its session lasts), the
-   * chunks it took as present may be gone: list again and send what this snapshot now lacks, before its manifest.
+   * If a remote GC swept since this snapshot's chunks were listed (this push was asleep longer than its session
+   * lasts), the chunks it took as present may be gone: wait for a sweep still going on, list again and send what
+   * this snapshot now lacks. Each snapshot of the push checks against the generation its own plan was made at.
    */
-  private async recheckAfterGc(plan: SnapshotPlan): Promise<void> {
+  private async recheckAfterGc(plan: SnapshotPlan): Promise<boolean> {
+    await this.waitForGcSweep();
     const now = await this.readGeneration();
-    if (now === this.generation) return;
+    if (now === plan.generation) return false;
     this.options.log?.warn(`a GC of ${this.bucket.name} ran during the push: checking ${plan.path}'s chunks again`);
-    this.generation = now;
     const present = await listRemoteChunks(this.bucket, this.options.signal);
-    const again = this.plan(plan.ref, present).chunks;
+    const again = this.plan(plan.ref, present, now).chunks;
     const pool = new TransferPool(this.options.parallel ?? 8);
     for (const chunk of again) await pool.add(() => this.uploadChunk(chunk.hex));
     await pool.drain();
+    plan.generation = now;
+    return true;
+  }
+
+  /**
+   * A GC that began its sweep after the check before the manifest (this push asleep meanwhile) marked the
+   * snapshot without the indexes sent since: checked once more with the manifest there, and mended. A GC that
+   * starts after this sees the manifest. If the check cannot be made, the manifest is taken back, so the next
+   * push sends the snapshot again rather than the remote holding it with chunks missing.
+   */
+  private async confirmChunksAfterManifest(plan: SnapshotPlan): Promise<void> {
+    try {
+      await this.recheckAfterGc(plan);
+    } catch (err) {
+      const prefix = snapshotPrefix(plan.ref, formatBackupTime(plan.ref.time));
+      await this.bucket.deleteMany([`${prefix}${MANIFEST_NAME}`]).catch(() => undefined);
+      throw err;
+    }
   }
 
   /** The chunk as it is on disk, checked first (a damaged chunk must not spread to the off-site copy). */

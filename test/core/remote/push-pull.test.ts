@@ -397,6 +397,105 @@ describe('remote prune and GC against a real Ceph object gateway, beside pushes'
     await pullSnapshots(bucket(), fresh, await listRemoteSnapshots(bucket()));
     expect((await verify(fresh, { store: true })).ok).toBe(true);
   }, 120_000);
+  it('a GC marks again a snapshot that was unfinished at its first mark, as its push finished meanwhile', async () => {
+    const { store, src, dir, bucket } = await setup();
+    await backupFolder(store, src, {});
+    const [ref] = store.listSnapshots({ type: 'host', id: 'docs' });
+    await pushSnapshots(store, bucket(), [ref!]);
+    // As another machine's push stands midway: its chunks and its metadata index sent, not yet its data index
+    // (which alone names base.bin's chunks) nor its manifest.
+    const later = [`${ref!.path}/folder.data.didx`, `${ref!.path}/index.json.blob`];
+    const held = await Promise.all(later.map(async (key) => [key, (await bucket().get(key))!] as const));
+    await bucket().deleteMany(later);
+    expect((await listRemoteSnapshots(bucket()))[0]).toMatchObject({ finished: false });
+    await new Promise((r) => setTimeout(r, 1100)); // the chunks older than T0 by the server's whole seconds
+    const { collectRemoteGarbage } = await import('../../../core/remote/remote-gc.js');
+    const gc = await collectRemoteGarbage(bucket(), {
+      minAgeMs: 0,
+      // The push ends between the GC's first mark and its sweep: its data index, then its manifest.
+      beforeSweep: async () => {
+        for (const [key, raw] of held) await bucket().put(key, raw);
+      },
+    });
+    expect(gc.outcome).toBe('swept');
+    expect(gc.chunksRemoved).toBe(0);
+    const fresh = await Datastore.create(join(dir, 'fresh'), { syncLevel: 'none' });
+    await pullSnapshots(bucket(), fresh, await listRemoteSnapshots(bucket()));
+    await restoreFolder(fresh, fresh.latestSnapshot({ type: 'host', id: 'docs' })!, join(dir, 'out'));
+    expectSameTree(src, join(dir, 'out'));
+  }, 120_000);
+
+  it('after a GC swept mid-push, every snapshot of the push checks its chunks again, not only the one it was at', async () => {
+    const { store, src, dir, bucket } = await setup();
+    const x = pseudoRandomBytes(1024 * 1024, 'gc-x');
+    put(src, 'x.bin', x);
+    await backupFolder(store, src, {}); // A: base.bin and x.bin
+    rmSync(join(src, 'x.bin'));
+    put(src, 's1.bin', pseudoRandomBytes(1024 * 1024, 'gc-s1'));
+    await backupFolder(store, src, {}); // S1: base.bin and a file of its own
+    rmSync(join(src, 's1.bin'));
+    put(src, 'x.bin', x);
+    await backupFolder(store, src, {}); // S2: base.bin and x.bin again, nothing new
+    const [a, s1, s2] = store.listSnapshots({ type: 'host', id: 'docs' });
+    // A pushed, then forgotten on the remote: its chunks are garbage but there, so the push takes them as sent.
+    await pushSnapshots(store, bucket(), [a!]);
+    const { forgetRemoteSnapshot } = await import('../../../core/remote/remote-prune.js');
+    const { collectRemoteGarbage } = await import('../../../core/remote/remote-gc.js');
+    await forgetRemoteSnapshot(bucket(), (await listRemoteSnapshots(bucket()))[0]!);
+    await new Promise((r) => setTimeout(r, 1100));
+    let gcRan: Promise<{ chunksRemoved: number }> | undefined;
+    const b = bucket();
+    const result = await pushSnapshots(store, b, [s1!, s2!], {
+      parallel: 1,
+      bandwidth: 256 * 1024,
+      progressIntervalMs: 0,
+      onProgress: (p) => {
+        // While S1's own chunks go, the push's session looks dead (a long sleep): the GC sweeps A's chunks,
+        // x.bin's among them, which only S2 needs.
+        if (p.chunksUploaded === 1 && !gcRan)
+          gcRan = (async () => {
+            for await (const page of b.list('.cairn/sessions/')) await b.deleteMany(page.map((o) => o.key));
+            return collectRemoteGarbage(bucket(), { minAgeMs: 0 });
+          })();
+      },
+    });
+    expect((await gcRan)!.chunksRemoved).toBeGreaterThan(0);
+    expect(result.pushed).toEqual([s1!.path, s2!.path]);
+    const fresh = await Datastore.create(join(dir, 'fresh'), { syncLevel: 'none' });
+    await pullSnapshots(bucket(), fresh, await listRemoteSnapshots(bucket()));
+    expect((await verify(fresh, { store: true })).ok).toBe(true);
+    await restoreFolder(fresh, fresh.latestSnapshot({ type: 'host', id: 'docs' })!, join(dir, 'out'));
+    expectSameTree(src, join(dir, 'out'));
+  }, 120_000);
+
+  it('a GC stops at a snapshot whose index is missing, but not at one a forget elsewhere is removing', async () => {
+    const { store, src, bucket } = await setup();
+    await backupFolder(store, src, {});
+    const [ref] = store.listSnapshots({ type: 'host', id: 'docs' });
+    await pushSnapshots(store, bucket(), [ref!]);
+    const { collectRemoteGarbage } = await import('../../../core/remote/remote-gc.js');
+    // A forget on another machine right after the GC read the manifest: manifest first, then the rest.
+    const racing = bucket();
+    const get = racing.get.bind(racing);
+    racing.get = async (rel, signal) => {
+      const got = await get(rel, signal);
+      if (rel === `${ref!.path}/index.json.blob`) {
+        const { forgetRemoteSnapshot } = await import('../../../core/remote/remote-prune.js');
+        await forgetRemoteSnapshot(bucket(), (await listRemoteSnapshots(bucket()))[0]!);
+      }
+      return got;
+    };
+    expect((await collectRemoteGarbage(racing, { minAgeMs: 0 })).outcome).toBe('swept');
+    // A finished snapshot that lacks an index is damaged: nothing is deleted.
+    await pushSnapshots(store, bucket(), [ref!], { named: new Set([ref!.path]) });
+    await bucket().deleteMany([`${ref!.path}/folder.data.didx`]);
+    const chunks = (await listRemoteChunks(bucket())).size;
+    await expect(collectRemoteGarbage(bucket(), { minAgeMs: 0 })).rejects.toThrow(
+      `${ref!.path}/folder.data.didx is missing; GC stops before deleting anything`,
+    );
+    expect((await listRemoteChunks(bucket())).size).toBe(chunks);
+  }, 120_000);
+
   it('a push leaves out what is older than the remote’s newest (pruned there) unless it is named', async () => {
     const { store, src, bucket } = await setup();
     await threeBackups(store, src);
