@@ -514,6 +514,7 @@ class FolderBackup {
     node.children = undefined;
     // Both lists are sorted by name bytes: one cursor through the base finds every match.
     let cursor = 0;
+    let leftOut = false;
     for (let i = 0; i < children.length; i++) {
       const child = children[i]!;
       children[i] = undefined;
@@ -529,15 +530,17 @@ class FolderBackup {
         if (target) {
           entries.add(symlinkEntry(child, target));
           this.stats.symlinks++;
-        }
+        } else leftOut = true;
         continue;
       }
       const entry = this.reuseUnchanged(child, baseEntry) ?? (await this.backupFile(child, baseEntry, folderIntact));
       if (entry) entries.add(entry);
+      else leftOut = true;
       this.progress.filesDone++;
       const pause = this.tick(child);
       if (pause) await pause;
     }
+    if (leftOut) leaveListingUntrusted(node);
   }
 
   /** The base record of a folder (`raw`) if every entry in it is unchanged (see matchRecord), else undefined. */
@@ -574,6 +577,7 @@ class FolderBackup {
   ): Promise<DirectoryEntry> {
     const copied = new CopiedChildren(node.children ?? [], match);
     await this.copyChildren(copied, folderIntact);
+    if ([...copied.reread.values()].some((entry) => entry === undefined)) leaveListingUntrusted(node);
     this.stats.directories++;
     // Appended to the base, a record that stands stays where the base has it: so must its subfolders' records.
     const recordOffset = this.metadataAppended ? baseDir.recordOffset : this.records.offset;
@@ -1061,4 +1065,13 @@ function oldTailChunk(index: DynamicIndexReader, entry: FileEntry): OldTailChunk
   const k = index.chunkAt(end - 1);
   if (index.chunkEnd(k) !== end || index.chunkStart(k) < entry.payloadOffset) return undefined;
   return { oldSize: entry.size, length: end - index.chunkStart(k), digest: index.digest(k) };
+}
+
+/**
+ * An entry of the folder was skipped (unreadable, vanished, replaced): its record must not stand for the folder's
+ * listing, or the next backup, finding the folder's ctime unchanged, would take its names from the record and
+ * never look at the skipped entry again. Untrusted, the folder is listed anew each time until nothing is left out.
+ */
+function leaveListingUntrusted(node: SourceNode): void {
+  node.listingCtimeNs = UNTRUSTED_LISTING;
 }

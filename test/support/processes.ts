@@ -26,7 +26,14 @@ export interface CliResult {
  */
 export function cairn(
   args: string[],
-  options: { cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {},
+  options: {
+    cwd?: string;
+    timeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+    input?: string;
+    /** Run as this user (the tests run as root: a file of mode 000 is unreadable only to another user). */
+    user?: { uid: number; gid: number };
+  } = {},
 ): Promise<CliResult> {
   const env = { ...process.env, ...options.env };
   delete env.CAIRN_DEBUG;
@@ -34,6 +41,7 @@ export function cairn(
     const child = spawn(process.execPath, [CLI, ...args], {
       cwd: options.cwd ?? tmpdir(),
       env,
+      ...options.user,
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     child.stdin?.end(options.input);
