@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, extname, resolve } from 'node:path';
 import { assertBackupId, snapshotPath, toBackupId, type BackupType, type SnapshotRef } from '../backup/backup-names.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
@@ -122,12 +122,7 @@ async function runImageBackup(
   chunkSize: number,
   options: ImageBackupOptions,
 ): Promise<ImageBackupResult> {
-  let fd: number;
-  try {
-    fd = openSync(source, 'r');
-  } catch (err) {
-    throw ioError('open', source, err);
-  }
+  const fd = openImage(source);
   let size: number;
   let snapshot: SnapshotWriter;
   try {
@@ -173,12 +168,7 @@ export async function writeImageArchive(
   const source = resolve(file);
   const chunkSize = options.chunkSize ?? store.config.chunkSize;
   assertValidChunkSize(chunkSize);
-  let fd: number;
-  try {
-    fd = openSync(source, 'r');
-  } catch (err) {
-    throw ioError('open', source, err);
-  }
+  const fd = openImage(source);
   let backup: ImageBackup | undefined;
   try {
     const st = fstatSync(fd);
@@ -189,6 +179,19 @@ export async function writeImageArchive(
   } finally {
     closeSync(fd);
     await backup?.close();
+  }
+}
+
+/**
+ * The image opened for reading. Non-blocking, so that a FIFO (or another file that waits for a writer) named as
+ * the image does not hang the backup with its locks held: the caller's fstat then refuses what is not a regular
+ * file. Reads of a regular file block as ever.
+ */
+function openImage(source: string): number {
+  try {
+    return openSync(source, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (err) {
+    throw ioError('open', source, err);
   }
 }
 

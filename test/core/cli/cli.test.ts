@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
@@ -19,7 +19,7 @@ interface RunResult {
 }
 
 /** Runs the built CLI as a child process with Node (the same binary that runs the tests). */
-function cairn(args: string[], options: { cwd?: string } = {}): Promise<RunResult> {
+function cairn(args: string[], options: { cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
   const env = { ...process.env };
   delete env.CAIRN_DEBUG;
   return new Promise((resolvePromise, reject) => {
@@ -27,6 +27,8 @@ function cairn(args: string[], options: { cwd?: string } = {}): Promise<RunResul
       cwd: options.cwd ?? tmpdir(),
       env,
       stdio: ['ignore', 'pipe', 'pipe'],
+      // A command that hangs fails its test instead of the whole run.
+      ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs, killSignal: 'SIGKILL' as const }),
     });
     let stdout = '';
     let stderr = '';
@@ -346,6 +348,11 @@ describe('cairn CLI', () => {
 
     expectError(await cairn(['backup-image', store, join(plain, 'missing.img')]), /cannot open .*missing\.img/);
     expectError(await cairn(['backup-image', store, plain]), /is not a regular file/);
+    // A FIFO is refused at once, not waited on for a writer (with the group's lock held).
+    const fifo = join(plain, 'pipe');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    expectError(await cairn(['backup-image', store, fifo], { timeoutMs: 20_000 }), /is not a regular file/);
+    expectError(await cairn(['snapshots', store, 'host/nope']), /group host\/nope does not exist/);
     expectError(
       await cairn(['backup-image', store, join(plain, 'file.txt'), '--type', 'pc']),
       /invalid backup type "pc"/,
