@@ -3,7 +3,7 @@ import { EntryKind } from '../archive/archive-format.js';
 import { entryInfo } from '../archive/entry-info.js';
 import { backupFolder } from '../archive/folder-backup.js';
 import { FolderArchiveReader } from '../archive/folder-reader.js';
-import { assertBackupType, formatBackupTime, parseGroupPath } from '../backup/backup-names.js';
+import { assertBackupType, formatBackupTime } from '../backup/backup-names.js';
 import type { SnapshotSummary } from '../../contract/model.js';
 import { summarizeManifest } from '../backup/manifest-summary.js';
 import type { SyncLevel } from '../chunk-store/chunk-store.js';
@@ -16,7 +16,7 @@ import { formatBytes, formatDuration, formatRate, plural } from '../../contract/
 import { parseSize, table } from './format.js';
 import { openStore } from './open-store.js';
 import { ARCHIVE_COMMAND_OPTIONS } from './command-options.js';
-import { need, snapshotArg, type CommandContext } from './store-commands.js';
+import { existingGroup, need, snapshotArg, type CommandContext } from './store-commands.js';
 import { backupEncryption, readingKey, type KeyValues } from './cli-keys.js';
 import { UsageError } from './usage-error.js';
 
@@ -130,7 +130,8 @@ async function groupsCommand(args: string[], ctx: ArchiveCommandContext): Promis
 
 async function snapshotsCommand(args: string[], ctx: ArchiveCommandContext): Promise<number> {
   const store = openStore(need(args, 0, '<store>'));
-  const groups = args[1] !== undefined ? [parseGroupPath(args[1])] : store.listGroups();
+  // A group named that is not there is an error (a typo), as for ls, prune and verify: not an empty list.
+  const groups = args[1] !== undefined ? [existingGroup(store, args[1])] : store.listGroups();
   const snapshots = groups.flatMap((g) => store.listSnapshots(g)).map((s) => ({ ...s, ...summaryOf(store, s) }));
   const rows = [
     ['SNAPSHOT', 'STATE', 'SIZE', 'FILES', 'VERIFY', 'ARCHIVES'],

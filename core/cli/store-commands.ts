@@ -68,7 +68,7 @@ export function snapshotArg(store: Datastore, text: string): SnapshotRef {
   return parseSnapshotPath(text);
 }
 
-function existingGroup(store: Datastore, text: string): BackupGroupRef {
+export function existingGroup(store: Datastore, text: string): BackupGroupRef {
   const group = parseGroupPath(text);
   if (!existsSync(store.groupDir(group)))
     throw new CairnError('NOT_FOUND', `group ${text} does not exist in ${store.root}`);
