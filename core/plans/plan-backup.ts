@@ -58,8 +58,9 @@ export async function backupPlanSources(
     const beside = alongside?.results ?? [];
     return {
       snapshot: r.snapshot,
-      files: r.filesTotal,
-      bytes: r.bytesTotal + total(beside, (i) => i.bytesTotal),
+      // What the snapshot holds: the scan's totals count entries that were then skipped.
+      files: r.stats.files,
+      bytes: r.stats.bytes + total(beside, (i) => i.bytesTotal),
       newBytes: r.newBytes + total(beside, (i) => i.newBytes),
       warnings: r.warnings.length,
     };

@@ -54,4 +54,24 @@ describe('entries a backup skipped', () => {
     // The folder beside it was still taken over unchanged.
     expect(third.stdout).toMatch(/\(\d+ of \d+ folders unchanged\)/);
   }, 60_000);
+
+  it("a plan's run records the files its snapshot holds, not the ones it had to skip", async () => {
+    const dir = temp('skipped-plan');
+    const src = join(dir, 'src');
+    put(src, 'ok.txt', 'readable');
+    put(src, 'locked.txt', 'locked', 0o000);
+    if (user) chownTree(dir, user.uid, user.gid);
+    const store = join(dir, 'store');
+    const env = { CAIRN_CONFIG_DIR: join(dir, 'config'), CAIRN_CACHE_DIR: join(dir, 'cache') };
+    const run = (args: string[]) => cairn(args, { env, user });
+    expect((await run(['init', store, '--sync', 'none'])).code).toBe(0);
+    const add = await run(['plan', 'add', 'docs', '--source', src, '--store', store]);
+    expect(add.code, add.stderr).toBe(0);
+    const ran = await run(['plan', 'run', 'docs']);
+    expect(ran.code, ran.stderr).toBe(0);
+    const shown = JSON.parse((await run(['plan', 'show', 'docs', '--json'])).stdout) as {
+      runs: { files?: number; bytes: number }[];
+    };
+    expect(shown.runs[0]).toMatchObject({ files: 1, bytes: 'readable'.length });
+  }, 60_000);
 });
