@@ -22,6 +22,7 @@ import { throwIfCancelled } from '../jobs/cancel.js';
 import { EventLoopTurns, RateMeter, throttle, type RateSample } from '../jobs/rate-meter.js';
 import { withLockAsync } from '../locks/with-lock.js';
 import type { Logger } from '../log.js';
+import { shortFingerprint } from '../crypto/fingerprint.js';
 import { filesInPayloadRanges } from './affected-files.js';
 import { checkChunk, type ChunkVerdict } from './chunk-check.js';
 import { checkFolderStructure } from './folder-structure.js';
@@ -194,8 +195,11 @@ class VerifyJob {
     const fingerprint = snapshotKeyFingerprint(manifest);
     const crypt = this.options.keys?.find((k) => k.fingerprint() === fingerprint);
     if (!crypt) {
+      // A key that was given but is another one is said so: "checked without the key" alone reads as a pass.
+      const given = (this.options.keys ?? []).map((k) => shortFingerprint(k.fingerprint()));
+      const other = given.length > 0 ? ` (not the key given, ${given.join(', ')})` : '';
       if (snapshotCryptMode(manifest) === 'encrypt')
-        result.note = `checked without ${describeSnapshotKey(manifest)}: its chunks by their CRC only`;
+        result.note = `checked without ${describeSnapshotKey(manifest)}${other}: its chunks by their CRC only`;
       return undefined;
     }
     try {

@@ -65,6 +65,18 @@ describe('cairn: encrypted backups from the command line', () => {
     expectSameTree(src, join(dir, 'out'));
     expect(ok(await run(['verify', store, '--keyfile', key])).stdout).toMatch(/OK: verified 1 snapshot/);
     expect(ok(await run(['verify', store])).stdout).toMatch(/checked without the key .*CRC only/);
+    // Another key given: said so, not a plain pass.
+    const otherShort = (
+      JSON.parse(ok(await run(['key', 'show', other, '--json'])).stdout) as { fingerprint: string }
+    ).fingerprint
+      .split(':')
+      .slice(0, 8)
+      .join(':');
+    expect(ok(await run(['verify', store, '--keyfile', other])).stdout).toMatch(
+      new RegExp(
+        `checked without the key ${short} \\(not the key given, ${otherShort}\\): its chunks by their CRC only`,
+      ),
+    );
     expectCliError(await run(['backup', store, src]), /holds encrypted backups .*--keyfile/);
     // Maintenance needs no key.
     ok(await run(['prune', store, 'host/photos', '--keep-last', '1'], { CAIRN_PASSPHRASE: undefined }));
