@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { isSealed } from '../datastore/group-source.js';
 import { planExcludes, type Plan, type PlanRun, type RunTrigger } from '../../contract/plans.js';
 import { KEEP_RULES } from '../../contract/keep-rules.js';
@@ -89,6 +90,9 @@ class PlanRunJob {
       store = Datastore.open(this.plan.store, { log: this.log });
     } catch (err) {
       if (!isCairnError(err, 'NOT_FOUND') && !isCairnError(err, 'NOT_A_DATASTORE')) return this.failed(err);
+      // An empty folder is a drive's mount point with the drive away; one with other things in it is no store,
+      // and waiting for it would wait forever: that run fails (recorded, and told).
+      if (isCairnError(err, 'NOT_A_DATASTORE') && folderHasEntries(this.plan.store)) return this.failed(err);
       return { run: this.end('failed', (err as Error).message), storeMissing: true };
     }
     try {
@@ -233,4 +237,12 @@ class PlanRunJob {
 /** Maintenance every `days` days (0: never) is due when it never ran or last ran that long ago. */
 function isDue(days: number, lastAt: number | undefined, now: number): boolean {
   return days > 0 && (lastAt === undefined || now - lastAt >= days * DAY_MS);
+}
+
+function folderHasEntries(path: string): boolean {
+  try {
+    return readdirSync(path).length > 0;
+  } catch {
+    return false;
+  }
 }

@@ -74,6 +74,14 @@ describe('a plan run', () => {
     const gone = plan({ store: join(temp('unplugged'), 'store') });
     const missing = await runPlan(gone, { trigger: 'schedule', runtime: { failures: 0 } });
     expect(missing.storeMissing).toBe(true);
+    // An empty folder (a mount point, the drive away) waits the same; a folder of other things is no store.
+    const mountPoint = temp('mount-point');
+    expect(
+      (await runPlan(plan({ store: mountPoint }), { trigger: 'schedule', runtime: { failures: 0 } })).storeMissing,
+    ).toBe(true);
+    const notStore = plan({ store: sourceTree() });
+    const wrong = await runPlan(notStore, { trigger: 'schedule', runtime: { failures: 0 } });
+    expect(wrong).toMatchObject({ storeMissing: false, run: { status: 'failed' } });
 
     const p = plan({});
     const noSource = await runPlan(
