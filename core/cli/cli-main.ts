@@ -290,7 +290,11 @@ interface CliContext {
 /** The job's progress line, cleared before an error is printed. */
 let progress = new TtyProgress(process.stderr, false);
 
+/** Whether the command printed its result (a failure after it, such as verify's, adds no JSON error object). */
+let printedResult = false;
+
 function print(values: Values, json: unknown, human: string): void {
+  printedResult = true;
   process.stdout.write(values.json ? `${JSON.stringify(json, null, 2)}\n` : `${human}\n`);
 }
 
@@ -392,6 +396,7 @@ main(process.argv.slice(2)).then(
     ) {
       process.stderr.write(`cairn: ${err.message}\nRun 'cairn --help' for usage.\n`);
       process.exitCode = 2;
+      printJsonError('USAGE', err.message, 2);
       return;
     }
     let message = err instanceof CairnError ? err.message : err instanceof Error ? err.message : String(err);
@@ -399,5 +404,17 @@ main(process.argv.slice(2)).then(
     process.stderr.write(`cairn: error: ${message}\n`);
     if (process.env.CAIRN_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
     process.exitCode = err instanceof CairnError && err.code === 'CANCELLED' ? 130 : 1;
+    printJsonError(err instanceof CairnError ? err.code : 'INTERNAL', message, process.exitCode);
   },
 );
+
+/**
+ * With --json, a failure is a JSON object on stdout too, `{"error": {code, message, exitCode}}`, so that a script
+ * reading stdout gets one either way (the line on stderr stays for whoever watches), unless the command printed
+ * its result before failing (verify's result says what failed).
+ */
+function printJsonError(code: string, message: string, exitCode: number): void {
+  const json = process.argv.slice(2).some((a) => a === '--json' || a.startsWith('--json='));
+  if (json && !printedResult)
+    process.stdout.write(`${JSON.stringify({ error: { code, message, exitCode } }, null, 2)}\n`);
+}

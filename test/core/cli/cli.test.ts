@@ -316,7 +316,16 @@ describe('cairn CLI', () => {
     const plain = tmp();
     writeFileSync(join(plain, 'file.txt'), 'x');
     expectError(await cairn(['groups', plain]), new RegExp(`${escape(plain)} is not a Cairn datastore`));
-    expectError(await cairn(['snapshots', plain, '--json']), /is not a Cairn datastore/);
+    expectError(await cairn(['snapshots', plain]), /is not a Cairn datastore/);
+    // With --json the failure is a JSON object on stdout as well, for scripts.
+    const asJson = await cairn(['snapshots', plain, '--json']);
+    expect(asJson.code).toBe(1);
+    expect(JSON.parse(asJson.stdout)).toEqual({
+      error: { code: 'NOT_A_DATASTORE', message: expect.stringMatching(/is not a Cairn datastore/), exitCode: 1 },
+    });
+    const usage = await cairn(['snapshots', plain, '--json', '--bogus']);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stdout)).toMatchObject({ error: { code: 'USAGE', exitCode: 2 } });
     expectError(await cairn(['backup-image', plain, join(plain, 'file.txt')]), /is not a Cairn datastore/);
     expect(readdirSync(plain)).toEqual(['file.txt']);
     const missingStore = join(plain, 'no-store');
