@@ -434,6 +434,16 @@ function gcRows(lastGc: StoreStatus['gc']['last'], gcFileExists: boolean): strin
       'dedup factor',
       `${lastGc.dedupFactor.toFixed(2)}x (${formatBytes(lastGc.indexDataBytes)} of backup data in ${formatBytes(lastGc.diskBytes)} of chunks, at the last GC)`,
     ],
+    // Said here too, not only in --json: their snapshots cannot be restored, and GC kept no chunk for them.
+    ...(lastGc.unreadableIndexes > 0
+      ? [
+          [
+            'damaged',
+            `${plural(lastGc.unreadableIndexes, 'index file')} could not be read at the last GC (its warnings name ` +
+              'them): their snapshots cannot be restored; forget them, or run cairn verify',
+          ],
+        ]
+      : []),
   ];
 }
 

@@ -291,6 +291,10 @@ describe('an index nobody can read does not stop GC', () => {
     const advice = result.warnings.find((w) => w.includes(brokenIndex))!;
     expect(advice).toMatch(new RegExp(`truncated .*remove the snapshot with 'cairn forget ${ds.root} ${broken.path}'`));
     expect((await verify(ds.store, { snapshot: keep.snapshot })).ok).toBe(true);
+    // The status says so in words too, not only in its JSON.
+    expect((await cairn(['status', ds.root])).stdout).toMatch(
+      /\n {2}damaged\s+2 index files could not be read at the last GC/,
+    );
     const forget = await cairn(['forget', ds.root, broken.path]);
     expect(forget.code, forget.stderr).toBe(0);
     expect(ds.store.listSnapshots({ type: 'host', id: 'broken' })).toEqual([]);
