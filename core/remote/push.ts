@@ -269,10 +269,10 @@ class PushJob {
    * lasts), the chunks it took as present may be gone: wait for a sweep still going on, list again and send what
    * this snapshot now lacks. Each snapshot of the push checks against the generation its own plan was made at.
    */
-  private async recheckAfterGc(plan: SnapshotPlan): Promise<boolean> {
+  private async recheckAfterGc(plan: SnapshotPlan): Promise<void> {
     await this.waitForGcSweep();
     const now = await this.readGeneration();
-    if (now === plan.generation) return false;
+    if (now === plan.generation) return;
     this.options.log?.warn(`a GC of ${this.bucket.name} ran during the push: checking ${plan.path}'s chunks again`);
     const present = await listRemoteChunks(this.bucket, this.options.signal);
     const again = this.plan(plan.ref, present, now).chunks;
@@ -280,7 +280,6 @@ class PushJob {
     for (const chunk of again) await pool.add(() => this.uploadChunk(chunk.hex));
     await pool.drain();
     plan.generation = now;
-    return true;
   }
 
   /**
