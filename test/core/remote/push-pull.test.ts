@@ -550,6 +550,23 @@ describe('remote prune and GC against a real Ceph object gateway, beside pushes'
     };
     await forgetRemoteSnapshot(forgetting, (await listRemoteSnapshots(bucket()))[0]!);
     expect(await keysUnder(bucket(), prefix(refs[0]!.path))).toEqual([]);
+
+    // A snapshot listed unfinished (a push midway) whose push ends while the forget deletes what it listed.
+    await pushSnapshots(store, bucket(), [refs[1]!]);
+    const manifestKey = `${prefix(refs[1]!.path)}index.json.blob`;
+    const manifestRaw = (await bucket().get(manifestKey))!;
+    await bucket().deleteMany([manifestKey]);
+    const unfinished = (await listRemoteSnapshots(bucket())).find((x) => x.path === refs[1]!.path)!;
+    expect(unfinished.finished).toBe(false);
+    const late = bucket();
+    const deleteLate = late.deleteMany.bind(late);
+    late.deleteMany = async (rels, signal) => {
+      await bucket().put(manifestKey, manifestRaw); // the push's manifest lands meanwhile
+      late.deleteMany = deleteLate;
+      return deleteLate(rels, signal);
+    };
+    await forgetRemoteSnapshot(late, unfinished);
+    expect(await keysUnder(bucket(), prefix(refs[1]!.path))).toEqual([]);
     // What is there verifies after a pull: nothing half.
     await pushSnapshots(store, bucket(), refs.slice(1));
     const fresh = await Datastore.create(join(dir, 'fresh'), { syncLevel: 'none' });
