@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { backupFolder } from '../../../core/archive/folder-backup.js';
 import { restoreFolder } from '../../../core/archive/folder-restore.js';
 import { CryptConfig } from '../../../core/blob/crypt-config.js';
+import type { SnapshotRef } from '../../../core/backup/backup-names.js';
 import { Datastore } from '../../../core/datastore/datastore.js';
 import { Bucket } from '../../../core/remote/bucket.js';
 import { chunkKey } from '../../../core/remote/bucket-layout.js';
@@ -298,6 +299,29 @@ describe('remote prune and GC against a real Ceph object gateway, beside pushes'
     return { store, src, dir, bucket };
   }
 
+  /**
+   * A slow push (one upload at a time, 256 KiB/s) during which, after its first chunk, its session is removed as
+   * if it had died, and a remote GC with no minimum age runs: the GC's result beside the push's.
+   */
+  async function pushWithGcMidway(store: Datastore, bucket: () => Bucket, refs: SnapshotRef[]) {
+    const { collectRemoteGarbage } = await import('../../../core/remote/remote-gc.js');
+    let gcRan: ReturnType<typeof collectRemoteGarbage> | undefined;
+    const b = bucket();
+    const result = await pushSnapshots(store, b, refs, {
+      parallel: 1,
+      bandwidth: 256 * 1024,
+      progressIntervalMs: 0,
+      onProgress: (p) => {
+        if (p.chunksUploaded === 1 && !gcRan)
+          gcRan = (async () => {
+            for await (const page of b.list('.cairn/sessions/')) await b.deleteMany(page.map((o) => o.key));
+            return collectRemoteGarbage(bucket(), { minAgeMs: 0 });
+          })();
+      },
+    });
+    return { result, gc: (await gcRan)! };
+  }
+
   /** Three snapshots, each with a file of its own beside base.bin (the one before it is gone). */
   async function threeBackups(store: Datastore, src: string): Promise<void> {
     for (let i = 0; i < 3; i++) {
@@ -370,27 +394,11 @@ describe('remote prune and GC against a real Ceph object gateway, beside pushes'
     // its chunks are garbage, but present, so the next push takes them as there.
     await pushSnapshots(store, bucket(), refs.slice(0, 1));
     const { forgetRemoteSnapshot } = await import('../../../core/remote/remote-prune.js');
-    const { collectRemoteGarbage } = await import('../../../core/remote/remote-gc.js');
     await forgetRemoteSnapshot(bucket(), (await listRemoteSnapshots(bucket()))[0]!);
     // The server's clock has whole seconds: what was sent in the GC's own second counts as too young.
     await new Promise((r) => setTimeout(r, 1100));
-    let gcRan: Promise<unknown> | undefined;
-    const b = bucket();
-    const push = pushSnapshots(store, b, refs.slice(2), {
-      parallel: 1,
-      bandwidth: 256 * 1024,
-      progressIntervalMs: 0,
-      onProgress: (p) => {
-        // Mid-push, its session looks dead to the GC (as after a long sleep): the GC sweeps the shared chunks.
-        if (p.chunksUploaded === 1 && !gcRan)
-          gcRan = (async () => {
-            for await (const page of b.list('.cairn/sessions/')) await b.deleteMany(page.map((o) => o.key));
-            return collectRemoteGarbage(bucket(), { minAgeMs: 0 });
-          })();
-      },
-    });
-    const result = await push;
-    const gc = (await gcRan) as { chunksRemoved: number };
+    // Mid-push, its session looks dead to the GC (as after a long sleep): the GC sweeps the shared chunks.
+    const { result, gc } = await pushWithGcMidway(store, bucket, refs.slice(2));
     expect(gc.chunksRemoved).toBeGreaterThan(0);
     expect(result.pushed).toHaveLength(1);
     const fresh = await Datastore.create(join(dir, 'fresh'), { syncLevel: 'none' });
@@ -440,26 +448,12 @@ describe('remote prune and GC against a real Ceph object gateway, beside pushes'
     // A pushed, then forgotten on the remote: its chunks are garbage but there, so the push takes them as sent.
     await pushSnapshots(store, bucket(), [a!]);
     const { forgetRemoteSnapshot } = await import('../../../core/remote/remote-prune.js');
-    const { collectRemoteGarbage } = await import('../../../core/remote/remote-gc.js');
     await forgetRemoteSnapshot(bucket(), (await listRemoteSnapshots(bucket()))[0]!);
     await new Promise((r) => setTimeout(r, 1100));
-    let gcRan: Promise<{ chunksRemoved: number }> | undefined;
-    const b = bucket();
-    const result = await pushSnapshots(store, b, [s1!, s2!], {
-      parallel: 1,
-      bandwidth: 256 * 1024,
-      progressIntervalMs: 0,
-      onProgress: (p) => {
-        // While S1's own chunks go, the push's session looks dead (a long sleep): the GC sweeps A's chunks,
-        // x.bin's among them, which only S2 needs.
-        if (p.chunksUploaded === 1 && !gcRan)
-          gcRan = (async () => {
-            for await (const page of b.list('.cairn/sessions/')) await b.deleteMany(page.map((o) => o.key));
-            return collectRemoteGarbage(bucket(), { minAgeMs: 0 });
-          })();
-      },
-    });
-    expect((await gcRan)!.chunksRemoved).toBeGreaterThan(0);
+    // While S1's own chunks go, the push's session looks dead (a long sleep): the GC sweeps A's chunks, x.bin's
+    // among them, which only S2 needs.
+    const { result, gc } = await pushWithGcMidway(store, bucket, [s1!, s2!]);
+    expect(gc.chunksRemoved).toBeGreaterThan(0);
     expect(result.pushed).toEqual([s1!.path, s2!.path]);
     const fresh = await Datastore.create(join(dir, 'fresh'), { syncLevel: 'none' });
     await pullSnapshots(bucket(), fresh, await listRemoteSnapshots(bucket()));
