@@ -362,6 +362,12 @@ describe('cairn CLI', () => {
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     expectError(await cairn(['backup-image', store, fifo], { timeoutMs: 20_000 }), /is not a regular file/);
     expectError(await cairn(['snapshots', store, 'host/nope']), /group host\/nope does not exist/);
+    // The file in the way is the one named.
+    expectError(await cairn(['init', join(plain, 'file.txt')]), /file\.txt exists and is not a folder/);
+    expectError(
+      await cairn(['init', join(plain, 'file.txt', 'sub')]),
+      /sub cannot be made: \S*file\.txt is not a folder/,
+    );
     expectError(
       await cairn(['backup-image', store, join(plain, 'file.txt'), '--type', 'pc']),
       /invalid backup type "pc"/,
