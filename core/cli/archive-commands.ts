@@ -258,7 +258,7 @@ async function restoreCommand(args: string[], ctx: ArchiveCommandContext): Promi
     throw new CairnError(
       'IO',
       `${result.failedCount} ${result.failedCount === 1 ? 'entry' : 'entries'} of the snapshot could not be restored ` +
-        `(listed above as 'not restored'); everything else was`,
+        `(listed above as 'not restored'); everything else was restored`,
     );
   }
   return 0;
