@@ -29,10 +29,7 @@ export function readJsonFile<T>(path: string, schema: z.ZodType<T>, what: string
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-    throw new CairnError(
-      'CORRUPT',
-      `${path} is not ${what} Cairn can read${where}: ${issue?.message ?? 'wrong shape'}`,
-    );
+    throw new CairnError('CORRUPT', `${path} is not ${what} Cairn can read${where}: ${issueText(issue?.message)}`);
   }
   return parsed.data;
 }
@@ -41,4 +38,10 @@ export function readJsonFile<T>(path: string, schema: z.ZodType<T>, what: string
 export function writeJsonFileAtomic(path: string, value: unknown): void {
   makeDirectories(dirname(path), 0o700);
   writeFileAtomicSync(path, `${JSON.stringify(value, null, 2)}\n`, { fsync: true, mode: 0o600 });
+}
+
+/** zod's words for a field that is not there ("Invalid input: expected string, received undefined") are "missing". */
+function issueText(message: string | undefined): string {
+  if (message === undefined) return 'wrong shape';
+  return /received undefined$/.test(message) ? 'missing' : message;
 }

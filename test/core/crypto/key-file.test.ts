@@ -159,6 +159,7 @@ describe('key files in PBS format', () => {
         /at data: 40 bytes where an encrypted key has 64/,
       ],
       [good.replace(/"data":"[^"]*"/, '"data":"not base64!"'), /at data: not base64/],
+      [good.replace(/"created":"[^"]*",?/, ''), /Cairn can read at created: missing$/],
       [
         good.replace('"created":"2020-06-26T15:56:05+02:00"', '"created":"2020-06-26 15:56"'),
         /at created: not an RFC 3339 time/,
