@@ -138,7 +138,16 @@ describe('Datastore.create', () => {
   it('refuses a path that is a file', async () => {
     const file = join(tmp(), 'file');
     writeFileSync(file, 'x');
-    await expectCode(Datastore.create(file, { syncLevel: 'none' }), 'INVALID_ARGUMENT', /not a directory/);
+    await expectCode(
+      Datastore.create(file, { syncLevel: 'none' }),
+      'INVALID_ARGUMENT',
+      /file exists and is not a folder/,
+    );
+    await expectCode(
+      Datastore.create(join(file, 'sub'), { syncLevel: 'none' }),
+      'INVALID_ARGUMENT',
+      /sub cannot be made: \S*file is not a folder/,
+    );
     expect(readFileSync(file, 'utf8')).toBe('x');
   });
 
