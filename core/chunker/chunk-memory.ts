@@ -15,7 +15,7 @@ export class ChunkMemory {
   private pages = 1;
 
   /** `maxBytes`: address space to reserve; regions beyond it are refused (allocate returns undefined). */
-  constructor(private readonly maxBytes = 1024 * 1024 * 1024) {
+  constructor(private readonly maxBytes: number) {
     const maximum = Math.max(1, Math.ceil(maxBytes / PAGE));
     this.memory = new WebAssembly.Memory({ initial: 1, maximum, shared: true });
     new Uint32Array(this.memory.buffer, 0, 256).set(buzhashTable());

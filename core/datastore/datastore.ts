@@ -9,7 +9,7 @@ import {
   writeFileSync,
   type Dirent,
 } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   assertBackupId,
   assertBackupType,
@@ -143,8 +143,10 @@ export class Datastore {
       entries = readdirSync(abs);
     } catch (err) {
       const code = errnoCode(err);
-      if (code === 'ENOTDIR') throw new CairnError('INVALID_ARGUMENT', notAFolderMessage(abs));
-      if (code !== 'ENOENT') throw ioError('read', abs, err);
+      // Not a folder itself is refused here; a file further up is named by makeDirectories below.
+      if (code === 'ENOTDIR' && existsSync(abs))
+        throw new CairnError('INVALID_ARGUMENT', `${abs} exists and is not a folder`);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw ioError('read', abs, err);
     }
     // A directory with only what an interrupted create leaves behind may be resumed; anything else is refused.
     const foreign = entries.filter((e) => e !== '.chunks' && e !== '.lock' && e !== RESERVE_FILE);
@@ -622,20 +624,5 @@ function listNames(dir: string): string[] | undefined {
   } catch (err) {
     if (errnoCode(err) === 'ENOENT') return undefined;
     throw ioError('list', dir, err);
-  }
-}
-
-/** Why `abs` cannot be made a folder: it is a file, or a file stands where one of its parents should be. */
-function notAFolderMessage(abs: string): string {
-  for (let at = abs; ; at = dirname(at)) {
-    let st;
-    try {
-      st = lstatSync(at, { throwIfNoEntry: false });
-    } catch {
-      st = undefined; // ENOTDIR: a file further up, looked at next
-    }
-    if (st && !st.isDirectory())
-      return at === abs ? `${abs} exists and is not a folder` : `${abs} cannot be made: ${at} is not a folder`;
-    if (dirname(at) === at) return `${abs} exists and is not a folder`;
   }
 }

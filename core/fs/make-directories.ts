@@ -15,7 +15,8 @@ export function makeDirectories(path: string, mode = 0o755): void {
     try {
       st = lstatSync(at, { throwIfNoEntry: false });
     } catch (err) {
-      throw ioError('make the folder', path, err);
+      // ENOTDIR: a file stands further up; the walk goes on to it and names it.
+      if (errnoCode(err) !== 'ENOTDIR') throw ioError('make the folder', path, err);
     }
     if (st) {
       if (!st.isDirectory() && !(st.isSymbolicLink() && at !== path)) {

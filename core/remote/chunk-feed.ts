@@ -301,12 +301,10 @@ export class RemoteChunkFeed implements ChunkFeed {
     if (!cameBack || this.parked.size === 0) return;
     for (const id of this.parked) {
       const slot = this.slots[id]!;
-      const next = nextUse(slot, low);
-      if (slot.state !== 'pending') this.parked.delete(id);
-      else if (next !== Infinity) {
-        this.parked.delete(id);
-        this.enqueue(id, next);
-      }
+      const next = slot.state === 'pending' ? nextUse(slot, low) : undefined;
+      if (next === Infinity) continue; // not read again from here either: stays parked
+      this.parked.delete(id);
+      if (next !== undefined) this.enqueue(id, next);
     }
   }
 

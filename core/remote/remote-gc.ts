@@ -208,7 +208,7 @@ class GcLock {
 
   constructor(private readonly bucket: Bucket) {}
 
-  body(): Buffer {
+  private body(): Buffer {
     return Buffer.from(JSON.stringify({ host: hostname(), pid: process.pid, at: Date.now(), token: this.token }));
   }
 
@@ -221,7 +221,7 @@ class GcLock {
     return taken;
   }
 
-  async ours(signal?: AbortSignal): Promise<boolean> {
+  private async ours(signal?: AbortSignal): Promise<boolean> {
     const raw = await this.bucket.get(GC_LOCK_KEY, signal);
     return raw !== undefined && raw.includes(this.token);
   }

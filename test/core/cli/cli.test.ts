@@ -366,7 +366,7 @@ describe('cairn CLI', () => {
     expectError(await cairn(['init', join(plain, 'file.txt')]), /file\.txt exists and is not a folder/);
     expectError(
       await cairn(['init', join(plain, 'file.txt', 'sub')]),
-      /sub cannot be made: \S*file\.txt is not a folder/,
+      /cannot make \S*file\.txt\/sub: \S*file\.txt exists and is not a folder/,
     );
     expectError(
       await cairn(['backup-image', store, join(plain, 'file.txt'), '--type', 'pc']),

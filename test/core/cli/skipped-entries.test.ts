@@ -52,7 +52,7 @@ describe('entries a backup skipped', () => {
     const cat = await run(['cat', store, 'host/docs', '/docs/locked.txt']);
     expect(cat.stdout).toBe('locked at first');
     // The folder beside it was still taken over unchanged.
-    expect(third.stdout).toMatch(/\(\d+ of \d+ folders unchanged\)/);
+    expect(third.stdout).toMatch(/\([1-9]\d* of \d+ folders unchanged\)/);
   }, 60_000);
 
   it("a plan's run records the files its snapshot holds, not the ones it had to skip", async () => {

@@ -145,8 +145,8 @@ describe('Datastore.create', () => {
     );
     await expectCode(
       Datastore.create(join(file, 'sub'), { syncLevel: 'none' }),
-      'INVALID_ARGUMENT',
-      /sub cannot be made: \S*file is not a folder/,
+      'IO',
+      /cannot make \S*file\/sub: \S*file exists and is not a folder/,
     );
     expect(readFileSync(file, 'utf8')).toBe('x');
   });
