@@ -79,10 +79,19 @@ const ERRNO_WORDS: Record<string, string> = {
 /** Wraps an fs error into a CairnError whose message names what we were doing and the path. */
 export function ioError(action: string, path: string, err: unknown): CairnError {
   const code = errnoCode(err);
-  const detail = (code && ERRNO_WORDS[code]) ?? (err instanceof Error ? err.message : String(err));
-  return new CairnError(code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `cannot ${action} ${shortenPath(path)}: ${detail}`, {
-    cause: err,
-  });
+  return new CairnError(
+    code === 'ENOENT' ? 'NOT_FOUND' : 'IO',
+    `cannot ${action} ${shortenPath(path)}: ${errorWords(err)}`,
+    {
+      cause: err,
+    },
+  );
+}
+
+/** An fs error in words ("permission denied"), without the syscall and path of its raw text; else its message. */
+export function errorWords(err: unknown): string {
+  const code = errnoCode(err);
+  return (code && ERRNO_WORDS[code]) ?? (err instanceof Error ? err.message : String(err));
 }
 
 /** A path for a one-line message: a very long one shows its start and its end. */

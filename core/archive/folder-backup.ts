@@ -8,7 +8,7 @@ import type { Manifest } from '../backup/manifest.js';
 import { snapshotCryptMode, snapshotKeyFingerprint } from '../datastore/snapshot-key.js';
 import type { SnapshotWriter } from '../datastore/snapshot-writer.js';
 import type { Datastore, SnapshotInfo } from '../datastore/datastore.js';
-import { errnoCode, isCairnError } from '../errors.js';
+import { isCairnError } from '../errors.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { EventLoopTurns, RateMeter, throttle, type RateSample } from '../jobs/rate-meter.js';
 import { MemoryLogger, type Logger } from '../log.js';
@@ -33,6 +33,7 @@ import type { ChunkTarget } from '../chunk-store/chunk-writer-pool.js';
 import { InlineChunkWriter } from '../chunk-store/inline-chunk-writer.js';
 import { ExcludeRules } from './excludes.js';
 import { FolderArchiveReader } from './folder-reader.js';
+import { LeftOut, type LeftOutEntry } from './left-out.js';
 import { appendToBase, baseTrailerStands, METADATA_IN_USE } from './metadata-append.js';
 import { matchRecord, type RecordMatch } from './record-match.js';
 import { RecordQueue } from './record-queue.js';
@@ -91,6 +92,11 @@ export interface FolderBackupResult extends FolderBackupProgress {
   /** Folders whose names the scan took from the base's record instead of reading the folder (BaseListings). */
   foldersListedFromBase: number;
   warnings: string[];
+  /**
+   * Entries there that the snapshot lacks (unreadable, a name it cannot store): how many, and the first
+   * LEFT_OUT_NAMED of them. Not a failure, since the rest is backed up, but not a clean backup either.
+   */
+  leftOut: { count: number; named: LeftOutEntry[] };
 }
 
 export interface FolderBackupOptions {
@@ -270,6 +276,7 @@ async function runFolderBackup(
   // Every line is kept too, for the snapshot's backup-log.blob and the result's warnings.
   const memoryLog = new MemoryLogger(options.log);
   const log: Logger = memoryLog;
+  const leftOut = new LeftOut(log);
   const progress = scanningProgress();
   const report = throttle(
     (p: FolderBackupProgress) => options.onProgress?.({ ...p }),
@@ -286,6 +293,7 @@ async function runFolderBackup(
     log,
     signal: options.signal,
     base: baseListings,
+    leftOut,
   });
   await tree.listRoots(base && baseFolderOf(base.root));
   throwIfCancelled(options.signal, 'backup');
@@ -313,7 +321,22 @@ async function runFolderBackup(
   let backup: FolderBackup | undefined;
   try {
     backup = new FolderBackup(
-      { store, sources, options, log, progress, report, meter, sink, snapshot, base, baseListings, tree, totals },
+      {
+        store,
+        sources,
+        options,
+        log,
+        leftOut,
+        progress,
+        report,
+        meter,
+        sink,
+        snapshot,
+        base,
+        baseListings,
+        tree,
+        totals,
+      },
       payloadAvg,
     );
     const rootEntry = await backup.backupDirectory(tree.root, base?.root);
@@ -338,6 +361,8 @@ interface FolderBackupJob {
   readonly sources: FolderSources;
   readonly options: FolderBackupOptions;
   readonly log: Logger;
+  /** The entries it could not take although they are there (the walk's and its own). */
+  readonly leftOut: LeftOut;
   readonly progress: FolderBackupProgress;
   readonly report: ProgressReport;
   readonly meter: RateMeter;
@@ -672,7 +697,7 @@ class FolderBackup {
     try {
       return readlinkSync(node.path, { encoding: 'buffer' });
     } catch (err) {
-      this.log.warn(`skipped ${node.rel}: ${(err as Error).message}`);
+      this.job.leftOut.failedRead(node.rel, err);
       this.stats.skipped++;
       return undefined;
     }
@@ -740,9 +765,7 @@ class FolderBackup {
       // forever (and freeze this thread); the fstat in readFile then skips it. Reads of a regular file still block.
       return openSync(node.path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
     } catch (err) {
-      this.log.warn(
-        `skipped ${node.rel}: ${errnoCode(err) === 'ENOENT' ? 'it vanished during the backup' : (err as Error).message}`,
-      );
+      this.job.leftOut.failedRead(node.rel, err);
       this.stats.skipped++;
       return undefined;
     }
@@ -803,7 +826,7 @@ class FolderBackup {
       if (this.runOpen) this.data.dropDigestRun();
       this.runOpen = false;
       if (isCairnError(err)) throw err;
-      this.log.warn(`skipped ${node.rel}: ${(err as Error).message}`);
+      this.job.leftOut.failedRead(node.rel, err);
       this.stats.skipped++;
       return undefined;
     } finally {
@@ -952,6 +975,7 @@ class FolderBackup {
       foldersListedFromBase: totals.listedFromBase,
       metadataAppended: this.metadataAppended,
       warnings,
+      leftOut: { count: this.job.leftOut.count, named: [...this.job.leftOut.named] },
     };
   }
 }

@@ -1,11 +1,12 @@
 import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
-import { CairnError, errnoCode, ioError } from '../errors.js';
+import { CairnError, ioError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
 import { EventLoopTurns } from '../jobs/rate-meter.js';
 import { isSafeName, UNTRUSTED_LISTING } from './archive-format.js';
 import { BaseListings, type BaseFolder, type BaseRecordListing } from './base-listing.js';
 import { IGNORE_FILE, type ExcludeRules } from './excludes.js';
+import { LeftOut } from './left-out.js';
 import { childPath, childRel, kindOf, ListingStats, ScannedFile, ScannedFolder } from './scanned-entry.js';
 import { compactStat, hardlinkKey, sameInode, type SourceStat } from './source-stat.js';
 
@@ -69,6 +70,8 @@ export interface ScanOptions {
   base?: BaseListings;
   /** When the scan began (ms since the epoch; default now): folders changed shortly before have not settled. */
   startedAtMs?: number;
+  /** Where the backup keeps the entries it could not take (an unreadable folder, a name it cannot store). */
+  leftOut?: LeftOut;
 }
 
 function describeSpecial(st: BigIntStats): string {
@@ -182,6 +185,7 @@ class SourceScan {
   /** Folders whose ctime is later than this less their settle time may change unseen (listingSettleMs). */
   private readonly scanStartNs: bigint;
   private readonly log: Logger;
+  private readonly leftOut: LeftOut;
   /** The folders asked for: one that cannot be read fails the scan. */
   private readonly roots = new Set<SourceNode>();
   /** Hardlinked inodes already counted: their content is stored (and read) once. */
@@ -200,6 +204,7 @@ class SourceScan {
   ) {
     this.scanStartNs = BigInt(options.startedAtMs ?? Date.now()) * 1_000_000n;
     this.log = options.log;
+    this.leftOut = options.leftOut ?? new LeftOut(options.log);
   }
 
   /** The node of a folder asked for, `name` in the archive ('' for the root); it must be a folder. */
@@ -303,20 +308,20 @@ class SourceScan {
     } catch (err) {
       // The folder asked for itself: a snapshot with nothing in it would look like a backup and be none.
       if (this.roots.has(dir)) throw ioError('back up', dir.path.toString(), err);
-      return this.skipFolder(dir, `skipped folder ${dir.rel || '.'}: ${(err as Error).message}`);
+      this.leftOut.failedRead(`folder ${dir.rel || '.'}`, err);
+      return this.skipFolder(dir);
     }
     // Listed a while after its parent: were it replaced by a symlink since, the names read are from elsewhere.
     const now = lstatSync(dir.path, { bigint: true, throwIfNoEntry: false });
-    if (!now?.isDirectory() || !sameInode(now, dir.stat))
-      return this.skipFolder(
-        dir,
-        `folder ${dir.rel || '.'} was replaced or moved during the backup; its entries are skipped`,
-      );
+    if (!now?.isDirectory() || !sameInode(now, dir.stat)) {
+      this.log.warn(`folder ${dir.rel || '.'} was replaced or moved during the backup; its entries are skipped`);
+      return this.skipFolder(dir);
+    }
     return names.sort();
   }
 
-  private skipFolder(dir: SourceNode, warning: string): undefined {
-    this.log.warn(warning);
+  /** A folder whose names are not known (logged by the caller): recorded empty, and listed anew next time. */
+  private skipFolder(dir: SourceNode): undefined {
     this.totals.skipped++;
     dir.children = [];
     dir.listingCtimeNs = UNTRUSTED_LISTING;
@@ -336,19 +341,22 @@ class SourceScan {
   ): SourceNode | typeof COUNTED | undefined {
     const { totals } = this;
     const path = childPath(dir.path, name);
-    if (!isSafeName(name)) return this.skip(dir, name, 'the name cannot be stored');
+    if (!isSafeName(name)) {
+      this.leftOut.add(relOf(dir, name), 'the name cannot be stored');
+      return this.skip();
+    }
     let st: BigIntStats;
     try {
       st = lstatSync(path, { bigint: true });
     } catch (err) {
-      return this.skip(
-        dir,
-        name,
-        errnoCode(err) === 'ENOENT' ? 'it vanished during the backup' : (err as Error).message,
-      );
+      this.leftOut.failedRead(relOf(dir, name), err);
+      return this.skip();
     }
     const kind = kindOf(Number(st.mode));
-    if (!kind) return this.skip(dir, name, `a ${describeSpecial(st)} cannot be backed up`);
+    if (!kind) {
+      this.log.warn(`skipped ${relOf(dir, name)}: a ${describeSpecial(st)} cannot be backed up`);
+      return this.skip();
+    }
     if (!rules.empty) {
       const rel = relOf(dir, name);
       if (rules.isExcluded(rel, kind === 'directory')) {
@@ -389,8 +397,8 @@ class SourceScan {
     if (key) this.linked.add(key);
   }
 
-  private skip(dir: SourceNode, name: string, why: string): undefined {
-    this.log.warn(`skipped ${relOf(dir, name)}: ${why}`);
+  /** An entry not in the snapshot (logged by the caller), in the archive's count of skipped entries. */
+  private skip(): undefined {
     this.totals.skipped++;
     return undefined;
   }
