@@ -19,6 +19,7 @@ import { ARCHIVE_COMMAND_OPTIONS } from './command-options.js';
 import { existingGroup, need, snapshotArg, type CommandContext } from './store-commands.js';
 import { backupEncryption, readingKey, type KeyValues } from './cli-keys.js';
 import { UsageError } from './usage-error.js';
+import { leftOutExit } from './left-out-exit.js';
 
 /**
  * The commands that make, list and read back backups (init, backup, backup-image, restore, restore-image, ls, cat,
@@ -191,7 +192,7 @@ async function backupCommand(args: string[], ctx: ArchiveCommandContext): Promis
         : '') +
       (result.excluded > 0 ? `\n  ${plural(result.excluded, 'entry', 'entries')} excluded` : ''),
   );
-  return 0;
+  return leftOutExit(result.leftOut.count, ctx);
 }
 
 /** The folder archive of a snapshot named on the command line, opened with its key if it needs one. */

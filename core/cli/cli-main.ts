@@ -27,7 +27,8 @@ Commands:
                                    --keep-damaged keeps the readable rest as <file>.damaged)
   backup <store> <dir>... [--id ID] [--exclude PATTERN]... [--chunk-size 1M] [--allow-other-source]
         [encryption]               back up a folder (incremental: unchanged files are not read); several
-                                   folders (--id needed) are one snapshot whose root holds each by its name
+                                   folders (--id needed) are one snapshot whose root holds each by its name;
+                                   exit code 3 if some entries could not be read (the snapshot lacks them)
   ls <store> <snapshot> [path]     list a folder of a snapshot
   cat <store> <snapshot> <path>    write one file of a snapshot to stdout
   restore <store> <snapshot> [path] --to <dir> [--overwrite] [--keep-damaged]
@@ -78,7 +79,8 @@ config folder (~/.config/cairn/plans.json on Linux), the same plans the app show
                                    change the settings given (each replaces that one, the sources given all
                                    of them; the group stays)
   plan remove <plan>               remove a plan, its state and run history (never its snapshots)
-  plan run <plan>                  run it now in this process; exit code 1 if it failed
+  plan run <plan>                  run it now in this process; exit code 1 if it failed, 3 if it left
+                                   entries out
   plan pause-all [--for 2h]        no plan starts by its schedule, for a while or until resume-all
   plan resume-all                  end the pause
 Plan settings:
@@ -109,7 +111,7 @@ Scheduler:
                                    until SIGINT or SIGTERM (a running backup is cancelled); one scheduler per
                                    user runs plans: another (the app, a second 'cairn scheduler') stands by and
                                    takes over when it stops. --once: run what is due now, then exit (for cron
-                                   or a systemd timer; exit code 1 if a run failed)
+                                   or a systemd timer; exit code 1 if a run failed, 3 if one left entries out)
   scheduler --install-unit         write the systemd user unit cairn-scheduler.service into
                                    $XDG_CONFIG_HOME/systemd/user (~/.config/systemd/user): it runs this node and
                                    cairn.js as 'cairn scheduler' (with $CAIRN_CONFIG_DIR if set),

@@ -16,6 +16,7 @@ import { PlansPause } from '../plans/plans-pause.js';
 import { indent, nextRunText, planTable, planTitle, runTable, settingRows, statusRows } from './plan-text.js';
 import { need, type CommandContext } from './store-commands.js';
 import { UsageError } from './usage-error.js';
+import { leftOutExit } from './left-out-exit.js';
 
 /**
  * `cairn plan add|list|show|edit|remove|run`: the backup plans in the user's config folder (cairnConfigDir,
@@ -226,7 +227,10 @@ function folderLabel(p: { phase: string; filesDone: number; filesTotal: number; 
     : `${p.filesDone}/${p.filesTotal} files  ${p.currentPath}`;
 }
 
-/** The run's result: a line on success; on failure a one-line error (exit code 1; 130 when cancelled). */
+/**
+ * The run's result: a line on success (exit code 3 if it left entries out); on failure a one-line error (exit
+ * code 1; 130 when cancelled).
+ */
 function report(plan: Plan, outcome: PlanRunOutcome, ctx: PlanCommandContext): number {
   const { run } = outcome;
   if (outcome.storeMissing)
@@ -236,7 +240,7 @@ function report(plan: Plan, outcome: PlanRunOutcome, ctx: PlanCommandContext): n
     );
   if (run.status === 'succeeded') {
     ctx.print(run, `Plan "${plan.name}" backed up: ${planRunDetails(run)}`);
-    return 0;
+    return leftOutExit(run.leftOut ?? 0, ctx);
   }
   if (ctx.values.json) process.stdout.write(`${JSON.stringify(run, null, 2)}\n`);
   throw new CairnError(

@@ -31,7 +31,7 @@ export async function schedulerCommand(args: string[], ctx: SchedulerCommandCont
   }
   if (!ctx.values.once) restartWithSmallYoungGeneration();
   const log = eventLog(ctx.values.json === true);
-  const runs = { count: 0, failed: 0 };
+  const runs = { count: 0, failed: 0, incomplete: 0 };
   const service = newService(ctx.values.once ? 'cairn scheduler --once' : 'cairn scheduler', log, runs);
   const stopped = stopSignal(ctx.signal).then(async (name) => {
     log.info(`${name}: stopping (a running backup is cancelled and runs again at its next time)`);
@@ -61,6 +61,8 @@ function restartWithSmallYoungGeneration(): void {
 interface RunCounts {
   count: number;
   failed: number;
+  /** Runs that made their snapshot without some entries they could not read. */
+  incomplete: number;
 }
 
 function newService(where: string, log: Logger, runs: RunCounts): SchedulerService {
@@ -75,6 +77,7 @@ function newService(where: string, log: Logger, runs: RunCounts): SchedulerServi
       const outcome = await runPlanInChild(plan, trigger, runtime, signal, planLog(log, plan));
       runs.count++;
       if (!outcome.storeMissing && outcome.run.status === 'failed') runs.failed++;
+      if (outcome.run.status === 'succeeded' && outcome.run.leftOut) runs.incomplete++;
       return outcome;
     },
   });
@@ -94,7 +97,10 @@ async function foreground(service: SchedulerService, log: Logger, stopped: Promi
   return 0;
 }
 
-/** One look: what is due runs; exit code 1 if a run failed (a cron job or a systemd timer then says so). */
+/**
+ * One look: what is due runs; exit code 1 if a run failed, else 3 if one left entries out (a cron job or a
+ * systemd timer then says so).
+ */
 async function once(service: SchedulerService, log: Logger, runs: RunCounts): Promise<number> {
   const result = await service.runOnce();
   if (!result.ran) {
@@ -104,9 +110,11 @@ async function once(service: SchedulerService, log: Logger, runs: RunCounts): Pr
   log.info(
     runs.count === 0
       ? 'no plan was due'
-      : `done: ${plural(runs.count, 'run')}${runs.failed > 0 ? `, ${runs.failed} failed` : ''}`,
+      : `done: ${plural(runs.count, 'run')}${runs.failed > 0 ? `, ${runs.failed} failed` : ''}` +
+          (runs.incomplete > 0 ? `, ${runs.incomplete} incomplete (entries could not be read)` : ''),
   );
-  return runs.failed > 0 ? 1 : 0;
+  if (runs.failed > 0) return 1;
+  return runs.incomplete > 0 ? 3 : 0;
 }
 
 function roleMessage(service: SchedulerService, role: SchedulerRole, holder: string | undefined): string {
