@@ -15,7 +15,8 @@ export function describeJobResult(r: JobResult): string {
     case 'backup':
       return (
         `Backed up ${plural(r.files, 'file')} (${formatBytes(r.bytes)}) to ${r.snapshot} in ${formatDuration(r.elapsedMs / 1000)}: ` +
-        `${formatBytes(r.newBytes)} new, ${formatBytes(r.dedupBytes)} deduplicated, ${formatBytes(r.reusedBytes)} unchanged`
+        `${formatBytes(r.newBytes)} new, ${formatBytes(r.dedupBytes)} deduplicated, ${formatBytes(r.reusedBytes)} unchanged` +
+        leftOutPart(r.leftOut)
       );
     case 'restore':
       return describeRestore(r);
@@ -68,7 +69,12 @@ function describePlanRun(r: Extract<JobResult, { kind: 'plan-run' }>): string {
   if (offsite) parts.push(offsite);
   if (r.gc) parts.push('garbage collected');
   if (r.verify) parts.push(r.verify === 'ok' ? 'verified' : 'verify found damage');
-  return parts.join('; ');
+  return parts.join('; ') + leftOutPart(r.leftOut);
+}
+
+/** "; 2 entries could not be read (not in the snapshot)", or nothing. */
+function leftOutPart(count: number | undefined): string {
+  return count ? `; ${plural(count, 'entry', 'entries')} could not be read (not in the snapshot)` : '';
 }
 
 /** The summary a job's card shows: its result worded, "Cancelled", or what an older version recorded. */
@@ -96,6 +102,11 @@ export function describeJobAdvice(advice: JobAdvice): string {
       );
     case 'verify':
       return `${capitalized(backUpAgain(advice.groups, 'files'))}. Then verify again.`;
+    case 'left-out':
+      return (
+        'The entries named here could not be read and are not in the snapshot; everything else was backed up. ' +
+        'Give Cairn read access to them (or exclude them), then back up again.'
+      );
   }
 }
 

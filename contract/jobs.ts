@@ -126,7 +126,9 @@ export type JobAdvice =
   /** An image restore met damaged ranges; `readableRestKept`: their readable rest was written (`keepDamaged`). */
   | { kind: 'restore-image'; groups: RepairGroup[]; readableRestKept: boolean }
   /** A verify found damaged snapshots. */
-  | { kind: 'verify'; groups: RepairGroup[] };
+  | { kind: 'verify'; groups: RepairGroup[] }
+  /** A backup could not read some entries: its snapshot lacks them. */
+  | { kind: 'left-out' };
 
 /** Progress of the job's current phase; fields a kind does not have are left out. */
 export interface JobProgress {
@@ -218,6 +220,8 @@ export type JobResult =
       reusedBytes: number;
       excluded: number;
       warnings: number;
+      /** Entries that are there but could not be read: the snapshot lacks them (the problems name them). */
+      leftOut?: number;
       base?: string;
       elapsedMs: number;
     }
@@ -286,6 +290,7 @@ export type JobResult =
       gc?: boolean;
       verify?: 'ok' | 'damaged';
       warnings?: number;
+      leftOut?: number;
       /** When this run's GC and full verify ran (epoch ms), for the plan's state. */
       gcAt?: number;
       fullVerifyAt?: number;

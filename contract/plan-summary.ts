@@ -22,6 +22,7 @@ export function planRunDetails(run: PlanRun): string {
   if (run.pruned) parts.push(`${plural(run.pruned, 'old snapshot')} pruned`);
   if (run.gc) parts.push('garbage collected');
   if (run.verify) parts.push(run.verify === 'ok' ? 'verified' : 'VERIFY FOUND DAMAGE');
+  if (run.leftOut) parts.push(`${plural(run.leftOut, 'entry', 'entries')} could not be read (not in the snapshot)`);
   if (run.warnings) parts.push(plural(run.warnings, 'warning'));
   return parts.join(', ');
 }
@@ -33,6 +34,7 @@ export const PLAN_STATE_WORDS: Record<PlanState, string> = {
   'waiting-power': 'waiting for mains power',
   failing: 'failing',
   overdue: 'overdue',
+  incomplete: 'incomplete',
   ok: 'ok',
   new: 'not run yet',
 };

@@ -192,6 +192,10 @@ export const planRunSchema = z.object({
   gc: z.boolean().optional(),
   verify: z.enum(['ok', 'damaged']).optional(),
   warnings: z.number().optional(),
+  /** Entries that are there but could not be backed up (unreadable): the snapshot lacks them. */
+  leftOut: z.number().optional(),
+  /** The first of them (at most LEFT_OUT_RECORDED), for the plan's card; the run's log names every one. */
+  leftOutNamed: z.array(z.object({ path: z.string(), reason: z.string() })).optional(),
   /** The off-site push: how many snapshots it sent, or that it waited for an unmetered network. */
   offsite: z.enum(['pushed', 'deferred']).optional(),
   pushed: z.number().optional(),
@@ -199,11 +203,21 @@ export const planRunSchema = z.object({
 });
 export type PlanRun = z.infer<typeof planRunSchema>;
 
+/** How many left-out entries a run's record names. */
+export const LEFT_OUT_RECORDED = 5;
+
 /**
  * Where a plan stands: paused; running; waiting for its store's drive or for mains power; failing (the last run
- * failed, a retry is due); overdue (no success for twice its usual interval); ok; or never run yet.
+ * failed, a retry is due); overdue (no success for twice its usual interval); incomplete (the last run made its
+ * snapshot but could not read some entries); ok; or never run yet.
  */
-export type PlanState = 'paused' | 'running' | 'waiting-store' | 'waiting-power' | 'failing' | 'overdue' | 'ok' | 'new';
+export type PlanState =
+  'paused' | 'running' | 'waiting-store' | 'waiting-power' | 'failing' | 'overdue' | 'incomplete' | 'ok' | 'new';
+
+/** The states the tray, the plans button and the dashboard point out: the user has something to do. */
+export function needsAttention(state: PlanState): boolean {
+  return state === 'failing' || state === 'overdue' || state === 'incomplete';
+}
 
 export interface PlanStatus {
   planId: string;
@@ -254,7 +268,7 @@ export interface SchedulerInfo {
 /** A desktop notification about a plan (the host shows it natively, the browser as a Web Notification). */
 export interface PlanNotice {
   planId: string;
-  kind: 'failed' | 'recovered' | 'overdue' | 'succeeded' | 'damaged';
+  kind: 'failed' | 'recovered' | 'overdue' | 'succeeded' | 'damaged' | 'incomplete';
   title: string;
   body: string;
 }

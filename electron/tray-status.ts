@@ -1,7 +1,7 @@
 import { formatTime } from '../contract/format.js';
 import { jobFraction } from '../contract/job-fraction.js';
 import type { JobState } from '../contract/jobs.js';
-import type { PauseAll, PlanView } from '../contract/plans.js';
+import { needsAttention, type PauseAll, type PlanView } from '../contract/plans.js';
 
 /** What the tray shows: the plans, the running jobs, "Pause all", and why the plans cannot be read, if so. */
 export interface TrayView {
@@ -25,7 +25,7 @@ export interface TrayStatus {
 /** Longer lines are cut: a tooltip has room for about 127 characters on Windows. */
 const MAX_LINE = 60;
 
-/** Running wins over attention (it is what happens now); a plan that is failing or overdue still gets its line. */
+/** Running wins over attention (it is what happens now); a plan that needs attention still gets its line. */
 export function trayStatus(view: TrayView): TrayStatus {
   const attention = attentionLine(view);
   const lines = [runningLine(view.running), attention].filter((l): l is string => l !== undefined);
@@ -46,11 +46,13 @@ function runningLine(running: JobState[]): string | undefined {
 
 function attentionLine(view: TrayView): string | undefined {
   if (view.problem) return view.problem;
-  const needy = view.plans.filter((p) => p.status.state === 'failing' || p.status.state === 'overdue');
+  const needy = view.plans.filter((p) => needsAttention(p.status.state));
   if (needy.length > 1) return `${needy.length} plans need attention`;
   const plan = needy[0];
   if (!plan) return undefined;
-  return plan.status.state === 'failing' ? `“${plan.plan.name}” failed` : `“${plan.plan.name}” is overdue`;
+  const name = `“${plan.plan.name}”`;
+  if (plan.status.state === 'failing') return `${name} failed`;
+  return plan.status.state === 'overdue' ? `${name} is overdue` : `${name} left files out`;
 }
 
 function idleLine(view: TrayView): string {
@@ -82,6 +84,8 @@ export function planWords(view: PlanView, now: number): string {
       return status.failures > 1 ? `failed ${status.failures} times` : 'last run failed';
     case 'overdue':
       return 'overdue';
+    case 'incomplete':
+      return 'last run left files out';
     case 'ok':
     case 'new':
       if (status.nextRunAt !== undefined) return `next ${at(status.nextRunAt, now)}`;

@@ -1,10 +1,12 @@
 import type { JobState } from '../contract/jobs.js';
 import {
+  LEFT_OUT_RECORDED,
   planExcludes,
   type Plan,
   type PlanDetails,
   type PlanEncryption,
   type PlanInput,
+  type PlanRun,
   type PlanView,
   type RunTrigger,
   type Schedule,
@@ -12,6 +14,7 @@ import {
   type SchedulerInfo,
 } from '../contract/plans.js';
 import type { PlanRunOutcome } from '../core/plans/plan-run.js';
+import type { LeftOutEntry } from '../core/archive/left-out.js';
 import type { PlanRuntime } from '../core/plans/plan-runtime.js';
 import { assertValidSchedule, describeSchedule, nextSlotAfter } from '../core/plans/schedule.js';
 import { upcomingRuns } from '../core/scheduler/plan-timing.js';
@@ -257,7 +260,16 @@ export function outcomeOfJob(job: JobState, trigger: RunTrigger): PlanRunOutcome
     return { run: { ...times, status: 'failed', error: job.error?.message ?? 'the run failed' }, storeMissing };
   }
   const { kind: _kind, plan: _plan, gcAt, fullVerifyAt, ...fields } = job.result;
-  const run = { ...times, status: 'succeeded' as const };
+  const run: PlanRun = { ...times, status: 'succeeded' as const };
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) Object.assign(run, { [key]: value });
-  return { run, storeMissing: false, gcAt, fullVerifyAt };
+  const leftOut = leftOutOfJob(job);
+  if (leftOut.length > 0) run.leftOutNamed = leftOut.slice(0, LEFT_OUT_RECORDED);
+  return { run, storeMissing: false, leftOut, gcAt, fullVerifyAt };
+}
+
+/** The entries a plan-run job could not read: its problems, after the damage a verify found (runProblems). */
+function leftOutOfJob(job: JobState): LeftOutEntry[] {
+  if (job.result?.kind !== 'plan-run' || !job.result.leftOut) return [];
+  const problems = job.problems ?? [];
+  return problems.slice(job.result.verify === 'damaged' ? 1 : 0).map((p) => ({ path: p.path, reason: p.message }));
 }

@@ -15,6 +15,7 @@ const Advice = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('restore'), groups: repairGroups }),
   z.object({ kind: z.literal('restore-image'), groups: repairGroups, readableRestKept: z.boolean() }),
   z.object({ kind: z.literal('verify'), groups: repairGroups }),
+  z.object({ kind: z.literal('left-out') }),
 ]);
 const JobRecord = z.object({
   id: z.string(),

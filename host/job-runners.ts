@@ -32,6 +32,7 @@ import { runPlanJob } from './plan-run-job.js';
 import type { RemoteAccess } from './host-remotes.js';
 import { runPullJob, runPushJob, runRemoteRestoreJob } from './remote-jobs.js';
 import { runInPlaceJob } from './in-place-job.js';
+import { leftOutProblems } from './left-out-problems.js';
 
 export interface JobContext {
   signal: AbortSignal;
@@ -139,9 +140,11 @@ async function runBackupJob(spec: Spec<'backup'>, ctx: JobContext): Promise<JobO
       reusedBytes: r.bytesReused,
       excluded: r.excluded,
       warnings: r.warnings.length,
+      leftOut: r.leftOut.count,
       base: r.base,
       elapsedMs: r.elapsedMs,
     },
+    ...leftOutProblems(r.leftOut.count, r.leftOut.named),
   };
 }
 

@@ -3,6 +3,8 @@ import { runPlan, type PlanRunPhase } from '../core/plans/plan-run.js';
 import { CairnError } from '../core/errors.js';
 import { AppError } from './app-errors.js';
 import type { JobContext, JobOutcome } from './job-runners.js';
+import { leftOutProblems } from './left-out-problems.js';
+import type { LeftOutEntry } from '../core/archive/left-out.js';
 import { backupProgress } from './job-progress.js';
 import { keyFileProvider, planKeyLocked, type PlanKeyProvider } from '../core/plans/plan-key.js';
 import { readKeyFile } from '../core/crypto/key-file.js';
@@ -71,7 +73,6 @@ export async function runPlanJob(spec: Extract<JobSpec, { kind: 'plan-run' }>, c
     throw new AppError('STORE_MISSING', run.error ?? `the store ${spec.plan.store} is not there`);
   if (run.status === 'cancelled') throw new CairnError('CANCELLED', 'cancelled');
   if (run.status === 'failed') throw new AppError('INTERNAL', run.error ?? 'the run failed');
-  const damaged = run.verify === 'damaged';
   return {
     result: {
       kind: 'plan-run',
@@ -84,16 +85,30 @@ export async function runPlanJob(spec: Extract<JobSpec, { kind: 'plan-run' }>, c
       gc: run.gc,
       verify: run.verify,
       warnings: run.warnings,
+      leftOut: run.leftOut,
       gcAt: outcome.gcAt,
       fullVerifyAt: outcome.fullVerifyAt,
       offsite: run.offsite,
       pushed: run.pushed,
     },
-    ...(damaged
-      ? {
-          problems: [{ path: `host/${spec.plan.groupId}`, message: 'verify found damaged or missing chunks' }],
-          problemCount: 1,
-        }
-      : {}),
+    ...runProblems(run.verify === 'damaged' ? `host/${spec.plan.groupId}` : undefined, run.leftOut, outcome.leftOut),
+  };
+}
+
+/**
+ * What a run's card asks the user to act on: a group its verify found damaged (first: the graver), then the
+ * entries it could not read (host-plans.ts's outcomeOfJob takes them from there).
+ */
+function runProblems(
+  damagedGroup: string | undefined,
+  leftOut: number | undefined,
+  named: readonly LeftOutEntry[] | undefined,
+): Omit<JobOutcome, 'result'> {
+  const left = leftOutProblems(leftOut ?? 0, named);
+  if (!damagedGroup) return left;
+  return {
+    ...left,
+    problems: [{ path: damagedGroup, message: 'verify found damaged or missing chunks' }, ...(left.problems ?? [])],
+    problemCount: 1 + (left.problemCount ?? 0),
   };
 }

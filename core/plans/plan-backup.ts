@@ -7,6 +7,7 @@ import { backupImage, type ImageTransferProgress } from '../image/image-backup.j
 import { backupImages, ImagesAlongside, type ImageArchiveResult } from '../image/image-set.js';
 import type { Logger } from '../log.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
+import type { LeftOutEntry } from '../archive/left-out.js';
 
 export interface PlanBackupOptions {
   /** The plan's group id. */
@@ -28,6 +29,8 @@ export interface PlanBackupResult {
   bytes: number;
   newBytes: number;
   warnings?: number;
+  /** The folders' entries that could not be backed up (core/archive/left-out.ts). */
+  leftOut?: { count: number; named: LeftOutEntry[] };
 }
 
 /**
@@ -63,6 +66,7 @@ export async function backupPlanSources(
       bytes: r.stats.bytes + total(beside, (i) => i.bytesTotal),
       newBytes: r.newBytes + total(beside, (i) => i.newBytes),
       warnings: r.warnings.length,
+      leftOut: r.leftOut,
     };
   }
   if (images.length === 1) {

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { isSealed } from '../datastore/group-source.js';
-import { planExcludes, type Plan, type PlanRun, type RunTrigger } from '../../contract/plans.js';
+import { LEFT_OUT_RECORDED, planExcludes, type Plan, type PlanRun, type RunTrigger } from '../../contract/plans.js';
 import { KEEP_RULES } from '../../contract/keep-rules.js';
 import type { FolderBackupProgress } from '../archive/folder-backup.js';
 import { groupPath, snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
@@ -21,6 +21,7 @@ import { collectPlanOffsite, pushPlanOffsite } from './plan-offsite.js';
 import type { PlanRuntime } from './plan-runtime.js';
 import { keyFileProvider, type PlanKeyProvider } from './plan-key.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
+import type { LeftOutEntry } from '../archive/left-out.js';
 
 const DAY_MS = 86_400_000;
 
@@ -51,6 +52,8 @@ export interface PlanRunOptions {
 export interface PlanRunOutcome {
   run: PlanRun;
   storeMissing: boolean;
+  /** The first entries the backup could not take (the run records how many: `leftOut`). */
+  leftOut?: LeftOutEntry[];
   /** Maintenance that ran, for the plan's state. */
   gcAt?: number;
   fullVerifyAt?: number;
@@ -73,6 +76,7 @@ class PlanRunJob {
   private gcAt: number | undefined;
   private fullVerifyAt: number | undefined;
   private snapshot: SnapshotRef | undefined;
+  private leftOut: LeftOutEntry[] | undefined;
   private crypt: CryptConfig | undefined;
 
   constructor(
@@ -131,7 +135,10 @@ class PlanRunJob {
       files: result.files,
       newBytes: result.newBytes,
       warnings: result.warnings,
+      leftOut: result.leftOut?.count || undefined,
+      leftOutNamed: result.leftOut?.count ? result.leftOut.named.slice(0, LEFT_OUT_RECORDED) : undefined,
     });
+    this.leftOut = result.leftOut?.named;
   }
 
   /** The group records a source this plan had before its source was edited: the user moved the plan on. */
@@ -230,7 +237,7 @@ class PlanRunJob {
   }
 
   private outcome(run: PlanRun): PlanRunOutcome {
-    return { run, storeMissing: false, gcAt: this.gcAt, fullVerifyAt: this.fullVerifyAt };
+    return { run, storeMissing: false, leftOut: this.leftOut, gcAt: this.gcAt, fullVerifyAt: this.fullVerifyAt };
   }
 }
 

@@ -20,7 +20,7 @@ export const planRuntimeSchema = z.object({
   lastGcAt: z.number().optional(),
   lastFullVerifyAt: z.number().optional(),
   /** The last state a notification was sent for, so each change is told once. */
-  notified: z.enum(['failing', 'overdue', 'ok']).optional(),
+  notified: z.enum(['failing', 'overdue', 'incomplete', 'ok']).optional(),
 });
 export type PlanRuntime = z.infer<typeof planRuntimeSchema>;
 

@@ -5,17 +5,18 @@ import type { PlanRuntime } from '../plans/plan-runtime.js';
 /** A desktop notification about a plan: one per change of its state, never one per tick. */
 export interface PlanNotification {
   planId: string;
-  kind: 'failed' | 'recovered' | 'overdue' | 'succeeded' | 'damaged';
+  kind: 'failed' | 'recovered' | 'overdue' | 'succeeded' | 'damaged' | 'incomplete';
   /** The state it tells of; the plan's `notified` becomes this, so the same state is not told again. */
-  state?: 'failing' | 'overdue' | 'ok';
+  state?: 'failing' | 'overdue' | 'incomplete' | 'ok';
   title: string;
   body: string;
 }
 
 /**
  * What a finished run tells the user, by the plan's level: 'failures' tells of the first failure after a
- * success and of the recovery after failures (or after being overdue); 'all' also of every success; 'off'
- * nothing. Retries that fail again say nothing new.
+ * success, of the first run that left entries out, and of the recovery after either (or after being overdue);
+ * 'all' also of every success; 'off' nothing. Retries that fail again, and runs that leave entries out again,
+ * say nothing new.
  */
 export function notificationFor(plan: Plan, runtime: PlanRuntime, run: PlanRun): PlanNotification | undefined {
   if (plan.notify === 'off' || run.status === 'cancelled') return undefined;
@@ -38,18 +39,34 @@ export function notificationFor(plan: Plan, runtime: PlanRuntime, run: PlanRun):
       body: `Snapshots of host/${plan.groupId} have damaged or missing chunks; the task's log names them. Verify the store, then back up again.`,
     };
   }
-  const recovered = runtime.notified === 'failing' || runtime.notified === 'overdue';
-  if (recovered) {
+  if (run.leftOut) {
+    if (runtime.notified === 'incomplete' && plan.notify !== 'all') return undefined;
+    return { ...base, kind: 'incomplete', state: 'incomplete', ...leftOutText(plan, run) };
+  }
+  if (runtime.notified === 'failing' || runtime.notified === 'overdue' || runtime.notified === 'incomplete') {
     return {
       ...base,
       kind: 'recovered',
       state: 'ok',
-      title: `Backup "${plan.name}" works again`,
+      title:
+        runtime.notified === 'incomplete'
+          ? `Backup "${plan.name}" is complete again`
+          : `Backup "${plan.name}" works again`,
       body: runSummary(run),
     };
   }
   if (plan.notify !== 'all') return undefined;
   return { ...base, kind: 'succeeded', state: 'ok', title: `Backup "${plan.name}" finished`, body: runSummary(run) };
+}
+
+/** The entries a run could not read, the first by name: "Could not read 2 entries (docs/a: permission denied, …)". */
+function leftOutText(plan: Plan, run: PlanRun): { title: string; body: string } {
+  const first = run.leftOutNamed?.[0];
+  const example = first ? ` (${first.path}: ${first.reason}${run.leftOut! > 1 ? ', …' : ''})` : '';
+  return {
+    title: `Backup "${plan.name}" left files out`,
+    body: `Could not read ${plural(run.leftOut!, 'entry', 'entries')}${example}; the snapshot holds everything else.`,
+  };
 }
 
 function runSummary(run: PlanRun): string {

@@ -76,6 +76,7 @@ export function planState(
   if (runtime.waiting === 'power') return 'waiting-power';
   if (runtime.failures > 0) return 'failing';
   if (isOverdue(plan, runtime, now)) return 'overdue';
+  if (lastRun?.status === 'succeeded' && (lastRun.leftOut ?? 0) > 0) return 'incomplete';
   return lastRun || runtime.lastSuccessAt !== undefined ? 'ok' : 'new';
 }
 

@@ -28,6 +28,13 @@ export function stateBadge(status: PlanStatus): StateBadge {
         tone: 'warn',
         title: 'No successful backup for twice the usual time between runs.',
       };
+    case 'incomplete':
+      return {
+        text: `Incomplete: ${plural(status.lastRun?.leftOut ?? 0, 'entry', 'entries')} left out`,
+        tone: 'warn',
+        title:
+          'The last run made its snapshot, but could not read some files or folders: they are not in it. The card names them.',
+      };
     case 'waiting-store':
       return {
         text: 'Waiting: drive not connected',

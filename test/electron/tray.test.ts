@@ -145,6 +145,11 @@ describe('the tray', () => {
     expect(shown.labels.slice(0, 3)).toEqual(['“Documents” failed', 'Documents: failed 3 times', 'Photos: up to date']);
     h.plans = [plan('Documents'), plan('Photos', { state: 'overdue' })];
     expect((await h.shown()).labels[0]).toBe('“Photos” is overdue');
+    // A run that could not read some files made its snapshot, and is still no "up to date".
+    h.plans = [plan('Documents', { state: 'incomplete' }), plan('Photos')];
+    shown = await h.shown();
+    expect(shown.icon).toMatch(/tray-attention\.png$/);
+    expect(shown.labels.slice(0, 2)).toEqual(['“Documents” left files out', 'Documents: last run left files out']);
     h.plans = [plan('Documents', { state: 'failing', failures: 1 }), plan('Photos', { state: 'overdue' })];
     shown = await h.shown();
     expect(shown.labels.slice(0, 3)).toEqual([

@@ -49,10 +49,16 @@ export interface WebHost {
  * `node dist/web/main.js` as `npm run web` starts it, on a free port, with the URL read from its output. `env`
  * adds to the environment. The host's plans and scheduler are never the user's (testConfigDir).
  */
-export async function startWebHost(args: string[], env: Record<string, string> = {}): Promise<WebHost> {
+export async function startWebHost(
+  args: string[],
+  env: Record<string, string> = {},
+  /** Run as this user (the tests run as root, who reads a file of mode 000). */
+  user?: { uid: number; gid: number },
+): Promise<WebHost> {
   const child = spawn(process.execPath, [WEB_MAIN, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, CAIRN_CONFIG_DIR: testConfigDir(args), ...env },
+    ...user,
   });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => {

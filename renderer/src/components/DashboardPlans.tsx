@@ -1,7 +1,7 @@
 import type { PlanView } from '../../../contract/plans.js';
 import { useNow } from '../hooks/use-now.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
-import { PlanStateBadge, When } from './PlanBits.js';
+import { LeftOutNote, PlanStateBadge, When } from './PlanBits.js';
 import { nextRunAt, noNextRun } from './PlanList.js';
 import { NewPlanButton } from './PlansView.js';
 
@@ -63,6 +63,7 @@ function DashboardPlan({ view, now }: { view: PlanView; now: number }) {
       {status.state === 'failing' && status.lastRun?.error && (
         <p className="plan-error">Last run failed: {status.lastRun.error}</p>
       )}
+      <LeftOutNote status={status} />
     </li>
   );
 }

@@ -12,7 +12,7 @@ export function NoticeToasts() {
   return (
     <div className="toasts" aria-label="Notices">
       {toasts.map(({ id, notice }) => {
-        const bad = notice.kind !== 'succeeded' && notice.kind !== 'recovered'; // failed, overdue, damaged
+        const bad = notice.kind !== 'succeeded' && notice.kind !== 'recovered'; // failed, overdue, damaged, incomplete
         return (
           <div key={id} className={`toast ${bad ? 'bad' : 'good'}`} role={bad ? 'alert' : 'status'}>
             <strong>{notice.title}</strong>

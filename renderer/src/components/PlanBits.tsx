@@ -1,4 +1,5 @@
 import type { ReactNode } from 'react';
+import { plural } from '../../../contract/format.js';
 import type { Plan, PlanStatus } from '../../../contract/plans.js';
 import { stateBadge, whenText } from '../plan-words.js';
 
@@ -9,6 +10,34 @@ export function PlanStateBadge({ status }: { status: PlanStatus }) {
     <span className={`state-badge ${badge.tone}`} title={badge.title} data-state={status.state}>
       {badge.text}
     </span>
+  );
+}
+
+/**
+ * What the last run could not back up: the entries its snapshot lacks, the first of them by name, so that the
+ * user can give Cairn access to them or exclude them. Nothing when the last run took everything.
+ */
+export function LeftOutNote({ status }: { status: PlanStatus }) {
+  const run = status.lastRun;
+  if (status.state !== 'incomplete' || !run?.leftOut) return null;
+  const named = run.leftOutNamed ?? [];
+  const more = run.leftOut - named.length;
+  return (
+    <div className="left-out-note" role="alert">
+      <p>
+        The last run could not read {plural(run.leftOut, 'entry', 'entries')}: the snapshot lacks{' '}
+        {run.leftOut === 1 ? 'it' : 'them'}, everything else was backed up. Give Cairn read access, or exclude{' '}
+        {run.leftOut === 1 ? 'it' : 'them'} in the plan.
+      </p>
+      <ul className="left-out">
+        {named.map((e) => (
+          <li key={e.path}>
+            <span className="mono">{e.path}</span> <span className="muted">{e.reason}</span>
+          </li>
+        ))}
+        {more > 0 && <li className="muted">…and {more} more (the run's log in Tasks names them)</li>}
+      </ul>
+    </div>
   );
 }
 

@@ -3,7 +3,7 @@ import { useNow } from '../hooks/use-now.js';
 import { capitalized } from '../plan-words.js';
 import { useApp } from '../state/use-app.js';
 import { PlanActions } from './PlanActions.js';
-import { Fact, PlanPaths, PlanStateBadge, When } from './PlanBits.js';
+import { Fact, LeftOutNote, PlanPaths, PlanStateBadge, When } from './PlanBits.js';
 
 /** Every plan, one card each: what, where, when, how it stands, and its actions. */
 export function PlanList({ plans }: { plans: PlanView[] }) {
@@ -47,6 +47,7 @@ function PlanCard({ view, now }: { view: PlanView; now: number }) {
       {status.state === 'failing' && status.lastRun?.error && (
         <p className="plan-error">Last run failed: {status.lastRun.error}</p>
       )}
+      <LeftOutNote status={status} />
       <PlanActions view={view} />
     </li>
   );

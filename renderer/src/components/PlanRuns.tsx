@@ -1,6 +1,6 @@
 import { Fragment } from 'react';
 import type { PlanRun } from '../../../contract/plans.js';
-import { formatBytes, formatCount, formatDuration, formatTime } from '../../../contract/format.js';
+import { formatBytes, formatCount, formatDuration, formatTime, plural } from '../../../contract/format.js';
 import { maintenanceText, RESULT_TEXT, triggerText } from '../plan-words.js';
 
 /** A plan's runs, newest first: when, how long, why, how it ended, what it made and did; a failure's error below. */
@@ -41,11 +41,11 @@ export function PlanRuns({ runs }: { runs: PlanRun[] }) {
 function RunRow({ run }: { run: PlanRun }) {
   return (
     <Fragment>
-      <tr className={`run ${run.status}`}>
+      <tr className={`run ${run.status === 'succeeded' && run.leftOut ? 'incomplete' : run.status}`}>
         <td className="nowrap">{formatTime(run.startedAt / 1000)}</td>
         <td className="nowrap">{formatDuration((run.endedAt - run.startedAt) / 1000)}</td>
         <td className="nowrap">{triggerText(run.trigger)}</td>
-        <td className="run-result">{RESULT_TEXT[run.status]}</td>
+        <td className="run-result">{resultText(run)}</td>
         <td className="nowrap" title={run.snapshot}>
           {run.snapshot ? snapshotTime(run.snapshot, run.startedAt) : '–'}
         </td>
@@ -59,8 +59,22 @@ function RunRow({ run }: { run: PlanRun }) {
           <td colSpan={9}>{run.error}</td>
         </tr>
       )}
+      {run.leftOut !== undefined && run.leftOut > 0 && (
+        <tr className="run-left-out">
+          <td colSpan={9}>
+            Could not read {plural(run.leftOut, 'entry', 'entries')}, not in the snapshot:{' '}
+            {(run.leftOutNamed ?? []).map((e) => `${e.path} (${e.reason})`).join(', ')}
+            {run.leftOut > (run.leftOutNamed?.length ?? 0) ? ', …' : ''}
+          </td>
+        </tr>
+      )}
     </Fragment>
   );
+}
+
+/** "Succeeded", "Failed", "Cancelled", or "Incomplete" for a run that made its snapshot without some entries. */
+function resultText(run: PlanRun): string {
+  return run.status === 'succeeded' && run.leftOut ? 'Incomplete' : RESULT_TEXT[run.status];
 }
 
 /**

@@ -1,3 +1,4 @@
+import { needsAttention } from '../../../contract/plans.js';
 import { useAppShallow } from '../state/use-app.js';
 
 /** The top bar's way to the plans (and back), with how many need a look. */
@@ -7,7 +8,7 @@ export function PlansButton() {
     openPlans: s.openPlans,
     closePlans: s.closePlans,
     available: s.plansError?.code !== 'NOT_AVAILABLE',
-    attention: s.plans.filter((p) => p.status.state === 'failing' || p.status.state === 'overdue').length,
+    attention: s.plans.filter((p) => needsAttention(p.status.state)).length,
   }));
   if (!available && !open) return null;
   return (

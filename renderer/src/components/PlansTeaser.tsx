@@ -1,3 +1,4 @@
+import { needsAttention } from '../../../contract/plans.js';
 import { plural } from '../../../contract/format.js';
 import { useAppShallow } from '../state/use-app.js';
 import { NewPlanButton } from './PlansView.js';
@@ -10,7 +11,7 @@ export function PlansTeaser() {
     openPlans: s.openPlans,
   }));
   if (!available) return null;
-  const attention = plans.filter((p) => p.status.state === 'failing' || p.status.state === 'overdue').length;
+  const attention = plans.filter((p) => needsAttention(p.status.state)).length;
   return (
     <section aria-labelledby="plans-teaser-title">
       <h2 id="plans-teaser-title">Backup plans</h2>

@@ -3,6 +3,7 @@ import type { PlanRun } from '../../../contract/plans.js';
 import { PlanBook } from '../../../core/plans/plan-book.js';
 import { PlanRuntimeFile } from '../../../core/plans/plan-runtime.js';
 import { RunHistory } from '../../../core/plans/run-history.js';
+import { planState } from '../../../core/scheduler/plan-timing.js';
 import { recordRun } from '../../../core/scheduler/record-run.js';
 import { useTempDirs } from '../../support/temp.js';
 
@@ -52,5 +53,40 @@ describe('recordRun: what the scheduler and cairn plan run write when a run ends
     expect(ok.runtime.retryAt).toBeUndefined();
     expect(files.runtime.get(plan.id)).toEqual(ok.runtime);
     expect(files.history.runs(plan.id).map((r) => r.status)).toEqual(['succeeded', 'failed', 'failed']);
+  });
+
+  it('a run that left entries out is told once and makes the plan "incomplete"; a whole run after it is a recovery', () => {
+    const { plan, files } = setup();
+    const leftOut = (at: number): PlanRun => ({
+      ...run('succeeded', at),
+      leftOut: 2,
+      leftOutNamed: [{ path: 'docs/locked.txt', reason: 'permission denied' }],
+    });
+    const first = recordRun(files, plan, { run: leftOut(T), storeMissing: false }, T);
+    expect(first.notification).toMatchObject({ kind: 'incomplete', title: 'Backup "Docs" left files out' });
+    expect(first.notification?.body).toBe(
+      'Could not read 2 entries (docs/locked.txt: permission denied, …); the snapshot holds everything else.',
+    );
+    // A success all the same: no retry, no failure count.
+    expect(first.runtime).toMatchObject({ failures: 0, lastSuccessAt: T + 1000, notified: 'incomplete' });
+    expect(first.runtime.retryAt).toBeUndefined();
+    const last = () => files.history.runs(plan.id)[0];
+    expect(planState(plan, first.runtime, last(), T + 2000, false)).toBe('incomplete');
+    expect(last()).toMatchObject({ leftOut: 2, leftOutNamed: [{ path: 'docs/locked.txt' }] });
+
+    const again = recordRun(files, plan, { run: leftOut(T + 5000), storeMissing: false }, T + 5000);
+    expect(again.notification).toBeUndefined();
+    const whole = recordRun(files, plan, { run: run('succeeded', T + 9000), storeMissing: false }, T + 9000);
+    expect(whole.notification).toMatchObject({ kind: 'recovered', title: 'Backup "Docs" is complete again' });
+    expect(whole.runtime.notified).toBe('ok');
+    expect(planState(plan, whole.runtime, last(), T + 11_000, false)).toBe('ok');
+  });
+
+  it('a failed run after an incomplete one is failing, not incomplete', () => {
+    const { plan, files } = setup();
+    recordRun(files, plan, { run: { ...run('succeeded', T), leftOut: 1 }, storeMissing: false }, T);
+    const failed = recordRun(files, plan, { run: run('failed', T + 5000), storeMissing: false }, T + 5000);
+    expect(failed.notification?.kind).toBe('failed');
+    expect(planState(plan, failed.runtime, files.history.runs(plan.id)[0], T + 7000, false)).toBe('failing');
   });
 });

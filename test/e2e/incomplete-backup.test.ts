@@ -1,0 +1,113 @@
+import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, screenshotPath, startWebHost, type WebHost } from '../support/browser.js';
+import { storeTempRoot, tempDir } from '../support/temp.js';
+
+// Root reads a file of mode 000: when the tests run as root (CI), the host runs as "nobody".
+const user = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : undefined;
+
+function chownTree(path: string, uid: number, gid: number): void {
+  chownSync(path, uid, gid);
+  if (statSync(path).isDirectory()) for (const name of readdirSync(path)) chownTree(join(path, name), uid, gid);
+}
+
+/**
+ * A plan whose folder holds a file Cairn cannot read: the run makes its snapshot, but the app does not call it
+ * OK. The task needs attention and names the file, the plan reads "Incomplete" and names it too, the Plans
+ * button counts it; once the file can be read, the next run is whole and the plan is OK again.
+ */
+describe('a backup that could not read a file, end to end in Chromium', () => {
+  let base = '';
+  let host: WebHost | undefined;
+  let context: BrowserContext;
+  let closeBrowser: () => Promise<void>;
+  let page: Page;
+  const consoleErrors: string[] = [];
+
+  beforeAll(async () => {
+    base = tempDir('e2e-incomplete', storeTempRoot());
+    const source = join(base, 'Documents');
+    mkdirSync(join(source, 'private'), { recursive: true });
+    writeFileSync(join(source, 'notes.txt'), 'remember the milk\n');
+    writeFileSync(join(source, 'private', 'diary.txt'), 'dear diary\n', { mode: 0o000 });
+    chmodSync(join(source, 'private', 'diary.txt'), 0o000);
+    if (user) chownTree(base, user.uid, user.gid);
+    host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data')], { HOME: base }, user);
+    ({ context, close: closeBrowser } = await launchChromium());
+    page = await context.newPage();
+    page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`);
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await closeBrowser?.();
+    const code = await host?.stop();
+    expect(code, host?.output()).toBe(0);
+    expect(consoleErrors).toEqual([]);
+    if (base) rmSync(base, { recursive: true, force: true });
+  });
+
+  it('names the file on the task and on the plan, and calls the plan incomplete until a run takes it', async () => {
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await page.goto(host!.url);
+    await page.getByLabel('New datastore folder (empty or new)').fill(join(base, 'store'));
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    const overview = page.getByRole('region', { name: 'Overview' });
+    await overview.getByRole('button', { name: 'New plan…' }).click({ timeout: 30_000 });
+    const editor = page.getByRole('dialog', { name: 'New backup plan' });
+    await editor.getByLabel('Plan name').fill('Documents');
+    await editor.getByLabel('Folder to back up').fill(join(base, 'Documents'));
+    await editor.getByRole('button', { name: 'Create plan' }).click();
+    await editor.waitFor({ state: 'detached' });
+
+    const plansButton = page.getByRole('button', { name: /^Plans( \d+)?$/ });
+    await plansButton.click();
+    const card = page.getByRole('listitem', { name: 'Plan Documents' });
+    await card.getByRole('button', { name: 'Back up now' }).click();
+    const task = page.getByRole('article', { name: /Plan “Documents”: backup of/ }).first();
+    await task.getByText('Needs attention', { exact: true }).waitFor({ timeout: 30_000 });
+    const problems = task.getByRole('alert', { name: 'Problems found' });
+    await problems.getByText('private/diary.txt', { exact: true }).waitFor();
+    expect(await problems.locator('li').first().textContent()).toBe('private/diary.txt permission denied');
+    expect(await problems.textContent()).toContain('Give Cairn read access to them (or exclude them)');
+
+    const badge = card.locator('.state-badge[data-state="incomplete"]');
+    expect(await badge.textContent()).toBe('Incomplete: 1 entry left out');
+    const note = card.getByRole('alert');
+    expect(await note.textContent()).toContain('The last run could not read 1 entry');
+    await note.getByText('private/diary.txt', { exact: true }).waitFor();
+    expect(await plansButton.textContent()).toBe('Plans1');
+
+    for (const [width, height] of [
+      [1024, 700],
+      [1920, 1080],
+    ] as const) {
+      await page.setViewportSize({ width, height });
+      for (const scheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        expect(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth + 0.5)).toBe(true);
+        await page.screenshot({ path: screenshotPath(`incomplete-plan-${width}x${height}-${scheme}`) });
+      }
+    }
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    chmodSync(join(base, 'Documents', 'private', 'diary.txt'), 0o644);
+    await card.getByRole('button', { name: 'Back up now' }).click();
+    await card.locator('.state-badge[data-state="ok"]').waitFor({ timeout: 30_000 });
+    expect(await card.getByRole('alert').count()).toBe(0);
+    expect(await plansButton.textContent()).toBe('Plans');
+
+    await card.getByRole('button', { name: 'History and details' }).click();
+    const history = page.getByRole('table', { name: 'Run history' });
+    await history.getByRole('row').filter({ hasText: 'Succeeded' }).waitFor();
+    const results = await history.locator('td.run-result').allTextContents();
+    expect(results).toEqual(['Succeeded', 'Incomplete']);
+    await history
+      .getByText('Could not read 1 entry, not in the snapshot: private/diary.txt (permission denied)')
+      .waitFor();
+  }, 120_000);
+});
