@@ -1,5 +1,20 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, cpSync, lstatSync, mkdirSync, openSync, readSync, renameSync, rmSync, type Stats } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readlinkSync,
+  readSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  type Stats,
+} from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import { basename, dirname, extname, join } from 'node:path';
 import type { SnapshotRef } from '../backup/backup-names.js';
 import type { Manifest } from '../backup/manifest.js';
@@ -30,11 +45,43 @@ export type ConflictChoice = 'overwrite' | 'keep-both' | 'skip';
 export interface InPlaceItem {
   /** Where it is in the snapshot, `/`-separated, names as shown. */
   archivePath: string;
-  /** Where it goes (its original place). */
+  /** Where it goes (its original place), as shown (names that are not UTF-8 with `\xHH`). */
   localPath: string;
   action: InPlaceAction;
-  /** keep-both: the name the restored copy gets. */
+  /** keep-both: the name the restored copy gets, as shown. */
   restoredAs?: string;
+}
+
+/**
+ * An item and the paths the restore works with, as byte strings: one character per byte (latin1), so that a
+ * name that is not UTF-8 stays its own bytes (a JS string path would be written as UTF-8, and the shown name is
+ * another name), while join, dirname, basename and extname work on them as on the bytes.
+ */
+interface PlannedItem {
+  item: InPlaceItem;
+  /** Its original place. */
+  local: string;
+  /** Its path in the staging folder (below the selection). */
+  staged: string;
+  /** keep-both: where the restored copy goes. */
+  keepAs?: string;
+}
+
+/** A path or name as a byte string. */
+function byteString(path: string | Uint8Array): string {
+  return typeof path === 'string'
+    ? Buffer.from(path).toString('latin1')
+    : Buffer.from(path.buffer, path.byteOffset, path.byteLength).toString('latin1');
+}
+
+/** The path the filesystem calls take for a byte string. */
+function fsPath(bytes: string): Buffer {
+  return Buffer.from(bytes, 'latin1');
+}
+
+/** A byte string as shown to the user. */
+function shown(bytes: string): string {
+  return displayName(fsPath(bytes));
 }
 
 export interface InPlaceOptions {
@@ -76,11 +123,15 @@ export async function restoreInPlace(
   const reader = new FolderArchiveReader(store.openSnapshot(ref, { crypt: options.crypt }));
   const places = originalPlaces(reader.snapshot.manifest);
   const selected = reader.locate(options.path ?? '');
-  const selectedPath = selected.names.map(displayName).join('/');
-  const items = planItems(reader, selected.entry, selectedPath, places, options);
+  const selection = {
+    path: selected.names.map(byteString).join('/'),
+    isFile: selected.entry.kind !== EntryKind.Directory,
+  };
+  const planned = planItems(reader, selected.entry, selection.path, places, { ...options, selection });
+  const items = planned.map((p) => p.item);
   const result: InPlaceResult = { items, dryRun: options.dryRun === true, counts: countActions(items) };
   if (options.dryRun || !items.some((i) => isWritten(i.action))) return result;
-  await writeItems(store, ref, selectedPath, items, options);
+  await writeItems(store, ref, selected.names, planned, options);
   return result;
 }
 
@@ -95,19 +146,22 @@ export function recordedSources(manifest: Manifest): { path: string; name?: stri
   return undefined;
 }
 
-/** The local folder of each archive path prefix: one folder is the root; several, one per root entry. */
+/**
+ * The local folder of each archive path prefix (byte strings): one folder is the root; several, one per root
+ * entry.
+ */
 function originalPlaces(manifest: Manifest): (archivePath: string) => string {
   const sources = recordedSources(manifest);
   if (sources?.length === 1 && sources[0]!.name === undefined) {
-    const root = sources[0]!.path;
+    const root = byteString(sources[0]!.path);
     return (p) => join(root, p);
   }
   if (sources) {
     return (p) => {
       const [first, ...rest] = p.split('/');
-      const source = sources.find((s) => s.name === first);
-      if (!source) throw new CairnError('INVALID_ARGUMENT', `${p} lies in none of the snapshot's folders`);
-      return join(source.path, ...rest);
+      const source = sources.find((s) => s.name !== undefined && byteString(s.name) === first);
+      if (!source) throw new CairnError('INVALID_ARGUMENT', `${shown(p)} lies in none of the snapshot's folders`);
+      return join(byteString(source.path), ...rest);
     };
   }
   throw new CairnError(
@@ -116,28 +170,37 @@ function originalPlaces(manifest: Manifest): (archivePath: string) => string {
   );
 }
 
+/** What the selection is: its archive path (a byte string) and whether it is one file. */
+interface PlanOptions extends InPlaceOptions {
+  selection: { path: string; isFile: boolean };
+}
+
+/** Each file of `entry` (at `path`, a byte string) and what to do with it. */
 function planItems(
   reader: FolderArchiveReader,
   entry: ArchiveEntry,
   path: string,
   place: (archivePath: string) => string,
-  options: InPlaceOptions,
-): InPlaceItem[] {
+  options: PlanOptions,
+): PlannedItem[] {
   if (entry.kind === EntryKind.Directory) {
     return reader.readDirectory(entry as DirectoryEntry).flatMap((child) => {
-      const childPath = path ? `${path}/${displayName(child.name)}` : displayName(child.name);
-      return planItems(reader, child, childPath, place, options);
+      const name = byteString(child.name);
+      return planItems(reader, child, path ? `${path}/${name}` : name, place, options);
     });
   }
   if (path === '') throw new CairnError('INVALID_ARGUMENT', 'nothing to restore');
-  const localPath = place(path);
-  const action = decide(reader, entry, localPath, options);
+  const local = place(path);
+  const action = decide(reader, entry, local, options);
+  const keepAs = action === 'keep-both' ? keepBothPath(local, options.now ?? new Date()) : undefined;
+  const { selection } = options;
   return [
     {
-      archivePath: `/${path}`,
-      localPath,
-      action,
-      restoredAs: action === 'keep-both' ? keepBothName(localPath, options.now ?? new Date()) : undefined,
+      item: { archivePath: `/${shown(path)}`, localPath: shown(local), action, restoredAs: keepAs && shown(keepAs) },
+      local,
+      // The staging folder holds the selection's contents: paths below it (a file selected: the file itself).
+      staged: selection.isFile ? basename(path) : selection.path === '' ? path : path.slice(selection.path.length + 1),
+      keepAs,
     },
   ];
 }
@@ -148,7 +211,7 @@ function decide(
   localPath: string,
   options: InPlaceOptions,
 ): InPlaceAction {
-  const st = lstatSync(localPath, { throwIfNoEntry: false });
+  const st = lstatSync(fsPath(localPath), { throwIfNoEntry: false });
   if (!st) return 'restore';
   if (sameAsBackedUp(reader, entry, localPath, st)) return 'unchanged';
   const backedUpMs = Number(entry.mtimeNs / 1_000_000n);
@@ -156,17 +219,20 @@ function decide(
   return options.conflict;
 }
 
-/** The same kind, size and mtime; or, for a small file, the same content (its digest is its SHA-256). */
+/**
+ * The same kind, size and mtime; or, for a small file, the same content (its digest is its SHA-256). `localPath`
+ * is a byte string.
+ */
 function sameAsBackedUp(reader: FolderArchiveReader, entry: ArchiveEntry, localPath: string, st: Stats): boolean {
   if (entry.kind === EntryKind.Symlink) return st.isSymbolicLink();
   if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink) return false;
   if (!st.isFile() || st.size !== entry.size) return false;
   // To the millisecond: a restore sets mtimes to within 120 ns, and some filesystems keep less.
   if (Math.floor(st.mtimeMs) === Number(entry.mtimeNs / 1_000_000n)) return true;
-  return entry.size < reader.chunkDigestMin && sha256File(localPath).equals(entry.digest);
+  return entry.size < reader.chunkDigestMin && sha256File(fsPath(localPath)).equals(entry.digest);
 }
 
-function sha256File(path: string): Buffer {
+function sha256File(path: Buffer): Buffer {
   const hash = createHash('sha256');
   const fd = openSync(path, 'r');
   try {
@@ -180,13 +246,17 @@ function sha256File(path: string): Buffer {
 
 /** `report.txt` → `report (restored 2026-12-01).txt`, numbered when that is taken too. */
 export function keepBothName(localPath: string, now: Date): string {
-  const ext = extname(localPath);
-  const stem = basename(localPath, ext);
+  return shown(keepBothPath(byteString(localPath), now));
+}
+
+/** keepBothName of a byte string, as one. */
+function keepBothPath(local: string, now: Date): string {
+  const ext = extname(local);
+  const stem = basename(local, ext);
   const day = now.toISOString().slice(0, 10);
   for (let n = 1; ; n++) {
-    const name = `${stem} (restored ${day}${n > 1 ? ` ${n}` : ''})${ext}`;
-    const candidate = join(dirname(localPath), name);
-    if (!lstatSync(candidate, { throwIfNoEntry: false })) return candidate;
+    const candidate = join(dirname(local), `${stem} (restored ${day}${n > 1 ? ` ${n}` : ''})${ext}`);
+    if (!lstatSync(fsPath(candidate), { throwIfNoEntry: false })) return candidate;
   }
 }
 
@@ -202,16 +272,17 @@ function countActions(items: InPlaceItem[]): Record<InPlaceAction, number> {
 async function writeItems(
   store: Datastore,
   ref: SnapshotRef,
-  selectedPath: string,
-  items: InPlaceItem[],
+  selection: readonly Buffer[],
+  planned: PlannedItem[],
   options: InPlaceOptions,
 ): Promise<void> {
-  const written = items.filter((i) => isWritten(i.action));
-  const anchor = nearestExisting(dirname(written[0]!.localPath));
+  const written = planned.filter((p) => isWritten(p.item.action));
+  const anchor = stagingAnchor(written[0]!.local);
   const staging = join(anchor, `.cairn-restore-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    const r = await restoreFolder(store, ref, staging, {
-      path: selectedPath,
+    const r = await restoreFolder(store, ref, fsPath(staging).toString(), {
+      // The shown path: locate reads `\xHH` back as the byte.
+      path: selection.map(displayName).join('/'),
       crypt: options.crypt,
       signal: options.signal,
       log: options.log,
@@ -221,35 +292,60 @@ async function writeItems(
     });
     if (r.failedCount > 0)
       throw new CairnError('IO', `${r.failedCount} entries could not be restored; nothing was moved into place`);
-    const selectedIsFile = items.length === 1 && items[0]!.archivePath === `/${selectedPath}`;
-    for (const item of written) {
-      // The staging folder holds the selection's contents: paths below it (a file selected: the file itself).
-      const below = selectedPath === '' ? 1 : selectedPath.length + 2;
-      const rel = selectedIsFile ? basename(item.archivePath) : item.archivePath.slice(below);
-      const dest = item.restoredAs ?? item.localPath;
-      mkdirSync(dirname(dest), { recursive: true });
-      moveInto(join(staging, rel), dest);
+    for (const p of written) {
+      const dest = p.keepAs ?? p.local;
+      mkdirSync(fsPath(dirname(dest)), { recursive: true });
+      moveInto(join(staging, p.staged), dest);
     }
   } finally {
-    rmSync(staging, { recursive: true, force: true });
+    rmSync(fsPath(staging), { recursive: true, force: true });
   }
 }
 
-/** A rename, or across filesystems (a plan's folders on two disks) a copy and a removal. */
+/**
+ * Where the staging folder goes (a byte string): the nearest folder that exists above the first file to write,
+ * and whose path is UTF-8 (the restore takes its target as a string).
+ */
+function stagingAnchor(local: string): string {
+  let anchor = nearestExistingBytes(dirname(local));
+  while (!isUtf8(fsPath(anchor)) && dirname(anchor) !== anchor) anchor = dirname(anchor);
+  return anchor;
+}
+
+/** A rename, or across filesystems (a plan's folders on two disks) a copy and a removal; byte strings. */
 function moveInto(from: string, to: string): void {
   try {
-    renameSync(from, to);
+    renameSync(fsPath(from), fsPath(to));
   } catch (err) {
-    if (errnoCode(err) !== 'EXDEV') throw ioError('move into place', to, err);
-    cpSync(from, to, { preserveTimestamps: true, verbatimSymlinks: true, force: true });
-    rmSync(from, { force: true });
+    if (errnoCode(err) !== 'EXDEV') throw ioError('move into place', shown(to), err);
+    copyAcross(fsPath(from), fsPath(to));
+    rmSync(fsPath(from), { force: true });
   }
+}
+
+/** A file (its mode and times) or a symlink copied to another filesystem, over what is there. */
+function copyAcross(from: Buffer, to: Buffer): void {
+  const st = lstatSync(from);
+  if (st.isSymbolicLink()) {
+    const target = readlinkSync(from, { encoding: 'buffer' });
+    rmSync(to, { force: true });
+    symlinkSync(target, to);
+    return;
+  }
+  copyFileSync(from, to);
+  chmodSync(to, st.mode & 0o7777);
+  utimesSync(to, st.atime, st.mtime);
 }
 
 /** The folder itself, or its nearest parent that exists: where an in-place restore stages what it restores. */
 export function nearestExisting(dir: string): string {
+  return fsPath(nearestExistingBytes(byteString(dir))).toString();
+}
+
+/** nearestExisting of a byte string, as one. */
+function nearestExistingBytes(dir: string): string {
   let d = dir;
-  while (!lstatSync(d, { throwIfNoEntry: false })?.isDirectory()) {
+  while (!lstatSync(fsPath(d), { throwIfNoEntry: false })?.isDirectory()) {
     const up = dirname(d);
     if (up === d) break;
     d = up;

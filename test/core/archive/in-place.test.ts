@@ -1,5 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { backupFolder } from '../../../core/archive/folder-backup.js';
@@ -84,5 +95,96 @@ describe('restore in place', () => {
     writeFileSync(join(dir, 'photo (restored 2026-12-01).jpg'), 'x');
     expect(keepBothName(path, NOW)).toBe(join(dir, 'photo (restored 2026-12-01 2).jpg'));
     expect(keepBothName(join(dir, '.bashrc'), NOW)).toBe(join(dir, '.bashrc (restored 2026-12-01)'));
+  });
+
+  it('puts files whose names are not UTF-8 back under their own bytes, also below such a folder', async () => {
+    const dir = temp('inplace-bytes', storeTempRoot());
+    const store = await Datastore.create(join(dir, 'store'), { syncLevel: 'none' });
+    const src = join(dir, 'src');
+    mkdirSync(src);
+    const srcBytes = Buffer.from(src);
+    const at = (...names: Buffer[]) => Buffer.concat([srcBytes, ...names.flatMap((n) => [Buffer.from('/'), n])]);
+    const cafe = Buffer.from('caf\xe9.txt', 'latin1'); // "café.txt" in Latin-1: not UTF-8
+    const folder = Buffer.from('m\xfcll', 'latin1');
+    const inner = Buffer.from('\xff\\x.txt', 'latin1'); // a backslash too, as the shown name escapes it
+    writeFileSync(at(cafe), 'latin-1 name');
+    mkdirSync(at(folder));
+    writeFileSync(at(folder, inner), 'below an odd folder');
+    writeFileSync(join(src, 'plain.txt'), 'plain');
+    for (const p of [at(cafe), at(folder, inner), Buffer.from(join(src, 'plain.txt'))])
+      utimesSync(p, 1_700_000_000, 1_700_000_000);
+    const { snapshot } = await backupFolder(store, src);
+    // What was there: unchanged. Nothing may be written beside it under its shown name.
+    const preview = await restoreInPlace(store, snapshot, { conflict: 'keep-both', dryRun: true, now: NOW });
+    expect(Object.fromEntries(preview.items.map((i) => [i.archivePath, i.action]))).toEqual({
+      '/caf\\xe9.txt': 'unchanged',
+      '/m\\xfcll/\\xff\\\\x.txt': 'unchanged',
+      '/plain.txt': 'unchanged',
+    });
+    rmSync(at(cafe));
+    rmSync(at(folder), { recursive: true });
+    const done = await restoreInPlace(store, snapshot, { conflict: 'keep-both', now: NOW });
+    expect(done.counts).toMatchObject({ restore: 2, unchanged: 1 });
+    expect(readFileSync(at(cafe), 'utf8')).toBe('latin-1 name');
+    expect(readFileSync(at(folder, inner), 'utf8')).toBe('below an odd folder');
+    expect(
+      readdirSync(srcBytes, { encoding: 'buffer' })
+        .map((n) => n.toString('latin1'))
+        .sort(),
+    ).toEqual(['caf\xe9.txt', 'm\xfcll', 'plain.txt'].sort());
+    // Selecting the odd folder by its shown name restores it under its bytes too.
+    rmSync(at(folder), { recursive: true });
+    const one = await restoreInPlace(store, snapshot, { conflict: 'skip', path: 'm\\xfcll', now: NOW });
+    expect(one.counts.restore).toBe(1);
+    expect(readFileSync(at(folder, inner), 'utf8')).toBe('below an odd folder');
+  });
+
+  it('a keep-both copy of a file whose name is not UTF-8 keeps its bytes', async () => {
+    const dir = temp('inplace-bytes-keep', storeTempRoot());
+    const store = await Datastore.create(join(dir, 'store'), { syncLevel: 'none' });
+    const src = join(dir, 'src');
+    mkdirSync(src);
+    const file = Buffer.concat([Buffer.from(`${src}/`), Buffer.from('r\xe9sum\xe9.txt', 'latin1')]);
+    writeFileSync(file, 'as backed up');
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+    const { snapshot } = await backupFolder(store, src);
+    writeFileSync(file, 'changed, dated before');
+    utimesSync(file, 1_600_000_000, 1_600_000_000);
+    const done = await restoreInPlace(store, snapshot, { conflict: 'keep-both', now: NOW });
+    expect(done.counts['keep-both']).toBe(1);
+    expect(done.items[0]!.restoredAs).toBe(join(src, 'r\\xe9sum\\xe9 (restored 2026-12-01).txt'));
+    const kept = Buffer.concat([
+      Buffer.from(`${src}/`),
+      Buffer.from('r\xe9sum\xe9 (restored 2026-12-01).txt', 'latin1'),
+    ]);
+    expect(readFileSync(kept, 'utf8')).toBe('as backed up');
+    expect(readFileSync(file, 'utf8')).toBe('changed, dated before');
+  });
+
+  it('moves files into a folder on another filesystem by copying them, mode, times and symlinks kept', async () => {
+    const onShm = temp('inplace-shm', storeTempRoot());
+    const onDisk = temp('inplace-disk'); // the ordinary temp dir: another filesystem than /dev/shm, when it is there
+    const store = await Datastore.create(join(onShm, 'store'), { syncLevel: 'none' });
+    const first = join(onShm, 'a-first');
+    const second = join(onDisk, 'b-second');
+    put(first, 'one.txt', 'on the first');
+    const odd = Buffer.concat([Buffer.from(`${second}/`), Buffer.from('n\xe4me.sh', 'latin1')]);
+    mkdirSync(second);
+    writeFileSync(odd, '#!/bin/sh\n', { mode: 0o751 });
+    utimesSync(odd, 1_700_000_000, 1_700_000_000);
+    symlinkSync('one.txt', join(second, 'link'));
+    const { snapshot } = await backupFolder(store, [first, second], { id: 'both' });
+    rmSync(join(first, 'one.txt'));
+    rmSync(odd);
+    rmSync(join(second, 'link'));
+    const done = await restoreInPlace(store, snapshot, { conflict: 'skip', now: NOW });
+    expect(done.counts.restore).toBe(3);
+    expect(readFileSync(join(first, 'one.txt'), 'utf8')).toBe('on the first');
+    const st = lstatSync(odd);
+    expect(st.mode & 0o7777).toBe(0o751);
+    expect(Math.floor(st.mtimeMs / 1000)).toBe(1_700_000_000);
+    expect(readlinkSync(join(second, 'link'))).toBe('one.txt');
+    expect(readdirSync(onShm).filter((n) => n.startsWith('.cairn-restore'))).toEqual([]);
+    expect(readdirSync(first).filter((n) => n.startsWith('.cairn-restore'))).toEqual([]);
   });
 });
