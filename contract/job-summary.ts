@@ -1,5 +1,6 @@
 import { formatBytes, formatDuration, plural } from './format.js';
 import { imageFileName } from './image-file-name.js';
+import { keptExisting } from './kept-existing.js';
 import type { JobAdvice, JobResult, JobState, RepairGroup } from './jobs.js';
 import { describePull, describePush, describeRemoteRestore, planOffsitePart } from './remote-job-summary.js';
 
@@ -136,10 +137,9 @@ function describeRestore(r: Result<'restore'>): string {
     r.files === 0
       ? 'Nothing was restored'
       : `Restored ${plural(r.files, 'file')} (${formatBytes(r.bytes)}) to ${r.target}`;
-  const kept =
-    r.conflicts > 0
-      ? `; kept ${plural(r.conflicts, 'existing file')}${r.files === 0 ? ' (choose “Replace existing files” to overwrite them)' : ''}`
-      : '';
+  const kept = keptExisting(r.conflicts, r.keptSame, (differ) =>
+    r.files === 0 ? ` (choose “Replace existing files” to overwrite ${differ === 1 ? 'it' : 'them'})` : '',
+  );
   const failed = r.failed > 0 ? `; ${plural(r.failed, 'entry', 'entries')} of ${r.snapshot} could not be restored` : '';
   return restored + kept + failed;
 }

@@ -233,6 +233,8 @@ export type JobResult =
       bytes: number;
       /** Existing files kept (not overwritten). */
       conflicts: number;
+      /** Of those, the ones there as backed up (absent in an older version's record). */
+      keptSame?: number;
       /** Entries that could not be restored (named in the job's problems). */
       failed: number;
     }
@@ -344,6 +346,7 @@ export type JobResult =
       files: number;
       bytes: number;
       conflicts: number;
+      keptSame?: number;
       failed: number;
       requests: number;
     };

@@ -1,5 +1,6 @@
 import { formatBytes, formatDuration, plural } from './format.js';
 import type { JobResult } from './jobs.js';
+import { keptExisting } from './kept-existing.js';
 
 type Result<K extends JobResult['kind']> = Extract<JobResult, { kind: K }>;
 
@@ -39,7 +40,7 @@ export function describeRemoteRestore(r: Result<'remote-restore'>): string {
     r.files === 0
       ? `Nothing was restored from ${r.remote}`
       : `Restored ${plural(r.files, 'file')} (${formatBytes(r.bytes)}) from ${r.remote} to ${r.target}`;
-  const kept = r.conflicts > 0 ? `; kept ${plural(r.conflicts, 'existing file')}` : '';
+  const kept = keptExisting(r.conflicts, r.keptSame, () => '');
   const failed = r.failed > 0 ? `; ${plural(r.failed, 'entry', 'entries')} could not be restored` : '';
   return `${restored}${kept}${failed}; ${plural(r.requests, 'request')}`;
 }

@@ -1,4 +1,4 @@
-import { lchownSync, linkSync, lstatSync, lutimesSync, symlinkSync, unlinkSync } from 'node:fs';
+import { lchownSync, linkSync, lstatSync, lutimesSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
@@ -56,6 +56,11 @@ export interface FolderRestoreResult extends FolderRestoreProgress {
   target: string;
   /** Existing files, hardlinks and symlinks left alone because overwrite was not asked for. */
   conflicts: number;
+  /**
+   * Of those, the ones there as backed up (a file of the same size and mtime, a symlink to the same target):
+   * nothing of them is missing. The rest differ, and overwrite would replace them.
+   */
+  keptSame: number;
   /** Of filesDone and bytesDone: the files (and hardlinks) kept as they were, not written. */
   filesKept: number;
   bytesKept: number;
@@ -170,6 +175,7 @@ class FolderRestore {
   private readonly keptPaths: string[] = [];
   private failedCount = 0;
   private conflicts = 0;
+  private keptSame = 0;
   private filesKept = 0;
   private bytesKept = 0;
   private filesRestored = 0;
@@ -340,7 +346,8 @@ class FolderRestore {
       if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', 'a folder is in the way');
       if (st && !this.options.overwrite) {
         this.conflicts++;
-        this.keep(`${this.dirs.shown(dir)}/${displayName(entry.name)}`);
+        const same = st.isSymbolicLink() && readlinkSync(path, { encoding: 'buffer' }).equals(entry.target);
+        this.keep(`${this.dirs.shown(dir)}/${displayName(entry.name)}`, same);
         return;
       }
       if (st) unlinkSync(path);
@@ -466,7 +473,7 @@ class FolderRestore {
       this.conflicts++;
       this.filesKept++;
       this.bytesKept += f.size;
-      this.keep(`${this.dirs.shown(f.dir)}/${displayName(f.name)}`);
+      this.keep(`${this.dirs.shown(f.dir)}/${displayName(f.name)}`, this.asBackedUp(f.dir, f.name, f));
     }
     return wrote;
   }
@@ -556,7 +563,10 @@ class FolderRestore {
       this.conflicts++;
       this.filesKept++;
       this.bytesKept += h.entry.size;
-      this.keep(`${this.dirs.shown(h.dir)}/${displayName(h.entry.name)}`);
+      this.keep(
+        `${this.dirs.shown(h.dir)}/${displayName(h.entry.name)}`,
+        this.asBackedUp(h.dir, h.entry.name, h.entry),
+      );
       return false;
     }
     if (linked) {
@@ -583,9 +593,21 @@ class FolderRestore {
   }
 
   /** An existing entry left alone (overwrite was not asked for): listed and logged, not warned about one by one. */
-  private keep(path: string): void {
+  private keep(path: string, same: boolean): void {
+    if (same) this.keptSame++;
     if (this.keptPaths.length < MAX_FAILURES_LISTED) this.keptPaths.push(path);
-    this.log.info(`kept existing ${path} (not overwriting)`);
+    this.log.info(same ? `${path} is there as backed up` : `kept existing ${path}, which differs (not overwriting)`);
+  }
+
+  /**
+   * The file in the target is the one backed up, by size and mtime (within a millisecond: a restore sets it to
+   * within 120 ns, and some filesystems keep less).
+   */
+  private asBackedUp(dir: number, name: Uint8Array, entry: { size: number; mtimeNs: bigint }): boolean {
+    const st = lstatSync(this.dirs.pathIn(dir, name), { bigint: true, throwIfNoEntry: false });
+    if (!st?.isFile() || Number(st.size) !== entry.size) return false;
+    const apart = st.mtimeNs - entry.mtimeNs;
+    return apart < 1_000_000n && apart > -1_000_000n;
   }
 
   private result(): FolderRestoreResult {
@@ -597,6 +619,7 @@ class FolderRestore {
       ...progress,
       target: this.dest,
       conflicts: this.conflicts,
+      keptSame: this.keptSame,
       filesKept: this.filesKept,
       bytesKept: this.bytesKept,
       filesRestored: this.filesRestored,

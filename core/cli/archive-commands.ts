@@ -20,6 +20,7 @@ import { existingGroup, need, snapshotArg, type CommandContext } from './store-c
 import { backupEncryption, readingKey, type KeyValues } from './cli-keys.js';
 import { UsageError } from './usage-error.js';
 import { leftOutExit } from './left-out-exit.js';
+import { keptExisting } from '../../contract/kept-existing.js';
 
 /**
  * The commands that make, list and read back backups (init, backup, backup-image, restore, restore-image, ls, cat,
@@ -251,9 +252,11 @@ async function restoreCommand(args: string[], ctx: ArchiveCommandContext): Promi
   ctx.print(
     result,
     `Restored ${plural(result.filesRestored, 'file')} (${formatBytes(result.bytesRestored)}) to ${result.target}` +
-      (result.conflicts > 0
-        ? `; kept ${plural(result.conflicts, 'existing file')} (use --overwrite to replace ${result.conflicts === 1 ? 'it' : 'them'})`
-        : ''),
+      keptExisting(
+        result.conflicts,
+        result.keptSame,
+        (differ) => ` (--overwrite replaces ${differ === 1 ? 'it' : 'them'})`,
+      ),
   );
   if (result.failedCount > 0) {
     throw new CairnError(

@@ -47,6 +47,14 @@ describe('job results in words', () => {
     expect(describeJobResult({ ...restore, files: 2, conflicts: 1, failed: 1 })).toBe(
       `Restored 2 files (1.00 KiB) to /r; kept 1 existing file; 1 entry of ${SNAP} could not be restored`,
     );
+    // Files there as backed up apart from those that differ (a record of an older version has no keptSame).
+    expect(describeJobResult({ ...restore, files: 0, conflicts: 13, keptSame: 10, failed: 0 })).toBe(
+      'Nothing was restored; 10 files were there already as backed up; kept 3 existing files that differ from the ' +
+        'snapshot (choose “Replace existing files” to overwrite them)',
+    );
+    expect(describeJobResult({ ...restore, files: 1, conflicts: 4, keptSame: 4, failed: 0 })).toBe(
+      'Restored 1 file (1.00 KiB) to /r; 4 files were there already as backed up',
+    );
     expect(
       describeJobResult({ kind: 'export-file', snapshot: SNAP, path: 'a.txt', target: '/t/a.txt', bytes: 7200 }),
     ).toBe(`Saved a.txt (7.03 KiB) from ${SNAP} to /t/a.txt`);

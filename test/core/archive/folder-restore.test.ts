@@ -182,6 +182,7 @@ describe('restoring part of a snapshot, and existing files', () => {
 
     const kept = await restoreFolder(ctx.store, ref!, target, { path: 'docs/sub' });
     expect(kept.conflicts).toBe(3);
+    expect(kept.keptSame).toBe(0); // each differs from the snapshot
     expect(kept.bytesDone).toBe(kept.bytesTotal);
     expect(kept.keptPaths).toHaveLength(3);
     expect(kept.warnings).toEqual([]);
@@ -204,6 +205,13 @@ describe('restoring part of a snapshot, and existing files', () => {
     expect(readFileSync(outside, 'utf8')).toBe('outside the target');
     expect(readFileSync(join(target, 'mine.txt'), 'utf8')).toBe('not in the snapshot');
     expect(tmpFiles(work)).toEqual([]);
+
+    // Restored again over what the last restore wrote: every entry is there as backed up, one edit aside.
+    writeFileSync(join(target, 'deeper/c.txt'), 'edited since');
+    const again = await restoreFolder(ctx.store, ref!, target, { path: 'docs/sub' });
+    expect(again.filesRestored).toBe(0);
+    expect(again.conflicts).toBe(again.filesTotal);
+    expect(again.keptSame).toBe(again.conflicts - 1);
   });
 
   it("passes each line to the job's log, and lists the warnings in the result too", async () => {
@@ -216,7 +224,7 @@ describe('restoring part of a snapshot, and existing files', () => {
     const result = await restoreFolder(ctx.store, ref!, target, { path: 'docs/sub', log });
     expect(lines).toEqual([
       'warn: not restored: /docs/sub/b.bin: cannot restore /docs/sub/b.bin: a folder is in the way',
-      `info: kept existing ${join(target, 'a.txt')} (not overwriting)`,
+      `info: kept existing ${join(target, 'a.txt')}, which differs (not overwriting)`,
     ]);
     expect(result.warnings).toEqual([
       'not restored: /docs/sub/b.bin: cannot restore /docs/sub/b.bin: a folder is in the way',
