@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, type BigIntStats } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync, type BigIntStats } from 'node:fs';
 import { CairnError, ioError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { throwIfCancelled } from '../jobs/cancel.js';
@@ -72,6 +72,22 @@ export interface ScanOptions {
   startedAtMs?: number;
   /** Where the backup keeps the entries it could not take (an unreadable folder, a name it cannot store). */
   leftOut?: LeftOut;
+}
+
+/** A folder to back up given as a symlink: the group records the path it was given, so the folder itself is asked for. */
+function symlinkedRoot(path: string): CairnError {
+  let target = '';
+  try {
+    target = realpathSync(path);
+  } catch {
+    // a dangling link: named as a symlink all the same
+  }
+  return new CairnError(
+    'INVALID_ARGUMENT',
+    target && statSync(target).isDirectory()
+      ? `${path} is a symlink to the folder ${target}: back up ${target} itself`
+      : `${path} is a symlink, not a folder`,
+  );
 }
 
 function describeSpecial(st: BigIntStats): string {
@@ -215,6 +231,7 @@ class SourceScan {
     } catch (err) {
       throw ioError('back up', path, err);
     }
+    if (rootStat.isSymbolicLink()) throw symlinkedRoot(path);
     if (!rootStat.isDirectory()) throw new CairnError('INVALID_ARGUMENT', `${path} is not a folder`);
     const nameBytes = Buffer.from(name);
     const root: SourceNode = {

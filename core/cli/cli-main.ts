@@ -12,7 +12,7 @@ import {
 } from './command-options.js';
 import { PLAN_ADD_OPTIONS, PLAN_COMMAND_OPTIONS, PLAN_EDIT_OPTIONS, PLAN_SUBCOMMANDS } from './plan-options.js';
 import { TtyProgress } from './tty-progress.js';
-import { UsageError } from './usage-error.js';
+import { parseArgsMessage, UsageError } from './usage-error.js';
 
 const USAGE = `Usage: cairn <command> [options]
 
@@ -396,9 +396,10 @@ main(process.argv.slice(2)).then(
       err instanceof UsageError ||
       (err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS'))
     ) {
-      process.stderr.write(`cairn: ${err.message}\nRun 'cairn --help' for usage.\n`);
+      const message = err instanceof UsageError ? err.message : parseArgsMessage((err as Error).message);
+      process.stderr.write(`cairn: ${message}\nRun 'cairn --help' for usage.\n`);
       process.exitCode = 2;
-      printJsonError('USAGE', err.message, 2);
+      printJsonError('USAGE', message, 2);
       return;
     }
     let message = err instanceof CairnError ? err.message : err instanceof Error ? err.message : String(err);

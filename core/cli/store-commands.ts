@@ -54,6 +54,8 @@ type Command = (args: string[], ctx: CommandContext) => Promise<number>;
 export function need(positionals: string[], index: number, what: string): string {
   const v = positionals[index];
   if (v === undefined) throw new UsageError(`missing ${what}`);
+  // An empty argument (an unset shell variable: cairn init "$STORE") would mean the current folder.
+  if (v === '') throw new UsageError(`${what} is empty`);
   return v;
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PBS_GC_STATUS } from '../../support/pbs-files.js';
@@ -168,5 +168,41 @@ describe('cairn refuses what would hang, hide data or write where it must not', 
       expect(shown.stderr).toBe('');
       expect(shown.stdout).toMatch(/last GC +unknown \(\.gc-status is not one Cairn wrote/);
     }
+  });
+
+  it('an empty argument (an unset shell variable) is a usage error, not the current folder', async () => {
+    const cwd = join(base, 'empty-cwd');
+    mkdirSync(cwd);
+    const r = await cairn(['init', ''], { cwd });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('cairn: <store> is empty');
+    expect(readdirSync(cwd)).toEqual([]);
+    expect((await cairn(['backup', store, ''], { cwd })).stderr).toContain('cairn: <dir> is empty');
+  });
+
+  it('a folder given as a symlink to it is refused, naming the folder to give instead', async () => {
+    const link = join(base, 'src-link');
+    symlinkSync(src, link);
+    expectCliError(
+      await cairn(['backup', store, link, '--id', 'linked']),
+      new RegExp(`${link} is a symlink to the folder ${src}: back up ${src} itself`),
+    );
+  });
+
+  it("says what is wrong with an option in Cairn's words, not node:util's", async () => {
+    const words = async (args: string[]) => {
+      const r = await cairn(args);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain("Run 'cairn --help' for usage.");
+      return r.stderr.split('\n')[0];
+    };
+    expect(await words(['prune', store, 'host/src', '--keep-last', '-1'])).toBe(
+      'cairn: --keep-last needs a value (a value that starts with "-" is written --keep-last=VALUE)',
+    );
+    expect(await words(['prune', store, 'host/src', '--keep-last'])).toBe('cairn: --keep-last needs a value');
+    expect(await words(['gc', store, '--dry-run=yes'])).toBe('cairn: --dry-run takes no value');
+    expect(await words(['prune', store, 'host/src', '--keep-last=-1'])).toBe(
+      'cairn: invalid --keep-last "-1": a whole number of at least 1',
+    );
   });
 });
