@@ -3,7 +3,8 @@ import { FolderArchiveReader } from '../archive/folder-reader.js';
 import { pathVersions } from '../archive/path-versions.js';
 import { parseGroupPath, parseSnapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import type { Datastore } from '../datastore/datastore.js';
-import { CairnError } from '../errors.js';
+import type { CryptConfig } from '../blob/crypt-config.js';
+import { CairnError, isCairnError } from '../errors.js';
 import { formatBytes, plural } from '../../contract/format.js';
 import { readingKey, type KeyValues } from './cli-keys.js';
 import { parseSize, table } from './format.js';
@@ -99,8 +100,13 @@ const find: FindCommand = async (args, ctx) => {
   const key = await readingKey(store, refs, ctx.values);
   const seen = new Map<string, { snapshot: string; snapshots: number }>();
   const found: { snapshot: string; path: string; kind: string; size: number; mtime: number }[] = [];
+  let unsearched = 0;
   for (const ref of refs) {
-    const reader = new FolderArchiveReader(store.openSnapshot(ref, { crypt: key }));
+    const reader = openToSearch(store, ref, key, refs.length > 1, ctx);
+    if (!reader) {
+      unsearched++;
+      continue;
+    }
     for (const hit of findEntries(reader, query, ctx.signal)) {
       const earlier = seen.get(hit.path);
       if (earlier) {
@@ -116,7 +122,9 @@ const find: FindCommand = async (args, ctx) => {
         );
     }
   }
-  const summary = `${plural(found.length, 'match', 'matches')} in ${plural(refs.length, 'snapshot')}`;
+  const summary =
+    `${plural(found.length, 'match', 'matches')} in ${plural(refs.length - unsearched, 'snapshot')}` +
+    (unsearched > 0 ? `; ${plural(unsearched, 'snapshot')} not searched (named above)` : '');
   if (ctx.values.json)
     ctx.print(
       found.map((f) => ({ ...f, snapshots: seen.get(f.path)!.snapshots })),
@@ -125,6 +133,26 @@ const find: FindCommand = async (args, ctx) => {
   else process.stderr.write(`${summary}\n`);
   return 0;
 };
+
+/**
+ * The snapshot opened for a search; in a search across a group, undefined for one that cannot be opened (its
+ * key not given, a damaged index), said as a warning: the group's other snapshots are still searched.
+ */
+function openToSearch(
+  store: Datastore,
+  ref: SnapshotRef,
+  key: CryptConfig | undefined,
+  acrossGroup: boolean,
+  ctx: FindCommandContext,
+): FolderArchiveReader | undefined {
+  try {
+    return new FolderArchiveReader(store.openSnapshot(ref, { crypt: key }));
+  } catch (err) {
+    if (!acrossGroup || !isCairnError(err)) throw err;
+    ctx.warn(`not searched: ${err.message}${err.code === 'KEY_REQUIRED' ? ' (--keyfile FILE)' : ''}`);
+    return undefined;
+  }
+}
 
 /** A snapshot path: that one; a group: all its finished folder snapshots, newest first (a path shows its newest). */
 function snapshotsOf(store: Datastore, text: string): SnapshotRef[] {

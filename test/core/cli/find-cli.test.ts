@@ -73,4 +73,31 @@ describe('cairn versions and cairn find', () => {
       expect(r.stderr).toMatch(pattern);
     }
   }, 60_000);
+
+  it('finds in the snapshots of a group it can read when the newest is encrypted with a key not given', async () => {
+    const dir = temp('find-cli-enc', storeTempRoot());
+    const env = { CAIRN_CONFIG_DIR: join(dir, 'config') };
+    const run = (args: string[]) => cairn(args, { env });
+    const store = join(dir, 'store');
+    const src = join(dir, 'notes');
+    const key = join(dir, 'key.json');
+    ok(await run(['init', store]));
+    put(src, 'todo.md', 'one');
+    ok(await run(['backup', store, src]));
+    ok(await run(['key', 'create', key, '--kdf', 'none']));
+    ok(await run(['backup', store, src, '--keyfile', key]));
+    const found = ok(await run(['find', store, 'host/notes', 'todo']));
+    expect(found.stdout).toMatch(/\/todo\.md/);
+    expect(found.stderr).toMatch(
+      /warning: not searched: snapshot host\/notes\/\S+ is encrypted with the key .* \(--keyfile FILE\)/,
+    );
+    expect(found.stderr).toMatch(/1 match in 1 snapshot; 1 snapshot not searched \(named above\)/);
+    const withKey = ok(await run(['find', store, 'host/notes', 'todo', '--keyfile', key]));
+    expect(withKey.stderr).toBe('1 match in 2 snapshots\n');
+    // One snapshot named: its key is asked for, as before.
+    const newest = found.stderr.match(/snapshot (host\/notes\/\S+) is encrypted/)![1]!;
+    const one = await run(['find', store, newest, 'todo']);
+    expect(one.code).toBe(1);
+    expect(one.stderr).toMatch(/give that key to read it/);
+  }, 60_000);
 });
