@@ -130,7 +130,7 @@ export function assertSourceMatches(
   const suggestion = suggestGroupId(dirname(groupDir), group.id, source.paths[0]!);
   throw new CairnError(
     'SOURCE_MISMATCH',
-    `${groupPath(group)} holds backups of ${describeSource(recorded)}; ${describeSource(source)} is another ${source.paths.length > 1 ? 'source' : 'folder'}. ` +
+    `${groupPath(group)} holds backups of ${describeSource(recorded)}; ${describeSource(source)} is another source. ` +
       `Back it up as a group of its own (id "${suggestion}"), or, if it is the same data moved, allow the other source (CLI: --allow-other-source).`,
   );
 }

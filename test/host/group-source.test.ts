@@ -38,7 +38,7 @@ describe('a group records the folder it backs up', () => {
     expectCliError(
       r,
       new RegExp(
-        `host/project holds backups of ${first}; ${second} is another folder.*id "other-project".*--allow-other-source`,
+        `host/project holds backups of ${first}; ${second} is another source.*id "other-project".*--allow-other-source`,
       ),
     );
     expect(snapshots()).toHaveLength(1);

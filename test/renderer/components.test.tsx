@@ -698,7 +698,7 @@ describe('backing up a disk image', () => {
     expect(within(dialog).getByRole('alert').textContent).toContain(
       'host/disk already holds backups of /home/ann/old/disk.qcow2.',
     );
-    expect(within(dialog).getByRole('alert').textContent).toContain('would mix two images in one group');
+    expect(within(dialog).getByRole('alert').textContent).toContain('would mix two sources in one group');
     await act(async () => {
       fireEvent.click(within(dialog).getByRole('button', { name: 'Back up into host/disk anyway' }));
     });

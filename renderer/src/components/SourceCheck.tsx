@@ -56,8 +56,8 @@ export function SourceMismatchNote({
         <strong>
           host/{id} already holds backups of {check.recorded ?? `another ${what}`}.
         </strong>{' '}
-        Backing up this {what} there would mix two {what}s in one group, and pruning would treat them as one: a
-        keep-last rule could delete the other {what}&apos;s only backup.
+        Backing up this {what} there would mix two sources in one group, and pruning would treat them as one: a
+        keep-last rule could delete the other source&apos;s only backup.
       </p>
       {check.suggestedId && (
         <button type="button" className="primary" onClick={() => chooseId(check.suggestedId!)}>
