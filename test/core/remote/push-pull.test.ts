@@ -490,6 +490,39 @@ describe('remote prune and GC against a real Ceph object gateway, beside pushes'
     expect((await listRemoteChunks(bucket())).size).toBe(chunks);
   }, 120_000);
 
+  it('a GC whose lock another GC took over stops before deleting, and leaves the other its lock; a held lock is LOCKED', async () => {
+    const { store, src, bucket } = await setup();
+    await threeBackups(store, src);
+    const refs = store.listSnapshots({ type: 'host', id: 'docs' });
+    await pushSnapshots(store, bucket(), refs);
+    const { pruneRemoteGroup } = await import('../../../core/remote/remote-prune.js');
+    await pruneRemoteGroup(bucket(), { type: 'host', id: 'docs' }, { keepLast: 1 });
+    const { collectRemoteGarbage } = await import('../../../core/remote/remote-gc.js');
+    const { GC_GENERATION_KEY, GC_LOCK_KEY } = await import('../../../core/remote/bucket-layout.js');
+    const chunks = (await listRemoteChunks(bucket())).size;
+    // Once this GC holds the lock and wrote its generation, another machine takes the lock over (as it may once
+    // a lock is stale: this GC slept through its life).
+    const foreign = JSON.stringify({ host: 'elsewhere', pid: 1, at: Date.now(), token: 'theirs' });
+    const racing = bucket();
+    const put = racing.put.bind(racing);
+    racing.put = async (rel, body, options) => {
+      const outcome = await put(rel, body, options);
+      if (rel === GC_GENERATION_KEY) await bucket().put(GC_LOCK_KEY, Buffer.from(foreign));
+      return outcome;
+    };
+    await expect(collectRemoteGarbage(racing, { minAgeMs: 0 })).rejects.toThrow(/this GC lost its lock/);
+    expect((await listRemoteChunks(bucket())).size).toBe(chunks);
+    expect((await bucket().get(GC_LOCK_KEY))?.toString()).toBe(foreign);
+    // The other GC's lock is fresh: a third one is refused, and deletes nothing.
+    await expect(collectRemoteGarbage(bucket(), { minAgeMs: 0 })).rejects.toThrow(/a GC of the remote .* is running/);
+    expect((await listRemoteChunks(bucket())).size).toBe(chunks);
+    // Its lock gone, the GC runs.
+    await bucket().deleteMany([GC_LOCK_KEY]);
+    const gc = await collectRemoteGarbage(bucket(), { minAgeMs: 0 });
+    expect(gc.chunksRemoved).toBeGreaterThan(0);
+    expect(await bucket().get(GC_LOCK_KEY)).toBeUndefined();
+  }, 120_000);
+
   it('a push leaves out what is older than the remote’s newest (pruned there) unless it is named', async () => {
     const { store, src, bucket } = await setup();
     await threeBackups(store, src);
