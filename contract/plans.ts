@@ -225,6 +225,8 @@ export interface PlanStatus {
   /** When the scheduler runs it next (epoch ms); none for paused and manual plans. */
   nextRunAt?: number;
   lastRun?: PlanRun;
+  /** While incomplete: what the last run that made a snapshot could not read (how many, the first by name). */
+  leftOut?: { count: number; named: { path: string; reason: string }[] };
   lastSuccessAt?: number;
   /** Failed runs since the last success. */
   failures: number;

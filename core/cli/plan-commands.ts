@@ -48,7 +48,7 @@ function exactly(args: string[], count: number, what: string): void {
 }
 
 function statusOf(files: PlanFiles, plan: Plan, runtime: PlanRuntime, now: number): PlanStatus {
-  const status = planStatus(plan, runtime, files.history.runs(plan.id)[0], now, false);
+  const status = planStatus(plan, runtime, files.history.runs(plan.id), now, false);
   const pause = new PlansPause(cairnConfigDir()).current(now);
   return pause ? pausedStatus(status, pause) : status;
 }
@@ -153,7 +153,7 @@ const show: PlanCommand = async (args, ctx) => {
   const runtime = files.runtime.get(plan.id);
   const runs = files.history.runs(plan.id);
   const now = Date.now();
-  const status = planStatus(plan, runtime, runs[0], now, false);
+  const status = planStatus(plan, runtime, runs, now, false);
   const nextRuns = upcomingRuns(plan, runtime, now, 3);
   const excludes = planExcludes(plan);
   const rows = [

@@ -20,7 +20,12 @@ export const planRuntimeSchema = z.object({
   lastGcAt: z.number().optional(),
   lastFullVerifyAt: z.number().optional(),
   /** The last state a notification was sent for, so each change is told once. */
-  notified: z.enum(['failing', 'overdue', 'incomplete', 'ok']).optional(),
+  notified: z.enum(['failing', 'overdue', 'ok']).optional(),
+  /**
+   * A run that left entries out was told, and a whole run since was not: the next whole run is told as complete
+   * again. A field of its own, not a value of `notified`, which an older version reading this file would refuse.
+   */
+  leftOutTold: z.boolean().optional(),
 });
 export type PlanRuntime = z.infer<typeof planRuntimeSchema>;
 

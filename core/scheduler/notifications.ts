@@ -7,7 +7,9 @@ export interface PlanNotification {
   planId: string;
   kind: 'failed' | 'recovered' | 'overdue' | 'succeeded' | 'damaged' | 'incomplete';
   /** The state it tells of; the plan's `notified` becomes this, so the same state is not told again. */
-  state?: 'failing' | 'overdue' | 'incomplete' | 'ok';
+  state?: 'failing' | 'overdue' | 'ok';
+  /** The plan's `leftOutTold` becomes this: a run that left entries out was told (true), or the whole one after (false). */
+  leftOutTold?: boolean;
   title: string;
   body: string;
 }
@@ -39,19 +41,19 @@ export function notificationFor(plan: Plan, runtime: PlanRuntime, run: PlanRun):
       body: `Snapshots of host/${plan.groupId} have damaged or missing chunks; the task's log names them. Verify the store, then back up again.`,
     };
   }
+  const recovering = runtime.notified === 'failing' || runtime.notified === 'overdue';
   if (run.leftOut) {
-    if (runtime.notified === 'incomplete' && plan.notify !== 'all') return undefined;
-    return { ...base, kind: 'incomplete', state: 'incomplete', ...leftOutText(plan, run) };
+    // Told once per stretch of such runs; one after failures is told again: it is the news that backups run.
+    if (runtime.leftOutTold && !recovering && plan.notify !== 'all') return undefined;
+    return { ...base, kind: 'incomplete', state: 'ok', leftOutTold: true, ...leftOutText(plan, run) };
   }
-  if (runtime.notified === 'failing' || runtime.notified === 'overdue' || runtime.notified === 'incomplete') {
+  if (recovering || runtime.leftOutTold) {
     return {
       ...base,
       kind: 'recovered',
       state: 'ok',
-      title:
-        runtime.notified === 'incomplete'
-          ? `Backup "${plan.name}" is complete again`
-          : `Backup "${plan.name}" works again`,
+      leftOutTold: false,
+      title: recovering ? `Backup "${plan.name}" works again` : `Backup "${plan.name}" is complete again`,
       body: runSummary(run),
     };
   }

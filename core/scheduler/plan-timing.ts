@@ -62,11 +62,14 @@ export function afterRun(runtime: PlanRuntime, run: PlanRun, slot: number): Plan
   return { ...next, failures, retryAt: run.endedAt + retryDelayMs(failures) };
 }
 
-/** Where a plan stands, for lists, the tray and notifications. */
+/**
+ * Where a plan stands, for lists, the tray and notifications. `runs`: its history, newest first; a cancelled run
+ * changes nothing of what the snapshots hold, so whether the plan is incomplete goes by the newest other one.
+ */
 export function planState(
   plan: Plan,
   runtime: PlanRuntime,
-  lastRun: PlanRun | undefined,
+  runs: readonly PlanRun[],
   now: number,
   running: boolean,
 ): PlanState {
@@ -76,25 +79,36 @@ export function planState(
   if (runtime.waiting === 'power') return 'waiting-power';
   if (runtime.failures > 0) return 'failing';
   if (isOverdue(plan, runtime, now)) return 'overdue';
-  if (lastRun?.status === 'succeeded' && (lastRun.leftOut ?? 0) > 0) return 'incomplete';
-  return lastRun || runtime.lastSuccessAt !== undefined ? 'ok' : 'new';
+  if (incompleteRun(runs)) return 'incomplete';
+  return runs.length > 0 || runtime.lastSuccessAt !== undefined ? 'ok' : 'new';
+}
+
+/** The newest run that was not cancelled, if it made its snapshot without some entries. */
+function incompleteRun(runs: readonly PlanRun[]): PlanRun | undefined {
+  const run = runs.find((r) => r.status !== 'cancelled');
+  return run?.status === 'succeeded' && (run.leftOut ?? 0) > 0 ? run : undefined;
 }
 
 /** Where a plan stands and when it runs next, for `cairn plan list`, the app's plan list and the tray. */
 export function planStatus(
   plan: Plan,
   runtime: PlanRuntime,
-  lastRun: PlanRun | undefined,
+  runs: readonly PlanRun[],
   now: number,
   running: boolean,
 ): PlanStatus {
+  const state = planState(plan, runtime, runs, now, running);
+  const incomplete = incompleteRun(runs);
   return {
     planId: plan.id,
-    state: planState(plan, runtime, lastRun, now, running),
+    state,
     nextRunAt: nextDueAt(plan, runtime, now),
-    lastRun,
+    lastRun: runs[0],
     lastSuccessAt: runtime.lastSuccessAt,
     failures: runtime.failures,
+    ...(state === 'incomplete' && incomplete
+      ? { leftOut: { count: incomplete.leftOut!, named: incomplete.leftOutNamed ?? [] } }
+      : {}),
   };
 }
 

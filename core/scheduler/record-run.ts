@@ -32,7 +32,12 @@ export function recordRun(
     if (outcome.gcAt !== undefined) after.lastGcAt = outcome.gcAt;
     if (outcome.fullVerifyAt !== undefined) after.lastFullVerifyAt = outcome.fullVerifyAt;
     notification = notificationFor(plan, after, run);
-    return notification?.state ? { ...after, notified: notification.state } : after;
+    const told = notification?.leftOutTold;
+    return {
+      ...after,
+      ...(notification?.state ? { notified: notification.state } : {}),
+      ...(told !== undefined ? { leftOutTold: told || undefined } : {}),
+    };
   });
   files.history.append(plan.id, run);
   return { runtime, notification };

@@ -153,11 +153,10 @@ export class Scheduler {
     const runtimes = this.deps.runtime.all();
     const pause = this.pauseAt(now);
     return this.deps.book.list().map((plan) => {
-      const lastRun = this.deps.history.runs(plan.id)[0];
       const status = planStatus(
         plan,
         runtimes[plan.id] ?? { failures: 0 },
-        lastRun,
+        this.deps.history.runs(plan.id),
         now,
         this.running?.planId === plan.id,
       );

@@ -30,7 +30,7 @@ export function stateBadge(status: PlanStatus): StateBadge {
       };
     case 'incomplete':
       return {
-        text: `Incomplete: ${plural(status.lastRun?.leftOut ?? 0, 'entry', 'entries')} left out`,
+        text: `Incomplete: ${plural(status.leftOut?.count ?? 0, 'entry', 'entries')} left out`,
         tone: 'warn',
         title:
           'The last run made its snapshot, but could not read some files or folders: they are not in it. The card names them.',

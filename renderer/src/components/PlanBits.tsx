@@ -18,16 +18,16 @@ export function PlanStateBadge({ status }: { status: PlanStatus }) {
  * user can give Cairn access to them or exclude them. Nothing when the last run took everything.
  */
 export function LeftOutNote({ status }: { status: PlanStatus }) {
-  const run = status.lastRun;
-  if (status.state !== 'incomplete' || !run?.leftOut) return null;
-  const named = run.leftOutNamed ?? [];
-  const more = run.leftOut - named.length;
+  const leftOut = status.leftOut;
+  if (status.state !== 'incomplete' || !leftOut) return null;
+  const { count, named } = leftOut;
+  const more = count - named.length;
   return (
     <div className="left-out-note" role="alert">
       <p>
-        The last run could not read {plural(run.leftOut, 'entry', 'entries')}: the snapshot lacks{' '}
-        {run.leftOut === 1 ? 'it' : 'them'}, everything else was backed up. Give Cairn read access, or exclude{' '}
-        {run.leftOut === 1 ? 'it' : 'them'} in the plan.
+        The last run could not read {plural(count, 'entry', 'entries')}: the snapshot lacks{' '}
+        {count === 1 ? 'it' : 'them'}, everything else was backed up. Give Cairn read access, or exclude{' '}
+        {count === 1 ? 'it' : 'them'} in the plan.
       </p>
       <ul className="left-out">
         {named.map((e) => (

@@ -3,7 +3,7 @@ import type { PlanRun } from '../../../contract/plans.js';
 import { PlanBook } from '../../../core/plans/plan-book.js';
 import { PlanRuntimeFile } from '../../../core/plans/plan-runtime.js';
 import { RunHistory } from '../../../core/plans/run-history.js';
-import { planState } from '../../../core/scheduler/plan-timing.js';
+import { planState, planStatus } from '../../../core/scheduler/plan-timing.js';
 import { recordRun } from '../../../core/scheduler/record-run.js';
 import { useTempDirs } from '../../support/temp.js';
 
@@ -68,18 +68,33 @@ describe('recordRun: what the scheduler and cairn plan run write when a run ends
       'Could not read 2 entries (docs/locked.txt: permission denied, …); the snapshot holds everything else.',
     );
     // A success all the same: no retry, no failure count.
-    expect(first.runtime).toMatchObject({ failures: 0, lastSuccessAt: T + 1000, notified: 'incomplete' });
+    expect(first.runtime).toMatchObject({ failures: 0, lastSuccessAt: T + 1000, notified: 'ok', leftOutTold: true });
     expect(first.runtime.retryAt).toBeUndefined();
-    const last = () => files.history.runs(plan.id)[0];
-    expect(planState(plan, first.runtime, last(), T + 2000, false)).toBe('incomplete');
-    expect(last()).toMatchObject({ leftOut: 2, leftOutNamed: [{ path: 'docs/locked.txt' }] });
+    const runs = () => files.history.runs(plan.id);
+    expect(planState(plan, first.runtime, runs(), T + 2000, false)).toBe('incomplete');
+    expect(runs()[0]).toMatchObject({ leftOut: 2, leftOutNamed: [{ path: 'docs/locked.txt' }] });
+    expect(planStatus(plan, first.runtime, runs(), T + 2000, false).leftOut).toEqual({
+      count: 2,
+      named: [{ path: 'docs/locked.txt', reason: 'permission denied' }],
+    });
+
+    // A cancelled run changes nothing the snapshots hold: still incomplete, with the same entries.
+    const cancelled = recordRun(files, plan, { run: run('cancelled', T + 3000), storeMissing: false }, T + 3000);
+    expect(cancelled.notification).toBeUndefined();
+    expect(planStatus(plan, cancelled.runtime, runs(), T + 4500, false)).toMatchObject({
+      state: 'incomplete',
+      leftOut: { count: 2 },
+    });
 
     const again = recordRun(files, plan, { run: leftOut(T + 5000), storeMissing: false }, T + 5000);
     expect(again.notification).toBeUndefined();
     const whole = recordRun(files, plan, { run: run('succeeded', T + 9000), storeMissing: false }, T + 9000);
     expect(whole.notification).toMatchObject({ kind: 'recovered', title: 'Backup "Docs" is complete again' });
     expect(whole.runtime.notified).toBe('ok');
-    expect(planState(plan, whole.runtime, last(), T + 11_000, false)).toBe('ok');
+    expect(whole.runtime.leftOutTold).toBeUndefined();
+    expect(planState(plan, whole.runtime, runs(), T + 11_000, false)).toBe('ok');
+    // The state file keeps only values an older version reads.
+    expect(JSON.stringify(files.runtime.all())).not.toContain('incomplete');
   });
 
   it('a failed run after an incomplete one is failing, not incomplete', () => {
@@ -87,6 +102,15 @@ describe('recordRun: what the scheduler and cairn plan run write when a run ends
     recordRun(files, plan, { run: { ...run('succeeded', T), leftOut: 1 }, storeMissing: false }, T);
     const failed = recordRun(files, plan, { run: run('failed', T + 5000), storeMissing: false }, T + 5000);
     expect(failed.notification?.kind).toBe('failed');
-    expect(planState(plan, failed.runtime, files.history.runs(plan.id)[0], T + 7000, false)).toBe('failing');
+    expect(planState(plan, failed.runtime, files.history.runs(plan.id), T + 7000, false)).toBe('failing');
+    // Incomplete again after the failure: told, since it is also the news that backups run again.
+    const again = recordRun(
+      files,
+      plan,
+      { run: { ...run('succeeded', T + 9000), leftOut: 1 }, storeMissing: false },
+      T + 9000,
+    );
+    expect(again.notification?.kind).toBe('incomplete');
+    expect(again.runtime.notified).toBe('ok');
   });
 });
