@@ -76,8 +76,11 @@ export interface FolderRestoreResult extends FolderRestoreProgress {
 }
 
 export interface FolderRestoreOptions {
-  /** What to restore: '' (everything), a folder (its contents go into the target) or a file. */
-  path?: string;
+  /**
+   * What to restore: '' (everything), a folder (its contents go into the target) or a file; as shown, or as the
+   * names' exact bytes.
+   */
+  path?: string | readonly Uint8Array[];
   overwrite?: boolean;
   /** A file with a damaged chunk is still named as not restored; its readable rest is kept as `<name>.damaged`. */
   keepDamaged?: boolean;

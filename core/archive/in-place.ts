@@ -10,6 +10,7 @@ import {
   readSync,
   renameSync,
   rmSync,
+  constants,
   symlinkSync,
   utimesSync,
   type Stats,
@@ -25,6 +26,7 @@ import type { Logger } from '../log.js';
 import { EntryKind, type ArchiveEntry, type DirectoryEntry } from './archive-format.js';
 import { FolderArchiveReader } from './folder-reader.js';
 import { restoreFolder, type FolderRestoreProgress } from './folder-restore.js';
+import { nsToTime } from './file-writer.js';
 import { displayName } from './names.js';
 
 /** What an in-place restore does with one entry of the selection. */
@@ -224,7 +226,8 @@ function decide(
  * is a byte string.
  */
 function sameAsBackedUp(reader: FolderArchiveReader, entry: ArchiveEntry, localPath: string, st: Stats): boolean {
-  if (entry.kind === EntryKind.Symlink) return st.isSymbolicLink();
+  if (entry.kind === EntryKind.Symlink)
+    return st.isSymbolicLink() && readlinkSync(fsPath(localPath), { encoding: 'buffer' }).equals(entry.target);
   if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink) return false;
   if (!st.isFile() || st.size !== entry.size) return false;
   // To the millisecond: a restore sets mtimes to within 120 ns, and some filesystems keep less.
@@ -281,8 +284,7 @@ async function writeItems(
   const staging = join(anchor, `.cairn-restore-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     const r = await restoreFolder(store, ref, fsPath(staging).toString(), {
-      // The shown path: locate reads `\xHH` back as the byte.
-      path: selection.map(displayName).join('/'),
+      path: selection,
       crypt: options.crypt,
       signal: options.signal,
       log: options.log,
@@ -323,18 +325,27 @@ function moveInto(from: string, to: string): void {
   }
 }
 
-/** A file (its mode and times) or a symlink copied to another filesystem, over what is there. */
+/**
+ * A file (its mode and times, to the nanosecond where the filesystem keeps them) or a symlink copied to another
+ * filesystem: under a temporary name beside `to`, then renamed over it, so that what is there (a symlink, a
+ * hardlink, a read-only file) is replaced, never written through, and a copy cut short never stands in its place.
+ */
 function copyAcross(from: Buffer, to: Buffer): void {
-  const st = lstatSync(from);
-  if (st.isSymbolicLink()) {
-    const target = readlinkSync(from, { encoding: 'buffer' });
-    rmSync(to, { force: true });
-    symlinkSync(target, to);
-    return;
+  const tmp = Buffer.concat([to, Buffer.from(`.cairn-${randomBytes(4).toString('hex')}.tmp`)]);
+  try {
+    const st = lstatSync(from, { bigint: true });
+    if (st.isSymbolicLink()) {
+      symlinkSync(readlinkSync(from, { encoding: 'buffer' }), tmp);
+    } else {
+      copyFileSync(from, tmp, constants.COPYFILE_EXCL);
+      chmodSync(tmp, Number(st.mode) & 0o7777);
+      utimesSync(tmp, nsToTime(st.atimeNs), nsToTime(st.mtimeNs));
+    }
+    renameSync(tmp, to);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw ioError('copy into place', shown(byteString(to)), err);
   }
-  copyFileSync(from, to);
-  chmodSync(to, st.mode & 0o7777);
-  utimesSync(to, st.atime, st.mtime);
 }
 
 /** The folder itself, or its nearest parent that exists: where an in-place restore stages what it restores. */

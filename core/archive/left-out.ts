@@ -22,22 +22,29 @@ export class LeftOut {
 
   constructor(private readonly log: Logger) {}
 
-  /** Logs "skipped <path>: <reason>" and counts the entry. */
-  add(path: string, reason: string): void {
-    this.log.warn(`skipped ${path}: ${reason}`);
+  /** Logs "skipped <path>: <reason>" ("skipped folder <path>: …" for a folder) and counts the entry. */
+  add(path: string, reason: string, folder = false): void {
+    this.log.warn(`skipped ${folder ? 'folder ' : ''}${path}: ${reason}`);
     this.count++;
-    if (this.named.length < LEFT_OUT_NAMED) this.named.push({ path, reason });
+    // A folder is named with a slash at the end, as a path to it.
+    if (this.named.length < LEFT_OUT_NAMED) this.named.push({ path: folder ? `${path}/` : path, reason });
   }
 
-  /** A failed read of `path`: counted unless the entry vanished meanwhile (then only logged). */
-  failedRead(path: string, err: unknown): void {
-    if (vanished(err)) this.log.warn(`skipped ${path}: it vanished during the backup`);
-    else this.add(path, errorWords(err));
+  /** A failed read of `path`: counted unless the entry vanished or changed kind meanwhile (then only logged). */
+  failedRead(path: string, err: unknown, folder = false): void {
+    const what = `skipped ${folder ? 'folder ' : ''}${path}`;
+    const code = errnoCode(err);
+    if (code && VANISHED.has(code)) this.log.warn(`${what}: it vanished during the backup`);
+    else if (code && CHANGED_KIND.has(code)) this.log.warn(`${what}: it changed kind during the backup`);
+    else this.add(path, errorWords(err), folder);
   }
 }
 
 /** The entry, or the folder it was in, is gone: the source changed under the backup, nothing is left out. */
-function vanished(err: unknown): boolean {
-  const code = errnoCode(err);
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
+const VANISHED = new Set(['ENOENT', 'ENOTDIR']);
+
+/**
+ * The entry became another kind since the scan: a file now a symlink (ELOOP, opened without following it), a
+ * symlink now a file (EINVAL from readlink), a file now a socket (ENXIO). Its next backup takes it as it is.
+ */
+const CHANGED_KIND = new Set(['ELOOP', 'EINVAL', 'ENXIO']);

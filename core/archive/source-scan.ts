@@ -325,7 +325,7 @@ class SourceScan {
     } catch (err) {
       // The folder asked for itself: a snapshot with nothing in it would look like a backup and be none.
       if (this.roots.has(dir)) throw ioError('back up', dir.path.toString(), err);
-      this.leftOut.failedRead(`folder ${dir.rel || '.'}`, err);
+      this.leftOut.failedRead(dir.rel || '.', err, true);
       return this.skipFolder(dir);
     }
     // Listed a while after its parent: were it replaced by a symlink since, the names read are from elsewhere.

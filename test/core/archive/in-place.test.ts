@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   existsSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   readdirSync,
@@ -171,8 +172,10 @@ describe('restore in place', () => {
     const odd = Buffer.concat([Buffer.from(`${second}/`), Buffer.from('n\xe4me.sh', 'latin1')]);
     mkdirSync(second);
     writeFileSync(odd, '#!/bin/sh\n', { mode: 0o751 });
-    utimesSync(odd, 1_700_000_000, 1_700_000_000);
+    utimesSync(odd, 1_700_000_000, 1_700_000_000.987654); // a fraction: the copy must keep it to the millisecond
     symlinkSync('one.txt', join(second, 'link'));
+    put(second, 'shared.txt', 'as backed up');
+    utimesSync(join(second, 'shared.txt'), 1_600_000_000, 1_600_000_000);
     const { snapshot } = await backupFolder(store, [first, second], { id: 'both' });
     rmSync(join(first, 'one.txt'));
     rmSync(odd);
@@ -186,5 +189,24 @@ describe('restore in place', () => {
     expect(readlinkSync(join(second, 'link'))).toBe('one.txt');
     expect(readdirSync(onShm).filter((n) => n.startsWith('.cairn-restore'))).toEqual([]);
     expect(readdirSync(first).filter((n) => n.startsWith('.cairn-restore'))).toEqual([]);
+    // Copied back to the millisecond: a second look finds everything as backed up.
+    const again = await restoreInPlace(store, snapshot, { conflict: 'skip', dryRun: true, now: NOW });
+    expect(again.counts.unchanged).toBe(again.items.length);
+
+    // What is there now is replaced, never written through: a symlink to a file elsewhere, a hardlinked file.
+    const victim = put(onDisk, 'elsewhere/victim.txt', 'not to be touched');
+    rmSync(odd);
+    symlinkSync(victim, odd);
+    writeFileSync(join(second, 'shared.txt'), 'edited, dated before');
+    utimesSync(join(second, 'shared.txt'), 1_500_000_000, 1_500_000_000);
+    linkSync(join(second, 'shared.txt'), join(onDisk, 'elsewhere', 'other-link.txt'));
+    const over = await restoreInPlace(store, snapshot, { conflict: 'overwrite', overwriteNewer: true, now: NOW });
+    expect(over.counts.overwrite).toBe(2);
+    expect(readFileSync(victim, 'utf8')).toBe('not to be touched');
+    expect(lstatSync(odd).isFile()).toBe(true);
+    expect(readFileSync(odd, 'utf8')).toBe('#!/bin/sh\n');
+    expect(readFileSync(join(second, 'shared.txt'), 'utf8')).toBe('as backed up');
+    expect(readFileSync(join(onDisk, 'elsewhere', 'other-link.txt'), 'utf8')).toBe('edited, dated before');
+    expect(readdirSync(second).filter((n) => n.includes('.cairn-'))).toEqual([]);
   });
 });

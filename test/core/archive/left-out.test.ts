@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { constants, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LEFT_OUT_NAMED, LeftOut } from '../../../core/archive/left-out.js';
 import { MemoryLogger } from '../../../core/log.js';
@@ -27,6 +29,29 @@ describe('LeftOut: the entries a backup could not take', () => {
     leftOut.failedRead('docs/dir', readError('/etc'));
     expect(leftOut.count).toBe(1);
     expect(leftOut.named).toEqual([{ path: 'docs/dir', reason: 'it is a folder' }]);
+  });
+
+  it('only logs an entry that changed kind (a file now a symlink), and names a folder as a path', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cairn-left-out-'));
+    try {
+      symlinkSync('/etc/hostname', join(dir, 'now-a-link'));
+      let eloop: unknown;
+      try {
+        openSync(join(dir, 'now-a-link'), constants.O_RDONLY | constants.O_NOFOLLOW);
+      } catch (err) {
+        eloop = err;
+      }
+      const log = new MemoryLogger();
+      const leftOut = new LeftOut(log);
+      leftOut.failedRead('docs/now-a-link', eloop);
+      expect(leftOut.count).toBe(0);
+      expect(log.warnings()).toEqual(['skipped docs/now-a-link: it changed kind during the backup']);
+      leftOut.failedRead('docs/sub', readError('/etc'), true);
+      expect(log.warnings()[1]).toBe('skipped folder docs/sub: it is a folder');
+      expect(leftOut.named).toEqual([{ path: 'docs/sub/', reason: 'it is a folder' }]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('names the first LEFT_OUT_NAMED entries and counts every one', () => {
