@@ -1,8 +1,8 @@
 import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, screenshotPath, startWebHost, type WebHost } from '../support/browser.js';
+import { openAppInBrowser, screenshotPath, type AppInBrowser } from '../support/browser.js';
 import { storeTempRoot, tempDir } from '../support/temp.js';
 
 // Root reads a file of mode 000: when the tests run as root (CI), the host runs as "nobody".
@@ -20,9 +20,7 @@ function chownTree(path: string, uid: number, gid: number): void {
  */
 describe('a backup that could not read a file, end to end in Chromium', () => {
   let base = '';
-  let host: WebHost | undefined;
-  let context: BrowserContext;
-  let closeBrowser: () => Promise<void>;
+  let app: AppInBrowser | undefined;
   let page: Page;
   const consoleErrors: string[] = [];
 
@@ -34,9 +32,8 @@ describe('a backup that could not read a file, end to end in Chromium', () => {
     writeFileSync(join(source, 'private', 'diary.txt'), 'dear diary\n', { mode: 0o000 });
     chmodSync(join(source, 'private', 'diary.txt'), 0o000);
     if (user) chownTree(base, user.uid, user.gid);
-    host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data')], { HOME: base }, user);
-    ({ context, close: closeBrowser } = await launchChromium());
-    page = await context.newPage();
+    app = await openAppInBrowser(base, [], { HOME: base }, user);
+    page = app.page;
     page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`);
@@ -44,16 +41,15 @@ describe('a backup that could not read a file, end to end in Chromium', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await closeBrowser?.();
-    const code = await host?.stop();
-    expect(code, host?.output()).toBe(0);
+    const code = await app?.close();
+    expect(code, app?.host.output()).toBe(0);
     expect(consoleErrors).toEqual([]);
     if (base) rmSync(base, { recursive: true, force: true });
   });
 
   it('names the file on the task and on the plan, and calls the plan incomplete until a run takes it', async () => {
     await page.setViewportSize({ width: 1024, height: 700 });
-    await page.goto(host!.url);
+    await page.goto(app!.host.url);
     await page.getByLabel('New datastore folder (empty or new)').fill(join(base, 'store'));
     await page.getByRole('button', { name: 'Create', exact: true }).click();
     const overview = page.getByRole('region', { name: 'Overview' });

@@ -155,8 +155,10 @@ export async function openAppInBrowser(
   base: string,
   extraArgs: string[] = [],
   env: Record<string, string> = {},
+  /** The host runs as this user (startWebHost). */
+  user?: { uid: number; gid: number },
 ): Promise<AppInBrowser> {
-  const host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data'), ...extraArgs], env);
+  const host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data'), ...extraArgs], env, user);
   const browser = await launchChromium();
   const page = await browser.context.newPage();
   return {

@@ -6,7 +6,7 @@ import { backupFolder } from '../../../core/archive/folder-backup.js';
 import { restoreFolder } from '../../../core/archive/folder-restore.js';
 import { CryptConfig } from '../../../core/blob/crypt-config.js';
 import type { SnapshotRef } from '../../../core/backup/backup-names.js';
-import { Datastore } from '../../../core/datastore/datastore.js';
+import { Datastore, type SnapshotInfo } from '../../../core/datastore/datastore.js';
 import { Bucket } from '../../../core/remote/bucket.js';
 import { chunkKey } from '../../../core/remote/bucket-layout.js';
 import { pullSnapshots } from '../../../core/remote/pull.js';
@@ -331,6 +331,17 @@ describe('remote prune and GC against a real Ceph object gateway, beside pushes'
     }
   }
 
+  /** Three backups pushed, then pruned on the remote to the newest: the older two's chunks are garbage there. */
+  async function prunedRemote(): Promise<{ store: Datastore; bucket: () => Bucket; refs: SnapshotInfo[] }> {
+    const { store, src, bucket } = await setup();
+    await threeBackups(store, src);
+    const refs = store.listSnapshots({ type: 'host', id: 'docs' });
+    await pushSnapshots(store, bucket(), refs);
+    const { pruneRemoteGroup } = await import('../../../core/remote/remote-prune.js');
+    await pruneRemoteGroup(bucket(), { type: 'host', id: 'docs' }, { keepLast: 1 });
+    return { store, bucket, refs };
+  }
+
   it('prunes by the remote’s own rules, manifest first, and GC frees only what no snapshot uses', async () => {
     const { store, src, dir, bucket } = await setup();
     await threeBackups(store, src);
@@ -491,12 +502,7 @@ describe('remote prune and GC against a real Ceph object gateway, beside pushes'
   }, 120_000);
 
   it('a GC whose lock another GC took over stops before deleting, and leaves the other its lock; a held lock is LOCKED', async () => {
-    const { store, src, bucket } = await setup();
-    await threeBackups(store, src);
-    const refs = store.listSnapshots({ type: 'host', id: 'docs' });
-    await pushSnapshots(store, bucket(), refs);
-    const { pruneRemoteGroup } = await import('../../../core/remote/remote-prune.js');
-    await pruneRemoteGroup(bucket(), { type: 'host', id: 'docs' }, { keepLast: 1 });
+    const { bucket } = await prunedRemote();
     const { collectRemoteGarbage } = await import('../../../core/remote/remote-gc.js');
     const { GC_GENERATION_KEY, GC_LOCK_KEY } = await import('../../../core/remote/bucket-layout.js');
     const chunks = (await listRemoteChunks(bucket())).size;
@@ -524,12 +530,7 @@ describe('remote prune and GC against a real Ceph object gateway, beside pushes'
   }, 120_000);
 
   it('a push leaves out what is older than the remote’s newest (pruned there) unless it is named', async () => {
-    const { store, src, bucket } = await setup();
-    await threeBackups(store, src);
-    const refs = store.listSnapshots({ type: 'host', id: 'docs' });
-    await pushSnapshots(store, bucket(), refs);
-    const { pruneRemoteGroup } = await import('../../../core/remote/remote-prune.js');
-    await pruneRemoteGroup(bucket(), { type: 'host', id: 'docs' }, { keepLast: 1 });
+    const { store, bucket, refs } = await prunedRemote();
     const again = await pushSnapshots(store, bucket(), refs);
     expect(again).toMatchObject({ pushed: [], present: [refs[2]!.path] });
     expect(again.olderSkipped).toEqual([refs[0]!.path, refs[1]!.path]);
