@@ -287,14 +287,22 @@ export function scheduleErrors(form: PlanForm): PlanFormErrors {
   return Object.fromEntries(Object.entries({ every, at, days, expression }).filter(([, v]) => v !== undefined));
 }
 
-/** Retention a user picks in one click (after Pika Backup's "keep some / keep many"); anything else is custom. */
+/**
+ * Retention a user picks in one click (after Pika Backup's "keep some / keep many"); anything else is custom.
+ * Each keeps the last few too: by the hourly rule alone, a second run within the hour removed the first, and
+ * with it a file deleted in between.
+ */
 export const RETENTION_PRESETS = [
   { key: 'all', label: 'Keep everything', keep: {} },
-  { key: 'some', label: 'Keep some', keep: { keepHourly: 24, keepDaily: 7, keepWeekly: 4, keepMonthly: 6 } },
+  {
+    key: 'some',
+    label: 'Keep some',
+    keep: { keepLast: 3, keepHourly: 24, keepDaily: 7, keepWeekly: 4, keepMonthly: 6 },
+  },
   {
     key: 'many',
     label: 'Keep many',
-    keep: { keepHourly: 48, keepDaily: 30, keepWeekly: 12, keepMonthly: 24, keepYearly: 10 },
+    keep: { keepLast: 10, keepHourly: 48, keepDaily: 30, keepWeekly: 12, keepMonthly: 24, keepYearly: 10 },
   },
 ] as const satisfies readonly { key: string; label: string; keep: KeepOptions }[];
 

@@ -82,9 +82,10 @@ describe('plan-form', () => {
 
   it('knows a retention preset by its rules, anything else is custom', () => {
     expect(retentionChoice(retentionFields({}))).toBe('all');
-    expect(retentionChoice(retentionFields({ keepHourly: 24, keepDaily: 7, keepWeekly: 4, keepMonthly: 6 }))).toBe(
-      'some',
-    );
+    const some = { keepLast: 3, keepHourly: 24, keepDaily: 7, keepWeekly: 4, keepMonthly: 6 };
+    expect(retentionChoice(retentionFields(some))).toBe('some');
+    // A plan saved with the rules an older version's preset had is custom now, and keeps its rules.
+    expect(retentionChoice(retentionFields({ ...some, keepLast: undefined }))).toBe('custom');
     expect(retentionChoice(retentionFields({ keepLast: 3 }))).toBe('custom');
     expect(retentionText({ keepLast: 3, keepDaily: 7 })).toBe('Keep the last 3, 7 daily');
     expect(retentionText({})).toBe('Keep every snapshot');

@@ -323,7 +323,7 @@ describe('the plan editor', () => {
     fireEvent.click(dialog.getByLabelText('Sun'));
     fireEvent.change(dialog.getByLabelText('At'), { target: { value: '21:30' } });
     fireEvent.change(dialog.getByLabelText('Snapshots to keep'), { target: { value: 'some' } });
-    expect(dialog.getByText('Keep 24 hourly, 7 daily, 4 weekly, 6 monthly.')).toBeTruthy();
+    expect(dialog.getByText('Keep the last 3, 24 hourly, 7 daily, 4 weekly, 6 monthly.')).toBeTruthy();
     fireEvent.change(dialog.getByLabelText(/^Garbage collection every/), { target: { value: '0' } });
     fireEvent.click(dialog.getByLabelText('Verify each new snapshot'));
     fireEvent.click(dialog.getByLabelText('Not on battery'));
@@ -339,7 +339,7 @@ describe('the plan editor', () => {
           excludes: ['*.raw', 'thumbs/'],
           excludePresets: ['caches', 'node-modules'],
           schedule: { kind: 'weekly', days: ['mon', 'tue', 'wed', 'thu', 'sun'], at: '21:30' },
-          retention: { keepHourly: 24, keepDaily: 7, keepWeekly: 4, keepMonthly: 6 },
+          retention: { keepLast: 3, keepHourly: 24, keepDaily: 7, keepWeekly: 4, keepMonthly: 6 },
           maintenance: { gcEveryDays: 0, verifyNew: true, fullVerifyEveryDays: 30 },
           conditions: { skipOnBattery: true, skipPushOnMetered: false },
           notify: 'all',
