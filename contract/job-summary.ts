@@ -1,6 +1,6 @@
 import { formatBytes, formatDuration, plural } from './format.js';
 import { imageFileName } from './image-file-name.js';
-import { keptExisting } from './kept-existing.js';
+import { keptExisting, replacedExisting } from './kept-existing.js';
 import type { JobAdvice, JobResult, JobState, RepairGroup } from './jobs.js';
 import { describePull, describePush, describeRemoteRestore, planOffsitePart } from './remote-job-summary.js';
 
@@ -141,7 +141,7 @@ function describeRestore(r: Result<'restore'>): string {
     r.files === 0 ? ` (choose “Replace existing files” to overwrite ${differ === 1 ? 'it' : 'them'})` : '',
   );
   const failed = r.failed > 0 ? `; ${plural(r.failed, 'entry', 'entries')} of ${r.snapshot} could not be restored` : '';
-  return restored + kept + failed;
+  return restored + replacedExisting(r.replaced) + kept + failed;
 }
 
 /** "Restored 3 files of host/docs/… to /home/ann/docs: 1 came back, 1 replaced, 1 kept beside; 2 as they were". */

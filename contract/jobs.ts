@@ -235,6 +235,8 @@ export type JobResult =
       conflicts: number;
       /** Of those, the ones there as backed up (absent in an older version's record). */
       keptSame?: number;
+      /** With overwrite: existing files that differed and were replaced. */
+      replaced?: number;
       /** Entries that could not be restored (named in the job's problems). */
       failed: number;
     }
@@ -347,6 +349,7 @@ export type JobResult =
       bytes: number;
       conflicts: number;
       keptSame?: number;
+      replaced?: number;
       failed: number;
       requests: number;
     };

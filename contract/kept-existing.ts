@@ -14,7 +14,13 @@ export function keptExisting(conflicts: number, same: number | undefined, hint: 
   return (
     (same > 0 ? `; ${plural(same, 'file')} ${were} there already as backed up` : '') +
     (differ > 0
-      ? `; kept ${plural(differ, 'existing file')} that ${differ === 1 ? 'differs' : 'differ'} from the snapshot${hint(differ)}`
+      ? `; kept ${plural(differ, 'existing file')} that ${differ === 1 ? 'differs' : 'differ'} in size or date${hint(differ)}`
       : '')
   );
+}
+
+/** What an overwrite replaced: "; 2 files there that differed were replaced", or nothing. */
+export function replacedExisting(replaced: number | undefined): string {
+  if (!replaced) return '';
+  return `; ${plural(replaced, 'file')} there that differed ${replaced === 1 ? 'was' : 'were'} replaced`;
 }

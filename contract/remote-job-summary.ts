@@ -1,6 +1,6 @@
 import { formatBytes, formatDuration, plural } from './format.js';
 import type { JobResult } from './jobs.js';
-import { keptExisting } from './kept-existing.js';
+import { keptExisting, replacedExisting } from './kept-existing.js';
 
 type Result<K extends JobResult['kind']> = Extract<JobResult, { kind: K }>;
 
@@ -42,7 +42,7 @@ export function describeRemoteRestore(r: Result<'remote-restore'>): string {
       : `Restored ${plural(r.files, 'file')} (${formatBytes(r.bytes)}) from ${r.remote} to ${r.target}`;
   const kept = keptExisting(r.conflicts, r.keptSame, () => '');
   const failed = r.failed > 0 ? `; ${plural(r.failed, 'entry', 'entries')} could not be restored` : '';
-  return `${restored}${kept}${failed}; ${plural(r.requests, 'request')}`;
+  return `${restored}${replacedExisting(r.replaced)}${kept}${failed}; ${plural(r.requests, 'request')}`;
 }
 
 /** What a plan run's summary adds about its off-site copy. */

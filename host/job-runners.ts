@@ -241,7 +241,7 @@ async function runRestoreJob(spec: Spec<'restore'>, ctx: JobContext): Promise<Jo
 
 /** A restore's totals, and the first problems it met (each entry it could not restore). */
 export interface RestoreTotals {
-  totals: { files: number; bytes: number; conflicts: number; keptSame: number; failed: number };
+  totals: { files: number; bytes: number; conflicts: number; keptSame: number; replaced: number; failed: number };
   problems: JobProblem[];
 }
 
@@ -254,7 +254,7 @@ export async function restoreEntries(
   /** Where chunks not in the store come from (a remote's cache): a feed for each restore. */
   chunkFeed?: () => ChunkFeed,
 ): Promise<RestoreTotals> {
-  const totals = { files: 0, bytes: 0, conflicts: 0, keptSame: 0, failed: 0 };
+  const totals = { files: 0, bytes: 0, conflicts: 0, keptSame: 0, replaced: 0, failed: 0 };
   const problems: JobProblem[] = [];
   for (const [i, path] of spec.paths.entries()) {
     throwIfCancelled(ctx.signal, 'restore');
@@ -278,6 +278,7 @@ export async function restoreEntries(
     totals.bytes += r.bytesRestored;
     totals.conflicts += r.conflicts;
     totals.keptSame += r.keptSame;
+    totals.replaced += r.replaced;
     totals.failed += r.failedCount;
     problems.push(...r.failed.slice(0, MAX_PROBLEMS - problems.length));
   }

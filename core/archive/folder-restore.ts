@@ -61,6 +61,11 @@ export interface FolderRestoreResult extends FolderRestoreProgress {
    * nothing of them is missing. The rest differ, and overwrite would replace them.
    */
   keptSame: number;
+  /**
+   * With overwrite: the existing entries that differed (in size or date, or a symlink's target) and were
+   * replaced, each logged; the ones there as backed up are written again, and not counted.
+   */
+  replaced: number;
   /** Of filesDone and bytesDone: the files (and hardlinks) kept as they were, not written. */
   filesKept: number;
   bytesKept: number;
@@ -179,6 +184,7 @@ class FolderRestore {
   private failedCount = 0;
   private conflicts = 0;
   private keptSame = 0;
+  private replaced = 0;
   private filesKept = 0;
   private bytesKept = 0;
   private filesRestored = 0;
@@ -308,6 +314,7 @@ class FolderRestore {
         this.grow(1, entry.size);
         return;
       case EntryKind.File:
+        if (this.existing === 'overwrite') this.noteReplaced(dir, entry.name, entry);
         this.options.chunkFeed?.add(entry.payloadOffset, entry.size);
         this.grow(1, entry.size);
         this.files.push({
@@ -353,6 +360,8 @@ class FolderRestore {
         this.keep(`${this.dirs.shown(dir)}/${displayName(entry.name)}`, same);
         return;
       }
+      if (st && !(st.isSymbolicLink() && readlinkSync(path, { encoding: 'buffer' }).equals(entry.target)))
+        this.countReplaced(dir, entry.name);
       if (st) unlinkSync(path);
       symlinkSync(entry.target, path);
       lutimesSync(path, nsToTime(entry.mtimeNs), nsToTime(entry.mtimeNs));
@@ -572,6 +581,7 @@ class FolderRestore {
       );
       return false;
     }
+    if (st && !this.asBackedUp(h.dir, h.entry.name, h.entry)) this.countReplaced(h.dir, h.entry.name);
     if (linked) {
       const [from, to] = this.dirs.pathsIn([linked.dir, linked.name], [h.dir, h.entry.name]);
       if (st) unlinkSync(to);
@@ -599,7 +609,20 @@ class FolderRestore {
   private keep(path: string, same: boolean): void {
     if (same) this.keptSame++;
     if (this.keptPaths.length < MAX_FAILURES_LISTED) this.keptPaths.push(path);
-    this.log.info(same ? `${path} is there as backed up` : `kept existing ${path}, which differs (not overwriting)`);
+    this.log.info(
+      same ? `${path} is there as backed up` : `kept existing ${path}, which differs in size or date (not overwriting)`,
+    );
+  }
+
+  /** With overwrite: a file there that differs from the one backed up is about to be replaced; counted, logged. */
+  private noteReplaced(dir: number, name: Uint8Array, entry: { size: number; mtimeNs: bigint }): void {
+    if (lstatSync(this.dirs.pathIn(dir, name), { throwIfNoEntry: false }) && !this.asBackedUp(dir, name, entry))
+      this.countReplaced(dir, name);
+  }
+
+  private countReplaced(dir: number, name: Uint8Array): void {
+    this.replaced++;
+    this.log.info(`replacing ${this.dirs.shown(dir)}/${displayName(name)}, which differs from the snapshot`);
   }
 
   /**
@@ -623,6 +646,7 @@ class FolderRestore {
       target: this.dest,
       conflicts: this.conflicts,
       keptSame: this.keptSame,
+      replaced: this.replaced,
       filesKept: this.filesKept,
       bytesKept: this.bytesKept,
       filesRestored: this.filesRestored,

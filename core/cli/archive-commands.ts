@@ -20,7 +20,7 @@ import { existingGroup, need, snapshotArg, type CommandContext } from './store-c
 import { backupEncryption, readingKey, type KeyValues } from './cli-keys.js';
 import { UsageError } from './usage-error.js';
 import { leftOutExit } from './left-out-exit.js';
-import { keptExisting } from '../../contract/kept-existing.js';
+import { keptExisting, replacedExisting } from '../../contract/kept-existing.js';
 
 /**
  * The commands that make, list and read back backups (init, backup, backup-image, restore, restore-image, ls, cat,
@@ -252,6 +252,7 @@ async function restoreCommand(args: string[], ctx: ArchiveCommandContext): Promi
   ctx.print(
     result,
     `Restored ${plural(result.filesRestored, 'file')} (${formatBytes(result.bytesRestored)}) to ${result.target}` +
+      replacedExisting(result.replaced) +
       keptExisting(
         result.conflicts,
         result.keptSame,

@@ -49,8 +49,11 @@ describe('job results in words', () => {
     );
     // Files there as backed up apart from those that differ (a record of an older version has no keptSame).
     expect(describeJobResult({ ...restore, files: 0, conflicts: 13, keptSame: 10, failed: 0 })).toBe(
-      'Nothing was restored; 10 files were there already as backed up; kept 3 existing files that differ from the ' +
-        'snapshot (choose “Replace existing files” to overwrite them)',
+      'Nothing was restored; 10 files were there already as backed up; kept 3 existing files that differ in size ' +
+        'or date (choose “Replace existing files” to overwrite them)',
+    );
+    expect(describeJobResult({ ...restore, files: 3, conflicts: 0, replaced: 2, failed: 0 })).toBe(
+      'Restored 3 files (1.00 KiB) to /r; 2 files there that differed were replaced',
     );
     expect(describeJobResult({ ...restore, files: 1, conflicts: 4, keptSame: 4, failed: 0 })).toBe(
       'Restored 1 file (1.00 KiB) to /r; 4 files were there already as backed up',

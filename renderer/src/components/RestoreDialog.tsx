@@ -72,6 +72,12 @@ export function RestoreDialog({
           <input type="checkbox" checked={overwrite} onChange={(e) => setOverwrite(e.target.checked)} /> Replace
           existing files
         </label>
+        {overwrite && (
+          <p className="warn small">
+            Files there with the same names are overwritten, with any changes made to them since; the task counts each
+            one it replaced, and its log names them.
+          </p>
+        )}
         <label className="inline">
           <input type="checkbox" checked={keepDamaged} onChange={(e) => setKeepDamaged(e.target.checked)} /> Keep what
           can be read of a damaged file, as <span className="mono">name.damaged</span>

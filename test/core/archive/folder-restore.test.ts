@@ -197,6 +197,7 @@ describe('restoring part of a snapshot, and existing files', () => {
 
     const replaced = await restoreFolder(ctx.store, ref!, target, { path: 'docs/sub', overwrite: true });
     expect(replaced.conflicts).toBe(0);
+    expect(replaced.replaced).toBe(3); // a.txt, deeper/c.txt and the symlink b.bin all differed
     for (const rel of ['a.txt', 'b.bin', 'deeper/c.txt', 'hl.txt', 'hl2.txt']) {
       expect(lstatSync(join(target, rel)).isFile(), rel).toBe(true);
       expect(readFileSync(join(target, rel)).equals(readFileSync(join(src, 'docs/sub', rel))), rel).toBe(true);
@@ -212,6 +213,18 @@ describe('restoring part of a snapshot, and existing files', () => {
     expect(again.filesRestored).toBe(0);
     expect(again.conflicts).toBe(again.filesTotal);
     expect(again.keptSame).toBe(again.conflicts - 1);
+    // Overwritten: only the edited one counts as replaced, and the log names it.
+    const lines: string[] = [];
+    const over = await restoreFolder(ctx.store, ref!, target, {
+      path: 'docs/sub',
+      overwrite: true,
+      log: { info: (m) => lines.push(m), warn: (m) => lines.push(m) },
+    });
+    expect(over.replaced).toBe(1);
+    expect(lines).toContain(`replacing ${join(target, 'deeper')}/c.txt, which differs from the snapshot`);
+    expect(readFileSync(join(target, 'deeper/c.txt')).equals(readFileSync(join(src, 'docs/sub/deeper/c.txt')))).toBe(
+      true,
+    );
   });
 
   it("passes each line to the job's log, and lists the warnings in the result too", async () => {
@@ -224,7 +237,7 @@ describe('restoring part of a snapshot, and existing files', () => {
     const result = await restoreFolder(ctx.store, ref!, target, { path: 'docs/sub', log });
     expect(lines).toEqual([
       'warn: not restored: /docs/sub/b.bin: cannot restore /docs/sub/b.bin: a folder is in the way',
-      `info: kept existing ${join(target, 'a.txt')}, which differs (not overwriting)`,
+      `info: kept existing ${join(target, 'a.txt')}, which differs in size or date (not overwriting)`,
     ]);
     expect(result.warnings).toEqual([
       'not restored: /docs/sub/b.bin: cannot restore /docs/sub/b.bin: a folder is in the way',

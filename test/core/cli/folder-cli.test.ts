@@ -221,7 +221,7 @@ describe('cairn CLI: folder backups', () => {
     expect(kept.code, kept.stderr).toBe(0);
     // One line for what was kept, not a warning per file (a restore into a full folder printed thousands).
     expect(kept.stdout).toBe(
-      `Restored 0 files (0 B) to ${join(sub, 'out')}; kept 1 existing file that differs from the snapshot (--overwrite replaces it)\n`,
+      `Restored 0 files (0 B) to ${join(sub, 'out')}; kept 1 existing file that differs in size or date (--overwrite replaces it)\n`,
     );
     expect(kept.stderr).toBe('');
     expect(readFileSync(join(sub, 'out/deep.txt'), 'utf8')).toBe('mine');
@@ -235,7 +235,8 @@ describe('cairn CLI: folder backups', () => {
       '--overwrite',
     ]);
     expect(over.code, over.stderr).toBe(0);
-    expect(over.stdout).toBe(`Restored 1 file (4 B) to ${join(sub, 'out')}\n`);
+    // The file it replaced ("mine") is counted: an overwrite is never silent.
+    expect(over.stdout).toBe(`Restored 1 file (4 B) to ${join(sub, 'out')}; 1 file there that differed was replaced\n`);
     expect(readFileSync(join(sub, 'out/deep.txt'), 'utf8')).toBe('deep');
   });
 
