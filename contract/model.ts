@@ -67,6 +67,8 @@ export interface SnapshotSummary {
   dedupBytes?: number;
   /** Bytes of unchanged files reused from the previous snapshot without reading them. */
   reusedBytes?: number;
+  /** Entries the backup could not read although they were there: the snapshot lacks them. */
+  leftOut?: number;
   verifyState?: 'ok' | 'failed';
   notes?: string;
 }

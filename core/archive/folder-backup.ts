@@ -952,6 +952,8 @@ class FolderBackup {
         base: base?.snapshot.path,
         ...stats,
         excluded: totals.excluded,
+        // Entries there that could not be read (left-out.ts): the snapshot lacks them, listings say so.
+        ...(this.job.leftOut.count > 0 ? { leftOut: this.job.leftOut.count } : {}),
         foldersUnchanged,
         [METADATA_IN_USE]: metadataInUse,
         bytesRead: progress.bytesRead,

@@ -30,6 +30,7 @@ export function summarizeManifest(m: Manifest): SnapshotSummary {
         ? Math.max(0, imageSize - stats.size)
         : undefined,
     reusedBytes: folder ? num(folder.bytesReused) : undefined,
+    leftOut: folder ? num(folder.leftOut) : undefined,
     verifyState: u.verify_state?.state,
     notes: typeof u.notes === 'string' ? u.notes : undefined,
   };

@@ -91,6 +91,14 @@ describe('a backup that could not read a file, end to end in Chromium', () => {
     }
     await page.emulateMedia({ colorScheme: 'light' });
 
+    // The snapshot says so too, where it is listed: the task card and the plan are not all a user looks at.
+    await card.getByRole('button', { name: 'Open store' }).click();
+    await page.getByRole('option', { name: /Documents/ }).click();
+    const row = page.locator('[role="grid"] [data-snapshot^="host/Documents/"]');
+    await row.getByText('incomplete: 1 left out').waitFor();
+    await page.screenshot({ path: screenshotPath('incomplete-snapshot-row-1920x1080-light') });
+    await plansButton.click();
+
     chmodSync(join(base, 'Documents', 'private', 'diary.txt'), 0o644);
     await card.getByRole('button', { name: 'Back up now' }).click();
     await card.locator('.state-badge[data-state="ok"]').waitFor({ timeout: 30_000 });

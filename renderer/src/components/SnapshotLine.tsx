@@ -58,6 +58,12 @@ function SnapshotCells({ row, onProtect }: Pick<SnapshotLineProps, 'row' | 'onPr
       <span role="gridcell">
         {formatTime(row.time)}
         {!row.finished && <em className="warn"> unfinished</em>}
+        {row.leftOut !== undefined && row.leftOut > 0 && (
+          <em className="warn" title="The backup could not read these files or folders; the snapshot lacks them.">
+            {' '}
+            incomplete: {row.leftOut} left out
+          </em>
+        )}
         {row.encrypted && (
           <>
             {' '}
