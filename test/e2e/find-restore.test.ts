@@ -133,7 +133,7 @@ describe('finding a file and restoring an old version in place, end to end in Ch
     expect(await dialog.getByRole('button', { name: /^Restore/ }).isDisabled()).toBe(true);
     await dialog.getByLabel('Keep both', { exact: false }).check();
     await dialog.getByLabel(/Also for the file changed there since this backup/).check();
-    await counts.getByText('kept, the backed-up version put beside it').waitFor({ timeout: 20_000 });
+    await counts.getByText('kept, with the backed-up version put beside').waitFor({ timeout: 20_000 });
     await dialog
       .getByRole('list', { name: 'Files' })
       .getByText(/report \(restored \d{4}-\d\d-\d\d\)\.txt/)

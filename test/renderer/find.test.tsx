@@ -304,7 +304,7 @@ describe('history, preview and the restore to the original place', () => {
     await within(dialog).findByText(/changed there since the backup: left alone/);
     expect((within(dialog).getByRole('button', { name: 'Restore 0 files' }) as HTMLButtonElement).disabled).toBe(true);
     fireEvent.click(within(dialog).getByLabelText(/Also for the file changed there since this backup/));
-    await within(dialog).findByText(/kept, the backed-up version put beside it/);
+    await within(dialog).findByText(/kept, with the backed-up version put beside/);
     expect(within(dialog).getByText(/report \(restored 2026-12-03\)\.txt/)).toBeTruthy();
     await act(async () => {
       fireEvent.click(within(dialog).getByRole('button', { name: 'Restore 1 file' }));

@@ -82,9 +82,10 @@ function ExcludePreview({ preview }: { preview: ExcludePreviewResult }) {
     <div className="preview" aria-label="Exclude preview">
       <p>
         <strong>
-          {formatCount(preview.files)} files ({formatBytes(preview.bytes)})
+          {`${formatCount(preview.files)} ${preview.files === 1 ? 'file' : 'files'} (${formatBytes(preview.bytes)})`}
         </strong>{' '}
-        would be backed up; {formatCount(preview.excluded)} entries ({formatBytes(preview.excludedBytes)}) excluded.
+        {`would be backed up; ${formatCount(preview.excluded)} ${preview.excluded === 1 ? 'entry' : 'entries'} ` +
+          `(${formatBytes(preview.excludedBytes)}) excluded.`}
       </p>
       {preview.paths.length > 0 && (
         <ul className="preview-list">

@@ -8,13 +8,13 @@ import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
 
-/** Each action as the preview's counts and rows name it. */
+/** Each action as the preview's counts and rows name it: words that follow "1 file" and "3 files" alike. */
 export const ACTION_WORDS: Record<InPlaceAction, string> = {
-  restore: 'comes back (not there now)',
-  unchanged: 'left as it is (the same as backed up)',
+  restore: 'brought back (not there now)',
+  unchanged: 'left alone (the same as backed up)',
   overwrite: 'replaced by the backed-up version',
-  'keep-both': 'kept, the backed-up version put beside it',
-  skip: 'skipped (differs; left as it is)',
+  'keep-both': 'kept, with the backed-up version put beside',
+  skip: 'skipped (different there; left alone)',
   'newer-local': 'changed there since the backup: left alone',
 };
 
