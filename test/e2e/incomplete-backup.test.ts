@@ -2,7 +2,7 @@ import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, statSync, writeFi
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openAppInBrowser, screenshotPath, type AppInBrowser } from '../support/browser.js';
+import { openAppInBrowser, screenshotPath, shootEverySize, type AppInBrowser } from '../support/browser.js';
 import { storeTempRoot, tempDir } from '../support/temp.js';
 
 // Root reads a file of mode 000: when the tests run as root (CI), the host runs as "nobody".
@@ -78,25 +78,14 @@ describe('a backup that could not read a file, end to end in Chromium', () => {
     await note.getByText('private/diary.txt', { exact: true }).waitFor();
     expect(await plansButton.textContent()).toBe('Plans1');
 
-    for (const [width, height] of [
-      [1024, 700],
-      [1920, 1080],
-    ] as const) {
-      await page.setViewportSize({ width, height });
-      for (const scheme of ['light', 'dark'] as const) {
-        await page.emulateMedia({ colorScheme: scheme });
-        expect(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth + 0.5)).toBe(true);
-        await page.screenshot({ path: screenshotPath(`incomplete-plan-${width}x${height}-${scheme}`) });
-      }
-    }
-    await page.emulateMedia({ colorScheme: 'light' });
+    await shootEverySize(page, 'incomplete-plan');
 
     // The snapshot says so too, where it is listed: the task card and the plan are not all a user looks at.
     await card.getByRole('button', { name: 'Open store' }).click();
     await page.getByRole('option', { name: /Documents/ }).click();
     const row = page.locator('[role="grid"] [data-snapshot^="host/Documents/"]');
     await row.getByText('incomplete: 1 left out').waitFor();
-    await page.screenshot({ path: screenshotPath('incomplete-snapshot-row-1920x1080-light') });
+    await page.screenshot({ path: screenshotPath('incomplete-snapshot-row-1280x800-light') });
     await plansButton.click();
 
     chmodSync(join(base, 'Documents', 'private', 'diary.txt'), 0o644);
