@@ -27,12 +27,32 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
     colorScheme: 'light',
     acceptDownloads: true,
   });
+  for (const page of context.pages()) retryScreenshots(page);
+  context.on('page', retryScreenshots);
   return {
     context,
     close: async () => {
       await context.close();
       rmSync(profile, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Headless Chromium now and then answers a screenshot with "Unable to capture screenshot" (a frame not produced
+ * yet, under load; chromium bug 714058): a screenshot is tried again a few times before that fails the test.
+ */
+function retryScreenshots(page: Page): void {
+  const shoot = page.screenshot.bind(page);
+  page.screenshot = async (options) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await shoot(options);
+      } catch (err) {
+        if (attempt >= 3 || !/Unable to capture screenshot/.test(String(err))) throw err;
+        await page.waitForTimeout(250 * attempt);
+      }
+    }
   };
 }
 
