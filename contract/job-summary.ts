@@ -1,6 +1,7 @@
 import { formatBytes, formatDuration, plural } from './format.js';
 import { imageFileName } from './image-file-name.js';
 import { keptExisting, replacedExisting } from './kept-existing.js';
+import { leftOutWords } from './plan-summary.js';
 import type { JobAdvice, JobResult, JobState, RepairGroup } from './jobs.js';
 import { describePull, describePush, describeRemoteRestore, planOffsitePart } from './remote-job-summary.js';
 
@@ -75,7 +76,7 @@ function describePlanRun(r: Extract<JobResult, { kind: 'plan-run' }>): string {
 
 /** "; 2 entries could not be read (not in the snapshot)", or nothing. */
 function leftOutPart(count: number | undefined): string {
-  return count ? `; ${plural(count, 'entry', 'entries')} could not be read (not in the snapshot)` : '';
+  return count ? `; ${leftOutWords(count)}` : '';
 }
 
 /** The summary a job's card shows: its result worded, "Cancelled", or what an older version recorded. */

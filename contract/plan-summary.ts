@@ -22,9 +22,14 @@ export function planRunDetails(run: PlanRun): string {
   if (run.pruned) parts.push(`${plural(run.pruned, 'old snapshot')} pruned`);
   if (run.gc) parts.push('garbage collected');
   if (run.verify) parts.push(run.verify === 'ok' ? 'verified' : 'VERIFY FOUND DAMAGE');
-  if (run.leftOut) parts.push(`${plural(run.leftOut, 'entry', 'entries')} could not be read (not in the snapshot)`);
+  if (run.leftOut) parts.push(leftOutWords(run.leftOut));
   if (run.warnings) parts.push(plural(run.warnings, 'warning'));
   return parts.join(', ');
+}
+
+/** "2 entries could not be read (not in the snapshot)": a run's or a backup's left-out entries, one wording. */
+export function leftOutWords(count: number): string {
+  return `${plural(count, 'entry', 'entries')} could not be read (not in the snapshot)`;
 }
 
 export const PLAN_STATE_WORDS: Record<PlanState, string> = {

@@ -31,6 +31,7 @@ import {
   type FileRestoreJob,
 } from './file-writer.js';
 import { FolderArchiveReader } from './folder-reader.js';
+import { sameSizeAndTime } from './source-stat.js';
 import { displayName } from './names.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
 import type { RestoreBatch, RestoreWorkerData, RestoreWorkerMessage } from './restore-worker.js';
@@ -354,14 +355,13 @@ class FolderRestore {
       const path = this.dirs.pathIn(dir, entry.name);
       const st = lstatSync(path, { throwIfNoEntry: false });
       if (st?.isDirectory()) throw new CairnError('ALREADY_EXISTS', 'a folder is in the way');
+      const same = st?.isSymbolicLink() === true && readlinkSync(path, { encoding: 'buffer' }).equals(entry.target);
       if (st && !this.options.overwrite) {
         this.conflicts++;
-        const same = st.isSymbolicLink() && readlinkSync(path, { encoding: 'buffer' }).equals(entry.target);
         this.keep(`${this.dirs.shown(dir)}/${displayName(entry.name)}`, same);
         return;
       }
-      if (st && !(st.isSymbolicLink() && readlinkSync(path, { encoding: 'buffer' }).equals(entry.target)))
-        this.countReplaced(dir, entry.name);
+      if (st && !same) this.countReplaced(dir, entry.name);
       if (st) unlinkSync(path);
       symlinkSync(entry.target, path);
       lutimesSync(path, nsToTime(entry.mtimeNs), nsToTime(entry.mtimeNs));
@@ -485,7 +485,7 @@ class FolderRestore {
       this.conflicts++;
       this.filesKept++;
       this.bytesKept += f.size;
-      this.keep(`${this.dirs.shown(f.dir)}/${displayName(f.name)}`, this.asBackedUp(f.dir, f.name, f));
+      this.keep(`${this.dirs.shown(f.dir)}/${displayName(f.name)}`, this.there(f.dir, f.name, f) === 'same');
     }
     return wrote;
   }
@@ -577,11 +577,11 @@ class FolderRestore {
       this.bytesKept += h.entry.size;
       this.keep(
         `${this.dirs.shown(h.dir)}/${displayName(h.entry.name)}`,
-        this.asBackedUp(h.dir, h.entry.name, h.entry),
+        this.there(h.dir, h.entry.name, h.entry) === 'same',
       );
       return false;
     }
-    if (st && !this.asBackedUp(h.dir, h.entry.name, h.entry)) this.countReplaced(h.dir, h.entry.name);
+    if (st) this.noteReplaced(h.dir, h.entry.name, h.entry);
     if (linked) {
       const [from, to] = this.dirs.pathsIn([linked.dir, linked.name], [h.dir, h.entry.name]);
       if (st) unlinkSync(to);
@@ -616,8 +616,7 @@ class FolderRestore {
 
   /** With overwrite: a file there that differs from the one backed up is about to be replaced; counted, logged. */
   private noteReplaced(dir: number, name: Uint8Array, entry: { size: number; mtimeNs: bigint }): void {
-    if (lstatSync(this.dirs.pathIn(dir, name), { throwIfNoEntry: false }) && !this.asBackedUp(dir, name, entry))
-      this.countReplaced(dir, name);
+    if (this.there(dir, name, entry) === 'different') this.countReplaced(dir, name);
   }
 
   private countReplaced(dir: number, name: Uint8Array): void {
@@ -625,15 +624,15 @@ class FolderRestore {
     this.log.info(`replacing ${this.dirs.shown(dir)}/${displayName(name)}, which differs from the snapshot`);
   }
 
-  /**
-   * The file in the target is the one backed up, by size and mtime (within a millisecond: a restore sets it to
-   * within 120 ns, and some filesystems keep less).
-   */
-  private asBackedUp(dir: number, name: Uint8Array, entry: { size: number; mtimeNs: bigint }): boolean {
+  /** What is at the entry's place in the target: nothing, the file backed up (sameSizeAndTime), or another. */
+  private there(
+    dir: number,
+    name: Uint8Array,
+    entry: { size: number; mtimeNs: bigint },
+  ): 'absent' | 'same' | 'different' {
     const st = lstatSync(this.dirs.pathIn(dir, name), { bigint: true, throwIfNoEntry: false });
-    if (!st?.isFile() || Number(st.size) !== entry.size) return false;
-    const apart = st.mtimeNs - entry.mtimeNs;
-    return apart < 1_000_000n && apart > -1_000_000n;
+    if (!st) return 'absent';
+    return sameSizeAndTime(st, entry) ? 'same' : 'different';
   }
 
   private result(): FolderRestoreResult {

@@ -13,7 +13,7 @@ import {
   constants,
   symlinkSync,
   utimesSync,
-  type Stats,
+  type BigIntStats,
 } from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import { basename, dirname, extname, join } from 'node:path';
@@ -28,6 +28,7 @@ import { FolderArchiveReader } from './folder-reader.js';
 import { restoreFolder, type FolderRestoreProgress } from './folder-restore.js';
 import { nsToTime } from './file-writer.js';
 import { displayName } from './names.js';
+import { sameSizeAndTime } from './source-stat.js';
 
 /** What an in-place restore does with one entry of the selection. */
 export type InPlaceAction =
@@ -77,13 +78,13 @@ function byteString(path: string | Uint8Array): string {
 }
 
 /** The path the filesystem calls take for a byte string. */
-function fsPath(bytes: string): Buffer {
+function diskPath(bytes: string): Buffer {
   return Buffer.from(bytes, 'latin1');
 }
 
 /** A byte string as shown to the user. */
 function shown(bytes: string): string {
-  return displayName(fsPath(bytes));
+  return displayName(diskPath(bytes));
 }
 
 export interface InPlaceOptions {
@@ -213,11 +214,10 @@ function decide(
   localPath: string,
   options: InPlaceOptions,
 ): InPlaceAction {
-  const st = lstatSync(fsPath(localPath), { throwIfNoEntry: false });
+  const st = lstatSync(diskPath(localPath), { bigint: true, throwIfNoEntry: false });
   if (!st) return 'restore';
   if (sameAsBackedUp(reader, entry, localPath, st)) return 'unchanged';
-  const backedUpMs = Number(entry.mtimeNs / 1_000_000n);
-  if (st.mtimeMs > backedUpMs + 1 && !options.overwriteNewer) return 'newer-local';
+  if (st.mtimeNs > entry.mtimeNs + 1_000_000n && !options.overwriteNewer) return 'newer-local';
   return options.conflict;
 }
 
@@ -225,14 +225,13 @@ function decide(
  * The same kind, size and mtime; or, for a small file, the same content (its digest is its SHA-256). `localPath`
  * is a byte string.
  */
-function sameAsBackedUp(reader: FolderArchiveReader, entry: ArchiveEntry, localPath: string, st: Stats): boolean {
+function sameAsBackedUp(reader: FolderArchiveReader, entry: ArchiveEntry, localPath: string, st: BigIntStats): boolean {
   if (entry.kind === EntryKind.Symlink)
-    return st.isSymbolicLink() && readlinkSync(fsPath(localPath), { encoding: 'buffer' }).equals(entry.target);
+    return st.isSymbolicLink() && readlinkSync(diskPath(localPath), { encoding: 'buffer' }).equals(entry.target);
   if (entry.kind !== EntryKind.File && entry.kind !== EntryKind.Hardlink) return false;
-  if (!st.isFile() || st.size !== entry.size) return false;
-  // To the millisecond: a restore sets mtimes to within 120 ns, and some filesystems keep less.
-  if (Math.floor(st.mtimeMs) === Number(entry.mtimeNs / 1_000_000n)) return true;
-  return entry.size < reader.chunkDigestMin && sha256File(fsPath(localPath)).equals(entry.digest);
+  if (!st.isFile() || Number(st.size) !== entry.size) return false;
+  if (sameSizeAndTime(st, entry)) return true;
+  return entry.size < reader.chunkDigestMin && sha256File(diskPath(localPath)).equals(entry.digest);
 }
 
 function sha256File(path: Buffer): Buffer {
@@ -259,7 +258,7 @@ function keepBothPath(local: string, now: Date): string {
   const day = now.toISOString().slice(0, 10);
   for (let n = 1; ; n++) {
     const candidate = join(dirname(local), `${stem} (restored ${day}${n > 1 ? ` ${n}` : ''})${ext}`);
-    if (!lstatSync(fsPath(candidate), { throwIfNoEntry: false })) return candidate;
+    if (!lstatSync(diskPath(candidate), { throwIfNoEntry: false })) return candidate;
   }
 }
 
@@ -283,7 +282,7 @@ async function writeItems(
   const anchor = stagingAnchor(written[0]!.local);
   const staging = join(anchor, `.cairn-restore-${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    const r = await restoreFolder(store, ref, fsPath(staging).toString(), {
+    const r = await restoreFolder(store, ref, diskPath(staging).toString(), {
       path: selection,
       crypt: options.crypt,
       signal: options.signal,
@@ -296,11 +295,11 @@ async function writeItems(
       throw new CairnError('IO', `${r.failedCount} entries could not be restored; nothing was moved into place`);
     for (const p of written) {
       const dest = p.keepAs ?? p.local;
-      mkdirSync(fsPath(dirname(dest)), { recursive: true });
+      mkdirSync(diskPath(dirname(dest)), { recursive: true });
       moveInto(join(staging, p.staged), dest);
     }
   } finally {
-    rmSync(fsPath(staging), { recursive: true, force: true });
+    rmSync(diskPath(staging), { recursive: true, force: true });
   }
 }
 
@@ -310,18 +309,18 @@ async function writeItems(
  */
 function stagingAnchor(local: string): string {
   let anchor = nearestExistingBytes(dirname(local));
-  while (!isUtf8(fsPath(anchor)) && dirname(anchor) !== anchor) anchor = dirname(anchor);
+  while (!isUtf8(diskPath(anchor)) && dirname(anchor) !== anchor) anchor = dirname(anchor);
   return anchor;
 }
 
 /** A rename, or across filesystems (a plan's folders on two disks) a copy and a removal; byte strings. */
 function moveInto(from: string, to: string): void {
   try {
-    renameSync(fsPath(from), fsPath(to));
+    renameSync(diskPath(from), diskPath(to));
   } catch (err) {
     if (errnoCode(err) !== 'EXDEV') throw ioError('move into place', shown(to), err);
-    copyAcross(fsPath(from), fsPath(to));
-    rmSync(fsPath(from), { force: true });
+    copyAcross(diskPath(from), diskPath(to));
+    rmSync(diskPath(from), { force: true });
   }
 }
 
@@ -350,13 +349,13 @@ function copyAcross(from: Buffer, to: Buffer): void {
 
 /** The folder itself, or its nearest parent that exists: where an in-place restore stages what it restores. */
 export function nearestExisting(dir: string): string {
-  return fsPath(nearestExistingBytes(byteString(dir))).toString();
+  return diskPath(nearestExistingBytes(byteString(dir))).toString();
 }
 
 /** nearestExisting of a byte string, as one. */
 function nearestExistingBytes(dir: string): string {
   let d = dir;
-  while (!lstatSync(fsPath(d), { throwIfNoEntry: false })?.isDirectory()) {
+  while (!lstatSync(diskPath(d), { throwIfNoEntry: false })?.isDirectory()) {
     const up = dirname(d);
     if (up === d) break;
     d = up;

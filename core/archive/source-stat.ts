@@ -48,3 +48,13 @@ export function sameInode(st: BigIntStats, stat: Pick<SourceStat, 'ino' | 'dev'>
 export function hardlinkKey(st: SourceStat | BigIntStats): string | undefined {
   return st.nlink > 1 ? `${unsigned64(st.dev)}:${unsigned64(st.ino)}` : undefined;
 }
+
+/**
+ * The file on disk is the one an entry records, by size and mtime within a millisecond (a restore sets mtimes to
+ * within 120 ns, and some filesystems keep less); its contents are not read.
+ */
+export function sameSizeAndTime(st: BigIntStats, entry: { size: number; mtimeNs: bigint }): boolean {
+  if (!st.isFile() || Number(st.size) !== entry.size) return false;
+  const apart = st.mtimeNs - entry.mtimeNs;
+  return apart < 1_000_000n && apart > -1_000_000n;
+}

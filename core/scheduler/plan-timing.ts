@@ -98,7 +98,7 @@ export function planStatus(
   running: boolean,
 ): PlanStatus {
   const state = planState(plan, runtime, runs, now, running);
-  const incomplete = incompleteRun(runs);
+  const incomplete = state === 'incomplete' ? incompleteRun(runs) : undefined;
   return {
     planId: plan.id,
     state,
@@ -106,9 +106,7 @@ export function planStatus(
     lastRun: runs[0],
     lastSuccessAt: runtime.lastSuccessAt,
     failures: runtime.failures,
-    ...(state === 'incomplete' && incomplete
-      ? { leftOut: { count: incomplete.leftOut!, named: incomplete.leftOutNamed ?? [] } }
-      : {}),
+    ...(incomplete ? { leftOut: { count: incomplete.leftOut!, named: incomplete.leftOutNamed ?? [] } } : {}),
   };
 }
 

@@ -5,7 +5,14 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { encodeManifest, MANIFEST_NAME, newManifest } from '../../core/backup/manifest.js';
-import { launchChromium, openSnapshotRow, screenshotPath, startWebHost, type WebHost } from '../support/browser.js';
+import {
+  launchChromium,
+  openSnapshotRow,
+  screenshotPath,
+  startWebHost,
+  watchConsole,
+  type WebHost,
+} from '../support/browser.js';
 import { pseudoRandomBytes } from '../support/data.js';
 import { tempDir, storeTempRoot } from '../support/temp.js';
 
@@ -52,11 +59,8 @@ describe('browser mode, end to end in Chromium on a real datastore', () => {
     host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data')]);
     ({ context, close: closeBrowser } = await launchChromium());
     page = await context.newPage();
-    page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
     // CSP violations and React warnings land here: the app must not produce any.
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`);
-    });
+    watchConsole(page, consoleErrors);
   }, 60_000);
 
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { appendFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, screenshotPath, startWebHost, type WebHost } from '../support/browser.js';
+import { launchChromium, screenshotPath, startWebHost, watchConsole, type WebHost } from '../support/browser.js';
 import { storeTempRoot, tempDir } from '../support/temp.js';
 
 /** Whether the page runs out of the window sideways, or a dashboard card does. Runs in the page. */
@@ -34,10 +34,7 @@ describe('the store dashboard in browser mode, end to end in Chromium', () => {
     host = await startWebHost(['--allow', base, '--data-dir', join(base, 'app-data')]);
     ({ context, close: closeBrowser } = await launchChromium());
     page = await context.newPage();
-    page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`);
-    });
+    watchConsole(page, consoleErrors);
   }, 60_000);
 
   afterAll(async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Datastore } from '../../core/datastore/datastore.js';
-import { openAppInBrowser, screenshotPath, type AppInBrowser, type WebHost } from '../support/browser.js';
+import { type AppInBrowser, openAppInBrowser, screenshotPath, watchConsole, type WebHost } from '../support/browser.js';
 import { pseudoRandomBytes } from '../support/data.js';
 import { cairn } from '../support/processes.js';
 import { tempDir, storeTempRoot } from '../support/temp.js';
@@ -34,10 +34,7 @@ describe('disk images in the app, end to end in Chromium', () => {
     expect(init.code, init.stderr).toBe(0);
     app = await openAppInBrowser(base);
     ({ host, page } = app);
-    page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`);
-    });
+    watchConsole(page, consoleErrors);
   }, 60_000);
 
   afterAll(async () => {

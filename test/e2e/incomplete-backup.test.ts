@@ -2,7 +2,13 @@ import { chmodSync, chownSync, mkdirSync, readdirSync, rmSync, statSync, writeFi
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openAppInBrowser, screenshotPath, shootEverySize, type AppInBrowser } from '../support/browser.js';
+import {
+  type AppInBrowser,
+  openAppInBrowser,
+  screenshotPath,
+  shootEverySize,
+  watchConsole,
+} from '../support/browser.js';
 import { storeTempRoot, tempDir } from '../support/temp.js';
 
 // Root reads a file of mode 000: when the tests run as root (CI), the host runs as "nobody".
@@ -34,10 +40,7 @@ describe('a backup that could not read a file, end to end in Chromium', () => {
     if (user) chownTree(base, user.uid, user.gid);
     app = await openAppInBrowser(base, [], { HOME: base }, user);
     page = app.page;
-    page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`);
-    });
+    watchConsole(page, consoleErrors);
   }, 60_000);
 
   afterAll(async () => {

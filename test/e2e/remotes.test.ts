@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Datastore } from '../../core/datastore/datastore.js';
-import { launchChromium, shootEverySize, startWebHost, type WebHost } from '../support/browser.js';
+import { launchChromium, shootEverySize, startWebHost, watchConsole, type WebHost } from '../support/browser.js';
 import { createBucket, startCephGateway, type CephGateway } from '../support/ceph.js';
 import { pseudoRandomBytes } from '../support/data.js';
 import { cairn } from '../support/processes.js';
@@ -53,10 +53,7 @@ describe('remotes in browser mode, end to end in Chromium with a real S3 gateway
     ({ context, close: closeBrowser } = await launchChromium());
     page = await context.newPage();
     await page.setViewportSize({ width: 1280, height: 800 });
-    page.on('pageerror', (err) => consoleErrors.push(`page error: ${err.message}`));
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') consoleErrors.push(`${m.type()}: ${m.text()}`);
-    });
+    watchConsole(page, consoleErrors);
   }, 240_000);
 
   afterAll(async () => {

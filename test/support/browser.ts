@@ -56,6 +56,14 @@ function retryScreenshots(page: Page): void {
   };
 }
 
+/** Collects the page's uncaught errors and its console errors and warnings into `errors` (a test expects none). */
+export function watchConsole(page: Page, errors: string[]): void {
+  page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') errors.push(`${m.type()}: ${m.text()}`);
+  });
+}
+
 export interface WebHost {
   url: string;
   origin: string;

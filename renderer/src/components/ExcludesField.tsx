@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { ExcludePreviewResult } from '../../../contract/model.js';
 import { errorInfo, type CairnClient } from '../api/client.js';
-import { formatBytes, formatCount } from '../../../contract/format.js';
+import { formatBytes, plural } from '../../../contract/format.js';
 import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 
@@ -81,11 +81,8 @@ function ExcludePreview({ preview }: { preview: ExcludePreviewResult }) {
   return (
     <div className="preview" aria-label="Exclude preview">
       <p>
-        <strong>
-          {`${formatCount(preview.files)} ${preview.files === 1 ? 'file' : 'files'} (${formatBytes(preview.bytes)})`}
-        </strong>{' '}
-        {`would be backed up; ${formatCount(preview.excluded)} ${preview.excluded === 1 ? 'entry' : 'entries'} ` +
-          `(${formatBytes(preview.excludedBytes)}) excluded.`}
+        <strong>{`${plural(preview.files, 'file')} (${formatBytes(preview.bytes)})`}</strong>{' '}
+        {`would be backed up; ${plural(preview.excluded, 'entry', 'entries')} (${formatBytes(preview.excludedBytes)}) excluded.`}
       </p>
       {preview.paths.length > 0 && (
         <ul className="preview-list">

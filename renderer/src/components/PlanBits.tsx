@@ -29,7 +29,7 @@ export function LeftOutNote({ status }: { status: PlanStatus }) {
         {count === 1 ? 'it' : 'them'}, everything else was backed up. Give Cairn read access, or exclude{' '}
         {count === 1 ? 'it' : 'them'} in the plan.
       </p>
-      <ul className="left-out">
+      <ul>
         {named.map((e) => (
           <li key={e.path}>
             <span className="mono">{e.path}</span> <span className="muted">{e.reason}</span>

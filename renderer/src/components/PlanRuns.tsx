@@ -39,13 +39,15 @@ export function PlanRuns({ runs }: { runs: PlanRun[] }) {
 }
 
 function RunRow({ run }: { run: PlanRun }) {
+  // A run that made its snapshot without some entries: "Incomplete", not "Succeeded".
+  const incomplete = run.status === 'succeeded' && (run.leftOut ?? 0) > 0;
   return (
     <Fragment>
-      <tr className={`run ${run.status === 'succeeded' && run.leftOut ? 'incomplete' : run.status}`}>
+      <tr className={`run ${incomplete ? 'incomplete' : run.status}`}>
         <td className="nowrap">{formatTime(run.startedAt / 1000)}</td>
         <td className="nowrap">{formatDuration((run.endedAt - run.startedAt) / 1000)}</td>
         <td className="nowrap">{triggerText(run.trigger)}</td>
-        <td className="run-result">{resultText(run)}</td>
+        <td className="run-result">{incomplete ? 'Incomplete' : RESULT_TEXT[run.status]}</td>
         <td className="nowrap" title={run.snapshot}>
           {run.snapshot ? snapshotTime(run.snapshot, run.startedAt) : '–'}
         </td>
@@ -59,22 +61,17 @@ function RunRow({ run }: { run: PlanRun }) {
           <td colSpan={9}>{run.error}</td>
         </tr>
       )}
-      {run.leftOut !== undefined && run.leftOut > 0 && (
+      {incomplete && (
         <tr className="run-left-out">
           <td colSpan={9}>
-            Could not read {plural(run.leftOut, 'entry', 'entries')}, not in the snapshot:{' '}
+            Could not read {plural(run.leftOut!, 'entry', 'entries')}, not in the snapshot:{' '}
             {(run.leftOutNamed ?? []).map((e) => `${e.path} (${e.reason})`).join(', ')}
-            {run.leftOut > (run.leftOutNamed?.length ?? 0) ? ', …' : ''}
+            {run.leftOut! > (run.leftOutNamed?.length ?? 0) ? ', …' : ''}
           </td>
         </tr>
       )}
     </Fragment>
   );
-}
-
-/** "Succeeded", "Failed", "Cancelled", or "Incomplete" for a run that made its snapshot without some entries. */
-function resultText(run: PlanRun): string {
-  return run.status === 'succeeded' && run.leftOut ? 'Incomplete' : RESULT_TEXT[run.status];
 }
 
 /**
