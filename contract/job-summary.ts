@@ -103,7 +103,11 @@ export function describeJobAdvice(advice: JobAdvice): string {
           : ' To get what can be read, restore again with “Keep what can be read”: the damaged ranges are zeros in <file>.damaged.')
       );
     case 'verify':
-      return `${capitalized(backUpAgain(advice.groups, 'files'))}. Then verify again.`;
+      if (!advice.leftOut) return `${capitalized(backUpAgain(advice.groups, 'files'))}. Then verify again.`;
+      return (
+        'The other entries named here could not be read and are not in the snapshot: give Cairn read access to them ' +
+        `(or exclude them). Then ${backUpAgain(advice.groups, 'files')}, and verify again.`
+      );
     case 'left-out':
       return (
         'The entries named here could not be read and are not in the snapshot; everything else was backed up. ' +

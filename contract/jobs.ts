@@ -125,8 +125,11 @@ export type JobAdvice =
   | { kind: 'restore'; groups: RepairGroup[] }
   /** An image restore met damaged ranges; `readableRestKept`: their readable rest was written (`keepDamaged`). */
   | { kind: 'restore-image'; groups: RepairGroup[]; readableRestKept: boolean }
-  /** A verify found damaged snapshots. */
-  | { kind: 'verify'; groups: RepairGroup[] }
+  /**
+   * A verify found damaged snapshots. `leftOut`: the backup before it (a plan's run) also could not read some
+   * entries, named after the damage.
+   */
+  | { kind: 'verify'; groups: RepairGroup[]; leftOut?: boolean }
   /** A backup could not read some entries: its snapshot lacks them. */
   | { kind: 'left-out' };
 

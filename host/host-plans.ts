@@ -251,16 +251,18 @@ function maintenanceTimes(runtime: PlanRuntime): { lastGcAt?: number; lastFullVe
   return { lastGcAt: runtime.lastGcAt, lastFullVerifyAt: runtime.lastFullVerifyAt };
 }
 
-/** The run a finished plan-run job stands for, as the scheduler records it. */
+/**
+ * The run a finished plan-run job stands for, as the scheduler records it. A run that failed after its backup
+ * keeps the snapshot and what it left out, as a headless run records them.
+ */
 export function outcomeOfJob(job: JobState, trigger: RunTrigger): PlanRunOutcome {
   const times = { startedAt: job.startedAt, endedAt: job.endedAt ?? Date.now(), trigger };
   if (job.status === 'cancelled') return { run: { ...times, status: 'cancelled' }, storeMissing: false };
-  if (job.status === 'failed' || job.result?.kind !== 'plan-run') {
-    const storeMissing = job.error?.code === 'STORE_MISSING';
-    return { run: { ...times, status: 'failed', error: job.error?.message ?? 'the run failed' }, storeMissing };
-  }
+  const failed = job.status === 'failed' || job.result?.kind !== 'plan-run';
+  const error = failed ? { error: job.error?.message ?? 'the run failed' } : {};
+  const run: PlanRun = { ...times, status: failed ? 'failed' : 'succeeded', ...error };
+  if (job.result?.kind !== 'plan-run') return { run, storeMissing: job.error?.code === 'STORE_MISSING' };
   const { kind: _kind, plan: _plan, gcAt, fullVerifyAt, ...fields } = job.result;
-  const run: PlanRun = { ...times, status: 'succeeded' as const };
   for (const [key, value] of Object.entries(fields)) if (value !== undefined) Object.assign(run, { [key]: value });
   const leftOut = leftOutOfJob(job);
   if (leftOut.length > 0) run.leftOutNamed = leftOut.slice(0, LEFT_OUT_RECORDED);

@@ -4,7 +4,8 @@ import { snapshotPath } from '../core/backup/backup-names.js';
 import { Datastore } from '../core/datastore/datastore.js';
 import { keyForSnapshot } from '../core/datastore/snapshot-key.js';
 import { restoreProgress } from './job-progress.js';
-import type { JobContext, JobOutcome } from './job-runners.js';
+import type { JobContext } from './job-runners.js';
+import type { JobOutcome } from './job-outcome.js';
 
 type InPlaceSpec = Extract<JobSpec, { kind: 'restore-in-place' }>;
 

@@ -14,7 +14,7 @@ const repairGroups = z.array(z.object({ group: z.string(), source: z.string().op
 const Advice = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('restore'), groups: repairGroups }),
   z.object({ kind: z.literal('restore-image'), groups: repairGroups, readableRestKept: z.boolean() }),
-  z.object({ kind: z.literal('verify'), groups: repairGroups }),
+  z.object({ kind: z.literal('verify'), groups: repairGroups, leftOut: z.boolean().optional() }),
   z.object({ kind: z.literal('left-out') }),
 ]);
 const JobRecord = z.object({

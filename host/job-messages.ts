@@ -1,5 +1,6 @@
 import type { AppErrorInfo } from '../contract/errors.js';
-import type { JobAdvice, JobProblem, JobProgress, JobResult, JobSpec } from '../contract/jobs.js';
+import type { JobProgress, JobSpec } from '../contract/jobs.js';
+import type { JobOutcome } from './job-outcome.js';
 import type { RemoteAccess } from './host-remotes.js';
 
 /** What a job's worker thread starts with. */
@@ -20,13 +21,8 @@ export interface JobWorkerData {
 export type WorkerToEngine =
   | { type: 'progress'; progress: JobProgress }
   | { type: 'log'; level: 'info' | 'warn'; message: string }
-  | {
-      type: 'done';
-      result: JobResult;
-      problems?: JobProblem[];
-      problemCount?: number;
-      advice?: JobAdvice;
-    }
-  | { type: 'failed'; error: AppErrorInfo };
+  | ({ type: 'done' } & JobOutcome)
+  /** `done`: what stood before the failure (JobFailedAfterWork), kept on the job's card. */
+  | { type: 'failed'; error: AppErrorInfo; done?: JobOutcome };
 
 export type EngineToWorker = { type: 'cancel' };

@@ -33,6 +33,7 @@ import type { RemoteAccess } from './host-remotes.js';
 import { runPullJob, runPushJob, runRemoteRestoreJob } from './remote-jobs.js';
 import { runInPlaceJob } from './in-place-job.js';
 import { leftOutProblems } from './left-out-problems.js';
+import type { JobOutcome } from './job-outcome.js';
 
 export interface JobContext {
   signal: AbortSignal;
@@ -54,14 +55,6 @@ function backupKey(spec: { encrypt?: { keyFingerprint: string } }, ctx: JobConte
 }
 
 /** How a job ended, as fields: the renderer words the result (contract/job-summary.ts). */
-export interface JobOutcome {
-  result: JobResult;
-  /** What the user must act on: the job is then shown as needing attention, not as done. */
-  problems?: JobProblem[];
-  problemCount?: number;
-  advice?: JobAdvice;
-}
-
 /** Problems a job card lists; the count says how many there were in all. */
 const MAX_PROBLEMS = 200;
 

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { toAppError } from './app-errors.js';
 import { runJob } from './job-runners.js';
+import { JobFailedAfterWork } from './job-outcome.js';
 import { useExitedThreadTable } from '../core/locks/lock-owner.js';
 import type { EngineToWorker, JobWorkerData, WorkerToEngine } from './job-messages.js';
 import { CryptConfig } from '../core/blob/crypt-config.js';
@@ -30,6 +31,11 @@ runJob(spec, {
 })
   .then(
     (outcome) => post({ type: 'done', ...outcome }),
-    (err: unknown) => post({ type: 'failed', error: toAppError(err) }),
+    (err: unknown) =>
+      post(
+        err instanceof JobFailedAfterWork
+          ? { type: 'failed', error: toAppError(err.error), ...(err.done ? { done: err.done } : {}) }
+          : { type: 'failed', error: toAppError(err) },
+      ),
   )
   .finally(() => port.close());

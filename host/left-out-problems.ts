@@ -1,5 +1,5 @@
 import type { LeftOutEntry } from '../core/archive/left-out.js';
-import type { JobOutcome } from './job-runners.js';
+import type { JobOutcome } from './job-outcome.js';
 
 /** A backup that could not read some entries needs attention: they are named, with what to do. */
 export function leftOutProblems(count: number, named: readonly LeftOutEntry[] | undefined): Omit<JobOutcome, 'result'> {

@@ -1,8 +1,10 @@
-import type { JobSpec } from '../contract/jobs.js';
-import { runPlan, type PlanRunPhase } from '../core/plans/plan-run.js';
+import type { JobSpec, RepairGroup } from '../contract/jobs.js';
+import { runPlan, type PlanRunOutcome, type PlanRunPhase } from '../core/plans/plan-run.js';
+import type { Plan } from '../contract/plans.js';
 import { CairnError } from '../core/errors.js';
 import { AppError } from './app-errors.js';
-import type { JobContext, JobOutcome } from './job-runners.js';
+import type { JobContext } from './job-runners.js';
+import { JobFailedAfterWork, type JobOutcome } from './job-outcome.js';
 import { leftOutProblems } from './left-out-problems.js';
 import type { LeftOutEntry } from '../core/archive/left-out.js';
 import { backupProgress } from './job-progress.js';
@@ -72,11 +74,21 @@ export async function runPlanJob(spec: Extract<JobSpec, { kind: 'plan-run' }>, c
   if (outcome.storeMissing)
     throw new AppError('STORE_MISSING', run.error ?? `the store ${spec.plan.store} is not there`);
   if (run.status === 'cancelled') throw new CairnError('CANCELLED', 'cancelled');
-  if (run.status === 'failed') throw new AppError('INTERNAL', run.error ?? 'the run failed');
+  const done = planRunOutcome(spec.plan, outcome);
+  // A run that fails after its backup (the off-site copy, a GC) keeps what it did: the snapshot and what it left out.
+  if (run.status === 'failed')
+    throw new JobFailedAfterWork(
+      new AppError('INTERNAL', run.error ?? 'the run failed'),
+      run.snapshot ? done : undefined,
+    );
+  return done;
+}
+
+function planRunOutcome(plan: Plan, { run, leftOut, gcAt, fullVerifyAt }: PlanRunOutcome): JobOutcome {
   return {
     result: {
       kind: 'plan-run',
-      plan: spec.plan.name,
+      plan: plan.name,
       snapshot: run.snapshot,
       files: run.files,
       bytes: run.bytes,
@@ -86,13 +98,18 @@ export async function runPlanJob(spec: Extract<JobSpec, { kind: 'plan-run' }>, c
       verify: run.verify,
       warnings: run.warnings,
       leftOut: run.leftOut,
-      gcAt: outcome.gcAt,
-      fullVerifyAt: outcome.fullVerifyAt,
+      gcAt,
+      fullVerifyAt,
       offsite: run.offsite,
       pushed: run.pushed,
     },
-    ...runProblems(run.verify === 'damaged' ? `host/${spec.plan.groupId}` : undefined, run.leftOut, outcome.leftOut),
+    ...runProblems(run.verify === 'damaged' ? damagedGroup(plan) : undefined, run.leftOut, leftOut),
   };
+}
+
+/** The plan's group as a verify that found it damaged names it, with the sources a new run backs up anew. */
+function damagedGroup(plan: Plan): RepairGroup {
+  return { group: `host/${plan.groupId}`, source: plan.sources.map((s) => s.path).join(', ') };
 }
 
 /**
@@ -100,15 +117,15 @@ export async function runPlanJob(spec: Extract<JobSpec, { kind: 'plan-run' }>, c
  * entries it could not read (host-plans.ts's outcomeOfJob takes them from there).
  */
 function runProblems(
-  damagedGroup: string | undefined,
+  damaged: RepairGroup | undefined,
   leftOut: number | undefined,
   named: readonly LeftOutEntry[] | undefined,
 ): Omit<JobOutcome, 'result'> {
   const left = leftOutProblems(leftOut ?? 0, named);
-  if (!damagedGroup) return left;
+  if (!damaged) return left;
   return {
-    ...left,
-    problems: [{ path: damagedGroup, message: 'verify found damaged or missing chunks' }, ...(left.problems ?? [])],
+    problems: [{ path: damaged.group, message: 'verify found damaged or missing chunks' }, ...(left.problems ?? [])],
     problemCount: 1 + (left.problemCount ?? 0),
+    advice: { kind: 'verify', groups: [damaged], ...(left.advice ? { leftOut: true } : {}) },
   };
 }

@@ -9,7 +9,8 @@ import { pushSnapshots } from '../core/remote/push.js';
 import { RemoteCache } from '../core/remote/remote-cache.js';
 import { listRemoteSnapshots } from '../core/remote/remote-snapshots.js';
 import { AppError } from './app-errors.js';
-import { PROGRESS_INTERVAL_MS, restoreEntries, type JobContext, type JobOutcome } from './job-runners.js';
+import { PROGRESS_INTERVAL_MS, restoreEntries, type JobContext } from './job-runners.js';
+import type { JobOutcome } from './job-outcome.js';
 import { pullProgress, pushProgress } from './remote-progress.js';
 
 type Spec<K extends JobSpec['kind']> = Extract<JobSpec, { kind: K }>;

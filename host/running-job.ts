@@ -71,7 +71,7 @@ export class RunningJob {
       case 'failed': {
         const cancelled = message.error.code === 'CANCELLED';
         addLog(this.state, cancelled ? 'info' : 'error', message.error.message);
-        this.finish(cancelled ? { status: 'cancelled' } : { status: 'failed', error: message.error });
+        this.finish(cancelled ? { status: 'cancelled' } : { status: 'failed', error: message.error, ...message.done });
       }
     }
   }

@@ -174,6 +174,11 @@ describe('job advice in words', () => {
     expect(describeJobAdvice({ kind: 'verify', groups: [docs, { group: 'host/old' }] })).toBe(
       `Back up /home/ann/docs (host/docs), host/old again: ${anew} files are still there. Then verify again.`,
     );
+    // A plan's run whose verify found damage and whose backup left entries out: both, the unreadable ones first.
+    expect(describeJobAdvice({ kind: 'verify', groups: [docs], leftOut: true })).toBe(
+      'The other entries named here could not be read and are not in the snapshot: give Cairn read access to them ' +
+        `(or exclude them). Then back up /home/ann/docs (host/docs) again: ${anew} files are still there, and verify again.`,
+    );
   });
 
   it('words the repair of an image restore, saying how to keep what can be read when it was not kept', () => {

@@ -17,7 +17,12 @@ import { tempDir, storeTempRoot } from '../support/temp.js';
  */
 describe('the app reports damage as damage', () => {
   const base = tempDir('damage', storeTempRoot());
-  const service = new HostService({ platform: { host: 'web' }, dataDir: join(base, 'data'), allowedRoots: [base] });
+  const service = new HostService({
+    platform: { host: 'web' },
+    dataDir: join(base, 'data'),
+    allowedRoots: [base],
+    plans: { configDir: join(base, 'config'), where: 'the test host' },
+  });
   const store = join(base, 'store');
   const source = join(base, 'Documents');
   const group = { type: 'host' as const, id: 'Documents' };
@@ -77,6 +82,32 @@ describe('the app reports damage as damage', () => {
     expect(jobAdvice(job)).toContain(`back up ${source} (host/Documents) again`);
     expect(readFileSync(join(target, 'a.txt'), 'utf8')).toBe('before the damage');
     expect(readFileSync(join(target, 'z.txt'), 'utf8')).toBe('after the damage');
+  });
+
+  it("a plan's run whose verify finds the damage needs attention and says which folders to back up again", async () => {
+    service.startScheduler();
+    // The damaged data is gone from the folder, so the run's backup cannot write the chunk anew: the full verify
+    // of the group (due at a plan's first run) finds it in the earlier snapshot.
+    writeFileSync(join(source, 'big.bin'), 'changed since');
+    const input = {
+      name: 'Documents',
+      sources: [{ kind: 'folder', path: source }],
+      store,
+      schedule: { kind: 'manual' },
+    };
+    expect((await service.handle('plans.save', { input })).ok).toBe(true);
+    expect((await service.handle('plans.run-now', { planId: 'documents' })).ok).toBe(true);
+    let job: JobState | undefined;
+    for (let i = 0; i < 400 && !job; i++) {
+      job = service.engine.list().find((j) => j.kind === 'plan-run');
+      if (!job) await new Promise((r) => setTimeout(r, 50));
+    }
+    const done = await service.engine.whenDone(job!.id);
+    expect(done.status).toBe('attention');
+    expect(done.result).toMatchObject({ kind: 'plan-run', verify: 'damaged' });
+    expect(done.problems).toEqual([{ path: 'host/Documents', message: 'verify found damaged or missing chunks' }]);
+    expect(done.advice).toEqual({ kind: 'verify', groups: [{ group: 'host/Documents', source }] });
+    expect(jobAdvice(done)).toContain(`Back up ${source} (host/Documents) again`);
   });
 
   it('a restore of a whole snapshot with no damage is done', async () => {

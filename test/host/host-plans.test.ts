@@ -117,6 +117,45 @@ describe('backup plans in the app host', () => {
     expect(plans.find((p) => p.plan.id === 'gone')?.status).toMatchObject({ state: 'failing', failures: 1 });
   });
 
+  it('a run whose off-site copy fails after its backup keeps the snapshot on its card and in its history', async () => {
+    await call(service, 'remotes.add', {
+      name: 'nowhere',
+      // Nothing listens on port 1: the push fails at its first request, after the backup.
+      settings: { endpoint: 'http://127.0.0.1:1', region: 'default', bucket: 'backups', prefix: '', pathStyle: true },
+      credentials: { accessKeyId: 'id', secretAccessKey: 'secret' },
+    });
+    await call<PlanView>(service, 'plans.save', {
+      input: {
+        name: 'Away',
+        sources: [{ kind: 'folder', path: source }],
+        store,
+        schedule: { kind: 'manual' },
+        offsite: { remote: 'nowhere' },
+      },
+    });
+    await call(service, 'plans.run-now', { planId: 'away' });
+    const job = await until(() => service.engine.list().find((j) => j.kind === 'plan-run' && j.title.includes('Away')));
+    const done = await service.engine.whenDone(job.id);
+    expect(done.status).toBe('failed');
+    expect(done.error?.message).toMatch(/^backed up to host\/Away\/\S+, but the off-site copy failed: /);
+    expect(done.result).toMatchObject({
+      kind: 'plan-run',
+      plan: 'Away',
+      files: 2,
+      snapshot: expect.stringMatching(/^host\/Away\//),
+    });
+    const snapshot = done.result?.kind === 'plan-run' ? done.result.snapshot : undefined;
+    let details = await call<PlanDetails>(service, 'plans.get', { planId: 'away' });
+    for (let i = 0; i < 100 && (details.runs.length === 0 || details.status.state === 'running'); i++) {
+      await new Promise((r) => setTimeout(r, 50)); // the scheduler records the run just after the job ends
+      details = await call<PlanDetails>(service, 'plans.get', { planId: 'away' });
+    }
+    expect(details.runs[0]).toMatchObject({ status: 'failed', files: 2, snapshot });
+    expect(details.status.state).toBe('failing');
+    expect(Datastore.open(store).listSnapshots({ type: 'host', id: 'Away' })).toHaveLength(1);
+    await call(service, 'plans.remove', { planId: 'away' }); // the tests after this one count the plans
+  }, 150_000);
+
   it('refuses paths outside the allowed roots, a bad schedule and a plan-run job from the renderer', async () => {
     const outside = await failure(service, 'plans.save', {
       input: { name: 'Etc', sources: [{ kind: 'folder', path: '/etc' }], store },

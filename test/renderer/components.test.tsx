@@ -168,6 +168,31 @@ describe('JobCard', () => {
     expect(screen.queryByText('Done')).toBeNull();
   });
 
+  it("a plan's run that failed after its backup shows what it made, what it left out, and the error", () => {
+    render(
+      <JobCard
+        job={job({
+          kind: 'plan-run',
+          title: 'Plan “Docs”',
+          status: 'failed',
+          result: { kind: 'plan-run', plan: 'Docs', files: 3, snapshot: 'host/docs/2026-12-01T10:00:00Z', leftOut: 1 },
+          problems: [{ path: 'private/diary.txt', message: 'permission denied' }],
+          problemCount: 1,
+          advice: { kind: 'left-out' },
+          error: { code: 'IO', message: 'backed up to host/docs/2026-12-01T10:00:00Z, but the off-site copy failed' },
+          progress: { phase: 'sending the off-site copy' },
+        })}
+        onCancel={() => {}}
+      />,
+    );
+    expect(screen.getByText('Failed')).toBeTruthy();
+    expect(screen.getByText(/^Plan “Docs”: backed up 3 files to host\/docs\/2026-12-01T10:00:00Z/)).toBeTruthy();
+    expect(screen.getByRole('alert', { name: 'Problems found' }).textContent).toContain(
+      'private/diary.txt permission denied',
+    );
+    expect(screen.getByText(/but the off-site copy failed$/)).toBeTruthy();
+  });
+
   it('names each phase in words, in the status line and on a bar that has no percentage yet', () => {
     const { rerender } = render(
       <JobCard job={job({ progress: { phase: 'backing-up', bytesDone: 1, bytesTotal: 4 } })} onCancel={() => {}} />,

@@ -195,7 +195,8 @@ export const JobCard = memo(function JobCard({ job, onCancel }: { job: JobState;
       {job.status === 'done' && job.result?.kind === 'gc' && <GcResult result={job.result} />}
       {job.status === 'running' && <RunningJob job={job} onCancel={onCancel} />}
       {summary && job.status !== 'running' && <p className="job-summary">{summary}</p>}
-      {job.status === 'attention' && <Problems job={job} />}
+      {/* A failed job names what it found before it failed too (a plan's run: the entries it left out). */}
+      {(job.status === 'attention' || (job.status === 'failed' && job.problems)) && <Problems job={job} />}
       {job.error && (
         <p className="error-note" role="alert" data-code={job.error.code}>
           {job.error.message}
