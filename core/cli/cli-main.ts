@@ -46,7 +46,8 @@ Commands:
                                    runs of the same version shown once, absences too)
   find <store> <group|snapshot> <pattern> [--size +10M|-1M|1M..5M] [--newer 7d|2026-11-01] [--older …]
                                    entries by name (a glob such as '*.pdf', or a part of the name; any case) in a
-                                   snapshot, or across the group's (each path once, with its newest snapshot)
+                                   snapshot, or across the group's (each path once, with its newest snapshot);
+                                   exit code 3 if some of the group's snapshots could not be read (named)
   excludes <dir> [--exclude PATTERN]...
                                    preview what the patterns and .cairnignore files exclude
   groups <store>                   list backup groups

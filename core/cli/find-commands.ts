@@ -131,7 +131,8 @@ const find: FindCommand = async (args, ctx) => {
       '',
     );
   else process.stderr.write(`${summary}\n`);
-  return 0;
+  // As a backup that left entries out: a script must see that "no match" may not mean "not there".
+  return unsearched > 0 ? 3 : 0;
 };
 
 /**

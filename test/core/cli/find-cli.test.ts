@@ -86,12 +86,16 @@ describe('cairn versions and cairn find', () => {
     ok(await run(['backup', store, src]));
     ok(await run(['key', 'create', key, '--kdf', 'none']));
     ok(await run(['backup', store, src, '--keyfile', key]));
-    const found = ok(await run(['find', store, 'host/notes', 'todo']));
+    const found = await run(['find', store, 'host/notes', 'todo']);
+    expect(found.code).toBe(3); // a partial answer, as a backup that left entries out
     expect(found.stdout).toMatch(/\/todo\.md/);
     expect(found.stderr).toMatch(
       /warning: not searched: snapshot host\/notes\/\S+ is encrypted with the key .* \(--keyfile FILE\)/,
     );
     expect(found.stderr).toMatch(/1 match in 1 snapshot; 1 snapshot not searched \(named above\)/);
+    const json = await run(['find', store, 'host/notes', 'todo', '--json']);
+    expect(json.code).toBe(3);
+    expect(JSON.parse(json.stdout)).toHaveLength(1);
     const withKey = ok(await run(['find', store, 'host/notes', 'todo', '--keyfile', key]));
     expect(withKey.stderr).toBe('1 match in 2 snapshots\n');
     // One snapshot named: its key is asked for, as before.
