@@ -139,6 +139,10 @@ const check: RemoteCommand = async (args, ctx) => {
   const { checkRemote } = await import('../remote/remote-check.js');
   const caps = await checkRemote(bucket, ctx.signal);
   bucket.close();
+  const reached = caps[0]!;
+  // Nothing else was probed: the service, the bucket or the credentials failed, not a feature of the service.
+  // The error names the remote, its endpoint and bucket ({"error": …} with --json).
+  if (reached.name === 'bucket' && !reached.ok) throw new CairnError('IO', reached.detail);
   const lines = caps.map((c) => `${c.ok ? 'ok     ' : 'MISSING'} ${c.name}: ${c.detail}`);
   const missing = caps.filter((c) => !c.ok);
   lines.push(missing.length === 0 ? `OK: ${bucket.name} supports everything Cairn needs` : `${missing.length} missing`);

@@ -10,6 +10,7 @@ import { App } from '../../renderer/src/components/App.js';
 import { ErrorNote } from '../../renderer/src/components/ErrorNote.js';
 import { FolderBrowser } from '../../renderer/src/components/FolderBrowser.js';
 import { JobCard } from '../../renderer/src/components/JobCard.js';
+import { RemoteCheckList } from '../../renderer/src/components/RemoteCheckList.js';
 import { RestoreDialog } from '../../renderer/src/components/RestoreDialog.js';
 import { SnapshotActions } from '../../renderer/src/components/SnapshotActions.js';
 import { connectEvents, createAppStore, type AppStore } from '../../renderer/src/state/app-store.js';
@@ -861,5 +862,37 @@ describe('RestoreDialog', () => {
       fireEvent.click(screen.getByRole('button', { name: 'Restore' }));
     });
     expect(onRestore).toHaveBeenLastCalledWith('/home/ann/back', false, true);
+  });
+});
+
+describe('a remote check in words', () => {
+  afterEach(cleanup);
+
+  it('says a bucket that did not answer as its reason, not as missing features or credentials', () => {
+    const detail =
+      'remote nowhere (http://127.0.0.1:1, bucket backups): cannot open the bucket: the service cannot be reached';
+    render(
+      <RemoteCheckList result={{ ok: false, requests: 5, capabilities: [{ name: 'bucket', ok: false, detail }] }} />,
+    );
+    const result = screen.getByRole('status', { name: 'Check result' });
+    expect(result.querySelector('.remote-check-summary')!.textContent).toBe(`Cairn cannot use this remote: ${detail}`);
+    expect(result.textContent).not.toMatch(/Missing|credentials/);
+  });
+
+  it('names the missing features of a service that answers', () => {
+    render(
+      <RemoteCheckList
+        result={{
+          ok: false,
+          requests: 9,
+          capabilities: [
+            { name: 'bucket', ok: true, detail: 'the bucket answers, the credentials work' },
+            { name: 'conditional-create', ok: false, detail: 'If-None-Match: * is ignored' },
+          ],
+        }}
+      />,
+    );
+    expect(screen.getByText('Missing: safe uploads from several computers (conditional create).')).toBeTruthy();
+    expect(screen.getAllByRole('listitem')).toHaveLength(2);
   });
 });

@@ -175,5 +175,13 @@ describe('cairn remote, push and pull against a real Ceph object gateway', () =>
       }),
       /credentials were refused/,
     );
+    // A service that is not there is said as that, not as a missing feature or wrong credentials.
+    ok(await run(['remote', 'add', 'down', '--endpoint', 'http://127.0.0.1:1', '--bucket', 'cli-bucket']));
+    const down = await run(['remote', 'check', 'down']);
+    expectCliError(
+      down,
+      /^cairn: error: remote down \(http:\/\/127\.0\.0\.1:1, bucket cli-bucket\): .*cannot be reached/m,
+    );
+    expect(down.stderr).not.toMatch(/missing|lacks|credentials/);
   }, 60_000);
 });
