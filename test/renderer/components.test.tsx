@@ -863,6 +863,19 @@ describe('RestoreDialog', () => {
     });
     expect(onRestore).toHaveBeenLastCalledWith('/home/ann/back', false, true);
   });
+
+  it("does not show the error another dialog left, only one of its own request's", async () => {
+    store.setState({ jobError: { code: 'PATH_NOT_ALLOWED', message: 'a push dialog closed after this' } });
+    const onRestore = vi.fn(async () => {
+      store.setState({ jobError: { code: 'IO', message: 'the target folder is full' } });
+    });
+    wrap(<RestoreDialog request={{ what: 'everything' }} onClose={() => {}} onRestore={onRestore} />);
+    expect(screen.queryByText('a push dialog closed after this')).toBeNull();
+    await act(async () => {
+      fireEvent.click(screen.getByRole('button', { name: 'Restore' }));
+    });
+    expect(screen.getByText('the target folder is full')).toBeTruthy();
+  });
 });
 
 describe('a remote check in words', () => {

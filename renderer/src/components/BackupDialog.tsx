@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { baseName, toBackupId } from '../paths.js';
 import { useBackupTarget } from '../hooks/use-backup-target.js';
 import { useAppShallow } from '../state/use-app.js';
+import { useOwnJobError } from '../state/use-job-error.js';
 import { ExcludesField } from './ExcludesField.js';
 import { GroupIdField } from './GroupIdField.js';
 import { Modal } from './Modal.js';
@@ -11,14 +12,14 @@ import { EncryptionField, useBackupEncryption } from './EncryptionField.js';
 
 /** Back up a folder: its path (from a drop, typed or picked), the group id, and excludes with a preview. */
 export function BackupDialog() {
-  const { draft, close, startJob, store, jobError, canDropPaths } = useAppShallow((s) => ({
+  const { draft, close, startJob, store, canDropPaths } = useAppShallow((s) => ({
     draft: s.backupDraft,
     close: s.closeBackupDialog,
     startJob: s.startJob,
     store: s.store?.path,
-    jobError: s.jobError,
     canDropPaths: s.info?.dropPaths ?? false,
   }));
+  const jobError = useOwnJobError();
   const [source, setSource] = useState(draft?.source ?? '');
   // The id follows the folder's name until the user types one of their own.
   const target = useBackupTarget('folder', source, toBackupId(baseName(source) || draft?.droppedName || ''));

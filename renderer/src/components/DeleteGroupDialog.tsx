@@ -1,7 +1,7 @@
-import { useEffect } from 'react';
 import type { GroupRow, SnapshotRow } from '../../../contract/model.js';
 import { plural } from '../../../contract/format.js';
 import { useApp } from '../state/use-app.js';
+import { useOwnJobError } from '../state/use-job-error.js';
 import { ErrorNote } from './ErrorNote.js';
 import { KeepOrRemoveFooter, Modal } from './Modal.js';
 
@@ -27,9 +27,7 @@ export function DeleteGroupDialog({ group, onClose }: { group: GroupRow; onClose
   // The table's rows are this group's (the dialog opens from its pane); they say which snapshots are protected.
   const snapshots = useApp((s) => s.snapshots);
   const startJob = useApp((s) => s.startJob);
-  const jobError = useApp((s) => s.jobError);
-  const clearJobError = useApp((s) => s.clearJobError);
-  useEffect(clearJobError, [clearJobError]); // an error shown here is this dialog's own, not an earlier job's
+  const jobError = useOwnJobError();
   return (
     <Modal title={`Delete group ${group.path}?`} onClose={onClose}>
       <p>{consequence(group, snapshots)}</p>

@@ -3,6 +3,7 @@ import { formatBytes } from '../../../contract/format.js';
 import { baseName, toBackupId } from '../paths.js';
 import { useBackupTarget } from '../hooks/use-backup-target.js';
 import { useAppShallow } from '../state/use-app.js';
+import { useOwnJobError } from '../state/use-job-error.js';
 import { GroupIdField } from './GroupIdField.js';
 import { Modal } from './Modal.js';
 import { PathField } from './PathField.js';
@@ -16,12 +17,12 @@ function imageId(path: string): string {
 
 /** Back up one disk image (or another large file): its path, typed or chosen, and the group id. */
 export function ImageBackupDialog() {
-  const { close, startJob, store, jobError } = useAppShallow((s) => ({
+  const { close, startJob, store } = useAppShallow((s) => ({
     close: s.closeBackupDialog,
     startJob: s.startJob,
     store: s.store,
-    jobError: s.jobError,
   }));
+  const jobError = useOwnJobError();
   const [source, setSource] = useState('');
   // The id follows the file's name until the user types one of their own.
   const target = useBackupTarget('image', source, imageId(source));

@@ -1,9 +1,10 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { imageFileName } from '../../../contract/image-file-name.js';
 import type { SnapshotRow } from '../../../contract/model.js';
 import { formatBytes } from '../../../contract/format.js';
 import { joinPath } from '../paths.js';
 import { useApp } from '../state/use-app.js';
+import { useOwnJobError } from '../state/use-job-error.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
 import { PathField } from './PathField.js';
@@ -18,9 +19,7 @@ export function ImageRestoreDialog({ row, onClose }: { row: SnapshotRow; onClose
   const store = useApp((s) => s.store!.path);
   const home = useApp((s) => s.info?.homeDir ?? '');
   const startJob = useApp((s) => s.startJob);
-  const jobError = useApp((s) => s.jobError);
-  const clearJobError = useApp((s) => s.clearJobError);
-  useEffect(clearJobError, [clearJobError]); // an error shown here is this dialog's own, not an earlier job's
+  const jobError = useOwnJobError();
   const archives = imageArchives(row);
   const [archive, setArchive] = useState(archives[0] ?? '');
   const [folder, setFolder] = useState(`${home}/Restored`);

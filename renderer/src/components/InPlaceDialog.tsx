@@ -4,7 +4,8 @@ import type { ConflictChoice, InPlaceAction, InPlaceItemRow, InPlacePreview } fr
 import { formatCount, formatTime, plural } from '../../../contract/format.js';
 import { errorInfo } from '../api/client.js';
 import type { EntryTarget } from '../state/slices/find-slice.js';
-import { useApp, useAppShallow } from '../state/use-app.js';
+import { useAppShallow } from '../state/use-app.js';
+import { useOwnJobError } from '../state/use-job-error.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
 
@@ -47,7 +48,7 @@ export function InPlaceDialog({ target }: { target: EntryTarget }) {
     openInPlace: s.openInPlace,
     startJob: s.startJob,
   }));
-  const jobError = useApp((s) => s.jobError);
+  const jobError = useOwnJobError();
   const [conflict, setConflict] = useState<ConflictChoice>('keep-both');
   const [newer, setNewer] = useState(false);
   const [preview, setPreview] = useState<InPlacePreview>();

@@ -5,17 +5,18 @@ import { formatCount, plural } from '../../../contract/format.js';
 import { jobSummary } from '../../../contract/job-summary.js';
 import { RULES, usePruneSimulator, type KeepFields } from '../hooks/use-prune-simulator.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
+import { useOwnJobError } from '../state/use-job-error.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
 import { PruneList } from './PruneList.js';
 
 /** Prune with a simulator: every snapshot's keep/remove and why, before anything is removed. */
 export function PruneDialog({ group, onClose }: { group: GroupRow; onClose: () => void }) {
-  const { store, startJob, jobError } = useAppShallow((s) => ({
+  const { store, startJob } = useAppShallow((s) => ({
     store: s.store!.path,
     startJob: s.startJob,
-    jobError: s.jobError,
   }));
+  const jobError = useOwnJobError();
   const [jobId, setJobId] = useState<string>();
   const job = useApp((s) => (jobId ? s.jobs[jobId] : undefined));
   const { keep, setRule, rows, error, simulate, options, removing } = usePruneSimulator(group);

@@ -1,6 +1,6 @@
-import { useEffect } from 'react';
 import type { GroupRef, SnapshotRef } from '../../../contract/model.js';
 import { useAppShallow } from '../state/use-app.js';
+import { useOwnJobError } from '../state/use-job-error.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
 
@@ -19,13 +19,11 @@ export function PullDialog({
   what: string;
   onClose(): void;
 }) {
-  const { store, startJob, jobError, clearJobError } = useAppShallow((s) => ({
+  const { store, startJob } = useAppShallow((s) => ({
     store: s.store!.path,
     startJob: s.startJob,
-    jobError: s.jobError,
-    clearJobError: s.clearJobError,
   }));
-  useEffect(clearJobError, [clearJobError]);
+  const jobError = useOwnJobError();
   const pull = async () => {
     const job = await startJob({ kind: 'pull', store, remote, ...(snapshot ? { snapshot } : group ? { group } : {}) });
     if (job) onClose();

@@ -1,7 +1,8 @@
-import { useEffect, useId, useState } from 'react';
+import { useId, useState } from 'react';
 import type { GroupRef, SnapshotRef } from '../../../contract/model.js';
 import { remotePlace } from '../remote-words.js';
 import { useAppShallow } from '../state/use-app.js';
+import { useOwnJobError } from '../state/use-job-error.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
 
@@ -16,14 +17,12 @@ export interface PushRequest {
 
 /** "Push to remote…": a snapshot, a group's snapshots or the whole store, as a job in Tasks. */
 export function PushDialog({ request, onClose }: { request: PushRequest; onClose(): void }) {
-  const { store, remotes, startJob, jobError, clearJobError } = useAppShallow((s) => ({
+  const { store, remotes, startJob } = useAppShallow((s) => ({
     store: s.store!.path,
     remotes: s.remotes,
     startJob: s.startJob,
-    jobError: s.jobError,
-    clearJobError: s.clearJobError,
   }));
-  useEffect(clearJobError, [clearJobError]);
+  const jobError = useOwnJobError();
   const [remote, setRemote] = useState(request.remote ?? remotes[0]?.name ?? '');
   const id = useId();
   const chosen = remotes.find((r) => r.name === remote);

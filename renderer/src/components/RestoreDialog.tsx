@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { plural } from '../../../contract/format.js';
 import { useApp } from '../state/use-app.js';
+import { useOwnJobError } from '../state/use-job-error.js';
 import { ErrorNote } from './ErrorNote.js';
 import { Modal } from './Modal.js';
 import { PathField } from './PathField.js';
@@ -48,7 +49,7 @@ export function RestoreDialog({
   onRestore: (target: string, overwrite: boolean, keepDamaged: boolean) => Promise<void>;
 }) {
   const home = useApp((s) => s.info?.homeDir ?? '');
-  const jobError = useApp((s) => s.jobError);
+  const jobError = useOwnJobError();
   const [target, setTarget] = useState(`${home}/Restored`);
   const [overwrite, setOverwrite] = useState(false);
   const [keepDamaged, setKeepDamaged] = useState(false);

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import type { Compression } from '../../../contract/model.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
+import { useOwnJobError } from '../state/use-job-error.js';
 import { ErrorNote } from './ErrorNote.js';
 import { PathField } from './PathField.js';
 import { PlansTeaser } from './PlansTeaser.js';
@@ -87,7 +88,8 @@ function OpenStore({ home }: { home: string }) {
 
 /** Create a store in an empty or new folder, with its chunk size and compression; it runs as a job. */
 function CreateStore({ home }: { home: string }) {
-  const { jobError, startJob } = useAppShallow((s) => ({ jobError: s.jobError, startJob: s.startJob }));
+  const startJob = useApp((s) => s.startJob);
+  const jobError = useOwnJobError();
   const [newPath, setNewPath] = useState('');
   const [chunkKiB, setChunkKiB] = useState(4096);
   const [compression, setCompression] = useState<Compression>('zstd');
