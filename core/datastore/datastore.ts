@@ -432,8 +432,7 @@ export class Datastore {
     assertSourceMatches(this.groupDir(group), group, sourceOnThisHost(paths), allowOtherSource, crypt);
   }
 
-  /** Records `paths` as the group's source once a backup of them finished. */
-  /** Records the source; under a key sealed (group-source.ts), so the paths are not on disk in the clear. */
+  /** Records `paths` as the group's source once a backup of them finished; under a key sealed (group-source.ts), so the paths are not on disk in the clear. */
   recordGroupSource(group: BackupGroupRef, paths: string[], log: Logger = this.log, crypt?: CryptConfig): void {
     recordGroupSource(this.groupDir(group), group, sourceOnThisHost(paths), log, crypt);
   }

@@ -8,6 +8,7 @@ import { readJsonFile, writeJsonFileAtomic } from '../fs/json-file.js';
 import { acquireExclusiveLock } from '../locks/process-lock.js';
 import { withLock } from '../locks/with-lock.js';
 import type { Logger } from '../log.js';
+import { assertPlanGroupFree } from './plan-group.js';
 import { assertValidSchedule } from './schedule.js';
 
 export const PLANS_FILE = 'plans.json';
@@ -63,6 +64,7 @@ export class PlanBook {
       if (!samePaths(plan, old)) plan.formerSources = movedFrom(old);
       assertNameFree(plans, plan.name, id);
       assertGroupFree(plans, plan.store, groupId, id);
+      if (plan.store !== old.store) assertPlanGroupFree(plan);
       return { plans: plans.map((p) => (p.id === id ? plan : p)), result: plan };
     });
   }
@@ -111,7 +113,9 @@ function newPlan(input: z.infer<typeof planInputSchema>, plans: Plan[], now: num
     );
   }
   assertGroupFree(plans, input.store, groupId);
-  return { ...input, id: uniqueId(groupId, plans), groupId, createdAt: now, formerSources: [] };
+  const plan = { ...input, id: uniqueId(groupId, plans), groupId, createdAt: now, formerSources: [] };
+  assertPlanGroupFree(plan);
+  return plan;
 }
 
 /** Whether an edit left the plan's sources as they were (in any order). */

@@ -30,7 +30,7 @@ export function notificationFor(plan: Plan, runtime: PlanRuntime, run: PlanRun):
       kind: 'failed',
       state: 'failing',
       title: `Backup "${plan.name}" failed`,
-      body: `${asSentence(run.error ?? 'The run failed')} Cairn tries again later.`,
+      body: `${asSentence(run.error ?? 'The run failed')} ${whenAgain(plan)}`,
     };
   }
   if (run.verify === 'damaged') {
@@ -59,6 +59,12 @@ export function notificationFor(plan: Plan, runtime: PlanRuntime, run: PlanRun):
   }
   if (plan.notify !== 'all') return undefined;
   return { ...base, kind: 'succeeded', state: 'ok', title: `Backup "${plan.name}" finished`, body: runSummary(run) };
+}
+
+/** What happens next after a failed run: a plan that runs by itself is retried (plan-timing.ts), others not. */
+function whenAgain(plan: Plan): string {
+  if (plan.paused) return 'The plan is paused: it runs again when you resume it or back it up by hand.';
+  return plan.schedule.kind === 'manual' ? 'It runs again when you start it.' : 'Cairn tries again later.';
 }
 
 /** The entries a run could not read, the first by name: "Could not read 2 entries (docs/a: permission denied, …)". */

@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { backupFolder } from '../../../core/archive/folder-backup.js';
+import { Datastore } from '../../../core/datastore/datastore.js';
 import { PlanBook, PLANS_FILE } from '../../../core/plans/plan-book.js';
 import { cairnConfigDir } from '../../../core/plans/config-dir.js';
 import { useTempDirs } from '../../support/temp.js';
@@ -87,6 +89,33 @@ describe('plan book', () => {
     expect(more.formerSources).toEqual(['/vm/disk.img', '/home/u/docs']); // as the plan listed them
     const fewer = book.edit(plan.id, { sources: [{ kind: 'folder', path: '/home/u/music' }] });
     expect(fewer.formerSources).toEqual(['/home/u/docs', '/vm/disk.img', '/home/u/music']);
+  });
+
+  it('refuses a new plan whose group already holds backups of another folder in that store, when it is saved', async () => {
+    const dir = temp('plan-group');
+    const store = await Datastore.create(join(dir, 'store'), { syncLevel: 'none' });
+    const [docs, other] = ['docs', 'other/docs'].map((name) => {
+      mkdirSync(join(dir, name), { recursive: true });
+      writeFileSync(join(dir, name, 'a.txt'), name);
+      return join(dir, name);
+    }) as [string, string];
+    await backupFolder(store, docs, { id: 'Docs' }); // by hand, before any plan
+    const book = new PlanBook(temp('plans'));
+    const input = (path: string, at = store.root) => ({
+      name: 'Docs',
+      sources: [{ kind: 'folder' as const, path }],
+      store: at,
+    });
+    expect(() => book.add(input(other))).toThrow(
+      `host/Docs in ${store.root} holds backups of ${docs}, and a plan named "Docs" backs up into it: give the plan for ${other} another name`,
+    );
+    expect(book.list()).toEqual([]);
+    // The folder the group holds is taken, as the group's own; a store not there yet is left to the run.
+    expect(book.add(input(docs)).groupId).toBe('Docs');
+    book.remove('docs');
+    const elsewhere = book.add(input(other, join(dir, 'not-yet')));
+    expect(() => book.edit(elsewhere.id, { store: store.root })).toThrow(/holds backups of/);
+    expect(book.get(elsewhere.id).store).toBe(join(dir, 'not-yet'));
   });
 
   it('paths are stored absolute', () => {

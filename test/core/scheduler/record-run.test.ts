@@ -3,7 +3,7 @@ import type { PlanRun } from '../../../contract/plans.js';
 import { PlanBook } from '../../../core/plans/plan-book.js';
 import { PlanRuntimeFile } from '../../../core/plans/plan-runtime.js';
 import { RunHistory } from '../../../core/plans/run-history.js';
-import { planState, planStatus } from '../../../core/scheduler/plan-timing.js';
+import { nextDueAt, planState, planStatus } from '../../../core/scheduler/plan-timing.js';
 import { recordRun } from '../../../core/scheduler/record-run.js';
 import { useTempDirs } from '../../support/temp.js';
 
@@ -24,6 +24,18 @@ describe('recordRun: what the scheduler and cairn plan run write when a run ends
     trigger: 'schedule',
     status,
     ...(status === 'failed' ? { error: 'boom' } : { snapshot: 'host/Docs/2026-11-24T10:00:00Z' }),
+  });
+
+  it('a failure says what comes next: a retry for a plan that runs by itself, none for a manual or paused one', () => {
+    const { plan, files } = setup();
+    const body = (p: typeof plan) =>
+      recordRun(files, p, { run: run('failed', T), storeMissing: false }, T).notification?.body;
+    expect(body(plan)).toBe('boom. Cairn tries again later.');
+    const manual = { ...plan, id: 'manual', schedule: { kind: 'manual' as const } };
+    expect(body(manual)).toBe('boom. It runs again when you start it.');
+    expect(nextDueAt(manual, files.runtime.get('manual'), T + 3_600_000)).toBeUndefined();
+    const paused = { ...plan, id: 'paused', paused: true };
+    expect(body(paused)).toBe('boom. The plan is paused: it runs again when you resume it or back it up by hand.');
   });
 
   it('a missing store is a wait for it: no history entry, no failure', () => {

@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import { groupPath } from '../backup/backup-names.js';
+import {
+  describeSource,
+  isSealed,
+  readGroupSource,
+  sameSource,
+  sourceOnThisHost,
+  type RecordedSource,
+} from '../datastore/group-source.js';
+import { CairnError } from '../errors.js';
+
+/**
+ * Refuses a new plan (or a plan moved to another store) whose group, named after it, already holds backups of
+ * another source in that store: said when the plan is saved, not at its first run hours later. A store that is
+ * not there yet (a drive away), a group without a record, or a record sealed by a key, is left to the run.
+ */
+export function assertPlanGroupFree(plan: {
+  name: string;
+  store: string;
+  groupId: string;
+  sources: { path: string }[];
+}): void {
+  const group = { type: 'host' as const, id: plan.groupId };
+  let recorded: RecordedSource | undefined;
+  try {
+    recorded = readGroupSource(join(plan.store, group.type, group.id));
+  } catch {
+    return; // a damaged record: the run's backup says what is wrong with it
+  }
+  if (!recorded || isSealed(recorded)) return;
+  const paths = plan.sources.map((s) => s.path);
+  if (sameSource(recorded, sourceOnThisHost(paths))) return;
+  throw new CairnError(
+    'SOURCE_MISMATCH',
+    `${groupPath(group)} in ${plan.store} holds backups of ${describeSource(recorded)}, and a plan named ` +
+      `"${plan.name}" backs up into it: give the plan for ${paths.join(', ')} another name`,
+  );
+}
