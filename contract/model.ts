@@ -143,6 +143,8 @@ export interface ExcludePreviewResult {
   files: number;
   bytes: number;
   truncated: boolean;
+  /** Entries a backup would leave out (cannot be listed, read or stored), the first named with the reason. */
+  leftOut: { count: number; named: { path: string; reason: string }[] };
 }
 
 export interface FolderListing {

@@ -1,9 +1,10 @@
-import { lstatSync, readdirSync, type Stats } from 'node:fs';
+import { accessSync, constants, lstatSync, readdirSync, type BigIntStats, type Stats } from 'node:fs';
 import { resolve } from 'node:path';
 import { throwIfCancelled } from '../jobs/cancel.js';
 import { EventLoopTurns } from '../jobs/rate-meter.js';
 import { MemoryLogger } from '../log.js';
 import { ExcludeRules } from './excludes.js';
+import { LeftOut, type LeftOutEntry } from './left-out.js';
 import { scanSource } from './source-scan.js';
 
 export interface ExcludePreview {
@@ -19,6 +20,11 @@ export interface ExcludePreview {
   files: number;
   bytes: number;
   truncated: boolean;
+  /**
+   * Entries a backup would leave out, the first named: folders that cannot be listed, files this user cannot
+   * read, names that cannot be stored.
+   */
+  leftOut: { count: number; named: LeftOutEntry[] };
 }
 
 const SLASH = Buffer.from('/');
@@ -75,6 +81,8 @@ export async function previewExcludes(
   const folders: { path: Buffer; shown?: ExcludePreview['paths'][number] }[] = [];
   const seen = new Set<string>();
   let excludedBytes = 0;
+  const leftOut = new LeftOut(new MemoryLogger());
+  const unreadable = new UnreadableFiles(leftOut);
   // Only the totals are wanted: the walk keeps no entries (a folder of 200,000 files costs its names).
   const { totals } = await scanSource(
     resolve(root),
@@ -82,6 +90,8 @@ export async function previewExcludes(
       excludes: ExcludeRules.fromPatterns(patterns),
       log: new MemoryLogger(),
       signal: options.signal,
+      leftOut,
+      onFile: (rel, path, st) => unreadable.check(rel, path, st),
       onExcluded: (path, isDirectory, bytes, abs) => {
         const shown = paths.length < limit ? { path, isDirectory, bytes } : undefined;
         if (shown) paths.push(shown);
@@ -107,5 +117,34 @@ export async function previewExcludes(
     files: totals.files,
     bytes: totals.bytes,
     truncated: totals.excluded > paths.length,
+    leftOut: { count: leftOut.count, named: leftOut.named },
   };
+}
+
+/**
+ * The files the backup could not open for reading, found without a system call for most: only a file whose mode
+ * bits deny this user is asked about (access(2), which knows ACLs and root's privilege).
+ */
+class UnreadableFiles {
+  private readonly uid = process.getuid?.() ?? 0;
+  private readonly groups = new Set(process.getgroups?.() ?? []);
+
+  constructor(private readonly leftOut: LeftOut) {}
+
+  check(rel: string, path: string | Buffer, st: BigIntStats): void {
+    if (!this.deniedByMode(st)) return;
+    try {
+      accessSync(path, constants.R_OK);
+    } catch (err) {
+      this.leftOut.failedRead(rel, err);
+    }
+  }
+
+  private deniedByMode(st: BigIntStats): boolean {
+    if (this.uid === 0) return false;
+    const mode = Number(st.mode);
+    if (Number(st.uid) === this.uid) return (mode & 0o400) === 0;
+    if (this.groups.has(Number(st.gid))) return (mode & 0o040) === 0;
+    return (mode & 0o004) === 0;
+  }
 }

@@ -72,6 +72,8 @@ export interface ScanOptions {
   startedAtMs?: number;
   /** Where the backup keeps the entries it could not take (an unreadable folder, a name it cannot store). */
   leftOut?: LeftOut;
+  /** Called for each regular file taken (the exclude preview looks whether it can be read). */
+  onFile?: (rel: string, path: string | Buffer, st: BigIntStats) => void;
 }
 
 /** A folder to back up given as a symlink: the group records the path it was given, so the folder itself is asked for. */
@@ -390,6 +392,7 @@ class SourceScan {
     }
     if (kind !== 'directory') {
       this.count(kind, st);
+      if (kind === 'file') this.options.onFile?.(relOf(dir, name), path, st);
       if (!stats) return COUNTED;
       stats.set(slot, st);
       return new ScannedFile(name, dir, stats, slot);

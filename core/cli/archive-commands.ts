@@ -345,8 +345,14 @@ async function excludesCommand(args: string[], ctx: ArchiveCommandContext): Prom
   const preview = await previewExcludes(need(args, 0, '<dir>'), values.exclude ?? [], { signal });
   const lines = preview.paths.map((p) => `${p.path}${p.isDirectory ? '/' : ''}`);
   lines.push(
-    `${preview.excluded} entries excluded (${formatBytes(preview.excludedBytes)} of files); ${preview.files} files (${formatBytes(preview.bytes)}) would be backed up`,
+    `${plural(preview.excluded, 'entry', 'entries')} excluded (${formatBytes(preview.excludedBytes)} of files); ${plural(preview.files, 'file')} (${formatBytes(preview.bytes)}) would be backed up`,
   );
+  const { leftOut } = preview;
+  if (leftOut.count > 0) {
+    lines.push(`${plural(leftOut.count, 'entry', 'entries')} cannot be read and would be left out:`);
+    lines.push(...leftOut.named.map((e) => `  ${e.path}: ${e.reason}`));
+    if (leftOut.count > leftOut.named.length) lines.push(`  …and ${leftOut.count - leftOut.named.length} more`);
+  }
   ctx.print(preview, lines.join('\n'));
   return 0;
 }

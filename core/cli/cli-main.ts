@@ -49,7 +49,8 @@ Commands:
                                    snapshot, or across the group's (each path once, with its newest snapshot);
                                    exit code 3 if some of the group's snapshots could not be read (named)
   excludes <dir> [--exclude PATTERN]...
-                                   preview what the patterns and .cairnignore files exclude
+                                   preview what the patterns and .cairnignore files exclude, and what
+                                   could not be read as things stand
   groups <store>                   list backup groups
   snapshots <store> [group]        list snapshots (of one group, e.g. host/docs)
 

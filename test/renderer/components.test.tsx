@@ -338,6 +338,7 @@ describe('the app', () => {
       files: 5,
       bytes: 5000,
       truncated: false,
+      leftOut: { count: 1, named: [{ path: 'private/', reason: 'permission denied' }] },
     });
     await act(async () => {
       fireEvent.click(screen.getByRole('button', { name: 'Preview what is excluded' }));
@@ -346,6 +347,11 @@ describe('the app', () => {
       { source: '/home/ann/My Docs', patterns: ['*.tmp', 'node_modules/'] },
     ]);
     expect(screen.getByLabelText('Exclude preview').textContent).toContain('a.tmp');
+    // What the backup could not take is said before it runs.
+    expect(screen.getByRole('note', { name: 'Entries that cannot be read' }).textContent).toBe(
+      '1 entry cannot be read and would be left out of the backup. Give Cairn read access to it, or exclude it.' +
+        'private/ permission denied',
+    );
     host.answers.checkBackupSource = () => ({ matches: true });
     host.answers.startJob = () => job({});
     await act(async () => {

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { ExcludePreviewResult } from '../../../contract/model.js';
 import { errorInfo, type CairnClient } from '../api/client.js';
-import { formatBytes, plural } from '../../../contract/format.js';
+import { formatBytes, formatCount, plural } from '../../../contract/format.js';
 import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 
@@ -95,6 +95,30 @@ function ExcludePreview({ preview }: { preview: ExcludePreviewResult }) {
           {preview.truncated && <li className="muted">…and more</li>}
         </ul>
       )}
+      {preview.leftOut.count > 0 && <UnreadableEntries leftOut={preview.leftOut} />}
+    </div>
+  );
+}
+
+/** What the backup could not take as things stand (a folder it cannot list, a file it cannot read). */
+function UnreadableEntries({ leftOut }: { leftOut: ExcludePreviewResult['leftOut'] }) {
+  const shown = leftOut.named.slice(0, 20);
+  const more = leftOut.count - shown.length;
+  return (
+    <div className="left-out-note" role="note" aria-label="Entries that cannot be read">
+      <p>
+        {`${plural(leftOut.count, 'entry', 'entries')} cannot be read and would be left out of the backup. `}
+        Give Cairn read access to {leftOut.count === 1 ? 'it' : 'them'}, or exclude{' '}
+        {leftOut.count === 1 ? 'it' : 'them'}.
+      </p>
+      <ul>
+        {shown.map((e) => (
+          <li key={e.path}>
+            <span className="mono">{e.path}</span> <span className="muted">{e.reason}</span>
+          </li>
+        ))}
+        {more > 0 && <li className="muted">…and {formatCount(more)} more</li>}
+      </ul>
     </div>
   );
 }

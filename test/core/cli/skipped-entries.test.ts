@@ -62,6 +62,31 @@ describe('entries a backup skipped', () => {
     expect(third.stdout).toMatch(/\([1-9]\d* of \d+ folders unchanged\)/);
   }, 60_000);
 
+  it('the exclude preview names what a backup would leave out: a file it cannot read, a folder it cannot list', async () => {
+    const dir = temp('skipped-preview');
+    const src = join(dir, 'src');
+    put(src, 'ok.txt', 'readable');
+    put(src, 'locked.txt', 'locked', 0o000);
+    put(src, 'shared.txt', 'read by the owner only', 0o600);
+    put(src, 'private/diary.txt', 'dear diary');
+    put(src, 'cache/x.bin', 'excluded, so never read');
+    if (user) chownTree(dir, user.uid, user.gid);
+    chmodSync(join(src, 'private'), 0o000);
+    chmodSync(join(src, 'cache'), 0o000);
+    const run = (args: string[]) => cairn(args, { env: { CAIRN_CONFIG_DIR: join(dir, 'config') }, user });
+    const preview = await run(['excludes', src, '--exclude', 'cache/']);
+    expect(preview.code, preview.stderr).toBe(0);
+    expect(preview.stdout).toContain('2 entries cannot be read and would be left out:');
+    expect(preview.stdout).toContain('  locked.txt: permission denied');
+    expect(preview.stdout).toContain('  private/: permission denied');
+    expect(preview.stdout).not.toMatch(/shared\.txt|cache\/:/);
+    const json = JSON.parse((await run(['excludes', src, '--exclude', 'cache/', '--json'])).stdout) as {
+      leftOut: { count: number; named: { path: string; reason: string }[] };
+    };
+    expect(json.leftOut.count).toBe(2);
+    expect(json.leftOut.named.map((e) => e.path).sort()).toEqual(['locked.txt', 'private/']);
+  }, 60_000);
+
   it("a plan's run records the files its snapshot holds, not the ones it had to skip", async () => {
     const dir = temp('skipped-plan');
     const src = join(dir, 'src');
