@@ -2,44 +2,37 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { appVersion } from '../host/app-version.js';
 import { HostService } from '../host/host-service.js';
 import { cairnConfigDir } from '../core/plans/config-dir.js';
 import { defaultAllowedRoots } from '../host/path-policy.js';
 import { startWebServer, type WebServer } from './web-server.js';
+import { parseWebArgs, WEB_USAGE, type WebArgs } from './web-args.js';
+import { UsageError } from '../core/cli/usage-error.js';
 import { loadWebSession, saveWebSession } from './web-session.js';
 
 /**
  * `npm run web`: the app in a browser. Serves the built renderer and the host service on 127.0.0.1; the
  * printed URL carries the session's key, which (like the port) stays the same across restarts (web-session.ts).
  */
-const { values } = parseArgs({
-  options: {
-    port: { type: 'string' },
-    allow: { type: 'string', multiple: true },
-    'data-dir': { type: 'string' },
-    'new-key': { type: 'boolean' },
-  },
-});
-
+const args = argsOrExit(process.argv.slice(2));
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const dataDir =
-  values['data-dir'] ??
+  args.dataDir ??
   process.env.CAIRN_DATA_DIR ??
   join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'cairn');
-const session = loadWebSession(dataDir, { newKey: values['new-key'] });
+const session = loadWebSession(dataDir, { newKey: args.newKey });
 const service = new HostService({
   platform: { host: 'web' },
   dataDir,
-  allowedRoots: [...defaultAllowedRoots(), ...(values.allow ?? [])],
+  allowedRoots: args.allowOnly ? args.allow : [...defaultAllowedRoots(), ...args.allow],
   version: appVersion(root),
   plans: { configDir: cairnConfigDir(), where: 'browser mode' },
   // No secret store: browser mode cannot remember keys (the unlock prompt says why).
   keys: { configDir: cairnConfigDir() },
 });
 service.startScheduler();
-const server = await startOnPort(values.port ? Number(values.port) : undefined);
+const server = await startOnPort(args.port);
 saveWebSession(dataDir, { token: server.token, port: server.port });
 process.stdout.write(
   `Cairn is running in browser mode. Open this address (it holds your key; it stays valid when the host restarts,\n` +
@@ -76,3 +69,17 @@ const stop = async (): Promise<void> => {
 };
 process.on('SIGINT', () => void stop());
 process.on('SIGTERM', () => void stop());
+
+/** The command line, or its usage (--help, exit 0) or what is wrong with it (exit 2). */
+function argsOrExit(argv: string[]): WebArgs {
+  try {
+    const args = parseWebArgs(argv);
+    if (!args.help) return args;
+    process.stdout.write(WEB_USAGE);
+    process.exit(0);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`cairn web: error: ${err.message}\n(npm run web -- --help says what it takes)\n`);
+    process.exit(2);
+  }
+}
