@@ -1,12 +1,15 @@
 import { formatBytes, plural } from '../../../contract/format.js';
 import type { StoreDashboard } from '../../../contract/model.js';
 import { useNow } from '../hooks/use-now.js';
+import { useApp } from '../state/use-app.js';
 import { When } from './PlanBits.js';
+import { usageWords } from '../store-size-words.js';
 
 /** The store's size (its last sample) and the free space on its disk, with a bar of how full the disk is. */
 export function DashboardSpace({ dashboard }: { dashboard: StoreDashboard | undefined }) {
   const now = useNow();
   const last = dashboard?.sizeHistory.at(-1);
+  const usage = useApp((s) => s.storeUsage);
   const disk = dashboard?.disk;
   const usedPercent = disk && disk.totalBytes > 0 ? Math.round((1 - disk.freeBytes / disk.totalBytes) * 100) : 0;
   return (
@@ -21,6 +24,12 @@ export function DashboardSpace({ dashboard }: { dashboard: StoreDashboard | unde
               <span className="muted">
                 · measured <When at={last.time} now={now} />
               </span>
+            </>
+          ) : usage ? (
+            // No sample kept yet (a new store): the count the store bar made when it opened.
+            <>
+              <strong>{usageWords(usage)}</strong>{' '}
+              <span className="muted">· counted when the store was opened; sampled after each backup and GC</span>
             </>
           ) : (
             <span className="muted">Not measured yet: it is counted after each backup and garbage collection.</span>

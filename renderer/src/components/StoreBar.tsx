@@ -1,5 +1,6 @@
-import { formatBytes, formatDuration, formatIsoTime, plural } from '../../../contract/format.js';
+import { formatBytes, formatDuration, formatIsoTime } from '../../../contract/format.js';
 import type { LastGc } from '../../../contract/model.js';
+import { usageWords } from '../store-size-words.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 
 /**
@@ -73,9 +74,7 @@ function StoreSize() {
       aria-label="Datastore size"
       title="The chunk files the store holds now, compressed and shared by all its snapshots. Chunks of forgotten snapshots stay until garbage collection removes them."
     >
-      {usage
-        ? `Store size: ${formatBytes(usage.bytes)} in ${plural(usage.chunks, 'chunk')} on disk${counting ? ' (recounting…)' : ''}`
-        : 'Store size: counting…'}
+      {usage ? `Store size: ${usageWords(usage)}${counting ? ' (recounting…)' : ''}` : 'Store size: counting…'}
     </span>
   );
 }
