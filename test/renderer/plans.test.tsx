@@ -321,7 +321,13 @@ describe('the plan editor', () => {
     fireEvent.change(dialog.getByLabelText('Runs'), { target: { value: 'weekly' } });
     fireEvent.click(dialog.getByLabelText('Fri'));
     fireEvent.click(dialog.getByLabelText('Sun'));
-    fireEvent.change(dialog.getByLabelText('At'), { target: { value: '21:30' } });
+    // A time in 24-hour form, as the app shows every time; "9:05" is taken as 09:05.
+    const at = dialog.getByLabelText<HTMLInputElement>('At');
+    fireEvent.change(at, { target: { value: '9:05' } });
+    fireEvent.blur(at);
+    expect(at.value).toBe('09:05');
+    expect(at.type).toBe('text');
+    fireEvent.change(at, { target: { value: '21:30' } });
     fireEvent.change(dialog.getByLabelText('Snapshots to keep'), { target: { value: 'some' } });
     expect(dialog.getByText('Keep the last 3, 24 hourly, 7 daily, 4 weekly, 6 monthly.')).toBeTruthy();
     fireEvent.change(dialog.getByLabelText(/^Garbage collection every/), { target: { value: '0' } });

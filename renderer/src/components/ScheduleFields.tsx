@@ -100,22 +100,36 @@ function TimeField({ form, set, errors }: EditorPart) {
       <div className="row tight">
         <label className="inline">
           At
+          {/* Text, not type="time": the browser's time field shows "12:00 PM" in some locales, and the app says
+              every time in 24-hour form (the plan's card says "daily at 12:00"). */}
           <input
-            type="time"
+            type="text"
+            className="time-input"
+            inputMode="numeric"
+            placeholder="HH:MM"
+            maxLength={5}
+            size={5}
             value={form.at}
             required
             aria-invalid={errors.at ? true : undefined}
             aria-describedby={`${id}-hint ${id}-error`}
             onChange={(e) => set('at', e.target.value)}
+            onBlur={(e) => set('at', paddedTime(e.target.value))}
           />
         </label>
         <span id={`${id}-hint`} className="muted small">
-          this computer&apos;s local time
+          24-hour, this computer&apos;s local time
         </span>
       </div>
       <FieldError id={`${id}-error`} error={errors.at} />
     </div>
   );
+}
+
+/** "9:30" as "09:30"; anything else as typed (the form's check says what is wrong with it). */
+function paddedTime(text: string): string {
+  const m = /^\s*(\d):([0-5]\d)\s*$/.exec(text);
+  return m ? `0${m[1]}:${m[2]}` : text.trim();
 }
 
 function DaysField({ form, set, errors }: EditorPart) {
