@@ -310,7 +310,8 @@ async function restoreInPlaceCommand(args: string[], ctx: ArchiveCommandContext)
     `${c['keep-both']} kept beside, ${c.skip} skipped, ${c.unchanged} unchanged` +
     (c['newer-local'] > 0
       ? `; ${c['newer-local']} changed here since the backup and kept (--overwrite-newer replaces them)`
-      : '');
+      : '') +
+    '; files there that the snapshot does not hold are left alone (nothing is deleted)';
   ctx.print(
     result,
     `${rows.length > 0 ? `${table(rows)}\n` : ''}${summary}${result.dryRun ? ' (dry run: nothing was written)' : ''}`,

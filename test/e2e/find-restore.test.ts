@@ -131,6 +131,9 @@ describe('finding a file and restoring an old version in place, end to end in Ch
     const counts = dialog.getByRole('list', { name: 'What the restore does' });
     await counts.getByText('changed there since the backup: left alone').waitFor({ timeout: 20_000 });
     expect(await dialog.getByRole('button', { name: /^Restore/ }).isDisabled()).toBe(true);
+    await dialog
+      .getByText('Files there that the snapshot does not hold (made since the backup) are left alone')
+      .waitFor();
     await dialog.getByLabel('Keep both', { exact: false }).check();
     await dialog.getByLabel(/Also for the file changed there since this backup/).check();
     await counts.getByText('kept, with the backed-up version put beside').waitFor({ timeout: 20_000 });

@@ -140,6 +140,9 @@ function InPlaceChoices(props: {
           </li>
         )}
       </ul>
+      <p className="muted small">
+        Files there that the snapshot does not hold (made since the backup) are left alone: nothing is deleted.
+      </p>
       <fieldset className="in-place-choice">
         <legend>A file there that differs from the backed-up one:</legend>
         {CHOICES.map((c) => (
