@@ -19,7 +19,10 @@ const job = (id: string, status: JobState['status']): JobState => ({
   log: [],
 });
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  localStorage.clear();
+});
 
 it('"Clear finished" asks the host to forget the finished jobs and keeps the running ones', async () => {
   const host = new FakeTransport();
@@ -39,4 +42,27 @@ it('"Clear finished" asks the host to forget the finished jobs and keeps the run
   expect(screen.queryByText('Garbage collection c')).toBeNull();
   expect(screen.getByText('Garbage collection a')).toBeTruthy();
   expect(screen.queryByRole('button', { name: 'Clear finished' })).toBeNull();
+});
+
+it('folds to a strip in a narrow window while nothing runs, remembers a fold, and unfolds when a job starts', async () => {
+  const store = createAppStore(createClient(new FakeTransport()));
+  store.getState().applyJob(job('b', 'done'));
+  const panel = () =>
+    render(
+      <AppStoreContext.Provider value={store}>
+        <TasksPanel />
+      </AppStoreContext.Provider>,
+    );
+  window.innerWidth = 1024;
+  panel();
+  expect(screen.queryByText('Garbage collection b')).toBeNull();
+  fireEvent.click(screen.getByRole('button', { name: 'Show tasks' }));
+  expect(screen.getByText('Garbage collection b')).toBeTruthy();
+  cleanup();
+  panel(); // the user's choice stands over the window's width
+  expect(screen.getByText('Garbage collection b')).toBeTruthy();
+  fireEvent.click(screen.getByRole('button', { name: 'Hide tasks' }));
+  expect(screen.queryByText('Garbage collection b')).toBeNull();
+  act(() => store.getState().applyJob(job('a', 'running')));
+  expect(screen.getByText('Garbage collection a')).toBeTruthy();
 });

@@ -28,11 +28,14 @@ const bytesAxis = (theme: ChartTheme): uPlot.Axis =>
 /** The store's size over time: a line with the area under it, one point per sample. */
 export function sizeChart(samples: UsageSample[]): ChartSpec {
   const data: uPlot.AlignedData = [samples.map((s) => s.time / 1000), samples.map((s) => s.bytes)];
+  // From the samples, not uPlot's own guess: for one sample it spans the day after it, with the point at the edge.
+  const first = data[0][0] ?? 0;
+  const last = data[0].at(-1) ?? first;
   return {
     data,
     options: (theme) => ({
       scales: {
-        x: { time: true, range: (_u, min, max) => atLeastAnHour(min, max) },
+        x: { time: true, range: () => atLeastAnHour(first, last) },
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
       axes: [axis(theme, { space: 110, values: (_u, splits) => splits.map(shortTime) }), bytesAxis(theme)],
