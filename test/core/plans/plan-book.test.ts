@@ -116,6 +116,25 @@ describe('plan book', () => {
     const elsewhere = book.add(input(other, join(dir, 'not-yet')));
     expect(() => book.edit(elsewhere.id, { store: store.root })).toThrow(/holds backups of/);
     expect(book.get(elsewhere.id).store).toBe(join(dir, 'not-yet'));
+    // The plan's own former folder (the user moved it on, then points it at that store): the run moves the group.
+    book.edit(elsewhere.id, { sources: [{ kind: 'folder', path: docs }] });
+    const movedOn = book.edit(elsewhere.id, { sources: [{ kind: 'folder', path: other }] });
+    expect(movedOn.formerSources).toContain(docs);
+    expect(book.edit(elsewhere.id, { store: store.root }).store).toBe(store.root);
+    book.remove(elsewhere.id);
+  });
+
+  it('takes a plan of several folders over the group that records them, in whatever order it names them', async () => {
+    const dir = temp('plan-group-order');
+    const store = await Datastore.create(join(dir, 'store'), { syncLevel: 'none' });
+    const [music, docs] = ['music', 'docs'].map((name) => {
+      mkdirSync(join(dir, name), { recursive: true });
+      writeFileSync(join(dir, name, 'a.txt'), name);
+      return join(dir, name);
+    }) as [string, string];
+    await backupFolder(store, [docs, music], { id: 'Both' });
+    const sources = [music, docs].map((path) => ({ kind: 'folder' as const, path }));
+    expect(new PlanBook(temp('plans')).add({ name: 'Both', sources, store: store.root }).groupId).toBe('Both');
   });
 
   it('paths are stored absolute', () => {
