@@ -37,7 +37,9 @@ export class StoreDashboards {
    * `sampled` is told once it is recorded, so a dashboard that is open can read it.
    */
   sampleAfter(job: JobState, sampled?: (store: string) => void): void {
-    if (!this.usage || !CHANGES_SIZE.has(job.kind) || (job.status !== 'done' && job.status !== 'attention')) return;
+    // A failed job that keeps a result made part of its work (a plan's backup before its off-site copy failed).
+    const didWork = job.status === 'done' || job.status === 'attention' || (job.status === 'failed' && !!job.result);
+    if (!this.usage || !CHANGES_SIZE.has(job.kind) || !didWork) return;
     const usage = this.usage;
     this.scans
       .run('store.usage', { store: job.store })

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { HostEventName } from '../../contract/events.js';
 import type { JobState } from '../../contract/jobs.js';
 import type { StoreDashboard } from '../../contract/model.js';
@@ -118,6 +118,7 @@ describe('backup plans in the app host', () => {
   });
 
   it('a run whose off-site copy fails after its backup keeps the snapshot on its card and in its history', async () => {
+    onTestFinished(async () => void (await service.handle('plans.remove', { planId: 'away' }))); // later tests count plans
     await call(service, 'remotes.add', {
       name: 'nowhere',
       // Nothing listens on port 1: the push fails at its first request, after the backup.
@@ -133,6 +134,7 @@ describe('backup plans in the app host', () => {
         offsite: { remote: 'nowhere' },
       },
     });
+    const samplesBefore = (await call<StoreDashboard>(service, 'store.dashboard', { store })).sizeHistory.length;
     await call(service, 'plans.run-now', { planId: 'away' });
     const job = await until(() => service.engine.list().find((j) => j.kind === 'plan-run' && j.title.includes('Away')));
     const done = await service.engine.whenDone(job.id);
@@ -153,7 +155,13 @@ describe('backup plans in the app host', () => {
     expect(details.runs[0]).toMatchObject({ status: 'failed', files: 2, snapshot });
     expect(details.status.state).toBe('failing');
     expect(Datastore.open(store).listSnapshots({ type: 'host', id: 'Away' })).toHaveLength(1);
-    await call(service, 'plans.remove', { planId: 'away' }); // the tests after this one count the plans
+    // The store grew by that snapshot: its size is sampled as after a run that succeeded.
+    let samples = samplesBefore;
+    for (let i = 0; i < 400 && samples === samplesBefore; i++) {
+      await new Promise((r) => setTimeout(r, 50)); // counted on the scan worker after the job
+      samples = (await call<StoreDashboard>(service, 'store.dashboard', { store })).sizeHistory.length;
+    }
+    expect(samples).toBe(samplesBefore + 1);
   }, 150_000);
 
   it('refuses paths outside the allowed roots, a bad schedule and a plan-run job from the renderer', async () => {
