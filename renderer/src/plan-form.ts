@@ -167,6 +167,12 @@ function numberOf(text: string): number {
   return text.trim() === '' ? NaN : Number(text);
 }
 
+/** A time of day as typed, "9:30" as "09:30"; anything else as typed (the schema says what is wrong with it). */
+export function paddedTime(text: string): string {
+  const m = /^\s*(\d):([0-5]\d)\s*$/.exec(text);
+  return m ? `0${m[1]}:${m[2]}` : text.trim();
+}
+
 /** The schedule the fields describe (numbers unchecked: the schema and the host's preview check them). */
 export function formSchedule(form: PlanForm): Schedule {
   switch (form.scheduleKind) {
@@ -175,9 +181,9 @@ export function formSchedule(form: PlanForm): Schedule {
     case 'interval':
       return { kind: 'interval', every: numberOf(form.every), unit: form.unit };
     case 'daily':
-      return { kind: 'daily', at: form.at };
+      return { kind: 'daily', at: paddedTime(form.at) };
     case 'weekly':
-      return { kind: 'weekly', days: form.days, at: form.at };
+      return { kind: 'weekly', days: form.days, at: paddedTime(form.at) };
     case 'calendar':
       return { kind: 'calendar', expression: form.expression };
   }

@@ -52,6 +52,13 @@ describe('plan-form', () => {
     expect(scheduleErrors(interval)).toEqual({ every: 'A whole number from 1 to 10,000.' });
   });
 
+  it('takes a time typed without its leading zero, also when the form is sent before the field is left', () => {
+    const form = { ...newPlanForm({ name: 'Docs', source: '/a', store: '/s' }), scheduleKind: 'daily' as const };
+    const checked = checkPlanForm({ ...form, at: ' 9:05 ' });
+    expect('input' in checked && checked.input.schedule).toEqual({ kind: 'daily', at: '09:05' });
+    expect(scheduleErrors({ ...form, at: '9:5' })).toEqual({ at: 'A time of day, HH:MM (24-hour).' });
+  });
+
   it('leaves excludes out of a disk image plan', () => {
     const form = { ...newPlanForm({ name: 'VM', source: '/vm.img', store: '/s' }), sourceKind: 'image' as const };
     const result = checkPlanForm({ ...form, excludes: '*.tmp' });

@@ -3,7 +3,7 @@ import { WEEKDAYS, type Schedule, type Weekday } from '../../../contract/plans.j
 import { useNow } from '../hooks/use-now.js';
 import type { EditorPart } from '../hooks/use-plan-editor.js';
 import { useSchedulePreview } from '../hooks/use-schedule-preview.js';
-import { formSchedule, scheduleErrors } from '../plan-form.js';
+import { formSchedule, paddedTime, scheduleErrors } from '../plan-form.js';
 import { ErrorNote } from './ErrorNote.js';
 import { FieldError, NumberField, TextField } from './FormFields.js';
 import { When } from './PlanBits.js';
@@ -124,12 +124,6 @@ function TimeField({ form, set, errors }: EditorPart) {
       <FieldError id={`${id}-error`} error={errors.at} />
     </div>
   );
-}
-
-/** "9:30" as "09:30"; anything else as typed (the form's check says what is wrong with it). */
-function paddedTime(text: string): string {
-  const m = /^\s*(\d):([0-5]\d)\s*$/.exec(text);
-  return m ? `0${m[1]}:${m[2]}` : text.trim();
 }
 
 function DaysField({ form, set, errors }: EditorPart) {
