@@ -5,11 +5,17 @@ import { sizeChart, type UPlotModule } from '../../renderer/src/charts/dashboard
 const THEME = { text: '#000', muted: '#666', grid: '#ddd', accent: '#25f', series: ['#25f'] };
 const T = Date.UTC(2026, 11, 7, 23, 15, 55);
 
-function xRange(samples: { time: number; bytes: number; chunks: number }[]): [number, number] {
+type Sample = { time: number; bytes: number; chunks: number };
+
+/** The x range for what uPlot asks (by default the samples' span; for one sample its guess, the day after it). */
+function xRange(samples: Sample[], asked?: [number, number]): [number, number] {
   const options = sizeChart(samples).options(THEME, {} as UPlotModule);
   const range = options.scales!.x!.range as (u: uPlot, min: number, max: number) => [number, number];
-  // uPlot's own guess for one sample: the day after it.
-  return range({} as uPlot, T / 1000, T / 1000 + 86_400);
+  const [min, max] = asked ?? [
+    samples[0]!.time / 1000,
+    samples.length === 1 ? samples[0]!.time / 1000 + 86_400 : samples.at(-1)!.time / 1000,
+  ];
+  return range({} as uPlot, min, max);
 }
 
 describe("the store size chart's time axis", () => {
@@ -25,5 +31,7 @@ describe("the store size chart's time axis", () => {
     expect(xRange(two)).toEqual([T / 1000 - 1500, T / 1000 + 2100]);
     const apart = [two[0]!, { time: T + 86_400_000, bytes: 2, chunks: 2 }];
     expect(xRange(apart)).toEqual([T / 1000, T / 1000 + 86_400]);
+    // A drag selects a part: that part is shown (at least an hour of it).
+    expect(xRange(apart, [T / 1000 + 7200, T / 1000 + 18_000])).toEqual([T / 1000 + 7200, T / 1000 + 18_000]);
   });
 });

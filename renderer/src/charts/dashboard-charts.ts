@@ -28,14 +28,17 @@ const bytesAxis = (theme: ChartTheme): uPlot.Axis =>
 /** The store's size over time: a line with the area under it, one point per sample. */
 export function sizeChart(samples: UsageSample[]): ChartSpec {
   const data: uPlot.AlignedData = [samples.map((s) => s.time / 1000), samples.map((s) => s.bytes)];
-  // From the samples, not uPlot's own guess: for one sample it spans the day after it, with the point at the edge.
-  const first = data[0][0] ?? 0;
-  const last = data[0].at(-1) ?? first;
+  // One sample: around it, not uPlot's own guess (the day after it, the point at the edge). Else what uPlot
+  // asks for: the samples' span, or the part a drag selected.
+  const single = samples.length === 1 ? samples[0]!.time / 1000 : undefined;
   return {
     data,
     options: (theme) => ({
       scales: {
-        x: { time: true, range: () => atLeastAnHour(first, last) },
+        x: {
+          time: true,
+          range: (_u, min, max) => (single === undefined ? atLeastAnHour(min, max) : atLeastAnHour(single, single)),
+        },
         y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.1 : 1] },
       },
       axes: [axis(theme, { space: 110, values: (_u, splits) => splits.map(shortTime) }), bytesAxis(theme)],
