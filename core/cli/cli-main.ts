@@ -43,7 +43,8 @@ Commands:
   diff <store> <snapshot-a> <snapshot-b>
                                    what was added, removed and changed between two snapshots
   versions <store> <group> <path>  every version of a file or folder across the group's snapshots (by content;
-                                   runs of the same version shown once, absences too)
+                                   runs of the same version shown once, absences too); exit code 3 if some
+                                   snapshots could not be read (named)
   find <store> <group|snapshot> <pattern> [--size +10M|-1M|1M..5M] [--newer 7d|2026-11-01] [--older …]
                                    entries by name (a glob such as '*.pdf', or a part of the name; any case) in a
                                    snapshot, or across the group's (each path once, with its newest snapshot);

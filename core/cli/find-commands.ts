@@ -52,7 +52,8 @@ const versions: FindCommand = async (args, ctx) => {
       ? `No folder snapshots in ${args[1]}.`
       : `${table(rows)}\n${plural(present, 'version')} of ${path} in ${plural(refs.length, 'snapshot')}`,
   );
-  return 0;
+  // As find: a script must see that snapshots it could not read may hold versions not listed.
+  return result.unreadable.length > 0 ? 3 : 0;
 };
 
 /** --size +10M (at least), -1M (at most), 10M..20M, or 5M (exactly). */

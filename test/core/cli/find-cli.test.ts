@@ -95,6 +95,9 @@ describe('cairn versions and cairn find', () => {
       /warning: not searched: snapshot host\/notes\/\S+ is encrypted with the key .* \(--keyfile FILE\)/,
     );
     expect(found.stderr).toMatch(/1 match in 1 snapshot; 1 snapshot not searched \(named above\)/);
+    const versions = await run(['versions', store, 'host/notes', 'todo.md']);
+    expect(versions.code, versions.stderr).toBe(3);
+    expect(versions.stderr).toMatch(/host\/notes\/\S+: .*encrypted/);
     const json = await run(['find', store, 'host/notes', 'todo', '--json']);
     expect(json.code).toBe(3);
     expect(JSON.parse(json.stdout)).toHaveLength(1);
