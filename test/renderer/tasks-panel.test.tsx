@@ -44,8 +44,9 @@ it('"Clear finished" asks the host to forget the finished jobs and keeps the run
   expect(screen.queryByRole('button', { name: 'Clear finished' })).toBeNull();
 });
 
-it('folds to a strip in a narrow window while nothing runs, remembers a fold, and unfolds when a job starts', async () => {
-  const store = createAppStore(createClient(new FakeTransport()));
+it('folds to a strip in a narrow window while nothing runs, remembers a fold, and unfolds when the user starts a job', async () => {
+  const host = new FakeTransport();
+  const store = createAppStore(createClient(host));
   store.getState().applyJob(job('b', 'done'));
   const panel = () =>
     render(
@@ -63,6 +64,13 @@ it('folds to a strip in a narrow window while nothing runs, remembers a fold, an
   expect(screen.getByText('Garbage collection b')).toBeTruthy();
   fireEvent.click(screen.getByRole('button', { name: 'Hide tasks' }));
   expect(screen.queryByText('Garbage collection b')).toBeNull();
-  act(() => store.getState().applyJob(job('a', 'running')));
+  expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Show tasks' }));
+  // A scheduled run and a failure are told on the strip, which stays folded.
+  act(() => store.getState().applyJob(job('c', 'running')));
+  act(() => store.getState().applyJob(job('d', 'failed')));
+  expect(screen.getByRole('button', { name: 'Show tasks, 1 running, 1 need a look' })).toBeTruthy();
+  // A job the user starts opens it.
+  host.answers.startJob = () => job('a', 'running');
+  await act(async () => void (await store.getState().startJob({ kind: 'gc', store: '/s' })));
   expect(screen.getByText('Garbage collection a')).toBeTruthy();
 });

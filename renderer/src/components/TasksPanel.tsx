@@ -8,7 +8,7 @@ const NARROW_PX = 1200;
 
 /**
  * Running jobs first, then finished ones, each with its log. The panel folds to a strip (remembered); it opens by
- * itself when a job starts, so its progress is never out of sight.
+ * itself when the user starts a job, so its progress is not out of sight.
  */
 export function TasksPanel() {
   const { jobs, order } = useAppShallow((s) => ({ jobs: s.jobs, order: s.jobOrder }));
@@ -16,20 +16,31 @@ export function TasksPanel() {
   const clearFinished = useApp((s) => s.clearFinishedJobs);
   const running = order.filter((id) => jobs[id]?.status === 'running');
   const finished = order.filter((id) => jobs[id]?.status !== 'running');
-  const [collapsed, setCollapsed] = useCollapsed(running.length);
-  if (collapsed)
+  const startedJobId = useApp((s) => s.startedJobId);
+  const [collapsed, setCollapsed] = useCollapsed(running.length, startedJobId);
+  // Folded by "Hide": the focus moves to the strip's button, since "Hide" is gone.
+  const [hidden, setHidden] = useState(false);
+  if (collapsed) {
+    const needLook = finished.filter((id) => jobs[id]?.status === 'failed' || jobs[id]?.status === 'attention');
     return (
-      <aside className="tasks collapsed" aria-label="Tasks">
-        <button type="button" className="tasks-unfold" aria-label="Show tasks" onClick={() => setCollapsed(false)}>
-          Tasks{running.length > 0 && <span className="badge">{running.length}</span>}
-        </button>
-      </aside>
+      <FoldedTasks
+        running={running.length}
+        needLook={needLook.length}
+        focus={hidden}
+        unfold={() => (setCollapsed(false), setHidden(false))}
+      />
     );
+  }
   return (
     <aside className="tasks" aria-labelledby="tasks-title">
       <div className="row tasks-head">
         <h2 id="tasks-title">Tasks {running.length > 0 && <span className="badge">{running.length} running</span>}</h2>
-        <button type="button" className="link" aria-label="Hide tasks" onClick={() => setCollapsed(true)}>
+        <button
+          type="button"
+          className="link"
+          aria-label="Hide tasks"
+          onClick={() => (setCollapsed(true), setHidden(true))}
+        >
           Hide
         </button>
       </div>
@@ -52,24 +63,49 @@ export function TasksPanel() {
   );
 }
 
+/** The folded panel: its name, how many jobs run, and whether a finished one failed or needs attention. */
+function FoldedTasks(props: { running: number; needLook: number; focus: boolean; unfold(): void }) {
+  const { running, needLook, unfold } = props;
+  const label = ['Show tasks', running > 0 && `${running} running`, needLook > 0 && `${needLook} need a look`]
+    .filter(Boolean)
+    .join(', ');
+  return (
+    <aside className="tasks collapsed" aria-label="Tasks">
+      <button
+        type="button"
+        className="tasks-unfold"
+        aria-label={label}
+        title={label}
+        onClick={unfold}
+        // Only after the user folded the panel with "Hide"
+        autoFocus={props.focus}
+      >
+        Tasks
+        {running > 0 && <span className="badge">{running}</span>}
+        {needLook > 0 && <span className="badge attention">!</span>}
+      </button>
+    </aside>
+  );
+}
+
 /**
  * Whether the panel is folded: as the user left it, else folded in a narrow window; never while a job runs at the
- * start, and unfolded when one starts.
+ * start, and unfolded when this window starts one (a scheduled run does not undo the user's fold).
  */
-function useCollapsed(runningCount: number): [boolean, (collapsed: boolean) => void] {
+function useCollapsed(runningCount: number, startedJobId: string | undefined): [boolean, (collapsed: boolean) => void] {
   const [collapsed, setState] = useState(() => {
-    const kept = localStorage.getItem(COLLAPSED_KEY);
     if (runningCount > 0) return false;
+    const kept = localStorage.getItem(COLLAPSED_KEY);
     return kept === null ? window.innerWidth < NARROW_PX : kept === 'yes';
   });
   const set = (value: boolean) => {
     localStorage.setItem(COLLAPSED_KEY, value ? 'yes' : 'no');
     setState(value);
   };
-  const before = useRef(runningCount);
+  const seen = useRef(startedJobId);
   useEffect(() => {
-    if (runningCount > before.current) setState(false);
-    before.current = runningCount;
-  }, [runningCount]);
+    if (startedJobId !== seen.current) setState(false);
+    seen.current = startedJobId;
+  }, [startedJobId]);
   return [collapsed, set];
 }

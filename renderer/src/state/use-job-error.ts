@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useLayoutEffect } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import { useApp } from './use-app.js';
 
@@ -8,6 +8,6 @@ import { useApp } from './use-app.js';
  */
 export function useOwnJobError(): AppErrorInfo | undefined {
   const clearJobError = useApp((s) => s.clearJobError);
-  useEffect(clearJobError, [clearJobError]);
+  useLayoutEffect(clearJobError, [clearJobError]); // before the first paint: the stale error never shows
   return useApp((s) => s.jobError);
 }

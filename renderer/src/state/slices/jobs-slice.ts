@@ -9,6 +9,8 @@ export interface JobsSlice {
   /** Job ids, newest first. */
   jobOrder: string[];
   jobError?: AppErrorInfo;
+  /** The job this window started last (the tasks panel opens for it; a scheduled run does not open it). */
+  startedJobId?: string;
   startJob(spec: StartableJobSpec): Promise<JobState | undefined>;
   cancelJob(jobId: string): Promise<void>;
   applyJob(job: JobState): void;
@@ -26,6 +28,7 @@ export const createJobsSlice: SliceCreator<JobsSlice> = (set, get, client) => ({
     try {
       const job = await client.startJob(spec);
       get().applyJob(job);
+      set({ startedJobId: job.id });
       return job;
     } catch (err) {
       // Shown where the job was asked for (a dialog); a store gone from under the view is its state too.
