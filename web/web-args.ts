@@ -3,7 +3,7 @@ import { parseArgsMessage, UsageError } from '../core/cli/usage-error.js';
 
 export const WEB_USAGE = `Usage: npm run web -- [options]
 
-  --port N          the port on 127.0.0.1 (default: the last run's, else any free one)
+  --port N          the port on 127.0.0.1, 1 to 65535 (default: the last run's, else any free one)
   --allow DIR       also let the app use DIR (repeatable), beside the home folder, /media, /mnt, /run/media
                     and the temporary folder
   --allow-only DIR  let the app use DIR only (repeatable), none of those

@@ -114,8 +114,8 @@ export async function previewExcludes(
     paths,
     excluded: totals.excluded,
     excludedBytes,
-    files: totals.files,
-    bytes: totals.bytes,
+    files: totals.files - unreadable.files,
+    bytes: totals.bytes - unreadable.bytes,
     truncated: totals.excluded > paths.length,
     leftOut: { count: leftOut.count, named: leftOut.named },
   };
@@ -131,12 +131,23 @@ class UnreadableFiles {
 
   constructor(private readonly leftOut: LeftOut) {}
 
+  /** The files found unreadable and their bytes: the scan's totals count them, a backup would not hold them. */
+  files = 0;
+  bytes = 0;
+  private readonly linked = new Set<string>();
+
   check(rel: string, path: string | Buffer, st: BigIntStats): void {
     if (!this.deniedByMode(st)) return;
     try {
       accessSync(path, constants.R_OK);
     } catch (err) {
       this.leftOut.failedRead(rel, err);
+      this.files++;
+      // The totals hold a file of several links once: so is it taken out of them.
+      const key = `${st.dev}:${st.ino}`;
+      if (st.nlink > 1n && this.linked.has(key)) return;
+      this.linked.add(key);
+      this.bytes += Number(st.size);
     }
   }
 

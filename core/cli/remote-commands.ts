@@ -139,6 +139,7 @@ const check: RemoteCommand = async (args, ctx) => {
   const { checkRemote } = await import('../remote/remote-check.js');
   const caps = await checkRemote(bucket, ctx.signal);
   bucket.close();
+  if (ctx.signal?.aborted) throw new CairnError('CANCELLED', 'cancelled');
   const reached = caps[0]!;
   // Nothing else was probed: the service, the bucket or the credentials failed, not a feature of the service.
   // The error names the remote, its endpoint and bucket ({"error": …} with --json).

@@ -77,6 +77,8 @@ describe('entries a backup skipped', () => {
     const preview = await run(['excludes', src, '--exclude', 'cache/']);
     expect(preview.code, preview.stderr).toBe(0);
     expect(preview.stdout).toContain('2 entries cannot be read and would be left out:');
+    // ok.txt and shared.txt; locked.txt is not counted as backed up.
+    expect(preview.stdout).toMatch(/; 2 files \(\d+ B\) would be backed up$/m);
     expect(preview.stdout).toContain('  locked.txt: permission denied');
     expect(preview.stdout).toContain('  private/: permission denied');
     expect(preview.stdout).not.toMatch(/shared\.txt|cache\/:/);
