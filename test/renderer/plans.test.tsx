@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { formatTime } from '../../contract/format.js';
 import type { AppInfo, GroupRow } from '../../contract/model.js';
@@ -38,6 +38,12 @@ async function start(info: AppInfo = INFO) {
 
 async function openPlans() {
   await act(async () => fireEvent.click(screen.getByRole('button', { name: /^Plans( \d+)?$/ })));
+  await plansViewLoaded();
+}
+
+/** The plans view loads on first use (lazy-views.tsx): its fallback stands in until then. */
+async function plansViewLoaded() {
+  await waitFor(() => expect(document.querySelector('.plans-view[aria-busy]')).toBeNull());
 }
 
 /** The card of one plan in the list. */

@@ -11,12 +11,11 @@ import { NoticeToasts } from './NoticeToasts.js';
 import { PlanEditorHost } from './PlanEditor.js';
 import { PlansButton } from './PlansButton.js';
 import { KeysButton } from './KeysButton.js';
-import { KeysView } from './KeysView.js';
 import { RemotesButton } from './RemotesButton.js';
 import { RemotePaneLoader, RemotesViewLoader } from './lazy-remotes.js';
 import { KeyWizard } from './KeyWizard.js';
 import { UnlockKeyDialog } from './UnlockKeyDialog.js';
-import { PlansView } from './PlansView.js';
+import { KeysViewLoader, PlansViewLoader } from './lazy-views.js';
 import { SnapshotBrowser } from './SnapshotBrowser.js';
 import { FindDialogsLoader, SearchPaneLoader } from './lazy-find.js';
 import { SnapshotsTable } from './SnapshotsTable.js';
@@ -110,11 +109,11 @@ export function App() {
       <ErrorNote error={startupError} />
       <div className="app-body">
         {keysOpen ? (
-          <KeysView />
+          <KeysViewLoader />
         ) : remotesOpen ? (
           <RemotesViewLoader />
         ) : plansOpen ? (
-          <PlansView />
+          <PlansViewLoader />
         ) : !store ? (
           <StorePicker />
         ) : (

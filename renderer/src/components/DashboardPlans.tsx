@@ -3,7 +3,7 @@ import { useNow } from '../hooks/use-now.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { LeftOutNote, PlanStateBadge, When } from './PlanBits.js';
 import { nextRunAt, noNextRun } from './PlanList.js';
-import { NewPlanButton } from './PlansView.js';
+import { NewPlanButton } from './NewPlanButton.js';
 
 /** The plans that back up into the open store: how each stands, its last success and next run; or an invitation. */
 export function DashboardPlans({ store }: { store: string }) {

@@ -1,7 +1,7 @@
 import { needsAttention } from '../../../contract/plans.js';
 import { plural } from '../../../contract/format.js';
 import { useAppShallow } from '../state/use-app.js';
-import { NewPlanButton } from './PlansView.js';
+import { NewPlanButton } from './NewPlanButton.js';
 
 /** The start page's way to the plans: how many there are and how many need a look, or what a plan is. */
 export function PlansTeaser() {

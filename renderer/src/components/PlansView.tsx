@@ -4,6 +4,7 @@ import { DesktopNoticesControl } from './DesktopNoticesControl.js';
 import { ErrorNote } from './ErrorNote.js';
 import { PlanDetailsPane } from './PlanDetails.js';
 import { PlanList } from './PlanList.js';
+import { NewPlanButton } from './NewPlanButton.js';
 
 /** The backup plans: the list (or one plan in full), a new plan, and where the scheduler runs. */
 export function PlansView() {
@@ -52,16 +53,6 @@ function PlansHeader() {
       </div>
       {scheduler && <p className="muted small scheduler-note">{schedulerText(scheduler, host)}</p>}
     </>
-  );
-}
-
-/** Starts a new plan, into the open datastore (else the last one used). */
-export function NewPlanButton() {
-  const { editPlan, store } = useAppShallow((s) => ({ editPlan: s.editPlan, store: s.store?.path ?? s.recent[0] }));
-  return (
-    <button type="button" className="primary" onClick={() => editPlan({ start: { store: store ?? '' } })}>
-      New plan…
-    </button>
   );
 }
 
