@@ -4,6 +4,7 @@ import type {
   AppInfo,
   DiffResult,
   ExcludePreviewResult,
+  RestorePreviewResult,
   FolderListing,
   FolderPage,
   GroupRef,
@@ -75,6 +76,11 @@ export interface Actions {
   'restore.in-place-preview': {
     req: { store: string; snapshot: SnapshotRef; path: string; conflict: ConflictChoice; overwriteNewer?: boolean };
     res: InPlacePreview;
+  };
+  /** What a restore of `paths` into `target` would meet there: files it adds, ones there as backed up, ones that differ. */
+  'restore.preview': {
+    req: { store: string; snapshot: SnapshotRef; paths: string[]; target: string };
+    res: RestorePreviewResult;
   };
   /** Before a backup: whether the group `host/<id>` may take this folder or image (it records the source it backs up). */
   'backup.check-source': {
@@ -187,6 +193,7 @@ export const API_METHODS = {
   pathHistory: 'path.history',
   previewFile: 'snapshot.preview',
   previewInPlace: 'restore.in-place-preview',
+  previewRestore: 'restore.preview',
   checkBackupSource: 'backup.check-source',
   startJob: 'jobs.start',
   listPlans: 'plans.list',

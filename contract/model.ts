@@ -147,6 +147,18 @@ export interface ExcludePreviewResult {
   leftOut: { count: number; named: { path: string; reason: string }[] };
 }
 
+/** What a restore into a folder would meet there (nothing written): restore-preview.ts in core. */
+export interface RestorePreviewResult {
+  /** Files and symlinks with nothing at their place: the restore creates them. */
+  added: number;
+  /** There as backed up (same size and mtime; a symlink to the same target). */
+  same: number;
+  /** There and different, or something else in the way: kept, or replaced with overwrite. */
+  differ: number;
+  /** The first of those, as paths under the target. */
+  differing: string[];
+}
+
 export interface FolderListing {
   path: string;
   parent?: string;

@@ -161,6 +161,12 @@ export const requestValidators = {
     conflict,
     overwriteNewer: z.boolean().optional(),
   }),
+  'restore.preview': z.strictObject({
+    store: path,
+    snapshot,
+    paths: z.array(archivePath).min(1).max(10_000),
+    target: path,
+  }),
   'backup.check-source': z.strictObject({
     store: path,
     source: path,

@@ -5,7 +5,7 @@ import type { ActionName, ActionRequest, ActionResponse } from '../contract/acti
 import type { Result } from '../contract/errors.js';
 import type { HostEventName, HostEvents } from '../contract/events.js';
 import type { JobKind, JobState, StartableJobSpec } from '../contract/jobs.js';
-import type { AppInfo, SnapshotRef, SourceCheck } from '../contract/model.js';
+import type { AppInfo, RestorePreviewResult, SnapshotRef, SourceCheck } from '../contract/model.js';
 import { imageFileName } from '../contract/image-file-name.js';
 import { validateRequest } from '../contract/validators.js';
 import { assertBackupId, snapshotPath } from '../core/backup/backup-names.js';
@@ -375,11 +375,24 @@ export class HostService {
     return this.engine.start({ ...spec, store, source }, `Backup of ${source}`, store, keys);
   }
 
+  /** What the restore dialog's restore would meet in its target: checked as the restore itself is. */
+  private previewRestore(req: ActionRequest<'restore.preview'>): Promise<RestorePreviewResult> {
+    const store = this.store(req.store);
+    const target = this.restoreTarget(store.root, req.target);
+    this.assertReadable(store, req.snapshot);
+    return this.queries.run('restore.preview', { ...req, store: store.root, target }, this.unlockedKeys());
+  }
+
+  private restoreTarget(store: string, asked: string): string {
+    const target = this.policy.check(asked, 'restore target');
+    if (isInside(target, store)) throw new AppError('PATH_NOT_ALLOWED', `cannot restore into the datastore ${store}`);
+    return target;
+  }
+
   /** A restore of chosen paths into a folder the policy allows, outside the store. */
   private startRestore(spec: Extract<StartableJobSpec, { kind: 'restore' }>): JobState {
     const store = this.store(spec.store).root;
-    const target = this.policy.check(spec.target, 'restore target');
-    if (isInside(target, store)) throw new AppError('PATH_NOT_ALLOWED', `cannot restore into the datastore ${store}`);
+    const target = this.restoreTarget(store, spec.target);
     const what = spec.paths.length === 1 ? spec.paths[0] || 'everything' : `${spec.paths.length} items`;
     this.assertReadable(this.store(store), spec.snapshot);
     return this.engine.start(
@@ -587,6 +600,7 @@ export class HostService {
         this.queries.run('snapshot.browse', { ...req, store: this.storePath(req.store) }, this.unlockedKeys()),
       'snapshot.diff': ({ store, from, to }) =>
         this.queries.run('snapshot.diff', { store: this.storePath(store), from, to }, this.unlockedKeys()),
+      'restore.preview': (req) => this.previewRestore(req),
       'backup.check-source': ({ store, source, id, kind }) => this.checkBackupSource(store, source, id, kind),
       'excludes.preview': ({ source, patterns }) =>
         this.queries.run('excludes.preview', { source: this.policy.check(source, 'folder to back up'), patterns }),

@@ -1,3 +1,4 @@
+import { previewRestore } from '../core/archive/restore-preview.js';
 import type { ActionRequest, ActionResponse } from '../contract/actions.js';
 import { previewExcludes } from '../core/archive/exclude-preview.js';
 import { formatBackupTime } from '../core/backup/backup-names.js';
@@ -30,6 +31,7 @@ export const QUERY_ACTIONS = [
   'path.history',
   'snapshot.preview',
   'restore.in-place-preview',
+  'restore.preview',
   'store.usage',
   'store.activity',
   ...REMOTE_QUERY_ACTIONS,
@@ -80,6 +82,8 @@ export function createQueries(): Queries {
     'path.history': ({ store, group, path }, keys) => pathHistory(openStore(store), group, path, keys),
     'snapshot.preview': ({ store, snapshot, path }, keys) => previewFile(reader(store, snapshot, keys), path),
     'restore.in-place-preview': ({ store, ...req }, keys) => inPlacePreview(openStore(store), req, keys),
+    'restore.preview': ({ store, snapshot, paths, target }, keys) =>
+      previewRestore(reader(store, snapshot, keys), paths, target),
     'excludes.preview': ({ source, patterns }) => previewExcludes(source, patterns, { limit: 500 }),
     'store.activity': ({ store }) => storeActivity(views, openStore(store)),
     'store.usage': ({ store }) => {

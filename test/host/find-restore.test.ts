@@ -218,6 +218,24 @@ describe('finding files and restoring them in place, through the host', () => {
     expect(readFileSync(join(source, 'old.txt'), 'utf8')).toBe('only at first\n');
   });
 
+  it('previews a restore into a folder: what is there already, checked by the path policy as the restore is', async () => {
+    const target = join(base, 'Restored-here');
+    mkdirSync(join(target, 'notes'), { recursive: true });
+    writeFileSync(join(target, 'notes', 'report.txt'), 'edited there\n');
+    const req = { store, snapshot: ref(3), paths: [''], target };
+    const preview = await call<{ added: number; same: number; differ: number; differing: string[] }>(
+      service,
+      'restore.preview',
+      req,
+    );
+    expect(preview).toEqual({ added: 2, same: 0, differ: 1, differing: ['notes/report.txt'] });
+    expect((await failure(service, 'restore.preview', { ...req, target: '/etc' })).code).toBe('PATH_NOT_ALLOWED');
+    expect((await failure(service, 'restore.preview', { ...req, target: join(store, 'x') })).code).toBe(
+      'PATH_NOT_ALLOWED',
+    );
+    expect((await failure(service, 'restore.preview', { ...req, paths: [] })).code).toBe('BAD_REQUEST');
+  });
+
   it('refuses an in-place restore whose folder lies outside the allowed places', async () => {
     const narrow = new HostService({
       platform: { host: 'web' },

@@ -870,6 +870,36 @@ describe('RestoreDialog', () => {
     expect(onRestore).toHaveBeenLastCalledWith('/home/ann/back', false, true);
   });
 
+  it('says what is in the chosen folder already, and what the restore does with what differs', async () => {
+    const asked: string[] = [];
+    const preview = async (target: string) => {
+      asked.push(target);
+      return {
+        added: 2,
+        same: 10,
+        differ: 7,
+        differing: ['a.txt', 'b.txt', 'c.txt', 'd.txt', 'e.txt', 'f.txt', 'g.txt'],
+      };
+    };
+    wrap(
+      <RestoreDialog
+        request={{ what: 'everything' }}
+        onClose={() => {}}
+        onRestore={async () => {}}
+        preview={preview}
+      />,
+    );
+    fireEvent.change(screen.getByLabelText('Restore into folder'), { target: { value: '/home/ann/docs' } });
+    const note = await screen.findByRole('status', { name: 'What is in the folder' }, { timeout: 2000 });
+    expect(asked.at(-1)).toBe('/home/ann/docs');
+    expect(note.textContent).toContain(
+      'In this folder: 2 files to add, 10 there as backed up, 7 that differ (kept as they are; the backed-up ones are not restored).',
+    );
+    expect(note.textContent).toContain('e.txt…and 2 more');
+    fireEvent.click(screen.getByLabelText(/Replace existing files/));
+    expect(note.textContent).toContain('7 that differ (replaced with the backed-up ones).');
+  });
+
   it("does not show the error another dialog left, only one of its own request's", async () => {
     store.setState({ jobError: { code: 'PATH_NOT_ALLOWED', message: 'a push dialog closed after this' } });
     const onRestore = vi.fn(async () => {

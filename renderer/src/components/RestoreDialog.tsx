@@ -1,5 +1,6 @@
-import { useState } from 'react';
-import { plural } from '../../../contract/format.js';
+import { useEffect, useState } from 'react';
+import { formatCount, plural } from '../../../contract/format.js';
+import type { RestorePreviewResult } from '../../../contract/model.js';
 import { useApp } from '../state/use-app.js';
 import { useOwnJobError } from '../state/use-job-error.js';
 import { ErrorNote } from './ErrorNote.js';
@@ -43,10 +44,13 @@ export function RestoreDialog({
   request,
   onClose,
   onRestore,
+  preview,
 }: {
   request: RestoreRequest;
   onClose: () => void;
   onRestore: (target: string, overwrite: boolean, keepDamaged: boolean) => Promise<void>;
+  /** What the restore would meet in a folder (a local snapshot's; none for a remote one). */
+  preview?: (target: string) => Promise<RestorePreviewResult>;
 }) {
   const home = useApp((s) => s.info?.homeDir ?? '');
   const jobError = useOwnJobError();
@@ -79,6 +83,7 @@ export function RestoreDialog({
             one it replaced, and its log names them.
           </p>
         )}
+        {preview && <TargetPreview target={target} overwrite={overwrite} preview={preview} />}
         <label className="inline">
           <input type="checkbox" checked={keepDamaged} onChange={(e) => setKeepDamaged(e.target.checked)} /> Keep what
           can be read of a damaged file, as <span className="mono">name.damaged</span>
@@ -97,5 +102,58 @@ export function RestoreDialog({
         </footer>
       </form>
     </Modal>
+  );
+}
+
+/** How long the folder's path must stand still before it is compared (typing goes on). */
+const PREVIEW_DELAY_MS = 400;
+const DIFFERING_SHOWN = 5;
+
+/** What is in the chosen folder already, and what the restore does with it: asked again as the path changes. */
+function TargetPreview(props: {
+  target: string;
+  overwrite: boolean;
+  preview: (target: string) => Promise<RestorePreviewResult>;
+}) {
+  const { target, preview } = props;
+  const [result, setResult] = useState<{ target: string; preview: RestorePreviewResult }>();
+  useEffect(() => {
+    if (target.trim() === '') return;
+    let live = true;
+    const timer = setTimeout(() => {
+      preview(target).then(
+        (p) => live && setResult({ target, preview: p }),
+        () => live && setResult(undefined), // a path not allowed or not there yet: the restore says why
+      );
+    }, PREVIEW_DELAY_MS);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [target, preview]);
+  if (!result || result.target !== target) return null;
+  const { added, same, differ, differing } = result.preview;
+  if (same + differ === 0) return null; // an empty or new folder: nothing to say
+  return (
+    <div className="restore-preview small" role="status" aria-label="What is in the folder">
+      <p>
+        {`In this folder: ${plural(added, 'file')} to add, ${formatCount(same)} there as backed up, `}
+        <strong>{`${formatCount(differ)} that ${differ === 1 ? 'differs' : 'differ'}`}</strong>
+        {differ > 0 &&
+          (props.overwrite
+            ? ' (replaced with the backed-up ones).'
+            : ' (kept as they are; the backed-up ones are not restored).')}
+      </p>
+      {differ > 0 && (
+        <ul className="muted">
+          {differing.slice(0, DIFFERING_SHOWN).map((p) => (
+            <li key={p} className="mono">
+              {p}
+            </li>
+          ))}
+          {differ > DIFFERING_SHOWN && <li>…and {formatCount(differ - DIFFERING_SHOWN)} more</li>}
+        </ul>
+      )}
+    </div>
   );
 }

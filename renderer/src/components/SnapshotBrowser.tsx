@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { EntryRow, SnapshotRef, SnapshotRow } from '../../../contract/model.js';
 import { formatTime } from '../../../contract/format.js';
 import { errorInfo } from '../api/client.js';
@@ -140,10 +140,17 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
 /** The restore dialog for what the browser chose; it closes once the job has started. */
 function SnapshotRestore(props: { store: string; snapshot: SnapshotRef; request: RestoreRequest; onClose(): void }) {
   const startJob = useApp((s) => s.startJob);
+  const client = useApp((s) => s.client);
+  const { store, snapshot, request } = props;
+  const preview = useCallback(
+    (target: string) => client.previewRestore({ store, snapshot, paths: restorePaths(request), target }),
+    [client, store, snapshot, request],
+  );
   return (
     <RestoreDialog
       request={props.request}
       onClose={props.onClose}
+      preview={preview}
       onRestore={async (target, overwrite, keepDamaged) => {
         const job = await startJob({
           kind: 'restore',
