@@ -24,22 +24,24 @@ const IN_THE_WAY = Symbol('in the way');
 const SLASH = Buffer.from('/');
 
 /**
- * Compares the selected paths of a snapshot with what is in `target`, as the restore would place them (a
- * selected folder under its own name, the snapshot's root and a file straight into the target): one lstat per
- * entry, no content read. Lets the event loop in every 50 ms, so a cancel stops it at once.
+ * Compares the selected paths of a snapshot with what is in `target`, as the restore would place them: the app's
+ * restore puts a selected folder under its own name, the CLI's (`folderContents`, as restoreFolder does) its
+ * contents straight into the target; the snapshot's root and a file go straight in. One lstat per entry, no
+ * content read; the event loop is let in every 50 ms, so a cancel stops it at once.
  */
 export async function previewRestore(
   reader: FolderArchiveReader,
   paths: readonly string[],
   target: string,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; folderContents?: boolean } = {},
 ): Promise<RestorePreview> {
-  const preview = new RestorePreviewWalk(reader, signal);
+  const preview = new RestorePreviewWalk(reader, options.signal);
+  const into = Buffer.from(target);
   for (const path of paths) {
     const { entry, names } = reader.locate(path);
-    if (entry.kind !== EntryKind.Directory) await preview.entry(entry, Buffer.from(target), '');
-    else if (path === '') await preview.children(entry, Buffer.from(target), '');
-    else await preview.entry(entry, Buffer.from(target), '', displayName(names.at(-1)!));
+    if (entry.kind !== EntryKind.Directory) await preview.entry(entry, into, '');
+    else if (path === '' || options.folderContents) await preview.children(entry, into, '');
+    else await preview.entry(entry, into, '', displayName(names.at(-1)!));
   }
   return preview.result;
 }

@@ -3,7 +3,7 @@ import { EntryKind } from '../archive/archive-format.js';
 import { entryInfo } from '../archive/entry-info.js';
 import { backupFolder } from '../archive/folder-backup.js';
 import { FolderArchiveReader } from '../archive/folder-reader.js';
-import { assertBackupType, formatBackupTime } from '../backup/backup-names.js';
+import { assertBackupType, formatBackupTime, type SnapshotRef } from '../backup/backup-names.js';
 import type { SnapshotSummary } from '../../contract/model.js';
 import { summarizeManifest } from '../backup/manifest-summary.js';
 import type { SyncLevel } from '../chunk-store/chunk-store.js';
@@ -233,11 +233,12 @@ async function catCommand(args: string[], ctx: ArchiveCommandContext): Promise<n
 async function restoreCommand(args: string[], ctx: ArchiveCommandContext): Promise<number> {
   const { values, signal, progress } = ctx;
   if (values['in-place']) return restoreInPlaceCommand(args, ctx);
-  for (const flag of ['conflict', 'overwrite-newer', 'dry-run'] as const)
+  for (const flag of ['conflict', 'overwrite-newer'] as const)
     if (values[flag] !== undefined) throw new UsageError(`--${flag} goes with --in-place`);
   const store = openStore(need(args, 0, '<store>'));
   const ref = snapshotArg(store, need(args, 1, '<snapshot>'));
   if (values.to === undefined) throw new UsageError('missing --to <dir> (or --in-place: back where it was)');
+  if (values['dry-run']) return restorePreviewCommand(store, ref, args[2] ?? '', values.to, ctx);
   const { restoreFolder } = await import('../archive/folder-restore.js');
   const result = await restoreFolder(store, ref, values.to, {
     crypt: await readingKey(store, [ref], values),
@@ -266,6 +267,31 @@ async function restoreCommand(args: string[], ctx: ArchiveCommandContext): Promi
         `(listed above as 'not restored'); everything else was restored`,
     );
   }
+  return 0;
+}
+
+/** `restore --to DIR --dry-run`: what the restore would meet in DIR; nothing is written. */
+async function restorePreviewCommand(
+  store: Datastore,
+  ref: SnapshotRef,
+  path: string,
+  target: string,
+  ctx: ArchiveCommandContext,
+): Promise<number> {
+  const { FolderArchiveReader } = await import('../archive/folder-reader.js');
+  const { previewRestore } = await import('../archive/restore-preview.js');
+  const reader = new FolderArchiveReader(
+    store.openSnapshot(ref, { crypt: await readingKey(store, [ref], ctx.values) }),
+  );
+  const p = await previewRestore(reader, [path], target, { signal: ctx.signal, folderContents: true });
+  const listed = p.differing.map((d) => `differs  ${d}`);
+  if (p.differ > p.differing.length) listed.push(`…and ${p.differ - p.differing.length} more`);
+  const one = p.differ === 1;
+  const fate = ctx.values.overwrite ? 'replaced' : `kept; --overwrite replaces ${one ? 'it' : 'them'}`;
+  const summary =
+    `Would add ${plural(p.added, 'file')}; ${p.same} there as backed up; ${p.differ} there that ` +
+    `${one ? 'differs' : 'differ'} (${fate}) (dry run: nothing was written)`;
+  ctx.print(p, [...listed, summary].join('\n'));
   return 0;
 }
 

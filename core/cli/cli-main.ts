@@ -31,10 +31,11 @@ Commands:
                                    exit code 3 if some entries could not be read (the snapshot lacks them)
   ls <store> <snapshot> [path]     list a folder of a snapshot
   cat <store> <snapshot> <path>    write one file of a snapshot to stdout
-  restore <store> <snapshot> [path] --to <dir> [--overwrite] [--keep-damaged]
+  restore <store> <snapshot> [path] --to <dir> [--overwrite] [--keep-damaged] [--dry-run]
                                    restore a snapshot, a folder of it (its contents) or one file; a file
                                    with a damaged chunk is named and left out (--keep-damaged: its readable
-                                   rest is kept as <name>.damaged)
+                                   rest is kept as <name>.damaged); --dry-run: only what is in <dir> already
+                                   (files as backed up, files that differ), nothing written
   restore <store> <snapshot> [path] --in-place [--conflict overwrite|keep-both|skip] [--overwrite-newer]
         [--dry-run]                put it back where it was backed up from: missing files come back, files as they
                                    were stay; one that differs is replaced, kept beside as 'name (restored DATE).ext'

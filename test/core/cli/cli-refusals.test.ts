@@ -136,10 +136,13 @@ describe('cairn refuses what would hang, hide data or write where it must not', 
       expect(r.stderr, args.join(' ')).toMatch(new RegExp(`^cairn: ${args[0]} takes no --`));
       expect(r.stdout).toBe('');
     }
-    // --dry-run is restore's only with --in-place (a preview): with --to it is refused the same way.
+    // restore --to --dry-run looks at the target and writes nothing, not even the target folder.
     const dryRestore = await cairn(['restore', store, 'host/src', '--to', join(base, 'r'), '--dry-run']);
-    expect(dryRestore.code).toBe(2);
-    expect(dryRestore.stderr).toMatch(/^cairn: --dry-run goes with --in-place/);
+    expect(dryRestore.code, dryRestore.stderr).toBe(0);
+    expect(dryRestore.stdout).toMatch(
+      /^Would add \d+ files?; 0 there as backed up; 0 there that differ .*\(dry run: nothing was written\)$/m,
+    );
+    expect(existsSync(join(base, 'r'))).toBe(false);
     expect(listing()).toBe(before);
     expect(existsSync(join(base, 'new'))).toBe(false);
     // forget and delete-group have a real --dry-run: they say what would go, and nothing goes.

@@ -64,7 +64,7 @@ describe('cairn versions and cairn find', () => {
         ['restore', store, 'host/notes', '--in-place', '--conflict', 'merge'],
         /--conflict takes overwrite, keep-both or skip/,
       ],
-      [['restore', store, 'host/notes', '--to', dir, '--dry-run'], /--dry-run goes with --in-place/],
+      [['restore', store, 'host/notes', '--to', dir, '--overwrite-newer'], /--overwrite-newer goes with --in-place/],
       [['find', store, 'host/notes', 'x', '--size', 'huge'], /--size takes/],
       [['find', store, 'host/notes', 'x', '--newer', 'yesterday'], /--newer takes a date/],
       [['find', store, 'host/notes', '*.md', 'extra'], /quote a glob/],

@@ -217,6 +217,14 @@ describe('cairn CLI: folder backups', () => {
     expect(readdirSync(join(sub, 'out'))).toEqual(['deep.txt']);
 
     writeFileSync(join(sub, 'out/deep.txt'), 'mine');
+    // The dry run names the file there that differs, with the folder's contents placed as the restore places them.
+    const dry = await cairn(['restore', store, 'host/docs', 'docs/sub', '--to', join(sub, 'out'), '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toBe(
+      'differs  deep.txt\nWould add 0 files; 0 there as backed up; 1 there that differs (kept; --overwrite replaces it) ' +
+        '(dry run: nothing was written)\n',
+    );
+    expect(readFileSync(join(sub, 'out/deep.txt'), 'utf8')).toBe('mine');
     const kept = await cairn(['restore', store, 'host/docs', 'docs/sub/deep.txt', '--to', join(sub, 'out')]);
     expect(kept.code, kept.stderr).toBe(0);
     // One line for what was kept, not a warning per file (a restore into a full folder printed thousands).
