@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from '../../support/processes.js';
 import { put, readTree, stampTimes } from '../../support/tree.js';
-import { removeTree, tempDir } from '../../support/temp.js';
+import { removeTree, storeTempRoot, tempDir } from '../../support/temp.js';
 
 const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
@@ -14,9 +14,9 @@ const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
  * their modes and times.
  */
 describe.runIf(asRoot)('a restore by an ordinary user', () => {
-  const base = tempDir('restore-as-user');
+  const base = tempDir('restore-as-user', storeTempRoot());
   beforeAll(() => chmodSync(base, 0o777)); // the ordinary user makes its folders here
-  afterAll(() => removeTree(base));
+  afterAll(() => removeTree(base), 120_000);
 
   it('restores read-only folders and one its owner cannot list, with their files below, modes and times', () => {
     const src = join(base, 'src');

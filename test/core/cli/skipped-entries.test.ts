@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cairn } from '../../support/processes.js';
-import { useTempDirs } from '../../support/temp.js';
+import { storeTempRoot, useTempDirs } from '../../support/temp.js';
 import { put } from '../../support/tree.js';
 
 const asRoot = process.getuid?.() === 0;
@@ -22,7 +22,7 @@ describe('entries a backup skipped', () => {
   const temp = useTempDirs();
 
   it('a file skipped as unreadable is backed up by the next backup once it can be read, though its folder is unchanged', async () => {
-    const dir = temp('skipped');
+    const dir = temp('skipped', storeTempRoot());
     const src = join(dir, 'src');
     put(src, 'docs/ok.txt', 'readable');
     put(src, 'docs/locked.txt', 'locked at first', 0o000);
@@ -63,7 +63,7 @@ describe('entries a backup skipped', () => {
   }, 60_000);
 
   it('the exclude preview names what a backup would leave out: a file it cannot read, a folder it cannot list', async () => {
-    const dir = temp('skipped-preview');
+    const dir = temp('skipped-preview', storeTempRoot());
     const src = join(dir, 'src');
     put(src, 'ok.txt', 'readable');
     put(src, 'locked.txt', 'locked', 0o000);
@@ -90,7 +90,7 @@ describe('entries a backup skipped', () => {
   }, 60_000);
 
   it("a plan's run records the files its snapshot holds, not the ones it had to skip", async () => {
-    const dir = temp('skipped-plan');
+    const dir = temp('skipped-plan', storeTempRoot());
     const src = join(dir, 'src');
     put(src, 'ok.txt', 'readable');
     put(src, 'locked.txt', 'locked', 0o000);
@@ -119,7 +119,7 @@ describe('entries a backup skipped', () => {
   }, 60_000);
 
   it('a socket holds no data: skipped, and no reason for exit code 3', async () => {
-    const dir = temp('skipped-socket');
+    const dir = temp('skipped-socket', storeTempRoot());
     const src = join(dir, 'src');
     put(src, 'ok.txt', 'readable');
     const server = createServer();

@@ -6,7 +6,7 @@ import { backupFolder } from '../../../core/archive/folder-backup.js';
 import { Datastore } from '../../../core/datastore/datastore.js';
 import { PlanBook, PLANS_FILE } from '../../../core/plans/plan-book.js';
 import { cairnConfigDir } from '../../../core/plans/config-dir.js';
-import { useTempDirs } from '../../support/temp.js';
+import { storeTempRoot, useTempDirs } from '../../support/temp.js';
 
 const docs = { name: 'My Docs', sources: [{ kind: 'folder' as const, path: '/home/u/docs' }], store: '/mnt/store' };
 
@@ -92,7 +92,7 @@ describe('plan book', () => {
   });
 
   it('refuses a new plan whose group already holds backups of another folder in that store, when it is saved', async () => {
-    const dir = temp('plan-group');
+    const dir = temp('plan-group', storeTempRoot());
     const store = await Datastore.create(join(dir, 'store'), { syncLevel: 'none' });
     const [docs, other] = ['docs', 'other/docs'].map((name) => {
       mkdirSync(join(dir, name), { recursive: true });
@@ -125,7 +125,7 @@ describe('plan book', () => {
   });
 
   it('takes a plan of several folders over the group that records them, in whatever order it names them', async () => {
-    const dir = temp('plan-group-order');
+    const dir = temp('plan-group-order', storeTempRoot());
     const store = await Datastore.create(join(dir, 'store'), { syncLevel: 'none' });
     const [music, docs] = ['music', 'docs'].map((name) => {
       mkdirSync(join(dir, name), { recursive: true });
