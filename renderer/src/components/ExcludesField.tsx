@@ -5,6 +5,7 @@ import { errorInfo, type CairnClient } from '../api/client.js';
 import { formatBytes, formatCount, plural } from '../../../contract/format.js';
 import { useApp } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
+import { LeftOutList } from './PlanBits.js';
 
 /**
  * The backup's exclude patterns, one per line, and a preview of what `patterns` leave out of the folder (the typed
@@ -111,14 +112,7 @@ function UnreadableEntries({ leftOut }: { leftOut: ExcludePreviewResult['leftOut
         Give Cairn read access to {leftOut.count === 1 ? 'it' : 'them'}, or exclude{' '}
         {leftOut.count === 1 ? 'it' : 'them'}.
       </p>
-      <ul>
-        {shown.map((e) => (
-          <li key={e.path}>
-            <span className="mono">{e.path}</span> <span className="muted">{e.reason}</span>
-          </li>
-        ))}
-        {more > 0 && <li className="muted">…and {formatCount(more)} more</li>}
-      </ul>
+      <LeftOutList named={shown} more={more > 0 ? `…and ${formatCount(more)} more` : ''} />
     </div>
   );
 }

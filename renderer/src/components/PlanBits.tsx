@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { plural } from '../../../contract/format.js';
+import { formatCount, plural } from '../../../contract/format.js';
 import type { Plan, PlanStatus } from '../../../contract/plans.js';
 import { stateBadge, whenText } from '../plan-words.js';
 
@@ -29,15 +29,25 @@ export function LeftOutNote({ status }: { status: PlanStatus }) {
         {count === 1 ? 'it' : 'them'}, everything else was backed up. Give Cairn read access, or exclude{' '}
         {count === 1 ? 'it' : 'them'} in the plan.
       </p>
-      <ul>
-        {named.map((e) => (
-          <li key={e.path}>
-            <span className="mono">{e.path}</span> <span className="muted">{e.reason}</span>
-          </li>
-        ))}
-        {more > 0 && <li className="muted">…and {more} more (the run's log in Tasks names them)</li>}
-      </ul>
+      <LeftOutList
+        named={named}
+        more={more > 0 ? `…and ${formatCount(more)} more (the run's log in Tasks names them)` : ''}
+      />
     </div>
+  );
+}
+
+/** Entries a backup left out (or would), each with its reason, and a line for those not named. */
+export function LeftOutList({ named, more }: { named: readonly { path: string; reason: string }[]; more: string }) {
+  return (
+    <ul>
+      {named.map((e) => (
+        <li key={e.path}>
+          <span className="mono">{e.path}</span> <span className="muted">{e.reason}</span>
+        </li>
+      ))}
+      {more && <li className="muted">{more}</li>}
+    </ul>
   );
 }
 
