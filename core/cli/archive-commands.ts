@@ -290,7 +290,7 @@ async function restorePreviewCommand(
   const fate = ctx.values.overwrite ? 'replaced' : `kept; --overwrite replaces ${one ? 'it' : 'them'}`;
   const summary =
     `Would add ${plural(p.added, 'file')}; ${p.same} there as backed up; ${p.differ} there that ` +
-    `${one ? 'differs' : 'differ'} (${fate}) (dry run: nothing was written)`;
+    `${one ? 'differs' : 'differ'} in size or date (${fate}) (dry run: nothing was written)`;
   ctx.print(p, [...listed, summary].join('\n'));
   return 0;
 }

@@ -35,7 +35,8 @@ export function assertPlanGroupFree(
   if (recorded.paths.every((p) => plan.formerSources?.includes(p))) return;
   throw new CairnError(
     'SOURCE_MISMATCH',
-    `${groupPath(group)} in ${plan.store} holds backups of ${describeSource(recorded)}, and a plan named ` +
-      `"${plan.name}" backs up into it: give the plan for ${plan.sources.map((s) => s.path).join(', ')} another name`,
+    `${groupPath(group)} in ${plan.store} holds backups of ${describeSource(recorded)}; a plan backs up into the ` +
+      `group named after it, so the plan "${plan.name}" would back up there: give the plan for ` +
+      `${plan.sources.map((s) => s.path).join(', ')} another name`,
   );
 }

@@ -893,11 +893,13 @@ describe('RestoreDialog', () => {
     const note = await screen.findByRole('status', { name: 'What is in the folder' }, { timeout: 2000 });
     expect(asked.at(-1)).toBe('/home/ann/docs');
     expect(note.textContent).toContain(
-      'In this folder: 2 files to add, 10 there as backed up, 7 that differ (kept as they are; the backed-up ones are not restored).',
+      'In this folder: 2 files to add, 10 there as backed up, 7 that differ in size or date (kept as they are; the backed-up ones are not restored).',
     );
     expect(note.textContent).toContain('e.txt…and 2 more');
     fireEvent.click(screen.getByLabelText(/Replace existing files/));
-    expect(note.textContent).toContain('7 that differ (replaced with the backed-up ones).');
+    expect(note.textContent).toContain(
+      '10 there as backed up (written again), 7 that differ in size or date (replaced with the backed-up ones, with any changes made to them since).',
+    );
   });
 
   it("does not show the error another dialog left, only one of its own request's", async () => {

@@ -137,11 +137,12 @@ function TargetPreview(props: {
   return (
     <div className="restore-preview small" role="status" aria-label="What is in the folder">
       <p>
-        {`In this folder: ${plural(added, 'file')} to add, ${formatCount(same)} there as backed up, `}
-        <strong>{`${formatCount(differ)} that ${differ === 1 ? 'differs' : 'differ'}`}</strong>
+        {`In this folder: ${plural(added, 'file')} to add, ${formatCount(same)} there as backed up` +
+          (props.overwrite && same > 0 ? ' (written again), ' : ', ')}
+        <strong>{`${formatCount(differ)} that ${differ === 1 ? 'differs' : 'differ'} in size or date`}</strong>
         {differ > 0 &&
           (props.overwrite
-            ? ' (replaced with the backed-up ones).'
+            ? ' (replaced with the backed-up ones, with any changes made to them since).'
             : ' (kept as they are; the backed-up ones are not restored).')}
       </p>
       {differ > 0 && (

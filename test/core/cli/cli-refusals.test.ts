@@ -140,7 +140,7 @@ describe('cairn refuses what would hang, hide data or write where it must not', 
     const dryRestore = await cairn(['restore', store, 'host/src', '--to', join(base, 'r'), '--dry-run']);
     expect(dryRestore.code, dryRestore.stderr).toBe(0);
     expect(dryRestore.stdout).toMatch(
-      /^Would add \d+ files?; 0 there as backed up; 0 there that differ .*\(dry run: nothing was written\)$/m,
+      /^Would add \d+ files?; 0 there as backed up; 0 there that differ in size or date .*\(dry run: nothing was written\)$/m,
     );
     expect(existsSync(join(base, 'r'))).toBe(false);
     expect(listing()).toBe(before);

@@ -221,7 +221,7 @@ describe('cairn CLI: folder backups', () => {
     const dry = await cairn(['restore', store, 'host/docs', 'docs/sub', '--to', join(sub, 'out'), '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toBe(
-      'differs  deep.txt\nWould add 0 files; 0 there as backed up; 1 there that differs (kept; --overwrite replaces it) ' +
+      'differs  deep.txt\nWould add 0 files; 0 there as backed up; 1 there that differs in size or date (kept; --overwrite replaces it) ' +
         '(dry run: nothing was written)\n',
     );
     expect(readFileSync(join(sub, 'out/deep.txt'), 'utf8')).toBe('mine');

@@ -107,7 +107,7 @@ describe('plan book', () => {
       store: at,
     });
     expect(() => book.add(input(other))).toThrow(
-      `host/Docs in ${store.root} holds backups of ${docs}, and a plan named "Docs" backs up into it: give the plan for ${other} another name`,
+      `host/Docs in ${store.root} holds backups of ${docs}; a plan backs up into the group named after it, so the plan "Docs" would back up there: give the plan for ${other} another name`,
     );
     expect(book.list()).toEqual([]);
     // The folder the group holds is taken, as the group's own; a store not there yet is left to the run.
