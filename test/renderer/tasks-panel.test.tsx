@@ -73,4 +73,10 @@ it('folds to a strip in a narrow window while nothing runs, remembers a fold, an
   host.answers.startJob = () => job('a', 'running');
   await act(async () => void (await store.getState().startJob({ kind: 'gc', store: '/s' })));
   expect(screen.getByText('Garbage collection a')).toBeTruthy();
+  // So does a plan's "Back up now" (its job comes by event).
+  fireEvent.click(screen.getByRole('button', { name: 'Hide tasks' }));
+  host.answers.runPlanNow = () => null;
+  await act(async () => store.getState().runPlanNow('docs'));
+  expect(host.called('runPlanNow')).toEqual([{ planId: 'docs' }]);
+  expect(screen.getByText('Garbage collection a')).toBeTruthy();
 });

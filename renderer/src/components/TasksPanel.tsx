@@ -16,8 +16,8 @@ export function TasksPanel() {
   const clearFinished = useApp((s) => s.clearFinishedJobs);
   const running = order.filter((id) => jobs[id]?.status === 'running');
   const finished = order.filter((id) => jobs[id]?.status !== 'running');
-  const startedJobId = useApp((s) => s.startedJobId);
-  const [collapsed, setCollapsed] = useCollapsed(running.length, startedJobId);
+  const tasksAsked = useApp((s) => s.tasksAsked);
+  const [collapsed, setCollapsed] = useCollapsed(running.length, tasksAsked);
   // Folded by "Hide": the focus moves to the strip's button, since "Hide" is gone.
   const [hidden, setHidden] = useState(false);
   if (collapsed) {
@@ -90,9 +90,10 @@ function FoldedTasks(props: { running: number; needLook: number; focus: boolean;
 
 /**
  * Whether the panel is folded: as the user left it, else folded in a narrow window; never while a job runs at the
- * start, and unfolded when this window starts one (a scheduled run does not undo the user's fold).
+ * start, and unfolded when this window asks for one (a job, a plan's "Back up now"; a scheduled run does not undo
+ * the user's fold).
  */
-function useCollapsed(runningCount: number, startedJobId: string | undefined): [boolean, (collapsed: boolean) => void] {
+function useCollapsed(runningCount: number, tasksAsked: number): [boolean, (collapsed: boolean) => void] {
   const [collapsed, setState] = useState(() => {
     if (runningCount > 0) return false;
     const kept = localStorage.getItem(COLLAPSED_KEY);
@@ -102,10 +103,10 @@ function useCollapsed(runningCount: number, startedJobId: string | undefined): [
     localStorage.setItem(COLLAPSED_KEY, value ? 'yes' : 'no');
     setState(value);
   };
-  const seen = useRef(startedJobId);
+  const seen = useRef(tasksAsked);
   useEffect(() => {
-    if (startedJobId !== seen.current) setState(false);
-    seen.current = startedJobId;
-  }, [startedJobId]);
+    if (tasksAsked !== seen.current) setState(false);
+    seen.current = tasksAsked;
+  }, [tasksAsked]);
   return [collapsed, set];
 }

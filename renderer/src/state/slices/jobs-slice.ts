@@ -9,8 +9,8 @@ export interface JobsSlice {
   /** Job ids, newest first. */
   jobOrder: string[];
   jobError?: AppErrorInfo;
-  /** The job this window started last (the tasks panel opens for it; a scheduled run does not open it). */
-  startedJobId?: string;
+  /** How many times this window asked for work (a job, a plan's "Back up now"): the tasks panel opens for each. */
+  tasksAsked: number;
   startJob(spec: StartableJobSpec): Promise<JobState | undefined>;
   cancelJob(jobId: string): Promise<void>;
   applyJob(job: JobState): void;
@@ -22,13 +22,14 @@ export interface JobsSlice {
 export const createJobsSlice: SliceCreator<JobsSlice> = (set, get, client) => ({
   jobs: {},
   jobOrder: [],
+  tasksAsked: 0,
 
   async startJob(spec) {
     set({ jobError: undefined });
     try {
       const job = await client.startJob(spec);
       get().applyJob(job);
-      set({ startedJobId: job.id });
+      set({ tasksAsked: get().tasksAsked + 1 });
       return job;
     } catch (err) {
       // Shown where the job was asked for (a dialog); a store gone from under the view is its state too.

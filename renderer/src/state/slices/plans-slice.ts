@@ -102,6 +102,7 @@ export const createPlansSlice: SliceCreator<PlansSlice> = (set, get, client) => 
 
     async runPlanNow(planId) {
       await act(planId, () => client.runPlanNow({ planId }));
+      set({ tasksAsked: get().tasksAsked + 1 }); // its job shows in the tasks panel, which opens for it
     },
 
     async setPlanPaused(plan, paused) {
