@@ -189,7 +189,10 @@ export interface JobState {
   startedAt: number;
   endedAt?: number;
   progress: JobProgress;
-  /** What the job did, when it ran to its end: counts, bytes, durations, paths (describeJobResult words them). */
+  /**
+   * What the job did, when it ran to its end, or (a failed plan run whose backup was made) what stood before it
+   * failed: counts, bytes, durations, paths (describeJobResult words them).
+   */
   result?: JobResult;
   /**
    * Only on a job recorded by an older version, whose result had no `kind`: its summary as the host worded it then.

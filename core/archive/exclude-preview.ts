@@ -5,6 +5,7 @@ import { EventLoopTurns } from '../jobs/rate-meter.js';
 import { MemoryLogger } from '../log.js';
 import { ExcludeRules } from './excludes.js';
 import { LeftOut, type LeftOutEntry } from './left-out.js';
+import { hardlinkKey } from './source-stat.js';
 import { scanSource } from './source-scan.js';
 
 export interface ExcludePreview {
@@ -126,15 +127,14 @@ export async function previewExcludes(
  * bits deny this user is asked about (access(2), which knows ACLs and root's privilege).
  */
 class UnreadableFiles {
-  private readonly uid = process.getuid?.() ?? 0;
-  private readonly groups = new Set(process.getgroups?.() ?? []);
-
-  constructor(private readonly leftOut: LeftOut) {}
-
   /** The files found unreadable and their bytes: the scan's totals count them, a backup would not hold them. */
   files = 0;
   bytes = 0;
   private readonly linked = new Set<string>();
+  private readonly uid = process.getuid?.() ?? 0;
+  private readonly groups = new Set(process.getgroups?.() ?? []);
+
+  constructor(private readonly leftOut: LeftOut) {}
 
   check(rel: string, path: string | Buffer, st: BigIntStats): void {
     if (!this.deniedByMode(st)) return;
@@ -144,9 +144,9 @@ class UnreadableFiles {
       this.leftOut.failedRead(rel, err);
       this.files++;
       // The totals hold a file of several links once: so is it taken out of them.
-      const key = `${st.dev}:${st.ino}`;
-      if (st.nlink > 1n && this.linked.has(key)) return;
-      this.linked.add(key);
+      const key = hardlinkKey(st);
+      if (key && this.linked.has(key)) return;
+      if (key) this.linked.add(key);
       this.bytes += Number(st.size);
     }
   }

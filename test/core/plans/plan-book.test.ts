@@ -10,6 +10,17 @@ import { storeTempRoot, useTempDirs } from '../../support/temp.js';
 
 const docs = { name: 'My Docs', sources: [{ kind: 'folder' as const, path: '/home/u/docs' }], store: '/mnt/store' };
 
+/** A store in `dir`, and a folder holding one file for each name. */
+async function storeWithFolders(dir: string, names: [string, string]) {
+  const store = await Datastore.create(join(dir, 'store'), { syncLevel: 'none' });
+  const folders = names.map((name) => {
+    mkdirSync(join(dir, name), { recursive: true });
+    writeFileSync(join(dir, name, 'a.txt'), name);
+    return join(dir, name);
+  }) as [string, string];
+  return { dir, store, folders };
+}
+
 describe('plan book', () => {
   const temp = useTempDirs();
 
@@ -92,13 +103,8 @@ describe('plan book', () => {
   });
 
   it('refuses a new plan whose group already holds backups of another folder in that store, when it is saved', async () => {
-    const dir = temp('plan-group', storeTempRoot());
-    const store = await Datastore.create(join(dir, 'store'), { syncLevel: 'none' });
-    const [docs, other] = ['docs', 'other/docs'].map((name) => {
-      mkdirSync(join(dir, name), { recursive: true });
-      writeFileSync(join(dir, name, 'a.txt'), name);
-      return join(dir, name);
-    }) as [string, string];
+    const { dir, store, folders } = await storeWithFolders(temp('plan-group', storeTempRoot()), ['docs', 'other/docs']);
+    const [docs, other] = folders;
     await backupFolder(store, docs, { id: 'Docs' }); // by hand, before any plan
     const book = new PlanBook(temp('plans'));
     const input = (path: string, at = store.root) => ({
@@ -125,13 +131,8 @@ describe('plan book', () => {
   });
 
   it('takes a plan of several folders over the group that records them, in whatever order it names them', async () => {
-    const dir = temp('plan-group-order', storeTempRoot());
-    const store = await Datastore.create(join(dir, 'store'), { syncLevel: 'none' });
-    const [music, docs] = ['music', 'docs'].map((name) => {
-      mkdirSync(join(dir, name), { recursive: true });
-      writeFileSync(join(dir, name, 'a.txt'), name);
-      return join(dir, name);
-    }) as [string, string];
+    const { store, folders } = await storeWithFolders(temp('plan-group-order', storeTempRoot()), ['music', 'docs']);
+    const [music, docs] = folders;
     await backupFolder(store, [docs, music], { id: 'Both' });
     const sources = [music, docs].map((path) => ({ kind: 'folder' as const, path }));
     expect(new PlanBook(temp('plans')).add({ name: 'Both', sources, store: store.root }).groupId).toBe('Both');
