@@ -27,7 +27,10 @@ describe('a job that fails inside a long-lived host leaves no lock behind', () =
     expect(created.status, created.error?.message).toBe('done');
     expect((await run(backupSpec())).status).toBe('done');
   });
-  afterAll(() => rmSync(base, { recursive: true, force: true }));
+  afterAll(async () => {
+    await service.shutdown();
+    rmSync(base, { recursive: true, force: true });
+  });
 
   function backupSpec() {
     return { kind: 'backup', store, source, id: 'Documents', excludes: [] };

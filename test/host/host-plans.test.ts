@@ -7,7 +7,7 @@ import type { StoreDashboard } from '../../contract/model.js';
 import type { PlanDetails, PlanView, SchedulePreview, SchedulerInfo } from '../../contract/plans.js';
 import { Datastore } from '../../core/datastore/datastore.js';
 import { HostService } from '../../host/host-service.js';
-import { storeTempRoot, tempDir } from '../support/temp.js';
+import { removeTree, storeTempRoot, tempDir } from '../support/temp.js';
 import { call, failure } from '../support/host-calls.js';
 
 async function until<T>(what: () => T | undefined, ms = 20_000): Promise<T> {
@@ -46,7 +46,10 @@ describe('backup plans in the app host', () => {
     });
     service.startScheduler();
   });
-  afterAll(async () => service.shutdown());
+  afterAll(async () => {
+    await service.shutdown();
+    removeTree(base);
+  });
 
   it('runs the scheduler here: it is the only one', async () => {
     expect(await call<SchedulerInfo>(service, 'scheduler.info', {})).toEqual({ role: 'active', configDir });
@@ -243,5 +246,6 @@ describe('a host without plans', () => {
     expect(r.code).toBe('NOT_AVAILABLE');
     expect(service.hasPlans()).toBe(false);
     await service.shutdown();
+    removeTree(base);
   });
 });

@@ -53,7 +53,10 @@ describe('HostService on a real datastore', () => {
     });
     expect(created.status, created.error?.message).toBe('done');
   });
-  afterAll(() => rmSync(ctx.base, { recursive: true, force: true }));
+  afterAll(async () => {
+    await ctx.service.shutdown();
+    rmSync(ctx.base, { recursive: true, force: true });
+  });
 
   it('creates a store with progress and remembers it', async () => {
     const summary = await call<StoreSummary>(ctx.service, 'store.open', { path: storePath });
