@@ -177,7 +177,7 @@ remotes.json in the config folder; the bucket holds the store's own layout under
   Encrypted snapshots are pushed as they are: the remote never needs the key.
 
 Options:
-  --json      machine-readable output on stdout
+  --json      machine-readable output on stdout (warnings in it, as "warnings")
   --help      this text
 Every command takes --json and --help and only the options shown with it; any other is refused (exit code 2).
 
@@ -299,9 +299,32 @@ let progress = new TtyProgress(process.stderr, false);
 /** Whether the command printed its result (a failure after it, such as verify's, adds no JSON error object). */
 let printedResult = false;
 
+/** The warnings said so far; with --json they are not printed as lines (see jsonWithWarnings). */
+const warningsSaid: string[] = [];
+
 function print(values: Values, json: unknown, human: string): void {
   printedResult = true;
-  process.stdout.write(values.json ? `${JSON.stringify(json, null, 2)}\n` : `${human}\n`);
+  process.stdout.write(values.json ? `${JSON.stringify(jsonWithWarnings(json), null, 2)}\n` : `${human}\n`);
+}
+
+/**
+ * With --json a warning is part of the result, never dropped: a result object that has no `warnings` of its own
+ * (a backup's has) gets the ones said; a result that cannot hold them (a list) leaves them on stderr.
+ */
+function jsonWithWarnings(json: unknown): unknown {
+  if (warningsSaid.length === 0) return json;
+  if (json !== null && typeof json === 'object' && !Array.isArray(json)) {
+    return 'warnings' in json ? json : { ...json, warnings: [...warningsSaid] };
+  }
+  for (const m of warningsSaid) process.stderr.write(`warning: ${m}\n`);
+  return json;
+}
+
+function warn(values: Values, message: string): void {
+  progress.done();
+  // Said after the result was printed, it can only go to stderr.
+  if (values.json && !printedResult) warningsSaid.push(message);
+  else process.stderr.write(`warning: ${message}\n`);
 }
 
 /** Parses the arguments, refuses what the command does not take, and runs the command (archive-commands.ts, store-commands.ts). */
@@ -329,10 +352,7 @@ async function main(argv: string[]): Promise<number> {
     signal: abort.signal,
     progress,
     print: (json: unknown, human: string) => print(values, json, human),
-    warn: (m: string) => {
-      progress.done();
-      if (!values.json) process.stderr.write(`warning: ${m}\n`);
-    },
+    warn: (m: string) => warn(values, m),
   };
   return runCommand(name, args, ctx);
 }
@@ -392,6 +412,8 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 
 main(process.argv.slice(2)).then(
   (code) => {
+    // A command that printed no result (there was nothing to hold them) still shows what it warned about.
+    if (!printedResult) for (const m of warningsSaid.splice(0)) process.stderr.write(`warning: ${m}\n`);
     process.exitCode = code;
   },
   (err: unknown) => {
@@ -423,5 +445,5 @@ main(process.argv.slice(2)).then(
 function printJsonError(code: string, message: string, exitCode: number): void {
   const json = process.argv.slice(2).some((a) => a === '--json' || a.startsWith('--json='));
   if (json && !printedResult)
-    process.stdout.write(`${JSON.stringify({ error: { code, message, exitCode } }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(jsonWithWarnings({ error: { code, message, exitCode } }), null, 2)}\n`);
 }

@@ -1,7 +1,7 @@
 import { findEntries, type FindQuery } from '../archive/find-entries.js';
 import { FolderArchiveReader } from '../archive/folder-reader.js';
 import { pathVersions } from '../archive/path-versions.js';
-import { parseGroupPath, parseSnapshotPath, type SnapshotRef } from '../backup/backup-names.js';
+import { parseGroupPath, parseSnapshotPath, snapshotPath, type SnapshotRef } from '../backup/backup-names.js';
 import type { Datastore } from '../datastore/datastore.js';
 import type { CryptConfig } from '../blob/crypt-config.js';
 import { CairnError, isCairnError } from '../errors.js';
@@ -101,13 +101,10 @@ const find: FindCommand = async (args, ctx) => {
   const key = await readingKey(store, refs, ctx.values);
   const seen = new Map<string, { snapshot: string; snapshots: number }>();
   const found: { snapshot: string; path: string; kind: string; size: number; mtime: number }[] = [];
-  let unsearched = 0;
+  const unsearched: Unsearched[] = [];
   for (const ref of refs) {
-    const reader = openToSearch(store, ref, key, refs.length > 1, ctx);
-    if (!reader) {
-      unsearched++;
-      continue;
-    }
+    const reader = openToSearch(store, ref, key, refs.length > 1, ctx, unsearched);
+    if (!reader) continue;
     for (const hit of findEntries(reader, query, ctx.signal)) {
       const earlier = seen.get(hit.path);
       if (earlier) {
@@ -123,18 +120,26 @@ const find: FindCommand = async (args, ctx) => {
         );
     }
   }
+  const searched = refs.length - unsearched.length;
   const summary =
-    `${plural(found.length, 'match', 'matches')} in ${plural(refs.length - unsearched, 'snapshot')}` +
-    (unsearched > 0 ? `; ${plural(unsearched, 'snapshot')} not searched (named above)` : '');
+    `${plural(found.length, 'match', 'matches')} in ${plural(searched, 'snapshot')}` +
+    (unsearched.length > 0 ? `; ${plural(unsearched.length, 'snapshot')} not searched (named above)` : '');
   if (ctx.values.json)
     ctx.print(
-      found.map((f) => ({ ...f, snapshots: seen.get(f.path)!.snapshots })),
+      { matches: found.map((f) => ({ ...f, snapshots: seen.get(f.path)!.snapshots })), searched, unsearched },
       '',
     );
   else process.stderr.write(`${summary}\n`);
   // As a backup that left entries out: a script must see that "no match" may not mean "not there".
-  return unsearched > 0 ? 3 : 0;
+  return unsearched.length > 0 ? 3 : 0;
 };
+
+/** A snapshot of the group that could not be read, so its matches are not in the result. */
+interface Unsearched {
+  snapshot: string;
+  code: string;
+  message: string;
+}
 
 /**
  * The snapshot opened for a search; in a search across a group, undefined for one that cannot be opened (its
@@ -146,11 +151,13 @@ function openToSearch(
   key: CryptConfig | undefined,
   acrossGroup: boolean,
   ctx: FindCommandContext,
+  unsearched: Unsearched[],
 ): FolderArchiveReader | undefined {
   try {
     return new FolderArchiveReader(store.openSnapshot(ref, { crypt: key }));
   } catch (err) {
     if (!acrossGroup || !isCairnError(err)) throw err;
+    unsearched.push({ snapshot: snapshotPath(ref), code: err.code, message: err.message });
     ctx.warn(`not searched: ${err.message}${err.code === 'KEY_REQUIRED' ? ' (--keyfile FILE)' : ''}`);
     return undefined;
   }

@@ -44,10 +44,12 @@ describe('cairn versions and cairn find', () => {
     expect(lines.some((l) => /\/old\/Draft\.md/.test(l))).toBe(true);
     expect(found.stderr).toMatch(/2 matches in 2 snapshots/);
     const big = JSON.parse(ok(await run(['find', store, 'host/notes', 'md', '--size', '+6', '--json'])).stdout) as {
-      path: string;
-      snapshots: number;
-    }[];
-    expect(big.map((b) => b.path)).toEqual(['/todo.md']);
+      matches: { path: string; snapshots: number }[];
+      searched: number;
+      unsearched: unknown[];
+    };
+    expect(big).toMatchObject({ searched: 2, unsearched: [] });
+    expect(big.matches.map((b) => b.path)).toEqual(['/todo.md']);
     // Back where it was: the preview first, then the restore; a file that differs is kept beside.
     rmSync(join(src, 'old'), { recursive: true });
     const preview = ok(await run(['restore', store, 'host/notes', '--in-place', '--dry-run'])).stdout;
@@ -98,14 +100,31 @@ describe('cairn versions and cairn find', () => {
     const versions = await run(['versions', store, 'host/notes', 'todo.md']);
     expect(versions.code, versions.stderr).toBe(3);
     expect(versions.stderr).toMatch(/host\/notes\/\S+: .*encrypted/);
+    // --json: the snapshot not searched is named in the result, with why, and said among its warnings.
     const json = await run(['find', store, 'host/notes', 'todo', '--json']);
     expect(json.code).toBe(3);
-    expect(JSON.parse(json.stdout)).toHaveLength(1);
+    expect(json.stderr).toBe('');
+    const newestPath = found.stderr.match(/snapshot (host\/notes\/\S+) is encrypted/)![1]!;
+    const result = JSON.parse(json.stdout) as {
+      matches: unknown[];
+      searched: number;
+      unsearched: { snapshot: string; code: string }[];
+      warnings: string[];
+    };
+    expect(result.matches).toHaveLength(1);
+    expect(result.searched).toBe(1);
+    expect(result.unsearched).toEqual([expect.objectContaining({ snapshot: newestPath, code: 'KEY_REQUIRED' })]);
+    expect(result.warnings).toEqual([expect.stringMatching(/^not searched: snapshot host\/notes\/\S+ is encrypted/)]);
+    const versionsJson = await run(['versions', store, 'host/notes', 'todo.md', '--json']);
+    expect(versionsJson.code).toBe(3);
+    expect(JSON.parse(versionsJson.stdout)).toMatchObject({
+      unreadable: [expect.objectContaining({ snapshot: newestPath })],
+      warnings: [expect.stringContaining(newestPath)],
+    });
     const withKey = ok(await run(['find', store, 'host/notes', 'todo', '--keyfile', key]));
     expect(withKey.stderr).toBe('1 match in 2 snapshots\n');
     // One snapshot named: its key is asked for, as before.
-    const newest = found.stderr.match(/snapshot (host\/notes\/\S+) is encrypted/)![1]!;
-    const one = await run(['find', store, newest, 'todo']);
+    const one = await run(['find', store, newestPath, 'todo']);
     expect(one.code).toBe(1);
     expect(one.stderr).toMatch(/give that key to read it/);
   }, 60_000);
