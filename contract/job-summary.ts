@@ -10,6 +10,15 @@ import { describePull, describePush, describeRemoteRestore, planOffsitePart } fr
  * The host sends the fields; the renderer words them here, and the job engine writes the same line at the end of
  * the job's log.
  */
+/**
+ * New and deduplicated bytes as the snapshot table counts them: deduplicated is all the store had already, shared
+ * chunks and unchanged files together, and the unchanged files' part is named inside it.
+ */
+function sizeWords(newBytes: number, dedupBytes: number, reusedBytes: number): string {
+  const unchanged = reusedBytes > 0 ? ` (${formatBytes(reusedBytes)} of it in unchanged files)` : '';
+  return `${formatBytes(newBytes)} new, ${formatBytes(dedupBytes + reusedBytes)} deduplicated${unchanged}`;
+}
+
 export function describeJobResult(r: JobResult): string {
   switch (r.kind) {
     case 'create-store':
@@ -17,7 +26,7 @@ export function describeJobResult(r: JobResult): string {
     case 'backup':
       return (
         `Backed up ${plural(r.files, 'file')} (${formatBytes(r.bytes)}) to ${r.snapshot} in ${formatDuration(r.elapsedMs / 1000)}: ` +
-        `${formatBytes(r.newBytes)} new, ${formatBytes(r.dedupBytes)} deduplicated, ${formatBytes(r.reusedBytes)} unchanged` +
+        sizeWords(r.newBytes, r.dedupBytes, r.reusedBytes) +
         leftOutPart(r.leftOut)
       );
     case 'restore':

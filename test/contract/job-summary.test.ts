@@ -30,11 +30,11 @@ describe('job results in words', () => {
         warnings: 0,
         elapsedMs: 100_000,
       }),
-    ).toBe(`Backed up 32 files (3.00 MiB) to ${SNAP} in 1 min 40 s: 977 B new, 0 B deduplicated, 2.00 KiB unchanged`);
+    ).toBe(`Backed up 32 files (3.00 MiB) to ${SNAP} in 1 min 40 s: 977 B new, 2.00 KiB deduplicated (2.00 KiB of it in unchanged files)`);
     const backup = { kind: 'backup', snapshot: SNAP, files: 1, bytes: 5, newBytes: 5, dedupBytes: 0 } as const;
     const rest = { reusedBytes: 0, excluded: 0, warnings: 2, elapsedMs: 1000 };
     expect(describeJobResult({ ...backup, ...rest, leftOut: 2 })).toBe(
-      `Backed up 1 file (5 B) to ${SNAP} in 1 s: 5 B new, 0 B deduplicated, 0 B unchanged; ` +
+      `Backed up 1 file (5 B) to ${SNAP} in 1 s: 5 B new, 0 B deduplicated; ` +
         '2 entries could not be read (not in the snapshot)',
     );
     const restore = { kind: 'restore', snapshot: SNAP, target: '/r', bytes: 1024 } as const;
