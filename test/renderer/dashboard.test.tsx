@@ -190,6 +190,23 @@ describe('the store dashboard', () => {
     expect(overview().getByText(/No snapshots yet/)).toBeTruthy();
   });
 
+  it("the store bar's size is never older than the overview's: a sample taken after its count wins", async () => {
+    await openStore();
+    const bar = () => screen.getByLabelText('Datastore size').textContent;
+    expect(bar()).toBe(`Store size: ${formatBytes(5_242_880)} in 17 chunks on disk`);
+    // A backup finished: the host sampled the store after it, and its own count is still running.
+    let finishCount: (u: { chunks: number; bytes: number }) => void = () => {};
+    host.answers.storeUsage = () => new Promise((resolve) => (finishCount = resolve));
+    vi.setSystemTime(NOW + 60_000);
+    dashboard = { ...FULL, sizeHistory: [...FULL.sizeHistory, { time: NOW + 30_000, bytes: 9_000_000, chunks: 21 }] };
+    await act(async () => host.push('store.changed', { store: PLAN_STORE }));
+    expect(screen.getByTestId('store-size').textContent).toContain(`${formatBytes(9_000_000)} in 21 chunks`);
+    expect(bar()).toBe(`Store size: ${formatBytes(9_000_000)} in 21 chunks on disk (recounting…)`);
+    // The count began after the sample: it is the newer figure once it is in.
+    await act(async () => finishCount({ chunks: 22, bytes: 9_100_000 }));
+    expect(bar()).toBe(`Store size: ${formatBytes(9_100_000)} in 22 chunks on disk`);
+  });
+
   it('reads the figures again on store.changed, and the plans on plans.changed', async () => {
     dashboard = { sizeHistory: [], activity: [] };
     await openStore();

@@ -1,6 +1,6 @@
 import { formatBytes, formatDuration, formatIsoTime } from '../../../contract/format.js';
 import type { LastGc } from '../../../contract/model.js';
-import { usageWords } from '../store-size-words.js';
+import { freshestUsage, usageWords } from '../store-size-words.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 
 /**
@@ -66,8 +66,10 @@ function lastGcText(gc: LastGc): string {
 
 /** What the store takes on disk now: its chunks, shared by every snapshot (forgotten ones' stay until a GC). */
 function StoreSize() {
-  const usage = useApp((s) => s.storeUsage);
+  const counted = useApp((s) => s.storeUsage);
+  const sampled = useApp((s) => s.dashboard?.sizeHistory.at(-1));
   const counting = useApp((s) => s.storeUsageCounting);
+  const usage = freshestUsage(counted, sampled);
   return (
     <span
       className="small store-size"

@@ -1,5 +1,5 @@
 import type { AppErrorInfo } from '../../../../contract/errors.js';
-import type { LastGc, StoreSummary, StoreUsage } from '../../../../contract/model.js';
+import type { LastGc, StoreSummary, UsageSample } from '../../../../contract/model.js';
 import { errorInfo } from '../../api/client.js';
 import type { SliceCreator } from '../app-state.js';
 
@@ -15,8 +15,11 @@ export interface DatastoreSlice {
   storeMissing?: AppErrorInfo;
   /** What is known of the last garbage collection (never, unknown, its counters); undefined until the host answers it. */
   gcStatus?: LastGc;
-  /** The chunks the store holds on disk, as last counted (a scan: it arrives after the store opened). */
-  storeUsage?: StoreUsage;
+  /**
+   * The chunks the store holds on disk, as last counted (a scan: it arrives after the store opened), with the time
+   * its count began (what it cannot have missed).
+   */
+  storeUsage?: UsageSample;
   /** A count of the chunks runs now (the shown size may be behind). */
   storeUsageCounting: boolean;
   openStore(path: string): Promise<boolean>;
@@ -123,8 +126,9 @@ export const createDatastoreSlice: SliceCreator<DatastoreSlice> = (set, get, cli
           const store = get().store;
           if (!store) return;
           try {
+            const time = Date.now();
             const usage = await client.storeUsage({ store: store.path });
-            if (get().store?.path === store.path) set({ storeUsage: usage });
+            if (get().store?.path === store.path) set({ storeUsage: { ...usage, time } });
           } catch {
             if (get().store?.path === store.path) set({ storeUsage: undefined }); // informative only; a missing store says so elsewhere
           }
