@@ -11,6 +11,7 @@ import { ErrorNote } from '../../renderer/src/components/ErrorNote.js';
 import { FolderBrowser } from '../../renderer/src/components/FolderBrowser.js';
 import { JobCard } from '../../renderer/src/components/JobCard.js';
 import { RemoteCheckList } from '../../renderer/src/components/RemoteCheckList.js';
+import { RemoteForm } from '../../renderer/src/components/RemoteForm.js';
 import { RestoreDialog } from '../../renderer/src/components/RestoreDialog.js';
 import { SnapshotActions } from '../../renderer/src/components/SnapshotActions.js';
 import { connectEvents, createAppStore, type AppStore } from '../../renderer/src/state/app-store.js';
@@ -945,5 +946,66 @@ describe('a remote check in words', () => {
     );
     expect(screen.getByText('Missing: safe uploads from several computers (conditional create).')).toBeTruthy();
     expect(screen.getAllByRole('listitem')).toHaveLength(2);
+  });
+});
+
+describe('adding a remote', () => {
+  const UNREACHED = {
+    ok: false,
+    requests: 1,
+    capabilities: [
+      { name: 'bucket' as const, ok: false, detail: 'cannot open the bucket: the service cannot be reached' },
+    ],
+  };
+  const WORKS = {
+    ok: true,
+    requests: 9,
+    capabilities: [{ name: 'bucket' as const, ok: true, detail: 'the bucket answers, the credentials work' }],
+  };
+
+  function fill(): void {
+    const field = (label: string, value: string) =>
+      fireEvent.change(screen.getByLabelText(label, { exact: true }), { target: { value } });
+    field('Name', 'offsite');
+    field('Endpoint', 'http://127.0.0.1:1');
+    field('Bucket', 'backups');
+    field('Access key ID', 'AK');
+    field('Secret access key', 'SK');
+  }
+
+  beforeEach(() => {
+    host.answers.listRemotes = () => [];
+    host.answers.addRemote = (req: { name: string }) => ({ name: req.name });
+  });
+
+  it('checks a remote that was not checked before adding it, and adds one that fails only when asked again', async () => {
+    host.answers.checkRemote = () => UNREACHED;
+    const onClose = vi.fn();
+    wrap(<RemoteForm onClose={onClose} />);
+    fill();
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Add remote' })));
+    expect(host.called('checkRemote')).toHaveLength(1);
+    expect(host.called('addRemote')).toEqual([]);
+    expect(screen.getByRole('status', { name: 'Check result' }).textContent).toMatch(/cannot be reached/);
+    expect(onClose).not.toHaveBeenCalled();
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Add anyway' })));
+    expect(host.called('checkRemote')).toHaveLength(1);
+    expect(host.called('addRemote')).toHaveLength(1);
+    expect(onClose).toHaveBeenCalled();
+  });
+
+  it('adds a remote whose check passes at once, and a changed field asks for a new check', async () => {
+    host.answers.checkRemote = () => UNREACHED;
+    const onClose = vi.fn();
+    wrap(<RemoteForm onClose={onClose} />);
+    fill();
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Check' })));
+    expect(screen.getByRole('button', { name: 'Add anyway' })).toBeTruthy();
+    host.answers.checkRemote = () => WORKS;
+    fireEvent.change(screen.getByLabelText('Endpoint'), { target: { value: 'http://127.0.0.1:7480' } });
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Add remote' })));
+    expect(host.called('checkRemote')).toHaveLength(2);
+    expect(host.called('addRemote')).toHaveLength(1);
+    expect(onClose).toHaveBeenCalled();
   });
 });

@@ -78,30 +78,46 @@ export function RemoteForm({ remote, onClose }: { remote?: RemoteInfo; onClose()
   const [form, setForm] = useState<FormState>(() => startOf(remote));
   const [error, setError] = useState<AppErrorInfo>();
   const [check, setCheck] = useState<RemoteCheckResult>();
+  const [checkError, setCheckError] = useState(false);
   const [busy, setBusy] = useState<'check' | 'save'>();
   const set = <K extends keyof FormState>(key: K, value: FormState[K]) => {
     setForm((f) => ({ ...f, [key]: value }));
     setCheck(undefined);
+    setCheckError(false);
   };
   const draft = draftOf(form);
   const complete =
     draft.name !== '' && draft.settings.endpoint !== '' && draft.settings.bucket !== '' && draft.settings.region !== '';
   const canSave = complete && (remote !== undefined || draft.credentials !== undefined);
-  const run = async (what: 'check' | 'save') => {
-    setBusy(what);
-    setError(undefined);
+  // Saving what was not checked checks it first; a remote that failed its check is saved only when asked again.
+  const mayNotWork = (check !== undefined && !check.ok) || checkError;
+  const runCheck = async (): Promise<boolean> => {
+    setBusy('check');
     try {
-      if (what === 'check') setCheck(await checkRemote(draft));
-      else {
-        await saveRemote(draft, remote !== undefined);
-        onClose();
-      }
+      const result = await checkRemote(draft);
+      setCheck(result);
+      return result.ok;
+    } catch (err) {
+      setCheckError(true);
+      throw err;
+    }
+  };
+  const run = async (what: 'check' | 'save') => {
+    setError(undefined);
+    setCheckError(false);
+    try {
+      if (what === 'check') return void (await runCheck());
+      if (!check && !mayNotWork && !(await runCheck())) return;
+      setBusy('save');
+      await saveRemote(draft, remote !== undefined);
+      onClose();
     } catch (err) {
       setError(errorInfo(err));
     } finally {
       setBusy(undefined);
     }
   };
+  const saveWord = remote ? 'Save' : 'Add remote';
   return (
     <Modal title={remote ? `Edit the remote ${remote.name}` : 'Add a remote'} onClose={onClose} className="remote-form">
       <form
@@ -125,7 +141,7 @@ export function RemoteForm({ remote, onClose }: { remote?: RemoteInfo; onClose()
             {busy === 'check' ? 'Checking…' : 'Check'}
           </button>
           <button type="submit" className="primary" disabled={!canSave || busy !== undefined}>
-            {busy === 'save' ? 'Saving…' : remote ? 'Save' : 'Add remote'}
+            {busy === 'save' ? 'Saving…' : mayNotWork ? `${remote ? 'Save' : 'Add'} anyway` : saveWord}
           </button>
         </footer>
       </form>
