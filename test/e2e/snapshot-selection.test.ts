@@ -137,7 +137,12 @@ describe('what the snapshot actions act on, end to end in Chromium', () => {
     await openStore();
     await expect.poll(() => rows().count()).toBe(3);
     const chosen = (await snapshotPaths())[1]!;
+    // Choosing a row does not move the table under the pointer (the actions take the hint's room).
+    const gridTop = () => page.locator('.grid').evaluate((e) => e.getBoundingClientRect().top);
+    const before = await gridTop();
     await rows().nth(1).click();
+    await page.getByRole('toolbar', { name: 'Snapshot actions' }).waitFor();
+    expect(await gridTop()).toBe(before);
 
     // A backup made outside the app (the CLI) arrives by the live update: a new row on top.
     await backUp();
