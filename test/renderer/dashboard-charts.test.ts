@@ -1,6 +1,6 @@
 import type uPlot from 'uplot';
 import { describe, expect, it } from 'vitest';
-import { sizeChart, type UPlotModule } from '../../renderer/src/charts/dashboard-charts.js';
+import { newBytesChart, sizeChart, type UPlotModule } from '../../renderer/src/charts/dashboard-charts.js';
 
 const THEME = { text: '#000', muted: '#666', grid: '#ddd', accent: '#25f', series: ['#25f'] };
 const T = Date.UTC(2026, 11, 7, 23, 15, 55);
@@ -33,5 +33,28 @@ describe("the store size chart's time axis", () => {
     expect(xRange(apart)).toEqual([T / 1000, T / 1000 + 86_400]);
     // A drag selects a part: that part is shown (at least an hour of it).
     expect(xRange(apart, [T / 1000 + 7200, T / 1000 + 18_000])).toEqual([T / 1000 + 7200, T / 1000 + 18_000]);
+  });
+});
+
+describe("the charts' tick labels", () => {
+  const lib = { paths: { bars: () => () => null } } as unknown as UPlotModule;
+
+  it('names a minute once under bars of snapshots made within it', () => {
+    const at = (s: number) => ({ time: T / 1000 + s, group: 'host/a', size: 1, newBytes: 1 });
+    const options = newBytesChart([at(5), at(25), at(45), at(3605)]).options(THEME, lib);
+    const values = options.axes![0]!.values as (u: uPlot, splits: number[]) => string[];
+    const labels = values({} as uPlot, [0, 1, 2, 3]);
+    expect(labels[0]).toMatch(/^\d\d-\d\d \d\d:\d\d$/);
+    expect(labels.slice(1, 3)).toEqual(['', '']);
+    expect(labels[3]).not.toBe('');
+    expect(labels[3]).not.toBe(labels[0]);
+  });
+
+  it('puts byte ticks on round binary sizes (200 MiB, not 191 MiB)', () => {
+    const options = sizeChart([{ time: T, bytes: 800 * 1024 ** 2, chunks: 1 }]).options(THEME, lib);
+    const incrs = options.axes![1]!.incrs as number[];
+    expect(incrs).toContain(200 * 1024 ** 2);
+    expect(incrs).not.toContain(2e8);
+    expect([...incrs].sort((a, b) => a - b)).toEqual(incrs);
   });
 });

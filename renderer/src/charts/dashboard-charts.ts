@@ -22,8 +22,18 @@ const axis = (theme: ChartTheme, extra: uPlot.Axis = {}): uPlot.Axis => ({
   ...extra,
 });
 
+/** Steps of 1, 2, 2.5 and 5 times a power of ten of a binary unit: ticks at 200 MiB, not at 191 MiB (2e8 bytes). */
+const BYTE_STEPS = [1, 1024, 1024 ** 2, 1024 ** 3, 1024 ** 4].flatMap((unit) =>
+  [1, 2, 2.5, 5, 10, 20, 25, 50, 100, 200, 250, 500].map((m) => m * unit),
+);
+
 const bytesAxis = (theme: ChartTheme): uPlot.Axis =>
-  axis(theme, { size: 76, values: (_u, splits) => splits.map((v) => formatBytes(v)) });
+  axis(theme, { size: 76, incrs: BYTE_STEPS, values: (_u, splits) => splits.map((v) => formatBytes(v)) });
+
+/** Tick labels with a repeat of the one before left empty (snapshots made within a minute share it). */
+export function withoutRepeats(labels: string[]): string[] {
+  return labels.map((label, i) => (i > 0 && label === labels[i - 1] ? '' : label));
+}
 
 /** The store's size over time: a line with the area under it, one point per sample. */
 export function sizeChart(samples: UsageSample[]): ChartSpec {
@@ -91,10 +101,12 @@ export function newBytesChart(points: ActivityPoint[]): ChartSpec {
           space: 90,
           incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500],
           values: (_u, splits) =>
-            splits.map((i) => {
-              const t = Number.isInteger(i) ? when(i) : undefined;
-              return t === undefined ? '' : shortTime(t);
-            }),
+            withoutRepeats(
+              splits.map((i) => {
+                const t = Number.isInteger(i) ? when(i) : undefined;
+                return t === undefined ? '' : shortTime(t);
+              }),
+            ),
         }),
         bytesAxis(theme),
       ],
