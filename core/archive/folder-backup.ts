@@ -263,6 +263,18 @@ function holdBase(
 
 type ProgressReport = ReturnType<typeof throttle<FolderBackupProgress>>;
 
+/** What the first pass leaves for the second: the job's logs and reporting, its base, and the listed tree. */
+interface ListedSources {
+  memoryLog: MemoryLogger;
+  leftOut: LeftOut;
+  progress: FolderBackupProgress;
+  report: ProgressReport;
+  payloadAvg: number;
+  base: FolderArchiveReader | undefined;
+  baseListings: BaseListings | undefined;
+  tree: SourceTree;
+}
+
 /**
  * The backup in two passes: the scan (totals for progress, and the stats that tell unchanged files), then a
  * FolderBackup that writes the tree into the snapshot's streams. A failure removes the snapshot.
@@ -273,73 +285,31 @@ async function runFolderBackup(
   session: BackupSession,
   options: FolderBackupOptions,
 ): Promise<FolderBackupResult> {
-  // Every line is kept too, for the snapshot's backup-log.blob and the result's warnings.
-  const memoryLog = new MemoryLogger(options.log);
+  const { memoryLog, payloadAvg, ...listed } = await listSources(store, sources, session, options);
+  const { base } = listed;
   const log: Logger = memoryLog;
-  const leftOut = new LeftOut(log);
-  const progress = scanningProgress();
-  const report = throttle(
-    (p: FolderBackupProgress) => options.onProgress?.({ ...p }),
-    options.progressIntervalMs ?? 100,
-  );
-  const payloadAvg = options.chunkSize ?? FOLDER_CHUNK_SIZE;
-  // The base first: the scan takes the names of folders unchanged since then from its records.
-  const base = holdBase(store, session, log, chunkerParams(payloadAvg).min, options.crypt);
-  const baseListings = base ? new BaseListings(base) : undefined;
-
-  const excludes = options.excludes ?? [];
-  const tree = sources.open({
-    excludes: ExcludeRules.fromPatterns(excludes),
-    log,
-    signal: options.signal,
-    base: baseListings,
-    leftOut,
-  });
-  await tree.listRoots(base && baseFolderOf(base.root));
-  throwIfCancelled(options.signal, 'backup');
-  progress.phase = 'backing-up';
+  listed.progress.phase = 'backing-up';
   const snapshot = store.beginSnapshot(session.group, {
     session,
     log,
     crypt: options.crypt,
     masterKeyBlob: options.masterKeyBlob,
   });
-  const sink = openChunkTarget(
-    store.chunks,
-    store.chunkCodec(options.crypt),
-    chunkerParams(payloadAvg).max,
-    options.workers ?? 2,
-    log,
-  );
-  // Counting the tree is a second walk of it, for an ETA: only when someone is told the progress.
-  const totals = base
-    ? BackupTotals.fromBase(base.stats.files, base.stats.bytes)
-    : options.onProgress
-      ? BackupTotals.counting(sources, store.root, excludes, log)
-      : new BackupTotals();
-  const meter = new RateMeter(totals.bytes);
+  let sink: ChunkTarget | undefined;
+  let totals: BackupTotals | undefined;
   let backup: FolderBackup | undefined;
   try {
-    backup = new FolderBackup(
-      {
-        store,
-        sources,
-        options,
-        log,
-        leftOut,
-        progress,
-        report,
-        meter,
-        sink,
-        snapshot,
-        base,
-        baseListings,
-        tree,
-        totals,
-      },
-      payloadAvg,
+    sink = openChunkTarget(
+      store.chunks,
+      store.chunkCodec(options.crypt),
+      chunkerParams(payloadAvg).max,
+      options.workers ?? 2,
+      log,
     );
-    const rootEntry = await backup.backupDirectory(tree.root, base?.root);
+    totals = backupTotals(base, sources, store.root, options, log);
+    const meter = new RateMeter(totals.bytes);
+    backup = new FolderBackup({ store, sources, options, log, ...listed, meter, sink, snapshot, totals }, payloadAvg);
+    const rootEntry = await backup.backupDirectory(listed.tree.root, base?.root);
     const metadataInUse = await backup.finish(rootEntry);
     // The archives beside report their own progress: no more of the folders' from here.
     backup.stopHeartbeat();
@@ -350,9 +320,54 @@ async function runFolderBackup(
     throw err;
   } finally {
     backup?.stopHeartbeat();
-    await totals.close();
-    await sink.close();
+    await totals?.close();
+    await sink?.close();
   }
+}
+
+/** The first pass: the base chosen and held, then the sources' roots listed (unchanged folders by the base's records). */
+async function listSources(
+  store: Datastore,
+  sources: FolderSources,
+  session: BackupSession,
+  options: FolderBackupOptions,
+): Promise<ListedSources> {
+  // Every line is kept too, for the snapshot's backup-log.blob and the result's warnings.
+  const memoryLog = new MemoryLogger(options.log);
+  const leftOut = new LeftOut(memoryLog);
+  const progress = scanningProgress();
+  const report = throttle(
+    (p: FolderBackupProgress) => options.onProgress?.({ ...p }),
+    options.progressIntervalMs ?? 100,
+  );
+  const payloadAvg = options.chunkSize ?? FOLDER_CHUNK_SIZE;
+  // The base first: the scan takes the names of folders unchanged since then from its records.
+  const base = holdBase(store, session, memoryLog, chunkerParams(payloadAvg).min, options.crypt);
+  const baseListings = base ? new BaseListings(base) : undefined;
+  const tree = sources.open({
+    excludes: ExcludeRules.fromPatterns(options.excludes ?? []),
+    log: memoryLog,
+    signal: options.signal,
+    base: baseListings,
+    leftOut,
+  });
+  await tree.listRoots(base && baseFolderOf(base.root));
+  throwIfCancelled(options.signal, 'backup');
+  return { memoryLog, leftOut, progress, report, payloadAvg, base, baseListings, tree };
+}
+
+/** Counting the tree is a second walk of it, for an ETA: only when someone is told the progress. */
+function backupTotals(
+  base: FolderArchiveReader | undefined,
+  sources: FolderSources,
+  storeRoot: string,
+  options: FolderBackupOptions,
+  log: Logger,
+): BackupTotals {
+  if (base) return BackupTotals.fromBase(base.stats.files, base.stats.bytes);
+  return options.onProgress
+    ? BackupTotals.counting(sources, storeRoot, options.excludes ?? [], log)
+    : new BackupTotals();
 }
 
 /** What a FolderBackup is given: the job, its reporting, its base, and where its chunks go. */
