@@ -10,87 +10,18 @@ import type { ConnectionState, Transport } from './client.js';
 export function createWebTransport(token: string, base = ''): Transport {
   const connection = new ConnectionWatch();
   const raw = {} as Record<ApiMethod, (req: unknown) => Promise<Result<unknown>>>;
-  for (const [method, action] of Object.entries(API_METHODS) as [ApiMethod, string][]) {
-    raw[method] = async (req) => {
-      let response: Response;
-      try {
-        response = await fetch(`${base}/api/${action}`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-          body: JSON.stringify(req ?? {}),
-        });
-      } catch (err) {
-        connection.set('lost');
-        return {
-          ok: false,
-          error: {
-            code: 'IO',
-            message: `Cairn's host is not reachable (${err instanceof Error ? err.message : String(err)})`,
-          },
-        };
-      }
-      if (response.status === 403) connection.set('refused');
-      try {
-        return (await response.json()) as Result<unknown>;
-      } catch {
-        return {
-          ok: false,
-          error: { code: 'INTERNAL', message: `${action}: HTTP ${response.status} ${response.statusText}` },
-        };
-      }
-    };
-  }
-
-  const listeners = new Map<HostEventName, Set<(payload: never) => void>>();
-  const reconnectListeners = new Set<() => void>();
-  let source: EventSource | undefined;
-  let opened = 0;
-  const reopen = (): void => {
-    source?.close();
-    source = undefined;
-    open();
-  };
-  const open = (): void => {
-    source = new EventSource(`${base}/api/events?token=${encodeURIComponent(token)}`);
-    // EventSource reconnects by itself after a break (sleep, a network hiccup); what happened meanwhile is fetched anew.
-    source.addEventListener('open', () => {
-      connection.set('connected');
-      if (++opened > 1) for (const l of reconnectListeners) l();
-    });
-    // A break shows at once. EventSource retries by itself while the host is away; it gives up (CLOSED) on an
-    // answer that is not a stream, such as a refused key.
-    source.addEventListener('error', () => {
-      connection.set('lost');
-      if (source?.readyState === EventSource.CLOSED)
-        void connection.probe(`${base}/api/app.info`, token, () => reopen());
-    });
-    for (const name of HOST_EVENT_NAMES) {
-      source.addEventListener(name, (e) => {
-        const payload = JSON.parse((e as MessageEvent<string>).data) as never;
-        for (const l of listeners.get(name) ?? []) l(payload);
-      });
-    }
-  };
-  const subscribe = <K extends HostEventName>(event: K, listener: (payload: HostEvents[K]) => void): (() => void) => {
-    if (!source) open();
-    const set = listeners.get(event) ?? new Set();
-    listeners.set(event, set);
-    set.add(listener as (payload: never) => void);
-    return () => set.delete(listener as (payload: never) => void);
-  };
-
+  for (const [method, action] of Object.entries(API_METHODS) as [ApiMethod, string][])
+    raw[method] = (req) => postAction(`${base}/api/${action}`, action, token, req, connection);
+  const events = new EventStream(base, token, connection);
   return {
     raw: raw as unknown as RawApi,
-    onJobProgress: (l) => subscribe('job.progress', l),
-    onJobDone: (l) => subscribe('job.done', l),
-    onStoreChanged: (l) => subscribe('store.changed', l),
-    onPlansChanged: (l) => subscribe('plans.changed', l),
-    onPlanNotice: (l) => subscribe('plan.notice', l),
-    onSearchUpdate: (l) => subscribe('search.update', l),
-    onReconnect: (l) => {
-      reconnectListeners.add(l);
-      return () => reconnectListeners.delete(l);
-    },
+    onJobProgress: (l) => events.subscribe('job.progress', l),
+    onJobDone: (l) => events.subscribe('job.done', l),
+    onStoreChanged: (l) => events.subscribe('store.changed', l),
+    onPlansChanged: (l) => events.subscribe('plans.changed', l),
+    onPlanNotice: (l) => events.subscribe('plan.notice', l),
+    onSearchUpdate: (l) => events.subscribe('search.update', l),
+    onReconnect: (l) => events.onReconnect(l),
     onConnection: (l) => connection.listen(l),
     pathOfDroppedFile: () => undefined,
     downloadUrl: (store, snapshot, path) => {
@@ -105,6 +36,94 @@ export function createWebTransport(token: string, base = ''): Transport {
       return `${base}/api/download?${q.toString()}`;
     },
   };
+}
+
+/** One action: the host's Result, or one made here when the host cannot be reached or answers no JSON. */
+async function postAction(
+  url: string,
+  action: string,
+  token: string,
+  req: unknown,
+  connection: ConnectionWatch,
+): Promise<Result<unknown>> {
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+      body: JSON.stringify(req ?? {}),
+    });
+  } catch (err) {
+    connection.set('lost');
+    const why = err instanceof Error ? err.message : String(err);
+    return { ok: false, error: { code: 'IO', message: `Cairn's host is not reachable (${why})` } };
+  }
+  if (response.status === 403) connection.set('refused');
+  try {
+    return (await response.json()) as Result<unknown>;
+  } catch {
+    return {
+      ok: false,
+      error: { code: 'INTERNAL', message: `${action}: HTTP ${response.status} ${response.statusText}` },
+    };
+  }
+}
+
+/** The host's events over one Server-Sent Events stream, opened with the first listener. */
+class EventStream {
+  private readonly listeners = new Map<HostEventName, Set<(payload: never) => void>>();
+  private readonly reconnectListeners = new Set<() => void>();
+  private source: EventSource | undefined;
+  private opened = 0;
+
+  constructor(
+    private readonly base: string,
+    private readonly token: string,
+    private readonly connection: ConnectionWatch,
+  ) {}
+
+  subscribe<K extends HostEventName>(event: K, listener: (payload: HostEvents[K]) => void): () => void {
+    if (!this.source) this.open();
+    const set = this.listeners.get(event) ?? new Set();
+    this.listeners.set(event, set);
+    set.add(listener as (payload: never) => void);
+    return () => set.delete(listener as (payload: never) => void);
+  }
+
+  /** Called when the stream opens again after a break: what happened meanwhile is to be fetched anew. */
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
+  }
+
+  private open(): void {
+    const source = new EventSource(`${this.base}/api/events?token=${encodeURIComponent(this.token)}`);
+    this.source = source;
+    // EventSource reconnects by itself after a break (sleep, a network hiccup).
+    source.addEventListener('open', () => {
+      this.connection.set('connected');
+      if (++this.opened > 1) for (const l of this.reconnectListeners) l();
+    });
+    // A break shows at once. EventSource retries by itself while the host is away; it gives up (CLOSED) on an
+    // answer that is not a stream, such as a refused key.
+    source.addEventListener('error', () => {
+      this.connection.set('lost');
+      if (source.readyState === EventSource.CLOSED)
+        void this.connection.probe(`${this.base}/api/app.info`, this.token, () => this.reopen());
+    });
+    for (const name of HOST_EVENT_NAMES) {
+      source.addEventListener(name, (e) => {
+        const payload = JSON.parse((e as MessageEvent<string>).data) as never;
+        for (const l of this.listeners.get(name) ?? []) l(payload);
+      });
+    }
+  }
+
+  private reopen(): void {
+    this.source?.close();
+    this.source = undefined;
+    this.open();
+  }
 }
 
 /** The host's reachability as the page sees it, told to listeners when it changes. */
