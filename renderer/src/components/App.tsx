@@ -32,79 +32,21 @@ import { formatBytes } from '../../../contract/format.js';
 export function App() {
   const keysOpen = useApp((s) => s.keysOpen);
   const remotesOpen = useApp((s) => s.remotesOpen);
-  const remoteShown = useApp((s) => s.remoteChoice !== undefined);
-  const { store, startupError, info, backupDraft, closeStore, plansOpen, closePlans } = useAppShallow((s) => ({
+  const { store, startupError, backupDraft, plansOpen } = useAppShallow((s) => ({
     store: s.store,
     startupError: s.startupError,
-    info: s.info,
     backupDraft: s.backupDraft,
-    closeStore: s.closeStore,
     plansOpen: s.plansOpen,
-    closePlans: s.closePlans,
   }));
-  const browsing = useApp((s) => (s.browsing ? s.snapshots.find((r) => r.path === s.browsing) : undefined));
-  const overview = useApp((s) => s.overviewShown);
-  const searching = useApp((s) => s.searchShown && s.search !== undefined);
-  const client = useApp((s) => s.client);
-  const openBackupDialog = useApp((s) => s.openBackupDialog);
-  const noStoreForDrop = useApp((s) => s.noStoreForDrop);
-  const [dragging, setDragging] = useState(false);
-
-  // Drops are always taken: left to the browser, a dropped folder would navigate away from the app.
-  const onDrop = (e: DragEvent) => {
-    e.preventDefault();
-    setDragging(false);
-    const file = e.dataTransfer.files[0];
-    if (!file) return;
-    if (!store) {
-      noStoreForDrop(file.name);
-      return;
-    }
-    openBackupDialog(client.pathOfDroppedFile(file) ?? '', file.name);
-  };
-
+  const drop = useFolderDrop();
   return (
     <div
-      className={`app${dragging ? ' dragging' : ''}`}
-      onDragOver={(e) => {
-        e.preventDefault();
-        if (store) setDragging(true);
-      }}
-      onDragLeave={(e) => {
-        if (e.currentTarget === e.target) setDragging(false);
-      }}
-      onDrop={onDrop}
+      className={`app${drop.dragging ? ' dragging' : ''}`}
+      onDragOver={drop.onDragOver}
+      onDragLeave={drop.onDragLeave}
+      onDrop={drop.onDrop}
     >
-      <header className="app-header">
-        <h1>Cairn</h1>
-        <PlansButton />
-        <KeysButton />
-        <RemotesButton />
-        {store && (
-          <div className="store-info">
-            <span className="mono" title={store.path}>
-              {store.path}
-            </span>
-            <span className="muted small">
-              chunks {formatBytes(store.chunkSize)} · {store.compression}
-            </span>
-            <button
-              type="button"
-              onClick={() => {
-                closePlans();
-                closeStore();
-              }}
-            >
-              Switch datastore
-            </button>
-          </div>
-        )}
-        {info && (
-          <span className="muted small host-mode">
-            {info.host === 'web' ? 'browser mode' : 'desktop'} · v{info.version}
-          </span>
-        )}
-      </header>
+      <AppHeader />
       <ConnectionBanner />
       <ErrorNote error={startupError} />
       <div className="app-body">
@@ -117,28 +59,11 @@ export function App() {
         ) : !store ? (
           <StorePicker />
         ) : (
-          <main className="store-view" aria-label="Datastore">
-            <StoreMissing />
-            <StoreBar />
-            <div className="store-panes">
-              <GroupsList />
-              {overview ? (
-                <Dashboard store={store.path} />
-              ) : remoteShown ? (
-                <RemotePaneLoader />
-              ) : searching ? (
-                <SearchPaneLoader />
-              ) : browsing ? (
-                <SnapshotBrowser key={browsing.path} snapshot={browsing} />
-              ) : (
-                <SnapshotsTable />
-              )}
-            </div>
-          </main>
+          <StoreView store={store.path} />
         )}
         <TasksPanel />
       </div>
-      {dragging && (
+      {drop.dragging && (
         <div className="drop-hint" aria-hidden="true">
           Drop a folder to back it up
         </div>
@@ -154,5 +79,103 @@ export function App() {
       <UnlockKeyDialog />
       <NoticeToasts />
     </div>
+  );
+}
+
+/** A folder dropped anywhere on the window opens the backup dialog for it (or says a store must be open first). */
+function useFolderDrop() {
+  const hasStore = useApp((s) => s.store !== undefined);
+  const client = useApp((s) => s.client);
+  const openBackupDialog = useApp((s) => s.openBackupDialog);
+  const noStoreForDrop = useApp((s) => s.noStoreForDrop);
+  const [dragging, setDragging] = useState(false);
+  return {
+    dragging,
+    onDragOver: (e: DragEvent) => {
+      e.preventDefault();
+      if (hasStore) setDragging(true);
+    },
+    onDragLeave: (e: DragEvent) => {
+      if (e.currentTarget === e.target) setDragging(false);
+    },
+    // Drops are always taken: left to the browser, a dropped folder would navigate away from the app.
+    onDrop: (e: DragEvent) => {
+      e.preventDefault();
+      setDragging(false);
+      const file = e.dataTransfer.files[0];
+      if (!file) return;
+      if (!hasStore) noStoreForDrop(file.name);
+      else openBackupDialog(client.pathOfDroppedFile(file) ?? '', file.name);
+    },
+  };
+}
+
+/** The app's name, its views, the open store (with "Switch datastore"), and which host runs it. */
+function AppHeader() {
+  const { store, info, closeStore, closePlans } = useAppShallow((s) => ({
+    store: s.store,
+    info: s.info,
+    closeStore: s.closeStore,
+    closePlans: s.closePlans,
+  }));
+  return (
+    <header className="app-header">
+      <h1>Cairn</h1>
+      <PlansButton />
+      <KeysButton />
+      <RemotesButton />
+      {store && (
+        <div className="store-info">
+          <span className="mono" title={store.path}>
+            {store.path}
+          </span>
+          <span className="muted small">
+            chunks {formatBytes(store.chunkSize)} · {store.compression}
+          </span>
+          <button
+            type="button"
+            onClick={() => {
+              closePlans();
+              closeStore();
+            }}
+          >
+            Switch datastore
+          </button>
+        </div>
+      )}
+      {info && (
+        <span className="muted small host-mode">
+          {info.host === 'web' ? 'browser mode' : 'desktop'} · v{info.version}
+        </span>
+      )}
+    </header>
+  );
+}
+
+/** The open store: its maintenance bar, its groups, and the overview, a group's snapshots, a search or a browser. */
+function StoreView({ store }: { store: string }) {
+  const remoteShown = useApp((s) => s.remoteChoice !== undefined);
+  const browsing = useApp((s) => (s.browsing ? s.snapshots.find((r) => r.path === s.browsing) : undefined));
+  const overview = useApp((s) => s.overviewShown);
+  const searching = useApp((s) => s.searchShown && s.search !== undefined);
+  return (
+    <main className="store-view" aria-label="Datastore">
+      <StoreMissing />
+      <StoreBar />
+      <div className="store-panes">
+        <GroupsList />
+        {overview ? (
+          <Dashboard store={store} />
+        ) : remoteShown ? (
+          <RemotePaneLoader />
+        ) : searching ? (
+          <SearchPaneLoader />
+        ) : browsing ? (
+          <SnapshotBrowser key={browsing.path} snapshot={browsing} />
+        ) : (
+          <SnapshotsTable />
+        )}
+      </div>
+    </main>
   );
 }
