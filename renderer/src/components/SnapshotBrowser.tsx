@@ -1,4 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
+import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { EntryRow, SnapshotRef, SnapshotRow } from '../../../contract/model.js';
 import { formatTime } from '../../../contract/format.js';
 import { errorInfo } from '../api/client.js';
@@ -20,25 +21,22 @@ function refOf(row: SnapshotRow): SnapshotRef {
  * downloaded; the snapshot can be compared with another one of its group.
  */
 export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
-  const { client, store, snapshots, browse, info } = useAppShallow((s) => ({
+  const { client, store, snapshots, info } = useAppShallow((s) => ({
     client: s.client,
     store: s.store!.path,
     snapshots: s.snapshots,
-    browse: s.browse,
     info: s.info,
   }));
   const tree = useFolderTree(client, store, snapshot);
   const find = useAppShallow((s) => ({
     reveal: s.reveal,
     revealed: s.revealed,
-    hasSearch: s.search !== undefined,
-    searchSnapshot: s.search?.snapshot,
     openSearch: s.openSearch,
     openHistory: s.openHistory,
     openPreview: s.openPreview,
     openInPlace: s.openInPlace,
   }));
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [selected, toggleSelected] = useSelection();
   const [active, setActive] = useState<EntryRow>();
   const [restoring, setRestoring] = useState<RestoreRequest>();
   const [compareWith, setCompareWith] = useState<string>('');
@@ -51,45 +49,12 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
     void tree.reveal(at.path).then((entry) => entry && setActive(entry));
   }, [find.reveal]);
 
-  const toggleSelected = (path: string) => {
-    const next = new Set(selected);
-    if (next.has(path)) next.delete(path);
-    else next.add(path);
-    setSelected(next);
-  };
-
-  const download = async (entry: EntryRow) => {
-    const url = client.downloadUrl(store, ref, entry.path);
-    if (url) {
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = entry.name;
-      a.click();
-      return;
-    }
-    try {
-      await client.saveFile({ store, snapshot: ref, path: entry.path });
-    } catch (err) {
-      tree.setError(errorInfo(err));
-    }
-  };
-
+  const download = useDownload(store, ref, tree.setError);
   const others = snapshots.filter((s) => s.path !== snapshot.path && s.finished && s.kind === 'folder');
   const compareRow = others.find((s) => s.path === compareWith);
   return (
     <section className="browser" aria-labelledby="browser-title">
-      <div className="pane-header">
-        <button type="button" onClick={() => browse(undefined)}>
-          ← Snapshots
-        </button>
-        {find.hasSearch && (
-          <button type="button" onClick={() => find.openSearch(find.searchSnapshot)}>
-            ← Search results
-          </button>
-        )}
-        <h2 id="browser-title">{snapshot.path}</h2>
-        <span className="muted">{formatTime(snapshot.time)}</span>
-      </div>
+      <BrowserHeader snapshot={snapshot} />
       <SnapshotToolbar
         selectedCount={selected.size}
         selectedPaths={() => [...selected]}
@@ -135,6 +100,62 @@ export function SnapshotBrowser({ snapshot }: { snapshot: SnapshotRow }) {
       )}
     </section>
   );
+}
+
+/** Back to the snapshots (or to the search this browser was opened from), and which snapshot this is. */
+function BrowserHeader({ snapshot }: { snapshot: SnapshotRow }) {
+  const { browse, hasSearch, searchSnapshot, openSearch } = useAppShallow((s) => ({
+    browse: s.browse,
+    hasSearch: s.search !== undefined,
+    searchSnapshot: s.search?.snapshot,
+    openSearch: s.openSearch,
+  }));
+  return (
+    <div className="pane-header">
+      <button type="button" onClick={() => browse(undefined)}>
+        ← Snapshots
+      </button>
+      {hasSearch && (
+        <button type="button" onClick={() => openSearch(searchSnapshot)}>
+          ← Search results
+        </button>
+      )}
+      <h2 id="browser-title">{snapshot.path}</h2>
+      <span className="muted">{formatTime(snapshot.time)}</span>
+    </div>
+  );
+}
+
+/** The ticked entries, and a toggle for one. */
+function useSelection(): [Set<string>, (path: string) => void] {
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const toggle = (path: string) => {
+    const next = new Set(selected);
+    if (next.has(path)) next.delete(path);
+    else next.add(path);
+    setSelected(next);
+  };
+  return [selected, toggle];
+}
+
+/** A file saved from the snapshot: a download in browser mode, the native save dialog in the desktop app. */
+function useDownload(store: string, snapshot: SnapshotRef, setError: (error: AppErrorInfo | undefined) => void) {
+  const client = useApp((s) => s.client);
+  return async (entry: EntryRow) => {
+    const url = client.downloadUrl(store, snapshot, entry.path);
+    if (url) {
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = entry.name;
+      a.click();
+      return;
+    }
+    try {
+      await client.saveFile({ store, snapshot, path: entry.path });
+    } catch (err) {
+      setError(errorInfo(err));
+    }
+  };
 }
 
 /** The restore dialog for what the browser chose; it closes once the job has started. */
