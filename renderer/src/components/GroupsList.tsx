@@ -1,4 +1,5 @@
 import { useRef, type KeyboardEvent } from 'react';
+import type { GroupRow } from '../../../contract/model.js';
 import { useApp, useAppShallow } from '../state/use-app.js';
 import { formatBytes, formatTime, plural } from '../../../contract/format.js';
 import { ErrorNote } from './ErrorNote.js';
@@ -8,18 +9,12 @@ import { RemoteGroups } from './RemoteGroups.js';
 
 /** The store's overview (its dashboard), then its backup groups; choosing one shows its snapshots. */
 export function GroupsList() {
-  const { groups, selected, error, selectGroup, overview } = useAppShallow((s) => ({
+  const { groups, selected, error, selectGroup } = useAppShallow((s) => ({
     groups: s.groups,
     selected: s.overviewShown || s.remoteChoice ? undefined : s.selectedGroup,
     error: s.groupsError,
     selectGroup: s.openGroup,
-    overview: s.overviewShown,
   }));
-  const showOverview = useApp((s) => s.showOverview);
-  const openBackupDialog = useApp((s) => s.openBackupDialog);
-  const openImageBackupDialog = useApp((s) => s.openImageBackupDialog);
-  const missing = useApp((s) => s.storeMissing !== undefined);
-  const refreshGroups = useApp((s) => s.refreshGroups);
   const listRef = useRef<HTMLUListElement>(null);
   const selectedIndex = groups.findIndex((g) => g.path === selected);
 
@@ -35,78 +30,115 @@ export function GroupsList() {
 
   return (
     <nav className="groups" aria-labelledby="groups-title">
-      <button
-        type="button"
-        className={`overview-entry${overview ? ' selected' : ''}`}
-        aria-current={overview ? 'page' : undefined}
-        onClick={showOverview}
-      >
-        Overview
-        <span className="group-meta">plans, size, growth</span>
-      </button>
-      <div className="pane-header">
-        <div className="row">
-          <h2 id="groups-title" className="grow">
-            Backup groups
-          </h2>
-          <button
-            type="button"
-            onClick={() => void refreshGroups()}
-            title="Read the store again (backups made elsewhere, by the CLI)"
-          >
-            Refresh
-          </button>
-        </div>
-        <button type="button" className="primary" disabled={missing} onClick={() => openBackupDialog()}>
-          Back up a folder…
-        </button>
-        <button type="button" disabled={missing} onClick={openImageBackupDialog}>
-          Back up a disk image…
-        </button>
-      </div>
+      <OverviewEntry />
+      <GroupsHeader />
       <ErrorNote error={error} />
       {groups.length === 0 && !error && (
         <p className="muted">No backups yet. Drop a folder on this window, or use “Back up a folder…”.</p>
       )}
       <ul ref={listRef} role="listbox" aria-label="Backup groups" className="group-list">
         {groups.map((g, i) => (
-          <li
+          <GroupOption
             key={g.path}
-            role="option"
-            aria-selected={i === selectedIndex}
-            tabIndex={i === Math.max(selectedIndex, 0) ? 0 : -1}
-            data-group={g.path}
-            className={
-              [i === selectedIndex ? 'selected' : '', g.snapshotCount === 0 ? 'empty' : ''].join(' ').trim() ||
-              undefined
-            }
-            onClick={() => void selectGroup(g.path)}
+            group={g}
+            selected={i === selectedIndex}
+            tabbable={i === Math.max(selectedIndex, 0)}
+            onSelect={() => void selectGroup(g.path)}
             onKeyDown={(e) => onKeyDown(e, i)}
-          >
-            <span className="group-name">
-              <span className="badge">{g.type}</span> {g.id}
-            </span>
-            {g.encrypted && (
-              <span className="group-meta group-key">
-                <KeyBadge fingerprint={g.keyFingerprint} />
-              </span>
-            )}
-            {g.snapshotCount === 0 ? (
-              <span className="group-meta warn">empty: no snapshots</span>
-            ) : (
-              <>
-                <span className="group-meta">
-                  {plural(g.snapshotCount, 'snapshot')} · {formatBytes(g.lastSize)}
-                </span>
-                <span className="group-meta">
-                  last <span className="nowrap">{formatTime(g.lastBackup)}</span>
-                </span>
-              </>
-            )}
-          </li>
+          />
         ))}
       </ul>
       <RemoteGroups />
     </nav>
+  );
+}
+
+/** The store's dashboard, above its groups. */
+function OverviewEntry() {
+  const overview = useApp((s) => s.overviewShown);
+  const showOverview = useApp((s) => s.showOverview);
+  return (
+    <button
+      type="button"
+      className={`overview-entry${overview ? ' selected' : ''}`}
+      aria-current={overview ? 'page' : undefined}
+      onClick={showOverview}
+    >
+      Overview
+      <span className="group-meta">plans, size, growth</span>
+    </button>
+  );
+}
+
+/** The list's title, a refresh, and the two ways to make a backup. */
+function GroupsHeader() {
+  const openBackupDialog = useApp((s) => s.openBackupDialog);
+  const openImageBackupDialog = useApp((s) => s.openImageBackupDialog);
+  const missing = useApp((s) => s.storeMissing !== undefined);
+  const refreshGroups = useApp((s) => s.refreshGroups);
+  return (
+    <div className="pane-header">
+      <div className="row">
+        <h2 id="groups-title" className="grow">
+          Backup groups
+        </h2>
+        <button
+          type="button"
+          onClick={() => void refreshGroups()}
+          title="Read the store again (backups made elsewhere, by the CLI)"
+        >
+          Refresh
+        </button>
+      </div>
+      <button type="button" className="primary" disabled={missing} onClick={() => openBackupDialog()}>
+        Back up a folder…
+      </button>
+      <button type="button" disabled={missing} onClick={openImageBackupDialog}>
+        Back up a disk image…
+      </button>
+    </div>
+  );
+}
+
+/** One group: its name, its key if encrypted, and how many snapshots it has and when the last was made. */
+function GroupOption(props: {
+  group: GroupRow;
+  selected: boolean;
+  tabbable: boolean;
+  onSelect(): void;
+  onKeyDown(e: KeyboardEvent): void;
+}) {
+  const { group: g, selected } = props;
+  return (
+    <li
+      role="option"
+      aria-selected={selected}
+      tabIndex={props.tabbable ? 0 : -1}
+      data-group={g.path}
+      className={[selected ? 'selected' : '', g.snapshotCount === 0 ? 'empty' : ''].join(' ').trim() || undefined}
+      onClick={props.onSelect}
+      onKeyDown={props.onKeyDown}
+    >
+      <span className="group-name">
+        <span className="badge">{g.type}</span> {g.id}
+      </span>
+      {g.encrypted && (
+        <span className="group-meta group-key">
+          <KeyBadge fingerprint={g.keyFingerprint} />
+        </span>
+      )}
+      {g.snapshotCount === 0 ? (
+        <span className="group-meta warn">empty: no snapshots</span>
+      ) : (
+        <>
+          <span className="group-meta">
+            {plural(g.snapshotCount, 'snapshot')} · {formatBytes(g.lastSize)}
+          </span>
+          <span className="group-meta">
+            last <span className="nowrap">{formatTime(g.lastBackup)}</span>
+          </span>
+        </>
+      )}
+    </li>
   );
 }
