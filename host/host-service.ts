@@ -86,6 +86,8 @@ function assertRegularFile(path: string): void {
 }
 
 type PlanAction = Extract<ActionName, `plans.${string}` | 'scheduler.info'>;
+/** The native dialogs, which only the desktop host has. */
+type DialogAction = Extract<ActionName, `dialog.${string}`>;
 type KeyAction = Extract<ActionName, `keys.${string}`>;
 type Handlers = { [K in ActionName]: (req: ActionRequest<K>) => ActionResponse<K> | Promise<ActionResponse<K>> };
 type Listener = <K extends HostEventName>(event: K, payload: HostEvents[K]) => void;
@@ -128,6 +130,7 @@ export class HostService {
     this.remotes = this.createRemotes();
     this.handlers = {
       ...this.createHandlers(),
+      ...this.dialogHandlers(),
       ...this.planHandlers(),
       ...remoteHandlers(this.remoteContext()),
       ...findHandlers({
@@ -543,7 +546,7 @@ export class HostService {
     };
   }
 
-  private createHandlers(): Omit<Handlers, PlanAction | KeyAction | RemoteAction | FindAction> {
+  private createHandlers(): Omit<Handlers, PlanAction | KeyAction | RemoteAction | FindAction | DialogAction> {
     const { platform } = this.options;
     return {
       'app.info': () => ({
@@ -613,6 +616,13 @@ export class HostService {
       },
       'fs.list': ({ path, files, hidden }) => listFolder(this.policy, path ?? homedir(), files, hidden),
       'fs.make-folder': ({ parent, name, files }) => makeFolder(this.policy, parent, name, files),
+    };
+  }
+
+  /** Each asks the platform's dialog; what the user picked goes through the path policy like any path. */
+  private dialogHandlers(): Pick<Handlers, DialogAction> {
+    const { platform } = this.options;
+    return {
       'dialog.pick-folder': async ({ title, defaultPath }) => {
         if (!platform.pickFolder)
           throw new AppError('NOT_AVAILABLE', 'no native folder dialog in browser mode: use the folder browser');
