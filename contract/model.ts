@@ -45,6 +45,8 @@ export interface GroupRow extends GroupRef {
   /** What its backups are made from ("/home/ann/Code/project", "… on laptop"); absent for an older group. */
   source?: string;
   snapshotCount: number;
+  /** Of snapshotCount, those not finished: a backup running now, or one cut short (no manifest). */
+  unfinishedCount?: number;
   /** Epoch seconds of the newest finished snapshot. */
   lastBackup?: number;
   /** Content bytes of the newest finished snapshot. */

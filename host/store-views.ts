@@ -116,6 +116,7 @@ export class SnapshotViews {
         owner: g.owner,
         source: g.source && describeSource(g.source),
         snapshotCount: g.snapshotCount,
+        unfinishedCount: g.unfinishedCount,
         lastBackup: g.lastBackup,
         lastSize: latest?.size,
         notes: store.readGroupNotes(g),

@@ -98,6 +98,8 @@ export interface GroupInfo extends BackupGroupRef {
   /** What its backups were made from; undefined for a group made before sources were recorded. */
   source?: RecordedSource;
   snapshotCount: number;
+  /** Of snapshotCount, those without a manifest: a backup that runs now, or one cut short. */
+  unfinishedCount: number;
   /** Time of the newest finished snapshot. */
   lastBackup?: number;
 }
@@ -212,6 +214,7 @@ export class Datastore {
           owner: this.readOwner(group),
           source: this.groupSource(group),
           snapshotCount: snapshots.length,
+          unfinishedCount: snapshots.length - finished.length,
           lastBackup: finished.length > 0 ? finished[finished.length - 1]!.time : undefined,
         });
       }

@@ -760,6 +760,20 @@ describe('counts in words', () => {
     archives: [],
   };
 
+  it('never counts an unfinished snapshot (a backup running, or cut short) as a backup in the group list', async () => {
+    const row = { type: 'host', id: 'docs', path: 'host/docs', notes: '' };
+    host.answers.listGroups = () => [
+      { ...row, snapshotCount: 1, unfinishedCount: 1 },
+      { ...row, id: 'mail', path: 'host/mail', snapshotCount: 3, unfinishedCount: 1, lastBackup: 100, lastSize: 5 },
+    ];
+    host.answers.listSnapshots = () => [];
+    await openAtGroups();
+    wrap(<App />);
+    const [docs, mail] = screen.getAllByRole('option');
+    expect(docs!.textContent).toBe('host docsno finished snapshot yet (+1 unfinished)');
+    expect(mail!.textContent).toMatch(/^host mail2 snapshots \(\+1 unfinished\) · 5 B/);
+  });
+
   it('says "1 snapshot" in the group list and the table, and "0 of 1 snapshot" in the prune simulation', async () => {
     host.answers.listGroups = () => [{ type: 'host', id: 'docs', path: 'host/docs', snapshotCount: 1, notes: '' }];
     host.answers.listSnapshots = () => [one];

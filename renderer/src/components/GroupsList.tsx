@@ -127,18 +127,30 @@ function GroupOption(props: {
           <KeyBadge fingerprint={g.keyFingerprint} />
         </span>
       )}
-      {g.snapshotCount === 0 ? (
-        <span className="group-meta warn">empty: no snapshots</span>
-      ) : (
-        <>
-          <span className="group-meta">
-            {plural(g.snapshotCount, 'snapshot')} · {formatBytes(g.lastSize)}
-          </span>
-          <span className="group-meta">
-            last <span className="nowrap">{formatTime(g.lastBackup)}</span>
-          </span>
-        </>
-      )}
+      <GroupCounts group={g} />
     </li>
+  );
+}
+
+/**
+ * How many snapshots, the newest one's size and time. An unfinished snapshot (a backup running now, or one cut
+ * short) is named as such, never counted as a backup.
+ */
+function GroupCounts({ group: g }: { group: GroupRow }) {
+  const unfinished = g.unfinishedCount ?? 0;
+  const finished = g.snapshotCount - unfinished;
+  if (g.snapshotCount === 0) return <span className="group-meta warn">empty: no snapshots</span>;
+  const extra = unfinished > 0 ? ` (+${unfinished} unfinished)` : '';
+  if (finished === 0) return <span className="group-meta warn">no finished snapshot yet{extra}</span>;
+  return (
+    <>
+      <span className="group-meta">
+        {plural(finished, 'snapshot')}
+        {extra} · {formatBytes(g.lastSize)}
+      </span>
+      <span className="group-meta">
+        last <span className="nowrap">{formatTime(g.lastBackup)}</span>
+      </span>
+    </>
   );
 }

@@ -347,6 +347,7 @@ describe('a datastore', () => {
         path: 'host/docs',
         owner: `${userInfo().username}@local`,
         snapshotCount: 1,
+        unfinishedCount: 0,
         lastBackup: writer.ref.time,
       },
     ]);
@@ -394,7 +395,7 @@ describe('a datastore', () => {
     await expectCode(() => s.openSnapshot(writer.ref), 'NOT_FOUND', /unfinished/);
     expect(s.latestSnapshot(group)?.time).toBe(done.ref.time);
     const info = s.listGroups().find((g) => g.type === 'vm' && g.id === '101');
-    expect(info).toMatchObject({ snapshotCount: 2, lastBackup: done.ref.time });
+    expect(info).toMatchObject({ snapshotCount: 2, unfinishedCount: 1, lastBackup: done.ref.time });
     const missing = { ...group, time: done.ref.time - 1 };
     await expectCode(() => s.readManifest(missing), 'NOT_FOUND', /does not exist/);
     await expectCode(() => s.snapshotInfo(missing), 'NOT_FOUND', /does not exist/);
