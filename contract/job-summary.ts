@@ -90,9 +90,21 @@ function leftOutPart(count: number | undefined): string {
 
 /** The summary a job's card shows: its result worded, "Cancelled", or what an older version recorded. */
 export function jobSummary(job: JobState): string | undefined {
-  if (job.status === 'cancelled') return 'Cancelled';
+  if (job.status === 'cancelled') return cancelledWords(job);
   // A job from an older version's history has a result without a kind, and its summary worded then.
   return job.result?.kind ? describeJobResult(job.result) : job.summary;
+}
+
+/** A cancelled job: for a backup, that no snapshot stands and where the data it wrote went. */
+function cancelledWords(job: JobState): string {
+  const backup = job.kind === 'backup' || job.kind === 'backup-image' || job.kind === 'plan-run';
+  // A plan's run cancelled after its backup (in its off-site copy or its maintenance) keeps that snapshot.
+  if (job.result?.kind) return `Cancelled after: ${describeJobResult(job.result)}`;
+  if (!backup) return 'Cancelled';
+  return (
+    'Cancelled: no snapshot was made (the unfinished one was removed). The data it had written stays in the store ' +
+    'until garbage collection removes it.'
+  );
 }
 
 /** What to do about what a job found, as its card shows it after "What to do:". */

@@ -30,7 +30,9 @@ describe('job results in words', () => {
         warnings: 0,
         elapsedMs: 100_000,
       }),
-    ).toBe(`Backed up 32 files (3.00 MiB) to ${SNAP} in 1 min 40 s: 977 B new, 2.00 KiB deduplicated (2.00 KiB of it in unchanged files)`);
+    ).toBe(
+      `Backed up 32 files (3.00 MiB) to ${SNAP} in 1 min 40 s: 977 B new, 2.00 KiB deduplicated (2.00 KiB of it in unchanged files)`,
+    );
     const backup = { kind: 'backup', snapshot: SNAP, files: 1, bytes: 5, newBytes: 5, dedupBytes: 0 } as const;
     const rest = { reusedBytes: 0, excluded: 0, warnings: 2, elapsedMs: 1000 };
     expect(describeJobResult({ ...backup, ...rest, leftOut: 2 })).toBe(
@@ -155,6 +157,13 @@ describe('job results in words', () => {
     expect(jobSummary(job)).toBeUndefined();
     expect(jobSummary({ ...job, result: { kind: 'create-store', path: '/s' } })).toBe('Created datastore /s');
     expect(jobSummary({ ...job, status: 'cancelled' })).toBe('Cancelled');
+    // A cancelled backup says that no snapshot stands and where its data went.
+    const backup = { ...job, kind: 'backup', status: 'cancelled' } as const;
+    expect(jobSummary(backup)).toBe(
+      'Cancelled: no snapshot was made (the unfinished one was removed). The data it had written stays in the store ' +
+        'until garbage collection removes it.',
+    );
+    expect(jobSummary({ ...backup, kind: 'plan-run' })).toMatch(/^Cancelled: no snapshot was made/);
     // A job history written before results had a kind: its result is plain fields, its summary the words then.
     const legacy = { ...job, summary: 'Created datastore /old', result: { path: '/old' } } as unknown as JobState;
     expect(jobSummary(legacy)).toBe('Created datastore /old');
