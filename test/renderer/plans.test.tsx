@@ -292,10 +292,11 @@ describe('the plan editor', () => {
     fireEvent.change(dialog.getByLabelText('Unit'), { target: { value: 'minutes' } });
     const preview = within(await dialog.findByLabelText('Schedule preview'));
     expect(await preview.findByText('Runs every 15 minutes.')).toBeTruthy();
+    // A new plan on an interval makes its first backup when it is saved (as the scheduler runs it), not in 15 min.
     expect(preview.getAllByRole('listitem').map((li) => li.textContent)).toEqual([
+      'as soon as the plan is saved',
       `in 15 min (${local(NOW + 15 * MIN)})`,
       `in 30 min (${local(NOW + 30 * MIN)})`,
-      `in 45 min (${local(NOW + 45 * MIN)})`,
     ]);
     expect(host.called('previewSchedule').at(-1)).toEqual({
       schedule: { kind: 'interval', every: 15, unit: 'minutes' },

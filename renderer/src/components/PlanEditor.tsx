@@ -24,6 +24,10 @@ function PlanEditor({ draft }: { draft: PlanDraft }) {
   const { form, set, errors, hostError, saving, save, formRef, close } = usePlanEditor(draft);
   const editing: Plan | undefined = draft.planId && 'id' in draft.start ? draft.start : undefined;
   const part = { form, set, errors };
+  // An interval plan that never ran makes its first backup as soon as it is saved (the scheduler's nextDueAt).
+  const neverRan = useApp(
+    (s) => !editing || s.plans.find((p) => p.plan.id === editing.id)?.status.lastRun === undefined,
+  );
   return (
     <Modal title={editing ? `Edit plan “${editing.name}”` : 'New backup plan'} onClose={close} className="plan-editor">
       <form
@@ -36,7 +40,7 @@ function PlanEditor({ draft }: { draft: PlanDraft }) {
       >
         <div className="editor-grid">
           <PlanWhatFields {...part} groupId={editing?.groupId} />
-          <ScheduleFields {...part} />
+          <ScheduleFields {...part} neverRan={neverRan} />
           <PlanExcludeFields {...part} />
           <RetentionFields {...part} />
           <PlanCareFields {...part} />

@@ -26,8 +26,11 @@ const DAY_NAMES: Record<Weekday, string> = {
   sun: 'Sun',
 };
 
-/** When the plan runs: the kind, its fields, and the host's preview of it as it is typed. */
-export function ScheduleFields(part: EditorPart) {
+/**
+ * When the plan runs: the kind, its fields, and the host's preview of it as it is typed. `neverRan`: the plan is
+ * new or has not run yet, so an interval schedule's first run is when it is saved.
+ */
+export function ScheduleFields({ neverRan, ...part }: EditorPart & { neverRan: boolean }) {
   const { form, set } = part;
   const id = useId();
   return (
@@ -44,7 +47,7 @@ export function ScheduleFields(part: EditorPart) {
         </select>
       </div>
       <KindFields {...part} />
-      <SchedulePreviewBox {...part} />
+      <SchedulePreviewBox {...part} firstAtOnce={neverRan && form.scheduleKind === 'interval' && !form.paused} />
     </fieldset>
   );
 }
@@ -153,7 +156,7 @@ function DaysField({ form, set, errors }: EditorPart) {
 }
 
 /** The schedule in words and its next three runs, or why it is not valid. */
-function SchedulePreviewBox({ form }: EditorPart) {
+function SchedulePreviewBox({ form, firstAtOnce }: EditorPart & { firstAtOnce: boolean }) {
   const now = useNow(10_000);
   const problem = Object.values(scheduleErrors(form))[0];
   const state = useSchedulePreview(formSchedule(form), problem);
@@ -167,7 +170,8 @@ function SchedulePreviewBox({ form }: EditorPart) {
           <strong>Runs {state.preview.text}.</strong>
           {state.preview.nextRuns.length > 0 && (
             <ol className="next-runs">
-              {state.preview.nextRuns.map((t) => (
+              {firstAtOnce && <li>as soon as the plan is saved</li>}
+              {state.preview.nextRuns.slice(0, firstAtOnce ? 2 : 3).map((t) => (
                 <li key={t}>
                   <When at={t} now={now} future />
                 </li>
