@@ -238,6 +238,11 @@ describe('a plan in full', () => {
     const excluded = within(screen.getByRole('region', { name: 'Excluded' }));
     expect(excluded.getAllByRole('listitem').map((li) => li.textContent)).toEqual(['.cache/', '*.bak']);
     expect(screen.getByText('Keep every snapshot')).toBeTruthy();
+    // Browser mode without desktop notifications: the plan's notices show in the window only, and it says so.
+    const notices = screen.getByText('Notifications', { selector: 'dt' }).nextElementSibling!;
+    expect(notices.textContent).toBe(
+      'Failures, recoveries and overdue (shown in this window only: this browser has no desktop notifications)',
+    );
     // A run ending pushes plans.changed: the details are asked for again.
     await act(async () => host.push('plans.changed', {}));
     expect(host.called('getPlan')).toHaveLength(2);

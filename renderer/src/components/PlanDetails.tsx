@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
-import type { PlanDetails, PlanView } from '../../../contract/plans.js';
+import type { Plan, PlanDetails, PlanView } from '../../../contract/plans.js';
+import type { DesktopNotices } from '../desktop-notices.js';
 import { KeyBadge } from './KeyBadge.js';
 import { useNow } from '../hooks/use-now.js';
 import { capitalized, careText, NOTIFY_TEXT, retentionText } from '../plan-words.js';
@@ -56,6 +57,27 @@ export function PlanDetailsPane({ planId }: { planId: string }) {
   );
 }
 
+const WHY_NO_DESKTOP: Record<DesktopNotices, string> = {
+  on: '',
+  off: 'desktop notifications are off',
+  denied: 'the browser blocks desktop notifications',
+  unsupported: 'this browser has no desktop notifications',
+};
+
+/**
+ * Which runs the plan tells of, and where they are told: in browser mode with desktop notifications off (or
+ * blocked) only in this window, while it is open.
+ */
+function PlanNotices({ notify }: { notify: Plan['notify'] }) {
+  const desktop = useApp((s) => (s.info?.host === 'web' ? s.desktopNotices : 'on'));
+  if (notify === 'off' || desktop === 'on') return <>{NOTIFY_TEXT[notify]}</>;
+  return (
+    <>
+      {NOTIFY_TEXT[notify]} <span className="muted">(shown in this window only: {WHY_NO_DESKTOP[desktop]})</span>
+    </>
+  );
+}
+
 function PlanSettings({ view }: { view: PlanView }) {
   const now = useNow();
   const { plan, status } = view;
@@ -72,7 +94,9 @@ function PlanSettings({ view }: { view: PlanView }) {
         </Fact>
         <Fact label="Retention">{retentionText(plan.retention)}</Fact>
         <Fact label="Maintenance">{careText(plan)}</Fact>
-        <Fact label="Notifications">{NOTIFY_TEXT[plan.notify]}</Fact>
+        <Fact label="Notifications">
+          <PlanNotices notify={plan.notify} />
+        </Fact>
         <Fact label="Encryption">
           {plan.encryption ? <KeyBadge fingerprint={plan.encryption.keyFingerprint} /> : 'none'}
         </Fact>
