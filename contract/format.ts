@@ -32,16 +32,34 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h} h ${m} min` : m > 0 ? `${m} min ${sec} s` : `${sec} s`;
 }
 
-/** How long ago, roughly: "just now", "42 s ago", "5 min ago", "3 h ago", "2 days ago". */
+/**
+ * How long ago, roughly: "just now", "under a minute ago", "5 min ago", "3 h ago", "2 days ago". Not to the second:
+ * relative times on screen move on every 30 s.
+ */
 export function formatAgo(ms: number): string {
   const s = Math.round(ms / 1000);
-  return s < 5 ? 'just now' : `${roughSpan(s)} ago`;
+  if (s < 5) return 'just now';
+  return s < 60 ? 'under a minute ago' : `${roughSpan(s)} ago`;
 }
 
-/** How long until, roughly: "in a moment", "in 42 s", "in 5 min", "in 3 h", "in 2 days". */
+/**
+ * How long until: "in a moment", "in under a minute", "in 5 min", "in 1 h 59 min", "in 1 day 8 h", "in 12 days".
+ * Below ten hours or days the next unit is named too, so runs an hour apart never read alike.
+ */
 export function formatIn(ms: number): string {
   const s = Math.round(ms / 1000);
-  return s < 5 ? 'in a moment' : `in ${roughSpan(s)}`;
+  if (s < 5) return 'in a moment';
+  if (s < 60) return 'in under a minute';
+  return `in ${roughSpan(s)}${nextUnit(s)}`;
+}
+
+/** " 59 min" after "1 h", " 8 h" after "1 day": below ten of the largest unit, what is left in the next one. */
+function nextUnit(s: number): string {
+  let rest = 0;
+  let unit = '';
+  if (s >= 3600 && s < 10 * 3600) [rest, unit] = [Math.floor((s % 3600) / 60), 'min'];
+  else if (s >= 86_400 && s < 10 * 86_400) [rest, unit] = [Math.floor((s % 86_400) / 3600), 'h'];
+  return rest > 0 ? ` ${rest} ${unit}` : '';
 }
 
 /** A span of seconds in its largest whole unit: "42 s", "5 min", "3 h", "2 days". */

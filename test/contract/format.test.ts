@@ -45,16 +45,21 @@ describe('contract/format', () => {
 
   it('says how long ago, or how long until, roughly', () => {
     expect(formatAgo(4_000)).toBe('just now');
-    expect(formatAgo(42_000)).toBe('42 s ago');
+    expect(formatAgo(42_000)).toBe('under a minute ago');
     expect(formatAgo(5 * 60_000)).toBe('5 min ago');
     expect(formatAgo(3 * 3_600_000)).toBe('3 h ago');
     expect(formatAgo(86_400_000)).toBe('1 day ago');
     expect(formatAgo(2 * 86_400_000)).toBe('2 days ago');
     expect(formatIn(3_000)).toBe('in a moment');
-    expect(formatIn(42_000)).toBe('in 42 s');
+    expect(formatIn(42_000)).toBe('in under a minute');
     expect(formatIn(5 * 60_000 + 59_000)).toBe('in 5 min');
     expect(formatIn(3 * 3_600_000)).toBe('in 3 h');
+    // Runs an hour apart never read alike: below ten hours (days) the minutes (hours) are named too.
+    expect(formatIn(3_600_000 + 59 * 60_000)).toBe('in 1 h 59 min');
+    expect(formatIn(11 * 3_600_000 + 59 * 60_000)).toBe('in 11 h');
     expect(formatIn(2 * 86_400_000)).toBe('in 2 days');
+    expect(formatIn(86_400_000 + 8 * 3_600_000)).toBe('in 1 day 8 h');
+    expect(formatIn(12 * 86_400_000 + 8 * 3_600_000)).toBe('in 12 days');
   });
 
   it('counts with separators and names the noun, singular for exactly one', () => {
