@@ -283,7 +283,7 @@ describe('cairn CLI: store maintenance (gc, prune, forget, protect, notes, verif
     expect(lines).toContainEqual(
       expect.stringMatching(
         new RegExp(
-          `^ {2}last GC\\s+${escape(gcResult.startedAt.slice(0, 19))}Z \\((just now|\\d+ s ago)\\), took (\\d+ min )?\\d+ s: removed ${gcResult.removedChunks} chunk`,
+          `^ {2}last GC\\s+${escape(gcResult.startedAt.slice(0, 19))}Z \\((just now|under a minute ago)\\), took (\\d+ min )?\\d+ s: removed ${gcResult.removedChunks} chunk`,
         ),
       ),
     );
