@@ -50,11 +50,12 @@ describe("the charts' tick labels", () => {
     expect(labels[3]).not.toBe(labels[0]);
   });
 
-  it('puts byte ticks on round binary sizes (200 MiB, not 191 MiB)', () => {
+  it('puts byte ticks on powers of two of a binary unit (256 MiB, 1.00 GiB; not 191 MiB nor 1000 MiB)', () => {
     const options = sizeChart([{ time: T, bytes: 800 * 1024 ** 2, chunks: 1 }]).options(THEME, lib);
     const incrs = options.axes![1]!.incrs as number[];
-    expect(incrs).toContain(200 * 1024 ** 2);
+    expect(incrs).toContain(256 * 1024 ** 2);
     expect(incrs).not.toContain(2e8);
+    expect(incrs).not.toContain(500 * 1024 ** 2);
     expect([...incrs].sort((a, b) => a - b)).toEqual(incrs);
   });
 });

@@ -22,10 +22,16 @@ const axis = (theme: ChartTheme, extra: uPlot.Axis = {}): uPlot.Axis => ({
   ...extra,
 });
 
-/** Steps of 1, 2, 2.5 and 5 times a power of ten of a binary unit: ticks at 200 MiB, not at 191 MiB (2e8 bytes). */
+/**
+ * Steps of a power of two of a binary unit: ticks at 256 MiB, 512 MiB, 768 MiB, 1.00 GiB, never at 191 MiB (2e8
+ * bytes) nor at "1000 MiB" beside "1.46 GiB" (steps of 500 MiB).
+ */
 const BYTE_STEPS = [1, 1024, 1024 ** 2, 1024 ** 3, 1024 ** 4].flatMap((unit) =>
-  [1, 2, 2.5, 5, 10, 20, 25, 50, 100, 200, 250, 500].map((m) => m * unit),
+  [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].map((m) => m * unit),
 );
+
+/** Room right of the plot for half of the last time label ("12-08 03:30"), which is centred on its tick. */
+const RIGHT_PAD = 40;
 
 const bytesAxis = (theme: ChartTheme): uPlot.Axis =>
   axis(theme, { size: 76, incrs: BYTE_STEPS, values: (_u, splits) => splits.map((v) => formatBytes(v)) });
@@ -44,6 +50,7 @@ export function sizeChart(samples: UsageSample[]): ChartSpec {
   return {
     data,
     options: (theme) => ({
+      padding: [null, RIGHT_PAD, null, null],
       scales: {
         x: {
           time: true,
