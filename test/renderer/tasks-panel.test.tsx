@@ -68,7 +68,7 @@ it('folds to a strip in a narrow window while nothing runs, remembers a fold, an
   // A scheduled run and a failure are told on the strip, which stays folded.
   act(() => store.getState().applyJob(job('c', 'running')));
   act(() => store.getState().applyJob(job('d', 'failed')));
-  expect(screen.getByRole('button', { name: 'Show tasks, 1 running, 1 need a look' })).toBeTruthy();
+  expect(screen.getByRole('button', { name: 'Show tasks, 1 running, 1 needs a look' })).toBeTruthy();
   // A job the user starts opens it.
   host.answers.startJob = () => job('a', 'running');
   await act(async () => void (await store.getState().startJob({ kind: 'gc', store: '/s' })));

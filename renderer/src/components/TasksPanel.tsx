@@ -66,7 +66,11 @@ export function TasksPanel() {
 /** The folded panel: its name, how many jobs run, and whether a finished one failed or needs attention. */
 function FoldedTasks(props: { running: number; needLook: number; focus: boolean; unfold(): void }) {
   const { running, needLook, unfold } = props;
-  const label = ['Show tasks', running > 0 && `${running} running`, needLook > 0 && `${needLook} need a look`]
+  const label = [
+    'Show tasks',
+    running > 0 && `${running} running`,
+    needLook > 0 && `${needLook} ${needLook === 1 ? 'needs' : 'need'} a look`,
+  ]
     .filter(Boolean)
     .join(', ');
   return (
