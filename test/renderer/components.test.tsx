@@ -9,6 +9,7 @@ import { createClient } from '../../renderer/src/api/client.js';
 import { App } from '../../renderer/src/components/App.js';
 import { ErrorNote } from '../../renderer/src/components/ErrorNote.js';
 import { FolderBrowser } from '../../renderer/src/components/FolderBrowser.js';
+import { GroupIdField } from '../../renderer/src/components/GroupIdField.js';
 import { JobCard } from '../../renderer/src/components/JobCard.js';
 import { RemoteCheckList } from '../../renderer/src/components/RemoteCheckList.js';
 import { RemoteForm } from '../../renderer/src/components/RemoteForm.js';
@@ -1021,5 +1022,21 @@ describe('adding a remote', () => {
     expect(host.called('checkRemote')).toHaveLength(2);
     expect(host.called('addRemote')).toHaveLength(1);
     expect(onClose).toHaveBeenCalled();
+  });
+});
+
+describe("the backup dialog's group id", () => {
+  it('says what a backup into the group does: create it, add to it, or make the first snapshot of an empty one', () => {
+    const note = (existing: boolean | 'empty') => {
+      const { container, unmount } = render(
+        <GroupIdField inputId="g" kind="folder" id="Archive" existing={existing} onChange={() => {}} />,
+      );
+      const text = container.querySelector('.muted')!.textContent;
+      unmount();
+      return text;
+    };
+    expect(note(false)).toBe('Creates the group host/Archive.');
+    expect(note(true)).toBe('Adds a snapshot to host/Archive; unchanged files are not read again.');
+    expect(note('empty')).toBe('Makes the first snapshot of host/Archive, which holds none yet.');
   });
 });

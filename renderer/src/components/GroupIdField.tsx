@@ -18,7 +18,7 @@ export function GroupIdField({
   inputId: string;
   kind: 'folder' | 'image';
   id: string;
-  existing: boolean;
+  existing: boolean | 'empty';
   onChange(id: string): void;
 }) {
   const notes = NOTES[kind];
@@ -29,9 +29,11 @@ export function GroupIdField({
       <span className="muted small">
         {id === ''
           ? `Taken from ${notes.from}; letters, digits, “_”, “.” and “-”.`
-          : existing
-            ? `Adds a snapshot to host/${id}${notes.adds}`
-            : `Creates the group host/${id}.`}
+          : existing === 'empty'
+            ? `Makes the first snapshot of host/${id}, which holds none yet.`
+            : existing
+              ? `Adds a snapshot to host/${id}${notes.adds}`
+              : `Creates the group host/${id}.`}
       </span>
     </div>
   );

@@ -11,10 +11,12 @@ export function useBackupTarget(kind: 'folder' | 'image', source: string, sugges
   const [typedId, setTypedId] = useState<string>();
   const id = typedId ?? suggestedId;
   const sourceCheck = useSourceConfirmation(kind);
+  const group = groups.find((g) => g.type === 'host' && g.id === id);
   return {
     id,
     setTypedId,
-    existing: groups.some((g) => g.type === 'host' && g.id === id),
+    /** The group exists: 'empty' when it holds no finished snapshot (a first backup cancelled), so none to build on. */
+    existing: group === undefined ? false : group.lastBackup === undefined ? ('empty' as const) : true,
     /** The other source host/<id> records, while the user has not answered. */
     mismatch: sourceCheck.pending(id, source),
     checkError: sourceCheck.error,
