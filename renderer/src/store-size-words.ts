@@ -1,11 +1,14 @@
 import { formatBytes, plural } from '../../contract/format.js';
 import type { UsageSample } from '../../contract/model.js';
 
-/** "5.00 GiB in 1,234 chunks on disk", or "empty (no chunks on disk)" rather than "0 B in 0 chunks". */
+/**
+ * "5.00 GiB in 1,234 chunks", or "empty (no chunks yet)" rather than "0 B in 0 chunks". The chunks' bytes, not
+ * what the store's folder takes on the disk (its 65,536 chunk folders take room of their own).
+ */
 export function usageWords(usage: { bytes: number; chunks: number }): string {
   return usage.chunks === 0
-    ? 'empty (no chunks on disk)'
-    : `${formatBytes(usage.bytes)} in ${plural(usage.chunks, 'chunk')} on disk`;
+    ? 'empty (no chunks yet)'
+    : `${formatBytes(usage.bytes)} in ${plural(usage.chunks, 'chunk')}`;
 }
 
 /**

@@ -96,7 +96,10 @@ describe('encryption keys in browser mode, end to end in Chromium', () => {
       .waitFor();
     // Settled: the listing and the store's size recounted after the backup.
     await page.getByText('1 snapshot', { exact: true }).waitFor();
-    await page.getByText(/^Store size: .* on disk$/).waitFor({ timeout: 15_000 });
+    await page
+      .locator('.store-size .figure')
+      .getByText(/^Store size: .* in \d+ chunks?$/)
+      .waitFor({ timeout: 15_000 });
     await shoot(page, 'list');
   }, 60_000);
 

@@ -591,7 +591,9 @@ describe('sizes with their meaning', () => {
     expect(legend.textContent).toContain(
       'Deduplicated: bytes the store had already (shared chunks, unchanged files), not written again.',
     );
-    expect(screen.getByLabelText('Datastore size').textContent).toBe('Store size: 5.00 GiB in 1,234 chunks on disk');
+    expect(screen.getByLabelText('Datastore size').querySelector('.figure')!.textContent).toBe(
+      'Store size: 5.00 GiB in 1,234 chunks',
+    );
     expect(host.called('storeUsage')).toEqual([{ store: STORE.path }]);
   });
 });

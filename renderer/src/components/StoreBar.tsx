@@ -74,9 +74,16 @@ function StoreSize() {
     <span
       className="small store-size"
       aria-label="Datastore size"
-      title="The chunk files the store holds now, compressed and shared by all its snapshots. Chunks of forgotten snapshots stay until garbage collection removes them."
+      title="The chunk files the store holds now, compressed and shared by all its snapshots (the store's folder takes more on the disk: its 65,536 chunk folders). Chunks of forgotten snapshots stay until garbage collection removes them."
     >
-      {usage ? `Store size: ${usageWords(usage)}${counting ? ' (recounting…)' : ''}` : 'Store size: counting…'}
+      <span className="figure">{usage ? `Store size: ${usageWords(usage)}` : 'Store size: counting…'}</span>
+      {/* Always there, seen only while a count runs: the bar keeps its width, so nothing after it moves. */}
+      {usage && (
+        <span className={`recount${counting ? ' on' : ''}`} aria-hidden={!counting}>
+          {' '}
+          (recounting…)
+        </span>
+      )}
     </span>
   );
 }
