@@ -1,3 +1,4 @@
+import { SlashBreaks } from './SlashBreaks.js';
 import { memo, useState } from 'react';
 import { jobFraction, phaseFraction } from '../../../contract/job-fraction.js';
 import { jobAdvice, jobSummary } from '../../../contract/job-summary.js';
@@ -185,7 +186,9 @@ export const JobCard = memo(function JobCard({ job, onCancel }: { job: JobState;
       data-status={job.status}
     >
       <header>
-        <strong>{job.title}</strong>
+        <strong>
+          <SlashBreaks text={job.title} />
+        </strong>
         <span className={`status ${job.status}`}>
           {STATUS_TEXT[job.status]}
           {job.status === 'running' ? ` · ${phaseText(job.progress.phase)}` : ''}

@@ -1,3 +1,4 @@
+import { SlashBreaks } from './SlashBreaks.js';
 import { useId, useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { KeyRow } from '../../../contract/keys.js';
@@ -121,7 +122,10 @@ function PaperKeyStep({ created, onDone }: { created: KeyRow; onDone(): void }) 
     <div>
       <p>
         The key <KeyBadge fingerprint={created.fingerprint} /> is ready and unlocked. Its file is{' '}
-        <span className="mono">{created.path}</span>.
+        <span className="mono">
+          <SlashBreaks text={created.path} />
+        </span>
+        .
       </p>
       <p>
         Print its paper key and keep it somewhere safe: if this computer is lost, the paper key and the passphrase bring
