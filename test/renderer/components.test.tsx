@@ -10,6 +10,7 @@ import { App } from '../../renderer/src/components/App.js';
 import { ErrorNote } from '../../renderer/src/components/ErrorNote.js';
 import { FolderBrowser } from '../../renderer/src/components/FolderBrowser.js';
 import { GroupIdField } from '../../renderer/src/components/GroupIdField.js';
+import { GroupRemotes } from '../../renderer/src/components/GroupRemotes.js';
 import { JobCard } from '../../renderer/src/components/JobCard.js';
 import { RemoteCheckList } from '../../renderer/src/components/RemoteCheckList.js';
 import { RemoteForm } from '../../renderer/src/components/RemoteForm.js';
@@ -1004,6 +1005,7 @@ describe('adding a remote', () => {
     expect(host.called('checkRemote')).toHaveLength(1);
     expect(host.called('addRemote')).toEqual([]);
     expect(screen.getByRole('status', { name: 'Check result' }).textContent).toMatch(/cannot be reached/);
+    expect(screen.getByText(/^Not saved yet\. “Add anyway” saves it as it is/)).toBeTruthy();
     expect(onClose).not.toHaveBeenCalled();
     await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Add anyway' })));
     expect(host.called('checkRemote')).toHaveLength(1);
@@ -1040,5 +1042,19 @@ describe("the backup dialog's group id", () => {
     expect(note(false)).toBe('Creates the group host/Archive.');
     expect(note(true)).toBe('Adds a snapshot to host/Archive; unchanged files are not read again.');
     expect(note('empty')).toBe('Makes the first snapshot of host/Archive, which holds none yet.');
+  });
+});
+
+describe("a group's remotes", () => {
+  it('says a remote whose listing failed cannot be listed, with why, not that it is "not listed yet"', () => {
+    const remote = { name: 'nowhere', endpoint: 'http://127.0.0.1:1', bucket: 'b', prefix: '' };
+    store.setState({
+      remotes: [remote] as never,
+      remoteListings: { nowhere: { loading: false, error: { code: 'IO', message: 'connect ECONNREFUSED' } } },
+    });
+    const group = { type: 'host' as const, id: 'docs', path: 'host/docs', snapshotCount: 1, notes: '' };
+    wrap(<GroupRemotes group={group} />);
+    expect(screen.getByText('nowhere: cannot be listed (connect ECONNREFUSED)')).toBeTruthy();
+    expect(screen.queryByText(/not listed yet/)).toBeNull();
   });
 });

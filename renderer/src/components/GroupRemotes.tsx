@@ -13,14 +13,18 @@ export function GroupRemotes({ group }: { group: GroupRow }) {
   return (
     <div className="group-remotes">
       {remotes.map((r) => {
-        const listing = listings[r.name]?.listing;
-        const there = listing?.snapshots.filter(
+        const state = listings[r.name];
+        const there = state?.listing?.snapshots.filter(
           (s) => s.finished && s.local && s.type === group.type && s.id === group.id,
         ).length;
-        const words = remoteCopyWords(r.name, there, here);
+        // A listing that failed says so (the remote may be unreachable), never "not listed yet".
+        const words =
+          state?.error && !state.loading
+            ? `${r.name}: cannot be listed (${state.error.message})`
+            : remoteCopyWords(r.name, there, here, state?.loading === true);
         return (
           <span key={r.name} className="group-remote" data-remote={r.name}>
-            <span className="small">{words}</span>
+            <span className={`small${state?.error && !state.loading ? ' warn' : ''}`}>{words}</span>
             <button
               type="button"
               onClick={() => setPush({ remote: r.name, group: { type: group.type, id: group.id }, what: group.path })}
@@ -36,8 +40,8 @@ export function GroupRemotes({ group }: { group: GroupRow }) {
 }
 
 /** How many of the group's snapshots here a remote has too, in words. */
-function remoteCopyWords(remote: string, there: number | undefined, here: number): string {
-  if (there === undefined) return `${remote}: not listed yet`;
+function remoteCopyWords(remote: string, there: number | undefined, here: number, loading: boolean): string {
+  if (there === undefined) return loading ? `${remote}: listing…` : `${remote}: not listed yet`;
   if (here === 1) return there > 0 ? `${remote} has this snapshot too` : `${remote} does not have it yet`;
   if (there === 0) return `${remote} has none of these ${here} snapshots`;
   return there >= here ? `${remote} has all ${here} snapshots` : `${remote} has ${there} of these ${here} snapshots`;

@@ -129,6 +129,11 @@ export function RemoteForm({ remote, onClose }: { remote?: RemoteInfo; onClose()
         <RemoteFields form={form} set={set} editing={remote} />
         {check && <RemoteCheckList result={check} />}
         <ErrorNote error={error} />
+        {mayNotWork && (
+          <p className="small warn">
+            Not saved yet. “{remote ? 'Save' : 'Add'} anyway” saves it as it is; copies to it fail until it works.
+          </p>
+        )}
         <footer className="modal-footer">
           <button type="button" onClick={onClose}>
             Cancel

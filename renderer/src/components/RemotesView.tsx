@@ -3,7 +3,7 @@ import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { RemoteCheckResult, RemoteInfo } from '../../../contract/remotes.js';
 import { errorInfo } from '../api/client.js';
 import { CREDENTIALS_WORDS, remotePlace } from '../remote-words.js';
-import { useAppShallow } from '../state/use-app.js';
+import { useApp, useAppShallow } from '../state/use-app.js';
 import { ErrorNote } from './ErrorNote.js';
 import { KeepOrRemoveFooter, Modal } from './Modal.js';
 import { RemoteCheckList } from './RemoteCheckList.js';
@@ -56,6 +56,8 @@ function RemoteLine({ remote, onEdit }: { remote: RemoteInfo; onEdit(): void }) 
   const [error, setError] = useState<AppErrorInfo>();
   const [checking, setChecking] = useState(false);
   const [removing, setRemoving] = useState(false);
+  // Listing its snapshots failed (for the open store): said here too, not only beside the groups.
+  const listingError = useApp((s) => s.remoteListings[remote.name]?.error);
   const runCheck = async () => {
     setChecking(true);
     setError(undefined);
@@ -90,6 +92,11 @@ function RemoteLine({ remote, onEdit }: { remote: RemoteInfo; onEdit(): void }) 
         </div>
       </div>
       {check && <RemoteCheckList result={check} />}
+      {!check && listingError && (
+        <p className="small warn">
+          Its snapshots could not be listed: {listingError.message}. “Check” tells what works.
+        </p>
+      )}
       <ErrorNote error={error} onDismiss={() => setError(undefined)} />
       {removing && <RemoveRemote remote={remote} onClose={() => setRemoving(false)} />}
     </li>
