@@ -9,6 +9,7 @@ import { isRealDirectory } from '../fs/inside-root.js';
 import type { StoreClock } from '../fs/store-clock.js';
 import { openIndex } from '../index/index-reader.js';
 import type { ChunkIndex } from '../index/index-format.js';
+import { plural } from '../../contract/format.js';
 import { anySignal, throwIfCancelled } from '../jobs/cancel.js';
 import { EventLoopTurns, throttle } from '../jobs/rate-meter.js';
 import { removeDeadLocks } from '../locks/lock-cleanup.js';
@@ -160,7 +161,7 @@ class GarbageCollection {
         `timestamps set by Cairn do not stick on this filesystem (${stamps.detail}): unused chunks are kept for 24 hours and reported as pending`,
       );
     this.log.info(
-      `GC started; ${writers.length} backup(s) running; deleting unused chunks stamped before ${new Date(cutoff).toISOString()} (the store's clock)`,
+      `GC started; ${writers.length === 0 ? 'no backup' : plural(writers.length, 'backup')} running; deleting unused chunks stamped before ${new Date(cutoff).toISOString()} (the store's clock)`,
     );
     this.status = {
       startedAt: new Date(startedLocal).toISOString(),
