@@ -1,6 +1,6 @@
 // @vitest-environment happy-dom
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { formatIsoTime } from '../../contract/format.js';
 import type { JobState } from '../../contract/jobs.js';
@@ -12,6 +12,7 @@ import { FolderBrowser } from '../../renderer/src/components/FolderBrowser.js';
 import { GroupIdField } from '../../renderer/src/components/GroupIdField.js';
 import { GroupRemotes } from '../../renderer/src/components/GroupRemotes.js';
 import { JobCard } from '../../renderer/src/components/JobCard.js';
+import { Modal } from '../../renderer/src/components/Modal.js';
 import { RemoteCheckList } from '../../renderer/src/components/RemoteCheckList.js';
 import { RemoteForm } from '../../renderer/src/components/RemoteForm.js';
 import { RestoreDialog } from '../../renderer/src/components/RestoreDialog.js';
@@ -1056,5 +1057,31 @@ describe("a group's remotes", () => {
     wrap(<GroupRemotes group={group} />);
     expect(screen.getByText('nowhere: cannot be listed (connect ECONNREFUSED)')).toBeTruthy();
     expect(screen.queryByText(/not listed yet/)).toBeNull();
+  });
+});
+
+describe('a dialog keeps the keyboard inside', () => {
+  function TwoSteps() {
+    const [second, setSecond] = useState(false);
+    return (
+      <Modal title="Steps" onClose={() => {}}>
+        {second ? (
+          <button type="button">Later</button>
+        ) : (
+          <button type="button" onClick={() => setSecond(true)}>
+            Next
+          </button>
+        )}
+      </Modal>
+    );
+  }
+
+  it('moves the focus to the next step when the focused step is replaced, not to the page', async () => {
+    render(<TwoSteps />);
+    const next = screen.getByRole('button', { name: 'Next' });
+    expect(document.activeElement).toBe(next);
+    await act(async () => fireEvent.click(next));
+    await act(async () => new Promise((r) => setTimeout(r, 0))); // the observer's callback
+    expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Later' }));
   });
 });

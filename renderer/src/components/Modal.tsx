@@ -14,6 +14,20 @@ function initialFocus(dialog: HTMLDialogElement): HTMLElement | null {
 }
 
 /**
+ * When the dialog's content changes under the focus (a step replaced by the next, a button disabled while it
+ * works), the browser drops focus to the page's body, outside the dialog: it goes back to the dialog's first field
+ * or answer. A click on the dialog's text changes nothing, so it is left alone.
+ */
+function focusKeeper(dialog: HTMLDialogElement): MutationObserver {
+  const observer = new MutationObserver(() => {
+    const active = document.activeElement;
+    if (dialog.open && (active === null || active === document.body)) initialFocus(dialog)?.focus();
+  });
+  observer.observe(dialog, { subtree: true, childList: true, attributes: true, attributeFilter: ['disabled'] });
+  return observer;
+}
+
+/**
  * A modal dialog on the native <dialog> element: the browser traps focus and Escape closes it. Focus starts in
  * the dialog's first field and goes back to what had it (the button that opened the dialog) when it closes.
  */
@@ -39,7 +53,9 @@ export function Modal({
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (!dialog.open) dialog.showModal();
     initialFocus(dialog)?.focus();
+    const keepFocusInside = focusKeeper(dialog);
     return () => {
+      keepFocusInside.disconnect();
       dialog.close();
       // React removes the dialog before this runs, so the browser's own return of focus does not happen.
       if (opener?.isConnected) opener.focus();

@@ -103,6 +103,7 @@ export function RemoteForm({ remote, onClose }: { remote?: RemoteInfo; onClose()
     }
   };
   const run = async (what: 'check' | 'save') => {
+    if (busy) return;
     setError(undefined);
     setCheckError(false);
     try {
@@ -140,12 +141,14 @@ export function RemoteForm({ remote, onClose }: { remote?: RemoteInfo; onClose()
           </button>
           <button
             type="button"
-            disabled={!complete || (!remote && !draft.credentials) || busy !== undefined}
+            disabled={!complete || (!remote && !draft.credentials)}
+            aria-busy={busy === 'check'}
             onClick={() => void run('check')}
           >
             {busy === 'check' ? 'Checking…' : 'Check'}
           </button>
-          <button type="submit" className="primary" disabled={!canSave || busy !== undefined}>
+          {/* Not disabled while busy (a click then does nothing): a disabled button drops the keyboard's focus. */}
+          <button type="submit" className="primary" disabled={!canSave} aria-busy={busy === 'save'}>
             {busy === 'save' ? 'Saving…' : mayNotWork ? `${remote ? 'Save' : 'Add'} anyway` : saveWord}
           </button>
         </footer>

@@ -41,7 +41,14 @@ export function SearchForm({ initial, onSearch }: { initial?: SearchQuery; onSea
     >
       <label className="search-name">
         Name
-        <input type="search" placeholder="report, *.pdf, photos/*.jpg" spellCheck={false} {...field('pattern')} />
+        {/* Opened by "Search files…": typing goes here at once. */}
+        <input
+          type="search"
+          placeholder="report, *.pdf, photos/*.jpg"
+          spellCheck={false}
+          autoFocus
+          {...field('pattern')}
+        />
       </label>
       <label>
         At least

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AppErrorInfo } from '../../../contract/errors.js';
 import type { EntryRow, SnapshotRef, SnapshotRow } from '../../../contract/model.js';
 import { formatTime } from '../../../contract/format.js';
@@ -110,6 +110,9 @@ function BrowserHeader({ snapshot }: { snapshot: SnapshotRow }) {
     searchSnapshot: s.search?.snapshot,
     openSearch: s.openSearch,
   }));
+  // The table the focus was in is gone: it starts on the browser's title (a screen reader reads where it is).
+  const title = useRef<HTMLHeadingElement>(null);
+  useEffect(() => title.current?.focus(), []);
   return (
     <div className="pane-header">
       <button type="button" onClick={() => browse(undefined)}>
@@ -120,7 +123,9 @@ function BrowserHeader({ snapshot }: { snapshot: SnapshotRow }) {
           ← Search results
         </button>
       )}
-      <h2 id="browser-title">{snapshot.path}</h2>
+      <h2 id="browser-title" ref={title} tabIndex={-1}>
+        {snapshot.path}
+      </h2>
       <span className="muted">{formatTime(snapshot.time)}</span>
     </div>
   );
