@@ -1065,10 +1065,13 @@ describe('a dialog keeps the keyboard inside', () => {
     const [second, setSecond] = useState(false);
     return (
       <Modal title="Steps" onClose={() => {}}>
+        {/* Keyed: the step's element is replaced, as a wizard's next step replaces the one before. */}
         {second ? (
-          <button type="button">Later</button>
+          <button key="later" type="button">
+            Later
+          </button>
         ) : (
-          <button type="button" onClick={() => setSecond(true)}>
+          <button key="next" type="button" onClick={() => setSecond(true)}>
             Next
           </button>
         )}
