@@ -875,6 +875,15 @@ describe('FolderBrowser', () => {
 });
 
 describe('RestoreDialog', () => {
+  it('says that chosen entries arrive directly in the folder, a file in a folder without its folders', () => {
+    const paths = ['/docs/meeting notes 2026.txt', '/photos'];
+    wrap(<RestoreDialog request={{ what: 'selected', paths }} onClose={() => {}} onRestore={async () => {}} />);
+    expect(screen.getByText(/^2 selected items will be restored/).textContent).toBe(
+      '2 selected items will be restored into the folder below, each directly in it under its own name ' +
+        '(docs/meeting notes 2026.txt arrives as meeting notes 2026.txt); a folder comes with what is in it.',
+    );
+  });
+
   it("asks for a damaged file's readable rest only when the box is ticked", async () => {
     const onRestore = vi.fn(async () => {});
     wrap(<RestoreDialog request={{ what: 'everything' }} onClose={() => {}} onRestore={onRestore} />);

@@ -23,11 +23,13 @@ const LISTED = 8;
 function RestoreScope({ request }: { request: RestoreRequest }) {
   if (request.what === 'everything') return <p>Everything in this snapshot will be restored into the folder below.</p>;
   const { paths } = request;
+  // One chosen inside a folder shows that its folders are not made again in the target.
+  const nested = paths.map((p) => p.replace(/^\/+/, '')).find((p) => p.includes('/'));
   return (
     <>
       <p>
-        {plural(paths.length, 'selected item')} will be restored into the folder below. Folders arrive under their own
-        names.
+        {plural(paths.length, 'selected item')} will be restored into the folder below, each directly in it under its
+        own name{nested ? ` (${nested} arrives as ${nested.split('/').pop()})` : ''}; a folder comes with what is in it.
       </p>
       <ul className="small muted">
         {paths.slice(0, LISTED).map((p) => (
