@@ -129,8 +129,11 @@ function AppHeader() {
           <span className="mono" title={store.path}>
             {store.path}
           </span>
-          <span className="muted small">
-            chunks {formatBytes(store.chunkSize)} · {store.compression}
+          <span
+            className="muted small"
+            title="Disk images are stored in chunks of this size; folders in chunks of about 1 MiB, cut by their content."
+          >
+            image chunks {formatBytes(store.chunkSize)} · {store.compression}
           </span>
           <button
             type="button"
