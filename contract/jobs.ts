@@ -90,7 +90,16 @@ export type JobSpec =
    * One run of a plan (backup, retention, maintenance). Started by the host's scheduler only: the renderer asks
    * for a run with plans.run-now, so it cannot hand the host a plan of its own making.
    */
-  | { kind: 'plan-run'; plan: Plan; trigger: RunTrigger; lastGcAt?: number; lastFullVerifyAt?: number };
+  | {
+      kind: 'plan-run';
+      plan: Plan;
+      trigger: RunTrigger;
+      /** The plan's maintenance times (its runtime's), which decide whether GC and the full verify are due. */
+      lastGcAt?: number;
+      lastFullVerifyAt?: number;
+      maintenanceFrom?: number;
+      lastAttemptAt?: number;
+    };
 
 export type JobKind = JobSpec['kind'];
 

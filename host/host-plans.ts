@@ -247,8 +247,11 @@ export class HostPlans {
   }
 }
 
-function maintenanceTimes(runtime: PlanRuntime): { lastGcAt?: number; lastFullVerifyAt?: number } {
-  return { lastGcAt: runtime.lastGcAt, lastFullVerifyAt: runtime.lastFullVerifyAt };
+type MaintenanceTimes = Pick<PlanRuntime, 'lastGcAt' | 'lastFullVerifyAt' | 'maintenanceFrom' | 'lastAttemptAt'>;
+
+function maintenanceTimes(runtime: PlanRuntime): MaintenanceTimes {
+  const { lastGcAt, lastFullVerifyAt, maintenanceFrom, lastAttemptAt } = runtime;
+  return { lastGcAt, lastFullVerifyAt, maintenanceFrom, lastAttemptAt };
 }
 
 /**

@@ -61,7 +61,13 @@ function handedRemote(ctx: JobContext): RemoteLookup | undefined {
 export async function runPlanJob(spec: Extract<JobSpec, { kind: 'plan-run' }>, ctx: JobContext): Promise<JobOutcome> {
   const outcome = await runPlan(spec.plan, {
     trigger: spec.trigger,
-    runtime: { failures: 0, lastGcAt: spec.lastGcAt, lastFullVerifyAt: spec.lastFullVerifyAt },
+    runtime: {
+      failures: 0,
+      lastGcAt: spec.lastGcAt,
+      lastFullVerifyAt: spec.lastFullVerifyAt,
+      maintenanceFrom: spec.maintenanceFrom,
+      lastAttemptAt: spec.lastAttemptAt,
+    },
     signal: ctx.signal,
     log: ctx.log,
     onPhase: (phase) => ctx.onProgress({ phase: PHASE_WORDS[phase] }),

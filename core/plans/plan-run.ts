@@ -191,7 +191,7 @@ class PlanRunJob {
   private async maintain(store: Datastore): Promise<void> {
     const { maintenance } = this.plan;
     const { runtime } = this.options;
-    if (isDue(maintenance.gcEveryDays, runtime.lastGcAt, this.now())) {
+    if (isDue(maintenance.gcEveryDays, runtime.lastGcAt, runtime, this.now())) {
       this.options.onPhase?.('gc');
       await collectGarbage(store, { signal: this.options.signal, log: this.log });
       await collectPlanOffsite(this.plan, {
@@ -202,7 +202,7 @@ class PlanRunJob {
       this.gcAt = this.now();
       this.record.gc = true;
     }
-    const fullVerify = isDue(maintenance.fullVerifyEveryDays, runtime.lastFullVerifyAt, this.now());
+    const fullVerify = isDue(maintenance.fullVerifyEveryDays, runtime.lastFullVerifyAt, runtime, this.now());
     if (!fullVerify && !maintenance.verifyNew) return;
     this.options.onPhase?.('verify');
     const group = { type: 'host' as const, id: this.plan.groupId };
@@ -242,8 +242,14 @@ class PlanRunJob {
 }
 
 /** Maintenance every `days` days (0: never) is due when it never ran or last ran that long ago. */
-function isDue(days: number, lastAt: number | undefined, now: number): boolean {
-  return days > 0 && (lastAt === undefined || now - lastAt >= days * DAY_MS);
+/**
+ * Maintenance every `days` is due that long after it last ran; one that never ran, that long after the plan's
+ * first run (so a plan's first run does none). A plan that ran before its first run was recorded has it due.
+ */
+function isDue(days: number, lastAt: number | undefined, runtime: PlanRuntime, now: number): boolean {
+  if (days <= 0) return false;
+  const since = lastAt ?? runtime.maintenanceFrom ?? (runtime.lastAttemptAt === undefined ? undefined : 0);
+  return since !== undefined && now - since >= days * DAY_MS;
 }
 
 function folderHasEntries(path: string): boolean {

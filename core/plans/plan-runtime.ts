@@ -19,6 +19,11 @@ export const planRuntimeSchema = z.object({
   waiting: z.enum(['store', 'power']).optional(),
   lastGcAt: z.number().optional(),
   lastFullVerifyAt: z.number().optional(),
+  /**
+   * The plan's first run: GC and the full verify are counted from it until they first run, so a new plan's first
+   * backup is not followed by both at once. Absent for a plan that ran before it was recorded (then they are due).
+   */
+  maintenanceFrom: z.number().optional(),
   /** The last state a notification was sent for, so each change is told once. */
   notified: z.enum(['failing', 'overdue', 'ok']).optional(),
   /**

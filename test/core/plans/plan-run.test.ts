@@ -59,15 +59,32 @@ describe('a plan run', () => {
   it('runs GC and the full verify when they are due, and verifies the new snapshot when asked', async () => {
     const p = plan({ maintenance: { gcEveryDays: 7, verifyNew: true, fullVerifyEveryDays: 30 } });
     const now = Date.now();
-    const due = await runPlan(p, { trigger: 'schedule', runtime: { failures: 0, lastGcAt: now - 8 * DAY } });
+    // A plan that has run before (lastAttemptAt), whose full verify never ran: due.
+    const ranBefore = { failures: 0, lastGcAt: now - 8 * DAY, lastAttemptAt: now - DAY };
+    const due = await runPlan(p, { trigger: 'schedule', runtime: ranBefore });
     expect(due.run).toMatchObject({ status: 'succeeded', gc: true, verify: 'ok' });
     expect(due.gcAt).toBeGreaterThanOrEqual(now);
-    expect(due.fullVerifyAt).toBeGreaterThanOrEqual(now); // never ran: due
+    expect(due.fullVerifyAt).toBeGreaterThanOrEqual(now);
     const recent = { failures: 0, lastGcAt: now - DAY, lastFullVerifyAt: now - DAY };
     const notDue = await runPlan(p, { trigger: 'schedule', runtime: recent });
     expect(notDue.run.gc).toBeUndefined();
     expect(notDue.run.verify).toBe('ok'); // the new snapshot only
     expect(notDue.fullVerifyAt).toBeUndefined();
+  });
+
+  it("counts GC and the full verify from a plan's first run, which does neither (only the new snapshot's verify)", async () => {
+    const p = plan({ maintenance: { gcEveryDays: 7, verifyNew: true, fullVerifyEveryDays: 30 } });
+    const now = Date.now();
+    const first = await runPlan(p, { trigger: 'schedule', runtime: { failures: 0 } });
+    expect(first.run).toMatchObject({ status: 'succeeded', verify: 'ok' });
+    expect(first.run.gc).toBeUndefined();
+    expect(first.gcAt).toBeUndefined();
+    expect(first.fullVerifyAt).toBeUndefined();
+    // Eight days after the first run GC is due; the full verify (every 30 days) not yet.
+    await new Promise((r) => setTimeout(r, 1100)); // snapshot times are whole seconds
+    const week = await runPlan(p, { trigger: 'schedule', runtime: { failures: 0, maintenanceFrom: now - 8 * DAY } });
+    expect(week.run.gc).toBe(true);
+    expect(week.fullVerifyAt).toBeUndefined();
   });
 
   it('a store that is not there ends the run as missing, a missing source as failed', async () => {

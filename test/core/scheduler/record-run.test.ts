@@ -49,7 +49,8 @@ describe('recordRun: what the scheduler and cairn plan run write when a run ends
     const { plan, files } = setup();
     const first = recordRun(files, plan, { run: run('failed', T), storeMissing: false }, T);
     expect(first.notification?.kind).toBe('failed');
-    expect(first.runtime).toMatchObject({ failures: 1, lastSlot: T, notified: 'failing' });
+    // The plan's first run starts its maintenance clock, and later runs leave it there.
+    expect(first.runtime).toMatchObject({ failures: 1, lastSlot: T, notified: 'failing', maintenanceFrom: T });
     expect(first.runtime.retryAt).toBeGreaterThan(T);
     const second = recordRun(files, plan, { run: run('failed', T + 5000), storeMissing: false }, T + 5000);
     expect(second.notification).toBeUndefined();
@@ -62,6 +63,7 @@ describe('recordRun: what the scheduler and cairn plan run write when a run ends
     );
     expect(ok.notification?.kind).toBe('recovered');
     expect(ok.runtime).toMatchObject({ failures: 0, lastSuccessAt: T + 10_000, lastGcAt: T + 9500, notified: 'ok' });
+    expect(ok.runtime.maintenanceFrom).toBe(T);
     expect(ok.runtime.retryAt).toBeUndefined();
     expect(files.runtime.get(plan.id)).toEqual(ok.runtime);
     expect(files.history.runs(plan.id).map((r) => r.status)).toEqual(['succeeded', 'failed', 'failed']);
