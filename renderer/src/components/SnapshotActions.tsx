@@ -16,10 +16,11 @@ export function SnapshotActions({ row }: { row: SnapshotRow | undefined }) {
   const startJob = useApp((s) => s.startJob);
   const missing = useApp((s) => s.storeMissing !== undefined);
   const [dialog, setDialog] = useState<Dialog>();
-  if (!row) return <div className="toolbar muted small">Choose a snapshot in the table to act on it.</div>;
+  if (!row)
+    return <div className="toolbar snapshot-actions muted small">Choose a snapshot in the table to act on it.</div>;
   const ref = { type: row.type, id: row.id, time: row.time };
   return (
-    <div className="toolbar" role="toolbar" aria-label="Snapshot actions">
+    <div className="toolbar snapshot-actions" role="toolbar" aria-label="Snapshot actions">
       <span className="small">Snapshot {formatTime(row.time)}:</span>
       {row.kind !== 'image' && <BrowseAction row={row} />}
       {/* A plan's snapshot may hold disk images beside its folders (docs/PLANS.md): restored the same way. */}
