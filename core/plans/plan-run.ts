@@ -191,7 +191,7 @@ class PlanRunJob {
   private async maintain(store: Datastore): Promise<void> {
     const { maintenance } = this.plan;
     const { runtime } = this.options;
-    if (isDue(maintenance.gcEveryDays, runtime.lastGcAt, runtime, this.now())) {
+    if (isDue(maintenance.gcEveryDays, runtime.lastGcAt ?? gcCountedFrom(runtime), this.now())) {
       this.options.onPhase?.('gc');
       await collectGarbage(store, { signal: this.options.signal, log: this.log });
       await collectPlanOffsite(this.plan, {
@@ -202,7 +202,8 @@ class PlanRunJob {
       this.gcAt = this.now();
       this.record.gc = true;
     }
-    const fullVerify = isDue(maintenance.fullVerifyEveryDays, runtime.lastFullVerifyAt, runtime, this.now());
+    // Unlike GC, a full verify that never ran is due at once: a plan may take over a group with older snapshots.
+    const fullVerify = isDue(maintenance.fullVerifyEveryDays, runtime.lastFullVerifyAt ?? 0, this.now());
     if (!fullVerify && !maintenance.verifyNew) return;
     this.options.onPhase?.('verify');
     const group = { type: 'host' as const, id: this.plan.groupId };
@@ -241,15 +242,17 @@ class PlanRunJob {
   }
 }
 
-/** Maintenance every `days` days (0: never) is due when it never ran or last ran that long ago. */
+/** Maintenance every `days` is due that long after `since`; never when there is no `since`. */
+function isDue(days: number, since: number | undefined, now: number): boolean {
+  return days > 0 && since !== undefined && now - since >= days * DAY_MS;
+}
+
 /**
- * Maintenance every `days` is due that long after it last ran; one that never ran, that long after the plan's
- * first run (so a plan's first run does none). A plan that ran before its first run was recorded has it due.
+ * A GC that never ran counts from the plan's first run (maintenanceFrom), so that run does none; a plan that ran
+ * before its first run was recorded has it due; a plan's first run has nothing to count from.
  */
-function isDue(days: number, lastAt: number | undefined, runtime: PlanRuntime, now: number): boolean {
-  if (days <= 0) return false;
-  const since = lastAt ?? runtime.maintenanceFrom ?? (runtime.lastAttemptAt === undefined ? undefined : 0);
-  return since !== undefined && now - since >= days * DAY_MS;
+function gcCountedFrom(runtime: PlanRuntime): number | undefined {
+  return runtime.maintenanceFrom ?? (runtime.lastAttemptAt === undefined ? undefined : 0);
 }
 
 function folderHasEntries(path: string): boolean {

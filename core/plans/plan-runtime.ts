@@ -20,8 +20,8 @@ export const planRuntimeSchema = z.object({
   lastGcAt: z.number().optional(),
   lastFullVerifyAt: z.number().optional(),
   /**
-   * The plan's first run: GC and the full verify are counted from it until they first run, so a new plan's first
-   * backup is not followed by both at once. Absent for a plan that ran before it was recorded (then they are due).
+   * The plan's first run: GC is counted from it until it first runs, so a new plan's first backup is not followed
+   * by a GC of the whole store. Absent for a plan that ran before it was recorded (then GC is due).
    */
   maintenanceFrom: z.number().optional(),
   /** The last state a notification was sent for, so each change is told once. */
