@@ -97,10 +97,9 @@ export function jobSummary(job: JobState): string | undefined {
 
 /** A cancelled job: for a backup, that no snapshot stands and where the data it wrote went. */
 function cancelledWords(job: JobState): string {
-  const backup = job.kind === 'backup' || job.kind === 'backup-image' || job.kind === 'plan-run';
   // A plan's run cancelled after its backup (in its off-site copy or its maintenance) keeps that snapshot.
   if (job.result?.kind) return `Cancelled after: ${describeJobResult(job.result)}`;
-  if (!backup) return 'Cancelled';
+  if (job.kind !== 'backup' && job.kind !== 'backup-image' && job.kind !== 'plan-run') return 'Cancelled';
   return (
     'Cancelled: no snapshot was made (the unfinished one was removed). The data it had written stays in the store ' +
     'until garbage collection removes it.'

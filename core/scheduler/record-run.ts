@@ -29,7 +29,7 @@ export function recordRun(
   let notification: PlanNotification | undefined;
   const runtime = files.runtime.update(plan.id, (before) => {
     const after = slot === undefined ? { ...before, lastAttemptAt: run.startedAt } : afterRun(before, run, slot);
-    after.maintenanceFrom ??= run.startedAt; // the plan's first run: its maintenance is counted from here
+    after.maintenanceFrom ??= run.startedAt; // the plan's first run: a GC that never ran counts from here
     if (outcome.gcAt !== undefined) after.lastGcAt = outcome.gcAt;
     if (outcome.fullVerifyAt !== undefined) after.lastFullVerifyAt = outcome.fullVerifyAt;
     notification = notificationFor(plan, after, run);

@@ -1023,6 +1023,17 @@ describe('adding a remote', () => {
     expect(onClose).toHaveBeenCalled();
   });
 
+  it('offers no "Add anyway" for a field the host refuses (saving it would be refused too)', async () => {
+    host.answers.checkRemote = () => fail('INVALID_ARGUMENT', 'invalid remote: bucket: an S3 bucket name');
+    wrap(<RemoteForm onClose={() => {}} />);
+    fill();
+    await act(async () => fireEvent.click(screen.getByRole('button', { name: 'Add remote' })));
+    expect(screen.getByText(/an S3 bucket name/)).toBeTruthy();
+    expect(screen.queryByRole('button', { name: 'Add anyway' })).toBeNull();
+    expect(screen.queryByText(/^Not saved yet/)).toBeNull();
+    expect(host.called('addRemote')).toEqual([]);
+  });
+
   it('adds a remote whose check passes at once, and a changed field asks for a new check', async () => {
     host.answers.checkRemote = () => UNREACHED;
     const onClose = vi.fn();

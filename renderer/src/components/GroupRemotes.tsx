@@ -18,13 +18,13 @@ export function GroupRemotes({ group }: { group: GroupRow }) {
           (s) => s.finished && s.local && s.type === group.type && s.id === group.id,
         ).length;
         // A listing that failed says so (the remote may be unreachable), never "not listed yet".
-        const words =
-          state?.error && !state.loading
-            ? `${r.name}: cannot be listed (${state.error.message})`
-            : remoteCopyWords(r.name, there, here, state?.loading === true);
+        const failed = state?.loading ? undefined : state?.error;
+        const words = failed
+          ? `${r.name}: cannot be listed (${failed.message})`
+          : remoteCopyWords(r.name, there, here, state?.loading === true);
         return (
           <span key={r.name} className="group-remote" data-remote={r.name}>
-            <span className={`small${state?.error && !state.loading ? ' warn' : ''}`}>{words}</span>
+            <span className={`small${failed ? ' warn' : ''}`}>{words}</span>
             <button
               type="button"
               onClick={() => setPush({ remote: r.name, group: { type: group.type, id: group.id }, what: group.path })}

@@ -98,7 +98,8 @@ export function RemoteForm({ remote, onClose }: { remote?: RemoteInfo; onClose()
       setCheck(result);
       return result.ok;
     } catch (err) {
-      setCheckError(true);
+      // A refused field (a bucket name S3 does not allow) is the form's to fix: saving it anyway would be refused too.
+      if (errorInfo(err).code !== 'INVALID_ARGUMENT') setCheckError(true);
       throw err;
     }
   };
